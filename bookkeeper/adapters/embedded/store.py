@@ -1,0 +1,385 @@
+"""The embedded document store: CouchDB's document semantics on one SQLite file.
+
+What it keeps of CouchDB: `_id`/`_rev` with 409 conflicts, tombstones, attachments with
+md5 digests and revpos, `_local` documents, a per-database changes feed and a server-wide list
+of changed databases, and the views of couch_views/ (see `views.py`). What it leaves out:
+multi-master replication, so a document has one linear history and never a conflict branch.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from bookkeeper.adapters import document_rules as rules
+from bookkeeper.adapters.embedded import schema
+from bookkeeper.adapters.embedded.views import ViewEngine
+from bookkeeper.ports import (
+    Attachment, BulkResult, Change, ChangesPage, Conflict, DatabaseExists, DatabaseInfo,
+    DatabaseNotFound, DbUpdate, DbUpdatesPage, InvalidDocument, NotFound, PutResult, ServerInfo,
+    ViewQuery, ViewResult,
+)
+
+POLL_INTERVAL_S = 0.05  # how often a long-poll looks for writes made by other processes
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> str:
+    generation = int(previous.split("-", 1)[0]) + 1 if previous else 1
+    digest = hashlib.md5(f"{previous or ''}|{int(deleted)}|{_json(body)}".encode()).hexdigest()
+    return f"{generation}-{digest}"
+
+
+def _md5_digest(data: bytes) -> str:
+    return "md5-" + base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+class EmbeddedStore:
+    def __init__(self, path: str | Path, busy_timeout_s: float = 30.0):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = schema.connect(self.path, busy_timeout_s)
+        self._lock = threading.RLock()
+        self._views = ViewEngine(self._db)
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _next_seq(self) -> int:
+        return self._db.execute("UPDATE sequence SET value = value + 1 RETURNING value").fetchone()[0]
+
+    def _require_db(self, db: str) -> str:
+        name = rules.checked_database_name(db)
+        if not self._db.execute("SELECT 1 FROM databases WHERE name = ?", (name,)).fetchone():
+            raise DatabaseNotFound(name)
+        return name
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def server_info(self) -> ServerInfo:
+        with self._lock:
+            version = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        return ServerInfo(
+            adapter="embedded", vendor="kazbill-embedded (SQLite)", version=f"schema {version}, "
+            f"SQLite {sqlite3.sqlite_version}", location=self.path, features=("views", "changes", "db_updates"),
+        )
+
+    # ------------------------------------------------------------------ databases
+
+    def create_database(self, db: str) -> None:
+        name = rules.checked_database_name(db)
+        with self._write() as sql:
+            if sql.execute("SELECT 1 FROM databases WHERE name = ?", (name,)).fetchone():
+                raise DatabaseExists(name)
+            seq = self._next_seq()
+            sql.execute("INSERT INTO databases (name, created_seq) VALUES (?, ?)", (name, seq))
+            sql.execute("INSERT INTO db_events (seq, db, kind) VALUES (?, ?, 'created')", (seq, name))
+
+    def ensure_database(self, db: str) -> bool:
+        try:
+            self.create_database(db)
+        except DatabaseExists:
+            return False
+        return True
+
+    def delete_database(self, db: str) -> None:
+        with self._write() as sql:
+            name = self._require_db(db)
+            for table in ("docs", "attachments", "local_docs", "view_state", "view_rows"):
+                sql.execute(f"DELETE FROM {table} WHERE db = ?", (name,))
+            sql.execute("DELETE FROM databases WHERE name = ?", (name,))
+            sql.execute("INSERT INTO db_events (seq, db, kind) VALUES (?, ?, 'deleted')", (self._next_seq(), name))
+
+    def database_exists(self, db: str) -> bool:
+        name = rules.checked_database_name(db)
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM databases WHERE name = ?", (name,)).fetchone() is not None
+
+    def list_databases(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT name FROM databases ORDER BY name")]
+
+    def database_info(self, db: str) -> DatabaseInfo:
+        with self._lock:
+            name = self._require_db(db)
+            count, last = self._db.execute(
+                "SELECT COUNT(*) FILTER (WHERE deleted = 0), MAX(seq) FROM docs WHERE db = ?", (name,)
+            ).fetchone()
+            created = self._db.execute("SELECT created_seq FROM databases WHERE name = ?", (name,)).fetchone()[0]
+        return DatabaseInfo(name=name, doc_count=count, update_seq=str(last or created))
+
+    # ------------------------------------------------------------------ documents
+
+    def _stubs(self, db: str, doc_id: str) -> dict[str, Any]:
+        rows = self._db.execute(
+            "SELECT name, content_type, digest, length(data), revpos FROM attachments "
+            "WHERE db = ? AND doc_id = ? ORDER BY name", (db, doc_id),
+        )
+        return {
+            name: {"content_type": ctype, "digest": digest, "length": length, "revpos": revpos, "stub": True}
+            for name, ctype, digest, length, revpos in rows
+        }
+
+    def _compose(self, db: str, doc_id: str, rev: str, body: str, with_stubs: bool = True) -> dict[str, Any]:
+        doc = {"_id": doc_id, "_rev": rev, **json.loads(body)}
+        stubs = self._stubs(db, doc_id) if with_stubs else None
+        if stubs:
+            doc["_attachments"] = stubs
+        return doc
+
+    def get(self, db: str, doc_id: str) -> dict[str, Any]:
+        with self._lock:
+            name = self._require_db(db)
+            row = self._db.execute(
+                "SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?", (name, doc_id)
+            ).fetchone()
+            if row is None or row[1]:
+                raise NotFound(name, doc_id)
+            return self._compose(name, doc_id, row[0], row[2])
+
+    def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(dict.fromkeys(doc_ids))
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            name = self._require_db(db)
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for doc_id, rev, body in self._db.execute(
+                    f"SELECT id, rev, body FROM docs WHERE db = ? AND deleted = 0 AND id IN ({marks})",
+                    (name, *chunk),
+                ):
+                    found[doc_id] = self._compose(name, doc_id, rev, body)
+        return {doc_id: found[doc_id] for doc_id in wanted if doc_id in found}
+
+    def _apply(self, db: str, doc: dict[str, Any]) -> PutResult:
+        """One document write inside an open transaction; raises Conflict."""
+        doc_id = doc["_id"]
+        current = self._db.execute("SELECT rev, deleted FROM docs WHERE db = ? AND id = ?", (db, doc_id)).fetchone()
+        given_rev = doc.get("_rev")
+        if current is None:
+            if given_rev is not None:
+                raise Conflict(db, doc_id)
+        elif current[1]:  # a tombstone may be recreated without a revision, like CouchDB
+            if given_rev is not None and given_rev != current[0]:
+                raise Conflict(db, doc_id)
+        elif given_rev != current[0]:
+            raise Conflict(db, doc_id)
+        deleted = bool(doc.get("_deleted", False))
+        attachments = doc.get("_attachments") if not deleted else None
+        body = {k: v for k, v in doc.items() if k not in rules.SPECIAL_MEMBERS}
+        rev = _next_rev(current[0] if current else None, {**body, "_attachments": attachments}, deleted)
+        generation = int(rev.split("-", 1)[0])
+        self._store_attachments(db, doc_id, attachments or {}, generation)
+        self._db.execute(
+            "INSERT INTO docs (db, id, rev, deleted, body, seq) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (db, id) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted, "
+            "body = excluded.body, seq = excluded.seq",
+            (db, doc_id, rev, int(deleted), _json(body), self._next_seq()),
+        )
+        return PutResult(doc_id, rev)
+
+    def _store_attachments(self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int) -> None:
+        # CouchDB keeps only the attachments the new revision names: stubs keep, data replaces.
+        existing = {row[0] for row in self._db.execute(
+            "SELECT name FROM attachments WHERE db = ? AND doc_id = ?", (db, doc_id))}
+        for name, spec in attachments.items():
+            rules.check_attachment_name(db, name)
+            if not isinstance(spec, Mapping):
+                raise InvalidDocument(db, f"_attachments.{name}", "must be an object")
+            if spec.get("stub"):
+                if name not in existing:
+                    raise InvalidDocument(db, f"_attachments.{name}", "stub of an attachment that does not exist")
+                continue
+            try:
+                data = base64.b64decode(spec["data"], validate=True)
+            except (KeyError, TypeError, ValueError):
+                raise InvalidDocument(db, f"_attachments.{name}.data", "must be base64 data or a stub") from None
+            self._db.execute(
+                "INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (db, doc_id, name, str(spec.get("content_type", "application/octet-stream")), data,
+                 _md5_digest(data), generation),
+            )
+        for name in existing - set(attachments):
+            self._db.execute("DELETE FROM attachments WHERE db = ? AND doc_id = ? AND name = ?", (db, doc_id, name))
+
+    def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
+        with self._write():
+            name = self._require_db(db)
+            return self._apply(name, rules.check_document(name, doc))
+
+    def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
+        name = rules.checked_database_name(db)
+        checked = [rules.check_document(name, doc) for doc in docs]
+        results: list[BulkResult] = []
+        with self._write():
+            self._require_db(name)
+            for doc in checked:
+                try:
+                    written = self._apply(name, doc)
+                except Conflict:
+                    results.append(BulkResult(doc["_id"], error="conflict", reason="Document update conflict."))
+                else:
+                    results.append(BulkResult(written.id, rev=written.rev))
+        return results
+
+    def delete(self, db: str, doc_id: str, rev: str) -> PutResult:
+        return self.put(db, {"_id": doc_id, "_rev": rev, "_deleted": True})
+
+    def soft_delete(self, db: str, doc_id: str) -> PutResult:
+        with self._write():
+            name = self._require_db(db)
+            doc = self.get(name, doc_id)
+            doc["pvt_deleted"] = True
+            return self._apply(name, doc)
+
+    # ------------------------------------------------------------------ attachments and local docs
+
+    def put_attachment(
+        self, db: str, doc_id: str, name: str, data: bytes, content_type: str, rev: str | None
+    ) -> PutResult:
+        with self._write():
+            database = self._require_db(db)
+            rules.check_doc_id(database, doc_id)
+            rules.check_attachment_name(database, name)
+            row = self._db.execute(
+                "SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?", (database, doc_id)
+            ).fetchone()
+            doc = self._compose(database, doc_id, row[0], row[2]) if row and not row[1] else {"_id": doc_id}
+            if rev is not None:
+                doc["_rev"] = rev
+            elif row and not row[1]:
+                raise Conflict(database, doc_id)
+            stubs = dict(doc.get("_attachments", {}))
+            stubs[name] = {"content_type": content_type, "data": base64.b64encode(bytes(data)).decode()}
+            doc["_attachments"] = stubs
+            return self._apply(database, doc)
+
+    def get_attachment(self, db: str, doc_id: str, name: str) -> Attachment:
+        self.get(db, doc_id)  # NotFound for a missing or deleted document
+        with self._lock:
+            row = self._db.execute(
+                "SELECT content_type, data, digest FROM attachments WHERE db = ? AND doc_id = ? AND name = ?",
+                (rules.checked_database_name(db), doc_id, name),
+            ).fetchone()
+        if row is None:
+            raise NotFound(db, f"{doc_id}/{name}", "attachment")
+        return Attachment(content_type=row[0], data=bytes(row[1]), digest=row[2])
+
+    def get_local(self, db: str, local_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            name = self._require_db(db)
+            row = self._db.execute("SELECT body FROM local_docs WHERE db = ? AND id = ?", (name, local_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_local(self, db: str, local_id: str, body: Mapping[str, Any]) -> None:
+        with self._write():
+            name = self._require_db(db)
+            rules.check_doc_id(name, local_id.removeprefix("_local/"), "_local id")
+            clean = rules.check_document(name, {**body, "_id": "local"})
+            clean.pop("_id")
+            self._db.execute("INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, _json(clean)))
+
+    # ------------------------------------------------------------------ views
+
+    def query_view(self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()) -> ViewResult:
+        with self._write():
+            name = self._require_db(db)
+            return self._views.query(name, design, view, query, self._fetch_for_include)
+
+    def all_docs(self, db: str, query: ViewQuery = ViewQuery()) -> ViewResult:
+        with self._lock:
+            name = self._require_db(db)
+            return self._views.all_docs(name, query, self._fetch_for_include)
+
+    def _fetch_for_include(self, db: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self.get_many(db, doc_ids)
+
+    # ------------------------------------------------------------------ feeds
+
+    def _changes_once(self, db: str, since: int, limit: int | None, include_docs: bool) -> list[Change]:
+        rows = self._db.execute(
+            "SELECT id, rev, deleted, body, seq FROM docs WHERE db = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (db, since, -1 if limit is None else limit),
+        ).fetchall()
+        changes = []
+        for doc_id, rev, deleted, body, seq in rows:
+            doc = None
+            if include_docs:
+                doc = {"_id": doc_id, "_rev": rev, "_deleted": True} if deleted else self._compose(db, doc_id, rev, body)
+            changes.append(Change(id=doc_id, seq=str(seq), rev=rev, deleted=bool(deleted), doc=doc))
+        return changes
+
+    def _parse_since(self, db: str | None, since: str) -> int:
+        if since == "now":
+            if db is None:
+                return self._db.execute("SELECT value FROM sequence").fetchone()[0]
+            last = self._db.execute("SELECT MAX(seq) FROM docs WHERE db = ?", (db,)).fetchone()[0]
+            return last or 0
+        try:
+            return max(int(since), 0)
+        except (TypeError, ValueError):
+            raise InvalidDocument(db or "(server)", "since", f"not a sequence of this store: {since!r}") from None
+
+    def changes(
+        self, db: str, since: str = "0", *, limit: int | None = None, include_docs: bool = False,
+        timeout_s: float | None = None,
+    ) -> ChangesPage:
+        deadline = time.monotonic() + (timeout_s or 0)
+        with self._lock:
+            name = self._require_db(db)
+            start = self._parse_since(name, str(since))
+        while True:
+            with self._lock:
+                changes = self._changes_once(name, start, limit, include_docs)
+            if changes or time.monotonic() >= deadline:
+                return ChangesPage(changes, changes[-1].seq if changes else str(start))
+            time.sleep(POLL_INTERVAL_S)
+
+    def _db_updates_once(self, since: int) -> tuple[list[DbUpdate], int]:
+        # One entry per database, as CouchDB coalesces them: "created" wins over later writes
+        # in the same window (a follower must learn the database is new), "deleted" if last.
+        latest: dict[str, tuple[int, str]] = {}
+        last = since
+        for seq, db, kind in self._db.execute("SELECT seq, db, kind FROM db_events WHERE seq > ?", (since,)):
+            latest[db] = (seq, kind)
+            last = max(last, seq)
+        for db, seq in self._db.execute("SELECT db, MAX(seq) FROM docs WHERE seq > ? GROUP BY db", (since,)):
+            last = max(last, seq)
+            if db not in latest or latest[db][1] == "deleted" and latest[db][0] < seq:
+                latest[db] = (seq, "updated")
+        ordered = sorted(latest.items(), key=lambda item: item[1][0])
+        return [DbUpdate(db, kind) for db, (_, kind) in ordered], last
+
+    def db_updates(self, since: str = "0", *, timeout_s: float | None = None) -> DbUpdatesPage:
+        deadline = time.monotonic() + (timeout_s or 0)
+        with self._lock:
+            start = self._parse_since(None, str(since))
+        while True:
+            with self._lock:
+                updates, last = self._db_updates_once(start)
+            if updates or time.monotonic() >= deadline:
+                return DbUpdatesPage(updates, str(last))
+            time.sleep(POLL_INTERVAL_S)

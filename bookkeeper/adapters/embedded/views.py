@@ -1,0 +1,269 @@
+"""Views on the embedded store: incremental indexes of the design documents' map functions,
+queried with CouchDB's parameters and reduced with its built-in reducers.
+
+Like CouchDB, an index is brought up to date when it is queried: the documents changed since
+the index's sequence are mapped again. The index belongs to the design document's content
+(its signature), so an upgraded design document is re-indexed from scratch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from typing import Any, Callable
+
+from bookkeeper.adapters.embedded import collation
+from bookkeeper.adapters.embedded.js_views import DesignDocViews
+from bookkeeper.adapters.embedded.reducers import reducer_for
+from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
+
+FetchDocs = Callable[[str, list[str]], dict[str, dict[str, Any]]]
+_HIGH = collation.HIGH
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _signature(views: Any) -> str:
+    return hashlib.sha256(json.dumps(views, sort_keys=True).encode()).hexdigest()
+
+
+def _bounds(query: ViewQuery, encode: Callable[[Any], bytes], encode_id: Callable[[str], bytes]):
+    """(lower, lower_inclusive, upper, upper_inclusive) in the index's byte order."""
+    if query.has_key():
+        key = encode(query.key)
+        return key, True, key + _HIGH, True
+    first = last = None
+    first_inclusive = last_inclusive = True
+    start = None if query.start_key is None else encode(query.start_key)
+    end = None if query.end_key is None else encode(query.end_key)
+    start_id = None if query.start_key_doc_id is None else encode_id(query.start_key_doc_id)
+    end_id = None if query.end_key_doc_id is None else encode_id(query.end_key_doc_id)
+    # In index order the start bound is the low one; descending swaps the roles.
+    if start is not None:
+        first = start + (start_id if start_id is not None else b"")
+        if query.descending:
+            first = start + (start_id if start_id is not None else _HIGH)
+    if end is not None:
+        if query.inclusive_end:
+            last = end + (end_id if end_id is not None else (b"" if query.descending else _HIGH))
+        else:
+            last_inclusive = False
+            last = end + (end_id if end_id is not None else (_HIGH if query.descending else b""))
+    if query.descending:
+        return last, last_inclusive, first, first_inclusive
+    return first, first_inclusive, last, last_inclusive
+
+
+def _where(column: str, bounds) -> tuple[str, list[Any]]:
+    lower, lower_inclusive, upper, upper_inclusive = bounds
+    clauses, params = [], []
+    if lower is not None:
+        clauses.append(f"{column} {'>=' if lower_inclusive else '>'} ?")
+        params.append(lower)
+    if upper is not None:
+        clauses.append(f"{column} {'<=' if upper_inclusive else '<'} ?")
+        params.append(upper)
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+class ViewEngine:
+    def __init__(self, connection: sqlite3.Connection):
+        self._db = connection
+        self._compiled: dict[str, DesignDocViews] = {}
+
+    # ------------------------------------------------------------------ indexing
+
+    def _design(self, db: str, design: str, view: str) -> tuple[str, dict[str, Any], str]:
+        design_id = f"_design/{design.removeprefix('_design/')}"
+        row = self._db.execute(
+            "SELECT body FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
+        ).fetchone()
+        views = json.loads(row[0]).get("views") if row else None
+        if not isinstance(views, dict) or view not in views:
+            raise NotFound(db, f"{design_id}/_view/{view}", "view")
+        if json.loads(row[0]).get("language", "javascript") != "javascript":
+            raise InvalidQuery(f"{design_id}: only javascript design documents are supported")
+        return design_id, views, _signature(views)
+
+    def _engine(self, design_id: str, views: dict[str, Any], signature: str) -> DesignDocViews:
+        engine = self._compiled.get(signature)
+        if engine is None:
+            engine = self._compiled[signature] = DesignDocViews(design_id, views)
+        return engine
+
+    def _refresh(self, db: str, design_id: str, views: dict[str, Any], signature: str) -> None:
+        state = self._db.execute(
+            "SELECT signature, indexed_seq FROM view_state WHERE db = ? AND design_id = ?", (db, design_id)
+        ).fetchone()
+        since = state[1] if state and state[0] == signature else 0
+        if since == 0:
+            self._db.execute("DELETE FROM view_rows WHERE db = ? AND design_id = ?", (db, design_id))
+        changed = self._db.execute(
+            "SELECT id, rev, deleted, body, seq FROM docs WHERE db = ? AND seq > ? ORDER BY seq", (db, since)
+        ).fetchall()
+        if not changed and state and state[0] == signature:
+            return
+        engine = self._engine(design_id, views, signature)
+        rows = []
+        for doc_id, rev, deleted, body, seq in changed:
+            since = max(since, seq)
+            self._db.execute(
+                "DELETE FROM view_rows WHERE db = ? AND design_id = ? AND doc_id = ?", (db, design_id, doc_id)
+            )
+            if deleted or doc_id.startswith("_design/"):
+                continue  # CouchDB leaves design documents out of views
+            encoded_id = collation.encode(doc_id)
+            for view, emitted in engine.map_document({"_id": doc_id, "_rev": rev, **json.loads(body)}).items():
+                for key, value in emitted:
+                    whole = value if type(value) is int and -(2**63) <= value < 2**63 else None
+                    rows.append((db, design_id, view, collation.encode(key) + encoded_id, doc_id, _json(key),
+                                 _json(value), whole))
+        self._db.executemany("INSERT INTO view_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._db.execute(
+            "INSERT OR REPLACE INTO view_state VALUES (?, ?, ?, ?)", (db, design_id, signature, since)
+        )
+
+    # ------------------------------------------------------------------ querying
+
+    def _select(self, db: str, design_id: str, view: str, query: ViewQuery, bounds,
+                window: tuple[int, int] = (-1, 0)) -> list[tuple[str, Any, Any]]:
+        where, params = _where("sort", bounds)
+        order = "DESC" if query.descending else "ASC"
+        rows = self._db.execute(
+            f"SELECT doc_id, key, value FROM view_rows WHERE db = ? AND design_id = ? AND view = ?{where} "
+            f"ORDER BY sort {order}, rowid {order} LIMIT ? OFFSET ?", (db, design_id, view, *params, *window),
+        )
+        return [(doc_id, json.loads(key), json.loads(value)) for doc_id, key, value in rows]
+
+    def query(self, db: str, design: str, view: str, query: ViewQuery, fetch: FetchDocs) -> ViewResult:
+        design_id, views, signature = self._design(db, design, view)
+        where = f"{db}/{design_id}/_view/{view}"
+        reducer = reducer_for(views[view].get("reduce"), where)
+        reducing = reducer is not None and query.reduce is not False
+        if query.reduce and reducer is None:
+            raise InvalidQuery(f"{where}: reduce=true is invalid for a map-only view")
+        if reducing and query.include_docs:
+            raise InvalidQuery(f"{where}: include_docs is invalid for a reduce query")
+        if not reducing and (query.group or query.group_level is not None):
+            raise InvalidQuery(f"{where}: group and group_level need a reduce")
+        if reducing and query.keys is not None and not (query.group or query.group_level is not None):
+            raise InvalidQuery(f"{where}: several keys on a reduce view need group=true")
+        self._refresh(db, design_id, views, signature)
+
+        if reducing and query.keys is None and not (query.group or query.group_level is not None):
+            total = self._reduce_in_sql(db, design_id, view, query, views[view]["reduce"].strip())
+            if total is not None:
+                return ViewResult(self._page(total, query))
+        if query.keys is not None:
+            selected = []
+            for key in query.keys:
+                selected += self._select(db, design_id, view, query, _bounds(
+                    ViewQuery(key=key, key_is_set=True, descending=query.descending), collation.encode, collation.encode))
+        elif reducing:
+            selected = self._select(db, design_id, view, query, _bounds(query, collation.encode, collation.encode))
+        else:  # a page of a map query: let SQLite skip and stop
+            window = (-1 if query.limit is None else query.limit, query.skip)
+            selected = self._select(db, design_id, view, query, _bounds(query, collation.encode, collation.encode), window)
+            query = ViewQuery(include_docs=query.include_docs)  # paged already
+
+        if reducing:
+            return ViewResult(self._page(self._reduce(selected, reducer, query, where), query))
+        total = self._db.execute(
+            "SELECT COUNT(*) FROM view_rows WHERE db = ? AND design_id = ? AND view = ?", (db, design_id, view)
+        ).fetchone()[0]
+        rows = [ViewRow(key=key, value=value, id=doc_id) for doc_id, key, value in self._page(selected, query)]
+        if query.include_docs:
+            rows = self._with_docs(db, rows, fetch)
+        return ViewResult(rows, total_rows=total)
+
+    def _reduce_in_sql(self, db: str, design_id: str, view: str, query: ViewQuery, reduce: str) -> list[ViewRow] | None:
+        """An ungrouped _count, or a _sum over integers only, added up by SQLite (exact in 64 bits);
+        None when Python must do it (other values, or a sum past 64 bits)."""
+        if reduce not in ("_sum", "_count"):
+            return None
+        where, params = _where("sort", _bounds(query, collation.encode, collation.encode))
+        try:
+            count, others, total = self._db.execute(
+                f"SELECT COUNT(*), COUNT(*) - COUNT(value_int), SUM(value_int) FROM view_rows "
+                f"WHERE db = ? AND design_id = ? AND view = ?{where}", (db, design_id, view, *params),
+            ).fetchone()
+        except OverflowError:
+            return None
+        if count == 0:
+            return []
+        if reduce == "_count":
+            return [ViewRow(key=None, value=count)]
+        return None if others else [ViewRow(key=None, value=total)]
+
+    @staticmethod
+    def _page(items: list[Any], query: ViewQuery) -> list[Any]:
+        end = None if query.limit is None else query.skip + query.limit
+        return items[query.skip:end]
+
+    @staticmethod
+    def _reduce(selected, reducer, query: ViewQuery, where: str) -> list[ViewRow]:
+        grouping = query.group or query.group_level is not None
+        if not grouping:
+            return [ViewRow(key=None, value=reducer([value for _, _, value in selected], where))] if selected else []
+        groups: list[tuple[Any, list[Any]]] = []
+        previous = None
+        for _, key, value in selected:
+            if query.group_level is not None and not query.group and isinstance(key, list):
+                key = key[: query.group_level]
+            encoded = collation.encode(key)
+            if groups and encoded == previous:
+                groups[-1][1].append(value)
+            else:
+                groups.append((key, [value]))
+                previous = encoded
+        return [ViewRow(key=key, value=reducer(values, where)) for key, values in groups]
+
+    @staticmethod
+    def _with_docs(db: str, rows: list[ViewRow], fetch: FetchDocs) -> list[ViewRow]:
+        # emit(key, {_id: other}) links another document, as CouchDB allows.
+        def target(row: ViewRow) -> str:
+            if isinstance(row.value, dict) and isinstance(row.value.get("_id"), str):
+                return row.value["_id"]
+            return row.id  # type: ignore[return-value]
+
+        docs = fetch(db, [target(row) for row in rows])
+        return [ViewRow(row.key, row.value, row.id, docs.get(target(row))) for row in rows]
+
+    def all_docs(self, db: str, query: ViewQuery, fetch: FetchDocs) -> ViewResult:
+        # _all_docs orders ids by their raw bytes (not view collation), as CouchDB does.
+        if query.keys is not None:
+            found = fetch(db, list(query.keys)) if query.include_docs else None
+            selected = []
+            for doc_id in query.keys:
+                row = self._db.execute(
+                    "SELECT id, rev FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, doc_id)
+                ).fetchone()
+                if row:
+                    selected.append(row)
+        else:
+            where, params = self._id_range(query)
+            order = "DESC" if query.descending else "ASC"
+            selected = self._db.execute(
+                f"SELECT id, rev FROM docs WHERE db = ? AND deleted = 0{where} ORDER BY id {order}", (db, *params)
+            ).fetchall()
+            found = None
+        total = self._db.execute("SELECT COUNT(*) FROM docs WHERE db = ? AND deleted = 0", (db,)).fetchone()[0]
+        page = self._page(selected, query)
+        if query.include_docs and found is None:
+            found = fetch(db, [doc_id for doc_id, _ in page])
+        rows = [
+            ViewRow(key=doc_id, value={"rev": rev}, id=doc_id, doc=(found or {}).get(doc_id) if query.include_docs else None)
+            for doc_id, rev in page
+        ]
+        return ViewResult(rows, total_rows=total)
+
+    @staticmethod
+    def _id_range(query: ViewQuery) -> tuple[str, list[Any]]:
+        if query.has_key():
+            return " AND id = ?", [query.key]
+        low, high = (query.end_key, query.start_key) if query.descending else (query.start_key, query.end_key)
+        low_inclusive = True if not query.descending else query.inclusive_end
+        high_inclusive = query.inclusive_end if not query.descending else True
+        return _where("id", (low, low_inclusive, high, high_inclusive))

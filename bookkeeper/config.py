@@ -1,0 +1,204 @@
+"""Configuration, in one place.
+
+Sources, strongest first: environment variables (`KAZBILL_*`), then a TOML file (path in
+`KAZBILL_CONFIG` or given to the CLI with `--config`), then defaults. Every setting has one
+environment name and one TOML path; `kazbill config show` prints them with secrets masked.
+Loading reads the environment and the file only: no connection is ever opened here.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    def __init__(self, setting: str, reason: str):
+        super().__init__(f"configuration {setting}: {reason}")
+        self.setting = setting
+        self.reason = reason
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _text(value)
+
+
+def _positive_number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number") from None
+    if number <= 0:
+        raise ValueError("must be greater than zero")
+    return number
+
+
+def _port(value: Any) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be an integer port number") from None
+    if not 0 < port < 65536:
+        raise ValueError("must be between 1 and 65535")
+    return port
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[Any], str | None]:
+    def parse(value: Any) -> str | None:
+        text = _optional_text(value)
+        if text is None:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return text.rstrip("/")
+
+    return parse
+
+
+def _timezone(value: Any) -> str:
+    name = _text(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+@dataclass(frozen=True)
+class Setting:
+    attribute: str
+    env: str
+    toml: tuple[str, str]
+    parse: Callable[[Any], Any]
+    default: Any
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store_url", "KAZBILL_STORE_URL", ("store", "url"), _url(("http", "https")), None),
+    Setting("store_username", "KAZBILL_STORE_USERNAME", ("store", "username"), _optional_text, None),
+    Setting("store_password", "KAZBILL_STORE_PASSWORD", ("store", "password"), _optional_text, None, True),
+    Setting("store_path", "KAZBILL_STORE_PATH", ("store", "path"), _text, "var/kazbill.sqlite3"),
+    Setting("store_timeout_s", "KAZBILL_STORE_TIMEOUT", ("store", "timeout_s"), _positive_number, 30.0),
+    Setting("amqp_url", "KAZBILL_AMQP_URL", ("amqp", "url"), _url(("amqp", "amqps")),
+            "amqp://guest:guest@127.0.0.1:5672/"),
+    Setting("smtp_host", "KAZBILL_SMTP_HOST", ("smtp", "host"), _text, "127.0.0.1"),
+    Setting("smtp_port", "KAZBILL_SMTP_PORT", ("smtp", "port"), _port, 25),
+    Setting("smtp_username", "KAZBILL_SMTP_USERNAME", ("smtp", "username"), _optional_text, None),
+    Setting("smtp_password", "KAZBILL_SMTP_PASSWORD", ("smtp", "password"), _optional_text, None, True),
+    Setting("smtp_starttls", "KAZBILL_SMTP_STARTTLS", ("smtp", "starttls"), _flag, False),
+    Setting("smtp_sender", "KAZBILL_SMTP_SENDER", ("smtp", "sender"), _text, "billing@localhost"),
+    Setting("default_timezone", "KAZBILL_TIMEZONE", ("billing", "timezone"), _timezone, "UTC"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_url: str | None = None
+    store_username: str | None = None
+    store_password: str | None = None
+    store_path: str = "var/kazbill.sqlite3"
+    store_timeout_s: float = 30.0
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_sender: str = "billing@localhost"
+    default_timezone: str = "UTC"
+
+    @property
+    def uses_embedded_store(self) -> bool:
+        return self.store_url is None
+
+    def describe(self) -> dict[str, Any]:
+        """Every setting with its value, secrets and URL passwords masked."""
+        shown: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.attribute)
+            if setting.secret and value:
+                value = "****"
+            elif isinstance(value, str) and "://" in value:
+                value = mask_url_password(value)
+            shown[setting.env] = value
+        return shown
+
+
+def mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:****@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _read_toml(path: Path) -> Mapping[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("KAZBILL_CONFIG", f"file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError("KAZBILL_CONFIG", f"file {str(path)!r} is not valid TOML: {error}") from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: str | os.PathLike[str] | None = None
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    path = config_file or environ.get("KAZBILL_CONFIG")
+    document = _read_toml(Path(path)) if path else {}
+    known_tables = {setting.toml[0] for setting in SETTINGS}
+    for table, body in document.items():
+        if table not in known_tables or not isinstance(body, dict):
+            raise ConfigError(f"[{table}]", f"unknown section; expected one of {sorted(known_tables)}")
+        known_keys = {s.toml[1] for s in SETTINGS if s.toml[0] == table}
+        for key in body:
+            if key not in known_keys:
+                raise ConfigError(f"{table}.{key}", f"unknown key; expected one of {sorted(known_keys)}")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        table, key = setting.toml
+        if setting.env in environ:
+            raw, source = environ[setting.env], setting.env
+        elif key in document.get(table, {}):
+            raw, source = document[table][key], f"{table}.{key}"
+        else:
+            values[setting.attribute] = setting.default
+            continue
+        try:
+            values[setting.attribute] = setting.parse(raw)
+        except ValueError as error:
+            raise ConfigError(source, str(error)) from None
+    return Settings(**values)
+
+
+assert {f.name for f in fields(Settings)} == {s.attribute for s in SETTINGS}

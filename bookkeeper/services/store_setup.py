@@ -1,0 +1,95 @@
+"""Preparing a store for Kazbill and checking it: `kazbill store init` and `kazbill store check`.
+
+Both take the store and the design documents as arguments. `initialise` is idempotent: a second
+run finds every database present and every design document unchanged, and writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from bookkeeper.design_docs import SYSTEM_DATABASES, DesignDoc
+from bookkeeper.ports import Conflict, DocumentStore, NotFound, ServerInfo
+
+
+@dataclass(frozen=True)
+class DesignDocStatus:
+    db: str
+    design_id: str
+    state: str  # installed, upgraded, unchanged (init); current, missing, outdated (check)
+
+
+@dataclass
+class StoreReport:
+    server: ServerInfo | None = None
+    created_databases: list[str] = field(default_factory=list)
+    missing_databases: list[str] = field(default_factory=list)
+    design_docs: list[DesignDocStatus] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for status in self.design_docs if status.state == state)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.missing_databases and not any(
+            status.state in ("missing", "outdated") for status in self.design_docs
+        )
+
+
+def _databases_for(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> list[str]:
+    """Every existing database that at least one design document belongs in."""
+    return [db for db in store.list_databases() if any(doc.belongs_in(db) for doc in design_docs)]
+
+
+def install_design_docs(store: DocumentStore, db: str, design_docs: Sequence[DesignDoc]) -> list[DesignDocStatus]:
+    """Install or upgrade the design documents that belong in `db`; used by `store init` and
+    whenever Kazbill creates an account or monthly database."""
+    statuses = []
+    for design in design_docs:
+        if not design.belongs_in(db):
+            continue
+        try:
+            current = store.get(db, design.design_id)
+        except NotFound:
+            current = None
+        if current is not None and design.installed_digest(current) == design.digest:
+            statuses.append(DesignDocStatus(db, design.design_id, "unchanged"))
+            continue
+        body = dict(design.body)
+        if current is not None:
+            body["_rev"] = current["_rev"]
+        try:
+            store.put(db, body)
+        except Conflict:
+            # Another Kazbill node installed it at the same moment; what it wrote is the same file.
+            statuses.append(DesignDocStatus(db, design.design_id, "unchanged"))
+            continue
+        statuses.append(DesignDocStatus(db, design.design_id, "upgraded" if current else "installed"))
+    return statuses
+
+
+def initialise(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreReport:
+    report = StoreReport(server=store.server_info())
+    for db in SYSTEM_DATABASES:
+        if store.ensure_database(db):
+            report.created_databases.append(db)
+    for db in _databases_for(store, design_docs):
+        report.design_docs += install_design_docs(store, db, design_docs)
+    return report
+
+
+def check(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreReport:
+    report = StoreReport(server=store.server_info())
+    report.missing_databases = [db for db in SYSTEM_DATABASES if not store.database_exists(db)]
+    for db in _databases_for(store, design_docs):
+        for design in design_docs:
+            if not design.belongs_in(db):
+                continue
+            try:
+                installed = design.installed_digest(store.get(db, design.design_id))
+            except NotFound:
+                state = "missing"
+            else:
+                state = "current" if installed == design.digest else "outdated"
+            report.design_docs.append(DesignDocStatus(db, design.design_id, state))
+    return report

@@ -1,0 +1,1 @@
+"""Payment gateway callbacks (PayPal, Yandex.Money/YooMoney, Braintree). Filled in by the payments issue."""
