@@ -3,6 +3,8 @@ same error, whatever the server behind them would have done (pouchdb-server, for
 body `_id` override the URL id and accepts names CouchDB refuses)."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 from typing import Any, Mapping
 
@@ -97,3 +99,8 @@ def check_attachment_name(db: str, name: object) -> str:
     if name.startswith("_"):
         raise InvalidDocument(db, "attachment name", "must not start with an underscore")
     return name
+
+
+def attachment_digest(data: bytes) -> str:
+    """CouchDB's attachment digest, "md5-" and the base64 of the md5 of the stored bytes."""
+    return "md5-" + base64.b64encode(hashlib.md5(data).digest()).decode()

@@ -39,10 +39,6 @@ def _next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> s
     return f"{generation}-{digest}"
 
 
-def _md5_digest(data: bytes) -> str:
-    return "md5-" + base64.b64encode(hashlib.md5(data).digest()).decode()
-
-
 class EmbeddedStore:
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0):
         self.path = str(path)
@@ -220,7 +216,7 @@ class EmbeddedStore:
             self._db.execute(
                 "INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (db, doc_id, name, str(spec.get("content_type", "application/octet-stream")), data,
-                 _md5_digest(data), generation),
+                 rules.attachment_digest(data), generation),
             )
         for name in existing - set(attachments):
             self._db.execute("DELETE FROM attachments WHERE db = ? AND doc_id = ? AND name = ?", (db, doc_id, name))

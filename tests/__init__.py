@@ -1,0 +1,1 @@
+"""Kazbill's test suite."""
