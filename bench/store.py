@@ -1,0 +1,107 @@
+"""Store benchmark: bulk writes per second and view query latency, for both adapters on the same
+data. Prints figures; asserts nothing about time.
+
+    .venv/bin/python -m bench.store [--docs 10000] [--batch 500] [--queries 300]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.design_docs import load_design_docs
+from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.ports import DocumentStore, ViewQuery
+from bookkeeper.services import store_setup
+from tests.fixtures.kazoo_docs import GREGORIAN_2026_11_01, ledger_doc, new_account_id
+from tests.support.pouchdb_server import PouchDbServer
+
+SERVICES = ("monthly_recurring", "recurring_prorate", "daily_fee", "per_minute_call", "paypal", "wire_transfer")
+
+
+def ledgers(account_id: str, count: int) -> list[dict]:
+    docs = []
+    for n in range(count):
+        service = SERVICES[n % len(SERVICES)]
+        kind = "credit" if service in ("paypal", "wire_transfer") else "debit"
+        docs.append(ledger_doc(account_id, 2026, 11, f"{service}-{n:07d}", kind, 10_000 + (n * 7919) % 5_000_000,
+                               service, GREGORIAN_2026_11_01 + (n * 37) % (30 * 86_400)))
+    return docs
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def measure(store: DocumentStore, docs: int, batch: int, queries: int) -> dict[str, float]:
+    account_id = new_account_id()
+    db = account_modb(account_id, 2026, 11)
+    store.create_database(db)
+    payload = ledgers(account_id, docs)
+    started = time.perf_counter()
+    for start in range(0, docs, batch):
+        store.bulk_put(db, payload[start:start + batch])
+    write_s = time.perf_counter() - started
+
+    store_setup.install_design_docs(store, db, load_design_docs())
+    started = time.perf_counter()
+    store.query_view(db, "kazbill_ledgers", "balance_by_service")  # builds every index of the design doc
+    build_s = time.perf_counter() - started
+
+    shapes: list[Callable[[int], ViewQuery]] = [
+        lambda n: ViewQuery(),  # the month's balance
+        lambda n: ViewQuery(group=True),  # balance per service
+        lambda n: ViewQuery(reduce=False, start_key=GREGORIAN_2026_11_01 + n * 600, limit=50),  # a page of entries
+    ]
+    views = ["balance_by_service", "balance_by_service", "balance_by_created"]
+    latencies: list[float] = []
+    for n in range(queries):
+        which = n % len(shapes)
+        started = time.perf_counter()
+        store.query_view(db, "kazbill_ledgers", views[which], shapes[which](n))
+        latencies.append((time.perf_counter() - started) * 1000)
+    store.delete_database(db)
+    return {
+        "docs_per_s": docs / write_s,
+        "first_index_docs_per_s": docs / build_s,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 0.99),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+
+    results = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        embedded = EmbeddedStore(Path(workdir) / "bench.sqlite3")
+        try:
+            results["embedded (SQLite)"] = measure(embedded, args.docs, args.batch, args.queries)
+        finally:
+            embedded.close()
+    with PouchDbServer() as server:
+        couch = CouchDbStore(server.url)
+        try:
+            results["couchdb (pouchdb-server)"] = measure(couch, args.docs, args.batch, args.queries)
+        finally:
+            couch.close()
+
+    print(f"store benchmark: {args.docs} ledger documents in bulks of {args.batch}, {args.queries} view queries")
+    print(f"{'adapter':<28}{'bulk docs/s':>12}{'index docs/s':>14}{'view p50 ms':>13}{'view p99 ms':>13}")
+    for name, figures in results.items():
+        print(f"{name:<28}{figures['docs_per_s']:>12,.0f}{figures['first_index_docs_per_s']:>14,.0f}"
+              f"{figures['p50_ms']:>13.2f}{figures['p99_ms']:>13.2f}")
+
+
+if __name__ == "__main__":
+    main()
