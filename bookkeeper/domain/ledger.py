@@ -1,0 +1,130 @@
+"""Charges as Kazoo 4.3 ledger documents, and the charged levels read back from them.
+
+Kazoo computes an account's balance from the `ledger` documents of its current monthly
+database, so every charge Kazbill makes is written in exactly that shape: `pvt_ledger_type`
+debit or credit, `amount` a positive integer in units, `source.service` the reason. What Kazoo
+has no field for (the reason code, the item, the level, the ratio, the period) goes under
+`metadata.kazbill`, which is also where the bookkeeper reads its high-water marks back from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Callable, Iterable, Mapping
+
+from bookkeeper.domain.charges import CREDIT, Charge
+from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
+from bookkeeper.domain.periods import Period, day_start_utc
+from bookkeeper.domain.plans import ItemPrice
+
+MRC_REASONS = ("monthly_recurring", "recurring_prorate")
+
+
+def _gregorian_day_start(day: date, tz: str) -> int:
+    return to_gregorian_seconds(int(day_start_utc(day, tz).timestamp()))
+
+
+def ledger_db(account_id: str, charge: Charge) -> str:
+    """The monthly database a charge lands in: the month of its (reseller-local) day."""
+    return account_modb(account_id, charge.day.year, charge.day.month)
+
+
+def ledger_document(charge: Charge, *, account_id: str, account_name: str, currency: str, tz: str,
+                    now_gregorian: int) -> dict[str, Any]:
+    period_start = _gregorian_day_start(charge.period.start, tz)
+    period_end = _gregorian_day_start(charge.period.end + timedelta(days=1), tz) - 1
+    return {
+        "_id": charge.entry_id,
+        "pvt_type": "ledger",
+        "pvt_ledger_type": charge.ledger_type,
+        "amount": charge.amount,
+        "description": charge.description,
+        "source": {"service": charge.reason, "id": charge.entry_id},
+        "usage": {"type": charge.category, "quantity": charge.quantity,
+                  "unit": "day" if charge.reason == "daily_fee" else "month"},
+        "period": {"start": period_start, "end": period_end},
+        "account": {"id": account_id, "name": account_name},
+        "metadata": {"kazbill": {
+            "reason": charge.reason, "code": charge.code, "category": charge.category, "item": charge.item,
+            "quantity": charge.quantity, "rate": charge.rate, "monthly": charge.monthly,
+            "ratio": charge.ratio, "currency": currency, "day": charge.day.isoformat(),
+            "period": {"start": charge.period.start.isoformat(), "end": charge.period.end.isoformat()},
+        }},
+        "pvt_account_id": account_id,
+        "pvt_account_db": ledger_db(account_id, charge),
+        "pvt_created": now_gregorian,
+        "pvt_modified": now_gregorian,
+        "pvt_vsn": "1",
+    }
+
+
+def signed_amount(entry: Mapping[str, Any]) -> int:
+    amount = entry.get("amount", 0)
+    return -amount if entry.get("pvt_ledger_type") == "debit" else amount
+
+
+@dataclass(frozen=True)
+class ChargedLevels:
+    """What a period (or a day) has charged per item so far, read from its ledger entries."""
+
+    levels: Mapping[tuple[str, str], ItemPrice]
+    rounds: Mapping[tuple[str, str], int]  # prorated credits issued per item
+
+    def level(self, category: str, item: str) -> ItemPrice | None:
+        return self.levels.get((category, item))
+
+    def round_of(self, category: str, item: str) -> int:
+        return self.rounds.get((category, item), 0)
+
+
+def _kazbill(entry: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    meta = (entry.get("metadata") or {}).get("kazbill")
+    if entry.get("pvt_type") != "ledger" or entry.get("pvt_deleted") or not isinstance(meta, Mapping):
+        return None
+    return meta
+
+
+def _price_at(meta: Mapping[str, Any]) -> ItemPrice:
+    return ItemPrice(meta["category"], meta["item"], meta["item"], meta["quantity"], meta["quantity"],
+                     meta.get("rate"), meta["monthly"], 0, meta["monthly"], 0)
+
+
+def _levels(entries: Iterable[Mapping[str, Any]], matches: Callable[[Mapping[str, Any]], bool]) -> ChargedLevels:
+    """Per item, the highest level charged in the item's current round. Without prorated
+    credits there is one round. Each credit opens the next: its id ends in -r<N> for round N,
+    it sets the level it credited down to, and the debits of round N carry the same suffix."""
+    by_item: dict[tuple[str, str], list[tuple[int, Mapping[str, Any]]]] = {}
+    for entry in entries:
+        meta = _kazbill(entry)
+        if meta is not None and matches(meta) and meta.get("reason") != "feature_activation":
+            by_item.setdefault((meta["category"], meta["item"]), []).append((_round_of(entry["_id"]), meta))
+    levels: dict[tuple[str, str], ItemPrice] = {}
+    rounds: dict[tuple[str, str], int] = {}
+    for key, found in by_item.items():
+        current = sum(1 for _, meta in found if meta["reason"] == "recurring_prorate_credit")
+        in_round = [meta for round_, meta in found if round_ == current]
+        if current:
+            rounds[key] = current
+        if in_round:
+            levels[key] = _price_at(max(in_round, key=lambda meta: meta["quantity"]))
+    return ChargedLevels(levels, rounds)
+
+
+def _round_of(entry_id: str) -> int:
+    tail = entry_id.rsplit("-", 1)[-1]
+    return int(tail[1:]) if tail.startswith("r") and tail[1:].isdigit() else 0
+
+
+def period_levels(entries: Iterable[Mapping[str, Any]], period: Period) -> ChargedLevels:
+    start = period.start.isoformat()
+    return _levels(entries, lambda meta: (meta.get("period") or {}).get("start") == start
+                   and meta.get("reason") in (*MRC_REASONS, "recurring_prorate_credit"))
+
+
+def day_levels(entries: Iterable[Mapping[str, Any]], day: date) -> ChargedLevels:
+    iso = day.isoformat()
+    return _levels(entries, lambda meta: meta.get("day") == iso and meta.get("reason") == "daily_fee")
+
+
+def is_credit(entry: Mapping[str, Any]) -> bool:
+    return entry.get("pvt_ledger_type") == CREDIT

@@ -1,0 +1,47 @@
+"""An account's quantities, as Kazoo's services count them, from the rows of the
+`kazbill_quantities` views (couch_views/kazbill_quantities.json does the counting of users,
+devices and trunks; numbers are classified here, where a rule can be tested).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+Quantities = dict[str, dict[str, int]]
+
+# Toll-free ranges of the countries our resellers serve; every other number is a DID.
+_TOLL_FREE = re.compile(r"^\+(1(800|833|844|855|866|877|888)|7800|800|44800|44808|49800|380800)")
+BILLABLE_NUMBER_STATES = ("in_service", "port_in")
+
+
+def classify_number(number: str) -> str:
+    return "tollfree" if _TOLL_FREE.match(number) else "did"
+
+
+def quantities_from_views(billable_rows: Iterable[tuple[Any, Any]],
+                          number_rows: Iterable[tuple[str, Mapping[str, Any]]]) -> Quantities:
+    """`billable_rows`: (key [category, item], count) from a group=true query of
+    kazbill_quantities/billable; `number_rows`: (number, {state, features}) from
+    kazbill_quantities/phone_numbers. Only numbers in service are billed."""
+    quantities: Quantities = {}
+    for key, count in billable_rows:
+        category, item = key
+        if count > 0:
+            quantities.setdefault(category, {})[item] = quantities.get(category, {}).get(item, 0) + count
+    for number, entry in number_rows:
+        if entry.get("state") not in BILLABLE_NUMBER_STATES:
+            continue
+        numbers = quantities.setdefault("phone_numbers", {})
+        kind = classify_number(number)
+        numbers[kind] = numbers.get(kind, 0) + 1
+        for feature in entry.get("features") or ():
+            services = quantities.setdefault("number_services", {})
+            services[feature] = services.get(feature, 0) + 1
+    return quantities
+
+
+def without(quantities: Mapping[str, Mapping[str, int]], cancelled: Iterable[tuple[str, str]]) -> Quantities:
+    """The quantities left once the given items are cancelled (set to nothing)."""
+    gone = set(cancelled)
+    return {category: {item: count for item, count in items.items() if (category, item) not in gone}
+            for category, items in quantities.items()}
