@@ -10,6 +10,7 @@ Sequences (`since`, `last_seq`) are opaque strings: CouchDB 3 hands out values l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 
@@ -267,3 +268,9 @@ def put_once(store: DocumentStore, db: str, doc: Mapping[str, Any]) -> bool:
     except Conflict:
         return False
     return True
+
+
+class Clock(Protocol):
+    """Where "now" comes from; the domain never asks, the handlers are told."""
+
+    def now(self) -> datetime: ...  # timezone-aware
