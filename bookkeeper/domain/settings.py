@@ -1,0 +1,295 @@
+"""Billing settings: what a reseller configured, and what each of its accounts carries.
+
+Kazoo keeps configuration in documents, so Kazbill does too. A reseller's choices live in an
+`onbill` document (`_id: "onbill"`) in the reseller's account database. Whatever a reseller
+leaves unset comes from the master (top) account's `onbill`, key by key, and whatever the master
+leaves unset from the defaults below: a reseller that sets only its currency still bills in the
+master's time zone. An account's own `onbill` holds what is the account's alone.
+
+Who an account's reseller is, and how much credit Kazoo's limits document gives it, follow
+Kazoo's own rules, so that Kazbill never disagrees with Kazoo's call authorisation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from bookkeeper.domain.money import MoneyError, currency, from_json_number, units_from_major
+from bookkeeper.domain.periods import (
+    InvalidBillingDay, UnknownTimeZone, effective_billing_day, time_zone, validate_billing_day,
+)
+
+ONBILL_DOC_ID = "onbill"
+CHARGING_SCHEMES = ("monthly", "daily")
+VAT_DISPOSITIONS = ("netto", "brutto", "none")
+PAYMENT_TYPES = ("prepay", "postpay")
+DEFAULT_CANCELLABLE = (("limits", "twoway_trunks"), ("limits", "inbound_trunks"), ("limits", "outbound_trunks"))
+
+
+class SettingsError(ValueError):
+    """A document Kazbill cannot bill by. `field` is the path inside `document` ("" for the whole
+    document); the message names the account whose document it is, so an operator can fix it."""
+
+    def __init__(self, account_id: str, field: str, reason: str, document: str = "onbill"):
+        where = f"{document}.{field}" if field else document
+        super().__init__(f"account {account_id}: {where}: {reason}")
+        self.account_id = account_id
+        self.field = field
+        self.reason = reason
+        self.document = document
+
+
+class _Refused(ValueError):
+    """Raised by a value reader, which knows neither the account nor the key; its caller does."""
+
+    def __init__(self, reason: str, subfield: str = ""):
+        super().__init__(reason)
+        self.reason, self.subfield = reason, subfield
+
+
+@dataclass(frozen=True)
+class ResellerSettings:
+    reseller_id: str
+    currency: str = "USD"  # ISO 4217 code
+    timezone: str = "UTC"  # IANA name
+    locale: str = "en_US"
+    charging: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    force_first_billing_day: bool = False  # every account bills on the 1st, whatever it stored
+    default_billing_day: int = 1
+    prorate_new_accounts: bool = True
+    prorated_credits: bool = False
+    cancellable: tuple[tuple[str, str], ...] = DEFAULT_CANCELLABLE  # (category, item) pairs
+    blocking_enabled: bool = False
+    new_account_grace_days: int = 0
+    default_service_plan: str | None = None
+    vat_disposition: str = "none"
+    vat_rate: Decimal = Decimal(0)  # per cent
+    low_balance_threshold: int | None = None  # units
+
+    def scheme_for(self, category: str) -> str:
+        """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
+        return self.charging.get(category, "monthly")
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    account_id: str
+    billing_day: int  # the day the account is actually billed on
+    stored_billing_day: int | None  # what its onbill says; None: not fixed yet (e.g. in trial)
+    payment_type: str  # "prepay" | "postpay"
+    manual_block: bool
+    language: str
+    created: int  # Gregorian seconds
+    trial_expires: int | None  # Gregorian seconds; None: not a trial account
+
+
+# ----------------------------------------------------------------------------- value readers
+# Each parses a value that is present and not null, or raises _Refused or the domain's own
+# ValueError (MoneyError, UnknownTimeZone, InvalidBillingDay), whose words say what is wrong.
+
+
+def _checked(is_valid: Callable[[Any], bool], reason: str) -> Callable[[Any], Any]:
+    def read(value: Any) -> Any:
+        if not is_valid(value):
+            raise _Refused(reason)
+        return value
+    return read
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is an int to Python, not to us
+
+
+_flag = _checked(lambda value: isinstance(value, bool), "must be true or false")
+_text = _checked(lambda value: isinstance(value, str) and bool(value.strip()), "must be a non-empty string")
+_days = _checked(lambda value: _is_whole(value) and value >= 0, "must be a whole number of days, 0 or more")
+_gregorian_seconds = _checked(_is_whole, "must be Gregorian seconds (a whole number)")
+
+
+def _one_of(options: tuple[str, ...]) -> Callable[[Any], str]:
+    return _checked(lambda value: isinstance(value, str) and value in options, f"must be one of {', '.join(options)}")
+
+
+def _charging(value: Any) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise _Refused("must be an object of category → monthly or daily")
+    for category, scheme in value.items():
+        if not isinstance(scheme, str) or scheme not in CHARGING_SCHEMES:
+            raise _Refused(f"must be one of {', '.join(CHARGING_SCHEMES)}, not {scheme!r}", str(category))
+    return MappingProxyType(dict(value))
+
+
+def _cancellable(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise _Refused('must be an object of category → item names, e.g. {"limits": ["twoway_trunks"]}')
+    pairs: list[tuple[str, str]] = []
+    for category, items in value.items():
+        if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
+            raise _Refused("must be a list of item names", str(category))
+        pairs.extend((str(category), item) for item in items)
+    return tuple(pairs)
+
+
+def _vat_rate(value: Any) -> Decimal:
+    rate = from_json_number(value)
+    if not 0 <= rate <= 100:
+        raise _Refused("must be a percentage from 0 to 100")
+    return rate
+
+
+def _amount_in_units(value: Any) -> int:
+    """Kazoo's rule for amounts in documents: an integer is units, a decimal is currency units."""
+    if isinstance(value, bool):
+        raise _Refused("must be an amount")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and "." not in value:
+        if not value.strip().lstrip("+-").isdigit():
+            raise _Refused(f"{value!r} is not an amount")
+        return int(value)
+    return units_from_major(from_json_number(value))
+
+
+_RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
+    "currency": lambda value: currency(value).code, "timezone": lambda value: time_zone(value).key, "locale": _text,
+    "charging": _charging, "force_first_billing_day": _flag, "default_billing_day": validate_billing_day,
+    "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
+    "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
+    "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
+}
+_ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
+    "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),
+    "manual_block": _flag, "language": _text,
+}
+# The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.
+RESELLER_ONBILL_KEYS = tuple(_RESELLER_READERS)
+ACCOUNT_ONBILL_KEYS = tuple(_ACCOUNT_READERS)
+
+
+def _read_document(
+    account_id: str, doc: Any, readers: Mapping[str, Callable[[Any], Any]], document: str = "onbill"
+) -> dict[str, Any]:
+    """The keys of `doc` that `readers` know and that are set, parsed. A null counts as unset,
+    as it does in Kazoo, where saving a key as null removes it."""
+    if doc is None:
+        return {}
+    if not isinstance(doc, Mapping):
+        raise SettingsError(account_id, "", "the document must be an object", document)
+    parsed: dict[str, Any] = {}
+    for key, read in readers.items():
+        if doc.get(key) is None:
+            continue
+        try:
+            parsed[key] = read(doc[key])
+        except (_Refused, MoneyError, UnknownTimeZone, InvalidBillingDay) as error:
+            subfield = getattr(error, "subfield", "")
+            path = f"{key}.{subfield}" if subfield else key
+            raise SettingsError(account_id, path, getattr(error, "reason", str(error)), document) from None
+    return parsed
+
+
+def reseller_settings(
+    reseller_id: str, reseller_onbill: Mapping | None, master_onbill: Mapping | None, *, master_id: str = "master"
+) -> ResellerSettings:
+    """The master's document is checked in full even where the reseller overrides it: a broken
+    master setting is a configuration error for every reseller and should surface at once."""
+    inherited = _read_document(master_id, master_onbill, _RESELLER_READERS)
+    own = _read_document(reseller_id, reseller_onbill, _RESELLER_READERS)
+    return ResellerSettings(reseller_id, **{**inherited, **own})
+
+
+def account_settings(
+    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int, trial_expires: int | None = None
+) -> AccountSettings:
+    """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires."""
+    instants = {"pvt_created": created, "pvt_trial_expires": trial_expires}
+    _read_document(account_id, instants, dict.fromkeys(instants, _gregorian_seconds), "account")
+    if created is None:
+        raise SettingsError(account_id, "pvt_created", "is missing", "account")
+    own = _read_document(account_id, onbill, _ACCOUNT_READERS)
+    stored_day = own.get("billing_day")
+    billing_day = effective_billing_day(
+        stored_day, force_first_day=reseller.force_first_billing_day, default_day=reseller.default_billing_day
+    )
+    return AccountSettings(
+        account_id=account_id, billing_day=billing_day, stored_billing_day=stored_day,
+        payment_type=own.get("payment_type", "prepay"), manual_block=own.get("manual_block", False),
+        language=own.get("language", reseller.locale), created=created, trial_expires=trial_expires,
+    )
+
+
+# ----------------------------------------------------------------------------- Kazoo's rules
+
+
+def _account_and_tree(account_doc: Any) -> tuple[str, list[str]]:
+    if not isinstance(account_doc, Mapping):
+        raise SettingsError("unknown", "", "the document must be an object", "account")
+    account_id = account_doc.get("_id")
+    if not isinstance(account_id, str) or not account_id:
+        raise SettingsError("unknown", "_id", "must be the account id", "account")
+    tree = account_doc.get("pvt_tree")
+    if not isinstance(tree, list) or not all(isinstance(ancestor, str) and ancestor for ancestor in tree):
+        raise SettingsError(account_id, "pvt_tree", "must be a list of ancestor account ids, root first", "account")
+    return account_id, tree
+
+
+def reseller_of(
+    account_doc: Mapping, services_doc: Mapping | None, master_id: str, reseller_flags: Mapping[str, bool]
+) -> str:
+    """Kazoo's rule: the reseller its services document names, else the nearest ancestor whose
+    services document says `pvt_reseller`, else the master. `reseller_flags` maps ancestor ids to
+    that flag; an ancestor missing from it is not a reseller."""
+    account_id, tree = _account_and_tree(account_doc)
+    if services_doc is not None:
+        if not isinstance(services_doc, Mapping):
+            raise SettingsError(account_id, "", "the document must be an object", "services")
+        named = services_doc.get("pvt_reseller_id")
+        if named is not None:
+            if not isinstance(named, str) or not named:
+                raise SettingsError(account_id, "pvt_reseller_id", "must be an account id", "services")
+            return named
+    for ancestor in reversed(tree):  # the tree lists the root first; the nearest is last
+        if reseller_flags.get(ancestor) is True:
+            return ancestor
+    return master_id
+
+
+def master_of(account_doc: Mapping) -> str:
+    account_id, tree = _account_and_tree(account_doc)
+    return tree[0] if tree else account_id
+
+
+def is_billable(account_id: str, master_id: str) -> bool:
+    """The master account runs the cluster; nobody bills it."""
+    return account_id != master_id
+
+
+def _non_negative_amount(value: Any) -> int:
+    amount = _amount_in_units(value)
+    if amount < 0:
+        raise _Refused("must not be negative")
+    return amount
+
+
+def _limits(limits_doc: Mapping | None, account_id: str | None, key: str, default: Any) -> Any:
+    # Kazoo stamps pvt_account_id on the document; it names the account when none is given.
+    stamped = limits_doc.get("pvt_account_id") if isinstance(limits_doc, Mapping) else None
+    owner = account_id or (stamped if isinstance(stamped, str) and stamped else "unknown")
+    reader = _flag if key == "pvt_allow_postpay" else _non_negative_amount
+    return _read_document(owner, limits_doc, {key: reader}, "limits").get(key, default)
+
+
+def credit_line(limits_doc: Mapping | None, *, account_id: str | None = None) -> int:
+    """How far below zero Kazoo lets the balance go, in units: pvt_max_postpay_amount, and only
+    when pvt_allow_postpay is true. The public keys of the same names are the account holder's
+    to edit, so Kazoo ignores them here, and so do we."""
+    if not _limits(limits_doc, account_id, "pvt_allow_postpay", False):
+        return 0
+    return _limits(limits_doc, account_id, "pvt_max_postpay_amount", 0)
+
+
+def reserve_amount(limits_doc: Mapping | None, *, account_id: str | None = None) -> int:
+    """Units Kazoo holds back from the balance before authorising calls (pvt_reserve_amount)."""
+    return _limits(limits_doc, account_id, "pvt_reserve_amount", 0)

@@ -1,0 +1,220 @@
+"""The bookkeeper's handlers: bill one account now (after a document changed) or for one day
+(the daily crawl). Each loads through the ports, asks the domain, writes entries with
+deterministic ids, and returns the events it caused for the actors and the notifier.
+
+Running a handler twice, or concurrently with a replay of the same event, changes nothing the
+second time: every entry id comes from the business event, the ledger book skips ids already
+written, and the period marker is written after its charges, so a pass cut short is finished
+by the next one instead of being charged again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Sequence
+
+from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.daily_fees import daily_fee_charge
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels
+from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
+from bookkeeper.domain.plans import ItemPrice, price_services
+from bookkeeper.domain.quantities import Quantities
+from bookkeeper.domain.recurring import decrease_credit, increase_charges
+from bookkeeper.domain.settings import ONBILL_DOC_ID
+from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
+from bookkeeper.ports import Clock, DocumentStore, NotFound
+from bookkeeper.services import period_opening
+from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.context import BillingContext, BillingInputError, current_quantities, load_context
+from bookkeeper.services.failures import record_failure
+from bookkeeper.services.ledger_book import LedgerBook
+
+STANDING_DOC_ID = "kazbill_standing"
+
+
+@dataclass(frozen=True)
+class BillingPorts:
+    store: DocumentStore
+    clock: Clock
+    design_docs: Sequence[DesignDoc]
+
+
+def reconcile_account(ports: BillingPorts, account_id: str) -> list[BillingEvent]:
+    """After a change to one of the account's documents: bill what changed, today."""
+    return _bill(ports, account_id, None)
+
+
+def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[BillingEvent]:
+    """The daily crawl for one account and one (reseller-local) day: opens the period when the
+    day starts one, and charges the day's daily fees even when nothing happened."""
+    return _bill(ports, account_id, day)
+
+
+def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
+    now = ports.clock.now()
+    now_gregorian = to_gregorian_seconds(int(now.timestamp()))
+    try:
+        context = load_context(ports.store, account_id)
+    except BillingInputError as error:
+        record_failure(ports.store, source="bookkeeper", reason_code="bad_billing_input", reason=str(error),
+                       payload={"account_id": account_id, "day": day.isoformat() if day else None},
+                       account_id=error.account_id, now_gregorian=now_gregorian, field=error.field)
+        return [BillingEvent("billing_failed", account_id, {"field": error.field, "reason": error.reason})]
+    if not context.billable:
+        return []
+    today_here = local_day(now, context.reseller.timezone)
+    today = day or today_here
+    if _in_trial(context, today):
+        return []
+    run = _Run(ports, context, today, max((today.year, today.month), (today_here.year, today_here.month)),
+               now_gregorian)
+    return run.bill()
+
+
+def _in_trial(context: BillingContext, today: date) -> bool:
+    expires = context.account.trial_expires
+    return expires is not None and today <= local_day_of_gregorian(expires, context.reseller.timezone)
+
+
+@dataclass
+class _Run:
+    ports: BillingPorts
+    context: BillingContext
+    today: date
+    current_month: tuple[int, int]
+    now_gregorian: int
+
+    def __post_init__(self) -> None:
+        self.book = LedgerBook(self.ports.store, self.ports.design_docs)
+        self.events: list[BillingEvent] = []
+        self.unpaid_period = False
+
+    @property
+    def account_id(self) -> str:
+        return self.context.account_id
+
+    def bill(self) -> list[BillingEvent]:
+        period = period_containing(self._billing_day(), self.today)
+        quantities = current_quantities(self.ports.store, self.account_id)
+        monthly, daily = self.prices(quantities)
+        charges = period_opening.open_or_resume(self, period, quantities, monthly)
+        self.unpaid_period = period_opening.is_pending(self, period)
+        charges += self._daily(period, daily)
+        self.write(charges)
+        self._standing()
+        return self.events
+
+    # -------------------------------------------------------------- pieces
+
+    def _billing_day(self) -> int:
+        """The billing day is fixed when the account is first billed, and never reset (onbill
+        reset it to "today" whenever settings were saved). Days past 28 are stored as 28."""
+        if self.context.account.billing_day is not None:
+            return self.context.account.billing_day
+        chosen = min(self.today.day, 28)
+        store, db = self.ports.store, account_db(self.account_id)
+        try:
+            onbill = store.get(db, ONBILL_DOC_ID)
+        except NotFound:
+            onbill = {"_id": ONBILL_DOC_ID, "pvt_type": "onbill"}
+        store.put(db, {**onbill, "billing_day": chosen})
+        self.events.append(BillingEvent("billing_day_fixed", self.account_id, {"billing_day": chosen}))
+        return chosen
+
+    def prices(self, quantities: Quantities) -> tuple[list[ItemPrice], list[ItemPrice]]:
+        if self.context.plan is None:
+            return [], []
+        prices = price_services(self.context.plan, quantities)
+        scheme = self.context.reseller.scheme_for
+        return ([p for p in prices if scheme(p.category) == "monthly"],
+                [p for p in prices if scheme(p.category) == "daily"])
+
+    def period_months(self, period: Period) -> list[tuple[int, int]]:
+        first = (period.start.year, period.start.month)
+        last = max(self.current_month, (period.end.year, period.end.month))
+        months = [first]
+        while months[-1] < last:
+            year, month = months[-1]
+            months.append((year + 1, 1) if month == 12 else (year, month + 1))
+        return months
+
+    def increases(self, period: Period, monthly: list[ItemPrice]) -> list[Charge]:
+        entries = self.book.entries(self.account_id, "charges_by_period", [period.start.isoformat()],
+                                    self.period_months(period))
+        levels = period_levels(entries, period)
+        plan = self.context.plan
+        charges: list[Charge] = []
+        current = {(p.category, p.item): p for p in monthly}
+        for key, charged in levels.levels.items():  # items that went down or away
+            now = current.get(key) or ItemPrice(key[0], key[1], charged.name, 0, 0, None, 0, 0, 0, 0)
+            item = plan.item(*key) if plan else None
+            if self.context.reseller.prorated_credits or (item and item.prorate_removals):
+                credit = decrease_credit(period, self.today, now, charged, round_=levels.round_of(*key))
+                charges += [credit] if credit else []
+        for key, price in current.items():
+            item = plan.item(*key) if plan else None
+            charges += increase_charges(period, self.today, price, levels.level(*key),
+                                        prorate=item.prorate_additions if item else True,
+                                        round_=levels.round_of(*key))
+        return charges
+
+    def _daily(self, period: Period, daily: list[ItemPrice]) -> list[Charge]:
+        if not daily:
+            return []
+        entries = self.book.entries(self.account_id, "charges_by_day", [self.today.isoformat()],
+                                    self.period_months(period))
+        levels = day_levels(entries, self.today)
+        charges = [daily_fee_charge(period, self.today, price, levels.level(price.category, price.item))
+                   for price in daily]
+        return [charge for charge in charges if charge]
+
+    def write(self, charges: list[Charge]) -> list[str]:
+        context = self.context
+        entries = [ledger_document(charge, account_id=self.account_id, account_name=context.account_name,
+                                   currency=context.reseller.currency, tz=context.reseller.timezone,
+                                   now_gregorian=self.now_gregorian) for charge in charges]
+        written = self.book.write(self.account_id, entries, (self.today.year, self.today.month),
+                                  self.current_month, self.now_gregorian)
+        by_id = {charge.entry_id: charge for charge in charges}
+        for entry_id in written:
+            charge = by_id[entry_id]
+            self.events.append(BillingEvent("charged", self.account_id, {
+                "entry_id": entry_id, "reason": charge.reason, "ledger_type": charge.ledger_type,
+                "amount": charge.amount, "category": charge.category, "item": charge.item,
+                "quantity": charge.quantity}))
+        return written
+
+    def emit(self, name: str, period: Period, **details: Any) -> None:
+        self.events.append(BillingEvent(name, self.account_id, {
+            "period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **details}))
+
+    def balance(self) -> int:
+        return self.book.balance(self.account_id, self.current_month, self.now_gregorian)
+
+    def funds_suffice(self, total: int) -> bool:
+        return funds_check(balance=self.balance(), credit_line=self.context.credit_line, mrc_total=total)
+
+    def _standing(self) -> None:
+        store, db = self.ports.store, account_db(self.account_id)
+        try:
+            stored = store.get(db, STANDING_DOC_ID)
+        except NotFound:
+            stored = {"_id": STANDING_DOC_ID, "pvt_type": "kazbill_standing"}
+        before = Standing(stored["status"], stored["blocked"], tuple(stored.get("reasons", ()))) \
+            if "status" in stored else None
+        context = self.context
+        after = evaluate_standing(
+            balance=self.balance(), credit_line=context.credit_line, manual_block=context.account.manual_block,
+            blocking_enabled=context.reseller.blocking_enabled,
+            created_day=local_day_of_gregorian(context.account.created, context.reseller.timezone),
+            today=self.today, grace_days=context.reseller.new_account_grace_days,
+            currently_blocked=before.blocked if before else False, unpaid_period=self.unpaid_period)
+        if before == after:
+            return
+        store.put(db, {**stored, "status": after.status, "blocked": after.blocked, "reasons": list(after.reasons),
+                       "pvt_modified": self.now_gregorian})
+        for name in standing_events(before, after):
+            self.events.append(BillingEvent(name, self.account_id, {"reasons": list(after.reasons)}))
+

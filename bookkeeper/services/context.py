@@ -1,0 +1,102 @@
+"""Everything the bookkeeper needs to know about one account, read from the store.
+
+Where each piece lives is Kazoo's layout: the account in `accounts`, its reseller flags and
+plans in `services`, the billing settings in `onbill` documents of the account, its reseller and
+the master, the limits and what the account has in its own database, the plans in the
+reseller's database. A document that cannot be billed by raises `BillingInputError`, which
+names the account and the field; the handler records it for the operator and writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, is_account_id
+from bookkeeper.domain.plans import PlanError, ServicePlan, merge_plans, parse_service_plan
+from bookkeeper.domain.quantities import Quantities, quantities_from_views
+from bookkeeper.domain.settings import (
+    ONBILL_DOC_ID, AccountSettings, ResellerSettings, SettingsError, account_settings, credit_line,
+    master_of, reseller_of, reseller_settings,
+)
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
+
+
+class BillingInputError(ValueError):
+    def __init__(self, account_id: str, field: str, reason: str):
+        super().__init__(f"account {account_id}: {field}: {reason}")
+        self.account_id, self.field, self.reason = account_id, field, reason
+
+
+@dataclass(frozen=True)
+class BillingContext:
+    account_id: str
+    account_name: str
+    master_id: str
+    reseller_id: str
+    reseller: ResellerSettings
+    account: AccountSettings
+    plan: ServicePlan | None
+    credit_line: int
+    limits: Mapping[str, Any] | None
+
+    @property
+    def billable(self) -> bool:
+        return self.account_id != self.master_id
+
+
+def _get(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | None:
+    try:
+        return store.get(db, doc_id)
+    except (NotFound, DatabaseNotFound):
+        return None
+
+
+def _plan(store: DocumentStore, account_id: str, reseller_id: str, services: Mapping | None,
+          reseller: ResellerSettings) -> ServicePlan | None:
+    plan_ids = sorted((services or {}).get("plans") or {}) or (
+        [reseller.default_service_plan] if reseller.default_service_plan else [])
+    plans = []
+    for plan_id in plan_ids:
+        doc = _get(store, account_db(reseller_id), plan_id)
+        if doc is None or doc.get("pvt_deleted"):
+            raise BillingInputError(account_id, f"services.plans.{plan_id}",
+                                    f"service plan {plan_id!r} not found in reseller {reseller_id}'s database")
+        try:
+            plans.append(parse_service_plan(doc))
+        except PlanError as error:
+            raise BillingInputError(account_id, f"service_plan {plan_id}: {error.field}", error.reason) from None
+    return merge_plans(plans) if plans else None
+
+
+def load_context(store: DocumentStore, account_id: str) -> BillingContext:
+    if not is_account_id(account_id):
+        raise BillingInputError(str(account_id), "account_id", "not a Kazoo account id")
+    account_doc = _get(store, ACCOUNTS_DB, account_id)
+    if account_doc is None or account_doc.get("pvt_deleted"):
+        raise BillingInputError(account_id, "account", "unknown account")
+    try:
+        master_id = master_of(account_doc)
+        tree = account_doc.get("pvt_tree") or []
+        ancestors = store.get_many(SERVICES_DB, [*tree, account_id]) if store.database_exists(SERVICES_DB) else {}
+        flags = {ancestor: bool(doc.get("pvt_reseller")) for ancestor, doc in ancestors.items()}
+        reseller_id = reseller_of(account_doc, ancestors.get(account_id), master_id, flags)
+        reseller = reseller_settings(reseller_id, _get(store, account_db(reseller_id), ONBILL_DOC_ID),
+                                     _get(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
+        account = account_settings(account_id, _get(store, account_db(account_id), ONBILL_DOC_ID), reseller,
+                                   created=account_doc.get("pvt_created"),
+                                   trial_expires=account_doc.get("pvt_trial_expires"))
+        limits = _get(store, account_db(account_id), "limits")
+        line = credit_line(limits, account_id=account_id)
+    except SettingsError as error:
+        raise BillingInputError(error.account_id, f"{error.document}.{error.field}".rstrip("."), error.reason) from None
+    plan = _plan(store, account_id, reseller_id, ancestors.get(account_id), reseller)
+    return BillingContext(account_id, str(account_doc.get("name", "")), master_id, reseller_id, reseller,
+                          account, plan, line, limits)
+
+
+def current_quantities(store: DocumentStore, account_id: str) -> Quantities:
+    db = account_db(account_id)
+    billable = store.query_view(db, "kazbill_quantities", "billable", ViewQuery(group=True)).rows
+    numbers = store.query_view(db, "kazbill_quantities", "phone_numbers").rows
+    return quantities_from_views([(row.key, row.value) for row in billable],
+                                 [(row.key, row.value) for row in numbers])

@@ -1,0 +1,135 @@
+"""The bookkeeper's handlers on both stores, with worked examples a reseller would state."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.domain.kazoo_names import account_db, account_modb
+from bookkeeper.ports import ViewQuery
+from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.ledger_book import LedgerBook
+from tests.fixtures.billing_world import World
+
+pytestmark = pytest.mark.integration
+MSK = ZoneInfo("Europe/Moscow")
+OFFICE_PLAN = {"_id": "plan_office", "name": "Office", "plan": {"devices": {"sip_device": {"name": "Desk phone", "rate": 500}}}}
+RESELLER_ONBILL = {"currency": "RUB", "timezone": "Europe/Moscow", "locale": "ru_RU", "default_service_plan": "plan_office"}
+GENEROUS = {"pvt_allow_postpay": True, "pvt_max_postpay_amount": 1_000_000_000}  # 100,000 RUB of credit
+
+
+def kazbill_entries(store, account_id: str, months: list[tuple[int, int]]) -> dict[str, tuple[str, int]]:
+    found = {}
+    for year, month in months:
+        db = account_modb(account_id, year, month)
+        if not store.database_exists(db):
+            continue
+        for row in store.all_docs(db, ViewQuery(include_docs=True)).rows:
+            if row.doc.get("pvt_type") == "ledger":
+                found[row.id] = (row.doc["pvt_ledger_type"], row.doc["amount"])
+    return found
+
+
+def crawl(ports, clock, account_id, first: date, last: date):
+    events, day = [], first
+    while day <= last:
+        clock.set(datetime(day.year, day.month, day.day, 0, 5, tzinfo=MSK))
+        events += crawl_account_day(ports, account_id, day)
+        day += timedelta(days=1)
+    return events
+
+
+def test_a_fourth_device_on_2_march_then_the_daily_crawl_to_14_april(store):
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK),
+                              onbill={"billing_day": 15}, limits=GENEROUS, devices=3)
+    clock = SettableClock(datetime(2026, 2, 15, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+
+    crawl(ports, clock, customer, date(2026, 2, 15), date(2026, 3, 1))
+    clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
+    world.add_devices(customer, 1)
+    events = reconcile_account(ports, customer)
+    assert [(e.name, e.details.get("amount")) for e in events] == [("charged", 2_321_428)]
+    assert reconcile_account(ports, customer) == []  # the same change seen again: already charged
+    crawl(ports, clock, customer, date(2026, 3, 2), date(2026, 4, 14))
+
+    assert kazbill_entries(store, customer, [(2026, 2), (2026, 3), (2026, 4)]) == {
+        "202602-kazbill-mrc-20260215-devices-sip_device-q3": ("debit", 15_000_000),  # 3 × 500.00 for 15 Feb..14 Mar
+        "202603-kazbill-mrc-20260215-devices-sip_device-q4": ("debit", 2_321_428),   # the 4th, 13 of 28 days
+        "202603-ledgers_monthly_rollover": ("debit", 15_000_000),                    # February carried into March
+        "202603-kazbill-mrc-20260315-devices-sip_device-q4": ("debit", 20_000_000),  # 4 × 500.00 for 15 Mar..14 Apr
+        "202604-ledgers_monthly_rollover": ("debit", 37_321_428),
+    }
+    book = LedgerBook(store, world.design_docs)
+    assert book.balance(customer, (2026, 4), 0) == -37_321_428
+    marker = store.get(account_modb(customer, 2026, 3), "202603-kazbill-period-20260315")
+    assert (marker["status"], marker["opening_balance"], marker["items"]) == (
+        "open", -17_321_428, [{"category": "devices", "item": "sip_device", "quantity": 4, "rate": 5_000_000,
+                               "monthly": 20_000_000}])
+
+
+def test_crawling_the_same_day_twice_charges_once(store):
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    customer = world.customer("Beta Clinic", created=datetime(2026, 1, 10, tzinfo=MSK),
+                              onbill={"billing_day": 1}, limits=GENEROUS, devices=2)
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    first = crawl_account_day(ports, customer, date(2026, 11, 1))
+    assert [e.name for e in first] == ["charged", "period_opened"]
+    assert crawl_account_day(ports, customer, date(2026, 11, 1)) == []
+    assert kazbill_entries(store, customer, [(2026, 11)]) == {
+        "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
+
+
+def test_a_prepay_account_that_cannot_pay_its_period_loses_its_trunks_then_goes_delinquent(store):
+    plan = {"_id": "plan_office", "name": "Office", "plan": {
+        "devices": {"sip_device": {"rate": 500}}, "limits": {"twoway_trunks": {"rate": 300}}}}
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=plan)
+    customer = world.customer("Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits={"twoway_trunks": 2, "pvt_allow_postpay": True, "pvt_max_postpay_amount": 7_000_000},
+                              devices=2)
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    events = crawl_account_day(BillingPorts(store, clock, world.design_docs), customer, date(2026, 11, 1))
+    # 2 devices (1,000) + 2 trunks (600) = 1,600 RUB > 700 RUB of credit: trunks go, 1,000 still too much.
+    assert [e.name for e in events] == ["services_cancelled", "period_pending", "became_delinquent"]
+    assert events[0].details == {"items": [["limits", "twoway_trunks"]]}
+    assert store.get(account_db(customer), "limits")["twoway_trunks"] == 0
+    assert kazbill_entries(store, customer, [(2026, 11)]) == {}
+
+
+def test_an_account_that_can_pay_after_cancelling_its_trunks_is_charged_for_the_rest(store):
+    plan = {"_id": "plan_office", "name": "Office", "plan": {
+        "devices": {"sip_device": {"rate": 500}}, "limits": {"twoway_trunks": {"rate": 300}}}}
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=plan)
+    customer = world.customer("Delta Bar", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits={"twoway_trunks": 2, "pvt_allow_postpay": True, "pvt_max_postpay_amount": 12_000_000},
+                              devices=2)
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    events = crawl_account_day(BillingPorts(store, clock, world.design_docs), customer, date(2026, 11, 1))
+    assert [e.name for e in events] == ["services_cancelled", "charged", "period_opened"]
+    assert kazbill_entries(store, customer, [(2026, 11)]) == {
+        "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
+
+
+def test_a_daily_fee_category_is_charged_every_day_and_sums_to_the_month(store):
+    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer("Eta Cafe", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=3)
+    clock = SettableClock(datetime(2026, 12, 1, 0, 5, tzinfo=MSK))
+    crawl(BillingPorts(store, clock, world.design_docs), clock, customer, date(2026, 12, 1), date(2026, 12, 31))
+    entries = kazbill_entries(store, customer, [(2026, 12)])
+    assert len(entries) == 31 and sum(amount for _, amount in entries.values()) == 15_000_000
+
+
+def test_an_unknown_account_is_a_recorded_failure_and_no_entry(store):
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    events = reconcile_account(BillingPorts(store, clock, world.design_docs), "0" * 32)
+    assert [(e.name, e.details["field"]) for e in events] == [("billing_failed", "account")]
+    failures = store.query_view("kazbill_failures", "kazbill_failures", "by_account",
+                                ViewQuery(start_key=["0" * 32], end_key=["0" * 32, {}]))
+    assert failures.values() == ["bad_billing_input"]
