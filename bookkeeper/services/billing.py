@@ -22,14 +22,15 @@ from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian,
 from bookkeeper.domain.plans import ItemPrice, price_services
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
-from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
 from bookkeeper.ports import Clock, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.account_docs import update_onbill
 from bookkeeper.services.context import BillingContext, BillingInputError, current_quantities, load_context
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.trials import check_trial
 
 STANDING_DOC_ID = "kazbill_standing"
 
@@ -66,16 +67,14 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         return []
     today_here = local_day(now, context.reseller.timezone)
     today = day or today_here
-    if _in_trial(context, today):
-        return []
-    run = _Run(ports, context, today, max((today.year, today.month), (today_here.year, today_here.month)),
-               now_gregorian)
-    return run.bill()
-
-
-def _in_trial(context: BillingContext, today: date) -> bool:
-    expires = context.account.trial_expires
-    return expires is not None and today <= local_day_of_gregorian(expires, context.reseller.timezone)
+    current_month = max((today.year, today.month), (today_here.year, today_here.month))
+    book = LedgerBook(ports.store, ports.design_docs)
+    trial_events, go_on = check_trial(ports.store, book, context, today, current_month, now_gregorian)
+    if not go_on:
+        return trial_events
+    if trial_events and trial_events[0].name == "trial_converted":
+        context = load_context(ports.store, account_id)  # its billing day was just fixed
+    return trial_events + _Run(ports, context, today, current_month, now_gregorian).bill()
 
 
 @dataclass
@@ -109,19 +108,13 @@ class _Run:
     # -------------------------------------------------------------- pieces
 
     def _billing_day(self) -> int:
-        """The billing day is fixed when the account is first billed, and never reset (onbill
-        reset it to "today" whenever settings were saved). Days past 28 are stored as 28."""
-        if self.context.account.billing_day is not None:
-            return self.context.account.billing_day
-        chosen = min(self.today.day, 28)
-        store, db = self.ports.store, account_db(self.account_id)
-        try:
-            onbill = store.get(db, ONBILL_DOC_ID)
-        except NotFound:
-            onbill = {"_id": ONBILL_DOC_ID, "pvt_type": "onbill"}
-        store.put(db, {**onbill, "billing_day": chosen})
-        self.events.append(BillingEvent("billing_day_fixed", self.account_id, {"billing_day": chosen}))
-        return chosen
+        """The billing day is stored on the account's onbill when it is first billed, and never
+        reset afterwards (onbill reset it to "today" whenever settings were saved)."""
+        account = self.context.account
+        if account.stored_billing_day is None:
+            update_onbill(self.ports.store, self.account_id, {"billing_day": account.billing_day})
+            self.events.append(BillingEvent("billing_day_fixed", self.account_id, {"billing_day": account.billing_day}))
+        return account.billing_day
 
     def prices(self, quantities: Quantities) -> tuple[list[ItemPrice], list[ItemPrice]]:
         if self.context.plan is None:

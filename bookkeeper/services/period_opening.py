@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bookkeeper.domain.charges import Charge, month_prefix
-from bookkeeper.domain.kazoo_names import account_db, account_modb
+from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.periods import Period, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import opening_charges
 from bookkeeper.ports import NotFound
+from bookkeeper.services.account_docs import cancel_limits
 from bookkeeper.services.events import BillingEvent
 
 if TYPE_CHECKING:  # the run is billing._Run; imported for types only, to keep one direction
@@ -96,14 +97,5 @@ def _items(monthly: list[ItemPrice]) -> list[dict[str, Any]]:
 
 
 def _cancel(run: "_Run", cancelled: list[tuple[str, str]]) -> None:
-    """Cancel flat-rate services by zeroing them where Kazoo reads them: the limits document
-    (the public value and the reseller's pvt_ one)."""
-    store, db = run.ports.store, account_db(run.account_id)
-    limits = store.get(db, "limits")
-    for category, item in cancelled:
-        if category == "limits":
-            limits[item] = 0
-            if f"pvt_{item}" in limits:
-                limits[f"pvt_{item}"] = 0
-    store.put(db, {**limits, "pvt_modified": run.now_gregorian})
+    cancel_limits(run.ports.store, run.account_id, cancelled, run.now_gregorian)
     run.events.append(BillingEvent("services_cancelled", run.account_id, {"items": [list(item) for item in cancelled]}))

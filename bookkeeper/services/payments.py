@@ -1,0 +1,132 @@
+"""Money in and manual corrections: a payment, a manual credit or debit by the reseller, and the
+deletion of a manual entry (the only entries that may be deleted; the deletion is itself an
+entry, so the ledger stays immutable and its history complete).
+
+Exactly once, across months: each posting is first registered in the account's database under
+an id made from its reason and its external id (the gateway's transaction id, the wire
+transfer's reference, the API's idempotency key). The registration names the month the entry
+went to, so a replay of a notification months later finds it and posts nothing.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES, month_prefix, slug
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.periods import local_day
+from bookkeeper.ports import Conflict, NotFound
+from bookkeeper.services.billing import BillingPorts, reconcile_account
+from bookkeeper.services.context import BillingInputError, load_context
+from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.failures import record_failure
+from bookkeeper.services.ledger_book import LedgerBook
+
+GATEWAY_CREDITS = ("paypal", "yandex_money", "braintree", "topup", "auto_addition")
+MANUAL_CREDITS = ("wire_transfer", "manual_addition", "admin_discretion")
+MANUAL_DEBITS = ("balance_correction",)
+
+
+class PaymentError(ValueError):
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+def registration_id(reason: str, external_id: str) -> str:
+    return f"kazbill_posting-{reason}-{slug(external_id)}"
+
+
+def _check(amount: object, reason: str, external_id: object, allowed: tuple[str, ...]) -> None:
+    if type(amount) is not int or amount <= 0:
+        raise PaymentError("amount", "must be a positive whole number of units")
+    if reason not in allowed:
+        raise PaymentError("reason", f"must be one of {', '.join(allowed)}")
+    if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 200:
+        raise PaymentError("external_id", "must be a non-empty string of at most 200 characters")
+
+
+def apply_payment(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,
+                  description: str = "", by: str | None = None) -> list[BillingEvent]:
+    """A credit (gateway payment, top-up, wire transfer, manual credit), then a pass over the
+    account: a pending period may open now, a block may lift."""
+    _check(amount, reason, external_id, GATEWAY_CREDITS + MANUAL_CREDITS)
+    return _post(ports, account_id, CREDIT, amount, reason, external_id, description, by)
+
+
+def manual_debit(ports: BillingPorts, account_id: str, *, amount: int, external_id: str, description: str = "",
+                 by: str | None = None) -> list[BillingEvent]:
+    _check(amount, "balance_correction", external_id, MANUAL_DEBITS)
+    return _post(ports, account_id, DEBIT, amount, "balance_correction", external_id, description, by)
+
+
+def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, reason: str, external_id: str,
+          description: str, by: str | None, deletes: str | None = None) -> list[BillingEvent]:
+    now = ports.clock.now()
+    now_gregorian = to_gregorian_seconds(int(now.timestamp()))
+    try:
+        context = load_context(ports.store, account_id)
+    except BillingInputError as error:
+        record_failure(ports.store, source="payments", reason_code="refused_posting", reason=str(error),
+                       payload={"account_id": account_id, "reason": reason, "external_id": external_id,
+                                "amount": amount}, account_id=error.account_id, now_gregorian=now_gregorian,
+                       field=error.field)
+        return [BillingEvent("posting_refused", account_id, {"field": error.field, "reason": error.reason})]
+    today = local_day(now, context.reseller.timezone)
+    month = (today.year, today.month)
+    entry_id = f"{month_prefix(today)}-kazbill-{reason}-{slug(external_id)}"
+    registration = {"_id": registration_id(reason, external_id), "pvt_type": "kazbill_posting",
+                    "entry_id": entry_id, "month": list(month), "reason": reason, "ledger_type": ledger_type,
+                    "amount": amount, "external_id": external_id, "by": by, "deletes": deletes,
+                    "pvt_created": now_gregorian}
+    store = ports.store
+    try:
+        store.put(account_db(account_id), registration)
+        first_time = True
+    except Conflict:
+        registration = store.get(account_db(account_id), registration["_id"])
+        first_time = False
+    entry = {
+        "_id": registration["entry_id"], "pvt_type": "ledger", "pvt_ledger_type": registration["ledger_type"],
+        "amount": registration["amount"], "description": description or f"{reason} {external_id}",
+        "source": {"service": reason, "id": external_id},
+        "usage": {"type": reason, "quantity": 1, "unit": "posting"},
+        "account": {"id": account_id, "name": context.account_name},
+        "metadata": {"kazbill": {"reason": reason, "code": REASON_CODES[reason], "external_id": external_id,
+                                 "by": by, "deletes": deletes, "currency": context.reseller.currency,
+                                 "day": today.isoformat()}},
+        "pvt_account_id": account_id, "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
+    }
+    # A registration without its entry is a pass cut short: finish it, in the month it names.
+    written = LedgerBook(store, ports.design_docs).write(
+        account_id, [entry], tuple(registration["month"]), max(month, tuple(registration["month"])), now_gregorian)
+    if not first_time and not written:
+        return [BillingEvent("posting_duplicate", account_id, {"entry_id": registration["entry_id"]})]
+    posted = BillingEvent("posted", account_id, {
+        "entry_id": registration["entry_id"], "reason": reason, "ledger_type": registration["ledger_type"],
+        "amount": registration["amount"], "external_id": external_id})
+    return [posted, *reconcile_account(ports, account_id)]
+
+
+def delete_manual_entry(ports: BillingPorts, account_id: str, entry_id: str, *, by: str) -> list[BillingEvent]:
+    """Undo a manual credit or debit with an opposite entry named after it; anything else is
+    refused, as is a second deletion."""
+    registration = _registration_of(ports, account_id, entry_id)
+    if registration is None:
+        raise PaymentError("entry_id", f"{entry_id!r} is not a manual entry of this account")
+    if registration["reason"] not in MANUAL_CREDITS + MANUAL_DEBITS or registration.get("deletes"):
+        raise PaymentError("entry_id", f"{entry_id!r} is a {registration['reason']} entry; only manual entries may be deleted")
+    opposite = DEBIT if registration["ledger_type"] == CREDIT else CREDIT
+    return _post(ports, account_id, opposite, registration["amount"], registration["reason"],
+                 f"deletion-of-{entry_id}", f"Deletion of {entry_id} by {by}", by, deletes=entry_id)
+
+
+def _registration_of(ports: BillingPorts, account_id: str, entry_id: str) -> dict[str, Any] | None:
+    # The entry id is "<YYYYMM>-kazbill-<reason>-<external id>"; its registration follows from it.
+    _, found, rest = entry_id.partition("-kazbill-")
+    if not found:
+        return None
+    try:
+        registration = ports.store.get(account_db(account_id), f"kazbill_posting-{rest}")
+    except NotFound:
+        return None
+    return registration if registration.get("entry_id") == entry_id else None
