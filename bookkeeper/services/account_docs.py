@@ -52,3 +52,22 @@ def cancel_limits(store: DocumentStore, account_id: str, items: list[tuple[str, 
             if f"pvt_{item}" in limits:
                 changes[f"pvt_{item}"] = 0
     update_doc(store, account_db(account_id), "limits", changes)
+
+
+def set_blocked(store: DocumentStore, account_id: str, blocked: bool, now_gregorian: int) -> None:
+    """Block or unblock the way Kazoo's call authorisation reads it: `pvt_enabled` on the
+    account document (in `accounts` and the account's own copy). Kazbill marks the blocks it
+    makes, and lifts only those: an operator's own disabling is never undone by a payment."""
+    for db in (ACCOUNTS_DB, account_db(account_id)):
+        try:
+            current = store.get(db, account_id)
+        except NotFound:
+            continue
+        if blocked:
+            if current.get("pvt_enabled", True) is False and not current.get("pvt_kazbill_blocked"):
+                continue  # already disabled by someone else: not ours to mark
+            update_doc(store, db, account_id, {"pvt_enabled": False, "pvt_kazbill_blocked": True,
+                                               "pvt_modified": now_gregorian})
+        elif current.get("pvt_kazbill_blocked"):
+            update_doc(store, db, account_id, {"pvt_enabled": True, "pvt_modified": now_gregorian},
+                       removals=("pvt_kazbill_blocked",))

@@ -26,7 +26,7 @@ from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check,
 from bookkeeper.ports import Clock, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
-from bookkeeper.services.account_docs import update_onbill
+from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
 from bookkeeper.services.context import BillingContext, BillingInputError, current_quantities, load_context
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.ledger_book import LedgerBook
@@ -74,7 +74,8 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         return trial_events
     if trial_events and trial_events[0].name == "trial_converted":
         context = load_context(ports.store, account_id)  # its billing day was just fixed
-    return trial_events + _Run(ports, context, today, current_month, now_gregorian).bill()
+    return trial_events + _Run(ports, context, today, current_month, now_gregorian, today < today_here,
+                               crawl=day is not None).bill()
 
 
 @dataclass
@@ -84,6 +85,11 @@ class _Run:
     today: date
     current_month: tuple[int, int]
     now_gregorian: int
+    # Crawling a day that is already over (catching up after downtime): the period opens and
+    # the day's fees are charged, but growth is charged from today by the live pass, never
+    # back-dated into a day or a period that has gone by.
+    catching_up: bool = False
+    crawl: bool = False  # a daily crawl pass (else a live reconcile)
 
     def __post_init__(self) -> None:
         self.book = LedgerBook(self.ports.store, self.ports.design_docs)
@@ -102,8 +108,26 @@ class _Run:
         self.unpaid_period = period_opening.is_pending(self, period)
         charges += self._daily(period, daily)
         self.write(charges)
+        if self.crawl:
+            self._mark_crawled()
         self._standing()
         return self.events
+
+    def _crawl_log(self) -> tuple[str, str]:
+        db = self.book.month_db(self.account_id, (self.today.year, self.today.month), create=True)
+        return db, f"{self.today.year:04d}{self.today.month:02d}-kazbill-crawl-log"
+
+    def _crawled(self) -> bool:
+        db, log_id = self._crawl_log()
+        log = self.ports.store.get_many(db, [log_id]).get(log_id, {})
+        return self.today.isoformat() in log.get("days", [])
+
+    def _mark_crawled(self) -> None:
+        db, log_id = self._crawl_log()
+        log = self.ports.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}
+        if self.today.isoformat() not in log["days"]:
+            update_doc(self.ports.store, db, log_id, {"days": sorted({*log["days"], self.today.isoformat()})},
+                       default={"pvt_type": "kazbill_crawl_log"})
 
     # -------------------------------------------------------------- pieces
 
@@ -154,7 +178,9 @@ class _Run:
         return charges
 
     def _daily(self, period: Period, daily: list[ItemPrice]) -> list[Charge]:
-        if not daily:
+        # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
+        # the day was priced at its start, and raises during it were charged live.
+        if not daily or (self.crawl and self._crawled()):
             return []
         entries = self.book.entries(self.account_id, "charges_by_day", [self.today.isoformat()],
                                     self.period_months(period))
@@ -210,4 +236,6 @@ class _Run:
                        "pvt_modified": self.now_gregorian})
         for name in standing_events(before, after):
             self.events.append(BillingEvent(name, self.account_id, {"reasons": list(after.reasons)}))
+            if name in ("blocked", "unblocked"):
+                set_blocked(store, self.account_id, name == "blocked", self.now_gregorian)
 

@@ -45,7 +45,7 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
     except NotFound:
         marker = None
     if marker is not None and marker.get("status") == OPEN:
-        return run.increases(period, monthly)
+        return [] if run.catching_up else run.increases(period, monthly)
     if marker is not None:  # pending: open it once the money is there
         charges = opening_charges(period, run.today, monthly, prorate=False)
         if run.funds_suffice(sum(charge.amount for charge in charges)):

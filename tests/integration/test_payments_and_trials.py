@@ -47,6 +47,8 @@ def test_a_payment_opens_a_pending_period_and_lifts_the_automatic_block(world):
     ports = BillingPorts(world.store, clock, world.design_docs)
     first = crawl_account_day(ports, customer, date(2026, 11, 1))
     assert [e.name for e in first] == ["period_pending", "became_delinquent", "blocked"]
+    assert world.store.get(ACCOUNTS_DB, customer)["pvt_enabled"] is False  # Kazoo refuses its calls now
+    assert world.store.get(account_db(customer), customer)["pvt_enabled"] is False
     clock.set(datetime(2026, 11, 3, 10, 0, tzinfo=MSK))
     paid = apply_payment(ports, customer, amount=15_000_000, reason="wire_transfer", external_id="bank-ref-881",
                          by="reseller-admin")
@@ -55,6 +57,8 @@ def test_a_payment_opens_a_pending_period_and_lifts_the_automatic_block(world):
         "202611-kazbill-wire_transfer-bank-ref-881": ("credit", 15_000_000),
         "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
     assert balance(world, customer) == 5_000_000
+    assert world.store.get(ACCOUNTS_DB, customer)["pvt_enabled"] is True
+    assert "pvt_kazbill_blocked" not in world.store.get(ACCOUNTS_DB, customer)
 
 
 def test_only_manual_entries_may_be_deleted_and_the_deletion_is_an_entry_of_its_own(world):

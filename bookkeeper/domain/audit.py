@@ -1,0 +1,158 @@
+"""The audit: what an account should have been charged over a range of days, recomputed from
+its history of quantities, and every difference from what its ledger holds.
+
+The recomputation walks the days as the bookkeeper does (each period opens on its first day
+with the quantities the day starts with; each change during a day is charged as it happens;
+daily fees start each day at the day's first quantities), using the same pricing and
+proration rules, so that a ledger the bookkeeper wrote audits clean, and one that lost, doubled
+or changed an entry shows exactly which. It assumes every period was paid: a period left
+pending for lack of funds shows its charges as missing, which is what a reseller should see.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable, Iterable, Mapping, Sequence
+
+from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.daily_fees import daily_fee_charge
+from bookkeeper.domain.periods import Period, period_containing
+from bookkeeper.domain.plans import ItemPrice, ServicePlan, price_services
+from bookkeeper.domain.quantities import Quantities
+from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
+
+Timeline = Sequence[tuple[date, Quantities]]  # quantities from that day on; several per day = in order
+
+
+@dataclass(frozen=True)
+class Difference:
+    entry_id: str
+    kind: str  # "missing", "unexpected", "amount"
+    expected: int | None
+    actual: int | None
+
+
+@dataclass(frozen=True)
+class AuditRules:
+    plan: ServicePlan
+    scheme_for: Callable[[str], str]
+    billing_day: int
+    created_day: date
+    prorate_new_accounts: bool
+    prorated_credits: bool
+
+
+def _split(rules: AuditRules, quantities: Quantities) -> tuple[dict, dict]:
+    prices = price_services(rules.plan, quantities)
+    monthly = {(p.category, p.item): p for p in prices if rules.scheme_for(p.category) == "monthly"}
+    daily = {(p.category, p.item): p for p in prices if rules.scheme_for(p.category) == "daily"}
+    return monthly, daily
+
+
+class _Simulation:
+    def __init__(self, rules: AuditRules):
+        self.rules = rules
+        self.charges: list[Charge] = []
+        self.opened: set[date] = set()
+        self.levels: dict[tuple[date, tuple[str, str]], ItemPrice] = {}  # per period start, item
+        self.rounds: dict[tuple[date, tuple[str, str]], int] = {}
+        self.day_levels: dict[tuple[str, str], ItemPrice] = {}
+
+    def start_day(self, day: date, quantities: Quantities) -> None:
+        period = period_containing(self.rules.billing_day, day)
+        self.day_levels = {}
+        if period.start not in self.opened:
+            self.opened.add(period.start)
+            monthly, _ = _split(self.rules, quantities)
+            joined = period.start < self.rules.created_day <= period.end
+            opening = opening_charges(period, day, list(monthly.values()),
+                                      prorate=joined and self.rules.prorate_new_accounts)
+            self.charges += opening
+            for key, price in monthly.items():
+                self.levels[(period.start, key)] = price
+            self.change(day, quantities, period, mrc=False)
+        else:
+            self.change(day, quantities, period)
+
+    def change(self, day: date, quantities: Quantities, period: Period | None = None, mrc: bool = True) -> None:
+        period = period or period_containing(self.rules.billing_day, day)
+        monthly, daily = _split(self.rules, quantities)
+        if mrc:
+            self._mrc(day, period, monthly)
+        for key, price in daily.items():
+            charge = daily_fee_charge(period, day, price, self.day_levels.get(key))
+            if charge:
+                self.charges.append(charge)
+                self.day_levels[key] = price
+
+    def _mrc(self, day: date, period: Period, monthly: Mapping[tuple[str, str], ItemPrice]) -> None:
+        rules = self.rules
+        for (start, key), charged in list(self.levels.items()):
+            if start != period.start or key in monthly and monthly[key].billable_quantity >= charged.billable_quantity:
+                continue
+            item = rules.plan.item(*key)
+            if rules.prorated_credits or (item and item.prorate_removals):
+                now = monthly.get(key) or ItemPrice(key[0], key[1], charged.name, 0, 0, None, 0, 0, 0, 0)
+                credit = decrease_credit(period, day, now, charged, round_=self.rounds.get((start, key), 0))
+                if credit:
+                    self.charges.append(credit)
+                    self.rounds[(start, key)] = self.rounds.get((start, key), 0) + 1
+                    self.levels[(start, key)] = now
+        for key, price in monthly.items():
+            item = rules.plan.item(*key)
+            charged = self.levels.get((period.start, key))
+            new = increase_charges(period, day, price, charged, prorate=item.prorate_additions if item else True,
+                                   round_=self.rounds.get((period.start, key), 0))
+            self.charges += new
+            if new:
+                self.levels[(period.start, key)] = price
+
+
+def expected_charges(rules: AuditRules, timeline: Timeline, first_day: date, last_day: date) -> list[Charge]:
+    """The charges the bookkeeper should have made from `first_day` to `last_day`, both included."""
+    ordered = sorted(enumerate(timeline), key=lambda pair: (pair[1][0], pair[0]))
+    changes = [entry for _, entry in ordered]
+    current: Quantities = {}
+    index = 0
+    while index < len(changes) and changes[index][0] < first_day:
+        current = changes[index][1]
+        index += 1
+    simulation = _Simulation(rules)
+    day = first_day
+    while day <= last_day:
+        todays = []
+        while index < len(changes) and changes[index][0] == day:
+            todays.append(changes[index][1])
+            index += 1
+        # A change on the day's first moment is what the day starts with only when the crawl
+        # saw it; the bookkeeper crawls at the day's start, so changes of the day come after.
+        simulation.start_day(day, current)
+        for quantities in todays:
+            current = quantities
+            simulation.change(day, current)
+        day += timedelta(days=1)
+    return simulation.charges
+
+
+def compare(expected: Iterable[Charge], entries: Iterable[Mapping]) -> list[Difference]:
+    """Every entry the ledger should hold and does not, holds and should not, or holds with
+    another amount or direction. Only Kazbill's recurring entries are compared (payments and
+    Kazoo's own ledgers are not the audit's business)."""
+    wanted = {c.entry_id: (-c.amount if c.ledger_type == "debit" else c.amount) for c in expected}
+    held: dict[str, int] = {}
+    for entry in entries:
+        meta = (entry.get("metadata") or {}).get("kazbill") or {}
+        if entry.get("pvt_type") != "ledger" or entry.get("pvt_deleted") or "category" not in meta:
+            continue
+        signed = -entry["amount"] if entry.get("pvt_ledger_type") == "debit" else entry["amount"]
+        held[entry["_id"]] = held.get(entry["_id"], 0) + signed
+    differences = []
+    for entry_id in sorted(wanted.keys() | held.keys()):
+        want, have = wanted.get(entry_id), held.get(entry_id)
+        if have is None:
+            differences.append(Difference(entry_id, "missing", want, None))
+        elif want is None:
+            differences.append(Difference(entry_id, "unexpected", None, have))
+        elif want != have:
+            differences.append(Difference(entry_id, "amount", want, have))
+    return differences

@@ -1,0 +1,98 @@
+"""Properties of the bookkeeper over random histories, on the embedded store (the same handlers
+run on CouchDB in the worked examples): replays change nothing, and the audit of what the
+bookkeeper wrote finds no difference."""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import account_db, account_modb
+from bookkeeper.services.audit import audit_account
+from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
+from tests.fixtures.billing_world import World
+from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+
+START = date(2026, 11, 20)
+DAYS = 40
+MONTHS = [(2026, 11), (2026, 12), (2027, 1)]
+
+
+def run_history(tmp_path, billing_day, changes, daily, credits):
+    store = EmbeddedStore(tmp_path / f"h-{random.getrandbits(40)}.sqlite3")
+    onbill = {**RESELLER_ONBILL, "prorated_credits": credits, **({"charging": {"devices": "daily"}} if daily else {})}
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer("Prop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": billing_day},
+                              limits=GENEROUS, devices=2)
+    clock = SettableClock(datetime(2026, 11, 20, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    live = list(range(2))
+    timeline = [(START - timedelta(days=1), {"devices": {"sip_device": 2}})]
+    passes = []
+    for offset in range(DAYS):
+        day = START + timedelta(days=offset)
+        clock.set(datetime(day.year, day.month, day.day, 0, 5, tzinfo=MSK))
+        crawl_account_day(ports, customer, day)
+        passes.append(("crawl", clock.now(), day))
+        for hour, delta in sorted((h, d) for o, h, d in changes if o == offset):
+            clock.set(datetime(day.year, day.month, day.day, 9 + hour, 0, tzinfo=MSK))
+            if delta > 0:
+                world.add_devices(customer, delta)
+                live += list(range(world.device_count[customer] - delta, world.device_count[customer]))
+            for _ in range(min(-delta, len(live))):
+                store.soft_delete(account_db(customer), f"device{live.pop():026d}")
+            reconcile_account(ports, customer)
+            passes.append(("reconcile", clock.now(), day))
+            timeline.append((day, {"devices": {"sip_device": len(live)}} if live else {}))
+    return store, ports, clock, customer, passes, timeline
+
+
+histories = st.lists(st.tuples(st.integers(0, DAYS - 1), st.integers(0, 8), st.integers(-3, 3).filter(bool)), max_size=8)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(billing_day=st.integers(1, 31), changes=histories, daily=st.booleans(), credits=st.booleans(), seed=st.integers())
+def test_any_replay_of_the_passes_in_any_order_with_duplicates_changes_nothing(tmp_path, billing_day, changes, daily, credits, seed):
+    store, ports, clock, customer, passes, _ = run_history(tmp_path, billing_day, changes, daily, credits)
+    ledger = kazbill_entries(store, customer, MONTHS)
+    shuffled = random.Random(seed)
+    replays = passes + shuffled.choices(passes, k=len(passes))
+    shuffled.shuffle(replays)
+    end = clock.now()
+    for kind, moment, day in replays:
+        clock.set(end)  # replays arrive late, after everything happened
+        if kind == "crawl":
+            crawl_account_day(ports, customer, day)
+        else:
+            reconcile_account(ports, customer)
+    assert kazbill_entries(store, customer, MONTHS) == ledger
+    store.close()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(billing_day=st.integers(1, 31), changes=histories, daily=st.booleans(), credits=st.booleans())
+def test_the_audit_of_a_ledger_the_bookkeeper_wrote_finds_no_difference(tmp_path, billing_day, changes, daily, credits):
+    store, ports, _, customer, _, timeline = run_history(tmp_path, billing_day, changes, daily, credits)
+    report = audit_account(ports, customer, START, START + timedelta(days=DAYS - 1), timeline=timeline)
+    assert report.differences == [] and report.expected_total == report.ledger_total
+    store.close()
+
+
+def test_the_audit_names_an_entry_that_was_lost_added_or_changed(tmp_path):
+    store, ports, _, customer, _, timeline = run_history(tmp_path, 15, [(3, 2, 1)], False, False)
+    november, december = account_modb(customer, 2026, 11), account_modb(customer, 2026, 12)
+    changed = store.get(november, "202611-kazbill-mrc-20261115-devices-sip_device-q3")
+    store.put(november, {**changed, "amount": changed["amount"] + 1})
+    forged = {k: v for k, v in changed.items() if k != "_rev"}
+    store.put(november, {**forged, "_id": "202611-kazbill-mrc-20261115-devices-sip_device-q9", "amount": 5})
+    lost = store.get(december, "202612-kazbill-mrc-20261215-devices-sip_device-q3")
+    store.delete(december, lost["_id"], lost["_rev"])
+    report = audit_account(ports, customer, START, START + timedelta(days=DAYS - 1), timeline=timeline)
+    assert [(d.entry_id, d.kind, d.expected, d.actual) for d in report.differences] == [
+        ("202611-kazbill-mrc-20261115-devices-sip_device-q3", "amount", -changed["amount"], -changed["amount"] - 1),
+        ("202611-kazbill-mrc-20261115-devices-sip_device-q9", "unexpected", None, -5),
+        ("202612-kazbill-mrc-20261215-devices-sip_device-q3", "missing", -15_000_000, None)]
+    assert not report.clean
