@@ -14,6 +14,13 @@ from typing import Any, Mapping, Sequence
 from bookkeeper.domain.money import MoneyError, from_json_number, units_from_major
 
 ALL_ITEMS = "_all"
+# The categories Kazoo's services count (and Kazbill can therefore quantify). A plan naming
+# another is a typo ("devcies") that would silently bill nothing, so it is refused.
+KNOWN_CATEGORIES = frozenset({
+    "users", "devices", "limits", "phone_numbers", "number_services", "number_carriers",
+    "phone_numbers_non_billable", "ips", "branding", "ui_apps", "billing", "ratedeck", "ratedeck_name",
+    "ledgers", "voicemails", "faxes", "conferences", "periodic_fees",
+})
 
 
 class PlanError(ValueError):
@@ -195,6 +202,8 @@ def parse_service_plan(doc: Mapping[str, Any]) -> ServicePlan:
         raise PlanError("plan", "must be an object of categories")
     items: dict[tuple[str, str], PlanItem] = {}
     for category, entries in plan.items():
+        if category not in KNOWN_CATEGORIES:
+            raise PlanError(f"plan.{category}", f"unknown category; expected one of {', '.join(sorted(KNOWN_CATEGORIES))}")
         if not isinstance(entries, Mapping):
             raise PlanError(f"plan.{category}", "must be an object of items")
         for item, body in entries.items():

@@ -27,7 +27,7 @@ from bookkeeper.ports import Clock, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
-from bookkeeper.services.context import BillingContext, BillingInputError, current_quantities, load_context
+from bookkeeper.services.context import BillingContext, BillingInputError, billing_quantities, load_context
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.trials import check_trial
@@ -60,8 +60,9 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         context = load_context(ports.store, account_id)
     except BillingInputError as error:
         record_failure(ports.store, source="bookkeeper", reason_code="bad_billing_input", reason=str(error),
-                       payload={"account_id": account_id, "day": day.isoformat() if day else None},
-                       account_id=error.account_id, now_gregorian=now_gregorian, field=error.field)
+                       payload={"account_id": account_id, "day": day.isoformat() if day else None,
+                                "document_of": error.account_id},
+                       account_id=account_id, now_gregorian=now_gregorian, field=error.field)
         return [BillingEvent("billing_failed", account_id, {"field": error.field, "reason": error.reason})]
     if not context.billable:
         return []
@@ -102,7 +103,7 @@ class _Run:
 
     def bill(self) -> list[BillingEvent]:
         period = period_containing(self._billing_day(), self.today)
-        quantities = current_quantities(self.ports.store, self.account_id)
+        quantities = billing_quantities(self.ports.store, self.context)
         monthly, daily = self.prices(quantities)
         charges = period_opening.open_or_resume(self, period, quantities, monthly)
         self.unpaid_period = period_opening.is_pending(self, period)

@@ -80,6 +80,9 @@ def load_context(store: DocumentStore, account_id: str) -> BillingContext:
         ancestors = store.get_many(SERVICES_DB, [*tree, account_id]) if store.database_exists(SERVICES_DB) else {}
         flags = {ancestor: bool(doc.get("pvt_reseller")) for ancestor, doc in ancestors.items()}
         reseller_id = reseller_of(account_doc, ancestors.get(account_id), master_id, flags)
+        if reseller_id != account_id and _get(store, ACCOUNTS_DB, reseller_id) is None:
+            raise BillingInputError(account_id, "services.pvt_reseller_id",
+                                    f"the account's reseller {reseller_id} does not exist")
         reseller = reseller_settings(reseller_id, _get(store, account_db(reseller_id), ONBILL_DOC_ID),
                                      _get(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
         account = account_settings(account_id, _get(store, account_db(account_id), ONBILL_DOC_ID), reseller,
@@ -100,3 +103,24 @@ def current_quantities(store: DocumentStore, account_id: str) -> Quantities:
     numbers = store.query_view(db, "kazbill_quantities", "phone_numbers").rows
     return quantities_from_views([(row.key, row.value) for row in billable],
                                  [(row.key, row.value) for row in numbers])
+
+
+def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantities:
+    """The account's own quantities, plus, for plan items with `cascade`, those of every
+    account below it (Kazoo's cascade: a reseller priced on its whole tree's devices)."""
+    own = current_quantities(store, context.account_id)
+    cascading = [key for key, item in (context.plan.items.items() if context.plan else ()) if item.cascade]
+    if not cascading:
+        return own
+    below = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_ancestor", ViewQuery(
+        start_key=[context.account_id], end_key=[context.account_id, {}], reduce=False)).rows
+    total = {category: dict(items) for category, items in own.items()}
+    for row in below:
+        if not store.database_exists(account_db(row.id)):
+            continue
+        theirs = current_quantities(store, row.id)
+        for category, item in cascading:
+            count = theirs.get(category, {}).get(item, 0)
+            if count:
+                total.setdefault(category, {})[item] = total.get(category, {}).get(item, 0) + count
+    return total

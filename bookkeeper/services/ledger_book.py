@@ -106,6 +106,13 @@ class LedgerBook:
         self.ensure_rollover(account_id, month, now_gregorian)
         return self.month_total(account_modb(account_id, *month))
 
+    def balance_at(self, account_id: str, month: Month, until_gregorian: int) -> int:
+        """The balance at an instant of `month`: its rollover plus the entries created until then."""
+        self.ensure_rollover(account_id, month, until_gregorian)
+        rows = self.store.query_view(account_modb(account_id, *month), "kazbill_ledgers", "balance_by_created",
+                                     ViewQuery(end_key=until_gregorian)).rows
+        return rows[0].value if rows else 0
+
     def existing_ids(self, account_id: str, ids: Sequence[str], first: Month, last: Month) -> set[str]:
         found: set[str] = set()
         for month in months_from(first, last):

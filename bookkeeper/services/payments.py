@@ -68,8 +68,8 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
     except BillingInputError as error:
         record_failure(ports.store, source="payments", reason_code="refused_posting", reason=str(error),
                        payload={"account_id": account_id, "reason": reason, "external_id": external_id,
-                                "amount": amount}, account_id=error.account_id, now_gregorian=now_gregorian,
-                       field=error.field)
+                                "amount": amount, "document_of": error.account_id},
+                       account_id=account_id, now_gregorian=now_gregorian, field=error.field)
         return [BillingEvent("posting_refused", account_id, {"field": error.field, "reason": error.reason})]
     today = local_day(now, context.reseller.timezone)
     month = (today.year, today.month)

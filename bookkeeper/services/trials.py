@@ -13,7 +13,7 @@ from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.domain.standing import decide_trial
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.account_docs import cancel_limits, end_trial, update_onbill
-from bookkeeper.services.context import BillingContext, current_quantities
+from bookkeeper.services.context import BillingContext, billing_quantities
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.ledger_book import LedgerBook
 
@@ -26,7 +26,7 @@ def check_trial(store: DocumentStore, book: LedgerBook, context: BillingContext,
         return [], True
     account_id = context.account_id
     onbill = store.get_many(account_db(account_id), [ONBILL_DOC_ID]).get(ONBILL_DOC_ID, {})
-    quantities = current_quantities(store, account_id)
+    quantities = billing_quantities(store, context)
     monthly_cost = sum(p.monthly for p in price_services(context.plan, quantities)) if context.plan else 0
     decision = decide_trial(
         trial_expires_day=local_day_of_gregorian(expires, context.reseller.timezone), today=today,

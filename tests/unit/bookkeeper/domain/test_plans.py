@@ -121,6 +121,7 @@ def test_activation_charges_are_per_newly_billable_item():
     (plan(devices={"sip_device": {"rate": 5, "step": 0}}), "plan.devices.sip_device.step"),
     (plan(devices={"softphone": {"as": "desk_phone"}}), "plan.devices.softphone.as"),
     (plan(devices=["sip_device"]), "plan.devices"),
+    (plan(devcies={"sip_device": {"rate": 5}}), "plan.devcies"),
     ({"_id": "p", "plan": None}, "plan"),
 ])
 def test_a_broken_plan_is_refused_naming_the_field(doc, field):
