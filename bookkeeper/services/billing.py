@@ -96,6 +96,7 @@ class _Run:
         self.book = LedgerBook(self.ports.store, self.ports.design_docs)
         self.events: list[BillingEvent] = []
         self.unpaid_period = False
+        self._balance: int | None = None
 
     @property
     def account_id(self) -> str:
@@ -197,6 +198,8 @@ class _Run:
                                    now_gregorian=self.now_gregorian) for charge in charges]
         written = self.book.write(self.account_id, entries, (self.today.year, self.today.month),
                                   self.current_month, self.now_gregorian)
+        if written:
+            self._balance = None
         by_id = {charge.entry_id: charge for charge in charges}
         for entry_id in written:
             charge = by_id[entry_id]
@@ -211,7 +214,9 @@ class _Run:
             "period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **details}))
 
     def balance(self) -> int:
-        return self.book.balance(self.account_id, self.current_month, self.now_gregorian)
+        if self._balance is None:  # asked up to three times a pass; it changes only when we write
+            self._balance = self.book.balance(self.account_id, self.current_month, self.now_gregorian)
+        return self._balance
 
     def funds_suffice(self, total: int) -> bool:
         return funds_check(balance=self.balance(), credit_line=self.context.credit_line, mrc_total=total)

@@ -10,7 +10,7 @@ event's to the current one, so a late replay of an entry written earlier is stil
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from bookkeeper.design_docs import DesignDoc
@@ -45,6 +45,8 @@ def months_from(first: Month, last: Month) -> list[Month]:
 class LedgerBook:
     store: DocumentStore
     design_docs: Sequence[DesignDoc]
+    # Months whose rollover this book has already made sure of (a book lives for one pass).
+    _carried: set[tuple[str, Month]] = field(default_factory=set, repr=False)
 
     def month_db(self, account_id: str, month: Month, *, create: bool) -> str | None:
         db = account_modb(account_id, *month)
@@ -64,8 +66,11 @@ class LedgerBook:
         """Make sure `month` exists and carries the balance of the months before it: find the
         latest earlier month with a database (months without one had no entries), make sure
         that one is complete, then carry its total forward month by month."""
+        if (account_id, month) in self._carried:
+            return
         db = self.month_db(account_id, month, create=True)
         if self._has_rollover(db, month):
+            self._carried.add((account_id, month))
             return
         latest, probe = None, previous_month(month)
         for _ in range(MAX_ROLLOVER_DEPTH - depth):
@@ -73,11 +78,11 @@ class LedgerBook:
                 latest = probe
                 break
             probe = previous_month(probe)
-        if latest is None:
-            return  # no history before this month
-        self.ensure_rollover(account_id, latest, now_gregorian, depth + 1)
-        for carried in months_from(next_month(latest), month):
-            self._write_rollover(account_id, carried, now_gregorian)
+        if latest is not None:  # else there is no history before this month
+            self.ensure_rollover(account_id, latest, now_gregorian, depth + 1)
+            for carried in months_from(next_month(latest), month):
+                self._write_rollover(account_id, carried, now_gregorian)
+        self._carried.add((account_id, month))
 
     def _has_rollover(self, db: str, month: Month) -> bool:
         rollover_id = modb_doc_id(*month, ROLLOVER)

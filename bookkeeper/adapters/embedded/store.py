@@ -301,8 +301,12 @@ class EmbeddedStore:
     # ------------------------------------------------------------------ views
 
     def query_view(self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()) -> ViewResult:
-        with self._write():
+        with self._lock:
             name = self._require_db(db)
+            if self._views.is_fresh(name, design, view):
+                return self._views.query(name, design, view, query, self._fetch_for_include)
+        with self._write():  # the index has documents to map first
+            self._require_db(name)
             return self._views.query(name, design, view, query, self._fetch_for_include)
 
     def all_docs(self, db: str, query: ViewQuery = ViewQuery()) -> ViewResult:

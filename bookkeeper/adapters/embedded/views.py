@@ -72,26 +72,50 @@ class ViewEngine:
     def __init__(self, connection: sqlite3.Connection):
         self._db = connection
         self._compiled: dict[str, DesignDocViews] = {}
+        self._parsed: dict[tuple[str, str], tuple[Any, str, str]] = {}
 
     # ------------------------------------------------------------------ indexing
 
     def _design(self, db: str, design: str, view: str) -> tuple[str, dict[str, Any], str]:
         design_id = f"_design/{design.removeprefix('_design/')}"
         row = self._db.execute(
-            "SELECT body FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
+            "SELECT rev, body FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
         ).fetchone()
-        views = json.loads(row[0]).get("views") if row else None
+        if row is None:
+            raise NotFound(db, f"{design_id}/_view/{view}", "view")
+        # The same design document sits in thousands of account databases: parse it once per revision.
+        parsed = self._parsed.get((design_id, row[0]))
+        if parsed is None:
+            body = json.loads(row[1])
+            views = body.get("views")
+            language = body.get("language", "javascript")
+            parsed = (views, _signature(views) if isinstance(views, dict) else "", language)
+            self._parsed[(design_id, row[0])] = parsed
+        views, signature, language = parsed
         if not isinstance(views, dict) or view not in views:
             raise NotFound(db, f"{design_id}/_view/{view}", "view")
-        if json.loads(row[0]).get("language", "javascript") != "javascript":
+        if language != "javascript":
             raise InvalidQuery(f"{design_id}: only javascript design documents are supported")
-        return design_id, views, _signature(views)
+        return design_id, views, signature
 
     def _engine(self, design_id: str, views: dict[str, Any], signature: str) -> DesignDocViews:
         engine = self._compiled.get(signature)
         if engine is None:
             engine = self._compiled[signature] = DesignDocViews(design_id, views)
         return engine
+
+    def is_fresh(self, db: str, design: str, view: str) -> bool:
+        """Whether the index already covers every write to `db` (then a query needs no write
+        transaction: most queries of a billing pass find nothing new to map)."""
+        try:
+            design_id, _, signature = self._design(db, design, view)
+        except (NotFound, InvalidQuery):
+            return False
+        state = self._db.execute(
+            "SELECT signature, indexed_seq FROM view_state WHERE db = ? AND design_id = ?", (db, design_id)
+        ).fetchone()
+        last = self._db.execute("SELECT MAX(seq) FROM docs WHERE db = ?", (db,)).fetchone()[0] or 0
+        return state is not None and state[0] == signature and state[1] >= last
 
     def _refresh(self, db: str, design_id: str, views: dict[str, Any], signature: str) -> None:
         state = self._db.execute(

@@ -1,0 +1,112 @@
+"""Period-opening benchmark on the embedded store: N accounts of about ten billable items each,
+all opening a new period on the same day, then the cost of one reconcile after a single
+document change. Prints figures; asserts nothing about time.
+
+    .venv/bin/python -m bench.period_close [--accounts 10000] [--reconciles 200]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.design_docs import load_design_docs
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
+from bookkeeper.services import store_setup
+from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
+from tests.fixtures.billing_world import gregorian
+from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
+
+MSK = ZoneInfo("Europe/Moscow")
+PLAN = {"_id": "plan_pbx", "pvt_type": "service_plan", "name": "Hosted PBX", "plan": {
+    "users": {"admin": {"rate": 100}, "user": {"rate": 150}},
+    "devices": {"sip_device": {"rate": 500}, "softphone": {"rate": 200}, "cellphone": {"rate": 50}},
+    "limits": {"twoway_trunks": {"rate": 300}, "inbound_trunks": {"rate": 150}, "outbound_trunks": {"rate": 150}},
+    "phone_numbers": {"did": {"rate": 100}, "tollfree": {"rate": 900}},
+}}
+
+
+def account_contents(account_id: str) -> list[dict]:
+    docs = [stamp({"_id": "limits", "twoway_trunks": 2, "inbound_trunks": 1, "outbound_trunks": 1,
+                   "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12}, account_id, "limits"),
+            stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill"),
+            stamp({"_id": "phone_numbers", "+74951230000": {"state": "in_service", "features": []},
+                   "+78001230000": {"state": "in_service", "features": []}}, account_id, "phone_numbers")]
+    for n, (kind, level) in enumerate([("user", "admin"), ("user", "user"), ("user", "user")]):
+        docs.append(stamp({"_id": f"user{n:028d}", "priv_level": level}, account_id, kind))
+    for n, device_type in enumerate(["sip_device", "sip_device", "softphone", "cellphone"]):
+        docs.append(stamp({"_id": f"device{n:026d}", "device_type": device_type}, account_id, "device"))
+    return docs
+
+
+def seed(store: EmbeddedStore, accounts: int) -> tuple[list[str], list]:
+    design_docs = load_design_docs()
+    store_setup.initialise(store, design_docs)
+    master, reseller = new_account_id(), new_account_id()
+    created = gregorian(datetime(2025, 1, 1, tzinfo=MSK))
+    for account_id in (master, reseller):
+        store.ensure_database(account_db(account_id))
+    store.bulk_put(ACCOUNTS_DB, [account_doc(master, "Master", [], pvt_created=created),
+                                 account_doc(reseller, "Reseller", [master], reseller=True, pvt_created=created)])
+    store.bulk_put(SERVICES_DB, [{"_id": reseller, "pvt_type": "service", "pvt_reseller": True}])
+    store.bulk_put(account_db(reseller), [{"_id": "onbill", "currency": "RUB", "timezone": "Europe/Moscow",
+                                           "default_service_plan": "plan_pbx"}, PLAN])
+    ids = [new_account_id() for _ in range(accounts)]
+    for start in range(0, accounts, 500):
+        batch = ids[start:start + 500]
+        store.bulk_put(ACCOUNTS_DB, [account_doc(a, f"Customer {a[:6]}", [master, reseller], pvt_created=created)
+                                     for a in batch])
+        store.bulk_put(SERVICES_DB, [{"_id": a, "pvt_type": "service", "pvt_reseller_id": reseller} for a in batch])
+        for account_id in batch:
+            db = account_db(account_id)
+            store.create_database(db)
+            store_setup.install_design_docs(store, db, design_docs)
+            store.bulk_put(db, account_contents(account_id))
+    return ids, design_docs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--reconciles", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        store = EmbeddedStore(Path(workdir) / "period_close.sqlite3")
+        started = time.perf_counter()
+        ids, design_docs = seed(store, args.accounts)
+        seeded_s = time.perf_counter() - started
+        clock = SettableClock(datetime(2026, 12, 1, 0, 5, tzinfo=MSK))
+        ports = BillingPorts(store, clock, design_docs)
+
+        entries = 0
+        started = time.perf_counter()
+        for account_id in ids:
+            events = crawl_account_day(ports, account_id, date(2026, 12, 1))
+            entries += sum(1 for event in events if event.name == "charged")
+        opening_s = time.perf_counter() - started
+
+        clock.set(datetime(2026, 12, 9, 14, 0, tzinfo=MSK))
+        latencies = []
+        for n, account_id in enumerate(ids[: args.reconciles]):
+            store.put(account_db(account_id), stamp({"_id": f"device{100 + n:026d}", "device_type": "sip_device"},
+                                                    account_id, "device"))
+            started = time.perf_counter()
+            reconcile_account(ports, account_id)
+            latencies.append((time.perf_counter() - started) * 1000)
+        store.close()
+
+    print(f"period close benchmark (embedded store, {args.accounts} accounts, ~12 items each, seeded in {seeded_s:.0f} s)")
+    print(f"  period openings: {args.accounts / opening_s:,.0f} accounts/s, {entries / opening_s:,.0f} entries/s "
+          f"({entries} entries in {opening_s:.1f} s)")
+    print(f"  one reconcile after a device is added: p50 {statistics.median(latencies):.1f} ms, "
+          f"p99 {sorted(latencies)[int(0.99 * (len(latencies) - 1))]:.1f} ms over {len(latencies)}")
+
+
+if __name__ == "__main__":
+    main()
