@@ -27,8 +27,7 @@ from bookkeeper.ports import Clock, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
-from bookkeeper.services.context import BillingContext, BillingInputError, billing_quantities, load_context
-from bookkeeper.services.failures import record_failure
+from bookkeeper.services.context import BillingContext, billing_quantities, load_context, load_or_refuse
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.trials import check_trial
 
@@ -56,14 +55,11 @@ def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[B
 def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
     now = ports.clock.now()
     now_gregorian = to_gregorian_seconds(int(now.timestamp()))
-    try:
-        context = load_context(ports.store, account_id)
-    except BillingInputError as error:
-        record_failure(ports.store, source="bookkeeper", reason_code="bad_billing_input", reason=str(error),
-                       payload={"account_id": account_id, "day": day.isoformat() if day else None,
-                                "document_of": error.account_id},
-                       account_id=account_id, now_gregorian=now_gregorian, field=error.field)
-        return [BillingEvent("billing_failed", account_id, {"field": error.field, "reason": error.reason})]
+    context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",
+                             refusal="billing_failed", payload={"day": day.isoformat() if day else None},
+                             now_gregorian=now_gregorian)
+    if isinstance(context, BillingEvent):
+        return [context]
     if not context.billable:
         return []
     today_here = local_day(now, context.reseller.timezone)

@@ -19,6 +19,8 @@ from bookkeeper.domain.settings import (
     master_of, reseller_of, reseller_settings,
 )
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
+from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.failures import record_failure
 
 
 class BillingInputError(ValueError):
@@ -95,6 +97,19 @@ def load_context(store: DocumentStore, account_id: str) -> BillingContext:
     plan = _plan(store, account_id, reseller_id, ancestors.get(account_id), reseller)
     return BillingContext(account_id, str(account_doc.get("name", "")), master_id, reseller_id, reseller,
                           account, plan, line, limits)
+
+
+def load_or_refuse(store: DocumentStore, account_id: str, *, source: str, reason_code: str, refusal: str,
+                   payload: Mapping[str, Any], now_gregorian: int) -> BillingContext | BillingEvent:
+    """The account's context, or, when its documents cannot be billed by, the event that says
+    so, after recording the failure for the operator (once per distinct input)."""
+    try:
+        return load_context(store, account_id)
+    except BillingInputError as error:
+        record_failure(store, source=source, reason_code=reason_code, reason=str(error),
+                       payload={**payload, "account_id": account_id, "document_of": error.account_id},
+                       account_id=account_id, now_gregorian=now_gregorian, field=error.field)
+        return BillingEvent(refusal, account_id, {"field": error.field, "reason": error.reason})
 
 
 def current_quantities(store: DocumentStore, account_id: str) -> Quantities:

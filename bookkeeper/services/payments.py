@@ -16,9 +16,8 @@ from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.periods import local_day
 from bookkeeper.ports import Conflict, NotFound
 from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.context import BillingInputError, load_context
+from bookkeeper.services.context import load_or_refuse
 from bookkeeper.services.events import BillingEvent
-from bookkeeper.services.failures import record_failure
 from bookkeeper.services.ledger_book import LedgerBook
 
 GATEWAY_CREDITS = ("paypal", "yandex_money", "braintree", "topup", "auto_addition")
@@ -63,14 +62,11 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
           description: str, by: str | None, deletes: str | None = None) -> list[BillingEvent]:
     now = ports.clock.now()
     now_gregorian = to_gregorian_seconds(int(now.timestamp()))
-    try:
-        context = load_context(ports.store, account_id)
-    except BillingInputError as error:
-        record_failure(ports.store, source="payments", reason_code="refused_posting", reason=str(error),
-                       payload={"account_id": account_id, "reason": reason, "external_id": external_id,
-                                "amount": amount, "document_of": error.account_id},
-                       account_id=account_id, now_gregorian=now_gregorian, field=error.field)
-        return [BillingEvent("posting_refused", account_id, {"field": error.field, "reason": error.reason})]
+    context = load_or_refuse(ports.store, account_id, source="payments", reason_code="refused_posting",
+                             refusal="posting_refused", now_gregorian=now_gregorian,
+                             payload={"reason": reason, "external_id": external_id, "amount": amount})
+    if isinstance(context, BillingEvent):
+        return [context]
     today = local_day(now, context.reseller.timezone)
     month = (today.year, today.month)
     entry_id = f"{month_prefix(today)}-kazbill-{reason}-{slug(external_id)}"

@@ -12,21 +12,20 @@ import hashlib
 import json
 import sqlite3
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
+from bookkeeper.adapters.embedded.feeds import FeedsMixin
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.ports import (
-    Attachment, BulkResult, Change, ChangesPage, Conflict, DatabaseExists, DatabaseInfo,
-    DatabaseNotFound, DbUpdate, DbUpdatesPage, InvalidDocument, NotFound, PutResult, ServerInfo,
+    Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
+    DatabaseNotFound, InvalidDocument, NotFound, PutResult, ServerInfo,
     ViewQuery, ViewResult,
 )
 
-POLL_INTERVAL_S = 0.05  # how often a long-poll looks for writes made by other processes
 
 
 def _json(value: Any) -> str:
@@ -39,7 +38,7 @@ def _next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> s
     return f"{generation}-{digest}"
 
 
-class EmbeddedStore:
+class EmbeddedStore(FeedsMixin):
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0):
         self.path = str(path)
         if self.path != ":memory:":
@@ -316,70 +315,3 @@ class EmbeddedStore:
 
     def _fetch_for_include(self, db: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self.get_many(db, doc_ids)
-
-    # ------------------------------------------------------------------ feeds
-
-    def _changes_once(self, db: str, since: int, limit: int | None, include_docs: bool) -> list[Change]:
-        rows = self._db.execute(
-            "SELECT id, rev, deleted, body, seq FROM docs WHERE db = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (db, since, -1 if limit is None else limit),
-        ).fetchall()
-        changes = []
-        for doc_id, rev, deleted, body, seq in rows:
-            doc = None
-            if include_docs:
-                doc = {"_id": doc_id, "_rev": rev, "_deleted": True} if deleted else self._compose(db, doc_id, rev, body)
-            changes.append(Change(id=doc_id, seq=str(seq), rev=rev, deleted=bool(deleted), doc=doc))
-        return changes
-
-    def _parse_since(self, db: str | None, since: str) -> int:
-        if since == "now":
-            if db is None:
-                return self._db.execute("SELECT value FROM sequence").fetchone()[0]
-            last = self._db.execute("SELECT MAX(seq) FROM docs WHERE db = ?", (db,)).fetchone()[0]
-            return last or 0
-        try:
-            return max(int(since), 0)
-        except (TypeError, ValueError):
-            raise InvalidDocument(db or "(server)", "since", f"not a sequence of this store: {since!r}") from None
-
-    def changes(
-        self, db: str, since: str = "0", *, limit: int | None = None, include_docs: bool = False,
-        timeout_s: float | None = None,
-    ) -> ChangesPage:
-        deadline = time.monotonic() + (timeout_s or 0)
-        with self._lock:
-            name = self._require_db(db)
-            start = self._parse_since(name, str(since))
-        while True:
-            with self._lock:
-                changes = self._changes_once(name, start, limit, include_docs)
-            if changes or time.monotonic() >= deadline:
-                return ChangesPage(changes, changes[-1].seq if changes else str(start))
-            time.sleep(POLL_INTERVAL_S)
-
-    def _db_updates_once(self, since: int) -> tuple[list[DbUpdate], int]:
-        # One entry per database, as CouchDB coalesces them: "created" wins over later writes
-        # in the same window (a follower must learn the database is new), "deleted" if last.
-        latest: dict[str, tuple[int, str]] = {}
-        last = since
-        for seq, db, kind in self._db.execute("SELECT seq, db, kind FROM db_events WHERE seq > ?", (since,)):
-            latest[db] = (seq, kind)
-            last = max(last, seq)
-        for db, seq in self._db.execute("SELECT db, MAX(seq) FROM docs WHERE seq > ? GROUP BY db", (since,)):
-            last = max(last, seq)
-            if db not in latest or latest[db][1] == "deleted" and latest[db][0] < seq:
-                latest[db] = (seq, "updated")
-        ordered = sorted(latest.items(), key=lambda item: item[1][0])
-        return [DbUpdate(db, kind) for db, (_, kind) in ordered], last
-
-    def db_updates(self, since: str = "0", *, timeout_s: float | None = None) -> DbUpdatesPage:
-        deadline = time.monotonic() + (timeout_s or 0)
-        with self._lock:
-            start = self._parse_since(None, str(since))
-        while True:
-            with self._lock:
-                updates, last = self._db_updates_once(start)
-            if updates or time.monotonic() >= deadline:
-                return DbUpdatesPage(updates, str(last))
-            time.sleep(POLL_INTERVAL_S)
