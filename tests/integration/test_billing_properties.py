@@ -69,6 +69,7 @@ def test_any_replay_of_the_passes_in_any_order_with_duplicates_changes_nothing(t
         else:
             reconcile_account(ports, customer)
     assert kazbill_entries(store, customer, MONTHS) == ledger
+    assert all(type(amount) is int and amount > 0 for _, amount in ledger.values())  # units, never floats
     store.close()
 
 
