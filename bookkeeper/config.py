@@ -115,6 +115,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_starttls", "KAZBILL_SMTP_STARTTLS", ("smtp", "starttls"), _flag, False),
     Setting("smtp_sender", "KAZBILL_SMTP_SENDER", ("smtp", "sender"), _text, "billing@localhost"),
     Setting("default_timezone", "KAZBILL_TIMEZONE", ("billing", "timezone"), _timezone, "UTC"),
+    Setting("api_bind", "KAZBILL_API_BIND", ("api", "bind"), _text, "127.0.0.1:8000"),
+    Setting("api_workers", "KAZBILL_API_WORKERS", ("api", "workers"), _port, 2),
+    Setting("api_token_secret", "KAZBILL_API_TOKEN_SECRET", ("api", "token_secret"), _optional_text, None, True),
+    Setting("api_token_ttl_s", "KAZBILL_API_TOKEN_TTL", ("api", "token_ttl_s"), _positive_number, 3600.0),
 )
 
 
@@ -133,6 +137,10 @@ class Settings:
     smtp_starttls: bool = False
     smtp_sender: str = "billing@localhost"
     default_timezone: str = "UTC"
+    api_bind: str = "127.0.0.1:8000"
+    api_workers: int = 2
+    api_token_secret: str | None = None  # None: one is made and kept in the store (kazbill_system)
+    api_token_ttl_s: float = 3600.0
 
     @property
     def uses_embedded_store(self) -> bool:

@@ -1,0 +1,65 @@
+"""Who may act on which account: a caller acts on its own account and on every account below
+it (its id is in the target's pvt_tree), never on a sibling or an ancestor; writes need an
+admin; a super-duper admin of the master account acts everywhere. An account an operator
+disabled answers 423; one Kazbill blocked for lack of funds stays reachable, so it can pay."""
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
+from bookkeeper.ports import DatabaseNotFound, NotFound
+from crossbar_api.auth import Caller
+from crossbar_api.deps import ApiDeps
+from crossbar_api.errors import ApiError
+
+
+def token_of(req: falcon.Request) -> str | None:
+    header = req.get_header("X-Auth-Token")
+    if header:
+        return header.strip()
+    authorization = req.get_header("Authorization") or ""
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return req.get_param("auth_token")
+
+
+def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
+    token = token_of(req)
+    caller = deps.tokens.verify(token, deps.clock.now().timestamp()) if token else None
+    if caller is None:
+        raise ApiError(401, "invalid credentials", {"auth_token": {"required": {
+            "message": "a valid, unexpired token is needed (X-Auth-Token or Authorization: Bearer)"}}})
+    req.context.caller = caller
+    req.context.token = token
+    return caller
+
+
+def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool = False,
+                from_above: bool = False) -> dict[str, Any]:
+    """The target account's document once the caller may act on it. `from_above`: only an
+    ancestor may (a reseller crediting its customer; an account never credits itself)."""
+    caller = authenticate(req, deps)
+    if not is_account_id(account_id):
+        raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
+    try:
+        account = deps.store.get(ACCOUNTS_DB, account_id)
+    except (NotFound, DatabaseNotFound):
+        account = None
+    if account is None or account.get("pvt_deleted"):
+        raise ApiError(404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}})
+    tree = account.get("pvt_tree") or []
+    own = caller.account_id == account_id
+    if not caller.is_superduper:
+        if not (own or caller.account_id in tree) or (from_above and own):
+            raise ApiError(403, "forbidden", {"account_id": {"access": {
+                "message": "only the account itself and the accounts above it may do this"
+                if not from_above else "only a reseller above this account may do this"}}})
+        if write and not caller.is_admin:
+            raise ApiError(403, "forbidden", {"priv_level": {"admin": {"message": "this needs an admin"}}})
+        disabled = account.get("enabled") is False or (
+            account.get("pvt_enabled") is False and not account.get("pvt_kazbill_blocked"))
+        if disabled and own:
+            raise ApiError(423, "locked", {"account_id": {"enabled": {"message": "the account is disabled"}}})
+    return account

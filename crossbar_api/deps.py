@@ -1,0 +1,19 @@
+"""What the API is built from; `create_app(deps)` takes it, tests hand it fakes or a temp store."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from bookkeeper.design_docs import DesignDoc
+from bookkeeper.ports import Clock, DocumentStore
+from crossbar_api.auth import AttemptLimiter, TokenSigner
+
+
+@dataclass
+class ApiDeps:
+    store: DocumentStore
+    clock: Clock
+    design_docs: Sequence[DesignDoc]
+    tokens: TokenSigner
+    attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
+    node: str = "kazbill@localhost"

@@ -1,0 +1,72 @@
+"""Errors the way crossbar answers them: the HTTP status, `error` as the status code in a string,
+a message, and for invalid data the fields by path → rule → message. Every error leaves the API
+in this one shape, Falcon's own included."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import falcon
+
+log = logging.getLogger("kazbill.api")
+
+STATUS_MESSAGES = {
+    400: "invalid data", 401: "invalid credentials", 402: "accept charges", 403: "forbidden",
+    404: "bad identifier", 405: "method not allowed", 409: "conflicting documents", 413: "payload too large",
+    415: "unsupported media type", 423: "locked", 429: "too many requests", 500: "internal server error",
+    503: "service unavailable",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str | None = None, data: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None):
+        super().__init__(message or STATUS_MESSAGES.get(status, "error"))
+        self.status = status
+        self.message = message or STATUS_MESSAGES.get(status, "error")
+        self.data = dict(data or {})
+        self.headers = dict(headers or {})
+
+
+def invalid(field: str, rule: str, message: str) -> ApiError:
+    """400 with one invalid field, as crossbar reports validation errors."""
+    return ApiError(400, "invalid data", {field: {rule: {"message": message}}})
+
+
+def body(status: int, message: str, data: Mapping[str, Any], request_id: str | None) -> dict[str, Any]:
+    return {"status": "error", "error": str(status), "message": message, "data": dict(data),
+            "request_id": request_id}
+
+
+def _request_id(req: falcon.Request) -> str | None:
+    return getattr(req.context, "request_id", None)
+
+
+def handle_api_error(req: falcon.Request, resp: falcon.Response, error: ApiError, params: Any) -> None:
+    resp.status = falcon.code_to_http_status(error.status)
+    resp.media = body(error.status, error.message, error.data, _request_id(req))
+    for name, value in error.headers.items():
+        resp.set_header(name, value)
+
+
+def handle_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError, params: Any) -> None:
+    code = int(str(error.status).split()[0]) if not isinstance(error.status, int) else error.status
+    message = STATUS_MESSAGES.get(code) or (error.title or "error").lower()
+    data = {"reason": {"description": {"message": error.description}}} if error.description else {}
+    resp.status = falcon.code_to_http_status(code)
+    resp.media = body(code, message, data, _request_id(req))
+    for name, value in (error.headers or {}).items():
+        resp.set_header(name, value)
+
+
+def handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    log.exception("request %s failed: %s %s", _request_id(req), req.method, req.path)
+    resp.status = falcon.HTTP_500
+    resp.media = body(500, "internal server error", {}, _request_id(req))
+
+
+def install(app: falcon.App) -> None:
+    # Falcon looks handlers up by the most specific class, so the order here does not matter.
+    app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(falcon.HTTPError, handle_http_error)
+    app.add_error_handler(ApiError, handle_api_error)

@@ -1,0 +1,197 @@
+"""The money endpoints Kazoo 4.3 UIs call: the balance, the transactions of a period, and a
+reseller's manual credit or balance-correction debit. Amounts travel in currency units as JSON
+numbers and are exact (Decimal both ways)."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import falcon
+
+from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
+from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
+from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.ports import NotFound, ViewQuery
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.context import BillingInputError, load_context
+from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.payments import MANUAL_CREDITS, PaymentError, apply_payment, manual_debit, registration_id
+from crossbar_api.access import account_for
+from crossbar_api.deps import ApiDeps
+from crossbar_api.envelope import answer, read_data
+from crossbar_api.errors import ApiError, invalid
+
+DEFAULT_PAGE_SIZE = 50
+MAX_RANGE_DAYS = 400
+
+
+def _ports(deps: ApiDeps) -> BillingPorts:
+    return BillingPorts(deps.store, deps.clock, deps.design_docs)
+
+
+def _month_now(deps: ApiDeps, account_id: str) -> tuple[int, int]:
+    try:
+        tz = load_context(deps.store, account_id).reseller.timezone
+    except BillingInputError as error:
+        raise ApiError(500, f"the account's billing settings are broken: {error}") from None
+    day = local_day_of_gregorian(_now_gregorian(deps), tz)
+    return day.year, day.month
+
+
+def _now_gregorian(deps: ApiDeps) -> int:
+    return to_gregorian_seconds(int(deps.clock.now().timestamp()))
+
+
+class CurrentBalance:
+    """GET .../transactions/current_balance → {balance} (4.2) and .../ledgers/total → {amount} (4.3)."""
+
+    def __init__(self, deps: ApiDeps, key: str):
+        self.deps, self.key = deps, key
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        book = LedgerBook(self.deps.store, self.deps.design_docs)
+        units = book.balance(account_id, _month_now(self.deps, account_id), _now_gregorian(self.deps))
+        answer(req, resp, {self.key: to_major(units)})
+
+
+def _gregorian_param(req: falcon.Request, name: str) -> int | None:
+    raw = req.get_param(name)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise invalid(name, "type", "must be Gregorian seconds (a whole number)")
+    return int(raw)
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    """A ledger entry as the API shows it: no pvt_ fields, amounts in currency units."""
+    meta = (entry.get("metadata") or {}).get("kazbill") or {}
+    return {
+        "id": entry["_id"], "type": entry.get("pvt_ledger_type"), "amount": to_major(entry.get("amount", 0)),
+        "reason": (entry.get("source") or {}).get("service"), "code": meta.get("code"),
+        "description": entry.get("description", ""), "created": entry.get("pvt_created"),
+        "period": entry.get("period"), "usage": entry.get("usage"),
+        "item": {k: meta[k] for k in ("category", "item", "quantity", "ratio") if k in meta} or None,
+    }
+
+
+class Transactions:
+    """GET .../transactions?created_from=&created_to=&reason=&page_size=&start_key="""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        now = _now_gregorian(self.deps)
+        created_to = _gregorian_param(req, "created_to") or now
+        created_from = _gregorian_param(req, "created_from") or created_to - 30 * 86_400
+        if created_from > created_to:
+            raise invalid("created_from", "range", "must not be after created_to")
+        if created_to - created_from > MAX_RANGE_DAYS * 86_400:
+            raise invalid("created_to", "range", f"a range covers at most {MAX_RANGE_DAYS} days")
+        page_size = req.get_param_as_int("page_size", min_value=1, max_value=500) or DEFAULT_PAGE_SIZE
+        reason = req.get_param("reason")
+        first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
+        entries = []
+        for year, month in months_from((first.year, first.month), (last.year, last.month)):
+            db = account_modb(account_id, year, month)
+            if not self.deps.store.database_exists(db):
+                continue
+            rows = self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
+                reduce=False, start_key=created_from, end_key=created_to, include_docs=True)).rows
+            entries += [row.doc for row in rows if row.doc]
+        if reason:
+            entries = [e for e in entries if (e.get("source") or {}).get("service") == reason]
+        entries.sort(key=lambda e: (-e.get("pvt_created", 0), e["_id"]))
+        start_key = req.get_param("start_key")
+        if start_key:  # opaque to callers: "<created>:<id>" of the first entry of the page
+            position = _position(start_key)
+            entries = [e for e in entries if (-e.get("pvt_created", 0), e["_id"]) >= position]
+        page, rest = entries[:page_size], entries[page_size:]
+        extra = {"page_size": len(page)}
+        if rest:
+            extra["next_start_key"] = f"{rest[0].get('pvt_created', 0)}:{rest[0]['_id']}"
+        if start_key:
+            extra["start_key"] = start_key
+        answer(req, resp, [_public(entry) for entry in page], **extra)
+
+
+def _position(start_key: str) -> tuple[int, str]:
+    created, _, entry_id = start_key.partition(":")
+    if not created.isdigit() or not entry_id:
+        raise invalid("start_key", "format", "use the next_start_key of the previous page")
+    return -int(created), entry_id
+
+
+def _amount(data: dict[str, Any]) -> int:
+    amount = data.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, (int, Decimal)):
+        raise invalid("amount", "type", "must be a JSON number in currency units, e.g. 12.50")
+    if amount <= 0:
+        raise invalid("amount", "minimum", "must be greater than zero")
+    units = Decimal(amount) * UNITS_PER_MAJOR
+    if units != units.to_integral_value():
+        raise invalid("amount", "precision", "at most 4 decimal places")
+    if units > 10**15:
+        raise invalid("amount", "maximum", "is implausibly large")
+    return int(units)
+
+
+class ManualLedger:
+    """PUT .../ledgers/credit and .../ledgers/debit: a reseller's wire-transfer credit or balance
+    correction. An Idempotency-Key makes a repeat return the first answer and post nothing."""
+
+    FIELDS = {"amount", "description", "reason"}
+
+    def __init__(self, deps: ApiDeps, direction: str):
+        self.deps, self.direction = deps, direction
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        data = read_data(req)
+        for key in data:
+            if key not in self.FIELDS:
+                raise invalid(key, "unknown", f"unknown field; expected {', '.join(sorted(self.FIELDS))}")
+        amount = _amount(data)
+        description = data.get("description", "")
+        if not isinstance(description, str) or len(description) > 500:
+            raise invalid("description", "type", "must be text of at most 500 characters")
+        reason = data.get("reason", "wire_transfer" if self.direction == "credit" else "balance_correction")
+        allowed = MANUAL_CREDITS if self.direction == "credit" else ("balance_correction",)
+        if reason not in allowed:
+            raise invalid("reason", "enum", f"must be one of {', '.join(allowed)}")
+        account_for(req, self.deps, account_id, write=True, from_above=True)
+        key = req.get_header("Idempotency-Key")
+        if key is not None and not (0 < len(key) <= 200):
+            raise invalid("Idempotency-Key", "format", "must be 1 to 200 characters")
+        external_id = key or uuid.uuid4().hex
+        caller = req.context.caller
+        by = caller.user_id or f"api_key:{caller.account_id}"
+        try:
+            if self.direction == "credit":
+                events = apply_payment(_ports(self.deps), account_id, amount=amount, reason=reason,
+                                       external_id=external_id, description=description, by=by)
+            else:
+                events = manual_debit(_ports(self.deps), account_id, amount=amount, external_id=external_id,
+                                      description=description, by=by)
+        except PaymentError as error:
+            raise invalid(error.field, "invalid", error.reason) from None
+        if events and events[0].name == "posting_refused":
+            raise ApiError(400, "the account cannot be billed", {events[0].details["field"]: {
+                "billing": {"message": events[0].details["reason"]}}})
+        registration = self._registration(account_id, reason, external_id)
+        if registration["amount"] != amount or registration["ledger_type"] != self.direction:
+            raise ApiError(409, "this Idempotency-Key was used for another request", {"Idempotency-Key": {
+                "unique": {"message": "send a new key for a new posting"}}})
+        answer(req, resp, {"id": registration["entry_id"], "type": registration["ledger_type"],
+                           "amount": to_major(registration["amount"]), "reason": reason,
+                           "description": description, "replayed": events[0].name == "posting_duplicate"},
+               status=200 if events[0].name == "posting_duplicate" else 201)
+
+    def _registration(self, account_id: str, reason: str, external_id: str) -> dict[str, Any]:
+        try:
+            return self.deps.store.get(account_db(account_id), registration_id(reason, external_id))
+        except NotFound:
+            raise ApiError(500, "the posting was not recorded") from None

@@ -1,0 +1,42 @@
+"""The gunicorn target: `gunicorn 'crossbar_api.wsgi:create()'`. Each worker builds its app
+after the fork, so no connection is shared across processes or opened at import time."""
+from __future__ import annotations
+
+import secrets
+import socket
+
+import falcon
+
+from bookkeeper.adapters.clock import SystemClock
+from bookkeeper.bootstrap import build_store
+from bookkeeper.config import Settings, load_settings
+from bookkeeper.design_docs import load_design_docs
+from bookkeeper.ports import Conflict, DocumentStore
+from crossbar_api.app import create_app
+from crossbar_api.auth import TokenSigner
+from crossbar_api.deps import ApiDeps
+
+SYSTEM_DB = "kazbill_system"
+SECRET_DOC = "api_token_secret"
+
+
+def token_secret(settings: Settings, store: DocumentStore) -> bytes:
+    """The configured secret, else one made once and kept in the store, so that every worker
+    (and every node) verifies the tokens any other issued."""
+    if settings.api_token_secret:
+        return settings.api_token_secret.encode()
+    store.ensure_database(SYSTEM_DB)
+    try:
+        store.put(SYSTEM_DB, {"_id": SECRET_DOC, "pvt_type": "kazbill_secret", "secret": secrets.token_hex(32)})
+    except Conflict:
+        pass  # another worker made it first: use theirs
+    return store.get(SYSTEM_DB, SECRET_DOC)["secret"].encode()
+
+
+def create() -> falcon.App:
+    settings = load_settings()
+    store = build_store(settings)
+    deps = ApiDeps(store=store, clock=SystemClock(), design_docs=load_design_docs(),
+                   tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
+                   node=f"kazbill@{socket.gethostname()}")
+    return create_app(deps)

@@ -1,0 +1,222 @@
+"""The crossbar API through falcon's TestClient, on a throwaway embedded store."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from falcon import testing
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from crossbar_api.app import ROUTES, create_app
+from crossbar_api.auth import AttemptLimiter, TokenSigner
+from crossbar_api.deps import ApiDeps
+from tests.fixtures.api_world import MSK, ApiWorld, md5
+
+
+@pytest.fixture
+def api(tmp_path):
+    store = EmbeddedStore(tmp_path / "api.sqlite3")
+    world = ApiWorld(store).build()
+    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
+                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300))
+    client = testing.TestClient(create_app(deps))
+    yield client, world, clock
+    store.close()
+
+
+def login(client, account_name: str, username: str, password: str = "secret"):
+    return client.simulate_put("/v2/user_auth", json={"data": {
+        "credentials": md5(f"{username}:{password}"), "account_name": account_name}})
+
+
+def token(client, world, who: str) -> str:
+    names = {"master": ("Master", "root"), "reseller": ("Reseller", "boss"), "clerk": ("Customer", "clerk")}
+    account_name, username = names.get(who, (who.replace("_", " ").title(), f"admin-{who}"))
+    result = login(client, account_name, username)
+    assert result.status_code == 201, result.json
+    return result.json["auth_token"]
+
+
+def test_a_user_logs_in_with_kazoos_md5_credentials_and_gets_a_token(api):
+    client, world, _ = api
+    result = login(client, "Reseller", "boss")
+    assert result.status_code == 201
+    body = result.json
+    assert body["status"] == "success" and body["auth_token"] and body["request_id"]
+    assert body["data"]["account_id"] == world.ids["reseller"] and body["data"]["is_superduper_admin"] is False
+    assert result.headers["X-Request-ID"] == body["request_id"]
+
+
+def test_wrong_credentials_are_401_and_guessing_is_stopped_with_429(api):
+    client, _, _ = api
+    for _ in range(5):
+        assert login(client, "Reseller", "boss", "guess").status_code == 401
+    refused = login(client, "Reseller", "boss", "guess")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json["error"] == "429" and refused.json["status"] == "error"
+    assert login(client, "Reseller", "boss").status_code == 429  # the address is still cooling down
+
+
+def test_an_api_key_logs_in_as_the_accounts_admin(api):
+    client, world, _ = api
+    result = client.simulate_put("/v2/api_auth", json={"data": {"api_key": "key-" + world.ids["customer"]}})
+    assert result.status_code == 201 and result.json["data"]["account_id"] == world.ids["customer"]
+    assert client.simulate_put("/v2/api_auth", json={"data": {"api_key": "key-nobody-at-all"}}).status_code == 401
+
+
+@pytest.mark.parametrize("body, field", [
+    ("", "data"), ("{not json", "data"), ('{"data": []}', "data"), ('[1, 2]', "data"),
+    ('{"data": {"credentials": "abc", "account_name": "Reseller"}}', "credentials"),
+    ('{"data": {"credentials": "%s", "account_name": "Reseller", "extra": 1}}' % md5("x"), "extra"),
+    ('{"data": {"credentials": "%s"}}' % md5("x"), "account_name"),
+    ('{"data": {"credentials": "%s", "account_name": "Reseller", "method": "rot13"}}' % md5("x"), "method"),
+])
+def test_a_bad_login_body_is_400_naming_the_field(api, body, field):
+    client, _, _ = api
+    result = client.simulate_put("/v2/user_auth", body=body, headers={"Content-Type": "application/json"})
+    assert result.status_code == 400 and field in result.json["data"], result.json
+    assert result.json["error"] == "400" and result.json["message"] == "invalid data"
+
+
+MATRIX = [
+    # caller, target, may read
+    ("master", "other_customer", True), ("reseller", "customer", True), ("reseller", "reseller", True),
+    ("reseller", "other_customer", False), ("reseller", "master", False), ("sub", "customer", True),
+    ("sub", "customer_two", False), ("sub", "reseller", False), ("customer", "customer", True),
+    ("customer", "sub", False), ("customer", "customer_two", False), ("other_reseller", "customer", False),
+    ("clerk", "customer", True),
+]
+
+
+@pytest.mark.parametrize("caller, target, allowed", MATRIX)
+def test_no_caller_reads_an_account_outside_its_tree(api, caller, target, allowed):
+    client, world, _ = api
+    result = client.simulate_get(f"/v2/accounts/{world.ids[target]}/ledgers/total",
+                                 headers={"X-Auth-Token": token(client, world, caller)})
+    assert result.status_code == (200 if allowed else 403), result.json
+
+
+CREDIT_MATRIX = [
+    ("master", "customer", True), ("reseller", "customer", True), ("sub", "customer", True),
+    ("customer", "customer", False),  # nobody credits itself
+    ("clerk", "customer", False), ("other_reseller", "customer", False), ("sub", "customer_two", False),
+]
+
+
+@pytest.mark.parametrize("caller, target, allowed", CREDIT_MATRIX)
+def test_only_a_reseller_above_an_account_credits_it(api, caller, target, allowed):
+    client, world, _ = api
+    result = client.simulate_put(f"/v2/accounts/{world.ids[target]}/ledgers/credit",
+                                 headers={"X-Auth-Token": token(client, world, caller)},
+                                 json={"data": {"amount": 100, "description": "wire"}})
+    assert result.status_code == (201 if allowed else 403), result.json
+    balance = client.simulate_get(f"/v2/accounts/{world.ids[target]}/ledgers/total",
+                                  headers={"X-Auth-Token": token(client, world, "master")}).json["data"]["amount"]
+    assert Decimal(str(balance)) == (100 if allowed else 0)
+
+
+def test_a_credit_with_an_idempotency_key_is_posted_once_and_the_repeat_returns_the_first_answer(api):
+    client, world, _ = api
+    headers = {"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire-2026-11-10-001"}
+    url = f"/v2/accounts/{world.ids['customer']}/ledgers/credit"
+    first = client.simulate_put(url, headers=headers, json={"data": {"amount": 1500.25, "description": "Bank"}})
+    again = client.simulate_put(url, headers=headers, json={"data": {"amount": 1500.25, "description": "Bank"}})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["data"]["id"] == again.json["data"]["id"] and again.json["data"]["replayed"] is True
+    assert '"amount":1500.25,' in again.text  # exact digits, never a float
+    other = client.simulate_put(url, headers=headers, json={"data": {"amount": 99}})
+    assert other.status_code == 409 and "Idempotency-Key" in other.json["data"]
+    total = client.simulate_get(f"/v2/accounts/{world.ids['customer']}/transactions/current_balance",
+                                headers={"X-Auth-Token": headers["X-Auth-Token"]})
+    assert json.loads(total.text, parse_float=Decimal)["data"]["balance"] == Decimal("1500.25")
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"amount": "12.50"}, "amount"), ({"amount": -5}, "amount"), ({"amount": 0}, "amount"),
+    ({"amount": 1.23456}, "amount"), ({"amount": True}, "amount"), ({}, "amount"),
+    ({"amount": 10, "pvt_amount": 10}, "pvt_amount"), ({"amount": 10, "reason": "paypal"}, "reason"),
+    ({"amount": 10, "description": 42}, "description"), ({"amount": 1e20}, "amount"),
+])
+def test_a_bad_credit_body_is_400_naming_the_field_and_changes_nothing(api, data, field):
+    client, world, _ = api
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['customer']}"
+    result = client.simulate_put(f"{url}/ledgers/credit", headers=headers, json={"data": data})
+    assert result.status_code == 400 and field in result.json["data"], result.json
+    assert client.simulate_get(f"{url}/ledgers/total", headers=headers).json["data"]["amount"] == 0
+
+
+def test_a_huge_body_is_413(api):
+    client, world, _ = api
+    result = client.simulate_put(f"/v2/accounts/{world.ids['customer']}/ledgers/credit",
+                                 headers={"X-Auth-Token": token(client, world, "reseller")},
+                                 body='{"data": {"description": "' + "x" * 300_000 + '"}}')
+    assert result.status_code == 413 and result.json["status"] == "error"
+
+
+def test_transactions_page_newest_first_with_an_opaque_start_key(api):
+    client, world, clock = api
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['customer']}"
+    for n in range(5):
+        clock.set(datetime(2026, 11, 10, 12, n, tzinfo=MSK))
+        client.simulate_put(f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": f"k{n}"},
+                            json={"data": {"amount": n + 1}})
+    first = client.simulate_get(f"{url}/transactions", headers=headers, params={"page_size": 2})
+    assert [Decimal(str(t["amount"])) for t in first.json["data"]] == [5, 4] and first.json["page_size"] == 2
+    second = client.simulate_get(f"{url}/transactions", headers=headers,
+                                 params={"page_size": 2, "start_key": first.json["next_start_key"]})
+    assert [Decimal(str(t["amount"])) for t in second.json["data"]] == [3, 2]
+    assert all(not key.startswith("pvt_") for t in first.json["data"] for key in t)
+    bad = client.simulate_get(f"{url}/transactions", headers=headers, params={"created_from": "yesterday"})
+    assert bad.status_code == 400 and "created_from" in bad.json["data"]
+
+
+def test_tokens_are_required_checked_and_expire(api):
+    client, world, clock = api
+    url = f"/v2/accounts/{world.ids['customer']}/ledgers/total"
+    assert client.simulate_get(url).status_code == 401
+    assert client.simulate_get(url, headers={"X-Auth-Token": "forged.token"}).status_code == 401
+    good = token(client, world, "customer")
+    assert client.simulate_get(url, headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    assert client.simulate_get(url, params={"auth_token": good}).status_code == 200
+    clock.set(datetime(2026, 11, 10, 14, 0, tzinfo=MSK))
+    assert client.simulate_get(url, headers={"X-Auth-Token": good}).status_code == 401
+
+
+def test_unknown_accounts_and_paths_answer_in_crossbars_error_shape(api):
+    client, world, _ = api
+    headers = {"X-Auth-Token": token(client, world, "master")}
+    missing = client.simulate_get(f"/v2/accounts/{'9' * 32}/ledgers/total", headers=headers)
+    assert missing.status_code == 404 and missing.json["error"] == "404"
+    assert client.simulate_get("/v2/accounts/not-an-id/ledgers/total", headers=headers).status_code == 404
+    nowhere = client.simulate_get("/v2/nowhere")
+    assert nowhere.status_code == 404 and nowhere.json["status"] == "error" and nowhere.json["request_id"]
+    wrong_method = client.simulate_delete("/v2/user_auth")
+    assert wrong_method.status_code == 405 and wrong_method.json["error"] == "405"
+
+
+def test_billing_status_shows_the_period_standing_and_balance(api):
+    client, world, _ = api
+    result = client.simulate_get(f"/v2/accounts/{world.ids['customer']}/billing_status",
+                                 headers={"X-Auth-Token": token(client, world, "reseller")})
+    data = result.json["data"]
+    # The customer's reseller is the nearest reseller above it, the sub-reseller, which (like the
+    # master) sets no currency: the built-in default applies, not the top reseller's roubles.
+    assert data["reseller_id"] == world.ids["sub"]
+    assert (data["currency"], data["billing_day"], data["standing"], data["blocked"], data["trial"]) == (
+        "USD", 1, "good_standing", False, False)
+    assert data["current_period"] == {"start": "2026-11-01", "end": "2026-11-30", "days": 30, "days_left": 21}
+
+
+def test_the_openapi_document_lists_every_route_the_app_serves(api):
+    client, _, _ = api
+    document = client.simulate_get("/v2/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == {route.path for route in ROUTES}
+    assert "put" in document["paths"]["/v2/accounts/{account_id}/ledgers/credit"]
+    assert client.simulate_get("/health").json["data"]["store"]["ok"] is True
