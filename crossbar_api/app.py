@@ -13,7 +13,10 @@ from crossbar_api.envelope import answer
 from crossbar_api.middleware import RequestContext
 from crossbar_api.openapi import openapi_document
 from crossbar_api.resources.auth import ApiAuth, UserAuth
-from crossbar_api.resources.money import CurrentBalance, ManualLedger, Transactions
+from crossbar_api.metrics import RequestMetrics
+from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
+from crossbar_api.resources.services import Reconcile, Services
+from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
 
 ACCOUNT = "/v2/accounts/{account_id}"
@@ -43,7 +46,18 @@ ROUTES = (
     Route(f"{ACCOUNT}/ledgers/debit", lambda d: ManualLedger(d, "debit"),
           "A reseller's balance-correction debit; Idempotency-Key makes repeats safe",
           {"amount": "number", "description": "string", "reason": "string"}),
+    Route(f"{ACCOUNT}/ledgers/{{entry_id}}", LedgerEntry,
+          "Delete a manual credit or debit (an opposite entry records the deletion)"),
     Route(f"{ACCOUNT}/billing_status", BillingStatus, "Trial, standing, block, billing day and current period"),
+    Route(f"{ACCOUNT}/services", Services, "Quantities, prices, discounts and the estimated monthly cost"),
+    Route(f"{ACCOUNT}/services/reconcile", Reconcile, "Bill what changed, now; answers the events it caused"),
+    Route(f"{ACCOUNT}/onbill", Onbill, "Billing settings of the account (and of a reseller, its own)",
+          {"currency": "string", "timezone": "string", "locale": "string", "charging": "object",
+           "force_first_billing_day": "boolean", "default_billing_day": "integer",
+           "prorate_new_accounts": "boolean", "prorated_credits": "boolean", "cancellable": "object",
+           "blocking_enabled": "boolean", "new_account_grace_days": "integer", "default_service_plan": "string",
+           "vat_disposition": "string", "vat_rate": "number", "low_balance_threshold": "number",
+           "billing_day": "integer", "payment_type": "string", "manual_block": "boolean", "language": "string"}),
 )
 
 
@@ -66,11 +80,13 @@ class OpenApi:
 
 
 def create_app(deps: ApiDeps) -> falcon.App:
-    app = falcon.App(middleware=[RequestContext(deps)])
+    metrics = RequestMetrics()
+    app = falcon.App(middleware=[RequestContext(deps), metrics])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     for route in ROUTES:
         app.add_route(route.path, route.make(deps))
     app.add_route("/health", Health(deps))
     app.add_route("/v2/openapi.json", OpenApi())
+    app.add_route("/metrics", metrics)
     return app

@@ -2,6 +2,7 @@
 it cannot list an endpoint the app does not serve (a test checks the converse)."""
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 from crossbar_api.envelope import API_VERSION
@@ -29,8 +30,9 @@ def openapi_document(routes: Sequence[Any]) -> dict[str, Any]:
                               "201": {"description": "created"}, "400": _error(), "401": _error(),
                               "403": _error(), "404": _error()},
             }
-            parameters = [{"name": "account_id", "in": "path", "required": True,
-                           "schema": {"type": "string", "pattern": "^[0-9a-z]{32}$"}}] if "{account_id}" in route.path else []
+            parameters = [{"name": name, "in": "path", "required": True, "schema": (
+                {"type": "string", "pattern": "^[0-9a-z]{32}$"} if name == "account_id" else {"type": "string"})}
+                for name in re.findall(r"{(\w+)}", route.path)]
             parameters += [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
                            for name in route.query]
             if "auth" not in route.path:

@@ -16,7 +16,9 @@ from bookkeeper.ports import NotFound, ViewQuery
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.ledger_book import LedgerBook, months_from
-from bookkeeper.services.payments import MANUAL_CREDITS, PaymentError, apply_payment, manual_debit, registration_id
+from bookkeeper.services.payments import (
+    MANUAL_CREDITS, PaymentError, apply_payment, delete_manual_entry, manual_debit, registration_id,
+)
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
@@ -195,3 +197,24 @@ class ManualLedger:
             return self.deps.store.get(account_db(account_id), registration_id(reason, external_id))
         except NotFound:
             raise ApiError(500, "the posting was not recorded") from None
+
+
+class LedgerEntry:
+    """DELETE .../ledgers/{entry_id}: undo a manual credit or debit (and only those) with an
+    opposite entry; the original stays, so the ledger keeps its history."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, account_id: str, entry_id: str) -> None:
+        account_for(req, self.deps, account_id, write=True, from_above=True)
+        caller = req.context.caller
+        try:
+            events = delete_manual_entry(_ports(self.deps), account_id, entry_id,
+                                         by=caller.user_id or f"api_key:{caller.account_id}")
+        except PaymentError as error:
+            status = 404 if "not a manual entry" in error.reason else 400
+            raise ApiError(status, error.reason, {"entry_id": {"manual": {"message": error.reason}}}) from None
+        first = events[0]
+        answer(req, resp, {"deleted": entry_id, "by_entry": first.details.get("entry_id"),
+                           "replayed": first.name == "posting_duplicate"})

@@ -10,6 +10,7 @@ from falcon import testing
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import account_db
 from crossbar_api.app import ROUTES, create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
@@ -220,3 +221,71 @@ def test_the_openapi_document_lists_every_route_the_app_serves(api):
     assert set(document["paths"]) == {route.path for route in ROUTES}
     assert "put" in document["paths"]["/v2/accounts/{account_id}/ledgers/credit"]
     assert client.simulate_get("/health").json["data"]["store"]["ok"] is True
+
+
+def test_services_show_quantities_prices_and_the_estimated_monthly_cost(api):
+    client, world, _ = api
+    world.world.add_devices(world.ids["customer_two"], 3)
+    result = client.simulate_get(f"/v2/accounts/{world.ids['customer_two']}/services",
+                                 headers={"X-Auth-Token": token(client, world, "reseller")})
+    data = json.loads(result.text, parse_float=Decimal)["data"]
+    assert data["plan"] == {"id": "plan_office", "name": "Office"} and data["currency"] == "RUB"
+    assert data["items"] == [{"category": "devices", "item": "sip_device", "name": "sip_device", "quantity": 3,
+                              "billable_quantity": 3, "rate": 500, "discount": 0, "monthly_cost": 1500,
+                              "charging": "monthly"}]
+    assert data["estimated_monthly_cost"] == 1500
+
+
+def test_reconcile_bills_what_changed_and_answers_the_events(api):
+    client, world, _ = api
+    world.world.add_devices(world.ids["customer_two"], 2)
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['customer_two']}/services/reconcile"
+    events = client.simulate_post(url, headers=headers).json["data"]
+    assert [(e["event"], e.get("amount")) for e in events] == [("charged", 1000), ("period_opened", None)]  # 2 × 500: a full month
+    assert client.simulate_post(url, headers=headers).json["data"] == []
+
+
+def test_a_manual_credit_is_deleted_by_its_reseller_with_an_opposite_entry(api):
+    client, world, _ = api
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['customer']}"
+    entry = client.simulate_put(f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": "w1"},
+                                json={"data": {"amount": 40}}).json["data"]["id"]
+    own = {"X-Auth-Token": token(client, world, "customer")}
+    assert client.simulate_delete(f"{url}/ledgers/{entry}", headers=own).status_code == 403
+    deleted = client.simulate_delete(f"{url}/ledgers/{entry}", headers=headers)
+    assert deleted.status_code == 200 and deleted.json["data"]["deleted"] == entry
+    assert client.simulate_get(f"{url}/ledgers/total", headers=headers).json["data"]["amount"] == 0
+    assert client.simulate_delete(f"{url}/ledgers/202611-kazbill-mrc-x", headers=headers).status_code == 404
+
+
+def test_onbill_settings_merge_validate_and_keep_private_fields(api):
+    client, world, _ = api
+    reseller = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['customer']}/onbill"
+    db = account_db(world.ids["customer"])
+    world.store.put(db, {**world.store.get(db, "onbill"), "pvt_contract_number": "C-77"})
+    changed = client.simulate_patch(url, headers=reseller, json={"data": {"billing_day": 15, "payment_type": "postpay"}})
+    assert changed.status_code == 200 and changed.json["data"]["billing_day"] == 15
+    assert "pvt_contract_number" not in changed.json["data"]
+    assert world.store.get(db, "onbill")["pvt_contract_number"] == "C-77"
+    bad = client.simulate_patch(url, headers=reseller, json={"data": {"billing_day": 32}})
+    assert bad.status_code == 400 and "billing_day" in bad.json["data"]
+    assert client.simulate_patch(url, headers=reseller, json={"data": {"pvt_credit": 5}}).status_code == 400
+    own = {"X-Auth-Token": token(client, world, "customer")}
+    assert client.simulate_patch(url, headers=own, json={"data": {"manual_block": False}}).status_code == 403
+    assert client.simulate_patch(url, headers=own, json={"data": {"language": "ru-RU"}}).status_code == 200
+    assert client.simulate_get(url, headers=own).json["data"]["billing_day"] == 15
+    currency = client.simulate_patch(f"/v2/accounts/{world.ids['sub']}/onbill", headers=reseller,
+                                     json={"data": {"currency": "EUR", "timezone": "Mars/Base"}})
+    assert currency.status_code == 400 and "timezone" in currency.json["data"]
+
+
+def test_metrics_count_requests_by_route_and_status(api):
+    client, world, _ = api
+    client.simulate_get("/v2/nowhere")
+    login(client, "Reseller", "boss")
+    text = client.simulate_get("/metrics").text
+    assert 'kazbill_api_requests_total{method="PUT",route="/v2/user_auth",status="201"} 1' in text
+    assert 'route="unmatched",status="404"' in text

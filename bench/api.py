@@ -1,0 +1,227 @@
+"""API benchmark: `kazbill api` (gunicorn, two workers) under an open-loop load, for both stores.
+Requests are sent on a fixed schedule whether or not earlier ones have answered, and latency is
+measured from the scheduled send time, so queueing in front of a saturated server shows up in the
+percentiles (no coordinated omission). Prints figures; asserts nothing about time.
+
+    .venv/bin/python -m bench.api [--seconds 10] [--rates 100,300,600] [--connections 8]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from bench.store import percentile
+from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.ports import DocumentStore
+from tests.fixtures.api_world import ApiWorld, md5
+from tests.support.pouchdb_server import PouchDbServer
+
+KAZBILL = str(Path(sys.executable).with_name("kazbill"))
+CREDITS = 200  # ledger entries on the customer: four pages of 50 for GET transactions
+START_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 10.0
+# Requests still unsent this long after the run's scheduled end are counted as errors instead of
+# sent, so an overloaded server cannot stretch a run without bound.
+DRAIN_S = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(conn: http.client.HTTPConnection, method: str, path: str, token: str = "",
+            data: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    body = None if data is None else json.dumps({"data": data})
+    conn.request(method, path, body=body, headers={"Content-Type": "application/json",
+                                                   **({"X-Auth-Token": token} if token else {}), **(headers or {})})
+    response = conn.getresponse()
+    return response.status, response.read()  # read it all, or the keep-alive connection is unusable
+
+
+@contextmanager
+def serving(env_store: dict[str, str], log_path: Path) -> Iterator[int]:
+    """`kazbill api` on a free loopback port; stopped by process group (gunicorn master and its
+    workers) when the block is left, however it is left."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("KAZBILL_STORE_URL", "KAZBILL_STORE_PATH", "KAZBILL_CONFIG", "KAZBILL_API_TOKEN_SECRET")}
+    env.update(env_store, KAZBILL_API_WORKERS="2")  # no shared secret: the workers agree via the store
+    with log_path.open("w") as log:
+        process = subprocess.Popen([KAZBILL, "api", "--bind", f"127.0.0.1:{port}"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    if request(conn, "GET", "/health")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the API did not start: " + log_path.read_text()[-2000:])
+                time.sleep(0.2)
+            yield port
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(process.pid, sig)  # start_new_session: the group id is the master's pid
+                except ProcessLookupError:
+                    break
+                try:
+                    process.wait(timeout=15)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+
+
+def prepare(port: int, customer: str) -> str:
+    """Log in as the reseller and post the credits GET transactions will page through."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    status, body = request(conn, "PUT", "/v2/user_auth", data={"credentials": md5("boss:secret"),
+                                                               "account_name": "Reseller"})
+    if status != 201:
+        raise RuntimeError(f"login failed: {status} {body[:300]!r}")
+    token = json.loads(body)["auth_token"]
+    started = time.perf_counter()
+    for n in range(CREDITS):
+        status, body = request(conn, "PUT", f"/v2/accounts/{customer}/ledgers/credit", token,
+                               {"amount": 10 + n % 90, "description": f"bench credit {n}"},
+                               {"Idempotency-Key": f"bench-{n}"})  # distinct keys: each posts a new entry
+        if status not in (200, 201):
+            raise RuntimeError(f"credit {n} failed: {status} {body[:300]!r}")
+    print(f"  seeded {CREDITS} credits in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    conn.close()
+    return token
+
+
+def open_loop(port: int, path: str, token: str, rate: float, seconds: float, connections: int) -> dict:
+    """Send rate*seconds GETs at fixed intervals from `connections` threads, each with its own
+    keep-alive connection. A thread claims the next slot, sleeps until that slot's time and sends;
+    if every thread is busy the slot is sent late and the lateness counts in its latency."""
+    total = int(rate * seconds)
+    interval = 1.0 / rate
+    lock = threading.Lock()
+    next_slot = [0]
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    finished: list[float] = []
+    start = time.perf_counter() + 0.2  # let every thread get to its first sleep before slot 0
+    give_up = start + seconds + DRAIN_S
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+        headers = {"X-Auth-Token": token}
+        while True:
+            with lock:
+                slot = next_slot[0]
+                next_slot[0] += 1
+            if slot >= total:
+                break
+            due = start + slot * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            if time.perf_counter() > give_up:
+                with lock:
+                    errors["not sent (drain limit)"] += 1
+                continue
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                outcome = None if response.status == 200 else f"HTTP {response.status}"
+            except (OSError, http.client.HTTPException) as error:
+                conn.close()  # the next request reconnects
+                outcome = type(error).__name__
+            done = time.perf_counter()
+            with lock:
+                if outcome:
+                    errors[outcome] += 1
+                else:
+                    latencies.append((done - due) * 1000)
+                    finished.append(done)
+        conn.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Over the scheduled window, or longer if answers came late: a server that falls behind
+    # shows an achieved rate below the target.
+    elapsed = max(seconds, (max(finished) - start) if finished else seconds)
+    return {"achieved": len(latencies) / elapsed, "p50": percentile(latencies, 0.5) if latencies else float("nan"),
+            "p99": percentile(latencies, 0.99) if latencies else float("nan"),
+            "errors": sum(errors.values()), "why": dict(errors)}
+
+
+def bench_store(name: str, env_store: dict[str, str], customer: str, workdir: Path, args) -> list[tuple]:
+    rows = []
+    log_path = workdir / f"gunicorn-{name.split()[0]}.log"
+    print(f"{name}: starting kazbill api", file=sys.stderr)
+    with serving(env_store, log_path) as port:
+        token = prepare(port, customer)
+        endpoints = {"ledgers/total": f"/v2/accounts/{customer}/ledgers/total",
+                     "transactions?page_size=50": f"/v2/accounts/{customer}/transactions?page_size=50"}
+        for label, path in endpoints.items():
+            for rate in args.rates:
+                print(f"  {label} at {rate:g}/s", file=sys.stderr)
+                rows.append((name, label, rate, open_loop(port, path, token, rate, args.seconds, args.connections)))
+    return rows
+
+
+def seeded(store: DocumentStore) -> str:
+    try:
+        return ApiWorld(store).build().ids["customer"]
+    finally:
+        store.close()  # the server opens its own; nothing of ours stays connected during the run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rates", type=lambda s: [float(r) for r in s.split(",")], default=[100.0, 300.0, 600.0])
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kazbill-bench-api-") as tmp:
+        workdir = Path(tmp)
+        sqlite = workdir / "api.sqlite3"
+        customer = seeded(EmbeddedStore(sqlite))
+        rows += bench_store("embedded (SQLite)", {"KAZBILL_STORE_PATH": str(sqlite)}, customer, workdir, args)
+        with PouchDbServer() as server:
+            customer = seeded(CouchDbStore(server.url))
+            rows += bench_store("couchdb (pouchdb-server)", {"KAZBILL_STORE_URL": server.url}, customer, workdir,
+                                args)
+
+    print(f"API benchmark: kazbill api, 2 gunicorn workers, {args.connections} client connections, "
+          f"{args.seconds:g} s per rate, latency from the scheduled send time")
+    print(f"{'store':<26}{'endpoint':<28}{'target/s':>9}{'achieved/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, label, rate, r in rows:
+        print(f"{name:<26}{label:<28}{rate:>9g}{r['achieved']:>11.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+              f"{r['errors']:>8}")
+    for name, label, rate, r in rows:
+        if r["why"]:
+            print(f"errors, {name} {label} at {rate:g}/s: {r['why']}")
+
+
+if __name__ == "__main__":
+    main()

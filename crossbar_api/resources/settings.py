@@ -1,0 +1,77 @@
+"""GET/PATCH .../onbill: an account's billing settings document (a reseller's own settings
+live in the same document of its account). A PATCH merges the given keys, `null` removes one
+(the value is inherited again), and the whole result is validated before anything is saved;
+private fields stored on the document are never shown and never dropped."""
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.settings import (
+    ACCOUNT_ONBILL_KEYS, ONBILL_DOC_ID, RESELLER_ONBILL_KEYS, SettingsError, account_settings, master_of,
+    reseller_settings,
+)
+from bookkeeper.ports import Conflict, NotFound
+from crossbar_api.access import account_for
+from crossbar_api.deps import ApiDeps
+from crossbar_api.envelope import answer, read_data
+from crossbar_api.errors import ApiError, invalid
+
+# What the account's own admin may set; everything else is decided from above.
+SELF_SERVICE = {"language"}
+
+
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in doc.items() if not key.startswith(("_", "pvt_"))}
+
+
+class Onbill:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def _stored(self, account_id: str) -> dict[str, Any]:
+        try:
+            return self.deps.store.get(account_db(account_id), ONBILL_DOC_ID)
+        except NotFound:
+            return {"_id": ONBILL_DOC_ID, "pvt_type": "onbill"}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        doc = self._stored(account_id)
+        answer(req, resp, _public(doc), revision=doc.get("_rev"))
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        data = read_data(req)
+        account = account_for(req, self.deps, account_id, write=True)
+        caller = req.context.caller
+        is_reseller = bool(account.get("pvt_reseller")) or not account.get("pvt_tree")
+        allowed = set(ACCOUNT_ONBILL_KEYS) | (set(RESELLER_ONBILL_KEYS) if is_reseller else set())
+        for key in data:
+            if key.startswith(("_", "pvt_")) or key not in allowed:
+                raise invalid(key, "unknown", f"not a billing setting of this account; expected one of {', '.join(sorted(allowed))}")
+            own_reseller_key = is_reseller and key in RESELLER_ONBILL_KEYS
+            if caller.account_id == account_id and not caller.is_superduper and key not in SELF_SERVICE | (
+                    set(RESELLER_ONBILL_KEYS) if own_reseller_key else set()):
+                raise ApiError(403, "forbidden", {key: {"access": {"message": "set by the reseller above this account"}}})
+        stored = self._stored(account_id)
+        merged = {key: value for key, value in {**stored, **data}.items() if value is not None}
+        self._validate(account_id, account, merged, is_reseller)
+        try:
+            self.deps.store.put(account_db(account_id), merged)
+        except Conflict:
+            raise ApiError(409, "the settings changed meanwhile; read them again") from None
+        saved = self._stored(account_id)
+        answer(req, resp, _public(saved), revision=saved.get("_rev"))
+
+    on_post = on_patch
+
+    def _validate(self, account_id: str, account: dict[str, Any], merged: dict[str, Any], is_reseller: bool) -> None:
+        try:
+            master = master_of(account)
+            reseller = reseller_settings(account_id, merged if is_reseller else None,
+                                         None if master == account_id else self._stored(master), master_id=master)
+            account_settings(account_id, merged, reseller, created=account.get("pvt_created") or 0)
+        except SettingsError as error:
+            raise invalid(error.field or "onbill", "invalid", error.reason) from None
