@@ -15,9 +15,11 @@ from crossbar_api.openapi import openapi_document
 from crossbar_api.resources.auth import ApiAuth, UserAuth
 from crossbar_api.metrics import RequestMetrics
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
+from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.services import Reconcile, Services
 from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
+from crossbar_api.resources.trial_limits import PrivateLimits, Trial
 
 ACCOUNT = "/v2/accounts/{account_id}"
 
@@ -58,6 +60,15 @@ ROUTES = (
            "blocking_enabled": "boolean", "new_account_grace_days": "integer", "default_service_plan": "string",
            "vat_disposition": "string", "vat_rate": "number", "low_balance_threshold": "number",
            "billing_day": "integer", "payment_type": "string", "manual_block": "boolean", "language": "string"}),
+    Route(f"{ACCOUNT}/billing_periods", BillingPeriods, "The periods opened, newest first, with opening balances"),
+    Route(f"{ACCOUNT}/billing_periods/{{start}}", BillingPeriod,
+          "One period: opening balance, payments, monthly fees, per-minute calls and the balance"),
+    Route(f"{ACCOUNT}/onbill_trial", Trial, "End a trial now, or extend it by some days (reseller)",
+          {"action": "string", "days": "integer"}),
+    Route(f"{ACCOUNT}/onbill_pvt_limits", PrivateLimits, "The private limits a reseller sets for an account",
+          {"allow_postpay": "boolean", "max_postpay_amount": "number", "reserve_amount": "number",
+           "twoway_trunks": "integer", "inbound_trunks": "integer", "outbound_trunks": "integer",
+           "burst_trunks": "integer"}),
 )
 
 

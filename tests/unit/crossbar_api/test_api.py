@@ -289,3 +289,57 @@ def test_metrics_count_requests_by_route_and_status(api):
     text = client.simulate_get("/metrics").text
     assert 'kazbill_api_requests_total{method="PUT",route="/v2/user_auth",status="201"} 1' in text
     assert 'route="unmatched",status="404"' in text
+
+
+def test_a_period_shows_opening_balance_payments_fees_and_balance(api):
+    client, world, clock = api
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    customer = world.ids["customer_two"]
+    world.world.add_devices(customer, 2)
+    client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)  # opens November
+    client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", headers={**headers, "Idempotency-Key": "p1"},
+                        json={"data": {"amount": 300}})
+    periods = client.simulate_get(f"/v2/accounts/{customer}/billing_periods", headers=headers).json["data"]
+    assert [(p["start"], p["status"], p["opening_balance"]) for p in periods] == [("2026-11-01", "open", 0)]
+    period = json.loads(client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01",
+                                            headers=headers).text, parse_float=Decimal)["data"]
+    assert (period["opening_balance"], period["payments"], period["monthly_fees"], period["per_minute_calls"],
+            period["balance"]) == (0, 300, 1000, 0, -700)
+    wrong = client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-05", headers=headers)
+    assert wrong.status_code == 404 and "start" in wrong.json["data"]
+
+
+def test_a_reseller_extends_and_ends_a_trial(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    for db in ("accounts", account_db(customer)):
+        world.store.put(db, {**world.store.get(db, customer), "pvt_trial_expires": 63_962_000_000})
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{customer}/onbill_trial"
+    extended = client.simulate_post(url, headers=headers, json={"data": {"action": "extend", "days": 10}})
+    assert extended.status_code == 200 and extended.json["data"]["trial_expires"] == 63_962_000_000 + 864_000
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    assert client.simulate_post(url, headers=own, json={"data": {"action": "end"}}).status_code == 403
+    assert client.simulate_post(url, headers=headers, json={"data": {"action": "extend", "days": 0}}).status_code == 400
+    ended = client.simulate_post(url, headers=headers, json={"data": {"action": "end"}})
+    assert ended.json["data"]["billing_day"] == 10 and "pvt_trial_expires" not in world.store.get("accounts", customer)
+    assert client.simulate_post(url, headers=headers, json={"data": {"action": "end"}}).status_code == 409
+
+
+def test_a_reseller_sets_private_limits_kazoo_reads(api):
+    client, world, _ = api
+    customer = world.ids["customer"]
+    headers = {"X-Auth-Token": token(client, world, "sub")}
+    url = f"/v2/accounts/{customer}/onbill_pvt_limits"
+    changed = client.simulate_patch(url, headers=headers, json={"data": {
+        "allow_postpay": True, "max_postpay_amount": 250.5, "twoway_trunks": 4}})
+    assert changed.status_code == 200
+    assert json.loads(changed.text, parse_float=Decimal)["data"]["max_postpay_amount"] == Decimal("250.5")
+    stored = world.store.get(account_db(customer), "limits")
+    assert (stored["pvt_allow_postpay"], stored["pvt_max_postpay_amount"], stored["pvt_twoway_trunks"]) == (
+        True, 2_505_000, 4)
+    own = {"X-Auth-Token": token(client, world, "customer")}
+    assert client.simulate_patch(url, headers=own, json={"data": {"twoway_trunks": 99}}).status_code == 403
+    assert client.simulate_get(url, headers=own).json["data"]["twoway_trunks"] == 4
+    bad = client.simulate_patch(url, headers=headers, json={"data": {"twoway_trunks": -1}})
+    assert bad.status_code == 400 and "twoway_trunks" in bad.json["data"]
