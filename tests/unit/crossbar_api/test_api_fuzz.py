@@ -44,9 +44,11 @@ def test_no_request_the_schema_allows_makes_the_api_fail(api_schema):
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case):
-            if "account_id" in (case.path_parameters or {}) and len(str(case.path_parameters)) % 2:
+            if "account_id" in (case.path_parameters or {}) and len(seen) % 2:
                 case.path_parameters["account_id"] = STATE["customer"]  # half the time, a real account
-            response = case.call(headers={"X-Auth-Token": STATE["token"]})
+            # The schema declares the token header, so schemathesis fills it with noise: put a real one.
+            case.headers = {**(case.headers or {}), "X-Auth-Token": STATE["token"]}
+            response = case.call()
             seen.append(response.status_code)
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}")
