@@ -10,6 +10,7 @@ import falcon
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
 from bookkeeper.ports import DatabaseNotFound, NotFound
+from bookkeeper.services.context import BillingContext, BillingInputError, load_context
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
@@ -63,3 +64,13 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
         if disabled and own:
             raise ApiError(423, "locked", {"account_id": {"enabled": {"message": "the account is disabled"}}})
     return account
+
+
+def billing_context(deps: ApiDeps, account_id: str) -> BillingContext:
+    """The account's billing context; 409 naming the field when its documents cannot be billed by
+    (the request is fine, the stored configuration is not)."""
+    try:
+        return load_context(deps.store, account_id)
+    except BillingInputError as error:
+        raise ApiError(409, "the account's billing documents cannot be used", {error.field: {
+            "billing": {"message": error.reason}}}) from None

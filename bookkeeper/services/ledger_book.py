@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from bookkeeper.design_docs import DesignDoc
-from bookkeeper.domain.kazoo_names import account_modb, modb_doc_id
+from bookkeeper.domain.kazoo_names import account_db, account_modb, modb_doc_id
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.store_setup import install_design_docs
 
 ROLLOVER = "ledgers_monthly_rollover"
-MAX_ROLLOVER_DEPTH = 36  # months of history walked back to build a missing rollover chain
+MAX_ROLLOVER_DEPTH = 36  # months of history looked back for, once per account
+HISTORY_DOC = "kazbill_ledger_history"
 
 Month = tuple[int, int]
 
@@ -62,7 +63,7 @@ class LedgerBook:
         rows = self.store.query_view(db, "kazbill_ledgers", "balance_by_service").rows
         return rows[0].value if rows else 0
 
-    def ensure_rollover(self, account_id: str, month: Month, now_gregorian: int, depth: int = 0) -> None:
+    def ensure_rollover(self, account_id: str, month: Month, now_gregorian: int) -> None:
         """Make sure `month` exists and carries the balance of the months before it: find the
         latest earlier month with a database (months without one had no entries), make sure
         that one is complete, then carry its total forward month by month."""
@@ -72,17 +73,36 @@ class LedgerBook:
         if self._has_rollover(db, month):
             self._carried.add((account_id, month))
             return
+        first = self._first_month(account_id, month)
         latest, probe = None, previous_month(month)
-        for _ in range(MAX_ROLLOVER_DEPTH - depth):
+        while probe >= first:
             if self.month_db(account_id, probe, create=False) is not None:
                 latest = probe
                 break
             probe = previous_month(probe)
         if latest is not None:  # else there is no history before this month
-            self.ensure_rollover(account_id, latest, now_gregorian, depth + 1)
+            self.ensure_rollover(account_id, latest, now_gregorian)
             for carried in months_from(next_month(latest), month):
                 self._write_rollover(account_id, carried, now_gregorian)
         self._carried.add((account_id, month))
+
+    def _first_month(self, account_id: str, month: Month) -> Month:
+        """The account's first month with a ledger database. Found once by looking back (Kazoo may
+        have written months before Kazbill came) and kept on the account, so that a new account
+        is not probed for three years of missing databases on every request."""
+        db = account_db(account_id)
+        known = self.store.get_many(db, [HISTORY_DOC]).get(HISTORY_DOC) if self.store.database_exists(db) else None
+        if known and isinstance(known.get("first_month"), list):
+            return tuple(known["first_month"])  # type: ignore[return-value]
+        earliest, probe = month, previous_month(month)
+        for _ in range(MAX_ROLLOVER_DEPTH):
+            if self.month_db(account_id, probe, create=False) is not None:
+                earliest = probe
+            probe = previous_month(probe)
+        if self.store.database_exists(db):
+            self.store.bulk_put(db, [{"_id": HISTORY_DOC, "pvt_type": "kazbill_history",
+                                      "first_month": list(earliest)}])  # a conflict: someone found it first
+        return earliest
 
     def _has_rollover(self, db: str, month: Month) -> bool:
         rollover_id = modb_doc_id(*month, ROLLOVER)

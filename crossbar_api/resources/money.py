@@ -14,12 +14,11 @@ from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import NotFound, ViewQuery
 from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments import (
     MANUAL_CREDITS, PaymentError, apply_payment, delete_manual_entry, manual_debit, registration_id,
 )
-from crossbar_api.access import account_for
+from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
@@ -33,10 +32,7 @@ def _ports(deps: ApiDeps) -> BillingPorts:
 
 
 def _month_now(deps: ApiDeps, account_id: str) -> tuple[int, int]:
-    try:
-        tz = load_context(deps.store, account_id).reseller.timezone
-    except BillingInputError as error:
-        raise ApiError(500, f"the account's billing settings are broken: {error}") from None
+    tz = billing_context(deps, account_id).reseller.timezone
     day = local_day_of_gregorian(_now_gregorian(deps), tz)
     return day.year, day.month
 
@@ -97,28 +93,38 @@ class Transactions:
         page_size = req.get_param_as_int("page_size", min_value=1, max_value=500) or DEFAULT_PAGE_SIZE
         reason = req.get_param("reason")
         first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
-        entries = []
+        # The view's rows (created, id) order the range; only the page's documents are fetched,
+        # unless a reason filter needs every document's source.
+        rows = []
         for year, month in months_from((first.year, first.month), (last.year, last.month)):
             db = account_modb(account_id, year, month)
             if not self.deps.store.database_exists(db):
                 continue
-            rows = self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
-                reduce=False, start_key=created_from, end_key=created_to, include_docs=True)).rows
-            entries += [row.doc for row in rows if row.doc]
-        if reason:
-            entries = [e for e in entries if (e.get("source") or {}).get("service") == reason]
-        entries.sort(key=lambda e: (-e.get("pvt_created", 0), e["_id"]))
+            for row in self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
+                    reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason))).rows:
+                if not reason or ((row.doc or {}).get("source") or {}).get("service") == reason:
+                    rows.append((-row.key, row.id, db, row.doc))
+        rows.sort(key=lambda row: (row[0], row[1]))
         start_key = req.get_param("start_key")
         if start_key:  # opaque to callers: "<created>:<id>" of the first entry of the page
             position = _position(start_key)
-            entries = [e for e in entries if (-e.get("pvt_created", 0), e["_id"]) >= position]
-        page, rest = entries[:page_size], entries[page_size:]
+            rows = [row for row in rows if (row[0], row[1]) >= position]
+        page, rest = rows[:page_size], rows[page_size:]
         extra = {"page_size": len(page)}
         if rest:
-            extra["next_start_key"] = f"{rest[0].get('pvt_created', 0)}:{rest[0]['_id']}"
+            extra["next_start_key"] = f"{-rest[0][0]}:{rest[0][1]}"
         if start_key:
             extra["start_key"] = start_key
-        answer(req, resp, [_public(entry) for entry in page], **extra)
+        answer(req, resp, [_public(doc) for doc in self._documents(page)], **extra)
+
+    def _documents(self, page: list[tuple]) -> list[dict[str, Any]]:
+        wanted: dict[str, list[str]] = {}
+        for _, entry_id, db, doc in page:
+            if doc is None:
+                wanted.setdefault(db, []).append(entry_id)
+        fetched = {(db, entry_id): doc for db, ids in wanted.items()
+                   for entry_id, doc in self.deps.store.get_many(db, ids).items()}
+        return [doc if doc is not None else fetched[(db, entry_id)] for _, entry_id, db, doc in page]
 
 
 def _position(start_key: str) -> tuple[int, str]:

@@ -12,24 +12,15 @@ from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import day_start_utc, local_day_of_gregorian, period_containing
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month
 from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
-from crossbar_api.access import account_for
+from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
 
 HISTORY_MONTHS = 24
 PER_MINUTE = ("per_minute_call", "sub_account_per_minute_call")
-
-
-def _context(deps: ApiDeps, account_id: str):
-    try:
-        return load_context(deps.store, account_id)
-    except BillingInputError as error:
-        raise ApiError(409, "the account's billing documents cannot be used", {error.field: {
-            "billing": {"message": error.reason}}}) from None
 
 
 def _gregorian(day: date, tz: str) -> int:
@@ -62,7 +53,7 @@ class BillingPeriods:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
-        context = _context(self.deps, account_id)
+        context = billing_context(self.deps, account_id)
         today = local_day_of_gregorian(to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
                                        context.reseller.timezone)
         last = (today.year, today.month)
@@ -84,7 +75,7 @@ class BillingPeriod:
             first_day = date.fromisoformat(start)
         except ValueError:
             raise invalid("start", "format", "the period's first day, YYYY-MM-DD") from None
-        context = _context(self.deps, account_id)
+        context = billing_context(self.deps, account_id)
         period = period_containing(context.account.billing_day, first_day)
         if period.start != first_day:
             raise ApiError(404, "bad identifier", {"start": {"period": {

@@ -7,19 +7,11 @@ import falcon
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.plans import price_services
 from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.context import BillingInputError, billing_quantities, load_context
-from crossbar_api.access import account_for
+from bookkeeper.services.context import billing_quantities
+from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError
-
-
-def _context(deps: ApiDeps, account_id: str):
-    try:
-        return load_context(deps.store, account_id)
-    except BillingInputError as error:
-        raise ApiError(409, "the account's billing documents cannot be used", {error.field: {
-            "billing": {"message": error.reason}}}) from None
 
 
 class Services:
@@ -28,7 +20,7 @@ class Services:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
-        context = _context(self.deps, account_id)
+        context = billing_context(self.deps, account_id)
         quantities = billing_quantities(self.deps.store, context)
         prices = price_services(context.plan, quantities) if context.plan else []
         items = [{

@@ -7,12 +7,10 @@ from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.ports import NotFound
-from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.ledger_book import LedgerBook
-from crossbar_api.access import account_for
+from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
-from crossbar_api.errors import ApiError
 
 
 class BillingStatus:
@@ -21,11 +19,7 @@ class BillingStatus:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account = account_for(req, self.deps, account_id)
-        try:
-            context = load_context(self.deps.store, account_id)
-        except BillingInputError as error:
-            raise ApiError(409, "the account's billing settings cannot be used", {error.field: {
-                "billing": {"message": error.reason}}}) from None
+        context = billing_context(self.deps, account_id)
         now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
         today = local_day_of_gregorian(now, context.reseller.timezone)
         period = period_containing(context.account.billing_day, today)

@@ -12,8 +12,7 @@ from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.services.account_docs import end_trial, update_doc, update_onbill
 from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.context import BillingInputError, load_context
-from crossbar_api.access import account_for
+from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
@@ -48,10 +47,7 @@ class Trial:
             for db in (ACCOUNTS_DB, account_db(account_id)):
                 update_doc(store, db, account_id, {"pvt_trial_expires": extended})
             return answer(req, resp, {"trial_expires": extended})
-        try:
-            tz = load_context(store, account_id).reseller.timezone
-        except BillingInputError as error:
-            raise ApiError(409, str(error)) from None
+        tz = billing_context(self.deps, account_id).reseller.timezone
         today = local_day_of_gregorian(now, tz)
         update_onbill(store, account_id, {"billing_day": today.day, "trial_converted_on": today.isoformat()})
         end_trial(store, account_id)
