@@ -71,7 +71,7 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         return trial_events
     if trial_events and trial_events[0].name == "trial_converted":
         context = load_context(ports.store, account_id)  # its billing day was just fixed
-    return trial_events + _Run(ports, context, today, current_month, now_gregorian, today < today_here,
+    return trial_events + _Run(ports, context, book, today, current_month, now_gregorian, today < today_here,
                                crawl=day is not None).bill()
 
 
@@ -79,6 +79,7 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
 class _Run:
     ports: BillingPorts
     context: BillingContext
+    book: LedgerBook  # one per pass: it remembers which months it has already carried over
     today: date
     current_month: tuple[int, int]
     now_gregorian: int
@@ -89,7 +90,6 @@ class _Run:
     crawl: bool = False  # a daily crawl pass (else a live reconcile)
 
     def __post_init__(self) -> None:
-        self.book = LedgerBook(self.ports.store, self.ports.design_docs)
         self.events: list[BillingEvent] = []
         self.unpaid_period = False
         self._balance: int | None = None
