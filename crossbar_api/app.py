@@ -16,6 +16,7 @@ from crossbar_api.resources.auth import ApiAuth, UserAuth
 from crossbar_api.metrics import RequestMetrics
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
+from crossbar_api.resources.plans import PLAN_ROUTES
 from crossbar_api.resources.services import Reconcile, Services
 from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
@@ -69,6 +70,7 @@ ROUTES = (
           {"allow_postpay": "boolean", "max_postpay_amount": "number", "reserve_amount": "number",
            "twoway_trunks": "integer", "inbound_trunks": "integer", "outbound_trunks": "integer",
            "burst_trunks": "integer"}),
+    *(Route(path, make, summary, body) for path, make, summary, body in PLAN_ROUTES),
 )
 
 

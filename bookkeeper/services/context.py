@@ -70,6 +70,17 @@ def _plan(store: DocumentStore, account_id: str, reseller_id: str, services: Map
     return merge_plans(plans) if plans else None
 
 
+def find_reseller(store: DocumentStore, account_doc: Mapping[str, Any]) -> tuple[str, str, dict[str, dict[str, Any]]]:
+    """(master id, reseller id, services documents of the account and its ancestors), by Kazoo's
+    rule; raises SettingsError for an account document without a usable tree."""
+    account_id = account_doc["_id"]
+    master_id = master_of(account_doc)
+    tree = account_doc.get("pvt_tree") or []
+    ancestors = store.get_many(SERVICES_DB, [*tree, account_id]) if store.database_exists(SERVICES_DB) else {}
+    flags = {ancestor: bool(doc.get("pvt_reseller")) for ancestor, doc in ancestors.items()}
+    return master_id, reseller_of(account_doc, ancestors.get(account_id), master_id, flags), ancestors
+
+
 def load_context(store: DocumentStore, account_id: str) -> BillingContext:
     if not is_account_id(account_id):
         raise BillingInputError(str(account_id), "account_id", "not a Kazoo account id")
@@ -77,11 +88,7 @@ def load_context(store: DocumentStore, account_id: str) -> BillingContext:
     if account_doc is None or account_doc.get("pvt_deleted"):
         raise BillingInputError(account_id, "account", "unknown account")
     try:
-        master_id = master_of(account_doc)
-        tree = account_doc.get("pvt_tree") or []
-        ancestors = store.get_many(SERVICES_DB, [*tree, account_id]) if store.database_exists(SERVICES_DB) else {}
-        flags = {ancestor: bool(doc.get("pvt_reseller")) for ancestor, doc in ancestors.items()}
-        reseller_id = reseller_of(account_doc, ancestors.get(account_id), master_id, flags)
+        master_id, reseller_id, ancestors = find_reseller(store, account_doc)
         if reseller_id != account_id and _get(store, ACCOUNTS_DB, reseller_id) is None:
             raise BillingInputError(account_id, "services.pvt_reseller_id",
                                     f"the account's reseller {reseller_id} does not exist")
