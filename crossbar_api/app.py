@@ -2,8 +2,10 @@
 Resources are nouns that get their dependencies here; nothing is built at import time."""
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import falcon
 
@@ -75,6 +77,9 @@ ROUTES = (
 
 
 class Health:
+    """The store decides the status (the API cannot answer without it); the bus is reported,
+    since the API itself does not need it to serve balances and settings."""
+
     def __init__(self, deps: ApiDeps):
         self.deps = deps
 
@@ -84,7 +89,18 @@ class Health:
             store = {"ok": True, "adapter": server.adapter, "version": server.version}
         except Exception as error:  # noqa: BLE001 - any failure is "store down" to a health check
             store = {"ok": False, "error": str(error)}
-        answer(req, resp, {"store": store}, status=200 if store["ok"] else 503)
+        answer(req, resp, {"store": store, "bus": self._bus()}, status=200 if store["ok"] else 503)
+
+    def _bus(self) -> dict[str, Any]:
+        if not self.deps.amqp_url:
+            return {"ok": None, "configured": False}
+        parts = urlsplit(self.deps.amqp_url)
+        address = (parts.hostname or "127.0.0.1", parts.port or (5671 if parts.scheme == "amqps" else 5672))
+        try:
+            with socket.create_connection(address, timeout=1.0):
+                return {"ok": True, "address": f"{address[0]}:{address[1]}"}
+        except OSError as error:
+            return {"ok": False, "address": f"{address[0]}:{address[1]}", "error": error.strerror or str(error)}
 
 
 class OpenApi:

@@ -17,3 +17,4 @@ class ApiDeps:
     tokens: TokenSigner
     attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     node: str = "kazbill@localhost"
+    amqp_url: str | None = None  # the bus /health reports on; None: not configured

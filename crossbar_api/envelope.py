@@ -8,7 +8,7 @@ from typing import Any
 
 import falcon
 
-from crossbar_api.errors import ApiError, invalid
+from crossbar_api.errors import invalid
 
 MAX_BODY_BYTES = 256 * 1024
 API_VERSION = "4.3-kazbill"
@@ -16,11 +16,12 @@ API_VERSION = "4.3-kazbill"
 
 def read_data(req: falcon.Request) -> dict[str, Any]:
     """The request's `data` object; a clear 400 for anything else, before anything is changed."""
+    too_big = invalid("data", "size", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
     if req.content_length and req.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+        raise too_big
     raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+        raise too_big
     if not raw.strip():
         raise invalid("data", "required", "the request needs a body {\"data\": {...}}")
     try:

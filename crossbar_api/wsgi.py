@@ -38,5 +38,5 @@ def create() -> falcon.App:
     store = build_store(settings)
     deps = ApiDeps(store=store, clock=SystemClock(), design_docs=load_design_docs(),
                    tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
-                   node=f"kazbill@{socket.gethostname()}")
+                   node=f"kazbill@{socket.gethostname()}", amqp_url=settings.amqp_url)
     return create_app(deps)

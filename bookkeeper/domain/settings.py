@@ -67,6 +67,7 @@ class ResellerSettings:
     vat_disposition: str = "none"
     vat_rate: Decimal = Decimal(0)  # per cent
     low_balance_threshold: int | None = None  # units
+    carriers: tuple[Mapping[str, Any], ...] = ()
 
     def scheme_for(self, category: str) -> str:
         """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
@@ -132,6 +133,27 @@ def _cancellable(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _carriers(value: Any) -> tuple[Mapping[str, Any], ...]:
+    """The legal entities that issue the reseller's documents. Their full rules (numbering, call
+    patterns, templates) are the documents' business; here each needs an id and a name, ids are
+    unique, and exactly one is the main carrier when there are any."""
+    if not isinstance(value, list):
+        raise _Refused("must be a list of carriers")
+    seen: set[str] = set()
+    for index, carrier in enumerate(value):
+        if not isinstance(carrier, Mapping):
+            raise _Refused("must be an object", f"[{index}]")
+        carrier_id, name = carrier.get("id"), carrier.get("name")
+        if not isinstance(carrier_id, str) or not carrier_id or carrier_id in seen:
+            raise _Refused("needs a unique, non-empty id", f"[{index}].id")
+        if not isinstance(name, str) or not name.strip():
+            raise _Refused("needs a name", f"[{index}].name")
+        seen.add(carrier_id)
+    if value and sum(1 for carrier in value if carrier.get("main") is True) != 1:
+        raise _Refused("exactly one carrier must be the main one (main: true)")
+    return tuple(MappingProxyType(dict(carrier)) for carrier in value)
+
+
 def _vat_rate(value: Any) -> Decimal:
     rate = from_json_number(value)
     if not 0 <= rate <= 100:
@@ -158,6 +180,7 @@ _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
     "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
     "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
     "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
+    "carriers": _carriers,
 }
 _ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
     "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),
@@ -185,7 +208,7 @@ def _read_document(
             parsed[key] = read(doc[key])
         except (_Refused, MoneyError, UnknownTimeZone, InvalidBillingDay) as error:
             subfield = getattr(error, "subfield", "")
-            path = f"{key}.{subfield}" if subfield else key
+            path = (f"{key}{subfield}" if subfield.startswith("[") else f"{key}.{subfield}") if subfield else key
             raise SettingsError(account_id, path, getattr(error, "reason", str(error)), document) from None
     return parsed
 

@@ -65,11 +65,12 @@ def test_quantities_count_what_kazoo_bills_and_skip_deleted_and_disabled_documen
         ("devices", "softphone"): 1,
         ("limits", "inbound_trunks"): 3,    # pvt_inbound_trunks beats the public value 5
         ("limits", "twoway_trunks"): 2,     # outbound_trunks 0 is no quantity at all
+        ("periodic_fees", "static_ip"): 2,  # a reseller's extra monthly service, by quantity
         ("users", "admin"): 1,
         ("users", "user"): 2,               # the soft-deleted user does not count
     }
     per_category = store.query_view(dbs["account"], "kazbill_quantities", "billable", ViewQuery(group_level=1))
-    assert grouped(per_category) == {("devices",): 3, ("limits",): 5, ("users",): 3}
+    assert grouped(per_category) == {("devices",): 3, ("limits",): 5, ("periodic_fees",): 2, ("users",): 3}
 
 
 def test_phone_numbers_are_listed_with_their_state_and_features(seeded):

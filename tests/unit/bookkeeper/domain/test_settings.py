@@ -275,3 +275,16 @@ def test_any_whole_number_of_cents_written_as_currency_units_converts_exactly(ce
     amount = Decimal(cents) / 100
     document = limits(pvt_allow_postpay=True, pvt_max_postpay_amount=float(f"{amount:.2f}"))
     assert credit_line(document) == cents * 100
+
+
+def test_carriers_need_ids_names_and_one_main_carrier():
+    from bookkeeper.domain.settings import reseller_settings as settings_of
+    reseller = settings_of("a" * 32, {"carriers": [{"id": "onnet", "name": "OnNet LLC", "main": True, "inn": "7801"},
+                                                   {"id": "beeline", "name": "Beeline"}]}, None)
+    assert [c["id"] for c in reseller.carriers] == ["onnet", "beeline"] and reseller.carriers[0]["inn"] == "7801"
+    for broken, field in (([{"id": "x", "name": "X"}], "carriers"), ([{"name": "X", "main": True}], "carriers[0].id"),
+                          ([{"id": "x", "name": "X", "main": True}, {"id": "x", "name": "Y"}], "carriers[1].id"),
+                          ("onnet", "carriers")):
+        with pytest.raises(SettingsError) as refused:
+            settings_of("a" * 32, {"carriers": broken}, None)
+        assert refused.value.field == field
