@@ -81,14 +81,18 @@ def main() -> None:
         started = time.perf_counter()
         ids, design_docs = seed(store, args.accounts)
         seeded_s = time.perf_counter() - started
+        print(f"  seeded {args.accounts} accounts in {seeded_s:.0f} s", flush=True)
         clock = SettableClock(datetime(2026, 12, 1, 0, 5, tzinfo=MSK))
         ports = BillingPorts(store, clock, design_docs)
 
         entries = 0
         started = time.perf_counter()
-        for account_id in ids:
+        for done, account_id in enumerate(ids, 1):
             events = crawl_account_day(ports, account_id, date(2026, 12, 1))
             entries += sum(1 for event in events if event.name == "charged")
+            if done % 10_000 == 0:  # long runs say where they are
+                elapsed = time.perf_counter() - started
+                print(f"  ... {done} accounts opened, {done / elapsed:,.0f} accounts/s so far", flush=True)
         opening_s = time.perf_counter() - started
 
         clock.set(datetime(2026, 12, 9, 14, 0, tzinfo=MSK))
