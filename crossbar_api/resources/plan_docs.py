@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 
 from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db, to_gregorian_seconds
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.services.context import find_reseller
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery, ViewRow
+from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError, invalid
 
@@ -27,7 +27,6 @@ ANY_PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+~-]{0,254}$")
 PLAN_FIELDS = ("id", "name", "description", "plan")
 MAX_NAME = 128
 MAX_DESCRIPTION = 1000
-SCAN_BATCH = 500
 WRITE_ATTEMPTS = 3
 
 
@@ -74,26 +73,12 @@ def _plan_doc(store: DocumentStore, owner_id: str, plan_id: str) -> dict[str, An
     return doc
 
 
-def _scan(store: DocumentStore, db: str) -> Iterator[ViewRow]:
-    """Every document of a database, a batch at a time (no view lists plans: see the note in
-    the report; this is linear in the database's size)."""
-    start: str | None = None
-    while True:
-        query = ViewQuery(include_docs=True, limit=SCAN_BATCH, start_key=start, skip=0 if start is None else 1)
-        try:
-            rows = store.all_docs(db, query).rows
-        except DatabaseNotFound:
-            return
-        yield from rows
-        if len(rows) < SCAN_BATCH:
-            return
-        start = rows[-1].id
-
-
 def _catalogue(store: DocumentStore, owner_id: str) -> list[dict[str, Any]]:
-    plans = [row.doc for row in _scan(store, account_db(owner_id))
-             if row.doc and row.doc.get("pvt_type") == PLAN_TYPE and not row.doc.get("pvt_deleted")]
-    return [_public(doc) for doc in sorted(plans, key=lambda doc: doc["_id"])]
+    try:
+        rows = store.query_view(account_db(owner_id), "kazbill_plans", "catalogue", ViewQuery(include_docs=True)).rows
+    except (DatabaseNotFound, NotFound):
+        return []
+    return [_public(row.doc) for row in rows if row.doc]
 
 
 def _public(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,19 +166,16 @@ def _save(store: DocumentStore, db: str, doc: Mapping[str, Any], conflict: str) 
 
 
 def _assignments(store: DocumentStore, owner_id: str, plan_id: str) -> list[str]:
-    """Accounts whose services document assigns this plan of this catalogue. No view indexes the
-    plans of `services`, so every document is read (a scaling limit: linear in the number of
-    accounts). An entry naming no catalogue counts, to be safe; one naming another doesn't."""
-    holders = []
-    for row in _scan(store, SERVICES_DB):
-        doc = row.doc or {}
-        plans = doc.get("plans")
-        if doc.get("pvt_deleted") or not isinstance(plans, Mapping) or plan_id not in plans:
-            continue
-        entry = plans[plan_id]
-        named = entry.get("account_id") if isinstance(entry, Mapping) else None
-        if named in (None, owner_id):
-            holders.append(row.id)
+    """Accounts whose services document assigns this plan of this catalogue (an entry naming no
+    catalogue counts too, to be safe; one naming another catalogue doesn't)."""
+    holders: list[str] = []
+    for named in (owner_id, None):
+        try:
+            rows = store.query_view(SERVICES_DB, "kazbill_services", "by_plan",
+                                    ViewQuery(key=[plan_id, named], key_is_set=True)).rows
+        except (DatabaseNotFound, NotFound):
+            return holders
+        holders += [row.id for row in rows]
     return holders
 
 

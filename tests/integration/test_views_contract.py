@@ -25,12 +25,21 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
            "modb": account_modb(customer_id, 2026, 11), "failures": "kazbill_failures"}
     # The shared test server keeps the fixed-name databases between tests: start them afresh,
     # so revisions and rows are this test's only.
-    for name in ("accounts", "kazbill_failures"):
+    for name in ("accounts", "kazbill_failures", "services"):
         if store.database_exists(name):
             store.delete_database(name)
     for name in dbs.values():
         store.ensure_database(name)
     store.bulk_put("accounts", list(tree.values()))
+    store.ensure_database("services")
+    store.bulk_put("services", [
+        {"_id": customer_id, "pvt_type": "service", "plans": {"plan_office": {"account_id": tree["reseller"]["_id"]},
+                                                              "plan_promo": {}}},
+        {"_id": tree["customer_b"]["_id"], "pvt_type": "service", "plans": {"plan_office": {"account_id": tree["reseller"]["_id"]}}},
+        {"_id": tree["customer_c"]["_id"], "pvt_type": "service", "plans": {}, "pvt_deleted": True}])
+    store.bulk_put(dbs["account"], [
+        {"_id": "plan_office", "pvt_type": "service_plan", "name": "Office", "plan": {}},
+        {"_id": "plan_old", "pvt_type": "service_plan", "name": "Old", "plan": {}, "pvt_deleted": True}])
     store.bulk_put(dbs["account"], account_contents(customer_id))
     store.bulk_put(dbs["modb"], month_of_ledgers(customer_id))
     store.bulk_put("kazbill_failures", [
@@ -130,6 +139,16 @@ def test_the_account_tree_answers_descendants_children_and_logins(seeded):
     by_key = store.query_view("accounts", "kazbill_accounts", "by_api_key",
                               ViewQuery(key="key-" + tree["customer_c"]["_id"]))
     assert [row.id for row in by_key.rows] == [tree["customer_c"]["_id"]]
+
+
+def test_service_plans_are_listed_and_their_assignments_found(seeded):
+    store, dbs, tree = seeded
+    assert [row.id for row in store.query_view(dbs["account"], "kazbill_plans", "catalogue").rows] == ["plan_office"]
+    holders = store.query_view("services", "kazbill_services", "by_plan", ViewQuery(
+        key=["plan_office", tree["reseller"]["_id"]], key_is_set=True)).rows
+    assert sorted(row.id for row in holders) == sorted([tree["customer_a"]["_id"], tree["customer_b"]["_id"]])
+    unnamed = store.query_view("services", "kazbill_services", "by_plan", ViewQuery(key=["plan_promo", None], key_is_set=True))
+    assert [row.id for row in unnamed.rows] == [tree["customer_a"]["_id"]]
 
 
 def test_failures_are_counted_per_source_and_reason(seeded):
@@ -243,8 +262,8 @@ def test_every_view_answers_identically_on_both_stores(both_stores):
     dbs = [seed(store, customer_id, tree) for store in stores][0]
     compared = 0
     for design in load_design_docs():
-        db = {"accounts": "accounts", "account": dbs["account"], "account-month": dbs["modb"],
-              "system": design.database}.get(design.db_class)
+        db = {"accounts": "accounts", "services": "services", "account": dbs["account"],
+              "account-month": dbs["modb"], "system": design.database}.get(design.db_class)
         for view, spec in design.body["views"].items():
             name = design.design_id.removeprefix("_design/")
             for shape in query_shapes(stores[0], db, name, view, "reduce" in spec):

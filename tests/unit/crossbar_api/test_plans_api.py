@@ -285,9 +285,7 @@ def test_plan_routes_match_the_route_table_fields(plans_api):
         assert body is None or all(kind in ("string", "object") for kind in body.values())
 
 
-def test_catalogues_and_assignments_are_read_a_batch_at_a_time(plans_api, monkeypatch):
-    from crossbar_api.resources import plan_docs
-    monkeypatch.setattr(plan_docs, "SCAN_BATCH", 2)  # every scan crosses several batches
+def test_catalogues_and_assignments_come_from_their_views(plans_api):
     client, world, _ = plans_api
     boss = Caller(client, world, "reseller")
     for n in range(5):
