@@ -6,27 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from falcon import testing
 
-from bookkeeper.adapters.clock import SettableClock
-from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
-from crossbar_api.app import ROUTES, create_app
-from crossbar_api.auth import AttemptLimiter, TokenSigner
-from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld, md5
-
-
-@pytest.fixture
-def api(tmp_path):
-    store = EmbeddedStore(tmp_path / "api.sqlite3")
-    world = ApiWorld(store).build()
-    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
-                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300))
-    client = testing.TestClient(create_app(deps))
-    yield client, world, clock
-    store.close()
+from crossbar_api.app import ROUTES
+from tests.fixtures.api_world import MSK, md5
 
 
 def login(client, account_name: str, username: str, password: str = "secret"):

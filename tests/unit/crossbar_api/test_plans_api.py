@@ -3,20 +3,12 @@ assigned to an account (.../service_plans), on a throwaway embedded store."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from falcon import testing
 
-from bookkeeper.adapters.clock import SettableClock
-from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db
-from crossbar_api.app import create_app
 from crossbar_api.resources.plans import PLAN_ROUTES
-from crossbar_api.auth import AttemptLimiter, TokenSigner
-from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld
 from tests.unit.crossbar_api.test_api import token
 
 PRO = {"id": "plan_pro", "name": "Pro", "description": "Phones and users",
@@ -24,14 +16,9 @@ PRO = {"id": "plan_pro", "name": "Pro", "description": "Phones and users",
 
 
 @pytest.fixture
-def plans_api(tmp_path):
-    store = EmbeddedStore(tmp_path / "api.sqlite3")
-    world = ApiWorld(store).build()
-    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
-                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300))
-    yield testing.TestClient(create_app(deps)), world, store
-    store.close()
+def plans_api(api):
+    client, world, _clock = api
+    return client, world, world.store
 
 
 class Caller:

@@ -1,0 +1,26 @@
+"""The API on a throwaway embedded store with an account tree (tests.fixtures.api_world)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from falcon import testing
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from crossbar_api.app import create_app
+from crossbar_api.auth import AttemptLimiter, TokenSigner
+from crossbar_api.deps import ApiDeps
+from tests.fixtures.api_world import MSK, ApiWorld
+
+
+@pytest.fixture
+def api(tmp_path):
+    store = EmbeddedStore(tmp_path / "api.sqlite3")
+    world = ApiWorld(store).build()
+    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
+                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300))
+    client = testing.TestClient(create_app(deps))
+    yield client, world, clock
+    store.close()
