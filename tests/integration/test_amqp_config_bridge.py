@@ -1,0 +1,137 @@
+"""The configuration bridge against the machine's real RabbitMQ: Kazoo-shaped document events
+in, batches of changes out, poison stored, and nothing left unacknowledged."""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import aio_pika
+import pytest
+
+from actors.bridges.amqp_config import EXCHANGE, ConfigBridge
+from actors.bridges.kazoo_replies import encode_doc_edited_notice
+from actors.bridges.poison import store_rejected
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.ports import ViewQuery
+from bookkeeper.services import store_setup
+from bookkeeper.design_docs import load_design_docs
+from tests.fixtures.kazoo_docs import new_account_id
+
+pytestmark = pytest.mark.integration
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+NOW = 63_960_710_400
+
+
+def change(action: str, account_id: str, doc_type: str, doc_id: str) -> tuple[str, bytes]:
+    db = account_db(account_id).replace("/", "%2F")
+    key, body = encode_doc_edited_notice(db, doc_type, doc_id, "1-abc", account_id, node="kazoo@test", app_version="4.3")
+    payload = json.loads(body)
+    payload["Event-Name"] = action
+    return key.replace("doc_edited", action, 1), json.dumps(payload).encode()
+
+
+async def publish(messages: list[tuple[str, bytes]]) -> None:
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=False)
+        for key, body in messages:
+            await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
+
+
+async def queue_depth_then_delete(name: str) -> int:
+    """What is left unacknowledged, then the test's queue goes (it is durable: it would stay)."""
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(name, durable=True, passive=True)
+        depth = queue.declaration_result.message_count
+        await queue.delete(if_unused=False, if_empty=False)
+        return depth
+
+
+def run_bridge(bridge: ConfigBridge, messages, expect_changes: int, store_watch=lambda: True):
+    async def scenario():
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        await asyncio.sleep(1.0)  # declared and bound
+        await publish(messages)
+        for _ in range(200):
+            await asyncio.sleep(0.1)
+            if sum(len(batch) for batch in bridge.seen) >= expect_changes and store_watch():
+                break
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        return await queue_depth_then_delete(bridge.queue_name)
+    return asyncio.run(scenario())
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = EmbeddedStore(tmp_path / "bridge.sqlite3")
+    store_setup.initialise(store, load_design_docs())
+    yield store
+    store.close()
+
+
+def make_bridge(store, handoff=None):
+    seen: list[list] = []
+
+    def collect(batch):
+        seen.append(list(batch))
+
+    bridge = ConfigBridge(AMQP_URL, handoff or collect, lambda rejected: store_rejected(store, rejected, NOW),
+                          lambda: NOW, queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}")
+    bridge.seen = seen  # type: ignore[attr-defined]
+    return bridge
+
+
+def failures(store):
+    return [row.doc for row in store.query_view("kazbill_failures", "kazbill_failures", "by_source",
+                                                ViewQuery(reduce=False, include_docs=True)).rows]
+
+
+def test_document_events_arrive_as_batches_of_changes_and_are_all_acknowledged(store):
+    account = new_account_id()
+    bridge = make_bridge(store)
+    messages = [change("doc_created", account, "device", f"device{n:026d}") for n in range(20)]
+    messages += [change("doc_edited", account, "limits", "limits"), change("doc_deleted", account, "user", "user1")]
+    messages.append(change("doc_created", account, "vmbox", "vm1"))  # not Kazbill's business: acked, ignored
+    depth = run_bridge(bridge, messages, expect_changes=22)
+    changes = [c for batch in bridge.seen for c in batch]
+    assert len(changes) == 22 and {c.account_id for c in changes} == {account}
+    assert [(c.action, c.doc_type) for c in changes[-2:]] == [("edited", "limits"), ("deleted", "user")]
+    assert depth == 0 and failures(store) == []
+
+
+def test_a_malformed_message_is_stored_with_its_reason_and_acknowledged(store):
+    account = new_account_id()
+    bridge = make_bridge(store)
+    key, _ = change("doc_created", account, "device", "device1")
+    depth = run_bridge(bridge, [(key, b"{not json"), change("doc_created", account, "device", "device2")],
+                       expect_changes=1, store_watch=lambda: len(failures(store)) == 1)
+    (stored,) = failures(store)
+    assert (stored["source"], stored["reason_code"], stored["payload"]["body"]) == ("amqp", "malformed_json", "{not json")
+    assert depth == 0
+
+
+def test_a_change_whose_hand_off_fails_twice_is_stored_as_poison_not_retried_forever(store):
+    account = new_account_id()
+    calls: list[int] = []
+
+    def handoff(batch):
+        calls.append(len(batch))
+        if any(c.doc_id == "device-bad" for c in batch):
+            raise RuntimeError("shard refused it")
+        bridge.seen.append(list(batch))
+
+    bridge = make_bridge(store, handoff)
+    depth = run_bridge(bridge, [change("doc_created", account, "device", "device-bad"),
+                                change("doc_created", account, "device", "device-good")],
+                       expect_changes=1, store_watch=lambda: len(failures(store)) == 1)
+    (stored,) = failures(store)
+    assert stored["reason_code"] == "handoff_failed" and "shard refused it" in stored["reason"]
+    assert [c.doc_id for batch in bridge.seen for c in batch] == ["device-good"]
+    assert depth == 0
