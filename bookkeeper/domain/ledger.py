@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from bookkeeper.domain.charges import CREDIT, Charge
+from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
 from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.domain.plans import ItemPrice
@@ -124,7 +124,3 @@ def period_levels(entries: Iterable[Mapping[str, Any]], period: Period) -> Charg
 def day_levels(entries: Iterable[Mapping[str, Any]], day: date) -> ChargedLevels:
     iso = day.isoformat()
     return _levels(entries, lambda meta: meta.get("day") == iso and meta.get("reason") == "daily_fee")
-
-
-def is_credit(entry: Mapping[str, Any]) -> bool:
-    return entry.get("pvt_ledger_type") == CREDIT

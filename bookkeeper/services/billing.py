@@ -103,7 +103,6 @@ class _Run:
         quantities = billing_quantities(self.ports.store, self.context)
         monthly, daily = self.prices(quantities)
         charges = period_opening.open_or_resume(self, period, quantities, monthly)
-        self.unpaid_period = period_opening.is_pending(self, period)
         charges += self._daily(period, daily)
         self.write(charges)
         if self.crawl:

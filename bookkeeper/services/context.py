@@ -46,7 +46,8 @@ class BillingContext:
         return self.account_id != self.master_id
 
 
-def _get(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | None:
+def get_or_none(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | None:
+    """The document, or None when it or its database does not exist."""
     try:
         return store.get(db, doc_id)
     except (NotFound, DatabaseNotFound):
@@ -59,7 +60,7 @@ def _plan(store: DocumentStore, account_id: str, reseller_id: str, services: Map
         [reseller.default_service_plan] if reseller.default_service_plan else [])
     plans = []
     for plan_id in plan_ids:
-        doc = _get(store, account_db(reseller_id), plan_id)
+        doc = get_or_none(store, account_db(reseller_id), plan_id)
         if doc is None or doc.get("pvt_deleted"):
             raise BillingInputError(account_id, f"services.plans.{plan_id}",
                                     f"service plan {plan_id!r} not found in reseller {reseller_id}'s database")
@@ -84,20 +85,20 @@ def find_reseller(store: DocumentStore, account_doc: Mapping[str, Any]) -> tuple
 def load_context(store: DocumentStore, account_id: str) -> BillingContext:
     if not is_account_id(account_id):
         raise BillingInputError(str(account_id), "account_id", "not a Kazoo account id")
-    account_doc = _get(store, ACCOUNTS_DB, account_id)
+    account_doc = get_or_none(store, ACCOUNTS_DB, account_id)
     if account_doc is None or account_doc.get("pvt_deleted"):
         raise BillingInputError(account_id, "account", "unknown account")
     try:
         master_id, reseller_id, ancestors = find_reseller(store, account_doc)
-        if reseller_id != account_id and _get(store, ACCOUNTS_DB, reseller_id) is None:
+        if reseller_id != account_id and get_or_none(store, ACCOUNTS_DB, reseller_id) is None:
             raise BillingInputError(account_id, "services.pvt_reseller_id",
                                     f"the account's reseller {reseller_id} does not exist")
-        reseller = reseller_settings(reseller_id, _get(store, account_db(reseller_id), ONBILL_DOC_ID),
-                                     _get(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
-        account = account_settings(account_id, _get(store, account_db(account_id), ONBILL_DOC_ID), reseller,
+        reseller = reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
+                                     get_or_none(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
+        account = account_settings(account_id, get_or_none(store, account_db(account_id), ONBILL_DOC_ID), reseller,
                                    created=account_doc.get("pvt_created"),
                                    trial_expires=account_doc.get("pvt_trial_expires"))
-        limits = _get(store, account_db(account_id), "limits")
+        limits = get_or_none(store, account_db(account_id), "limits")
         line = credit_line(limits, account_id=account_id)
     except SettingsError as error:
         raise BillingInputError(error.account_id, f"{error.document}.{error.field}".rstrip("."), error.reason) from None

@@ -30,14 +30,10 @@ def marker_id(period: Period) -> str:
     return f"{month_prefix(period.start)}-kazbill-period-{period.key}"
 
 
-def is_pending(run: "_Run", period: Period) -> bool:
-    db = account_modb(run.account_id, period.start.year, period.start.month)
-    return run.ports.store.get_many(db, [marker_id(period)]).get(marker_id(period), {}).get("status") == PENDING
-
-
 def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly: list[ItemPrice]) -> list[Charge]:
     """The charges the caller still has to write (mid-period increases), after opening or
-    resuming the period itself when needed."""
+    resuming the period itself when needed. Sets `run.unpaid_period` when the period is left
+    pending for lack of funds."""
     store = run.ports.store
     db = run.book.month_db(run.account_id, (period.start.year, period.start.month), create=True)
     try:
@@ -52,6 +48,8 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
             run.write(charges)
             store.put(db, {**marker, "status": OPEN, "opened_on": run.today.isoformat(), "items": _items(monthly)})
             run.emit("period_opened", period, resumed=True)
+        else:
+            run.unpaid_period = True
         return []
     _open(run, period, quantities, monthly, db)
     return []
@@ -88,6 +86,7 @@ def _open(run: "_Run", period: Period, quantities: Quantities, monthly: list[Ite
         "pvt_account_id": run.account_id, "pvt_account_db": account_modb(run.account_id, period.start.year, period.start.month),
         "pvt_created": run.now_gregorian, "pvt_modified": run.now_gregorian,
     }])
+    run.unpaid_period = status == PENDING
     run.emit("period_opened" if status == OPEN else "period_pending", period, opening_balance=opening_balance)
 
 

@@ -10,18 +10,19 @@ import falcon
 from bookkeeper.domain.kazoo_names import SERVICES_DB
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.ports import Conflict, DatabaseNotFound, NotFound
+from bookkeeper.services.context import get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError
 from crossbar_api.resources.plan_docs import (
-    WRITE_ATTEMPTS, _catalogue, _checked_plan_id, _default_plan_id, _get, _now_gregorian, _plan_doc,
+    WRITE_ATTEMPTS, _catalogue, _checked_plan_id, _default_plan_id, _now_gregorian, _plan_doc,
     _plan_not_found, _reseller_id,
 )
 
 
 def _assigned(deps: ApiDeps, account: Mapping[str, Any], reseller_id: str) -> list[dict[str, Any]]:
-    services = _get(deps.store, SERVICES_DB, account["_id"]) or {}
+    services = get_or_none(deps.store, SERVICES_DB, account["_id"]) or {}
     plans = services.get("plans") if isinstance(services.get("plans"), Mapping) else {}
     listed = [(plan_id, False) for plan_id in sorted(plans)]
     if not listed:

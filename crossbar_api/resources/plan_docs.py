@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db, to_gregorian_seconds
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
-from bookkeeper.services.context import find_reseller
+from bookkeeper.services.context import find_reseller, get_or_none
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError, invalid
@@ -58,16 +58,9 @@ def _checked_plan_id(plan_id: str, where: str) -> str:
     return plan_id
 
 
-def _get(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | None:
-    try:
-        return store.get(db, doc_id)
-    except (NotFound, DatabaseNotFound):
-        return None
-
-
 def _plan_doc(store: DocumentStore, owner_id: str, plan_id: str) -> dict[str, Any] | None:
     """A live plan of the account's catalogue; None when missing, soft-deleted or not a plan."""
-    doc = _get(store, account_db(owner_id), plan_id)
+    doc = get_or_none(store, account_db(owner_id), plan_id)
     if doc is None or doc.get("pvt_deleted") or doc.get("pvt_type") != PLAN_TYPE:
         return None
     return doc
@@ -99,8 +92,8 @@ def _reseller_id(store: DocumentStore, account: Mapping[str, Any]) -> str:
 def _default_plan_id(store: DocumentStore, account: Mapping[str, Any], reseller_id: str) -> str | None:
     master_id = master_of(account)
     try:
-        return reseller_settings(reseller_id, _get(store, account_db(reseller_id), ONBILL_DOC_ID),
-                                 _get(store, account_db(master_id), ONBILL_DOC_ID),
+        return reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
+                                 get_or_none(store, account_db(master_id), ONBILL_DOC_ID),
                                  master_id=master_id).default_service_plan
     except SettingsError as error:
         raise ApiError(409, "the account's billing documents cannot be used", {

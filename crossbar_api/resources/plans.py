@@ -19,13 +19,14 @@ import falcon
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.ports import Conflict
+from bookkeeper.services.context import get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.resources.plan_assignment import AssignedPlan, AssignedPlans, AvailablePlans
 from crossbar_api.resources.plan_docs import (
-    ACCOUNT, NEW_PLAN_ID, RESERVED_IDS, PLAN_TYPE, _now_gregorian, _require_reseller, _plan_not_found, _checked_plan_id, _get, _plan_doc, _catalogue, _public, _plan_body, _save, _assignments,
+    ACCOUNT, NEW_PLAN_ID, RESERVED_IDS, PLAN_TYPE, _now_gregorian, _require_reseller, _plan_not_found, _checked_plan_id, _plan_doc, _catalogue, _public, _plan_body, _save, _assignments,
 )
 
 
@@ -52,7 +53,7 @@ class ResellerPlans:
             raise invalid("id", "reserved", f"{plan_id!r} is a path of the API; choose another id")
         body = _plan_body(data, plan_id)
         db = account_db(account_id)
-        if _get(self.deps.store, db, plan_id) is not None:  # a deleted plan, or another document, too
+        if get_or_none(self.deps.store, db, plan_id) is not None:  # a deleted plan, or another document, too
             raise ApiError(409, "the id is taken", {"id": {"unique": {
                 "message": f"{plan_id!r} already names a document of this account"}}})
         now = _now_gregorian(self.deps)
@@ -98,7 +99,7 @@ class ResellerPlan:
         account = account_for(req, self.deps, account_id, write=True)
         _require_reseller(account)
         stored = self._stored(account_id, plan_id)
-        onbill = _get(self.deps.store, account_db(account_id), ONBILL_DOC_ID) or {}
+        onbill = get_or_none(self.deps.store, account_db(account_id), ONBILL_DOC_ID) or {}
         if onbill.get("default_service_plan") == plan_id:
             raise ApiError(409, "the plan is in use", {"plan_id": {"default": {
                 "message": "it is the default_service_plan of this reseller's onbill settings; change that first"}}})
