@@ -89,3 +89,122 @@ class RejectedMessage:
         # Cutting bytes may split a UTF-8 sequence; "replace" turns the stump into U+FFFD.
         text = raw[:PAYLOAD_TEXT_LIMIT].decode("utf-8", "replace")
         return cls(source, reason_code, field, reason, routing_key, text)
+
+
+# --------------------------------------------------------------------------- inside the system
+# Work travels as account ids: a change is only a reason to look at the account again, and the
+# bookkeeper reads the documents themselves, so duplicates and reordering cost a re-read, never
+# a second charge.
+
+WorkKind = Literal["reconcile", "crawl"]
+
+
+@dataclass(frozen=True)
+class StartService:
+    """The first message to the root supervisor. `settings` is bookkeeper.config.Settings;
+    `clock_file` names a FileClock for the accelerated demo and tests (None: the system clock);
+    `serve_pid` is watched so that the actors never outlive the process that started them."""
+
+    settings: object
+    shard_count: int
+    restart_intensity: int
+    restart_period_s: float
+    serve_pid: int | None
+    clock_file: str | None = None
+    scheduler_interval_s: float | None = 30.0  # None: no scheduler (tests drive crawls by hand)
+    watchdog_interval_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class ServiceStarted:
+    shard_count: int
+
+
+@dataclass(frozen=True)
+class ServiceFailed:
+    """Sent to the process that started the service when a restart budget is spent."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """A bridge's (or the scheduler's) batch for the shards. Answered by HandOffDone."""
+
+    batch_id: str
+    kind: WorkKind
+    account_ids: tuple[str, ...]
+    day: str | None = None  # ISO date, for crawls
+
+
+@dataclass(frozen=True)
+class HandOffDone:
+    """`done` accounts were applied durably; `failed` ones were recorded in kazbill_failures
+    after two attempts (account id, reason); `not_done` were not attempted because the store was
+    unreachable: the sender keeps them and comes back later."""
+
+    batch_id: str
+    done: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+    not_done: tuple[str, ...]
+    events: tuple[tuple[str, str], ...] = ()  # (event name, account id) the batch caused
+
+
+@dataclass(frozen=True)
+class ShardStart:
+    index: int
+    settings: object
+    clock_file: str | None
+
+
+@dataclass(frozen=True)
+class ShardWork:
+    batch_id: str
+    kind: WorkKind
+    account_ids: tuple[str, ...]
+    day: str | None
+
+
+@dataclass(frozen=True)
+class ShardWorkDone:
+    batch_id: str
+    shard: int
+    done: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+    not_done: tuple[str, ...]
+    events: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SchedulerStart:
+    settings: object
+    clock_file: str | None
+    interval_s: float
+
+
+@dataclass(frozen=True)
+class CrawlNow:
+    """Asks the scheduler for one pass at once (tests, the demo, `kazbill crawl`); answered with
+    CrawlReport when the pass is over."""
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    days_crawled: tuple[tuple[str, str], ...]  # (reseller id, ISO day)
+    accounts: int
+    failed: int
+    not_done: int
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    """Answered by ServiceStatus: what `kazbill status` and the tests look at."""
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    shards: tuple[object, ...]  # actor addresses, index = shard number
+    scheduler: object | None
+    restarts: int
+    batches_in_flight: int
+    giving_up: bool

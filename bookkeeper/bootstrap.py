@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from bookkeeper.config import Settings
-from bookkeeper.ports import DocumentStore
+from bookkeeper.ports import Clock, DocumentStore
+from bookkeeper.services.billing import BillingPorts
 
 
 def build_store(settings: Settings) -> DocumentStore:
@@ -19,3 +20,16 @@ def build_store(settings: Settings) -> DocumentStore:
     from bookkeeper.adapters.embedded import EmbeddedStore
 
     return EmbeddedStore(settings.store_path, busy_timeout_s=settings.store_timeout_s)
+
+
+def build_clock(clock_file: str | None) -> Clock:
+    from bookkeeper.adapters.clock import FileClock, SystemClock
+
+    return FileClock(clock_file) if clock_file else SystemClock()
+
+
+def build_billing_ports(settings: Settings, clock_file: str | None = None) -> BillingPorts:
+    """What a shard, the scheduler or a CLI command bills with."""
+    from bookkeeper.design_docs import load_design_docs
+
+    return BillingPorts(build_store(settings), build_clock(clock_file), load_design_docs())

@@ -1,6 +1,7 @@
 """Clocks: the system's, and one that is set by hand (tests, and the accelerated demo)."""
 from __future__ import annotations
 
+import os
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -32,3 +33,28 @@ class SettableClock:
     def advance(self, delta: timedelta) -> None:
         with self._lock:
             self._now += delta
+
+
+class FileClock:
+    """A clock several processes share: "now" is the ISO-8601 instant written in a file.
+
+    The accelerated demo and the end-to-end tests move time for every actor process at once
+    by rewriting the file (atomically, with `set`)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def now(self) -> datetime:
+        with open(self.path, encoding="ascii") as source:
+            moment = datetime.fromisoformat(source.read().strip())
+        if moment.tzinfo is None:
+            raise ValueError(f"{self.path}: a clock's time must be timezone-aware")
+        return moment
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("a clock's time must be timezone-aware")
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="ascii") as target:
+            target.write(moment.isoformat())
+        os.replace(temporary, self.path)  # readers see the old time or the new, never half

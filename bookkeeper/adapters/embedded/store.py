@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -23,9 +24,29 @@ from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.ports import (
     Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
     DatabaseNotFound, InvalidDocument, NotFound, PutResult, ServerInfo,
-    ViewQuery, ViewResult,
+    StoreUnavailable, ViewQuery, ViewResult,
 )
 
+
+_TRANSIENT = re.compile(r"locked|busy|disk I/O|unable to open", re.IGNORECASE)
+
+
+class _GuardedLock:
+    """The store's lock, which also turns SQLite's "database is locked" (another process held
+    the file past the busy timeout) and I/O errors into StoreUnavailable: the callers' signal to
+    come back later rather than to record a failure."""
+
+    def __init__(self, path: str):
+        self._lock = threading.RLock()
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        self._lock.release()
+        if isinstance(error, sqlite3.OperationalError) and _TRANSIENT.search(str(error)):
+            raise StoreUnavailable(self._path, str(error)) from error
 
 
 def _json(value: Any) -> str:
@@ -44,7 +65,7 @@ class EmbeddedStore(FeedsMixin):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = schema.connect(self.path, busy_timeout_s)
-        self._lock = threading.RLock()
+        self._lock = _GuardedLock(self.path)
         self._views = ViewEngine(self._db)
 
     # ------------------------------------------------------------------ plumbing

@@ -1,0 +1,44 @@
+"""An account shard: the single writer for the accounts hashed to it.
+
+Its only state is the billing ports it opened; everything it knows about an account is read from
+the store on each piece of work, so a restarted shard needs no recovery. Work that raises out of
+the batch runner (which already retries each account once) is redelivered by Thespian once and
+then comes back to the supervisor as a PoisonMessage.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from thespian.actors import ActorExitRequest, ActorTypeDispatcher
+
+from actors.messages import ShardStart, ShardWork, ShardWorkDone
+from bookkeeper.bootstrap import build_billing_ports
+from bookkeeper.services.batches import bill_accounts
+from bookkeeper.services.billing import BillingPorts
+
+log = logging.getLogger("kazbill.shard")
+
+
+class AccountShard(ActorTypeDispatcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.index: int | None = None
+        self.ports: BillingPorts | None = None
+
+    def receiveMsg_ShardStart(self, message: ShardStart, sender) -> None:
+        self.index = message.index
+        self.ports = build_billing_ports(message.settings, message.clock_file)  # type: ignore[arg-type]
+
+    def receiveMsg_ShardWork(self, work: ShardWork, sender) -> None:
+        if self.ports is None or self.index is None:
+            raise RuntimeError("a shard got work before ShardStart")  # poison: the supervisor answers
+        day = date.fromisoformat(work.day) if work.day else None
+        outcome = bill_accounts(self.ports, work.account_ids, day=day)
+        self.send(sender, ShardWorkDone(
+            work.batch_id, self.index, outcome.done, outcome.failed, outcome.not_done,
+            tuple((event.name, event.account_id) for event in outcome.events)))
+
+    def receiveMsg_ActorExitRequest(self, message: ActorExitRequest, sender) -> None:
+        if self.ports is not None:
+            self.ports.store.close()

@@ -1,0 +1,209 @@
+"""The root of the actor tree: starts the shards and the scheduler, routes batches to the shards,
+restarts a child that dies within an OTP-style budget, and gives up loudly past it.
+
+Giving up means telling the process that started the service (`ServiceFailed`), which exits
+non-zero so that its process manager restarts everything from the store. A watchdog kills the
+whole actor process group if that process disappears without shutting the system down, so no
+actor is ever orphaned (Thespian's admin daemonises and would otherwise run forever).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+
+from thespian.actors import ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
+
+from actors.messages import (
+    CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardStart, ShardWork,
+    ShardWorkDone, StartService, StatusRequest,
+)
+from actors.routing import PendingBatches, split_by_shard
+from actors.supervision import RestartBudget
+
+log = logging.getLogger("kazbill.supervisor")
+GLOBAL_NAME = "kazbill-supervisor"
+WATCHDOG = "watchdog"
+
+
+class Supervisor(ActorTypeDispatcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: StartService | None = None
+        self.started_by = None
+        self.shards: list = []
+        self.scheduler = None
+        self.budget: RestartBudget | None = None
+        self.pending = PendingBatches()
+        self.in_flight: dict[int, dict[str, ShardWork]] = {}
+        self.redelivered: set[tuple[str, int]] = set()
+        self.giving_up = False
+        self._failures_store = None
+        self.crawl_askers: list = []
+        self.restarts = 0
+
+    # ---------------------------------------------------------------- start
+    def receiveMsg_StartService(self, config: StartService, sender) -> None:
+        if self.config is None:
+            self.config, self.started_by = config, sender
+            self.budget = RestartBudget(config.restart_intensity, config.restart_period_s)
+            self.shards = [self._start_shard(index) for index in range(config.shard_count)]
+            self.in_flight = {index: {} for index in range(config.shard_count)}
+            if config.scheduler_interval_s is not None:
+                self.scheduler = self._start_scheduler()
+            if self._watch_serve_process():
+                self.wakeupAfter(config.watchdog_interval_s, payload=WATCHDOG)
+        self.send(sender, ServiceStarted(len(self.shards)))
+
+    def _start_shard(self, index: int):
+        from actors.shard import AccountShard
+
+        assert self.config is not None
+        shard = self.createActor(AccountShard)
+        self.send(shard, ShardStart(index, self.config.settings, self.config.clock_file))
+        return shard
+
+    def _start_scheduler(self):
+        from actors.scheduler import Scheduler
+
+        assert self.config is not None and self.config.scheduler_interval_s is not None
+        scheduler = self.createActor(Scheduler)
+        self.send(scheduler, SchedulerStart(self.config.settings, self.config.clock_file,
+                                            self.config.scheduler_interval_s))
+        return scheduler
+
+    # ---------------------------------------------------------------- routing
+    def receiveMsg_HandOff(self, batch: HandOff, sender) -> None:
+        if self.config is None or self.giving_up:
+            self.send(sender, HandOffDone(batch.batch_id, (), (), batch.account_ids))
+            return
+        parts = split_by_shard(batch.account_ids, len(self.shards))
+        if not parts:
+            self.send(sender, HandOffDone(batch.batch_id, (), (), ()))
+            return
+        self.pending.open(batch.batch_id, sender, parts)
+        for index, account_ids in parts.items():
+            work = ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
+            self.in_flight[index][batch.batch_id] = work
+            self.send(self.shards[index], work)
+
+    def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
+        self._report(report.batch_id, report.shard, report.done, report.failed, report.not_done, report.events)
+
+    def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
+        self.in_flight.get(shard, {}).pop(batch_id, None)
+        self.redelivered.discard((batch_id, shard))
+        finished = self.pending.report(batch_id, shard, done, failed, not_done, events)
+        if finished is not None:
+            reply_to, outcome = finished
+            self.send(reply_to, HandOffDone(batch_id, tuple(outcome.done), tuple(outcome.failed),
+                                            tuple(outcome.not_done), tuple(outcome.events)))
+
+    def receiveMsg_PoisonMessage(self, poison: PoisonMessage, sender) -> None:
+        work = poison.poisonMessage
+        if not isinstance(work, ShardWork) or sender not in self.shards:
+            log.error("a %s failed twice in %s and was dropped: %s", type(work).__name__, sender, poison.details)
+            return
+        self._fail_work(self.shards.index(sender), work, "the shard failed twice on this work")
+
+    def _fail_work(self, index: int, work: ShardWork, reason: str) -> None:
+        log.error("shard %d: %s (batch %s, %d accounts)", index, reason, work.batch_id, len(work.account_ids))
+        try:
+            self._record(work, reason)
+        except Exception as error:  # noqa: BLE001 - unrecorded, the accounts are handed back instead
+            log.error("could not record the failure (%s); handing the accounts back", error)
+            self._report(work.batch_id, index, (), (), work.account_ids)
+            return
+        self._report(work.batch_id, index, (), tuple((account, reason) for account in work.account_ids), ())
+
+    def _record(self, work: ShardWork, reason: str) -> None:
+        from bookkeeper.bootstrap import build_clock, build_store
+        from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+        from bookkeeper.services.failures import record_failure
+
+        assert self.config is not None
+        if self._failures_store is None:
+            self._failures_store = build_store(self.config.settings)  # type: ignore[arg-type]
+        now = to_gregorian_seconds(int(build_clock(self.config.clock_file).now().timestamp()))
+        record_failure(self._failures_store, source="supervisor", reason_code="shard_work_failed", reason=reason,
+                       payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids)},
+                       account_id=None, now_gregorian=now)
+
+    def receiveMsg_CrawlNow(self, request: CrawlNow, sender) -> None:
+        if self.scheduler is None:
+            self.send(sender, CrawlReport((), 0, 0, 0))
+            return
+        self.crawl_askers.append(sender)
+        self.send(self.scheduler, request)
+
+    def receiveMsg_CrawlReport(self, report: CrawlReport, sender) -> None:
+        if self.crawl_askers:
+            self.send(self.crawl_askers.pop(0), report)
+
+    def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
+        self.send(sender, ServiceStatus(tuple(self.shards), self.scheduler, self.restarts,
+                                        sum(len(works) for works in self.in_flight.values()), self.giving_up))
+
+    # ---------------------------------------------------------------- supervision
+    def receiveMsg_ChildActorExited(self, exited: ChildActorExited, sender) -> None:
+        if self.giving_up or self.config is None:
+            return
+        address = exited.childAddress
+        if address in self.shards:
+            index = self.shards.index(address)
+            if self._restart_allowed(f"shard {index}"):
+                self.shards[index] = self._start_shard(index)
+                self._redeliver(index)
+        elif address == self.scheduler:
+            if self._restart_allowed("the scheduler"):
+                self.scheduler = self._start_scheduler()
+
+    def _restart_allowed(self, child: str) -> bool:
+        assert self.budget is not None
+        if self.budget.allow(time.monotonic()):
+            self.restarts += 1
+            log.warning("%s exited; restarting it", child)
+            return True
+        self._give_up(f"{child} exited and the restart budget ({self.budget.intensity} in "
+                      f"{self.budget.period_s:g}s) is spent")
+        return False
+
+    def _redeliver(self, index: int) -> None:
+        """The work the dead shard held goes to its successor once; dying on it twice makes it a
+        stored failure, like a message Thespian returns as poison."""
+        for batch_id, work in list(self.in_flight[index].items()):
+            if (batch_id, index) in self.redelivered:
+                self._fail_work(index, work, "the shard process died twice on this work")
+            else:
+                self.redelivered.add((batch_id, index))
+                self.send(self.shards[index], work)
+
+    def _give_up(self, reason: str) -> None:
+        log.critical("giving up: %s", reason)
+        self.giving_up = True
+        if self.started_by is not None:
+            self.send(self.started_by, ServiceFailed(reason))
+
+    # ---------------------------------------------------------------- watchdog
+    def _watch_serve_process(self) -> bool:
+        """Only when the actors run in their own process group (multiprocTCPBase daemonises them):
+        in an in-process system the group is the caller's own."""
+        pid = self.config.serve_pid if self.config else None
+        if not pid or pid == os.getpid():
+            return False
+        try:
+            return os.getpgid(pid) != os.getpgid(0)
+        except ProcessLookupError:
+            return True
+
+    def receiveMsg_WakeupMessage(self, wakeup: WakeupMessage, sender) -> None:
+        if wakeup.payload != WATCHDOG or self.config is None:
+            return
+        try:
+            os.kill(self.config.serve_pid, 0)  # type: ignore[arg-type]
+        except ProcessLookupError:
+            log.critical("the process that started the service (pid %s) is gone; stopping every actor",
+                         self.config.serve_pid)
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        self.wakeupAfter(self.config.watchdog_interval_s, payload=WATCHDOG)

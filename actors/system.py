@@ -1,0 +1,116 @@
+"""Starting, reaching and stopping the actor system.
+
+`multiprocTCPBase` is the production base: each actor its own process, the admin on a TCP port
+of its own (Thespian listens on every interface: keep the port firewalled). The
+in-process `simpleSystemBase` runs the same actors for the wiring tests and for one-shot commands.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from thespian.actors import ActorSystem
+
+from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, ServiceStarted, StartService, WorkKind
+from actors.supervisor import GLOBAL_NAME
+
+log = logging.getLogger("kazbill.system")
+DEFAULT_ADMIN_PORT = 19_000
+ACTOR_LOGGING = {
+    "version": 1,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "level": "INFO"}},
+    "loggers": {"kazbill": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}
+
+
+class HandOffTimeout(Exception):
+    """The actor system did not answer a batch in time: the caller keeps the batch."""
+
+
+def capabilities(base: str, admin_port: int | None) -> dict:
+    if base != "multiprocTCPBase":
+        return {}
+    # Thespian binds its sockets on every interface; firewall the port on a shared host.
+    return {"Admin Port": admin_port or DEFAULT_ADMIN_PORT}
+
+
+def admin_listening(admin_port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", admin_port)) == 0
+
+
+@dataclass
+class ServiceHandle:
+    system: ActorSystem
+    supervisor: object
+    shard_count: int
+
+    def client(self, timeout_s: float = 120.0) -> "HandOffClient":
+        return HandOffClient(self.system, self.supervisor, timeout_s)
+
+
+@contextmanager
+def running_service(config: StartService, *, base: str = "multiprocTCPBase",
+                    admin_port: int | None = None, start_timeout_s: float = 60.0) -> Iterator[ServiceHandle]:
+    """Starts the actor system and the supervisor; always shuts the system down on the way out,
+    whatever happens (Thespian's processes outlive a creator that skips shutdown())."""
+    os.environ.setdefault("THESPLOG_THRESHOLD", "WARNING")
+    system = ActorSystem(base, capabilities(base, admin_port), logDefs=ACTOR_LOGGING)
+    try:
+        supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
+        started = system.ask(supervisor, config, start_timeout_s)
+        if not isinstance(started, ServiceStarted):
+            raise RuntimeError(f"the supervisor did not start (answered {started!r})")
+        yield ServiceHandle(system, supervisor, started.shard_count)
+    finally:
+        system.shutdown()
+
+
+def connect(admin_port: int, timeout_s: float = 120.0) -> "HandOffClient":
+    """A bridge's handle on a running service. Refuses to start a system of its own: a bridge
+    without a service behind it must fail, not bill alone."""
+    if not admin_listening(admin_port):
+        raise ConnectionError(f"no Kazbill actor system on 127.0.0.1:{admin_port}")
+    system = ActorSystem("multiprocTCPBase", capabilities("multiprocTCPBase", admin_port), logDefs=ACTOR_LOGGING)
+    supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
+    return HandOffClient(system, supervisor, timeout_s)
+
+
+class HandOffClient:
+    """Sends batches to the supervisor and waits for their answers, one batch at a time. Answers
+    are matched by batch id: a late answer to a batch that already timed out is discarded."""
+
+    def __init__(self, system: ActorSystem, supervisor: object, timeout_s: float):
+        self.system, self.supervisor, self.timeout_s = system, supervisor, timeout_s
+
+    def hand_off(self, kind: WorkKind, account_ids: Sequence[str], day: str | None = None) -> HandOffDone:
+        batch_id = f"{kind}-{uuid.uuid4().hex}"
+        self.system.tell(self.supervisor, HandOff(batch_id, kind, tuple(account_ids), day))
+        deadline = time.monotonic() + self.timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            answer = self.system.listen(left)
+            if isinstance(answer, HandOffDone) and answer.batch_id == batch_id:
+                return answer
+            if answer is not None:
+                log.debug("discarding a late or unrelated answer: %r", answer)
+        raise HandOffTimeout(f"no answer to batch {batch_id} within {self.timeout_s:g}s")
+
+    def crawl_now(self, timeout_s: float = 600.0) -> CrawlReport:
+        """One scheduler pass, now; returns its report. (Never call shutdown() on a connected
+        client's system: that would stop the service it is connected to.)"""
+        self.system.tell(self.supervisor, CrawlNow())
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            answer = self.system.listen(left)
+            if isinstance(answer, CrawlReport):
+                return answer
+        raise HandOffTimeout(f"the crawl did not report within {timeout_s:g}s")

@@ -1,0 +1,118 @@
+"""The actor tree on Thespian's in-process base: batches reach the shards and come back answered,
+the scheduler crawls what is owed, failures are stored, and a spent restart budget stops the
+service. The store is a real embedded store file; the clock is a FileClock the test moves."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from thespian.actors import ActorExitRequest
+
+from actors import shard as shard_module
+from actors.messages import ServiceFailed, ServiceStatus, StartService, StatusRequest
+from actors.system import running_service
+from bookkeeper.adapters.clock import FileClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.config import Settings
+from bookkeeper.services.crawl_plan import SYSTEM_DB
+from bookkeeper.services.failures import FAILURES_DB
+from tests.fixtures.billing_world import World
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+@pytest.fixture
+def world(tmp_path):
+    path = tmp_path / "kazbill.sqlite3"
+    store = EmbeddedStore(path)
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    clock = FileClock(str(tmp_path / "clock"))
+    clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
+    yield world, Settings(store_path=str(path)), clock
+    store.close()
+
+
+def start(settings: Settings, clock: FileClock, **overrides) -> StartService:
+    values = dict(settings=settings, shard_count=3, restart_intensity=3, restart_period_s=60.0, serve_pid=None,
+                  clock_file=clock.path, scheduler_interval_s=None)
+    return StartService(**{**values, **overrides})
+
+
+def test_a_batch_of_changes_is_billed_once_and_answered_per_account(world):
+    world, settings, clock = world
+    customers = [world.customer(f"Customer {n}", created=datetime(2026, 1, 10, tzinfo=MSK),
+                                onbill={"billing_day": 1}, limits=GENEROUS, devices=2) for n in range(4)]
+    with running_service(start(settings, clock), base="simpleSystemBase") as service:
+        client = service.client(timeout_s=30)
+        done = client.hand_off("reconcile", [*customers, customers[0]])  # a duplicate in the batch
+        assert sorted(done.done) == sorted(customers) and not done.failed and not done.not_done
+        again = client.hand_off("reconcile", customers)
+        assert sorted(again.done) == sorted(customers) and again.events == ()  # nothing new to charge
+    for customer in customers:
+        entries = kazbill_entries(world.store, customer, [(2026, 3)])
+        # 2 × 500.00 for 1..31 March, opened by the first look at the account
+        assert [amount for kind, amount in entries.values() if kind == "debit"] == [10_000_000]
+
+
+def test_an_unknown_account_is_recorded_not_retried(world):
+    world, settings, clock = world
+    stranger = "0" * 31 + "1"
+    with running_service(start(settings, clock), base="simpleSystemBase") as service:
+        done = service.client(timeout_s=30).hand_off("reconcile", [stranger])
+    assert done.done == (stranger,) and done.events == (("billing_failed", stranger),)
+    failures = [row for row in world.store.all_docs(FAILURES_DB).rows if not row.id.startswith("_design/")]
+    assert len(failures) == 1
+
+
+def test_work_that_crashes_the_shard_twice_becomes_a_stored_failure(world, monkeypatch):
+    world, settings, clock = world
+    customer = world.customer("Crashy", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("a bug in the shard")
+
+    monkeypatch.setattr(shard_module, "bill_accounts", explode)
+    with running_service(start(settings, clock), base="simpleSystemBase") as service:
+        done = service.client(timeout_s=30).hand_off("reconcile", [customer])
+    assert done.failed == ((customer, "the shard failed twice on this work"),)
+    (row,) = [row for row in world.store.all_docs(FAILURES_DB, _with_docs()).rows if not row.id.startswith("_")]
+    assert row.doc["reason_code"] == "shard_work_failed" and row.doc["payload"]["account_ids"] == [customer]
+
+
+def test_the_scheduler_crawls_each_owed_day_once_and_records_it(world):
+    world, settings, clock = world
+    customer = world.customer("Daily", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=1)
+    with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
+        client = service.client(timeout_s=30)
+        first = client.crawl_now()
+        assert (world.reseller, "2026-03-02") in first.days_crawled
+        assert client.crawl_now().days_crawled == ()  # the same day again: nothing owed
+        clock.set(datetime(2026, 3, 5, 0, 1, tzinfo=MSK))  # down for two days: they are caught up
+        caught_up = client.crawl_now()
+    assert [day for reseller, day in caught_up.days_crawled if reseller == world.reseller] == [
+        "2026-03-03", "2026-03-04", "2026-03-05"]
+    state = world.store.get(SYSTEM_DB, f"kazbill_crawl-{world.reseller}")
+    assert state["last_day"] == "2026-03-05"
+    assert kazbill_entries(world.store, customer, [(2026, 3)])  # the crawl opened the period
+
+
+def test_a_dead_shard_is_restarted_until_the_budget_is_spent(world):
+    world, settings, clock = world
+    with running_service(start(settings, clock, restart_intensity=1), base="simpleSystemBase") as service:
+        status = service.system.ask(service.supervisor, StatusRequest(), 10)
+        assert isinstance(status, ServiceStatus) and len(status.shards) == 3
+        service.system.tell(status.shards[0], ActorExitRequest())
+        after = service.system.ask(service.supervisor, StatusRequest(), 10)
+        assert after.restarts == 1 and after.shards[0] != status.shards[0] and not after.giving_up
+        service.system.tell(after.shards[0], ActorExitRequest())
+        failed = service.system.listen(10)
+        assert isinstance(failed, ServiceFailed) and "shard 0" in failed.reason
+
+
+def _with_docs():
+    from bookkeeper.ports import ViewQuery
+
+    return ViewQuery(include_docs=True)
