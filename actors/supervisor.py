@@ -13,7 +13,7 @@ import os
 import signal
 import time
 
-from thespian.actors import ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
+from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
 from actors.messages import (
     CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardStart, ShardWork,
@@ -39,6 +39,7 @@ class Supervisor(ActorTypeDispatcher):
         self.in_flight: dict[int, dict[str, ShardWork]] = {}
         self.redelivered: set[tuple[str, int]] = set()
         self.giving_up = False
+        self.stopping = False
         self._failures_store = None
         self.crawl_askers: list = []
         self.restarts = 0
@@ -146,8 +147,11 @@ class Supervisor(ActorTypeDispatcher):
                                         sum(len(works) for works in self.in_flight.values()), self.giving_up))
 
     # ---------------------------------------------------------------- supervision
+    def receiveMsg_ActorExitRequest(self, request: ActorExitRequest, sender) -> None:
+        self.stopping = True  # the children exit with us: not a fault to restart them for
+
     def receiveMsg_ChildActorExited(self, exited: ChildActorExited, sender) -> None:
-        if self.giving_up or self.config is None:
+        if self.giving_up or self.stopping or self.config is None:
             return
         address = exited.childAddress
         if address in self.shards:

@@ -31,8 +31,14 @@ ACTOR_LOGGING = {
 }
 
 
-class HandOffTimeout(Exception):
-    """The actor system did not answer a batch in time: the caller keeps the batch."""
+class HandOffUnavailable(Exception):
+    """The batch was not (entirely) applied for a reason that passes: the store or the actor
+    system is unreachable. The caller keeps the batch and tries again later; this is never a
+    reason to call a message poison."""
+
+
+class HandOffTimeout(HandOffUnavailable):
+    """The actor system did not answer a batch in time."""
 
 
 def capabilities(base: str, admin_port: int | None) -> dict:

@@ -81,6 +81,20 @@ def _url(schemes: tuple[str, ...]) -> Callable[[Any], str | None]:
     return parse
 
 
+BRIDGES = ("amqp", "couchdb")
+
+
+def _bridges(value: Any) -> tuple[str, ...]:
+    items = [item.strip() for item in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
+        raise ValueError("must be a list of bridge names")
+    chosen = tuple(dict.fromkeys(item for item in items if item))
+    unknown = [item for item in chosen if item not in BRIDGES]
+    if unknown or not chosen:
+        raise ValueError(f"must name one or more of {', '.join(BRIDGES)} (got {value!r})")
+    return chosen
+
+
 def _timezone(value: Any) -> str:
     name = _text(value)
     try:
@@ -108,6 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store_timeout_s", "KAZBILL_STORE_TIMEOUT", ("store", "timeout_s"), _positive_number, 30.0),
     Setting("amqp_url", "KAZBILL_AMQP_URL", ("amqp", "url"), _url(("amqp", "amqps")),
             "amqp://guest:guest@127.0.0.1:5672/"),
+    Setting("amqp_queue", "KAZBILL_AMQP_QUEUE", ("amqp", "queue"), _text, "kazbill.configuration"),
     Setting("smtp_host", "KAZBILL_SMTP_HOST", ("smtp", "host"), _text, "127.0.0.1"),
     Setting("smtp_port", "KAZBILL_SMTP_PORT", ("smtp", "port"), _port, 25),
     Setting("smtp_username", "KAZBILL_SMTP_USERNAME", ("smtp", "username"), _optional_text, None),
@@ -119,6 +134,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_workers", "KAZBILL_API_WORKERS", ("api", "workers"), _port, 2),
     Setting("api_token_secret", "KAZBILL_API_TOKEN_SECRET", ("api", "token_secret"), _optional_text, None, True),
     Setting("api_token_ttl_s", "KAZBILL_API_TOKEN_TTL", ("api", "token_ttl_s"), _positive_number, 3600.0),
+    Setting("actor_admin_port", "KAZBILL_ACTOR_PORT", ("service", "actor_admin_port"), _port, 19000),
+    Setting("shard_count", "KAZBILL_SHARDS", ("service", "shards"), _port, 2),
+    Setting("restart_intensity", "KAZBILL_RESTART_INTENSITY", ("service", "restart_intensity"), _port, 5),
+    Setting("restart_period_s", "KAZBILL_RESTART_PERIOD", ("service", "restart_period_s"), _positive_number, 60.0),
+    Setting("scheduler_interval_s", "KAZBILL_SCHEDULER_INTERVAL", ("service", "scheduler_interval_s"),
+            _positive_number, 30.0),
+    Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
 )
 
 
@@ -130,6 +152,7 @@ class Settings:
     store_path: str = "var/kazbill.sqlite3"
     store_timeout_s: float = 30.0
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    amqp_queue: str = "kazbill.configuration"  # shared by every Kazbill node of a cluster
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str | None = None
@@ -141,6 +164,12 @@ class Settings:
     api_workers: int = 2
     api_token_secret: str | None = None  # None: one is made and kept in the store (kazbill_system)
     api_token_ttl_s: float = 3600.0
+    actor_admin_port: int = 19000
+    shard_count: int = 2
+    restart_intensity: int = 5
+    restart_period_s: float = 60.0
+    scheduler_interval_s: float = 30.0
+    bridges: tuple[str, ...] = ("couchdb",)  # the feeds `kazbill serve` follows: amqp and/or couchdb
 
     @property
     def uses_embedded_store(self) -> bool:

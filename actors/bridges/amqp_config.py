@@ -20,6 +20,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES, parse_config_message
 from actors.messages import DocumentChanged, RejectedMessage
+from actors.system import HandOffUnavailable
 
 log = logging.getLogger("kazbill.bridge.amqp")
 
@@ -44,6 +45,7 @@ class ConfigBridge:
     queue_name: str = DEFAULT_QUEUE
     batch_size: int = 200
     batch_wait_s: float = 0.2
+    unavailable_pause_s: float = 2.0
 
     async def _handoff(self, changes: Sequence[DocumentChanged]) -> None:
         result = self.handoff(changes)
@@ -62,6 +64,7 @@ class ConfigBridge:
             pending: list[AbstractIncomingMessage] = []
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             tag = await queue.consume(arrived.put)
+            log.info("bound %s to Kazoo's configuration exchange", self.queue_name)
             try:
                 while not stop.is_set() or not arrived.empty():
                     deadline = time.monotonic() + self.batch_wait_s
@@ -96,6 +99,14 @@ class ConfigBridge:
             return
         try:
             await self._handoff([change for _, change in parsed])
+        except HandOffUnavailable as error:
+            # Not the messages' fault: all of them go back to the queue, and the bridge waits
+            # before taking more, so that an outage is not a busy loop of redeliveries.
+            log.warning("hand-off unavailable (%s); %d messages requeued", error, len(parsed))
+            for message, _ in parsed:
+                await message.nack(requeue=True)
+            await asyncio.sleep(self.unavailable_pause_s)
+            return
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d changes failed (%s); retrying one by one", len(parsed), error)
             for message, change in parsed:
@@ -107,6 +118,10 @@ class ConfigBridge:
     async def _one(self, message: AbstractIncomingMessage, change: DocumentChanged) -> None:
         try:
             await self._handoff([change])
+        except HandOffUnavailable:
+            await message.nack(requeue=True)
+            await asyncio.sleep(self.unavailable_pause_s)
+            return
         except Exception as error:  # noqa: BLE001 - a failure becomes a stored record, not a loop
             if not message.redelivered:
                 await message.nack(requeue=True)  # once more, later

@@ -1,0 +1,99 @@
+"""The CouchDB bridge: follows the server's database updates and each relevant database's
+changes feed, and hands the accounts whose billing documents changed to the shards.
+
+Checkpoints live in the store as `_local` documents (never replicated, never in a feed): one per
+followed database with its last handed-off sequence, and one in kazbill_system for the server's
+database updates. A checkpoint advances only after the shards answered for everything before
+it, so a crash replays some changes (harmless: billing is idempotent) and loses none. Sequences
+are opaque strings: never compared or incremented, only passed back.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
+from actors.messages import HandOffDone
+from actors.system import HandOffUnavailable
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, parse_db_name
+from bookkeeper.ports import Change, DocumentStore
+
+log = logging.getLogger("kazbill.bridge.couchdb")
+CHECKPOINT_ID = "kazbill_changes"
+SYSTEM_DB = "kazbill_system"
+UPDATES_CHECKPOINT_ID = "kazbill_db_updates"
+
+HandOff = Callable[[Sequence[str]], HandOffDone]
+
+
+def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
+    """The accounts a page of changes gives a reason to look at again. Kazbill's own writes
+    (ledger entries, its state documents) and documents that do not affect billing are left out,
+    so that billing does not chase its own tail."""
+    name = parse_db_name(db)
+    found: list[str] = []
+    for change in changes:
+        if change.id.startswith("_design/") or change.id.startswith("kazbill_"):
+            continue
+        doc = change.doc or {}
+        if name.kind == "accounts":
+            if doc.get("pvt_type", "account") == "account" and len(change.id) == 32:
+                found.append(change.id)
+        elif name.kind in ("account", "account-month") and name.account_id:
+            if change.deleted or doc.get("pvt_type") in RELEVANT_DOC_TYPES or _foreign_ledger(doc):
+                found.append(name.account_id)
+    return list(dict.fromkeys(found))
+
+
+def _foreign_ledger(doc: dict) -> bool:
+    """A ledger entry Kazoo (or a person) wrote moves the balance; Kazbill's own do not need a look."""
+    return doc.get("pvt_type") == "ledger" and "kazbill" not in (doc.get("metadata") or {})
+
+
+def followed(db: str) -> bool:
+    return db == ACCOUNTS_DB or parse_db_name(db).kind in ("account", "account-month")
+
+
+@dataclass
+class ChangesFollower:
+    store: DocumentStore
+    hand_off: HandOff
+    page_size: int = 500
+    poll_s: float = 1.0
+    stats: dict[str, int] = field(default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0})
+
+    def step(self) -> int:
+        """One pass: every database that changed since the last pass, each to its end. Returns the
+        number of accounts handed off."""
+        since = (self.store.get_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID) or {}).get("seq", "0")
+        page = self.store.db_updates(since, timeout_s=self.poll_s)
+        dbs = sorted({update.db for update in page.updates if update.kind != "deleted" and followed(update.db)})
+        handed = 0
+        for db in dbs:
+            handed += self.follow(db)
+        self.store.ensure_database(SYSTEM_DB)
+        self.store.put_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID, {"seq": page.last_seq})
+        return handed
+
+    def follow(self, db: str) -> int:
+        handed = 0
+        if not self.store.database_exists(db):
+            return 0  # deleted since it was announced
+        since = (self.store.get_local(db, CHECKPOINT_ID) or {}).get("seq", "0")
+        while True:
+            page = self.store.changes(db, since, limit=self.page_size, include_docs=True)
+            accounts = accounts_changed(db, page.changes)
+            if accounts:
+                answer = self.hand_off(accounts)
+                if answer.not_done:
+                    raise HandOffUnavailable(f"{len(answer.not_done)} accounts of {db} handed back")
+                handed += len(accounts)
+            self.stats["changes"] += len(page.changes)
+            self.store.put_local(db, CHECKPOINT_ID, {"seq": page.last_seq})
+            since = page.last_seq
+            if len(page.changes) < self.page_size:
+                break
+        self.stats["accounts"] += handed
+        self.stats["databases"] += 1
+        return handed

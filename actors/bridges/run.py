@@ -1,0 +1,114 @@
+"""The bridges as processes of their own (`kazbill bridge amqp|couchdb`), started by
+`kazbill serve`. Each connects to the running actor system, follows its feed, and on SIGTERM
+finishes the batch in hand (ack or checkpoint included) before it exits."""
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import signal
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Sequence
+
+from actors.bridges.amqp_bookkeeper import BookkeeperResponder
+from actors.bridges.amqp_config import ConfigBridge
+from actors.bridges.couch_changes import ChangesFollower
+from actors.bridges.poison import store_rejected
+from actors.messages import DocumentChanged
+from actors.system import HandOffUnavailable, connect
+from bookkeeper import __version__
+from bookkeeper.bootstrap import build_clock, build_store
+from bookkeeper.config import Settings
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.ports import StoreUnavailable
+
+log = logging.getLogger("kazbill.bridge")
+MAX_PAUSE_S = 30.0
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """Linux only: when the process that started this one dies, even by SIGKILL, the kernel
+    sends `signum`, so no bridge outlives its service."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+
+def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | None = None) -> None:
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    client = connect(admin_port)
+    store = build_store(settings)
+    follower = ChangesFollower(store, lambda account_ids: client.hand_off("reconcile", account_ids))
+    pause = 1.0
+    log.info("following the store's changes")
+    while not stop.is_set():
+        try:
+            follower.step()
+            pause = 1.0
+        except (HandOffUnavailable, StoreUnavailable) as error:
+            log.warning("paused %.0fs: %s", pause, error)
+            stop.wait(pause)
+            pause = min(pause * 2, MAX_PAUSE_S)
+    store.close()
+    log.info("changes bridge stopped: %s", follower.stats)
+
+
+def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None = None) -> None:
+    client = connect(admin_port)  # before any thread or event loop: Thespian may fork
+    store = build_store(settings)
+    clock = build_clock(clock_file)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff")  # one batch at a time
+
+    def now_gregorian() -> int:
+        return to_gregorian_seconds(int(clock.now().timestamp()))
+
+    async def hand_off(changes: Sequence[DocumentChanged]) -> None:
+        account_ids = [change.account_id for change in changes]
+        answer = await asyncio.get_running_loop().run_in_executor(executor, client.hand_off, "reconcile", account_ids)
+        if answer.not_done:
+            raise HandOffUnavailable(f"{len(answer.not_done)} accounts handed back")
+
+    def reject(rejected) -> None:
+        store_rejected(store, rejected, now_gregorian())
+
+    async def reconcile_one(account_id: str):
+        return await asyncio.get_running_loop().run_in_executor(executor, client.hand_off, "reconcile", [account_id])
+
+    bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=settings.amqp_queue)
+    responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=f"kazbill@{socket.gethostname()}",
+                                    app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        pause = 1.0
+        while not stop.is_set():
+            try:
+                log.info("consuming Kazoo's configuration exchange at %s", settings.amqp_url.split("@")[-1])
+                await asyncio.gather(bridge.run(stop), responder.run(stop))
+            except (OSError, ConnectionError, asyncio.TimeoutError) as error:  # broker down at start
+                log.warning("broker unreachable, retrying in %.0fs: %s", pause, error)
+                try:
+                    await asyncio.wait_for(stop.wait(), pause)
+                except asyncio.TimeoutError:
+                    pass
+                pause = min(pause * 2, MAX_PAUSE_S)
+
+    try:
+        asyncio.run(main())
+    finally:
+        executor.shutdown(wait=True)
+        store.close()
+    log.info("AMQP bridge stopped")
+
+
+RUNNERS = {"amqp": run_amqp_bridge, "couchdb": run_changes_bridge}

@@ -1,0 +1,99 @@
+"""`kazbill serve` as a child process for the end-to-end tests: its own admin port, its own
+session (so a SIGKILL test can kill exactly it), and a check that nothing it started survives."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+KAZBILL = str(Path(sys.executable).with_name("kazbill"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float = 90.0, what: str = "condition") -> object:
+    """Waits for an outcome (not a speed check): generous, and says what never happened."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def processes_mentioning(marker: str) -> list[int]:
+    """PIDs whose command line contains `marker` (the test's own temporary path): the service,
+    its forked actor processes and its bridges all carry it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().split(") ", 1)[1][0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+class KazbillService:
+    def __init__(self, workdir: Path, env: dict[str, str], clock_file: Path):
+        self.workdir, self.clock_file = workdir, clock_file
+        self.admin_port = free_port()
+        self.env = {**os.environ, "KAZBILL_ACTOR_PORT": str(self.admin_port),
+                    "KAZBILL_SCHEDULER_INTERVAL": "3600", "KAZBILL_SHARDS": "2", **env}
+        self.process: subprocess.Popen | None = None
+        self.log_path = workdir / "serve.log"
+
+    def start(self) -> "KazbillService":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([KAZBILL, "serve", "--no-api", "--clock-file", str(self.clock_file)],
+                                        cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        log.close()
+        return self
+
+    def wait_ready(self) -> "KazbillService":
+        wait_for(lambda: "kazbill is serving" in self.log() or self.process.poll() is not None,  # type: ignore[union-attr]
+                 what="the service to start")
+        assert self.process.poll() is None, self.log()  # type: ignore[union-attr]
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def stop(self, timeout_s: float = 60.0) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout_s)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def leftovers(self) -> list[int]:
+        return processes_mentioning(str(self.clock_file))
+
+    def cleanup(self) -> None:
+        """Last resort, whatever the test did: nothing of this service may outlive the test."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        try:
+            wait_for(lambda: not self.leftovers(), 15, "the actor processes to stop")
+        finally:
+            for pid in self.leftovers():
+                os.kill(pid, signal.SIGKILL)
