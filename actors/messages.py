@@ -158,6 +158,12 @@ class ShardStart:
 
 
 @dataclass(frozen=True)
+class ShardReady:
+    index: int
+    pid: int
+
+
+@dataclass(frozen=True)
 class ShardWork:
     batch_id: str
     kind: WorkKind
@@ -204,6 +210,7 @@ class StatusRequest:
 @dataclass(frozen=True)
 class ServiceStatus:
     shards: tuple[object, ...]  # actor addresses, index = shard number
+    shard_pids: tuple[int | None, ...]
     scheduler: object | None
     restarts: int
     batches_in_flight: int

@@ -8,11 +8,12 @@ then comes back to the supervisor as a PoisonMessage.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher
 
-from actors.messages import ShardStart, ShardWork, ShardWorkDone
+from actors.messages import ShardReady, ShardStart, ShardWork, ShardWorkDone
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.services.batches import bill_accounts
 from bookkeeper.services.billing import BillingPorts
@@ -29,6 +30,7 @@ class AccountShard(ActorTypeDispatcher):
     def receiveMsg_ShardStart(self, message: ShardStart, sender) -> None:
         self.index = message.index
         self.ports = build_billing_ports(message.settings, message.clock_file)  # type: ignore[arg-type]
+        self.send(sender, ShardReady(message.index, os.getpid()))
 
     def receiveMsg_ShardWork(self, work: ShardWork, sender) -> None:
         if self.ports is None or self.index is None:

@@ -16,7 +16,7 @@ import time
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
 from actors.messages import (
-    CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardStart, ShardWork,
+    CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardReady, ShardStart, ShardWork,
     ShardWorkDone, StartService, StatusRequest,
 )
 from actors.routing import PendingBatches, split_by_shard
@@ -43,6 +43,7 @@ class Supervisor(ActorTypeDispatcher):
         self._failures_store = None
         self.crawl_askers: list = []
         self.restarts = 0
+        self.shard_pids: dict[int, int] = {}
 
     # ---------------------------------------------------------------- start
     def receiveMsg_StartService(self, config: StartService, sender) -> None:
@@ -142,8 +143,12 @@ class Supervisor(ActorTypeDispatcher):
         if self.crawl_askers:
             self.send(self.crawl_askers.pop(0), report)
 
+    def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
+        self.shard_pids[ready.index] = ready.pid
+
     def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
-        self.send(sender, ServiceStatus(tuple(self.shards), self.scheduler, self.restarts,
+        self.send(sender, ServiceStatus(tuple(self.shards), tuple(self.shard_pids.get(i) for i in range(len(self.shards))),
+                                        self.scheduler, self.restarts,
                                         sum(len(works) for works in self.in_flight.values()), self.giving_up))
 
     # ---------------------------------------------------------------- supervision

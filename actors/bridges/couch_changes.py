@@ -66,13 +66,13 @@ class ChangesFollower:
     def step(self) -> int:
         """One pass: every database that changed since the last pass, each to its end. Returns the
         number of accounts handed off."""
+        self.store.ensure_database(SYSTEM_DB)
         since = (self.store.get_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID) or {}).get("seq", "0")
         page = self.store.db_updates(since, timeout_s=self.poll_s)
         dbs = sorted({update.db for update in page.updates if update.kind != "deleted" and followed(update.db)})
         handed = 0
         for db in dbs:
             handed += self.follow(db)
-        self.store.ensure_database(SYSTEM_DB)
         self.store.put_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID, {"seq": page.last_seq})
         return handed
 

@@ -1,0 +1,129 @@
+"""Kazoo document events from RabbitMQ to written ledger entries, through a real `kazbill serve`
+(AMQP bridge, actor system on multiprocTCPBase, shards). Prints figures; asserts nothing.
+
+1. the reference: the same RabbitMQ's raw consume + ack rate for the same number of messages;
+2. throughput: N doc_created events (new phones, spread over the accounts) published at once,
+   timed until the queue is drained and every account's new charge is in the ledger;
+3. delay: single events one after another, publish → new entry visible, p50/p99.
+
+    .venv/bin/python -m bench.events [--accounts 200] [--events 2000] [--probes 30] [--couch URL]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aio_pika
+
+from bookkeeper.adapters.clock import FileClock
+from bookkeeper.domain.kazoo_names import account_db
+from tests.fixtures.billing_world import World
+from tests.fixtures.kazoo_docs import stamp
+from tests.integration.conftest import open_store
+from tests.integration.test_amqp_config_bridge import AMQP_URL, change, queue_depth_then_delete
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+from tests.support.kazbill_service import KazbillService, wait_for
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+async def raw_consume_rate(count: int) -> float:
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=200)
+        queue = await channel.declare_queue(f"kazbill.bench.raw.{uuid.uuid4().hex}", auto_delete=True)
+        body = change("doc_created", "0" * 32, "device", "device1")[1]
+        await asyncio.gather(*(channel.default_exchange.publish(
+            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue.name)
+            for _ in range(count)))
+        received = 0
+        started = time.perf_counter()
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await message.ack()
+                received += 1
+                if received == count:
+                    break
+        return count / (time.perf_counter() - started)
+
+
+async def publish_all(events: list[tuple[str, bytes]]) -> None:
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange("configuration", aio_pika.ExchangeType.TOPIC, durable=False)
+        for start in range(0, len(events), 500):
+            await asyncio.gather(*(exchange.publish(aio_pika.Message(body), routing_key=key)
+                                   for key, body in events[start:start + 500]))
+
+
+def add_phones(world: World, account_id: str, first: int, count: int) -> list[str]:
+    ids = [f"device-bench-{n:06d}" for n in range(first, first + count)]
+    world.store.bulk_put(account_db(account_id), [stamp({"_id": doc_id, "device_type": "sip_device", "enabled": True},
+                                                        account_id, "device") for doc_id in ids])
+    return ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--probes", type=int, default=30)
+    parser.add_argument("--couch", help="a CouchDB URL (default: the embedded store)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="kazbill-bench-events-"))
+    store = open_store("couchdb" if args.couch else "embedded", args.couch or "", workdir)
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    customers = [world.customer(f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                                limits=GENEROUS, devices=1) for n in range(args.accounts)]
+    clock = FileClock(str(workdir / f"clock-{uuid.uuid4().hex}"))
+    clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
+    reference = asyncio.run(raw_consume_rate(args.events))
+    queue = f"kazbill.bench.{uuid.uuid4().hex}"
+    env = {"KAZBILL_STORE_URL": args.couch} if args.couch else {"KAZBILL_STORE_PATH": str(workdir / "kazbill.sqlite3")}
+    service = KazbillService(workdir, {**env, "KAZBILL_BRIDGES": "amqp", "KAZBILL_AMQP_QUEUE": queue}, Path(clock.path))
+    try:
+        service.start().wait_ready()
+        wait_for(lambda: "to Kazoo's configuration exchange" in service.log(), what="the bridge")
+        wait_for(lambda: all(kazbill_entries(store, c, [(2026, 3)]) for c in customers), 600, "the first crawl")
+        per_account = max(1, args.events // len(customers))
+        events = [change("doc_created", c, "device", doc_id)
+                  for c in customers for doc_id in add_phones(world, c, 0, per_account)]
+        started = time.perf_counter()
+        asyncio.run(publish_all(events))
+        wait_for(lambda: all(len(kazbill_entries(store, c, [(2026, 3)])) == 2 for c in customers), 1200,
+                 "every account's new charge")
+        throughput = len(events) / (time.perf_counter() - started)
+        delays = []
+        for n in range(args.probes):
+            account = customers[n % len(customers)]
+            before = len(kazbill_entries(store, account, [(2026, 3)]))
+            (doc_id,) = add_phones(world, account, 100_000 + n, 1)
+            sent = time.perf_counter()
+            asyncio.run(publish_all([change("doc_created", account, "device", doc_id)]))
+            wait_for(lambda: len(kazbill_entries(store, account, [(2026, 3)])) > before, 60, "the probe's charge")
+            delays.append((time.perf_counter() - sent) * 1000)
+        service.stop()
+    finally:
+        service.cleanup()
+        asyncio.run(queue_depth_then_delete(queue))
+        asyncio.run(queue_depth_then_delete(f"{queue}.bookkeepers"))
+    delays.sort()
+    print(f"store: {'couchdb ' + args.couch if args.couch else 'embedded'}; {len(customers)} accounts, "
+          f"{len(events)} events, 2 shards")
+    print(f"raw RabbitMQ consume+ack (reference): {reference:,.0f} msg/s")
+    print(f"doc events -> ledger entries: {throughput:,.0f} events/s (ratio to raw consume {throughput / reference:.3f})")
+    print(f"publish -> balance visible: p50 {statistics.median(delays):.0f} ms, "
+          f"p99 {delays[min(len(delays) - 1, int(len(delays) * 0.99))]:.0f} ms ({len(delays)} probes)")
+
+
+if __name__ == "__main__":
+    main()
