@@ -41,6 +41,14 @@ class HandOffTimeout(HandOffUnavailable):
     """The actor system did not answer a batch in time."""
 
 
+def require_done(answer: HandOffDone, what: str = "the batch") -> HandOffDone:
+    """The answer, if the shards applied (or recorded) every account; HandOffUnavailable if they
+    handed some back, so that the caller keeps its ack or checkpoint where it was."""
+    if answer.not_done:
+        raise HandOffUnavailable(f"{len(answer.not_done)} accounts of {what} handed back")
+    return answer
+
+
 def capabilities(base: str, admin_port: int | None) -> dict:
     if base != "multiprocTCPBase":
         return {}

@@ -11,12 +11,12 @@ from bookkeeper.adapters.clock import SystemClock
 from bookkeeper.bootstrap import build_store
 from bookkeeper.config import Settings, load_settings
 from bookkeeper.design_docs import load_design_docs
+from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.ports import Conflict, DocumentStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
 
-SYSTEM_DB = "kazbill_system"
 SECRET_DOC = "api_token_secret"
 
 

@@ -28,9 +28,10 @@ DEFAULT_QUEUE = "kazbill.bookkeepers"
 Reconcile = Callable[[str], Awaitable[HandOffDone]]
 
 
-def answer_for(request: BookkeeperSyncRequested, outcome: HandOffDone | Exception) -> tuple[str, str | None, str | None, dict | None]:
-    """(status, reason, message, details) for an update request."""
-    if request.dry_run:
+def answer_for(request: BookkeeperSyncRequested,
+               outcome: HandOffDone | Exception | None) -> tuple[str, str | None, str | None, dict | None]:
+    """(status, reason, message, details) for an update request (outcome None: nothing was run)."""
+    if request.dry_run or outcome is None:
         return "error", "dry_run_unsupported", "Kazbill does not quote dry runs over AMQP; use the API", None
     if isinstance(outcome, HandOffUnavailable):
         return "error", "unavailable", f"billing is unavailable right now: {outcome}", None
@@ -74,16 +75,18 @@ class BookkeeperResponder:
         finally:
             await connection.close()
 
+    async def _reconcile(self, account_id: str) -> HandOffDone | Exception:
+        try:
+            return await self.reconcile(account_id)
+        except Exception as error:  # noqa: BLE001 - Kazoo is told, not left waiting
+            return error
+
     async def handle(self, message: AbstractIncomingMessage) -> None:
         request = parse_bookkeeper_request(message.routing_key or "", message.body)
         if isinstance(request, RejectedMessage):
             self.reject(request)
         elif request is not None:
-            try:
-                outcome: HandOffDone | Exception = (
-                    await self.reconcile(request.account_id) if not request.dry_run else HandOffDone("", (), (), ()))
-            except Exception as error:  # noqa: BLE001 - Kazoo is told, not left waiting
-                outcome = error
+            outcome = None if request.dry_run else await self._reconcile(request.account_id)
             status, reason, text, details = answer_for(request, outcome)
             key, body = bookkeeper_update_response(request, status=status, reason=reason, message=text,
                                                    details=details, app_version=self.app_version, node=self.node)

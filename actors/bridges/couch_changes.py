@@ -15,13 +15,12 @@ from typing import Callable, Iterable, Sequence
 
 from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
 from actors.messages import HandOffDone
-from actors.system import HandOffUnavailable
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, parse_db_name
+from actors.system import require_done
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, is_account_id, parse_db_name
 from bookkeeper.ports import Change, DocumentStore
 
 log = logging.getLogger("kazbill.bridge.couchdb")
 CHECKPOINT_ID = "kazbill_changes"
-SYSTEM_DB = "kazbill_system"
 UPDATES_CHECKPOINT_ID = "kazbill_db_updates"
 
 HandOff = Callable[[Sequence[str]], HandOffDone]
@@ -38,7 +37,7 @@ def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
             continue
         doc = change.doc or {}
         if name.kind == "accounts":
-            if doc.get("pvt_type", "account") == "account" and len(change.id) == 32:
+            if doc.get("pvt_type", "account") == "account" and is_account_id(change.id):
                 found.append(change.id)
         elif name.kind in ("account", "account-month") and name.account_id:
             if change.deleted or doc.get("pvt_type") in RELEVANT_DOC_TYPES or _foreign_ledger(doc):
@@ -85,9 +84,7 @@ class ChangesFollower:
             page = self.store.changes(db, since, limit=self.page_size, include_docs=True)
             accounts = accounts_changed(db, page.changes)
             if accounts:
-                answer = self.hand_off(accounts)
-                if answer.not_done:
-                    raise HandOffUnavailable(f"{len(answer.not_done)} accounts of {db} handed back")
+                require_done(self.hand_off(accounts), db)
                 handed += len(accounts)
             self.stats["changes"] += len(page.changes)
             self.store.put_local(db, CHECKPOINT_ID, {"seq": page.last_seq})

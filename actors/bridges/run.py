@@ -17,7 +17,7 @@ from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.couch_changes import ChangesFollower
 from actors.bridges.poison import store_rejected
 from actors.messages import DocumentChanged
-from actors.system import HandOffUnavailable, connect
+from actors.system import HandOffUnavailable, connect, require_done
 from bookkeeper import __version__
 from bookkeeper.bootstrap import build_clock, build_store
 from bookkeeper.config import Settings
@@ -71,9 +71,8 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
 
     async def hand_off(changes: Sequence[DocumentChanged]) -> None:
         account_ids = [change.account_id for change in changes]
-        answer = await asyncio.get_running_loop().run_in_executor(executor, client.hand_off, "reconcile", account_ids)
-        if answer.not_done:
-            raise HandOffUnavailable(f"{len(answer.not_done)} accounts handed back")
+        require_done(await asyncio.get_running_loop().run_in_executor(
+            executor, client.hand_off, "reconcile", account_ids))
 
     def reject(rejected) -> None:
         store_rejected(store, rejected, now_gregorian())

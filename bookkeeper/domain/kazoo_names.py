@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 
 ACCOUNTS_DB = "accounts"
 SERVICES_DB = "services"
+SYSTEM_DB = "kazbill_system"  # Kazbill's own state: crawl records, checkpoints, the API token secret
 
 ACCOUNT_ID_RE = re.compile(r"^[0-9a-z]{32}$")
 _ACCOUNT_DB_RE = re.compile(

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bookkeeper.domain.crawl_days import days_to_crawl
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, SYSTEM_DB, account_db
 from bookkeeper.domain.periods import local_day
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.context import get_or_none
 
-SYSTEM_DB = "kazbill_system"
 
 
 @dataclass(frozen=True)

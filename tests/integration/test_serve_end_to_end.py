@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -57,6 +59,23 @@ def new_phone(world: World, account_id: str, n: int) -> str:
     return doc_id
 
 
+@contextmanager
+def serving_over_amqp(service) -> Iterator[tuple[KazbillService, dict[str, int]]]:
+    """serve with the AMQP bridge on queues of the test's own, both bound before the test goes on;
+    afterwards each queue's depth (what was left unacknowledged) is recorded and the queue
+    deleted (they are durable: they would outlive the test)."""
+    queue = f"kazbill.test.{uuid.uuid4().hex}"
+    kazbill = service(KAZBILL_BRIDGES="amqp", KAZBILL_AMQP_QUEUE=queue).start().wait_ready()
+    depths: dict[str, int] = {}
+    try:
+        wait_for(lambda: "to Kazoo's configuration exchange" in kazbill.log()
+                 and "answering Kazoo's bookkeeper requests" in kazbill.log(), what="the bridge's queues")
+        yield kazbill, depths
+    finally:
+        for name in (queue, f"{queue}.bookkeepers"):
+            depths[name] = asyncio.run(queue_depth_then_delete(name))
+
+
 def entries(world: World, account_id: str) -> dict:
     return kazbill_entries(world.store, account_id, MARCH)
 
@@ -76,10 +95,7 @@ def test_the_changes_bridge_bills_a_new_phone_and_sigterm_leaves_nothing_running
 @pytest.mark.parametrize("scene", ["couchdb"], indirect=True)
 def test_kazoo_events_on_rabbitmq_duplicated_and_reordered_charge_once(scene):
     world, customers, service = scene
-    queue = f"kazbill.test.{uuid.uuid4().hex}"
-    kazbill = service(KAZBILL_BRIDGES="amqp", KAZBILL_AMQP_QUEUE=queue).start().wait_ready()
-    try:
-        wait_for(lambda: "to Kazoo's configuration exchange" in kazbill.log(), what="the bridge's queue")
+    with serving_over_amqp(service) as (kazbill, depths):
         wait_for(lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}")
         # Kazoo wrote two phones and announced them; the broker delivers every event twice and
         # the second phone's event before the first's.
@@ -88,9 +104,7 @@ def test_kazoo_events_on_rabbitmq_duplicated_and_reordered_charge_once(scene):
         asyncio.run(publish(events + events))
         wait_for(lambda: len(entries(world, customers[1])) == 2, what=f"the new phones' charge\n{kazbill.log()}")
         assert kazbill.stop() == 0, kazbill.log()
-    finally:
-        depth = asyncio.run(queue_depth_then_delete(queue))
-    assert depth == 0  # every event acknowledged
+    assert list(depths.values()) == [0, 0]  # every event acknowledged
     assert entries(world, customers[1]) == {
         TWO_PHONES_MARCH[0]: TWO_PHONES_MARCH[1],
         "202603-kazbill-mrc-20260301-devices-sip_device-q4": ("debit", 9_677_419),  # 2 × 500.00 × 30/31 = 967.7419…
@@ -144,18 +158,13 @@ async def ask_bookkeeper(account_id: str, server_id: str, timeout_s: float = 60.
 @pytest.mark.parametrize("scene", ["couchdb"], indirect=True)
 def test_kazoos_bookkeeper_update_request_is_answered_after_billing(scene):
     world, customers, service = scene
-    queue = f"kazbill.test.{uuid.uuid4().hex}"
-    kazbill = service(KAZBILL_BRIDGES="amqp", KAZBILL_AMQP_QUEUE=queue).start().wait_ready()
-    try:
-        wait_for(lambda: "answering Kazoo's bookkeeper requests" in kazbill.log(), what="the bookkeeper queue")
+    with serving_over_amqp(service) as (kazbill, depths):
         wait_for(lambda: entries(world, customers[2]), what=f"the first charges\n{kazbill.log()}")
         new_phone(world, customers[2], 1)  # a billable change Kazoo's services app saw
         reply = asyncio.run(ask_bookkeeper(customers[2], f"kazoo-test-{uuid.uuid4().hex}"))
         stranger = asyncio.run(ask_bookkeeper("f" * 32, f"kazoo-test-{uuid.uuid4().hex}"))
         assert kazbill.stop() == 0, kazbill.log()
-    finally:
-        asyncio.run(queue_depth_then_delete(queue))
-        asyncio.run(queue_depth_then_delete(f"{queue}.bookkeepers"))
+    assert list(depths.values()) == [0, 0]  # every request acknowledged
     assert (reply["Event-Name"], reply["Msg-ID"], reply["Status"]) == ("update_resp", "msg-1", "success")
     assert "charged" in reply["Details"]["events"]
     assert len(entries(world, customers[2])) == 2  # billed before the answer went out

@@ -15,7 +15,7 @@ from actors.system import running_service
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.config import Settings
-from bookkeeper.services.crawl_plan import SYSTEM_DB
+from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.services.failures import FAILURES_DB
 from tests.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
