@@ -112,6 +112,7 @@ class StartService:
     serve_pid: int | None
     clock_file: str | None = None
     scheduler_interval_s: float | None = 30.0  # None: no scheduler (tests drive crawls by hand)
+    mailer_interval_s: float | None = 30.0  # None: no mailer
     watchdog_interval_s: float = 1.0
 
 
@@ -203,6 +204,49 @@ class CrawlReport:
 
 
 @dataclass(frozen=True)
+class MailerStart:
+    settings: object
+    clock_file: str | None
+    interval_s: float
+
+
+@dataclass(frozen=True)
+class MailNow:
+    """Asks the mailer for one sending pass at once; answered with MailPassDone."""
+
+
+@dataclass(frozen=True)
+class MailPassDone:
+    emailed: int
+    retrying: int
+    failed: int
+    no_recipients: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class NoticesQueued:
+    """A batch queued notices: the mailer should look now rather than at its next tick."""
+
+
+@dataclass(frozen=True)
+class RenderDocuments:
+    """Work for the document-worker troupe (the documents issue gives it its work): the
+    documents of `account_ids` for the period starting `period_start`."""
+
+    batch_id: str
+    account_ids: tuple[str, ...]
+    period_start: str
+
+
+@dataclass(frozen=True)
+class DocumentsRendered:
+    batch_id: str
+    rendered: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class StatusRequest:
     """Answered by ServiceStatus: what `kazbill status` and the tests look at."""
 
@@ -212,6 +256,8 @@ class ServiceStatus:
     shards: tuple[object, ...]  # actor addresses, index = shard number
     shard_pids: tuple[int | None, ...]
     scheduler: object | None
+    mailer: object | None
+    document_workers: object | None
     restarts: int
     batches_in_flight: int
     giving_up: bool

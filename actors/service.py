@@ -121,7 +121,8 @@ def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None =
     config = StartService(settings=settings, shard_count=settings.shard_count,
                           restart_intensity=settings.restart_intensity, restart_period_s=settings.restart_period_s,
                           serve_pid=os.getpid(), clock_file=clock_file,
-                          scheduler_interval_s=settings.scheduler_interval_s)
+                          scheduler_interval_s=settings.scheduler_interval_s,
+                          mailer_interval_s=settings.mailer_interval_s)
     code = 0
     with running_service(config, admin_port=settings.actor_admin_port) as service:
         children = Children(child_commands(settings, with_api=with_api, clock_file=clock_file),

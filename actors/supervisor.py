@@ -16,8 +16,9 @@ import time
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
 from actors.messages import (
-    CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardReady, ShardStart, ShardWork,
-    ShardWorkDone, StartService, StatusRequest,
+    CrawlNow, CrawlReport, HandOff, HandOffDone, MailerStart, MailNow, MailPassDone, NoticesQueued, SchedulerStart,
+    ServiceFailed, ServiceStarted, ServiceStatus, ShardReady, ShardStart, ShardWork, ShardWorkDone, StartService,
+    StatusRequest,
 )
 from actors.routing import PendingBatches, split_by_shard
 from actors.supervision import RestartBudget
@@ -34,6 +35,9 @@ class Supervisor(ActorTypeDispatcher):
         self.started_by = None
         self.shards: list = []
         self.scheduler = None
+        self.mailer = None
+        self.document_workers = None
+        self.mail_askers: list = []
         self.budget: RestartBudget | None = None
         self.pending = PendingBatches()
         self.in_flight: dict[int, dict[str, ShardWork]] = {}
@@ -54,6 +58,9 @@ class Supervisor(ActorTypeDispatcher):
             self.in_flight = {index: {} for index in range(config.shard_count)}
             if config.scheduler_interval_s is not None:
                 self.scheduler = self._start_scheduler()
+            if config.mailer_interval_s is not None:
+                self.mailer = self._start_mailer()
+            self.document_workers = self._start_document_workers()
             if self._watch_serve_process():
                 self.wakeupAfter(config.watchdog_interval_s, payload=WATCHDOG)
         self.send(sender, ServiceStarted(len(self.shards)))
@@ -75,6 +82,19 @@ class Supervisor(ActorTypeDispatcher):
                                             self.config.scheduler_interval_s))
         return scheduler
 
+    def _start_mailer(self):
+        from actors.mailer import MailerActor
+
+        assert self.config is not None and self.config.mailer_interval_s is not None
+        mailer = self.createActor(MailerActor)
+        self.send(mailer, MailerStart(self.config.settings, self.config.clock_file, self.config.mailer_interval_s))
+        return mailer
+
+    def _start_document_workers(self):
+        from actors.document_workers import DocumentWorker
+
+        return self.createActor(DocumentWorker)
+
     # ---------------------------------------------------------------- routing
     def receiveMsg_HandOff(self, batch: HandOff, sender) -> None:
         if self.config is None or self.giving_up:
@@ -91,6 +111,8 @@ class Supervisor(ActorTypeDispatcher):
             self.send(self.shards[index], work)
 
     def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
+        if self.mailer is not None and any(name == "notices_queued" for name, _ in report.events):
+            self.send(self.mailer, NoticesQueued())
         self._report(report.batch_id, report.shard, report.done, report.failed, report.not_done, report.events)
 
     def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
@@ -143,12 +165,23 @@ class Supervisor(ActorTypeDispatcher):
         if self.crawl_askers:
             self.send(self.crawl_askers.pop(0), report)
 
+    def receiveMsg_MailNow(self, request: MailNow, sender) -> None:
+        if self.mailer is None:
+            self.send(sender, MailPassDone(0, 0, 0, 0, 0))
+            return
+        self.mail_askers.append(sender)
+        self.send(self.mailer, request)
+
+    def receiveMsg_MailPassDone(self, report: MailPassDone, sender) -> None:
+        if self.mail_askers:
+            self.send(self.mail_askers.pop(0), report)
+
     def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
         self.shard_pids[ready.index] = ready.pid
 
     def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
         self.send(sender, ServiceStatus(tuple(self.shards), tuple(self.shard_pids.get(i) for i in range(len(self.shards))),
-                                        self.scheduler, self.restarts,
+                                        self.scheduler, self.mailer, self.document_workers, self.restarts,
                                         sum(len(works) for works in self.in_flight.values()), self.giving_up))
 
     # ---------------------------------------------------------------- supervision
@@ -167,6 +200,12 @@ class Supervisor(ActorTypeDispatcher):
         elif address == self.scheduler:
             if self._restart_allowed("the scheduler"):
                 self.scheduler = self._start_scheduler()
+        elif address == self.mailer:
+            if self._restart_allowed("the mailer"):
+                self.mailer = self._start_mailer()
+        elif address == self.document_workers:
+            if self._restart_allowed("the document workers"):
+                self.document_workers = self._start_document_workers()
 
     def _restart_allowed(self, child: str) -> bool:
         assert self.budget is not None

@@ -17,7 +17,9 @@ from typing import Iterator, Sequence
 
 from thespian.actors import ActorSystem
 
-from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, ServiceStarted, StartService, WorkKind
+from actors.messages import (
+    CrawlNow, CrawlReport, HandOff, HandOffDone, MailNow, MailPassDone, ServiceStarted, StartService, WorkKind,
+)
 from actors.supervisor import GLOBAL_NAME
 
 log = logging.getLogger("kazbill.system")
@@ -121,10 +123,17 @@ class HandOffClient:
     def crawl_now(self, timeout_s: float = 600.0) -> CrawlReport:
         """One scheduler pass, now; returns its report. (Never call shutdown() on a connected
         client's system: that would stop the service it is connected to.)"""
-        self.system.tell(self.supervisor, CrawlNow())
+        return self._ask(CrawlNow(), CrawlReport, timeout_s, "the crawl")
+
+    def mail_now(self, timeout_s: float = 300.0) -> MailPassDone:
+        """One mailer pass over the notices due, now; returns what it did."""
+        return self._ask(MailNow(), MailPassDone, timeout_s, "the mailer")
+
+    def _ask(self, request: object, answer_type: type, timeout_s: float, who: str):
+        self.system.tell(self.supervisor, request)
         deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
             answer = self.system.listen(left)
-            if isinstance(answer, CrawlReport):
+            if isinstance(answer, answer_type):
                 return answer
-        raise HandOffTimeout(f"the crawl did not report within {timeout_s:g}s")
+        raise HandOffTimeout(f"{who} did not report within {timeout_s:g}s")

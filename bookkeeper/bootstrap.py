@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bookkeeper.config import Settings
-from bookkeeper.ports import Clock, DocumentStore
+from bookkeeper.ports import Clock, DocumentStore, Mailer
 from bookkeeper.services.billing import BillingPorts
 
 
@@ -33,3 +33,10 @@ def build_billing_ports(settings: Settings, clock_file: str | None = None) -> Bi
     from bookkeeper.design_docs import load_design_docs
 
     return BillingPorts(build_store(settings), build_clock(clock_file), load_design_docs())
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    from bookkeeper.adapters.smtp_mailer import SmtpMailer
+
+    return SmtpMailer(settings.smtp_host, settings.smtp_port, username=settings.smtp_username,
+                      password=settings.smtp_password, starttls=settings.smtp_starttls)

@@ -140,6 +140,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("restart_period_s", "KAZBILL_RESTART_PERIOD", ("service", "restart_period_s"), _positive_number, 60.0),
     Setting("scheduler_interval_s", "KAZBILL_SCHEDULER_INTERVAL", ("service", "scheduler_interval_s"),
             _positive_number, 30.0),
+    Setting("mailer_interval_s", "KAZBILL_MAILER_INTERVAL", ("service", "mailer_interval_s"), _positive_number, 30.0),
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
 )
 
@@ -169,6 +170,7 @@ class Settings:
     restart_intensity: int = 5
     restart_period_s: float = 60.0
     scheduler_interval_s: float = 30.0
+    mailer_interval_s: float = 30.0  # how often the mailer looks for notices due (it is also poked)
     bridges: tuple[str, ...] = ("couchdb",)  # the feeds `kazbill serve` follows: amqp and/or couchdb
 
     @property

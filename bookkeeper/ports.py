@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 
@@ -268,6 +269,20 @@ def put_once(store: DocumentStore, db: str, doc: Mapping[str, Any]) -> bool:
     except Conflict:
         return False
     return True
+
+
+class MailUnavailable(Exception):
+    """The mail server could not take the message now (unreachable, 4xx): try again later."""
+
+
+class MailRejected(Exception):
+    """The mail server refused the message for good (5xx): retrying would not help."""
+
+
+class Mailer(Protocol):
+    """Sends one email; raises MailUnavailable or MailRejected, whose text says why."""
+
+    def send(self, message: "EmailMessage") -> None: ...
 
 
 class Clock(Protocol):

@@ -16,6 +16,7 @@ from bookkeeper.ports import StoreUnavailable
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
+from bookkeeper.services.notices import drafts_from_events
 
 log = logging.getLogger("kazbill.batches")
 ATTEMPTS = 2  # as Thespian does: once more, then it is a stored failure, not a loop
@@ -46,6 +47,8 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
                 failed.append((account_id, reason))
             else:
                 events.extend(outcome)
+                if drafts_from_events(outcome, day or date.min):  # the billing handler queued them
+                    events.append(BillingEvent("notices_queued", account_id))
                 done.append(account_id)
         except StoreUnavailable as error:
             log.warning("store unavailable, %d accounts handed back: %s", len(account_ids) - position, error)

@@ -10,7 +10,7 @@ by the next one instead of being charged again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Sequence
 
 from bookkeeper.design_docs import DesignDoc
@@ -18,6 +18,7 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels
+from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, price_services
 from bookkeeper.domain.quantities import Quantities
@@ -29,6 +30,7 @@ from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
 from bookkeeper.services.context import BillingContext, billing_quantities, load_context, load_or_refuse
 from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.notices import drafts_from_events, queue_notices
 from bookkeeper.services.trials import check_trial
 
 STANDING_DOC_ID = "kazbill_standing"
@@ -67,12 +69,16 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     current_month = max((today.year, today.month), (today_here.year, today_here.month))
     book = LedgerBook(ports.store, ports.design_docs)
     trial_events, go_on = check_trial(ports.store, book, context, today, current_month, now_gregorian)
-    if not go_on:
-        return trial_events
-    if trial_events and trial_events[0].name == "trial_converted":
-        context = load_context(ports.store, account_id)  # its billing day was just fixed
-    return trial_events + _Run(ports, context, book, today, current_month, now_gregorian, today < today_here,
-                               crawl=day is not None).bill()
+    if go_on:
+        if trial_events and trial_events[0].name == "trial_converted":
+            context = load_context(ports.store, account_id)  # its billing day was just fixed
+        trial_events += _Run(ports, context, book, today, current_month, now_gregorian, today < today_here,
+                             crawl=day is not None).bill()
+    # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
+    # a notice can never be lost between the charge and the email; queuing again is a no-op.
+    queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []),
+                  now_gregorian)
+    return trial_events
 
 
 @dataclass
@@ -108,6 +114,8 @@ class _Run:
         if self.crawl:
             self._mark_crawled()
         self._standing()
+        if self.crawl and not self.catching_up:  # a reminder about a day gone by helps no one
+            self._remind(period, monthly)
         return self.events
 
     def _crawl_log(self) -> tuple[str, str]:
@@ -125,6 +133,13 @@ class _Run:
         if self.today.isoformat() not in log["days"]:
             update_doc(self.ports.store, db, log_id, {"days": sorted({*log["days"], self.today.isoformat()})},
                        default={"pvt_type": "kazbill_crawl_log"})
+
+    def _remind(self, period: Period, monthly: list[ItemPrice]) -> None:
+        for draft in daily_reminders(
+                today=self.today, next_period_start=period.end + timedelta(days=1), balance=self.balance(),
+                credit_line=self.context.credit_line, next_period_cost=sum(price.monthly for price in monthly),
+                low_balance_threshold=self.context.reseller.low_balance_threshold):
+            self.events.append(BillingEvent(draft.kind, self.account_id, {"day": draft.day.isoformat(), **draft.details}))
 
     # -------------------------------------------------------------- pieces
 

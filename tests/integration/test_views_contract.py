@@ -25,7 +25,7 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
            "modb": account_modb(customer_id, 2026, 11), "failures": "kazbill_failures"}
     # The shared test server keeps the fixed-name databases between tests: start them afresh,
     # so revisions and rows are this test's only.
-    for name in ("accounts", "kazbill_failures", "services"):
+    for name in ("accounts", "kazbill_failures", "kazbill_notices", "services"):
         if store.database_exists(name):
             store.delete_database(name)
     for name in dbs.values():
@@ -48,8 +48,20 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
         failure_doc(3, "paypal", "forged_signature", customer_id, GREGORIAN_2026_11_01 + 30),
         failure_doc(4, "amqp", "malformed_json", None, GREGORIAN_2026_11_01 + 40),
     ])
+    store.ensure_database("kazbill_notices")
+    store.bulk_put("kazbill_notices", [
+        notice_doc(customer_id, "2026-11-01", "period_charged", "emailed", GREGORIAN_2026_11_01),
+        notice_doc(customer_id, "2026-11-02", "low_balance", "queued", GREGORIAN_2026_11_01 + 86_400),
+        notice_doc(customer_id, "2026-11-03", "low_balance", "sending", GREGORIAN_2026_11_01 + 2 * 86_400),
+        notice_doc(tree["customer_b"]["_id"], "2026-11-03", "low_balance", "queued", GREGORIAN_2026_11_01 + 100),
+    ])
     store_setup.initialise(store, load_design_docs())
     return dbs
+
+
+def notice_doc(account_id: str, day: str, kind: str, state: str, at: int) -> dict[str, Any]:
+    return {"_id": f"notice-{account_id}-{day}-{kind}", "pvt_type": "notice", "account_id": account_id, "kind": kind,
+            "day": day, "state": state, "attempts": 0, "next_attempt_at": at, "claimed_at": at, "pvt_created": at}
 
 
 @pytest.fixture
@@ -158,6 +170,18 @@ def test_failures_are_counted_per_source_and_reason(seeded):
     mine = store.query_view("kazbill_failures", "kazbill_failures", "by_account",
                             ViewQuery(start_key=[tree["customer_a"]["_id"]], end_key=[tree["customer_a"]["_id"], {}]))
     assert mine.values() == ["unknown_account", "forged_signature"]
+
+
+def test_notices_due_are_the_queued_ones_by_time_and_stale_claims(seeded):
+    store, _, tree = seeded
+    customer = tree["customer_a"]["_id"]
+    due = store.query_view("kazbill_notices", "kazbill_notices", "due", ViewQuery(end_key=GREGORIAN_2026_11_01 + 86_400))
+    assert [row.id for row in due.rows] == [f"notice-{tree['customer_b']['_id']}-2026-11-03-low_balance",
+                                            f"notice-{customer}-2026-11-02-low_balance"]
+    later = store.query_view("kazbill_notices", "kazbill_notices", "due", ViewQuery(end_key=GREGORIAN_2026_11_01 + 10**6))
+    assert f"notice-{customer}-2026-11-03-low_balance" in [row.id for row in later.rows]  # its claim went stale
+    admins = store.query_view(account_db(customer), "kazbill_users", "admin_emails").rows
+    assert [(row.key, row.value) for row in admins] == [("user1@alpha.example", ["User1", ""])]
 
 
 def test_a_missing_view_is_not_found_and_a_bad_query_is_refused(seeded):

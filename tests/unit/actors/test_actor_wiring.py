@@ -36,7 +36,7 @@ def world(tmp_path):
 
 def start(settings: Settings, clock: FileClock, **overrides) -> StartService:
     values = dict(settings=settings, shard_count=3, restart_intensity=3, restart_period_s=60.0, serve_pid=None,
-                  clock_file=clock.path, scheduler_interval_s=None)
+                  clock_file=clock.path, scheduler_interval_s=None, mailer_interval_s=None)
     return StartService(**{**values, **overrides})
 
 
@@ -116,3 +116,39 @@ def _with_docs():
     from bookkeeper.ports import ViewQuery
 
     return ViewQuery(include_docs=True)
+
+
+def test_notices_queued_by_a_batch_are_mailed_by_the_mailer(world):
+    from tests.integration.test_notices_and_mail import admin
+    from tests.support.smtp_sink import SmtpSink
+    from bookkeeper.domain.kazoo_names import account_db
+
+    world, settings, clock = world
+    customer = world.customer("Mailed", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=1)
+    world.store.put(account_db(customer), admin(customer, "boss@mailed.example"))
+    sink = SmtpSink().start()
+    try:
+        settings = Settings(store_path=settings.store_path, smtp_port=sink.port, smtp_sender="billing@res.example")
+        with running_service(start(settings, clock, mailer_interval_s=3600.0), base="simpleSystemBase") as service:
+            client = service.client(timeout_s=30)
+            done = client.hand_off("reconcile", [customer])
+            assert ("notices_queued", customer) in done.events
+            client.mail_now()  # whatever the poke did not send yet
+            assert client.mail_now().emailed == 0  # nothing twice
+    finally:
+        sink.stop()
+    (message,) = sink.received
+    assert message["Subject"] == "Mailed: начат новый расчётный период" and message["From"] == "billing@res.example"
+
+
+def test_the_tree_has_a_mailer_and_a_document_troupe_that_answers_for_every_account(world):
+    from actors.messages import DocumentsRendered, RenderDocuments
+
+    world, settings, clock = world
+    with running_service(start(settings, clock, mailer_interval_s=3600.0), base="simpleSystemBase") as service:
+        status = service.system.ask(service.supervisor, StatusRequest(), 10)
+        assert isinstance(status, ServiceStatus) and status.mailer is not None and status.document_workers is not None
+        answer = service.system.ask(status.document_workers, RenderDocuments("b1", ("a" * 32, "b" * 32), "2026-03-01"), 10)
+    assert isinstance(answer, DocumentsRendered) and answer.rendered == ()
+    assert [account for account, _ in answer.failed] == ["a" * 32, "b" * 32]  # none is silently dropped

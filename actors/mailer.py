@@ -1,0 +1,61 @@
+"""The mailer: sends the notices the shards queued, with retry, one pass at a time.
+
+It keeps nothing in memory: what to send, and how often it was tried, is in the store
+(kazbill_notices), so a restarted mailer carries on where the dead one stopped. It looks at its
+tick, when a batch queued notices, and when asked (MailNow).
+"""
+from __future__ import annotations
+
+import logging
+
+from thespian.actors import ActorTypeDispatcher, WakeupMessage
+
+from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
+from bookkeeper.bootstrap import build_billing_ports, build_mailer
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.services.notices import MailReport, send_due_notices
+
+log = logging.getLogger("kazbill.mailer")
+TICK = "tick"
+
+
+class MailerActor(ActorTypeDispatcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ports = None
+        self.mailer = None
+        self.sender = "billing@localhost"
+        self.interval_s = 30.0
+
+    def receiveMsg_MailerStart(self, start: MailerStart, sender) -> None:
+        self.ports = build_billing_ports(start.settings, start.clock_file)  # type: ignore[arg-type]
+        self.mailer = build_mailer(start.settings)  # type: ignore[arg-type]
+        self.sender = start.settings.smtp_sender  # type: ignore[attr-defined]
+        self.interval_s = start.interval_s
+        self.wakeupAfter(0.1, payload=TICK)  # whatever was left queued by a predecessor
+
+    def receiveMsg_WakeupMessage(self, wakeup: WakeupMessage, sender) -> None:
+        if wakeup.payload == TICK:
+            self._pass()
+            self.wakeupAfter(self.interval_s, payload=TICK)
+
+    def receiveMsg_NoticesQueued(self, poke: NoticesQueued, sender) -> None:
+        self._pass()
+
+    def receiveMsg_MailNow(self, request: MailNow, sender) -> None:
+        report = self._pass()
+        self.send(sender, MailPassDone(report.emailed, report.retrying, report.failed, report.no_recipients,
+                                       report.skipped))
+
+    def _pass(self) -> MailReport:
+        if self.ports is None:
+            return MailReport()
+        now = to_gregorian_seconds(int(self.ports.clock.now().timestamp()))
+        try:
+            report = send_due_notices(self.ports.store, self.mailer, sender=self.sender, now_gregorian=now)
+        except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
+            log.warning("cannot send notices now: %s", error)
+            return MailReport()
+        if report != MailReport():
+            log.info("mail pass: %s", report)
+        return report

@@ -1,0 +1,77 @@
+"""The words of each notice, in English and Russian (the account's language picks; English is
+the fallback). Plain text: these are short, and every mail client shows plain text."""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from bookkeeper.domain.money import to_major
+from bookkeeper.money_display import format_money
+
+TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "en": {
+        "period_charged": ("{account}: new billing period charged",
+                           "The period {period_start} to {period_end} has started and its monthly charges were "
+                           "taken from your balance. Balance at the start: {opening_balance}."),
+        "period_unpaid": ("{account}: the new period could not be paid",
+                          "The period {period_start} to {period_end} has started, but your balance "
+                          "({opening_balance}) does not cover its charges. Please top up your account."),
+        "services_cancelled": ("{account}: services cancelled",
+                               "Some services were cancelled because the balance did not cover them: {items}."),
+        "service_suspended": ("{account}: service suspended",
+                              "Your service is suspended ({reasons}). A payment restores it."),
+        "trial_expired": ("{account}: your trial has ended",
+                          "Your trial period is over. Top up your balance to keep the service running."),
+        "low_balance": ("{account}: low balance",
+                        "Your balance is {balance}, below the {threshold} your provider warns at."),
+        "period_approaching": ("{account}: the next period starts on {next_period_start}",
+                               "The next billing period starts on {next_period_start} and costs {next_period_cost}. "
+                               "You can spend {balance} (plus a credit line of {credit_line}): please top up "
+                               "at least {shortfall}."),
+    },
+    "ru": {
+        "period_charged": ("{account}: начат новый расчётный период",
+                           "Период с {period_start} по {period_end} начат, ежемесячные платежи списаны с баланса. "
+                           "Баланс на начало периода: {opening_balance}."),
+        "period_unpaid": ("{account}: новый период не оплачен",
+                          "Период с {period_start} по {period_end} начат, но баланса ({opening_balance}) "
+                          "недостаточно для его оплаты. Пожалуйста, пополните счёт."),
+        "services_cancelled": ("{account}: услуги отключены",
+                               "Часть услуг отключена из-за недостатка средств: {items}."),
+        "service_suspended": ("{account}: обслуживание приостановлено",
+                              "Обслуживание приостановлено ({reasons}). После оплаты оно будет возобновлено."),
+        "trial_expired": ("{account}: пробный период закончился",
+                          "Пробный период закончился. Пополните баланс, чтобы услуги продолжили работать."),
+        "low_balance": ("{account}: низкий баланс",
+                        "Ваш баланс {balance}, это ниже порога {threshold}, установленного провайдером."),
+        "period_approaching": ("{account}: новый период начнётся {next_period_start}",
+                               "Новый расчётный период начнётся {next_period_start}, его стоимость {next_period_cost}. "
+                               "Доступно {balance} (и кредит {credit_line}): пополните счёт хотя бы на {shortfall}."),
+    },
+}
+AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall")
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"  # a detail an older notice did not carry: say nothing rather than fail the email
+
+
+def compose(kind: str, details: Mapping[str, Any], *, account_name: str, language: str,
+            money: Callable[[int], str]) -> tuple[str, str]:
+    texts = TEXTS.get(language[:2].lower(), TEXTS["en"])
+    subject, body = texts.get(kind) or TEXTS["en"][kind]
+    values = _Blank({key: value for key, value in details.items() if not isinstance(value, (dict, list))})
+    for key in AMOUNT_FIELDS:
+        if isinstance(details.get(key), int):
+            values[key] = money(details[key])
+    values["account"] = account_name
+    values["items"] = ", ".join("/".join(map(str, item)) if isinstance(item, (list, tuple)) else str(item)
+                                for item in details.get("items", ())) or "—"
+    values["reasons"] = ", ".join(str(reason) for reason in details.get("reasons", ())) or "—"
+    return subject.format_map(values), body.format_map(values)
+
+
+def money_in(currency_code: str | None, locale: str) -> Callable[[int], str]:
+    if currency_code is None:  # the account's settings could not be read: say the amount plainly
+        return lambda units: f"{to_major(units):.2f}"
+    return lambda units: format_money(units, currency_code, locale)
