@@ -76,11 +76,15 @@ class ServiceHandle:
 
 @contextmanager
 def running_service(config: StartService, *, base: str = "multiprocTCPBase",
-                    admin_port: int | None = None, start_timeout_s: float = 60.0) -> Iterator[ServiceHandle]:
+                    admin_port: int | None = None, start_timeout_s: float = 60.0,
+                    log_level: str = "INFO") -> Iterator[ServiceHandle]:
     """Starts the actor system and the supervisor; always shuts the system down on the way out,
     whatever happens (Thespian's processes outlive a creator that skips shutdown())."""
     os.environ.setdefault("THESPLOG_THRESHOLD", "WARNING")
-    system = ActorSystem(base, capabilities(base, admin_port), logDefs=ACTOR_LOGGING)
+    logging_config = {**ACTOR_LOGGING,
+                      "handlers": {"stderr": {**ACTOR_LOGGING["handlers"]["stderr"], "level": log_level}},
+                      "loggers": {"kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}}}
+    system = ActorSystem(base, capabilities(base, admin_port), logDefs=logging_config)
     try:
         supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
         started = system.ask(supervisor, config, start_timeout_s)

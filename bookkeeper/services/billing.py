@@ -66,6 +66,8 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         return []
     today_here = local_day(now, context.reseller.timezone)
     today = day or today_here
+    if day is not None and day < local_day_of_gregorian(context.account.created, context.reseller.timezone):
+        return []  # a catch-up crawl of a day before the account existed: it owes nothing for it
     current_month = max((today.year, today.month), (today_here.year, today_here.month))
     book = LedgerBook(ports.store, ports.design_docs)
     trial_events, go_on = check_trial(ports.store, book, context, today, current_month, now_gregorian)

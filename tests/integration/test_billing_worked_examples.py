@@ -125,6 +125,21 @@ def test_a_daily_fee_category_is_charged_every_day_and_sums_to_the_month(store):
     assert len(entries) == 31 and sum(amount for _, amount in entries.values()) == 15_000_000
 
 
+def test_a_catch_up_crawl_charges_nothing_for_the_days_before_the_account_existed(store):
+    # The service was down from 10 to 20 December; Theta Bar signed up on the 15th with two phones
+    # billed daily. Catching up crawls 10..20 for every account: Theta owes the 15th to the 20th only.
+    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer("Theta Bar", created=datetime(2026, 12, 15, 11, 0, tzinfo=MSK),
+                              onbill={"billing_day": 1}, limits=GENEROUS, devices=2)
+    clock = SettableClock(datetime(2026, 12, 20, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    for day in range(10, 21):
+        crawl_account_day(ports, customer, date(2026, 12, day))
+    days = sorted(entry_id.split("-")[3] for entry_id in kazbill_entries(store, customer, [(2026, 12)]))
+    assert days == [f"202612{day}" for day in range(15, 21)]
+
+
 def test_an_unknown_account_is_a_recorded_failure_and_no_entry(store):
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))

@@ -1,0 +1,150 @@
+"""The demo's moving parts (see bookkeeper/cli/demo.py): the clock, the service, the follower,
+the scripted month, and the report of what was charged."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from actors.bridges.couch_changes import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, ChangesFollower
+from actors.messages import StartService
+from actors.system import HandOffClient, require_done, running_service
+from bookkeeper.adapters.clock import FileClock
+from bookkeeper.bootstrap import build_billing_ports
+from bookkeeper.config import Settings
+from bookkeeper.demo.month import MONTH, wire_transfer
+from bookkeeper.demo.world import CUSTOMERS, RESELLERS, DemoWorld
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, account_modb
+from bookkeeper.domain.ledger import signed_amount
+from bookkeeper.domain.settings import ONBILL_DOC_ID
+from bookkeeper.money_display import format_money
+from bookkeeper.ports import ViewQuery
+from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.notices import NOTICES_DB
+
+BERLIN, MOSCOW = ZoneInfo("Europe/Berlin"), ZoneInfo("Europe/Moscow")
+WORKDAY = time(12, 0)
+
+
+@dataclass(frozen=True)
+class Replay:
+    accounts: int
+    crawls: int
+    new_entries: int
+
+
+class DemoRun:
+    def __init__(self, settings: Settings, clock_file: str, first_day: date):
+        self.settings, self.first_day = settings, first_day
+        self.clock = FileClock(clock_file)
+        self.clock.set(datetime.combine(first_day, time(0, 1), BERLIN))
+        self.ports = build_billing_ports(settings, clock_file)
+        self.world = DemoWorld(self.ports.store, list(self.ports.design_docs))
+        self.client: HandOffClient | None = None
+        self.follower: ChangesFollower | None = None
+        self.diary: list[str] = []
+        self.last_day = first_day
+
+    def seed(self) -> None:
+        self.world.seed()
+        for customer in CUSTOMERS:  # the opening wire transfers, before the month starts
+            if customer.credit != "0.00":
+                wire_transfer(customer.name, customer.credit, f"{customer.name}-opening")(
+                    self.world, self.ports, self.clock.now())
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        config = StartService(settings=self.settings, shard_count=self.settings.shard_count,
+                              restart_intensity=self.settings.restart_intensity,
+                              restart_period_s=self.settings.restart_period_s, serve_pid=os.getpid(),
+                              clock_file=self.clock.path, scheduler_interval_s=10**6,  # the demo crawls on cue
+                              mailer_interval_s=None)  # no SMTP here: notices stay queued, and are counted
+        with running_service(config, admin_port=self.settings.actor_admin_port, log_level="WARNING") as service:
+            self.client = service.client(timeout_s=120)
+            client = self.client
+            self.follower = ChangesFollower(self.ports.store, lambda ids: client.hand_off("reconcile", ids),
+                                            poll_s=0.05)
+            self.follower.step()  # what the seeding wrote
+            yield
+
+    def live_day(self, offset: int) -> None:
+        """Midnight: the scheduler crawls the new day. Noon: the day's changes, followed."""
+        assert self.client is not None and self.follower is not None
+        day = self.first_day + timedelta(days=offset)
+        self.last_day = day
+        self.clock.set(datetime.combine(day, time(0, 30), BERLIN))
+        self.client.crawl_now()
+        self.clock.set(datetime.combine(day, WORKDAY, MOSCOW))
+        for step in MONTH:
+            if step.day == offset + 1:
+                step.apply(self.world, self.ports, self.clock.now())
+                self.diary.append(f"{day:%d %b}  {step.what}")
+        self.follower.step()
+
+    def replay_everything(self) -> Replay:
+        """Resets every checkpoint and crawls every day again: the shards see each change and
+        each day a second time, and must write nothing."""
+        assert self.client is not None and self.follower is not None
+        before = self.entry_count()
+        store = self.ports.store
+        store.put_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID, {"seq": "0"})
+        for db in store.list_databases():
+            if store.get_local(db, CHECKPOINT_ID) is not None:
+                store.put_local(db, CHECKPOINT_ID, {"seq": "0"})
+        accounts = self.follower.step()
+        crawls, day = 0, self.first_day
+        ids = [account for name, account in self.world.accounts.items() if name in self.world.resellers_of]
+        while day <= self.last_day:
+            require_done(self.client.hand_off("crawl", ids, day.isoformat()))
+            crawls, day = crawls + 1, day + timedelta(days=1)
+        return Replay(accounts, crawls, self.entry_count() - before)
+
+    # ------------------------------------------------------------------ the report
+    def entries(self, account_id: str) -> list[dict]:
+        found = []
+        for year, month in months_from((self.first_day.year, self.first_day.month),
+                                       (self.last_day.year, self.last_day.month)):
+            db = account_modb(account_id, year, month)
+            if self.ports.store.database_exists(db):
+                found += [row.doc for row in self.ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
+                          if row.doc and row.doc.get("pvt_type") == "ledger"]
+        return found
+
+    def entry_count(self) -> int:
+        return sum(len(self.entries(account)) for name, account in self.world.accounts.items()
+                   if name in self.world.resellers_of)
+
+    def report(self) -> str:
+        store, book = self.ports.store, LedgerBook(self.ports.store, self.ports.design_docs)
+        month = (self.last_day.year, self.last_day.month)
+        notices = store.query_view(NOTICES_DB, "kazbill_notices", "by_state", ViewQuery(group=True)).rows
+        lines = []
+        for reseller, spec in RESELLERS.items():
+            currency, locale = spec["currency"], spec["locale"]
+            lines.append(f"{reseller} bills in {currency} ({spec['timezone']}):")
+            lines.append(f"  {'account':<16}{'monthly':>14}{'prorated':>14}{'daily fees':>14}{'paid in':>14}"
+                         f"{'balance':>14}  standing")
+            for name, account_id in self.world.accounts.items():
+                if self.world.resellers_of.get(name) != reseller:
+                    continue
+                sums = {"monthly_recurring": 0, "recurring_prorate": 0, "daily_fee": 0, "paid": 0, "other": 0}
+                for entry in self.entries(account_id):
+                    reason = entry.get("source", {}).get("service", "")
+                    if reason in sums:  # charges count positive, a prorated refund negative
+                        sums[reason] -= signed_amount(entry)
+                    else:
+                        sums["paid" if entry["pvt_ledger_type"] == "credit" else "other"] += abs(signed_amount(entry))
+                money = lambda units: format_money(units, currency, locale)  # noqa: E731
+                standing = store.get_many(account_db(account_id), ["kazbill_standing"]).get("kazbill_standing", {})
+                lines.append(f"  {name:<16}{money(sums['monthly_recurring']):>14}{money(sums['recurring_prorate']):>14}"
+                             f"{money(sums['daily_fee']):>14}{money(sums['paid']):>14}"
+                             f"{money(book.balance(account_id, month, 0)):>14}  "
+                             f"{standing.get('status', '-')}{' (blocked)' if standing.get('blocked') else ''}")
+        counted = ", ".join(f"{row.value} {row.key[1]}" for row in notices if row.key[0] == "queued")
+        lines.append(f"Notices queued for the account admins: {counted or 'none'} (the demo sends no email).")
+        lines.append(f"Reseller settings are in each reseller's '{ONBILL_DOC_ID}' document; the store is "
+                     f"{self.settings.store_path}.")
+        return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""`kazbill demo`, the README's main job: a month of a two-level reseller tree billed by the real
+actor system at accelerated time, then replayed from the first change without a second charge."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.demo.world import demo_id
+from bookkeeper.ports import ViewQuery
+
+pytestmark = pytest.mark.integration
+KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")
+
+
+def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
+    store_path = tmp_path / "demo.sqlite3"
+    done = subprocess.run([KAZBILL, "demo", "--days", "30", "--store-path", str(store_path)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "KAZBILL_CONFIG": ""})
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout.replace("\xa0", " ").replace("\u202f", " ")  # Babel spaces digits with no-break spaces
+    assert "15 Nov  Lund Studio signs up with Nordic Voice" in out
+    # 4 desk phones × 350 + softphone 150 + 3 users × 100 + numbers 250 + 900 + 2 trunks × 600 = 4,200.00;
+    # 2 more phones on 3 Nov for 28 of 30 days: 653.33; 12,000.00 paid in.
+    assert "Alpha Taxi          4 200,00 ₽      653,33 ₽        0,00 ₽   12 000,00 ₽    7 146,67 ₽" in out
+    # Signed up on the 15th: users and number prorated for 16 of 30 days, phones daily from the 15th only.
+    assert "Lund Studio              €0.00         €3.73         €6.40        €60.00        €49.87" in out
+    assert "0 new ledger entries" in out
+
+    store = EmbeddedStore(store_path)
+    try:
+        ledger = store.all_docs(account_modb(demo_id("Lund Studio"), 2026, 11), ViewQuery(include_docs=True)).rows
+        daily = sorted(row.id for row in ledger if row.doc.get("source", {}).get("service") == "daily_fee")
+        assert daily[0].startswith("202611-kazbill-daily-20261115") and len(daily) == 16
+    finally:
+        store.close()
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    assert leftovers == []
