@@ -55,7 +55,7 @@ class KazbillService:
         self.env = {**os.environ, "KAZBILL_ACTOR_PORT": str(self.admin_port),
                     "KAZBILL_SCHEDULER_INTERVAL": "3600", "KAZBILL_SHARDS": "2", **env}
         self.process: subprocess.Popen | None = None
-        self.log_path = workdir / "serve.log"
+        self.log_path = workdir / f"serve-{self.admin_port}.log"  # two services in one test keep apart
 
     def start(self) -> "KazbillService":
         log = open(self.log_path, "ab")

@@ -152,3 +152,26 @@ def test_the_tree_has_a_mailer_and_a_document_troupe_that_answers_for_every_acco
         answer = service.system.ask(status.document_workers, RenderDocuments("b1", ("a" * 32, "b" * 32), "2026-03-01"), 10)
     assert isinstance(answer, DocumentsRendered) and answer.rendered == ()
     assert [account for account, _ in answer.failed] == ["a" * 32, "b" * 32]  # none is silently dropped
+
+
+def test_clock_jumps_over_month_end_and_back_charge_each_period_once(world):
+    world, settings, clock = world
+    customer = world.customer("Jumpy", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=2)
+    with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
+        client = service.client(timeout_s=30)
+        client.crawl_now()
+        clock.set(datetime(2026, 4, 2, 0, 10, tzinfo=MSK))  # NTP, or a host resumed: a month later at once
+        forward = client.crawl_now()
+        clock.set(datetime(2026, 3, 20, 9, 0, tzinfo=MSK))  # and back again
+        backward = client.crawl_now()
+        clock.set(datetime(2026, 4, 2, 0, 15, tzinfo=MSK))
+        again = client.crawl_now()
+    days = [day for reseller, day in forward.days_crawled if reseller == world.reseller]
+    assert days[0] == "2026-03-03" and days[-1] == "2026-04-02" and len(days) == 31  # every missed day, in order
+    assert backward.days_crawled == () and again.days_crawled == ()  # nothing is owed twice
+    charged = {entry_id: entry for entry_id, entry in kazbill_entries(world.store, customer, [(2026, 3), (2026, 4)]).items()
+               if "-kazbill-" in entry_id}  # (April also carries March's balance over, as Kazoo does)
+    assert charged == {
+        "202603-kazbill-mrc-20260301-devices-sip_device-q2": ("debit", 10_000_000),
+        "202604-kazbill-mrc-20260401-devices-sip_device-q2": ("debit", 10_000_000)}
