@@ -46,6 +46,7 @@ class ConfigBridge:
     batch_size: int = 200
     batch_wait_s: float = 0.2
     unavailable_pause_s: float = 2.0
+    own_node: str | None = None  # Kazbill's own announcements come back on the exchange: skip them
 
     async def _handoff(self, changes: Sequence[DocumentChanged]) -> None:
         result = self.handoff(changes)
@@ -87,7 +88,7 @@ class ConfigBridge:
         parsed: list[tuple[AbstractIncomingMessage, Any]] = []
         for message in messages:
             result = parse_config_message(message.routing_key or "", message.body,
-                                          received_gregorian=self.clock_gregorian())
+                                          received_gregorian=self.clock_gregorian(), own_node=self.own_node)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
                 await message.ack()

@@ -81,9 +81,10 @@ def decode_routing_key_segment(text: str) -> str:
 
 @_rejecting
 def parse_config_message(
-    routing_key: str, body: bytes, *, received_gregorian: int
+    routing_key: str, body: bytes, *, received_gregorian: int, own_node: str | None = None
 ) -> DocumentChanged | RejectedMessage | None:
-    """A message from Kazoo's `configuration` exchange (kapi_conf doc_update)."""
+    """A message from Kazoo's `configuration` exchange (kapi_conf doc_update). A notice whose
+    Node is `own_node` is Kazbill's own announcement of its own write: nothing to bill."""
     parts = routing_key.split(".")
     if parts[0].startswith("db_") or parts[0] == "configuration":
         return None  # database events and doc-type updates share the exchange; nothing to bill
@@ -93,6 +94,8 @@ def parse_config_message(
     if doc_type not in RELEVANT_DOC_TYPES:
         return None
     obj = _load_object(body)
+    if own_node is not None and obj.get("Node") == own_node:
+        return None
     database = _text(obj, "Database", required=True)
     doc_id = _text(obj, "ID", required=True)
     _agree(obj.get("Event-Category"), "configuration", "Event-Category")

@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
+from actors.bridges.amqp_announce import OutboxPublisher
 from actors.bridges.amqp_bookkeeper import BookkeeperResponder
 from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.couch_changes import ChangesFollower
@@ -80,9 +81,14 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     async def reconcile_one(account_id: str):
         return await asyncio.get_running_loop().run_in_executor(executor, client.hand_off, "reconcile", [account_id])
 
-    bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=settings.amqp_queue)
-    responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=f"kazbill@{socket.gethostname()}",
+    node = f"kazbill@{socket.gethostname()}"
+    bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=settings.amqp_queue,
+                          own_node=node)
+    responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=node,
                                     app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers")
+
+    publisher = OutboxPublisher(settings.amqp_url, build_store(settings), now_gregorian, node=node,
+                                app_version=__version__)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -93,7 +99,7 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         while not stop.is_set():
             try:
                 log.info("consuming Kazoo's configuration exchange at %s", settings.amqp_url.split("@")[-1])
-                await asyncio.gather(bridge.run(stop), responder.run(stop))
+                await asyncio.gather(bridge.run(stop), responder.run(stop), publisher.run(stop))
             except (OSError, ConnectionError, asyncio.TimeoutError) as error:  # broker down at start
                 log.warning("broker unreachable, retrying in %.0fs: %s", pause, error)
                 try:
@@ -107,6 +113,7 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     finally:
         executor.shutdown(wait=True)
         store.close()
+        publisher.store.close()
     log.info("AMQP bridge stopped")
 
 

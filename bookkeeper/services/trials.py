@@ -34,7 +34,7 @@ def check_trial(store: DocumentStore, book: LedgerBook, context: BillingContext,
         already_expired_notified=bool(onbill.get("trial_expired_notified")))
     if decision.action == "convert":
         update_onbill(store, account_id, {"billing_day": decision.billing_day, "trial_converted_on": today.isoformat()})
-        end_trial(store, account_id)
+        end_trial(store, account_id, now_gregorian)
         return [BillingEvent("trial_converted", account_id, {"billing_day": decision.billing_day})], True
     if decision.action == "expire":
         cancellable = [key for key in context.reseller.cancellable if quantities.get(key[0], {}).get(key[1])]

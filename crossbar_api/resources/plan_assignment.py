@@ -10,6 +10,7 @@ import falcon
 from bookkeeper.domain.kazoo_names import SERVICES_DB
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.ports import Conflict, DatabaseNotFound, NotFound
+from bookkeeper.services.announcements import announce_write
 from bookkeeper.services.context import get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
@@ -70,7 +71,8 @@ def _change_assignment(deps: ApiDeps, account_id: str, plan_id: str, reseller_id
                 return
             current = {"_id": account_id, "pvt_type": "service", "pvt_created": now}
         try:
-            deps.store.put(SERVICES_DB, {**current, "plans": plans, "pvt_modified": now})
+            saved = {**current, "plans": plans, "pvt_modified": now}
+            announce_write(deps.store, SERVICES_DB, {**saved, "_rev": deps.store.put(SERVICES_DB, saved).rev}, now)
             return
         except Conflict:
             continue  # Kazoo saved the document a moment before: read it again

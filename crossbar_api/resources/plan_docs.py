@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db, to_gregorian_seconds
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
+from bookkeeper.services.announcements import announce_write
 from bookkeeper.services.context import find_reseller, get_or_none
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery
 from crossbar_api.deps import ApiDeps
@@ -148,7 +149,8 @@ def _plan_body(data: Mapping[str, Any], plan_id: str) -> dict[str, Any]:
 
 def _save(store: DocumentStore, db: str, doc: Mapping[str, Any], conflict: str) -> None:
     try:
-        store.put(db, doc)
+        written = store.put(db, doc)
+        announce_write(store, db, {**doc, "_rev": written.rev}, doc.get("pvt_modified") or 0)  # a Kazoo plan
     except Conflict:
         raise ApiError(409, conflict, {"plan_id": {"conflict": {"message": conflict}}}) from None
     except InvalidDocument as error:

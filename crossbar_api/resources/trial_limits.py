@@ -10,7 +10,8 @@ import falcon
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, to_gregorian_seconds
 from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.services.account_docs import end_trial, update_doc, update_onbill
+from bookkeeper.services.account_docs import end_trial, update_doc, update_kazoo_doc, update_onbill
+from bookkeeper.services.announcements import announce_write
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
@@ -45,12 +46,12 @@ class Trial:
         if action == "extend":
             extended = max(expires, now) + days * 86_400
             for db in (ACCOUNTS_DB, account_db(account_id)):
-                update_doc(store, db, account_id, {"pvt_trial_expires": extended})
+                update_kazoo_doc(store, db, account_id, {"pvt_trial_expires": extended}, now)
             return answer(req, resp, {"trial_expires": extended})
         tz = billing_context(self.deps, account_id).reseller.timezone
         today = local_day_of_gregorian(now, tz)
         update_onbill(store, account_id, {"billing_day": today.day, "trial_converted_on": today.isoformat()})
-        end_trial(store, account_id)
+        end_trial(store, account_id, now)
         events = reconcile_account(BillingPorts(store, self.deps.clock, self.deps.design_docs), account_id)
         answer(req, resp, {"trial_ended": today.isoformat(), "billing_day": today.day,
                            "events": [e.name for e in events]})
@@ -101,4 +102,7 @@ class PrivateLimits:
         account_for(req, self.deps, account_id, write=True, from_above=True)
         updated = update_doc(self.deps.store, account_db(account_id), "limits", changes,
                              default={"pvt_type": "limits"})
+        if updated is not None:  # jonny5 caches limits: tell it
+            announce_write(self.deps.store, account_db(account_id), updated,
+                           to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
         answer(req, resp, _shown(updated or {}))

@@ -8,6 +8,7 @@ import pytest
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.ports import DatabaseNotFound, DocumentStore
+from tests.support.pouchdb_server import PouchDbServer
 
 ADAPTERS = ("embedded", "couchdb")
 
@@ -68,3 +69,13 @@ def both_stores(couch_url: str, tmp_path: Path) -> Iterator[dict[str, DocumentSt
     finally:
         for wrapped in stores.values():
             wrapped.cleanup()
+
+
+@pytest.fixture
+def own_couch_url() -> Iterator[str]:
+    """A CouchDB-compatible server of the test's own: a running service follows every database
+    on its server and crawls every account, so the shared server's other tests would be billed
+    too (and slow it down), which is not what an operator's server holds."""
+    with PouchDbServer() as server:
+        assert server.url is not None
+        yield server.url

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookkeeper.adapters.clock import FileClock
-from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import CleaningStore, open_store
@@ -29,9 +29,10 @@ THIRD_PHONE_FROM_2_MARCH = ("202603-kazbill-mrc-20260301-devices-sip_device-q3",
 
 
 @pytest.fixture
-def scene(request, tmp_path, couch_url):
+def scene(request, tmp_path):
     """A reseller with three customers of two phones each, in the store the test names."""
     adapter = getattr(request, "param", "embedded")
+    couch_url = request.getfixturevalue("own_couch_url") if adapter == "couchdb" else ""
     store = CleaningStore(open_store(adapter, couch_url, tmp_path))
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
     customers = [world.customer(f"Customer {n}", created=datetime(2026, 1, 10, tzinfo=MSK),
@@ -40,6 +41,7 @@ def scene(request, tmp_path, couch_url):
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
     env = ({"KAZBILL_STORE_PATH": str(tmp_path / "kazbill.sqlite3")} if adapter == "embedded"
            else {"KAZBILL_STORE_URL": couch_url})
+    world.couch_url = couch_url  # type: ignore[attr-defined]  (the fault tests put a proxy in front of it)
     services: list[KazbillService] = []
 
     def service(**extra_env: str) -> KazbillService:
@@ -54,8 +56,9 @@ def scene(request, tmp_path, couch_url):
 
 def new_phone(world: World, account_id: str, n: int) -> str:
     doc_id = f"device-added-{n}"
+    added = int(datetime(2026, 3, 2, 14, 0, tzinfo=MSK).timestamp()) + GREGORIAN_UNIX_OFFSET  # the scene's "now"
     world.store.put(account_db(account_id), stamp({"_id": doc_id, "name": f"Added {n}", "device_type": "sip_device",
-                                                   "enabled": True}, account_id, "device"))
+                                                   "enabled": True}, account_id, "device", created=added))
     return doc_id
 
 
@@ -169,3 +172,65 @@ def test_kazoos_bookkeeper_update_request_is_answered_after_billing(scene):
     assert "charged" in reply["Details"]["events"]
     assert len(entries(world, customers[2])) == 2  # billed before the answer went out
     assert (stranger["Status"], stranger["Reason"]) == ("error", "billing_failed")
+
+
+async def listen_to_configuration(queue_name: str, keys: list[str]) -> None:
+    import aio_pika
+
+    from tests.integration.test_amqp_config_bridge import AMQP_URL
+
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange("configuration", aio_pika.ExchangeType.TOPIC, durable=False)
+        queue = await channel.declare_queue(queue_name, durable=True)
+        for key in keys:
+            await queue.bind(exchange, routing_key=key)
+
+
+async def drain(queue_name: str) -> list[tuple[str, dict]]:
+    import json
+
+    import aio_pika
+
+    from tests.integration.test_amqp_config_bridge import AMQP_URL
+
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    got = []
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, durable=True, passive=True)
+        while (message := await queue.get(fail=False)) is not None:
+            await message.ack()
+            got.append((message.routing_key, json.loads(message.body)))
+    return got
+
+
+@pytest.mark.parametrize("scene", ["couchdb"], indirect=True)
+def test_kazoo_hears_of_a_block_kazbill_wrote_so_that_its_caches_flush(scene):
+    from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, encode_db_name
+
+    world, customers, service = scene
+    world.store.put(account_db(world.reseller), {**world.store.get(account_db(world.reseller), "onbill"),
+                                                 "blocking_enabled": True})
+    broke = world.customer("Broke", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2)
+    kazoo = f"kazbill.test.kazoo.{uuid.uuid4().hex}"  # what jonny5 would be listening on
+    asyncio.run(listen_to_configuration(kazoo, ["doc_edited.*.account.*", "doc_edited.*.limits.*"]))
+    try:
+        with serving_over_amqp(service) as (kazbill, depths):
+            # The start-up crawl finds March unpaid and blocks the account; the bridge announces it.
+            wait_for(lambda: world.store.get(ACCOUNTS_DB, broke)["pvt_enabled"] is False, what=kazbill.log())
+            heard: list = []
+            wait_for(lambda: heard.extend(asyncio.run(drain(kazoo))) or len(heard) >= 2,
+                     what=f"the doc_edited notices\n{kazbill.log()}")
+            assert kazbill.stop() == 0, kazbill.log()
+    finally:
+        asyncio.run(queue_depth_then_delete(kazoo))
+    notices = {(body["Database"], body["ID"]): (key, body) for key, body in heard}
+    encoded = encode_db_name(account_db(broke))
+    assert set(notices) == {(ACCOUNTS_DB, broke), (encoded, broke)}
+    key, body = notices[(ACCOUNTS_DB, broke)]
+    assert key == f"doc_edited.accounts.account.{broke}"
+    assert body["Rev"] == world.store.get(ACCOUNTS_DB, broke)["_rev"] and body["Node"].startswith("kazbill@")
+    assert notices[(encoded, broke)][1]["Rev"] == world.store.get(account_db(broke), broke)["_rev"]
+    assert list(depths.values()) == [0, 0]  # its own notices came back to the bridge and were acked

@@ -7,21 +7,32 @@ import asyncio
 import subprocess
 import time
 import uuid
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
+from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
+from bookkeeper.services.audit import audit_account
+from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.failures import FAILURES_DB
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
-from tests.integration.test_serve_end_to_end import THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
+from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
 from tests.support.kazbill_service import wait_for
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 ONE_MORE_PHONE = dict([TWO_PHONES_MARCH, THIRD_PHONE_FROM_2_MARCH])
 scene = end_to_end.scene  # the same reseller and customers as the end-to-end tests (a fixture)
+
+
+def audit_differences(world, account_ids) -> list:
+    """The bookkeeper's audit (recomputed from the documents' history) against the ledger, 1-2 March."""
+    ports = BillingPorts(world.store, SettableClock(datetime(2026, 3, 2, 23, 0, tzinfo=MSK)), world.design_docs)
+    return [difference for account in account_ids
+            for difference in audit_account(ports, account, date(2026, 3, 1), date(2026, 3, 2)).differences]
 
 
 def failures_about(store, account_ids) -> list[dict]:
@@ -33,9 +44,9 @@ def failures_about(store, account_ids) -> list[dict]:
 
 
 @pytest.mark.parametrize("scene", ["couchdb"], indirect=True)
-def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene, couch_url):
+def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene):
     world, customers, service = scene
-    proxy = TcpProxy(urlsplit(couch_url).port).start()
+    proxy = TcpProxy(urlsplit(world.couch_url).port).start()
     try:
         kazbill = service(KAZBILL_BRIDGES="couchdb", KAZBILL_STORE_URL=f"http://127.0.0.1:{proxy.port}",
                           KAZBILL_STORE_TIMEOUT="5").start().wait_ready()
@@ -55,6 +66,7 @@ def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene, couc
     for customer in customers:
         assert entries(world, customer) == ONE_MORE_PHONE
     assert failures_about(world.store, customers) == []  # an outage is waited out, not a failure
+    assert audit_differences(world, customers) == []
     assert kazbill.leftovers() == []
 
 
@@ -102,6 +114,7 @@ def test_the_broker_restarted_mid_stream_loses_and_doubles_nothing(scene):
     assert entries(world, customers[1]) == ONE_MORE_PHONE
     assert entries(world, customers[2]) == dict([TWO_PHONES_MARCH])
     assert failures_about(world.store, customers) == []
+    assert audit_differences(world, customers) == []
     assert kazbill.leftovers() == []
 
 
@@ -132,4 +145,5 @@ def test_two_instances_on_one_store_and_one_queue_charge_once(scene):
     for customer in customers:
         assert entries(world, customer) == ONE_MORE_PHONE
     assert failures_about(world.store, customers) == []  # racing writers find "already done", not errors
+    assert audit_differences(world, customers) == []
     assert one.leftovers() == [] and two.leftovers() == []

@@ -25,7 +25,7 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
            "modb": account_modb(customer_id, 2026, 11), "failures": "kazbill_failures"}
     # The shared test server keeps the fixed-name databases between tests: start them afresh,
     # so revisions and rows are this test's only.
-    for name in ("accounts", "kazbill_failures", "kazbill_notices", "services"):
+    for name in ("accounts", "kazbill_failures", "kazbill_notices", "kazbill_outbox", "services"):
         if store.database_exists(name):
             store.delete_database(name)
     for name in dbs.values():
@@ -55,6 +55,11 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
         notice_doc(customer_id, "2026-11-03", "low_balance", "sending", GREGORIAN_2026_11_01 + 2 * 86_400),
         notice_doc(tree["customer_b"]["_id"], "2026-11-03", "low_balance", "queued", GREGORIAN_2026_11_01 + 100),
     ])
+    store.ensure_database("kazbill_outbox")
+    store.bulk_put("kazbill_outbox", [
+        {"_id": f"announce-{n}", "pvt_type": "announcement", "database": "accounts", "doc_id": customer_id,
+         "doc_type": "account", "rev": f"{n}-abc", "pvt_created": GREGORIAN_2026_11_01 + n,
+         **({"published_at": GREGORIAN_2026_11_01 + 100} if n % 2 else {})} for n in range(1, 6)])
     store_setup.initialise(store, load_design_docs())
     return dbs
 

@@ -529,3 +529,11 @@ def test_no_payload_makes_a_parser_raise(routing_key, body):
 def test_parse_config_message_answers_arbitrary_bytes_with_one_of_its_three_kinds(body):
     for routing_key in (f"doc_edited.{ACCOUNT_DB_ENCODED}.user.u1", "doc_edited.accounts.account.x"):
         assert isinstance(parse_doc(routing_key, body), (DocumentChanged, RejectedMessage, type(None)))
+
+
+def test_kazbills_own_announcement_coming_back_is_not_billed_but_another_nodes_is():
+    routing_key, body = encode_doc_edited_notice(
+        ACCOUNT_DB_ENCODED, "limits", "limits", "7-a1b2", ACCOUNT_ID, node="kazbill@billing1", app_version="0.1.0")
+    assert parse_config_message(routing_key, body, received_gregorian=1, own_node="kazbill@billing1") is None
+    seen = parse_config_message(routing_key, body, received_gregorian=1, own_node="kazbill@billing2")
+    assert isinstance(seen, DocumentChanged) and (seen.account_id, seen.doc_id) == (ACCOUNT_ID, "limits")

@@ -17,7 +17,8 @@ def test_store_init_prepares_an_empty_embedded_store_and_a_second_run_changes_no
     first = run(["store", "init", "--json"], env)
     assert first.exit_code == 0, first.output
     report = json.loads(first.output)
-    assert report["created_databases"] == ["accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices"]
+    assert report["created_databases"] == ["accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
+                                           "kazbill_outbox"]
     assert {d["state"] for d in report["design_docs"]} == {"installed"}
     assert report["server"]["adapter"] == "embedded"
 

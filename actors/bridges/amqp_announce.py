@@ -1,0 +1,66 @@
+"""Publishes the outbox (bookkeeper/services/announcements.py): a `doc_edited` notice on Kazoo's
+`configuration` exchange for every Kazoo document Kazbill wrote, so that Kazoo's caches flush.
+
+Published first, marked after: a crash in between publishes a notice twice, never loses one.
+The store is read in a thread, so the event loop that consumes Kazoo's messages never waits on it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import aio_pika
+
+from actors.bridges.amqp_config import EXCHANGE
+from actors.bridges.kazoo_replies import encode_doc_edited_notice
+from bookkeeper.ports import DocumentStore
+from bookkeeper.services.announcements import mark_published, pending_announcements
+
+log = logging.getLogger("kazbill.bridge.announce")
+
+
+@dataclass
+class OutboxPublisher:
+    url: str
+    store: DocumentStore
+    clock_gregorian: Callable[[], int]
+    node: str
+    app_version: str
+    interval_s: float = 1.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        connection = await aio_pika.connect_robust(self.url)
+        try:
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=False)
+            log.info("announcing Kazbill's writes to Kazoo documents on the %s exchange", EXCHANGE)
+            while not stop.is_set():
+                published = await self.publish_pending(exchange)
+                if not published:
+                    try:
+                        await asyncio.wait_for(stop.wait(), self.interval_s)
+                    except asyncio.TimeoutError:
+                        pass
+        finally:
+            await connection.close()
+
+    async def publish_pending(self, exchange) -> int:
+        loop = asyncio.get_running_loop()
+        try:
+            pending = await loop.run_in_executor(None, pending_announcements, self.store)
+        except Exception as error:  # noqa: BLE001 - the store is away: the next round tries again
+            log.warning("cannot read the outbox: %s", error)
+            return 0
+        for announcement in pending:
+            try:
+                key, body = encode_doc_edited_notice(
+                    announcement["database"], announcement["doc_type"], announcement["doc_id"], announcement["rev"],
+                    announcement["account_id"], node=self.node, app_version=self.app_version)
+            except ValueError as error:  # cannot be routed: kept, marked, and said
+                log.error("announcement %s cannot be published: %s", announcement["_id"], error)
+            else:
+                await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
+            await loop.run_in_executor(None, mark_published, self.store, announcement, self.clock_gregorian())
+        return len(pending)
