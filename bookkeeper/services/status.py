@@ -1,0 +1,69 @@
+"""What `kazbill status` reads from the store: the last day crawled per reseller, the failures
+awaiting a person, the notices and announcements not yet out, and how far the changes follower
+is behind each database it follows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
+from bookkeeper.services.announcements import OUTBOX_DB
+from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.notices import NOTICES_DB
+
+LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
+
+
+@dataclass
+class StoreStatus:
+    last_crawl: dict[str, dict[str, str]] = field(default_factory=dict)  # reseller id → {day, name}
+    failures: dict[str, int] = field(default_factory=dict)  # "source/reason" → count
+    notices: dict[str, int] = field(default_factory=dict)  # state → count
+    announcements_pending: int = 0
+    databases_followed: int = 0
+    databases_behind: dict[str, int] = field(default_factory=dict)  # db → changes not yet followed (capped)
+    databases_never_followed: int = 0
+
+    def as_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable[[str], bool]) -> StoreStatus:
+    status = StoreStatus()
+    try:
+        rows = store.all_docs(SYSTEM_DB, ViewQuery(start_key="kazbill_crawl-", end_key="kazbill_crawl-\ufff0",
+                                                   include_docs=True)).rows
+        days = {row.doc["reseller_id"]: row.doc["last_day"] for row in rows
+                if row.doc and "reseller_id" in row.doc and "last_day" in row.doc}
+        names = store.get_many(ACCOUNTS_DB, list(days)) if days else {}
+        status.last_crawl = {reseller: {"day": day, "name": names.get(reseller, {}).get("name", "")}
+                             for reseller, day in days.items()}
+    except DatabaseNotFound:
+        pass
+    status.failures = _grouped(store, FAILURES_DB, "kazbill_failures", "by_source", level=2)
+    status.notices = _grouped(store, NOTICES_DB, "kazbill_notices", "by_state", level=1)
+    try:
+        status.announcements_pending = len(store.query_view(OUTBOX_DB, "kazbill_outbox", "pending").rows)
+    except DatabaseNotFound:
+        pass
+    for db in store.list_databases():
+        if not followed(db):
+            continue
+        status.databases_followed += 1
+        checkpoint = store.get_local(db, checkpoint_id)
+        if checkpoint is None:
+            status.databases_never_followed += 1
+            continue
+        pending = len(store.changes(db, checkpoint.get("seq", "0"), limit=LAG_CAP).changes)
+        if pending:
+            status.databases_behind[db] = pending
+    return status
+
+
+def _grouped(store: DocumentStore, db: str, design: str, view: str, *, level: int) -> dict[str, int]:
+    try:
+        rows = store.query_view(db, design, view, ViewQuery(group_level=level)).rows
+    except DatabaseNotFound:
+        return {}
+    return {"/".join(str(part) for part in row.key): row.value for row in rows}
