@@ -154,27 +154,30 @@ class Supervisor(ActorTypeDispatcher):
                        payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids)},
                        account_id=None, now_gregorian=now)
 
+    # A one-pass request (CrawlNow, MailNow) goes to the child that does the pass; its report
+    # goes back to the oldest asker. With no such child, the asker gets an empty report at once.
     def receiveMsg_CrawlNow(self, request: CrawlNow, sender) -> None:
-        if self.scheduler is None:
-            self.send(sender, CrawlReport((), 0, 0, 0))
-            return
-        self.crawl_askers.append(sender)
-        self.send(self.scheduler, request)
+        self._forward(request, sender, self.scheduler, self.crawl_askers, CrawlReport((), 0, 0, 0))
 
     def receiveMsg_CrawlReport(self, report: CrawlReport, sender) -> None:
-        if self.crawl_askers:
-            self.send(self.crawl_askers.pop(0), report)
+        self._answer_oldest(self.crawl_askers, report)
 
     def receiveMsg_MailNow(self, request: MailNow, sender) -> None:
-        if self.mailer is None:
-            self.send(sender, MailPassDone(0, 0, 0, 0, 0))
-            return
-        self.mail_askers.append(sender)
-        self.send(self.mailer, request)
+        self._forward(request, sender, self.mailer, self.mail_askers, MailPassDone(0, 0, 0, 0, 0))
 
     def receiveMsg_MailPassDone(self, report: MailPassDone, sender) -> None:
-        if self.mail_askers:
-            self.send(self.mail_askers.pop(0), report)
+        self._answer_oldest(self.mail_askers, report)
+
+    def _forward(self, request: object, sender, child, askers: list, nothing_done: object) -> None:
+        if child is None:
+            self.send(sender, nothing_done)
+            return
+        askers.append(sender)
+        self.send(child, request)
+
+    def _answer_oldest(self, askers: list, report: object) -> None:
+        if askers:
+            self.send(askers.pop(0), report)
 
     def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
         self.shard_pids[ready.index] = ready.pid

@@ -19,13 +19,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from actors.system import connect
-from bench.events import add_phones, publish_all
+from bench.events import add_phones, publish_all, serving_over_amqp
 from bookkeeper.adapters.clock import FileClock
 from tests.fixtures.billing_world import World
 from tests.integration.conftest import open_store
-from tests.integration.test_amqp_config_bridge import change, queue_depth_then_delete
+from tests.integration.test_amqp_config_bridge import change
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import KazbillService, wait_for
+from tests.support.kazbill_service import wait_for
 
 MSK = ZoneInfo("Europe/Moscow")
 MARCH = [(2026, 3)]
@@ -60,12 +60,7 @@ def main() -> None:
                              limits=GENEROUS) for n in range(3)]  # no daily fees: only a probe makes an entry
     clock = FileClock(str(workdir / f"clock-{uuid.uuid4().hex}"))
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
-    queue = f"kazbill.bench.{uuid.uuid4().hex}"
-    env = {"KAZBILL_STORE_URL": args.couch} if args.couch else {"KAZBILL_STORE_PATH": str(workdir / "kazbill.sqlite3")}
-    service = KazbillService(workdir, {**env, "KAZBILL_BRIDGES": "amqp", "KAZBILL_AMQP_QUEUE": queue}, Path(clock.path))
-    try:
-        service.start().wait_ready()
-        wait_for(lambda: "to Kazoo's configuration exchange" in service.log(), what="the bridge")
+    with serving_over_amqp(workdir, args.couch, clock) as service:
         wait_for(lambda: "crawl pass" in service.log(), 1800, "the start-up crawl")
         idle = [probe(world, store, probes[n % 3], n) for n in range(10)]
 
@@ -86,10 +81,6 @@ def main() -> None:
             during.append(probe(world, store, probes[len(during) % 3], 100 + len(during)))
         crawler.join()
         service.stop()
-    finally:
-        service.cleanup()
-        asyncio.run(queue_depth_then_delete(queue))
-        asyncio.run(queue_depth_then_delete(f"{queue}.bookkeepers"))
     print(f"store: {'couchdb ' + args.couch if args.couch else 'embedded'}; {args.accounts} accounts billed daily, "
           "2 shards, crawl chunks of 50, 2 in flight")
     print(f"crawl of one day: {crawl['accounts']} accounts in {crawl['seconds']:.1f} s "

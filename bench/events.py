@@ -16,8 +16,10 @@ import statistics
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import aio_pika
@@ -72,6 +74,23 @@ def add_phones(world: World, account_id: str, first: int, count: int) -> list[st
     return ids
 
 
+@contextmanager
+def serving_over_amqp(workdir: Path, couch: str | None, clock: FileClock) -> Iterator[KazbillService]:
+    """`kazbill serve` with the AMQP bridge on a queue of its own (on CouchDB when `couch` is a
+    URL), ready to consume; its process tree and its durable queues go when the block ends."""
+    queue = f"kazbill.bench.{uuid.uuid4().hex}"
+    env = {"KAZBILL_STORE_URL": couch} if couch else {"KAZBILL_STORE_PATH": str(workdir / "kazbill.sqlite3")}
+    service = KazbillService(workdir, {**env, "KAZBILL_BRIDGES": "amqp", "KAZBILL_AMQP_QUEUE": queue}, Path(clock.path))
+    try:
+        service.start().wait_ready()
+        wait_for(lambda: "to Kazoo's configuration exchange" in service.log(), what="the bridge")
+        yield service
+    finally:
+        service.cleanup()
+        asyncio.run(queue_depth_then_delete(queue))
+        asyncio.run(queue_depth_then_delete(f"{queue}.bookkeepers"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=200)
@@ -87,12 +106,7 @@ def main() -> None:
     clock = FileClock(str(workdir / f"clock-{uuid.uuid4().hex}"))
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
     reference = asyncio.run(raw_consume_rate(args.events))
-    queue = f"kazbill.bench.{uuid.uuid4().hex}"
-    env = {"KAZBILL_STORE_URL": args.couch} if args.couch else {"KAZBILL_STORE_PATH": str(workdir / "kazbill.sqlite3")}
-    service = KazbillService(workdir, {**env, "KAZBILL_BRIDGES": "amqp", "KAZBILL_AMQP_QUEUE": queue}, Path(clock.path))
-    try:
-        service.start().wait_ready()
-        wait_for(lambda: "to Kazoo's configuration exchange" in service.log(), what="the bridge")
+    with serving_over_amqp(workdir, args.couch, clock) as service:
         wait_for(lambda: all(kazbill_entries(store, c, [(2026, 3)]) for c in customers), 600, "the first crawl")
         per_account = max(1, args.events // len(customers))
         events = [change("doc_created", c, "device", doc_id)
@@ -112,10 +126,6 @@ def main() -> None:
             wait_for(lambda: len(kazbill_entries(store, account, [(2026, 3)])) > before, 60, "the probe's charge")
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()
-    finally:
-        service.cleanup()
-        asyncio.run(queue_depth_then_delete(queue))
-        asyncio.run(queue_depth_then_delete(f"{queue}.bookkeepers"))
     delays.sort()
     print(f"store: {'couchdb ' + args.couch if args.couch else 'embedded'}; {len(customers)} accounts, "
           f"{len(events)} events, 2 shards")

@@ -11,16 +11,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
 from bookkeeper.cli import Context, main, operator_errors
-
-EARLIEST_MIDNIGHT = ZoneInfo("Europe/Berlin")  # the westernmost reseller: past its midnight, all are
-
 
 @main.command("demo")
 @click.option("--days", type=click.IntRange(1, 62), default=30, show_default=True, help="Days to replay.")
@@ -71,7 +67,3 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def local_midnight_passed(day: date) -> datetime:
-    return datetime.combine(day, time(0, 30), EARLIEST_MIDNIGHT)

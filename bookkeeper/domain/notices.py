@@ -39,6 +39,10 @@ def notice_id(account_id: str, draft: NoticeDraft) -> str:
     return f"notice-{account_id}-{draft.day.isoformat()}-{draft.kind}"
 
 
+def calls_for_notice(event_name: str) -> bool:
+    return event_name in EVENT_NOTICES or event_name in REMINDER_KINDS
+
+
 def notices_for_event(name: str, day: date, details: Mapping[str, Any]) -> list[NoticeDraft]:
     kind = EVENT_NOTICES.get(name)
     return [NoticeDraft(kind, day, dict(details))] if kind else []

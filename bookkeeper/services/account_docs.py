@@ -33,8 +33,8 @@ def update_doc(store: DocumentStore, db: str, doc_id: str, changes: Mapping[str,
 
 
 def update_kazoo_doc(store: DocumentStore, db: str, doc_id: str, changes: Mapping[str, Any], now_gregorian: int,
-                     removals: tuple[str, ...] = ()) -> dict[str, Any] | None:
-    written = update_doc(store, db, doc_id, changes, removals)
+                     removals: tuple[str, ...] = (), default: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    written = update_doc(store, db, doc_id, changes, removals, default)
     if written is not None:
         announce_write(store, db, written, now_gregorian)
     return written

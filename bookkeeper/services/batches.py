@@ -12,11 +12,11 @@ from datetime import date
 from typing import Callable, Sequence
 
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.notices import calls_for_notice
 from bookkeeper.ports import StoreUnavailable
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
-from bookkeeper.services.notices import drafts_from_events
 
 log = logging.getLogger("kazbill.batches")
 ATTEMPTS = 2  # as Thespian does: once more, then it is a stored failure, not a loop
@@ -47,7 +47,7 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
                 failed.append((account_id, reason))
             else:
                 events.extend(outcome)
-                if drafts_from_events(outcome, day or date.min):  # the billing handler queued them
+                if any(calls_for_notice(event.name) for event in outcome):  # the billing handler queued them
                     events.append(BillingEvent("notices_queued", account_id))
                 done.append(account_id)
         except StoreUnavailable as error:

@@ -4,7 +4,7 @@ the mailer, each with a visible state (queued, sending, emailed, no_recipients, 
 Queuing is idempotent (the notice id is deterministic, see bookkeeper/domain/notices.py), so a
 batch run twice queues nothing new. Sending claims the notice first (a write on its revision),
 so two mailers never both send it; a mailer that dies after claiming leaves a claim that goes
-stale after ten minutes and is sent again: a rare duplicate email, never a lost one.
+stale after ten minutes (the `due` view in couch_views/kazbill_notices.json) and is sent again: a rare duplicate email, never a lost one.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from email.utils import formataddr, make_msgid
 from typing import Any, Iterable, Mapping, Sequence
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
-from bookkeeper.domain.notices import NoticeDraft, gives_up, notice_id, notices_for_event, retry_delay_s
+from bookkeeper.domain.notices import (
+    REMINDER_KINDS, NoticeDraft, gives_up, notice_id, notices_for_event, retry_delay_s,
+)
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, MailRejected, Mailer, MailUnavailable, ViewQuery
 from bookkeeper.domain.settings import SettingsError
 from bookkeeper.services.context import find_reseller, get_or_none, load_context
@@ -25,7 +27,6 @@ from bookkeeper.services.notice_text import compose, money_in
 
 log = logging.getLogger("kazbill.notices")
 NOTICES_DB = "kazbill_notices"
-STALE_CLAIM_S = 600  # must match the `due` view in couch_views/kazbill_notices.json
 
 
 def drafts_from_events(events: Iterable[BillingEvent], day: date) -> dict[str, list[NoticeDraft]]:
@@ -33,7 +34,7 @@ def drafts_from_events(events: Iterable[BillingEvent], day: date) -> dict[str, l
     drafts: dict[str, list[NoticeDraft]] = {}
     for event in events:
         details = dict(event.details)
-        if event.name in ("low_balance", "period_approaching"):
+        if event.name in REMINDER_KINDS:
             found = [NoticeDraft(event.name, date.fromisoformat(details.pop("day")), details)]
         else:
             found = notices_for_event(event.name, day, details)

@@ -10,8 +10,7 @@ import falcon
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, to_gregorian_seconds
 from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.services.account_docs import end_trial, update_doc, update_kazoo_doc, update_onbill
-from bookkeeper.services.announcements import announce_write
+from bookkeeper.services.account_docs import end_trial, update_kazoo_doc, update_onbill
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
@@ -100,9 +99,7 @@ class PrivateLimits:
             else:
                 raise invalid(key, "unknown", f"expected one of allow_postpay, {', '.join(AMOUNTS + TRUNKS)}")
         account_for(req, self.deps, account_id, write=True, from_above=True)
-        updated = update_doc(self.deps.store, account_db(account_id), "limits", changes,
-                             default={"pvt_type": "limits"})
-        if updated is not None:  # jonny5 caches limits: tell it
-            announce_write(self.deps.store, account_db(account_id), updated,
-                           to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        updated = update_kazoo_doc(self.deps.store, account_db(account_id), "limits", changes,  # jonny5 caches it
+                                   to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+                                   default={"pvt_type": "limits"})
         answer(req, resp, _shown(updated or {}))

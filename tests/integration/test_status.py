@@ -14,11 +14,13 @@ import pytest
 
 from bookkeeper.services.failures import record_failure
 from tests.integration.test_amqp_config_bridge import AMQP_URL, queue_depth_then_delete
-from tests.integration.test_serve_end_to_end import entries, scene  # noqa: F401 - scene is a fixture
+from tests.integration import test_serve_end_to_end as end_to_end
+from tests.integration.test_serve_end_to_end import entries
 from tests.support.kazbill_service import wait_for
 
 pytestmark = pytest.mark.integration
 KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")
+scene = end_to_end.scene  # the end-to-end tests' reseller and customers (a fixture)
 
 
 async def queue_with(name: str, messages: int) -> None:
@@ -37,7 +39,7 @@ def status(env: dict[str, str]) -> dict:
     return json.loads(done.stdout)
 
 
-def test_status_shows_the_service_the_queues_the_crawl_and_what_awaits_a_person(scene, tmp_path):  # noqa: F811
+def test_status_shows_the_service_the_queues_the_crawl_and_what_awaits_a_person(scene, tmp_path):
     world, customers, service = scene
     queue = f"kazbill.test.{uuid.uuid4().hex}"
     asyncio.run(queue_with(queue, 3))  # three changes no bridge has taken yet
