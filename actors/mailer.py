@@ -3,6 +3,10 @@
 It keeps nothing in memory: what to send, and how often it was tried, is in the store
 (kazbill_notices), so a restarted mailer carries on where the dead one stopped. It looks at its
 tick, when a batch queued notices, and when asked (MailNow).
+
+Each pass first charges the auto top-ups that billing passes queued (kazbill_topups): like an
+email, a card charge is a slow call to an outside service that must stay off the event path, and
+its result is itself a notice, sent in the same pass.
 """
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import logging
 from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
 from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
-from bookkeeper.bootstrap import build_billing_ports, build_mailer
+from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer
+from bookkeeper.services.auto_topup import charge_due_topups
+from bookkeeper.services.card_payments import CardPorts
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.services.notices import MailReport, send_due_notices
 
@@ -23,12 +29,14 @@ class MailerActor(ActorTypeDispatcher):
     def __init__(self) -> None:
         super().__init__()
         self.ports = None
+        self.card_ports = None
         self.mailer = None
         self.sender = "billing@localhost"
         self.interval_s = 30.0
 
     def receiveMsg_MailerStart(self, start: MailerStart, sender) -> None:
         self.ports = build_billing_ports(start.settings, start.clock_file)  # type: ignore[arg-type]
+        self.card_ports = CardPorts(self.ports, build_card_gateways(start.settings))  # type: ignore[arg-type]
         self.mailer = build_mailer(start.settings)  # type: ignore[arg-type]
         self.sender = start.settings.smtp_sender  # type: ignore[attr-defined]
         self.interval_s = start.interval_s
@@ -51,6 +59,12 @@ class MailerActor(ActorTypeDispatcher):
         if self.ports is None:
             return MailReport()
         now = to_gregorian_seconds(int(self.ports.clock.now().timestamp()))
+        try:
+            topups = charge_due_topups(self.card_ports, now)
+            if topups.details:
+                log.info("auto top-up pass: %s", "; ".join(topups.details))
+        except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
+            log.warning("cannot charge auto top-ups now: %s", error)
         try:
             report = send_due_notices(self.ports.store, self.mailer, sender=self.sender, now_gregorian=now)
         except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again

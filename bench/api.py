@@ -10,10 +10,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,21 +24,14 @@ from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.ports import DocumentStore
 from tests.fixtures.api_world import ApiWorld, md5
+from tests.support.api_server import serving_api
 from tests.support.pouchdb_server import PouchDbServer
 
-KAZBILL = str(Path(sys.executable).with_name("kazbill"))
 CREDITS = 200  # ledger entries on the customer: four pages of 50 for GET transactions
-START_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 10.0
 # Requests still unsent this long after the run's scheduled end are counted as errors instead of
 # sent, so an overloaded server cannot stretch a run without bound.
 DRAIN_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def request(conn: http.client.HTTPConnection, method: str, path: str, token: str = "",
@@ -56,39 +45,9 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, token: str
 
 @contextmanager
 def serving(env_store: dict[str, str], log_path: Path) -> Iterator[int]:
-    """`kazbill api` on a free loopback port; stopped by process group (gunicorn master and its
-    workers) when the block is left, however it is left."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("KAZBILL_STORE_URL", "KAZBILL_STORE_PATH", "KAZBILL_CONFIG", "KAZBILL_API_TOKEN_SECRET")}
-    env.update(env_store, KAZBILL_API_WORKERS="2")  # no shared secret: the workers agree via the store
-    with log_path.open("w") as log:
-        process = subprocess.Popen([KAZBILL, "api", "--bind", f"127.0.0.1:{port}"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while True:
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    if request(conn, "GET", "/health")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start: " + log_path.read_text()[-2000:])
-                time.sleep(0.2)
-            yield port
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(process.pid, sig)  # start_new_session: the group id is the master's pid
-                except ProcessLookupError:
-                    break
-                try:
-                    process.wait(timeout=15)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+    """The port of `kazbill api` on the given store (tests.support.api_server starts and stops it)."""
+    with serving_api(env_store, log_path) as base:
+        yield int(base.rsplit(":", 1)[1])
 
 
 def prepare(port: int, customer: str) -> str:

@@ -1,9 +1,15 @@
 """The one composition root: settings in, wired ports out. Nothing here runs at import time."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bookkeeper.config import Settings
 from bookkeeper.ports import Clock, DocumentStore, Mailer
 from bookkeeper.services.billing import BillingPorts
+
+if TYPE_CHECKING:
+    from bookkeeper.services.card_payments import CardGateways
+    from bookkeeper.services.gateway_payments import HookPorts
 
 
 def build_store(settings: Settings) -> DocumentStore:
@@ -40,3 +46,22 @@ def build_mailer(settings: Settings) -> Mailer:
 
     return SmtpMailer(settings.smtp_host, settings.smtp_port, username=settings.smtp_username,
                       password=settings.smtp_password, starttls=settings.smtp_starttls)
+
+
+def build_hook_ports(settings: Settings, store: DocumentStore | None = None) -> "HookPorts":
+    """What the payment hooks judge and post with."""
+    from bookkeeper.adapters.clock import SystemClock
+    from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
+    from bookkeeper.design_docs import load_design_docs
+    from bookkeeper.services.gateway_payments import HookPorts
+
+    billing = BillingPorts(store or build_store(settings), SystemClock(), load_design_docs())
+    return HookPorts(billing, HttpIpnVerifier(), (settings.paypal_verify_url, settings.paypal_sandbox_verify_url),
+                     build_card_gateways(settings))
+
+
+def build_card_gateways(settings: Settings) -> "CardGateways":
+    """Each reseller's Braintree, made from its settings when needed."""
+    from bookkeeper.adapters.braintree_gateway import braintree_factory
+
+    return braintree_factory(settings.braintree_url)

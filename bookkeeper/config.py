@@ -141,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scheduler_interval_s", "KAZBILL_SCHEDULER_INTERVAL", ("service", "scheduler_interval_s"),
             _positive_number, 30.0),
     Setting("mailer_interval_s", "KAZBILL_MAILER_INTERVAL", ("service", "mailer_interval_s"), _positive_number, 30.0),
+    Setting("public_url", "KAZBILL_PUBLIC_URL", ("api", "public_url"), _url(("http", "https")), "http://127.0.0.1:8000"),
+    Setting("paypal_verify_url", "KAZBILL_PAYPAL_VERIFY_URL", ("gateways", "paypal_verify_url"),
+            _url(("http", "https")), "https://ipnpb.paypal.com/cgi-bin/webscr"),
+    Setting("paypal_sandbox_verify_url", "KAZBILL_PAYPAL_SANDBOX_VERIFY_URL", ("gateways", "paypal_sandbox_verify_url"),
+            _url(("http", "https")), "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"),
+    Setting("braintree_url", "KAZBILL_BRAINTREE_URL", ("gateways", "braintree_url"), _url(("http", "https")), None),
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
 )
 
@@ -171,6 +177,12 @@ class Settings:
     restart_period_s: float = 60.0
     scheduler_interval_s: float = 30.0
     mailer_interval_s: float = 30.0  # how often the mailer looks for notices due (it is also poked)
+    public_url: str = "http://127.0.0.1:8000"  # where gateways reach /hooks/ (notify URLs in payment forms)
+    # Where IPNs are posted back for verification; operator settings, never a reseller's (a
+    # reseller-chosen URL could "verify" anything).
+    paypal_verify_url: str = "https://ipnpb.paypal.com/cgi-bin/webscr"
+    paypal_sandbox_verify_url: str = "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
+    braintree_url: str | None = None  # unset: each reseller's own Braintree environment (sandbox/production)
     bridges: tuple[str, ...] = ("couchdb",)  # the feeds `kazbill serve` follows: amqp and/or couchdb
 
     @property

@@ -11,9 +11,13 @@ import falcon
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
 from bookkeeper.ports import DatabaseNotFound, NotFound
 from bookkeeper.services.context import BillingContext, BillingInputError, load_context
+from bookkeeper.services.gateway_settings import is_reseller
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
+
+
+PORTAL_PREFIX, PORTAL_COOKIE = "/portal", "kazbill_portal"
 
 
 def token_of(req: falcon.Request) -> str | None:
@@ -23,6 +27,10 @@ def token_of(req: falcon.Request) -> str | None:
     authorization = req.get_header("Authorization") or ""
     if authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
+    if req.path == PORTAL_PREFIX or req.path.startswith(PORTAL_PREFIX + "/"):  # the payments page's session (its cookie is scoped to /portal)
+        cookie = req.get_cookie_values(PORTAL_COOKIE)
+        if cookie:
+            return cookie[0]
     return req.get_param("auth_token")
 
 
@@ -74,3 +82,13 @@ def billing_context(deps: ApiDeps, account_id: str) -> BillingContext:
     except BillingInputError as error:
         raise ApiError(409, "the account's billing documents cannot be used", {error.field: {
             "billing": {"message": error.reason}}}) from None
+
+
+def reseller_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool) -> dict[str, Any]:
+    """account_for, and the account must be a reseller (or the master): gateway settings and rate
+    decks belong to the accounts that bill others."""
+    account = account_for(req, deps, account_id, write=write)
+    if not is_reseller(deps.store, account_id):
+        raise ApiError(404, "bad identifier", {"account_id": {"reseller": {
+            "message": f"account {account_id} is not a reseller; this belongs to the accounts that bill others"}}})
+    return account

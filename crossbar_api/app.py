@@ -14,11 +14,17 @@ from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.middleware import RequestContext
 from crossbar_api.openapi import openapi_document
+from crossbar_api.portal.pages import portal_routes
+from crossbar_api.resources.audit import Audit
 from crossbar_api.resources.auth import ApiAuth, UserAuth
+from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
+from crossbar_api.resources.gateways import gateway_routes
+from crossbar_api.resources.payment_forms import PaymentForm
 from crossbar_api.metrics import RequestMetrics
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.plans import PLAN_ROUTES
+from crossbar_api.resources.rate_decks import RateDeckCsv, RateLookup
 from crossbar_api.resources.services import Reconcile, Services
 from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
@@ -62,7 +68,8 @@ ROUTES = (
            "prorate_new_accounts": "boolean", "prorated_credits": "boolean", "cancellable": "object",
            "blocking_enabled": "boolean", "new_account_grace_days": "integer", "default_service_plan": "string",
            "vat_disposition": "string", "vat_rate": "number", "low_balance_threshold": "number",
-           "billing_day": "integer", "payment_type": "string", "manual_block": "boolean", "language": "string"}),
+           "billing_day": "integer", "payment_type": "string", "manual_block": "boolean", "language": "string",
+           "default_rate_deck": "string", "rate_deck": "string"}),
     Route(f"{ACCOUNT}/billing_periods", BillingPeriods, "The periods opened, newest first, with opening balances"),
     Route(f"{ACCOUNT}/billing_periods/{{start}}", BillingPeriod,
           "One period: opening balance, payments, monthly fees, per-minute calls and the balance"),
@@ -73,6 +80,30 @@ ROUTES = (
            "twoway_trunks": "integer", "inbound_trunks": "integer", "outbound_trunks": "integer",
            "burst_trunks": "integer"}),
     *(Route(path, make, summary, body) for path, make, summary, body in PLAN_ROUTES),
+    *(Route(path, make, summary, body) for path, make, summary, body in gateway_routes(ACCOUNT)),
+    Route(f"{ACCOUNT}/paypal/payment", lambda d: PaymentForm(d, "paypal"),
+          "The PayPal form for a top-up of `amount`, with the account and the IPN hook filled in", query=("amount",)),
+    Route(f"{ACCOUNT}/braintree/client_token", ClientToken, "A Braintree client token for the card form"),
+    Route(f"{ACCOUNT}/braintree/cards", Cards, "The account's saved cards; PUT saves one from the card form's nonce",
+          {"payment_method_nonce": "string", "make_default": "boolean"}),
+    Route(f"{ACCOUNT}/braintree/cards/{{token}}", Card, "Make a saved card the default ({\"default\": true}) or delete it",
+          {"default": "boolean"}),
+    Route(f"{ACCOUNT}/braintree/credits", Credits,
+          "Top up by charging a saved card (the default unless `card`); Idempotency-Key required",
+          {"amount": "number", "card": "string"}),
+    Route(f"{ACCOUNT}/braintree/transactions/{{transaction_id}}/refund", Refund,
+          "A reseller refunds a card top-up, all or `amount` of it; Idempotency-Key required", {"amount": "number"}),
+    Route(f"{ACCOUNT}/rate_decks/{{deck}}", RateDeckCsv,
+          "Replace a reseller's per-minute rate deck with a CSV body (all rows or none)"),
+    Route(f"{ACCOUNT}/rate_decks/{{deck}}/rate", RateLookup, "The rate a number takes in a deck, and a call's cost",
+          query=("number", "seconds", "direction")),
+    Route(f"{ACCOUNT}/audit", Audit, "The ledger against what the history calls for, each difference with its cause",
+          query=("from", "to", "subtree")),
+    Route(f"{ACCOUNT}/auto_topup", AutoTopUpSettings,
+          "Auto top-up: charge the default card `amount` below `threshold`, at most once in 24 hours",
+          {"enabled": "boolean", "threshold": "number", "amount": "number"}),
+    Route(f"{ACCOUNT}/yandex_money/payment", lambda d: PaymentForm(d, "yandex_money"),
+          "YooMoney's wallet link and/or shop form for a top-up of `amount`", query=("amount",)),
 )
 
 
@@ -118,4 +149,5 @@ def create_app(deps: ApiDeps) -> falcon.App:
     app.add_route("/health", Health(deps))
     app.add_route("/v2/openapi.json", OpenApi())
     app.add_route("/metrics", metrics)
+    portal_routes(app, deps)
     return app

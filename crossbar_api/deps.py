@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from bookkeeper.design_docs import DesignDoc
-from bookkeeper.ports import Clock, DocumentStore
+from bookkeeper.domain.gateways.settings import GatewaySettings
+from bookkeeper.ports import CardGateway, Clock, DocumentStore
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 
 
@@ -18,3 +19,5 @@ class ApiDeps:
     attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     node: str = "kazbill@localhost"
     amqp_url: str | None = None  # the bus /health reports on; None: not configured
+    public_url: str = "http://127.0.0.1:8000"  # where gateways reach the hooks
+    card_gateways: Callable[[GatewaySettings], CardGateway] | None = None  # a reseller's Braintree

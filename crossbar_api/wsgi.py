@@ -8,7 +8,7 @@ import socket
 import falcon
 
 from bookkeeper.adapters.clock import SystemClock
-from bookkeeper.bootstrap import build_store
+from bookkeeper.bootstrap import build_card_gateways, build_store
 from bookkeeper.config import Settings, load_settings
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
@@ -33,10 +33,11 @@ def token_secret(settings: Settings, store: DocumentStore) -> bytes:
     return store.get(SYSTEM_DB, SECRET_DOC)["secret"].encode()
 
 
-def create() -> falcon.App:
-    settings = load_settings()
-    store = build_store(settings)
+def create(settings: Settings | None = None, store: DocumentStore | None = None) -> falcon.App:
+    settings = settings or load_settings()
+    store = store or build_store(settings)
     deps = ApiDeps(store=store, clock=SystemClock(), design_docs=load_design_docs(),
                    tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
-                   node=f"kazbill@{socket.gethostname()}", amqp_url=settings.amqp_url)
+                   node=f"kazbill@{socket.gethostname()}", amqp_url=settings.amqp_url,
+                   public_url=settings.public_url.rstrip("/"), card_gateways=build_card_gateways(settings))
     return create_app(deps)

@@ -9,7 +9,7 @@ import click
 
 from bookkeeper.cli import Context, main, operator_errors
 
-GUNICORN_TARGET = "crossbar_api.wsgi:create()"
+GUNICORN_TARGET = "bookkeeper.web:create()"  # the API and the payment hooks
 
 
 @main.command("api")

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Callable
 
 from bookkeeper.demo.world import Customer, DemoWorld
-from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.money import units_from_major
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.payments import apply_payment
@@ -40,8 +40,10 @@ def add_user(name: str) -> Callable[[DemoWorld, BillingPorts, datetime], None]:
 
 def remove_device(name: str) -> Callable[[DemoWorld, BillingPorts, datetime], None]:
     def apply(world: DemoWorld, ports: BillingPorts, now: datetime) -> None:
-        account_id = world.accounts[name]
-        world.store.soft_delete(account_db(account_id), f"{account_id[:8]}device{1:018d}")
+        account_id, db = world.accounts[name], account_db(world.accounts[name])
+        device = world.store.get(db, f"{account_id[:8]}device{1:018d}")
+        # As Kazoo's crossbar deletes: the flag, and the moment in pvt_modified (the audit reads it).
+        world.store.put(db, {**device, "pvt_deleted": True, "pvt_modified": to_gregorian_seconds(int(now.timestamp()))})
     return apply
 
 

@@ -146,13 +146,45 @@ def compare(expected: Iterable[Charge], entries: Iterable[Mapping]) -> list[Diff
             continue
         signed = -entry["amount"] if entry.get("pvt_ledger_type") == "debit" else entry["amount"]
         held[entry["_id"]] = held.get(entry["_id"], 0) + signed
+    return _differences(wanted, held, "")
+
+
+def _differences(wanted: Mapping[str, int], held: Mapping[str, int], prefix: str) -> list[Difference]:
+    """Signed amounts by entry id, wanted against held: what is missing, unexpected or different."""
     differences = []
     for entry_id in sorted(wanted.keys() | held.keys()):
         want, have = wanted.get(entry_id), held.get(entry_id)
         if have is None:
-            differences.append(Difference(entry_id, "missing", want, None))
+            differences.append(Difference(entry_id, f"{prefix}missing", want, None))
         elif want is None:
-            differences.append(Difference(entry_id, "unexpected", None, have))
+            differences.append(Difference(entry_id, f"{prefix}unregistered" if prefix else "unexpected", None, have))
         elif want != have:
-            differences.append(Difference(entry_id, "amount", want, have))
+            differences.append(Difference(entry_id, f"{prefix}amount", want, have))
     return differences
+
+
+def compare_postings(registrations: Iterable[Mapping], entries: Iterable[Mapping],
+                     posting_reasons: Iterable[str]) -> list[Difference]:
+    """Money in and manual corrections: every registered posting (a payment, a refund, a wire
+    transfer...) must have its ledger entry with the registered amount and direction, and every
+    such entry must have been registered (an entry without one did not come through Kazbill's
+    idempotent handler)."""
+    reasons = set(posting_reasons)
+    wanted = {r["entry_id"]: (-r["amount"] if r.get("ledger_type") == "debit" else r["amount"]) for r in registrations}
+    held: dict[str, int] = {}
+    for entry in entries:
+        meta = (entry.get("metadata") or {}).get("kazbill") or {}
+        if entry.get("pvt_type") != "ledger" or entry.get("pvt_deleted") or meta.get("reason") not in reasons:
+            continue
+        held[entry["_id"]] = -entry["amount"] if entry.get("pvt_ledger_type") == "debit" else entry["amount"]
+    return _differences(wanted, held, "posting_")
+
+
+CAUSES = {
+    "missing": "the history calls for this charge and the ledger lacks it (an event lost, a pass cut short)",
+    "unexpected": "the ledger holds a charge the history does not call for (doubled, or charged without cause)",
+    "amount": "the ledger holds this charge with another amount or direction",
+    "posting_missing": "a registered payment or correction has no ledger entry (a posting cut short)",
+    "posting_unregistered": "a payment-type entry that no registration explains (written around Kazbill's handler)",
+    "posting_amount": "a payment's entry differs from its registration",
+}

@@ -54,6 +54,17 @@ def is_account_id(value: object) -> bool:
     return isinstance(value, str) and bool(ACCOUNT_ID_RE.match(value))
 
 
+RATEDECK_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def ratedeck_db(reseller_id: str, deck: str) -> str:
+    """A reseller's rate deck, one database each (Kazoo keeps decks in `ratedeck` databases too;
+    the reseller's id in the name keeps one reseller's decks from another's)."""
+    if not RATEDECK_NAME_RE.match(deck):
+        raise ValueError(f"rate deck name {deck!r}: lowercase letters, digits, _ or -, at most 40")
+    return f"ratedeck/{reseller_id}/{deck}"
+
+
 def account_db(account_id: str) -> str:
     """`account/aa/bb/rest`, the unencoded form CouchDB stores."""
     raw = raw_account_id(account_id)

@@ -88,6 +88,21 @@ def units_from_major(amount: object, field: str = "amount", policy: Rounding = L
     return round_units(exact(amount, field) * UNITS_PER_MAJOR, policy)
 
 
+MAX_MAJOR = Decimal(10) ** 12  # no one pays or sets a limit of a trillion; beyond it, input is hostile
+
+
+def exact_units(value: object, field: str = "amount", minor_digits: int = 2) -> int:
+    """Units from an amount a person typed (a top-up, a limit): positive, at most `minor_digits`
+    decimals, below a trillion; refused, never rounded, otherwise."""
+    major = exact(value, field)
+    if not 0 < major < MAX_MAJOR:
+        raise MoneyError(field, f"{value} is not a positive amount below {MAX_MAJOR:,}")
+    units_value = major * UNITS_PER_MAJOR
+    if major != major.quantize(Decimal(1).scaleb(-minor_digits)) or units_value != units_value.to_integral_value():
+        raise MoneyError(field, f"{value} has more than {minor_digits} decimals")
+    return int(units_value)
+
+
 def to_major(amount_units: int) -> Decimal:
     return Decimal(units(amount_units)) / UNITS_PER_MAJOR
 

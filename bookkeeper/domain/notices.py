@@ -20,7 +20,8 @@ EVENT_NOTICES: Mapping[str, str] = {
     "trial_expired": "trial_expired",
 }
 REMINDER_KINDS = ("low_balance", "period_approaching")
-NOTICE_KINDS = tuple(EVENT_NOTICES.values()) + REMINDER_KINDS
+TOPUP_KINDS = ("topup_succeeded", "topup_failed")  # queued by the auto top-up's charging step
+NOTICE_KINDS = tuple(EVENT_NOTICES.values()) + REMINDER_KINDS + TOPUP_KINDS
 
 PERIOD_APPROACHING_DAYS = 3  # remind this many days before the next period, while it can be paid
 MAX_SEND_ATTEMPTS = 6

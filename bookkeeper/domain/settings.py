@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
 from bookkeeper.domain.money import MoneyError, currency, from_json_number, units_from_major
 from bookkeeper.domain.periods import (
     InvalidBillingDay, UnknownTimeZone, effective_billing_day, time_zone, validate_billing_day,
@@ -68,6 +69,7 @@ class ResellerSettings:
     vat_rate: Decimal = Decimal(0)  # per cent
     low_balance_threshold: int | None = None  # units
     carriers: tuple[Mapping[str, Any], ...] = ()
+    default_rate_deck: str | None = None  # the per-minute deck of accounts that name none
 
     def scheme_for(self, category: str) -> str:
         """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
@@ -84,6 +86,7 @@ class AccountSettings:
     language: str
     created: int  # Gregorian seconds
     trial_expires: int | None  # Gregorian seconds; None: not a trial account
+    rate_deck: str | None = None  # the reseller's per-minute deck this account's calls are rated by
 
 
 # ----------------------------------------------------------------------------- value readers
@@ -107,6 +110,8 @@ _flag = _checked(lambda value: isinstance(value, bool), "must be true or false")
 _text = _checked(lambda value: isinstance(value, str) and bool(value.strip()), "must be a non-empty string")
 _days = _checked(lambda value: _is_whole(value) and value >= 0, "must be a whole number of days, 0 or more")
 _gregorian_seconds = _checked(_is_whole, "must be Gregorian seconds (a whole number)")
+_deck_name = _checked(lambda value: isinstance(value, str) and bool(RATEDECK_NAME_RE.match(value)),
+                      "must be a rate deck's name: lowercase letters, digits, _ or -, at most 40")
 
 
 def _one_of(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -180,11 +185,11 @@ _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
     "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
     "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
     "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
-    "carriers": _carriers,
+    "carriers": _carriers, "default_rate_deck": _deck_name,
 }
 _ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
     "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),
-    "manual_block": _flag, "language": _text,
+    "manual_block": _flag, "language": _text, "rate_deck": _deck_name,
 }
 # The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.
 RESELLER_ONBILL_KEYS = tuple(_RESELLER_READERS)
@@ -240,6 +245,7 @@ def account_settings(
         account_id=account_id, billing_day=billing_day, stored_billing_day=stored_day,
         payment_type=own.get("payment_type", "prepay"), manual_block=own.get("manual_block", False),
         language=own.get("language", reseller.locale), created=created, trial_expires=trial_expires,
+        rate_deck=own.get("rate_deck", reseller.default_rate_deck),
     )
 
 

@@ -59,7 +59,10 @@ def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Tim
         for (c, i), n in counts.items():
             if n > 0:
                 quantities.setdefault(c, {})[i] = n
-        timeline.append((day, quantities))
+        if timeline and timeline[-1][0] == day:
+            timeline[-1] = (day, quantities)  # several changes in a day: billing sees the day's last state
+        else:
+            timeline.append((day, quantities))
     return timeline or [(date.min, base)]
 
 

@@ -30,6 +30,7 @@ from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
 from bookkeeper.services.context import BillingContext, billing_quantities, load_context, load_or_refuse
 from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.auto_topup_requests import request_if_due
 from bookkeeper.services.notices import drafts_from_events, queue_notices
 from bookkeeper.services.trials import check_trial
 
@@ -118,6 +119,10 @@ class _Run:
         self._standing()
         if self.crawl and not self.catching_up:  # a reminder about a day gone by helps no one
             self._remind(period, monthly)
+        # After any debit and in the crawl: below the auto top-up threshold, the card is charged
+        # later, by the mailer's pass, never here on the event path.
+        if request_if_due(self.ports.store, self.account_id, self.balance(), self.today, self.now_gregorian):
+            self.events.append(BillingEvent("topup_queued", self.account_id, {"balance": self.balance()}))
         return self.events
 
     def _crawl_log(self) -> tuple[str, str]:

@@ -27,6 +27,11 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
                                "The next billing period starts on {next_period_start} and costs {next_period_cost}. "
                                "You can spend {balance} (plus a credit line of {credit_line}): please top up "
                                "at least {shortfall}."),
+        "topup_succeeded": ("{account}: balance topped up by {amount}",
+                            "Your balance fell below your auto top-up threshold, so your saved card was charged "
+                            "{amount} (transaction {transaction_id}). Balance now: {balance}."),
+        "topup_failed": ("{account}: auto top-up failed",
+                         "Your saved card could not be charged {amount}: {reason}.{switched_off_text}"),
     },
     "ru": {
         "period_charged": ("{account}: начат новый расчётный период",
@@ -46,9 +51,16 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "period_approaching": ("{account}: новый период начнётся {next_period_start}",
                                "Новый расчётный период начнётся {next_period_start}, его стоимость {next_period_cost}. "
                                "Доступно {balance} (и кредит {credit_line}): пополните счёт хотя бы на {shortfall}."),
+        "topup_succeeded": ("{account}: баланс пополнен на {amount}",
+                            "Баланс опустился ниже порога автопополнения, с сохранённой карты списано {amount} "
+                            "(транзакция {transaction_id}). Баланс сейчас: {balance}."),
+        "topup_failed": ("{account}: автопополнение не удалось",
+                         "Не удалось списать {amount} с сохранённой карты: {reason}.{switched_off_text}"),
     },
 }
-AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall")
+AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall", "amount")
+SWITCHED_OFF = {"en": " Auto top-up is now switched off; turn it on again once the card is fixed.",
+                "ru": " Автопополнение отключено; включите его снова, когда карта будет исправна."}
 
 
 class _Blank(dict):
@@ -68,6 +80,8 @@ def compose(kind: str, details: Mapping[str, Any], *, account_name: str, languag
     values["items"] = ", ".join("/".join(map(str, item)) if isinstance(item, (list, tuple)) else str(item)
                                 for item in details.get("items", ())) or "—"
     values["reasons"] = ", ".join(str(reason) for reason in details.get("reasons", ())) or "—"
+    values["switched_off_text"] = SWITCHED_OFF.get(language[:2].lower(), SWITCHED_OFF["en"]) \
+        if details.get("switched_off") else ""
     return subject.format_map(values), body.format_map(values)
 
 

@@ -20,7 +20,11 @@ from bookkeeper.services.context import load_or_refuse
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.ledger_book import LedgerBook
 
-GATEWAY_CREDITS = ("paypal", "yandex_money", "braintree", "topup", "auto_addition")
+GATEWAY_CREDITS = ("paypal", "yandex_money", "braintree", "topup", "auto_addition", "paypal_reversal_cancelled",
+                   "braintree_dispute_won", "braintree_refund_failed")
+# Money a gateway took back: refunds, reversals, chargebacks, each keyed by the gateway's own id.
+GATEWAY_DEBITS = ("paypal_refund", "paypal_reversal", "braintree_refund", "braintree_dispute",
+                  "braintree_settlement_declined")
 MANUAL_CREDITS = ("wire_transfer", "manual_addition", "admin_discretion")
 MANUAL_DEBITS = ("balance_correction",)
 
@@ -77,10 +81,8 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
     store = ports.store
     try:
         store.put(account_db(account_id), registration)
-        first_time = True
-    except Conflict:
+    except Conflict:  # posted before (or being posted): the first registration decides month and amount
         registration = store.get(account_db(account_id), registration["_id"])
-        first_time = False
     entry = {
         "_id": registration["entry_id"], "pvt_type": "ledger", "pvt_ledger_type": registration["ledger_type"],
         "amount": registration["amount"], "description": description or f"{reason} {external_id}",
@@ -95,12 +97,22 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
     # A registration without its entry is a pass cut short: finish it, in the month it names.
     written = LedgerBook(store, ports.design_docs).write(
         account_id, [entry], tuple(registration["month"]), max(month, tuple(registration["month"])), now_gregorian)
-    if not first_time and not written:
+    # Whoever writes the entry reports the posting: with concurrent deliveries of one payment,
+    # exactly one call does (the others find the entry's id taken).
+    if not written:
         return [BillingEvent("posting_duplicate", account_id, {"entry_id": registration["entry_id"]})]
     posted = BillingEvent("posted", account_id, {
         "entry_id": registration["entry_id"], "reason": reason, "ledger_type": registration["ledger_type"],
         "amount": registration["amount"], "external_id": external_id})
     return [posted, *reconcile_account(ports, account_id)]
+
+
+def gateway_debit(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,
+                  description: str = "") -> list[BillingEvent]:
+    """Money a gateway took back (a refund, a reversal, a lost dispute): a debit, once, and a pass
+    over the account, since its standing may fall."""
+    _check(amount, reason, external_id, GATEWAY_DEBITS)
+    return _post(ports, account_id, DEBIT, amount, reason, external_id, description, None)
 
 
 def delete_manual_entry(ports: BillingPorts, account_id: str, entry_id: str, *, by: str) -> list[BillingEvent]:

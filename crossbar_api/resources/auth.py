@@ -47,10 +47,26 @@ class _Login:
                            "is_superduper_admin": caller.is_superduper}, status=201)
 
     def _view(self, db: str, design: str, view: str, key: Any) -> list:
-        try:
-            return self.deps.store.query_view(db, design, view, ViewQuery(key=key, key_is_set=True)).rows
-        except (NotFound, DatabaseNotFound):
-            return []
+        return _rows(self.deps, db, design, view, key)
+
+
+def _rows(deps: ApiDeps, db: str, design: str, view: str, key: Any) -> list:
+    try:
+        return deps.store.query_view(db, design, view, ViewQuery(key=key, key_is_set=True)).rows
+    except (NotFound, DatabaseNotFound):
+        return []
+
+
+def find_user_login(deps: ApiDeps, where: str, name: str, method: str, credentials: str) -> tuple[Caller, dict] | None:
+    """The user whose Kazoo credentials hash (md5 or sha1 of "user:password") matches, in the
+    account named (`where` is account_name or realm): (the caller, its account), or None."""
+    view = "by_name" if where == "account_name" else "by_realm"
+    for row in _rows(deps, ACCOUNTS_DB, "kazbill_accounts", view, name.strip().lower()):
+        for user in _rows(deps, account_db(row.id), "kazbill_users", "by_credentials", [method, credentials.lower()]):
+            account = deps.store.get(ACCOUNTS_DB, row.id)
+            return Caller(row.id, user.id, user.value.get("priv_level") == "admin",
+                          bool(user.value.get("superduper")) and not account.get("pvt_tree"), "user_auth"), account
+    return None
 
 
 class UserAuth(_Login):
@@ -69,14 +85,10 @@ class UserAuth(_Login):
         if len(where) != 1 or not isinstance(where[0][1], str) or not where[0][1].strip():
             raise invalid("account_name", "required", "give exactly one of account_name or realm")
         keys = self._guard(req, credentials.lower())
-        view = "by_name" if where[0][0] == "account_name" else "by_realm"
-        for row in self._view(ACCOUNTS_DB, "kazbill_accounts", view, where[0][1].strip().lower()):
-            for user in self._view(account_db(row.id), "kazbill_users", "by_credentials", [method, credentials.lower()]):
-                account = self.deps.store.get(ACCOUNTS_DB, row.id)
-                caller = Caller(row.id, user.id, user.value.get("priv_level") == "admin",
-                                bool(user.value.get("superduper")) and not account.get("pvt_tree"), "user_auth")
-                return self._grant(req, resp, caller, keys, account)
-        raise self._refuse(keys)
+        found = find_user_login(self.deps, where[0][0], where[0][1], method, credentials)
+        if found is None:
+            raise self._refuse(keys)
+        self._grant(req, resp, *found[:1], keys, found[1])
 
 
 class ApiAuth(_Login):

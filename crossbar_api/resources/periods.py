@@ -3,40 +3,26 @@ GET .../billing_periods/{start} (one period as the portal shows it: opening bala
 monthly fees, per-minute calls, and the balance at its end or now)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import falcon
 
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import to_major
-from bookkeeper.domain.periods import day_start_utc, local_day_of_gregorian, period_containing
-from bookkeeper.ports import ViewQuery
-from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month
-from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
+from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
+from bookkeeper.services.ledger_book import months_from, previous_month
+from bookkeeper.services.statements import period_markers, statement
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
 
 HISTORY_MONTHS = 24
-PER_MINUTE = ("per_minute_call", "sub_account_per_minute_call")
-
-
-def _gregorian(day: date, tz: str) -> int:
-    return to_gregorian_seconds(int(day_start_utc(day, tz).timestamp()))
 
 
 def _markers(deps: ApiDeps, account_id: str, months: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    book, found = LedgerBook(deps.store, deps.design_docs), []
-    for year, month in months:
-        db = book.month_db(account_id, (year, month), create=False)
-        if db is None:
-            continue
-        prefix = f"{year:04d}{month:02d}-kazbill-period-"
-        rows = deps.store.all_docs(db, ViewQuery(start_key=prefix, end_key=prefix + "\ufff0", include_docs=True)).rows
-        found += [row.doc for row in rows if row.doc]
-    return found
+    return period_markers(deps.store, deps.design_docs, account_id, months)
 
 
 def _shown(marker: dict[str, Any]) -> dict[str, Any]:
@@ -80,33 +66,13 @@ class BillingPeriod:
         if period.start != first_day:
             raise ApiError(404, "bad identifier", {"start": {"period": {
                 "message": f"no period starts on {start}; the account's periods start on day {context.account.billing_day}"}}})
-        tz = context.reseller.timezone
-        begins, ends = _gregorian(period.start, tz), _gregorian(period.end + timedelta(days=1), tz) - 1
         now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
-        book = LedgerBook(self.deps.store, self.deps.design_docs)
-        months = months_from((period.start.year, period.start.month), (period.end.year, period.end.month))
-        totals = {"payments": 0, "monthly_fees": 0, "per_minute_calls": 0}
-        for month in months:
-            db = book.month_db(account_id, month, create=False)
-            if db is None:
-                continue
-            for row in self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
-                    reduce=False, start_key=begins, end_key=ends, include_docs=True)).rows:
-                service = (row.doc.get("source") or {}).get("service")
-                if service in GATEWAY_CREDITS + MANUAL_CREDITS:
-                    totals["payments"] += row.value
-                elif service in PER_MINUTE:
-                    totals["per_minute_calls"] -= row.value
-                elif "category" in ((row.doc.get("metadata") or {}).get("kazbill") or {}):
-                    totals["monthly_fees"] -= row.value
-        marker = next((m for m in _markers(self.deps, account_id, months) if m["period"]["start"] == start), None)
-        until = min(now, ends)
-        closing_month = local_day_of_gregorian(until, tz)
-        balance = book.balance_at(account_id, (closing_month.year, closing_month.month), until)
+        found = statement(self.deps.store, self.deps.design_docs, context, period, now)
         answer(req, resp, {
             "start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days,
-            "status": marker.get("status") if marker else "not_opened",
-            "opening_balance": None if marker is None else to_major(marker.get("opening_balance", 0)),
-            **{name: to_major(value) for name, value in totals.items()},
-            "balance": to_major(balance), "balance_at": until, "currency": context.reseller.currency,
+            "status": found.status,
+            "opening_balance": None if found.opening_balance is None else to_major(found.opening_balance),
+            "payments": to_major(found.payments), "monthly_fees": to_major(found.monthly_fees),
+            "per_minute_calls": to_major(found.per_minute_calls),
+            "balance": to_major(found.balance), "balance_at": found.balance_at, "currency": context.reseller.currency,
         })

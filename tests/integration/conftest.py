@@ -1,14 +1,30 @@
-"""Both store adapters behind one fixture, so each contract test runs against each."""
+"""Both store adapters behind one fixture, so each contract test runs against each; and a
+reseller taking cards through a local Braintree gateway, for the card and auto top-up tests."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from falcon import testing
 
+from bookkeeper.adapters.braintree_gateway import braintree_factory
+from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DatabaseNotFound, DocumentStore
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.gateway_payments import HookPorts
+from bookkeeper.services.gateway_settings import save_gateway_settings
+from crossbar_api.app import create_app as create_api
+from crossbar_api.auth import AttemptLimiter, TokenSigner
+from crossbar_api.deps import ApiDeps
+from tests.fixtures.api_world import MSK, ApiWorld
+from tests.support.braintree_fake import BraintreeFake
 from tests.support.pouchdb_server import PouchDbServer
+from webhooks.app import create_app as create_hooks
 
 ADAPTERS = ("embedded", "couchdb")
 
@@ -79,3 +95,29 @@ def own_couch_url() -> Iterator[str]:
     with PouchDbServer() as server:
         assert server.url is not None
         yield server.url
+
+
+# ---------------------------------------------------------------- a reseller taking cards (Braintree)
+
+BRAINTREE_KEYS = {"merchant_id": "volna_merchant", "public_key": "volna_public", "private_key": "volna_private_key"}
+
+
+@pytest.fixture
+def braintree(store):
+    world = ApiWorld(store).build()
+    reseller = world.ids["other_reseller"]  # bills in dollars, like Braintree's sample notifications
+    onbill = store.get(account_db(reseller), "onbill")
+    store.put(account_db(reseller), {**onbill, "currency": "USD", "timezone": "America/New_York"})
+    save_gateway_settings(store, reseller, "braintree_config", {
+        "enabled": True, "environment": "sandbox", **BRAINTREE_KEYS, "min_amount": "5.00", "max_amount": "500.00"}, 0)
+    with BraintreeFake(**BRAINTREE_KEYS) as fake:
+        clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+        cards = braintree_factory(fake.url)
+        api = testing.TestClient(create_api(ApiDeps(
+            store=store, clock=clock, design_docs=world.world.design_docs,
+            tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(50, 300),
+            card_gateways=cards)))
+        world.clock, world.cards = clock, cards  # for the auto top-up tests' charging step
+        hooks = testing.TestClient(create_hooks(HookPorts(BillingPorts(store, clock, world.world.design_docs),
+                                                          HttpIpnVerifier(), card_gateways=cards)))
+        yield api, hooks, world, fake

@@ -2,75 +2,25 @@
 CouchDB-compatible server, spoken to over HTTP."""
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
-from crossbar_api.envelope import dumps
 from tests.fixtures.api_world import ApiWorld, md5
+from tests.support.api_server import call, couch, serving_api
 
 pytestmark = pytest.mark.integration
-KAZBILL = str(Path(sys.executable).with_name("kazbill"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def call(base: str, method: str, path: str, data=None, token: str | None = None, headers=None):
-    request = urllib.request.Request(base + path, method=method, data=None if data is None else dumps(
-        {"data": data}).encode(), headers={"Content-Type": "application/json", **({"X-Auth-Token": token} if token else {}),
-                                           **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read(), parse_float=Decimal)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read(), parse_float=Decimal)
 
 
 @pytest.fixture
-def served(couch_url, tmp_path):
-    store = CouchDbStore(couch_url)
+def served(own_couch_url, tmp_path):
+    store = CouchDbStore(own_couch_url)
     world = ApiWorld(store).build()
-    port = free_port()
-    env = {**os.environ, "KAZBILL_STORE_URL": couch_url, "KAZBILL_API_WORKERS": "2"}
-    env.pop("KAZBILL_API_TOKEN_SECRET", None)  # the workers must agree on the secret kept in the store
-    log = open(tmp_path / "gunicorn.log", "w")
-    process = subprocess.Popen([KAZBILL, "api", "--bind", f"127.0.0.1:{port}"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if call(base, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
-            time.sleep(0.2)
-        yield base, world
+        with serving_api(couch(own_couch_url), tmp_path / "gunicorn.log") as base:
+            yield base, world
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
         store.close()
 
 

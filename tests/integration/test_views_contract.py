@@ -25,7 +25,7 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
            "modb": account_modb(customer_id, 2026, 11), "failures": "kazbill_failures"}
     # The shared test server keeps the fixed-name databases between tests: start them afresh,
     # so revisions and rows are this test's only.
-    for name in ("accounts", "kazbill_failures", "kazbill_notices", "kazbill_outbox", "services"):
+    for name in ("accounts", "kazbill_failures", "kazbill_notices", "kazbill_outbox", "kazbill_hooks", "services"):
         if store.database_exists(name):
             store.delete_database(name)
     for name in dbs.values():
@@ -60,6 +60,14 @@ def seed(store, customer_id: str, tree: dict[str, dict[str, Any]]) -> dict[str, 
         {"_id": f"announce-{n}", "pvt_type": "announcement", "database": "accounts", "doc_id": customer_id,
          "doc_type": "account", "rev": f"{n}-abc", "pvt_created": GREGORIAN_2026_11_01 + n,
          **({"published_at": GREGORIAN_2026_11_01 + 100} if n % 2 else {})} for n in range(1, 6)])
+    store.ensure_database("kazbill_hooks")
+    store.bulk_put("kazbill_hooks", [
+        {"_id": f"hook-{gateway}-{n}", "pvt_type": "hook_attempt", "gateway": gateway, "outcome": outcome,
+         "account_id": account, "external_id": f"T{n}", "count": n, "first_seen": GREGORIAN_2026_11_01 + n,
+         "last_seen": GREGORIAN_2026_11_01 + 10 * n}
+        for n, (gateway, outcome, account) in enumerate([
+            ("paypal", "credited", customer_id), ("paypal", "forged", None), ("paypal", "credited", customer_id),
+            ("yandex_money", "refused", tree["customer_b"]["_id"])], start=1)])
     store_setup.initialise(store, load_design_docs())
     return dbs
 
@@ -175,6 +183,16 @@ def test_failures_are_counted_per_source_and_reason(seeded):
     mine = store.query_view("kazbill_failures", "kazbill_failures", "by_account",
                             ViewQuery(start_key=[tree["customer_a"]["_id"]], end_key=[tree["customer_a"]["_id"], {}]))
     assert mine.values() == ["unknown_account", "forged_signature"]
+
+
+def test_payment_notifications_are_counted_per_gateway_and_outcome_and_listed_per_account(seeded):
+    store, _, tree = seeded
+    counts = grouped(store.query_view("kazbill_hooks", "kazbill_hooks", "by_outcome", ViewQuery(group_level=2)))
+    assert counts == {("paypal", "credited"): 2, ("paypal", "forged"): 1, ("yandex_money", "refused"): 1}
+    customer = tree["customer_a"]["_id"]
+    mine = store.query_view("kazbill_hooks", "kazbill_hooks", "by_account",
+                            ViewQuery(start_key=[customer], end_key=[customer, {}]))
+    assert [row.value["external_id"] for row in mine.rows] == ["T1", "T3"]
 
 
 def test_notices_due_are_the_queued_ones_by_time_and_stale_claims(seeded):

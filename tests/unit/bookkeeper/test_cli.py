@@ -18,7 +18,7 @@ def test_store_init_prepares_an_empty_embedded_store_and_a_second_run_changes_no
     assert first.exit_code == 0, first.output
     report = json.loads(first.output)
     assert report["created_databases"] == ["accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
-                                           "kazbill_outbox"]
+                                           "kazbill_outbox", "kazbill_hooks", "kazbill_topups"]
     assert {d["state"] for d in report["design_docs"]} == {"installed"}
     assert report["server"]["adapter"] == "embedded"
 
@@ -51,3 +51,27 @@ def test_a_bad_setting_is_named(tmp_path):
 def test_config_show_masks_secrets():
     result = run(["config", "show"], {"KAZBILL_SMTP_PASSWORD": "hunter2", "KAZBILL_STORE_URL": ""})
     assert "KAZBILL_SMTP_PASSWORD=****" in result.output and "hunter2" not in result.output
+
+
+def test_ratedeck_import_shows_progress_refuses_bad_files_whole_and_prices_a_number(tmp_path):
+    from bookkeeper.adapters.embedded import EmbeddedStore
+    from tests.fixtures.api_world import ApiWorld
+
+    path = tmp_path / "k.sqlite3"
+    store = EmbeddedStore(path)
+    reseller = ApiWorld(store).build().ids["reseller"]
+    store.close()
+    env = {"KAZBILL_STORE_PATH": str(path), "KAZBILL_STORE_URL": ""}
+    good, bad = tmp_path / "deck.csv", tmp_path / "bad.csv"
+    good.write_text("prefix,rate_cost,rate_increment,rate_minimum,rate_name\n7495,0.90,6,30,Moscow\n7,2.00,60,60,Russia\n")
+    bad.write_text("prefix,rate_cost\n7495,0.50\n7x,1\n")
+    imported = run(["ratedeck", "import", str(good), "--reseller", reseller, "--deck", "retail"], env)
+    assert imported.exit_code == 0 and "2 rates written" in imported.output
+    refused = run(["ratedeck", "import", str(bad), "--reseller", reseller, "--deck", "retail"], env)
+    assert refused.exit_code == 1 and "bad.csv:3: prefix:" in refused.output and "not changed" in refused.output
+    priced = run(["ratedeck", "rate", "74951234567", "--reseller", reseller, "--deck", "retail", "--seconds", "31"], env)
+    assert priced.exit_code == 0 and "Moscow" in priced.output and "billed as 36 s = 0.54" in priced.output
+    unrated = run(["ratedeck", "rate", "4420", "--reseller", reseller, "--deck", "retail"], env)
+    assert unrated.exit_code == 2 and "unrated" in unrated.output
+    not_reseller = run(["ratedeck", "import", str(good), "--reseller", "f" * 32, "--deck", "retail"], env)
+    assert not_reseller.exit_code == 2 and "not a reseller" in not_reseller.output

@@ -327,3 +327,18 @@ def test_a_reseller_sets_private_limits_kazoo_reads(api):
     bad = client.simulate_patch(url, headers=headers, json={"data": {"twoway_trunks": -1}})
     assert bad.status_code == 400 and "twoway_trunks" in bad.json["data"]
 
+
+
+def test_the_audit_endpoint_reports_a_subtree_and_refuses_a_bad_range(api):
+    client, world, _ = api
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    report = client.simulate_get(f"/v2/accounts/{world.ids['reseller']}/audit",
+                                 params={"from": "2026-11-01", "to": "2026-11-10", "subtree": "true"}, headers=headers)
+    assert report.status_code == 200, report.json
+    assert report.json["data"]["accounts"] >= 4 and "assumptions" in report.json["data"]
+    bad = client.simulate_get(f"/v2/accounts/{world.ids['reseller']}/audit", params={"from": "2026-11-10", "to": "2026-11-01"},
+                              headers=headers)
+    assert bad.status_code == 400 and "to" in bad.json["data"]
+    other = client.simulate_get(f"/v2/accounts/{world.ids['other_reseller']}/audit",
+                                params={"from": "2026-11-01", "to": "2026-11-02"}, headers=headers)
+    assert other.status_code == 403

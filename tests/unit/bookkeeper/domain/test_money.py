@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bookkeeper.domain.money import (
-    Money, MoneyError, Rounding, exact, from_json_number, round_units, split_largest_remainder, to_major, to_minor_units,
+    Money, MoneyError, Rounding, exact, exact_units, from_json_number, round_units, split_largest_remainder, to_major, to_minor_units,
     units_from_major,
 )
 from bookkeeper.money_display import format_money
@@ -112,3 +112,20 @@ def test_display_formats_in_the_resellers_locale():
     assert format_money(5_000_000, "RUB", "ru_RU") == "500,00\xa0₽"
     assert format_money(-12_345, "USD", "en-US") == "-$1.23"
     assert format_money(50, "USD") == "$0.01"  # 0.005: half away from zero, not Babel's half-even
+
+
+@pytest.mark.parametrize("value, units", [("25", 250_000), (Decimal("25.50"), 255_000), (1, 10_000),
+                                          ("0.01", 100)])
+def test_exact_units_of_a_typed_amount(value, units):
+    assert exact_units(value) == units
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "0.001", Decimal("1e400"), Decimal("NaN"), "1" + "0" * 12, 1.5, True])
+def test_exact_units_refuse_what_is_not_a_plain_amount(value):
+    with pytest.raises(MoneyError):
+        exact_units(value)
+
+
+@given(st.integers(min_value=1, max_value=10**14 - 1))
+def test_exact_units_read_back_any_amount_of_cents(cents):
+    assert exact_units(Decimal(cents) / 100) == cents * 100

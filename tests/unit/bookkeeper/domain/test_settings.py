@@ -83,7 +83,7 @@ def test_unknown_keys_are_left_alone_and_the_understood_keys_are_listed():
     settings = reseller_settings(RESELLER, onbill(currency="RUB", pvt_vsn="4", some_kazoo_key={"x": 1}), None)
     assert settings.currency == "RUB"
     assert "currency" in RESELLER_ONBILL_KEYS and "some_kazoo_key" not in RESELLER_ONBILL_KEYS
-    assert set(ACCOUNT_ONBILL_KEYS) == {"billing_day", "payment_type", "manual_block", "language"}
+    assert set(ACCOUNT_ONBILL_KEYS) == {"billing_day", "payment_type", "manual_block", "language", "rate_deck"}
 
 
 @pytest.mark.parametrize("key, value, field", [
@@ -92,6 +92,7 @@ def test_unknown_keys_are_left_alone_and_the_understood_keys_are_listed():
     ("locale", 7, "locale"),
     ("charging", {"limits": "weekly"}, "charging.limits"),
     ("charging", ["daily"], "charging"),
+    ("default_rate_deck", "Retail Deck", "default_rate_deck"),
     ("force_first_billing_day", "yes", "force_first_billing_day"),
     ("default_billing_day", 32, "default_billing_day"),
     ("default_billing_day", True, "default_billing_day"),

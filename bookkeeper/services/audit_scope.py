@@ -1,0 +1,84 @@
+"""`kazbill audit` over an account, a reseller's subtree or every account: the recurring charges
+the history calls for against the ledger (services.audit), and the registered payments and
+corrections against their entries (domain.audit.compare_postings)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bookkeeper.domain.audit import Difference, compare_postings
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.ports import DatabaseNotFound, ViewQuery
+from bookkeeper.services.audit import AuditReport, audit_account
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.context import BillingInputError, load_context
+from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.payments import GATEWAY_CREDITS, GATEWAY_DEBITS, MANUAL_CREDITS, MANUAL_DEBITS
+
+POSTING_REASONS = GATEWAY_CREDITS + GATEWAY_DEBITS + MANUAL_CREDITS + MANUAL_DEBITS
+
+
+@dataclass
+class AccountAudit:
+    account_id: str
+    name: str = ""
+    charges: AuditReport | None = None
+    postings: list[Difference] = field(default_factory=list)
+    error: str | None = None  # the account's documents could not be audited (named field)
+
+    @property
+    def differences(self) -> list[Difference]:
+        return (self.charges.differences if self.charges else []) + self.postings
+
+    @property
+    def clean(self) -> bool:
+        return self.error is None and not self.differences
+
+
+def accounts_in_scope(ports: BillingPorts, *, account_id: str | None = None, reseller_id: str | None = None) -> list[str]:
+    """One account; or a reseller and every account below it; or (neither) every account."""
+    if account_id:
+        return [account_id]
+    store = ports.store
+    if reseller_id:
+        below = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_ancestor", ViewQuery(
+            start_key=[reseller_id], end_key=[reseller_id, {}], reduce=False)).rows
+        return [reseller_id] + sorted({row.id for row in below})
+    rows = store.all_docs(ACCOUNTS_DB).rows
+    return sorted(row.id for row in rows if not row.id.startswith("_"))
+
+
+def audit_accounts(ports: BillingPorts, account_ids: list[str], first_day: date, last_day: date) -> list[AccountAudit]:
+    audits = []
+    for account_id in account_ids:
+        audit = AccountAudit(account_id)
+        try:
+            context = load_context(ports.store, account_id)
+        except BillingInputError as error:
+            audit.error = f"{error.field}: {error.reason}"
+            audits.append(audit)
+            continue
+        audit.name = context.account_name
+        if not context.billable:
+            continue  # the master bills no one above it
+        audit.charges = audit_account(ports, account_id, first_day, last_day)
+        audit.postings = _postings(ports, account_id, first_day, last_day)
+        audits.append(audit)
+    return audits
+
+
+def _postings(ports: BillingPorts, account_id: str, first_day: date, last_day: date) -> list[Difference]:
+    months = months_from((first_day.year, first_day.month), (last_day.year, last_day.month))
+    prefixes = {f"{year:04d}{month:02d}" for year, month in months}
+    try:
+        registrations = [row.doc for row in ports.store.all_docs(account_db(account_id), ViewQuery(
+            start_key="kazbill_posting-", end_key="kazbill_posting-\ufff0", include_docs=True)).rows
+            if row.doc and row.doc.get("entry_id", "")[:6] in prefixes]
+    except DatabaseNotFound:
+        registrations = []
+    book, entries = LedgerBook(ports.store, ports.design_docs), []
+    for month in months:
+        db = book.month_db(account_id, month, create=False)
+        if db:
+            entries += [row.doc for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows if row.doc]
+    return compare_postings(registrations, entries, POSTING_REASONS)

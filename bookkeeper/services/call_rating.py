@@ -1,0 +1,128 @@
+"""Charging a finished call: to the account that placed it at its reseller's rate deck, and up
+the reseller chain, each reseller charged by its own reseller at that reseller's deck and in its
+currency. Then a pass over the account: a debit that drops it below its floor blocks it (the
+balance guard of the standing rules), a later payment lifts the block.
+
+A call Kazoo's own jonny5 already debited as per-minute (a `per_minute_call` ledger with the call
+id) is not charged again. A call no rate matches is not free: it is recorded for the operator
+(`kazbill_failures`, reason `unrated_call`) and reported in the events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bookkeeper.domain.calls import FinishedCall, call_entry_id
+from bookkeeper.domain.charges import DEBIT, REASON_CODES
+from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.domain.rating import Rate, RateDeck, call_cost
+from bookkeeper.domain.kazoo_names import account_db, account_modb, ratedeck_db, to_gregorian_seconds
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
+from bookkeeper.services.billing import BillingPorts, reconcile_account
+from bookkeeper.services.context import BillingContext, load_or_refuse
+from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.failures import record_failure
+from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.rate_decks import load_rate_deck
+
+
+@dataclass
+class _CachedDeck:
+    seq: str
+    deck: RateDeck
+
+
+_DECKS: dict[str, _CachedDeck] = {}  # per process: a 100,000-rate deck takes seconds to load
+
+
+def deck_of(store: DocumentStore, reseller_id: str, name: str) -> RateDeck:
+    """The deck, reloaded only when its database changed since it was last read."""
+    db = ratedeck_db(reseller_id, name)
+    try:
+        seq = str(store.database_info(db).update_seq)
+    except DatabaseNotFound:
+        return RateDeck([])
+    cached = _DECKS.get(db)
+    if cached is None or cached.seq != seq:
+        cached = _DECKS[db] = _CachedDeck(seq, load_rate_deck(store, reseller_id, name))
+    return cached.deck
+
+
+def bill_call(ports: BillingPorts, call: FinishedCall) -> list[BillingEvent]:
+    if not call.offnet or call.billing_seconds <= 0:
+        return [BillingEvent("call_not_billable", call.account_id, {"call_id": call.call_id})]
+    now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
+    events: list[BillingEvent] = []
+    account_id, reason, charged = call.account_id, "per_minute_call", []
+    while True:
+        context = load_or_refuse(ports.store, account_id, source="rating", reason_code="bad_billing_input",
+                                 refusal="call_refused", payload={"call_id": call.call_id}, now_gregorian=now)
+        if isinstance(context, BillingEvent):
+            return events + [context]
+        if not context.billable:
+            break  # the master: no one above bills it
+        level = _charge_level(ports, context, call, reason, now)
+        events += level
+        charged += [account_id] if any(event.name == "call_charged" for event in level) else []
+        if context.reseller_id == context.master_id or context.reseller_id == account_id:
+            break
+        account_id, reason = context.reseller_id, "sub_account_per_minute_call"  # the reseller, as a customer
+    for debited in charged:  # the balance guard: standing re-evaluated where money left
+        events += reconcile_account(ports, debited)
+    return events
+
+
+def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCall, reason: str,
+                  now: int) -> list[BillingEvent]:
+    account_id = context.account_id
+    deck_name = context.account.rate_deck
+    if deck_name is None:
+        return [BillingEvent("call_not_rated_here", account_id, {"call_id": call.call_id, "why": "no rate deck"})]
+    rate = deck_of(ports.store, context.reseller_id, deck_name).find(call.number, call.direction)
+    if rate is None:
+        record_failure(ports.store, source="rating", reason_code="unrated_call", field="number",
+                       reason=f"no rate in {deck_name} for {call.number} ({call.direction})", account_id=account_id,
+                       payload={"call_id": call.call_id, "number": call.number, "deck": deck_name,
+                                "billing_seconds": call.billing_seconds}, now_gregorian=now)
+        return [BillingEvent("call_unrated", account_id, {"call_id": call.call_id, "number": call.number})]
+    day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
+    if _debited_by_kazoo(ports.store, account_id, day, call.call_id):
+        return [BillingEvent("call_debited_by_kazoo", account_id, {"call_id": call.call_id})]
+    cost = call_cost(rate, call.billing_seconds)
+    if cost.amount == 0:
+        return [BillingEvent("call_free", account_id, {"call_id": call.call_id})]
+    entry = _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
+    today = local_day_of_gregorian(now, context.reseller.timezone)
+    written = LedgerBook(ports.store, ports.design_docs).write(account_id, [entry], (day.year, day.month),
+                                                               (today.year, today.month), now)
+    name = "call_charged" if written else "call_duplicate"
+    return [BillingEvent(name, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})]
+
+
+def _debited_by_kazoo(store: DocumentStore, account_id: str, day, call_id: str) -> bool:
+    try:
+        rows = store.query_view(account_modb(account_id, day.year, day.month), "kazbill_ledgers", "calls_by_id",
+                                ViewQuery(key=call_id, key_is_set=True)).rows
+    except DatabaseNotFound:
+        return False
+    return any(row.value == "kazoo" for row in rows)
+
+
+def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int, billed: int, reason: str, day,
+           now: int, deck: str) -> dict:
+    return {
+        "_id": call_entry_id(day, call.call_id), "pvt_type": "ledger", "pvt_ledger_type": DEBIT, "amount": amount,
+        "description": f"Call to {call.number}" if call.direction == "outbound" else f"Call from a carrier to {call.number}",
+        "source": {"service": reason, "id": call.call_id},
+        "usage": {"type": "voice", "quantity": billed, "unit": "sec"},
+        "period": {"start": call.ended_gregorian, "end": call.ended_gregorian},
+        "account": {"id": context.account_id, "name": context.account_name},
+        "metadata": {"kazbill": {
+            "reason": reason, "code": REASON_CODES[reason], "day": day.isoformat(), "currency": context.reseller.currency,
+            "call": {"number": call.number, "direction": call.direction, "billing_seconds": call.billing_seconds,
+                     "billed_seconds": billed, "placed_by": call.account_id},
+            "rate": {"deck": deck, "id": rate.rate_id, "name": rate.name, "prefix": rate.prefix,
+                     "per_minute_units": str(rate.cost_per_minute), "increment": rate.increment_s,
+                     "minimum": rate.minimum_s, "carrier": rate.carrier}}},
+        "pvt_account_id": context.account_id, "pvt_account_db": account_db(context.account_id),
+        "pvt_created": now, "pvt_modified": now, "pvt_vsn": "1",
+    }

@@ -1,0 +1,81 @@
+"""An account's statement for one billing period, as the API and the payments page show it:
+the opening balance, the payments, the monthly fees, the per-minute calls, the balance at the
+period's end (or now), and the entries themselves, newest first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Sequence
+
+from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
+from bookkeeper.ports import DocumentStore, ViewQuery
+from bookkeeper.services.context import BillingContext
+from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
+
+PER_MINUTE = ("per_minute_call", "sub_account_per_minute_call")
+PERIOD_MARKER = "-kazbill-period-"
+
+
+def day_start_gregorian(day: date, tz: str) -> int:
+    return to_gregorian_seconds(int(day_start_utc(day, tz).timestamp()))
+
+
+@dataclass
+class Statement:
+    period: Period
+    status: str  # the period marker's status (opened, pending...), or not_opened
+    opening_balance: int | None
+    payments: int = 0
+    monthly_fees: int = 0
+    per_minute_calls: int = 0
+    balance: int = 0
+    balance_at: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)  # newest first
+
+
+def period_markers(store: DocumentStore, design_docs: Sequence[DesignDoc], account_id: str,
+                   months: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+    book, found = LedgerBook(store, design_docs), []
+    for year, month in months:
+        db = book.month_db(account_id, (year, month), create=False)
+        if db is None:
+            continue
+        prefix = f"{year:04d}{month:02d}{PERIOD_MARKER}"
+        rows = store.all_docs(db, ViewQuery(start_key=prefix, end_key=prefix + "\ufff0", include_docs=True)).rows
+        found += [row.doc for row in rows if row.doc]
+    return found
+
+
+def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: BillingContext, period: Period,
+              now_gregorian: int) -> Statement:
+    account_id, tz = context.account_id, context.reseller.timezone
+    begins = day_start_gregorian(period.start, tz)
+    ends = day_start_gregorian(period.end + timedelta(days=1), tz) - 1
+    book = LedgerBook(store, design_docs)
+    months = months_from((period.start.year, period.start.month), (period.end.year, period.end.month))
+    marker = next((m for m in period_markers(store, design_docs, account_id, months)
+                   if m["period"]["start"] == period.start.isoformat()), None)
+    result = Statement(period, marker.get("status", "opened") if marker else "not_opened",
+                       None if marker is None else marker.get("opening_balance", 0))
+    for month in months:
+        db = book.month_db(account_id, month, create=False)
+        if db is None:
+            continue
+        for row in store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
+                reduce=False, start_key=begins, end_key=ends, include_docs=True)).rows:
+            service = (row.doc.get("source") or {}).get("service")
+            if service in GATEWAY_CREDITS + MANUAL_CREDITS:
+                result.payments += row.value
+            elif service in PER_MINUTE:
+                result.per_minute_calls -= row.value
+            elif "category" in ((row.doc.get("metadata") or {}).get("kazbill") or {}):
+                result.monthly_fees -= row.value
+            result.entries.append(row.doc)
+    result.entries.sort(key=lambda entry: (entry.get("pvt_created", 0), entry["_id"]), reverse=True)
+    result.balance_at = min(now_gregorian, ends)
+    closing = local_day_of_gregorian(result.balance_at, tz)
+    result.balance = book.balance_at(account_id, (closing.year, closing.month), result.balance_at)
+    return result

@@ -1,0 +1,28 @@
+"""What `kazbill api` serves: the crossbar API and, under /hooks/, the payment hooks, as one WSGI
+app per gunicorn worker sharing one store connection. The two apps never import each other; they
+meet here, in the composition root's reach, and in the store."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from bookkeeper.bootstrap import build_store
+from bookkeeper.config import load_settings
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+HOOKS_PREFIX = "/hooks/"
+
+
+def create() -> WsgiApp:
+    import crossbar_api.wsgi
+    import webhooks.wsgi
+
+    settings = load_settings()
+    store = build_store(settings)
+    api = crossbar_api.wsgi.create(settings, store)
+    hooks = webhooks.wsgi.create(settings, store)
+
+    def dispatch(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        chosen = hooks if environ.get("PATH_INFO", "").startswith(HOOKS_PREFIX) else api
+        return chosen(environ, start_response)
+
+    return dispatch

@@ -1,0 +1,86 @@
+"""What the payments page shows for one account, gathered from the same handlers as the API."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
+from bookkeeper.domain.gateways import paypal, yandex_money
+from bookkeeper.domain.gateways.amounts import GatewayFieldError
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.money import to_major
+from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
+from bookkeeper.money_display import format_money
+from bookkeeper.services.card_payments import CardError, cards_and_client_token
+from bookkeeper.services.context import BillingContext, get_or_none
+from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
+from bookkeeper.services.statements import statement
+from crossbar_api.deps import ApiDeps
+from crossbar_api.portal.texts import LOCALES
+from crossbar_api.resources.cards import card_ports
+
+
+def _gateway(deps: ApiDeps, context: BillingContext, kind: str):
+    try:
+        return load_gateway_settings(deps.store, context.reseller_id, kind)[0]
+    except (GatewayFieldError, NotAReseller):
+        return None
+
+
+def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str) -> dict[str, Any]:
+    account_id, currency = context.account_id, context.reseller.currency
+    money = lambda units: format_money(units, currency, LOCALES[lang])  # noqa: E731 - a one-line formatter
+    now = to_gregorian_seconds(int(deps.clock.now().timestamp()))
+    today = local_day_of_gregorian(now, context.reseller.timezone)
+    found = statement(deps.store, deps.design_docs, context, period_containing(context.account.billing_day, today), now)
+    standing = get_or_none(deps.store, account_db(account_id), "kazbill_standing") or {}
+    model: dict[str, Any] = {
+        "account_id": account_id, "account_name": account.get("name") or account_id, "currency": currency,
+        "balance": money(found.balance), "credit_line": money(context.credit_line),
+        "standing": "blocked" if standing.get("blocked") else standing.get("status", "good_standing"),
+        "reasons": standing.get("reasons", []),
+        "period": {"start": found.period.start.isoformat(), "end": found.period.end.isoformat(),
+                   "opening_balance": None if found.opening_balance is None else money(found.opening_balance),
+                   "payments": money(found.payments), "monthly_fees": money(found.monthly_fees),
+                   "per_minute_calls": money(found.per_minute_calls)},
+        "entries": [{"date": local_day_of_gregorian(entry.get("pvt_created", now), context.reseller.timezone).isoformat(),
+                     "description": entry.get("description", ""),
+                     "amount": ("+" if entry.get("pvt_ledger_type") == "credit" else "−") + money(entry.get("amount", 0))}
+                    for entry in found.entries[:100]],
+        "topup_key": uuid.uuid4().hex,  # one per page shown: a double submit charges once
+        "amount_step": "0.01",
+    }
+    model["card"] = _card_section(deps, account_id)
+    auto = get_or_none(deps.store, account_db(account_id), AUTO_TOPUP_DOC_ID) or {}
+    model["auto_topup"] = {"enabled": bool(auto.get("enabled")), "switched_off": auto.get("disabled_reason"),
+                           "threshold": _major_text(auto.get("threshold")), "amount": _major_text(auto.get("amount"))}
+    paypal_settings = _gateway(deps, context, "paypal_config")
+    if paypal_settings is not None:
+        form = paypal.payment_form(paypal_settings, account_id, 10_000, currency, item_name=f"Top-up of {model['account_name']}",
+                                   notify_url=f"{deps.public_url}/hooks/paypal/{context.reseller_id}")
+        form["fields"].pop("amount")
+        model["paypal"] = form
+    yandex = _gateway(deps, context, "yandex_money_config")
+    if yandex is not None:
+        model["yandex_wallet"] = {"action": yandex_money.QUICKPAY_URL, "fields": {
+            "receiver": yandex.get("wallet"), "quickpay-form": "button", "targets": f"Top-up of {model['account_name']}",
+            "paymentType": "AC", "label": account_id}} if yandex.get("wallet") else None
+        shop = yandex_money.shop_payment_form(yandex, account_id, 10_000) if yandex.get("shop_id") else None
+        if shop:
+            shop["fields"].pop("sum")
+        model["yandex_shop"] = shop
+    return model
+
+
+def _card_section(deps: ApiDeps, account_id: str) -> dict[str, Any] | None:
+    try:
+        cards, token = cards_and_client_token(card_ports(deps), account_id)
+    except CardError as error:
+        if error.field == "braintree" and error.status == 404:
+            return None  # the reseller takes no cards
+        return {"cards": [], "client_token": None, "error": error.reason}
+    return {"cards": cards, "client_token": token, "error": None}
+
+
+def _major_text(units: Any) -> str:
+    return f"{to_major(units):.2f}" if isinstance(units, int) else ""

@@ -1,0 +1,50 @@
+"""GET .../audit?from=YYYY-MM-DD&to=YYYY-MM-DD[&subtree=true]: the account's ledger (or its whole
+subtree's) against what its history calls for, each difference with its cause. The caller must
+be the account itself or above it; `subtree` audits every account below too."""
+from __future__ import annotations
+
+from datetime import date
+
+import falcon
+
+from bookkeeper.domain.audit import CAUSES
+from bookkeeper.domain.money import to_major
+from bookkeeper.services.audit import ASSUMPTIONS
+from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
+from bookkeeper.services.billing import BillingPorts
+from crossbar_api.access import account_for
+from crossbar_api.deps import ApiDeps
+from crossbar_api.envelope import answer
+from crossbar_api.errors import invalid
+
+MAX_DAYS = 400
+
+
+def _day(req: falcon.Request, name: str) -> date:
+    try:
+        return date.fromisoformat(req.get_param(name) or "")
+    except ValueError:
+        raise invalid(name, "format", "a day, YYYY-MM-DD") from None
+
+
+class Audit:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        first, last = _day(req, "from"), _day(req, "to")
+        if first > last or (last - first).days > MAX_DAYS:
+            raise invalid("to", "range", f"must be on or after `from`, at most {MAX_DAYS} days later")
+        ports = BillingPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
+        scope = accounts_in_scope(ports, reseller_id=account_id) if req.get_param_as_bool("subtree") \
+            else accounts_in_scope(ports, account_id=account_id)
+        audits = audit_accounts(ports, scope, first, last)
+        answer(req, resp, {
+            "from": first.isoformat(), "to": last.isoformat(), "accounts": len(audits),
+            "clean": all(a.clean for a in audits), "assumptions": list(ASSUMPTIONS),
+            "findings": [{"account_id": a.account_id, "name": a.name, "error": a.error, "differences": [
+                {"entry_id": d.entry_id, "kind": d.kind, "cause": CAUSES[d.kind],
+                 "expected": None if d.expected is None else to_major(d.expected),
+                 "actual": None if d.actual is None else to_major(d.actual)} for d in a.differences]}
+                for a in audits if not a.clean]})

@@ -1,0 +1,75 @@
+"""`kazbill audit` on an embedded store billed by the real handlers: clean after billing, and
+each kind of damage named with its cause and a non-zero exit."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.cli import main
+from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.services.billing import BillingPorts, crawl_account_day
+from bookkeeper.services.payments import apply_payment
+from tests.fixtures.billing_world import World
+from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def billed(tmp_path):
+    path = tmp_path / "k.sqlite3"
+    store = EmbeddedStore(path)
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              devices=2, limits=GENEROUS)
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    for day in range(1, 4):
+        clock.set(datetime(2026, 11, day, 0, 5, tzinfo=MSK))
+        crawl_account_day(ports, customer, date(2026, 11, day))
+    apply_payment(ports, customer, amount=5_000_000, reason="paypal", external_id="TX1")
+    yield store, customer, {"KAZBILL_STORE_PATH": str(path), "KAZBILL_STORE_URL": ""}, world
+    store.close()
+
+
+def audit(env, *args):
+    return CliRunner().invoke(main, ["audit", *args, "--from", "2026-11-01", "--to", "2026-11-03"], env=env)
+
+
+def test_a_ledger_billed_by_kazbill_audits_clean(billed):
+    _, customer, env, world = billed
+    for scope in (["--account", customer], ["--reseller", world.reseller], ["--all"]):
+        result = audit(env, *scope)
+        assert result.exit_code == 0, result.output
+        assert "0 differences" in result.output and "assumed:" in result.output
+
+
+def test_a_lost_charge_a_doubled_charge_and_a_payment_written_around_kazbill_are_named(billed):
+    store, customer, env, _ = billed
+    db = account_modb(customer, 2026, 11)
+    rows = store.all_docs(db).rows
+    mrc = next(row for row in rows if "-kazbill-mrc-" in row.id)
+    store.delete(db, mrc.id, mrc.value["rev"])  # lost
+    copy = {k: v for k, v in store.get(db, next(r.id for r in rows if "-kazbill-paypal-" in r.id)).items()
+            if k != "_rev"}
+    store.put(db, {**copy, "_id": "202611-kazbill-paypal-FORGED"})  # a credit no registration explains
+    result = audit(env, "--account", customer, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    kinds = {d["kind"]: d for d in report["findings"][0]["differences"]}
+    assert set(kinds) == {"missing", "posting_unregistered"} and report["clean"] is False
+    assert kinds["missing"]["entry_id"] == mrc.id and "lacks it" in kinds["missing"]["cause"]
+    assert kinds["posting_unregistered"]["actual"] == 5_000_000
+
+
+def test_bad_requests_exit_2(billed):
+    _, customer, env, _ = billed
+    assert CliRunner().invoke(main, ["audit", "--from", "2026-11-01", "--to", "2026-11-03"], env=env).exit_code == 2
+    assert audit(env, "--account", customer, "--all").exit_code == 2
+    swapped = CliRunner().invoke(main, ["audit", "--all", "--from", "2026-11-05", "--to", "2026-11-01"], env=env)
+    assert swapped.exit_code == 2 and "--from" in swapped.output

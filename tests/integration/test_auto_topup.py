@@ -1,0 +1,93 @@
+"""Auto top-up end to end on both stores: a debit below the threshold queues a request, the
+mailer's charging step charges the default card once, at most once in 24 hours, notifies the
+admins either way, and the third decline in a row switches it off."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.ports import ViewQuery
+from bookkeeper.services.auto_topup import charge_due_topups
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.card_payments import CardPorts
+from bookkeeper.services.notices import NOTICES_DB
+from tests.integration.test_braintree import balance, customer_path
+from tests.unit.crossbar_api.test_api import token
+
+pytestmark = pytest.mark.integration
+
+
+def setup_card(api, world, nonce):
+    me = {"X-Auth-Token": token(api, world, "other_customer")}
+    api.simulate_put(customer_path(world, "cards"), json={"data": {"payment_method_nonce": nonce}}, headers=me)
+    answer = api.simulate_post(f"/v2/accounts/{world.ids['other_customer']}/auto_topup", headers=me,
+                               json={"data": {"enabled": True, "threshold": 50, "amount": 100}})
+    assert answer.status_code == 200, answer.json
+    return me
+
+
+def debit(api, world, amount, key):
+    answer = api.simulate_put(f"/v2/accounts/{world.ids['other_customer']}/ledgers/debit",
+                              json={"data": {"amount": amount}},
+                              headers={"X-Auth-Token": token(api, world, "other_reseller"), "Idempotency-Key": key})
+    assert answer.status_code == 201, answer.json
+
+
+def charge(world):
+    ports = CardPorts(BillingPorts(world.store, world.clock, world.world.design_docs), world.cards)
+    return charge_due_topups(ports, to_gregorian_seconds(int(world.clock.now().timestamp())))
+
+
+def notices(world, kind):
+    rows = world.store.all_docs(NOTICES_DB, ViewQuery(include_docs=True)).rows
+    return [row.doc for row in rows if row.doc and row.doc.get("kind") == kind]
+
+
+def test_a_debit_below_the_threshold_tops_up_once_a_day(braintree):
+    api, _, world, fake = braintree
+    setup_card(api, world, "fake-valid-visa-nonce")
+    debit(api, world, 30, "d1")  # balance -30.00, threshold 50.00
+    assert charge(world).charged == 1
+    assert (len(fake.sales), fake.sales[0]["amount"]) == (1, "100.00")
+    assert balance(world, "other_customer") == 700_000
+    debit(api, world, 40, "d2")  # 30.00: below again, the same day
+    assert (charge(world).charged, len(fake.sales)) == (0, 1)
+    world.clock.advance(timedelta(hours=25))
+    debit(api, world, 1, "d3")
+    assert charge(world).charged == 1 and balance(world, "other_customer") == 1_290_000
+    assert charge(world).charged == 0  # nothing left queued
+    assert [n["details"]["transaction_id"] for n in notices(world, "topup_succeeded")] == [s["id"] for s in fake.sales]
+
+
+def test_three_declines_in_a_row_switch_auto_top_up_off_until_the_admin_turns_it_on(braintree):
+    api, _, world, fake = braintree
+    me = setup_card(api, world, "fake-processor-declined-visa-nonce")
+    debit(api, world, 10, "first")
+    for day in range(3):
+        report = charge(world)
+        assert report.failed == 1, report
+        world.clock.advance(timedelta(hours=24))
+        debit(api, world, 1, f"day{day}")  # a debit on each following day queues that day's request
+    assert charge(world).details == []  # switched off: the last debit queued nothing
+    me = {"X-Auth-Token": token(api, world, "other_customer")}  # three days on: a fresh login
+    shown = api.simulate_get(f"/v2/accounts/{world.ids['other_customer']}/auto_topup", headers=me).json["data"]
+    assert shown["failures"] == 3 and "Do Not Honor" in shown["switched_off_because"]
+    failed = notices(world, "topup_failed")
+    assert [n["details"]["switched_off"] for n in failed] == [False, False, True]
+    assert len(fake.sales) == 3 and balance(world, "other_customer") == -130_000
+    again = api.simulate_post(f"/v2/accounts/{world.ids['other_customer']}/auto_topup", json={"data": {"enabled": True}},
+                              headers=me).json["data"]
+    assert (again["failures"], again["switched_off_because"]) == (0, None)
+
+
+@pytest.mark.parametrize("data, field", [({"enabled": True, "threshold": 50}, "amount"),
+                                         ({"threshold": 50, "amount": 1000}, "amount"),  # above the reseller's max
+                                         ({"amount": "ten"}, "amount"), ({"cap": 1}, "cap")])
+def test_bad_auto_top_up_settings_are_refused_by_field(braintree, data, field):
+    api, _, world, _ = braintree
+    answer = api.simulate_post(f"/v2/accounts/{world.ids['other_customer']}/auto_topup", json={"data": data},
+                               headers={"X-Auth-Token": token(api, world, "other_customer")})
+    assert answer.status_code == 400 and field in answer.json["data"], answer.json
+    assert world.store.get_many(account_db(world.ids["other_customer"]), ["kazbill_auto_topup"]) == {}

@@ -1,0 +1,127 @@
+"""Charging finished calls on both stores: a three-level reseller chain in three currencies, each
+level at its own reseller's deck; replays, Kazoo's own per-minute debits, unrated numbers and
+on-net calls; and the balance guard blocking an account a call leaves without funds."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.calls import FinishedCall
+from bookkeeper.domain.rating import call_cost, parse_rate
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb, to_gregorian_seconds
+from bookkeeper.ports import ViewQuery
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.call_rating import bill_call
+from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.rate_decks import import_rate_deck
+from tests.fixtures.api_world import MSK, ApiWorld
+from tests.fixtures.kazoo_docs import ledger_doc
+
+pytestmark = pytest.mark.integration
+ENDED = datetime(2026, 11, 10, 15, 30, tzinfo=MSK)
+
+
+def set_onbill(store, account_id, **settings):
+    db = account_db(account_id)
+    found = store.get_many(db, ["onbill"]).get("onbill") or {"_id": "onbill", "pvt_type": "onbill"}
+    store.put(db, {**found, **settings})
+
+
+@pytest.fixture
+def chain(store):
+    world = ApiWorld(store).build()
+    ids = world.ids
+    set_onbill(store, ids["master"], currency="USD", default_rate_deck="carrier")
+    set_onbill(store, ids["reseller"], currency="RUB", default_rate_deck="wholesale")
+    set_onbill(store, ids["sub"], currency="EUR", default_rate_deck="retail")
+    for owner, deck, cost in ((ids["sub"], "retail", "0.20"), (ids["reseller"], "wholesale", "9.00"),
+                              (ids["master"], "carrier", "0.05")):
+        assert import_rate_deck(store, owner, deck, ["prefix,rate_cost,rate_increment,rate_minimum",
+                                                     f"7495,{cost},6,30", "7,9.99,60,60"]).report.ok
+    clock = SettableClock(datetime(2026, 11, 10, 15, 31, tzinfo=MSK))
+    return world, BillingPorts(store, clock, world.world.design_docs)
+
+
+def call(world, *, call_id="c0ffee-0001", seconds=125, number="74951234567", offnet=True, account="customer"):
+    return FinishedCall(world.ids[account], call_id, seconds, number, "outbound", offnet,
+                        to_gregorian_seconds(int(ENDED.timestamp())))
+
+
+def debits(store, account_id):
+    if not store.database_exists(account_modb(account_id, 2026, 11)):
+        return {}
+    rows = store.all_docs(account_modb(account_id, 2026, 11), ViewQuery(include_docs=True)).rows
+    return {row.id: (row.doc["amount"], row.doc["metadata"]["kazbill"]["currency"], row.doc["source"]["service"])
+            for row in rows if row.doc and "-kazbill-call-" in row.id}
+
+
+def test_each_level_of_the_chain_is_charged_by_its_own_reseller_in_its_currency(chain):
+    world, ports = chain
+    events = bill_call(ports, call(world))
+    assert [e.name for e in events if e.name.startswith("call_")] == ["call_charged"] * 3
+    entry = "202611-kazbill-call-c0ffee-0001"
+    # 125 s at 30 s + 6 s slices: 126 s billed.
+    assert debits(world.store, world.ids["customer"]) == {entry: (4_200, "EUR", "per_minute_call")}  # 0.20 × 2.1
+    assert debits(world.store, world.ids["sub"]) == {entry: (189_000, "RUB", "sub_account_per_minute_call")}
+    assert debits(world.store, world.ids["reseller"]) == {entry: (1_050, "USD", "sub_account_per_minute_call")}
+    again = bill_call(ports, call(world))  # the other source, a replay: nothing more
+    assert [e.name for e in again if e.name.startswith("call_")] == ["call_duplicate"] * 3
+
+
+def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain):
+    world, ports = chain
+    customer = world.ids["customer"]
+    LedgerBook(world.store, world.world.design_docs).month_db(customer, (2026, 11), create=True)  # as Kazoo makes it
+    world.store.put(account_modb(customer, 2026, 11), {
+        **ledger_doc(customer, 2026, 11, "jonny5-c0ffee-0002", "debit", 3_000, "per_minute_call", 0),
+        "source": {"service": "per_minute_call", "id": "c0ffee-0002"}})
+    names = [(e.account_id, e.name) for e in bill_call(ports, call(world, call_id="c0ffee-0002"))
+             if e.name.startswith("call_")]
+    assert names == [(customer, "call_debited_by_kazoo"), (world.ids["sub"], "call_charged"),
+                     (world.ids["reseller"], "call_charged")]
+
+
+def test_an_unrated_number_is_recorded_not_free_and_on_net_calls_cost_nothing(chain):
+    world, ports = chain
+    unrated = bill_call(ports, call(world, call_id="c0ffee-0003", number="4420123"))
+    assert {e.name for e in unrated if e.name.startswith("call_")} == {"call_unrated"}
+    failures = [row.doc for row in world.store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows if row.doc and row.doc.get("reason_code") == "unrated_call"]
+    assert {f["account_id"] for f in failures} == {world.ids["customer"], world.ids["sub"], world.ids["reseller"]}
+    assert [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0004", offnet=False))] == ["call_not_billable"]
+    assert [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0005", seconds=0))] == ["call_not_billable"]
+    assert debits(world.store, world.ids["customer"]) == {}
+
+
+def test_a_call_that_leaves_the_account_without_funds_blocks_it(chain):
+    world, ports = chain
+    customer, sub = world.ids["customer"], world.ids["sub"]
+    set_onbill(world.store, sub, blocking_enabled=True)
+    limits = world.store.get(account_db(customer), "limits")
+    world.store.put(account_db(customer), {**limits, "pvt_allow_postpay": False, "pvt_max_postpay_amount": 0})
+    names = [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0006"))]
+    assert "blocked" in names
+    assert world.store.get(ACCOUNTS_DB, customer)["pvt_enabled"] is False
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 4000)), min_size=1, max_size=12), data=st.data())
+def test_however_calls_are_repeated_and_reordered_each_is_charged_once(tmp_path_factory, calls, data):
+    store = EmbeddedStore(tmp_path_factory.mktemp("calls") / "k.sqlite3")
+    world = ApiWorld(store).build()
+    set_onbill(store, world.ids["sub"], currency="EUR", default_rate_deck="retail")
+    import_rate_deck(store, world.ids["sub"], "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,0.37,6,30"])
+    ports = BillingPorts(store, SettableClock(datetime(2026, 11, 10, 15, 31, tzinfo=MSK)), world.world.design_docs)
+    distinct = {f"call-{n}": seconds for n, seconds in calls}  # a call id reported twice carries the same seconds
+    deliveries = data.draw(st.permutations([*distinct.items(), *data.draw(st.lists(st.sampled_from(sorted(distinct.items())),
+                                                                                    max_size=10))]))
+    for call_id, seconds in deliveries:
+        bill_call(ports, call(world, call_id=call_id, seconds=seconds))
+    rate = parse_rate({"prefix": "7", "rate_cost": "0.37", "rate_increment": 6, "rate_minimum": 30})
+    expected = sum(call_cost(rate, seconds).amount for seconds in distinct.values())
+    assert sum(amount for amount, _, _ in debits(store, world.ids["customer"]).values()) == expected
+    store.close()

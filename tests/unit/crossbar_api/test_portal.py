@@ -1,0 +1,83 @@
+"""The payments page through falcon's TestClient on an embedded store: log in, see the
+balance and the period, in English and Russian; no session, no page; no form token, no change."""
+from __future__ import annotations
+
+import re
+
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from tests.unit.crossbar_api.test_api import token
+
+
+def log_in(client, account_name="Customer Two", username="admin-customer_two", password="secret"):
+    return client.simulate_post("/portal/login", body=f"account_name={account_name}&username={username}&password={password}",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def session_cookie(answer) -> dict[str, str]:
+    return {"Cookie": f"kazbill_portal={answer.cookies['kazbill_portal'].value}"}
+
+
+def test_an_admin_logs_in_and_sees_the_balance_and_the_period(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", body='{"data": {"amount": 250.50}}',
+                        headers={"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire-1"})
+    login = log_in(client)
+    assert login.status_code == 303 and login.headers["location"].startswith(f"/portal/accounts/{customer}")
+    cookie = login.cookies["kazbill_portal"]
+    assert cookie.http_only and cookie.same_site == "Strict" and cookie.path == "/portal"
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert re.search(r'id="balance">\s*RUB\s*250\.50|id="balance">₽250\.50', page.text), page.text[:3000]
+    assert "wire_transfer wire-1" in page.text or "wire-1" in page.text
+    russian = client.simulate_get(f"/portal/accounts/{customer}", params={"lang": "ru"}, headers=session_cookie(login))
+    assert "Баланс" in russian.text and "250,50" in russian.text
+
+
+def test_without_a_session_the_page_sends_to_the_login_and_a_wrong_password_is_refused(api):
+    client, world, _ = api
+    assert client.simulate_get(f"/portal/accounts/{world.ids['customer_two']}").headers["location"] == "/portal/login"
+    assert client.simulate_get("/portal").headers["location"] == "/portal/login"
+    wrong = log_in(client, password="guess")
+    assert wrong.status_code == 401 and 'id="error"' in wrong.text and "kazbill_portal" not in wrong.cookies
+
+
+def test_a_page_of_another_tree_is_forbidden_and_a_post_without_the_form_token_changes_nothing(api):
+    client, world, _ = api
+    login = log_in(client)
+    other = client.simulate_get(f"/portal/accounts/{world.ids['other_customer']}", headers=session_cookie(login))
+    assert other.status_code == 403
+    forged = client.simulate_post(f"/portal/accounts/{world.ids['customer_two']}/proforma", body="amount=100",
+                                  headers={**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"})
+    assert forged.status_code == 403 and "form_token" in forged.json["data"]
+    rows = world.store.all_docs(account_db(world.ids["customer_two"])).rows
+    assert not [row.id for row in rows if row.id.startswith("kazbill_proforma_request")]
+
+
+def test_a_proforma_request_is_recorded_and_bad_amounts_come_back_as_a_message(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    login = log_in(client)
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
+    form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)[1]
+    headers = {**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"}
+    done = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=1500.00&form_token={form_token}",
+                                headers=headers)
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=proforma")
+    rows = world.store.all_docs(account_db(customer)).rows
+    requests = [world.store.get(account_db(customer), row.id) for row in rows if row.id.startswith("kazbill_proforma_request")]
+    assert [(r["amount"], r["currency"], r["state"]) for r in requests] == [(15_000_000, "RUB", "requested")]
+    bad = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=1e9999&form_token={form_token}",
+                               headers=headers)
+    assert "error=" in bad.headers["location"] and "amount" in bad.headers["location"]
+
+
+def test_what_a_customer_typed_is_escaped_on_the_page(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    for db in (ACCOUNTS_DB, account_db(customer)):
+        doc = world.store.get(db, customer)
+        world.store.put(db, {**doc, "name": "<script>alert(1)</script>"})
+    login = log_in(client, account_name="<script>alert(1)</script>")
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

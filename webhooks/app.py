@@ -1,0 +1,120 @@
+"""The payment hooks, under /hooks/, with no token: each gateway authenticates its own way, on
+the raw body, inside the bookkeeper's handlers (`bookkeeper.services.gateway_payments`).
+
+    POST /hooks/paypal/{reseller_id}                      PayPal IPN
+    POST /hooks/yandex_money/{reseller_id}/notification   YooMoney wallet HTTP notification
+    POST /hooks/yandex_money/{reseller_id}/check          shop protocol checkOrder (XML answer)
+    POST /hooks/yandex_money/{reseller_id}/paymentaviso   shop protocol paymentAviso (XML answer)
+    POST /hooks/braintree/{reseller_id}                   Braintree webhook (disputes, settlement declined)
+
+Answers: 200 when the gateway may stop sending (posted, a duplicate, or nothing to post), 4xx
+naming the field when the notification is refused, 503 when it could not be judged now (store
+or PayPal unreachable) so the gateway sends it again.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Callable
+from urllib.parse import parse_qs
+
+import falcon
+
+from bookkeeper.domain.gateways import yandex_money
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.ports import GatewayUnavailable, StoreError
+from bookkeeper.services.braintree_hooks import receive_braintree_webhook
+from bookkeeper.services.gateway_payments import (
+    HookAnswer, HookPorts, receive_paypal_ipn, receive_yandex_shop, receive_yandex_wallet,
+)
+from bookkeeper.services.hook_attempts import record_attempt
+
+log = logging.getLogger("kazbill.hooks")
+MAX_BODY = 64 * 1024  # IPNs and YooMoney forms are a few kilobytes
+
+
+def _read_body(req: falcon.Request, ports: HookPorts, gateway: str, route: str, reseller_id: str) -> bytes:
+    body = req.bounded_stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        record_attempt(ports.billing.store, gateway=gateway, route=route, raw_body=body, outcome="refused",
+                       message=f"body larger than {MAX_BODY} bytes", field="body", reseller_id=reseller_id,
+                       now_gregorian=to_gregorian_seconds(int(ports.billing.clock.now().timestamp())))
+        raise falcon.HTTPContentTooLarge(description=f"body: larger than {MAX_BODY} bytes")
+    return body
+
+
+def _json_answer(req: falcon.Request, resp: falcon.Response, answer: HookAnswer) -> None:
+    resp.status = falcon.code_to_http_status(answer.status)
+    if answer.status < 400:
+        resp.media = {"status": "success", "outcome": answer.outcome, "message": answer.message,
+                      "request_id": req.context.request_id}
+    else:
+        resp.media = {"status": "error", "error": str(answer.status), "outcome": answer.outcome,
+                      "message": answer.message, "request_id": req.context.request_id,
+                      "data": {answer.field or "body": {answer.outcome: {"message": answer.message}}}}
+    log.info("request_id=%s hook %s -> %s %s", req.context.request_id, req.path, answer.status, answer.outcome)
+
+
+def _guarded(receive: Callable[[], HookAnswer]) -> HookAnswer:
+    try:
+        return receive()
+    except (StoreError, GatewayUnavailable) as error:  # nothing judged, nothing posted: ask again later
+        log.warning("hook could not be handled now: %s", error)
+        return HookAnswer(503, "unavailable", f"try again later: {error}")
+
+
+class JsonHook:
+    """A hook answered in JSON: read the body (bounded), let the bookkeeper judge it, answer."""
+
+    def __init__(self, ports: HookPorts, gateway: str, route: str,
+                 receive: Callable[[HookPorts, str, bytes], HookAnswer]):
+        self.ports, self.gateway, self.route, self.receive = ports, gateway, route, receive
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, reseller_id: str) -> None:
+        body = _read_body(req, self.ports, self.gateway, self.route, reseller_id)
+        _json_answer(req, resp, _guarded(lambda: self.receive(self.ports, reseller_id, body)))
+
+
+class YandexShop:
+    """checkOrder and paymentAviso answer HTTP 200 with the protocol's XML; its `code` carries the verdict."""
+
+    def __init__(self, ports: HookPorts, action: str):
+        self.ports, self.action = ports, action
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, reseller_id: str) -> None:
+        body = _read_body(req, self.ports, "yandex_money", self.action, reseller_id)
+        try:
+            answer, code = receive_yandex_shop(self.ports, reseller_id, self.action, body)
+        except StoreError as error:
+            log.warning("shop %s could not be handled now: %s", self.action, error)
+            answer, code = HookAnswer(503, "unavailable", "try again later"), yandex_money.SHOP_BAD_REQUEST
+        fields = {"invoiceId": _field(body, "invoiceId"), "shopId": _field(body, "shopId")}
+        resp.status = falcon.HTTP_503 if answer.status == 503 else falcon.HTTP_200
+        resp.content_type = "application/xml"
+        resp.text = yandex_money.shop_answer(self.action, code, self.ports.billing.clock.now(), fields,
+                                             "" if code == yandex_money.SHOP_OK else answer.message)
+        log.info("request_id=%s hook %s -> %s code=%s", req.context.request_id, req.path, answer.outcome, code)
+
+
+def _field(body: bytes, name: str) -> str:
+    """A field echoed in the XML answer, read leniently (the answer is sent even for a bad form)."""
+    values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=200).get(name) if body else None
+    return values[0][:64] if values else ""
+
+
+class RequestId:
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.request_id = uuid.uuid4().hex
+        resp.set_header("X-Request-ID", req.context.request_id)
+
+
+def create_app(ports: HookPorts) -> falcon.App:
+    app = falcon.App(middleware=[RequestId()])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.add_route("/hooks/paypal/{reseller_id}", JsonHook(ports, "paypal", "paypal", receive_paypal_ipn))
+    app.add_route("/hooks/yandex_money/{reseller_id}/notification",
+                  JsonHook(ports, "yandex_money", "notification", receive_yandex_wallet))
+    app.add_route("/hooks/yandex_money/{reseller_id}/check", YandexShop(ports, "checkOrder"))
+    app.add_route("/hooks/yandex_money/{reseller_id}/paymentaviso", YandexShop(ports, "paymentAviso"))
+    app.add_route("/hooks/braintree/{reseller_id}", JsonHook(ports, "braintree", "webhook", receive_braintree_webhook))
+    return app
