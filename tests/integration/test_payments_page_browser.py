@@ -43,6 +43,15 @@ def text_of(driver, element_id: str) -> str:
     return WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, element_id))).text
 
 
+def submit(driver, form_selector: str) -> None:
+    """Click the form's button and wait until the browser has left the page it was on: the page
+    before the POST has a `done` message too, and reading it while the new page loads is a race
+    (the element goes stale under the reader)."""
+    page_before = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, f"{form_selector} button").click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page_before))
+
+
 def test_a_customer_logs_in_saves_a_card_tops_up_and_sees_the_new_balance(own_couch_url, tmp_path, browser):
     store = CouchDbStore(own_couch_url)
     world = ApiWorld(store).build()
@@ -58,18 +67,18 @@ def test_a_customer_logs_in_saves_a_card_tops_up_and_sees_the_new_balance(own_co
         browser.find_element(By.NAME, "account_name").send_keys("Other Customer")
         browser.find_element(By.NAME, "username").send_keys("admin-other_customer")
         browser.find_element(By.NAME, "password").send_keys("secret")
-        browser.find_element(By.CSS_SELECTOR, "#login button").click()
+        submit(browser, "#login")
         assert text_of(browser, "balance") == "$0.00"
         assert f"/portal/accounts/{customer}" in browser.current_url
 
         # Braintree's Drop-in cannot load here (no network): put the nonce it would produce.
         browser.execute_script("document.getElementById('nonce').value = 'fake-valid-visa-nonce'")
-        browser.find_element(By.CSS_SELECTOR, "#add-card button").click()
+        submit(browser, "#add-card")
         assert "saved" in text_of(browser, "done")
         assert "Visa •••• 1111" in browser.find_element(By.CLASS_NAME, "saved-card").text
 
         browser.find_element(By.CSS_SELECTOR, "#topup input[name=amount]").send_keys("25")
-        browser.find_element(By.CSS_SELECTOR, "#topup button").click()
+        submit(browser, "#topup")
         assert "charged" in text_of(browser, "done")
         assert text_of(browser, "balance") == "$25.00"
         assert "Card top-up" in text_of(browser, "transactions")
