@@ -51,6 +51,9 @@ class CallEnded:
     timestamp_gregorian: int | None  # when the switch reported it, if it said
     hangup_cause: str | None
     received_gregorian: int = 0  # when Kazbill received it; the fallback for the billing month
+    resource_id: str | None = None  # the carrier resource the leg went through (stepswitch's)
+    authorizing_type: str | None = None  # "resource" on a carrier's call into the switch
+    request: str | None = None  # the request URI's user part: the number dialled, or called in on
 
 
 @dataclass(frozen=True)

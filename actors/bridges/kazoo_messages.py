@@ -20,6 +20,7 @@ from actors.messages import (
     DocumentChanged,
     RejectedMessage,
 )
+from bookkeeper.domain.calls import FinishedCall, call_from_leg
 from bookkeeper.domain.kazoo_names import (
     GREGORIAN_UNIX_OFFSET,
     InvalidAccountId,
@@ -177,7 +178,24 @@ def parse_call_event(
         direction=direction, caller=_text(obj, "Caller-ID-Number", strict=False), callee=callee,
         reseller_id=_account_id(ccv.get("Reseller-ID")), timestamp_gregorian=timestamp,
         hangup_cause=_text(obj, "Hangup-Cause", strict=False), received_gregorian=received_gregorian,
+        resource_id=_ccv_text(ccv, "Resource-ID"), authorizing_type=_ccv_text(ccv, "Authorizing-Type"),
+        request=request_user or None,
     )
+
+
+def finished_call(ended: CallEnded) -> FinishedCall:
+    """The call as billing rates it: only a carrier's leg is off-net (see bookkeeper.domain.calls);
+    the switch's timestamp dates it, else the moment Kazbill received it."""
+    return call_from_leg(
+        account_id=ended.account_id, call_id=ended.call_id, billing_seconds=ended.billing_seconds,
+        switch_direction=ended.direction, resource_id=ended.resource_id, authorizing_type=ended.authorizing_type,
+        callee=ended.callee, request=ended.request,
+        ended_gregorian=ended.timestamp_gregorian or ended.received_gregorian)
+
+
+def _ccv_text(ccv: dict, key: str) -> str | None:
+    value = ccv.get(key)
+    return value if isinstance(value, str) and value else None
 
 
 @_rejecting

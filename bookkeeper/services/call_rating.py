@@ -10,12 +10,13 @@ id) is not charged again. A call no rate matches is not free: it is recorded for
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from bookkeeper.domain.calls import FinishedCall, call_entry_id
 from bookkeeper.domain.charges import DEBIT, REASON_CODES
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import Rate, RateDeck, call_cost
-from bookkeeper.domain.kazoo_names import account_db, account_modb, ratedeck_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db, ratedeck_db, to_gregorian_seconds
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from bookkeeper.services.context import BillingContext, load_or_refuse
@@ -48,8 +49,16 @@ def deck_of(store: DocumentStore, reseller_id: str, name: str) -> RateDeck:
 
 
 def bill_call(ports: BillingPorts, call: FinishedCall) -> list[BillingEvent]:
+    """Charge the call, then re-evaluate the standing of every account it took money from."""
+    events, debited = charge_call(ports, call)
+    return events + [event for account_id in debited for event in reconcile_account(ports, account_id)]
+
+
+def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEvent], list[str]]:
+    """The call's debits, level by level up the reseller chain, and the accounts debited (whose
+    standing the caller re-evaluates: once per call, or once per batch of calls)."""
     if not call.offnet or call.billing_seconds <= 0:
-        return [BillingEvent("call_not_billable", call.account_id, {"call_id": call.call_id})]
+        return [BillingEvent("call_not_billable", call.account_id, {"call_id": call.call_id})], []
     now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
     events: list[BillingEvent] = []
     account_id, reason, charged = call.account_id, "per_minute_call", []
@@ -57,7 +66,7 @@ def bill_call(ports: BillingPorts, call: FinishedCall) -> list[BillingEvent]:
         context = load_or_refuse(ports.store, account_id, source="rating", reason_code="bad_billing_input",
                                  refusal="call_refused", payload={"call_id": call.call_id}, now_gregorian=now)
         if isinstance(context, BillingEvent):
-            return events + [context]
+            return events + [context], charged
         if not context.billable:
             break  # the master: no one above bills it
         level = _charge_level(ports, context, call, reason, now)
@@ -66,9 +75,7 @@ def bill_call(ports: BillingPorts, call: FinishedCall) -> list[BillingEvent]:
         if context.reseller_id == context.master_id or context.reseller_id == account_id:
             break
         account_id, reason = context.reseller_id, "sub_account_per_minute_call"  # the reseller, as a customer
-    for debited in charged:  # the balance guard: standing re-evaluated where money left
-        events += reconcile_account(ports, debited)
-    return events
+    return events, charged
 
 
 def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCall, reason: str,
@@ -85,26 +92,36 @@ def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCa
                                 "billing_seconds": call.billing_seconds}, now_gregorian=now)
         return [BillingEvent("call_unrated", account_id, {"call_id": call.call_id, "number": call.number})]
     day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
-    if _debited_by_kazoo(ports.store, account_id, day, call.call_id):
-        return [BillingEvent("call_debited_by_kazoo", account_id, {"call_id": call.call_id})]
+    today = local_day_of_gregorian(now, context.reseller.timezone)
+    book = LedgerBook(ports.store, ports.design_docs)
+    debited_by = _debited_before(book, account_id, day, today, call.call_id)
+    if debited_by is not None:
+        name = "call_debited_by_kazoo" if debited_by == "kazoo" else "call_duplicate"
+        return [BillingEvent(name, account_id, {"call_id": call.call_id})]
     cost = call_cost(rate, call.billing_seconds)
     if cost.amount == 0:
         return [BillingEvent("call_free", account_id, {"call_id": call.call_id})]
     entry = _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
-    today = local_day_of_gregorian(now, context.reseller.timezone)
-    written = LedgerBook(ports.store, ports.design_docs).write(account_id, [entry], (day.year, day.month),
-                                                               (today.year, today.month), now)
+    written = book.write(account_id, [entry], (day.year, day.month), (today.year, today.month), now)
     name = "call_charged" if written else "call_duplicate"
     return [BillingEvent(name, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})]
 
 
-def _debited_by_kazoo(store: DocumentStore, account_id: str, day, call_id: str) -> bool:
-    try:
-        rows = store.query_view(account_modb(account_id, day.year, day.month), "kazbill_ledgers", "calls_by_id",
-                                ViewQuery(key=call_id, key_is_set=True)).rows
-    except DatabaseNotFound:
-        return False
-    return any(row.value == "kazoo" for row in rows)
+def _debited_before(book: LedgerBook, account_id: str, day: date, today: date, call_id: str) -> str | None:
+    """"kazoo" when jonny5 already debited the call, "kazbill" when Kazbill charged it before,
+    whatever day that report gave it: a report dated by its receipt (no switch timestamp) can fall
+    on the other side of midnight at a month's end from the report dated by the switch, and an
+    entry for a month that is over was written into the current one."""
+    months = {(day.year, day.month), (today.year, today.month)}
+    months |= {(near.year, near.month) for near in (day - timedelta(days=1), day + timedelta(days=1))}
+    for month in sorted(months):
+        db = book.month_db(account_id, month, create=False)
+        if db is None:
+            continue
+        rows = book.store.query_view(db, "kazbill_ledgers", "calls_by_id", ViewQuery(key=call_id, key_is_set=True)).rows
+        if rows:
+            return "kazoo" if any(row.value == "kazoo" for row in rows) else "kazbill"
+    return None
 
 
 def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int, billed: int, reason: str, day,

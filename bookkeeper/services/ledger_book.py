@@ -10,6 +10,7 @@ event's to the current one, so a late replay of an entry written earlier is stil
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -23,6 +24,8 @@ MAX_ROLLOVER_DEPTH = 36  # months of history looked back for, once per account
 HISTORY_DOC = "kazbill_ledger_history"
 
 Month = tuple[int, int]
+# Per store, the monthly databases this process has seen carry Kazbill's design documents.
+_DESIGNED: "weakref.WeakKeyDictionary[DocumentStore, set[str]]" = weakref.WeakKeyDictionary()
 
 
 def next_month(month: Month) -> Month:
@@ -52,12 +55,22 @@ class LedgerBook:
     def month_db(self, account_id: str, month: Month, *, create: bool) -> str | None:
         db = account_modb(account_id, *month)
         if self.store.database_exists(db):
+            self._designed(db)
             return db
         if not create:
             return None
         if self.store.ensure_database(db):
             install_design_docs(self.store, db, self.design_docs)
+        self._designed(db)
         return db
+
+    def _designed(self, db: str) -> None:
+        """Kazoo creates monthly databases itself (its first CDR or ledger of the month), without
+        Kazbill's views: install them the first time this process meets such a database."""
+        known = _DESIGNED.setdefault(self.store, set())
+        if db not in known:
+            install_design_docs(self.store, db, self.design_docs)
+            known.add(db)
 
     def month_total(self, db: str) -> int:
         rows = self.store.query_view(db, "kazbill_ledgers", "balance_by_service").rows

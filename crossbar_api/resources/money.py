@@ -9,7 +9,7 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import NotFound, ViewQuery
@@ -96,9 +96,10 @@ class Transactions:
         # The view's rows (created, id) order the range; only the page's documents are fetched,
         # unless a reason filter needs every document's source.
         rows = []
-        for year, month in months_from((first.year, first.month), (last.year, last.month)):
-            db = account_modb(account_id, year, month)
-            if not self.deps.store.database_exists(db):
+        book = LedgerBook(self.deps.store, self.deps.design_docs)
+        for month in months_from((first.year, first.month), (last.year, last.month)):
+            db = book.month_db(account_id, month, create=False)  # Kazoo's own months get Kazbill's views
+            if db is None:
                 continue
             for row in self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
                     reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason))).rows:

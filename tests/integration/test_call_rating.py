@@ -17,7 +17,6 @@ from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.call_rating import bill_call
 from bookkeeper.services.failures import FAILURES_DB
-from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.rate_decks import import_rate_deck
 from tests.fixtures.api_world import MSK, ApiWorld
 from tests.fixtures.kazoo_docs import ledger_doc
@@ -76,7 +75,7 @@ def test_each_level_of_the_chain_is_charged_by_its_own_reseller_in_its_currency(
 def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain):
     world, ports = chain
     customer = world.ids["customer"]
-    LedgerBook(world.store, world.world.design_docs).month_db(customer, (2026, 11), create=True)  # as Kazoo makes it
+    world.store.ensure_database(account_modb(customer, 2026, 11))  # Kazoo's month: none of Kazbill's views in it
     world.store.put(account_modb(customer, 2026, 11), {
         **ledger_doc(customer, 2026, 11, "jonny5-c0ffee-0002", "debit", 3_000, "per_minute_call", 0),
         "source": {"service": "per_minute_call", "id": "c0ffee-0002"}})
@@ -125,3 +124,20 @@ def test_however_calls_are_repeated_and_reordered_each_is_charged_once(tmp_path_
     expected = sum(call_cost(rate, seconds).amount for seconds in distinct.values())
     assert sum(amount for amount, _, _ in debits(store, world.ids["customer"]).values()) == expected
     store.close()
+
+
+def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(chain):
+    """The switch dates its CDR 23:59:58 on the 30th; an event without a timestamp is dated by its
+    receipt, 00:00:03 on the 1st. Two months, two entry ids: the second must still see the first."""
+    world, ports = chain
+    ports.clock.set(datetime(2026, 12, 1, 0, 1, tzinfo=MSK))
+    before = datetime(2026, 11, 30, 23, 59, 58, tzinfo=MSK)
+    after = datetime(2026, 12, 1, 0, 0, 3, tzinfo=MSK)
+    names = []
+    for ended in (before, after):
+        report = FinishedCall(world.ids["customer"], "c0ffee-0100", 65, "74951234567", "outbound", True,
+                              to_gregorian_seconds(int(ended.timestamp())))
+        names.append([e.name for e in bill_call(ports, report) if e.name.startswith("call_")])
+    assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
+    assert not world.store.database_exists(account_modb(world.ids["customer"], 2026, 12)) or not [
+        row for row in world.store.all_docs(account_modb(world.ids["customer"], 2026, 12)).rows if "-call-" in row.id]

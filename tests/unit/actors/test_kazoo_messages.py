@@ -19,6 +19,7 @@ from actors.bridges.kazoo_messages import (
     decode_routing_key_segment,
     encode_routing_key_segment,
     parse_bookkeeper_request,
+    finished_call,
     parse_call_event,
     parse_config_message,
 )
@@ -30,6 +31,7 @@ from actors.messages import (
     DocumentChanged,
     RejectedMessage,
 )
+from bookkeeper.domain.calls import FinishedCall
 
 ACCOUNT_ID = "4fd3b7c0a2e1d4f5b6c7d8e9f0a1b2c3"
 OTHER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -311,7 +313,7 @@ def test_a_channel_destroy_becomes_a_call_ended_with_billing_seconds_from_a_stri
         account_id=ACCOUNT_ID, call_id="7f3a9c2e-1b4d@10.0.0.5", leg="b", billing_seconds=42,
         duration_seconds=51, direction="outbound", caller="+15550001111", callee="+15552223333",
         reseller_id=RESELLER_ID, timestamp_gregorian=NOW, hangup_cause="NORMAL_CLEARING",
-        received_gregorian=NOW,
+        received_gregorian=NOW, resource_id=None, authorizing_type="device", request="+15552223333",
     )
 
 
@@ -383,6 +385,23 @@ def test_the_leg_follows_the_call_direction_or_the_absence_of_another_leg(fields
 def test_without_a_callee_number_the_callee_is_the_user_part_of_the_request():
     result = parse_call(*call_destroy(Callee_ID_Number=DROP))
     assert isinstance(result, CallEnded) and result.callee == "+15552223333"
+
+
+def test_the_carrier_leg_of_a_channel_destroy_is_an_off_net_call_rated_by_the_number_called():
+    ended = parse_call(*call_destroy(Custom_Channel_Vars={"Account-ID": ACCOUNT_ID, "Resource-ID": "carrier-1"}))
+    assert finished_call(ended) == FinishedCall(ACCOUNT_ID, "7f3a9c2e-1b4d@10.0.0.5", 42, "15552223333",
+                                                "outbound", True, NOW)
+
+
+def test_a_carriers_call_in_is_rated_by_the_number_it_called_and_dated_by_receipt_without_a_timestamp():
+    ended = parse_call(*call_destroy(Call_Direction="inbound", Timestamp=DROP, Callee_ID_Number="+15550009999",
+                                     Custom_Channel_Vars={"Account-ID": ACCOUNT_ID, "Authorizing-Type": "resource"}))
+    call = finished_call(ended)
+    assert (call.direction, call.offnet, call.number, call.ended_gregorian) == ("inbound", True, "15552223333", NOW)
+
+
+def test_the_phones_leg_of_a_channel_destroy_is_on_net():
+    assert finished_call(parse_call(*call_destroy())).offnet is False
 
 
 # --- bookkeeper requests and replies ----------------------------------------------------------
