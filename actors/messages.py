@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bookkeeper.domain.calls import FinishedCall
+
 DocAction = Literal["created", "edited", "deleted"]
 ChangeSource = Literal["amqp", "couchdb"]
 CallLeg = Literal["a", "b"]
@@ -99,7 +101,7 @@ class RejectedMessage:
 # bookkeeper reads the documents themselves, so duplicates and reordering cost a re-read, never
 # a second charge.
 
-WorkKind = Literal["reconcile", "crawl"]
+WorkKind = Literal["reconcile", "crawl", "rate"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class HandOff:
     kind: WorkKind
     account_ids: tuple[str, ...]
     day: str | None = None  # ISO date, for crawls
+    calls: tuple[FinishedCall, ...] = ()  # for "rate": each goes to the shard of the account that placed it
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class ShardWork:
     kind: WorkKind
     account_ids: tuple[str, ...]
     day: str | None
+    calls: tuple[FinishedCall, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, TypeVar
+
+C = TypeVar("C")
 
 
 def shard_of(account_id: str, shard_count: int) -> int:
@@ -21,6 +23,15 @@ def split_by_shard(account_ids: Iterable[str], shard_count: int) -> dict[int, tu
             seen.add(account_id)
             parts.setdefault(shard_of(account_id, shard_count), []).append(account_id)
     return {shard: tuple(ids) for shard, ids in parts.items()}
+
+
+def split_calls_by_shard(calls: Iterable[C], shard_count: int, account_of) -> dict[int, tuple[C, ...]]:
+    """Each call, in order, under the shard that owns the account that placed it: that account's
+    debits stay single-writer, and its calls are rated in the order they were handed over."""
+    parts: dict[int, list[C]] = {}
+    for call in calls:
+        parts.setdefault(shard_of(account_of(call), shard_count), []).append(call)
+    return {shard: tuple(part) for shard, part in parts.items()}
 
 
 @dataclass

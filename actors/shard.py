@@ -17,6 +17,7 @@ from actors.messages import ShardReady, ShardStart, ShardWork, ShardWorkDone
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.services.batches import bill_accounts
 from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.call_batches import rate_calls
 
 log = logging.getLogger("kazbill.shard")
 
@@ -35,8 +36,10 @@ class AccountShard(ActorTypeDispatcher):
     def receiveMsg_ShardWork(self, work: ShardWork, sender) -> None:
         if self.ports is None or self.index is None:
             raise RuntimeError("a shard got work before ShardStart")  # poison: the supervisor answers
-        day = date.fromisoformat(work.day) if work.day else None
-        outcome = bill_accounts(self.ports, work.account_ids, day=day)
+        if work.kind == "rate":
+            outcome = rate_calls(self.ports, work.calls)
+        else:
+            outcome = bill_accounts(self.ports, work.account_ids, day=date.fromisoformat(work.day) if work.day else None)
         self.send(sender, ShardWorkDone(
             work.batch_id, self.index, outcome.done, outcome.failed, outcome.not_done,
             tuple((event.name, event.account_id) for event in outcome.events)))

@@ -8,6 +8,7 @@ actor is ever orphaned (Thespian's admin daemonises and would otherwise run fore
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -20,7 +21,7 @@ from actors.messages import (
     ServiceFailed, ServiceStarted, ServiceStatus, ShardReady, ShardStart, ShardWork, ShardWorkDone, StartService,
     StatusRequest,
 )
-from actors.routing import PendingBatches, split_by_shard
+from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.supervision import RestartBudget
 
 log = logging.getLogger("kazbill.supervisor")
@@ -100,13 +101,18 @@ class Supervisor(ActorTypeDispatcher):
         if self.config is None or self.giving_up:
             self.send(sender, HandOffDone(batch.batch_id, (), (), batch.account_ids))
             return
-        parts = split_by_shard(batch.account_ids, len(self.shards))
-        if not parts:
+        if batch.kind == "rate":
+            calls = split_calls_by_shard(batch.calls, len(self.shards), lambda call: call.account_id)
+            works = {index: ShardWork(batch.batch_id, "rate", tuple(call.account_id for call in part), None, part)
+                     for index, part in calls.items()}
+        else:
+            works = {index: ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
+                     for index, account_ids in split_by_shard(batch.account_ids, len(self.shards)).items()}
+        if not works:
             self.send(sender, HandOffDone(batch.batch_id, (), (), ()))
             return
-        self.pending.open(batch.batch_id, sender, parts)
-        for index, account_ids in parts.items():
-            work = ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
+        self.pending.open(batch.batch_id, sender, works)
+        for index, work in works.items():
             self.in_flight[index][batch.batch_id] = work
             self.send(self.shards[index], work)
 
@@ -151,7 +157,8 @@ class Supervisor(ActorTypeDispatcher):
             self._failures_store = build_store(self.config.settings)  # type: ignore[arg-type]
         now = to_gregorian_seconds(int(build_clock(self.config.clock_file).now().timestamp()))
         record_failure(self._failures_store, source="supervisor", reason_code="shard_work_failed", reason=reason,
-                       payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids)},
+                       payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids),
+                                "calls": [dataclasses.asdict(call) for call in work.calls]},
                        account_id=None, now_gregorian=now)
 
     # A one-pass request (CrawlNow, MailNow) goes to the child that does the pass; its report

@@ -21,6 +21,7 @@ from actors.messages import (
     CrawlNow, CrawlReport, HandOff, HandOffDone, MailNow, MailPassDone, ServiceStarted, StartService, WorkKind,
 )
 from actors.supervisor import GLOBAL_NAME
+from bookkeeper.domain.calls import FinishedCall
 
 log = logging.getLogger("kazbill.system")
 DEFAULT_ADMIN_PORT = 19_000
@@ -113,8 +114,17 @@ class HandOffClient:
         self.system, self.supervisor, self.timeout_s = system, supervisor, timeout_s
 
     def hand_off(self, kind: WorkKind, account_ids: Sequence[str], day: str | None = None) -> HandOffDone:
-        batch_id = f"{kind}-{uuid.uuid4().hex}"
-        self.system.tell(self.supervisor, HandOff(batch_id, kind, tuple(account_ids), day))
+        return self._batch(HandOff(f"{kind}-{uuid.uuid4().hex}", kind, tuple(account_ids), day))
+
+    def hand_off_calls(self, calls: Sequence[FinishedCall]) -> HandOffDone:
+        """Finished calls to be rated; answered once every call was charged, found free or
+        already charged, or recorded as failed."""
+        return self._batch(HandOff(f"rate-{uuid.uuid4().hex}", "rate", tuple(c.account_id for c in calls),
+                                   calls=tuple(calls)))
+
+    def _batch(self, batch: HandOff) -> HandOffDone:
+        batch_id = batch.batch_id
+        self.system.tell(self.supervisor, batch)
         deadline = time.monotonic() + self.timeout_s
         while (left := deadline - time.monotonic()) > 0:
             answer = self.system.listen(left)

@@ -31,7 +31,7 @@ from tests.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import open_store
 from tests.integration.test_amqp_config_bridge import AMQP_URL, change, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import KazbillService, wait_for
+from tests.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -83,12 +83,12 @@ def serving_over_amqp(workdir: Path, couch: str | None, clock: FileClock) -> Ite
     service = KazbillService(workdir, {**env, "KAZBILL_BRIDGES": "amqp", "KAZBILL_AMQP_QUEUE": queue}, Path(clock.path))
     try:
         service.start().wait_ready()
-        wait_for(lambda: "to Kazoo's configuration exchange" in service.log(), what="the bridge")
+        wait_for(lambda: bridge_bound(service.log()), what="the bridge")
         yield service
     finally:
         service.cleanup()
-        asyncio.run(queue_depth_then_delete(queue))
-        asyncio.run(queue_depth_then_delete(f"{queue}.bookkeepers"))
+        for name in bridge_queues(queue):
+            asyncio.run(queue_depth_then_delete(name))
 
 
 def main() -> None:

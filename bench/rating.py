@@ -4,9 +4,11 @@ lookups per second for random numbers, lookups plus the call's cost, and importi
 as CSV into the embedded store (rates written per second). The reference in the same run is a
 bare dict probe per lookup. Prints figures; asserts nothing about time.
 
-    .venv/bin/python -m bench.rating [--prefixes 100000] [--lookups 200000]
+    .venv/bin/python -m bench.rating [--prefixes 100000] [--lookups 200000] [--calls 2000 --accounts 100]
 
-(The AMQP-to-ledger figures of the rating issue come with call ingestion.)
+With --calls, the second part (bench/rating_amqp.py) follows: call events from RabbitMQ to
+debits in the ledger through a real `kazbill serve` (RabbitMQ must be running; --couch URL for a
+CouchDB instead of the embedded store).
 """
 from __future__ import annotations
 
@@ -41,6 +43,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prefixes", type=int, default=100_000)
     parser.add_argument("--lookups", type=int, default=200_000)
+    parser.add_argument("--calls", type=int, default=0, help="call events through serve (0: skip that part)")
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--probes", type=int, default=30)
+    parser.add_argument("--couch", help="a CouchDB URL for the AMQP part (default: the embedded store)")
     args = parser.parse_args()
     rng = random.Random(20261123)
     prefixes = generated_prefixes(args.prefixes, rng)
@@ -68,6 +74,10 @@ def main() -> None:
         timed("CSV import into the embedded store", len(docs), lambda: import_rate_deck(store, reseller, "bench", lines))
         timed("load the deck back from the store", len(docs), lambda: load_rate_deck(store, reseller, "bench"))
         store.close()
+    if args.calls:
+        from bench.rating_amqp import run
+
+        run(args.calls, args.accounts, args.probes, args.couch)
 
 
 if __name__ == "__main__":

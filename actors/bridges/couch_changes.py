@@ -1,5 +1,7 @@
 """The CouchDB bridge: follows the server's database updates and each relevant database's
-changes feed, and hands the accounts whose billing documents changed to the shards.
+changes feed, and hands the accounts whose billing documents changed to the shards, and the
+calls of the CDRs Kazoo wrote into monthly databases to be rated (the fallback for call events
+the AMQP bridge never saw: both sources charge a call under the same id, so once).
 
 Checkpoints live in the store as `_local` documents (never replicated, never in a feed): one per
 followed database with its last handed-off sequence, and one in kazbill_system for the server's
@@ -10,20 +12,46 @@ are opaque strings: never compared or incremented, only passed back.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
 from actors.messages import HandOffDone
 from actors.system import require_done
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, is_account_id, parse_db_name
+from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, is_account_id, parse_db_name, to_gregorian_seconds
 from bookkeeper.ports import Change, DocumentStore
+from bookkeeper.services.failures import record_failure
 
 log = logging.getLogger("kazbill.bridge.couchdb")
 CHECKPOINT_ID = "kazbill_changes"
 UPDATES_CHECKPOINT_ID = "kazbill_db_updates"
 
 HandOff = Callable[[Sequence[str]], HandOffDone]
+HandOffCalls = Callable[[Sequence[FinishedCall]], HandOffDone]
+
+
+def calls_recorded(store: DocumentStore, db: str, changes: Iterable[Change], now_gregorian: int) -> list[FinishedCall]:
+    """The billable calls among a page of a monthly database's changes. A CDR that cannot be
+    billed as it is gets a failure record naming its field (once: the record's id is the CDR's)."""
+    if parse_db_name(db).kind != "account-month":
+        return []
+    calls: list[FinishedCall] = []
+    for change in changes:
+        doc = change.doc or {}
+        if change.deleted or doc.get("pvt_type") != "cdr":
+            continue
+        try:
+            call = call_from_cdr(doc)
+        except CallRecordError as error:
+            record_failure(store, source="cdr", reason_code="bad_cdr", field=error.field, reason=error.reason,
+                           payload={"database": db, "id": change.id}, account_id=parse_db_name(db).account_id,
+                           now_gregorian=now_gregorian)
+            continue
+        if call is not None and call.offnet:
+            calls.append(call)
+    return calls
 
 
 def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
@@ -60,7 +88,10 @@ class ChangesFollower:
     hand_off: HandOff
     page_size: int = 500
     poll_s: float = 1.0
-    stats: dict[str, int] = field(default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0})
+    hand_off_calls: HandOffCalls | None = None  # None: CDRs are left to another follower
+    now_gregorian: Callable[[], int] = lambda: to_gregorian_seconds(int(time.time()))
+    stats: dict[str, int] = field(default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0,
+                                                           "calls": 0})
 
     def step(self) -> int:
         """One pass: every database that changed since the last pass, each to its end. Returns the
@@ -86,6 +117,10 @@ class ChangesFollower:
             if accounts:
                 require_done(self.hand_off(accounts), db)
                 handed += len(accounts)
+            calls = calls_recorded(self.store, db, page.changes, self.now_gregorian()) if self.hand_off_calls else []
+            if calls:
+                require_done(self.hand_off_calls(calls), db)
+                self.stats["calls"] += len(calls)
             self.stats["changes"] += len(page.changes)
             self.store.put_local(db, CHECKPOINT_ID, {"seq": page.last_seq})
             since = page.last_seq

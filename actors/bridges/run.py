@@ -14,6 +14,7 @@ from typing import Sequence
 
 from actors.bridges.amqp_announce import OutboxPublisher
 from actors.bridges.amqp_bookkeeper import BookkeeperResponder
+from actors.bridges.amqp_calls import CallBridge
 from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.couch_changes import ChangesFollower
 from actors.bridges.poison import store_rejected
@@ -22,6 +23,7 @@ from actors.system import HandOffUnavailable, connect, require_done
 from bookkeeper import __version__
 from bookkeeper.bootstrap import build_clock, build_store
 from bookkeeper.config import Settings
+from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.ports import StoreUnavailable
 
@@ -46,7 +48,10 @@ def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | No
     _stop_on_signals(stop)
     client = connect(admin_port)
     store = build_store(settings)
-    follower = ChangesFollower(store, lambda account_ids: client.hand_off("reconcile", account_ids))
+    clock = build_clock(clock_file)
+    follower = ChangesFollower(store, lambda account_ids: client.hand_off("reconcile", account_ids),
+                               hand_off_calls=client.hand_off_calls,
+                               now_gregorian=lambda: to_gregorian_seconds(int(clock.now().timestamp())))
     pause = 1.0
     log.info("following the store's changes")
     while not stop.is_set():
@@ -78,12 +83,16 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     def reject(rejected) -> None:
         store_rejected(store, rejected, now_gregorian())
 
+    async def rate(calls: Sequence[FinishedCall]) -> None:
+        require_done(await asyncio.get_running_loop().run_in_executor(executor, client.hand_off_calls, calls))
+
     async def reconcile_one(account_id: str):
         return await asyncio.get_running_loop().run_in_executor(executor, client.hand_off, "reconcile", [account_id])
 
     node = f"kazbill@{socket.gethostname()}"
     bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=settings.amqp_queue,
                           own_node=node)
+    calls = CallBridge(settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{settings.amqp_queue}.calls")
     responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=node,
                                     app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers")
 
@@ -98,8 +107,8 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         pause = 1.0
         while not stop.is_set():
             try:
-                log.info("consuming Kazoo's configuration exchange at %s", settings.amqp_url.split("@")[-1])
-                await asyncio.gather(bridge.run(stop), responder.run(stop), publisher.run(stop))
+                log.info("consuming Kazoo's configuration and callevt exchanges at %s", settings.amqp_url.split("@")[-1])
+                await asyncio.gather(bridge.run(stop), calls.run(stop), responder.run(stop), publisher.run(stop))
             except (OSError, ConnectionError, asyncio.TimeoutError) as error:  # broker down at start
                 log.warning("broker unreachable, retrying in %.0fs: %s", pause, error)
                 try:

@@ -31,7 +31,8 @@ def status(obj: Context, as_json: bool) -> None:
         store.close()
     report["service"] = _service(settings.actor_admin_port)
     report["amqp"] = asyncio.run(_queue_depths(settings.amqp_url, [settings.amqp_queue,
-                                                                   f"{settings.amqp_queue}.bookkeepers"]))
+                                                                   f"{settings.amqp_queue}.bookkeepers",
+                                                                   f"{settings.amqp_queue}.calls"]))
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return

@@ -71,7 +71,9 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
             break  # the master: no one above bills it
         level = _charge_level(ports, context, call, reason, now)
         events += level
-        charged += [account_id] if any(event.name == "call_charged" for event in level) else []
+        # A duplicate counts too: after a crash between the debit and the standing pass, the
+        # replayed call is what brings the account's standing up to date.
+        charged += [account_id] if any(event.name in ("call_charged", "call_duplicate") for event in level) else []
         if context.reseller_id == context.master_id or context.reseller_id == account_id:
             break
         account_id, reason = context.reseller_id, "sub_account_per_minute_call"  # the reseller, as a customer

@@ -20,7 +20,7 @@ from bookkeeper.services.failures import FAILURES_DB
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
-from tests.support.kazbill_service import wait_for
+from tests.support.kazbill_service import bridge_bound, bridge_queues, wait_for
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -84,7 +84,7 @@ def test_the_broker_restarted_mid_stream_loses_and_doubles_nothing(scene):
     queue = f"kazbill.test.{uuid.uuid4().hex}"
     kazbill = service(KAZBILL_BRIDGES="amqp", KAZBILL_AMQP_QUEUE=queue).start().wait_ready()
     try:
-        wait_for(lambda: "to Kazoo's configuration exchange" in kazbill.log(), what="the bridge's queue")
+        wait_for(lambda: bridge_bound(kazbill.log()), what="the bridge's queues")
         wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{kazbill.log()}")
         first = new_phone(world, customers[0], 1)
         asyncio.run(publish([change("doc_created", customers[0], "device", first)]))
@@ -108,7 +108,7 @@ def test_the_broker_restarted_mid_stream_loses_and_doubles_nothing(scene):
         wait_for(delivered, what=f"an event after the broker restart\n{kazbill.log()}")
         assert kazbill.stop() == 0, kazbill.log()
     finally:
-        for name in (queue, f"{queue}.bookkeepers"):
+        for name in bridge_queues(queue):
             asyncio.run(queue_depth_then_delete(name))
     assert entries(world, customers[0]) == ONE_MORE_PHONE
     assert entries(world, customers[1]) == ONE_MORE_PHONE
@@ -126,8 +126,7 @@ def test_two_instances_on_one_store_and_one_queue_charge_once(scene):
     one, two = service(**both).start(), service(**both).start()
     try:
         one.wait_ready(), two.wait_ready()
-        wait_for(lambda: "to Kazoo's configuration exchange" in one.log() and
-                 "to Kazoo's configuration exchange" in two.log(), what="both bridges' queues")
+        wait_for(lambda: bridge_bound(one.log()) and bridge_bound(two.log()), what="both bridges' queues")
         wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{one.log()}")
         events = []
         for n, customer in enumerate(customers):
@@ -140,8 +139,8 @@ def test_two_instances_on_one_store_and_one_queue_charge_once(scene):
         assert one.stop() == 0, one.log()
         assert two.stop() == 0, two.log()
     finally:
-        depths = [asyncio.run(queue_depth_then_delete(name)) for name in (queue, f"{queue}.bookkeepers")]
-    assert depths == [0, 0]
+        depths = [asyncio.run(queue_depth_then_delete(name)) for name in bridge_queues(queue)]
+    assert depths == [0, 0, 0]
     for customer in customers:
         assert entries(world, customer) == ONE_MORE_PHONE
     assert failures_about(world.store, customers) == []  # racing writers find "already done", not errors

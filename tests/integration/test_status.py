@@ -16,7 +16,7 @@ from bookkeeper.services.failures import record_failure
 from tests.integration.test_amqp_config_bridge import AMQP_URL, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import entries
-from tests.support.kazbill_service import wait_for
+from tests.support.kazbill_service import bridge_queues, wait_for
 
 pytestmark = pytest.mark.integration
 KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")
@@ -55,7 +55,7 @@ def test_status_shows_the_service_the_queues_the_crawl_and_what_awaits_a_person(
         assert kazbill.stop() == 0
         stopped = status(env)
     finally:
-        for name in (queue, f"{queue}.bookkeepers"):
+        for name in bridge_queues(queue):
             try:
                 asyncio.run(queue_depth_then_delete(name))
             except aio_pika.exceptions.ChannelClosed:
@@ -63,7 +63,7 @@ def test_status_shows_the_service_the_queues_the_crawl_and_what_awaits_a_person(
     service_part = running["service"]
     assert service_part["running"] and service_part["answered"] and len(service_part["shard_pids"]) == 2
     assert service_part["restarts"] == 0 and not service_part["giving_up"]
-    assert running["amqp"] == {"reachable": True, "queues": {queue: 3, f"{queue}.bookkeepers": None}}
+    assert running["amqp"] == {"reachable": True, "queues": {queue: 3, f"{queue}.bookkeepers": None, f"{queue}.calls": None}}
     assert running["store"]["last_crawl"][world.reseller] == {"day": "2026-03-02", "name": "Reseller"}
     assert running["store"]["failures"] == {"amqp/malformed_json": 1}
     assert running["store"]["databases_followed"] > 0 and running["store"]["databases_never_followed"] == 0

@@ -14,6 +14,17 @@ from typing import Callable
 KAZBILL = str(Path(sys.executable).with_name("kazbill"))
 
 
+def bridge_queues(queue: str) -> list[str]:
+    """The durable queues `kazbill serve`'s AMQP bridge declares under KAZBILL_AMQP_QUEUE=queue:
+    configuration changes, bookkeeper requests, call events (a test deletes them all)."""
+    return [queue, f"{queue}.bookkeepers", f"{queue}.calls"]
+
+
+def bridge_bound(log: str) -> bool:
+    """The AMQP bridge's consumers have declared and bound their queues (so a test may publish)."""
+    return "to Kazoo's configuration exchange" in log and "to Kazoo's callevt exchange" in log
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

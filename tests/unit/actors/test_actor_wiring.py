@@ -175,3 +175,54 @@ def test_clock_jumps_over_month_end_and_back_charge_each_period_once(world):
     assert charged == {
         "202603-kazbill-mrc-20260301-devices-sip_device-q2": ("debit", 10_000_000),
         "202604-kazbill-mrc-20260401-devices-sip_device-q2": ("debit", 10_000_000)}
+
+
+def test_calls_reach_the_shard_of_the_account_that_placed_them_and_are_charged_once(world):
+    from bookkeeper.domain.calls import FinishedCall
+    from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+    from bookkeeper.services.rate_decks import import_rate_deck
+
+    world, settings, clock = world
+    onbill = world.store.get(account_db(world.reseller), "onbill")
+    world.store.put(account_db(world.reseller), {**onbill, "default_rate_deck": "retail"})
+    assert import_rate_deck(world.store, world.reseller, "retail", ["prefix,rate_cost", "7,1.20"]).report.ok
+    callers = [world.customer(f"Caller {n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS) for n in range(3)]
+    ended = to_gregorian_seconds(int(datetime(2026, 3, 2, 13, 0, tzinfo=MSK).timestamp()))
+    calls = [FinishedCall(caller, f"leg-{n}-{caller[:6]}", 61, "74951234567", "outbound", True, ended)
+             for n in range(2) for caller in callers]
+    with running_service(start(settings, clock), base="simpleSystemBase") as service:
+        client = service.client(timeout_s=30)
+        done = client.hand_off_calls([*calls, calls[0]])  # one call reported twice in the batch
+        assert sorted(done.done) == sorted([*[c.account_id for c in calls], calls[0].account_id])
+        assert not done.failed and not done.not_done
+        charges = [(name, account) for name, account in done.events if name in ("call_charged", "call_duplicate")]
+        assert sorted(charges) == sorted([("call_charged", c.account_id) for c in calls]
+                                         + [("call_duplicate", calls[0].account_id)])
+        assert {name for name, account in done.events if account == world.reseller} == {"call_not_rated_here"}
+        again = client.hand_off_calls(calls)  # the other source: nothing more
+        assert {name for name, account in again.events if name.startswith("call_") and account != world.reseller} \
+            == {"call_duplicate"}
+    for caller in callers:
+        calls_charged = {entry_id: amount for entry_id, (kind, amount) in
+                         kazbill_entries(world.store, caller, [(2026, 3)]).items() if "-call-" in entry_id}
+        assert sorted(calls_charged.values()) == [24_000, 24_000]  # 61 s → 2 minutes at 1.20 each
+
+
+def test_a_call_whose_rating_crashes_twice_is_stored_with_the_call(world, monkeypatch):
+    from bookkeeper.domain.calls import FinishedCall
+    from bookkeeper.services import call_batches
+
+    world, settings, clock = world
+    caller = world.customer("Crashy caller", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("a bug in the rater")
+
+    monkeypatch.setattr(call_batches, "charge_call", explode)
+    call = FinishedCall(caller, "crashing-leg", 30, "74951234567", "outbound", True, 63_900_000_000)
+    with running_service(start(settings, clock), base="simpleSystemBase") as service:
+        done = service.client(timeout_s=30).hand_off_calls([call])
+    assert done.failed == ((caller, "RuntimeError: a bug in the rater"),) and not done.not_done
+    (row,) = [row for row in world.store.all_docs(FAILURES_DB, _with_docs()).rows if not row.id.startswith("_")]
+    assert row.doc["reason_code"] == "rating_crashed" and row.doc["payload"]["call"]["call_id"] == "crashing-leg"

@@ -9,7 +9,7 @@ from actors.messages import HandOffDone
 from actors.system import HandOffUnavailable
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
-from bookkeeper.ports import Change
+from bookkeeper.ports import Change, ViewQuery
 from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 
 
@@ -72,3 +72,52 @@ def test_a_batch_handed_back_leaves_the_checkpoint_where_it_was(store):
     handed: list[str] = []
     ChangesFollower(store, lambda ids: handed.extend(ids) or HandOffDone("b", tuple(ids), (), ()), poll_s=0).step()
     assert account in handed  # replayed after the outage: nothing lost
+
+
+def cdr_doc(account: str, call_id: str, **overrides) -> dict:
+    return {"_id": f"202603-{call_id}", "pvt_type": "cdr", "call_id": call_id, "billing_seconds": 65,
+            "call_direction": "outbound", "callee_id_number": "+74951234567", "timestamp": 63_911_000_000,
+            "custom_channel_vars": {"account_id": account, "resource_id": "carrier-1"}, **overrides}
+
+
+def test_the_cdrs_of_carrier_legs_are_handed_off_as_calls_once_and_a_bad_cdr_is_recorded(store):
+    from bookkeeper.services.failures import FAILURES_DB
+
+    account = seed(store, 1)[0]
+    modb = account_modb(account, 2026, 3)
+    store.ensure_database(modb)
+    store.bulk_put(modb, [
+        cdr_doc(account, "carrier-leg"),
+        cdr_doc(account, "phone-leg", call_direction="inbound", custom_channel_vars={"account_id": account}),
+        cdr_doc(account, "unanswered", billing_seconds=0),
+        cdr_doc(account, "broken", billing_seconds="a minute"),
+        {"_id": "202603-vm", "pvt_type": "vm_message"},
+    ])
+    handed_calls: list = []
+    follower = ChangesFollower(store, lambda ids: HandOffDone("b", tuple(ids), (), ()), poll_s=0,
+                               hand_off_calls=lambda calls: handed_calls.extend(calls)
+                               or HandOffDone("c", tuple(c.account_id for c in calls), (), ()),
+                               now_gregorian=lambda: 63_911_000_100)
+    follower.step()
+    assert [(call.call_id, call.number, call.offnet) for call in handed_calls] == [("carrier-leg", "74951234567", True)]
+    follower.step()
+    assert len(handed_calls) == 1  # the checkpoint moved past them
+    failures = [row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+                if not row.id.startswith("_")]
+    assert [(f["reason_code"], f["field"], f["payload"]["id"]) for f in failures] == \
+        [("bad_cdr", "billing_seconds", "202603-broken")]
+
+
+def test_cdrs_whose_calls_are_handed_back_are_read_again(store):
+    account = seed(store, 1)[0]
+    modb = account_modb(account, 2026, 3)
+    store.ensure_database(modb)
+    store.put(modb, cdr_doc(account, "carrier-leg"))
+    answers = iter([HandOffDone("c", (), (), (account,)), HandOffDone("c", (account,), (), ())])
+    seen: list = []
+    follower = ChangesFollower(store, lambda ids: HandOffDone("b", tuple(ids), (), ()), poll_s=0,
+                               hand_off_calls=lambda calls: seen.extend(calls) or next(answers))
+    with pytest.raises(HandOffUnavailable):
+        follower.step()
+    follower.step()
+    assert [call.call_id for call in seen] == ["carrier-leg", "carrier-leg"]

@@ -1,0 +1,78 @@
+"""Rating benchmark, second part: Kazoo's CHANNEL_DESTROY events from RabbitMQ to per-minute
+debits in the ledger, through a real `kazbill serve` (AMQP bridge, actor system on
+multiprocTCPBase, 2 shards), against the same broker's raw consume + ack rate in the same run.
+
+1. throughput: N carrier-leg events (each a distinct call, spread over the accounts, plus the
+   phone's leg of each call, which the bridge drops) published at once, timed until every call's
+   debit is in the ledger;
+2. delay: single calls one after another, publish (≈ the call's end) → debit visible, p50/p99.
+Prints figures; asserts nothing about time.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from bookkeeper.adapters.clock import FileClock
+from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.services.rate_decks import import_rate_deck
+from bench.events import MSK, raw_consume_rate, serving_over_amqp
+from tests.fixtures.billing_world import World
+from tests.integration.conftest import open_store
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
+from tests.integration.test_calls_end_to_end import channel_destroy, publish_calls
+from tests.support.kazbill_service import wait_for
+
+
+def calls_charged(store, accounts: list[str]) -> int:
+    total = 0
+    for account in accounts:
+        db = account_modb(account, 2026, 3)
+        if store.database_exists(db):
+            total += sum(1 for row in store.all_docs(db).rows if "-kazbill-call-" in row.id)
+    return total
+
+
+def run(calls: int, accounts: int, probes: int, couch: str | None) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="kazbill-bench-calls-"))
+    store = open_store("couchdb" if couch else "embedded", couch or "", workdir)
+    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
+    import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum",
+                                                       "7495,1.20,60,60", "7,3.00,6,30"])
+    customers = [world.customer(f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
+                 for n in range(accounts)]
+    clock = FileClock(str(workdir / f"clock-{uuid.uuid4().hex}"))
+    clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
+    reference = asyncio.run(raw_consume_rate(calls * 2))
+    with serving_over_amqp(workdir, couch, clock) as service:
+        events = []
+        for n in range(calls):
+            account = customers[n % len(customers)]
+            events += [channel_destroy(account, f"bench-{n}", seconds=30 + n % 600),
+                       channel_destroy(account, f"bench-{n}-phone", leg="phone")]
+        started = time.perf_counter()
+        asyncio.run(publish_calls(events))
+        wait_for(lambda: calls_charged(store, customers) >= calls, 1800, "every call's debit")
+        throughput = calls / (time.perf_counter() - started)
+        delays = []
+        for n in range(probes):
+            account = customers[n % len(customers)]
+            before = calls_charged(store, [account])
+            sent = time.perf_counter()
+            asyncio.run(publish_calls([channel_destroy(account, f"probe-{n}")]))
+            wait_for(lambda: calls_charged(store, [account]) > before, 60, "the probe's debit")
+            delays.append((time.perf_counter() - sent) * 1000)
+        service.stop()
+    delays.sort()
+    print(f"\ncalls from AMQP to the ledger: store {'couchdb ' + couch if couch else 'embedded'}; "
+          f"{accounts} accounts, {calls:,} calls ({len(events):,} events with the phones' legs), 2 shards")
+    print(f"raw RabbitMQ consume+ack (reference): {reference:,.0f} msg/s")
+    print(f"call events -> debits: {throughput:,.0f} calls/s, {throughput * 2:,.0f} events/s "
+          f"(events ratio to raw consume {throughput * 2 / reference:.3f})")
+    print(f"call end (publish) -> debit visible: p50 {statistics.median(delays):.0f} ms, "
+          f"p99 {delays[min(len(delays) - 1, int(len(delays) * 0.99))]:.0f} ms ({len(delays)} probes)")
