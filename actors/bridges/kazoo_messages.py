@@ -189,7 +189,7 @@ def finished_call(ended: CallEnded) -> FinishedCall:
     return call_from_leg(
         account_id=ended.account_id, call_id=ended.call_id, billing_seconds=ended.billing_seconds,
         switch_direction=ended.direction, resource_id=ended.resource_id, authorizing_type=ended.authorizing_type,
-        callee=ended.callee, request=ended.request,
+        callee=ended.callee, request=ended.request, caller=ended.caller,
         ended_gregorian=ended.timestamp_gregorian or ended.received_gregorian)
 
 

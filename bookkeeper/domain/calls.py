@@ -39,6 +39,7 @@ class FinishedCall:
     direction: str  # outbound: the account called a carrier; inbound: a carrier's call to the account
     offnet: bool  # it went to or came from a carrier
     ended_gregorian: int
+    caller: str = ""  # the calling number, for the calls report (and a carrier's caller patterns)
 
 
 class CallRecordError(ValueError):
@@ -77,10 +78,10 @@ def rated_number(direction: str | None, callee: str | None, request: str | None)
 
 def call_from_leg(*, account_id: str, call_id: str, billing_seconds: int, switch_direction: str | None,
                   resource_id: str | None, authorizing_type: str | None, callee: str | None,
-                  request: str | None, ended_gregorian: int) -> FinishedCall:
+                  request: str | None, ended_gregorian: int, caller: str | None = None) -> FinishedCall:
     direction = billed_direction(switch_direction, resource_id, authorizing_type)
     return FinishedCall(account_id, call_id, billing_seconds, rated_number(direction, callee, request),
-                        direction or OUTBOUND, direction is not None, ended_gregorian)
+                        direction or OUTBOUND, direction is not None, ended_gregorian, dialled_digits(caller))
 
 
 def call_from_cdr(doc: Mapping) -> FinishedCall | None:
@@ -105,7 +106,8 @@ def call_from_cdr(doc: Mapping) -> FinishedCall | None:
         account_id=account_id, call_id=call_id, billing_seconds=seconds,
         switch_direction=_text(doc.get("call_direction")), resource_id=_text(variables.get("resource_id")),
         authorizing_type=_text(variables.get("authorizing_type")), callee=_text(doc.get("callee_id_number")),
-        request=_text(doc.get("request")) or _text(doc.get("to")), ended_gregorian=ended)
+        request=_text(doc.get("request")) or _text(doc.get("to")), ended_gregorian=ended,
+        caller=_text(doc.get("caller_id_number")))
 
 
 def _whole(value: object, field: str) -> int:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any, Sequence
 
 from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, CarrierCalls, per_minute_totals
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
 from bookkeeper.ports import DocumentStore, ViewQuery
@@ -15,7 +16,7 @@ from bookkeeper.services.context import BillingContext
 from bookkeeper.services.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
 
-PER_MINUTE = ("per_minute_call", "sub_account_per_minute_call")
+PER_MINUTE = PER_MINUTE_REASONS
 PERIOD_MARKER = "-kazbill-period-"
 
 
@@ -34,6 +35,9 @@ class Statement:
     balance: int = 0
     balance_at: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)  # newest first
+
+    def per_minute_by_carrier(self, carriers: Sequence[CallCarrier] = ()) -> list[CarrierCalls]:
+        return per_minute_totals(self.entries, carriers)
 
 
 def period_markers(store: DocumentStore, design_docs: Sequence[DesignDoc], account_id: str,

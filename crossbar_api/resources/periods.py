@@ -1,6 +1,6 @@
 """GET .../billing_periods (the periods opened, with their opening balances) and
 GET .../billing_periods/{start} (one period as the portal shows it: opening balance, payments,
-monthly fees, per-minute calls, and the balance at its end or now)."""
+monthly fees, per-minute calls in total and per carrier, and the balance at its end or now)."""
 from __future__ import annotations
 
 from datetime import date
@@ -74,5 +74,9 @@ class BillingPeriod:
             "opening_balance": None if found.opening_balance is None else to_major(found.opening_balance),
             "payments": to_major(found.payments), "monthly_fees": to_major(found.monthly_fees),
             "per_minute_calls": to_major(found.per_minute_calls),
+            "per_minute_by_carrier": [
+                {"carrier": totals.carrier, "calls": totals.calls, "billed_seconds": totals.billed_seconds,
+                 "amount": to_major(totals.amount), "by_direction": totals.by_direction}
+                for totals in found.per_minute_by_carrier()],
             "balance": to_major(found.balance), "balance_at": found.balance_at, "currency": context.reseller.currency,
         })

@@ -390,7 +390,7 @@ def test_without_a_callee_number_the_callee_is_the_user_part_of_the_request():
 def test_the_carrier_leg_of_a_channel_destroy_is_an_off_net_call_rated_by_the_number_called():
     ended = parse_call(*call_destroy(Custom_Channel_Vars={"Account-ID": ACCOUNT_ID, "Resource-ID": "carrier-1"}))
     assert finished_call(ended) == FinishedCall(ACCOUNT_ID, "7f3a9c2e-1b4d@10.0.0.5", 42, "15552223333",
-                                                "outbound", True, NOW)
+                                                "outbound", True, NOW, caller="15550001111")
 
 
 def test_a_carriers_call_in_is_rated_by_the_number_it_called_and_dated_by_receipt_without_a_timestamp():

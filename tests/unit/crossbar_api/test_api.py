@@ -342,3 +342,30 @@ def test_the_audit_endpoint_reports_a_subtree_and_refuses_a_bad_range(api):
     other = client.simulate_get(f"/v2/accounts/{world.ids['other_reseller']}/audit",
                                 params={"from": "2026-11-01", "to": "2026-11-02"}, headers=headers)
     assert other.status_code == 403
+
+
+def test_a_period_shows_its_per_minute_calls_per_carrier(api):
+    from bookkeeper.domain.calls import FinishedCall
+    from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+    from bookkeeper.services.billing import BillingPorts
+    from bookkeeper.services.call_rating import bill_call
+    from bookkeeper.services.rate_decks import import_rate_deck
+
+    client, world, clock = api
+    reseller, customer = world.ids["reseller"], world.ids["customer_two"]
+    onbill = world.store.get(account_db(reseller), "onbill")
+    world.store.put(account_db(reseller), {**onbill, "default_rate_deck": "retail"})
+    assert import_rate_deck(world.store, reseller, "retail", ["prefix,rate_cost,carrier",
+                                                              "7495,1.20,MTT", "44,6.00,BT"]).report.ok
+    ports = BillingPorts(world.store, clock, world.world.design_docs)
+    ended = to_gregorian_seconds(int(datetime(2026, 11, 10, 11, 0, tzinfo=MSK).timestamp()))
+    for n, (number, seconds) in enumerate([("74951234567", 61), ("74957654321", 30), ("442071234567", 90)]):
+        bill_call(ports, FinishedCall(customer, f"call-{n}", seconds, number, "outbound", True, ended, "74950000001"))
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    period = json.loads(client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01",
+                                            headers=headers).text, parse_float=Decimal)["data"]
+    assert period["per_minute_calls"] == Decimal("15.60")  # 2 min + 1 min at 1.20, 2 min at 6.00
+    assert period["per_minute_by_carrier"] == [
+        {"carrier": "BT", "calls": 1, "billed_seconds": 120, "amount": Decimal("12.00"), "by_direction": {"outbound": 1}},
+        {"carrier": "MTT", "calls": 2, "billed_seconds": 180, "amount": Decimal("3.60"), "by_direction": {"outbound": 2}},
+    ]

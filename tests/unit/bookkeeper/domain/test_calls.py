@@ -17,7 +17,7 @@ ENDED = 63_940_000_000
 def cdr(**overrides) -> dict:
     doc = {
         "_id": "202611-b-leg-1", "pvt_type": "cdr", "call_id": "b-leg-1", "billing_seconds": 125,
-        "call_direction": "outbound", "callee_id_number": "+74951234567", "request": "74951234567@carrier.example",
+        "call_direction": "outbound", "callee_id_number": "+74951234567", "caller_id_number": "+74950000001", "request": "74951234567@carrier.example",
         "timestamp": ENDED, "custom_channel_vars": {"account_id": ACCOUNT, "resource_id": "carrier-1",
                                                     "authorizing_type": "account"},
     }
@@ -46,12 +46,14 @@ def test_an_outbound_call_is_rated_by_the_number_called_and_an_inbound_one_by_th
 
 
 def test_a_cdr_of_the_carrier_leg_is_an_off_net_outbound_call():
-    assert call_from_cdr(cdr()) == FinishedCall(ACCOUNT, "b-leg-1", 125, "74951234567", OUTBOUND, True, ENDED)
+    assert call_from_cdr(cdr()) == FinishedCall(ACCOUNT, "b-leg-1", 125, "74951234567", OUTBOUND, True, ENDED,
+                                                caller="74950000001")
 
 
 def test_channel_variables_are_read_in_either_spelling_and_digits_as_strings():
     doc = cdr(billing_seconds="125", custom_channel_vars={"Account-ID": ACCOUNT, "Resource-ID": "carrier-1"})
-    assert call_from_cdr(doc) == FinishedCall(ACCOUNT, "b-leg-1", 125, "74951234567", OUTBOUND, True, ENDED)
+    assert call_from_cdr(doc) == FinishedCall(ACCOUNT, "b-leg-1", 125, "74951234567", OUTBOUND, True, ENDED,
+                                              caller="74950000001")
 
 
 def test_a_cdr_of_the_phones_leg_is_on_net():
