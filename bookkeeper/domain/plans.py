@@ -23,6 +23,9 @@ KNOWN_CATEGORIES = frozenset({
 })
 
 
+RATE_DECK_CATEGORIES = ("ratedeck_name", "ratedeck")
+
+
 class PlanError(ValueError):
     """A plan or a quantity that cannot be priced; `field` is the path inside the plan."""
 
@@ -190,7 +193,8 @@ def parse_plan_item(category: str, item: str, body: Any) -> PlanItem:
     )
     if parsed.maximum is not None and parsed.maximum < parsed.minimum:
         raise PlanError(f"{path}.maximum", "must not be below the minimum")
-    if counts_as is None and not parsed.is_priced():
+    if counts_as is None and not parsed.is_priced() and category not in RATE_DECK_CATEGORIES:
+        # (a rate deck named by a plan is a choice, not a priced item: it may carry no rate)
         raise PlanError(f"{path}.rate", "the item has no rate, rates, flat_rate or flat_rates")
     return parsed
 
@@ -212,6 +216,18 @@ def parse_service_plan(doc: Mapping[str, Any]) -> ServicePlan:
         if parsed.counts_as and (category, parsed.counts_as) not in items:
             raise PlanError(f"{parsed.path}.as", f"{parsed.counts_as!r} is not an item of {category}")
     return ServicePlan(str(doc.get("_id", "")), str(doc.get("name", "")), items)
+
+
+def plan_rate_deck(plan: ServicePlan | None) -> str | None:
+    """The rate deck a plan names, as Kazoo's hotornot reads it: the item of its `ratedeck_name`
+    (or older `ratedeck`) category, e.g. `{"plan": {"ratedeck_name": {"retail": {}}}}`."""
+    if plan is None:
+        return None
+    for category in RATE_DECK_CATEGORIES:
+        named = sorted(item for found, item in plan.items if found == category)
+        if named:
+            return named[0]
+    return None
 
 
 def merge_plans(plans: Sequence[ServicePlan]) -> ServicePlan:
@@ -279,7 +295,7 @@ def price_services(plan: ServicePlan, quantities: Mapping[str, Mapping[str, int]
             counted[target] = counted.get(target, 0) + counted.pop((category, item))
     prices = []
     for (category, item), entry in sorted(plan.items.items()):
-        if entry.counts_as:
+        if entry.counts_as or (category in RATE_DECK_CATEGORIES and not entry.is_priced()):
             continue
         if item == ALL_ITEMS:
             quantity = sum(q for (c, i), q in counted.items()

@@ -229,9 +229,11 @@ def reseller_settings(
 
 
 def account_settings(
-    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int, trial_expires: int | None = None
+    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int, trial_expires: int | None = None,
+    plan_rate_deck: str | None = None,
 ) -> AccountSettings:
-    """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires."""
+    """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires.
+    The rate deck: the account's own, else the one its service plan names, else the reseller's default."""
     instants = {"pvt_created": created, "pvt_trial_expires": trial_expires}
     _read_document(account_id, instants, dict.fromkeys(instants, _gregorian_seconds), "account")
     if created is None:
@@ -245,7 +247,7 @@ def account_settings(
         account_id=account_id, billing_day=billing_day, stored_billing_day=stored_day,
         payment_type=own.get("payment_type", "prepay"), manual_block=own.get("manual_block", False),
         language=own.get("language", reseller.locale), created=created, trial_expires=trial_expires,
-        rate_deck=own.get("rate_deck", reseller.default_rate_deck),
+        rate_deck=own.get("rate_deck") or plan_rate_deck or reseller.default_rate_deck,
     )
 
 

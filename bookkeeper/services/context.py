@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, is_account_id
-from bookkeeper.domain.plans import PlanError, ServicePlan, merge_plans, parse_service_plan
+from bookkeeper.domain.plans import PlanError, ServicePlan, merge_plans, parse_service_plan, plan_rate_deck
 from bookkeeper.domain.quantities import Quantities, quantities_from_views
 from bookkeeper.domain.settings import (
     ONBILL_DOC_ID, AccountSettings, ResellerSettings, SettingsError, account_settings, credit_line,
@@ -95,14 +95,15 @@ def load_context(store: DocumentStore, account_id: str) -> BillingContext:
                                     f"the account's reseller {reseller_id} does not exist")
         reseller = reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
                                      get_or_none(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
+        plan = _plan(store, account_id, reseller_id, ancestors.get(account_id), reseller)
         account = account_settings(account_id, get_or_none(store, account_db(account_id), ONBILL_DOC_ID), reseller,
                                    created=account_doc.get("pvt_created"),
-                                   trial_expires=account_doc.get("pvt_trial_expires"))
+                                   trial_expires=account_doc.get("pvt_trial_expires"),
+                                   plan_rate_deck=plan_rate_deck(plan))
         limits = get_or_none(store, account_db(account_id), "limits")
         line = credit_line(limits, account_id=account_id)
     except SettingsError as error:
         raise BillingInputError(error.account_id, f"{error.document}.{error.field}".rstrip("."), error.reason) from None
-    plan = _plan(store, account_id, reseller_id, ancestors.get(account_id), reseller)
     return BillingContext(account_id, str(account_doc.get("name", "")), master_id, reseller_id, reseller,
                           account, plan, line, limits)
 

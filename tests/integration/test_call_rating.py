@@ -141,3 +141,21 @@ def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(c
     assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
     assert not world.store.database_exists(account_modb(world.ids["customer"], 2026, 12)) or not [
         row for row in world.store.all_docs(account_modb(world.ids["customer"], 2026, 12)).rows if "-call-" in row.id]
+
+
+def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain):
+    from bookkeeper.domain.kazoo_names import SERVICES_DB
+
+    world, ports = chain
+    store, customer, sub = world.store, world.ids["customer"], world.ids["sub"]
+    assert import_rate_deck(store, sub, "premium", ["prefix,rate_cost,rate_increment,rate_minimum",
+                                                    "7495,0.50,6,30"]).report.ok
+    store.put(account_db(sub), {"_id": "plan_premium", "pvt_type": "service_plan", "name": "Premium calls",
+                                "plan": {"ratedeck_name": {"premium": {}}}})
+    services = store.get(SERVICES_DB, customer)
+    store.put(SERVICES_DB, {**services, "plans": {"plan_premium": {"account_id": sub}}})
+    bill_call(ports, call(world, call_id="c0ffee-0201"))
+    assert debits(store, customer)["202611-kazbill-call-c0ffee-0201"][0] == 10_500  # 126 s at 0.50, not 0.20
+    set_onbill(store, customer, rate_deck="retail")  # the account's own choice wins over its plan
+    bill_call(ports, call(world, call_id="c0ffee-0202"))
+    assert debits(store, customer)["202611-kazbill-call-c0ffee-0202"][0] == 4_200

@@ -156,3 +156,16 @@ def test_cost_is_never_negative_and_never_above_the_gross(rate, quantity, minimu
 @given(st.decimals(min_value=0, max_value=100_000, places=2), counts)
 def test_a_plain_rate_costs_rate_times_quantity_exactly(rate, quantity):
     assert price_item(parse_plan_item("users", "user", {"rate": rate}), quantity).monthly == int(rate * RUB) * quantity
+
+
+def test_a_plan_may_name_a_rate_deck_without_pricing_it():
+    from bookkeeper.domain.plans import merge_plans, parse_service_plan, plan_rate_deck, price_services
+
+    named = parse_service_plan({"_id": "p", "plan": {"ratedeck_name": {"retail": {}},
+                                                     "devices": {"sip_device": {"rate": 500}}}})
+    assert plan_rate_deck(named) == "retail"
+    assert plan_rate_deck(parse_service_plan({"_id": "q", "plan": {"ratedeck": {"old-style": {}}}})) == "old-style"
+    assert plan_rate_deck(parse_service_plan({"_id": "r", "plan": {"devices": {"sip_device": {"rate": 1}}}})) is None
+    assert plan_rate_deck(None) is None
+    prices = price_services(merge_plans([named]), {"devices": {"sip_device": 2}, "ratedeck_name": {"retail": 1}})
+    assert [(p.item, p.billable_quantity) for p in prices] == [("sip_device", 2)]
