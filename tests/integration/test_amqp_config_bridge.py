@@ -32,11 +32,12 @@ def change(action: str, account_id: str, doc_type: str, doc_id: str) -> tuple[st
     return key.replace("doc_edited", action, 1), json.dumps(payload).encode()
 
 
-async def publish(messages: list[tuple[str, bytes]]) -> None:
+async def publish(messages: list[tuple[str, bytes]], exchange_name: str = EXCHANGE) -> None:
+    """As Kazoo publishes: on its non-durable topic exchange (`configuration` unless named)."""
     connection = await aio_pika.connect_robust(AMQP_URL)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=False)
+        exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC, durable=False)
         for key, body in messages:
             await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
 

@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aio_pika
 import pytest
 
 from actors.bridges.amqp_calls import EXCHANGE as CALLEVT
@@ -24,7 +23,7 @@ from bookkeeper.services.rate_decks import import_rate_deck
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import ledger_doc
 from tests.integration.conftest import CleaningStore, open_store
-from tests.integration.test_amqp_config_bridge import AMQP_URL, queue_depth_then_delete
+from tests.integration.test_amqp_config_bridge import publish, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
 from tests.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 
@@ -57,12 +56,7 @@ def cdr(account: str, call_id: str, seconds: int = 61) -> dict:
 
 
 async def publish_calls(messages: list[tuple[str, bytes]]) -> None:
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(CALLEVT, aio_pika.ExchangeType.TOPIC, durable=False)
-        for key, body in messages:
-            await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
+    await publish(messages, CALLEVT)
 
 
 def call_debits(store, account_id: str) -> dict[str, int]:

@@ -34,6 +34,13 @@ def world(tmp_path):
     store.close()
 
 
+def raising(message: str):
+    """A stand-in for a handler with a bug: it raises whatever it is given."""
+    def explode(*args, **kwargs):
+        raise RuntimeError(message)
+    return explode
+
+
 def start(settings: Settings, clock: FileClock, **overrides) -> StartService:
     values = dict(settings=settings, shard_count=3, restart_intensity=3, restart_period_s=60.0, serve_pid=None,
                   clock_file=clock.path, scheduler_interval_s=None, mailer_interval_s=None)
@@ -69,11 +76,7 @@ def test_an_unknown_account_is_recorded_not_retried(world):
 def test_work_that_crashes_the_shard_twice_becomes_a_stored_failure(world, monkeypatch):
     world, settings, clock = world
     customer = world.customer("Crashy", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
-
-    def explode(*args, **kwargs):
-        raise RuntimeError("a bug in the shard")
-
-    monkeypatch.setattr(shard_module, "bill_accounts", explode)
+    monkeypatch.setattr(shard_module, "bill_accounts", raising("a bug in the shard"))
     with running_service(start(settings, clock), base="simpleSystemBase") as service:
         done = service.client(timeout_s=30).hand_off("reconcile", [customer])
     assert done.failed == ((customer, "the shard failed twice on this work"),)
@@ -215,11 +218,7 @@ def test_a_call_whose_rating_crashes_twice_is_stored_with_the_call(world, monkey
 
     world, settings, clock = world
     caller = world.customer("Crashy caller", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
-
-    def explode(*args, **kwargs):
-        raise RuntimeError("a bug in the rater")
-
-    monkeypatch.setattr(call_batches, "charge_call", explode)
+    monkeypatch.setattr(call_batches, "charge_call", raising("a bug in the rater"))
     call = FinishedCall(caller, "crashing-leg", 30, "74951234567", "outbound", True, 63_900_000_000)
     with running_service(start(settings, clock), base="simpleSystemBase") as service:
         done = service.client(timeout_s=30).hand_off_calls([call])
