@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
+from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
 from bookkeeper.domain.money import MoneyError, currency, from_json_number, units_from_major
 from bookkeeper.domain.periods import (
     InvalidBillingDay, UnknownTimeZone, effective_billing_day, time_zone, validate_billing_day,
@@ -139,23 +140,15 @@ def _cancellable(value: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _carriers(value: Any) -> tuple[Mapping[str, Any], ...]:
-    """The legal entities that issue the reseller's documents. Their full rules (numbering, call
-    patterns, templates) are the documents' business; here each needs an id and a name, ids are
-    unique, and exactly one is the main carrier when there are any."""
+    """The legal entities that issue the reseller's documents, checked by the documents' own
+    rules (bookkeeper.domain.documents.carriers) before they are stored: unique ids, one main
+    carrier, known document types, numbering rules, call patterns that compile."""
     if not isinstance(value, list):
         raise _Refused("must be a list of carriers")
-    seen: set[str] = set()
-    for index, carrier in enumerate(value):
-        if not isinstance(carrier, Mapping):
-            raise _Refused("must be an object", f"[{index}]")
-        carrier_id, name = carrier.get("id"), carrier.get("name")
-        if not isinstance(carrier_id, str) or not carrier_id or carrier_id in seen:
-            raise _Refused("needs a unique, non-empty id", f"[{index}].id")
-        if not isinstance(name, str) or not name.strip():
-            raise _Refused("needs a name", f"[{index}].name")
-        seen.add(carrier_id)
-    if value and sum(1 for carrier in value if carrier.get("main") is True) != 1:
-        raise _Refused("exactly one carrier must be the main one (main: true)")
+    try:
+        parse_carriers(value)
+    except CarrierError as error:
+        raise _Refused(error.reason, error.field.removeprefix("carriers")) from None
     return tuple(MappingProxyType(dict(carrier)) for carrier in value)
 
 

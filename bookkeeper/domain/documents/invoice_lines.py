@@ -1,0 +1,136 @@
+"""An invoice's lines, read from the ledger of one account for one billing period.
+
+- a monthly charge (monthly_recurring, recurring_prorate) is a line of its own, with the share
+  of the period it covers; a prorated credit for a removed service is a negative line;
+- daily fees are grouped by (item, rate, quantity): one line per group with the days it covers
+  as ranges ("1-10, 15-20");
+- a one-time debit (an activation, a manual charge) is a line of its own;
+- per-minute calls are one line per carrier (the calls each carrier carries, by its patterns).
+Payments, refunds, disputes and balance corrections move money but are no service: no line.
+
+Everything but calls goes to the main carrier. Amounts are summed in units and rounded to the
+currency's minor unit once per line, so a line is as close to the ledger as a document can be;
+a document's total may differ from the ledger's by the sub-cent rounding of its lines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Iterable, Mapping, Sequence
+
+from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, per_minute_totals
+from bookkeeper.domain.money import to_minor_units
+from bookkeeper.domain.periods import local_day_of_gregorian
+
+MONTHLY_REASONS = ("monthly_recurring", "recurring_prorate", "recurring_prorate_credit")
+DAILY_REASON = "daily_fee"
+KIND_ORDER = ("monthly", "prorated", "daily", "one_time", "calls")
+# Money moving in or out that is not a service sold: never an invoice line.
+NOT_SERVICES = frozenset({
+    "manual_addition", "auto_addition", "topup", "paypal", "yandex_money", "braintree", "wire_transfer",
+    "balance_correction", "paypal_refund", "paypal_reversal", "paypal_reversal_cancelled", "braintree_refund",
+    "braintree_dispute", "braintree_dispute_won", "braintree_settlement_declined", "braintree_refund_failed",
+    "database_rollup", "admin_discretion",
+})
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    kind: str  # monthly, prorated, daily, one_time, calls
+    carrier: str | None  # the carrier id that issues it (None: the reseller has no carriers)
+    description: str
+    quantity: int  # items; calls for a calls line
+    rate_minor: int | None  # per item per month (monthly), per item per day (daily)
+    amount_minor: int  # as charged: net for netto resellers, gross for brutto; negative for a credit
+    days: tuple[tuple[str, str], ...] = ()  # daily fees: ranges of days; prorated: the part of the period
+    ratio: str | None = None  # prorated: days charged / days in the period
+    billed_seconds: int = 0  # calls
+    entry_ids: tuple[str, ...] = ()
+
+
+def day_ranges(days: Iterable[date]) -> tuple[tuple[str, str], ...]:
+    """Consecutive days merged: 1, 2, 3, 7, 8 → (1-3), (7-8)."""
+    ranges: list[list[date]] = []
+    for day in sorted(set(days)):
+        if ranges and day - ranges[-1][1] == timedelta(days=1):
+            ranges[-1][1] = day
+        else:
+            ranges.append([day, day])
+    return tuple((first.isoformat(), last.isoformat()) for first, last in ranges)
+
+
+def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, currency: str, tz: str,
+                  carriers: Sequence[CallCarrier] = ()) -> list[InvoiceLine]:
+    """`tz` is the reseller's: it dates the entries other writers made (by their pvt_created)."""
+    main = next((carrier.name for carrier in carriers if carrier.main), None)
+    lines: list[InvoiceLine] = []
+    daily: dict[tuple, list[Mapping[str, Any]]] = {}
+    calls: list[Mapping[str, Any]] = []
+    for entry in sorted(entries, key=lambda e: str(e.get("_id", ""))):
+        kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
+        reason = (entry.get("source") or {}).get("service") or kazbill.get("reason")
+        if entry.get("pvt_deleted") or entry.get("pvt_type", "ledger") != "ledger" or not _within(kazbill, entry, start, end, tz):
+            continue
+        if reason in PER_MINUTE_REASONS:
+            calls.append(entry)
+        elif reason == DAILY_REASON:
+            key = (kazbill.get("category"), kazbill.get("item"), kazbill.get("rate"), kazbill.get("quantity"),
+                   entry.get("description"))
+            daily.setdefault(key, []).append(entry)
+        elif reason in MONTHLY_REASONS:
+            lines.append(_monthly(entry, kazbill, reason, currency, main))
+        elif reason not in NOT_SERVICES and entry.get("pvt_ledger_type") == "debit":
+            lines.append(InvoiceLine("one_time", main, str(entry.get("description") or reason), 1, None,
+                                     _minor(_signed(entry), currency), entry_ids=(str(entry["_id"]),)))
+    for (_, _, rate, quantity, description), group in sorted(daily.items(), key=lambda item: str(item[0])):
+        days = [date.fromisoformat(e["metadata"]["kazbill"]["day"]) for e in group]
+        lines.append(InvoiceLine(
+            "daily", main, str(description or "daily fee"), int(quantity or 0),
+            None if rate is None else _minor(int(rate), currency), _minor(sum(_signed(e) for e in group), currency),
+            days=day_ranges(days), entry_ids=tuple(str(e["_id"]) for e in group)))
+    for totals in per_minute_totals(calls, carriers):  # the calls report lists the calls themselves
+        lines.append(InvoiceLine("calls", totals.carrier if carriers else None, "per-minute calls", totals.calls,
+                                 None, _minor(totals.amount, currency), billed_seconds=totals.billed_seconds))
+    return sorted(lines, key=lambda line: KIND_ORDER.index(line.kind))  # stable: ids, then carriers, within a kind
+
+
+def lines_of(lines: Sequence[InvoiceLine], carrier: str | None) -> list[InvoiceLine]:
+    """The lines a carrier issues; an empty list means it issues nothing for the period."""
+    return [line for line in lines if line.carrier == carrier]
+
+
+def _monthly(entry: Mapping[str, Any], kazbill: Mapping[str, Any], reason: str, currency: str,
+             main: str | None) -> InvoiceLine:
+    period = kazbill.get("period") or {}
+    prorated = reason != "monthly_recurring"
+    return InvoiceLine(
+        "prorated" if prorated else "monthly", main, str(entry.get("description") or kazbill.get("item") or reason),
+        int(kazbill.get("quantity") or 0), None if kazbill.get("rate") is None else _minor(int(kazbill["rate"]), currency),
+        _minor(_signed(entry), currency),
+        days=((kazbill.get("day") or period.get("start", ""), period.get("end", "")),) if prorated else (),
+        ratio=kazbill.get("ratio") if prorated else None, entry_ids=(str(entry["_id"]),))
+
+
+def _within(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date, tz: str) -> bool:
+    """The entry's business belongs to the period: a monthly charge by its period, anything else
+    by its day (Kazbill's own entries say which; another writer's by when it was created)."""
+    period = kazbill.get("period") or {}
+    if (entry.get("source") or {}).get("service") == "monthly_recurring" and period.get("start"):
+        return period["start"] == start.isoformat()
+    day = kazbill.get("day")
+    if day:
+        return start.isoformat() <= day <= end.isoformat()
+    created = entry.get("pvt_created")
+    if isinstance(created, bool) or not isinstance(created, int):
+        return False
+    return start <= local_day_of_gregorian(created, tz) <= end
+
+
+def _signed(entry: Mapping[str, Any]) -> int:
+    amount = int(entry.get("amount") or 0)
+    return -amount if entry.get("pvt_ledger_type") == "credit" else amount
+
+
+def _minor(units_amount: int, currency: str) -> int:
+    shown = to_minor_units(units_amount, currency)
+    return int(shown.scaleb(-shown.as_tuple().exponent))
