@@ -1,0 +1,92 @@
+"""Reserving document numbers: gapless and without duplicates, even when generations race.
+
+Each sequence has one counter document in `kazbill_numbers` holding the last number given and
+the batch it gave last (`pending`: subject → number). Each number given is also an assignment
+document of its own, `num-<sequence>-<subject>`, which is what a regeneration finds again. To
+reserve, a worker first finishes the previous batch (writes any assignment it lacks: the worker
+that reserved it may have died after the counter moved), then moves the counter by the size of
+its own batch with a revision-checked write. Two workers racing: one write wins; the other
+re-reads, finishes the winner's batch, and finds its subjects there if they were the same.
+So every number up to `last` has exactly one assignment, and a subject never has two.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from bookkeeper.domain.documents.numbering import NumberingError
+from bookkeeper.ports import Conflict, DocumentStore, NotFound
+
+NUMBERS_DB = "kazbill_numbers"
+MAX_ATTEMPTS = 100  # contention on one sequence: each lost race means another worker progressed
+
+
+@dataclass(frozen=True)
+class NumberSequence:
+    key: str
+    start: int  # the first number of a new sequence
+
+
+def assignment_id(sequence: str, subject: str) -> str:
+    return f"num-{sequence}-{subject}"
+
+
+def reserve(store: DocumentStore, sequence: NumberSequence, subjects: Sequence[str], *,
+            now_gregorian: int) -> dict[str, int]:
+    """Numbers for `subjects` (each keeps the number it had, if it had one), in the order given."""
+    store.ensure_database(NUMBERS_DB)
+    wanted = list(dict.fromkeys(subjects))
+    for _ in range(MAX_ATTEMPTS):
+        found = _assigned(store, sequence.key, wanted)
+        missing = [subject for subject in wanted if subject not in found]
+        if not missing:
+            return found
+        counter = _counter(store, sequence)
+        _finish(store, sequence.key, counter, now_gregorian)
+        pending_here = {s: n for s, n in (counter.get("pending") or {}).items() if s in missing}
+        if pending_here:
+            continue  # the previous batch had some of ours: they are assigned now
+        last = counter["last"]
+        batch = {subject: last + offset for offset, subject in enumerate(missing, start=1)}
+        try:
+            store.put(NUMBERS_DB, {**counter, "last": last + len(missing), "pending": batch,
+                                   "pvt_modified": now_gregorian})
+        except Conflict:
+            continue  # another worker moved the counter: look again
+        _finish(store, sequence.key, {"pending": batch}, now_gregorian)
+    raise NumberingError("sequence", f"{sequence.key}: too much contention to reserve numbers")
+
+
+def numbers_of(store: DocumentStore, sequence: str, subjects: Sequence[str]) -> dict[str, int]:
+    """The numbers already given to `subjects` (a subject without one is left out)."""
+    if not store.database_exists(NUMBERS_DB):
+        return {}
+    return _assigned(store, sequence, list(subjects))
+
+
+def _assigned(store: DocumentStore, sequence: str, subjects: list[str]) -> dict[str, int]:
+    docs = store.get_many(NUMBERS_DB, [assignment_id(sequence, subject) for subject in subjects])
+    return {doc["subject"]: doc["number"] for doc in docs.values() if doc and "number" in doc}
+
+
+def _counter(store: DocumentStore, sequence: NumberSequence) -> dict:
+    counter_id = f"seq-{sequence.key}"
+    try:
+        return store.get(NUMBERS_DB, counter_id)
+    except NotFound:
+        try:
+            store.put(NUMBERS_DB, {"_id": counter_id, "pvt_type": "document_sequence", "sequence": sequence.key,
+                                   "last": sequence.start - 1, "pending": {}})
+        except Conflict:
+            pass  # another worker created it first
+        return store.get(NUMBERS_DB, counter_id)
+
+
+def _finish(store: DocumentStore, sequence: str, counter: dict, now_gregorian: int) -> None:
+    """Write the assignments of the counter's last batch; one that exists is the same already."""
+    pending = counter.get("pending") or {}
+    if pending:
+        store.bulk_put(NUMBERS_DB, [
+            {"_id": assignment_id(sequence, subject), "pvt_type": "document_number", "sequence": sequence,
+             "subject": subject, "number": number, "pvt_created": now_gregorian}
+            for subject, number in pending.items()])

@@ -1,0 +1,91 @@
+"""Document numbers on both stores: a regeneration keeps its number, a batch left half-written by
+a dead worker is finished by the next, and racing generations (threads, each with its own
+connection to the CouchDB-compatible server) leave no duplicate and no gap."""
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.ports import ViewQuery
+from bookkeeper.services.document_numbers import NUMBERS_DB, NumberSequence, numbers_of, reserve
+from tests.fixtures.kazoo_docs import new_account_id
+
+pytestmark = pytest.mark.integration
+NOW = 63_961_000_000
+
+
+def assignments(store, sequence: str) -> dict[str, int]:
+    rows = store.all_docs(NUMBERS_DB, ViewQuery(include_docs=True)).rows
+    return {row.doc["subject"]: row.doc["number"] for row in rows
+            if row.doc and row.doc.get("pvt_type") == "document_number" and row.doc["sequence"] == sequence}
+
+
+def test_numbers_start_at_the_carriers_start_and_a_subject_keeps_its_number(store):
+    sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=101)
+    assert reserve(store, sequence, ["acc1-2026-11-01", "acc2-2026-11-01"], now_gregorian=NOW) == \
+        {"acc1-2026-11-01": 101, "acc2-2026-11-01": 102}
+    again = reserve(store, sequence, ["acc2-2026-11-01", "acc3-2026-11-01", "acc1-2026-11-01"], now_gregorian=NOW)
+    assert again == {"acc2-2026-11-01": 102, "acc3-2026-11-01": 103, "acc1-2026-11-01": 101}
+    assert numbers_of(store, sequence.key, ["acc3-2026-11-01", "acc9-2026-11-01"]) == {"acc3-2026-11-01": 103}
+
+
+def test_a_batch_a_dead_worker_left_half_written_is_finished_by_the_next(store):
+    sequence = NumberSequence(f"{new_account_id()}-volna-act-all", start=1)
+    reserve(store, sequence, ["s1"], now_gregorian=NOW)
+    counter = store.get(NUMBERS_DB, f"seq-{sequence.key}")
+    # The worker moved the counter for s2 and s3, then died before writing their assignments.
+    store.put(NUMBERS_DB, {**counter, "last": 3, "pending": {"s2": 2, "s3": 3}})
+    assert reserve(store, sequence, ["s4", "s3"], now_gregorian=NOW) == {"s4": 4, "s3": 3}
+    assert assignments(store, sequence.key) == {"s1": 1, "s2": 2, "s3": 3, "s4": 4}
+
+
+def test_racing_generations_leave_no_duplicate_and_no_gap(couch_url):
+    sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=1)
+    subjects = [f"account-{n:03d}-2026-11-01" for n in range(60)]
+    answers: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def generation(seed: int) -> None:
+        store = CouchDbStore(couch_url)
+        try:
+            mine = random.Random(seed).sample(subjects, 25)  # overlapping sets, different orders
+            for start in range(0, len(mine), 5):
+                answers.append(reserve(store, sequence, mine[start:start + 5], now_gregorian=NOW))
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            errors.append(error)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=generation, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    check = CouchDbStore(couch_url)
+    given_out = assignments(check, sequence.key)
+    check.close()
+    assert sorted(given_out.values()) == list(range(1, len(given_out) + 1))  # no gap, no duplicate
+    for answer in answers:  # every caller was told the number that stands
+        assert all(given_out[subject] == number for subject, number in answer.items())
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=6), min_size=1, max_size=8),
+       start=st.integers(1, 1000))
+def test_whatever_the_batches_the_numbers_are_consecutive_from_the_start(tmp_path_factory, batches, start):
+    from bookkeeper.adapters.embedded import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path_factory.mktemp("numbers") / "n.sqlite3")
+    sequence = NumberSequence("r-c-invoice-2026", start)
+    first_seen: dict[str, int] = {}
+    for batch in batches:
+        answer = reserve(store, sequence, [f"s{n}" for n in batch], now_gregorian=NOW)
+        for subject, number in answer.items():
+            assert first_seen.setdefault(subject, number) == number
+    assert sorted(first_seen.values()) == list(range(start, start + len(first_seen)))
+    store.close()
