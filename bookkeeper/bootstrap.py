@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bookkeeper.config import Settings
-from bookkeeper.ports import Clock, DocumentStore, Mailer
+from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer
 from bookkeeper.services.billing import BillingPorts
 
 if TYPE_CHECKING:
@@ -46,6 +46,13 @@ def build_mailer(settings: Settings) -> Mailer:
 
     return SmtpMailer(settings.smtp_host, settings.smtp_port, username=settings.smtp_username,
                       password=settings.smtp_password, starttls=settings.smtp_starttls)
+
+
+def build_document_renderer() -> "DocumentRenderer":
+    """WeasyPrint with the default templates; one per process (it keeps the parsed stylesheet)."""
+    from documents.render import WeasyRenderer
+
+    return WeasyRenderer()
 
 
 def build_hook_ports(settings: Settings, store: DocumentStore | None = None) -> "HookPorts":

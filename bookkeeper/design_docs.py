@@ -19,7 +19,7 @@ DB_CLASSES = ("accounts", "services", "account", "account-month", "system")
 BUILTIN_REDUCERS = ("_sum", "_count", "_stats")
 # Databases `store init` creates: Kazoo's (when missing, e.g. on the embedded store) and ours.
 SYSTEM_DATABASES = ("accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
-                    "kazbill_outbox", "kazbill_hooks", "kazbill_topups")
+                    "kazbill_outbox", "kazbill_hooks", "kazbill_topups", "kazbill_numbers", "kazbill_document_queue")
 
 
 class DesignDocError(ValueError):

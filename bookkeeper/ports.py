@@ -347,6 +347,14 @@ class CardGateway(Protocol):
     def parse_notification(self, signature: str, payload: str) -> CardNotice: ...
 
 
+class DocumentRenderer(Protocol):
+    """Turns a document's data (bookkeeper.domain.documents.document_data) into its HTML and
+    its PDF. Raises ValueError (with `field` and `reason`) for data it refuses to render."""
+
+    def html(self, data: Mapping[str, Any]) -> str: ...
+    def pdf(self, html: str) -> bytes: ...
+
+
 class Clock(Protocol):
     """Where "now" comes from; the domain never asks, the handlers are told."""
 

@@ -18,7 +18,8 @@ def test_store_init_prepares_an_empty_embedded_store_and_a_second_run_changes_no
     assert first.exit_code == 0, first.output
     report = json.loads(first.output)
     assert report["created_databases"] == ["accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
-                                           "kazbill_outbox", "kazbill_hooks", "kazbill_topups"]
+                                           "kazbill_outbox", "kazbill_hooks", "kazbill_topups", "kazbill_numbers",
+                                           "kazbill_document_queue"]
     assert {d["state"] for d in report["design_docs"]} == {"installed"}
     assert report["server"]["adapter"] == "embedded"
 

@@ -1,0 +1,187 @@
+"""Rendering and emailing documents, off the event path, with retry and a visible state.
+
+A job per document in `kazbill_document_queue` walks render → mail → done; the document itself
+(in the account's monthly database) shows queued → rendered → emailed, or failed with the reason.
+A pass claims each due job with a revision-checked write (two workers never do the same one),
+so any number of document workers can run passes at once; a claim older than ten minutes is
+due again (its worker died). A renderer that refuses the data, or a mail server that refuses
+the message for good, fails the document at once; anything else is retried with the notices'
+backoff and fails after as many attempts.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from bookkeeper.domain.notices import gives_up, retry_delay_s
+from bookkeeper.ports import (
+    Conflict, DatabaseNotFound, DocumentRenderer, DocumentStore, MailRejected, Mailer, MailUnavailable, NotFound,
+    ViewQuery,
+)
+from bookkeeper.services.notices import admin_emails
+
+QUEUE_DB = "kazbill_document_queue"
+log = logging.getLogger("kazbill.documents")
+SUBJECTS = {
+    "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
+    "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
+}
+TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services"}, "ru": {"invoice": "Счёт", "act": "Акт"}}
+
+
+@dataclass
+class DocumentPass:
+    rendered: int = 0
+    emailed: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def job_id(db: str, doc_id: str) -> str:
+    return "job-" + hashlib.sha256(f"{db}/{doc_id}".encode()).hexdigest()[:40]
+
+
+def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, now: int) -> None:
+    """(Re)queue the document for rendering: a regenerated document is rendered and sent again."""
+    store.ensure_database(QUEUE_DB)
+    job = {"_id": job_id(db, doc_id), "pvt_type": "document_job", "db": db, "doc_id": doc_id,
+           "account_id": account_id, "state": "render", "attempts": 0, "next_attempt_at": now, "pvt_created": now}
+    try:
+        current = store.get(QUEUE_DB, job["_id"])
+        job["_rev"] = current["_rev"]
+    except NotFound:
+        pass
+    store.put(QUEUE_DB, job)
+
+
+def process_due_documents(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, *, sender: str,
+                          now_gregorian: int, limit: int = 50) -> DocumentPass:
+    """One pass over the due jobs. Without a mailer documents are rendered and stay unsent."""
+    result = DocumentPass()
+    try:
+        rows = store.query_view(QUEUE_DB, "kazbill_document_queue", "due",
+                                ViewQuery(end_key=now_gregorian, include_docs=True, limit=limit)).rows
+    except DatabaseNotFound:
+        return result
+    for row in rows:
+        if row.doc is None:
+            continue
+        outcome = _step(store, renderer, mailer, dict(row.doc), sender, now_gregorian)
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "retrying" and row.doc.get("state") in ("mail", "mailing"):
+            break  # the mail server is away: the rest waits for the next pass
+    return result
+
+
+def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any], sender: str,
+          now: int) -> str:
+    mailing = job["state"] in ("mail", "mailing")
+    try:
+        job = _save(store, {**job, "state": "mailing" if mailing else "rendering", "claimed_at": now})
+    except Conflict:
+        return "skipped"
+    try:
+        doc = store.get(job["db"], job["doc_id"])
+    except (NotFound, DatabaseNotFound):
+        _save(store, {**job, "state": "done", "reason": "the document is gone"})
+        return "skipped"
+    if not mailing:
+        return _render(store, renderer, mailer, job, doc, now)
+    return _mail(store, mailer, job, doc, sender, now)
+
+
+def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any],
+            doc: dict[str, Any], now: int) -> str:
+    try:
+        pdf = renderer.pdf(renderer.html(doc))
+    except ValueError as refused:  # the data or the template is wrong: rendering again will not help
+        _fail(store, job, doc, f"refused: {refused}", now)
+        return "failed"
+    except Exception as error:  # noqa: BLE001 - retried: a worker out of memory, a font cache race...
+        return _retry(store, job, doc, f"rendering failed: {type(error).__name__}: {error}", now)
+    written = store.put_attachment(job["db"], doc["_id"], pdf_name(doc), pdf, "application/pdf", doc["_rev"])
+    doc = {**store.get(job["db"], doc["_id"]), "_rev": written.rev}
+    _document_state(store, job["db"], doc, "rendered", now, None)
+    _save(store, {**job, "state": "mail" if mailer is not None else "done", "attempts": 0, "next_attempt_at": now})
+    return "rendered"
+
+
+def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc: dict[str, Any], sender: str,
+          now: int) -> str:
+    if mailer is None:
+        _save(store, {**job, "state": "mail", "claimed_at": None})
+        return "skipped"
+    recipients = admin_emails(store, job["account_id"])
+    if not recipients:
+        _fail(store, job, doc, "the account and its reseller have no admin with an email", now)
+        return "failed"
+    try:
+        mailer.send(_message(store, job, doc, sender, recipients))
+    except MailUnavailable as error:
+        return _retry(store, job, doc, f"mail server unavailable: {error}", now)
+    except MailRejected as error:
+        _fail(store, job, doc, f"mail refused: {error}", now)
+        return "failed"
+    _document_state(store, job["db"], doc, "emailed", now, None, recipients=[email for email, _ in recipients])
+    _save(store, {**job, "state": "done", "emailed_at": now})
+    return "emailed"
+
+
+def pdf_name(doc: dict[str, Any]) -> str:
+    safe = "".join(char if char.isalnum() or char in "-_" else "_" for char in str(doc.get("number", "")))
+    return f"{doc['document_type']}-{safe}.pdf"
+
+
+def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sender: str,
+             recipients: list[tuple[str, str]]) -> EmailMessage:
+    language = doc.get("language") if doc.get("language") in SUBJECTS else "en"
+    subject, body = SUBJECTS[language]
+    values = {"title": TITLES[language].get(doc["document_type"], doc["document_type"]), "number": doc["number"],
+              "start": doc["period"]["start"], "end": doc["period"]["end"]}
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
+    message["Subject"] = subject.format(**values)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "kazbill")
+    message["X-Kazbill-Document"] = f"{job['db']}/{doc['_id']}"
+    message.set_content(body.format(**values))
+    name = pdf_name(doc)
+    message.add_attachment(store.get_attachment(job["db"], doc["_id"], name).data, maintype="application",
+                           subtype="pdf", filename=name)
+    return message
+
+
+def _retry(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reason: str, now: int) -> str:
+    attempts = job.get("attempts", 0) + 1
+    if gives_up(attempts):
+        _fail(store, job, doc, f"{reason} (after {attempts} attempts)", now)
+        return "failed"
+    back = "mail" if job["state"] == "mailing" else "render"
+    _save(store, {**job, "state": back, "attempts": attempts, "next_attempt_at": now + retry_delay_s(attempts),
+                  "reason": reason})
+    log.warning("document %s: %s; retrying", doc["_id"], reason)
+    return "retrying"
+
+
+def _fail(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reason: str, now: int) -> None:
+    _document_state(store, job["db"], doc, "failed", now, reason)
+    _save(store, {**job, "state": "failed", "reason": reason})
+    log.error("document %s failed: %s", doc["_id"], reason)
+
+
+def _document_state(store: DocumentStore, db: str, doc: dict[str, Any], state: str, now: int, reason: str | None,
+                    **fields: Any) -> None:
+    history = [*doc.get("state_history", []), {"state": state, "at": now, **({"reason": reason} if reason else {})}]
+    store.put(db, {**doc, **fields, "state": state, "failure": reason, "state_history": history[-20:],
+                   "pvt_modified": now})
+
+
+def _save(store: DocumentStore, job: dict[str, Any]) -> dict[str, Any]:
+    written = store.put(QUEUE_DB, job)
+    return {**job, "_rev": written.rev}

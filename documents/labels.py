@@ -1,0 +1,29 @@
+"""The words of the default templates, per language."""
+from __future__ import annotations
+
+LABELS = {
+    "en": {
+        "invoice": "Invoice", "act": "Certificate of services rendered", "no": "No.", "of": "of",
+        "period": "Billing period", "supplier": "Supplier", "customer": "Customer", "bank": "Bank details",
+        "item": "Description", "quantity": "Qty", "rate": "Price", "net": "Net", "vat": "VAT", "gross": "Total",
+        "vat_rate": "VAT rate", "no_vat": "VAT not applicable", "total_net": "Total net", "total_vat": "Total VAT",
+        "total": "Total due", "in_words": "Amount in words", "days": "days", "calls": ("call", "calls"), "minutes": "min",
+        "per_minute": "Telephone calls (per-minute)", "prorated": "part of the period",
+        "act_text": "The services listed above were rendered in full and on time; the customer has no claims "
+                    "as to their scope, quality or timing.",
+        "supplier_signature": "For the supplier", "customer_signature": "For the customer",
+        "vat_included": "VAT included", "vat_added": "VAT added",
+    },
+    "ru": {
+        "invoice": "Счёт", "act": "Акт оказанных услуг", "no": "№", "of": "от",
+        "period": "Расчётный период", "supplier": "Исполнитель", "customer": "Заказчик", "bank": "Банковские реквизиты",
+        "item": "Наименование", "quantity": "Кол-во", "rate": "Цена", "net": "Сумма без НДС", "vat": "НДС",
+        "gross": "Всего", "vat_rate": "Ставка НДС", "no_vat": "Без НДС", "total_net": "Итого без НДС",
+        "total_vat": "Итого НДС", "total": "Всего к оплате", "in_words": "Сумма прописью", "days": "дн.",
+        "calls": ("звонок", "звонка", "звонков"), "minutes": "мин", "per_minute": "Услуги связи (поминутно)", "prorated": "часть периода",
+        "act_text": "Вышеперечисленные услуги оказаны полностью и в срок. Заказчик претензий по объёму, качеству "
+                    "и срокам оказания услуг не имеет.",
+        "supplier_signature": "От исполнителя", "customer_signature": "От заказчика",
+        "vat_included": "НДС включён", "vat_added": "НДС сверху",
+    },
+}

@@ -1,0 +1,124 @@
+"""A closed period's documents on both stores, rendered by WeasyPrint and emailed to a real SMTP
+server (aiosmtpd): an invoice and an act from the main carrier sharing one number, an invoice
+from the carrier that carries the calls abroad, totals, VAT and Cyrillic read back from the PDF
+with pdftotext, the same numbers on regeneration, an open period refused."""
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.smtp_mailer import SmtpMailer
+from bookkeeper.domain.calls import FinishedCall
+from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
+from bookkeeper.services.billing import BillingPorts, reconcile_account
+from bookkeeper.services.call_rating import bill_call
+from bookkeeper.services.document_queue import process_due_documents
+from bookkeeper.services.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
+from bookkeeper.services.rate_decks import import_rate_deck
+from documents.render import WeasyRenderer
+from tests.fixtures.billing_world import World
+from tests.fixtures.kazoo_docs import stamp
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
+from tests.support.smtp_sink import SmtpSink
+
+pytestmark = pytest.mark.integration
+MSK = ZoneInfo("Europe/Moscow")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CARRIERS = [
+    {"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
+     "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567 / КПП 770101001"},
+     "bank": {"bank": "ПАО Сбербанк", "account": "р/с 40702810938000000001", "bic": "БИК 044525225"},
+     "numbering": {"invoice": {"start": 100, "format": "В-{year}-{number}"}, "act": {"follows": "invoice"}}},
+    {"id": "volna-intl", "name": "Volna International Ltd", "document_types": ["invoice"],
+     "called_patterns": ["^(?!7)"]},
+]
+
+
+def gregorian(moment: datetime) -> int:
+    return to_gregorian_seconds(int(moment.timestamp()))
+
+
+@pytest.fixture
+def period(store):
+    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "vat_disposition": "brutto", "vat_rate": 20,
+                                                "carriers": CARRIERS, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
+    assert import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost", "7495,1.20", "44,6.00"]).report.ok
+    customer = world.customer("Альфа Такси", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=2)
+    store.put(account_db(customer), stamp({"_id": "user-admin", "username": "anna", "first_name": "Анна",
+                                           "last_name": "Петрова", "email": "anna@alpha-taxi.example",
+                                           "priv_level": "admin"}, customer, "user"))
+    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    reconcile_account(ports, customer)  # November: 2 phones × 500.00
+    ended = gregorian(datetime(2026, 11, 10, 11, 0, tzinfo=MSK))
+    bill_call(ports, FinishedCall(customer, "call-local", 61, "74951234567", "outbound", True, ended, "74950000001"))
+    bill_call(ports, FinishedCall(customer, "call-london", 30, "442071234567", "outbound", True, ended, "74950000001"))
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=MSK))
+    return world, customer, DocumentPorts(store, clock, world.design_docs)
+
+
+def pdf_text(store, db: str, doc_id: str, name: str, tmp_path: Path) -> str:
+    path = tmp_path / name
+    path.write_bytes(store.get_attachment(db, doc_id, name).data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def test_a_closed_period_gets_numbered_rendered_and_emailed_documents(period, tmp_path):
+    world, customer, ports = period
+    issued = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    assert [(d.document_type, d.carrier, d.number) for d in issued] == [
+        ("invoice", "volna", "В-2026-100"), ("act", "volna", "В-2026-100"), ("invoice", "volna-intl", "1")]
+    store, db = world.store, account_modb(customer, 2026, 11)
+    assert {d.db for d in issued} == {db}
+    invoice = store.get(db, issued[0].doc_id)
+    assert invoice["state"] == "queued"
+    # 2 phones × 500.00 and 2 min at 1.20, VAT 20 % inside (brutto): 1,002.40, of which VAT 167.07
+    assert invoice["totals"] == {"net": 83_533, "vat": 16_707, "gross": 100_240}
+    assert invoice["total_in_words"] == "Одна тысяча два рубля 40 копеек"
+    sink = SmtpSink().start()
+    try:
+        now = gregorian(datetime(2026, 12, 2, 9, 1, tzinfo=MSK))
+        renderer, mailer = WeasyRenderer(), SmtpMailer("127.0.0.1", sink.port)
+        first = process_due_documents(store, renderer, mailer, sender="billing@volna.example", now_gregorian=now)
+        second = process_due_documents(store, renderer, mailer, sender="billing@volna.example", now_gregorian=now)
+    finally:
+        sink.stop()
+    assert (first.rendered, second.emailed, first.failed + second.failed) == (3, 3, 0)
+    states = {d.doc_id: store.get(db, d.doc_id)["state"] for d in issued}
+    assert set(states.values()) == {"emailed"}
+    text = pdf_text(store, db, issued[0].doc_id, "invoice-В-2026-100.pdf", tmp_path)
+    for shown in ("Счёт № В-2026-100 от 30.11.2026", "ООО «Волна Телеком»", "Альфа Такси", "Desk",
+                  "Услуги связи (поминутно)", "1 звонок, 2 мин", "1 002,40", "167,07",
+                  "Одна тысяча два рубля 40 копеек", "НДС включён"):
+        assert shown in text, shown
+    act_text = pdf_text(store, db, issued[1].doc_id, "act-В-2026-100.pdf", tmp_path)
+    assert "Акт оказанных услуг № В-2026-100" in act_text and "претензий" in act_text
+    abroad = pdf_text(store, db, issued[2].doc_id, "invoice-1.pdf", tmp_path)
+    assert "Volna International Ltd" in abroad and "6,00" in abroad  # 30 s: the first whole minute at 6.00
+    assert len(sink.received) == 3
+    message = next(m for m in sink.received if m["Subject"] == "Счёт № В-2026-100 за 2026-11-01 – 2026-11-30")
+    assert message["X-Envelope-To"] == "anna@alpha-taxi.example"
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "invoice-В-2026-100.pdf" and attachment.get_content()[:5] == b"%PDF-"
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(tmp_path / "invoice-В-2026-100.pdf"),
+                    str(ARTIFACTS / f"invoice-ru-{type(store).__name__}")], check=True)
+
+
+def test_regenerating_a_period_keeps_its_numbers_and_an_open_period_is_refused(period):
+    world, customer, ports = period
+    first = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    again = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    assert [d.number for d in again] == [d.number for d in first]
+    with pytest.raises(DocumentRequestError) as refused:
+        issue_period_documents(ports, customer, datetime(2026, 12, 1).date())
+    assert refused.value.field == "period"
+    with pytest.raises(DocumentRequestError) as refused:
+        issue_period_documents(ports, customer, datetime(2026, 11, 5).date())
+    assert refused.value.field == "period"
