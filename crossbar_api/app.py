@@ -23,6 +23,7 @@ from crossbar_api.resources.payment_forms import PaymentForm
 from crossbar_api.metrics import RequestMetrics
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
+from crossbar_api.resources.onbills import GenerateOnbills, OnbillDocument, OnbillPdf, Onbills
 from crossbar_api.resources.plans import PLAN_ROUTES
 from crossbar_api.resources.rate_decks import RateDeckCsv, RateLookup
 from crossbar_api.resources.services import Reconcile, Services
@@ -102,6 +103,13 @@ ROUTES = (
     Route(f"{ACCOUNT}/auto_topup", AutoTopUpSettings,
           "Auto top-up: charge the default card `amount` below `threshold`, at most once in 24 hours",
           {"enabled": "boolean", "threshold": "number", "amount": "number"}),
+    Route(f"{ACCOUNT}/onbills", Onbills, "The account's period documents (last 12 months, or one period)",
+          query=("period",)),
+    Route(f"{ACCOUNT}/onbills/generate", GenerateOnbills,
+          "Issue a closed period's documents (same numbers when reissued); children: every account below",
+          {"period_start": "string", "children": "boolean"}),
+    Route(f"{ACCOUNT}/onbills/{{doc_id}}", OnbillDocument, "One document's data"),
+    Route(f"{ACCOUNT}/onbills/{{doc_id}}/pdf", OnbillPdf, "One document's PDF"),
     Route(f"{ACCOUNT}/yandex_money/payment", lambda d: PaymentForm(d, "yandex_money"),
           "YooMoney's wallet link and/or shop form for a top-up of `amount`", query=("amount",)),
 )

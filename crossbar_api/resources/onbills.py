@@ -1,0 +1,144 @@
+"""An account's period documents (the reference app's `onbills`):
+
+    GET .../onbills[?period=YYYY-MM-DD]    the documents of the last 12 months (or of one period),
+                                           with number, state and total
+    GET .../onbills/{doc_id}               one document's data (what its PDF shows)
+    GET .../onbills/{doc_id}/pdf           the PDF (application/pdf); 409 until it is rendered
+    PUT .../onbills/generate               {"period_start": "YYYY-MM-DD"}: issue (or reissue, same
+                                           numbers) the documents of a closed period; with
+                                           "children": true, for every account below a reseller
+Reading is for the account and the accounts above it; generating is for a reseller above it."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import falcon
+
+from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
+from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.ports import DatabaseNotFound, NotFound, ViewQuery
+from bookkeeper.services.audit_scope import accounts_in_scope
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.context import BillingInputError
+from bookkeeper.services.document_queue import pdf_name
+from bookkeeper.services.ledger_book import LedgerBook, previous_month
+from bookkeeper.services.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
+from crossbar_api.access import account_for, billing_context
+from crossbar_api.deps import ApiDeps
+from crossbar_api.envelope import answer, read_data
+from crossbar_api.errors import ApiError, invalid
+
+DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-\d{8}")
+LISTED_MONTHS = 12
+HIDDEN = ("_attachments", "_rev", "pvt_account_db", "pvt_account_id")
+
+
+def _period(value: Any, field: str = "period_start") -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise invalid(field, "format", "the period's first day, YYYY-MM-DD") from None
+
+
+def _document(deps: ApiDeps, account_id: str, doc_id: str) -> tuple[str, dict[str, Any]]:
+    match = DOC_ID.fullmatch(doc_id)
+    if match is None:
+        raise ApiError(404, "bad identifier", {"doc_id": {"format": {"message": "not a Kazbill document id"}}})
+    db = account_modb(account_id, int(match["year"]), int(match["month"]))
+    try:
+        return db, deps.store.get(db, doc_id)
+    except (NotFound, DatabaseNotFound):
+        raise ApiError(404, "bad identifier", {"doc_id": {"exists": {"message": f"no document {doc_id}"}}}) from None
+
+
+class Onbills:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        context = billing_context(self.deps, account_id)
+        period = req.get_param("period")
+        today = local_day_of_gregorian(to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+                                       context.reseller.timezone)
+        months, month = [], (today.year, today.month)
+        for _ in range(LISTED_MONTHS):
+            months.append(month)
+            month = previous_month(month)
+        query = ViewQuery(reduce=False)
+        if period:
+            start = _period(period, "period").isoformat()
+            query = ViewQuery(start_key=[start], end_key=[start, {}])
+        book, found = LedgerBook(self.deps.store, self.deps.design_docs), []
+        for month in months:
+            db = book.month_db(account_id, month, create=False)
+            if db is None:
+                continue
+            for row in self.deps.store.query_view(db, "kazbill_ledgers", "documents", query).rows:
+                found.append({"id": row.id, "period_start": row.key[0], "document_type": row.key[1],
+                              "carrier": row.key[2], **row.value})
+        found.sort(key=lambda doc: (doc["period_start"], doc["id"]), reverse=True)
+        answer(req, resp, found)
+
+
+class OnbillDocument:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        _, doc = _document(self.deps, account_id, doc_id)
+        answer(req, resp, {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in HIDDEN and k != "_id"},
+                           "pdf": doc.get("state") in ("rendered", "emailed")})
+
+
+class OnbillPdf:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        db, doc = _document(self.deps, account_id, doc_id)
+        if doc.get("state") not in ("rendered", "emailed"):
+            raise ApiError(409, "not rendered yet", {"doc_id": {"state": {
+                "message": f"the document is {doc.get('state')}" + (f": {doc['failure']}" if doc.get("failure") else "")}}})
+        name = pdf_name(doc)
+        attachment = self.deps.store.get_attachment(db, doc_id, name)
+        resp.content_type = "application/pdf"
+        resp.downloadable_as = name
+        resp.data = attachment.data
+
+
+class GenerateOnbills:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        data = read_data(req)
+        unknown = sorted(set(data) - {"period_start", "children"})
+        if unknown:
+            raise invalid(unknown[0], "unknown", "not a field of a generation request")
+        start = _period(data.get("period_start"))
+        children = data.get("children", False)
+        if not isinstance(children, bool):
+            raise invalid("children", "type", "true or false")
+        account_for(req, self.deps, account_id, write=True, from_above=not children)
+        ports = DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
+        targets = [account_id]
+        if children:
+            billing = BillingPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
+            targets = [a for a in accounts_in_scope(billing, reseller_id=account_id) if a != account_id]
+        issued, refused = [], {}
+        for target in targets:
+            try:
+                issued += [{"account_id": target, "id": doc.doc_id, "document_type": doc.document_type,
+                            "carrier": doc.carrier, "number": doc.number, "state": "queued"}
+                           for doc in issue_period_documents(ports, target, start)]
+            except (DocumentRequestError, BillingInputError) as error:
+                if not children:
+                    raise invalid(error.field, "period" if isinstance(error, DocumentRequestError) else "billing",
+                                  error.reason) from None
+                refused[target] = {"field": error.field, "reason": error.reason}
+        answer(req, resp, {"issued": issued, "refused": refused}, status=201 if issued else 200)

@@ -1,0 +1,67 @@
+"""The documents over the API: a reseller issues a closed period's documents, lists them, reads
+one, downloads its PDF once rendered; the account cannot issue its own; bad requests name their
+field and change nothing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.services.billing import BillingPorts, reconcile_account
+from bookkeeper.services.document_queue import process_due_documents
+from documents.render import WeasyRenderer
+from tests.fixtures.api_world import MSK
+from tests.unit.crossbar_api.test_api import token
+
+
+def issued_world(api):
+    client, world, clock = api
+    customer = world.ids["customer_two"]
+    world.world.add_devices(customer, 2)
+    reconcile_account(BillingPorts(world.store, clock, world.world.design_docs), customer)  # November opened
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=MSK))
+    return client, world, clock, customer, {"X-Auth-Token": token(client, world, "reseller")}
+
+
+def test_a_reseller_issues_lists_reads_and_downloads_a_periods_documents(api):
+    client, world, clock, customer, reseller = issued_world(api)
+    url = f"/v2/accounts/{customer}/onbills"
+    generated = client.simulate_put(f"{url}/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}})
+    assert generated.status_code == 201, generated.json
+    issued = generated.json["data"]["issued"]
+    assert [(d["document_type"], d["carrier"], d["number"]) for d in issued] == [("invoice", "main", "1"),
+                                                                                 ("act", "main", "1")]
+    listed = client.simulate_get(url, headers=reseller).json["data"]
+    assert [(d["document_type"], d["state"], d["total"]) for d in listed] == [("invoice", "queued", 100_000),
+                                                                              ("act", "queued", 100_000)]
+    invoice_id = issued[0]["id"]
+    one = client.simulate_get(f"{url}/{invoice_id}", headers=reseller).json["data"]
+    assert one["number"] == "1" and one["period"] == {"start": "2026-11-01", "end": "2026-11-30"} and not one["pdf"]
+    assert client.simulate_get(f"{url}/{invoice_id}/pdf", headers=reseller).status_code == 409
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    assert process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now).rendered == 2
+    pdf = client.simulate_get(f"{url}/{invoice_id}/pdf", headers=reseller)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    again = client.simulate_put(f"{url}/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}})
+    assert [d["number"] for d in again.json["data"]["issued"]] == ["1", "1"]  # reissued: the same numbers
+
+
+def test_the_account_cannot_issue_its_own_and_bad_requests_name_their_field(api):
+    client, world, clock, customer, reseller = issued_world(api)
+    url = f"/v2/accounts/{customer}/onbills/generate"
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    assert client.simulate_put(url, headers=own, json={"data": {"period_start": "2026-11-01"}}).status_code == 403
+    for data, field in (({"period_start": "November"}, "period_start"), ({"period_start": "2026-12-01"}, "period"),
+                        ({"period_start": "2026-11-05"}, "period"), ({"period_start": "2026-11-01", "x": 1}, "x"),
+                        ({"period_start": "2026-11-01", "children": "yes"}, "children")):
+        refused = client.simulate_put(url, headers=reseller, json={"data": data})
+        assert refused.status_code == 400 and field in refused.json["data"], (data, refused.json)
+    assert client.simulate_get(f"/v2/accounts/{customer}/onbills", headers=reseller).json["data"] == []
+    assert client.simulate_get(f"/v2/accounts/{customer}/onbills/not-a-doc", headers=reseller).status_code == 404
+
+
+def test_a_reseller_issues_every_childs_documents_and_hears_which_could_not_be(api):
+    client, world, clock, customer, reseller = issued_world(api)
+    answer = client.simulate_put(f"/v2/accounts/{world.ids['reseller']}/onbills/generate", headers=reseller,
+                                 json={"data": {"period_start": "2026-11-01", "children": True}})
+    assert answer.status_code == 201, answer.json
+    assert {d["account_id"] for d in answer.json["data"]["issued"]} == {customer}  # the only one with charges
