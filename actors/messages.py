@@ -238,19 +238,26 @@ class NoticesQueued:
 
 @dataclass(frozen=True)
 class RenderDocuments:
-    """Work for the document-worker troupe (the documents issue gives it its work): the
-    documents of `account_ids` for the period starting `period_start`."""
+    """A pass for one document worker over the documents due to be rendered or emailed
+    (bookkeeper.services.document_queue). Several passes at once spread over the troupe."""
 
     batch_id: str
-    account_ids: tuple[str, ...]
-    period_start: str
+    settings: object
+    clock_file: str | None
 
 
 @dataclass(frozen=True)
 class DocumentsRendered:
     batch_id: str
-    rendered: tuple[str, ...]
-    failed: tuple[tuple[str, str], ...]
+    rendered: int
+    emailed: int
+    retrying: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class DocumentsNow:
+    """Ask for one document pass now (tests, the CLI); answered by DocumentsRendered."""
 
 
 @dataclass(frozen=True)

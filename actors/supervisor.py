@@ -13,13 +13,14 @@ import logging
 import os
 import signal
 import time
+import uuid
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
 from actors.messages import (
-    CrawlNow, CrawlReport, HandOff, HandOffDone, MailerStart, MailNow, MailPassDone, NoticesQueued, SchedulerStart,
-    ServiceFailed, ServiceStarted, ServiceStatus, ShardReady, ShardStart, ShardWork, ShardWorkDone, StartService,
-    StatusRequest,
+    CrawlNow, CrawlReport, DocumentsNow, DocumentsRendered, HandOff, HandOffDone, MailerStart, MailNow, MailPassDone,
+    NoticesQueued, RenderDocuments, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardReady,
+    ShardStart, ShardWork, ShardWorkDone, StartService, StatusRequest,
 )
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.supervision import RestartBudget
@@ -27,6 +28,9 @@ from actors.supervision import RestartBudget
 log = logging.getLogger("kazbill.supervisor")
 GLOBAL_NAME = "kazbill-supervisor"
 WATCHDOG = "watchdog"
+DOCUMENTS = "documents"
+PARALLEL_DOCUMENT_PASSES = 2  # a pass per core of a small node; the troupe grows to 4 workers
+DOCUMENT_PASS_LIMIT = 50  # as many jobs as process_due_documents takes in one pass
 
 
 class Supervisor(ActorTypeDispatcher):
@@ -47,6 +51,7 @@ class Supervisor(ActorTypeDispatcher):
         self.stopping = False
         self._failures_store = None
         self.crawl_askers: list = []
+        self.document_askers: list = []
         self.restarts = 0
         self.shard_pids: dict[int, int] = {}
 
@@ -62,6 +67,8 @@ class Supervisor(ActorTypeDispatcher):
             if config.mailer_interval_s is not None:
                 self.mailer = self._start_mailer()
             self.document_workers = self._start_document_workers()
+            if config.mailer_interval_s is not None:  # documents are looked at as often as mail
+                self.wakeupAfter(config.mailer_interval_s, payload=DOCUMENTS)
             if self._watch_serve_process():
                 self.wakeupAfter(config.watchdog_interval_s, payload=WATCHDOG)
         self.send(sender, ServiceStarted(len(self.shards)))
@@ -119,6 +126,8 @@ class Supervisor(ActorTypeDispatcher):
     def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
         if self.mailer is not None and any(name == "notices_queued" for name, _ in report.events):
             self.send(self.mailer, NoticesQueued())
+        if any(name == "documents_issued" for name, _ in report.events):
+            self._document_passes()
         self._report(report.batch_id, report.shard, report.done, report.failed, report.not_done, report.events)
 
     def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
@@ -174,6 +183,25 @@ class Supervisor(ActorTypeDispatcher):
 
     def receiveMsg_MailPassDone(self, report: MailPassDone, sender) -> None:
         self._answer_oldest(self.mail_askers, report)
+
+    def receiveMsg_DocumentsNow(self, request: DocumentsNow, sender) -> None:
+        self.document_askers.append(sender)
+        self._document_passes(1, asked=True)
+
+    def receiveMsg_DocumentsRendered(self, report: DocumentsRendered, sender) -> None:
+        if report.batch_id.startswith("asked-"):
+            self._answer_oldest(self.document_askers, report)
+        elif report.rendered + report.emailed >= DOCUMENT_PASS_LIMIT:
+            self._document_passes()  # a full pass: there is more
+
+    def _document_passes(self, count: int = PARALLEL_DOCUMENT_PASSES, asked: bool = False) -> None:
+        """Passes for the troupe; several at once so that its workers render in parallel. An
+        asked pass's report goes back to whoever asked (DocumentsNow)."""
+        if self.config is None or self.document_workers is None:
+            return
+        for _ in range(count):
+            batch = f"{'asked' if asked else 'tick'}-{uuid.uuid4().hex}"
+            self.send(self.document_workers, RenderDocuments(batch, self.config.settings, self.config.clock_file))
 
     def _forward(self, request: object, sender, child, askers: list, nothing_done: object) -> None:
         if child is None:
@@ -256,6 +284,10 @@ class Supervisor(ActorTypeDispatcher):
             return True
 
     def receiveMsg_WakeupMessage(self, wakeup: WakeupMessage, sender) -> None:
+        if wakeup.payload == DOCUMENTS and self.config is not None and self.config.mailer_interval_s is not None:
+            self._document_passes()
+            self.wakeupAfter(self.config.mailer_interval_s, payload=DOCUMENTS)
+            return
         if wakeup.payload != WATCHDOG or self.config is None:
             return
         try:

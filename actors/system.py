@@ -18,7 +18,8 @@ from typing import Iterator, Sequence
 from thespian.actors import ActorSystem
 
 from actors.messages import (
-    CrawlNow, CrawlReport, HandOff, HandOffDone, MailNow, MailPassDone, ServiceStarted, StartService, WorkKind,
+    CrawlNow, CrawlReport, DocumentsNow, DocumentsRendered, HandOff, HandOffDone, MailNow, MailPassDone,
+    ServiceStarted, StartService, WorkKind,
 )
 from actors.supervisor import GLOBAL_NAME
 from bookkeeper.domain.calls import FinishedCall
@@ -142,6 +143,10 @@ class HandOffClient:
     def mail_now(self, timeout_s: float = 300.0) -> MailPassDone:
         """One mailer pass over the notices due, now; returns what it did."""
         return self._ask(MailNow(), MailPassDone, timeout_s, "the mailer")
+
+    def documents_now(self, timeout_s: float = 300.0) -> DocumentsRendered:
+        """One document worker's pass over the documents due, now; returns what it did."""
+        return self._ask(DocumentsNow(), DocumentsRendered, timeout_s, "the document workers")
 
     def _ask(self, request: object, answer_type: type, timeout_s: float, who: str):
         self.system.tell(self.supervisor, request)

@@ -17,6 +17,7 @@ from bookkeeper.ports import StoreUnavailable
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
+from bookkeeper.services.period_documents import DocumentPorts, issue_documents_if_due
 
 log = logging.getLogger("kazbill.batches")
 ATTEMPTS = 2  # as Thespian does: once more, then it is a stored failure, not a loop
@@ -34,7 +35,8 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     """Reconcile each account (day None) or crawl it for `day`."""
     handler: Callable[[str], list[BillingEvent]] = (
         (lambda account_id: reconcile_account(ports, account_id)) if day is None
-        else (lambda account_id: crawl_account_day(ports, account_id, day)))
+        else (lambda account_id: crawl_account_day(ports, account_id, day) + issue_documents_if_due(
+            DocumentPorts(ports.store, ports.clock, ports.design_docs), account_id, day)))
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     events: list[BillingEvent] = []

@@ -1,7 +1,8 @@
 """Rendering and emailing documents, off the event path, with retry and a visible state.
 
 A job per document in `kazbill_document_queue` walks render → mail → done; the document itself
-(in the account's monthly database) shows queued → rendered → emailed, or failed with the reason.
+(in the account's monthly database) shows queued → rendered → emailed, or failed with the reason
+(or no_recipients: rendered, and no admin has an email to send it to).
 A pass claims each due job with a revision-checked write (two workers never do the same one),
 so any number of document workers can run passes at once; a claim older than ten minutes is
 due again (its worker died). A renderer that refuses the data, or a mail server that refuses
@@ -118,9 +119,11 @@ def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc:
         _save(store, {**job, "state": "mail", "claimed_at": None})
         return "skipped"
     recipients = admin_emails(store, job["account_id"])
-    if not recipients:
-        _fail(store, job, doc, "the account and its reseller have no admin with an email", now)
-        return "failed"
+    if not recipients:  # the document stands; only no one can be sent it
+        _document_state(store, job["db"], doc, "no_recipients", now,
+                        "the account and its reseller have no admin with an email")
+        _save(store, {**job, "state": "done", "reason": "no recipients"})
+        return "skipped"
     try:
         mailer.send(_message(store, job, doc, sender, recipients))
     except MailUnavailable as error:

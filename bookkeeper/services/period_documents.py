@@ -8,7 +8,7 @@ refused. Without carriers the reseller issues everything itself, as one carrier 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bookkeeper.design_docs import DesignDoc
@@ -23,8 +23,9 @@ from bookkeeper.domain.documents.vat import VatPolicy
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.periods import Period, local_day_of_gregorian, period_containing
 from bookkeeper.ports import Clock, DocumentStore, NotFound, ViewQuery
-from bookkeeper.services.context import BillingContext, get_or_none, load_context
+from bookkeeper.services.context import BillingContext, BillingInputError, get_or_none, load_context
 from bookkeeper.services.document_queue import enqueue_render
+from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.document_numbers import NumberSequence, reserve
 from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month
 
@@ -139,3 +140,38 @@ def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], acc
     store.put(db, doc)
 
 
+
+
+def issue_documents_if_due(ports: DocumentPorts, account_id: str, day: date) -> list[BillingEvent]:
+    """The crawl's part: on the second day of a period (a day for the last calls of the closed one
+    to land), issue the closed period's documents, once. Only for resellers that configured their
+    carriers: documents carry legal details no one else can supply, and a reseller that set none
+    did not ask to send any (it can still issue them through the API)."""
+    try:
+        context = load_context(ports.store, account_id)
+    except BillingInputError:
+        return []  # the crawl recorded why already
+    if not context.billable or not context.reseller.carriers:
+        return []
+    current = period_containing(context.account.billing_day, day)
+    if day != current.start + timedelta(days=1):
+        return []
+    closed = period_containing(context.account.billing_day, current.start - timedelta(days=1))
+    if closed.end < local_day_of_gregorian(context.account.created, context.reseller.timezone) or \
+            _issued_before(ports, account_id, closed):
+        return []
+    try:
+        issued = issue_period_documents(ports, account_id, closed.start)
+    except DocumentRequestError as error:
+        return [BillingEvent("documents_refused", account_id, {"field": error.field, "reason": error.reason})]
+    return [BillingEvent("documents_issued", account_id, {"period": closed.start.isoformat(), "count": len(issued)})]
+
+
+def _issued_before(ports: DocumentPorts, account_id: str, period: Period) -> bool:
+    db = LedgerBook(ports.store, ports.design_docs).month_db(account_id, (period.end.year, period.end.month),
+                                                              create=False)
+    if db is None:
+        return False
+    start = period.start.isoformat()
+    return bool(ports.store.query_view(db, "kazbill_ledgers", "documents",
+                                       ViewQuery(start_key=[start], end_key=[start, {}], limit=1)).rows)

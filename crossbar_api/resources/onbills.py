@@ -32,6 +32,7 @@ from crossbar_api.errors import ApiError, invalid
 
 DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-\d{8}")
 LISTED_MONTHS = 12
+RENDERED = ("rendered", "emailed", "no_recipients")
 HIDDEN = ("_attachments", "_rev", "pvt_account_db", "pvt_account_id")
 
 
@@ -91,7 +92,7 @@ class OnbillDocument:
         account_for(req, self.deps, account_id)
         _, doc = _document(self.deps, account_id, doc_id)
         answer(req, resp, {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in HIDDEN and k != "_id"},
-                           "pdf": doc.get("state") in ("rendered", "emailed")})
+                           "pdf": doc.get("state") in RENDERED})
 
 
 class OnbillPdf:
@@ -101,7 +102,7 @@ class OnbillPdf:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
         account_for(req, self.deps, account_id)
         db, doc = _document(self.deps, account_id, doc_id)
-        if doc.get("state") not in ("rendered", "emailed"):
+        if doc.get("state") not in RENDERED:
             raise ApiError(409, "not rendered yet", {"doc_id": {"state": {
                 "message": f"the document is {doc.get('state')}" + (f": {doc['failure']}" if doc.get("failure") else "")}}})
         name = pdf_name(doc)

@@ -145,16 +145,33 @@ def test_notices_queued_by_a_batch_are_mailed_by_the_mailer(world):
     assert message["Subject"] == "Mailed: начат новый расчётный период" and message["From"] == "billing@res.example"
 
 
-def test_the_tree_has_a_mailer_and_a_document_troupe_that_answers_for_every_account(world):
-    from actors.messages import DocumentsRendered, RenderDocuments
+def test_the_crawl_issues_a_closed_periods_documents_once_and_the_troupe_renders_them(world):
+    from bookkeeper.domain.kazoo_names import account_db, account_modb
+    from bookkeeper.ports import ViewQuery
 
     world, settings, clock = world
-    with running_service(start(settings, clock, mailer_interval_s=3600.0), base="simpleSystemBase") as service:
+    onbill = world.store.get(account_db(world.reseller), "onbill")
+    world.store.put(account_db(world.reseller), {**onbill, "carriers": [{"id": "volna", "name": "Volna", "main": True}]})
+    customer = world.customer("Documented", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=1)
+    with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
+        client = service.client(timeout_s=60)
+        clock.set(datetime(2026, 2, 10, 12, 0, tzinfo=MSK))
+        client.hand_off("reconcile", [customer])  # February charged
+        clock.set(datetime(2026, 3, 2, 0, 5, tzinfo=MSK))  # the second day of March: February is issued
+        client.crawl_now()
         status = service.system.ask(service.supervisor, StatusRequest(), 10)
-        assert isinstance(status, ServiceStatus) and status.mailer is not None and status.document_workers is not None
-        answer = service.system.ask(status.document_workers, RenderDocuments("b1", ("a" * 32, "b" * 32), "2026-03-01"), 10)
-    assert isinstance(answer, DocumentsRendered) and answer.rendered == ()
-    assert [account for account, _ in answer.failed] == ["a" * 32, "b" * 32]  # none is silently dropped
+        assert isinstance(status, ServiceStatus) and status.document_workers is not None
+        for _ in range(3):  # the crawl's own passes may have rendered them already
+            assert client.documents_now().failed == 0
+        client.hand_off("crawl", [customer], day="2026-03-02")  # the same day crawled again: nothing new
+    rows = world.store.query_view(account_modb(customer, 2026, 2), "kazbill_ledgers", "documents",
+                                  ViewQuery(include_docs=True)).rows
+    # Rendered, then no one to email them to (the customer's users have no email here).
+    assert sorted((row.doc["document_type"], row.doc["number"], row.doc["state"]) for row in rows) == [
+        ("act", "1", "no_recipients"), ("invoice", "1", "no_recipients")]
+    assert all([h["state"] for h in row.doc["state_history"]] == ["queued", "rendered", "no_recipients"]
+               for row in rows)  # issued once
 
 
 def test_clock_jumps_over_month_end_and_back_charge_each_period_once(world):
