@@ -1,0 +1,100 @@
+"""Documents benchmark: how fast invoices become PDFs, and a period end from ledger to mailbox.
+Prints figures; asserts nothing about time.
+
+1. Rendering, for a 1-page (6 lines) and a 3-page (40 lines) invoice:
+   - a fresh renderer per document (stylesheet and fonts parsed every time: the naive way);
+   - one renderer kept (what a document worker does);
+   - batches of --batch documents laid out in one pass and split into one PDF each;
+   - --workers processes, each keeping its renderer (the troupe's parallelism).
+2. A period end on the embedded store: --accounts customers with a month of charges and calls;
+   issue their documents (lines, numbers, data), then render and email them (a real aiosmtpd
+   server) with --workers processes running document passes; total time, documents/s, peak
+   memory of the largest process.
+
+    .venv/bin/python -m bench.documents [--documents 40] [--batch 10] [--workers 2] [--accounts 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from bookkeeper.domain.documents.carriers import parse_carriers
+from bookkeeper.domain.documents.document_data import document_data
+from bookkeeper.domain.documents.invoice_lines import InvoiceLine
+from bookkeeper.domain.documents.vat import VatPolicy
+from documents.render import BatchRenderer, PdfRenderer, html_of
+
+CARRIER = parse_carriers([{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
+                           "legal": {"address": "Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"}}])[0]
+
+
+def invoice(lines: int) -> str:
+    rows = [InvoiceLine("daily" if n % 3 else "monthly", "volna", f"Услуга № {n}", 1 + n % 4, 50_000, 50_000 + n,
+                        (("2026-11-01", "2026-11-10"), ("2026-11-15", "2026-11-30")) if n % 3 else ())
+            for n in range(lines)]
+    return html_of(document_data(
+        document_type="invoice", carrier=CARRIER, customer={"id": "a" * 32, "name": "Альфа Такси"},
+        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), issued=date(2026, 11, 30), number="В-1",
+        sequence_number=1, currency="RUB", language="ru", vat=VatPolicy("brutto", Decimal(20)), lines=rows))
+
+
+def rate(label: str, count: int, action) -> float:
+    started = time.perf_counter()
+    action()
+    per_second = count / (time.perf_counter() - started)
+    print(f"  {label:<52}{per_second:>8.1f} documents/s")
+    return per_second
+
+
+def _worker_render(args: tuple[str, int]) -> int:
+    html, count = args
+    renderer = PdfRenderer()
+    for _ in range(count):
+        renderer.pdf(html)
+    return count
+
+
+def rendering(documents: int, batch: int, workers: int) -> None:
+    PdfRenderer().pdf(invoice(1))  # warm: imports, the font cache
+    for label, lines in (("1-page invoice", 6), ("3-page invoice", 40)):
+        html = invoice(lines)
+        pages = len(__import__("weasyprint").HTML(string=html).render().pages)
+        print(f"{label} ({pages} pages):")
+        rate("fresh renderer per document", documents, lambda: [PdfRenderer().pdf(html) for _ in range(documents)])
+        kept = PdfRenderer()
+        rate("one renderer kept", documents, lambda: [kept.pdf(html) for _ in range(documents)])
+        batcher = BatchRenderer()
+        rate(f"batches of {batch}, one layout each", documents,
+             lambda: [batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))])
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_worker_render, [(html, 1)] * workers)  # warm the workers
+            share = max(1, documents // workers)
+            rate(f"{workers} processes, renderer kept", share * workers,
+                 lambda: pool.map(_worker_render, [(html, share)] * workers))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--accounts", type=int, default=0, help="a period end for this many accounts (0: skip)")
+    args = parser.parse_args()
+    print(f"rendering benchmark: {args.documents} documents per mode, WeasyPrint "
+          f"{__import__('weasyprint').__version__}")
+    rendering(args.documents, args.batch, args.workers)
+    if args.accounts:
+        from bench.period_end_documents import period_end
+
+        period_end(args.accounts, args.workers, Path(tempfile.mkdtemp(prefix="kazbill-bench-documents-")))
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
