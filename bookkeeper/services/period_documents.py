@@ -173,5 +173,5 @@ def _issued_before(ports: DocumentPorts, account_id: str, period: Period) -> boo
     if db is None:
         return False
     start = period.start.isoformat()
-    return bool(ports.store.query_view(db, "kazbill_ledgers", "documents",
+    return bool(ports.store.query_view(db, "kazbill_documents", "by_period",
                                        ViewQuery(start_key=[start], end_key=[start, {}], limit=1)).rows)

@@ -77,7 +77,7 @@ class Onbills:
             db = book.month_db(account_id, month, create=False)
             if db is None:
                 continue
-            for row in self.deps.store.query_view(db, "kazbill_ledgers", "documents", query).rows:
+            for row in self.deps.store.query_view(db, "kazbill_documents", "by_period", query).rows:
                 found.append({"id": row.id, "period_start": row.key[0], "document_type": row.key[1],
                               "carrier": row.key[2], **row.value})
         found.sort(key=lambda doc: (doc["period_start"], doc["id"]), reverse=True)

@@ -165,7 +165,7 @@ def test_the_crawl_issues_a_closed_periods_documents_once_and_the_troupe_renders
         for _ in range(3):  # the crawl's own passes may have rendered them already
             assert client.documents_now().failed == 0
         client.hand_off("crawl", [customer], day="2026-03-02")  # the same day crawled again: nothing new
-    rows = world.store.query_view(account_modb(customer, 2026, 2), "kazbill_ledgers", "documents",
+    rows = world.store.query_view(account_modb(customer, 2026, 2), "kazbill_documents", "by_period",
                                   ViewQuery(include_docs=True)).rows
     # Rendered, then no one to email them to (the customer's users have no email here).
     assert sorted((row.doc["document_type"], row.doc["number"], row.doc["state"]) for row in rows) == [
