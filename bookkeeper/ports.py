@@ -348,10 +348,11 @@ class CardGateway(Protocol):
 
 
 class DocumentRenderer(Protocol):
-    """Turns a document's data (bookkeeper.domain.documents.document_data) into its HTML and
-    its PDF. Raises ValueError (with `field` and `reason`) for data it refuses to render."""
+    """Turns a document's data (bookkeeper.domain.documents.document_data) into its HTML (the
+    default template, or a reseller's own `template` text) and its PDF. Raises ValueError (with
+    `field` and `reason`) for data or a template it refuses to render."""
 
-    def html(self, data: Mapping[str, Any]) -> str: ...
+    def html(self, data: Mapping[str, Any], template: str | None = None) -> str: ...
     def pdf(self, html: str) -> bytes: ...
 
 

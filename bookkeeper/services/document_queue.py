@@ -23,6 +23,7 @@ from bookkeeper.ports import (
     Conflict, DatabaseNotFound, DocumentRenderer, DocumentStore, MailRejected, Mailer, MailUnavailable, NotFound,
     ViewQuery,
 )
+from bookkeeper.services.document_templates import template_for
 from bookkeeper.services.notices import admin_emails
 
 QUEUE_DB = "kazbill_document_queue"
@@ -99,8 +100,9 @@ def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | Non
 
 def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any],
             doc: dict[str, Any], now: int) -> str:
+    own = template_for(store, doc.get("reseller_id"), (doc.get("carrier") or {}).get("id", ""), doc["document_type"])
     try:
-        pdf = renderer.pdf(renderer.html(doc))
+        pdf = renderer.pdf(renderer.html(doc, own))
     except ValueError as refused:  # the data or the template is wrong: rendering again will not help
         _fail(store, job, doc, f"refused: {refused}", now)
         return "failed"

@@ -65,3 +65,36 @@ def test_a_reseller_issues_every_childs_documents_and_hears_which_could_not_be(a
                                  json={"data": {"period_start": "2026-11-01", "children": True}})
     assert answer.status_code == 201, answer.json
     assert {d["account_id"] for d in answer.json["data"]["issued"]} == {customer}  # the only one with charges
+
+
+def test_a_resellers_own_template_is_checked_stored_and_used_and_a_hostile_one_changes_nothing(api, tmp_path):
+    import subprocess
+
+    from bookkeeper.domain.kazoo_names import account_db
+
+    client, world, clock, customer, reseller = issued_world(api)
+    reseller_id = world.ids["reseller"]
+    onbill = world.store.get(account_db(reseller_id), "onbill")
+    world.store.put(account_db(reseller_id), {**onbill, "carriers": [{"id": "volna", "name": "Volna", "main": True}]})
+    url = f"/v2/accounts/{reseller_id}/onbill_templates/volna/invoice"
+    assert client.simulate_get(url, headers=reseller).status_code == 404  # the default is in use
+    html = {**reseller, "Content-Type": "text/html"}
+    hostile = client.simulate_put(url, headers=html, body='<img src="https://tracker.example/p.png">')
+    assert hostile.status_code == 400 and "outside the document" in hostile.json["data"]["template"]["check"]["message"]
+    assert client.simulate_get(url, headers=reseller).status_code == 404  # nothing was stored
+    own = "<html><body><h1>OUR OWN {{ d.number }}</h1><p>{{ money(d.totals.gross) }}</p></body></html>"
+    saved = client.simulate_put(url, headers=html, body=own)
+    assert saved.status_code == 201, saved.json
+    assert client.simulate_get(url, headers=reseller).text == own
+    wrong = client.simulate_put(f"/v2/accounts/{reseller_id}/onbill_templates/nobody/invoice", headers=html, body=own)
+    assert wrong.status_code == 404 and "carrier" in wrong.json["data"]
+    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
+                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
+    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/pdf", headers=reseller).content
+    (tmp_path / "own.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "own.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "OUR OWN 1" in text and "1,000.00" in text  # the reseller's template, English amounts
+    assert client.simulate_delete(url, headers=reseller).json["data"] == {"removed": True}
+    assert client.simulate_get(url, headers=reseller).status_code == 404

@@ -1,0 +1,118 @@
+"""A reseller's own template for a carrier's document type: checked before it is stored, and
+rendered in Jinja2's sandbox.
+
+A template is refused, with the reason, when it
+- is not UTF-8, is larger than 256 KiB, or does not parse (the line is named);
+- contains a script, or points at anything outside the document (a URL with a scheme or a
+  protocol-relative one, in markup or CSS, `@import`): documents are rendered offline and must not
+  call home (the renderer's URL fetcher would refuse such a fetch anyway);
+- fails, or takes longer than TRIAL_SECONDS, or produces more than MAX_OUTPUT characters, when it
+  is rendered with sample data and laid out by WeasyPrint in a child process (a loop that would
+  never end is killed there, not in a document worker).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any, Mapping
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from documents.render import RenderRefused, template_context
+
+MAX_TEMPLATE_BYTES = 256 * 1024
+MAX_OUTPUT = 2_000_000
+TRIAL_SECONDS = 10.0
+_FORBIDDEN = [
+    (re.compile(r"<\s*script", re.I), "a template may not contain scripts"),
+    (re.compile(r"<\s*(iframe|object|embed|base|meta\s+http-equiv)", re.I), "a template may not embed other pages"),
+    (re.compile(r"@import", re.I), "a template may not import stylesheets"),
+    (re.compile(r"""(?:src|href|action|data|poster)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)""", re.I),
+     "a template may not point at anything outside the document (no URL with a scheme)"),
+    (re.compile(r"""url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)""", re.I),
+     "a template's CSS may not point at anything outside the document"),
+    (re.compile(r"\bon[a-z]+\s*=", re.I), "a template may not carry event handlers"),
+]
+
+
+def sandbox() -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=select_autoescape(default=True, default_for_string=True),
+                                undefined=StrictUndefined)
+
+
+def check_template(raw: bytes, sample: Mapping[str, Any] | None = None) -> str:
+    """The template's text if it may be used; RenderRefused(field "template") otherwise."""
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        raise RenderRefused("template", f"larger than {MAX_TEMPLATE_BYTES // 1024} KiB")
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RenderRefused("template", "not UTF-8 text") from None
+    for pattern, reason in _FORBIDDEN:
+        found = pattern.search(source)
+        if found:
+            line = source.count("\n", 0, found.start()) + 1
+            raise RenderRefused("template", f"line {line}: {reason}")
+    try:
+        sandbox().parse(source)
+    except TemplateSyntaxError as error:
+        raise RenderRefused("template", f"line {error.lineno}: {error.message}") from None
+    _trial(source, dict(sample or sample_data()))
+    return source
+
+
+def render_custom(source: str, data: Mapping[str, Any]) -> str:
+    try:
+        html = sandbox().from_string(source).render(**template_context(data))
+    except (TemplateError, KeyError, TypeError, ValueError, OverflowError) as error:
+        raise RenderRefused("template", f"{type(error).__name__}: {error}") from None
+    if len(html) > MAX_OUTPUT:
+        raise RenderRefused("template", f"it produced more than {MAX_OUTPUT:,} characters")
+    return html
+
+
+def _trial_child(source: str, data: dict, answer) -> None:
+    try:
+        from documents.render import PdfRenderer
+
+        PdfRenderer().pdf(render_custom(source, data))
+        answer.send(None)
+    except RenderRefused as refused:
+        answer.send(refused.reason)
+    except Exception as error:  # noqa: BLE001 - whatever breaks the trial refuses the template
+        answer.send(f"{type(error).__name__}: {error}"[:500])
+
+
+def _trial(source: str, data: dict) -> None:
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_trial_child, args=(source, data, send), daemon=True)
+    child.start()
+    try:
+        if not receive.poll(TRIAL_SECONDS):
+            raise RenderRefused("template", f"rendering sample data took longer than {TRIAL_SECONDS:g} s")
+        reason = receive.recv()
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+    if reason is not None:
+        raise RenderRefused("template", f"rendering sample data failed: {reason}")
+
+
+def sample_data() -> dict[str, Any]:
+    from bookkeeper.domain.documents.carriers import Carrier
+    from bookkeeper.domain.documents.document_data import document_data
+    from bookkeeper.domain.documents.invoice_lines import InvoiceLine
+    from bookkeeper.domain.documents.vat import VatPolicy
+
+    lines = [InvoiceLine("monthly", "c", "Sample service", 2, 50_000, 100_000),
+             InvoiceLine("daily", "c", "Sample daily fee", 1, 1_667, 5_001, (("2026-11-01", "2026-11-03"),)),
+             InvoiceLine("calls", "c", "per-minute calls", 3, None, 1_200, billed_seconds=180)]
+    return document_data(document_type="invoice", carrier=Carrier("c", "Sample carrier", main=True),
+                         customer={"id": "0" * 32, "name": "Sample customer"}, period_start=date(2026, 11, 1),
+                         period_end=date(2026, 11, 30), issued=date(2026, 11, 30), number="1", sequence_number=1,
+                         currency="RUB", language="ru", vat=VatPolicy("netto", Decimal(20)), lines=lines)
