@@ -24,7 +24,7 @@ from crossbar_api.metrics import RequestMetrics
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.document_templates import DocumentTemplate
-from crossbar_api.resources.onbills import GenerateOnbills, OnbillDocument, OnbillPdf, Onbills
+from crossbar_api.resources.onbills import GenerateOnbills, OnbillDocument, OnbillPdf, Onbills, Proforma
 from crossbar_api.resources.plans import PLAN_ROUTES
 from crossbar_api.resources.rate_decks import RateDeckCsv, RateLookup
 from crossbar_api.resources.services import Reconcile, Services
@@ -111,6 +111,8 @@ ROUTES = (
           {"period_start": "string", "children": "boolean"}),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}", OnbillDocument, "One document's data"),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}/pdf", OnbillPdf, "One document's PDF"),
+    Route(f"{ACCOUNT}/onbill_proforma", Proforma,
+          "A pro-forma invoice for a bank transfer of `amount`, issued, rendered and emailed", {"amount": "number"}),
     Route(f"{ACCOUNT}/onbill_templates/{{carrier}}/{{document_type}}", DocumentTemplate,
           "A reseller's own template for a carrier's document type (text/html, checked before use)"),
     Route(f"{ACCOUNT}/yandex_money/payment", lambda d: PaymentForm(d, "yandex_money"),

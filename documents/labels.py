@@ -13,6 +13,9 @@ LABELS = {
                     "as to their scope, quality or timing.",
         "supplier_signature": "For the supplier", "customer_signature": "For the customer",
         "vat_included": "VAT included", "vat_added": "VAT added",
+        "proforma": "Pro-forma invoice", "valid_until": "Valid until", "advance": "Advance payment for telecom services",
+        "proforma_text": "Paying this invoice tops up the account's balance. Please quote its number in the payment "
+                         "reference.",
     },
     "ru": {
         "invoice": "Счёт", "act": "Акт оказанных услуг", "no": "№", "of": "от",
@@ -25,5 +28,8 @@ LABELS = {
                     "и срокам оказания услуг не имеет.",
         "supplier_signature": "От исполнителя", "customer_signature": "От заказчика",
         "vat_included": "НДС включён", "vat_added": "НДС сверху",
+        "proforma": "Счёт на оплату", "valid_until": "Действителен до", "advance": "Аванс за услуги связи",
+        "proforma_text": "Оплата счёта пополняет баланс лицевого счёта. Пожалуйста, укажите номер счёта в "
+                         "назначении платежа.",
     },
 }

@@ -32,7 +32,8 @@ SUBJECTS = {
     "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
     "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
 }
-TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services"}, "ru": {"invoice": "Счёт", "act": "Акт"}}
+TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services", "proforma": "Pro-forma invoice"},
+          "ru": {"invoice": "Счёт", "act": "Акт", "proforma": "Счёт на оплату"}}
 
 
 @dataclass
@@ -152,6 +153,8 @@ def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sen
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
+    if doc["document_type"] == "proforma":  # not for a period: its number is what the payer quotes
+        subject = "{title} № {number}" if language == "ru" else "{title} {number}"
     message["Subject"] = subject.format(**values)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "kazbill")
     message["X-Kazbill-Document"] = f"{job['db']}/{doc['_id']}"

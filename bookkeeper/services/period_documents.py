@@ -102,7 +102,7 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date) -
                                  currency=context.reseller.currency, language=context.account.language[:2],
                                  vat=vat, lines=own)
             doc_id = document_id(month_prefix(issued_on), kind, carrier.id, period.start.strftime("%Y%m%d"))
-            _store(ports.store, db, doc_id, {**data, "reseller_id": context.reseller_id}, account_id, now)
+            store_document(ports.store, db, doc_id, {**data, "reseller_id": context.reseller_id}, account_id, now)
             enqueue_render(ports.store, db, doc_id, account_id, now)
             issued.append(IssuedDocument(db, doc_id, kind, carrier.id, shown))
     return issued
@@ -123,7 +123,8 @@ def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> li
     return entries
 
 
-def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], account_id: str, now: int) -> None:
+def store_document(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], account_id: str,
+                   now: int) -> None:
     """Write the document's data; a regeneration replaces the data and drops the old PDF (it is
     rendered again), keeping the state history."""
     try:

@@ -22,7 +22,8 @@ from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.services.auto_topup_requests import configure_auto_topup
 from bookkeeper.services.card_payments import CardError, add_card, delete_card, make_default, top_up
-from bookkeeper.services.proforma_requests import request_proforma
+from bookkeeper.services.period_documents import DocumentPorts
+from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from crossbar_api.access import account_for, billing_context, token_of
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
@@ -167,9 +168,10 @@ class Action:
 
     def proforma(self, req: falcon.Request, account_id: str, form: dict[str, str], _: Any) -> None:
         context = billing_context(self.deps, account_id)
-        request_proforma(self.deps.store, account_id, amount=exact_units(form.get("amount", ""), "amount"),
-                         currency=context.reseller.currency, by=self._by(req),
-                         now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        request_id = request_proforma(self.deps.store, account_id, amount=exact_units(form.get("amount", ""), "amount"),
+                                      currency=context.reseller.currency, by=self._by(req),
+                                      now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id, request_id)
 
 
 ACTIONS: dict[str, Callable[..., None]] = {"topup": Action.topup, "cards": Action.cards, "default": Action.default,

@@ -24,13 +24,15 @@ from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError
 from bookkeeper.services.document_queue import pdf_name
 from bookkeeper.services.ledger_book import LedgerBook, previous_month
+from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.services.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
+from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 
-DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-\d{8}")
+DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-[A-Za-z0-9]+")
 LISTED_MONTHS = 12
 RENDERED = ("rendered", "emailed", "no_recipients")
 HIDDEN = ("_attachments", "_rev", "pvt_account_db", "pvt_account_id")
@@ -143,3 +145,31 @@ class GenerateOnbills:
                                   error.reason) from None
                 refused[target] = {"field": error.field, "reason": error.reason}
         answer(req, resp, {"issued": issued, "refused": refused}, status=201 if issued else 200)
+
+
+class Proforma:
+    """PUT .../onbill_proforma {"amount": 1500.00}: a pro-forma invoice for a bank transfer,
+    issued by the reseller's main carrier, rendered and emailed to the account's admins."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        data = read_data(req)
+        unknown = sorted(set(data) - {"amount"})
+        if unknown:
+            raise invalid(unknown[0], "unknown", "not a field of a pro-forma request")
+        account_for(req, self.deps, account_id, write=True)
+        try:
+            amount = exact_units(data.get("amount"), "amount")
+        except MoneyError as error:
+            raise invalid("amount", "format", error.reason) from None
+        context = billing_context(self.deps, account_id)
+        caller = req.context.caller
+        request_id = request_proforma(self.deps.store, account_id, amount=amount, currency=context.reseller.currency,
+                                      by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
+                                      now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        issued = issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id,
+                                request_id)
+        answer(req, resp, {"request_id": request_id, "id": issued.doc_id, "number": issued.number,
+                           "carrier": issued.carrier, "state": "queued"}, status=201)

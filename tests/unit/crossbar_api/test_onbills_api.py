@@ -98,3 +98,26 @@ def test_a_resellers_own_template_is_checked_stored_and_used_and_a_hostile_one_c
     assert "OUR OWN 1" in text and "1,000.00" in text  # the reseller's template, English amounts
     assert client.simulate_delete(url, headers=reseller).json["data"] == {"removed": True}
     assert client.simulate_get(url, headers=reseller).status_code == 404
+
+
+def test_a_customer_asks_for_a_proforma_and_gets_a_numbered_one_rendered(api, tmp_path):
+    import subprocess
+
+    client, world, clock, customer, reseller = issued_world(api)
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    url = f"/v2/accounts/{customer}/onbill_proforma"
+    first = client.simulate_put(url, headers=own, json={"data": {"amount": 1500}})
+    second = client.simulate_put(url, headers=own, json={"data": {"amount": "99.90"}})
+    assert (first.status_code, second.status_code) == (201, 201), first.json
+    assert [first.json["data"]["number"], second.json["data"]["number"]] == ["1", "2"]
+    for data, field in (({"amount": "1.234"}, "amount"), ({"amount": -5}, "amount"), ({"amount": 5, "x": 1}, "x")):
+        refused = client.simulate_put(url, headers=own, json={"data": data})
+        assert refused.status_code == 400 and field in refused.json["data"]
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    assert process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now).rendered == 2
+    doc_id = first.json["data"]["id"]
+    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{doc_id}/pdf", headers=own).content
+    (tmp_path / "p.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True).stdout
+    for shown in ("Pro-forma invoice No. 1", "Advance payment for telecom services", "1,500.00", "Valid until"):
+        assert shown in text, shown

@@ -54,7 +54,7 @@ def test_a_page_of_another_tree_is_forbidden_and_a_post_without_the_form_token_c
     assert not [row.id for row in rows if row.id.startswith("kazbill_proforma_request")]
 
 
-def test_a_proforma_request_is_recorded_and_bad_amounts_come_back_as_a_message(api):
+def test_a_proforma_request_is_recorded_and_issued_and_bad_amounts_come_back_as_a_message(api):
     client, world, _ = api
     customer = world.ids["customer_two"]
     login = log_in(client)
@@ -66,7 +66,8 @@ def test_a_proforma_request_is_recorded_and_bad_amounts_come_back_as_a_message(a
     assert done.status_code == 303 and done.headers["location"].endswith("?done=proforma")
     rows = world.store.all_docs(account_db(customer)).rows
     requests = [world.store.get(account_db(customer), row.id) for row in rows if row.id.startswith("kazbill_proforma_request")]
-    assert [(r["amount"], r["currency"], r["state"]) for r in requests] == [(15_000_000, "RUB", "requested")]
+    assert [(r["amount"], r["currency"], r["state"], r["document"]["number"]) for r in requests] == [
+        (15_000_000, "RUB", "issued", "1")]  # issued at once; the document workers render and email it
     bad = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=1e9999&form_token={form_token}",
                                headers=headers)
     assert "error=" in bad.headers["location"] and "amount" in bad.headers["location"]
