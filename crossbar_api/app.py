@@ -108,7 +108,7 @@ ROUTES = (
           query=("period",)),
     Route(f"{ACCOUNT}/onbills/generate", GenerateOnbills,
           "Issue a closed period's documents (same numbers when reissued); children: every account below",
-          {"period_start": "string", "children": "boolean"}),
+          {"period_start": "string", "children": "boolean", "document_types": "array"}),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}", OnbillDocument, "One document's data"),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}/pdf", OnbillPdf, "One document's PDF"),
     Route(f"{ACCOUNT}/onbill_proforma", Proforma,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Sequence
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import month_prefix
+from bookkeeper.domain.documents.calls_report import call_rows
 from bookkeeper.domain.documents.carriers import Carrier, parse_carriers
 from bookkeeper.domain.documents.document_data import document_data, document_id
 from bookkeeper.domain.documents.invoice_lines import invoice_lines, lines_of
@@ -70,15 +71,19 @@ def closed_period(context: BillingContext, start: date, today: date) -> Period:
     return period
 
 
-def issue_period_documents(ports: DocumentPorts, account_id: str, start: date) -> list[IssuedDocument]:
+def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
+                           kinds: Sequence[str] = PERIOD_TYPES) -> list[IssuedDocument]:
+    """The period's documents of `kinds`: invoices and acts (as each carrier issues them), and on
+    demand calls reports (for each carrier that carried calls)."""
     context = load_context(ports.store, account_id)
     now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
     tz = context.reseller.timezone
     period = closed_period(context, start, local_day_of_gregorian(now, tz))
     reseller_doc = get_or_none(ports.store, account_db(context.reseller_id), context.reseller_id) or {}
     carriers = carriers_of(context, str(reseller_doc.get("name") or ""))
-    lines = invoice_lines(_period_entries(ports, account_id, period), period.start, period.end,
-                          context.reseller.currency, tz, [carrier.as_call_carrier() for carrier in carriers])
+    entries = _period_entries(ports, account_id, period)
+    call_carriers = [carrier.as_call_carrier() for carrier in carriers]
+    lines = invoice_lines(entries, period.start, period.end, context.reseller.currency, tz, call_carriers)
     onbill = get_or_none(ports.store, account_db(account_id), "onbill") or {}
     customer = {"id": account_id, "name": context.account_name,
                 "legal": {k: v for k, v in (onbill.get("legal") or {}).items() if isinstance(v, str)}}
@@ -91,7 +96,14 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date) -
         own = lines_of(lines, carrier.id)
         if not own:
             continue  # a carrier with nothing to bill issues nothing
-        for kind in (k for k in PERIOD_TYPES if k in carrier.document_types):
+        for kind in (k for k in kinds if k in carrier.document_types or k == "calls_report"):
+            shown_lines, extra = own, {}
+            if kind == "calls_report":  # the calls themselves, for a carrier that carried some
+                shown_lines = [line for line in own if line.kind == "calls"]
+                if not shown_lines:
+                    continue
+                extra["calls"] = call_rows(entries, period.start, period.end, context.reseller.currency, tz,
+                                           call_carriers, carrier.id)
             numbered = numbered_type(carrier, kind)
             sequence = NumberSequence(sequence_key(context.reseller_id, carrier, numbered, issued_on),
                                       carrier.numbering_of(numbered).start)
@@ -100,9 +112,10 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date) -
             data = document_data(document_type=kind, carrier=carrier, customer=customer, period_start=period.start,
                                  period_end=period.end, issued=issued_on, number=shown, sequence_number=number,
                                  currency=context.reseller.currency, language=context.account.language[:2],
-                                 vat=vat, lines=own)
+                                 vat=vat, lines=shown_lines)
             doc_id = document_id(month_prefix(issued_on), kind, carrier.id, period.start.strftime("%Y%m%d"))
-            store_document(ports.store, db, doc_id, {**data, "reseller_id": context.reseller_id}, account_id, now)
+            store_document(ports.store, db, doc_id, {**data, **extra, "reseller_id": context.reseller_id}, account_id,
+                           now)
             enqueue_render(ports.store, db, doc_id, account_id, now)
             issued.append(IssuedDocument(db, doc_id, kind, carrier.id, shown))
     return issued

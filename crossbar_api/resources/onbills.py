@@ -6,7 +6,8 @@
     GET .../onbills/{doc_id}/pdf           the PDF (application/pdf); 409 until it is rendered
     PUT .../onbills/generate               {"period_start": "YYYY-MM-DD"}: issue (or reissue, same
                                            numbers) the documents of a closed period; with
-                                           "children": true, for every account below a reseller
+                                           "children": true, for every account below a reseller;
+                                           "document_types": ["calls_report"] for the calls report
 Reading is for the account and the accounts above it; generating is for a reseller above it."""
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from bookkeeper.services.context import BillingInputError
 from bookkeeper.services.document_queue import pdf_name
 from bookkeeper.services.ledger_book import LedgerBook, previous_month
 from bookkeeper.domain.money import MoneyError, exact_units
-from bookkeeper.services.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
+from bookkeeper.services.period_documents import (
+    PERIOD_TYPES, DocumentPorts, DocumentRequestError, issue_period_documents,
+)
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
@@ -34,6 +37,7 @@ from crossbar_api.errors import ApiError, invalid
 
 DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-[A-Za-z0-9]+")
 LISTED_MONTHS = 12
+ON_DEMAND_TYPES = ("invoice", "act", "calls_report")
 RENDERED = ("rendered", "emailed", "no_recipients")
 HIDDEN = ("_attachments", "_rev", "pvt_account_db", "pvt_account_id")
 
@@ -120,10 +124,13 @@ class GenerateOnbills:
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         data = read_data(req)
-        unknown = sorted(set(data) - {"period_start", "children"})
+        unknown = sorted(set(data) - {"period_start", "children", "document_types"})
         if unknown:
             raise invalid(unknown[0], "unknown", "not a field of a generation request")
         start = _period(data.get("period_start"))
+        kinds = data.get("document_types", list(PERIOD_TYPES))
+        if not isinstance(kinds, list) or not kinds or any(k not in ON_DEMAND_TYPES for k in kinds):
+            raise invalid("document_types", "enum", f"a list of {', '.join(ON_DEMAND_TYPES)}")
         children = data.get("children", False)
         if not isinstance(children, bool):
             raise invalid("children", "type", "true or false")
@@ -138,7 +145,7 @@ class GenerateOnbills:
             try:
                 issued += [{"account_id": target, "id": doc.doc_id, "document_type": doc.document_type,
                             "carrier": doc.carrier, "number": doc.number, "state": "queued"}
-                           for doc in issue_period_documents(ports, target, start)]
+                           for doc in issue_period_documents(ports, target, start, tuple(kinds))]
             except (DocumentRequestError, BillingInputError) as error:
                 if not children:
                     raise invalid(error.field, "period" if isinstance(error, DocumentRequestError) else "billing",

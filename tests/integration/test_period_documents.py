@@ -122,3 +122,20 @@ def test_regenerating_a_period_keeps_its_numbers_and_an_open_period_is_refused(p
     with pytest.raises(DocumentRequestError) as refused:
         issue_period_documents(ports, customer, datetime(2026, 11, 5).date())
     assert refused.value.field == "period"
+
+
+def test_a_calls_report_lists_each_carriers_calls_under_its_invoices_number(period, tmp_path):
+    world, customer, ports = period
+    invoices = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    reports = issue_period_documents(ports, customer, datetime(2026, 11, 1).date(), ("calls_report",))
+    assert [(d.carrier, d.number) for d in reports] == [("volna", "В-2026-100"), ("volna-intl", "1")]
+    assert [d.number for d in invoices if d.document_type == "invoice"] == ["В-2026-100", "1"]
+    store, db = world.store, account_modb(customer, 2026, 11)
+    local = store.get(db, reports[0].doc_id)
+    assert [(c["ended"], c["number"], c["billed_seconds"], c["amount"]) for c in local["calls"]] == [
+        ("2026-11-10 11:00:00", "74951234567", 120, 240)]
+    now = gregorian(datetime(2026, 12, 2, 9, 1, tzinfo=MSK))
+    process_due_documents(store, WeasyRenderer(), None, sender="billing@volna.example", now_gregorian=now)
+    text = pdf_text(store, db, reports[1].doc_id, "calls_report-1.pdf", tmp_path)
+    for shown in ("Детализация звонков № 1", "442071234567", "1 звонок, 1 мин", "6,00"):
+        assert shown in text, shown

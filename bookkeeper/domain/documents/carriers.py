@@ -49,6 +49,8 @@ class Carrier:
     caller_patterns: tuple[str, ...] = ()
 
     def numbering_of(self, document_type: str) -> Numbering:
+        if document_type == "calls_report" and document_type not in self.numbering:
+            return Numbering(follows="invoice")  # the calls report details its invoice: the same number
         return self.numbering.get(document_type, Numbering())
 
     def as_call_carrier(self) -> CallCarrier:

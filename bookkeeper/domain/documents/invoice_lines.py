@@ -69,7 +69,8 @@ def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, 
     for entry in sorted(entries, key=lambda e: str(e.get("_id", ""))):
         kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
         reason = (entry.get("source") or {}).get("service") or kazbill.get("reason")
-        if entry.get("pvt_deleted") or entry.get("pvt_type", "ledger") != "ledger" or not _within(kazbill, entry, start, end, tz):
+        if entry.get("pvt_deleted") or entry.get("pvt_type", "ledger") != "ledger" or \
+                not belongs_to_period(kazbill, entry, start, end, tz):
             continue
         if reason in PER_MINUTE_REASONS:
             calls.append(entry)
@@ -81,16 +82,17 @@ def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, 
             lines.append(_monthly(entry, kazbill, reason, currency, main))
         elif reason not in NOT_SERVICES and entry.get("pvt_ledger_type") == "debit":
             lines.append(InvoiceLine("one_time", main, str(entry.get("description") or reason), 1, None,
-                                     _minor(_signed(entry), currency), entry_ids=(str(entry["_id"]),)))
+                                     minor_of(_signed(entry), currency), entry_ids=(str(entry["_id"]),)))
     for (_, _, rate, quantity, description), group in sorted(daily.items(), key=lambda item: str(item[0])):
         days = [date.fromisoformat(e["metadata"]["kazbill"]["day"]) for e in group]
         lines.append(InvoiceLine(
             "daily", main, str(description or "daily fee"), int(quantity or 0),
-            None if rate is None else _minor(int(rate), currency), _minor(sum(_signed(e) for e in group), currency),
+            None if rate is None else minor_of(int(rate), currency),
+            minor_of(sum(_signed(e) for e in group), currency),
             days=day_ranges(days), entry_ids=tuple(str(e["_id"]) for e in group)))
     for totals in per_minute_totals(calls, carriers):  # the calls report lists the calls themselves
         lines.append(InvoiceLine("calls", totals.carrier if carriers else None, "per-minute calls", totals.calls,
-                                 None, _minor(totals.amount, currency), billed_seconds=totals.billed_seconds))
+                                 None, minor_of(totals.amount, currency), billed_seconds=totals.billed_seconds))
     return sorted(lines, key=lambda line: KIND_ORDER.index(line.kind))  # stable: ids, then carriers, within a kind
 
 
@@ -105,13 +107,15 @@ def _monthly(entry: Mapping[str, Any], kazbill: Mapping[str, Any], reason: str, 
     prorated = reason != "monthly_recurring"
     return InvoiceLine(
         "prorated" if prorated else "monthly", main, str(entry.get("description") or kazbill.get("item") or reason),
-        int(kazbill.get("quantity") or 0), None if kazbill.get("rate") is None else _minor(int(kazbill["rate"]), currency),
-        _minor(_signed(entry), currency),
+        int(kazbill.get("quantity") or 0),
+        None if kazbill.get("rate") is None else minor_of(int(kazbill["rate"]), currency),
+        minor_of(_signed(entry), currency),
         days=((kazbill.get("day") or period.get("start", ""), period.get("end", "")),) if prorated else (),
         ratio=kazbill.get("ratio") if prorated else None, entry_ids=(str(entry["_id"]),))
 
 
-def _within(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date, tz: str) -> bool:
+def belongs_to_period(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date,
+                      tz: str) -> bool:
     """The entry's business belongs to the period: a monthly charge by its period, anything else
     by its day (Kazbill's own entries say which; another writer's by when it was created)."""
     period = kazbill.get("period") or {}
@@ -131,6 +135,6 @@ def _signed(entry: Mapping[str, Any]) -> int:
     return -amount if entry.get("pvt_ledger_type") == "credit" else amount
 
 
-def _minor(units_amount: int, currency: str) -> int:
+def minor_of(units_amount: int, currency: str) -> int:
     shown = to_minor_units(units_amount, currency)
     return int(shown.scaleb(-shown.as_tuple().exponent))
