@@ -71,6 +71,7 @@ class ResellerSettings:
     low_balance_threshold: int | None = None  # units
     carriers: tuple[Mapping[str, Any], ...] = ()
     default_rate_deck: str | None = None  # the per-minute deck of accounts that name none
+    documents_to: str = "account"  # whose admins get the period documents: the account's, or the reseller's
 
     def scheme_for(self, category: str) -> str:
         """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
@@ -88,6 +89,7 @@ class AccountSettings:
     created: int  # Gregorian seconds
     trial_expires: int | None  # Gregorian seconds; None: not a trial account
     rate_deck: str | None = None  # the reseller's per-minute deck this account's calls are rated by
+    aggregate_invoice: bool = False  # one more invoice, from the main carrier, with every carrier's lines
 
 
 # ----------------------------------------------------------------------------- value readers
@@ -178,11 +180,11 @@ _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
     "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
     "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
     "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
-    "carriers": _carriers, "default_rate_deck": _deck_name,
+    "carriers": _carriers, "default_rate_deck": _deck_name, "documents_to": _one_of(("account", "reseller")),
 }
 _ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
     "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),
-    "manual_block": _flag, "language": _text, "rate_deck": _deck_name,
+    "manual_block": _flag, "language": _text, "rate_deck": _deck_name, "aggregate_invoice": _flag,
 }
 # The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.
 RESELLER_ONBILL_KEYS = tuple(_RESELLER_READERS)
@@ -241,6 +243,7 @@ def account_settings(
         payment_type=own.get("payment_type", "prepay"), manual_block=own.get("manual_block", False),
         language=own.get("language", reseller.locale), created=created, trial_expires=trial_expires,
         rate_deck=own.get("rate_deck") or plan_rate_deck or reseller.default_rate_deck,
+        aggregate_invoice=own.get("aggregate_invoice", False),
     )
 
 

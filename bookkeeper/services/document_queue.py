@@ -23,6 +23,7 @@ from bookkeeper.ports import (
     Conflict, DatabaseNotFound, DocumentRenderer, DocumentStore, MailRejected, Mailer, MailUnavailable, NotFound,
     ViewQuery,
 )
+from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.document_templates import template_for
 from bookkeeper.services.notices import admin_emails
 
@@ -32,8 +33,10 @@ SUBJECTS = {
     "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
     "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
 }
-TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services", "proforma": "Pro-forma invoice"},
-          "ru": {"invoice": "Счёт", "act": "Акт", "proforma": "Счёт на оплату"}}
+TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services", "proforma": "Pro-forma invoice",
+                 "calls_report": "Calls report", "aggregated_invoice": "Aggregated invoice"},
+          "ru": {"invoice": "Счёт", "act": "Акт", "proforma": "Счёт на оплату", "calls_report": "Детализация звонков",
+                 "aggregated_invoice": "Сводный счёт"}}
 
 
 @dataclass
@@ -121,7 +124,7 @@ def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc:
     if mailer is None:
         _save(store, {**job, "state": "mail", "claimed_at": None})
         return "skipped"
-    recipients = admin_emails(store, job["account_id"])
+    recipients = admin_emails(store, _addressee(store, job["account_id"], doc))
     if not recipients:  # the document stands; only no one can be sent it
         _document_state(store, job["db"], doc, "no_recipients", now,
                         "the account and its reseller have no admin with an email")
@@ -137,6 +140,16 @@ def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc:
     _document_state(store, job["db"], doc, "emailed", now, None, recipients=[email for email, _ in recipients])
     _save(store, {**job, "state": "done", "emailed_at": now})
     return "emailed"
+
+
+def _addressee(store: DocumentStore, account_id: str, doc: dict[str, Any]) -> str:
+    """Whose admins get the document: the account's, or its reseller's when the reseller says so
+    (onbill `documents_to: reseller`, for resellers that forward documents themselves)."""
+    try:
+        context = load_context(store, account_id)
+    except BillingInputError:
+        return account_id
+    return context.reseller_id if context.reseller.documents_to == "reseller" else account_id
 
 
 def pdf_name(doc: dict[str, Any]) -> str:

@@ -118,7 +118,29 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
                            now)
             enqueue_render(ports.store, db, doc_id, account_id, now)
             issued.append(IssuedDocument(db, doc_id, kind, carrier.id, shown))
+    issuing = {doc.carrier for doc in issued if doc.document_type == "invoice"}
+    if "invoice" in kinds and context.account.aggregate_invoice and len(issuing) > 1:
+        issued.append(_aggregated(ports, context, carriers, lines, customer, vat, period, subject, db, now))
     return issued
+
+
+def _aggregated(ports: DocumentPorts, context: BillingContext, carriers: Sequence[Carrier], lines, customer,
+                vat: VatPolicy, period: Period, subject: str, db: str, now: int) -> IssuedDocument:
+    """The account asked for one invoice with every carrier's lines: the main carrier issues it,
+    in a sequence of its own, besides the carriers' invoices."""
+    main = next(carrier for carrier in carriers if carrier.main)
+    kind, issued_on = "aggregated_invoice", period.end
+    sequence = NumberSequence(sequence_key(context.reseller_id, main, kind, issued_on), main.numbering_of(kind).start)
+    number = reserve(ports.store, sequence, [subject], now_gregorian=now)[subject]
+    shown = shown_number(main, kind, number, issued_on)
+    data = document_data(document_type=kind, carrier=main, customer=customer, period_start=period.start,
+                         period_end=period.end, issued=issued_on, number=shown, sequence_number=number,
+                         currency=context.reseller.currency, language=context.account.language[:2], vat=vat,
+                         lines=lines)
+    doc_id = document_id(month_prefix(issued_on), kind, main.id, period.start.strftime("%Y%m%d"))
+    store_document(ports.store, db, doc_id, {**data, "reseller_id": context.reseller_id}, context.account_id, now)
+    enqueue_render(ports.store, db, doc_id, context.account_id, now)
+    return IssuedDocument(db, doc_id, kind, main.id, shown)
 
 
 def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> list[dict[str, Any]]:

@@ -139,3 +139,30 @@ def test_a_calls_report_lists_each_carriers_calls_under_its_invoices_number(peri
     text = pdf_text(store, db, reports[1].doc_id, "calls_report-1.pdf", tmp_path)
     for shown in ("Детализация звонков № 1", "442071234567", "1 звонок, 1 мин", "6,00"):
         assert shown in text, shown
+
+
+def test_an_aggregated_invoice_when_the_account_asks_and_documents_to_the_resellers_admins(period, tmp_path):
+    world, customer, ports = period
+    store = world.store
+    onbill = store.get(account_db(customer), "onbill")
+    store.put(account_db(customer), {**onbill, "aggregate_invoice": True})
+    reseller_onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**reseller_onbill, "documents_to": "reseller"})
+    store.put(account_db(world.reseller), stamp({"_id": "user-boss", "username": "boss", "email": "boss@volna.example",
+                                                 "priv_level": "admin"}, world.reseller, "user"))
+    issued = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    assert [(d.document_type, d.carrier, d.number) for d in issued][-1] == ("aggregated_invoice", "volna", "1")
+    db = account_modb(customer, 2026, 11)
+    totals = {d.document_type + "/" + d.carrier: store.get(db, d.doc_id)["totals"]["gross"] for d in issued}
+    assert totals["aggregated_invoice/volna"] == totals["invoice/volna"] + totals["invoice/volna-intl"] == 100_840
+    sink = SmtpSink().start()
+    try:
+        now = gregorian(datetime(2026, 12, 2, 9, 1, tzinfo=MSK))
+        for _ in range(2):
+            process_due_documents(store, WeasyRenderer(), SmtpMailer("127.0.0.1", sink.port),
+                                  sender="billing@volna.example", now_gregorian=now)
+    finally:
+        sink.stop()
+    assert {m["X-Envelope-To"] for m in sink.received} == {"boss@volna.example"} and len(sink.received) == 4
+    aggregated = pdf_text(store, db, issued[-1].doc_id, "aggregated_invoice-1.pdf", tmp_path)
+    assert "Сводный счёт № 1" in aggregated and "1 008,40" in aggregated

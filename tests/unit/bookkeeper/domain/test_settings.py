@@ -83,7 +83,8 @@ def test_unknown_keys_are_left_alone_and_the_understood_keys_are_listed():
     settings = reseller_settings(RESELLER, onbill(currency="RUB", pvt_vsn="4", some_kazoo_key={"x": 1}), None)
     assert settings.currency == "RUB"
     assert "currency" in RESELLER_ONBILL_KEYS and "some_kazoo_key" not in RESELLER_ONBILL_KEYS
-    assert set(ACCOUNT_ONBILL_KEYS) == {"billing_day", "payment_type", "manual_block", "language", "rate_deck"}
+    assert set(ACCOUNT_ONBILL_KEYS) == {"billing_day", "payment_type", "manual_block", "language", "rate_deck",
+                                       "aggregate_invoice"}
 
 
 @pytest.mark.parametrize("key, value, field", [
