@@ -24,7 +24,9 @@ from crossbar_api.metrics import RequestMetrics
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.document_templates import DocumentTemplate
-from crossbar_api.resources.onbills import GenerateOnbills, OnbillDocument, OnbillPdf, Onbills, Proforma
+from crossbar_api.resources.onbills import (
+    GenerateOnbills, OnbillDocument, OnbillPdf, Onbills, Proforma, TransactionInvoice,
+)
 from crossbar_api.resources.plans import PLAN_ROUTES
 from crossbar_api.resources.rate_decks import RateDeckCsv, RateLookup
 from crossbar_api.resources.services import Reconcile, Services
@@ -110,6 +112,8 @@ ROUTES = (
     Route(f"{ACCOUNT}/onbills/generate", GenerateOnbills,
           "Issue a closed period's documents (same numbers when reissued); children: every account below",
           {"period_start": "string", "children": "boolean", "document_types": "array"}),
+    Route(f"{ACCOUNT}/onbills/transaction", TransactionInvoice, "An invoice for one payment (a credit's ledger id)",
+          {"entry_id": "string"}),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}", OnbillDocument, "One document's data"),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}/pdf", OnbillPdf, "One document's PDF"),
     Route(f"{ACCOUNT}/onbill_proforma", Proforma,

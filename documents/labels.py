@@ -13,7 +13,9 @@ LABELS = {
                     "as to their scope, quality or timing.",
         "supplier_signature": "For the supplier", "customer_signature": "For the customer",
         "vat_included": "VAT included", "vat_added": "VAT added",
-        "aggregated_invoice": "Aggregated invoice", "calls_report": "Calls report", "call_ended": "Ended", "call_number": "Number called",
+        "aggregated_invoice": "Aggregated invoice", "calls_report": "Calls report",
+        "transaction_invoice": "Invoice for a payment", "paid_on": "Paid on",
+        "payment_for": "Telecom services, paid in advance", "call_ended": "Ended", "call_number": "Number called",
         "call_caller": "Caller", "call_duration": "Billed, min:s",
         "proforma": "Pro-forma invoice", "valid_until": "Valid until", "advance": "Advance payment for telecom services",
         "proforma_text": "Paying this invoice tops up the account's balance. Please quote its number in the payment "
@@ -30,7 +32,8 @@ LABELS = {
                     "и срокам оказания услуг не имеет.",
         "supplier_signature": "От исполнителя", "customer_signature": "От заказчика",
         "vat_included": "НДС включён", "vat_added": "НДС сверху",
-        "aggregated_invoice": "Сводный счёт", "calls_report": "Детализация звонков", "call_ended": "Окончание", "call_number": "Набранный номер",
+        "aggregated_invoice": "Сводный счёт", "calls_report": "Детализация звонков",
+        "transaction_invoice": "Счёт к платежу", "paid_on": "Дата оплаты", "payment_for": "Услуги связи, предоплата", "call_ended": "Окончание", "call_number": "Набранный номер",
         "call_caller": "Звонивший", "call_duration": "Тариф., мин:с",
         "proforma": "Счёт на оплату", "valid_until": "Действителен до", "advance": "Аванс за услуги связи",
         "proforma_text": "Оплата счёта пополняет баланс лицевого счёта. Пожалуйста, укажите номер счёта в "

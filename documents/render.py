@@ -20,7 +20,7 @@ from documents import formatting
 from documents.labels import LABELS
 
 ASSETS = (Path(__file__).parent / "templates").resolve()
-TYPES_WITH_TEMPLATES = ("invoice", "act", "proforma", "calls_report", "aggregated_invoice")
+TYPES_WITH_TEMPLATES = ("invoice", "act", "proforma", "calls_report", "aggregated_invoice", "transaction_invoice")
 log = logging.getLogger("kazbill.documents")
 
 

@@ -34,9 +34,10 @@ SUBJECTS = {
     "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
 }
 TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services", "proforma": "Pro-forma invoice",
-                 "calls_report": "Calls report", "aggregated_invoice": "Aggregated invoice"},
+                 "calls_report": "Calls report", "aggregated_invoice": "Aggregated invoice",
+                 "transaction_invoice": "Invoice for a payment"},
           "ru": {"invoice": "Счёт", "act": "Акт", "proforma": "Счёт на оплату", "calls_report": "Детализация звонков",
-                 "aggregated_invoice": "Сводный счёт"}}
+                 "aggregated_invoice": "Сводный счёт", "transaction_invoice": "Счёт к платежу"}}
 
 
 @dataclass
@@ -166,7 +167,7 @@ def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sen
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
-    if doc["document_type"] == "proforma":  # not for a period: its number is what the payer quotes
+    if doc["document_type"] in ("proforma", "transaction_invoice"):  # not for a period: its number says it all
         subject = "{title} № {number}" if language == "ru" else "{title} {number}"
     message["Subject"] = subject.format(**values)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "kazbill")

@@ -30,6 +30,7 @@ from bookkeeper.services.period_documents import (
     PERIOD_TYPES, DocumentPorts, DocumentRequestError, issue_period_documents,
 )
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
+from bookkeeper.services.transaction_invoices import issue_transaction_invoice
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
@@ -180,3 +181,26 @@ class Proforma:
                                 request_id)
         answer(req, resp, {"request_id": request_id, "id": issued.doc_id, "number": issued.number,
                            "carrier": issued.carrier, "state": "queued"}, status=201)
+
+
+class TransactionInvoice:
+    """PUT .../onbills/transaction {"entry_id": "202611-..."}: an invoice for one payment."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        data = read_data(req)
+        unknown = sorted(set(data) - {"entry_id"})
+        if unknown:
+            raise invalid(unknown[0], "unknown", "not a field of a transaction invoice request")
+        if not isinstance(data.get("entry_id"), str):
+            raise invalid("entry_id", "required", "the payment's ledger entry id")
+        account_for(req, self.deps, account_id, write=True)
+        try:
+            issued = issue_transaction_invoice(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs),
+                                               account_id, data["entry_id"])
+        except DocumentRequestError as error:
+            raise invalid(error.field, "payment", error.reason) from None
+        answer(req, resp, {"id": issued.doc_id, "number": issued.number, "carrier": issued.carrier,
+                           "state": "queued"}, status=201)

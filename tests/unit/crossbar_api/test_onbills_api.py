@@ -121,3 +121,29 @@ def test_a_customer_asks_for_a_proforma_and_gets_a_numbered_one_rendered(api, tm
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True).stdout
     for shown in ("Pro-forma invoice No. 1", "Advance payment for telecom services", "1,500.00", "Valid until"):
         assert shown in text, shown
+
+
+def test_an_invoice_for_a_payment_has_one_number_however_often_it_is_asked_for(api, tmp_path):
+    import subprocess
+
+    client, world, clock, customer, reseller = issued_world(api)
+    credit = client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", json={"data": {"amount": 300}},
+                                 headers={**reseller, "Idempotency-Key": "wire-1"}).json["data"]["id"]
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    url = f"/v2/accounts/{customer}/onbills/transaction"
+    first = client.simulate_put(url, headers=own, json={"data": {"entry_id": credit}})
+    again = client.simulate_put(url, headers=own, json={"data": {"entry_id": credit}})
+    assert first.status_code == 201 and (first.json["data"]["number"], again.json["data"]["number"]) == ("1", "1")
+    assert first.json["data"]["id"] == again.json["data"]["id"]
+    listed = client.simulate_get(f"/v2/accounts/{customer}/onbills", headers=own).json["data"]
+    assert [d["document_type"] for d in listed] == ["transaction_invoice"]  # one document, asked for twice
+    for data in ({"entry_id": "202611-kazbill-mrc-nothing"}, {"entry_id": "not-an-id"}, {"entry_id": 5}, {"x": 1}):
+        refused = client.simulate_put(url, headers=own, json={"data": data})
+        assert refused.status_code == 400, (data, refused.json)
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
+    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{first.json['data']['id']}/pdf", headers=own).content
+    (tmp_path / "t.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True).stdout
+    for shown in ("Invoice for a payment No. 1", "Telecom services, paid in advance", "300.00", "Paid on"):
+        assert shown in text, shown
