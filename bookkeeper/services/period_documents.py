@@ -200,14 +200,22 @@ def issue_documents_if_due(ports: DocumentPorts, account_id: str, day: date) -> 
         issued = issue_period_documents(ports, account_id, closed.start)
     except DocumentRequestError as error:
         return [BillingEvent("documents_refused", account_id, {"field": error.field, "reason": error.reason})]
+    _mark_issued(ports, account_id, closed, len(issued))
     return [BillingEvent("documents_issued", account_id, {"period": closed.start.isoformat(), "count": len(issued)})]
 
 
+def _marker(account_id: str, period: Period) -> tuple[str, str]:
+    return account_db(account_id), f"kazbill_period_documents-{period.start.isoformat()}"
+
+
 def _issued_before(ports: DocumentPorts, account_id: str, period: Period) -> bool:
-    db = LedgerBook(ports.store, ports.design_docs).month_db(account_id, (period.end.year, period.end.month),
-                                                              create=False)
-    if db is None:
-        return False
-    start = period.start.isoformat()
-    return bool(ports.store.query_view(db, "kazbill_documents", "by_period",
-                                       ViewQuery(start_key=[start], end_key=[start, {}], limit=1)).rows)
+    """Written only once every document of the period was issued: a crawl that died half-way
+    issues them all again (the same numbers), one that finished never does."""
+    db, doc_id = _marker(account_id, period)
+    return get_or_none(ports.store, db, doc_id) is not None
+
+
+def _mark_issued(ports: DocumentPorts, account_id: str, period: Period, count: int) -> None:
+    db, doc_id = _marker(account_id, period)
+    ports.store.bulk_put(db, [{"_id": doc_id, "pvt_type": "kazbill_period_documents", "period": period.start.isoformat(),
+                               "documents": count}])  # a conflict: another crawl marked it first

@@ -166,3 +166,21 @@ def test_an_aggregated_invoice_when_the_account_asks_and_documents_to_the_resell
     assert {m["X-Envelope-To"] for m in sink.received} == {"boss@volna.example"} and len(sink.received) == 4
     aggregated = pdf_text(store, db, issued[-1].doc_id, "aggregated_invoice-1.pdf", tmp_path)
     assert "Сводный счёт № 1" in aggregated and "1 008,40" in aggregated
+
+
+def test_the_crawl_issues_a_period_once_and_again_only_if_it_never_finished(period):
+    from bookkeeper.services.period_documents import issue_documents_if_due
+
+    world, customer, ports = period
+    day_two = datetime(2026, 12, 2).date()
+    assert [e.name for e in issue_documents_if_due(ports, customer, datetime(2026, 12, 3).date())] == []  # not day 2
+    first = issue_documents_if_due(ports, customer, day_two)
+    assert [(e.name, e.details["count"]) for e in first] == [("documents_issued", 3)]
+    assert issue_documents_if_due(ports, customer, day_two) == []  # the crawl of that day again
+    marker = world.store.get(account_db(customer), "kazbill_period_documents-2026-11-01")
+    world.store.delete(account_db(customer), marker["_id"], marker["_rev"])  # as if it died before the end
+    assert [e.name for e in issue_documents_if_due(ports, customer, day_two)] == ["documents_issued"]
+    numbers = {d["number"] for d in (world.store.get(account_modb(customer, 2026, 11), row.id)
+                                     for row in world.store.all_docs(account_modb(customer, 2026, 11)).rows
+                                     if "-kazbill-doc-" in row.id)}
+    assert numbers == {"В-2026-100", "1"}  # the same numbers, nothing new drawn
