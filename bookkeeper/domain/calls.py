@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping
 
+from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.charges import month_prefix, slug
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET
 
@@ -42,12 +43,8 @@ class FinishedCall:
     caller: str = ""  # the calling number, for the calls report (and a carrier's caller patterns)
 
 
-class CallRecordError(ValueError):
+class CallRecordError(FieldError):
     """A call report that cannot be billed as it is; `field` names what is wrong."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
 
 
 def call_entry_id(day: date, call_id: str) -> str:

@@ -1,5 +1,6 @@
-"""A closed period's documents for one account: the lines from its ledger, a number from each
-carrier's sequence, the data stored in the account's monthly database and queued to be rendered.
+"""A closed period's documents for one account: the lines from its ledger, and for each carrier
+with something to bill its invoice and act (and, on demand, its calls report), issued through
+document_issue; an aggregated invoice from the main carrier when the account asks for one.
 
 Regenerating a period rewrites the same documents (deterministic ids) with the numbers they
 already had; a carrier with nothing to bill issues nothing; a period that is not over yet is
@@ -7,56 +8,23 @@ refused. Without carriers the reseller issues everything itself, as one carrier 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Sequence
 
-from bookkeeper.design_docs import DesignDoc
-from bookkeeper.domain.charges import month_prefix
 from bookkeeper.domain.documents.calls_report import call_rows
-from bookkeeper.domain.documents.carriers import Carrier, parse_carriers
-from bookkeeper.domain.documents.document_data import document_data, document_id
 from bookkeeper.domain.documents.invoice_lines import invoice_lines, lines_of
-from bookkeeper.domain.documents.numbering import (
-    NumberingError, numbered_type, require_closed, sequence_key, shown_number,
-)
-from bookkeeper.domain.documents.vat import VatPolicy
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.documents.numbering import NumberingError, require_closed
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import Period, local_day_of_gregorian, period_containing
-from bookkeeper.ports import Clock, DocumentStore, NotFound, ViewQuery
+from bookkeeper.ports import ViewQuery
 from bookkeeper.services.context import BillingContext, BillingInputError, get_or_none, load_context
-from bookkeeper.services.document_queue import enqueue_render
+from bookkeeper.services.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
 from bookkeeper.services.events import BillingEvent
-from bookkeeper.services.document_numbers import NumberSequence, reserve
 from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month
 
 PERIOD_TYPES = ("invoice", "act")  # what a period end issues; the other types are made on demand
-
-
-@dataclass(frozen=True)
-class DocumentPorts:
-    store: DocumentStore
-    clock: Clock
-    design_docs: tuple[DesignDoc, ...] | list[DesignDoc]
-
-
-@dataclass(frozen=True)
-class IssuedDocument:
-    db: str
-    doc_id: str
-    document_type: str
-    carrier: str
-    number: str
-
-
-class DocumentRequestError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
-
-
-def carriers_of(context: BillingContext, reseller_name: str) -> tuple[Carrier, ...]:
-    return parse_carriers(context.reseller.carriers) or (Carrier("main", reseller_name or "Reseller", main=True),)
+__all__ = ["PERIOD_TYPES", "DocumentPorts", "DocumentRequestError", "IssuedDocument", "issue_period_documents",
+           "issue_documents_if_due", "closed_period"]
 
 
 def closed_period(context: BillingContext, start: date, today: date) -> Period:
@@ -75,22 +43,15 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
                            kinds: Sequence[str] = PERIOD_TYPES) -> list[IssuedDocument]:
     """The period's documents of `kinds`: invoices and acts (as each carrier issues them), and on
     demand calls reports (for each carrier that carried calls)."""
-    context = load_context(ports.store, account_id)
-    now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
-    tz = context.reseller.timezone
-    period = closed_period(context, start, local_day_of_gregorian(now, tz))
-    reseller_doc = get_or_none(ports.store, account_db(context.reseller_id), context.reseller_id) or {}
-    carriers = carriers_of(context, str(reseller_doc.get("name") or ""))
+    issuer = Issuer.of(ports, account_id)
+    context, tz = issuer.context, issuer.context.reseller.timezone
+    period = closed_period(context, start, local_day_of_gregorian(issuer.now, tz))
+    carriers = issuer.carriers()
     entries = _period_entries(ports, account_id, period)
     call_carriers = [carrier.as_call_carrier() for carrier in carriers]
     lines = invoice_lines(entries, period.start, period.end, context.reseller.currency, tz, call_carriers)
-    onbill = get_or_none(ports.store, account_db(account_id), "onbill") or {}
-    customer = {"id": account_id, "name": context.account_name,
-                "legal": {k: v for k, v in (onbill.get("legal") or {}).items() if isinstance(v, str)}}
-    vat = VatPolicy(context.reseller.vat_disposition, context.reseller.vat_rate)
-    issued_on, subject = period.end, f"{account_id}-{period.start.isoformat()}"
-    book = LedgerBook(ports.store, ports.design_docs)
-    db = book.month_db(account_id, (issued_on.year, issued_on.month), create=True)
+    subject, suffix = f"{account_id}-{period.start.isoformat()}", period.start.strftime("%Y%m%d")
+    span = (period.start, period.end)
     issued: list[IssuedDocument] = []
     for carrier in carriers:
         own = lines_of(lines, carrier.id)
@@ -104,43 +65,15 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
                     continue
                 extra["calls"] = call_rows(entries, period.start, period.end, context.reseller.currency, tz,
                                            call_carriers, carrier.id)
-            numbered = numbered_type(carrier, kind)
-            sequence = NumberSequence(sequence_key(context.reseller_id, carrier, numbered, issued_on),
-                                      carrier.numbering_of(numbered).start)
-            number = reserve(ports.store, sequence, [subject], now_gregorian=now)[subject]
-            shown = shown_number(carrier, numbered, number, issued_on)
-            data = document_data(document_type=kind, carrier=carrier, customer=customer, period_start=period.start,
-                                 period_end=period.end, issued=issued_on, number=shown, sequence_number=number,
-                                 currency=context.reseller.currency, language=context.account.language[:2],
-                                 vat=vat, lines=shown_lines)
-            doc_id = document_id(month_prefix(issued_on), kind, carrier.id, period.start.strftime("%Y%m%d"))
-            store_document(ports.store, db, doc_id, {**data, **extra, "reseller_id": context.reseller_id}, account_id,
-                           now)
-            enqueue_render(ports.store, db, doc_id, account_id, now)
-            issued.append(IssuedDocument(db, doc_id, kind, carrier.id, shown))
-    issuing = {doc.carrier for doc in issued if doc.document_type == "invoice"}
-    if "invoice" in kinds and context.account.aggregate_invoice and len(issuing) > 1:
-        issued.append(_aggregated(ports, context, carriers, lines, customer, vat, period, subject, db, now))
+            issued.append(issuer.issue(carrier, kind, subject=subject, issued_on=period.end, period=span,
+                                       lines=shown_lines, id_suffix=suffix, extra=extra))
+    invoicing = {doc.carrier for doc in issued if doc.document_type == "invoice"}
+    if "invoice" in kinds and context.account.aggregate_invoice and len(invoicing) > 1:
+        # The account asked for one invoice with every carrier's lines: the main carrier issues
+        # it, in a sequence of its own, besides the carriers' invoices.
+        issued.append(issuer.issue(issuer.main_carrier(), "aggregated_invoice", subject=subject, issued_on=period.end,
+                                   period=span, lines=lines, id_suffix=suffix))
     return issued
-
-
-def _aggregated(ports: DocumentPorts, context: BillingContext, carriers: Sequence[Carrier], lines, customer,
-                vat: VatPolicy, period: Period, subject: str, db: str, now: int) -> IssuedDocument:
-    """The account asked for one invoice with every carrier's lines: the main carrier issues it,
-    in a sequence of its own, besides the carriers' invoices."""
-    main = next(carrier for carrier in carriers if carrier.main)
-    kind, issued_on = "aggregated_invoice", period.end
-    sequence = NumberSequence(sequence_key(context.reseller_id, main, kind, issued_on), main.numbering_of(kind).start)
-    number = reserve(ports.store, sequence, [subject], now_gregorian=now)[subject]
-    shown = shown_number(main, kind, number, issued_on)
-    data = document_data(document_type=kind, carrier=main, customer=customer, period_start=period.start,
-                         period_end=period.end, issued=issued_on, number=shown, sequence_number=number,
-                         currency=context.reseller.currency, language=context.account.language[:2], vat=vat,
-                         lines=lines)
-    doc_id = document_id(month_prefix(issued_on), kind, main.id, period.start.strftime("%Y%m%d"))
-    store_document(ports.store, db, doc_id, {**data, "reseller_id": context.reseller_id}, context.account_id, now)
-    enqueue_render(ports.store, db, doc_id, context.account_id, now)
-    return IssuedDocument(db, doc_id, kind, main.id, shown)
 
 
 def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> list[dict[str, Any]]:
@@ -156,26 +89,6 @@ def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> li
                                       ViewQuery(reduce=False, include_docs=True)).rows
         entries += [row.doc for row in rows if row.doc]
     return entries
-
-
-def store_document(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], account_id: str,
-                   now: int) -> None:
-    """Write the document's data; a regeneration replaces the data and drops the old PDF (it is
-    rendered again), keeping the state history."""
-    try:
-        current = store.get(db, doc_id)
-    except NotFound:
-        current = None
-    history = list((current or {}).get("state_history") or [])
-    history.append({"state": "queued", "at": now})
-    doc = {"_id": doc_id, "pvt_type": "kazbill_document", **data, "state": "queued", "state_history": history[-20:],
-           "pvt_account_id": account_id, "pvt_account_db": db, "pvt_created": (current or {}).get("pvt_created", now),
-           "pvt_modified": now}
-    if current is not None:
-        doc["_rev"] = current["_rev"]
-    store.put(db, doc)
-
-
 
 
 def issue_documents_if_due(ports: DocumentPorts, account_id: str, day: date) -> list[BillingEvent]:

@@ -43,6 +43,15 @@ RENDERED = ("rendered", "emailed", "no_recipients")
 HIDDEN = ("_attachments", "_rev", "pvt_account_db", "pvt_account_id")
 
 
+def _fields(req: falcon.Request, allowed: set[str], what: str) -> dict[str, Any]:
+    """The request's data, refused (400, the field named) when it carries a field it should not."""
+    data = read_data(req)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise invalid(unknown[0], "unknown", f"not a field of {what}")
+    return data
+
+
 def _period(value: Any, field: str = "period_start") -> date:
     try:
         return date.fromisoformat(str(value))
@@ -124,10 +133,7 @@ class GenerateOnbills:
         self.deps = deps
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        data = read_data(req)
-        unknown = sorted(set(data) - {"period_start", "children", "document_types"})
-        if unknown:
-            raise invalid(unknown[0], "unknown", "not a field of a generation request")
+        data = _fields(req, {"period_start", "children", "document_types"}, "a generation request")
         start = _period(data.get("period_start"))
         kinds = data.get("document_types", list(PERIOD_TYPES))
         if not isinstance(kinds, list) or not kinds or any(k not in ON_DEMAND_TYPES for k in kinds):
@@ -163,10 +169,7 @@ class Proforma:
         self.deps = deps
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        data = read_data(req)
-        unknown = sorted(set(data) - {"amount"})
-        if unknown:
-            raise invalid(unknown[0], "unknown", "not a field of a pro-forma request")
+        data = _fields(req, {"amount"}, "a pro-forma request")
         account_for(req, self.deps, account_id, write=True)
         try:
             amount = exact_units(data.get("amount"), "amount")
@@ -190,10 +193,7 @@ class TransactionInvoice:
         self.deps = deps
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        data = read_data(req)
-        unknown = sorted(set(data) - {"entry_id"})
-        if unknown:
-            raise invalid(unknown[0], "unknown", "not a field of a transaction invoice request")
+        data = _fields(req, {"entry_id"}, "a transaction invoice request")
         if not isinstance(data.get("entry_id"), str):
             raise invalid("entry_id", "required", "the payment's ledger entry id")
         account_for(req, self.deps, account_id, write=True)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.call_totals import CallCarrier
 
 DOCUMENT_TYPES = ("invoice", "act", "calls_report", "proforma", "aggregated_invoice", "transaction_invoice")
@@ -18,10 +19,8 @@ DEFAULT_TYPES = ("invoice", "act")
 MAX_PATTERN = 200
 
 
-class CarrierError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+class CarrierError(FieldError):
+    """A carrier its documents cannot be issued by."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.documents.carriers import Carrier
 
 
-class NumberingError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+class NumberingError(FieldError):
+    """A number that cannot be given (yet)."""
 
 
 def numbered_type(carrier: Carrier, document_type: str) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from bookkeeper.domain.errors import FieldError
+
 NETTO, BRUTTO, NO_VAT = "netto", "brutto", "none"
 
 
-class VatError(ValueError):
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+class VatError(FieldError):
+    """A VAT setting documents cannot use."""
 
 
 @dataclass(frozen=True)
