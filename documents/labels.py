@@ -5,7 +5,7 @@ LABELS = {
     "en": {
         "invoice": "Invoice", "act": "Certificate of services rendered", "no": "No.", "of": "of",
         "period": "Billing period", "supplier": "Supplier", "customer": "Customer", "bank": "Bank details",
-        "item": "Description", "quantity": "Qty", "rate": "Price", "net": "Net", "vat": "VAT", "gross": "Total",
+        "item": "Description", "code": "code", "quantity": "Qty", "rate": "Price", "net": "Net", "vat": "VAT", "gross": "Total",
         "vat_rate": "VAT rate", "no_vat": "VAT not applicable", "total_net": "Total net", "total_vat": "Total VAT",
         "total": "Total due", "in_words": "Amount in words", "days": "days", "calls": ("call", "calls"), "minutes": "min",
         "per_minute": "Telephone calls (per-minute)", "prorated": "part of the period",
@@ -24,7 +24,7 @@ LABELS = {
     "ru": {
         "invoice": "Счёт", "act": "Акт оказанных услуг", "no": "№", "of": "от",
         "period": "Расчётный период", "supplier": "Исполнитель", "customer": "Заказчик", "bank": "Банковские реквизиты",
-        "item": "Наименование", "quantity": "Кол-во", "rate": "Цена", "net": "Сумма без НДС", "vat": "НДС",
+        "item": "Наименование", "code": "код", "quantity": "Кол-во", "rate": "Цена", "net": "Сумма без НДС", "vat": "НДС",
         "gross": "Всего", "vat_rate": "Ставка НДС", "no_vat": "Без НДС", "total_net": "Итого без НДС",
         "total_vat": "Итого НДС", "total": "Всего к оплате", "in_words": "Сумма прописью", "days": "дн.",
         "calls": ("звонок", "звонка", "звонков"), "minutes": "мин", "per_minute": "Услуги связи (поминутно)", "prorated": "часть периода",

@@ -72,6 +72,7 @@ class ResellerSettings:
     carriers: tuple[Mapping[str, Any], ...] = ()
     default_rate_deck: str | None = None  # the per-minute deck of accounts that name none
     documents_to: str = "account"  # whose admins get the period documents: the account's, or the reseller's
+    category_codes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # per category, on invoices
 
     def scheme_for(self, category: str) -> str:
         """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
@@ -154,6 +155,14 @@ def _carriers(value: Any) -> tuple[Mapping[str, Any], ...]:
     return tuple(MappingProxyType(dict(carrier)) for carrier in value)
 
 
+def _codes(value: Any) -> Mapping[str, str]:
+    """Extra codes a reseller's invoices show per category (a tax office's service code, say)."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 32
+                                                 for k, v in value.items()):
+        raise _Refused("must map plan categories to codes of 1-32 characters")
+    return MappingProxyType(dict(value))
+
+
 def _vat_rate(value: Any) -> Decimal:
     rate = from_json_number(value)
     if not 0 <= rate <= 100:
@@ -181,6 +190,7 @@ _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
     "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
     "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
     "carriers": _carriers, "default_rate_deck": _deck_name, "documents_to": _one_of(("account", "reseller")),
+    "category_codes": _codes,
 }
 _ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
     "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),

@@ -85,7 +85,7 @@ class Issuer:
         data = document_data(document_type=kind, carrier=carrier, customer=self.customer, period_start=period[0],
                              period_end=period[1], issued=issued_on, number=shown, sequence_number=number,
                              currency=context.reseller.currency, language=context.account.language[:2], vat=self.vat,
-                             lines=lines)
+                             lines=lines, category_codes=context.reseller.category_codes)
         db = LedgerBook(store, self.ports.design_docs).month_db(context.account_id, (issued_on.year, issued_on.month),
                                                                 create=True)
         doc_id = document_id(month_prefix(issued_on), kind, carrier.id, id_suffix)

@@ -46,7 +46,8 @@ def gregorian(moment: datetime) -> int:
 @pytest.fixture
 def period(store):
     world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "vat_disposition": "brutto", "vat_rate": 20,
-                                                "carriers": CARRIERS, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
+                                                "carriers": CARRIERS, "default_rate_deck": "retail",
+                                                "category_codes": {"devices": "61.10.1"}}, plan=OFFICE_PLAN)
     assert import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost", "7495,1.20", "44,6.00"]).report.ok
     customer = world.customer("Альфа Такси", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
                               limits=GENEROUS, devices=2)
@@ -94,7 +95,7 @@ def test_a_closed_period_gets_numbered_rendered_and_emailed_documents(period, tm
     assert set(states.values()) == {"emailed"}
     text = pdf_text(store, db, issued[0].doc_id, "invoice-В-2026-100.pdf", tmp_path)
     for shown in ("Счёт № В-2026-100 от 30.11.2026", "ООО «Волна Телеком»", "Альфа Такси", "Desk",
-                  "Услуги связи (поминутно)", "1 звонок, 2 мин", "1 002,40", "167,07",
+                  "61.10.1", "Услуги связи (поминутно)", "1 звонок, 2 мин", "1 002,40", "167,07",
                   "Одна тысяча два рубля 40 копеек", "НДС включён"):
         assert shown in text, shown
     act_text = pdf_text(store, db, issued[1].doc_id, "act-В-2026-100.pdf", tmp_path)

@@ -26,13 +26,15 @@ def document_id(month_prefix: str, document_type: str, carrier_id: str, subject:
 
 def document_data(*, document_type: str, carrier: Carrier, customer: Mapping[str, Any], period_start: date,
                   period_end: date, issued: date, number: str, sequence_number: int, currency: str, language: str,
-                  vat: VatPolicy, lines: Sequence[InvoiceLine]) -> dict[str, Any]:
+                  vat: VatPolicy, lines: Sequence[InvoiceLine],
+                  category_codes: Mapping[str, str] | None = None) -> dict[str, Any]:
     places = currency_of(currency).minor_units
     shown_lines = []
     for line in lines:
         amounts = taxed(line.amount_minor, vat)
         shown_lines.append({**{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids")},
                             "days": [list(days) for days in line.days],
+                            "code": (category_codes or {}).get(line.category or ""),
                             "net": amounts.net, "vat": amounts.vat, "gross": amounts.gross})
     totals = total([taxed(line.amount_minor, vat) for line in lines])
     return {

@@ -46,6 +46,7 @@ class InvoiceLine:
     ratio: str | None = None  # prorated: days charged / days in the period
     billed_seconds: int = 0  # calls
     entry_ids: tuple[str, ...] = ()
+    category: str | None = None  # the plan category (devices, users...), "calls" for calls
 
 
 def day_ranges(days: Iterable[date]) -> tuple[tuple[str, str], ...]:
@@ -89,10 +90,12 @@ def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, 
             "daily", main, str(description or "daily fee"), int(quantity or 0),
             None if rate is None else minor_of(int(rate), currency),
             minor_of(sum(_signed(e) for e in group), currency),
-            days=day_ranges(days), entry_ids=tuple(str(e["_id"]) for e in group)))
+            days=day_ranges(days), entry_ids=tuple(str(e["_id"]) for e in group),
+            category=group[0]["metadata"]["kazbill"].get("category")))
     for totals in per_minute_totals(calls, carriers):  # the calls report lists the calls themselves
         lines.append(InvoiceLine("calls", totals.carrier if carriers else None, "per-minute calls", totals.calls,
-                                 None, minor_of(totals.amount, currency), billed_seconds=totals.billed_seconds))
+                                 None, minor_of(totals.amount, currency), billed_seconds=totals.billed_seconds,
+                                 category="calls"))
     return sorted(lines, key=lambda line: KIND_ORDER.index(line.kind))  # stable: ids, then carriers, within a kind
 
 
@@ -111,7 +114,8 @@ def _monthly(entry: Mapping[str, Any], kazbill: Mapping[str, Any], reason: str, 
         None if kazbill.get("rate") is None else minor_of(int(kazbill["rate"]), currency),
         minor_of(_signed(entry), currency),
         days=((kazbill.get("day") or period.get("start", ""), period.get("end", "")),) if prorated else (),
-        ratio=kazbill.get("ratio") if prorated else None, entry_ids=(str(entry["_id"]),))
+        ratio=kazbill.get("ratio") if prorated else None, entry_ids=(str(entry["_id"]),),
+        category=kazbill.get("category"))
 
 
 def belongs_to_period(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date,

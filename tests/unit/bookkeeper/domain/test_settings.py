@@ -290,3 +290,13 @@ def test_carriers_need_ids_names_and_one_main_carrier():
         with pytest.raises(SettingsError) as refused:
             settings_of("a" * 32, {"carriers": broken}, None)
         assert refused.value.field == field
+
+
+def test_category_codes_map_categories_to_short_codes():
+    from bookkeeper.domain.settings import reseller_settings as settings_of
+    assert dict(settings_of("a" * 32, {"category_codes": {"devices": "61.10.1"}}, None).category_codes) == \
+        {"devices": "61.10.1"}
+    for broken in ({"devices": ""}, {"devices": 61}, ["61.10"], {"devices": "x" * 33}):
+        with pytest.raises(SettingsError) as refused:
+            settings_of("a" * 32, {"category_codes": broken}, None)
+        assert refused.value.field == "category_codes"
