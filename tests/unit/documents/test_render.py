@@ -103,3 +103,12 @@ def test_a_template_that_names_what_the_data_lacks_is_refused_not_printed_empty(
     with pytest.raises(RenderRefused) as refused:
         renderer.html(data("invoice", "en", VatPolicy("none", Decimal(0))))
     assert refused.value.field == "template"
+
+
+def test_a_document_stored_by_an_earlier_version_still_renders_with_the_current_templates():
+    """Stored data is never rewritten: a key added to lines later (the category code) must not
+    make older documents fail to render again."""
+    older = data("invoice", "ru", VatPolicy("brutto", Decimal(20)))
+    for line in older["lines"]:
+        del line["code"]
+    assert "Desk phone × 2" in html_of(older)
