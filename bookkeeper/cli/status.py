@@ -97,6 +97,7 @@ def _lines(report: dict[str, Any], cap: int) -> list[str]:
     lines.append(f"failures awaiting attention: {failures}"
                  + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(store["failures"].items())) + ")" if failures else ""))
     lines.append("notices: " + (", ".join(f"{k} {v}" for k, v in sorted(store["notices"].items())) or "none"))
+    lines.append("documents: " + (", ".join(f"{k} {v}" for k, v in sorted(store["documents"].items())) or "none"))
     lines.append("payment notifications: " + (", ".join(
         f"{k} {v}" for k, v in sorted(store.get("payment_hooks", {}).items())) or "none"))
     lines.append(f"announcements to Kazoo not yet published: {store['announcements_pending']}")

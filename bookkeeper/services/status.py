@@ -11,6 +11,7 @@ from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.announcements import OUTBOX_DB
 from bookkeeper.services.failures import FAILURES_DB
 from bookkeeper.services.hook_attempts import HOOKS_DB
+from bookkeeper.services.document_queue import QUEUE_DB
 from bookkeeper.services.notices import NOTICES_DB
 
 LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
@@ -21,6 +22,7 @@ class StoreStatus:
     last_crawl: dict[str, dict[str, str]] = field(default_factory=dict)  # reseller id → {day, name}
     failures: dict[str, int] = field(default_factory=dict)  # "source/reason" → count
     notices: dict[str, int] = field(default_factory=dict)  # state → count
+    documents: dict[str, int] = field(default_factory=dict)  # document jobs: state → count (failed awaits a person)
     announcements_pending: int = 0
     payment_hooks: dict[str, int] = field(default_factory=dict)  # "gateway/outcome" → distinct notifications
     databases_followed: int = 0
@@ -45,6 +47,7 @@ def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable
         pass
     status.failures = _grouped(store, FAILURES_DB, "kazbill_failures", "by_source", level=2)
     status.notices = _grouped(store, NOTICES_DB, "kazbill_notices", "by_state", level=1)
+    status.documents = _grouped(store, QUEUE_DB, "kazbill_document_queue", "by_state", level=1)
     status.payment_hooks = _grouped(store, HOOKS_DB, "kazbill_hooks", "by_outcome", level=2)
     try:
         status.announcements_pending = len(store.query_view(OUTBOX_DB, "kazbill_outbox", "pending").rows)

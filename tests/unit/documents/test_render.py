@@ -22,6 +22,7 @@ from documents.render import ASSETS, RenderRefused, WeasyRenderer, fetch_asset, 
 from tests.support.local_http import LocalHttpServer, QuietHandler
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 CARRIER = parse_carriers([{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
                            "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"},
                            "bank": {"bank": "ПАО Сбербанк", "account": "р/с 40702810938000000001"}}])[0]
@@ -112,3 +113,18 @@ def test_a_document_stored_by_an_earlier_version_still_renders_with_the_current_
     for line in older["lines"]:
         del line["code"]
     assert "Desk phone × 2" in html_of(older)
+
+
+@pytest.mark.parametrize("kind", ["invoice", "act", "aggregated_invoice", "calls_report", "proforma",
+                                  "transaction_invoice"])
+def test_each_default_template_renders_to_a_png_kept_as_an_artifact(kind, tmp_path):
+    document = data(kind, "ru", VatPolicy("brutto", Decimal(20)))
+    document["calls"] = [{"ended": "2026-11-10 11:00:00", "number": "74951234567", "caller": "74950000001",
+                          "direction": "outbound", "billed_seconds": 120, "amount": 240, "call_id": "c1"}]
+    renderer = WeasyRenderer()
+    pdf = tmp_path / f"{kind}.pdf"
+    pdf.write_bytes(renderer.pdf(renderer.html(document)))
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-singlefile", str(pdf), str(ARTIFACTS / f"template-{kind}-ru")],
+                   check=True)
+    assert (ARTIFACTS / f"template-{kind}-ru.png").stat().st_size > 5_000
