@@ -33,10 +33,10 @@ class DocumentWorker(ActorTypeDispatcher):
             settings = work.settings
             self.tools = (build_store(settings), build_clock(work.clock_file), build_document_renderer(),  # type: ignore[arg-type]
                           build_mailer(settings) if settings.smtp_host else None,  # type: ignore[attr-defined]
-                          settings.smtp_sender)  # type: ignore[attr-defined]
-        store, clock, renderer, mailer, sender_address = self.tools
+                          settings.smtp_sender, settings.document_mails_per_minute)  # type: ignore[attr-defined]
+        store, clock, renderer, mailer, sender_address, per_minute = self.tools
         try:
-            done = process_due_documents(store, renderer, mailer, sender=sender_address,
+            done = process_due_documents(store, renderer, mailer, sender=sender_address, mails_per_minute=per_minute,
                                          now_gregorian=to_gregorian_seconds(int(clock.now().timestamp())))
         except Exception as error:  # noqa: BLE001 - the store is away: the next pass tries again
             log.warning("document pass failed: %s", error)

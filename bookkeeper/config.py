@@ -47,6 +47,16 @@ def _positive_number(value: Any) -> float:
     return number
 
 
+def _count(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a whole number") from None
+    if not 0 <= number <= 1_000_000:
+        raise ValueError("must be between 0 and 1,000,000")
+    return number
+
+
 def _port(value: Any) -> int:
     try:
         port = int(value)
@@ -148,6 +158,8 @@ SETTINGS: tuple[Setting, ...] = (
             _url(("http", "https")), "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"),
     Setting("braintree_url", "KAZBILL_BRAINTREE_URL", ("gateways", "braintree_url"), _url(("http", "https")), None),
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
+    Setting("document_mails_per_minute", "KAZBILL_DOCUMENT_MAILS_PER_MINUTE", ("smtp", "document_mails_per_minute"),
+            _count, 120),
 )
 
 
@@ -184,6 +196,7 @@ class Settings:
     paypal_sandbox_verify_url: str = "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
     braintree_url: str | None = None  # unset: each reseller's own Braintree environment (sandbox/production)
     bridges: tuple[str, ...] = ("couchdb",)  # the feeds `kazbill serve` follows: amqp and/or couchdb
+    document_mails_per_minute: int = 120  # across every document worker of the cluster; 0: no limit
 
     @property
     def uses_embedded_store(self) -> bool:

@@ -28,6 +28,7 @@ from bookkeeper.services.document_templates import template_for
 from bookkeeper.services.notices import admin_emails
 
 QUEUE_DB = "kazbill_document_queue"
+MAIL_BUDGET_ID = "kazbill_document_mail_budget"
 log = logging.getLogger("kazbill.documents")
 SUBJECTS = {
     "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
@@ -47,6 +48,7 @@ class DocumentPass:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
+    throttled: int = 0  # due, but this minute's share of emails is spent
     details: list[str] = field(default_factory=list)
 
 
@@ -68,8 +70,10 @@ def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, 
 
 
 def process_due_documents(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, *, sender: str,
-                          now_gregorian: int, limit: int = 50) -> DocumentPass:
-    """One pass over the due jobs. Without a mailer documents are rendered and stay unsent."""
+                          now_gregorian: int, limit: int = 50, mails_per_minute: int = 0) -> DocumentPass:
+    """One pass over the due jobs. Without a mailer documents are rendered and stay unsent.
+    `mails_per_minute` (0: none) caps the documents emailed per minute by every worker together,
+    so that a period end does not trip the mail provider's limits."""
     result = DocumentPass()
     try:
         rows = store.query_view(QUEUE_DB, "kazbill_document_queue", "due",
@@ -79,15 +83,15 @@ def process_due_documents(store: DocumentStore, renderer: DocumentRenderer, mail
     for row in rows:
         if row.doc is None:
             continue
-        outcome = _step(store, renderer, mailer, dict(row.doc), sender, now_gregorian)
+        outcome = _step(store, renderer, mailer, dict(row.doc), sender, now_gregorian, mails_per_minute)
         setattr(result, outcome, getattr(result, outcome) + 1)
-        if outcome == "retrying" and row.doc.get("state") in ("mail", "mailing"):
-            break  # the mail server is away: the rest waits for the next pass
+        if outcome == "throttled" or (outcome == "retrying" and row.doc.get("state") in ("mail", "mailing")):
+            break  # the mail server is away, or this minute's emails are spent: the rest waits
     return result
 
 
 def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any], sender: str,
-          now: int) -> str:
+          now: int, mails_per_minute: int) -> str:
     mailing = job["state"] in ("mail", "mailing")
     try:
         job = _save(store, {**job, "state": "mailing" if mailing else "rendering", "claimed_at": now})
@@ -100,7 +104,7 @@ def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | Non
         return "skipped"
     if not mailing:
         return _render(store, renderer, mailer, job, doc, now)
-    return _mail(store, mailer, job, doc, sender, now)
+    return _mail(store, mailer, job, doc, sender, now, mails_per_minute)
 
 
 def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any],
@@ -121,7 +125,7 @@ def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | N
 
 
 def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc: dict[str, Any], sender: str,
-          now: int) -> str:
+          now: int, mails_per_minute: int) -> str:
     if mailer is None:
         _save(store, {**job, "state": "mail", "claimed_at": None})
         return "skipped"
@@ -131,6 +135,9 @@ def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc:
                         "the account and its reseller have no admin with an email")
         _save(store, {**job, "state": "done", "reason": "no recipients"})
         return "skipped"
+    if not _mail_slot(store, mails_per_minute, now):
+        _save(store, {**job, "state": "mail", "claimed_at": None, "next_attempt_at": (now // 60 + 1) * 60})
+        return "throttled"
     try:
         mailer.send(_message(store, job, doc, sender, recipients))
     except MailUnavailable as error:
@@ -151,6 +158,28 @@ def _addressee(store: DocumentStore, account_id: str, doc: dict[str, Any]) -> st
     except BillingInputError:
         return account_id
     return context.reseller_id if context.reseller.documents_to == "reseller" else account_id
+
+
+def _mail_slot(store: DocumentStore, per_minute: int, now: int) -> bool:
+    """Take one of this minute's emails, if any is left (one counter for every worker, moved by
+    revision-checked writes; a slot taken by a send that then fails is not given back)."""
+    if not per_minute:
+        return True
+    minute = now // 60
+    for _ in range(50):
+        try:
+            budget = store.get(QUEUE_DB, MAIL_BUDGET_ID)
+        except NotFound:
+            budget = {"_id": MAIL_BUDGET_ID, "pvt_type": "document_mail_budget"}
+        sent = budget.get("sent", 0) if budget.get("minute") == minute else 0
+        if sent >= per_minute:
+            return False
+        try:
+            store.put(QUEUE_DB, {**budget, "minute": minute, "sent": sent + 1})
+            return True
+        except Conflict:
+            continue  # another worker took a slot meanwhile: count again
+    return False
 
 
 def pdf_name(doc: dict[str, Any]) -> str:

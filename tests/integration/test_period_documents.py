@@ -20,6 +20,7 @@ from bookkeeper.services.call_rating import bill_call
 from bookkeeper.services.document_queue import process_due_documents
 from bookkeeper.services.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
 from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.status import store_status
 from documents.render import WeasyRenderer
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import stamp
@@ -93,6 +94,7 @@ def test_a_closed_period_gets_numbered_rendered_and_emailed_documents(period, tm
     assert (first.rendered, second.emailed, first.failed + second.failed) == (3, 3, 0)
     states = {d.doc_id: store.get(db, d.doc_id)["state"] for d in issued}
     assert set(states.values()) == {"emailed"}
+    assert store_status(store, checkpoint_id="kazbill_changes", followed=lambda db: False).documents == {"done": 3}
     text = pdf_text(store, db, issued[0].doc_id, "invoice-В-2026-100.pdf", tmp_path)
     for shown in ("Счёт № В-2026-100 от 30.11.2026", "ООО «Волна Телеком»", "Альфа Такси", "Desk",
                   "61.10.1", "Услуги связи (поминутно)", "1 звонок, 2 мин", "1 002,40", "167,07",
@@ -185,3 +187,24 @@ def test_the_crawl_issues_a_period_once_and_again_only_if_it_never_finished(peri
                                      for row in world.store.all_docs(account_modb(customer, 2026, 11)).rows
                                      if "-kazbill-doc-" in row.id)}
     assert numbers == {"В-2026-100", "1"}  # the same numbers, nothing new drawn
+
+
+def test_documents_are_emailed_no_faster_than_the_configured_rate(period):
+    world, customer, ports = period
+    store = world.store
+    issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    sink = SmtpSink().start()
+    minute = gregorian(datetime(2026, 12, 2, 9, 1, tzinfo=MSK)) // 60 * 60
+    try:
+        renderer, mailer = WeasyRenderer(), SmtpMailer("127.0.0.1", sink.port)
+
+        def one_pass(now: int):
+            return process_due_documents(store, renderer, mailer, sender="billing@volna.example", now_gregorian=now,
+                                         mails_per_minute=2)
+        assert one_pass(minute).rendered == 3
+        second, third = one_pass(minute + 10), one_pass(minute + 20)
+        assert (second.emailed, second.throttled, third.emailed, third.throttled) == (2, 1, 0, 0)  # waits for the minute
+        assert one_pass(minute + 60).emailed == 1
+    finally:
+        sink.stop()
+    assert len(sink.received) == 3
