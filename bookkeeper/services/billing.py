@@ -24,7 +24,7 @@ from bookkeeper.domain.plans import ItemPrice, price_services
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
 from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
-from bookkeeper.ports import Clock, DocumentStore, NotFound
+from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
@@ -35,6 +35,7 @@ from bookkeeper.services.notices import drafts_from_events, queue_notices
 from bookkeeper.services.trials import check_trial
 
 STANDING_DOC_ID = "kazbill_standing"
+STANDING_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,17 @@ class _Run:
         return funds_check(balance=self.balance(), credit_line=self.context.credit_line, mrc_total=total)
 
     def _standing(self) -> None:
+        """Re-evaluates on a conflict: a payment posted by the API and a shard's pass may both
+        re-evaluate at once, and the later one must decide on the other's outcome."""
+        for attempt in range(STANDING_ATTEMPTS):
+            try:
+                return self._standing_once()
+            except Conflict:
+                if attempt == STANDING_ATTEMPTS - 1:
+                    raise
+                self._balance = None
+
+    def _standing_once(self) -> None:
         store, db = self.ports.store, account_db(self.account_id)
         try:
             stored = store.get(db, STANDING_DOC_ID)

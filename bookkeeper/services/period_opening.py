@@ -43,10 +43,13 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
     if marker is not None and marker.get("status") == OPEN:
         return [] if run.catching_up else run.increases(period, monthly)
     if marker is not None:  # pending: open it once the money is there
-        charges = opening_charges(period, run.today, monthly, prorate=False)
+        # A new account's first period stays prorated however late its first payment comes.
+        prorate = _prorated(run, period)
+        charges = opening_charges(period, run.today, monthly, prorate=prorate)
         if run.funds_suffice(sum(charge.amount for charge in charges)):
             run.write(charges)
-            store.put(db, {**marker, "status": OPEN, "opened_on": run.today.isoformat(), "items": _items(monthly)})
+            store.put(db, {**marker, "status": OPEN, "opened_on": run.today.isoformat(), "items": _items(monthly),
+                           "prorated": prorate})
             run.emit("period_opened", period, resumed=True)
         else:
             run.unpaid_period = True
@@ -55,11 +58,14 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
     return []
 
 
+def _prorated(run: "_Run", period: Period) -> bool:
+    """The account joined during this period and its reseller prorates new accounts."""
+    created = local_day_of_gregorian(run.context.account.created, run.context.reseller.timezone)
+    return period.start < created <= period.end and run.context.reseller.prorate_new_accounts
+
+
 def _open(run: "_Run", period: Period, quantities: Quantities, monthly: list[ItemPrice], db: str) -> None:
-    context = run.context
-    created = local_day_of_gregorian(context.account.created, context.reseller.timezone)
-    joined_mid_period = period.start < created <= period.end
-    prorate = joined_mid_period and context.reseller.prorate_new_accounts
+    context, prorate = run.context, _prorated(run, period)
     charges = opening_charges(period, run.today, monthly, prorate=prorate)
     opening_balance = run.balance()
     already_started = bool(run.book.existing_ids(

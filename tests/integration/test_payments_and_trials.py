@@ -7,6 +7,7 @@ import pytest
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.ports import Conflict
 from bookkeeper.services.billing import BillingPorts, crawl_account_day
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.payments import PaymentError, apply_payment, delete_manual_entry, manual_debit
@@ -40,6 +41,35 @@ def test_a_payment_is_credited_once_however_often_it_is_notified(world):
     assert balance(world, customer) == 10_000_000
 
 
+class StandingRace:
+    """The store as a payment posted by the API sees it while a shard's pass re-evaluates the
+    same account: the shard's verdict (an older one) lands between our read and our write."""
+
+    def __init__(self, store):
+        self._store, self.raced = store, False
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def put(self, db, doc, *args, **kwargs):
+        if doc["_id"] == "kazbill_standing" and not self.raced:
+            self.raced = True
+            self._store.put(db, {**doc, "status": "delinquent", "blocked": False, "reasons": ["balance_below_floor"]})
+            raise Conflict(db, doc["_id"])
+        return self._store.put(db, doc, *args, **kwargs)
+
+
+def test_a_payment_meeting_a_concurrent_standing_update_decides_on_it(world):
+    customer = world.customer("Delta Cargo", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1})
+    racing = StandingRace(world.store)
+    ports = BillingPorts(racing, SettableClock(datetime(2026, 11, 3, 12, 0, tzinfo=MSK)), world.design_docs)
+    events = apply_payment(ports, customer, amount=1_000_000, reason="wire_transfer", external_id="bank-ref-9")
+    assert racing.raced
+    assert [e.name for e in events] == ["posted", "period_opened", "restored_good_standing"]  # on the shard's verdict
+    standing = world.store.get(account_db(customer), "kazbill_standing")
+    assert standing["status"] == "good_standing" and balance(world, customer) == 1_000_000
+
+
 def test_a_payment_opens_a_pending_period_and_lifts_the_automatic_block(world):
     customer = world.customer("Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
                               devices=2)
@@ -59,6 +89,23 @@ def test_a_payment_opens_a_pending_period_and_lifts_the_automatic_block(world):
     assert balance(world, customer) == 5_000_000
     assert world.store.get(ACCOUNTS_DB, customer)["pvt_enabled"] is True
     assert "pvt_kazbill_blocked" not in world.store.get(ACCOUNTS_DB, customer)
+
+
+def test_a_new_account_paying_after_its_first_opening_went_pending_is_still_prorated(world):
+    # Joined 20 November (MSK) with two desk phones (1,000.00 RUB a month) and no money: the
+    # opening goes pending. Paid on the 22nd: the 9 days left (22-30), not the month: 9 days of
+    # 333.3333 (the 10 units of remainder belong to the month's first ten days), 299.9997.
+    customer = world.customer("Epsilon Post", created=datetime(2026, 11, 20, 11, 0, tzinfo=MSK),
+                              onbill={"billing_day": 1}, devices=2)
+    clock = SettableClock(datetime(2026, 11, 20, 11, 5, tzinfo=MSK))
+    ports = BillingPorts(world.store, clock, world.design_docs)
+    assert "period_pending" in [e.name for e in crawl_account_day(ports, customer, date(2026, 11, 20))]
+    clock.set(datetime(2026, 11, 22, 9, 0, tzinfo=MSK))
+    paid = apply_payment(ports, customer, amount=5_000_000, reason="wire_transfer", external_id="bank-ref-12")
+    assert "period_opened" in [e.name for e in paid]
+    assert kazbill_entries(world.store, customer, [(2026, 11)]) == {
+        "202611-kazbill-wire_transfer-bank-ref-12": ("credit", 5_000_000),
+        "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 2_999_997)}
 
 
 def test_only_manual_entries_may_be_deleted_and_the_deletion_is_an_entry_of_its_own(world):
