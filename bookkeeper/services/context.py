@@ -85,7 +85,10 @@ def find_reseller(store: DocumentStore, account_doc: Mapping[str, Any]) -> tuple
 def load_context(store: DocumentStore, account_id: str) -> BillingContext:
     if not is_account_id(account_id):
         raise BillingInputError(str(account_id), "account_id", "not a Kazoo account id")
-    account_doc = get_or_none(store, ACCOUNTS_DB, account_id)
+    # Kazoo saves a new account's document in the account's own database first and copies it to
+    # `accounts` after; a change seen in between is billed from the account's own copy (which is
+    # the one Kazoo itself reads), not refused as an unknown account.
+    account_doc = get_or_none(store, ACCOUNTS_DB, account_id) or get_or_none(store, account_db(account_id), account_id)
     if account_doc is None or account_doc.get("pvt_deleted"):
         raise BillingInputError(account_id, "account", "unknown account")
     try:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookkeeper.adapters.clock import SettableClock
-from bookkeeper.domain.kazoo_names import account_db, account_modb
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.ledger_book import LedgerBook
@@ -138,6 +138,21 @@ def test_a_catch_up_crawl_charges_nothing_for_the_days_before_the_account_existe
         crawl_account_day(ports, customer, date(2026, 12, day))
     days = sorted(entry_id.split("-")[3] for entry_id in kazbill_entries(store, customer, [(2026, 12)]))
     assert days == [f"202612{day}" for day in range(15, 21)]
+
+
+def test_an_account_not_yet_copied_to_accounts_is_billed_from_its_own_document(store):
+    # Kazoo saves a new account in its own database first and copies it to `accounts` after; the
+    # change feed can bring the first write alone. Not an unknown account: Kazoo reads that copy.
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    customer = world.customer("Iota Print", created=datetime(2026, 11, 1, 0, 1, tzinfo=MSK),
+                              onbill={"billing_day": 1}, limits=GENEROUS, devices=1)
+    listed = store.get(ACCOUNTS_DB, customer)
+    store.delete(ACCOUNTS_DB, customer, listed["_rev"])
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    events = reconcile_account(BillingPorts(store, clock, world.design_docs), customer)
+    assert "billing_failed" not in [e.name for e in events]
+    assert kazbill_entries(store, customer, [(2026, 11)]) == {
+        "202611-kazbill-mrc-20261101-devices-sip_device-q1": ("debit", 5_000_000)}
 
 
 def test_an_unknown_account_is_a_recorded_failure_and_no_entry(store):
