@@ -99,10 +99,13 @@ def running_service(config: StartService, *, base: str = "multiprocTCPBase",
 
 def connect(admin_port: int, timeout_s: float = 120.0) -> "HandOffClient":
     """A bridge's handle on a running service. Refuses to start a system of its own: a bridge
-    without a service behind it must fail, not bill alone."""
+    without a service behind it must fail, not bill alone. The handle is not Thespian's per-process
+    singleton (transientUnique), so a client that outlives a killed service can connect to the
+    restarted one instead of talking to the dead admin forever."""
     if not admin_listening(admin_port):
         raise ConnectionError(f"no Kazbill actor system on 127.0.0.1:{admin_port}")
-    system = ActorSystem("multiprocTCPBase", capabilities("multiprocTCPBase", admin_port), logDefs=ACTOR_LOGGING)
+    system = ActorSystem("multiprocTCPBase", capabilities("multiprocTCPBase", admin_port), logDefs=ACTOR_LOGGING,
+                         transientUnique=True)
     supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
     return HandOffClient(system, supervisor, timeout_s)
 

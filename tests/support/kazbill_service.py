@@ -98,13 +98,32 @@ class KazbillService:
     def leftovers(self) -> list[int]:
         return processes_mentioning(str(self.clock_file))
 
+    def wait_gone(self, timeout_s: float = 30.0) -> None:
+        """Until nothing this service started is left; names what is left if that never comes."""
+        try:
+            wait_for(lambda: not self.leftovers(), timeout_s, "the actor processes to stop")
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {_described(self.leftovers())}\n{self.log()}") from None
+
     def cleanup(self) -> None:
         """Last resort, whatever the test did: nothing of this service may outlive the test."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         try:
-            wait_for(lambda: not self.leftovers(), 15, "the actor processes to stop")
+            self.wait_gone()
         finally:
             for pid in self.leftovers():
                 os.kill(pid, signal.SIGKILL)
+
+
+def _described(pids: list[int]) -> str:
+    described = []
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0].strip()
+        except OSError:
+            continue
+        described.append(f"pid {pid} [{state}] {cmdline[:160]}")
+    return "; ".join(described) or "(gone by now)"
