@@ -14,6 +14,7 @@ from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.domain.audit import CAUSES
 from bookkeeper.domain.money import to_major
 from bookkeeper.services.audit import ASSUMPTIONS
+from bookkeeper.services.audit_history import HistoryError, read_history
 from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
 
 
@@ -31,19 +32,27 @@ def _day(value: str, name: str) -> date:
 @click.option("--from", "first", required=True, help="First day, YYYY-MM-DD (each reseller's local day).")
 @click.option("--to", "last", required=True, help="Last day, YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--history", "history_file", type=click.Path(dir_okay=False),
+              help="Accounts' quantities day by day (as `kazbill simulate` writes them) instead of their documents'.")
 @click.pass_obj
 @operator_errors
 def audit(obj: Context, account: str | None, reseller: str | None, everything: bool, first: str, last: str,
-          as_json: bool) -> None:
+          as_json: bool, history_file: str | None) -> None:
     """Compare the ledger with what the history calls for; exit 1 on any difference."""
     if sum(map(bool, (account, reseller, everything))) != 1:
         raise click.UsageError("give exactly one of --account, --reseller or --all")
     first_day, last_day = _day(first, "--from"), _day(last, "--to")
     if first_day > last_day:
         raise click.BadParameter("must not be after --to", param_hint="--from")
+    try:
+        histories = read_history(history_file) if history_file else None
+    except HistoryError as error:
+        raise click.BadParameter(str(error), param_hint="--history") from None
+    assumptions = ASSUMPTIONS if histories is None else (
+        f"the quantities of the {len(histories)} accounts in {history_file} are taken from it",)
     ports = build_billing_ports(obj.settings)
     audits = audit_accounts(ports, accounts_in_scope(ports, account_id=account, reseller_id=reseller),
-                            first_day, last_day)
+                            first_day, last_day, histories)
     differences = sum(len(a.differences) for a in audits)
     errors = sum(1 for a in audits if a.error)
     if as_json:
@@ -53,7 +62,7 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
                                     "differences": [{"entry_id": d.entry_id, "kind": d.kind, "expected": d.expected,
                                                      "actual": d.actual, "cause": CAUSES[d.kind]}
                                                     for d in a.differences]}
-                                   for a in audits if not a.clean], "assumptions": list(ASSUMPTIONS)}, indent=2))
+                                   for a in audits if not a.clean], "assumptions": list(assumptions)}, indent=2))
     else:
         for found in audits:
             if found.error:
@@ -64,6 +73,6 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
                            f"{CAUSES[d.kind]}")
         click.echo(f"audited {len(audits)} accounts, {first}..{last}: {differences} differences"
                    + (f", {errors} accounts could not be audited" if errors else ""))
-        click.echo("assumed: " + "; ".join(ASSUMPTIONS))
+        click.echo("assumed: " + "; ".join(assumptions))
     if differences or errors:
         sys.exit(1)

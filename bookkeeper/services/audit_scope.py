@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Mapping
 
-from bookkeeper.domain.audit import Difference, compare_postings
+from bookkeeper.domain.audit import Difference, Timeline, compare_postings
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit import AuditReport, audit_account
@@ -48,7 +49,10 @@ def accounts_in_scope(ports: BillingPorts, *, account_id: str | None = None, res
     return sorted(row.id for row in rows if not row.id.startswith("_"))
 
 
-def audit_accounts(ports: BillingPorts, account_ids: list[str], first_day: date, last_day: date) -> list[AccountAudit]:
+def audit_accounts(ports: BillingPorts, account_ids: list[str], first_day: date, last_day: date,
+                   histories: Mapping[str, Timeline] | None = None) -> list[AccountAudit]:
+    """`histories`: accounts' quantities day by day from a source that knows them (the
+    simulator's record); the others' are read from their documents."""
     audits = []
     for account_id in account_ids:
         audit = AccountAudit(account_id)
@@ -61,7 +65,7 @@ def audit_accounts(ports: BillingPorts, account_ids: list[str], first_day: date,
         audit.name = context.account_name
         if not context.billable:
             continue  # the master bills no one above it
-        audit.charges = audit_account(ports, account_id, first_day, last_day)
+        audit.charges = audit_account(ports, account_id, first_day, last_day, (histories or {}).get(account_id))
         audit.postings = _postings(ports, account_id, first_day, last_day)
         audits.append(audit)
     return audits
