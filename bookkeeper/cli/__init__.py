@@ -81,6 +81,7 @@ from bookkeeper.cli import audit as _audit_command  # noqa: E402  (registers `ka
 from bookkeeper.cli import demo as _demo_command  # noqa: E402  (registers `kazbill demo`)
 from bookkeeper.cli import ratedeck as _ratedeck_commands  # noqa: E402  (registers `kazbill ratedeck`)
 from bookkeeper.cli import serve as _serve_commands  # noqa: E402  (registers `kazbill serve`, `bridge`)
+from bookkeeper.cli import simulate as _simulate_command  # noqa: E402  (registers `kazbill simulate`)
 from bookkeeper.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
 from bookkeeper.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
 

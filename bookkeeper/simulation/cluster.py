@@ -1,0 +1,287 @@
+"""A Kazoo-shaped cluster at a chosen scale, written into a store the way Kazoo writes it:
+a master, a tree of resellers (each with its own currency, timezone and plan, one of them
+charging phones daily), customers with users, devices, numbers and trunks, and a seeded,
+repeatable traffic of changes, sign-ups and wire transfers, day after day.
+
+The simulator also keeps the truth: each account's quantities at the end of every day it
+changed, read back through the same views Kazoo's documents are counted by. That history is
+what the audit recomputes the charges from (`kazbill audit --history`), so limits and numbers,
+of which Kazoo keeps no history, are audited too.
+
+Every change of an account is one document write, so that the bookkeeper sees each day's
+changes of an account either all or in the same steps the history records.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.quantities import Quantities
+from bookkeeper.services import store_setup
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.context import current_quantities
+from bookkeeper.services.payments import apply_payment
+
+# Three reseller flavours, taken in turn: (currency, timezone, locale, plan rates, daily phones).
+FLAVOURS = (
+    ("RUB", "Europe/Moscow", "ru_RU", {"sip_device": 350_0000, "softphone": 150_0000, "user": 100_0000,
+                                        "did": 250_0000, "tollfree": 900_0000, "trunk": 600_0000}, False),
+    ("EUR", "Europe/Berlin", "en_GB", {"sip_device": 6_0000, "softphone": 3_0000, "user": 2_0000,
+                                        "did": 3_0000, "tollfree": 9_0000, "trunk": 12_0000}, True),
+    ("USD", "America/New_York", "en_US", {"sip_device": 7_0000, "softphone": 4_0000, "user": 3_0000,
+                                           "did": 2_0000, "tollfree": 8_0000, "trunk": 15_0000}, False),
+)
+OPENING_CREDIT = {"RUB": 500_000_0000, "EUR": 5_000_0000, "USD": 5_000_0000}  # units: enough for the run
+ACTIONS = ("add_device", "remove_device", "add_user", "remove_user", "add_number", "remove_number",
+           "trunks", "payment")
+
+
+def sim_id(seed: int, name: str) -> str:
+    return hashlib.md5(f"kazbill-sim:{seed}:{name}".encode()).hexdigest()
+
+
+def gregorian(moment: datetime) -> int:
+    return to_gregorian_seconds(int(moment.timestamp()))
+
+
+def _plan(rates: dict[str, int]) -> dict[str, Any]:
+    major = lambda units: units / 10_000  # noqa: E731 - plans are written in major units, as Kazoo's are
+    return {"devices": {"sip_device": {"name": "Desk phone", "rate": major(rates["sip_device"])},
+                        "softphone": {"name": "Softphone", "rate": major(rates["softphone"])}},
+            "users": {"user": {"name": "User", "rate": major(rates["user"])},
+                      "admin": {"name": "Admin", "rate": major(rates["user"])}},
+            "phone_numbers": {"did": {"name": "City number", "rate": major(rates["did"])},
+                              "tollfree": {"name": "Toll-free number", "rate": major(rates["tollfree"])}},
+            "limits": {"twoway_trunks": {"name": "Two-way trunk", "rate": major(rates["trunk"])}}}
+
+
+@dataclass(frozen=True)
+class Scale:
+    resellers: int = 2
+    accounts: int = 10  # customers at the start, spread over the resellers
+    change_percent: int = 30  # chance that an account changes something on a given day
+    signup_percent: int = 20  # chance per reseller per day that a new customer signs up
+    seed: int = 1
+
+
+@dataclass
+class Counts:
+    writes: int = 0
+    signups: int = 0
+    payments: int = 0
+    changes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Customer:
+    account_id: str
+    reseller_id: str
+    index: int
+    users: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    numbers: int = 0
+    next_doc: int = 0
+
+
+class SimulatedCluster:
+    def __init__(self, ports: BillingPorts, design_docs: list[DesignDoc], scale: Scale):
+        self.ports, self.store, self.design_docs, self.scale = ports, ports.store, design_docs, scale
+        self.random = random.Random(scale.seed)
+        self.master_id = sim_id(scale.seed, "master")
+        self.resellers: list[tuple[str, str]] = []  # (id, timezone)
+        self.customers: dict[str, _Customer] = {}
+        self.history: dict[str, list[tuple[date, Quantities]]] = {}
+        self.counts = Counts()
+
+    # ------------------------------------------------------------------ the tree
+    def seed(self, created: datetime) -> "SimulatedCluster":
+        store_setup.initialise(self.store, self.design_docs)
+        self._account(self.master_id, "Simulated Master", [], reseller=False, created=created)
+        for n in range(self.scale.resellers):
+            currency, tz, locale, rates, daily_phones = FLAVOURS[n % len(FLAVOURS)]
+            parent = self.resellers[n - 1][0] if n % 2 else self.master_id  # every other one a sub-reseller
+            tree = self._tree_of(parent)
+            reseller_id = sim_id(self.scale.seed, f"reseller-{n}")
+            self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
+                          reseller_above=self._reseller_above(parent))
+            onbill = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz, "locale": locale,
+                      "default_service_plan": f"plan_sim_{n}"}
+            if daily_phones:
+                onbill["charging"] = {"devices": "daily"}
+            self.store.bulk_put(account_db(reseller_id), [
+                onbill, {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": _plan(rates)}])
+            self.resellers.append((reseller_id, tz))
+        for n in range(self.scale.accounts):
+            self._customer(self.resellers[n % len(self.resellers)][0], created, devices=1 + n % 3, users=1 + n % 2,
+                           numbers=n % 2, trunks=n % 3)
+        return self
+
+    def _tree_of(self, account_id: str) -> list[str]:
+        return [*self.store.get(ACCOUNTS_DB, account_id).get("pvt_tree", []), account_id]
+
+    def _reseller_above(self, parent: str) -> str | None:
+        return parent if any(parent == reseller for reseller, _ in self.resellers) else self.master_id
+
+    def _account(self, account_id: str, name: str, tree: list[str], *, reseller: bool, created: datetime,
+                 reseller_above: str | None = None, docs: list[dict[str, Any]] = ()) -> None:
+        """Kazoo's order: the services document, the account's database with its documents,
+        then the account document (so no one sees an account whose database is not there)."""
+        services = {"_id": account_id, "pvt_type": "service", "pvt_tree": tree, "pvt_reseller": reseller}
+        if reseller_above:
+            services["pvt_reseller_id"] = reseller_above
+        self.store.put(SERVICES_DB, services)
+        db = account_db(account_id)
+        if self.store.ensure_database(db):
+            store_setup.install_design_docs(self.store, db, self.design_docs)
+        doc = self._stamp({"_id": account_id, "name": name, "realm": f"{account_id[:8]}.sip.sim.example",
+                           "pvt_tree": tree, "pvt_reseller": reseller, "pvt_enabled": True, "enabled": True},
+                          account_id, "account", created)
+        self.store.bulk_put(db, [*docs, doc])
+        self.store.put(ACCOUNTS_DB, doc)
+        self.counts.writes += 3 + len(docs)
+
+    def _customer(self, reseller_id: str, created: datetime, *, devices: int, users: int, numbers: int,
+                  trunks: int) -> str:
+        index = len(self.customers)
+        account_id = sim_id(self.scale.seed, f"customer-{index}")
+        customer = _Customer(account_id, reseller_id, index)
+        docs = [self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
+                self._stamp({"_id": "limits", "twoway_trunks": trunks, "allow_prepay": True,
+                             "pvt_allow_postpay": False}, account_id, "limits", created),
+                self._stamp({"_id": "phone_numbers", **{self._number(index, k): {"state": "in_service",
+                                                                               "features": []}
+                                                        for k in range(numbers)}}, account_id, "phone_numbers", created)]
+        customer.numbers = numbers
+        docs += [self._user(customer, "admin" if n == 0 else "user", created) for n in range(users)]
+        docs += [self._device(customer, created) for _ in range(devices)]
+        self._account(account_id, f"Customer {index}", self._tree_of(reseller_id), reseller=False, created=created,
+                      reseller_above=reseller_id, docs=docs)
+        self.customers[account_id] = customer
+        currency = self.store.get(account_db(reseller_id), "onbill")["currency"]
+        apply_payment(self.ports, account_id, amount=OPENING_CREDIT[currency], reason="wire_transfer",
+                      external_id=f"{account_id}-opening", by="simulator")
+        self._remember(account_id, self._local_day(reseller_id, created))
+        return account_id
+
+    # ------------------------------------------------------------------ a day of traffic
+    def live_day(self, now: datetime) -> list[str]:
+        """The day's traffic at `now`: sign-ups, then one change (or none) per account.
+        Returns what happened, a line each."""
+        happened, signed_up = [], set()
+        for reseller_id, _ in self.resellers:
+            if self.random.randrange(100) < self.scale.signup_percent:
+                account_id = self._customer(reseller_id, now, devices=self.random.randrange(3), users=1,
+                                            numbers=self.random.randrange(2), trunks=0)
+                self.counts.signups += 1
+                signed_up.add(account_id)
+                happened.append(f"{account_id} signs up")
+        for customer in list(self.customers.values()):
+            # A sign-up is its account's one change of the day: a second one at the same moment
+            # may or may not be seen apart by the follower, and the truth must not depend on that.
+            if customer.account_id in signed_up or self.random.randrange(100) >= self.scale.change_percent:
+                continue
+            action = self.random.choice(ACTIONS)
+            if getattr(self, f"_{action}")(customer, now):
+                self.counts.changes[action] = self.counts.changes.get(action, 0) + 1
+                happened.append(f"{customer.account_id} {action}")
+                if action != "payment":
+                    self._remember(customer.account_id, self._local_day(customer.reseller_id, now))
+        return happened
+
+    def _add_device(self, customer: _Customer, now: datetime) -> bool:
+        return self._write(customer, self._device(customer, now))
+
+    def _remove_device(self, customer: _Customer, now: datetime) -> bool:
+        return bool(customer.devices) and self._delete(customer, customer.devices.pop(0), now)
+
+    def _add_user(self, customer: _Customer, now: datetime) -> bool:
+        return self._write(customer, self._user(customer, "user", now))
+
+    def _remove_user(self, customer: _Customer, now: datetime) -> bool:
+        return len(customer.users) > 1 and self._delete(customer, customer.users.pop(), now)
+
+    def _add_number(self, customer: _Customer, now: datetime) -> bool:
+        return self._numbers(customer, customer.numbers + 1, now)
+
+    def _remove_number(self, customer: _Customer, now: datetime) -> bool:
+        return customer.numbers > 0 and self._numbers(customer, customer.numbers - 1, now)
+
+    def _trunks(self, customer: _Customer, now: datetime) -> bool:
+        db = account_db(customer.account_id)
+        limits = self.store.get(db, "limits")
+        trunks = max(0, limits.get("twoway_trunks", 0) + self.random.choice((-1, 1)))
+        return self._write(customer, {**limits, "twoway_trunks": trunks, "pvt_modified": gregorian(now)})
+
+    def _payment(self, customer: _Customer, now: datetime) -> bool:
+        currency = self.store.get(account_db(customer.reseller_id), "onbill")["currency"]
+        amount = (1 + self.random.randrange(100)) * {"RUB": 100_0000}.get(currency, 1_0000)
+        apply_payment(self.ports, customer.account_id, amount=amount, reason="wire_transfer",
+                      external_id=f"{customer.account_id}-{now:%Y%m%d}", by="simulator")
+        self.counts.payments += 1
+        return True
+
+    def _numbers(self, customer: _Customer, count: int, now: datetime) -> bool:
+        db, index = account_db(customer.account_id), customer.index
+        doc = {key: value for key, value in self.store.get(db, "phone_numbers").items() if not key.startswith("+")}
+        doc.update({self._number(index, k): {"state": "in_service", "features": []} for k in range(count)})
+        customer.numbers = count
+        return self._write(customer, {**doc, "pvt_modified": gregorian(now)})
+
+    def _delete(self, customer: _Customer, doc_id: str, now: datetime) -> bool:
+        db = account_db(customer.account_id)
+        # As Kazoo's crossbar deletes: the flag, and the moment in pvt_modified.
+        return self._write(customer, {**self.store.get(db, doc_id), "pvt_deleted": True,
+                                      "pvt_modified": gregorian(now)})
+
+    def _write(self, customer: _Customer, doc: dict[str, Any]) -> bool:
+        self.store.put(account_db(customer.account_id), doc)
+        self.counts.writes += 1
+        return True
+
+    # ------------------------------------------------------------------ documents and the truth
+    def _user(self, customer: _Customer, level: str, created: datetime) -> dict[str, Any]:
+        customer.next_doc += 1
+        doc_id = f"{customer.account_id[:8]}user{customer.next_doc:020d}"
+        customer.users.append(doc_id)
+        return self._stamp({"_id": doc_id, "first_name": f"User {customer.next_doc}", "last_name": "Sim",
+                            "priv_level": level, "enabled": True,
+                            "email": f"user{customer.next_doc}@{customer.account_id[:8]}.sim.example"},
+                           customer.account_id, "user", created)
+
+    def _device(self, customer: _Customer, created: datetime) -> dict[str, Any]:
+        customer.next_doc += 1
+        doc_id = f"{customer.account_id[:8]}device{customer.next_doc:018d}"
+        customer.devices.append(doc_id)
+        kind = "softphone" if customer.next_doc % 4 == 0 else "sip_device"
+        return self._stamp({"_id": doc_id, "name": f"Phone {customer.next_doc}", "device_type": kind,
+                            "enabled": True}, customer.account_id, "device", created)
+
+    @staticmethod
+    def _number(index: int, k: int) -> str:
+        return f"+7495{index:04d}{k:03d}" if k % 5 else f"+7800{index:04d}{k:03d}"  # every fifth toll-free
+
+    def _local_day(self, reseller_id: str, moment: datetime) -> date:
+        tz = dict(self.resellers).get(reseller_id, "UTC")
+        return moment.astimezone(ZoneInfo(tz)).date()
+
+    def _remember(self, account_id: str, day: date) -> None:
+        """The account's quantities as its documents now say. Every step is kept, several a day
+        in order (the seeded tree and the first afternoon's change share a day): what a day's
+        steps passed through was charged, not only where the day ended."""
+        self.history.setdefault(account_id, []).append((day, current_quantities(self.store, account_id)))
+
+    @staticmethod
+    def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
+        at = gregorian(created)
+        return {**doc, "pvt_type": pvt_type, "pvt_account_id": account_id, "pvt_account_db": account_db(account_id),
+                "pvt_created": at, "pvt_modified": at, "pvt_vsn": "1"}
+
+
+def utc(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)

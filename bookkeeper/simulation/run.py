@@ -1,0 +1,72 @@
+"""A simulated cluster's days against a running `kazbill serve`: the simulator owns the clock
+(a FileClock both share), moves it to each day's early morning (every reseller's day has begun)
+and asks the service to crawl, then to the afternoon for the day's traffic, and waits until
+the service has followed every change before the next day begins.
+
+Without a service the traffic is only written (and the history kept): a service started later
+with the same clock file catches up like after an outage.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bookkeeper.adapters.clock import FileClock
+from bookkeeper.bootstrap import build_billing_ports
+from bookkeeper.config import Settings
+from bookkeeper.simulation.cluster import Scale, SimulatedCluster, utc
+
+CRAWL_HOUR_UTC = 6  # Moscow 09:00, Berlin 07:00, New York 01:00 (02:00 in summer): every day has begun
+TRAFFIC_HOUR_UTC = 15  # the same local day everywhere the flavours live
+
+
+class NotFollowed(RuntimeError):
+    """The service did not follow the day's changes in time (the figures would be meaningless)."""
+
+
+@dataclass
+class DayDone:
+    day: date
+    happened: list[str]
+    crawled: tuple[str, ...] = ()
+
+
+class SimulationRun:
+    def __init__(self, settings: Settings, clock_file: str, scale: Scale, first_day: date):
+        self.settings, self.first_day = settings, first_day
+        self.clock = FileClock(clock_file)
+        self.clock.set(utc(first_day, CRAWL_HOUR_UTC))
+        self.ports = build_billing_ports(settings, clock_file)
+        self.cluster = SimulatedCluster(self.ports, list(self.ports.design_docs), scale)
+
+    def seed(self) -> None:
+        self.cluster.seed(utc(self.first_day, CRAWL_HOUR_UTC - 1))
+
+    def morning(self, offset: int, client=None) -> tuple[str, ...]:
+        """The day's crawl, when a service is there to do it (returns the days it crawled)."""
+        self.clock.set(utc(self.first_day + timedelta(days=offset), CRAWL_HOUR_UTC))
+        if client is None:
+            return ()
+        return tuple(client.crawl_now().days_crawled)
+
+    def afternoon(self, offset: int) -> list[str]:
+        now = utc(self.first_day + timedelta(days=offset), TRAFFIC_HOUR_UTC)
+        self.clock.set(now)
+        return self.cluster.live_day(now)
+
+    def wait_followed(self, timeout_s: float = 120.0) -> None:
+        """Until the changes follower has handed every change to the shards (its checkpoints
+        move only once the shards have billed them)."""
+        from actors.bridges.couch_changes import CHECKPOINT_ID, followed
+        from bookkeeper.services.status import store_status
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = store_status(self.ports.store, checkpoint_id=CHECKPOINT_ID, followed=followed)
+            if not status.databases_behind and not status.databases_never_followed:
+                return
+            if time.monotonic() > deadline:
+                raise NotFollowed(f"after {timeout_s:.0f}s {len(status.databases_behind)} databases are behind, "
+                                  f"{status.databases_never_followed} never followed")
+            time.sleep(0.1)

@@ -1,0 +1,73 @@
+"""The simulator: the same seed writes the same cluster and traffic; its history is what the
+documents say at the end of each day; the history file round-trips and a bad one is refused
+with the field named."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import pytest
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.design_docs import load_design_docs
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.services.audit_history import HistoryError, read_history, write_history
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.context import current_quantities
+from bookkeeper.simulation.cluster import Scale, SimulatedCluster, utc
+
+
+def simulate(path, seed: int, days: int = 6) -> SimulatedCluster:
+    store = EmbeddedStore(path)
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
+    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
+                               Scale(resellers=3, accounts=6, change_percent=60, signup_percent=40, seed=seed))
+    cluster.seed(clock.now())
+    for offset in range(days):
+        now = utc(date(2026, 11, 20 + offset), 15)
+        clock.set(now)
+        cluster.live_day(now)
+    return cluster
+
+
+def test_the_same_seed_gives_the_same_cluster_and_traffic(tmp_path):
+    first, second = simulate(tmp_path / "a.sqlite3", 5), simulate(tmp_path / "b.sqlite3", 5)
+    assert first.history == second.history and first.counts == second.counts
+    assert list(first.customers) == list(second.customers)
+    other = simulate(tmp_path / "c.sqlite3", 6)
+    assert other.history != first.history
+
+
+def test_the_history_is_what_the_documents_say_at_the_end_of_each_day(tmp_path):
+    cluster = simulate(tmp_path / "s.sqlite3", 11)
+    assert cluster.counts.signups > 0 and sum(cluster.counts.changes.values()) > 5
+    for account_id in cluster.customers:
+        day, last = cluster.history[account_id][-1]
+        assert last == current_quantities(cluster.store, account_id)
+        assert date(2026, 11, 20) <= day <= date(2026, 11, 25)
+    # Three flavours of reseller, each with its currency; every other one under the one before.
+    currencies = {cluster.store.get(account_db(r), "onbill")["currency"]
+                  for r, _ in cluster.resellers}
+    assert currencies == {"RUB", "EUR", "USD"}
+
+
+def test_the_history_file_round_trips(tmp_path):
+    history = {"a" * 32: [(date(2026, 11, 20), {"devices": {"sip_device": 2}}), (date(2026, 11, 22), {})]}
+    write_history(tmp_path / "h.json", history)
+    assert read_history(tmp_path / "h.json") == history
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"format": "other"}, "format"),
+    ({"format": "kazbill-history/1", "accounts": []}, "accounts"),
+    ({"format": "kazbill-history/1", "accounts": {"nope": []}}, "accounts.nope"),
+    ({"format": "kazbill-history/1", "accounts": {"a" * 32: [["20-11-2026", {}]]}}, f"accounts.{'a' * 32}[0][0]"),
+    ({"format": "kazbill-history/1", "accounts": {"a" * 32: [["2026-11-20", {"devices": {"x": -1}}]]}},
+     f"accounts.{'a' * 32}[0].devices"),
+])
+def test_a_bad_history_file_is_refused_with_the_field_named(tmp_path, body, field):
+    (tmp_path / "h.json").write_text(json.dumps(body))
+    with pytest.raises(HistoryError) as refused:
+        read_history(tmp_path / "h.json")
+    assert refused.value.field == field
