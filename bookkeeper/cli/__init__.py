@@ -85,4 +85,5 @@ from bookkeeper.cli import simulate as _simulate_command  # noqa: E402  (registe
 from bookkeeper.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
 from bookkeeper.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
 
-__all__ = ["main", "_api_command", "_audit_command", "_demo_command", "_ratedeck_commands", "_serve_commands", "_status_command", "_store_commands"]
+__all__ = ["main", "_api_command", "_audit_command", "_demo_command", "_ratedeck_commands", "_serve_commands",
+           "_simulate_command", "_status_command", "_store_commands"]
