@@ -31,6 +31,7 @@ pytestmark = pytest.mark.integration
 FIRST_DAY, DAYS = date(2026, 11, 20), 21  # 20 Nov - 10 Dec: a period closes and opens mid-run
 SERVICE_KILLS, SHARD_KILLS, BRIDGE_KILLS = {3, 11, 18}, {5, 14}, {7, 16}
 REPLAY_DAY, MISSED_MIDNIGHT, CLOCK_BACK_DAY = 9, 12, 15
+TWIN_DAYS = range(16, 21)  # a second service on the same store and clock, as an operator starting one by mistake
 
 
 class Faults:
@@ -41,6 +42,8 @@ class Faults:
         self.services: list[KazbillService] = []
         self.kills = {"service": 0, "shard": 0, "bridge": 0}
         self.client = None
+        self.twin: KazbillService | None = None
+        self.twin_client = None
 
     def start(self) -> None:
         service = KazbillService(self.tmp_path, self.env, self.clock_file).start().wait_ready()
@@ -50,6 +53,17 @@ class Faults:
     @property
     def service(self) -> KazbillService:
         return self.services[-1]
+
+    def start_twin(self) -> None:
+        """Its own path to the same clock file, so that its processes are told from the first's."""
+        twin_clock = self.tmp_path / "twin-clock"
+        twin_clock.symlink_to(self.clock_file)
+        self.twin = KazbillService(self.tmp_path, self.env, twin_clock).start().wait_ready()
+        self.twin_client = connect(self.twin.admin_port, timeout_s=300)
+
+    def stop_twin(self) -> None:
+        assert self.twin is not None and self.twin.stop() == 0, self.twin.log()
+        self.twin.wait_gone()
 
     def kill_service(self) -> None:
         self.service.kill()
@@ -70,7 +84,7 @@ class Faults:
         self.kills["bridge"] += 1
 
     def cleanup(self) -> None:
-        for service in self.services:
+        for service in [*self.services, *([self.twin] if self.twin else [])]:
             service.cleanup()
 
 
@@ -106,8 +120,12 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
         faults.start()
         run.wait_followed()
         for offset in range(DAYS):
+            if offset == TWIN_DAYS.start:
+                faults.start_twin()
             if offset != MISSED_MIDNIGHT:  # the service was away over that midnight: the next crawl catches up
                 run.morning(offset, faults.client)
+            if offset in TWIN_DAYS:  # both crawl the day, both follow every change
+                assert run.morning(offset, faults.twin_client) is not None
             if offset == CLOCK_BACK_DAY:  # the clock jumps back two days and forward again: nothing new
                 before = _ledger_entries(run.ports.store)
                 run.morning(offset - 2, faults.client)
@@ -126,6 +144,8 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
                 faults.kill_bridge()  # its successor starts from the restored checkpoints
                 run.wait_followed()
                 replay_new_entries = _ledger_entries(run.ports.store) - before
+            if offset == TWIN_DAYS[-1]:
+                faults.stop_twin()
         run.morning(DAYS, faults.client)  # the last day's crawl is done by the next morning's at the latest
         assert faults.service.stop() == 0
     finally:
@@ -141,7 +161,8 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
         print(f"\nreliability: {DAYS} simulated days, {len(run.cluster.customers)} customers, "
               f"{counts.writes} document writes ({sum(counts.changes.values())} changes, {counts.signups} sign-ups, "
               f"{counts.payments} payments); kills survived: {faults.kills['service']} service, "
-              f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge; duplicates absorbed: every change "
+              f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge, {len(TWIN_DAYS)} days with two services; "
+              f"duplicates absorbed: every change "
               f"of {replayed} databases delivered again, {replay_new_entries} new entries; "
               f"differences found: {len(differences)}")
     assert replayed > len(run.cluster.customers) and replay_new_entries == 0
