@@ -3,8 +3,8 @@ a master, a tree of resellers (each with its own currency, timezone and plan, on
 charging phones daily), customers with users, devices, numbers and trunks, and a seeded,
 repeatable traffic of changes, sign-ups and wire transfers, day after day.
 
-The simulator also keeps the truth: each account's quantities at the end of every day it
-changed, read back through the same views Kazoo's documents are counted by. That history is
+The simulator also keeps the truth: each account's quantities after every change (several a
+day, in order), read back through the same views Kazoo's documents are counted by. That history is
 what the audit recomputes the charges from (`kazbill audit --history`), so limits and numbers,
 of which Kazoo keeps no history, are audited too.
 

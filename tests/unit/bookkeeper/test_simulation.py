@@ -1,5 +1,5 @@
 """The simulator: the same seed writes the same cluster and traffic; its history is what the
-documents say at the end of each day; the history file round-trips and a bad one is refused
+documents said after each change, a sign-up being its account's only change that day; the history file round-trips and a bad one is refused
 with the field named."""
 from __future__ import annotations
 
@@ -39,13 +39,17 @@ def test_the_same_seed_gives_the_same_cluster_and_traffic(tmp_path):
     assert other.history != first.history
 
 
-def test_the_history_is_what_the_documents_say_at_the_end_of_each_day(tmp_path):
+def test_the_history_is_what_the_documents_said_after_each_change(tmp_path):
     cluster = simulate(tmp_path / "s.sqlite3", 11)
     assert cluster.counts.signups > 0 and sum(cluster.counts.changes.values()) > 5
     for account_id in cluster.customers:
-        day, last = cluster.history[account_id][-1]
+        steps = cluster.history[account_id]
+        day, last = steps[-1]
         assert last == current_quantities(cluster.store, account_id)
         assert date(2026, 11, 20) <= day <= date(2026, 11, 25)
+        assert [d for d, _ in steps] == sorted(d for d, _ in steps)
+        if steps[0][0] > date(2026, 11, 20):  # signed up during the run: nothing else that day
+            assert [d for d, _ in steps].count(steps[0][0]) == 1
     # Three flavours of reseller, each with its currency; every other one under the one before.
     currencies = {cluster.store.get(account_db(r), "onbill")["currency"]
                   for r, _ in cluster.resellers}
