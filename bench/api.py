@@ -1,4 +1,5 @@
-"""API benchmark: `kazbill api` (gunicorn, two workers) under an open-loop load, for both stores.
+"""API benchmark: `kazbill api` (gunicorn, two workers) under an open-loop load, for both stores,
+against a bare Falcon endpoint on the same gunicorn as the reference.
 Requests are sent on a fixed schedule whether or not earlier ones have answered, and latency is
 measured from the scheduled send time, so queueing in front of a saturated server shows up in the
 percentiles (no coordinated omission). Prints figures; asserts nothing about time.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import subprocess
 import sys
 import tempfile
 import threading
@@ -19,12 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.record import record
 from bench.store import percentile
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.ports import DocumentStore
 from tests.fixtures.api_world import ApiWorld, md5
 from tests.support.api_server import serving_api
+from tests.support.kazbill_service import free_port, wait_for
 from tests.support.pouchdb_server import PouchDbServer
 
 CREDITS = 200  # ledger entries on the customer: four pages of 50 for GET transactions
@@ -151,6 +155,43 @@ def bench_store(name: str, env_store: dict[str, str], customer: str, workdir: Pa
     return rows
 
 
+@contextmanager
+def bare_falcon(log_path: Path) -> Iterator[int]:
+    """gunicorn with the same two sync workers serving bench.bare_falcon: the reference."""
+    port = free_port()
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b",
+                                   f"127.0.0.1:{port}", "bench.bare_falcon:app"],
+                                  cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _answers(port), 60, "the bare Falcon app")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return request(http.client.HTTPConnection("127.0.0.1", port, timeout=5), "GET", "/ping")[0] == 200
+    except OSError:
+        return False
+
+
+def bench_bare(workdir: Path, args) -> list[tuple]:
+    with bare_falcon(workdir / "gunicorn-bare.log") as port:
+        return [("bare Falcon (reference)", "ping", rate, open_loop(port, "/ping", "", rate, args.seconds,
+                                                                    args.connections)) for rate in args.rates]
+
+
+def record_rows(rows: list[tuple]) -> None:
+    for name, label, rate, r in rows:
+        key = "bare_falcon" if name.startswith("bare") else f"{name.split()[0]}.{label.split('?')[0].replace('/', '_')}"
+        for figure in ("p50", "p99"):
+            record(f"api.{key}@{rate:g}.{figure}", r[figure], "ms", higher_is_better=False,
+                   reference=None if key == "bare_falcon" else f"api.bare_falcon@{rate:g}.{figure}")
+
+
 def seeded(store: DocumentStore) -> str:
     try:
         return ApiWorld(store).build().ids["customer"]
@@ -168,6 +209,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="kazbill-bench-api-") as tmp:
         workdir = Path(tmp)
+        rows += bench_bare(workdir, args)
         sqlite = workdir / "api.sqlite3"
         customer = seeded(EmbeddedStore(sqlite))
         rows += bench_store("embedded (SQLite)", {"KAZBILL_STORE_PATH": str(sqlite)}, customer, workdir, args)
@@ -185,6 +227,7 @@ def main() -> None:
     for name, label, rate, r in rows:
         if r["why"]:
             print(f"errors, {name} {label} at {rate:g}/s: {r['why']}")
+    record_rows(rows)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from actors.system import connect
 from bench.events import add_phones, publish_all, serving_over_amqp
+from bench.record import record
 from bookkeeper.adapters.clock import FileClock
 from tests.fixtures.billing_world import World
 from tests.integration.conftest import open_store
@@ -85,6 +86,11 @@ def main() -> None:
           "2 shards, crawl chunks of 50, 2 in flight")
     print(f"crawl of one day: {crawl['accounts']} accounts in {crawl['seconds']:.1f} s "
           f"({crawl['accounts'] / crawl['seconds']:,.0f} accounts/s)")
+    record("crawl.accounts_billed", crawl["accounts"] / crawl["seconds"], "accounts/s",
+           reference="period_close.accounts_opened")
+    record("crawl.event_delay_idle_p99", percentile(idle, 0.99), "ms", higher_is_better=False)
+    if during:
+        record("crawl.event_delay_during_p99", percentile(during, 0.99), "ms", higher_is_better=False)
     print(f"event delay, idle: p50 {statistics.median(idle):.0f} ms, p99 {percentile(idle, 0.99):.0f} ms "
           f"({len(idle)} probes)")
     if during:

@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from bench.record import record
 from bookkeeper.domain.documents.carriers import parse_carriers
 from bookkeeper.domain.documents.document_data import document_data
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
@@ -44,11 +45,13 @@ def invoice(lines: int) -> str:
         sequence_number=1, currency="RUB", language="ru", vat=VatPolicy("brutto", Decimal(20)), lines=rows))
 
 
-def rate(label: str, count: int, action) -> float:
+def rate(label: str, count: int, action, figure: str = "", reference: str | None = None) -> float:
     started = time.perf_counter()
     action()
     per_second = count / (time.perf_counter() - started)
     print(f"  {label:<52}{per_second:>8.1f} documents/s")
+    if figure:
+        record(figure, per_second, "documents/s", reference=reference)
     return per_second
 
 
@@ -63,20 +66,24 @@ def _worker_render(args: tuple[str, int]) -> int:
 def rendering(documents: int, batch: int, workers: int) -> None:
     PdfRenderer().pdf(invoice(1))  # warm: imports, the font cache
     for label, lines in (("1-page invoice", 6), ("3-page invoice", 40)):
-        html = invoice(lines)
+        html, key = invoice(lines), f"documents.{label.split('-')[0]}_page"
+        fresh = f"{key}.fresh_renderer"  # the reference: one WeasyPrint render, nothing reused
         pages = len(__import__("weasyprint").HTML(string=html).render().pages)
         print(f"{label} ({pages} pages):")
-        rate("fresh renderer per document", documents, lambda: [PdfRenderer().pdf(html) for _ in range(documents)])
+        rate("fresh renderer per document", documents, lambda: [PdfRenderer().pdf(html) for _ in range(documents)],
+             fresh)
         kept = PdfRenderer()
-        rate("one renderer kept", documents, lambda: [kept.pdf(html) for _ in range(documents)])
+        rate("one renderer kept", documents, lambda: [kept.pdf(html) for _ in range(documents)],
+             f"{key}.renderer_kept", fresh)
         batcher = BatchRenderer()
         rate(f"batches of {batch}, one layout each", documents,
-             lambda: [batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))])
+             lambda: [batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))],
+             f"{key}.batched_layout", fresh)
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pool.map(_worker_render, [(html, 1)] * workers)  # warm the workers
             share = max(1, documents // workers)
             rate(f"{workers} processes, renderer kept", share * workers,
-                 lambda: pool.map(_worker_render, [(html, share)] * workers))
+                 lambda: pool.map(_worker_render, [(html, share)] * workers), f"{key}.worker_processes", fresh)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import aio_pika
 
+from bench.record import record
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import account_db
 from tests.fixtures.billing_world import World
@@ -131,6 +132,11 @@ def main() -> None:
           f"{len(events)} events, 2 shards")
     print(f"raw RabbitMQ consume+ack (reference): {reference:,.0f} msg/s")
     print(f"doc events -> ledger entries: {throughput:,.0f} events/s (ratio to raw consume {throughput / reference:.3f})")
+    record("events.raw_rabbitmq_consume", reference, "msg/s")
+    record("events.doc_events_to_ledger", throughput, "events/s", reference="events.raw_rabbitmq_consume")
+    record("events.publish_to_balance_p50", statistics.median(delays), "ms", higher_is_better=False)
+    record("events.publish_to_balance_p99", delays[min(len(delays) - 1, int(len(delays) * 0.99))], "ms",
+           higher_is_better=False)
     print(f"publish -> balance visible: p50 {statistics.median(delays):.0f} ms, "
           f"p99 {delays[min(len(delays) - 1, int(len(delays) * 0.99))]:.0f} ms ({len(delays)} probes)")
 

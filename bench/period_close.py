@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.record import record
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
@@ -110,6 +111,9 @@ def main() -> None:
           f"({entries} entries in {opening_s:.1f} s)")
     print(f"  one reconcile after a device is added: p50 {statistics.median(latencies):.1f} ms, "
           f"p99 {sorted(latencies)[int(0.99 * (len(latencies) - 1))]:.1f} ms over {len(latencies)}")
+    record("period_close.accounts_opened", args.accounts / opening_s, "accounts/s")
+    record("period_close.entries_written", entries / opening_s, "entries/s", reference="store.embedded.bulk_write")
+    record("period_close.reconcile_p50", statistics.median(latencies), "ms", higher_is_better=False)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.record import record
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.adapters.smtp_mailer import SmtpMailer
@@ -84,3 +85,9 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
     print(f"  a period end of {accounts:,} accounts, issue to mailbox: {issuing + elapsed:.0f} s "
           f"(10,000 accounts at this rate: {(issuing + elapsed) * 10_000 / accounts / 60:.0f} min)")
     print(f"  peak memory of a worker: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+    record("period_end.documents_issued", issued / issuing, "documents/s")
+    record("period_end.rendered_and_emailed", emailed / elapsed, "documents/s",
+           reference="documents.1_page.fresh_renderer")
+    record("period_end.issue_to_mailbox", issuing + elapsed, f"s for {accounts:,} accounts", higher_is_better=False)
+    record("period_end.worker_peak_memory", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "MB",
+           higher_is_better=False)

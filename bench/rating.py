@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.record import record
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.rating import RateDeck, call_cost, parse_rate
 from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
@@ -31,11 +32,14 @@ def generated_prefixes(count: int, rng: random.Random) -> list[str]:
     return sorted(prefixes)
 
 
-def timed(label: str, count: int, action) -> float:
+def timed(label: str, count: int, action, figure: str | None = None, unit: str = "", reference: str | None = None
+          ) -> float:
     started = time.perf_counter()
     action()
     elapsed = time.perf_counter() - started
     print(f"{label:<44}{count:>10,}{count / elapsed:>14,.0f}/s{elapsed:>9.2f} s")
+    if figure:
+        record(figure, count / elapsed, unit, reference=reference)
     return elapsed
 
 
@@ -59,9 +63,11 @@ def main() -> None:
     timed("parse rates and build the index", len(docs), lambda: holder.update(deck=RateDeck([parse_rate(d) for d in docs])))
     deck = holder["deck"]
     table = {p: True for p in prefixes}
-    timed("reference: one dict probe per number", len(numbers), lambda: [table.get(n[:5]) for n in numbers])
+    timed("reference: one dict probe per number", len(numbers), lambda: [table.get(n[:5]) for n in numbers],
+          "rating.dict_probe", "lookups/s")
     found = []
-    timed("longest-prefix lookup", len(numbers), lambda: found.extend(deck.find(n) for n in numbers))
+    timed("longest-prefix lookup", len(numbers), lambda: found.extend(deck.find(n) for n in numbers),
+          "rating.longest_prefix_lookup", "lookups/s", "rating.dict_probe")
     seconds = [rng.randint(0, 3600) for _ in numbers]
     timed("lookup and the call's cost", len(numbers),
           lambda: [call_cost(rate, s) for rate, s in ((deck.find(n), s) for n, s in zip(numbers, seconds)) if rate])
@@ -71,7 +77,8 @@ def main() -> None:
         reseller = ApiWorld(store).build().ids["reseller"]
         lines = ["prefix,rate_cost,rate_increment,rate_minimum"] + [
             f"{d['prefix']},{d['rate_cost']},{d['rate_increment']},{d['rate_minimum']}" for d in docs]
-        timed("CSV import into the embedded store", len(docs), lambda: import_rate_deck(store, reseller, "bench", lines))
+        timed("CSV import into the embedded store", len(docs), lambda: import_rate_deck(store, reseller, "bench", lines),
+              "rating.csv_import", "rates/s", "store.embedded.bulk_write")
         timed("load the deck back from the store", len(docs), lambda: load_rate_deck(store, reseller, "bench"))
         store.close()
     if args.calls:

@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from bench.record import record
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.services.rate_decks import import_rate_deck
@@ -74,5 +75,9 @@ def run(calls: int, accounts: int, probes: int, couch: str | None) -> None:
     print(f"raw RabbitMQ consume+ack (reference): {reference:,.0f} msg/s")
     print(f"call events -> debits: {throughput:,.0f} calls/s, {throughput * 2:,.0f} events/s "
           f"(events ratio to raw consume {throughput * 2 / reference:.3f})")
+    record("calls.raw_rabbitmq_consume", reference, "msg/s")
+    record("calls.call_events_to_debits", throughput * 2, "events/s", reference="calls.raw_rabbitmq_consume")
+    record("calls.publish_to_debit_p99", delays[min(len(delays) - 1, int(len(delays) * 0.99))], "ms",
+           higher_is_better=False)
     print(f"call end (publish) -> debit visible: p50 {statistics.median(delays):.0f} ms, "
           f"p99 {delays[min(len(delays) - 1, int(len(delays) * 0.99))]:.0f} ms ({len(delays)} probes)")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from bench.record import record
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
@@ -101,6 +102,12 @@ def main() -> None:
     for name, figures in results.items():
         print(f"{name:<28}{figures['docs_per_s']:>12,.0f}{figures['first_index_docs_per_s']:>14,.0f}"
               f"{figures['p50_ms']:>13.2f}{figures['p99_ms']:>13.2f}")
+        key = name.split()[0]
+        record(f"store.{key}.bulk_write", figures["docs_per_s"], "docs/s")
+        record(f"store.{key}.first_index", figures["first_index_docs_per_s"], "docs/s",
+               reference=f"store.{key}.bulk_write")
+        record(f"store.{key}.view_p50", figures["p50_ms"], "ms", higher_is_better=False)
+        record(f"store.{key}.view_p99", figures["p99_ms"], "ms", higher_is_better=False)
 
 
 if __name__ == "__main__":

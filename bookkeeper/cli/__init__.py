@@ -78,6 +78,7 @@ def _emit(report_json: dict[str, Any], as_json: bool, lines: list[str]) -> None:
 
 from bookkeeper.cli import api as _api_command  # noqa: E402  (registers `kazbill api`)
 from bookkeeper.cli import audit as _audit_command  # noqa: E402  (registers `kazbill audit`)
+from bookkeeper.cli import bench as _bench_command  # noqa: E402  (registers `kazbill bench`)
 from bookkeeper.cli import demo as _demo_command  # noqa: E402  (registers `kazbill demo`)
 from bookkeeper.cli import ratedeck as _ratedeck_commands  # noqa: E402  (registers `kazbill ratedeck`)
 from bookkeeper.cli import serve as _serve_commands  # noqa: E402  (registers `kazbill serve`, `bridge`)
@@ -85,5 +86,5 @@ from bookkeeper.cli import simulate as _simulate_command  # noqa: E402  (registe
 from bookkeeper.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
 from bookkeeper.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
 
-__all__ = ["main", "_api_command", "_audit_command", "_demo_command", "_ratedeck_commands", "_serve_commands",
+__all__ = ["main", "_api_command", "_audit_command", "_bench_command", "_demo_command", "_ratedeck_commands", "_serve_commands",
            "_simulate_command", "_status_command", "_store_commands"]
