@@ -38,8 +38,8 @@ FULL = {"rating": ["--calls", "2000"], "documents": ["--accounts", "1000"]}
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor() or "unknown")
-    memory = next((line.split(":", 1)[1].strip() for line in _lines("/proc/meminfo") if line.startswith("MemTotal")),
-                  "unknown")
+    kilobytes = next((int(line.split()[1]) for line in _lines("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    memory = f"{kilobytes / 1024 / 1024:.0f} GB RAM" if kilobytes else "unknown RAM"
     versions = {}
     for package in ("weasyprint", "falcon", "gunicorn", "thespian", "aio-pika"):
         try:
