@@ -107,15 +107,16 @@ def connect(admin_port: int, timeout_s: float = 120.0) -> "HandOffClient":
     system = ActorSystem("multiprocTCPBase", capabilities("multiprocTCPBase", admin_port), logDefs=ACTOR_LOGGING,
                          transientUnique=True)
     supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
-    return HandOffClient(system, supervisor, timeout_s)
+    return HandOffClient(system, supervisor, timeout_s, admin_port)
 
 
 class HandOffClient:
     """Sends batches to the supervisor and waits for their answers, one batch at a time. Answers
     are matched by batch id: a late answer to a batch that already timed out is discarded."""
 
-    def __init__(self, system: ActorSystem, supervisor: object, timeout_s: float):
+    def __init__(self, system: ActorSystem, supervisor: object, timeout_s: float, admin_port: int | None = None):
         self.system, self.supervisor, self.timeout_s = system, supervisor, timeout_s
+        self.admin_port = admin_port
 
     def hand_off(self, kind: WorkKind, account_ids: Sequence[str], day: str | None = None) -> HandOffDone:
         return self._batch(HandOff(f"{kind}-{uuid.uuid4().hex}", kind, tuple(account_ids), day))
@@ -131,11 +132,15 @@ class HandOffClient:
         self.system.tell(self.supervisor, batch)
         deadline = time.monotonic() + self.timeout_s
         while (left := deadline - time.monotonic()) > 0:
-            answer = self.system.listen(left)
+            answer = self.system.listen(min(left, 1.0))
             if isinstance(answer, HandOffDone) and answer.batch_id == batch_id:
                 return answer
             if answer is not None:
                 log.debug("discarding a late or unrelated answer: %r", answer)
+            elif self.admin_port and not admin_listening(self.admin_port):
+                # The service was killed: no answer will come, and a bridge told to stop by its
+                # parent's death must not wait out the whole timeout first.
+                raise HandOffUnavailable(f"the actor system on port {self.admin_port} is gone")
         raise HandOffTimeout(f"no answer to batch {batch_id} within {self.timeout_s:g}s")
 
     def crawl_now(self, timeout_s: float = 600.0) -> CrawlReport:
