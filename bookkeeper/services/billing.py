@@ -19,7 +19,7 @@ from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels
 from bookkeeper.domain.notices import daily_reminders
-from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
+from bookkeeper.domain.periods import Period, day_start_utc, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, price_services
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
@@ -28,7 +28,9 @@ from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
-from bookkeeper.services.context import BillingContext, billing_quantities, load_context, load_or_refuse
+from bookkeeper.services.context import (
+    LIFETIME_CATEGORIES, BillingContext, billing_quantities, load_context, load_or_refuse, quantities_at,
+)
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.auto_topup_requests import request_if_due
 from bookkeeper.services.notices import drafts_from_events, queue_notices
@@ -113,7 +115,7 @@ class _Run:
         quantities = billing_quantities(self.ports.store, self.context)
         monthly, daily = self.prices(quantities)
         charges = period_opening.open_or_resume(self, period, quantities, monthly)
-        charges += self._daily(period, daily)
+        charges += self._daily(period, daily, quantities)
         self.write(charges)
         if self.crawl:
             self._mark_crawled()
@@ -197,17 +199,36 @@ class _Run:
                                         round_=levels.round_of(*key))
         return charges
 
-    def _daily(self, period: Period, daily: list[ItemPrice]) -> list[Charge]:
+    def _daily(self, period: Period, daily: list[ItemPrice], quantities: Quantities) -> list[Charge]:
         # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
         # the day was priced at its start, and raises during it were charged live.
-        if not daily or (self.crawl and self._crawled()):
+        if not daily:
+            return []
+        crawled = self._crawled()
+        if self.crawl and crawled:
             return []
         entries = self.book.entries(self.account_id, "charges_by_day", [self.today.isoformat()],
                                     self.period_months(period))
         levels = day_levels(entries, self.today)
+        if not crawled:
+            daily = self._with_day_start(daily, quantities)
         charges = [daily_fee_charge(period, self.today, price, levels.level(price.category, price.item))
                    for price in daily]
         return [charge for charge in charges if charge]
+
+    def _with_day_start(self, daily: list[ItemPrice], now: Quantities) -> list[ItemPrice]:
+        """Before the day's crawl has priced it (the service was away at midnight), what the day
+        began with is read back from the documents' lifetimes: a device deleted this afternoon
+        still owes the day it began with. Each item at the larger of then and now."""
+        start = to_gregorian_seconds(int(day_start_utc(self.today, self.context.reseller.timezone).timestamp()))
+        then = quantities_at(self.ports.store, self.account_id, start)
+        at_start = {**now, **{category: then.get(category, {}) for category in LIFETIME_CATEGORIES}}
+        started = {(p.category, p.item): p for p in self.prices(at_start)[1]}
+        chosen = []
+        for price in daily:
+            earlier = started.pop((price.category, price.item), None)
+            chosen.append(earlier if earlier and earlier.billable_quantity > price.billable_quantity else price)
+        return chosen + list(started.values())  # items the day began with and has since lost
 
     def write(self, charges: list[Charge]) -> list[str]:
         context = self.context

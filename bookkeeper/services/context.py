@@ -132,6 +132,22 @@ def current_quantities(store: DocumentStore, account_id: str) -> Quantities:
                                  [(row.key, row.value) for row in numbers])
 
 
+LIFETIME_CATEGORIES = ("users", "devices", "periodic_fees")
+
+
+def quantities_at(store: DocumentStore, account_id: str, moment_gregorian: int) -> Quantities:
+    """Users, devices and periodic fees as they were at a past moment: created by then and not
+    yet deleted (Kazoo's soft delete keeps the moment in pvt_modified). Trunks and numbers keep
+    no history; the caller keeps their current values."""
+    rows = store.query_view(account_db(account_id), "kazbill_quantities", "lifetimes").rows
+    counted: dict[str, dict[str, int]] = {}
+    for row in rows:
+        (category, item), (created, deleted, count) = row.key, row.value
+        if created <= moment_gregorian and (deleted is None or deleted > moment_gregorian):
+            counted.setdefault(category, {})[item] = counted.get(category, {}).get(item, 0) + count
+    return counted
+
+
 def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantities:
     """The account's own quantities, plus, for plan items with `cascade`, those of every
     account below it (Kazoo's cascade: a reseller priced on its whole tree's devices)."""

@@ -11,7 +11,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.ledger_book import LedgerBook
-from tests.fixtures.billing_world import World
+from tests.fixtures.billing_world import World, gregorian
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")
@@ -123,6 +123,33 @@ def test_a_daily_fee_category_is_charged_every_day_and_sums_to_the_month(store):
     crawl(BillingPorts(store, clock, world.design_docs), clock, customer, date(2026, 12, 1), date(2026, 12, 31))
     entries = kazbill_entries(store, customer, [(2026, 12)])
     assert len(entries) == 31 and sum(amount for _, amount in entries.values()) == 15_000_000
+
+
+def test_a_phone_deleted_on_a_day_whose_midnight_was_missed_still_owes_that_day(store):
+    # Daily phones at 500.00 a month, December (31 days): two phones 1,000.00 ÷ 31 = 32.2581 a
+    # day (the month's remainder spread over its first days), one phone 16.1291. The service was away from the 1st's evening to
+    # the 2nd's afternoon; at 15:00 on the 2nd one of the two phones was deleted. The 2nd began
+    # with two phones: both are owed for it, though the first pass of the day only sees one.
+    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer("Kappa Bakery", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=2)
+    clock = SettableClock(datetime(2026, 12, 1, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    crawl_account_day(ports, customer, date(2026, 12, 1))
+    db = account_db(customer)
+    phone = store.get(db, f"device{1:026d}")
+    store.put(db, {**phone, "pvt_deleted": True, "pvt_modified": gregorian(datetime(2026, 12, 2, 15, 0, tzinfo=MSK))})
+    clock.set(datetime(2026, 12, 2, 15, 5, tzinfo=MSK))
+    reconcile_account(ports, customer)  # the deletion's change: the 2nd's first pass
+    crawl_account_day(ports, customer, date(2026, 12, 2))  # the catch-up crawl: nothing more
+    entries = kazbill_entries(store, customer, [(2026, 12)])
+    assert {entry_id: amount for entry_id, (_, amount) in entries.items() if "-20261202-" in entry_id} == {
+        "202612-kazbill-daily-20261202-devices-sip_device-q2": 322_581}
+    clock.set(datetime(2026, 12, 3, 0, 5, tzinfo=MSK))
+    crawl_account_day(ports, customer, date(2026, 12, 3))  # the 3rd began with one phone
+    assert {entry_id: amount for entry_id, (_, amount) in kazbill_entries(store, customer, [(2026, 12)]).items()
+            if "-20261203-" in entry_id} == {"202612-kazbill-daily-20261203-devices-sip_device-q1": 161_291}
 
 
 def test_a_catch_up_crawl_charges_nothing_for_the_days_before_the_account_existed(store):
