@@ -23,6 +23,8 @@ from bookkeeper.cli import Context, main, operator_errors
               help="Chance that an account changes something (or pays) on a day.")
 @click.option("--signup-percent", type=click.IntRange(0, 100), default=20, show_default=True,
               help="Chance per reseller per day that a customer signs up.")
+@click.option("--call-percent", type=click.IntRange(0, 100), default=30, show_default=True,
+              help="Chance that an account places calls (CDRs in its monthly database) on a day.")
 @click.option("--clock-file", required=True, type=click.Path(dir_okay=False),
               help="The clock the simulator moves (give the same file to `kazbill serve --clock-file`).")
 @click.option("--service-port", type=int, help="A running service's actor port: it crawls each simulated day.")
@@ -33,7 +35,7 @@ from bookkeeper.cli import Context, main, operator_errors
 @click.pass_obj
 @operator_errors
 def simulate(obj: Context, resellers: int, accounts: int, days: int, start_day: datetime, seed: int,
-             change_percent: int, signup_percent: int, clock_file: str, service_port: int | None,
+             change_percent: int, signup_percent: int, call_percent: int, clock_file: str, service_port: int | None,
              seconds_per_day: float, history_file: str) -> None:
     """Produce a simulated cluster's traffic (reseller tree, churn, changes, payments) on a moved clock."""
     from pathlib import Path
@@ -43,7 +45,7 @@ def simulate(obj: Context, resellers: int, accounts: int, days: int, start_day: 
     from bookkeeper.simulation.run import SimulationRun
 
     first = start_day.date()
-    run = SimulationRun(obj.settings, clock_file, Scale(resellers, accounts, change_percent, signup_percent, seed),
+    run = SimulationRun(obj.settings, clock_file, Scale(resellers, accounts, change_percent, signup_percent, seed, call_percent),
                         first)
     Path(history_file).parent.mkdir(parents=True, exist_ok=True)
     client = None
@@ -67,7 +69,7 @@ def simulate(obj: Context, resellers: int, accounts: int, days: int, start_day: 
     counts, elapsed = run.cluster.counts, time.monotonic() - started
     changes = sum(counts.changes.values())
     click.echo(f"{days} days in {elapsed:.1f} s: {counts.writes} document writes, {changes} changes, "
-               f"{counts.signups} sign-ups, {counts.payments} payments "
+               f"{counts.signups} sign-ups, {counts.payments} payments, {len(run.cluster.calls)} billable calls "
                f"({', '.join(f'{n} {what}' for what, n in sorted(counts.changes.items())) or 'none'})")
     click.echo(f"history of {len(run.cluster.history)} accounts in {history_file}; audit with: kazbill audit --all "
                f"--from {first} --to {first + timedelta(days=days - 1)} --history {history_file}")

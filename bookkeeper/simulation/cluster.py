@@ -27,6 +27,8 @@ from bookkeeper.services import store_setup
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import current_quantities
 from bookkeeper.services.payments import apply_payment
+from bookkeeper.simulation import calls
+from bookkeeper.simulation.calls import SimulatedCall
 
 # Three reseller flavours, taken in turn: (currency, timezone, locale, plan rates, daily phones).
 FLAVOURS = (
@@ -68,6 +70,7 @@ class Scale:
     change_percent: int = 30  # chance that an account changes something on a given day
     signup_percent: int = 20  # chance per reseller per day that a new customer signs up
     seed: int = 1
+    call_percent: int = 0  # chance that an account places calls to carriers on a given day
 
 
 @dataclass
@@ -95,8 +98,10 @@ class SimulatedCluster:
         self.random = random.Random(scale.seed)
         self.master_id = sim_id(scale.seed, "master")
         self.resellers: list[tuple[str, str]] = []  # (id, timezone)
+        self.reseller_parents: dict[str, str] = {}  # the reseller that bills each reseller
         self.customers: dict[str, _Customer] = {}
         self.history: dict[str, list[tuple[date, Quantities]]] = {}
+        self.calls: list[SimulatedCall] = []
         self.counts = Counts()
 
     # ------------------------------------------------------------------ the tree
@@ -110,12 +115,14 @@ class SimulatedCluster:
             reseller_id = sim_id(self.scale.seed, f"reseller-{n}")
             self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
                           reseller_above=self._reseller_above(parent))
+            self.reseller_parents[reseller_id] = self._reseller_above(parent)
             onbill = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz, "locale": locale,
-                      "default_service_plan": f"plan_sim_{n}"}
+                      "default_service_plan": f"plan_sim_{n}", "default_rate_deck": calls.DECK}
             if daily_phones:
                 onbill["charging"] = {"devices": "daily"}
             self.store.bulk_put(account_db(reseller_id), [
                 onbill, {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": _plan(rates)}])
+            calls.install_deck(self.store, reseller_id)
             self.resellers.append((reseller_id, tz))
         for n in range(self.scale.accounts):
             self._customer(self.resellers[n % len(self.resellers)][0], created, devices=1 + n % 3, users=1 + n % 2,
@@ -192,7 +199,26 @@ class SimulatedCluster:
                 happened.append(f"{customer.account_id} {action}")
                 if action != "payment":
                     self._remember(customer.account_id, self._local_day(customer.reseller_id, now))
+        for customer in list(self.customers.values()):
+            if customer.account_id not in signed_up and self.random.randrange(100) < self.scale.call_percent:
+                placed = calls.place_calls(self.store, self.random, customer.account_id, customer.index, now,
+                                           1 + self.random.randrange(3))
+                self.calls += placed
+                self.counts.writes += len(placed)
+                happened.append(f"{customer.account_id} calls {len(placed)} times")
         return happened
+
+    def levels(self, account_id: str) -> list[tuple[str, str, str]]:
+        """Who pays a call of this account, at whose deck and in whose time zone: the customer at
+        its reseller's, then each sub-reseller at its parent reseller's (a top reseller's calls
+        are not rated: the master has no deck)."""
+        timezones, parents = dict(self.resellers), self.reseller_parents
+        payer, reseller = account_id, self.customers[account_id].reseller_id
+        found = []
+        while reseller in timezones:
+            found.append((payer, reseller, timezones[reseller]))
+            payer, reseller = reseller, parents.get(reseller, self.master_id)
+        return found
 
     def _add_device(self, customer: _Customer, now: datetime) -> bool:
         return self._write(customer, self._device(customer, now))

@@ -23,6 +23,7 @@ from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit_history import write_history
 from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
 from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.simulation.calls import audit_calls
 from bookkeeper.simulation.cluster import Scale
 from bookkeeper.simulation.run import SimulationRun
 from tests.support.kazbill_service import KazbillService, processes_mentioning
@@ -112,7 +113,7 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
     settings = dataclasses.replace(Settings(), store_path=str(tmp_path / "kazbill.sqlite3"), store_url=None)
     clock_file = str(tmp_path / "clock")
     run = SimulationRun(settings, clock_file, Scale(resellers=3, accounts=12, change_percent=40, signup_percent=25,
-                                                    seed=20261120), FIRST_DAY)
+                                                    seed=20261120, call_percent=40), FIRST_DAY)
     run.seed()
     rng, faults = random.Random(7), Faults(tmp_path, settings, clock_file)
     replayed = replay_new_entries = 0
@@ -155,12 +156,13 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
     write_history(tmp_path / "history.json", run.cluster.history)  # for `kazbill audit --history` by hand
     audits = audit_accounts(run.ports, accounts_in_scope(run.ports), FIRST_DAY, last_day, run.cluster.history)
     differences = [(a.account_id, d) for a in audits for d in a.differences]
+    differences += audit_calls(run.ports.store, run.cluster.calls, [a.account_id for a in audits], run.cluster.levels)
     unreadable = [(a.account_id, a.error) for a in audits if a.error]
     counts = run.cluster.counts
     with capsys.disabled():
         print(f"\nreliability: {DAYS} simulated days, {len(run.cluster.customers)} customers, "
               f"{counts.writes} document writes ({sum(counts.changes.values())} changes, {counts.signups} sign-ups, "
-              f"{counts.payments} payments); kills survived: {faults.kills['service']} service, "
+              f"{counts.payments} payments, {len(run.cluster.calls)} billable calls as CDRs); kills survived: {faults.kills['service']} service, "
               f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge, {len(TWIN_DAYS)} days with two services; "
               f"duplicates absorbed: every change "
               f"of {replayed} databases delivered again, {replay_new_entries} new entries; "

@@ -75,3 +75,26 @@ def test_a_bad_history_file_is_refused_with_the_field_named(tmp_path, body, fiel
     with pytest.raises(HistoryError) as refused:
         read_history(tmp_path / "h.json")
     assert refused.value.field == field
+
+
+def test_calls_are_cdrs_in_the_monthly_database_and_the_calls_audit_names_each_unbilled_one(tmp_path):
+    from bookkeeper.domain.kazoo_names import account_modb
+    from bookkeeper.simulation.calls import audit_calls
+
+    store = EmbeddedStore(tmp_path / "calls.sqlite3")
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
+    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
+                               Scale(resellers=2, accounts=4, change_percent=0, signup_percent=0, seed=3,
+                                     call_percent=100))
+    cluster.seed(clock.now())
+    now = utc(date(2026, 11, 20), 15)
+    cluster.live_day(now)
+    assert cluster.calls and all(call.billing_seconds > 0 for call in cluster.calls)
+    first = cluster.calls[0]
+    cdr = store.get(account_modb(first.account_id, 2026, 11), f"202611-{first.call_id}")
+    assert cdr["pvt_type"] == "cdr" and cdr["custom_channel_vars"]["account_id"] == first.account_id
+    # No service billed them: each call is missing once per paying level (the sub-reseller's
+    # customers' calls twice: the customer, and the sub-reseller at its parent's deck).
+    missing = audit_calls(store, cluster.calls, list(cluster.customers), cluster.levels)
+    assert {d.kind for _, d in missing} == {"missing"}
+    assert len(missing) == sum(len(cluster.levels(call.account_id)) for call in cluster.calls)
