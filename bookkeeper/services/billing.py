@@ -202,16 +202,19 @@ class _Run:
     def _daily(self, period: Period, daily: list[ItemPrice], quantities: Quantities) -> list[Charge]:
         # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
         # the day was priced at its start, and raises during it were charged live.
-        if not daily:
+        charging = self.context.reseller.charging
+        if not any(charging.get(category) == "daily" for category in charging):
             return []
         crawled = self._crawled()
         if self.crawl and crawled:
             return []
+        if not crawled:
+            daily = self._with_day_start(daily, quantities)
+        if not daily:
+            return []
         entries = self.book.entries(self.account_id, "charges_by_day", [self.today.isoformat()],
                                     self.period_months(period))
         levels = day_levels(entries, self.today)
-        if not crawled:
-            daily = self._with_day_start(daily, quantities)
         charges = [daily_fee_charge(period, self.today, price, levels.level(price.category, price.item))
                    for price in daily]
         return [charge for charge in charges if charge]

@@ -13,7 +13,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.services.audit import audit_account
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
-from tests.fixtures.billing_world import World
+from tests.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 
 START = date(2026, 11, 20)
@@ -97,3 +97,52 @@ def test_the_audit_names_an_entry_that_was_lost_added_or_changed(tmp_path):
         ("202611-kazbill-mrc-20261115-devices-sip_device-q9", "unexpected", None, -5),
         ("202612-kazbill-mrc-20261215-devices-sip_device-q3", "missing", -15_000_000, None)]
     assert not report.clean
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(phones=st.lists(st.tuples(st.integers(-48, 20), st.one_of(st.none(), st.integers(-24, 20))), min_size=1,
+                       max_size=5),
+       first_pass_hour=st.integers(1, 22))
+def test_a_day_first_seen_late_charges_at_least_what_it_began_with(tmp_path, phones, first_pass_hour):
+    """Invariant: whatever phones were added or deleted before the day's first pass (the
+    service away at midnight), the day's daily fee covers every phone alive when the day began
+    and every phone alive at that pass, and a second pass of the day adds nothing."""
+    store = EmbeddedStore(tmp_path / f"d-{random.getrandbits(40)}.sqlite3")
+    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer("Late", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS)
+    midnight = datetime(2026, 12, 2, 0, 0, tzinfo=MSK)
+    first_pass = midnight + timedelta(hours=first_pass_hour)
+    begun = now = 0
+    for n, (created_h, deleted_h) in enumerate(phones):
+        created = midnight + timedelta(hours=created_h)
+        if created >= first_pass:
+            continue  # not written yet when the pass comes
+        deleted = None if deleted_h is None or deleted_h <= created_h else midnight + timedelta(hours=deleted_h)
+        if deleted is not None and deleted >= first_pass:
+            deleted = None
+        doc = {"_id": f"device{n:026d}", "device_type": "sip_device", "enabled": True, "pvt_type": "device",
+               "pvt_created": gregorian(created), "pvt_modified": gregorian(deleted or created)}
+        store.put(account_db(customer), {**doc, **({"pvt_deleted": True} if deleted else {})})
+        begun += created <= midnight and (deleted is None or deleted > midnight)
+        now += deleted is None
+    clock = SettableClock(first_pass)
+    ports = BillingPorts(store, clock, world.design_docs)
+    reconcile_account(ports, customer)
+    day = {k: v for k, v in kazbill_entries(store, customer, [(2026, 12)]).items() if "-daily-20261202-" in k}
+    reconcile_account(ports, customer)
+    assert {k: v for k, v in kazbill_entries(store, customer, [(2026, 12)]).items() if "-daily-20261202-" in k} == day
+    levels = [int(entry_id.rsplit("-q", 1)[1]) for entry_id in day]
+    assert max(levels, default=0) == max(begun, now)
+    assert sum(amount for _, amount in day.values()) == (
+        0 if not max(begun, now) else round_day_share(max(begun, now)))
+
+
+def round_day_share(phones: int) -> int:
+    """The 2nd of December's share of `phones` × 500.00 a month, as the worked example's figures
+    say: the month's remainder goes to its first days, one unit each."""
+    from bookkeeper.domain.proration import remaining_share
+
+    monthly = phones * 5_000_000
+    return remaining_share(monthly, 31, 1) - remaining_share(monthly, 31, 2)
