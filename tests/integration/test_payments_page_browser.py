@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -49,7 +50,18 @@ def submit(driver, form_selector: str) -> None:
     (the element goes stale under the reader)."""
     page_before = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, f"{form_selector} button").click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page_before))
+    WebDriverWait(driver, 30).until(lambda _: _gone(page_before))
+
+
+def _gone(element) -> bool:
+    """Selenium's staleness_of expects a StaleElementReferenceException; Chromium, asked in the
+    middle of the navigation, sometimes answers "Node with given id does not belong to the
+    document" instead. Either way the page it belonged to is gone."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
 
 
 def test_a_customer_logs_in_saves_a_card_tops_up_and_sees_the_new_balance(own_couch_url, tmp_path, browser):
