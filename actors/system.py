@@ -30,7 +30,8 @@ ACTOR_LOGGING = {
     "version": 1,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "level": "INFO"}},
-    "loggers": {"kazbill": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
+    "loggers": {"kazbill": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+                "weasyprint.progress": {"level": "WARNING"}},  # four lines per rendered document
     "root": {"handlers": ["stderr"], "level": "WARNING"},
 }
 
@@ -85,7 +86,8 @@ def running_service(config: StartService, *, base: str = "multiprocTCPBase",
     os.environ.setdefault("THESPLOG_THRESHOLD", "WARNING")
     logging_config = {**ACTOR_LOGGING,
                       "handlers": {"stderr": {**ACTOR_LOGGING["handlers"]["stderr"], "level": log_level}},
-                      "loggers": {"kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}}}
+                      "loggers": {**ACTOR_LOGGING["loggers"],
+                                  "kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}}}
     system = ActorSystem(base, capabilities(base, admin_port), logDefs=logging_config)
     try:
         supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
