@@ -23,6 +23,9 @@ from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
 
 log = logging.getLogger("kazbill.bridge.amqp")
+# Kazoo's events are a few kilobytes (a CHANNEL_DESTROY with every channel variable, tens):
+# anything far beyond is not an event, and parsing it would only cost memory.
+MAX_MESSAGE_BYTES = 1024 * 1024
 
 Reject = Callable[[RejectedMessage], None]
 
@@ -86,7 +89,13 @@ class BatchingBridge:
     async def process(self, messages: Sequence[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Any]] = []
         for message in messages:
-            result = self.parse(message.routing_key or "", message.body)
+            if len(message.body) > MAX_MESSAGE_BYTES:
+                result = RejectedMessage.of(
+                    source="amqp", reason_code="oversized", field="body",
+                    reason=f"{len(message.body)} bytes, over the {MAX_MESSAGE_BYTES}-byte limit for a Kazoo event",
+                    routing_key=message.routing_key or "", payload=message.body)  # kept cut short
+            else:
+                result = self.parse(message.routing_key or "", message.body)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
                 await message.ack()

@@ -118,6 +118,23 @@ def test_a_malformed_message_is_stored_with_its_reason_and_acknowledged(store):
     assert depth == 0
 
 
+def test_an_oversized_message_is_stored_cut_short_and_acknowledged_unparsed(store):
+    from actors.bridges.amqp_batches import MAX_MESSAGE_BYTES
+    from actors.messages import PAYLOAD_TEXT_LIMIT
+
+    account = new_account_id()
+    bridge = make_bridge(store)
+    key, body = change("doc_created", account, "device", "device1")
+    padded = body[:-1] + b', "Padding": "' + b"x" * MAX_MESSAGE_BYTES + b'"}'  # valid JSON, far too big
+    depth = run_bridge(bridge, [(key, padded), change("doc_created", account, "device", "device2")],
+                       expect_changes=1, store_watch=lambda: len(failures(store)) == 1)
+    (stored,) = failures(store)
+    assert (stored["source"], stored["reason_code"], stored["field"]) == ("amqp", "oversized", "body")
+    assert str(len(padded)) in stored["reason"] and len(stored["payload"]["body"]) <= PAYLOAD_TEXT_LIMIT
+    assert [c.doc_id for batch in bridge.seen for c in batch] == ["device2"]  # the next event goes on
+    assert depth == 0
+
+
 def test_a_change_whose_hand_off_fails_twice_is_stored_as_poison_not_retried_forever(store):
     account = new_account_id()
     calls: list[int] = []
