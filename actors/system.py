@@ -13,7 +13,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from thespian.actors import ActorSystem
 
@@ -132,18 +132,23 @@ class HandOffClient:
     def _batch(self, batch: HandOff) -> HandOffDone:
         batch_id = batch.batch_id
         self.system.tell(self.supervisor, batch)
-        deadline = time.monotonic() + self.timeout_s
+        return self._await(lambda answer: isinstance(answer, HandOffDone) and answer.batch_id == batch_id,
+                           self.timeout_s, f"no answer to batch {batch_id} within {self.timeout_s:g}s")
+
+    def _await(self, wanted: Callable[[object], bool], timeout_s: float, late: str):
+        """The first answer `wanted` accepts; HandOffTimeout with `late` if none comes in time,
+        HandOffUnavailable as soon as the service is gone (a killed service answers nothing, and a
+        bridge told to stop by its parent's death must not wait out the whole timeout first)."""
+        deadline = time.monotonic() + timeout_s
         while (left := deadline - time.monotonic()) > 0:
             answer = self.system.listen(min(left, 1.0))
-            if isinstance(answer, HandOffDone) and answer.batch_id == batch_id:
+            if answer is not None and wanted(answer):
                 return answer
             if answer is not None:
                 log.debug("discarding a late or unrelated answer: %r", answer)
             elif self.admin_port and not admin_listening(self.admin_port):
-                # The service was killed: no answer will come, and a bridge told to stop by its
-                # parent's death must not wait out the whole timeout first.
                 raise HandOffUnavailable(f"the actor system on port {self.admin_port} is gone")
-        raise HandOffTimeout(f"no answer to batch {batch_id} within {self.timeout_s:g}s")
+        raise HandOffTimeout(late)
 
     def crawl_now(self, timeout_s: float = 600.0) -> CrawlReport:
         """One scheduler pass, now; returns its report. (Never call shutdown() on a connected
@@ -160,9 +165,5 @@ class HandOffClient:
 
     def _ask(self, request: object, answer_type: type, timeout_s: float, who: str):
         self.system.tell(self.supervisor, request)
-        deadline = time.monotonic() + timeout_s
-        while (left := deadline - time.monotonic()) > 0:
-            answer = self.system.listen(left)
-            if isinstance(answer, answer_type):
-                return answer
-        raise HandOffTimeout(f"{who} did not report within {timeout_s:g}s")
+        return self._await(lambda answer: isinstance(answer, answer_type), timeout_s,
+                           f"{who} did not report within {timeout_s:g}s")

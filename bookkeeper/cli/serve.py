@@ -22,7 +22,6 @@ def serve(obj: Context, no_api: bool, clock_file: str | None) -> None:
     from actors.service import serve as run
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # four lines per rendered document
     sys.exit(run(obj.settings, with_api=not no_api, clock_file=clock_file))
 
 

@@ -202,8 +202,7 @@ class _Run:
     def _daily(self, period: Period, daily: list[ItemPrice], quantities: Quantities) -> list[Charge]:
         # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
         # the day was priced at its start, and raises during it were charged live.
-        charging = self.context.reseller.charging
-        if not any(charging.get(category) == "daily" for category in charging):
+        if "daily" not in self.context.reseller.charging.values():
             return []
         crawled = self._crawled()
         if self.crawl and crawled:

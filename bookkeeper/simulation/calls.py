@@ -14,7 +14,7 @@ from bookkeeper.domain.audit import Difference
 from bookkeeper.domain.calls import call_entry_id
 from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.domain.rating import call_cost
+from bookkeeper.domain.rating import RateDeck, call_cost
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
 
@@ -69,18 +69,19 @@ def audit_calls(store: DocumentStore, calls: Iterable[SimulatedCall], accounts: 
     `accounts`. `levels(account_id)` names who pays a call of that account: (payer, the reseller
     whose deck rates it, that reseller's time zone), the customer first, then up the chain."""
     wanted: dict[str, dict[str, int]] = {}
-    decks: dict[str, object] = {}
+    decks: dict[str, RateDeck] = {}
     for call in calls:
         for payer, reseller_id, timezone in levels(call.account_id):
-            deck = decks.setdefault(reseller_id, load_rate_deck(store, reseller_id, DECK))
-            rate = deck.find(call.number, "outbound")  # type: ignore[attr-defined]
+            if reseller_id not in decks:
+                decks[reseller_id] = load_rate_deck(store, reseller_id, DECK)
+            rate = decks[reseller_id].find(call.number, "outbound")
             cost = call_cost(rate, call.billing_seconds).amount if rate else 0
             if cost:
                 day = local_day_of_gregorian(call.ended_gregorian, timezone)
                 wanted.setdefault(payer, {})[call_entry_id(day, call.call_id)] = -cost
-    differences = []
+    differences, databases = [], store.list_databases()
     for payer in sorted(wanted.keys() | set(accounts)):
-        held = _call_entries(store, payer)
+        held = _call_entries(store, databases, payer)
         for entry_id in sorted(wanted.get(payer, {}).keys() | held.keys()):
             want, have = wanted.get(payer, {}).get(entry_id), held.get(entry_id)
             if want != have:
@@ -89,12 +90,12 @@ def audit_calls(store: DocumentStore, calls: Iterable[SimulatedCall], accounts: 
     return differences
 
 
-def _call_entries(store: DocumentStore, account_id: str) -> dict[str, int]:
+def _call_entries(store: DocumentStore, databases: list[str], account_id: str) -> dict[str, int]:
     """The account's per-minute call entries, whichever month's database holds them (a late
     report of a call from a month that is over lands in the current month)."""
     held: dict[str, int] = {}
     prefix = account_db(account_id) + "-"
-    for db in store.list_databases():
+    for db in databases:
         if not db.startswith(prefix):
             continue
         try:

@@ -113,9 +113,9 @@ class SimulatedCluster:
             parent = self.resellers[n - 1][0] if n % 2 else self.master_id  # every other one a sub-reseller
             tree = self._tree_of(parent)
             reseller_id = sim_id(self.scale.seed, f"reseller-{n}")
-            self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
-                          reseller_above=self._reseller_above(parent))
             self.reseller_parents[reseller_id] = self._reseller_above(parent)
+            self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
+                          reseller_above=self.reseller_parents[reseller_id])
             onbill = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz, "locale": locale,
                       "default_service_plan": f"plan_sim_{n}", "default_rate_deck": calls.DECK}
             if daily_phones:
