@@ -3,10 +3,11 @@
 Each sequence has one counter document in `kazbill_numbers` holding the last number given and
 the batch it gave last (`pending`: subject → number). Each number given is also an assignment
 document of its own, `num-<sequence>-<subject>`, which is what a regeneration finds again. To
-reserve, a worker first finishes the previous batch (writes any assignment it lacks: the worker
-that reserved it may have died after the counter moved), then moves the counter by the size of
-its own batch with a revision-checked write. Two workers racing: one write wins; the other
-re-reads, finishes the winner's batch, and finds its subjects there if they were the same.
+reserve, a worker reads the counter, finishes its pending batch (writes any assignment it lacks:
+the worker that reserved it may have died after the counter moved), then looks which of its
+subjects have numbers and moves the counter by the number of those that have none, with a
+revision-checked write. Two workers racing: one write wins; the other re-reads, finishes the
+winner's batch, and finds its subjects there if they were the same.
 So every number up to `last` has exactly one assignment, and a subject never has two.
 """
 from __future__ import annotations
@@ -37,15 +38,17 @@ def reserve(store: DocumentStore, sequence: NumberSequence, subjects: Sequence[s
     store.ensure_database(NUMBERS_DB)
     wanted = list(dict.fromkeys(subjects))
     for _ in range(MAX_ATTEMPTS):
+        # The counter first, then the assignments: every batch before the counter's pending one
+        # was finished before the counter moved past it, and the pending one is finished here,
+        # so a subject numbered by any of them is seen. Looking the other way round, a subject
+        # numbered by a batch that came and went between the two reads was numbered again, and
+        # the second number, never written, was a gap.
+        counter = _counter(store, sequence)
+        _finish(store, sequence.key, counter, now_gregorian)
         found = _assigned(store, sequence.key, wanted)
         missing = [subject for subject in wanted if subject not in found]
         if not missing:
             return found
-        counter = _counter(store, sequence)
-        _finish(store, sequence.key, counter, now_gregorian)
-        pending_here = {s: n for s, n in (counter.get("pending") or {}).items() if s in missing}
-        if pending_here:
-            continue  # the previous batch had some of ours: they are assigned now
         last = counter["last"]
         batch = {subject: last + offset for offset, subject in enumerate(missing, start=1)}
         try:
@@ -54,6 +57,7 @@ def reserve(store: DocumentStore, sequence: NumberSequence, subjects: Sequence[s
         except Conflict:
             continue  # another worker moved the counter: look again
         _finish(store, sequence.key, {"pending": batch}, now_gregorian)
+        return {subject: found[subject] if subject in found else batch[subject] for subject in wanted}
     raise NumberingError("sequence", f"{sequence.key}: too much contention to reserve numbers")
 
 
