@@ -23,3 +23,13 @@ def couch_url() -> Iterator[str]:
     with PouchDbServer() as server:
         assert server.url is not None
         yield server.url
+
+
+@pytest.fixture
+def own_couch_url() -> Iterator[str]:
+    """A CouchDB-compatible server of the test's own: a running service follows every database
+    on its server and crawls every account, so the shared server's other tests would be billed
+    too (and slow it down), which is not what an operator's server holds."""
+    with PouchDbServer() as server:
+        assert server.url is not None
+        yield server.url

@@ -1,5 +1,6 @@
 """`kazbill audit`: recompute what an account (a reseller's subtree, or every account) should have
-been charged and credited over a range of days, compare with the ledger, print every difference
+been charged and credited over a range of days (recurring charges, payments, and the calls of its
+CDRs at every level of the reseller chain), compare with the ledger, print every difference
 with its cause, and exit 1 if there is any (2 for a bad request)."""
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.domain.audit import CAUSES
 from bookkeeper.domain.money import to_major
 from bookkeeper.services.audit import ASSUMPTIONS
+from bookkeeper.services.audit_calls import CALL_ASSUMPTIONS
 from bookkeeper.services.audit_history import HistoryError, read_history
 from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
 
@@ -48,8 +50,8 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
         histories = read_history(history_file) if history_file else None
     except HistoryError as error:
         raise click.BadParameter(str(error), param_hint="--history") from None
-    assumptions = ASSUMPTIONS if histories is None else (
-        f"the quantities of the {len(histories)} accounts in {history_file} are taken from it",)
+    assumptions = (ASSUMPTIONS if histories is None else (
+        f"the quantities of the {len(histories)} accounts in {history_file} are taken from it",)) + CALL_ASSUMPTIONS
     ports = build_billing_ports(obj.settings)
     audits = audit_accounts(ports, accounts_in_scope(ports, account_id=account, reseller_id=reseller),
                             first_day, last_day, histories)

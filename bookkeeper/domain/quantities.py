@@ -7,7 +7,13 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
+from bookkeeper.domain.errors import FieldError
+
 Quantities = dict[str, dict[str, int]]
+
+
+class QuantityError(FieldError):
+    """An account document that cannot be counted (the field says which)."""
 
 # Toll-free ranges of the countries our resellers serve; every other number is a DID.
 _TOLL_FREE = re.compile(r"^\+(1(800|833|844|855|866|877|888)|7800|800|44800|44808|49800|380800)")
@@ -26,15 +32,26 @@ def quantities_from_views(billable_rows: Iterable[tuple[Any, Any]],
     quantities: Quantities = {}
     for key, count in billable_rows:
         category, item = key
+        # A document's own words become the item (a device's device_type, a user's priv_level):
+        # anything but text there is a document no one can bill by, named rather than guessed.
+        if not isinstance(item, str):
+            raise QuantityError(f"{category}", f"{item!r} is not an item name")
+        if type(count) is not int:
+            raise QuantityError(f"{category}.{item}", f"counted {count!r}: not a whole number")
         if count > 0:
             quantities.setdefault(category, {})[item] = quantities.get(category, {}).get(item, 0) + count
     for number, entry in number_rows:
+        if not isinstance(entry, Mapping):
+            raise QuantityError(f"phone_numbers.{number}", "must be an object")
         if entry.get("state") not in BILLABLE_NUMBER_STATES:
             continue
         numbers = quantities.setdefault("phone_numbers", {})
         kind = classify_number(number)
         numbers[kind] = numbers.get(kind, 0) + 1
-        for feature in entry.get("features") or ():
+        features = entry.get("features") or ()
+        if not isinstance(features, (list, tuple)) or not all(isinstance(f, str) for f in features):
+            raise QuantityError(f"phone_numbers.{number}.features", "must be a list of feature names")
+        for feature in features:
             services = quantities.setdefault("number_services", {})
             services[feature] = services.get(feature, 0) + 1
     return quantities

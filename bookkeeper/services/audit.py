@@ -68,14 +68,18 @@ def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Tim
 
 def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_day: date,
                   timeline: Timeline | None = None) -> AuditReport:
-    context = load_context(ports.store, account_id)
+    context = load_context(ports.store, account_id, closed_too=True)
     tz = context.reseller.timezone
     rules = AuditRules(
         plan=context.plan, scheme_for=context.reseller.scheme_for, billing_day=context.account.billing_day,
         created_day=local_day_of_gregorian(context.account.created, tz),
         prorate_new_accounts=context.reseller.prorate_new_accounts, prorated_credits=context.reseller.prorated_credits)
     assumptions = () if timeline is not None else ASSUMPTIONS
-    timeline = timeline if timeline is not None else history_from_documents(ports, account_id, tz)
+    if timeline is None:
+        timeline = history_from_documents(ports, account_id, tz)
+        if context.closed_gregorian is not None:  # its documents stay as they were; billing stopped
+            closed = local_day_of_gregorian(context.closed_gregorian, tz)
+            timeline = [step for step in timeline if step[0] < closed] + [(closed, {})]
     expected = expected_charges(rules, timeline, first_day, last_day) if context.plan else []
     book = LedgerBook(ports.store, ports.design_docs)
     entries = []

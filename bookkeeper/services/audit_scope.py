@@ -11,6 +11,7 @@ from bookkeeper.domain.audit import Difference, Timeline, compare_postings
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit import AuditReport, audit_account
+from bookkeeper.services.audit_calls import audit_calls
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.ledger_book import LedgerBook, months_from
@@ -25,11 +26,12 @@ class AccountAudit:
     name: str = ""
     charges: AuditReport | None = None
     postings: list[Difference] = field(default_factory=list)
+    calls: list[Difference] = field(default_factory=list)  # per-minute debits against the CDRs
     error: str | None = None  # the account's documents could not be audited (named field)
 
     @property
     def differences(self) -> list[Difference]:
-        return (self.charges.differences if self.charges else []) + self.postings
+        return (self.charges.differences if self.charges else []) + self.postings + self.calls
 
     @property
     def clean(self) -> bool:
@@ -37,27 +39,44 @@ class AccountAudit:
 
 
 def accounts_in_scope(ports: BillingPorts, *, account_id: str | None = None, reseller_id: str | None = None) -> list[str]:
-    """One account; or a reseller and every account below it; or (neither) every account."""
+    """One account; or a reseller and every account below it; or (neither) every account, the
+    closed ones too (they answer for what was charged before they closed)."""
     if account_id:
         return [account_id]
     store = ports.store
     if reseller_id:
         below = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_ancestor", ViewQuery(
             start_key=[reseller_id], end_key=[reseller_id, {}], reduce=False)).rows
-        return [reseller_id] + sorted({row.id for row in below})
+        closed = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "closed_by_ancestor", ViewQuery(
+            start_key=[reseller_id], end_key=[reseller_id, {}])).rows
+        return [reseller_id] + sorted({row.id for row in [*below, *closed]})
     rows = store.all_docs(ACCOUNTS_DB).rows
     return sorted(row.id for row in rows if not row.id.startswith("_"))
 
 
 def audit_accounts(ports: BillingPorts, account_ids: list[str], first_day: date, last_day: date,
-                   histories: Mapping[str, Timeline] | None = None) -> list[AccountAudit]:
+                   histories: Mapping[str, Timeline] | None = None, *, calls: bool = True) -> list[AccountAudit]:
     """`histories`: accounts' quantities day by day from a source that knows them (the
-    simulator's record); the others' are read from their documents."""
+    simulator's record); the others' are read from their documents. With `calls`, the calls the
+    accounts placed too (a reseller above the scope is listed for its debits of those calls)."""
+    audits = _audit_charges(ports, account_ids, first_day, last_day, histories)
+    if calls:
+        by_account = {audit.account_id: audit for audit in audits}
+        for payer, differences in audit_calls(ports, account_ids, first_day, last_day).items():
+            if payer not in by_account:
+                by_account[payer] = AccountAudit(payer)
+                audits.append(by_account[payer])
+            by_account[payer].calls = differences
+    return audits
+
+
+def _audit_charges(ports: BillingPorts, account_ids: list[str], first_day: date, last_day: date,
+                   histories: Mapping[str, Timeline] | None) -> list[AccountAudit]:
     audits = []
     for account_id in account_ids:
         audit = AccountAudit(account_id)
         try:
-            context = load_context(ports.store, account_id)
+            context = load_context(ports.store, account_id, closed_too=True)
         except BillingInputError as error:
             audit.error = f"{error.field}: {error.reason}"
             audits.append(audit)

@@ -20,13 +20,14 @@ from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels
 from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, day_start_utc, local_day, local_day_of_gregorian, period_containing
-from bookkeeper.domain.plans import ItemPrice, price_services
-from bookkeeper.domain.quantities import Quantities
+from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
+from bookkeeper.domain.quantities import Quantities, QuantityError
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
 from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
 from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound
 from bookkeeper.services import period_opening
 from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.failures import record_failure
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
 from bookkeeper.services.context import (
     LIFETIME_CATEGORIES, BillingContext, billing_quantities, load_context, load_or_refuse, quantities_at,
@@ -63,11 +64,17 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     now_gregorian = to_gregorian_seconds(int(now.timestamp()))
     context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",
                              refusal="billing_failed", payload={"day": day.isoformat() if day else None},
-                             now_gregorian=now_gregorian)
+                             now_gregorian=now_gregorian, closed_too=True)
     if isinstance(context, BillingEvent):
         return [context]
     if not context.billable:
         return []
+    if context.closed_gregorian is not None:
+        # A crawl catching up a day the account was still open when it began bills that day;
+        # nothing after, and a change to a closed account's documents charges nothing and is
+        # nobody's mistake (no failure).
+        if day is None or day > local_day_of_gregorian(context.closed_gregorian, context.reseller.timezone):
+            return [BillingEvent("account_closed", account_id, {"closed": context.closed_gregorian})]
     today_here = local_day(now, context.reseller.timezone)
     today = day or today_here
     if day is not None and day < local_day_of_gregorian(context.account.created, context.reseller.timezone):
@@ -78,8 +85,17 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     if go_on:
         if trial_events and trial_events[0].name == "trial_converted":
             context = load_context(ports.store, account_id)  # its billing day was just fixed
-        trial_events += _Run(ports, context, book, today, current_month, now_gregorian, today < today_here,
-                             crawl=day is not None).bill()
+        try:
+            trial_events += _Run(ports, context, book, today, current_month, now_gregorian, today < today_here,
+                                 crawl=day is not None).bill()
+        except (QuantityError, PlanError) as error:
+            # A document the counting cannot read (a device type that is a list, a trunk count
+            # beyond any price): nothing is charged from it, and a person is told which field.
+            field = error.field if error.field.startswith("quantities.") else f"quantities.{error.field}"
+            record_failure(ports.store, source="bookkeeper", reason_code="bad_billing_input", reason=str(error),
+                           payload={"day": day.isoformat() if day else None, "account_id": account_id},
+                           account_id=account_id, now_gregorian=now_gregorian, field=field)
+            return trial_events + [BillingEvent("billing_failed", account_id, {"field": field, "reason": error.reason})]
     # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
     # a notice can never be lost between the charge and the email; queuing again is a no-op.
     queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []),

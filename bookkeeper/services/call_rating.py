@@ -63,8 +63,11 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     events: list[BillingEvent] = []
     account_id, reason, charged = call.account_id, "per_minute_call", []
     while True:
+        # closed_too: a call's record can come after its account closed (a late CDR, a replay):
+        # the call was made, so it is owed, and a replay finds it charged already.
         context = load_or_refuse(ports.store, account_id, source="rating", reason_code="bad_billing_input",
-                                 refusal="call_refused", payload={"call_id": call.call_id}, now_gregorian=now)
+                                 refusal="call_refused", payload={"call_id": call.call_id}, now_gregorian=now,
+                                 closed_too=True)
         if isinstance(context, BillingEvent):
             return events + [context], charged
         if not context.billable:

@@ -40,6 +40,7 @@ class BillingContext:
     plan: ServicePlan | None
     credit_line: int
     limits: Mapping[str, Any] | None
+    closed_gregorian: int | None = None  # when Kazoo deleted the account (audits of closed accounts only)
 
     @property
     def billable(self) -> bool:
@@ -82,15 +83,20 @@ def find_reseller(store: DocumentStore, account_doc: Mapping[str, Any]) -> tuple
     return master_id, reseller_of(account_doc, ancestors.get(account_id), master_id, flags), ancestors
 
 
-def load_context(store: DocumentStore, account_id: str) -> BillingContext:
+def load_context(store: DocumentStore, account_id: str, *, closed_too: bool = False) -> BillingContext:
+    """What billing an account reads. A closed account is refused ("account closed") unless
+    `closed_too`: the audit, the crawl and the rating still answer for what it owed while open."""
     if not is_account_id(account_id):
         raise BillingInputError(str(account_id), "account_id", "not a Kazoo account id")
     # Kazoo saves a new account's document in the account's own database first and copies it to
     # `accounts` after; a change seen in between is billed from the account's own copy (which is
     # the one Kazoo itself reads), not refused as an unknown account.
     account_doc = get_or_none(store, ACCOUNTS_DB, account_id) or get_or_none(store, account_db(account_id), account_id)
-    if account_doc is None or account_doc.get("pvt_deleted"):
+    if account_doc is None:
         raise BillingInputError(account_id, "account", "unknown account")
+    closed = account_doc.get("pvt_modified") if account_doc.get("pvt_deleted") else None
+    if account_doc.get("pvt_deleted") and not closed_too:
+        raise BillingInputError(account_id, "account", "account closed")
     try:
         master_id, reseller_id, ancestors = find_reseller(store, account_doc)
         if reseller_id != account_id and get_or_none(store, ACCOUNTS_DB, reseller_id) is None:
@@ -108,15 +114,18 @@ def load_context(store: DocumentStore, account_id: str) -> BillingContext:
     except SettingsError as error:
         raise BillingInputError(error.account_id, f"{error.document}.{error.field}".rstrip("."), error.reason) from None
     return BillingContext(account_id, str(account_doc.get("name", "")), master_id, reseller_id, reseller,
-                          account, plan, line, limits)
+                          account, plan, line, limits, closed if isinstance(closed, int) else None)
 
 
 def load_or_refuse(store: DocumentStore, account_id: str, *, source: str, reason_code: str, refusal: str,
-                   payload: Mapping[str, Any], now_gregorian: int) -> BillingContext | BillingEvent:
+                   payload: Mapping[str, Any], now_gregorian: int,
+                   closed_too: bool = False) -> BillingContext | BillingEvent:
     """The account's context, or, when its documents cannot be billed by, the event that says
-    so, after recording the failure for the operator (once per distinct input)."""
+    so, after recording the failure for the operator (once per distinct input). A closed
+    account is such a failure too (a payment for it needs a person), unless `closed_too` (the
+    caller decides what a closed account still owes)."""
     try:
-        return load_context(store, account_id)
+        return load_context(store, account_id, closed_too=closed_too)
     except BillingInputError as error:
         record_failure(store, source=source, reason_code=reason_code, reason=str(error),
                        payload={**payload, "account_id": account_id, "document_of": error.account_id},

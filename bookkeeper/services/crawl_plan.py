@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bookkeeper.domain.crawl_days import days_to_crawl
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, SYSTEM_DB, account_db
-from bookkeeper.domain.periods import local_day
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, SYSTEM_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.periods import day_start_utc, local_day
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.context import get_or_none
@@ -67,8 +67,20 @@ def plan_crawls(store: DocumentStore, now: datetime) -> tuple[list[CrawlJob], li
             continue
         below = {account for child in subtrees[reseller_id] if child in reseller_set for account in subtrees[child]}
         accounts = tuple(account for account in subtrees[reseller_id] if account not in below)
+        first_owed_began = to_gregorian_seconds(int(day_start_utc(days[0], timezone).timestamp()))
+        accounts += closed_since(store, reseller_id, reseller_set, first_owed_began)
         jobs.extend(CrawlJob(reseller_id, day, accounts) for day in days)
     return jobs, broken
+
+
+def closed_since(store: DocumentStore, reseller_id: str, reseller_set: set[str], since_gregorian: int) -> tuple[str, ...]:
+    """The accounts this reseller bills that closed after `since` (the start of the first day a
+    crawl still owes): open when that day began, they owe it (billing skips the days after)."""
+    rows = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "closed_by_ancestor",
+                            ViewQuery(start_key=[reseller_id, since_gregorian], end_key=[reseller_id, {}])).rows
+    billed_here = [row for row in rows if next((a for a in reversed(row.value or []) if a in reseller_set), None)
+                   == reseller_id]
+    return tuple(sorted({row.id for row in billed_here}))
 
 
 def _timezone(store: DocumentStore, reseller_id: str) -> str:

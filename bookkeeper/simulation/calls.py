@@ -42,8 +42,9 @@ def install_deck(store: DocumentStore, reseller_id: str) -> None:
 
 
 def place_calls(store: DocumentStore, rng: random.Random, account_id: str, index: int, now: datetime,
-                count: int) -> list[SimulatedCall]:
-    """`count` outbound calls that ended at `now`, each a CDR as Kazoo's cdr app writes it."""
+                count: int, bus=None) -> list[SimulatedCall]:
+    """`count` outbound calls that ended at `now`, each a CDR as Kazoo's cdr app writes it (and,
+    given the bus, the carrier leg's CHANNEL_DESTROY, as ecallmgr publishes it)."""
     calls, ended = [], to_gregorian_seconds(int(now.timestamp()))
     db = account_modb(account_id, now.year, now.month)
     store.ensure_database(db)
@@ -58,6 +59,9 @@ def place_calls(store: DocumentStore, rng: random.Random, account_id: str, index
                        "callee_id_number": f"+{number}", "caller_id_number": f"+7495{index:07d}",
                        "request": f"+{number}@sim.example", "timestamp": ended, "pvt_account_id": account_id,
                        "pvt_created": ended})
+        if bus is not None:
+            bus.call_ended(account_id=account_id, call_id=call_id, number=f"+{number}",
+                           caller=f"+7495{index:07d}", billing_seconds=seconds, ended_gregorian=ended)
         if seconds:
             calls.append(SimulatedCall(account_id, call_id, number, seconds, ended))
     return calls

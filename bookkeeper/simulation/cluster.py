@@ -13,7 +13,6 @@ changes of an account either all or in the same steps the history records.
 """
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -21,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookkeeper.design_docs import DesignDoc
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.services import store_setup
 from bookkeeper.services.billing import BillingPorts
@@ -29,38 +28,8 @@ from bookkeeper.services.context import current_quantities
 from bookkeeper.services.payments import apply_payment
 from bookkeeper.simulation import calls
 from bookkeeper.simulation.calls import SimulatedCall
-
-# Three reseller flavours, taken in turn: (currency, timezone, locale, plan rates, daily phones).
-FLAVOURS = (
-    ("RUB", "Europe/Moscow", "ru_RU", {"sip_device": 350_0000, "softphone": 150_0000, "user": 100_0000,
-                                        "did": 250_0000, "tollfree": 900_0000, "trunk": 600_0000}, False),
-    ("EUR", "Europe/Berlin", "en_GB", {"sip_device": 6_0000, "softphone": 3_0000, "user": 2_0000,
-                                        "did": 3_0000, "tollfree": 9_0000, "trunk": 12_0000}, True),
-    ("USD", "America/New_York", "en_US", {"sip_device": 7_0000, "softphone": 4_0000, "user": 3_0000,
-                                           "did": 2_0000, "tollfree": 8_0000, "trunk": 15_0000}, False),
-)
-OPENING_CREDIT = {"RUB": 500_000_0000, "EUR": 5_000_0000, "USD": 5_000_0000}  # units: enough for the run
-ACTIONS = ("add_device", "remove_device", "add_user", "remove_user", "add_number", "remove_number",
-           "trunks", "payment")
-
-
-def sim_id(seed: int, name: str) -> str:
-    return hashlib.md5(f"kazbill-sim:{seed}:{name}".encode()).hexdigest()
-
-
-def gregorian(moment: datetime) -> int:
-    return to_gregorian_seconds(int(moment.timestamp()))
-
-
-def _plan(rates: dict[str, int]) -> dict[str, Any]:
-    major = lambda units: units / 10_000  # noqa: E731 - plans are written in major units, as Kazoo's are
-    return {"devices": {"sip_device": {"name": "Desk phone", "rate": major(rates["sip_device"])},
-                        "softphone": {"name": "Softphone", "rate": major(rates["softphone"])}},
-            "users": {"user": {"name": "User", "rate": major(rates["user"])},
-                      "admin": {"name": "Admin", "rate": major(rates["user"])}},
-            "phone_numbers": {"did": {"name": "City number", "rate": major(rates["did"])},
-                              "tollfree": {"name": "Toll-free number", "rate": major(rates["tollfree"])}},
-            "limits": {"twoway_trunks": {"name": "Two-way trunk", "rate": major(rates["trunk"])}}}
+from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
+from bookkeeper.simulation.kazoo_bus import KazooBus
 
 
 @dataclass(frozen=True)
@@ -71,12 +40,14 @@ class Scale:
     signup_percent: int = 20  # chance per reseller per day that a new customer signs up
     seed: int = 1
     call_percent: int = 0  # chance that an account places calls to carriers on a given day
+    close_percent: int = 0  # chance per reseller per day that one of its customers closes its account
 
 
 @dataclass
 class Counts:
     writes: int = 0
     signups: int = 0
+    closes: int = 0
     payments: int = 0
     changes: dict[str, int] = field(default_factory=dict)
 
@@ -90,6 +61,7 @@ class _Customer:
     devices: list[str] = field(default_factory=list)
     numbers: int = 0
     next_doc: int = 0
+    closed: bool = False
 
 
 class SimulatedCluster:
@@ -103,6 +75,7 @@ class SimulatedCluster:
         self.history: dict[str, list[tuple[date, Quantities]]] = {}
         self.calls: list[SimulatedCall] = []
         self.counts = Counts()
+        self.bus: KazooBus | None = None  # set: Kazoo's AMQP notices of every write and call, too
 
     # ------------------------------------------------------------------ the tree
     def seed(self, created: datetime) -> "SimulatedCluster":
@@ -120,8 +93,8 @@ class SimulatedCluster:
                       "default_service_plan": f"plan_sim_{n}", "default_rate_deck": calls.DECK}
             if daily_phones:
                 onbill["charging"] = {"devices": "daily"}
-            self.store.bulk_put(account_db(reseller_id), [
-                onbill, {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": _plan(rates)}])
+            self._bulk_put(account_db(reseller_id), [
+                onbill, {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": plan(rates)}])
             calls.install_deck(self.store, reseller_id)
             self.resellers.append((reseller_id, tz))
         for n in range(self.scale.accounts):
@@ -142,15 +115,15 @@ class SimulatedCluster:
         services = {"_id": account_id, "pvt_type": "service", "pvt_tree": tree, "pvt_reseller": reseller}
         if reseller_above:
             services["pvt_reseller_id"] = reseller_above
-        self.store.put(SERVICES_DB, services)
+        self._put(SERVICES_DB, services)
         db = account_db(account_id)
         if self.store.ensure_database(db):
             store_setup.install_design_docs(self.store, db, self.design_docs)
         doc = self._stamp({"_id": account_id, "name": name, "realm": f"{account_id[:8]}.sip.sim.example",
                            "pvt_tree": tree, "pvt_reseller": reseller, "pvt_enabled": True, "enabled": True},
                           account_id, "account", created)
-        self.store.bulk_put(db, [*docs, doc])
-        self.store.put(ACCOUNTS_DB, doc)
+        self._bulk_put(db, [*docs, doc])
+        self._put(ACCOUNTS_DB, doc)
         self.counts.writes += 3 + len(docs)
 
     def _customer(self, reseller_id: str, created: datetime, *, devices: int, users: int, numbers: int,
@@ -188,10 +161,12 @@ class SimulatedCluster:
                 self.counts.signups += 1
                 signed_up.add(account_id)
                 happened.append(f"{account_id} signs up")
+        # A sign-up or a closing is its account's one change of the day: a second one at the same
+        # moment may or may not be seen apart by the follower, and the truth must not depend on that.
+        quiet = signed_up | self._closings(now, signed_up, happened)
         for customer in list(self.customers.values()):
-            # A sign-up is its account's one change of the day: a second one at the same moment
-            # may or may not be seen apart by the follower, and the truth must not depend on that.
-            if customer.account_id in signed_up or self.random.randrange(100) >= self.scale.change_percent:
+            if customer.closed or customer.account_id in quiet or \
+                    self.random.randrange(100) >= self.scale.change_percent:
                 continue
             action = self.random.choice(ACTIONS)
             if getattr(self, f"_{action}")(customer, now):
@@ -200,13 +175,37 @@ class SimulatedCluster:
                 if action != "payment":
                     self._remember(customer.account_id, self._local_day(customer.reseller_id, now))
         for customer in list(self.customers.values()):
-            if customer.account_id not in signed_up and self.random.randrange(100) < self.scale.call_percent:
+            if not customer.closed and customer.account_id not in quiet and \
+                    self.random.randrange(100) < self.scale.call_percent:
                 placed = calls.place_calls(self.store, self.random, customer.account_id, customer.index, now,
-                                           1 + self.random.randrange(3))
+                                           1 + self.random.randrange(3), self.bus)
                 self.calls += placed
                 self.counts.writes += len(placed)
                 happened.append(f"{customer.account_id} calls {len(placed)} times")
         return happened
+
+    def _closings(self, now: datetime, signed_up: set[str], happened: list[str]) -> set[str]:
+        """Kazoo deletes an account: the flag and the moment on its document (in `accounts` and
+        its own database) and on its services document. Its truth from then on: nothing."""
+        closed = set()
+        for reseller_id, _ in self.resellers if self.scale.close_percent else ():
+            if self.random.randrange(100) >= self.scale.close_percent:
+                continue
+            open_ones = [c for c in self.customers.values()
+                         if c.reseller_id == reseller_id and not c.closed and c.account_id not in signed_up]
+            if not open_ones:
+                continue
+            customer = self.random.choice(open_ones)
+            customer.closed = True
+            for db in (SERVICES_DB, account_db(customer.account_id), ACCOUNTS_DB):
+                self._put(db, {**self.store.get(db, customer.account_id), "pvt_deleted": True,
+                               "pvt_modified": gregorian(now)})
+            self.counts.writes += 3
+            self.counts.closes += 1
+            self.history[customer.account_id].append((self._local_day(reseller_id, now), {}))
+            closed.add(customer.account_id)
+            happened.append(f"{customer.account_id} closes")
+        return closed
 
     def levels(self, account_id: str) -> list[tuple[str, str, str]]:
         """Who pays a call of this account, at whose deck and in whose time zone: the customer at
@@ -266,9 +265,21 @@ class SimulatedCluster:
                                       "pvt_modified": gregorian(now)})
 
     def _write(self, customer: _Customer, doc: dict[str, Any]) -> bool:
-        self.store.put(account_db(customer.account_id), doc)
+        self._put(account_db(customer.account_id), doc)
         self.counts.writes += 1
         return True
+
+    def _put(self, db: str, doc: dict[str, Any]) -> None:
+        written = self.store.put(db, doc)
+        if self.bus is not None:
+            self.bus.document_written(db, doc, written.rev)
+
+    def _bulk_put(self, db: str, docs: list[dict[str, Any]]) -> None:
+        for doc, written in zip(docs, self.store.bulk_put(db, docs)):
+            if written.error:
+                raise RuntimeError(f"the simulator's own write of {db}/{doc['_id']} failed: {written.error}")
+            if self.bus is not None:
+                self.bus.document_written(db, doc, written.rev)
 
     # ------------------------------------------------------------------ documents and the truth
     def _user(self, customer: _Customer, level: str, created: datetime) -> dict[str, Any]:

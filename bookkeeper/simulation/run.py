@@ -16,6 +16,7 @@ from bookkeeper.adapters.clock import FileClock
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.config import Settings
 from bookkeeper.simulation.cluster import Scale, SimulatedCluster, utc
+from bookkeeper.simulation.kazoo_bus import KazooBus
 
 CRAWL_HOUR_UTC = 6  # Moscow 09:00, Berlin 07:00, New York 01:00 (02:00 in summer): every day has begun
 TRAFFIC_HOUR_UTC = 15  # the same local day everywhere the flavours live
@@ -33,12 +34,14 @@ class DayDone:
 
 
 class SimulationRun:
-    def __init__(self, settings: Settings, clock_file: str, scale: Scale, first_day: date):
+    def __init__(self, settings: Settings, clock_file: str, scale: Scale, first_day: date,
+                 bus: KazooBus | None = None):
         self.settings, self.first_day = settings, first_day
         self.clock = FileClock(clock_file)
         self.clock.set(utc(first_day, CRAWL_HOUR_UTC))
         self.ports = build_billing_ports(settings, clock_file)
         self.cluster = SimulatedCluster(self.ports, list(self.ports.design_docs), scale)
+        self.cluster.bus = bus
 
     def seed(self) -> None:
         self.cluster.seed(utc(self.first_day, CRAWL_HOUR_UTC - 1))
@@ -53,7 +56,10 @@ class SimulationRun:
     def afternoon(self, offset: int) -> list[str]:
         now = utc(self.first_day + timedelta(days=offset), TRAFFIC_HOUR_UTC)
         self.clock.set(now)
-        return self.cluster.live_day(now)
+        happened = self.cluster.live_day(now)
+        if self.cluster.bus is not None:
+            self.cluster.bus.flush()  # the seeding's notices go out with the first day's
+        return happened
 
     def wait_followed(self, timeout_s: float = 120.0) -> None:
         """Until the changes follower has handed every change to the shards (its checkpoints

@@ -10,6 +10,7 @@ import falcon
 from bookkeeper.domain.audit import CAUSES
 from bookkeeper.domain.money import to_major
 from bookkeeper.services.audit import ASSUMPTIONS
+from bookkeeper.services.audit_calls import CALL_ASSUMPTIONS
 from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
 from bookkeeper.services.billing import BillingPorts
 from crossbar_api.access import account_for
@@ -42,7 +43,7 @@ class Audit:
         audits = audit_accounts(ports, scope, first, last)
         answer(req, resp, {
             "from": first.isoformat(), "to": last.isoformat(), "accounts": len(audits),
-            "clean": all(a.clean for a in audits), "assumptions": list(ASSUMPTIONS),
+            "clean": all(a.clean for a in audits), "assumptions": [*ASSUMPTIONS, *CALL_ASSUMPTIONS],
             "findings": [{"account_id": a.account_id, "name": a.name, "error": a.error, "differences": [
                 {"entry_id": d.entry_id, "kind": d.kind, "cause": CAUSES[d.kind],
                  "expected": None if d.expected is None else to_major(d.expected),

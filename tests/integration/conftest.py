@@ -23,7 +23,6 @@ from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
 from tests.fixtures.api_world import MSK, ApiWorld
 from tests.support.braintree_fake import BraintreeFake
-from tests.support.pouchdb_server import PouchDbServer
 from webhooks.app import create_app as create_hooks
 
 ADAPTERS = ("embedded", "couchdb")
@@ -85,16 +84,6 @@ def both_stores(couch_url: str, tmp_path: Path) -> Iterator[dict[str, DocumentSt
     finally:
         for wrapped in stores.values():
             wrapped.cleanup()
-
-
-@pytest.fixture
-def own_couch_url() -> Iterator[str]:
-    """A CouchDB-compatible server of the test's own: a running service follows every database
-    on its server and crawls every account, so the shared server's other tests would be billed
-    too (and slow it down), which is not what an operator's server holds."""
-    with PouchDbServer() as server:
-        assert server.url is not None
-        yield server.url
 
 
 # ---------------------------------------------------------------- a reseller taking cards (Braintree)

@@ -12,7 +12,8 @@ from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.ledger_book import LedgerBook
 from tests.fixtures.billing_world import World, gregorian
-from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+from tests.integration.test_billing_worked_examples import (
+    GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries, one_customer)
 
 pytestmark = pytest.mark.integration
 
@@ -72,11 +73,8 @@ def test_a_cascade_item_counts_the_devices_of_every_account_below(store):
 
 
 def test_the_balance_at_an_instant_counts_what_was_written_until_then(store):
-    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Clock Co", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=1)
-    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
-    ports = BillingPorts(store, clock, world.design_docs)
+    world, customer, clock, ports = one_customer(store, "Clock Co", created=datetime(2026, 1, 10, tzinfo=MSK),
+                                                 devices=1, at=datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     crawl_account_day(ports, customer, date(2026, 11, 1))
     clock.set(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
     world.add_devices(customer, 1)

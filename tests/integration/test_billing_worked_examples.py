@@ -32,6 +32,18 @@ def kazbill_entries(store, account_id: str, months: list[tuple[int, int]]) -> di
     return found
 
 
+DAILY_PHONES = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
+
+
+def one_customer(store, name: str, *, created: datetime, devices: int, at: datetime, onbill=RESELLER_ONBILL):
+    """A reseller on the office plan (`onbill`: its settings), one customer billed from the 1st
+    with a generous credit line, and the ports on a settable clock at `at`."""
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer(name, created=created, onbill={"billing_day": 1}, limits=GENEROUS, devices=devices)
+    clock = SettableClock(at)
+    return world, customer, clock, BillingPorts(store, clock, world.design_docs)
+
+
 def crawl(ports, clock, account_id, first: date, last: date):
     events, day = [], first
     while day <= last:
@@ -115,12 +127,9 @@ def test_an_account_that_can_pay_after_cancelling_its_trunks_is_charged_for_the_
 
 
 def test_a_daily_fee_category_is_charged_every_day_and_sums_to_the_month(store):
-    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
-    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
-    customer = world.customer("Eta Cafe", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=3)
-    clock = SettableClock(datetime(2026, 12, 1, 0, 5, tzinfo=MSK))
-    crawl(BillingPorts(store, clock, world.design_docs), clock, customer, date(2026, 12, 1), date(2026, 12, 31))
+    _, customer, clock, ports = one_customer(store, "Eta Cafe", created=datetime(2026, 1, 10, tzinfo=MSK), devices=3,
+                                             at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK), onbill=DAILY_PHONES)
+    crawl(ports, clock, customer, date(2026, 12, 1), date(2026, 12, 31))
     entries = kazbill_entries(store, customer, [(2026, 12)])
     assert len(entries) == 31 and sum(amount for _, amount in entries.values()) == 15_000_000
 
@@ -130,12 +139,8 @@ def test_a_phone_deleted_on_a_day_whose_midnight_was_missed_still_owes_that_day(
     # day (the month's remainder spread over its first days), one phone 16.1291. The service was away from the 1st's evening to
     # the 2nd's afternoon; at 15:00 on the 2nd one of the two phones was deleted. The 2nd began
     # with two phones: both are owed for it, though the first pass of the day only sees one.
-    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
-    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
-    customer = world.customer("Kappa Bakery", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=2)
-    clock = SettableClock(datetime(2026, 12, 1, 0, 5, tzinfo=MSK))
-    ports = BillingPorts(store, clock, world.design_docs)
+    _, customer, clock, ports = one_customer(store, "Kappa Bakery", created=datetime(2026, 1, 10, tzinfo=MSK),
+                                             devices=2, at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK), onbill=DAILY_PHONES)
     crawl_account_day(ports, customer, date(2026, 12, 1))
     db = account_db(customer)
     phone = store.get(db, f"device{1:026d}")
@@ -155,12 +160,8 @@ def test_a_phone_deleted_on_a_day_whose_midnight_was_missed_still_owes_that_day(
 def test_a_catch_up_crawl_charges_nothing_for_the_days_before_the_account_existed(store):
     # The service was down from 10 to 20 December; Theta Bar signed up on the 15th with two phones
     # billed daily. Catching up crawls 10..20 for every account: Theta owes the 15th to the 20th only.
-    onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
-    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
-    customer = world.customer("Theta Bar", created=datetime(2026, 12, 15, 11, 0, tzinfo=MSK),
-                              onbill={"billing_day": 1}, limits=GENEROUS, devices=2)
-    clock = SettableClock(datetime(2026, 12, 20, 0, 5, tzinfo=MSK))
-    ports = BillingPorts(store, clock, world.design_docs)
+    _, customer, clock, ports = one_customer(store, "Theta Bar", created=datetime(2026, 12, 15, 11, 0, tzinfo=MSK),
+                                             devices=2, at=datetime(2026, 12, 20, 0, 5, tzinfo=MSK), onbill=DAILY_PHONES)
     for day in range(10, 21):
         crawl_account_day(ports, customer, date(2026, 12, day))
     days = sorted(entry_id.split("-")[3] for entry_id in kazbill_entries(store, customer, [(2026, 12)]))

@@ -4,7 +4,6 @@ After each, every charge is in the ledger exactly once and nothing was recorded 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import uuid
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from tests.integration.test_amqp_config_bridge import change, publish, queue_dep
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
 from tests.support.kazbill_service import bridge_bound, bridge_queues, wait_for
+from tests.support.broker import broker_is_up, rabbitmq_app
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -68,14 +68,6 @@ def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene):
     assert failures_about(world.store, customers) == []  # an outage is waited out, not a failure
     assert audit_differences(world, customers) == []
     assert kazbill.leftovers() == []
-
-
-def rabbitmq_app(action: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", action], check=True, capture_output=True, timeout=120)
-
-
-def broker_is_up() -> bool:
-    return subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True, timeout=120).returncode == 0
 
 
 @pytest.mark.parametrize("scene", ["couchdb"], indirect=True)

@@ -19,14 +19,11 @@ from actors.messages import ServiceStatus, StatusRequest
 from actors.system import connect
 from bookkeeper.config import Settings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit_history import write_history
-from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
-from bookkeeper.services.failures import FAILURES_DB
-from bookkeeper.simulation.calls import audit_calls
 from bookkeeper.simulation.cluster import Scale
 from bookkeeper.simulation.run import SimulationRun
-from tests.support.kazbill_service import KazbillService, processes_mentioning
+from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
+from tests.support.kazbill_service import KazbillService
 
 pytestmark = pytest.mark.integration
 FIRST_DAY, DAYS = date(2026, 11, 20), 21  # 20 Nov - 10 Dec: a period closes and opens mid-run
@@ -79,7 +76,7 @@ class Faults:
         self.kills["shard"] += 1
 
     def kill_bridge(self) -> None:
-        bridges = [pid for pid in processes_mentioning(self.clock_file) if "bridge couchdb" in _cmdline(pid)]
+        bridges = bridge_pids(self.clock_file, "couchdb")
         assert len(bridges) == 1, bridges
         os.kill(bridges[0], signal.SIGKILL)
         self.kills["bridge"] += 1
@@ -96,31 +93,11 @@ class Faults:
             raise errors[0]
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as found:
-            return found.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _ledger_entries(store) -> int:
-    return sum(len(store.all_docs(db).rows) for db in store.list_databases() if "-20" in db and db.endswith(("11", "12")))
-
-
-def _failures(store) -> list[dict]:
-    try:
-        return [row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
-                if row.doc and not row.id.startswith("_")]
-    except DatabaseNotFound:
-        return []
-
-
 def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean(tmp_path, capsys):
     settings = dataclasses.replace(Settings(), store_path=str(tmp_path / "kazbill.sqlite3"), store_url=None)
     clock_file = str(tmp_path / "clock")
     run = SimulationRun(settings, clock_file, Scale(resellers=3, accounts=12, change_percent=40, signup_percent=25,
-                                                    seed=20261120, call_percent=40), FIRST_DAY)
+                                                    seed=20261120, call_percent=40, close_percent=10), FIRST_DAY)
     run.seed()
     rng, faults = random.Random(7), Faults(tmp_path, settings, clock_file)
     replayed = replay_new_entries = 0
@@ -135,10 +112,10 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
             if offset in TWIN_DAYS:  # both crawl the day, both follow every change
                 assert run.morning(offset, faults.twin_client) is not None
             if offset == CLOCK_BACK_DAY:  # the clock jumps back two days and forward again: nothing new
-                before = _ledger_entries(run.ports.store)
+                before = ledger_entries(run.ports.store)
                 run.morning(offset - 2, faults.client)
                 run.morning(offset, faults.client)
-                assert _ledger_entries(run.ports.store) == before
+                assert ledger_entries(run.ports.store) == before
             run.afternoon(offset)
             if offset in SERVICE_KILLS:
                 faults.kill_service()  # the day's changes were written, not yet billed
@@ -148,10 +125,10 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
                 faults.kill_bridge()
             run.wait_followed()
             if offset == REPLAY_DAY:  # every change of every database delivered a second time
-                before, replayed = _ledger_entries(run.ports.store), _reset_checkpoints(run.ports.store)
+                before, replayed = ledger_entries(run.ports.store), _reset_checkpoints(run.ports.store)
                 faults.kill_bridge()  # its successor starts from the restored checkpoints
                 run.wait_followed()
-                replay_new_entries = _ledger_entries(run.ports.store) - before
+                replay_new_entries = ledger_entries(run.ports.store) - before
             if offset == TWIN_DAYS[-1]:
                 faults.stop_twin()
         run.morning(DAYS, faults.client)  # the last day's crawl is done by the next morning's at the latest
@@ -161,14 +138,11 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
 
     last_day = FIRST_DAY + timedelta(days=DAYS - 1)
     write_history(tmp_path / "history.json", run.cluster.history)  # for `kazbill audit --history` by hand
-    audits = audit_accounts(run.ports, accounts_in_scope(run.ports), FIRST_DAY, last_day, run.cluster.history)
-    differences = [(a.account_id, d) for a in audits for d in a.differences]
-    differences += audit_calls(run.ports.store, run.cluster.calls, [a.account_id for a in audits], run.cluster.levels)
-    unreadable = [(a.account_id, a.error) for a in audits if a.error]
+    differences, unreadable = audit_run(run, FIRST_DAY, last_day)
     counts = run.cluster.counts
     with capsys.disabled():
         print(f"\nreliability: {DAYS} simulated days, {len(run.cluster.customers)} customers, "
-              f"{counts.writes} document writes ({sum(counts.changes.values())} changes, {counts.signups} sign-ups, "
+              f"{counts.writes} document writes ({sum(counts.changes.values())} changes, {counts.signups} sign-ups, {counts.closes} closings, "
               f"{counts.payments} payments, {len(run.cluster.calls)} billable calls as CDRs); kills survived: {faults.kills['service']} service, "
               f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge, {len(TWIN_DAYS)} days with two services; "
               f"duplicates absorbed: every change "
@@ -176,8 +150,8 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
               f"differences found: {len(differences)}")
     assert replayed > len(run.cluster.customers) and replay_new_entries == 0
     assert unreadable == [] and differences == [], "\n".join(map(repr, unreadable + differences))
-    assert _failures(run.ports.store) == []
-    assert len(run.cluster.history) == len(run.cluster.customers) > 12 and counts.signups > 0
+    assert failures(run.ports.store) == []
+    assert len(run.cluster.history) == len(run.cluster.customers) > 12 and counts.signups > 0 and counts.closes > 0
 
 
 def _reset_checkpoints(store) -> int:

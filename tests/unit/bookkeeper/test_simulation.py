@@ -98,3 +98,65 @@ def test_calls_are_cdrs_in_the_monthly_database_and_the_calls_audit_names_each_u
     missing = audit_calls(store, cluster.calls, list(cluster.customers), cluster.levels)
     assert {d.kind for _, d in missing} == {"missing"}
     assert len(missing) == sum(len(cluster.levels(call.account_id)) for call in cluster.calls)
+
+
+def test_with_a_bus_every_write_and_call_is_announced_as_kazoo_announces_it(tmp_path):
+    """Each notice parses into the change of the document written (none is refused), and each
+    answered call's CHANNEL_DESTROY into the carrier leg billing rates; nothing is sent before
+    the day's flush."""
+    from actors.bridges.kazoo_messages import finished_call, parse_call_event, parse_config_message
+    from actors.messages import DocumentChanged
+    from bookkeeper.simulation.kazoo_bus import KazooBus
+
+    sent: list = []
+    store = EmbeddedStore(tmp_path / "bus.sqlite3")
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
+    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
+                               Scale(resellers=2, accounts=4, change_percent=100, signup_percent=100, seed=3,
+                                     call_percent=100))
+    cluster.bus = KazooBus("amqp://unused", deliveries=lambda messages: sent.extend(messages) or [])
+    cluster.seed(clock.now())
+    cluster.live_day(utc(date(2026, 11, 20), 15))
+    assert sent == [] and cluster.bus.pending
+    cluster.bus.flush()
+    changes = [parse_config_message(key, body, received_gregorian=1) for exchange, key, body in sent
+               if exchange == "configuration"]
+    ended = [parse_call_event(key, body, received_gregorian=1) for exchange, key, body in sent
+             if exchange == "callevt"]
+    billed = [c for c in changes if c is not None]
+    assert billed and all(isinstance(c, DocumentChanged) for c in billed), billed
+    assert {c.account_id for c in billed} >= set(cluster.customers)
+    assert {c.action for c in billed} >= {"created", "edited"}
+    calls = {call.call_id: call for call in map(finished_call, ended)}
+    assert {call.call_id for call in cluster.calls} <= set(calls)
+    for placed in cluster.calls:
+        assert calls[placed.call_id].offnet and calls[placed.call_id].billing_seconds == placed.billing_seconds
+
+
+def test_a_closed_account_is_flagged_as_kazoo_deletes_it_and_nothing_happens_to_it_after(tmp_path):
+    from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB
+
+    store = EmbeddedStore(tmp_path / "c.sqlite3")
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
+    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
+                               Scale(resellers=2, accounts=6, change_percent=80, signup_percent=0, seed=4,
+                                     call_percent=80, close_percent=50))
+    cluster.seed(clock.now())
+    for offset in range(8):
+        cluster.live_day(utc(date(2026, 11, 20 + offset), 15))
+    closed = [c for c in cluster.customers.values() if c.closed]
+    assert closed and cluster.counts.closes == len(closed)
+    for customer in closed:
+        for db in (ACCOUNTS_DB, account_db(customer.account_id), SERVICES_DB):
+            assert store.get(db, customer.account_id)["pvt_deleted"] is True
+        steps = cluster.history[customer.account_id]
+        close_day = steps[-1][0]
+        assert [q for d, q in steps[1:] if d == close_day] == [{}]  # after its seeding, the day's one change
+        assert all(call.account_id != customer.account_id or call.ended_gregorian < gregorian_of(close_day)
+                   for call in cluster.calls)
+
+
+def gregorian_of(day: date) -> int:
+    from bookkeeper.simulation.flavours import gregorian
+
+    return gregorian(utc(day, 0))

@@ -1,0 +1,49 @@
+"""What the reliability tests share: finding a service's processes, counting the ledger, reading
+the failures that await a person, and the closing audit of a simulated run."""
+from __future__ import annotations
+
+from datetime import date
+
+from bookkeeper.ports import DatabaseNotFound, ViewQuery
+from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
+from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.simulation.calls import audit_calls
+from bookkeeper.simulation.run import SimulationRun
+from tests.support.kazbill_service import processes_mentioning
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as found:
+            return found.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def bridge_pids(marker: str, bridge: str) -> list[int]:
+    """The `kazbill bridge <bridge>` processes of the service whose command lines carry `marker`."""
+    return [pid for pid in processes_mentioning(marker) if f"bridge {bridge}" in cmdline(pid)]
+
+
+def ledger_entries(store) -> int:
+    """Every document in the November and December monthly databases of 2026."""
+    return sum(len(store.all_docs(db).rows) for db in store.list_databases()
+               if "-20" in db and db.endswith(("11", "12")))
+
+
+def failures(store) -> list[dict]:
+    try:
+        return [row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+                if row.doc and not row.id.startswith("_")]
+    except DatabaseNotFound:
+        return []
+
+
+def audit_run(run: SimulationRun, first: date, last: date) -> tuple[list, list]:
+    """(differences, accounts that could not be audited): every account's charges recomputed
+    from the simulator's true history, and every call's debits at each level of its chain."""
+    audits = audit_accounts(run.ports, accounts_in_scope(run.ports), first, last, run.cluster.history)
+    differences = [(a.account_id, d) for a in audits for d in a.differences]
+    differences += audit_calls(run.ports.store, run.cluster.calls, [a.account_id for a in audits],
+                               run.cluster.levels)
+    return differences, [(a.account_id, a.error) for a in audits if a.error]
