@@ -36,10 +36,12 @@ class AuditReport:
 
 
 def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Timeline:
-    """Quantities of users and devices day by day, from each document's creation and deletion."""
+    """Quantities of users and devices change by change, from each document's creation and
+    deletion moments; a day with several changes has a step for each, in order, as the live
+    bookkeeper saw them (an increase then a credit is not one credit)."""
     base = current_quantities(ports.store, account_id)
     base = {category: items for category, items in base.items() if category not in ("users", "devices")}
-    steps: list[tuple[date, str, str, int]] = []
+    steps: list[tuple[int, str, str, int]] = []
     for row in ports.store.all_docs(account_db(account_id), ViewQuery(include_docs=True)).rows:
         doc = row.doc or {}
         if doc.get("pvt_type") == "user":
@@ -49,20 +51,24 @@ def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Tim
         else:
             continue
         if isinstance(doc.get("pvt_created"), int):
-            steps.append((local_day_of_gregorian(doc["pvt_created"], tz), *key, 1))
+            steps.append((doc["pvt_created"], *key, 1))
         if doc.get("pvt_deleted") and isinstance(doc.get("pvt_modified"), int):
-            steps.append((local_day_of_gregorian(doc["pvt_modified"], tz), *key, -1))
-    timeline, counts = [], {}
-    for day, category, item, delta in sorted(steps):
+            steps.append((doc["pvt_modified"], *key, -1))
+    timeline: list[tuple[date, Quantities]] = []
+    counts: dict[tuple[str, str], int] = {}
+    last_moment = None
+    for moment, category, item, delta in sorted(steps):
         counts[(category, item)] = counts.get((category, item), 0) + delta
         quantities: Quantities = {c: dict(i) for c, i in base.items()}
         for (c, i), n in counts.items():
             if n > 0:
                 quantities.setdefault(c, {})[i] = n
-        if timeline and timeline[-1][0] == day:
-            timeline[-1] = (day, quantities)  # several changes in a day: billing sees the day's last state
+        day = local_day_of_gregorian(moment, tz)
+        if moment == last_moment:
+            timeline[-1] = (day, quantities)  # documents saved together are one change
         else:
             timeline.append((day, quantities))
+        last_moment = moment
     return timeline or [(date.min, base)]
 
 

@@ -4,8 +4,8 @@ deterministic ids, and returns the events it caused for the actors and the notif
 
 Running a handler twice, or concurrently with a replay of the same event, changes nothing the
 second time: every entry id comes from the business event, the ledger book skips ids already
-written, and the period marker is written after its charges, so a pass cut short is finished
-by the next one instead of being charged again.
+written, and a period's opening is recorded with its entries before they are written, so a pass
+cut short is finished by the next one as it was decided instead of being decided again.
 """
 from __future__ import annotations
 
@@ -17,20 +17,19 @@ from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels
+from bookkeeper.domain.ledger import day_levels, ledger_document
 from bookkeeper.domain.notices import daily_reminders
-from bookkeeper.domain.periods import Period, day_start_utc, local_day, local_day_of_gregorian, period_containing
+from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
 from bookkeeper.domain.quantities import Quantities, QuantityError
-from bookkeeper.domain.recurring import decrease_credit, increase_charges
 from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
 from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound
-from bookkeeper.services import period_opening
+from bookkeeper.services import period_growth, period_opening
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
 from bookkeeper.services.context import (
-    LIFETIME_CATEGORIES, BillingContext, billing_quantities, load_context, load_or_refuse, quantities_at,
+    BillingContext, billing_quantities, load_context, load_or_refuse,
 )
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.auto_topup_requests import request_if_due
@@ -195,26 +194,6 @@ class _Run:
             months.append((year + 1, 1) if month == 12 else (year, month + 1))
         return months
 
-    def increases(self, period: Period, monthly: list[ItemPrice]) -> list[Charge]:
-        entries = self.book.entries(self.account_id, "charges_by_period", [period.start.isoformat()],
-                                    self.period_months(period))
-        levels = period_levels(entries, period)
-        plan = self.context.plan
-        charges: list[Charge] = []
-        current = {(p.category, p.item): p for p in monthly}
-        for key, charged in levels.levels.items():  # items that went down or away
-            now = current.get(key) or ItemPrice(key[0], key[1], charged.name, 0, 0, None, 0, 0, 0, 0)
-            item = plan.item(*key) if plan else None
-            if self.context.reseller.prorated_credits or (item and item.prorate_removals):
-                credit = decrease_credit(period, self.today, now, charged, round_=levels.round_of(*key))
-                charges += [credit] if credit else []
-        for key, price in current.items():
-            item = plan.item(*key) if plan else None
-            charges += increase_charges(period, self.today, price, levels.level(*key),
-                                        prorate=item.prorate_additions if item else True,
-                                        round_=levels.round_of(*key))
-        return charges
-
     def _daily(self, period: Period, daily: list[ItemPrice], quantities: Quantities) -> list[Charge]:
         # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
         # the day was priced at its start, and raises during it were charged live.
@@ -238,10 +217,7 @@ class _Run:
         """Before the day's crawl has priced it (the service was away at midnight), what the day
         began with is read back from the documents' lifetimes: a device deleted this afternoon
         still owes the day it began with. Each item at the larger of then and now."""
-        start = to_gregorian_seconds(int(day_start_utc(self.today, self.context.reseller.timezone).timestamp()))
-        then = quantities_at(self.ports.store, self.account_id, start)
-        at_start = {**now, **{category: then.get(category, {}) for category in LIFETIME_CATEGORIES}}
-        started = {(p.category, p.item): p for p in self.prices(at_start)[1]}
+        started = {(p.category, p.item): p for p in self.prices(period_growth.held_when_began(self, self.today, now))[1]}
         chosen = []
         for price in daily:
             earlier = started.pop((price.category, price.item), None)
@@ -249,21 +225,25 @@ class _Run:
         return chosen + list(started.values())  # items the day began with and has since lost
 
     def write(self, charges: list[Charge]) -> list[str]:
+        return self.write_entries(self.ledger_entries(charges), (self.today.year, self.today.month))
+
+    def ledger_entries(self, charges: list[Charge]) -> list[dict[str, Any]]:
         context = self.context
-        entries = [ledger_document(charge, account_id=self.account_id, account_name=context.account_name,
-                                   currency=context.reseller.currency, tz=context.reseller.timezone,
-                                   now_gregorian=self.now_gregorian) for charge in charges]
-        written = self.book.write(self.account_id, entries, (self.today.year, self.today.month),
-                                  self.current_month, self.now_gregorian)
+        return [ledger_document(charge, account_id=self.account_id, account_name=context.account_name,
+                                currency=context.reseller.currency, tz=context.reseller.timezone,
+                                now_gregorian=self.now_gregorian) for charge in charges]
+
+    def write_entries(self, entries: list[dict[str, Any]], business_month: tuple[int, int]) -> list[str]:
+        written = self.book.write(self.account_id, entries, business_month, self.current_month, self.now_gregorian)
         if written:
             self._balance = None
-        by_id = {charge.entry_id: charge for charge in charges}
+        by_id = {entry["_id"]: entry for entry in entries}
         for entry_id in written:
-            charge = by_id[entry_id]
+            entry, meta = by_id[entry_id], by_id[entry_id]["metadata"]["kazbill"]
             self.events.append(BillingEvent("charged", self.account_id, {
-                "entry_id": entry_id, "reason": charge.reason, "ledger_type": charge.ledger_type,
-                "amount": charge.amount, "category": charge.category, "item": charge.item,
-                "quantity": charge.quantity}))
+                "entry_id": entry_id, "reason": meta["reason"], "ledger_type": entry["pvt_ledger_type"],
+                "amount": entry["amount"], "category": meta["category"], "item": meta["item"],
+                "quantity": meta["quantity"]}))
         return written
 
     def emit(self, name: str, period: Period, **details: Any) -> None:

@@ -1,6 +1,8 @@
 """Opening a billing period, as the billing rules order it: check the funds (prepay accounts),
-cancel the reseller's cancellable services when they fall short, debit the monthly recurring
-charges, then write the period marker with the opening balance and the items charged.
+cancel the reseller's cancellable services when they fall short, write the period marker (the
+opening balance, the items, and the very entries decided, status "opening"), debit them, then
+mark the period open. A pass cut short between the marker and "open" is finished by the next
+pass from the entries the marker holds, never decided again from what the account has become.
 
 A period whose charges the account still cannot cover stays pending: nothing is debited, the
 account is delinquent, and the next pass after a payment opens it. Once a period is open, later
@@ -8,6 +10,7 @@ passes charge only what grew since (the high-water marks).
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bookkeeper.domain.charges import Charge, month_prefix
@@ -16,14 +19,16 @@ from bookkeeper.domain.periods import Period, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import opening_charges
-from bookkeeper.ports import NotFound
+from bookkeeper.ports import Conflict, NotFound
 from bookkeeper.services.account_docs import cancel_limits
 from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.period_growth import growth_since_the_start, held_when_began, increases
 
 if TYPE_CHECKING:  # the run is billing._Run; imported for types only, to keep one direction
     from bookkeeper.services.billing import _Run
 
-OPEN, PENDING = "open", "pending"
+OPEN, PENDING, OPENING = "open", "pending", "opening"
+MARKER_ATTEMPTS = 3
 
 
 def marker_id(period: Period) -> str:
@@ -34,28 +39,69 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
     """The charges the caller still has to write (mid-period increases), after opening or
     resuming the period itself when needed. Sets `run.unpaid_period` when the period is left
     pending for lack of funds."""
-    store = run.ports.store
     db = run.book.month_db(run.account_id, (period.start.year, period.start.month), create=True)
+    for _ in range(MARKER_ATTEMPTS):
+        marker = _marker(run, db, period)
+        if marker is not None and marker.get("status") == OPENING:
+            marker = _finish_opening(run, db, marker, period)
+        if marker is not None and marker.get("status") == OPEN:
+            return [] if run.catching_up else increases(run, period, monthly)
+        if marker is not None:  # pending: open it once the money is there
+            # A new account's first period stays prorated however late its first payment comes.
+            prorate = _prorated(run, period)
+            charges = opening_charges(period, run.today, monthly, prorate=prorate)
+            if not run.funds_suffice(sum(charge.amount for charge in charges)):
+                run.unpaid_period = True
+                return []
+            decided = _decide(run, db, {**marker, "status": OPEN, "opened_on": run.today.isoformat(),
+                                        "items": _items(monthly), "prorated": prorate}, charges)
+            if decided is not None:
+                _finish_opening(run, db, decided, period, resumed=True)
+                return []
+        elif (outcome := _open(run, period, quantities, db)) is not None:
+            if outcome == PENDING or run.catching_up:
+                return []
+            # Growth since the period began is charged from today, like any other growth; what
+            # the funds check cancelled is gone from the account now.
+            return increases(run, period, run.prices(without(quantities, outcome))[0] if outcome else monthly)
+        # Another pass decided first (its marker conflicted with ours): go on from its decision.
+    raise Conflict(db, marker_id(period))
+
+
+def _marker(run: "_Run", db: str, period: Period) -> dict[str, Any] | None:
     try:
-        marker = store.get(db, marker_id(period))
+        return run.ports.store.get(db, marker_id(period))
     except NotFound:
-        marker = None
-    if marker is not None and marker.get("status") == OPEN:
-        return [] if run.catching_up else run.increases(period, monthly)
-    if marker is not None:  # pending: open it once the money is there
-        # A new account's first period stays prorated however late its first payment comes.
-        prorate = _prorated(run, period)
-        charges = opening_charges(period, run.today, monthly, prorate=prorate)
-        if run.funds_suffice(sum(charge.amount for charge in charges)):
-            run.write(charges)
-            store.put(db, {**marker, "status": OPEN, "opened_on": run.today.isoformat(), "items": _items(monthly),
-                           "prorated": prorate})
-            run.emit("period_opened", period, resumed=True)
-        else:
-            run.unpaid_period = True
-        return []
-    _open(run, period, quantities, monthly, db)
-    return []
+        return None
+
+
+def _decide(run: "_Run", db: str, marker: dict[str, Any], charges: list[Charge]) -> dict[str, Any] | None:
+    """Records the decision before any of its debits is written (the billing rules' order: the
+    marker first): a pending period as such, an opening with the very entries to write, so a
+    pass cut short anywhere after this is finished by the next one exactly as decided, whatever
+    the account has become meanwhile. None when another pass wrote the marker first."""
+    if marker["status"] == OPEN:
+        marker = {**marker, "status": OPENING, "opening_entries": run.ledger_entries(charges)}
+    [result] = run.ports.store.bulk_put(db, [marker])
+    return {**marker, "_rev": result.rev} if result.ok else None
+
+
+def _finish_opening(run: "_Run", db: str, marker: dict[str, Any], period: Period, *,
+                    resumed: bool = False) -> dict[str, Any]:
+    """Writes the decided entries not yet written (ids decided, so a replay writes nothing),
+    then marks the period open. Either step may be repeated by a later pass."""
+    if marker.get("status") == OPENING:
+        opened_on = date.fromisoformat(marker["opened_on"])
+        run.write_entries(marker.get("opening_entries", []), (opened_on.year, opened_on.month))
+        marker = {key: value for key, value in marker.items() if key != "opening_entries"}
+        marker["status"] = OPEN
+        try:
+            run.ports.store.put(db, marker)
+        except Conflict:  # another pass finished it meanwhile: the same entries, the same marker
+            pass
+        run.emit("period_opened", period, opening_balance=marker.get("opening_balance", 0),
+                 **({"resumed": True} if resumed else {}))
+    return marker
 
 
 def _prorated(run: "_Run", period: Period) -> bool:
@@ -64,18 +110,21 @@ def _prorated(run: "_Run", period: Period) -> bool:
     return period.start < created <= period.end and run.context.reseller.prorate_new_accounts
 
 
-def _open(run: "_Run", period: Period, quantities: Quantities, monthly: list[ItemPrice], db: str) -> None:
+def _open(run: "_Run", period: Period, quantities: Quantities, db: str) -> list[tuple[str, str]] | str | None:
+    """Opens the period (returns the items the funds check cancelled) or leaves it PENDING for
+    lack of funds; None when another pass decided first. A period opens with what the account
+    held when the period began, however late the pass that opens it (the service away at
+    midnight, a change seen before the day's crawl); an account younger than its period opens
+    with what it holds now."""
     context, prorate = run.context, _prorated(run, period)
+    older = local_day_of_gregorian(context.account.created, context.reseller.timezone) < period.start
+    now, quantities = quantities, held_when_began(run, period.start, quantities) if older else quantities
+    monthly = run.prices(quantities)[0]
     charges = opening_charges(period, run.today, monthly, prorate=prorate)
     opening_balance = run.balance()
-    already_started = bool(run.book.existing_ids(
-        run.account_id, [charge.entry_id for charge in charges], (run.today.year, run.today.month), run.current_month))
     cancelled: list[tuple[str, str]] = []
     status = OPEN
-    # A pass cut short after writing its charges already took this decision: don't retake it
-    # against a balance that now includes them.
-    if context.account.payment_type == "prepay" and not already_started and \
-            not run.funds_suffice(sum(charge.amount for charge in charges)):
+    if context.account.payment_type == "prepay" and not run.funds_suffice(sum(charge.amount for charge in charges)):
         cancelled = [(p.category, p.item) for p in monthly if (p.category, p.item) in context.reseller.cancellable]
         if cancelled:
             _cancel(run, cancelled)
@@ -83,17 +132,25 @@ def _open(run: "_Run", period: Period, quantities: Quantities, monthly: list[Ite
             charges = opening_charges(period, run.today, monthly, prorate=prorate)
         if not run.funds_suffice(sum(charge.amount for charge in charges)):
             status, charges = PENDING, []
-    run.write(charges)
-    run.ports.store.bulk_put(db, [{
+    if status == OPEN and older:
+        charges += growth_since_the_start(run, period, charges, now, cancelled)
+    marker = {
         "_id": marker_id(period), "pvt_type": "kazbill_period", "status": status,
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
         "opened_on": run.today.isoformat(), "opening_balance": opening_balance, "prorated": prorate,
         "items": _items(monthly), "cancelled": [list(item) for item in cancelled],
         "pvt_account_id": run.account_id, "pvt_account_db": account_modb(run.account_id, period.start.year, period.start.month),
         "pvt_created": run.now_gregorian, "pvt_modified": run.now_gregorian,
-    }])
-    run.unpaid_period = status == PENDING
-    run.emit("period_opened" if status == OPEN else "period_pending", period, opening_balance=opening_balance)
+    }
+    decided = _decide(run, db, marker, charges)
+    if decided is None:
+        return None
+    if status == PENDING:
+        run.unpaid_period = True
+        run.emit("period_pending", period, opening_balance=opening_balance)
+        return PENDING
+    _finish_opening(run, db, decided, period)
+    return cancelled
 
 
 def _items(monthly: list[ItemPrice]) -> list[dict[str, Any]]:
