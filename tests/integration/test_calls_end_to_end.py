@@ -25,6 +25,7 @@ from tests.fixtures.kazoo_docs import ledger_doc
 from tests.integration.conftest import CleaningStore, open_store
 from tests.integration.test_amqp_config_bridge import publish, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
+from tests.support.broker import wait_drained
 from tests.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 
 pytestmark = pytest.mark.integration
@@ -112,6 +113,7 @@ def test_calls_from_events_and_cdrs_are_charged_once_and_guard_the_balance(scene
                         ledger_doc(prepaid, 2026, 3, "wire-1", "credit", 1_000_000, "manual_addition", ENDED))
         wait_for(lambda: world.store.get(ACCOUNTS_DB, prepaid).get("pvt_enabled") is not False,
                  what=f"the prepaid account unblocked by the payment\n{kazbill.log()}")
+        wait_drained(bridge_queues(queue))  # the second copies too, before the service is stopped
         assert kazbill.stop() == 0, kazbill.log()
     finally:
         depths = [asyncio.run(queue_depth_then_delete(name)) for name in bridge_queues(queue)]
