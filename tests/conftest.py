@@ -7,11 +7,23 @@ CouchDB 3 instead. A service that cannot be started fails the tests that need it
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from tests.security.entrances import is_security_test
 from tests.support.pouchdb_server import PouchDbServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the security suite (tests/security/entrances.py lists it) wherever its tests live."""
+    for item in items:
+        path = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
+        if is_security_test(path, getattr(item, "originalname", item.name)):
+            item.add_marker(pytest.mark.security)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ test_amqp_config_bridge.py and tests/unit/actors/test_kazoo_messages.py: malform
 over 1 MiB), and here the schemathesis run and the tenant matrix."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -18,7 +19,7 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts, reconcile_account
-from tests.fixtures.billing_world import World
+from tests.fixtures.billing_world import World, gregorian
 from tests.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 
@@ -67,3 +68,24 @@ def test_a_document_no_one_can_bill_by_is_refused_named_stored_and_changes_nothi
     current = store.get(db, doc_id)
     store.put(db, {**previous, "_rev": current["_rev"]} if previous else {**current, "pvt_deleted": True})
     assert "billing_failed" not in [e.name for e in reconcile_account(ports, customer)]
+
+
+def test_an_oversized_document_from_the_feed_is_counted_once_and_copied_nowhere(store):
+    # A device whose name and extra fields weigh 2 MB (Kazoo stores what its API was sent, up to
+    # CouchDB's 8 MB default): it is one more phone, and none of its bulk reaches the ledger.
+    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+    customer = world.customer("Heavy", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
+                              limits=GENEROUS, devices=1)
+    ports = BillingPorts(store, SettableClock(datetime(2026, 11, 2, 12, 0, tzinfo=MSK)), world.design_docs)
+    reconcile_account(ports, customer)
+    heavy = stamp({"_id": "device-heavy", "name": "x" * 1_000_000, "device_type": "sip_device", "enabled": True,
+                   "custom_sip_headers": {f"X-{n}": "y" * 1000 for n in range(1000)}}, customer, "device",
+                  created=gregorian(datetime(2026, 11, 2, 11, 0, tzinfo=MSK)))
+    store.put(account_db(customer), heavy)
+    events = reconcile_account(ports, customer)
+    charged = [e.details for e in events if e.name == "charged"]
+    assert [(c["quantity"], c["amount"]) for c in charged] == [(2, 4_833_333)]  # 500.00 × 29/30 days
+    db = account_modb(customer, 2026, 11)
+    sizes = [len(json.dumps(row.doc)) for row in store.all_docs(db, ViewQuery(include_docs=True)).rows]
+    assert max(sizes) < 8_192
+    assert failures(store, customer) == []

@@ -1,0 +1,74 @@
+"""The security suite, as one list: every test that sends an entrance what an attacker or a
+broken peer would send, wherever it lives (next to the feature it guards). Each of these is
+marked `security` at collection (tests/conftest.py), so the suite is one command:
+
+    .venv/bin/python -m pytest -m security
+
+and tests/security/test_suite_list.py keeps this list from naming a test that is gone.
+
+By entrance: the crossbar API (bad and oversized bodies, unknown accounts, the schemathesis
+run, the tenant matrix), the payment hooks (forged, tampered, replayed, misdirected, oversized;
+concurrent deliveries of one payment), the cards API and Braintree's webhooks, AMQP messages
+(malformed, contradicting their routing key, oversized, poison handed back twice), and
+documents from the change feed (uncountable fields, oversized, unknown accounts, bad CDRs)."""
+from __future__ import annotations
+
+SECURITY_TESTS: dict[str, tuple[str, ...]] = {
+    # the crossbar API
+    "tests/unit/crossbar_api/test_api.py": (
+        "test_wrong_credentials_are_401_and_guessing_is_stopped_with_429", "test_a_bad_login_body_is_400_naming_the_field",
+        "test_a_credit_with_an_idempotency_key_is_posted_once_and_the_repeat_returns_the_first_answer",
+        "test_a_bad_credit_body_is_400_naming_the_field_and_changes_nothing", "test_a_huge_body_is_400_naming_its_size",
+        "test_tokens_are_required_checked_and_expire", "test_unknown_accounts_and_paths_answer_in_crossbars_error_shape"),
+    "tests/unit/crossbar_api/test_gateway_config_api.py": (
+        "test_bad_gateway_settings_are_400_naming_the_field_and_nothing_is_saved",),
+    "tests/unit/crossbar_api/test_onbills_api.py": ("test_the_account_cannot_issue_its_own_and_bad_requests_name_their_field",),
+    "tests/unit/crossbar_api/test_rate_decks_api.py": ("test_a_deck_with_bad_lines_is_refused_whole_naming_each_line",),
+    "tests/unit/crossbar_api/test_plans_api.py": ("test_a_number_a_plan_cannot_store_exactly_is_refused_not_rounded",),
+    "tests/security/test_api_schemathesis.py": ("*",),
+    "tests/security/test_tenant_isolation.py": ("*",),
+    # payment hooks and cards
+    "tests/integration/test_payment_hooks.py": (
+        "test_a_paypal_payment_is_credited_once_and_every_delivery_is_recorded", "test_forged_and_tampered_ipns_credit_nothing",
+        "test_verified_ipns_for_another_receiver_currency_or_account_are_refused",
+        "test_a_disabled_gateway_or_unknown_reseller_refuses_without_asking_paypal",
+        "test_oversized_and_malformed_bodies_are_refused_and_recorded",
+        "test_forged_or_unacceptable_wallet_notifications_credit_nothing",
+        "test_shop_requests_out_of_bounds_are_refused_in_the_protocols_codes",
+        "test_a_shop_request_with_a_bad_md5_is_an_authorisation_error"),
+    "tests/integration/test_payment_hooks_properties.py": ("*",),
+    "tests/integration/test_hooks_on_gunicorn.py": ("test_ten_concurrent_deliveries_of_one_payment_credit_it_once",),
+    "tests/integration/test_braintree.py": (
+        "test_bad_card_requests_are_refused_with_the_field_and_charge_nothing",
+        "test_a_card_of_another_account_cannot_be_charged_or_deleted", "test_forged_or_foreign_braintree_webhooks_move_nothing"),
+    # AMQP
+    "tests/integration/test_amqp_config_bridge.py": (
+        "test_a_malformed_message_is_stored_with_its_reason_and_acknowledged",
+        "test_an_oversized_message_is_stored_cut_short_and_acknowledged_unparsed",
+        "test_a_change_whose_hand_off_fails_twice_is_stored_as_poison_not_retried_forever"),
+    "tests/unit/actors/test_kazoo_messages.py": (
+        "test_a_body_that_is_not_a_json_object_is_rejected", "test_a_missing_or_empty_required_header_is_rejected_naming_it",
+        "test_a_body_that_contradicts_its_routing_key_is_rejected_as_inconsistent",
+        "test_a_billable_type_outside_an_account_database_is_rejected",
+        "test_an_account_document_whose_account_cannot_be_told_is_rejected", "test_a_routing_key_of_the_wrong_shape_is_rejected",
+        "test_a_soft_delete_flag_that_is_not_a_boolean_is_rejected", "test_a_rejected_payload_is_kept_as_text_cut_at_64_kib",
+        "test_an_answered_call_without_an_account_is_rejected",
+        "test_billing_seconds_that_are_not_a_whole_non_negative_number_are_rejected",
+        "test_a_timestamp_in_unix_seconds_is_rejected_rather_than_billed_in_year_54",
+        "test_a_call_event_without_its_call_id_or_with_another_one_is_rejected",
+        "test_a_routing_key_that_is_not_a_call_event_is_rejected"),
+    # documents from the change feed
+    "tests/security/test_feed_documents.py": ("*",),
+    "tests/security/test_suite_list.py": ("*",),
+    "tests/integration/test_billing_bad_input.py": (
+        "test_a_document_that_cannot_be_billed_by_is_refused_recorded_and_charges_nothing",),
+    "tests/unit/actors/test_couch_changes.py": (
+        "test_the_cdrs_of_carrier_legs_are_handed_off_as_calls_once_and_a_bad_cdr_is_recorded",),
+    "tests/unit/actors/test_actor_wiring.py": ("test_an_unknown_account_is_recorded_not_retried",),
+}
+
+
+def is_security_test(path: str, name: str) -> bool:
+    """`path` relative to the project, `name` the test function's name (without parameters)."""
+    listed = SECURITY_TESTS.get(path, ())
+    return "*" in listed or name in listed
