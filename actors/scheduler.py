@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
+from actors.cluster import ownership_for, recent_calls, taken_over
 from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.crawl_plan import CrawlJob, mark_crawled, plan_crawls
+from bookkeeper.services.crawl_plan import CrawlJob, fall_back, mark_crawled, plan_crawls
+from bookkeeper.services.membership import Ownership
 
 log = logging.getLogger("kazbill.scheduler")
 CHUNK_SIZE = 50
@@ -47,14 +49,24 @@ class Scheduler(ActorTypeDispatcher):
         self.interval_s = 30.0
         self.current: _Pass | None = None
         self.asked: list = []
+        # Distributed mode: the cluster as last seen, the accounts gained and not yet taken over,
+        # and the take-over batches in flight.
+        self.ownership: Ownership | None = None
+        self.cluster: tuple[str, ...] | None = None
+        self.taking_over: set[str] = set()
+        self.calls_to_rate: set[str] = set()  # accounts taken over from a node that left
+        self.take_over_in_flight: dict[str, tuple[str, ...]] = {}
 
     def receiveMsg_SchedulerStart(self, start: SchedulerStart, sender) -> None:
         self.ports = build_billing_ports(start.settings, start.clock_file)  # type: ignore[arg-type]
         self.supervisor, self.interval_s = sender, start.interval_s
+        self.ownership = ownership_for(start.settings, self.ports.store)  # type: ignore[arg-type]
         self.wakeupAfter(0.1, payload=TICK)  # the start-up catch-up
 
     def receiveMsg_WakeupMessage(self, wakeup: WakeupMessage, sender) -> None:
         if wakeup.payload == TICK:
+            if self.ownership is not None:
+                self._follow_the_cluster()
             self._begin()
             self.wakeupAfter(self.interval_s, payload=TICK)
 
@@ -65,8 +77,10 @@ class Scheduler(ActorTypeDispatcher):
     def _begin(self) -> None:
         if self.current is not None or self.ports is None:
             return  # a pass is running; whoever asked is answered when the next one ends
+        if self.ownership is not None and self.cluster is None:
+            return  # no crawl before this node has seen the cluster it is part of
         try:
-            jobs, broken = plan_crawls(self.ports.store, self.ports.clock.now())
+            jobs, broken = plan_crawls(self.ports.store, self.ports.clock.now(), self._node())
         except Exception as error:  # noqa: BLE001 - the store may be down: the next tick tries again
             log.warning("cannot plan the crawl: %s", error)
             self._answer(CrawlReport((), 0, 0, 0))
@@ -83,7 +97,8 @@ class Scheduler(ActorTypeDispatcher):
         while not run.chunks and not run.in_flight:
             if run.job is not None and run.job_clean:
                 try:
-                    mark_crawled(self.ports.store, run.job.reseller_id, run.job.day)  # type: ignore[union-attr]
+                    mark_crawled(self.ports.store, run.job.reseller_id, run.job.day,  # type: ignore[union-attr]
+                                 self._node())
                     run.crawled.append((run.job.reseller_id, run.job.day.isoformat()))
                 except Exception as error:  # noqa: BLE001 - the day stays owed; the next tick resumes it
                     log.warning("cannot record the crawl of %s: %s", run.job.day, error)
@@ -93,6 +108,13 @@ class Scheduler(ActorTypeDispatcher):
                 return
             run.job = run.jobs.popleft()
             ids = run.job.account_ids
+            if self.ownership is not None:  # the other nodes crawl theirs
+                try:
+                    ids = tuple(self.ownership.mine(ids))
+                except Exception as error:  # noqa: BLE001 - leases unreadable or this one lapsed: the day stays owed
+                    log.warning("cannot tell which accounts are this node's: %s", error)
+                    run.job_clean = False
+                    continue
             run.chunks = deque(ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE))
         self._send_chunks()
 
@@ -105,6 +127,16 @@ class Scheduler(ActorTypeDispatcher):
             self.send(self.supervisor, HandOff(batch_id, "crawl", run.chunks.popleft(), run.job.day.isoformat()))
 
     def receiveMsg_HandOffDone(self, done: HandOffDone, sender) -> None:
+        if done.batch_id in self.take_over_in_flight:
+            accounts = self.take_over_in_flight.pop(done.batch_id)
+            if done.batch_id.startswith("take-over-bill"):
+                self.taking_over -= set(accounts) - set(done.not_done)  # the rest: at the next tick
+            else:  # calls handed back (the store away): their accounts are taken over again
+                self.calls_to_rate -= set(accounts) - set(done.not_done)
+                self.taking_over |= set(done.not_done)
+            if not done.not_done:
+                self._take_over()  # the next chunk now; after a hand-back, at the next tick
+            return
         run = self.current
         if run is None or done.batch_id not in run.in_flight:
             return
@@ -132,3 +164,49 @@ class Scheduler(ActorTypeDispatcher):
             self.send(asker, report)
         if waiting is None:
             self.asked = []
+
+    # ------------------------------------------------------------ distributed mode
+
+    def _node(self) -> str | None:
+        return self.ownership.node if self.ownership is not None else None
+
+    def _follow_the_cluster(self) -> None:
+        """When the live nodes changed: this node's crawl falls back to the cluster's earliest
+        day, and the accounts it gained are billed and their recent calls rated again."""
+        assert self.ownership is not None and self.ports is not None
+        try:
+            live = self.ownership.live(fresh=True)
+            if live != self.cluster and self.ownership.node in live:
+                before = self.cluster or ()
+                fall_back(self.ports.store, self.ownership.node, [*before, *live])
+                gained, orphaned = taken_over(self.ports.store, before, live, self.ownership.node)
+                log.info("the cluster is %s (was %s): taking %d accounts over (%d from a node that left)",
+                         ", ".join(live), ", ".join(before) or "nothing", len(gained), len(orphaned))
+                self.taking_over |= set(gained)
+                self.calls_to_rate |= set(orphaned)
+                self.cluster = live
+        except Exception as error:  # noqa: BLE001 - the store may be down: the next tick tries again
+            log.warning("cannot follow the cluster: %s", error)
+            return
+        self._take_over()
+
+    def _take_over(self) -> None:
+        if self.take_over_in_flight or not self.taking_over:
+            return
+        assert self.ports is not None
+        chunk = tuple(sorted(self.taking_over)[:CHUNK_SIZE])
+        today = self.ports.clock.now().date()
+        try:
+            calls = [call for account_id in chunk if account_id in self.calls_to_rate
+                     for call in recent_calls(self.ports.store, account_id, today)]
+        except Exception as error:  # noqa: BLE001 - the next tick tries again
+            log.warning("cannot read the calls of the accounts taken over: %s", error)
+            return
+        bill_id, rate_id = f"take-over-bill-{uuid.uuid4().hex}", f"take-over-rate-{uuid.uuid4().hex}"
+        self.take_over_in_flight[bill_id] = chunk
+        self.send(self.supervisor, HandOff(bill_id, "reconcile", chunk, None))
+        self.calls_to_rate -= set(chunk) if not calls else set()
+        if calls:
+            self.take_over_in_flight[rate_id] = chunk
+            self.send(self.supervisor, HandOff(rate_id, "rate", tuple(c.account_id for c in calls), None,
+                                               calls=tuple(calls)))

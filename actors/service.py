@@ -21,7 +21,10 @@ from actors.bridges.run import die_with_parent
 from actors.messages import ServiceFailed, StartService
 from actors.supervision import RestartBudget
 from actors.system import admin_listening, running_service
+from bookkeeper.bootstrap import build_store
 from bookkeeper.config import Settings
+from bookkeeper.ports import StoreError
+from bookkeeper.services.membership import Membership
 
 log = logging.getLogger("kazbill.service")
 EXIT_GAVE_UP = 70  # EX_SOFTWARE
@@ -84,6 +87,43 @@ class Children:
                 child.process.wait()
 
 
+@dataclass
+class NodeLease:
+    """In a cluster (KAZBILL_NODE), this node's lease in the store, renewed every third of its
+    length while the service runs and given up when it stops (bookkeeper/services/membership.py).
+    A renewal the store refuses is retried at the next turn; if the lease runs out meanwhile,
+    the other nodes take this one's accounts over, and it takes its own back once renewed."""
+    membership: Membership | None
+    renewed_at: float | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> "NodeLease":
+        if not settings.node:
+            return cls(None)
+        return cls(Membership(build_store(settings), settings.node, settings.lease_s))
+
+    def keep(self) -> None:
+        if self.membership is None:
+            return
+        now = time.monotonic()
+        if self.renewed_at is not None and now - self.renewed_at < self.membership.lease_s / 3:
+            return
+        try:
+            self.membership.renew()
+            self.renewed_at = now
+        except StoreError as error:
+            log.warning("cannot renew this node's lease: %s", error)
+
+    def give_up(self) -> None:
+        if self.membership is None:
+            return
+        try:
+            self.membership.leave()
+        except StoreError as error:  # the lease runs out by itself
+            log.warning("cannot give this node's lease up: %s", error)
+        self.membership.store.close()
+
+
 def kazbill_command() -> str:
     found = shutil.which("kazbill", path=os.path.dirname(sys.executable)) or shutil.which("kazbill")
     if found is None:
@@ -124,9 +164,11 @@ def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None =
                           scheduler_interval_s=settings.scheduler_interval_s,
                           mailer_interval_s=settings.mailer_interval_s)
     code = 0
+    lease = NodeLease.of(settings)
     with running_service(config, admin_port=settings.actor_admin_port) as service:
         children = Children(child_commands(settings, with_api=with_api, clock_file=clock_file),
                             RestartBudget(settings.restart_intensity, settings.restart_period_s))
+        lease.keep()
         children.start()
         log.info("kazbill is serving: %d shards, bridges %s%s", service.shard_count,
                  ", ".join(settings.bridges), ", API on " + settings.api_bind if with_api else "")
@@ -141,8 +183,10 @@ def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None =
                     log.critical("giving up: %s", children.failure)
                     code = EXIT_GAVE_UP
                     break
+                lease.keep()
         finally:
             log.info("stopping: draining the bridges, then the actors")
             children.stop(grace_s)
+            lease.give_up()
     log.info("kazbill stopped (exit %d)", code)
     return code

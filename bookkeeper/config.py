@@ -158,6 +158,8 @@ SETTINGS: tuple[Setting, ...] = (
             _url(("http", "https")), "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"),
     Setting("braintree_url", "KAZBILL_BRAINTREE_URL", ("gateways", "braintree_url"), _url(("http", "https")), None),
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
+    Setting("node", "KAZBILL_NODE", ("cluster", "node"), _optional_text, None),
+    Setting("lease_s", "KAZBILL_LEASE", ("cluster", "lease_s"), _positive_number, 15.0),
     Setting("document_mails_per_minute", "KAZBILL_DOCUMENT_MAILS_PER_MINUTE", ("smtp", "document_mails_per_minute"),
             _count, 120),
 )
@@ -196,6 +198,10 @@ class Settings:
     paypal_sandbox_verify_url: str = "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"
     braintree_url: str | None = None  # unset: each reseller's own Braintree environment (sandbox/production)
     bridges: tuple[str, ...] = ("couchdb",)  # the feeds `kazbill serve` follows: amqp and/or couchdb
+    # Set on every node of a cluster (unique, stable across restarts): accounts are then shared
+    # out among the nodes whose lease (renewed every lease_s / 3) is live. Unset: one node.
+    node: str | None = None
+    lease_s: float = 15.0
     document_mails_per_minute: int = 120  # across every document worker of the cluster; 0: no limit
 
     @property

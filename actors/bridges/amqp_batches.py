@@ -40,6 +40,9 @@ class BatchingBridge:
     batch_size: int = 200
     batch_wait_s: float = 0.2
     unavailable_pause_s: float = 2.0
+    # A cluster node's own queue goes by itself once unused this long (a node that left for
+    # good); the shared single-node queue never does.
+    queue_expires_ms: int | None = None
 
     exchange: ClassVar[str]  # Kazoo declares its exchanges non-durable: so must we, or the broker refuses
 
@@ -61,7 +64,8 @@ class BatchingBridge:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.batch_size)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
-            queue = await channel.declare_queue(self.queue_name, durable=True)
+            queue = await channel.declare_queue(self.queue_name, durable=True, arguments=(
+                {"x-expires": self.queue_expires_ms} if self.queue_expires_ms else None))
             for key in self.binding_keys():
                 await queue.bind(exchange, routing_key=key)
             pending: list[AbstractIncomingMessage] = []

@@ -90,6 +90,7 @@ class ChangesFollower:
     poll_s: float = 1.0
     hand_off_calls: HandOffCalls | None = None  # None: CDRs are left to another follower
     now_gregorian: Callable[[], int] = lambda: to_gregorian_seconds(int(time.time()))
+    node: str | None = None  # in a cluster each node follows every change with checkpoints of its own
     stats: dict[str, int] = field(default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0,
                                                            "calls": 0})
 
@@ -97,20 +98,20 @@ class ChangesFollower:
         """One pass: every database that changed since the last pass, each to its end. Returns the
         number of accounts handed off."""
         self.store.ensure_database(SYSTEM_DB)
-        since = (self.store.get_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID) or {}).get("seq", "0")
+        since = (self.store.get_local(SYSTEM_DB, self._checkpoint(UPDATES_CHECKPOINT_ID)) or {}).get("seq", "0")
         page = self.store.db_updates(since, timeout_s=self.poll_s)
         dbs = sorted({update.db for update in page.updates if update.kind != "deleted" and followed(update.db)})
         handed = 0
         for db in dbs:
             handed += self.follow(db)
-        self.store.put_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID, {"seq": page.last_seq})
+        self.store.put_local(SYSTEM_DB, self._checkpoint(UPDATES_CHECKPOINT_ID), {"seq": page.last_seq})
         return handed
 
     def follow(self, db: str) -> int:
         handed = 0
         if not self.store.database_exists(db):
             return 0  # deleted since it was announced
-        since = (self.store.get_local(db, CHECKPOINT_ID) or {}).get("seq", "0")
+        since = (self.store.get_local(db, self._checkpoint(CHECKPOINT_ID)) or {}).get("seq", "0")
         while True:
             page = self.store.changes(db, since, limit=self.page_size, include_docs=True)
             accounts = accounts_changed(db, page.changes)
@@ -122,10 +123,13 @@ class ChangesFollower:
                 require_done(self.hand_off_calls(calls), db)
                 self.stats["calls"] += len(calls)
             self.stats["changes"] += len(page.changes)
-            self.store.put_local(db, CHECKPOINT_ID, {"seq": page.last_seq})
+            self.store.put_local(db, self._checkpoint(CHECKPOINT_ID), {"seq": page.last_seq})
             since = page.last_seq
             if len(page.changes) < self.page_size:
                 break
         self.stats["accounts"] += handed
         self.stats["databases"] += 1
         return handed
+
+    def _checkpoint(self, name: str) -> str:
+        return f"{name}@{self.node}" if self.node else name

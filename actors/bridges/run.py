@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
+from actors.cluster import OwnedOnly, node_queue, ownership_for
 from actors.bridges.amqp_announce import OutboxPublisher
 from actors.bridges.amqp_bookkeeper import BookkeeperResponder
 from actors.bridges.amqp_calls import CallBridge
@@ -29,6 +30,7 @@ from bookkeeper.ports import StoreUnavailable
 
 log = logging.getLogger("kazbill.bridge")
 MAX_PAUSE_S = 30.0
+NODE_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a node away longer is taken over anyway
 
 
 def die_with_parent(signum: int = signal.SIGTERM) -> None:
@@ -46,12 +48,13 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | None = None) -> None:
     stop = threading.Event()
     _stop_on_signals(stop)
-    client = connect(admin_port)
     store = build_store(settings)
+    client = _owned_only(connect(admin_port), settings, store)
     clock = build_clock(clock_file)
     follower = ChangesFollower(store, lambda account_ids: client.hand_off("reconcile", account_ids),
                                hand_off_calls=client.hand_off_calls,
-                               now_gregorian=lambda: to_gregorian_seconds(int(clock.now().timestamp())))
+                               now_gregorian=lambda: to_gregorian_seconds(int(clock.now().timestamp())),
+                               node=settings.node)
     pause = 1.0
     log.info("following the store's changes")
     while not stop.is_set():
@@ -67,8 +70,9 @@ def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | No
 
 
 def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None = None) -> None:
-    client = connect(admin_port)  # before any thread or event loop: Thespian may fork
+    connected = connect(admin_port)  # before any thread or event loop: Thespian may fork
     store = build_store(settings)
+    client = _owned_only(connected, settings, store)
     clock = build_clock(clock_file)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff")  # one batch at a time
 
@@ -87,12 +91,18 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         require_done(await asyncio.get_running_loop().run_in_executor(executor, client.hand_off_calls, calls))
 
     async def reconcile_one(account_id: str):
-        return await asyncio.get_running_loop().run_in_executor(executor, client.hand_off, "reconcile", [account_id])
+        # Kazoo's request is answered by whichever node it reached, owner or not: the reply must
+        # say the account was billed, and a second pass by its owner charges nothing again.
+        return await asyncio.get_running_loop().run_in_executor(executor, connected.hand_off, "reconcile",
+                                                                [account_id])
 
-    node = f"kazbill@{socket.gethostname()}"
-    bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=settings.amqp_queue,
-                          own_node=node)
-    calls = CallBridge(settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{settings.amqp_queue}.calls")
+    node = settings.node or f"kazbill@{socket.gethostname()}"
+    queue = node_queue(settings)
+    expires = NODE_QUEUE_EXPIRES_MS if settings.node else None
+    bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=queue, own_node=node,
+                          queue_expires_ms=expires)
+    calls = CallBridge(settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{queue}.calls",
+                       queue_expires_ms=expires)
     responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=node,
                                     app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers")
 
@@ -124,6 +134,12 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         store.close()
         publisher.store.close()
     log.info("AMQP bridge stopped")
+
+
+def _owned_only(client, settings: Settings, store):
+    """In a cluster, only this node's accounts reach its shards (actors/cluster.py)."""
+    ownership = ownership_for(settings, store)
+    return client if ownership is None else OwnedOnly(client, ownership)
 
 
 RUNNERS = {"amqp": run_amqp_bridge, "couchdb": run_changes_bridge}

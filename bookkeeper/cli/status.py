@@ -20,19 +20,21 @@ from bookkeeper.cli import Context, main, operator_errors
 def status(obj: Context, as_json: bool) -> None:
     """Show lag per bridge, queue depths, the last crawl per reseller and failures awaiting attention."""
     from actors.bridges.couch_changes import CHECKPOINT_ID, followed
+    from actors.cluster import node_queue
     from bookkeeper.bootstrap import build_store
     from bookkeeper.services.status import LAG_CAP, store_status
 
     settings = obj.settings
     store = build_store(settings)
     try:
-        report: dict[str, Any] = {"store": store_status(store, checkpoint_id=CHECKPOINT_ID, followed=followed).as_json()}
+        checkpoint = f"{CHECKPOINT_ID}@{settings.node}" if settings.node else CHECKPOINT_ID  # this node's
+        report: dict[str, Any] = {"store": store_status(store, checkpoint_id=checkpoint, followed=followed).as_json()}
     finally:
         store.close()
     report["service"] = _service(settings.actor_admin_port)
-    report["amqp"] = asyncio.run(_queue_depths(settings.amqp_url, [settings.amqp_queue,
-                                                                   f"{settings.amqp_queue}.bookkeepers",
-                                                                   f"{settings.amqp_queue}.calls"]))
+    queue = node_queue(settings)
+    report["amqp"] = asyncio.run(_queue_depths(settings.amqp_url, [queue, f"{settings.amqp_queue}.bookkeepers",
+                                                                   f"{queue}.calls"]))
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
         return
@@ -91,6 +93,8 @@ def _lines(report: dict[str, Any], cap: int) -> list[str]:
                  f"{store['databases_never_followed']} never followed")
     for db, pending in sorted(behind.items(), key=lambda item: -item[1])[:10]:
         lines.append(f"  {db}: {pending}{'+' if pending >= cap else ''} changes to follow")
+    if store["nodes"]:
+        lines.append("cluster: " + ", ".join(f"{node} (lease {left:g}s left)" for node, left in sorted(store["nodes"].items())))
     for reseller, crawl in sorted(store["last_crawl"].items(), key=lambda item: item[1]["name"]):
         lines.append(f"last crawl of reseller {crawl['name'] or '?'} ({reseller}): {crawl['day']}")
     failures = sum(store["failures"].values())

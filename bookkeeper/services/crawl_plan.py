@@ -25,8 +25,10 @@ class CrawlJob:
     account_ids: tuple[str, ...]
 
 
-def _state_id(reseller_id: str) -> str:
-    return f"kazbill_crawl-{reseller_id}"
+def _state_id(reseller_id: str, node: str | None = None) -> str:
+    """One record per reseller; in a cluster, one per reseller and node (each node crawls the
+    accounts it owns)."""
+    return f"kazbill_crawl-{reseller_id}" + (f"@{node}" if node else "")
 
 
 def resellers(store: DocumentStore) -> list[str]:
@@ -45,7 +47,8 @@ def descendants(store: DocumentStore, account_id: str) -> list[str]:
     return [row.key[2] for row in rows]
 
 
-def plan_crawls(store: DocumentStore, now: datetime) -> tuple[list[CrawlJob], list[tuple[str, str]]]:
+def plan_crawls(store: DocumentStore, now: datetime,
+                node: str | None = None) -> tuple[list[CrawlJob], list[tuple[str, str]]]:
     """(jobs in the order to run them, resellers whose settings cannot be read with the reason).
     Each reseller's accounts are its descendants minus those a deeper reseller bills."""
     all_resellers = resellers(store)
@@ -60,7 +63,7 @@ def plan_crawls(store: DocumentStore, now: datetime) -> tuple[list[CrawlJob], li
             broken.append((reseller_id, str(error)))
             continue
         today = local_day(now, timezone)
-        state = get_or_none(store, SYSTEM_DB, _state_id(reseller_id)) or {}
+        state = get_or_none(store, SYSTEM_DB, _state_id(reseller_id, node)) or {}
         last = date.fromisoformat(state["last_day"]) if state.get("last_day") else None
         days = days_to_crawl(last, today)
         if not days:
@@ -91,10 +94,29 @@ def _timezone(store: DocumentStore, reseller_id: str) -> str:
     return settings.timezone
 
 
-def mark_crawled(store: DocumentStore, reseller_id: str, day: date) -> None:
-    doc_id = _state_id(reseller_id)
+def mark_crawled(store: DocumentStore, reseller_id: str, day: date, node: str | None = None) -> None:
+    doc_id = _state_id(reseller_id, node)
     current = get_or_none(store, SYSTEM_DB, doc_id) or {"_id": doc_id, "pvt_type": "kazbill_crawl_state"}
     if current.get("last_day") and date.fromisoformat(current["last_day"]) >= day:
         return
     store.ensure_database(SYSTEM_DB)
     store.put(SYSTEM_DB, {**current, "reseller_id": reseller_id, "last_day": day.isoformat()})
+
+
+def fall_back(store: DocumentStore, node: str, nodes: list[str]) -> None:
+    """When the cluster changes, this node's crawl of each reseller goes back to the earliest
+    day any of `nodes` (the cluster before and after the change, and a single node's record)
+    had crawled, so that the days a node that left still owed are crawled by the accounts' new
+    owners. Crawling again an account's day already crawled charges nothing."""
+    store.ensure_database(SYSTEM_DB)
+    for reseller_id in resellers(store):
+        ids = [_state_id(reseller_id)] + [_state_id(reseller_id, other) for other in {*nodes, node}]
+        found = store.get_many(SYSTEM_DB, ids)
+        days = [date.fromisoformat(doc["last_day"]) for doc in found.values() if doc.get("last_day")]
+        if not days:
+            continue
+        earliest = min(days).isoformat()
+        mine = found.get(_state_id(reseller_id, node)) or {"_id": _state_id(reseller_id, node),
+                                                          "pvt_type": "kazbill_crawl_state", "reseller_id": reseller_id}
+        if mine.get("last_day") != earliest:
+            store.put(SYSTEM_DB, {**mine, "last_day": earliest})

@@ -1,8 +1,10 @@
-"""What `kazbill status` reads from the store: the last day crawled per reseller, the failures
+"""What `kazbill status` reads from the store: the last day crawled per reseller, a cluster's live
+nodes, the failures
 awaiting a person, the notices and announcements not yet out, and how far the changes follower
 is behind each database it follows."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -12,6 +14,7 @@ from bookkeeper.services.announcements import OUTBOX_DB
 from bookkeeper.services.failures import FAILURES_DB
 from bookkeeper.services.hook_attempts import HOOKS_DB
 from bookkeeper.services.document_queue import QUEUE_DB
+from bookkeeper.services.membership import NODES_DB
 from bookkeeper.services.notices import NOTICES_DB
 
 LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
@@ -20,6 +23,7 @@ LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
 @dataclass
 class StoreStatus:
     last_crawl: dict[str, dict[str, str]] = field(default_factory=dict)  # reseller id → {day, name}
+    nodes: dict[str, float] = field(default_factory=dict)  # a cluster's live nodes → seconds their lease has left
     failures: dict[str, int] = field(default_factory=dict)  # "source/reason" → count
     notices: dict[str, int] = field(default_factory=dict)  # state → count
     documents: dict[str, int] = field(default_factory=dict)  # document jobs: state → count (failed awaits a person)
@@ -33,13 +37,21 @@ class StoreStatus:
         return dict(self.__dict__)
 
 
-def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable[[str], bool]) -> StoreStatus:
+def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable[[str], bool],
+                 wall: Callable[[], float] = time.time) -> StoreStatus:
     status = StoreStatus()
+    status.nodes = _nodes(store, wall)
     try:
         rows = store.all_docs(SYSTEM_DB, ViewQuery(start_key="kazbill_crawl-", end_key="kazbill_crawl-\ufff0",
                                                    include_docs=True)).rows
-        days = {row.doc["reseller_id"]: row.doc["last_day"] for row in rows
-                if row.doc and "reseller_id" in row.doc and "last_day" in row.doc}
+        days: dict[str, str] = {}
+        for row in rows:  # in a cluster, one record per node: a reseller is crawled up to its live nodes' earliest
+            node = row.id.split("@", 1)[1] if "@" in row.id else None
+            if status.nodes and node not in status.nodes:
+                continue
+            if row.doc and "reseller_id" in row.doc and "last_day" in row.doc:
+                reseller = row.doc["reseller_id"]
+                days[reseller] = min(days.get(reseller, row.doc["last_day"]), row.doc["last_day"])
         names = store.get_many(ACCOUNTS_DB, list(days)) if days else {}
         status.last_crawl = {reseller: {"day": day, "name": names.get(reseller, {}).get("name", "")}
                              for reseller, day in days.items()}
@@ -65,6 +77,16 @@ def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable
         if pending:
             status.databases_behind[db] = pending
     return status
+
+
+def _nodes(store: DocumentStore, wall: Callable[[], float]) -> dict[str, float]:
+    try:
+        rows = store.all_docs(NODES_DB, ViewQuery(include_docs=True)).rows
+    except DatabaseNotFound:
+        return {}
+    now_ms = int(wall() * 1000)
+    return {row.id: round((row.doc["expires_at_ms"] - now_ms) / 1000, 1) for row in rows
+            if row.doc and isinstance(row.doc.get("expires_at_ms"), int) and row.doc["expires_at_ms"] > now_ms}
 
 
 def _grouped(store: DocumentStore, db: str, design: str, view: str, *, level: int) -> dict[str, int]:

@@ -98,12 +98,15 @@ def test_each_kazbill_setting_in_compose_is_one_kazbill_reads(service):
 def test_compose_runs_the_processes_an_operator_needs_with_restart_policies():
     services = kazbill_services()
     commands = {name: spec["command"][0] for name, spec in services.items()}
-    assert sorted(commands.values()) == ["api", "serve", "store"]
+    assert sorted(commands.values()) == ["api", "serve", "serve", "store"]  # serve-2: the nodes profile
     for name, spec in services.items():
         expected = "no" if commands[name] == "store" else "unless-stopped"
         assert spec["restart"] == expected, name
-    serve = next(spec for spec in services.values() if spec["command"][0] == "serve")
-    assert set(serve["environment"]["KAZBILL_BRIDGES"].split(",")) == {"amqp", "couchdb"}
+    for serve in (spec for spec in services.values() if spec["command"][0] == "serve"):
+        assert set(serve["environment"]["KAZBILL_BRIDGES"].split(",")) == {"amqp", "couchdb"}
+        assert "KAZBILL_NODE" in serve["environment"]
+    assert services["serve-2"]["profiles"] == ["nodes"]
+    assert services["serve-2"]["environment"]["KAZBILL_NODE"] == "kazbill@serve-2"
     everything = compose()["services"]
     assert {"couchdb", "rabbitmq", "mailpit"} <= set(everything)
     assert [name for name, spec in everything.items() if "cluster" in spec.get("profiles", [])] == [
