@@ -40,6 +40,10 @@ class AccountShard(ActorTypeDispatcher):
             outcome = rate_calls(self.ports, work.calls)
         else:
             outcome = bill_accounts(self.ports, work.account_ids, day=date.fromisoformat(work.day) if work.day else None)
+        log.info("batch %s (%s): %d done, %d failed, %d handed back", work.batch_id, work.kind, len(outcome.done),
+                 len(outcome.failed), len(outcome.not_done),
+                 extra={"batch_id": work.batch_id, "kind": work.kind, "accounts": len(work.account_ids),
+                        "done": len(outcome.done), "failed": len(outcome.failed), "handed_back": len(outcome.not_done)})
         self.send(sender, ShardWorkDone(
             work.batch_id, self.index, outcome.done, outcome.failed, outcome.not_done,
             tuple((event.name, event.account_id) for event in outcome.events)))

@@ -23,6 +23,7 @@ from actors.messages import (
 )
 from actors.supervisor import GLOBAL_NAME
 from bookkeeper.domain.calls import FinishedCall
+from bookkeeper.logs import formatter_config
 
 log = logging.getLogger("kazbill.system")
 DEFAULT_ADMIN_PORT = 19_000
@@ -84,7 +85,8 @@ def running_service(config: StartService, *, base: str = "multiprocTCPBase",
     """Starts the actor system and the supervisor; always shuts the system down on the way out,
     whatever happens (Thespian's processes outlive a creator that skips shutdown())."""
     os.environ.setdefault("THESPLOG_THRESHOLD", "WARNING")
-    logging_config = {**ACTOR_LOGGING,
+    log_format = getattr(config.settings, "log_format", "text")
+    logging_config = {**ACTOR_LOGGING, "formatters": {"plain": formatter_config(log_format)},
                       "handlers": {"stderr": {**ACTOR_LOGGING["handlers"]["stderr"], "level": log_level}},
                       "loggers": {**ACTOR_LOGGING["loggers"],
                                   "kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}}}

@@ -94,6 +94,12 @@ def _url(schemes: tuple[str, ...]) -> Callable[[Any], str | None]:
 BRIDGES = ("amqp", "couchdb")
 
 
+def _log_format(value: Any) -> str:
+    if value not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return value
+
+
 def _bridges(value: Any) -> tuple[str, ...]:
     items = [item.strip() for item in value.split(",")] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
@@ -159,6 +165,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("braintree_url", "KAZBILL_BRAINTREE_URL", ("gateways", "braintree_url"), _url(("http", "https")), None),
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
     Setting("node", "KAZBILL_NODE", ("cluster", "node"), _optional_text, None),
+    Setting("log_format", "KAZBILL_LOG_FORMAT", ("service", "log_format"), _log_format, "text"),
     Setting("lease_s", "KAZBILL_LEASE", ("cluster", "lease_s"), _positive_number, 15.0),
     Setting("document_mails_per_minute", "KAZBILL_DOCUMENT_MAILS_PER_MINUTE", ("smtp", "document_mails_per_minute"),
             _count, 120),
@@ -202,6 +209,7 @@ class Settings:
     # out among the nodes whose lease (renewed every lease_s / 3) is live. Unset: one node.
     node: str | None = None
     lease_s: float = 15.0
+    log_format: str = "text"  # "json": one JSON object per line, with request and batch ids
     document_mails_per_minute: int = 120  # across every document worker of the cluster; 0: no limit
 
     @property

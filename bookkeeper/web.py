@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable
 
 from bookkeeper.bootstrap import build_store
 from bookkeeper.config import load_settings
+from bookkeeper.logs import configure as configure_logging
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 HOOKS_PREFIX = "/hooks/"
@@ -17,6 +18,7 @@ def create() -> WsgiApp:
     import webhooks.wsgi
 
     settings = load_settings()
+    configure_logging(settings.log_format)  # this worker's request lines, with their request ids
     store = build_store(settings)
     api = crossbar_api.wsgi.create(settings, store)
     hooks = webhooks.wsgi.create(settings, store)

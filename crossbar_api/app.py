@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import falcon
 
+from bookkeeper.domain.periods import local_day
+from bookkeeper.domain.settings import SettingsError
+from bookkeeper.services.crawl_plan import reseller_timezone
 from crossbar_api import errors
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
@@ -20,7 +24,7 @@ from crossbar_api.resources.auth import ApiAuth, UserAuth
 from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
 from crossbar_api.resources.gateways import gateway_routes
 from crossbar_api.resources.payment_forms import PaymentForm
-from crossbar_api.metrics import RequestMetrics
+from crossbar_api.metrics import RequestMetrics, store_gauges
 from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.document_templates import DocumentTemplate
@@ -157,8 +161,17 @@ class OpenApi:
         resp.media = openapi_document(ROUTES)
 
 
+def _reseller_today(deps: ApiDeps) -> Callable[[str], date]:
+    def today(reseller_id: str) -> date:
+        try:
+            return local_day(deps.clock.now(), reseller_timezone(deps.store, reseller_id))
+        except SettingsError:  # a reseller whose settings cannot be read: its crawl says so elsewhere
+            return deps.clock.now().date()
+    return today
+
+
 def create_app(deps: ApiDeps) -> falcon.App:
-    metrics = RequestMetrics()
+    metrics = RequestMetrics(lambda: store_gauges(deps.store, deps.cluster_node, _reseller_today(deps)))
     app = falcon.App(middleware=[RequestContext(deps), metrics])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)

@@ -18,6 +18,7 @@ class ApiDeps:
     tokens: TokenSigner
     attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
     node: str = "kazbill@localhost"
+    cluster_node: str | None = None  # KAZBILL_NODE: whose change-feed checkpoints /metrics reports
     amqp_url: str | None = None  # the bus /health reports on; None: not configured
     public_url: str = "http://127.0.0.1:8000"  # where gateways reach the hooks
     card_gateways: Callable[[GatewaySettings], CardGateway] | None = None  # a reseller's Braintree

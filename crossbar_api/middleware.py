@@ -27,5 +27,7 @@ class RequestContext:
         resp.set_header("X-Request-ID", req.context.request_id)
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource, req_succeeded: bool) -> None:
-        log.info("request_id=%s %s %s -> %s", getattr(req.context, "request_id", "-"), req.method, req.path,
-                 resp.status)
+        request_id = getattr(req.context, "request_id", "-")
+        log.info("request_id=%s %s %s -> %s", request_id, req.method, req.path, resp.status,
+                 extra={"request_id": request_id, "method": req.method, "path": req.path,
+                        "status": str(resp.status).split()[0]})

@@ -39,5 +39,6 @@ def create(settings: Settings | None = None, store: DocumentStore | None = None)
     deps = ApiDeps(store=store, clock=SystemClock(), design_docs=load_design_docs(),
                    tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
                    node=f"kazbill@{socket.gethostname()}", amqp_url=settings.amqp_url,
-                   public_url=settings.public_url.rstrip("/"), card_gateways=build_card_gateways(settings))
+                   public_url=settings.public_url.rstrip("/"), card_gateways=build_card_gateways(settings),
+                   cluster_node=settings.node)
     return create_app(deps)

@@ -20,13 +20,12 @@ from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
 from actors.messages import HandOffDone
 from actors.system import require_done
 from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, is_account_id, parse_db_name, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, is_account_id, parse_db_name, to_gregorian_seconds
 from bookkeeper.ports import Change, DocumentStore
 from bookkeeper.services.failures import record_failure
+from bookkeeper.services.status import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, checkpoint_of, followed
 
 log = logging.getLogger("kazbill.bridge.couchdb")
-CHECKPOINT_ID = "kazbill_changes"
-UPDATES_CHECKPOINT_ID = "kazbill_db_updates"
 
 HandOff = Callable[[Sequence[str]], HandOffDone]
 HandOffCalls = Callable[[Sequence[FinishedCall]], HandOffDone]
@@ -76,10 +75,6 @@ def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
 def _foreign_ledger(doc: dict) -> bool:
     """A ledger entry Kazoo (or a person) wrote moves the balance; Kazbill's own do not need a look."""
     return doc.get("pvt_type") == "ledger" and "kazbill" not in (doc.get("metadata") or {})
-
-
-def followed(db: str) -> bool:
-    return db == ACCOUNTS_DB or parse_db_name(db).kind in ("account", "account-month")
 
 
 @dataclass
@@ -132,4 +127,4 @@ class ChangesFollower:
         return handed
 
     def _checkpoint(self, name: str) -> str:
-        return f"{name}@{self.node}" if self.node else name
+        return checkpoint_of(self.node, name)

@@ -1,14 +1,12 @@
 """`kazbill serve` and `kazbill bridge`: the running service (see actors/service.py)."""
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
 from bookkeeper.cli import Context, main, operator_errors
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"
+from bookkeeper.logs import configure as configure_logging
 
 
 @main.command("serve")
@@ -21,7 +19,7 @@ def serve(obj: Context, no_api: bool, clock_file: str | None) -> None:
     """Run the actor system, the bridges and the API until SIGTERM."""
     from actors.service import serve as run
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(obj.settings.log_format)
     sys.exit(run(obj.settings, with_api=not no_api, clock_file=clock_file))
 
 
@@ -35,7 +33,7 @@ def bridge(obj: Context, name: str, admin_port: int | None, clock_file: str | No
     """Run one bridge against a running `kazbill serve` (serve starts them itself)."""
     from actors.bridges.run import RUNNERS
 
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(obj.settings.log_format)
     try:
         RUNNERS[name](obj.settings, admin_port or obj.settings.actor_admin_port, clock_file)
     except ConnectionError as error:

@@ -19,16 +19,15 @@ from bookkeeper.cli import Context, main, operator_errors
 @operator_errors
 def status(obj: Context, as_json: bool) -> None:
     """Show lag per bridge, queue depths, the last crawl per reseller and failures awaiting attention."""
-    from actors.bridges.couch_changes import CHECKPOINT_ID, followed
     from actors.cluster import node_queue
     from bookkeeper.bootstrap import build_store
-    from bookkeeper.services.status import LAG_CAP, store_status
+    from bookkeeper.services.status import LAG_CAP, checkpoint_of, followed, store_status
 
     settings = obj.settings
     store = build_store(settings)
     try:
-        checkpoint = f"{CHECKPOINT_ID}@{settings.node}" if settings.node else CHECKPOINT_ID  # this node's
-        report: dict[str, Any] = {"store": store_status(store, checkpoint_id=checkpoint, followed=followed).as_json()}
+        report: dict[str, Any] = {"store": store_status(store, checkpoint_id=checkpoint_of(settings.node),  # this node's
+                                                        followed=followed).as_json()}
     finally:
         store.close()
     report["service"] = _service(settings.actor_admin_port)

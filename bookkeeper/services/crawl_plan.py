@@ -58,7 +58,7 @@ def plan_crawls(store: DocumentStore, now: datetime,
     broken: list[tuple[str, str]] = []
     for reseller_id in all_resellers:
         try:
-            timezone = _timezone(store, reseller_id)
+            timezone = reseller_timezone(store, reseller_id)
         except SettingsError as error:
             broken.append((reseller_id, str(error)))
             continue
@@ -86,7 +86,7 @@ def closed_since(store: DocumentStore, reseller_id: str, reseller_set: set[str],
     return tuple(sorted({row.id for row in billed_here}))
 
 
-def _timezone(store: DocumentStore, reseller_id: str) -> str:
+def reseller_timezone(store: DocumentStore, reseller_id: str) -> str:
     account_doc = get_or_none(store, ACCOUNTS_DB, reseller_id) or {"_id": reseller_id, "pvt_tree": []}
     master_id = master_of(account_doc)
     settings = reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),

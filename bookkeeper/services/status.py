@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, parse_db_name
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.announcements import OUTBOX_DB
 from bookkeeper.services.failures import FAILURES_DB
@@ -18,6 +18,19 @@ from bookkeeper.services.membership import NODES_DB
 from bookkeeper.services.notices import NOTICES_DB
 
 LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
+# The changes follower's checkpoints (`_local` documents), named here so that every reader of the
+# lag (the CLI, the API's /metrics) shares them with the follower; in a cluster, "@<node>" follows.
+CHECKPOINT_ID = "kazbill_changes"
+UPDATES_CHECKPOINT_ID = "kazbill_db_updates"
+
+
+def checkpoint_of(node: str | None, name: str = CHECKPOINT_ID) -> str:
+    return f"{name}@{node}" if node else name
+
+
+def followed(db: str) -> bool:
+    """The databases the changes follower follows: `accounts`, account and monthly databases."""
+    return db == ACCOUNTS_DB or parse_db_name(db).kind in ("account", "account-month")
 
 
 @dataclass

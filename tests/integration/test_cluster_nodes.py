@@ -83,6 +83,8 @@ def cluster(request, own_couch_url, tmp_path):
     def node(name: str) -> Node:
         nodes.append(Node(tmp_path, own_couch_url, tmp_path / "clock", f"{name}-{uuid.uuid4().hex[:6]}",
                           request.param, queue))
+        if name == "c":  # one node logs JSON lines, as a log shipper wants them
+            nodes[-1].env["KAZBILL_LOG_FORMAT"] = "json"
         return nodes[-1]
 
     yield world, customers, clock, node
@@ -168,6 +170,9 @@ def test_nodes_share_the_accounts_and_a_dead_node_s_work_is_taken_over_once(clus
     assert differences == {customer: [] for customer in customers}
     assert list(call_debits(world.store, owned_by_b[0])) == ["202603-kazbill-call-call-as-b-died"]
     assert failures_about(world.store, customers) == []
+    lines = [json.loads(line) for line in c.log_path.read_text().splitlines() if line.startswith('{"ts"')]
+    assert lines and all(line["node"] == c.name for line in lines)
+    assert any("batch_id" in line and line["logger"] == "kazbill.shard" for line in lines)  # each batch, by its id
     orphans = sum(int(found) for running in (a, c) for found in re.findall(r"\((\d+) from a node that left\)",
                                                                           running.log_path.read_text()))
     assert orphans >= len(owned_by_b)  # the survivors took b's accounts over (and later each other's, as they stopped)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 
 from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.services import crawl_plan
 from crossbar_api.app import ROUTES
 from tests.fixtures.api_world import MSK, md5
 
@@ -235,6 +236,23 @@ def test_metrics_count_requests_by_route_and_status(api):
     text = client.simulate_get("/metrics").text
     assert 'kazbill_api_requests_total{method="PUT",route="/v2/user_auth",status="201"} 1' in text
     assert 'route="unmatched",status="404"' in text
+    assert "kazbill_store_up 1" in text
+
+
+def test_metrics_show_the_services_state_from_the_store(api):
+    client, world, clock = api
+    customer = world.ids["customer_two"]
+    world.world.add_devices(customer, 1)
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)
+    world.store.put(account_db(customer), {"_id": "limits", **world.store.get(account_db(customer), "limits"),
+                                           "twoway_trunks": 10**30})  # a count no plan can price
+    client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)
+    crawl_plan.mark_crawled(world.store, world.ids["reseller"], date(2026, 11, 7))  # the clock says 10 November
+    text = client.simulate_get("/metrics").text
+    assert 'kazbill_failures{source="bookkeeper",reason="bad_billing_input"} 1' in text
+    assert f'kazbill_crawl_days_behind{{reseller="{world.ids["reseller"]}"}} 3' in text
+    assert "# TYPE kazbill_changes_behind gauge" in text and "kazbill_nodes_live 0" in text
 
 
 def test_a_period_shows_opening_balance_payments_fees_and_balance(api):
