@@ -61,7 +61,8 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
         elif (outcome := _open(run, period, quantities, db)) is not None:
             if outcome == PENDING or run.catching_up:
                 return []
-            # Growth since the period began is charged from today, like any other growth; what
+            # The opening charged what users, devices and periodic fees did since the period
+            # began; what keeps no history (trunks, numbers) grew is charged from today. What
             # the funds check cancelled is gone from the account now.
             return increases(run, period, run.prices(without(quantities, outcome))[0] if outcome else monthly)
         # Another pass decided first (its marker conflicted with ours): go on from its decision.
