@@ -275,3 +275,4 @@ class ServiceStatus:
     restarts: int
     batches_in_flight: int
     giving_up: bool
+    counts: tuple[tuple[str, int], ...] = ()  # "event:charged", "accounts:done", ... since the start

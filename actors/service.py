@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,8 @@ import time
 from dataclasses import dataclass, field
 
 from actors.bridges.run import die_with_parent
-from actors.messages import ServiceFailed, StartService
+from actors.messages import ServiceFailed, ServiceStatus, StartService, StatusRequest
+from actors.metrics_exporter import ServiceMetrics, serve_metrics
 from actors.supervision import RestartBudget
 from actors.system import admin_listening, running_service
 from bookkeeper.bootstrap import build_store
@@ -29,6 +31,7 @@ from bookkeeper.services.membership import Membership
 log = logging.getLogger("kazbill.service")
 EXIT_GAVE_UP = 70  # EX_SOFTWARE
 LEFTOVER_WAIT_S = 5.0
+METRICS_EVERY_S = 5.0
 
 
 @dataclass
@@ -172,9 +175,18 @@ def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None =
         children.start()
         log.info("kazbill is serving: %d shards, bridges %s%s", service.shard_count,
                  ", ".join(settings.bridges), ", API on " + settings.api_bind if with_api else "")
+        metrics = ServiceMetrics(settings.node or socket.gethostname())
+        exporter = serve_metrics(metrics, settings.metrics_bind) if settings.metrics_bind else None
+        asked_at = 0.0
         try:
             while not stop.is_set():
-                message = service.system.listen(0.5)
+                if exporter is not None and time.monotonic() - asked_at >= METRICS_EVERY_S:
+                    asked_at = time.monotonic()  # the answer (or a ServiceFailed) is the message below
+                    message = service.system.ask(service.supervisor, StatusRequest(), 2)
+                    if isinstance(message, ServiceStatus):
+                        metrics.update(message)
+                else:
+                    message = service.system.listen(0.5)
                 if isinstance(message, ServiceFailed):
                     log.critical("the actor system gave up: %s", message.reason)
                     code = EXIT_GAVE_UP
@@ -188,5 +200,7 @@ def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None =
             log.info("stopping: draining the bridges, then the actors")
             children.stop(grace_s)
             lease.give_up()
+            if exporter is not None:
+                exporter.shutdown()
     log.info("kazbill stopped (exit %d)", code)
     return code

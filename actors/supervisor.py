@@ -14,6 +14,7 @@ import os
 import signal
 import time
 import uuid
+from collections import Counter
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
@@ -54,6 +55,7 @@ class Supervisor(ActorTypeDispatcher):
         self.document_askers: list = []
         self.restarts = 0
         self.shard_pids: dict[int, int] = {}
+        self.counts: Counter[str] = Counter()  # what the shards reported, for the metrics
 
     # ---------------------------------------------------------------- start
     def receiveMsg_StartService(self, config: StartService, sender) -> None:
@@ -124,6 +126,8 @@ class Supervisor(ActorTypeDispatcher):
             self.send(self.shards[index], work)
 
     def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
+        self.counts.update([f"event:{name}" for name, _ in report.events] + ["accounts:done"] * len(report.done)
+                           + ["accounts:failed"] * len(report.failed) + ["accounts:handed_back"] * len(report.not_done))
         if self.mailer is not None and any(name == "notices_queued" for name, _ in report.events):
             self.send(self.mailer, NoticesQueued())
         if any(name == "documents_issued" for name, _ in report.events):
@@ -220,7 +224,8 @@ class Supervisor(ActorTypeDispatcher):
     def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
         self.send(sender, ServiceStatus(tuple(self.shards), tuple(self.shard_pids.get(i) for i in range(len(self.shards))),
                                         self.scheduler, self.mailer, self.document_workers, self.restarts,
-                                        sum(len(works) for works in self.in_flight.values()), self.giving_up))
+                                        sum(len(works) for works in self.in_flight.values()), self.giving_up,
+                                        tuple(sorted(self.counts.items()))))
 
     # ---------------------------------------------------------------- supervision
     def receiveMsg_ActorExitRequest(self, request: ActorExitRequest, sender) -> None:

@@ -166,6 +166,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
     Setting("node", "KAZBILL_NODE", ("cluster", "node"), _optional_text, None),
     Setting("log_format", "KAZBILL_LOG_FORMAT", ("service", "log_format"), _log_format, "text"),
+    Setting("metrics_bind", "KAZBILL_METRICS_BIND", ("service", "metrics_bind"), _optional_text, None),
     Setting("lease_s", "KAZBILL_LEASE", ("cluster", "lease_s"), _positive_number, 15.0),
     Setting("document_mails_per_minute", "KAZBILL_DOCUMENT_MAILS_PER_MINUTE", ("smtp", "document_mails_per_minute"),
             _count, 120),
@@ -210,6 +211,7 @@ class Settings:
     node: str | None = None
     lease_s: float = 15.0
     log_format: str = "text"  # "json": one JSON object per line, with request and batch ids
+    metrics_bind: str | None = None  # host:port of serve's own /metrics (counters of this node); unset: none
     document_mails_per_minute: int = 120  # across every document worker of the cluster; 0: no limit
 
     @property

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import urllib.request
 import uuid
 from datetime import date, datetime
 
@@ -31,7 +32,7 @@ from tests.integration.test_billing_worked_examples import DAILY_PHONES, GENEROU
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration.test_calls_end_to_end import call_debits, cdr, channel_destroy, publish_calls
 from tests.integration.test_serve_faults import failures_about
-from tests.support.kazbill_service import KAZBILL, KazbillService, bridge_bound, wait_for
+from tests.support.kazbill_service import KAZBILL, KazbillService, bridge_bound, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 CUSTOMERS = 9
@@ -85,6 +86,8 @@ def cluster(request, own_couch_url, tmp_path):
                           request.param, queue))
         if name == "c":  # one node logs JSON lines, as a log shipper wants them
             nodes[-1].env["KAZBILL_LOG_FORMAT"] = "json"
+        if name == "a":  # and one serves its own counters to Prometheus
+            nodes[-1].env["KAZBILL_METRICS_BIND"] = f"127.0.0.1:{free_port()}"
         return nodes[-1]
 
     yield world, customers, clock, node
@@ -159,6 +162,12 @@ def test_nodes_share_the_accounts_and_a_dead_node_s_work_is_taken_over_once(clus
     wait_for(lambda: status()["last_crawl"].get(world.reseller, {}).get("day") == "2026-03-04",
              what="`kazbill status` to show the cluster's crawl of 4 March")
     assert sorted(status()["nodes"]) == sorted([a.name, c.name, d.name])
+
+    def charged_by_a() -> int:
+        page = urllib.request.urlopen(f"http://{a.env['KAZBILL_METRICS_BIND']}/metrics", timeout=10).read().decode()
+        found = re.search(rf'kazbill_events_total{{node="{a.name}",event="charged"}} (\d+)', page)
+        return int(found.group(1)) if found else 0
+    wait_for(lambda: charged_by_a() > 0, what="node a's /metrics counting its charges")
 
     for survivor in (a, c, d):
         assert survivor.stop() == 0, survivor.log()
