@@ -185,6 +185,9 @@ class Scheduler(ActorTypeDispatcher):
                 self.taking_over |= set(gained)
                 self.calls_to_rate |= set(orphaned)
                 self.cluster = live
+                if self.current is not None:  # a pass planned for the old cluster records no day:
+                    self.current.job_clean = False  # the next one crawls from the fallen-back record
+                    self.current.chunks.clear()
         except Exception as error:  # noqa: BLE001 - the store may be down: the next tick tries again
             log.warning("cannot follow the cluster: %s", error)
             return
