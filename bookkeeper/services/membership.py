@@ -29,13 +29,16 @@ class Membership:
     lease_s: float = 15.0
     wall: Callable[[], float] = time.time  # seconds; the real clock, see above
     _rev: str | None = field(default=None, repr=False)
+    _db_ready: bool = field(default=False, repr=False)
 
     def renew(self) -> None:
         """Writes this node's lease until now + lease_s."""
         now_ms = int(self.wall() * 1000)
         doc = {"_id": self.node, "pvt_type": "kazbill_node", "node": self.node, "renewed_at_ms": now_ms,
                "expires_at_ms": now_ms + int(self.lease_s * 1000)}
-        self.store.ensure_database(NODES_DB)
+        if not self._db_ready:
+            self.store.ensure_database(NODES_DB)
+            self._db_ready = True
         for _ in range(3):
             try:
                 if self._rev is None:
