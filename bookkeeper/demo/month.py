@@ -24,6 +24,11 @@ class Step:
     apply: Callable[[DemoWorld, BillingPorts, datetime], None]
 
 
+def _stamp(now: datetime) -> int:
+    """Kazoo stamps every save with pvt_modified, in Gregorian seconds: billing dates the change by it."""
+    return to_gregorian_seconds(int(now.timestamp()))
+
+
 def add_devices(name: str, count: int, kind: str = "sip_device") -> Callable[[DemoWorld, BillingPorts, datetime], None]:
     def apply(world: DemoWorld, ports: BillingPorts, now: datetime) -> None:
         account_id = world.accounts[name]
@@ -43,14 +48,14 @@ def remove_device(name: str) -> Callable[[DemoWorld, BillingPorts, datetime], No
         account_id, db = world.accounts[name], account_db(world.accounts[name])
         device = world.store.get(db, f"{account_id[:8]}device{1:018d}")
         # As Kazoo's crossbar deletes: the flag, and the moment in pvt_modified (the audit reads it).
-        world.store.put(db, {**device, "pvt_deleted": True, "pvt_modified": to_gregorian_seconds(int(now.timestamp()))})
+        world.store.put(db, {**device, "pvt_deleted": True, "pvt_modified": _stamp(now)})
     return apply
 
 
 def set_trunks(name: str, trunks: int) -> Callable[[DemoWorld, BillingPorts, datetime], None]:
     def apply(world: DemoWorld, ports: BillingPorts, now: datetime) -> None:
         db = account_db(world.accounts[name])
-        world.store.put(db, {**world.store.get(db, "limits"), "twoway_trunks": trunks})
+        world.store.put(db, {**world.store.get(db, "limits"), "twoway_trunks": trunks, "pvt_modified": _stamp(now)})
     return apply
 
 
@@ -58,7 +63,8 @@ def add_number(name: str, number: str) -> Callable[[DemoWorld, BillingPorts, dat
     def apply(world: DemoWorld, ports: BillingPorts, now: datetime) -> None:
         db = account_db(world.accounts[name])
         numbers = world.store.get(db, "phone_numbers")
-        world.store.put(db, {**numbers, number: {"state": "in_service", "features": ["local"]}})
+        world.store.put(db, {**numbers, number: {"state": "in_service", "features": ["local"]},
+                             "pvt_modified": _stamp(now)})
     return apply
 
 

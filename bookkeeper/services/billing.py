@@ -15,9 +15,9 @@ from typing import Any, Sequence
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import Charge
-from bookkeeper.domain.daily_fees import daily_fee_charge
+from bookkeeper.domain.history import QuantityHistory
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-from bookkeeper.domain.ledger import day_levels, ledger_document
+from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
@@ -31,6 +31,7 @@ from bookkeeper.services.account_docs import set_blocked, update_doc, update_onb
 from bookkeeper.services.context import (
     BillingContext, billing_quantities, load_context, load_or_refuse,
 )
+from bookkeeper.services.quantity_history import account_history
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.auto_topup_requests import request_if_due
 from bookkeeper.services.notices import drafts_from_events, queue_notices
@@ -85,7 +86,7 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         if trial_events and trial_events[0].name == "trial_converted":
             context = load_context(ports.store, account_id)  # its billing day was just fixed
         try:
-            trial_events += _Run(ports, context, book, today, current_month, now_gregorian, today < today_here,
+            trial_events += _Run(ports, context, book, today, current_month, now_gregorian, today_here,
                                  crawl=day is not None).bill()
         except (QuantityError, PlanError) as error:
             # A document the counting cannot read (a device type that is a list, a trunk count
@@ -110,27 +111,44 @@ class _Run:
     today: date
     current_month: tuple[int, int]
     now_gregorian: int
-    # Crawling a day that is already over (catching up after downtime): the period opens and
-    # the day's fees are charged, but growth is charged from today by the live pass, never
-    # back-dated into a day or a period that has gone by.
-    catching_up: bool = False
+    present: date  # today in the reseller's time zone; `today` is the day billed (a crawl may catch up)
     crawl: bool = False  # a daily crawl pass (else a live reconcile)
 
     def __post_init__(self) -> None:
         self.events: list[BillingEvent] = []
         self.unpaid_period = False
         self._balance: int | None = None
+        self._quantities: Quantities | None = None
+        self._history: QuantityHistory | None = None
 
     @property
     def account_id(self) -> str:
         return self.context.account_id
 
+    @property
+    def catching_up(self) -> bool:
+        """Crawling a day that is already over (the service was away when it began)."""
+        return self.today < self.present
+
+    @property
+    def history(self) -> QuantityHistory:
+        """When each of the account's changes happened (read once per pass, when needed)."""
+        if self._history is None:
+            assert self._quantities is not None
+            plan = self.context.plan
+            cascading = {category for (category, _), item in plan.items.items() if item.cascade} if plan else set()
+            self._history = account_history(self.ports.store, self.account_id, limits=self.context.limits,
+                                            now_quantities=self._quantities, now=self.now_gregorian,
+                                            cascading=cascading)
+        return self._history
+
     def bill(self) -> list[BillingEvent]:
         period = period_containing(self._billing_day(), self.today)
-        quantities = billing_quantities(self.ports.store, self.context)
-        monthly, daily = self.prices(quantities)
-        charges = period_opening.open_or_resume(self, period, quantities, monthly)
-        charges += self._daily(period, daily, quantities)
+        quantities = self._quantities = billing_quantities(self.ports.store, self.context)
+        monthly = self.prices(quantities)[0]
+        charges = period_opening.settle_previous(self, period, quantities)
+        charges += period_opening.open_or_resume(self, period, quantities, monthly)
+        charges += self._daily(period, quantities)
         self.write(charges)
         if self.crawl:
             self._mark_crawled()
@@ -194,38 +212,20 @@ class _Run:
             months.append((year + 1, 1) if month == 12 else (year, month + 1))
         return months
 
-    def _daily(self, period: Period, daily: list[ItemPrice], quantities: Quantities) -> list[Charge]:
+    def _daily(self, period: Period, quantities: Quantities) -> list[Charge]:
         # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
-        # the day was priced at its start, and raises during it were charged live.
+        # the day was priced at its start, and what changed since is priced by the live passes.
         if "daily" not in self.context.reseller.charging.values():
             return []
         crawled = self._crawled()
         if self.crawl and crawled:
             return []
-        if not crawled:
-            daily = self._with_day_start(daily, quantities)
-        if not daily:
-            return []
-        entries = self.book.entries(self.account_id, "charges_by_day", [self.today.isoformat()],
-                                    self.period_months(period))
-        levels = day_levels(entries, self.today)
-        charges = [daily_fee_charge(period, self.today, price, levels.level(price.category, price.item))
-                   for price in daily]
-        return [charge for charge in charges if charge]
-
-    def _with_day_start(self, daily: list[ItemPrice], now: Quantities) -> list[ItemPrice]:
-        """Before the day's crawl has priced it (the service was away at midnight), what the day
-        began with is read back from the documents' lifetimes: a device deleted this afternoon
-        still owes the day it began with. Each item at the larger of then and now."""
-        started = {(p.category, p.item): p for p in self.prices(period_growth.held_when_began(self, self.today, now))[1]}
-        chosen = []
-        for price in daily:
-            earlier = started.pop((price.category, price.item), None)
-            chosen.append(earlier if earlier and earlier.billable_quantity > price.billable_quantity else price)
-        return chosen + list(started.values())  # items the day began with and has since lost
+        return period_growth.daily_fees(self, period, quantities, price_today=True)
 
     def write(self, charges: list[Charge]) -> list[str]:
-        return self.write_entries(self.ledger_entries(charges), (self.today.year, self.today.month))
+        # A charge dated to an earlier day (a change seen late) is looked for from its own month.
+        month = min([(charge.day.year, charge.day.month) for charge in charges], default=(self.today.year, self.today.month))
+        return self.write_entries(self.ledger_entries(charges), month)
 
     def ledger_entries(self, charges: list[Charge]) -> list[dict[str, Any]]:
         context = self.context

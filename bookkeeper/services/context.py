@@ -141,38 +141,6 @@ def current_quantities(store: DocumentStore, account_id: str) -> Quantities:
                                  [(row.key, row.value) for row in numbers])
 
 
-LIFETIME_CATEGORIES = ("users", "devices", "periodic_fees")
-
-
-def quantities_at(store: DocumentStore, account_id: str, moment_gregorian: int) -> Quantities:
-    """Users, devices and periodic fees as they were at a past moment: created by then and not
-    yet deleted (Kazoo's soft delete keeps the moment in pvt_modified). Trunks and numbers keep
-    no history; the caller keeps their current values."""
-    return _held_at(_lifetimes(store, account_id), moment_gregorian)
-
-
-def lifetime_changes(store: DocumentStore, account_id: str, after: int, until: int) -> list[tuple[int, Quantities]]:
-    """Every moment in (after, until] a user, device or periodic fee began or ended, with what
-    the account held from that moment on."""
-    lifetimes = _lifetimes(store, account_id)
-    moments = sorted({moment for _, (created, deleted, _) in lifetimes for moment in (created, deleted)
-                      if moment is not None and after < moment <= until})
-    return [(moment, _held_at(lifetimes, moment)) for moment in moments]
-
-
-def _lifetimes(store: DocumentStore, account_id: str) -> list[tuple[Any, Any]]:
-    return [(row.key, row.value) for row in
-            store.query_view(account_db(account_id), "kazbill_quantities", "lifetimes").rows]
-
-
-def _held_at(lifetimes: list[tuple[Any, Any]], moment_gregorian: int) -> Quantities:
-    counted: dict[str, dict[str, int]] = {}
-    for (category, item), (created, deleted, count) in lifetimes:
-        if created <= moment_gregorian and (deleted is None or deleted > moment_gregorian):
-            counted.setdefault(category, {})[item] = counted.get(category, {}).get(item, 0) + count
-    return counted
-
-
 def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantities:
     """The account's own quantities, plus, for plan items with `cascade`, those of every
     account below it (Kazoo's cascade: a reseller priced on its whole tree's devices)."""

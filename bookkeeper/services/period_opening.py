@@ -22,7 +22,7 @@ from bookkeeper.domain.recurring import opening_charges
 from bookkeeper.ports import Conflict, NotFound
 from bookkeeper.services.account_docs import cancel_limits
 from bookkeeper.services.events import BillingEvent
-from bookkeeper.services.period_growth import growth_since_the_start, held_when_began, increases
+from bookkeeper.services.period_growth import daily_fees, day_start, first_day_holdings, growth, held_when_began
 
 if TYPE_CHECKING:  # the run is billing._Run; imported for types only, to keep one direction
     from bookkeeper.services.billing import _Run
@@ -45,7 +45,7 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
         if marker is not None and marker.get("status") == OPENING:
             marker = _finish_opening(run, db, marker, period)
         if marker is not None and marker.get("status") == OPEN:
-            return [] if run.catching_up else increases(run, period, monthly)
+            return growth(run, period, quantities)
         if marker is not None:  # pending: open it once the money is there
             # A new account's first period stays prorated however late its first payment comes.
             prorate = _prorated(run, period)
@@ -58,13 +58,8 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
             if decided is not None:
                 _finish_opening(run, db, decided, period, resumed=True)
                 return []
-        elif (outcome := _open(run, period, quantities, db)) is not None:
-            if outcome == PENDING or run.catching_up:
-                return []
-            # The opening charged what users, devices and periodic fees did since the period
-            # began; what keeps no history (trunks, numbers) grew is charged from today. What
-            # the funds check cancelled is gone from the account now.
-            return increases(run, period, run.prices(without(quantities, outcome))[0] if outcome else monthly)
+        elif _open(run, period, quantities, db):
+            return []  # the opening decided everything up to now, growth included
         # Another pass decided first (its marker conflicted with ours): go on from its decision.
     raise Conflict(db, marker_id(period))
 
@@ -111,17 +106,22 @@ def _prorated(run: "_Run", period: Period) -> bool:
     return period.start < created <= period.end and run.context.reseller.prorate_new_accounts
 
 
-def _open(run: "_Run", period: Period, quantities: Quantities, db: str) -> list[tuple[str, str]] | str | None:
-    """Opens the period (returns the items the funds check cancelled) or leaves it PENDING for
-    lack of funds; None when another pass decided first. A period opens with what the account
-    held when the period began, however late the pass that opens it (the service away at
-    midnight, a change seen before the day's crawl); an account younger than its period opens
-    with what it holds now."""
+def _open(run: "_Run", period: Period, quantities: Quantities, db: str) -> bool:
+    """Opens the period or leaves it PENDING for lack of funds; False when another pass decided
+    first. A period opens with what the account held when the period began, however late the
+    pass that opens it (the service away at midnight, a change seen before the day's crawl);
+    an account younger than its period opens on the day it was created, with the most it held
+    that day. What changed since is charged from the moment each change happened."""
     context, prorate = run.context, _prorated(run, period)
-    older = local_day_of_gregorian(context.account.created, context.reseller.timezone) < period.start
-    now, quantities = quantities, held_when_began(run, period.start, quantities) if older else quantities
+    created = local_day_of_gregorian(context.account.created, context.reseller.timezone)
+    # An older account's period is opened by whichever pass comes first (on time, the crawl of
+    # its first day); a young one's first days are charged from the day it was created.
+    opening_day = run.today if created < period.start else max(period.start, min(created, run.today))
+    now = quantities
+    quantities = (held_when_began(run, period.start, quantities) if created < period.start
+                  else first_day_holdings(run, opening_day, quantities))
     monthly = run.prices(quantities)[0]
-    charges = opening_charges(period, run.today, monthly, prorate=prorate)
+    charges = opening_charges(period, opening_day, monthly, prorate=prorate)
     opening_balance = run.balance()
     cancelled: list[tuple[str, str]] = []
     status = OPEN
@@ -133,8 +133,8 @@ def _open(run: "_Run", period: Period, quantities: Quantities, db: str) -> list[
             charges = opening_charges(period, run.today, monthly, prorate=prorate)
         if not run.funds_suffice(sum(charge.amount for charge in charges)):
             status, charges = PENDING, []
-    if status == OPEN and older:
-        charges += growth_since_the_start(run, period, charges, now, cancelled)
+    if status == OPEN:
+        charges += growth(run, period, now, entries=run.ledger_entries(charges), cancelled=cancelled)
     marker = {
         "_id": marker_id(period), "pvt_type": "kazbill_period", "status": status,
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
@@ -145,13 +145,13 @@ def _open(run: "_Run", period: Period, quantities: Quantities, db: str) -> list[
     }
     decided = _decide(run, db, marker, charges)
     if decided is None:
-        return None
+        return False
     if status == PENDING:
         run.unpaid_period = True
         run.emit("period_pending", period, opening_balance=opening_balance)
-        return PENDING
+        return True
     _finish_opening(run, db, decided, period)
-    return cancelled
+    return True
 
 
 def _items(monthly: list[ItemPrice]) -> list[dict[str, Any]]:
@@ -162,3 +162,22 @@ def _items(monthly: list[ItemPrice]) -> list[dict[str, Any]]:
 def _cancel(run: "_Run", cancelled: list[tuple[str, str]]) -> None:
     cancel_limits(run.ports.store, run.account_id, cancelled, run.now_gregorian)
     run.events.append(BillingEvent("services_cancelled", run.account_id, {"items": [list(item) for item in cancelled]}))
+
+
+def settle_previous(run: "_Run", period: Period, quantities: Quantities) -> list[Charge]:
+    """What the period before `period` still owes for changes made in it that are seen only
+    now (a device added on its last evening, seen after the next one opened): charged from
+    their own days, into the current month, with the period they belong to in the entry."""
+    previous = period.previous()
+    if previous.end < local_day_of_gregorian(run.context.account.created, run.context.reseller.timezone):
+        return []
+    if not run.history.moments(day_start(run, previous.start), day_start(run, period.start) - 1):
+        return []  # nothing changed in it: nothing can have been missed
+    db = run.book.month_db(run.account_id, (previous.start.year, previous.start.month), create=False)
+    marker = _marker(run, db, previous) if db else None
+    if marker is None or marker.get("status") != OPEN:
+        return []  # never opened (a new account), or pending: its opening settles it
+    charges = growth(run, previous, quantities)
+    if "daily" in run.context.reseller.charging.values():
+        charges += daily_fees(run, previous, quantities, price_today=False)
+    return charges

@@ -77,7 +77,7 @@ def test_the_balance_at_an_instant_counts_what_was_written_until_then(store):
                                                  devices=1, at=datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     crawl_account_day(ports, customer, date(2026, 11, 1))
     clock.set(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    world.add_devices(customer, 1)
+    world.add_devices(customer, 1, created=clock.now())
     reconcile_account(ports, customer)
     book = LedgerBook(store, world.design_docs)
     assert book.balance_at(customer, (2026, 11), gregorian(datetime(2026, 11, 5, tzinfo=MSK))) == -5_000_000

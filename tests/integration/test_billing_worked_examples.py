@@ -62,7 +62,7 @@ def test_a_fourth_device_on_2_march_then_the_daily_crawl_to_14_april(store):
 
     crawl(ports, clock, customer, date(2026, 2, 15), date(2026, 3, 1))
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
-    world.add_devices(customer, 1)
+    world.add_devices(customer, 1, created=clock.now())
     events = reconcile_account(ports, customer)
     assert [(e.name, e.details.get("amount")) for e in events] == [("charged", 2_321_428)]
     assert reconcile_account(ports, customer) == []  # the same change seen again: already charged

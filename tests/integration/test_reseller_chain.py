@@ -33,9 +33,12 @@ def test_a_chain_of_three_resellers_bills_in_three_currencies(store):
         store.put(ACCOUNTS_DB, account_doc(account_id, f"Level {len(tree)}", tree, reseller=reseller, pvt_created=CREATED))
         store.put(SERVICES_DB, {"_id": account_id, "pvt_type": "service", "pvt_reseller": reseller, "pvt_tree": tree})
         store.bulk_put(account_db(account_id), [
-            stamp({"_id": "limits", "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12}, account_id, "limits"),
-            stamp({"_id": "device00000000000000000000000001", "device_type": "sip_device"}, account_id, "device"),
-            stamp({"_id": "device00000000000000000000000002", "device_type": "sip_device"}, account_id, "device")])
+            stamp({"_id": "limits", "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12}, account_id, "limits",
+                  created=CREATED),
+            stamp({"_id": "device00000000000000000000000001", "device_type": "sip_device"}, account_id, "device",
+                  created=CREATED),
+            stamp({"_id": "device00000000000000000000000002", "device_type": "sip_device"}, account_id, "device",
+                  created=CREATED)])
     for reseller, currency, tz_name, rate in ((master, "USD", "America/New_York", 20), (top, "EUR", "Europe/Berlin", 18),
                                                (sub, "RUB", "Europe/Moscow", 500)):
         store.bulk_put(account_db(reseller), [

@@ -110,10 +110,13 @@ def test_quantities_count_what_kazoo_bills_and_skip_deleted_and_disabled_documen
 def test_phone_numbers_are_listed_with_their_state_and_features(seeded):
     store, dbs, _ = seeded
     rows = store.query_view(dbs["account"], "kazbill_quantities", "phone_numbers").rows
+    at = GREGORIAN_2026_11_01  # each row carries when its document last changed: billing dates a change by it
     assert [(row.key, row.value) for row in rows] == [
-        ("+15551230000", {"state": "reserved", "features": []}),
-        ("+74951234567", {"state": "in_service", "features": ["cnam", "local"]}),
-        ("+78001234567", {"state": "in_service", "features": ["toll_free"]}),
+        ("+15551230000", {"state": "reserved", "features": [], "modified": at}),
+        ("+74951234567", {"state": "in_service", "features": ["cnam", "local"], "modified": at}),  # written unsorted
+        ("+74951238888", {"state": "reserved", "features": [], "modified": at}),  # Kazoo 4's number documents
+        ("+74951239999", {"state": "in_service", "features": ["cnam", "local"], "modified": at}),
+        ("+78001234567", {"state": "in_service", "features": ["toll_free"], "modified": at}),
     ]
 
 

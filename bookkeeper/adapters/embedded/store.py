@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
+from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.ports import (
     Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
@@ -66,7 +67,7 @@ class EmbeddedStore(FeedsMixin):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = schema.connect(self.path, busy_timeout_s)
         self._lock = _GuardedLock(self.path)
-        self._views = ViewEngine(self._db)
+        self._views = ViewEngine(self._db, self._record_map_error)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -333,6 +334,19 @@ class EmbeddedStore(FeedsMixin):
         with self._lock:
             name = self._require_db(db)
             return self._views.all_docs(name, query, self._fetch_for_include)
+
+    def _record_map_error(self, db: str, design_id: str, view: str, doc_id: str, rev: str, message: str) -> None:
+        """Called while an index is brought up to date, inside its write."""
+        if db == FAILURES_DB:
+            return  # a failure about a failure record could chain; the log line has it
+        if not self._db.execute("SELECT 1 FROM databases WHERE name = ?", (FAILURES_DB,)).fetchone():
+            seq = self._next_seq()
+            self._db.execute("INSERT INTO databases (name, created_seq) VALUES (?, ?)", (FAILURES_DB, seq))
+            self._db.execute("INSERT INTO db_events (seq, db, kind) VALUES (?, ?, 'created')", (seq, FAILURES_DB))
+        try:
+            self._apply(FAILURES_DB, map_error_failure(db, design_id, view, doc_id, rev, message))
+        except Conflict:
+            pass  # the same error on the same revision, recorded before
 
     def _fetch_for_include(self, db: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self.get_many(db, doc_ids)

@@ -18,6 +18,8 @@ from bookkeeper.adapters.embedded.reducers import reducer_for
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
 
 FetchDocs = Callable[[str, list[str]], dict[str, dict[str, Any]]]
+# (db, design id, view, doc id, rev, what the map threw): the store records it for the operator.
+MapErrorSink = Callable[[str, str, str, str, str, str], None]
 _HIGH = collation.HIGH
 
 
@@ -69,8 +71,9 @@ def _where(column: str, bounds) -> tuple[str, list[Any]]:
 
 
 class ViewEngine:
-    def __init__(self, connection: sqlite3.Connection):
+    def __init__(self, connection: sqlite3.Connection, on_map_error: MapErrorSink | None = None):
         self._db = connection
+        self._on_map_error = on_map_error
         self._compiled: dict[str, DesignDocViews] = {}
         self._parsed: dict[tuple[str, str], tuple[Any, str, str]] = {}
 
@@ -139,7 +142,11 @@ class ViewEngine:
             if deleted or doc_id.startswith("_design/"):
                 continue  # CouchDB leaves design documents out of views
             encoded_id = collation.encode(doc_id)
-            for view, emitted in engine.map_document({"_id": doc_id, "_rev": rev, **json.loads(body)}).items():
+            mapped = engine.map_document({"_id": doc_id, "_rev": rev, **json.loads(body)})
+            for view, message in mapped.errors.items():
+                if self._on_map_error is not None:
+                    self._on_map_error(db, design_id, view, doc_id, rev, message)
+            for view, emitted in mapped.rows.items():
                 for key, value in emitted:
                     whole = value if type(value) is int and -(2**63) <= value < 2**63 else None
                     rows.append((db, design_id, view, collation.encode(key) + encoded_id, doc_id, _json(key),
