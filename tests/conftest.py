@@ -1,47 +1,97 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite, and how it picks its CouchDB.
 
-`couch_server` starts one pouchdb-server for the session (a real CouchDB-compatible HTTP server:
-Debian has no CouchDB). Set KAZBILL_TEST_COUCH_URL to run the same tests against a real
-CouchDB 3 instead. A service that cannot be started fails the tests that need it; nothing skips.
+- `couch_url` (one per session): KAZBILL_TEST_COUCH_URL when set; else a real CouchDB single node
+  started from the release KAZBILL_TEST_COUCHDB names (tests/support/couchdb_release.py); else
+  pouchdb-server in memory.
+- `own_couch_url` (one per test, for a running service, which follows every database on its
+  server): a fresh real CouchDB when the release is available, else a fresh pouchdb-server.
+- `couch_cluster_url` (one per session): a 3-node CouchDB cluster behind HAProxy, from the release
+  or KAZBILL_TEST_COUCH_CLUSTER_URL. Modules marked `couchdb_cluster` run their `store`,
+  `couchdb_url` and `own_couch_url` tests on it too; without a cluster those variants are not
+  generated, tests that ask for the cluster itself are deselected, and the report header says so.
+
+A service that cannot be started fails the tests that need it; nothing skips.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from tests.security.entrances import is_security_test
-from tests.support.pouchdb_server import PouchDbServer
+from tests.support.couch_servers import (CLUSTER, cluster_available, fresh_server, report_lines, session_cluster,
+                                         session_server)
+from tests.support.couchdb_cluster import ClusterUrls
 
 ROOT = Path(__file__).resolve().parent.parent
+ON_CLUSTER_TOO = ("store", "couchdb_url", "own_couch_url")  # the fixtures a marked module's variants vary
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks the security suite (tests/security/entrances.py lists it) wherever its tests live."""
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return report_lines()
+
+
+def _argnames(mark: pytest.Mark) -> list[str]:
+    names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
+    return [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The cluster variants of a marked module's tests, as parametrize marks (run before pytest's
+    own hook, which turns them into calls; a fixture's own params then give way to them)."""
+    if metafunc.definition.get_closest_marker("couchdb_cluster") is None or not cluster_available():
+        return  # without a cluster the test keeps its usual variants and names
+    for name in ON_CLUSTER_TOO:
+        if name in metafunc.fixturenames and not any(
+                name in _argnames(mark) for mark in metafunc.definition.iter_markers("parametrize")):
+            variants = ["embedded", "couchdb", CLUSTER] if name == "store" else ["couchdb", CLUSTER]
+            metafunc.definition.add_marker(pytest.mark.parametrize(name, variants, indirect=True))
+            return  # one of them per test: they all mean "the server this test runs on"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks the security suite (tests/security/entrances.py lists it) wherever its tests live;
+    deselects, visibly, the tests that need a cluster when there is none."""
     for item in items:
         path = Path(str(item.path)).resolve().relative_to(ROOT).as_posix()
         if is_security_test(path, getattr(item, "originalname", item.name)):
             item.add_marker(pytest.mark.security)
+    if cluster_available():
+        return
+    needs_cluster = [item for item in items if "couch_cluster_url" in getattr(item, "fixturenames", ())]
+    if needs_cluster:
+        config.hook.pytest_deselected(items=needs_cluster)
+        items[:] = [item for item in items if item not in needs_cluster]
 
 
 @pytest.fixture(scope="session")
 def couch_url() -> Iterator[str]:
-    external = os.environ.get("KAZBILL_TEST_COUCH_URL")
-    if external:
-        yield external.rstrip("/")
-        return
-    with PouchDbServer() as server:
-        assert server.url is not None
-        yield server.url
+    with session_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def couch_cluster_url() -> Iterator[ClusterUrls]:
+    """The cluster's HAProxy URL and its nodes (which a test may stop and start again)."""
+    with session_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture
-def own_couch_url() -> Iterator[str]:
+def couchdb_url(request: pytest.FixtureRequest) -> str:
+    """The CouchDB a test of a `couchdb_cluster` module runs on: the session's server, or the cluster."""
+    if getattr(request, "param", "couchdb") == CLUSTER:
+        return request.getfixturevalue("couch_cluster_url").url
+    return request.getfixturevalue("couch_url")
+
+
+@pytest.fixture
+def own_couch_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A CouchDB-compatible server of the test's own: a running service follows every database
     on its server and crawls every account, so the shared server's other tests would be billed
-    too (and slow it down), which is not what an operator's server holds."""
-    with PouchDbServer() as server:
-        assert server.url is not None
-        yield server.url
+    too (and slow it down), which is not what an operator's server holds. In a `couchdb_cluster`
+    module's cluster variant, a fresh cluster."""
+    with fresh_server(getattr(request, "param", "couchdb")) as url:
+        yield url

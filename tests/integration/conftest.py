@@ -23,6 +23,7 @@ from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
 from tests.fixtures.api_world import MSK, ApiWorld
 from tests.support.braintree_fake import BraintreeFake
+from tests.support.couchdb_cluster import VARIANT as CLUSTER
 from webhooks.app import create_app as create_hooks
 
 ADAPTERS = ("embedded", "couchdb")
@@ -68,8 +69,13 @@ def open_store(adapter: str, couch_url: str, tmp_path: Path) -> DocumentStore:
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
-    couch_url = request.getfixturevalue("couch_url") if request.param == "couchdb" else ""
-    wrapped = CleaningStore(open_store(request.param, couch_url, tmp_path))
+    """Each adapter; in a module marked `couchdb_cluster`, the cluster too (tests/conftest.py)."""
+    adapter, couch_url = request.param, ""
+    if adapter == "couchdb":
+        couch_url = request.getfixturevalue("couch_url")
+    elif adapter == CLUSTER:
+        adapter, couch_url = "couchdb", request.getfixturevalue("couch_cluster_url").url
+    wrapped = CleaningStore(open_store(adapter, couch_url, tmp_path))
     try:
         yield wrapped  # type: ignore[misc]
     finally:

@@ -10,10 +10,13 @@ import pytest
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.auto_topup import charge_due_topups
+from bookkeeper.services.auto_topup_requests import TOPUPS_DB
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.card_payments import CardPorts
 from bookkeeper.services.notices import NOTICES_DB
+from tests.fixtures.api_world import MSK
 from tests.integration.test_braintree import balance, customer_path
+from tests.support.listed import listed
 from tests.unit.crossbar_api.test_api import token
 
 pytestmark = pytest.mark.integration
@@ -35,14 +38,25 @@ def debit(api, world, amount, key):
     assert answer.status_code == 201, answer.json
 
 
-def charge(world):
+def charge(world, queued_today: bool = True):
+    """The mailer's charging pass. It finds the requests through the `queued` view, which on a
+    cluster may list a request a moment after it was written: with `queued_today`, the pass runs
+    once today's request is listed (tests/support/listed.py)."""
+    if queued_today:
+        today = world.clock.now().astimezone(MSK).date().isoformat()
+        request_id = f"autotopup-{world.ids['other_customer']}-{today}"
+        listed(lambda: {row.id for row in world.store.query_view(TOPUPS_DB, "kazbill_topups", "queued").rows},
+               lambda ids: request_id in ids)
     ports = CardPorts(BillingPorts(world.store, world.clock, world.world.design_docs), world.cards)
     return charge_due_topups(ports, to_gregorian_seconds(int(world.clock.now().timestamp())))
 
 
-def notices(world, kind):
-    rows = world.store.all_docs(NOTICES_DB, ViewQuery(include_docs=True)).rows
-    return [row.doc for row in rows if row.doc and row.doc.get("kind") == kind]
+def notices(world, kind, count):
+    """The notices of this kind, once `count` of them are listed (see `charge`)."""
+    def read():
+        rows = world.store.all_docs(NOTICES_DB, ViewQuery(include_docs=True)).rows
+        return [row.doc for row in rows if row.doc and row.doc.get("kind") == kind]
+    return listed(read, lambda found: len(found) >= count)
 
 
 def test_a_debit_below_the_threshold_tops_up_once_a_day(braintree):
@@ -53,12 +67,12 @@ def test_a_debit_below_the_threshold_tops_up_once_a_day(braintree):
     assert (len(fake.sales), fake.sales[0]["amount"]) == (1, "100.00")
     assert balance(world, "other_customer") == 700_000
     debit(api, world, 40, "d2")  # 30.00: below again, the same day
-    assert (charge(world).charged, len(fake.sales)) == (0, 1)
+    assert (charge(world, queued_today=False).charged, len(fake.sales)) == (0, 1)
     world.clock.advance(timedelta(hours=25))
     debit(api, world, 1, "d3")
     assert charge(world).charged == 1 and balance(world, "other_customer") == 1_290_000
-    assert charge(world).charged == 0  # nothing left queued
-    assert [n["details"]["transaction_id"] for n in notices(world, "topup_succeeded")] == [s["id"] for s in fake.sales]
+    assert charge(world, queued_today=False).charged == 0  # nothing left queued
+    assert [n["details"]["transaction_id"] for n in notices(world, "topup_succeeded", len(fake.sales))] == [s["id"] for s in fake.sales]
 
 
 def test_three_declines_in_a_row_switch_auto_top_up_off_until_the_admin_turns_it_on(braintree):
@@ -70,11 +84,11 @@ def test_three_declines_in_a_row_switch_auto_top_up_off_until_the_admin_turns_it
         assert report.failed == 1, report
         world.clock.advance(timedelta(hours=24))
         debit(api, world, 1, f"day{day}")  # a debit on each following day queues that day's request
-    assert charge(world).details == []  # switched off: the last debit queued nothing
+    assert charge(world, queued_today=False).details == []  # switched off: the last debit queued nothing
     me = {"X-Auth-Token": token(api, world, "other_customer")}  # three days on: a fresh login
     shown = api.simulate_get(f"/v2/accounts/{world.ids['other_customer']}/auto_topup", headers=me).json["data"]
     assert shown["failures"] == 3 and "Do Not Honor" in shown["switched_off_because"]
-    failed = notices(world, "topup_failed")
+    failed = notices(world, "topup_failed", 3)
     assert [n["details"]["switched_off"] for n in failed] == [False, False, True]
     assert len(fake.sales) == 3 and balance(world, "other_customer") == -130_000
     again = api.simulate_post(f"/v2/accounts/{world.ids['other_customer']}/auto_topup", json={"data": {"enabled": True}},

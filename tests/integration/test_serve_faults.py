@@ -48,7 +48,7 @@ def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene):
     world, customers, service = scene
     proxy = TcpProxy(urlsplit(world.couch_url).port).start()
     try:
-        kazbill = service(KAZBILL_BRIDGES="couchdb", KAZBILL_STORE_URL=f"http://127.0.0.1:{proxy.port}",
+        kazbill = service(KAZBILL_BRIDGES="couchdb", KAZBILL_STORE_URL=proxy.via(world.couch_url),
                           KAZBILL_STORE_TIMEOUT="5").start().wait_ready()
         wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{kazbill.log()}")
         proxy.cut()  # Kazbill loses the store; Kazoo (writing straight to CouchDB) does not

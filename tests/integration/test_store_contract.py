@@ -2,16 +2,18 @@
 store and against a real CouchDB-compatible HTTP server, with the same expectations."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bookkeeper.domain.kazoo_names import account_db, account_modb, encode_db_name
 from bookkeeper.ports import (
-    Conflict, DatabaseExists, DatabaseNotFound, InvalidDatabaseName, InvalidDocument, NotFound,
+    Change, Conflict, DatabaseExists, DatabaseNotFound, InvalidDatabaseName, InvalidDocument, NotFound,
     put_once,
 )
 from tests.fixtures.kazoo_docs import account_contents, new_account_id
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
 
 
 def generation(rev: str) -> int:
@@ -250,53 +252,92 @@ def test_local_documents_hold_checkpoints_outside_the_changes_feed(store, db):
 # ------------------------------------------------------------------------------- changes
 
 
+def changes_until(store, db: str, since: str, ids: set[str], **options) -> tuple[list[Change], str]:
+    """The changes from `since` on, read page after page until every one of `ids` has come. One
+    read is enough on one server; through a cluster's balancer a read may reach a copy that has
+    not had the write yet (the write answered once a quorum had it), and a later read has it. The
+    deadline only ends a wait that would otherwise never end."""
+    seen: list[Change] = []
+    deadline = time.monotonic() + 120
+    while not ids <= {change.id for change in seen} and time.monotonic() < deadline:
+        page = store.changes(db, since, **options)
+        seen, since = seen + page.changes, page.last_seq
+    return seen, since
+
+
 def test_the_changes_feed_resumes_after_a_checkpoint(store, db):
+    # A sharded CouchDB database (q > 1) orders its feed within each shard only: a page holds the
+    # changes since the checkpoint, in no order the contract promises.
     account_id = new_account_id()
+    written = sorted(doc["_id"] for doc in account_contents(account_id)[:4])
     store.bulk_put(db, account_contents(account_id)[:4])
-    first = store.changes(db, "0")
-    assert [change.id for change in first.changes] == [doc["_id"] for doc in account_contents(account_id)[:4]]
-    checkpoint = first.last_seq
+    first, checkpoint = changes_until(store, db, "0", set(written))
+    assert sorted(change.id for change in first) == written
 
     user = store.get(db, "user0000000000000000000000000001")
     store.put(db, {**user, "priv_level": "user"})
     store.delete(db, "user0000000000000000000000000002", store.get(db, "user0000000000000000000000000002")["_rev"])
-    after = store.changes(db, checkpoint, include_docs=True)
-    assert [(c.id, c.deleted) for c in after.changes] == [
+    after, last_seq = changes_until(store, db, checkpoint, {"user0000000000000000000000000001",
+                                                           "user0000000000000000000000000002"}, include_docs=True)
+    assert sorted((c.id, c.deleted) for c in after) == [
         ("user0000000000000000000000000001", False), ("user0000000000000000000000000002", True)]
-    assert after.changes[0].doc["priv_level"] == "user"
-    assert generation(after.changes[0].rev) == 2
-    assert store.changes(db, after.last_seq).changes == []
+    updated = next(c for c in after if c.id == "user0000000000000000000000000001")
+    assert updated.doc["priv_level"] == "user"
+    assert generation(updated.rev) == 2
+    assert store.changes(db, last_seq).changes == []
 
 
 def test_the_changes_feed_pages_with_a_limit_without_losing_a_change(store, db):
-    store.bulk_put(db, [{"_id": f"doc-{n:03d}"} for n in range(25)])
+    written = {f"doc-{n:03d}" for n in range(25)}
+    store.bulk_put(db, [{"_id": doc_id} for doc_id in written])
     seen, since = [], "0"
-    while True:
+    deadline = time.monotonic() + 120  # see changes_until: a cluster's copy may have them a moment later
+    while not written <= set(seen) and time.monotonic() < deadline:
         page = store.changes(db, since, limit=7)
-        if not page.changes:
-            break
+        assert len(page.changes) <= 7
         seen += [change.id for change in page.changes]
         since = page.last_seq
-    assert seen == [f"doc-{n:03d}" for n in range(25)]
+    # Every change, in pages; in shard order on a sharded CouchDB, and at least once (a cluster's
+    # feed may repeat a change after a node comes back: followers are idempotent).
+    assert set(seen) == written
+    assert store.changes(db, since).changes == []
 
 
 def test_a_long_poll_with_nothing_new_returns_empty_at_the_same_checkpoint(store, db):
     store.put(db, {"_id": "a"})
-    checkpoint = store.changes(db, "0").last_seq
+    _, checkpoint = changes_until(store, db, "0", {"a"})
     page = store.changes(db, checkpoint, timeout_s=0.5)
     assert page.changes == []
     store.put(db, {"_id": "b"})
-    assert [c.id for c in store.changes(db, page.last_seq).changes] == ["b"]
+    assert [c.id for c in changes_until(store, db, page.last_seq, {"b"})[0]] == ["b"]
+
+
+def databases_changed(store, since: str, wanted: dict[str, str]) -> tuple[dict[str, set[str]], str]:
+    """Each database's kinds of update listed from `since` on, read until those `wanted` are listed:
+    CouchDB publishes database events a moment after the write (its _db_updates feed is fed by a
+    batching writer), so one read right after the write may list nothing yet. The deadline is
+    only there to end a wait that would otherwise never end."""
+    seen: dict[str, set[str]] = {}
+    deadline = time.monotonic() + 120
+    while not all(kind in seen.get(name, ()) for name, kind in wanted.items()) and time.monotonic() < deadline:
+        page = store.db_updates(since, timeout_s=1)
+        for update in page.updates:
+            seen.setdefault(update.db, set()).add(update.kind)
+        since = page.last_seq
+    return seen, since
 
 
 def test_changed_databases_are_listed_after_a_checkpoint(store):
     existing = account_db(new_account_id())
     store.create_database(existing)
-    checkpoint = store.db_updates("0").last_seq
+    seen, checkpoint = databases_changed(store, "0", {existing: "created"})
+    assert "created" in seen.get(existing, ()), seen
     fresh = account_modb(new_account_id(), 2026, 11)
     store.create_database(fresh)
     store.put(fresh, {"_id": "202611-ledger-1"})
     store.put(existing, {"_id": "limits"})
-    updates = {update.db: update.kind for update in store.db_updates(checkpoint).updates}
-    assert updates.get(fresh) == "created"
-    assert updates.get(existing) == "updated"
+    # A database may be listed once per kind of update (CouchDB: created, then updated), in any
+    # order; on a cluster each node reports its own copies, so a creation may be listed again.
+    updates, _ = databases_changed(store, checkpoint, {fresh: "created", existing: "updated"})
+    assert "created" in updates.get(fresh, ()), updates
+    assert "updated" in updates.get(existing, ()), updates

@@ -11,6 +11,7 @@ import os
 import random
 import signal
 from datetime import date, timedelta
+from typing import Iterator
 
 import pytest
 
@@ -23,20 +24,38 @@ from bookkeeper.services.audit_history import write_history
 from bookkeeper.simulation.cluster import Scale
 from bookkeeper.simulation.run import SimulationRun
 from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
+from tests.support.couch_servers import CLUSTER, cluster_available, fresh_server
 from tests.support.kazbill_service import KazbillService
 
-pytestmark = pytest.mark.integration
+# The month takes minutes on a CouchDB cluster (2 cores): the timeout only guards against a hang.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
 FIRST_DAY, DAYS = date(2026, 11, 20), 21  # 20 Nov - 10 Dec: a period closes and opens mid-run
 SERVICE_KILLS, SHARD_KILLS, BRIDGE_KILLS = {3, 11, 18}, {5, 14}, {7, 16}
 REPLAY_DAY, MISSED_MIDNIGHT, CLOCK_BACK_DAY = 9, 12, 15
 TWIN_DAYS = range(19, 21)  # a second service on the same store and clock, as an operator starting one by mistake
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # The month on the embedded store, and on a CouchDB cluster too when one is available.
+    if "month_store" in metafunc.fixturenames and cluster_available():
+        metafunc.parametrize("month_store", ["embedded", CLUSTER], indirect=True)
+
+
+@pytest.fixture
+def month_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Settings, dict[str, str]]]:
+    """The settings and the service's environment for the store the month runs on."""
+    if getattr(request, "param", "embedded") == CLUSTER:
+        with fresh_server(CLUSTER) as url:
+            yield dataclasses.replace(Settings(), store_url=url), {"KAZBILL_STORE_URL": url}
+    else:
+        settings = dataclasses.replace(Settings(), store_path=str(tmp_path / "kazbill.sqlite3"), store_url=None)
+        yield settings, {"KAZBILL_STORE_PATH": settings.store_path}
+
+
 class Faults:
-    def __init__(self, tmp_path, settings: Settings, clock_file: str):
+    def __init__(self, tmp_path, store_env: dict[str, str], clock_file: str):
         self.tmp_path, self.clock_file = tmp_path, clock_file
-        self.env = {"KAZBILL_STORE_PATH": settings.store_path, "KAZBILL_BRIDGES": "couchdb",
-                    "KAZBILL_SHARDS": "3"}
+        self.env = {**store_env, "KAZBILL_BRIDGES": "couchdb", "KAZBILL_SHARDS": "3"}
         self.services: list[KazbillService] = []
         self.kills = {"service": 0, "shard": 0, "bridge": 0}
         self.client = None
@@ -93,13 +112,13 @@ class Faults:
             raise errors[0]
 
 
-def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean(tmp_path, capsys):
-    settings = dataclasses.replace(Settings(), store_path=str(tmp_path / "kazbill.sqlite3"), store_url=None)
+def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean(month_store, tmp_path, capsys):
+    settings, store_env = month_store
     clock_file = str(tmp_path / "clock")
     run = SimulationRun(settings, clock_file, Scale(resellers=3, accounts=12, change_percent=40, signup_percent=25,
                                                     seed=20261120, call_percent=40, close_percent=10), FIRST_DAY)
     run.seed()
-    rng, faults = random.Random(7), Faults(tmp_path, settings, clock_file)
+    rng, faults = random.Random(7), Faults(tmp_path, store_env, clock_file)
     replayed = replay_new_entries = 0
     try:
         faults.start()

@@ -15,10 +15,17 @@ def broker_is_up() -> bool:
     return subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True, timeout=120).returncode == 0
 
 
+class ListingFailed(Exception):
+    """rabbitmqctl could not list the queues this time (with what it said)."""
+
+
 def queue_counts(names: list[str], *columns: str) -> dict[str, tuple[int, ...]]:
     """The named columns (messages_ready, consumers, ...) of each named queue that exists."""
     listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", *columns],
-                            check=True, capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:
+        raise ListingFailed(f"rabbitmqctl list_queues exited {listed.returncode}: "
+                            f"{(listed.stderr or listed.stdout).strip()[-500:]}")
     counts = {}
     for line in listed.stdout.splitlines():
         parts = line.split()
@@ -27,16 +34,26 @@ def queue_counts(names: list[str], *columns: str) -> dict[str, tuple[int, ...]]:
     return counts
 
 
+def _counts_or_failure(names: list[str], *columns: str) -> tuple[dict[str, tuple[int, ...]], str]:
+    # The broker is the machine's, shared with whatever else runs there (another suite stopping
+    # its application, queues coming and going): one failed listing is read as "not yet", and
+    # only a wait that never ends names it.
+    try:
+        return queue_counts(names, *columns), ""
+    except ListingFailed as failure:
+        return {}, str(failure)
+
+
 def wait_consumed(names: list[str], timeout_s: float = 120.0) -> None:
     """Until every named queue has its consumer again (after a broker restart the bridge's robust
     connection re-declares, re-binds and consumes by itself)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        counts = queue_counts(names, "consumers")
+        counts, failure = _counts_or_failure(names, "consumers")
         if len(counts) == len(names) and all(c[0] > 0 for c in counts.values()):
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"queues without a consumer after {timeout_s:.0f}s: {counts}")
+            raise AssertionError(f"queues without a consumer after {timeout_s:.0f}s: {counts} {failure}")
         time.sleep(0.5)
 
 
@@ -46,8 +63,8 @@ def wait_drained(names: list[str], timeout_s: float = 120.0) -> None:
     for an instant only if nothing is left to fetch."""
     deadline, quiet = time.monotonic() + timeout_s, 0
     while quiet < 2:
-        counts = queue_counts(names, "messages_ready", "messages_unacknowledged")
+        counts, failure = _counts_or_failure(names, "messages_ready", "messages_unacknowledged")
         quiet = quiet + 1 if len(counts) == len(names) and not any(sum(c) for c in counts.values()) else 0
         if time.monotonic() > deadline:
-            raise AssertionError(f"queues not drained after {timeout_s:.0f}s: {counts}")
+            raise AssertionError(f"queues not drained after {timeout_s:.0f}s: {counts} {failure}")
         time.sleep(0.3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.support.kazbill_service import free_port
 
@@ -15,6 +16,13 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+
+    def via(self, url: str) -> str:
+        """`url` (with its credentials: a real CouchDB wants its admin's) reached through this proxy."""
+        parts = urlsplit(url)
+        credentials = parts.netloc.rpartition("@")[0]
+        return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials
+                                         else f"127.0.0.1:{self.port}"))
 
     def start(self) -> "TcpProxy":
         listener = socket.socket()

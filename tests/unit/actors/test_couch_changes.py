@@ -9,7 +9,7 @@ from actors.messages import HandOffDone
 from actors.system import HandOffUnavailable
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
-from bookkeeper.ports import Change, ViewQuery
+from bookkeeper.ports import Change, ChangesPage, ViewQuery
 from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 
 
@@ -121,3 +121,43 @@ def test_cdrs_whose_calls_are_handed_back_are_read_again(store):
         follower.step()
     follower.step()
     assert [call.call_id for call in seen] == ["carrier-leg", "carrier-leg"]
+
+
+class LaggingCopy:
+    """The store as a follower sees it through a CouchDB cluster's balancer: the database is listed
+    as changed, but the first read of its feed reaches a copy that has not had the write yet."""
+
+    def __init__(self, store, lagging_db: str):
+        self._store, self._lagging, self.reads = store, lagging_db, 0
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def changes(self, db, since="0", **options):
+        if db == self._lagging:
+            self.reads += 1
+            if self.reads == 1:
+                return ChangesPage([], since)
+        return self._store.changes(db, since, **options)
+
+
+def test_a_database_listed_before_its_feed_shows_the_change_is_looked_at_again_a_little_later(store):
+    (account,) = seed(store, 1)
+    handed: list[str] = []
+    follower = ChangesFollower(store, lambda ids: handed.extend(ids) or HandOffDone("b", tuple(ids), (), ()), poll_s=0)
+    follower.step()
+    handed.clear()
+    store.put(account_db(account), stamp({"_id": "device2", "device_type": "sip_device"}, account, "device"))
+    clock = [100.0]
+    lagging = LaggingCopy(store, account_db(account))
+    follower = ChangesFollower(lagging, follower.hand_off, poll_s=0, monotonic=lambda: clock[0])
+    follower.step()
+    assert handed == [] and lagging.reads == 1  # listed, nothing new where it was read
+    follower.step()
+    assert handed == []  # not yet: the second look waits for the copies to agree
+    clock[0] += follower.look_again_s
+    follower.step()
+    assert handed == [account] and lagging.reads == 2
+    clock[0] += follower.look_again_s
+    follower.step()
+    assert handed == [account] and lagging.reads == 2  # once: nothing listed, nothing looked at again
