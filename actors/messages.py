@@ -56,6 +56,8 @@ class CallEnded:
     resource_id: str | None = None  # the carrier resource the leg went through (stepswitch's)
     authorizing_type: str | None = None  # "resource" on a carrier's call into the switch
     request: str | None = None  # the request URI's user part: the number dialled, or called in on
+    resource_type: str | None = None  # stepswitch's kind of leg (offnet-termination, onnet-termination, ...)
+    jonny5_levels: tuple[str, ...] = ()  # "account"/"reseller": the levels Kazoo's jonny5 debits itself
 
 
 @dataclass(frozen=True)

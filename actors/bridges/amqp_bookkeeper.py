@@ -1,22 +1,35 @@
-"""Kazoo's bookkeeper protocol: answers `update_req` for Bookkeeper-Type "kazbill".
+"""Kazoo's bookkeeper protocol: answers `update_req` and `standing_req` for Bookkeeper-Type "kazbill".
 
 Kazoo 4.3 asks the account's bookkeeper to bring the subscription up to date after a billable
 change and waits (20 s) for `update_resp` on its own queue (`Server-ID`, via the `targeted`
 exchange) with the same Msg-ID. The reference Erlang bookkeeper never answered, so every such
 call timed out in Kazoo. Here the request becomes a reconcile of the account through the shards,
 and the answer says what happened. Requests for other bookkeepers are acknowledged and ignored.
+
+With `services.enforce_good_standing` on, Kazoo also asks before every billable change whether the
+account is in good standing, waits 2 s, and without an answer refuses the change with 402
+(kz_services_standing.erl:141-147,184-190,212-232). Those requests have a consumer of their own
+that answers from the stored standing (standing_answers) in a thread of its own, so that no
+billing pass in the way can make one late. Their queue is shared by the nodes but neither durable
+nor kept: a request nobody answered within 2 s is worth nothing to anyone (Kazoo gave up on it),
+so it expires rather than being answered late, and the queue goes with its last consumer.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from actors.bridges.kazoo_messages import parse_bookkeeper_request
-from actors.bridges.kazoo_replies import bookkeeper_update_response
+from actors.bridges.bookkeeper_messages import (
+    STANDING_KEY, UPDATE_KEY, StandingRequested, parse_bookkeeper_request, parse_standing_request,
+)
+from actors.bridges.kazoo_replies import bookkeeper_standing_response, bookkeeper_update_response
+from actors.bridges.standing_answers import StandingAnswer
 from actors.messages import BookkeeperSyncRequested, HandOffDone, RejectedMessage
 from actors.system import HandOffUnavailable
 
@@ -25,7 +38,11 @@ EXCHANGE = "bookkeepers"
 TARGETED_EXCHANGE = "targeted"
 DEFAULT_QUEUE = "kazbill.bookkeepers"
 
+LEGACY_BINDING = "bookkeepers.*.*"  # what the update queue was bound to before standing had its own
+STANDING_DEADLINE_MS = 2000  # kz_services_standing.erl:231
+
 Reconcile = Callable[[str], Awaitable[HandOffDone]]
+ReadStanding = Callable[[str], StandingAnswer]  # blocking: reads the store
 
 
 def answer_for(request: BookkeeperSyncRequested,
@@ -55,9 +72,13 @@ class BookkeeperResponder:
     node: str
     app_version: str
     queue_name: str = DEFAULT_QUEUE
+    read_standing: ReadStanding | None = None  # None: standing requests are left to another bookkeeper
+    # Of Kazoo's 2 s, what the store read may take; the rest is the way back to Kazoo.
+    standing_budget_s: float = 1.5
 
     async def run(self, stop) -> None:
         connection = await aio_pika.connect_robust(self.url)
+        self._standing_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="standing")
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=10)
@@ -65,15 +86,26 @@ class BookkeeperResponder:
             self._targeted = await channel.declare_exchange(TARGETED_EXCHANGE, aio_pika.ExchangeType.DIRECT,
                                                             durable=False)
             queue = await channel.declare_queue(self.queue_name, durable=True)
-            await queue.bind(requests, routing_key="bookkeepers.*.*")
-            tag = await queue.consume(self.handle)
+            await queue.bind(requests, routing_key=UPDATE_KEY)
+            await queue.unbind(requests, routing_key=LEGACY_BINDING)  # or standing requests would come here too
+            consumers = [(queue, await queue.consume(self.handle))]
+            if self.read_standing is not None:
+                standing_channel = await connection.channel()
+                await standing_channel.set_qos(prefetch_count=20)
+                standing = await standing_channel.declare_queue(
+                    f"{self.queue_name}.standing", durable=False, auto_delete=True,
+                    arguments={"x-message-ttl": STANDING_DEADLINE_MS})
+                await standing.bind(EXCHANGE, routing_key=STANDING_KEY)
+                consumers.append((standing, await standing.consume(self.handle_standing)))
             log.info("answering Kazoo's bookkeeper requests on %s", self.queue_name)
             try:
                 await stop.wait()
             finally:
-                await queue.cancel(tag)
+                for consumed, tag in consumers:
+                    await consumed.cancel(tag)
         finally:
             await connection.close()
+            self._standing_thread.shutdown(wait=False)
 
     async def _reconcile(self, account_id: str) -> HandOffDone | Exception:
         try:
@@ -93,4 +125,29 @@ class BookkeeperResponder:
             await self._targeted.publish(aio_pika.Message(body, content_type="application/json",
                                                           correlation_id=request.msg_id), routing_key=key)
             log.info("update_req for %s answered %s", request.account_id, status)
+        await message.ack()
+
+    async def _standing(self, request: StandingRequested) -> StandingAnswer:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._standing_thread, self.read_standing,
+                                                               request.account_id), self.standing_budget_s)
+        except asyncio.TimeoutError:
+            return StandingAnswer("error", "unavailable", "Temporary billing error, please try again later.")
+        except Exception as error:  # noqa: BLE001 - Kazoo is told, not left waiting
+            log.warning("standing of %s unreadable: %s", request.account_id, error)
+            return StandingAnswer("error", "unavailable", "Temporary billing error, please try again later.")
+
+    async def handle_standing(self, message: AbstractIncomingMessage) -> None:
+        request = parse_standing_request(message.routing_key or "", message.body)
+        if isinstance(request, RejectedMessage):
+            self.reject(request)
+        elif request is not None:
+            answer = await self._standing(request)
+            key, body = bookkeeper_standing_response(request, status=answer.status, reason=answer.reason,
+                                                     message=answer.message, details=answer.details,
+                                                     app_version=self.app_version, node=self.node)
+            await self._targeted.publish(aio_pika.Message(body, content_type="application/json",
+                                                          correlation_id=request.msg_id), routing_key=key)
+            log.info("standing_req for %s answered %s", request.account_id, answer.status)
         await message.ack()

@@ -1,13 +1,19 @@
-"""Kazoo-shaped messages Kazbill sends: the bookkeeper's update_resp, and the doc_edited notice
-that refreshes Kazoo's caches after Kazbill wrote one of Kazoo's documents."""
+"""Kazoo-shaped messages Kazbill sends: the bookkeeper's update_resp and standing_resp, and the
+doc_edited notice that refreshes Kazoo's caches after Kazbill wrote one of Kazoo's documents."""
 from __future__ import annotations
 
 import json
 import uuid
 from typing import Any
 
-from actors.bridges.kazoo_messages import APP_NAME, RESPONSE_STATUSES, encode_routing_key_segment
+from actors.bridges.bookkeeper_messages import RESPONSE_STATUSES, StandingRequested
+from actors.bridges.kazoo_messages import APP_NAME, encode_routing_key_segment
 from actors.messages import BookkeeperSyncRequested
+
+# kz_services_standing.erl:173-175 accepts the change only on Status "good_standing"
+# (kzd_services:status_good/0, kzd_services.erl:131-132); any other is a refusal with its
+# Reason and Message shown to the user in Kazoo's 402 (kz_services_standing.erl:176-182).
+STANDING_STATUSES = ("good_standing", "delinquent", "error")
 from bookkeeper.domain.kazoo_names import raw_account_id
 
 
@@ -18,15 +24,33 @@ def bookkeeper_update_response(
     """(routing key on the `targeted` exchange, body) answering an update request."""
     if status not in RESPONSE_STATUSES:
         raise ValueError(f"status must be one of {RESPONSE_STATUSES}, not {status!r}")
+    return request.server_id, _bookkeeper_reply("update_resp", request.msg_id, status, reason, message, details,
+                                                app_version, node, server_id)
+
+
+def bookkeeper_standing_response(
+    request: StandingRequested, *, status: str, reason: str | None, message: str | None,
+    details: dict | None, app_version: str, node: str,
+) -> tuple[str, bytes]:
+    """(routing key on the `targeted` exchange, body) answering a standing request
+    (kapi_bookkeepers.erl:295-314: Status required; Reason, Message, Details optional)."""
+    if status not in STANDING_STATUSES:
+        raise ValueError(f"status must be one of {STANDING_STATUSES}, not {status!r}")
+    return request.server_id, _bookkeeper_reply("standing_resp", request.msg_id, status, reason, message, details,
+                                                app_version, node, "")
+
+
+def _bookkeeper_reply(name: str, msg_id: str, status: str, reason: str | None, message: str | None,
+                      details: dict | None, app_version: str, node: str, server_id: str) -> bytes:
     payload: dict[str, Any] = {
-        **_default_headers("bookkeepers", "update_resp", app_version, node, server_id),
-        "Msg-ID": request.msg_id,  # kz_amqp_worker matches the reply to its call by Msg-ID
+        **_default_headers("bookkeepers", name, app_version, node, server_id),
+        "Msg-ID": msg_id,  # kz_amqp_worker matches the reply to its call by Msg-ID
         "Status": status,
     }
     # The generated schema calls Details a string; Kazoo checks no types here and its own
     # publishers send Details as a JSON object.
     payload.update({k: v for k, v in (("Reason", reason), ("Message", message), ("Details", details)) if v})
-    return request.server_id, _dump(payload)
+    return _dump(payload)
 
 
 def encode_doc_edited_notice(

@@ -17,8 +17,9 @@ from actors.bridges.amqp_announce import OutboxPublisher
 from actors.bridges.amqp_bookkeeper import BookkeeperResponder
 from actors.bridges.amqp_calls import CallBridge
 from actors.bridges.amqp_config import ConfigBridge
-from actors.bridges.couch_changes import ChangesFollower
+from actors.bridges.couch_changes import ChangesFollower, known_accounts
 from actors.bridges.poison import store_rejected
+from actors.bridges.standing_answers import standing_answer
 from actors.messages import DocumentChanged
 from actors.system import HandOffUnavailable, connect, require_done
 from bookkeeper import __version__
@@ -79,10 +80,17 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     def now_gregorian() -> int:
         return to_gregorian_seconds(int(clock.now().timestamp()))
 
+    def reconcile_changed(changes: Sequence[DocumentChanged]):
+        services = {change.account_id for change in changes if change.doc_type == "service"}
+        known = set(known_accounts(store, sorted(services))) if services else set()
+        account_ids = [change.account_id for change in changes  # see couch_changes.known_accounts
+                       if change.doc_type != "service" or change.account_id in known]
+        return client.hand_off("reconcile", account_ids) if account_ids else None
+
     async def hand_off(changes: Sequence[DocumentChanged]) -> None:
-        account_ids = [change.account_id for change in changes]
-        require_done(await asyncio.get_running_loop().run_in_executor(
-            executor, client.hand_off, "reconcile", account_ids))
+        done = await asyncio.get_running_loop().run_in_executor(executor, reconcile_changed, changes)
+        if done is not None:
+            require_done(done)
 
     def reject(rejected) -> None:
         store_rejected(store, rejected, now_gregorian())
@@ -103,8 +111,10 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
                           queue_expires_ms=expires)
     calls = CallBridge(settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{queue}.calls",
                        queue_expires_ms=expires)
+    standing_store = build_store(settings)  # read in the responder's own thread, never behind a batch
     responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=node,
-                                    app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers")
+                                    app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers",
+                                    read_standing=lambda account_id: standing_answer(standing_store, account_id))
 
     publisher = OutboxPublisher(settings.amqp_url, build_store(settings), now_gregorian, node=node,
                                 app_version=__version__)
@@ -132,6 +142,7 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     finally:
         executor.shutdown(wait=True)
         store.close()
+        standing_store.close()
         publisher.store.close()
     log.info("AMQP bridge stopped")
 

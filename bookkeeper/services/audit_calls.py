@@ -24,7 +24,7 @@ from bookkeeper.services.ledger_book import months_from
 
 CALL_ASSUMPTIONS = (
     "calls are rated at each reseller's deck as it is now (a deck changed since shows as 'amount')",
-    "a call Kazoo's jonny5 debited itself is not expected from Kazbill",
+    "a call Kazoo's jonny5 debited itself, or whose leg says jonny5 debits it, is not expected from Kazbill",
 )
 _Month = tuple[int, int]
 
@@ -63,11 +63,12 @@ class _CallsAudit:
     def expected_debits(self, call: FinishedCall) -> Iterator[tuple[str, date, str, int]]:
         """(payer, the call's day there, entry id, amount) up the reseller chain, as call_rating
         charges them."""
-        account_id = call.account_id
+        account_id, jonny5 = call.account_id, None
         while (context := self.context(account_id)) is not None and context.billable:
+            jonny5 = call.jonny5_payers(context.reseller_id) if jonny5 is None else jonny5
             deck = context.account.rate_deck
             rate = deck_of(self.ports.store, context.reseller_id, deck).find(call.number, call.direction) \
-                if deck else None
+                if deck and account_id not in jonny5 else None
             if rate is not None and call.call_id not in self.months_of(account_id).kazoo_debited:
                 day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
                 cost = call_cost(rate, call.billing_seconds).amount
@@ -111,7 +112,8 @@ def _month(day: date) -> _Month:
     return day.year, day.month
 
 
-PER_MINUTE_SERVICES = ("per_minute_call", "sub_account_per_minute_call")
+# jonny5's source in 4.3 (j5_per_minute.erl:124), and the 4.2-style names.
+PER_MINUTE_SERVICES = ("per-minute-voip", "per_minute_call", "sub_account_per_minute_call")
 
 
 def _read_months(store: DocumentStore, account_id: str, months: list[_Month]) -> _Months:

@@ -29,8 +29,9 @@ def checkpoint_of(node: str | None, name: str = CHECKPOINT_ID) -> str:
 
 
 def followed(db: str) -> bool:
-    """The databases the changes follower follows: `accounts`, account and monthly databases."""
-    return db == ACCOUNTS_DB or parse_db_name(db).kind in ("account", "account-month")
+    """The databases the changes follower follows: `accounts`, `services` (an account's plans),
+    account and monthly databases."""
+    return db == ACCOUNTS_DB or parse_db_name(db).kind in ("services", "account", "account-month")
 
 
 @dataclass

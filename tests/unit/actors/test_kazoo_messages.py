@@ -229,7 +229,7 @@ def test_number_documents_in_the_shared_numbers_databases_are_ignored():
 
 def test_the_relevant_types_use_kazoos_pvt_type_spellings():
     assert {"account", "user", "device", "phone_numbers", "number", "limits", "credit", "service_plan",
-            "periodic_fee", "onbill"} == RELEVANT_DOC_TYPES
+            "periodic_fee", "onbill", "service"} == RELEVANT_DOC_TYPES
 
 
 # --- document changes that can never be processed -----------------------------------------
@@ -418,7 +418,7 @@ def test_an_update_request_for_another_bookkeeper_is_not_ours(bookkeeper_type):
     assert parse_bookkeeper_request(*update_req(bookkeeper_type)) is None
 
 
-def test_requests_other_than_updates_are_not_handled_yet():
+def test_the_update_parser_reads_update_requests_only():  # standing requests: parse_standing_request
     _, body = update_req()
     assert parse_bookkeeper_request("bookkeepers.standing.request", body) is None
     assert parse_bookkeeper_request("bookkeepers.update.response", body) is None

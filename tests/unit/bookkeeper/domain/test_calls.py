@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bookkeeper.domain.calls import (
-    INBOUND, OUTBOUND, CallRecordError, FinishedCall, billed_direction, call_from_cdr, rated_number,
+    ACCOUNT_LEVEL, INBOUND, OUTBOUND, CallRecordError, FinishedCall, billed_direction, call_from_cdr, rated_number,
 )
 
 ACCOUNT = "a" * 32
@@ -36,6 +36,33 @@ def cdr(**overrides) -> dict:
 ])
 def test_only_the_leg_that_faces_a_carrier_is_billed(switch_direction, resource_id, authorizing_type, expected):
     assert billed_direction(switch_direction, resource_id, authorizing_type) == expected
+
+
+@pytest.mark.parametrize("switch_direction, resource_id, authorizing_type, resource_type, expected", [
+    ("outbound", "carrier-1", None, "offnet-termination", OUTBOUND),  # stepswitch's gateway endpoint
+    ("inbound", "carrier-1", "resource", "offnet-origination", INBOUND),  # a carrier's call, resource known
+    ("inbound", None, None, "offnet-origination", INBOUND),  # ... and not known (no reverse lookup match)
+    ("outbound", ACCOUNT, None, "onnet-termination", None),  # the loopback to another account
+    ("inbound", ACCOUNT, "resource", "onnet-origination", None),  # its other half
+    ("outbound", "carrier-1", None, "audio", None),  # an originated call's kind, not a carrier's leg
+    ("inbound", "carrier-1", None, "offnet-termination", None),  # the kind and the direction disagree
+    (None, "carrier-1", "resource", "offnet-termination", None),
+])
+def test_kazoo_4s_resource_type_alone_tells_a_carrier_leg(switch_direction, resource_id, authorizing_type,
+                                                          resource_type, expected):
+    assert billed_direction(switch_direction, resource_id, authorizing_type, resource_type) == expected
+
+
+def test_a_cdr_of_an_on_net_leg_names_a_resource_and_bills_nothing():
+    doc = cdr(custom_channel_vars={"account_id": ACCOUNT, "resource_id": "b" * 32, "resource_type": "onnet-termination"})
+    assert call_from_cdr(doc).offnet is False
+
+
+def test_a_cdr_carries_the_levels_jonny5_debits_itself():
+    doc = cdr(custom_channel_vars={"account_id": ACCOUNT, "resource_id": "carrier-1", "resource_type": "offnet-termination",
+                                   "account_billing": "per_minute", "rate": "12000", "reseller_id": "c" * 32})
+    billed = call_from_cdr(doc)
+    assert (billed.offnet, billed.jonny5_levels, billed.kazoo_reseller_id) == (True, (ACCOUNT_LEVEL,), "c" * 32)
 
 
 def test_an_outbound_call_is_rated_by_the_number_called_and_an_inbound_one_by_the_number_called_in_on():
@@ -75,6 +102,10 @@ def test_an_unanswered_cdr_or_one_without_an_account_bills_nothing():
     ({"timestamp": None}, "timestamp"),
     ({"timestamp": 1_750_000_000}, "timestamp"),  # Unix seconds would date the call in year 55
     ({"custom_channel_vars": {"account_id": ["x"]}}, "custom_channel_vars.account_id"),
+    ({"custom_channel_vars": {"account_id": ACCOUNT, "resource_type": 7}}, "custom_channel_vars.resource_type"),
+    ({"custom_channel_vars": {"account_id": ACCOUNT, "account_billing": "per_minute", "surcharge": "x"}},
+     "custom_channel_vars.surcharge"),
+    ({"custom_channel_vars": ["account_id"]}, "custom_channel_vars"),
 ])
 def test_a_cdr_that_cannot_be_billed_as_it_is_names_its_field(overrides, field):
     with pytest.raises(CallRecordError) as raised:
@@ -85,6 +116,8 @@ def test_a_cdr_that_cannot_be_billed_as_it_is_names_its_field(overrides, field):
 LEG_FIELDS = st.fixed_dictionaries({
     "resource_id": st.one_of(st.none(), st.just("carrier-1")),
     "authorizing_type": st.sampled_from([None, "device", "account", "resource", "user"]),
+    "resource_type": st.sampled_from([None, "offnet-termination", "offnet-origination", "onnet-termination",
+                                      "onnet-origination", "audio"]),
 })
 
 
