@@ -64,7 +64,10 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
                                     "differences": [{"entry_id": d.entry_id, "kind": d.kind, "expected": d.expected,
                                                      "actual": d.actual, "cause": CAUSES[d.kind]}
                                                     for d in a.differences]}
-                                   for a in audits if not a.clean], "assumptions": list(assumptions)}, indent=2))
+                                   for a in audits if not a.clean],
+                               "late_charges": {a.account_id: list(a.charges.late_charges) for a in audits
+                                                if a.charges and a.charges.late_charges},
+                               "assumptions": list(assumptions)}, indent=2))
     else:
         for found in audits:
             if found.error:
@@ -73,6 +76,9 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
                 amounts = " → ".join(str(to_major(v)) if v is not None else "none" for v in (d.expected, d.actual))
                 click.echo(f"{found.account_id} {found.name}: {d.kind} {d.entry_id} (expected → held: {amounts}): "
                            f"{CAUSES[d.kind]}")
+            if found.charges and found.charges.late_charges:
+                click.echo(f"{found.account_id} {found.name}: charged after their period ended (a change seen late; "
+                           f"not a difference): {', '.join(found.charges.late_charges)}")
         click.echo(f"audited {len(audits)} accounts, {first}..{last}: {differences} differences"
                    + (f", {errors} accounts could not be audited" if errors else ""))
         click.echo("assumed: " + "; ".join(assumptions))

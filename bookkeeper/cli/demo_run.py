@@ -17,12 +17,12 @@ from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.config import Settings
 from bookkeeper.demo.month import MONTH, wire_transfer
 from bookkeeper.demo.world import CUSTOMERS, RESELLERS, DemoWorld
-from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, account_modb
-from bookkeeper.domain.ledger import signed_amount
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, account_modb, to_gregorian_seconds
+from bookkeeper.domain.ledger import entry_reason, signed_amount
 from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.money_display import format_money
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.notices import NOTICES_DB
 
 BERLIN, MOSCOW = ZoneInfo("Europe/Berlin"), ZoneInfo("Europe/Moscow")
@@ -105,8 +105,8 @@ class DemoRun:
     # ------------------------------------------------------------------ the report
     def entries(self, account_id: str) -> list[dict]:
         found = []
-        for year, month in months_from((self.first_day.year, self.first_day.month),
-                                       (self.last_day.year, self.last_day.month)):
+        last = max((self.last_day.year, self.last_day.month), utc_month(to_gregorian_seconds(int(self.clock.now().timestamp()))))
+        for year, month in months_from(previous_month((self.first_day.year, self.first_day.month)), last):
             db = account_modb(account_id, year, month)
             if self.ports.store.database_exists(db):
                 found += [row.doc for row in self.ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
@@ -119,7 +119,7 @@ class DemoRun:
 
     def report(self) -> str:
         store, book = self.ports.store, LedgerBook(self.ports.store, self.ports.design_docs)
-        month = (self.last_day.year, self.last_day.month)
+        now = to_gregorian_seconds(int(self.clock.now().timestamp()))
         notices = store.query_view(NOTICES_DB, "kazbill_notices", "by_state", ViewQuery(group=True)).rows
         lines = []
         for reseller, spec in RESELLERS.items():
@@ -132,7 +132,9 @@ class DemoRun:
                     continue
                 sums = {"monthly_recurring": 0, "recurring_prorate": 0, "daily_fee": 0, "paid": 0, "other": 0}
                 for entry in self.entries(account_id):
-                    reason = entry.get("source", {}).get("service", "")
+                    reason = entry_reason(entry) or ""
+                    if reason == "rollovers":
+                        continue  # a month's balance carried into the next is not money paid in
                     if reason in sums:  # charges count positive, a prorated refund negative
                         sums[reason] -= signed_amount(entry)
                     else:
@@ -141,7 +143,7 @@ class DemoRun:
                 standing = store.get_many(account_db(account_id), ["kazbill_standing"]).get("kazbill_standing", {})
                 lines.append(f"  {name:<16}{money(sums['monthly_recurring']):>14}{money(sums['recurring_prorate']):>14}"
                              f"{money(sums['daily_fee']):>14}{money(sums['paid']):>14}"
-                             f"{money(book.balance(account_id, month, 0)):>14}  "
+                             f"{money(book.current_balance(account_id, now)):>14}  "
                              f"{standing.get('status', '-')}{' (blocked)' if standing.get('blocked') else ''}")
         counted = ", ".join(f"{row.value} {row.key[1]}" for row in notices if row.key[0] == "queued")
         lines.append(f"Notices queued for the account admins: {counted or 'none'} (the demo sends no email).")

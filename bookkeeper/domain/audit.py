@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Callable, Iterable, Mapping, Sequence
 
 from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.periods import Period, period_containing
 from bookkeeper.domain.plans import ItemPrice, ServicePlan, price_services
@@ -147,7 +148,15 @@ def compare(expected: Iterable[Charge], entries: Iterable[Mapping]) -> list[Diff
             continue
         signed = -entry["amount"] if entry.get("pvt_ledger_type") == "debit" else entry["amount"]
         held[entry["_id"]] = held.get(entry["_id"], 0) + signed
-    return _unless_regrouped(_differences(wanted, held, ""))
+    return _unless_regrouped(_differences(*_by_event(wanted, held), ""))
+
+
+def _by_event(wanted: Mapping[str, int], held: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Both sides under the ids the ledger holds: an entry's month prefix is the UTC month it
+    was written in (kazoo_months.py), which the history cannot know; the event part can."""
+    held_ids = {event_part(entry_id): entry_id for entry_id in held}
+    return ({held_ids.get(event_part(entry_id), entry_id): amount for entry_id, amount in wanted.items()},
+            dict(held))
 
 
 _LEVEL = re.compile(r"-q\d+(-r\d+)?$")
@@ -195,7 +204,7 @@ def compare_postings(registrations: Iterable[Mapping], entries: Iterable[Mapping
         if entry.get("pvt_type") != "ledger" or entry.get("pvt_deleted") or meta.get("reason") not in reasons:
             continue
         held[entry["_id"]] = -entry["amount"] if entry.get("pvt_ledger_type") == "debit" else entry["amount"]
-    return _differences(wanted, held, "posting_")
+    return _differences(*_by_event(wanted, held), "posting_")
 
 
 CAUSES = {
@@ -205,4 +214,6 @@ CAUSES = {
     "posting_missing": "a registered payment or correction has no ledger entry (a posting cut short)",
     "posting_unregistered": "a payment-type entry that no registration explains (written around Kazbill's handler)",
     "posting_amount": "a payment's entry differs from its registration",
+    "rollover": "the month's rollover (and its corrections) does not carry the total of the month it closes: "
+                "an entry written into that month after it was rolled over is in no balance",
 }

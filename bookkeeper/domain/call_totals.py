@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from bookkeeper.domain.ledger import entry_reason
+
 PER_MINUTE_REASONS = ("per_minute_call", "sub_account_per_minute_call")
 
 
@@ -47,7 +49,7 @@ def per_minute_totals(entries: Iterable[Mapping], carriers: Sequence[CallCarrier
     counts too, under the main carrier: it is a call the account paid for."""
     totals: dict[str | None, CarrierCalls] = {}
     for entry in entries:
-        if (entry.get("source") or {}).get("service") not in PER_MINUTE_REASONS or entry.get("pvt_deleted"):
+        if entry_reason(entry) not in PER_MINUTE_REASONS or entry.get("pvt_deleted"):
             continue
         kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
         call, rate = kazbill.get("call") or {}, kazbill.get("rate") or {}

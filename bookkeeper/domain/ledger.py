@@ -18,6 +18,16 @@ from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.domain.plans import ItemPrice
 
 MRC_REASONS = ("monthly_recurring", "recurring_prorate")
+# The sources Kazoo 4.3 registers (kz_ledgers.erl:32-50: per-minute-voip, services, payments,
+# rollovers): Kazoo's UIs group a ledger by them. Kazbill's finer kind (monthly, prorated,
+# daily, a gateway's name) is metadata.kazbill.reason, which is what Kazbill itself reads.
+SERVICES_SOURCE, PAYMENTS_SOURCE, PER_MINUTE_SOURCE = "services", "payments", "per-minute-voip"
+
+
+def entry_reason(entry: Mapping[str, Any]) -> str | None:
+    """What kind of entry it is: Kazbill's own reason, else the source another writer gave it."""
+    meta = (entry.get("metadata") or {}).get("kazbill") or {}
+    return meta.get("reason") or (entry.get("source") or {}).get("service")
 
 
 def _gregorian_day_start(day: date, tz: str) -> int:
@@ -39,7 +49,7 @@ def ledger_document(charge: Charge, *, account_id: str, account_name: str, curre
         "pvt_ledger_type": charge.ledger_type,
         "amount": charge.amount,
         "description": charge.description,
-        "source": {"service": charge.reason, "id": charge.entry_id},
+        "source": {"service": SERVICES_SOURCE, "id": charge.entry_id},
         "usage": {"type": charge.category, "quantity": charge.quantity,
                   "unit": "day" if charge.reason == "daily_fee" else "month"},
         "period": {"start": period_start, "end": period_end},

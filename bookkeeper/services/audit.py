@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bookkeeper.domain.audit import AuditRules, Difference, Timeline, compare, expected_charges
+from bookkeeper.domain.kazoo_months import rollover_id
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.quantities import Quantities
@@ -15,7 +16,7 @@ from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import current_quantities, load_context
 from bookkeeper.services.quantity_history import account_history
-from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month, previous_month
 
 ASSUMPTIONS = ("trunks and the numbers of an older phone_numbers document are taken at today's values for "
                "the whole range",
@@ -78,8 +79,8 @@ def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_da
     expected = expected_charges(rules, timeline, first_day, last_day) if context.plan else []
     book = LedgerBook(ports.store, ports.design_docs)
     entries = []
-    for month in months_from((first_day.year, first_day.month), (last_day.year + (last_day.month == 12),
-                                                                  last_day.month % 12 + 1)):
+    for month in months_from(previous_month((first_day.year, first_day.month)),
+                             (last_day.year + (last_day.month == 12), last_day.month % 12 + 1)):
         db = book.month_db(account_id, month, create=False)
         if db:
             entries += [dict(row.doc) for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
@@ -100,3 +101,20 @@ def _written_after_its_period(entry: dict, tz: str) -> bool:
     if not isinstance(end, str) or not isinstance(written, int) or "category" not in meta:
         return False
     return local_day_of_gregorian(written, tz).isoformat() > end
+
+
+def rollover_differences(ports: BillingPorts, account_id: str, first_day: date, last_day: date) -> list[Difference]:
+    """Each month's rollover (with the corrections Kazbill added) against the total of the month
+    it closes, for the months the range touches, the one before (a local day's first hours are
+    in the UTC month before) and the one after: Kazoo's balance reads only the
+    current month, so a difference is money in no balance (the midnight race)."""
+    book = LedgerBook(ports.store, ports.design_docs)
+    found = []
+    for month in months_from(previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))):
+        closing, closed = book.month_db(account_id, next_month(month), create=False), book.month_db(account_id, month, create=False)
+        if closing is None or closed is None or not book.has_rollover(account_id, next_month(month)):
+            continue
+        carried, total = book.carried_into(account_id, next_month(month)), book.month_total(closed)
+        if carried != total:
+            found.append(Difference(rollover_id(next_month(month)), "rollover", total, carried))
+    return found

@@ -10,11 +10,11 @@ from typing import Mapping
 from bookkeeper.domain.audit import Difference, Timeline, compare_postings
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
-from bookkeeper.services.audit import AuditReport, audit_account
+from bookkeeper.services.audit import AuditReport, audit_account, rollover_differences
 from bookkeeper.services.audit_calls import audit_calls
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError, load_context
-from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month
 from bookkeeper.services.payments import GATEWAY_CREDITS, GATEWAY_DEBITS, MANUAL_CREDITS, MANUAL_DEBITS
 
 POSTING_REASONS = GATEWAY_CREDITS + GATEWAY_DEBITS + MANUAL_CREDITS + MANUAL_DEBITS
@@ -27,11 +27,13 @@ class AccountAudit:
     charges: AuditReport | None = None
     postings: list[Difference] = field(default_factory=list)
     calls: list[Difference] = field(default_factory=list)  # per-minute debits against the CDRs
+    # Rollovers that do not carry the month they close (Kazoo's balance would lose the rest).
+    rollovers: list[Difference] = field(default_factory=list)
     error: str | None = None  # the account's documents could not be audited (named field)
 
     @property
     def differences(self) -> list[Difference]:
-        return (self.charges.differences if self.charges else []) + self.postings + self.calls
+        return (self.charges.differences if self.charges else []) + self.postings + self.calls + self.rollovers
 
     @property
     def clean(self) -> bool:
@@ -86,12 +88,19 @@ def _audit_charges(ports: BillingPorts, account_ids: list[str], first_day: date,
             continue  # the master bills no one above it
         audit.charges = audit_account(ports, account_id, first_day, last_day, (histories or {}).get(account_id))
         audit.postings = _postings(ports, account_id, first_day, last_day)
+        audit.rollovers = rollover_differences(ports, account_id, first_day, last_day)
         audits.append(audit)
     return audits
 
 
+def _ledger_months(first_day: date, last_day: date) -> list[tuple[int, int]]:
+    """The monthly databases a local date range can have written into: entries go by Kazoo's UTC
+    month, so a reseller east of Greenwich writes its 1st's first hours into the month before."""
+    return months_from(previous_month((first_day.year, first_day.month)), (last_day.year, last_day.month))
+
+
 def _postings(ports: BillingPorts, account_id: str, first_day: date, last_day: date) -> list[Difference]:
-    months = months_from((first_day.year, first_day.month), (last_day.year, last_day.month))
+    months = _ledger_months(first_day, last_day)
     prefixes = {f"{year:04d}{month:02d}" for year, month in months}
     try:
         registrations = [row.doc for row in ports.store.all_docs(account_db(account_id), ViewQuery(

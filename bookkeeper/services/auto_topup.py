@@ -12,11 +12,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID, AutoTopUp, after_attempt, topup_due
-from bookkeeper.domain.kazoo_names import account_db, from_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.notices import NoticeDraft
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.account_docs import update_doc
@@ -61,9 +61,7 @@ def _charge(ports: CardPorts, request: dict[str, Any], now: int) -> tuple[str, s
     store, account_id = ports.billing.store, request["account_id"]
     settings = auto_topup_settings(store, account_id)
     day = date.fromisoformat(request["day"])  # the account's local day the pass saw the balance fall
-    today_utc = datetime.fromtimestamp(from_gregorian_seconds(now), timezone.utc).date()
-    month = max((day.year, day.month), (today_utc.year, today_utc.month))
-    balance = LedgerBook(store, ports.billing.design_docs).balance(account_id, month, now)
+    balance = LedgerBook(store, ports.billing.design_docs).current_balance(account_id, now)
     if not topup_due(settings, balance, now):
         return "skipped", "no longer due (balance, 24 hours, or switched off)"
     assert settings is not None

@@ -32,7 +32,8 @@ from bookkeeper.services.context import (
     BillingContext, billing_quantities, load_context, load_or_refuse,
 )
 from bookkeeper.services.quantity_history import account_history
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month, utc_month
+from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.services.auto_topup_requests import request_if_due
 from bookkeeper.services.notices import drafts_from_events, queue_notices
 from bookkeeper.services.trials import check_trial
@@ -79,15 +80,13 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     today = day or today_here
     if day is not None and day < local_day_of_gregorian(context.account.created, context.reseller.timezone):
         return []  # a catch-up crawl of a day before the account existed: it owes nothing for it
-    current_month = max((today.year, today.month), (today_here.year, today_here.month))
     book = LedgerBook(ports.store, ports.design_docs)
-    trial_events, go_on = check_trial(ports.store, book, context, today, current_month, now_gregorian)
+    trial_events, go_on = check_trial(ports.store, book, context, today, now_gregorian)
     if go_on:
         if trial_events and trial_events[0].name == "trial_converted":
             context = load_context(ports.store, account_id)  # its billing day was just fixed
         try:
-            trial_events += _Run(ports, context, book, today, current_month, now_gregorian, today_here,
-                                 crawl=day is not None).bill()
+            trial_events += _Run(ports, context, book, today, now_gregorian, today_here, crawl=day is not None).bill()
         except (QuantityError, PlanError) as error:
             # A document the counting cannot read (a device type that is a list, a trunk count
             # beyond any price): nothing is charged from it, and a person is told which field.
@@ -109,7 +108,6 @@ class _Run:
     context: BillingContext
     book: LedgerBook  # one per pass: it remembers which months it has already carried over
     today: date
-    current_month: tuple[int, int]
     now_gregorian: int
     present: date  # today in the reseller's time zone; `today` is the day billed (a crawl may catch up)
     crawl: bool = False  # a daily crawl pass (else a live reconcile)
@@ -204,13 +202,11 @@ class _Run:
                 [p for p in prices if scheme(p.category) == "daily"])
 
     def period_months(self, period: Period) -> list[tuple[int, int]]:
-        first = (period.start.year, period.start.month)
-        last = max(self.current_month, (period.end.year, period.end.month))
-        months = [first]
-        while months[-1] < last:
-            year, month = months[-1]
-            months.append((year + 1, 1) if month == 12 else (year, month + 1))
-        return months
+        """The monthly databases a period's entries can be in: Kazoo's UTC months, from the one
+        before its local start (a reseller east of UTC opens its period before UTC's month
+        turns) to now."""
+        first = previous_month((period.start.year, period.start.month))
+        return months_from(first, max(utc_month(self.now_gregorian), (period.end.year, period.end.month)))
 
     def _daily(self, period: Period, quantities: Quantities) -> list[Charge]:
         # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
@@ -234,12 +230,13 @@ class _Run:
                                 now_gregorian=self.now_gregorian) for charge in charges]
 
     def write_entries(self, entries: list[dict[str, Any]], business_month: tuple[int, int]) -> list[str]:
-        written = self.book.write(self.account_id, entries, business_month, self.current_month, self.now_gregorian)
+        written = self.book.write(self.account_id, entries, business_month, self.now_gregorian)
         if written:
             self._balance = None
-        by_id = {entry["_id"]: entry for entry in entries}
+        by_event = {event_part(entry["_id"]): entry for entry in entries}
         for entry_id in written:
-            entry, meta = by_id[entry_id], by_id[entry_id]["metadata"]["kazbill"]
+            entry = by_event[event_part(entry_id)]
+            meta = entry["metadata"]["kazbill"]
             self.events.append(BillingEvent("charged", self.account_id, {
                 "entry_id": entry_id, "reason": meta["reason"], "ledger_type": entry["pvt_ledger_type"],
                 "amount": entry["amount"], "category": meta["category"], "item": meta["item"],
@@ -252,7 +249,7 @@ class _Run:
 
     def balance(self) -> int:
         if self._balance is None:  # asked up to three times a pass; it changes only when we write
-            self._balance = self.book.balance(self.account_id, self.current_month, self.now_gregorian)
+            self._balance = self.book.current_balance(self.account_id, self.now_gregorian)
         return self._balance
 
     def funds_suffice(self, total: int) -> bool:

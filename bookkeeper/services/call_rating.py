@@ -3,17 +3,22 @@ the reseller chain, each reseller charged by its own reseller at that reseller's
 currency. Then a pass over the account: a debit that drops it below its floor blocks it (the
 balance guard of the standing rules), a later payment lifts the block.
 
-A call Kazoo's own jonny5 already debited as per-minute (a `per_minute_call` ledger with the call
-id) is not charged again. A call no rate matches is not free: it is recorded for the operator
-(`kazbill_failures`, reason `unrated_call`) and reported in the events.
+Kazoo's own jonny5 debits per-minute calls itself at the levels its authorisation put on
+per-minute billing (a `per-minute-voip` ledger whose source.id is the Call-ID:
+j5_per_minute.erl:119-135 in 4.3). Such a level is never charged by Kazbill as well: not when the
+leg says jonny5 will debit it (bookkeeper.domain.calls.jonny5_levels: jonny5 writes 1-3 s after
+the hang-up, after Kazbill has usually rated the event), and not when the debit is found. A call
+no rate matches is not free: it is recorded for the operator (`kazbill_failures`, reason
+`unrated_call`) and reported in the events.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from bookkeeper.domain.calls import FinishedCall, call_entry_id
 from bookkeeper.domain.charges import DEBIT, REASON_CODES
+from bookkeeper.domain.ledger import PER_MINUTE_SOURCE
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import Rate, RateDeck, call_cost
 from bookkeeper.domain.kazoo_names import account_db, ratedeck_db, to_gregorian_seconds
@@ -22,7 +27,7 @@ from bookkeeper.services.billing import BillingPorts, reconcile_account
 from bookkeeper.services.context import BillingContext, load_or_refuse
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.rate_decks import load_rate_deck
 
 
@@ -62,6 +67,7 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
     events: list[BillingEvent] = []
     account_id, reason, charged = call.account_id, "per_minute_call", []
+    jonny5: frozenset[str] | None = None  # the accounts jonny5 debits itself, known at the first level
     while True:
         # closed_too: a call's record can come after its account closed (a late CDR, a replay):
         # the call was made, so it is owed, and a replay finds it charged already.
@@ -72,7 +78,10 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
             return events + [context], charged
         if not context.billable:
             break  # the master: no one above bills it
-        level = _charge_level(ports, context, call, reason, now)
+        if jonny5 is None:
+            jonny5 = call.jonny5_payers(context.reseller_id)
+        level = ([BillingEvent("call_left_to_jonny5", account_id, {"call_id": call.call_id})]
+                 if account_id in jonny5 else _charge_level(ports, context, call, reason, now))
         events += level
         # A duplicate counts too: after a crash between the debit and the standing pass, the
         # replayed call is what brings the account's standing up to date.
@@ -97,9 +106,8 @@ def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCa
                                 "billing_seconds": call.billing_seconds}, now_gregorian=now)
         return [BillingEvent("call_unrated", account_id, {"call_id": call.call_id, "number": call.number})]
     day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
-    today = local_day_of_gregorian(now, context.reseller.timezone)
     book = LedgerBook(ports.store, ports.design_docs)
-    debited_by = _debited_before(book, account_id, day, today, call.call_id)
+    debited_by = _debited_before(book, account_id, day, call.ended_gregorian, now, call.call_id)
     if debited_by is not None:
         name = "call_debited_by_kazoo" if debited_by == "kazoo" else "call_duplicate"
         return [BillingEvent(name, account_id, {"call_id": call.call_id})]
@@ -107,19 +115,20 @@ def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCa
     if cost.amount == 0:
         return [BillingEvent("call_free", account_id, {"call_id": call.call_id})]
     entry = _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
-    written = book.write(account_id, [entry], (day.year, day.month), (today.year, today.month), now)
+    written = book.write(account_id, [entry], (day.year, day.month), now)
     name = "call_charged" if written else "call_duplicate"
     return [BillingEvent(name, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})]
 
 
-def _debited_before(book: LedgerBook, account_id: str, day: date, today: date, call_id: str) -> str | None:
-    """"kazoo" when jonny5 already debited the call, "kazbill" when Kazbill charged it before,
-    whatever day that report gave it: a report dated by its receipt (no switch timestamp) can fall
-    on the other side of midnight at a month's end from the report dated by the switch, and an
-    entry for a month that is over was written into the current one."""
-    months = {(day.year, day.month), (today.year, today.month)}
-    months |= {(near.year, near.month) for near in (day - timedelta(days=1), day + timedelta(days=1))}
-    for month in sorted(months):
+def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, now: int, call_id: str) -> str | None:
+    """"kazoo" when jonny5 already debited the call, "kazbill" when Kazbill charged it before.
+    Both go into the UTC month they are written in (jonny5: kz_ledger.erl:437-439,601-612;
+    Kazbill: the ledger book), which need not be the call's month: a report dated by its receipt
+    falls on the other side of a month's end from the one dated by the switch, a late CDR or a
+    replay comes months later. So every month from the one before the call to now is looked in,
+    as the ledger book looks for an entry written before."""
+    first = previous_month(min((day.year, day.month), utc_month(ended)))
+    for month in months_from(first, max(first, utc_month(now))):
         db = book.month_db(account_id, month, create=False)
         if db is None:
             continue
@@ -134,7 +143,7 @@ def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int,
     return {
         "_id": call_entry_id(day, call.call_id), "pvt_type": "ledger", "pvt_ledger_type": DEBIT, "amount": amount,
         "description": f"Call to {call.number}" if call.direction == "outbound" else f"Call from a carrier to {call.number}",
-        "source": {"service": reason, "id": call.call_id},
+        "source": {"service": PER_MINUTE_SOURCE, "id": call.call_id},  # Kazoo's name; the level in reason
         "usage": {"type": "voice", "quantity": billed, "unit": "sec"},
         "period": {"start": call.ended_gregorian, "end": call.ended_gregorian},
         "account": {"id": context.account_id, "name": context.account_name},

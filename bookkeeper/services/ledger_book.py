@@ -1,12 +1,13 @@
 """An account's ledger across its monthly databases: creating a month, its rollover, the
-balance, and writing entries exactly once.
+balance, and writing entries exactly once, in Kazoo's UTC months (domain/kazoo_months.py).
 
-Kazoo's balance is the signed sum of the current month's ledgers, one of which carries the
-previous month's total (`YYYYMM-ledgers_monthly_rollover`). Kazbill writes that rollover when it
-first needs a month, as Kazoo would, and never writes into a month that is already over: an
-entry for a past day (a replay, a catch-up after downtime) lands in the current month, with the
-id its business event gives it. Before writing, ids are looked up in every month from the
-event's to the current one, so a late replay of an entry written earlier is still "already done".
+Kazoo's balance is the signed sum of the current UTC month's ledgers, one of which carries the
+previous month's total (`YYYYMM-ledgers_monthly_rollover`). Kazbill writes that rollover the way
+Kazoo does when it first needs a month (zero, and the first month, included) and keeps one that
+exists. Every entry goes into the UTC month it is written in, with that month's prefix; before
+writing, its event part is looked for in every month from the one before its business month to
+now, so a replay is "already done" whatever the dates. A write that lands in a month someone
+rolled over meanwhile (the midnight race) is carried into the next month by a correction.
 """
 from __future__ import annotations
 
@@ -15,34 +16,22 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from bookkeeper.design_docs import DesignDoc
-from bookkeeper.domain.kazoo_names import account_db, account_modb, modb_doc_id
-from bookkeeper.ports import DocumentStore, ViewQuery
+from bookkeeper.domain.kazoo_months import (
+    Month, event_part, month_start, months_from, next_month, placed_in, prefix, previous_month, rollover_document,
+    rollover_id, utc_month,
+)
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
+from bookkeeper.domain.ledger import signed_amount
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.store_setup import install_design_docs
 
-ROLLOVER = "ledgers_monthly_rollover"
+__all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
+CARRY_CHECK_S = 2 * 86_400  # how long into a month its rollover is checked against the month it closes
 MAX_ROLLOVER_DEPTH = 36  # months of history looked back for, once per account
 HISTORY_DOC = "kazbill_ledger_history"
 
-Month = tuple[int, int]
 # Per store, the monthly databases this process has seen carry Kazbill's design documents.
 _DESIGNED: "weakref.WeakKeyDictionary[DocumentStore, set[str]]" = weakref.WeakKeyDictionary()
-
-
-def next_month(month: Month) -> Month:
-    year, number = month
-    return (year + 1, 1) if number == 12 else (year, number + 1)
-
-
-def previous_month(month: Month) -> Month:
-    year, number = month
-    return (year - 1, 12) if number == 1 else (year, number - 1)
-
-
-def months_from(first: Month, last: Month) -> list[Month]:
-    months = [first]
-    while months[-1] < last:
-        months.append(next_month(months[-1]))
-    return months
 
 
 @dataclass
@@ -84,6 +73,8 @@ class LedgerBook:
             return
         db = self.month_db(account_id, month, create=True)
         if self._has_rollover(db, month):
+            if now_gregorian - month_start(month) < CARRY_CHECK_S:
+                self._carry_what_came_late(account_id, month, now_gregorian)
             self._carried.add((account_id, month))
             return
         first = self._first_month(account_id, month)
@@ -93,10 +84,11 @@ class LedgerBook:
                 latest = probe
                 break
             probe = previous_month(probe)
-        if latest is not None:  # else there is no history before this month
+        if latest is not None:  # else there is no history before this month: it starts at zero
             self.ensure_rollover(account_id, latest, now_gregorian)
-            for carried in months_from(next_month(latest), month):
+            for carried in months_from(next_month(latest), previous_month(month)):
                 self._write_rollover(account_id, carried, now_gregorian)
+        self._write_rollover(account_id, month, now_gregorian)
         self._carried.add((account_id, month))
 
     def _first_month(self, account_id: str, month: Month) -> Month:
@@ -117,63 +109,112 @@ class LedgerBook:
                                       "first_month": list(earliest)}])  # a conflict: someone found it first
         return earliest
 
+    def has_rollover(self, account_id: str, month: Month) -> bool:
+        db = account_modb(account_id, *month)
+        return self.store.database_exists(db) and self._has_rollover(db, month)
+
     def _has_rollover(self, db: str, month: Month) -> bool:
-        rollover_id = modb_doc_id(*month, ROLLOVER)
-        return rollover_id in self.store.get_many(db, [rollover_id])
+        return rollover_id(month) in self.store.get_many(db, [rollover_id(month)])
 
     def _write_rollover(self, account_id: str, month: Month, now_gregorian: int) -> None:
         db = self.month_db(account_id, month, create=True)
+        assert db is not None
         if self._has_rollover(db, month):
             return
-        previous = previous_month(month)
-        total = self.month_total(account_modb(account_id, *previous))
-        if total == 0:
-            return  # Kazoo's ledgers hold positive amounts only; a zero rollover is no rollover
-        rollover_id = modb_doc_id(*month, ROLLOVER)
-        self.store.bulk_put(db, [{
-            "_id": rollover_id, "pvt_type": "ledger", "pvt_ledger_type": "credit" if total > 0 else "debit",
-            "amount": abs(total), "description": f"Balance carried over from {previous[0]:04d}-{previous[1]:02d}",
-            "source": {"service": "rollovers", "id": rollover_id},
-            "usage": {"type": "rollovers", "quantity": 0, "unit": "month"},
-            "account": {"id": account_id}, "pvt_account_id": account_id, "pvt_account_db": db,
-            "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
-        }])  # a conflict means Kazoo (or another pass) wrote it first: the same total
+        previous = account_modb(account_id, *previous_month(month))
+        total = self.month_total(previous) if self.store.database_exists(previous) else 0
+        # A conflict means Kazoo (or another pass) wrote it first: that one is kept, as Kazoo keeps it.
+        self.store.bulk_put(db, [rollover_document(account_id, self._name(account_id), month, total, db, now_gregorian)])
+
+    def _name(self, account_id: str) -> str:
+        try:
+            return str(self.store.get(ACCOUNTS_DB, account_id).get("name") or "")
+        except (NotFound, DatabaseNotFound):
+            return ""
+
+    def _carry_what_came_late(self, account_id: str, month: Month, now_gregorian: int) -> None:
+        """The midnight race: an entry written into the month before while someone (Kazoo's task,
+        another Kazbill process) was making `month`'s rollover from that month's total is in
+        neither balance. What the rollover and the corrections so far lack is carried over by one
+        more correction, whose id names the total it settles (so racing passes write it once)."""
+        before = account_modb(account_id, *previous_month(month))
+        if not self.store.database_exists(before):
+            return
+        db = account_modb(account_id, *month)
+        missing = self.month_total(before) - self.carried_into(account_id, month)
+        if missing:
+            total = self.month_total(before)
+            correction = rollover_document(account_id, self._name(account_id), month, missing, db, now_gregorian)
+            self.store.bulk_put(db, [{
+                **correction, "_id": f"{prefix(month)}-kazbill-carry-{prefix(previous_month(month))}-{total}",
+                "description": f"Carried over from {prefix(previous_month(month))} after its rollover was made",
+                "metadata": {"kazbill": {"reason": "rollover_correction", "settles_total": total}}}])
+
+    def carried_into(self, account_id: str, month: Month) -> int:
+        """What `month` carries of the month before: its rollover plus the corrections."""
+        return sum(signed_amount(doc) for doc in self._carrying(account_id, month))
+
+    def _carrying(self, account_id: str, month: Month) -> list[dict[str, Any]]:
+        db = account_modb(account_id, *month)
+        first = prefix(month)
+        rows = self.store.all_docs(db, ViewQuery(start_key=f"{first}-kazbill-carry-", end_key=f"{first}-kazbill-carry-\ufff0",
+                                                 include_docs=True)).rows
+        docs = [dict(row.doc) for row in rows if row.doc] + list(self.store.get_many(db, [rollover_id(month)]).values())
+        return [doc for doc in docs if not doc.get("pvt_deleted")]
 
     def balance(self, account_id: str, month: Month, now_gregorian: int) -> int:
         """The balance as Kazoo sees it in `month`: that month's ledgers, rollover included."""
         self.ensure_rollover(account_id, month, now_gregorian)
         return self.month_total(account_modb(account_id, *month))
 
-    def balance_at(self, account_id: str, month: Month, until_gregorian: int) -> int:
-        """The balance at an instant of `month`: its rollover plus the entries created until then."""
+    def current_balance(self, account_id: str, now_gregorian: int) -> int:
+        """The balance Kazoo reads now: the current UTC month's."""
+        return self.balance(account_id, utc_month(now_gregorian), now_gregorian)
+
+    def balance_at(self, account_id: str, until_gregorian: int) -> int:
+        """The balance at an instant: its UTC month's rollover (whenever it was written) plus the
+        entries created until then."""
+        month = utc_month(until_gregorian)
         self.ensure_rollover(account_id, month, until_gregorian)
         rows = self.store.query_view(account_modb(account_id, *month), "kazbill_ledgers", "balance_by_created",
                                      ViewQuery(end_key=until_gregorian)).rows
-        return rows[0].value if rows else 0
+        carrying = self._carrying(account_id, month)
+        counted = sum(signed_amount(doc) for doc in carrying if (doc.get("pvt_created") or 0) <= until_gregorian)
+        return (rows[0].value if rows else 0) - counted + sum(signed_amount(doc) for doc in carrying)
 
     def existing_ids(self, account_id: str, ids: Sequence[str], first: Month, last: Month) -> set[str]:
+        """The event parts of `ids` already written in a month from `first` to `last`."""
         found: set[str] = set()
         for month in months_from(first, last):
             db = self.month_db(account_id, month, create=False)
             if db is not None:
-                found |= set(self.store.get_many(db, ids))
+                found |= {event_part(doc_id) for doc_id in self.store.get_many(db, [placed_in(i, month) for i in ids])}
         return found
 
     def write(self, account_id: str, entries: Sequence[Mapping[str, Any]], business_month: Month,
-              current_month: Month, now_gregorian: int) -> list[str]:
-        """Write the entries not written before; returns the ids written now."""
+              now_gregorian: int) -> list[str]:
+        """Write the entries not written before into the current UTC month; returns the ids
+        written now (with that month's prefix)."""
         if not entries:
             return []
-        target = max(business_month, current_month)
-        ids = [entry["_id"] for entry in entries]
-        done = self.existing_ids(account_id, ids, min(business_month, target), target)
-        fresh = [entry for entry in entries if entry["_id"] not in done]
+        target = utc_month(now_gregorian)
+        done = self.existing_ids(account_id, [entry["_id"] for entry in entries],
+                                 previous_month(min(business_month, target)), target)
+        fresh = [entry for entry in entries if event_part(entry["_id"]) not in done]
         if not fresh:
             return []
         self.ensure_rollover(account_id, target, now_gregorian)
         db = account_modb(account_id, *target)
-        fresh = [{**entry, "pvt_account_db": db} for entry in fresh]
-        return [result.id for result in self.store.bulk_put(db, fresh) if result.ok]
+        fresh = [{**entry, "_id": placed_in(entry["_id"], target), "pvt_account_db": db} for entry in fresh]
+        written = [result.id for result in self.store.bulk_put(db, fresh) if result.ok]
+        if written and month_start(next_month(target)) - now_gregorian < 600:
+            # Written in the month's last minutes: if the next month was rolled over meanwhile
+            # (Kazoo's clock a little ahead), carry it there now rather than at the next pass.
+            self._carried.discard((account_id, next_month(target)))
+            if self.store.database_exists(account_modb(account_id, *next_month(target))) and \
+                    self._has_rollover(account_modb(account_id, *next_month(target)), next_month(target)):
+                self._carry_what_came_late(account_id, next_month(target), now_gregorian)
+        return written
 
     def entries(self, account_id: str, view: str, keys: Sequence[str], months: Sequence[Month]) -> list[dict[str, Any]]:
         """Kazbill's entries listed by `charges_by_period` or `charges_by_day` under the given

@@ -9,9 +9,11 @@ went to, so a replay of a notification months later finds it and posts nothing.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES, month_prefix, slug
+from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES, slug
+from bookkeeper.domain.kazoo_months import event_part, prefix, utc_month
+from bookkeeper.domain.ledger import PAYMENTS_SOURCE
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.periods import local_day
 from bookkeeper.ports import Conflict, NotFound
@@ -27,6 +29,9 @@ GATEWAY_DEBITS = ("paypal_refund", "paypal_reversal", "braintree_refund", "brain
                   "braintree_settlement_declined")
 MANUAL_CREDITS = ("wire_transfer", "manual_addition", "admin_discretion")
 MANUAL_DEBITS = ("balance_correction",)
+# Money in, and a gateway taking it back, are Kazoo's "payments"; a reseller's correction of the
+# balance has no Kazoo source that fits, and keeps its own name.
+PAYMENT_SOURCED = GATEWAY_CREDITS + GATEWAY_DEBITS + MANUAL_CREDITS
 
 
 class PaymentError(ValueError):
@@ -49,21 +54,24 @@ def _check(amount: object, reason: str, external_id: object, allowed: tuple[str,
 
 
 def apply_payment(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,
-                  description: str = "", by: str | None = None) -> list[BillingEvent]:
+                  description: str = "", by: str | None = None,
+                  ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
     """A credit (gateway payment, top-up, wire transfer, manual credit), then a pass over the
     account: a pending period may open now, a block may lift."""
     _check(amount, reason, external_id, GATEWAY_CREDITS + MANUAL_CREDITS)
-    return _post(ports, account_id, CREDIT, amount, reason, external_id, description, by)
+    return _post(ports, account_id, CREDIT, amount, reason, external_id, description, by, ledger_fields=ledger_fields)
 
 
 def manual_debit(ports: BillingPorts, account_id: str, *, amount: int, external_id: str, description: str = "",
-                 by: str | None = None) -> list[BillingEvent]:
+                 by: str | None = None, ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
     _check(amount, "balance_correction", external_id, MANUAL_DEBITS)
-    return _post(ports, account_id, DEBIT, amount, "balance_correction", external_id, description, by)
+    return _post(ports, account_id, DEBIT, amount, "balance_correction", external_id, description, by,
+                 ledger_fields=ledger_fields)
 
 
 def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, reason: str, external_id: str,
-          description: str, by: str | None, deletes: str | None = None) -> list[BillingEvent]:
+          description: str, by: str | None, deletes: str | None = None,
+          ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
     now = ports.clock.now()
     now_gregorian = to_gregorian_seconds(int(now.timestamp()))
     context = load_or_refuse(ports.store, account_id, source="payments", reason_code="refused_posting",
@@ -72,8 +80,8 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
     if isinstance(context, BillingEvent):
         return [context]
     today = local_day(now, context.reseller.timezone)
-    month = (today.year, today.month)
-    entry_id = f"{month_prefix(today)}-kazbill-{reason}-{slug(external_id)}"
+    month = utc_month(now_gregorian)  # Kazoo's month, where its balance sees the entry at once
+    entry_id = f"{prefix(month)}-kazbill-{reason}-{slug(external_id)}"
     registration = {"_id": registration_id(reason, external_id), "pvt_type": "kazbill_posting",
                     "entry_id": entry_id, "month": list(month), "reason": reason, "ledger_type": ledger_type,
                     "amount": amount, "external_id": external_id, "by": by, "deletes": deletes,
@@ -86,23 +94,28 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
     entry = {
         "_id": registration["entry_id"], "pvt_type": "ledger", "pvt_ledger_type": registration["ledger_type"],
         "amount": registration["amount"], "description": description or f"{reason} {external_id}",
-        "source": {"service": reason, "id": external_id},
+        "source": {"service": PAYMENTS_SOURCE if reason in PAYMENT_SOURCED else reason, "id": external_id},
         "usage": {"type": reason, "quantity": 1, "unit": "posting"},
         "account": {"id": account_id, "name": context.account_name},
+        # Kazoo's ledger summary (summary_by_account) lists only documents with a period.
+        "period": {"start": registration["pvt_created"], "end": registration["pvt_created"]},
         "metadata": {"kazbill": {"reason": reason, "code": REASON_CODES[reason], "external_id": external_id,
                                  "by": by, "deletes": deletes, "currency": context.reseller.currency,
                                  "day": today.isoformat()}},
         "pvt_account_id": account_id, "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
     }
+    if ledger_fields:  # a crossbar client's own source, usage, period and metadata, as cb_ledgers:put
+        # keeps them; Kazbill's own record of the posting stays under metadata.kazbill.
+        entry.update({key: ledger_fields[key] for key in ("source", "usage", "period") if key in ledger_fields})
+        entry["metadata"] = {**(ledger_fields.get("metadata") or {}), "kazbill": entry["metadata"]["kazbill"]}
     # A registration without its entry is a pass cut short: finish it, in the month it names.
-    written = LedgerBook(store, ports.design_docs).write(
-        account_id, [entry], tuple(registration["month"]), max(month, tuple(registration["month"])), now_gregorian)
+    written = LedgerBook(store, ports.design_docs).write(account_id, [entry], tuple(registration["month"]), now_gregorian)
     # Whoever writes the entry reports the posting: with concurrent deliveries of one payment,
     # exactly one call does (the others find the entry's id taken).
     if not written:
         return [BillingEvent("posting_duplicate", account_id, {"entry_id": registration["entry_id"]})]
     posted = BillingEvent("posted", account_id, {
-        "entry_id": registration["entry_id"], "reason": reason, "ledger_type": registration["ledger_type"],
+        "entry_id": written[0], "reason": reason, "ledger_type": registration["ledger_type"],
         "amount": registration["amount"], "external_id": external_id})
     return [posted, *reconcile_account(ports, account_id)]
 
@@ -137,4 +150,5 @@ def _registration_of(ports: BillingPorts, account_id: str, entry_id: str) -> dic
         registration = ports.store.get(account_db(account_id), f"kazbill_posting-{rest}")
     except NotFound:
         return None
-    return registration if registration.get("entry_id") == entry_id else None
+    # A registration whose entry was finished in a later month names the same event.
+    return registration if event_part(str(registration.get("entry_id"))) == event_part(entry_id) else None

@@ -20,7 +20,7 @@ from bookkeeper.ports import ViewQuery
 from bookkeeper.services.context import BillingContext, BillingInputError, get_or_none, load_context
 from bookkeeper.services.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
 from bookkeeper.services.events import BillingEvent
-from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month
+from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month, previous_month
 
 PERIOD_TYPES = ("invoice", "act")  # what a period end issues; the other types are made on demand
 __all__ = ["PERIOD_TYPES", "DocumentPorts", "DocumentRequestError", "IssuedDocument", "issue_period_documents",
@@ -77,11 +77,12 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
 
 
 def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> list[dict[str, Any]]:
-    """The ledger of the months the period spans, and the month after: an entry for a day of the
-    period written after its month was over lands there (see LedgerBook)."""
+    """The ledger of the months the period spans, the month before (a reseller east of UTC
+    charges its first day while Kazoo's UTC month is the previous one) and the month after (an
+    entry for a day of the period written after its month was over lands there; see LedgerBook)."""
     book, entries = LedgerBook(ports.store, ports.design_docs), []
     last = next_month((period.end.year, period.end.month))
-    for month in months_from((period.start.year, period.start.month), last):
+    for month in months_from(previous_month((period.start.year, period.start.month)), last):
         db = book.month_db(account_id, month, create=False)
         if db is None:
             continue

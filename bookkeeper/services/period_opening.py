@@ -46,6 +46,11 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
             marker = _finish_opening(run, db, marker, period)
         if marker is not None and marker.get("status") == OPEN:
             return growth(run, period, quantities)
+        if marker is not None and not period.contains(run.present):
+            # Pending, and over: its days went by unpaid (the account was delinquent, perhaps
+            # blocked). A payment opens the period it falls in, never one that has ended, and a
+            # replay of that period's days must not either.
+            return []
         if marker is not None:  # pending: open it once the money is there
             # A new account's first period stays prorated however late its first payment comes.
             prorate = _prorated(run, period)

@@ -10,13 +10,14 @@ from typing import Any, Sequence
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, CarrierCalls, per_minute_totals
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
-from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
+from bookkeeper.domain.ledger import PER_MINUTE_SOURCE, entry_reason
+from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.context import BillingContext
-from bookkeeper.services.ledger_book import LedgerBook, months_from
+from bookkeeper.services.ledger_book import LedgerBook, months_from, utc_month
 from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
 
-PER_MINUTE = PER_MINUTE_REASONS
+PER_MINUTE = PER_MINUTE_REASONS + (PER_MINUTE_SOURCE,)  # Kazoo's jonny5 debits are calls too
 PERIOD_MARKER = "-kazbill-period-"
 
 
@@ -60,17 +61,20 @@ def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: B
     ends = day_start_gregorian(period.end + timedelta(days=1), tz) - 1
     book = LedgerBook(store, design_docs)
     months = months_from((period.start.year, period.start.month), (period.end.year, period.end.month))
+    # Entries are in the UTC month they were written in (kazoo_months.py): the period's
+    # entries, by when they were made, are in the UTC months its local days span.
+    written_in = months_from(utc_month(begins), utc_month(ends))
     marker = next((m for m in period_markers(store, design_docs, account_id, months)
                    if m["period"]["start"] == period.start.isoformat()), None)
     result = Statement(period, marker.get("status", "opened") if marker else "not_opened",
                        None if marker is None else marker.get("opening_balance", 0))
-    for month in months:
+    for month in written_in:
         db = book.month_db(account_id, month, create=False)
         if db is None:
             continue
         for row in store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
                 reduce=False, start_key=begins, end_key=ends, include_docs=True)).rows:
-            service = (row.doc.get("source") or {}).get("service")
+            service = entry_reason(row.doc)
             if service in GATEWAY_CREDITS + MANUAL_CREDITS:
                 result.payments += row.value
             elif service in PER_MINUTE:
@@ -80,6 +84,5 @@ def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: B
             result.entries.append(row.doc)
     result.entries.sort(key=lambda entry: (entry.get("pvt_created", 0), entry["_id"]), reverse=True)
     result.balance_at = min(now_gregorian, ends)
-    closing = local_day_of_gregorian(result.balance_at, tz)
-    result.balance = book.balance_at(account_id, (closing.year, closing.month), result.balance_at)
+    result.balance = book.balance_at(account_id, result.balance_at)
     return result

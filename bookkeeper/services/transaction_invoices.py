@@ -8,6 +8,7 @@ import re
 
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine, minor_of
 from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import DatabaseNotFound, NotFound
 from bookkeeper.services.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
@@ -28,7 +29,7 @@ def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: s
                        minor_of(int(entry["amount"]), issuer.context.reseller.currency))
     return issuer.issue(main, KIND, subject=entry_id, issued_on=paid_on, period=(paid_on, paid_on), lines=[line],
                         id_suffix=hashlib.sha256(entry_id.encode()).hexdigest()[:16],
-                        extra={"entry_id": entry_id, "payment": (entry.get("source") or {}).get("service")})
+                        extra={"entry_id": entry_id, "payment": entry_reason(entry)})
 
 
 def _payment(ports: DocumentPorts, account_id: str, entry_id: str, today) -> dict:
@@ -44,7 +45,7 @@ def _payment(ports: DocumentPorts, account_id: str, entry_id: str, today) -> dic
             continue
         book.month_db(account_id, month, create=False)
         if entry.get("pvt_type") != "ledger" or entry.get("pvt_ledger_type") != "credit" or \
-                (entry.get("source") or {}).get("service") not in GATEWAY_CREDITS + MANUAL_CREDITS:
+                entry_reason(entry) not in GATEWAY_CREDITS + MANUAL_CREDITS:
             raise DocumentRequestError("entry_id", "only a payment (a credit from a gateway or a transfer) is invoiced")
         return entry
     raise DocumentRequestError("entry_id", f"no entry {entry_id} in the account's ledger")

@@ -19,7 +19,7 @@ from bookkeeper.services.ledger_book import LedgerBook
 
 
 def check_trial(store: DocumentStore, book: LedgerBook, context: BillingContext, today: date,
-                current_month: tuple[int, int], now_gregorian: int) -> tuple[list[BillingEvent], bool]:
+                now_gregorian: int) -> tuple[list[BillingEvent], bool]:
     """(events, whether to go on billing the account today)."""
     expires = context.account.trial_expires
     if expires is None:
@@ -30,7 +30,7 @@ def check_trial(store: DocumentStore, book: LedgerBook, context: BillingContext,
     monthly_cost = sum(p.monthly for p in price_services(context.plan, quantities)) if context.plan else 0
     decision = decide_trial(
         trial_expires_day=local_day_of_gregorian(expires, context.reseller.timezone), today=today,
-        balance=book.balance(account_id, current_month, now_gregorian), monthly_cost=monthly_cost,
+        balance=book.current_balance(account_id, now_gregorian), monthly_cost=monthly_cost,
         already_expired_notified=bool(onbill.get("trial_expired_notified")))
     if decision.action == "convert":
         update_onbill(store, account_id, {"billing_day": decision.billing_day, "trial_converted_on": today.isoformat()})

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.cli import main
+from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.services.billing import BillingPorts, crawl_account_day
 from bookkeeper.services.payments import apply_payment
@@ -51,10 +52,11 @@ def test_a_ledger_billed_by_kazbill_audits_clean(billed):
 
 def test_a_lost_charge_a_doubled_charge_and_a_payment_written_around_kazbill_are_named(billed):
     store, customer, env, _ = billed
-    db = account_modb(customer, 2026, 11)
+    # November's opening was written at 00:05 Moscow time, still October for Kazoo (UTC).
+    october, db = account_modb(customer, 2026, 10), account_modb(customer, 2026, 11)
+    mrc = next(row for row in store.all_docs(october).rows if "-kazbill-mrc-20261101-" in row.id)
+    store.delete(october, mrc.id, mrc.value["rev"])  # lost
     rows = store.all_docs(db).rows
-    mrc = next(row for row in rows if "-kazbill-mrc-" in row.id)
-    store.delete(db, mrc.id, mrc.value["rev"])  # lost
     copy = {k: v for k, v in store.get(db, next(r.id for r in rows if "-kazbill-paypal-" in r.id)).items()
             if k != "_rev"}
     store.put(db, {**copy, "_id": "202611-kazbill-paypal-FORGED"})  # a credit no registration explains
@@ -62,9 +64,28 @@ def test_a_lost_charge_a_doubled_charge_and_a_payment_written_around_kazbill_are
     assert result.exit_code == 1
     report = json.loads(result.output)
     kinds = {d["kind"]: d for d in report["findings"][0]["differences"]}
-    assert set(kinds) == {"missing", "posting_unregistered"} and report["clean"] is False
-    assert kinds["missing"]["entry_id"] == mrc.id and "lacks it" in kinds["missing"]["cause"]
+    assert set(kinds) == {"missing", "posting_unregistered", "rollover"} and report["clean"] is False
+    # November's rollover carried the lost charge: October's total no longer matches it.
+    assert kinds["rollover"]["entry_id"] == "202611-ledgers_monthly_rollover"
+    # Named by the business event (the month prefix of a lost entry is the one it would have had).
+    assert event_part(kinds["missing"]["entry_id"]) == event_part(mrc.id) and "lacks it" in kinds["missing"]["cause"]
     assert kinds["posting_unregistered"]["actual"] == 5_000_000
+
+
+def test_a_debit_written_into_a_month_after_its_rollover_is_named_as_money_in_no_balance(billed):
+    """A jonny5 debit written into October at 23:55 UTC after Kazbill rolled October into November:
+    Kazoo's balance reads November only, so the debit is in no balance; the audit says so."""
+    store, customer, env, _ = billed
+    october = account_modb(customer, 2026, 10)
+    store.put(october, {"_id": "202610-jonny5-late-call", "pvt_type": "ledger", "pvt_ledger_type": "debit",
+                        "amount": 1_234, "account_id": customer, "source": {"service": "per-minute-voip", "id": "c1"},
+                        "pvt_created": 63_944_524_500, "metadata": {}})
+    result = audit(env, "--account", customer, "--json")
+    assert result.exit_code == 1, result.output
+    [finding] = json.loads(result.output)["findings"]
+    [gap] = [d for d in finding["differences"] if d["kind"] == "rollover"]
+    assert gap["entry_id"] == "202611-ledgers_monthly_rollover" and gap["expected"] - gap["actual"] == -1_234
+    assert "rollover" in gap["cause"]
 
 
 def test_bad_requests_exit_2(billed):

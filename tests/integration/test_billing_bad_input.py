@@ -69,7 +69,7 @@ def test_a_cascade_item_counts_the_devices_of_every_account_below(store):
     ports = BillingPorts(store, SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK)), world.design_docs)
     crawl_account_day(ports, customer, date(2026, 11, 1))
     assert kazbill_entries(store, customer, [(2026, 11)]) == {
-        "202611-kazbill-mrc-20261101-devices-sip_device-q6": ("debit", 600_000)}  # 1 + 2 + 3 devices × 10.00
+        "202610-kazbill-mrc-20261101-devices-sip_device-q6": ("debit", 600_000)}  # 1 + 2 + 3 devices × 10.00
 
 
 def test_the_balance_at_an_instant_counts_what_was_written_until_then(store):
@@ -80,6 +80,6 @@ def test_the_balance_at_an_instant_counts_what_was_written_until_then(store):
     world.add_devices(customer, 1, created=clock.now())
     reconcile_account(ports, customer)
     book = LedgerBook(store, world.design_docs)
-    assert book.balance_at(customer, (2026, 11), gregorian(datetime(2026, 11, 5, tzinfo=MSK))) == -5_000_000
+    assert book.balance_at(customer, gregorian(datetime(2026, 11, 5, tzinfo=MSK))) == -5_000_000
     # The second device for 21 of 30 days: 6,999,994 - 3,499,997 of the two months' daily shares.
-    assert book.balance_at(customer, (2026, 11), gregorian(datetime(2026, 11, 11, tzinfo=MSK))) == -5_000_000 - 3_499_997
+    assert book.balance_at(customer, gregorian(datetime(2026, 11, 11, tzinfo=MSK))) == -5_000_000 - 3_499_997

@@ -10,7 +10,7 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.ledger_book import LedgerBook, previous_month
 from tests.fixtures.billing_world import World, gregorian
 
 pytestmark = pytest.mark.integration
@@ -20,14 +20,18 @@ RESELLER_ONBILL = {"currency": "RUB", "timezone": "Europe/Moscow", "locale": "ru
 GENEROUS = {"pvt_allow_postpay": True, "pvt_max_postpay_amount": 1_000_000_000}  # 100,000 RUB of credit
 
 
-def kazbill_entries(store, account_id: str, months: list[tuple[int, int]]) -> dict[str, tuple[str, int]]:
+def kazbill_entries(store, account_id: str, months: list[tuple[int, int]], *,
+                    rollovers: bool = False) -> dict[str, tuple[str, int]]:
+    """The ledger entries of those months and of the month before them: Kazoo's months are UTC,
+    so what a reseller east of UTC charges on the 1st is written before UTC's month turns.
+    Rollovers (and their corrections) only when asked for."""
     found = {}
-    for year, month in months:
+    for year, month in [previous_month(months[0]), *months] if months else []:
         db = account_modb(account_id, year, month)
         if not store.database_exists(db):
             continue
         for row in store.all_docs(db, ViewQuery(include_docs=True)).rows:
-            if row.doc.get("pvt_type") == "ledger":
+            if row.doc.get("pvt_type") == "ledger" and (rollovers or row.doc.get("source", {}).get("service") != "rollovers"):
                 found[row.id] = (row.doc["pvt_ledger_type"], row.doc["amount"])
     return found
 
@@ -71,10 +75,13 @@ def test_a_fourth_device_on_2_march_then_the_daily_crawl_to_14_april(store):
     assert kazbill_entries(store, customer, [(2026, 2), (2026, 3), (2026, 4)]) == {
         "202602-kazbill-mrc-20260215-devices-sip_device-q3": ("debit", 15_000_000),  # 3 × 500.00 for 15 Feb..14 Mar
         "202603-kazbill-mrc-20260215-devices-sip_device-q4": ("debit", 2_321_428),   # the 4th, 13 of 28 days
-        "202603-ledgers_monthly_rollover": ("debit", 15_000_000),                    # February carried into March
         "202603-kazbill-mrc-20260315-devices-sip_device-q4": ("debit", 20_000_000),  # 4 × 500.00 for 15 Mar..14 Apr
-        "202604-ledgers_monthly_rollover": ("debit", 37_321_428),
     }
+    rollovers = {entry_id: entry for entry_id, entry in
+                 kazbill_entries(store, customer, [(2026, 3), (2026, 4)], rollovers=True).items() if "rollover" in entry_id}
+    assert rollovers == {"202602-ledgers_monthly_rollover": ("credit", 0),  # its first month: zero, as Kazoo writes
+                         "202603-ledgers_monthly_rollover": ("debit", 15_000_000),  # February carried into March
+                         "202604-ledgers_monthly_rollover": ("debit", 37_321_428)}
     book = LedgerBook(store, world.design_docs)
     assert book.balance(customer, (2026, 4), 0) == -37_321_428
     marker = store.get(account_modb(customer, 2026, 3), "202603-kazbill-period-20260315")
@@ -92,8 +99,9 @@ def test_crawling_the_same_day_twice_charges_once(store):
     first = crawl_account_day(ports, customer, date(2026, 11, 1))
     assert [e.name for e in first] == ["charged", "period_opened"]
     assert crawl_account_day(ports, customer, date(2026, 11, 1)) == []
+    # 00:05 on 1 November in Moscow is 21:05 on 31 October in UTC: Kazoo's October takes it.
     assert kazbill_entries(store, customer, [(2026, 11)]) == {
-        "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
+        "202610-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
 
 
 def test_a_prepay_account_that_cannot_pay_its_period_loses_its_trunks_then_goes_delinquent(store):
@@ -122,8 +130,9 @@ def test_an_account_that_can_pay_after_cancelling_its_trunks_is_charged_for_the_
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     events = crawl_account_day(BillingPorts(store, clock, world.design_docs), customer, date(2026, 11, 1))
     assert [e.name for e in events] == ["services_cancelled", "charged", "period_opened"]
+    # 00:05 on 1 November in Moscow is 21:05 on 31 October in UTC: Kazoo's October takes it.
     assert kazbill_entries(store, customer, [(2026, 11)]) == {
-        "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
+        "202610-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
 
 
 def test_a_daily_fee_category_is_charged_every_day_and_sums_to_the_month(store):
@@ -179,8 +188,8 @@ def test_an_account_not_yet_copied_to_accounts_is_billed_from_its_own_document(s
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     events = reconcile_account(BillingPorts(store, clock, world.design_docs), customer)
     assert "billing_failed" not in [e.name for e in events]
-    assert kazbill_entries(store, customer, [(2026, 11)]) == {
-        "202611-kazbill-mrc-20261101-devices-sip_device-q1": ("debit", 5_000_000)}
+    assert kazbill_entries(store, customer, [(2026, 11)]) == {  # Kazoo's October, in UTC
+        "202610-kazbill-mrc-20261101-devices-sip_device-q1": ("debit", 5_000_000)}
 
 
 def test_an_unknown_account_is_a_recorded_failure_and_no_entry(store):

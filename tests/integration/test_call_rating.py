@@ -55,8 +55,12 @@ def debits(store, account_id):
     if not store.database_exists(account_modb(account_id, 2026, 11)):
         return {}
     rows = store.all_docs(account_modb(account_id, 2026, 11), ViewQuery(include_docs=True)).rows
-    return {row.id: (row.doc["amount"], row.doc["metadata"]["kazbill"]["currency"], row.doc["source"]["service"])
+    return {row.id: (row.doc["amount"], row.doc["metadata"]["kazbill"]["currency"], row.doc["source"]["service"],
+                     row.doc["metadata"]["kazbill"]["reason"])
             for row in rows if row.doc and "-kazbill-call-" in row.id}
+
+
+VOIP = "per-minute-voip"  # the source Kazoo registers for calls; each level's kind is the reason
 
 
 def test_each_level_of_the_chain_is_charged_by_its_own_reseller_in_its_currency(chain):
@@ -65,9 +69,9 @@ def test_each_level_of_the_chain_is_charged_by_its_own_reseller_in_its_currency(
     assert [e.name for e in events if e.name.startswith("call_")] == ["call_charged"] * 3
     entry = "202611-kazbill-call-c0ffee-0001"
     # 125 s at 30 s + 6 s slices: 126 s billed.
-    assert debits(world.store, world.ids["customer"]) == {entry: (4_200, "EUR", "per_minute_call")}  # 0.20 × 2.1
-    assert debits(world.store, world.ids["sub"]) == {entry: (189_000, "RUB", "sub_account_per_minute_call")}
-    assert debits(world.store, world.ids["reseller"]) == {entry: (1_050, "USD", "sub_account_per_minute_call")}
+    assert debits(world.store, world.ids["customer"]) == {entry: (4_200, "EUR", VOIP, "per_minute_call")}  # 0.20 × 2.1
+    assert debits(world.store, world.ids["sub"]) == {entry: (189_000, "RUB", VOIP, "sub_account_per_minute_call")}
+    assert debits(world.store, world.ids["reseller"]) == {entry: (1_050, "USD", VOIP, "sub_account_per_minute_call")}
     again = bill_call(ports, call(world))  # the other source, a replay: nothing more
     assert [e.name for e in again if e.name.startswith("call_")] == ["call_duplicate"] * 3
 
@@ -122,7 +126,7 @@ def test_however_calls_are_repeated_and_reordered_each_is_charged_once(tmp_path_
         bill_call(ports, call(world, call_id=call_id, seconds=seconds))
     rate = parse_rate({"prefix": "7", "rate_cost": "0.37", "rate_increment": 6, "rate_minimum": 30})
     expected = sum(call_cost(rate, seconds).amount for seconds in distinct.values())
-    assert sum(amount for amount, _, _ in debits(store, world.ids["customer"]).values()) == expected
+    assert sum(amount for amount, *_ in debits(store, world.ids["customer"]).values()) == expected
     store.close()
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.audit import audit_account
@@ -134,6 +135,20 @@ def test_a_change_made_on_the_20th_and_seen_on_the_21st_is_charged_from_the_20th
     assert len(grown) == 1 and next(iter(grown)).startswith("202603-")
 
 
+def test_a_device_of_20_march_seen_on_the_21st_costs_26_of_31_days_and_audits_clean(store):
+    """The period runs 15 March to 14 April (31 days). A desk phone created at 14:00 Moscow time
+    on the 20th reaches the bookkeeper on the 21st: 26/31 of 310.00 = 260.00, not 25/31."""
+    world, customer, clock, ports = build(store, billing_day=15)
+    crawl_to(ports, clock, customer, date(2026, 3, 15), date(2026, 3, 21))
+    add_device(world, customer, datetime(2026, 3, 20, 14, 0, tzinfo=MSK))
+    clock.set(datetime(2026, 3, 21, 10, 0, tzinfo=MSK))
+    reconcile_account(ports, customer)
+    grown = {entry_id: amount for entry_id, (_, amount) in kazbill_entries(store, customer, MARCH).items()
+             if "-mrc-20260315-devices-sip_device-" in entry_id}
+    assert grown == {"202603-kazbill-mrc-20260315-devices-sip_device-q1": 2_600_000}
+    assert audit_account(ports, customer, date(2026, 3, 15), date(2026, 3, 21)).differences == []
+
+
 def test_a_daily_fee_for_a_day_gone_by_is_raised_when_a_change_of_that_day_is_seen_late(store):
     """Fjord Design's 12 November: two phones added at noon on a daily plan, seen after the next
     midnight. The 12th is charged at five phones, the 13th too, and nothing twice."""
@@ -154,27 +169,27 @@ def test_a_daily_fee_for_a_day_gone_by_is_raised_when_a_change_of_that_day_is_se
 
 
 def test_a_change_seen_only_after_its_period_ended_is_charged_to_that_period_in_the_current_month(store):
-    """A phone added on the evening of 31 March, seen on 1 April after April was opened: March
-    owes it one day. The entry is dated 31 March and names March's period, and lands in the
-    April database; April's opening already counted the phone."""
+    """A phone added on the evening of 31 March; the service was away that night and comes back
+    at 09:00 on 1 April (06:00 UTC, April for Kazoo). The pass that opens April also charges
+    March the phone's last day: dated 31 March, naming March's period, written into April's
+    database under April's prefix, where Kazoo's balance sees it."""
     world, customer, clock, ports = build(store)
     crawl_to(ports, clock, customer, date(2026, 3, 1), date(2026, 3, 31))
     add_device(world, customer, datetime(2026, 3, 31, 22, 0, tzinfo=MSK))
-    crawl_to(ports, clock, customer, date(2026, 4, 1), date(2026, 4, 1))
     clock.set(datetime(2026, 4, 1, 9, 0, tzinfo=MSK))
+    crawl_account_day(ports, customer, date(2026, 4, 1))
     reconcile_account(ports, customer)
     phones = {entry_id: amount for entry_id, (_, amount) in kazbill_entries(store, customer, MARCH).items()
               if "sip_device" in entry_id}
-    assert phones == {"202603-kazbill-mrc-20260301-devices-sip_device-q1": 100_000,  # 1/31 of 310.00
+    assert phones == {"202604-kazbill-mrc-20260301-devices-sip_device-q1": 100_000,  # 1/31 of 310.00
                       "202604-kazbill-mrc-20260401-devices-sip_device-q1": 3_100_000}
-    # Written into April's database: March is over (its id keeps March's prefix for now).
-    entry = store.get(account_db(customer) + "-202604", "202603-kazbill-mrc-20260301-devices-sip_device-q1")
+    entry = store.get(account_db(customer) + "-202604", "202604-kazbill-mrc-20260301-devices-sip_device-q1")
     assert entry["metadata"]["kazbill"]["day"] == "2026-03-31"
     assert entry["metadata"]["kazbill"]["period"] == {"start": "2026-03-01", "end": "2026-03-31"}
     # The audit finds nothing missing, and says which charge came after its period had ended.
     report = audit_account(ports, customer, date(2026, 3, 1), date(2026, 4, 1))
     assert report.differences == []
-    assert report.late_charges == ("202603-kazbill-mrc-20260301-devices-sip_device-q1",)
+    assert report.late_charges == ("202604-kazbill-mrc-20260301-devices-sip_device-q1",)
 
 
 @pytest.mark.parametrize("created", [None, "later"], ids=["missing", "in the future"])
@@ -218,8 +233,9 @@ def test_three_numbers_with_features_in_any_order_are_billed_on_every_store(stor
     clock.set(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     crawl_account_day(ports, customer, date(2026, 11, 1))
     opening = {entry_id: (kind, amount) for entry_id, (kind, amount) in
-               kazbill_entries(store, customer, [(2026, 11)]).items() if "-mrc-" in entry_id}
-    assert opening == {"202611-kazbill-mrc-20261101-phone_numbers-did-q3": ("debit", 3_000_000)}
+               kazbill_entries(store, customer, [(2026, 11)]).items() if "-mrc-20261101-" in entry_id}
+    # 00:05 on 1 November in Moscow is still October in UTC: Kazoo's October takes the charge.
+    assert opening == {"202610-kazbill-mrc-20261101-phone_numbers-did-q3": ("debit", 3_000_000)}
 
 
 # ------------------------------------------------------------------- the property
@@ -269,9 +285,11 @@ def test_a_month_seen_days_late_is_charged_exactly_as_a_month_seen_at_once(tmp_p
 
 
 def by_charge(entries: dict[str, tuple[str, int]]) -> dict[str, int]:
-    """Entries by id, a day's fees per day and item (the level in the id dropped)."""
+    """Entries by the event they charge (an id's month prefix is the UTC month it was written
+    in), a day's fees per day and item (the level in the id dropped)."""
     charged: dict[str, int] = {}
     for entry_id, (kind, amount) in entries.items():
-        key = entry_id.rsplit("-q", 1)[0] if "-daily-" in entry_id else entry_id
+        key = event_part(entry_id)
+        key = key.rsplit("-q", 1)[0] if "-daily-" in key else key
         charged[key] = charged.get(key, 0) + (-amount if kind == "debit" else amount)
     return charged

@@ -34,9 +34,20 @@ def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     store = EmbeddedStore(store_path)
     try:
         ledger = store.all_docs(account_modb(demo_id("Lund Studio"), 2026, 11), ViewQuery(include_docs=True)).rows
-        daily = sorted(row.id for row in ledger if row.doc.get("source", {}).get("service") == "daily_fee")
+        daily = sorted(row.id for row in ledger if row.doc.get("metadata", {}).get("kazbill", {}).get("reason") == "daily_fee")
         assert daily[0].startswith("202611-kazbill-daily-20261115") and len(daily) == 16
     finally:
         store.close()
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
     assert leftovers == []
+
+
+def test_a_replay_across_a_month_end_charges_nothing_twice(tmp_path):
+    """26 November to 3 December: the resellers' midnights of 1 December (Moscow, Berlin) fall
+    in November for Kazoo, whose months are UTC; a customer's November stays unpaid while its
+    December is paid for. Replaying every change and day charges nothing again."""
+    done = subprocess.run([KAZBILL, "demo", "--start", "2026-11-26", "--days", "8", "--store-path",
+                           str(tmp_path / "edge.sqlite3")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "KAZBILL_CONFIG": ""})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "0 new ledger entries" in done.stdout

@@ -1,16 +1,30 @@
-"""The ledger across monthly databases, on both stores: rollovers, balances and writes that
-happen once, however late or often an entry is replayed."""
+"""The ledger across Kazoo's monthly databases, on both stores: every entry goes into the UTC
+month it is written in, with that month's prefix; rollovers as Kazoo writes them; writes that
+happen once however late or often an entry is replayed; and the midnight race closed."""
 from __future__ import annotations
+
+from datetime import date, datetime, timezone
 
 import pytest
 
 from bookkeeper.design_docs import load_design_docs
-from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.domain.kazoo_months import rollover_document
+from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.services.audit import rollover_differences
+from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.ledger_book import LedgerBook
 from tests.fixtures.kazoo_docs import new_account_id
+from tests.support.kazoo_rules import kazoo_balance
 
 pytestmark = pytest.mark.integration
-NOW = 63_960_710_400
+
+
+def at(*when: int) -> int:
+    return to_gregorian_seconds(int(datetime(*when, tzinfo=timezone.utc).timestamp()))
+
+
+OCTOBER, NOVEMBER, DECEMBER = at(2026, 10, 20, 12), at(2026, 11, 20, 12), at(2026, 12, 20, 12)
 
 
 def entry(entry_id: str, ledger_type: str, amount: int) -> dict:
@@ -28,35 +42,91 @@ def book(store):
             store.delete_database(db)
 
 
-def test_a_new_month_carries_the_previous_months_balance_over(book):
+def test_a_new_month_carries_the_previous_months_balance_over_as_kazoo_does(book):
     ledger, account = book
     assert ledger.write(account, [entry("202610-wire-1", "credit", 1_000_000), entry("202610-mrc", "debit", 300_000)],
-                        (2026, 10), (2026, 10), NOW) == ["202610-wire-1", "202610-mrc"]
-    assert ledger.balance(account, (2026, 10), NOW) == 700_000
-    assert ledger.balance(account, (2026, 11), NOW) == 700_000  # only the rollover so far
+                        (2026, 10), OCTOBER) == ["202610-wire-1", "202610-mrc"]
+    first = ledger.store.get(account_modb(account, 2026, 10), "202610-ledgers_monthly_rollover")
+    assert (first["pvt_ledger_type"], first["amount"]) == ("credit", 0)  # the first month rolls over zero
+    assert ledger.current_balance(account, OCTOBER) == 700_000
+    assert ledger.current_balance(account, NOVEMBER) == 700_000  # only the rollover so far
     rollover = ledger.store.get(account_modb(account, 2026, 11), "202611-ledgers_monthly_rollover")
-    assert (rollover["pvt_ledger_type"], rollover["amount"], rollover["source"]["service"]) == ("credit", 700_000, "rollovers")
-    ledger.write(account, [entry("202611-mrc", "debit", 900_000)], (2026, 11), (2026, 11), NOW)
-    assert ledger.balance(account, (2026, 11), NOW) == -200_000
-    assert ledger.balance(account, (2027, 1), NOW) == -200_000  # December had nothing: carried through
+    assert (rollover["pvt_ledger_type"], rollover["amount"], rollover["source"]) == (
+        "credit", 700_000, {"service": "rollovers", "id": "202611"})
+    assert rollover["account"]["id"] == account and isinstance(rollover["period"]["start"], int)
+    ledger.write(account, [entry("202611-mrc-november", "debit", 900_000)], (2026, 11), NOVEMBER)
+    assert ledger.current_balance(account, NOVEMBER) == -200_000
+    assert ledger.current_balance(account, at(2027, 1, 2)) == -200_000  # December had nothing: carried through
+    assert kazoo_balance(ledger.store, account, datetime(2027, 1, 2, tzinfo=timezone.utc)) == -200_000
 
 
 def test_an_entry_written_twice_is_written_once(book):
     ledger, account = book
-    first = ledger.write(account, [entry("202611-daily-1", "debit", 5)], (2026, 11), (2026, 11), NOW)
-    again = ledger.write(account, [entry("202611-daily-1", "debit", 5)], (2026, 11), (2026, 11), NOW)
+    first = ledger.write(account, [entry("202611-daily-1", "debit", 5)], (2026, 11), NOVEMBER)
+    again = ledger.write(account, [entry("202611-daily-1", "debit", 5)], (2026, 11), NOVEMBER)
     assert (first, again) == (["202611-daily-1"], [])
-    assert ledger.balance(account, (2026, 11), NOW) == -5
+    assert ledger.current_balance(account, NOVEMBER) == -5
 
 
-def test_a_late_entry_lands_in_the_current_month_and_its_replay_is_still_already_done(book):
+def test_a_late_entry_takes_the_current_months_prefix_and_its_replay_is_still_already_done(book):
     ledger, account = book
-    ledger.write(account, [entry("202610-wire-1", "credit", 1_000)], (2026, 10), (2026, 10), NOW)
-    assert ledger.balance(account, (2026, 11), NOW) == 1_000
-    # A daily fee of 31 October processed on 1 November: October is closed, so November takes it.
-    assert ledger.write(account, [entry("202610-daily-31", "debit", 10)], (2026, 10), (2026, 11), NOW) == ["202610-daily-31"]
-    assert ledger.store.get(account_modb(account, 2026, 11), "202610-daily-31")["amount"] == 10
-    assert ledger.balance(account, (2026, 11), NOW) == 990
+    ledger.write(account, [entry("202610-wire-1", "credit", 1_000)], (2026, 10), OCTOBER)
+    assert ledger.current_balance(account, NOVEMBER) == 1_000
+    # A daily fee of 31 October processed on 20 November: October is rolled over, so November
+    # takes it, under November's prefix (kazoo_modb:open_doc finds a document by its prefix).
+    assert ledger.write(account, [entry("202610-daily-31", "debit", 10)], (2026, 10), NOVEMBER) == ["202611-daily-31"]
+    assert ledger.store.get(account_modb(account, 2026, 11), "202611-daily-31")["amount"] == 10
+    assert ledger.current_balance(account, NOVEMBER) == 990
     # Replayed again in December: found in November, not written again.
-    assert ledger.write(account, [entry("202610-daily-31", "debit", 10)], (2026, 10), (2026, 12), NOW) == []
-    assert ledger.balance(account, (2026, 12), NOW) == 990
+    assert ledger.write(account, [entry("202610-daily-31", "debit", 10)], (2026, 10), DECEMBER) == []
+    assert ledger.current_balance(account, DECEMBER) == 990
+
+
+def test_an_early_entry_goes_into_the_utc_month_that_is_running(book):
+    """A Moscow reseller opens December at 00:05 on the 1st, 21:05 UTC on 30 November: Kazoo's
+    balance is still November's, so that is where the charge goes, and December carries it."""
+    ledger, account = book
+    moscow_midnight = at(2026, 11, 30, 21, 5)
+    assert ledger.write(account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12),
+                        moscow_midnight) == ["202611-kazbill-mrc-20261201-x"]
+    assert ledger.current_balance(account, moscow_midnight) == -300
+    assert kazoo_balance(ledger.store, account, datetime(2026, 11, 30, 21, 6, tzinfo=timezone.utc)) == -300
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 1, tzinfo=timezone.utc)) == -300
+    assert ledger.write(account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12),
+                        at(2026, 12, 1, 3)) == []
+
+
+def test_a_rollover_kazoo_wrote_is_kept(book):
+    ledger, account = book
+    ledger.write(account, [entry("202611-wire", "credit", 500)], (2026, 11), NOVEMBER)
+    db = account_modb(account, 2026, 12)
+    ledger.store.ensure_database(db)
+    ledger.store.put(db, rollover_document(account, "", (2026, 12), 500, db, at(2026, 12, 1)))
+    kazoo_rollover = ledger.store.get(db, "202612-ledgers_monthly_rollover")
+    assert ledger.current_balance(account, at(2026, 12, 1, 1)) == 500
+    assert ledger.store.get(db, "202612-ledgers_monthly_rollover")["_rev"] == kazoo_rollover["_rev"]
+
+
+def test_a_payment_racing_the_midnight_rollover_is_carried_into_the_new_month(book, tmp_path):
+    """Forced interleaving: one process reads November's total to roll it over, another writes a
+    payment into November at 23:59:59.5 UTC, then the first writes December's rollover without it.
+    The payment is in neither balance until Kazbill's next look at December carries it over; the
+    audit's comparison of each rollover with the month it closes names the gap until then."""
+    ledger, account = book
+    ledger.write(account, [entry("202611-wire-1", "credit", 1_000)], (2026, 11), NOVEMBER)
+    stale_total = ledger.month_total(account_modb(account, 2026, 11))  # the rollover's reading
+    ledger.write(account, [entry("202611-wire-2", "credit", 250)], (2026, 11), at(2026, 11, 30, 23, 59, 59))
+    december = account_modb(account, 2026, 12)
+    ledger.store.ensure_database(december)
+    ledger.store.put(december, rollover_document(account, "", (2026, 12), stale_total, december, at(2026, 12, 1)))
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 0, 5, tzinfo=timezone.utc)) == 1_000
+    assert ledger.carried_into(account, (2026, 12)) == 1_000  # what the audit compares with November's 1,250
+    ports = BillingPorts(ledger.store, SettableClock(datetime(2026, 12, 1, tzinfo=timezone.utc)), ledger.design_docs)
+    [gap] = rollover_differences(ports, account, date(2026, 11, 1), date(2026, 11, 30))
+    assert (gap.entry_id, gap.kind, gap.expected, gap.actual) == ("202612-ledgers_monthly_rollover", "rollover", 1_250, 1_000)
+    fresh = LedgerBook(ledger.store, load_design_docs())
+    assert fresh.current_balance(account, at(2026, 12, 1, 0, 1)) == 1_250
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 2, tzinfo=timezone.utc)) == 1_250
+    assert ledger.carried_into(account, (2026, 12)) == ledger.month_total(account_modb(account, 2026, 11))
+    assert LedgerBook(ledger.store, load_design_docs()).current_balance(account, at(2026, 12, 1, 0, 3)) == 1_250
+    assert rollover_differences(ports, account, date(2026, 11, 1), date(2026, 11, 30)) == []

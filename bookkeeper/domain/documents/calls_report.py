@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, carrier_for
 from bookkeeper.domain.documents.invoice_lines import belongs_to_period, minor_of
+from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.periods import time_zone
 
@@ -17,7 +18,7 @@ def call_rows(entries: Iterable[Mapping[str, Any]], start: date, end: date, curr
     zone = time_zone(tz)
     for entry in entries:
         kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
-        if (entry.get("source") or {}).get("service") not in PER_MINUTE_REASONS or entry.get("pvt_deleted") \
+        if entry_reason(entry) not in PER_MINUTE_REASONS or entry.get("pvt_deleted") \
                 or not belongs_to_period(kazbill, entry, start, end, tz):
             continue
         call = kazbill.get("call") or {}

@@ -69,7 +69,7 @@ def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, 
     calls: list[Mapping[str, Any]] = []
     for entry in sorted(entries, key=lambda e: str(e.get("_id", ""))):
         kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
-        reason = (entry.get("source") or {}).get("service") or kazbill.get("reason")
+        reason = kazbill.get("reason") or (entry.get("source") or {}).get("service")
         if entry.get("pvt_deleted") or entry.get("pvt_type", "ledger") != "ledger" or \
                 not belongs_to_period(kazbill, entry, start, end, tz):
             continue
@@ -123,7 +123,8 @@ def belongs_to_period(kazbill: Mapping[str, Any], entry: Mapping[str, Any], star
     """The entry's business belongs to the period: a monthly charge by its period, anything else
     by its day (Kazbill's own entries say which; another writer's by when it was created)."""
     period = kazbill.get("period") or {}
-    if (entry.get("source") or {}).get("service") == "monthly_recurring" and period.get("start"):
+    if (kazbill.get("reason") or (entry.get("source") or {}).get("service")) == "monthly_recurring" \
+            and period.get("start"):
         return period["start"] == start.isoformat()
     day = kazbill.get("day")
     if day:

@@ -76,3 +76,26 @@ def test_ratedeck_import_shows_progress_refuses_bad_files_whole_and_prices_a_num
     assert unrated.exit_code == 2 and "unrated" in unrated.output
     not_reseller = run(["ratedeck", "import", str(good), "--reseller", "f" * 32, "--deck", "retail"], env)
     assert not_reseller.exit_code == 2 and "not a reseller" in not_reseller.output
+
+
+def test_store_check_names_the_documents_a_view_left_out_and_fails(tmp_path):
+    """A map that threw on a document (recorded by the embedded store as CouchDB would only log it)
+    is a document billing cannot see: the check names it, with its view, and exits 1."""
+    from bookkeeper.adapters.embedded import EmbeddedStore
+
+    path = tmp_path / "k.sqlite3"
+    env = {"KAZBILL_STORE_PATH": str(path), "KAZBILL_STORE_URL": ""}
+    assert run(["store", "init"], env).exit_code == 0
+    store, db = EmbeddedStore(path), "account/ab/cd/" + "e" * 28
+    store.create_database(db)
+    store.put(db, {"_id": "_design/mutating", "language": "javascript", "views": {
+        "sorted_in_place": {"map": "function(doc) { if (doc.features) emit(doc._id, doc.features.sort()); }"}}})
+    store.put(db, {"_id": "number-1", "features": ["local", "cnam"]})
+    store.query_view(db, "mutating", "sorted_in_place")
+    store.close()
+    result = run(["store", "check"], env)
+    assert result.exit_code == 1, result.output
+    assert "documents the views leave out" in result.output and ": 1" in result.output
+    assert "'number-1'" in result.output and "_design/mutating/_view/sorted_in_place" in result.output
+    report = json.loads(run(["store", "check", "--json"], env).output)
+    assert report["view_errors"] == 1 and report["healthy"] is False

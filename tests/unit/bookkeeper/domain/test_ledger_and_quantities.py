@@ -26,7 +26,9 @@ def test_a_charge_becomes_a_kazoo_ledger_document_with_kazbills_details_in_metad
     entry = doc(charge)
     assert entry["_id"] == "202603-kazbill-mrc-20260215-devices-sip_device-q4"
     assert (entry["pvt_type"], entry["pvt_ledger_type"], entry["amount"]) == ("ledger", "debit", 2_321_428)
-    assert entry["source"] == {"service": "recurring_prorate", "id": entry["_id"]}
+    # Kazoo's registered source for service charges; Kazbill's finer kind is in the metadata.
+    assert entry["source"] == {"service": "services", "id": entry["_id"]}
+    assert entry["metadata"]["kazbill"]["reason"] == "recurring_prorate"
     assert entry["usage"] == {"type": "devices", "quantity": 4, "unit": "month"}
     assert entry["account"] == {"id": ACCOUNT, "name": "Alpha Taxi"}
     assert entry["pvt_account_db"] == account_modb(ACCOUNT, 2026, 3)

@@ -1,0 +1,85 @@
+"""Kazoo's months: which monthly database a ledger document belongs in, and its rollover.
+
+Kazoo's month is UTC. Its balance (kz_currency:available_units → kz_ledgers:total_sources)
+reads the monthly database of today in UTC (`erlang:date()`, core/kazoo_ledgers/src/
+kz_ledgers.erl:91,299 in 4.3), and its task runner writes each account's rollover at 00:00
+UTC on the 1st; an entry written into a month after that month was rolled over is invisible
+to the balance from then on. So every ledger document goes into the month of the moment it is
+written, in UTC, with that month's prefix on its id (kazoo_modb:open_doc finds a document by
+its prefix), whatever the reseller's local day or business period, which stay in the entry's
+metadata. The part of an id after the prefix names the business event and never changes: it is
+how a replay a month later still finds the entry "already done".
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from bookkeeper.domain.kazoo_names import from_gregorian_seconds, to_gregorian_seconds
+
+Month = tuple[int, int]
+ROLLOVER = "ledgers_monthly_rollover"
+
+
+def next_month(month: Month) -> Month:
+    year, number = month
+    return (year + 1, 1) if number == 12 else (year, number + 1)
+
+
+def previous_month(month: Month) -> Month:
+    year, number = month
+    return (year - 1, 12) if number == 1 else (year, number - 1)
+
+
+def months_from(first: Month, last: Month) -> list[Month]:
+    months = [first]
+    while months[-1] < last:
+        months.append(next_month(months[-1]))
+    return months
+
+
+def utc_month(gregorian_seconds: int) -> Month:
+    moment = datetime.fromtimestamp(from_gregorian_seconds(gregorian_seconds), timezone.utc)
+    return moment.year, moment.month
+
+
+def month_start(month: Month) -> int:
+    """The month's first second, UTC, in Gregorian seconds."""
+    return to_gregorian_seconds(int(datetime(month[0], month[1], 1, tzinfo=timezone.utc).timestamp()))
+
+
+def prefix(month: Month) -> str:
+    return f"{month[0]:04d}{month[1]:02d}"
+
+
+def event_part(doc_id: str) -> str:
+    """The id without its month prefix: what names the business event."""
+    head, dash, rest = doc_id.partition("-")
+    return rest if dash and len(head) == 6 and head.isdigit() else doc_id
+
+
+def placed_in(doc_id: str, month: Month) -> str:
+    return f"{prefix(month)}-{event_part(doc_id)}"
+
+
+def rollover_id(month: Month) -> str:
+    return f"{prefix(month)}-{ROLLOVER}"
+
+
+def rollover_document(account_id: str, account_name: str, month: Month, total: int, db: str,
+                      now_gregorian: int) -> dict[str, Any]:
+    """The rollover Kazoo writes (kz_ledgers:rollover/4): the previous month's total, zero
+    included, a credit unless it is negative; `account` and `period` so that the ledger summary
+    lists it too."""
+    return {
+        "_id": rollover_id(month), "pvt_type": "ledger", "pvt_ledger_type": "debit" if total < 0 else "credit",
+        "amount": abs(total), "description": f"Monthly rollover for {prefix(month)}",
+        "source": {"service": "rollovers", "id": prefix(month)},
+        "usage": {"type": "rollovers", "quantity": 0, "unit": "month"},
+        "period": {"start": now_gregorian, "end": now_gregorian},
+        "account": {"id": account_id, "name": account_name},
+        "metadata": {"automatic_description": True},
+        "executor": {"trigger": "automatic", "module": "kazbill"},
+        "pvt_account_id": account_id, "pvt_account_db": db,
+        "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
+    }
