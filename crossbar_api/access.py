@@ -1,7 +1,11 @@
 """Who may act on which account: a caller acts on its own account and on every account below
 it (its id is in the target's pvt_tree), never on a sibling or an ancestor; writes need an
 admin; a super-duper admin of the master account acts everywhere. An account an operator
-disabled answers 423; one Kazbill blocked for lack of funds stays reachable, so it can pay."""
+disabled answers 423; one Kazbill blocked for lack of funds stays reachable, so it can pay.
+
+Money and terms are set "from above": by the reseller that bills the account, or by an account
+above that reseller. A parent that is not a reseller does not bill its sub-accounts, so it
+cannot credit them, debit them, or change their limits, trial or plans."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +13,9 @@ from typing import Any
 import falcon
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
+from bookkeeper.domain.settings import SettingsError, reseller_of
 from bookkeeper.ports import DatabaseNotFound, NotFound
-from bookkeeper.services.context import BillingContext, BillingInputError, load_context
+from bookkeeper.services.context import BillingContext, BillingInputError, find_reseller, get_or_none, load_context
 from bookkeeper.services.gateway_settings import is_reseller
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
@@ -47,8 +52,8 @@ def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
 
 def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool = False,
                 from_above: bool = False) -> dict[str, Any]:
-    """The target account's document once the caller may act on it. `from_above`: only an
-    ancestor may (a reseller crediting its customer; an account never credits itself)."""
+    """The target account's document once the caller may act on it. `from_above`: only the
+    reseller that bills the account or an account above that reseller may (see `is_from_above`)."""
     caller = authenticate(req, deps)
     if not is_account_id(account_id):
         raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
@@ -61,10 +66,12 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
     tree = account.get("pvt_tree") or []
     own = caller.account_id == account_id
     if not caller.is_superduper:
-        if not (own or caller.account_id in tree) or (from_above and own):
+        if not (own or caller.account_id in tree):
             raise ApiError(403, "forbidden", {"account_id": {"access": {
-                "message": "only the account itself and the accounts above it may do this"
-                if not from_above else "only a reseller above this account may do this"}}})
+                "message": "only the account itself and the accounts above it may do this"}}})
+        if from_above and not is_from_above(deps, caller, account):
+            raise ApiError(403, "forbidden", {"account_id": {"access": {
+                "message": "only the reseller that bills this account, or an account above that reseller, may do this"}}})
         if write and not caller.is_admin:
             raise ApiError(403, "forbidden", {"priv_level": {"admin": {"message": "this needs an admin"}}})
         disabled = account.get("enabled") is False or (
@@ -72,6 +79,32 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
         if disabled and own:
             raise ApiError(423, "locked", {"account_id": {"enabled": {"message": "the account is disabled"}}})
     return account
+
+
+def is_from_above(deps: ApiDeps, caller: Caller, account: dict[str, Any]) -> bool:
+    """Whether the caller bills this account: it is the account's reseller, found by Kazoo's rule
+    (the services document's pvt_reseller_id, else the nearest reseller in pvt_tree, else the
+    master), or an account above that reseller; never the account itself. Kazoo lets only the
+    reseller itself credit or debit (cb_ledgers:authorize_create, applications/crossbar/src/
+    modules/cb_ledgers.erl:122-136) and assign plans (cb_services:is_allowed, cb_services.erl:
+    693-702); the accounts above it are the reseller's own resellers, which may act for it."""
+    if caller.is_superduper:
+        return True
+    if caller.account_id == account["_id"] or caller.account_id not in (account.get("pvt_tree") or []):
+        return False
+    try:
+        master_id, reseller_id, services = find_reseller(deps.store, account)
+        if reseller_id == account["_id"]:  # a services document naming the account itself: the
+            flags = {ancestor: bool(doc.get("pvt_reseller"))  # reseller above it bills it
+                     for ancestor, doc in services.items() if ancestor != reseller_id}
+            reseller_id = reseller_of(account, None, master_id, flags)
+    except SettingsError as error:
+        raise ApiError(409, "the account's billing documents cannot be used", {
+            f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}}) from None
+    if caller.account_id == reseller_id:
+        return True
+    reseller = get_or_none(deps.store, ACCOUNTS_DB, reseller_id)
+    return reseller is not None and caller.account_id in (reseller.get("pvt_tree") or [])
 
 
 def billing_context(deps: ApiDeps, account_id: str) -> BillingContext:

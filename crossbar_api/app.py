@@ -25,7 +25,8 @@ from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientT
 from crossbar_api.resources.gateways import gateway_routes
 from crossbar_api.resources.payment_forms import PaymentForm
 from crossbar_api.metrics import RequestMetrics, store_gauges
-from crossbar_api.resources.money import CurrentBalance, LedgerEntry, ManualLedger, Transactions
+from crossbar_api.resources.ledgers import AvailableLedgers, Ledgers, LedgerSummary, SourceLedger, SourceLedgers
+from crossbar_api.resources.money import CurrentBalance, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.document_templates import DocumentTemplate
 from crossbar_api.resources.onbills import (
@@ -39,6 +40,17 @@ from crossbar_api.resources.status import BillingStatus
 from crossbar_api.resources.trial_limits import PrivateLimits, Trial
 
 ACCOUNT = "/v2/accounts/{account_id}"
+PAGED = ("created_from", "created_to", "page_size", "start_key", "paginate", "ascending")
+# Kazoo's ledger body (its `ledgers` schema, read by cb_ledgers:put) and Kazbill's `reason`.
+LEDGER_BODY = {
+    "amount": "number", "description": "string", "reason": "string",
+    "source": {"type": "object", "properties": {"service": {"type": "string"}, "id": {"type": "string"}},
+               "required": ["service", "id"]},
+    "usage": {"type": "object", "properties": {"type": {"type": "string"}, "quantity": {"type": "integer"},
+                                               "unit": {"type": "string"}}, "required": ["type", "quantity", "unit"]},
+    "period": {"type": "object", "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}}},
+    "metadata": "object", "account": "object",
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,10 @@ class Route:
 
 
 ROUTES = (
-    Route("/v2/user_auth", UserAuth, "Log in with md5(\"user:password\") and an account name or realm",
-          {"credentials": "string", "account_name": "string", "realm": "string", "method": "string"}),
+    Route("/v2/user_auth", UserAuth,
+          "Log in with md5(\"user:password\") and a phone number, an account realm or an account name (as Kazoo normalises it)",
+          {"credentials": "string", "account_name": "string", "account_realm": "string", "realm": "string",
+           "phone_number": "string", "method": "string"}),
     Route("/v2/api_auth", ApiAuth, "Log in with an account's API key", {"api_key": "string"}),
     Route(f"{ACCOUNT}/transactions/current_balance", lambda d: CurrentBalance(d, "balance"),
           "The account's balance now, in currency units"),
@@ -60,13 +74,20 @@ ROUTES = (
     Route(f"{ACCOUNT}/transactions", Transactions, "Credits and debits created in a range, newest first",
           query=("created_from", "created_to", "reason", "page_size", "start_key")),
     Route(f"{ACCOUNT}/ledgers/credit", lambda d: ManualLedger(d, "credit"),
-          "A reseller's manual credit (wire transfer); Idempotency-Key makes repeats safe",
-          {"amount": "number", "description": "string", "reason": "string"}),
+          "A reseller's manual credit in Kazoo's ledger body, answered as the ledger written; Idempotency-Key "
+          "makes repeats safe", LEDGER_BODY),
     Route(f"{ACCOUNT}/ledgers/debit", lambda d: ManualLedger(d, "debit"),
-          "A reseller's balance-correction debit; Idempotency-Key makes repeats safe",
-          {"amount": "number", "description": "string", "reason": "string"}),
-    Route(f"{ACCOUNT}/ledgers/{{entry_id}}", LedgerEntry,
-          "Delete a manual credit or debit (an opposite entry records the deletion)"),
+          "A reseller's debit (balance correction) in Kazoo's ledger body; Idempotency-Key makes repeats safe",
+          LEDGER_BODY),
+    Route(f"{ACCOUNT}/ledgers", Ledgers, "Amount and usage per source service, created in a range (cb_ledgers)",
+          query=("created_from", "created_to")),
+    Route(f"{ACCOUNT}/ledgers/available", AvailableLedgers, "The ledger sources registered for the account"),
+    Route(f"{ACCOUNT}/ledgers/summary/{{modb_suffix}}", LedgerSummary,
+          "One month (YYYYMM): per source service, and per account and source"),
+    Route(f"{ACCOUNT}/ledgers/{{ledger}}", SourceLedgers,
+          "GET: the ledgers of one source service, newest first, paged; DELETE (a manual entry's id): undo it "
+          "with an opposite entry", query=PAGED),
+    Route(f"{ACCOUNT}/ledgers/{{ledger}}/{{entry_id}}", SourceLedger, "One ledger of a source service"),
     Route(f"{ACCOUNT}/billing_status", BillingStatus, "Trial, standing, block, billing day and current period"),
     Route(f"{ACCOUNT}/services", Services, "Quantities, prices, discounts and the estimated monthly cost"),
     Route(f"{ACCOUNT}/services/reconcile", Reconcile, "Bill what changed, now; answers the events it caused"),

@@ -8,14 +8,20 @@ from typing import Any
 
 import falcon
 
-from crossbar_api.errors import invalid
+from crossbar_api.errors import API_VERSION, invalid, stamp
 
+__all__ = ["API_VERSION", "answer", "dumps", "read_data", "read_request"]
 MAX_BODY_BYTES = 256 * 1024
-API_VERSION = "4.3-kazbill"
 
 
 def read_data(req: falcon.Request) -> dict[str, Any]:
     """The request's `data` object; a clear 400 for anything else, before anything is changed."""
+    return read_request(req)["data"]
+
+
+def read_request(req: falcon.Request) -> dict[str, Any]:
+    """The whole request object, whose `data` is an object: crossbar reads a few flags beside
+    `data` (cb_ledgers' `impact_reseller`, applications/crossbar/src/modules/cb_ledgers.erl:385)."""
     too_big = invalid("data", "size", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
     if req.content_length and req.content_length > MAX_BODY_BYTES:
         raise too_big
@@ -30,7 +36,7 @@ def read_data(req: falcon.Request) -> dict[str, Any]:
         raise invalid("data", "json", f"the body is not valid JSON: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
         raise invalid("data", "type", "the body must be an object with a \"data\" object")
-    return document["data"]
+    return document
 
 
 def _no_constant(name: str) -> Any:
@@ -56,9 +62,4 @@ def answer(req: falcon.Request, resp: falcon.Response, data: Any, *, status: int
            revision: str | None = None, **extra: Any) -> None:
     resp.status = falcon.code_to_http_status(status)
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = dumps({
-        "data": data, "status": "success", "request_id": req.context.request_id,
-        "revision": revision or "undefined", "auth_token": getattr(req.context, "token", None) or "",
-        "timestamp": req.context.started.strftime("%Y-%m-%dT%H:%M:%SZ"), "version": API_VERSION,
-        "node": req.context.node, **extra,
-    })
+    resp.text = dumps({"data": data, "status": "success", "revision": revision or "undefined", **stamp(req), **extra})

@@ -43,7 +43,8 @@ def openapi_document(routes: Sequence[Any]) -> dict[str, Any]:
                 operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["data"], "properties": {"data": {
                         "type": "object", "additionalProperties": False,
-                        "properties": {name: {"type": kind} for name, kind in route.body.items()}}}}}}}
+                        "properties": {name: kind if isinstance(kind, dict) else {"type": kind}
+                                       for name, kind in route.body.items()}}}}}}}
             item[method] = operation
         paths[route.path] = item
     return {
@@ -56,8 +57,11 @@ def openapi_document(routes: Sequence[Any]) -> dict[str, Any]:
                 "auth_token": {"type": "string"}, "revision": {"type": "string"}, "timestamp": {"type": "string"},
                 "version": {"type": "string"}, "node": {"type": "string"}, "page_size": {"type": "integer"},
                 "next_start_key": {"type": "string"}}},
-            "Error": {"type": "object", "required": ["status", "error", "message"], "properties": {
-                "status": {"type": "string"}, "error": {"type": "string"}, "message": {"type": "string"},
-                "data": {"type": "object"}, "request_id": {"type": "string"}}},
+            "Error": {"type": "object", "required": ["status", "error", "message", "timestamp", "version", "node"],
+                      "properties": {
+                          "status": {"type": "string"}, "error": {"type": "string"}, "message": {"type": "string"},
+                          "data": {"type": "object"}, "request_id": {"type": "string"},
+                          "auth_token": {"type": "string"}, "timestamp": {"type": "string"},
+                          "version": {"type": "string"}, "node": {"type": "string"}}},
         }},
     }

@@ -30,7 +30,7 @@ from crossbar_api.errors import ApiError
 from crossbar_api.portal import session
 from crossbar_api.portal.texts import TEXTS, language_of
 from crossbar_api.portal.view_model import page_model
-from crossbar_api.resources.auth import find_user_login
+from crossbar_api.logins import find_user_login
 from crossbar_api.resources.cards import card_ports
 
 MAX_FORM = 16 * 1024
@@ -76,7 +76,7 @@ class Login:
         wait = self.deps.attempts.retry_after(keys)
         if wait is not None:
             raise ApiError(429, "too many failed attempts; try again later", headers={"Retry-After": str(wait)})
-        found = find_user_login(self.deps, "account_name", name, "md5", credentials) if name and user else None
+        found = find_user_login(self.deps, "md5", credentials, account_name=name) if name and user else None
         if found is None:
             self.deps.attempts.failed(keys)
             _render(resp, "login.html", 401, lang=lang, t=TEXTS[lang], error=True, account_name_given=name)

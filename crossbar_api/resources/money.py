@@ -1,27 +1,30 @@
 """The money endpoints Kazoo 4.3 UIs call: the balance, the transactions of a period, and a
-reseller's manual credit or balance-correction debit. Amounts travel in currency units as JSON
-numbers and are exact (Decimal both ways)."""
+reseller's manual credit or balance-correction debit (the ledgers as cb_ledgers lists them are in
+ledgers.py). Amounts travel in currency units as JSON numbers and are exact (Decimal both ways)."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import falcon
 
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
+from bookkeeper.domain.ledger import entry_reason
+from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import NotFound, ViewQuery
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments import (
-    MANUAL_CREDITS, PaymentError, apply_payment, delete_manual_entry, manual_debit, registration_id,
+    PaymentError, apply_payment, delete_manual_entry, manual_debit, registration_id,
 )
-from crossbar_api.access import account_for, billing_context
+from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
-from crossbar_api.envelope import answer, read_data
+from crossbar_api.envelope import answer, read_request
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.kazoo_ledgers import public_json
+from crossbar_api.ledger_body import parse_ledger_request
+from crossbar_api.ledger_store import find_ledger
 
 DEFAULT_PAGE_SIZE = 50
 MAX_RANGE_DAYS = 400
@@ -29,12 +32,6 @@ MAX_RANGE_DAYS = 400
 
 def _ports(deps: ApiDeps) -> BillingPorts:
     return BillingPorts(deps.store, deps.clock, deps.design_docs)
-
-
-def _month_now(deps: ApiDeps, account_id: str) -> tuple[int, int]:
-    tz = billing_context(deps, account_id).reseller.timezone
-    day = local_day_of_gregorian(_now_gregorian(deps), tz)
-    return day.year, day.month
 
 
 def _now_gregorian(deps: ApiDeps) -> int:
@@ -50,7 +47,7 @@ class CurrentBalance:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
         book = LedgerBook(self.deps.store, self.deps.design_docs)
-        units = book.balance(account_id, _month_now(self.deps, account_id), _now_gregorian(self.deps))
+        units = book.current_balance(account_id, _now_gregorian(self.deps))
         answer(req, resp, {self.key: to_major(units)})
 
 
@@ -58,7 +55,7 @@ def _gregorian_param(req: falcon.Request, name: str) -> int | None:
     raw = req.get_param(name)
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise invalid(name, "type", "must be Gregorian seconds (a whole number)")
     return int(raw)
 
@@ -68,7 +65,7 @@ def _public(entry: dict[str, Any]) -> dict[str, Any]:
     meta = (entry.get("metadata") or {}).get("kazbill") or {}
     return {
         "id": entry["_id"], "type": entry.get("pvt_ledger_type"), "amount": to_major(entry.get("amount", 0)),
-        "reason": (entry.get("source") or {}).get("service"), "code": meta.get("code"),
+        "reason": entry_reason(entry), "code": meta.get("code"),
         "description": entry.get("description", ""), "created": entry.get("pvt_created"),
         "period": entry.get("period"), "usage": entry.get("usage"),
         "item": {k: meta[k] for k in ("category", "item", "quantity", "ratio") if k in meta} or None,
@@ -103,7 +100,9 @@ class Transactions:
                 continue
             for row in self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
                     reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason))).rows:
-                if not reason or ((row.doc or {}).get("source") or {}).get("service") == reason:
+                if row.value == 0 and str(row.id).endswith("-ledgers_monthly_rollover"):
+                    continue  # a month that carried nothing over (Kazoo writes those too): no money moved
+                if not reason or entry_reason(row.doc or {}) == reason:
                     rows.append((-row.key, row.id, db, row.doc))
         rows.sort(key=lambda row: (row[0], row[1]))
         start_key = req.get_param("start_key")
@@ -130,47 +129,26 @@ class Transactions:
 
 def _position(start_key: str) -> tuple[int, str]:
     created, _, entry_id = start_key.partition(":")
-    if not created.isdigit() or not entry_id:
+    if not (created.isascii() and created.isdigit()) or not entry_id:
         raise invalid("start_key", "format", "use the next_start_key of the previous page")
     return -int(created), entry_id
 
 
-def _amount(data: dict[str, Any]) -> int:
-    amount = data.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, (int, Decimal)):
-        raise invalid("amount", "type", "must be a JSON number in currency units, e.g. 12.50")
-    if amount <= 0:
-        raise invalid("amount", "minimum", "must be greater than zero")
-    units = Decimal(amount) * UNITS_PER_MAJOR
-    if units != units.to_integral_value():
-        raise invalid("amount", "precision", "at most 4 decimal places")
-    if units > 10**15:
-        raise invalid("amount", "maximum", "is implausibly large")
-    return int(units)
-
-
 class ManualLedger:
-    """PUT .../ledgers/credit and .../ledgers/debit: a reseller's wire-transfer credit or balance
-    correction. An Idempotency-Key makes a repeat return the first answer and post nothing."""
-
-    FIELDS = {"amount", "description", "reason"}
+    """PUT .../ledgers/credit and .../ledgers/debit: a reseller's credit (a wire transfer, a manual
+    addition) or debit (a balance correction), in Kazoo's own body (crossbar_api/ledger_body.py),
+    answered as kz_ledger:public_json shows the document written (cb_ledgers.erl:389-391). An
+    Idempotency-Key makes a repeat answer the first entry (200) and post nothing."""
 
     def __init__(self, deps: ApiDeps, direction: str):
         self.deps, self.direction = deps, direction
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        data = read_data(req)
-        for key in data:
-            if key not in self.FIELDS:
-                raise invalid(key, "unknown", f"unknown field; expected {', '.join(sorted(self.FIELDS))}")
-        amount = _amount(data)
-        description = data.get("description", "")
-        if not isinstance(description, str) or len(description) > 500:
-            raise invalid("description", "type", "must be text of at most 500 characters")
-        reason = data.get("reason", "wire_transfer" if self.direction == "credit" else "balance_correction")
-        allowed = MANUAL_CREDITS if self.direction == "credit" else ("balance_correction",)
-        if reason not in allowed:
-            raise invalid("reason", "enum", f"must be one of {', '.join(allowed)}")
+        body = read_request(req)
+        if body.get("impact_reseller") not in (None, False):  # cb_ledgers.erl:383-418
+            raise invalid("impact_reseller", "unsupported", "Kazbill posts to the account alone; its reseller's "
+                                                            "ledger is the reseller's own to credit or debit")
+        request = parse_ledger_request(body["data"], self.direction, _now_gregorian(self.deps))
         account_for(req, self.deps, account_id, write=True, from_above=True)
         key = req.get_header("Idempotency-Key")
         if key is not None and not (0 < len(key) <= 200):
@@ -180,24 +158,26 @@ class ManualLedger:
         by = caller.user_id or f"api_key:{caller.account_id}"
         try:
             if self.direction == "credit":
-                events = apply_payment(_ports(self.deps), account_id, amount=amount, reason=reason,
-                                       external_id=external_id, description=description, by=by)
+                events = apply_payment(_ports(self.deps), account_id, amount=request.amount, reason=request.reason,
+                                       external_id=external_id, description=request.description, by=by,
+                                       ledger_fields=request.fields)
             else:
-                events = manual_debit(_ports(self.deps), account_id, amount=amount, external_id=external_id,
-                                      description=description, by=by)
+                events = manual_debit(_ports(self.deps), account_id, amount=request.amount, external_id=external_id,
+                                      description=request.description, by=by, ledger_fields=request.fields)
         except PaymentError as error:
             raise invalid(error.field, "invalid", error.reason) from None
         if events and events[0].name == "posting_refused":
             raise ApiError(400, "the account cannot be billed", {events[0].details["field"]: {
                 "billing": {"message": events[0].details["reason"]}}})
-        registration = self._registration(account_id, reason, external_id)
-        if registration["amount"] != amount or registration["ledger_type"] != self.direction:
+        registration = self._registration(account_id, request.reason, external_id)
+        if registration["amount"] != request.amount or registration["ledger_type"] != self.direction:
             raise ApiError(409, "this Idempotency-Key was used for another request", {"Idempotency-Key": {
                 "unique": {"message": "send a new key for a new posting"}}})
-        answer(req, resp, {"id": registration["entry_id"], "type": registration["ledger_type"],
-                           "amount": to_major(registration["amount"]), "reason": reason,
-                           "description": description, "replayed": events[0].name == "posting_duplicate"},
-               status=200 if events[0].name == "posting_duplicate" else 201)
+        entry = find_ledger(self.deps, account_id, events[0].details.get("entry_id") or registration["entry_id"],
+                            _now_gregorian(self.deps))
+        if entry is None:
+            raise ApiError(500, "the posting was not recorded")
+        answer(req, resp, public_json(entry), status=200 if events[0].name == "posting_duplicate" else 201)
 
     def _registration(self, account_id: str, reason: str, external_id: str) -> dict[str, Any]:
         try:
@@ -207,13 +187,14 @@ class ManualLedger:
 
 
 class LedgerEntry:
-    """DELETE .../ledgers/{entry_id}: undo a manual credit or debit (and only those) with an
-    opposite entry; the original stays, so the ledger keeps its history."""
+    """DELETE .../ledgers/{ledger}, `ledger` a manual entry's id: undo a manual credit or debit
+    (and only those) with an opposite entry; the original stays, so the ledger keeps its history."""
 
     def __init__(self, deps: ApiDeps):
         self.deps = deps
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, account_id: str, entry_id: str) -> None:
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, account_id: str, ledger: str) -> None:
+        entry_id = ledger
         account_for(req, self.deps, account_id, write=True, from_above=True)
         caller = req.context.caller
         try:

@@ -127,9 +127,12 @@ PLAN_ROUTES = (
     (f"{ACCOUNT}/onbill_service_plans/{{plan_id}}", ResellerPlan,
      "One plan of the catalogue: read, replace, or delete it once no account has it", _PLAN_BODY),
     (f"{ACCOUNT}/service_plans", AssignedPlans,
-     "The plans the account is priced with (the reseller's default when none is assigned)", None),
+     "The plans the account is priced with (the reseller's default when none is assigned); POST "
+     "{add, delete}: assign and unassign several at once (from above)",
+     {"add": "array", "plans": "array", "delete": "array"}),
     (f"{ACCOUNT}/service_plans/available", AvailablePlans,
      "The plans of the account's reseller, which may be assigned to it", None),
     (f"{ACCOUNT}/service_plans/{{plan_id}}", AssignedPlan,
-     "Assign a plan of the reseller's catalogue to the account (from above), or unassign it", None),
+     "Read a plan (the account's own, else its reseller's); assign it to the account (from above), or unassign it",
+     None),
 )

@@ -14,7 +14,7 @@ from bookkeeper.domain.settings import (
     reseller_settings,
 )
 from bookkeeper.ports import Conflict, NotFound
-from crossbar_api.access import account_for
+from crossbar_api.access import account_for, is_from_above
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
@@ -48,13 +48,18 @@ class Onbill:
         caller = req.context.caller
         is_reseller = bool(account.get("pvt_reseller")) or not account.get("pvt_tree")
         allowed = set(ACCOUNT_ONBILL_KEYS) | (set(RESELLER_ONBILL_KEYS) if is_reseller else set())
+        # What the account may set itself, any account above it may set too; the rest (billing day,
+        # payment type, block, rate deck...) only the reseller that bills it or one above that.
+        own_keys = SELF_SERVICE | (set(RESELLER_ONBILL_KEYS) if is_reseller else set())
+        above = None
         for key in data:
             if key.startswith(("_", "pvt_")) or key not in allowed:
                 raise invalid(key, "unknown", f"not a billing setting of this account; expected one of {', '.join(sorted(allowed))}")
-            own_reseller_key = is_reseller and key in RESELLER_ONBILL_KEYS
-            if caller.account_id == account_id and not caller.is_superduper and key not in SELF_SERVICE | (
-                    set(RESELLER_ONBILL_KEYS) if own_reseller_key else set()):
-                raise ApiError(403, "forbidden", {key: {"access": {"message": "set by the reseller above this account"}}})
+            if key not in own_keys:
+                above = is_from_above(self.deps, caller, account) if above is None else above
+                if not above:
+                    raise ApiError(403, "forbidden", {key: {"access": {
+                        "message": "set by the reseller that bills this account, or an account above that reseller"}}})
         stored = self._stored(account_id)
         merged = {key: value for key, value in {**stored, **data}.items() if value is not None}
         self._validate(account_id, account, merged, is_reseller)

@@ -28,7 +28,7 @@ class BillingStatus:
         except NotFound:
             standing = {}
         trial = context.account.trial_expires
-        balance = LedgerBook(self.deps.store, self.deps.design_docs).balance(account_id, (today.year, today.month), now)
+        balance = LedgerBook(self.deps.store, self.deps.design_docs).current_balance(account_id, now)
         answer(req, resp, {
             "account_id": account_id, "name": account.get("name"), "billable": context.billable,
             "reseller_id": context.reseller_id, "currency": context.reseller.currency,

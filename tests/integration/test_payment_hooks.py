@@ -81,7 +81,8 @@ def test_a_paypal_payment_is_credited_once_and_every_delivery_is_recorded(hooks)
     assert balance(world, customer) == 2_500_000
     entry = world.store.get(account_db(customer) + "-202611", "202611-kazbill-paypal-61E67681CH3238416")
     assert (entry["pvt_ledger_type"], entry["amount"], entry["source"]) == (
-        "credit", 2_500_000, {"service": "paypal", "id": "61E67681CH3238416"})
+        "credit", 2_500_000, {"service": "payments", "id": "61E67681CH3238416"})  # Kazoo's source name
+    assert entry["metadata"]["kazbill"]["reason"] == "paypal"
     record = attempt(world, "paypal", body)
     assert (record["outcome"], record["count"], record["account_id"], record["external_id"]) == (
         "credited", 4, customer, "61E67681CH3238416")

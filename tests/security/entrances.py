@@ -6,10 +6,11 @@ marked `security` at collection (tests/conftest.py), so the suite is one command
 
 and tests/security/test_suite_list.py keeps this list from naming a test that is gone.
 
-By entrance: the crossbar API (bad and oversized bodies, unknown accounts, the schemathesis
-run, the tenant matrix), the payment hooks (forged, tampered, replayed, misdirected, oversized;
+By entrance: the crossbar API (bad and oversized bodies, Kazoo's ledger and login bodies, unknown
+accounts, the schemathesis run, the tenant matrix with parents that are not resellers), the payment hooks (forged, tampered, replayed, misdirected, oversized;
 concurrent deliveries of one payment), the cards API and Braintree's webhooks, AMQP messages
-(malformed, contradicting their routing key, oversized, poison handed back twice), and
+(malformed, contradicting their routing key, oversized, poison handed back twice; call legs and
+standing requests Kazbill cannot bill or answer by), and
 documents from the change feed (uncountable fields, oversized, unknown accounts, bad CDRs)."""
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
     "tests/unit/crossbar_api/test_onbills_api.py": ("test_the_account_cannot_issue_its_own_and_bad_requests_name_their_field",),
     "tests/unit/crossbar_api/test_rate_decks_api.py": ("test_a_deck_with_bad_lines_is_refused_whole_naming_each_line",),
     "tests/unit/crossbar_api/test_plans_api.py": ("test_a_number_a_plan_cannot_store_exactly_is_refused_not_rounded",),
+    "tests/unit/crossbar_api/test_kazoo_ledgers_api.py": (
+        "test_a_bad_kazoo_ledger_body_is_400_naming_the_field_and_posts_nothing",
+        "test_impact_reseller_is_refused_rather_than_silently_ignored"),
+    "tests/unit/crossbar_api/test_kazoo_logins.py": ("test_a_bad_way_to_name_the_account_is_400_naming_the_field",),
+    "tests/unit/crossbar_api/test_service_plans_kazoo.py": (
+        "test_a_bad_bulk_change_names_its_field_and_changes_nothing", "test_only_from_above_may_change_plans_in_bulk"),
     "tests/security/test_api_schemathesis.py": ("*",),
     "tests/security/test_tenant_isolation.py": ("*",),
     # payment hooks and cards
@@ -57,6 +64,17 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_timestamp_in_unix_seconds_is_rejected_rather_than_billed_in_year_54",
         "test_a_call_event_without_its_call_id_or_with_another_one_is_rejected",
         "test_a_routing_key_that_is_not_a_call_event_is_rejected"),
+    "tests/unit/actors/test_kazoo_interop_messages.py": (
+        "test_a_resource_type_that_is_not_a_string_is_rejected_naming_it",
+        "test_a_leg_that_cannot_tell_whether_jonny5_debits_it_is_rejected_naming_the_variable",
+        "test_a_services_change_that_names_no_account_or_contradicts_itself_is_rejected",
+        "test_a_standing_request_that_cannot_be_answered_is_rejected_naming_the_field"),
+    "tests/unit/actors/test_standing_answers.py": (
+        "test_an_unknown_account_or_an_unreadable_standing_is_an_error_not_a_guess",
+        "test_a_malformed_standing_request_is_stored_and_acked_without_an_answer"),
+    "tests/integration/test_kazoo_amqp_interop.py": (
+        "test_only_carrier_legs_are_charged_once_and_never_a_call_jonny5_debits",
+        "test_a_plan_assigned_in_kazoo_is_billed_at_once_and_standing_requests_are_answered"),
     # documents from the change feed
     "tests/security/test_feed_documents.py": ("*",),
     "tests/security/test_suite_list.py": ("*",),
@@ -64,6 +82,7 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
         "test_a_document_that_cannot_be_billed_by_is_refused_recorded_and_charges_nothing",),
     "tests/unit/actors/test_couch_changes.py": (
         "test_the_cdrs_of_carrier_legs_are_handed_off_as_calls_once_and_a_bad_cdr_is_recorded",),
+    "tests/unit/bookkeeper/domain/test_calls.py": ("test_a_cdr_that_cannot_be_billed_as_it_is_names_its_field",),
     "tests/unit/actors/test_actor_wiring.py": ("test_an_unknown_account_is_recorded_not_retried",),
 }
 
