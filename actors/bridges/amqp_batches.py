@@ -19,13 +19,11 @@ from typing import Any, Awaitable, Callable, ClassVar, Sequence
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
 from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
 
 log = logging.getLogger("kazbill.bridge.amqp")
-# Kazoo's events are a few kilobytes (a CHANNEL_DESTROY with every channel variable, tens):
-# anything far beyond is not an event, and parsing it would only cost memory.
-MAX_MESSAGE_BYTES = 1024 * 1024
 
 Reject = Callable[[RejectedMessage], None]
 
@@ -93,13 +91,7 @@ class BatchingBridge:
     async def process(self, messages: Sequence[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Any]] = []
         for message in messages:
-            if len(message.body) > MAX_MESSAGE_BYTES:
-                result = RejectedMessage.of(
-                    source="amqp", reason_code="oversized", field="body",
-                    reason=f"{len(message.body)} bytes, over the {MAX_MESSAGE_BYTES}-byte limit for a Kazoo event",
-                    routing_key=message.routing_key or "", payload=message.body)  # kept cut short
-            else:
-                result = self.parse(message.routing_key or "", message.body)
+            result = self._parsed(message.routing_key or "", message.body)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
                 await message.ack()
@@ -126,6 +118,19 @@ class BatchingBridge:
             return
         for message, _ in parsed:
             await message.ack()
+
+    def _parsed(self, routing_key: str, body: bytes) -> Any:
+        if len(body) > MAX_MESSAGE_BYTES:
+            return RejectedMessage.of(
+                source="amqp", reason_code="oversized", field="body",
+                reason=f"{len(body)} bytes, over the {MAX_MESSAGE_BYTES}-byte limit for a Kazoo event",
+                routing_key=routing_key, payload=body)  # kept cut short
+        try:
+            return self.parse(routing_key, body)
+        except Exception as error:  # noqa: BLE001 - it would raise again at every redelivery: poison
+            reason = f"unreadable: {type(error).__name__}: {error}".encode("utf-8", "replace").decode("utf-8")
+            return RejectedMessage.of(source="amqp", reason_code="unparseable", field="body", reason=reason[:200],
+                                      routing_key=routing_key, payload=body)
 
     async def _one(self, message: AbstractIncomingMessage, item: Any) -> None:
         try:

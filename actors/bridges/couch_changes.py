@@ -9,7 +9,8 @@ database updates. A checkpoint advances only after the shards answered for every
 it, so a crash replays some changes (harmless: billing is idempotent) and loses none. Sequences
 are opaque strings: never ordered or incremented, only passed back (or told equal). A feed comes
 in no global order (a sharded CouchDB orders each shard's changes only), so nothing here depends
-on the order of the changes in a page.
+on the order of the changes in a page. A document that cannot be read or billed by is recorded
+in kazbill_failures and passed (feed_pages): it never holds the checkpoint back.
 """
 from __future__ import annotations
 
@@ -18,15 +19,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
+from actors.bridges.feed_pages import (  # noqa: F401 - accounts_changed re-exported
+    accounts_changed, read_page, record_rejections, sort_page,
+)
 from actors.messages import HandOffDone
 from actors.system import require_done
-from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
-from bookkeeper.domain.kazoo_names import (
-    ACCOUNTS_DB, SYSTEM_DB, account_db, is_account_id, parse_db_name, to_gregorian_seconds,
-)
+from bookkeeper.domain.calls import FinishedCall
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, account_db, parse_db_name, to_gregorian_seconds
 from bookkeeper.ports import Change, DatabaseNotFound, DocumentStore
-from bookkeeper.services.failures import record_failure
 from bookkeeper.services.status import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, checkpoint_of, followed
 
 log = logging.getLogger("kazbill.bridge.couchdb")
@@ -38,47 +38,9 @@ HandOffCalls = Callable[[Sequence[FinishedCall]], HandOffDone]
 def calls_recorded(store: DocumentStore, db: str, changes: Iterable[Change], now_gregorian: int) -> list[FinishedCall]:
     """The billable calls among a page of a monthly database's changes. A CDR that cannot be
     billed as it is gets a failure record naming its field (once: the record's id is the CDR's)."""
-    if parse_db_name(db).kind != "account-month":
-        return []
-    calls: list[FinishedCall] = []
-    for change in changes:
-        doc = change.doc or {}
-        if change.deleted or doc.get("pvt_type") != "cdr":
-            continue
-        try:
-            call = call_from_cdr(doc)
-        except CallRecordError as error:
-            record_failure(store, source="cdr", reason_code="bad_cdr", field=error.field, reason=error.reason,
-                           payload={"database": db, "id": change.id}, account_id=parse_db_name(db).account_id,
-                           now_gregorian=now_gregorian)
-            continue
-        if call is not None and call.offnet:
-            calls.append(call)
-    return calls
-
-
-def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
-    """The accounts a page of changes gives a reason to look at again. Kazbill's own writes
-    (ledger entries, its state documents) and documents that do not affect billing are left out,
-    so that billing does not chase its own tail."""
-    name = parse_db_name(db)
-    found: list[str] = []
-    for change in changes:
-        if change.id.startswith("_design/") or change.id.startswith("kazbill_"):
-            continue
-        doc = change.doc or {}
-        if name.kind == "accounts":
-            if doc.get("pvt_type", "account") == "account" and is_account_id(change.id):
-                found.append(change.id)
-        elif name.kind == "services":
-            # The account's services document (its id is the account's): a plan assigned or
-            # removed in Kazoo (kz_services.erl:1164-1184) is billed now, not at the next crawl.
-            if is_account_id(change.id) and (change.deleted or doc.get("pvt_type", "service") == "service"):
-                found.append(change.id)
-        elif name.kind in ("account", "account-month") and name.account_id:
-            if change.deleted or doc.get("pvt_type") in RELEVANT_DOC_TYPES or _foreign_ledger(doc):
-                found.append(name.account_id)
-    return list(dict.fromkeys(found))
+    page = sort_page(db, changes, calls_too=True)
+    record_rejections(store, db, page.rejected, now_gregorian)
+    return page.calls
 
 
 def known_accounts(store: DocumentStore, account_ids: Sequence[str]) -> list[str]:
@@ -100,11 +62,6 @@ def known_accounts(store: DocumentStore, account_ids: Sequence[str]) -> list[str
     return [account_id for account_id in account_ids if account_id in known]
 
 
-def _foreign_ledger(doc: dict) -> bool:
-    """A ledger entry Kazoo (or a person) wrote moves the balance; Kazbill's own do not need a look."""
-    return doc.get("pvt_type") == "ledger" and "kazbill" not in (doc.get("metadata") or {})
-
-
 @dataclass
 class ChangesFollower:
     store: DocumentStore
@@ -115,7 +72,7 @@ class ChangesFollower:
     now_gregorian: Callable[[], int] = lambda: to_gregorian_seconds(int(time.time()))
     node: str | None = None  # in a cluster each node follows every change with checkpoints of its own
     stats: dict[str, int] = field(default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0,
-                                                           "calls": 0})
+                                                           "calls": 0, "rejected": 0})
     look_again_s: float = 2.0  # after how long a database listed with nothing new is read once more
     monotonic: Callable[[], float] = time.monotonic
     _again: dict[str, float] = field(default_factory=dict, repr=False)  # database -> when to look again
@@ -155,17 +112,20 @@ class ChangesFollower:
             return 0  # deleted since it was announced (or, on a cluster, not yet known where asked)
         since = (self.store.get_local(db, self._checkpoint(CHECKPOINT_ID)) or {}).get("seq", "0")
         while True:
-            page = self.store.changes(db, since, limit=self.page_size, include_docs=True)
-            accounts = accounts_changed(db, page.changes)
+            page, unreadable = read_page(self.store, db, since, self.page_size)
+            sorted_page = sort_page(db, page.changes, calls_too=self.hand_off_calls is not None)
+            # Recorded before the checkpoint moves past them (a crash between records them again: once).
+            record_rejections(self.store, db, unreadable + sorted_page.rejected, self.now_gregorian())
+            self.stats["rejected"] += len(unreadable) + len(sorted_page.rejected)
+            accounts = sorted_page.accounts
             if accounts and parse_db_name(db).kind == "services":
                 accounts = known_accounts(self.store, accounts)
             if accounts:
                 require_done(self.hand_off(accounts), db)
                 handed += len(accounts)
-            calls = calls_recorded(self.store, db, page.changes, self.now_gregorian()) if self.hand_off_calls else []
-            if calls:
-                require_done(self.hand_off_calls(calls), db)
-                self.stats["calls"] += len(calls)
+            if sorted_page.calls and self.hand_off_calls is not None:
+                require_done(self.hand_off_calls(sorted_page.calls), db)
+                self.stats["calls"] += len(sorted_page.calls)
             self.stats["changes"] += len(page.changes)
             if page.last_seq != since:  # equal: nothing to record (sequences are only ever compared equal)
                 self.store.put_local(db, self._checkpoint(CHECKPOINT_ID), {"seq": page.last_seq})

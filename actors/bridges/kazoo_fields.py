@@ -7,14 +7,17 @@ stores for a person (naming the field) and acknowledges: nothing read from the w
 from __future__ import annotations
 
 import functools
-import json
 import re
 from typing import Any
 
+from actors.bridges.wire_json import decode_json
 from actors.messages import RejectedMessage
 from bookkeeper.domain.kazoo_names import InvalidAccountId, raw_account_id
 
 SOURCE = "amqp"
+# Kazoo's events are a few kilobytes (a CHANNEL_DESTROY with every channel variable, tens):
+# anything far beyond is not an event, and parsing it would only cost memory.
+MAX_MESSAGE_BYTES = 1024 * 1024
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
@@ -27,21 +30,27 @@ class Reject(Exception):
 
 
 def rejecting(parse):
-    """Turns a parser's early exit into the RejectedMessage the bridge stores."""
+    """Turns a parser's early exit into the RejectedMessage the bridge stores. Anything else a
+    parser raises is rejected too: a parser is pure, so the same message would raise again on
+    every delivery, and a message that can never be read is poison, not a reason to stop."""
     @functools.wraps(parse)
     def guarded(routing_key: str, body: bytes, **kwargs):
         try:
             return parse(routing_key, body, **kwargs)
         except Reject as rejected:
             return RejectedMessage.of(SOURCE, rejected.code, rejected.field, rejected.reason, routing_key, body)
+        except Exception as error:  # noqa: BLE001 - see above: stored for a person, never raised
+            reason = f"unreadable: {type(error).__name__}: {error}".encode("utf-8", "replace").decode("utf-8")
+            return RejectedMessage.of(SOURCE, "unparseable", "body", reason[:200], routing_key, body)
     return guarded
 
 
 def load_object(body: bytes) -> dict:
-    try:
-        data = json.loads(body)
-    except (ValueError, TypeError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise Reject("malformed_json", "body", f"not JSON: {exc}"[:200]) from None
+    if len(body) > MAX_MESSAGE_BYTES:  # the batching bridges refuse it unread already; the responder here
+        raise Reject("oversized", "body", f"{len(body)} bytes, over the {MAX_MESSAGE_BYTES}-byte limit")
+    data, problem = decode_json(body)
+    if problem is not None:
+        raise Reject(problem.code, problem.field, problem.reason)
     if not isinstance(data, dict):
         raise Reject("not_an_object", "body", f"expected a JSON object, got {type(data).__name__}")
     return data

@@ -128,6 +128,9 @@ class _Run:
         """Crawling a day that is already over (the service was away when it began)."""
         return self.today < self.present
 
+    def _clock_now(self) -> int:
+        return to_gregorian_seconds(int(self.ports.clock.now().timestamp()))
+
     @property
     def history(self) -> QuantityHistory:
         """When each of the account's changes happened (read once per pass, when needed)."""
@@ -137,7 +140,7 @@ class _Run:
             cascading = {category for (category, _), item in plan.items.items() if item.cascade} if plan else set()
             self._history = account_history(self.ports.store, self.account_id, limits=self.context.limits,
                                             now_quantities=self._quantities, now=self.now_gregorian,
-                                            cascading=cascading)
+                                            cascading=cascading, clock=self._clock_now)
         return self._history
 
     def bill(self) -> list[BillingEvent]:

@@ -13,7 +13,7 @@ way, and the document is recorded once in kazbill_failures with the field named.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from bookkeeper.domain.history import Lifeline, QuantityHistory, Snapshot
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
@@ -33,14 +33,18 @@ Rows = Iterable[tuple[Any, Any, str | None]]  # (key, value, doc id) of a view
 class _Moments:
     """Decides the moment of each document's change, remembering the ones it had to supply."""
 
-    def __init__(self, store: DocumentStore, account_id: str, now: int):
+    def __init__(self, store: DocumentStore, account_id: str, now: int, read_at: int | None = None):
         self.store, self.account_id, self.now = store, account_id, now
+        # A pass dates itself when it starts; a document written while it runs (seconds later,
+        # or hours later in an accelerated run) is not from the future: it is believed up to
+        # when the documents were read, and taken at the pass's moment like a clock a bit ahead.
+        self.latest = max(now, read_at or now)
         self._seen: dict[str, int] | None = None
         self._new: dict[str, tuple[int, str, Any]] = {}
         self._kept: set[str] = set()
 
     def believable(self, value: Any) -> int | None:
-        if type(value) is not int or value < GREGORIAN_UNIX_OFFSET or value > self.now + CLOCK_SKEW_S:
+        if type(value) is not int or value < GREGORIAN_UNIX_OFFSET or value > self.latest + CLOCK_SKEW_S:
             return None
         return min(value, self.now)  # a few seconds ahead is a clock, not a lie
 
@@ -95,11 +99,11 @@ class _Moments:
 
 def load_history(store: DocumentStore, account_id: str, *, lifetimes: Rows, numbers: Rows,
                  limits: Mapping[str, Any] | None, now_quantities: Quantities, now: int,
-                 cascading: Iterable[str] = (), remember: bool = True) -> QuantityHistory:
+                 cascading: Iterable[str] = (), remember: bool = True, read_at: int | None = None) -> QuantityHistory:
     """The history of `account_id` up to `now` (Gregorian seconds). `cascading` categories
     count other accounts' documents too: they are known only now. Without `remember` (the
     audit), moments supplied for untrusted timestamps are neither kept nor recorded."""
-    moments = _Moments(store, account_id, now)
+    moments = _Moments(store, account_id, now, read_at)
     with_history = set(LIFETIME_CATEGORIES) - set(cascading)
     lifelines = []
     for key, value, doc_id in lifetimes:
@@ -154,11 +158,13 @@ def _only(quantities: Quantities, categories: Iterable[str]) -> Quantities:
 
 def account_history(store: DocumentStore, account_id: str, *, limits: Mapping[str, Any] | None,
                     now_quantities: Quantities, now: int, cascading: Iterable[str] = (),
-                    remember: bool = True) -> QuantityHistory:
-    """`load_history` over the account's own views."""
+                    remember: bool = True, clock: Callable[[], int] | None = None) -> QuantityHistory:
+    """`load_history` over the account's own views; `clock` (Gregorian seconds), read once the
+    views are, bounds what a document's timestamp may say."""
     db = account_db(account_id)
     lifetimes = store.query_view(db, "kazbill_quantities", "lifetimes", ViewQuery()).rows
     numbers = store.query_view(db, "kazbill_quantities", "phone_numbers", ViewQuery()).rows
     return load_history(store, account_id, lifetimes=[(row.key, row.value, row.id) for row in lifetimes],
                         numbers=[(row.key, row.value, row.id) for row in numbers], limits=limits,
-                        now_quantities=now_quantities, now=now, cascading=cascading, remember=remember)
+                        now_quantities=now_quantities, now=now, cascading=cascading, remember=remember,
+                        read_at=clock() if clock else None)

@@ -293,3 +293,35 @@ def by_charge(entries: dict[str, tuple[str, int]]) -> dict[str, int]:
         key = key.rsplit("-q", 1)[0] if "-daily-" in key else key
         charged[key] = charged.get(key, 0) + (-amount if kind == "debit" else amount)
     return charged
+
+
+class _PassThatRunsLong(SettableClock):
+    """A pass dates itself at its first reading of the clock; every later reading is `later`, as
+    when a pass started before midnight in an accelerated run is still reading at 14:00."""
+
+    def __init__(self, start: datetime, later: datetime):
+        super().__init__(start)
+        self._later = later
+
+    def now(self) -> datetime:
+        moment = super().now()
+        self.set(self._later)
+        return moment
+
+
+def test_a_device_written_while_a_pass_runs_is_believed_not_recorded_as_from_the_future(store):
+    world, customer, clock, ports = build(store)
+    crawl_to(ports, clock, customer, date(2026, 3, 1), date(2026, 3, 2))
+    written = datetime(2026, 3, 2, 14, 0, tzinfo=MSK)
+    store.put(account_db(customer), stamp({"_id": "device_new", "device_type": "sip_device", "enabled": True},
+                                          customer, "device", created=gregorian(written)))
+    racing = BillingPorts(store, _PassThatRunsLong(datetime(2026, 3, 2, 0, 10, tzinfo=MSK), written), ports.design_docs)
+    reconcile_account(racing, customer)
+    failures = store.query_view("kazbill_failures", "kazbill_failures", "by_account", ViewQuery(
+        start_key=[customer], end_key=[customer, {}], include_docs=True)).rows
+    assert [row.doc["reason_code"] for row in failures] == []
+    clock.set(datetime(2026, 3, 2, 14, 5, tzinfo=MSK))
+    reconcile_account(ports, customer)
+    phones = {entry_id: amount for entry_id, (_, amount) in kazbill_entries(store, customer, MARCH).items()
+              if "sip_device" in entry_id}
+    assert phones == {"202603-kazbill-mrc-20260301-devices-sip_device-q1": 3_000_000}  # 30 of 31 days, from the 2nd
