@@ -27,6 +27,7 @@ QUICK = {
     "store": ["--docs", "2000", "--batch", "500", "--queries", "100"],
     "period_close": ["--accounts", "500", "--reconciles", "50"],
     "api": ["--seconds", "3", "--rates", "100,300", "--connections", "8"],
+    "slow_clients": ["--requests", "100", "--timeout", "3"],
     "events": ["--accounts", "50", "--events", "500", "--probes", "10"],
     "crawl_interleave": ["--accounts", "300"],
     "rating": ["--prefixes", "100000", "--lookups", "100000", "--calls", "300", "--accounts", "30", "--probes", "10"],

@@ -25,6 +25,7 @@ from bench.record import record
 from bench.store import percentile
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.config import Settings
 from bookkeeper.ports import DocumentStore
 from tests.fixtures.api_world import ApiWorld, md5
 from tests.support.api_server import serving_api
@@ -89,8 +90,9 @@ def open_loop(port: int, path: str, token: str, rate: float, seconds: float, con
     give_up = start + seconds + DRAIN_S
 
     def worker() -> None:
-        # gunicorn's sync workers answer "Connection: close"; http.client then reconnects on the
-        # next request by itself, so the connect cost is part of every measured latency.
+        # gunicorn keeps an idle connection for 2 s (its keepalive default) and a sync worker
+        # closes each one; http.client reconnects by itself, so a connect cost is part of some
+        # measured latencies (of every one with KAZBILL_API_WORKER_CLASS=sync).
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
         headers = {"X-Auth-Token": token}
         while True:
@@ -157,11 +159,14 @@ def bench_store(name: str, env_store: dict[str, str], customer: str, workdir: Pa
 
 @contextmanager
 def bare_falcon(log_path: Path) -> Iterator[int]:
-    """gunicorn with the same two sync workers serving bench.bare_falcon: the reference."""
+    """gunicorn with the same two workers as `kazbill api` (gthread, its default threads) serving
+    bench.bare_falcon: the reference."""
     port = free_port()
+    threads = str(Settings().api_threads)
     with open(log_path, "wb") as log:
         server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b",
-                                   f"127.0.0.1:{port}", "bench.bare_falcon:app"],
+                                   f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", threads,
+                                   "bench.bare_falcon:app"],
                                   cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: _answers(port), 60, "the bare Falcon app")

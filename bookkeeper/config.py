@@ -13,7 +13,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bookkeeper.config_values import (
+    _bridges, _count, _flag, _host_port, _log_format, _optional_text, _port, _positive_number, _seconds, _text,
+    _timezone, _url, _worker_class,
+)
 
 
 class ConfigError(ValueError):
@@ -21,103 +25,6 @@ class ConfigError(ValueError):
         super().__init__(f"configuration {setting}: {reason}")
         self.setting = setting
         self.reason = reason
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    return value
-
-
-def _optional_text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return _text(value)
-
-
-def _positive_number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("must be a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be a number") from None
-    if number <= 0:
-        raise ValueError("must be greater than zero")
-    return number
-
-
-def _count(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be a whole number") from None
-    if not 0 <= number <= 1_000_000:
-        raise ValueError("must be between 0 and 1,000,000")
-    return number
-
-
-def _port(value: Any) -> int:
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        raise ValueError("must be an integer port number") from None
-    if not 0 < port < 65536:
-        raise ValueError("must be between 1 and 65535")
-    return port
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be true or false")
-
-
-def _url(schemes: tuple[str, ...]) -> Callable[[Any], str | None]:
-    def parse(value: Any) -> str | None:
-        text = _optional_text(value)
-        if text is None:
-            return None
-        parts = urlsplit(text)
-        if parts.scheme not in schemes or not parts.hostname:
-            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
-        return text.rstrip("/")
-
-    return parse
-
-
-BRIDGES = ("amqp", "couchdb")
-
-
-def _log_format(value: Any) -> str:
-    if value not in ("text", "json"):
-        raise ValueError("must be text or json")
-    return value
-
-
-def _bridges(value: Any) -> tuple[str, ...]:
-    items = [item.strip() for item in value.split(",")] if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-        raise ValueError("must be a list of bridge names")
-    chosen = tuple(dict.fromkeys(item for item in items if item))
-    unknown = [item for item in chosen if item not in BRIDGES]
-    if unknown or not chosen:
-        raise ValueError(f"must name one or more of {', '.join(BRIDGES)} (got {value!r})")
-    return chosen
-
-
-def _timezone(value: Any) -> str:
-    name = _text(value)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
-    return name
 
 
 @dataclass(frozen=True)
@@ -150,6 +57,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_workers", "KAZBILL_API_WORKERS", ("api", "workers"), _port, 2),
     Setting("api_token_secret", "KAZBILL_API_TOKEN_SECRET", ("api", "token_secret"), _optional_text, None, True),
     Setting("api_token_ttl_s", "KAZBILL_API_TOKEN_TTL", ("api", "token_ttl_s"), _positive_number, 3600.0),
+    Setting("api_auth_cache_s", "KAZBILL_API_AUTH_CACHE", ("api", "auth_cache_s"), _seconds, 5.0),
+    Setting("api_worker_class", "KAZBILL_API_WORKER_CLASS", ("api", "worker_class"), _worker_class, "gthread"),
+    Setting("api_threads", "KAZBILL_API_THREADS", ("api", "threads"), _port, 32),
+    Setting("api_trusted_proxy_header", "KAZBILL_API_TRUSTED_PROXY_HEADER", ("api", "trusted_proxy_header"),
+            _optional_text, None),
+    Setting("api_metrics_bind", "KAZBILL_API_METRICS_BIND", ("api", "metrics_bind"), _host_port, None),
+    Setting("api_metrics_token", "KAZBILL_API_METRICS_TOKEN", ("api", "metrics_token"), _optional_text, None, True),
     Setting("actor_admin_port", "KAZBILL_ACTOR_PORT", ("service", "actor_admin_port"), _port, 19000),
     Setting("shard_count", "KAZBILL_SHARDS", ("service", "shards"), _port, 2),
     Setting("restart_intensity", "KAZBILL_RESTART_INTENSITY", ("service", "restart_intensity"), _port, 5),
@@ -170,6 +84,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lease_s", "KAZBILL_LEASE", ("cluster", "lease_s"), _positive_number, 15.0),
     Setting("document_mails_per_minute", "KAZBILL_DOCUMENT_MAILS_PER_MINUTE", ("smtp", "document_mails_per_minute"),
             _count, 120),
+    Setting("template_render_s", "KAZBILL_TEMPLATE_RENDER_SECONDS", ("documents", "template_render_s"),
+            _positive_number, 60.0),
+    Setting("template_render_memory_mib", "KAZBILL_TEMPLATE_RENDER_MEMORY_MIB",
+            ("documents", "template_render_memory_mib"), _port, 1024),
+    Setting("proformas_per_hour", "KAZBILL_PROFORMAS_PER_HOUR", ("limits", "proformas_per_hour"), _count, 20),
+    Setting("proformas_per_day", "KAZBILL_PROFORMAS_PER_DAY", ("limits", "proformas_per_day"), _count, 100),
+    Setting("documents_per_hour", "KAZBILL_DOCUMENTS_PER_HOUR", ("limits", "documents_per_hour"), _count, 30),
+    Setting("documents_per_day", "KAZBILL_DOCUMENTS_PER_DAY", ("limits", "documents_per_day"), _count, 200),
 )
 
 
@@ -193,6 +115,12 @@ class Settings:
     api_workers: int = 2
     api_token_secret: str | None = None  # None: one is made and kept in the store (kazbill_system)
     api_token_ttl_s: float = 3600.0
+    api_auth_cache_s: float = 5.0  # how long a worker trusts a user's or account's state it read; 0: read each time
+    api_worker_class: str = "gthread"
+    api_threads: int = 32  # per gthread worker: how many requests (and slow senders) one worker holds at once
+    api_trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For from our own proxy; unset: the peer
+    api_metrics_bind: str | None = None  # host:port of an extra listener where the API's /metrics answers
+    api_metrics_token: str | None = None  # or a bearer token that opens /metrics on any listener
     actor_admin_port: int = 19000
     shard_count: int = 2
     restart_intensity: int = 5
@@ -213,6 +141,15 @@ class Settings:
     log_format: str = "text"  # "json": one JSON object per line, with request and batch ids
     metrics_bind: str | None = None  # host:port of serve's own /metrics (counters of this node); unset: none
     document_mails_per_minute: int = 120  # across every document worker of the cluster; 0: no limit
+    # A reseller's own template, per document in the workers: past these it fails that document.
+    template_render_s: float = 60.0
+    template_render_memory_mib: int = 1024
+    # What one account may have issued on demand (each numbered, rendered and emailed at the
+    # reseller's cost), in any hour and any 24 hours; 0: no limit.
+    proformas_per_hour: int = 20
+    proformas_per_day: int = 100
+    documents_per_hour: int = 30  # invoices for a payment, a period's documents issued again
+    documents_per_day: int = 200
 
     @property
     def uses_embedded_store(self) -> bool:

@@ -1,7 +1,8 @@
 """Who may act on which account: a caller acts on its own account and on every account below
 it (its id is in the target's pvt_tree), never on a sibling or an ancestor; writes need an
 admin; a super-duper admin of the master account acts everywhere. An account an operator
-disabled answers 423; one Kazbill blocked for lack of funds stays reachable, so it can pay.
+disabled answers 423 to its own users, and so does every account below it, to anyone; one
+Kazbill blocked for lack of funds stays reachable, so it can pay.
 
 Money and terms are set "from above": by the reseller that bills the account, or by an account
 above that reseller. A parent that is not a reseller does not bill its sub-accounts, so it
@@ -17,6 +18,7 @@ from bookkeeper.domain.settings import SettingsError, reseller_of
 from bookkeeper.ports import DatabaseNotFound, NotFound
 from bookkeeper.services.context import BillingContext, BillingInputError, find_reseller, get_or_none, load_context
 from bookkeeper.services.gateway_settings import is_reseller
+from crossbar_api import sessions
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
@@ -40,14 +42,16 @@ def token_of(req: falcon.Request) -> str | None:
 
 
 def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
+    """The caller a token names, once it is known to still speak for them (crossbar_api.sessions)."""
     token = token_of(req)
-    caller = deps.tokens.verify(token, deps.clock.now().timestamp()) if token else None
-    if caller is None:
+    now = deps.clock.now().timestamp()
+    claims = deps.tokens.claims(token, now) if token else None
+    if claims is None:
         raise ApiError(401, "invalid credentials", {"auth_token": {"required": {
             "message": "a valid, unexpired token is needed (X-Auth-Token or Authorization: Bearer)"}}})
-    req.context.caller = caller
-    req.context.token = token
-    return caller
+    sessions.check(deps.store, deps.tokens, deps.recent, claims, now)
+    req.context.caller, req.context.claims, req.context.token = claims.caller, claims, token
+    return claims.caller
 
 
 def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool = False,
@@ -74,10 +78,11 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
                 "message": "only the reseller that bills this account, or an account above that reseller, may do this"}}})
         if write and not caller.is_admin:
             raise ApiError(403, "forbidden", {"priv_level": {"admin": {"message": "this needs an admin"}}})
-        disabled = account.get("enabled") is False or (
-            account.get("pvt_enabled") is False and not account.get("pvt_kazbill_blocked"))
-        if disabled and own:
-            raise ApiError(423, "locked", {"account_id": {"enabled": {"message": "the account is disabled"}}})
+        if own and sessions.is_disabled(account):
+            raise sessions.locked(account_id, own=True)
+    above = sessions.first_disabled(deps.recent, deps.store, tree, deps.clock.now().timestamp())
+    if above is not None:  # a disabled reseller's whole subtree is out of reach, its own users' too
+        raise sessions.locked(above, own=False)
     return account
 
 

@@ -20,11 +20,11 @@ from crossbar_api.middleware import RequestContext
 from crossbar_api.openapi import openapi_document
 from crossbar_api.portal.pages import portal_routes
 from crossbar_api.resources.audit import Audit
-from crossbar_api.resources.auth import ApiAuth, UserAuth
+from crossbar_api.resources.auth import ApiAuth, TokenAuth, UserAuth
 from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
 from crossbar_api.resources.gateways import gateway_routes
 from crossbar_api.resources.payment_forms import PaymentForm
-from crossbar_api.metrics import RequestMetrics, store_gauges
+from crossbar_api.metrics import MetricsAccess, RequestMetrics, store_gauges
 from crossbar_api.resources.ledgers import AvailableLedgers, Ledgers, LedgerSummary, SourceLedger, SourceLedgers
 from crossbar_api.resources.money import CurrentBalance, ManualLedger, Transactions
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
@@ -33,7 +33,7 @@ from crossbar_api.resources.onbills import (
     GenerateOnbills, OnbillDocument, OnbillPdf, Onbills, Proforma, TransactionInvoice,
 )
 from crossbar_api.resources.plans import PLAN_ROUTES
-from crossbar_api.resources.rate_decks import RateDeckCsv, RateLookup
+from crossbar_api.resources.rate_decks import RateDeckCsv, RateDeckImport, RateLookup
 from crossbar_api.resources.services import Reconcile, Services
 from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
@@ -68,6 +68,7 @@ ROUTES = (
           {"credentials": "string", "account_name": "string", "account_realm": "string", "realm": "string",
            "phone_number": "string", "method": "string"}),
     Route("/v2/api_auth", ApiAuth, "Log in with an account's API key", {"api_key": "string"}),
+    Route("/v2/token_auth", TokenAuth, "DELETE: log out; the token presented stops working at once"),
     Route(f"{ACCOUNT}/transactions/current_balance", lambda d: CurrentBalance(d, "balance"),
           "The account's balance now, in currency units"),
     Route(f"{ACCOUNT}/ledgers/total", lambda d: CurrentBalance(d, "amount"), "The account's balance (Kazoo 4.3)"),
@@ -124,7 +125,9 @@ ROUTES = (
     Route(f"{ACCOUNT}/braintree/transactions/{{transaction_id}}/refund", Refund,
           "A reseller refunds a card top-up, all or `amount` of it; Idempotency-Key required", {"amount": "number"}),
     Route(f"{ACCOUNT}/rate_decks/{{deck}}", RateDeckCsv,
-          "Replace a reseller's per-minute rate deck with a CSV body (all rows or none)"),
+          "Replace a reseller's per-minute rate deck with a CSV body (all rows or none; a large deck: 202, a job)"),
+    Route(f"{ACCOUNT}/rate_decks/{{deck}}/imports/{{job_id}}", RateDeckImport,
+          "A large deck import's progress: queued, running (rows written), done, or failed with the reason"),
     Route(f"{ACCOUNT}/rate_decks/{{deck}}/rate", RateLookup, "The rate a number takes in a deck, and a call's cost",
           query=("number", "seconds", "direction")),
     Route(f"{ACCOUNT}/audit", Audit, "The ledger against what the history calls for, each difference with its cause",
@@ -192,7 +195,8 @@ def _reseller_today(deps: ApiDeps) -> Callable[[str], date]:
 
 
 def create_app(deps: ApiDeps) -> falcon.App:
-    metrics = RequestMetrics(lambda: store_gauges(deps.store, deps.cluster_node, _reseller_today(deps)))
+    metrics = RequestMetrics(lambda: store_gauges(deps.store, deps.cluster_node, _reseller_today(deps)),
+                             MetricsAccess(deps.metrics_token, deps.metrics_port))
     app = falcon.App(middleware=[RequestContext(deps), metrics])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)

@@ -6,8 +6,11 @@ from typing import Callable, Sequence
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.gateways.settings import GatewaySettings
+from bookkeeper.domain.usage_limits import UsageLimits
 from bookkeeper.ports import CardGateway, Clock, DocumentStore
 from crossbar_api.auth import AttemptLimiter, TokenSigner
+from crossbar_api.login_throttle import LoginPolicy
+from crossbar_api.sessions import RecentDocuments
 
 
 @dataclass
@@ -16,9 +19,15 @@ class ApiDeps:
     clock: Clock
     design_docs: Sequence[DesignDoc]
     tokens: TokenSigner
-    attempts: AttemptLimiter = field(default_factory=AttemptLimiter)
+    attempts: AttemptLimiter = field(default_factory=AttemptLimiter)  # per client address, this worker
+    login_policy: LoginPolicy = field(default_factory=LoginPolicy)  # per account, shared through the store
+    recent: RecentDocuments = field(default_factory=RecentDocuments)  # users and accounts tokens are checked against
+    trusted_proxy_header: str | None = None  # where the client's address is, when a proxy of ours sets it
+    metrics_token: str | None = None  # a bearer token that opens /metrics on any address
+    metrics_port: int | None = None  # the listener on which /metrics answers without one
     node: str = "kazbill@localhost"
     cluster_node: str | None = None  # KAZBILL_NODE: whose change-feed checkpoints /metrics reports
     amqp_url: str | None = None  # the bus /health reports on; None: not configured
     public_url: str = "http://127.0.0.1:8000"  # where gateways reach the hooks
     card_gateways: Callable[[GatewaySettings], CardGateway] | None = None  # a reseller's Braintree
+    usage_limits: UsageLimits = field(default_factory=UsageLimits)  # what one account may have issued on demand

@@ -6,12 +6,22 @@ from __future__ import annotations
 
 import logging
 from datetime import timezone
+from decimal import DecimalException
 from typing import Any, Mapping
 
 import falcon
 
+from bookkeeper.ports import InvalidDocument, StoreUnavailable
+
 log = logging.getLogger("kazbill.api")
 API_VERSION = "4.3-kazbill"
+# How long a caller should wait when the store is down or locked: a busy SQLite file is held for
+# seconds (a batch, a vacuum), and an unreachable CouchDB is not worth hammering.
+STORE_RETRY_AFTER_S = 5
+# What only reading input can raise: a value too deep, too large or not text. The edge parses
+# every body and parameter into types first (envelope.py, fields.py), so one of these reaching
+# the handler below is input that slipped past a check, and the caller's to fix, not a crash.
+PARSING_ERRORS = (RecursionError, DecimalException, UnicodeError, OverflowError)
 
 STATUS_MESSAGES = {
     400: "invalid data", 401: "invalid credentials", 402: "accept charges", 403: "forbidden",
@@ -49,7 +59,17 @@ def stamp(req: falcon.Request) -> dict[str, Any]:
 
 
 def body(req: falcon.Request, status: int, message: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"status": "error", "error": str(status), "message": message, "data": dict(data), **stamp(req)}
+    return {"status": "error", "error": str(status), "message": _printable(message), "data": _printable_data(data),
+            **stamp(req)}
+
+
+def _printable_data(value: Any) -> Any:
+    """An error names what the caller sent, and the answer must still encode as UTF-8."""
+    if isinstance(value, Mapping):
+        return {_printable(str(key)): _printable_data(item) for key, item in value.items()}
+    if isinstance(value, str):
+        return _printable(value)
+    return value
 
 
 def _request_id(req: falcon.Request) -> str | None:
@@ -73,6 +93,42 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.
         resp.set_header(name, value)
 
 
+def handle_store_unavailable(req: falcon.Request, resp: falcon.Response, error: StoreUnavailable,
+                             params: Any) -> None:
+    """One place for "come back later": CouchDB unreachable or the embedded file locked by another
+    process past its busy timeout (bookkeeper/adapters/embedded/store.py). The write that met it
+    was not made; the caller repeats the request (with the same Idempotency-Key where it takes
+    one), which is no server fault and worth no 500."""
+    log.warning("request %s: store unavailable: %s", _request_id(req), error.reason)
+    resp.status = falcon.HTTP_503
+    resp.media = body(req, 503, "service unavailable", {"store": {"available": {
+        "message": "the billing store is busy or unreachable; try again shortly"}}})
+    resp.set_header("Retry-After", str(STORE_RETRY_AFTER_S))
+
+
+def handle_invalid_document(req: falcon.Request, resp: falcon.Response, error: InvalidDocument,
+                            params: Any) -> None:
+    """The store refused a value a request brought to it (both adapters check before writing, so
+    that write was not made). Logged with its trace: a value the edge should have refused, or
+    one the server itself built wrong, shows there."""
+    log.warning("request %s: the store refused %s: %s", _request_id(req), error.field, error.reason, exc_info=error)
+    resp.status = falcon.HTTP_400
+    resp.media = body(req, 400, "invalid data", {error.field: {"store": {"message": error.reason}}})
+
+
+def handle_parsing_error(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    # Logged with its trace, since it means a check at the edge is missing; answered without it.
+    log.warning("request %s: unparsed input reached %s %s", _request_id(req), req.method, req.path, exc_info=error)
+    resp.status = falcon.HTTP_400
+    resp.media = body(req, 400, "invalid data", {"data": {"value": {
+        "message": f"a value could not be read ({type(error).__name__})"}}})
+
+
+def _printable(text: str) -> str:
+    """Text that can be written as UTF-8: a refused field's name may be the caller's own bytes."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
     log.exception("request %s failed: %s %s", _request_id(req), req.method, req.path)
     resp.status = falcon.HTTP_500
@@ -84,3 +140,7 @@ def install(app: falcon.App) -> None:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(ApiError, handle_api_error)
+    app.add_error_handler(StoreUnavailable, handle_store_unavailable)
+    app.add_error_handler(InvalidDocument, handle_invalid_document)
+    for error in PARSING_ERRORS:
+        app.add_error_handler(error, handle_parsing_error)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
-from bookkeeper.domain.money import UNITS_PER_MAJOR
 from bookkeeper.services.payments import MANUAL_CREDITS, MANUAL_DEBITS
 from crossbar_api.errors import invalid
+from crossbar_api.fields import amount_units, document_numbers
 
 FIELDS = ("amount", "description", "reason", "source", "usage", "period", "metadata", "account")
 # Sources whose name other parts of the cluster read as something else: Kazoo's balance takes a
@@ -26,6 +26,7 @@ FIELDS = ("amount", "description", "reason", "source", "usage", "period", "metad
 # and per-minute rows name calls that must not be charged again.
 RESERVED_SOURCES = ("rollovers", "per-minute-voip", "per_minute_call", "sub_account_per_minute_call")
 MAX_TEXT = 500
+MAX_AMOUNT = Decimal(10) ** 11  # currency units: a hundred billion is no one's manual posting
 MAX_NAME = 128
 
 
@@ -60,17 +61,7 @@ def _object(data: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> dict[s
 
 
 def _amount(data: Mapping[str, Any]) -> int:
-    amount = data.get("amount")
-    if isinstance(amount, bool) or not isinstance(amount, (int, Decimal)):
-        raise invalid("amount", "type", "must be a JSON number in currency units, e.g. 12.50")
-    if amount <= 0:
-        raise invalid("amount", "minimum", "must be greater than zero")
-    units = Decimal(amount) * UNITS_PER_MAJOR
-    if units != units.to_integral_value():
-        raise invalid("amount", "precision", "at most 4 decimal places")
-    if units > 10**15:
-        raise invalid("amount", "maximum", "is implausibly large")
-    return int(units)
+    return amount_units(data.get("amount"), "amount", maximum=MAX_AMOUNT)
 
 
 def _source(data: Mapping[str, Any]) -> dict[str, str]:
@@ -108,7 +99,7 @@ def _metadata(data: Mapping[str, Any]) -> dict[str, Any]:
         raise invalid("metadata", "type", "must be an object")
     if "kazbill" in metadata:
         raise invalid("metadata.kazbill", "reserved", "Kazbill keeps its own record there")
-    return metadata
+    return document_numbers(metadata, "metadata")
 
 
 def parse_ledger_request(data: Mapping[str, Any], direction: str, now_gregorian: int) -> LedgerRequest:

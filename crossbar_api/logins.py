@@ -16,7 +16,7 @@ to a login carries. Kazoo's rules, written from its source (4.3):
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.settings import SettingsError
@@ -25,6 +25,7 @@ from bookkeeper.services.context import find_reseller, get_or_none
 from bookkeeper.services.gateway_settings import is_reseller
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
+from crossbar_api.sessions import user_credentials
 
 # knm_converter_regex's default e164_converters, in their order: the first that matches wins and
 # the prefix goes before its last captured group (or the whole number when it captures none).
@@ -110,17 +111,24 @@ def candidate_accounts(deps: ApiDeps, phone_number: str | None, realm: str | Non
 
 
 def find_user_login(deps: ApiDeps, method: str, credentials: str, *, phone_number: str | None = None,
-                    realm: str | None = None, account_name: str | None = None) -> tuple[Caller, dict] | None:
+                    realm: str | None = None, account_name: str | None = None,
+                    before_trying: Callable[[str], None] | None = None) -> tuple[Caller, dict] | None:
     """The user whose Kazoo credentials hash (md5 or sha1 of "user:password") matches in the
-    account the login names: (the caller, its account document), or None."""
+    account the login names: (the caller, its account document), or None. `before_trying` is
+    told each account before the credentials are tried in it (the login throttle counts there,
+    and may refuse by raising); the candidates stay lazy, so the usual login costs one read."""
     for account_id in candidate_accounts(deps, phone_number, realm, account_name):
+        if before_trying is not None:
+            before_trying(account_id)
         for user in _rows(deps, account_db(account_id), "kazbill_users", "by_credentials",
                           ViewQuery(key=[method, credentials.lower()], key_is_set=True)):
             account = get_or_none(deps.store, ACCOUNTS_DB, account_id)
-            if account is None:
+            user_doc = get_or_none(deps.store, account_db(account_id), user.id)
+            if account is None or user_doc is None:
                 break
             return Caller(account_id, user.id, user.value.get("priv_level") == "admin",
-                          bool(user.value.get("superduper")) and not account.get("pvt_tree"), "user_auth"), account
+                          bool(user.value.get("superduper")) and not account.get("pvt_tree"), "user_auth",
+                          user_credentials(deps.tokens, user_doc)), account
     return None
 
 

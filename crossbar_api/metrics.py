@@ -6,6 +6,7 @@ notifications by outcome, how far the changes follower is behind, the cluster's 
 how many days each reseller's crawl is behind its clock."""
 from __future__ import annotations
 
+import hmac
 import threading
 from collections import Counter
 from datetime import date
@@ -17,13 +18,36 @@ from bookkeeper.ports import DocumentStore, StoreError
 from bookkeeper.services.status import checkpoint_of, followed, store_status
 
 
+class MetricsAccess:
+    """/metrics tells an outsider which accounts fail, how far billing is behind, and how busy the
+    API is: it answers only on the listener an operator set aside for it (`metrics_port`, which
+    gunicorn reports as the request's SERVER_PORT), or to a bearer of the metrics token. With
+    neither configured it answers nowhere: 404, as for a path that does not exist."""
+
+    def __init__(self, token: str | None = None, port: int | None = None):
+        self.token, self.port = token, port
+
+    def check(self, req: falcon.Request) -> None:
+        if self.port is not None and req.env.get("SERVER_PORT") == str(self.port):
+            return
+        if self.token is None:
+            raise falcon.HTTPNotFound()
+        given = req.get_header("Authorization") or ""
+        scheme, _, presented = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), self.token.encode()):
+            raise falcon.HTTPUnauthorized(title="a bearer token for /metrics is needed",
+                                          headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
 class RequestMetrics:
     """Middleware and resource at once: it counts every response and serves the counts."""
 
-    def __init__(self, service_state: Callable[[], list[str]] | None = None) -> None:
+    def __init__(self, service_state: Callable[[], list[str]] | None = None,
+                 access: MetricsAccess | None = None) -> None:
         self._counts: Counter[tuple[str, str, str]] = Counter()
         self._lock = threading.Lock()
         self._service_state = service_state
+        self._access = access or MetricsAccess()
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource, req_succeeded: bool) -> None:
         route = req.uri_template or "unmatched"
@@ -31,6 +55,7 @@ class RequestMetrics:
             self._counts[(req.method, route, str(resp.status).split()[0])] += 1
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._access.check(req)
         lines = ["# HELP kazbill_api_requests_total Requests answered by this API worker.",
                  "# TYPE kazbill_api_requests_total counter"]
         with self._lock:

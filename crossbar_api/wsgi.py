@@ -8,7 +8,7 @@ import socket
 import falcon
 
 from bookkeeper.adapters.clock import SystemClock
-from bookkeeper.bootstrap import build_card_gateways, build_store
+from bookkeeper.bootstrap import build_card_gateways, build_store, build_usage_limits
 from bookkeeper.config import Settings, load_settings
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
@@ -16,6 +16,7 @@ from bookkeeper.ports import Conflict, DocumentStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
+from crossbar_api.sessions import RecentDocuments
 
 SECRET_DOC = "api_token_secret"
 
@@ -33,12 +34,20 @@ def token_secret(settings: Settings, store: DocumentStore) -> bytes:
     return store.get(SYSTEM_DB, SECRET_DOC)["secret"].encode()
 
 
+def metrics_port(settings: Settings) -> int | None:
+    """The port of the listener `kazbill api` adds for /metrics (gunicorn reports it per request)."""
+    return int(settings.api_metrics_bind.rpartition(":")[2]) if settings.api_metrics_bind else None
+
+
 def create(settings: Settings | None = None, store: DocumentStore | None = None) -> falcon.App:
     settings = settings or load_settings()
     store = store or build_store(settings)
     deps = ApiDeps(store=store, clock=SystemClock(), design_docs=load_design_docs(),
                    tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
+                   recent=RecentDocuments(settings.api_auth_cache_s),
+                   trusted_proxy_header=settings.api_trusted_proxy_header,
+                   metrics_token=settings.api_metrics_token, metrics_port=metrics_port(settings),
                    node=f"kazbill@{socket.gethostname()}", amqp_url=settings.amqp_url,
                    public_url=settings.public_url.rstrip("/"), card_gateways=build_card_gateways(settings),
-                   cluster_node=settings.node)
+                   cluster_node=settings.node, usage_limits=build_usage_limits(settings))
     return create_app(deps)

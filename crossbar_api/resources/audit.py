@@ -17,15 +17,23 @@ from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import invalid
+from crossbar_api.fields import day
 
 MAX_DAYS = 400
+# The spellings falcon's get_param_as_bool took, which this parameter has always accepted.
+_TRUE = ("true", "t", "yes", "y", "1", "on")
+_FALSE = ("false", "f", "no", "n", "0", "off")
 
 
 def _day(req: falcon.Request, name: str) -> date:
-    try:
-        return date.fromisoformat(req.get_param(name) or "")
-    except ValueError:
-        raise invalid(name, "format", "a day, YYYY-MM-DD") from None
+    return day(req.get_param(name), name)
+
+
+def _flag(req: falcon.Request, name: str) -> bool:
+    raw = (req.get_param(name) or "false").lower()
+    if raw not in _TRUE + _FALSE:
+        raise invalid(name, "type", "must be true or false")
+    return raw in _TRUE
 
 
 class Audit:
@@ -38,7 +46,7 @@ class Audit:
         if first > last or (last - first).days > MAX_DAYS:
             raise invalid("to", "range", f"must be on or after `from`, at most {MAX_DAYS} days later")
         ports = BillingPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
-        scope = accounts_in_scope(ports, reseller_id=account_id) if req.get_param_as_bool("subtree") \
+        scope = accounts_in_scope(ports, reseller_id=account_id) if _flag(req, "subtree") \
             else accounts_in_scope(ports, account_id=account_id)
         audits = audit_accounts(ports, scope, first, last)
         answer(req, resp, {

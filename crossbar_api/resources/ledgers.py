@@ -26,6 +26,7 @@ from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.fields import gregorian_param, page_position, whole_param
 from crossbar_api.kazoo_ledgers import breakdown_by_account, public_json, summary_by_service
 from crossbar_api.ledger_store import (
     fetch_page, find_ledger, ledgers_created, modb_month, month_ledgers, source_rows,
@@ -50,18 +51,9 @@ def _now(deps: ApiDeps) -> int:
     return to_gregorian_seconds(int(deps.clock.now().timestamp()))
 
 
-def _gregorian(req: falcon.Request, name: str) -> int | None:
-    raw = req.get_param(name)
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 14:
-        raise invalid(name, "type", "must be Gregorian seconds (a whole number)")
-    return int(raw)
-
-
 def time_range(req: falcon.Request, now: int) -> tuple[int, int]:
-    created_to = _gregorian(req, "created_to") or now
-    created_from = _gregorian(req, "created_from") or max(created_to - MAX_RANGE, 0)
+    created_to = gregorian_param(req, "created_to") or now
+    created_from = gregorian_param(req, "created_from") or created_to - MAX_RANGE
     if not 0 <= created_to - created_from <= MAX_RANGE:
         raise invalid("created_from", "date_range", f"created_to must be from created_from to {MAX_RANGE} seconds after it")
     return created_from, created_to
@@ -82,18 +74,10 @@ def _page(req: falcon.Request, rows: list[tuple[int, str, str]]) -> tuple[list[t
     rows = sorted(rows, key=lambda row: (row[0], row[1]), reverse=not ascending)
     if _flag(req, "paginate") is False:
         return rows, {}
-    page_size = DEFAULT_PAGE_SIZE
-    if req.get_param("page_size") is not None:
-        raw = req.get_param("page_size")
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:
-            raise invalid("page_size", "type", "must be a whole number from 1 to 1000")
-        page_size = int(raw)
+    page_size = whole_param(req, "page_size", 1, 1000) or DEFAULT_PAGE_SIZE
     start_key = req.get_param("start_key")
     if start_key:
-        created, _, doc_id = start_key.partition(":")
-        if not (created.isascii() and created.isdigit()) or not doc_id:
-            raise invalid("start_key", "format", "use the next_start_key of the previous page")
-        position = (int(created), doc_id)
+        position = page_position(start_key)
         rows = [row for row in rows if ((row[0], row[1]) >= position if ascending else (row[0], row[1]) <= position)]
     page, rest = rows[:page_size], rows[page_size:]
     extra: dict[str, Any] = {"page_size": len(page)}

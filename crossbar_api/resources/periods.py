@@ -3,7 +3,6 @@ GET .../billing_periods/{start} (one period as the portal shows it: opening bala
 monthly fees, per-minute calls in total and per carrier, and the balance at its end or now)."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import falcon
@@ -16,7 +15,8 @@ from bookkeeper.services.statements import period_markers, statement
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
-from crossbar_api.errors import ApiError, invalid
+from crossbar_api.errors import ApiError
+from crossbar_api.fields import day
 
 HISTORY_MONTHS = 24
 
@@ -57,10 +57,7 @@ class BillingPeriod:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, start: str) -> None:
         account_for(req, self.deps, account_id)
-        try:
-            first_day = date.fromisoformat(start)
-        except ValueError:
-            raise invalid("start", "format", "the period's first day, YYYY-MM-DD") from None
+        first_day = day(start, "start")  # the period's first day
         context = billing_context(self.deps, account_id)
         period = period_containing(context.account.billing_day, first_day)
         if period.start != first_day:

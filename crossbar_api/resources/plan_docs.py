@@ -2,9 +2,7 @@
 service plan documents, and finding an account's reseller and its default plan."""
 from __future__ import annotations
 
-import math
 import re
-from decimal import Decimal
 from typing import Any, Mapping
 
 
@@ -16,6 +14,7 @@ from bookkeeper.services.context import find_reseller, get_or_none
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.fields import document_numbers
 
 ACCOUNT = "/v2/accounts/{account_id}"
 PLAN_TYPE = "service_plan"
@@ -101,22 +100,6 @@ def _default_plan_id(store: DocumentStore, account: Mapping[str, Any], reseller_
             f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}}) from None
 
 
-def _json_numbers(value: Any, path: str) -> Any:
-    """The request's exact numbers (Decimal) as the JSON numbers a Kazoo document holds: a
-    literal with a point or an exponent becomes a float whose repr is that literal, so the plan
-    reads back as it was sent. A literal a double cannot hold exactly is refused, not rounded."""
-    if isinstance(value, Decimal):
-        number = float(value)
-        if not math.isfinite(number) or Decimal(repr(number)) != value:
-            raise invalid(path, "precision", "the number has more digits than a plan can store (at most 15)")
-        return number
-    if isinstance(value, dict):
-        return {key: _json_numbers(item, f"{path}.{key}") for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_numbers(item, f"{path}[{index}]") for index, item in enumerate(value)]
-    return value
-
-
 def _text(data: Mapping[str, Any], key: str, limit: int, *, required: bool) -> str:
     value = data.get(key)
     if value is None and not required:
@@ -138,7 +121,7 @@ def _plan_body(data: Mapping[str, Any], plan_id: str) -> dict[str, Any]:
     if "plan" not in data:
         raise invalid("plan", "required", "a plan of categories and items is needed, e.g. "
                                           "{\"devices\": {\"sip_device\": {\"rate\": 5}}}")
-    plan = _json_numbers(data["plan"], "plan")
+    plan = document_numbers(data["plan"], "plan")
     try:
         parse_service_plan({"_id": plan_id, "name": body["name"], "plan": plan})
     except PlanError as error:

@@ -18,6 +18,7 @@ from crossbar_api.access import account_for, is_from_above
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.fields import document_numbers
 
 # What the account's own admin may set; everything else is decided from above.
 SELF_SERVICE = {"language"}
@@ -61,6 +62,8 @@ class Onbill:
                     raise ApiError(403, "forbidden", {key: {"access": {
                         "message": "set by the reseller that bills this account, or an account above that reseller"}}})
         stored = self._stored(account_id)
+        # A rate or threshold arrives as an exact Decimal; the document keeps it as a JSON number.
+        data = {key: document_numbers(value, key) for key, value in data.items()}
         merged = {key: value for key, value in {**stored, **data}.items() if value is not None}
         self._validate(account_id, account, merged, is_reseller)
         try:

@@ -2,13 +2,12 @@
 private limits Kazoo's call authorisation reads (GET/PATCH .../onbill_pvt_limits)."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import falcon
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, to_gregorian_seconds
-from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
+from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.services.account_docs import end_trial, update_kazoo_doc, update_onbill
 from bookkeeper.services.billing import BillingPorts, reconcile_account
@@ -16,6 +15,7 @@ from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.fields import amount_units
 
 TRUNKS = ("twoway_trunks", "inbound_trunks", "outbound_trunks", "burst_trunks")
 AMOUNTS = ("max_postpay_amount", "reserve_amount")
@@ -86,12 +86,8 @@ class PrivateLimits:
                     raise invalid(key, "type", "must be true or false")
                 changes["pvt_allow_postpay"] = value
             elif key in AMOUNTS:
-                if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value < 0:
-                    raise invalid(key, "type", "a non-negative amount in currency units")
-                units = Decimal(value) * UNITS_PER_MAJOR
-                if units != units.to_integral_value():
-                    raise invalid(key, "precision", "at most 4 decimal places")
-                changes[f"pvt_{key}"] = int(units)  # stored in units: Kazoo reads an integer as units
+                # stored in units: Kazoo reads an integer as units
+                changes[f"pvt_{key}"] = amount_units(value, key, zero_allowed=True)
             elif key in TRUNKS:
                 if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
                     raise invalid(key, "type", "a whole number of trunks from 0")

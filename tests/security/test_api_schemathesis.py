@@ -14,6 +14,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
+from crossbar_api.login_throttle import LoginPolicy
 from tests.fixtures.api_world import MSK, ApiWorld, md5
 
 STATE: dict = {}
@@ -25,11 +26,19 @@ def api_schema(tmp_path_factory):
     world = ApiWorld(store).build()
     deps = ApiDeps(store=store, clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
                    design_docs=world.world.design_docs, tokens=TokenSigner(b"fuzz-secret-0123456789", 3600),
-                   attempts=AttemptLimiter(10**9, 1))
+                   attempts=AttemptLimiter(10**9, 1), login_policy=LoginPolicy(free_failures=10**9))
     app = create_app(deps)
-    login = testing.TestClient(app).simulate_put("/v2/user_auth", json={"data": {
-        "credentials": md5("root:secret"), "account_name": "Master"}})
-    STATE.update(token=login.json["auth_token"], customer=world.ids["customer"])
+
+    def fresh_token() -> str:
+        return testing.TestClient(app).simulate_put("/v2/user_auth", json={"data": {
+            "credentials": md5("root:secret"), "account_name": "Master"}}).json["auth_token"]
+
+    def still_valid(token: str) -> bool:
+        return testing.TestClient(app).simulate_get(
+            f"/v2/accounts/{world.ids['customer']}/transactions/current_balance",
+            headers={"X-Auth-Token": token}).status_code == 200
+
+    STATE.update(token=fresh_token(), fresh_token=fresh_token, still_valid=still_valid, customer=world.ids["customer"])
     yield schemathesis.openapi.from_wsgi("/v2/openapi.json", app)
     store.close()
 
@@ -46,8 +55,10 @@ def test_no_request_the_schema_allows_makes_the_api_fail(api_schema):
         def check(case):
             if "account_id" in (case.path_parameters or {}) and len(seen) % 2:
                 case.path_parameters["account_id"] = STATE["customer"]  # half the time, a real account
-            # The schema declares the token header, so schemathesis fills it with noise: put a real one.
-            case.headers = {**(case.headers or {}), "X-Auth-Token": STATE["token"]}
+            # The schema declares the token header, so schemathesis fills it with noise: put a real one
+            # (logout gets one of its own, or every operation after it would only meet 401s).
+            token = STATE["fresh_token"]() if case.path == "/v2/token_auth" else STATE["token"]
+            case.headers = {**(case.headers or {}), "X-Auth-Token": token}
             response = case.call()
             seen.append(response.status_code)
             assert response.status_code < 500, (
@@ -56,3 +67,4 @@ def test_no_request_the_schema_allows_makes_the_api_fail(api_schema):
         check()
     # Both kinds of answer were exercised: accepted requests and refused ones.
     assert any(200 <= code < 300 for code in seen) and any(400 <= code < 500 for code in seen)
+    assert STATE["still_valid"](STATE["token"])  # every operation met a token that worked

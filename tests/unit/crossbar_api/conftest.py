@@ -13,6 +13,8 @@ from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
 from tests.fixtures.api_world import MSK, ApiWorld
 
+METRICS_TOKEN = "metrics-token-for-the-tests"
+
 
 @pytest.fixture
 def api(tmp_path):
@@ -20,7 +22,8 @@ def api(tmp_path):
     world = ApiWorld(store).build()
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
     deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
-                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300))
+                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300),
+                   metrics_token=METRICS_TOKEN)
     client = testing.TestClient(create_app(deps))
     yield client, world, clock
     store.close()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,9 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.services import crawl_plan
 from crossbar_api.app import ROUTES
 from tests.fixtures.api_world import MSK, md5
+from tests.unit.crossbar_api.conftest import METRICS_TOKEN
+
+METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def login(client, account_name: str, username: str, password: str = "secret"):
@@ -37,13 +40,15 @@ def test_a_user_logs_in_with_kazoos_md5_credentials_and_gets_a_token(api):
 
 
 def test_wrong_credentials_are_401_and_guessing_is_stopped_with_429(api):
-    client, _, _ = api
+    client, _, clock = api
     for _ in range(5):
         assert login(client, "Reseller", "boss", "guess").status_code == 401
     refused = login(client, "Reseller", "boss", "guess")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert refused.json["error"] == "429" and refused.json["status"] == "error"
-    assert login(client, "Reseller", "boss").status_code == 429  # the address is still cooling down
+    assert login(client, "Reseller", "boss").status_code == 429  # the account is still cooling down
+    clock.advance(timedelta(seconds=int(refused.headers["Retry-After"])))
+    assert login(client, "Customer", "clerk").status_code == 429  # and so is the address (this worker's count)
 
 
 def test_an_api_key_logs_in_as_the_accounts_admin(api):
@@ -233,7 +238,7 @@ def test_metrics_count_requests_by_route_and_status(api):
     client, world, _ = api
     client.simulate_get("/v2/nowhere")
     login(client, "Reseller", "boss")
-    text = client.simulate_get("/metrics").text
+    text = client.simulate_get("/metrics", headers=METRICS).text
     assert 'kazbill_api_requests_total{method="PUT",route="/v2/user_auth",status="201"} 1' in text
     assert 'route="unmatched",status="404"' in text
     assert "kazbill_store_up 1" in text
@@ -249,7 +254,7 @@ def test_metrics_show_the_services_state_from_the_store(api):
                                            "twoway_trunks": 10**30})  # a count no plan can price
     client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)
     crawl_plan.mark_crawled(world.store, world.ids["reseller"], date(2026, 11, 7))  # the clock says 10 November
-    text = client.simulate_get("/metrics").text
+    text = client.simulate_get("/metrics", headers=METRICS).text
     assert 'kazbill_failures{source="bookkeeper",reason="bad_billing_input"} 1' in text
     assert f'kazbill_crawl_days_behind{{reseller="{world.ids["reseller"]}"}} 3' in text
     assert "# TYPE kazbill_changes_behind gauge" in text and "kazbill_nodes_live 0" in text
