@@ -1,5 +1,7 @@
 """The document-worker troupe: renders period documents and emails them, off the event path,
 several workers at once (a Thespian troupe spreads the passes over up to `max_count` processes).
+A pass also runs a rate-deck import the API accepted as a job, if one is due
+(bookkeeper.services.rate_deck_jobs), so that no import runs inside a request.
 
 A worker keeps nothing but its renderer (WeasyPrint's parsed stylesheet and fonts, worth
 keeping between documents) and its mailer: what is due, and how often it was tried, is in the
@@ -28,13 +30,21 @@ class DocumentWorker(ActorTypeDispatcher):
     def receiveMsg_RenderDocuments(self, work: RenderDocuments, sender) -> None:
         from bookkeeper.bootstrap import build_clock, build_document_renderer, build_mailer, build_store
         from bookkeeper.services.document_queue import process_due_documents
+        from bookkeeper.services.rate_deck_jobs import run_due_import
 
         if self.tools is None:
             settings = work.settings
-            self.tools = (build_store(settings), build_clock(work.clock_file), build_document_renderer(),  # type: ignore[arg-type]
+            self.tools = (build_store(settings), build_clock(work.clock_file),  # type: ignore[arg-type]
+                          build_document_renderer(settings),  # type: ignore[arg-type]
                           build_mailer(settings) if settings.smtp_host else None,  # type: ignore[attr-defined]
                           settings.smtp_sender, settings.document_mails_per_minute)  # type: ignore[attr-defined]
         store, clock, renderer, mailer, sender_address, per_minute = self.tools
+        try:
+            imported = run_due_import(store, lambda: to_gregorian_seconds(int(clock.now().timestamp())))
+            if imported:
+                log.info("rate deck import %s ran", imported)
+        except Exception as error:  # noqa: BLE001 - the job keeps its claim; its beat lapses and it runs again
+            log.warning("rate deck import failed: %s", error)
         try:
             done = process_due_documents(store, renderer, mailer, sender=sender_address, mails_per_minute=per_minute,
                                          now_gregorian=to_gregorian_seconds(int(clock.now().timestamp())))

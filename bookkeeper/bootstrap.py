@@ -8,6 +8,7 @@ from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer
 from bookkeeper.services.billing import BillingPorts
 
 if TYPE_CHECKING:
+    from bookkeeper.domain.usage_limits import UsageLimits
     from bookkeeper.services.card_payments import CardGateways
     from bookkeeper.services.gateway_payments import HookPorts
 
@@ -48,11 +49,23 @@ def build_mailer(settings: Settings) -> Mailer:
                       password=settings.smtp_password, starttls=settings.smtp_starttls)
 
 
-def build_document_renderer() -> "DocumentRenderer":
-    """WeasyPrint with the default templates; one per process (it keeps the parsed stylesheet)."""
+def build_document_renderer(settings: Settings | None = None) -> "DocumentRenderer":
+    """WeasyPrint with the default templates; one per process (it keeps the parsed stylesheet).
+    A reseller's own templates are rendered within the settings' time and memory bounds."""
+    from documents.bounded import RenderBounds
     from documents.render import WeasyRenderer
 
-    return WeasyRenderer()
+    if settings is None:
+        return WeasyRenderer()
+    return WeasyRenderer(bounds=RenderBounds(settings.template_render_s, settings.template_render_memory_mib))
+
+
+def build_usage_limits(settings: Settings) -> "UsageLimits":
+    """What one account may have issued on demand, in any hour and any 24 hours."""
+    from bookkeeper.domain.usage_limits import UsageLimit, UsageLimits
+
+    return UsageLimits(UsageLimit("proformas", settings.proformas_per_hour, settings.proformas_per_day),
+                       UsageLimit("documents", settings.documents_per_hour, settings.documents_per_day))
 
 
 def build_hook_ports(settings: Settings, store: DocumentStore | None = None) -> "HookPorts":

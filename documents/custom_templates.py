@@ -6,13 +6,14 @@ A template is refused, with the reason, when it
 - contains a script, or points at anything outside the document (a URL with a scheme or a
   protocol-relative one, in markup or CSS, `@import`): documents are rendered offline and must not
   call home (the renderer's URL fetcher would refuse such a fetch anyway);
-- fails, or takes longer than TRIAL_SECONDS, or produces more than MAX_OUTPUT characters, when it
-  is rendered with sample data and laid out by WeasyPrint in a child process (a loop that would
-  never end is killed there, not in a document worker).
+- fails, or takes longer than TRIAL_SECONDS or more memory than TRIAL_MEMORY_MIB, or produces
+  more than MAX_OUTPUT characters, when it is rendered with sample data and laid out by
+  WeasyPrint in a bounded child process (documents.bounded).
+A template can pass this trial and still loop on real data, so the document workers render a
+reseller's template within bounds too (WeasyRenderer.document_pdf).
 """
 from __future__ import annotations
 
-import multiprocessing
 import re
 from datetime import date
 from decimal import Decimal
@@ -26,6 +27,7 @@ from documents.render import RenderRefused, template_context
 MAX_TEMPLATE_BYTES = 256 * 1024
 MAX_OUTPUT = 2_000_000
 TRIAL_SECONDS = 10.0
+TRIAL_MEMORY_MIB = 512
 _FORBIDDEN = [
     (re.compile(r"<\s*script", re.I), "a template may not contain scripts"),
     (re.compile(r"<\s*(iframe|object|embed|base|meta\s+http-equiv)", re.I), "a template may not embed other pages"),
@@ -74,33 +76,17 @@ def render_custom(source: str, data: Mapping[str, Any]) -> str:
     return html
 
 
-def _trial_child(source: str, data: dict, answer) -> None:
-    try:
-        from documents.render import PdfRenderer
-
-        PdfRenderer().pdf(render_custom(source, data))
-        answer.send(None)
-    except RenderRefused as refused:
-        answer.send(refused.reason)
-    except Exception as error:  # noqa: BLE001 - whatever breaks the trial refuses the template
-        answer.send(f"{type(error).__name__}: {error}"[:500])
-
-
 def _trial(source: str, data: dict) -> None:
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_trial_child, args=(source, data, send), daemon=True)
-    child.start()
+    from documents.bounded import RenderBounds, run_bounded
+    from documents.render import PdfRenderer
+
+    bounds = RenderBounds(TRIAL_SECONDS, TRIAL_MEMORY_MIB)
     try:
-        if not receive.poll(TRIAL_SECONDS):
-            raise RenderRefused("template", f"rendering sample data took longer than {TRIAL_SECONDS:g} s")
-        reason = receive.recv()
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-    if reason is not None:
-        raise RenderRefused("template", f"rendering sample data failed: {reason}")
+        run_bounded(lambda: PdfRenderer().pdf(render_custom(source, data)), bounds, "rendering sample data")
+    except RenderRefused as refused:
+        reason = refused.reason if refused.reason.startswith("rendering sample data") else \
+            f"rendering sample data failed: {refused.reason}"
+        raise RenderRefused("template", reason) from None
 
 
 def sample_data() -> dict[str, Any]:

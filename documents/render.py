@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from documents import formatting
 from documents.labels import LABELS
+
+if TYPE_CHECKING:  # documents.bounded imports RenderRefused from here
+    from documents.bounded import RenderBounds
 
 ASSETS = (Path(__file__).parent / "templates").resolve()
 TYPES_WITH_TEMPLATES = ("invoice", "act", "proforma", "calls_report", "aggregated_invoice", "transaction_invoice")
@@ -106,11 +109,22 @@ class PdfRenderer:
 
 
 class WeasyRenderer(PdfRenderer):
-    """The DocumentRenderer port: the default templates, WeasyPrint."""
+    """The DocumentRenderer port: the default templates, WeasyPrint. A reseller's own template is
+    rendered and laid out in a bounded child process (documents.bounded), never in the worker."""
 
-    def __init__(self, environment: Environment = DEFAULT_TEMPLATES) -> None:
+    def __init__(self, environment: Environment = DEFAULT_TEMPLATES, bounds: RenderBounds | None = None) -> None:
+        from documents.bounded import RenderBounds
+
         super().__init__()
         self.environment = environment
+        self.bounds = bounds or RenderBounds()
+
+    def document_pdf(self, data: Mapping[str, Any], template: str | None = None) -> bytes:
+        if template is None:  # ours: trusted, rendered here
+            return self.pdf(self.html(data))
+        from documents.bounded import run_bounded
+
+        return run_bounded(lambda: self.pdf(self.html(data, template)), self.bounds, "rendering the reseller's template")
 
     def html(self, data: Mapping[str, Any], template: str | None = None) -> str:
         if template is not None:  # a reseller's own: in the sandbox

@@ -9,7 +9,12 @@ the raw body, inside the bookkeeper's handlers (`bookkeeper.services.gateway_pay
 
 Answers: 200 when the gateway may stop sending (posted, a duplicate, or nothing to post), 4xx
 naming the field when the notification is refused, 503 when it could not be judged now (store
-or PayPal unreachable) so the gateway sends it again.
+or PayPal unreachable) so the gateway sends it again. The shop protocol answers its refusals in
+its XML with HTTP 200, except a body that is not a form at all: no YooMoney server sends one,
+so it gets a 400 as well.
+
+Each delivery is recorded with the sender's address, which bounds how many unvouched ones are
+kept a minute (`bookkeeper.services.hook_attempts`); behind a proxy that is the proxy's address.
 """
 from __future__ import annotations
 
@@ -33,12 +38,20 @@ log = logging.getLogger("kazbill.hooks")
 MAX_BODY = 64 * 1024  # IPNs and YooMoney forms are a few kilobytes
 
 
+def _source(req: falcon.Request) -> str:
+    return req.remote_addr or "unknown"
+
+
 def _read_body(req: falcon.Request, ports: HookPorts, gateway: str, route: str, reseller_id: str) -> bytes:
     body = req.bounded_stream.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
-        record_attempt(ports.billing.store, gateway=gateway, route=route, raw_body=body, outcome="refused",
-                       message=f"body larger than {MAX_BODY} bytes", field="body", reseller_id=reseller_id,
-                       now_gregorian=to_gregorian_seconds(int(ports.billing.clock.now().timestamp())))
+        try:
+            record_attempt(ports.billing.store, gateway=gateway, route=route, raw_body=body, outcome="refused",
+                           message=f"body larger than {MAX_BODY} bytes", field="body", reseller_id=reseller_id,
+                           now_gregorian=to_gregorian_seconds(int(ports.billing.clock.now().timestamp())),
+                           source=_source(req), budget=ports.refusal_budget)
+        except StoreError as error:  # the refusal stands whether or not it could be recorded
+            log.warning("an oversized %s delivery could not be recorded: %s", gateway, error)
         raise falcon.HTTPContentTooLarge(description=f"body: larger than {MAX_BODY} bytes")
     return body
 
@@ -67,16 +80,17 @@ class JsonHook:
     """A hook answered in JSON: read the body (bounded), let the bookkeeper judge it, answer."""
 
     def __init__(self, ports: HookPorts, gateway: str, route: str,
-                 receive: Callable[[HookPorts, str, bytes], HookAnswer]):
+                 receive: Callable[[HookPorts, str, bytes, str], HookAnswer]):
         self.ports, self.gateway, self.route, self.receive = ports, gateway, route, receive
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, reseller_id: str) -> None:
         body = _read_body(req, self.ports, self.gateway, self.route, reseller_id)
-        _json_answer(req, resp, _guarded(lambda: self.receive(self.ports, reseller_id, body)))
+        _json_answer(req, resp, _guarded(lambda: self.receive(self.ports, reseller_id, body, _source(req))))
 
 
 class YandexShop:
-    """checkOrder and paymentAviso answer HTTP 200 with the protocol's XML; its `code` carries the verdict."""
+    """checkOrder and paymentAviso answer with the protocol's XML, whose `code` carries the verdict:
+    HTTP 200, or 400 for a body that is no form at all, or 503 to be asked again."""
 
     def __init__(self, ports: HookPorts, action: str):
         self.ports, self.action = ports, action
@@ -84,12 +98,12 @@ class YandexShop:
     def on_post(self, req: falcon.Request, resp: falcon.Response, reseller_id: str) -> None:
         body = _read_body(req, self.ports, "yandex_money", self.action, reseller_id)
         try:
-            answer, code = receive_yandex_shop(self.ports, reseller_id, self.action, body)
+            answer, code = receive_yandex_shop(self.ports, reseller_id, self.action, body, _source(req))
         except StoreError as error:
             log.warning("shop %s could not be handled now: %s", self.action, error)
             answer, code = HookAnswer(503, "unavailable", "try again later"), yandex_money.SHOP_BAD_REQUEST
         fields = {"invoiceId": _field(body, "invoiceId"), "shopId": _field(body, "shopId")}
-        resp.status = falcon.HTTP_503 if answer.status == 503 else falcon.HTTP_200
+        resp.status = falcon.HTTP_503 if answer.status == 503 else falcon.HTTP_400 if answer.malformed else falcon.HTTP_200
         resp.content_type = "application/xml"
         resp.text = yandex_money.shop_answer(self.action, code, self.ports.billing.clock.now(), fields,
                                              "" if code == yandex_money.SHOP_OK else answer.message)
@@ -98,7 +112,10 @@ class YandexShop:
 
 def _field(body: bytes, name: str) -> str:
     """A field echoed in the XML answer, read leniently (the answer is sent even for a bad form)."""
-    values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=200).get(name) if body else None
+    try:
+        values = parse_qs(body.decode("utf-8", "replace"), max_num_fields=200).get(name) if body else None
+    except ValueError:  # more fields than any shop request has: nothing of it is echoed
+        return ""
     return values[0][:64] if values else ""
 
 

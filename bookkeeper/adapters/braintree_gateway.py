@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 from urllib.parse import urlsplit
+from xml.parsers.expat import ExpatError
 
 from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.ports import (
@@ -126,6 +127,10 @@ class BraintreeCards:
             notification = self.gateway.webhook_notification.parse(signature, payload)
         except InvalidSignatureError as error:
             raise InvalidNotification(str(error)) from None
+        except (ValueError, LookupError, TypeError, RecursionError, ExpatError) as error:
+            # The SDK unpacks what it is given without checking it (bad base64, XML, nesting):
+            # whatever it cannot read is not a notification, never a crash of the hook.
+            raise InvalidNotification(f"cannot be read ({type(error).__name__})") from None
         subject = getattr(notification, "dispute", None) or getattr(notification, "transaction", None)
         if subject is None:
             return CardNotice(notification.kind, "-", None, None, None)

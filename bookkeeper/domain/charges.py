@@ -86,4 +86,8 @@ def month_prefix(day: date) -> str:
 
 
 def slug(text: str) -> str:
+    """Lossy: every character but letters, digits, `_` and `-` becomes `_`, so "PO 17" and "PO/17"
+    share a slug. Fine for names Kazbill chooses (plan items); an id made from a key someone else
+    chose is `bookkeeper.domain.id_parts`'s job, and slugs survive only in the ids written before it."""
     return "".join(char if char.isalnum() or char in "_-" else "_" for char in text)
+

@@ -20,8 +20,7 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.notices import NoticeDraft
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.account_docs import update_doc
-from bookkeeper.services.card_payments import CardError, CardPorts, top_up
-from bookkeeper.services.context import get_or_none
+from bookkeeper.services.card_payments import CardError, CardPorts, claim_of, top_up
 from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.auto_topup_requests import TOPUPS_DB, auto_topup_settings
 from bookkeeper.services.notices import queue_notices
@@ -70,7 +69,7 @@ def _charge(ports: CardPorts, request: dict[str, Any], now: int) -> tuple[str, s
     try:
         record, _ = top_up(ports, account_id, settings.amount, request["_id"], by="auto_topup", reason="topup")
     except CardError as error:
-        if error.status == 503 and get_or_none(store, db, f"kazbill_topup-{request['_id']}") is None:
+        if error.status == 503 and claim_of(store, db, "topup", request["_id"]).doc is None:
             update_doc(store, db, AUTO_TOPUP_DOC_ID, {"last_attempt_at": settings.last_attempt_at})
             return "retrying", f"the card gateway could not be asked: {error.reason}"
         return _failed(store, account_id, settings, error.reason, day, now)

@@ -6,6 +6,7 @@ dispute's or the transaction's id; the account is the one the sale or refund was
 from __future__ import annotations
 
 from bookkeeper.domain.gateways.amounts import gateway_amount
+from bookkeeper.domain.gateways.braintree import webhook_parts
 from bookkeeper.domain.gateways.postings import CREDIT, DEBIT, GatewayPosting
 from bookkeeper.ports import InvalidNotification
 from bookkeeper.services.card_payments import sale_account
@@ -20,19 +21,17 @@ MONEY_KINDS = {
 }
 
 
-def receive_braintree_webhook(ports: HookPorts, reseller_id: str, raw_body: bytes) -> HookAnswer:
+def receive_braintree_webhook(ports: HookPorts, reseller_id: str, raw_body: bytes,
+                              source: str | None = None) -> HookAnswer:
     def steps(attempt: Attempt) -> HookAnswer:
         settings, currency = attempt.settings("braintree_config")
-        fields = attempt.form()
-        signature, payload = fields.get("bt_signature"), fields.get("bt_payload")
-        if not signature or not payload:
-            missing = "bt_signature" if not signature else "bt_payload"
-            raise Refused(HookAnswer(400, "refused", "bt_signature and bt_payload are required", missing))
+        signature, payload = webhook_parts(attempt.form())  # GatewayFieldError is judged a refusal
         assert ports.card_gateways is not None, "the hooks need the card gateway factory"
         try:
             notice = ports.card_gateways(settings).parse_notification(signature, payload)
         except InvalidNotification as error:
-            raise forged("bt_signature", f"bt_signature: {error}") from None
+            raise forged("bt_signature", f"bt_signature: {error}"[:500]) from None
+        attempt.vouch()
         if notice.kind not in MONEY_KINDS:
             return HookAnswer(200, "ignored", f"{notice.kind} moves no money here")
         action, reason, keyed_by = MONEY_KINDS[notice.kind]
@@ -50,4 +49,4 @@ def receive_braintree_webhook(ports: HookPorts, reseller_id: str, raw_body: byte
                                  f"{notice.kind} of {notice.transaction_id}")
         return settle(ports, reseller_id, posting, "transaction_id", "Braintree")
 
-    return Attempt(ports, "braintree", "webhook", reseller_id, raw_body).judge(steps)
+    return Attempt(ports, "braintree", "webhook", reseller_id, raw_body, source).judge(steps)

@@ -21,35 +21,35 @@ from bookkeeper.domain.charges import DEBIT, REASON_CODES
 from bookkeeper.domain.ledger import PER_MINUTE_SOURCE
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import Rate, RateDeck, call_cost
-from bookkeeper.domain.kazoo_names import account_db, ratedeck_db, to_gregorian_seconds
-from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
+from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from bookkeeper.services.context import BillingContext, load_or_refuse
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month, utc_month
-from bookkeeper.services.rate_decks import load_rate_deck
+from bookkeeper.services.rate_decks import active_deck, load_active
 
 
 @dataclass
 class _CachedDeck:
-    seq: str
+    key: str
     deck: RateDeck
 
 
-_DECKS: dict[str, _CachedDeck] = {}  # per process: a 100,000-rate deck takes seconds to load
+_DECKS: dict[tuple[str, str], _CachedDeck] = {}  # per process: a 100,000-rate deck takes seconds to load
 
 
 def deck_of(store: DocumentStore, reseller_id: str, name: str) -> RateDeck:
-    """The deck, reloaded only when its database changed since it was last read."""
-    db = ratedeck_db(reseller_id, name)
-    try:
-        seq = str(store.database_info(db).update_seq)
-    except DatabaseNotFound:
+    """The deck calls are rated from now (the version its pointer names), reloaded only when the
+    pointer has moved since it was last read."""
+    active = active_deck(store, reseller_id, name)
+    if active is None:
         return RateDeck([])
-    cached = _DECKS.get(db)
-    if cached is None or cached.seq != seq:
-        cached = _DECKS[db] = _CachedDeck(seq, load_rate_deck(store, reseller_id, name))
+    cached = _DECKS.get((reseller_id, name))
+    if cached is None or cached.key != active.key:
+        key, deck = load_active(store, reseller_id, name)
+        cached = _DECKS[(reseller_id, name)] = _CachedDeck(key or "", deck)
     return cached.deck
 
 

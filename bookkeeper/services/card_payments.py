@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from bookkeeper.domain.charges import slug
+from bookkeeper.domain.id_parts import id_part
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text
 from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, to_gregorian_seconds
-from bookkeeper.ports import CardGateway, CardRefused, Conflict, GatewayUnavailable, SavedCard, put_once
+from bookkeeper.ports import (
+    CardGateway, CardRefused, Conflict, DocumentStore, GatewayUnavailable, SavedCard, put_once,
+)
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingContext, BillingInputError, get_or_none, load_context
 from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
+from bookkeeper.services.keyed_ids import KeyedDoc, find_keyed
 from bookkeeper.services.payments import apply_payment
 
 CardGateways = Callable[[GatewaySettings], CardGateway]
@@ -124,7 +127,13 @@ def make_default(ports: CardPorts, account_id: str, token: str) -> SavedCard:
 
 
 def sale_index_id(transaction_id: str) -> str:
-    return f"braintree_sale-{slug(transaction_id)}"
+    # Braintree's transaction ids are letters and digits, which ids kept as they are before id_part too.
+    return f"braintree_sale-{id_part(transaction_id)}"
+
+
+def claim_of(store: DocumentStore, db: str, kind: str, key: str) -> KeyedDoc:
+    """The `kazbill_<kind>` claim of this key (`keyed_ids`): where it is, and it if it exists."""
+    return find_keyed(store, db, f"kazbill_{kind}-", key, "key")
 
 
 def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str | None,
@@ -144,9 +153,10 @@ def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str 
         raise CardError(400, "amount", refusal)
     store, db = ports.billing.store, account_db(account_id)
     now = to_gregorian_seconds(int(ports.billing.clock.now().timestamp()))
-    claim = {"_id": f"kazbill_topup-{slug(key)}", "pvt_type": "kazbill_topup", "key": key, "amount": amount,
+    keyed = claim_of(store, db, "topup", key)
+    claim = {"_id": keyed.doc_id, "pvt_type": "kazbill_topup", "key": key, "amount": amount,
              "currency": braintree.currency, "state": "charging", "by": by, "pvt_created": now}
-    earlier = get_or_none(store, db, claim["_id"])
+    earlier = keyed.doc
     if earlier is not None:
         return _repeated(ports, account_id, earlier, db)
     card = _chosen_card(braintree, account_id, token)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bookkeeper.domain.charges import slug
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text
 from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, to_gregorian_seconds
 from bookkeeper.ports import CardRefused, Conflict, GatewayUnavailable
 from bookkeeper.services.account_docs import update_doc
-from bookkeeper.services.card_payments import CardError, CardPorts, braintree_of, sale_account, sale_index_id
+from bookkeeper.services.card_payments import (
+    CardError, CardPorts, braintree_of, claim_of, sale_account, sale_index_id,
+)
 from bookkeeper.services.payments import gateway_debit
 
 
@@ -34,14 +35,18 @@ def refund_topup(ports: CardPorts, account_id: str, transaction_id: str, amount:
         raise CardError(400, "amount", error.reason) from None
     store, db = ports.billing.store, account_db(account_id)
     now = to_gregorian_seconds(int(ports.billing.clock.now().timestamp()))
-    claim = {"_id": f"kazbill_refund-{slug(key)}", "pvt_type": "kazbill_refund", "key": key, "amount": amount,
+    keyed = claim_of(store, db, "refund", key)
+    claim = {"_id": keyed.doc_id, "pvt_type": "kazbill_refund", "key": key, "amount": amount,
              "sale": transaction_id, "state": "refunding", "by": by, "pvt_created": now}
+    earlier = keyed.doc
     try:
-        claim["_rev"] = store.put(db, claim).rev
+        if earlier is None:
+            claim["_rev"] = store.put(db, claim).rev
     except Conflict:
         earlier = store.get(db, claim["_id"])
+    if earlier is not None:
         if earlier["state"] == "refunding":
-            raise CardError(409, "idempotency_key", "a refund with this key is under way or awaits an operator") from None
+            raise CardError(409, "idempotency_key", "a refund with this key is under way or awaits an operator")
         return earlier, False
     try:
         outcome = braintree.gateway.refund(transaction_id, text, order_id=f"kazbill-refund-{key}"[:255])

@@ -111,8 +111,8 @@ def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | N
             doc: dict[str, Any], now: int) -> str:
     own = template_for(store, doc.get("reseller_id"), (doc.get("carrier") or {}).get("id", ""), doc["document_type"])
     try:
-        pdf = renderer.pdf(renderer.html(doc, own))
-    except ValueError as refused:  # the data or the template is wrong: rendering again will not help
+        pdf = renderer.document_pdf(doc, own)
+    except ValueError as refused:  # the data or the template is wrong (or past its bounds): again will not help
         _fail(store, job, doc, f"refused: {refused}", now)
         return "failed"
     except Exception as error:  # noqa: BLE001 - retried: a worker out of memory, a font cache race...

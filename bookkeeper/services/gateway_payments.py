@@ -5,9 +5,13 @@ Order matters: the reseller's gateway settings first (a disabled gateway refuses
 gateway's own authentication on the raw body (PayPal's postback, YooMoney's SHA-1, the shop's
 MD5), then the fields, then the payer account (it must exist and be billed by this reseller),
 then the posting, which is idempotent by the gateway's transaction id.
+
+Whatever a body holds, it is judged, never a crash: a value that cannot be read (bad encoding,
+too deep, too large, not a number) is refused with 400 and recorded like any other refusal.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field as dataclass_field
 from typing import Callable
 from urllib.parse import parse_qsl
@@ -21,9 +25,10 @@ from bookkeeper.ports import CardGateway, GatewayUnavailable, IpnVerifier
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError, load_context
 from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
-from bookkeeper.services.hook_attempts import record_attempt
+from bookkeeper.services.hook_attempts import RefusalBudget, record_attempt
 from bookkeeper.services.payments import apply_payment, gateway_debit
 
+log = logging.getLogger("kazbill.hooks")
 MAX_FIELDS = 100
 
 
@@ -33,6 +38,7 @@ class HookPorts:
     ipn_verifier: IpnVerifier
     paypal_verify_urls: tuple[str, str] = (paypal.LIVE_VERIFY_URL, paypal.SANDBOX_VERIFY_URL)  # live, sandbox
     card_gateways: Callable[[GatewaySettings], CardGateway] | None = None  # a reseller's Braintree
+    refusal_budget: RefusalBudget = dataclass_field(default_factory=RefusalBudget)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class HookAnswer:
     account_id: str | None = None
     posting: GatewayPosting | None = None
     details: dict = dataclass_field(default_factory=dict)
+    malformed: bool = False  # the body is not the gateway's form at all (no field of it could be read)
 
 
 class Refused(Exception):
@@ -58,9 +65,15 @@ class Attempt:
     """One delivery being judged: `judge` runs the gateway's steps, turns a refusal at any step
     into its answer, and records the delivery whatever the outcome."""
 
-    def __init__(self, ports: HookPorts, gateway: str, route: str, reseller_id: str, raw_body: bytes):
+    def __init__(self, ports: HookPorts, gateway: str, route: str, reseller_id: str, raw_body: bytes,
+                 source: str | None = None):
         self.ports, self.gateway, self.route, self.reseller_id, self.raw = ports, gateway, route, reseller_id, raw_body
+        self.source = source  # the sender's address; None when handed in-process
         self.fields: dict[str, str] = {}
+        self.vouched = False  # set once the gateway's own authentication accepted the body
+
+    def vouch(self) -> None:
+        self.vouched = True
 
     def judge(self, steps: Callable[["Attempt"], HookAnswer]) -> HookAnswer:
         return self.judge_with_code(lambda attempt: (steps(attempt), yandex_money.SHOP_OK))[0]
@@ -72,6 +85,11 @@ class Attempt:
             answer, code = refusal.answer, refusal.shop_code
         except GatewayFieldError as error:
             answer, code = HookAnswer(400, "refused", str(error), error.field), yandex_money.SHOP_BAD_REQUEST
+        except (ValueError, ArithmeticError, RecursionError) as error:  # a value no step could read
+            log.warning("%s %s: a body no step could read", self.gateway, self.route, exc_info=True)
+            field = getattr(error, "field", None) or "body"
+            answer = HookAnswer(400, "refused", f"{field}: cannot be read ({type(error).__name__}: {error})"[:500], field)
+            code = yandex_money.SHOP_BAD_REQUEST
         return self.finish(answer), code
 
     def settings(self, kind: str, needed: str | None = None) -> tuple[GatewaySettings, str]:
@@ -92,7 +110,8 @@ class Attempt:
         try:
             self.fields = parse_form(self.raw, charset)
         except GatewayFieldError as error:
-            raise Refused(HookAnswer(400, "refused", str(error), error.field), yandex_money.SHOP_BAD_REQUEST) from None
+            raise Refused(HookAnswer(400, "refused", str(error), error.field, malformed=True),
+                          yandex_money.SHOP_BAD_REQUEST) from None
         return self.fields
 
     def finish(self, answer: HookAnswer) -> HookAnswer:
@@ -102,7 +121,8 @@ class Attempt:
                        message=answer.message, field=answer.field, reseller_id=self.reseller_id,
                        account_id=answer.account_id or (posting.account_id if posting else None),
                        external_id=posting.external_id if posting else None, fields=self.fields,
-                       now_gregorian=to_gregorian_seconds(int(clock.now().timestamp())))
+                       now_gregorian=to_gregorian_seconds(int(clock.now().timestamp())), vouched=self.vouched,
+                       source=self.source, budget=self.ports.refusal_budget)
         return answer
 
 
@@ -115,12 +135,12 @@ def parse_form(raw_body: bytes, charset: str) -> dict[str, str]:
     try:
         pairs = parse_qsl(raw_body.decode(charset), keep_blank_values=True, strict_parsing=bool(raw_body),
                           max_num_fields=MAX_FIELDS)
-    except (UnicodeDecodeError, LookupError, ValueError) as error:
-        raise GatewayFieldError("body", f"not a form in {charset}: {error}") from None
+    except (LookupError, ValueError) as error:  # a UnicodeError (punycode's is no *Decode*Error) is a ValueError
+        raise GatewayFieldError("body", f"not a form in {charset}: {error}"[:300]) from None
     fields: dict[str, str] = {}
     for key, value in pairs:
         if key in fields:
-            raise GatewayFieldError(key, "given twice")
+            raise GatewayFieldError(key[:100], "given twice")
         fields[key] = value
     return fields
 
@@ -160,7 +180,7 @@ def settle(ports: HookPorts, reseller_id: str, posting: GatewayPosting, account_
                       details={**first.details, "events": [event.name for event in events[1:]]})
 
 
-def receive_paypal_ipn(ports: HookPorts, reseller_id: str, raw_body: bytes) -> HookAnswer:
+def receive_paypal_ipn(ports: HookPorts, reseller_id: str, raw_body: bytes, source: str | None = None) -> HookAnswer:
     def steps(attempt: Attempt) -> HookAnswer:
         settings, currency = attempt.settings("paypal_config")
         url = ports.paypal_verify_urls[1 if settings.get("sandbox") else 0]
@@ -169,25 +189,28 @@ def receive_paypal_ipn(ports: HookPorts, reseller_id: str, raw_body: bytes) -> H
         except GatewayUnavailable as error:
             return HookAnswer(503, "unverified", f"{error}; PayPal will send it again")
         if verdict != "VERIFIED":
-            raise forged("body", f"PayPal answered {verdict}: not a notification it sent")
+            raise forged("body", f"PayPal answered {verdict!r:.100}: not a notification it sent")
+        attempt.vouch()
         posting = paypal.interpret_ipn(attempt.form(paypal.ipn_charset(raw_body)), settings, currency)
         return settle(ports, reseller_id, posting, "custom", "PayPal")
 
-    return Attempt(ports, "paypal", "paypal", reseller_id, raw_body).judge(steps)
+    return Attempt(ports, "paypal", "paypal", reseller_id, raw_body, source).judge(steps)
 
 
-def receive_yandex_wallet(ports: HookPorts, reseller_id: str, raw_body: bytes) -> HookAnswer:
+def receive_yandex_wallet(ports: HookPorts, reseller_id: str, raw_body: bytes, source: str | None = None) -> HookAnswer:
     def steps(attempt: Attempt) -> HookAnswer:
         settings, _ = attempt.settings("yandex_money_config", needed="wallet")
         if not yandex_money.wallet_signature_valid(attempt.form(), settings.get("notification_secret")):
             raise forged("sha1_hash", "sha1_hash does not match: not signed with this reseller's notification secret")
+        attempt.vouch()
         posting = yandex_money.interpret_wallet_notification(attempt.fields, settings)
         return settle(ports, reseller_id, posting, "label", "YooMoney")
 
-    return Attempt(ports, "yandex_money", "notification", reseller_id, raw_body).judge(steps)
+    return Attempt(ports, "yandex_money", "notification", reseller_id, raw_body, source).judge(steps)
 
 
-def receive_yandex_shop(ports: HookPorts, reseller_id: str, action: str, raw_body: bytes) -> tuple[HookAnswer, int]:
+def receive_yandex_shop(ports: HookPorts, reseller_id: str, action: str, raw_body: bytes,
+                        source: str | None = None) -> tuple[HookAnswer, int]:
     """(the answer, the shop protocol's code for the XML reply)."""
     refused_code = yandex_money.SHOP_REFUSED if action == "checkOrder" else yandex_money.SHOP_BAD_REQUEST
 
@@ -195,6 +218,7 @@ def receive_yandex_shop(ports: HookPorts, reseller_id: str, action: str, raw_bod
         settings, _ = attempt.settings("yandex_money_config", needed="shop_id")
         if not yandex_money.shop_signature_valid(attempt.form(), settings.get("shop_password")):
             raise forged("md5", "md5 does not match: not signed with this reseller's shop password")
+        attempt.vouch()
         try:
             posting = yandex_money.interpret_shop_request(attempt.fields, settings, action)
         except GatewayFieldError as error:
@@ -208,4 +232,4 @@ def receive_yandex_shop(ports: HookPorts, reseller_id: str, action: str, raw_bod
         answer = settle(ports, reseller_id, posting, "customerNumber", "YooMoney shop")
         return answer, yandex_money.SHOP_OK if answer.status == 200 else refused_code
 
-    return Attempt(ports, "yandex_money", action, reseller_id, raw_body).judge_with_code(steps)
+    return Attempt(ports, "yandex_money", action, reseller_id, raw_body, source).judge_with_code(steps)

@@ -6,20 +6,25 @@ Exactly once, across months: each posting is first registered in the account's d
 an id made from its reason and its external id (the gateway's transaction id, the wire
 transfer's reference, the API's idempotency key). The registration names the month the entry
 went to, so a replay of a notification months later finds it and posts nothing.
+
+The external id is kept exactly as given, encoded reversibly into the ids (`id_part`), so
+"PO 17" and "PO/17" are two postings; registrations written when ids were slugs are still found
+(`bookkeeper.services.keyed_ids`), so a replay of an old payment is still a replay.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES, slug
+from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES
 from bookkeeper.domain.kazoo_months import event_part, prefix, utc_month
 from bookkeeper.domain.ledger import PAYMENTS_SOURCE
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.periods import local_day
-from bookkeeper.ports import Conflict, NotFound
+from bookkeeper.ports import Conflict, DocumentStore, NotFound
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from bookkeeper.services.context import load_or_refuse
 from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.keyed_ids import find_keyed
 from bookkeeper.services.ledger_book import LedgerBook
 
 GATEWAY_CREDITS = ("paypal", "yandex_money", "braintree", "topup", "auto_addition", "paypal_reversal_cancelled",
@@ -40,8 +45,13 @@ class PaymentError(ValueError):
         self.field, self.reason = field, reason
 
 
-def registration_id(reason: str, external_id: str) -> str:
-    return f"kazbill_posting-{reason}-{slug(external_id)}"
+def registration_prefix(reason: str) -> str:
+    return f"kazbill_posting-{reason}-"
+
+
+def find_registration(store: DocumentStore, account_id: str, reason: str, external_id: str) -> dict[str, Any] | None:
+    """This posting's registration, under whichever id it was written (`keyed_ids`)."""
+    return find_keyed(store, account_db(account_id), registration_prefix(reason), external_id, "external_id").doc
 
 
 def _check(amount: object, reason: str, external_id: object, allowed: tuple[str, ...]) -> None:
@@ -49,8 +59,8 @@ def _check(amount: object, reason: str, external_id: object, allowed: tuple[str,
         raise PaymentError("amount", "must be a positive whole number of units")
     if reason not in allowed:
         raise PaymentError("reason", f"must be one of {', '.join(allowed)}")
-    if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 200:
-        raise PaymentError("external_id", "must be a non-empty string of at most 200 characters")
+    if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 200 or "\x00" in external_id:
+        raise PaymentError("external_id", "must be a non-empty string of at most 200 characters, without NUL")
 
 
 def apply_payment(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,
@@ -81,16 +91,13 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
         return [context]
     today = local_day(now, context.reseller.timezone)
     month = utc_month(now_gregorian)  # Kazoo's month, where its balance sees the entry at once
-    entry_id = f"{prefix(month)}-kazbill-{reason}-{slug(external_id)}"
-    registration = {"_id": registration_id(reason, external_id), "pvt_type": "kazbill_posting",
-                    "entry_id": entry_id, "month": list(month), "reason": reason, "ledger_type": ledger_type,
-                    "amount": amount, "external_id": external_id, "by": by, "deletes": deletes,
-                    "pvt_created": now_gregorian}
     store = ports.store
-    try:
-        store.put(account_db(account_id), registration)
-    except Conflict:  # posted before (or being posted): the first registration decides month and amount
-        registration = store.get(account_db(account_id), registration["_id"])
+    keyed = find_keyed(store, account_db(account_id), registration_prefix(reason), external_id, "external_id")
+    registration = keyed.doc or _register(store, account_id, {
+        "_id": keyed.doc_id, "pvt_type": "kazbill_posting",
+        "entry_id": f"{prefix(month)}-kazbill-{reason}-{keyed.part(registration_prefix(reason))}",
+        "month": list(month), "reason": reason, "ledger_type": ledger_type, "amount": amount,
+        "external_id": external_id, "by": by, "deletes": deletes, "pvt_created": now_gregorian})
     entry = {
         "_id": registration["entry_id"], "pvt_type": "ledger", "pvt_ledger_type": registration["ledger_type"],
         "amount": registration["amount"], "description": description or f"{reason} {external_id}",
@@ -118,6 +125,14 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
         "entry_id": written[0], "reason": reason, "ledger_type": registration["ledger_type"],
         "amount": registration["amount"], "external_id": external_id})
     return [posted, *reconcile_account(ports, account_id)]
+
+
+def _register(store: DocumentStore, account_id: str, registration: dict[str, Any]) -> dict[str, Any]:
+    try:
+        store.put(account_db(account_id), registration)
+        return registration
+    except Conflict:  # posted before (or being posted): the first registration decides month and amount
+        return store.get(account_db(account_id), registration["_id"])
 
 
 def gateway_debit(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,

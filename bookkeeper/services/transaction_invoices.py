@@ -10,19 +10,25 @@ from bookkeeper.domain.documents.invoice_lines import InvoiceLine, minor_of
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.domain.usage_limits import UsageLimit, UsageLimits
 from bookkeeper.ports import DatabaseNotFound, NotFound
 from bookkeeper.services.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
 from bookkeeper.services.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
+from bookkeeper.services.usage_limits import take_allowance
 
 KIND = "transaction_invoice"
 _ENTRY = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-.+")
 
 
-def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: str) -> IssuedDocument:
+def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: str, *,
+                              limit: UsageLimit = UsageLimits().documents) -> IssuedDocument:
+    """The payment's invoice (queued again to be rendered and emailed); LimitReached, nothing
+    numbered or queued, when the account has had `limit` of them issued lately."""
     issuer = Issuer.of(ports, account_id)
     tz = issuer.context.reseller.timezone
     entry = _payment(ports, account_id, entry_id, local_day_of_gregorian(issuer.now, tz))
+    take_allowance(ports.store, account_id, limit, issuer.now)
     paid_on = local_day_of_gregorian(int(entry.get("pvt_created") or issuer.now), tz)
     main = issuer.main_carrier()
     line = InvoiceLine("one_time", main.id, "payment", 1, None,

@@ -24,16 +24,19 @@ from bookkeeper.services.auto_topup_requests import configure_auto_topup
 from bookkeeper.services.card_payments import CardError, add_card, delete_card, make_default, top_up
 from bookkeeper.services.period_documents import DocumentPorts
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
-from crossbar_api.access import account_for, billing_context, token_of
+from bookkeeper.services.usage_limits import LimitReached
+from crossbar_api.access import account_for, authenticate, billing_context, token_of
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
 from crossbar_api.portal import session
 from crossbar_api.portal.texts import TEXTS, language_of
 from crossbar_api.portal.view_model import page_model
-from crossbar_api.logins import find_user_login
+from crossbar_api.resources.auth import checked_user_login
+from crossbar_api.sessions import revoke
 from crossbar_api.resources.cards import card_ports
 
 MAX_FORM = 16 * 1024
+MAX_FORM_FIELDS = 50  # the busiest form has a handful
 TEMPLATES = Environment(loader=PackageLoader("crossbar_api.portal", "templates"), autoescape=select_autoescape())
 
 
@@ -49,7 +52,11 @@ def _form(req: falcon.Request) -> dict[str, str]:
     raw = req.bounded_stream.read(MAX_FORM + 1)
     if len(raw) > MAX_FORM:
         raise falcon.HTTPContentTooLarge(description=f"form: larger than {MAX_FORM} bytes")
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=50))
+    try:
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except ValueError:  # parse_qsl's answer to too many fields
+        raise ApiError(400, f"form: more than {MAX_FORM_FIELDS} fields", {"form": {
+            "fields": {"message": f"at most {MAX_FORM_FIELDS} fields"}}}) from None
 
 
 def _redirect(location: str) -> None:
@@ -72,16 +79,12 @@ class Login:
         lang, form = _lang(req), _form(req)
         name, user, password = (form.get(key, "").strip() for key in ("account_name", "username", "password"))
         credentials = hashlib.md5(f"{user.lower()}:{password}".encode()).hexdigest()  # Kazoo's md5 credentials
-        keys = [f"credential:{credentials}", f"address:{req.remote_addr}"]
-        wait = self.deps.attempts.retry_after(keys)
-        if wait is not None:
-            raise ApiError(429, "too many failed attempts; try again later", headers={"Retry-After": str(wait)})
-        found = find_user_login(self.deps, "md5", credentials, account_name=name) if name and user else None
+        # The API's own login rule: the address's budget and the named account's, shared by every
+        # worker through the store, counted before the password is tried.
+        found = checked_user_login(req, self.deps, "md5", credentials, account_name=name) if name and user else None
         if found is None:
-            self.deps.attempts.failed(keys)
             _render(resp, "login.html", 401, lang=lang, t=TEXTS[lang], error=True, account_name_given=name)
             return
-        self.deps.attempts.succeeded(keys[:1])
         caller, _ = found
         token = self.deps.tokens.issue(caller, self.deps.clock.now().timestamp())
         session.start(req, resp, token, int(self.deps.tokens.ttl_s))
@@ -100,7 +103,15 @@ class Home:
 
 
 class Logout:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            authenticate(req, self.deps)
+            revoke(self.deps.store, req.context.claims)  # the token stops working everywhere, not only here
+        except ApiError:
+            pass  # no session, or one that no longer works: nothing to revoke
         session.end(resp)
         resp.status = falcon.HTTP_303
         resp.location = "/portal/login"
@@ -139,7 +150,7 @@ class Action:
         page = f"/portal/accounts/{account_id}"
         try:
             ACTIONS[self.name](self, req, account_id, form, token)
-        except (CardError, GatewayFieldError, MoneyError) as error:
+        except (CardError, GatewayFieldError, MoneyError, LimitReached) as error:
             _redirect(f"{page}?{urlencode({'error': str(error)})}")
         _redirect(f"{page}?done={self.name if self.name != 'cards' else 'card'}")
 
@@ -170,7 +181,8 @@ class Action:
         context = billing_context(self.deps, account_id)
         request_id = request_proforma(self.deps.store, account_id, amount=exact_units(form.get("amount", ""), "amount"),
                                       currency=context.reseller.currency, by=self._by(req),
-                                      now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+                                      now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+                                      limit=self.deps.usage_limits.proformas)
         issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id, request_id)
 
 
@@ -181,7 +193,7 @@ ACTIONS: dict[str, Callable[..., None]] = {"topup": Action.topup, "cards": Actio
 def portal_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route("/portal", Home(deps))
     app.add_route("/portal/login", Login(deps))
-    app.add_route("/portal/logout", Logout())
+    app.add_route("/portal/logout", Logout(deps))
     app.add_route("/portal/accounts/{account_id}", Page(deps))
     page = "/portal/accounts/{account_id}"
     app.add_route(f"{page}/topup", Action(deps, "topup"))

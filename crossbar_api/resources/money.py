@@ -8,20 +8,21 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import NotFound, ViewQuery
+from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments import (
-    PaymentError, apply_payment, delete_manual_entry, manual_debit, registration_id,
+    PaymentError, apply_payment, delete_manual_entry, find_registration, manual_debit,
 )
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_request
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.fields import gregorian_param, page_position, whole_param
 from crossbar_api.kazoo_ledgers import public_json
 from crossbar_api.ledger_body import parse_ledger_request
 from crossbar_api.ledger_store import find_ledger
@@ -51,15 +52,6 @@ class CurrentBalance:
         answer(req, resp, {self.key: to_major(units)})
 
 
-def _gregorian_param(req: falcon.Request, name: str) -> int | None:
-    raw = req.get_param(name)
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()):
-        raise invalid(name, "type", "must be Gregorian seconds (a whole number)")
-    return int(raw)
-
-
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
     """A ledger entry as the API shows it: no pvt_ fields, amounts in currency units."""
     meta = (entry.get("metadata") or {}).get("kazbill") or {}
@@ -81,13 +73,13 @@ class Transactions:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
         now = _now_gregorian(self.deps)
-        created_to = _gregorian_param(req, "created_to") or now
-        created_from = _gregorian_param(req, "created_from") or created_to - 30 * 86_400
+        created_to = gregorian_param(req, "created_to") or now
+        created_from = gregorian_param(req, "created_from") or created_to - 30 * 86_400
         if created_from > created_to:
             raise invalid("created_from", "range", "must not be after created_to")
         if created_to - created_from > MAX_RANGE_DAYS * 86_400:
             raise invalid("created_to", "range", f"a range covers at most {MAX_RANGE_DAYS} days")
-        page_size = req.get_param_as_int("page_size", min_value=1, max_value=500) or DEFAULT_PAGE_SIZE
+        page_size = whole_param(req, "page_size", 1, 500) or DEFAULT_PAGE_SIZE
         reason = req.get_param("reason")
         first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
         # The view's rows (created, id) order the range; only the page's documents are fetched,
@@ -107,7 +99,8 @@ class Transactions:
         rows.sort(key=lambda row: (row[0], row[1]))
         start_key = req.get_param("start_key")
         if start_key:  # opaque to callers: "<created>:<id>" of the first entry of the page
-            position = _position(start_key)
+            created, entry_id = page_position(start_key)
+            position = (-created, entry_id)
             rows = [row for row in rows if (row[0], row[1]) >= position]
         page, rest = rows[:page_size], rows[page_size:]
         extra = {"page_size": len(page)}
@@ -127,13 +120,6 @@ class Transactions:
         return [doc if doc is not None else fetched[(db, entry_id)] for _, entry_id, db, doc in page]
 
 
-def _position(start_key: str) -> tuple[int, str]:
-    created, _, entry_id = start_key.partition(":")
-    if not (created.isascii() and created.isdigit()) or not entry_id:
-        raise invalid("start_key", "format", "use the next_start_key of the previous page")
-    return -int(created), entry_id
-
-
 class ManualLedger:
     """PUT .../ledgers/credit and .../ledgers/debit: a reseller's credit (a wire transfer, a manual
     addition) or debit (a balance correction), in Kazoo's own body (crossbar_api/ledger_body.py),
@@ -151,8 +137,8 @@ class ManualLedger:
         request = parse_ledger_request(body["data"], self.direction, _now_gregorian(self.deps))
         account_for(req, self.deps, account_id, write=True, from_above=True)
         key = req.get_header("Idempotency-Key")
-        if key is not None and not (0 < len(key) <= 200):
-            raise invalid("Idempotency-Key", "format", "must be 1 to 200 characters")
+        if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
+            raise invalid("Idempotency-Key", "format", "must be 1 to 200 printable characters")
         external_id = key or uuid.uuid4().hex
         caller = req.context.caller
         by = caller.user_id or f"api_key:{caller.account_id}"
@@ -180,10 +166,10 @@ class ManualLedger:
         answer(req, resp, public_json(entry), status=200 if events[0].name == "posting_duplicate" else 201)
 
     def _registration(self, account_id: str, reason: str, external_id: str) -> dict[str, Any]:
-        try:
-            return self.deps.store.get(account_db(account_id), registration_id(reason, external_id))
-        except NotFound:
-            raise ApiError(500, "the posting was not recorded") from None
+        registration = find_registration(self.deps.store, account_id, reason, external_id)
+        if registration is None:
+            raise ApiError(500, "the posting was not recorded")
+        return registration
 
 
 class LedgerEntry:

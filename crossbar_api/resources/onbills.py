@@ -8,7 +8,10 @@
                                            numbers) the documents of a closed period; with
                                            "children": true, for every account below a reseller;
                                            "document_types": ["calls_report"] for the calls report
-Reading is for the account and the accounts above it; generating is for a reseller above it."""
+Reading is for the account and the accounts above it; generating is for a reseller above it.
+What an account can have issued on demand (pro-formas, invoices for a payment: each numbered,
+rendered and emailed at its reseller's cost) is limited per account, in any hour and any 24
+hours (ApiDeps.usage_limits, from the settings); past a limit, 429 names it."""
 from __future__ import annotations
 
 import re
@@ -31,10 +34,12 @@ from bookkeeper.services.period_documents import (
 )
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from bookkeeper.services.transaction_invoices import issue_transaction_invoice
+from bookkeeper.services.usage_limits import LimitReached
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
+from crossbar_api.fields import day
 
 DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-[A-Za-z0-9]+")
 LISTED_MONTHS = 12
@@ -53,10 +58,7 @@ def _fields(req: falcon.Request, allowed: set[str], what: str) -> dict[str, Any]
 
 
 def _period(value: Any, field: str = "period_start") -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise invalid(field, "format", "the period's first day, YYYY-MM-DD") from None
+    return day(value, field)  # the period's first day
 
 
 def _document(deps: ApiDeps, account_id: str, doc_id: str) -> tuple[str, dict[str, Any]]:
@@ -68,6 +70,15 @@ def _document(deps: ApiDeps, account_id: str, doc_id: str) -> tuple[str, dict[st
         return db, deps.store.get(db, doc_id)
     except (NotFound, DatabaseNotFound):
         raise ApiError(404, "bad identifier", {"doc_id": {"exists": {"message": f"no document {doc_id}"}}}) from None
+
+
+def _too_many(reached: LimitReached) -> ApiError:
+    """429 naming the limit an on-demand document met, and when one is free again."""
+    over = reached.over
+    message = f"at most {over.most} {over.kind} in any {over.window} for one account; the next in {over.retry_after_s} s"
+    return ApiError(429, "too many requests", {over.name: {"limit": {
+        "message": message, "limit": over.most, "retry_after": over.retry_after_s}}},
+        headers={"Retry-After": str(over.retry_after_s)})
 
 
 class Onbills:
@@ -177,9 +188,13 @@ class Proforma:
             raise invalid("amount", "format", error.reason) from None
         context = billing_context(self.deps, account_id)
         caller = req.context.caller
-        request_id = request_proforma(self.deps.store, account_id, amount=amount, currency=context.reseller.currency,
-                                      by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
-                                      now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        try:
+            request_id = request_proforma(
+                self.deps.store, account_id, amount=amount, currency=context.reseller.currency,
+                by=f"{caller.account_id}/{caller.user_id or 'api_key'}", limit=self.deps.usage_limits.proformas,
+                now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        except LimitReached as reached:
+            raise _too_many(reached) from None
         issued = issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id,
                                 request_id)
         answer(req, resp, {"request_id": request_id, "id": issued.doc_id, "number": issued.number,
@@ -199,8 +214,10 @@ class TransactionInvoice:
         account_for(req, self.deps, account_id, write=True)
         try:
             issued = issue_transaction_invoice(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs),
-                                               account_id, data["entry_id"])
+                                               account_id, data["entry_id"], limit=self.deps.usage_limits.documents)
         except DocumentRequestError as error:
             raise invalid(error.field, "payment", error.reason) from None
+        except LimitReached as reached:
+            raise _too_many(reached) from None
         answer(req, resp, {"id": issued.doc_id, "number": issued.number, "carrier": issued.carrier,
                            "state": "queued"}, status=201)

@@ -1,7 +1,10 @@
 """A reseller's per-minute rate decks over the API:
 
     PUT .../rate_decks/{deck}         the deck as CSV (Content-Type: text/csv): all rows or none;
-                                      400 lists each bad line and column
+                                      400 lists each bad line and column. A deck of more than
+                                      INLINE_ROWS rows is imported by the service as a job:
+                                      202 with the job's id, its progress at
+    GET .../rate_decks/{deck}/imports/{job_id}
     GET .../rate_decks/{deck}/rate?number=&seconds=&direction=
                                       which rate a number takes, and what a call of `seconds` costs
 Only the reseller itself or an account above it; writing needs an admin."""
@@ -9,9 +12,11 @@ from __future__ import annotations
 
 import falcon
 
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.rating import call_cost
 from bookkeeper.services.gateway_settings import NotAReseller
+from bookkeeper.services.rate_deck_jobs import accept_import, import_job
 from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
 from crossbar_api.access import reseller_for
 from crossbar_api.deps import ApiDeps
@@ -19,6 +24,9 @@ from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
 
 MAX_DECK_BYTES = 64 * 1024 * 1024  # a 100,000-prefix deck is about 5 MB
+# A deck this size imports in a second or two; a larger one could outlast gunicorn's worker
+# timeout, which would kill the import with the worker: it runs in the service instead.
+INLINE_ROWS = 20_000
 
 
 class RateDeckCsv:
@@ -36,8 +44,13 @@ class RateDeckCsv:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise invalid("data", "encoding", "the CSV must be UTF-8") from None
+        lines = text.splitlines()
+        if len(lines) - 1 > INLINE_ROWS:
+            self._accept(req, resp, account_id, deck, raw)
+            return
+        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
         try:
-            result = import_rate_deck(self.deps.store, account_id, deck, text.splitlines())
+            result = import_rate_deck(self.deps.store, account_id, deck, lines, now=now)
         except NotAReseller as error:
             raise ApiError(404, "bad identifier", {"account_id": {"reseller": {"message": str(error)}}}) from None
         except ValueError as error:
@@ -46,6 +59,34 @@ class RateDeckCsv:
             raise ApiError(400, "invalid data", {f"line {line}.{column}": {"csv": {"message": reason}}
                                                  for line, column, reason in result.report.errors})
         answer(req, resp, {"deck": deck, "rates": result.written, "removed": result.removed})
+
+    def _accept(self, req: falcon.Request, resp: falcon.Response, account_id: str, deck: str, raw: bytes) -> None:
+        caller = req.context.caller
+        try:
+            job_id = accept_import(self.deps.store, account_id, deck, raw,
+                                   by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
+                                   now=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+        except NotAReseller as error:
+            raise ApiError(404, "bad identifier", {"account_id": {"reseller": {"message": str(error)}}}) from None
+        except ValueError as error:
+            raise invalid("deck", "name", str(error)) from None
+        resp.location = f"{req.path}/imports/{job_id}"
+        answer(req, resp, {"deck": deck, "job_id": job_id, "state": "queued"}, status=202)
+
+
+class RateDeckImport:
+    """A large import's progress: queued, running (rows written so far), done, or failed with the
+    reason (and each bad line); the deck in use is the old one until it is done."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, deck: str, job_id: str) -> None:
+        reseller_for(req, self.deps, account_id, write=False)
+        job = import_job(self.deps.store, account_id, job_id)
+        if job is None or job.get("deck") != deck:
+            raise ApiError(404, "bad identifier", {"job_id": {"exists": {"message": f"no import {job_id} of {deck}"}}})
+        answer(req, resp, job)
 
 
 class RateLookup:

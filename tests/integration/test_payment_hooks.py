@@ -3,6 +3,7 @@ server: a genuine notification is credited once; a forged, replayed, tampered or
 moves nothing, gets a clear answer, and is kept for the operator."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -29,6 +30,13 @@ SECRET, SHOP_PASSWORD = "wallet-secret-0123", "shop-password-4567"
 
 @pytest.fixture
 def hooks(store):
+    with hook_client(store) as client_world_paypal:
+        yield client_world_paypal
+
+
+@contextmanager
+def hook_client(store):
+    """(the hooks' test client, the account tree with its gateways set up, PayPal's verifier)."""
     world = ApiWorld(store).build()
     reseller = world.ids["reseller"]
     save_gateway_settings(store, reseller, "paypal_config", {

@@ -82,3 +82,47 @@ def test_what_a_customer_typed_is_escaped_on_the_page(api):
     login = log_in(client, account_name="<script>alert(1)</script>")
     page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
     assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_guesses_through_the_page_count_against_the_account_from_any_address(api):
+    """The page logs in by the API's rule: guesses from many addresses at one account are stopped
+    after the free ones, and then even the right password waits (429 with Retry-After)."""
+    client, _, _ = api
+    for n in range(5):
+        wrong = client.simulate_post("/portal/login", body="account_name=Customer Two&username=admin-customer_two"
+                                     "&password=guess", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                     remote_addr=f"203.0.113.{n + 1}")
+        assert wrong.status_code == 401
+    stopped = client.simulate_post("/portal/login", body="account_name=Customer Two&username=admin-customer_two"
+                                   "&password=secret", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                   remote_addr="198.51.100.7")
+    assert stopped.status_code == 429 and int(stopped.headers["retry-after"]) > 0
+
+
+def test_logging_out_of_the_page_ends_the_session_token_everywhere(api):
+    client, world, _ = api
+    login = log_in(client)
+    cookie = session_cookie(login)
+    page = f"/portal/accounts/{world.ids['customer_two']}"
+    assert client.simulate_get(page, headers=cookie).status_code == 200
+    out = client.simulate_post("/portal/logout", headers=cookie)
+    assert out.status_code == 303 and out.headers["location"] == "/portal/login"
+    # The old cookie, kept by someone who copied it, no longer opens the page.
+    assert client.simulate_get(page, headers=cookie).headers["location"] == "/portal/login"
+    assert client.simulate_post("/portal/logout").status_code == 303  # no session: nothing to end, no error
+
+
+def test_a_proforma_past_the_accounts_limit_comes_back_as_a_message_and_nothing_is_numbered(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    login = log_in(client)
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
+    form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)[1]
+    headers = {**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"}
+    answers = [client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}",
+                                    headers=headers) for _ in range(21)]
+    assert all(a.headers["location"].endswith("?done=proforma") for a in answers[:20])
+    assert answers[20].status_code == 303 and "error=" in answers[20].headers["location"]
+    assert "proformas" in answers[20].headers["location"]
+    rows = world.store.all_docs(account_db(customer)).rows
+    assert len([row.id for row in rows if row.id.startswith("kazbill_proforma_request")]) == 20
