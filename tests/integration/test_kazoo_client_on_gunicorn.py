@@ -8,22 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from bookkeeper.adapters.couchdb_store import CouchDbStore
-from tests.fixtures.api_world import ApiWorld, md5
-from tests.support.api_server import call, couch, serving_api
+from tests.fixtures.api_world import md5
+from tests.integration import test_api_on_gunicorn
+from tests.support.api_server import call
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def served(own_couch_url, tmp_path):
-    store = CouchDbStore(own_couch_url)
-    world = ApiWorld(store).build()
-    try:
-        with serving_api(couch(own_couch_url), tmp_path / "gunicorn.log") as base:
-            yield base, world
-    finally:
-        store.close()
+served = test_api_on_gunicorn.served  # the same API on gunicorn over the same world (a fixture)
 
 
 def test_a_kazoo_client_logs_in_credits_and_reads_the_ledgers_back_as_cb_ledgers_serves_them(served):

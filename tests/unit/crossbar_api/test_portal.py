@@ -17,6 +17,14 @@ def session_cookie(answer) -> dict[str, str]:
     return {"Cookie": f"kazbill_portal={answer.cookies['kazbill_portal'].value}"}
 
 
+def page_form(client, customer) -> tuple[str, dict[str, str]]:
+    """Log in, open the page, and return its form token with the headers a form post carries."""
+    login = log_in(client)
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
+    form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)[1]
+    return form_token, {**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"}
+
+
 def test_an_admin_logs_in_and_sees_the_balance_and_the_period(api):
     client, world, _ = api
     customer = world.ids["customer_two"]
@@ -57,10 +65,7 @@ def test_a_page_of_another_tree_is_forbidden_and_a_post_without_the_form_token_c
 def test_a_proforma_request_is_recorded_and_issued_and_bad_amounts_come_back_as_a_message(api):
     client, world, _ = api
     customer = world.ids["customer_two"]
-    login = log_in(client)
-    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
-    form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)[1]
-    headers = {**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"}
+    form_token, headers = page_form(client, customer)
     done = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=1500.00&form_token={form_token}",
                                 headers=headers)
     assert done.status_code == 303 and done.headers["location"].endswith("?done=proforma")
@@ -115,10 +120,7 @@ def test_logging_out_of_the_page_ends_the_session_token_everywhere(api):
 def test_a_proforma_past_the_accounts_limit_comes_back_as_a_message_and_nothing_is_numbered(api):
     client, world, _ = api
     customer = world.ids["customer_two"]
-    login = log_in(client)
-    page = client.simulate_get(f"/portal/accounts/{customer}", headers=session_cookie(login))
-    form_token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)[1]
-    headers = {**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"}
+    form_token, headers = page_form(client, customer)
     answers = [client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}",
                                     headers=headers) for _ in range(21)]
     assert all(a.headers["location"].endswith("?done=proforma") for a in answers[:20])
