@@ -1,8 +1,8 @@
 """The design documents of couch_views/, read from the installed package and checked.
 
 Each file is one CouchDB design document plus a `kazbill` member saying which databases it
-belongs in (`db_class`: "accounts", "services", "account", "account-month", or "system" with a
-`database`). The installed copy carries `kazbill.digest`, a hash of the file's content, so
+belongs in (`db_class`: "accounts", "services", "account", "account-month", "system" with a
+`database`, or "any": every database Kazbill reads or writes). The installed copy carries `kazbill.digest`, a hash of the file's content, so
 `store check` can tell an up-to-date design document from a stale one without comparing code.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from bookkeeper.domain.kazoo_names import parse_db_name
 
-DB_CLASSES = ("accounts", "services", "account", "account-month", "system")
+DB_CLASSES = ("accounts", "services", "account", "account-month", "system", "any")
 BUILTIN_REDUCERS = ("_sum", "_count", "_stats")
 # Databases `store init` creates: Kazoo's (when missing, e.g. on the embedded store) and ours.
 SYSTEM_DATABASES = ("accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
@@ -36,6 +36,8 @@ class DesignDoc:
 
     def belongs_in(self, db: str) -> bool:
         parsed = parse_db_name(db)
+        if self.db_class == "any":
+            return parsed.kind != "other"
         if self.db_class == "system":
             return parsed.name == self.database
         return parsed.kind == self.db_class

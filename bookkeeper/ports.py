@@ -14,6 +14,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
+from bookkeeper.domain.cluster_writes import Leaf
+
 
 # --------------------------------------------------------------------------- errors
 
@@ -195,6 +197,7 @@ class DatabaseInfo:
     name: str
     doc_count: int
     update_seq: str
+    copies: int | None = None  # n, each document's copies on a cluster; None: one server, no shards
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,9 @@ class DocumentStore(Protocol):
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult: ...  # Conflict
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]: ...
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult: ...  # hard delete (tombstone)
+    # Every leaf revision, deleted ones too: more than one live leaf is a conflict (a cluster's
+    # racing writers); bookkeeper/domain/cluster_writes.py says which one stands. [] if none.
+    def leaves(self, db: str, doc_id: str) -> list["Leaf"]: ...
     def soft_delete(self, db: str, doc_id: str) -> PutResult: ...  # Kazoo's pvt_deleted: true
 
     # attachments

@@ -6,6 +6,7 @@ generated methods, or second-guesses the server's answer, a comment says which q
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -17,8 +18,10 @@ from urllib3.exceptions import ReadTimeoutError
 
 from bookkeeper.adapters.document_rules import (attachment_digest, check_attachment_name, check_doc_id,
                                                 check_document, check_rev, checked_database_name)
+from bookkeeper.adapters.couchdb_accepted import leaves_from_open_revs, open_revs_path, settle_accepted_write
 from bookkeeper.adapters.couchdb_compat import DbUpdatesPoller, doc_id_window, view_result
 from bookkeeper.config import mask_url_password
+from bookkeeper.domain.cluster_writes import Leaf, is_decision_database
 from bookkeeper.domain.kazoo_names import canonical_db_name
 from bookkeeper.ports import (Attachment, BulkResult, Change, ChangesPage, Conflict, DatabaseExists,
                               DatabaseInfo, DatabaseNotFound, DbUpdate, DbUpdatesPage,
@@ -30,6 +33,7 @@ DESIGN = "_design/"
 # CouchDB 3 and pouchdb-server word "no such database" differently from "no such document".
 _NO_DB_REASONS = {"Database does not exist.", "no_db_file"}
 _LONGPOLL_GRACE_S = 1.0
+_NEW_DATABASE_CONFIRMATIONS, _NEW_DATABASE_WAIT_S = 4, 10.0
 _NO_DB_UPDATES = (400, 404, 405, 501)  # pouchdb-server answers 400 to _db_updates
 
 
@@ -71,6 +75,17 @@ def _short_reason(error: BaseException, timeout_s: float) -> str:
     return f"connection failed ({type(error).__name__})"
 
 
+def _tolerant(hook: Any) -> Any:
+    """The SDK's error hook expects every JSON error body to be an object; a cluster that lost a
+    node answers `_bulk_docs` with 500 and a list, and the hook would crash on it."""
+    def hook_or_nothing(response: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return hook(response, *args, **kwargs)
+        except (AttributeError, TypeError):
+            return None  # the response as it came; _reason reads it
+    return hook_or_nothing
+
+
 def _reason(error: ApiException) -> str:
     try:
         body = error.http_response.json()
@@ -97,20 +112,27 @@ class CouchDbStore:
         # Session headers are fallbacks: the SDK's per-call Accept (attachments: */*) still wins.
         self._client.get_http_client().headers.update(
             {"Accept-Encoding": "identity", "Accept": "application/json"})
+        hooks = self._client.get_http_client().hooks["response"]
+        hooks[:] = [_tolerant(hook) for hook in hooks]
         self._vendor: str | None = None
         self._native_db_updates: bool | None = None
         self._poller = DbUpdatesPoller(self._snapshot)
 
     # ------------------------------------------------------------------ plumbing
 
-    def _call(self, op: str, *, err_db: str | None = None, err_id: str | None = None,
-              kind: str = "document", longpoll_s: float | None = None, **params: Any) -> Any:
+    def _call(self, op: str, **params: Any) -> Any:
         """Run an SDK operation by name; map its failures onto the port's errors."""
+        return self._call_status(op, **params)[0]
+
+    def _call_status(self, op: str, *, err_db: str | None = None, err_id: str | None = None,
+                     kind: str = "document", longpoll_s: float | None = None, **params: Any) -> tuple[Any, int]:
+        """`_call`, with the HTTP status: a cluster's 202 is not a 201 (couchdb_accepted.py)."""
         db, doc_id = err_db or params.get("db"), err_id or params.get("doc_id")
         if longpoll_s is not None:
             params["read_timeout_s"] = longpoll_s + _LONGPOLL_GRACE_S
         try:
-            return getattr(self._client, op)(**params).get_result()
+            response = getattr(self._client, op)(**params)
+            return response.get_result(), response.get_status_code()
         except ApiException as error:
             mapped = self._map_error(error.status_code, db, doc_id, kind, _reason(error))
             mapped.http_status = error.status_code  # type: ignore[attr-defined]
@@ -126,6 +148,22 @@ class CouchDbStore:
         request = self._client.prepare_request(
             method, path, headers=headers, data=None if body is None else json.dumps(body))
         return self._call("send", request=request, **kw)
+
+    def _settle(self, db: str, doc_id: str, rev: str, *, created: bool) -> None:
+        settle_accepted_write(db, doc_id, rev, created=created, read_leaves=self.leaves,
+                              withdraw=self._withdraw)
+
+    def _withdraw(self, db: str, doc_id: str, rev: str) -> None:
+        self._send("DELETE", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?rev={quote(rev)}",
+                   err_db=db, err_id=doc_id)
+
+    def leaves(self, db: str, doc_id: str) -> list[Leaf]:
+        db = checked_database_name(db)
+        check_doc_id(db, doc_id)
+        try:
+            return leaves_from_open_revs(self._send("GET", open_revs_path(db, doc_id), err_db=db, err_id=doc_id))
+        except NotFound:
+            return []
 
     def _map_error(self, status: int, db: str | None, doc_id: str | None, kind: str,
                    reason: str) -> StoreError:
@@ -163,14 +201,34 @@ class CouchDbStore:
                           tuple(welcome.get("features") or ()))
 
     def create_database(self, db: str) -> None:
-        self._call("put_database", db=checked_database_name(db), kind="database")
+        db = checked_database_name(db)
+        if is_decision_database(db):
+            # Kazbill's own databases hold its decisions: one copy orders their writes on a
+            # cluster as one node does (bookkeeper/domain/cluster_writes.py). A single node
+            # and pouchdb-server take the parameters as they are or ignore them.
+            self._send("PUT", f"/{quote(db, safe='')}?q=1&n=1", err_db=db, kind="database")
+            return
+        self._call("put_database", db=db, kind="database")
 
     def ensure_database(self, db: str) -> bool:
         try:
             self.create_database(db)
         except DatabaseExists:
-            return False  # also when someone else created it a moment ago
-        return True
+            created = False  # also when someone else created it a moment ago
+        else:
+            created = True
+        self._await_everywhere(db)
+        return created
+
+    def _await_everywhere(self, db: str) -> None:
+        """A cluster's other nodes learn of a new database a moment after the one that created
+        it answers: until then they say it does not exist. Several answers in a row that it
+        exists (the balancer spreads them over the nodes) before anyone writes to it."""
+        in_a_row, deadline = 0, time.monotonic() + _NEW_DATABASE_WAIT_S
+        while in_a_row < _NEW_DATABASE_CONFIRMATIONS and time.monotonic() < deadline:
+            in_a_row = in_a_row + 1 if self.database_exists(db) else 0
+            if in_a_row == 0:
+                time.sleep(0.05)
 
     def delete_database(self, db: str) -> None:
         db = checked_database_name(db)
@@ -193,7 +251,9 @@ class CouchDbStore:
     def database_info(self, db: str) -> DatabaseInfo:
         db = checked_database_name(db)  # also the name to report: pouchdb-server strips "/"
         info = self._json(self._call("get_database_information", db=db))
-        return DatabaseInfo(db, int(info.get("doc_count", 0)), str(info.get("update_seq", "0")))
+        copies = (info.get("cluster") or {}).get("n") if isinstance(info.get("cluster"), dict) else None
+        return DatabaseInfo(db, int(info.get("doc_count", 0)), str(info.get("update_seq", "0")),
+                            copies if isinstance(copies, int) else None)
 
     # ------------------------------------------------------------------ documents
 
@@ -218,10 +278,12 @@ class CouchDbStore:
         clean = check_document(db, doc)  # its _id is the URL id: pouchdb-server lets the body win
         doc_id = clean["_id"]
         if doc_id.startswith(DESIGN):
-            result = self._call("put_design_document", db=db, err_id=doc_id,
-                                ddoc=doc_id.removeprefix(DESIGN), design_document=clean)
+            result, status = self._call_status("put_design_document", db=db, err_id=doc_id,
+                                               ddoc=doc_id.removeprefix(DESIGN), design_document=clean)
         else:
-            result = self._call("put_document", db=db, doc_id=doc_id, document=clean)
+            result, status = self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
+        if status == 202:
+            self._settle(db, doc_id, result["rev"], created="_rev" not in clean)
         return PutResult(result["id"], result["rev"])
 
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
@@ -229,9 +291,21 @@ class CouchDbStore:
         clean = [check_document(db, doc) for doc in docs]  # all checked before any is written
         if not clean:
             return []
-        rows = self._json(self._call("post_bulk_docs", db=db, bulk_docs={"docs": clean}))
-        return [BulkResult(row.get("id") or doc["_id"], row.get("rev"), row.get("error"),
-                           row.get("reason")) for doc, row in zip(clean, rows)]
+        rows, status = self._call_status("post_bulk_docs", db=db, bulk_docs={"docs": clean})
+        results = [BulkResult(row.get("id") or doc["_id"], row.get("rev"), row.get("error"),
+                              row.get("reason")) for doc, row in zip(clean, self._json(rows))]
+        if status == 202:  # some row fell short of the quorum; the rows do not say which
+            results = [self._settled_row(db, doc, result) for doc, result in zip(clean, results)]
+        return results
+
+    def _settled_row(self, db: str, doc: Mapping[str, Any], result: BulkResult) -> BulkResult:
+        if not result.ok or result.rev is None:
+            return result
+        try:
+            self._settle(db, result.id, result.rev, created="_rev" not in doc)
+        except Conflict:
+            return BulkResult(result.id, None, "conflict", "Document update conflict.")
+        return result
 
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult:
         db = checked_database_name(db)
@@ -242,7 +316,9 @@ class CouchDbStore:
                 result = self._call("delete_design_document", db=db, err_id=doc_id,
                                     ddoc=doc_id.removeprefix(DESIGN), rev=rev)
             else:
-                result = self._call("delete_document", db=db, doc_id=doc_id, rev=rev)
+                result, status = self._call_status("delete_document", db=db, doc_id=doc_id, rev=rev)
+                if status == 202:
+                    self._settle(db, doc_id, result["rev"], created=False)
         except (Conflict, NotFound):
             # A stale rev: CouchDB says 409, pouchdb-server 404. A missing doc: CouchDB 409.
             self.get(db, doc_id)  # NotFound when there is nothing to delete

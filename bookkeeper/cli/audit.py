@@ -57,13 +57,18 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
                             first_day, last_day, histories)
     differences = sum(len(a.differences) for a in audits)
     errors = sum(1 for a in audits if a.error)
+    conflicts = sum(len(a.conflicts) for a in audits)
     if as_json:
         click.echo(json.dumps({"from": first, "to": last, "accounts": len(audits), "differences": differences,
-                               "unreadable": errors, "clean": differences == 0 and errors == 0, "findings": [
+                               "unreadable": errors, "conflicts": conflicts,
+                               "clean": differences == 0 and errors == 0 and conflicts == 0, "findings": [
                                    {"account_id": a.account_id, "name": a.name, "error": a.error,
                                     "differences": [{"entry_id": d.entry_id, "kind": d.kind, "expected": d.expected,
                                                      "actual": d.actual, "cause": CAUSES[d.kind]}
-                                                    for d in a.differences]}
+                                                    for d in a.differences],
+                                    "conflicts": [{"db": c.db, "doc_id": c.doc_id, "revisions": list(c.revisions),
+                                                   "kept": c.kept, "withdrawn": list(c.withdrawn),
+                                                   "resolved": c.resolved} for c in a.conflicts]}
                                    for a in audits if not a.clean],
                                "late_charges": {a.account_id: list(a.charges.late_charges) for a in audits
                                                 if a.charges and a.charges.late_charges},
@@ -76,11 +81,15 @@ def audit(obj: Context, account: str | None, reseller: str | None, everything: b
                 amounts = " → ".join(str(to_major(v)) if v is not None else "none" for v in (d.expected, d.actual))
                 click.echo(f"{found.account_id} {found.name}: {d.kind} {d.entry_id} (expected → held: {amounts}): "
                            f"{CAUSES[d.kind]}")
+            for c in found.conflicts:
+                click.echo(f"{found.account_id} {found.name}: conflicted document {c.doc_id} in {c.db}, revisions "
+                           f"{', '.join(c.revisions)}: {c.what_was_done}")
             if found.charges and found.charges.late_charges:
                 click.echo(f"{found.account_id} {found.name}: charged after their period ended (a change seen late; "
                            f"not a difference): {', '.join(found.charges.late_charges)}")
         click.echo(f"audited {len(audits)} accounts, {first}..{last}: {differences} differences"
-                   + (f", {errors} accounts could not be audited" if errors else ""))
+                   + (f", {errors} accounts could not be audited" if errors else "")
+                   + (f", {conflicts} conflicted documents resolved" if conflicts else ""))
         click.echo("assumed: " + "; ".join(assumptions))
-    if differences or errors:
+    if differences or errors or conflicts:
         sys.exit(1)

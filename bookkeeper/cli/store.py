@@ -22,6 +22,8 @@ def _report_json(report: store_setup.StoreReport) -> dict[str, Any]:
         "missing_databases": report.missing_databases,
         "design_docs": [asdict(status) for status in report.design_docs],
         "view_errors": report.view_errors, "view_error_samples": report.view_error_samples,
+        "conflicts": [asdict(found) for found in report.conflicts],
+        "shared_decision_databases": report.shared_decision_databases,
         "healthy": report.healthy,
     }
 
@@ -82,9 +84,16 @@ def store_check(obj: Context, as_json: bool) -> None:
         *([f"documents the views leave out (a map threw on them; kazbill_failures, source view): "
            f"{report.view_errors}"] + [f"  {sample}" for sample in report.view_error_samples]
           if report.view_errors else []),
+        f"conflicted documents: {len(report.conflicts)}",
+        *[f"  {found.db} {found.doc_id}: revisions {', '.join(found.revisions)}; {found.what_was_done}"
+          for found in report.conflicts],
+        *([f"Kazbill's databases kept in more than one copy: {', '.join(report.shared_decision_databases)} "
+           "(their decisions can race on a cluster: recreate them with q=1&n=1, see the README's "
+           "\"Running against a CouchDB cluster\")"] if report.shared_decision_databases else []),
         "store is ready" if report.healthy else (
             "store needs `kazbill store init`" if report.missing_databases or stale
-            else "store holds documents its views cannot read: see above"),
+            else "store holds documents its views cannot read: see above" if report.view_errors
+            else "store needs attention: see above"),
     ])
     if not report.healthy:
         sys.exit(1)

@@ -8,12 +8,13 @@ from datetime import date
 from typing import Mapping
 
 from bookkeeper.domain.audit import Difference, Timeline, compare_postings
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit import AuditReport, audit_account, rollover_differences
 from bookkeeper.services.audit_calls import audit_calls
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError, load_context
+from bookkeeper.services.store_conflicts import ConflictedDocument, find_conflicts
 from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month
 from bookkeeper.services.payments import GATEWAY_CREDITS, GATEWAY_DEBITS, MANUAL_CREDITS, MANUAL_DEBITS
 
@@ -30,6 +31,9 @@ class AccountAudit:
     # Rollovers that do not carry the month they close (Kazoo's balance would lose the rest).
     rollovers: list[Difference] = field(default_factory=list)
     error: str | None = None  # the account's documents could not be audited (named field)
+    # Documents of its account and ledger databases with more than one live revision (a
+    # cluster's racing writers), resolved as found (services.store_conflicts).
+    conflicts: list[ConflictedDocument] = field(default_factory=list)
 
     @property
     def differences(self) -> list[Difference]:
@@ -37,7 +41,7 @@ class AccountAudit:
 
     @property
     def clean(self) -> bool:
-        return self.error is None and not self.differences
+        return self.error is None and not self.differences and not self.conflicts
 
 
 def accounts_in_scope(ports: BillingPorts, *, account_id: str | None = None, reseller_id: str | None = None) -> list[str]:
@@ -77,6 +81,10 @@ def _audit_charges(ports: BillingPorts, account_ids: list[str], first_day: date,
     audits = []
     for account_id in account_ids:
         audit = AccountAudit(account_id)
+        # First: a conflicted document may be what the rest cannot read.
+        audit.conflicts = find_conflicts(ports.store, [account_db(account_id), *(
+            account_modb(account_id, year, month) for year, month in _ledger_months(first_day, last_day))],
+            resolve=True)
         try:
             context = load_context(ports.store, account_id, closed_too=True)
         except BillingInputError as error:
@@ -85,6 +93,8 @@ def _audit_charges(ports: BillingPorts, account_ids: list[str], first_day: date,
             continue
         audit.name = context.account_name
         if not context.billable:
+            if audit.conflicts:
+                audits.append(audit)
             continue  # the master bills no one above it
         audit.charges = audit_account(ports, account_id, first_day, last_day, (histories or {}).get(account_id))
         audit.postings = _postings(ports, account_id, first_day, last_day)

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from bookkeeper.design_docs import SYSTEM_DATABASES, DesignDoc
+from bookkeeper.domain.cluster_writes import is_decision_database
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, NotFound, ServerInfo, ViewQuery
+from bookkeeper.services.store_conflicts import ConflictedDocument, find_conflicts
 
 FAILURES_DB = "kazbill_failures"
 
@@ -31,6 +33,11 @@ class StoreReport:
     # embedded store records; CouchDB only logs them). Billing would not see them: not healthy.
     view_errors: int = 0
     view_error_samples: list[str] = field(default_factory=list)
+    # check: documents with more than one live revision, each resolved by the rule as found
+    conflicts: list[ConflictedDocument] = field(default_factory=list)
+    # check: Kazbill's own databases kept in more than one copy on a cluster (created by an
+    # older Kazbill): their decisions can race there (bookkeeper/domain/cluster_writes.py)
+    shared_decision_databases: list[str] = field(default_factory=list)
 
     def count(self, state: str) -> int:
         return sum(1 for status in self.design_docs if status.state == state)
@@ -39,7 +46,7 @@ class StoreReport:
     def healthy(self) -> bool:
         return not self.missing_databases and not self.view_errors and not any(
             status.state in ("missing", "outdated") for status in self.design_docs
-        )
+        ) and all(found.resolved for found in self.conflicts) and not self.shared_decision_databases
 
 
 def _databases_for(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> list[str]:
@@ -99,6 +106,10 @@ def check(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreReport
                 state = "current" if installed == design.digest else "outdated"
             report.design_docs.append(DesignDocStatus(db, design.design_id, state))
     report.view_errors, report.view_error_samples = _view_errors(store)
+    report.conflicts = find_conflicts(store, _databases_for(store, design_docs), resolve=True)
+    report.shared_decision_databases = [
+        db for db in store.list_databases()
+        if is_decision_database(db) and (store.database_info(db).copies or 1) > 1]
     return report
 
 

@@ -22,6 +22,7 @@ from bookkeeper.adapters.embedded import schema
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
+from bookkeeper.domain.cluster_writes import Leaf
 from bookkeeper.ports import (
     Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
     DatabaseNotFound, InvalidDocument, NotFound, PutResult, ServerInfo,
@@ -264,6 +265,13 @@ class EmbeddedStore(FeedsMixin):
 
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult:
         return self.put(db, {"_id": doc_id, "_rev": rev, "_deleted": True})
+
+    def leaves(self, db: str, doc_id: str) -> list[Leaf]:
+        """One revision line per document here: its leaf is the current revision."""
+        with self._lock:
+            name = self._require_db(db)
+            row = self._db.execute("SELECT rev, deleted FROM docs WHERE db = ? AND id = ?", (name, doc_id)).fetchone()
+        return [] if row is None else [Leaf(row[0], bool(row[1]))]
 
     def soft_delete(self, db: str, doc_id: str) -> PutResult:
         with self._write():

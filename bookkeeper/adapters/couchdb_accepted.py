@@ -1,0 +1,53 @@
+"""Settling a write a CouchDB cluster answered `202 Accepted` (bookkeeper/domain/cluster_writes.py).
+
+A 202 says fewer copies than the quorum took the write: perhaps a node was slow, perhaps another
+writer reached the quorum with its own revision of the same parent. The writer reads the
+document's leaves and lets the rule decide: it stands, or it lost and its revision is withdrawn
+(deleted, so that the winner is the only live leaf and no conflict is left behind), or it was a
+new document someone had written already. A lost or already-there write raises Conflict, which
+is what every caller already takes to mean "someone else's write stands": the callers need not
+know they run on a cluster.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+from urllib.parse import quote
+
+from bookkeeper.domain.cluster_writes import Leaf, is_decision_database, judge_accepted_write
+from bookkeeper.ports import Conflict, StoreError
+
+log = logging.getLogger(__name__)
+
+
+def leaves_from_open_revs(answer: Any) -> list[Leaf]:
+    """`GET /db/id?open_revs=all` answers a list of {"ok": doc} (and {"missing": rev})."""
+    found = []
+    for row in answer if isinstance(answer, list) else []:
+        doc = row.get("ok") if isinstance(row, dict) else None
+        if isinstance(doc, dict) and isinstance(doc.get("_rev"), str):
+            found.append(Leaf(doc["_rev"], bool(doc.get("_deleted"))))
+    return found
+
+
+def open_revs_path(db: str, doc_id: str) -> str:
+    return f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?open_revs=all&latest=true"
+
+
+def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool,
+                          read_leaves: Callable[[str, str], list[Leaf]],
+                          withdraw: Callable[[str, str, str], None]) -> None:
+    """Return when the accepted write stands; raise Conflict (after withdrawing it) when not."""
+    verdict = judge_accepted_write(ours, read_leaves(db, doc_id), created=created,
+                                   one_copy=is_decision_database(db))
+    if verdict == "won":
+        return
+    if verdict == "lost":
+        try:
+            withdraw(db, doc_id, ours)
+        except StoreError as error:  # store check finds and resolves what is left
+            log.warning("could not withdraw a lost revision", extra={
+                "db": db, "doc_id": doc_id, "rev": ours, "reason": str(error)})
+        log.info("a write answered 202 lost to another writer's revision",
+                 extra={"db": db, "doc_id": doc_id, "rev": ours})
+    raise Conflict(db, doc_id)

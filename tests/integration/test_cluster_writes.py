@@ -1,0 +1,234 @@
+"""Decisions taken from a write's outcome, where a CouchDB cluster answers the way it does when
+writers race or a node dies: `202 Accepted` (fewer copies than the quorum), a rival revision
+beside the one written, a node killed in the middle. Nothing may leave a duplicate number, a gap,
+an effect done twice, or a conflicting revision behind (bookkeeper/domain/cluster_writes.py).
+
+A proxy (tests/support/quorum_proxy.py) forces those answers on one node; the tests on a real
+cluster (20 numbering races, a node killed in the middle of one) run on the 3-node cluster the
+suite starts from the release (KAZBILL_TEST_COUCHDB)."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+from datetime import date, datetime, timezone
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.design_docs import load_design_docs
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.ports import StoreUnavailable, put_once
+from bookkeeper.services import store_setup
+from bookkeeper.services.audit_scope import audit_accounts
+from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
+from bookkeeper.services.store_conflicts import find_conflicts
+from tests.fixtures.kazoo_docs import new_account_id
+from tests.support.quorum_proxy import QuorumProxy
+
+pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]
+NOW = 63_961_000_000
+
+
+def race(url: str, sequence: NumberSequence, subjects: list[str], *, threads: int, each: int,
+         during=None) -> tuple[list[dict[str, int]], list[BaseException]]:
+    """`threads` generations reserving overlapping sets of subjects, five at a time; `during`
+    is called once the first answers are in (a node killed, say)."""
+    answers: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+    first_answers = threading.Event()
+
+    def generation(seed: int) -> None:
+        store = CouchDbStore(url)
+        try:
+            mine = random.Random(seed).sample(subjects, each)
+            for start in range(0, len(mine), 5):
+                answers.append(reserve(store, sequence, mine[start:start + 5], now_gregorian=NOW))
+                first_answers.set()
+        except BaseException as error:  # noqa: BLE001 - reported by the caller
+            errors.append(error)
+        finally:
+            store.close()
+
+    workers = [threading.Thread(target=generation, args=(seed,)) for seed in range(threads)]
+    for worker in workers:
+        worker.start()
+    if during is not None:
+        first_answers.wait(300)
+        during()
+    for worker in workers:
+        worker.join(600)
+    return answers, errors
+
+
+def assert_numbers_stand(url: str, sequence: NumberSequence, subjects: list[str], answers: list[dict[str, int]]):
+    """No gap, no duplicate, every caller told the number that stands, no conflict left. Read by
+    id (a quorum read), not through a listing that may answer from a copy a moment behind."""
+    check = CouchDbStore(url)
+    try:
+        docs = check.get_many(NUMBERS_DB, [assignment_id(sequence.key, subject) for subject in subjects])
+        given_out = {doc["subject"]: doc["number"] for doc in docs.values()}
+        assert sorted(given_out.values()) == list(range(sequence.start, sequence.start + len(given_out)))
+        for answer in answers:
+            assert all(given_out[subject] == number for subject, number in answer.items()), answer
+        assert [found for found in find_conflicts(check, [NUMBERS_DB], resolve=False)
+                if sequence.key in found.doc_id] == []
+    finally:
+        check.close()
+
+
+@pytest.mark.parametrize("rival", [True, False], ids=["202 beside a rival", "202 alone"])
+def test_racing_numbers_stay_unique_and_gapless_when_writes_are_answered_202(couchdb_url, rival):
+    sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=1)
+    subjects = [f"account-{n:03d}-2026-11-01" for n in range(40)]
+    with QuorumProxy(couchdb_url, lambda db, _: db == NUMBERS_DB, every=3, rival=rival) as proxy:
+        answers, errors = race(proxy.url, sequence, subjects, threads=6, each=20)
+    assert errors == []
+    assert proxy.forced  # the race did meet 202s
+    assert_numbers_stand(couchdb_url, sequence, subjects, answers)
+
+
+def test_put_once_answered_202_beside_a_rival_is_already_done_and_the_rival_stands(couchdb_url):
+    db = f"kazbill_test_{new_account_id()[:12]}"
+    owner = CouchDbStore(couchdb_url)
+    owner.create_database(db)
+    try:
+        with QuorumProxy(couchdb_url, lambda _, doc_id: doc_id.startswith("raced-")) as proxy:
+            store = CouchDbStore(proxy.url)
+            assert put_once(store, db, {"_id": "raced-1", "amount": 100}) is False  # the rival reached the quorum
+            assert put_once(store, db, {"_id": "calm-1", "amount": 100}) is True
+            store.close()
+        assert owner.get(db, "raced-1")["pvt_rival"] is True
+        assert find_conflicts(owner, [db], resolve=False) == []
+    finally:
+        owner.delete_database(db)
+        owner.close()
+
+
+def test_put_once_answered_202_alone_is_not_a_first_write_but_the_document_stands(couchdb_url):
+    # No rival in sight: an equal body written by someone else a moment before looks the same.
+    db = f"kazbill_test_{new_account_id()[:12]}"
+    owner = CouchDbStore(couchdb_url)
+    owner.create_database(db)
+    try:
+        with QuorumProxy(couchdb_url, lambda _, doc_id: doc_id == "raced-1", rival=False) as proxy:
+            store = CouchDbStore(proxy.url)
+            assert put_once(store, db, {"_id": "raced-1", "amount": 100}) is False
+            store.close()
+        assert owner.get(db, "raced-1")["amount"] == 100
+    finally:
+        owner.delete_database(db)
+        owner.close()
+
+
+def test_store_check_lists_a_conflicted_document_and_keeps_what_every_reader_was_shown(couchdb_url, tmp_path):
+    db = f"kazbill_test_{new_account_id()[:12]}"
+    store = CouchDbStore(couchdb_url)
+    store.create_database(db)
+    store_setup.install_design_docs(store, db, load_design_docs())
+    try:
+        store.put(db, {"_id": "claim", "state": "queued"})
+        # What a writer that died between its write and its withdrawal leaves: a second leaf.
+        stray = {"_id": "claim", "state": "charging", "_rev": "1-" + "f" * 32,
+                 "_revisions": {"start": 1, "ids": ["f" * 32]}}
+        answer = requests.post(f"{couchdb_url}/{db}/_bulk_docs", json={"new_edits": False, "docs": [stray]}, timeout=30)
+        assert answer.status_code in (201, 202), answer.text
+        shown = store.get(db, "claim")
+        report = store_setup.check(store, load_design_docs())
+        [found] = [found for found in report.conflicts if found.db == db]
+        assert found.doc_id == "claim" and len(found.revisions) == 2 and shown["_rev"] in found.revisions
+        assert found.kept == shown["_rev"] and found.withdrawn == tuple(r for r in found.revisions if r != shown["_rev"])
+        assert store.get(db, "claim") == shown  # nothing anyone reads changed
+        assert [f for f in store_setup.check(store, load_design_docs()).conflicts if f.db == db] == []
+    finally:
+        store.delete_database(db)
+        store.close()
+
+
+def test_the_audit_lists_a_conflicted_document_of_an_audited_account_and_resolves_it(couchdb_url):
+    account_id = new_account_id()
+    store = CouchDbStore(couchdb_url)
+    db = account_db(account_id)
+    store.create_database(db)
+    store_setup.install_design_docs(store, db, load_design_docs())
+    try:
+        store.put(db, {"_id": "onbill", "pvt_type": "onbill", "billing_day": 1})
+        stray = {"_id": "onbill", "pvt_type": "onbill", "billing_day": 15, "_rev": "1-" + "e" * 32,
+                 "_revisions": {"start": 1, "ids": ["e" * 32]}}
+        requests.post(f"{couchdb_url}/{quote(db, safe='')}/_bulk_docs", json={"new_edits": False, "docs": [stray]},
+                      timeout=30).raise_for_status()
+        shown = store.get(db, "onbill")
+        ports = BillingPorts(store, SettableClock(datetime(2026, 11, 2, tzinfo=timezone.utc)), load_design_docs())
+        [audit] = audit_accounts(ports, [account_id], date(2026, 11, 1), date(2026, 11, 1), calls=False)
+        [found] = audit.conflicts
+        assert (found.db, found.doc_id, found.kept) == (db, "onbill", shown["_rev"]) and len(found.withdrawn) == 1
+        assert not audit.clean and store.get(db, "onbill") == shown
+    finally:
+        store.delete_database(db)
+        store.close()
+
+
+def test_the_embedded_store_has_no_conflict_to_list(tmp_path):
+    store = EmbeddedStore(tmp_path / "k.sqlite3")
+    store.create_database("kazbill_numbers")
+    store.put("kazbill_numbers", {"_id": "seq-x", "last": 1})
+    assert find_conflicts(store, ["kazbill_numbers"], resolve=True) == []
+    store.close()
+
+
+# ------------------------------------------------------------------------- on a real cluster
+
+
+@pytest.mark.parametrize("run", range(20))
+def test_racing_numbering_runs_on_a_cluster_leave_no_duplicate_and_no_gap(couch_cluster_url, run):
+    sequence = NumberSequence(f"{new_account_id()}-volna-act-2026", start=1)
+    subjects = [f"account-{n:03d}-2026-11-01" for n in range(30)]
+    answers, errors = race(couch_cluster_url.url, sequence, subjects, threads=6, each=10)
+    assert errors == []
+    assert_numbers_stand(couch_cluster_url.url, sequence, subjects, answers)
+
+
+def shard_node(url: str, db: str) -> str:
+    """The node holding a database's one copy (Kazbill's own databases have one: n=1)."""
+    shards = requests.get(f"{url}/{db}/_shards", timeout=30).json()["shards"]
+    [nodes] = shards.values()
+    assert len(nodes) == 1, shards  # created with q=1&n=1
+    return nodes[0]
+
+
+@pytest.mark.parametrize("victim", ["the node holding the numbers", "another node"])
+def test_a_node_killed_in_the_middle_of_a_numbering_race_leaves_no_duplicate_and_no_gap(couch_cluster_url, victim):
+    sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=1)
+    subjects = [f"account-{n:03d}-2026-11-01" for n in range(60)]
+    url = couch_cluster_url.url
+    CouchDbStore(url).ensure_database(NUMBERS_DB)
+    holder = shard_node(url, NUMBERS_DB)
+    nodes = couch_cluster_url.nodes
+    [node] = [n for n in nodes if (n.name == holder) == (victim == "the node holding the numbers")][:1]
+    pid = node.pid
+    assert pid is not None
+
+    def kill() -> None:
+        os.killpg(pid, signal.SIGKILL)  # no clean stop: writes in flight on it are cut off
+
+    try:
+        answers, errors = race(url, sequence, subjects, threads=8, each=25, during=kill)
+        # The requests in flight on the dead node are cut off, and while the numbers' node is
+        # down numbering waits: the callers are told the store is unavailable and try again.
+        assert [error for error in errors if not isinstance(error, StoreUnavailable)] == []
+    finally:
+        node.stop()
+        node.start()  # the cluster whole again for the tests after this one
+    assert_numbers_stand(url, sequence, subjects, answers)
+    again = CouchDbStore(url)
+    try:  # the numbering goes on after the node is back, from where it was
+        more = reserve(again, sequence, ["late-subject"], now_gregorian=NOW)
+    finally:
+        again.close()
+    assert_numbers_stand(url, sequence, [*subjects, "late-subject"], [more])

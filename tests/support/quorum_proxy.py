@@ -1,0 +1,114 @@
+"""An HTTP proxy in front of a CouchDB that makes some writes look the way a cluster answers a
+race: `202 Accepted` instead of 201, and, with `rival=True`, a rival revision of the same document
+beside the one written (as if another writer had reached the quorum at the same moment). The
+rival is the written body marked `pvt_rival`, added with `new_edits=false`, the way the cluster's
+copies hand each other revisions. On one node it forces what a cluster does now and then.
+
+    with QuorumProxy(couch_url, chosen=lambda db, doc_id: doc_id.startswith("seq-"), every=2) as proxy:
+        store = CouchDbStore(proxy.url)
+"""
+from __future__ import annotations
+
+import gzip
+import http.client
+import itertools
+import json
+import secrets
+import threading
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+from tests.support.local_http import LocalHttpServer, QuietHandler
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+
+
+class QuorumProxy(LocalHttpServer):
+    def __init__(self, target_url: str, chosen: Callable[[str, str], bool], *, every: int = 1, rival: bool = True):
+        super().__init__()
+        parts = urlsplit(target_url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
+        self.url = urlunsplit(parts._replace(netloc=f"{parts.netloc.rpartition('@')[0]}@127.0.0.1:{self.port}"
+                                             if "@" in parts.netloc else f"127.0.0.1:{self.port}"))
+        self.chosen, self.every, self.rival = chosen, every, rival
+        self._count = itertools.count(1)
+        self._lock = threading.Lock()
+        self.forced: list[tuple[str, str]] = []  # (db, id) of every write answered 202 here
+        self.rivals: list[tuple[str, str, str]] = []  # (db, id, rival revision) added here
+
+    def _pick(self, db: str, doc_id: str) -> bool:
+        if doc_id.startswith(("_design/", "_local/")) or not self.chosen(db, doc_id):
+            return False
+        with self._lock:
+            return next(self._count) % self.every == 0
+
+    def handler(self):
+        proxy = self
+
+        class Handler(QuietHandler):
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, answer = proxy.send(self.command, self.path, dict(self.headers), body)
+                if self.command in ("PUT", "POST") and status == 201:
+                    status, answer = proxy.tamper(self.path, dict(self.headers), body, answer)
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in HOP_BY_HOP:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
+
+        return Handler
+
+    def send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+        connection = http.client.HTTPConnection(*self.target, timeout=120)
+        try:
+            kept = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
+            connection.request(method, path, body=body or None, headers=kept)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def tamper(self, path: str, headers: dict[str, str], body: bytes, answer: bytes) -> tuple[int, bytes]:
+        """A 201 to a write of chosen documents becomes a 202, with a rival beside it."""
+        url = urlsplit(path)
+        parts = [unquote(part) for part in url.path.split("/")[1:]]
+        if any(k.lower() == "content-encoding" and "gzip" in v for k, v in headers.items()):
+            body = gzip.decompress(body)  # the SDK compresses what it sends
+        try:
+            sent, written = json.loads(body or b"null"), json.loads(answer)
+        except ValueError:
+            return 201, answer
+        if len(parts) == 2 and parts[1] == "_bulk_docs" and isinstance(sent, dict):
+            rows = list(zip(sent.get("docs", []), written))
+        elif len(parts) == 2 and not parts[1].startswith("_") and isinstance(sent, dict):
+            rev = sent.get("_rev") or (parse_qs(url.query).get("rev") or [None])[0]
+            rows = [({**sent, "_id": parts[1], **({"_rev": rev} if rev else {})}, written)]
+        else:
+            return 201, answer
+        db, tampered = parts[0], False
+        for doc, row in rows:
+            if isinstance(row, dict) and row.get("ok") and self._pick(db, str(row["id"])):
+                tampered = True
+                self.forced.append((db, row["id"]))
+                if self.rival:
+                    self._add_rival(db, doc, row["rev"], headers)
+        return (202 if tampered else 201), answer
+
+    def _add_rival(self, db: str, doc: dict[str, Any], ours: str, headers: dict[str, str]) -> None:
+        generation = int(ours.split("-", 1)[0])
+        rev_id = secrets.token_hex(16)
+        parents = [doc["_rev"].split("-", 1)[1]] if doc.get("_rev") else []
+        rival = {**{k: v for k, v in doc.items() if k != "_rev"}, "pvt_rival": True,
+                 "_rev": f"{generation}-{rev_id}", "_revisions": {"start": generation, "ids": [rev_id, *parents]}}
+        auth = {k: v for k, v in headers.items() if k.lower() == "authorization"}
+        status, _, answer = self.send("POST", f"/{quote(db, safe='')}/_bulk_docs",
+                                      {**auth, "Content-Type": "application/json"},
+                                      json.dumps({"new_edits": False, "docs": [rival]}).encode())
+        assert status in (201, 202), answer
+        self.rivals.append((db, doc["_id"], rival["_rev"]))
+
