@@ -41,7 +41,8 @@ def _argnames(mark: pytest.Mark) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """The cluster variants of a marked module's tests, as parametrize marks (run before pytest's
     own hook, which turns them into calls; a fixture's own params then give way to them)."""
-    if metafunc.definition.get_closest_marker("couchdb_cluster") is None or not cluster_available():
+    marker = metafunc.definition.get_closest_marker("couchdb_cluster")
+    if marker is None or not cluster_available(heavy=bool(marker.kwargs.get("heavy"))):
         return  # without a cluster the test keeps its usual variants and names
     for name in ON_CLUSTER_TOO:
         if name in metafunc.fixturenames and not any(

@@ -114,6 +114,7 @@ class CouchDbStore:
             {"Accept-Encoding": "identity", "Accept": "application/json"})
         hooks = self._client.get_http_client().hooks["response"]
         hooks[:] = [_tolerant(hook) for hook in hooks]
+        self._seen_everywhere: set[str] = set()  # databases every node was seen to know
         self._vendor: str | None = None
         self._native_db_updates: bool | None = None
         self._poller = DbUpdatesPoller(self._snapshot)
@@ -217,7 +218,9 @@ class CouchDbStore:
             created = False  # also when someone else created it a moment ago
         else:
             created = True
-        self._await_everywhere(db)
+        if created or db not in self._seen_everywhere:
+            self._await_everywhere(db)
+            self._seen_everywhere.add(db)
         return created
 
     def _await_everywhere(self, db: str) -> None:

@@ -34,7 +34,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 # Also on a cluster when one is available; a week there takes ten minutes and more on 2 busy cores:
 # the timeout only guards against a hang.
-pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster(heavy=True), pytest.mark.timeout(2400)]
 FIRST_DAY, DAYS = date(2026, 11, 27), 7  # 27 Nov - 3 Dec
 BROKER_RESTART, BRIDGE_KILL, MONTH_START, STORE_CUT = 1, 2, 4, 5
 JUST_BEFORE_MIDNIGHT_IN_MOSCOW = datetime(2026, 11, 30, 20, 59, 30, tzinfo=timezone.utc)

@@ -37,7 +37,7 @@ TWIN_DAYS = range(19, 21)  # a second service on the same store and clock, as an
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # The month on the embedded store, and on a CouchDB cluster too when one is available.
-    if "month_store" in metafunc.fixturenames and cluster_available():
+    if "month_store" in metafunc.fixturenames and cluster_available(heavy=True):
         metafunc.parametrize("month_store", ["embedded", CLUSTER], indirect=True)
 
 
