@@ -11,10 +11,10 @@ know they run on a cluster.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 from urllib.parse import quote
 
-from bookkeeper.domain.cluster_writes import Leaf, is_decision_database, judge_accepted_write
+from bookkeeper.domain.cluster_writes import Leaf, judge_accepted_write, nothing_stands
 from bookkeeper.ports import Conflict, StoreError
 
 log = logging.getLogger(__name__)
@@ -36,18 +36,23 @@ def open_revs_path(db: str, doc_id: str) -> str:
 
 def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool,
                           read_leaves: Callable[[str, str], list[Leaf]],
-                          withdraw: Callable[[str, str, str], None]) -> None:
-    """Return when the accepted write stands; raise Conflict (after withdrawing it) when not."""
-    verdict = judge_accepted_write(ours, read_leaves(db, doc_id), created=created,
-                                   one_copy=is_decision_database(db))
+                          withdraw: Callable[[str, str, str], None]) -> Literal["stands", "write_again"]:
+    """"stands" when the accepted write stands; "write_again" when it lost and withdrew, and so
+    did every other writer (nothing stands: the caller writes it again, as a new document);
+    Conflict (after withdrawing it) when another writer's revision stands."""
+    leaves = read_leaves(db, doc_id)
+    verdict = judge_accepted_write(ours, leaves, created=created)
     if verdict == "won":
-        return
-    if verdict == "lost":
+        return "stands"
+    if verdict == "lost" and not next(leaf for leaf in leaves if leaf.rev == ours).deleted:
         try:
             withdraw(db, doc_id, ours)
         except StoreError as error:  # store check finds and resolves what is left
             log.warning("could not withdraw a lost revision", extra={
                 "db": db, "doc_id": doc_id, "rev": ours, "reason": str(error)})
-        log.info("a write answered 202 lost to another writer's revision",
+            raise Conflict(db, doc_id) from None
+        log.info("a write answered 202 gave way to another writer's revision",
                  extra={"db": db, "doc_id": doc_id, "rev": ours})
+        if nothing_stands(read_leaves(db, doc_id)):
+            return "write_again"
     raise Conflict(db, doc_id)

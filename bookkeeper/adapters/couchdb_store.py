@@ -34,6 +34,7 @@ DESIGN = "_design/"
 _NO_DB_REASONS = {"Database does not exist.", "no_db_file"}
 _LONGPOLL_GRACE_S = 1.0
 _NEW_DATABASE_CONFIRMATIONS, _NEW_DATABASE_WAIT_S = 4, 10.0
+_WRITE_AGAIN = 3  # a document every racing writer withdrew from is written again, this often at most
 _NO_DB_UPDATES = (400, 404, 405, 501)  # pouchdb-server answers 400 to _db_updates
 
 
@@ -136,7 +137,7 @@ class CouchDbStore:
             return response.get_result(), response.get_status_code()
         except ApiException as error:
             mapped = self._map_error(error.status_code, db, doc_id, kind, _reason(error))
-            mapped.http_status = error.status_code  # type: ignore[attr-defined]
+            mapped.http_status = error.status_code
             raise mapped from None
         except requests.RequestException as error:
             if longpoll_s is not None and _is_read_timeout(error):
@@ -150,9 +151,9 @@ class CouchDbStore:
             method, path, headers=headers, data=None if body is None else json.dumps(body))
         return self._call("send", request=request, **kw)
 
-    def _settle(self, db: str, doc_id: str, rev: str, *, created: bool) -> None:
-        settle_accepted_write(db, doc_id, rev, created=created, read_leaves=self.leaves,
-                              withdraw=self._withdraw)
+    def _settle(self, db: str, doc_id: str, rev: str, *, created: bool) -> str:
+        return settle_accepted_write(db, doc_id, rev, created=created, read_leaves=self.leaves,
+                                     withdraw=self._withdraw)
 
     def _withdraw(self, db: str, doc_id: str, rev: str) -> None:
         self._send("DELETE", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?rev={quote(rev)}",
@@ -208,8 +209,10 @@ class CouchDbStore:
             # cluster as one node does (bookkeeper/domain/cluster_writes.py). A single node
             # and pouchdb-server take the parameters as they are or ignore them.
             self._send("PUT", f"/{quote(db, safe='')}?q=1&n=1", err_db=db, kind="database")
-            return
-        self._call("put_database", db=db, kind="database")
+        else:
+            self._call("put_database", db=db, kind="database")
+        self._await_everywhere(db)
+        self._seen_everywhere.add(db)
 
     def ensure_database(self, db: str) -> bool:
         try:
@@ -218,7 +221,7 @@ class CouchDbStore:
             created = False  # also when someone else created it a moment ago
         else:
             created = True
-        if created or db not in self._seen_everywhere:
+        if not created and db not in self._seen_everywhere:  # created: awaited already
             self._await_everywhere(db)
             self._seen_everywhere.add(db)
         return created
@@ -279,15 +282,18 @@ class CouchDbStore:
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         db = checked_database_name(db)
         clean = check_document(db, doc)  # its _id is the URL id: pouchdb-server lets the body win
-        doc_id = clean["_id"]
-        if doc_id.startswith(DESIGN):
-            result, status = self._call_status("put_design_document", db=db, err_id=doc_id,
-                                               ddoc=doc_id.removeprefix(DESIGN), design_document=clean)
-        else:
-            result, status = self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
-        if status == 202:
-            self._settle(db, doc_id, result["rev"], created="_rev" not in clean)
-        return PutResult(result["id"], result["rev"])
+        doc_id, created = clean["_id"], "_rev" not in clean
+        for _ in range(_WRITE_AGAIN + 1):
+            if doc_id.startswith(DESIGN):
+                result, status = self._call_status("put_design_document", db=db, err_id=doc_id,
+                                                   ddoc=doc_id.removeprefix(DESIGN), design_document=clean)
+            else:
+                result, status = self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
+            if status != 202 or self._settle(db, doc_id, result["rev"], created=created) == "stands":
+                return PutResult(result["id"], result["rev"])
+            # Every writer gave way and nothing stands: ours again, over the withdrawn ones.
+            clean, created = {key: value for key, value in clean.items() if key != "_rev"}, False
+        raise Conflict(db, doc_id)
 
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
         db = checked_database_name(db)
@@ -305,10 +311,12 @@ class CouchDbStore:
         if not result.ok or result.rev is None:
             return result
         try:
-            self._settle(db, result.id, result.rev, created="_rev" not in doc)
+            if self._settle(db, result.id, result.rev, created="_rev" not in doc) == "stands":
+                return result
+            again = self.put(db, {key: value for key, value in doc.items() if key != "_rev"})
         except Conflict:
             return BulkResult(result.id, None, "conflict", "Document update conflict.")
-        return result
+        return BulkResult(again.id, again.rev, None, None)
 
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult:
         db = checked_database_name(db)

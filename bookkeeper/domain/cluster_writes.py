@@ -10,9 +10,11 @@ conflict does not). A quorum is a majority, so at most one writer of a given par
 
 - **201 won.** No one else can have been told 201 for the same parent.
 - **202 is not a win until the leaves say so.** The writer reads the document's leaf revisions:
-  another live leaf beside its own means another writer was accepted too; the one CouchDB
-  shows stands (in a decision database, the other's), and the writer that lost withdraws its
-  revision (deletes its own leaf, leaving the other the only live one). Its own leaf alone, for an update,
+  another live leaf beside its own means another writer was accepted too, perhaps by the
+  quorum: the writer gives way, withdraws its revision (deletes its own leaf, leaving the other
+  the only live one) and is told it lost. Should every writer have given way (each answered 202,
+  each seeing the other), nothing stands: the writer that sees that writes again, and that
+  write is judged in turn. Its own leaf alone, for an update,
   stands (the copies that did not answer will be handed it). Its own leaf alone for a *new*
   document is not a first write: an identical body written a moment earlier by someone else
   has the identical revision, and nothing tells the two apart, so the caller is told the
@@ -64,24 +66,21 @@ def couchdb_winner(leaves: Iterable[Leaf]) -> Leaf:
     return ordered[-1]
 
 
-def judge_accepted_write(ours: str, leaves: Iterable[Leaf], *, created: bool, one_copy: bool) -> Verdict:
-    """The outcome of a write answered 202, from the document's leaves read right after it.
-
-    `one_copy`: the database is a decision database (one copy orders its writes), where a
-    revision beside ours can only be one that was established elsewhere (a replication, a
-    writer that reached the quorum): ours gives way to it. In a database kept in several
-    copies, two writers can both be answered 202 and see each other: each giving way would
-    leave no live revision at all, so the one CouchDB shows stands and the other gives way,
-    which every writer that looks decides alike."""
+def judge_accepted_write(ours: str, leaves: Iterable[Leaf], *, created: bool) -> Verdict:
+    """The outcome of a write answered 202, from the document's leaves read right after it."""
     leaves = list(leaves)
     if ours not in {leaf.rev for leaf in leaves}:
         return "won"  # no longer a leaf: a later write was built on it, so it was the one shown
-    live = [leaf for leaf in leaves if not leaf.deleted]
-    if any(leaf.rev != ours for leaf in live):
-        if one_copy or couchdb_winner(live).rev != ours:
-            return "lost"
-        return "won"
+    if any(not leaf.deleted and leaf.rev != ours for leaf in leaves):
+        return "lost"  # another writer's revision stands beside ours: it may have had the quorum
     return "already_there" if created else "won"
+
+
+def nothing_stands(leaves: Iterable[Leaf]) -> bool:
+    """After a writer that lost withdrew: true when every writer gave way (two writers answered
+    202 each, each seeing the other). The document would be gone; the writer writes it again,
+    as a new revision, and that write is judged like any other."""
+    return all(leaf.deleted for leaf in leaves)
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,10 @@ class ConflictedDocument:
 
 def conflicted_ids(store: DocumentStore, db: str) -> list[str]:
     try:
-        return [row.id for row in store.query_view(db, DESIGN, VIEW, ViewQuery(reduce=False)).rows]
+        rows = store.query_view(db, DESIGN, VIEW, ViewQuery(reduce=False)).rows
     except (DatabaseNotFound, NotFound, InvalidQuery):
         return []  # no such database, or its design documents are not installed (check says so)
+    return [row.id for row in rows if row.id is not None]
 
 
 def find_conflicts(store: DocumentStore, dbs: Iterable[str], *, resolve: bool) -> list[ConflictedDocument]:

@@ -29,6 +29,7 @@ from bookkeeper.services.audit_scope import audit_accounts
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
 from bookkeeper.services.store_conflicts import find_conflicts
+from bookkeeper.services.account_docs import update_doc
 from bookkeeper.services.billing import reconcile_account
 from bookkeeper.services.period_documents import DocumentPorts, issue_period_documents
 from tests.fixtures.billing_world import World
@@ -129,6 +130,27 @@ def test_put_once_answered_202_alone_is_not_a_first_write_but_the_document_stand
             assert put_once(store, db, {"_id": "raced-1", "amount": 100}) is False
             store.close()
         assert owner.get(db, "raced-1")["amount"] == 100
+    finally:
+        owner.delete_database(db)
+        owner.close()
+
+
+def test_an_onbill_update_that_lost_to_a_rival_is_made_again_on_top_of_it_and_leaves_no_conflict(couchdb_url):
+    db = account_db(new_account_id())
+    owner = CouchDbStore(couchdb_url)
+    owner.create_database(db)
+    store_setup.install_design_docs(owner, db, load_design_docs())
+    try:
+        owner.put(db, {"_id": "onbill", "pvt_type": "onbill", "billing_day": 1, "language": "ru-RU"})
+        proxy = QuorumProxy(couchdb_url, lambda _, doc_id: doc_id == "onbill" and not proxy.forced)
+        with proxy:
+            store = CouchDbStore(proxy.url)
+            written = update_doc(store, db, "onbill", {"billing_day": 15})
+            store.close()
+        assert proxy.rivals  # the first write lost to a rival revision, and was withdrawn
+        shown = owner.get(db, "onbill")
+        assert (shown["billing_day"], shown["pvt_rival"], shown["_rev"]) == (15, True, written["_rev"])
+        assert find_conflicts(owner, [db], resolve=False) == []
     finally:
         owner.delete_database(db)
         owner.close()
