@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from actors.messages import HandOffDone, WorkKind
 from actors.system import HandOffUnavailable
@@ -42,25 +42,33 @@ def node_queue(settings: Settings) -> str:
     return f"{settings.amqp_queue}@{settings.node}" if settings.node else settings.amqp_queue
 
 
+class HandsOff(Protocol):
+    """What a bridge hands its work to: actors.system.HandOffClient, or a stand-in."""
+
+    def hand_off(self, kind: WorkKind, account_ids: Sequence[str], day: str | None = None) -> HandOffDone: ...
+
+    def hand_off_calls(self, calls: Sequence[FinishedCall]) -> HandOffDone: ...
+
+
 @dataclass
 class OwnedOnly:
     """A bridge's handle on its service that passes on only this node's accounts; the others
     are answered as done (their owner got the same message)."""
-    client: object
+    client: HandsOff
     ownership: Ownership
 
     def hand_off(self, kind: WorkKind, account_ids: Sequence[str], day: str | None = None) -> HandOffDone:
         mine = self._mine(account_ids)
         if not mine:
             return HandOffDone("", (), (), ())
-        return self.client.hand_off(kind, mine, day)  # type: ignore[attr-defined]
+        return self.client.hand_off(kind, mine, day)
 
     def hand_off_calls(self, calls: Sequence[FinishedCall]) -> HandOffDone:
         owners = set(self._mine([call.account_id for call in calls]))
         mine = [call for call in calls if call.account_id in owners]
         if not mine:
             return HandOffDone("", (), (), ())
-        return self.client.hand_off_calls(mine)  # type: ignore[attr-defined]
+        return self.client.hand_off_calls(mine)
 
     def _mine(self, account_ids: Sequence[str]) -> list[str]:
         try:

@@ -11,12 +11,16 @@ the same document twice and a dead worker's claims come due again.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from thespian.actors import ActorTypeDispatcher
 from thespian.troupe import troupe
 
 from actors.messages import DocumentsRendered, RenderDocuments
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+
+if TYPE_CHECKING:
+    from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer
 
 log = logging.getLogger("kazbill.documents")
 
@@ -25,7 +29,8 @@ log = logging.getLogger("kazbill.documents")
 class DocumentWorker(ActorTypeDispatcher):
     def __init__(self) -> None:
         super().__init__()
-        self.tools = None
+        # store, clock, renderer, mailer (None: no SMTP host), sender address, mails per minute
+        self.tools: tuple[DocumentStore, Clock, DocumentRenderer, Mailer | None, str, int] | None = None
 
     def receiveMsg_RenderDocuments(self, work: RenderDocuments, sender) -> None:
         from bookkeeper.bootstrap import build_clock, build_document_renderer, build_mailer, build_store
@@ -34,10 +39,10 @@ class DocumentWorker(ActorTypeDispatcher):
 
         if self.tools is None:
             settings = work.settings
-            self.tools = (build_store(settings), build_clock(work.clock_file),  # type: ignore[arg-type]
-                          build_document_renderer(settings),  # type: ignore[arg-type]
-                          build_mailer(settings) if settings.smtp_host else None,  # type: ignore[attr-defined]
-                          settings.smtp_sender, settings.document_mails_per_minute)  # type: ignore[attr-defined]
+            self.tools = (build_store(settings), build_clock(work.clock_file),
+                          build_document_renderer(settings),
+                          build_mailer(settings) if settings.smtp_host else None,
+                          settings.smtp_sender, settings.document_mails_per_minute)
         store, clock, renderer, mailer, sender_address, per_minute = self.tools
         try:
             imported = run_due_import(store, lambda: to_gregorian_seconds(int(clock.now().timestamp())))

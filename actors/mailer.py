@@ -16,7 +16,9 @@ from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
 from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
 from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer
+from bookkeeper.ports import Mailer
 from bookkeeper.services.auto_topup import charge_due_topups
+from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.card_payments import CardPorts
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.services.notices import MailReport, send_due_notices
@@ -28,17 +30,17 @@ TICK = "tick"
 class MailerActor(ActorTypeDispatcher):
     def __init__(self) -> None:
         super().__init__()
-        self.ports = None
-        self.card_ports = None
-        self.mailer = None
+        self.ports: BillingPorts | None = None
+        self.card_ports: CardPorts | None = None
+        self.mailer: Mailer | None = None
         self.sender = "billing@localhost"
         self.interval_s = 30.0
 
     def receiveMsg_MailerStart(self, start: MailerStart, sender) -> None:
-        self.ports = build_billing_ports(start.settings, start.clock_file)  # type: ignore[arg-type]
-        self.card_ports = CardPorts(self.ports, build_card_gateways(start.settings))  # type: ignore[arg-type]
-        self.mailer = build_mailer(start.settings)  # type: ignore[arg-type]
-        self.sender = start.settings.smtp_sender  # type: ignore[attr-defined]
+        self.ports = build_billing_ports(start.settings, start.clock_file)
+        self.card_ports = CardPorts(self.ports, build_card_gateways(start.settings))
+        self.mailer = build_mailer(start.settings)
+        self.sender = start.settings.smtp_sender
         self.interval_s = start.interval_s
         self.wakeupAfter(0.1, payload=TICK)  # whatever was left queued by a predecessor
 
@@ -56,8 +58,8 @@ class MailerActor(ActorTypeDispatcher):
                                        report.skipped))
 
     def _pass(self) -> MailReport:
-        if self.ports is None:
-            return MailReport()
+        if self.ports is None or self.card_ports is None or self.mailer is None:
+            return MailReport()  # not started yet: MailerStart sets all three
         now = to_gregorian_seconds(int(self.ports.clock.now().timestamp()))
         try:
             topups = charge_due_topups(self.card_ports, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bookkeeper.config import Settings
 from bookkeeper.domain.calls import FinishedCall
 
 DocAction = Literal["created", "edited", "deleted"]
@@ -112,7 +113,7 @@ class StartService:
     `clock_file` names a FileClock for the accelerated demo and tests (None: the system clock);
     `serve_pid` is watched so that the actors never outlive the process that started them."""
 
-    settings: object
+    settings: Settings
     shard_count: int
     restart_intensity: int
     restart_period_s: float
@@ -162,7 +163,7 @@ class HandOffDone:
 @dataclass(frozen=True)
 class ShardStart:
     index: int
-    settings: object
+    settings: Settings
     clock_file: str | None
 
 
@@ -193,7 +194,7 @@ class ShardWorkDone:
 
 @dataclass(frozen=True)
 class SchedulerStart:
-    settings: object
+    settings: Settings
     clock_file: str | None
     interval_s: float
 
@@ -214,7 +215,7 @@ class CrawlReport:
 
 @dataclass(frozen=True)
 class MailerStart:
-    settings: object
+    settings: Settings
     clock_file: str | None
     interval_s: float
 
@@ -244,7 +245,7 @@ class RenderDocuments:
     (bookkeeper.services.document_queue). Several passes at once spread over the troupe."""
 
     batch_id: str
-    settings: object
+    settings: Settings
     clock_file: str | None
 
 

@@ -58,9 +58,9 @@ class Scheduler(ActorTypeDispatcher):
         self.take_over_in_flight: dict[str, tuple[str, ...]] = {}
 
     def receiveMsg_SchedulerStart(self, start: SchedulerStart, sender) -> None:
-        self.ports = build_billing_ports(start.settings, start.clock_file)  # type: ignore[arg-type]
+        self.ports = build_billing_ports(start.settings, start.clock_file)
         self.supervisor, self.interval_s = sender, start.interval_s
-        self.ownership = ownership_for(start.settings, self.ports.store)  # type: ignore[arg-type]
+        self.ownership = ownership_for(start.settings, self.ports.store)
         self.wakeupAfter(0.1, payload=TICK)  # the start-up catch-up
 
     def receiveMsg_WakeupMessage(self, wakeup: WakeupMessage, sender) -> None:
@@ -97,8 +97,8 @@ class Scheduler(ActorTypeDispatcher):
         while not run.chunks and not run.in_flight:
             if run.job is not None and run.job_clean:
                 try:
-                    mark_crawled(self.ports.store, run.job.reseller_id, run.job.day,  # type: ignore[union-attr]
-                                 self._node())
+                    assert self.ports is not None  # set by SchedulerStart, before the first pass
+                    mark_crawled(self.ports.store, run.job.reseller_id, run.job.day, self._node())
                     run.crawled.append((run.job.reseller_id, run.job.day.isoformat()))
                 except Exception as error:  # noqa: BLE001 - the day stays owed; the next tick resumes it
                     log.warning("cannot record the crawl of %s: %s", run.job.day, error)

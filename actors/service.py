@@ -76,8 +76,8 @@ class Children:
     def stop(self, grace_s: float) -> None:
         """SIGTERM to all (each finishes its batch), then SIGKILL whoever is still there."""
         for child in self.children:
-            if child.exited() is None:
-                child.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+            if child.process is not None and child.exited() is None:
+                child.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         for child in self.children:
             if child.process is None:

@@ -30,7 +30,7 @@ class AccountShard(ActorTypeDispatcher):
 
     def receiveMsg_ShardStart(self, message: ShardStart, sender) -> None:
         self.index = message.index
-        self.ports = build_billing_ports(message.settings, message.clock_file)  # type: ignore[arg-type]
+        self.ports = build_billing_ports(message.settings, message.clock_file)
         self.send(sender, ShardReady(message.index, os.getpid()))
 
     def receiveMsg_ShardWork(self, work: ShardWork, sender) -> None:

@@ -25,6 +25,7 @@ from actors.messages import (
 )
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.supervision import RestartBudget
+from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
 GLOBAL_NAME = "kazbill-supervisor"
@@ -50,7 +51,7 @@ class Supervisor(ActorTypeDispatcher):
         self.redelivered: set[tuple[str, int]] = set()
         self.giving_up = False
         self.stopping = False
-        self._failures_store = None
+        self._failures_store: DocumentStore | None = None
         self.crawl_askers: list = []
         self.document_askers: list = []
         self.restarts = 0
@@ -167,7 +168,7 @@ class Supervisor(ActorTypeDispatcher):
 
         assert self.config is not None
         if self._failures_store is None:
-            self._failures_store = build_store(self.config.settings)  # type: ignore[arg-type]
+            self._failures_store = build_store(self.config.settings)
         now = to_gregorian_seconds(int(build_clock(self.config.clock_file).now().timestamp()))
         record_failure(self._failures_store, source="supervisor", reason_code="shard_work_failed", reason=reason,
                        payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids),
@@ -293,10 +294,10 @@ class Supervisor(ActorTypeDispatcher):
             self._document_passes()
             self.wakeupAfter(self.config.mailer_interval_s, payload=DOCUMENTS)
             return
-        if wakeup.payload != WATCHDOG or self.config is None:
-            return
+        if wakeup.payload != WATCHDOG or self.config is None or self.config.serve_pid is None:
+            return  # (the watchdog runs only when there is a process to watch)
         try:
-            os.kill(self.config.serve_pid, 0)  # type: ignore[arg-type]
+            os.kill(self.config.serve_pid, 0)
         except ProcessLookupError:
             log.critical("the process that started the service (pid %s) is gone; stopping every actor",
                          self.config.serve_pid)

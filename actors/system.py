@@ -13,7 +13,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from thespian.actors import ActorSystem
 
@@ -27,7 +27,7 @@ from bookkeeper.logs import formatter_config
 
 log = logging.getLogger("kazbill.system")
 DEFAULT_ADMIN_PORT = 19_000
-ACTOR_LOGGING = {
+ACTOR_LOGGING: dict[str, Any] = {
     "version": 1,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "level": "INFO"}},

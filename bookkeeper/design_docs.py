@@ -59,6 +59,7 @@ def _validate(name: str, body: Any) -> tuple[str, str, str | None]:
     db_class = meta.get("db_class") if isinstance(meta, dict) else None
     if db_class not in DB_CLASSES:
         raise DesignDocError(f"{name}: kazbill.db_class must be one of {', '.join(DB_CLASSES)}")
+    assert isinstance(meta, dict)  # db_class was read from it
     database = meta.get("database")
     if db_class == "system" and database not in SYSTEM_DATABASES:
         raise DesignDocError(f"{name}: kazbill.database must be one of {', '.join(SYSTEM_DATABASES)}")

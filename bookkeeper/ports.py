@@ -23,6 +23,8 @@ from bookkeeper.domain.cluster_writes import Leaf
 class StoreError(Exception):
     """Base of every error a store raises; the message always names the database or URL."""
 
+    http_status: int | None = None  # what an HTTP store answered, when it answered
+
 
 class StoreUnavailable(StoreError):
     """The server cannot be reached or answered garbage. Carries the URL, never a traceback."""
@@ -153,7 +155,7 @@ class ViewRow:
     key: Any
     value: Any
     id: str | None = None  # absent on reduced rows
-    doc: Mapping[str, Any] | None = None
+    doc: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

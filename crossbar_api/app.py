@@ -197,7 +197,7 @@ def _reseller_today(deps: ApiDeps) -> Callable[[str], date]:
 def create_app(deps: ApiDeps) -> falcon.App:
     metrics = RequestMetrics(lambda: store_gauges(deps.store, deps.cluster_node, _reseller_today(deps)),
                              MetricsAccess(deps.metrics_token, deps.metrics_port))
-    app = falcon.App(middleware=[RequestContext(deps), metrics])
+    app = falcon.App(middleware=(RequestContext(deps), metrics))
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     for route in ROUTES:

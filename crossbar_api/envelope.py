@@ -102,6 +102,7 @@ def _decimal(literal: str) -> Decimal | _Unfit:
     except InvalidOperation:
         return _Unfit("not a number")
     _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # JSON numbers are finite: NaN and Infinity go to parse_constant
     if len(digits) > MAX_NUMBER_DIGITS or not -MAX_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT \
             or exponent < -MAX_NUMBER_EXPONENT:
         return _Unfit(f"a number of at most {MAX_NUMBER_DIGITS} digits, between 1e-{MAX_NUMBER_EXPONENT} "

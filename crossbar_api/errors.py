@@ -89,7 +89,7 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.
     data = {"reason": {"description": {"message": error.description}}} if error.description else {}
     resp.status = falcon.code_to_http_status(code)
     resp.media = body(req, code, message, data)
-    for name, value in (error.headers or {}).items():
+    for name, value in dict(error.headers or {}).items():
         resp.set_header(name, value)
 
 

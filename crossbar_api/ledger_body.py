@@ -86,7 +86,7 @@ def _usage(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _period(data: Mapping[str, Any], now_gregorian: int) -> dict[str, int]:
     period = _object(data, "period", ("start", "end"))
-    shown = {key: _whole(period[key], f"period.{key}") for key in ("start", "end") if key in period}
+    shown: dict[str, int] = {key: _whole(period[key], f"period.{key}") for key in ("start", "end") if key in period}
     shown.setdefault("start", now_gregorian)  # cb_ledgers.erl:241-243
     if "end" in shown and shown["end"] < shown["start"]:
         raise invalid("period.end", "range", "must not be before period.start")

@@ -53,7 +53,7 @@ def month_ledgers(deps: ApiDeps, account_id: str, month: Month) -> list[dict[str
     for db in _month_dbs(deps, account_id, [month]):
         rows = deps.store.query_view(db, "kazbill_ledgers", "balance_by_created",
                                      ViewQuery(reduce=False, include_docs=True)).rows
-    return [row.doc for row in rows if is_live_ledger(row.doc)]
+    return [row.doc for row in rows if row.doc is not None and is_live_ledger(row.doc)]
 
 
 def source_rows(deps: ApiDeps, account_id: str, service: str, created_from: int,
@@ -65,7 +65,8 @@ def source_rows(deps: ApiDeps, account_id: str, service: str, created_from: int,
     for db, row in _created_rows(deps, account_id, created_from, created_to, docs=False):
         if db not in of_service:
             of_service[db] = {hit.id for hit in deps.store.query_view(db, "kazbill_ledgers", "balance_by_service",
-                                                                     ViewQuery(reduce=False, key=[service])).rows}
+                                                                     ViewQuery(reduce=False, key=[service])).rows
+                              if hit.id is not None}
         if row.id in of_service[db]:
             found.append((row.key, row.id, db))
     return found
@@ -92,7 +93,9 @@ def find_ledger(deps: ApiDeps, account_id: str, entry_id: str, now_gregorian: in
     first = modb_month(entry_id)
     if first is None:
         return None
-    event = _MODB_ID.match(entry_id).group(3)
+    match = _MODB_ID.match(entry_id)
+    assert match is not None  # modb_month matched it
+    event = match.group(3)
     last = max(first, min(next_month(utc_month(now_gregorian)), _months_after(first, LOOK_AHEAD_MONTHS)))
     for month in months_from(first, last):
         for db in _month_dbs(deps, account_id, [month]):

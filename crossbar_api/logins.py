@@ -72,7 +72,9 @@ def accounts_by_phone(deps: ApiDeps, phone_number: str) -> list[str]:
     if doc is None or doc.get("pvt_deleted") or doc.get("pvt_state") not in ROUTED_STATES:
         return []
     account_id = doc.get("pvt_assigned_to")
-    account = get_or_none(deps.store, ACCOUNTS_DB, account_id) if isinstance(account_id, str) and account_id else None
+    if not isinstance(account_id, str) or not account_id:
+        return []
+    account = get_or_none(deps.store, ACCOUNTS_DB, account_id)
     if account is None or account.get("pvt_deleted") or account.get("enabled") is False \
             or account.get("pvt_enabled") is False:
         return []
@@ -144,7 +146,7 @@ def login_answer(deps: ApiDeps, caller: Caller, account: dict[str, Any]) -> dict
         reseller_id: str | None = find_reseller(deps.store, account)[1]
     except SettingsError:
         reseller_id = None
-    answer = {"account_id": account_id, "owner_id": caller.user_id, "account_name": account.get("name"),
+    answer: dict[str, Any] = {"account_id": account_id, "owner_id": caller.user_id, "account_name": account.get("name"),
               "reseller_id": reseller_id, "is_reseller": is_reseller(deps.store, account_id),
               "is_master_account": not account.get("pvt_tree"), "is_superduper_admin": caller.is_superduper,
               "language": language, "apps": []}

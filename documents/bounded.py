@@ -68,7 +68,7 @@ def _reap(pid: int) -> int | None:
 
 def _read_until(fd: int, deadline: float) -> bytes | None:
     """Everything the child writes until it closes the pipe; None at the deadline."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -86,6 +86,7 @@ def _child(work: Callable[[], bytes], bounds: RenderBounds, fd: int) -> None:
     code = 0
     try:
         _limit(bounds)
+        answer: tuple[str, bytes | str]  # ("ok", the document) or ("refused", why)
         try:
             answer = ("ok", work())
         except RenderRefused as refused:

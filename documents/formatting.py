@@ -3,6 +3,7 @@ English "1,234.56" and "30 November 2026". Amounts arrive in minor units (intege
 from __future__ import annotations
 
 from datetime import date
+from typing import Sequence
 
 from bookkeeper.domain.documents.words import plural_ru
 
@@ -32,7 +33,7 @@ def day_ranges(ranges: list[list[str]], language: str) -> str:
                      for first, last in ranges)
 
 
-def counted(number: int, forms: tuple[str, ...], language: str) -> str:
+def counted(number: int, forms: Sequence[str], language: str) -> str:
     """"1 call", "2 calls"; Russian: "1 звонок", "2 звонка", "5 звонков"."""
     if language == "ru":
         return f"{number} {plural_ru(number, (forms[0], forms[1], forms[2]))}"

@@ -128,9 +128,11 @@ class BookkeeperResponder:
         await message.ack()
 
     async def _standing(self, request: StandingRequested) -> StandingAnswer:
+        read_standing = self.read_standing
+        assert read_standing is not None  # standing requests are consumed only when there is a reader
         loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._standing_thread, self.read_standing,
+            return await asyncio.wait_for(loop.run_in_executor(self._standing_thread, read_standing,
                                                                request.account_id), self.standing_budget_s)
         except asyncio.TimeoutError:
             return StandingAnswer("error", "unavailable", "Temporary billing error, please try again later.")

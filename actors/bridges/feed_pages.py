@@ -15,7 +15,7 @@ rest of the page goes on, and the checkpoint moves past it. Two places can fail:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
 from actors.bridges.wire_json import wire_problem
@@ -141,7 +141,7 @@ def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _foreign_ledger(doc: dict) -> bool:
+def _foreign_ledger(doc: Mapping[str, Any]) -> bool:
     """A ledger entry Kazoo (or a person) wrote moves the balance; Kazbill's own do not need a look."""
     metadata = doc.get("metadata")
     return doc.get("pvt_type") == "ledger" and not (isinstance(metadata, dict) and "kazbill" in metadata)

@@ -11,10 +11,10 @@ import re
 from typing import Any
 
 from actors.bridges.wire_json import decode_json
-from actors.messages import RejectedMessage
+from actors.messages import ChangeSource, RejectedMessage
 from bookkeeper.domain.kazoo_names import InvalidAccountId, raw_account_id
 
-SOURCE = "amqp"
+SOURCE: ChangeSource = "amqp"
 # Kazoo's events are a few kilobytes (a CHANNEL_DESTROY with every channel variable, tens):
 # anything far beyond is not an event, and parsing it would only cost memory.
 MAX_MESSAGE_BYTES = 1024 * 1024

@@ -29,7 +29,7 @@ from actors.bridges.kazoo_fields import (
     text,
     whole,
 )
-from actors.messages import CallEnded, DocumentChanged, RejectedMessage
+from actors.messages import CallEnded, CallLeg, DocAction, DocumentChanged, RejectedMessage
 from bookkeeper.domain.calls import (
     CCV_NAMES, CallRecordError, FinishedCall, call_from_leg, channel_variables, jonny5_levels, variable_text,
 )
@@ -50,7 +50,7 @@ RELEVANT_DOC_TYPES = frozenset({
     "account", "user", "device", "phone_numbers", "number", "limits", "credit", "service_plan",
     "periodic_fee", "onbill", "service",
 })
-_DOC_ACTIONS = {"doc_created": "created", "doc_edited": "edited", "doc_deleted": "deleted"}
+_DOC_ACTIONS: dict[str, DocAction] = {"doc_created": "created", "doc_edited": "edited", "doc_deleted": "deleted"}
 # kz_amqp_util's KEY_SAFE: "~" is safe too, although Kazoo's docs only mention [a-zA-Z0-9_-].
 _KEY_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~")
 
@@ -122,7 +122,7 @@ def parse_config_message(
     account_id = claimed or implied
     if account_id is None:
         raise Reject("unknown_account", "Account-ID", f"no valid Account-ID and {doc_id!r} is no account id")
-    action = "deleted" if soft_deleted or event_name == "doc_deleted" else _DOC_ACTIONS[key_action]
+    action: DocAction = "deleted" if soft_deleted or event_name == "doc_deleted" else _DOC_ACTIONS[key_action]
     return DocumentChanged(
         account_id, db.name, doc_type, doc_id, action, rev, soft_deleted, SOURCE, received_gregorian
     )
@@ -164,7 +164,8 @@ def parse_call_event(
     direction = text(obj, "Call-Direction", strict=False)
     # FreeSWITCH's point of view: "inbound" is the A-leg that reached the switch, "outbound" a
     # B-leg it originated; a lone channel with no other leg is an A-leg too.
-    leg = {"inbound": "a", "outbound": "b"}.get(direction or "")
+    legs: dict[str, CallLeg] = {"inbound": "a", "outbound": "b"}
+    leg = legs.get(direction or "")
     if leg is None and direction is None and not obj.get("Other-Leg-Call-ID"):
         leg = "a"
     request_user = (text(obj, "Request", strict=False) or "").split("@", 1)[0]

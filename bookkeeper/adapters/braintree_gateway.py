@@ -109,7 +109,7 @@ class BraintreeCards:
         result = self._call(lambda: self.gateway.transaction.sale(params))
         transaction = getattr(result, "transaction", None)
         if result.is_success:
-            return SaleOutcome(True, transaction.id, transaction.status, "approved")
+            return SaleOutcome(True, result.transaction.id, result.transaction.status, "approved")
         return SaleOutcome(False, getattr(transaction, "id", None), getattr(transaction, "status", "refused"),
                            result.message)
 
@@ -118,7 +118,7 @@ class BraintreeCards:
                                                                                      "order_id": order_id}))
         transaction = getattr(result, "transaction", None)
         if result.is_success:
-            return SaleOutcome(True, transaction.id, transaction.status, "refunded")
+            return SaleOutcome(True, result.transaction.id, result.transaction.status, "refunded")
         return SaleOutcome(False, getattr(transaction, "id", None), getattr(transaction, "status", "refused"),
                            result.message)
 

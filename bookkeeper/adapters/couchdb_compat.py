@@ -30,7 +30,6 @@ def doc_id_window(rows: list[Mapping[str, Any]], query: ViewQuery) -> list[Mappi
     whole key range for servers without doc-id bounds. Equal keys sort by id, code point order."""
     first = query.key if query.has_key() else query.start_key
     last = query.key if query.has_key() else query.end_key
-    bounded_start = query.start_key_doc_id is not None and (query.has_key() or first is not None)
     bounded_end = query.has_key() or last is not None
 
     def before(a: str, b: str) -> bool:
@@ -46,9 +45,10 @@ def doc_id_window(rows: list[Mapping[str, Any]], query: ViewQuery) -> list[Mappi
         return before(bound, row_id)
 
     start, end = 0, len(rows)
-    while (bounded_start and start < end and at(rows[start], first)
-           and before(rows[start]["id"], query.start_key_doc_id)):
-        start += 1
+    start_id = query.start_key_doc_id
+    if start_id is not None and (query.has_key() or first is not None):  # a bounded start
+        while start < end and at(rows[start], first) and before(rows[start]["id"], start_id):
+            start += 1
     while bounded_end and end > start and at(rows[end - 1], last) and beyond_end(rows[end - 1]["id"]):
         end -= 1
     window = rows[start:end][query.skip:]

@@ -20,7 +20,8 @@ def checked_database_name(db: object) -> str:
     problem = database_name_problem(db)
     if problem:
         raise InvalidDatabaseName(str(db), problem)
-    return canonical_db_name(db)  # type: ignore[arg-type]
+    assert isinstance(db, str)  # database_name_problem refuses anything else
+    return canonical_db_name(db)
 
 
 def check_doc_id(db: str, doc_id: object, field: str = "_id") -> str:
@@ -38,10 +39,12 @@ def check_doc_id(db: str, doc_id: object, field: str = "_id") -> str:
 
 
 def check_rev(db: str, rev: object, field: str = "_rev") -> str:
-    head, _, tail = str(rev).partition("-") if isinstance(rev, str) else ("", "", "")
+    if not isinstance(rev, str):
+        raise InvalidDocument(db, field, f"not a revision: {rev!r}")
+    head, _, tail = rev.partition("-")
     if not head.isdigit() or not tail:
         raise InvalidDocument(db, field, f"not a revision: {rev!r}")
-    return rev  # type: ignore[return-value]
+    return rev
 
 
 def _check_value(db: str, path: str, value: Any, depth: int) -> None:

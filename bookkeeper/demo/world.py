@@ -28,7 +28,7 @@ def gregorian(moment: datetime) -> int:
     return to_gregorian_seconds(int(moment.timestamp()))
 
 
-PLANS = {
+PLANS: dict[str, dict[str, Any]] = {
     "plan_volna_office": {"name": "Volna Office", "plan": {
         "devices": {"sip_device": {"name": "Desk phone", "rate": 350}, "softphone": {"name": "Softphone", "rate": 150}},
         "users": {"user": {"name": "User", "rate": 100}, "admin": {"name": "Admin", "rate": 100}},
@@ -40,7 +40,7 @@ PLANS = {
         "phone_numbers": {"did": {"name": "DID", "rate": 3}},
         "limits": {"twoway_trunks": {"name": "Trunk", "rate": 12}}}},
 }
-RESELLERS = {
+RESELLERS: dict[str, dict[str, Any]] = {
     "Volna Telecom": {"parent": "Kazbill Demo Master", "currency": "RUB", "timezone": "Europe/Moscow",
                       "locale": "ru_RU", "default_service_plan": "plan_volna_office", "plan": "plan_volna_office",
                       "low_balance_threshold": "500.00", "blocking_enabled": True},

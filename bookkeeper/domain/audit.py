@@ -102,8 +102,8 @@ class _Simulation:
                     self.levels[(start, key)] = now
         for key, price in monthly.items():
             item = rules.plan.item(*key)
-            charged = self.levels.get((period.start, key))
-            new = increase_charges(period, day, price, charged, prorate=item.prorate_additions if item else True,
+            level = self.levels.get((period.start, key))
+            new = increase_charges(period, day, price, level, prorate=item.prorate_additions if item else True,
                                    round_=self.rounds.get((period.start, key), 0))
             self.charges += new
             if new:

@@ -62,5 +62,5 @@ def per_minute_totals(entries: Iterable[Mapping], carriers: Sequence[CallCarrier
         found.amount += sign * int(entry.get("amount") or 0)
         direction = str(call.get("direction") or "outbound")
         found.by_direction[direction] = found.by_direction.get(direction, 0) + sign
-    order = {carrier.name: position for position, carrier in enumerate(carriers)}
+    order: dict[str | None, int] = {carrier.name: position for position, carrier in enumerate(carriers)}
     return sorted(totals.values(), key=lambda t: (order.get(t.carrier, len(order)), t.carrier or ""))

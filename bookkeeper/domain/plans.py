@@ -266,8 +266,11 @@ def price_item(item: PlanItem, quantity: int) -> ItemPrice:
             raise PlanError(f"{item.path}.rate", "the item has no price for this quantity")
     if billable == 0:
         gross, rate = 0, None
+    elif flat is not None:
+        gross = flat
     else:
-        gross = flat if flat is not None else rate * billable  # type: ignore[operator]
+        assert rate is not None  # a flat price or a rate, or PlanError above
+        gross = rate * billable
     discount = 0
     if billable and item.single_discount:
         discount += item.single_discount.per_quantity(billable)

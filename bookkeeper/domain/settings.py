@@ -234,8 +234,8 @@ def reseller_settings(
 
 
 def account_settings(
-    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int, trial_expires: int | None = None,
-    plan_rate_deck: str | None = None,
+    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int | None,
+    trial_expires: int | None = None, plan_rate_deck: str | None = None,
 ) -> AccountSettings:
     """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires.
     The rate deck: the account's own, else the one its service plan names, else the reseller's default."""

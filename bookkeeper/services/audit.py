@@ -69,14 +69,15 @@ def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_da
     rules = AuditRules(
         plan=context.plan, scheme_for=context.reseller.scheme_for, billing_day=context.account.billing_day,
         created_day=local_day_of_gregorian(context.account.created, tz),
-        prorate_new_accounts=context.reseller.prorate_new_accounts, prorated_credits=context.reseller.prorated_credits)
+        prorate_new_accounts=context.reseller.prorate_new_accounts,
+        prorated_credits=context.reseller.prorated_credits) if context.plan else None  # no plan: nothing is expected
     assumptions = () if timeline is not None else ASSUMPTIONS
     if timeline is None:
         timeline = history_from_documents(ports, account_id, tz)
         if context.closed_gregorian is not None:  # its documents stay as they were; billing stopped
             closed = local_day_of_gregorian(context.closed_gregorian, tz)
             timeline = [step for step in timeline if step[0] < closed] + [(closed, {})]
-    expected = expected_charges(rules, timeline, first_day, last_day) if context.plan else []
+    expected = expected_charges(rules, timeline, first_day, last_day) if rules is not None else []
     book = LedgerBook(ports.store, ports.design_docs)
     entries = []
     for month in months_from(previous_month((first_day.year, first_day.month)),

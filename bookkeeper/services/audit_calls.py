@@ -95,8 +95,8 @@ def audit_calls(ports: BillingPorts, account_ids: Iterable[str], first_day: date
     found: dict[str, list[Difference]] = {}
     for payer in sorted(scope | wanted.keys()):
         held: dict[str, int] = {}
-        for entry_id, placed_by, day, amount in audit.months_of(payer).debits:
-            if placed_by in scope and first_day.isoformat() <= day <= last_day.isoformat():
+        for entry_id, placed_by, iso_day, amount in audit.months_of(payer).debits:
+            if placed_by in scope and first_day.isoformat() <= iso_day <= last_day.isoformat():
                 held[entry_id] = held.get(entry_id, 0) + amount
         want = wanted.get(payer, {})
         differences = [Difference(entry_id, "missing" if held.get(entry_id) is None else
@@ -138,7 +138,7 @@ def _read_months(store: DocumentStore, account_id: str, months: list[_Month]) ->
                 source = doc.get("source") or {}
                 if not (kazbill or isinstance(kazbill, dict)) and source.get("service") in PER_MINUTE_SERVICES:
                     read.kazoo_debited.add(source.get("id") or "")
-                elif "-kazbill-call-" in row.id:
+                elif row.id is not None and "-kazbill-call-" in row.id:
                     signed = -doc["amount"] if doc.get("pvt_ledger_type") == "debit" else doc["amount"]
                     read.debits.append((row.id, (meta.get("call") or {}).get("placed_by"), str(meta.get("day", "")),
                                         signed))

@@ -55,9 +55,9 @@ def accounts_in_scope(ports: BillingPorts, *, account_id: str | None = None, res
             start_key=[reseller_id], end_key=[reseller_id, {}], reduce=False)).rows
         closed = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "closed_by_ancestor", ViewQuery(
             start_key=[reseller_id], end_key=[reseller_id, {}])).rows
-        return [reseller_id] + sorted({row.id for row in [*below, *closed]})
+        return [reseller_id] + sorted({row.id for row in [*below, *closed] if row.id is not None})
     rows = store.all_docs(ACCOUNTS_DB).rows
-    return sorted(row.id for row in rows if not row.id.startswith("_"))
+    return sorted(row.id for row in rows if row.id is not None and not row.id.startswith("_"))
 
 
 def audit_accounts(ports: BillingPorts, account_ids: list[str], first_day: date, last_day: date,

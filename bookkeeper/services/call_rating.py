@@ -66,7 +66,8 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
         return [BillingEvent("call_not_billable", call.account_id, {"call_id": call.call_id})], []
     now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
     events: list[BillingEvent] = []
-    account_id, reason, charged = call.account_id, "per_minute_call", []
+    account_id, reason = call.account_id, "per_minute_call"
+    charged: list[str] = []
     jonny5: frozenset[str] | None = None  # the accounts jonny5 debits itself, known at the first level
     while True:
         # closed_too: a call's record can come after its account closed (a late CDR, a replay):
@@ -138,7 +139,7 @@ def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, no
     return None
 
 
-def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int, billed: int, reason: str, day,
+def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int, billed: int, reason: str, day: date,
            now: int, deck: str) -> dict:
     return {
         "_id": call_entry_id(day, call.call_id), "pvt_type": "ledger", "pvt_ledger_type": DEBIT, "amount": amount,

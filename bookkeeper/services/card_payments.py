@@ -17,7 +17,7 @@ from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text
 from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, to_gregorian_seconds
 from bookkeeper.ports import (
-    CardGateway, CardRefused, Conflict, DocumentStore, GatewayUnavailable, SavedCard, put_once,
+    CardGateway, CardRefused, Conflict, DocumentStore, GatewayUnavailable, SaleOutcome, SavedCard, put_once,
 )
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingContext, BillingInputError, get_or_none, load_context
@@ -154,7 +154,7 @@ def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str 
     store, db = ports.billing.store, account_db(account_id)
     now = to_gregorian_seconds(int(ports.billing.clock.now().timestamp()))
     keyed = claim_of(store, db, "topup", key)
-    claim = {"_id": keyed.doc_id, "pvt_type": "kazbill_topup", "key": key, "amount": amount,
+    claim: dict[str, Any] = {"_id": keyed.doc_id, "pvt_type": "kazbill_topup", "key": key, "amount": amount,
              "currency": braintree.currency, "state": "charging", "by": by, "pvt_created": now}
     earlier = keyed.doc
     if earlier is not None:
@@ -212,7 +212,7 @@ def _chosen_card(braintree: Braintree, account_id: str, token: str | None) -> st
 
 
 def _guarded_sale(ports: CardPorts, braintree: Braintree, account_id: str, card: str, text: str, key: str,
-                  claim: dict, db: str):
+                  claim: dict, db: str) -> SaleOutcome:
     try:
         return braintree.gateway.sale(account_id, card, text, order_id=f"kazbill-{key}"[:255])
     except CardRefused as error:

@@ -36,7 +36,7 @@ def refund_topup(ports: CardPorts, account_id: str, transaction_id: str, amount:
     store, db = ports.billing.store, account_db(account_id)
     now = to_gregorian_seconds(int(ports.billing.clock.now().timestamp()))
     keyed = claim_of(store, db, "refund", key)
-    claim = {"_id": keyed.doc_id, "pvt_type": "kazbill_refund", "key": key, "amount": amount,
+    claim: dict[str, Any] = {"_id": keyed.doc_id, "pvt_type": "kazbill_refund", "key": key, "amount": amount,
              "sale": transaction_id, "state": "refunding", "by": by, "pvt_created": now}
     earlier = keyed.doc
     try:
@@ -58,15 +58,17 @@ def refund_topup(ports: CardPorts, account_id: str, transaction_id: str, amount:
     if not outcome.success:
         store.delete(db, claim["_id"], claim["_rev"])
         raise CardError(400, "amount", outcome.message)
+    refund_id = outcome.transaction_id
+    assert refund_id is not None  # a refund Braintree accepted is a transaction
     update_doc(store, SYSTEM_DB, sale_index_id(transaction_id), {"refunded": sale.get("refunded", 0) + amount})
     # Indexed like a sale, so that Braintree's refund_failed webhook finds the account to credit back.
-    store.put(SYSTEM_DB, {"_id": sale_index_id(outcome.transaction_id), "pvt_type": "braintree_sale", "kind": "refund",
+    store.put(SYSTEM_DB, {"_id": sale_index_id(refund_id), "pvt_type": "braintree_sale", "kind": "refund",
                           "refunds": transaction_id, "account_id": account_id,
                           "reseller_id": braintree.context.reseller_id, "amount": amount,
                           "currency": braintree.currency, "pvt_created": now})
     events = gateway_debit(ports.billing, account_id, amount=amount, reason="braintree_refund",
-                           external_id=outcome.transaction_id, description=f"Refund of card top-up {transaction_id}")
-    claim.update(state="refunded", refund_id=outcome.transaction_id, entry_id=events[0].details.get("entry_id"))
+                           external_id=refund_id, description=f"Refund of card top-up {transaction_id}")
+    claim.update(state="refunded", refund_id=refund_id, entry_id=events[0].details.get("entry_id"))
     claim["_rev"] = store.put(db, claim).rev
     return claim, True
 

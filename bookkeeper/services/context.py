@@ -152,6 +152,7 @@ def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantit
         start_key=[context.account_id], end_key=[context.account_id, {}], reduce=False)).rows
     total = {category: dict(items) for category, items in own.items()}
     for row in below:
+        assert row.id is not None  # map rows name their document
         if not store.database_exists(account_db(row.id)):
             continue
         theirs = current_quantities(store, row.id)

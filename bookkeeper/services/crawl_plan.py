@@ -38,7 +38,7 @@ def resellers(store: DocumentStore) -> list[str]:
                              ViewQuery(start_key=[None], end_key=[None, {}])).rows
     flagged = (store.query_view(SERVICES_DB, "kazbill_services", "resellers").rows
                if store.database_exists(SERVICES_DB) else [])
-    return sorted({row.id for row in roots} | {row.key for row in flagged})
+    return sorted({row.id for row in roots if row.id is not None} | {row.key for row in flagged})
 
 
 def descendants(store: DocumentStore, account_id: str) -> list[str]:
@@ -83,7 +83,7 @@ def closed_since(store: DocumentStore, reseller_id: str, reseller_set: set[str],
                             ViewQuery(start_key=[reseller_id, since_gregorian], end_key=[reseller_id, {}])).rows
     billed_here = [row for row in rows if next((a for a in reversed(row.value or []) if a in reseller_set), None)
                    == reseller_id]
-    return tuple(sorted({row.id for row in billed_here}))
+    return tuple(sorted({row.id for row in billed_here if row.id is not None}))
 
 
 def reseller_timezone(store: DocumentStore, reseller_id: str) -> str:

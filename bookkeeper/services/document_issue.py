@@ -29,7 +29,7 @@ from bookkeeper.services.ledger_book import LedgerBook
 class DocumentPorts:
     store: DocumentStore
     clock: Clock
-    design_docs: tuple[DesignDoc, ...] | list[DesignDoc]
+    design_docs: Sequence[DesignDoc]
 
 
 @dataclass(frozen=True)

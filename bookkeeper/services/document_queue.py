@@ -59,7 +59,7 @@ def job_id(db: str, doc_id: str) -> str:
 def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, now: int) -> None:
     """(Re)queue the document for rendering: a regenerated document is rendered and sent again."""
     store.ensure_database(QUEUE_DB)
-    job = {"_id": job_id(db, doc_id), "pvt_type": "document_job", "db": db, "doc_id": doc_id,
+    job: dict[str, Any] = {"_id": job_id(db, doc_id), "pvt_type": "document_job", "db": db, "doc_id": doc_id,
            "account_id": account_id, "state": "render", "attempts": 0, "next_attempt_at": now, "pvt_created": now}
     try:
         current = store.get(QUEUE_DB, job["_id"])
@@ -189,7 +189,7 @@ def pdf_name(doc: dict[str, Any]) -> str:
 
 def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sender: str,
              recipients: list[tuple[str, str]]) -> EmailMessage:
-    language = doc.get("language") if doc.get("language") in SUBJECTS else "en"
+    language: str = doc["language"] if doc.get("language") in SUBJECTS else "en"
     subject, body = SUBJECTS[language]
     values = {"title": TITLES[language].get(doc["document_type"], doc["document_type"]), "number": doc["number"],
               "start": doc["period"]["start"], "end": doc["period"]["end"]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence, overload
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_months import (
@@ -40,6 +40,11 @@ class LedgerBook:
     design_docs: Sequence[DesignDoc]
     # Months whose rollover this book has already made sure of (a book lives for one pass).
     _carried: set[tuple[str, Month]] = field(default_factory=set, repr=False)
+
+    @overload
+    def month_db(self, account_id: str, month: Month, *, create: Literal[True]) -> str: ...
+    @overload
+    def month_db(self, account_id: str, month: Month, *, create: Literal[False]) -> str | None: ...
 
     def month_db(self, account_id: str, month: Month, *, create: bool) -> str | None:
         db = account_modb(account_id, *month)
@@ -98,7 +103,7 @@ class LedgerBook:
         db = account_db(account_id)
         known = self.store.get_many(db, [HISTORY_DOC]).get(HISTORY_DOC) if self.store.database_exists(db) else None
         if known and isinstance(known.get("first_month"), list):
-            return tuple(known["first_month"])  # type: ignore[return-value]
+            return tuple(known["first_month"])
         earliest, probe = month, previous_month(month)
         for _ in range(MAX_ROLLOVER_DEPTH):
             if self.month_db(account_id, probe, create=False) is not None:

@@ -68,7 +68,8 @@ class Membership:
             rows = self.store.all_docs(NODES_DB, ViewQuery(include_docs=True)).rows
         except DatabaseNotFound:
             return ()
-        return tuple(sorted(row.id for row in rows if row.doc and row.doc.get("pvt_type") == "kazbill_node"
+        return tuple(sorted(row.id for row in rows
+                            if row.id is not None and row.doc and row.doc.get("pvt_type") == "kazbill_node"
                             and isinstance(row.doc.get("expires_at_ms"), int) and row.doc["expires_at_ms"] > now_ms))
 
 

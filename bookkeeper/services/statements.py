@@ -74,6 +74,7 @@ def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: B
             continue
         for row in store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
                 reduce=False, start_key=begins, end_key=ends, include_docs=True)).rows:
+            assert row.doc is not None  # include_docs
             service = entry_reason(row.doc)
             if service in GATEWAY_CREDITS + MANUAL_CREDITS:
                 result.payments += row.value

@@ -60,6 +60,7 @@ def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable
                                                    include_docs=True)).rows
         days: dict[str, str] = {}
         for row in rows:  # in a cluster, one record per node: a reseller is crawled up to its live nodes' earliest
+            assert row.id is not None  # all_docs rows name their document
             node = row.id.split("@", 1)[1] if "@" in row.id else None
             if status.nodes and node not in status.nodes:
                 continue
@@ -100,7 +101,7 @@ def _nodes(store: DocumentStore, wall: Callable[[], float]) -> dict[str, float]:
         return {}
     now_ms = int(wall() * 1000)
     return {row.id: round((row.doc["expires_at_ms"] - now_ms) / 1000, 1) for row in rows
-            if row.doc and isinstance(row.doc.get("expires_at_ms"), int) and row.doc["expires_at_ms"] > now_ms}
+            if row.id is not None and row.doc and isinstance(row.doc.get("expires_at_ms"), int) and row.doc["expires_at_ms"] > now_ms}
 
 
 def _grouped(store: DocumentStore, db: str, design: str, view: str, *, level: int) -> dict[str, int]:

@@ -127,4 +127,5 @@ def _view_errors(store: DocumentStore) -> tuple[int, list[str]]:
         samples = store.query_view(FAILURES_DB, "kazbill_failures", "by_source", by_view).rows
     except (DatabaseNotFound, NotFound):
         return 0, []  # no failures database (a store not initialised): reported as missing already
-    return (count[0].value if count else 0), [row.doc.get("reason", row.id) for row in samples if row.doc]
+    return (count[0].value if count else 0), [row.doc.get("reason", row.id) for row in samples
+                                                   if row.doc and row.id is not None]

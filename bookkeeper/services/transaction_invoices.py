@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine, minor_of
 from bookkeeper.domain.kazoo_names import account_modb
@@ -38,7 +39,7 @@ def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: s
                         extra={"entry_id": entry_id, "payment": entry_reason(entry)})
 
 
-def _payment(ports: DocumentPorts, account_id: str, entry_id: str, today) -> dict:
+def _payment(ports: DocumentPorts, account_id: str, entry_id: str, today: date) -> dict:
     """The credit, wherever it was written: from its own month to the current one."""
     match = _ENTRY.fullmatch(entry_id)
     if match is None:

@@ -108,6 +108,7 @@ def _call_entries(store: DocumentStore, databases: list[str], account_id: str) -
             continue
         for row in rows:
             doc = row.doc or {}
+            assert row.id is not None  # all_docs rows name their document
             if "-kazbill-call-" in row.id and doc.get("pvt_type") == "ledger" and not doc.get("pvt_deleted"):
                 signed = -doc["amount"] if doc.get("pvt_ledger_type") == "debit" else doc["amount"]
                 held[row.id] = held.get(row.id, 0) + signed

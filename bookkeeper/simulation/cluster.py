@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from bookkeeper.design_docs import DesignDoc
@@ -89,8 +89,9 @@ class SimulatedCluster:
             self.reseller_parents[reseller_id] = self._reseller_above(parent)
             self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
                           reseller_above=self.reseller_parents[reseller_id])
-            onbill = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz, "locale": locale,
-                      "default_service_plan": f"plan_sim_{n}", "default_rate_deck": calls.DECK}
+            onbill: dict[str, Any] = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz,
+                                      "locale": locale, "default_service_plan": f"plan_sim_{n}",
+                                      "default_rate_deck": calls.DECK}
             if daily_phones:
                 onbill["charging"] = {"devices": "daily"}
             self._bulk_put(account_db(reseller_id), [
@@ -105,11 +106,11 @@ class SimulatedCluster:
     def _tree_of(self, account_id: str) -> list[str]:
         return [*self.store.get(ACCOUNTS_DB, account_id).get("pvt_tree", []), account_id]
 
-    def _reseller_above(self, parent: str) -> str | None:
+    def _reseller_above(self, parent: str) -> str:
         return parent if any(parent == reseller for reseller, _ in self.resellers) else self.master_id
 
     def _account(self, account_id: str, name: str, tree: list[str], *, reseller: bool, created: datetime,
-                 reseller_above: str | None = None, docs: list[dict[str, Any]] = ()) -> None:
+                 reseller_above: str | None = None, docs: Sequence[dict[str, Any]] = ()) -> None:
         """Kazoo's order: the services document, the account's database with its documents,
         then the account document (so no one sees an account whose database is not there)."""
         services = {"_id": account_id, "pvt_type": "service", "pvt_tree": tree, "pvt_reseller": reseller}

@@ -38,7 +38,7 @@ class KazooBus:
         """The notice of one write; a first revision is a creation, a soft-deleted doc a deletion.
         The database goes in by Kazoo's encoded name (account%2F...), in the key and the body."""
         database = database.replace("/", "%2F")
-        created = bool(rev) and rev.startswith("1-")
+        created = rev is not None and rev.startswith("1-")
         deleted = bool(doc.get("pvt_deleted"))
         action = "doc_deleted" if deleted else "doc_created" if created else "doc_edited"
         doc_type, doc_id = str(doc.get("pvt_type", "")), str(doc["_id"])

@@ -28,4 +28,6 @@ def end(resp: falcon.Response) -> None:
 
 def check_form(req: falcon.Request, form: dict[str, str]) -> bool:
     token = req.get_cookie_values(COOKIE)
-    return bool(token) and hmac.compare_digest(form.get("form_token", ""), form_token(token[0]))
+    if not token:
+        return False
+    return hmac.compare_digest(form.get("form_token", ""), form_token(token[0]))

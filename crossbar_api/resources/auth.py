@@ -143,8 +143,10 @@ class ApiAuth(_Login):
         if not rows:
             self.deps.attempts.failed(keys)
             raise ApiError(401, "invalid credentials")
-        account = self.deps.store.get(ACCOUNTS_DB, rows[0].id)
-        caller = Caller(rows[0].id, None, True, False, "api_auth", api_key_credentials(self.deps.tokens, account))
+        account_id = rows[0].id
+        assert account_id is not None  # map rows name their document
+        account = self.deps.store.get(ACCOUNTS_DB, account_id)
+        caller = Caller(account_id, None, True, False, "api_auth", api_key_credentials(self.deps.tokens, account))
         self._grant(req, resp, caller, account)
 
 

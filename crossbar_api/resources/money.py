@@ -103,7 +103,7 @@ class Transactions:
             position = (-created, entry_id)
             rows = [row for row in rows if (row[0], row[1]) >= position]
         page, rest = rows[:page_size], rows[page_size:]
-        extra = {"page_size": len(page)}
+        extra: dict[str, Any] = {"page_size": len(page)}
         if rest:
             extra["next_start_key"] = f"{-rest[0][0]}:{rest[0][1]}"
         if start_key:

@@ -3,6 +3,8 @@ needs to send a customer to its reseller's gateway for a top-up of `amount` (cur
 the form's address and fields, with the account in the field the hook reads it back from."""
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 
 from bookkeeper.domain.gateways import paypal, yandex_money
@@ -46,7 +48,7 @@ class PaymentForm:
                                        notify_url=f"{self.deps.public_url}/hooks/paypal/{context.reseller_id}")
             answer(req, resp, {"paypal": form})
             return
-        options = {}
+        options: dict[str, Any] = {}
         if settings.get("wallet"):
             options["wallet"] = {"url": yandex_money.wallet_payment_url(settings, account_id, amount, purpose)}
         if settings.get("shop_id"):

@@ -27,7 +27,8 @@ MAX_BULK = 100
 
 def _assigned(deps: ApiDeps, account: Mapping[str, Any], reseller_id: str) -> list[dict[str, Any]]:
     services = get_or_none(deps.store, SERVICES_DB, account["_id"]) or {}
-    plans = services.get("plans") if isinstance(services.get("plans"), Mapping) else {}
+    assigned = services.get("plans")
+    plans = assigned if isinstance(assigned, Mapping) else {}
     listed = [(plan_id, False) for plan_id in sorted(plans)]
     if not listed:
         default = _default_plan_id(deps.store, account, reseller_id)

@@ -153,7 +153,7 @@ def _assignments(store: DocumentStore, owner_id: str, plan_id: str) -> list[str]
                                     ViewQuery(key=[plan_id, named], key_is_set=True)).rows
         except (DatabaseNotFound, NotFound):
             return holders
-        holders += [row.id for row in rows]
+        holders += [row.id for row in rows if row.id is not None]
     return holders
 
 

@@ -43,6 +43,7 @@ class Trial:
         now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
         store = self.deps.store
         if action == "extend":
+            assert isinstance(days, int)  # checked above
             extended = max(expires, now) + days * 86_400
             for db in (ACCOUNTS_DB, account_db(account_id)):
                 update_kazoo_doc(store, db, account_id, {"pvt_trial_expires": extended}, now)

@@ -292,7 +292,8 @@ class EmbeddedStore(FeedsMixin):
             row = self._db.execute(
                 "SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?", (database, doc_id)
             ).fetchone()
-            doc = self._compose(database, doc_id, row[0], row[2]) if row and not row[1] else {"_id": doc_id}
+            doc: dict[str, Any] = (self._compose(database, doc_id, row[0], row[2]) if row and not row[1]
+                                   else {"_id": doc_id})
             if rev is not None:
                 doc["_rev"] = rev
             elif row and not row[1]:

@@ -257,7 +257,8 @@ class ViewEngine:
         def target(row: ViewRow) -> str:
             if isinstance(row.value, dict) and isinstance(row.value.get("_id"), str):
                 return row.value["_id"]
-            return row.id  # type: ignore[return-value]
+            assert row.id is not None  # only map rows take documents, and those name theirs
+            return row.id
 
         docs = fetch(db, [target(row) for row in rows])
         return [ViewRow(row.key, row.value, row.id, docs.get(target(row))) for row in rows]

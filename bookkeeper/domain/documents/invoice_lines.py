@@ -142,4 +142,6 @@ def _signed(entry: Mapping[str, Any]) -> int:
 
 def minor_of(units_amount: int, currency: str) -> int:
     shown = to_minor_units(units_amount, currency)
-    return int(shown.scaleb(-shown.as_tuple().exponent))
+    exponent = shown.as_tuple().exponent
+    assert isinstance(exponent, int)  # a quantized amount is finite
+    return int(shown.scaleb(-exponent))

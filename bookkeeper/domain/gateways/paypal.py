@@ -11,7 +11,7 @@ transactions, so each posts once under its own id.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text, gateway_amount
 from bookkeeper.domain.gateways.postings import CREDIT, DEBIT, IGNORE, GatewayPosting, external_id, payer_account
@@ -76,7 +76,7 @@ SANDBOX_FORM_URL = "https://www.sandbox.paypal.com/cgi-bin/webscr"
 
 
 def payment_form(settings: GatewaySettings, account_id: str, amount: int, currency: str, *, notify_url: str,
-                 item_name: str) -> dict[str, object]:
+                 item_name: str) -> dict[str, Any]:
     """PayPal's Buy Now form for a top-up: `custom` carries the account, `notify_url` this
     reseller's IPN hook, so the IPN that follows is credited to the right account."""
     return {"action": SANDBOX_FORM_URL if settings.get("sandbox") else LIVE_FORM_URL,

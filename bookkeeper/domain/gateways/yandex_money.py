@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import urlencode
 from xml.sax.saxutils import quoteattr
 
@@ -114,7 +114,7 @@ def wallet_payment_url(settings: GatewaySettings, account_id: str, amount: int, 
         "paymentType": "AC", "sum": amount_text(amount, "RUB"), "label": account_id})
 
 
-def shop_payment_form(settings: GatewaySettings, account_id: str, amount: int) -> dict[str, object]:
+def shop_payment_form(settings: GatewaySettings, account_id: str, amount: int) -> dict[str, Any]:
     """The form the payments page posts to the shop protocol's payment page."""
     return {"action": SHOP_DEMO_FORM_URL if settings.get("test_mode") else SHOP_FORM_URL,
             "fields": {"shopId": settings.get("shop_id"), "scid": settings.get("scid"),
