@@ -17,7 +17,7 @@ from thespian.actors import ActorTypeDispatcher
 from thespian.troupe import troupe
 
 from actors.messages import DocumentsRendered, RenderDocuments
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import gregorian_of
 
 if TYPE_CHECKING:
     from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer
@@ -45,14 +45,14 @@ class DocumentWorker(ActorTypeDispatcher):
                           settings.smtp_sender, settings.document_mails_per_minute)
         store, clock, renderer, mailer, sender_address, per_minute = self.tools
         try:
-            imported = run_due_import(store, lambda: to_gregorian_seconds(int(clock.now().timestamp())))
+            imported = run_due_import(store, lambda: gregorian_of(clock.now()))
             if imported:
                 log.info("rate deck import %s ran", imported)
         except Exception as error:  # noqa: BLE001 - the job keeps its claim; its beat lapses and it runs again
             log.warning("rate deck import failed: %s", error)
         try:
             done = process_due_documents(store, renderer, mailer, sender=sender_address, mails_per_minute=per_minute,
-                                         now_gregorian=to_gregorian_seconds(int(clock.now().timestamp())))
+                                         now_gregorian=gregorian_of(clock.now()))
         except Exception as error:  # noqa: BLE001 - the store is away: the next pass tries again
             log.warning("document pass failed: %s", error)
             self.send(sender, DocumentsRendered(work.batch_id, 0, 0, 0, 0))

@@ -16,11 +16,10 @@ from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
 from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
 from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer
-from bookkeeper.ports import Mailer
+from bookkeeper.ports import Mailer, gregorian_now
 from bookkeeper.services.auto_topup import charge_due_topups
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.card_payments import CardPorts
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.services.notices import MailReport, send_due_notices
 
 log = logging.getLogger("kazbill.mailer")
@@ -60,7 +59,7 @@ class MailerActor(ActorTypeDispatcher):
     def _pass(self) -> MailReport:
         if self.ports is None or self.card_ports is None or self.mailer is None:
             return MailReport()  # not started yet: MailerStart sets all three
-        now = to_gregorian_seconds(int(self.ports.clock.now().timestamp()))
+        now = gregorian_now(self.ports.clock)
         try:
             topups = charge_due_topups(self.card_ports, now)
             if topups.details:

@@ -25,6 +25,7 @@ from actors.messages import (
 )
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.supervision import RestartBudget
+from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
@@ -163,13 +164,12 @@ class Supervisor(ActorTypeDispatcher):
 
     def _record(self, work: ShardWork, reason: str) -> None:
         from bookkeeper.bootstrap import build_clock, build_store
-        from bookkeeper.domain.kazoo_names import to_gregorian_seconds
         from bookkeeper.services.failures import record_failure
 
         assert self.config is not None
         if self._failures_store is None:
             self._failures_store = build_store(self.config.settings)
-        now = to_gregorian_seconds(int(build_clock(self.config.clock_file).now().timestamp()))
+        now = gregorian_of(build_clock(self.config.clock_file).now())
         record_failure(self._failures_store, source="supervisor", reason_code="shard_work_failed", reason=reason,
                        payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids),
                                 "calls": [dataclasses.asdict(call) for call in work.calls]},

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from bookkeeper.domain.cluster_writes import Leaf
+from bookkeeper.domain.kazoo_names import gregorian_of
 
 
 # --------------------------------------------------------------------------- errors
@@ -370,3 +371,8 @@ class Clock(Protocol):
     """Where "now" comes from; the domain never asks, the handlers are told."""
 
     def now(self) -> datetime: ...  # timezone-aware
+
+
+def gregorian_now(clock: Clock) -> int:
+    """Now, as Kazoo stamps its documents (Gregorian seconds)."""
+    return gregorian_of(clock.now())

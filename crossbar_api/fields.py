@@ -13,7 +13,7 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds, gregorian_of
 from bookkeeper.domain.money import UNITS_PER_MAJOR
 from crossbar_api.errors import invalid
 
@@ -22,7 +22,7 @@ from crossbar_api.errors import invalid
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(9998, 12, 31)
 FIRST_GREGORIAN = to_gregorian_seconds(0)
-LAST_GREGORIAN = to_gregorian_seconds(int(datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp()))
+LAST_GREGORIAN = gregorian_of(datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc))
 # `str.isdigit` is true of "²" and of Arabic-Indic digits, which `int` then reads or refuses:
 # only ASCII digits are a number here.
 _WHOLE = re.compile(r"[0-9]{1,18}")

@@ -26,8 +26,7 @@ from urllib.parse import parse_qs
 import falcon
 
 from bookkeeper.domain.gateways import yandex_money
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
-from bookkeeper.ports import GatewayUnavailable, StoreError
+from bookkeeper.ports import GatewayUnavailable, StoreError, gregorian_now
 from bookkeeper.services.braintree_hooks import receive_braintree_webhook
 from bookkeeper.services.gateway_payments import (
     HookAnswer, HookPorts, receive_paypal_ipn, receive_yandex_shop, receive_yandex_wallet,
@@ -48,7 +47,7 @@ def _read_body(req: falcon.Request, ports: HookPorts, gateway: str, route: str, 
         try:
             record_attempt(ports.billing.store, gateway=gateway, route=route, raw_body=body, outcome="refused",
                            message=f"body larger than {MAX_BODY} bytes", field="body", reseller_id=reseller_id,
-                           now_gregorian=to_gregorian_seconds(int(ports.billing.clock.now().timestamp())),
+                           now_gregorian=gregorian_now(ports.billing.clock),
                            source=_source(req), budget=ports.refusal_budget)
         except StoreError as error:  # the refusal stands whether or not it could be recorded
             log.warning("an oversized %s delivery could not be recorded: %s", gateway, error)

@@ -26,7 +26,7 @@ from bookkeeper import __version__
 from bookkeeper.bootstrap import build_clock, build_store
 from bookkeeper.config import Settings
 from bookkeeper.domain.calls import FinishedCall
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.ports import StoreUnavailable
 
 log = logging.getLogger("kazbill.bridge")
@@ -54,7 +54,7 @@ def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | No
     clock = build_clock(clock_file)
     follower = ChangesFollower(store, lambda account_ids: client.hand_off("reconcile", account_ids),
                                hand_off_calls=client.hand_off_calls,
-                               now_gregorian=lambda: to_gregorian_seconds(int(clock.now().timestamp())),
+                               now_gregorian=lambda: gregorian_of(clock.now()),
                                node=settings.node)
     pause = 1.0
     log.info("following the store's changes")
@@ -78,7 +78,7 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff")  # one batch at a time
 
     def now_gregorian() -> int:
-        return to_gregorian_seconds(int(clock.now().timestamp()))
+        return gregorian_of(clock.now())
 
     def reconcile_changed(changes: Sequence[DocumentChanged]):
         services = {change.account_id for change in changes if change.doc_type == "service"}

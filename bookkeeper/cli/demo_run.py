@@ -17,11 +17,11 @@ from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.config import Settings
 from bookkeeper.demo.month import MONTH, wire_transfer
 from bookkeeper.demo.world import CUSTOMERS, RESELLERS, DemoWorld
-from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, account_modb, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, account_modb
 from bookkeeper.domain.ledger import entry_reason, signed_amount
 from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.money_display import format_money
-from bookkeeper.ports import ViewQuery
+from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.notices import NOTICES_DB
 
@@ -105,7 +105,7 @@ class DemoRun:
     # ------------------------------------------------------------------ the report
     def entries(self, account_id: str) -> list[dict]:
         found = []
-        last = max((self.last_day.year, self.last_day.month), utc_month(to_gregorian_seconds(int(self.clock.now().timestamp()))))
+        last = max((self.last_day.year, self.last_day.month), utc_month(gregorian_now(self.clock)))
         for year, month in months_from(previous_month((self.first_day.year, self.first_day.month)), last):
             db = account_modb(account_id, year, month)
             if self.ports.store.database_exists(db):
@@ -119,7 +119,7 @@ class DemoRun:
 
     def report(self) -> str:
         store, book = self.ports.store, LedgerBook(self.ports.store, self.ports.design_docs)
-        now = to_gregorian_seconds(int(self.clock.now().timestamp()))
+        now = gregorian_now(self.clock)
         notices = store.query_view(NOTICES_DB, "kazbill_notices", "by_state", ViewQuery(group=True)).rows
         lines = []
         for reseller, spec in RESELLERS.items():

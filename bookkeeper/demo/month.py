@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Callable
 
 from bookkeeper.demo.world import Customer, DemoWorld
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.money import units_from_major
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.payments import apply_payment
@@ -26,7 +26,7 @@ class Step:
 
 def _stamp(now: datetime) -> int:
     """Kazoo stamps every save with pvt_modified, in Gregorian seconds: billing dates the change by it."""
-    return to_gregorian_seconds(int(now.timestamp()))
+    return gregorian_of(now)
 
 
 def add_devices(name: str, count: int, kind: str = "sip_device") -> Callable[[DemoWorld, BillingPorts, datetime], None]:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bookkeeper.design_docs import DesignDoc
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, gregorian_of
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services import store_setup
 
@@ -25,7 +25,7 @@ def demo_id(name: str) -> str:
 
 
 def gregorian(moment: datetime) -> int:
-    return to_gregorian_seconds(int(moment.timestamp()))
+    return gregorian_of(moment)
 
 
 PLANS: dict[str, dict[str, Any]] = {

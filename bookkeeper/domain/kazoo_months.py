@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from bookkeeper.domain.kazoo_names import from_gregorian_seconds, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import from_gregorian_seconds, gregorian_of
 
 Month = tuple[int, int]
 ROLLOVER = "ledgers_monthly_rollover"
@@ -45,7 +45,7 @@ def utc_month(gregorian_seconds: int) -> Month:
 
 def month_start(month: Month) -> int:
     """The month's first second, UTC, in Gregorian seconds."""
-    return to_gregorian_seconds(int(datetime(month[0], month[1], 1, tzinfo=timezone.utc).timestamp()))
+    return gregorian_of(datetime(month[0], month[1], 1, tzinfo=timezone.utc))
 
 
 def prefix(month: Month) -> str:

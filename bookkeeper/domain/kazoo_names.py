@@ -9,6 +9,7 @@ the unencoded form, which is what CouchDB stores.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -143,6 +144,11 @@ def modb_doc_id(year: int, month: int, suffix: str) -> str:
 
 def to_gregorian_seconds(unix_seconds: int) -> int:
     return int(unix_seconds) + GREGORIAN_UNIX_OFFSET
+
+
+def gregorian_of(moment: datetime) -> int:
+    """Kazoo's timestamp (Gregorian seconds, whole) of a timezone-aware moment."""
+    return to_gregorian_seconds(int(moment.timestamp()))
 
 
 def from_gregorian_seconds(gregorian_seconds: int) -> int:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from bookkeeper.domain.charges import Charge
-from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_modb, gregorian_of
 from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.domain.plans import ItemPrice
 
@@ -31,7 +31,7 @@ def entry_reason(entry: Mapping[str, Any]) -> str | None:
 
 
 def _gregorian_day_start(day: date, tz: str) -> int:
-    return to_gregorian_seconds(int(day_start_utc(day, tz).timestamp()))
+    return gregorian_of(day_start_utc(day, tz))
 
 
 def ledger_db(account_id: str, charge: Charge) -> str:

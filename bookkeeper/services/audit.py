@@ -9,10 +9,9 @@ from datetime import date
 
 from bookkeeper.domain.audit import AuditRules, Difference, Timeline, compare, expected_charges
 from bookkeeper.domain.kazoo_months import rollover_id
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.quantities import Quantities
-from bookkeeper.ports import ViewQuery
+from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import current_quantities, load_context
 from bookkeeper.services.quantity_history import account_history
@@ -48,7 +47,7 @@ def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Tim
     with several changes has a step for each, in order, as the live bookkeeper saw them (an
     increase then a credit is not one credit). What keeps no history (trunks, the older
     phone_numbers document) is taken at today's values for the whole range."""
-    now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
+    now = gregorian_now(ports.clock)
     current = current_quantities(ports.store, account_id)
     history = account_history(ports.store, account_id, limits=None, now_quantities=current, now=now, remember=False)
     base = {category: items for category, items in current.items() if category not in history.lifeline_categories}

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Sequence
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.notices import calls_for_notice
-from bookkeeper.ports import StoreUnavailable
+from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
@@ -71,7 +70,7 @@ def _twice(handler: Callable[[str], list[BillingEvent]], account_id: str) -> lis
 
 
 def _record(ports: BillingPorts, account_id: str, day: date | None, reason: str) -> None:
-    now_gregorian = to_gregorian_seconds(int(ports.clock.now().timestamp()))
+    now_gregorian = gregorian_now(ports.clock)
     record_failure(ports.store, source="shard", reason_code="billing_crashed", reason=reason,
                    payload={"account_id": account_id, "day": day.isoformat() if day else None, "reason": reason},
                    account_id=account_id, now_gregorian=now_gregorian)

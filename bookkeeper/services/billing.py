@@ -16,14 +16,14 @@ from typing import Any, Sequence
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.history import QuantityHistory
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
 from bookkeeper.domain.quantities import Quantities, QuantityError
 from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
-from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound
+from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound, gregorian_now
 from bookkeeper.services import period_growth, period_opening
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
@@ -62,7 +62,7 @@ def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[B
 
 def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
     now = ports.clock.now()
-    now_gregorian = to_gregorian_seconds(int(now.timestamp()))
+    now_gregorian = gregorian_of(now)
     context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",
                              refusal="billing_failed", payload={"day": day.isoformat() if day else None},
                              now_gregorian=now_gregorian, closed_too=True)
@@ -129,7 +129,7 @@ class _Run:
         return self.today < self.present
 
     def _clock_now(self) -> int:
-        return to_gregorian_seconds(int(self.ports.clock.now().timestamp()))
+        return gregorian_now(self.ports.clock)
 
     @property
     def history(self) -> QuantityHistory:

@@ -11,8 +11,7 @@ import logging
 from typing import Sequence
 
 from bookkeeper.domain.calls import FinishedCall
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
-from bookkeeper.ports import StoreUnavailable
+from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.batches import ATTEMPTS, BatchOutcome, bill_accounts
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.call_rating import charge_call
@@ -39,7 +38,7 @@ def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutco
             reason = f"{type(outcome).__name__}: {outcome}"[:500]
             record_failure(ports.store, source="rating", reason_code="rating_crashed", reason=reason,
                            payload={"call": dataclasses.asdict(call)}, account_id=call.account_id,
-                           now_gregorian=to_gregorian_seconds(int(ports.clock.now().timestamp())))
+                           now_gregorian=gregorian_now(ports.clock))
             failed.append((call.account_id, reason))
             continue
         call_events, accounts = outcome

@@ -21,8 +21,8 @@ from bookkeeper.domain.charges import DEBIT, REASON_CODES
 from bookkeeper.domain.ledger import PER_MINUTE_SOURCE
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import Rate, RateDeck, call_cost
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-from bookkeeper.ports import DocumentStore, ViewQuery
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.ports import DocumentStore, ViewQuery, gregorian_now
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from bookkeeper.services.context import BillingContext, load_or_refuse
 from bookkeeper.services.events import BillingEvent
@@ -64,7 +64,7 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     standing the caller re-evaluates: once per call, or once per batch of calls)."""
     if not call.offnet or call.billing_seconds <= 0:
         return [BillingEvent("call_not_billable", call.account_id, {"call_id": call.call_id})], []
-    now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
+    now = gregorian_now(ports.clock)
     events: list[BillingEvent] = []
     account_id, reason = call.account_id, "per_minute_call"
     charged: list[str] = []

@@ -15,8 +15,8 @@ from typing import Any, Callable
 from bookkeeper.domain.id_parts import id_part
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text
 from bookkeeper.domain.gateways.settings import GatewaySettings
-from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, to_gregorian_seconds
-from bookkeeper.ports import (
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db
+from bookkeeper.ports import (gregorian_now, 
     CardGateway, CardRefused, Conflict, DocumentStore, GatewayUnavailable, SaleOutcome, SavedCard, put_once,
 )
 from bookkeeper.services.billing import BillingPorts
@@ -152,7 +152,7 @@ def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str 
     if refusal:
         raise CardError(400, "amount", refusal)
     store, db = ports.billing.store, account_db(account_id)
-    now = to_gregorian_seconds(int(ports.billing.clock.now().timestamp()))
+    now = gregorian_now(ports.billing.clock)
     keyed = claim_of(store, db, "topup", key)
     claim: dict[str, Any] = {"_id": keyed.doc_id, "pvt_type": "kazbill_topup", "key": key, "amount": amount,
              "currency": braintree.currency, "state": "charging", "by": by, "pvt_created": now}

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text
-from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, to_gregorian_seconds
-from bookkeeper.ports import CardRefused, Conflict, GatewayUnavailable
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db
+from bookkeeper.ports import CardRefused, Conflict, GatewayUnavailable, gregorian_now
 from bookkeeper.services.account_docs import update_doc
 from bookkeeper.services.card_payments import (
     CardError, CardPorts, braintree_of, claim_of, sale_account, sale_index_id,
@@ -34,7 +34,7 @@ def refund_topup(ports: CardPorts, account_id: str, transaction_id: str, amount:
     except GatewayFieldError as error:
         raise CardError(400, "amount", error.reason) from None
     store, db = ports.billing.store, account_db(account_id)
-    now = to_gregorian_seconds(int(ports.billing.clock.now().timestamp()))
+    now = gregorian_now(ports.billing.clock)
     keyed = claim_of(store, db, "refund", key)
     claim: dict[str, Any] = {"_id": keyed.doc_id, "pvt_type": "kazbill_refund", "key": key, "amount": amount,
              "sale": transaction_id, "state": "refunding", "by": by, "pvt_created": now}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bookkeeper.domain.crawl_days import days_to_crawl
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, SYSTEM_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, SYSTEM_DB, account_db, gregorian_of
 from bookkeeper.domain.periods import day_start_utc, local_day
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.ports import DocumentStore, ViewQuery
@@ -70,7 +70,7 @@ def plan_crawls(store: DocumentStore, now: datetime,
             continue
         below = {account for child in subtrees[reseller_id] if child in reseller_set for account in subtrees[child]}
         accounts = tuple(account for account in subtrees[reseller_id] if account not in below)
-        first_owed_began = to_gregorian_seconds(int(day_start_utc(days[0], timezone).timestamp()))
+        first_owed_began = gregorian_of(day_start_utc(days[0], timezone))
         accounts += closed_since(store, reseller_id, reseller_set, first_owed_began)
         jobs.extend(CrawlJob(reseller_id, day, accounts) for day in days)
     return jobs, broken

@@ -17,8 +17,8 @@ from bookkeeper.domain.documents.document_data import document_data, document_id
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
 from bookkeeper.domain.documents.numbering import numbered_type, sequence_key, shown_number
 from bookkeeper.domain.documents.vat import VatPolicy
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-from bookkeeper.ports import Clock, DocumentStore, NotFound
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.ports import Clock, DocumentStore, NotFound, gregorian_now
 from bookkeeper.services.context import BillingContext, get_or_none, load_context
 from bookkeeper.services.document_numbers import NumberSequence, reserve
 from bookkeeper.services.document_queue import enqueue_render
@@ -63,7 +63,7 @@ class Issuer:
         customer = {"id": account_id, "name": context.account_name,
                     "legal": {k: v for k, v in (onbill.get("legal") or {}).items() if isinstance(v, str)}}
         return cls(ports, context, customer, VatPolicy(context.reseller.vat_disposition, context.reseller.vat_rate),
-                   to_gregorian_seconds(int(ports.clock.now().timestamp())))
+                   gregorian_now(ports.clock))
 
     def carriers(self) -> tuple[Carrier, ...]:
         """The reseller's carriers; without any, the reseller itself, as one carrier named after it."""

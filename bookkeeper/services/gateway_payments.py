@@ -20,7 +20,7 @@ from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.gateways.postings import CREDIT, IGNORE, GatewayPosting
 from bookkeeper.domain.gateways.settings import GatewaySettings
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.ports import CardGateway, GatewayUnavailable, IpnVerifier
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError, load_context
@@ -121,7 +121,7 @@ class Attempt:
                        message=answer.message, field=answer.field, reseller_id=self.reseller_id,
                        account_id=answer.account_id or (posting.account_id if posting else None),
                        external_id=posting.external_id if posting else None, fields=self.fields,
-                       now_gregorian=to_gregorian_seconds(int(clock.now().timestamp())), vouched=self.vouched,
+                       now_gregorian=gregorian_of(clock.now()), vouched=self.vouched,
                        source=self.source, budget=self.ports.refusal_budget)
         return answer
 

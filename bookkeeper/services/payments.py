@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES
 from bookkeeper.domain.kazoo_months import event_part, prefix, utc_month
 from bookkeeper.domain.ledger import PAYMENTS_SOURCE
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.periods import local_day
 from bookkeeper.ports import Conflict, DocumentStore, NotFound
 from bookkeeper.services.billing import BillingPorts, reconcile_account
@@ -83,7 +83,7 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
           description: str, by: str | None, deletes: str | None = None,
           ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
     now = ports.clock.now()
-    now_gregorian = to_gregorian_seconds(int(now.timestamp()))
+    now_gregorian = gregorian_of(now)
     context = load_or_refuse(ports.store, account_id, source="payments", reason_code="refused_posting",
                              refusal="posting_refused", now_gregorian=now_gregorian,
                              payload={"reason": reason, "external_id": external_id, "amount": amount})

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.history import known_only, merged
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.domain.ledger import day_levels, period_levels
 from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
@@ -161,4 +161,4 @@ def _day_highest(run: "_Run", day: date, now: Quantities, *, guess_unknown: bool
 
 
 def day_start(run: "_Run", day: date) -> int:
-    return to_gregorian_seconds(int(day_start_utc(day, run.context.reseller.timezone).timestamp()))
+    return gregorian_of(day_start_utc(day, run.context.reseller.timezone))

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, CarrierCalls, per_minute_totals
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.domain.ledger import PER_MINUTE_SOURCE, entry_reason
 from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.ports import DocumentStore, ViewQuery
@@ -22,7 +22,7 @@ PERIOD_MARKER = "-kazbill-period-"
 
 
 def day_start_gregorian(day: date, tz: str) -> int:
-    return to_gregorian_seconds(int(day_start_utc(day, tz).timestamp()))
+    return gregorian_of(day_start_utc(day, tz))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from bookkeeper.domain.audit import Difference
 from bookkeeper.domain.calls import call_entry_id
-from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db, account_modb, gregorian_of
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import RateDeck, call_cost
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
@@ -45,7 +45,7 @@ def place_calls(store: DocumentStore, rng: random.Random, account_id: str, index
                 count: int, bus=None) -> list[SimulatedCall]:
     """`count` outbound calls that ended at `now`, each a CDR as Kazoo's cdr app writes it (and,
     given the bus, the carrier leg's CHANNEL_DESTROY, as ecallmgr publishes it)."""
-    calls, ended = [], to_gregorian_seconds(int(now.timestamp()))
+    calls, ended = [], gregorian_of(now)
     db = account_modb(account_id, now.year, now.month)
     store.ensure_database(db)
     for n in range(count):

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import gregorian_of
 
 # Three reseller flavours, taken in turn: (currency, timezone, locale, plan rates, daily phones).
 FLAVOURS = (
@@ -28,7 +28,7 @@ def sim_id(seed: int, name: str) -> str:
 
 
 def gregorian(moment: datetime) -> int:
-    return to_gregorian_seconds(int(moment.timestamp()))
+    return gregorian_of(moment)
 
 
 def plan(rates: dict[str, int]) -> dict[str, Any]:

@@ -18,8 +18,8 @@ import falcon
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import MoneyError, exact_units
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.auto_topup_requests import configure_auto_topup
 from bookkeeper.services.card_payments import CardError, add_card, delete_card, make_default, top_up
 from bookkeeper.services.period_documents import DocumentPorts
@@ -181,7 +181,7 @@ class Action:
         context = billing_context(self.deps, account_id)
         request_id = request_proforma(self.deps.store, account_id, amount=exact_units(form.get("amount", ""), "amount"),
                                       currency=context.reseller.currency, by=self._by(req),
-                                      now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+                                      now_gregorian=gregorian_now(self.deps.clock),
                                       limit=self.deps.usage_limits.proformas)
         issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id, request_id)
 

@@ -7,10 +7,11 @@ from typing import Any
 from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.money_display import format_money
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.card_payments import CardError, cards_and_client_token
 from bookkeeper.services.context import BillingContext, get_or_none
 from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
@@ -30,7 +31,7 @@ def _gateway(deps: ApiDeps, context: BillingContext, kind: str):
 def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str) -> dict[str, Any]:
     account_id, currency = context.account_id, context.reseller.currency
     money = lambda units: format_money(units, currency, LOCALES[lang])  # noqa: E731 - a one-line formatter
-    now = to_gregorian_seconds(int(deps.clock.now().timestamp()))
+    now = gregorian_now(deps.clock)
     today = local_day_of_gregorian(now, context.reseller.timezone)
     found = statement(deps.store, deps.design_docs, context, period_containing(context.account.billing_day, today), now)
     standing = get_or_none(deps.store, account_db(account_id), "kazbill_standing") or {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import falcon
 
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.document_templates import remove_template, save_template, template_for
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.services.gateway_settings import own_reseller_settings
@@ -53,7 +53,7 @@ class DocumentTemplate:
             source = check_template(raw)
         except RenderRefused as refused:
             raise invalid("template", "check", refused.reason) from None
-        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
+        now = gregorian_now(self.deps.clock)
         saved = save_template(self.deps.store, account_id, carrier, document_type, source, now)
         answer(req, resp, {"carrier": carrier, "document_type": document_type, "size": saved["size"],
                            "sha256": saved["sha256"]}, status=201)

@@ -12,8 +12,7 @@ import falcon
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.gateways.settings import GATEWAY_DOCS, masked
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
-from bookkeeper.ports import Conflict
+from bookkeeper.ports import Conflict, gregorian_now
 from bookkeeper.services.gateway_settings import (
     NotAReseller, save_gateway_settings, stored_gateway_doc,
 )
@@ -41,7 +40,7 @@ class GatewayConfig:
     def on_post(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         data = read_data(req)
         reseller_for(req, self.deps, account_id, write=True)
-        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
+        now = gregorian_now(self.deps.clock)
         try:
             saved = save_gateway_settings(self.deps.store, account_id, self.kind,
                                           {key: _stored_form(value) for key, value in data.items()}, now)

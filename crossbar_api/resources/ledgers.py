@@ -19,8 +19,9 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.settings import SettingsError
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.context import find_reseller, get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
@@ -48,7 +49,7 @@ KAZOO_SYSTEM_CONFIG = "system_config"  # Kazoo's own, not Kazbill's kazbill_syst
 
 
 def _now(deps: ApiDeps) -> int:
-    return to_gregorian_seconds(int(deps.clock.now().timestamp()))
+    return gregorian_now(deps.clock)
 
 
 def time_range(req: falcon.Request, now: int) -> tuple[int, int]:

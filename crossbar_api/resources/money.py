@@ -8,11 +8,10 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import ViewQuery
+from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments import (
@@ -36,7 +35,7 @@ def _ports(deps: ApiDeps) -> BillingPorts:
 
 
 def _now_gregorian(deps: ApiDeps) -> int:
-    return to_gregorian_seconds(int(deps.clock.now().timestamp()))
+    return gregorian_now(deps.clock)
 
 
 class CurrentBalance:

@@ -20,9 +20,9 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import DatabaseNotFound, NotFound, ViewQuery
+from bookkeeper.ports import DatabaseNotFound, NotFound, ViewQuery, gregorian_now
 from bookkeeper.services.audit_scope import accounts_in_scope
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError
@@ -89,7 +89,7 @@ class Onbills:
         account_for(req, self.deps, account_id)
         context = billing_context(self.deps, account_id)
         period = req.get_param("period")
-        today = local_day_of_gregorian(to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+        today = local_day_of_gregorian(gregorian_now(self.deps.clock),
                                        context.reseller.timezone)
         months, month = [], (today.year, today.month)
         for _ in range(LISTED_MONTHS):
@@ -192,7 +192,7 @@ class Proforma:
             request_id = request_proforma(
                 self.deps.store, account_id, amount=amount, currency=context.reseller.currency,
                 by=f"{caller.account_id}/{caller.user_id or 'api_key'}", limit=self.deps.usage_limits.proformas,
-                now_gregorian=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+                now_gregorian=gregorian_now(self.deps.clock))
         except LimitReached as reached:
             raise _too_many(reached) from None
         issued = issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id,

@@ -7,9 +7,9 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.ledger_book import months_from, previous_month
 from bookkeeper.services.statements import period_markers, statement
 from crossbar_api.access import account_for, billing_context
@@ -40,7 +40,7 @@ class BillingPeriods:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
         context = billing_context(self.deps, account_id)
-        today = local_day_of_gregorian(to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+        today = local_day_of_gregorian(gregorian_now(self.deps.clock),
                                        context.reseller.timezone)
         last = (today.year, today.month)
         first = last
@@ -63,7 +63,7 @@ class BillingPeriod:
         if period.start != first_day:
             raise ApiError(404, "bad identifier", {"start": {"period": {
                 "message": f"no period starts on {start}; the account's periods start on day {context.account.billing_day}"}}})
-        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
+        now = gregorian_now(self.deps.clock)
         found = statement(self.deps.store, self.deps.design_docs, context, period, now)
         answer(req, resp, {
             "start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days,

@@ -6,12 +6,12 @@ import re
 from typing import Any, Mapping
 
 
-from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.services.announcements import announce_write
 from bookkeeper.services.context import find_reseller, get_or_none
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery
+from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery, gregorian_now
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import document_numbers
@@ -34,7 +34,7 @@ WRITE_ATTEMPTS = 3
 
 
 def _now_gregorian(deps: ApiDeps) -> int:
-    return to_gregorian_seconds(int(deps.clock.now().timestamp()))
+    return gregorian_now(deps.clock)
 
 
 def _is_reseller(account: Mapping[str, Any]) -> bool:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.rating import call_cost
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.gateway_settings import NotAReseller
 from bookkeeper.services.rate_deck_jobs import accept_import, import_job
 from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
@@ -48,7 +48,7 @@ class RateDeckCsv:
         if len(lines) - 1 > INLINE_ROWS:
             self._accept(req, resp, account_id, deck, raw)
             return
-        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
+        now = gregorian_now(self.deps.clock)
         try:
             result = import_rate_deck(self.deps.store, account_id, deck, lines, now=now)
         except NotAReseller as error:
@@ -65,7 +65,7 @@ class RateDeckCsv:
         try:
             job_id = accept_import(self.deps.store, account_id, deck, raw,
                                    by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
-                                   now=to_gregorian_seconds(int(self.deps.clock.now().timestamp())))
+                                   now=gregorian_now(self.deps.clock))
         except NotAReseller as error:
             raise ApiError(404, "bad identifier", {"account_id": {"reseller": {"message": str(error)}}}) from None
         except ValueError as error:

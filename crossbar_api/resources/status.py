@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
-from bookkeeper.ports import NotFound
+from bookkeeper.ports import NotFound, gregorian_now
 from bookkeeper.services.ledger_book import LedgerBook
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
@@ -20,7 +20,7 @@ class BillingStatus:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account = account_for(req, self.deps, account_id)
         context = billing_context(self.deps, account_id)
-        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
+        now = gregorian_now(self.deps.clock)
         today = local_day_of_gregorian(now, context.reseller.timezone)
         period = period_containing(context.account.billing_day, today)
         try:

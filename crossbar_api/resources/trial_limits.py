@@ -6,9 +6,10 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, to_gregorian_seconds
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.account_docs import end_trial, update_kazoo_doc, update_onbill
 from bookkeeper.services.billing import BillingPorts, reconcile_account
 from crossbar_api.access import account_for, billing_context
@@ -40,7 +41,7 @@ class Trial:
         expires = account.get("pvt_trial_expires")
         if expires is None:
             raise ApiError(409, "the account is not on trial", {"action": {"trial": {"message": "no trial to change"}}})
-        now = to_gregorian_seconds(int(self.deps.clock.now().timestamp()))
+        now = gregorian_now(self.deps.clock)
         store = self.deps.store
         if action == "extend":
             assert isinstance(days, int)  # checked above
@@ -97,6 +98,6 @@ class PrivateLimits:
                 raise invalid(key, "unknown", f"expected one of allow_postpay, {', '.join(AMOUNTS + TRUNKS)}")
         account_for(req, self.deps, account_id, write=True, from_above=True)
         updated = update_kazoo_doc(self.deps.store, account_db(account_id), "limits", changes,  # jonny5 caches it
-                                   to_gregorian_seconds(int(self.deps.clock.now().timestamp())),
+                                   gregorian_now(self.deps.clock),
                                    default={"pvt_type": "limits"})
         answer(req, resp, _shown(updated or {}))
