@@ -257,7 +257,8 @@ class CouchDbStore:
     def database_info(self, db: str) -> DatabaseInfo:
         db = checked_database_name(db)  # also the name to report: pouchdb-server strips "/"
         info = self._json(self._call("get_database_information", db=db))
-        copies = (info.get("cluster") or {}).get("n") if isinstance(info.get("cluster"), dict) else None
+        cluster = info.get("cluster")  # CouchDB 2+: {"q", "n", "w", "r"}; pouchdb-server: absent
+        copies = cluster.get("n") if isinstance(cluster, dict) else None
         return DatabaseInfo(db, int(info.get("doc_count", 0)), str(info.get("update_seq", "0")),
                             copies if isinstance(copies, int) else None)
 

@@ -51,7 +51,11 @@ class StoreReport:
 
 def _databases_for(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> list[str]:
     """Every existing database that at least one design document belongs in."""
-    return [db for db in store.list_databases() if any(doc.belongs_in(db) for doc in design_docs)]
+    return _belonging(store.list_databases(), design_docs)
+
+
+def _belonging(databases: Sequence[str], design_docs: Sequence[DesignDoc]) -> list[str]:
+    return [db for db in databases if any(doc.belongs_in(db) for doc in design_docs)]
 
 
 def install_design_docs(store: DocumentStore, db: str, design_docs: Sequence[DesignDoc]) -> list[DesignDocStatus]:
@@ -94,7 +98,9 @@ def initialise(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreR
 def check(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreReport:
     report = StoreReport(server=store.server_info())
     report.missing_databases = [db for db in SYSTEM_DATABASES if not store.database_exists(db)]
-    for db in _databases_for(store, design_docs):
+    databases = store.list_databases()
+    with_design_docs = _belonging(databases, design_docs)
+    for db in with_design_docs:
         for design in design_docs:
             if not design.belongs_in(db):
                 continue
@@ -106,10 +112,9 @@ def check(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreReport
                 state = "current" if installed == design.digest else "outdated"
             report.design_docs.append(DesignDocStatus(db, design.design_id, state))
     report.view_errors, report.view_error_samples = _view_errors(store)
-    report.conflicts = find_conflicts(store, _databases_for(store, design_docs), resolve=True)
+    report.conflicts = find_conflicts(store, with_design_docs, resolve=True)
     report.shared_decision_databases = [
-        db for db in store.list_databases()
-        if is_decision_database(db) and (store.database_info(db).copies or 1) > 1]
+        db for db in databases if is_decision_database(db) and (store.database_info(db).copies or 1) > 1]
     return report
 
 

@@ -9,7 +9,6 @@ suite starts from the release (KAZBILL_TEST_COUCHDB)."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import threading
 from datetime import date, datetime, timezone
@@ -25,16 +24,16 @@ from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import StoreUnavailable, put_once
 from bookkeeper.services import store_setup
+from bookkeeper.services.account_docs import update_doc
 from bookkeeper.services.audit_scope import audit_accounts
-from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.billing import BillingPorts, reconcile_account
 from bookkeeper.services.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
 from bookkeeper.services.store_conflicts import find_conflicts
-from bookkeeper.services.account_docs import update_doc
-from bookkeeper.services.billing import reconcile_account
 from bookkeeper.services.period_documents import DocumentPorts, issue_period_documents
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import new_account_id
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
+from tests.integration.test_document_numbers import race
 from tests.support.quorum_proxy import QuorumProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]
@@ -42,37 +41,6 @@ NOW = 63_961_000_000
 RUN_CARRIERS = [{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
                  "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "7701234567"},
                  "numbering": {"invoice": {"start": 100}, "act": {"follows": "invoice"}}}]
-
-
-def race(url: str, sequence: NumberSequence, subjects: list[str], *, threads: int, each: int,
-         during=None) -> tuple[list[dict[str, int]], list[BaseException]]:
-    """`threads` generations reserving overlapping sets of subjects, five at a time; `during`
-    is called once the first answers are in (a node killed, say)."""
-    answers: list[dict[str, int]] = []
-    errors: list[BaseException] = []
-    first_answers = threading.Event()
-
-    def generation(seed: int) -> None:
-        store = CouchDbStore(url)
-        try:
-            mine = random.Random(seed).sample(subjects, each)
-            for start in range(0, len(mine), 5):
-                answers.append(reserve(store, sequence, mine[start:start + 5], now_gregorian=NOW))
-                first_answers.set()
-        except BaseException as error:  # noqa: BLE001 - reported by the caller
-            errors.append(error)
-        finally:
-            store.close()
-
-    workers = [threading.Thread(target=generation, args=(seed,)) for seed in range(threads)]
-    for worker in workers:
-        worker.start()
-    if during is not None:
-        first_answers.wait(300)
-        during()
-    for worker in workers:
-        worker.join(600)
-    return answers, errors
 
 
 def assert_numbers_stand(url: str, sequence: NumberSequence, subjects: list[str], answers: list[dict[str, int]]):

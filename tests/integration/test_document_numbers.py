@@ -71,28 +71,41 @@ def test_a_subject_numbered_by_a_batch_that_came_and_went_meanwhile_is_not_numbe
     assert assignments(store, sequence.key, ["shared", "other", "mine", "else"]) == {"shared": 1, "other": 2, "mine": 3}
 
 
-def test_racing_generations_leave_no_duplicate_and_no_gap(couchdb_url):
-    sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=1)
-    subjects = [f"account-{n:03d}-2026-11-01" for n in range(60)]
+def race(url: str, sequence: NumberSequence, subjects: list[str], *, threads: int, each: int,
+         during=None) -> tuple[list[dict[str, int]], list[BaseException]]:
+    """`threads` generations reserving overlapping sets of subjects, five at a time; `during`
+    is called once the first answers are in (a node killed, say)."""
     answers: list[dict[str, int]] = []
     errors: list[BaseException] = []
+    first_answers = threading.Event()
 
     def generation(seed: int) -> None:
-        store = CouchDbStore(couchdb_url)
+        store = CouchDbStore(url)
         try:
-            mine = random.Random(seed).sample(subjects, 25)  # overlapping sets, different orders
+            mine = random.Random(seed).sample(subjects, each)
             for start in range(0, len(mine), 5):
                 answers.append(reserve(store, sequence, mine[start:start + 5], now_gregorian=NOW))
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
+                first_answers.set()
+        except BaseException as error:  # noqa: BLE001 - reported by the caller
             errors.append(error)
         finally:
             store.close()
 
-    threads = [threading.Thread(target=generation, args=(seed,)) for seed in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    workers = [threading.Thread(target=generation, args=(seed,)) for seed in range(threads)]
+    for worker in workers:
+        worker.start()
+    if during is not None:
+        first_answers.wait(300)
+        during()
+    for worker in workers:
+        worker.join(600)
+    return answers, errors
+
+
+def test_racing_generations_leave_no_duplicate_and_no_gap(couchdb_url):
+    sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=1)
+    subjects = [f"account-{n:03d}-2026-11-01" for n in range(60)]
+    answers, errors = race(couchdb_url, sequence, subjects, threads=8, each=25)
     assert errors == []
     check = CouchDbStore(couchdb_url)
     given_out = assignments(check, sequence.key, subjects)
