@@ -23,6 +23,7 @@ from bookkeeper.domain.kazoo_months import (
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
+from bookkeeper.services.ledger_readback import ledger_total, remember_written
 from bookkeeper.services.store_setup import install_design_docs
 
 __all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
@@ -66,7 +67,11 @@ class LedgerBook:
             install_design_docs(self.store, db, self.design_docs)
             known.add(db)
 
-    def month_total(self, db: str) -> int:
+    def month_total(self, db: str, now_gregorian: int | None = None) -> int:
+        """The month's signed sum; given `now`, this process's latest writes are counted even
+        where a cluster's copy answering the view has not got them yet (ledger_readback.py)."""
+        if now_gregorian is not None:
+            return ledger_total(self.store, db, now_gregorian)
         rows = self.store.query_view(db, "kazbill_ledgers", "balance_by_service").rows
         return rows[0].value if rows else 0
 
@@ -127,9 +132,10 @@ class LedgerBook:
         if self._has_rollover(db, month):
             return
         previous = account_modb(account_id, *previous_month(month))
-        total = self.month_total(previous) if self.store.database_exists(previous) else 0
+        total = self.month_total(previous, now_gregorian) if self.store.database_exists(previous) else 0
         # A conflict means Kazoo (or another pass) wrote it first: that one is kept, as Kazoo keeps it.
-        self.store.bulk_put(db, [rollover_document(account_id, self._name(account_id), month, total, db, now_gregorian)])
+        self._put_ledgers(db, [rollover_document(account_id, self._name(account_id), month, total, db, now_gregorian)],
+                          now_gregorian)
 
     def _name(self, account_id: str) -> str:
         try:
@@ -146,14 +152,14 @@ class LedgerBook:
         if not self.store.database_exists(before):
             return
         db = account_modb(account_id, *month)
-        missing = self.month_total(before) - self.carried_into(account_id, month)
+        total = self.month_total(before, now_gregorian)
+        missing = total - self.carried_into(account_id, month)
         if missing:
-            total = self.month_total(before)
             correction = rollover_document(account_id, self._name(account_id), month, missing, db, now_gregorian)
-            self.store.bulk_put(db, [{
+            self._put_ledgers(db, [{
                 **correction, "_id": f"{prefix(month)}-kazbill-carry-{prefix(previous_month(month))}-{total}",
                 "description": f"Carried over from {prefix(previous_month(month))} after its rollover was made",
-                "metadata": {"kazbill": {"reason": "rollover_correction", "settles_total": total}}}])
+                "metadata": {"kazbill": {"reason": "rollover_correction", "settles_total": total}}}], now_gregorian)
 
     def carried_into(self, account_id: str, month: Month) -> int:
         """What `month` carries of the month before: its rollover plus the corrections."""
@@ -170,7 +176,7 @@ class LedgerBook:
     def balance(self, account_id: str, month: Month, now_gregorian: int) -> int:
         """The balance as Kazoo sees it in `month`: that month's ledgers, rollover included."""
         self.ensure_rollover(account_id, month, now_gregorian)
-        return self.month_total(account_modb(account_id, *month))
+        return self.month_total(account_modb(account_id, *month), now_gregorian)
 
     def current_balance(self, account_id: str, now_gregorian: int) -> int:
         """The balance Kazoo reads now: the current UTC month's."""
@@ -181,11 +187,10 @@ class LedgerBook:
         entries created until then."""
         month = utc_month(until_gregorian)
         self.ensure_rollover(account_id, month, until_gregorian)
-        rows = self.store.query_view(account_modb(account_id, *month), "kazbill_ledgers", "balance_by_created",
-                                     ViewQuery(end_key=until_gregorian)).rows
+        created_until = ledger_total(self.store, account_modb(account_id, *month), until_gregorian, until=until_gregorian)
         carrying = self._carrying(account_id, month)
         counted = sum(signed_amount(doc) for doc in carrying if (doc.get("pvt_created") or 0) <= until_gregorian)
-        return (rows[0].value if rows else 0) - counted + sum(signed_amount(doc) for doc in carrying)
+        return created_until - counted + sum(signed_amount(doc) for doc in carrying)
 
     def existing_ids(self, account_id: str, ids: Sequence[str], first: Month, last: Month) -> set[str]:
         """The event parts of `ids` already written in a month from `first` to `last`."""
@@ -211,7 +216,7 @@ class LedgerBook:
         self.ensure_rollover(account_id, target, now_gregorian)
         db = account_modb(account_id, *target)
         fresh = [{**entry, "_id": placed_in(entry["_id"], target), "pvt_account_db": db} for entry in fresh]
-        written = [result.id for result in self.store.bulk_put(db, fresh) if result.ok]
+        written = self._put_ledgers(db, fresh, now_gregorian)
         if written and month_start(next_month(target)) - now_gregorian < 600:
             # Written in the month's last minutes: if the next month was rolled over meanwhile
             # (Kazoo's clock a little ahead), carry it there now rather than at the next pass.
@@ -220,6 +225,13 @@ class LedgerBook:
                     self._has_rollover(account_modb(account_id, *next_month(target)), next_month(target)):
                 self._carry_what_came_late(account_id, next_month(target), now_gregorian)
         return written
+
+    def _put_ledgers(self, db: str, docs: Sequence[Mapping[str, Any]], now_gregorian: int) -> list[str]:
+        """Write, and remember what was written for the reads that follow (ledger_readback.py)."""
+        results = self.store.bulk_put(db, docs)
+        written = {result.id for result in results if result.ok}
+        remember_written(self.store, db, [doc for doc in docs if doc["_id"] in written], now_gregorian)
+        return [result.id for result in results if result.ok]
 
     def entries(self, account_id: str, view: str, keys: Sequence[str], months: Sequence[Month]) -> list[dict[str, Any]]:
         """Kazbill's entries listed by `charges_by_period` or `charges_by_day` under the given
