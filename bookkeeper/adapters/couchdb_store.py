@@ -175,8 +175,8 @@ class CouchDbStore:
             return NotFound(db, doc_id or "?", kind)
         if status == 409 and db is not None:
             return Conflict(db, doc_id or "?")
-        if status == 412 and db is not None:
-            return DatabaseExists(db)
+        if status == 412 and kind == "database" and db is not None:
+            return DatabaseExists(db)  # any other 412 (a cluster losing a node) is not about the name
         if status == 400 and kind in ("view", "feed"):
             return InvalidQuery(f"query on database {db!r} refused: {reason}")
         if status == 400 and kind == "database":
@@ -204,13 +204,21 @@ class CouchDbStore:
 
     def create_database(self, db: str) -> None:
         db = checked_database_name(db)
-        if is_decision_database(db):
-            # Kazbill's own databases hold its decisions: one copy orders their writes on a
-            # cluster as one node does (bookkeeper/domain/cluster_writes.py). A single node
-            # and pouchdb-server take the parameters as they are or ignore them.
-            self._send("PUT", f"/{quote(db, safe='')}?q=1&n=1", err_db=db, kind="database")
-        else:
-            self._call("put_database", db=db, kind="database")
+        try:
+            if is_decision_database(db):
+                # Kazbill's own databases hold its decisions: one copy orders their writes on a
+                # cluster as one node does (bookkeeper/domain/cluster_writes.py). A single node
+                # and pouchdb-server take the parameters as they are or ignore them.
+                self._send("PUT", f"/{quote(db, safe='')}?q=1&n=1", err_db=db, kind="database")
+            else:
+                self._call("put_database", db=db, kind="database")
+        except StoreUnavailable as error:
+            # Two creations racing on a cluster: the loser may be answered 500 {"reason":
+            # "conflict"} (its shard files were made by the other); Kazoo reads it as "exists"
+            # once the database is there (kz_couch_db.erl:64-77, 4.3).
+            if error.http_status == 500 and str(error).endswith(": conflict") and self.database_exists(db):
+                raise DatabaseExists(db) from None
+            raise
         self._await_everywhere(db)
         self._seen_everywhere.add(db)
 

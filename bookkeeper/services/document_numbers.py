@@ -12,14 +12,18 @@ So every number up to `last` has exactly one assignment, and a subject never has
 """
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
 from bookkeeper.domain.documents.numbering import NumberingError
-from bookkeeper.ports import Conflict, DocumentStore, NotFound
+from bookkeeper.ports import Conflict, DocumentStore, NotFound, ViewQuery
+from bookkeeper.services.store_conflicts import is_only_live_revision
 
 NUMBERS_DB = "kazbill_numbers"
 MAX_ATTEMPTS = 100  # contention on one sequence: each lost race means another worker progressed
+PATIENCE = 20  # looks (about half a second) at a counter with two live revisions before resolving
 
 
 @dataclass(frozen=True)
@@ -74,16 +78,38 @@ def _assigned(store: DocumentStore, sequence: str, subjects: list[str]) -> dict[
 
 
 def _counter(store: DocumentStore, sequence: NumberSequence) -> dict:
+    """The counter, once it is seen to be its document's only live revision: two live revisions
+    (a race a cluster answered 202, being settled) would be two counters, each taking a write.
+    After a while of seeing two, the writer that should have withdrawn one is taken to be gone,
+    and the rule decides (store_conflicts.py)."""
     counter_id = f"seq-{sequence.key}"
-    try:
-        return store.get(NUMBERS_DB, counter_id)
-    except NotFound:
+    for attempt in range(MAX_ATTEMPTS):
         try:
-            store.put(NUMBERS_DB, {"_id": counter_id, "pvt_type": "document_sequence", "sequence": sequence.key,
-                                   "last": sequence.start - 1, "pending": {}})
-        except Conflict:
-            pass  # another worker created it first
-        return store.get(NUMBERS_DB, counter_id)
+            counter = store.get(NUMBERS_DB, counter_id)
+        except NotFound:
+            _create_counter(store, sequence, counter_id)
+            continue
+        if is_only_live_revision(store, NUMBERS_DB, counter_id, counter["_rev"], resolve=attempt >= PATIENCE):
+            return counter
+        time.sleep(random.uniform(0.005, 0.05))
+    raise NumberingError("sequence", f"{sequence.key}: its counter keeps more than one revision")
+
+
+def _create_counter(store: DocumentStore, sequence: NumberSequence, counter_id: str) -> None:
+    """A new sequence starts at its start. A counter that was there and is deleted (every
+    revision withdrawn at once by a writer and a resolver) goes on after the greatest number
+    given, so that no number is given twice."""
+    last = sequence.start - 1
+    if store.leaves(NUMBERS_DB, counter_id):
+        prefix = assignment_id(sequence.key, "")
+        given = store.all_docs(NUMBERS_DB, ViewQuery(start_key=prefix, end_key=prefix + "\ufff0",
+                                                     include_docs=True)).rows
+        last = max([last, *(row.doc["number"] for row in given if row.doc and "number" in row.doc)])
+    try:
+        store.put(NUMBERS_DB, {"_id": counter_id, "pvt_type": "document_sequence", "sequence": sequence.key,
+                               "last": last, "pending": {}})
+    except Conflict:
+        pass  # another worker created it first
 
 
 def _finish(store: DocumentStore, sequence: str, counter: dict, now_gregorian: int) -> None:

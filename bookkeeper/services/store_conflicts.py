@@ -45,19 +45,38 @@ def conflicted_ids(store: DocumentStore, db: str) -> list[str]:
 
 
 def find_conflicts(store: DocumentStore, dbs: Iterable[str], *, resolve: bool) -> list[ConflictedDocument]:
+    return [found for db in dbs for found in find_conflicts_of(store, db, conflicted_ids(store, db), resolve=resolve)]
+
+
+def find_conflicts_of(store: DocumentStore, db: str, doc_ids: Iterable[str], *,
+                      resolve: bool) -> list[ConflictedDocument]:
     found = []
-    for db in dbs:
-        for doc_id in conflicted_ids(store, db):
-            leaves = store.leaves(db, doc_id)
-            if sum(1 for leaf in leaves if not leaf.deleted) < 2:
-                continue  # resolved since the view was read
-            rule = resolve_conflict(leaves)
-            done = resolve and _withdraw(store, db, doc_id, rule.withdrawn)
-            revisions = tuple(sorted(leaf.rev for leaf in leaves if not leaf.deleted))
-            found.append(ConflictedDocument(db, doc_id, revisions, rule.kept, rule.withdrawn, done))
-            log.warning("conflicted document", extra={"db": db, "doc_id": doc_id, "revisions": list(revisions),
-                                                      "kept": rule.kept, "resolved": done})
+    for doc_id in doc_ids:
+        leaves = store.leaves(db, doc_id)
+        if sum(1 for leaf in leaves if not leaf.deleted) < 2:
+            continue  # resolved since the view was read
+        rule = resolve_conflict(leaves)
+        done = resolve and _withdraw(store, db, doc_id, rule.withdrawn)
+        revisions = tuple(sorted(leaf.rev for leaf in leaves if not leaf.deleted))
+        found.append(ConflictedDocument(db, doc_id, revisions, rule.kept, rule.withdrawn, done))
+        log.warning("conflicted document", extra={"db": db, "doc_id": doc_id, "revisions": list(revisions),
+                                                  "kept": rule.kept, "resolved": done})
     return found
+
+
+def is_only_live_revision(store: DocumentStore, db: str, doc_id: str, shown_rev: str, *, resolve: bool) -> bool:
+    """True when `shown_rev` (just read) is the document's only live revision. A writer that
+    builds on a revision only after seeing it alone cannot start a second branch (two live
+    leaves would each take a revision-checked write, both answered 201). Otherwise, with
+    `resolve`, the rule is applied; without, the caller waits: a writer answered 202 is most
+    likely withdrawing its revision this moment, and the rule applied beside it could delete
+    the revision that writer is leaving standing, leaving none."""
+    live = [leaf.rev for leaf in store.leaves(db, doc_id) if not leaf.deleted]
+    if live in ([shown_rev], []):
+        return True  # []: a copy that has not seen the write yet; the revision-checked write will say
+    if resolve:
+        find_conflicts_of(store, db, [doc_id], resolve=True)
+    return False
 
 
 def _withdraw(store: DocumentStore, db: str, doc_id: str, revisions: tuple[str, ...]) -> bool:
