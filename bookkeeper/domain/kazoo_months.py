@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds, gregorian_of
 
 Month = tuple[int, int]
@@ -71,15 +72,11 @@ def rollover_document(account_id: str, account_name: str, month: Month, total: i
     """The rollover Kazoo writes (kz_ledgers:rollover/4): the previous month's total, zero
     included, a credit unless it is negative; `account` and `period` so that the ledger summary
     lists it too."""
-    return {
-        "_id": rollover_id(month), "pvt_type": "ledger", "pvt_ledger_type": "debit" if total < 0 else "credit",
-        "amount": abs(total), "description": f"Monthly rollover for {prefix(month)}",
-        "source": {"service": "rollovers", "id": prefix(month)},
-        "usage": {"type": "rollovers", "quantity": 0, "unit": "month"},
-        "period": {"start": now_gregorian, "end": now_gregorian},
-        "account": {"id": account_id, "name": account_name},
-        "metadata": {"automatic_description": True},
-        "executor": {"trigger": "automatic", "module": "kazbill"},
-        "pvt_account_id": account_id, "pvt_account_db": db,
-        "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
-    }
+    return kazoo_ledger(
+        rollover_id(month), "debit" if total < 0 else "credit", abs(total),
+        description=f"Monthly rollover for {prefix(month)}",
+        source={"service": "rollovers", "id": prefix(month)},
+        usage={"type": "rollovers", "quantity": 0, "unit": "month"},
+        period={"start": now_gregorian, "end": now_gregorian},
+        account_id=account_id, account_name=account_name, metadata={"automatic_description": True},
+        executor={"trigger": "automatic", "module": "kazbill"}, db=db, now_gregorian=now_gregorian)

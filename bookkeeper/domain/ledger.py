@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.kazoo_names import account_modb, gregorian_of
 from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.domain.plans import ItemPrice
@@ -43,29 +44,20 @@ def ledger_document(charge: Charge, *, account_id: str, account_name: str, curre
                     now_gregorian: int) -> dict[str, Any]:
     period_start = _gregorian_day_start(charge.period.start, tz)
     period_end = _gregorian_day_start(charge.period.end + timedelta(days=1), tz) - 1
-    return {
-        "_id": charge.entry_id,
-        "pvt_type": "ledger",
-        "pvt_ledger_type": charge.ledger_type,
-        "amount": charge.amount,
-        "description": charge.description,
-        "source": {"service": SERVICES_SOURCE, "id": charge.entry_id},
-        "usage": {"type": charge.category, "quantity": charge.quantity,
-                  "unit": "day" if charge.reason == "daily_fee" else "month"},
-        "period": {"start": period_start, "end": period_end},
-        "account": {"id": account_id, "name": account_name},
-        "metadata": {"kazbill": {
+    return kazoo_ledger(
+        charge.entry_id, charge.ledger_type, charge.amount, description=charge.description,
+        source={"service": SERVICES_SOURCE, "id": charge.entry_id},
+        usage={"type": charge.category, "quantity": charge.quantity,
+               "unit": "day" if charge.reason == "daily_fee" else "month"},
+        period={"start": period_start, "end": period_end},
+        account_id=account_id, account_name=account_name,
+        metadata={"kazbill": {
             "reason": charge.reason, "code": charge.code, "category": charge.category, "item": charge.item,
             "quantity": charge.quantity, "rate": charge.rate, "monthly": charge.monthly,
             "ratio": charge.ratio, "currency": currency, "day": charge.day.isoformat(),
             "period": {"start": charge.period.start.isoformat(), "end": charge.period.end.isoformat()},
         }},
-        "pvt_account_id": account_id,
-        "pvt_account_db": ledger_db(account_id, charge),
-        "pvt_created": now_gregorian,
-        "pvt_modified": now_gregorian,
-        "pvt_vsn": "1",
-    }
+        db=ledger_db(account_id, charge), now_gregorian=now_gregorian)
 
 
 def signed_amount(entry: Mapping[str, Any]) -> int:

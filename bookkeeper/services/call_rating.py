@@ -18,6 +18,7 @@ from datetime import date
 
 from bookkeeper.domain.calls import FinishedCall, call_entry_id
 from bookkeeper.domain.charges import DEBIT, REASON_CODES
+from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.ledger import PER_MINUTE_SOURCE
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import Rate, RateDeck, call_cost
@@ -141,20 +142,18 @@ def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, no
 
 def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int, billed: int, reason: str, day: date,
            now: int, deck: str) -> dict:
-    return {
-        "_id": call_entry_id(day, call.call_id), "pvt_type": "ledger", "pvt_ledger_type": DEBIT, "amount": amount,
-        "description": f"Call to {call.number}" if call.direction == "outbound" else f"Call from a carrier to {call.number}",
-        "source": {"service": PER_MINUTE_SOURCE, "id": call.call_id},  # Kazoo's name; the level in reason
-        "usage": {"type": "voice", "quantity": billed, "unit": "sec"},
-        "period": {"start": call.ended_gregorian, "end": call.ended_gregorian},
-        "account": {"id": context.account_id, "name": context.account_name},
-        "metadata": {"kazbill": {
+    return kazoo_ledger(
+        call_entry_id(day, call.call_id), DEBIT, amount,
+        description=f"Call to {call.number}" if call.direction == "outbound" else f"Call from a carrier to {call.number}",
+        source={"service": PER_MINUTE_SOURCE, "id": call.call_id},  # Kazoo's name; the level in reason
+        usage={"type": "voice", "quantity": billed, "unit": "sec"},
+        period={"start": call.ended_gregorian, "end": call.ended_gregorian},
+        account_id=context.account_id, account_name=context.account_name,
+        metadata={"kazbill": {
             "reason": reason, "code": REASON_CODES[reason], "day": day.isoformat(), "currency": context.reseller.currency,
             "call": {"number": call.number, "caller": call.caller, "direction": call.direction,
                      "billing_seconds": call.billing_seconds, "billed_seconds": billed, "placed_by": call.account_id},
             "rate": {"deck": deck, "id": rate.rate_id, "name": rate.name, "prefix": rate.prefix,
                      "per_minute_units": str(rate.cost_per_minute), "increment": rate.increment_s,
                      "minimum": rate.minimum_s, "carrier": rate.carrier}}},
-        "pvt_account_id": context.account_id, "pvt_account_db": account_db(context.account_id),
-        "pvt_created": now, "pvt_modified": now, "pvt_vsn": "1",
-    }
+        db=account_db(context.account_id), now_gregorian=now)

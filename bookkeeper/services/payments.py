@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES
 from bookkeeper.domain.kazoo_months import event_part, prefix, utc_month
+from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.ledger import PAYMENTS_SOURCE
 from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.periods import local_day
@@ -98,19 +99,18 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
         "entry_id": f"{prefix(month)}-kazbill-{reason}-{keyed.part(registration_prefix(reason))}",
         "month": list(month), "reason": reason, "ledger_type": ledger_type, "amount": amount,
         "external_id": external_id, "by": by, "deletes": deletes, "pvt_created": now_gregorian})
-    entry = {
-        "_id": registration["entry_id"], "pvt_type": "ledger", "pvt_ledger_type": registration["ledger_type"],
-        "amount": registration["amount"], "description": description or f"{reason} {external_id}",
-        "source": {"service": PAYMENTS_SOURCE if reason in PAYMENT_SOURCED else reason, "id": external_id},
-        "usage": {"type": reason, "quantity": 1, "unit": "posting"},
-        "account": {"id": account_id, "name": context.account_name},
+    entry = kazoo_ledger(
+        registration["entry_id"], registration["ledger_type"], registration["amount"],
+        description=description or f"{reason} {external_id}",
+        source={"service": PAYMENTS_SOURCE if reason in PAYMENT_SOURCED else reason, "id": external_id},
+        usage={"type": reason, "quantity": 1, "unit": "posting"},
         # Kazoo's ledger summary (summary_by_account) lists only documents with a period.
-        "period": {"start": registration["pvt_created"], "end": registration["pvt_created"]},
-        "metadata": {"kazbill": {"reason": reason, "code": REASON_CODES[reason], "external_id": external_id,
-                                 "by": by, "deletes": deletes, "currency": context.reseller.currency,
-                                 "day": today.isoformat()}},
-        "pvt_account_id": account_id, "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
-    }
+        period={"start": registration["pvt_created"], "end": registration["pvt_created"]},
+        account_id=account_id, account_name=context.account_name,
+        metadata={"kazbill": {"reason": reason, "code": REASON_CODES[reason], "external_id": external_id,
+                              "by": by, "deletes": deletes, "currency": context.reseller.currency,
+                              "day": today.isoformat()}},
+        now_gregorian=now_gregorian)
     if ledger_fields:  # a crossbar client's own source, usage, period and metadata, as cb_ledgers:put
         # keeps them; Kazbill's own record of the posting stays under metadata.kazbill.
         entry.update({key: ledger_fields[key] for key in ("source", "usage", "period") if key in ledger_fields})
