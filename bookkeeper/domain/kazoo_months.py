@@ -17,26 +17,11 @@ from typing import Any
 
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds, gregorian_of
+# Kazoo's months are calendar months: stepped through as everywhere else (re-exported here).
+from bookkeeper.domain.periods import Month as Month, months_from as months_from
+from bookkeeper.domain.periods import next_month as next_month, previous_month as previous_month
 
-Month = tuple[int, int]
 ROLLOVER = "ledgers_monthly_rollover"
-
-
-def next_month(month: Month) -> Month:
-    year, number = month
-    return (year + 1, 1) if number == 12 else (year, number + 1)
-
-
-def previous_month(month: Month) -> Month:
-    year, number = month
-    return (year - 1, 12) if number == 1 else (year, number - 1)
-
-
-def months_from(first: Month, last: Month) -> list[Month]:
-    months = [first]
-    while months[-1] < last:
-        months.append(next_month(months[-1]))
-    return months
 
 
 def utc_month(gregorian_seconds: int) -> Month:

@@ -71,12 +71,25 @@ def _last_day_of_month(year: int, month: int) -> int:
     return (first_of_next - _ONE_DAY).day
 
 
-def _month_after(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
+Month = tuple[int, int]  # (year, month): the one way Kazbill steps through months
 
 
-def _month_before(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
+def next_month(month: Month) -> Month:
+    year, number = month
+    return (year + 1, 1) if number == 12 else (year, number + 1)
+
+
+def previous_month(month: Month) -> Month:
+    year, number = month
+    return (year - 1, 12) if number == 1 else (year, number - 1)
+
+
+def months_from(first: Month, last: Month) -> list[Month]:
+    """Every month from `first` to `last`, both included (just `first` when last is before it)."""
+    months = [first]
+    while months[-1] < last:
+        months.append(next_month(months[-1]))
+    return months
 
 
 def period_start(billing_day: int, year: int, month: int) -> date:
@@ -98,7 +111,7 @@ class Period:
         _require_date(self.start, "period start")
         _require_date(self.end, "period end")
         expected_start = period_start(self.billing_day, self.start.year, self.start.month)
-        expected_end = period_start(self.billing_day, *_month_after(self.start.year, self.start.month)) - _ONE_DAY
+        expected_end = period_start(self.billing_day, *next_month((self.start.year, self.start.month))) - _ONE_DAY
         if (self.start, self.end) != (expected_start, expected_end):
             raise ValueError(
                 f"{self.start.isoformat()}..{self.end.isoformat()} is not a period for billing day "
@@ -108,7 +121,7 @@ class Period:
     @classmethod
     def starting(cls, billing_day: int, year: int, month: int) -> Period:
         start = period_start(billing_day, year, month)
-        end = period_start(billing_day, *_month_after(year, month)) - _ONE_DAY
+        end = period_start(billing_day, *next_month((year, month))) - _ONE_DAY
         return cls(billing_day, start, end)
 
     @property
@@ -128,10 +141,10 @@ class Period:
         return (self.end - today).days + 1
 
     def next(self) -> Period:
-        return Period.starting(self.billing_day, *_month_after(self.start.year, self.start.month))
+        return Period.starting(self.billing_day, *next_month((self.start.year, self.start.month)))
 
     def previous(self) -> Period:
-        return Period.starting(self.billing_day, *_month_before(self.start.year, self.start.month))
+        return Period.starting(self.billing_day, *previous_month((self.start.year, self.start.month)))
 
     @property
     def key(self) -> str:
@@ -150,7 +163,7 @@ def period_containing(billing_day: int, day: date) -> Period:
     # A day before this month's start belongs to the period that began last month.
     if day >= period_start(billing_day, day.year, day.month):
         return Period.starting(billing_day, day.year, day.month)
-    return Period.starting(billing_day, *_month_before(day.year, day.month))
+    return Period.starting(billing_day, *previous_month((day.year, day.month)))
 
 
 def periods_between(billing_day: int, first_day: date, last_day: date) -> list[Period]:

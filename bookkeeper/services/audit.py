@@ -80,7 +80,7 @@ def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_da
     book = LedgerBook(ports.store, ports.design_docs)
     entries = []
     for month in months_from(previous_month((first_day.year, first_day.month)),
-                             (last_day.year + (last_day.month == 12), last_day.month % 12 + 1)):
+                             next_month((last_day.year, last_day.month))):
         db = book.month_db(account_id, month, create=False)
         if db:
             entries += [dict(row.doc) for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
