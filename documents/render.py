@@ -135,29 +135,3 @@ class WeasyRenderer(PdfRenderer):
             return html_of(data, self.environment)
         except (TemplateError, KeyError, TypeError) as error:
             raise RenderRefused("template", f"{type(error).__name__}: {error}") from None
-
-
-def batched(htmls: list[str]) -> tuple[str, list[str]]:
-    """Several documents as one HTML (each body a section starting a page) and their anchors."""
-    sections, anchors = [], []
-    for index, html in enumerate(htmls):
-        body = html.split("<body>", 1)[1].rsplit("</body>", 1)[0]
-        anchors.append(f"kazbill-doc-{index}")
-        sections.append(f'<section id="{anchors[-1]}" style="page-break-before: always">{body}</section>')
-    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{"".join(sections)}</body></html>', anchors
-
-
-class BatchRenderer(PdfRenderer):
-    """Lays out several documents in one pass and splits the pages back into one PDF each. What
-    it saves is measured by bench/documents.py; its page footers count the batch's pages, not the
-    document's, so the document workers keep to one document per layout."""
-
-    def pdfs(self, htmls: list[str]) -> list[bytes]:
-        from weasyprint import HTML
-
-        combined, anchors = batched(htmls)
-        document = HTML(string=combined, base_url=ASSETS.as_uri() + "/", url_fetcher=self.fetcher).render(
-            stylesheets=[self.stylesheet], font_config=self.fonts)
-        starts = [next(i for i, page in enumerate(document.pages) if anchor in page.anchors) for anchor in anchors]
-        ends = starts[1:] + [len(document.pages)]
-        return [document.copy(document.pages[start:end]).write_pdf() for start, end in zip(starts, ends)]

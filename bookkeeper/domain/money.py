@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import Enum
-from typing import Sequence, Union
+from typing import Union
 
 UNITS_PER_MAJOR = 10_000
 Exact = Union[int, Decimal, str]  # what money may be made from: never a float
@@ -107,31 +107,6 @@ def to_major(amount_units: int) -> Decimal:
     return Decimal(units(amount_units)) / UNITS_PER_MAJOR
 
 
-def split_largest_remainder(total: int, weights: Sequence[object]) -> list[int]:
-    """Split `total` units in proportion to `weights` so that the parts add up to exactly
-    `total`: each part is rounded down, and the units left over go one each to the parts with
-    the largest remainders (the earliest part first on a tie, so the split is deterministic)."""
-    total = units(total, "total")
-    exact_weights = [exact(weight, f"weights[{index}]") for index, weight in enumerate(weights)]
-    if not exact_weights:
-        raise MoneyError("weights", "at least one weight is needed")
-    if any(weight < 0 for weight in exact_weights):
-        raise MoneyError("weights", "weights must not be negative")
-    weight_sum = sum(exact_weights)
-    if weight_sum == 0:
-        raise MoneyError("weights", "weights must not all be zero")
-    sign, magnitude = (-1 if total < 0 else 1), abs(total)
-    with localcontext() as context:
-        context.prec = 60
-        shares = [magnitude * weight / weight_sum for weight in exact_weights]
-    parts = [int(share) for share in shares]  # int() truncates: the floor of a positive share
-    leftover = magnitude - sum(parts)
-    by_remainder = sorted(range(len(shares)), key=lambda index: (-(shares[index] - parts[index]), index))
-    for index in by_remainder[:leftover]:
-        parts[index] += 1
-    return [sign * part for part in parts]
-
-
 @dataclass(frozen=True)
 class Currency:
     code: str  # ISO 4217
@@ -160,39 +135,3 @@ def to_minor_units(amount_units: int, code: str, policy: Rounding = DISPLAY_ROUN
     """The amount as a document shows it: in currency units, at the currency's precision."""
     places = currency(code).minor_units
     return (Decimal(units(amount_units)) / UNITS_PER_MAJOR).quantize(Decimal(1).scaleb(-places), rounding=policy.value)
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in units with its currency; adding two currencies is an error, never a sum."""
-
-    units: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        units(self.units, "units")
-        currency(self.currency)
-
-    @classmethod
-    def of(cls, amount: Exact, code: str) -> "Money":
-        return cls(units_from_major(amount), currency(code).code)
-
-    def _same_currency(self, other: "Money") -> None:
-        if not isinstance(other, Money):
-            raise MoneyError("amount", f"cannot combine money with {type(other).__name__}")
-        if other.currency != self.currency:
-            raise MoneyError("currency", f"cannot combine {self.currency} with {other.currency}")
-
-    def __add__(self, other: "Money") -> "Money":
-        self._same_currency(other)
-        return Money(self.units + other.units, self.currency)
-
-    def __sub__(self, other: "Money") -> "Money":
-        self._same_currency(other)
-        return Money(self.units - other.units, self.currency)
-
-    def __neg__(self) -> "Money":
-        return Money(-self.units, self.currency)
-
-    def major(self) -> Decimal:
-        return to_major(self.units)

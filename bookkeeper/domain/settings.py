@@ -298,11 +298,6 @@ def master_of(account_doc: Mapping) -> str:
     return tree[0] if tree else account_id
 
 
-def is_billable(account_id: str, master_id: str) -> bool:
-    """The master account runs the cluster; nobody bills it."""
-    return account_id != master_id
-
-
 def _non_negative_amount(value: Any) -> int:
     amount = _amount_in_units(value)
     if amount < 0:

@@ -9,7 +9,6 @@ with the same clock file catches up like after an outage.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bookkeeper.adapters.clock import FileClock
@@ -24,13 +23,6 @@ TRAFFIC_HOUR_UTC = 15  # the same local day everywhere the flavours live
 
 class NotFollowed(RuntimeError):
     """The service did not follow the day's changes in time (the figures would be meaningless)."""
-
-
-@dataclass
-class DayDone:
-    day: date
-    happened: list[str]
-    crawled: tuple[str, ...] = ()
 
 
 class SimulationRun:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from bookkeeper.domain.money import split_largest_remainder
 from bookkeeper.domain.proration import daily_share, remaining_share
 
 monthly_costs = st.integers(0, 10**13)
@@ -27,7 +26,10 @@ def test_the_days_left_of_a_28_day_period_from_its_16th_day():
 
 @given(monthly_costs, period_days)
 def test_daily_shares_are_the_largest_remainder_split(monthly, days):
-    assert [daily_share(monthly, days, i) for i in range(days)] == split_largest_remainder(monthly, [1] * days)
+    """Equal weights: every share is the floor or one unit more, the larger ones first."""
+    shares = [daily_share(monthly, days, i) for i in range(days)]
+    assert sum(shares) == monthly and shares == sorted(shares, reverse=True)
+    assert set(shares) <= {monthly // days, monthly // days + 1}
 
 
 @given(monthly_costs, period_days, st.data())

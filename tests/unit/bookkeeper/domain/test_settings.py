@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from bookkeeper.domain.settings import (
     ACCOUNT_ONBILL_KEYS, DEFAULT_CANCELLABLE, RESELLER_ONBILL_KEYS, ResellerSettings, SettingsError,
-    account_settings, credit_line, is_billable, master_of, reseller_of, reseller_settings, reserve_amount,
+    account_settings, credit_line, master_of, reseller_of, reseller_settings, reserve_amount,
 )
 
 MASTER = "m" * 32
@@ -212,11 +212,9 @@ def test_a_services_document_naming_no_account_is_refused():
     assert (caught.value.field, caught.value.document) == ("pvt_reseller_id", "services")
 
 
-def test_the_master_is_the_root_of_the_tree_or_the_account_itself_and_is_never_billed():
+def test_the_master_is_the_root_of_the_tree_or_the_account_itself():
     assert master_of(account_doc(CUSTOMER, MASTER, RESELLER)) == MASTER
     assert master_of(account_doc(MASTER)) == MASTER
-    assert not is_billable(MASTER, MASTER)
-    assert is_billable(CUSTOMER, MASTER)
 
 
 # ----------------------------------------------------------------------------- credit line
