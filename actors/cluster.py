@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Protocol, Sequence
 
 from actors.messages import HandOffDone, WorkKind
-from actors.system import HandOffUnavailable
+from actors.hand_off import HandOffUnavailable
 from bookkeeper.config import Settings
 from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_modb

@@ -21,6 +21,7 @@ from actors.messages import (
     CrawlNow, CrawlReport, DocumentsNow, DocumentsRendered, HandOff, HandOffDone, MailNow, MailPassDone,
     ServiceStarted, StartService, WorkKind,
 )
+from actors.hand_off import HandOffTimeout, HandOffUnavailable
 from actors.supervisor import GLOBAL_NAME
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.logs import formatter_config
@@ -35,16 +36,6 @@ ACTOR_LOGGING: dict[str, Any] = {
                 "weasyprint.progress": {"level": "WARNING"}},  # four lines per rendered document
     "root": {"handlers": ["stderr"], "level": "WARNING"},
 }
-
-
-class HandOffUnavailable(Exception):
-    """The batch was not (entirely) applied for a reason that passes: the store or the actor
-    system is unreachable. The caller keeps the batch and tries again later; this is never a
-    reason to call a message poison."""
-
-
-class HandOffTimeout(HandOffUnavailable):
-    """The actor system did not answer a batch in time."""
 
 
 def require_done(answer: HandOffDone, what: str = "the batch") -> HandOffDone:

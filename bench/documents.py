@@ -29,7 +29,8 @@ from bookkeeper.domain.documents.carriers import parse_carriers
 from bookkeeper.domain.documents.document_data import document_data
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
 from bookkeeper.domain.documents.vat import VatPolicy
-from documents.render import ASSETS, PdfRenderer, html_of
+from documents.html import ASSETS, html_of
+from documents.pdf import PdfRenderer
 
 CARRIER = parse_carriers([{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
                            "legal": {"address": "Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"}}])[0]

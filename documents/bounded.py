@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from documents.render import RenderRefused
+from documents.html import RenderRefused
 
 MIB = 1024 * 1024
 

@@ -22,7 +22,9 @@ from typing import Any, Mapping
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from documents.render import RenderRefused, template_context
+from documents.bounded import RenderBounds, run_bounded
+from documents.html import RenderRefused, template_context
+from documents.pdf import PdfRenderer
 
 MAX_TEMPLATE_BYTES = 256 * 1024
 MAX_OUTPUT = 2_000_000
@@ -77,9 +79,6 @@ def render_custom(source: str, data: Mapping[str, Any]) -> str:
 
 
 def _trial(source: str, data: dict) -> None:
-    from documents.bounded import RenderBounds, run_bounded
-    from documents.render import PdfRenderer
-
     bounds = RenderBounds(TRIAL_SECONDS, TRIAL_MEMORY_MIB)
     try:
         run_bounded(lambda: PdfRenderer().pdf(render_custom(source, data)), bounds, "rendering sample data")

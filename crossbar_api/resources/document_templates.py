@@ -21,7 +21,7 @@ from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
 from documents.custom_templates import MAX_TEMPLATE_BYTES, check_template
-from documents.render import TYPES_WITH_TEMPLATES, RenderRefused
+from documents.html import TYPES_WITH_TEMPLATES, RenderRefused
 
 
 class DocumentTemplate:

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from documents.bounded import RenderBounds, run_bounded
-from documents.render import RenderRefused
+from documents.html import RenderRefused
 
 BOUNDS = RenderBounds(seconds=2.0, memory_mib=128)
 

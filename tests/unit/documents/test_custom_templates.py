@@ -7,7 +7,7 @@ import pytest
 
 from documents import custom_templates
 from documents.custom_templates import check_template, render_custom, sample_data
-from documents.render import RenderRefused
+from documents.html import RenderRefused
 
 GOOD = ("<html><body><h1>{{ title }} {{ d.number }}</h1>"
         "{% for line in d.lines %}<p class=\"l\">{{ line.description }}: {{ money(line.gross) }}</p>{% endfor %}"

@@ -18,7 +18,9 @@ from bookkeeper.domain.documents.carriers import parse_carriers
 from bookkeeper.domain.documents.document_data import document_data
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
 from bookkeeper.domain.documents.vat import VatPolicy
-from documents.render import ASSETS, RenderRefused, WeasyRenderer, fetch_asset, html_of, template_environment
+from documents.html import ASSETS, RenderRefused, html_of, template_environment
+from documents.pdf import fetch_asset
+from documents.render import WeasyRenderer
 from tests.support.local_http import LocalHttpServer, QuietHandler
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
