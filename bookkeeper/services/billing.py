@@ -9,7 +9,7 @@ cut short is finished by the next one as it was decided instead of being decided
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Sequence
 
@@ -37,6 +37,7 @@ from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.services.auto_topup_requests import request_if_due
 from bookkeeper.services.notices import drafts_from_events, queue_notices
 from bookkeeper.services.trials import check_trial
+from bookkeeper.services.pass_reads import PassReads
 
 STANDING_DOC_ID = "kazbill_standing"
 STANDING_ATTEMPTS = 3
@@ -61,6 +62,7 @@ def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[B
 
 
 def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
+    ports = replace(ports, store=PassReads(ports.store))  # the pass reads each document once
     now = ports.clock.now()
     now_gregorian = gregorian_of(now)
     context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",

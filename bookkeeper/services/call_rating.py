@@ -13,7 +13,7 @@ no rate matches is not free: it is recorded for the operator (`kazbill_failures`
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bookkeeper.domain.calls import FinishedCall, call_entry_id
@@ -30,6 +30,7 @@ from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.rate_decks import active_deck, load_active
+from bookkeeper.services.pass_reads import PassReads
 
 
 @dataclass
@@ -65,6 +66,7 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     standing the caller re-evaluates: once per call, or once per batch of calls)."""
     if not call.offnet or call.billing_seconds <= 0:
         return [BillingEvent("call_not_billable", call.account_id, {"call_id": call.call_id})], []
+    ports = replace(ports, store=PassReads(ports.store))  # each account's documents read once per call
     now = gregorian_now(ports.clock)
     events: list[BillingEvent] = []
     account_id, reason = call.account_id, "per_minute_call"

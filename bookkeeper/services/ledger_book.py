@@ -24,6 +24,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.ledger_readback import ledger_total, remember_written
+from bookkeeper.services.pass_reads import store_identity
 from bookkeeper.services.store_setup import install_design_docs
 
 __all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
@@ -62,7 +63,7 @@ class LedgerBook:
     def _designed(self, db: str) -> None:
         """Kazoo creates monthly databases itself (its first CDR or ledger of the month), without
         Kazbill's views: install them the first time this process meets such a database."""
-        known = _DESIGNED.setdefault(self.store, set())
+        known = _DESIGNED.setdefault(store_identity(self.store), set())
         if db not in known:
             install_design_docs(self.store, db, self.design_docs)
             known.add(db)

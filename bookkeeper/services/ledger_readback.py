@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
+from bookkeeper.services.pass_reads import store_identity
 
 RECENT_S = 300  # how long after it was written a write is taken to be possibly missing from a copy
 MARGIN_S = 60  # the listed range starts this long before the oldest remembered write
@@ -65,6 +66,7 @@ _CLUSTERED: "weakref.WeakKeyDictionary[DocumentStore, bool]" = weakref.WeakKeyDi
 
 def on_a_cluster(store: DocumentStore, db: str) -> bool:
     """Whether the monthly databases are kept in several copies (asked once per store)."""
+    store = store_identity(store)
     if store not in _CLUSTERED:
         try:
             copies = store.database_info(db).copies
@@ -76,13 +78,14 @@ def on_a_cluster(store: DocumentStore, db: str) -> bool:
 
 def remember_written(store: DocumentStore, db: str, docs: Iterable[Mapping[str, Any]], now_gregorian: int) -> None:
     if on_a_cluster(store, db):
-        _RECENT.setdefault(store, RecentLedgerWrites()).remember(db, docs, now_gregorian)
+        _RECENT.setdefault(store_identity(store), RecentLedgerWrites()).remember(db, docs, now_gregorian)
 
 
 def ledger_total(store: DocumentStore, db: str, now_gregorian: int, *, until: int | None = None) -> int:
     """The signed sum of `db`'s ledgers (created until `until`, if given), this process's
     latest writes included even where the copy answering has not got them yet."""
-    recent = _RECENT[store].recent(db, now_gregorian) if store in _RECENT else []
+    known = _RECENT.get(store_identity(store))
+    recent = known.recent(db, now_gregorian) if known is not None else []
     recent = [entry for entry in recent if until is None or entry.created <= until]
     if not recent:
         rows = store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(end_key=until)).rows

@@ -1,0 +1,120 @@
+"""One pass, each document read once: the store as one billing pass sees it.
+
+Charging one call up a three-level reseller chain asked the store 55 times, 15 of them whether
+the same account databases exist, and read each account's onbill document up to four times
+(the account's settings, its reseller's, the balance guard, the rate deck): a request each on
+CouchDB. Within one pass those answers would not change: the shard running the pass is the only
+one billing the account, and the pass's own writes go through this wrapper, which forgets what
+they touch (the next read fetches the stored revision). So a pass asks for each document, and
+for each database's existence, once. Views, feeds and leaves are never kept: a view must show
+the pass's own ledger writes. A pass is one event; the next one starts from the store again.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable, Mapping, Sequence
+
+from bookkeeper.ports import BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult
+
+_ABSENT = None  # a document the pass found missing (a later write makes it present again)
+
+
+def store_identity(store: DocumentStore) -> DocumentStore:
+    """The store itself behind a pass's wrapper: what per-store registries are keyed by."""
+    return getattr(store, "backing", store)
+
+
+class PassReads:
+    def __init__(self, store: DocumentStore):
+        self.backing = store_identity(store)
+        self._docs: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._databases: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:  # everything not kept goes to the store as it is
+        return getattr(self.backing, name)
+
+    # ------------------------------------------------------------------ databases
+
+    def database_exists(self, db: str) -> bool:
+        if db in self._databases:
+            return True
+        exists = self.backing.database_exists(db)
+        if exists:
+            self._databases.add(db)
+        return exists
+
+    def ensure_database(self, db: str) -> bool:
+        created = self.backing.ensure_database(db)
+        self._databases.add(db)
+        return created
+
+    def create_database(self, db: str) -> None:
+        self.backing.create_database(db)
+        self._databases.add(db)
+
+    def delete_database(self, db: str) -> None:
+        self._databases.discard(db)
+        self._docs = {key: doc for key, doc in self._docs.items() if key[0] != db}
+        self.backing.delete_database(db)
+
+    # ------------------------------------------------------------------ documents
+
+    def get(self, db: str, doc_id: str) -> dict[str, Any]:
+        key = (db, doc_id)
+        if key not in self._docs:
+            try:
+                self._docs[key] = self.backing.get(db, doc_id)
+            except DatabaseNotFound:
+                raise
+            except NotFound:
+                self._docs[key] = _ABSENT
+                raise
+        doc = self._docs[key]
+        if doc is _ABSENT:
+            raise NotFound(db, doc_id)
+        return copy.deepcopy(doc)
+
+    def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(dict.fromkeys(doc_ids))
+        unknown = [doc_id for doc_id in wanted if (db, doc_id) not in self._docs]
+        if unknown:
+            found = self.backing.get_many(db, unknown)
+            for doc_id in unknown:
+                self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
+        return {doc_id: copy.deepcopy(doc) for doc_id in wanted
+                if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
+
+    def _forget(self, db: str, doc_ids: Iterable[str]) -> None:
+        for doc_id in doc_ids:
+            self._docs.pop((db, doc_id), None)
+
+    def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
+        try:
+            return self.backing.put(db, doc)
+        finally:
+            self._forget(db, [doc["_id"]] if "_id" in doc else [])
+
+    def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
+        try:
+            return self.backing.bulk_put(db, docs)
+        finally:
+            self._forget(db, [doc["_id"] for doc in docs if "_id" in doc])
+
+    def delete(self, db: str, doc_id: str, rev: str) -> PutResult:
+        try:
+            return self.backing.delete(db, doc_id, rev)
+        finally:
+            self._forget(db, [doc_id])
+
+    def soft_delete(self, db: str, doc_id: str) -> PutResult:
+        try:
+            return self.backing.soft_delete(db, doc_id)
+        finally:
+            self._forget(db, [doc_id])
+
+    def put_attachment(self, db: str, doc_id: str, name: str, data: bytes, content_type: str,
+                       rev: str | None) -> PutResult:
+        try:
+            return self.backing.put_attachment(db, doc_id, name, data, content_type, rev)
+        finally:
+            self._forget(db, [doc_id])

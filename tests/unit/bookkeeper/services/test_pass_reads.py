@@ -1,0 +1,101 @@
+"""One billing pass reads each document once, and still sees its own writes."""
+from __future__ import annotations
+
+import collections
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.ports import Conflict, NotFound
+from bookkeeper.services.pass_reads import PassReads, store_identity
+
+DB = "account/3f/0a/d1c2b3a4d5e6f708192a3b4c5d6e"
+
+
+class Counted:
+    def __init__(self, inner):
+        self._inner, self.reads = inner, collections.Counter()
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        if name in ("get", "get_many", "database_exists"):
+            def counted(*args, **kwargs):
+                self.reads[name] += 1
+                return attr(*args, **kwargs)
+            return counted
+        return attr
+
+
+@pytest.fixture
+def store(tmp_path):
+    inner = EmbeddedStore(tmp_path / "k.sqlite3")
+    inner.create_database(DB)
+    inner.put(DB, {"_id": "onbill", "billing_day": 1})
+    yield Counted(inner)
+    inner.close()
+
+
+def test_a_document_read_four_times_in_a_pass_is_fetched_once(store):
+    reads = PassReads(store)
+    assert [reads.get(DB, "onbill")["billing_day"] for _ in range(3)] == [1, 1, 1]
+    assert reads.get_many(DB, ["onbill", "limits"]) == {"onbill": reads.get(DB, "onbill")}
+    assert reads.database_exists(DB) and reads.database_exists(DB)
+    assert store.reads == {"get": 1, "get_many": 1, "database_exists": 1}
+
+
+def test_the_pass_sees_its_own_write_and_a_changed_copy_changes_nothing_kept(store):
+    reads = PassReads(store)
+    shown = reads.get(DB, "onbill")
+    shown["billing_day"] = 28  # a caller changing its copy does not change what the pass read
+    assert reads.get(DB, "onbill")["billing_day"] == 1
+    reads.put(DB, {**reads.get(DB, "onbill"), "billing_day": 15})
+    assert reads.get(DB, "onbill")["billing_day"] == 15  # read again after the write
+    with pytest.raises(NotFound):
+        reads.get(DB, "limits")
+    reads.bulk_put(DB, [{"_id": "limits", "twoway_trunks": 2}])
+    assert reads.get(DB, "limits")["twoway_trunks"] == 2
+
+
+def test_a_lost_write_is_forgotten_so_the_retry_reads_the_revision_that_won(store):
+    reads = PassReads(store)
+    stale = reads.get(DB, "onbill")
+    store.put(DB, {**stale, "billing_day": 10})  # someone else, outside the pass
+    with pytest.raises(Conflict):
+        reads.put(DB, {**stale, "billing_day": 20})
+    assert reads.get(DB, "onbill")["billing_day"] == 10
+
+
+def test_a_missing_database_is_asked_again_and_registries_key_on_the_store_itself(store):
+    reads = PassReads(store)
+    assert not reads.database_exists("account/aa/bb/cccccccccccccccccccccccccccc")
+    assert not reads.database_exists("account/aa/bb/cccccccccccccccccccccccccccc")
+    assert store.reads["database_exists"] == 2
+    assert store_identity(PassReads(reads)) is store and store_identity(store) is store
+
+
+operations = st.lists(st.tuples(st.sampled_from(["get", "get_many", "put", "delete"]),
+                                st.sampled_from(["a", "b", "c"]), st.integers(0, 9)), max_size=25)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations)
+def test_whatever_the_pass_does_it_reads_what_the_store_holds(tmp_path_factory, steps):
+    """Invariant: every read through the pass answers what a read of the store answers then."""
+    store = EmbeddedStore(tmp_path_factory.mktemp("pass") / "k.sqlite3")
+    store.create_database(DB)
+    reads = PassReads(store)
+    for operation, doc_id, value in steps:
+        if operation == "get":
+            try:
+                assert reads.get(DB, doc_id) == store.get(DB, doc_id)
+            except NotFound:
+                assert doc_id not in store.get_many(DB, [doc_id])
+        elif operation == "get_many":
+            assert reads.get_many(DB, [doc_id, "a"]) == store.get_many(DB, [doc_id, "a"])
+        elif operation == "put":
+            current = store.get_many(DB, [doc_id]).get(doc_id)
+            reads.put(DB, {**(current or {"_id": doc_id}), "value": value})
+        elif (current := store.get_many(DB, [doc_id]).get(doc_id)) is not None:
+            reads.delete(DB, doc_id, current["_rev"])
+    store.close()
