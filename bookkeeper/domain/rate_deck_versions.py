@@ -15,6 +15,8 @@ finishing second, is refused instead of bringing back an older file.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -29,7 +31,9 @@ class DeckSuperseded(RuntimeError):
 def version_db(deck_db: str, version: str) -> str:
     """Where a version's rates are written: beside the deck's own database, under its name (a
     deck name has no '/', so no deck's versions can be taken for another deck's)."""
-    if not version.isalnum() or not version.islower():
+    # A regular expression, not str.islower(): a version of digits only (a uuid4's first twenty
+    # hex digits are, about once in 8,000 imports) has no cased letter and is not "lower".
+    if not re.fullmatch(r"[a-z0-9]+", version):
         raise ValueError(f"a deck version is lowercase letters and digits, not {version!r}")
     return f"{deck_db}{VERSION_MARK}{version}"
 

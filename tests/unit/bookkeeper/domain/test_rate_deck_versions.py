@@ -3,6 +3,7 @@ what the switch replaced is listed for removal."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 
 from bookkeeper.domain.rate_deck_versions import DeckPointer, DeckSuperseded, version_db
 
@@ -28,5 +29,17 @@ def test_an_import_overtaken_by_a_later_one_cannot_switch_the_deck():
 
 def test_a_version_name_cannot_reach_outside_its_deck():
     assert version_db("ratedeck/r/retail", "a1") == "ratedeck/r/retail/version-a1"
-    with pytest.raises(ValueError):
-        version_db("ratedeck/r/retail", "../x")
+    for refused in ("../x", "A1", "", "a 1", "ä1"):
+        with pytest.raises(ValueError):
+            version_db("ratedeck/r/retail", refused)
+
+
+def test_a_version_of_digits_only_is_a_version():
+    # Found by a clean-clone run: uuid4().hex[:20] came out '62153336006740088523', which
+    # str.islower() calls not lowercase, and the reseller's deck import failed.
+    assert version_db("ratedeck/r/retail", "62153336006740088523") == "ratedeck/r/retail/version-62153336006740088523"
+
+
+@given(st.uuids(version=4))
+def test_every_version_an_import_can_draw_is_accepted(drawn):
+    assert version_db("ratedeck/r/retail", drawn.hex[:20]).endswith(drawn.hex[:20])
