@@ -8,9 +8,9 @@ and a decision taken from it (blocking, a top-up) is taken on a balance that is 
 ledger holds.
 
 So a process remembers the ledger entries it wrote in the last few minutes, per database, and
-reads a total that must include them as: the view's sum of everything created a minute before
-the earliest-dated of them (long replicated everywhere), plus the later rows listed one by one, in the same query's
-stead, plus the remembered entries that listing lacks. On one server (one copy) and in the
+reads a total that must include them in three parts: the view's sum of everything created up to
+a minute before the earliest-dated of them (long replicated everywhere), the later rows listed
+one by one with their ids, and the remembered entries that listing lacks. On one server (one copy) and in the
 embedded store a view sees every write: nothing is remembered there and a total is one query.
 This covers Kazbill's own writes; Kazoo's, or another Kazbill process's, are seen once the copy
 has them (README, "Running against a CouchDB cluster").
