@@ -229,10 +229,10 @@ class LedgerBook:
 
     def _put_ledgers(self, db: str, docs: Sequence[Mapping[str, Any]], now_gregorian: int) -> list[str]:
         """Write, and remember what was written for the reads that follow (ledger_readback.py)."""
-        results = self.store.bulk_put(db, docs)
-        written = {result.id for result in results if result.ok}
-        remember_written(self.store, db, [doc for doc in docs if doc["_id"] in written], now_gregorian)
-        return [result.id for result in results if result.ok]
+        written = [result.id for result in self.store.bulk_put(db, docs) if result.ok]
+        taken = set(written)
+        remember_written(self.store, db, [doc for doc in docs if doc["_id"] in taken], now_gregorian)
+        return written
 
     def entries(self, account_id: str, view: str, keys: Sequence[str], months: Sequence[Month]) -> list[dict[str, Any]]:
         """Kazbill's entries listed by `charges_by_period` or `charges_by_day` under the given

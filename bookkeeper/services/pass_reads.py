@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterable, Mapping, Sequence
 
-from bookkeeper.ports import BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult
+from bookkeeper.ports import BulkResult, DocumentStore, NotFound, PutResult
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
 
@@ -64,9 +64,7 @@ class PassReads:
         if key not in self._docs:
             try:
                 self._docs[key] = self.backing.get(db, doc_id)
-            except DatabaseNotFound:
-                raise
-            except NotFound:
+            except NotFound:  # a missing database (DatabaseNotFound) is not kept: it is no NotFound
                 self._docs[key] = _ABSENT
                 raise
         doc = self._docs[key]
