@@ -127,6 +127,7 @@ class StartService:
 @dataclass(frozen=True)
 class ServiceStarted:
     shard_count: int
+    process_group: int | None = None  # the actors' own group, which the service ends when it stops
 
 
 @dataclass(frozen=True)

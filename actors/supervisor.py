@@ -75,7 +75,7 @@ class Supervisor(ActorTypeDispatcher):
                 self.wakeupAfter(config.mailer_interval_s, payload=DOCUMENTS)
             if self._watch_serve_process():
                 self.wakeupAfter(config.watchdog_interval_s, payload=WATCHDOG)
-        self.send(sender, ServiceStarted(len(self.shards)))
+        self.send(sender, ServiceStarted(len(self.shards), os.getpgid(0)))
 
     def _start_shard(self, index: int):
         from actors.shard import AccountShard

@@ -22,12 +22,16 @@ from actors.messages import (
     ServiceStarted, StartService, WorkKind,
 )
 from actors.hand_off import HandOffTimeout, HandOffUnavailable
+from actors.process_group import end_process_group
 from actors.supervisor import GLOBAL_NAME
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.logs import formatter_config
 
 log = logging.getLogger("kazbill.system")
 DEFAULT_ADMIN_PORT = 19_000
+# After Thespian's own shutdown (up to ten seconds), how long an actor still busy with a handler
+# may take to finish it before it is killed (actors/process_group.py).
+ACTORS_GRACE_S = 10.0
 ACTOR_LOGGING: dict[str, Any] = {
     "version": 1,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -82,14 +86,18 @@ def running_service(config: StartService, *, base: str = "multiprocTCPBase",
                       "loggers": {**ACTOR_LOGGING["loggers"],
                                   "kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}}}
     system = ActorSystem(base, capabilities(base, admin_port), logDefs=logging_config)
+    actor_group = None
     try:
         supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
         started = system.ask(supervisor, config, start_timeout_s)
         if not isinstance(started, ServiceStarted):
             raise RuntimeError(f"the supervisor did not start (answered {started!r})")
+        actor_group = started.process_group
         yield ServiceHandle(system, supervisor, started.shard_count)
     finally:
         system.shutdown()
+        if actor_group is not None:
+            end_process_group(actor_group, ACTORS_GRACE_S)
 
 
 def connect(admin_port: int, timeout_s: float = 120.0) -> "HandOffClient":

@@ -4,6 +4,7 @@ After each, every charge is in the ledger exactly once and nothing was recorded 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from datetime import date, datetime
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from actors.system import connect
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit import audit_account
@@ -138,3 +140,34 @@ def test_two_instances_on_one_store_and_one_queue_charge_once(scene):
     assert failures_about(world.store, customers) == []  # racing writers find "already done", not errors
     assert audit_differences(world, customers) == []
     assert one.leftovers() == [] and two.leftovers() == []
+
+
+@pytest.mark.parametrize("scene", ["couchdb"], indirect=True)
+def test_stopped_while_the_store_hangs_the_service_exits_with_no_actor_left(scene):
+    """A crawl stuck on a store node that stopped answering when the operator stops the service:
+    Thespian's shutdown gives up on the busy actor after ten seconds, and the service must not
+    exit leaving it running (a restarted service would bill beside it)."""
+    world, customers, service = scene
+    proxy = TcpProxy(urlsplit(world.couch_url).port).start()
+    try:
+        kazbill = service(KAZBILL_STORE_URL=proxy.via(world.couch_url),
+                          KAZBILL_STORE_TIMEOUT="600").start().wait_ready()
+        wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{kazbill.log()}")
+        proxy.freeze()
+        client = connect(kazbill.admin_port, timeout_s=600)
+        threading.Thread(target=_crawl_regardless, args=(client,), daemon=True).start()
+        wait_for(lambda: [line for line in proxy.held_requests() if "_changes" not in line],
+                 what="the crawl's first store request to hang")
+        assert kazbill.stop(timeout_s=120) == 0, kazbill.log()
+        left = kazbill.leftovers()  # at once: the service exits only when its actors are gone
+    finally:
+        proxy.stop()
+    assert left == [], kazbill.log()
+    assert "actor processes still running" in kazbill.log()  # what was killed is named
+
+
+def _crawl_regardless(client) -> None:
+    try:
+        client.crawl_now(timeout_s=600)
+    except Exception:  # the service stops under it: that is the point
+        pass

@@ -1,5 +1,6 @@
 """A TCP proxy the tests can cut and restore: the store "unreachable for a while" without
-stopping the server behind it (whose data must survive the outage)."""
+stopping the server behind it (whose data must survive the outage); or freeze, so that every
+request hangs unanswered, as behind a node that has stopped responding."""
 from __future__ import annotations
 
 import socket
@@ -16,6 +17,9 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._held: list[str] = []  # the first line of each request held while frozen
 
     def via(self, url: str) -> str:
         """`url` (with its credentials: a real CouchDB wants its admin's) reached through this proxy."""
@@ -48,7 +52,24 @@ class TcpProxy:
             sock.close()
 
     restore = start
-    stop = cut
+
+    def stop(self) -> None:
+        self.thaw()
+        self.cut()
+
+    def freeze(self) -> None:
+        """Connections still open, bytes no longer pass either way: every request hangs."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+        with self._lock:
+            self._held.clear()
+
+    def held_requests(self) -> list[str]:
+        """The request lines ("GET /db/_changes?... HTTP/1.1") held since the proxy froze."""
+        with self._lock:
+            return list(self._held)
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -68,12 +89,17 @@ class TcpProxy:
                     upstream.close()
                     return
                 self._open |= {client, upstream}
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            for source, sink, toward_server in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(source, sink, toward_server), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, toward_server: bool) -> None:
         try:
             while chunk := source.recv(65536):
+                if not self._flowing.is_set():
+                    if toward_server:
+                        with self._lock:
+                            self._held.append(chunk.split(b"\r\n", 1)[0].decode(errors="replace"))
+                    self._flowing.wait()
                 sink.sendall(chunk)
         except OSError:
             pass
