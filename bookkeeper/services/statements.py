@@ -1,6 +1,14 @@
 """An account's statement for one billing period, as the API and the payments page show it:
-the opening balance, the payments, the monthly fees, the per-minute calls, the balance at the
-period's end (or now), and the entries themselves, newest first."""
+the opening balance, the payments, the monthly fees, the per-minute calls, the adjustments, the
+balance at the period's end (or now), and the entries themselves, newest first.
+
+Every figure comes from the ledger, over the same instants: the opening balance is the balance
+just before the period's first second, and the entries are those made from then until the
+closing instant. So opening + payments - monthly fees - per-minute calls + adjustments is the
+closing balance, always. (The opening balance the period marker recorded is the balance when the
+bookkeeper opened the period, which may already include a payment made on its first morning: it
+decides coverage, it is not the statement's opening.) A month's rollover carries a balance from
+one month's database into the next; it moves no money and is not an entry of the statement."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,14 +23,20 @@ from bookkeeper.domain.periods import Period, day_start_utc
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.context import BillingContext
 from bookkeeper.services.ledger_book import LedgerBook, months_from, utc_month
-from bookkeeper.services.payments import GATEWAY_CREDITS, MANUAL_CREDITS
+from bookkeeper.services.payments import GATEWAY_CREDITS, GATEWAY_DEBITS, MANUAL_CREDITS
 
 PER_MINUTE = PER_MINUTE_REASONS + (PER_MINUTE_SOURCE,)  # Kazoo's jonny5 debits are calls too
 PERIOD_MARKER = "-kazbill-period-"
+ROLLOVERS = "rollovers"  # Kazoo's source.service of a month's rollover (kazoo_months.rollover_document)
 
 
 def day_start_gregorian(day: date, tz: str) -> int:
     return gregorian_of(day_start_utc(day, tz))
+
+
+def opening_instant(first_day: date, tz: str) -> int:
+    """The last second before a period's first day: its opening balance is the balance then."""
+    return day_start_gregorian(first_day, tz) - 1
 
 
 @dataclass
@@ -30,9 +44,10 @@ class Statement:
     period: Period
     status: str  # the period marker's status (opened, pending...), or not_opened
     opening_balance: int | None
-    payments: int = 0
-    monthly_fees: int = 0
-    per_minute_calls: int = 0
+    payments: int = 0  # money in, net of what a gateway took back (refunds, reversals, disputes)
+    monthly_fees: int = 0  # charged: positive
+    per_minute_calls: int = 0  # charged: positive
+    adjustments: int = 0  # everything else, signed as on the balance (corrections, Kazoo's own entries)
     balance: int = 0
     balance_at: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)  # newest first
@@ -67,7 +82,7 @@ def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: B
     marker = next((m for m in period_markers(store, design_docs, account_id, months)
                    if m["period"]["start"] == period.start.isoformat()), None)
     result = Statement(period, marker.get("status", "opened") if marker else "not_opened",
-                       None if marker is None else marker.get("opening_balance", 0))
+                       None if marker is None else book.balance_at(account_id, opening_instant(period.start, tz)))
     for month in written_in:
         db = book.month_db(account_id, month, create=False)
         if db is None:
@@ -76,12 +91,16 @@ def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: B
                 reduce=False, start_key=begins, end_key=ends, include_docs=True)).rows:
             assert row.doc is not None  # include_docs
             service = entry_reason(row.doc)
-            if service in GATEWAY_CREDITS + MANUAL_CREDITS:
+            if service == ROLLOVERS:
+                continue
+            if service in GATEWAY_CREDITS + MANUAL_CREDITS + GATEWAY_DEBITS:
                 result.payments += row.value
             elif service in PER_MINUTE:
                 result.per_minute_calls -= row.value
             elif "category" in ((row.doc.get("metadata") or {}).get("kazbill") or {}):
                 result.monthly_fees -= row.value
+            else:
+                result.adjustments += row.value
             result.entries.append(row.doc)
     result.entries.sort(key=lambda entry: (entry.get("pvt_created", 0), entry["_id"]), reverse=True)
     result.balance_at = min(now_gregorian, ends)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import falcon
@@ -28,7 +29,7 @@ from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError
 from bookkeeper.services.document_queue import pdf_name
 from bookkeeper.services.ledger_book import LedgerBook, previous_month
-from bookkeeper.domain.money import MoneyError, exact_units
+from bookkeeper.domain.money import MoneyError, currency, exact_units
 from bookkeeper.services.period_documents import (
     PERIOD_TYPES, DocumentPorts, DocumentRequestError, issue_period_documents,
 )
@@ -106,9 +107,18 @@ class Onbills:
                 continue
             for row in self.deps.store.query_view(db, "kazbill_documents", "by_period", query).rows:
                 found.append({"id": row.id, "period_start": row.key[0], "document_type": row.key[1],
-                              "carrier": row.key[2], **row.value})
+                              "carrier": row.key[2], **row.value, "total": _major(row.value)})
         found.sort(key=lambda doc: (doc["period_start"], doc["id"]), reverse=True)
         answer(req, resp, found)
+
+
+def _major(listed: dict[str, Any]) -> Decimal | None:
+    """A document's total is kept in the currency's minor units (kopecks, cents), as its PDF is
+    computed; the API answers amounts in currency units everywhere."""
+    total, code = listed.get("total"), listed.get("currency")
+    if not isinstance(total, int) or not isinstance(code, str):
+        return None
+    return Decimal(total).scaleb(-currency(code).minor_units)
 
 
 class OnbillDocument:

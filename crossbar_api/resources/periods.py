@@ -1,8 +1,10 @@
-"""GET .../billing_periods (the periods opened, with their opening balances) and
-GET .../billing_periods/{start} (one period as the portal shows it: opening balance, payments,
-monthly fees, per-minute calls in total and per carrier, and the balance at its end or now)."""
+"""GET .../billing_periods (the periods opened, with the balance the bookkeeper found when it
+opened each) and GET .../billing_periods/{start} (one period as the portal shows it: opening
+balance, payments, monthly fees, per-minute calls in total and per carrier, adjustments, and the
+balance at its end or now; opening + payments - fees - calls + adjustments = balance)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import falcon
@@ -10,8 +12,8 @@ import falcon
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.ledger_book import months_from, previous_month
-from bookkeeper.services.statements import period_markers, statement
+from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month
+from bookkeeper.services.statements import opening_instant, period_markers, statement
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
@@ -25,9 +27,12 @@ def _markers(deps: ApiDeps, account_id: str, months: list[tuple[int, int]]) -> l
     return period_markers(deps.store, deps.design_docs, account_id, months)
 
 
-def _shown(marker: dict[str, Any]) -> dict[str, Any]:
+def _shown(marker: dict[str, Any], opening_balance: int) -> dict[str, Any]:
     return {**marker["period"], "status": marker.get("status"), "opened_on": marker.get("opened_on"),
-            "opening_balance": to_major(marker.get("opening_balance", 0)),
+            "opening_balance": to_major(opening_balance),
+            # When the bookkeeper opened the period (a payment of its first morning may be in it):
+            # what decided coverage. The statement's opening balance is the ledger's at its start.
+            "balance_when_opened": to_major(marker.get("opening_balance", 0)),
             "items": [{**item, "rate": None if item.get("rate") is None else to_major(item["rate"]),
                        "monthly": to_major(item["monthly"])} for item in marker.get("items", [])],
             "cancelled": marker.get("cancelled", [])}
@@ -48,7 +53,9 @@ class BillingPeriods:
             first = previous_month(first)
         markers = sorted(_markers(self.deps, account_id, months_from(first, last)),
                          key=lambda marker: marker["period"]["start"], reverse=True)
-        answer(req, resp, [_shown(marker) for marker in markers])
+        book, tz = LedgerBook(self.deps.store, self.deps.design_docs), context.reseller.timezone
+        answer(req, resp, [_shown(marker, book.balance_at(account_id, opening_instant(
+            date.fromisoformat(marker["period"]["start"]), tz))) for marker in markers])
 
 
 class BillingPeriod:
@@ -70,7 +77,7 @@ class BillingPeriod:
             "status": found.status,
             "opening_balance": None if found.opening_balance is None else to_major(found.opening_balance),
             "payments": to_major(found.payments), "monthly_fees": to_major(found.monthly_fees),
-            "per_minute_calls": to_major(found.per_minute_calls),
+            "per_minute_calls": to_major(found.per_minute_calls), "adjustments": to_major(found.adjustments),
             "per_minute_by_carrier": [
                 {"carrier": totals.carrier, "calls": totals.calls, "billed_seconds": totals.billed_seconds,
                  "amount": to_major(totals.amount), "by_direction": totals.by_direction}

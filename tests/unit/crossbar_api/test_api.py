@@ -269,11 +269,12 @@ def test_a_period_shows_opening_balance_payments_fees_and_balance(api):
     client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", headers={**headers, "Idempotency-Key": "p1"},
                         json={"data": {"amount": 300}})
     periods = client.simulate_get(f"/v2/accounts/{customer}/billing_periods", headers=headers).json["data"]
-    assert [(p["start"], p["status"], p["opening_balance"]) for p in periods] == [("2026-11-01", "open", 0)]
+    assert [(p["start"], p["status"], p["opening_balance"], p["balance_when_opened"])
+            for p in periods] == [("2026-11-01", "open", 0, 0)]
     period = json.loads(client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01",
                                             headers=headers).text, parse_float=Decimal)["data"]
     assert (period["opening_balance"], period["payments"], period["monthly_fees"], period["per_minute_calls"],
-            period["balance"]) == (0, 300, 1000, 0, -700)
+            period["adjustments"], period["balance"]) == (0, 300, 1000, 0, 0, -700)
     wrong = client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-05", headers=headers)
     assert wrong.status_code == 404 and "start" in wrong.json["data"]
 

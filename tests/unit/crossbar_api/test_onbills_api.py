@@ -31,8 +31,8 @@ def test_a_reseller_issues_lists_reads_and_downloads_a_periods_documents(api):
     assert [(d["document_type"], d["carrier"], d["number"]) for d in issued] == [("invoice", "main", "1"),
                                                                                  ("act", "main", "1")]
     listed = client.simulate_get(url, headers=reseller).json["data"]
-    assert [(d["document_type"], d["state"], d["total"]) for d in listed] == [("invoice", "queued", 100_000),
-                                                                              ("act", "queued", 100_000)]
+    assert [(d["document_type"], d["state"], d["total"]) for d in listed] == [("invoice", "queued", 1000),
+                                                                              ("act", "queued", 1000)]
     invoice_id = issued[0]["id"]
     one = client.simulate_get(f"{url}/{invoice_id}", headers=reseller).json["data"]
     assert one["number"] == "1" and one["period"] == {"start": "2026-11-01", "end": "2026-11-30"} and not one["pdf"]
