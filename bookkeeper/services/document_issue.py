@@ -45,6 +45,10 @@ class DocumentRequestError(FieldError):
     """A document that cannot be issued as asked."""
 
 
+class NoCarrier(DocumentRequestError):
+    """The reseller has no carrier: no document can be issued yet (the API's 409)."""
+
+
 @dataclass(frozen=True)
 class Issuer:
     """What every document of one account shares: its billing context, the customer as documents
@@ -66,10 +70,16 @@ class Issuer:
                    gregorian_now(ports.clock))
 
     def carriers(self) -> tuple[Carrier, ...]:
-        """The reseller's carriers; without any, the reseller itself, as one carrier named after it."""
-        reseller = get_or_none(self.ports.store, account_db(self.context.reseller_id), self.context.reseller_id) or {}
-        return parse_carriers(self.context.reseller.carriers) or (
-            Carrier("main", str(reseller.get("name") or "Reseller"), main=True),)
+        """The reseller's carriers. NoCarrier before it has set any: a document names the legal
+        entity that issues it (address, tax ids, bank), and one issued without them is not a
+        document a customer can pay or file, while its number would be spent for good."""
+        carriers = parse_carriers(self.context.reseller.carriers)
+        if not carriers:
+            reseller = get_or_none(self.ports.store, account_db(self.context.reseller_id),
+                                   self.context.reseller_id) or {}
+            raise NoCarrier("carriers", f"{reseller.get('name') or self.context.reseller_id} has no carrier yet: "
+                            "add the legal entity that issues its documents to the `carriers` of its onbill")
+        return carriers
 
     def main_carrier(self) -> Carrier:
         return next(carrier for carrier in self.carriers() if carrier.main)

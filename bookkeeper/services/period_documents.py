@@ -18,13 +18,13 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import Period, local_day_of_gregorian, period_containing
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.context import BillingContext, BillingInputError, get_or_none, load_context
-from bookkeeper.services.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
+from bookkeeper.services.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer, NoCarrier
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month, previous_month
 
 PERIOD_TYPES = ("invoice", "act")  # what a period end issues; the other types are made on demand
-__all__ = ["PERIOD_TYPES", "DocumentPorts", "DocumentRequestError", "IssuedDocument", "issue_period_documents",
-           "issue_documents_if_due", "closed_period"]
+__all__ = ["PERIOD_TYPES", "DocumentPorts", "DocumentRequestError", "IssuedDocument", "NoCarrier",
+           "issue_period_documents", "issue_documents_if_due", "closed_period"]
 
 
 def closed_period(context: BillingContext, start: date, today: date) -> Period:

@@ -12,18 +12,20 @@ from bookkeeper.domain.documents.invoice_lines import InvoiceLine, minor_of
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.usage_limits import UsageLimit, UsageLimits
-from bookkeeper.ports import DocumentStore
 from bookkeeper.services.document_issue import DocumentPorts, IssuedDocument, Issuer
 from bookkeeper.services.usage_limits import take_allowance
 
 VALID_DAYS = 10  # how long a pro-forma's terms hold: shown as its "valid until"
 
 
-def request_proforma(store: DocumentStore, account_id: str, *, amount: int, currency: str, by: str,
+def request_proforma(ports: DocumentPorts, account_id: str, *, amount: int, currency: str, by: str,
                      now_gregorian: int, limit: UsageLimit = UsageLimits().proformas) -> str:
     """Record the request; LimitReached (nothing recorded, so nothing numbered or sent) when the
-    account has had `limit` pro-formas lately. Every entrance (the API, the payments page) comes
-    through here, so none of them can issue pro-formas without limit."""
+    account has had `limit` pro-formas lately, NoCarrier (likewise) while its reseller has no
+    carrier to issue it. Every entrance (the API, the payments page) comes through here, so none
+    of them can issue pro-formas without limit."""
+    store = ports.store
+    Issuer.of(ports, account_id).main_carrier()
     take_allowance(store, account_id, limit, now_gregorian)
     doc_id = f"kazbill_proforma_request-{uuid.uuid4().hex}"
     store.put(account_db(account_id), {"_id": doc_id, "pvt_type": "kazbill_proforma_request", "amount": amount,

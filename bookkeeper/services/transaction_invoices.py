@@ -29,9 +29,9 @@ def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: s
     issuer = Issuer.of(ports, account_id)
     tz = issuer.context.reseller.timezone
     entry = _payment(ports, account_id, entry_id, local_day_of_gregorian(issuer.now, tz))
+    main = issuer.main_carrier()  # NoCarrier before anything is counted or numbered
     take_allowance(ports.store, account_id, limit, issuer.now)
     paid_on = local_day_of_gregorian(int(entry.get("pvt_created") or issuer.now), tz)
-    main = issuer.main_carrier()
     line = InvoiceLine("one_time", main.id, "payment", 1, None,
                        minor_of(int(entry["amount"]), issuer.context.reseller.currency))
     return issuer.issue(main, KIND, subject=entry_id, issued_on=paid_on, period=(paid_on, paid_on), lines=[line],

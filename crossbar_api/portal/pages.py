@@ -22,7 +22,7 @@ from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.auto_topup_requests import configure_auto_topup
 from bookkeeper.services.card_payments import CardError, add_card, delete_card, make_default, top_up
-from bookkeeper.services.period_documents import DocumentPorts
+from bookkeeper.services.period_documents import DocumentPorts, NoCarrier
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from bookkeeper.services.usage_limits import LimitReached
 from crossbar_api.access import account_for, authenticate, billing_context, token_of
@@ -150,7 +150,7 @@ class Action:
         page = f"/portal/accounts/{account_id}"
         try:
             ACTIONS[self.name](self, req, account_id, form, token)
-        except (CardError, GatewayFieldError, MoneyError, LimitReached) as error:
+        except (CardError, GatewayFieldError, MoneyError, LimitReached, NoCarrier) as error:
             _redirect(f"{page}?{urlencode({'error': str(error)})}")
         _redirect(f"{page}?done={self.name if self.name != 'cards' else 'card'}")
 
@@ -179,11 +179,12 @@ class Action:
 
     def proforma(self, req: falcon.Request, account_id: str, form: dict[str, str], _: Any) -> None:
         context = billing_context(self.deps, account_id)
-        request_id = request_proforma(self.deps.store, account_id, amount=exact_units(form.get("amount", ""), "amount"),
+        ports = DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
+        request_id = request_proforma(ports, account_id, amount=exact_units(form.get("amount", ""), "amount"),
                                       currency=context.reseller.currency, by=self._by(req),
                                       now_gregorian=gregorian_now(self.deps.clock),
                                       limit=self.deps.usage_limits.proformas)
-        issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id, request_id)
+        issue_proforma(ports, account_id, request_id)
 
 
 ACTIONS: dict[str, Callable[..., None]] = {"topup": Action.topup, "cards": Action.cards, "default": Action.default,

@@ -53,6 +53,8 @@ def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, 
         "amount_step": "0.01",
     }
     model["card"] = _card_section(deps, account_id)
+    # A pro-forma is issued by the reseller's main carrier: none, no pro-forma (and no number spent).
+    model["proforma_offered"] = bool(context.reseller.carriers)
     auto = get_or_none(deps.store, account_db(account_id), AUTO_TOPUP_DOC_ID) or {}
     model["auto_topup"] = {"enabled": bool(auto.get("enabled")), "switched_off": auto.get("disabled_reason"),
                            "threshold": _major_text(auto.get("threshold")), "amount": _major_text(auto.get("amount"))}

@@ -31,7 +31,7 @@ from bookkeeper.services.document_queue import pdf_name
 from bookkeeper.services.ledger_book import LedgerBook, previous_month
 from bookkeeper.domain.money import MoneyError, currency, exact_units
 from bookkeeper.services.period_documents import (
-    PERIOD_TYPES, DocumentPorts, DocumentRequestError, issue_period_documents,
+    PERIOD_TYPES, DocumentPorts, DocumentRequestError, NoCarrier, issue_period_documents,
 )
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from bookkeeper.services.transaction_invoices import issue_transaction_invoice
@@ -149,6 +149,11 @@ class OnbillPdf:
         resp.data = attachment.data
 
 
+def _no_carrier(error: NoCarrier) -> ApiError:
+    """409: the request is fine, the reseller's settings are not there yet; nothing was numbered."""
+    return ApiError(409, "no carrier", {error.field: {"missing": {"message": error.reason}}})
+
+
 class GenerateOnbills:
     def __init__(self, deps: ApiDeps):
         self.deps = deps
@@ -175,6 +180,8 @@ class GenerateOnbills:
                             "carrier": doc.carrier, "number": doc.number, "state": "queued"}
                            for doc in issue_period_documents(ports, target, start, tuple(kinds))]
             except (DocumentRequestError, BillingInputError) as error:
+                if not children and isinstance(error, NoCarrier):
+                    raise _no_carrier(error) from None
                 if not children:
                     raise invalid(error.field, "period" if isinstance(error, DocumentRequestError) else "billing",
                                   error.reason) from None
@@ -198,15 +205,17 @@ class Proforma:
             raise invalid("amount", "format", error.reason) from None
         context = billing_context(self.deps, account_id)
         caller = req.context.caller
+        ports = DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
         try:
             request_id = request_proforma(
-                self.deps.store, account_id, amount=amount, currency=context.reseller.currency,
+                ports, account_id, amount=amount, currency=context.reseller.currency,
                 by=f"{caller.account_id}/{caller.user_id or 'api_key'}", limit=self.deps.usage_limits.proformas,
                 now_gregorian=gregorian_now(self.deps.clock))
         except LimitReached as reached:
             raise _too_many(reached) from None
-        issued = issue_proforma(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs), account_id,
-                                request_id)
+        except NoCarrier as error:
+            raise _no_carrier(error) from None
+        issued = issue_proforma(ports, account_id, request_id)
         answer(req, resp, {"request_id": request_id, "id": issued.doc_id, "number": issued.number,
                            "carrier": issued.carrier, "state": "queued"}, status=201)
 
@@ -225,6 +234,8 @@ class TransactionInvoice:
         try:
             issued = issue_transaction_invoice(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs),
                                                account_id, data["entry_id"], limit=self.deps.usage_limits.documents)
+        except NoCarrier as error:
+            raise _no_carrier(error) from None
         except DocumentRequestError as error:
             raise invalid(error.field, "payment", error.reason) from None
         except LimitReached as reached:

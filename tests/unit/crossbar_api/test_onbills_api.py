@@ -147,3 +147,35 @@ def test_an_invoice_for_a_payment_has_one_number_however_often_it_is_asked_for(a
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True).stdout
     for shown in ("Invoice for a payment No. 1", "Telecom services, paid in advance", "300.00", "Paid on"):
         assert shown in text, shown
+
+
+def test_before_the_reseller_has_a_carrier_no_document_is_issued_and_no_number_spent(api):
+    """A document names the legal entity that issues it. Without one, generating answered 201 and
+    issued "Счёт № 1" with no address, tax ids or bank, and it was emailed to the customer."""
+    from bookkeeper.domain.kazoo_names import account_db
+
+    client, world, clock, customer, reseller = issued_world(api)
+    reseller_id = world.ids["reseller"]
+    onbill = world.store.get(account_db(reseller_id), "onbill")
+    world.store.put(account_db(reseller_id), {k: v for k, v in onbill.items() if k != "carriers"})
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    refused = [
+        client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
+                            json={"data": {"period_start": "2026-11-01"}}),
+        client.simulate_put(f"/v2/accounts/{customer}/onbill_proforma", headers=own, json={"data": {"amount": 100}}),
+    ]
+    for answer in refused:
+        assert answer.status_code == 409, answer.json
+        assert "has no carrier yet" in answer.json["data"]["carriers"]["missing"]["message"]
+    assert client.simulate_get(f"/v2/accounts/{customer}/onbills", headers=reseller).json["data"] == []
+    assert [key for key in world.store.all_docs(account_db(customer)).rows
+            if key.id.startswith("kazbill_proforma_request-")] == []  # nothing recorded, nothing counted
+    children = client.simulate_put(f"/v2/accounts/{reseller_id}/onbills/generate", headers=reseller,
+                                   json={"data": {"period_start": "2026-11-01", "children": True}})
+    assert children.status_code == 200 and children.json["data"]["issued"] == []
+    assert children.json["data"]["refused"][customer]["field"] == "carriers"
+    current = world.store.get(account_db(reseller_id), "onbill")
+    world.store.put(account_db(reseller_id), {**current, "carriers": onbill["carriers"]})  # numbering starts at 1
+    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
+                                 json={"data": {"period_start": "2026-11-01"}})
+    assert [d["number"] for d in issued.json["data"]["issued"]] == ["1", "1"]

@@ -128,3 +128,18 @@ def test_a_proforma_past_the_accounts_limit_comes_back_as_a_message_and_nothing_
     assert "proformas" in answers[20].headers["location"]
     rows = world.store.all_docs(account_db(customer)).rows
     assert len([row.id for row in rows if row.id.startswith("kazbill_proforma_request")]) == 20
+
+
+def test_without_a_carrier_the_page_offers_no_proforma_and_a_posted_one_comes_back_as_a_message(api):
+    client, world, _ = api
+    customer, reseller_id = world.ids["customer_two"], world.ids["reseller"]
+    form_token, headers = page_form(client, customer)
+    assert 'id="proforma"' in client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
+    onbill = world.store.get(account_db(reseller_id), "onbill")
+    world.store.put(account_db(reseller_id), {k: v for k, v in onbill.items() if k != "carriers"})
+    assert 'id="proforma"' not in client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
+    posted = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}",
+                                  headers=headers)
+    assert posted.status_code == 303 and "no+carrier+yet" in posted.headers["location"]
+    rows = world.store.all_docs(account_db(customer)).rows
+    assert not [row.id for row in rows if row.id.startswith("kazbill_proforma_request")]
