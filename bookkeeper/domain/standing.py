@@ -151,6 +151,16 @@ def decide_trial(
     return TrialDecision("none" if already_expired_notified else "expire")
 
 
+def amount_to_restore(*, balance: int, credit_line: int, unpaid_charges: int = 0) -> int:
+    """What a payment must bring for the account to be covered again: the pending period's
+    charges (none when no period waits) beyond what the balance and the credit line hold; 0 when
+    nothing is short. A manual block is lifted by the reseller, not by a payment: the caller
+    does not show this amount for it."""
+    short = _whole(unpaid_charges, "unpaid charges", minimum=0) - (_whole(balance, "balance")
+                                                                    + _whole(credit_line, "credit line", minimum=0))
+    return max(0, short)
+
+
 def funds_check(*, balance: int, credit_line: int, mrc_total: int) -> bool:
     """Whether the account can pay `mrc_total` (its monthly recurring charges) now."""
     return _whole(mrc_total, "monthly recurring total") <= _whole(balance, "balance") + _whole(credit_line, "credit line")

@@ -22,7 +22,7 @@ from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
 from bookkeeper.domain.quantities import Quantities, QuantityError
-from bookkeeper.domain.standing import Standing, evaluate_standing, funds_check, standing_events
+from bookkeeper.domain.standing import Standing, amount_to_restore, evaluate_standing, funds_check, standing_events
 from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound, gregorian_now
 from bookkeeper.services import period_growth, period_opening
 from bookkeeper.services.events import BillingEvent
@@ -117,6 +117,7 @@ class _Run:
     def __post_init__(self) -> None:
         self.events: list[BillingEvent] = []
         self.unpaid_period = False
+        self.unpaid_charges = 0  # what the pending period would debit, when one waits for money
         self._balance: int | None = None
         self._quantities: Quantities | None = None
         self._history: QuantityHistory | None = None
@@ -286,10 +287,16 @@ class _Run:
             created_day=local_day_of_gregorian(context.account.created, context.reseller.timezone),
             today=self.today, grace_days=context.reseller.new_account_grace_days,
             currently_blocked=before.blocked if before else False, unpaid_period=self.unpaid_period)
-        if before == after:
+        # Shown to the customer (the payments page, the notices): what a payment must bring.
+        restore = 0 if after.in_good_standing or context.account.manual_block else amount_to_restore(
+            balance=self.balance(), credit_line=context.credit_line,
+            unpaid_charges=self.unpaid_charges if self.unpaid_period else 0)
+        if before == after and stored.get("amount_to_restore", 0) == restore:
             return
         store.put(db, {**stored, "status": after.status, "blocked": after.blocked, "reasons": list(after.reasons),
-                       "pvt_modified": self.now_gregorian})
+                       "amount_to_restore": restore, "pvt_modified": self.now_gregorian})
+        if before == after:
+            return
         for name in standing_events(before, after):
             self.events.append(BillingEvent(name, self.account_id, {"reasons": list(after.reasons)}))
             if name in ("blocked", "unblocked"):

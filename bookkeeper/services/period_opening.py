@@ -56,7 +56,7 @@ def open_or_resume(run: "_Run", period: Period, quantities: Quantities, monthly:
             prorate = _prorated(run, period)
             charges = opening_charges(period, run.today, monthly, prorate=prorate)
             if not run.funds_suffice(sum(charge.amount for charge in charges)):
-                run.unpaid_period = True
+                run.unpaid_period, run.unpaid_charges = True, sum(charge.amount for charge in charges)
                 return []
             decided = _decide(run, db, {**marker, "status": OPEN, "opened_on": run.today.isoformat(),
                                         "items": _items(monthly), "prorated": prorate}, charges)
@@ -137,6 +137,7 @@ def _open(run: "_Run", period: Period, quantities: Quantities, db: str) -> bool:
             monthly = run.prices(without(quantities, cancelled))[0]
             charges = opening_charges(period, run.today, monthly, prorate=prorate)
         if not run.funds_suffice(sum(charge.amount for charge in charges)):
+            run.unpaid_charges = sum(charge.amount for charge in charges)
             status, charges = PENDING, []
     if status == OPEN:
         charges += growth(run, period, now, entries=run.ledger_entries(charges), cancelled=cancelled)

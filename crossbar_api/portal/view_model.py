@@ -7,7 +7,7 @@ from typing import Any
 from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
-from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.money_display import format_money
@@ -28,6 +28,13 @@ def _gateway(deps: ApiDeps, context: BillingContext, kind: str):
         return None
 
 
+def _account_name(deps: ApiDeps, account_id: str) -> str | None:
+    """The name the account goes by in Kazoo (its reseller's, here: the page is the reseller's)."""
+    doc = get_or_none(deps.store, ACCOUNTS_DB, account_id) or get_or_none(deps.store, account_db(account_id), account_id)
+    name = (doc or {}).get("name")
+    return name if isinstance(name, str) and name.strip() else None
+
+
 def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str) -> dict[str, Any]:
     account_id, currency = context.account_id, context.reseller.currency
     money = lambda units: format_money(units, currency, LOCALES[lang])  # noqa: E731 - a one-line formatter
@@ -40,6 +47,8 @@ def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, 
         "balance": money(found.balance), "credit_line": money(context.credit_line),
         "standing": "blocked" if standing.get("blocked") else standing.get("status", "good_standing"),
         "reasons": standing.get("reasons", []),
+        "amount_to_restore": money(standing["amount_to_restore"]) if standing.get("amount_to_restore") else None,
+        "reseller_name": _account_name(deps, context.reseller_id),
         "period": {"start": found.period.start.isoformat(), "end": found.period.end.isoformat(),
                    "opening_balance": None if found.opening_balance is None else money(found.opening_balance),
                    "payments": money(found.payments), "monthly_fees": money(found.monthly_fees),

@@ -9,6 +9,7 @@ import pytest
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
+from bookkeeper.services.payments import apply_payment
 from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.ledger_book import LedgerBook, previous_month
 from tests.fixtures.billing_world import World, gregorian
@@ -118,6 +119,16 @@ def test_a_prepay_account_that_cannot_pay_its_period_loses_its_trunks_then_goes_
     assert events[0].details == {"items": [["limits", "twoway_trunks"]]}
     assert store.get(account_db(customer), "limits")["twoway_trunks"] == 0
     assert kazbill_entries(store, customer, [(2026, 11)]) == {}
+    # What the customer is told to pay: 1,000 RUB of phones beyond the 700 RUB of credit.
+    assert store.get(account_db(customer), "kazbill_standing")["amount_to_restore"] == 3_000_000
+    ports = BillingPorts(store, clock, world.design_docs)
+    paid = apply_payment(ports, customer, amount=2_999_999, reason="wire_transfer", external_id="short-by-one")
+    assert "period_opened" not in [e.name for e in paid]
+    assert store.get(account_db(customer), "kazbill_standing")["amount_to_restore"] == 1
+    paid = apply_payment(ports, customer, amount=1, reason="wire_transfer", external_id="the-last-unit")
+    assert "period_opened" in [e.name for e in paid]
+    standing = store.get(account_db(customer), "kazbill_standing")
+    assert (standing["status"], standing["amount_to_restore"]) == ("good_standing", 0)
 
 
 def test_an_account_that_can_pay_after_cancelling_its_trunks_is_charged_for_the_rest(store):

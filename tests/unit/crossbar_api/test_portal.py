@@ -143,3 +143,20 @@ def test_without_a_carrier_the_page_offers_no_proforma_and_a_posted_one_comes_ba
     assert posted.status_code == 303 and "no+carrier+yet" in posted.headers["location"]
     rows = world.store.all_docs(account_db(customer)).rows
     assert not [row.id for row in rows if row.id.startswith("kazbill_proforma_request")]
+
+
+def test_a_blocked_customer_sees_what_restores_the_service_under_its_resellers_name(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    _, headers = page_form(client, customer)
+    reseller_name = world.store.get(ACCOUNTS_DB, world.ids["reseller"])["name"]
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
+    assert f'<span id="reseller">{reseller_name}</span>' in page and 'id="restore"' not in page
+    world.store.put(account_db(customer), {"_id": "kazbill_standing", "pvt_type": "kazbill_standing",
+                                           "status": "delinquent", "blocked": True, "amount_to_restore": 3_000_000,
+                                           "reasons": ["the period's charges are not covered"]})
+    page = client.simulate_get(f"/portal/accounts/{customer}?lang=en", headers=headers).text
+    restore = re.search(r'id="restore"><span>([^<]+)</span><strong>([^<]+)</strong>', page)
+    assert restore and restore[1] == "To restore service, pay at least" and "300.00" in restore[2]
+    for gateway in ('id="paypal"', 'id="yandex"', 'id="card"'):  # the reseller offers none of them here
+        assert gateway not in page

@@ -204,3 +204,24 @@ def test_the_funds_check_allows_charges_up_to_balance_plus_credit_line():
     assert funds_check(balance=100 * RUB, credit_line=50 * RUB, mrc_total=150 * RUB)
     assert not funds_check(balance=100 * RUB, credit_line=50 * RUB, mrc_total=150 * RUB + 1)
     assert funds_check(balance=0, credit_line=0, mrc_total=0)
+
+
+def test_the_amount_to_restore_is_what_the_pending_period_needs_beyond_balance_and_credit():
+    from bookkeeper.domain.standing import amount_to_restore
+    # Gamma Shop: 1,000 RUB of phones for the period, 700 RUB of credit, nothing paid: 300 RUB.
+    assert amount_to_restore(balance=0, credit_line=700 * RUB, unpaid_charges=1_000 * RUB) == 300 * RUB
+    # No period waiting: what the balance is below the credit line.
+    assert amount_to_restore(balance=-850 * RUB, credit_line=700 * RUB) == 150 * RUB
+    assert amount_to_restore(balance=-700 * RUB, credit_line=700 * RUB) == 0
+
+
+@given(st.integers(-10**12, 10**12), st.integers(0, 10**12), st.integers(0, 10**12))
+def test_paying_the_amount_to_restore_covers_the_account_and_a_unit_less_does_not(balance, credit_line, unpaid):
+    """Invariant: the amount is never negative; paid, the pending charges (or a zero balance below
+    the credit line) are covered; one unit less, when anything was short, they are not."""
+    from bookkeeper.domain.standing import amount_to_restore
+    amount = amount_to_restore(balance=balance, credit_line=credit_line, unpaid_charges=unpaid)
+    assert amount >= 0
+    assert funds_check(balance=balance + amount, credit_line=credit_line, mrc_total=unpaid)
+    if amount:
+        assert not funds_check(balance=balance + amount - 1, credit_line=credit_line, mrc_total=unpaid)
