@@ -22,6 +22,7 @@ from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.auto_topup_requests import configure_auto_topup
 from bookkeeper.services.card_payments import CardError, add_card, delete_card, make_default, top_up
+from bookkeeper.services.document_listing import NoSuchDocument, NotRendered, document_pdf
 from bookkeeper.services.period_documents import DocumentPorts, NoCarrier
 from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
 from bookkeeper.services.usage_limits import LimitReached
@@ -132,8 +133,30 @@ class Page:
         lang = language_of(req.get_param("lang"), context.account.language)
         done = req.get_param("done")
         _render(resp, "payments.html", lang=lang, t=TEXTS[lang], account_name=account.get("name"),
-                m=page_model(self.deps, account, context, lang), form_token=session.form_token(req.context.token),
+                m=page_model(self.deps, account, context, lang, req.get_param("period")), form_token=session.form_token(req.context.token),
                 done=done if done and f"done_{done}" in TEXTS[lang] else None, error=req.get_param("error"))
+
+
+class DocumentPdf:
+    """One of the account's documents, for the people who may see the page."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
+        try:
+            account_for(req, self.deps, account_id)
+        except ApiError as error:
+            if error.status == 401:
+                _redirect("/portal/login")
+            raise
+        try:
+            name, pdf = document_pdf(self.deps.store, account_id, doc_id)
+        except (NoSuchDocument, NotRendered) as error:
+            raise falcon.HTTPNotFound(description=error.reason) from None
+        resp.content_type = "application/pdf"
+        resp.downloadable_as = name
+        resp.data = pdf
 
 
 class Action:
@@ -196,6 +219,7 @@ def portal_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route("/portal/login", Login(deps))
     app.add_route("/portal/logout", Logout(deps))
     app.add_route("/portal/accounts/{account_id}", Page(deps))
+    app.add_route("/portal/accounts/{account_id}/documents/{doc_id}", DocumentPdf(deps))
     page = "/portal/accounts/{account_id}"
     app.add_route(f"{page}/topup", Action(deps, "topup"))
     app.add_route(f"{page}/cards", Action(deps, "cards"))

@@ -15,8 +15,10 @@ from bookkeeper.ports import gregorian_now
 from bookkeeper.services.card_payments import CardError, cards_and_client_token
 from bookkeeper.services.context import BillingContext, get_or_none
 from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
+from bookkeeper.services.ledger_book import LedgerBook
 from bookkeeper.services.statements import statement
 from crossbar_api.deps import ApiDeps
+from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
 from crossbar_api.portal.texts import LOCALES
 from crossbar_api.resources.cards import card_ports
 
@@ -35,16 +37,23 @@ def _account_name(deps: ApiDeps, account_id: str) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str) -> dict[str, Any]:
+def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str,
+               period_asked: str | None = None) -> dict[str, Any]:
     account_id, currency = context.account_id, context.reseller.currency
     money = lambda units: format_money(units, currency, LOCALES[lang])  # noqa: E731 - a one-line formatter
     now = gregorian_now(deps.clock)
     today = local_day_of_gregorian(now, context.reseller.timezone)
-    found = statement(deps.store, deps.design_docs, context, period_containing(context.account.billing_day, today), now)
+    shown_start = chosen_period_start(context, period_asked, today)
+    found = statement(deps.store, deps.design_docs, context, period_containing(context.account.billing_day,
+                                                                               shown_start), now)
+    current = found.period.contains(today)
+    balance = found.balance if current else LedgerBook(deps.store, deps.design_docs).current_balance(account_id, now)
     standing = get_or_none(deps.store, account_db(account_id), "kazbill_standing") or {}
     model: dict[str, Any] = {
         "account_id": account_id, "account_name": account.get("name") or account_id, "currency": currency,
-        "balance": money(found.balance), "credit_line": money(context.credit_line),
+        "balance": money(balance), "credit_line": money(context.credit_line),
+        "current_period": current, "closing_balance": money(found.balance),
+        "documents": documents_model(deps, context, today, money), "periods": periods_model(deps, context, today),
         "standing": "blocked" if standing.get("blocked") else standing.get("status", "good_standing"),
         "reasons": standing.get("reasons", []),
         "amount_to_restore": money(standing["amount_to_restore"]) if standing.get("amount_to_restore") else None,

@@ -14,21 +14,20 @@ rendered and emailed at its reseller's cost) is limited per account, in any hour
 hours (ApiDeps.usage_limits, from the settings); past a limit, 429 names it."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import DatabaseNotFound, NotFound, ViewQuery, gregorian_now
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.audit_scope import accounts_in_scope
 from bookkeeper.services.billing import BillingPorts
 from bookkeeper.services.context import BillingInputError
-from bookkeeper.services.document_queue import pdf_name
-from bookkeeper.services.ledger_book import LedgerBook, previous_month
+from bookkeeper.services.document_listing import (
+    RENDERED, NoSuchDocument, NotADocumentId, NotRendered, document_pdf, find_document, list_documents, months_back,
+)
 from bookkeeper.domain.money import MoneyError, currency, exact_units
 from bookkeeper.services.period_documents import (
     PERIOD_TYPES, DocumentPorts, DocumentRequestError, NoCarrier, issue_period_documents,
@@ -42,10 +41,8 @@ from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import day
 
-DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-[A-Za-z0-9]+")
 LISTED_MONTHS = 12
 ON_DEMAND_TYPES = ("invoice", "act", "calls_report")
-RENDERED = ("rendered", "emailed", "no_recipients")
 HIDDEN = ("_attachments", "_rev", "pvt_account_db", "pvt_account_id")
 
 
@@ -63,14 +60,15 @@ def _period(value: Any, field: str = "period_start") -> date:
 
 
 def _document(deps: ApiDeps, account_id: str, doc_id: str) -> tuple[str, dict[str, Any]]:
-    match = DOC_ID.fullmatch(doc_id)
-    if match is None:
-        raise ApiError(404, "bad identifier", {"doc_id": {"format": {"message": "not a Kazbill document id"}}})
-    db = account_modb(account_id, int(match["year"]), int(match["month"]))
     try:
-        return db, deps.store.get(db, doc_id)
-    except (NotFound, DatabaseNotFound):
-        raise ApiError(404, "bad identifier", {"doc_id": {"exists": {"message": f"no document {doc_id}"}}}) from None
+        return find_document(deps.store, account_id, doc_id)
+    except NoSuchDocument as error:
+        raise _not_found(error) from None
+
+
+def _not_found(error: NoSuchDocument) -> ApiError:
+    rule = "format" if isinstance(error, NotADocumentId) else "exists"
+    return ApiError(404, "bad identifier", {"doc_id": {rule: {"message": error.reason}}})
 
 
 def _too_many(reached: LimitReached) -> ApiError:
@@ -92,24 +90,10 @@ class Onbills:
         period = req.get_param("period")
         today = local_day_of_gregorian(gregorian_now(self.deps.clock),
                                        context.reseller.timezone)
-        months, month = [], (today.year, today.month)
-        for _ in range(LISTED_MONTHS):
-            months.append(month)
-            month = previous_month(month)
-        query = ViewQuery(reduce=False)
-        if period:
-            start = _period(period, "period").isoformat()
-            query = ViewQuery(start_key=[start], end_key=[start, {}])
-        book, found = LedgerBook(self.deps.store, self.deps.design_docs), []
-        for month in months:
-            db = book.month_db(account_id, month, create=False)
-            if db is None:
-                continue
-            for row in self.deps.store.query_view(db, "kazbill_documents", "by_period", query).rows:
-                found.append({"id": row.id, "period_start": row.key[0], "document_type": row.key[1],
-                              "carrier": row.key[2], **row.value, "total": _major(row.value)})
-        found.sort(key=lambda doc: (doc["period_start"], doc["id"]), reverse=True)
-        answer(req, resp, found)
+        months = months_back((today.year, today.month), LISTED_MONTHS)
+        found = list_documents(self.deps.store, self.deps.design_docs, account_id, months,
+                               _period(period, "period") if period else None)
+        answer(req, resp, [{**doc, "total": _major(doc)} for doc in found])
 
 
 def _major(listed: dict[str, Any]) -> Decimal | None:
@@ -138,15 +122,15 @@ class OnbillPdf:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
         account_for(req, self.deps, account_id)
-        db, doc = _document(self.deps, account_id, doc_id)
-        if doc.get("state") not in RENDERED:
-            raise ApiError(409, "not rendered yet", {"doc_id": {"state": {
-                "message": f"the document is {doc.get('state')}" + (f": {doc['failure']}" if doc.get("failure") else "")}}})
-        name = pdf_name(doc)
-        attachment = self.deps.store.get_attachment(db, doc_id, name)
+        try:
+            name, pdf = document_pdf(self.deps.store, account_id, doc_id)
+        except NoSuchDocument as error:
+            raise _not_found(error) from None
+        except NotRendered as error:
+            raise ApiError(409, "not rendered yet", {"doc_id": {"state": {"message": error.reason}}}) from None
         resp.content_type = "application/pdf"
         resp.downloadable_as = name
-        resp.data = attachment.data
+        resp.data = pdf
 
 
 def _no_carrier(error: NoCarrier) -> ApiError:

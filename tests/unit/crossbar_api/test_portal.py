@@ -160,3 +160,34 @@ def test_a_blocked_customer_sees_what_restores_the_service_under_its_resellers_n
     assert restore and restore[1] == "To restore service, pay at least" and "300.00" in restore[2]
     for gateway in ('id="paypal"', 'id="yandex"', 'id="card"'):  # the reseller offers none of them here
         assert gateway not in page
+
+
+def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(api):
+    from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+    from bookkeeper.services.document_queue import process_due_documents
+    from documents.render import WeasyRenderer
+    from tests.unit.crossbar_api.test_onbills_api import issued_world
+
+    client, world, clock, customer, reseller = issued_world(api)
+    client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
+                        json={"data": {"period_start": "2026-11-01"}})
+    _, headers = page_form(client, customer)
+    page = client.simulate_get(f"/portal/accounts/{customer}?lang=ru", headers=headers).text
+    rows = re.findall(r"<tr><td>(Счёт|Акт)</td><td>1</td><td>2026-11-01</td>\s*<td class=\"amount\">([^<]+)</td>\s*"
+                      r"<td>(.*?)</td></tr>", page)
+    assert [(kind, "1 000,00" in total.replace("\u00a0", " "), "готовится" in link) for kind, total, link in rows] == [
+        ("Счёт", True, True), ("Акт", True, True)]  # listed at once, downloadable once rendered
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    assert process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now).rendered == 2
+    page = client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
+    links = re.findall(r'<a href="(/portal/accounts/[0-9a-f]+/documents/[^"]+)">PDF</a>', page)
+    assert len(links) == 2
+    pdf = client.simulate_get(links[0], headers=headers)
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    other = world.ids["other_customer"]  # the same document id under another account is no document
+    assert client.simulate_get(links[0].replace(customer, other), headers=headers).status_code == 403
+    assert client.simulate_get(f"/portal/accounts/{customer}/documents/nonsense", headers=headers).status_code == 404
+    assert client.simulate_get(links[0]).status_code in (303, 401)  # no session, no document
+    past = client.simulate_get(f"/portal/accounts/{customer}?lang=en&period=2026-11-01", headers=headers).text
+    assert '<h2 id="period">Billing period: 2026-11-01 – 2026-11-30</h2>' in past and 'id="closing"' in past
+    assert re.search(r'<a href="\?period=2026-11-01">2026-11-01 – 2026-11-30</a></td>\s*<td>paid</td>', page)
