@@ -50,16 +50,11 @@ def notices_for_event(name: str, day: date, details: Mapping[str, Any]) -> list[
 
 
 def daily_reminders(*, today: date, next_period_start: date, balance: int, credit_line: int,
-                    next_period_cost: int, low_balance_threshold: int | None) -> list[NoticeDraft]:
-    """What the daily crawl reminds an account of.
-
-    Low balance: the balance is below the threshold its reseller set (no threshold, no reminder).
-    Period approaching: the next period starts within PERIOD_APPROACHING_DAYS days and what the
-    account can spend (balance plus credit line) does not cover its monthly charges."""
+                    next_period_cost: int) -> list[NoticeDraft]:
+    """What the daily crawl reminds an account of, besides a low balance (low_balance.py):
+    the next period starts within PERIOD_APPROACHING_DAYS days and what the account can spend
+    (balance plus credit line) does not cover its monthly charges."""
     reminders: list[NoticeDraft] = []
-    if low_balance_threshold is not None and balance < low_balance_threshold:
-        reminders.append(NoticeDraft("low_balance", today, {
-            "balance": balance, "threshold": low_balance_threshold}))
     days_left = (next_period_start - today).days
     if 0 < days_left <= PERIOD_APPROACHING_DAYS and balance + credit_line < next_period_cost:
         reminders.append(NoticeDraft("period_approaching", today, {

@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS, valid_reminder_days
 from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
 from bookkeeper.domain.money import MoneyError, currency, from_json_number, units_from_major
@@ -69,6 +70,7 @@ class ResellerSettings:
     vat_disposition: str = "none"
     vat_rate: Decimal = Decimal(0)  # per cent
     low_balance_threshold: int | None = None  # units
+    low_balance_reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # the days of a spell warned on
     carriers: tuple[Mapping[str, Any], ...] = ()
     default_rate_deck: str | None = None  # the per-minute deck of accounts that name none
     documents_to: str = "account"  # whose admins get the period documents: the account's, or the reseller's
@@ -163,6 +165,13 @@ def _codes(value: Any) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
+def _reminder_days(value: Any) -> tuple[int, ...]:
+    days = valid_reminder_days(value)
+    if days is None:
+        raise _Refused("must list 1 to 10 days of a low-balance spell, ascending, each from 1 to 90 (e.g. [1, 3, 7])")
+    return days
+
+
 def _vat_rate(value: Any) -> Decimal:
     rate = from_json_number(value)
     if not 0 <= rate <= 100:
@@ -189,6 +198,7 @@ _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
     "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
     "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
     "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
+    "low_balance_reminder_days": _reminder_days,
     "carriers": _carriers, "default_rate_deck": _deck_name, "documents_to": _one_of(("account", "reseller")),
     "category_codes": _codes,
 }

@@ -19,6 +19,7 @@ from bookkeeper.domain.history import QuantityHistory
 from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.notices import daily_reminders
+from bookkeeper.services.low_balance_spells import low_balance_warning
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
 from bookkeeper.domain.quantities import Quantities, QuantityError
@@ -182,10 +183,12 @@ class _Run:
                        default={"pvt_type": "kazbill_crawl_log"})
 
     def _remind(self, period: Period, monthly: list[ItemPrice]) -> None:
-        for draft in daily_reminders(
-                today=self.today, next_period_start=period.end + timedelta(days=1), balance=self.balance(),
-                credit_line=self.context.credit_line, next_period_cost=sum(price.monthly for price in monthly),
-                low_balance_threshold=self.context.reseller.low_balance_threshold):
+        next_period_cost = sum(price.monthly for price in monthly)
+        drafts = daily_reminders(today=self.today, next_period_start=period.end + timedelta(days=1),
+                                 balance=self.balance(), credit_line=self.context.credit_line,
+                                 next_period_cost=next_period_cost)
+        drafts += low_balance_warning(self.ports.store, self.context, self.today, self.balance(), next_period_cost > 0)
+        for draft in drafts:
             self.events.append(BillingEvent(draft.kind, self.account_id, {"day": draft.day.isoformat(), **draft.details}))
 
     # -------------------------------------------------------------- pieces

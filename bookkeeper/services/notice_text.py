@@ -22,7 +22,8 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "trial_expired": ("{account}: your trial has ended",
                           "Your trial period is over. Top up your balance to keep the service running."),
         "low_balance": ("{account}: low balance",
-                        "Your balance is {balance}, below the {threshold} your provider warns at."),
+                        "Your balance is {balance}, below the {threshold} your provider warns at, since "
+                        "{below_since}."),
         "period_approaching": ("{account}: the next period starts on {next_period_start}",
                                "The next billing period starts on {next_period_start} and costs {next_period_cost}. "
                                "You can spend {balance} (plus a credit line of {credit_line}): please top up "
@@ -47,7 +48,8 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "trial_expired": ("{account}: пробный период закончился",
                           "Пробный период закончился. Пополните баланс, чтобы услуги продолжили работать."),
         "low_balance": ("{account}: низкий баланс",
-                        "Ваш баланс {balance}, это ниже порога {threshold}, установленного провайдером."),
+                        "Ваш баланс {balance}, это ниже порога {threshold}, установленного провайдером, "
+                        "с {below_since}."),
         "period_approaching": ("{account}: новый период начнётся {next_period_start}",
                                "Новый расчётный период начнётся {next_period_start}, его стоимость {next_period_cost}. "
                                "Доступно {balance} (и кредит {credit_line}): пополните счёт хотя бы на {shortfall}."),

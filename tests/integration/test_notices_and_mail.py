@@ -69,7 +69,7 @@ def at(clock: SettableClock, *args) -> int:
     return to_gregorian_seconds(int(clock.now().timestamp()))
 
 
-def test_a_low_balance_reminder_reaches_the_admins_once_a_day(world, sink):
+def test_a_low_balance_warning_reaches_the_admins_once_per_crossing_then_on_its_reminder_days(world, sink):
     customer = customer_with_admin(world)
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     ports = BillingPorts(world.store, clock, world.design_docs)
@@ -77,24 +77,29 @@ def test_a_low_balance_reminder_reaches_the_admins_once_a_day(world, sink):
     bill_accounts(ports, [customer], day=date(2026, 11, 1))  # two phones, 1,000.00: 500.00 left
 
     now = at(clock, 2026, 11, 2, 0, 5)
-    outcome = bill_accounts(ports, [customer], day=date(2026, 11, 2))
-    assert ("notices_queued", customer) in [(e.name, e.account_id) for e in outcome.events]
+    bill_accounts(ports, [customer], day=date(2026, 11, 2))  # the second day below: no warning
     report = send_due_notices(world.store, SmtpMailer("127.0.0.1", sink.port), sender=SENDER, now_gregorian=now)
-    assert (report.emailed, report.failed) == (3, 0)  # yesterday's new period and low balance, today's
+    assert (report.emailed, report.failed) == (2, 0)  # the new period, and the crossing of 1 November
     subjects = sorted(message["Subject"] for message in sink.received)
-    assert subjects == ["Alpha Taxi: начат новый расчётный период"] + ["Alpha Taxi: низкий баланс"] * 2
+    assert subjects == ["Alpha Taxi: начат новый расчётный период", "Alpha Taxi: низкий баланс"]
     low = next(m for m in sink.received if "низкий" in m["Subject"])
     assert low["To"] == "Ivan Petrov <boss@alpha.example>" and low["From"] == SENDER  # admins only
     assert "500,00\xa0₽" in low.get_content() and "1\xa0000,00\xa0₽" in low.get_content()
-    stored = notice(world.store, customer, "2026-11-02", "low_balance")
+    assert "с 2026-11-01" in low.get_content()  # since when
+    stored = notice(world.store, customer, "2026-11-01", "low_balance")
     assert (stored["state"], stored["recipients"], stored["attempts"]) == ("emailed", ["boss@alpha.example"], 1)
 
-    at(clock, 2026, 11, 2, 18, 0)  # the same day crawled again (a replay): nothing new to say
-    bill_accounts(ports, [customer], day=date(2026, 11, 2))
-    assert len(notices_of(world.store, customer)) == 3
-    assert send_due_notices(world.store, SmtpMailer("127.0.0.1", sink.port), sender=SENDER,
-                            now_gregorian=now + 3600).emailed == 0
-    assert len(sink.received) == 3
+    for day in range(3, 31):  # the rest of the month below the threshold: days 3 and 7 of the spell only
+        now = at(clock, 2026, 11, day, 0, 5)
+        bill_accounts(ports, [customer], day=date(2026, 11, day))
+        send_due_notices(world.store, SmtpMailer("127.0.0.1", sink.port), sender=SENDER, now_gregorian=now)
+    lows = sorted(row.value["day"] for row in notices_of(world.store, customer) if row.value["kind"] == "low_balance")
+    assert lows == ["2026-11-01", "2026-11-03", "2026-11-07"]
+    assert len(sink.received) == 4
+
+    at(clock, 2026, 11, 30, 18, 0)  # the same day crawled again (a replay): nothing new to say
+    bill_accounts(ports, [customer], day=date(2026, 11, 30))
+    assert len(sink.received) == 4 and len(notices_of(world.store, customer)) == 4
 
 
 def test_an_unreachable_or_busy_server_is_retried_later_and_a_refusal_is_final(world, sink):
@@ -119,11 +124,11 @@ def test_an_unreachable_or_busy_server_is_retried_later_and_a_refusal_is_final(w
     assert (low["state"], low["attempts"]) == ("emailed", 2)
     assert [step["state"] for step in low["history"]] == ["queued", "emailed"]
 
-    now = at(clock, 2026, 11, 3, 0, 5)
-    bill_accounts(ports, [customer], day=date(2026, 11, 3))
+    now = at(clock, 2026, 11, 4, 0, 5)  # the third day of the spell: the next warning
+    bill_accounts(ports, [customer], day=date(2026, 11, 4))
     sink.answer_with("550 5.1.1 mailbox unavailable")
     assert send_due_notices(world.store, mailer, sender=SENDER, now_gregorian=now).failed == 1
-    refused = notice(world.store, customer, "2026-11-03", "low_balance")
+    refused = notice(world.store, customer, "2026-11-04", "low_balance")
     assert refused["state"] == "failed" and "550" in refused["reason"]
 
 
@@ -153,7 +158,7 @@ def test_an_account_without_admins_writes_to_its_resellers_admins_or_records_why
     assert notice(world.store, customer, "2026-11-02", "low_balance")["state"] == "no_recipients"
 
     world.store.put(account_db(world.reseller), admin(world.reseller, "support@reseller.example"))
-    now = at(clock, 2026, 11, 3, 0, 5)
-    bill_accounts(BillingPorts(world.store, clock, world.design_docs), [customer], day=date(2026, 11, 3))
+    now = at(clock, 2026, 11, 4, 0, 5)  # the spell's third day: its second warning
+    bill_accounts(BillingPorts(world.store, clock, world.design_docs), [customer], day=date(2026, 11, 4))
     assert send_due_notices(world.store, mailer, sender=SENDER, now_gregorian=now).emailed == 1  # low balance
     assert sink.received[-1]["X-Envelope-To"] == "support@reseller.example"

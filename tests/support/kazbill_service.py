@@ -103,7 +103,9 @@ class KazbillService:
         try:
             wait_for(lambda: not self.leftovers(), timeout_s, "the actor processes to stop")
         except AssertionError as error:
-            raise AssertionError(f"{error}: {_described(self.leftovers())}\n{self.log()}") from None
+            # Not `from None`: called from a test's `finally`, this error must not hide the test's own
+            # (Python chains it as the context, and pytest shows both).
+            raise AssertionError(f"{error}: {_described(self.leftovers())}\n{self.log()}") from error.__context__
 
     def cleanup(self) -> None:
         """Last resort, whatever the test did: nothing of this service may outlive the test."""

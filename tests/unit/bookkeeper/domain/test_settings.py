@@ -74,6 +74,11 @@ def test_vat_rate_may_be_a_json_float_or_a_string_and_is_read_exactly():
     assert reseller_settings(RESELLER, onbill(vat_rate="12.25"), None).vat_rate == Decimal("12.25")
 
 
+def test_the_low_balance_warnings_go_on_the_days_the_reseller_lists_or_on_days_1_3_and_7():
+    assert reseller_settings(RESELLER, onbill(), None).low_balance_reminder_days == (1, 3, 7)
+    assert reseller_settings(RESELLER, onbill(low_balance_reminder_days=[1, 14]), None).low_balance_reminder_days == (1, 14)
+
+
 def test_the_low_balance_threshold_is_units_when_whole_and_currency_units_when_decimal():
     assert reseller_settings(RESELLER, onbill(low_balance_threshold=5000), None).low_balance_threshold == 5000
     assert reseller_settings(RESELLER, onbill(low_balance_threshold=50.0), None).low_balance_threshold == 50 * RUB
@@ -103,6 +108,8 @@ def test_unknown_keys_are_left_alone_and_the_understood_keys_are_listed():
     ("vat_rate", 120, "vat_rate"),
     ("vat_rate", "twenty", "vat_rate"),
     ("low_balance_threshold", "lots", "low_balance_threshold"),
+    ("low_balance_reminder_days", [7, 3, 1], "low_balance_reminder_days"),
+    ("low_balance_reminder_days", "daily", "low_balance_reminder_days"),
 ])
 def test_a_key_of_the_wrong_kind_is_refused_naming_the_account_and_the_field(key, value, field):
     with pytest.raises(SettingsError) as caught:
