@@ -61,6 +61,7 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     },
 }
 AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall", "amount")
+EVENT_DAY = {"en": "Date of the event: {day}.", "ru": "Дата события: {day}."}  # every notice says when
 SWITCHED_OFF = {"en": " Auto top-up is now switched off; turn it on again once the card is fixed.",
                 "ru": " Автопополнение отключено; включите его снова, когда карта будет исправна."}
 
@@ -84,7 +85,10 @@ def compose(kind: str, details: Mapping[str, Any], *, account_name: str, languag
     values["reasons"] = ", ".join(str(reason) for reason in details.get("reasons", ())) or "—"
     values["switched_off_text"] = SWITCHED_OFF.get(language[:2].lower(), SWITCHED_OFF["en"]) \
         if details.get("switched_off") else ""
-    return subject.format_map(values), body.format_map(values)
+    body = body.format_map(values)
+    if isinstance(details.get("day"), str):
+        body += "\n\n" + EVENT_DAY.get(language[:2].lower(), EVENT_DAY["en"]).format(day=details["day"])
+    return subject.format_map(values), body
 
 
 def money_in(currency_code: str | None, locale: str) -> Callable[[int], str]:

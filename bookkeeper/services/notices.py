@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Any, Iterable, Mapping, Sequence
 
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, from_gregorian_seconds
 from bookkeeper.domain.notices import (
     REMINDER_KINDS, NoticeDraft, gives_up, notice_id, notices_for_event, retry_delay_s,
 )
@@ -23,6 +23,7 @@ from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, MailReje
 from bookkeeper.domain.settings import SettingsError
 from bookkeeper.services.context import find_reseller, get_or_none, load_context
 from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.notice_relevance import why_superseded
 from bookkeeper.services.notice_text import compose, money_in
 
 log = logging.getLogger("kazbill.notices")
@@ -65,6 +66,7 @@ class MailReport:
     failed: int = 0
     no_recipients: int = 0
     skipped: int = 0  # claimed by another mailer meanwhile
+    superseded: int = 0  # no longer true, or a newer one of the kind says it (notice_relevance.py)
 
 
 def send_due_notices(store: DocumentStore, mailer: Mailer, *, sender: str, now_gregorian: int,
@@ -74,7 +76,7 @@ def send_due_notices(store: DocumentStore, mailer: Mailer, *, sender: str, now_g
                                 ViewQuery(end_key=now_gregorian, include_docs=True, limit=limit)).rows
     except DatabaseNotFound:
         return MailReport()
-    counts = {"emailed": 0, "retrying": 0, "failed": 0, "no_recipients": 0, "skipped": 0}
+    counts = {"emailed": 0, "retrying": 0, "failed": 0, "no_recipients": 0, "skipped": 0, "superseded": 0}
     for row in rows:
         if row.doc is None:
             continue
@@ -90,12 +92,16 @@ def _deliver(store: DocumentStore, mailer: Mailer, notice: dict[str, Any], sende
         notice = _save(store, {**notice, "state": "sending", "claimed_at": now})
     except Conflict:
         return "skipped"
+    superseded = why_superseded(store, notice, now)
+    if superseded is not None:
+        _save(store, _moved(notice, "superseded", now, superseded))
+        return "superseded"
     recipients = admin_emails(store, notice["account_id"])
     if not recipients:
         _save(store, _moved(notice, "no_recipients", now, "the account and its reseller have no admin with an email"))
         return "no_recipients"
     try:
-        mailer.send(_message(store, notice, sender, recipients))
+        mailer.send(_message(store, notice, sender, recipients, now))
     except MailUnavailable as error:
         attempts = notice.get("attempts", 0) + 1
         if gives_up(attempts):
@@ -148,7 +154,7 @@ def _admins(store: DocumentStore, account_id: str) -> list[tuple[str, str]]:
 
 
 def _message(store: DocumentStore, notice: Mapping[str, Any], sender: str,
-             recipients: list[tuple[str, str]]) -> EmailMessage:
+             recipients: list[tuple[str, str]], now: int) -> EmailMessage:
     account_id = notice["account_id"]
     try:
         context = load_context(store, account_id)
@@ -156,12 +162,13 @@ def _message(store: DocumentStore, notice: Mapping[str, Any], sender: str,
         language = context.account.language
     except Exception:  # noqa: BLE001 - settings broken since queuing: the email still goes, amounts plain
         name, currency, locale, language = account_id, None, "en_US", "en"
-    subject, body = compose(notice["kind"], notice.get("details", {}), account_name=name, language=language,
-                            money=money_in(currency, locale))
+    subject, body = compose(notice["kind"], {**notice.get("details", {}), "day": notice.get("day")},
+                            account_name=name, language=language, money=money_in(currency, locale))
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
     message["Subject"] = subject
+    message["Date"] = formatdate(from_gregorian_seconds(now), usegmt=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "kazbill")
     message["X-Kazbill-Notice"] = notice["_id"]  # what a resent copy can be recognised by
     message.set_content(body)

@@ -4,6 +4,7 @@ when it refuses, and always with a state an operator can read."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 
@@ -162,3 +163,35 @@ def test_an_account_without_admins_writes_to_its_resellers_admins_or_records_why
     bill_accounts(BillingPorts(world.store, clock, world.design_docs), [customer], day=date(2026, 11, 4))
     assert send_due_notices(world.store, mailer, sender=SENDER, now_gregorian=now).emailed == 1  # low balance
     assert sink.received[-1]["X-Envelope-To"] == "support@reseller.example"
+
+
+def test_a_mailer_that_starts_with_a_backlog_sends_only_what_is_still_true_and_says_when(store, sink):
+    """Ten days of notices queued while the mail server was away, then the customer pays: what it
+    receives is the period's charge, once, with its date; the low-balance and unpaid-period notices
+    its payment made untrue are recorded as superseded, not sent (31 identical mails were seen)."""
+    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "low_balance_threshold": "1000.00",
+                                                "blocking_enabled": True}, plan=OFFICE_PLAN)
+    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK),
+                              onbill={"billing_day": 1, "payment_type": "prepay"}, limits={}, devices=2)
+    world.store.put(account_db(customer), admin(customer, "boss@alpha.example"))
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(world.store, clock, world.design_docs)
+    for day in range(1, 11):  # no money for the period: unpaid, suspended, low balance; nothing is sent
+        at(clock, 2026, 11, day, 0, 5)
+        bill_accounts(ports, [customer], day=date(2026, 11, day))
+    queued = sorted((row.value["kind"], row.value["day"]) for row in notices_of(world.store, customer))
+    assert ("low_balance", "2026-11-07") in queued and ("period_unpaid", "2026-11-01") in queued
+    at(clock, 2026, 11, 10, 12, 0)
+    apply_payment(ports, customer, amount=25_000_000, reason="wire_transfer", external_id="late")  # 2,500.00
+    now = at(clock, 2026, 11, 10, 12, 5)
+    report = send_due_notices(world.store, SmtpMailer("127.0.0.1", sink.port), sender=SENDER, now_gregorian=now)
+    subjects = [message["Subject"] for message in sink.received]
+    assert subjects == ["Alpha Taxi: начат новый расчётный период"], (report, queued)
+    mail = sink.received[0]
+    assert parsedate_to_datetime(mail["Date"]) == datetime(2026, 11, 10, 12, 5, tzinfo=MSK)
+    assert "Дата события: 2026-11-10." in mail.get_content()
+    states = {(row.value["kind"], row.value["day"]): row.value["state"] for row in notices_of(world.store, customer)}
+    assert {state for (kind, _), state in states.items() if kind != "period_charged"} == {"superseded"}
+    low = notice(world.store, customer, "2026-11-01", "low_balance")
+    assert low["reason"] in ("the balance is no longer low", "a newer low_balance notice (2026-11-07) replaces it")
+    assert report.superseded == len(queued) and report.emailed == 1
