@@ -33,6 +33,7 @@ class MailerActor(ActorTypeDispatcher):
         self.card_ports: CardPorts | None = None
         self.mailer: Mailer | None = None
         self.sender = "billing@localhost"
+        self.public_url: str | None = None
         self.interval_s = 30.0
 
     def receiveMsg_MailerStart(self, start: MailerStart, sender) -> None:
@@ -40,6 +41,7 @@ class MailerActor(ActorTypeDispatcher):
         self.card_ports = CardPorts(self.ports, build_card_gateways(start.settings))
         self.mailer = build_mailer(start.settings)
         self.sender = start.settings.smtp_sender
+        self.public_url = start.settings.public_url
         self.interval_s = start.interval_s
         self.wakeupAfter(0.1, payload=TICK)  # whatever was left queued by a predecessor
 
@@ -67,7 +69,8 @@ class MailerActor(ActorTypeDispatcher):
         except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
             log.warning("cannot charge auto top-ups now: %s", error)
         try:
-            report = send_due_notices(self.ports.store, self.mailer, sender=self.sender, now_gregorian=now)
+            report = send_due_notices(self.ports.store, self.mailer, sender=self.sender, now_gregorian=now,
+                                      public_url=self.public_url)
         except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
             log.warning("cannot send notices now: %s", error)
             return MailReport()

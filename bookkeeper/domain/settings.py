@@ -11,6 +11,7 @@ Kazoo's own rules, so that Kazbill never disagrees with Kazoo's call authorisati
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -73,6 +74,7 @@ class ResellerSettings:
     low_balance_reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS  # the days of a spell warned on
     carriers: tuple[Mapping[str, Any], ...] = ()
     default_rate_deck: str | None = None  # the per-minute deck of accounts that name none
+    mail_from: str | None = None  # the address its customers' notices and documents come from
     documents_to: str = "account"  # whose admins get the period documents: the account's, or the reseller's
     category_codes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # per category, on invoices
 
@@ -116,6 +118,9 @@ _flag = _checked(lambda value: isinstance(value, bool), "must be true or false")
 _text = _checked(lambda value: isinstance(value, str) and bool(value.strip()), "must be a non-empty string")
 _days = _checked(lambda value: _is_whole(value) and value >= 0, "must be a whole number of days, 0 or more")
 _gregorian_seconds = _checked(_is_whole, "must be Gregorian seconds (a whole number)")
+_mail_address = _checked(lambda value: isinstance(value, str) and len(value) <= 254
+                         and bool(re.fullmatch(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}", value)),
+                         "must be an email address (name@example.com)")
 _deck_name = _checked(lambda value: isinstance(value, str) and bool(RATEDECK_NAME_RE.match(value)),
                       "must be a rate deck's name: lowercase letters, digits, _ or -, at most 40")
 
@@ -200,6 +205,7 @@ _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
     "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
     "low_balance_reminder_days": _reminder_days,
     "carriers": _carriers, "default_rate_deck": _deck_name, "documents_to": _one_of(("account", "reseller")),
+    "mail_from": _mail_address,
     "category_codes": _codes,
 }
 _ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {

@@ -15,7 +15,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 from bookkeeper.domain.notices import gives_up, retry_delay_s
@@ -23,7 +23,9 @@ from bookkeeper.ports import (
     Conflict, DatabaseNotFound, DocumentRenderer, DocumentStore, MailRejected, Mailer, MailUnavailable, NotFound,
     ViewQuery,
 )
-from bookkeeper.services.context import BillingInputError, load_context
+from bookkeeper.domain.kazoo_names import from_gregorian_seconds
+from bookkeeper.services.context import BillingContext, BillingInputError, load_context
+from bookkeeper.services.mail_from import sender_for
 from bookkeeper.services.document_templates import template_for
 from bookkeeper.services.notices import admin_emails
 
@@ -139,7 +141,7 @@ def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc:
         _save(store, {**job, "state": "mail", "claimed_at": None, "next_attempt_at": (now // 60 + 1) * 60})
         return "throttled"
     try:
-        mailer.send(_message(store, job, doc, sender, recipients))
+        mailer.send(_message(store, job, doc, sender, recipients, now))
     except MailUnavailable as error:
         return _retry(store, job, doc, f"mail server unavailable: {error}", now)
     except MailRejected as error:
@@ -188,19 +190,24 @@ def pdf_name(doc: dict[str, Any]) -> str:
 
 
 def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sender: str,
-             recipients: list[tuple[str, str]]) -> EmailMessage:
+             recipients: list[tuple[str, str]], now: int) -> EmailMessage:
     language: str = doc["language"] if doc.get("language") in SUBJECTS else "en"
     subject, body = SUBJECTS[language]
     values = {"title": TITLES[language].get(doc["document_type"], doc["document_type"]), "number": doc["number"],
               "start": doc["period"]["start"], "end": doc["period"]["end"]}
     message = EmailMessage()
-    message["From"] = sender
+    try:
+        context: BillingContext | None = load_context(store, job["account_id"])
+    except Exception:  # noqa: BLE001 - settings broken since issuing: the document still goes
+        context = None
+    message["From"] = sender_for(store, context, sender)
     message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
     if doc["document_type"] in ("proforma", "transaction_invoice"):  # not for a period: its number says it all
         subject = "{title} № {number}" if language == "ru" else "{title} {number}"
     message["Subject"] = subject.format(**values)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "kazbill")
-    message["X-Kazbill-Document"] = f"{job['db']}/{doc['_id']}"
+    message["Date"] = formatdate(from_gregorian_seconds(now), usegmt=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "kazbill")
+    message["X-Kazbill-Document"] = doc["_id"]  # the document's id, never the database it is kept in
     message.set_content(body.format(**values))
     name = pdf_name(doc)
     message.add_attachment(store.get_attachment(job["db"], doc["_id"], name).data, maintype="application",

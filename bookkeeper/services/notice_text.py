@@ -2,6 +2,7 @@
 the fallback). Plain text: these are short, and every mail client shows plain text."""
 from __future__ import annotations
 
+import html
 from typing import Any, Callable, Mapping
 
 from bookkeeper.domain.money import to_major
@@ -61,6 +62,11 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     },
 }
 AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall", "amount")
+# The notices after which a payment restores the service: they say how much it takes.
+RESTORABLE = ("service_suspended", "period_unpaid")
+RESTORE = {"en": "To restore service, pay at least {amount}.",
+           "ru": "Для восстановления обслуживания оплатите не менее {amount}."}
+PAY_ONLINE = {"en": "Pay online and see your balance and documents", "ru": "Оплатить онлайн, баланс и документы"}
 EVENT_DAY = {"en": "Date of the event: {day}.", "ru": "Дата события: {day}."}  # every notice says when
 SWITCHED_OFF = {"en": " Auto top-up is now switched off; turn it on again once the card is fixed.",
                 "ru": " Автопополнение отключено; включите его снова, когда карта будет исправна."}
@@ -95,3 +101,17 @@ def money_in(currency_code: str | None, locale: str) -> Callable[[int], str]:
     if currency_code is None:  # the account's settings could not be read: say the amount plainly
         return lambda units: f"{to_major(units):.2f}"
     return lambda units: format_money(units, currency_code, locale)
+
+
+def mail_bodies(body: str, language: str, *, restore: str | None, page: str | None) -> tuple[str, str]:
+    """The plain text and the HTML of one notice: its words, what restores the service (when it
+    is suspended for money), and the payments page."""
+    lang = language[:2].lower() if language[:2].lower() in TEXTS else "en"
+    paragraphs = body.split("\n\n")
+    if restore:
+        paragraphs.insert(1, RESTORE[lang].format(amount=restore))
+    text = "\n\n".join(paragraphs + ([f"{PAY_ONLINE[lang]}: {page}"] if page else []))
+    shown = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
+    if page:
+        shown += f'<p><a href="{html.escape(page, quote=True)}">{html.escape(PAY_ONLINE[lang])}</a></p>'
+    return text + "\n", f"<!doctype html><html lang=\"{lang}\"><body>{shown}</body></html>\n"

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any, Iterable, Mapping, Sequence
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, from_gregorian_seconds
@@ -21,10 +21,11 @@ from bookkeeper.domain.notices import (
 )
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, MailRejected, Mailer, MailUnavailable, ViewQuery
 from bookkeeper.domain.settings import SettingsError
-from bookkeeper.services.context import find_reseller, get_or_none, load_context
+from bookkeeper.services.context import BillingContext, find_reseller, get_or_none, load_context
+from bookkeeper.services.mail_from import sender_for
 from bookkeeper.services.events import BillingEvent
 from bookkeeper.services.notice_relevance import why_superseded
-from bookkeeper.services.notice_text import compose, money_in
+from bookkeeper.services.notice_text import RESTORABLE, compose, mail_bodies, money_in
 
 log = logging.getLogger("kazbill.notices")
 NOTICES_DB = "kazbill_notices"
@@ -70,7 +71,9 @@ class MailReport:
 
 
 def send_due_notices(store: DocumentStore, mailer: Mailer, *, sender: str, now_gregorian: int,
-                     limit: int = 100) -> MailReport:
+                     limit: int = 100, public_url: str | None = None) -> MailReport:
+    """`sender`: the operator's address (a reseller's own `mail_from` wins); `public_url`: where
+    the payments page is, linked from every notice."""
     try:
         rows = store.query_view(NOTICES_DB, "kazbill_notices", "due",
                                 ViewQuery(end_key=now_gregorian, include_docs=True, limit=limit)).rows
@@ -80,14 +83,15 @@ def send_due_notices(store: DocumentStore, mailer: Mailer, *, sender: str, now_g
     for row in rows:
         if row.doc is None:
             continue
-        outcome = _deliver(store, mailer, dict(row.doc), sender, now_gregorian)
+        outcome = _deliver(store, mailer, dict(row.doc), sender, now_gregorian, public_url)
         counts[outcome] += 1
         if outcome == "retrying":  # the server is away or busy: the rest waits for the next pass
             break
     return MailReport(**counts)
 
 
-def _deliver(store: DocumentStore, mailer: Mailer, notice: dict[str, Any], sender: str, now: int) -> str:
+def _deliver(store: DocumentStore, mailer: Mailer, notice: dict[str, Any], sender: str, now: int,
+             public_url: str | None) -> str:
     try:
         notice = _save(store, {**notice, "state": "sending", "claimed_at": now})
     except Conflict:
@@ -101,7 +105,7 @@ def _deliver(store: DocumentStore, mailer: Mailer, notice: dict[str, Any], sende
         _save(store, _moved(notice, "no_recipients", now, "the account and its reseller have no admin with an email"))
         return "no_recipients"
     try:
-        mailer.send(_message(store, notice, sender, recipients, now))
+        mailer.send(_message(store, notice, sender, recipients, now, public_url))
     except MailUnavailable as error:
         attempts = notice.get("attempts", 0) + 1
         if gives_up(attempts):
@@ -154,22 +158,30 @@ def _admins(store: DocumentStore, account_id: str) -> list[tuple[str, str]]:
 
 
 def _message(store: DocumentStore, notice: Mapping[str, Any], sender: str,
-             recipients: list[tuple[str, str]], now: int) -> EmailMessage:
+             recipients: list[tuple[str, str]], now: int, public_url: str | None) -> EmailMessage:
     account_id = notice["account_id"]
+    context: BillingContext | None
     try:
         context = load_context(store, account_id)
         name, currency, locale = context.account_name, context.reseller.currency, context.reseller.locale
         language = context.account.language
     except Exception:  # noqa: BLE001 - settings broken since queuing: the email still goes, amounts plain
-        name, currency, locale, language = account_id, None, "en_US", "en"
+        context, name, currency, locale, language = None, account_id, None, "en_US", "en"
+    money = money_in(currency, locale)
     subject, body = compose(notice["kind"], {**notice.get("details", {}), "day": notice.get("day")},
-                            account_name=name, language=language, money=money_in(currency, locale))
+                            account_name=name, language=language, money=money)
+    standing = get_or_none(store, account_db(account_id), "kazbill_standing") or {}
+    restore = standing.get("amount_to_restore") if notice["kind"] in RESTORABLE else None
+    page = f"{public_url.rstrip('/')}/portal/accounts/{account_id}" if public_url else None
+    text, html = mail_bodies(body, language, restore=money(restore) if isinstance(restore, int) and restore else None,
+                             page=page)
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = sender_for(store, context, sender)
     message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
     message["Subject"] = subject
     message["Date"] = formatdate(from_gregorian_seconds(now), usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "kazbill")
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "kazbill")
     message["X-Kazbill-Notice"] = notice["_id"]  # what a resent copy can be recognised by
-    message.set_content(body)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message

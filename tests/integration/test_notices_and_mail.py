@@ -84,9 +84,10 @@ def test_a_low_balance_warning_reaches_the_admins_once_per_crossing_then_on_its_
     subjects = sorted(message["Subject"] for message in sink.received)
     assert subjects == ["Alpha Taxi: начат новый расчётный период", "Alpha Taxi: низкий баланс"]
     low = next(m for m in sink.received if "низкий" in m["Subject"])
-    assert low["To"] == "Ivan Petrov <boss@alpha.example>" and low["From"] == SENDER  # admins only
-    assert "500,00\xa0₽" in low.get_content() and "1\xa0000,00\xa0₽" in low.get_content()
-    assert "с 2026-11-01" in low.get_content()  # since when
+    assert low["To"] == "Ivan Petrov <boss@alpha.example>" and low["From"] == f"Reseller <{SENDER}>"  # admins only
+    text = low.get_body(("plain",)).get_content()
+    assert "500,00\xa0₽" in text and "1\xa0000,00\xa0₽" in text
+    assert "с 2026-11-01" in text  # since when
     stored = notice(world.store, customer, "2026-11-01", "low_balance")
     assert (stored["state"], stored["recipients"], stored["attempts"]) == ("emailed", ["boss@alpha.example"], 1)
 
@@ -189,9 +190,30 @@ def test_a_mailer_that_starts_with_a_backlog_sends_only_what_is_still_true_and_s
     assert subjects == ["Alpha Taxi: начат новый расчётный период"], (report, queued)
     mail = sink.received[0]
     assert parsedate_to_datetime(mail["Date"]) == datetime(2026, 11, 10, 12, 5, tzinfo=MSK)
-    assert "Дата события: 2026-11-10." in mail.get_content()
+    assert "Дата события: 2026-11-10." in mail.get_body(("plain",)).get_content()
     states = {(row.value["kind"], row.value["day"]): row.value["state"] for row in notices_of(world.store, customer)}
     assert {state for (kind, _), state in states.items() if kind != "period_charged"} == {"superseded"}
     low = notice(world.store, customer, "2026-11-01", "low_balance")
     assert low["reason"] in ("the balance is no longer low", "a newer low_balance notice (2026-11-07) replaces it")
     assert report.superseded == len(queued) and report.emailed == 1
+
+
+def test_a_suspended_customer_is_told_by_its_reseller_what_restores_the_service_and_where_to_pay(store, sink):
+    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "blocking_enabled": True,
+                                                "mail_from": "billing@volna.example"}, plan=OFFICE_PLAN)
+    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK),
+                              onbill={"billing_day": 1, "payment_type": "prepay"}, limits={}, devices=2)
+    world.store.put(account_db(customer), admin(customer, "boss@alpha.example"))
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    bill_accounts(BillingPorts(world.store, clock, world.design_docs), [customer], day=date(2026, 11, 1))
+    send_due_notices(world.store, SmtpMailer("127.0.0.1", sink.port), sender="Billing <billing@operator.example>",
+                     now_gregorian=at(clock, 2026, 11, 1, 0, 6), public_url="https://pay.volna.example/")
+    suspended = next(m for m in sink.received if "приостановлено" in m["Subject"])
+    assert suspended["From"] == "Reseller <billing@volna.example>"  # the reseller's name and its own address
+    assert all(not header.lower().startswith("x-") or "account/" not in value for header, value in suspended.items())
+    text = suspended.get_body(("plain",)).get_content()
+    page = f"https://pay.volna.example/portal/accounts/{customer}"
+    assert "Для восстановления обслуживания оплатите не менее 1\xa0000,00\xa0₽." in text  # two phones, no credit
+    assert f"Оплатить онлайн, баланс и документы: {page}" in text
+    html = suspended.get_body(("html",)).get_content()
+    assert f'<a href="{page}">' in html and "1\xa0000,00\xa0₽" in html

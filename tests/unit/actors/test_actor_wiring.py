@@ -142,7 +142,8 @@ def test_notices_queued_by_a_batch_are_mailed_by_the_mailer(world):
     finally:
         sink.stop()
     (message,) = sink.received
-    assert message["Subject"] == "Mailed: начат новый расчётный период" and message["From"] == "billing@res.example"
+    assert message["Subject"] == "Mailed: начат новый расчётный период"
+    assert message["From"] == "Reseller <billing@res.example>"  # the reseller's name, the operator's address
 
 
 def test_the_crawl_issues_a_closed_periods_documents_once_and_the_troupe_renders_them(world):
