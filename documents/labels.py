@@ -4,6 +4,8 @@ from __future__ import annotations
 LABELS = {
     "en": {
         "invoice": "Invoice", "act": "Certificate of services rendered", "no": "No.", "of": "of",
+        "legal_inn": "INN", "legal_kpp": "KPP", "legal_vat_id": "VAT ID", "legal_registration": "Registration",
+        "legal_address": "", "legal_country": "",
         "period": "Billing period", "supplier": "Supplier", "customer": "Customer", "bank": "Bank details",
         "item": "Description", "code": "code", "quantity": "Qty", "rate": "Price", "net": "Net", "vat": "VAT", "gross": "Total",
         "vat_rate": "VAT rate", "no_vat": "VAT not applicable", "total_net": "Total net", "total_vat": "Total VAT",
@@ -23,6 +25,8 @@ LABELS = {
     },
     "ru": {
         "invoice": "Счёт", "act": "Акт оказанных услуг", "no": "№", "of": "от",
+        "legal_inn": "ИНН", "legal_kpp": "КПП", "legal_vat_id": "VAT ID", "legal_registration": "ОГРН",
+        "legal_address": "", "legal_country": "",
         "period": "Расчётный период", "supplier": "Исполнитель", "customer": "Заказчик", "bank": "Банковские реквизиты",
         "item": "Наименование", "code": "код", "quantity": "Кол-во", "rate": "Цена", "net": "Сумма без НДС", "vat": "НДС",
         "gross": "Всего", "vat_rate": "Ставка НДС", "no_vat": "Без НДС", "total_net": "Итого без НДС",

@@ -14,6 +14,7 @@ from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import month_prefix
 from bookkeeper.domain.documents.carriers import Carrier, parse_carriers
 from bookkeeper.domain.documents.document_data import document_data, document_id
+from bookkeeper.domain.documents.legal_details import FIELDS as LEGAL_FIELDS
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
 from bookkeeper.domain.documents.numbering import numbered_type, sequence_key, shown_number
 from bookkeeper.domain.documents.vat import VatPolicy
@@ -65,7 +66,8 @@ class Issuer:
         context = load_context(ports.store, account_id)
         onbill = get_or_none(ports.store, account_db(account_id), "onbill") or {}
         customer = {"id": account_id, "name": context.account_name,
-                    "legal": {k: v for k, v in (onbill.get("legal") or {}).items() if isinstance(v, str)}}
+                    "legal": {k: v for k, v in (onbill.get("legal") or {}).items()
+                              if k in LEGAL_FIELDS and isinstance(v, str)}}
         return cls(ports, context, customer, VatPolicy(context.reseller.vat_disposition, context.reseller.vat_rate),
                    gregorian_now(ports.clock))
 

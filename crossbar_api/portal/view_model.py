@@ -7,6 +7,7 @@ from typing import Any
 from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
+from bookkeeper.domain.documents.legal_details import FIELDS as LEGAL_FIELDS
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
@@ -71,6 +72,9 @@ def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, 
         "amount_step": "0.01",
     }
     model["card"] = _card_section(deps, account_id)
+    onbill = get_or_none(deps.store, account_db(account_id), "onbill") or {}
+    legal: dict[str, Any] = onbill["legal"] if isinstance(onbill.get("legal"), dict) else {}
+    model["legal"] = [(key, legal[key]) for key in LEGAL_FIELDS if isinstance(legal.get(key), str)]
     # A pro-forma is issued by the reseller's main carrier: none, no pro-forma (and no number spent).
     model["proforma_offered"] = bool(context.reseller.carriers)
     auto = get_or_none(deps.store, account_db(account_id), AUTO_TOPUP_DOC_ID) or {}

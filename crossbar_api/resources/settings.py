@@ -9,6 +9,7 @@ from typing import Any
 import falcon
 
 from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.documents.legal_details import LegalDetailsError, parse_legal
 from bookkeeper.domain.settings import (
     ACCOUNT_ONBILL_KEYS, ONBILL_DOC_ID, RESELLER_ONBILL_KEYS, SettingsError, account_settings, master_of,
     reseller_settings,
@@ -21,7 +22,7 @@ from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import document_numbers
 
 # What the account's own admin may set; everything else is decided from above.
-SELF_SERVICE = {"language"}
+SELF_SERVICE = {"language", "legal"}  # the account's own words and legal details
 
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +49,7 @@ class Onbill:
         account = account_for(req, self.deps, account_id, write=True)
         caller = req.context.caller
         is_reseller = bool(account.get("pvt_reseller")) or not account.get("pvt_tree")
-        allowed = set(ACCOUNT_ONBILL_KEYS) | (set(RESELLER_ONBILL_KEYS) if is_reseller else set())
+        allowed = {*ACCOUNT_ONBILL_KEYS, "legal"} | (set(RESELLER_ONBILL_KEYS) if is_reseller else set())
         # What the account may set itself, any account above it may set too; the rest (billing day,
         # payment type, block, rate deck...) only the reseller that bills it or one above that.
         own_keys = SELF_SERVICE | (set(RESELLER_ONBILL_KEYS) if is_reseller else set())
@@ -64,6 +65,13 @@ class Onbill:
         stored = self._stored(account_id)
         # A rate or threshold arrives as an exact Decimal; the document keeps it as a JSON number.
         data = {key: document_numbers(value, key) for key, value in data.items()}
+        if data.get("legal") is not None:
+            # The buyer the account's documents name: checked here, kept trimmed. Billing never
+            # reads it, so a detail that goes bad cannot stop an account's billing.
+            try:
+                data["legal"] = parse_legal(data["legal"])
+            except LegalDetailsError as error:
+                raise invalid(error.field, "invalid", error.reason) from None
         merged = {key: value for key, value in {**stored, **data}.items() if value is not None}
         self._validate(account_id, account, merged, is_reseller)
         try:

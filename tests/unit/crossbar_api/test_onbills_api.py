@@ -179,3 +179,32 @@ def test_before_the_reseller_has_a_carrier_no_document_is_issued_and_no_number_s
     issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
                                  json={"data": {"period_start": "2026-11-01"}})
     assert [d["number"] for d in issued.json["data"]["issued"]] == ["1", "1"]
+
+
+def test_the_customer_sets_its_legal_details_and_its_invoice_names_it_by_them(api, tmp_path):
+    import subprocess
+
+    from bookkeeper.domain.kazoo_names import account_db
+
+    client, world, clock, customer, reseller = issued_world(api)
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    url = f"/v2/accounts/{customer}/onbill"
+    before = world.store.get(account_db(customer), "onbill")
+    wrong = client.simulate_patch(url, headers=own, json={"data": {"legal": {"name": "ООО «Бета»", "inn": "7707083894"}}})
+    assert wrong.status_code == 400 and "check digits" in wrong.json["data"]["legal.inn"]["invalid"]["message"]
+    assert world.store.get(account_db(customer), "onbill") == before  # nothing changed
+    legal = {"name": "ООО «Бета»", "address": "Москва, ул. Тверская, 7", "inn": "7707 083893", "kpp": "773601001"}
+    saved = client.simulate_patch(url, headers=own, json={"data": {"legal": legal}})
+    assert saved.status_code == 200, saved.json
+    assert saved.json["data"]["legal"]["inn"] == "7707083893"  # kept without the spaces
+    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
+                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
+    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/pdf", headers=reseller).content
+    (tmp_path / "invoice.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "invoice.pdf"), "-"], capture_output=True,
+                          text=True).stdout
+    customer_column = [line[50:].strip() for line in text.splitlines()]  # the right-hand party
+    for shown in ("ООО «Бета»", "INN 7707083893", "KPP 773601001", "Москва, ул. Тверская, 7"):  # in English
+        assert shown in customer_column, text

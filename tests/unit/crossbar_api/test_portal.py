@@ -191,3 +191,15 @@ def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(ap
     past = client.simulate_get(f"/portal/accounts/{customer}?lang=en&period=2026-11-01", headers=headers).text
     assert '<h2 id="period">Billing period: 2026-11-01 – 2026-11-30</h2>' in past and 'id="closing"' in past
     assert re.search(r'<a href="\?period=2026-11-01">2026-11-01 – 2026-11-30</a></td>\s*<td>paid</td>', page)
+
+
+def test_the_page_shows_the_legal_details_the_documents_will_carry(api):
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    _, headers = page_form(client, customer)
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    client.simulate_patch(f"/v2/accounts/{customer}/onbill", headers=own,
+                          json={"data": {"legal": {"name": "Beta GmbH", "vat_id": "DE123456789"}}})
+    page = client.simulate_get(f"/portal/accounts/{customer}?lang=en", headers=headers).text
+    assert re.search(r'<table id="legal"><tr><td>Name</td><td>Beta GmbH</td></tr><tr><td>VAT ID</td>'
+                     r'<td>DE123456789</td></tr></table>', page)
