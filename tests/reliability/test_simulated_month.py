@@ -101,9 +101,11 @@ class Faults:
         self.kills["bridge"] += 1
 
     def cleanup(self) -> None:
-        """Every service's, even when an earlier one's leftovers would not go (named, raised last)."""
+        """Every service's, even when an earlier one's leftovers would not go (named, raised last).
+        Newest first: the services share one clock file, by which leftovers are found, so an older
+        (killed) service waiting first would wait for the processes of the one still running."""
         errors = []
-        for service in [*self.services, *([self.twin] if self.twin else [])]:
+        for service in [*([self.twin] if self.twin else []), *reversed(self.services)]:
             try:
                 service.cleanup()
             except AssertionError as error:
