@@ -22,6 +22,20 @@ def issued_world(api):
     return client, world, clock, customer, {"X-Auth-Token": token(client, world, "reseller")}
 
 
+def first_invoice_text(client, world, clock, customer, reseller, tmp_path, *options: str) -> str:
+    """November's documents issued and rendered; the invoice's text as pdftotext reads it."""
+    import subprocess
+
+    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
+                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
+    now = to_gregorian_seconds(int(clock.now().timestamp()))
+    process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
+    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/pdf", headers=reseller).content
+    (tmp_path / "invoice.pdf").write_bytes(pdf)
+    return subprocess.run(["pdftotext", *options, str(tmp_path / "invoice.pdf"), "-"], capture_output=True,
+                          text=True).stdout
+
+
 def test_a_reseller_issues_lists_reads_and_downloads_a_periods_documents(api):
     client, world, clock, customer, reseller = issued_world(api)
     url = f"/v2/accounts/{customer}/onbills"
@@ -68,7 +82,6 @@ def test_a_reseller_issues_every_childs_documents_and_hears_which_could_not_be(a
 
 
 def test_a_resellers_own_template_is_checked_stored_and_used_and_a_hostile_one_changes_nothing(api, tmp_path):
-    import subprocess
 
     from bookkeeper.domain.kazoo_names import account_db
 
@@ -88,13 +101,7 @@ def test_a_resellers_own_template_is_checked_stored_and_used_and_a_hostile_one_c
     assert client.simulate_get(url, headers=reseller).text == own
     wrong = client.simulate_put(f"/v2/accounts/{reseller_id}/onbill_templates/nobody/invoice", headers=html, body=own)
     assert wrong.status_code == 404 and "carrier" in wrong.json["data"]
-    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
-    now = to_gregorian_seconds(int(clock.now().timestamp()))
-    process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
-    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/pdf", headers=reseller).content
-    (tmp_path / "own.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "own.pdf"), "-"], capture_output=True, text=True).stdout
+    text = first_invoice_text(client, world, clock, customer, reseller, tmp_path)
     assert "OUR OWN 1" in text and "1,000.00" in text  # the reseller's template, English amounts
     assert client.simulate_delete(url, headers=reseller).json["data"] == {"removed": True}
     assert client.simulate_get(url, headers=reseller).status_code == 404
@@ -182,7 +189,6 @@ def test_before_the_reseller_has_a_carrier_no_document_is_issued_and_no_number_s
 
 
 def test_the_customer_sets_its_legal_details_and_its_invoice_names_it_by_them(api, tmp_path):
-    import subprocess
 
     from bookkeeper.domain.kazoo_names import account_db
 
@@ -197,14 +203,7 @@ def test_the_customer_sets_its_legal_details_and_its_invoice_names_it_by_them(ap
     saved = client.simulate_patch(url, headers=own, json={"data": {"legal": legal}})
     assert saved.status_code == 200, saved.json
     assert saved.json["data"]["legal"]["inn"] == "7707083893"  # kept without the spaces
-    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
-    now = to_gregorian_seconds(int(clock.now().timestamp()))
-    process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
-    pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/pdf", headers=reseller).content
-    (tmp_path / "invoice.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "invoice.pdf"), "-"], capture_output=True,
-                          text=True).stdout
+    text = first_invoice_text(client, world, clock, customer, reseller, tmp_path, "-layout")
     customer_column = [line[50:].strip() for line in text.splitlines()]  # the right-hand party
     for shown in ("ООО «Бета»", "INN 7707083893", "KPP 773601001", "Москва, ул. Тверская, 7"):  # in English
         assert shown in customer_column, text
