@@ -74,7 +74,7 @@ def held_when_began(run: "_Run", day: date, now: Quantities) -> Quantities:
     """What the account held when `day` began in its reseller's time; a category the history
     does not know then (trunks or numbers changed since, cascaded counts) as it is `now`."""
     held, known = run.history.at(day_start(run, day))
-    return {**now, **known_only(held, known)}
+    return as_known(now, held, known)
 
 
 def first_day_holdings(run: "_Run", day: date, now: Quantities) -> Quantities:
@@ -82,7 +82,14 @@ def first_day_holdings(run: "_Run", day: date, now: Quantities) -> Quantities:
     it was created (up to now); a category the history does not know then as it is `now`."""
     start, end = day_start(run, day), day_start(run, day + timedelta(days=1))
     highest, known = run.history.highest(start, min(end, run.now_gregorian + 1))
-    return {**now, **known_only(highest, known)}
+    return as_known(now, highest, known)
+
+
+def as_known(now: Quantities, held: Quantities, known: frozenset[str]) -> Quantities:
+    """`now`, with every category the history knows at that moment replaced by what it says was
+    held, none included: a category it knows but lists nothing of was held at none then (a
+    first phone added mid-period must not be taken as held since the period began)."""
+    return {**now, **{category: {} for category in known}, **known_only(held, known)}
 
 
 def growth(run: "_Run", period: Period, now: Quantities, *, entries: Sequence[Mapping[str, Any]] | None = None,
@@ -156,7 +163,7 @@ def _day_highest(run: "_Run", day: date, now: Quantities, *, guess_unknown: bool
     if day == run.present:
         return merged(known_only(highest, known), now)
     if guess_unknown:
-        return {**now, **known_only(highest, known)}
+        return as_known(now, highest, known)
     return known_only(highest, known)
 
 

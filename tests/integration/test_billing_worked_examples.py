@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.domain.proration import remaining_share
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.payments import apply_payment
@@ -211,3 +212,19 @@ def test_an_unknown_account_is_a_recorded_failure_and_no_entry(store):
     failures = store.query_view("kazbill_failures", "kazbill_failures", "by_account",
                                 ViewQuery(start_key=["0" * 32], end_key=["0" * 32, {}]))
     assert failures.values() == ["bad_billing_input"]
+
+
+def test_a_period_opened_late_charges_a_first_phone_from_the_day_it_came_not_the_whole_month(store):
+    """No phone when November began; one added on 10 November; the service away until the 12th,
+    when the period opens. The opening must price what was held when the period began (none),
+    and the phone from its own day: the last 21 of 30 daily shares of 500.00, 349.9997 (the
+    month's 5,000,000 units split into whole-unit days, the remainder on the first ones).
+    (A category held at none at the period's start was taken as it is now, and the phone was
+    charged the full month.)"""
+    world, customer, clock, ports = one_customer(store, "Zeta Bakery", created=datetime(2026, 1, 10, tzinfo=MSK),
+                                                 devices=0, at=datetime(2026, 11, 12, 0, 5, tzinfo=MSK))
+    world.add_devices(customer, 1, created=datetime(2026, 11, 10, 15, 0, tzinfo=MSK))
+    crawl_account_day(ports, customer, date(2026, 11, 12))
+    charged = {entry_id: amount for entry_id, (kind, amount) in kazbill_entries(store, customer, [(2026, 11)]).items()}
+    assert charged == {"202611-kazbill-mrc-20261101-devices-sip_device-q1": 3_499_997}
+    assert remaining_share(5_000_000, 30, 9) == 3_499_997
