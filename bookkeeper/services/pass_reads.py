@@ -6,17 +6,22 @@ the same account databases exist, and read each account's onbill document up to 
 CouchDB. Within one pass those answers would not change: the shard running the pass is the only
 one billing the account, and the pass's own writes go through this wrapper, which forgets what
 they touch (the next read fetches the stored revision). So a pass asks for each document, and
-for each database's existence, once. Views, feeds and leaves are never kept: a view must show
-the pass's own ledger writes. A pass is one event; the next one starts from the store again.
+for each database's existence, once. Feeds and leaves are never kept, nor views, a view must
+show the pass's own ledger writes, but for the account's quantities (QUANTITY_DESIGN), kept
+until the pass writes to that database: the pass counts and dates the same rows. (Read twice, a
+CouchDB cluster could answer the count from one copy and the dates from another one still
+without a new number, and the number would be dated too early.) A pass is one event; the next
+one starts from the store again.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any, Iterable, Mapping, Sequence
 
-from bookkeeper.ports import BulkResult, DocumentStore, NotFound, PutResult
+from bookkeeper.ports import BulkResult, DocumentStore, NotFound, PutResult, ViewQuery, ViewResult
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
+QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
 
 
 def store_identity(store: DocumentStore) -> DocumentStore:
@@ -29,6 +34,7 @@ class PassReads:
         self.backing = store_identity(store)
         self._docs: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._databases: set[str] = set()
+        self._views: dict[tuple[str, str, str], ViewResult] = {}
 
     def __getattr__(self, name: str) -> Any:  # everything not kept goes to the store as it is
         return getattr(self.backing, name)
@@ -55,7 +61,18 @@ class PassReads:
     def delete_database(self, db: str) -> None:
         self._databases.discard(db)
         self._docs = {key: doc for key, doc in self._docs.items() if key[0] != db}
+        self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
         self.backing.delete_database(db)
+
+    # ------------------------------------------------------------------ views
+
+    def query_view(self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()) -> ViewResult:
+        if design != QUANTITY_DESIGN:
+            return self.backing.query_view(db, design, view, query)
+        key = (db, view, repr(query))
+        if key not in self._views:
+            self._views[key] = self.backing.query_view(db, design, view, query)
+        return copy.deepcopy(self._views[key])
 
     # ------------------------------------------------------------------ documents
 
@@ -85,6 +102,7 @@ class PassReads:
     def _forget(self, db: str, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:
             self._docs.pop((db, doc_id), None)
+        self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         try:
