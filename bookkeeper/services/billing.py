@@ -19,7 +19,6 @@ from bookkeeper.domain.history import QuantityHistory
 from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.notices import daily_reminders
-from bookkeeper.services.low_balance_spells import low_balance_warning
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
 from bookkeeper.domain.plans import ItemPrice, PlanError, price_services
 from bookkeeper.domain.quantities import Quantities, QuantityError
@@ -27,6 +26,7 @@ from bookkeeper.domain.standing import Standing, amount_to_restore, evaluate_sta
 from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound, gregorian_now
 from bookkeeper.services import period_growth, period_opening
 from bookkeeper.services.events import BillingEvent
+from bookkeeper.services.low_balance_spells import low_balance_warning
 from bookkeeper.services.failures import record_failure
 from bookkeeper.services.account_docs import set_blocked, update_doc, update_onbill
 from bookkeeper.services.context import (
