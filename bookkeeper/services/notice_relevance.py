@@ -23,9 +23,9 @@ LOW_BALANCE_DOC_ID = "kazbill_low_balance"
 # What the account must still be for the notice to be true (kazbill_standing's fields).
 NEEDS_DELINQUENT = ("period_unpaid",)
 NEEDS_BLOCKED = ("service_suspended",)
+_DESIGN_DOCS = load_design_docs()  # the ledger's views, for the balance now
 # A state the account is in, said again: only the newest is worth sending. (A top-up charged or a
 # service cancelled is an event of its own, and each is sent.)
-_DESIGN_DOCS = load_design_docs()  # the ledger's views, for the balance now
 COLLAPSING = ("low_balance", "period_approaching", "service_suspended", "period_unpaid", "period_charged")
 
 
