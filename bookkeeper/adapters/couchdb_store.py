@@ -175,6 +175,10 @@ class CouchDbStore:
             return NotFound(db, doc_id or "?", kind)
         if status == 409 and db is not None:
             return Conflict(db, doc_id or "?")
+        if status == 500 and kind == "document" and db is not None and reason == "conflict":
+            # A cluster's answer to the loser of two writes racing through different nodes
+            # (seen in the 202 numbering race): the write did not stand, like a 409.
+            return Conflict(db, doc_id or "?")
         if status == 412 and kind == "database" and db is not None:
             return DatabaseExists(db)  # any other 412 (a cluster losing a node) is not about the name
         if status == 400 and kind in ("view", "feed"):

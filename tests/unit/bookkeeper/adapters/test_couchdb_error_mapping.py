@@ -28,6 +28,11 @@ def test_a_412_to_a_document_request_is_not_taken_for_an_existing_database(adapt
     assert isinstance(error, StoreUnavailable) and "412" in str(error)
 
 
+def test_a_clusters_500_conflict_to_a_document_write_is_a_conflict_not_an_outage(adapter):
+    assert isinstance(adapter._map_error(500, "kazbill_numbers", "seq-x", "document", "conflict"), Conflict)
+    assert isinstance(adapter._map_error(500, "kazbill_numbers", "seq-x", "document", "timeout"), StoreUnavailable)
+
+
 def test_a_409_is_a_conflict_on_the_document_named(adapter):
     error = adapter._map_error(409, "kazbill_numbers", "seq-x", "document", "conflict")
     assert isinstance(error, Conflict) and error.doc_id == "seq-x"
