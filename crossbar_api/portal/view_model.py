@@ -8,7 +8,7 @@ from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.documents.legal_details import FIELDS as LEGAL_FIELDS
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.money_display import format_money
@@ -17,6 +17,7 @@ from bookkeeper.services.card_payments import CardError, cards_and_client_token
 from bookkeeper.services.context import BillingContext, get_or_none
 from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
 from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.mail_from import account_name
 from bookkeeper.services.statements import statement
 from crossbar_api.deps import ApiDeps
 from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
@@ -29,13 +30,6 @@ def _gateway(deps: ApiDeps, context: BillingContext, kind: str):
         return load_gateway_settings(deps.store, context.reseller_id, kind)[0]
     except (GatewayFieldError, NotAReseller):
         return None
-
-
-def _account_name(deps: ApiDeps, account_id: str) -> str | None:
-    """The name the account goes by in Kazoo (its reseller's, here: the page is the reseller's)."""
-    doc = get_or_none(deps.store, ACCOUNTS_DB, account_id) or get_or_none(deps.store, account_db(account_id), account_id)
-    name = (doc or {}).get("name")
-    return name if isinstance(name, str) and name.strip() else None
 
 
 def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str,
@@ -58,7 +52,7 @@ def page_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, 
         "standing": "blocked" if standing.get("blocked") else standing.get("status", "good_standing"),
         "reasons": standing.get("reasons", []),
         "amount_to_restore": money(standing["amount_to_restore"]) if standing.get("amount_to_restore") else None,
-        "reseller_name": _account_name(deps, context.reseller_id),
+        "reseller_name": account_name(deps.store, context.reseller_id),
         "period": {"start": found.period.start.isoformat(), "end": found.period.end.isoformat(),
                    "opening_balance": None if found.opening_balance is None else money(found.opening_balance),
                    "payments": money(found.payments), "monthly_fees": money(found.monthly_fees),
