@@ -11,30 +11,45 @@ know they run on a cluster.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Callable, Literal
 from urllib.parse import quote
 
 from bookkeeper.domain.cluster_writes import Leaf, judge_accepted_write, nothing_stands
-from bookkeeper.ports import Conflict, StoreError
+from bookkeeper.ports import Conflict, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 
+# How long a writer waits for its accepted revision to show in a read before it gives up and
+# says the store is unavailable: the copy that took it hands it on within moments.
+_UNSEEN_PAUSES_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+
+
 def leaves_from_open_revs(answer: Any) -> list[Leaf]:
-    """`GET /db/id?open_revs=all` answers a list of {"ok": doc} (and {"missing": rev})."""
+    """`GET /db/id?open_revs=all&revs=true` answers a list of {"ok": doc} (and {"missing": rev});
+    each doc's `_revisions` names the revisions it was built on."""
     found = []
     for row in answer if isinstance(answer, list) else []:
         doc = row.get("ok") if isinstance(row, dict) else None
         if isinstance(doc, dict) and isinstance(doc.get("_rev"), str):
-            found.append(Leaf(doc["_rev"], bool(doc.get("_deleted"))))
+            found.append(Leaf(doc["_rev"], bool(doc.get("_deleted")), _ancestors(doc.get("_revisions"))))
     return found
 
 
+def _ancestors(revisions: Any) -> frozenset[str]:
+    """{"start": 3, "ids": ["c", "b", "a"]} -> {"2-b", "1-a"}: the leaf itself left out."""
+    if not isinstance(revisions, dict) or not isinstance(revisions.get("start"), int):
+        return frozenset()
+    ids = [rev_id for rev_id in revisions.get("ids") or () if isinstance(rev_id, str)]
+    return frozenset(f"{revisions['start'] - depth}-{rev_id}" for depth, rev_id in enumerate(ids) if depth)
+
+
 def open_revs_path(db: str, doc_id: str) -> str:
-    return f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?open_revs=all&latest=true"
+    return f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?open_revs=all&latest=true&revs=true"
 
 
-def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool,
+def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool, location: str,
                           read_leaves: Callable[[str, str], list[Leaf]],
                           withdraw: Callable[[str, str, str], None]) -> Literal["stands", "write_again"]:
     """"stands" when the accepted write stands; "write_again" when it lost and withdrew, and so
@@ -42,6 +57,15 @@ def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool,
     Conflict (after withdrawing it) when another writer's revision stands."""
     leaves = read_leaves(db, doc_id)
     verdict = judge_accepted_write(ours, leaves, created=created)
+    for pause_s in _UNSEEN_PAUSES_S:
+        if verdict != "unseen":
+            break
+        time.sleep(pause_s)
+        leaves = read_leaves(db, doc_id)
+        verdict = judge_accepted_write(ours, leaves, created=created)
+    if verdict == "unseen":
+        raise StoreUnavailable(location, f"a write to {doc_id!r} in {db!r} was accepted by too few copies and has not "
+                                   f"shown since: whether it stands is not known yet")
     if verdict == "won":
         return "stands"
     if verdict == "lost" and not next(leaf for leaf in leaves if leaf.rev == ours).deleted:

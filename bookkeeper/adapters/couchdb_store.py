@@ -152,8 +152,8 @@ class CouchDbStore:
         return self._call("send", request=request, **kw)
 
     def _settle(self, db: str, doc_id: str, rev: str, *, created: bool) -> str:
-        return settle_accepted_write(db, doc_id, rev, created=created, read_leaves=self.leaves,
-                                     withdraw=self._withdraw)
+        return settle_accepted_write(db, doc_id, rev, created=created, location=self.location,
+                                     read_leaves=self.leaves, withdraw=self._withdraw)
 
     def _withdraw(self, db: str, doc_id: str, rev: str) -> None:
         self._send("DELETE", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?rev={quote(rev)}",
@@ -365,9 +365,11 @@ class CouchDbStore:
         if rev is not None:
             check_rev(db, rev)
         # The SDK gzips request bodies, and the server would keep the gzip bytes as the data.
-        result = self._call("put_attachment", db=db, doc_id=doc_id, attachment_name=name,
-                            attachment=bytes(data), content_type=content_type, rev=rev,
-                            headers={"Content-Encoding": "identity"})
+        result, status = self._call_status("put_attachment", db=db, doc_id=doc_id, attachment_name=name,
+                                           attachment=bytes(data), content_type=content_type, rev=rev,
+                                           headers={"Content-Encoding": "identity"})
+        if status == 202 and self._settle(db, doc_id, result["rev"], created=rev is None) != "stands":
+            raise Conflict(db, doc_id)  # every writer gave way: the caller's retry writes it again
         return PutResult(result["id"], result["rev"])
 
     def get_attachment(self, db: str, doc_id: str, name: str) -> Attachment:

@@ -19,6 +19,9 @@ conflict does not). A quorum is a majority, so at most one writer of a given par
   document is not a first write: an identical body written a moment earlier by someone else
   has the identical revision, and nothing tells the two apart, so the caller is told the
   document was there already (put_once answers False; the document stands either way).
+  A read that finds its revision nowhere, neither a leaf nor built on, came from copies not yet
+  handed it (seen on a 3-node cluster: a rival create answered 201 by the two copies that had
+  not seen ours): it proves nothing, and the writer reads again until its revision shows.
 - **A conflict found later is resolved by one rule:** the revision CouchDB shows (its winner:
   live before deleted, the longest history, then the greatest revision id) is kept, because it
   is what every reader and every view was shown; the other leaves are deleted.
@@ -35,7 +38,7 @@ from typing import Iterable, Literal
 
 DECISION_DATABASE_PREFIX = "kazbill_"
 
-Verdict = Literal["won", "lost", "already_there"]
+Verdict = Literal["won", "lost", "already_there", "unseen"]
 
 
 def is_decision_database(db: str) -> bool:
@@ -47,6 +50,7 @@ def is_decision_database(db: str) -> bool:
 class Leaf:
     rev: str
     deleted: bool = False
+    ancestors: frozenset[str] = frozenset()  # the revisions this leaf was built on, when read with them
 
     @property
     def generation(self) -> int:
@@ -70,7 +74,12 @@ def judge_accepted_write(ours: str, leaves: Iterable[Leaf], *, created: bool) ->
     """The outcome of a write answered 202, from the document's leaves read right after it."""
     leaves = list(leaves)
     if ours not in {leaf.rev for leaf in leaves}:
-        return "won"  # no longer a leaf: a later write was built on it, so it was the one shown
+        if any(ours in leaf.ancestors for leaf in leaves):
+            return "won"  # no longer a leaf: a later write was built on it, so it was the one shown
+        # Nowhere: the copies that answered the read have not been handed it yet (a 202 may
+        # mean one copy took it). Judging now would call a write won that will surface as a
+        # conflict beside someone else's: the writer reads again.
+        return "unseen"
     if any(not leaf.deleted and leaf.rev != ours for leaf in leaves):
         return "lost"  # another writer's revision stands beside ours: it may have had the quorum
     return "already_there" if created else "won"

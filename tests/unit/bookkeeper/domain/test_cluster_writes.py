@@ -36,7 +36,15 @@ def test_a_new_document_answered_202_alone_is_not_a_first_write():
 
 
 def test_a_revision_somebody_built_on_was_the_one_shown():
-    assert judge_accepted_write(OURS, [Leaf("3-" + "d" * 32)], created=False) == "won"
+    assert judge_accepted_write(OURS, [Leaf("3-" + "d" * 32, ancestors=frozenset({OURS}))], created=False) == "won"
+
+
+def test_a_revision_the_read_copies_have_not_got_yet_proves_nothing():
+    # Seen on a 3-node cluster: our create was taken by the one copy that lacked the document,
+    # and the read was answered by the two that had another's revision.
+    rival = Leaf("1-" + "b" * 32)
+    assert judge_accepted_write("1-" + "a" * 32, [rival], created=True) == "unseen"
+    assert judge_accepted_write(OURS, [Leaf("3-" + "d" * 32, ancestors=frozenset({RIVAL}))], created=False) == "unseen"
 
 
 def test_a_deletion_answered_202_beside_a_live_rival_did_not_take():
