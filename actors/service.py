@@ -140,7 +140,7 @@ def child_commands(settings: Settings, *, with_api: bool, clock_file: str | None
     children = [Child(f"{name} bridge", [kazbill, "bridge", name, "--admin-port", str(settings.actor_admin_port),
                                          *extra]) for name in settings.bridges]
     if with_api:
-        children.append(Child("api", [kazbill, "api"]))
+        children.append(Child("api", [kazbill, "api", *extra]))
     return children
 
 

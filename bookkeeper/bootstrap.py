@@ -68,14 +68,15 @@ def build_usage_limits(settings: Settings) -> "UsageLimits":
                        UsageLimit("documents", settings.documents_per_hour, settings.documents_per_day))
 
 
-def build_hook_ports(settings: Settings, store: DocumentStore | None = None) -> "HookPorts":
+def build_hook_ports(settings: Settings, store: DocumentStore | None = None,
+                     clock: Clock | None = None) -> "HookPorts":
     """What the payment hooks judge and post with."""
     from bookkeeper.adapters.clock import SystemClock
     from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
     from bookkeeper.design_docs import load_design_docs
     from bookkeeper.services.gateway_payments import HookPorts
 
-    billing = BillingPorts(store or build_store(settings), SystemClock(), load_design_docs())
+    billing = BillingPorts(store or build_store(settings), clock or SystemClock(), load_design_docs())
     return HookPorts(billing, HttpIpnVerifier(), (settings.paypal_verify_url, settings.paypal_sandbox_verify_url),
                      build_card_gateways(settings))
 

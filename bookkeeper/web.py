@@ -3,14 +3,18 @@ app per gunicorn worker sharing one store connection. The two apps never import 
 meet here, in the composition root's reach, and in the store."""
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Iterable
 
-from bookkeeper.bootstrap import build_store
+from bookkeeper.bootstrap import build_clock, build_store
 from bookkeeper.config import load_settings
 from bookkeeper.logs import configure as configure_logging
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 HOOKS_PREFIX = "/hooks/"
+# Set by `kazbill api --clock-file` for its gunicorn workers: the API, the hooks and the billing
+# service must share one "now", or a payment taken in an accelerated demo lands in its future.
+CLOCK_FILE_VARIABLE = "KAZBILL_API_CLOCK_FILE"
 
 
 def create() -> WsgiApp:
@@ -19,9 +23,9 @@ def create() -> WsgiApp:
 
     settings = load_settings()
     configure_logging(settings.log_format)  # this worker's request lines, with their request ids
-    store = build_store(settings)
-    api = crossbar_api.wsgi.create(settings, store)
-    hooks = webhooks.wsgi.create(settings, store)
+    store, clock = build_store(settings), build_clock(os.environ.get(CLOCK_FILE_VARIABLE) or None)
+    api = crossbar_api.wsgi.create(settings, store, clock)
+    hooks = webhooks.wsgi.create(settings, store, clock)
 
     def dispatch(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         chosen = hooks if environ.get("PATH_INFO", "").startswith(HOOKS_PREFIX) else api

@@ -12,7 +12,7 @@ from bookkeeper.bootstrap import build_card_gateways, build_store, build_usage_l
 from bookkeeper.config import Settings, load_settings
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import Conflict, DocumentStore
+from bookkeeper.ports import Clock, Conflict, DocumentStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
@@ -39,10 +39,11 @@ def metrics_port(settings: Settings) -> int | None:
     return int(settings.api_metrics_bind.rpartition(":")[2]) if settings.api_metrics_bind else None
 
 
-def create(settings: Settings | None = None, store: DocumentStore | None = None) -> falcon.App:
+def create(settings: Settings | None = None, store: DocumentStore | None = None,
+           clock: Clock | None = None) -> falcon.App:
     settings = settings or load_settings()
     store = store or build_store(settings)
-    deps = ApiDeps(store=store, clock=SystemClock(), design_docs=load_design_docs(),
+    deps = ApiDeps(store=store, clock=clock or SystemClock(), design_docs=load_design_docs(),
                    tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
                    recent=RecentDocuments(settings.api_auth_cache_s),
                    trusted_proxy_header=settings.api_trusted_proxy_header,

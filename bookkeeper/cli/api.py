@@ -9,6 +9,7 @@ import click
 
 from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.config import Settings
+from bookkeeper.web import CLOCK_FILE_VARIABLE
 
 GUNICORN_TARGET = "bookkeeper.web:create()"  # the API and the payment hooks
 
@@ -16,11 +17,16 @@ GUNICORN_TARGET = "bookkeeper.web:create()"  # the API and the payment hooks
 @main.command("api")
 @click.option("--bind", help="Address to listen on (default: KAZBILL_API_BIND).")
 @click.option("--workers", type=int, help="Worker processes (default: KAZBILL_API_WORKERS).")
+@click.option("--clock-file", type=click.Path(dir_okay=False),
+              help="Read 'now' from this file (ISO-8601) instead of the system clock, like `kazbill serve "
+                   "--clock-file`: a payment taken during an accelerated demo is dated in the demo's time.")
 @click.pass_obj
 @operator_errors
-def api(obj: Context, bind: str | None, workers: int | None) -> None:
+def api(obj: Context, bind: str | None, workers: int | None, clock_file: str | None) -> None:
     """Serve the reseller-facing REST API (Kazoo crossbar-shaped) with gunicorn."""
     settings = obj.settings
+    if clock_file:
+        os.environ[CLOCK_FILE_VARIABLE] = os.path.abspath(clock_file)  # read by each worker (bookkeeper.web)
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
     if gunicorn is None:
         raise click.ClickException("gunicorn is not installed; run ./scripts/setup")

@@ -25,6 +25,7 @@ import pytest
 
 from actors.system import connect
 from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.adapters.clock import FileClock
 from bookkeeper.config import Settings
 from bookkeeper.domain.calls import call_entry_id
 from bookkeeper.domain.gateways import yandex_money
@@ -159,7 +160,7 @@ def test_a_week_with_a_poison_document_a_hook_flood_and_a_killed_deck_import_bil
                                                   current_quantities(store, poisoned)))
                 run.wait_followed()
             if offset == FLOOD_DAY:
-                seen.update(flood_the_hooks(store, tmp_path, own_couch_url, reseller, payer))
+                seen.update(flood_the_hooks(store, tmp_path, own_couch_url, reseller, payer, clock_file))
                 run.wait_followed()
             if offset == DECK_KILL_DAY + 1:  # calls billed after the kill, then the next import
                 simulated_calls.install_deck(store, reseller)  # replaces it whole, at the same prices
@@ -193,11 +194,13 @@ def test_a_week_with_a_poison_document_a_hook_flood_and_a_killed_deck_import_bil
     assert len(yoomoney_credits(store, payer)) == 1
 
 
-def flood_the_hooks(store, tmp_path, couch_url: str, reseller: str, payer: str) -> dict[str, object]:
+def flood_the_hooks(store, tmp_path, couch_url: str, reseller: str, payer: str, clock_file: str) -> dict[str, object]:
     """The flood at `kazbill api`'s hooks (one worker: the per-address cap is kept per worker and per
     minute), then a genuine payment from the same address, delivered twice."""
     path = f"/hooks/yandex_money/{reseller}/notification"
-    with serving_api(couch(couch_url), tmp_path / "api.log", workers=1) as base:
+    # On the simulated clock, as `kazbill serve --clock-file` runs its API: a payment dated in real
+    # time would land days in the simulation's future (and the prepaid renewals wait for it).
+    with serving_api(couch(couch_url), tmp_path / "api.log", workers=1, clock_file=clock_file) as base:
         if 60 - time.time() % 60 < 40:  # the flood within one minute of the hooks' clock, as a rule
             time.sleep(60 - time.time() % 60)
         minutes, statuses = set(), []
@@ -218,6 +221,7 @@ def flood_the_hooks(store, tmp_path, couch_url: str, reseller: str, payer: str) 
     assert [d["outcome"] for d in record["deliveries"]] == ["credited", "duplicate"]
     (credit,) = yoomoney_credits(store, payer)
     assert credit["amount"] == 9_800_000 and credit["pvt_ledger_type"] == "credit"
+    assert credit["pvt_created"] == gregorian(FileClock(clock_file).now())  # the simulation's day, not today
     return {"kept": len(kept)}
 
 

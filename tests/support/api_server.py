@@ -42,15 +42,17 @@ def couch(url: str) -> dict[str, str]:
 
 @contextmanager
 def serving_api(store_env: Mapping[str, str], log_path: Path, env: Mapping[str, str] | None = None,
-                workers: int = 2) -> Iterator[str]:
+                workers: int = 2, clock_file: str | None = None) -> Iterator[str]:
     """The base URL of `kazbill api` on the given store, until the block ends; stopped by process
-    group (gunicorn master and its workers) however the block is left."""
+    group (gunicorn master and its workers) however the block is left. `clock_file`: the
+    simulated clock a service beside it runs on (else the API dates what it posts in real time)."""
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
     environment.update(store_env, KAZBILL_API_WORKERS=str(workers), **(env or {}))
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
-        process = subprocess.Popen([KAZBILL, "api", "--bind", f"127.0.0.1:{port}"], env=environment, stdout=log,
+        clock = ["--clock-file", clock_file] if clock_file else []
+        process = subprocess.Popen([KAZBILL, "api", "--bind", f"127.0.0.1:{port}", *clock], env=environment, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
