@@ -11,7 +11,7 @@ import os
 import random
 import signal
 from datetime import date, timedelta
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -88,6 +88,15 @@ class Faults:
         self.kills["service"] += 1
         self.start()
 
+    def restart_after(self, restore: Callable[[], int]) -> int:
+        """Stopped, `restore` run while nothing follows the store, started again: a follower that
+        runs writes its place back after each step and would undo a restore made under it."""
+        assert self.service.stop() == 0, self.service.log()
+        self.service.wait_gone()
+        restored = restore()
+        self.start()
+        return restored
+
     def kill_shard(self, rng: random.Random) -> None:
         status = self.client.system.ask(self.client.supervisor, StatusRequest(), 10)
         assert isinstance(status, ServiceStatus) and all(status.shard_pids), status
@@ -146,8 +155,8 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
                 faults.kill_bridge()
             run.wait_followed()
             if offset == REPLAY_DAY:  # every change of every database delivered a second time
-                before, replayed = ledger_entries(run.ports.store), _reset_checkpoints(run.ports.store)
-                faults.kill_bridge()  # its successor starts from the restored checkpoints
+                before = ledger_entries(run.ports.store)
+                replayed = faults.restart_after(lambda: _reset_checkpoints(run.ports.store))
                 run.wait_followed()
                 replay_new_entries = ledger_entries(run.ports.store) - before
             if offset == TWIN_DAYS[-1]:
@@ -176,8 +185,8 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
 
 
 def _reset_checkpoints(store) -> int:
-    """As an operator restoring the follower's checkpoints from an old backup would (the running
-    follower keeps its place in memory; the next one to start reads them)."""
+    """As an operator restoring the follower's checkpoints from an old backup would, the service
+    stopped; the follower started next reads them."""
     store.put_local(SYSTEM_DB, UPDATES_CHECKPOINT_ID, {"seq": "0"})
     reset = 0
     for db in store.list_databases():
