@@ -1,6 +1,6 @@
 """Distributed mode, from a node's side (KAZBILL_NODE set): every node sees every event, and
 hands to its own shards only the accounts it owns (bookkeeper/domain/ownership.py over the
-live leases of bookkeeper/services/membership.py).
+live leases of bookkeeper/services/cluster/membership.py).
 
 Why every node sees everything: a node that dies takes with it whatever it held, but the same
 messages also reached the others, who dropped them only because the account was not theirs.
@@ -24,7 +24,7 @@ from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_modb
 from bookkeeper.domain.ownership import gained, owner_of
 from bookkeeper.ports import DocumentStore, StoreError, ViewQuery
-from bookkeeper.services.membership import Membership, NotLive, Ownership
+from bookkeeper.services.cluster.membership import Membership, NotLive, Ownership
 
 log = logging.getLogger("kazbill.cluster")
 

@@ -1,7 +1,7 @@
 """The document-worker troupe: renders period documents and emails them, off the event path,
 several workers at once (a Thespian troupe spreads the passes over up to `max_count` processes).
 A pass also runs a rate-deck import the API accepted as a job, if one is due
-(bookkeeper.services.rate_deck_jobs), so that no import runs inside a request.
+(bookkeeper.services.rating.rate_deck_jobs), so that no import runs inside a request.
 
 A worker keeps nothing but its renderer (WeasyPrint's parsed stylesheet and fonts, worth
 keeping between documents) and its mailer: what is due, and how often it was tried, is in the
@@ -34,8 +34,8 @@ class DocumentWorker(ActorTypeDispatcher):
 
     def receiveMsg_RenderDocuments(self, work: RenderDocuments, sender) -> None:
         from bookkeeper.bootstrap import build_clock, build_document_renderer, build_mailer, build_store
-        from bookkeeper.services.document_queue import process_due_documents
-        from bookkeeper.services.rate_deck_jobs import run_due_import
+        from bookkeeper.services.documents.document_queue import process_due_documents
+        from bookkeeper.services.rating.rate_deck_jobs import run_due_import
 
         if self.tools is None:
             settings = work.settings

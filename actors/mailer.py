@@ -17,10 +17,10 @@ from thespian.actors import ActorTypeDispatcher, WakeupMessage
 from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
 from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer
 from bookkeeper.ports import Mailer, gregorian_now
-from bookkeeper.services.auto_topup import charge_due_topups
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.card_payments import CardPorts
-from bookkeeper.services.notices import MailReport, send_due_notices
+from bookkeeper.services.payments.auto_topup import charge_due_topups
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.card_payments import CardPorts
+from bookkeeper.services.mail.notices import MailReport, send_due_notices
 
 log = logging.getLogger("kazbill.mailer")
 TICK = "tick"

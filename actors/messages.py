@@ -243,7 +243,7 @@ class NoticesQueued:
 @dataclass(frozen=True)
 class RenderDocuments:
     """A pass for one document worker over the documents due to be rendered or emailed
-    (bookkeeper.services.document_queue). Several passes at once spread over the troupe."""
+    (bookkeeper.services.documents.document_queue). Several passes at once spread over the troupe."""
 
     batch_id: str
     settings: Settings

@@ -17,9 +17,9 @@ from thespian.actors import ActorTypeDispatcher, WakeupMessage
 from actors.cluster import ownership_for, recent_calls, taken_over
 from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart
 from bookkeeper.bootstrap import build_billing_ports
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.crawl_plan import CrawlJob, fall_back, mark_crawled, plan_crawls
-from bookkeeper.services.membership import Ownership
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.crawl_plan import CrawlJob, fall_back, mark_crawled, plan_crawls
+from bookkeeper.services.cluster.membership import Ownership
 
 log = logging.getLogger("kazbill.scheduler")
 CHUNK_SIZE = 50

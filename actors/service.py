@@ -26,7 +26,7 @@ from actors.system import admin_listening, running_service
 from bookkeeper.bootstrap import build_store
 from bookkeeper.config import Settings
 from bookkeeper.ports import StoreError
-from bookkeeper.services.membership import Membership
+from bookkeeper.services.cluster.membership import Membership
 
 log = logging.getLogger("kazbill.service")
 EXIT_GAVE_UP = 70  # EX_SOFTWARE
@@ -93,7 +93,7 @@ class Children:
 @dataclass
 class NodeLease:
     """In a cluster (KAZBILL_NODE), this node's lease in the store, renewed every third of its
-    length while the service runs and given up when it stops (bookkeeper/services/membership.py).
+    length while the service runs and given up when it stops (bookkeeper/services/cluster/membership.py).
     A renewal the store refuses is retried at the next turn; if the lease runs out meanwhile,
     the other nodes take this one's accounts over, and it takes its own back once renewed."""
     membership: Membership | None

@@ -164,7 +164,7 @@ class Supervisor(ActorTypeDispatcher):
 
     def _record(self, work: ShardWork, reason: str) -> None:
         from bookkeeper.bootstrap import build_clock, build_store
-        from bookkeeper.services.failures import record_failure
+        from bookkeeper.services.setup.failures import record_failure
 
         assert self.config is not None
         if self._failures_store is None:

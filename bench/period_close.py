@@ -19,8 +19,8 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
-from bookkeeper.services import store_setup
-from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.setup import store_setup
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from tests.fixtures.billing_world import gregorian
 from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 

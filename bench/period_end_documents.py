@@ -16,11 +16,11 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.adapters.smtp_mailer import SmtpMailer
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.call_rating import bill_call
-from bookkeeper.services.document_queue import process_due_documents
-from bookkeeper.services.period_documents import DocumentPorts, issue_period_documents
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from bookkeeper.services.rating.call_rating import bill_call
+from bookkeeper.services.documents.document_queue import process_due_documents
+from bookkeeper.services.documents.period_documents import DocumentPorts, issue_period_documents
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from documents.render import WeasyRenderer
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import stamp

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench.record import record
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.services.call_rating import deck_of
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.rating.call_rating import deck_of
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from tests.fixtures.api_world import ApiWorld
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.record import record
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.rating import RateDeck, call_cost, parse_rate
-from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
+from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
 from tests.fixtures.api_world import ApiWorld
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.record import record
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import account_modb
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from bench.events import MSK, raw_consume_rate, serving_over_amqp
 from tests.fixtures.billing_world import World
 from tests.integration.conftest import open_store

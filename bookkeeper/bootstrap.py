@@ -5,12 +5,12 @@ from typing import TYPE_CHECKING
 
 from bookkeeper.config import Settings
 from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer
-from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.billing.account_pass import BillingPorts
 
 if TYPE_CHECKING:
     from bookkeeper.domain.usage_limits import UsageLimits
-    from bookkeeper.services.card_payments import CardGateways
-    from bookkeeper.services.gateway_payments import HookPorts
+    from bookkeeper.services.payments.card_payments import CardGateways
+    from bookkeeper.services.payments.gateway_payments import HookPorts
 
 
 def build_store(settings: Settings) -> DocumentStore:
@@ -74,7 +74,7 @@ def build_hook_ports(settings: Settings, store: DocumentStore | None = None,
     from bookkeeper.adapters.clock import SystemClock
     from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
     from bookkeeper.design_docs import load_design_docs
-    from bookkeeper.services.gateway_payments import HookPorts
+    from bookkeeper.services.payments.gateway_payments import HookPorts
 
     billing = BillingPorts(store or build_store(settings), clock or SystemClock(), load_design_docs())
     return HookPorts(billing, HttpIpnVerifier(), (settings.paypal_verify_url, settings.paypal_sandbox_verify_url),

@@ -16,8 +16,8 @@ import falcon
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
 from bookkeeper.domain.settings import SettingsError, reseller_of
 from bookkeeper.ports import DatabaseNotFound, NotFound
-from bookkeeper.services.context import BillingContext, BillingInputError, find_reseller, get_or_none, load_context
-from bookkeeper.services.gateway_settings import is_reseller
+from bookkeeper.services.billing.context import BillingContext, BillingInputError, find_reseller, get_or_none, load_context
+from bookkeeper.services.payments.gateway_settings import is_reseller
 from crossbar_api import sessions
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps

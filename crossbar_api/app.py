@@ -12,7 +12,7 @@ import falcon
 
 from bookkeeper.domain.periods import local_day
 from bookkeeper.domain.settings import SettingsError
-from bookkeeper.services.crawl_plan import reseller_timezone
+from bookkeeper.services.billing.crawl_plan import reseller_timezone
 from crossbar_api import errors
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

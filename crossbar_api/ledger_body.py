@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
-from bookkeeper.services.payments import MANUAL_CREDITS, MANUAL_DEBITS
+from bookkeeper.services.payments.postings import MANUAL_CREDITS, MANUAL_DEBITS
 from crossbar_api.errors import invalid
 from crossbar_api.fields import amount_units, document_numbers
 

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.ledger_book import LedgerBook, months_from, next_month, previous_month
+from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, next_month, previous_month
 from crossbar_api.deps import ApiDeps
 from crossbar_api.kazoo_ledgers import is_live_ledger
 

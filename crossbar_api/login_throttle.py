@@ -21,7 +21,7 @@ import falcon
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore
-from bookkeeper.services.context import get_or_none
+from bookkeeper.services.billing.context import get_or_none
 
 FAILURES_PREFIX = "login_failures:"
 WRITE_TRIES = 8  # concurrent attempts on one account conflict; each retry re-reads the count

@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterator
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.settings import SettingsError
 from bookkeeper.ports import DatabaseNotFound, NotFound, ViewQuery
-from bookkeeper.services.context import find_reseller, get_or_none
-from bookkeeper.services.gateway_settings import is_reseller
+from bookkeeper.services.billing.context import find_reseller, get_or_none
+from bookkeeper.services.payments.gateway_settings import is_reseller
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.sessions import user_credentials

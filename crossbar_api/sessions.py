@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, account_db
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore
-from bookkeeper.services.context import get_or_none
+from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.auth import Caller, TokenClaims, TokenSigner
 from crossbar_api.errors import ApiError
 

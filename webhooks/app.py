@@ -1,5 +1,5 @@
 """The payment hooks, under /hooks/, with no token: each gateway authenticates its own way, on
-the raw body, inside the bookkeeper's handlers (`bookkeeper.services.gateway_payments`).
+the raw body, inside the bookkeeper's handlers (`bookkeeper.services.payments.gateway_payments`).
 
     POST /hooks/paypal/{reseller_id}                      PayPal IPN
     POST /hooks/yandex_money/{reseller_id}/notification   YooMoney wallet HTTP notification
@@ -14,7 +14,7 @@ its XML with HTTP 200, except a body that is not a form at all: no YooMoney serv
 so it gets a 400 as well.
 
 Each delivery is recorded with the sender's address, which bounds how many unvouched ones are
-kept a minute (`bookkeeper.services.hook_attempts`); behind a proxy that is the proxy's address.
+kept a minute (`bookkeeper.services.payments.hook_attempts`); behind a proxy that is the proxy's address.
 """
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ import falcon
 
 from bookkeeper.domain.gateways import yandex_money
 from bookkeeper.ports import GatewayUnavailable, StoreError, gregorian_now
-from bookkeeper.services.braintree_hooks import receive_braintree_webhook
-from bookkeeper.services.gateway_payments import (
+from bookkeeper.services.payments.braintree_hooks import receive_braintree_webhook
+from bookkeeper.services.payments.gateway_payments import (
     HookAnswer, HookPorts, receive_paypal_ipn, receive_yandex_shop, receive_yandex_wallet,
 )
-from bookkeeper.services.hook_attempts import record_attempt
+from bookkeeper.services.payments.hook_attempts import record_attempt
 
 log = logging.getLogger("kazbill.hooks")
 MAX_BODY = 64 * 1024  # IPNs and YooMoney forms are a few kilobytes

@@ -1,4 +1,4 @@
-"""Publishes the outbox (bookkeeper/services/announcements.py): a `doc_edited` notice on Kazoo's
+"""Publishes the outbox (bookkeeper/services/billing/announcements.py): a `doc_edited` notice on Kazoo's
 `configuration` exchange for every Kazoo document Kazbill wrote, so that Kazoo's caches flush.
 
 Published first, marked after: a crash in between publishes a notice twice, never loses one.
@@ -16,7 +16,7 @@ import aio_pika
 from actors.bridges.amqp_config import EXCHANGE
 from actors.bridges.kazoo_replies import encode_doc_edited_notice
 from bookkeeper.ports import DocumentStore
-from bookkeeper.services.announcements import mark_published, pending_announcements
+from bookkeeper.services.billing.announcements import mark_published, pending_announcements
 
 log = logging.getLogger("kazbill.bridge.announce")
 

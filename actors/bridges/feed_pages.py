@@ -22,7 +22,7 @@ from actors.bridges.wire_json import wire_problem
 from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id, parse_db_name
 from bookkeeper.ports import Change, ChangesPage, DocumentStore, StoreError
-from bookkeeper.services.failures import record_failure
+from bookkeeper.services.setup.failures import record_failure
 
 FEED_SOURCE = "couchdb_feed"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from actors.messages import RejectedMessage
 from bookkeeper.ports import DocumentStore
-from bookkeeper.services.failures import record_failure
+from bookkeeper.services.setup.failures import record_failure
 
 
 def store_rejected(store: DocumentStore, rejected: RejectedMessage, now_gregorian: int) -> str:

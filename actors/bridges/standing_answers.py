@@ -16,7 +16,7 @@ from typing import Any
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.standing import DELINQUENT, GOOD_STANDING
 from bookkeeper.ports import DatabaseNotFound, DocumentStore
-from bookkeeper.services.billing import STANDING_DOC_ID
+from bookkeeper.services.billing.account_pass import STANDING_DOC_ID
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from bookkeeper.bootstrap import build_store
 from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.rating import call_cost
-from bookkeeper.services.gateway_settings import NotAReseller
-from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
+from bookkeeper.services.payments.gateway_settings import NotAReseller
+from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
 
 
 @main.group("ratedeck")

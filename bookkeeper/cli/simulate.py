@@ -47,7 +47,7 @@ def simulate(obj: Context, resellers: int, accounts: int, days: int, start_day: 
     """Produce a simulated cluster's traffic (reseller tree, churn, changes, payments) on a moved clock."""
     from pathlib import Path
 
-    from bookkeeper.services.audit_history import write_history
+    from bookkeeper.services.audit.audit_history import write_history
     from bookkeeper.simulation.cluster import Scale
     from bookkeeper.simulation.run import SimulationRun
 

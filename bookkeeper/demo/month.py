@@ -13,8 +13,8 @@ from typing import Callable
 from bookkeeper.demo.world import Customer, DemoWorld
 from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.money import units_from_major
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.payments import apply_payment
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.postings import apply_payment
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, gregorian_of
 from bookkeeper.ports import DocumentStore
-from bookkeeper.services import store_setup
+from bookkeeper.services.setup import store_setup
 
 CREATED = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)  # every seeded account exists before the month
 

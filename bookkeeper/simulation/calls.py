@@ -16,7 +16,7 @@ from bookkeeper.domain.kazoo_names import account_db, account_modb, gregorian_of
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import RateDeck, call_cost
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
-from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
+from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
 
 DECK = "sim"
 # prefix, rate per minute (major units), increment, minimum: Moscow, Russian mobiles, Germany, the US.

@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.domain.quantities import Quantities
-from bookkeeper.services import store_setup
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.context import current_quantities
-from bookkeeper.services.ledger_readback import on_a_cluster
-from bookkeeper.services.payments import apply_payment
+from bookkeeper.services.setup import store_setup
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.context import current_quantities
+from bookkeeper.services.billing.ledger_readback import on_a_cluster
+from bookkeeper.services.payments.postings import apply_payment
 from bookkeeper.simulation import calls
 from bookkeeper.simulation.calls import SimulatedCall
 from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id

@@ -7,9 +7,9 @@ from typing import Any, Callable
 
 from bookkeeper.domain.money import UNITS_PER_MAJOR, currency as currency_of
 from bookkeeper.domain.periods import period_containing
-from bookkeeper.services.context import BillingContext
-from bookkeeper.services.document_listing import RENDERED, list_documents, months_back
-from bookkeeper.services.statements import period_markers
+from bookkeeper.services.billing.context import BillingContext
+from bookkeeper.services.documents.document_listing import RENDERED, list_documents, months_back
+from bookkeeper.services.documents.statements import period_markers
 from crossbar_api.deps import ApiDeps
 
 LISTED_MONTHS = 12

@@ -20,12 +20,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.auto_topup_requests import configure_auto_topup
-from bookkeeper.services.card_payments import CardError, add_card, delete_card, make_default, top_up
-from bookkeeper.services.document_listing import NoSuchDocument, NotRendered, document_pdf
-from bookkeeper.services.period_documents import DocumentPorts, NoCarrier
-from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
-from bookkeeper.services.usage_limits import LimitReached
+from bookkeeper.services.payments.auto_topup_requests import configure_auto_topup
+from bookkeeper.services.payments.card_payments import CardError, add_card, delete_card, make_default, top_up
+from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRendered, document_pdf
+from bookkeeper.services.documents.period_documents import DocumentPorts, NoCarrier
+from bookkeeper.services.documents.proforma_requests import issue_proforma, request_proforma
+from bookkeeper.services.billing.usage_limits import LimitReached
 from crossbar_api.access import account_for, authenticate, billing_context, token_of
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError

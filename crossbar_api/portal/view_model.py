@@ -13,12 +13,12 @@ from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.money_display import format_money
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.card_payments import CardError, cards_and_client_token
-from bookkeeper.services.context import BillingContext, get_or_none
-from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
-from bookkeeper.services.ledger_book import LedgerBook
-from bookkeeper.services.mail_from import account_name
-from bookkeeper.services.statements import statement
+from bookkeeper.services.payments.card_payments import CardError, cards_and_client_token
+from bookkeeper.services.billing.context import BillingContext, get_or_none
+from bookkeeper.services.payments.gateway_settings import NotAReseller, load_gateway_settings
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.mail.mail_from import account_name
+from bookkeeper.services.documents.statements import statement
 from crossbar_api.deps import ApiDeps
 from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
 from crossbar_api.portal.texts import LOCALES

@@ -9,10 +9,10 @@ import falcon
 
 from bookkeeper.domain.audit import CAUSES
 from bookkeeper.domain.money import to_major
-from bookkeeper.services.audit import ASSUMPTIONS
-from bookkeeper.services.audit_calls import CALL_ASSUMPTIONS
-from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
-from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.audit.charges import ASSUMPTIONS
+from bookkeeper.services.audit.audit_calls import CALL_ASSUMPTIONS
+from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accounts
+from bookkeeper.services.billing.account_pass import BillingPorts
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

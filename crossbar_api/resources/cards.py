@@ -22,13 +22,13 @@ from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import MoneyError, exact_units, to_major
 from bookkeeper.ports import SavedCard
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.card_payments import (
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.card_payments import (
     CardError, CardPorts, add_card, client_token, delete_card, list_cards, make_default, top_up,
 )
-from bookkeeper.services.auto_topup_requests import configure_auto_topup
-from bookkeeper.services.card_refunds import refund_topup
-from bookkeeper.services.context import get_or_none
+from bookkeeper.services.payments.auto_topup_requests import configure_auto_topup
+from bookkeeper.services.payments.card_refunds import refund_topup
+from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data

@@ -13,9 +13,9 @@ import falcon
 
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.document_templates import remove_template, save_template, template_for
+from bookkeeper.services.documents.document_templates import remove_template, save_template, template_for
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
-from bookkeeper.services.gateway_settings import own_reseller_settings
+from bookkeeper.services.payments.gateway_settings import own_reseller_settings
 from crossbar_api.access import reseller_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

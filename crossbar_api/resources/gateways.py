@@ -13,7 +13,7 @@ import falcon
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.gateways.settings import GATEWAY_DOCS, masked
 from bookkeeper.ports import Conflict, gregorian_now
-from bookkeeper.services.gateway_settings import (
+from bookkeeper.services.payments.gateway_settings import (
     NotAReseller, save_gateway_settings, stored_gateway_doc,
 )
 from crossbar_api.access import reseller_for

@@ -22,7 +22,7 @@ import falcon
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.settings import SettingsError
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.context import find_reseller, get_or_none
+from bookkeeper.services.billing.context import find_reseller, get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

@@ -12,9 +12,9 @@ from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import ViewQuery, gregorian_now
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.ledger_book import LedgerBook, months_from
-from bookkeeper.services.payments import (
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
+from bookkeeper.services.payments.postings import (
     PaymentError, apply_payment, delete_manual_entry, find_registration, manual_debit,
 )
 from crossbar_api.access import account_for

@@ -22,19 +22,19 @@ import falcon
 
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.audit_scope import accounts_in_scope
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.context import BillingInputError
-from bookkeeper.services.document_listing import (
+from bookkeeper.services.audit.audit_scope import accounts_in_scope
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.context import BillingInputError
+from bookkeeper.services.documents.document_listing import (
     RENDERED, NoSuchDocument, NotADocumentId, NotRendered, document_pdf, find_document, list_documents, months_back,
 )
 from bookkeeper.domain.money import MoneyError, currency, exact_units
-from bookkeeper.services.period_documents import (
+from bookkeeper.services.documents.period_documents import (
     PERIOD_TYPES, DocumentPorts, DocumentRequestError, NoCarrier, issue_period_documents,
 )
-from bookkeeper.services.proforma_requests import issue_proforma, request_proforma
-from bookkeeper.services.transaction_invoices import issue_transaction_invoice
-from bookkeeper.services.usage_limits import LimitReached
+from bookkeeper.services.documents.proforma_requests import issue_proforma, request_proforma
+from bookkeeper.services.documents.transaction_invoices import issue_transaction_invoice
+from bookkeeper.services.billing.usage_limits import LimitReached
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data

@@ -9,7 +9,7 @@ import falcon
 
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, gateway_amount
-from bookkeeper.services.gateway_settings import NotAReseller, load_gateway_settings
+from bookkeeper.services.payments.gateway_settings import NotAReseller, load_gateway_settings
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

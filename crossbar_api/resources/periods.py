@@ -12,8 +12,8 @@ import falcon
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.ledger_book import LedgerBook, months_from, previous_month
-from bookkeeper.services.statements import opening_instant, period_markers, statement
+from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month
+from bookkeeper.services.documents.statements import opening_instant, period_markers, statement
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

@@ -11,8 +11,8 @@ import falcon
 from bookkeeper.domain.kazoo_names import SERVICES_DB
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.ports import Conflict, DatabaseNotFound, NotFound
-from bookkeeper.services.announcements import announce_write
-from bookkeeper.services.context import get_or_none
+from bookkeeper.services.billing.announcements import announce_write
+from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data

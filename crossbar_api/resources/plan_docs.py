@@ -9,8 +9,8 @@ from typing import Any, Mapping
 from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
-from bookkeeper.services.announcements import announce_write
-from bookkeeper.services.context import find_reseller, get_or_none
+from bookkeeper.services.billing.announcements import announce_write
+from bookkeeper.services.billing.context import find_reseller, get_or_none
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery, gregorian_now
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError, invalid

@@ -6,7 +6,7 @@ A plan is a Kazoo `service_plan` document in the reseller's own account database
 Its amounts are Kazoo plan numbers in currency units, stored as JSON numbers and shown as they
 were stored. An account's plans are named in its document of the `services` database
 (`plans: {plan_id: {"account_id": reseller_id}}`) and read from its reseller's database, the
-way the bookkeeper prices them (bookkeeper.services.context). Every plan is checked with the
+way the bookkeeper prices them (bookkeeper.services.billing.context). Every plan is checked with the
 bookkeeper's own parser before it is saved or assigned, so the API never stores a plan that
 billing would refuse. Answers never show `_rev` or `pvt_` fields."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ import falcon
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.ports import Conflict
-from bookkeeper.services.context import get_or_none
+from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data

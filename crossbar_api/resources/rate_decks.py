@@ -15,9 +15,9 @@ import falcon
 from bookkeeper.domain.money import UNITS_PER_MAJOR, to_major
 from bookkeeper.domain.rating import call_cost
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.gateway_settings import NotAReseller
-from bookkeeper.services.rate_deck_jobs import accept_import, import_job
-from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
+from bookkeeper.services.payments.gateway_settings import NotAReseller
+from bookkeeper.services.rating.rate_deck_jobs import accept_import, import_job
+from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
 from crossbar_api.access import reseller_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

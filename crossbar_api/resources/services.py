@@ -6,8 +6,8 @@ import falcon
 
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.plans import price_services
-from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.context import billing_quantities
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from bookkeeper.services.billing.context import billing_quantities
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

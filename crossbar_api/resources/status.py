@@ -7,7 +7,7 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.ports import NotFound, gregorian_now
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer

@@ -10,8 +10,8 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.account_docs import end_trial, update_kazoo_doc, update_onbill
-from bookkeeper.services.billing import BillingPorts, reconcile_account
+from bookkeeper.services.billing.account_docs import end_trial, update_kazoo_doc, update_onbill
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data

@@ -15,9 +15,9 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DatabaseNotFound, DocumentStore
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.gateway_payments import HookPorts
-from bookkeeper.services.gateway_settings import save_gateway_settings
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.gateway_payments import HookPorts
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from crossbar_api.app import create_app as create_api
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps

@@ -14,10 +14,10 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
-from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
-from bookkeeper.services.crawl_plan import mark_crawled, plan_crawls
-from bookkeeper.services.payments import apply_payment
+from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accounts
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.billing.crawl_plan import mark_crawled, plan_crawls
+from bookkeeper.services.payments.postings import apply_payment
 from tests.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
     DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries, one_customer)
@@ -130,8 +130,8 @@ def test_a_call_reported_after_its_account_closed_is_charged_once(store):
     # It ended at 14:00 on the 10th, the account closed at 15:00, the CDR came at 16:00 and came
     # again with a replay: the call was made, so it is owed, once.
     from bookkeeper.domain.calls import call_from_leg
-    from bookkeeper.services.call_rating import bill_call
-    from bookkeeper.services.rate_decks import import_rate_deck
+    from bookkeeper.services.rating.call_rating import bill_call
+    from bookkeeper.services.rating.rate_decks import import_rate_deck
 
     world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
     customer = world.customer("Mu Travel", created=datetime(2026, 11, 10, tzinfo=MSK), onbill={"billing_day": 1},

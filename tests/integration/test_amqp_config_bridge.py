@@ -15,7 +15,7 @@ from actors.bridges.poison import store_rejected
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services import store_setup
+from bookkeeper.services.setup import store_setup
 from bookkeeper.design_docs import load_design_docs
 from tests.fixtures.kazoo_docs import new_account_id
 

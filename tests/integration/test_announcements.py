@@ -8,9 +8,9 @@ import pytest
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, encode_db_name
-from bookkeeper.services.announcements import mark_published, pending_announcements
-from bookkeeper.services.billing import BillingPorts, crawl_account_day
-from bookkeeper.services.payments import apply_payment
+from bookkeeper.services.billing.announcements import mark_published, pending_announcements
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
+from bookkeeper.services.payments.postings import apply_payment
 from tests.fixtures.billing_world import World
 from tests.support.listed import listed
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL

@@ -17,10 +17,10 @@ from bookkeeper.cli import main
 from bookkeeper.domain.calls import call_from_cdr
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.audit_calls import audit_calls
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.call_rating import bill_call
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.audit.audit_calls import audit_calls
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.rating.call_rating import bill_call
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from tests.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 

@@ -13,8 +13,8 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.cli import main
 from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.kazoo_names import account_modb
-from bookkeeper.services.billing import BillingPorts, crawl_account_day
-from bookkeeper.services.payments import apply_payment
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
+from bookkeeper.services.payments.postings import apply_payment
 from tests.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db, account_modb
-from bookkeeper.services.audit import audit_account
-from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.audit.charges import audit_account
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from tests.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 

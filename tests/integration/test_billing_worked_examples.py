@@ -10,9 +10,9 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.proration import remaining_share
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.payments import apply_payment
-from bookkeeper.services.billing import BillingPorts, crawl_account_day, reconcile_account
-from bookkeeper.services.ledger_book import LedgerBook, previous_month
+from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.billing.ledger_book import LedgerBook, previous_month
 from tests.fixtures.billing_world import World, gregorian
 
 pytestmark = pytest.mark.integration

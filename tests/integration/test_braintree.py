@@ -9,9 +9,9 @@ import pytest
 
 from bookkeeper.adapters.braintree_gateway import BraintreeCards
 from bookkeeper.domain.gateways.settings import GatewaySettings
-from bookkeeper.services.hook_attempts import HOOKS_DB, attempt_id
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.payments.hook_attempts import HOOKS_DB, attempt_id
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from tests.unit.crossbar_api.test_api import token
 
 pytestmark = pytest.mark.integration
@@ -189,9 +189,9 @@ def test_a_refund_that_fails_at_braintree_is_credited_back_once(braintree):
 
 def test_a_credit_cut_short_after_the_card_was_charged_is_finished_by_the_repeat_never_charged_twice(braintree,
                                                                                                    monkeypatch):
-    import bookkeeper.services.card_payments as card_payments
+    import bookkeeper.services.payments.card_payments as card_payments
     from bookkeeper.ports import StoreUnavailable
-    from bookkeeper.services.card_payments import CardPorts, top_up
+    from bookkeeper.services.payments.card_payments import CardPorts, top_up
 
     api, _, world, fake = braintree
     me = {"X-Auth-Token": token(api, world, "other_customer")}

@@ -14,10 +14,10 @@ from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.rating import call_cost, parse_rate
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.call_rating import bill_call
-from bookkeeper.services.failures import FAILURES_DB
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.rating.call_rating import bill_call
+from bookkeeper.services.setup.failures import FAILURES_DB
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from tests.fixtures.api_world import MSK, ApiWorld
 from tests.fixtures.kazoo_docs import ledger_doc
 

@@ -10,8 +10,8 @@ import pytest
 
 from bookkeeper.domain.calls import ACCOUNT_LEVEL, RESELLER_LEVEL, FinishedCall, call_from_cdr
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
-from bookkeeper.services.audit_calls import audit_calls
-from bookkeeper.services.call_rating import bill_call
+from bookkeeper.services.audit.audit_calls import audit_calls
+from bookkeeper.services.rating.call_rating import bill_call
 from tests.integration.test_call_rating import chain, debits  # noqa: F401 - the fixture, shared
 from tests.support.kazoo_amqp import jonny5_ledger
 

@@ -20,11 +20,11 @@ import pytest
 from bookkeeper.adapters.clock import FileClock, SettableClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db, account_modb
 from bookkeeper.domain.ownership import owner_of
-from bookkeeper.services.audit import audit_account
-from bookkeeper.services.billing import BillingPorts
+from bookkeeper.services.audit.charges import audit_account
+from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.membership import Membership
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.cluster.membership import Membership
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import CleaningStore, open_store

@@ -23,13 +23,13 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import StoreUnavailable, put_once
-from bookkeeper.services import store_setup
-from bookkeeper.services.account_docs import update_doc
-from bookkeeper.services.audit_scope import audit_accounts
-from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
-from bookkeeper.services.store_conflicts import find_conflicts
-from bookkeeper.services.period_documents import DocumentPorts, issue_period_documents
+from bookkeeper.services.setup import store_setup
+from bookkeeper.services.billing.account_docs import update_doc
+from bookkeeper.services.audit.audit_scope import audit_accounts
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from bookkeeper.services.documents.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
+from bookkeeper.services.cluster.store_conflicts import find_conflicts
+from bookkeeper.services.documents.period_documents import DocumentPorts, issue_period_documents
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import new_account_id
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL

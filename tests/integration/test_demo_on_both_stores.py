@@ -13,7 +13,7 @@ import pytest
 from bookkeeper.cli.demo_run import BERLIN, MOSCOW, WORKDAY, DemoRun
 from bookkeeper.config import Settings
 from bookkeeper.demo.month import MONTH
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.billing.ledger_book import LedgerBook
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 11, 1)

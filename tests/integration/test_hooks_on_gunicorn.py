@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
-from bookkeeper.services.gateway_settings import save_gateway_settings
-from bookkeeper.services.hook_attempts import HOOKS_DB, attempt_id
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
+from bookkeeper.services.payments.hook_attempts import HOOKS_DB, attempt_id
 from tests.fixtures.api_world import ApiWorld, md5
 from tests.support.api_server import call, couch, serving_api
 from tests.support.paypal_verifier import PayPalVerifier

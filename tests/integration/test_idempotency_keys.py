@@ -10,12 +10,12 @@ import pytest
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.charges import slug
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.services import keyed_ids
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.card_payments import claim_of
-from bookkeeper.services.keyed_ids import KeyedDoc
-from bookkeeper.services.ledger_book import LedgerBook
-from bookkeeper.services.payments import apply_payment, delete_manual_entry, find_registration
+from bookkeeper.services.payments import keyed_ids
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.card_payments import claim_of
+from bookkeeper.services.payments.keyed_ids import KeyedDoc
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.payments.postings import apply_payment, delete_manual_entry, find_registration
 from tests.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
 

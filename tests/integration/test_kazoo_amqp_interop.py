@@ -18,8 +18,8 @@ from actors.bridges.amqp_calls import EXCHANGE as CALLEVT
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, SERVICES_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.failures import FAILURES_DB
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.setup.failures import FAILURES_DB
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import new_account_id
 from tests.integration.conftest import CleaningStore, open_store

@@ -14,11 +14,11 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.billing import BillingPorts, crawl_account_day
-from bookkeeper.services.call_rating import bill_call
-from bookkeeper.services.ledger_book import LedgerBook
-from bookkeeper.services.payments import apply_payment
-from bookkeeper.services.rate_decks import import_rate_deck
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
+from bookkeeper.services.rating.call_rating import bill_call
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.rating.rate_decks import import_rate_deck
 from tests.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN
 from tests.support.kazoo_rules import jonny5_debit, kazoo_balance, kazoo_rollover_task

@@ -11,9 +11,9 @@ from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_months import rollover_document
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
 from bookkeeper.adapters.clock import SettableClock
-from bookkeeper.services.audit import rollover_differences
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.audit.charges import rollover_differences
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from tests.fixtures.kazoo_docs import new_account_id
 from tests.support.kazoo_rules import kazoo_balance
 

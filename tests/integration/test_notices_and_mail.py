@@ -13,10 +13,10 @@ from bookkeeper.adapters.smtp_mailer import SmtpMailer
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.notices import MAX_SEND_ATTEMPTS
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.batches import bill_accounts
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.notices import NOTICES_DB, send_due_notices
-from bookkeeper.services.payments import apply_payment
+from bookkeeper.services.billing.batches import bill_accounts
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.mail.notices import NOTICES_DB, send_due_notices
+from bookkeeper.services.payments.postings import apply_payment
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import StoreUnavailable
-from bookkeeper.services.audit import audit_account
-from bookkeeper.services.billing import crawl_account_day, reconcile_account
+from bookkeeper.services.audit.charges import audit_account
+from bookkeeper.services.billing.account_pass import crawl_account_day, reconcile_account
 from tests.fixtures.billing_world import gregorian
 from tests.integration.test_billing_worked_examples import MSK, RESELLER_ONBILL, kazbill_entries, one_customer
 

@@ -15,11 +15,11 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
 from bookkeeper.domain.gateways import yandex_money
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.gateway_payments import HookPorts
-from bookkeeper.services.gateway_settings import save_gateway_settings
-from bookkeeper.services.hook_attempts import HOOKS_DB, attempt_id
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.gateway_payments import HookPorts
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
+from bookkeeper.services.payments.hook_attempts import HOOKS_DB, attempt_id
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from tests.fixtures.api_world import MSK, ApiWorld
 from tests.support.paypal_verifier import PayPalVerifier
 from webhooks.app import create_app

@@ -13,9 +13,9 @@ from falcon import testing
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.ports import Conflict, ViewQuery
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.gateway_payments import HookPorts
-from bookkeeper.services.hook_attempts import (
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.gateway_payments import HookPorts
+from bookkeeper.services.payments.hook_attempts import (
     HOOKS_DB, MAX_UNVOUCHED_RAW_KEPT, UNVOUCHED_PER_SOURCE_PER_MINUTE, attempt_id,
 )
 from tests.fixtures.api_world import MSK
@@ -101,7 +101,7 @@ class ConflictingHookRecords:
 
 def test_a_record_that_keeps_losing_its_race_is_a_503_to_ask_again_not_a_crash(hooks, monkeypatch):
     client, world, _ = hooks
-    monkeypatch.setattr("bookkeeper.services.hook_attempts.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("bookkeeper.services.payments.hook_attempts.time.sleep", lambda seconds: None)
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
     crowded = HookPorts(BillingPorts(ConflictingHookRecords(world.store), clock, world.world.design_docs), None)
     answer = testing.TestClient(create_app(crowded)).simulate_post(

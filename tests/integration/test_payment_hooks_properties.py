@@ -13,11 +13,11 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.gateways import yandex_money
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.gateway_payments import HookPorts, receive_paypal_ipn, receive_yandex_wallet
-from bookkeeper.services.gateway_settings import save_gateway_settings
-from bookkeeper.services.hook_attempts import HOOKS_DB
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.gateway_payments import HookPorts, receive_paypal_ipn, receive_yandex_wallet
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
+from bookkeeper.services.payments.hook_attempts import HOOKS_DB
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from tests.fixtures.api_world import MSK, ApiWorld
 
 pytestmark = pytest.mark.integration

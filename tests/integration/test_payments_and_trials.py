@@ -8,9 +8,9 @@ import pytest
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.ports import Conflict
-from bookkeeper.services.billing import BillingPorts, crawl_account_day
-from bookkeeper.services.ledger_book import LedgerBook
-from bookkeeper.services.payments import PaymentError, apply_payment, delete_manual_entry, manual_debit
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.payments.postings import PaymentError, apply_payment, delete_manual_entry, manual_debit
 from tests.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
     MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries,

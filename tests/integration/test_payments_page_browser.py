@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.services.gateway_settings import save_gateway_settings
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from tests.fixtures.api_world import ApiWorld
 from tests.integration.conftest import BRAINTREE_KEYS
 from tests.support.api_server import couch, serving_api

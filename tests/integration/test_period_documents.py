@@ -15,12 +15,12 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.smtp_mailer import SmtpMailer
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
-from bookkeeper.services.billing import BillingPorts, reconcile_account
-from bookkeeper.services.call_rating import bill_call
-from bookkeeper.services.document_queue import process_due_documents
-from bookkeeper.services.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
-from bookkeeper.services.rate_decks import import_rate_deck
-from bookkeeper.services.status import store_status
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from bookkeeper.services.rating.call_rating import bill_call
+from bookkeeper.services.documents.document_queue import process_due_documents
+from bookkeeper.services.documents.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
+from bookkeeper.services.rating.rate_decks import import_rate_deck
+from bookkeeper.services.setup.status import store_status
 from documents.render import WeasyRenderer
 from tests.fixtures.billing_world import World
 from tests.fixtures.kazoo_docs import stamp
@@ -172,7 +172,7 @@ def test_an_aggregated_invoice_when_the_account_asks_and_documents_to_the_resell
 
 
 def test_the_crawl_issues_a_period_once_and_again_only_if_it_never_finished(period):
-    from bookkeeper.services.period_documents import issue_documents_if_due
+    from bookkeeper.services.documents.period_documents import issue_documents_if_due
 
     world, customer, ports = period
     day_two = datetime(2026, 12, 2).date()

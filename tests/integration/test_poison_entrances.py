@@ -21,9 +21,9 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
-from bookkeeper.services.batches import bill_accounts
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.billing.batches import bill_accounts
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.setup.failures import FAILURES_DB
 from tests.fixtures.billing_world import World, gregorian
 from tests.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import CleaningStore
@@ -182,7 +182,7 @@ def test_serve_keeps_billing_everyone_past_a_device_nested_1200_levels_deep(scen
 def amqp_store(tmp_path):
     from bookkeeper.adapters.embedded import EmbeddedStore
     from bookkeeper.design_docs import load_design_docs
-    from bookkeeper.services import store_setup
+    from bookkeeper.services.setup import store_setup
 
     store = EmbeddedStore(tmp_path / "bridge.sqlite3")
     store_setup.initialise(store, load_design_docs())

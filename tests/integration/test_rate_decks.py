@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bookkeeper.domain.rating import call_cost
-from bookkeeper.services.gateway_settings import NotAReseller
-from bookkeeper.services.rate_decks import import_rate_deck, load_rate_deck
+from bookkeeper.services.payments.gateway_settings import NotAReseller
+from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
 from tests.fixtures.api_world import ApiWorld
 
 pytestmark = pytest.mark.integration

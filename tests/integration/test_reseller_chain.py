@@ -9,8 +9,8 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services import store_setup
-from bookkeeper.services.billing import BillingPorts, crawl_account_day
+from bookkeeper.services.setup import store_setup
+from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
 from tests.fixtures.billing_world import gregorian
 from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 

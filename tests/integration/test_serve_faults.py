@@ -15,9 +15,9 @@ import pytest
 from actors.system import connect
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
-from bookkeeper.services.audit import audit_account
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.audit.charges import audit_account
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.setup.failures import FAILURES_DB
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone

@@ -12,7 +12,7 @@ import uuid
 import aio_pika
 import pytest
 
-from bookkeeper.services.failures import record_failure
+from bookkeeper.services.setup.failures import record_failure
 from tests.integration.test_amqp_config_bridge import AMQP_URL, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import entries

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
-from bookkeeper.services.audit_scope import accounts_in_scope, audit_accounts
-from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accounts
+from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.simulation.calls import audit_calls
 from bookkeeper.simulation.run import SimulationRun
 from tests.support.kazbill_service import processes_mentioning

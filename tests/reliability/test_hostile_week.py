@@ -33,16 +33,16 @@ from bookkeeper.domain.kazoo_names import account_db, ratedeck_db
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rate_deck_versions import version_db
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.call_rating import deck_of
-from bookkeeper.services.context import current_quantities
-from bookkeeper.services.gateway_settings import save_gateway_settings
-from bookkeeper.services.hook_attempts import (
+from bookkeeper.services.rating.call_rating import deck_of
+from bookkeeper.services.billing.context import current_quantities
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
+from bookkeeper.services.payments.hook_attempts import (
     HOOKS_DB,
     MAX_UNVOUCHED_RAW_KEPT,
     UNVOUCHED_PER_SOURCE_PER_MINUTE,
     attempt_id,
 )
-from bookkeeper.services.rate_decks import import_rate_deck, read_pointer
+from bookkeeper.services.rating.rate_decks import import_rate_deck, read_pointer
 from bookkeeper.simulation import calls as simulated_calls
 from bookkeeper.simulation.cluster import Scale, utc
 from bookkeeper.simulation.flavours import gregorian

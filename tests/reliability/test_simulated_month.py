@@ -20,7 +20,7 @@ from actors.messages import ServiceStatus, StatusRequest
 from actors.system import connect
 from bookkeeper.config import Settings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.services.audit_history import write_history
+from bookkeeper.services.audit.audit_history import write_history
 from bookkeeper.simulation.cluster import Scale
 from bookkeeper.simulation.run import SimulationRun
 from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries

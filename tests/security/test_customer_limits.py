@@ -14,7 +14,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.usage_limits import UsageLimit, UsageLimits
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.document_queue import QUEUE_DB
+from bookkeeper.services.documents.document_queue import QUEUE_DB
 from crossbar_api.app import create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps

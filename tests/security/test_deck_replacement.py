@@ -19,10 +19,10 @@ from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, account_modb, ratedeck_db, to_gregorian_seconds
 from bookkeeper.domain.rate_deck_versions import version_db
 from bookkeeper.ports import NotFound, ViewQuery
-from bookkeeper.services import rate_deck_jobs
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.call_rating import bill_call, deck_of
-from bookkeeper.services.rate_decks import import_rate_deck, read_pointer
+from bookkeeper.services.rating import rate_deck_jobs
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.rating.call_rating import bill_call, deck_of
+from bookkeeper.services.rating.rate_decks import import_rate_deck, read_pointer
 from crossbar_api.resources import rate_decks as deck_resource
 from tests.fixtures.api_world import MSK, ApiWorld
 from tests.integration.conftest import ADAPTERS, CleaningStore, open_store

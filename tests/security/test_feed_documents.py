@@ -18,7 +18,7 @@ import pytest
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.billing import BillingPorts, reconcile_account
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from tests.fixtures.billing_world import World, gregorian
 from tests.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL

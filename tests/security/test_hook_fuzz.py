@@ -24,11 +24,11 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.settings import GatewaySettings
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.gateway_payments import HookPorts
-from bookkeeper.services.gateway_settings import save_gateway_settings
-from bookkeeper.services.hook_attempts import RefusalBudget
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.payments.gateway_payments import HookPorts
+from bookkeeper.services.payments.gateway_settings import save_gateway_settings
+from bookkeeper.services.payments.hook_attempts import RefusalBudget
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from tests.fixtures.api_world import MSK, ApiWorld
 from webhooks.app import create_app
 

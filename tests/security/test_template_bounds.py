@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
-from bookkeeper.services.document_queue import QUEUE_DB, job_id, process_due_documents
+from bookkeeper.services.documents.document_queue import QUEUE_DB, job_id, process_due_documents
 from documents.bounded import RenderBounds
 from documents.render import WeasyRenderer
 from tests.unit.crossbar_api.test_onbills_api import issued_world

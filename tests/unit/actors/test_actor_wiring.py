@@ -16,7 +16,7 @@ from bookkeeper.adapters.clock import FileClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.config import Settings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.setup.failures import FAILURES_DB
 from tests.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 
@@ -201,7 +201,7 @@ def test_clock_jumps_over_month_end_and_back_charge_each_period_once(world):
 def test_calls_reach_the_shard_of_the_account_that_placed_them_and_are_charged_once(world):
     from bookkeeper.domain.calls import FinishedCall
     from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
-    from bookkeeper.services.rate_decks import import_rate_deck
+    from bookkeeper.services.rating.rate_decks import import_rate_deck
 
     world, settings, clock = world
     onbill = world.store.get(account_db(world.reseller), "onbill")
@@ -232,7 +232,7 @@ def test_calls_reach_the_shard_of_the_account_that_placed_them_and_are_charged_o
 
 def test_a_call_whose_rating_crashes_twice_is_stored_with_the_call(world, monkeypatch):
     from bookkeeper.domain.calls import FinishedCall
-    from bookkeeper.services import call_batches
+    from bookkeeper.services.rating import call_batches
 
     world, settings, clock = world
     caller = world.customer("Crashy caller", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)

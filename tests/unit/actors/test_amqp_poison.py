@@ -18,7 +18,7 @@ from actors.bridges.poison import store_rejected
 from actors.messages import BookkeeperSyncRequested, DocumentChanged, RejectedMessage
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.calls import FinishedCall
-from bookkeeper.services.failures import FAILURES_DB
+from bookkeeper.services.setup.failures import FAILURES_DB
 from tests.unit.actors.test_kazoo_messages import (
     ACCOUNT_DB_ENCODED, NOW, call_destroy, doc_update, parse_call, parse_doc, update_req,
 )

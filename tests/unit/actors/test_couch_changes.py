@@ -81,7 +81,7 @@ def cdr_doc(account: str, call_id: str, **overrides) -> dict:
 
 
 def test_the_cdrs_of_carrier_legs_are_handed_off_as_calls_once_and_a_bad_cdr_is_recorded(store):
-    from bookkeeper.services.failures import FAILURES_DB
+    from bookkeeper.services.setup.failures import FAILURES_DB
 
     account = seed(store, 1)[0]
     modb = account_modb(account, 2026, 3)

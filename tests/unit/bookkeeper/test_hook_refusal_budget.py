@@ -2,7 +2,7 @@
 counted afresh each minute, and no address beyond the tracked number."""
 from __future__ import annotations
 
-from bookkeeper.services.hook_attempts import RefusalBudget
+from bookkeeper.services.payments.hook_attempts import RefusalBudget
 
 
 def test_each_address_may_have_so_many_recorded_a_minute_and_again_the_next_minute():

@@ -9,8 +9,8 @@ import pytest
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.domain.ownership import owner_of
-from bookkeeper.services import crawl_plan
-from bookkeeper.services.membership import Membership, NotLive, Ownership
+from bookkeeper.services.billing import crawl_plan
+from bookkeeper.services.cluster.membership import Membership, NotLive, Ownership
 
 
 class Wall:

@@ -10,9 +10,9 @@ from bookkeeper.domain.notices import (
     LONGEST_RETRY_S, MAX_SEND_ATTEMPTS, NoticeDraft, daily_reminders, gives_up, notice_id, notices_for_event,
     retry_delay_s,
 )
-from bookkeeper.services.events import BillingEvent
-from bookkeeper.services.notice_text import compose, money_in
-from bookkeeper.services.notices import drafts_from_events
+from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.mail.notice_text import compose, money_in
+from bookkeeper.services.mail.notices import drafts_from_events
 
 ACCOUNT = "4c1b7f0e5a3d4b2c8e9f1a2b3c4d5e6f"
 

@@ -12,9 +12,9 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.services.audit_history import HistoryError, read_history, write_history
-from bookkeeper.services.billing import BillingPorts
-from bookkeeper.services.context import current_quantities
+from bookkeeper.services.audit.audit_history import HistoryError, read_history, write_history
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.context import current_quantities
 from bookkeeper.simulation.cluster import Scale, SimulatedCluster, utc
 
 

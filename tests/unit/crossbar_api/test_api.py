@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.services import crawl_plan
+from bookkeeper.services.billing import crawl_plan
 from crossbar_api.app import ROUTES
 from tests.fixtures.api_world import MSK, md5
 from tests.unit.crossbar_api.conftest import METRICS_TOKEN
@@ -334,9 +334,9 @@ def test_the_audit_endpoint_reports_a_subtree_and_refuses_a_bad_range(api):
 def test_a_period_shows_its_per_minute_calls_per_carrier(api):
     from bookkeeper.domain.calls import FinishedCall
     from bookkeeper.domain.kazoo_names import to_gregorian_seconds
-    from bookkeeper.services.billing import BillingPorts
-    from bookkeeper.services.call_rating import bill_call
-    from bookkeeper.services.rate_decks import import_rate_deck
+    from bookkeeper.services.billing.account_pass import BillingPorts
+    from bookkeeper.services.rating.call_rating import bill_call
+    from bookkeeper.services.rating.rate_decks import import_rate_deck
 
     client, world, clock = api
     reseller, customer = world.ids["reseller"], world.ids["customer_two"]

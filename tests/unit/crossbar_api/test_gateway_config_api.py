@@ -85,7 +85,7 @@ def test_a_customer_admin_cannot_write_its_resellers_settings_and_yandex_needs_r
 
 
 def test_the_payment_forms_carry_the_account_the_amount_and_the_hook(api):
-    from bookkeeper.services.gateway_settings import save_gateway_settings
+    from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 
     client, world, _ = api
     reseller, customer = world.ids["reseller"], world.ids["customer_two"]

@@ -1,7 +1,7 @@
 """Idempotency-Keys are kept exactly as given: keys the old slug made one are distinct credits."""
 from __future__ import annotations
 
-from bookkeeper.services.ledger_book import LedgerBook
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from tests.unit.crossbar_api.test_api import token
 
 PO_17 = ["PO 17", "PO/17", "PO.17", "PO:17"]

@@ -164,7 +164,7 @@ def test_a_blocked_customer_sees_what_restores_the_service_under_its_resellers_n
 
 def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(api):
     from bookkeeper.domain.kazoo_names import to_gregorian_seconds
-    from bookkeeper.services.document_queue import process_due_documents
+    from bookkeeper.services.documents.document_queue import process_due_documents
     from documents.render import WeasyRenderer
     from tests.unit.crossbar_api.test_onbills_api import issued_world
 

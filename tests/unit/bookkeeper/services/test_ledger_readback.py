@@ -12,10 +12,10 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery, ViewResult, ViewRow
-from bookkeeper.services.ledger_book import LedgerBook
-from bookkeeper.services import ledger_readback
-from bookkeeper.services.ledger_readback import ledger_total, remember_written
-from bookkeeper.services.store_setup import install_design_docs
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.billing import ledger_readback
+from bookkeeper.services.billing.ledger_readback import ledger_total, remember_written
+from bookkeeper.services.setup.store_setup import install_design_docs
 
 ACCOUNT = "3f0ad1c2b3a4d5e6f708192a3b4c5d6e"
 

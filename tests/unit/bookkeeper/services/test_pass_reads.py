@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.ports import Conflict, NotFound
-from bookkeeper.services.pass_reads import PassReads, store_identity
+from bookkeeper.services.billing.pass_reads import PassReads, store_identity
 
 DB = "account/3f/0a/d1c2b3a4d5e6f708192a3b4c5d6e"
 
@@ -106,7 +106,7 @@ def test_the_accounts_quantities_are_counted_and_dated_from_one_read_until_the_p
     counted by one and not dated by the other. A pass reads the quantity views once; a write to
     the account's database (a cancelled trunk, say) makes the next read go to the store."""
     from bookkeeper.design_docs import load_design_docs
-    from bookkeeper.services.store_setup import install_design_docs
+    from bookkeeper.services.setup.store_setup import install_design_docs
 
     install_design_docs(store._inner, DB, load_design_docs())
     reads = PassReads(store)

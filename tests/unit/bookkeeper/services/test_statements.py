@@ -13,8 +13,8 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.periods import period_containing
-from bookkeeper.services.ledger_book import LedgerBook
-from bookkeeper.services.statements import statement
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.documents.statements import statement
 
 ACCOUNT = "5e1b9c0d2a3f4e5d6c7b8a9f0e1d2c3b"
 MOSCOW = "Europe/Moscow"  # UTC+3: the period of 1-30 November begins at 21:00 UTC on 31 October

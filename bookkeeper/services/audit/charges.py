@@ -1,0 +1,120 @@
+"""Audit one account over a range of days: the charges its history calls for, against its
+ledger. The history of users and devices comes from their documents (created, and deleted
+with the time of deletion); for what Kazoo keeps no history of (limits, numbers) the audit
+takes today's values for the whole range, and says so in the report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bookkeeper.domain.audit import AuditRules, Difference, Timeline, compare, expected_charges
+from bookkeeper.domain.kazoo_months import rollover_id
+from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.domain.quantities import Quantities
+from bookkeeper.ports import ViewQuery, gregorian_now
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.context import current_quantities, load_context
+from bookkeeper.services.billing.quantity_history import account_history
+from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, next_month, previous_month
+
+ASSUMPTIONS = ("trunks and the numbers of an older phone_numbers document are taken at today's values for "
+               "the whole range",
+               "every period is assumed paid: a pending period shows its charges as missing")
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    account_id: str
+    first_day: date
+    last_day: date
+    differences: list[Difference]
+    expected_total: int
+    ledger_total: int
+    assumptions: tuple[str, ...]
+    # Charges written after the period they belong to had ended: a change Kazbill saw only then
+    # (its day and period are in the entry; it sits in a later month's database). Not a
+    # difference: reported so a reseller knows why a closed month's documents did not show it.
+    late_charges: tuple[str, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.differences
+
+
+def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Timeline:
+    """Quantities change by change, from the moments billing dates them by (quantity_history):
+    users, devices, periodic fees and Kazoo 4's numbers each from their own documents; a day
+    with several changes has a step for each, in order, as the live bookkeeper saw them (an
+    increase then a credit is not one credit). What keeps no history (trunks, the older
+    phone_numbers document) is taken at today's values for the whole range."""
+    now = gregorian_now(ports.clock)
+    current = current_quantities(ports.store, account_id)
+    history = account_history(ports.store, account_id, limits=None, now_quantities=current, now=now, remember=False)
+    base = {category: items for category, items in current.items() if category not in history.lifeline_categories}
+
+    def held(moment: int) -> Quantities:
+        return {**base, **history.at(moment)[0]}
+
+    timeline: list[tuple[date, Quantities]] = [(date.min, held(0))]
+    for moment in history.moments(0, now):
+        timeline.append((local_day_of_gregorian(moment, tz), held(moment)))
+    return timeline
+
+
+def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_day: date,
+                  timeline: Timeline | None = None) -> AuditReport:
+    context = load_context(ports.store, account_id, closed_too=True)
+    tz = context.reseller.timezone
+    rules = AuditRules(
+        plan=context.plan, scheme_for=context.reseller.scheme_for, billing_day=context.account.billing_day,
+        created_day=local_day_of_gregorian(context.account.created, tz),
+        prorate_new_accounts=context.reseller.prorate_new_accounts,
+        prorated_credits=context.reseller.prorated_credits) if context.plan else None  # no plan: nothing is expected
+    assumptions = () if timeline is not None else ASSUMPTIONS
+    if timeline is None:
+        timeline = history_from_documents(ports, account_id, tz)
+        if context.closed_gregorian is not None:  # its documents stay as they were; billing stopped
+            closed = local_day_of_gregorian(context.closed_gregorian, tz)
+            timeline = [step for step in timeline if step[0] < closed] + [(closed, {})]
+    expected = expected_charges(rules, timeline, first_day, last_day) if rules is not None else []
+    book = LedgerBook(ports.store, ports.design_docs)
+    entries = []
+    for month in months_from(previous_month((first_day.year, first_day.month)),
+                             next_month((last_day.year, last_day.month))):
+        db = book.month_db(account_id, month, create=False)
+        if db:
+            entries += [dict(row.doc) for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
+                        if row.doc and (row.doc.get("metadata") or {}).get("kazbill", {}).get("day", "")[:10]
+                        and first_day.isoformat() <= row.doc["metadata"]["kazbill"]["day"] <= last_day.isoformat()]
+    differences = compare(expected, entries)
+    signed = lambda amount, kind: -amount if kind == "debit" else amount  # noqa: E731
+    return AuditReport(account_id, first_day, last_day, differences,
+                       sum(signed(c.amount, c.ledger_type) for c in expected),
+                       sum(signed(e["amount"], e.get("pvt_ledger_type")) for e in entries
+                           if "category" in e["metadata"]["kazbill"]), assumptions,
+                       tuple(sorted(entry["_id"] for entry in entries if _written_after_its_period(entry, tz))))
+
+
+def _written_after_its_period(entry: dict, tz: str) -> bool:
+    meta = entry["metadata"]["kazbill"]
+    end, written = (meta.get("period") or {}).get("end"), entry.get("pvt_created")
+    if not isinstance(end, str) or not isinstance(written, int) or "category" not in meta:
+        return False
+    return local_day_of_gregorian(written, tz).isoformat() > end
+
+
+def rollover_differences(ports: BillingPorts, account_id: str, first_day: date, last_day: date) -> list[Difference]:
+    """Each month's rollover (with the corrections Kazbill added) against the total of the month
+    it closes, for the months the range touches, the one before (a local day's first hours are
+    in the UTC month before) and the one after: Kazoo's balance reads only the
+    current month, so a difference is money in no balance (the midnight race)."""
+    book = LedgerBook(ports.store, ports.design_docs)
+    found = []
+    for month in months_from(previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))):
+        closing, closed = book.month_db(account_id, next_month(month), create=False), book.month_db(account_id, month, create=False)
+        if closing is None or closed is None or not book.has_rollover(account_id, next_month(month)):
+            continue
+        carried, total = book.carried_into(account_id, next_month(month)), book.month_total(closed)
+        if carried != total:
+            found.append(Difference(rollover_id(next_month(month)), "rollover", total, carried))
+    return found

@@ -1,0 +1,249 @@
+"""An account's ledger across its monthly databases: creating a month, its rollover, the
+balance, and writing entries exactly once, in Kazoo's UTC months (domain/kazoo_months.py).
+
+Kazoo's balance is the signed sum of the current UTC month's ledgers, one of which carries the
+previous month's total (`YYYYMM-ledgers_monthly_rollover`). Kazbill writes that rollover the way
+Kazoo does when it first needs a month (zero, and the first month, included) and keeps one that
+exists. Every entry goes into the UTC month it is written in, with that month's prefix; before
+writing, its event part is looked for in every month from the one before its business month to
+now, so a replay is "already done" whatever the dates. A write that lands in a month someone
+rolled over meanwhile (the midnight race) is carried into the next month by a correction.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Sequence, overload
+
+from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.kazoo_months import (
+    Month, event_part, month_start, months_from, next_month, placed_in, prefix, previous_month, rollover_document,
+    rollover_id, utc_month,
+)
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
+from bookkeeper.domain.ledger import signed_amount
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
+from bookkeeper.services.billing.ledger_readback import ledger_total, remember_written
+from bookkeeper.services.billing.pass_reads import store_identity
+from bookkeeper.services.setup.store_setup import install_design_docs
+
+__all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
+CARRY_CHECK_S = 2 * 86_400  # how long into a month its rollover is checked against the month it closes
+MAX_ROLLOVER_DEPTH = 36  # months of history looked back for, once per account
+HISTORY_DOC = "kazbill_ledger_history"
+
+# Per store, the monthly databases this process has seen carry Kazbill's design documents.
+_DESIGNED: "weakref.WeakKeyDictionary[DocumentStore, set[str]]" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class LedgerBook:
+    store: DocumentStore
+    design_docs: Sequence[DesignDoc]
+    # Months whose rollover this book has already made sure of (a book lives for one pass).
+    _carried: set[tuple[str, Month]] = field(default_factory=set, repr=False)
+
+    @overload
+    def month_db(self, account_id: str, month: Month, *, create: Literal[True]) -> str: ...
+    @overload
+    def month_db(self, account_id: str, month: Month, *, create: Literal[False]) -> str | None: ...
+
+    def month_db(self, account_id: str, month: Month, *, create: bool) -> str | None:
+        db = account_modb(account_id, *month)
+        if self.store.database_exists(db):
+            self._designed(db)
+            return db
+        if not create:
+            return None
+        if self.store.ensure_database(db):
+            install_design_docs(self.store, db, self.design_docs)
+        self._designed(db)
+        return db
+
+    def _designed(self, db: str) -> None:
+        """Kazoo creates monthly databases itself (its first CDR or ledger of the month), without
+        Kazbill's views: install them the first time this process meets such a database."""
+        known = _DESIGNED.setdefault(store_identity(self.store), set())
+        if db not in known:
+            install_design_docs(self.store, db, self.design_docs)
+            known.add(db)
+
+    def month_total(self, db: str, now_gregorian: int | None = None) -> int:
+        """The month's signed sum; given `now`, this process's latest writes are counted even
+        where a cluster's copy answering the view has not got them yet (ledger_readback.py)."""
+        if now_gregorian is not None:
+            return ledger_total(self.store, db, now_gregorian)
+        rows = self.store.query_view(db, "kazbill_ledgers", "balance_by_service").rows
+        return rows[0].value if rows else 0
+
+    def ensure_rollover(self, account_id: str, month: Month, now_gregorian: int) -> None:
+        """Make sure `month` exists and carries the balance of the months before it: find the
+        latest earlier month with a database (months without one had no entries), make sure
+        that one is complete, then carry its total forward month by month."""
+        if (account_id, month) in self._carried:
+            return
+        db = self.month_db(account_id, month, create=True)
+        if self._has_rollover(db, month):
+            if now_gregorian - month_start(month) < CARRY_CHECK_S:
+                self._carry_what_came_late(account_id, month, now_gregorian)
+            self._carried.add((account_id, month))
+            return
+        first = self._first_month(account_id, month)
+        latest, probe = None, previous_month(month)
+        while probe >= first:
+            if self.month_db(account_id, probe, create=False) is not None:
+                latest = probe
+                break
+            probe = previous_month(probe)
+        if latest is not None:  # else there is no history before this month: it starts at zero
+            self.ensure_rollover(account_id, latest, now_gregorian)
+            for carried in months_from(next_month(latest), previous_month(month)):
+                self._write_rollover(account_id, carried, now_gregorian)
+        self._write_rollover(account_id, month, now_gregorian)
+        self._carried.add((account_id, month))
+
+    def _first_month(self, account_id: str, month: Month) -> Month:
+        """The account's first month with a ledger database. Found once by looking back (Kazoo may
+        have written months before Kazbill came) and kept on the account, so that a new account
+        is not probed for three years of missing databases on every request."""
+        db = account_db(account_id)
+        known = self.store.get_many(db, [HISTORY_DOC]).get(HISTORY_DOC) if self.store.database_exists(db) else None
+        if known and isinstance(known.get("first_month"), list):
+            return tuple(known["first_month"])
+        earliest, probe = month, previous_month(month)
+        for _ in range(MAX_ROLLOVER_DEPTH):
+            if self.month_db(account_id, probe, create=False) is not None:
+                earliest = probe
+            probe = previous_month(probe)
+        if self.store.database_exists(db):
+            self.store.bulk_put(db, [{"_id": HISTORY_DOC, "pvt_type": "kazbill_history",
+                                      "first_month": list(earliest)}])  # a conflict: someone found it first
+        return earliest
+
+    def has_rollover(self, account_id: str, month: Month) -> bool:
+        db = account_modb(account_id, *month)
+        return self.store.database_exists(db) and self._has_rollover(db, month)
+
+    def _has_rollover(self, db: str, month: Month) -> bool:
+        return rollover_id(month) in self.store.get_many(db, [rollover_id(month)])
+
+    def _write_rollover(self, account_id: str, month: Month, now_gregorian: int) -> None:
+        db = self.month_db(account_id, month, create=True)
+        assert db is not None
+        if self._has_rollover(db, month):
+            return
+        previous = account_modb(account_id, *previous_month(month))
+        total = self.month_total(previous, now_gregorian) if self.store.database_exists(previous) else 0
+        # A conflict means Kazoo (or another pass) wrote it first: that one is kept, as Kazoo keeps it.
+        self._put_ledgers(db, [rollover_document(account_id, self._name(account_id), month, total, db, now_gregorian)],
+                          now_gregorian)
+
+    def _name(self, account_id: str) -> str:
+        try:
+            return str(self.store.get(ACCOUNTS_DB, account_id).get("name") or "")
+        except (NotFound, DatabaseNotFound):
+            return ""
+
+    def _carry_what_came_late(self, account_id: str, month: Month, now_gregorian: int) -> None:
+        """The midnight race: an entry written into the month before while someone (Kazoo's task,
+        another Kazbill process) was making `month`'s rollover from that month's total is in
+        neither balance. What the rollover and the corrections so far lack is carried over by one
+        more correction, whose id names the total it settles (so racing passes write it once)."""
+        before = account_modb(account_id, *previous_month(month))
+        if not self.store.database_exists(before):
+            return
+        db = account_modb(account_id, *month)
+        total = self.month_total(before, now_gregorian)
+        missing = total - self.carried_into(account_id, month)
+        if missing:
+            correction = rollover_document(account_id, self._name(account_id), month, missing, db, now_gregorian)
+            self._put_ledgers(db, [{
+                **correction, "_id": f"{prefix(month)}-kazbill-carry-{prefix(previous_month(month))}-{total}",
+                "description": f"Carried over from {prefix(previous_month(month))} after its rollover was made",
+                "metadata": {"kazbill": {"reason": "rollover_correction", "settles_total": total}}}], now_gregorian)
+
+    def carried_into(self, account_id: str, month: Month) -> int:
+        """What `month` carries of the month before: its rollover plus the corrections."""
+        return sum(signed_amount(doc) for doc in self._carrying(account_id, month))
+
+    def _carrying(self, account_id: str, month: Month) -> list[dict[str, Any]]:
+        db = account_modb(account_id, *month)
+        first = prefix(month)
+        rows = self.store.all_docs(db, ViewQuery(start_key=f"{first}-kazbill-carry-", end_key=f"{first}-kazbill-carry-\ufff0",
+                                                 include_docs=True)).rows
+        docs = [dict(row.doc) for row in rows if row.doc] + list(self.store.get_many(db, [rollover_id(month)]).values())
+        return [doc for doc in docs if not doc.get("pvt_deleted")]
+
+    def balance(self, account_id: str, month: Month, now_gregorian: int) -> int:
+        """The balance as Kazoo sees it in `month`: that month's ledgers, rollover included."""
+        self.ensure_rollover(account_id, month, now_gregorian)
+        return self.month_total(account_modb(account_id, *month), now_gregorian)
+
+    def current_balance(self, account_id: str, now_gregorian: int) -> int:
+        """The balance Kazoo reads now: the current UTC month's."""
+        return self.balance(account_id, utc_month(now_gregorian), now_gregorian)
+
+    def balance_at(self, account_id: str, until_gregorian: int) -> int:
+        """The balance at an instant: its UTC month's rollover (whenever it was written) plus the
+        entries created until then."""
+        month = utc_month(until_gregorian)
+        self.ensure_rollover(account_id, month, until_gregorian)
+        created_until = ledger_total(self.store, account_modb(account_id, *month), until_gregorian, until=until_gregorian)
+        carrying = self._carrying(account_id, month)
+        counted = sum(signed_amount(doc) for doc in carrying if (doc.get("pvt_created") or 0) <= until_gregorian)
+        return created_until - counted + sum(signed_amount(doc) for doc in carrying)
+
+    def existing_ids(self, account_id: str, ids: Sequence[str], first: Month, last: Month) -> set[str]:
+        """The event parts of `ids` already written in a month from `first` to `last`."""
+        found: set[str] = set()
+        for month in months_from(first, last):
+            db = self.month_db(account_id, month, create=False)
+            if db is not None:
+                found |= {event_part(doc_id) for doc_id in self.store.get_many(db, [placed_in(i, month) for i in ids])}
+        return found
+
+    def write(self, account_id: str, entries: Sequence[Mapping[str, Any]], business_month: Month,
+              now_gregorian: int) -> list[str]:
+        """Write the entries not written before into the current UTC month; returns the ids
+        written now (with that month's prefix)."""
+        if not entries:
+            return []
+        target = utc_month(now_gregorian)
+        done = self.existing_ids(account_id, [entry["_id"] for entry in entries],
+                                 previous_month(min(business_month, target)), target)
+        fresh = [entry for entry in entries if event_part(entry["_id"]) not in done]
+        if not fresh:
+            return []
+        self.ensure_rollover(account_id, target, now_gregorian)
+        db = account_modb(account_id, *target)
+        fresh = [{**entry, "_id": placed_in(entry["_id"], target), "pvt_account_db": db} for entry in fresh]
+        written = self._put_ledgers(db, fresh, now_gregorian)
+        if written and month_start(next_month(target)) - now_gregorian < 600:
+            # Written in the month's last minutes: if the next month was rolled over meanwhile
+            # (Kazoo's clock a little ahead), carry it there now rather than at the next pass.
+            self._carried.discard((account_id, next_month(target)))
+            if self.store.database_exists(account_modb(account_id, *next_month(target))) and \
+                    self._has_rollover(account_modb(account_id, *next_month(target)), next_month(target)):
+                self._carry_what_came_late(account_id, next_month(target), now_gregorian)
+        return written
+
+    def _put_ledgers(self, db: str, docs: Sequence[Mapping[str, Any]], now_gregorian: int) -> list[str]:
+        """Write, and remember what was written for the reads that follow (ledger_readback.py)."""
+        written = [result.id for result in self.store.bulk_put(db, docs) if result.ok]
+        taken = set(written)
+        remember_written(self.store, db, [doc for doc in docs if doc["_id"] in taken], now_gregorian)
+        return written
+
+    def entries(self, account_id: str, view: str, keys: Sequence[str], months: Sequence[Month]) -> list[dict[str, Any]]:
+        """Kazbill's entries listed by `charges_by_period` or `charges_by_day` under the given
+        period starts or days, across the given months."""
+        found: list[dict[str, Any]] = []
+        for month in months:
+            db = self.month_db(account_id, month, create=False)
+            if db is None:
+                continue
+            for key in keys:
+                rows = self.store.query_view(db, "kazbill_ledgers", view, ViewQuery(
+                    start_key=[key], end_key=[key, {}], include_docs=True)).rows
+                found += [dict(row.doc) for row in rows if row.doc]
+        return found

@@ -1,0 +1,171 @@
+"""What a period owes for growth (and, where the reseller credits them, for decreases) on top
+of what it has charged, each change priced from the moment it happened in Kazoo.
+
+The account's quantity history (`quantity_history`) says when each change happened: users,
+devices and periodic fees by their documents' creation and deletion, trunks and numbers from
+their documents' last modification. Every pass walks the period's changes in order and
+charges each one that lifts an item above its high-water mark from that change's own day, then
+what the account holds now from today. So a change is charged the same whether Kazbill sees it
+at once, the next morning (a slow feed, a restart, a change that reaches the bookkeeper after
+the day's crawl) or a period later, and a replay charges nothing: the levels already charged
+are read back from the ledger. Daily fees are priced the same way, at each day's highest
+quantity, for the days a late change touched.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.daily_fees import daily_fee_charge
+from bookkeeper.domain.history import known_only, merged
+from bookkeeper.domain.kazoo_names import gregorian_of
+from bookkeeper.domain.ledger import day_levels, period_levels
+from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
+from bookkeeper.domain.plans import ItemPrice
+from bookkeeper.domain.quantities import Quantities, without
+from bookkeeper.domain.recurring import decrease_credit, increase_charges
+
+if TYPE_CHECKING:  # the run is account_pass._Run; imported for types only, to keep one direction
+    from bookkeeper.services.billing.account_pass import _Run
+
+
+def increases(run: "_Run", period: Period, monthly: list[ItemPrice], *, day: date | None = None,
+              entries: Sequence[Mapping[str, Any]] | None = None,
+              known: Iterable[str] | None = None, reached: Mapping[tuple[str, str], int] | None = None) -> list[Charge]:
+    """The charges that bring the period from its high-water marks (read from `entries`, by
+    default the ledger's) to `monthly` on `day` (by default the pass's day). Items of a
+    category not `known` at that moment are left as they were charged. `reached`: the most of
+    each item held so far in the walk; a level not reached yet at this moment (a change seen
+    late, charged by an earlier pass from its own later moment) is not a decrease now."""
+    if entries is None:
+        entries = period_entries(run, period)
+    day = day or run.today
+    levels = period_levels(entries, period)
+    plan, reseller = run.context.plan, run.context.reseller
+    considered = None if known is None else set(known)
+    charges: list[Charge] = []
+    current = {(p.category, p.item): p for p in monthly}
+    for key, charged in levels.levels.items():  # items that went down or away
+        if considered is not None and key[0] not in considered:
+            continue
+        if reached is not None and key[0] in run.history.lifeline_categories \
+                and reached.get(key, 0) < charged.billable_quantity:
+            continue  # a snapshot's one moment comes after any level charged before it
+        now = current.get(key) or ItemPrice(key[0], key[1], charged.name, 0, 0, None, 0, 0, 0, 0)
+        item = plan.item(*key) if plan else None
+        if reseller.prorated_credits or (item and item.prorate_removals):
+            credit = decrease_credit(period, day, now, charged, round_=levels.round_of(*key))
+            charges += [credit] if credit else []
+    for key, price in current.items():
+        if considered is not None and key[0] not in considered:
+            continue
+        item = plan.item(*key) if plan else None
+        charges += increase_charges(period, day, price, levels.level(*key),
+                                    prorate=item.prorate_additions if item else True, round_=levels.round_of(*key))
+    return charges
+
+
+def period_entries(run: "_Run", period: Period) -> list[dict[str, Any]]:
+    return run.book.entries(run.account_id, "charges_by_period", [period.start.isoformat()], run.period_months(period))
+
+
+def held_when_began(run: "_Run", day: date, now: Quantities) -> Quantities:
+    """What the account held when `day` began in its reseller's time; a category the history
+    does not know then (trunks or numbers changed since, cascaded counts) as it is `now`."""
+    held, known = run.history.at(day_start(run, day))
+    return as_known(now, held, known)
+
+
+def first_day_holdings(run: "_Run", day: date, now: Quantities) -> Quantities:
+    """What an account younger than its period opens with: the most it held on `day`, the day
+    it was created (up to now); a category the history does not know then as it is `now`."""
+    start, end = day_start(run, day), day_start(run, day + timedelta(days=1))
+    highest, known = run.history.highest(start, min(end, run.now_gregorian + 1))
+    return as_known(now, highest, known)
+
+
+def as_known(now: Quantities, held: Quantities, known: frozenset[str]) -> Quantities:
+    """`now`, with every category the history knows at that moment replaced by what it says was
+    held, none included: a category it knows but lists nothing of was held at none then (a
+    first phone added mid-period must not be taken as held since the period began)."""
+    return {**now, **{category: {} for category in known}, **known_only(held, known)}
+
+
+def growth(run: "_Run", period: Period, now: Quantities, *, entries: Sequence[Mapping[str, Any]] | None = None,
+           cancelled: Sequence[tuple[str, str]] = ()) -> list[Charge]:
+    """Every change since the period began, up to now or its end, each from its own day, then,
+    while the period runs, what the account holds now, from today. `entries`: what the period
+    has charged (by default read from the ledger; an opening passes the entries it decided)."""
+    entries = list(period_entries(run, period) if entries is None else entries)
+    first, last = day_start(run, period.start), day_start(run, period.end + timedelta(days=1)) - 1
+    walk_from = max(first, _last_credit(entries, period))
+    reached: dict[tuple[str, str], int] = {}
+
+    def priced(held: Quantities, known: Iterable[str] | None = None) -> list[ItemPrice]:
+        monthly = run.prices(without(held if known is None else known_only(held, known), cancelled))[0]
+        for price in monthly:
+            key = (price.category, price.item)
+            reached[key] = max(reached.get(key, 0), price.billable_quantity)
+        return monthly
+
+    priced(*run.history.at(walk_from))
+    charges: list[Charge] = []
+    for moment in run.history.moments(walk_from, min(run.now_gregorian, last)):
+        held, known = run.history.at(moment)
+        step = increases(run, period, priced(held, known), reached=reached,
+                         day=local_day_of_gregorian(moment, run.context.reseller.timezone),
+                         entries=entries, known=known)
+        entries += run.ledger_entries(step)
+        charges += step
+    if period.contains(run.present):
+        charges += increases(run, period, priced(now), day=run.present, entries=entries, reached=reached)
+    return charges
+
+
+def _last_credit(entries: Sequence[Mapping[str, Any]], period: Period) -> int:
+    """When the period's latest prorated credit was written. A credit starts a new round of
+    levels (recurring.py): replaying a change from before it would charge, in the new round,
+    what the old one paid. So the history is walked from the latest credit's pass on: a change
+    made before that pass but seen only after it is charged from the day it is seen (a
+    reseller who credits decreases gives up those days rather than risk charging twice)."""
+    start = period.start.isoformat()
+    return max((entry.get("pvt_created") or 0 for entry in entries
+                if ((entry.get("metadata") or {}).get("kazbill") or {}).get("reason") == "recurring_prorate_credit"
+                and entry["metadata"]["kazbill"].get("period", {}).get("start") == start), default=0)
+
+
+def daily_fees(run: "_Run", period: Period, now: Quantities, *, price_today: bool) -> list[Charge]:
+    """Each day's fee at the day's highest quantity: the pass's day when `price_today`, and
+    every earlier day of the period a change touched, for what is known of it."""
+    entries = period_entries(run, period)
+    tz = run.context.reseller.timezone
+    first = max(period.start, local_day_of_gregorian(run.context.account.created, tz))
+    touched = {local_day_of_gregorian(moment, tz)
+               for moment in run.history.moments(day_start(run, first) - 1, run.now_gregorian)}
+    days = sorted(day for day in touched if first <= day < min(run.today, period.end + timedelta(days=1)))
+    charges: list[Charge] = []
+    for day in days + ([run.today] if price_today else []):
+        held = _day_highest(run, day, now, guess_unknown=price_today and day == run.today)
+        levels = day_levels(entries, day)
+        for price in run.prices(held)[1]:
+            charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
+            charges += [charge] if charge else []
+    return charges
+
+
+def _day_highest(run: "_Run", day: date, now: Quantities, *, guess_unknown: bool) -> Quantities:
+    """The most held at any moment of `day` that is known; on the present day, what is held now
+    too. `guess_unknown`: the day's first pricing, late (a catch-up crawl), takes what is not
+    known of the day as it is now, as a crawl on time would have seen it."""
+    start, end = day_start(run, day), day_start(run, day + timedelta(days=1))
+    highest, known = run.history.highest(start, min(end, run.now_gregorian + 1))
+    if day == run.present:
+        return merged(known_only(highest, known), now)
+    if guess_unknown:
+        return as_known(now, highest, known)
+    return known_only(highest, known)
+
+
+def day_start(run: "_Run", day: date) -> int:
+    return gregorian_of(day_start_utc(day, run.context.reseller.timezone))

@@ -1,0 +1,245 @@
+"""Rendering and emailing documents, off the event path, with retry and a visible state.
+
+A job per document in `kazbill_document_queue` walks render → mail → done; the document itself
+(in the account's monthly database) shows queued → rendered → emailed, or failed with the reason
+(or no_recipients: rendered, and no admin has an email to send it to).
+A pass claims each due job with a revision-checked write (two workers never do the same one),
+so any number of document workers can run passes at once; a claim older than ten minutes is
+due again (its worker died). A renderer that refuses the data, or a mail server that refuses
+the message for good, fails the document at once; anything else is retried with the notices'
+backoff and fails after as many attempts.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from typing import Any
+
+from bookkeeper.domain.notices import gives_up, retry_delay_s
+from bookkeeper.ports import (
+    Conflict, DatabaseNotFound, DocumentRenderer, DocumentStore, MailRejected, Mailer, MailUnavailable, NotFound,
+    ViewQuery,
+)
+from bookkeeper.domain.kazoo_names import from_gregorian_seconds
+from bookkeeper.services.billing.context import BillingContext, BillingInputError, load_context
+from bookkeeper.services.mail.mail_from import sender_for
+from bookkeeper.services.documents.document_templates import template_for
+from bookkeeper.services.mail.notices import admin_emails
+
+QUEUE_DB = "kazbill_document_queue"
+MAIL_BUDGET_ID = "kazbill_document_mail_budget"
+log = logging.getLogger("kazbill.documents")
+SUBJECTS = {
+    "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
+    "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
+}
+TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services", "proforma": "Pro-forma invoice",
+                 "calls_report": "Calls report", "aggregated_invoice": "Aggregated invoice",
+                 "transaction_invoice": "Invoice for a payment"},
+          "ru": {"invoice": "Счёт", "act": "Акт", "proforma": "Счёт на оплату", "calls_report": "Детализация звонков",
+                 "aggregated_invoice": "Сводный счёт", "transaction_invoice": "Счёт к платежу"}}
+
+
+@dataclass
+class DocumentPass:
+    rendered: int = 0
+    emailed: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    throttled: int = 0  # due, but this minute's share of emails is spent
+    details: list[str] = field(default_factory=list)
+
+
+def job_id(db: str, doc_id: str) -> str:
+    return "job-" + hashlib.sha256(f"{db}/{doc_id}".encode()).hexdigest()[:40]
+
+
+def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, now: int) -> None:
+    """(Re)queue the document for rendering: a regenerated document is rendered and sent again."""
+    store.ensure_database(QUEUE_DB)
+    job: dict[str, Any] = {"_id": job_id(db, doc_id), "pvt_type": "document_job", "db": db, "doc_id": doc_id,
+           "account_id": account_id, "state": "render", "attempts": 0, "next_attempt_at": now, "pvt_created": now}
+    try:
+        current = store.get(QUEUE_DB, job["_id"])
+        job["_rev"] = current["_rev"]
+    except NotFound:
+        pass
+    store.put(QUEUE_DB, job)
+
+
+def process_due_documents(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, *, sender: str,
+                          now_gregorian: int, limit: int = 50, mails_per_minute: int = 0) -> DocumentPass:
+    """One pass over the due jobs. Without a mailer documents are rendered and stay unsent.
+    `mails_per_minute` (0: none) caps the documents emailed per minute by every worker together,
+    so that a period end does not trip the mail provider's limits."""
+    result = DocumentPass()
+    try:
+        rows = store.query_view(QUEUE_DB, "kazbill_document_queue", "due",
+                                ViewQuery(end_key=now_gregorian, include_docs=True, limit=limit)).rows
+    except DatabaseNotFound:
+        return result
+    for row in rows:
+        if row.doc is None:
+            continue
+        outcome = _step(store, renderer, mailer, dict(row.doc), sender, now_gregorian, mails_per_minute)
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "throttled" or (outcome == "retrying" and row.doc.get("state") in ("mail", "mailing")):
+            break  # the mail server is away, or this minute's emails are spent: the rest waits
+    return result
+
+
+def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any], sender: str,
+          now: int, mails_per_minute: int) -> str:
+    mailing = job["state"] in ("mail", "mailing")
+    try:
+        job = _save(store, {**job, "state": "mailing" if mailing else "rendering", "claimed_at": now})
+    except Conflict:
+        return "skipped"
+    try:
+        doc = store.get(job["db"], job["doc_id"])
+    except (NotFound, DatabaseNotFound):
+        _save(store, {**job, "state": "done", "reason": "the document is gone"})
+        return "skipped"
+    if not mailing:
+        return _render(store, renderer, mailer, job, doc, now)
+    return _mail(store, mailer, job, doc, sender, now, mails_per_minute)
+
+
+def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any],
+            doc: dict[str, Any], now: int) -> str:
+    own = template_for(store, doc.get("reseller_id"), (doc.get("carrier") or {}).get("id", ""), doc["document_type"])
+    try:
+        pdf = renderer.document_pdf(doc, own)
+    except ValueError as refused:  # the data or the template is wrong (or past its bounds): again will not help
+        _fail(store, job, doc, f"refused: {refused}", now)
+        return "failed"
+    except Exception as error:  # noqa: BLE001 - retried: a worker out of memory, a font cache race...
+        return _retry(store, job, doc, f"rendering failed: {type(error).__name__}: {error}", now)
+    written = store.put_attachment(job["db"], doc["_id"], pdf_name(doc), pdf, "application/pdf", doc["_rev"])
+    doc = {**store.get(job["db"], doc["_id"]), "_rev": written.rev}
+    _document_state(store, job["db"], doc, "rendered", now, None)
+    _save(store, {**job, "state": "mail" if mailer is not None else "done", "attempts": 0, "next_attempt_at": now})
+    return "rendered"
+
+
+def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc: dict[str, Any], sender: str,
+          now: int, mails_per_minute: int) -> str:
+    if mailer is None:
+        _save(store, {**job, "state": "mail", "claimed_at": None})
+        return "skipped"
+    recipients = admin_emails(store, _addressee(store, job["account_id"], doc))
+    if not recipients:  # the document stands; only no one can be sent it
+        _document_state(store, job["db"], doc, "no_recipients", now,
+                        "the account and its reseller have no admin with an email")
+        _save(store, {**job, "state": "done", "reason": "no recipients"})
+        return "skipped"
+    if not _mail_slot(store, mails_per_minute, now):
+        _save(store, {**job, "state": "mail", "claimed_at": None, "next_attempt_at": (now // 60 + 1) * 60})
+        return "throttled"
+    try:
+        mailer.send(_message(store, job, doc, sender, recipients, now))
+    except MailUnavailable as error:
+        return _retry(store, job, doc, f"mail server unavailable: {error}", now)
+    except MailRejected as error:
+        _fail(store, job, doc, f"mail refused: {error}", now)
+        return "failed"
+    _document_state(store, job["db"], doc, "emailed", now, None, recipients=[email for email, _ in recipients])
+    _save(store, {**job, "state": "done", "emailed_at": now})
+    return "emailed"
+
+
+def _addressee(store: DocumentStore, account_id: str, doc: dict[str, Any]) -> str:
+    """Whose admins get the document: the account's, or its reseller's when the reseller says so
+    (onbill `documents_to: reseller`, for resellers that forward documents themselves)."""
+    try:
+        context = load_context(store, account_id)
+    except BillingInputError:
+        return account_id
+    return context.reseller_id if context.reseller.documents_to == "reseller" else account_id
+
+
+def _mail_slot(store: DocumentStore, per_minute: int, now: int) -> bool:
+    """Take one of this minute's emails, if any is left (one counter for every worker, moved by
+    revision-checked writes; a slot taken by a send that then fails is not given back)."""
+    if not per_minute:
+        return True
+    minute = now // 60
+    for _ in range(50):
+        try:
+            budget = store.get(QUEUE_DB, MAIL_BUDGET_ID)
+        except NotFound:
+            budget = {"_id": MAIL_BUDGET_ID, "pvt_type": "document_mail_budget"}
+        sent = budget.get("sent", 0) if budget.get("minute") == minute else 0
+        if sent >= per_minute:
+            return False
+        try:
+            store.put(QUEUE_DB, {**budget, "minute": minute, "sent": sent + 1})
+            return True
+        except Conflict:
+            continue  # another worker took a slot meanwhile: count again
+    return False
+
+
+def pdf_name(doc: dict[str, Any]) -> str:
+    safe = "".join(char if char.isalnum() or char in "-_" else "_" for char in str(doc.get("number", "")))
+    return f"{doc['document_type']}-{safe}.pdf"
+
+
+def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sender: str,
+             recipients: list[tuple[str, str]], now: int) -> EmailMessage:
+    language: str = doc["language"] if doc.get("language") in SUBJECTS else "en"
+    subject, body = SUBJECTS[language]
+    values = {"title": TITLES[language].get(doc["document_type"], doc["document_type"]), "number": doc["number"],
+              "start": doc["period"]["start"], "end": doc["period"]["end"]}
+    message = EmailMessage()
+    try:
+        context: BillingContext | None = load_context(store, job["account_id"])
+    except Exception:  # noqa: BLE001 - settings broken since issuing: the document still goes
+        context = None
+    message["From"] = sender_for(store, context, sender)
+    message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
+    if doc["document_type"] in ("proforma", "transaction_invoice"):  # not for a period: its number says it all
+        subject = "{title} № {number}" if language == "ru" else "{title} {number}"
+    message["Subject"] = subject.format(**values)
+    message["Date"] = formatdate(from_gregorian_seconds(now), usegmt=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "kazbill")
+    message["X-Kazbill-Document"] = doc["_id"]  # the document's id, never the database it is kept in
+    message.set_content(body.format(**values))
+    name = pdf_name(doc)
+    message.add_attachment(store.get_attachment(job["db"], doc["_id"], name).data, maintype="application",
+                           subtype="pdf", filename=name)
+    return message
+
+
+def _retry(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reason: str, now: int) -> str:
+    attempts = job.get("attempts", 0) + 1
+    if gives_up(attempts):
+        _fail(store, job, doc, f"{reason} (after {attempts} attempts)", now)
+        return "failed"
+    back = "mail" if job["state"] == "mailing" else "render"
+    _save(store, {**job, "state": back, "attempts": attempts, "next_attempt_at": now + retry_delay_s(attempts),
+                  "reason": reason})
+    log.warning("document %s: %s; retrying", doc["_id"], reason)
+    return "retrying"
+
+
+def _fail(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reason: str, now: int) -> None:
+    _document_state(store, job["db"], doc, "failed", now, reason)
+    _save(store, {**job, "state": "failed", "reason": reason})
+    log.error("document %s failed: %s", doc["_id"], reason)
+
+
+def _document_state(store: DocumentStore, db: str, doc: dict[str, Any], state: str, now: int, reason: str | None,
+                    **fields: Any) -> None:
+    history = [*doc.get("state_history", []), {"state": state, "at": now, **({"reason": reason} if reason else {})}]
+    store.put(db, {**doc, **fields, "state": state, "failure": reason, "state_history": history[-20:],
+                   "pvt_modified": now})
+
+
+def _save(store: DocumentStore, job: dict[str, Any]) -> dict[str, Any]:
+    written = store.put(QUEUE_DB, job)
+    return {**job, "_rev": written.rev}

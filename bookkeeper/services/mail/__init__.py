@@ -1,0 +1,2 @@
+"""Notices and mail: what billing says an account must hear, queued and sent by the mailer, in
+the account's language and its reseller's name, and never once it has stopped being true."""

@@ -1,0 +1,63 @@
+"""Rating a batch of finished calls, as a shard does: each call charged at most twice, then its
+failure stored with the call; the standing of every account the batch debited re-evaluated once
+at the end (not once per call: a busy trunk ends a call a second). A store outage hands the
+batch back, and the caller delivers it again: the calls already charged are duplicates then,
+and their accounts' standing is what the second delivery brings up to date.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Sequence
+
+from bookkeeper.domain.calls import FinishedCall
+from bookkeeper.ports import StoreUnavailable, gregorian_now
+from bookkeeper.services.billing.batches import ATTEMPTS, BatchOutcome, bill_accounts
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.rating.call_rating import charge_call
+from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.setup.failures import record_failure
+
+log = logging.getLogger("kazbill.calls")
+
+
+def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutcome:
+    """`done`, `failed` and `not_done` name the calls' accounts, one entry per call."""
+    done: list[str] = []
+    failed: list[tuple[str, str]] = []
+    events: list[BillingEvent] = []
+    debited: dict[str, None] = {}
+    for position, call in enumerate(calls):
+        try:
+            outcome = _twice(ports, call)
+        except StoreUnavailable as error:
+            log.warning("store unavailable, %d calls handed back: %s", len(calls) - position, error)
+            return BatchOutcome(tuple(done), tuple(failed), tuple(c.account_id for c in calls[position:]),
+                                tuple(events))
+        if isinstance(outcome, Exception):
+            reason = f"{type(outcome).__name__}: {outcome}"[:500]
+            record_failure(ports.store, source="rating", reason_code="rating_crashed", reason=reason,
+                           payload={"call": dataclasses.asdict(call)}, account_id=call.account_id,
+                           now_gregorian=gregorian_now(ports.clock))
+            failed.append((call.account_id, reason))
+            continue
+        call_events, accounts = outcome
+        events += call_events
+        debited.update(dict.fromkeys(accounts))
+        done.append(call.account_id)
+    standing = bill_accounts(ports, list(debited))
+    if standing.not_done:  # debits written, standing not: deliver the batch again
+        return BatchOutcome(tuple(done), tuple(failed), standing.not_done, tuple(events) + standing.events)
+    return BatchOutcome(tuple(done), tuple(failed) + standing.failed, (), tuple(events) + standing.events)
+
+
+def _twice(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEvent], list[str]] | Exception:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return charge_call(ports, call)
+        except StoreUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - one bad call must not stop the batch
+            log.exception("rating call %s failed (attempt %d of %d)", call.call_id, attempt, ATTEMPTS)
+            last = error
+    return last
