@@ -99,7 +99,7 @@ def _url(schemes: tuple[str, ...]) -> Callable[[Any], str | None]:
 
 BRIDGES = ("amqp", "couchdb")
 # gthread: slow clients wait in the worker's poller or hold one thread of many, never the worker
-# (README "The crossbar API"); sync is one request per process, only behind a buffering proxy.
+# (docs/api.md); sync is one request per process, only behind a buffering proxy.
 # gevent and tornado would need packages the constraints do not pin.
 WORKER_CLASSES = ("gthread", "sync")
 

@@ -49,8 +49,8 @@ def worker_options(settings: Settings) -> list[str]:
     so a client trickling its headers holds one thread, never the whole worker, and the master
     does not kill a worker for it (a sync worker blocks on the first slow client). gunicorn sets
     no deadline on headers, so once every thread of a worker holds a slow client its requests
-    queue behind them: the buffering proxy in front (docker/nginx.conf, README "The crossbar
-    API") keeps slow clients from reaching the API at all."""
+    queue behind them: the buffering proxy in front (docker/nginx.conf, docs/api.md) keeps slow
+    clients from reaching the API at all."""
     if settings.api_worker_class == "sync":
         return ["--worker-class", "sync"]
     return ["--worker-class", "gthread", "--threads", str(settings.api_threads),

@@ -88,8 +88,8 @@ def store_check(obj: Context, as_json: bool) -> None:
         *[f"  {found.db} {found.doc_id}: revisions {', '.join(found.revisions)}; {found.what_was_done}"
           for found in report.conflicts],
         *([f"Kazbill's databases kept in more than one copy: {', '.join(report.shared_decision_databases)} "
-           "(their decisions can race on a cluster: recreate them with q=1&n=1, see the README's "
-           "\"Running against a CouchDB cluster\")"] if report.shared_decision_databases else []),
+           "(their decisions can race on a cluster: recreate them with q=1&n=1, see "
+           "docs/couchdb-cluster.md)"] if report.shared_decision_databases else []),
         "store is ready" if report.healthy else (
             "store needs `kazbill store init`" if report.missing_databases or stale
             else "store holds documents its views cannot read: see above" if report.view_errors

@@ -13,7 +13,7 @@ a minute before the earliest-dated of them (long replicated everywhere), the lat
 one by one with their ids, and the remembered entries that listing lacks. On one server (one copy) and in the
 embedded store a view sees every write: nothing is remembered there and a total is one query.
 This covers Kazbill's own writes; Kazoo's, or another Kazbill process's, are seen once the copy
-has them (README, "Running against a CouchDB cluster").
+has them (docs/couchdb-cluster.md).
 """
 from __future__ import annotations
 
