@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import falcon
 
-from bookkeeper.ports import InvalidDocument, StoreUnavailable
+from bookkeeper.ports import Conflict, InvalidDocument, StoreUnavailable
 
 log = logging.getLogger("kazbill.api")
 API_VERSION = "4.3-kazbill"
@@ -129,6 +129,16 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def handle_conflict(req: falcon.Request, resp: falcon.Response, error: Conflict, params: Any) -> None:
+    """A document the request writes was written by someone else meanwhile (a second request, a
+    billing pass, on a cluster a rival write that stood): nothing of this request's write stands,
+    and the caller may read again and repeat it. Resources that can say more catch it themselves."""
+    log.info("request %s: write conflict on %s", _request_id(req), error)
+    resp.status = falcon.HTTP_409
+    resp.media = body(req, 409, "conflict", {"document": {"conflict": {
+        "message": "the document was changed by someone else meanwhile; read it again and repeat the request"}}})
+
+
 def handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
     log.exception("request %s failed: %s %s", _request_id(req), req.method, req.path)
     resp.status = falcon.HTTP_500
@@ -141,6 +151,7 @@ def install(app: falcon.App) -> None:
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(ApiError, handle_api_error)
     app.add_error_handler(StoreUnavailable, handle_store_unavailable)
+    app.add_error_handler(Conflict, handle_conflict)
     app.add_error_handler(InvalidDocument, handle_invalid_document)
     for error in PARSING_ERRORS:
         app.add_error_handler(error, handle_parsing_error)

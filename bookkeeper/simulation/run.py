@@ -61,14 +61,17 @@ class SimulationRun:
         from actors.bridges.couch_changes import CHECKPOINT_ID, followed
         from bookkeeper.services.setup.status import store_status
 
-        deadline, least_left = time.monotonic() + timeout_s, None
+        deadline, before = time.monotonic() + timeout_s, None
         while True:
             status = store_status(self.ports.store, checkpoint_id=CHECKPOINT_ID, followed=followed)
-            left = sum(status.databases_behind.values()) + status.databases_never_followed
-            if not left:
+            if not status.databases_behind and not status.databases_never_followed:
                 return
-            if least_left is None or left < least_left:
-                deadline, least_left = time.monotonic() + timeout_s, left
+            # Progress: a database followed further (its count is capped, so each is compared).
+            now = (dict(status.databases_behind), status.databases_never_followed)
+            if before is None or now[1] < before[1] or any(
+                    now[0].get(db, 0) < count for db, count in before[0].items()):
+                deadline = time.monotonic() + timeout_s
+            before = now
             if time.monotonic() > deadline:
                 raise NotFollowed(f"no progress for {timeout_s:.0f}s: {len(status.databases_behind)} databases are "
                                   f"behind, {status.databases_never_followed} never followed")

@@ -119,7 +119,10 @@ def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | N
         return "failed"
     except Exception as error:  # noqa: BLE001 - retried: a worker out of memory, a font cache race...
         return _retry(store, job, doc, f"rendering failed: {type(error).__name__}: {error}", now)
-    written = store.put_attachment(job["db"], doc["_id"], pdf_name(doc), pdf, "application/pdf", doc["_rev"])
+    try:
+        written = store.put_attachment(job["db"], doc["_id"], pdf_name(doc), pdf, "application/pdf", doc["_rev"])
+    except Conflict:  # regenerated while it rendered (or, on a cluster, a rival write stood): render what is there now
+        return _retry(store, job, doc, "the document changed while it was rendered", now)
     doc = {**store.get(job["db"], doc["_id"]), "_rev": written.rev}
     _document_state(store, job["db"], doc, "rendered", now, None)
     _save(store, {**job, "state": "mail" if mailer is not None else "done", "attempts": 0, "next_attempt_at": now})

@@ -13,7 +13,7 @@ from falcon import testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookkeeper.ports import InvalidDocument, StoreUnavailable
+from bookkeeper.ports import Conflict, InvalidDocument, StoreUnavailable
 from crossbar_api import errors
 from crossbar_api.envelope import MAX_DEPTH, parse_body
 from crossbar_api.errors import ApiError
@@ -148,6 +148,13 @@ def test_store_unavailability_is_503_with_retry_after_in_one_place(raising):
 def test_a_document_the_store_refuses_is_400_naming_its_field_even_an_unprintable_one(raising):
     result = raising(InvalidDocument("account/x", "metadata.\ud800", "nested deeper than 64 levels"))
     assert result.status_code == 400 and "metadata.?" in result.json["data"]
+
+
+def test_a_write_someone_else_made_first_is_409_not_a_server_fault(raising):
+    # e.g. a template uploaded while another upload of it was being written
+    result = raising(Conflict("kazbill_templates", "carrier-1-invoice"))
+    assert result.status_code == 409 and result.json["error"] == "409" and "document" in result.json["data"]
+    assert "kazbill_templates" not in result.text
 
 
 def test_anything_else_is_a_500_in_crossbars_shape_without_a_trace(raising):
