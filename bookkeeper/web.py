@@ -23,7 +23,7 @@ def create() -> WsgiApp:
 
     settings = load_settings()
     configure_logging(settings.log_format)  # this worker's request lines, with their request ids
-    store, clock = build_store(settings), build_clock(os.environ.get(CLOCK_FILE_VARIABLE) or None)
+    store, clock = build_store(settings), build_clock(os.environ.get(CLOCK_FILE_VARIABLE))
     api = crossbar_api.wsgi.create(settings, store, clock)
     hooks = webhooks.wsgi.create(settings, store, clock)
 

@@ -55,14 +55,12 @@ def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool, loc
     """"stands" when the accepted write stands; "write_again" when it lost and withdrew, and so
     did every other writer (nothing stands: the caller writes it again, as a new document);
     Conflict (after withdrawing it) when another writer's revision stands."""
-    leaves = read_leaves(db, doc_id)
-    verdict = judge_accepted_write(ours, leaves, created=created)
-    for pause_s in _UNSEEN_PAUSES_S:
-        if verdict != "unseen":
-            break
+    for pause_s in (0.0, *_UNSEEN_PAUSES_S):
         time.sleep(pause_s)
         leaves = read_leaves(db, doc_id)
         verdict = judge_accepted_write(ours, leaves, created=created)
+        if verdict != "unseen":
+            break
     if verdict == "unseen":
         raise StoreUnavailable(location, f"a write to {doc_id!r} in {db!r} was accepted by too few copies and has not "
                                    f"shown since: whether it stands is not known yet")

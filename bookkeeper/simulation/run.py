@@ -61,17 +61,16 @@ class SimulationRun:
         from actors.bridges.couch_changes import CHECKPOINT_ID, followed
         from bookkeeper.services.setup.status import store_status
 
-        deadline, before = time.monotonic() + timeout_s, None
+        deadline, last = time.monotonic() + timeout_s, None
         while True:
             status = store_status(self.ports.store, checkpoint_id=CHECKPOINT_ID, followed=followed)
             if not status.databases_behind and not status.databases_never_followed:
                 return
             # Progress: a database followed further (its count is capped, so each is compared).
-            now = (dict(status.databases_behind), status.databases_never_followed)
-            if before is None or now[1] < before[1] or any(
-                    now[0].get(db, 0) < count for db, count in before[0].items()):
+            if last is None or status.databases_never_followed < last.databases_never_followed or any(
+                    status.databases_behind.get(db, 0) < count for db, count in last.databases_behind.items()):
                 deadline = time.monotonic() + timeout_s
-            before = now
+            last = status
             if time.monotonic() > deadline:
                 raise NotFollowed(f"no progress for {timeout_s:.0f}s: {len(status.databases_behind)} databases are "
                                   f"behind, {status.databases_never_followed} never followed")
