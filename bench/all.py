@@ -3,10 +3,14 @@ they ran on. Each figure that has a reference measured in the same run (raw Rabb
 raw store bulk writes, one fresh WeasyPrint render, a bare Falcon endpoint, a bare dict probe)
 is shown with its ratio to it. Asserts nothing about time.
 
-    .venv/bin/python -m bench.all [--scale quick|full] [--out bench-results]   (or `kazbill bench`)
+    .venv/bin/python -m bench.all [--scale quick|full] [--out bench-results] [--couch URL]   (or `kazbill bench`)
 
 `quick` (the default) takes a few minutes with small loads; `full` runs each benchmark with its
-own defaults (tens of minutes). Each benchmark's own output is kept next to the table.
+own defaults (tens of minutes). Each benchmark's own output is kept next to the table, and each
+row names the store engine and version it ran on. With `--couch URL` every store-backed figure is
+measured on that CouchDB too (beside the embedded store's, in the same run), with the store
+requests each billed event, call, account or API request cost; without it, the store and API
+benchmarks compare with a pouchdb-server they start themselves.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from bookkeeper.config import mask_url_password
+
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = {
     "store": ["--docs", "2000", "--batch", "500", "--queries", "100"],
@@ -34,6 +40,9 @@ QUICK = {
     "documents": ["--documents", "6", "--batch", "3", "--workers", "2", "--accounts", "100"],
 }
 FULL = {"rating": ["--calls", "2000"], "documents": ["--accounts", "1000"]}
+# Run once more on the CouchDB given with --couch (the others take it and measure both stores themselves).
+ON_EACH_STORE = ("period_close", "events", "crawl_interleave", "rating")
+TAKES_COUCH = ("store", "api")
 
 
 def machine() -> dict:
@@ -62,10 +71,10 @@ def _lines(path: str) -> list[str]:
         return []
 
 
-def run(name: str, args: list[str], out: Path, record: Path) -> dict:
+def run(name: str, args: list[str], out: Path, record: Path, label: str = "") -> dict:
     started = time.perf_counter()
-    print(f"bench.{name} {' '.join(args)}", flush=True)
-    with open(out / f"{name}.log", "wb") as log:
+    print(f"bench.{name} {' '.join(mask_url_password(arg) for arg in args)}", flush=True)
+    with open(out / f"{label or name}.log", "wb") as log:
         finished = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], cwd=ROOT, stdout=log,
                                   stderr=subprocess.STDOUT, env={**os.environ, "KAZBILL_BENCH_RECORD": str(record)})
     seconds = time.perf_counter() - started
@@ -92,11 +101,12 @@ def markdown(rows: list[dict], about: dict, command: str) -> str:
              f"{about['machine']['platform']}; Python {about['machine']['python']}, RabbitMQ "
              f"{about['machine']['rabbitmq']}, WeasyPrint {about['machine']['weasyprint']}, Falcon "
              f"{about['machine']['falcon']}, Thespian {about['machine']['thespian']}.", "",
-             "| figure | value | unit | reference (same run) | ratio |", "|---|---:|---|---|---:|"]
+             "| figure | store | value | unit | reference (same run) | ratio |", "|---|---|---:|---|---|---:|"]
     for row in rows:
         reference = f"{row['reference']} = {row['reference_value']:,.1f}" if row["reference_value"] is not None else ""
         ratio = f"{row['ratio']:.3f}" if row["ratio"] is not None else ""
-        lines.append(f"| {row['name']} | {row['value']:,.1f} | {row['unit']} | {reference} | {ratio} |")
+        lines.append(f"| {row['name']} | {row.get('store') or ''} | {row['value']:,.1f} | {row['unit']} | {reference} "
+                     f"| {ratio} |")
     failed = [run["benchmark"] for run in about["runs"] if run["exit"]]
     if failed:
         lines += ["", f"Failed (see their logs): {', '.join(failed)}."]
@@ -108,6 +118,7 @@ def main() -> None:
     parser.add_argument("--scale", choices=("quick", "full"), default="quick")
     parser.add_argument("--out", default="bench-results", help="folder for the table and each benchmark's log")
     parser.add_argument("--only", help="comma-separated benchmarks (default: all)")
+    parser.add_argument("--couch", help="a CouchDB URL: every store-backed figure is measured on it as well")
     args = parser.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -117,11 +128,17 @@ def main() -> None:
         parser.error(f"--only: unknown benchmarks {', '.join(unknown)} (known: {', '.join(QUICK)})")
     with tempfile.NamedTemporaryFile(prefix="kazbill-bench-", suffix=".jsonl", delete=False) as handle:
         record = Path(handle.name)
-    runs = [run(name, QUICK[name] if args.scale == "quick" else FULL.get(name, []), out, record) for name in chosen]
+    runs = []
+    for name in chosen:
+        options = QUICK[name] if args.scale == "quick" else FULL.get(name, [])
+        couch = ["--couch", args.couch] if args.couch else []
+        runs.append(run(name, options + (couch if name in TAKES_COUCH else []), out, record))
+        if args.couch and name in ON_EACH_STORE:
+            runs.append(run(name, options + couch, out, record, label=f"{name}-couchdb"))
     figures = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
     record.unlink()
     command = "python -m bench.all" + (f" --scale {args.scale}" if args.scale != "quick" else "") + \
-        (f" --only {args.only}" if args.only else "")
+        (f" --only {args.only}" if args.only else "") + (" --couch URL" if args.couch else "")
     about = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(), "runs": runs,
              "scale": args.scale}
     rows = table(figures)

@@ -4,7 +4,10 @@ Requests are sent on a fixed schedule whether or not earlier ones have answered,
 measured from the scheduled send time, so queueing in front of a saturated server shows up in the
 percentiles (no coordinated omission). Prints figures; asserts nothing about time.
 
-    .venv/bin/python -m bench.api [--seconds 10] [--rates 100,300,600] [--connections 8]
+    .venv/bin/python -m bench.api [--seconds 10] [--rates 100,300,600] [--connections 8] [--couch URL]
+
+Without --couch the CouchDB side is a pouchdb-server started for the run. With it, the store
+requests each API request costs are printed beside the latencies.
 """
 from __future__ import annotations
 
@@ -18,10 +21,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from bench.record import record
+from bench.record import RequestMeter, record, store_key, store_name
 from bench.store import percentile
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
@@ -139,9 +142,10 @@ def open_loop(port: int, path: str, token: str, rate: float, seconds: float, con
             "errors": sum(errors.values()), "why": dict(errors)}
 
 
-def bench_store(name: str, env_store: dict[str, str], customer: str, workdir: Path, args) -> list[tuple]:
+def bench_store(name: str, env_store: dict[str, str], customer: str, workdir: Path, args,
+                couch: str | None = None) -> list[tuple]:
     rows = []
-    log_path = workdir / f"gunicorn-{name.split()[0]}.log"
+    log_path = workdir / f"gunicorn-{store_key(couch)}.log"
     print(f"{name}: starting kazbill api", file=sys.stderr)
     with serving(env_store, log_path) as port:
         token = prepare(port, customer)
@@ -153,7 +157,12 @@ def bench_store(name: str, env_store: dict[str, str], customer: str, workdir: Pa
                 # A request the last run gave up on may still sit in the listen backlog; one
                 # /health round trip through it keeps that work out of this run's figures.
                 request(http.client.HTTPConnection("127.0.0.1", port, timeout=60), "GET", "/health")
-                rows.append((name, label, rate, open_loop(port, path, token, rate, args.seconds, args.connections)))
+                meter = RequestMeter(couch)
+                result = open_loop(port, path, token, rate, args.seconds, args.connections)
+                spent = meter.spent()
+                answered = result["achieved"] * args.seconds
+                result["store_requests"] = spent / answered if spent is not None and answered else None
+                rows.append((name, label, rate, result))
     return rows
 
 
@@ -189,13 +198,18 @@ def bench_bare(workdir: Path, args) -> list[tuple]:
                                                                     args.connections)) for rate in args.rates]
 
 
-def record_rows(rows: list[tuple]) -> None:
+def record_rows(rows: list[tuple], keys: dict[str, str]) -> None:
+    """`keys`: each store's name in the table (the engine and version) → its part of the figure names."""
     for name, label, rate, r in rows:
-        key = "bare_falcon" if name.startswith("bare") else f"{name.split()[0]}.{label.split('?')[0].replace('/', '_')}"
+        key = "bare_falcon" if name.startswith("bare") else f"{keys[name]}.{label.split('?')[0].replace('/', '_')}"
+        store = "" if key == "bare_falcon" else name
         for figure in ("achieved", "p50", "p99"):
             record(f"api.{key}@{rate:g}.{figure}", r[figure], "req/s" if figure == "achieved" else "ms",
-                   higher_is_better=figure == "achieved",
+                   higher_is_better=figure == "achieved", store=store,
                    reference=None if key == "bare_falcon" else f"api.bare_falcon@{rate:g}.{figure}")
+        if r.get("store_requests") is not None:
+            record(f"api.{key}@{rate:g}.store_requests", r["store_requests"], "requests/request",
+                   higher_is_better=False, store=store)
 
 
 def seeded(store: DocumentStore) -> str:
@@ -210,6 +224,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rates", type=lambda s: [float(r) for r in s.split(",")], default=[100.0, 300.0, 600.0])
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--couch", help="a CouchDB URL (default: a pouchdb-server started for the run)")
     args = parser.parse_args()
 
     rows = []
@@ -218,22 +233,27 @@ def main() -> None:
         rows += bench_bare(workdir, args)
         sqlite = workdir / "api.sqlite3"
         customer = seeded(EmbeddedStore(sqlite))
-        rows += bench_store("embedded (SQLite)", {"KAZBILL_STORE_PATH": str(sqlite)}, customer, workdir, args)
-        with PouchDbServer() as server:
-            customer = seeded(CouchDbStore(server.url))
-            rows += bench_store("couchdb (pouchdb-server)", {"KAZBILL_STORE_URL": server.url}, customer, workdir,
-                                args)
+        keys = {store_name(None): store_key(None)}
+        rows += bench_store(store_name(None), {"KAZBILL_STORE_PATH": str(sqlite)}, customer, workdir, args)
+        with (nullcontext(args.couch) if args.couch else PouchDbServer()) as server:
+            url = args.couch or server.url
+            customer = seeded(CouchDbStore(url))
+            keys[store_name(url)] = store_key(url)
+            rows += bench_store(store_name(url), {"KAZBILL_STORE_URL": url}, customer, workdir, args,
+                                couch=url)
 
     print(f"API benchmark: kazbill api, 2 gunicorn workers, {args.connections} client connections, "
           f"{args.seconds:g} s per rate, latency from the scheduled send time")
-    print(f"{'store':<26}{'endpoint':<28}{'target/s':>9}{'achieved/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(f"{'store':<26}{'endpoint':<28}{'target/s':>9}{'achieved/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{'store req/req':>14}")
     for name, label, rate, r in rows:
+        per = f"{r['store_requests']:.1f}" if r.get("store_requests") is not None else ""
         print(f"{name:<26}{label:<28}{rate:>9g}{r['achieved']:>11.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-              f"{r['errors']:>8}")
+              f"{r['errors']:>8}{per:>14}")
     for name, label, rate, r in rows:
         if r["why"]:
             print(f"errors, {name} {label} at {rate:g}/s: {r['why']}")
-    record_rows(rows)
+    record_rows(rows, keys)
 
 
 if __name__ == "__main__":

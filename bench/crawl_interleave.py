@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from actors.system import connect
 from bench.events import add_phones, publish_all, serving_over_amqp
-from bench.record import record
+from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
 from tests.fixtures.billing_world import World
 from tests.integration.conftest import open_store
@@ -37,9 +37,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def probe(world: World, store, account: str, n: int) -> float:
+def probe(world: World, store, account: str, n: int, clock: FileClock) -> float:
     before = len(kazbill_entries(store, account, MARCH))
-    (doc_id,) = add_phones(world, account, 200_000 + n, 1)
+    (doc_id,) = add_phones(world, account, 200_000 + n, 1, clock)
     sent = time.perf_counter()
     asyncio.run(publish_all([change("doc_created", account, "device", doc_id)]))
     wait_for(lambda: len(kazbill_entries(store, account, MARCH)) > before, 600, "the probe's charge")
@@ -63,34 +63,41 @@ def main() -> None:
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
     with serving_over_amqp(workdir, args.couch, clock) as service:
         wait_for(lambda: "crawl pass" in service.log(), 1800, "the start-up crawl")
-        idle = [probe(world, store, probes[n % 3], n) for n in range(10)]
+        idle = [probe(world, store, probes[n % 3], n, clock) for n in range(10)]
 
         clock.set(datetime(2026, 3, 3, 0, 10, tzinfo=MSK))  # a new day for every account
         crawl: dict[str, float] = {}
 
         def crawl_a_day() -> None:
             client = connect(service.admin_port, timeout_s=1800)
+            meter = RequestMeter(args.couch)  # the probes' own requests are in it too: a few per probe
             started = time.perf_counter()
             report = client.crawl_now(timeout_s=1800)
-            crawl.update(seconds=time.perf_counter() - started, accounts=report.accounts)
+            crawl.update(seconds=time.perf_counter() - started, accounts=report.accounts,
+                         requests=meter.spent())
 
         crawler = threading.Thread(target=crawl_a_day)
         crawler.start()
         time.sleep(0.5)
         during = []
         while crawler.is_alive():
-            during.append(probe(world, store, probes[len(during) % 3], 100 + len(during)))
+            during.append(probe(world, store, probes[len(during) % 3], 100 + len(during), clock))
         crawler.join()
         service.stop()
-    print(f"store: {'couchdb ' + args.couch if args.couch else 'embedded'}; {args.accounts} accounts billed daily, "
-          "2 shards, crawl chunks of 50, 2 in flight")
+    key, engine = f"crawl.{store_key(args.couch)}", store_name(args.couch)
+    print(f"store: {engine}; {args.accounts} accounts billed daily, 2 shards, crawl chunks of 50, 2 in flight")
     print(f"crawl of one day: {crawl['accounts']} accounts in {crawl['seconds']:.1f} s "
           f"({crawl['accounts'] / crawl['seconds']:,.0f} accounts/s)")
-    record("crawl.accounts_billed", crawl["accounts"] / crawl["seconds"], "accounts/s",
-           reference="period_close.accounts_opened")
-    record("crawl.event_delay_idle_p99", percentile(idle, 0.99), "ms", higher_is_better=False)
+    record(f"{key}.accounts_billed", crawl["accounts"] / crawl["seconds"], "accounts/s", store=engine,
+           reference=f"period_close.{store_key(args.couch)}.accounts_opened")
+    if crawl["requests"] is not None:
+        print(f"store requests: {crawl['requests'] / crawl['accounts']:.1f} per account crawled")
+        record(f"{key}.store_requests_per_account", crawl["requests"] / crawl["accounts"], "requests/account",
+               higher_is_better=False, store=engine)
+    record(f"{key}.event_delay_idle_p99", percentile(idle, 0.99), "ms", higher_is_better=False, store=engine)
     if during:
-        record("crawl.event_delay_during_p99", percentile(during, 0.99), "ms", higher_is_better=False)
+        record(f"{key}.event_delay_during_p99", percentile(during, 0.99), "ms", higher_is_better=False,
+               store=engine)
     print(f"event delay, idle: p50 {statistics.median(idle):.0f} ms, p99 {percentile(idle, 0.99):.0f} ms "
           f"({len(idle)} probes)")
     if during:

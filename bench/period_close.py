@@ -1,8 +1,8 @@
-"""Period-opening benchmark on the embedded store: N accounts of about ten billable items each,
+"""Period-opening benchmark (the embedded store, or a CouchDB with --couch): N accounts of about ten billable items each,
 all opening a new period on the same day, then the cost of one reconcile after a single
 document change. Prints figures; asserts nothing about time.
 
-    .venv/bin/python -m bench.period_close [--accounts 10000] [--reconciles 200]
+    .venv/bin/python -m bench.period_close [--accounts 10000] [--reconciles 200] [--couch URL]
 """
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.record import record
+from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
+from bookkeeper.ports import DocumentStore
 from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from tests.fixtures.billing_world import gregorian
@@ -46,7 +48,7 @@ def account_contents(account_id: str) -> list[dict]:
     return docs
 
 
-def seed(store: EmbeddedStore, accounts: int) -> tuple[list[str], list]:
+def seed(store: DocumentStore, accounts: int) -> tuple[list[str], list]:
     design_docs = load_design_docs()
     store_setup.initialise(store, design_docs)
     master, reseller = new_account_id(), new_account_id()
@@ -76,9 +78,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--reconciles", type=int, default=200)
+    parser.add_argument("--couch", help="a CouchDB URL (default: the embedded store)")
     args = parser.parse_args()
+    key, engine = f"period_close.{store_key(args.couch)}", store_name(args.couch)
     with tempfile.TemporaryDirectory() as workdir:
-        store = EmbeddedStore(Path(workdir) / "period_close.sqlite3")
+        store: DocumentStore = (CouchDbStore(args.couch) if args.couch
+                                else EmbeddedStore(Path(workdir) / "period_close.sqlite3"))
         started = time.perf_counter()
         ids, design_docs = seed(store, args.accounts)
         seeded_s = time.perf_counter() - started
@@ -87,6 +92,7 @@ def main() -> None:
         ports = BillingPorts(store, clock, design_docs)
 
         entries = 0
+        meter = RequestMeter(args.couch)
         started = time.perf_counter()
         for done, account_id in enumerate(ids, 1):
             events = crawl_account_day(ports, account_id, date(2026, 12, 1))
@@ -95,6 +101,7 @@ def main() -> None:
                 elapsed = time.perf_counter() - started
                 print(f"  ... {done} accounts opened, {done / elapsed:,.0f} accounts/s so far", flush=True)
         opening_s = time.perf_counter() - started
+        spent = meter.spent()
 
         clock.set(datetime(2026, 12, 9, 14, 0, tzinfo=MSK))
         latencies = []
@@ -106,15 +113,19 @@ def main() -> None:
             latencies.append((time.perf_counter() - started) * 1000)
         store.close()
 
-    print(f"period close benchmark (embedded store, {args.accounts} accounts, ~12 items each, seeded in {seeded_s:.0f} s)")
+    print(f"period close benchmark ({engine}, {args.accounts} accounts, ~12 items each, seeded in {seeded_s:.0f} s)")
     print(f"  period openings: {args.accounts / opening_s:,.0f} accounts/s, {entries / opening_s:,.0f} entries/s "
           f"({entries} entries in {opening_s:.1f} s)")
+    if spent is not None:
+        print(f"  store requests: {spent / args.accounts:.1f} per account opened")
+        record(f"{key}.store_requests_per_account", spent / args.accounts, "requests/account",
+               higher_is_better=False, store=engine)
     print(f"  one reconcile after a device is added: p50 {statistics.median(latencies):.1f} ms, "
           f"p99 {sorted(latencies)[int(0.99 * (len(latencies) - 1))]:.1f} ms over {len(latencies)}")
-    record("period_close.accounts_opened", args.accounts / opening_s, "accounts/s")
-    record("period_close.entries_written", entries / opening_s, "entries/s", reference="store.embedded.bulk_write")
-    record("period_close.reconcile_p50", statistics.median(latencies), "ms", higher_is_better=False)
-
+    record(f"{key}.accounts_opened", args.accounts / opening_s, "accounts/s", store=engine)
+    record(f"{key}.entries_written", entries / opening_s, "entries/s", store=engine,
+           reference=f"store.{store_key(args.couch)}.bulk_write")
+    record(f"{key}.reconcile_p50", statistics.median(latencies), "ms", higher_is_better=False, store=engine)
 
 if __name__ == "__main__":
     main()

@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from bench.record import record
+from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.services.rating.rate_decks import import_rate_deck
@@ -56,10 +56,12 @@ def run(calls: int, accounts: int, probes: int, couch: str | None) -> None:
             account = customers[n % len(customers)]
             events += [channel_destroy(account, f"bench-{n}", seconds=30 + n % 600),
                        channel_destroy(account, f"bench-{n}-phone", leg="phone")]
+        meter = RequestMeter(couch, own=store)
         started = time.perf_counter()
         asyncio.run(publish_calls(events))
         wait_for(lambda: calls_charged(store, customers) >= calls, 1800, "every call's debit")
         throughput = calls / (time.perf_counter() - started)
+        spent = meter.spent()
         delays = []
         for n in range(probes):
             account = customers[n % len(customers)]
@@ -70,14 +72,19 @@ def run(calls: int, accounts: int, probes: int, couch: str | None) -> None:
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()
     delays.sort()
-    print(f"\ncalls from AMQP to the ledger: store {'couchdb ' + couch if couch else 'embedded'}; "
+    key, engine = f"calls.{store_key(couch)}", store_name(couch)
+    print(f"\ncalls from AMQP to the ledger: store {engine}; "
           f"{accounts} accounts, {calls:,} calls ({len(events):,} events with the phones' legs), 2 shards")
     print(f"raw RabbitMQ consume+ack (reference): {reference:,.0f} msg/s")
     print(f"call events -> debits: {throughput:,.0f} calls/s, {throughput * 2:,.0f} events/s "
           f"(events ratio to raw consume {throughput * 2 / reference:.3f})")
-    record("calls.raw_rabbitmq_consume", reference, "msg/s")
-    record("calls.call_events_to_debits", throughput * 2, "events/s", reference="calls.raw_rabbitmq_consume")
-    record("calls.publish_to_debit_p99", delays[min(len(delays) - 1, int(len(delays) * 0.99))], "ms",
-           higher_is_better=False)
+    record(f"{key}.raw_rabbitmq_consume", reference, "msg/s", store="RabbitMQ")
+    record(f"{key}.call_events_to_debits", throughput * 2, "events/s", reference=f"{key}.raw_rabbitmq_consume",
+           store=engine)
+    if spent is not None:
+        print(f"store requests: {spent / calls:.1f} per call")
+        record(f"{key}.store_requests_per_call", spent / calls, "requests/call", higher_is_better=False, store=engine)
+    record(f"{key}.publish_to_debit_p99", delays[min(len(delays) - 1, int(len(delays) * 0.99))], "ms",
+           higher_is_better=False, store=engine)
     print(f"call end (publish) -> debit visible: p50 {statistics.median(delays):.0f} ms, "
           f"p99 {delays[min(len(delays) - 1, int(len(delays) * 0.99))]:.0f} ms ({len(delays)} probes)")

@@ -1,7 +1,9 @@
 """Store benchmark: bulk writes per second and view query latency, for both adapters on the same
 data. Prints figures; asserts nothing about time.
 
-    .venv/bin/python -m bench.store [--docs 10000] [--batch 500] [--queries 300]
+    .venv/bin/python -m bench.store [--docs 10000] [--batch 500] [--queries 300] [--couch URL]
+
+Without --couch the CouchDB side is a pouchdb-server started for the run.
 """
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ import argparse
 import statistics
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable
 
-from bench.record import record
+from bench.record import record, store_key, store_name
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
@@ -81,33 +84,34 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--couch", help="a CouchDB URL (default: a pouchdb-server started for the run)")
     args = parser.parse_args()
 
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         embedded = EmbeddedStore(Path(workdir) / "bench.sqlite3")
         try:
-            results["embedded (SQLite)"] = measure(embedded, args.docs, args.batch, args.queries)
+            results[store_key(None), store_name(None)] = measure(embedded, args.docs, args.batch, args.queries)
         finally:
             embedded.close()
-    with PouchDbServer() as server:
-        couch = CouchDbStore(server.url)
+    with (nullcontext(args.couch) if args.couch else PouchDbServer()) as server:
+        url = args.couch or server.url
+        couch = CouchDbStore(url)
         try:
-            results["couchdb (pouchdb-server)"] = measure(couch, args.docs, args.batch, args.queries)
+            results[store_key(url), store_name(url)] = measure(couch, args.docs, args.batch, args.queries)
         finally:
             couch.close()
 
     print(f"store benchmark: {args.docs} ledger documents in bulks of {args.batch}, {args.queries} view queries")
-    print(f"{'adapter':<28}{'bulk docs/s':>12}{'index docs/s':>14}{'view p50 ms':>13}{'view p99 ms':>13}")
-    for name, figures in results.items():
-        print(f"{name:<28}{figures['docs_per_s']:>12,.0f}{figures['first_index_docs_per_s']:>14,.0f}"
+    print(f"{'store':<28}{'bulk docs/s':>12}{'index docs/s':>14}{'view p50 ms':>13}{'view p99 ms':>13}")
+    for (key, engine), figures in results.items():
+        print(f"{engine:<28}{figures['docs_per_s']:>12,.0f}{figures['first_index_docs_per_s']:>14,.0f}"
               f"{figures['p50_ms']:>13.2f}{figures['p99_ms']:>13.2f}")
-        key = name.split()[0]
-        record(f"store.{key}.bulk_write", figures["docs_per_s"], "docs/s")
+        record(f"store.{key}.bulk_write", figures["docs_per_s"], "docs/s", store=engine)
         record(f"store.{key}.first_index", figures["first_index_docs_per_s"], "docs/s",
-               reference=f"store.{key}.bulk_write")
-        record(f"store.{key}.view_p50", figures["p50_ms"], "ms", higher_is_better=False)
-        record(f"store.{key}.view_p99", figures["p99_ms"], "ms", higher_is_better=False)
+               reference=f"store.{key}.bulk_write", store=engine)
+        record(f"store.{key}.view_p50", figures["p50_ms"], "ms", higher_is_better=False, store=engine)
+        record(f"store.{key}.view_p99", figures["p99_ms"], "ms", higher_is_better=False, store=engine)
 
 
 if __name__ == "__main__":

@@ -224,7 +224,8 @@ class DocumentStore(Protocol):
     def ensure_database(self, db: str) -> bool: ...  # True when it was created now
     def delete_database(self, db: str) -> None: ...  # DatabaseNotFound if absent
     def database_exists(self, db: str) -> bool: ...
-    def list_databases(self) -> list[str]: ...  # canonical names, sorted
+    # canonical names, sorted; with a prefix, those starting with it (an account's databases in one request)
+    def list_databases(self, prefix: str = "") -> list[str]: ...
     def database_info(self, db: str) -> DatabaseInfo: ...
 
     # documents

@@ -35,7 +35,8 @@ _NO_DB_REASONS = {"Database does not exist.", "no_db_file"}
 _LONGPOLL_GRACE_S = 1.0
 _NEW_DATABASE_CONFIRMATIONS, _NEW_DATABASE_WAIT_S = 4, 10.0
 _WRITE_AGAIN = 3  # a document every racing writer withdrew from is written again, this often at most
-_NO_DB_UPDATES = (400, 404, 405, 501)  # pouchdb-server answers 400 to _db_updates
+_NO_DB_UPDATES = (400, 404, 405, 501)  # pouchdb-server answers 400 to _db_updates (and _membership)
+_MEMBERSHIP_TTL_S = 60.0
 
 
 class _LongpollExpired(Exception):
@@ -117,6 +118,8 @@ class CouchDbStore:
         hooks[:] = [_tolerant(hook) for hook in hooks]
         self._seen_everywhere: set[str] = set()  # databases every node was seen to know
         self._vendor: str | None = None
+        self._one_node = False
+        self._nodes_checked_at: float | None = None
         self._native_db_updates: bool | None = None
         self._poller = DbUpdatesPoller(self._snapshot)
 
@@ -242,11 +245,28 @@ class CouchDbStore:
         """A cluster's other nodes learn of a new database a moment after the one that created
         it answers: until then they say it does not exist. Several answers in a row that it
         exists (the balancer spreads them over the nodes) before anyone writes to it."""
+        if self._single_node():
+            return
         in_a_row, deadline = 0, time.monotonic() + _NEW_DATABASE_WAIT_S
         while in_a_row < _NEW_DATABASE_CONFIRMATIONS and time.monotonic() < deadline:
             in_a_row = in_a_row + 1 if self.database_exists(db) else 0
             if in_a_row == 0:
                 time.sleep(0.05)
+
+    def _single_node(self) -> bool:
+        """One node (or pouchdb-server, which has no `_membership`): whoever answered created it.
+        Asked once per minute, so a node joining later is noticed."""
+        if self._nodes_checked_at is None or time.monotonic() - self._nodes_checked_at > _MEMBERSHIP_TTL_S:
+            try:
+                membership = self._send("GET", "/_membership")
+                nodes = membership.get("cluster_nodes") if isinstance(membership, dict) else None
+                self._one_node = not isinstance(nodes, list) or len(nodes) <= 1
+            except StoreError as error:
+                if getattr(error, "http_status", None) not in _NO_DB_UPDATES:
+                    raise
+                self._one_node = True
+            self._nodes_checked_at = time.monotonic()
+        return self._one_node
 
     def delete_database(self, db: str) -> None:
         db = checked_database_name(db)
@@ -261,10 +281,20 @@ class CouchDbStore:
             return False
         return True
 
-    def list_databases(self) -> list[str]:
-        # pouchdb-server strips "/" from the names it lists; canonical_db_name puts them back.
-        names = self._json(self._call("get_all_dbs"))
-        return sorted({canonical_db_name(name) for name in names if not name.startswith("_")})
+    def list_databases(self, prefix: str = "") -> list[str]:
+        if prefix and self._vendor_name() == "couchdb":
+            # A key range over the cluster's database list: an account's databases in one request.
+            names = self._json(self._send("GET", "/_all_dbs?start_key=" + quote(json.dumps(prefix)) +
+                                          "&end_key=" + quote(json.dumps(prefix + "\ufff0"))))
+        else:  # pouchdb-server lists every database, and strips "/" from the names it lists
+            names = self._json(self._call("get_all_dbs"))
+        return sorted({name for name in (canonical_db_name(raw) for raw in names if not raw.startswith("_"))
+                       if name.startswith(prefix)})
+
+    def _vendor_name(self) -> str:
+        if self._vendor is None:
+            self._vendor = self.server_info().vendor
+        return self._vendor
 
     def database_info(self, db: str) -> DatabaseInfo:
         db = checked_database_name(db)  # also the name to report: pouchdb-server strips "/"
@@ -444,9 +474,7 @@ class CouchDbStore:
         params = self._view_params(query, is_view=True)
         emulate = (query.keys is None and not (query.start_key_doc_id is None
                                                and query.end_key_doc_id is None))
-        if emulate and self._vendor is None:
-            self._vendor = self.server_info().vendor
-        emulate = emulate and self._vendor != "couchdb"  # PouchDB's map/reduce lacks doc-id bounds
+        emulate = emulate and self._vendor_name() != "couchdb"  # PouchDB's map/reduce lacks doc-id bounds
         if emulate:  # fetch the whole key range; _doc_id_window cuts and pages it
             for name in ("start_key_doc_id", "end_key_doc_id", "skip", "limit", "inclusive_end"):
                 params.pop(name, None)

@@ -49,6 +49,16 @@ def test_a_monthly_database_name_round_trips_through_the_listing(store):
     assert store.database_info(name).name == name
 
 
+def test_an_accounts_databases_are_listed_by_their_common_prefix(store):
+    """One request answers which of an account's months exist (a billing pass asks it once)."""
+    account, neighbour = new_account_id(), new_account_id()
+    mine = [account_db(account), account_modb(account, 2026, 10), account_modb(account, 2026, 11)]
+    for name in [*mine, account_modb(neighbour, 2026, 11)]:
+        store.create_database(name)
+    assert store.list_databases(account_db(account)) == sorted(mine)
+    assert store.list_databases(account_db(new_account_id())) == []
+
+
 def test_creating_a_database_twice_is_refused_and_ensure_is_idempotent(store):
     name = account_db(new_account_id())
     assert store.ensure_database(name) is True

@@ -135,9 +135,11 @@ class EmbeddedStore(FeedsMixin):
         with self._lock:
             return self._db.execute("SELECT 1 FROM databases WHERE name = ?", (name,)).fetchone() is not None
 
-    def list_databases(self) -> list[str]:
+    def list_databases(self, prefix: str = "") -> list[str]:
+        # Names compare as UTF-8 bytes: every name starting with the prefix sorts below prefix + U+10FFFF.
         with self._lock:
-            return [row[0] for row in self._db.execute("SELECT name FROM databases ORDER BY name")]
+            return [row[0] for row in self._db.execute(
+                "SELECT name FROM databases WHERE name >= ? AND name < ? ORDER BY name", (prefix, prefix + "\U0010ffff"))]
 
     def database_info(self, db: str) -> DatabaseInfo:
         with self._lock:

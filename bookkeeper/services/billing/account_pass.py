@@ -16,7 +16,8 @@ from typing import Any, Sequence
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.history import QuantityHistory
-from bookkeeper.domain.kazoo_names import account_db, gregorian_of
+from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
+from bookkeeper.domain.kazoo_names import account_db, gregorian_of, is_account_id
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, local_day, local_day_of_gregorian, period_containing
@@ -33,7 +34,7 @@ from bookkeeper.services.billing.context import (
     BillingContext, billing_quantities, load_context, load_or_refuse,
 )
 from bookkeeper.services.billing.quantity_history import account_history
-from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
+from bookkeeper.services.billing.ledger_book import HISTORY_DOC, LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.services.payments.auto_topup_requests import request_if_due
 from bookkeeper.services.mail.notices import drafts_from_events, queue_notices
@@ -42,6 +43,8 @@ from bookkeeper.services.billing.pass_reads import PassReads
 
 STANDING_DOC_ID = "kazbill_standing"
 STANDING_ATTEMPTS = 3
+# What a pass reads of the account's own database, one by one: fetched in one request up front.
+ACCOUNT_DOCS_READ = ("onbill", "limits", STANDING_DOC_ID, AUTO_TOPUP_DOC_ID, HISTORY_DOC)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,10 @@ def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[B
 
 
 def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
-    ports = replace(ports, store=PassReads(ports.store))  # the pass reads each document once
+    reads = PassReads(ports.store)  # the pass reads each document once
+    if is_account_id(account_id):
+        reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
+    ports = replace(ports, store=reads)
     now = ports.clock.now()
     now_gregorian = gregorian_of(now)
     context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",

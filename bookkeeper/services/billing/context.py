@@ -78,7 +78,10 @@ def find_reseller(store: DocumentStore, account_doc: Mapping[str, Any]) -> tuple
     account_id = account_doc["_id"]
     master_id = master_of(account_doc)
     tree = account_doc.get("pvt_tree") or []
-    ancestors = store.get_many(SERVICES_DB, [*tree, account_id]) if store.database_exists(SERVICES_DB) else {}
+    try:
+        ancestors = store.get_many(SERVICES_DB, [*tree, account_id])
+    except DatabaseNotFound:  # a cluster without Kazoo's services database: nobody is flagged a reseller
+        ancestors = {}
     flags = {ancestor: bool(doc.get("pvt_reseller")) for ancestor, doc in ancestors.items()}
     return master_id, reseller_of(account_doc, ancestors.get(account_id), master_id, flags), ancestors
 

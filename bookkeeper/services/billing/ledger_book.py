@@ -57,7 +57,9 @@ class LedgerBook:
             return None
         if self.store.ensure_database(db):
             install_design_docs(self.store, db, self.design_docs)
-        self._designed(db)
+            _DESIGNED.setdefault(store_identity(self.store), set()).add(db)
+        else:
+            self._designed(db)
         return db
 
     def _designed(self, db: str) -> None:

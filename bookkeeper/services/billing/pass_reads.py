@@ -6,7 +6,9 @@ the same account databases exist, and read each account's onbill document up to 
 CouchDB. Within one pass those answers would not change: the shard running the pass is the only
 one billing the account, and the pass's own writes go through this wrapper, which forgets what
 they touch (the next read fetches the stored revision). So a pass asks for each document, and
-for each database's existence, once. Feeds and leaves are never kept, nor views, a view must
+for each database's existence, once; and an account's databases (its own and its months) are
+listed in one request the first time one of them is asked about, instead of one request per
+month (a new account's ledger looks three years back for months Kazoo may have written). Feeds and leaves are never kept, nor views, a view must
 show the pass's own ledger writes, but for the account's quantities (QUANTITY_DESIGN), kept
 until the pass writes to that database: the pass counts and dates the same rows. (Read twice, a
 CouchDB cluster could answer the count from one copy and the dates from another one still
@@ -18,7 +20,9 @@ from __future__ import annotations
 import copy
 from typing import Any, Iterable, Mapping, Sequence
 
-from bookkeeper.ports import BulkResult, DocumentStore, NotFound, PutResult, ViewQuery, ViewResult
+from bookkeeper.domain.kazoo_names import account_db, parse_db_name
+from bookkeeper.ports import (BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery,
+                              ViewResult)
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
 QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
@@ -34,6 +38,8 @@ class PassReads:
         self.backing = store_identity(store)
         self._docs: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._databases: set[str] = set()
+        self._absent_databases: set[str] = set()
+        self._listed_accounts: set[str] = set()  # account databases whose family has been listed
         self._views: dict[tuple[str, str, str], ViewResult] = {}
 
     def __getattr__(self, name: str) -> Any:  # everything not kept goes to the store as it is
@@ -44,22 +50,34 @@ class PassReads:
     def database_exists(self, db: str) -> bool:
         if db in self._databases:
             return True
-        exists = self.backing.database_exists(db)
-        if exists:
-            self._databases.add(db)
+        if db in self._absent_databases:
+            return False
+        parsed = parse_db_name(db)
+        if parsed.account_id is not None:
+            family = account_db(parsed.account_id)
+            if family not in self._listed_accounts:
+                self._listed_accounts.add(family)
+                self._databases.update(self.backing.list_databases(family))  # canonical names
+            exists = parsed.name in self._databases
+        else:
+            exists = self.backing.database_exists(db)
+        (self._databases if exists else self._absent_databases).add(db)
         return exists
 
     def ensure_database(self, db: str) -> bool:
         created = self.backing.ensure_database(db)
         self._databases.add(db)
+        self._absent_databases.discard(db)
         return created
 
     def create_database(self, db: str) -> None:
         self.backing.create_database(db)
         self._databases.add(db)
+        self._absent_databases.discard(db)
 
     def delete_database(self, db: str) -> None:
         self._databases.discard(db)
+        self._absent_databases.add(db)
         self._docs = {key: doc for key, doc in self._docs.items() if key[0] != db}
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
         self.backing.delete_database(db)
@@ -98,6 +116,14 @@ class PassReads:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
         return {doc_id: copy.deepcopy(doc) for doc_id in wanted
                 if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
+
+    def prefetch(self, db: str, doc_ids: Iterable[str]) -> None:
+        """Read documents the pass will ask for one by one in one request (absent ones included);
+        a database that does not exist is left for the reads themselves to find out."""
+        try:
+            self.get_many(db, doc_ids)
+        except DatabaseNotFound:
+            pass
 
     def _forget(self, db: str, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:

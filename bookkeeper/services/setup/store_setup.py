@@ -10,7 +10,8 @@ from typing import Sequence
 
 from bookkeeper.design_docs import SYSTEM_DATABASES, DesignDoc
 from bookkeeper.domain.cluster_writes import is_decision_database
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, NotFound, ServerInfo, ViewQuery
+from bookkeeper.ports import (DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ServerInfo,
+                              ViewQuery)
 from bookkeeper.services.cluster.store_conflicts import ConflictedDocument, find_conflicts
 
 FAILURES_DB = "kazbill_failures"
@@ -61,27 +62,26 @@ def _belonging(databases: Sequence[str], design_docs: Sequence[DesignDoc]) -> li
 def install_design_docs(store: DocumentStore, db: str, design_docs: Sequence[DesignDoc]) -> list[DesignDocStatus]:
     """Install or upgrade the design documents that belong in `db`; used by `store init` and
     whenever Kazbill creates an account or monthly database."""
-    statuses = []
-    for design in design_docs:
-        if not design.belongs_in(db):
-            continue
-        try:
-            current = store.get(db, design.design_id)
-        except NotFound:
-            current = None
+    statuses, wanted = [], []
+    belonging = [design for design in design_docs if design.belongs_in(db)]
+    installed = store.get_many(db, [design.design_id for design in belonging]) if belonging else {}  # one request
+    for design in belonging:
+        current = installed.get(design.design_id)
         if current is not None and design.installed_digest(current) == design.digest:
             statuses.append(DesignDocStatus(db, design.design_id, "unchanged"))
             continue
-        body = dict(design.body)
-        if current is not None:
-            body["_rev"] = current["_rev"]
-        try:
-            store.put(db, body)
-        except Conflict:
-            # Another Kazbill node installed it at the same moment; what it wrote is the same file.
+        wanted.append((design, {**design.body, **({"_rev": current["_rev"]} if current is not None else {})},
+                       current is not None))
+    # Written together (one request for a new database's three); a row's conflict means another
+    # Kazbill node installed it at the same moment, and what it wrote is the same file.
+    results = store.bulk_put(db, [body for _, body, _ in wanted]) if wanted else []
+    for (design, _, upgrade), result in zip(wanted, results):
+        if result.ok:
+            statuses.append(DesignDocStatus(db, design.design_id, "upgraded" if upgrade else "installed"))
+        elif result.error == "conflict":
             statuses.append(DesignDocStatus(db, design.design_id, "unchanged"))
-            continue
-        statuses.append(DesignDocStatus(db, design.design_id, "upgraded" if current else "installed"))
+        else:
+            raise InvalidDocument(db, design.design_id, f"{result.error}: {result.reason}")
     return statuses
 
 
