@@ -15,7 +15,6 @@ import falcon
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
 from bookkeeper.domain.settings import SettingsError, reseller_of
-from bookkeeper.ports import DatabaseNotFound, NotFound
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, find_reseller, get_or_none, load_context
 from bookkeeper.services.payments.gateway_settings import is_reseller
 from crossbar_api import sessions
@@ -61,10 +60,10 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
     caller = authenticate(req, deps)
     if not is_account_id(account_id):
         raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
-    try:
-        account = deps.store.get(ACCOUNTS_DB, account_id)
-    except (NotFound, DatabaseNotFound):
-        account = None
+    if write or req.method != "GET":
+        account = get_or_none(deps.store, ACCOUNTS_DB, account_id)
+    else:  # a read may go by what this worker read of the account within the auth cache's seconds
+        account = deps.recent.get(deps.store, ACCOUNTS_DB, account_id, deps.clock.now().timestamp())
     if account is None or account.get("pvt_deleted"):
         raise ApiError(404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}})
     tree = account.get("pvt_tree") or []

@@ -13,6 +13,7 @@ from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments.postings import (
     PaymentError, apply_payment, delete_manual_entry, find_registration, manual_debit,
@@ -84,7 +85,8 @@ class Transactions:
         # The view's rows (created, id) order the range; only the page's documents are fetched,
         # unless a reason filter needs every document's source.
         rows = []
-        book = LedgerBook(self.deps.store, self.deps.design_docs)
+        # Which of the range's months exist: one listing of the account's databases, not a probe each.
+        book = LedgerBook(PassReads(self.deps.store), self.deps.design_docs)
         for month in months_from((first.year, first.month), (last.year, last.month)):
             db = book.month_db(account_id, month, create=False)  # Kazoo's own months get Kazbill's views
             if db is None:

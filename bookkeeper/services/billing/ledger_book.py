@@ -34,6 +34,11 @@ HISTORY_DOC = "kazbill_ledger_history"
 
 # Per store, the monthly databases this process has seen carry Kazbill's design documents.
 _DESIGNED: "weakref.WeakKeyDictionary[DocumentStore, set[str]]" = weakref.WeakKeyDictionary()
+# Per store, the (account, month) this process has seen carry their rollover after the month's
+# carry check: nothing about them is checked again, so a balance is one view query (the API's
+# ledgers/total asked three requests more before). Bounded: past this it starts afresh.
+_SETTLED: "weakref.WeakKeyDictionary[DocumentStore, set[tuple[str, Month]]]" = weakref.WeakKeyDictionary()
+_SETTLED_MAX = 200_000
 
 
 @dataclass
@@ -84,10 +89,18 @@ class LedgerBook:
         that one is complete, then carry its total forward month by month."""
         if (account_id, month) in self._carried:
             return
+        settled = _SETTLED.setdefault(store_identity(self.store), set())
+        if (account_id, month) in settled:
+            self._carried.add((account_id, month))
+            return
         db = self.month_db(account_id, month, create=True)
         if self._has_rollover(db, month):
             if now_gregorian - month_start(month) < CARRY_CHECK_S:
                 self._carry_what_came_late(account_id, month, now_gregorian)
+            else:  # past the midnight race's window: a rollover that stands stays
+                if len(settled) >= _SETTLED_MAX:
+                    settled.clear()
+                settled.add((account_id, month))
             self._carried.add((account_id, month))
             return
         first = self._first_month(account_id, month)
