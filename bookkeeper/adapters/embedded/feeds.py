@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bookkeeper.ports import Change, ChangesPage, DbUpdate, DbUpdatesPage, InvalidDocument
 
 if TYPE_CHECKING:
-    from bookkeeper.adapters.embedded.store import _GuardedLock
+    from bookkeeper.adapters.embedded.locking import GuardedLock
 
 POLL_INTERVAL_S = 0.05
 
@@ -20,7 +20,7 @@ class FeedsMixin:
 
     if TYPE_CHECKING:  # what EmbeddedStore provides
         _db: sqlite3.Connection
-        _lock: _GuardedLock
+        _lock: GuardedLock
 
         def _require_db(self, db: str) -> str: ...
 

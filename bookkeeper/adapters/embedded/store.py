@@ -8,11 +8,8 @@ multi-master replication, so a document has one linear history and never a confl
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import re
 import sqlite3
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -20,45 +17,15 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
+from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, next_rev
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.domain.cluster_writes import Leaf
 from bookkeeper.ports import (
     Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
     DatabaseNotFound, InvalidDocument, NotFound, PutResult, ServerInfo,
-    StoreUnavailable, ViewQuery, ViewResult,
+    ViewQuery, ViewResult,
 )
-
-
-_TRANSIENT = re.compile(r"locked|busy|disk I/O|unable to open", re.IGNORECASE)
-
-
-class _GuardedLock:
-    """The store's lock, which also turns SQLite's "database is locked" (another process held
-    the file past the busy timeout) and I/O errors into StoreUnavailable: the callers' signal to
-    come back later rather than to record a failure."""
-
-    def __init__(self, path: str):
-        self._lock = threading.RLock()
-        self._path = path
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        self._lock.release()
-        if isinstance(error, sqlite3.OperationalError) and _TRANSIENT.search(str(error)):
-            raise StoreUnavailable(self._path, str(error)) from error
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> str:
-    generation = int(previous.split("-", 1)[0]) + 1 if previous else 1
-    digest = hashlib.md5(f"{previous or ''}|{int(deleted)}|{_json(body)}".encode()).hexdigest()
-    return f"{generation}-{digest}"
 
 
 class EmbeddedStore(FeedsMixin):
@@ -67,7 +34,7 @@ class EmbeddedStore(FeedsMixin):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = schema.connect(self.path, busy_timeout_s)
-        self._lock = _GuardedLock(self.path)
+        self._lock = GuardedLock(self.path)
         self._views = ViewEngine(self._db, self._record_map_error)
 
     # ------------------------------------------------------------------ plumbing
@@ -210,14 +177,14 @@ class EmbeddedStore(FeedsMixin):
         deleted = bool(doc.get("_deleted", False))
         attachments = doc.get("_attachments") if not deleted else None
         body = {k: v for k, v in doc.items() if k not in rules.SPECIAL_MEMBERS}
-        rev = _next_rev(current[0] if current else None, {**body, "_attachments": attachments}, deleted)
+        rev = next_rev(current[0] if current else None, {**body, "_attachments": attachments}, deleted)
         generation = int(rev.split("-", 1)[0])
         self._store_attachments(db, doc_id, attachments or {}, generation)
         self._db.execute(
             "INSERT INTO docs (db, id, rev, deleted, body, seq) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (db, id) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted, "
             "body = excluded.body, seq = excluded.seq",
-            (db, doc_id, rev, int(deleted), _json(body), self._next_seq()),
+            (db, doc_id, rev, int(deleted), compact_json(body), self._next_seq()),
         )
         return PutResult(doc_id, rev)
 
@@ -328,7 +295,7 @@ class EmbeddedStore(FeedsMixin):
             rules.check_doc_id(name, local_id.removeprefix("_local/"), "_local id")
             clean = rules.check_document(name, {**body, "_id": "local"})
             clean.pop("_id")
-            self._db.execute("INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, _json(clean)))
+            self._db.execute("INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, compact_json(clean)))
 
     # ------------------------------------------------------------------ views
 

@@ -1,0 +1,42 @@
+"""Pieces of the embedded store that are not about documents: its lock, which also maps
+SQLite's transient failures onto StoreUnavailable, and how revisions and bodies are written."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from typing import Any, Mapping
+
+from bookkeeper.ports import StoreUnavailable
+
+_TRANSIENT = re.compile(r"locked|busy|disk I/O|unable to open", re.IGNORECASE)
+
+
+class GuardedLock:
+    """The store's lock, which also turns SQLite's "database is locked" (another process held
+    the file past the busy timeout) and I/O errors into StoreUnavailable: the callers' signal to
+    come back later rather than to record a failure."""
+
+    def __init__(self, path: str):
+        self._lock = threading.RLock()
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        self._lock.release()
+        if isinstance(error, sqlite3.OperationalError) and _TRANSIENT.search(str(error)):
+            raise StoreUnavailable(self._path, str(error)) from error
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> str:
+    generation = int(previous.split("-", 1)[0]) + 1 if previous else 1
+    digest = hashlib.md5(f"{previous or ''}|{int(deleted)}|{compact_json(body)}".encode()).hexdigest()
+    return f"{generation}-{digest}"
