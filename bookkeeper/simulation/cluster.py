@@ -14,7 +14,6 @@ changes of an account either all or in the same steps the history records.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
@@ -25,19 +24,13 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.billing.context import current_quantities
-from bookkeeper.services.billing.ledger_readback import on_a_cluster
 from bookkeeper.services.payments.postings import apply_payment
 from bookkeeper.simulation import calls
 from bookkeeper.simulation.calls import SimulatedCall
 from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
 from bookkeeper.simulation.kazoo_bus import KazooBus
+from bookkeeper.simulation.settled_reads import settled_quantities
 
-
-# On a cluster: how many reads running must agree before the truth is recorded (more than the
-# nodes behind the load balancer), and how long to wait for that at most.
-SETTLED_READS = 4
-SETTLE_TIMEOUT_S = 10.0
 
 @dataclass(frozen=True)
 class Scale:
@@ -319,27 +312,7 @@ class SimulatedCluster:
         """The account's quantities as its documents now say. Every step is kept, several a day
         in order (the seeded tree and the first afternoon's change share a day): what a day's
         steps passed through was charged, not only where the day ended."""
-        self.history.setdefault(account_id, []).append((day, self._settled_quantities(account_id)))
-
-    def _settled_quantities(self, account_id: str) -> Quantities:
-        """The quantities views give once every copy has the write just made. On a CouchDB
-        cluster a write is acknowledged by two copies of three, and a view is answered, per
-        shard range, by whichever copy replies first: read at once, the truth the audit checks
-        the bookkeeper against was now and then the state before the change (four false audit
-        differences in two runs). Through a load balancer each read has another coordinator,
-        answering mostly from its own copies: the same answer SETTLED_READS times running is
-        taken as every copy's."""
-        found = current_quantities(self.store, account_id)
-        if not on_a_cluster(self.store, account_db(account_id)):
-            return found
-        same, deadline = 1, time.monotonic() + SETTLE_TIMEOUT_S
-        while same < SETTLED_READS and time.monotonic() < deadline:
-            again = current_quantities(self.store, account_id)
-            same = same + 1 if again == found else 1
-            found = again
-            if same < SETTLED_READS:
-                time.sleep(0.05)
-        return found
+        self.history.setdefault(account_id, []).append((day, settled_quantities(self.store, account_id)))
 
     @staticmethod
     def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
