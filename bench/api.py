@@ -32,10 +32,10 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.config import Settings
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.ports import DocumentStore
-from tests.fixtures.api_world import ApiWorld, md5
-from tests.support.api_server import serving_api
-from tests.support.kazbill_service import free_port, wait_for
-from tests.support.pouchdb_server import PouchDbServer
+from testkit.fixtures.api_world import ApiWorld, md5
+from testkit.support.api_server import serving_api
+from testkit.support.kazbill_service import free_port, wait_for
+from testkit.support.pouchdb_server import PouchDbServer
 
 CREDITS = 200  # ledger entries on the customer: four pages of 50 for GET transactions
 REQUEST_TIMEOUT_S = 10.0
@@ -55,7 +55,7 @@ def request(conn: http.client.HTTPConnection, method: str, path: str, token: str
 
 @contextmanager
 def serving(env_store: dict[str, str], log_path: Path) -> Iterator[int]:
-    """The port of `kazbill api` on the given store (tests.support.api_server starts and stops it)."""
+    """The port of `kazbill api` on the given store (testkit.support.api_server starts and stops it)."""
     with serving_api(env_store, log_path) as base:
         yield int(base.rsplit(":", 1)[1])
 

@@ -22,11 +22,11 @@ from actors.system import connect
 from bench.events import add_phones, publish_all, serving_over_amqp
 from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
-from tests.fixtures.billing_world import World
-from tests.integration.conftest import open_store
-from tests.integration.test_amqp_config_bridge import change
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import wait_for
+from testkit.fixtures.billing_world import World
+from testkit.support.stores import open_store
+from testkit.support.bus import change
+from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+from testkit.support.kazbill_service import wait_for
 
 MSK = ZoneInfo("Europe/Moscow")
 MARCH = [(2026, 3)]

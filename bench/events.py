@@ -28,12 +28,12 @@ from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.ports import gregorian_now
 from bookkeeper.domain.kazoo_names import account_db
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import stamp
-from tests.integration.conftest import open_store
-from tests.integration.test_amqp_config_bridge import AMQP_URL, change, queue_depth_then_delete
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import stamp
+from testkit.support.stores import open_store
+from testkit.support.bus import AMQP_URL, change, queue_depth_then_delete
+from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+from testkit.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
 
 MSK = ZoneInfo("Europe/Moscow")
 

@@ -22,10 +22,10 @@ from bookkeeper.services.documents.document_queue import process_due_documents
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_period_documents
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from documents.render import WeasyRenderer
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import stamp
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
-from tests.support.smtp_sink import SmtpSink
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import stamp
+from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
+from testkit.support.smtp_sink import SmtpSink
 
 MSK = ZoneInfo("Europe/Moscow")
 DONE_AT = datetime(2026, 12, 2, 9, 0, tzinfo=MSK)

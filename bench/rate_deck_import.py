@@ -17,7 +17,7 @@ from bench.record import record
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.services.rating.call_rating import deck_of
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.api_world import ApiWorld
+from testkit.fixtures.api_world import ApiWorld
 
 
 def deck(rows: int, cost: str) -> list[str]:

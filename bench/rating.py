@@ -22,7 +22,7 @@ from bench.record import record
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.rating import RateDeck, call_cost, parse_rate
 from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
-from tests.fixtures.api_world import ApiWorld
+from testkit.fixtures.api_world import ApiWorld
 
 
 def generated_prefixes(count: int, rng: random.Random) -> list[str]:

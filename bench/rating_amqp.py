@@ -23,11 +23,11 @@ from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from bench.events import MSK, raw_consume_rate, serving_over_amqp
-from tests.fixtures.billing_world import World
-from tests.integration.conftest import open_store
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
-from tests.integration.test_calls_end_to_end import channel_destroy, publish_calls
-from tests.support.kazbill_service import wait_for
+from testkit.fixtures.billing_world import World
+from testkit.support.stores import open_store
+from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
+from testkit.support.bus import channel_destroy, publish_calls
+from testkit.support.kazbill_service import wait_for
 
 
 def calls_charged(store, accounts: list[str]) -> int:

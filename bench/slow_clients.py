@@ -21,8 +21,8 @@ from pathlib import Path
 from bench.record import record
 from bench.store import percentile
 from bookkeeper.adapters.embedded import EmbeddedStore
-from tests.fixtures.api_world import ApiWorld
-from tests.support.api_server import serving_api
+from testkit.fixtures.api_world import ApiWorld
+from testkit.support.api_server import serving_api
 
 TRICKLE_EVERY_S = 2.0  # one header line per client every two seconds, as in the issue
 STARVED_AFTER = 3

@@ -22,8 +22,8 @@ from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.setup import store_setup
-from tests.fixtures.kazoo_docs import GREGORIAN_2026_11_01, ledger_doc, new_account_id
-from tests.support.pouchdb_server import PouchDbServer
+from testkit.fixtures.kazoo_docs import GREGORIAN_2026_11_01, ledger_doc, new_account_id
+from testkit.support.pouchdb_server import PouchDbServer
 
 SERVICES = ("monthly_recurring", "recurring_prorate", "daily_fee", "per_minute_call", "paypal", "wire_transfer")
 

@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite, and how it picks its CouchDB.
 
 - `couch_url` (one per session): KAZBILL_TEST_COUCH_URL when set; else a real CouchDB single node
-  started from the release KAZBILL_TEST_COUCHDB names (tests/support/couchdb_release.py); else
+  started from the release KAZBILL_TEST_COUCHDB names (testkit/support/couchdb_release.py); else
   pouchdb-server in memory.
 - `own_couch_url` (one per test, for a running service, which follows every database on its
   server): a fresh real CouchDB when the release is available, else a fresh pouchdb-server.
@@ -20,9 +20,9 @@ from typing import Iterator
 import pytest
 
 from tests.security.entrances import is_security_test
-from tests.support.couch_servers import (CLUSTER, cluster_available, fresh_server, report_lines, session_cluster,
+from testkit.support.couch_servers import (CLUSTER, cluster_available, fresh_server, report_lines, session_cluster,
                                          session_server)
-from tests.support.couchdb_cluster import ClusterUrls
+from testkit.support.couchdb_cluster import ClusterUrls
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_CLUSTER_TOO = ("store", "couchdb_url", "own_couch_url")  # the fixtures a marked module's variants vary

@@ -11,7 +11,6 @@ from falcon import testing
 
 from bookkeeper.adapters.braintree_gateway import braintree_factory
 from bookkeeper.adapters.clock import SettableClock
-from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DatabaseNotFound, DocumentStore
@@ -21,9 +20,10 @@ from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from crossbar_api.app import create_app as create_api
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld
-from tests.support.braintree_fake import BraintreeFake
-from tests.support.couchdb_cluster import VARIANT as CLUSTER
+from testkit.fixtures.api_world import MSK, ApiWorld
+from testkit.support.braintree_fake import BraintreeFake
+from testkit.support.stores import open_store  # noqa: F401 (tests import it from here)
+from testkit.support.couchdb_cluster import VARIANT as CLUSTER
 from webhooks.app import create_app as create_hooks
 
 ADAPTERS = ("embedded", "couchdb")
@@ -57,14 +57,6 @@ class CleaningStore:
             except DatabaseNotFound:
                 pass
         self._store.close()
-
-
-def open_store(adapter: str, couch_url: str, tmp_path: Path) -> DocumentStore:
-    if adapter == "embedded":
-        return EmbeddedStore(tmp_path / "kazbill.sqlite3")
-    from bookkeeper.adapters.couchdb_store import CouchDbStore
-
-    return CouchDbStore(couch_url)
 
 
 @pytest.fixture(params=ADAPTERS)

@@ -18,7 +18,7 @@ from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accou
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.billing.crawl_plan import mark_crawled, plan_crawls
 from bookkeeper.services.payments.postings import apply_payment
-from tests.fixtures.billing_world import World, gregorian
+from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
     DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries, one_customer)
 

@@ -15,9 +15,9 @@ from actors.system import running_service
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.config import Settings
-from tests.fixtures.billing_world import World
+from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import free_port, wait_for
+from testkit.support.kazbill_service import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")

@@ -3,54 +3,21 @@ in, batches of changes out, poison stored, and nothing left unacknowledged."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
-import aio_pika
 import pytest
 
-from actors.bridges.amqp_config import EXCHANGE, ConfigBridge
-from actors.bridges.kazoo_replies import encode_doc_edited_notice
+from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.poison import store_rejected
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.setup import store_setup
 from bookkeeper.design_docs import load_design_docs
-from tests.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete  # noqa: F401 (others import them from here)
 
 pytestmark = pytest.mark.integration
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 NOW = 63_960_710_400
-
-
-def change(action: str, account_id: str, doc_type: str, doc_id: str) -> tuple[str, bytes]:
-    db = account_db(account_id).replace("/", "%2F")
-    key, body = encode_doc_edited_notice(db, doc_type, doc_id, "1-abc", account_id, node="kazoo@test", app_version="4.3")
-    payload = json.loads(body)
-    payload["Event-Name"] = action
-    return key.replace("doc_edited", action, 1), json.dumps(payload).encode()
-
-
-async def publish(messages: list[tuple[str, bytes]], exchange_name: str = EXCHANGE) -> None:
-    """As Kazoo publishes: on its non-durable topic exchange (`configuration` unless named)."""
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC, durable=False)
-        for key, body in messages:
-            await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
-
-
-async def queue_depth_then_delete(name: str) -> int:
-    """What is left unacknowledged, then the test's queue goes (it is durable: it would stay)."""
-    connection = await aio_pika.connect_robust(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(name, durable=True, passive=True)
-        depth = queue.declaration_result.message_count
-        await queue.delete(if_unused=False, if_empty=False)
-        return depth
 
 
 def run_bridge(bridge: ConfigBridge, messages, expect_changes: int, store_watch=lambda: True):

@@ -11,8 +11,8 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, encode_db_nam
 from bookkeeper.services.billing.announcements import mark_published, pending_announcements
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
 from bookkeeper.services.payments.postings import apply_payment
-from tests.fixtures.billing_world import World
-from tests.support.listed import listed
+from testkit.fixtures.billing_world import World
+from testkit.support.listed import listed
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ import pytest
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
-from tests.fixtures.api_world import ApiWorld, md5
-from tests.support.api_server import call, serving_api
-from tests.support.kazbill_service import free_port, wait_for
+from testkit.fixtures.api_world import ApiWorld, md5
+from testkit.support.api_server import call, serving_api
+from testkit.support.kazbill_service import free_port, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from bookkeeper.design_docs import load_design_docs
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK
+from testkit.fixtures.api_world import MSK
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
-from tests.fixtures.api_world import ApiWorld, md5
-from tests.support.api_server import call, couch, serving_api
+from testkit.fixtures.api_world import ApiWorld, md5
+from testkit.support.api_server import call, couch, serving_api
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from bookkeeper.services.audit.audit_calls import audit_calls
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.billing_world import World, gregorian
+from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def test_a_sub_resellers_debit_for_its_customers_call_is_audited_with_the_call(t
     # The customer's reseller is itself a customer of the top reseller, which rates the same
     # call at its own deck: two debits for one call, each audited; the top reseller is listed
     # although only the customer was asked for.
-    from tests.fixtures.api_world import ApiWorld
+    from testkit.fixtures.api_world import ApiWorld
 
     store = EmbeddedStore(tmp_path / "k.sqlite3")
     world = ApiWorld(store).build()

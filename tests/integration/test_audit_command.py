@@ -15,7 +15,7 @@ from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
 from bookkeeper.services.payments.postings import apply_payment
-from tests.fixtures.billing_world import World
+from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from bookkeeper.services.payments.auto_topup_requests import TOPUPS_DB
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.card_payments import CardPorts
 from bookkeeper.services.mail.notices import NOTICES_DB
-from tests.fixtures.api_world import MSK
+from testkit.fixtures.api_world import MSK
 from tests.integration.test_braintree import balance, customer_path
-from tests.support.listed import listed
+from testkit.support.listed import listed
 from tests.unit.crossbar_api.test_api import token
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,7 @@ def debit(api, world, amount, key):
 def charge(world, queued_today: bool = True):
     """The mailer's charging pass. It finds the requests through the `queued` view, which on a
     cluster may list a request a moment after it was written: with `queued_today`, the pass runs
-    once today's request is listed (tests/support/listed.py)."""
+    once today's request is listed (testkit/support/listed.py)."""
     if queued_today:
         today = world.clock.now().astimezone(MSK).date().isoformat()
         request_id = f"autotopup-{world.ids['other_customer']}-{today}"

@@ -11,7 +11,7 @@ from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from tests.fixtures.billing_world import World, gregorian
+from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
     GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries, one_customer)
 

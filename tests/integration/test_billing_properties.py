@@ -13,7 +13,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
-from tests.fixtures.billing_world import World, gregorian
+from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 
 START = date(2026, 11, 20)

@@ -12,30 +12,12 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.payments.postings import apply_payment
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
-from bookkeeper.services.billing.ledger_book import LedgerBook, previous_month
-from tests.fixtures.billing_world import World, gregorian
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from testkit.fixtures.billing_world import World, gregorian
+from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries  # noqa: F401
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")
-OFFICE_PLAN = {"_id": "plan_office", "name": "Office", "plan": {"devices": {"sip_device": {"name": "Desk phone", "rate": 500}}}}
-RESELLER_ONBILL = {"currency": "RUB", "timezone": "Europe/Moscow", "locale": "ru_RU", "default_service_plan": "plan_office"}
-GENEROUS = {"pvt_allow_postpay": True, "pvt_max_postpay_amount": 1_000_000_000}  # 100,000 RUB of credit
-
-
-def kazbill_entries(store, account_id: str, months: list[tuple[int, int]], *,
-                    rollovers: bool = False) -> dict[str, tuple[str, int]]:
-    """The ledger entries of those months and of the month before them: Kazoo's months are UTC,
-    so what a reseller east of UTC charges on the 1st is written before UTC's month turns.
-    Rollovers (and their corrections) only when asked for."""
-    found = {}
-    for year, month in [previous_month(months[0]), *months] if months else []:
-        db = account_modb(account_id, year, month)
-        if not store.database_exists(db):
-            continue
-        for row in store.all_docs(db, ViewQuery(include_docs=True)).rows:
-            if row.doc.get("pvt_type") == "ledger" and (rollovers or row.doc.get("source", {}).get("service") != "rollovers"):
-                found[row.id] = (row.doc["pvt_ledger_type"], row.doc["amount"])
-    return found
 
 
 DAILY_PHONES = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}

@@ -18,8 +18,8 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.api_world import MSK, ApiWorld
-from tests.fixtures.kazoo_docs import ledger_doc
+from testkit.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.kazoo_docs import ledger_doc
 
 pytestmark = pytest.mark.integration
 ENDED = datetime(2026, 11, 10, 15, 30, tzinfo=MSK)

@@ -6,47 +6,28 @@ stored, an account the calls leave without funds blocked and unblocked by a paym
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from actors.bridges.amqp_calls import EXCHANGE as CALLEVT
-from actors.bridges.kazoo_messages import encode_routing_key_segment
 from bookkeeper.adapters.clock import FileClock
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, GREGORIAN_UNIX_OFFSET, account_db, account_modb
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import ledger_doc
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import ledger_doc
 from tests.integration.conftest import CleaningStore, open_store
-from tests.integration.test_amqp_config_bridge import publish, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
-from tests.support.broker import wait_drained
-from tests.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
+from testkit.support.broker import wait_drained
+from testkit.support.bus import ENDED, channel_destroy, publish, publish_calls, queue_depth_then_delete  # noqa: F401
+from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=MSK)
-ENDED = int(datetime(2026, 3, 2, 13, 55, tzinfo=MSK).timestamp()) + GREGORIAN_UNIX_OFFSET
-
-
-def channel_destroy(account: str, call_id: str, *, seconds: int = 61, leg: str = "carrier",
-                    number: str = "+74951234567") -> tuple[str, bytes]:
-    """One channel's CHANNEL_DESTROY as ecallmgr publishes it: the carrier's leg names the
-    resource stepswitch used; the phone's leg is authorised by a device."""
-    ccv = {"Account-ID": account, "Authorizing-Type": "device"}
-    if leg == "carrier":
-        ccv = {"Account-ID": account, "Resource-ID": "carrier-1", "Global-Resource": "false"}
-    body = {"Event-Category": "call_event", "Event-Name": "CHANNEL_DESTROY", "Call-ID": call_id,
-            "Call-Direction": "outbound" if leg == "carrier" else "inbound", "Billing-Seconds": str(seconds),
-            "Duration-Seconds": str(seconds + 7), "Callee-ID-Number": number, "Request": f"{number}@carrier.example",
-            "Caller-ID-Number": "+74950000001", "Hangup-Cause": "NORMAL_CLEARING", "Timestamp": ENDED,
-            "Custom-Channel-Vars": ccv, "App-Name": "ecallmgr", "Node": "ecallmgr@fs1.example"}
-    return f"call.CHANNEL_DESTROY.{encode_routing_key_segment(call_id)}", json.dumps(body).encode()
 
 
 def cdr(account: str, call_id: str, seconds: int = 61) -> dict:
@@ -54,10 +35,6 @@ def cdr(account: str, call_id: str, seconds: int = 61) -> dict:
             "call_direction": "outbound", "callee_id_number": "+74951234567", "timestamp": ENDED,
             "custom_channel_vars": {"account_id": account, "resource_id": "carrier-1"},
             "pvt_account_id": account, "pvt_created": ENDED, "pvt_modified": ENDED}
-
-
-async def publish_calls(messages: list[tuple[str, bytes]]) -> None:
-    await publish(messages, CALLEVT)
 
 
 def call_debits(store, account_id: str) -> dict[str, int]:

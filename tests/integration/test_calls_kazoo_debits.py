@@ -13,7 +13,7 @@ from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
 from bookkeeper.services.audit.audit_calls import audit_calls
 from bookkeeper.services.rating.call_rating import bill_call
 from tests.integration.test_call_rating import chain, debits  # noqa: F401 - the fixture, shared
-from tests.support.kazoo_amqp import jonny5_ledger
+from testkit.support.kazoo_amqp import jonny5_ledger
 
 pytestmark = pytest.mark.integration
 

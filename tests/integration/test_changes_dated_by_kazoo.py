@@ -21,8 +21,8 @@ from bookkeeper.ports import ViewQuery
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.payments.postings import apply_payment
-from tests.fixtures.billing_world import World, gregorian
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World, gregorian
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, RESELLER_ONBILL, kazbill_entries
 
 pytestmark = pytest.mark.integration

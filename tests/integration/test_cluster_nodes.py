@@ -25,14 +25,14 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.cluster.membership import Membership
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import CleaningStore, open_store
 from tests.integration.test_billing_worked_examples import DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration.test_calls_end_to_end import call_debits, cdr, channel_destroy, publish_calls
 from tests.integration.test_serve_faults import failures_about
-from tests.support.kazbill_service import KAZBILL, KazbillService, bridge_bound, free_port, wait_for
+from testkit.support.kazbill_service import KAZBILL, KazbillService, bridge_bound, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 CUSTOMERS = 9

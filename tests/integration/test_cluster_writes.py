@@ -3,7 +3,7 @@ writers race or a node dies: `202 Accepted` (fewer copies than the quorum), a ri
 beside the one written, a node killed in the middle. Nothing may leave a duplicate number, a gap,
 an effect done twice, or a conflicting revision behind (bookkeeper/domain/cluster_writes.py).
 
-A proxy (tests/support/quorum_proxy.py) forces those answers on one node; the tests on a real
+A proxy (testkit/support/quorum_proxy.py) forces those answers on one node; the tests on a real
 cluster (20 numbering races, a node killed in the middle of one) run on the 3-node cluster the
 suite starts from the release (KAZBILL_TEST_COUCHDB)."""
 from __future__ import annotations
@@ -30,11 +30,11 @@ from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_acc
 from bookkeeper.services.documents.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
 from bookkeeper.services.cluster.store_conflicts import find_conflicts
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_period_documents
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import new_account_id
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
 from tests.integration.test_document_numbers import race
-from tests.support.quorum_proxy import QuorumProxy
+from testkit.support.quorum_proxy import QuorumProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]
 NOW = 63_961_000_000

@@ -17,8 +17,8 @@ from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DbUpdate, StoreUnavailable
 from tests.integration.conftest import CleaningStore
-from tests.support.couchdb_http import http
-from tests.support.pouchdb_server import PouchDbServer
+from testkit.support.couchdb_http import http
+from testkit.support.pouchdb_server import PouchDbServer
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.services.documents.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, numbers_of, reserve
-from tests.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.kazoo_docs import new_account_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
 NOW = 63_961_000_000

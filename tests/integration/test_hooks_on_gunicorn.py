@@ -12,9 +12,9 @@ import pytest
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from bookkeeper.services.payments.hook_attempts import HOOKS_DB, attempt_id
-from tests.fixtures.api_world import ApiWorld, md5
-from tests.support.api_server import call, couch, serving_api
-from tests.support.paypal_verifier import PayPalVerifier
+from testkit.fixtures.api_world import ApiWorld, md5
+from testkit.support.api_server import call, couch, serving_api
+from testkit.support.paypal_verifier import PayPalVerifier
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from bookkeeper.services.payments.card_payments import claim_of
 from bookkeeper.services.payments.keyed_ids import KeyedDoc
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.postings import apply_payment, delete_manual_entry, find_registration
-from tests.fixtures.billing_world import World
+from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration

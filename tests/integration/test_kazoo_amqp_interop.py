@@ -1,5 +1,5 @@
 """`kazbill serve` with the AMQP bridge only, on the machine's RabbitMQ, hearing what Kazoo 4.3
-sends the way Kazoo builds it (tests/support/kazoo_amqp.py): call legs of every kind stepswitch
+sends the way Kazoo builds it (testkit/support/kazoo_amqp.py): call legs of every kind stepswitch
 makes, calls jonny5 debits itself, a plan assigned in Kazoo (the account's services document),
 and Kazoo's standing request. No changes feed runs and the clock stands still, so whatever is
 billed here was billed by the message, at once; what cannot be billed by is stored, naming its field."""
@@ -20,14 +20,14 @@ from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, SERVICES_DB, ac
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import new_account_id
 from tests.integration.conftest import CleaningStore, open_store
 from tests.integration.test_amqp_config_bridge import AMQP_URL, publish, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
-from tests.support import kazoo_amqp as kazoo
-from tests.support.broker import wait_drained
-from tests.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
+from testkit.support import kazoo_amqp as kazoo
+from testkit.support.broker import wait_drained
+from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fixtures.api_world import md5
+from testkit.fixtures.api_world import md5
 from tests.integration import test_api_on_gunicorn
-from tests.support.api_server import call
+from testkit.support.api_server import call
 
 pytestmark = pytest.mark.integration
 served = test_api_on_gunicorn.served  # the same API on gunicorn over the same world (a fixture)

@@ -1,4 +1,4 @@
-"""Kazbill against Kazoo 4.3's own balance rules (tests/support/kazoo_rules.py, written from
+"""Kazbill against Kazoo 4.3's own balance rules (testkit/support/kazoo_rules.py, written from
 Kazoo's source): across a month end, for resellers at UTC-5, UTC, UTC+3 and UTC+10, with the
 daily crawl, payments, calls and jonny5's debits landing in the last and first hour of the month,
 and Kazoo's own rollover task at 00:00 UTC, the balance Kazoo computes equals Kazbill's at every
@@ -19,9 +19,9 @@ from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.postings import apply_payment
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from tests.fixtures.billing_world import World
+from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN
-from tests.support.kazoo_rules import jonny5_debit, kazoo_balance, kazoo_rollover_task
+from testkit.support.kazoo_rules import jonny5_debit, kazoo_balance, kazoo_rollover_task
 
 pytestmark = pytest.mark.integration
 UTC = timezone.utc

@@ -14,8 +14,8 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.services.audit.charges import rollover_differences
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from tests.fixtures.kazoo_docs import new_account_id
-from tests.support.kazoo_rules import kazoo_balance
+from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.kazoo_rules import kazoo_balance
 
 pytestmark = pytest.mark.integration
 

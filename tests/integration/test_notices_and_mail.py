@@ -17,10 +17,10 @@ from bookkeeper.services.billing.batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.mail.notices import NOTICES_DB, send_due_notices
 from bookkeeper.services.payments.postings import apply_payment
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
-from tests.support.smtp_sink import SmtpSink
+from testkit.support.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.integration
 SENDER = "billing@reseller.example"

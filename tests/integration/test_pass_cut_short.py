@@ -16,7 +16,7 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import StoreUnavailable
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import crawl_account_day, reconcile_account
-from tests.fixtures.billing_world import gregorian
+from testkit.fixtures.billing_world import gregorian
 from tests.integration.test_billing_worked_examples import MSK, RESELLER_ONBILL, kazbill_entries, one_customer
 
 pytestmark = pytest.mark.integration

@@ -20,8 +20,8 @@ from bookkeeper.services.payments.gateway_payments import HookPorts
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from bookkeeper.services.payments.hook_attempts import HOOKS_DB, attempt_id
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from tests.fixtures.api_world import MSK, ApiWorld
-from tests.support.paypal_verifier import PayPalVerifier
+from testkit.fixtures.api_world import MSK, ApiWorld
+from testkit.support.paypal_verifier import PayPalVerifier
 from webhooks.app import create_app
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ from bookkeeper.services.payments.gateway_payments import HookPorts
 from bookkeeper.services.payments.hook_attempts import (
     HOOKS_DB, MAX_UNVOUCHED_RAW_KEPT, UNVOUCHED_PER_SOURCE_PER_MINUTE, attempt_id,
 )
-from tests.fixtures.api_world import MSK
+from testkit.fixtures.api_world import MSK
 from tests.integration.test_payment_hooks import balance, hook_client, post_form, wallet
 from webhooks.app import create_app
 

@@ -18,7 +18,7 @@ from bookkeeper.services.payments.gateway_payments import HookPorts, receive_pay
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from bookkeeper.services.payments.hook_attempts import HOOKS_DB
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 
 pytestmark = pytest.mark.integration
 

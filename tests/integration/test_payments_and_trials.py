@@ -11,7 +11,7 @@ from bookkeeper.ports import Conflict
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.postings import PaymentError, apply_payment, delete_manual_entry, manual_debit
-from tests.fixtures.billing_world import World, gregorian
+from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
     MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries,
 )

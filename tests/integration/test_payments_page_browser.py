@@ -17,10 +17,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
-from tests.fixtures.api_world import ApiWorld
+from testkit.fixtures.api_world import ApiWorld
 from tests.integration.conftest import BRAINTREE_KEYS
-from tests.support.api_server import couch, serving_api
-from tests.support.braintree_fake import BraintreeFake
+from testkit.support.api_server import couch, serving_api
+from testkit.support.braintree_fake import BraintreeFake
 
 pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

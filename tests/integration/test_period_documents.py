@@ -22,10 +22,10 @@ from bookkeeper.services.documents.period_documents import DocumentPorts, Docume
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from bookkeeper.services.setup.status import store_status
 from documents.render import WeasyRenderer
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
-from tests.support.smtp_sink import SmtpSink
+from testkit.support.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")

@@ -24,13 +24,13 @@ from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.billing.batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.setup.failures import FAILURES_DB
-from tests.fixtures.billing_world import World, gregorian
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World, gregorian
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import CleaningStore
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_amqp_config_bridge import change, make_bridge, run_bridge
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import wait_for
+from testkit.support.kazbill_service import wait_for
 
 pytestmark = pytest.mark.integration
 NOW = gregorian(datetime(2026, 11, 2, 12, 0, tzinfo=MSK))

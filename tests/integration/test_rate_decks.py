@@ -7,7 +7,7 @@ import pytest
 from bookkeeper.domain.rating import call_cost
 from bookkeeper.services.payments.gateway_settings import NotAReseller
 from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
-from tests.fixtures.api_world import ApiWorld
+from testkit.fixtures.api_world import ApiWorld
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, 
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
-from tests.fixtures.billing_world import gregorian
-from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
+from testkit.fixtures.billing_world import gregorian
+from testkit.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 
 pytestmark = pytest.mark.integration
 CREATED = gregorian(datetime(2025, 6, 1))

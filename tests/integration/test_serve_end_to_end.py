@@ -14,12 +14,12 @@ import pytest
 
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
-from tests.fixtures.billing_world import World
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.conftest import CleaningStore, open_store
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from tests.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
+from testkit.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")

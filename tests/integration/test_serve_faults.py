@@ -21,9 +21,9 @@ from bookkeeper.services.setup.failures import FAILURES_DB
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
-from tests.support.kazbill_service import bridge_bound, bridge_queues, wait_for
-from tests.support.broker import broker_is_up, rabbitmq_app
-from tests.support.tcp_proxy import TcpProxy
+from testkit.support.kazbill_service import bridge_bound, bridge_queues, wait_for
+from testkit.support.broker import broker_is_up, rabbitmq_app
+from testkit.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 ONE_MORE_PHONE = dict([TWO_PHONES_MARCH, THIRD_PHONE_FROM_2_MARCH])

@@ -16,7 +16,7 @@ from bookkeeper.services.setup.failures import record_failure
 from tests.integration.test_amqp_config_bridge import AMQP_URL, queue_depth_then_delete
 from tests.integration import test_serve_end_to_end as end_to_end
 from tests.integration.test_serve_end_to_end import entries
-from tests.support.kazbill_service import bridge_queues, wait_for
+from testkit.support.kazbill_service import bridge_queues, wait_for
 
 pytestmark = pytest.mark.integration
 KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")

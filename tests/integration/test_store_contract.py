@@ -11,7 +11,7 @@ from bookkeeper.ports import (
     Change, Conflict, DatabaseExists, DatabaseNotFound, InvalidDatabaseName, InvalidDocument, NotFound,
     put_once,
 )
-from tests.fixtures.kazoo_docs import account_contents, new_account_id
+from testkit.fixtures.kazoo_docs import account_contents, new_account_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
 

@@ -13,7 +13,7 @@ import pytest
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db, account_modb
-from tests.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.kazoo_docs import new_account_id
 
 pytestmark = pytest.mark.integration
 KAZBILL = str(Path(sys.executable).with_name("kazbill"))

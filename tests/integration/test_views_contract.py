@@ -11,7 +11,7 @@ from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult
 from bookkeeper.services.setup import store_setup
-from tests.fixtures.kazoo_docs import (
+from testkit.fixtures.kazoo_docs import (
     GREGORIAN_2026_11_01, account_contents, account_tree, failure_doc, month_of_ledgers, new_account_id,
 )
 

@@ -9,7 +9,7 @@ from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accou
 from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.simulation.calls import audit_calls
 from bookkeeper.simulation.run import SimulationRun
-from tests.support.kazbill_service import processes_mentioning
+from testkit.support.kazbill_service import processes_mentioning
 
 
 def cmdline(pid: int) -> str:

@@ -50,8 +50,8 @@ from bookkeeper.simulation.run import TRAFFIC_HOUR_UTC, SimulationRun
 from tests.integration.test_hooks_on_gunicorn import post
 from tests.integration.test_poison_entrances import device_text, nested, put_text
 from tests.reliability.support import audit_run, failures, ledger_entries
-from tests.support.api_server import couch, serving_api
-from tests.support.kazbill_service import KazbillService
+from testkit.support.api_server import couch, serving_api
+from testkit.support.kazbill_service import KazbillService
 
 # A week takes minutes on 2 busy cores: the timeout only guards against a hang.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]

@@ -28,9 +28,9 @@ from bookkeeper.simulation.kazoo_bus import KazooBus, Message
 from bookkeeper.simulation.run import SimulationRun
 from tests.integration.test_amqp_config_bridge import queue_depth_then_delete
 from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
-from tests.support.broker import broker_is_up, rabbitmq_app, wait_consumed, wait_drained
-from tests.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
-from tests.support.tcp_proxy import TcpProxy
+from testkit.support.broker import broker_is_up, rabbitmq_app, wait_consumed, wait_drained
+from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
+from testkit.support.tcp_proxy import TcpProxy
 
 # Also on a cluster when one is available; a week there takes ten minutes and more on 2 busy cores:
 # the timeout only guards against a hang.

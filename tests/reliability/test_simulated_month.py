@@ -24,8 +24,8 @@ from bookkeeper.services.audit.audit_history import write_history
 from bookkeeper.simulation.cluster import Scale
 from bookkeeper.simulation.run import SimulationRun
 from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
-from tests.support.couch_servers import CLUSTER, cluster_available, fresh_server
-from tests.support.kazbill_service import KazbillService
+from testkit.support.couch_servers import CLUSTER, cluster_available, fresh_server
+from testkit.support.kazbill_service import KazbillService
 
 # The month takes minutes on a CouchDB cluster (2 cores): the timeout only guards against a hang.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]

@@ -19,7 +19,7 @@ from crossbar_api.app import ROUTES, create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
 from crossbar_api.openapi import openapi_document
-from tests.fixtures.api_world import MSK, ApiWorld, md5
+from testkit.fixtures.api_world import MSK, ApiWorld, md5
 
 # JSON literals, as text: what a client in another language can send and Python cannot encode.
 HOSTILE_JSON = (

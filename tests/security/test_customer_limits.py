@@ -18,7 +18,7 @@ from bookkeeper.services.documents.document_queue import QUEUE_DB
 from crossbar_api.app import create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 from tests.unit.crossbar_api.test_api import token
 
 LIMITS = UsageLimits(UsageLimit("proformas", 200, 1_000), UsageLimit("documents", 3, 5))

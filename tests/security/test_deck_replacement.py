@@ -24,7 +24,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.rating.call_rating import bill_call, deck_of
 from bookkeeper.services.rating.rate_decks import import_rate_deck, read_pointer
 from crossbar_api.resources import rate_decks as deck_resource
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 from tests.integration.conftest import ADAPTERS, CleaningStore, open_store
 from tests.unit.crossbar_api.test_api import token
 

@@ -19,8 +19,8 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
-from tests.fixtures.billing_world import World, gregorian
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.billing_world import World, gregorian
+from testkit.fixtures.kazoo_docs import stamp
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration

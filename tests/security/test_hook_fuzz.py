@@ -29,7 +29,7 @@ from bookkeeper.services.payments.gateway_payments import HookPorts
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from bookkeeper.services.payments.hook_attempts import RefusalBudget
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 from webhooks.app import create_app
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.config import Settings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.services.setup.failures import FAILURES_DB
-from tests.fixtures.billing_world import World
+from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -123,7 +123,7 @@ def _with_docs():
 
 def test_notices_queued_by_a_batch_are_mailed_by_the_mailer(world):
     from tests.integration.test_notices_and_mail import admin
-    from tests.support.smtp_sink import SmtpSink
+    from testkit.support.smtp_sink import SmtpSink
     from bookkeeper.domain.kazoo_names import account_db
 
     world, settings, clock = world

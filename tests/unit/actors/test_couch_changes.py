@@ -10,7 +10,7 @@ from actors.system import HandOffUnavailable
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import Change, ChangesPage, ViewQuery
-from tests.fixtures.kazoo_docs import account_doc, new_account_id, stamp
+from testkit.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 
 
 def test_only_billing_documents_and_foreign_ledger_entries_are_reasons_to_look():

@@ -10,7 +10,7 @@ from actors.messages import HandOffDone
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_modb
 from bookkeeper.ports import Change
-from tests.fixtures.kazoo_docs import account_doc, new_account_id
+from testkit.fixtures.kazoo_docs import account_doc, new_account_id
 
 
 def test_a_services_document_names_the_account_whose_plans_changed():

@@ -24,7 +24,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.ports import Change, ChangesPage, ViewQuery
 from bookkeeper.services.setup.failures import FAILURES_DB, record_failure
-from tests.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.kazoo_docs import new_account_id
 from tests.unit.actors.test_couch_changes import seed
 
 # Nothing timed: no deadline, and no health check that measures how long generating took.

@@ -1,5 +1,5 @@
 """Kazoo 4.3's messages that Kazbill used to misread or ignore, parsed as Kazoo builds them
-(tests/support/kazoo_amqp.py): which leg of a call is a carrier's (Resource-Type), which levels
+(testkit/support/kazoo_amqp.py): which leg of a call is a carrier's (Resource-Type), which levels
 jonny5 debits itself, a services document changed, and the standing request and its answer."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from actors.bridges.kazoo_messages import finished_call, parse_call_event, parse
 from actors.bridges.kazoo_replies import bookkeeper_standing_response, encode_doc_edited_notice
 from actors.messages import DocumentChanged, RejectedMessage
 from bookkeeper.domain.calls import ACCOUNT_LEVEL, INBOUND, OUTBOUND, RESELLER_LEVEL
-from tests.support import kazoo_amqp as kazoo
+from testkit.support import kazoo_amqp as kazoo
 
 ACCOUNT = "4fd3b7c0a2e1d4f5b6c7d8e9f0a1b2c3"
 RESELLER = "0123456789abcdef0123456789abcdef"

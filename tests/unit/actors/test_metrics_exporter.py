@@ -6,7 +6,7 @@ import urllib.request
 
 from actors.messages import ServiceStatus
 from actors.metrics_exporter import ServiceMetrics, serve_metrics
-from tests.support.kazbill_service import free_port
+from testkit.support.kazbill_service import free_port
 
 
 def status(**counts: int) -> ServiceStatus:

@@ -12,8 +12,8 @@ from actors.bridges.amqp_bookkeeper import BookkeeperResponder
 from actors.bridges.standing_answers import StandingAnswer, standing_answer
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
-from tests.fixtures.kazoo_docs import account_doc, new_account_id
-from tests.support import kazoo_amqp as kazoo
+from testkit.fixtures.kazoo_docs import account_doc, new_account_id
+from testkit.support import kazoo_amqp as kazoo
 
 
 @pytest.fixture

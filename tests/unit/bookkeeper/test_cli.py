@@ -56,7 +56,7 @@ def test_config_show_masks_secrets():
 
 def test_ratedeck_import_shows_progress_refuses_bad_files_whole_and_prices_a_number(tmp_path):
     from bookkeeper.adapters.embedded import EmbeddedStore
-    from tests.fixtures.api_world import ApiWorld
+    from testkit.fixtures.api_world import ApiWorld
 
     path = tmp_path / "k.sqlite3"
     store = EmbeddedStore(path)

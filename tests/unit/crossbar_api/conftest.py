@@ -1,4 +1,4 @@
-"""The API on a throwaway embedded store with an account tree (tests.fixtures.api_world)."""
+"""The API on a throwaway embedded store with an account tree (testkit.fixtures.api_world)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +11,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 
 METRICS_TOKEN = "metrics-token-for-the-tests"
 

@@ -10,7 +10,7 @@ import pytest
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.services.billing import crawl_plan
 from crossbar_api.app import ROUTES
-from tests.fixtures.api_world import MSK, md5
+from testkit.fixtures.api_world import MSK, md5
 from tests.unit.crossbar_api.conftest import METRICS_TOKEN
 
 METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}

@@ -15,7 +15,7 @@ from bookkeeper.domain.settings import ONBILL_DOC_ID
 from crossbar_api.app import ROUTES, create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 from tests.unit.crossbar_api.test_api import token
 
 JSON = {"Content-Type": "application/json"}

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
-from tests.fixtures.api_world import MSK
+from testkit.fixtures.api_world import MSK
 from tests.unit.crossbar_api.test_api import token
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=MSK)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from bookkeeper.domain.kazoo_names import account_db
-from tests.fixtures.api_world import md5
-from tests.fixtures.kazoo_docs import stamp
+from testkit.fixtures.api_world import md5
+from testkit.fixtures.kazoo_docs import stamp
 
 
 def login(client, **where):

@@ -15,7 +15,7 @@ from crossbar_api.app import create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
 from crossbar_api.login_throttle import LoginPolicy, LoginThrottle
-from tests.fixtures.api_world import MSK, ApiWorld, md5
+from testkit.fixtures.api_world import MSK, ApiWorld, md5
 
 PROXY_HEADER = "X-Forwarded-For"
 

@@ -12,7 +12,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
-from tests.fixtures.api_world import MSK, ApiWorld
+from testkit.fixtures.api_world import MSK, ApiWorld
 
 METRICS_PORT = 9465
 

@@ -9,7 +9,7 @@ from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from bookkeeper.services.documents.document_queue import process_due_documents
 from documents.render import WeasyRenderer
-from tests.fixtures.api_world import MSK
+from testkit.fixtures.api_world import MSK
 from tests.unit.crossbar_api.test_api import token
 
 

@@ -21,7 +21,7 @@ from bookkeeper.domain.documents.vat import VatPolicy
 from documents.html import ASSETS, RenderRefused, html_of, template_environment
 from documents.pdf import fetch_asset
 from documents.render import WeasyRenderer
-from tests.support.local_http import LocalHttpServer, QuietHandler
+from testkit.support.local_http import LocalHttpServer, QuietHandler
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"

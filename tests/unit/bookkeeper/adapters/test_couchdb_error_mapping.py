@@ -7,7 +7,7 @@ import pytest
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.ports import Conflict, DatabaseExists, StoreUnavailable
-from tests.support.local_http import LocalHttpServer, QuietHandler
+from testkit.support.local_http import LocalHttpServer, QuietHandler
 
 
 @pytest.fixture

@@ -76,7 +76,7 @@ def test_no_shipped_map_function_changes_the_document_it_is_given(design):
     """Every map in couch_views/ runs on frozen Kazoo-shaped documents with lists in the
     order Kazoo writes them and optional fields missing, and throws on none of them."""
     from bookkeeper.adapters.embedded.js_views import DesignDocViews
-    from tests.fixtures.kazoo_docs import unsorted_kazoo_documents
+    from testkit.fixtures.kazoo_docs import unsorted_kazoo_documents
 
     views = DesignDocViews(design.design_id, design.body["views"])
     for doc in unsorted_kazoo_documents():

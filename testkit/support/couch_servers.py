@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from bookkeeper.config import mask_url_password
-from tests.support.couchdb_cluster import VARIANT as CLUSTER, ClusterUrls, CouchDbCluster
-from tests.support.couchdb_release import describe_release, release_path, start_single_node
-from tests.support.pouchdb_server import PouchDbServer
+from testkit.support.couchdb_cluster import VARIANT as CLUSTER, ClusterUrls, CouchDbCluster
+from testkit.support.couchdb_release import describe_release, release_path, start_single_node
+from testkit.support.pouchdb_server import PouchDbServer
 
 SINGLE = "couchdb"
 

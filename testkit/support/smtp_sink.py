@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from tests.support.kazbill_service import free_port
+from testkit.support.kazbill_service import free_port
 
 
 class _Handler:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support.kazbill_service import free_port
+from testkit.support.kazbill_service import free_port
 
 
 class QuietHandler(BaseHTTPRequestHandler):

@@ -15,7 +15,7 @@ import threading
 import warnings
 from typing import Any
 
-from tests.support.local_http import LocalHttpServer, QuietHandler
+from testkit.support.local_http import LocalHttpServer, QuietHandler
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

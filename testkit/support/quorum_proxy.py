@@ -18,7 +18,7 @@ import threading
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
-from tests.support.local_http import LocalHttpServer, QuietHandler
+from testkit.support.local_http import LocalHttpServer, QuietHandler
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.support.local_http import LocalHttpServer, QuietHandler
+from testkit.support.local_http import LocalHttpServer, QuietHandler
 
 PREFIX = b"cmd=_notify-validate&"
 

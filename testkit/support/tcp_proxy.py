@@ -7,7 +7,7 @@ import socket
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.support.kazbill_service import free_port
+from testkit.support.kazbill_service import free_port
 
 
 class TcpProxy:

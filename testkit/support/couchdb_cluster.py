@@ -22,10 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.couchdb_http import answers_up, http
-from tests.support.couchdb_release import START_TIMEOUT_S, STOP_GRACE_S, CouchDbNode, NodeConfig, release_tree
-from tests.support.kazbill_service import free_port
-from tests.support.pouchdb_server import _die_with_parent, _tail
+from testkit.support.couchdb_http import answers_up, http
+from testkit.support.couchdb_release import START_TIMEOUT_S, STOP_GRACE_S, CouchDbNode, NodeConfig, release_tree
+from testkit.support.kazbill_service import free_port
+from testkit.support.pouchdb_server import _die_with_parent, _tail
 
 CLUSTER_URL_VARIABLE = "KAZBILL_TEST_COUCH_CLUSTER_URL"
 CLUSTER_NODES_VARIABLE = "KAZBILL_TEST_COUCH_CLUSTER_NODES"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 from crossbar_api.envelope import dumps
-from tests.support.kazbill_service import free_port
+from testkit.support.kazbill_service import free_port
 
 KAZBILL = str(Path(sys.executable).with_name("kazbill"))
 START_TIMEOUT_S = 60.0

@@ -31,9 +31,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.couchdb_http import answers_up, http
-from tests.support.kazbill_service import free_port
-from tests.support.pouchdb_server import _die_with_parent, _tail
+from testkit.support.couchdb_http import answers_up, http
+from testkit.support.kazbill_service import free_port
+from testkit.support.pouchdb_server import _die_with_parent, _tail
 
 RELEASE_VARIABLE = "KAZBILL_TEST_COUCHDB"
 START_TIMEOUT_S = 90.0  # a cold boot is ~3 s; a loaded 2-core machine running other suites is slower
