@@ -26,7 +26,7 @@ from bookkeeper.domain.quantities import Quantities, QuantityError
 from bookkeeper.domain.standing import Standing, amount_to_restore, evaluate_standing, funds_check, standing_events
 from bookkeeper.ports import Clock, Conflict, DocumentStore, NotFound, gregorian_now
 from bookkeeper.services.billing import period_growth, period_opening
-from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.billing.events import REMINDER_EVENTS, STANDING_EVENTS, BillingEvent, EventName
 from bookkeeper.services.mail.low_balance_spells import low_balance_warning
 from bookkeeper.services.setup.failures import record_failure
 from bookkeeper.services.billing.account_docs import set_blocked, update_doc, update_onbill
@@ -195,7 +195,8 @@ class _Run:
                                  next_period_cost=next_period_cost)
         drafts += low_balance_warning(self.ports.store, self.context, self.today, self.balance(), next_period_cost > 0)
         for draft in drafts:
-            self.events.append(BillingEvent(draft.kind, self.account_id, {"day": draft.day.isoformat(), **draft.details}))
+            self.events.append(BillingEvent(REMINDER_EVENTS[draft.kind], self.account_id,
+                                            {"day": draft.day.isoformat(), **draft.details}))
 
     # -------------------------------------------------------------- pieces
 
@@ -258,7 +259,7 @@ class _Run:
                 "quantity": meta["quantity"]}))
         return written
 
-    def emit(self, name: str, period: Period, **details: Any) -> None:
+    def emit(self, name: EventName, period: Period, **details: Any) -> None:
         self.events.append(BillingEvent(name, self.account_id, {
             "period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **details}))
 
@@ -307,7 +308,7 @@ class _Run:
         if before == after:
             return
         for name in standing_events(before, after):
-            self.events.append(BillingEvent(name, self.account_id, {"reasons": list(after.reasons)}))
+            self.events.append(BillingEvent(STANDING_EVENTS[name], self.account_id, {"reasons": list(after.reasons)}))
             if name in ("blocked", "unblocked"):
                 set_blocked(store, self.account_id, name == "blocked", self.now_gregorian)
 

@@ -19,7 +19,7 @@ from bookkeeper.domain.settings import (
     master_of, reseller_of, reseller_settings,
 )
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
-from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.billing.events import BillingEvent, Refusal
 from bookkeeper.services.setup.failures import record_failure
 
 
@@ -120,7 +120,7 @@ def load_context(store: DocumentStore, account_id: str, *, closed_too: bool = Fa
                           account, plan, line, limits, closed if isinstance(closed, int) else None)
 
 
-def load_or_refuse(store: DocumentStore, account_id: str, *, source: str, reason_code: str, refusal: str,
+def load_or_refuse(store: DocumentStore, account_id: str, *, source: str, reason_code: str, refusal: Refusal,
                    payload: Mapping[str, Any], now_gregorian: int,
                    closed_too: bool = False) -> BillingContext | BillingEvent:
     """The account's context, or, when its documents cannot be billed by, the event that says

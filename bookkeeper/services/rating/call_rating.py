@@ -26,7 +26,7 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DocumentStore, ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from bookkeeper.services.billing.context import BillingContext, load_or_refuse
-from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.billing.events import BillingEvent, EventName
 from bookkeeper.services.setup.failures import record_failure
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.rating.rate_decks import active_deck, load_active
@@ -113,15 +113,15 @@ def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCa
     book = LedgerBook(ports.store, ports.design_docs)
     debited_by = _debited_before(book, account_id, day, call.ended_gregorian, now, call.call_id)
     if debited_by is not None:
-        name = "call_debited_by_kazoo" if debited_by == "kazoo" else "call_duplicate"
-        return [BillingEvent(name, account_id, {"call_id": call.call_id})]
+        repeated: EventName = "call_debited_by_kazoo" if debited_by == "kazoo" else "call_duplicate"
+        return [BillingEvent(repeated, account_id, {"call_id": call.call_id})]
     cost = call_cost(rate, call.billing_seconds)
     if cost.amount == 0:
         return [BillingEvent("call_free", account_id, {"call_id": call.call_id})]
     entry = _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
     written = book.write(account_id, [entry], (day.year, day.month), now)
-    name = "call_charged" if written else "call_duplicate"
-    return [BillingEvent(name, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})]
+    outcome: EventName = "call_charged" if written else "call_duplicate"
+    return [BillingEvent(outcome, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})]
 
 
 def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, now: int, call_id: str) -> str | None:
