@@ -16,7 +16,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments.postings import (
-    PaymentError, apply_payment, delete_manual_entry, find_registration, manual_debit,
+    EntryNotFound, PaymentError, apply_payment, delete_manual_entry, find_registration, manual_debit,
 )
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
@@ -188,7 +188,7 @@ class LedgerEntry:
             events = delete_manual_entry(_ports(self.deps), account_id, entry_id,
                                          by=caller.user_id or f"api_key:{caller.account_id}")
         except PaymentError as error:
-            status = 404 if "not a manual entry" in error.reason else 400
+            status = 404 if isinstance(error, EntryNotFound) else 400
             raise ApiError(status, error.reason, {"entry_id": {"manual": {"message": error.reason}}}) from None
         first = events[0]
         answer(req, resp, {"deleted": entry_id, "by_entry": first.details.get("entry_id"),

@@ -46,6 +46,10 @@ class PaymentError(ValueError):
         self.field, self.reason = field, reason
 
 
+class EntryNotFound(PaymentError):
+    """The entry to undo is none of this account's postings (an edge answers it as not found)."""
+
+
 def registration_prefix(reason: str) -> str:
     return f"kazbill_posting-{reason}-"
 
@@ -148,7 +152,7 @@ def delete_manual_entry(ports: BillingPorts, account_id: str, entry_id: str, *, 
     refused, as is a second deletion."""
     registration = _registration_of(ports, account_id, entry_id)
     if registration is None:
-        raise PaymentError("entry_id", f"{entry_id!r} is not a manual entry of this account")
+        raise EntryNotFound("entry_id", f"{entry_id!r} is not a manual entry of this account")
     if registration["reason"] not in MANUAL_CREDITS + MANUAL_DEBITS or registration.get("deletes"):
         raise PaymentError("entry_id", f"{entry_id!r} is a {registration['reason']} entry; only manual entries may be deleted")
     opposite = DEBIT if registration["ledger_type"] == CREDIT else CREDIT
