@@ -60,10 +60,7 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
     caller = authenticate(req, deps)
     if not is_account_id(account_id):
         raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
-    if write or req.method != "GET":
-        account = get_or_none(deps.store, ACCOUNTS_DB, account_id)
-    else:  # a read may go by what this worker read of the account within the auth cache's seconds
-        account = deps.recent.get(deps.store, ACCOUNTS_DB, account_id, deps.clock.now().timestamp())
+    account = get_or_none(deps.store, ACCOUNTS_DB, account_id)  # read afresh: who may see it can change
     if account is None or account.get("pvt_deleted"):
         raise ApiError(404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}})
     tree = account.get("pvt_tree") or []

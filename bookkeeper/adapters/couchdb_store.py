@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from bookkeeper.adapters.couchdb_accepted import leaves_from_open_revs, open_revs_path, settle_accepted_write
-from bookkeeper.adapters.couchdb_http import DESIGN, NO_DB_UPDATES
+from bookkeeper.adapters.couchdb_http import DESIGN
 from bookkeeper.adapters.couchdb_reads import CouchReads
 from bookkeeper.adapters.document_rules import (attachment_digest, check_attachment_name, check_doc_id,
                                                 check_document, check_rev, checked_database_name)
@@ -98,17 +98,19 @@ class CouchDbStore(CouchReads):
                 time.sleep(0.05)
 
     def _single_node(self) -> bool:
-        """One node (or pouchdb-server, which has no `_membership`): whoever answered created it.
-        Asked once per minute, so a node joining later is noticed."""
+        """One node for sure: `_membership` lists exactly one, or the server is pouchdb-server
+        (which has none). In doubt (a proxy that hides `_membership`, an error) the new database
+        is waited for as on a cluster. Asked once per minute, so a node joining is noticed."""
         if self._nodes_checked_at is None or time.monotonic() - self._nodes_checked_at > _MEMBERSHIP_TTL_S:
             try:
                 membership = self._send("GET", "/_membership")
                 nodes = membership.get("cluster_nodes") if isinstance(membership, dict) else None
-                self._one_node = not isinstance(nodes, list) or len(nodes) <= 1
-            except StoreError as error:
-                if getattr(error, "http_status", None) not in NO_DB_UPDATES:
-                    raise
-                self._one_node = True
+                self._one_node = isinstance(nodes, list) and len(nodes) == 1
+            except StoreError:
+                try:
+                    self._one_node = self._vendor_name() != "couchdb"
+                except StoreError:
+                    self._one_node = False
             self._nodes_checked_at = time.monotonic()
         return self._one_node
 

@@ -47,7 +47,7 @@ class CurrentBalance:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
-        book = LedgerBook(self.deps.store, self.deps.design_docs)
+        book = LedgerBook(self.deps.store, self.deps.design_docs, settled_reads=True)  # a read: one view query
         units = book.current_balance(account_id, _now_gregorian(self.deps))
         answer(req, resp, {self.key: to_major(units)})
 

@@ -14,6 +14,7 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.services.audit.charges import rollover_differences
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.billing.pass_reads import PassReads
 from testkit.fixtures.kazoo_docs import new_account_id
 from testkit.support.kazoo_rules import kazoo_balance
 
@@ -130,3 +131,32 @@ def test_a_payment_racing_the_midnight_rollover_is_carried_into_the_new_month(bo
     assert ledger.carried_into(account, (2026, 12)) == ledger.month_total(account_modb(account, 2026, 11))
     assert LedgerBook(ledger.store, load_design_docs()).current_balance(account, at(2026, 12, 1, 0, 3)) == 1_250
     assert rollover_differences(ports, account, date(2026, 11, 1), date(2026, 11, 30)) == []
+
+
+def test_inside_a_pass_a_month_kazoo_creates_meanwhile_is_still_seen(book):
+    """A billing pass keeps what it learnt of an account's databases, but not for the months
+    around now: December created by Kazoo (its clock a little ahead) after the pass first looked
+    still gets the late November payment carried over, and an event another writer put into a
+    month that appeared meanwhile is found there, not written a second time."""
+    ledger, account = book
+    ledger.write(account, [entry("202611-wire-1", "credit", 1_000)], (2026, 11), at(2026, 11, 20))
+    reads = PassReads(ledger.store)
+    in_pass = LedgerBook(reads, ledger.design_docs)
+    december = account_modb(account, 2026, 12)
+    assert not reads.database_exists(december)  # the pass has looked: no December yet
+    ledger.store.ensure_database(december)  # Kazoo rolls November over at its own midnight
+    ledger.store.put(december, rollover_document(account, "", (2026, 12), 1_000, december, at(2026, 12, 1)))
+    in_pass.write(account, [entry("202611-wire-2", "credit", 300)], (2026, 11), at(2026, 11, 30, 23, 59, 30))
+    assert ledger.carried_into(account, (2026, 12)) == 1_300
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 0, 5, tzinfo=timezone.utc)) == 1_300
+
+    other = new_account_id()
+    reads = PassReads(ledger.store)
+    assert not reads.database_exists(account_modb(other, 2026, 11))
+    LedgerBook(ledger.store, ledger.design_docs).write(  # another process, its clock still in November
+        other, [entry("202611-kazbill-mrc-x", "debit", 500)], (2026, 11), at(2026, 11, 30, 23, 59, 59))
+    written = LedgerBook(reads, ledger.design_docs).write(
+        other, [entry("202612-kazbill-mrc-x", "debit", 500)], (2026, 11), at(2026, 12, 1, 0, 0, 1))
+    assert written == []  # already in November: not charged twice
+    for db in ledger.store.list_databases(f"account/{other[:2]}/{other[2:4]}/{other[4:]}"):
+        ledger.store.delete_database(db)

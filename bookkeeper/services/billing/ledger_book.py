@@ -24,7 +24,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.billing.ledger_readback import ledger_total, remember_written
-from bookkeeper.services.billing.pass_reads import store_identity
+from bookkeeper.services.billing.pass_reads import database_exists_now, store_identity
 from bookkeeper.services.setup.store_setup import install_design_docs
 
 __all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
@@ -35,8 +35,9 @@ HISTORY_DOC = "kazbill_ledger_history"
 # Per store, the monthly databases this process has seen carry Kazbill's design documents.
 _DESIGNED: "weakref.WeakKeyDictionary[DocumentStore, set[str]]" = weakref.WeakKeyDictionary()
 # Per store, the (account, month) this process has seen carry their rollover after the month's
-# carry check: nothing about them is checked again, so a balance is one view query (the API's
-# ledgers/total asked three requests more before). Bounded: past this it starts afresh.
+# carry check. A book that only reads a balance (the API's, `settled_reads`) goes by it and asks
+# one view query (three requests more before); writers always check. Bounded: past this it
+# starts afresh; a month whose database went away is dropped from it and checked again.
 _SETTLED: "weakref.WeakKeyDictionary[DocumentStore, set[tuple[str, Month]]]" = weakref.WeakKeyDictionary()
 _SETTLED_MAX = 200_000
 
@@ -45,6 +46,7 @@ _SETTLED_MAX = 200_000
 class LedgerBook:
     store: DocumentStore
     design_docs: Sequence[DesignDoc]
+    settled_reads: bool = False  # a balance reader may go by _SETTLED (see there)
     # Months whose rollover this book has already made sure of (a book lives for one pass).
     _carried: set[tuple[str, Month]] = field(default_factory=set, repr=False)
 
@@ -90,7 +92,7 @@ class LedgerBook:
         if (account_id, month) in self._carried:
             return
         settled = _SETTLED.setdefault(store_identity(self.store), set())
-        if (account_id, month) in settled:
+        if self.settled_reads and (account_id, month) in settled:
             self._carried.add((account_id, month))
             return
         db = self.month_db(account_id, month, create=True)
@@ -165,7 +167,7 @@ class LedgerBook:
         neither balance. What the rollover and the corrections so far lack is carried over by one
         more correction, whose id names the total it settles (so racing passes write it once)."""
         before = account_modb(account_id, *previous_month(month))
-        if not self.store.database_exists(before):
+        if not database_exists_now(self.store, before):
             return
         db = account_modb(account_id, *month)
         total = self.month_total(before, now_gregorian)
@@ -192,7 +194,16 @@ class LedgerBook:
     def balance(self, account_id: str, month: Month, now_gregorian: int) -> int:
         """The balance as Kazoo sees it in `month`: that month's ledgers, rollover included."""
         self.ensure_rollover(account_id, month, now_gregorian)
-        return self.month_total(account_modb(account_id, *month), now_gregorian)
+        try:
+            return self.month_total(account_modb(account_id, *month), now_gregorian)
+        except DatabaseNotFound:  # gone since this process saw its rollover: made sure of again
+            _SETTLED.get(store_identity(self.store), set()).discard((account_id, month))
+            self._carried.discard((account_id, month))
+            if not self.settled_reads:
+                raise
+            self.settled_reads = False
+            self.ensure_rollover(account_id, month, now_gregorian)
+            return self.month_total(account_modb(account_id, *month), now_gregorian)
 
     def current_balance(self, account_id: str, now_gregorian: int) -> int:
         """The balance Kazoo reads now: the current UTC month's."""
@@ -212,8 +223,10 @@ class LedgerBook:
         """The event parts of `ids` already written in a month from `first` to `last`."""
         found: set[str] = set()
         for month in months_from(first, last):
-            db = self.month_db(account_id, month, create=False)
-            if db is not None:
+            # Asked of the store, not of the pass's listing: a month another writer creates while
+            # the pass runs may hold this very event (written under that month's prefix).
+            db = account_modb(account_id, *month)
+            if database_exists_now(self.store, db):
                 found |= {event_part(doc_id) for doc_id in self.store.get_many(db, [placed_in(i, month) for i in ids])}
         return found
 
@@ -237,7 +250,7 @@ class LedgerBook:
             # Written in the month's last minutes: if the next month was rolled over meanwhile
             # (Kazoo's clock a little ahead), carry it there now rather than at the next pass.
             self._carried.discard((account_id, next_month(target)))
-            if self.store.database_exists(account_modb(account_id, *next_month(target))) and \
+            if database_exists_now(self.store, account_modb(account_id, *next_month(target))) and \
                     self._has_rollover(account_modb(account_id, *next_month(target)), next_month(target)):
                 self._carry_what_came_late(account_id, next_month(target), now_gregorian)
         return written

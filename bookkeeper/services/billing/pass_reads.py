@@ -28,6 +28,13 @@ _ABSENT = None  # a document the pass found missing (a later write makes it pres
 QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
 
 
+def database_exists_now(store: DocumentStore, db: str) -> bool:
+    """Whether `db` exists, asked of the store itself even inside a pass (PassReads keeps the
+    answer it gets)."""
+    fresh = getattr(store, "database_exists_now", None)
+    return bool(fresh(db)) if fresh is not None else store.database_exists(db)
+
+
 def store_identity(store: DocumentStore) -> DocumentStore:
     """The store itself behind a pass's wrapper: what per-store registries are keyed by."""
     return getattr(store, "backing", store)
@@ -48,36 +55,45 @@ class PassReads:
     # ------------------------------------------------------------------ databases
 
     def database_exists(self, db: str) -> bool:
-        if db in self._databases:
+        parsed = parse_db_name(db)  # kept under the canonical name, whichever spelling asks
+        if parsed.name in self._databases:
             return True
-        if db in self._absent_databases:
+        if parsed.name in self._absent_databases:
             return False
-        parsed = parse_db_name(db)
         if parsed.account_id is not None:
             family = account_db(parsed.account_id)
             if family not in self._listed_accounts:
-                self._listed_accounts.add(family)
                 self._databases.update(self.backing.list_databases(family))  # canonical names
+                self._listed_accounts.add(family)
             exists = parsed.name in self._databases
         else:
             exists = self.backing.database_exists(db)
-        (self._databases if exists else self._absent_databases).add(db)
+        (self._databases if exists else self._absent_databases).add(parsed.name)
         return exists
+
+    def database_exists_now(self, db: str) -> bool:
+        """Asked of the store, not of what the pass knows: for the months around now, which
+        Kazoo or another Kazbill process may create while the pass runs (the midnight race)."""
+        exists = self.backing.database_exists(db)
+        self._known(db, exists)
+        return exists
+
+    def _known(self, db: str, exists: bool) -> None:
+        name = parse_db_name(db).name
+        (self._databases if exists else self._absent_databases).add(name)
+        (self._absent_databases if exists else self._databases).discard(name)
 
     def ensure_database(self, db: str) -> bool:
         created = self.backing.ensure_database(db)
-        self._databases.add(db)
-        self._absent_databases.discard(db)
+        self._known(db, True)
         return created
 
     def create_database(self, db: str) -> None:
         self.backing.create_database(db)
-        self._databases.add(db)
-        self._absent_databases.discard(db)
+        self._known(db, True)
 
     def delete_database(self, db: str) -> None:
-        self._databases.discard(db)
-        self._absent_databases.add(db)
+        self._known(db, False)
         self._docs = {key: doc for key, doc in self._docs.items() if key[0] != db}
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
         self.backing.delete_database(db)

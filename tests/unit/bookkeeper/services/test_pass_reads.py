@@ -140,3 +140,18 @@ def test_the_accounts_quantities_are_counted_and_dated_from_one_read_until_the_p
     reads.put(DB, {"_id": "limits", "twoway_trunks": 0})
     reads.query_view(DB, "kazbill_quantities", "phone_numbers")
     assert store.reads["query_view"] == 4
+
+
+def test_either_spelling_of_a_database_is_one_database_and_now_asks_the_store(store):
+    """`account%2F…` and `account/…` name one database; database_exists_now asks the store even
+    where the pass has an answer (the months around now), and keeps what it hears."""
+    month = f"{DB}-202612"
+    reads = PassReads(store)
+    assert not reads.database_exists(month.replace("/", "%2F"))
+    reads.ensure_database(month)
+    assert reads.database_exists(month.replace("/", "%2F")) and reads.database_exists(month)
+    other = f"{DB}-202701"
+    assert not reads.database_exists(other)
+    store._inner.create_database(other)  # created by another writer while the pass runs
+    assert not reads.database_exists(other) and reads.database_exists_now(other)
+    assert reads.database_exists(other)
