@@ -8,7 +8,7 @@ generated methods, or second-guesses the server's answer, a comment says which q
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from bookkeeper.adapters.couchdb_accepted import leaves_from_open_revs, open_revs_path, settle_accepted_write
@@ -133,17 +133,31 @@ class CouchDbStore(CouchReads):
         db = checked_database_name(db)
         check_doc_id(db, doc_id)
         if doc_id.startswith(DESIGN):  # the SDK's *_document methods refuse ids starting "_"
-            return self._json(self._call("get_design_document", db=db, err_id=doc_id,
-                                         ddoc=doc_id.removeprefix(DESIGN)))
-        return self._json(self._call("get_document", db=db, doc_id=doc_id))
+            return self._json(self._known_elsewhere(db, lambda: self._call(
+                "get_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN))))
+        return self._json(self._known_elsewhere(db, lambda: self._call("get_document", db=db, doc_id=doc_id)))
 
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         db = checked_database_name(db)
         keys = list(dict.fromkeys(check_doc_id(db, doc_id) for doc_id in doc_ids))
         if not keys:
             return {}
-        result = self._json(self._call("post_all_docs", db=db, keys=keys, include_docs=True))
+        result = self._json(self._known_elsewhere(
+            db, lambda: self._call("post_all_docs", db=db, keys=keys, include_docs=True)))
         return {row["id"]: row["doc"] for row in result["rows"] if row.get("doc")}
+
+    def _known_elsewhere(self, db: str, read: Callable[[], Any]) -> Any:
+        """A read answered "no such database" by a cluster node that has not learnt yet of a
+        database another process created a moment ago (a HEAD through another node said it
+        exists): once every node knows it, read again."""
+        try:
+            return read()
+        except DatabaseNotFound:
+            if db in self._seen_everywhere or self._single_node() or not self.database_exists(db):
+                raise
+            self._await_everywhere(db)
+            self._seen_everywhere.add(db)
+            return read()
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         db = checked_database_name(db)
