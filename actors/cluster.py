@@ -8,7 +8,7 @@ When its lease runs out, each survivor takes over the accounts it gained: a reco
 reads the account's documents, so the dropped changes need not be replayed), the days the
 cluster's slowest crawl still owes, and the calls of the recent CDRs (rating is idempotent by
 call id). Two nodes that briefly both think they own an account charge nothing twice: every
-entry id is deterministic and a period's opening is decided once (see period_opening.py).
+entry id is deterministic and a period's opening is decided once (see services/billing/account_pass/opening.py).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ quantity, for the days a late change touched.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
@@ -25,12 +25,10 @@ from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregor
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
-
-if TYPE_CHECKING:  # the run is account_pass._Run; imported for types only, to keep one direction
-    from bookkeeper.services.billing.account_pass import _Run
+from bookkeeper.services.billing.account_pass.inputs import PassInputs
 
 
-def increases(run: "_Run", period: Period, monthly: list[ItemPrice], *, day: date | None = None,
+def increases(inputs: PassInputs, period: Period, monthly: list[ItemPrice], *, day: date | None = None,
               entries: Sequence[Mapping[str, Any]] | None = None,
               known: Iterable[str] | None = None, reached: Mapping[tuple[str, str], int] | None = None) -> list[Charge]:
     """The charges that bring the period from its high-water marks (read from `entries`, by
@@ -39,17 +37,17 @@ def increases(run: "_Run", period: Period, monthly: list[ItemPrice], *, day: dat
     each item held so far in the walk; a level not reached yet at this moment (a change seen
     late, charged by an earlier pass from its own later moment) is not a decrease now."""
     if entries is None:
-        entries = period_entries(run, period)
-    day = day or run.today
+        entries = period_entries(inputs, period)
+    day = day or inputs.today
     levels = period_levels(entries, period)
-    plan, reseller = run.context.plan, run.context.reseller
+    plan, reseller = inputs.context.plan, inputs.context.reseller
     considered = None if known is None else set(known)
     charges: list[Charge] = []
     current = {(p.category, p.item): p for p in monthly}
     for key, charged in levels.levels.items():  # items that went down or away
         if considered is not None and key[0] not in considered:
             continue
-        if reached is not None and key[0] in run.history.lifeline_categories \
+        if reached is not None and key[0] in inputs.history.lifeline_categories \
                 and reached.get(key, 0) < charged.billable_quantity:
             continue  # a snapshot's one moment comes after any level charged before it
         now = current.get(key) or ItemPrice(key[0], key[1], charged.name, 0, 0, None, 0, 0, 0, 0)
@@ -66,22 +64,23 @@ def increases(run: "_Run", period: Period, monthly: list[ItemPrice], *, day: dat
     return charges
 
 
-def period_entries(run: "_Run", period: Period) -> list[dict[str, Any]]:
-    return run.book.entries(run.account_id, "charges_by_period", [period.start.isoformat()], run.period_months(period))
+def period_entries(inputs: PassInputs, period: Period) -> list[dict[str, Any]]:
+    return inputs.book.entries(inputs.account_id, "charges_by_period", [period.start.isoformat()],
+                               inputs.period_months(period))
 
 
-def held_when_began(run: "_Run", day: date, now: Quantities) -> Quantities:
+def held_when_began(inputs: PassInputs, day: date, now: Quantities) -> Quantities:
     """What the account held when `day` began in its reseller's time; a category the history
     does not know then (trunks or numbers changed since, cascaded counts) as it is `now`."""
-    held, known = run.history.at(day_start(run, day))
+    held, known = inputs.history.at(day_start(inputs, day))
     return as_known(now, held, known)
 
 
-def first_day_holdings(run: "_Run", day: date, now: Quantities) -> Quantities:
+def first_day_holdings(inputs: PassInputs, day: date, now: Quantities) -> Quantities:
     """What an account younger than its period opens with: the most it held on `day`, the day
     it was created (up to now); a category the history does not know then as it is `now`."""
-    start, end = day_start(run, day), day_start(run, day + timedelta(days=1))
-    highest, known = run.history.highest(start, min(end, run.now_gregorian + 1))
+    start, end = day_start(inputs, day), day_start(inputs, day + timedelta(days=1))
+    highest, known = inputs.history.highest(start, min(end, inputs.now_gregorian + 1))
     return as_known(now, highest, known)
 
 
@@ -92,34 +91,34 @@ def as_known(now: Quantities, held: Quantities, known: frozenset[str]) -> Quanti
     return {**now, **{category: {} for category in known}, **known_only(held, known)}
 
 
-def growth(run: "_Run", period: Period, now: Quantities, *, entries: Sequence[Mapping[str, Any]] | None = None,
+def growth(inputs: PassInputs, period: Period, now: Quantities, *, entries: Sequence[Mapping[str, Any]] | None = None,
            cancelled: Sequence[tuple[str, str]] = ()) -> list[Charge]:
     """Every change since the period began, up to now or its end, each from its own day, then,
     while the period runs, what the account holds now, from today. `entries`: what the period
     has charged (by default read from the ledger; an opening passes the entries it decided)."""
-    entries = list(period_entries(run, period) if entries is None else entries)
-    first, last = day_start(run, period.start), day_start(run, period.end + timedelta(days=1)) - 1
+    entries = list(period_entries(inputs, period) if entries is None else entries)
+    first, last = day_start(inputs, period.start), day_start(inputs, period.end + timedelta(days=1)) - 1
     walk_from = max(first, _last_credit(entries, period))
     reached: dict[tuple[str, str], int] = {}
 
     def priced(held: Quantities, known: Iterable[str] | None = None) -> list[ItemPrice]:
-        monthly = run.prices(without(held if known is None else known_only(held, known), cancelled))[0]
+        monthly = inputs.prices(without(held if known is None else known_only(held, known), cancelled))[0]
         for price in monthly:
             key = (price.category, price.item)
             reached[key] = max(reached.get(key, 0), price.billable_quantity)
         return monthly
 
-    priced(*run.history.at(walk_from))
+    priced(*inputs.history.at(walk_from))
     charges: list[Charge] = []
-    for moment in run.history.moments(walk_from, min(run.now_gregorian, last)):
-        held, known = run.history.at(moment)
-        step = increases(run, period, priced(held, known), reached=reached,
-                         day=local_day_of_gregorian(moment, run.context.reseller.timezone),
+    for moment in inputs.history.moments(walk_from, min(inputs.now_gregorian, last)):
+        held, known = inputs.history.at(moment)
+        step = increases(inputs, period, priced(held, known), reached=reached,
+                         day=local_day_of_gregorian(moment, inputs.context.reseller.timezone),
                          entries=entries, known=known)
-        entries += run.ledger_entries(step)
+        entries += inputs.ledger_entries(step)
         charges += step
-    if period.contains(run.present):
-        charges += increases(run, period, priced(now), day=run.present, entries=entries, reached=reached)
+    if period.contains(inputs.present):
+        charges += increases(inputs, period, priced(now), day=inputs.present, entries=entries, reached=reached)
     return charges
 
 
@@ -135,37 +134,37 @@ def _last_credit(entries: Sequence[Mapping[str, Any]], period: Period) -> int:
                 and entry["metadata"]["kazbill"].get("period", {}).get("start") == start), default=0)
 
 
-def daily_fees(run: "_Run", period: Period, now: Quantities, *, price_today: bool) -> list[Charge]:
+def daily_fees(inputs: PassInputs, period: Period, now: Quantities, *, price_today: bool) -> list[Charge]:
     """Each day's fee at the day's highest quantity: the pass's day when `price_today`, and
     every earlier day of the period a change touched, for what is known of it."""
-    entries = period_entries(run, period)
-    tz = run.context.reseller.timezone
-    first = max(period.start, local_day_of_gregorian(run.context.account.created, tz))
+    entries = period_entries(inputs, period)
+    tz = inputs.context.reseller.timezone
+    first = max(period.start, local_day_of_gregorian(inputs.context.account.created, tz))
     touched = {local_day_of_gregorian(moment, tz)
-               for moment in run.history.moments(day_start(run, first) - 1, run.now_gregorian)}
-    days = sorted(day for day in touched if first <= day < min(run.today, period.end + timedelta(days=1)))
+               for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)}
+    days = sorted(day for day in touched if first <= day < min(inputs.today, period.end + timedelta(days=1)))
     charges: list[Charge] = []
-    for day in days + ([run.today] if price_today else []):
-        held = _day_highest(run, day, now, guess_unknown=price_today and day == run.today)
+    for day in days + ([inputs.today] if price_today else []):
+        held = _day_highest(inputs, day, now, guess_unknown=price_today and day == inputs.today)
         levels = day_levels(entries, day)
-        for price in run.prices(held)[1]:
+        for price in inputs.prices(held)[1]:
             charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
             charges += [charge] if charge else []
     return charges
 
 
-def _day_highest(run: "_Run", day: date, now: Quantities, *, guess_unknown: bool) -> Quantities:
+def _day_highest(inputs: PassInputs, day: date, now: Quantities, *, guess_unknown: bool) -> Quantities:
     """The most held at any moment of `day` that is known; on the present day, what is held now
     too. `guess_unknown`: the day's first pricing, late (a catch-up crawl), takes what is not
     known of the day as it is now, as a crawl on time would have seen it."""
-    start, end = day_start(run, day), day_start(run, day + timedelta(days=1))
-    highest, known = run.history.highest(start, min(end, run.now_gregorian + 1))
-    if day == run.present:
+    start, end = day_start(inputs, day), day_start(inputs, day + timedelta(days=1))
+    highest, known = inputs.history.highest(start, min(end, inputs.now_gregorian + 1))
+    if day == inputs.present:
         return merged(known_only(highest, known), now)
     if guess_unknown:
         return as_known(now, highest, known)
     return known_only(highest, known)
 
 
-def day_start(run: "_Run", day: date) -> int:
-    return gregorian_of(day_start_utc(day, run.context.reseller.timezone))
+def day_start(inputs: PassInputs, day: date) -> int:
+    return gregorian_of(day_start_utc(day, inputs.context.reseller.timezone))

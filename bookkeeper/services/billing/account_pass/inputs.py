@@ -1,0 +1,84 @@
+"""What a billing pass knows before it decides anything: its ports, the account as loaded, the
+day it bills, and what the account holds. Frozen: the steps read it and never write into it;
+what they decide travels back in their outcomes (outcome.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any, Sequence
+
+from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.history import QuantityHistory
+from bookkeeper.domain.ledger import ledger_document
+from bookkeeper.domain.periods import Month, Period
+from bookkeeper.domain.plans import ItemPrice, price_services
+from bookkeeper.domain.quantities import Quantities
+from bookkeeper.ports import Clock, DocumentStore, gregorian_now
+from bookkeeper.services.billing.context import BillingContext
+from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
+from bookkeeper.services.billing.quantity_history import account_history
+
+
+@dataclass(frozen=True)
+class BillingPorts:
+    store: DocumentStore
+    clock: Clock
+    design_docs: Sequence[DesignDoc]
+
+
+@dataclass(frozen=True)
+class PassInputs:
+    ports: BillingPorts
+    context: BillingContext
+    book: LedgerBook  # one per pass: it remembers which months it has already carried over
+    today: date  # the day billed (a crawl may catch up a day gone by)
+    present: date  # today in the reseller's time zone
+    now_gregorian: int
+    quantities: Quantities  # what the account holds now, read once at the pass's start
+    crawl: bool = False  # a daily crawl pass (else a live reconcile)
+
+    @property
+    def account_id(self) -> str:
+        return self.context.account_id
+
+    @property
+    def store(self) -> DocumentStore:
+        return self.ports.store
+
+    @property
+    def catching_up(self) -> bool:
+        """Crawling a day that is already over (the service was away when it began)."""
+        return self.today < self.present
+
+    @cached_property
+    def history(self) -> QuantityHistory:
+        """When each of the account's changes happened (read once per pass, when first needed)."""
+        plan = self.context.plan
+        cascading = {category for (category, _), item in plan.items.items() if item.cascade} if plan else set()
+        return account_history(self.store, self.account_id, limits=self.context.limits,
+                               now_quantities=self.quantities, now=self.now_gregorian,
+                               cascading=cascading, clock=lambda: gregorian_now(self.ports.clock))
+
+    def prices(self, quantities: Quantities) -> tuple[list[ItemPrice], list[ItemPrice]]:
+        """(monthly, daily): the plan's prices of `quantities`, split by the reseller's scheme."""
+        if self.context.plan is None:
+            return [], []
+        prices = price_services(self.context.plan, quantities)
+        scheme = self.context.reseller.scheme_for
+        return ([p for p in prices if scheme(p.category) == "monthly"],
+                [p for p in prices if scheme(p.category) == "daily"])
+
+    def period_months(self, period: Period) -> list[Month]:
+        """The monthly databases a period's entries can be in: Kazoo's UTC months, from the one
+        before its local start (a reseller east of UTC opens its period before UTC's month
+        turns) to now."""
+        first = previous_month((period.start.year, period.start.month))
+        return months_from(first, max(utc_month(self.now_gregorian), (period.end.year, period.end.month)))
+
+    def ledger_entries(self, charges: Sequence[Charge]) -> list[dict[str, Any]]:
+        context = self.context
+        return [ledger_document(charge, account_id=self.account_id, account_name=context.account_name,
+                                currency=context.reseller.currency, tz=context.reseller.timezone,
+                                now_gregorian=self.now_gregorian) for charge in charges]

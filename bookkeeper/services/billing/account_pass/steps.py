@@ -1,0 +1,102 @@
+"""The billing pass, step by step: fix the billing day, settle what the previous period still
+owes, open or resume the current one, price the day's fees, write every charge, mark the day
+crawled, re-evaluate the standing, remind, and queue an auto top-up. Each step returns its
+charges and events; the pass writes the charges and hands the events back in that order."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.notices import daily_reminders
+from bookkeeper.domain.periods import Period, period_containing
+from bookkeeper.domain.plans import ItemPrice
+from bookkeeper.ports import DocumentStore
+from bookkeeper.services.billing.account_docs import update_doc, update_onbill
+from bookkeeper.services.billing.account_pass.growth import daily_fees
+from bookkeeper.services.billing.account_pass.inputs import BillingPorts, PassInputs
+from bookkeeper.services.billing.account_pass.opening import open_or_resume, settle_previous
+from bookkeeper.services.billing.account_pass.pass_ledger import PassLedger
+from bookkeeper.services.billing.account_pass.standing import reevaluate_standing
+from bookkeeper.services.billing.context import BillingContext, billing_quantities
+from bookkeeper.services.billing.events import REMINDER_EVENTS, BillingEvent
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.mail.low_balance_spells import low_balance_warning
+from bookkeeper.services.payments.auto_topup_requests import request_if_due
+
+
+def run_pass(ports: BillingPorts, context: BillingContext, book: LedgerBook, *, today: date, present: date,
+             now_gregorian: int, crawl: bool) -> list[BillingEvent]:
+    """Bills the account for `today` (the day billed; `present` is today in the reseller's time
+    zone, later when a crawl catches up); returns the events, in the order they happened."""
+    billing_day, events = fix_billing_day(ports.store, context)
+    period = period_containing(billing_day, today)
+    inputs = PassInputs(ports, context, book, today=today, present=present, now_gregorian=now_gregorian,
+                        quantities=billing_quantities(ports.store, context), crawl=crawl)
+    ledger = PassLedger(inputs)
+    monthly = inputs.prices(inputs.quantities)[0]
+    charges = settle_previous(inputs, period)
+    opening = open_or_resume(inputs, ledger, period, monthly)
+    events += opening.events
+    events += ledger.write(charges + opening.charges + _daily(inputs, period))
+    if crawl:
+        _mark_crawled(inputs)
+    events += reevaluate_standing(inputs, ledger, opening.unpaid_charges)
+    if crawl and not inputs.catching_up:  # a reminder about a day gone by helps no one
+        events += _reminders(inputs, ledger, period, monthly)
+    # After any debit and in the crawl: below the auto top-up threshold, the card is charged
+    # later, by the mailer's pass, never here on the event path.
+    if request_if_due(ports.store, context.account_id, ledger.balance(), today, now_gregorian):
+        events.append(BillingEvent("topup_queued", context.account_id, {"balance": ledger.balance()}))
+    return events
+
+
+def fix_billing_day(store: DocumentStore, context: BillingContext) -> tuple[int, list[BillingEvent]]:
+    """The billing day is stored on the account's onbill when it is first billed, and never
+    reset afterwards (onbill reset it to "today" whenever settings were saved)."""
+    account = context.account
+    if account.stored_billing_day is not None:
+        return account.billing_day, []
+    update_onbill(store, context.account_id, {"billing_day": account.billing_day})
+    return account.billing_day, [BillingEvent("billing_day_fixed", context.account_id,
+                                              {"billing_day": account.billing_day})]
+
+
+def _daily(inputs: PassInputs, period: Period) -> list[Charge]:
+    # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
+    # the day was priced at its start, and what changed since is priced by the live passes.
+    if "daily" not in inputs.context.reseller.charging.values():
+        return []
+    crawled = _crawled(inputs)
+    if inputs.crawl and crawled:
+        return []
+    return daily_fees(inputs, period, inputs.quantities, price_today=True)
+
+
+def _crawl_log(inputs: PassInputs) -> tuple[str, str]:
+    today = inputs.today
+    db = inputs.book.month_db(inputs.account_id, (today.year, today.month), create=True)
+    return db, f"{today.year:04d}{today.month:02d}-kazbill-crawl-log"
+
+
+def _crawled(inputs: PassInputs) -> bool:
+    db, log_id = _crawl_log(inputs)
+    log = inputs.store.get_many(db, [log_id]).get(log_id, {})
+    return inputs.today.isoformat() in log.get("days", [])
+
+
+def _mark_crawled(inputs: PassInputs) -> None:
+    db, log_id = _crawl_log(inputs)
+    log = inputs.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}
+    if inputs.today.isoformat() not in log["days"]:
+        update_doc(inputs.store, db, log_id, {"days": sorted({*log["days"], inputs.today.isoformat()})},
+                   default={"pvt_type": "kazbill_crawl_log"})
+
+
+def _reminders(inputs: PassInputs, ledger: PassLedger, period: Period, monthly: list[ItemPrice]) -> list[BillingEvent]:
+    next_period_cost = sum(price.monthly for price in monthly)
+    drafts = daily_reminders(today=inputs.today, next_period_start=period.end + timedelta(days=1),
+                             balance=ledger.balance(), credit_line=inputs.context.credit_line,
+                             next_period_cost=next_period_cost)
+    drafts += low_balance_warning(inputs.store, inputs.context, inputs.today, ledger.balance(), next_period_cost > 0)
+    return [BillingEvent(REMINDER_EVENTS[draft.kind], inputs.account_id, {"day": draft.day.isoformat(), **draft.details})
+            for draft in drafts]
