@@ -39,15 +39,19 @@ def _argnames(mark: pytest.Mark) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The cluster variants of a marked module's tests, as parametrize marks (run before pytest's
-    own hook, which turns them into calls; a fixture's own params then give way to them)."""
+    """The cluster variants of a marked module's tests, and the in-memory store's variant of the
+    store contract's, as parametrize marks (run before pytest's own hook, which turns them into
+    calls; a fixture's own params then give way to them)."""
     marker = metafunc.definition.get_closest_marker("couchdb_cluster")
-    if marker is None or not cluster_available(heavy=bool(marker.kwargs.get("heavy"))):
-        return  # without a cluster the test keeps its usual variants and names
+    on_cluster = marker is not None and cluster_available(heavy=bool(marker.kwargs.get("heavy")))
+    in_memory = metafunc.definition.get_closest_marker("store_contract") is not None
+    if not (on_cluster or in_memory):
+        return  # the test keeps its usual variants and names
     for name in ON_CLUSTER_TOO:
         if name in metafunc.fixturenames and not any(
                 name in _argnames(mark) for mark in metafunc.definition.iter_markers("parametrize")):
-            variants = ["embedded", "couchdb", CLUSTER] if name == "store" else ["couchdb", CLUSTER]
+            variants = (["embedded", *(["memory"] if in_memory else []), "couchdb"] if name == "store"
+                        else ["couchdb"]) + ([CLUSTER] if on_cluster else [])
             metafunc.definition.add_marker(pytest.mark.parametrize(name, variants, indirect=True))
             return  # one of them per test: they all mean "the server this test runs on"
 

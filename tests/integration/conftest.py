@@ -61,7 +61,8 @@ class CleaningStore:
 
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
-    """Each adapter; in a module marked `couchdb_cluster`, the cluster too (tests/conftest.py)."""
+    """Each adapter; in a module marked `couchdb_cluster`, the cluster too, and in the store
+    contract (marked `store_contract`) the in-memory store too (tests/conftest.py)."""
     adapter, couch_url = request.param, ""
     if adapter == "couchdb":
         couch_url = request.getfixturevalue("couch_url")

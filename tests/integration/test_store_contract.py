@@ -15,7 +15,8 @@ from testkit.fixtures.kazoo_docs import account_contents, new_account_id
 from testkit.support.couchdb_cluster import VARIANT as CLUSTER
 from testkit.support.kazbill_service import wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
+# Also on a cluster, when one is available, and on the in-memory store the fast unit layer uses.
+pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster, pytest.mark.store_contract]
 
 
 def generation(rev: str) -> int:
