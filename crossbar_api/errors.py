@@ -11,13 +11,11 @@ from typing import Any, Mapping
 
 import falcon
 
-from bookkeeper.ports import Conflict, InvalidDocument, StoreUnavailable
+from bookkeeper import come_back_later
+from bookkeeper.ports import Conflict, InvalidDocument
 
 log = logging.getLogger("kazbill.api")
 API_VERSION = "4.3-kazbill"
-# How long a caller should wait when the store is down or locked: a busy SQLite file is held for
-# seconds (a batch, a vacuum), and an unreachable CouchDB is not worth hammering.
-STORE_RETRY_AFTER_S = 5
 # What only reading input can raise: a value too deep, too large or not text. The edge parses
 # every body and parameter into types first (envelope.py, fields.py), so one of these reaching
 # the handler below is input that slipped past a check, and the caller's to fix, not a crash.
@@ -93,17 +91,26 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.
         resp.set_header(name, value)
 
 
-def handle_store_unavailable(req: falcon.Request, resp: falcon.Response, error: StoreUnavailable,
+def handle_store_unavailable(req: falcon.Request, resp: falcon.Response, error: Exception,
                              params: Any) -> None:
-    """One place for "come back later": CouchDB unreachable or the embedded file locked by another
-    process past its busy timeout (bookkeeper/adapters/embedded/store.py). The write that met it
-    was not made; the caller repeats the request (with the same Idempotency-Key where it takes
-    one), which is no server fault and worth no 500."""
-    log.warning("request %s: store unavailable: %s", _request_id(req), error.reason)
-    resp.status = falcon.HTTP_503
-    resp.media = body(req, 503, "service unavailable", {"store": {"available": {
-        "message": "the billing store is busy or unreachable; try again shortly"}}})
-    resp.set_header("Retry-After", str(STORE_RETRY_AFTER_S))
+    """"Come back later" (bookkeeper/come_back_later.py): CouchDB unreachable or the embedded file
+    locked by another process past its busy timeout (bookkeeper/adapters/embedded/store.py). The
+    write that met it was not made; the caller repeats the request (with the same Idempotency-Key
+    where it takes one), which is no server fault and worth no 500. The payments page is read in
+    a browser: it is told in a page of its own, in both of its languages."""
+    log.warning("request %s: store unavailable: %s", _request_id(req), getattr(error, "reason", error))
+    resp.status = falcon.code_to_http_status(come_back_later.STATUS)
+    for name, value in come_back_later.HEADERS.items():
+        resp.set_header(name, value)
+    if req.path == "/portal" or req.path.startswith("/portal/"):
+        resp.content_type = "text/html; charset=utf-8"
+        resp.set_header("Cache-Control", "no-store")
+        resp.text = (f'<!doctype html><html><head><meta charset="utf-8"><title>503</title></head><body>'
+                     f'<p lang="ru">{come_back_later.MESSAGE_RU}</p><p lang="en">{come_back_later.MESSAGE}</p>'
+                     f'</body></html>')
+        return
+    resp.media = body(req, come_back_later.STATUS, "service unavailable", {"store": {"available": {
+        "message": come_back_later.MESSAGE}}})
 
 
 def handle_invalid_document(req: falcon.Request, resp: falcon.Response, error: InvalidDocument,
@@ -150,7 +157,8 @@ def install(app: falcon.App) -> None:
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(ApiError, handle_api_error)
-    app.add_error_handler(StoreUnavailable, handle_store_unavailable)
+    for later in come_back_later.FOR_THE_API:
+        app.add_error_handler(later, handle_store_unavailable)
     app.add_error_handler(Conflict, handle_conflict)
     app.add_error_handler(InvalidDocument, handle_invalid_document)
     for error in PARSING_ERRORS:

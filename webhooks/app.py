@@ -25,8 +25,9 @@ from urllib.parse import parse_qs
 
 import falcon
 
+from bookkeeper import come_back_later
 from bookkeeper.domain.gateways import yandex_money
-from bookkeeper.ports import GatewayUnavailable, StoreError, gregorian_now
+from bookkeeper.ports import StoreError, gregorian_now
 from bookkeeper.services.payments.braintree_hooks import receive_braintree_webhook
 from bookkeeper.services.payments.gateway_payments import (
     HookAnswer, HookPorts, receive_paypal_ipn, receive_yandex_shop, receive_yandex_wallet,
@@ -55,8 +56,16 @@ def _read_body(req: falcon.Request, ports: HookPorts, gateway: str, route: str, 
     return body
 
 
+def _answer_later(resp: falcon.Response) -> None:
+    resp.status = falcon.code_to_http_status(come_back_later.STATUS)
+    for name, value in come_back_later.HEADERS.items():
+        resp.set_header(name, value)
+
+
 def _json_answer(req: falcon.Request, resp: falcon.Response, answer: HookAnswer) -> None:
     resp.status = falcon.code_to_http_status(answer.status)
+    if answer.status == come_back_later.STATUS:
+        _answer_later(resp)
     if answer.status < 400:
         resp.media = {"status": "success", "outcome": answer.outcome, "message": answer.message,
                       "request_id": req.context.request_id}
@@ -70,9 +79,9 @@ def _json_answer(req: falcon.Request, resp: falcon.Response, answer: HookAnswer)
 def _guarded(receive: Callable[[], HookAnswer]) -> HookAnswer:
     try:
         return receive()
-    except (StoreError, GatewayUnavailable) as error:  # nothing judged, nothing posted: ask again later
+    except come_back_later.FOR_A_PAYMENT_HOOK as error:  # nothing judged, nothing posted: ask again later
         log.warning("hook could not be handled now: %s", error)
-        return HookAnswer(503, "unavailable", f"try again later: {error}")
+        return HookAnswer(come_back_later.STATUS, "unavailable", f"try again later: {error}")
 
 
 class JsonHook:
@@ -98,11 +107,15 @@ class YandexShop:
         body = _read_body(req, self.ports, "yandex_money", self.action, reseller_id)
         try:
             answer, code = receive_yandex_shop(self.ports, reseller_id, self.action, body, _source(req))
-        except StoreError as error:
+        except come_back_later.FOR_A_PAYMENT_HOOK as error:
             log.warning("shop %s could not be handled now: %s", self.action, error)
-            answer, code = HookAnswer(503, "unavailable", "try again later"), yandex_money.SHOP_BAD_REQUEST
+            answer = HookAnswer(come_back_later.STATUS, "unavailable", "try again later")
+            code = yandex_money.SHOP_BAD_REQUEST
         fields = {"invoiceId": _field(body, "invoiceId"), "shopId": _field(body, "shopId")}
-        resp.status = falcon.HTTP_503 if answer.status == 503 else falcon.HTTP_400 if answer.malformed else falcon.HTTP_200
+        if answer.status == come_back_later.STATUS:
+            _answer_later(resp)
+        else:
+            resp.status = falcon.HTTP_400 if answer.malformed else falcon.HTTP_200
         resp.content_type = "application/xml"
         resp.text = yandex_money.shop_answer(self.action, code, self.ports.billing.clock.now(), fields,
                                              "" if code == yandex_money.SHOP_OK else answer.message)

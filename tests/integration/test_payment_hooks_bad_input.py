@@ -12,14 +12,15 @@ import pytest
 from falcon import testing
 
 from bookkeeper.adapters.clock import SettableClock
-from bookkeeper.ports import Conflict, ViewQuery
+from bookkeeper import come_back_later
+from bookkeeper.ports import Conflict, StoreUnavailable, ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.gateway_payments import HookPorts
 from bookkeeper.services.payments.hook_attempts import (
     HOOKS_DB, MAX_UNVOUCHED_RAW_KEPT, UNVOUCHED_PER_SOURCE_PER_MINUTE, attempt_id,
 )
 from testkit.fixtures.api_world import MSK
-from tests.integration.test_payment_hooks import balance, hook_client, post_form, wallet
+from tests.integration.test_payment_hooks import balance, hook_client, post_form, shop, wallet
 from webhooks.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -107,6 +108,7 @@ def test_a_record_that_keeps_losing_its_race_is_a_503_to_ask_again_not_a_crash(h
     answer = testing.TestClient(create_app(crowded)).simulate_post(
         f"/hooks/yandex_money/{world.ids['reseller']}/notification", body=urlencode(wallet(world)).encode())
     assert (answer.status_code, answer.json["outcome"]) == (503, "unavailable")
+    assert int(answer.headers["Retry-After"]) > 0  # the same "come back later" as the API's
     assert HOOKS_DB in answer.json["message"]
     assert balance(world, world.ids["customer_two"]) == 9_800_000  # credited; the gateway's resend is a duplicate
     again = client.simulate_post(f"/hooks/yandex_money/{world.ids['reseller']}/notification",
@@ -123,3 +125,33 @@ def test_a_braintree_signature_of_three_parts_or_a_non_ascii_payload_is_400_and_
         assert (answer.status_code, answer.json["outcome"]) == (400, "refused") and field in answer.json["data"]
         assert world.store.get(HOOKS_DB, attempt_id("braintree", body))["field"] == field
     assert balance(world, world.ids["other_customer"]) == 0
+
+
+class UnreachableStore:
+    """The store, gone (CouchDB down, the file locked past its timeout) for every read and write."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __getattr__(self, name):
+        if name in ("get", "get_many", "put", "bulk_put", "query_view"):
+            def unavailable(*args, **kwargs):
+                raise StoreUnavailable("http://couchdb:5984", "connection refused")
+            return unavailable
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("route", ["check", "paymentaviso"])
+def test_a_shop_hook_meeting_an_unreachable_store_is_asked_again_in_the_protocols_own_xml(hooks, route):
+    """The same "come back later" as the API's (bookkeeper/come_back_later.py): 503 and its
+    Retry-After, the body still the XML YooMoney reads, and nothing credited."""
+    _, world, _ = hooks
+    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+    gone = HookPorts(BillingPorts(UnreachableStore(world.store), clock, world.world.design_docs), None)
+    action = "checkOrder" if route == "check" else "paymentAviso"
+    answer = post_form(testing.TestClient(create_app(gone)), f"/hooks/yandex_money/{world.ids['reseller']}/{route}",
+                       shop(world, action))
+    assert answer.status_code == 503 and int(answer.headers["Retry-After"]) == come_back_later.RETRY_AFTER_S
+    xml = ElementTree.fromstring(answer.content)
+    assert xml.tag == f"{action}Response" and xml.get("code") == "200"  # YooMoney's "ask again"
+    assert balance(world, world.ids["customer_two"]) == 0

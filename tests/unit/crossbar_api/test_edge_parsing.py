@@ -13,6 +13,7 @@ from falcon import testing
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bookkeeper import come_back_later
 from bookkeeper.ports import Conflict, InvalidDocument, StoreUnavailable
 from crossbar_api import errors
 from crossbar_api.envelope import MAX_DEPTH, parse_body
@@ -121,11 +122,11 @@ class Raising:
 
 @pytest.fixture
 def raising():
-    def call(error: Exception):
+    def call(error: Exception, path: str = "/x"):
         app = falcon.App()
         errors.install(app)
-        app.add_route("/x", Raising(error))
-        return testing.TestClient(app).simulate_get("/x")
+        app.add_route(path, Raising(error))
+        return testing.TestClient(app).simulate_get(path)
     return call
 
 
@@ -142,7 +143,15 @@ def test_a_parsing_error_that_slips_past_the_edge_is_a_400_not_a_crash(raising, 
 def test_store_unavailability_is_503_with_retry_after_in_one_place(raising):
     result = raising(StoreUnavailable("/var/lib/kazbill/store.sqlite3", "database is locked"))
     assert result.status_code == 503 and result.json["error"] == "503" and "store" in result.json["data"]
-    assert int(result.headers["Retry-After"]) > 0 and "/var/lib" not in result.text
+    assert int(result.headers["Retry-After"]) == come_back_later.RETRY_AFTER_S and "/var/lib" not in result.text
+
+
+def test_the_payments_page_tells_a_browser_to_come_back_in_a_page_not_in_json(raising):
+    result = raising(StoreUnavailable("/var/lib/kazbill/store.sqlite3", "database is locked"), "/portal/accounts/x")
+    assert result.status_code == 503 and result.headers["content-type"].startswith("text/html")
+    assert int(result.headers["Retry-After"]) == come_back_later.RETRY_AFTER_S
+    assert come_back_later.MESSAGE_RU in result.text and come_back_later.MESSAGE in result.text
+    assert "/var/lib" not in result.text
 
 
 def test_a_document_the_store_refuses_is_400_naming_its_field_even_an_unprintable_one(raising):
