@@ -16,7 +16,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
 from bookkeeper.services.payments.postings import (
-    EntryNotFound, PaymentError, apply_payment, delete_manual_entry, find_registration, manual_debit,
+    EntryNotFound, PaymentError, PostingRefused, apply_payment, delete_manual_entry, find_registration, manual_debit,
 )
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
@@ -151,11 +151,11 @@ class ManualLedger:
             else:
                 events = manual_debit(_ports(self.deps), account_id, amount=request.amount, external_id=external_id,
                                       description=request.description, by=by, ledger_fields=request.fields)
+        except PostingRefused as error:
+            raise ApiError(400, "the account cannot be billed", {error.field: {
+                "billing": {"message": error.reason}}}) from None
         except PaymentError as error:
             raise invalid(error.field, "invalid", error.reason) from None
-        if events and events[0].name == "posting_refused":
-            raise ApiError(400, "the account cannot be billed", {events[0].details["field"]: {
-                "billing": {"message": events[0].details["reason"]}}})
         registration = self._registration(account_id, request.reason, external_id)
         if registration["amount"] != request.amount or registration["ledger_type"] != self.direction:
             raise ApiError(409, "this Idempotency-Key was used for another request", {"Idempotency-Key": {

@@ -17,7 +17,7 @@ from bookkeeper.ports import ViewQuery
 from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.billing.crawl_plan import mark_crawled, plan_crawls
-from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.payments.postings import PostingRefused, apply_payment
 from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
     DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries, one_customer)
@@ -96,10 +96,10 @@ def test_closed_while_the_service_was_away_over_midnight_still_owes_that_day(sto
 def test_a_payment_for_a_closed_account_is_a_failure_for_a_person_and_posts_nothing(store):
     world, customer, clock, ports = daily_world(store)
     close(store, customer, datetime(2026, 11, 30, 12, 0, tzinfo=MSK))
-    events = apply_payment(ports, customer, amount=1_000_000, reason="wire_transfer", external_id="wire-closed-1",
-                           by="operator")
-    assert [(e.name, e.details["field"], e.details["reason"]) for e in events] == [
-        ("posting_refused", "account", "account closed")]
+    with pytest.raises(PostingRefused) as refused:
+        apply_payment(ports, customer, amount=1_000_000, reason="wire_transfer", external_id="wire-closed-1",
+                      by="operator")
+    assert (refused.value.field, refused.value.reason) == ("account", "account closed")
     assert kazbill_entries(store, customer, [(2026, 11), (2026, 12)]) == {}
     assert failures_of(store, customer)
 

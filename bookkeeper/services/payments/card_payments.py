@@ -23,7 +23,8 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, get_or_none, load_context
 from bookkeeper.services.payments.gateway_settings import NotAReseller, load_gateway_settings
 from bookkeeper.services.payments.keyed_ids import KeyedDoc, find_keyed
-from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.payments.postings import PostingRefused, apply_payment
 
 CardGateways = Callable[[GatewaySettings], CardGateway]
 
@@ -183,8 +184,13 @@ def _post_topup(ports: CardPorts, account_id: str, claim: dict[str, Any], db: st
     put_once(store, SYSTEM_DB, {"_id": sale_index_id(txn), "pvt_type": "braintree_sale", "account_id": account_id,
                                 "reseller_id": claim["reseller_id"], "amount": claim["amount"],
                                 "currency": claim["currency"], "pvt_created": claim["pvt_created"]})
-    events = apply_payment(ports.billing, account_id, amount=claim["amount"], reason=claim["reason"],
-                           external_id=txn, description=f"Card top-up {txn}", by=claim.get("by"))
+    try:
+        events = apply_payment(ports.billing, account_id, amount=claim["amount"], reason=claim["reason"],
+                               external_id=txn, description=f"Card top-up {txn}", by=claim.get("by"))
+    except PostingRefused:
+        # Charged, and the account closed (or its documents broke) since it was checked: the
+        # claim keeps saying so without an entry, and the failure recorded waits for a person.
+        events = [BillingEvent("posting_refused", account_id, {})]
     claim.update(entry_id=events[0].details.get("entry_id"), events=[event.name for event in events])
     claim["_rev"] = store.put(db, claim).rev
     return claim

@@ -13,7 +13,7 @@ from bookkeeper.services.billing.account_docs import update_doc
 from bookkeeper.services.payments.card_payments import (
     CardError, CardPorts, braintree_of, claim_of, sale_account, sale_index_id,
 )
-from bookkeeper.services.payments.postings import gateway_debit
+from bookkeeper.services.payments.postings import PostingRefused, gateway_debit
 
 
 def refund_topup(ports: CardPorts, account_id: str, transaction_id: str, amount: int | None, key: str, *,
@@ -66,9 +66,13 @@ def refund_topup(ports: CardPorts, account_id: str, transaction_id: str, amount:
                           "refunds": transaction_id, "account_id": account_id,
                           "reseller_id": braintree.context.reseller_id, "amount": amount,
                           "currency": braintree.currency, "pvt_created": now})
-    events = gateway_debit(ports.billing, account_id, amount=amount, reason="braintree_refund",
-                           external_id=refund_id, description=f"Refund of card top-up {transaction_id}")
-    claim.update(state="refunded", refund_id=refund_id, entry_id=events[0].details.get("entry_id"))
+    try:
+        events = gateway_debit(ports.billing, account_id, amount=amount, reason="braintree_refund",
+                               external_id=refund_id, description=f"Refund of card top-up {transaction_id}")
+        entry_id = events[0].details.get("entry_id")
+    except PostingRefused:  # refunded by Braintree all the same: recorded without an entry, for a person
+        entry_id = None
+    claim.update(state="refunded", refund_id=refund_id, entry_id=entry_id)
     claim["_rev"] = store.put(db, claim).rev
     return claim, True
 

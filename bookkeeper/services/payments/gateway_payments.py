@@ -26,7 +26,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import BillingInputError, load_context
 from bookkeeper.services.payments.gateway_settings import NotAReseller, load_gateway_settings
 from bookkeeper.services.payments.hook_attempts import RefusalBudget, record_attempt
-from bookkeeper.services.payments.postings import apply_payment, gateway_debit
+from bookkeeper.services.payments.postings import PostingRefused, apply_payment, gateway_debit
 
 log = logging.getLogger("kazbill.hooks")
 MAX_FIELDS = 100
@@ -166,15 +166,16 @@ def settle(ports: HookPorts, reseller_id: str, posting: GatewayPosting, account_
     except Refused as refusal:
         return refusal.answer
     post: Callable[..., list] = apply_payment if posting.action == CREDIT else gateway_debit
-    events = post(ports.billing, posting.account_id, amount=posting.amount, reason=posting.reason,
-                  external_id=posting.external_id, description=f"{description} {posting.external_id}")
+    try:
+        events = post(ports.billing, posting.account_id, amount=posting.amount, reason=posting.reason,
+                      external_id=posting.external_id, description=f"{description} {posting.external_id}")
+    except PostingRefused as refused:
+        return HookAnswer(409, "refused", f"the account's billing documents refuse the posting: {refused}",
+                          refused.field, posting=posting)
     first = events[0]
     if first.name == "posting_duplicate":
         return HookAnswer(200, "duplicate", f"{posting.external_id} was posted before; nothing posted again",
                           posting=posting, details=dict(first.details))
-    if first.name != "posted":
-        return HookAnswer(409, "refused", f"the account's billing documents refuse the posting: {first.details}",
-                          first.details.get("field"), posting=posting)
     outcome = "credited" if posting.action == CREDIT else "debited"
     return HookAnswer(200, outcome, f"{outcome} {posting.amount} units ({posting.note})", posting=posting,
                       details={**first.details, "events": [event.name for event in events[1:]]})

@@ -50,6 +50,12 @@ class EntryNotFound(PaymentError):
     """The entry to undo is none of this account's postings (an edge answers it as not found)."""
 
 
+class PostingRefused(PaymentError):
+    """The account cannot take a posting now: unknown, closed, or its billing documents cannot
+    be read (`field` names the document's field). Nothing was posted; a failure was recorded for
+    a person, since money meant for the account is waiting."""
+
+
 def registration_prefix(reason: str) -> str:
     return f"kazbill_posting-{reason}-"
 
@@ -93,7 +99,7 @@ def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, r
                              refusal="posting_refused", now_gregorian=now_gregorian,
                              payload={"reason": reason, "external_id": external_id, "amount": amount})
     if isinstance(context, BillingEvent):
-        return [context]
+        raise PostingRefused(str(context.details["field"]), str(context.details["reason"]))
     today = local_day(now, context.reseller.timezone)
     month = utc_month(now_gregorian)  # Kazoo's month, where its balance sees the entry at once
     store = ports.store

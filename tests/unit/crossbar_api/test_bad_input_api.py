@@ -206,3 +206,17 @@ def test_a_manual_posting_while_the_store_is_locked_is_503_and_can_be_repeated(b
     assert client.simulate_put(url, headers=headers, json={"data": {"amount": 10}}).status_code == 201
     assert client.simulate_put(url, headers=headers, json={"data": {"amount": 10}}).status_code == 200
     assert balance(client, headers, world.ids["customer"]) == (10 if direction == "credit" else -10)
+
+
+def test_a_posting_to_an_account_whose_documents_cannot_be_billed_is_400_naming_the_field(api):
+    """The posting's refusal is raised (PostingRefused) and mapped once, here, to crossbar's 400."""
+    client, world, _ = api
+    customer = world.ids["customer"]
+    store = world.store
+    limits = store.get(account_db(customer), "limits")
+    store.put(account_db(customer), {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": "lots"})
+    headers = {"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire-to-a-broken-account"}
+    refused = client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", headers=headers,
+                                  json={"data": {"amount": 10}})
+    assert_refused(refused, "limits.pvt_max_postpay_amount")
+    assert refused.json["message"] == "the account cannot be billed"
