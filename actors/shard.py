@@ -15,9 +15,9 @@ from thespian.actors import ActorExitRequest, ActorTypeDispatcher
 
 from actors.messages import ShardReady, ShardStart, ShardWork, ShardWorkDone
 from bookkeeper.bootstrap import build_billing_ports
-from bookkeeper.services.billing.batches import bill_accounts
+from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.rating.call_batches import rate_calls
+from bookkeeper.services.operations.call_batches import rate_calls
 
 log = logging.getLogger("kazbill.shard")
 

@@ -15,7 +15,7 @@ from typing import Callable
 import falcon
 
 from bookkeeper.ports import DocumentStore, StoreError
-from bookkeeper.services.setup.status import checkpoint_of, followed, store_status
+from bookkeeper.services.operations.status import checkpoint_of, followed, store_status
 
 
 class MetricsAccess:

@@ -27,7 +27,7 @@ from actors.system import require_done
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, account_db, parse_db_name, to_gregorian_seconds
 from bookkeeper.ports import Change, DatabaseNotFound, DocumentStore
-from bookkeeper.services.setup.status import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, checkpoint_of, followed
+from bookkeeper.services.operations.status import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, checkpoint_of, followed
 
 log = logging.getLogger("kazbill.bridge.couchdb")
 

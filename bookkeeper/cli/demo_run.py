@@ -23,7 +23,7 @@ from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.money_display import format_money
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
-from bookkeeper.services.mail.notices import NOTICES_DB
+from bookkeeper.services.billing.notice_queue import NOTICES_DB
 
 BERLIN, MOSCOW = ZoneInfo("Europe/Berlin"), ZoneInfo("Europe/Moscow")
 WORKDAY = time(12, 0)

@@ -21,7 +21,7 @@ def status(obj: Context, as_json: bool) -> None:
     """Show lag per bridge, queue depths, the last crawl per reseller and failures awaiting attention."""
     from actors.cluster import node_queue
     from bookkeeper.bootstrap import build_store
-    from bookkeeper.services.setup.status import LAG_CAP, checkpoint_of, followed, store_status
+    from bookkeeper.services.operations.status import LAG_CAP, checkpoint_of, followed, store_status
 
     settings = obj.settings
     store = build_store(settings)

@@ -59,7 +59,7 @@ class SimulationRun:
         after `timeout_s` without progress (a replay of every change on a 3-node cluster takes
         longer than that as a whole, and moves all along)."""
         from actors.bridges.couch_changes import CHECKPOINT_ID, followed
-        from bookkeeper.services.setup.status import store_status
+        from bookkeeper.services.operations.status import store_status
 
         deadline, last = time.monotonic() + timeout_s, None
         while True:

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.payments.auto_topup_requests import configure_auto_topup
+from bookkeeper.services.payments.auto_topup_settings import configure_auto_topup
 from bookkeeper.services.payments.card_payments import CardError, add_card, delete_card, make_default, top_up
 from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRendered, document_pdf
 from bookkeeper.services.documents.period_documents import DocumentPorts, NoCarrier

@@ -26,7 +26,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.card_payments import (
     CardError, CardPorts, add_card, client_token, delete_card, list_cards, make_default, top_up,
 )
-from bookkeeper.services.payments.auto_topup_requests import configure_auto_topup
+from bookkeeper.services.payments.auto_topup_settings import configure_auto_topup
 from bookkeeper.services.payments.card_refunds import refund_topup
 from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.access import account_for, billing_context

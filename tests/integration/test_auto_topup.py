@@ -10,10 +10,10 @@ import pytest
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.payments.auto_topup import charge_due_topups
-from bookkeeper.services.payments.auto_topup_requests import TOPUPS_DB
+from bookkeeper.services.billing.topup_requests import TOPUPS_DB
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.card_payments import CardPorts
-from bookkeeper.services.mail.notices import NOTICES_DB
+from bookkeeper.services.billing.notice_queue import NOTICES_DB
 from testkit.fixtures.api_world import MSK
 from tests.integration.test_braintree import balance, customer_path
 from testkit.support.listed import listed

@@ -13,9 +13,10 @@ from bookkeeper.adapters.smtp_mailer import SmtpMailer
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.notices import MAX_SEND_ATTEMPTS
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.billing.batches import bill_accounts
+from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.mail.notices import NOTICES_DB, send_due_notices
+from bookkeeper.services.billing.notice_queue import NOTICES_DB
+from bookkeeper.services.mail.notices import send_due_notices
 from bookkeeper.services.payments.postings import apply_payment
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp

@@ -20,7 +20,7 @@ from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.documents.document_queue import process_due_documents
 from bookkeeper.services.documents.period_documents import DocumentPorts, DocumentRequestError, issue_period_documents
 from bookkeeper.services.rating.rate_decks import import_rate_deck
-from bookkeeper.services.setup.status import store_status
+from bookkeeper.services.operations.status import store_status
 from documents.render import WeasyRenderer
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp

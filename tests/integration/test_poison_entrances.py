@@ -21,7 +21,7 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
-from bookkeeper.services.billing.batches import bill_accounts
+from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.setup.failures import FAILURES_DB
 from testkit.fixtures.billing_world import World, gregorian

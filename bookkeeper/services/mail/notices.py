@@ -1,5 +1,5 @@
-"""Notices: queued by the shards when billing says something the account must hear, sent by
-the mailer, each with a visible state (queued, sending, emailed, no_recipients, failed).
+"""Notices: queued with the billing pass when it says something the account must hear
+(billing/notice_queue.py), sent by the mailer, each with a visible state (queued, sending, emailed, no_recipients, failed).
 
 Queuing is idempotent (the notice id is deterministic, see bookkeeper/domain/notices.py), so a
 batch run twice queues nothing new. Sending claims the notice first (a write on its revision),
@@ -10,54 +10,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, from_gregorian_seconds
 from bookkeeper.domain.notices import (
-    REMINDER_KINDS, NoticeDraft, gives_up, notice_id, notices_for_event, retry_delay_s,
+    gives_up, retry_delay_s,
 )
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, MailRejected, Mailer, MailUnavailable, ViewQuery
 from bookkeeper.domain.settings import SettingsError
 from bookkeeper.services.billing.context import BillingContext, find_reseller, get_or_none, load_context
 from bookkeeper.services.mail.mail_from import sender_for
-from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.billing.notice_queue import NOTICES_DB
 from bookkeeper.services.mail.notice_relevance import why_superseded
 from bookkeeper.services.mail.notice_text import RESTORABLE, compose, mail_bodies, money_in
 
 log = logging.getLogger("kazbill.notices")
-NOTICES_DB = "kazbill_notices"
-
-
-def drafts_from_events(events: Iterable[BillingEvent], day: date) -> dict[str, list[NoticeDraft]]:
-    """Per account, the notices its events call for. A reminder carries its own day."""
-    drafts: dict[str, list[NoticeDraft]] = {}
-    for event in events:
-        details = dict(event.details)
-        if event.name in REMINDER_KINDS:
-            found = [NoticeDraft(event.name, date.fromisoformat(details.pop("day")), details)]
-        else:
-            found = notices_for_event(event.name, day, details)
-        drafts.setdefault(event.account_id, []).extend(found)
-    return {account: found for account, found in drafts.items() if found}
-
-
-def queue_notices(store: DocumentStore, account_id: str, drafts: Sequence[NoticeDraft], now_gregorian: int) -> list[str]:
-    """Writes the notices not queued before; returns the ids written now."""
-    docs = [{"_id": notice_id(account_id, draft), "pvt_type": "notice", "account_id": account_id,
-             "kind": draft.kind, "day": draft.day.isoformat(), "details": dict(draft.details), "state": "queued",
-             "attempts": 0, "next_attempt_at": now_gregorian, "pvt_created": now_gregorian, "history": []}
-            for draft in drafts]
-    if not docs:
-        return []
-    try:
-        results = store.bulk_put(NOTICES_DB, docs)
-    except DatabaseNotFound:
-        store.ensure_database(NOTICES_DB)
-        results = store.bulk_put(NOTICES_DB, docs)
-    return [result.id for result in results if result.ok]  # a conflict: queued before, by an earlier run
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, ViewQuer
 from bookkeeper.services.billing.account_docs import update_doc
 from bookkeeper.services.payments.card_payments import CardError, CardPorts, claim_of, top_up
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from bookkeeper.services.payments.auto_topup_requests import TOPUPS_DB, auto_topup_settings
-from bookkeeper.services.mail.notices import queue_notices
+from bookkeeper.services.billing.topup_requests import TOPUPS_DB, auto_topup_settings
+from bookkeeper.services.billing.notice_queue import queue_notices
 
 @dataclass
 class TopUpReport:

@@ -1,2 +1,2 @@
-"""The operator's side: a store prepared and checked, the service's status, and the failures
-kept for a person."""
+"""The bottom of the services: a store prepared and checked, and the failures kept for a person
+(every capability records them)."""

@@ -232,7 +232,7 @@ def test_calls_reach_the_shard_of_the_account_that_placed_them_and_are_charged_o
 
 def test_a_call_whose_rating_crashes_twice_is_stored_with_the_call(world, monkeypatch):
     from bookkeeper.domain.calls import FinishedCall
-    from bookkeeper.services.rating import call_batches
+    from bookkeeper.services.operations import call_batches
 
     world, settings, clock = world
     caller = world.customer("Crashy caller", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)

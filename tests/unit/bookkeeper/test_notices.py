@@ -12,7 +12,7 @@ from bookkeeper.domain.notices import (
 )
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.mail.notice_text import compose, money_in
-from bookkeeper.services.mail.notices import drafts_from_events
+from bookkeeper.services.billing.notice_queue import drafts_from_events
 
 ACCOUNT = "4c1b7f0e5a3d4b2c8e9f1a2b3c4d5e6f"
 

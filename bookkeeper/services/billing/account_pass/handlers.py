@@ -19,7 +19,7 @@ from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import HISTORY_DOC, LedgerBook
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.trials import check_trial
-from bookkeeper.services.mail.notices import drafts_from_events, queue_notices
+from bookkeeper.services.billing.notice_queue import drafts_from_events, queue_notices
 from bookkeeper.services.setup.failures import record_failure
 
 # What a pass reads of the account's own database, one by one: fetched in one request up front.

@@ -20,8 +20,8 @@ from bookkeeper.services.billing.account_pass.standing import reevaluate_standin
 from bookkeeper.services.billing.context import BillingContext, billing_quantities
 from bookkeeper.services.billing.events import REMINDER_EVENTS, BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from bookkeeper.services.mail.low_balance_spells import low_balance_warning
-from bookkeeper.services.payments.auto_topup_requests import request_if_due
+from bookkeeper.services.billing.low_balance_spells import low_balance_warning
+from bookkeeper.services.billing.topup_requests import request_if_due
 
 
 def run_pass(ports: BillingPorts, context: BillingContext, book: LedgerBook, *, today: date, present: date,

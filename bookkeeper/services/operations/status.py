@@ -15,7 +15,7 @@ from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.services.payments.hook_attempts import HOOKS_DB
 from bookkeeper.services.documents.document_queue import QUEUE_DB
 from bookkeeper.services.cluster.membership import NODES_DB
-from bookkeeper.services.mail.notices import NOTICES_DB
+from bookkeeper.services.billing.notice_queue import NOTICES_DB
 
 LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
 # The changes follower's checkpoints (`_local` documents), named here so that every reader of the

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.ports import StoreUnavailable, gregorian_now
-from bookkeeper.services.billing.batches import ATTEMPTS, BatchOutcome, bill_accounts
+from bookkeeper.services.operations.account_batches import ATTEMPTS, BatchOutcome, bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.rating.call_rating import charge_call
 from bookkeeper.services.billing.events import BillingEvent
