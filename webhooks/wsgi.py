@@ -1,5 +1,5 @@
 """The gunicorn target for the hooks alone: `gunicorn 'webhooks.wsgi:create()'` (a public-facing
-node can serve only these). `kazbill api` serves them next to the API (`bookkeeper.web`)."""
+node can serve only these). `kazbill api` serves them next to the API (`entrypoints.web`)."""
 from __future__ import annotations
 
 import falcon

@@ -46,7 +46,7 @@ def calls_recorded(store: DocumentStore, db: str, changes: Iterable[Change], now
 def known_accounts(store: DocumentStore, account_ids: Sequence[str]) -> list[str]:
     """Those of the accounts whose account document exists, in `accounts` or in the account's own
     database. Kazoo writes a new account's services document before its account document (the
-    order bookkeeper/simulation/cluster.py plays): until the account document is there, a change
+    order entrypoints/simulation/cluster.py plays): until the account document is there, a change
     of its services document is no reason to bill (billing would refuse an unknown account), and
     the account document's own change bills the account once it comes."""
     try:

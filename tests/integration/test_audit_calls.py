@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.cli import main
 from bookkeeper.domain.calls import call_from_cdr
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import ViewQuery
@@ -21,6 +20,7 @@ from bookkeeper.services.audit.audit_calls import audit_calls
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
+from entrypoints.cli import main
 from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 

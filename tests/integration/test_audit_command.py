@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.cli import main
 from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
 from bookkeeper.services.payments.postings import apply_payment
+from entrypoints.cli import main
 from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL
 

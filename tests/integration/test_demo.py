@@ -10,8 +10,8 @@ import pytest
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_modb
-from bookkeeper.demo.world import demo_id
 from bookkeeper.ports import ViewQuery
+from entrypoints.demo.world import demo_id
 
 pytestmark = pytest.mark.integration
 KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")

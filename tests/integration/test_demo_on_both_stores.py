@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bookkeeper.cli.demo_run import BERLIN, MOSCOW, WORKDAY, DemoRun
 from bookkeeper.config import Settings
-from bookkeeper.demo.month import MONTH
 from bookkeeper.services.billing.ledger_book import LedgerBook
+from entrypoints.cli.demo_run import BERLIN, MOSCOW, WORKDAY, DemoRun
+from entrypoints.demo.month import MONTH
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 11, 1)

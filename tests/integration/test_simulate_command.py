@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bookkeeper.cli import main
+from entrypoints.cli import main
 
 pytestmark = pytest.mark.integration
 

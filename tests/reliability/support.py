@@ -7,8 +7,8 @@ from datetime import date
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accounts
 from bookkeeper.services.setup.failures import FAILURES_DB
-from bookkeeper.simulation.calls import audit_calls
-from bookkeeper.simulation.run import SimulationRun
+from entrypoints.simulation.calls import audit_calls
+from entrypoints.simulation.run import SimulationRun
 from testkit.support.kazbill_service import processes_mentioning
 
 

@@ -43,10 +43,10 @@ from bookkeeper.services.payments.hook_attempts import (
     attempt_id,
 )
 from bookkeeper.services.rating.rate_decks import import_rate_deck, read_pointer
-from bookkeeper.simulation import calls as simulated_calls
-from bookkeeper.simulation.cluster import Scale, utc
-from bookkeeper.simulation.flavours import gregorian
-from bookkeeper.simulation.run import TRAFFIC_HOUR_UTC, SimulationRun
+from entrypoints.simulation import calls as simulated_calls
+from entrypoints.simulation.cluster import Scale, utc
+from entrypoints.simulation.flavours import gregorian
+from entrypoints.simulation.run import TRAFFIC_HOUR_UTC, SimulationRun
 from tests.integration.test_hooks_on_gunicorn import post
 from tests.integration.test_poison_entrances import device_text, nested, put_text
 from tests.reliability.support import audit_run, failures, ledger_entries

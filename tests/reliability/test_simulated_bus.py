@@ -23,9 +23,9 @@ import pytest
 
 from actors.system import connect
 from bookkeeper.config import Settings
-from bookkeeper.simulation.cluster import Scale
-from bookkeeper.simulation.kazoo_bus import KazooBus, Message
-from bookkeeper.simulation.run import SimulationRun
+from entrypoints.simulation.cluster import Scale
+from entrypoints.simulation.kazoo_bus import KazooBus, Message
+from entrypoints.simulation.run import SimulationRun
 from tests.integration.test_amqp_config_bridge import queue_depth_then_delete
 from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
 from testkit.support.broker import broker_is_up, rabbitmq_app, wait_consumed, wait_drained

@@ -21,8 +21,8 @@ from actors.system import connect
 from bookkeeper.config import Settings
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.services.audit.audit_history import write_history
-from bookkeeper.simulation.cluster import Scale
-from bookkeeper.simulation.run import SimulationRun
+from entrypoints.simulation.cluster import Scale
+from entrypoints.simulation.run import SimulationRun
 from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
 from testkit.support.couch_servers import CLUSTER, cluster_available, fresh_server
 from testkit.support.kazbill_service import KazbillService

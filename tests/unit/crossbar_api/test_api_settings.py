@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bookkeeper.cli.api import worker_options
 from bookkeeper.config import ConfigError, load_settings
 from crossbar_api.wsgi import metrics_port
+from entrypoints.cli.api import worker_options
 
 
 def test_by_default_the_api_runs_threaded_trusts_no_header_and_serves_no_metrics():

@@ -14,8 +14,8 @@ import click
 import pytest
 import yaml
 
-from bookkeeper.cli import main
 from bookkeeper.config import SETTINGS
+from entrypoints.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker" / "compose.yaml"

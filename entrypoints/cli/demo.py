@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from bookkeeper.cli import Context, main, operator_errors
+from entrypoints.cli import Context, main, operator_errors
 
 @main.command("demo")
 @click.option("--days", type=click.IntRange(1, 62), default=30, show_default=True, help="Days to replay.")
@@ -28,7 +28,7 @@ from bookkeeper.cli import Context, main, operator_errors
 @operator_errors
 def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
     """Seed a two-level reseller tree and bill a month of its changes through the running service."""
-    from bookkeeper.cli.demo_run import DemoRun
+    from entrypoints.cli.demo_run import DemoRun
 
     first = start_day.date()
     for suffix in ("", "-wal", "-shm"):

@@ -7,11 +7,11 @@ import sys
 import click
 
 from bookkeeper.bootstrap import build_store
-from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.rating import call_cost
 from bookkeeper.services.payments.gateway_settings import NotAReseller
 from bookkeeper.services.rating.rate_decks import import_rate_deck, load_rate_deck
+from entrypoints.cli import Context, main, operator_errors
 
 
 @main.group("ratedeck")

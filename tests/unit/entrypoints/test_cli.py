@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from bookkeeper.cli import main
+from entrypoints.cli import main
 
 
 def run(args, env):

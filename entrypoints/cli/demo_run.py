@@ -1,4 +1,4 @@
-"""The demo's moving parts (see bookkeeper/cli/demo.py): the clock, the service, the follower,
+"""The demo's moving parts (see entrypoints/cli/demo.py): the clock, the service, the follower,
 the scripted month, and the report of what was charged."""
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from actors.system import HandOffClient, require_done, running_service
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.config import Settings
-from bookkeeper.demo.month import MONTH, wire_transfer
-from bookkeeper.demo.world import CUSTOMERS, RESELLERS, DemoWorld
 from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db, account_modb
 from bookkeeper.domain.ledger import entry_reason, signed_amount
 from bookkeeper.domain.settings import ONBILL_DOC_ID
@@ -24,6 +22,8 @@ from bookkeeper.money_display import format_money
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.billing.notice_queue import NOTICES_DB
+from entrypoints.demo.month import MONTH, wire_transfer
+from entrypoints.demo.world import CUSTOMERS, RESELLERS, DemoWorld
 
 BERLIN, MOSCOW = ZoneInfo("Europe/Berlin"), ZoneInfo("Europe/Moscow")
 WORKDAY = time(12, 0)

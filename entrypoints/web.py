@@ -1,6 +1,6 @@
 """What `kazbill api` serves: the crossbar API and, under /hooks/, the payment hooks, as one WSGI
 app per gunicorn worker sharing one store connection. The two apps never import each other; they
-meet here, in the composition root's reach, and in the store."""
+meet here, in the entry points' layer (wired by the composition root), and in the store."""
 from __future__ import annotations
 
 import os

@@ -9,9 +9,9 @@ import click
 
 from bookkeeper import __version__
 from bookkeeper.bootstrap import build_store
-from bookkeeper.cli import Context, _emit, main, operator_errors
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.services.setup import store_setup
+from entrypoints.cli import Context, _emit, main, operator_errors
 
 
 def _report_json(report: store_setup.StoreReport) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from datetime import date
 import click
 
 from bookkeeper.bootstrap import build_billing_ports
-from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.domain.audit import CAUSES
 from bookkeeper.domain.money import to_major
 from bookkeeper.services.audit.charges import ASSUMPTIONS
 from bookkeeper.services.audit.audit_calls import CALL_ASSUMPTIONS
 from bookkeeper.services.audit.audit_history import HistoryError, read_history
 from bookkeeper.services.audit.audit_scope import accounts_in_scope, audit_accounts
+from entrypoints.cli import Context, main, operator_errors
 
 
 def _day(value: str, name: str) -> date:

@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.config import Settings
-from bookkeeper.web import CLOCK_FILE_VARIABLE
+from entrypoints.cli import Context, main, operator_errors
+from entrypoints.web import CLOCK_FILE_VARIABLE
 
-GUNICORN_TARGET = "bookkeeper.web:create()"  # the API and the payment hooks
+GUNICORN_TARGET = "entrypoints.web:create()"  # the API and the payment hooks
 
 
 @main.command("api")
@@ -26,7 +26,7 @@ def api(obj: Context, bind: str | None, workers: int | None, clock_file: str | N
     """Serve the reseller-facing REST API (Kazoo crossbar-shaped) with gunicorn."""
     settings = obj.settings
     if clock_file:
-        os.environ[CLOCK_FILE_VARIABLE] = os.path.abspath(clock_file)  # read by each worker (bookkeeper.web)
+        os.environ[CLOCK_FILE_VARIABLE] = os.path.abspath(clock_file)  # read by each worker (entrypoints.web)
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
     if gunicorn is None:
         raise click.ClickException("gunicorn is not installed; run ./scripts/setup")

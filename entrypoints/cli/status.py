@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from bookkeeper.cli import Context, main, operator_errors
+from entrypoints.cli import Context, main, operator_errors
 
 
 @main.command("status")

@@ -25,11 +25,11 @@ from bookkeeper.domain.quantities import Quantities
 from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.postings import apply_payment
-from bookkeeper.simulation import calls
-from bookkeeper.simulation.calls import SimulatedCall
-from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
-from bookkeeper.simulation.kazoo_bus import KazooBus
-from bookkeeper.simulation.settled_reads import settled_quantities
+from entrypoints.simulation import calls
+from entrypoints.simulation.calls import SimulatedCall
+from entrypoints.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
+from entrypoints.simulation.kazoo_bus import KazooBus
+from entrypoints.simulation.settled_reads import settled_quantities
 
 
 @dataclass(frozen=True)

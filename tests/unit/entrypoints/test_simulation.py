@@ -15,7 +15,7 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.services.audit.audit_history import HistoryError, read_history, write_history
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import current_quantities
-from bookkeeper.simulation.cluster import Scale, SimulatedCluster, utc
+from entrypoints.simulation.cluster import Scale, SimulatedCluster, utc
 
 
 def simulate(path, seed: int, days: int = 6) -> SimulatedCluster:
@@ -79,7 +79,7 @@ def test_a_bad_history_file_is_refused_with_the_field_named(tmp_path, body, fiel
 
 def test_calls_are_cdrs_in_the_monthly_database_and_the_calls_audit_names_each_unbilled_one(tmp_path):
     from bookkeeper.domain.kazoo_names import account_modb
-    from bookkeeper.simulation.calls import audit_calls
+    from entrypoints.simulation.calls import audit_calls
 
     store = EmbeddedStore(tmp_path / "calls.sqlite3")
     clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
@@ -106,7 +106,7 @@ def test_with_a_bus_every_write_and_call_is_announced_as_kazoo_announces_it(tmp_
     the day's flush."""
     from actors.bridges.kazoo_messages import finished_call, parse_call_event, parse_config_message
     from actors.messages import DocumentChanged
-    from bookkeeper.simulation.kazoo_bus import KazooBus
+    from entrypoints.simulation.kazoo_bus import KazooBus
 
     sent: list = []
     store = EmbeddedStore(tmp_path / "bus.sqlite3")
@@ -157,6 +157,6 @@ def test_a_closed_account_is_flagged_as_kazoo_deletes_it_and_nothing_happens_to_
 
 
 def gregorian_of(day: date) -> int:
-    from bookkeeper.simulation.flavours import gregorian
+    from entrypoints.simulation.flavours import gregorian
 
     return gregorian(utc(day, 0))

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from bookkeeper.demo.world import Customer, DemoWorld
 from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.domain.money import units_from_major
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.postings import apply_payment
+from entrypoints.demo.world import Customer, DemoWorld
 
 
 @dataclass(frozen=True)

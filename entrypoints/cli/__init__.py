@@ -76,15 +76,15 @@ def _emit(report_json: dict[str, Any], as_json: bool, lines: list[str]) -> None:
             click.echo(line)
 
 
-from bookkeeper.cli import api as _api_command  # noqa: E402  (registers `kazbill api`)
-from bookkeeper.cli import audit as _audit_command  # noqa: E402  (registers `kazbill audit`)
-from bookkeeper.cli import bench as _bench_command  # noqa: E402  (registers `kazbill bench`)
-from bookkeeper.cli import demo as _demo_command  # noqa: E402  (registers `kazbill demo`)
-from bookkeeper.cli import ratedeck as _ratedeck_commands  # noqa: E402  (registers `kazbill ratedeck`)
-from bookkeeper.cli import serve as _serve_commands  # noqa: E402  (registers `kazbill serve`, `bridge`)
-from bookkeeper.cli import simulate as _simulate_command  # noqa: E402  (registers `kazbill simulate`)
-from bookkeeper.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
-from bookkeeper.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
+from entrypoints.cli import api as _api_command  # noqa: E402  (registers `kazbill api`)
+from entrypoints.cli import audit as _audit_command  # noqa: E402  (registers `kazbill audit`)
+from entrypoints.cli import bench as _bench_command  # noqa: E402  (registers `kazbill bench`)
+from entrypoints.cli import demo as _demo_command  # noqa: E402  (registers `kazbill demo`)
+from entrypoints.cli import ratedeck as _ratedeck_commands  # noqa: E402  (registers `kazbill ratedeck`)
+from entrypoints.cli import serve as _serve_commands  # noqa: E402  (registers `kazbill serve`, `bridge`)
+from entrypoints.cli import simulate as _simulate_command  # noqa: E402  (registers `kazbill simulate`)
+from entrypoints.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
+from entrypoints.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
 
 __all__ = ["main", "_api_command", "_audit_command", "_bench_command", "_demo_command", "_ratedeck_commands", "_serve_commands",
            "_simulate_command", "_status_command", "_store_commands"]

@@ -5,8 +5,8 @@ import sys
 
 import click
 
-from bookkeeper.cli import Context, main, operator_errors
 from bookkeeper.logs import configure as configure_logging
+from entrypoints.cli import Context, main, operator_errors
 
 
 @main.command("serve")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from bookkeeper.cli import Context, main, operator_errors
+from entrypoints.cli import Context, main, operator_errors
 
 
 @main.command("simulate")
@@ -48,10 +48,10 @@ def simulate(obj: Context, resellers: int, accounts: int, days: int, start_day: 
     from pathlib import Path
 
     from bookkeeper.services.audit.audit_history import write_history
-    from bookkeeper.simulation.cluster import Scale
-    from bookkeeper.simulation.run import SimulationRun
+    from entrypoints.simulation.cluster import Scale
+    from entrypoints.simulation.run import SimulationRun
 
-    from bookkeeper.simulation.kazoo_bus import KazooBus
+    from entrypoints.simulation.kazoo_bus import KazooBus
 
     first = start_day.date()
     bus = KazooBus(obj.settings.amqp_url) if publish else None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bookkeeper.cli import main
+from entrypoints.cli import main
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
@@ -18,5 +18,5 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 def bench(options: tuple[str, ...]) -> None:
     """Run every benchmark and write the table (options go to `python -m bench.all`, e.g. --scale full)."""
     if not (CHECKOUT / "bench" / "all.py").is_file():
-        raise click.ClickException(f"no bench/ next to {CHECKOUT / 'bookkeeper'}: run it from a source checkout")
+        raise click.ClickException(f"no bench/ next to {CHECKOUT / 'entrypoints'}: run it from a source checkout")
     sys.exit(subprocess.run([sys.executable, "-m", "bench.all", *options], cwd=CHECKOUT).returncode)
