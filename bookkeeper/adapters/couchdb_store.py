@@ -67,7 +67,7 @@ class CouchDbStore(CouchReads):
             # Two creations racing on a cluster: the loser may be answered 500 {"reason":
             # "conflict"} (its shard files were made by the other); Kazoo reads it as "exists"
             # once the database is there (kz_couch_db.erl:64-77, 4.3).
-            if error.http_status == 500 and str(error).endswith(": conflict") and self.database_exists(db):
+            if error.http_status == 500 and str(error).endswith(": conflict") and self._appears(db):
                 raise DatabaseExists(db) from None
             raise
         self._await_everywhere(db)
@@ -84,6 +84,17 @@ class CouchDbStore(CouchReads):
             self._await_everywhere(db)
             self._seen_everywhere.add(db)
         return created
+
+    def _appears(self, db: str) -> bool:
+        """After losing a creation race on a cluster: the winner's database shows through every
+        node within moments, but the node a HEAD reaches may not know it yet (seen in CI: six
+        threads creating the numbers database at once, one told 500 conflict and then 404)."""
+        deadline = time.monotonic() + _NEW_DATABASE_WAIT_S
+        while not self.database_exists(db):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def _await_everywhere(self, db: str) -> None:
         """A cluster's other nodes learn of a new database a moment after the one that created
