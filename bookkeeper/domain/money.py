@@ -6,6 +6,7 @@ rouble, euro). Every amount Kazbill stores is such an integer. Prices arrive in 
 a Decimal until the moment a ledger entry is written, when it is rounded to a unit by a named
 policy. No float ever touches money: constructors refuse them.
 """
+
 from __future__ import annotations
 
 import math
@@ -117,9 +118,15 @@ class Currency:
 CURRENCIES = {
     currency.code: currency
     for currency in (
-        Currency("RUB", 2, "₽"), Currency("USD", 2, "$"), Currency("EUR", 2, "€"),
-        Currency("GBP", 2, "£"), Currency("UAH", 2, "₴"), Currency("KZT", 2, "₸"),
-        Currency("BYN", 2, "Br"), Currency("CAD", 2, "$"), Currency("CHF", 2, "CHF"),
+        Currency("RUB", 2, "₽"),
+        Currency("USD", 2, "$"),
+        Currency("EUR", 2, "€"),
+        Currency("GBP", 2, "£"),
+        Currency("UAH", 2, "₴"),
+        Currency("KZT", 2, "₸"),
+        Currency("BYN", 2, "Br"),
+        Currency("CAD", 2, "$"),
+        Currency("CHF", 2, "CHF"),
         Currency("JPY", 0, "¥"),
     )
 }

@@ -6,21 +6,40 @@ maximum; the price comes from flat_rates, else flat_rate, else the tiered rates,
 then discounts (single, cumulative) come off, and the cost never goes below zero. Amounts in a
 plan are currency units (JSON numbers, parsed as Decimal at the edge); here they become units.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.money import MoneyError, from_json_number, units_from_major
 
 ALL_ITEMS = "_all"
 # The categories Kazoo's services count (and Kazbill can therefore quantify). A plan naming
 # another is a typo ("devcies") that would silently bill nothing, so it is refused.
-KNOWN_CATEGORIES = frozenset({
-    "users", "devices", "limits", "phone_numbers", "number_services", "number_carriers",
-    "phone_numbers_non_billable", "ips", "branding", "ui_apps", "billing", "ratedeck", "ratedeck_name",
-    "ledgers", "voicemails", "faxes", "conferences", "periodic_fees",
-})
+KNOWN_CATEGORIES = frozenset(
+    {
+        "users",
+        "devices",
+        "limits",
+        "phone_numbers",
+        "number_services",
+        "number_carriers",
+        "phone_numbers_non_billable",
+        "ips",
+        "branding",
+        "ui_apps",
+        "billing",
+        "ratedeck",
+        "ratedeck_name",
+        "ledgers",
+        "voicemails",
+        "faxes",
+        "conferences",
+        "periodic_fees",
+    }
+)
 
 
 RATE_DECK_CATEGORIES = ("ratedeck_name", "ratedeck")
@@ -157,7 +176,9 @@ def _discount(value: Any, field: str, cumulative: bool) -> Discount | None:
     return Discount(
         amount=None if value.get("rate") is None else _amount(value["rate"], f"{field}.rate"),
         tiers=_tiers(value.get("rates", {}), f"{field}.rates"),
-        maximum=None if not cumulative or value.get("maximum") is None else _count(value["maximum"], f"{field}.maximum"),
+        maximum=None
+        if not cumulative or value.get("maximum") is None
+        else _count(value["maximum"], f"{field}.maximum"),
     )
 
 
@@ -176,7 +197,9 @@ def parse_plan_item(category: str, item: str, body: Any) -> PlanItem:
     if not isinstance(exceptions, list) or not all(isinstance(name, str) for name in exceptions):
         raise PlanError(f"{path}.exceptions", "must be a list of item names")
     parsed = PlanItem(
-        category=category, item=item, name=str(body.get("name") or item),
+        category=category,
+        item=item,
+        name=str(body.get("name") or item),
         rate=None if body.get("rate") is None else _amount(body["rate"], f"{path}.rate"),
         rates=_tiers(body.get("rates", {}), f"{path}.rates"),
         flat_rate=None if body.get("flat_rate") is None else _amount(body["flat_rate"], f"{path}.flat_rate"),
@@ -187,7 +210,9 @@ def parse_plan_item(category: str, item: str, body: Any) -> PlanItem:
         single_discount=_discount(discounts.get("single"), f"{path}.discounts.single", cumulative=False),
         cumulative_discount=_discount(discounts.get("cumulative"), f"{path}.discounts.cumulative", cumulative=True),
         activation_charge=_amount(body.get("activation_charge", 0), f"{path}.activation_charge"),
-        counts_as=counts_as, cascade=bool(body.get("cascade", False)), exceptions=tuple(exceptions),
+        counts_as=counts_as,
+        cascade=bool(body.get("cascade", False)),
+        exceptions=tuple(exceptions),
         prorate_additions=bool(prorate.get("additions", True)) if isinstance(prorate, Mapping) else True,
         prorate_removals=bool(prorate.get("removals", False)) if isinstance(prorate, Mapping) else False,
     )
@@ -207,7 +232,9 @@ def parse_service_plan(doc: Mapping[str, Any]) -> ServicePlan:
     items: dict[tuple[str, str], PlanItem] = {}
     for category, entries in plan.items():
         if category not in KNOWN_CATEGORIES:
-            raise PlanError(f"plan.{category}", f"unknown category; expected one of {', '.join(sorted(KNOWN_CATEGORIES))}")
+            raise PlanError(
+                f"plan.{category}", f"unknown category; expected one of {', '.join(sorted(KNOWN_CATEGORIES))}"
+            )
         if not isinstance(entries, Mapping):
             raise PlanError(f"plan.{category}", "must be an object of items")
         for item, body in entries.items():
@@ -279,8 +306,18 @@ def price_item(item: PlanItem, quantity: int) -> ItemPrice:
         per_item = item.cumulative_discount.per_quantity(billable)
         discount += per_item * min(billable, item.cumulative_discount.maximum)
     monthly = max(gross - discount, 0)
-    return ItemPrice(item.category, item.item, item.name, quantity, billable, rate, gross,
-                     gross - monthly, monthly, item.activation_charge)
+    return ItemPrice(
+        item.category,
+        item.item,
+        item.name,
+        quantity,
+        billable,
+        rate,
+        gross,
+        gross - monthly,
+        monthly,
+        item.activation_charge,
+    )
 
 
 def price_services(plan: ServicePlan, quantities: Mapping[str, Mapping[str, int]]) -> list[ItemPrice]:
@@ -301,8 +338,11 @@ def price_services(plan: ServicePlan, quantities: Mapping[str, Mapping[str, int]
         if entry.counts_as or (category in RATE_DECK_CATEGORIES and not entry.is_priced()):
             continue
         if item == ALL_ITEMS:
-            quantity = sum(q for (c, i), q in counted.items()
-                           if c == category and plan.item(c, i) is None and i not in entry.exceptions)
+            quantity = sum(
+                q
+                for (c, i), q in counted.items()
+                if c == category and plan.item(c, i) is None and i not in entry.exceptions
+            )
         else:
             quantity = counted.get((category, item), 0)
         price = price_item(entry, quantity)

@@ -9,20 +9,26 @@ master's time zone. An account's own `onbill` holds what is the account's alone.
 Who an account's reseller is, and how much credit Kazoo's limits document gives it, follow
 Kazoo's own rules, so that Kazbill never disagrees with Kazoo's call authorisation.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS, valid_reminder_days
-from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
+from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
+from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS, valid_reminder_days
 from bookkeeper.domain.money import MoneyError, currency, from_json_number, units_from_major
 from bookkeeper.domain.periods import (
-    InvalidBillingDay, UnknownTimeZone, effective_billing_day, time_zone, validate_billing_day,
+    InvalidBillingDay,
+    UnknownTimeZone,
+    effective_billing_day,
+    time_zone,
+    validate_billing_day,
 )
 
 ONBILL_DOC_ID = "onbill"
@@ -79,7 +85,7 @@ class ResellerSettings:
     category_codes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # per category, on invoices
 
     def scheme_for(self, category: str) -> str:
-        """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
+        """ "monthly" or "daily"; a category the reseller did not list is charged monthly."""
         return self.charging.get(category, "monthly")
 
 
@@ -107,6 +113,7 @@ def _checked(is_valid: Callable[[Any], bool], reason: str) -> Callable[[Any], An
         if not is_valid(value):
             raise _Refused(reason)
         return value
+
     return read
 
 
@@ -118,11 +125,18 @@ _flag = _checked(lambda value: isinstance(value, bool), "must be true or false")
 _text = _checked(lambda value: isinstance(value, str) and bool(value.strip()), "must be a non-empty string")
 _days = _checked(lambda value: _is_whole(value) and value >= 0, "must be a whole number of days, 0 or more")
 _gregorian_seconds = _checked(_is_whole, "must be Gregorian seconds (a whole number)")
-_mail_address = _checked(lambda value: isinstance(value, str) and len(value) <= 254
-                         and bool(re.fullmatch(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}", value)),
-                         "must be an email address (name@example.com)")
-_deck_name = _checked(lambda value: isinstance(value, str) and bool(RATEDECK_NAME_RE.match(value)),
-                      "must be a rate deck's name: lowercase letters, digits, _ or -, at most 40")
+_mail_address = _checked(
+    lambda value: (
+        isinstance(value, str)
+        and len(value) <= 254
+        and bool(re.fullmatch(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}", value))
+    ),
+    "must be an email address (name@example.com)",
+)
+_deck_name = _checked(
+    lambda value: isinstance(value, str) and bool(RATEDECK_NAME_RE.match(value)),
+    "must be a rate deck's name: lowercase letters, digits, _ or -, at most 40",
+)
 
 
 def _one_of(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -164,8 +178,9 @@ def _carriers(value: Any) -> tuple[Mapping[str, Any], ...]:
 
 def _codes(value: Any) -> Mapping[str, str]:
     """Extra codes a reseller's invoices show per category (a tax office's service code, say)."""
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 32
-                                                 for k, v in value.items()):
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 32 for k, v in value.items()
+    ):
         raise _Refused("must map plan categories to codes of 1-32 characters")
     return MappingProxyType(dict(value))
 
@@ -198,19 +213,35 @@ def _amount_in_units(value: Any) -> int:
 
 
 _RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
-    "currency": lambda value: currency(value).code, "timezone": lambda value: time_zone(value).key, "locale": _text,
-    "charging": _charging, "force_first_billing_day": _flag, "default_billing_day": validate_billing_day,
-    "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
-    "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
-    "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
+    "currency": lambda value: currency(value).code,
+    "timezone": lambda value: time_zone(value).key,
+    "locale": _text,
+    "charging": _charging,
+    "force_first_billing_day": _flag,
+    "default_billing_day": validate_billing_day,
+    "prorate_new_accounts": _flag,
+    "prorated_credits": _flag,
+    "cancellable": _cancellable,
+    "blocking_enabled": _flag,
+    "new_account_grace_days": _days,
+    "default_service_plan": _text,
+    "vat_disposition": _one_of(VAT_DISPOSITIONS),
+    "vat_rate": _vat_rate,
+    "low_balance_threshold": _amount_in_units,
     "low_balance_reminder_days": _reminder_days,
-    "carriers": _carriers, "default_rate_deck": _deck_name, "documents_to": _one_of(("account", "reseller")),
+    "carriers": _carriers,
+    "default_rate_deck": _deck_name,
+    "documents_to": _one_of(("account", "reseller")),
     "mail_from": _mail_address,
     "category_codes": _codes,
 }
 _ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
-    "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),
-    "manual_block": _flag, "language": _text, "rate_deck": _deck_name, "aggregate_invoice": _flag,
+    "billing_day": validate_billing_day,
+    "payment_type": _one_of(PAYMENT_TYPES),
+    "manual_block": _flag,
+    "language": _text,
+    "rate_deck": _deck_name,
+    "aggregate_invoice": _flag,
 }
 # The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.
 RESELLER_ONBILL_KEYS = tuple(_RESELLER_READERS)
@@ -250,8 +281,13 @@ def reseller_settings(
 
 
 def account_settings(
-    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int | None,
-    trial_expires: int | None = None, plan_rate_deck: str | None = None,
+    account_id: str,
+    onbill: Mapping | None,
+    reseller: ResellerSettings,
+    *,
+    created: int | None,
+    trial_expires: int | None = None,
+    plan_rate_deck: str | None = None,
 ) -> AccountSettings:
     """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires.
     The rate deck: the account's own, else the one its service plan names, else the reseller's default."""
@@ -265,9 +301,14 @@ def account_settings(
         stored_day, force_first_day=reseller.force_first_billing_day, default_day=reseller.default_billing_day
     )
     return AccountSettings(
-        account_id=account_id, billing_day=billing_day, stored_billing_day=stored_day,
-        payment_type=own.get("payment_type", "prepay"), manual_block=own.get("manual_block", False),
-        language=own.get("language", reseller.locale), created=created, trial_expires=trial_expires,
+        account_id=account_id,
+        billing_day=billing_day,
+        stored_billing_day=stored_day,
+        payment_type=own.get("payment_type", "prepay"),
+        manual_block=own.get("manual_block", False),
+        language=own.get("language", reseller.locale),
+        created=created,
+        trial_expires=trial_expires,
         rate_deck=own.get("rate_deck") or plan_rate_deck or reseller.default_rate_deck,
         aggregate_invoice=own.get("aggregate_invoice", False),
     )

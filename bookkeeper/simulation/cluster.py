@@ -11,20 +11,22 @@ of which Kazoo keeps no history, are audited too.
 Every change of an account is one document write, so that the bookkeeper sees each day's
 changes of an account either all or in the same steps the history records.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.domain.quantities import Quantities
-from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.setup import store_setup
 from bookkeeper.simulation import calls
 from bookkeeper.simulation.calls import SimulatedCall
 from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
@@ -78,7 +80,7 @@ class SimulatedCluster:
         self.bus: KazooBus | None = None  # set: Kazoo's AMQP notices of every write and call, too
 
     # ------------------------------------------------------------------ the tree
-    def seed(self, created: datetime) -> "SimulatedCluster":
+    def seed(self, created: datetime) -> SimulatedCluster:
         store_setup.initialise(self.store, self.design_docs)
         self._account(self.master_id, "Simulated Master", [], reseller=False, created=created)
         for n in range(self.scale.resellers):
@@ -87,20 +89,43 @@ class SimulatedCluster:
             tree = self._tree_of(parent)
             reseller_id = sim_id(self.scale.seed, f"reseller-{n}")
             self.reseller_parents[reseller_id] = self._reseller_above(parent)
-            self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
-                          reseller_above=self.reseller_parents[reseller_id])
-            onbill: dict[str, Any] = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz,
-                                      "locale": locale, "default_service_plan": f"plan_sim_{n}",
-                                      "default_rate_deck": calls.DECK}
+            self._account(
+                reseller_id,
+                f"Reseller {n} ({currency})",
+                tree,
+                reseller=True,
+                created=created,
+                reseller_above=self.reseller_parents[reseller_id],
+            )
+            onbill: dict[str, Any] = {
+                "_id": "onbill",
+                "pvt_type": "onbill",
+                "currency": currency,
+                "timezone": tz,
+                "locale": locale,
+                "default_service_plan": f"plan_sim_{n}",
+                "default_rate_deck": calls.DECK,
+            }
             if daily_phones:
                 onbill["charging"] = {"devices": "daily"}
-            self._bulk_put(account_db(reseller_id), [
-                onbill, {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": plan(rates)}])
+            self._bulk_put(
+                account_db(reseller_id),
+                [
+                    onbill,
+                    {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": plan(rates)},
+                ],
+            )
             calls.install_deck(self.store, reseller_id)
             self.resellers.append((reseller_id, tz))
         for n in range(self.scale.accounts):
-            self._customer(self.resellers[n % len(self.resellers)][0], created, devices=1 + n % 3, users=1 + n % 2,
-                           numbers=n % 2, trunks=n % 3)
+            self._customer(
+                self.resellers[n % len(self.resellers)][0],
+                created,
+                devices=1 + n % 3,
+                users=1 + n % 2,
+                numbers=n % 2,
+                trunks=n % 3,
+            )
         return self
 
     def _tree_of(self, account_id: str) -> list[str]:
@@ -109,8 +134,17 @@ class SimulatedCluster:
     def _reseller_above(self, parent: str) -> str:
         return parent if any(parent == reseller for reseller, _ in self.resellers) else self.master_id
 
-    def _account(self, account_id: str, name: str, tree: list[str], *, reseller: bool, created: datetime,
-                 reseller_above: str | None = None, docs: Sequence[dict[str, Any]] = ()) -> None:
+    def _account(
+        self,
+        account_id: str,
+        name: str,
+        tree: list[str],
+        *,
+        reseller: bool,
+        created: datetime,
+        reseller_above: str | None = None,
+        docs: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """Kazoo's order: the services document, the account's database with its documents,
         then the account document (so no one sees an account whose database is not there)."""
         services = {"_id": account_id, "pvt_type": "service", "pvt_tree": tree, "pvt_reseller": reseller}
@@ -120,33 +154,70 @@ class SimulatedCluster:
         db = account_db(account_id)
         if self.store.ensure_database(db):
             store_setup.install_design_docs(self.store, db, self.design_docs)
-        doc = self._stamp({"_id": account_id, "name": name, "realm": f"{account_id[:8]}.sip.sim.example",
-                           "pvt_tree": tree, "pvt_reseller": reseller, "pvt_enabled": True, "enabled": True},
-                          account_id, "account", created)
+        doc = self._stamp(
+            {
+                "_id": account_id,
+                "name": name,
+                "realm": f"{account_id[:8]}.sip.sim.example",
+                "pvt_tree": tree,
+                "pvt_reseller": reseller,
+                "pvt_enabled": True,
+                "enabled": True,
+            },
+            account_id,
+            "account",
+            created,
+        )
         self._bulk_put(db, [*docs, doc])
         self._put(ACCOUNTS_DB, doc)
         self.counts.writes += 3 + len(docs)
 
-    def _customer(self, reseller_id: str, created: datetime, *, devices: int, users: int, numbers: int,
-                  trunks: int) -> str:
+    def _customer(
+        self, reseller_id: str, created: datetime, *, devices: int, users: int, numbers: int, trunks: int
+    ) -> str:
         index = len(self.customers)
         account_id = sim_id(self.scale.seed, f"customer-{index}")
         customer = _Customer(account_id, reseller_id, index)
-        docs = [self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
-                self._stamp({"_id": "limits", "twoway_trunks": trunks, "allow_prepay": True,
-                             "pvt_allow_postpay": False}, account_id, "limits", created),
-                self._stamp({"_id": "phone_numbers", **{self._number(index, k): {"state": "in_service",
-                                                                               "features": []}
-                                                        for k in range(numbers)}}, account_id, "phone_numbers", created)]
+        docs = [
+            self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
+            self._stamp(
+                {"_id": "limits", "twoway_trunks": trunks, "allow_prepay": True, "pvt_allow_postpay": False},
+                account_id,
+                "limits",
+                created,
+            ),
+            self._stamp(
+                {
+                    "_id": "phone_numbers",
+                    **{self._number(index, k): {"state": "in_service", "features": []} for k in range(numbers)},
+                },
+                account_id,
+                "phone_numbers",
+                created,
+            ),
+        ]
         customer.numbers = numbers
         docs += [self._user(customer, "admin" if n == 0 else "user", created) for n in range(users)]
         docs += [self._device(customer, created) for _ in range(devices)]
-        self._account(account_id, f"Customer {index}", self._tree_of(reseller_id), reseller=False, created=created,
-                      reseller_above=reseller_id, docs=docs)
+        self._account(
+            account_id,
+            f"Customer {index}",
+            self._tree_of(reseller_id),
+            reseller=False,
+            created=created,
+            reseller_above=reseller_id,
+            docs=docs,
+        )
         self.customers[account_id] = customer
         currency = self.store.get(account_db(reseller_id), "onbill")["currency"]
-        apply_payment(self.ports, account_id, amount=OPENING_CREDIT[currency], reason="wire_transfer",
-                      external_id=f"{account_id}-opening", by="simulator")
+        apply_payment(
+            self.ports,
+            account_id,
+            amount=OPENING_CREDIT[currency],
+            reason="wire_transfer",
+            external_id=f"{account_id}-opening",
+            by="simulator",
+        )
         self._remember(account_id, self._local_day(reseller_id, created))
         return account_id
 
@@ -157,8 +228,14 @@ class SimulatedCluster:
         happened, signed_up = [], set()
         for reseller_id, _ in self.resellers:
             if self.random.randrange(100) < self.scale.signup_percent:
-                account_id = self._customer(reseller_id, now, devices=self.random.randrange(3), users=1,
-                                            numbers=self.random.randrange(2), trunks=0)
+                account_id = self._customer(
+                    reseller_id,
+                    now,
+                    devices=self.random.randrange(3),
+                    users=1,
+                    numbers=self.random.randrange(2),
+                    trunks=0,
+                )
                 self.counts.signups += 1
                 signed_up.add(account_id)
                 happened.append(f"{account_id} signs up")
@@ -166,8 +243,11 @@ class SimulatedCluster:
         # moment may or may not be seen apart by the follower, and the truth must not depend on that.
         quiet = signed_up | self._closings(now, signed_up, happened)
         for customer in list(self.customers.values()):
-            if customer.closed or customer.account_id in quiet or \
-                    self.random.randrange(100) >= self.scale.change_percent:
+            if (
+                customer.closed
+                or customer.account_id in quiet
+                or self.random.randrange(100) >= self.scale.change_percent
+            ):
                 continue
             action = self.random.choice(ACTIONS)
             if getattr(self, f"_{action}")(customer, now):
@@ -176,10 +256,20 @@ class SimulatedCluster:
                 if action != "payment":
                     self._remember(customer.account_id, self._local_day(customer.reseller_id, now))
         for customer in list(self.customers.values()):
-            if not customer.closed and customer.account_id not in quiet and \
-                    self.random.randrange(100) < self.scale.call_percent:
-                placed = calls.place_calls(self.store, self.random, customer.account_id, customer.index, now,
-                                           1 + self.random.randrange(3), self.bus)
+            if (
+                not customer.closed
+                and customer.account_id not in quiet
+                and self.random.randrange(100) < self.scale.call_percent
+            ):
+                placed = calls.place_calls(
+                    self.store,
+                    self.random,
+                    customer.account_id,
+                    customer.index,
+                    now,
+                    1 + self.random.randrange(3),
+                    self.bus,
+                )
                 self.calls += placed
                 self.counts.writes += len(placed)
                 happened.append(f"{customer.account_id} calls {len(placed)} times")
@@ -192,15 +282,19 @@ class SimulatedCluster:
         for reseller_id, _ in self.resellers if self.scale.close_percent else ():
             if self.random.randrange(100) >= self.scale.close_percent:
                 continue
-            open_ones = [c for c in self.customers.values()
-                         if c.reseller_id == reseller_id and not c.closed and c.account_id not in signed_up]
+            open_ones = [
+                c
+                for c in self.customers.values()
+                if c.reseller_id == reseller_id and not c.closed and c.account_id not in signed_up
+            ]
             if not open_ones:
                 continue
             customer = self.random.choice(open_ones)
             customer.closed = True
             for db in (SERVICES_DB, account_db(customer.account_id), ACCOUNTS_DB):
-                self._put(db, {**self.store.get(db, customer.account_id), "pvt_deleted": True,
-                               "pvt_modified": gregorian(now)})
+                self._put(
+                    db, {**self.store.get(db, customer.account_id), "pvt_deleted": True, "pvt_modified": gregorian(now)}
+                )
             self.counts.writes += 3
             self.counts.closes += 1
             self.history[customer.account_id].append((self._local_day(reseller_id, now), {}))
@@ -247,8 +341,14 @@ class SimulatedCluster:
     def _payment(self, customer: _Customer, now: datetime) -> bool:
         currency = self.store.get(account_db(customer.reseller_id), "onbill")["currency"]
         amount = (1 + self.random.randrange(100)) * {"RUB": 100_0000}.get(currency, 1_0000)
-        apply_payment(self.ports, customer.account_id, amount=amount, reason="wire_transfer",
-                      external_id=f"{customer.account_id}-{now:%Y%m%d}", by="simulator")
+        apply_payment(
+            self.ports,
+            customer.account_id,
+            amount=amount,
+            reason="wire_transfer",
+            external_id=f"{customer.account_id}-{now:%Y%m%d}",
+            by="simulator",
+        )
         self.counts.payments += 1
         return True
 
@@ -262,8 +362,9 @@ class SimulatedCluster:
     def _delete(self, customer: _Customer, doc_id: str, now: datetime) -> bool:
         db = account_db(customer.account_id)
         # As Kazoo's crossbar deletes: the flag, and the moment in pvt_modified.
-        return self._write(customer, {**self.store.get(db, doc_id), "pvt_deleted": True,
-                                      "pvt_modified": gregorian(now)})
+        return self._write(
+            customer, {**self.store.get(db, doc_id), "pvt_deleted": True, "pvt_modified": gregorian(now)}
+        )
 
     def _write(self, customer: _Customer, doc: dict[str, Any]) -> bool:
         self._put(account_db(customer.account_id), doc)
@@ -287,18 +388,31 @@ class SimulatedCluster:
         customer.next_doc += 1
         doc_id = f"{customer.account_id[:8]}user{customer.next_doc:020d}"
         customer.users.append(doc_id)
-        return self._stamp({"_id": doc_id, "first_name": f"User {customer.next_doc}", "last_name": "Sim",
-                            "priv_level": level, "enabled": True,
-                            "email": f"user{customer.next_doc}@{customer.account_id[:8]}.sim.example"},
-                           customer.account_id, "user", created)
+        return self._stamp(
+            {
+                "_id": doc_id,
+                "first_name": f"User {customer.next_doc}",
+                "last_name": "Sim",
+                "priv_level": level,
+                "enabled": True,
+                "email": f"user{customer.next_doc}@{customer.account_id[:8]}.sim.example",
+            },
+            customer.account_id,
+            "user",
+            created,
+        )
 
     def _device(self, customer: _Customer, created: datetime) -> dict[str, Any]:
         customer.next_doc += 1
         doc_id = f"{customer.account_id[:8]}device{customer.next_doc:018d}"
         customer.devices.append(doc_id)
         kind = "softphone" if customer.next_doc % 4 == 0 else "sip_device"
-        return self._stamp({"_id": doc_id, "name": f"Phone {customer.next_doc}", "device_type": kind,
-                            "enabled": True}, customer.account_id, "device", created)
+        return self._stamp(
+            {"_id": doc_id, "name": f"Phone {customer.next_doc}", "device_type": kind, "enabled": True},
+            customer.account_id,
+            "device",
+            created,
+        )
 
     @staticmethod
     def _number(index: int, k: int) -> str:
@@ -317,9 +431,16 @@ class SimulatedCluster:
     @staticmethod
     def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
         at = gregorian(created)
-        return {**doc, "pvt_type": pvt_type, "pvt_account_id": account_id, "pvt_account_db": account_db(account_id),
-                "pvt_created": at, "pvt_modified": at, "pvt_vsn": "1"}
+        return {
+            **doc,
+            "pvt_type": pvt_type,
+            "pvt_account_id": account_id,
+            "pvt_account_db": account_db(account_id),
+            "pvt_created": at,
+            "pvt_modified": at,
+            "pvt_vsn": "1",
+        }
 
 
 def utc(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)

@@ -5,14 +5,16 @@ md5 digests and revpos, `_local` documents, a per-database changes feed and a se
 of changed databases, and the views of couch_views/ (see `views.py`). What it leaves out:
 multi-master replication, so a document has one linear history and never a conflict branch.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
@@ -22,9 +24,18 @@ from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failu
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.domain.cluster_writes import Leaf
 from bookkeeper.ports import (
-    Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
-    DatabaseNotFound, InvalidDocument, NotFound, PutResult, ServerInfo,
-    ViewQuery, ViewResult,
+    Attachment,
+    BulkResult,
+    Conflict,
+    DatabaseExists,
+    DatabaseInfo,
+    DatabaseNotFound,
+    InvalidDocument,
+    NotFound,
+    PutResult,
+    ServerInfo,
+    ViewQuery,
+    ViewResult,
 )
 
 
@@ -67,8 +78,11 @@ class EmbeddedStore(FeedsMixin):
         with self._lock:
             version = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
         return ServerInfo(
-            adapter="embedded", vendor="kazbill-embedded (SQLite)", version=f"schema {version}, "
-            f"SQLite {sqlite3.sqlite_version}", location=self.path, features=("views", "changes", "db_updates"),
+            adapter="embedded",
+            vendor="kazbill-embedded (SQLite)",
+            version=f"schema {version}, SQLite {sqlite3.sqlite_version}",
+            location=self.path,
+            features=("views", "changes", "db_updates"),
         )
 
     # ------------------------------------------------------------------ databases
@@ -105,8 +119,13 @@ class EmbeddedStore(FeedsMixin):
     def list_databases(self, prefix: str = "") -> list[str]:
         # Names compare as UTF-8 bytes: every name starting with the prefix sorts below prefix + U+10FFFF.
         with self._lock:
-            return [row[0] for row in self._db.execute(
-                "SELECT name FROM databases WHERE name >= ? AND name < ? ORDER BY name", (prefix, prefix + "\U0010ffff"))]
+            return [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT name FROM databases WHERE name >= ? AND name < ? ORDER BY name",
+                    (prefix, prefix + "\U0010ffff"),
+                )
+            ]
 
     def database_info(self, db: str) -> DatabaseInfo:
         with self._lock:
@@ -122,7 +141,8 @@ class EmbeddedStore(FeedsMixin):
     def _stubs(self, db: str, doc_id: str) -> dict[str, Any]:
         rows = self._db.execute(
             "SELECT name, content_type, digest, length(data), revpos FROM attachments "
-            "WHERE db = ? AND doc_id = ? ORDER BY name", (db, doc_id),
+            "WHERE db = ? AND doc_id = ? ORDER BY name",
+            (db, doc_id),
         )
         return {
             name: {"content_type": ctype, "digest": digest, "length": length, "revpos": revpos, "stub": True}
@@ -152,7 +172,7 @@ class EmbeddedStore(FeedsMixin):
         with self._lock:
             name = self._require_db(db)
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+                chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for doc_id, rev, body in self._db.execute(
                     f"SELECT id, rev, body FROM docs WHERE db = ? AND deleted = 0 AND id IN ({marks})",
@@ -190,8 +210,9 @@ class EmbeddedStore(FeedsMixin):
 
     def _store_attachments(self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int) -> None:
         # CouchDB keeps only the attachments the new revision names: stubs keep, data replaces.
-        existing = {row[0] for row in self._db.execute(
-            "SELECT name FROM attachments WHERE db = ? AND doc_id = ?", (db, doc_id))}
+        existing = {
+            row[0] for row in self._db.execute("SELECT name FROM attachments WHERE db = ? AND doc_id = ?", (db, doc_id))
+        }
         for name, spec in attachments.items():
             rules.check_attachment_name(db, name)
             if not isinstance(spec, Mapping):
@@ -206,8 +227,15 @@ class EmbeddedStore(FeedsMixin):
                 raise InvalidDocument(db, f"_attachments.{name}.data", "must be base64 data or a stub") from None
             self._db.execute(
                 "INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (db, doc_id, name, str(spec.get("content_type", "application/octet-stream")), data,
-                 rules.attachment_digest(data), generation),
+                (
+                    db,
+                    doc_id,
+                    name,
+                    str(spec.get("content_type", "application/octet-stream")),
+                    data,
+                    rules.attachment_digest(data),
+                    generation,
+                ),
             )
         for name in existing - set(attachments):
             self._db.execute("DELETE FROM attachments WHERE db = ? AND doc_id = ? AND name = ?", (db, doc_id, name))
@@ -261,8 +289,9 @@ class EmbeddedStore(FeedsMixin):
             row = self._db.execute(
                 "SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?", (database, doc_id)
             ).fetchone()
-            doc: dict[str, Any] = (self._compose(database, doc_id, row[0], row[2]) if row and not row[1]
-                                   else {"_id": doc_id})
+            doc: dict[str, Any] = (
+                self._compose(database, doc_id, row[0], row[2]) if row and not row[1] else {"_id": doc_id}
+            )
             if rev is not None:
                 doc["_rev"] = rev
             elif row and not row[1]:
@@ -295,7 +324,9 @@ class EmbeddedStore(FeedsMixin):
             rules.check_doc_id(name, local_id.removeprefix("_local/"), "_local id")
             clean = rules.check_document(name, {**body, "_id": "local"})
             clean.pop("_id")
-            self._db.execute("INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, compact_json(clean)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, compact_json(clean))
+            )
 
     # ------------------------------------------------------------------ views
 

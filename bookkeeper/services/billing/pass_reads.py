@@ -15,14 +15,15 @@ CouchDB cluster could answer the count from one copy and the dates from another 
 without a new number, and the number would be dated too early.) A pass is one event; the next
 one starts from the store again.
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import account_db, parse_db_name
-from bookkeeper.ports import (BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery,
-                              ViewResult)
+from bookkeeper.ports import BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery, ViewResult
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
 QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
@@ -130,8 +131,7 @@ class PassReads:
             found = self.backing.get_many(db, unknown)
             for doc_id in unknown:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
-        return {doc_id: copy.deepcopy(doc) for doc_id in wanted
-                if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
+        return {doc_id: copy.deepcopy(doc) for doc_id in wanted if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
 
     def prefetch(self, db: str, doc_ids: Iterable[str]) -> None:
         """Read documents the pass will ask for one by one in one request (absent ones included);
@@ -170,8 +170,9 @@ class PassReads:
         finally:
             self._forget(db, [doc_id])
 
-    def put_attachment(self, db: str, doc_id: str, name: str, data: bytes, content_type: str,
-                       rev: str | None) -> PutResult:
+    def put_attachment(
+        self, db: str, doc_id: str, name: str, data: bytes, content_type: str, rev: str | None
+    ) -> PutResult:
         try:
             return self.backing.put_attachment(db, doc_id, name, data, content_type, rev)
         finally:

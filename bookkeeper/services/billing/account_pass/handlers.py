@@ -1,6 +1,7 @@
 """The bookkeeper's two handlers, reconcile (a document changed) and crawl (a day begins):
 load the account through the ports, refuse what cannot be billed, run the pass (steps.py),
 and queue the notices its events call for, together with the billing itself."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -44,9 +45,16 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     ports = replace(ports, store=reads)
     now = ports.clock.now()
     now_gregorian = gregorian_of(now)
-    context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",
-                             refusal="billing_failed", payload={"day": day.isoformat() if day else None},
-                             now_gregorian=now_gregorian, closed_too=True)
+    context = load_or_refuse(
+        ports.store,
+        account_id,
+        source="bookkeeper",
+        reason_code="bad_billing_input",
+        refusal="billing_failed",
+        payload={"day": day.isoformat() if day else None},
+        now_gregorian=now_gregorian,
+        closed_too=True,
+    )
     if isinstance(context, BillingEvent):
         return [context]
     if not context.billable:
@@ -67,18 +75,31 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         if trial_events and trial_events[0].name == "trial_converted":
             context = load_context(ports.store, account_id)  # its billing day was just fixed
         try:
-            trial_events += run_pass(ports, context, book, today=today, present=today_here,
-                                     now_gregorian=now_gregorian, crawl=day is not None)
+            trial_events += run_pass(
+                ports,
+                context,
+                book,
+                today=today,
+                present=today_here,
+                now_gregorian=now_gregorian,
+                crawl=day is not None,
+            )
         except (QuantityError, PlanError) as error:
             # A document the counting cannot read (a device type that is a list, a trunk count
             # beyond any price): nothing is charged from it, and a person is told which field.
             field = error.field if error.field.startswith("quantities.") else f"quantities.{error.field}"
-            record_failure(ports.store, source="bookkeeper", reason_code="bad_billing_input", reason=str(error),
-                           payload={"day": day.isoformat() if day else None, "account_id": account_id},
-                           account_id=account_id, now_gregorian=now_gregorian, field=field)
+            record_failure(
+                ports.store,
+                source="bookkeeper",
+                reason_code="bad_billing_input",
+                reason=str(error),
+                payload={"day": day.isoformat() if day else None, "account_id": account_id},
+                account_id=account_id,
+                now_gregorian=now_gregorian,
+                field=field,
+            )
             return trial_events + [BillingEvent("billing_failed", account_id, {"field": field, "reason": error.reason})]
     # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
     # a notice can never be lost between the charge and the email; queuing again is a no-op.
-    queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []),
-                  now_gregorian)
+    queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []), now_gregorian)
     return trial_events

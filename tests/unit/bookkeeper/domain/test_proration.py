@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.proration import daily_share, remaining_share
 
@@ -53,10 +54,17 @@ def test_a_higher_monthly_cost_never_leaves_less_to_charge(low, high, days, inde
     assert remaining_share(low, days, index) <= remaining_share(high, days, index)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: daily_share(-1, 31, 0), lambda: daily_share(100, 32, 0), lambda: daily_share(100, 31, 31),
-    lambda: remaining_share(100, 0, 0), lambda: remaining_share(1.5, 31, 0), lambda: remaining_share(100, 31, 32),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: daily_share(-1, 31, 0),
+        lambda: daily_share(100, 32, 0),
+        lambda: daily_share(100, 31, 31),
+        lambda: remaining_share(100, 0, 0),
+        lambda: remaining_share(1.5, 31, 0),
+        lambda: remaining_share(100, 31, 32),
+    ],
+)
 def test_impossible_arguments_are_refused(call):
     with pytest.raises(ValueError):
         call()
