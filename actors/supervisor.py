@@ -9,7 +9,6 @@ actor is ever orphaned (Thespian's admin daemonises and would otherwise run fore
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -43,8 +42,8 @@ from actors.messages import (
     StatusRequest,
 )
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
+from actors.shard_failures import record_shard_failure
 from actors.supervision import RestartBudget
-from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
@@ -195,27 +194,12 @@ class Supervisor(ActorTypeDispatcher):
         self._report(work.batch_id, index, (), tuple((account, reason) for account in work.account_ids), ())
 
     def _record(self, work: ShardWork, reason: str) -> None:
-        from bookkeeper.bootstrap import build_clock, build_store
-        from bookkeeper.services.setup.failures import record_failure
+        from bookkeeper.bootstrap import build_store
 
         assert self.config is not None
         if self._failures_store is None:
             self._failures_store = build_store(self.config.settings)
-        now = gregorian_of(build_clock(self.config.clock_file).now())
-        record_failure(
-            self._failures_store,
-            source="supervisor",
-            reason_code="shard_work_failed",
-            reason=reason,
-            payload={
-                "kind": work.kind,
-                "day": work.day,
-                "account_ids": list(work.account_ids),
-                "calls": [dataclasses.asdict(call) for call in work.calls],
-            },
-            account_id=None,
-            now_gregorian=now,
-        )
+        record_shard_failure(self._failures_store, self.config.clock_file, work, reason)
 
     # A one-pass request (CrawlNow, MailNow) goes to the child that does the pass; its report
     # goes back to the oldest asker. With no such child, the asker gets an empty report at once.
@@ -293,15 +277,12 @@ class Supervisor(ActorTypeDispatcher):
             if self._restart_allowed(f"shard {index}"):
                 self.shards[index] = self._start_shard(index)
                 self._redeliver(index)
-        elif address == self.scheduler:
-            if self._restart_allowed("the scheduler"):
-                self.scheduler = self._start_scheduler()
-        elif address == self.mailer:
-            if self._restart_allowed("the mailer"):
-                self.mailer = self._start_mailer()
-        elif address == self.document_workers:
-            if self._restart_allowed("the document workers"):
-                self.document_workers = self._start_document_workers()
+        elif address == self.scheduler and self._restart_allowed("the scheduler"):
+            self.scheduler = self._start_scheduler()
+        elif address == self.mailer and self._restart_allowed("the mailer"):
+            self.mailer = self._start_mailer()
+        elif address == self.document_workers and self._restart_allowed("the document workers"):
+            self.document_workers = self._start_document_workers()
 
     def _restart_allowed(self, child: str) -> bool:
         assert self.budget is not None

@@ -69,7 +69,7 @@ class BatchRenderer(PdfRenderer):
         )
         starts = [next(i for i, page in enumerate(document.pages) if anchor in page.anchors) for anchor in anchors]
         ends = starts[1:] + [len(document.pages)]
-        return [document.copy(document.pages[start:end]).write_pdf() for start, end in zip(starts, ends)]
+        return [document.copy(document.pages[start:end]).write_pdf() for start, end in zip(starts, ends, strict=True)]
 
 
 def invoice(lines: int) -> str:
@@ -129,13 +129,16 @@ def rendering(documents: int, batch: int, workers: int) -> None:
         pages = len(__import__("weasyprint").HTML(string=html).render().pages)
         print(f"{label} ({pages} pages):")
         rate(
-            "fresh renderer per document", documents, lambda: [PdfRenderer().pdf(html) for _ in range(documents)], fresh
+            "fresh renderer per document",
+            documents,
+            lambda html=html: [PdfRenderer().pdf(html) for _ in range(documents)],
+            fresh,
         )
         kept = PdfRenderer()
         rate(
             "one renderer kept",
             documents,
-            lambda: [kept.pdf(html) for _ in range(documents)],
+            lambda html=html, kept=kept: [kept.pdf(html) for _ in range(documents)],
             f"{key}.renderer_kept",
             fresh,
         )
@@ -143,7 +146,9 @@ def rendering(documents: int, batch: int, workers: int) -> None:
         rate(
             f"batches of {batch}, one layout each",
             documents,
-            lambda: [batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))],
+            lambda html=html, batcher=batcher: [
+                batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))
+            ],
             f"{key}.batched_layout",
             fresh,
         )
@@ -153,7 +158,7 @@ def rendering(documents: int, batch: int, workers: int) -> None:
             rate(
                 f"{workers} processes, renderer kept",
                 share * workers,
-                lambda: pool.map(_worker_render, [(html, share)] * workers),
+                lambda html=html, share=share: pool.map(_worker_render, [(html, share)] * workers),
                 f"{key}.worker_processes",
                 fresh,
             )

@@ -155,7 +155,11 @@ def main() -> None:
             (doc_id,) = add_phones(world, account, 100_000 + n, 1, clock)
             sent = time.perf_counter()
             asyncio.run(publish_all([change("doc_created", account, "device", doc_id)]))
-            wait_for(lambda: len(kazbill_entries(store, account, [(2026, 3)])) > before, 60, "the probe's charge")
+            wait_for(
+                lambda account=account, before=before: len(kazbill_entries(store, account, [(2026, 3)])) > before,
+                60,
+                "the probe's charge",
+            )
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()
     delays.sort()

@@ -1,6 +1,6 @@
-"""Period-opening benchmark (the embedded store, or a CouchDB with --couch): N accounts of about ten billable items each,
-all opening a new period on the same day, then the cost of one reconcile after a single
-document change. Prints figures; asserts nothing about time.
+"""Period-opening benchmark (the embedded store, or a CouchDB with --couch): N accounts of about
+ten billable items each, all opening a new period on the same day, then the cost of one
+reconcile after a single document change. Prints figures; asserts nothing about time.
 
     .venv/bin/python -m bench.period_close [--accounts 10000] [--reconciles 200] [--couch URL]
 """

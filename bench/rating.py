@@ -97,7 +97,9 @@ def main() -> None:
     timed(
         "lookup and the call's cost",
         len(numbers),
-        lambda: [call_cost(rate, s) for rate, s in ((deck.find(n), s) for n, s in zip(numbers, seconds)) if rate],
+        lambda: [
+            call_cost(rate, s) for rate, s in ((deck.find(n), s) for n, s in zip(numbers, seconds, strict=True)) if rate
+        ],
     )
     print(f"numbers with a rate: {sum(1 for rate in found if rate) / len(found):.1%}")
     with tempfile.TemporaryDirectory() as folder:

@@ -77,7 +77,9 @@ def run(calls: int, accounts: int, probes: int, couch: str | None) -> None:
             before = calls_charged(store, [account])
             sent = time.perf_counter()
             asyncio.run(publish_calls([channel_destroy(account, f"probe-{n}")]))
-            wait_for(lambda: calls_charged(store, [account]) > before, 60, "the probe's debit")
+            wait_for(
+                lambda account=account, before=before: calls_charged(store, [account]) > before, 60, "the probe's debit"
+            )
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()
     delays.sort()

@@ -2,8 +2,9 @@
 
 Each file is one CouchDB design document plus a `kazbill` member saying which databases it
 belongs in (`db_class`: "accounts", "services", "account", "account-month", "system" with a
-`database`, or "any": every database Kazbill reads or writes). The installed copy carries `kazbill.digest`, a hash of the file's content, so
-`store check` can tell an up-to-date design document from a stale one without comparing code.
+`database`, or "any": every database Kazbill reads or writes). The installed copy carries
+`kazbill.digest`, a hash of the file's content, so `store check` can tell an up-to-date design
+document from a stale one without comparing code.
 """
 
 from __future__ import annotations

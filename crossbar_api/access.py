@@ -103,7 +103,10 @@ def account_for(
                 {
                     "account_id": {
                         "access": {
-                            "message": "only the reseller that bills this account, or an account above that reseller, may do this"
+                            "message": (
+                                "only the reseller that bills this account, or an account above "
+                                "that reseller, may do this"
+                            )
                         }
                     }
                 },
@@ -172,7 +175,9 @@ def reseller_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: 
             {
                 "account_id": {
                     "reseller": {
-                        "message": f"account {account_id} is not a reseller; this belongs to the accounts that bill others"
+                        "message": (
+                            f"account {account_id} is not a reseller; this belongs to the accounts that bill others"
+                        )
                     }
                 }
             },

@@ -180,7 +180,9 @@ def handle_conflict(req: falcon.Request, resp: falcon.Response, error: Conflict,
         {
             "document": {
                 "conflict": {
-                    "message": "the document was changed by someone else meanwhile; read it again and repeat the request"
+                    "message": (
+                        "the document was changed by someone else meanwhile; read it again and repeat the request"
+                    )
                 }
             }
         },

@@ -103,7 +103,10 @@ def store_gauges(store: DocumentStore, node: str | None, today: Callable[[str], 
     gauge(
         "kazbill_failures",
         "Failures awaiting a person, by source and reason.",
-        [(dict(zip(("source", "reason"), key.split("/", 1))), n) for key, n in sorted(status.failures.items())],
+        [
+            (dict(zip(("source", "reason"), key.split("/", 1), strict=False)), n)
+            for key, n in sorted(status.failures.items())
+        ],
     )
     gauge(
         "kazbill_notices",
@@ -118,7 +121,10 @@ def store_gauges(store: DocumentStore, node: str | None, today: Callable[[str], 
     gauge(
         "kazbill_payment_notifications",
         "Distinct payment notifications by gateway and outcome.",
-        [(dict(zip(("gateway", "outcome"), key.split("/", 1))), n) for key, n in sorted(status.payment_hooks.items())],
+        [
+            (dict(zip(("gateway", "outcome"), key.split("/", 1), strict=False)), n)
+            for key, n in sorted(status.payment_hooks.items())
+        ],
     )
     gauge(
         "kazbill_announcements_pending",

@@ -3,6 +3,7 @@ after the fork, so no connection is shared across processes or opened at import 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
 
@@ -28,10 +29,8 @@ def token_secret(settings: Settings, store: DocumentStore) -> bytes:
     if settings.api_token_secret:
         return settings.api_token_secret.encode()
     store.ensure_database(SYSTEM_DB)
-    try:
+    with contextlib.suppress(Conflict):  # another worker made it first: use theirs
         store.put(SYSTEM_DB, {"_id": SECRET_DOC, "pvt_type": "kazbill_secret", "secret": secrets.token_hex(32)})
-    except Conflict:
-        pass  # another worker made it first: use theirs
     return store.get(SYSTEM_DB, SECRET_DOC)["secret"].encode()
 
 

@@ -8,6 +8,7 @@ The store is read in a thread, so the event loop that consumes Kazoo's messages 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,10 +41,8 @@ class OutboxPublisher:
             while not stop.is_set():
                 published = await self.publish_pending(exchange)
                 if not published:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.interval_s)
-                    except TimeoutError:
-                        pass
         finally:
             await connection.close()
 

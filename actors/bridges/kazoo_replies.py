@@ -10,12 +10,12 @@ from typing import Any
 from actors.bridges.bookkeeper_messages import RESPONSE_STATUSES, StandingRequested
 from actors.bridges.kazoo_messages import APP_NAME, encode_routing_key_segment
 from actors.messages import BookkeeperSyncRequested
+from bookkeeper.domain.kazoo_names import raw_account_id
 
 # kz_services_standing.erl:173-175 accepts the change only on Status "good_standing"
 # (kzd_services:status_good/0, kzd_services.erl:131-132); any other is a refusal with its
 # Reason and Message shown to the user in Kazoo's 402 (kz_services_standing.erl:176-182).
 STANDING_STATUSES = ("good_standing", "delinquent", "error")
-from bookkeeper.domain.kazoo_names import raw_account_id
 
 
 def bookkeeper_update_response(

@@ -5,6 +5,7 @@ finishes the batch in hand (ack or checkpoint included) before it exits."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import signal
@@ -148,10 +149,8 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
                 await asyncio.gather(bridge.run(stop), calls.run(stop), responder.run(stop), publisher.run(stop))
             except (TimeoutError, OSError, ConnectionError) as error:  # broker down at start
                 log.warning("broker unreachable, retrying in %.0fs: %s", pause, error)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
-                except TimeoutError:
-                    pass
                 pause = min(pause * 2, MAX_PAUSE_S)
 
     try:

@@ -4,6 +4,7 @@ server's `_db_updates` (polled where the server lacks it)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -191,8 +192,6 @@ class CouchReads(CouchHttp):
     def _snapshot(self) -> dict[str, str]:
         snapshot = {}
         for db in self.list_databases():
-            try:
+            with contextlib.suppress(DatabaseNotFound):  # deleted while we were listing
                 snapshot[db] = self.database_info(db).update_seq
-            except DatabaseNotFound:
-                pass  # deleted while we were listing
         return snapshot

@@ -8,6 +8,7 @@ generated methods, or second-guesses the server's answer, a comment says which q
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -207,10 +208,10 @@ class CouchDbStore(CouchReads):
         rows, status = self._call_status("post_bulk_docs", db=db, bulk_docs={"docs": clean})
         results = [
             BulkResult(row.get("id") or doc["_id"], row.get("rev"), row.get("error"), row.get("reason"))
-            for doc, row in zip(clean, self._json(rows))
+            for doc, row in zip(clean, self._json(rows), strict=True)
         ]
         if status == 202:  # some row fell short of the quorum; the rows do not say which
-            results = [self._settled_row(db, doc, result) for doc, result in zip(clean, results)]
+            results = [self._settled_row(db, doc, result) for doc, result in zip(clean, results, strict=True)]
         return results
 
     def _settled_row(self, db: str, doc: Mapping[str, Any], result: BulkResult) -> BulkResult:
@@ -301,10 +302,8 @@ class CouchDbStore(CouchReads):
         clean = {**check_document(db, {**body, "_id": local_id}), "_id": f"_local/{local_id}"}
         for last_try in (False, True):
             clean.pop("_rev", None)
-            try:  # overwriting a local document still takes its current _rev
+            with contextlib.suppress(NotFound):  # overwriting a local document still takes its current _rev
                 clean["_rev"] = self._json(self._call("get_local_document", db=db, doc_id=local_id))["_rev"]
-            except NotFound:
-                pass
             try:
                 self._call("put_local_document", db=db, doc_id=local_id, document=clean)
                 return

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from actors.bridges.couch_changes import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, ChangesFollower
@@ -155,7 +156,7 @@ class DemoRun:
                         sums[reason] -= signed_amount(entry)
                     else:
                         sums["paid" if entry["pvt_ledger_type"] == "credit" else "other"] += abs(signed_amount(entry))
-                money = lambda units: format_money(units, currency, locale)  # noqa: E731
+                money = partial(format_money, code=currency, locale=locale)
                 standing = store.get_many(account_db(account_id), ["kazbill_standing"]).get("kazbill_standing", {})
                 lines.append(
                     f"  {name:<16}{money(sums['monthly_recurring']):>14}{money(sums['recurring_prorate']):>14}"

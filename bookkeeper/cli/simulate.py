@@ -107,7 +107,7 @@ def simulate(
     from pathlib import Path
 
     from bookkeeper.services.audit.audit_history import write_history
-    from bookkeeper.simulation.cluster import Scale
+    from bookkeeper.simulation.flavours import Scale
     from bookkeeper.simulation.kazoo_bus import KazooBus
     from bookkeeper.simulation.run import SimulationRun
 
@@ -147,7 +147,8 @@ def simulate(
     changes = sum(counts.changes.values())
     click.echo(
         f"{days} days in {elapsed:.1f} s: {counts.writes} document writes, {changes} changes, "
-        f"{counts.signups} sign-ups, {counts.closes} closings, {counts.payments} payments, {len(run.cluster.calls)} billable calls "
+        f"{counts.signups} sign-ups, {counts.closes} closings, {counts.payments} payments, "
+        f"{len(run.cluster.calls)} billable calls "
         f"({', '.join(f'{n} {what}' for what, n in sorted(counts.changes.items())) or 'none'})"
         + (f"; {bus.published} AMQP messages published" if bus else "")
     )

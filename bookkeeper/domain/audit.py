@@ -20,7 +20,8 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.periods import Period, period_containing
-from bookkeeper.domain.plans import ItemPrice, ServicePlan, price_services
+from bookkeeper.domain.plan_pricing import price_services
+from bookkeeper.domain.plans import ItemPrice, ServicePlan
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
 

@@ -13,10 +13,9 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import Enum
-from typing import Union
 
 UNITS_PER_MAJOR = 10_000
-Exact = Union[int, Decimal, str]  # what money may be made from: never a float
+Exact = int | Decimal | str  # what money may be made from: never a float
 
 
 class MoneyError(ValueError):
@@ -42,7 +41,7 @@ DISPLAY_ROUNDING = Rounding.HALF_AWAY_FROM_ZERO
 
 def exact(value: object, field: str = "amount") -> Decimal:
     """A Decimal from an int, a Decimal or a numeric string; floats and bools are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(field, f"{type(value).__name__} {value!r} is not an exact amount; use Decimal or str")
     if isinstance(value, int):
         return Decimal(value)

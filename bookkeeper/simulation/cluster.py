@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,41 +28,10 @@ from bookkeeper.services.payments.postings import apply_payment
 from bookkeeper.services.setup import store_setup
 from bookkeeper.simulation import calls
 from bookkeeper.simulation.calls import SimulatedCall
-from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
+from bookkeeper.simulation.customers import Customer, account_doc, new_device, new_user, number, opening_docs
+from bookkeeper.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, Counts, Scale, gregorian, plan, sim_id
 from bookkeeper.simulation.kazoo_bus import KazooBus
 from bookkeeper.simulation.settled_reads import settled_quantities
-
-
-@dataclass(frozen=True)
-class Scale:
-    resellers: int = 2
-    accounts: int = 10  # customers at the start, spread over the resellers
-    change_percent: int = 30  # chance that an account changes something on a given day
-    signup_percent: int = 20  # chance per reseller per day that a new customer signs up
-    seed: int = 1
-    call_percent: int = 0  # chance that an account places calls to carriers on a given day
-    close_percent: int = 0  # chance per reseller per day that one of its customers closes its account
-
-
-@dataclass
-class Counts:
-    writes: int = 0
-    signups: int = 0
-    closes: int = 0
-    payments: int = 0
-    changes: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Customer:
-    account_id: str
-    reseller_id: str
-    index: int
-    users: list[str] = field(default_factory=list)
-    devices: list[str] = field(default_factory=list)
-    numbers: int = 0
-    next_doc: int = 0
-    closed: bool = False
 
 
 class SimulatedCluster:
@@ -73,7 +41,7 @@ class SimulatedCluster:
         self.master_id = sim_id(scale.seed, "master")
         self.resellers: list[tuple[str, str]] = []  # (id, timezone)
         self.reseller_parents: dict[str, str] = {}  # the reseller that bills each reseller
-        self.customers: dict[str, _Customer] = {}
+        self.customers: dict[str, Customer] = {}
         self.history: dict[str, list[tuple[date, Quantities]]] = {}
         self.calls: list[SimulatedCall] = []
         self.counts = Counts()
@@ -154,20 +122,7 @@ class SimulatedCluster:
         db = account_db(account_id)
         if self.store.ensure_database(db):
             store_setup.install_design_docs(self.store, db, self.design_docs)
-        doc = self._stamp(
-            {
-                "_id": account_id,
-                "name": name,
-                "realm": f"{account_id[:8]}.sip.sim.example",
-                "pvt_tree": tree,
-                "pvt_reseller": reseller,
-                "pvt_enabled": True,
-                "enabled": True,
-            },
-            account_id,
-            "account",
-            created,
-        )
+        doc = account_doc(account_id, name, tree, reseller=reseller, created=created)
         self._bulk_put(db, [*docs, doc])
         self._put(ACCOUNTS_DB, doc)
         self.counts.writes += 3 + len(docs)
@@ -177,28 +132,8 @@ class SimulatedCluster:
     ) -> str:
         index = len(self.customers)
         account_id = sim_id(self.scale.seed, f"customer-{index}")
-        customer = _Customer(account_id, reseller_id, index)
-        docs = [
-            self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
-            self._stamp(
-                {"_id": "limits", "twoway_trunks": trunks, "allow_prepay": True, "pvt_allow_postpay": False},
-                account_id,
-                "limits",
-                created,
-            ),
-            self._stamp(
-                {
-                    "_id": "phone_numbers",
-                    **{self._number(index, k): {"state": "in_service", "features": []} for k in range(numbers)},
-                },
-                account_id,
-                "phone_numbers",
-                created,
-            ),
-        ]
-        customer.numbers = numbers
-        docs += [self._user(customer, "admin" if n == 0 else "user", created) for n in range(users)]
-        docs += [self._device(customer, created) for _ in range(devices)]
+        customer = Customer(account_id, reseller_id, index)
+        docs = opening_docs(customer, created, devices=devices, users=users, numbers=numbers, trunks=trunks)
         self._account(
             account_id,
             f"Customer {index}",
@@ -314,31 +249,31 @@ class SimulatedCluster:
             payer, reseller = reseller, parents.get(reseller, self.master_id)
         return found
 
-    def _add_device(self, customer: _Customer, now: datetime) -> bool:
-        return self._write(customer, self._device(customer, now))
+    def _add_device(self, customer: Customer, now: datetime) -> bool:
+        return self._write(customer, new_device(customer, now))
 
-    def _remove_device(self, customer: _Customer, now: datetime) -> bool:
+    def _remove_device(self, customer: Customer, now: datetime) -> bool:
         return bool(customer.devices) and self._delete(customer, customer.devices.pop(0), now)
 
-    def _add_user(self, customer: _Customer, now: datetime) -> bool:
-        return self._write(customer, self._user(customer, "user", now))
+    def _add_user(self, customer: Customer, now: datetime) -> bool:
+        return self._write(customer, new_user(customer, "user", now))
 
-    def _remove_user(self, customer: _Customer, now: datetime) -> bool:
+    def _remove_user(self, customer: Customer, now: datetime) -> bool:
         return len(customer.users) > 1 and self._delete(customer, customer.users.pop(), now)
 
-    def _add_number(self, customer: _Customer, now: datetime) -> bool:
+    def _add_number(self, customer: Customer, now: datetime) -> bool:
         return self._numbers(customer, customer.numbers + 1, now)
 
-    def _remove_number(self, customer: _Customer, now: datetime) -> bool:
+    def _remove_number(self, customer: Customer, now: datetime) -> bool:
         return customer.numbers > 0 and self._numbers(customer, customer.numbers - 1, now)
 
-    def _trunks(self, customer: _Customer, now: datetime) -> bool:
+    def _trunks(self, customer: Customer, now: datetime) -> bool:
         db = account_db(customer.account_id)
         limits = self.store.get(db, "limits")
         trunks = max(0, limits.get("twoway_trunks", 0) + self.random.choice((-1, 1)))
         return self._write(customer, {**limits, "twoway_trunks": trunks, "pvt_modified": gregorian(now)})
 
-    def _payment(self, customer: _Customer, now: datetime) -> bool:
+    def _payment(self, customer: Customer, now: datetime) -> bool:
         currency = self.store.get(account_db(customer.reseller_id), "onbill")["currency"]
         amount = (1 + self.random.randrange(100)) * {"RUB": 100_0000}.get(currency, 1_0000)
         apply_payment(
@@ -352,21 +287,21 @@ class SimulatedCluster:
         self.counts.payments += 1
         return True
 
-    def _numbers(self, customer: _Customer, count: int, now: datetime) -> bool:
+    def _numbers(self, customer: Customer, count: int, now: datetime) -> bool:
         db, index = account_db(customer.account_id), customer.index
         doc = {key: value for key, value in self.store.get(db, "phone_numbers").items() if not key.startswith("+")}
-        doc.update({self._number(index, k): {"state": "in_service", "features": []} for k in range(count)})
+        doc.update({number(index, k): {"state": "in_service", "features": []} for k in range(count)})
         customer.numbers = count
         return self._write(customer, {**doc, "pvt_modified": gregorian(now)})
 
-    def _delete(self, customer: _Customer, doc_id: str, now: datetime) -> bool:
+    def _delete(self, customer: Customer, doc_id: str, now: datetime) -> bool:
         db = account_db(customer.account_id)
         # As Kazoo's crossbar deletes: the flag, and the moment in pvt_modified.
         return self._write(
             customer, {**self.store.get(db, doc_id), "pvt_deleted": True, "pvt_modified": gregorian(now)}
         )
 
-    def _write(self, customer: _Customer, doc: dict[str, Any]) -> bool:
+    def _write(self, customer: Customer, doc: dict[str, Any]) -> bool:
         self._put(account_db(customer.account_id), doc)
         self.counts.writes += 1
         return True
@@ -377,47 +312,13 @@ class SimulatedCluster:
             self.bus.document_written(db, doc, written.rev)
 
     def _bulk_put(self, db: str, docs: list[dict[str, Any]]) -> None:
-        for doc, written in zip(docs, self.store.bulk_put(db, docs)):
+        for doc, written in zip(docs, self.store.bulk_put(db, docs), strict=True):
             if written.error:
                 raise RuntimeError(f"the simulator's own write of {db}/{doc['_id']} failed: {written.error}")
             if self.bus is not None:
                 self.bus.document_written(db, doc, written.rev)
 
-    # ------------------------------------------------------------------ documents and the truth
-    def _user(self, customer: _Customer, level: str, created: datetime) -> dict[str, Any]:
-        customer.next_doc += 1
-        doc_id = f"{customer.account_id[:8]}user{customer.next_doc:020d}"
-        customer.users.append(doc_id)
-        return self._stamp(
-            {
-                "_id": doc_id,
-                "first_name": f"User {customer.next_doc}",
-                "last_name": "Sim",
-                "priv_level": level,
-                "enabled": True,
-                "email": f"user{customer.next_doc}@{customer.account_id[:8]}.sim.example",
-            },
-            customer.account_id,
-            "user",
-            created,
-        )
-
-    def _device(self, customer: _Customer, created: datetime) -> dict[str, Any]:
-        customer.next_doc += 1
-        doc_id = f"{customer.account_id[:8]}device{customer.next_doc:018d}"
-        customer.devices.append(doc_id)
-        kind = "softphone" if customer.next_doc % 4 == 0 else "sip_device"
-        return self._stamp(
-            {"_id": doc_id, "name": f"Phone {customer.next_doc}", "device_type": kind, "enabled": True},
-            customer.account_id,
-            "device",
-            created,
-        )
-
-    @staticmethod
-    def _number(index: int, k: int) -> str:
-        return f"+7495{index:04d}{k:03d}" if k % 5 else f"+7800{index:04d}{k:03d}"  # every fifth toll-free
-
+    # ------------------------------------------------------------------ the truth
     def _local_day(self, reseller_id: str, moment: datetime) -> date:
         tz = dict(self.resellers).get(reseller_id, "UTC")
         return moment.astimezone(ZoneInfo(tz)).date()
@@ -427,19 +328,6 @@ class SimulatedCluster:
         in order (the seeded tree and the first afternoon's change share a day): what a day's
         steps passed through was charged, not only where the day ended."""
         self.history.setdefault(account_id, []).append((day, settled_quantities(self.store, account_id)))
-
-    @staticmethod
-    def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
-        at = gregorian(created)
-        return {
-            **doc,
-            "pvt_type": pvt_type,
-            "pvt_account_id": account_id,
-            "pvt_account_db": account_db(account_id),
-            "pvt_created": at,
-            "pvt_modified": at,
-            "pvt_vsn": "1",
-        }
 
 
 def utc(day: date, hour: int) -> datetime:

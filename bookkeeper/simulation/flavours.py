@@ -1,10 +1,12 @@
 """The simulated cluster's ingredients: three flavours of reseller (currency, time zone,
 locale, plan rates, whether phones are charged daily), the opening credit that carries a customer
-through a run, the day's possible changes, and the seeded ids and Kazoo timestamps."""
+through a run, the day's possible changes, and the seeded ids and Kazoo timestamps; a run's
+scale and what it counted."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -84,3 +86,23 @@ def plan(rates: dict[str, int]) -> dict[str, Any]:
         },
         "limits": {"twoway_trunks": {"name": "Two-way trunk", "rate": major(rates["trunk"])}},
     }
+
+
+@dataclass(frozen=True)
+class Scale:
+    resellers: int = 2
+    accounts: int = 10  # customers at the start, spread over the resellers
+    change_percent: int = 30  # chance that an account changes something on a given day
+    signup_percent: int = 20  # chance per reseller per day that a new customer signs up
+    seed: int = 1
+    call_percent: int = 0  # chance that an account places calls to carriers on a given day
+    close_percent: int = 0  # chance per reseller per day that one of its customers closes its account
+
+
+@dataclass
+class Counts:
+    writes: int = 0
+    signups: int = 0
+    closes: int = 0
+    payments: int = 0
+    changes: dict[str, int] = field(default_factory=dict)

@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.config import Settings
-from bookkeeper.simulation.cluster import Scale, SimulatedCluster, utc
+from bookkeeper.simulation.cluster import SimulatedCluster, utc
+from bookkeeper.simulation.flavours import Scale
 from bookkeeper.simulation.kazoo_bus import KazooBus
 
 CRAWL_HOUR_UTC = 6  # Moscow 09:00, Berlin 07:00, New York 01:00 (02:00 in summer): every day has begun

@@ -96,7 +96,10 @@ class BillingPeriod:
                 {
                     "start": {
                         "period": {
-                            "message": f"no period starts on {start}; the account's periods start on day {context.account.billing_day}"
+                            "message": (
+                                f"no period starts on {start}; "
+                                f"the account's periods start on day {context.account.billing_day}"
+                            )
                         }
                     }
                 },

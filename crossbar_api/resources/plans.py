@@ -132,7 +132,9 @@ class ResellerPlan:
                 {
                     "plan_id": {
                         "default": {
-                            "message": "it is the default_service_plan of this reseller's onbill settings; change that first"
+                            "message": (
+                                "it is the default_service_plan of this reseller's onbill settings; change that first"
+                            )
                         }
                     }
                 },
@@ -161,7 +163,7 @@ class ResellerPlan:
 
 _PLAN_BODY = {"id": "string", "name": "string", "description": "string", "plan": "object"}
 
-# (path, factory, summary, body schema) — the fields of crossbar_api.app.Route, in order.
+# (path, factory, summary, body schema) — the fields of crossbar_api.routes.Route, in order.
 PLAN_ROUTES = (
     (
         f"{ACCOUNT}/onbill_service_plans",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import falcon
 
 from bookkeeper.domain.money import to_major
-from bookkeeper.domain.plans import price_services
+from bookkeeper.domain.plan_pricing import price_services
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from bookkeeper.services.billing.context import billing_quantities
 from crossbar_api.access import account_for, billing_context

@@ -76,7 +76,9 @@ class Onbill:
                         {
                             key: {
                                 "access": {
-                                    "message": "set by the reseller that bills this account, or an account above that reseller"
+                                    "message": (
+                                        "set by the reseller that bills this account, or an account above that reseller"
+                                    )
                                 }
                             }
                         },

@@ -75,16 +75,15 @@ class KazbillService:
         self.log_path = workdir / f"serve-{self.admin_port}.log"  # two services in one test keep apart
 
     def start(self) -> KazbillService:
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [KAZBILL, "serve", "--no-api", "--clock-file", str(self.clock_file)],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        with open(self.log_path, "ab") as log:  # the service writes to its own copy of it
+            self.process = subprocess.Popen(
+                [KAZBILL, "serve", "--no-api", "--clock-file", str(self.clock_file)],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def wait_ready(self) -> KazbillService:

@@ -13,6 +13,7 @@ conflict, :444-450). So a month once rolled over never changes its successor aga
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,7 +52,7 @@ def total_sources(store: DocumentStore, account_id: str, month: Month, now: date
         total_sources(store, account_id, before, now) if store.database_exists(account_modb(account_id, *before)) else 0
     )
     rollover_id = f"{month[0]:04d}{month[1]:02d}-ledgers_monthly_rollover"
-    try:
+    with contextlib.suppress(Conflict):  # written meanwhile: Kazoo keeps the one that exists
         store.put(
             db,
             {
@@ -64,8 +65,6 @@ def total_sources(store: DocumentStore, account_id: str, month: Month, now: date
                 "pvt_created": to_gregorian_seconds(int(now.timestamp())),
             },
         )
-    except Conflict:
-        pass  # written meanwhile: Kazoo keeps the one that exists
     return sum(total_by_source(store, account_id, month).values())
 
 

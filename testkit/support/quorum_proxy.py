@@ -91,7 +91,7 @@ class QuorumProxy(LocalHttpServer):
         except ValueError:
             return 201, answer
         if len(parts) == 2 and parts[1] == "_bulk_docs" and isinstance(sent, dict):
-            rows = list(zip(sent.get("docs", []), written))
+            rows = list(zip(sent.get("docs", []), written, strict=False))
         elif len(parts) == 2 and not parts[1].startswith("_") and isinstance(sent, dict):
             rev = sent.get("_rev") or (parse_qs(url.query).get("rev") or [None])[0]
             rows = [({**sent, "_id": parts[1], **({"_rev": rev} if rev else {})}, written)]

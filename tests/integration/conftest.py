@@ -3,6 +3,7 @@ reseller taking cards through a local Braintree gateway, for the card and auto t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -53,10 +54,8 @@ class CleaningStore:
 
     def cleanup(self) -> None:
         for db in self._created:
-            try:
+            with contextlib.suppress(DatabaseNotFound):
                 self._store.delete_database(db)
-            except DatabaseNotFound:
-                pass
         self._store.close()
 
 

@@ -140,7 +140,7 @@ def test_a_closed_account_pays_exactly_the_days_it_began_open(tmp_path_factory, 
     store = EmbeddedStore(tmp_path_factory.mktemp("closure") / "k.sqlite3")
     world, customer, clock, ports = daily_world(store)
     closing = datetime(2026, 12, closed_on, closing_hour, 30, tzinfo=MSK)
-    for day, present in zip(range(1, 23), mornings):
+    for day, present in zip(range(1, 23), mornings, strict=True):
         morning = datetime(2026, 12, day, 0, 5, tzinfo=MSK)
         if closing < morning and not store.get(ACCOUNTS_DB, customer).get("pvt_deleted"):
             close(store, customer, closing)

@@ -75,7 +75,7 @@ def test_any_replay_of_the_passes_in_any_order_with_duplicates_changes_nothing(
     replays = passes + shuffled.choices(passes, k=len(passes))
     shuffled.shuffle(replays)
     end = clock.now()
-    for kind, moment, day in replays:
+    for kind, _moment, day in replays:
         clock.set(end)  # replays arrive late, after everything happened
         if kind == "crawl":
             crawl_account_day(ports, customer, day)

@@ -171,9 +171,10 @@ def test_a_daily_fee_category_is_charged_every_day_and_sums_to_the_month(store):
 
 def test_a_phone_deleted_on_a_day_whose_midnight_was_missed_still_owes_that_day(store):
     # Daily phones at 500.00 a month, December (31 days): two phones 1,000.00 ÷ 31 = 32.2581 a
-    # day (the month's remainder spread over its first days), one phone 16.1291. The service was away from the 1st's evening to
-    # the 2nd's afternoon; at 15:00 on the 2nd one of the two phones was deleted. The 2nd began
-    # with two phones: both are owed for it, though the first pass of the day only sees one.
+    # day (the month's remainder spread over its first days), one phone 16.1291. The service was
+    # away from the 1st's evening to the 2nd's afternoon; at 15:00 on the 2nd one of the two
+    # phones was deleted. The 2nd began with two phones: both are owed for it, though the first
+    # pass of the day only sees one.
     _, customer, clock, ports = one_customer(
         store,
         "Kappa Bakery",

@@ -13,10 +13,10 @@ from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.hook_attempts import HOOKS_DB, attempt_id
+from tests.integration.conftest import BRAINTREE_KEYS as KEYS
 from tests.unit.crossbar_api.test_api import token
 
 pytestmark = pytest.mark.integration
-from tests.integration.conftest import BRAINTREE_KEYS as KEYS
 
 
 def balance(world, name):

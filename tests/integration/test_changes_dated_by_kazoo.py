@@ -353,7 +353,7 @@ def run_march(tmp_path, steps, daily: bool, seen_late: bool) -> dict[str, tuple[
                 reconcile_account(ports, customer)
             else:
                 pending.append(day + timedelta(days=delay))
-        for due in [d for d in pending if d == day]:
+        for _due in [d for d in pending if d == day]:
             clock.set(datetime(day.year, day.month, day.day, 23, 59, tzinfo=MSK))
             reconcile_account(ports, customer)
     clock.set(datetime(2026, 3, 12, 23, 59, tzinfo=MSK))

@@ -240,11 +240,14 @@ def test_a_configuration_message_that_cannot_be_parsed_is_stored_once_and_the_ne
     account = f"{uuid.uuid4().hex}"
     bridge = make_bridge(amqp_store)
     key, body = change("doc_created", account, "device", "device1")
-    stored = lambda: [
-        row.doc
-        for row in amqp_store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows  # noqa: E731
-        if row.doc and row.doc.get("pvt_type") == "failure"
-    ]
+
+    def stored() -> list:
+        return [
+            row.doc
+            for row in amqp_store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+            if row.doc and row.doc.get("pvt_type") == "failure"
+        ]
+
     depth = run_bridge(
         bridge,
         [

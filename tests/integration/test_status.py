@@ -4,6 +4,7 @@ operator looks at first."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -69,10 +70,8 @@ def test_status_shows_the_service_the_queues_the_crawl_and_what_awaits_a_person(
         stopped = status(env)
     finally:
         for name in bridge_queues(queue):
-            try:
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):  # never declared
                 asyncio.run(queue_depth_then_delete(name))
-            except aio_pika.exceptions.ChannelClosed:
-                pass  # never declared
     service_part = running["service"]
     assert service_part["running"] and service_part["answered"] and len(service_part["shard_pids"]) == 2
     assert service_part["restarts"] == 0 and not service_part["giving_up"]

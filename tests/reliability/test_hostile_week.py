@@ -228,7 +228,8 @@ def test_a_week_with_a_poison_document_a_hook_flood_and_a_killed_deck_import_bil
         print(
             f"\nreliability (hostile week): {DAYS} simulated days on CouchDB, {len(cluster.customers)} customers "
             f"({cluster.counts.signups} signed up), {cluster.counts.writes} document writes, "
-            f"{len(cluster.calls)} billable calls ({len(late)} of them to Russia from the day of the killed import on), "
+            f"{len(cluster.calls)} billable calls "
+            f"({len(late)} of them to Russia from the day of the killed import on), "
             f"{ledger_entries(store)} ledger documents; a poison document, a flood of {FLOOD} unsigned "
             f"notifications ({seen['kept']} refusals kept in {HOOKS_DB}), a deck import SIGKILLed half way; "
             f"refusals awaiting a person: {len(recorded)}; differences found: {len(differences)}"

@@ -186,8 +186,10 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
     with capsys.disabled():
         print(
             f"\nreliability: {DAYS} simulated days, {len(run.cluster.customers)} customers, "
-            f"{counts.writes} document writes ({sum(counts.changes.values())} changes, {counts.signups} sign-ups, {counts.closes} closings, "
-            f"{counts.payments} payments, {len(run.cluster.calls)} billable calls as CDRs); kills survived: {faults.kills['service']} service, "
+            f"{counts.writes} document writes ({sum(counts.changes.values())} changes, "
+            f"{counts.signups} sign-ups, {counts.closes} closings, "
+            f"{counts.payments} payments, {len(run.cluster.calls)} billable calls as CDRs); "
+            f"kills survived: {faults.kills['service']} service, "
             f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge, {len(TWIN_DAYS)} days with two services; "
             f"duplicates absorbed: every change "
             f"of {replayed} databases delivered again, {replay_new_entries} new entries; "

@@ -8,10 +8,11 @@ and tests/security/test_suite_list.py keeps this list from naming a test that is
 
 By entrance: the crossbar API (bad and oversized bodies, Kazoo's ledger and login bodies, unknown
 accounts, numbers, nesting, text and query values no parser or store can hold, a locked store, the
-schemathesis run and its hostile-literal companion, the tenant matrix with parents that are not resellers; tokens that
-outlive their user, password, key or account, logout; password guessing from many addresses and
-behind a proxy; /metrics off the public port; slow clients on gunicorn), the payment hooks (forged, tampered, replayed, misdirected, oversized;
-concurrent deliveries of one payment), the cards API and Braintree's webhooks, AMQP messages
+schemathesis run and its hostile-literal companion, the tenant matrix with parents that are not
+resellers; tokens that outlive their user, password, key or account, logout; password guessing
+from many addresses and behind a proxy; /metrics off the public port; slow clients on gunicorn),
+the payment hooks (forged, tampered, replayed, misdirected, oversized; concurrent deliveries of
+one payment), the cards API and Braintree's webhooks, AMQP messages
 (malformed, contradicting their routing key, oversized, nested 1,200 levels deep, numbers and text
 Python cannot hold, poison handed back twice; call legs and standing requests Kazbill cannot bill or
 answer by; fuzzed bodies on every exchange), and documents from the change feed (uncountable

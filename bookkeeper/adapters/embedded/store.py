@@ -8,7 +8,7 @@ multi-master replication, so a document has one linear history and never a confl
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,19 +18,18 @@ from typing import Any
 
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
+from bookkeeper.adapters.embedded.attachments import AttachmentsMixin
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
 from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, next_rev
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.domain.cluster_writes import Leaf
 from bookkeeper.ports import (
-    Attachment,
     BulkResult,
     Conflict,
     DatabaseExists,
     DatabaseInfo,
     DatabaseNotFound,
-    InvalidDocument,
     NotFound,
     PutResult,
     ServerInfo,
@@ -39,7 +38,7 @@ from bookkeeper.ports import (
 )
 
 
-class EmbeddedStore(FeedsMixin):
+class EmbeddedStore(FeedsMixin, AttachmentsMixin):
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0):
         self.path = str(path)
         if self.path != ":memory:":
@@ -208,38 +207,6 @@ class EmbeddedStore(FeedsMixin):
         )
         return PutResult(doc_id, rev)
 
-    def _store_attachments(self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int) -> None:
-        # CouchDB keeps only the attachments the new revision names: stubs keep, data replaces.
-        existing = {
-            row[0] for row in self._db.execute("SELECT name FROM attachments WHERE db = ? AND doc_id = ?", (db, doc_id))
-        }
-        for name, spec in attachments.items():
-            rules.check_attachment_name(db, name)
-            if not isinstance(spec, Mapping):
-                raise InvalidDocument(db, f"_attachments.{name}", "must be an object")
-            if spec.get("stub"):
-                if name not in existing:
-                    raise InvalidDocument(db, f"_attachments.{name}", "stub of an attachment that does not exist")
-                continue
-            try:
-                data = base64.b64decode(spec["data"], validate=True)
-            except (KeyError, TypeError, ValueError):
-                raise InvalidDocument(db, f"_attachments.{name}.data", "must be base64 data or a stub") from None
-            self._db.execute(
-                "INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    db,
-                    doc_id,
-                    name,
-                    str(spec.get("content_type", "application/octet-stream")),
-                    data,
-                    rules.attachment_digest(data),
-                    generation,
-                ),
-            )
-        for name in existing - set(attachments):
-            self._db.execute("DELETE FROM attachments WHERE db = ? AND doc_id = ? AND name = ?", (db, doc_id, name))
-
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         with self._write():
             name = self._require_db(db)
@@ -277,40 +244,7 @@ class EmbeddedStore(FeedsMixin):
             doc["pvt_deleted"] = True
             return self._apply(name, doc)
 
-    # ------------------------------------------------------------------ attachments and local docs
-
-    def put_attachment(
-        self, db: str, doc_id: str, name: str, data: bytes, content_type: str, rev: str | None
-    ) -> PutResult:
-        with self._write():
-            database = self._require_db(db)
-            rules.check_doc_id(database, doc_id)
-            rules.check_attachment_name(database, name)
-            row = self._db.execute(
-                "SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?", (database, doc_id)
-            ).fetchone()
-            doc: dict[str, Any] = (
-                self._compose(database, doc_id, row[0], row[2]) if row and not row[1] else {"_id": doc_id}
-            )
-            if rev is not None:
-                doc["_rev"] = rev
-            elif row and not row[1]:
-                raise Conflict(database, doc_id)
-            stubs = dict(doc.get("_attachments", {}))
-            stubs[name] = {"content_type": content_type, "data": base64.b64encode(bytes(data)).decode()}
-            doc["_attachments"] = stubs
-            return self._apply(database, doc)
-
-    def get_attachment(self, db: str, doc_id: str, name: str) -> Attachment:
-        self.get(db, doc_id)  # NotFound for a missing or deleted document
-        with self._lock:
-            row = self._db.execute(
-                "SELECT content_type, data, digest FROM attachments WHERE db = ? AND doc_id = ? AND name = ?",
-                (rules.checked_database_name(db), doc_id, name),
-            ).fetchone()
-        if row is None:
-            raise NotFound(db, f"{doc_id}/{name}", "attachment")
-        return Attachment(content_type=row[0], data=bytes(row[1]), digest=row[2])
+    # ------------------------------------------------------------------ local docs
 
     def get_local(self, db: str, local_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -352,10 +286,8 @@ class EmbeddedStore(FeedsMixin):
             seq = self._next_seq()
             self._db.execute("INSERT INTO databases (name, created_seq) VALUES (?, ?)", (FAILURES_DB, seq))
             self._db.execute("INSERT INTO db_events (seq, db, kind) VALUES (?, ?, 'created')", (seq, FAILURES_DB))
-        try:
+        with contextlib.suppress(Conflict):  # the same error on the same revision, recorded before
             self._apply(FAILURES_DB, map_error_failure(db, design_id, view, doc_id, rev, message))
-        except Conflict:
-            pass  # the same error on the same revision, recorded before
 
     def _fetch_for_include(self, db: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self.get_many(db, doc_ids)

@@ -60,7 +60,8 @@ class LegalDetailsError(FieldError):
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(digit) * weight for digit, weight in zip(digits, weights)) % 11 % 10
+    # strict=False: the INN is longer than the weights, its check digits are not weighed
+    return sum(int(digit) * weight for digit, weight in zip(digits, weights, strict=False)) % 11 % 10
 
 
 def inn_is_valid(inn: str) -> bool:
@@ -90,6 +91,13 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
     unknown = sorted(set(value) - set(FIELDS))
     if unknown:
         raise LegalDetailsError(f"{path}.{unknown[0]}", f"not a legal detail; expected some of {', '.join(FIELDS)}")
+    details = _trimmed(value, path)
+    _check_tax_ids(details, path)
+    return details
+
+
+def _trimmed(value: Mapping[str, Any], path: str) -> dict[str, str]:
+    """The details given, trimmed, each a string no longer than its field allows."""
     details: dict[str, str] = {}
     for key, raw in value.items():
         if raw is None:
@@ -100,6 +108,11 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
     for key, longest in TEXT_FIELDS.items():
         if len(details.get(key, "")) > longest:
             raise LegalDetailsError(f"{path}.{key}", f"at most {longest} characters")
+    return details
+
+
+def _check_tax_ids(details: Mapping[str, str], path: str) -> None:
+    """INN, KPP, VAT ID and country, as the tax offices and ISO 3166 write them."""
     if "inn" in details and not inn_is_valid(details["inn"]):
         raise LegalDetailsError(
             f"{path}.inn", "not a valid INN: 10 digits (an organisation) or 12 (a person) whose check digits match"
@@ -112,4 +125,3 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
         raise LegalDetailsError(f"{path}.vat_id", problem)
     if "country" in details and not re.fullmatch(r"[A-Z]{2}", details["country"]):
         raise LegalDetailsError(f"{path}.country", "an ISO 3166 country code of two letters (RU, DE...)")
-    return details

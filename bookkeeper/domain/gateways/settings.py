@@ -126,6 +126,13 @@ class GatewaySettings:
 
 def parse_gateway_settings(kind: str, doc: Mapping[str, Any], reseller_currency: str) -> GatewaySettings:
     """The settings of one gateway, or GatewayFieldError naming the first field that is wrong."""
+    values = _read_values(kind, doc)
+    _check_together(kind, values, reseller_currency)
+    return GatewaySettings(kind, values)
+
+
+def _read_values(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each setting given, read on its own: the private fields and nulls left out."""
     readers = READERS[kind]
     values: dict[str, Any] = {}
     for key, raw in doc.items():
@@ -137,6 +144,12 @@ def parse_gateway_settings(kind: str, doc: Mapping[str, Any], reseller_currency:
             values[key] = readers[key](raw)
         except ValueError as error:
             raise GatewayFieldError(key, str(error)) from None
+    return values
+
+
+def _check_together(kind: str, values: Mapping[str, Any], reseller_currency: str) -> None:
+    """What the settings must be together: the required ones when enabled, the pairs, the
+    reseller's currency, a minimum no greater than the maximum."""
     if values.get("enabled"):
         for alternatives in REQUIRED_WHEN_ENABLED[kind]:
             if not any(values.get(key) for key in alternatives):
@@ -156,7 +169,6 @@ def parse_gateway_settings(kind: str, doc: Mapping[str, Any], reseller_currency:
     low, high = values.get("min_amount"), values.get("max_amount")
     if low is not None and high is not None and low > high:
         raise GatewayFieldError("max_amount", "must not be below min_amount")
-    return GatewaySettings(kind, values)
 
 
 def mask_secret(secret: str) -> str:

@@ -91,7 +91,7 @@ class _Moments:
             except Conflict:
                 if attempt == FIRST_SEEN_ATTEMPTS - 1:
                     raise
-        for key, (seen, field, value) in self._new.items():
+        for key, (_seen, field, value) in self._new.items():
             record_failure(
                 self.store,
                 source="bookkeeper",

@@ -9,7 +9,7 @@ from datetime import date
 
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.domain.plans import price_services
+from bookkeeper.domain.plan_pricing import price_services
 from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.domain.standing import decide_trial
 from bookkeeper.ports import DocumentStore

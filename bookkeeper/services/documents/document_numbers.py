@@ -13,6 +13,7 @@ So every number up to `last` has exactly one assignment, and a subject never has
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Sequence
@@ -109,13 +110,11 @@ def _create_counter(store: DocumentStore, sequence: NumberSequence, counter_id: 
             NUMBERS_DB, ViewQuery(start_key=prefix, end_key=prefix + "\ufff0", include_docs=True)
         ).rows
         last = max([last, *(row.doc["number"] for row in given if row.doc and "number" in row.doc)])
-    try:
+    with contextlib.suppress(Conflict):  # another worker created it first
         store.put(
             NUMBERS_DB,
             {"_id": counter_id, "pvt_type": "document_sequence", "sequence": sequence.key, "last": last, "pending": {}},
         )
-    except Conflict:
-        pass  # another worker created it first
 
 
 def _finish(store: DocumentStore, sequence: str, counter: dict, now_gregorian: int) -> None:

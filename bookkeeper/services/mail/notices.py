@@ -4,7 +4,8 @@ the mailer, each with a visible state (queued, sending, emailed, no_recipients, 
 Queuing is idempotent (the notice id is deterministic, see bookkeeper/domain/notices.py), so a
 batch run twice queues nothing new. Sending claims the notice first (a write on its revision),
 so two mailers never both send it; a mailer that dies after claiming leaves a claim that goes
-stale after ten minutes (the `due` view in couch_views/kazbill_notices.json) and is sent again: a rare duplicate email, never a lost one.
+stale after ten minutes (the `due` view in couch_views/kazbill_notices.json) and is sent again:
+a rare duplicate email, never a lost one.
 """
 
 from __future__ import annotations

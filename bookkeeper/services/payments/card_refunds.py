@@ -22,6 +22,19 @@ from bookkeeper.services.payments.card_payments import (
 from bookkeeper.services.payments.postings import PostingRefused, gateway_debit
 
 
+def _refund_amount(sale: dict[str, Any], amount: int | None, currency: str) -> tuple[int, str]:
+    """The amount to refund (None: what is left of the sale) and its text for Braintree, or the
+    CardError that names what is wrong with it."""
+    left = sale["amount"] - sale.get("refunded", 0)
+    amount = left if amount is None else amount
+    if not 0 < amount <= left:
+        raise CardError(400, "amount", f"at most {amount_text(max(left, 0), currency)} is left to refund")
+    try:
+        return amount, amount_text(amount, currency)
+    except GatewayFieldError as error:
+        raise CardError(400, "amount", error.reason) from None
+
+
 def refund_topup(
     ports: CardPorts, account_id: str, transaction_id: str, amount: int | None, key: str, *, by: str
 ) -> tuple[dict[str, Any], bool]:
@@ -32,14 +45,7 @@ def refund_topup(
     if sale is None or sale.get("account_id") != account_id:
         raise CardError(404, "transaction_id", f"{transaction_id!r} is not a card top-up of this account")
     braintree = braintree_of(ports, account_id)
-    left = sale["amount"] - sale.get("refunded", 0)
-    amount = left if amount is None else amount
-    if not 0 < amount <= left:
-        raise CardError(400, "amount", f"at most {amount_text(max(left, 0), braintree.currency)} is left to refund")
-    try:
-        text = amount_text(amount, braintree.currency)
-    except GatewayFieldError as error:
-        raise CardError(400, "amount", error.reason) from None
+    amount, text = _refund_amount(sale, amount, braintree.currency)
     store, db = ports.billing.store, account_db(account_id)
     now = gregorian_now(ports.billing.clock)
     keyed = claim_of(store, db, "refund", key)

@@ -12,6 +12,7 @@ deck, whole, until some import has written every rate (bookkeeper.services.ratin
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -177,10 +178,8 @@ def _run(store: DocumentStore, job: dict[str, Any], now: Callable[[], int]) -> N
 def _finish(store: DocumentStore, job: dict[str, Any], now: Callable[[], int], outcome: str, **fields: Any) -> None:
     """The outcome, without the file: up to 64 MB a job, of no use once imported or refused."""
     kept = {key: value for key, value in job.items() if key != "_attachments"}
-    try:
+    with contextlib.suppress(Conflict):  # another worker took the job over meanwhile: its outcome is the one kept
         _save(store, {**kept, **fields, "state": outcome, "finished_at": now()})
-    except Conflict:
-        pass  # another worker took the job over meanwhile: its outcome is the one kept
 
 
 def _save(store: DocumentStore, job: dict[str, Any]) -> dict[str, Any]:

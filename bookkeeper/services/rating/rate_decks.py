@@ -10,6 +10,7 @@ is until its first versioned import."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -103,10 +104,8 @@ def _remove_replaced(store: DocumentStore, deck_db: str, before: DeckPointer, ke
         removed = 0
     replaced = read_pointer(store, deck_db).replaced()  # read again: a later import may be writing already
     for version in replaced:
-        try:
+        with contextlib.suppress(DatabaseNotFound):
             store.delete_database(version_db(deck_db, version))
-        except DatabaseNotFound:
-            pass
     _update_pointer(store, deck_db, lambda pointer: pointer.without(replaced))
     legacy = [
         {"_id": row.id, "_rev": row.value["rev"], "_deleted": True} for row in store.all_docs(deck_db, RATES).rows

@@ -5,6 +5,7 @@ is behind each database it follows."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,10 +81,8 @@ def store_status(
     status.notices = _grouped(store, NOTICES_DB, "kazbill_notices", "by_state", level=1)
     status.documents = _grouped(store, QUEUE_DB, "kazbill_document_queue", "by_state", level=1)
     status.payment_hooks = _grouped(store, HOOKS_DB, "kazbill_hooks", "by_outcome", level=2)
-    try:
+    with contextlib.suppress(DatabaseNotFound):
         status.announcements_pending = len(store.query_view(OUTBOX_DB, "kazbill_outbox", "pending").rows)
-    except DatabaseNotFound:
-        pass
     for db in store.list_databases():
         if not followed(db):
             continue

@@ -80,7 +80,7 @@ def install_design_docs(store: DocumentStore, db: str, design_docs: Sequence[Des
     # Written together (one request for a new database's three); a row's conflict means another
     # Kazbill node installed it at the same moment, and what it wrote is the same file.
     results = store.bulk_put(db, [body for _, body, _ in wanted]) if wanted else []
-    for (design, _, upgrade), result in zip(wanted, results):
+    for (design, _, upgrade), result in zip(wanted, results, strict=True):
         if result.ok:
             statuses.append(DesignDocStatus(db, design.design_id, "upgraded" if upgrade else "installed"))
         elif result.error == "conflict":

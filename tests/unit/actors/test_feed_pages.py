@@ -63,7 +63,9 @@ class CouchLikeStore(EmbeddedStore):
             return page
         answer = ",".join(self._text(db, change.id, change.doc) for change in page.changes)
         docs = json.loads(f'{{"results": [{answer}]}}')["results"]
-        return ChangesPage([replace(change, doc=doc) for change, doc in zip(page.changes, docs)], page.last_seq)
+        return ChangesPage(
+            [replace(change, doc=doc) for change, doc in zip(page.changes, docs, strict=True)], page.last_seq
+        )
 
     def get_many(self, db, doc_ids):
         found = super().get_many(db, doc_ids)
@@ -276,7 +278,7 @@ class TextFeed:
         rows = [Change(doc_id, str(n), "1-a") for n, doc_id in enumerate(self.texts, 1)]
         if include_docs:
             docs = json.loads("[" + ",".join(self.texts.values()) + "]")
-            rows = [replace(row, doc=doc) for row, doc in zip(rows, docs)]
+            rows = [replace(row, doc=doc) for row, doc in zip(rows, docs, strict=True)]
         return ChangesPage(rows, str(len(rows)))
 
     def get_many(self, db, doc_ids):

@@ -52,17 +52,20 @@ def test_the_digest_changes_with_the_content():
         ),
         ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "galaxy"}, "views": {"v": {"map": "f"}}}', "db_class"),
         (
-            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "system", "database": "nope"}, "views": {"v": {"map": "f"}}}',
+            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "system", "database": "nope"}, '
+            '"views": {"v": {"map": "f"}}}',
             "kazbill.database",
         ),
         ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {}}', "views"),
         ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {"v": {}}}', "map function"),
         (
-            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {"v": {"map": "f", "reduce": "function(k, v) { return 1; }"}}}',
+            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, '
+            '"views": {"v": {"map": "f", "reduce": "function(k, v) { return 1; }"}}}',
             "reduce",
         ),
         (
-            '{"_id": "_design/kazbill_x", "language": "erlang", "kazbill": {"db_class": "account"}, "views": {"v": {"map": "f"}}}',
+            '{"_id": "_design/kazbill_x", "language": "erlang", "kazbill": {"db_class": "account"}, '
+            '"views": {"v": {"map": "f"}}}',
             "javascript",
         ),
     ],

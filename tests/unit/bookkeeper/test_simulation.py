@@ -1,6 +1,6 @@
 """The simulator: the same seed writes the same cluster and traffic; its history is what the
-documents said after each change, a sign-up being its account's only change that day; the history file round-trips and a bad one is refused
-with the field named."""
+documents said after each change, a sign-up being its account's only change that day; the
+history file round-trips and a bad one is refused with the field named."""
 
 from __future__ import annotations
 

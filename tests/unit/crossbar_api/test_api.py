@@ -68,9 +68,9 @@ def test_an_api_key_logs_in_as_the_accounts_admin(api):
         ('{"data": []}', "data"),
         ("[1, 2]", "data"),
         ('{"data": {"credentials": "abc", "account_name": "Reseller"}}', "credentials"),
-        ('{"data": {"credentials": "%s", "account_name": "Reseller", "extra": 1}}' % md5("x"), "extra"),
-        ('{"data": {"credentials": "%s"}}' % md5("x"), "account_name"),
-        ('{"data": {"credentials": "%s", "account_name": "Reseller", "method": "rot13"}}' % md5("x"), "method"),
+        (f'{{"data": {{"credentials": "{md5("x")}", "account_name": "Reseller", "extra": 1}}}}', "extra"),
+        (f'{{"data": {{"credentials": "{md5("x")}"}}}}', "account_name"),
+        (f'{{"data": {{"credentials": "{md5("x")}", "account_name": "Reseller", "method": "rot13"}}}}', "method"),
     ],
 )
 def test_a_bad_login_body_is_400_naming_the_field(api, body, field):

@@ -44,7 +44,7 @@ def balance(client, headers, account_id: str):
 def test_an_amount_no_decimal_can_hold_is_400_naming_amount_even_without_a_token(api, direction, literal):
     client, world, _ = api
     url = f"/v2/accounts/{world.ids['customer']}/ledgers/{direction}"
-    result = client.simulate_put(url, body='{"data": {"amount": %s}}' % literal, headers=JSON)
+    result = client.simulate_put(url, body=f'{{"data": {{"amount": {literal}}}}}', headers=JSON)
     assert_refused(result, "amount")
     assert balance(client, {"X-Auth-Token": token(client, world, "reseller")}, world.ids["customer"]) == 0
 
@@ -57,7 +57,7 @@ def test_a_private_limit_no_one_could_mean_is_400_naming_it_and_nothing_is_saved
     before = world.store.get_many(account_db(customer), ["limits"]).get("limits")
     result = client.simulate_patch(
         f"/v2/accounts/{customer}/onbill_pvt_limits",
-        body='{"data": {"%s": %s}}' % (field, literal),
+        body=f'{{"data": {{"{field}": {literal}}}}}',
         headers={**JSON, "X-Auth-Token": token(client, world, "sub")},
     )
     assert_refused(result, field)
@@ -103,7 +103,7 @@ def test_an_onbill_patch_nested_deeper_than_64_levels_is_400_and_saves_nothing(a
     before = world.store.get(account_db(reseller), ONBILL_DOC_ID)
     result = client.simulate_patch(
         f"/v2/accounts/{reseller}/onbill",
-        body='{"data": {"charging": %s}}' % nested(levels),
+        body=f'{{"data": {{"charging": {nested(levels)}}}}}',
         headers={**JSON, "X-Auth-Token": token(client, world, "reseller")},
     )
     assert_refused(result, "data")

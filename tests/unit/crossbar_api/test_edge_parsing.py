@@ -41,7 +41,7 @@ def test_numbers_are_read_as_exact_decimals_and_whole_numbers_as_ints():
 )
 def test_a_number_beyond_exact_arithmetic_is_refused_naming_its_field(literal):
     assert "items[1].rate" in refusal(
-        lambda: parse_body(('{"data": {"items": [{}, {"rate": %s}]}}' % literal).encode())
+        lambda: parse_body(f'{{"data": {{"items": [{{}}, {{"rate": {literal}}}]}}}}'.encode())
     )
 
 

@@ -8,7 +8,11 @@ import pytest
 
 from tests.unit.crossbar_api.test_api import token
 
-DECK = "prefix,rate_cost,rate_increment,rate_minimum,rate_name,direction\n7495,0.90,6,30,Moscow,outbound\n7,2.00,60,60,Russia,\n"
+DECK = (
+    "prefix,rate_cost,rate_increment,rate_minimum,rate_name,direction\n"
+    "7495,0.90,6,30,Moscow,outbound\n"
+    "7,2.00,60,60,Russia,\n"
+)
 
 
 def put_deck(client, world, who, body, deck="retail", account=None, content_type="text/csv"):

@@ -59,12 +59,13 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         return [context]
     if not context.billable:
         return []
-    if context.closed_gregorian is not None:
-        # A crawl catching up a day the account was still open when it began bills that day;
-        # nothing after, and a change to a closed account's documents charges nothing and is
-        # nobody's mistake (no failure).
-        if day is None or day > local_day_of_gregorian(context.closed_gregorian, context.reseller.timezone):
-            return [BillingEvent("account_closed", account_id, {"closed": context.closed_gregorian})]
+    # A crawl catching up a day the account was still open when it began bills that day;
+    # nothing after, and a change to a closed account's documents charges nothing and is
+    # nobody's mistake (no failure).
+    if context.closed_gregorian is not None and (
+        day is None or day > local_day_of_gregorian(context.closed_gregorian, context.reseller.timezone)
+    ):
+        return [BillingEvent("account_closed", account_id, {"closed": context.closed_gregorian})]
     today_here = local_day(now, context.reseller.timezone)
     today = day or today_here
     if day is not None and day < local_day_of_gregorian(context.account.created, context.reseller.timezone):

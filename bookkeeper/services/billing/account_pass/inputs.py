@@ -15,7 +15,8 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.history import QuantityHistory
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.periods import Month, Period
-from bookkeeper.domain.plans import ItemPrice, price_services
+from bookkeeper.domain.plan_pricing import price_services
+from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.ports import Clock, DocumentStore, gregorian_now
 from bookkeeper.services.billing.context import BillingContext

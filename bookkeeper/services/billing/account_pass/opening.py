@@ -11,6 +11,7 @@ passes charge only what grew since (the high-water marks).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -121,10 +122,8 @@ def _finish_opening(
         events += ledger.write_entries(marker.get("opening_entries", []), (opened_on.year, opened_on.month))
         marker = {key: value for key, value in marker.items() if key != "opening_entries"}
         marker["status"] = OPEN
-        try:
+        with contextlib.suppress(Conflict):  # another pass finished it meanwhile: the same entries, the same marker
             inputs.store.put(db, marker)
-        except Conflict:  # another pass finished it meanwhile: the same entries, the same marker
-            pass
         events.append(
             _period_event(
                 inputs,
@@ -155,10 +154,11 @@ def _open(
     inputs: PassInputs, ledger: PassLedger, period: Period, quantities: Quantities, db: str
 ) -> tuple[bool, StepOutcome]:
     """Opens the period or leaves it PENDING for lack of funds; False when another pass decided
-    first (the outcome then holds only what was done before: a cancellation). A period opens with what the account held when the period began, however late the
-    pass that opens it (the service away at midnight, a change seen before the day's crawl);
-    an account younger than its period opens on the day it was created, with the most it held
-    that day. What changed since is charged from the moment each change happened."""
+    first (the outcome then holds only what was done before: a cancellation). A period opens
+    with what the account held when the period began, however late the pass that opens it (the
+    service away at midnight, a change seen before the day's crawl); an account younger than its
+    period opens on the day it was created, with the most it held that day. What changed since is
+    charged from the moment each change happened."""
     context, prorate = inputs.context, _prorated(inputs, period)
     created = local_day_of_gregorian(context.account.created, context.reseller.timezone)
     # An older account's period is opened by whichever pass comes first (on time, the crawl of

@@ -20,13 +20,13 @@ def reference(a, b) -> int:
     if a is None:
         return 0
     if isinstance(a, list):
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=False):
             order = reference(x, y)
             if order:
                 return order
         return (len(a) > len(b)) - (len(a) < len(b))
     if isinstance(a, dict):
-        for (ka, va), (kb, vb) in zip(a.items(), b.items()):
+        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=False):
             order = reference(ka, kb) or reference(va, vb)
             if order:
                 return order

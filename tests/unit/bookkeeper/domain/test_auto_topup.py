@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -65,4 +67,4 @@ def test_never_two_attempts_within_24_hours(steps):
             attempts.append(now)
             changes = after_attempt(settings, charged=True, reason="", now_gregorian=now)
             settings = AutoTopUp(**{**settings.__dict__, "failures": 0, "last_attempt_at": changes["last_attempt_at"]})
-    assert all(later - earlier >= MIN_INTERVAL_S for earlier, later in zip(attempts, attempts[1:]))
+    assert all(later - earlier >= MIN_INTERVAL_S for earlier, later in pairwise(attempts))

@@ -6,7 +6,8 @@ from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels, signed_amount
 from bookkeeper.domain.periods import period_containing
-from bookkeeper.domain.plans import parse_plan_item, price_item
+from bookkeeper.domain.plan_pricing import price_item
+from bookkeeper.domain.plans import parse_plan_item
 from bookkeeper.domain.quantities import classify_number, quantities_from_views, without
 from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
 

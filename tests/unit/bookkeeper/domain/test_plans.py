@@ -8,13 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bookkeeper.domain.plan_pricing import price_item, price_services
 from bookkeeper.domain.plans import (
     PlanError,
     merge_plans,
     parse_plan_item,
     parse_service_plan,
-    price_item,
-    price_services,
 )
 
 RUB = 10_000  # units per rouble
@@ -188,7 +187,8 @@ def test_a_plain_rate_costs_rate_times_quantity_exactly(rate, quantity):
 
 
 def test_a_plan_may_name_a_rate_deck_without_pricing_it():
-    from bookkeeper.domain.plans import merge_plans, parse_service_plan, plan_rate_deck, price_services
+    from bookkeeper.domain.plan_pricing import price_services
+    from bookkeeper.domain.plans import merge_plans, parse_service_plan, plan_rate_deck
 
     named = parse_service_plan(
         {"_id": "p", "plan": {"ratedeck_name": {"retail": {}}, "devices": {"sip_device": {"rate": 500}}}}

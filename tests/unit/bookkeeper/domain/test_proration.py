@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,7 +39,7 @@ def test_daily_shares_are_the_largest_remainder_split(monthly, days):
 def test_prorated_parts_of_any_split_of_a_period_add_up_to_the_whole(monthly, days, data):
     cuts = sorted(set(data.draw(st.lists(st.integers(1, days - 1), max_size=5))))
     bounds = [0, *cuts, days]
-    parts = [remaining_share(monthly, days, a) - remaining_share(monthly, days, b) for a, b in zip(bounds, bounds[1:])]
+    parts = [remaining_share(monthly, days, a) - remaining_share(monthly, days, b) for a, b in pairwise(bounds)]
     assert sum(parts) == monthly and all(part >= 0 for part in parts)
 
 

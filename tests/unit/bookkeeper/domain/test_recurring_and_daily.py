@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.periods import period_containing
-from bookkeeper.domain.plans import parse_plan_item, price_item
+from bookkeeper.domain.plan_pricing import price_item
+from bookkeeper.domain.plans import parse_plan_item
 from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
 
 DEVICE = parse_plan_item("devices", "sip_device", {"name": "Desk phone", "rate": 500})

@@ -117,7 +117,17 @@ CARRIERS = parse_carriers(
 def test_a_periods_ledger_becomes_the_lines_a_reseller_expects():
     lines = invoice_lines(LEDGER, START, END, "RUB", MSK, [c.as_call_carrier() for c in CARRIERS])
     shown = [
-        (l.kind, l.carrier, l.description, l.quantity, l.rate_minor, l.amount_minor, l.days, l.ratio) for l in lines
+        (
+            line.kind,
+            line.carrier,
+            line.description,
+            line.quantity,
+            line.rate_minor,
+            line.amount_minor,
+            line.days,
+            line.ratio,
+        )
+        for line in lines
     ]
     assert shown == [
         ("monthly", "volna", "Users", 2, 50_000, 100_000, (), None),
@@ -138,7 +148,7 @@ def test_a_periods_ledger_becomes_the_lines_a_reseller_expects():
         ("calls", "volna-intl", "per-minute calls", 1, None, 1_200, (), None),  # abroad: the other carrier
     ]
     assert [line.billed_seconds for line in lines if line.kind == "calls"] == [120, 60]
-    assert [l.kind for l in lines_of(lines, "volna-intl")] == ["calls"]
+    assert [line.kind for line in lines_of(lines, "volna-intl")] == ["calls"]
     assert lines_of(lines, "nobody") == []  # a carrier with nothing to bill issues nothing
 
 

@@ -22,7 +22,7 @@ def with_check_digits(body: str) -> str:
     """An INN made valid: the Federal Tax Service's weights over the digits before each check digit."""
 
     def digit(digits: str, weights) -> str:
-        return str(sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10)
+        return str(sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
 
     if len(body) == 9:
         return body + digit(body, INN_10_WEIGHTS)

@@ -50,13 +50,13 @@ POLICIES = st.builds(
 @given(prices=st.lists(st.integers(-(10**12), 10**12), max_size=30), policy=POLICIES)
 def test_net_and_vat_always_make_the_gross_per_line_and_in_total(prices, policy):
     lines = [taxed(price, policy) for price in prices]
-    for price, line in zip(prices, lines):
+    for price, line in zip(prices, lines, strict=True):
         assert line.net + line.vat == line.gross
         assert line.gross == price if policy.disposition == BRUTTO else line.net == price
         assert abs(line.vat) <= abs(line.gross)
         assert taxed(-price, policy) == Taxed(-line.net, -line.vat, -line.gross)  # symmetric rounding
     summed = total(lines)
-    assert summed == Taxed(sum(l.net for l in lines), sum(l.vat for l in lines), sum(l.gross for l in lines))
+    assert summed == Taxed(sum(x.net for x in lines), sum(x.vat for x in lines), sum(x.gross for x in lines))
 
 
 @pytest.mark.parametrize(
