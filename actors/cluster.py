@@ -10,15 +10,17 @@ cluster's slowest crawl still owes, and the calls of the recent CDRs (rating is 
 call id). Two nodes that briefly both think they own an account charge nothing twice: every
 entry id is deterministic and a period's opening is decided once (see services/billing/account_pass/opening.py).
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol, Sequence
+from typing import Protocol
 
-from actors.messages import HandOffDone, WorkKind
 from actors.hand_off import HandOffUnavailable
+from actors.messages import HandOffDone, WorkKind
 from bookkeeper.config import Settings
 from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_from_cdr
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_modb
@@ -54,6 +56,7 @@ class HandsOff(Protocol):
 class OwnedOnly:
     """A bridge's handle on its service that passes on only this node's accounts; the others
     are answered as done (their owner got the same message)."""
+
     client: HandsOff
     ownership: Ownership
 
@@ -82,8 +85,9 @@ def all_accounts(store: DocumentStore) -> list[str]:
     return sorted({row.key[2] for row in rows} | {row.key[0] for row in rows})
 
 
-def taken_over(store: DocumentStore, before: Sequence[str], after: Sequence[str],
-               node: str) -> tuple[list[str], list[str]]:
+def taken_over(
+    store: DocumentStore, before: Sequence[str], after: Sequence[str], node: str
+) -> tuple[list[str], list[str]]:
     """(the accounts this node owns among `after` and did not among `before`, those of them
     whose owner left: their recent calls may have been dropped by every node)."""
     accounts = gained(all_accounts(store), before, after, node)

@@ -8,6 +8,7 @@ keeping between documents) and its mailer: what is due, and how often it was tri
 store, and each job is claimed with a revision-checked write, so passes in parallel never do
 the same document twice and a dead worker's claims come due again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,10 +40,14 @@ class DocumentWorker(ActorTypeDispatcher):
 
         if self.tools is None:
             settings = work.settings
-            self.tools = (build_store(settings), build_clock(work.clock_file),
-                          build_document_renderer(settings),
-                          build_mailer(settings) if settings.smtp_host else None,
-                          settings.smtp_sender, settings.document_mails_per_minute)
+            self.tools = (
+                build_store(settings),
+                build_clock(work.clock_file),
+                build_document_renderer(settings),
+                build_mailer(settings) if settings.smtp_host else None,
+                settings.smtp_sender,
+                settings.document_mails_per_minute,
+            )
         store, clock, renderer, mailer, sender_address, per_minute = self.tools
         try:
             imported = run_due_import(store, lambda: gregorian_of(clock.now()))
@@ -51,13 +56,24 @@ class DocumentWorker(ActorTypeDispatcher):
         except Exception as error:  # noqa: BLE001 - the job keeps its claim; its beat lapses and it runs again
             log.warning("rate deck import failed: %s", error)
         try:
-            done = process_due_documents(store, renderer, mailer, sender=sender_address, mails_per_minute=per_minute,
-                                         now_gregorian=gregorian_of(clock.now()))
+            done = process_due_documents(
+                store,
+                renderer,
+                mailer,
+                sender=sender_address,
+                mails_per_minute=per_minute,
+                now_gregorian=gregorian_of(clock.now()),
+            )
         except Exception as error:  # noqa: BLE001 - the store is away: the next pass tries again
             log.warning("document pass failed: %s", error)
             self.send(sender, DocumentsRendered(work.batch_id, 0, 0, 0, 0))
             return
         if done.rendered or done.emailed or done.failed or done.retrying:
-            log.info("document pass: %d rendered, %d emailed, %d retrying, %d failed", done.rendered, done.emailed,
-                     done.retrying, done.failed)
+            log.info(
+                "document pass: %d rendered, %d emailed, %d retrying, %d failed",
+                done.rendered,
+                done.emailed,
+                done.retrying,
+                done.failed,
+            )
         self.send(sender, DocumentsRendered(work.batch_id, done.rendered, done.emailed, done.retrying, done.failed))

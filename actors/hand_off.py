@@ -1,6 +1,7 @@
 """What a caller of the actor system is told when a hand-off did not go through: errors raised on
 the caller's side (they never travel in a message), shared by the system's client and the
 cluster's ownership, which must not import each other."""
+
 from __future__ import annotations
 
 

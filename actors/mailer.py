@@ -8,6 +8,7 @@ Each pass first charges the auto top-ups that billing passes queued (kazbill_top
 email, a card charge is a slow call to an outside service that must stay off the event path, and
 its result is itself a notice, sent in the same pass.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,10 +18,10 @@ from thespian.actors import ActorTypeDispatcher, WakeupMessage
 from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
 from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer
 from bookkeeper.ports import Mailer, gregorian_now
-from bookkeeper.services.payments.auto_topup import charge_due_topups
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.payments.card_payments import CardPorts
 from bookkeeper.services.mail.notices import MailReport, send_due_notices
+from bookkeeper.services.payments.auto_topup import charge_due_topups
+from bookkeeper.services.payments.card_payments import CardPorts
 
 log = logging.getLogger("kazbill.mailer")
 TICK = "tick"
@@ -55,8 +56,9 @@ class MailerActor(ActorTypeDispatcher):
 
     def receiveMsg_MailNow(self, request: MailNow, sender) -> None:
         report = self._pass()
-        self.send(sender, MailPassDone(report.emailed, report.retrying, report.failed, report.no_recipients,
-                                       report.skipped))
+        self.send(
+            sender, MailPassDone(report.emailed, report.retrying, report.failed, report.no_recipients, report.skipped)
+        )
 
     def _pass(self) -> MailReport:
         if self.ports is None or self.card_ports is None or self.mailer is None:
@@ -69,8 +71,9 @@ class MailerActor(ActorTypeDispatcher):
         except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
             log.warning("cannot charge auto top-ups now: %s", error)
         try:
-            report = send_due_notices(self.ports.store, self.mailer, sender=self.sender, now_gregorian=now,
-                                      public_url=self.public_url)
+            report = send_due_notices(
+                self.ports.store, self.mailer, sender=self.sender, now_gregorian=now, public_url=self.public_url
+            )
         except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
             log.warning("cannot send notices now: %s", error)
             return MailReport()

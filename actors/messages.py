@@ -5,6 +5,7 @@ handler can never pick up a namesake from another package. Failures travel as co
 never as exception objects: those do not always pickle across Thespian's process boundary and
 would drag tracebacks into messages that may be stored.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

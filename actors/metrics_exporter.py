@@ -4,6 +4,7 @@ what this node's shards did since it started (events by name, among them `charge
 restarts and batches in flight. The serve loop asks the supervisor every few seconds and this
 page shows the last answer; the store's side (failures, lag, documents, notices, nodes) is the
 API's /metrics."""
+
 from __future__ import annotations
 
 import threading
@@ -29,23 +30,39 @@ class ServiceMetrics:
 
     def _render(self, status: ServiceStatus | None) -> str:
         node = self.node.replace('"', "'")
-        lines = ["# HELP kazbill_service_answered Whether the actor system answered the last status request.",
-                 "# TYPE kazbill_service_answered gauge", f'kazbill_service_answered{{node="{node}"}} {int(status is not None)}']
+        lines = [
+            "# HELP kazbill_service_answered Whether the actor system answered the last status request.",
+            "# TYPE kazbill_service_answered gauge",
+            f'kazbill_service_answered{{node="{node}"}} {int(status is not None)}',
+        ]
         if status is None:
             return "\n".join(lines) + "\n"
         counts = dict(status.counts)
-        lines += ["# HELP kazbill_events_total Events the shards reported since the service started, by name.",
-                  "# TYPE kazbill_events_total counter"]
-        lines += [f'kazbill_events_total{{node="{node}",event="{key.split(":", 1)[1]}"}} {value}'
-                  for key, value in sorted(counts.items()) if key.startswith("event:")]
-        lines += ["# HELP kazbill_accounts_total Accounts the shards worked on, by outcome.",
-                  "# TYPE kazbill_accounts_total counter"]
-        lines += [f'kazbill_accounts_total{{node="{node}",outcome="{outcome}"}} {counts.get(f"accounts:{outcome}", 0)}'
-                  for outcome in ("done", "failed", "handed_back")]
-        lines += ["# HELP kazbill_restarts_total Children of the supervisor restarted.", "# TYPE kazbill_restarts_total counter",
-                  f'kazbill_restarts_total{{node="{node}"}} {status.restarts}',
-                  "# HELP kazbill_batches_in_flight Batches the shards hold now.", "# TYPE kazbill_batches_in_flight gauge",
-                  f'kazbill_batches_in_flight{{node="{node}"}} {status.batches_in_flight}']
+        lines += [
+            "# HELP kazbill_events_total Events the shards reported since the service started, by name.",
+            "# TYPE kazbill_events_total counter",
+        ]
+        lines += [
+            f'kazbill_events_total{{node="{node}",event="{key.split(":", 1)[1]}"}} {value}'
+            for key, value in sorted(counts.items())
+            if key.startswith("event:")
+        ]
+        lines += [
+            "# HELP kazbill_accounts_total Accounts the shards worked on, by outcome.",
+            "# TYPE kazbill_accounts_total counter",
+        ]
+        lines += [
+            f'kazbill_accounts_total{{node="{node}",outcome="{outcome}"}} {counts.get(f"accounts:{outcome}", 0)}'
+            for outcome in ("done", "failed", "handed_back")
+        ]
+        lines += [
+            "# HELP kazbill_restarts_total Children of the supervisor restarted.",
+            "# TYPE kazbill_restarts_total counter",
+            f'kazbill_restarts_total{{node="{node}"}} {status.restarts}',
+            "# HELP kazbill_batches_in_flight Batches the shards hold now.",
+            "# TYPE kazbill_batches_in_flight gauge",
+            f'kazbill_batches_in_flight{{node="{node}"}} {status.batches_in_flight}',
+        ]
         return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ start a second set of actors beside the first. So the service waits for the grou
 kills what is left: every handler is idempotent and a killed shard's work is redone from the
 store, so a kill loses nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,11 @@ def end_process_group(group: int, grace_s: float) -> list[int]:
     left = _wait_empty(group, grace_s)
     if not left:
         return []
-    log.error("actor processes still running %.0fs after the actor system shut down; killing them: %s",
-              grace_s, "; ".join(f"pid {pid} {_command_line(pid)[:120]}" for pid in left))
+    log.error(
+        "actor processes still running %.0fs after the actor system shut down; killing them: %s",
+        grace_s,
+        "; ".join(f"pid {pid} {_command_line(pid)[:120]}" for pid in left),
+    )
     try:
         os.killpg(group, signal.SIGKILL)
     except ProcessLookupError:

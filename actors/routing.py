@@ -1,9 +1,11 @@
 """Which shard owns an account, and the bookkeeping of a batch split across shards. Pure."""
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, TypeVar
+from typing import TypeVar
 
 C = TypeVar("C")
 
@@ -61,8 +63,15 @@ class PendingBatches:
     def __contains__(self, batch_id: str) -> bool:
         return batch_id in self._batches
 
-    def report(self, batch_id: str, shard: int, done: Iterable[str], failed: Iterable[tuple[str, str]],
-               not_done: Iterable[str], events: Iterable[tuple[str, str]] = ()) -> tuple[object, Outcome] | None:
+    def report(
+        self,
+        batch_id: str,
+        shard: int,
+        done: Iterable[str],
+        failed: Iterable[tuple[str, str]],
+        not_done: Iterable[str],
+        events: Iterable[tuple[str, str]] = (),
+    ) -> tuple[object, Outcome] | None:
         """(reply_to, outcome) when this report completes the batch, else None. A report for a
         batch or shard that is not waited for (a late answer from before a restart) is ignored."""
         batch = self._batches.get(batch_id)

@@ -5,6 +5,7 @@ Chunks go through the supervisor to the shards like any other batch, and only a 
 flight at once, so that document changes queued at the shards are served between chunks: a crawl
 of 100,000 accounts delays events by one chunk, not by the whole crawl.
 """
+
 from __future__ import annotations
 
 import logging
@@ -115,7 +116,7 @@ class Scheduler(ActorTypeDispatcher):
                     log.warning("cannot tell which accounts are this node's: %s", error)
                     run.job_clean = False
                     continue
-            run.chunks = deque(ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE))
+            run.chunks = deque(ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE))
         self._send_chunks()
 
     def _send_chunks(self) -> None:
@@ -153,14 +154,19 @@ class Scheduler(ActorTypeDispatcher):
         run = self.current
         assert run is not None
         self.current = None
-        log.info("crawl pass: %d days, %d accounts, %d failed, %d handed back",
-                 len(run.crawled), run.accounts, run.failed, run.not_done)
+        log.info(
+            "crawl pass: %d days, %d accounts, %d failed, %d handed back",
+            len(run.crawled),
+            run.accounts,
+            run.failed,
+            run.not_done,
+        )
         self._answer(CrawlReport(tuple(run.crawled), run.accounts, run.failed, run.not_done), run.waiting)
         if self.asked:  # asked while this pass ran: the next pass answers them
             self._begin()
 
     def _answer(self, report: CrawlReport, waiting: list | None = None) -> None:
-        for asker in (waiting if waiting is not None else self.asked):
+        for asker in waiting if waiting is not None else self.asked:
             self.send(asker, report)
         if waiting is None:
             self.asked = []
@@ -180,8 +186,13 @@ class Scheduler(ActorTypeDispatcher):
                 before = self.cluster or ()
                 fall_back(self.ports.store, self.ownership.node, [*before, *live])
                 gained, orphaned = taken_over(self.ports.store, before, live, self.ownership.node)
-                log.info("the cluster is %s (was %s): taking %d accounts over (%d from a node that left)",
-                         ", ".join(live), ", ".join(before) or "nothing", len(gained), len(orphaned))
+                log.info(
+                    "the cluster is %s (was %s): taking %d accounts over (%d from a node that left)",
+                    ", ".join(live),
+                    ", ".join(before) or "nothing",
+                    len(gained),
+                    len(orphaned),
+                )
                 self.taking_over |= set(gained)
                 self.calls_to_rate |= set(orphaned)
                 self.cluster = live
@@ -200,8 +211,12 @@ class Scheduler(ActorTypeDispatcher):
         chunk = tuple(sorted(self.taking_over)[:CHUNK_SIZE])
         today = self.ports.clock.now().date()
         try:
-            calls = [call for account_id in chunk if account_id in self.calls_to_rate
-                     for call in recent_calls(self.ports.store, account_id, today)]
+            calls = [
+                call
+                for account_id in chunk
+                if account_id in self.calls_to_rate
+                for call in recent_calls(self.ports.store, account_id, today)
+            ]
         except Exception as error:  # noqa: BLE001 - the next tick tries again
             log.warning("cannot read the calls of the accounts taken over: %s", error)
             return
@@ -211,5 +226,6 @@ class Scheduler(ActorTypeDispatcher):
         self.calls_to_rate -= set(chunk) if not calls else set()
         if calls:
             self.take_over_in_flight[rate_id] = chunk
-            self.send(self.supervisor, HandOff(rate_id, "rate", tuple(c.account_id for c in calls), None,
-                                               calls=tuple(calls)))
+            self.send(
+                self.supervisor, HandOff(rate_id, "rate", tuple(c.account_id for c in calls), None, calls=tuple(calls))
+            )

@@ -5,6 +5,7 @@ the API as a child process (each dies with this one: PR_SET_PDEATHSIG), restarts
 dies within the restart budget, and exits non-zero (EX_SOFTWARE) when a budget is spent so that
 the process manager (systemd, Docker) restarts the whole service from the store.
 """
+
 from __future__ import annotations
 
 import logging
@@ -96,11 +97,12 @@ class NodeLease:
     length while the service runs and given up when it stops (bookkeeper/services/cluster/membership.py).
     A renewal the store refuses is retried at the next turn; if the lease runs out meanwhile,
     the other nodes take this one's accounts over, and it takes its own back once renewed."""
+
     membership: Membership | None
     renewed_at: float | None = None
 
     @classmethod
-    def of(cls, settings: Settings) -> "NodeLease":
+    def of(cls, settings: Settings) -> NodeLease:
         if not settings.node:
             return cls(None)
         return cls(Membership(build_store(settings), settings.node, settings.lease_s))
@@ -137,8 +139,10 @@ def kazbill_command() -> str:
 def child_commands(settings: Settings, *, with_api: bool, clock_file: str | None) -> list[Child]:
     kazbill = kazbill_command()
     extra = ["--clock-file", clock_file] if clock_file else []
-    children = [Child(f"{name} bridge", [kazbill, "bridge", name, "--admin-port", str(settings.actor_admin_port),
-                                         *extra]) for name in settings.bridges]
+    children = [
+        Child(f"{name} bridge", [kazbill, "bridge", name, "--admin-port", str(settings.actor_admin_port), *extra])
+        for name in settings.bridges
+    ]
     if with_api:
         children.append(Child("api", [kazbill, "api", *extra]))
     return children
@@ -150,31 +154,43 @@ def wait_for_leftover_system(admin_port: int) -> None:
     deadline = time.monotonic() + LEFTOVER_WAIT_S
     while admin_listening(admin_port):
         if time.monotonic() > deadline:
-            raise RuntimeError(f"another actor system is running on port {admin_port}: "
-                               "stop that service first or set KAZBILL_ACTOR_PORT")
+            raise RuntimeError(
+                f"another actor system is running on port {admin_port}: "
+                "stop that service first or set KAZBILL_ACTOR_PORT"
+            )
         time.sleep(0.2)
 
 
-def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None = None,
-          grace_s: float = 20.0) -> int:
+def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None = None, grace_s: float = 20.0) -> int:
     wait_for_leftover_system(settings.actor_admin_port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    config = StartService(settings=settings, shard_count=settings.shard_count,
-                          restart_intensity=settings.restart_intensity, restart_period_s=settings.restart_period_s,
-                          serve_pid=os.getpid(), clock_file=clock_file,
-                          scheduler_interval_s=settings.scheduler_interval_s,
-                          mailer_interval_s=settings.mailer_interval_s)
+    config = StartService(
+        settings=settings,
+        shard_count=settings.shard_count,
+        restart_intensity=settings.restart_intensity,
+        restart_period_s=settings.restart_period_s,
+        serve_pid=os.getpid(),
+        clock_file=clock_file,
+        scheduler_interval_s=settings.scheduler_interval_s,
+        mailer_interval_s=settings.mailer_interval_s,
+    )
     code = 0
     lease = NodeLease.of(settings)
     with running_service(config, admin_port=settings.actor_admin_port) as service:
-        children = Children(child_commands(settings, with_api=with_api, clock_file=clock_file),
-                            RestartBudget(settings.restart_intensity, settings.restart_period_s))
+        children = Children(
+            child_commands(settings, with_api=with_api, clock_file=clock_file),
+            RestartBudget(settings.restart_intensity, settings.restart_period_s),
+        )
         lease.keep()
         children.start()
-        log.info("kazbill is serving: %d shards, bridges %s%s", service.shard_count,
-                 ", ".join(settings.bridges), ", API on " + settings.api_bind if with_api else "")
+        log.info(
+            "kazbill is serving: %d shards, bridges %s%s",
+            service.shard_count,
+            ", ".join(settings.bridges),
+            ", API on " + settings.api_bind if with_api else "",
+        )
         metrics = ServiceMetrics(settings.node or socket.gethostname())
         exporter = serve_metrics(metrics, settings.metrics_bind) if settings.metrics_bind else None
         asked_at = 0.0

@@ -5,6 +5,7 @@ the store on each piece of work, so a restarted shard needs no recovery. Work th
 the batch runner (which already retries each account once) is redelivered by Thespian once and
 then comes back to the supervisor as a PoisonMessage.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,8 @@ from thespian.actors import ActorExitRequest, ActorTypeDispatcher
 
 from actors.messages import ShardReady, ShardStart, ShardWork, ShardWorkDone
 from bookkeeper.bootstrap import build_billing_ports
-from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.operations.call_batches import rate_calls
 
 log = logging.getLogger("kazbill.shard")
@@ -39,14 +40,36 @@ class AccountShard(ActorTypeDispatcher):
         if work.kind == "rate":
             outcome = rate_calls(self.ports, work.calls)
         else:
-            outcome = bill_accounts(self.ports, work.account_ids, day=date.fromisoformat(work.day) if work.day else None)
-        log.info("batch %s (%s): %d done, %d failed, %d handed back", work.batch_id, work.kind, len(outcome.done),
-                 len(outcome.failed), len(outcome.not_done),
-                 extra={"batch_id": work.batch_id, "kind": work.kind, "accounts": len(work.account_ids),
-                        "done": len(outcome.done), "failed": len(outcome.failed), "handed_back": len(outcome.not_done)})
-        self.send(sender, ShardWorkDone(
-            work.batch_id, self.index, outcome.done, outcome.failed, outcome.not_done,
-            tuple((event.name, event.account_id) for event in outcome.events)))
+            outcome = bill_accounts(
+                self.ports, work.account_ids, day=date.fromisoformat(work.day) if work.day else None
+            )
+        log.info(
+            "batch %s (%s): %d done, %d failed, %d handed back",
+            work.batch_id,
+            work.kind,
+            len(outcome.done),
+            len(outcome.failed),
+            len(outcome.not_done),
+            extra={
+                "batch_id": work.batch_id,
+                "kind": work.kind,
+                "accounts": len(work.account_ids),
+                "done": len(outcome.done),
+                "failed": len(outcome.failed),
+                "handed_back": len(outcome.not_done),
+            },
+        )
+        self.send(
+            sender,
+            ShardWorkDone(
+                work.batch_id,
+                self.index,
+                outcome.done,
+                outcome.failed,
+                outcome.not_done,
+                tuple((event.name, event.account_id) for event in outcome.events),
+            ),
+        )
 
     def receiveMsg_ActorExitRequest(self, message: ActorExitRequest, sender) -> None:
         if self.ports is not None:

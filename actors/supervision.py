@@ -1,4 +1,5 @@
 """Restart budgets, as OTP's supervisors keep them. Pure: the caller says what time it is."""
+
 from __future__ import annotations
 
 from collections import deque

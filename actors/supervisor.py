@@ -6,9 +6,9 @@ non-zero so that its process manager restarts everything from the store. A watch
 whole actor process group if that process disappears without shutting the system down, so no
 actor is ever orphaned (Thespian's admin daemonises and would otherwise run forever).
 """
+
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -19,13 +19,31 @@ from collections import Counter
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
 from actors.messages import (
-    CrawlNow, CrawlReport, DocumentsNow, DocumentsRendered, HandOff, HandOffDone, MailerStart, MailNow, MailPassDone,
-    NoticesQueued, RenderDocuments, SchedulerStart, ServiceFailed, ServiceStarted, ServiceStatus, ShardReady,
-    ShardStart, ShardWork, ShardWorkDone, StartService, StatusRequest,
+    CrawlNow,
+    CrawlReport,
+    DocumentsNow,
+    DocumentsRendered,
+    HandOff,
+    HandOffDone,
+    MailerStart,
+    MailNow,
+    MailPassDone,
+    NoticesQueued,
+    RenderDocuments,
+    SchedulerStart,
+    ServiceFailed,
+    ServiceStarted,
+    ServiceStatus,
+    ShardReady,
+    ShardStart,
+    ShardWork,
+    ShardWorkDone,
+    StartService,
+    StatusRequest,
 )
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
+from actors.shard_failures import record_shard_failure
 from actors.supervision import RestartBudget
-from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
@@ -90,8 +108,9 @@ class Supervisor(ActorTypeDispatcher):
 
         assert self.config is not None and self.config.scheduler_interval_s is not None
         scheduler = self.createActor(Scheduler)
-        self.send(scheduler, SchedulerStart(self.config.settings, self.config.clock_file,
-                                            self.config.scheduler_interval_s))
+        self.send(
+            scheduler, SchedulerStart(self.config.settings, self.config.clock_file, self.config.scheduler_interval_s)
+        )
         return scheduler
 
     def _start_mailer(self):
@@ -114,11 +133,15 @@ class Supervisor(ActorTypeDispatcher):
             return
         if batch.kind == "rate":
             calls = split_calls_by_shard(batch.calls, len(self.shards), lambda call: call.account_id)
-            works = {index: ShardWork(batch.batch_id, "rate", tuple(call.account_id for call in part), None, part)
-                     for index, part in calls.items()}
+            works = {
+                index: ShardWork(batch.batch_id, "rate", tuple(call.account_id for call in part), None, part)
+                for index, part in calls.items()
+            }
         else:
-            works = {index: ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
-                     for index, account_ids in split_by_shard(batch.account_ids, len(self.shards)).items()}
+            works = {
+                index: ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
+                for index, account_ids in split_by_shard(batch.account_ids, len(self.shards)).items()
+            }
         if not works:
             self.send(sender, HandOffDone(batch.batch_id, (), (), ()))
             return
@@ -128,8 +151,12 @@ class Supervisor(ActorTypeDispatcher):
             self.send(self.shards[index], work)
 
     def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
-        self.counts.update([f"event:{name}" for name, _ in report.events] + ["accounts:done"] * len(report.done)
-                           + ["accounts:failed"] * len(report.failed) + ["accounts:handed_back"] * len(report.not_done))
+        self.counts.update(
+            [f"event:{name}" for name, _ in report.events]
+            + ["accounts:done"] * len(report.done)
+            + ["accounts:failed"] * len(report.failed)
+            + ["accounts:handed_back"] * len(report.not_done)
+        )
         if self.mailer is not None and any(name == "notices_queued" for name, _ in report.events):
             self.send(self.mailer, NoticesQueued())
         if any(name == "documents_issued" for name, _ in report.events):
@@ -142,8 +169,12 @@ class Supervisor(ActorTypeDispatcher):
         finished = self.pending.report(batch_id, shard, done, failed, not_done, events)
         if finished is not None:
             reply_to, outcome = finished
-            self.send(reply_to, HandOffDone(batch_id, tuple(outcome.done), tuple(outcome.failed),
-                                            tuple(outcome.not_done), tuple(outcome.events)))
+            self.send(
+                reply_to,
+                HandOffDone(
+                    batch_id, tuple(outcome.done), tuple(outcome.failed), tuple(outcome.not_done), tuple(outcome.events)
+                ),
+            )
 
     def receiveMsg_PoisonMessage(self, poison: PoisonMessage, sender) -> None:
         work = poison.poisonMessage
@@ -163,17 +194,12 @@ class Supervisor(ActorTypeDispatcher):
         self._report(work.batch_id, index, (), tuple((account, reason) for account in work.account_ids), ())
 
     def _record(self, work: ShardWork, reason: str) -> None:
-        from bookkeeper.bootstrap import build_clock, build_store
-        from bookkeeper.services.setup.failures import record_failure
+        from bookkeeper.bootstrap import build_store
 
         assert self.config is not None
         if self._failures_store is None:
             self._failures_store = build_store(self.config.settings)
-        now = gregorian_of(build_clock(self.config.clock_file).now())
-        record_failure(self._failures_store, source="supervisor", reason_code="shard_work_failed", reason=reason,
-                       payload={"kind": work.kind, "day": work.day, "account_ids": list(work.account_ids),
-                                "calls": [dataclasses.asdict(call) for call in work.calls]},
-                       account_id=None, now_gregorian=now)
+        record_shard_failure(self._failures_store, self.config.clock_file, work, reason)
 
     # A one-pass request (CrawlNow, MailNow) goes to the child that does the pass; its report
     # goes back to the oldest asker. With no such child, the asker gets an empty report at once.
@@ -223,10 +249,20 @@ class Supervisor(ActorTypeDispatcher):
         self.shard_pids[ready.index] = ready.pid
 
     def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
-        self.send(sender, ServiceStatus(tuple(self.shards), tuple(self.shard_pids.get(i) for i in range(len(self.shards))),
-                                        self.scheduler, self.mailer, self.document_workers, self.restarts,
-                                        sum(len(works) for works in self.in_flight.values()), self.giving_up,
-                                        tuple(sorted(self.counts.items()))))
+        self.send(
+            sender,
+            ServiceStatus(
+                tuple(self.shards),
+                tuple(self.shard_pids.get(i) for i in range(len(self.shards))),
+                self.scheduler,
+                self.mailer,
+                self.document_workers,
+                self.restarts,
+                sum(len(works) for works in self.in_flight.values()),
+                self.giving_up,
+                tuple(sorted(self.counts.items())),
+            ),
+        )
 
     # ---------------------------------------------------------------- supervision
     def receiveMsg_ActorExitRequest(self, request: ActorExitRequest, sender) -> None:
@@ -241,15 +277,12 @@ class Supervisor(ActorTypeDispatcher):
             if self._restart_allowed(f"shard {index}"):
                 self.shards[index] = self._start_shard(index)
                 self._redeliver(index)
-        elif address == self.scheduler:
-            if self._restart_allowed("the scheduler"):
-                self.scheduler = self._start_scheduler()
-        elif address == self.mailer:
-            if self._restart_allowed("the mailer"):
-                self.mailer = self._start_mailer()
-        elif address == self.document_workers:
-            if self._restart_allowed("the document workers"):
-                self.document_workers = self._start_document_workers()
+        elif address == self.scheduler and self._restart_allowed("the scheduler"):
+            self.scheduler = self._start_scheduler()
+        elif address == self.mailer and self._restart_allowed("the mailer"):
+            self.mailer = self._start_mailer()
+        elif address == self.document_workers and self._restart_allowed("the document workers"):
+            self.document_workers = self._start_document_workers()
 
     def _restart_allowed(self, child: str) -> bool:
         assert self.budget is not None
@@ -257,8 +290,9 @@ class Supervisor(ActorTypeDispatcher):
             self.restarts += 1
             log.warning("%s exited; restarting it", child)
             return True
-        self._give_up(f"{child} exited and the restart budget ({self.budget.intensity} in "
-                      f"{self.budget.period_s:g}s) is spent")
+        self._give_up(
+            f"{child} exited and the restart budget ({self.budget.intensity} in {self.budget.period_s:g}s) is spent"
+        )
         return False
 
     def _redeliver(self, index: int) -> None:
@@ -299,7 +333,8 @@ class Supervisor(ActorTypeDispatcher):
         try:
             os.kill(self.config.serve_pid, 0)
         except ProcessLookupError:
-            log.critical("the process that started the service (pid %s) is gone; stopping every actor",
-                         self.config.serve_pid)
+            log.critical(
+                "the process that started the service (pid %s) is gone; stopping every actor", self.config.serve_pid
+            )
             os.killpg(os.getpgid(0), signal.SIGKILL)
         self.wakeupAfter(self.config.watchdog_interval_s, payload=WATCHDOG)

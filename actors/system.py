@@ -4,6 +4,7 @@
 of its own (Thespian listens on every interface: keep the port firewalled). The
 in-process `simpleSystemBase` runs the same actors for the wiring tests and for one-shot commands.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,17 +12,27 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from thespian.actors import ActorSystem
 
-from actors.messages import (
-    CrawlNow, CrawlReport, DocumentsNow, DocumentsRendered, HandOff, HandOffDone, MailNow, MailPassDone,
-    ServiceStarted, StartService, WorkKind,
-)
 from actors.hand_off import HandOffTimeout, HandOffUnavailable
+from actors.messages import (
+    CrawlNow,
+    CrawlReport,
+    DocumentsNow,
+    DocumentsRendered,
+    HandOff,
+    HandOffDone,
+    MailNow,
+    MailPassDone,
+    ServiceStarted,
+    StartService,
+    WorkKind,
+)
 from actors.process_group import end_process_group
 from actors.supervisor import GLOBAL_NAME
 from bookkeeper.domain.calls import FinishedCall
@@ -36,8 +47,10 @@ ACTOR_LOGGING: dict[str, Any] = {
     "version": 1,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "level": "INFO"}},
-    "loggers": {"kazbill": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-                "weasyprint.progress": {"level": "WARNING"}},  # four lines per rendered document
+    "loggers": {
+        "kazbill": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "weasyprint.progress": {"level": "WARNING"},
+    },  # four lines per rendered document
     "root": {"handlers": ["stderr"], "level": "WARNING"},
 }
 
@@ -69,22 +82,29 @@ class ServiceHandle:
     supervisor: object
     shard_count: int
 
-    def client(self, timeout_s: float = 120.0) -> "HandOffClient":
+    def client(self, timeout_s: float = 120.0) -> HandOffClient:
         return HandOffClient(self.system, self.supervisor, timeout_s)
 
 
 @contextmanager
-def running_service(config: StartService, *, base: str = "multiprocTCPBase",
-                    admin_port: int | None = None, start_timeout_s: float = 60.0,
-                    log_level: str = "INFO") -> Iterator[ServiceHandle]:
+def running_service(
+    config: StartService,
+    *,
+    base: str = "multiprocTCPBase",
+    admin_port: int | None = None,
+    start_timeout_s: float = 60.0,
+    log_level: str = "INFO",
+) -> Iterator[ServiceHandle]:
     """Starts the actor system and the supervisor; always shuts the system down on the way out,
     whatever happens (Thespian's processes outlive a creator that skips shutdown())."""
     os.environ.setdefault("THESPLOG_THRESHOLD", "WARNING")
     log_format = getattr(config.settings, "log_format", "text")
-    logging_config = {**ACTOR_LOGGING, "formatters": {"plain": formatter_config(log_format)},
-                      "handlers": {"stderr": {**ACTOR_LOGGING["handlers"]["stderr"], "level": log_level}},
-                      "loggers": {**ACTOR_LOGGING["loggers"],
-                                  "kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}}}
+    logging_config = {
+        **ACTOR_LOGGING,
+        "formatters": {"plain": formatter_config(log_format)},
+        "handlers": {"stderr": {**ACTOR_LOGGING["handlers"]["stderr"], "level": log_level}},
+        "loggers": {**ACTOR_LOGGING["loggers"], "kazbill": {**ACTOR_LOGGING["loggers"]["kazbill"], "level": log_level}},
+    }
     system = ActorSystem(base, capabilities(base, admin_port), logDefs=logging_config)
     actor_group = None
     try:
@@ -100,15 +120,16 @@ def running_service(config: StartService, *, base: str = "multiprocTCPBase",
             end_process_group(actor_group, ACTORS_GRACE_S)
 
 
-def connect(admin_port: int, timeout_s: float = 120.0) -> "HandOffClient":
+def connect(admin_port: int, timeout_s: float = 120.0) -> HandOffClient:
     """A bridge's handle on a running service. Refuses to start a system of its own: a bridge
     without a service behind it must fail, not bill alone. The handle is not Thespian's per-process
     singleton (transientUnique), so a client that outlives a killed service can connect to the
     restarted one instead of talking to the dead admin forever."""
     if not admin_listening(admin_port):
         raise ConnectionError(f"no Kazbill actor system on 127.0.0.1:{admin_port}")
-    system = ActorSystem("multiprocTCPBase", capabilities("multiprocTCPBase", admin_port), logDefs=ACTOR_LOGGING,
-                         transientUnique=True)
+    system = ActorSystem(
+        "multiprocTCPBase", capabilities("multiprocTCPBase", admin_port), logDefs=ACTOR_LOGGING, transientUnique=True
+    )
     supervisor = system.createActor("actors.supervisor.Supervisor", globalName=GLOBAL_NAME)
     return HandOffClient(system, supervisor, timeout_s, admin_port)
 
@@ -127,14 +148,18 @@ class HandOffClient:
     def hand_off_calls(self, calls: Sequence[FinishedCall]) -> HandOffDone:
         """Finished calls to be rated; answered once every call was charged, found free or
         already charged, or recorded as failed."""
-        return self._batch(HandOff(f"rate-{uuid.uuid4().hex}", "rate", tuple(c.account_id for c in calls),
-                                   calls=tuple(calls)))
+        return self._batch(
+            HandOff(f"rate-{uuid.uuid4().hex}", "rate", tuple(c.account_id for c in calls), calls=tuple(calls))
+        )
 
     def _batch(self, batch: HandOff) -> HandOffDone:
         batch_id = batch.batch_id
         self.system.tell(self.supervisor, batch)
-        return self._await(lambda answer: isinstance(answer, HandOffDone) and answer.batch_id == batch_id,
-                           self.timeout_s, f"no answer to batch {batch_id} within {self.timeout_s:g}s")
+        return self._await(
+            lambda answer: isinstance(answer, HandOffDone) and answer.batch_id == batch_id,
+            self.timeout_s,
+            f"no answer to batch {batch_id} within {self.timeout_s:g}s",
+        )
 
     def _await(self, wanted: Callable[[object], bool], timeout_s: float, late: str):
         """The first answer `wanted` accepts; HandOffTimeout with `late` if none comes in time,
@@ -166,5 +191,6 @@ class HandOffClient:
 
     def _ask(self, request: object, answer_type: type, timeout_s: float, who: str):
         self.system.tell(self.supervisor, request)
-        return self._await(lambda answer: isinstance(answer, answer_type), timeout_s,
-                           f"{who} did not report within {timeout_s:g}s")
+        return self._await(
+            lambda answer: isinstance(answer, answer_type), timeout_s, f"{who} did not report within {timeout_s:g}s"
+        )

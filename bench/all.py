@@ -12,6 +12,7 @@ measured on that CouchDB too (beside the embedded store's, in the same run), wit
 requests each billed event, call, account or API request cost; without it, the store and API
 benchmarks compare with a pouchdb-server they start themselves.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -46,8 +47,10 @@ TAKES_COUCH = ("store", "api")
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor() or "unknown")
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor() or "unknown",
+    )
     kilobytes = next((int(line.split()[1]) for line in _lines("/proc/meminfo") if line.startswith("MemTotal")), 0)
     memory = f"{kilobytes / 1024 / 1024:.0f} GB RAM" if kilobytes else "unknown RAM"
     versions = {}
@@ -60,8 +63,15 @@ def machine() -> dict:
         rabbit = subprocess.run(["rabbitmqctl", "version"], capture_output=True, text=True, timeout=30).stdout.strip()
     except OSError:
         rabbit = "unknown"
-    return {"platform": platform.platform(), "cpus": os.cpu_count(), "cpu": cpu, "memory": memory,
-            "python": platform.python_version(), "rabbitmq": rabbit or "unknown", **versions}
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "rabbitmq": rabbit or "unknown",
+        **versions,
+    }
 
 
 def _lines(path: str) -> list[str]:
@@ -75,11 +85,17 @@ def run(name: str, args: list[str], out: Path, record: Path, label: str = "") ->
     started = time.perf_counter()
     print(f"bench.{name} {' '.join(mask_url_password(arg) for arg in args)}", flush=True)
     with open(out / f"{label or name}.log", "wb") as log:
-        finished = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], cwd=ROOT, stdout=log,
-                                  stderr=subprocess.STDOUT, env={**os.environ, "KAZBILL_BENCH_RECORD": str(record)})
+        finished = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}", *args],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "KAZBILL_BENCH_RECORD": str(record)},
+        )
     seconds = time.perf_counter() - started
-    print(f"  {'done' if finished.returncode == 0 else f'FAILED ({finished.returncode})'} in {seconds:.0f} s",
-          flush=True)
+    print(
+        f"  {'done' if finished.returncode == 0 else f'FAILED ({finished.returncode})'} in {seconds:.0f} s", flush=True
+    )
     return {"benchmark": name, "args": args, "exit": finished.returncode, "seconds": round(seconds, 1)}
 
 
@@ -96,17 +112,24 @@ def table(figures: list[dict]) -> list[dict]:
 
 
 def markdown(rows: list[dict], about: dict, command: str) -> str:
-    lines = [f"Benchmarks, {about['when']}: `{command}`", "",
-             f"Machine: {about['machine']['cpus']} × {about['machine']['cpu']}, {about['machine']['memory']}, "
-             f"{about['machine']['platform']}; Python {about['machine']['python']}, RabbitMQ "
-             f"{about['machine']['rabbitmq']}, WeasyPrint {about['machine']['weasyprint']}, Falcon "
-             f"{about['machine']['falcon']}, Thespian {about['machine']['thespian']}.", "",
-             "| figure | store | value | unit | reference (same run) | ratio |", "|---|---|---:|---|---|---:|"]
+    lines = [
+        f"Benchmarks, {about['when']}: `{command}`",
+        "",
+        f"Machine: {about['machine']['cpus']} × {about['machine']['cpu']}, {about['machine']['memory']}, "
+        f"{about['machine']['platform']}; Python {about['machine']['python']}, RabbitMQ "
+        f"{about['machine']['rabbitmq']}, WeasyPrint {about['machine']['weasyprint']}, Falcon "
+        f"{about['machine']['falcon']}, Thespian {about['machine']['thespian']}.",
+        "",
+        "| figure | store | value | unit | reference (same run) | ratio |",
+        "|---|---|---:|---|---|---:|",
+    ]
     for row in rows:
         reference = f"{row['reference']} = {row['reference_value']:,.1f}" if row["reference_value"] is not None else ""
         ratio = f"{row['ratio']:.3f}" if row["ratio"] is not None else ""
-        lines.append(f"| {row['name']} | {row.get('store') or ''} | {row['value']:,.1f} | {row['unit']} | {reference} "
-                     f"| {ratio} |")
+        lines.append(
+            f"| {row['name']} | {row.get('store') or ''} | {row['value']:,.1f} | {row['unit']} | {reference} "
+            f"| {ratio} |"
+        )
     failed = [run["benchmark"] for run in about["runs"] if run["exit"]]
     if failed:
         lines += ["", f"Failed (see their logs): {', '.join(failed)}."]
@@ -137,10 +160,18 @@ def main() -> None:
             runs.append(run(name, options + couch, out, record, label=f"{name}-couchdb"))
     figures = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
     record.unlink()
-    command = "python -m bench.all" + (f" --scale {args.scale}" if args.scale != "quick" else "") + \
-        (f" --only {args.only}" if args.only else "") + (" --couch URL" if args.couch else "")
-    about = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(), "runs": runs,
-             "scale": args.scale}
+    command = (
+        "python -m bench.all"
+        + (f" --scale {args.scale}" if args.scale != "quick" else "")
+        + (f" --only {args.only}" if args.only else "")
+        + (" --couch URL" if args.couch else "")
+    )
+    about = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "runs": runs,
+        "scale": args.scale,
+    }
     rows = table(figures)
     (out / "figures.json").write_text(json.dumps({**about, "command": command, "figures": rows}, indent=1))
     (out / "figures.md").write_text(markdown(rows, about, command))

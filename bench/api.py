@@ -9,6 +9,7 @@ percentiles (no coordinated omission). Prints figures; asserts nothing about tim
 Without --couch the CouchDB side is a pouchdb-server started for the run. With it, the store
 requests each API request costs are printed beside the latencies.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,21 @@ REQUEST_TIMEOUT_S = 10.0
 DRAIN_S = 10.0
 
 
-def request(conn: http.client.HTTPConnection, method: str, path: str, token: str = "",
-            data: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+def request(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    token: str = "",
+    data: dict | None = None,
+    headers: dict | None = None,
+) -> tuple[int, bytes]:
     body = None if data is None else json.dumps({"data": data})
-    conn.request(method, path, body=body, headers={"Content-Type": "application/json",
-                                                   **({"X-Auth-Token": token} if token else {}), **(headers or {})})
+    conn.request(
+        method,
+        path,
+        body=body,
+        headers={"Content-Type": "application/json", **({"X-Auth-Token": token} if token else {}), **(headers or {})},
+    )
     response = conn.getresponse()
     return response.status, response.read()  # read it all, or the keep-alive connection is unusable
 
@@ -63,16 +74,22 @@ def serving(env_store: dict[str, str], log_path: Path) -> Iterator[int]:
 def prepare(port: int, customer: str, reseller_name: str) -> str:
     """Log in as the reseller and post the credits GET transactions will page through."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    status, body = request(conn, "PUT", "/v2/user_auth", data={"credentials": md5("boss:secret"),
-                                                               "account_name": reseller_name})
+    status, body = request(
+        conn, "PUT", "/v2/user_auth", data={"credentials": md5("boss:secret"), "account_name": reseller_name}
+    )
     if status != 201:
         raise RuntimeError(f"login failed: {status} {body[:300]!r}")
     token = json.loads(body)["auth_token"]
     started = time.perf_counter()
     for n in range(CREDITS):
-        status, body = request(conn, "PUT", f"/v2/accounts/{customer}/ledgers/credit", token,
-                               {"amount": 10 + n % 90, "description": f"bench credit {n}"},
-                               {"Idempotency-Key": f"bench-{n}"})  # distinct keys: each posts a new entry
+        status, body = request(
+            conn,
+            "PUT",
+            f"/v2/accounts/{customer}/ledgers/credit",
+            token,
+            {"amount": 10 + n % 90, "description": f"bench credit {n}"},
+            {"Idempotency-Key": f"bench-{n}"},
+        )  # distinct keys: each posts a new entry
         if status not in (200, 201):
             raise RuntimeError(f"credit {n} failed: {status} {body[:300]!r}")
     print(f"  seeded {CREDITS} credits in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -139,21 +156,29 @@ def open_loop(port: int, path: str, token: str, rate: float, seconds: float, con
     # Over the scheduled window, or longer if answers came late: a server that falls behind
     # shows an achieved rate below the target.
     elapsed = max(seconds, (max(finished) - start) if finished else seconds)
-    return {"achieved": len(latencies) / elapsed, "answered": len(latencies), "p50": percentile(latencies, 0.5) if latencies else float("nan"),
-            "p99": percentile(latencies, 0.99) if latencies else float("nan"),
-            "errors": sum(errors.values()), "why": dict(errors)}
+    return {
+        "achieved": len(latencies) / elapsed,
+        "answered": len(latencies),
+        "p50": percentile(latencies, 0.5) if latencies else float("nan"),
+        "p99": percentile(latencies, 0.99) if latencies else float("nan"),
+        "errors": sum(errors.values()),
+        "why": dict(errors),
+    }
 
 
-def bench_store(name: str, env_store: dict[str, str], seed: tuple[str, str], workdir: Path, args,
-                couch: str | None = None) -> list[tuple]:
+def bench_store(
+    name: str, env_store: dict[str, str], seed: tuple[str, str], workdir: Path, args, couch: str | None = None
+) -> list[tuple]:
     customer, reseller_name = seed
     rows = []
     log_path = workdir / f"gunicorn-{store_key(couch)}.log"
     print(f"{name}: starting kazbill api", file=sys.stderr)
     with serving(env_store, log_path) as port:
         token = prepare(port, customer, reseller_name)
-        endpoints = {"ledgers/total": f"/v2/accounts/{customer}/ledgers/total",
-                     "transactions?page_size=50": f"/v2/accounts/{customer}/transactions?page_size=50"}
+        endpoints = {
+            "ledgers/total": f"/v2/accounts/{customer}/ledgers/total",
+            "transactions?page_size=50": f"/v2/accounts/{customer}/transactions?page_size=50",
+        }
         for label, path in endpoints.items():
             for rate in args.rates:
                 print(f"  {label} at {rate:g}/s", file=sys.stderr)
@@ -176,10 +201,23 @@ def bare_falcon(log_path: Path) -> Iterator[int]:
     port = free_port()
     threads = str(Settings().api_threads)
     with open(log_path, "wb") as log:
-        server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b",
-                                   f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", threads,
-                                   "bench.bare_falcon:app"],
-                                  cwd=Path(__file__).resolve().parents[1], stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                threads,
+                "bench.bare_falcon:app",
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(lambda: _answers(port), 60, "the bare Falcon app")
         yield port
@@ -197,8 +235,15 @@ def _answers(port: int) -> bool:
 
 def bench_bare(workdir: Path, args) -> list[tuple]:
     with bare_falcon(workdir / "gunicorn-bare.log") as port:
-        return [("bare Falcon (reference)", "ping", rate, open_loop(port, "/ping", "", rate, args.seconds,
-                                                                    args.connections)) for rate in args.rates]
+        return [
+            (
+                "bare Falcon (reference)",
+                "ping",
+                rate,
+                open_loop(port, "/ping", "", rate, args.seconds, args.connections),
+            )
+            for rate in args.rates
+        ]
 
 
 def record_rows(rows: list[tuple], keys: dict[str, str]) -> None:
@@ -207,12 +252,22 @@ def record_rows(rows: list[tuple], keys: dict[str, str]) -> None:
         key = "bare_falcon" if name.startswith("bare") else f"{keys[name]}.{label.split('?')[0].replace('/', '_')}"
         store = "" if key == "bare_falcon" else name
         for figure in ("achieved", "p50", "p99"):
-            record(f"api.{key}@{rate:g}.{figure}", r[figure], "req/s" if figure == "achieved" else "ms",
-                   higher_is_better=figure == "achieved", store=store,
-                   reference=None if key == "bare_falcon" else f"api.bare_falcon@{rate:g}.{figure}")
+            record(
+                f"api.{key}@{rate:g}.{figure}",
+                r[figure],
+                "req/s" if figure == "achieved" else "ms",
+                higher_is_better=figure == "achieved",
+                store=store,
+                reference=None if key == "bare_falcon" else f"api.bare_falcon@{rate:g}.{figure}",
+            )
         if r.get("store_requests") is not None:
-            record(f"api.{key}@{rate:g}.store_requests", r["store_requests"], "requests/request",
-                   higher_is_better=False, store=store)
+            record(
+                f"api.{key}@{rate:g}.store_requests",
+                r["store_requests"],
+                "requests/request",
+                higher_is_better=False,
+                store=store,
+            )
 
 
 def seeded(store: DocumentStore) -> tuple[str, str]:
@@ -245,20 +300,26 @@ def main() -> None:
         seed = seeded(EmbeddedStore(sqlite))
         keys = {store_name(None): store_key(None)}
         rows += bench_store(store_name(None), {"KAZBILL_STORE_PATH": str(sqlite)}, seed, workdir, args)
-        with (nullcontext(args.couch) if args.couch else PouchDbServer()) as server:
+        with nullcontext(args.couch) if args.couch else PouchDbServer() as server:
             url = args.couch or server.url
             seed = seeded(CouchDbStore(url))
             keys[store_name(url)] = store_key(url)
             rows += bench_store(store_name(url), {"KAZBILL_STORE_URL": url}, seed, workdir, args, couch=url)
 
-    print(f"API benchmark: kazbill api, 2 gunicorn workers, {args.connections} client connections, "
-          f"{args.seconds:g} s per rate, latency from the scheduled send time")
-    print(f"{'store':<26}{'endpoint':<28}{'target/s':>9}{'achieved/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-          f"{'store req/req':>14}")
+    print(
+        f"API benchmark: kazbill api, 2 gunicorn workers, {args.connections} client connections, "
+        f"{args.seconds:g} s per rate, latency from the scheduled send time"
+    )
+    print(
+        f"{'store':<26}{'endpoint':<28}{'target/s':>9}{'achieved/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'store req/req':>14}"
+    )
     for name, label, rate, r in rows:
         per = f"{r['store_requests']:.1f}" if r.get("store_requests") is not None else ""
-        print(f"{name:<26}{label:<28}{rate:>9g}{r['achieved']:>11.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-              f"{r['errors']:>8}{per:>14}")
+        print(
+            f"{name:<26}{label:<28}{rate:>9g}{r['achieved']:>11.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+            f"{r['errors']:>8}{per:>14}"
+        )
     for name, label, rate, r in rows:
         if r["why"]:
             print(f"errors, {name} {label} at {rate:g}/s: {r['why']}")

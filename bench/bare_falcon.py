@@ -1,6 +1,7 @@
 """The API benchmark's reference: a bare Falcon endpoint on the same gunicorn, no middleware, no
 store, no token (`gunicorn -w 2 bench.bare_falcon:app`), so the table shows what Kazbill's own
 work adds to a request."""
+
 import falcon
 
 

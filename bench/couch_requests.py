@@ -2,6 +2,7 @@
 machine-independent cost of a billed event (ARCHITECTURE.md, "The cost of a billed event").
 A benchmark reads it before and after what it times and prints requests per event beside the
 rate, so that a change which saves round trips shows even on a noisy machine."""
+
 from __future__ import annotations
 
 import json

@@ -13,6 +13,7 @@ Prints figures; asserts nothing about time.
 
     .venv/bin/python -m bench.documents [--documents 40] [--batch 10] [--workers 2] [--accounts 1000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,16 @@ from bookkeeper.domain.documents.vat import VatPolicy
 from documents.html import ASSETS, html_of
 from documents.pdf import PdfRenderer
 
-CARRIER = parse_carriers([{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
-                           "legal": {"address": "Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"}}])[0]
+CARRIER = parse_carriers(
+    [
+        {
+            "id": "volna",
+            "name": "ООО «Волна Телеком»",
+            "main": True,
+            "legal": {"address": "Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"},
+        }
+    ]
+)[0]
 
 
 def batched(htmls: list[str]) -> tuple[str, list[str]]:
@@ -56,20 +65,42 @@ class BatchRenderer(PdfRenderer):
 
         combined, anchors = batched(htmls)
         document = HTML(string=combined, base_url=ASSETS.as_uri() + "/", url_fetcher=self.fetcher).render(
-            stylesheets=[self.stylesheet], font_config=self.fonts)
+            stylesheets=[self.stylesheet], font_config=self.fonts
+        )
         starts = [next(i for i, page in enumerate(document.pages) if anchor in page.anchors) for anchor in anchors]
         ends = starts[1:] + [len(document.pages)]
-        return [document.copy(document.pages[start:end]).write_pdf() for start, end in zip(starts, ends)]
+        return [document.copy(document.pages[start:end]).write_pdf() for start, end in zip(starts, ends, strict=True)]
 
 
 def invoice(lines: int) -> str:
-    rows = [InvoiceLine("daily" if n % 3 else "monthly", "volna", f"Услуга № {n}", 1 + n % 4, 50_000, 50_000 + n,
-                        (("2026-11-01", "2026-11-10"), ("2026-11-15", "2026-11-30")) if n % 3 else ())
-            for n in range(lines)]
-    return html_of(document_data(
-        document_type="invoice", carrier=CARRIER, customer={"id": "a" * 32, "name": "Альфа Такси"},
-        period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), issued=date(2026, 11, 30), number="В-1",
-        sequence_number=1, currency="RUB", language="ru", vat=VatPolicy("brutto", Decimal(20)), lines=rows))
+    rows = [
+        InvoiceLine(
+            "daily" if n % 3 else "monthly",
+            "volna",
+            f"Услуга № {n}",
+            1 + n % 4,
+            50_000,
+            50_000 + n,
+            (("2026-11-01", "2026-11-10"), ("2026-11-15", "2026-11-30")) if n % 3 else (),
+        )
+        for n in range(lines)
+    ]
+    return html_of(
+        document_data(
+            document_type="invoice",
+            carrier=CARRIER,
+            customer={"id": "a" * 32, "name": "Альфа Такси"},
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            issued=date(2026, 11, 30),
+            number="В-1",
+            sequence_number=1,
+            currency="RUB",
+            language="ru",
+            vat=VatPolicy("brutto", Decimal(20)),
+            lines=rows,
+        )
+    )
 
 
 def rate(label: str, count: int, action, figure: str = "", reference: str | None = None) -> float:
@@ -97,20 +128,40 @@ def rendering(documents: int, batch: int, workers: int) -> None:
         fresh = f"{key}.fresh_renderer"  # the reference: one WeasyPrint render, nothing reused
         pages = len(__import__("weasyprint").HTML(string=html).render().pages)
         print(f"{label} ({pages} pages):")
-        rate("fresh renderer per document", documents, lambda: [PdfRenderer().pdf(html) for _ in range(documents)],
-             fresh)
+        rate(
+            "fresh renderer per document",
+            documents,
+            lambda html=html: [PdfRenderer().pdf(html) for _ in range(documents)],
+            fresh,
+        )
         kept = PdfRenderer()
-        rate("one renderer kept", documents, lambda: [kept.pdf(html) for _ in range(documents)],
-             f"{key}.renderer_kept", fresh)
+        rate(
+            "one renderer kept",
+            documents,
+            lambda html=html, kept=kept: [kept.pdf(html) for _ in range(documents)],
+            f"{key}.renderer_kept",
+            fresh,
+        )
         batcher = BatchRenderer()
-        rate(f"batches of {batch}, one layout each", documents,
-             lambda: [batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))],
-             f"{key}.batched_layout", fresh)
+        rate(
+            f"batches of {batch}, one layout each",
+            documents,
+            lambda html=html, batcher=batcher: [
+                batcher.pdfs([html] * batch) for _ in range(max(1, documents // batch))
+            ],
+            f"{key}.batched_layout",
+            fresh,
+        )
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pool.map(_worker_render, [(html, 1)] * workers)  # warm the workers
             share = max(1, documents // workers)
-            rate(f"{workers} processes, renderer kept", share * workers,
-                 lambda: pool.map(_worker_render, [(html, share)] * workers), f"{key}.worker_processes", fresh)
+            rate(
+                f"{workers} processes, renderer kept",
+                share * workers,
+                lambda html=html, share=share: pool.map(_worker_render, [(html, share)] * workers),
+                f"{key}.worker_processes",
+                fresh,
+            )
 
 
 def main() -> None:
@@ -120,8 +171,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--accounts", type=int, default=0, help="a period end for this many accounts (0: skip)")
     args = parser.parse_args()
-    print(f"rendering benchmark: {args.documents} documents per mode, WeasyPrint "
-          f"{__import__('weasyprint').__version__}")
+    print(
+        f"rendering benchmark: {args.documents} documents per mode, WeasyPrint {__import__('weasyprint').__version__}"
+    )
     rendering(args.documents, args.batch, args.workers)
     if args.accounts:
         from bench.period_end_documents import period_end

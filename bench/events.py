@@ -8,6 +8,7 @@
 
     .venv/bin/python -m bench.events [--accounts 200] [--events 2000] [--probes 30] [--couch URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,24 +17,24 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import aio_pika
 
 from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
-from bookkeeper.ports import gregorian_now
 from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.ports import gregorian_now
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp
-from testkit.support.stores import open_store
-from testkit.support.bus import AMQP_URL, change, queue_depth_then_delete
 from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from testkit.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
+from testkit.support.bus import AMQP_URL, change, queue_depth_then_delete
+from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
+from testkit.support.stores import open_store
 
 MSK = ZoneInfo("Europe/Moscow")
 
@@ -45,9 +46,14 @@ async def raw_consume_rate(count: int) -> float:
         await channel.set_qos(prefetch_count=200)
         queue = await channel.declare_queue(f"kazbill.bench.raw.{uuid.uuid4().hex}", auto_delete=True)
         body = change("doc_created", "0" * 32, "device", "device1")[1]
-        await asyncio.gather(*(channel.default_exchange.publish(
-            aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue.name)
-            for _ in range(count)))
+        await asyncio.gather(
+            *(
+                channel.default_exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue.name
+                )
+                for _ in range(count)
+            )
+        )
         received = 0
         started = time.perf_counter()
         async with queue.iterator() as messages:
@@ -65,8 +71,12 @@ async def publish_all(events: list[tuple[str, bytes]]) -> None:
         channel = await connection.channel()
         exchange = await channel.declare_exchange("configuration", aio_pika.ExchangeType.TOPIC, durable=False)
         for start in range(0, len(events), 500):
-            await asyncio.gather(*(exchange.publish(aio_pika.Message(body), routing_key=key)
-                                   for key, body in events[start:start + 500]))
+            await asyncio.gather(
+                *(
+                    exchange.publish(aio_pika.Message(body), routing_key=key)
+                    for key, body in events[start : start + 500]
+                )
+            )
 
 
 def add_phones(world: World, account_id: str, first: int, count: int, clock: FileClock) -> list[str]:
@@ -74,8 +84,13 @@ def add_phones(world: World, account_id: str, first: int, count: int, clock: Fil
     refused as an untrusted timestamp and recorded as a failure, which is not what is timed."""
     ids = [f"device-bench-{n:06d}" for n in range(first, first + count)]
     created = gregorian_now(clock)
-    world.store.bulk_put(account_db(account_id), [stamp({"_id": doc_id, "device_type": "sip_device", "enabled": True},
-                                                        account_id, "device", created) for doc_id in ids])
+    world.store.bulk_put(
+        account_db(account_id),
+        [
+            stamp({"_id": doc_id, "device_type": "sip_device", "enabled": True}, account_id, "device", created)
+            for doc_id in ids
+        ],
+    )
     return ids
 
 
@@ -106,21 +121,31 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="kazbill-bench-events-"))
     store = open_store("couchdb" if args.couch else "embedded", args.couch or "", workdir)
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customers = [world.customer(f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                                limits=GENEROUS, devices=1) for n in range(args.accounts)]
+    customers = [
+        world.customer(
+            f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+        )
+        for n in range(args.accounts)
+    ]
     clock = FileClock(str(workdir / f"clock-{uuid.uuid4().hex}"))
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
     reference = asyncio.run(raw_consume_rate(args.events))
     with serving_over_amqp(workdir, args.couch, clock) as service:
         wait_for(lambda: all(kazbill_entries(store, c, [(2026, 3)]) for c in customers), 600, "the first crawl")
         per_account = max(1, args.events // len(customers))
-        events = [change("doc_created", c, "device", doc_id)
-                  for c in customers for doc_id in add_phones(world, c, 0, per_account, clock)]
+        events = [
+            change("doc_created", c, "device", doc_id)
+            for c in customers
+            for doc_id in add_phones(world, c, 0, per_account, clock)
+        ]
         meter = RequestMeter(args.couch, own=store)
         started = time.perf_counter()
         asyncio.run(publish_all(events))
-        wait_for(lambda: all(len(kazbill_entries(store, c, [(2026, 3)])) == 2 for c in customers), 1200,
-                 "every account's new charge")
+        wait_for(
+            lambda: all(len(kazbill_entries(store, c, [(2026, 3)])) == 2 for c in customers),
+            1200,
+            "every account's new charge",
+        )
         throughput = len(events) / (time.perf_counter() - started)
         spent = meter.spent()
         delays = []
@@ -130,25 +155,36 @@ def main() -> None:
             (doc_id,) = add_phones(world, account, 100_000 + n, 1, clock)
             sent = time.perf_counter()
             asyncio.run(publish_all([change("doc_created", account, "device", doc_id)]))
-            wait_for(lambda: len(kazbill_entries(store, account, [(2026, 3)])) > before, 60, "the probe's charge")
+            wait_for(
+                lambda account=account, before=before: len(kazbill_entries(store, account, [(2026, 3)])) > before,
+                60,
+                "the probe's charge",
+            )
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()
     delays.sort()
     key, engine = f"events.{store_key(args.couch)}", store_name(args.couch)
     print(f"store: {engine}; {len(customers)} accounts, {len(events)} events, 2 shards")
     print(f"raw RabbitMQ consume+ack (reference): {reference:,.0f} msg/s")
-    print(f"doc events -> ledger entries: {throughput:,.0f} events/s (ratio to raw consume {throughput / reference:.3f})")
+    print(
+        f"doc events -> ledger entries: {throughput:,.0f} events/s (ratio to raw consume {throughput / reference:.3f})"
+    )
     record(f"{key}.raw_rabbitmq_consume", reference, "msg/s", store="RabbitMQ")
-    record(f"{key}.doc_events_to_ledger", throughput, "events/s", reference=f"{key}.raw_rabbitmq_consume",
-           store=engine)
+    record(f"{key}.doc_events_to_ledger", throughput, "events/s", reference=f"{key}.raw_rabbitmq_consume", store=engine)
     if spent is not None:
         print(f"store requests: {spent / len(events):.1f} per event, {spent / len(customers):.1f} per account")
-        record(f"{key}.store_requests_per_event", spent / len(events), "requests/event", higher_is_better=False,
-               store=engine)
+        record(
+            f"{key}.store_requests_per_event",
+            spent / len(events),
+            "requests/event",
+            higher_is_better=False,
+            store=engine,
+        )
     p50, p99 = statistics.median(delays), delays[min(len(delays) - 1, int(len(delays) * 0.99))]
     record(f"{key}.publish_to_balance_p50", p50, "ms", higher_is_better=False, store=engine)
     record(f"{key}.publish_to_balance_p99", p99, "ms", higher_is_better=False, store=engine)
     print(f"publish -> balance visible: p50 {p50:.0f} ms, p99 {p99:.0f} ms ({len(delays)} probes)")
+
 
 if __name__ == "__main__":
     main()

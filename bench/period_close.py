@@ -1,9 +1,10 @@
-"""Period-opening benchmark (the embedded store, or a CouchDB with --couch): N accounts of about ten billable items each,
-all opening a new period on the same day, then the cost of one reconcile after a single
-document change. Prints figures; asserts nothing about time.
+"""Period-opening benchmark (the embedded store, or a CouchDB with --couch): N accounts of about
+ten billable items each, all opening a new period on the same day, then the cost of one
+reconcile after a single document change. Prints figures; asserts nothing about time.
 
     .venv/bin/python -m bench.period_close [--accounts 10000] [--reconciles 200] [--couch URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,26 +22,50 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.ports import DocumentStore
-from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.setup import store_setup
 from testkit.fixtures.billing_world import gregorian
 from testkit.fixtures.kazoo_docs import account_doc, new_account_id, stamp
 
 MSK = ZoneInfo("Europe/Moscow")
-PLAN = {"_id": "plan_pbx", "pvt_type": "service_plan", "name": "Hosted PBX", "plan": {
-    "users": {"admin": {"rate": 100}, "user": {"rate": 150}},
-    "devices": {"sip_device": {"rate": 500}, "softphone": {"rate": 200}, "cellphone": {"rate": 50}},
-    "limits": {"twoway_trunks": {"rate": 300}, "inbound_trunks": {"rate": 150}, "outbound_trunks": {"rate": 150}},
-    "phone_numbers": {"did": {"rate": 100}, "tollfree": {"rate": 900}},
-}}
+PLAN = {
+    "_id": "plan_pbx",
+    "pvt_type": "service_plan",
+    "name": "Hosted PBX",
+    "plan": {
+        "users": {"admin": {"rate": 100}, "user": {"rate": 150}},
+        "devices": {"sip_device": {"rate": 500}, "softphone": {"rate": 200}, "cellphone": {"rate": 50}},
+        "limits": {"twoway_trunks": {"rate": 300}, "inbound_trunks": {"rate": 150}, "outbound_trunks": {"rate": 150}},
+        "phone_numbers": {"did": {"rate": 100}, "tollfree": {"rate": 900}},
+    },
+}
 
 
 def account_contents(account_id: str) -> list[dict]:
-    docs = [stamp({"_id": "limits", "twoway_trunks": 2, "inbound_trunks": 1, "outbound_trunks": 1,
-                   "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12}, account_id, "limits"),
-            stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill"),
-            stamp({"_id": "phone_numbers", "+74951230000": {"state": "in_service", "features": []},
-                   "+78001230000": {"state": "in_service", "features": []}}, account_id, "phone_numbers")]
+    docs = [
+        stamp(
+            {
+                "_id": "limits",
+                "twoway_trunks": 2,
+                "inbound_trunks": 1,
+                "outbound_trunks": 1,
+                "pvt_allow_postpay": True,
+                "pvt_max_postpay_amount": 10**12,
+            },
+            account_id,
+            "limits",
+        ),
+        stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill"),
+        stamp(
+            {
+                "_id": "phone_numbers",
+                "+74951230000": {"state": "in_service", "features": []},
+                "+78001230000": {"state": "in_service", "features": []},
+            },
+            account_id,
+            "phone_numbers",
+        ),
+    ]
     for n, (kind, level) in enumerate([("user", "admin"), ("user", "user"), ("user", "user")]):
         docs.append(stamp({"_id": f"user{n:028d}", "priv_level": level}, account_id, kind))
     for n, device_type in enumerate(["sip_device", "sip_device", "softphone", "cellphone"]):
@@ -55,16 +80,24 @@ def seed(store: DocumentStore, accounts: int) -> tuple[list[str], list]:
     created = gregorian(datetime(2025, 1, 1, tzinfo=MSK))
     for account_id in (master, reseller):
         store.ensure_database(account_db(account_id))
-    store.bulk_put(ACCOUNTS_DB, [account_doc(master, "Master", [], pvt_created=created),
-                                 account_doc(reseller, "Reseller", [master], reseller=True, pvt_created=created)])
+    store.bulk_put(
+        ACCOUNTS_DB,
+        [
+            account_doc(master, "Master", [], pvt_created=created),
+            account_doc(reseller, "Reseller", [master], reseller=True, pvt_created=created),
+        ],
+    )
     store.bulk_put(SERVICES_DB, [{"_id": reseller, "pvt_type": "service", "pvt_reseller": True}])
-    store.bulk_put(account_db(reseller), [{"_id": "onbill", "currency": "RUB", "timezone": "Europe/Moscow",
-                                           "default_service_plan": "plan_pbx"}, PLAN])
+    store.bulk_put(
+        account_db(reseller),
+        [{"_id": "onbill", "currency": "RUB", "timezone": "Europe/Moscow", "default_service_plan": "plan_pbx"}, PLAN],
+    )
     ids = [new_account_id() for _ in range(accounts)]
     for start in range(0, accounts, 500):
-        batch = ids[start:start + 500]
-        store.bulk_put(ACCOUNTS_DB, [account_doc(a, f"Customer {a[:6]}", [master, reseller], pvt_created=created)
-                                     for a in batch])
+        batch = ids[start : start + 500]
+        store.bulk_put(
+            ACCOUNTS_DB, [account_doc(a, f"Customer {a[:6]}", [master, reseller], pvt_created=created) for a in batch]
+        )
         store.bulk_put(SERVICES_DB, [{"_id": a, "pvt_type": "service", "pvt_reseller_id": reseller} for a in batch])
         for account_id in batch:
             db = account_db(account_id)
@@ -82,8 +115,9 @@ def main() -> None:
     args = parser.parse_args()
     key, engine = f"period_close.{store_key(args.couch)}", store_name(args.couch)
     with tempfile.TemporaryDirectory() as workdir:
-        store: DocumentStore = (CouchDbStore(args.couch) if args.couch
-                                else EmbeddedStore(Path(workdir) / "period_close.sqlite3"))
+        store: DocumentStore = (
+            CouchDbStore(args.couch) if args.couch else EmbeddedStore(Path(workdir) / "period_close.sqlite3")
+        )
         started = time.perf_counter()
         ids, design_docs = seed(store, args.accounts)
         seeded_s = time.perf_counter() - started
@@ -106,26 +140,43 @@ def main() -> None:
         clock.set(datetime(2026, 12, 9, 14, 0, tzinfo=MSK))
         latencies = []
         for n, account_id in enumerate(ids[: args.reconciles]):
-            store.put(account_db(account_id), stamp({"_id": f"device{100 + n:026d}", "device_type": "sip_device"},
-                                                    account_id, "device"))
+            store.put(
+                account_db(account_id),
+                stamp({"_id": f"device{100 + n:026d}", "device_type": "sip_device"}, account_id, "device"),
+            )
             started = time.perf_counter()
             reconcile_account(ports, account_id)
             latencies.append((time.perf_counter() - started) * 1000)
         store.close()
 
     print(f"period close benchmark ({engine}, {args.accounts} accounts, ~12 items each, seeded in {seeded_s:.0f} s)")
-    print(f"  period openings: {args.accounts / opening_s:,.0f} accounts/s, {entries / opening_s:,.0f} entries/s "
-          f"({entries} entries in {opening_s:.1f} s)")
+    print(
+        f"  period openings: {args.accounts / opening_s:,.0f} accounts/s, {entries / opening_s:,.0f} entries/s "
+        f"({entries} entries in {opening_s:.1f} s)"
+    )
     if spent is not None:
         print(f"  store requests: {spent / args.accounts:.1f} per account opened")
-        record(f"{key}.store_requests_per_account", spent / args.accounts, "requests/account",
-               higher_is_better=False, store=engine)
-    print(f"  one reconcile after a device is added: p50 {statistics.median(latencies):.1f} ms, "
-          f"p99 {sorted(latencies)[int(0.99 * (len(latencies) - 1))]:.1f} ms over {len(latencies)}")
+        record(
+            f"{key}.store_requests_per_account",
+            spent / args.accounts,
+            "requests/account",
+            higher_is_better=False,
+            store=engine,
+        )
+    print(
+        f"  one reconcile after a device is added: p50 {statistics.median(latencies):.1f} ms, "
+        f"p99 {sorted(latencies)[int(0.99 * (len(latencies) - 1))]:.1f} ms over {len(latencies)}"
+    )
     record(f"{key}.accounts_opened", args.accounts / opening_s, "accounts/s", store=engine)
-    record(f"{key}.entries_written", entries / opening_s, "entries/s", store=engine,
-           reference=f"store.{store_key(args.couch)}.bulk_write")
+    record(
+        f"{key}.entries_written",
+        entries / opening_s,
+        "entries/s",
+        store=engine,
+        reference=f"store.{store_key(args.couch)}.bulk_write",
+    )
     record(f"{key}.reconcile_p50", statistics.median(latencies), "ms", higher_is_better=False, store=engine)
+
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """The period-end part of bench/documents.py: N accounts with a month of charges and a call each
 on the embedded store; their documents issued, then rendered and emailed to a real SMTP server
 by worker processes running document passes, as the troupe does."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -17,9 +18,9 @@ from bookkeeper.adapters.smtp_mailer import SmtpMailer
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
-from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.documents.document_queue import process_due_documents
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_period_documents
+from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from documents.render import WeasyRenderer
 from testkit.fixtures.billing_world import World
@@ -45,10 +46,16 @@ def _passes(path: str, smtp_port: int, now: int) -> int:
 def period_end(accounts: int, workers: int, workdir: Path) -> None:
     path = workdir / "period-end.sqlite3"
     store = EmbeddedStore(path)
-    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "vat_disposition": "brutto", "vat_rate": 20,
-                                                "default_rate_deck": "retail",
-                                                "carriers": [{"id": "volna", "name": "Volna", "main": True}]},
-                               plan=OFFICE_PLAN)
+    world = World(store).build(
+        reseller_onbill={
+            **RESELLER_ONBILL,
+            "vat_disposition": "brutto",
+            "vat_rate": 20,
+            "default_rate_deck": "retail",
+            "carriers": [{"id": "volna", "name": "Volna", "main": True}],
+        },
+        plan=OFFICE_PLAN,
+    )
     import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost", "7,1.20"])
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
     ports = BillingPorts(store, clock, world.design_docs)
@@ -56,10 +63,17 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
     started = time.perf_counter()
     customers = []
     for n in range(accounts):
-        customer = world.customer(f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                                  limits=GENEROUS, devices=1)
-        store.put(account_db(customer), stamp({"_id": "user-admin", "username": f"admin{n}", "priv_level": "admin",
-                                               "email": f"admin{n}@example.net"}, customer, "user"))
+        customer = world.customer(
+            f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+        )
+        store.put(
+            account_db(customer),
+            stamp(
+                {"_id": "user-admin", "username": f"admin{n}", "priv_level": "admin", "email": f"admin{n}@example.net"},
+                customer,
+                "user",
+            ),
+        )
         reconcile_account(ports, customer)
         bill_call(ports, FinishedCall(customer, f"call-{n}", 95, "74951234567", "outbound", True, ended))
         customers.append(customer)
@@ -67,7 +81,9 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
     clock.set(DONE_AT)
     documents = DocumentPorts(store, clock, world.design_docs)
     started = time.perf_counter()
-    issued = sum(len(issue_period_documents(documents, customer, datetime(2026, 11, 1).date())) for customer in customers)
+    issued = sum(
+        len(issue_period_documents(documents, customer, datetime(2026, 11, 1).date())) for customer in customers
+    )
     issuing = time.perf_counter() - started
     print(f"  issued {issued:,} documents (lines, numbers, data) in {issuing:.1f} s: {issued / issuing:,.0f}/s")
     store.close()
@@ -80,14 +96,23 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
         elapsed = time.perf_counter() - started
     finally:
         sink.stop()
-    print(f"  rendered and emailed {emailed:,} documents with {workers} workers in {elapsed:.1f} s: "
-          f"{emailed / elapsed:.1f} documents/s; the SMTP server received {len(sink.received):,}")
-    print(f"  a period end of {accounts:,} accounts, issue to mailbox: {issuing + elapsed:.0f} s "
-          f"(10,000 accounts at this rate: {(issuing + elapsed) * 10_000 / accounts / 60:.0f} min)")
+    print(
+        f"  rendered and emailed {emailed:,} documents with {workers} workers in {elapsed:.1f} s: "
+        f"{emailed / elapsed:.1f} documents/s; the SMTP server received {len(sink.received):,}"
+    )
+    print(
+        f"  a period end of {accounts:,} accounts, issue to mailbox: {issuing + elapsed:.0f} s "
+        f"(10,000 accounts at this rate: {(issuing + elapsed) * 10_000 / accounts / 60:.0f} min)"
+    )
     print(f"  peak memory of a worker: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
     record("period_end.documents_issued", issued / issuing, "documents/s")
-    record("period_end.rendered_and_emailed", emailed / elapsed, "documents/s",
-           reference="documents.1_page.fresh_renderer")
+    record(
+        "period_end.rendered_and_emailed", emailed / elapsed, "documents/s", reference="documents.1_page.fresh_renderer"
+    )
     record("period_end.issue_to_mailbox", issuing + elapsed, f"s for {accounts:,} accounts", higher_is_better=False)
-    record("period_end.worker_peak_memory", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, "MB",
-           higher_is_better=False)
+    record(
+        "period_end.worker_peak_memory",
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "MB",
+        higher_is_better=False,
+    )

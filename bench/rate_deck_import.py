@@ -6,6 +6,7 @@ nothing about time.
 
     .venv/bin/python -m bench.rate_deck_import [--rows 300000] [--couch URL]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,10 @@ def replace(store, reseller: str, lines: list[str], label: str) -> None:
     result = import_rate_deck(store, reseller, "bench", lines, progress=lambda _: marks.append(time.perf_counter()))
     ended = time.perf_counter()
     written = marks[-1] - started
-    print(f"{label:<34}{result.written:>10,} rows{result.written / written:>12,.0f} rows/s written aside"
-          f"{ended - marks[-1]:>8.2f} s to switch and clear")
+    print(
+        f"{label:<34}{result.written:>10,} rows{result.written / written:>12,.0f} rows/s written aside"
+        f"{ended - marks[-1]:>8.2f} s to switch and clear"
+    )
     record(f"rate_deck_import.{label.replace(' ', '_')}", result.written / written, "rows/s")
 
 

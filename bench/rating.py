@@ -10,6 +10,7 @@ With --calls, the second part (bench/rating_amqp.py) follows: call events from R
 debits in the ledger through a real `kazbill serve` (RabbitMQ must be running; --couch URL for a
 CouchDB instead of the embedded store).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,9 @@ def generated_prefixes(count: int, rng: random.Random) -> list[str]:
     return sorted(prefixes)
 
 
-def timed(label: str, count: int, action, figure: str | None = None, unit: str = "", reference: str | None = None
-          ) -> float:
+def timed(
+    label: str, count: int, action, figure: str | None = None, unit: str = "", reference: str | None = None
+) -> float:
     started = time.perf_counter()
     action()
     elapsed = time.perf_counter() - started
@@ -54,31 +56,66 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(20261123)
     prefixes = generated_prefixes(args.prefixes, rng)
-    docs = [{"_id": f"rate-{p}", "prefix": p, "rate_cost": f"0.{rng.randint(1, 9999):04d}",
-             "rate_increment": rng.choice((1, 6, 60)), "rate_minimum": rng.choice((1, 30, 60))} for p in prefixes]
+    docs = [
+        {
+            "_id": f"rate-{p}",
+            "prefix": p,
+            "rate_cost": f"0.{rng.randint(1, 9999):04d}",
+            "rate_increment": rng.choice((1, 6, 60)),
+            "rate_minimum": rng.choice((1, 30, 60)),
+        }
+        for p in prefixes
+    ]
     numbers = ["".join(str(rng.randint(0, 9)) for _ in range(11)) for _ in range(args.lookups)]
     print(f"rating benchmark: {len(prefixes):,} prefixes, {len(numbers):,} random 11-digit numbers")
     print(f"{'step':<44}{'count':>10}{'rate':>16}{'time':>11}")
     holder: dict = {}
-    timed("parse rates and build the index", len(docs), lambda: holder.update(deck=RateDeck([parse_rate(d) for d in docs])))
+    timed(
+        "parse rates and build the index",
+        len(docs),
+        lambda: holder.update(deck=RateDeck([parse_rate(d) for d in docs])),
+    )
     deck = holder["deck"]
     table = {p: True for p in prefixes}
-    timed("reference: one dict probe per number", len(numbers), lambda: [table.get(n[:5]) for n in numbers],
-          "rating.dict_probe", "lookups/s")
+    timed(
+        "reference: one dict probe per number",
+        len(numbers),
+        lambda: [table.get(n[:5]) for n in numbers],
+        "rating.dict_probe",
+        "lookups/s",
+    )
     found = []
-    timed("longest-prefix lookup", len(numbers), lambda: found.extend(deck.find(n) for n in numbers),
-          "rating.longest_prefix_lookup", "lookups/s", "rating.dict_probe")
+    timed(
+        "longest-prefix lookup",
+        len(numbers),
+        lambda: found.extend(deck.find(n) for n in numbers),
+        "rating.longest_prefix_lookup",
+        "lookups/s",
+        "rating.dict_probe",
+    )
     seconds = [rng.randint(0, 3600) for _ in numbers]
-    timed("lookup and the call's cost", len(numbers),
-          lambda: [call_cost(rate, s) for rate, s in ((deck.find(n), s) for n, s in zip(numbers, seconds)) if rate])
+    timed(
+        "lookup and the call's cost",
+        len(numbers),
+        lambda: [
+            call_cost(rate, s) for rate, s in ((deck.find(n), s) for n, s in zip(numbers, seconds, strict=True)) if rate
+        ],
+    )
     print(f"numbers with a rate: {sum(1 for rate in found if rate) / len(found):.1%}")
     with tempfile.TemporaryDirectory() as folder:
         store = EmbeddedStore(Path(folder) / "bench.sqlite3")
         reseller = ApiWorld(store).build().ids["reseller"]
         lines = ["prefix,rate_cost,rate_increment,rate_minimum"] + [
-            f"{d['prefix']},{d['rate_cost']},{d['rate_increment']},{d['rate_minimum']}" for d in docs]
-        timed("CSV import into the embedded store", len(docs), lambda: import_rate_deck(store, reseller, "bench", lines),
-              "rating.csv_import", "rates/s", "store.embedded.bulk_write")
+            f"{d['prefix']},{d['rate_cost']},{d['rate_increment']},{d['rate_minimum']}" for d in docs
+        ]
+        timed(
+            "CSV import into the embedded store",
+            len(docs),
+            lambda: import_rate_deck(store, reseller, "bench", lines),
+            "rating.csv_import",
+            "rates/s",
+            "store.embedded.bulk_write",
+        )
         timed("load the deck back from the store", len(docs), lambda: load_rate_deck(store, reseller, "bench"))
         store.close()
     if args.calls:

@@ -2,6 +2,7 @@
 `python -m bench.all` (KAZBILL_BENCH_RECORD names a file) it also records them here, one JSON
 line each, with the store engine it ran on and the name of the reference figure measured in the
 same run that it compares to."""
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,20 @@ import sqlite3
 from bench.couch_requests import requests_served, server_version
 
 
-def record(name: str, value: float, unit: str, *, reference: str | None = None, higher_is_better: bool = True,
-           store: str = "") -> None:
+def record(
+    name: str, value: float, unit: str, *, reference: str | None = None, higher_is_better: bool = True, store: str = ""
+) -> None:
     path = os.environ.get("KAZBILL_BENCH_RECORD")
     if not path:
         return
-    line = {"name": name, "value": round(float(value), 3), "unit": unit, "reference": reference,
-            "higher_is_better": higher_is_better, "store": store}
+    line = {
+        "name": name,
+        "value": round(float(value), 3),
+        "unit": unit,
+        "reference": reference,
+        "higher_is_better": higher_is_better,
+        "store": store,
+    }
     with open(path, "a", encoding="utf-8") as figures:
         figures.write(json.dumps(line) + "\n")
 

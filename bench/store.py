@@ -5,15 +5,16 @@ data. Prints figures; asserts nothing about time.
 
 Without --couch the CouchDB side is a pouchdb-server started for the run.
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable
 
 from bench.record import record, store_key, store_name
 from bookkeeper.adapters.couchdb_store import CouchDbStore
@@ -33,8 +34,18 @@ def ledgers(account_id: str, count: int) -> list[dict]:
     for n in range(count):
         service = SERVICES[n % len(SERVICES)]
         kind = "credit" if service in ("paypal", "wire_transfer") else "debit"
-        docs.append(ledger_doc(account_id, 2026, 11, f"{service}-{n:07d}", kind, 10_000 + (n * 7919) % 5_000_000,
-                               service, GREGORIAN_2026_11_01 + (n * 37) % (30 * 86_400)))
+        docs.append(
+            ledger_doc(
+                account_id,
+                2026,
+                11,
+                f"{service}-{n:07d}",
+                kind,
+                10_000 + (n * 7919) % 5_000_000,
+                service,
+                GREGORIAN_2026_11_01 + (n * 37) % (30 * 86_400),
+            )
+        )
     return docs
 
 
@@ -50,7 +61,7 @@ def measure(store: DocumentStore, docs: int, batch: int, queries: int) -> dict[s
     payload = ledgers(account_id, docs)
     started = time.perf_counter()
     for start in range(0, docs, batch):
-        store.bulk_put(db, payload[start:start + batch])
+        store.bulk_put(db, payload[start : start + batch])
     write_s = time.perf_counter() - started
 
     store_setup.install_design_docs(store, db, load_design_docs())
@@ -94,7 +105,7 @@ def main() -> None:
             results[store_key(None), store_name(None)] = measure(embedded, args.docs, args.batch, args.queries)
         finally:
             embedded.close()
-    with (nullcontext(args.couch) if args.couch else PouchDbServer()) as server:
+    with nullcontext(args.couch) if args.couch else PouchDbServer() as server:
         url = args.couch or server.url
         couch = CouchDbStore(url)
         try:
@@ -105,11 +116,18 @@ def main() -> None:
     print(f"store benchmark: {args.docs} ledger documents in bulks of {args.batch}, {args.queries} view queries")
     print(f"{'store':<28}{'bulk docs/s':>12}{'index docs/s':>14}{'view p50 ms':>13}{'view p99 ms':>13}")
     for (key, engine), figures in results.items():
-        print(f"{engine:<28}{figures['docs_per_s']:>12,.0f}{figures['first_index_docs_per_s']:>14,.0f}"
-              f"{figures['p50_ms']:>13.2f}{figures['p99_ms']:>13.2f}")
+        print(
+            f"{engine:<28}{figures['docs_per_s']:>12,.0f}{figures['first_index_docs_per_s']:>14,.0f}"
+            f"{figures['p50_ms']:>13.2f}{figures['p99_ms']:>13.2f}"
+        )
         record(f"store.{key}.bulk_write", figures["docs_per_s"], "docs/s", store=engine)
-        record(f"store.{key}.first_index", figures["first_index_docs_per_s"], "docs/s",
-               reference=f"store.{key}.bulk_write", store=engine)
+        record(
+            f"store.{key}.first_index",
+            figures["first_index_docs_per_s"],
+            "docs/s",
+            reference=f"store.{key}.bulk_write",
+            store=engine,
+        )
         record(f"store.{key}.view_p50", figures["p50_ms"], "ms", higher_is_better=False, store=engine)
         record(f"store.{key}.view_p99", figures["p99_ms"], "ms", higher_is_better=False, store=engine)
 

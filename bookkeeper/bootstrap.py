@@ -1,4 +1,5 @@
 """The one composition root: settings in, wired ports out. Nothing here runs at import time."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -45,11 +46,16 @@ def build_billing_ports(settings: Settings, clock_file: str | None = None) -> Bi
 def build_mailer(settings: Settings) -> Mailer:
     from bookkeeper.adapters.smtp_mailer import SmtpMailer
 
-    return SmtpMailer(settings.smtp_host, settings.smtp_port, username=settings.smtp_username,
-                      password=settings.smtp_password, starttls=settings.smtp_starttls)
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
 
 
-def build_document_renderer(settings: Settings | None = None) -> "DocumentRenderer":
+def build_document_renderer(settings: Settings | None = None) -> DocumentRenderer:
     """WeasyPrint with the default templates; one per process (it keeps the parsed stylesheet).
     A reseller's own templates are rendered within the settings' time and memory bounds."""
     from documents.bounded import RenderBounds
@@ -60,16 +66,17 @@ def build_document_renderer(settings: Settings | None = None) -> "DocumentRender
     return WeasyRenderer(bounds=RenderBounds(settings.template_render_s, settings.template_render_memory_mib))
 
 
-def build_usage_limits(settings: Settings) -> "UsageLimits":
+def build_usage_limits(settings: Settings) -> UsageLimits:
     """What one account may have issued on demand, in any hour and any 24 hours."""
     from bookkeeper.domain.usage_limits import UsageLimit, UsageLimits
 
-    return UsageLimits(UsageLimit("proformas", settings.proformas_per_hour, settings.proformas_per_day),
-                       UsageLimit("documents", settings.documents_per_hour, settings.documents_per_day))
+    return UsageLimits(
+        UsageLimit("proformas", settings.proformas_per_hour, settings.proformas_per_day),
+        UsageLimit("documents", settings.documents_per_hour, settings.documents_per_day),
+    )
 
 
-def build_hook_ports(settings: Settings, store: DocumentStore | None = None,
-                     clock: Clock | None = None) -> "HookPorts":
+def build_hook_ports(settings: Settings, store: DocumentStore | None = None, clock: Clock | None = None) -> HookPorts:
     """What the payment hooks judge and post with."""
     from bookkeeper.adapters.clock import SystemClock
     from bookkeeper.adapters.paypal_ipn import HttpIpnVerifier
@@ -77,11 +84,15 @@ def build_hook_ports(settings: Settings, store: DocumentStore | None = None,
     from bookkeeper.services.payments.gateway_payments import HookPorts
 
     billing = BillingPorts(store or build_store(settings), clock or SystemClock(), load_design_docs())
-    return HookPorts(billing, HttpIpnVerifier(), (settings.paypal_verify_url, settings.paypal_sandbox_verify_url),
-                     build_card_gateways(settings))
+    return HookPorts(
+        billing,
+        HttpIpnVerifier(),
+        (settings.paypal_verify_url, settings.paypal_sandbox_verify_url),
+        build_card_gateways(settings),
+    )
 
 
-def build_card_gateways(settings: Settings) -> "CardGateways":
+def build_card_gateways(settings: Settings) -> CardGateways:
     """Each reseller's Braintree, made from its settings when needed."""
     from bookkeeper.adapters.braintree_gateway import braintree_factory
 

@@ -6,6 +6,7 @@ back later and none takes it for a refusal: nothing was written, and the same re
 
 Each entrance only dresses it in its own format (crossbar's envelope, an HTML page, PayPal's and
 Braintree's JSON, YooMoney's XML); which errors mean "later" and for how long is decided here."""
+
 from __future__ import annotations
 
 from bookkeeper.ports import GatewayUnavailable, StoreError, StoreUnavailable

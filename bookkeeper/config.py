@@ -5,18 +5,31 @@ Sources, strongest first: environment variables (`KAZBILL_*`), then a TOML file 
 environment name and one TOML path; `kazbill config show` prints them with secrets masked.
 Loading reads the environment and the file only: no connection is ever opened here.
 """
+
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bookkeeper.config_values import (
-    _bridges, _count, _flag, _host_port, _log_format, _optional_text, _port, _positive_number, _seconds, _text,
-    _timezone, _url, _worker_class,
+    _bridges,
+    _count,
+    _flag,
+    _host_port,
+    _log_format,
+    _optional_text,
+    _port,
+    _positive_number,
+    _seconds,
+    _text,
+    _timezone,
+    _url,
+    _worker_class,
 )
 
 
@@ -43,8 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store_password", "KAZBILL_STORE_PASSWORD", ("store", "password"), _optional_text, None, True),
     Setting("store_path", "KAZBILL_STORE_PATH", ("store", "path"), _text, "var/kazbill.sqlite3"),
     Setting("store_timeout_s", "KAZBILL_STORE_TIMEOUT", ("store", "timeout_s"), _positive_number, 30.0),
-    Setting("amqp_url", "KAZBILL_AMQP_URL", ("amqp", "url"), _url(("amqp", "amqps")),
-            "amqp://guest:guest@127.0.0.1:5672/"),
+    Setting(
+        "amqp_url", "KAZBILL_AMQP_URL", ("amqp", "url"), _url(("amqp", "amqps")), "amqp://guest:guest@127.0.0.1:5672/"
+    ),
     Setting("amqp_queue", "KAZBILL_AMQP_QUEUE", ("amqp", "queue"), _text, "kazbill.configuration"),
     Setting("smtp_host", "KAZBILL_SMTP_HOST", ("smtp", "host"), _text, "127.0.0.1"),
     Setting("smtp_port", "KAZBILL_SMTP_PORT", ("smtp", "port"), _port, 25),
@@ -60,34 +74,71 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_auth_cache_s", "KAZBILL_API_AUTH_CACHE", ("api", "auth_cache_s"), _seconds, 5.0),
     Setting("api_worker_class", "KAZBILL_API_WORKER_CLASS", ("api", "worker_class"), _worker_class, "gthread"),
     Setting("api_threads", "KAZBILL_API_THREADS", ("api", "threads"), _port, 32),
-    Setting("api_trusted_proxy_header", "KAZBILL_API_TRUSTED_PROXY_HEADER", ("api", "trusted_proxy_header"),
-            _optional_text, None),
+    Setting(
+        "api_trusted_proxy_header",
+        "KAZBILL_API_TRUSTED_PROXY_HEADER",
+        ("api", "trusted_proxy_header"),
+        _optional_text,
+        None,
+    ),
     Setting("api_metrics_bind", "KAZBILL_API_METRICS_BIND", ("api", "metrics_bind"), _host_port, None),
     Setting("api_metrics_token", "KAZBILL_API_METRICS_TOKEN", ("api", "metrics_token"), _optional_text, None, True),
     Setting("actor_admin_port", "KAZBILL_ACTOR_PORT", ("service", "actor_admin_port"), _port, 19000),
     Setting("shard_count", "KAZBILL_SHARDS", ("service", "shards"), _port, 2),
     Setting("restart_intensity", "KAZBILL_RESTART_INTENSITY", ("service", "restart_intensity"), _port, 5),
     Setting("restart_period_s", "KAZBILL_RESTART_PERIOD", ("service", "restart_period_s"), _positive_number, 60.0),
-    Setting("scheduler_interval_s", "KAZBILL_SCHEDULER_INTERVAL", ("service", "scheduler_interval_s"),
-            _positive_number, 30.0),
+    Setting(
+        "scheduler_interval_s",
+        "KAZBILL_SCHEDULER_INTERVAL",
+        ("service", "scheduler_interval_s"),
+        _positive_number,
+        30.0,
+    ),
     Setting("mailer_interval_s", "KAZBILL_MAILER_INTERVAL", ("service", "mailer_interval_s"), _positive_number, 30.0),
-    Setting("public_url", "KAZBILL_PUBLIC_URL", ("api", "public_url"), _url(("http", "https")), "http://127.0.0.1:8000"),
-    Setting("paypal_verify_url", "KAZBILL_PAYPAL_VERIFY_URL", ("gateways", "paypal_verify_url"),
-            _url(("http", "https")), "https://ipnpb.paypal.com/cgi-bin/webscr"),
-    Setting("paypal_sandbox_verify_url", "KAZBILL_PAYPAL_SANDBOX_VERIFY_URL", ("gateways", "paypal_sandbox_verify_url"),
-            _url(("http", "https")), "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr"),
+    Setting(
+        "public_url", "KAZBILL_PUBLIC_URL", ("api", "public_url"), _url(("http", "https")), "http://127.0.0.1:8000"
+    ),
+    Setting(
+        "paypal_verify_url",
+        "KAZBILL_PAYPAL_VERIFY_URL",
+        ("gateways", "paypal_verify_url"),
+        _url(("http", "https")),
+        "https://ipnpb.paypal.com/cgi-bin/webscr",
+    ),
+    Setting(
+        "paypal_sandbox_verify_url",
+        "KAZBILL_PAYPAL_SANDBOX_VERIFY_URL",
+        ("gateways", "paypal_sandbox_verify_url"),
+        _url(("http", "https")),
+        "https://ipnpb.sandbox.paypal.com/cgi-bin/webscr",
+    ),
     Setting("braintree_url", "KAZBILL_BRAINTREE_URL", ("gateways", "braintree_url"), _url(("http", "https")), None),
     Setting("bridges", "KAZBILL_BRIDGES", ("service", "bridges"), _bridges, ("couchdb",)),
     Setting("node", "KAZBILL_NODE", ("cluster", "node"), _optional_text, None),
     Setting("log_format", "KAZBILL_LOG_FORMAT", ("service", "log_format"), _log_format, "text"),
     Setting("metrics_bind", "KAZBILL_METRICS_BIND", ("service", "metrics_bind"), _optional_text, None),
     Setting("lease_s", "KAZBILL_LEASE", ("cluster", "lease_s"), _positive_number, 15.0),
-    Setting("document_mails_per_minute", "KAZBILL_DOCUMENT_MAILS_PER_MINUTE", ("smtp", "document_mails_per_minute"),
-            _count, 120),
-    Setting("template_render_s", "KAZBILL_TEMPLATE_RENDER_SECONDS", ("documents", "template_render_s"),
-            _positive_number, 60.0),
-    Setting("template_render_memory_mib", "KAZBILL_TEMPLATE_RENDER_MEMORY_MIB",
-            ("documents", "template_render_memory_mib"), _port, 1024),
+    Setting(
+        "document_mails_per_minute",
+        "KAZBILL_DOCUMENT_MAILS_PER_MINUTE",
+        ("smtp", "document_mails_per_minute"),
+        _count,
+        120,
+    ),
+    Setting(
+        "template_render_s",
+        "KAZBILL_TEMPLATE_RENDER_SECONDS",
+        ("documents", "template_render_s"),
+        _positive_number,
+        60.0,
+    ),
+    Setting(
+        "template_render_memory_mib",
+        "KAZBILL_TEMPLATE_RENDER_MEMORY_MIB",
+        ("documents", "template_render_memory_mib"),
+        _port,
+        1024,
+    ),
     Setting("proformas_per_hour", "KAZBILL_PROFORMAS_PER_HOUR", ("limits", "proformas_per_hour"), _count, 20),
     Setting("proformas_per_day", "KAZBILL_PROFORMAS_PER_DAY", ("limits", "proformas_per_day"), _count, 100),
     Setting("documents_per_hour", "KAZBILL_DOCUMENTS_PER_HOUR", ("limits", "documents_per_hour"), _count, 30),

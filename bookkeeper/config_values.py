@@ -1,8 +1,10 @@
 """How each setting's text (from the environment or TOML) becomes its value; each parser raises
 ValueError with the reason, which `load_settings` reports with the setting's name."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

@@ -2,24 +2,37 @@
 
 Each file is one CouchDB design document plus a `kazbill` member saying which databases it
 belongs in (`db_class`: "accounts", "services", "account", "account-month", "system" with a
-`database`, or "any": every database Kazbill reads or writes). The installed copy carries `kazbill.digest`, a hash of the file's content, so
-`store check` can tell an up-to-date design document from a stale one without comparing code.
+`database`, or "any": every database Kazbill reads or writes). The installed copy carries
+`kazbill.digest`, a hash of the file's content, so `store check` can tell an up-to-date design
+document from a stale one without comparing code.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import parse_db_name
 
 DB_CLASSES = ("accounts", "services", "account", "account-month", "system", "any")
 BUILTIN_REDUCERS = ("_sum", "_count", "_stats")
 # Databases `store init` creates: Kazoo's (when missing, e.g. on the embedded store) and ours.
-SYSTEM_DATABASES = ("accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
-                    "kazbill_outbox", "kazbill_hooks", "kazbill_topups", "kazbill_numbers", "kazbill_document_queue")
+SYSTEM_DATABASES = (
+    "accounts",
+    "services",
+    "kazbill_system",
+    "kazbill_failures",
+    "kazbill_notices",
+    "kazbill_outbox",
+    "kazbill_hooks",
+    "kazbill_topups",
+    "kazbill_numbers",
+    "kazbill_document_queue",
+)
 
 
 class DesignDocError(ValueError):

@@ -1,5 +1,6 @@
 """Money as a person reads it, in the reseller's locale (Babel). Kept outside the pure domain:
 Babel reads its locale data from files."""
+
 from __future__ import annotations
 
 from babel.numbers import format_currency

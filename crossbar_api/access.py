@@ -7,6 +7,7 @@ Kazbill blocked for lack of funds stays reachable, so it can pay.
 Money and terms are set "from above": by the reseller that bills the account, or by an account
 above that reseller. A parent that is not a reseller does not bill its sub-accounts, so it
 cannot credit them, debit them, or change their limits, trial or plans."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,13 +16,18 @@ import falcon
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, is_account_id
 from bookkeeper.domain.settings import SettingsError, reseller_of
-from bookkeeper.services.billing.context import BillingContext, BillingInputError, find_reseller, get_or_none, load_context
+from bookkeeper.services.billing.context import (
+    BillingContext,
+    BillingInputError,
+    find_reseller,
+    get_or_none,
+    load_context,
+)
 from bookkeeper.services.payments.gateway_settings import is_reseller
 from crossbar_api import sessions
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
-
 
 PORTAL_PREFIX, PORTAL_COOKIE = "/portal", "kazbill_portal"
 
@@ -33,7 +39,9 @@ def token_of(req: falcon.Request) -> str | None:
     authorization = req.get_header("Authorization") or ""
     if authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
-    if req.path == PORTAL_PREFIX or req.path.startswith(PORTAL_PREFIX + "/"):  # the payments page's session (its cookie is scoped to /portal)
+    if req.path == PORTAL_PREFIX or req.path.startswith(
+        PORTAL_PREFIX + "/"
+    ):  # the payments page's session (its cookie is scoped to /portal)
         cookie = req.get_cookie_values(PORTAL_COOKIE)
         if cookie:
             return cookie[0]
@@ -46,15 +54,25 @@ def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
     now = deps.clock.now().timestamp()
     claims = deps.tokens.claims(token, now) if token else None
     if claims is None:
-        raise ApiError(401, "invalid credentials", {"auth_token": {"required": {
-            "message": "a valid, unexpired token is needed (X-Auth-Token or Authorization: Bearer)"}}})
+        raise ApiError(
+            401,
+            "invalid credentials",
+            {
+                "auth_token": {
+                    "required": {
+                        "message": "a valid, unexpired token is needed (X-Auth-Token or Authorization: Bearer)"
+                    }
+                }
+            },
+        )
     sessions.check(deps.store, deps.tokens, deps.recent, claims, now)
     req.context.caller, req.context.claims, req.context.token = claims.caller, claims, token
     return claims.caller
 
 
-def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool = False,
-                from_above: bool = False) -> dict[str, Any]:
+def account_for(
+    req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool = False, from_above: bool = False
+) -> dict[str, Any]:
     """The target account's document once the caller may act on it. `from_above`: only the
     reseller that bills the account or an account above that reseller may (see `is_from_above`)."""
     caller = authenticate(req, deps)
@@ -62,16 +80,37 @@ def account_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: b
         raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
     account = get_or_none(deps.store, ACCOUNTS_DB, account_id)  # read afresh: who may see it can change
     if account is None or account.get("pvt_deleted"):
-        raise ApiError(404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}})
+        raise ApiError(
+            404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}}
+        )
     tree = account.get("pvt_tree") or []
     own = caller.account_id == account_id
     if not caller.is_superduper:
         if not (own or caller.account_id in tree):
-            raise ApiError(403, "forbidden", {"account_id": {"access": {
-                "message": "only the account itself and the accounts above it may do this"}}})
+            raise ApiError(
+                403,
+                "forbidden",
+                {
+                    "account_id": {
+                        "access": {"message": "only the account itself and the accounts above it may do this"}
+                    }
+                },
+            )
         if from_above and not is_from_above(deps, caller, account):
-            raise ApiError(403, "forbidden", {"account_id": {"access": {
-                "message": "only the reseller that bills this account, or an account above that reseller, may do this"}}})
+            raise ApiError(
+                403,
+                "forbidden",
+                {
+                    "account_id": {
+                        "access": {
+                            "message": (
+                                "only the reseller that bills this account, or an account above "
+                                "that reseller, may do this"
+                            )
+                        }
+                    }
+                },
+            )
         if write and not caller.is_admin:
             raise ApiError(403, "forbidden", {"priv_level": {"admin": {"message": "this needs an admin"}}})
         if own and sessions.is_disabled(account):
@@ -96,12 +135,18 @@ def is_from_above(deps: ApiDeps, caller: Caller, account: dict[str, Any]) -> boo
     try:
         master_id, reseller_id, services = find_reseller(deps.store, account)
         if reseller_id == account["_id"]:  # a services document naming the account itself: the
-            flags = {ancestor: bool(doc.get("pvt_reseller"))  # reseller above it bills it
-                     for ancestor, doc in services.items() if ancestor != reseller_id}
+            flags = {
+                ancestor: bool(doc.get("pvt_reseller"))  # reseller above it bills it
+                for ancestor, doc in services.items()
+                if ancestor != reseller_id
+            }
             reseller_id = reseller_of(account, None, master_id, flags)
     except SettingsError as error:
-        raise ApiError(409, "the account's billing documents cannot be used", {
-            f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}}) from None
+        raise ApiError(
+            409,
+            "the account's billing documents cannot be used",
+            {f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}},
+        ) from None
     if caller.account_id == reseller_id:
         return True
     reseller = get_or_none(deps.store, ACCOUNTS_DB, reseller_id)
@@ -114,8 +159,9 @@ def billing_context(deps: ApiDeps, account_id: str) -> BillingContext:
     try:
         return load_context(deps.store, account_id)
     except BillingInputError as error:
-        raise ApiError(409, "the account's billing documents cannot be used", {error.field: {
-            "billing": {"message": error.reason}}}) from None
+        raise ApiError(
+            409, "the account's billing documents cannot be used", {error.field: {"billing": {"message": error.reason}}}
+        ) from None
 
 
 def reseller_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool) -> dict[str, Any]:
@@ -123,6 +169,17 @@ def reseller_for(req: falcon.Request, deps: ApiDeps, account_id: str, *, write: 
     decks belong to the accounts that bill others."""
     account = account_for(req, deps, account_id, write=write)
     if not is_reseller(deps.store, account_id):
-        raise ApiError(404, "bad identifier", {"account_id": {"reseller": {
-            "message": f"account {account_id} is not a reseller; this belongs to the accounts that bill others"}}})
+        raise ApiError(
+            404,
+            "bad identifier",
+            {
+                "account_id": {
+                    "reseller": {
+                        "message": (
+                            f"account {account_id} is not a reseller; this belongs to the accounts that bill others"
+                        )
+                    }
+                }
+            },
+        )
     return account

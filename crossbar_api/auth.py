@@ -3,6 +3,7 @@ realm, or an account's API key), signed expiring tokens that name the credential
 issued for (so that `crossbar_api.sessions` can tell when those changed), and a limit on failed
 attempts per client address, kept in the worker's memory (the per-account limit that guessing
 from many addresses meets is `crossbar_api.login_throttle`, shared through the store)."""
+
 from __future__ import annotations
 
 import base64
@@ -110,8 +111,11 @@ class AttemptLimiter:
         """Seconds until these keys may try again, or None when they may try now."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            waits = [self._recent(key, now)[0] + self.window_s - now for key in keys
-                     if len(self._recent(key, now)) >= self.max_failures]
+            waits = [
+                self._recent(key, now)[0] + self.window_s - now
+                for key in keys
+                if len(self._recent(key, now)) >= self.max_failures
+            ]
         return max(1, int(max(waits)) + 1) if waits else None
 
     def failed(self, keys: list[str], now: float | None = None) -> None:

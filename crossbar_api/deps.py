@@ -1,8 +1,9 @@
 """What the API is built from; `create_app(deps)` takes it, tests hand it fakes or a temp store."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.gateways.settings import GatewaySettings

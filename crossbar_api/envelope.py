@@ -6,6 +6,7 @@ encoding (UTF-8, as RFC 8259 requires), its depth (counted before parsing, since
 recurses once per level) and its numbers and strings (each one Decimal arithmetic and the stores
 hold exactly) are checked; what is refused is a 400 naming the field, or `data` when no field
 can be named."""
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,7 @@ def read_request(req: falcon.Request) -> dict[str, Any]:
         raise too_big
     document = parse_body(raw)
     if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
-        raise invalid("data", "type", "the body must be an object with a \"data\" object")
+        raise invalid("data", "type", 'the body must be an object with a "data" object')
     return document
 
 
@@ -67,7 +68,7 @@ def parse_body(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise invalid("data", "encoding", f"the body is not UTF-8 (byte {error.start})") from None
     if not text.strip():
-        raise invalid("data", "required", "the request needs a body {\"data\": {...}}")
+        raise invalid("data", "required", 'the request needs a body {"data": {...}}')
     if _depth(text) > MAX_DEPTH:
         raise invalid("data", "depth", f"objects and arrays nest at most {MAX_DEPTH} levels")
     try:
@@ -103,10 +104,15 @@ def _decimal(literal: str) -> Decimal | _Unfit:
         return _Unfit("not a number")
     _, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # JSON numbers are finite: NaN and Infinity go to parse_constant
-    if len(digits) > MAX_NUMBER_DIGITS or not -MAX_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT \
-            or exponent < -MAX_NUMBER_EXPONENT:
-        return _Unfit(f"a number of at most {MAX_NUMBER_DIGITS} digits, between 1e-{MAX_NUMBER_EXPONENT} "
-                      f"and 1e{MAX_NUMBER_EXPONENT}")
+    if (
+        len(digits) > MAX_NUMBER_DIGITS
+        or not -MAX_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT
+        or exponent < -MAX_NUMBER_EXPONENT
+    ):
+        return _Unfit(
+            f"a number of at most {MAX_NUMBER_DIGITS} digits, between 1e-{MAX_NUMBER_EXPONENT} "
+            f"and 1e{MAX_NUMBER_EXPONENT}"
+        )
     return number
 
 
@@ -157,15 +163,25 @@ def dumps(value: Any) -> str:
             raise ValueError("money is always a finite number")
         return format(value, "f")
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(key), ensure_ascii=False)}:{dumps(item)}"
-                              for key, item in value.items()) + "}"
+        return (
+            "{"
+            + ",".join(f"{json.dumps(str(key), ensure_ascii=False)}:{dumps(item)}" for key, item in value.items())
+            + "}"
+        )
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(dumps(item) for item in value) + "]"
     return json.dumps(value, ensure_ascii=False)
 
 
-def answer(req: falcon.Request, resp: falcon.Response, data: Any, *, status: int = 200,
-           revision: str | None = None, **extra: Any) -> None:
+def answer(
+    req: falcon.Request,
+    resp: falcon.Response,
+    data: Any,
+    *,
+    status: int = 200,
+    revision: str | None = None,
+    **extra: Any,
+) -> None:
     resp.status = falcon.code_to_http_status(status)
     resp.content_type = falcon.MEDIA_JSON
     text = dumps({"data": data, "status": "success", "revision": revision or "undefined", **stamp(req), **extra})

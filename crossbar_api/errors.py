@@ -2,12 +2,14 @@
 a message, and for invalid data the fields by path → rule → message, with the request id, token,
 node, version and timestamp every crossbar answer carries. Every error leaves the API in this one
 shape, Falcon's own included."""
+
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from collections.abc import Mapping
+from datetime import UTC
 from decimal import DecimalException
-from typing import Any, Mapping
+from typing import Any
 
 import falcon
 
@@ -22,16 +24,30 @@ API_VERSION = "4.3-kazbill"
 PARSING_ERRORS = (RecursionError, DecimalException, UnicodeError, OverflowError)
 
 STATUS_MESSAGES = {
-    400: "invalid data", 401: "invalid credentials", 402: "accept charges", 403: "forbidden",
-    404: "bad identifier", 405: "method not allowed", 409: "conflicting documents", 413: "payload too large",
-    415: "unsupported media type", 423: "locked", 429: "too many requests", 500: "internal server error",
+    400: "invalid data",
+    401: "invalid credentials",
+    402: "accept charges",
+    403: "forbidden",
+    404: "bad identifier",
+    405: "method not allowed",
+    409: "conflicting documents",
+    413: "payload too large",
+    415: "unsupported media type",
+    423: "locked",
+    429: "too many requests",
+    500: "internal server error",
     503: "service unavailable",
 }
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str | None = None, data: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message or STATUS_MESSAGES.get(status, "error"))
         self.status = status
         self.message = message or STATUS_MESSAGES.get(status, "error")
@@ -49,16 +65,23 @@ def stamp(req: falcon.Request) -> dict[str, Any]:
     (applications/crossbar/src/api_util.erl:1628-1651): the request id, the token, the node, the
     version and the moment in ISO 8601 UTC (kz_time:iso8601 of now, so a `Z` and no fraction)."""
     started = getattr(req.context, "started", None)
-    return {"request_id": getattr(req.context, "request_id", None),
-            "auth_token": getattr(req.context, "token", None) or "",
-            "node": getattr(req.context, "node", None),
-            "version": API_VERSION,
-            "timestamp": None if started is None else started.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        "request_id": getattr(req.context, "request_id", None),
+        "auth_token": getattr(req.context, "token", None) or "",
+        "node": getattr(req.context, "node", None),
+        "version": API_VERSION,
+        "timestamp": None if started is None else started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def body(req: falcon.Request, status: int, message: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"status": "error", "error": str(status), "message": _printable(message), "data": _printable_data(data),
-            **stamp(req)}
+    return {
+        "status": "error",
+        "error": str(status),
+        "message": _printable(message),
+        "data": _printable_data(data),
+        **stamp(req),
+    }
 
 
 def _printable_data(value: Any) -> Any:
@@ -91,9 +114,8 @@ def handle_http_error(req: falcon.Request, resp: falcon.Response, error: falcon.
         resp.set_header(name, value)
 
 
-def handle_store_unavailable(req: falcon.Request, resp: falcon.Response, error: Exception,
-                             params: Any) -> None:
-    """"Come back later" (bookkeeper/come_back_later.py): CouchDB unreachable or the embedded file
+def handle_store_unavailable(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:
+    """ "Come back later" (bookkeeper/come_back_later.py): CouchDB unreachable or the embedded file
     locked by another process past its busy timeout (bookkeeper/adapters/embedded/store.py). The
     write that met it was not made; the caller repeats the request (with the same Idempotency-Key
     where it takes one), which is no server fault and worth no 500. The payments page is read in
@@ -105,16 +127,21 @@ def handle_store_unavailable(req: falcon.Request, resp: falcon.Response, error: 
     if req.path == "/portal" or req.path.startswith("/portal/"):
         resp.content_type = "text/html; charset=utf-8"
         resp.set_header("Cache-Control", "no-store")
-        resp.text = (f'<!doctype html><html><head><meta charset="utf-8"><title>503</title></head><body>'
-                     f'<p lang="ru">{come_back_later.MESSAGE_RU}</p><p lang="en">{come_back_later.MESSAGE}</p>'
-                     f'</body></html>')
+        resp.text = (
+            f'<!doctype html><html><head><meta charset="utf-8"><title>503</title></head><body>'
+            f'<p lang="ru">{come_back_later.MESSAGE_RU}</p><p lang="en">{come_back_later.MESSAGE}</p>'
+            f"</body></html>"
+        )
         return
-    resp.media = body(req, come_back_later.STATUS, "service unavailable", {"store": {"available": {
-        "message": come_back_later.MESSAGE}}})
+    resp.media = body(
+        req,
+        come_back_later.STATUS,
+        "service unavailable",
+        {"store": {"available": {"message": come_back_later.MESSAGE}}},
+    )
 
 
-def handle_invalid_document(req: falcon.Request, resp: falcon.Response, error: InvalidDocument,
-                            params: Any) -> None:
+def handle_invalid_document(req: falcon.Request, resp: falcon.Response, error: InvalidDocument, params: Any) -> None:
     """The store refused a value a request brought to it (both adapters check before writing, so
     that write was not made). Logged with its trace: a value the edge should have refused, or
     one the server itself built wrong, shows there."""
@@ -127,8 +154,12 @@ def handle_parsing_error(req: falcon.Request, resp: falcon.Response, error: Exce
     # Logged with its trace, since it means a check at the edge is missing; answered without it.
     log.warning("request %s: unparsed input reached %s %s", _request_id(req), req.method, req.path, exc_info=error)
     resp.status = falcon.HTTP_400
-    resp.media = body(req, 400, "invalid data", {"data": {"value": {
-        "message": f"a value could not be read ({type(error).__name__})"}}})
+    resp.media = body(
+        req,
+        400,
+        "invalid data",
+        {"data": {"value": {"message": f"a value could not be read ({type(error).__name__})"}}},
+    )
 
 
 def _printable(text: str) -> str:
@@ -142,8 +173,20 @@ def handle_conflict(req: falcon.Request, resp: falcon.Response, error: Conflict,
     and the caller may read again and repeat it. Resources that can say more catch it themselves."""
     log.info("request %s: write conflict on %s", _request_id(req), error)
     resp.status = falcon.HTTP_409
-    resp.media = body(req, 409, "conflict", {"document": {"conflict": {
-        "message": "the document was changed by someone else meanwhile; read it again and repeat the request"}}})
+    resp.media = body(
+        req,
+        409,
+        "conflict",
+        {
+            "document": {
+                "conflict": {
+                    "message": (
+                        "the document was changed by someone else meanwhile; read it again and repeat the request"
+                    )
+                }
+            }
+        },
+    )
 
 
 def handle_unexpected(req: falcon.Request, resp: falcon.Response, error: Exception, params: Any) -> None:

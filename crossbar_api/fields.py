@@ -3,17 +3,18 @@ handlers use: whole numbers, Gregorian seconds, days and amounts. Each refuses w
 hold exactly with a 400 naming its field, before anything downstream can overflow on it
 (`datetime` ends at year 9999, Kazoo's monthly databases need the month before and after, and
 Decimal arithmetic rounds past 28 digits)."""
+
 from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, Inexact, localcontext
 from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds, gregorian_of
+from bookkeeper.domain.kazoo_names import gregorian_of, to_gregorian_seconds
 from bookkeeper.domain.money import UNITS_PER_MAJOR
 from crossbar_api.errors import invalid
 
@@ -22,7 +23,7 @@ from crossbar_api.errors import invalid
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(9998, 12, 31)
 FIRST_GREGORIAN = to_gregorian_seconds(0)
-LAST_GREGORIAN = gregorian_of(datetime(9998, 12, 31, 23, 59, 59, tzinfo=timezone.utc))
+LAST_GREGORIAN = gregorian_of(datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC))
 # `str.isdigit` is true of "²" and of Arabic-Indic digits, which `int` then reads or refuses:
 # only ASCII digits are a number here.
 _WHOLE = re.compile(r"[0-9]{1,18}")
@@ -46,8 +47,9 @@ def whole_param(req: falcon.Request, name: str, minimum: int, maximum: int) -> i
 def gregorian(raw: str, name: str) -> int:
     """Gregorian seconds (Kazoo's clock) of a moment from 1970 to the end of 9998."""
     if not _WHOLE.fullmatch(raw) or not FIRST_GREGORIAN <= int(raw) <= LAST_GREGORIAN:
-        raise invalid(name, "type", f"must be Gregorian seconds (a whole number from {FIRST_GREGORIAN} "
-                                    f"to {LAST_GREGORIAN})")
+        raise invalid(
+            name, "type", f"must be Gregorian seconds (a whole number from {FIRST_GREGORIAN} to {LAST_GREGORIAN})"
+        )
     return int(raw)
 
 

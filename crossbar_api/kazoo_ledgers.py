@@ -12,15 +12,22 @@
   `period.start`: a document without a source, an account or a period makes it throw, and
   CouchDB then leaves that document out. So does this.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bookkeeper.domain.money import to_major
 
 # The sub-fields kz_ledger keeps of each object (kzd_ledgers' paths); anything else is dropped.
-KNOWN_OBJECTS = {"account": ("id", "name"), "executor": ("trigger", "module"), "source": ("id", "service"),
-                 "usage": ("quantity", "type", "unit"), "period": ("start", "end")}
+KNOWN_OBJECTS = {
+    "account": ("id", "name"),
+    "executor": ("trigger", "module"),
+    "source": ("id", "service"),
+    "usage": ("quantity", "type", "unit"),
+    "period": ("start", "end"),
+}
 KNOWN_PLAIN = ("description", "metadata", "audit")
 
 
@@ -77,8 +84,10 @@ def _add(totals: dict[str, dict[str, Any]], service: str, amount: int, usage: An
 
 
 def _in_currency(totals: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    return {service: {"amount": to_major(entry["amount"]), "usage": dict(entry["usage"])}
-            for service, entry in totals.items()}
+    return {
+        service: {"amount": to_major(entry["amount"]), "usage": dict(entry["usage"])}
+        for service, entry in totals.items()
+    }
 
 
 def _ordered(docs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -112,6 +121,7 @@ def breakdown_by_account(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, An
     for account_id in sorted(accounts):  # the view's key order
         row = accounts[account_id]
         shown_account = {"id": account_id, **({"name": row["name"]} if row["name"] is not None else {})}
-        breakdown.append({"account": shown_account, "ledgers": _in_currency(row["ledgers"]),
-                          "total": to_major(row["total"])})
+        breakdown.append(
+            {"account": shown_account, "ledgers": _in_currency(row["ledgers"]), "total": to_major(row["total"])}
+        )
     return breakdown

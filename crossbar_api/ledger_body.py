@@ -10,11 +10,13 @@ now, as cb_ledgers sets it; without a period the posting's own, which starts now
 body says (cb_ledgers.erl:222), and so does Kazbill. The kind of posting (wire transfer, manual
 addition, balance correction) stays Kazbill's, in the entry's metadata.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from bookkeeper.services.payments.postings import MANUAL_CREDITS, MANUAL_DEBITS
 from crossbar_api.errors import invalid
@@ -71,7 +73,9 @@ def _source(data: Mapping[str, Any]) -> dict[str, str]:
             raise invalid(f"source.{key}", "required", "a source names its service and its id")
     service = _text(source["service"], "source.service", MAX_NAME)
     if service in RESERVED_SOURCES:
-        raise invalid("source.service", "reserved", f"{service!r} is written by the cluster itself; name another source")
+        raise invalid(
+            "source.service", "reserved", f"{service!r} is written by the cluster itself; name another source"
+        )
     return {"service": service, "id": _text(source["id"], "source.id", 200)}
 
 
@@ -80,8 +84,11 @@ def _usage(data: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("type", "quantity", "unit"):  # all three required by Kazoo's schema
         if key not in usage:
             raise invalid(f"usage.{key}", "required", "usage gives its type, quantity and unit")
-    return {"type": _text(usage["type"], "usage.type", MAX_NAME), "quantity": _whole(usage["quantity"], "usage.quantity"),
-            "unit": _text(usage["unit"], "usage.unit", MAX_NAME)}
+    return {
+        "type": _text(usage["type"], "usage.type", MAX_NAME),
+        "quantity": _whole(usage["quantity"], "usage.quantity"),
+        "unit": _text(usage["unit"], "usage.unit", MAX_NAME),
+    }
 
 
 def _period(data: Mapping[str, Any], now_gregorian: int) -> dict[str, int]:

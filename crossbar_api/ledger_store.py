@@ -4,11 +4,13 @@ document's id starts with the month of the database it is in (kz_ledger:fetch,
 core/kazoo_ledgers/src/kz_ledger.erl:663-674). Entries Kazbill wrote before it followed the UTC
 month may sit one month off either way, so a range is read with a month to spare on each side;
 every document is then kept or left out by its own `pvt_created`."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.ports import ViewQuery
@@ -22,7 +24,7 @@ LOOK_AHEAD_MONTHS = 12  # how far after its prefix month a late entry is looked 
 
 
 def utc_month(gregorian_seconds: int) -> Month:
-    moment = datetime.fromtimestamp(from_gregorian_seconds(gregorian_seconds), timezone.utc)
+    moment = datetime.fromtimestamp(from_gregorian_seconds(gregorian_seconds), UTC)
     return moment.year, moment.month
 
 
@@ -37,36 +39,49 @@ def _month_dbs(deps: ApiDeps, account_id: str, months: list[Month]) -> Iterator[
 def _created_rows(deps: ApiDeps, account_id: str, created_from: int, created_to: int, *, docs: bool) -> Iterator[tuple]:
     months = months_from(previous_month(utc_month(created_from)), next_month(utc_month(created_to)))
     for db in _month_dbs(deps, account_id, months):
-        for row in deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
-                reduce=False, start_key=created_from, end_key=created_to, include_docs=docs)).rows:
+        for row in deps.store.query_view(
+            db,
+            "kazbill_ledgers",
+            "balance_by_created",
+            ViewQuery(reduce=False, start_key=created_from, end_key=created_to, include_docs=docs),
+        ).rows:
             yield db, row
 
 
 def ledgers_created(deps: ApiDeps, account_id: str, created_from: int, created_to: int) -> list[dict[str, Any]]:
-    return [row.doc for _, row in _created_rows(deps, account_id, created_from, created_to, docs=True)
-            if is_live_ledger(row.doc)]
+    return [
+        row.doc
+        for _, row in _created_rows(deps, account_id, created_from, created_to, docs=True)
+        if is_live_ledger(row.doc)
+    ]
 
 
 def month_ledgers(deps: ApiDeps, account_id: str, month: Month) -> list[dict[str, Any]]:
     """Every live ledger document of one monthly database, whenever it was created."""
     rows = []
     for db in _month_dbs(deps, account_id, [month]):
-        rows = deps.store.query_view(db, "kazbill_ledgers", "balance_by_created",
-                                     ViewQuery(reduce=False, include_docs=True)).rows
+        rows = deps.store.query_view(
+            db, "kazbill_ledgers", "balance_by_created", ViewQuery(reduce=False, include_docs=True)
+        ).rows
     return [row.doc for row in rows if row.doc is not None and is_live_ledger(row.doc)]
 
 
-def source_rows(deps: ApiDeps, account_id: str, service: str, created_from: int,
-                created_to: int) -> list[tuple[int, str, str]]:
+def source_rows(
+    deps: ApiDeps, account_id: str, service: str, created_from: int, created_to: int
+) -> list[tuple[int, str, str]]:
     """(created, id, database) of the ledgers of one source service created in the range, read
     from two views without their documents: only the page shown is fetched afterwards."""
     found = []
     of_service: dict[str, set[str]] = {}
     for db, row in _created_rows(deps, account_id, created_from, created_to, docs=False):
         if db not in of_service:
-            of_service[db] = {hit.id for hit in deps.store.query_view(db, "kazbill_ledgers", "balance_by_service",
-                                                                     ViewQuery(reduce=False, key=[service])).rows
-                              if hit.id is not None}
+            of_service[db] = {
+                hit.id
+                for hit in deps.store.query_view(
+                    db, "kazbill_ledgers", "balance_by_service", ViewQuery(reduce=False, key=[service])
+                ).rows
+                if hit.id is not None
+            }
         if row.id in of_service[db]:
             found.append((row.key, row.id, db))
     return found

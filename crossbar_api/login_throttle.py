@@ -11,11 +11,13 @@ concurrent one, so a burst sent at once cannot all pass the check before the fir
 written; a login that succeeds takes its own count back. The price: more than `free_failures`
 logins to one account in the same instant may see 429 even when all are right, until the
 successful ones have taken their counts back."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import falcon
 
@@ -64,7 +66,9 @@ class LoginThrottle:
 
     def _counted(self, account_id: str, now: float) -> tuple[dict[str, Any], int]:
         doc = get_or_none(self.store, SYSTEM_DB, FAILURES_PREFIX + account_id) or {
-            "_id": FAILURES_PREFIX + account_id, "pvt_type": "kazbill_login_failures"}
+            "_id": FAILURES_PREFIX + account_id,
+            "pvt_type": "kazbill_login_failures",
+        }
         failures = doc.get("failures", 0)
         if now - doc.get("last_failure_at", now) > self.policy.forget_after_s:
             failures = 0
@@ -80,8 +84,15 @@ class LoginThrottle:
             failures += 1
             wait = self.policy.wait_after(failures)
             try:
-                _put(self.store, {**doc, "failures": failures, "last_failure_at": now,
-                                  "blocked_until": now + wait if wait else doc.get("blocked_until", 0)})
+                _put(
+                    self.store,
+                    {
+                        **doc,
+                        "failures": failures,
+                        "last_failure_at": now,
+                        "blocked_until": now + wait if wait else doc.get("blocked_until", 0),
+                    },
+                )
                 return None
             except Conflict:
                 continue  # a concurrent attempt on this account wrote first: count on top of it

@@ -13,10 +13,12 @@ to a login carries. Kazoo's rules, written from its source (4.3):
   route (knm_converter_regex.erl:13-20 and 166-176, knm_converters:to_db at 177,
   knm_number:check_number at core/kazoo_number_manager/src/knm_number.erl:424-460).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.settings import SettingsError
@@ -75,8 +77,12 @@ def accounts_by_phone(deps: ApiDeps, phone_number: str) -> list[str]:
     if not isinstance(account_id, str) or not account_id:
         return []
     account = get_or_none(deps.store, ACCOUNTS_DB, account_id)
-    if account is None or account.get("pvt_deleted") or account.get("enabled") is False \
-            or account.get("pvt_enabled") is False:
+    if (
+        account is None
+        or account.get("pvt_deleted")
+        or account.get("enabled") is False
+        or account.get("pvt_enabled") is False
+    ):
         return []
     return [account_id]
 
@@ -96,8 +102,7 @@ def accounts_by_name(deps: ApiDeps, name: str) -> Iterator[str]:
             yield row.id
 
 
-def candidate_accounts(deps: ApiDeps, phone_number: str | None, realm: str | None,
-                       name: str | None) -> Iterator[str]:
+def candidate_accounts(deps: ApiDeps, phone_number: str | None, realm: str | None, name: str | None) -> Iterator[str]:
     if phone_number:
         found = accounts_by_phone(deps, phone_number)
         if found:
@@ -112,9 +117,16 @@ def candidate_accounts(deps: ApiDeps, phone_number: str | None, realm: str | Non
         yield from accounts_by_name(deps, name)
 
 
-def find_user_login(deps: ApiDeps, method: str, credentials: str, *, phone_number: str | None = None,
-                    realm: str | None = None, account_name: str | None = None,
-                    before_trying: Callable[[str], None] | None = None) -> tuple[Caller, dict] | None:
+def find_user_login(
+    deps: ApiDeps,
+    method: str,
+    credentials: str,
+    *,
+    phone_number: str | None = None,
+    realm: str | None = None,
+    account_name: str | None = None,
+    before_trying: Callable[[str], None] | None = None,
+) -> tuple[Caller, dict] | None:
     """The user whose Kazoo credentials hash (md5 or sha1 of "user:password") matches in the
     account the login names: (the caller, its account document), or None. `before_trying` is
     told each account before the credentials are tried in it (the login throttle counts there,
@@ -122,15 +134,25 @@ def find_user_login(deps: ApiDeps, method: str, credentials: str, *, phone_numbe
     for account_id in candidate_accounts(deps, phone_number, realm, account_name):
         if before_trying is not None:
             before_trying(account_id)
-        for user in _rows(deps, account_db(account_id), "kazbill_users", "by_credentials",
-                          ViewQuery(key=[method, credentials.lower()], key_is_set=True)):
+        for user in _rows(
+            deps,
+            account_db(account_id),
+            "kazbill_users",
+            "by_credentials",
+            ViewQuery(key=[method, credentials.lower()], key_is_set=True),
+        ):
             account = get_or_none(deps.store, ACCOUNTS_DB, account_id)
             user_doc = get_or_none(deps.store, account_db(account_id), user.id)
             if account is None or user_doc is None:
                 break
-            return Caller(account_id, user.id, user.value.get("priv_level") == "admin",
-                          bool(user.value.get("superduper")) and not account.get("pvt_tree"), "user_auth",
-                          user_credentials(deps.tokens, user_doc)), account
+            return Caller(
+                account_id,
+                user.id,
+                user.value.get("priv_level") == "admin",
+                bool(user.value.get("superduper")) and not account.get("pvt_tree"),
+                "user_auth",
+                user_credentials(deps.tokens, user_doc),
+            ), account
     return None
 
 
@@ -146,8 +168,15 @@ def login_answer(deps: ApiDeps, caller: Caller, account: dict[str, Any]) -> dict
         reseller_id: str | None = find_reseller(deps.store, account)[1]
     except SettingsError:
         reseller_id = None
-    answer: dict[str, Any] = {"account_id": account_id, "owner_id": caller.user_id, "account_name": account.get("name"),
-              "reseller_id": reseller_id, "is_reseller": is_reseller(deps.store, account_id),
-              "is_master_account": not account.get("pvt_tree"), "is_superduper_admin": caller.is_superduper,
-              "language": language, "apps": []}
+    answer: dict[str, Any] = {
+        "account_id": account_id,
+        "owner_id": caller.user_id,
+        "account_name": account.get("name"),
+        "reseller_id": reseller_id,
+        "is_reseller": is_reseller(deps.store, account_id),
+        "is_master_account": not account.get("pvt_tree"),
+        "is_superduper_admin": caller.is_superduper,
+        "language": language,
+        "apps": [],
+    }
     return {key: value for key, value in answer.items() if value is not None}

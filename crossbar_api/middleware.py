@@ -1,5 +1,6 @@
 """Per-request context: a request id (the caller's X-Request-ID or a new one) that flows into
 the answer, the error and the log line, and the moment the request started."""
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,16 @@ class RequestContext:
 
     def process_response(self, req: falcon.Request, resp: falcon.Response, resource, req_succeeded: bool) -> None:
         request_id = getattr(req.context, "request_id", "-")
-        log.info("request_id=%s %s %s -> %s", request_id, req.method, req.path, resp.status,
-                 extra={"request_id": request_id, "method": req.method, "path": req.path,
-                        "status": str(resp.status).split()[0]})
+        log.info(
+            "request_id=%s %s %s -> %s",
+            request_id,
+            req.method,
+            req.path,
+            resp.status,
+            extra={
+                "request_id": request_id,
+                "method": req.method,
+                "path": req.path,
+                "status": str(resp.status).split()[0],
+            },
+        )

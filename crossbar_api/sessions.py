@@ -7,10 +7,12 @@ caller's own up to the master is disabled.
 The documents are kept per worker for a few seconds (`auth_cache_s`), so a busy client costs a
 read per document every few seconds rather than one per request: a change takes that long to
 bite. Logout is read through every time, so that it holds at once on every worker."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, account_db
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore
@@ -47,7 +49,8 @@ def is_disabled(account: dict[str, Any]) -> bool:
     """Disabled by an operator. An account Kazbill blocked for lack of funds is not: it must stay
     reachable so that it can pay."""
     return account.get("enabled") is False or (
-        account.get("pvt_enabled") is False and not account.get("pvt_kazbill_blocked"))
+        account.get("pvt_enabled") is False and not account.get("pvt_kazbill_blocked")
+    )
 
 
 def user_credentials(tokens: TokenSigner, user: dict[str, Any]) -> str:
@@ -67,8 +70,7 @@ def locked(account_id: str, own: bool) -> ApiError:
     return ApiError(423, "locked", {"account_id": {"enabled": {"message": message}}})
 
 
-def first_disabled(recent: RecentDocuments, store: DocumentStore, account_ids: Iterable[str],
-                   now: float) -> str | None:
+def first_disabled(recent: RecentDocuments, store: DocumentStore, account_ids: Iterable[str], now: float) -> str | None:
     for account_id in account_ids:
         account = recent.get(store, ACCOUNTS_DB, account_id, now)
         if account is not None and is_disabled(account):
@@ -76,17 +78,20 @@ def first_disabled(recent: RecentDocuments, store: DocumentStore, account_ids: I
     return None
 
 
-def _user_still_valid(tokens: TokenSigner, caller: Caller, account: dict[str, Any],
-                      user: dict[str, Any] | None) -> bool:
+def _user_still_valid(
+    tokens: TokenSigner, caller: Caller, account: dict[str, Any], user: dict[str, Any] | None
+) -> bool:
     if user is None or user.get("pvt_deleted") or user.get("enabled") is False:
         return False
     is_superduper = user.get("pvt_superduper_admin") is True and not account.get("pvt_tree")
-    return ((user.get("priv_level") == "admin") == caller.is_admin and is_superduper == caller.is_superduper
-            and user_credentials(tokens, user) == caller.credential_version)
+    return (
+        (user.get("priv_level") == "admin") == caller.is_admin
+        and is_superduper == caller.is_superduper
+        and user_credentials(tokens, user) == caller.credential_version
+    )
 
 
-def check(store: DocumentStore, tokens: TokenSigner, recent: RecentDocuments, claims: TokenClaims,
-          now: float) -> None:
+def check(store: DocumentStore, tokens: TokenSigner, recent: RecentDocuments, claims: TokenClaims, now: float) -> None:
     """Raises 401 when the token no longer speaks for its caller, 423 when the caller's account
     or one above it is disabled."""
     if get_or_none(store, SYSTEM_DB, REVOKED_PREFIX + claims.token_id) is not None:
@@ -98,8 +103,10 @@ def check(store: DocumentStore, tokens: TokenSigner, recent: RecentDocuments, cl
     if caller.method == "user_auth":
         user = recent.get(store, account_db(caller.account_id), caller.user_id or "", now)
         if not _user_still_valid(tokens, caller, account, user):
-            raise _gone("the user was deleted, disabled or given another privilege, or changed password, "
-                        "since this token was issued")
+            raise _gone(
+                "the user was deleted, disabled or given another privilege, or changed password, "
+                "since this token was issued"
+            )
     elif api_key_credentials(tokens, account) != caller.credential_version:
         raise _gone("the account's API key changed since this token was issued")
     disabled = first_disabled(recent, store, [caller.account_id, *(account.get("pvt_tree") or [])], now)

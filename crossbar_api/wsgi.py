@@ -1,7 +1,9 @@
 """The gunicorn target: `gunicorn 'crossbar_api.wsgi:create()'`. Each worker builds its app
 after the fork, so no connection is shared across processes or opened at import time."""
+
 from __future__ import annotations
 
+import contextlib
 import secrets
 import socket
 
@@ -27,10 +29,8 @@ def token_secret(settings: Settings, store: DocumentStore) -> bytes:
     if settings.api_token_secret:
         return settings.api_token_secret.encode()
     store.ensure_database(SYSTEM_DB)
-    try:
+    with contextlib.suppress(Conflict):  # another worker made it first: use theirs
         store.put(SYSTEM_DB, {"_id": SECRET_DOC, "pvt_type": "kazbill_secret", "secret": secrets.token_hex(32)})
-    except Conflict:
-        pass  # another worker made it first: use theirs
     return store.get(SYSTEM_DB, SECRET_DOC)["secret"].encode()
 
 
@@ -39,16 +39,25 @@ def metrics_port(settings: Settings) -> int | None:
     return int(settings.api_metrics_bind.rpartition(":")[2]) if settings.api_metrics_bind else None
 
 
-def create(settings: Settings | None = None, store: DocumentStore | None = None,
-           clock: Clock | None = None) -> falcon.App:
+def create(
+    settings: Settings | None = None, store: DocumentStore | None = None, clock: Clock | None = None
+) -> falcon.App:
     settings = settings or load_settings()
     store = store or build_store(settings)
-    deps = ApiDeps(store=store, clock=clock or SystemClock(), design_docs=load_design_docs(),
-                   tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
-                   recent=RecentDocuments(settings.api_auth_cache_s),
-                   trusted_proxy_header=settings.api_trusted_proxy_header,
-                   metrics_token=settings.api_metrics_token, metrics_port=metrics_port(settings),
-                   node=f"kazbill@{socket.gethostname()}", amqp_url=settings.amqp_url,
-                   public_url=settings.public_url.rstrip("/"), card_gateways=build_card_gateways(settings),
-                   cluster_node=settings.node, usage_limits=build_usage_limits(settings))
+    deps = ApiDeps(
+        store=store,
+        clock=clock or SystemClock(),
+        design_docs=load_design_docs(),
+        tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
+        recent=RecentDocuments(settings.api_auth_cache_s),
+        trusted_proxy_header=settings.api_trusted_proxy_header,
+        metrics_token=settings.api_metrics_token,
+        metrics_port=metrics_port(settings),
+        node=f"kazbill@{socket.gethostname()}",
+        amqp_url=settings.amqp_url,
+        public_url=settings.public_url.rstrip("/"),
+        card_gateways=build_card_gateways(settings),
+        cluster_node=settings.node,
+        usage_limits=build_usage_limits(settings),
+    )
     return create_app(deps)

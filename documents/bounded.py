@@ -7,6 +7,7 @@ A bare `os.fork` rather than `multiprocessing`: a document worker is itself a pr
 started, and multiprocessing refuses children to daemonic processes. The child inherits the
 parent's loaded modules and renderer (parsed stylesheet, fonts), so a fork costs milliseconds.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,8 @@ import resource
 import select
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from documents.html import RenderRefused
 
@@ -49,8 +50,9 @@ def run_bounded(work: Callable[[], bytes], bounds: RenderBounds, doing: str) -> 
         raise RenderRefused("template", f"{doing} took longer than {bounds.seconds:g} s")
     code = _reap(pid)
     if not received:
-        raise RenderRefused("template", f"{doing} stopped (exit status {code}); it may have needed more than "
-                                        f"{bounds.memory_mib} MiB")
+        raise RenderRefused(
+            "template", f"{doing} stopped (exit status {code}); it may have needed more than {bounds.memory_mib} MiB"
+        )
     outcome, value = pickle.loads(received)
     if outcome != "ok":
         raise RenderRefused("template", value)
@@ -98,7 +100,7 @@ def _child(work: Callable[[], bytes], bounds: RenderBounds, fd: int) -> None:
         payload = pickle.dumps(answer)
         view = memoryview(payload)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     except BaseException:
         code = 70
     finally:

@@ -12,12 +12,14 @@ A template is refused, with the reason, when it
 A template can pass this trial and still loop on real data, so the document workers render a
 reseller's template within bounds too (WeasyRenderer.document_pdf).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -34,17 +36,22 @@ _FORBIDDEN = [
     (re.compile(r"<\s*script", re.I), "a template may not contain scripts"),
     (re.compile(r"<\s*(iframe|object|embed|base|meta\s+http-equiv)", re.I), "a template may not embed other pages"),
     (re.compile(r"@import", re.I), "a template may not import stylesheets"),
-    (re.compile(r"""(?:src|href|action|data|poster)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)""", re.I),
-     "a template may not point at anything outside the document (no URL with a scheme)"),
-    (re.compile(r"""url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)""", re.I),
-     "a template's CSS may not point at anything outside the document"),
+    (
+        re.compile(r"""(?:src|href|action|data|poster)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)""", re.I),
+        "a template may not point at anything outside the document (no URL with a scheme)",
+    ),
+    (
+        re.compile(r"""url\(\s*["']?\s*(?:[a-z][a-z0-9+.-]*:|//)""", re.I),
+        "a template's CSS may not point at anything outside the document",
+    ),
     (re.compile(r"\bon[a-z]+\s*=", re.I), "a template may not carry event handlers"),
 ]
 
 
 def sandbox() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=select_autoescape(default=True, default_for_string=True),
-                                undefined=StrictUndefined)
+    return SandboxedEnvironment(
+        autoescape=select_autoescape(default=True, default_for_string=True), undefined=StrictUndefined
+    )
 
 
 def check_template(raw: bytes, sample: Mapping[str, Any] | None = None) -> str:
@@ -83,8 +90,11 @@ def _trial(source: str, data: dict) -> None:
     try:
         run_bounded(lambda: PdfRenderer().pdf(render_custom(source, data)), bounds, "rendering sample data")
     except RenderRefused as refused:
-        reason = refused.reason if refused.reason.startswith("rendering sample data") else \
-            f"rendering sample data failed: {refused.reason}"
+        reason = (
+            refused.reason
+            if refused.reason.startswith("rendering sample data")
+            else f"rendering sample data failed: {refused.reason}"
+        )
         raise RenderRefused("template", reason) from None
 
 
@@ -94,10 +104,22 @@ def sample_data() -> dict[str, Any]:
     from bookkeeper.domain.documents.invoice_lines import InvoiceLine
     from bookkeeper.domain.documents.vat import VatPolicy
 
-    lines = [InvoiceLine("monthly", "c", "Sample service", 2, 50_000, 100_000),
-             InvoiceLine("daily", "c", "Sample daily fee", 1, 1_667, 5_001, (("2026-11-01", "2026-11-03"),)),
-             InvoiceLine("calls", "c", "per-minute calls", 3, None, 1_200, billed_seconds=180)]
-    return document_data(document_type="invoice", carrier=Carrier("c", "Sample carrier", main=True),
-                         customer={"id": "0" * 32, "name": "Sample customer"}, period_start=date(2026, 11, 1),
-                         period_end=date(2026, 11, 30), issued=date(2026, 11, 30), number="1", sequence_number=1,
-                         currency="RUB", language="ru", vat=VatPolicy("netto", Decimal(20)), lines=lines)
+    lines = [
+        InvoiceLine("monthly", "c", "Sample service", 2, 50_000, 100_000),
+        InvoiceLine("daily", "c", "Sample daily fee", 1, 1_667, 5_001, (("2026-11-01", "2026-11-03"),)),
+        InvoiceLine("calls", "c", "per-minute calls", 3, None, 1_200, billed_seconds=180),
+    ]
+    return document_data(
+        document_type="invoice",
+        carrier=Carrier("c", "Sample carrier", main=True),
+        customer={"id": "0" * 32, "name": "Sample customer"},
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        issued=date(2026, 11, 30),
+        number="1",
+        sequence_number=1,
+        currency="RUB",
+        language="ru",
+        vat=VatPolicy("netto", Decimal(20)),
+        lines=lines,
+    )

@@ -1,19 +1,32 @@
 """How documents write amounts and dates in each language: Russian "1 234,56" and "30.11.2026",
 English "1,234.56" and "30 November 2026". Amounts arrive in minor units (integers)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 
 from bookkeeper.domain.documents.words import plural_ru
 
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def amount(minor: int, digits: int, language: str) -> str:
     sign = "-" if minor < 0 else ""
-    major, fraction = divmod(abs(minor), 10 ** digits) if digits else (abs(minor), 0)
+    major, fraction = divmod(abs(minor), 10**digits) if digits else (abs(minor), 0)
     grouped = f"{major:,}"
     if language == "ru":
         grouped = grouped.replace(",", "\u00a0")  # a no-break space between thousands
@@ -29,12 +42,14 @@ def day(iso: str, language: str) -> str:
 
 
 def day_ranges(ranges: list[list[str]], language: str) -> str:
-    return ", ".join(day(first, language) if first == last else f"{day(first, language)}–{day(last, language)}"
-                     for first, last in ranges)
+    return ", ".join(
+        day(first, language) if first == last else f"{day(first, language)}–{day(last, language)}"
+        for first, last in ranges
+    )
 
 
 def counted(number: int, forms: Sequence[str], language: str) -> str:
-    """"1 call", "2 calls"; Russian: "1 звонок", "2 звонка", "5 звонков"."""
+    """ "1 call", "2 calls"; Russian: "1 звонок", "2 звонка", "5 звонков"."""
     if language == "ru":
         return f"{number} {plural_ru(number, (forms[0], forms[1], forms[2]))}"
     return f"{number} {forms[0] if number == 1 else forms[1]}"

@@ -3,10 +3,12 @@
 User data is escaped by Jinja2's autoescaping; a template that names something the data does
 not have fails loudly (StrictUndefined) instead of printing an empty field.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -26,8 +28,11 @@ class RenderRefused(ValueError):
 
 
 def template_environment(loader: Any = None) -> Environment:
-    return Environment(loader=loader or FileSystemLoader(str(ASSETS)), autoescape=select_autoescape(default=True),
-                       undefined=StrictUndefined)
+    return Environment(
+        loader=loader or FileSystemLoader(str(ASSETS)),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+    )
 
 
 DEFAULT_TEMPLATES = template_environment()
@@ -37,7 +42,9 @@ def template_context(data: Mapping[str, Any]) -> dict[str, Any]:
     language, digits = data["language"], data["minor_digits"]
     labels = LABELS.get(language, LABELS["en"])
     return {
-        "d": data, "t": labels, "title": labels.get(data["document_type"], data["document_type"]),
+        "d": data,
+        "t": labels,
+        "title": labels.get(data["document_type"], data["document_type"]),
         "vat_charged": data["vat"]["disposition"] != "none" and data["vat"]["rate"] not in ("0", "0.00"),
         "money": lambda minor: formatting.amount(minor, digits, language),
         "day": lambda iso: formatting.day(iso, language),

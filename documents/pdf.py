@@ -5,6 +5,7 @@ document (that, not the layout, is most of a small document's cost). WeasyPrint 
 nothing but the files next to the templates: a template or a customer's name that points at a
 remote URL or a local file elsewhere gets an error, not a request.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -2,9 +2,11 @@
 reseller's own (sandboxed, and laid out in a bounded child process). The only module that
 calls WeasyPrint is documents/pdf.py; HTML comes from documents/html.py.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from jinja2 import Environment, TemplateError
 
@@ -26,7 +28,9 @@ class WeasyRenderer(PdfRenderer):
     def document_pdf(self, data: Mapping[str, Any], template: str | None = None) -> bytes:
         if template is None:  # ours: trusted, rendered here
             return self.pdf(self.html(data))
-        return run_bounded(lambda: self.pdf(self.html(data, template)), self.bounds, "rendering the reseller's template")
+        return run_bounded(
+            lambda: self.pdf(self.html(data, template)), self.bounds, "rendering the reseller's template"
+        )
 
     def html(self, data: Mapping[str, Any], template: str | None = None) -> str:
         if template is not None:  # a reseller's own: in the sandbox

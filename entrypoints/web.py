@@ -1,10 +1,12 @@
 """What `kazbill api` serves: the crossbar API and, under /hooks/, the payment hooks, as one WSGI
 app per gunicorn worker sharing one store connection. The two apps never import each other; they
 meet here, in the entry points' layer (wired by the composition root), and in the store."""
+
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from bookkeeper.bootstrap import build_clock, build_store
 from bookkeeper.config import load_settings

@@ -12,17 +12,24 @@
 
 A service that cannot be started fails the tests that need it; nothing skips.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.security.entrances import is_security_test
-from testkit.support.couch_servers import (CLUSTER, cluster_available, fresh_server, report_lines, session_cluster,
-                                         session_server)
+from testkit.support.couch_servers import (
+    CLUSTER,
+    cluster_available,
+    fresh_server,
+    report_lines,
+    session_cluster,
+    session_server,
+)
 from testkit.support.couchdb_cluster import ClusterUrls
+from tests.security.entrances import is_security_test
 
 ROOT = Path(__file__).resolve().parent.parent
 ON_CLUSTER_TOO = ("store", "couchdb_url", "own_couch_url")  # the fixtures a marked module's variants vary
@@ -49,9 +56,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return  # the test keeps its usual variants and names
     for name in ON_CLUSTER_TOO:
         if name in metafunc.fixturenames and not any(
-                name in _argnames(mark) for mark in metafunc.definition.iter_markers("parametrize")):
-            variants = (["embedded", *(["memory"] if in_memory else []), "couchdb"] if name == "store"
-                        else ["couchdb"]) + ([CLUSTER] if on_cluster else [])
+            name in _argnames(mark) for mark in metafunc.definition.iter_markers("parametrize")
+        ):
+            variants = (
+                ["embedded", *(["memory"] if in_memory else []), "couchdb"] if name == "store" else ["couchdb"]
+            ) + ([CLUSTER] if on_cluster else [])
             metafunc.definition.add_marker(pytest.mark.parametrize(name, variants, indirect=True))
             return  # one of them per test: they all mean "the server this test runs on"
 

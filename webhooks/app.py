@@ -16,11 +16,12 @@ so it gets a 400 as well.
 Each delivery is recorded with the sender's address, which bounds how many unvouched ones are
 kept a minute (`bookkeeper.services.payments.hook_attempts`); behind a proxy that is the proxy's address.
 """
+
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 import falcon
@@ -30,7 +31,11 @@ from bookkeeper.domain.gateways import yandex_money
 from bookkeeper.ports import StoreError, gregorian_now
 from bookkeeper.services.payments.braintree_hooks import receive_braintree_webhook
 from bookkeeper.services.payments.gateway_payments import (
-    HookAnswer, HookPorts, receive_paypal_ipn, receive_yandex_shop, receive_yandex_wallet,
+    HookAnswer,
+    HookPorts,
+    receive_paypal_ipn,
+    receive_yandex_shop,
+    receive_yandex_wallet,
 )
 from bookkeeper.services.payments.hook_attempts import record_attempt
 
@@ -46,10 +51,19 @@ def _read_body(req: falcon.Request, ports: HookPorts, gateway: str, route: str, 
     body = req.bounded_stream.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         try:
-            record_attempt(ports.billing.store, gateway=gateway, route=route, raw_body=body, outcome="refused",
-                           message=f"body larger than {MAX_BODY} bytes", field="body", reseller_id=reseller_id,
-                           now_gregorian=gregorian_now(ports.billing.clock),
-                           source=_source(req), budget=ports.refusal_budget)
+            record_attempt(
+                ports.billing.store,
+                gateway=gateway,
+                route=route,
+                raw_body=body,
+                outcome="refused",
+                message=f"body larger than {MAX_BODY} bytes",
+                field="body",
+                reseller_id=reseller_id,
+                now_gregorian=gregorian_now(ports.billing.clock),
+                source=_source(req),
+                budget=ports.refusal_budget,
+            )
         except StoreError as error:  # the refusal stands whether or not it could be recorded
             log.warning("an oversized %s delivery could not be recorded: %s", gateway, error)
         raise falcon.HTTPContentTooLarge(description=f"body: larger than {MAX_BODY} bytes")
@@ -67,12 +81,21 @@ def _json_answer(req: falcon.Request, resp: falcon.Response, answer: HookAnswer)
     if answer.status == come_back_later.STATUS:
         _answer_later(resp)
     if answer.status < 400:
-        resp.media = {"status": "success", "outcome": answer.outcome, "message": answer.message,
-                      "request_id": req.context.request_id}
+        resp.media = {
+            "status": "success",
+            "outcome": answer.outcome,
+            "message": answer.message,
+            "request_id": req.context.request_id,
+        }
     else:
-        resp.media = {"status": "error", "error": str(answer.status), "outcome": answer.outcome,
-                      "message": answer.message, "request_id": req.context.request_id,
-                      "data": {answer.field or "body": {answer.outcome: {"message": answer.message}}}}
+        resp.media = {
+            "status": "error",
+            "error": str(answer.status),
+            "outcome": answer.outcome,
+            "message": answer.message,
+            "request_id": req.context.request_id,
+            "data": {answer.field or "body": {answer.outcome: {"message": answer.message}}},
+        }
     log.info("request_id=%s hook %s -> %s %s", req.context.request_id, req.path, answer.status, answer.outcome)
 
 
@@ -87,8 +110,9 @@ def _guarded(receive: Callable[[], HookAnswer]) -> HookAnswer:
 class JsonHook:
     """A hook answered in JSON: read the body (bounded), let the bookkeeper judge it, answer."""
 
-    def __init__(self, ports: HookPorts, gateway: str, route: str,
-                 receive: Callable[[HookPorts, str, bytes, str], HookAnswer]):
+    def __init__(
+        self, ports: HookPorts, gateway: str, route: str, receive: Callable[[HookPorts, str, bytes, str], HookAnswer]
+    ):
         self.ports, self.gateway, self.route, self.receive = ports, gateway, route, receive
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, reseller_id: str) -> None:
@@ -117,8 +141,13 @@ class YandexShop:
         else:
             resp.status = falcon.HTTP_400 if answer.malformed else falcon.HTTP_200
         resp.content_type = "application/xml"
-        resp.text = yandex_money.shop_answer(self.action, code, self.ports.billing.clock.now(), fields,
-                                             "" if code == yandex_money.SHOP_OK else answer.message)
+        resp.text = yandex_money.shop_answer(
+            self.action,
+            code,
+            self.ports.billing.clock.now(),
+            fields,
+            "" if code == yandex_money.SHOP_OK else answer.message,
+        )
         log.info("request_id=%s hook %s -> %s code=%s", req.context.request_id, req.path, answer.outcome, code)
 
 
@@ -141,8 +170,10 @@ def create_app(ports: HookPorts) -> falcon.App:
     app = falcon.App(middleware=[RequestId()])
     app.req_options.strip_url_path_trailing_slash = True
     app.add_route("/hooks/paypal/{reseller_id}", JsonHook(ports, "paypal", "paypal", receive_paypal_ipn))
-    app.add_route("/hooks/yandex_money/{reseller_id}/notification",
-                  JsonHook(ports, "yandex_money", "notification", receive_yandex_wallet))
+    app.add_route(
+        "/hooks/yandex_money/{reseller_id}/notification",
+        JsonHook(ports, "yandex_money", "notification", receive_yandex_wallet),
+    )
     app.add_route("/hooks/yandex_money/{reseller_id}/check", YandexShop(ports, "checkOrder"))
     app.add_route("/hooks/yandex_money/{reseller_id}/paymentaviso", YandexShop(ports, "paymentAviso"))
     app.add_route("/hooks/braintree/{reseller_id}", JsonHook(ports, "braintree", "webhook", receive_braintree_webhook))

@@ -4,12 +4,14 @@
 Published first, marked after: a crash in between publishes a notice twice, never loses one.
 The store is read in a thread, so the event loop that consumes Kazoo's messages never waits on it.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import aio_pika
 
@@ -39,10 +41,8 @@ class OutboxPublisher:
             while not stop.is_set():
                 published = await self.publish_pending(exchange)
                 if not published:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.interval_s)
-                    except asyncio.TimeoutError:
-                        pass
         finally:
             await connection.close()
 
@@ -56,8 +56,14 @@ class OutboxPublisher:
         for announcement in pending:
             try:
                 key, body = encode_doc_edited_notice(
-                    announcement["database"], announcement["doc_type"], announcement["doc_id"], announcement["rev"],
-                    announcement["account_id"], node=self.node, app_version=self.app_version)
+                    announcement["database"],
+                    announcement["doc_type"],
+                    announcement["doc_id"],
+                    announcement["rev"],
+                    announcement["account_id"],
+                    node=self.node,
+                    app_version=self.app_version,
+                )
             except ValueError as error:  # cannot be routed: kept, marked, and said
                 log.error("announcement %s cannot be published: %s", announcement["_id"], error)
             else:

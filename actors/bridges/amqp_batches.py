@@ -7,14 +7,16 @@ alone, and after a second failure it is stored as poison and acknowledged, so th
 dropped and nothing is retried forever. The bridges (configuration changes, call events) differ
 only in their exchange, their bindings and their parser.
 """
+
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
@@ -62,8 +64,11 @@ class BatchingBridge:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.batch_size)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
-            queue = await channel.declare_queue(self.queue_name, durable=True, arguments=(
-                {"x-expires": self.queue_expires_ms} if self.queue_expires_ms else None))
+            queue = await channel.declare_queue(
+                self.queue_name,
+                durable=True,
+                arguments=({"x-expires": self.queue_expires_ms} if self.queue_expires_ms else None),
+            )
             for key in self.binding_keys():
                 await queue.bind(exchange, routing_key=key)
             pending: list[AbstractIncomingMessage] = []
@@ -76,7 +81,7 @@ class BatchingBridge:
                     while len(pending) < self.batch_size and time.monotonic() < deadline:
                         try:
                             pending.append(await asyncio.wait_for(arrived.get(), deadline - time.monotonic()))
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             break
                     if pending:
                         await self.process(pending)
@@ -122,15 +127,25 @@ class BatchingBridge:
     def _parsed(self, routing_key: str, body: bytes) -> Any:
         if len(body) > MAX_MESSAGE_BYTES:
             return RejectedMessage.of(
-                source="amqp", reason_code="oversized", field="body",
+                source="amqp",
+                reason_code="oversized",
+                field="body",
                 reason=f"{len(body)} bytes, over the {MAX_MESSAGE_BYTES}-byte limit for a Kazoo event",
-                routing_key=routing_key, payload=body)  # kept cut short
+                routing_key=routing_key,
+                payload=body,
+            )  # kept cut short
         try:
             return self.parse(routing_key, body)
         except Exception as error:  # noqa: BLE001 - it would raise again at every redelivery: poison
             reason = f"unreadable: {type(error).__name__}: {error}".encode("utf-8", "replace").decode("utf-8")
-            return RejectedMessage.of(source="amqp", reason_code="unparseable", field="body", reason=reason[:200],
-                                      routing_key=routing_key, payload=body)
+            return RejectedMessage.of(
+                source="amqp",
+                reason_code="unparseable",
+                field="body",
+                reason=reason[:200],
+                routing_key=routing_key,
+                payload=body,
+            )
 
     async def _one(self, message: AbstractIncomingMessage, item: Any) -> None:
         try:
@@ -143,8 +158,14 @@ class BatchingBridge:
             if not message.redelivered:
                 await message.nack(requeue=True)  # once more, later
                 return
-            self.reject(RejectedMessage.of(
-                source="amqp", reason_code="handoff_failed", field="body",
-                reason=f"handing the message off failed twice: {error}",
-                routing_key=message.routing_key or "", payload=message.body))
+            self.reject(
+                RejectedMessage.of(
+                    source="amqp",
+                    reason_code="handoff_failed",
+                    field="body",
+                    reason=f"handing the message off failed twice: {error}",
+                    routing_key=message.routing_key or "",
+                    payload=message.body,
+                )
+            )
         await message.ack()

@@ -14,19 +14,24 @@ billing pass in the way can make one late. Their queue is shared by the nodes bu
 nor kept: a request nobody answered within 2 s is worth nothing to anyone (Kazoo gave up on it),
 so it expires rather than being answered late, and the queue goes with its last consumer.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from actors.bridges.bookkeeper_messages import (
-    STANDING_KEY, UPDATE_KEY, StandingRequested, parse_bookkeeper_request, parse_standing_request,
+    STANDING_KEY,
+    UPDATE_KEY,
+    StandingRequested,
+    parse_bookkeeper_request,
+    parse_standing_request,
 )
 from actors.bridges.kazoo_replies import bookkeeper_standing_response, bookkeeper_update_response
 from actors.bridges.standing_answers import StandingAnswer
@@ -45,8 +50,9 @@ Reconcile = Callable[[str], Awaitable[HandOffDone]]
 ReadStanding = Callable[[str], StandingAnswer]  # blocking: reads the store
 
 
-def answer_for(request: BookkeeperSyncRequested,
-               outcome: HandOffDone | Exception | None) -> tuple[str, str | None, str | None, dict | None]:
+def answer_for(
+    request: BookkeeperSyncRequested, outcome: HandOffDone | Exception | None
+) -> tuple[str, str | None, str | None, dict | None]:
     """(status, reason, message, details) for an update request (outcome None: nothing was run)."""
     if request.dry_run or outcome is None:
         return "error", "dry_run_unsupported", "Kazbill does not quote dry runs over AMQP; use the API", None
@@ -83,8 +89,9 @@ class BookkeeperResponder:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=10)
             requests = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=False)
-            self._targeted = await channel.declare_exchange(TARGETED_EXCHANGE, aio_pika.ExchangeType.DIRECT,
-                                                            durable=False)
+            self._targeted = await channel.declare_exchange(
+                TARGETED_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=False
+            )
             queue = await channel.declare_queue(self.queue_name, durable=True)
             await queue.bind(requests, routing_key=UPDATE_KEY)
             await queue.unbind(requests, routing_key=LEGACY_BINDING)  # or standing requests would come here too
@@ -93,8 +100,11 @@ class BookkeeperResponder:
                 standing_channel = await connection.channel()
                 await standing_channel.set_qos(prefetch_count=20)
                 standing = await standing_channel.declare_queue(
-                    f"{self.queue_name}.standing", durable=False, auto_delete=True,
-                    arguments={"x-message-ttl": STANDING_DEADLINE_MS})
+                    f"{self.queue_name}.standing",
+                    durable=False,
+                    auto_delete=True,
+                    arguments={"x-message-ttl": STANDING_DEADLINE_MS},
+                )
                 await standing.bind(EXCHANGE, routing_key=STANDING_KEY)
                 consumers.append((standing, await standing.consume(self.handle_standing)))
             log.info("answering Kazoo's bookkeeper requests on %s", self.queue_name)
@@ -120,10 +130,18 @@ class BookkeeperResponder:
         elif request is not None:
             outcome = None if request.dry_run else await self._reconcile(request.account_id)
             status, reason, text, details = answer_for(request, outcome)
-            key, body = bookkeeper_update_response(request, status=status, reason=reason, message=text,
-                                                   details=details, app_version=self.app_version, node=self.node)
-            await self._targeted.publish(aio_pika.Message(body, content_type="application/json",
-                                                          correlation_id=request.msg_id), routing_key=key)
+            key, body = bookkeeper_update_response(
+                request,
+                status=status,
+                reason=reason,
+                message=text,
+                details=details,
+                app_version=self.app_version,
+                node=self.node,
+            )
+            await self._targeted.publish(
+                aio_pika.Message(body, content_type="application/json", correlation_id=request.msg_id), routing_key=key
+            )
             log.info("update_req for %s answered %s", request.account_id, status)
         await message.ack()
 
@@ -132,9 +150,10 @@ class BookkeeperResponder:
         assert read_standing is not None  # standing requests are consumed only when there is a reader
         loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._standing_thread, read_standing,
-                                                               request.account_id), self.standing_budget_s)
-        except asyncio.TimeoutError:
+            return await asyncio.wait_for(
+                loop.run_in_executor(self._standing_thread, read_standing, request.account_id), self.standing_budget_s
+            )
+        except TimeoutError:
             return StandingAnswer("error", "unavailable", "Temporary billing error, please try again later.")
         except Exception as error:  # noqa: BLE001 - Kazoo is told, not left waiting
             log.warning("standing of %s unreadable: %s", request.account_id, error)
@@ -146,10 +165,17 @@ class BookkeeperResponder:
             self.reject(request)
         elif request is not None:
             answer = await self._standing(request)
-            key, body = bookkeeper_standing_response(request, status=answer.status, reason=answer.reason,
-                                                     message=answer.message, details=answer.details,
-                                                     app_version=self.app_version, node=self.node)
-            await self._targeted.publish(aio_pika.Message(body, content_type="application/json",
-                                                          correlation_id=request.msg_id), routing_key=key)
+            key, body = bookkeeper_standing_response(
+                request,
+                status=answer.status,
+                reason=answer.reason,
+                message=answer.message,
+                details=answer.details,
+                app_version=self.app_version,
+                node=self.node,
+            )
+            await self._targeted.publish(
+                aio_pika.Message(body, content_type="application/json", correlation_id=request.msg_id), routing_key=key
+            )
             log.info("standing_req for %s answered %s", request.account_id, answer.status)
         await message.ack()

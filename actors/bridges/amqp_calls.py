@@ -2,6 +2,7 @@
 finished calls out to the shards of the accounts that placed them (see amqp_batches for the
 queue's guarantees). Kazoo publishes every call event there; only CHANNEL_DESTROY is bound, so
 the queue never sees the rest of a call's chatter."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

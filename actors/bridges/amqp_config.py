@@ -1,5 +1,6 @@
 """The AMQP bridge for Kazoo's `configuration` exchange: document changes in, batches of accounts
 out (see amqp_batches for the queue's guarantees)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,5 +30,6 @@ class ConfigBridge(BatchingBridge):
         return binding_keys()
 
     def parse(self, routing_key: str, body: bytes) -> DocumentChanged | RejectedMessage | None:
-        return parse_config_message(routing_key, body, received_gregorian=self.clock_gregorian(),
-                                    own_node=self.own_node)
+        return parse_config_message(
+            routing_key, body, received_gregorian=self.clock_gregorian(), own_node=self.own_node
+        )

@@ -3,6 +3,7 @@ in 4.3): `update_req` (bring the subscription up to date) and `standing_req` (ma
 a billable change). Requests for other bookkeepers travel on the same exchange and are not ours.
 Same contract as kazoo_messages: a message, None, or a RejectedMessage; never an exception.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,7 +52,9 @@ def parse_bookkeeper_request(routing_key: str, body: bytes) -> BookkeeperSyncReq
     agree(obj.get("Event-Name"), "update_req", "Event-Name")
     account_id = required_account_id(obj)
     return BookkeeperSyncRequested(
-        account_id=account_id, bookkeeper_id=text(obj, "Bookkeeper-ID") or "", bookkeeper_type=BOOKKEEPER_TYPE,
+        account_id=account_id,
+        bookkeeper_id=text(obj, "Bookkeeper-ID") or "",
+        bookkeeper_type=BOOKKEEPER_TYPE,
         msg_id=text(obj, "Msg-ID", required=True),
         server_id=text(obj, "Server-ID", required=True),  # the reply's only address
         dry_run=flag(obj, "Dry-Run"),
@@ -69,5 +72,8 @@ def parse_standing_request(routing_key: str, body: bytes) -> StandingRequested |
     agree(obj.get("Event-Name"), "standing_req", "Event-Name")
     account_id = required_account_id(obj)
     return StandingRequested(
-        account_id=account_id, bookkeeper_id=text(obj, "Bookkeeper-ID") or "",
-        msg_id=text(obj, "Msg-ID", required=True), server_id=text(obj, "Server-ID", required=True))
+        account_id=account_id,
+        bookkeeper_id=text(obj, "Bookkeeper-ID") or "",
+        msg_id=text(obj, "Msg-ID", required=True),
+        server_id=text(obj, "Server-ID", required=True),
+    )

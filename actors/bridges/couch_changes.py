@@ -12,15 +12,19 @@ in no global order (a sharded CouchDB orders each shard's changes only), so noth
 on the order of the changes in a page. A document that cannot be read or billed by is recorded
 in kazbill_failures and passed (feed_pages): it never holds the checkpoint back.
 """
+
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from actors.bridges.feed_pages import (  # noqa: F401 - accounts_changed re-exported
-    accounts_changed, read_page, record_rejections, sort_page,
+    accounts_changed,
+    read_page,
+    record_rejections,
+    sort_page,
 )
 from actors.messages import HandOffDone
 from actors.system import require_done
@@ -71,8 +75,9 @@ class ChangesFollower:
     hand_off_calls: HandOffCalls | None = None  # None: CDRs are left to another follower
     now_gregorian: Callable[[], int] = lambda: to_gregorian_seconds(int(time.time()))
     node: str | None = None  # in a cluster each node follows every change with checkpoints of its own
-    stats: dict[str, int] = field(default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0,
-                                                           "calls": 0, "rejected": 0})
+    stats: dict[str, int] = field(
+        default_factory=lambda: {"changes": 0, "accounts": 0, "databases": 0, "calls": 0, "rejected": 0}
+    )
     look_again_s: float = 2.0  # after how long a database listed with nothing new is read once more
     monotonic: Callable[[], float] = time.monotonic
     _again: dict[str, float] = field(default_factory=dict, repr=False)  # database -> when to look again

@@ -12,10 +12,12 @@ rest of the page goes on, and the checkpoint moves past it. Two places can fail:
 - sorting: a document that matters to billing and holds what a later reader could not take
   (see wire_json), or that makes the sorting itself raise, is refused with its field named.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from actors.bridges.kazoo_messages import RELEVANT_DOC_TYPES
 from actors.bridges.wire_json import wire_problem
@@ -52,11 +54,21 @@ def read_page(store: DocumentStore, db: str, since: str, limit: int) -> tuple[Ch
     except Exception:  # noqa: BLE001 - the answer could not be decoded: find the documents that cannot
         bare = store.changes(db, since, limit=limit, include_docs=False)
     docs, unreadable = _fetch_in_halves(store, db, [change.id for change in bare.changes if not change.deleted])
-    changes = [Change(change.id, change.seq, change.rev, change.deleted,
-                      {"_id": change.id, "_rev": change.rev, "_deleted": True} if change.deleted else docs.get(change.id))
-               for change in bare.changes]
-    rejected = [FeedRejection(change.id, change.rev, "unreadable_document", "doc", unreadable[change.id])
-                for change in bare.changes if change.id in unreadable]
+    changes = [
+        Change(
+            change.id,
+            change.seq,
+            change.rev,
+            change.deleted,
+            {"_id": change.id, "_rev": change.rev, "_deleted": True} if change.deleted else docs.get(change.id),
+        )
+        for change in bare.changes
+    ]
+    rejected = [
+        FeedRejection(change.id, change.rev, "unreadable_document", "doc", unreadable[change.id])
+        for change in bare.changes
+        if change.id in unreadable
+    ]
     return ChangesPage(changes, bare.last_seq), rejected
 
 
@@ -106,14 +118,23 @@ def record_rejections(store: DocumentStore, db: str, rejected: Iterable[FeedReje
     CDR's from the CDR alone, as it always was), so a page read again adds nothing."""
     name = parse_db_name(db)
     for rejection in rejected:
-        account_id = name.account_id or (rejection.doc_id if db == ACCOUNTS_DB and is_account_id(rejection.doc_id)
-                                         else None)
+        account_id = name.account_id or (
+            rejection.doc_id if db == ACCOUNTS_DB and is_account_id(rejection.doc_id) else None
+        )
         if rejection.reason_code == "bad_cdr":
             source, payload = "cdr", {"database": db, "id": rejection.doc_id}
         else:
             source, payload = FEED_SOURCE, {"database": db, "id": rejection.doc_id, "rev": rejection.rev}
-        record_failure(store, source=source, reason_code=rejection.reason_code, field=rejection.field,
-                       reason=rejection.reason, payload=payload, account_id=account_id, now_gregorian=now_gregorian)
+        record_failure(
+            store,
+            source=source,
+            reason_code=rejection.reason_code,
+            field=rejection.field,
+            reason=rejection.reason,
+            payload=payload,
+            account_id=account_id,
+            now_gregorian=now_gregorian,
+        )
 
 
 def accounts_changed(db: str, changes: Iterable[Change]) -> list[str]:
@@ -148,8 +169,9 @@ def _foreign_ledger(doc: Mapping[str, Any]) -> bool:
 
 
 def _is_cdr(db: str, change: Change) -> bool:
-    return (not change.deleted and parse_db_name(db).kind == "account-month"
-            and (change.doc or {}).get("pvt_type") == "cdr")
+    return (
+        not change.deleted and parse_db_name(db).kind == "account-month" and (change.doc or {}).get("pvt_type") == "cdr"
+    )
 
 
 def _described(error: BaseException) -> str:

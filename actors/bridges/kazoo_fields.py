@@ -4,6 +4,7 @@ changes, call events) and bookkeeper_messages (the bookkeepers exchange).
 A parser leaves early with `Reject`, which `rejecting` turns into the RejectedMessage the bridge
 stores for a person (naming the field) and acknowledges: nothing read from the wire raises.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,6 +34,7 @@ def rejecting(parse):
     """Turns a parser's early exit into the RejectedMessage the bridge stores. Anything else a
     parser raises is rejected too: a parser is pure, so the same message would raise again on
     every delivery, and a message that can never be read is poison, not a reason to stop."""
+
     @functools.wraps(parse)
     def guarded(routing_key: str, body: bytes, **kwargs):
         try:
@@ -42,6 +44,7 @@ def rejecting(parse):
         except Exception as error:  # noqa: BLE001 - see above: stored for a person, never raised
             reason = f"unreadable: {type(error).__name__}: {error}".encode("utf-8", "replace").decode("utf-8")
             return RejectedMessage.of(SOURCE, "unparseable", "body", reason[:200], routing_key, body)
+
     return guarded
 
 

@@ -8,6 +8,7 @@ None for something that is not Kazbill's business (ack and forget), or a Rejecte
 payload that can never be processed (store it for a person, ack it). It never raises on what
 arrives from the wire.
 """
+
 from __future__ import annotations
 
 from urllib.parse import unquote_plus
@@ -31,7 +32,13 @@ from actors.bridges.kazoo_fields import (
 )
 from actors.messages import CallEnded, CallLeg, DocAction, DocumentChanged, RejectedMessage
 from bookkeeper.domain.calls import (
-    CCV_NAMES, CallRecordError, FinishedCall, call_from_leg, channel_variables, jonny5_levels, variable_text,
+    CCV_NAMES,
+    CallRecordError,
+    FinishedCall,
+    call_from_leg,
+    channel_variables,
+    jonny5_levels,
+    variable_text,
 )
 from bookkeeper.domain.kazoo_names import (
     GREGORIAN_UNIX_OFFSET,
@@ -46,10 +53,21 @@ APP_NAME = "kazbill"
 # two Kazbill's own billing reads. "service" is the account's document in the `services`
 # database, whose `plans` say which service plans bill it (kzd_services.erl:125; saved by
 # kz_services.erl:1164-1184, and announced as any saved document is, kzs_publish.erl:147-174).
-RELEVANT_DOC_TYPES = frozenset({
-    "account", "user", "device", "phone_numbers", "number", "limits", "credit", "service_plan",
-    "periodic_fee", "onbill", "service",
-})
+RELEVANT_DOC_TYPES = frozenset(
+    {
+        "account",
+        "user",
+        "device",
+        "phone_numbers",
+        "number",
+        "limits",
+        "credit",
+        "service_plan",
+        "periodic_fee",
+        "onbill",
+        "service",
+    }
+)
 _DOC_ACTIONS: dict[str, DocAction] = {"doc_created": "created", "doc_edited": "edited", "doc_deleted": "deleted"}
 # kz_amqp_util's KEY_SAFE: "~" is safe too, although Kazoo's docs only mention [a-zA-Z0-9_-].
 _KEY_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_~")
@@ -60,9 +78,7 @@ def encode_routing_key_segment(segment: str) -> str:
     the key. A lone "*" or "#" stays a wildcard, as in Kazoo."""
     if segment in ("*", "#"):
         return segment
-    return "".join(
-        chr(b) if b in _KEY_SAFE else "+" if b == 0x20 else f"%{b:02X}" for b in segment.encode("utf-8")
-    )
+    return "".join(chr(b) if b in _KEY_SAFE else "+" if b == 0x20 else f"%{b:02X}" for b in segment.encode("utf-8"))
 
 
 def decode_routing_key_segment(segment: str) -> str:
@@ -123,15 +139,11 @@ def parse_config_message(
     if account_id is None:
         raise Reject("unknown_account", "Account-ID", f"no valid Account-ID and {doc_id!r} is no account id")
     action: DocAction = "deleted" if soft_deleted or event_name == "doc_deleted" else _DOC_ACTIONS[key_action]
-    return DocumentChanged(
-        account_id, db.name, doc_type, doc_id, action, rev, soft_deleted, SOURCE, received_gregorian
-    )
+    return DocumentChanged(account_id, db.name, doc_type, doc_id, action, rev, soft_deleted, SOURCE, received_gregorian)
 
 
 @rejecting
-def parse_call_event(
-    routing_key: str, body: bytes, *, received_gregorian: int
-) -> CallEnded | RejectedMessage | None:
+def parse_call_event(routing_key: str, body: bytes, *, received_gregorian: int) -> CallEnded | RejectedMessage | None:
     """A message from Kazoo's `callevt` exchange; only CHANNEL_DESTROY matters for billing."""
     parts = routing_key.split(".")
     if len(parts) != 3 or parts[0] != "call":
@@ -152,8 +164,9 @@ def parse_call_event(
         resource_type = variable_text(variables, "resource_type")
         jonny5 = jonny5_levels(variables, billing_seconds)
     except CallRecordError as error:
-        raise Reject("invalid_value", f"Custom-Channel-Vars.{CCV_NAMES.get(error.field, error.field)}",
-                     error.reason) from None
+        raise Reject(
+            "invalid_value", f"Custom-Channel-Vars.{CCV_NAMES.get(error.field, error.field)}", error.reason
+        ) from None
     if ccv.get("Account-ID") in (None, ""):
         if billing_seconds == 0:
             return None  # unanswered and unrouted (scanners, rejected carrier calls): nobody to bill
@@ -174,13 +187,23 @@ def parse_call_event(
         raise Reject("invalid_value", "Timestamp", f"not in Gregorian seconds: {timestamp}")
     callee = text(obj, "Callee-ID-Number", strict=False) or request_user or None
     return CallEnded(
-        account_id=account_id, call_id=call_id, leg=leg,
-        billing_seconds=billing_seconds, duration_seconds=whole(obj, "Duration-Seconds"),
-        direction=direction, caller=text(obj, "Caller-ID-Number", strict=False), callee=callee,
-        reseller_id=account_id_of(ccv.get("Reseller-ID")), timestamp_gregorian=timestamp,
-        hangup_cause=text(obj, "Hangup-Cause", strict=False), received_gregorian=received_gregorian,
-        resource_id=_ccv_text(ccv, "Resource-ID"), authorizing_type=_ccv_text(ccv, "Authorizing-Type"),
-        request=request_user or None, resource_type=resource_type, jonny5_levels=jonny5,
+        account_id=account_id,
+        call_id=call_id,
+        leg=leg,
+        billing_seconds=billing_seconds,
+        duration_seconds=whole(obj, "Duration-Seconds"),
+        direction=direction,
+        caller=text(obj, "Caller-ID-Number", strict=False),
+        callee=callee,
+        reseller_id=account_id_of(ccv.get("Reseller-ID")),
+        timestamp_gregorian=timestamp,
+        hangup_cause=text(obj, "Hangup-Cause", strict=False),
+        received_gregorian=received_gregorian,
+        resource_id=_ccv_text(ccv, "Resource-ID"),
+        authorizing_type=_ccv_text(ccv, "Authorizing-Type"),
+        request=request_user or None,
+        resource_type=resource_type,
+        jonny5_levels=jonny5,
     )
 
 
@@ -188,14 +211,22 @@ def finished_call(ended: CallEnded) -> FinishedCall:
     """The call as billing rates it: only a carrier's leg is off-net (see bookkeeper.domain.calls);
     the switch's timestamp dates it, else the moment Kazbill received it."""
     return call_from_leg(
-        account_id=ended.account_id, call_id=ended.call_id, billing_seconds=ended.billing_seconds,
-        switch_direction=ended.direction, resource_id=ended.resource_id, authorizing_type=ended.authorizing_type,
-        callee=ended.callee, request=ended.request, caller=ended.caller,
+        account_id=ended.account_id,
+        call_id=ended.call_id,
+        billing_seconds=ended.billing_seconds,
+        switch_direction=ended.direction,
+        resource_id=ended.resource_id,
+        authorizing_type=ended.authorizing_type,
+        callee=ended.callee,
+        request=ended.request,
+        caller=ended.caller,
         ended_gregorian=ended.timestamp_gregorian or ended.received_gregorian,
-        resource_type=ended.resource_type, jonny5=ended.jonny5_levels, kazoo_reseller_id=ended.reseller_id)
+        resource_type=ended.resource_type,
+        jonny5=ended.jonny5_levels,
+        kazoo_reseller_id=ended.reseller_id,
+    )
 
 
 def _ccv_text(ccv: dict, key: str) -> str | None:
     value = ccv.get(key)
     return value if isinstance(value, str) and value else None
-

@@ -1,18 +1,19 @@
 """The bridges as processes of their own (`kazbill bridge amqp|couchdb`), started by
 `kazbill serve`. Each connects to the running actor system, follows its feed, and on SIGTERM
 finishes the batch in hand (ack or checkpoint included) before it exits."""
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import signal
 import socket
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
-from actors.cluster import OwnedOnly, node_queue, ownership_for
 from actors.bridges.amqp_announce import OutboxPublisher
 from actors.bridges.amqp_bookkeeper import BookkeeperResponder
 from actors.bridges.amqp_calls import CallBridge
@@ -20,6 +21,7 @@ from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.couch_changes import ChangesFollower, known_accounts
 from actors.bridges.poison import store_rejected
 from actors.bridges.standing_answers import standing_answer
+from actors.cluster import OwnedOnly, node_queue, ownership_for
 from actors.messages import DocumentChanged
 from actors.system import HandOffUnavailable, connect, require_done
 from bookkeeper import __version__
@@ -52,10 +54,13 @@ def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | No
     store = build_store(settings)
     client = _owned_only(connect(admin_port), settings, store)
     clock = build_clock(clock_file)
-    follower = ChangesFollower(store, lambda account_ids: client.hand_off("reconcile", account_ids),
-                               hand_off_calls=client.hand_off_calls,
-                               now_gregorian=lambda: gregorian_of(clock.now()),
-                               node=settings.node)
+    follower = ChangesFollower(
+        store,
+        lambda account_ids: client.hand_off("reconcile", account_ids),
+        hand_off_calls=client.hand_off_calls,
+        now_gregorian=lambda: gregorian_of(clock.now()),
+        node=settings.node,
+    )
     pause = 1.0
     log.info("following the store's changes")
     while not stop.is_set():
@@ -83,8 +88,11 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     def reconcile_changed(changes: Sequence[DocumentChanged]):
         services = {change.account_id for change in changes if change.doc_type == "service"}
         known = set(known_accounts(store, sorted(services))) if services else set()
-        account_ids = [change.account_id for change in changes  # see couch_changes.known_accounts
-                       if change.doc_type != "service" or change.account_id in known]
+        account_ids = [
+            change.account_id
+            for change in changes  # see couch_changes.known_accounts
+            if change.doc_type != "service" or change.account_id in known
+        ]
         return client.hand_off("reconcile", account_ids) if account_ids else None
 
     async def hand_off(changes: Sequence[DocumentChanged]) -> None:
@@ -101,23 +109,31 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     async def reconcile_one(account_id: str):
         # Kazoo's request is answered by whichever node it reached, owner or not: the reply must
         # say the account was billed, and a second pass by its owner charges nothing again.
-        return await asyncio.get_running_loop().run_in_executor(executor, connected.hand_off, "reconcile",
-                                                                [account_id])
+        return await asyncio.get_running_loop().run_in_executor(executor, connected.hand_off, "reconcile", [account_id])
 
     node = settings.node or f"kazbill@{socket.gethostname()}"
     queue = node_queue(settings)
     expires = NODE_QUEUE_EXPIRES_MS if settings.node else None
-    bridge = ConfigBridge(settings.amqp_url, hand_off, reject, now_gregorian, queue_name=queue, own_node=node,
-                          queue_expires_ms=expires)
-    calls = CallBridge(settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{queue}.calls",
-                       queue_expires_ms=expires)
+    bridge = ConfigBridge(
+        settings.amqp_url, hand_off, reject, now_gregorian, queue_name=queue, own_node=node, queue_expires_ms=expires
+    )
+    calls = CallBridge(
+        settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{queue}.calls", queue_expires_ms=expires
+    )
     standing_store = build_store(settings)  # read in the responder's own thread, never behind a batch
-    responder = BookkeeperResponder(settings.amqp_url, reconcile_one, reject, node=node,
-                                    app_version=__version__, queue_name=f"{settings.amqp_queue}.bookkeepers",
-                                    read_standing=lambda account_id: standing_answer(standing_store, account_id))
+    responder = BookkeeperResponder(
+        settings.amqp_url,
+        reconcile_one,
+        reject,
+        node=node,
+        app_version=__version__,
+        queue_name=f"{settings.amqp_queue}.bookkeepers",
+        read_standing=lambda account_id: standing_answer(standing_store, account_id),
+    )
 
-    publisher = OutboxPublisher(settings.amqp_url, build_store(settings), now_gregorian, node=node,
-                                app_version=__version__)
+    publisher = OutboxPublisher(
+        settings.amqp_url, build_store(settings), now_gregorian, node=node, app_version=__version__
+    )
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -127,14 +143,14 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         pause = 1.0
         while not stop.is_set():
             try:
-                log.info("consuming Kazoo's configuration and callevt exchanges at %s", settings.amqp_url.split("@")[-1])
+                log.info(
+                    "consuming Kazoo's configuration and callevt exchanges at %s", settings.amqp_url.split("@")[-1]
+                )
                 await asyncio.gather(bridge.run(stop), calls.run(stop), responder.run(stop), publisher.run(stop))
-            except (OSError, ConnectionError, asyncio.TimeoutError) as error:  # broker down at start
+            except (TimeoutError, OSError, ConnectionError) as error:  # broker down at start
                 log.warning("broker unreachable, retrying in %.0fs: %s", pause, error)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
-                except asyncio.TimeoutError:
-                    pass
                 pause = min(pause * 2, MAX_PAUSE_S)
 
     try:

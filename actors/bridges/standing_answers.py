@@ -8,6 +8,7 @@ first have to write a month's rollover. Two reads of documents by id fit the tim
 does not. The estimated withdrawal Kazoo sends is not weighed: the change, once made, is charged
 and the standing re-evaluated by the pass that charges it, as for any change Kazoo announces.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,10 +42,15 @@ def standing_answer(store: DocumentStore, account_id: str) -> StandingAnswer:
         return StandingAnswer(GOOD_STANDING, message=f"account {account_id} is in good standing (not yet billed)")
     status, blocked, reasons = stored.get("status"), stored.get("blocked"), stored.get("reasons", [])
     if status not in (GOOD_STANDING, DELINQUENT) or not isinstance(blocked, bool) or not isinstance(reasons, list):
-        return StandingAnswer("error", "bookkeeper_fault", "Kazbill cannot read this account's standing",
-                              {"document": STANDING_DOC_ID})
+        return StandingAnswer(
+            "error", "bookkeeper_fault", "Kazbill cannot read this account's standing", {"document": STANDING_DOC_ID}
+        )
     if status == GOOD_STANDING and not blocked:
         return StandingAnswer(GOOD_STANDING, message=f"account {account_id} is in good standing")
     words = "; ".join(str(reason) for reason in reasons) or "the account is not in good standing"
-    return StandingAnswer(DELINQUENT, "blocked" if blocked else DELINQUENT, words[:500],
-                          {"blocked": blocked, "reasons": [str(reason) for reason in reasons][:20]})
+    return StandingAnswer(
+        DELINQUENT,
+        "blocked" if blocked else DELINQUENT,
+        words[:500],
+        {"blocked": blocked, "reasons": [str(reason) for reason in reasons][:20]},
+    )

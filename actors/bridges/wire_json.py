@@ -8,6 +8,7 @@ crashes a later one (a deep copy, json.dumps, the store). So a value is checked 
 comes in, and what fails is bad input naming its field, never an exception further on.
 Pure: no I/O.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,7 @@ def wire_problem(value: Any, field: str = "") -> WireProblem | None:
     while stack:
         item, path, depth = stack.pop()
         if depth > MAX_DEPTH:  # named by the field it starts from: the whole path is 64 levels long
-            top = re.split(r"[.\[]", path[len(field):].lstrip("."), maxsplit=1)[0]
+            top = re.split(r"[.\[]", path[len(field) :].lstrip("."), maxsplit=1)[0]
             where = f"{field}.{top}" if field and top else field or top
             return WireProblem("too_deep", _short(where) or "body", f"nested deeper than {MAX_DEPTH} levels")
         if isinstance(item, str):

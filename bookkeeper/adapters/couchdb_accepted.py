@@ -8,11 +8,13 @@ new document someone had written already. A lost or already-there write raises C
 is what every caller already takes to mean "someone else's write stands": the callers need not
 know they run on a cluster.
 """
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 from urllib.parse import quote
 
 from bookkeeper.domain.cluster_writes import Leaf, judge_accepted_write, nothing_stands
@@ -49,10 +51,17 @@ def open_revs_path(db: str, doc_id: str) -> str:
     return f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?open_revs=all&latest=true&revs=true"
 
 
-def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool, location: str,
-                          read_leaves: Callable[[str, str], list[Leaf]],
-                          withdraw: Callable[[str, str, str], None]) -> Literal["stands", "write_again"]:
-    """"stands" when the accepted write stands; "write_again" when it lost and withdrew, and so
+def settle_accepted_write(
+    db: str,
+    doc_id: str,
+    ours: str,
+    *,
+    created: bool,
+    location: str,
+    read_leaves: Callable[[str, str], list[Leaf]],
+    withdraw: Callable[[str, str, str], None],
+) -> Literal["stands", "write_again"]:
+    """ "stands" when the accepted write stands; "write_again" when it lost and withdrew, and so
     did every other writer (nothing stands: the caller writes it again, as a new document);
     Conflict (after withdrawing it) when another writer's revision stands."""
     for pause_s in (0.0, *_UNSEEN_PAUSES_S):
@@ -62,19 +71,26 @@ def settle_accepted_write(db: str, doc_id: str, ours: str, *, created: bool, loc
         if verdict != "unseen":
             break
     if verdict == "unseen":
-        raise StoreUnavailable(location, f"a write to {doc_id!r} in {db!r} was accepted by too few copies and has not "
-                                   f"shown since: whether it stands is not known yet")
+        raise StoreUnavailable(
+            location,
+            f"a write to {doc_id!r} in {db!r} was accepted by too few copies and has not "
+            f"shown since: whether it stands is not known yet",
+        )
     if verdict == "won":
         return "stands"
     if verdict == "lost" and not next(leaf for leaf in leaves if leaf.rev == ours).deleted:
         try:
             withdraw(db, doc_id, ours)
         except StoreError as error:  # store check finds and resolves what is left
-            log.warning("could not withdraw a lost revision", extra={
-                "db": db, "doc_id": doc_id, "rev": ours, "reason": str(error)})
+            log.warning(
+                "could not withdraw a lost revision",
+                extra={"db": db, "doc_id": doc_id, "rev": ours, "reason": str(error)},
+            )
             raise Conflict(db, doc_id) from None
-        log.info("a write answered 202 gave way to another writer's revision",
-                 extra={"db": db, "doc_id": doc_id, "rev": ours})
+        log.info(
+            "a write answered 202 gave way to another writer's revision",
+            extra={"db": db, "doc_id": doc_id, "rev": ours},
+        )
         if nothing_stands(read_leaves(db, doc_id)):
             return "write_again"
     raise Conflict(db, doc_id)

@@ -1,6 +1,7 @@
 """What the CouchDB adapter does itself where a CouchDB-compatible server falls short:
 document-id bounds on views (PouchDB's map/reduce has none), and the list of changed databases
 where a server has no `_db_updates` (pouchdb-server answers 400). Real CouchDB 3 needs neither."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from bookkeeper.ports import DbUpdate, DbUpdatesPage, ViewQuery, ViewResult, ViewRow
 
@@ -19,10 +21,12 @@ _REMEMBERED_SNAPSHOTS = 16
 def view_result(rows: list[Mapping[str, Any]], result: Mapping[str, Any]) -> ViewResult:
     # With keys=, CouchDB adds rows for missing ids ("error") and for deleted documents;
     # like get_many, views here show live documents only.
-    live = [r for r in rows if "error" not in r
-            and not (isinstance(r.get("value"), dict) and r["value"].get("deleted"))]
-    return ViewResult([ViewRow(r.get("key"), r.get("value"), r.get("id"), r.get("doc")) for r in live],
-                      result.get("total_rows"))
+    live = [
+        r for r in rows if "error" not in r and not (isinstance(r.get("value"), dict) and r["value"].get("deleted"))
+    ]
+    return ViewResult(
+        [ViewRow(r.get("key"), r.get("value"), r.get("id"), r.get("doc")) for r in live], result.get("total_rows")
+    )
 
 
 def doc_id_window(rows: list[Mapping[str, Any]], query: ViewQuery) -> list[Mapping[str, Any]]:
@@ -51,9 +55,8 @@ def doc_id_window(rows: list[Mapping[str, Any]], query: ViewQuery) -> list[Mappi
             start += 1
     while bounded_end and end > start and at(rows[end - 1], last) and beyond_end(rows[end - 1]["id"]):
         end -= 1
-    window = rows[start:end][query.skip:]
-    return window if query.limit is None else window[:query.limit]
-
+    window = rows[start:end][query.skip :]
+    return window if query.limit is None else window[: query.limit]
 
 
 class DbUpdatesPoller:
@@ -73,10 +76,11 @@ class DbUpdatesPoller:
         deadline = time.monotonic() + (timeout_s or 0)
         while True:
             now, old = self._snapshot(), base or {}
-            updates = ([DbUpdate(db, "created") for db in sorted(now.keys() - old.keys())]
-                       + [DbUpdate(db, "updated") for db in sorted(now.keys() & old.keys())
-                          if now[db] != old[db]]
-                       + [DbUpdate(db, "deleted") for db in sorted(old.keys() - now.keys())])
+            updates = (
+                [DbUpdate(db, "created") for db in sorted(now.keys() - old.keys())]
+                + [DbUpdate(db, "updated") for db in sorted(now.keys() & old.keys()) if now[db] != old[db]]
+                + [DbUpdate(db, "deleted") for db in sorted(old.keys() - now.keys())]
+            )
             if updates or time.monotonic() >= deadline:
                 break
             time.sleep(_POLL_INTERVAL_S)
@@ -89,4 +93,3 @@ class DbUpdatesPoller:
             while len(self._poll_snapshots) > _REMEMBERED_SNAPSHOTS:
                 self._poll_snapshots.popitem(last=False)
         return DbUpdatesPage(updates, token)
-

@@ -3,6 +3,7 @@
 errors. Where this reaches past the SDK's generated methods, or second-guesses the server's
 answer, a comment says which quirk forced it.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,18 @@ from ibmcloudant.cloudant_v1 import CloudantV1
 from urllib3.exceptions import ReadTimeoutError
 
 from bookkeeper.config import mask_url_password
-from bookkeeper.ports import (Conflict, DatabaseExists, DatabaseNotFound, InvalidDatabaseName, InvalidDocument,
-                              InvalidQuery, NotFound, ServerInfo, StoreError, StoreUnavailable)
+from bookkeeper.ports import (
+    Conflict,
+    DatabaseExists,
+    DatabaseNotFound,
+    InvalidDatabaseName,
+    InvalidDocument,
+    InvalidQuery,
+    NotFound,
+    ServerInfo,
+    StoreError,
+    StoreUnavailable,
+)
 
 DESIGN = "_design/"
 # CouchDB 3 and pouchdb-server word "no such database" differently from "no such document".
@@ -50,7 +61,8 @@ class _Client(CloudantV1):
 def _is_read_timeout(error: BaseException) -> bool:
     # Once the headers are in, requests reports a slow body as ConnectionError(ReadTimeoutError).
     return isinstance(error, requests.Timeout) or any(
-        isinstance(arg, ReadTimeoutError) for arg in getattr(error, "args", ()))
+        isinstance(arg, ReadTimeoutError) for arg in getattr(error, "args", ())
+    )
 
 
 def _short_reason(error: BaseException, timeout_s: float) -> str:
@@ -67,11 +79,13 @@ def _short_reason(error: BaseException, timeout_s: float) -> str:
 def _tolerant(hook: Any) -> Any:
     """The SDK's error hook expects every JSON error body to be an object; a cluster that lost a
     node answers `_bulk_docs` with 500 and a list, and the hook would crash on it."""
+
     def hook_or_nothing(response: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return hook(response, *args, **kwargs)
         except (AttributeError, TypeError):
             return None  # the response as it came; _reason reads it
+
     return hook_or_nothing
 
 
@@ -87,8 +101,7 @@ def _reason(error: ApiException) -> str:
 class CouchHttp:
     """The connection, and requests sent through it with their failures mapped."""
 
-    def __init__(self, url: str, username: str | None = None, password: str | None = None,
-                 timeout_s: float = 30.0):
+    def __init__(self, url: str, username: str | None = None, password: str | None = None, timeout_s: float = 30.0):
         parts = urlsplit(url)
         if parts.username is not None:
             username = username or unquote(parts.username)
@@ -101,8 +114,7 @@ class CouchHttp:
         # pouchdb-server gzips (and so buffers) feeds for gzip-accepting clients, and answers
         # text/plain unless asked for JSON, which the SDK does not do for _local documents.
         # Session headers are fallbacks: the SDK's per-call Accept (attachments: */*) still wins.
-        self._client.get_http_client().headers.update(
-            {"Accept-Encoding": "identity", "Accept": "application/json"})
+        self._client.get_http_client().headers.update({"Accept-Encoding": "identity", "Accept": "application/json"})
         hooks = self._client.get_http_client().hooks["response"]
         hooks[:] = [_tolerant(hook) for hook in hooks]
         self._vendor: str | None = None
@@ -111,8 +123,16 @@ class CouchHttp:
         """Run an SDK operation by name; map its failures onto the port's errors."""
         return self._call_status(op, **params)[0]
 
-    def _call_status(self, op: str, *, err_db: str | None = None, err_id: str | None = None,
-                     kind: str = "document", longpoll_s: float | None = None, **params: Any) -> tuple[Any, int]:
+    def _call_status(
+        self,
+        op: str,
+        *,
+        err_db: str | None = None,
+        err_id: str | None = None,
+        kind: str = "document",
+        longpoll_s: float | None = None,
+        **params: Any,
+    ) -> tuple[Any, int]:
         """`_call`, with the HTTP status: a cluster's 202 is not a 201 (couchdb_accepted.py)."""
         db, doc_id = err_db or params.get("db"), err_id or params.get("doc_id")
         if longpoll_s is not None:
@@ -133,11 +153,11 @@ class CouchHttp:
         """For what the generated methods cannot say; the SDK still authenticates and sends."""
         headers = {} if body is None else {"Content-Type": "application/json"}
         request = self._client.prepare_request(
-            method, path, headers=headers, data=None if body is None else json.dumps(body))
+            method, path, headers=headers, data=None if body is None else json.dumps(body)
+        )
         return self._call("send", request=request, **kw)
 
-    def _map_error(self, status: int, db: str | None, doc_id: str | None, kind: str,
-                   reason: str) -> StoreError:
+    def _map_error(self, status: int, db: str | None, doc_id: str | None, kind: str, reason: str) -> StoreError:
         if status == 404 and db is not None:
             if reason in _NO_DB_REASONS or doc_id is None:
                 return DatabaseNotFound(db)
@@ -170,8 +190,9 @@ class CouchHttp:
         # {"couchdb": "Welcome", ...}; pouchdb-server: {"express-pouchdb": "Welcome!", ...}
         vendor = next((k for k, v in welcome.items() if str(v).startswith("Welcome")), None)
         vendor = vendor or str((welcome.get("vendor") or {}).get("name", "unknown"))
-        return ServerInfo("couchdb", vendor, str(welcome.get("version", "")), self.location,
-                          tuple(welcome.get("features") or ()))
+        return ServerInfo(
+            "couchdb", vendor, str(welcome.get("version", "")), self.location, tuple(welcome.get("features") or ())
+        )
 
     def _vendor_name(self) -> str:
         if self._vendor is None:

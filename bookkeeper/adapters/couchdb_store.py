@@ -5,20 +5,38 @@ listings, views and feeds in couchdb_reads.py, a cluster's 202 in couchdb_accept
 Built on IBM's maintained SDK (`ibmcloudant`). Where this module reaches past the SDK's
 generated methods, or second-guesses the server's answer, a comment says which quirk forced it.
 """
+
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from bookkeeper.adapters.couchdb_accepted import leaves_from_open_revs, open_revs_path, settle_accepted_write
 from bookkeeper.adapters.couchdb_http import DESIGN
 from bookkeeper.adapters.couchdb_reads import CouchReads
-from bookkeeper.adapters.document_rules import (attachment_digest, check_attachment_name, check_doc_id,
-                                                check_document, check_rev, checked_database_name)
+from bookkeeper.adapters.document_rules import (
+    attachment_digest,
+    check_attachment_name,
+    check_doc_id,
+    check_document,
+    check_rev,
+    checked_database_name,
+)
 from bookkeeper.domain.cluster_writes import Leaf, is_decision_database
-from bookkeeper.ports import (Attachment, BulkResult, Conflict, DatabaseExists, DatabaseNotFound, NotFound,
-                              PutResult, StoreError, StoreUnavailable)
+from bookkeeper.ports import (
+    Attachment,
+    BulkResult,
+    Conflict,
+    DatabaseExists,
+    DatabaseNotFound,
+    NotFound,
+    PutResult,
+    StoreError,
+    StoreUnavailable,
+)
 
 _NEW_DATABASE_CONFIRMATIONS, _NEW_DATABASE_WAIT_S = 4, 10.0
 _WRITE_AGAIN = 3  # a document every racing writer withdrew from is written again, this often at most
@@ -26,8 +44,7 @@ _MEMBERSHIP_TTL_S = 60.0
 
 
 class CouchDbStore(CouchReads):
-    def __init__(self, url: str, username: str | None = None, password: str | None = None,
-                 timeout_s: float = 30.0):
+    def __init__(self, url: str, username: str | None = None, password: str | None = None, timeout_s: float = 30.0):
         super().__init__(url, username, password, timeout_s)
         self._seen_everywhere: set[str] = set()  # databases every node was seen to know
         self._one_node = False
@@ -36,12 +53,14 @@ class CouchDbStore(CouchReads):
     # ------------------------------------------------------------------ a cluster's 202
 
     def _settle(self, db: str, doc_id: str, rev: str, *, created: bool) -> str:
-        return settle_accepted_write(db, doc_id, rev, created=created, location=self.location,
-                                     read_leaves=self.leaves, withdraw=self._withdraw)
+        return settle_accepted_write(
+            db, doc_id, rev, created=created, location=self.location, read_leaves=self.leaves, withdraw=self._withdraw
+        )
 
     def _withdraw(self, db: str, doc_id: str, rev: str) -> None:
-        self._send("DELETE", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?rev={quote(rev)}",
-                   err_db=db, err_id=doc_id)
+        self._send(
+            "DELETE", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?rev={quote(rev)}", err_db=db, err_id=doc_id
+        )
 
     def leaves(self, db: str, doc_id: str) -> list[Leaf]:
         db = checked_database_name(db)
@@ -144,8 +163,12 @@ class CouchDbStore(CouchReads):
         db = checked_database_name(db)
         check_doc_id(db, doc_id)
         if doc_id.startswith(DESIGN):  # the SDK's *_document methods refuse ids starting "_"
-            return self._json(self._known_elsewhere(db, lambda: self._call(
-                "get_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN))))
+            return self._json(
+                self._known_elsewhere(
+                    db,
+                    lambda: self._call("get_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN)),
+                )
+            )
         return self._json(self._known_elsewhere(db, lambda: self._call("get_document", db=db, doc_id=doc_id)))
 
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -153,8 +176,9 @@ class CouchDbStore(CouchReads):
         keys = list(dict.fromkeys(check_doc_id(db, doc_id) for doc_id in doc_ids))
         if not keys:
             return {}
-        result = self._json(self._known_elsewhere(
-            db, lambda: self._call("post_all_docs", db=db, keys=keys, include_docs=True)))
+        result = self._json(
+            self._known_elsewhere(db, lambda: self._call("post_all_docs", db=db, keys=keys, include_docs=True))
+        )
         return {row["id"]: row["doc"] for row in result["rows"] if row.get("doc")}
 
     def _known_elsewhere(self, db: str, read: Callable[[], Any]) -> Any:
@@ -176,8 +200,9 @@ class CouchDbStore(CouchReads):
         doc_id, created = clean["_id"], "_rev" not in clean
         for _ in range(_WRITE_AGAIN + 1):
             if doc_id.startswith(DESIGN):
-                result, status = self._call_status("put_design_document", db=db, err_id=doc_id,
-                                                   ddoc=doc_id.removeprefix(DESIGN), design_document=clean)
+                result, status = self._call_status(
+                    "put_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN), design_document=clean
+                )
             else:
                 result, status = self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
             if status != 202 or self._settle(db, doc_id, result["rev"], created=created) == "stands":
@@ -192,10 +217,12 @@ class CouchDbStore(CouchReads):
         if not clean:
             return []
         rows, status = self._call_status("post_bulk_docs", db=db, bulk_docs={"docs": clean})
-        results = [BulkResult(row.get("id") or doc["_id"], row.get("rev"), row.get("error"),
-                              row.get("reason")) for doc, row in zip(clean, self._json(rows))]
+        results = [
+            BulkResult(row.get("id") or doc["_id"], row.get("rev"), row.get("error"), row.get("reason"))
+            for doc, row in zip(clean, self._json(rows), strict=True)
+        ]
         if status == 202:  # some row fell short of the quorum; the rows do not say which
-            results = [self._settled_row(db, doc, result) for doc, result in zip(clean, results)]
+            results = [self._settled_row(db, doc, result) for doc, result in zip(clean, results, strict=True)]
         return results
 
     def _settled_row(self, db: str, doc: Mapping[str, Any], result: BulkResult) -> BulkResult:
@@ -215,8 +242,9 @@ class CouchDbStore(CouchReads):
         check_rev(db, rev)
         try:
             if doc_id.startswith(DESIGN):
-                result = self._call("delete_design_document", db=db, err_id=doc_id,
-                                    ddoc=doc_id.removeprefix(DESIGN), rev=rev)
+                result = self._call(
+                    "delete_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN), rev=rev
+                )
             else:
                 result, status = self._call_status("delete_document", db=db, doc_id=doc_id, rev=rev)
                 if status == 202:
@@ -235,17 +263,25 @@ class CouchDbStore(CouchReads):
 
     # ------------------------------------------------------------------ attachments, local docs
 
-    def put_attachment(self, db: str, doc_id: str, name: str, data: bytes, content_type: str,
-                       rev: str | None) -> PutResult:
+    def put_attachment(
+        self, db: str, doc_id: str, name: str, data: bytes, content_type: str, rev: str | None
+    ) -> PutResult:
         db = checked_database_name(db)
         check_doc_id(db, doc_id)
         check_attachment_name(db, name)
         if rev is not None:
             check_rev(db, rev)
         # The SDK gzips request bodies, and the server would keep the gzip bytes as the data.
-        result, status = self._call_status("put_attachment", db=db, doc_id=doc_id, attachment_name=name,
-                                           attachment=bytes(data), content_type=content_type, rev=rev,
-                                           headers={"Content-Encoding": "identity"})
+        result, status = self._call_status(
+            "put_attachment",
+            db=db,
+            doc_id=doc_id,
+            attachment_name=name,
+            attachment=bytes(data),
+            content_type=content_type,
+            rev=rev,
+            headers={"Content-Encoding": "identity"},
+        )
         if status == 202 and self._settle(db, doc_id, result["rev"], created=rev is None) != "stands":
             raise Conflict(db, doc_id)  # every writer gave way: the caller's retry writes it again
         return PutResult(result["id"], result["rev"])
@@ -254,11 +290,13 @@ class CouchDbStore(CouchReads):
         db = checked_database_name(db)
         check_doc_id(db, doc_id)
         check_attachment_name(db, name)
-        response = self._call("get_attachment", db=db, doc_id=doc_id, attachment_name=name,
-                              err_id=f"{doc_id}/{name}", kind="attachment")
+        response = self._call(
+            "get_attachment", db=db, doc_id=doc_id, attachment_name=name, err_id=f"{doc_id}/{name}", kind="attachment"
+        )
         data = response.content
-        return Attachment(response.headers.get("Content-Type", "application/octet-stream"),
-                          data, attachment_digest(data))
+        return Attachment(
+            response.headers.get("Content-Type", "application/octet-stream"), data, attachment_digest(data)
+        )
 
     def get_local(self, db: str, local_id: str) -> dict[str, Any] | None:
         db = checked_database_name(db)
@@ -275,11 +313,8 @@ class CouchDbStore(CouchReads):
         clean = {**check_document(db, {**body, "_id": local_id}), "_id": f"_local/{local_id}"}
         for last_try in (False, True):
             clean.pop("_rev", None)
-            try:  # overwriting a local document still takes its current _rev
-                clean["_rev"] = self._json(
-                    self._call("get_local_document", db=db, doc_id=local_id))["_rev"]
-            except NotFound:
-                pass
+            with contextlib.suppress(NotFound):  # overwriting a local document still takes its current _rev
+                clean["_rev"] = self._json(self._call("get_local_document", db=db, doc_id=local_id))["_rev"]
             try:
                 self._call("put_local_document", db=db, doc_id=local_id, document=clean)
                 return

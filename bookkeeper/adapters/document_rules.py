@@ -1,12 +1,14 @@
 """The checks both store adapters run before a write, so both refuse the same input with the
 same error, whatever the server behind them would have done (pouchdb-server, for one, lets a
 body `_id` override the URL id and accepts names CouchDB refuses)."""
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import canonical_db_name, database_name_problem
 from bookkeeper.ports import InvalidDatabaseName, InvalidDocument

@@ -1,5 +1,6 @@
 """PayPal's IPN verification postback over HTTPS (requests). PayPal requires a User-Agent and
 answers the one word VERIFIED or INVALID in a 200; anything else means "ask again later"."""
+
 from __future__ import annotations
 
 import requests
@@ -15,8 +16,9 @@ class HttpIpnVerifier:
 
     def verify(self, url: str, body: bytes) -> str:
         try:
-            answer = self._session.post(url, data=body, timeout=self._timeout_s,
-                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+            answer = self._session.post(
+                url, data=body, timeout=self._timeout_s, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
         except requests.RequestException as error:
             raise GatewayUnavailable(f"PayPal verification at {url} unreachable: {error}") from None
         if answer.status_code != 200:

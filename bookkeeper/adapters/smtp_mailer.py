@@ -1,6 +1,7 @@
 """The Mailer port over SMTP (smtplib): one connection per message, STARTTLS and login when
 configured. SMTP's own reply classes decide whether a failure is worth retrying: 4xx and
 connection trouble are temporary, 5xx is final."""
+
 from __future__ import annotations
 
 import smtplib
@@ -10,8 +11,16 @@ from bookkeeper.ports import MailRejected, MailUnavailable
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int, *, username: str | None = None, password: str | None = None,
-                 starttls: bool = False, timeout_s: float = 30.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout_s: float = 30.0,
+    ):
         self.host, self.port, self.timeout_s = host, port, timeout_s
         self.username, self.password, self.starttls = username, password, starttls
 
@@ -27,7 +36,8 @@ class SmtpMailer:
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise (MailUnavailable if all(400 <= code < 500 for code in codes) else MailRejected)(
-                f"{where} refused every recipient: {error.recipients}") from None
+                f"{where} refused every recipient: {error.recipients}"
+            ) from None
         except smtplib.SMTPResponseException as error:
             kind = MailUnavailable if 400 <= error.smtp_code < 500 else MailRejected
             raise kind(f"{where} answered {error.smtp_code} {error.smtp_error!r}") from None

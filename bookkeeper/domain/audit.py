@@ -8,18 +8,20 @@ proration rules, so that a ledger the bookkeeper wrote audits clean, and one tha
 or changed an entry shows exactly which. It assumes every period was paid: a period left
 pending for lack of funds shows its charges as missing, which is what a reseller should see.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable, Iterable, Mapping, Sequence
 
 from bookkeeper.domain.charges import Charge
-from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.daily_fees import daily_fee_charge
+from bookkeeper.domain.kazoo_months import event_part
 from bookkeeper.domain.periods import Period, period_containing
-from bookkeeper.domain.plans import ItemPrice, ServicePlan, price_services
+from bookkeeper.domain.plan_pricing import price_services
+from bookkeeper.domain.plans import ItemPrice, ServicePlan
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
 
@@ -67,8 +69,9 @@ class _Simulation:
             self.opened.add(period.start)
             monthly, _ = _split(self.rules, quantities)
             joined = period.start < self.rules.created_day <= period.end
-            opening = opening_charges(period, day, list(monthly.values()),
-                                      prorate=joined and self.rules.prorate_new_accounts)
+            opening = opening_charges(
+                period, day, list(monthly.values()), prorate=joined and self.rules.prorate_new_accounts
+            )
             self.charges += opening
             for key, price in monthly.items():
                 self.levels[(period.start, key)] = price
@@ -103,8 +106,14 @@ class _Simulation:
         for key, price in monthly.items():
             item = rules.plan.item(*key)
             level = self.levels.get((period.start, key))
-            new = increase_charges(period, day, price, level, prorate=item.prorate_additions if item else True,
-                                   round_=self.rounds.get((period.start, key), 0))
+            new = increase_charges(
+                period,
+                day,
+                price,
+                level,
+                prorate=item.prorate_additions if item else True,
+                round_=self.rounds.get((period.start, key), 0),
+            )
             self.charges += new
             if new:
                 self.levels[(period.start, key)] = price
@@ -155,8 +164,7 @@ def _by_event(wanted: Mapping[str, int], held: Mapping[str, int]) -> tuple[dict[
     """Both sides under the ids the ledger holds: an entry's month prefix is the UTC month it
     was written in (kazoo_months.py), which the history cannot know; the event part can."""
     held_ids = {event_part(entry_id): entry_id for entry_id in held}
-    return ({held_ids.get(event_part(entry_id), entry_id): amount for entry_id, amount in wanted.items()},
-            dict(held))
+    return ({held_ids.get(event_part(entry_id), entry_id): amount for entry_id, amount in wanted.items()}, dict(held))
 
 
 _LEVEL = re.compile(r"-q\d+(-r\d+)?$")
@@ -171,9 +179,12 @@ def _unless_regrouped(differences: list[Difference]) -> list[Difference]:
     groups: dict[str, list[Difference]] = {}
     for difference in differences:
         groups.setdefault(_LEVEL.sub("", difference.entry_id), []).append(difference)
-    return [difference for group in groups.values()
-            if sum(d.expected or 0 for d in group) != sum(d.actual or 0 for d in group)
-            for difference in group]
+    return [
+        difference
+        for group in groups.values()
+        if sum(d.expected or 0 for d in group) != sum(d.actual or 0 for d in group)
+        for difference in group
+    ]
 
 
 def _differences(wanted: Mapping[str, int], held: Mapping[str, int], prefix: str) -> list[Difference]:
@@ -190,8 +201,9 @@ def _differences(wanted: Mapping[str, int], held: Mapping[str, int], prefix: str
     return differences
 
 
-def compare_postings(registrations: Iterable[Mapping], entries: Iterable[Mapping],
-                     posting_reasons: Iterable[str]) -> list[Difference]:
+def compare_postings(
+    registrations: Iterable[Mapping], entries: Iterable[Mapping], posting_reasons: Iterable[str]
+) -> list[Difference]:
     """Money in and manual corrections: every registered posting (a payment, a refund, a wire
     transfer...) must have its ledger entry with the registered amount and direction, and every
     such entry must have been registered (an entry without one did not come through Kazbill's
@@ -215,5 +227,5 @@ CAUSES = {
     "posting_unregistered": "a payment-type entry that no registration explains (written around Kazbill's handler)",
     "posting_amount": "a payment's entry differs from its registration",
     "rollover": "the month's rollover (and its corrections) does not carry the total of the month it closes: "
-                "an entry written into that month after it was rolled over is in no balance",
+    "an entry written into that month after it was rolled over is in no balance",
 }

@@ -5,10 +5,12 @@ The settings and what happened so far live in one document of the account (`kazb
 `enabled`, `threshold` and `amount` (units), then `failures` in a row, `last_attempt_at`
 (Gregorian seconds) and, once switched off, `disabled_reason`.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 
@@ -45,9 +47,14 @@ def parse_auto_topup(doc: Mapping[str, Any] | None) -> AutoTopUp | None:
     if not isinstance(doc.get("enabled", False), bool):
         raise GatewayFieldError("enabled", "must be true or false")
     failures = doc.get("failures", 0)
-    return AutoTopUp(enabled=doc.get("enabled", False), threshold=_units(doc, "threshold"),
-                     amount=_units(doc, "amount"), failures=failures if isinstance(failures, int) else 0,
-                     last_attempt_at=doc.get("last_attempt_at"), disabled_reason=doc.get("disabled_reason"))
+    return AutoTopUp(
+        enabled=doc.get("enabled", False),
+        threshold=_units(doc, "threshold"),
+        amount=_units(doc, "amount"),
+        failures=failures if isinstance(failures, int) else 0,
+        last_attempt_at=doc.get("last_attempt_at"),
+        disabled_reason=doc.get("disabled_reason"),
+    )
 
 
 def topup_due(settings: AutoTopUp | None, balance: int, now_gregorian: int) -> bool:
@@ -61,8 +68,11 @@ def after_attempt(settings: AutoTopUp, *, charged: bool, reason: str, now_gregor
     """The document's changes after one attempt: a success clears the failures; the
     MAX_FAILURES-th decline in a row switches auto top-up off, saying why."""
     failures = 0 if charged else settings.failures + 1
-    changes: dict[str, Any] = {"failures": failures, "last_attempt_at": now_gregorian,
-                               "last_outcome": "charged" if charged else f"failed: {reason}"}
+    changes: dict[str, Any] = {
+        "failures": failures,
+        "last_attempt_at": now_gregorian,
+        "last_outcome": "charged" if charged else f"failed: {reason}",
+    }
     if failures >= MAX_FAILURES:
         changes["disabled_reason"] = f"{failures} failed top-ups in a row; the last: {reason}"
     return changes

@@ -7,11 +7,12 @@ the reseller's legal entities (the documents define them); with none given, call
 the carrier their rate names (the deck's `carrier` column, None when it names none). Totals come
 from the ledger entries themselves, so they always agree with the balance.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from bookkeeper.domain.ledger import entry_reason
 
@@ -37,8 +38,9 @@ class CarrierCalls:
 
 def carrier_for(number: str, caller: str, carriers: Sequence[CallCarrier]) -> str | None:
     for carrier in carriers:
-        if any(re.search(pattern, number) for pattern in carrier.called_patterns) or \
-                any(re.search(pattern, caller) for pattern in carrier.caller_patterns):
+        if any(re.search(pattern, number) for pattern in carrier.called_patterns) or any(
+            re.search(pattern, caller) for pattern in carrier.caller_patterns
+        ):
             return carrier.name
     return next((carrier.name for carrier in carriers if carrier.main), None)
 
@@ -58,7 +60,9 @@ def per_minute_totals(entries: Iterable[Mapping], carriers: Sequence[CallCarrier
         sign = -1 if entry.get("pvt_ledger_type") == "credit" else 1  # a refunded call takes its amount back
         found = totals.setdefault(name, CarrierCalls(name))
         found.calls += sign
-        found.billed_seconds += sign * int(call.get("billed_seconds") or (entry.get("usage") or {}).get("quantity") or 0)
+        found.billed_seconds += sign * int(
+            call.get("billed_seconds") or (entry.get("usage") or {}).get("quantity") or 0
+        )
         found.amount += sign * int(entry.get("amount") or 0)
         direction = str(call.get("direction") or "outbound")
         found.by_direction[direction] = found.by_direction.get(direction, 0) + sign

@@ -27,16 +27,17 @@ with Authorizing-Type `resource`; 3.x has no on-net loopback, and 4.0 introduced
 carrier leg, as before. The switch's direction must agree either way (FreeSWITCH's point of view:
 `outbound` is a leg the switch originated, `inbound` one that reached it).
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Mapping
 
-from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.charges import month_prefix, slug
+from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, is_account_id
 
 OUTBOUND, INBOUND = "outbound", "inbound"
@@ -44,9 +45,22 @@ OFFNET_TERMINATION, OFFNET_ORIGINATION = "offnet-termination", "offnet-originati
 ACCOUNT_LEVEL, RESELLER_LEVEL = "account", "reseller"
 _WHOLE = re.compile(r"[0-9]{1,12}")
 # Kazoo's spelling of the channel variables read here; CDRs store them lower-cased with "_".
-CCV_NAMES = {name.lower().replace("-", "_"): name for name in (
-    "Account-ID", "Resource-ID", "Resource-Type", "Authorizing-Type", "Reseller-ID", "Account-Billing",
-    "Reseller-Billing", "Rate", "Surcharge", "Rate-NoCharge-Time", "Billing-Seconds-Offset")}
+CCV_NAMES = {
+    name.lower().replace("-", "_"): name
+    for name in (
+        "Account-ID",
+        "Resource-ID",
+        "Resource-Type",
+        "Authorizing-Type",
+        "Reseller-ID",
+        "Account-Billing",
+        "Reseller-Billing",
+        "Rate",
+        "Surcharge",
+        "Rate-NoCharge-Time",
+        "Billing-Seconds-Offset",
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,8 @@ class FinishedCall:
         if reseller == self.account_id:
             return frozenset({self.account_id}) if RESELLER_LEVEL in self.jonny5_levels else frozenset()
         return frozenset({self.account_id} if ACCOUNT_LEVEL in self.jonny5_levels else set()) | (
-            {reseller} if RESELLER_LEVEL in self.jonny5_levels else set())
+            {reseller} if RESELLER_LEVEL in self.jonny5_levels else set()
+        )
 
 
 class CallRecordError(FieldError):
@@ -93,8 +108,12 @@ def channel_variables(ccv: Mapping) -> dict[str, object]:
     return {str(key).lower().replace("-", "_"): value for key, value in ccv.items()}
 
 
-def billed_direction(switch_direction: str | None, resource_id: str | None, authorizing_type: str | None,
-                     resource_type: str | None = None) -> str | None:
+def billed_direction(
+    switch_direction: str | None,
+    resource_id: str | None,
+    authorizing_type: str | None,
+    resource_type: str | None = None,
+) -> str | None:
     """OUTBOUND or INBOUND for the leg that faces a carrier, None for any other leg."""
     if resource_type is not None:  # Kazoo 4.x names the leg's kind: nothing else is asked
         if resource_type == OFFNET_TERMINATION and switch_direction == "outbound":
@@ -118,8 +137,11 @@ def jonny5_levels(variables: Mapping[str, object], billing_seconds: int) -> tupl
     leg's Rate and Surcharge once the seconds left after Billing-Seconds-Offset exceed
     Rate-NoCharge-Time, kapps_call_util.erl:50-74). It writes that debit 1-3 s after the hang-up
     (j5_channel_destroy.erl:20), so Kazbill decides from the leg, not from finding the debit."""
-    levels = tuple(level for level, name in ((ACCOUNT_LEVEL, "account_billing"), (RESELLER_LEVEL, "reseller_billing"))
-                   if variable_text(variables, name) == "per_minute")
+    levels = tuple(
+        level
+        for level, name in ((ACCOUNT_LEVEL, "account_billing"), (RESELLER_LEVEL, "reseller_billing"))
+        if variable_text(variables, name) == "per_minute"
+    )
     if not levels:
         return ()
     seconds = billing_seconds - _number(variables, "billing_seconds_offset")
@@ -135,15 +157,35 @@ def rated_number(direction: str | None, callee: str | None, request: str | None)
     return dialled_digits(first) or dialled_digits(second)
 
 
-def call_from_leg(*, account_id: str, call_id: str, billing_seconds: int, switch_direction: str | None,
-                  resource_id: str | None, authorizing_type: str | None, callee: str | None,
-                  request: str | None, ended_gregorian: int, caller: str | None = None,
-                  resource_type: str | None = None, jonny5: tuple[str, ...] = (),
-                  kazoo_reseller_id: str | None = None) -> FinishedCall:
+def call_from_leg(
+    *,
+    account_id: str,
+    call_id: str,
+    billing_seconds: int,
+    switch_direction: str | None,
+    resource_id: str | None,
+    authorizing_type: str | None,
+    callee: str | None,
+    request: str | None,
+    ended_gregorian: int,
+    caller: str | None = None,
+    resource_type: str | None = None,
+    jonny5: tuple[str, ...] = (),
+    kazoo_reseller_id: str | None = None,
+) -> FinishedCall:
     direction = billed_direction(switch_direction, resource_id, authorizing_type, resource_type)
-    return FinishedCall(account_id, call_id, billing_seconds, rated_number(direction, callee, request),
-                        direction or OUTBOUND, direction is not None, ended_gregorian, dialled_digits(caller),
-                        jonny5, kazoo_reseller_id)
+    return FinishedCall(
+        account_id,
+        call_id,
+        billing_seconds,
+        rated_number(direction, callee, request),
+        direction or OUTBOUND,
+        direction is not None,
+        ended_gregorian,
+        dialled_digits(caller),
+        jonny5,
+        kazoo_reseller_id,
+    )
 
 
 def call_from_cdr(doc: Mapping) -> FinishedCall | None:
@@ -172,12 +214,20 @@ def call_from_cdr(doc: Mapping) -> FinishedCall | None:
     except CallRecordError as error:
         raise CallRecordError(f"custom_channel_vars.{error.field}", error.reason) from None
     return call_from_leg(
-        account_id=account_id, call_id=call_id, billing_seconds=seconds,
-        switch_direction=_text(doc.get("call_direction")), resource_id=_text(variables.get("resource_id")),
-        authorizing_type=_text(variables.get("authorizing_type")), callee=_text(doc.get("callee_id_number")),
-        request=_text(doc.get("request")) or _text(doc.get("to")), ended_gregorian=ended,
-        caller=_text(doc.get("caller_id_number")), resource_type=resource_type, jonny5=jonny5,
-        kazoo_reseller_id=_account_id(variables.get("reseller_id")))
+        account_id=account_id,
+        call_id=call_id,
+        billing_seconds=seconds,
+        switch_direction=_text(doc.get("call_direction")),
+        resource_id=_text(variables.get("resource_id")),
+        authorizing_type=_text(variables.get("authorizing_type")),
+        callee=_text(doc.get("callee_id_number")),
+        request=_text(doc.get("request")) or _text(doc.get("to")),
+        ended_gregorian=ended,
+        caller=_text(doc.get("caller_id_number")),
+        resource_type=resource_type,
+        jonny5=jonny5,
+        kazoo_reseller_id=_account_id(variables.get("reseller_id")),
+    )
 
 
 def variable_text(variables: Mapping[str, object], name: str) -> str | None:

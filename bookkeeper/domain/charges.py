@@ -4,6 +4,7 @@ Its `entry_id` is derived from the business event alone (the period or day, the 
 quantity level), never from a clock or a counter, so the same event always yields the same id
 and a second delivery conflicts with the first instead of charging twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,4 +91,3 @@ def slug(text: str) -> str:
     share a slug. Fine for names Kazbill chooses (plan items); an id made from a key someone else
     chose is `bookkeeper.domain.id_parts`'s job, and slugs survive only in the ids written before it."""
     return "".join(char if char.isalnum() or char in "_-" else "_" for char in text)
-

@@ -31,10 +31,12 @@ markers that something was sent) are kept in Kazbill's own databases, which Kazb
 with a single copy (q=1, n=1): one copy orders every write to it, as a single node does, so a
 race there is always answered 201 for one writer and 409 for the other. This module is pure.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 DECISION_DATABASE_PREFIX = "kazbill_"
 

@@ -1,4 +1,5 @@
 """Which days a daily crawl still owes. Pure."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta

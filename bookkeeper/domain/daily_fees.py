@@ -6,6 +6,7 @@ debited at once, as the difference between the day's share at the new level and 
 already paid (so the day ends up paying exactly its share at its maximum); a fall the same day
 changes nothing. The days of an unchanged period add up to exactly the monthly cost.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,10 @@ from bookkeeper.domain.proration import daily_share
 
 
 def daily_entry_id(day: date, price: ItemPrice) -> str:
-    return (f"{month_prefix(day)}-kazbill-daily-{day.year:04d}{day.month:02d}{day.day:02d}"
-            f"-{slug(price.category)}-{slug(price.item)}-q{price.billable_quantity}")
+    return (
+        f"{month_prefix(day)}-kazbill-daily-{day.year:04d}{day.month:02d}{day.day:02d}"
+        f"-{slug(price.category)}-{slug(price.item)}-q{price.billable_quantity}"
+    )
 
 
 def daily_fee_charge(period: Period, day: date, now: ItemPrice, charged_today: ItemPrice | None) -> Charge | None:
@@ -33,9 +36,19 @@ def daily_fee_charge(period: Period, day: date, now: ItemPrice, charged_today: I
         return None
     level = charged_today.billable_quantity if charged_today else 0
     return Charge(
-        entry_id=daily_entry_id(day, now), ledger_type=DEBIT, amount=amount, reason="daily_fee",
+        entry_id=daily_entry_id(day, now),
+        ledger_type=DEBIT,
+        amount=amount,
+        reason="daily_fee",
         description=f"{now.name} × {now.billable_quantity}, {day.isoformat()}"
         + (f" (raised from {level})" if level else ""),
-        category=now.category, item=now.item, quantity=now.billable_quantity, rate=now.rate,
-        monthly=now.monthly, days_charged=1, days_in_period=period.days, period=period, day=day,
+        category=now.category,
+        item=now.item,
+        quantity=now.billable_quantity,
+        rate=now.rate,
+        monthly=now.monthly,
+        days_charged=1,
+        days_in_period=period.days,
+        period=period,
+        day=day,
     )

@@ -14,10 +14,11 @@ Two kinds of record say when:
 
 Categories neither kind covers (cascaded counts spanning other accounts) are known only now.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from bookkeeper.domain.quantities import Quantities
 
@@ -63,8 +64,12 @@ class QuantityHistory:
 
     def moments(self, after: int, until: int) -> list[int]:
         """Every moment in (after, until] at which something the history covers changed."""
-        found = {moment for line in self.lifelines for moment in (line.start, line.end)
-                 if moment is not None and after < moment <= until}
+        found = {
+            moment
+            for line in self.lifelines
+            for moment in (line.start, line.end)
+            if moment is not None and after < moment <= until
+        }
         found |= {snapshot.known_from for snapshot in self.snapshots if after < snapshot.known_from <= until}
         return sorted(found)
 

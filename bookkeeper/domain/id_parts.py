@@ -8,6 +8,7 @@ gave them; every other character becomes `.` and its UTF-8 bytes in upper-case h
 and the document records its key anyway. `.` and `~` are never kept as they are, so the three
 forms never meet, and the ids stay valid in CouchDB, in URLs and after Kazoo's "YYYYMM-" prefix.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,7 +48,7 @@ def key_of_id_part(part: str) -> str:
     while index < len(part):
         char = part[index]
         if char == ID_ESCAPE:
-            hex_pair = part[index + 1:index + 3]
+            hex_pair = part[index + 1 : index + 3]
             if len(hex_pair) != 2 or not set(hex_pair) <= _HEX:
                 raise ValueError(f"{part!r}: {ID_ESCAPE} must be followed by two upper-case hex digits")
             data.append(int(hex_pair, 16))

@@ -7,24 +7,48 @@ quantity, unit}, `period` {start, end}, metadata, `pvt_ledger_type` (debit or cr
 pvt_type "ledger", pvt_created, pvt_modified and pvt_account_id. Its balance views sum `amount`
 signed by `pvt_ledger_type`, so the amount is a positive integer in units whatever the side.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
-def kazoo_ledger(entry_id: str, ledger_type: str, amount: int, *, description: str,
-                 source: Mapping[str, Any], usage: Mapping[str, Any], period: Mapping[str, Any],
-                 account_id: str, account_name: str, metadata: Mapping[str, Any], now_gregorian: int,
-                 db: str | None = None, executor: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def kazoo_ledger(
+    entry_id: str,
+    ledger_type: str,
+    amount: int,
+    *,
+    description: str,
+    source: Mapping[str, Any],
+    usage: Mapping[str, Any],
+    period: Mapping[str, Any],
+    account_id: str,
+    account_name: str,
+    metadata: Mapping[str, Any],
+    now_gregorian: int,
+    db: str | None = None,
+    executor: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     if ledger_type not in ("credit", "debit"):
         raise ValueError(f"pvt_ledger_type: {ledger_type!r} is neither credit nor debit")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
         raise ValueError(f"amount: {amount!r} is not a non-negative integer number of units")
     return {
-        "_id": entry_id, "pvt_type": "ledger", "pvt_ledger_type": ledger_type, "amount": amount,
-        "description": description, "source": dict(source), "usage": dict(usage), "period": dict(period),
-        "account": {"id": account_id, "name": account_name}, "metadata": dict(metadata),
+        "_id": entry_id,
+        "pvt_type": "ledger",
+        "pvt_ledger_type": ledger_type,
+        "amount": amount,
+        "description": description,
+        "source": dict(source),
+        "usage": dict(usage),
+        "period": dict(period),
+        "account": {"id": account_id, "name": account_name},
+        "metadata": dict(metadata),
         **({"executor": dict(executor)} if executor is not None else {}),
-        "pvt_account_id": account_id, **({"pvt_account_db": db} if db is not None else {}),
-        "pvt_created": now_gregorian, "pvt_modified": now_gregorian, "pvt_vsn": "1",
+        "pvt_account_id": account_id,
+        **({"pvt_account_db": db} if db is not None else {}),
+        "pvt_created": now_gregorian,
+        "pvt_modified": now_gregorian,
+        "pvt_vsn": "1",
     }

@@ -10,28 +10,32 @@ its prefix), whatever the reseller's local day or business period, which stay in
 metadata. The part of an id after the prefix names the business event and never changes: it is
 how a replay a month later still finds the entry "already done".
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds, gregorian_of
+
 # Kazoo's months are calendar months: stepped through as everywhere else (re-exported here).
-from bookkeeper.domain.periods import Month as Month, months_from as months_from
-from bookkeeper.domain.periods import next_month as next_month, previous_month as previous_month
+from bookkeeper.domain.periods import Month as Month
+from bookkeeper.domain.periods import months_from as months_from
+from bookkeeper.domain.periods import next_month as next_month
+from bookkeeper.domain.periods import previous_month as previous_month
 
 ROLLOVER = "ledgers_monthly_rollover"
 
 
 def utc_month(gregorian_seconds: int) -> Month:
-    moment = datetime.fromtimestamp(from_gregorian_seconds(gregorian_seconds), timezone.utc)
+    moment = datetime.fromtimestamp(from_gregorian_seconds(gregorian_seconds), UTC)
     return moment.year, moment.month
 
 
 def month_start(month: Month) -> int:
     """The month's first second, UTC, in Gregorian seconds."""
-    return gregorian_of(datetime(month[0], month[1], 1, tzinfo=timezone.utc))
+    return gregorian_of(datetime(month[0], month[1], 1, tzinfo=UTC))
 
 
 def prefix(month: Month) -> str:
@@ -52,16 +56,24 @@ def rollover_id(month: Month) -> str:
     return f"{prefix(month)}-{ROLLOVER}"
 
 
-def rollover_document(account_id: str, account_name: str, month: Month, total: int, db: str,
-                      now_gregorian: int) -> dict[str, Any]:
+def rollover_document(
+    account_id: str, account_name: str, month: Month, total: int, db: str, now_gregorian: int
+) -> dict[str, Any]:
     """The rollover Kazoo writes (kz_ledgers:rollover/4): the previous month's total, zero
     included, a credit unless it is negative; `account` and `period` so that the ledger summary
     lists it too."""
     return kazoo_ledger(
-        rollover_id(month), "debit" if total < 0 else "credit", abs(total),
+        rollover_id(month),
+        "debit" if total < 0 else "credit",
+        abs(total),
         description=f"Monthly rollover for {prefix(month)}",
         source={"service": "rollovers", "id": prefix(month)},
         usage={"type": "rollovers", "quantity": 0, "unit": "month"},
         period={"start": now_gregorian, "end": now_gregorian},
-        account_id=account_id, account_name=account_name, metadata={"automatic_description": True},
-        executor={"trigger": "automatic", "module": "kazbill"}, db=db, now_gregorian=now_gregorian)
+        account_id=account_id,
+        account_name=account_name,
+        metadata={"automatic_description": True},
+        executor={"trigger": "automatic", "module": "kazbill"},
+        db=db,
+        now_gregorian=now_gregorian,
+    )

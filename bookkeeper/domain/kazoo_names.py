@@ -6,11 +6,12 @@ per-month database ("modb") appends `-YYYYMM`, and monthly documents are named `
 Kazoo itself accepts several spellings of the same database; so do we, and we hand back
 the unencoded form, which is what CouchDB stores.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, unquote
 
 ACCOUNTS_DB = "accounts"
@@ -24,9 +25,7 @@ _ACCOUNT_DB_RE = re.compile(
 )
 # pouchdb-server strips "/" from database names when it lists them ("accountaabb...");
 # a 39-character name of this shape is only ever that spelling of an account database.
-_COMPACT_ACCOUNT_DB_RE = re.compile(
-    r"^account(?P<id>[0-9a-z]{32})(?:-(?P<year>\d{4})(?P<month>\d{2}))?$"
-)
+_COMPACT_ACCOUNT_DB_RE = re.compile(r"^account(?P<id>[0-9a-z]{32})(?:-(?P<year>\d{4})(?P<month>\d{2}))?$")
 # CouchDB's own rule for database names.
 _COUCH_DB_NAME_RE = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")
 
@@ -102,9 +101,7 @@ def parse_db_name(db: str) -> DbName:
     if match:
         account_id = match.group("a") + match.group("b") + match.group("rest")
         if match.group("year"):
-            return DbName(
-                name, "account-month", account_id, int(match.group("year")), int(match.group("month"))
-            )
+            return DbName(name, "account-month", account_id, int(match.group("year")), int(match.group("month")))
         return DbName(name, "account", account_id)
     if name == ACCOUNTS_DB:
         return DbName(name, "accounts")

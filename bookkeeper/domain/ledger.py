@@ -6,11 +6,13 @@ debit or credit, `amount` a positive integer in units, `source.service` the reas
 has no field for (the reason code, the item, the level, the ratio, the period) goes under
 `metadata.kazbill`, which is also where the bookkeeper reads its high-water marks back from.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
@@ -40,24 +42,43 @@ def ledger_db(account_id: str, charge: Charge) -> str:
     return account_modb(account_id, charge.day.year, charge.day.month)
 
 
-def ledger_document(charge: Charge, *, account_id: str, account_name: str, currency: str, tz: str,
-                    now_gregorian: int) -> dict[str, Any]:
+def ledger_document(
+    charge: Charge, *, account_id: str, account_name: str, currency: str, tz: str, now_gregorian: int
+) -> dict[str, Any]:
     period_start = _gregorian_day_start(charge.period.start, tz)
     period_end = _gregorian_day_start(charge.period.end + timedelta(days=1), tz) - 1
     return kazoo_ledger(
-        charge.entry_id, charge.ledger_type, charge.amount, description=charge.description,
+        charge.entry_id,
+        charge.ledger_type,
+        charge.amount,
+        description=charge.description,
         source={"service": SERVICES_SOURCE, "id": charge.entry_id},
-        usage={"type": charge.category, "quantity": charge.quantity,
-               "unit": "day" if charge.reason == "daily_fee" else "month"},
+        usage={
+            "type": charge.category,
+            "quantity": charge.quantity,
+            "unit": "day" if charge.reason == "daily_fee" else "month",
+        },
         period={"start": period_start, "end": period_end},
-        account_id=account_id, account_name=account_name,
-        metadata={"kazbill": {
-            "reason": charge.reason, "code": charge.code, "category": charge.category, "item": charge.item,
-            "quantity": charge.quantity, "rate": charge.rate, "monthly": charge.monthly,
-            "ratio": charge.ratio, "currency": currency, "day": charge.day.isoformat(),
-            "period": {"start": charge.period.start.isoformat(), "end": charge.period.end.isoformat()},
-        }},
-        db=ledger_db(account_id, charge), now_gregorian=now_gregorian)
+        account_id=account_id,
+        account_name=account_name,
+        metadata={
+            "kazbill": {
+                "reason": charge.reason,
+                "code": charge.code,
+                "category": charge.category,
+                "item": charge.item,
+                "quantity": charge.quantity,
+                "rate": charge.rate,
+                "monthly": charge.monthly,
+                "ratio": charge.ratio,
+                "currency": currency,
+                "day": charge.day.isoformat(),
+                "period": {"start": charge.period.start.isoformat(), "end": charge.period.end.isoformat()},
+            }
+        },
+        db=ledger_db(account_id, charge),
+        now_gregorian=now_gregorian,
+    )
 
 
 def signed_amount(entry: Mapping[str, Any]) -> int:
@@ -87,8 +108,18 @@ def _kazbill(entry: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def _price_at(meta: Mapping[str, Any]) -> ItemPrice:
-    return ItemPrice(meta["category"], meta["item"], meta["item"], meta["quantity"], meta["quantity"],
-                     meta.get("rate"), meta["monthly"], 0, meta["monthly"], 0)
+    return ItemPrice(
+        meta["category"],
+        meta["item"],
+        meta["item"],
+        meta["quantity"],
+        meta["quantity"],
+        meta.get("rate"),
+        meta["monthly"],
+        0,
+        meta["monthly"],
+        0,
+    )
 
 
 def _levels(entries: Iterable[Mapping[str, Any]], matches: Callable[[Mapping[str, Any]], bool]) -> ChargedLevels:
@@ -119,8 +150,13 @@ def _round_of(entry_id: str) -> int:
 
 def period_levels(entries: Iterable[Mapping[str, Any]], period: Period) -> ChargedLevels:
     start = period.start.isoformat()
-    return _levels(entries, lambda meta: (meta.get("period") or {}).get("start") == start
-                   and meta.get("reason") in (*MRC_REASONS, "recurring_prorate_credit"))
+    return _levels(
+        entries,
+        lambda meta: (
+            (meta.get("period") or {}).get("start") == start
+            and meta.get("reason") in (*MRC_REASONS, "recurring_prorate_credit")
+        ),
+    )
 
 
 def day_levels(entries: Iterable[Mapping[str, Any]], day: date) -> ChargedLevels:

@@ -12,11 +12,13 @@ all: nothing is ever taken from it, so a low balance costs it nothing (Nordic Vo
 and nothing to pay, was sent thirty warnings in a month). Once it has been above the threshold,
 a fall below it is a real crossing, calls or not.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from bookkeeper.domain.notices import NoticeDraft
 
@@ -30,7 +32,7 @@ class LowBalanceState:
     armed: bool = False  # seen at or above the re-arm level since the last spell ended
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any] | None) -> "LowBalanceState":
+    def from_doc(cls, doc: Mapping[str, Any] | None) -> LowBalanceState:
         doc = doc or {}
         since = doc.get("below_since")
         return cls(date.fromisoformat(since) if isinstance(since, str) else None, doc.get("armed") is True)
@@ -44,9 +46,15 @@ def rearm_level(threshold: int) -> int:
     return threshold + abs(threshold) // 10
 
 
-def low_balance_day(state: LowBalanceState, *, today: date, balance: int, threshold: int, charged_monthly: bool,
-                    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
-                    ) -> tuple[LowBalanceState, NoticeDraft | None]:
+def low_balance_day(
+    state: LowBalanceState,
+    *,
+    today: date,
+    balance: int,
+    threshold: int,
+    charged_monthly: bool,
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS,
+) -> tuple[LowBalanceState, NoticeDraft | None]:
     """The state after today's crawl, and the warning it sends today, if any."""
     if balance >= rearm_level(threshold):
         return LowBalanceState(None, True), None
@@ -58,9 +66,17 @@ def low_balance_day(state: LowBalanceState, *, today: date, balance: int, thresh
     spell_day = (today - state.below_since).days + 1
     if balance >= threshold or spell_day not in reminder_days:
         return state, None
-    return state, NoticeDraft("low_balance", today, {
-        "balance": balance, "threshold": threshold, "below_since": state.below_since.isoformat(),
-        "warning": reminder_days.index(spell_day) + 1, "warnings": len(reminder_days)})
+    return state, NoticeDraft(
+        "low_balance",
+        today,
+        {
+            "balance": balance,
+            "threshold": threshold,
+            "below_since": state.below_since.isoformat(),
+            "warning": reminder_days.index(spell_day) + 1,
+            "warnings": len(reminder_days),
+        },
+    )
 
 
 def valid_reminder_days(value: object) -> tuple[int, ...] | None:

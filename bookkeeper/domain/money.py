@@ -6,16 +6,16 @@ rouble, euro). Every amount Kazbill stores is such an integer. Prices arrive in 
 a Decimal until the moment a ledger entry is written, when it is rounded to a unit by a named
 policy. No float ever touches money: constructors refuse them.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import Enum
-from typing import Union
 
 UNITS_PER_MAJOR = 10_000
-Exact = Union[int, Decimal, str]  # what money may be made from: never a float
+Exact = int | Decimal | str  # what money may be made from: never a float
 
 
 class MoneyError(ValueError):
@@ -41,7 +41,7 @@ DISPLAY_ROUNDING = Rounding.HALF_AWAY_FROM_ZERO
 
 def exact(value: object, field: str = "amount") -> Decimal:
     """A Decimal from an int, a Decimal or a numeric string; floats and bools are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(field, f"{type(value).__name__} {value!r} is not an exact amount; use Decimal or str")
     if isinstance(value, int):
         return Decimal(value)
@@ -117,9 +117,15 @@ class Currency:
 CURRENCIES = {
     currency.code: currency
     for currency in (
-        Currency("RUB", 2, "₽"), Currency("USD", 2, "$"), Currency("EUR", 2, "€"),
-        Currency("GBP", 2, "£"), Currency("UAH", 2, "₴"), Currency("KZT", 2, "₸"),
-        Currency("BYN", 2, "Br"), Currency("CAD", 2, "$"), Currency("CHF", 2, "CHF"),
+        Currency("RUB", 2, "₽"),
+        Currency("USD", 2, "$"),
+        Currency("EUR", 2, "€"),
+        Currency("GBP", 2, "£"),
+        Currency("UAH", 2, "₴"),
+        Currency("KZT", 2, "₸"),
+        Currency("BYN", 2, "Br"),
+        Currency("CAD", 2, "$"),
+        Currency("CHF", 2, "CHF"),
         Currency("JPY", 0, "¥"),
     )
 }

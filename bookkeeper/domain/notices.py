@@ -5,11 +5,13 @@ Every notice has a deterministic id made of the account, the kind and the day it
 that the same event seen twice (a replay, both bridges, a crashed batch run again) queues one
 email, and a reminder goes out at most once a day however often the account is crawled.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 # Billing events that tell the account something it must know (BILLING_RULES: notifications).
 EVENT_NOTICES: Mapping[str, str] = {
@@ -49,17 +51,28 @@ def notices_for_event(name: str, day: date, details: Mapping[str, Any]) -> list[
     return [NoticeDraft(kind, day, dict(details))] if kind else []
 
 
-def daily_reminders(*, today: date, next_period_start: date, balance: int, credit_line: int,
-                    next_period_cost: int) -> list[NoticeDraft]:
+def daily_reminders(
+    *, today: date, next_period_start: date, balance: int, credit_line: int, next_period_cost: int
+) -> list[NoticeDraft]:
     """What the daily crawl reminds an account of, besides a low balance (low_balance.py):
     the next period starts within PERIOD_APPROACHING_DAYS days and what the account can spend
     (balance plus credit line) does not cover its monthly charges."""
     reminders: list[NoticeDraft] = []
     days_left = (next_period_start - today).days
     if 0 < days_left <= PERIOD_APPROACHING_DAYS and balance + credit_line < next_period_cost:
-        reminders.append(NoticeDraft("period_approaching", today, {
-            "balance": balance, "credit_line": credit_line, "next_period_cost": next_period_cost,
-            "next_period_start": next_period_start.isoformat(), "shortfall": next_period_cost - balance - credit_line}))
+        reminders.append(
+            NoticeDraft(
+                "period_approaching",
+                today,
+                {
+                    "balance": balance,
+                    "credit_line": credit_line,
+                    "next_period_cost": next_period_cost,
+                    "next_period_start": next_period_start.isoformat(),
+                    "shortfall": next_period_cost - balance - credit_line,
+                },
+            )
+        )
     return reminders
 
 

@@ -6,10 +6,11 @@ that scores next highest for it); when a node joins, it takes only the accounts 
 highest for, about 1/n of them. Nothing else moves, which is what keeps a move cheap: the new
 owner re-reads the accounts it gained.
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def _score(node: str, key: str) -> int:

@@ -8,6 +8,7 @@ Every "day" here is a day in the reseller's time zone. Instants (aware datetimes
 Gregorian seconds) are turned into local dates at the edge by `local_day`; everything after
 that is plain `date` arithmetic, which has no DST to get wrong.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

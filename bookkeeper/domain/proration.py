@@ -7,6 +7,7 @@ left. So the daily fees of an unchanged period add up to exactly its monthly cos
 prorated parts of any split of a period add up to exactly the whole (onbill lost the
 remainder to integer division, and its prorated amounts were floats).
 """
+
 from __future__ import annotations
 
 

@@ -2,10 +2,12 @@
 `kazbill_quantities` views (couch_views/kazbill_quantities.json does the counting of users,
 devices and trunks; numbers are classified here, where a rule can be tested).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from bookkeeper.domain.errors import FieldError
 
@@ -14,6 +16,7 @@ Quantities = dict[str, dict[str, int]]
 
 class QuantityError(FieldError):
     """An account document that cannot be counted (the field says which)."""
+
 
 # Toll-free ranges of the countries our resellers serve; every other number is a DID.
 _TOLL_FREE = re.compile(r"^\+(1(800|833|844|855|866|877|888)|7800|800|44800|44808|49800|380800)")
@@ -24,8 +27,9 @@ def classify_number(number: str) -> str:
     return "tollfree" if _TOLL_FREE.match(number) else "did"
 
 
-def quantities_from_views(billable_rows: Iterable[tuple[Any, Any]],
-                          number_rows: Iterable[tuple[str, Mapping[str, Any]]]) -> Quantities:
+def quantities_from_views(
+    billable_rows: Iterable[tuple[Any, Any]], number_rows: Iterable[tuple[str, Mapping[str, Any]]]
+) -> Quantities:
     """`billable_rows`: (key [category, item], count) from a group=true query of
     kazbill_quantities/billable; `number_rows`: (number, {state, features}) from
     kazbill_quantities/phone_numbers. Only numbers in service are billed."""
@@ -60,5 +64,7 @@ def quantities_from_views(billable_rows: Iterable[tuple[Any, Any]],
 def without(quantities: Mapping[str, Mapping[str, int]], cancelled: Iterable[tuple[str, str]]) -> Quantities:
     """The quantities left once the given items are cancelled (set to nothing)."""
     gone = set(cancelled)
-    return {category: {item: count for item, count in items.items() if (category, item) not in gone}
-            for category, items in quantities.items()}
+    return {
+        category: {item: count for item, count in items.items() if (category, item) not in gone}
+        for category, items in quantities.items()
+    }

@@ -7,18 +7,34 @@ rate_minimum, rate_nocharge_time, direction (inbound/outbound, several separated
 options and routes (separated by ':' or ';'), weight, carrier, description, iso_country_code,
 internal_rate_cost, rate_suffix, rate_version. Amounts stay the decimal text they were written as.
 """
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from bookkeeper.domain.rating import RateError, parse_rate
 
 REQUIRED = ("prefix", "rate_cost")
-OPTIONAL = ("rate_name", "rate_surcharge", "rate_increment", "rate_minimum", "rate_nocharge_time", "direction",
-            "options", "routes", "weight", "carrier", "description", "iso_country_code", "internal_rate_cost",
-            "rate_suffix", "rate_version")
+OPTIONAL = (
+    "rate_name",
+    "rate_surcharge",
+    "rate_increment",
+    "rate_minimum",
+    "rate_nocharge_time",
+    "direction",
+    "options",
+    "routes",
+    "weight",
+    "carrier",
+    "description",
+    "iso_country_code",
+    "internal_rate_cost",
+    "rate_suffix",
+    "rate_version",
+)
 INTEGERS = ("rate_increment", "rate_minimum", "rate_nocharge_time", "weight")
 LISTS = ("direction", "options", "routes")
 MAX_ERRORS = 50
@@ -64,7 +80,12 @@ def rate_rows(lines: Iterable[str], deck: str, report: CsvReport) -> Iterator[di
             continue
         doc_id = rate_doc_id(deck, doc)
         if doc_id in seen:
-            _error(report, line, "prefix", f"a second rate for {doc['prefix']} (same direction and options) as line {seen[doc_id]}")
+            _error(
+                report,
+                line,
+                "prefix",
+                f"a second rate for {doc['prefix']} (same direction and options) as line {seen[doc_id]}",
+            )
             continue
         seen[doc_id] = line
         yield {"_id": doc_id, **doc}

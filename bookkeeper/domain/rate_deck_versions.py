@@ -13,12 +13,13 @@ The pointer also names the import under way (`importing`). Only that import may 
 pointer, so when two imports of one deck overlap the later upload wins and the earlier one,
 finishing second, is refused instead of bringing back an older file.
 """
+
 from __future__ import annotations
 
 import re
-
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 POINTER_ID = "kazbill_deck_pointer"
 VERSION_MARK = "/version-"
@@ -48,29 +49,44 @@ class DeckPointer:
     doc: Mapping[str, Any] | None = None  # as read, with its _rev, for the revision-checked switch
 
     @classmethod
-    def parse(cls, doc: Mapping[str, Any] | None) -> "DeckPointer":
+    def parse(cls, doc: Mapping[str, Any] | None) -> DeckPointer:
         if doc is None:
             return cls()
         active = doc.get("active") or {}
         importing = doc.get("importing") or {}
-        return cls(active.get("version"), active.get("db"), int(active.get("rates") or 0), importing.get("version"),
-                   tuple(doc.get("versions") or ()), doc)
+        return cls(
+            active.get("version"),
+            active.get("db"),
+            int(active.get("rates") or 0),
+            importing.get("version"),
+            tuple(doc.get("versions") or ()),
+            doc,
+        )
 
     def claimed_by(self, version: str, job_id: str | None, now: int | None) -> dict[str, Any]:
         """The pointer document naming `version` as the import under way."""
-        return {**self._base(), "importing": {"version": version, "job_id": job_id, "started_at": now},
-                "versions": [*self.versions, version]}
+        return {
+            **self._base(),
+            "importing": {"version": version, "job_id": job_id, "started_at": now},
+            "versions": [*self.versions, version],
+        }
 
     def switched_to(self, version: str, db: str, rates: int, now: int | None) -> dict[str, Any]:
         """The pointer document making `version` the deck; DeckSuperseded when a later import
         has claimed the deck since `version` started."""
         if self.importing != version:
-            raise DeckSuperseded(f"a later import of this deck ({self.importing or 'finished'}) "
-                                 f"replaced version {version}")
-        previous = ({"version": self.active_version, "db": self.active_db, "rates": self.rates}
-                    if self.active_version else None)
-        return {**self._base(), "importing": None, "previous": previous,
-                "active": {"version": version, "db": db, "rates": rates, "switched_at": now}}
+            raise DeckSuperseded(
+                f"a later import of this deck ({self.importing or 'finished'}) replaced version {version}"
+            )
+        previous = (
+            {"version": self.active_version, "db": self.active_db, "rates": self.rates} if self.active_version else None
+        )
+        return {
+            **self._base(),
+            "importing": None,
+            "previous": previous,
+            "active": {"version": version, "db": db, "rates": rates, "switched_at": now},
+        }
 
     def replaced(self) -> tuple[str, ...]:
         """The versions no one reads or writes any more: to be removed."""

@@ -10,13 +10,15 @@ The cost follows Kazoo's `wht_util:calculate_cost` slice for slice, but exactly:
 the float result to a unit, Kazbill keeps Decimals and rounds once, half away from zero, like
 every ledger amount.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.money import LEDGER_ROUNDING, UNITS_PER_MAJOR, MoneyError, from_json_number, round_units
 
@@ -108,14 +110,21 @@ def parse_rate(doc: Mapping[str, Any]) -> Rate:
     if "rate_cost" not in doc:
         raise RateError("rate_cost", "is required")
     return Rate(
-        rate_id=str(doc.get("_id") or doc.get("rate_name") or prefix), prefix=prefix,
-        cost_per_minute=_number(doc, "rate_cost") * UNITS_PER_MAJOR, surcharge=_number(doc, "rate_surcharge") * UNITS_PER_MAJOR,
+        rate_id=str(doc.get("_id") or doc.get("rate_name") or prefix),
+        prefix=prefix,
+        cost_per_minute=_number(doc, "rate_cost") * UNITS_PER_MAJOR,
+        surcharge=_number(doc, "rate_surcharge") * UNITS_PER_MAJOR,
         increment_s=_seconds(doc, "rate_increment", DEFAULT_INCREMENT_S, 1),
         minimum_s=_seconds(doc, "rate_minimum", DEFAULT_MINIMUM_S, 1),
-        nocharge_s=_seconds(doc, "rate_nocharge_time", 0, 0), direction=direction,
-        options=frozenset(_strings(doc, "options")), routes=tuple(routes), weight=weight,
-        name=str(doc.get("rate_name") or ""), carrier=str(doc.get("carrier") or ""),
-        extra={key: doc[key] for key in ("description", "iso_country_code", "ratedeck_id") if key in doc})
+        nocharge_s=_seconds(doc, "rate_nocharge_time", 0, 0),
+        direction=direction,
+        options=frozenset(_strings(doc, "options")),
+        routes=tuple(routes),
+        weight=weight,
+        name=str(doc.get("rate_name") or ""),
+        carrier=str(doc.get("carrier") or ""),
+        extra={key: doc[key] for key in ("description", "iso_country_code", "ratedeck_id") if key in doc},
+    )
 
 
 @dataclass(frozen=True)

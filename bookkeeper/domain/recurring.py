@@ -8,6 +8,7 @@ item and the level it brings the item to, so a replay writes the same id, and a 
 followed by the same increase is not charged again. Decreases are credited only where the
 reseller enables prorated credits; each credit opens a new round of levels.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,17 +26,37 @@ def _day_index(period: Period, day: date) -> int:
 
 def mrc_entry_id(period: Period, day: date, price: ItemPrice, round_: int = 0, kind: str = "mrc") -> str:
     suffix = f"-r{round_}" if round_ else ""
-    return (f"{month_prefix(day)}-kazbill-{kind}-{period.key}-{slug(price.category)}-{slug(price.item)}"
-            f"-q{price.billable_quantity}{suffix}")
+    return (
+        f"{month_prefix(day)}-kazbill-{kind}-{period.key}-{slug(price.category)}-{slug(price.item)}"
+        f"-q{price.billable_quantity}{suffix}"
+    )
 
 
-def _charge(period: Period, day: date, price: ItemPrice, amount: int, reason: str, ledger_type: str,
-            entry_id: str, description: str) -> Charge:
+def _charge(
+    period: Period,
+    day: date,
+    price: ItemPrice,
+    amount: int,
+    reason: str,
+    ledger_type: str,
+    entry_id: str,
+    description: str,
+) -> Charge:
     return Charge(
-        entry_id=entry_id, ledger_type=ledger_type, amount=amount, reason=reason, description=description,
-        category=price.category, item=price.item, quantity=price.billable_quantity, rate=price.rate,
-        monthly=price.monthly, days_charged=period.days - _day_index(period, day),
-        days_in_period=period.days, period=period, day=day,
+        entry_id=entry_id,
+        ledger_type=ledger_type,
+        amount=amount,
+        reason=reason,
+        description=description,
+        category=price.category,
+        item=price.item,
+        quantity=price.billable_quantity,
+        rate=price.rate,
+        monthly=price.monthly,
+        days_charged=period.days - _day_index(period, day),
+        days_in_period=period.days,
+        period=period,
+        day=day,
     )
 
 
@@ -50,16 +71,25 @@ def opening_charges(period: Period, day: date, prices: list[ItemPrice], *, prora
         if amount <= 0:
             continue
         reason = "recurring_prorate" if partial else "monthly_recurring"
-        charges.append(_charge(
-            period, day, price, amount, reason, DEBIT, mrc_entry_id(period, day, price),
-            f"{price.name} × {price.billable_quantity}, {period.start.isoformat()}..{period.end.isoformat()}"
-            + (f" ({period.days - index}/{period.days} days)" if partial else ""),
-        ))
+        charges.append(
+            _charge(
+                period,
+                day,
+                price,
+                amount,
+                reason,
+                DEBIT,
+                mrc_entry_id(period, day, price),
+                f"{price.name} × {price.billable_quantity}, {period.start.isoformat()}..{period.end.isoformat()}"
+                + (f" ({period.days - index}/{period.days} days)" if partial else ""),
+            )
+        )
     return charges
 
 
-def increase_charges(period: Period, day: date, now: ItemPrice, charged: ItemPrice | None, *,
-                     prorate: bool = True, round_: int = 0) -> list[Charge]:
+def increase_charges(
+    period: Period, day: date, now: ItemPrice, charged: ItemPrice | None, *, prorate: bool = True, round_: int = 0
+) -> list[Charge]:
     """What an item's growth from its high-water mark `charged` to `now` costs on `day`:
     the difference of the two monthly costs for the days left (the full difference when the
     plan says not to prorate additions), plus the activation charge of each new item."""
@@ -74,19 +104,34 @@ def increase_charges(period: Period, day: date, now: ItemPrice, charged: ItemPri
         amount = now.monthly - before
     charges = []
     if amount > 0:
-        charges.append(_charge(
-            period, day, now, amount, "recurring_prorate" if prorate else "monthly_recurring", DEBIT,
-            mrc_entry_id(period, day, now, round_),
-            f"{now.name}: {level} → {now.billable_quantity}, {period.days - index}/{period.days} days"
-            if prorate else f"{now.name}: {level} → {now.billable_quantity}",
-        ))
+        charges.append(
+            _charge(
+                period,
+                day,
+                now,
+                amount,
+                "recurring_prorate" if prorate else "monthly_recurring",
+                DEBIT,
+                mrc_entry_id(period, day, now, round_),
+                f"{now.name}: {level} → {now.billable_quantity}, {period.days - index}/{period.days} days"
+                if prorate
+                else f"{now.name}: {level} → {now.billable_quantity}",
+            )
+        )
     activation = now.activation_charge * (now.billable_quantity - level)
     if activation > 0:
-        charges.append(_charge(
-            period, day, now, activation, "feature_activation", DEBIT,
-            mrc_entry_id(period, day, now, round_, kind="activation"),
-            f"{now.name}: activation of {now.billable_quantity - level}",
-        ))
+        charges.append(
+            _charge(
+                period,
+                day,
+                now,
+                activation,
+                "feature_activation",
+                DEBIT,
+                mrc_entry_id(period, day, now, round_, kind="activation"),
+                f"{now.name}: activation of {now.billable_quantity - level}",
+            )
+        )
     return charges
 
 
@@ -100,7 +145,12 @@ def decrease_credit(period: Period, day: date, now: ItemPrice, charged: ItemPric
     if amount <= 0:
         return None
     return _charge(
-        period, day, now, amount, "recurring_prorate_credit", CREDIT,
+        period,
+        day,
+        now,
+        amount,
+        "recurring_prorate_credit",
+        CREDIT,
         mrc_entry_id(period, day, now, round_ + 1, kind="credit"),
         f"{now.name}: {charged.billable_quantity} → {now.billable_quantity}, {period.days - index}/{period.days} days",
     )

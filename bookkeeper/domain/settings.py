@@ -9,26 +9,32 @@ master's time zone. An account's own `onbill` holds what is the account's alone.
 Who an account's reseller is, and how much credit Kazoo's limits document gives it, follow
 Kazoo's own rules, so that Kazbill never disagrees with Kazoo's call authorisation.
 """
+
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS, valid_reminder_days
-from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
-from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
-from bookkeeper.domain.money import MoneyError, currency, from_json_number, units_from_major
+from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS
+from bookkeeper.domain.money import MoneyError
+from bookkeeper.domain.onbill_values import (
+    ACCOUNT_READERS,
+    RESELLER_READERS,
+    Refused,
+    amount_in_units,
+    flag,
+    gregorian_seconds,
+)
 from bookkeeper.domain.periods import (
-    InvalidBillingDay, UnknownTimeZone, effective_billing_day, time_zone, validate_billing_day,
+    InvalidBillingDay,
+    UnknownTimeZone,
+    effective_billing_day,
 )
 
 ONBILL_DOC_ID = "onbill"
-CHARGING_SCHEMES = ("monthly", "daily")
-VAT_DISPOSITIONS = ("netto", "brutto", "none")
-PAYMENT_TYPES = ("prepay", "postpay")
 DEFAULT_CANCELLABLE = (("limits", "twoway_trunks"), ("limits", "inbound_trunks"), ("limits", "outbound_trunks"))
 
 
@@ -43,14 +49,6 @@ class SettingsError(ValueError):
         self.field = field
         self.reason = reason
         self.document = document
-
-
-class _Refused(ValueError):
-    """Raised by a value reader, which knows neither the account nor the key; its caller does."""
-
-    def __init__(self, reason: str, subfield: str = ""):
-        super().__init__(reason)
-        self.reason, self.subfield = reason, subfield
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ class ResellerSettings:
     category_codes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # per category, on invoices
 
     def scheme_for(self, category: str) -> str:
-        """"monthly" or "daily"; a category the reseller did not list is charged monthly."""
+        """ "monthly" or "daily"; a category the reseller did not list is charged monthly."""
         return self.charging.get(category, "monthly")
 
 
@@ -97,124 +95,9 @@ class AccountSettings:
     aggregate_invoice: bool = False  # one more invoice, from the main carrier, with every carrier's lines
 
 
-# ----------------------------------------------------------------------------- value readers
-# Each parses a value that is present and not null, or raises _Refused or the domain's own
-# ValueError (MoneyError, UnknownTimeZone, InvalidBillingDay), whose words say what is wrong.
-
-
-def _checked(is_valid: Callable[[Any], bool], reason: str) -> Callable[[Any], Any]:
-    def read(value: Any) -> Any:
-        if not is_valid(value):
-            raise _Refused(reason)
-        return value
-    return read
-
-
-def _is_whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)  # True is an int to Python, not to us
-
-
-_flag = _checked(lambda value: isinstance(value, bool), "must be true or false")
-_text = _checked(lambda value: isinstance(value, str) and bool(value.strip()), "must be a non-empty string")
-_days = _checked(lambda value: _is_whole(value) and value >= 0, "must be a whole number of days, 0 or more")
-_gregorian_seconds = _checked(_is_whole, "must be Gregorian seconds (a whole number)")
-_mail_address = _checked(lambda value: isinstance(value, str) and len(value) <= 254
-                         and bool(re.fullmatch(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}", value)),
-                         "must be an email address (name@example.com)")
-_deck_name = _checked(lambda value: isinstance(value, str) and bool(RATEDECK_NAME_RE.match(value)),
-                      "must be a rate deck's name: lowercase letters, digits, _ or -, at most 40")
-
-
-def _one_of(options: tuple[str, ...]) -> Callable[[Any], str]:
-    return _checked(lambda value: isinstance(value, str) and value in options, f"must be one of {', '.join(options)}")
-
-
-def _charging(value: Any) -> Mapping[str, str]:
-    if not isinstance(value, Mapping):
-        raise _Refused("must be an object of category → monthly or daily")
-    for category, scheme in value.items():
-        if not isinstance(scheme, str) or scheme not in CHARGING_SCHEMES:
-            raise _Refused(f"must be one of {', '.join(CHARGING_SCHEMES)}, not {scheme!r}", str(category))
-    return MappingProxyType(dict(value))
-
-
-def _cancellable(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, Mapping):
-        raise _Refused('must be an object of category → item names, e.g. {"limits": ["twoway_trunks"]}')
-    pairs: list[tuple[str, str]] = []
-    for category, items in value.items():
-        if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
-            raise _Refused("must be a list of item names", str(category))
-        pairs.extend((str(category), item) for item in items)
-    return tuple(pairs)
-
-
-def _carriers(value: Any) -> tuple[Mapping[str, Any], ...]:
-    """The legal entities that issue the reseller's documents, checked by the documents' own
-    rules (bookkeeper.domain.documents.carriers) before they are stored: unique ids, one main
-    carrier, known document types, numbering rules, call patterns that compile."""
-    if not isinstance(value, list):
-        raise _Refused("must be a list of carriers")
-    try:
-        parse_carriers(value)
-    except CarrierError as error:
-        raise _Refused(error.reason, error.field.removeprefix("carriers")) from None
-    return tuple(MappingProxyType(dict(carrier)) for carrier in value)
-
-
-def _codes(value: Any) -> Mapping[str, str]:
-    """Extra codes a reseller's invoices show per category (a tax office's service code, say)."""
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 32
-                                                 for k, v in value.items()):
-        raise _Refused("must map plan categories to codes of 1-32 characters")
-    return MappingProxyType(dict(value))
-
-
-def _reminder_days(value: Any) -> tuple[int, ...]:
-    days = valid_reminder_days(value)
-    if days is None:
-        raise _Refused("must list 1 to 10 days of a low-balance spell, ascending, each from 1 to 90 (e.g. [1, 3, 7])")
-    return days
-
-
-def _vat_rate(value: Any) -> Decimal:
-    rate = from_json_number(value)
-    if not 0 <= rate <= 100:
-        raise _Refused("must be a percentage from 0 to 100")
-    return rate
-
-
-def _amount_in_units(value: Any) -> int:
-    """Kazoo's rule for amounts in documents: an integer is units, a decimal is currency units."""
-    if isinstance(value, bool):
-        raise _Refused("must be an amount")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and "." not in value:
-        if not value.strip().lstrip("+-").isdigit():
-            raise _Refused(f"{value!r} is not an amount")
-        return int(value)
-    return units_from_major(from_json_number(value))
-
-
-_RESELLER_READERS: dict[str, Callable[[Any], Any]] = {
-    "currency": lambda value: currency(value).code, "timezone": lambda value: time_zone(value).key, "locale": _text,
-    "charging": _charging, "force_first_billing_day": _flag, "default_billing_day": validate_billing_day,
-    "prorate_new_accounts": _flag, "prorated_credits": _flag, "cancellable": _cancellable,
-    "blocking_enabled": _flag, "new_account_grace_days": _days, "default_service_plan": _text,
-    "vat_disposition": _one_of(VAT_DISPOSITIONS), "vat_rate": _vat_rate, "low_balance_threshold": _amount_in_units,
-    "low_balance_reminder_days": _reminder_days,
-    "carriers": _carriers, "default_rate_deck": _deck_name, "documents_to": _one_of(("account", "reseller")),
-    "mail_from": _mail_address,
-    "category_codes": _codes,
-}
-_ACCOUNT_READERS: dict[str, Callable[[Any], Any]] = {
-    "billing_day": validate_billing_day, "payment_type": _one_of(PAYMENT_TYPES),
-    "manual_block": _flag, "language": _text, "rate_deck": _deck_name, "aggregate_invoice": _flag,
-}
 # The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.
-RESELLER_ONBILL_KEYS = tuple(_RESELLER_READERS)
-ACCOUNT_ONBILL_KEYS = tuple(_ACCOUNT_READERS)
+RESELLER_ONBILL_KEYS = tuple(RESELLER_READERS)
+ACCOUNT_ONBILL_KEYS = tuple(ACCOUNT_READERS)
 
 
 def _read_document(
@@ -232,7 +115,7 @@ def _read_document(
             continue
         try:
             parsed[key] = read(doc[key])
-        except (_Refused, MoneyError, UnknownTimeZone, InvalidBillingDay) as error:
+        except (Refused, MoneyError, UnknownTimeZone, InvalidBillingDay) as error:
             subfield = getattr(error, "subfield", "")
             path = (f"{key}{subfield}" if subfield.startswith("[") else f"{key}.{subfield}") if subfield else key
             raise SettingsError(account_id, path, getattr(error, "reason", str(error)), document) from None
@@ -244,30 +127,40 @@ def reseller_settings(
 ) -> ResellerSettings:
     """The master's document is checked in full even where the reseller overrides it: a broken
     master setting is a configuration error for every reseller and should surface at once."""
-    inherited = _read_document(master_id, master_onbill, _RESELLER_READERS)
-    own = _read_document(reseller_id, reseller_onbill, _RESELLER_READERS)
+    inherited = _read_document(master_id, master_onbill, RESELLER_READERS)
+    own = _read_document(reseller_id, reseller_onbill, RESELLER_READERS)
     return ResellerSettings(reseller_id, **{**inherited, **own})
 
 
 def account_settings(
-    account_id: str, onbill: Mapping | None, reseller: ResellerSettings, *, created: int | None,
-    trial_expires: int | None = None, plan_rate_deck: str | None = None,
+    account_id: str,
+    onbill: Mapping | None,
+    reseller: ResellerSettings,
+    *,
+    created: int | None,
+    trial_expires: int | None = None,
+    plan_rate_deck: str | None = None,
 ) -> AccountSettings:
     """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires.
     The rate deck: the account's own, else the one its service plan names, else the reseller's default."""
     instants = {"pvt_created": created, "pvt_trial_expires": trial_expires}
-    _read_document(account_id, instants, dict.fromkeys(instants, _gregorian_seconds), "account")
+    _read_document(account_id, instants, dict.fromkeys(instants, gregorian_seconds), "account")
     if created is None:
         raise SettingsError(account_id, "pvt_created", "is missing", "account")
-    own = _read_document(account_id, onbill, _ACCOUNT_READERS)
+    own = _read_document(account_id, onbill, ACCOUNT_READERS)
     stored_day = own.get("billing_day")
     billing_day = effective_billing_day(
         stored_day, force_first_day=reseller.force_first_billing_day, default_day=reseller.default_billing_day
     )
     return AccountSettings(
-        account_id=account_id, billing_day=billing_day, stored_billing_day=stored_day,
-        payment_type=own.get("payment_type", "prepay"), manual_block=own.get("manual_block", False),
-        language=own.get("language", reseller.locale), created=created, trial_expires=trial_expires,
+        account_id=account_id,
+        billing_day=billing_day,
+        stored_billing_day=stored_day,
+        payment_type=own.get("payment_type", "prepay"),
+        manual_block=own.get("manual_block", False),
+        language=own.get("language", reseller.locale),
+        created=created,
+        trial_expires=trial_expires,
         rate_deck=own.get("rate_deck") or plan_rate_deck or reseller.default_rate_deck,
         aggregate_invoice=own.get("aggregate_invoice", False),
     )
@@ -315,9 +208,9 @@ def master_of(account_doc: Mapping) -> str:
 
 
 def _non_negative_amount(value: Any) -> int:
-    amount = _amount_in_units(value)
+    amount = amount_in_units(value)
     if amount < 0:
-        raise _Refused("must not be negative")
+        raise Refused("must not be negative")
     return amount
 
 
@@ -325,7 +218,7 @@ def _limits(limits_doc: Mapping | None, account_id: str | None, key: str, defaul
     # Kazoo stamps pvt_account_id on the document; it names the account when none is given.
     stamped = limits_doc.get("pvt_account_id") if isinstance(limits_doc, Mapping) else None
     owner = account_id or (stamped if isinstance(stamped, str) and stamped else "unknown")
-    reader = _flag if key == "pvt_allow_postpay" else _non_negative_amount
+    reader = flag if key == "pvt_allow_postpay" else _non_negative_amount
     return _read_document(owner, limits_doc, {key: reader}, "limits").get(key, default)
 
 

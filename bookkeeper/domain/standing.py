@@ -13,6 +13,7 @@ month, and expires, once, when its last day has passed without that.
 Everything is decided from values passed in, today's date included, so every rule is a plain
 function of its inputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,8 +79,16 @@ def _show(amount: int) -> str:
 
 
 def evaluate_standing(
-    *, balance: int, credit_line: int, manual_block: bool, blocking_enabled: bool,
-    created_day: date, today: date, grace_days: int, currently_blocked: bool, unpaid_period: bool = False,
+    *,
+    balance: int,
+    credit_line: int,
+    manual_block: bool,
+    blocking_enabled: bool,
+    created_day: date,
+    today: date,
+    grace_days: int,
+    currently_blocked: bool,
+    unpaid_period: bool = False,
 ) -> Standing:
     """The standing follows from the inputs alone. `currently_blocked` (what Kazoo shows now) does
     not change the answer: with manual blocks held apart in `manual_block`, any other block is
@@ -100,8 +109,11 @@ def evaluate_standing(
     grace_ends = created_day + timedelta(days=grace_days)  # the first day without grace
     in_grace = today < grace_ends
     if not covered:
-        shortfall = ("the period's charges are not covered" if unpaid_period else
-                     f"balance {_show(balance)} below credit line" + (f" of {_show(credit_line)}" if credit_line else ""))
+        shortfall = (
+            "the period's charges are not covered"
+            if unpaid_period
+            else f"balance {_show(balance)} below credit line" + (f" of {_show(credit_line)}" if credit_line else "")
+        )
         if in_grace:
             shortfall += f", allowed in new-account grace through {(grace_ends - timedelta(days=1)).isoformat()}"
         reasons.append(shortfall)
@@ -132,7 +144,12 @@ def standing_events(before: Standing | None, after: Standing) -> list[str]:
 
 
 def decide_trial(
-    *, trial_expires_day: date | None, today: date, balance: int, monthly_cost: int, already_expired_notified: bool,
+    *,
+    trial_expires_day: date | None,
+    today: date,
+    balance: int,
+    monthly_cost: int,
+    already_expired_notified: bool,
 ) -> TrialDecision:
     """A trial runs through its expiry day. While it runs, a positive balance that covers a month
     converts it, and the day of conversion becomes the billing day (any day 1-31: periods clamp
@@ -156,11 +173,14 @@ def amount_to_restore(*, balance: int, credit_line: int, unpaid_charges: int = 0
     charges (none when no period waits) beyond what the balance and the credit line hold; 0 when
     nothing is short. A manual block is lifted by the reseller, not by a payment: the caller
     does not show this amount for it."""
-    short = _whole(unpaid_charges, "unpaid charges", minimum=0) - (_whole(balance, "balance")
-                                                                    + _whole(credit_line, "credit line", minimum=0))
+    short = _whole(unpaid_charges, "unpaid charges", minimum=0) - (
+        _whole(balance, "balance") + _whole(credit_line, "credit line", minimum=0)
+    )
     return max(0, short)
 
 
 def funds_check(*, balance: int, credit_line: int, mrc_total: int) -> bool:
     """Whether the account can pay `mrc_total` (its monthly recurring charges) now."""
-    return _whole(mrc_total, "monthly recurring total") <= _whole(balance, "balance") + _whole(credit_line, "credit line")
+    return _whole(mrc_total, "monthly recurring total") <= _whole(balance, "balance") + _whole(
+        credit_line, "credit line"
+    )

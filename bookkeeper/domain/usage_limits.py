@@ -4,10 +4,11 @@ document workers every reseller shares. So an account gets so many in any hour a
 any 24 hours (rolling windows: a burst at the turn of an hour gets no second allowance), and
 the answer past them says which limit it met and when one is free again.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 WINDOWS = (("hour", 3_600), ("day", 86_400))
 

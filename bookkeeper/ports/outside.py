@@ -1,10 +1,12 @@
 """The other ports: mail, payment gateways, the document renderer and the clock."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from bookkeeper.domain.kazoo_names import gregorian_of
 
@@ -20,7 +22,7 @@ class MailRejected(Exception):
 class Mailer(Protocol):
     """Sends one email; raises MailUnavailable or MailRejected, whose text says why."""
 
-    def send(self, message: "EmailMessage") -> None: ...
+    def send(self, message: EmailMessage) -> None: ...
 
 
 class GatewayUnavailable(Exception):
@@ -55,6 +57,7 @@ class SaleOutcome:
 @dataclass(frozen=True)
 class CardNotice:
     """A verified webhook notification of the card gateway, reduced to what billing needs."""
+
     kind: str  # dispute_opened, dispute_won, transaction_settlement_declined, ...
     notice_id: str  # the dispute's or transaction's id
     transaction_id: str | None

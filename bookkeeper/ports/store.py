@@ -3,13 +3,14 @@
 Sequences (`since`, `last_seq`) are opaque strings: CouchDB 3 hands out values like
 "12-g1AAAA..." on which no arithmetic is possible, so nothing here ever compares or adds them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from bookkeeper.domain.cluster_writes import Leaf
-
 
 # --------------------------------------------------------------------------- errors
 
@@ -229,7 +230,7 @@ class DocumentStore(Protocol):
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult: ...  # hard delete (tombstone)
     # Every leaf revision, deleted ones too: more than one live leaf is a conflict (a cluster's
     # racing writers); bookkeeper/domain/cluster_writes.py says which one stands. [] if none.
-    def leaves(self, db: str, doc_id: str) -> list["Leaf"]: ...
+    def leaves(self, db: str, doc_id: str) -> list[Leaf]: ...
     def soft_delete(self, db: str, doc_id: str) -> PutResult: ...  # Kazoo's pvt_deleted: true
 
     # attachments
@@ -243,9 +244,7 @@ class DocumentStore(Protocol):
     def put_local(self, db: str, local_id: str, body: Mapping[str, Any]) -> None: ...
 
     # views
-    def query_view(
-        self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()
-    ) -> ViewResult: ...
+    def query_view(self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()) -> ViewResult: ...
     def all_docs(self, db: str, query: ViewQuery = ViewQuery()) -> ViewResult: ...
 
     # feeds

@@ -1,11 +1,14 @@
 """The payments page's record: the account's documents to download and its billing periods to
 look back at, gathered from the same services as the API (document_listing, statements)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
-from bookkeeper.domain.money import UNITS_PER_MAJOR, currency as currency_of
+from bookkeeper.domain.money import UNITS_PER_MAJOR
+from bookkeeper.domain.money import currency as currency_of
 from bookkeeper.domain.periods import period_containing
 from bookkeeper.services.billing.context import BillingContext
 from bookkeeper.services.documents.document_listing import RENDERED, list_documents, months_back
@@ -16,33 +19,46 @@ LISTED_MONTHS = 12
 SHOWN_DOCUMENTS = 50
 
 
-def documents_model(deps: ApiDeps, context: BillingContext, today: date,
-                    money: Callable[[int], str]) -> list[dict[str, Any]]:
+def documents_model(
+    deps: ApiDeps, context: BillingContext, today: date, money: Callable[[int], str]
+) -> list[dict[str, Any]]:
     """Newest first: type, number, period, total and, once rendered, where to download it."""
     page = f"/portal/accounts/{context.account_id}"
-    found = list_documents(deps.store, deps.design_docs, context.account_id,
-                           months_back((today.year, today.month), LISTED_MONTHS))
+    found = list_documents(
+        deps.store, deps.design_docs, context.account_id, months_back((today.year, today.month), LISTED_MONTHS)
+    )
     shown = []
     for doc in found[:SHOWN_DOCUMENTS]:
         total, code = doc.get("total"), doc.get("currency")
-        shown.append({
-            "type": doc["document_type"], "number": doc.get("number"), "period_start": doc["period_start"],
-            "issued": doc.get("issued"),
-            # Kept in the currency's minor units; the page formats Kazoo units like every amount.
-            "total": money(total * UNITS_PER_MAJOR // 10 ** currency_of(code).minor_units)
-            if isinstance(total, int) and isinstance(code, str) else "",
-            "url": f"{page}/documents/{doc['id']}" if doc.get("state") in RENDERED else None,
-        })
+        shown.append(
+            {
+                "type": doc["document_type"],
+                "number": doc.get("number"),
+                "period_start": doc["period_start"],
+                "issued": doc.get("issued"),
+                # Kept in the currency's minor units; the page formats Kazoo units like every amount.
+                "total": money(total * UNITS_PER_MAJOR // 10 ** currency_of(code).minor_units)
+                if isinstance(total, int) and isinstance(code, str)
+                else "",
+                "url": f"{page}/documents/{doc['id']}" if doc.get("state") in RENDERED else None,
+            }
+        )
     return shown
 
 
 def periods_model(deps: ApiDeps, context: BillingContext, today: date) -> list[dict[str, Any]]:
     """The periods the bookkeeper opened (or left pending) over the last months, newest first."""
-    markers = period_markers(deps.store, deps.design_docs, context.account_id,
-                             months_back((today.year, today.month), LISTED_MONTHS))
-    return sorted(({"start": marker["period"]["start"], "end": marker["period"]["end"],
-                    "status": marker.get("status", "open")} for marker in markers),
-                  key=lambda period: period["start"], reverse=True)
+    markers = period_markers(
+        deps.store, deps.design_docs, context.account_id, months_back((today.year, today.month), LISTED_MONTHS)
+    )
+    return sorted(
+        (
+            {"start": marker["period"]["start"], "end": marker["period"]["end"], "status": marker.get("status", "open")}
+            for marker in markers
+        ),
+        key=lambda period: period["start"],
+        reverse=True,
+    )
 
 
 def chosen_period_start(context: BillingContext, asked: str | None, today: date) -> date:

@@ -8,10 +8,12 @@ token, and answers with a redirect back to the page (303) saying what was done o
     POST /portal/accounts/{id}/topup | cards | cards/{token}/default | cards/{token}/delete
                                | auto_topup | proforma
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import falcon
@@ -20,12 +22,12 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.ports import gregorian_now
-from bookkeeper.services.payments.auto_topup_settings import configure_auto_topup
-from bookkeeper.services.payments.card_payments import CardError, add_card, delete_card, make_default, top_up
+from bookkeeper.services.billing.usage_limits import LimitReached
 from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRendered, document_pdf
 from bookkeeper.services.documents.period_documents import DocumentPorts, NoCarrier
 from bookkeeper.services.documents.proforma_requests import issue_proforma, request_proforma
-from bookkeeper.services.billing.usage_limits import LimitReached
+from bookkeeper.services.payments.auto_topup_settings import configure_auto_topup
+from bookkeeper.services.payments.card_payments import CardError, add_card, delete_card, make_default, top_up
 from crossbar_api.access import account_for, authenticate, billing_context, token_of
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
@@ -33,8 +35,8 @@ from crossbar_api.portal import session
 from crossbar_api.portal.texts import TEXTS, language_of
 from crossbar_api.portal.view_model import page_model
 from crossbar_api.resources.auth import checked_user_login
-from crossbar_api.sessions import revoke
 from crossbar_api.resources.cards import card_ports
+from crossbar_api.sessions import revoke
 
 MAX_FORM = 16 * 1024
 MAX_FORM_FIELDS = 50  # the busiest form has a handful
@@ -56,8 +58,11 @@ def _form(req: falcon.Request) -> dict[str, str]:
     try:
         return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
     except ValueError:  # parse_qsl's answer to too many fields
-        raise ApiError(400, f"form: more than {MAX_FORM_FIELDS} fields", {"form": {
-            "fields": {"message": f"at most {MAX_FORM_FIELDS} fields"}}}) from None
+        raise ApiError(
+            400,
+            f"form: more than {MAX_FORM_FIELDS} fields",
+            {"form": {"fields": {"message": f"at most {MAX_FORM_FIELDS} fields"}}},
+        ) from None
 
 
 def _redirect(location: str) -> None:
@@ -132,9 +137,17 @@ class Page:
         context = billing_context(self.deps, account_id)
         lang = language_of(req.get_param("lang"), context.account.language)
         done = req.get_param("done")
-        _render(resp, "payments.html", lang=lang, t=TEXTS[lang], account_name=account.get("name"),
-                m=page_model(self.deps, account, context, lang, req.get_param("period")), form_token=session.form_token(req.context.token),
-                done=done if done and f"done_{done}" in TEXTS[lang] else None, error=req.get_param("error"))
+        _render(
+            resp,
+            "payments.html",
+            lang=lang,
+            t=TEXTS[lang],
+            account_name=account.get("name"),
+            m=page_model(self.deps, account, context, lang, req.get_param("period")),
+            form_token=session.form_token(req.context.token),
+            done=done if done and f"done_{done}" in TEXTS[lang] else None,
+            error=req.get_param("error"),
+        )
 
 
 class DocumentPdf:
@@ -181,8 +194,13 @@ class Action:
         return f"{req.context.caller.account_id}/{req.context.caller.user_id or 'api_key'}"
 
     def topup(self, req: falcon.Request, account_id: str, form: dict[str, str], _: Any) -> None:
-        record, _ = top_up(card_ports(self.deps), account_id, exact_units(form.get("amount", ""), "amount"),
-                           f"portal-{form.get('key', '')}", by=self._by(req))
+        record, _ = top_up(
+            card_ports(self.deps),
+            account_id,
+            exact_units(form.get("amount", ""), "amount"),
+            f"portal-{form.get('key', '')}",
+            by=self._by(req),
+        )
         if record["state"] == "declined":
             raise CardError(402, "card", f"declined: {record.get('reason')}")
 
@@ -197,21 +215,37 @@ class Action:
 
     def auto(self, req: falcon.Request, account_id: str, form: dict[str, str], _: Any) -> None:
         values = {key: exact_units(form[key], key) if form.get(key) else None for key in ("threshold", "amount")}
-        configure_auto_topup(self.deps.store, account_id, billing_context(self.deps, account_id).reseller_id,
-                             enabled=form.get("enabled") == "true", **values)
+        configure_auto_topup(
+            self.deps.store,
+            account_id,
+            billing_context(self.deps, account_id).reseller_id,
+            enabled=form.get("enabled") == "true",
+            **values,
+        )
 
     def proforma(self, req: falcon.Request, account_id: str, form: dict[str, str], _: Any) -> None:
         context = billing_context(self.deps, account_id)
         ports = DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
-        request_id = request_proforma(ports, account_id, amount=exact_units(form.get("amount", ""), "amount"),
-                                      currency=context.reseller.currency, by=self._by(req),
-                                      now_gregorian=gregorian_now(self.deps.clock),
-                                      limit=self.deps.usage_limits.proformas)
+        request_id = request_proforma(
+            ports,
+            account_id,
+            amount=exact_units(form.get("amount", ""), "amount"),
+            currency=context.reseller.currency,
+            by=self._by(req),
+            now_gregorian=gregorian_now(self.deps.clock),
+            limit=self.deps.usage_limits.proformas,
+        )
         issue_proforma(ports, account_id, request_id)
 
 
-ACTIONS: dict[str, Callable[..., None]] = {"topup": Action.topup, "cards": Action.cards, "default": Action.default,
-                                           "deleted": Action.deleted, "auto": Action.auto, "proforma": Action.proforma}
+ACTIONS: dict[str, Callable[..., None]] = {
+    "topup": Action.topup,
+    "cards": Action.cards,
+    "default": Action.default,
+    "deleted": Action.deleted,
+    "auto": Action.auto,
+    "proforma": Action.proforma,
+}
 
 
 def portal_routes(app: falcon.App, deps: ApiDeps) -> None:

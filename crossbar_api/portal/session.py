@@ -1,6 +1,7 @@
 """The page's session: the API token in a cookie scoped to /portal (HttpOnly, SameSite=Strict),
 and a form token derived from it that every POST must carry, so another site can neither read
 the page nor make the browser post to it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,9 @@ def form_token(api_token: str) -> str:
 
 
 def start(req: falcon.Request, resp: falcon.Response, api_token: str, ttl_s: int) -> None:
-    resp.set_cookie(COOKIE, api_token, path=PATH, http_only=True, same_site="Strict", max_age=ttl_s,
-                    secure=req.scheme == "https")
+    resp.set_cookie(
+        COOKIE, api_token, path=PATH, http_only=True, same_site="Strict", max_age=ttl_s, secure=req.scheme == "https"
+    )
 
 
 def end(resp: falcon.Response) -> None:

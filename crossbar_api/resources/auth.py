@@ -2,6 +2,7 @@
 /v2/token_auth to give one up. Which account a login names, and what its answer carries, follow
 cb_user_auth (crossbar_api/logins.py); failed logins are limited per address in this worker and
 per account through the store (crossbar_api/login_throttle.py)."""
+
 from __future__ import annotations
 
 import re
@@ -65,9 +66,16 @@ def address_guard(req: falcon.Request, deps: ApiDeps) -> list[str]:
     return keys
 
 
-def checked_user_login(req: falcon.Request, deps: ApiDeps, method: str, credentials: str, *,
-                       phone_number: str | None = None, realm: str | None = None,
-                       account_name: str | None = None) -> tuple[Caller, dict[str, Any]] | None:
+def checked_user_login(
+    req: falcon.Request,
+    deps: ApiDeps,
+    method: str,
+    credentials: str,
+    *,
+    phone_number: str | None = None,
+    realm: str | None = None,
+    account_name: str | None = None,
+) -> tuple[Caller, dict[str, Any]] | None:
     """A user login as every entrance must make it (this API's and any page's): within the
     address's budget and each named account's, counted before the credentials are tried."""
     keys = address_guard(req, deps)
@@ -79,8 +87,15 @@ def checked_user_login(req: falcon.Request, deps: ApiDeps, method: str, credenti
             raise _too_many(wait)
         tried.append(account_id)
 
-    found = find_user_login(deps, method, credentials, phone_number=phone_number, realm=realm,
-                            account_name=account_name, before_trying=count_against)
+    found = find_user_login(
+        deps,
+        method,
+        credentials,
+        phone_number=phone_number,
+        realm=realm,
+        account_name=account_name,
+        before_trying=count_against,
+    )
     if found is None:
         deps.attempts.failed(keys)
         return None
@@ -96,8 +111,9 @@ class _Login:
 
     def _grant(self, req: falcon.Request, resp: falcon.Response, caller: Caller, account: dict[str, Any]) -> None:
         now = self.deps.clock.now().timestamp()
-        disabled = first_disabled(RecentDocuments(ttl_s=0), self.deps.store,
-                                  [caller.account_id, *(account.get("pvt_tree") or [])], now)
+        disabled = first_disabled(
+            RecentDocuments(ttl_s=0), self.deps.store, [caller.account_id, *(account.get("pvt_tree") or [])], now
+        )
         if disabled is not None:
             raise locked(disabled, own=disabled == caller.account_id)
         token = self.deps.tokens.issue(caller, now)
@@ -114,11 +130,17 @@ class UserAuth(_Login):
             raise invalid("method", "enum", "must be md5 or sha")
         credentials = data.get("credentials")
         if not isinstance(credentials, str) or not _HEX[method].match(credentials.lower()):
-            raise invalid("credentials", "format", f"must be the {method} hash of \"username:password\" in hex")
+            raise invalid("credentials", "format", f'must be the {method} hash of "username:password" in hex')
         where = _where(data)
-        found = checked_user_login(req, self.deps, method, credentials, phone_number=where.get("phone_number"),
-                                   realm=where.get("account_realm") or where.get("realm"),
-                                   account_name=where.get("account_name"))
+        found = checked_user_login(
+            req,
+            self.deps,
+            method,
+            credentials,
+            phone_number=where.get("phone_number"),
+            realm=where.get("account_realm") or where.get("realm"),
+            account_name=where.get("account_name"),
+        )
         if found is None:
             raise ApiError(401, "invalid credentials")
         self._grant(req, resp, found[0], found[1])
@@ -136,8 +158,9 @@ class ApiAuth(_Login):
             raise invalid("api_key", "format", "must be the account's API key")
         keys = address_guard(req, self.deps)
         try:
-            rows = self.deps.store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_api_key",
-                                              ViewQuery(key=api_key, key_is_set=True)).rows
+            rows = self.deps.store.query_view(
+                ACCOUNTS_DB, "kazbill_accounts", "by_api_key", ViewQuery(key=api_key, key_is_set=True)
+            ).rows
         except (NotFound, DatabaseNotFound):
             rows = []
         if not rows:

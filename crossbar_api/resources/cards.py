@@ -1,15 +1,16 @@
 """Cards and top-ups through the reseller's Braintree (Kazoo's `braintree` endpoint names):
 
-    GET    .../braintree/client_token           a client token for the card form (Drop-in / Hosted Fields)
-    GET    .../braintree/cards                  the account's saved cards
-    PUT    .../braintree/cards                  save a card from the form's nonce {payment_method_nonce, make_default}
-    POST   .../braintree/cards/{token}          {"default": true}: make it the default card
-    DELETE .../braintree/cards/{token}          forget it
-    PUT    .../braintree/credits                top up {amount[, card]} with an Idempotency-Key:
-                                                201 charged, 402 declined; a repeat answers the first result
-    PUT    .../braintree/transactions/{id}/refund  a reseller refunds a top-up {amount?} (Idempotency-Key)
-    GET/POST .../auto_topup                     {enabled, threshold, amount}: charge the default card below the threshold
+GET    .../braintree/client_token           a client token for the card form (Drop-in / Hosted Fields)
+GET    .../braintree/cards                  the account's saved cards
+PUT    .../braintree/cards                  save a card from the form's nonce {payment_method_nonce, make_default}
+POST   .../braintree/cards/{token}          {"default": true}: make it the default card
+DELETE .../braintree/cards/{token}          forget it
+PUT    .../braintree/credits                top up {amount[, card]} with an Idempotency-Key:
+                                            201 charged, 402 declined; a repeat answers the first result
+PUT    .../braintree/transactions/{id}/refund  a reseller refunds a top-up {amount?} (Idempotency-Key)
+GET/POST .../auto_topup                     {enabled, threshold, amount}: charge the default card below the threshold
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -23,12 +24,19 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import MoneyError, exact_units, to_major
 from bookkeeper.ports import SavedCard
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.payments.card_payments import (
-    CardError, CardPorts, add_card, client_token, delete_card, list_cards, make_default, top_up,
-)
-from bookkeeper.services.payments.auto_topup_settings import configure_auto_topup
-from bookkeeper.services.payments.card_refunds import refund_topup
 from bookkeeper.services.billing.context import get_or_none
+from bookkeeper.services.payments.auto_topup_settings import configure_auto_topup
+from bookkeeper.services.payments.card_payments import (
+    CardError,
+    CardPorts,
+    add_card,
+    client_token,
+    delete_card,
+    list_cards,
+    make_default,
+    top_up,
+)
+from bookkeeper.services.payments.card_refunds import refund_topup
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
@@ -53,8 +61,13 @@ def _units(value: Any, field: str) -> int:
 
 
 def _shown(card: SavedCard) -> dict[str, Any]:
-    return {"id": card.token, "card_type": card.card_type, "last_four": card.last_4,
-            "expiration_date": card.expiration, "default": card.default}
+    return {
+        "id": card.token,
+        "card_type": card.card_type,
+        "last_four": card.last_4,
+        "expiration_date": card.expiration,
+        "default": card.default,
+    }
 
 
 class ClientToken:
@@ -101,7 +114,7 @@ class Card:
         data = read_data(req)
         account_for(req, self.deps, account_id, write=True)
         if data.get("default") is not True:
-            raise invalid("default", "enum", "the only change a saved card takes is {\"default\": true}")
+            raise invalid("default", "enum", 'the only change a saved card takes is {"default": true}')
         try:
             answer(req, resp, _shown(make_default(card_ports(self.deps), account_id, token)))
         except CardError as error:
@@ -132,16 +145,31 @@ class Credits:
             raise invalid("card", "type", "must be the id of a saved card")
         caller = req.context.caller
         try:
-            record, first_time = top_up(card_ports(self.deps), account_id, units, key,
-                                        by=f"{caller.account_id}/{caller.user_id or 'api_key'}", token=card)
+            record, first_time = top_up(
+                card_ports(self.deps),
+                account_id,
+                units,
+                key,
+                by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
+                token=card,
+            )
         except CardError as error:
             raise _api_error(error) from None
         if record["state"] == "declined":
             raise ApiError(402, "the card was declined", {"card": {"declined": {"message": record.get("reason")}}})
-        answer(req, resp, {"state": record["state"], "amount": to_major(record["amount"]),
-                           "currency": record["currency"], "transaction_id": record.get("transaction_id"),
-                           "card": record.get("card"), "entry_id": record.get("entry_id")},
-               status=201 if first_time else 200)
+        answer(
+            req,
+            resp,
+            {
+                "state": record["state"],
+                "amount": to_major(record["amount"]),
+                "currency": record["currency"],
+                "transaction_id": record.get("transaction_id"),
+                "card": record.get("card"),
+                "entry_id": record.get("entry_id"),
+            },
+            status=201 if first_time else 200,
+        )
 
 
 class Refund:
@@ -160,13 +188,28 @@ class Refund:
         amount = _units(data["amount"], "amount") if data.get("amount") is not None else None
         caller = req.context.caller
         try:
-            record, first_time = refund_topup(card_ports(self.deps), account_id, transaction_id, amount, key,
-                                              by=f"{caller.account_id}/{caller.user_id or 'api_key'}")
+            record, first_time = refund_topup(
+                card_ports(self.deps),
+                account_id,
+                transaction_id,
+                amount,
+                key,
+                by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
+            )
         except CardError as error:
             raise _api_error(error) from None
-        answer(req, resp, {"state": record["state"], "amount": to_major(record["amount"]), "sale": record["sale"],
-                           "refund_id": record.get("refund_id"), "entry_id": record.get("entry_id")},
-               status=201 if first_time else 200)
+        answer(
+            req,
+            resp,
+            {
+                "state": record["state"],
+                "amount": to_major(record["amount"]),
+                "sale": record["sale"],
+                "refund_id": record.get("refund_id"),
+                "entry_id": record.get("entry_id"),
+            },
+            status=201 if first_time else 200,
+        )
 
 
 class AutoTopUpSettings:
@@ -192,19 +235,26 @@ class AutoTopUpSettings:
         values = {key: _units(data[key], key) if key in data else None for key in ("threshold", "amount")}
         reseller_id = billing_context(self.deps, account_id).reseller_id
         try:
-            saved = configure_auto_topup(self.deps.store, account_id, reseller_id, enabled=data.get("enabled"),
-                                         **values)
+            saved = configure_auto_topup(
+                self.deps.store, account_id, reseller_id, enabled=data.get("enabled"), **values
+            )
         except GatewayFieldError as error:
             if error.field == "braintree":
-                raise ApiError(404, "bad identifier", {"braintree": {"configured": {"message": error.reason}}}) from None
+                raise ApiError(
+                    404, "bad identifier", {"braintree": {"configured": {"message": error.reason}}}
+                ) from None
             raise invalid(error.field, "invalid", error.reason) from None
         answer(req, resp, _auto_shown(saved))
 
 
 def _auto_shown(doc: dict[str, Any] | None) -> dict[str, Any]:
     doc = doc or {}
-    return {"enabled": bool(doc.get("enabled")),
-            "threshold": to_major(doc["threshold"]) if isinstance(doc.get("threshold"), int) else None,
-            "amount": to_major(doc["amount"]) if isinstance(doc.get("amount"), int) else None,
-            "failures": doc.get("failures", 0), "last_attempt_at": doc.get("last_attempt_at"),
-            "last_outcome": doc.get("last_outcome"), "switched_off_because": doc.get("disabled_reason")}
+    return {
+        "enabled": bool(doc.get("enabled")),
+        "threshold": to_major(doc["threshold"]) if isinstance(doc.get("threshold"), int) else None,
+        "amount": to_major(doc["amount"]) if isinstance(doc.get("amount"), int) else None,
+        "failures": doc.get("failures", 0),
+        "last_attempt_at": doc.get("last_attempt_at"),
+        "last_outcome": doc.get("last_outcome"),
+        "switched_off_because": doc.get("disabled_reason"),
+    }

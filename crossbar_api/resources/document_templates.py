@@ -7,14 +7,15 @@
     DELETE .../onbill_templates/{carrier}/{document_type}   back to the default
 Only the reseller itself or an account above it; writing needs an admin. A refused template
 changes nothing and the answer says why (the line, when it can)."""
+
 from __future__ import annotations
 
 import falcon
 
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
+from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.documents.document_templates import remove_template, save_template, template_for
-from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.services.payments.gateway_settings import own_reseller_settings
 from crossbar_api.access import reseller_for
 from crossbar_api.deps import ApiDeps
@@ -37,13 +38,17 @@ class DocumentTemplate:
             raise invalid(getattr(error, "field", "onbill"), "carrier", getattr(error, "reason", str(error))) from None
         found = next((c for c in carriers if c.id == carrier), None)
         if found is None:
-            raise ApiError(404, "bad identifier", {"carrier": {"exists": {
-                "message": f"no carrier {carrier!r} in this reseller's onbill carriers"}}})
+            raise ApiError(
+                404,
+                "bad identifier",
+                {"carrier": {"exists": {"message": f"no carrier {carrier!r} in this reseller's onbill carriers"}}},
+            )
         if document_type not in found.document_types:
             raise invalid("document_type", "carrier", f"carrier {carrier} does not issue {document_type}")
 
-    def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str, carrier: str,
-               document_type: str) -> None:
+    def on_put(
+        self, req: falcon.Request, resp: falcon.Response, account_id: str, carrier: str, document_type: str
+    ) -> None:
         reseller_for(req, self.deps, account_id, write=True)
         self._carrier_and_type(account_id, carrier, document_type)
         if (req.content_type or "").split(";")[0].strip() not in ("text/html", "text/plain"):
@@ -55,20 +60,33 @@ class DocumentTemplate:
             raise invalid("template", "check", refused.reason) from None
         now = gregorian_now(self.deps.clock)
         saved = save_template(self.deps.store, account_id, carrier, document_type, source, now)
-        answer(req, resp, {"carrier": carrier, "document_type": document_type, "size": saved["size"],
-                           "sha256": saved["sha256"]}, status=201)
+        answer(
+            req,
+            resp,
+            {"carrier": carrier, "document_type": document_type, "size": saved["size"], "sha256": saved["sha256"]},
+            status=201,
+        )
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, carrier: str,
-               document_type: str) -> None:
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, account_id: str, carrier: str, document_type: str
+    ) -> None:
         reseller_for(req, self.deps, account_id, write=False)
         source = template_for(self.deps.store, account_id, carrier, document_type)
         if source is None:
-            raise ApiError(404, "bad identifier", {"template": {"exists": {
-                "message": "no template of the reseller's own: the default template is used"}}})
+            raise ApiError(
+                404,
+                "bad identifier",
+                {
+                    "template": {
+                        "exists": {"message": "no template of the reseller's own: the default template is used"}
+                    }
+                },
+            )
         resp.content_type = "text/html; charset=utf-8"
         resp.text = source
 
-    def on_delete(self, req: falcon.Request, resp: falcon.Response, account_id: str, carrier: str,
-                  document_type: str) -> None:
+    def on_delete(
+        self, req: falcon.Request, resp: falcon.Response, account_id: str, carrier: str, document_type: str
+    ) -> None:
         reseller_for(req, self.deps, account_id, write=True)
         answer(req, resp, {"removed": remove_template(self.deps.store, account_id, carrier, document_type)})

@@ -3,6 +3,7 @@ settings (the reference app's names). Only the reseller itself or an account abo
 writes them; writes need an admin; secrets come back masked (`****` + last 4) and a masked value
 sent back keeps the stored secret. A POST merges the given keys (`null` removes one) and the
 whole result is validated before anything is saved."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,7 +15,9 @@ from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.gateways.settings import GATEWAY_DOCS, masked
 from bookkeeper.ports import Conflict, gregorian_now
 from bookkeeper.services.payments.gateway_settings import (
-    NotAReseller, save_gateway_settings, stored_gateway_doc,
+    NotAReseller,
+    save_gateway_settings,
+    stored_gateway_doc,
 )
 from crossbar_api.access import reseller_for
 from crossbar_api.deps import ApiDeps
@@ -42,8 +45,9 @@ class GatewayConfig:
         reseller_for(req, self.deps, account_id, write=True)
         now = gregorian_now(self.deps.clock)
         try:
-            saved = save_gateway_settings(self.deps.store, account_id, self.kind,
-                                          {key: _stored_form(value) for key, value in data.items()}, now)
+            saved = save_gateway_settings(
+                self.deps.store, account_id, self.kind, {key: _stored_form(value) for key, value in data.items()}, now
+            )
         except GatewayFieldError as error:
             raise invalid(error.field, "invalid", error.reason) from None
         except NotAReseller as error:
@@ -64,17 +68,43 @@ class GatewayConfig:
 
 def gateway_routes(account_path: str) -> list[tuple[str, Any, str, dict[str, str]]]:
     bodies = {
-        "paypal_config": {"enabled": "boolean", "sandbox": "boolean", "receiver_id": "string",
-                          "receiver_email": "string", "currency": "string", "min_amount": "number",
-                          "max_amount": "number"},
-        "yandex_money_config": {"enabled": "boolean", "wallet": "string", "notification_secret": "string",
-                                "shop_id": "string", "scid": "string", "shop_password": "string",
-                                "test_mode": "boolean", "min_amount": "number", "max_amount": "number"},
-        "braintree_config": {"enabled": "boolean", "environment": "string", "merchant_id": "string",
-                             "public_key": "string", "private_key": "string", "merchant_account_id": "string",
-                             "min_amount": "number", "max_amount": "number"},
+        "paypal_config": {
+            "enabled": "boolean",
+            "sandbox": "boolean",
+            "receiver_id": "string",
+            "receiver_email": "string",
+            "currency": "string",
+            "min_amount": "number",
+            "max_amount": "number",
+        },
+        "yandex_money_config": {
+            "enabled": "boolean",
+            "wallet": "string",
+            "notification_secret": "string",
+            "shop_id": "string",
+            "scid": "string",
+            "shop_password": "string",
+            "test_mode": "boolean",
+            "min_amount": "number",
+            "max_amount": "number",
+        },
+        "braintree_config": {
+            "enabled": "boolean",
+            "environment": "string",
+            "merchant_id": "string",
+            "public_key": "string",
+            "private_key": "string",
+            "merchant_account_id": "string",
+            "min_amount": "number",
+            "max_amount": "number",
+        },
     }
-    return [(f"{account_path}/{kind}", lambda deps, kind=kind: GatewayConfig(deps, kind),
-             f"A reseller's {kind.replace('_config', '').replace('_', ' ')} settings (secrets masked)", body)
-            for kind, body in bodies.items()]
-
+    return [
+        (
+            f"{account_path}/{kind}",
+            lambda deps, kind=kind: GatewayConfig(deps, kind),
+            f"A reseller's {kind.replace('_config', '').replace('_', ' ')} settings (secrets masked)",
+            body,
+        )
+        for kind, body in bodies.items()
+    ]

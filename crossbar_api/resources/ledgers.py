@@ -13,6 +13,7 @@ an hour by default (crossbar_view:time_range, crossbar_view.erl:534-563). Lists 
 crossbar_view pages them: `page_size` (50 by default), an opaque `start_key`/`next_start_key`,
 `paginate=false` for everything, `ascending=true` for oldest first.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,12 @@ from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import gregorian_param, page_position, whole_param
 from crossbar_api.kazoo_ledgers import breakdown_by_account, public_json, summary_by_service
 from crossbar_api.ledger_store import (
-    fetch_page, find_ledger, ledgers_created, modb_month, month_ledgers, source_rows,
+    fetch_page,
+    find_ledger,
+    ledgers_created,
+    modb_month,
+    month_ledgers,
+    source_rows,
 )
 from crossbar_api.resources.money import LedgerEntry
 
@@ -56,7 +62,9 @@ def time_range(req: falcon.Request, now: int) -> tuple[int, int]:
     created_to = gregorian_param(req, "created_to") or now
     created_from = gregorian_param(req, "created_from") or created_to - MAX_RANGE
     if not 0 <= created_to - created_from <= MAX_RANGE:
-        raise invalid("created_from", "date_range", f"created_to must be from created_from to {MAX_RANGE} seconds after it")
+        raise invalid(
+            "created_from", "date_range", f"created_to must be from created_from to {MAX_RANGE} seconds after it"
+        )
     return created_from, created_to
 
 
@@ -150,8 +158,11 @@ class SourceLedger:
         account_for(req, self.deps, account_id)
         doc = find_ledger(self.deps, account_id, entry_id, _now(self.deps))
         if doc is None or (doc.get("source") or {}).get("service") != ledger:
-            raise ApiError(404, "bad identifier", {"entry_id": {"exists": {
-                "message": f"no {ledger} ledger {entry_id} in this account"}}})
+            raise ApiError(
+                404,
+                "bad identifier",
+                {"entry_id": {"exists": {"message": f"no {ledger} ledger {entry_id} in this account"}}},
+            )
         answer(req, resp, public_json(doc), revision=doc.get("_rev"))
 
 
@@ -170,7 +181,10 @@ class LedgerSummary:
         suffix = modb_suffix if len(modb_suffix) == 6 else f"{modb_suffix[:4]}0{modb_suffix[4:]}"
         month = modb_month(f"{suffix}-x") if len(modb_suffix) in (5, 6) else None
         if month is None:
-            raise ApiError(404, "bad identifier", {"modb_suffix": {"format": {
-                "message": f"{modb_suffix!r} is not a month; use YYYYMM, e.g. 202611"}}})
+            raise ApiError(
+                404,
+                "bad identifier",
+                {"modb_suffix": {"format": {"message": f"{modb_suffix!r} is not a month; use YYYYMM, e.g. 202611"}}},
+            )
         docs = month_ledgers(self.deps, account_id, month)
         answer(req, resp, {"summary": summary_by_service(docs), "breakdown": breakdown_by_account(docs)})

@@ -1,6 +1,7 @@
 """The money endpoints Kazoo 4.3 UIs call: the balance, the transactions of a period, and a
 reseller's manual credit or balance-correction debit (the ledgers as cb_ledgers lists them are in
 ledgers.py). Amounts travel in currency units as JSON numbers and are exact (Decimal both ways)."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,10 +14,16 @@ from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
+from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.payments.postings import (
-    EntryNotFound, PaymentError, PostingRefused, apply_payment, delete_manual_entry, find_registration, manual_debit,
+    EntryNotFound,
+    PaymentError,
+    PostingRefused,
+    apply_payment,
+    delete_manual_entry,
+    find_registration,
+    manual_debit,
 )
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
@@ -56,10 +63,15 @@ def _public(entry: dict[str, Any]) -> dict[str, Any]:
     """A ledger entry as the API shows it: no pvt_ fields, amounts in currency units."""
     meta = (entry.get("metadata") or {}).get("kazbill") or {}
     return {
-        "id": entry["_id"], "type": entry.get("pvt_ledger_type"), "amount": to_major(entry.get("amount", 0)),
-        "reason": entry_reason(entry), "code": meta.get("code"),
-        "description": entry.get("description", ""), "created": entry.get("pvt_created"),
-        "period": entry.get("period"), "usage": entry.get("usage"),
+        "id": entry["_id"],
+        "type": entry.get("pvt_ledger_type"),
+        "amount": to_major(entry.get("amount", 0)),
+        "reason": entry_reason(entry),
+        "code": meta.get("code"),
+        "description": entry.get("description", ""),
+        "created": entry.get("pvt_created"),
+        "period": entry.get("period"),
+        "usage": entry.get("usage"),
         "item": {k: meta[k] for k in ("category", "item", "quantity", "ratio") if k in meta} or None,
     }
 
@@ -91,8 +103,12 @@ class Transactions:
             db = book.month_db(account_id, month, create=False)  # Kazoo's own months get Kazbill's views
             if db is None:
                 continue
-            for row in self.deps.store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
-                    reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason))).rows:
+            for row in self.deps.store.query_view(
+                db,
+                "kazbill_ledgers",
+                "balance_by_created",
+                ViewQuery(reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason)),
+            ).rows:
                 if row.value == 0 and str(row.id).endswith("-ledgers_monthly_rollover"):
                     continue  # a month that carried nothing over (Kazoo writes those too): no money moved
                 if not reason or entry_reason(row.doc or {}) == reason:
@@ -116,8 +132,11 @@ class Transactions:
         for _, entry_id, db, doc in page:
             if doc is None:
                 wanted.setdefault(db, []).append(entry_id)
-        fetched = {(db, entry_id): doc for db, ids in wanted.items()
-                   for entry_id, doc in self.deps.store.get_many(db, ids).items()}
+        fetched = {
+            (db, entry_id): doc
+            for db, ids in wanted.items()
+            for entry_id, doc in self.deps.store.get_many(db, ids).items()
+        }
         return [doc if doc is not None else fetched[(db, entry_id)] for _, entry_id, db, doc in page]
 
 
@@ -133,8 +152,11 @@ class ManualLedger:
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         body = read_request(req)
         if body.get("impact_reseller") not in (None, False):  # cb_ledgers.erl:383-418
-            raise invalid("impact_reseller", "unsupported", "Kazbill posts to the account alone; its reseller's "
-                                                            "ledger is the reseller's own to credit or debit")
+            raise invalid(
+                "impact_reseller",
+                "unsupported",
+                "Kazbill posts to the account alone; its reseller's ledger is the reseller's own to credit or debit",
+            )
         request = parse_ledger_request(body["data"], self.direction, _now_gregorian(self.deps))
         account_for(req, self.deps, account_id, write=True, from_above=True)
         key = req.get_header("Idempotency-Key")
@@ -145,23 +167,45 @@ class ManualLedger:
         by = caller.user_id or f"api_key:{caller.account_id}"
         try:
             if self.direction == "credit":
-                events = apply_payment(_ports(self.deps), account_id, amount=request.amount, reason=request.reason,
-                                       external_id=external_id, description=request.description, by=by,
-                                       ledger_fields=request.fields)
+                events = apply_payment(
+                    _ports(self.deps),
+                    account_id,
+                    amount=request.amount,
+                    reason=request.reason,
+                    external_id=external_id,
+                    description=request.description,
+                    by=by,
+                    ledger_fields=request.fields,
+                )
             else:
-                events = manual_debit(_ports(self.deps), account_id, amount=request.amount, external_id=external_id,
-                                      description=request.description, by=by, ledger_fields=request.fields)
+                events = manual_debit(
+                    _ports(self.deps),
+                    account_id,
+                    amount=request.amount,
+                    external_id=external_id,
+                    description=request.description,
+                    by=by,
+                    ledger_fields=request.fields,
+                )
         except PostingRefused as error:
-            raise ApiError(400, "the account cannot be billed", {error.field: {
-                "billing": {"message": error.reason}}}) from None
+            raise ApiError(
+                400, "the account cannot be billed", {error.field: {"billing": {"message": error.reason}}}
+            ) from None
         except PaymentError as error:
             raise invalid(error.field, "invalid", error.reason) from None
         registration = self._registration(account_id, request.reason, external_id)
         if registration["amount"] != request.amount or registration["ledger_type"] != self.direction:
-            raise ApiError(409, "this Idempotency-Key was used for another request", {"Idempotency-Key": {
-                "unique": {"message": "send a new key for a new posting"}}})
-        entry = find_ledger(self.deps, account_id, events[0].details.get("entry_id") or registration["entry_id"],
-                            _now_gregorian(self.deps))
+            raise ApiError(
+                409,
+                "this Idempotency-Key was used for another request",
+                {"Idempotency-Key": {"unique": {"message": "send a new key for a new posting"}}},
+            )
+        entry = find_ledger(
+            self.deps,
+            account_id,
+            events[0].details.get("entry_id") or registration["entry_id"],
+            _now_gregorian(self.deps),
+        )
         if entry is None:
             raise ApiError(500, "the posting was not recorded")
         answer(req, resp, public_json(entry), status=200 if events[0].name == "posting_duplicate" else 201)
@@ -185,11 +229,19 @@ class LedgerEntry:
         account_for(req, self.deps, account_id, write=True, from_above=True)
         caller = req.context.caller
         try:
-            events = delete_manual_entry(_ports(self.deps), account_id, entry_id,
-                                         by=caller.user_id or f"api_key:{caller.account_id}")
+            events = delete_manual_entry(
+                _ports(self.deps), account_id, entry_id, by=caller.user_id or f"api_key:{caller.account_id}"
+            )
         except PaymentError as error:
             status = 404 if isinstance(error, EntryNotFound) else 400
             raise ApiError(status, error.reason, {"entry_id": {"manual": {"message": error.reason}}}) from None
         first = events[0]
-        answer(req, resp, {"deleted": entry_id, "by_entry": first.details.get("entry_id"),
-                           "replayed": first.name == "posting_duplicate"})
+        answer(
+            req,
+            resp,
+            {
+                "deleted": entry_id,
+                "by_entry": first.details.get("entry_id"),
+                "replayed": first.name == "posting_duplicate",
+            },
+        )

@@ -12,6 +12,7 @@ Reading is for the account and the accounts above it; generating is for a resell
 What an account can have issued on demand (pro-formas, invoices for a payment: each numbered,
 rendered and emailed at its reseller's cost) is limited per account, in any hour and any 24
 hours (ApiDeps.usage_limits, from the settings); past a limit, 429 names it."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,21 +21,32 @@ from typing import Any
 
 import falcon
 
+from bookkeeper.domain.money import MoneyError, currency, exact_units
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.audit.audit_scope import accounts_in_scope
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import BillingInputError
+from bookkeeper.services.billing.usage_limits import LimitReached
 from bookkeeper.services.documents.document_listing import (
-    RENDERED, NoSuchDocument, NotADocumentId, NotRendered, document_pdf, find_document, list_documents, months_back,
+    RENDERED,
+    NoSuchDocument,
+    NotADocumentId,
+    NotRendered,
+    document_pdf,
+    find_document,
+    list_documents,
+    months_back,
 )
-from bookkeeper.domain.money import MoneyError, currency, exact_units
 from bookkeeper.services.documents.period_documents import (
-    PERIOD_TYPES, DocumentPorts, DocumentRequestError, NoCarrier, issue_period_documents,
+    PERIOD_TYPES,
+    DocumentPorts,
+    DocumentRequestError,
+    NoCarrier,
+    issue_period_documents,
 )
 from bookkeeper.services.documents.proforma_requests import issue_proforma, request_proforma
 from bookkeeper.services.documents.transaction_invoices import issue_transaction_invoice
-from bookkeeper.services.billing.usage_limits import LimitReached
 from crossbar_api.access import account_for, billing_context
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
@@ -74,10 +86,15 @@ def _not_found(error: NoSuchDocument) -> ApiError:
 def _too_many(reached: LimitReached) -> ApiError:
     """429 naming the limit an on-demand document met, and when one is free again."""
     over = reached.over
-    message = f"at most {over.most} {over.kind} in any {over.window} for one account; the next in {over.retry_after_s} s"
-    return ApiError(429, "too many requests", {over.name: {"limit": {
-        "message": message, "limit": over.most, "retry_after": over.retry_after_s}}},
-        headers={"Retry-After": str(over.retry_after_s)})
+    message = (
+        f"at most {over.most} {over.kind} in any {over.window} for one account; the next in {over.retry_after_s} s"
+    )
+    return ApiError(
+        429,
+        "too many requests",
+        {over.name: {"limit": {"message": message, "limit": over.most, "retry_after": over.retry_after_s}}},
+        headers={"Retry-After": str(over.retry_after_s)},
+    )
 
 
 class Onbills:
@@ -88,11 +105,11 @@ class Onbills:
         account_for(req, self.deps, account_id)
         context = billing_context(self.deps, account_id)
         period = req.get_param("period")
-        today = local_day_of_gregorian(gregorian_now(self.deps.clock),
-                                       context.reseller.timezone)
+        today = local_day_of_gregorian(gregorian_now(self.deps.clock), context.reseller.timezone)
         months = months_back((today.year, today.month), LISTED_MONTHS)
-        found = list_documents(self.deps.store, self.deps.design_docs, account_id, months,
-                               _period(period, "period") if period else None)
+        found = list_documents(
+            self.deps.store, self.deps.design_docs, account_id, months, _period(period, "period") if period else None
+        )
         answer(req, resp, [{**doc, "total": _major(doc)} for doc in found])
 
 
@@ -112,8 +129,15 @@ class OnbillDocument:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
         account_for(req, self.deps, account_id)
         _, doc = _document(self.deps, account_id, doc_id)
-        answer(req, resp, {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in HIDDEN and k != "_id"},
-                           "pdf": doc.get("state") in RENDERED})
+        answer(
+            req,
+            resp,
+            {
+                "id": doc["_id"],
+                **{k: v for k, v in doc.items() if k not in HIDDEN and k != "_id"},
+                "pdf": doc.get("state") in RENDERED,
+            },
+        )
 
 
 class OnbillPdf:
@@ -160,15 +184,24 @@ class GenerateOnbills:
         issued, refused = [], {}
         for target in targets:
             try:
-                issued += [{"account_id": target, "id": doc.doc_id, "document_type": doc.document_type,
-                            "carrier": doc.carrier, "number": doc.number, "state": "queued"}
-                           for doc in issue_period_documents(ports, target, start, tuple(kinds))]
+                issued += [
+                    {
+                        "account_id": target,
+                        "id": doc.doc_id,
+                        "document_type": doc.document_type,
+                        "carrier": doc.carrier,
+                        "number": doc.number,
+                        "state": "queued",
+                    }
+                    for doc in issue_period_documents(ports, target, start, tuple(kinds))
+                ]
             except (DocumentRequestError, BillingInputError) as error:
                 if not children and isinstance(error, NoCarrier):
                     raise _no_carrier(error) from None
                 if not children:
-                    raise invalid(error.field, "period" if isinstance(error, DocumentRequestError) else "billing",
-                                  error.reason) from None
+                    raise invalid(
+                        error.field, "period" if isinstance(error, DocumentRequestError) else "billing", error.reason
+                    ) from None
                 refused[target] = {"field": error.field, "reason": error.reason}
         answer(req, resp, {"issued": issued, "refused": refused}, status=201 if issued else 200)
 
@@ -192,16 +225,31 @@ class Proforma:
         ports = DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
         try:
             request_id = request_proforma(
-                ports, account_id, amount=amount, currency=context.reseller.currency,
-                by=f"{caller.account_id}/{caller.user_id or 'api_key'}", limit=self.deps.usage_limits.proformas,
-                now_gregorian=gregorian_now(self.deps.clock))
+                ports,
+                account_id,
+                amount=amount,
+                currency=context.reseller.currency,
+                by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
+                limit=self.deps.usage_limits.proformas,
+                now_gregorian=gregorian_now(self.deps.clock),
+            )
         except LimitReached as reached:
             raise _too_many(reached) from None
         except NoCarrier as error:
             raise _no_carrier(error) from None
         issued = issue_proforma(ports, account_id, request_id)
-        answer(req, resp, {"request_id": request_id, "id": issued.doc_id, "number": issued.number,
-                           "carrier": issued.carrier, "state": "queued"}, status=201)
+        answer(
+            req,
+            resp,
+            {
+                "request_id": request_id,
+                "id": issued.doc_id,
+                "number": issued.number,
+                "carrier": issued.carrier,
+                "state": "queued",
+            },
+            status=201,
+        )
 
 
 class TransactionInvoice:
@@ -216,13 +264,21 @@ class TransactionInvoice:
             raise invalid("entry_id", "required", "the payment's ledger entry id")
         account_for(req, self.deps, account_id, write=True)
         try:
-            issued = issue_transaction_invoice(DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs),
-                                               account_id, data["entry_id"], limit=self.deps.usage_limits.documents)
+            issued = issue_transaction_invoice(
+                DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs),
+                account_id,
+                data["entry_id"],
+                limit=self.deps.usage_limits.documents,
+            )
         except NoCarrier as error:
             raise _no_carrier(error) from None
         except DocumentRequestError as error:
             raise invalid(error.field, "payment", error.reason) from None
         except LimitReached as reached:
             raise _too_many(reached) from None
-        answer(req, resp, {"id": issued.doc_id, "number": issued.number, "carrier": issued.carrier,
-                           "state": "queued"}, status=201)
+        answer(
+            req,
+            resp,
+            {"id": issued.doc_id, "number": issued.number, "carrier": issued.carrier, "state": "queued"},
+            status=201,
+        )

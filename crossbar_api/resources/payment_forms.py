@@ -1,6 +1,7 @@
 """GET .../paypal/payment?amount= and .../yandex_money/payment?amount=: what the payments page
 needs to send a customer to its reseller's gateway for a top-up of `amount` (currency units):
 the form's address and fields, with the account in the field the hook reads it back from."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,16 +37,29 @@ class PaymentForm:
         try:
             settings, currency = load_gateway_settings(self.deps.store, context.reseller_id, f"{self.gateway}_config")
         except (GatewayFieldError, NotAReseller) as error:
-            raise ApiError(404, "bad identifier", {self.gateway: {"configured": {
-                "message": f"this account's reseller takes no {self.gateway} payments ({error})"}}}) from None
+            raise ApiError(
+                404,
+                "bad identifier",
+                {
+                    self.gateway: {
+                        "configured": {"message": f"this account's reseller takes no {self.gateway} payments ({error})"}
+                    }
+                },
+            ) from None
         amount = _amount(req, currency)
         refusal = settings.within_limits(amount)
         if refusal:
             raise invalid("amount", "limits", refusal)
         purpose = f"Top-up of {account.get('name') or account_id}"
         if self.gateway == "paypal":
-            form = paypal.payment_form(settings, account_id, amount, currency, item_name=purpose,
-                                       notify_url=f"{self.deps.public_url}/hooks/paypal/{context.reseller_id}")
+            form = paypal.payment_form(
+                settings,
+                account_id,
+                amount,
+                currency,
+                item_name=purpose,
+                notify_url=f"{self.deps.public_url}/hooks/paypal/{context.reseller_id}",
+            )
             answer(req, resp, {"paypal": form})
             return
         options: dict[str, Any] = {}

@@ -2,9 +2,11 @@
 one, or Kazoo 4.x's `POST .../service_plans {"add": [...], "delete": [...]}`), unassigned, read
 one by one, and what its reseller offers (.../service_plans/available). See plans.py for the
 documents' shape and the shared helpers."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import falcon
 
@@ -18,8 +20,15 @@ from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.resources.plan_docs import (
-    ANY_PLAN_ID, WRITE_ATTEMPTS, _catalogue, _checked_plan_id, _default_plan_id, _now_gregorian, _plan_doc,
-    _plan_not_found, _reseller_id,
+    ANY_PLAN_ID,
+    WRITE_ATTEMPTS,
+    _catalogue,
+    _checked_plan_id,
+    _default_plan_id,
+    _now_gregorian,
+    _plan_doc,
+    _plan_not_found,
+    _reseller_id,
 )
 
 MAX_BULK = 100
@@ -36,8 +45,12 @@ def _assigned(deps: ApiDeps, account: Mapping[str, Any], reseller_id: str) -> li
     result = []
     for plan_id, is_default in listed:
         doc = _plan_doc(deps.store, reseller_id, plan_id)
-        entry = {"id": plan_id, "name": None if doc is None else doc.get("name", ""), "account_id": reseller_id,
-                 "default": is_default}
+        entry = {
+            "id": plan_id,
+            "name": None if doc is None else doc.get("name", ""),
+            "account_id": reseller_id,
+            "default": is_default,
+        }
         if doc is None:
             entry["missing"] = True  # billing refuses the account until this is fixed
         result.append(entry)
@@ -61,8 +74,11 @@ def _change_assignments(deps: ApiDeps, account_id: str, changes: Mapping[str, st
             raise ApiError(503, "the services database does not exist") from None
         plans = (current or {}).get("plans") or {}
         if not isinstance(plans, Mapping):
-            raise ApiError(409, "the account's billing documents cannot be used", {"services.plans": {
-                "billing": {"message": "must be an object of plan ids"}}})
+            raise ApiError(
+                409,
+                "the account's billing documents cannot be used",
+                {"services.plans": {"billing": {"message": "must be an object of plan ids"}}},
+            )
         before = plans
         plans = dict(plans)
         for plan_id, reseller_id in changes.items():
@@ -92,12 +108,17 @@ def _assignable(deps: ApiDeps, reseller_id: str, plan_id: str, field: str) -> No
     where = f"the catalogue of the account's reseller {reseller_id}"
     doc = _plan_doc(deps.store, reseller_id, _checked_plan_id(plan_id, where)) if isinstance(plan_id, str) else None
     if doc is None:
-        raise ApiError(404, "bad identifier", {field: {"exists": {"message": f"service plan {plan_id!r} not found in {where}"}}})
+        raise ApiError(
+            404, "bad identifier", {field: {"exists": {"message": f"service plan {plan_id!r} not found in {where}"}}}
+        )
     try:
         parse_service_plan(doc)
     except PlanError as error:
-        raise ApiError(409, "the plan cannot be priced", {field: {
-            "invalid": {"message": f"service plan {plan_id!r}: {error.field}: {error.reason}"}}}) from None
+        raise ApiError(
+            409,
+            "the plan cannot be priced",
+            {field: {"invalid": {"message": f"service plan {plan_id!r}: {error.field}: {error.reason}"}}},
+        ) from None
 
 
 def _plan_ids(data: Mapping[str, Any], name: str) -> list[str]:
@@ -110,7 +131,9 @@ def _plan_ids(data: Mapping[str, Any], name: str) -> list[str]:
         if name != "delete" and isinstance(item, dict):
             extra = sorted(set(item) - {"id"})
             if extra:
-                raise invalid(f"{name}.{index}.{extra[0]}", "unsupported", "an assignment names its plan by id, nothing else")
+                raise invalid(
+                    f"{name}.{index}.{extra[0]}", "unsupported", "an assignment names its plan by id, nothing else"
+                )
             item = item.get("id")
         if not isinstance(item, str) or not ANY_PLAN_ID.match(item):
             raise invalid(f"{name}.{index}", "type", "must be a plan id")
@@ -185,8 +208,11 @@ class AssignedPlan:
         try:
             parse_service_plan(doc)
         except PlanError as error:
-            raise ApiError(409, "the plan cannot be priced", {error.field: {
-                "invalid": {"message": f"service plan {plan_id!r}: {error.reason}"}}}) from None
+            raise ApiError(
+                409,
+                "the plan cannot be priced",
+                {error.field: {"invalid": {"message": f"service plan {plan_id!r}: {error.reason}"}}},
+            ) from None
         _change_assignment(self.deps, account_id, plan_id, reseller_id)
         answer(req, resp, _assigned(self.deps, account, reseller_id))
 

@@ -1,17 +1,26 @@
 """Shared by the plan endpoints (plans.py, plan_assignment.py): reading, checking and saving
 service plan documents, and finding an account's reseller and its default plan."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
-
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db
 from bookkeeper.domain.plans import PlanError, parse_service_plan
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
+from bookkeeper.ports import (
+    Conflict,
+    DatabaseNotFound,
+    DocumentStore,
+    InvalidDocument,
+    NotFound,
+    ViewQuery,
+    gregorian_now,
+)
 from bookkeeper.services.billing.announcements import announce_write
 from bookkeeper.services.billing.context import find_reseller, get_or_none
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ViewQuery, gregorian_now
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import document_numbers
@@ -43,13 +52,23 @@ def _is_reseller(account: Mapping[str, Any]) -> bool:
 
 def _require_reseller(account: Mapping[str, Any]) -> None:
     if not _is_reseller(account):
-        raise ApiError(403, "forbidden", {"account_id": {"reseller": {
-            "message": "only a reseller (or the master account) keeps a catalogue of service plans"}}})
+        raise ApiError(
+            403,
+            "forbidden",
+            {
+                "account_id": {
+                    "reseller": {
+                        "message": "only a reseller (or the master account) keeps a catalogue of service plans"
+                    }
+                }
+            },
+        )
 
 
 def _plan_not_found(plan_id: str, where: str) -> ApiError:
-    return ApiError(404, "bad identifier", {"plan_id": {"exists": {
-        "message": f"service plan {plan_id!r} not found in {where}"}}})
+    return ApiError(
+        404, "bad identifier", {"plan_id": {"exists": {"message": f"service plan {plan_id!r} not found in {where}"}}}
+    )
 
 
 def _checked_plan_id(plan_id: str, where: str) -> str:
@@ -75,8 +94,12 @@ def _catalogue(store: DocumentStore, owner_id: str) -> list[dict[str, Any]]:
 
 
 def _public(doc: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": doc["_id"], "name": doc.get("name", ""), "description": doc.get("description", ""),
-            "plan": doc.get("plan") or {}}
+    return {
+        "id": doc["_id"],
+        "name": doc.get("name", ""),
+        "description": doc.get("description", ""),
+        "plan": doc.get("plan") or {},
+    }
 
 
 def _reseller_id(store: DocumentStore, account: Mapping[str, Any]) -> str:
@@ -85,19 +108,28 @@ def _reseller_id(store: DocumentStore, account: Mapping[str, Any]) -> str:
     try:
         return find_reseller(store, account)[1]
     except SettingsError as error:
-        raise ApiError(409, "the account's billing documents cannot be used", {
-            f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}}) from None
+        raise ApiError(
+            409,
+            "the account's billing documents cannot be used",
+            {f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}},
+        ) from None
 
 
 def _default_plan_id(store: DocumentStore, account: Mapping[str, Any], reseller_id: str) -> str | None:
     master_id = master_of(account)
     try:
-        return reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
-                                 get_or_none(store, account_db(master_id), ONBILL_DOC_ID),
-                                 master_id=master_id).default_service_plan
+        return reseller_settings(
+            reseller_id,
+            get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
+            get_or_none(store, account_db(master_id), ONBILL_DOC_ID),
+            master_id=master_id,
+        ).default_service_plan
     except SettingsError as error:
-        raise ApiError(409, "the account's billing documents cannot be used", {
-            f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}}) from None
+        raise ApiError(
+            409,
+            "the account's billing documents cannot be used",
+            {f"{error.document}.{error.field}".rstrip("."): {"billing": {"message": error.reason}}},
+        ) from None
 
 
 def _text(data: Mapping[str, Any], key: str, limit: int, *, required: bool) -> str:
@@ -116,11 +148,16 @@ def _plan_body(data: Mapping[str, Any], plan_id: str) -> dict[str, Any]:
     for key in data:
         if key not in PLAN_FIELDS:
             raise invalid(key, "unknown", f"unknown field; expected {', '.join(PLAN_FIELDS)}")
-    body = {"name": _text(data, "name", MAX_NAME, required=True),
-            "description": _text(data, "description", MAX_DESCRIPTION, required=False)}
+    body = {
+        "name": _text(data, "name", MAX_NAME, required=True),
+        "description": _text(data, "description", MAX_DESCRIPTION, required=False),
+    }
     if "plan" not in data:
-        raise invalid("plan", "required", "a plan of categories and items is needed, e.g. "
-                                          "{\"devices\": {\"sip_device\": {\"rate\": 5}}}")
+        raise invalid(
+            "plan",
+            "required",
+            'a plan of categories and items is needed, e.g. {"devices": {"sip_device": {"rate": 5}}}',
+        )
     plan = document_numbers(data["plan"], "plan")
     try:
         parse_service_plan({"_id": plan_id, "name": body["name"], "plan": plan})
@@ -139,8 +176,11 @@ def _save(store: DocumentStore, db: str, doc: Mapping[str, Any], conflict: str) 
     except InvalidDocument as error:
         raise invalid(error.field, "invalid", error.reason) from None
     except DatabaseNotFound:
-        raise ApiError(409, "the account has no database", {"account_id": {"database": {
-            "message": "the account's database does not exist"}}}) from None
+        raise ApiError(
+            409,
+            "the account has no database",
+            {"account_id": {"database": {"message": "the account's database does not exist"}}},
+        ) from None
 
 
 def _assignments(store: DocumentStore, owner_id: str, plan_id: str) -> list[str]:
@@ -149,8 +189,9 @@ def _assignments(store: DocumentStore, owner_id: str, plan_id: str) -> list[str]
     holders: list[str] = []
     for named in (owner_id, None):
         try:
-            rows = store.query_view(SERVICES_DB, "kazbill_services", "by_plan",
-                                    ViewQuery(key=[plan_id, named], key_is_set=True)).rows
+            rows = store.query_view(
+                SERVICES_DB, "kazbill_services", "by_plan", ViewQuery(key=[plan_id, named], key_is_set=True)
+            ).rows
         except (DatabaseNotFound, NotFound):
             return holders
         holders += [row.id for row in rows if row.id is not None]

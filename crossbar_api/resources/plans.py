@@ -9,6 +9,7 @@ were stored. An account's plans are named in its document of the `services` data
 way the bookkeeper prices them (bookkeeper.services.billing.context). Every plan is checked with the
 bookkeeper's own parser before it is saved or assigned, so the API never stores a plan that
 billing would refuse. Answers never show `_rev` or `pvt_` fields."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,7 +27,20 @@ from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.resources.plan_assignment import AssignedPlan, AssignedPlans, AvailablePlans
 from crossbar_api.resources.plan_docs import (
-    ACCOUNT, NEW_PLAN_ID, RESERVED_IDS, PLAN_TYPE, _now_gregorian, _require_reseller, _plan_not_found, _checked_plan_id, _plan_doc, _catalogue, _public, _plan_body, _save, _assignments,
+    ACCOUNT,
+    NEW_PLAN_ID,
+    PLAN_TYPE,
+    RESERVED_IDS,
+    _assignments,
+    _catalogue,
+    _checked_plan_id,
+    _now_gregorian,
+    _plan_body,
+    _plan_doc,
+    _plan_not_found,
+    _public,
+    _require_reseller,
+    _save,
 )
 
 
@@ -54,11 +68,22 @@ class ResellerPlans:
         body = _plan_body(data, plan_id)
         db = account_db(account_id)
         if get_or_none(self.deps.store, db, plan_id) is not None:  # a deleted plan, or another document, too
-            raise ApiError(409, "the id is taken", {"id": {"unique": {
-                "message": f"{plan_id!r} already names a document of this account"}}})
+            raise ApiError(
+                409,
+                "the id is taken",
+                {"id": {"unique": {"message": f"{plan_id!r} already names a document of this account"}}},
+            )
         now = _now_gregorian(self.deps)
-        doc = {"_id": plan_id, "pvt_type": PLAN_TYPE, **body, "pvt_account_id": account_id, "pvt_account_db": db,
-               "pvt_created": now, "pvt_modified": now, "pvt_vsn": "1"}
+        doc = {
+            "_id": plan_id,
+            "pvt_type": PLAN_TYPE,
+            **body,
+            "pvt_account_id": account_id,
+            "pvt_account_db": db,
+            "pvt_created": now,
+            "pvt_modified": now,
+            "pvt_vsn": "1",
+        }
         _save(self.deps.store, db, doc, "the id was taken meanwhile")
         saved = _plan_doc(self.deps.store, account_id, plan_id) or doc
         answer(req, resp, _public(saved), status=201, revision=saved.get("_rev"))
@@ -101,13 +126,31 @@ class ResellerPlan:
         stored = self._stored(account_id, plan_id)
         onbill = get_or_none(self.deps.store, account_db(account_id), ONBILL_DOC_ID) or {}
         if onbill.get("default_service_plan") == plan_id:
-            raise ApiError(409, "the plan is in use", {"plan_id": {"default": {
-                "message": "it is the default_service_plan of this reseller's onbill settings; change that first"}}})
+            raise ApiError(
+                409,
+                "the plan is in use",
+                {
+                    "plan_id": {
+                        "default": {
+                            "message": (
+                                "it is the default_service_plan of this reseller's onbill settings; change that first"
+                            )
+                        }
+                    }
+                },
+            )
         holders = _assignments(self.deps.store, account_id, plan_id)
         if holders:
             shown = ", ".join(holders[:5]) + (f" and {len(holders) - 5} more" if len(holders) > 5 else "")
-            raise ApiError(409, "the plan is in use", {"plan_id": {"assigned": {
-                "message": f"assigned to {len(holders)} account(s): {shown}; unassign it first"}}})
+            raise ApiError(
+                409,
+                "the plan is in use",
+                {
+                    "plan_id": {
+                        "assigned": {"message": f"assigned to {len(holders)} account(s): {shown}; unassign it first"}
+                    }
+                },
+            )
         try:
             self.deps.store.soft_delete(account_db(account_id), plan_id)
         except Conflict:
@@ -120,19 +163,37 @@ class ResellerPlan:
 
 _PLAN_BODY = {"id": "string", "name": "string", "description": "string", "plan": "object"}
 
-# (path, factory, summary, body schema) — the fields of crossbar_api.app.Route, in order.
+# (path, factory, summary, body schema) — the fields of crossbar_api.routes.Route, in order.
 PLAN_ROUTES = (
-    (f"{ACCOUNT}/onbill_service_plans", ResellerPlans,
-     "A reseller's catalogue of service plans; PUT adds one (checked as billing reads it)", _PLAN_BODY),
-    (f"{ACCOUNT}/onbill_service_plans/{{plan_id}}", ResellerPlan,
-     "One plan of the catalogue: read, replace, or delete it once no account has it", _PLAN_BODY),
-    (f"{ACCOUNT}/service_plans", AssignedPlans,
-     "The plans the account is priced with (the reseller's default when none is assigned); POST "
-     "{add, delete}: assign and unassign several at once (from above)",
-     {"add": "array", "plans": "array", "delete": "array"}),
-    (f"{ACCOUNT}/service_plans/available", AvailablePlans,
-     "The plans of the account's reseller, which may be assigned to it", None),
-    (f"{ACCOUNT}/service_plans/{{plan_id}}", AssignedPlan,
-     "Read a plan (the account's own, else its reseller's); assign it to the account (from above), or unassign it",
-     None),
+    (
+        f"{ACCOUNT}/onbill_service_plans",
+        ResellerPlans,
+        "A reseller's catalogue of service plans; PUT adds one (checked as billing reads it)",
+        _PLAN_BODY,
+    ),
+    (
+        f"{ACCOUNT}/onbill_service_plans/{{plan_id}}",
+        ResellerPlan,
+        "One plan of the catalogue: read, replace, or delete it once no account has it",
+        _PLAN_BODY,
+    ),
+    (
+        f"{ACCOUNT}/service_plans",
+        AssignedPlans,
+        "The plans the account is priced with (the reseller's default when none is assigned); POST "
+        "{add, delete}: assign and unassign several at once (from above)",
+        {"add": "array", "plans": "array", "delete": "array"},
+    ),
+    (
+        f"{ACCOUNT}/service_plans/available",
+        AvailablePlans,
+        "The plans of the account's reseller, which may be assigned to it",
+        None,
+    ),
+    (
+        f"{ACCOUNT}/service_plans/{{plan_id}}",
+        AssignedPlan,
+        "Read a plan (the account's own, else its reseller's); assign it to the account (from above), or unassign it",
+        None,
+    ),
 )

@@ -8,6 +8,7 @@
     GET .../rate_decks/{deck}/rate?number=&seconds=&direction=
                                       which rate a number takes, and what a call of `seconds` costs
 Only the reseller itself or an account above it; writing needs an admin."""
+
 from __future__ import annotations
 
 import falcon
@@ -56,16 +57,27 @@ class RateDeckCsv:
         except ValueError as error:
             raise invalid("deck", "name", str(error)) from None
         if not result.report.ok:
-            raise ApiError(400, "invalid data", {f"line {line}.{column}": {"csv": {"message": reason}}
-                                                 for line, column, reason in result.report.errors})
+            raise ApiError(
+                400,
+                "invalid data",
+                {
+                    f"line {line}.{column}": {"csv": {"message": reason}}
+                    for line, column, reason in result.report.errors
+                },
+            )
         answer(req, resp, {"deck": deck, "rates": result.written, "removed": result.removed})
 
     def _accept(self, req: falcon.Request, resp: falcon.Response, account_id: str, deck: str, raw: bytes) -> None:
         caller = req.context.caller
         try:
-            job_id = accept_import(self.deps.store, account_id, deck, raw,
-                                   by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
-                                   now=gregorian_now(self.deps.clock))
+            job_id = accept_import(
+                self.deps.store,
+                account_id,
+                deck,
+                raw,
+                by=f"{caller.account_id}/{caller.user_id or 'api_key'}",
+                now=gregorian_now(self.deps.clock),
+            )
         except NotAReseller as error:
             raise ApiError(404, "bad identifier", {"account_id": {"reseller": {"message": str(error)}}}) from None
         except ValueError as error:
@@ -107,12 +119,33 @@ class RateLookup:
         except ValueError as error:
             raise invalid("deck", "name", str(error)) from None
         if rate is None:
-            raise ApiError(404, "bad identifier", {"number": {"rate": {
-                "message": f"no rate in {deck} for {number}: such a call is recorded as unrated"}}})
+            raise ApiError(
+                404,
+                "bad identifier",
+                {
+                    "number": {
+                        "rate": {"message": f"no rate in {deck} for {number}: such a call is recorded as unrated"}
+                    }
+                },
+            )
         cost = call_cost(rate, seconds)
-        answer(req, resp, {
-            "rate": {"id": rate.rate_id, "name": rate.name, "prefix": rate.prefix,
-                     "rate_cost": rate.cost_per_minute / UNITS_PER_MAJOR, "rate_increment": rate.increment_s,
-                     "rate_minimum": rate.minimum_s, "rate_nocharge_time": rate.nocharge_s,
-                     "rate_surcharge": rate.surcharge / UNITS_PER_MAJOR, "direction": list(rate.direction)},
-            "seconds": seconds, "billed_seconds": cost.billed_seconds, "cost": to_major(cost.amount)})
+        answer(
+            req,
+            resp,
+            {
+                "rate": {
+                    "id": rate.rate_id,
+                    "name": rate.name,
+                    "prefix": rate.prefix,
+                    "rate_cost": rate.cost_per_minute / UNITS_PER_MAJOR,
+                    "rate_increment": rate.increment_s,
+                    "rate_minimum": rate.minimum_s,
+                    "rate_nocharge_time": rate.nocharge_s,
+                    "rate_surcharge": rate.surcharge / UNITS_PER_MAJOR,
+                    "direction": list(rate.direction),
+                },
+                "seconds": seconds,
+                "billed_seconds": cost.billed_seconds,
+                "cost": to_major(cost.amount),
+            },
+        )

@@ -2,16 +2,22 @@
 live in the same document of its account). A PATCH merges the given keys, `null` removes one
 (the value is inherited again), and the whole result is validated before anything is saved;
 private fields stored on the document are never shown and never dropped."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import falcon
 
-from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.documents.legal_details import LegalDetailsError, parse_legal
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.settings import (
-    ACCOUNT_ONBILL_KEYS, ONBILL_DOC_ID, RESELLER_ONBILL_KEYS, SettingsError, account_settings, master_of,
+    ACCOUNT_ONBILL_KEYS,
+    ONBILL_DOC_ID,
+    RESELLER_ONBILL_KEYS,
+    SettingsError,
+    account_settings,
+    master_of,
     reseller_settings,
 )
 from bookkeeper.ports import Conflict, NotFound
@@ -56,12 +62,27 @@ class Onbill:
         above = None
         for key in data:
             if key.startswith(("_", "pvt_")) or key not in allowed:
-                raise invalid(key, "unknown", f"not a billing setting of this account; expected one of {', '.join(sorted(allowed))}")
+                raise invalid(
+                    key,
+                    "unknown",
+                    f"not a billing setting of this account; expected one of {', '.join(sorted(allowed))}",
+                )
             if key not in own_keys:
                 above = is_from_above(self.deps, caller, account) if above is None else above
                 if not above:
-                    raise ApiError(403, "forbidden", {key: {"access": {
-                        "message": "set by the reseller that bills this account, or an account above that reseller"}}})
+                    raise ApiError(
+                        403,
+                        "forbidden",
+                        {
+                            key: {
+                                "access": {
+                                    "message": (
+                                        "set by the reseller that bills this account, or an account above that reseller"
+                                    )
+                                }
+                            }
+                        },
+                    )
         stored = self._stored(account_id)
         # A rate or threshold arrives as an exact Decimal; the document keeps it as a JSON number.
         data = {key: document_numbers(value, key) for key, value in data.items()}
@@ -86,8 +107,12 @@ class Onbill:
     def _validate(self, account_id: str, account: dict[str, Any], merged: dict[str, Any], is_reseller: bool) -> None:
         try:
             master = master_of(account)
-            reseller = reseller_settings(account_id, merged if is_reseller else None,
-                                         None if master == account_id else self._stored(master), master_id=master)
+            reseller = reseller_settings(
+                account_id,
+                merged if is_reseller else None,
+                None if master == account_id else self._stored(master),
+                master_id=master,
+            )
             account_settings(account_id, merged, reseller, created=account.get("pvt_created") or 0)
         except SettingsError as error:
             raise invalid(error.field or "onbill", "invalid", error.reason) from None

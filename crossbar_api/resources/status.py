@@ -1,4 +1,5 @@
 """GET .../billing_status: what a reseller's UI shows about an account's billing."""
+
 from __future__ import annotations
 
 import falcon
@@ -29,15 +30,29 @@ class BillingStatus:
             standing = {}
         trial = context.account.trial_expires
         balance = LedgerBook(self.deps.store, self.deps.design_docs).current_balance(account_id, now)
-        answer(req, resp, {
-            "account_id": account_id, "name": account.get("name"), "billable": context.billable,
-            "reseller_id": context.reseller_id, "currency": context.reseller.currency,
-            "trial": trial is not None and today <= local_day_of_gregorian(trial, context.reseller.timezone),
-            "trial_expires": trial, "payment_type": context.account.payment_type,
-            "billing_day": context.account.billing_day,
-            "current_period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                               "days": period.days, "days_left": period.days_left(today)},
-            "standing": standing.get("status", "good_standing"), "blocked": bool(standing.get("blocked")),
-            "reasons": standing.get("reasons", []), "balance": to_major(balance),
-            "credit_line": to_major(context.credit_line),
-        })
+        answer(
+            req,
+            resp,
+            {
+                "account_id": account_id,
+                "name": account.get("name"),
+                "billable": context.billable,
+                "reseller_id": context.reseller_id,
+                "currency": context.reseller.currency,
+                "trial": trial is not None and today <= local_day_of_gregorian(trial, context.reseller.timezone),
+                "trial_expires": trial,
+                "payment_type": context.account.payment_type,
+                "billing_day": context.account.billing_day,
+                "current_period": {
+                    "start": period.start.isoformat(),
+                    "end": period.end.isoformat(),
+                    "days": period.days,
+                    "days_left": period.days_left(today),
+                },
+                "standing": standing.get("status", "good_standing"),
+                "blocked": bool(standing.get("blocked")),
+                "reasons": standing.get("reasons", []),
+                "balance": to_major(balance),
+                "credit_line": to_major(context.credit_line),
+            },
+        )

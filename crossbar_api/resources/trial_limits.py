@@ -1,5 +1,6 @@
 """A reseller's hand on its accounts: end or extend a trial (POST .../onbill_trial), and the
 private limits Kazoo's call authorisation reads (GET/PATCH .../onbill_pvt_limits)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,9 @@ class Trial:
         update_onbill(store, account_id, {"billing_day": today.day, "trial_converted_on": today.isoformat()})
         end_trial(store, account_id, now)
         events = reconcile_account(BillingPorts(store, self.deps.clock, self.deps.design_docs), account_id)
-        answer(req, resp, {"trial_ended": today.isoformat(), "billing_day": today.day,
-                           "events": [e.name for e in events]})
+        answer(
+            req, resp, {"trial_ended": today.isoformat(), "billing_day": today.day, "events": [e.name for e in events]}
+        )
 
 
 def _shown(limits: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +99,12 @@ class PrivateLimits:
             else:
                 raise invalid(key, "unknown", f"expected one of allow_postpay, {', '.join(AMOUNTS + TRUNKS)}")
         account_for(req, self.deps, account_id, write=True, from_above=True)
-        updated = update_kazoo_doc(self.deps.store, account_db(account_id), "limits", changes,  # jonny5 caches it
-                                   gregorian_now(self.deps.clock),
-                                   default={"pvt_type": "limits"})
+        updated = update_kazoo_doc(
+            self.deps.store,
+            account_db(account_id),
+            "limits",
+            changes,  # jonny5 caches it
+            gregorian_now(self.deps.clock),
+            default={"pvt_type": "limits"},
+        )
         answer(req, resp, _shown(updated or {}))

@@ -3,12 +3,14 @@
 Errors an operator can act on (configuration, an unreachable store, a bad design document) end
 as one line on stderr and exit status 1, never as a traceback.
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -46,8 +48,13 @@ class Context:
 
 @click.group()
 @click.version_option(__version__, prog_name="kazbill")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="KAZBILL_CONFIG",
-              help="TOML configuration file (environment variables KAZBILL_* override it).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    envvar="KAZBILL_CONFIG",
+    help="TOML configuration file (environment variables KAZBILL_* override it).",
+)
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None) -> None:
     """Kazbill: billing for Kazoo-style VoIP clusters."""
@@ -86,5 +93,15 @@ from entrypoints.cli import simulate as _simulate_command  # noqa: E402  (regist
 from entrypoints.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
 from entrypoints.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
 
-__all__ = ["main", "_api_command", "_audit_command", "_bench_command", "_demo_command", "_ratedeck_commands", "_serve_commands",
-           "_simulate_command", "_status_command", "_store_commands"]
+__all__ = [
+    "main",
+    "_api_command",
+    "_audit_command",
+    "_bench_command",
+    "_demo_command",
+    "_ratedeck_commands",
+    "_serve_commands",
+    "_simulate_command",
+    "_status_command",
+    "_store_commands",
+]

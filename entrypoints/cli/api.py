@@ -1,4 +1,5 @@
 """`kazbill api`: the crossbar API under gunicorn, with the bind address and workers from config."""
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,12 @@ GUNICORN_TARGET = "entrypoints.web:create()"  # the API and the payment hooks
 @main.command("api")
 @click.option("--bind", help="Address to listen on (default: KAZBILL_API_BIND).")
 @click.option("--workers", type=int, help="Worker processes (default: KAZBILL_API_WORKERS).")
-@click.option("--clock-file", type=click.Path(dir_okay=False),
-              help="Read 'now' from this file (ISO-8601) instead of the system clock, like `kazbill serve "
-                   "--clock-file`: a payment taken during an accelerated demo is dated in the demo's time.")
+@click.option(
+    "--clock-file",
+    type=click.Path(dir_okay=False),
+    help="Read 'now' from this file (ISO-8601) instead of the system clock, like `kazbill serve "
+    "--clock-file`: a payment taken during an accelerated demo is dated in the demo's time.",
+)
 @click.pass_obj
 @operator_errors
 def api(obj: Context, bind: str | None, workers: int | None, clock_file: str | None) -> None:
@@ -36,9 +40,19 @@ def api(obj: Context, bind: str | None, workers: int | None, clock_file: str | N
     if settings.api_metrics_bind and settings.api_metrics_bind.rpartition(":")[2] == bind.rpartition(":")[2]:
         # The app tells the metrics listener by its port alone: sharing the API's would publish them.
         raise click.ClickException("KAZBILL_API_METRICS_BIND needs a port of its own, not the API's")
-    args = [gunicorn, GUNICORN_TARGET, "--bind", bind,
-            "--workers", str(workers or settings.api_workers), "--access-logfile", "-",
-            "--graceful-timeout", "10", *worker_options(settings)]
+    args = [
+        gunicorn,
+        GUNICORN_TARGET,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers or settings.api_workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+        *worker_options(settings),
+    ]
     if settings.api_metrics_bind:  # a second listener; the app answers /metrics only there (or to its token)
         args += ["--bind", settings.api_metrics_bind]
     os.execv(gunicorn, args)
@@ -53,5 +67,11 @@ def worker_options(settings: Settings) -> list[str]:
     clients from reaching the API at all."""
     if settings.api_worker_class == "sync":
         return ["--worker-class", "sync"]
-    return ["--worker-class", "gthread", "--threads", str(settings.api_threads),
-            "--worker-connections", str(max(1000, settings.api_threads * 4))]
+    return [
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(settings.api_threads),
+        "--worker-connections",
+        str(max(1000, settings.api_threads * 4)),
+    ]

@@ -1,5 +1,6 @@
 """`kazbill bench`: every benchmark in bench/ and one table of their figures (a source checkout
 only: the benchmarks are not installed with the package)."""
+
 from __future__ import annotations
 
 import subprocess

@@ -6,6 +6,7 @@ What runs is what production runs: the actor system (supervisor, shards, schedul
 CouchDB changes follower handing changed accounts to the shards, and the daily crawl at each
 reseller's local midnight. Only time is different: a FileClock the demo moves a day at a time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,12 +19,24 @@ import click
 
 from entrypoints.cli import Context, main, operator_errors
 
+
 @main.command("demo")
 @click.option("--days", type=click.IntRange(1, 62), default=30, show_default=True, help="Days to replay.")
-@click.option("--start", "start_day", type=click.DateTime(["%Y-%m-%d"]), default="2026-11-01", show_default=True,
-              help="The first day of the replay.")
-@click.option("--store-path", type=click.Path(dir_okay=False), default="var/demo.sqlite3", show_default=True,
-              help="The demo's own embedded store; it is created afresh.")
+@click.option(
+    "--start",
+    "start_day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-11-01",
+    show_default=True,
+    help="The first day of the replay.",
+)
+@click.option(
+    "--store-path",
+    type=click.Path(dir_okay=False),
+    default="var/demo.sqlite3",
+    show_default=True,
+    help="The demo's own embedded store; it is created afresh.",
+)
 @click.pass_obj
 @operator_errors
 def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
@@ -35,17 +48,26 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
         Path(store_path + suffix).unlink(missing_ok=True)
     Path(store_path).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kazbill-demo-") as scratch:
-        settings = dataclasses.replace(obj.settings, store_url=None, store_path=store_path,
-                                       actor_admin_port=_free_port())
+        settings = dataclasses.replace(
+            obj.settings, store_url=None, store_path=store_path, actor_admin_port=_free_port()
+        )
         run = DemoRun(settings, os.path.join(scratch, "clock"), first)
-        click.echo(f"Seeding {store_path}: a master, 2 resellers (RUB, EUR), 5 customers with users, devices, "
-                   "numbers and trunks")
+        click.echo(
+            f"Seeding {store_path}: a master, 2 resellers (RUB, EUR), 5 customers with users, devices, "
+            "numbers and trunks"
+        )
         run.seed()
-        click.echo(f"Starting the actor system ({settings.shard_count} shards, port {settings.actor_admin_port}) "
-                   f"and replaying {first:%d %b %Y} to {first + timedelta(days=days - 1):%d %b %Y}")
+        click.echo(
+            f"Starting the actor system ({settings.shard_count} shards, port {settings.actor_admin_port}) "
+            f"and replaying {first:%d %b %Y} to {first + timedelta(days=days - 1):%d %b %Y}"
+        )
         with run.serving():
-            with click.progressbar(range(days), label="Billing", show_pos=True,
-                                   item_show_func=lambda d: None if d is None else f"{first + timedelta(days=d)}") as bar:
+            with click.progressbar(
+                range(days),
+                label="Billing",
+                show_pos=True,
+                item_show_func=lambda d: None if d is None else f"{first + timedelta(days=d)}",
+            ) as bar:
                 for offset in bar:
                     run.live_day(offset)
             replay = run.replay_everything()
@@ -55,8 +77,10 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
         click.echo()
         click.echo(run.report())
         click.echo()
-        click.echo(f"Replayed every change from the beginning ({replay.accounts} accounts handed to the shards "
-                   f"again, {replay.crawls} days crawled again): {replay.new_entries} new ledger entries.")
+        click.echo(
+            f"Replayed every change from the beginning ({replay.accounts} accounts handed to the shards "
+            f"again, {replay.crawls} days crawled again): {replay.new_entries} new ledger entries."
+        )
         if replay.new_entries:
             raise click.ClickException("the replay charged something twice: this is a bug")
 

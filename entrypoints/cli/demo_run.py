@@ -1,12 +1,14 @@
 """The demo's moving parts (see entrypoints/cli/demo.py): the clock, the service, the follower,
 the scripted month, and the report of what was charged."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Iterator
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from actors.bridges.couch_changes import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, ChangesFollower
@@ -53,20 +55,27 @@ class DemoRun:
         for customer in CUSTOMERS:  # the opening wire transfers, before the month starts
             if customer.credit != "0.00":
                 wire_transfer(customer.name, customer.credit, f"{customer.name}-opening")(
-                    self.world, self.ports, self.clock.now())
+                    self.world, self.ports, self.clock.now()
+                )
 
     @contextmanager
     def serving(self) -> Iterator[None]:
-        config = StartService(settings=self.settings, shard_count=self.settings.shard_count,
-                              restart_intensity=self.settings.restart_intensity,
-                              restart_period_s=self.settings.restart_period_s, serve_pid=os.getpid(),
-                              clock_file=self.clock.path, scheduler_interval_s=10**6,  # the demo crawls on cue
-                              mailer_interval_s=None)  # no SMTP here: notices stay queued, and are counted
+        config = StartService(
+            settings=self.settings,
+            shard_count=self.settings.shard_count,
+            restart_intensity=self.settings.restart_intensity,
+            restart_period_s=self.settings.restart_period_s,
+            serve_pid=os.getpid(),
+            clock_file=self.clock.path,
+            scheduler_interval_s=10**6,  # the demo crawls on cue
+            mailer_interval_s=None,
+        )  # no SMTP here: notices stay queued, and are counted
         with running_service(config, admin_port=self.settings.actor_admin_port, log_level="WARNING") as service:
             self.client = service.client(timeout_s=120)
             client = self.client
-            self.follower = ChangesFollower(self.ports.store, lambda ids: client.hand_off("reconcile", ids),
-                                            poll_s=0.05)
+            self.follower = ChangesFollower(
+                self.ports.store, lambda ids: client.hand_off("reconcile", ids), poll_s=0.05
+            )
             self.follower.step()  # what the seeding wrote
             yield
 
@@ -109,13 +118,19 @@ class DemoRun:
         for year, month in months_from(previous_month((self.first_day.year, self.first_day.month)), last):
             db = account_modb(account_id, year, month)
             if self.ports.store.database_exists(db):
-                found += [row.doc for row in self.ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
-                          if row.doc and row.doc.get("pvt_type") == "ledger"]
+                found += [
+                    row.doc
+                    for row in self.ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
+                    if row.doc and row.doc.get("pvt_type") == "ledger"
+                ]
         return found
 
     def entry_count(self) -> int:
-        return sum(len(self.entries(account)) for name, account in self.world.accounts.items()
-                   if name in self.world.resellers_of)
+        return sum(
+            len(self.entries(account))
+            for name, account in self.world.accounts.items()
+            if name in self.world.resellers_of
+        )
 
     def report(self) -> str:
         store, book = self.ports.store, LedgerBook(self.ports.store, self.ports.design_docs)
@@ -125,8 +140,10 @@ class DemoRun:
         for reseller, spec in RESELLERS.items():
             currency, locale = spec["currency"], spec["locale"]
             lines.append(f"{reseller} bills in {currency} ({spec['timezone']}):")
-            lines.append(f"  {'account':<16}{'monthly':>14}{'prorated':>14}{'daily fees':>14}{'paid in':>14}"
-                         f"{'balance':>14}  standing")
+            lines.append(
+                f"  {'account':<16}{'monthly':>14}{'prorated':>14}{'daily fees':>14}{'paid in':>14}"
+                f"{'balance':>14}  standing"
+            )
             for name, account_id in self.world.accounts.items():
                 if self.world.resellers_of.get(name) != reseller:
                     continue
@@ -139,14 +156,18 @@ class DemoRun:
                         sums[reason] -= signed_amount(entry)
                     else:
                         sums["paid" if entry["pvt_ledger_type"] == "credit" else "other"] += abs(signed_amount(entry))
-                money = lambda units: format_money(units, currency, locale)  # noqa: E731
+                money = partial(format_money, code=currency, locale=locale)
                 standing = store.get_many(account_db(account_id), ["kazbill_standing"]).get("kazbill_standing", {})
-                lines.append(f"  {name:<16}{money(sums['monthly_recurring']):>14}{money(sums['recurring_prorate']):>14}"
-                             f"{money(sums['daily_fee']):>14}{money(sums['paid']):>14}"
-                             f"{money(book.current_balance(account_id, now)):>14}  "
-                             f"{standing.get('status', '-')}{' (blocked)' if standing.get('blocked') else ''}")
+                lines.append(
+                    f"  {name:<16}{money(sums['monthly_recurring']):>14}{money(sums['recurring_prorate']):>14}"
+                    f"{money(sums['daily_fee']):>14}{money(sums['paid']):>14}"
+                    f"{money(book.current_balance(account_id, now)):>14}  "
+                    f"{standing.get('status', '-')}{' (blocked)' if standing.get('blocked') else ''}"
+                )
         counted = ", ".join(f"{row.value} {row.key[1]}" for row in notices if row.key[0] == "queued")
         lines.append(f"Notices queued for the account admins: {counted or 'none'} (the demo sends no email).")
-        lines.append(f"Reseller settings are in each reseller's '{ONBILL_DOC_ID}' document; the store is "
-                     f"{self.settings.store_path}.")
+        lines.append(
+            f"Reseller settings are in each reseller's '{ONBILL_DOC_ID}' document; the store is "
+            f"{self.settings.store_path}."
+        )
         return "\n".join(lines)

@@ -1,5 +1,6 @@
 """`kazbill ratedeck import` (a reseller's CSV deck, with a progress bar) and `kazbill ratedeck
 rate` (which rate a number takes in a deck, and what a call of some seconds costs)."""
+
 from __future__ import annotations
 
 import sys
@@ -59,5 +60,7 @@ def rate_command(obj: Context, number: str, reseller: str, deck: str, seconds: i
         click.echo(f"{number}: no rate in {deck}; such a call is recorded as unrated", err=True)
         sys.exit(2)
     cost = call_cost(rate, seconds)
-    click.echo(f"{number}: {rate.name or rate.rate_id} (prefix {rate.prefix}), {to_major(int(rate.cost_per_minute))}"
-               f"/min; {seconds} s billed as {cost.billed_seconds} s = {to_major(cost.amount)}")
+    click.echo(
+        f"{number}: {rate.name or rate.rate_id} (prefix {rate.prefix}), {to_major(int(rate.cost_per_minute))}"
+        f"/min; {seconds} s billed as {cost.billed_seconds} s = {to_major(cost.amount)}"
+    )

@@ -1,4 +1,5 @@
 """`kazbill serve` and `kazbill bridge`: the running service (see actors/service.py)."""
+
 from __future__ import annotations
 
 import sys
@@ -11,8 +12,11 @@ from entrypoints.cli import Context, main, operator_errors
 
 @main.command("serve")
 @click.option("--no-api", is_flag=True, help="Run without the REST API (it can run apart: `kazbill api`).")
-@click.option("--clock-file", type=click.Path(dir_okay=False),
-              help="Read 'now' from this file (ISO-8601) instead of the system clock: tests and demos.")
+@click.option(
+    "--clock-file",
+    type=click.Path(dir_okay=False),
+    help="Read 'now' from this file (ISO-8601) instead of the system clock: tests and demos.",
+)
 @click.pass_obj
 @operator_errors
 def serve(obj: Context, no_api: bool, clock_file: str | None) -> None:

@@ -1,4 +1,5 @@
 """`kazbill store init` and `kazbill store check`."""
+
 from __future__ import annotations
 
 import sys
@@ -21,7 +22,8 @@ def _report_json(report: store_setup.StoreReport) -> dict[str, Any]:
         "created_databases": report.created_databases,
         "missing_databases": report.missing_databases,
         "design_docs": [asdict(status) for status in report.design_docs],
-        "view_errors": report.view_errors, "view_error_samples": report.view_error_samples,
+        "view_errors": report.view_errors,
+        "view_error_samples": report.view_error_samples,
         "conflicts": [asdict(found) for found in report.conflicts],
         "shared_decision_databases": report.shared_decision_databases,
         "healthy": report.healthy,
@@ -52,12 +54,16 @@ def store_init(obj: Context, as_json: bool) -> None:
         report = store_setup.initialise(store, design_docs)
     finally:
         store.close()
-    _emit(_report_json(report), as_json, [
-        _server_line(report),
-        f"databases created: {', '.join(report.created_databases) or 'none'}",
-        f"design documents: {report.count('installed')} installed, {report.count('upgraded')} upgraded, "
-        f"{report.count('unchanged')} unchanged",
-    ])
+    _emit(
+        _report_json(report),
+        as_json,
+        [
+            _server_line(report),
+            f"databases created: {', '.join(report.created_databases) or 'none'}",
+            f"design documents: {report.count('installed')} installed, {report.count('upgraded')} upgraded, "
+            f"{report.count('unchanged')} unchanged",
+        ],
+    )
 
 
 @store_group.command("check")
@@ -73,27 +79,53 @@ def store_check(obj: Context, as_json: bool) -> None:
         report = store_setup.check(store, design_docs)
     finally:
         store.close()
-    stale = [f"  {status.state}: {status.design_id} in {status.db}"
-             for status in report.design_docs if status.state != "current"]
-    _emit(_report_json(report), as_json, [
-        _server_line(report),
-        f"system databases missing: {', '.join(report.missing_databases) or 'none'}",
-        f"design documents: {report.count('current')} current, {report.count('outdated')} outdated, "
-        f"{report.count('missing')} missing",
-        *stale,
-        *([f"documents the views leave out (a map threw on them; kazbill_failures, source view): "
-           f"{report.view_errors}"] + [f"  {sample}" for sample in report.view_error_samples]
-          if report.view_errors else []),
-        f"conflicted documents: {len(report.conflicts)}",
-        *[f"  {found.db} {found.doc_id}: revisions {', '.join(found.revisions)}; {found.what_was_done}"
-          for found in report.conflicts],
-        *([f"Kazbill's databases kept in more than one copy: {', '.join(report.shared_decision_databases)} "
-           "(their decisions can race on a cluster: recreate them with q=1&n=1, see "
-           "docs/couchdb-cluster.md)"] if report.shared_decision_databases else []),
-        "store is ready" if report.healthy else (
-            "store needs `kazbill store init`" if report.missing_databases or stale
-            else "store holds documents its views cannot read: see above" if report.view_errors
-            else "store needs attention: see above"),
-    ])
+    stale = [
+        f"  {status.state}: {status.design_id} in {status.db}"
+        for status in report.design_docs
+        if status.state != "current"
+    ]
+    _emit(
+        _report_json(report),
+        as_json,
+        [
+            _server_line(report),
+            f"system databases missing: {', '.join(report.missing_databases) or 'none'}",
+            f"design documents: {report.count('current')} current, {report.count('outdated')} outdated, "
+            f"{report.count('missing')} missing",
+            *stale,
+            *(
+                [
+                    f"documents the views leave out (a map threw on them; kazbill_failures, source view): "
+                    f"{report.view_errors}"
+                ]
+                + [f"  {sample}" for sample in report.view_error_samples]
+                if report.view_errors
+                else []
+            ),
+            f"conflicted documents: {len(report.conflicts)}",
+            *[
+                f"  {found.db} {found.doc_id}: revisions {', '.join(found.revisions)}; {found.what_was_done}"
+                for found in report.conflicts
+            ],
+            *(
+                [
+                    f"Kazbill's databases kept in more than one copy: {', '.join(report.shared_decision_databases)} "
+                    "(their decisions can race on a cluster: recreate them with q=1&n=1, see "
+                    "docs/couchdb-cluster.md)"
+                ]
+                if report.shared_decision_databases
+                else []
+            ),
+            "store is ready"
+            if report.healthy
+            else (
+                "store needs `kazbill store init`"
+                if report.missing_databases or stale
+                else "store holds documents its views cannot read: see above"
+                if report.view_errors
+                else "store needs attention: see above"
+            ),
+        ],
+    )
     if not report.healthy:
         sys.exit(1)

@@ -5,11 +5,12 @@ fees for phones), and their customers with users, devices, numbers and trunks.
 Ids are derived from names, so two runs of the demo produce the same ledger ids and can be
 compared line by line.
 """
+
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from bookkeeper.design_docs import DesignDoc
@@ -17,7 +18,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, 
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.setup import store_setup
 
-CREATED = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc)  # every seeded account exists before the month
+CREATED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # every seeded account exists before the month
 
 
 def demo_id(name: str) -> str:
@@ -29,24 +30,52 @@ def gregorian(moment: datetime) -> int:
 
 
 PLANS: dict[str, dict[str, Any]] = {
-    "plan_volna_office": {"name": "Volna Office", "plan": {
-        "devices": {"sip_device": {"name": "Desk phone", "rate": 350}, "softphone": {"name": "Softphone", "rate": 150}},
-        "users": {"user": {"name": "User", "rate": 100}, "admin": {"name": "Admin", "rate": 100}},
-        "phone_numbers": {"did": {"name": "City number", "rate": 250}, "tollfree": {"name": "8-800 number", "rate": 900}},
-        "limits": {"twoway_trunks": {"name": "Two-way trunk", "rate": 600}}}},
-    "plan_nordic_basic": {"name": "Nordic Basic", "plan": {
-        "devices": {"sip_device": {"name": "Desk phone", "rate": 6}},
-        "users": {"user": {"name": "User", "rate": 2}, "admin": {"name": "Admin", "rate": 2}},
-        "phone_numbers": {"did": {"name": "DID", "rate": 3}},
-        "limits": {"twoway_trunks": {"name": "Trunk", "rate": 12}}}},
+    "plan_volna_office": {
+        "name": "Volna Office",
+        "plan": {
+            "devices": {
+                "sip_device": {"name": "Desk phone", "rate": 350},
+                "softphone": {"name": "Softphone", "rate": 150},
+            },
+            "users": {"user": {"name": "User", "rate": 100}, "admin": {"name": "Admin", "rate": 100}},
+            "phone_numbers": {
+                "did": {"name": "City number", "rate": 250},
+                "tollfree": {"name": "8-800 number", "rate": 900},
+            },
+            "limits": {"twoway_trunks": {"name": "Two-way trunk", "rate": 600}},
+        },
+    },
+    "plan_nordic_basic": {
+        "name": "Nordic Basic",
+        "plan": {
+            "devices": {"sip_device": {"name": "Desk phone", "rate": 6}},
+            "users": {"user": {"name": "User", "rate": 2}, "admin": {"name": "Admin", "rate": 2}},
+            "phone_numbers": {"did": {"name": "DID", "rate": 3}},
+            "limits": {"twoway_trunks": {"name": "Trunk", "rate": 12}},
+        },
+    },
 }
 RESELLERS: dict[str, dict[str, Any]] = {
-    "Volna Telecom": {"parent": "Kazbill Demo Master", "currency": "RUB", "timezone": "Europe/Moscow",
-                      "locale": "ru_RU", "default_service_plan": "plan_volna_office", "plan": "plan_volna_office",
-                      "low_balance_threshold": "500.00", "blocking_enabled": True},
-    "Nordic Voice": {"parent": "Volna Telecom", "currency": "EUR", "timezone": "Europe/Berlin", "locale": "en_GB",
-                     "default_service_plan": "plan_nordic_basic", "plan": "plan_nordic_basic",
-                     "charging": {"devices": "daily"}, "low_balance_threshold": "10.00"},
+    "Volna Telecom": {
+        "parent": "Kazbill Demo Master",
+        "currency": "RUB",
+        "timezone": "Europe/Moscow",
+        "locale": "ru_RU",
+        "default_service_plan": "plan_volna_office",
+        "plan": "plan_volna_office",
+        "low_balance_threshold": "500.00",
+        "blocking_enabled": True,
+    },
+    "Nordic Voice": {
+        "parent": "Volna Telecom",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "locale": "en_GB",
+        "default_service_plan": "plan_nordic_basic",
+        "plan": "plan_nordic_basic",
+        "charging": {"devices": "daily"},
+        "low_balance_threshold": "10.00",
+    },
 }
 
 
@@ -63,13 +92,21 @@ class Customer:
 
 
 CUSTOMERS = (
-    Customer("Alpha Taxi", "Volna Telecom", 3, {"sip_device": 4, "softphone": 1}, ("+74951230001", "+78001230002"),
-             2, "12000.00"),
+    Customer(
+        "Alpha Taxi",
+        "Volna Telecom",
+        3,
+        {"sip_device": 4, "softphone": 1},
+        ("+74951230001", "+78001230002"),
+        2,
+        "12000.00",
+    ),
     Customer("Beta Clinic", "Volna Telecom", 2, {"sip_device": 2}, ("+74951230011",), 0, "1500.00"),
     Customer("Gamma Shop", "Volna Telecom", 1, {"sip_device": 1}, (), 0, "0.00"),
     Customer("Fjord Design", "Nordic Voice", 2, {"sip_device": 3}, ("+4930123401",), 1, "150.00", "en-GB"),
-    Customer("Kiel Logistics", "Nordic Voice", 4, {"sip_device": 5}, ("+4930123411", "+4930123412"), 2, "90.00",
-             "de-DE"),
+    Customer(
+        "Kiel Logistics", "Nordic Voice", 4, {"sip_device": 5}, ("+4930123411", "+4930123412"), 2, "90.00", "de-DE"
+    ),
 )
 
 
@@ -82,31 +119,49 @@ class DemoWorld:
     resellers_of: dict[str, str] = field(default_factory=dict)  # customer name → reseller name
     counters: dict[str, int] = field(default_factory=dict)
 
-    def seed(self) -> "DemoWorld":
+    def seed(self) -> DemoWorld:
         store_setup.initialise(self.store, self.design_docs)
         self._account("Kazbill Demo Master", None, reseller=False)
         for name, spec in RESELLERS.items():
             self._account(name, spec["parent"], reseller=True)
             settings = {key: value for key, value in spec.items() if key not in ("parent", "plan")}
             plan_id = spec["plan"]
-            self.store.bulk_put(account_db(self.accounts[name]), [
-                {"_id": "onbill", "pvt_type": "onbill", **settings},
-                {"_id": plan_id, "pvt_type": "service_plan", **PLANS[plan_id]}])
+            self.store.bulk_put(
+                account_db(self.accounts[name]),
+                [
+                    {"_id": "onbill", "pvt_type": "onbill", **settings},
+                    {"_id": plan_id, "pvt_type": "service_plan", **PLANS[plan_id]},
+                ],
+            )
         for customer in CUSTOMERS:
             self.add_customer(customer, CREATED)
         return self
 
-    def _account(self, name: str, parent: str | None, *, reseller: bool, language: str = "ru-RU",
-                 created: datetime = CREATED) -> str:
+    def _account(
+        self, name: str, parent: str | None, *, reseller: bool, language: str = "ru-RU", created: datetime = CREATED
+    ) -> str:
         account_id = demo_id(name)
         tree = [*self.trees[parent], self.accounts[parent]] if parent else []
         self.accounts[name], self.trees[name] = account_id, tree
         db = account_db(account_id)
         if self.store.ensure_database(db):
             store_setup.install_design_docs(self.store, db, self.design_docs)
-        doc = self._stamp({"_id": account_id, "name": name, "realm": f"{account_id[:8]}.sip.demo.example",
-                           "pvt_tree": tree, "pvt_reseller": reseller, "pvt_enabled": True, "enabled": True,
-                           "language": language, "timezone": "Europe/Moscow"}, account_id, "account", created)
+        doc = self._stamp(
+            {
+                "_id": account_id,
+                "name": name,
+                "realm": f"{account_id[:8]}.sip.demo.example",
+                "pvt_tree": tree,
+                "pvt_reseller": reseller,
+                "pvt_enabled": True,
+                "enabled": True,
+                "language": language,
+                "timezone": "Europe/Moscow",
+            },
+            account_id,
+            "account",
+            created,
+        )
         self.store.put(ACCOUNTS_DB, doc)
         self.store.put(db, doc)  # Kazoo keeps a copy of the account document in its own database
         services = {"_id": account_id, "pvt_type": "service", "pvt_tree": tree, "pvt_reseller": reseller}
@@ -119,14 +174,28 @@ class DemoWorld:
         return self.accounts[parent] if parent in RESELLERS else self.accounts["Kazbill Demo Master"]
 
     def add_customer(self, customer: Customer, created: datetime) -> str:
-        account_id = self._account(customer.name, customer.reseller, reseller=False, language=customer.language,
-                                   created=created)
+        account_id = self._account(
+            customer.name, customer.reseller, reseller=False, language=customer.language, created=created
+        )
         self.resellers_of[customer.name] = customer.reseller
-        docs = [self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
-                self._stamp({"_id": "limits", "twoway_trunks": customer.trunks, "allow_prepay": True,
-                             "pvt_allow_postpay": False}, account_id, "limits", created),
-                self._stamp({"_id": "phone_numbers", **{n: {"state": "in_service", "features": ["local"]}
-                                                        for n in customer.numbers}}, account_id, "phone_numbers", created)]
+        docs = [
+            self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
+            self._stamp(
+                {"_id": "limits", "twoway_trunks": customer.trunks, "allow_prepay": True, "pvt_allow_postpay": False},
+                account_id,
+                "limits",
+                created,
+            ),
+            self._stamp(
+                {
+                    "_id": "phone_numbers",
+                    **{n: {"state": "in_service", "features": ["local"]} for n in customer.numbers},
+                },
+                account_id,
+                "phone_numbers",
+                created,
+            ),
+        ]
         for n in range(customer.users):
             docs.append(self.user(account_id, "admin" if n == 0 else "user", created))
         for kind, count in customer.devices.items():
@@ -136,14 +205,28 @@ class DemoWorld:
 
     def user(self, account_id: str, level: str, created: datetime) -> dict[str, Any]:
         n = self._next(account_id, "user")
-        return self._stamp({"_id": f"{account_id[:8]}user{n:020d}", "first_name": f"User {n}", "last_name": "Demo",
-                            "priv_level": level, "enabled": True,
-                            "email": f"user{n}@{account_id[:8]}.demo.example"}, account_id, "user", created)
+        return self._stamp(
+            {
+                "_id": f"{account_id[:8]}user{n:020d}",
+                "first_name": f"User {n}",
+                "last_name": "Demo",
+                "priv_level": level,
+                "enabled": True,
+                "email": f"user{n}@{account_id[:8]}.demo.example",
+            },
+            account_id,
+            "user",
+            created,
+        )
 
     def device(self, account_id: str, kind: str, created: datetime) -> dict[str, Any]:
         n = self._next(account_id, "device")
-        return self._stamp({"_id": f"{account_id[:8]}device{n:018d}", "name": f"Phone {n}", "device_type": kind,
-                            "enabled": True}, account_id, "device", created)
+        return self._stamp(
+            {"_id": f"{account_id[:8]}device{n:018d}", "name": f"Phone {n}", "device_type": kind, "enabled": True},
+            account_id,
+            "device",
+            created,
+        )
 
     def _next(self, account_id: str, what: str) -> int:
         key = f"{account_id}/{what}"
@@ -153,5 +236,12 @@ class DemoWorld:
     @staticmethod
     def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
         at = gregorian(created)
-        return {**doc, "pvt_type": pvt_type, "pvt_account_id": account_id, "pvt_account_db": account_db(account_id),
-                "pvt_created": at, "pvt_modified": at, "pvt_vsn": "1"}
+        return {
+            **doc,
+            "pvt_type": pvt_type,
+            "pvt_account_id": account_id,
+            "pvt_account_db": account_db(account_id),
+            "pvt_created": at,
+            "pvt_modified": at,
+            "pvt_vsn": "1",
+        }

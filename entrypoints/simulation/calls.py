@@ -3,12 +3,13 @@ an account's monthly database when a call to a carrier ends. The truth kept here
 what number for how long, and when) is what the calls audit holds the ledger to: every call
 charged exactly once per level of the reseller chain that has a deck, at that deck's rate.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
 
 from bookkeeper.domain.audit import Difference
 from bookkeeper.domain.calls import call_entry_id
@@ -35,14 +36,16 @@ class SimulatedCall:
 
 def install_deck(store: DocumentStore, reseller_id: str) -> None:
     lines = ["prefix,rate_cost,rate_increment,rate_minimum,direction"] + [
-        f"{prefix},{cost},{increment},{minimum},outbound" for prefix, cost, increment, minimum in RATES]
+        f"{prefix},{cost},{increment},{minimum},outbound" for prefix, cost, increment, minimum in RATES
+    ]
     imported = import_rate_deck(store, reseller_id, DECK, lines)
     if not imported.report.ok:
         raise ValueError(f"the simulator's own deck is refused: {imported.report.errors}")
 
 
-def place_calls(store: DocumentStore, rng: random.Random, account_id: str, index: int, now: datetime,
-                count: int, bus=None) -> list[SimulatedCall]:
+def place_calls(
+    store: DocumentStore, rng: random.Random, account_id: str, index: int, now: datetime, count: int, bus=None
+) -> list[SimulatedCall]:
     """`count` outbound calls that ended at `now`, each a CDR as Kazoo's cdr app writes it (and,
     given the bus, the carrier leg's CHANNEL_DESTROY, as ecallmgr publishes it)."""
     calls, ended = [], gregorian_of(now)
@@ -52,23 +55,47 @@ def place_calls(store: DocumentStore, rng: random.Random, account_id: str, index
         call_id = f"sim-{account_id[:8]}-{now:%Y%m%d}-{n}"
         number = rng.choice(NUMBERS) + "".join(str(rng.randrange(10)) for _ in range(8))
         seconds = rng.choice((0, 7, 45, 61, 300, 1800))  # 0: unanswered, nothing to bill
-        store.put(db, {"_id": f"{now:%Y%m}-{call_id}", "pvt_type": "cdr", "call_id": call_id,
-                       "billing_seconds": str(seconds), "call_direction": "outbound",
-                       "custom_channel_vars": {"account_id": account_id, "resource_id": "sim-carrier",
-                                              "authorizing_type": "device"},
-                       "callee_id_number": f"+{number}", "caller_id_number": f"+7495{index:07d}",
-                       "request": f"+{number}@sim.example", "timestamp": ended, "pvt_account_id": account_id,
-                       "pvt_created": ended})
+        store.put(
+            db,
+            {
+                "_id": f"{now:%Y%m}-{call_id}",
+                "pvt_type": "cdr",
+                "call_id": call_id,
+                "billing_seconds": str(seconds),
+                "call_direction": "outbound",
+                "custom_channel_vars": {
+                    "account_id": account_id,
+                    "resource_id": "sim-carrier",
+                    "authorizing_type": "device",
+                },
+                "callee_id_number": f"+{number}",
+                "caller_id_number": f"+7495{index:07d}",
+                "request": f"+{number}@sim.example",
+                "timestamp": ended,
+                "pvt_account_id": account_id,
+                "pvt_created": ended,
+            },
+        )
         if bus is not None:
-            bus.call_ended(account_id=account_id, call_id=call_id, number=f"+{number}",
-                           caller=f"+7495{index:07d}", billing_seconds=seconds, ended_gregorian=ended)
+            bus.call_ended(
+                account_id=account_id,
+                call_id=call_id,
+                number=f"+{number}",
+                caller=f"+7495{index:07d}",
+                billing_seconds=seconds,
+                ended_gregorian=ended,
+            )
         if seconds:
             calls.append(SimulatedCall(account_id, call_id, number, seconds, ended))
     return calls
 
 
-def audit_calls(store: DocumentStore, calls: Iterable[SimulatedCall], accounts: Iterable[str],
-                levels: Callable[[str], list[tuple[str, str, str]]]) -> list[tuple[str, Difference]]:
+def audit_calls(
+    store: DocumentStore,
+    calls: Iterable[SimulatedCall],
+    accounts: Iterable[str],
+    levels: Callable[[str], list[tuple[str, str, str]]],
+) -> list[tuple[str, Difference]]:
     """Every (account, difference) between the calls' expected debits and the call entries of
     `accounts`. `levels(account_id)` names who pays a call of that account: (payer, the reseller
     whose deck rates it, that reseller's time zone), the customer first, then up the chain."""

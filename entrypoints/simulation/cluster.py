@@ -11,57 +11,27 @@ of which Kazoo keeps no history, are audited too.
 Every change of an account is one document write, so that the bookkeeper sees each day's
 changes of an account either all or in the same steps the history records.
 """
+
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db
 from bookkeeper.domain.quantities import Quantities
-from bookkeeper.services.setup import store_setup
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.setup import store_setup
 from entrypoints.simulation import calls
 from entrypoints.simulation.calls import SimulatedCall
-from entrypoints.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, gregorian, plan, sim_id
+from entrypoints.simulation.customers import Customer, account_doc, new_device, new_user, number, opening_docs
+from entrypoints.simulation.flavours import ACTIONS, FLAVOURS, OPENING_CREDIT, Counts, Scale, gregorian, plan, sim_id
 from entrypoints.simulation.kazoo_bus import KazooBus
 from entrypoints.simulation.settled_reads import settled_quantities
-
-
-@dataclass(frozen=True)
-class Scale:
-    resellers: int = 2
-    accounts: int = 10  # customers at the start, spread over the resellers
-    change_percent: int = 30  # chance that an account changes something on a given day
-    signup_percent: int = 20  # chance per reseller per day that a new customer signs up
-    seed: int = 1
-    call_percent: int = 0  # chance that an account places calls to carriers on a given day
-    close_percent: int = 0  # chance per reseller per day that one of its customers closes its account
-
-
-@dataclass
-class Counts:
-    writes: int = 0
-    signups: int = 0
-    closes: int = 0
-    payments: int = 0
-    changes: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Customer:
-    account_id: str
-    reseller_id: str
-    index: int
-    users: list[str] = field(default_factory=list)
-    devices: list[str] = field(default_factory=list)
-    numbers: int = 0
-    next_doc: int = 0
-    closed: bool = False
 
 
 class SimulatedCluster:
@@ -71,14 +41,14 @@ class SimulatedCluster:
         self.master_id = sim_id(scale.seed, "master")
         self.resellers: list[tuple[str, str]] = []  # (id, timezone)
         self.reseller_parents: dict[str, str] = {}  # the reseller that bills each reseller
-        self.customers: dict[str, _Customer] = {}
+        self.customers: dict[str, Customer] = {}
         self.history: dict[str, list[tuple[date, Quantities]]] = {}
         self.calls: list[SimulatedCall] = []
         self.counts = Counts()
         self.bus: KazooBus | None = None  # set: Kazoo's AMQP notices of every write and call, too
 
     # ------------------------------------------------------------------ the tree
-    def seed(self, created: datetime) -> "SimulatedCluster":
+    def seed(self, created: datetime) -> SimulatedCluster:
         store_setup.initialise(self.store, self.design_docs)
         self._account(self.master_id, "Simulated Master", [], reseller=False, created=created)
         for n in range(self.scale.resellers):
@@ -87,20 +57,43 @@ class SimulatedCluster:
             tree = self._tree_of(parent)
             reseller_id = sim_id(self.scale.seed, f"reseller-{n}")
             self.reseller_parents[reseller_id] = self._reseller_above(parent)
-            self._account(reseller_id, f"Reseller {n} ({currency})", tree, reseller=True, created=created,
-                          reseller_above=self.reseller_parents[reseller_id])
-            onbill: dict[str, Any] = {"_id": "onbill", "pvt_type": "onbill", "currency": currency, "timezone": tz,
-                                      "locale": locale, "default_service_plan": f"plan_sim_{n}",
-                                      "default_rate_deck": calls.DECK}
+            self._account(
+                reseller_id,
+                f"Reseller {n} ({currency})",
+                tree,
+                reseller=True,
+                created=created,
+                reseller_above=self.reseller_parents[reseller_id],
+            )
+            onbill: dict[str, Any] = {
+                "_id": "onbill",
+                "pvt_type": "onbill",
+                "currency": currency,
+                "timezone": tz,
+                "locale": locale,
+                "default_service_plan": f"plan_sim_{n}",
+                "default_rate_deck": calls.DECK,
+            }
             if daily_phones:
                 onbill["charging"] = {"devices": "daily"}
-            self._bulk_put(account_db(reseller_id), [
-                onbill, {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": plan(rates)}])
+            self._bulk_put(
+                account_db(reseller_id),
+                [
+                    onbill,
+                    {"_id": f"plan_sim_{n}", "pvt_type": "service_plan", "name": f"Plan {n}", "plan": plan(rates)},
+                ],
+            )
             calls.install_deck(self.store, reseller_id)
             self.resellers.append((reseller_id, tz))
         for n in range(self.scale.accounts):
-            self._customer(self.resellers[n % len(self.resellers)][0], created, devices=1 + n % 3, users=1 + n % 2,
-                           numbers=n % 2, trunks=n % 3)
+            self._customer(
+                self.resellers[n % len(self.resellers)][0],
+                created,
+                devices=1 + n % 3,
+                users=1 + n % 2,
+                numbers=n % 2,
+                trunks=n % 3,
+            )
         return self
 
     def _tree_of(self, account_id: str) -> list[str]:
@@ -109,8 +102,17 @@ class SimulatedCluster:
     def _reseller_above(self, parent: str) -> str:
         return parent if any(parent == reseller for reseller, _ in self.resellers) else self.master_id
 
-    def _account(self, account_id: str, name: str, tree: list[str], *, reseller: bool, created: datetime,
-                 reseller_above: str | None = None, docs: Sequence[dict[str, Any]] = ()) -> None:
+    def _account(
+        self,
+        account_id: str,
+        name: str,
+        tree: list[str],
+        *,
+        reseller: bool,
+        created: datetime,
+        reseller_above: str | None = None,
+        docs: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """Kazoo's order: the services document, the account's database with its documents,
         then the account document (so no one sees an account whose database is not there)."""
         services = {"_id": account_id, "pvt_type": "service", "pvt_tree": tree, "pvt_reseller": reseller}
@@ -120,33 +122,37 @@ class SimulatedCluster:
         db = account_db(account_id)
         if self.store.ensure_database(db):
             store_setup.install_design_docs(self.store, db, self.design_docs)
-        doc = self._stamp({"_id": account_id, "name": name, "realm": f"{account_id[:8]}.sip.sim.example",
-                           "pvt_tree": tree, "pvt_reseller": reseller, "pvt_enabled": True, "enabled": True},
-                          account_id, "account", created)
+        doc = account_doc(account_id, name, tree, reseller=reseller, created=created)
         self._bulk_put(db, [*docs, doc])
         self._put(ACCOUNTS_DB, doc)
         self.counts.writes += 3 + len(docs)
 
-    def _customer(self, reseller_id: str, created: datetime, *, devices: int, users: int, numbers: int,
-                  trunks: int) -> str:
+    def _customer(
+        self, reseller_id: str, created: datetime, *, devices: int, users: int, numbers: int, trunks: int
+    ) -> str:
         index = len(self.customers)
         account_id = sim_id(self.scale.seed, f"customer-{index}")
-        customer = _Customer(account_id, reseller_id, index)
-        docs = [self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
-                self._stamp({"_id": "limits", "twoway_trunks": trunks, "allow_prepay": True,
-                             "pvt_allow_postpay": False}, account_id, "limits", created),
-                self._stamp({"_id": "phone_numbers", **{self._number(index, k): {"state": "in_service",
-                                                                               "features": []}
-                                                        for k in range(numbers)}}, account_id, "phone_numbers", created)]
-        customer.numbers = numbers
-        docs += [self._user(customer, "admin" if n == 0 else "user", created) for n in range(users)]
-        docs += [self._device(customer, created) for _ in range(devices)]
-        self._account(account_id, f"Customer {index}", self._tree_of(reseller_id), reseller=False, created=created,
-                      reseller_above=reseller_id, docs=docs)
+        customer = Customer(account_id, reseller_id, index)
+        docs = opening_docs(customer, created, devices=devices, users=users, numbers=numbers, trunks=trunks)
+        self._account(
+            account_id,
+            f"Customer {index}",
+            self._tree_of(reseller_id),
+            reseller=False,
+            created=created,
+            reseller_above=reseller_id,
+            docs=docs,
+        )
         self.customers[account_id] = customer
         currency = self.store.get(account_db(reseller_id), "onbill")["currency"]
-        apply_payment(self.ports, account_id, amount=OPENING_CREDIT[currency], reason="wire_transfer",
-                      external_id=f"{account_id}-opening", by="simulator")
+        apply_payment(
+            self.ports,
+            account_id,
+            amount=OPENING_CREDIT[currency],
+            reason="wire_transfer",
+            external_id=f"{account_id}-opening",
+            by="simulator",
+        )
         self._remember(account_id, self._local_day(reseller_id, created))
         return account_id
 
@@ -157,8 +163,14 @@ class SimulatedCluster:
         happened, signed_up = [], set()
         for reseller_id, _ in self.resellers:
             if self.random.randrange(100) < self.scale.signup_percent:
-                account_id = self._customer(reseller_id, now, devices=self.random.randrange(3), users=1,
-                                            numbers=self.random.randrange(2), trunks=0)
+                account_id = self._customer(
+                    reseller_id,
+                    now,
+                    devices=self.random.randrange(3),
+                    users=1,
+                    numbers=self.random.randrange(2),
+                    trunks=0,
+                )
                 self.counts.signups += 1
                 signed_up.add(account_id)
                 happened.append(f"{account_id} signs up")
@@ -166,8 +178,11 @@ class SimulatedCluster:
         # moment may or may not be seen apart by the follower, and the truth must not depend on that.
         quiet = signed_up | self._closings(now, signed_up, happened)
         for customer in list(self.customers.values()):
-            if customer.closed or customer.account_id in quiet or \
-                    self.random.randrange(100) >= self.scale.change_percent:
+            if (
+                customer.closed
+                or customer.account_id in quiet
+                or self.random.randrange(100) >= self.scale.change_percent
+            ):
                 continue
             action = self.random.choice(ACTIONS)
             if getattr(self, f"_{action}")(customer, now):
@@ -176,10 +191,20 @@ class SimulatedCluster:
                 if action != "payment":
                     self._remember(customer.account_id, self._local_day(customer.reseller_id, now))
         for customer in list(self.customers.values()):
-            if not customer.closed and customer.account_id not in quiet and \
-                    self.random.randrange(100) < self.scale.call_percent:
-                placed = calls.place_calls(self.store, self.random, customer.account_id, customer.index, now,
-                                           1 + self.random.randrange(3), self.bus)
+            if (
+                not customer.closed
+                and customer.account_id not in quiet
+                and self.random.randrange(100) < self.scale.call_percent
+            ):
+                placed = calls.place_calls(
+                    self.store,
+                    self.random,
+                    customer.account_id,
+                    customer.index,
+                    now,
+                    1 + self.random.randrange(3),
+                    self.bus,
+                )
                 self.calls += placed
                 self.counts.writes += len(placed)
                 happened.append(f"{customer.account_id} calls {len(placed)} times")
@@ -192,15 +217,19 @@ class SimulatedCluster:
         for reseller_id, _ in self.resellers if self.scale.close_percent else ():
             if self.random.randrange(100) >= self.scale.close_percent:
                 continue
-            open_ones = [c for c in self.customers.values()
-                         if c.reseller_id == reseller_id and not c.closed and c.account_id not in signed_up]
+            open_ones = [
+                c
+                for c in self.customers.values()
+                if c.reseller_id == reseller_id and not c.closed and c.account_id not in signed_up
+            ]
             if not open_ones:
                 continue
             customer = self.random.choice(open_ones)
             customer.closed = True
             for db in (SERVICES_DB, account_db(customer.account_id), ACCOUNTS_DB):
-                self._put(db, {**self.store.get(db, customer.account_id), "pvt_deleted": True,
-                               "pvt_modified": gregorian(now)})
+                self._put(
+                    db, {**self.store.get(db, customer.account_id), "pvt_deleted": True, "pvt_modified": gregorian(now)}
+                )
             self.counts.writes += 3
             self.counts.closes += 1
             self.history[customer.account_id].append((self._local_day(reseller_id, now), {}))
@@ -220,52 +249,59 @@ class SimulatedCluster:
             payer, reseller = reseller, parents.get(reseller, self.master_id)
         return found
 
-    def _add_device(self, customer: _Customer, now: datetime) -> bool:
-        return self._write(customer, self._device(customer, now))
+    def _add_device(self, customer: Customer, now: datetime) -> bool:
+        return self._write(customer, new_device(customer, now))
 
-    def _remove_device(self, customer: _Customer, now: datetime) -> bool:
+    def _remove_device(self, customer: Customer, now: datetime) -> bool:
         return bool(customer.devices) and self._delete(customer, customer.devices.pop(0), now)
 
-    def _add_user(self, customer: _Customer, now: datetime) -> bool:
-        return self._write(customer, self._user(customer, "user", now))
+    def _add_user(self, customer: Customer, now: datetime) -> bool:
+        return self._write(customer, new_user(customer, "user", now))
 
-    def _remove_user(self, customer: _Customer, now: datetime) -> bool:
+    def _remove_user(self, customer: Customer, now: datetime) -> bool:
         return len(customer.users) > 1 and self._delete(customer, customer.users.pop(), now)
 
-    def _add_number(self, customer: _Customer, now: datetime) -> bool:
+    def _add_number(self, customer: Customer, now: datetime) -> bool:
         return self._numbers(customer, customer.numbers + 1, now)
 
-    def _remove_number(self, customer: _Customer, now: datetime) -> bool:
+    def _remove_number(self, customer: Customer, now: datetime) -> bool:
         return customer.numbers > 0 and self._numbers(customer, customer.numbers - 1, now)
 
-    def _trunks(self, customer: _Customer, now: datetime) -> bool:
+    def _trunks(self, customer: Customer, now: datetime) -> bool:
         db = account_db(customer.account_id)
         limits = self.store.get(db, "limits")
         trunks = max(0, limits.get("twoway_trunks", 0) + self.random.choice((-1, 1)))
         return self._write(customer, {**limits, "twoway_trunks": trunks, "pvt_modified": gregorian(now)})
 
-    def _payment(self, customer: _Customer, now: datetime) -> bool:
+    def _payment(self, customer: Customer, now: datetime) -> bool:
         currency = self.store.get(account_db(customer.reseller_id), "onbill")["currency"]
         amount = (1 + self.random.randrange(100)) * {"RUB": 100_0000}.get(currency, 1_0000)
-        apply_payment(self.ports, customer.account_id, amount=amount, reason="wire_transfer",
-                      external_id=f"{customer.account_id}-{now:%Y%m%d}", by="simulator")
+        apply_payment(
+            self.ports,
+            customer.account_id,
+            amount=amount,
+            reason="wire_transfer",
+            external_id=f"{customer.account_id}-{now:%Y%m%d}",
+            by="simulator",
+        )
         self.counts.payments += 1
         return True
 
-    def _numbers(self, customer: _Customer, count: int, now: datetime) -> bool:
+    def _numbers(self, customer: Customer, count: int, now: datetime) -> bool:
         db, index = account_db(customer.account_id), customer.index
         doc = {key: value for key, value in self.store.get(db, "phone_numbers").items() if not key.startswith("+")}
-        doc.update({self._number(index, k): {"state": "in_service", "features": []} for k in range(count)})
+        doc.update({number(index, k): {"state": "in_service", "features": []} for k in range(count)})
         customer.numbers = count
         return self._write(customer, {**doc, "pvt_modified": gregorian(now)})
 
-    def _delete(self, customer: _Customer, doc_id: str, now: datetime) -> bool:
+    def _delete(self, customer: Customer, doc_id: str, now: datetime) -> bool:
         db = account_db(customer.account_id)
         # As Kazoo's crossbar deletes: the flag, and the moment in pvt_modified.
-        return self._write(customer, {**self.store.get(db, doc_id), "pvt_deleted": True,
-                                      "pvt_modified": gregorian(now)})
+        return self._write(
+            customer, {**self.store.get(db, doc_id), "pvt_deleted": True, "pvt_modified": gregorian(now)}
+        )
 
-    def _write(self, customer: _Customer, doc: dict[str, Any]) -> bool:
+    def _write(self, customer: Customer, doc: dict[str, Any]) -> bool:
         self._put(account_db(customer.account_id), doc)
         self.counts.writes += 1
         return True
@@ -276,34 +312,13 @@ class SimulatedCluster:
             self.bus.document_written(db, doc, written.rev)
 
     def _bulk_put(self, db: str, docs: list[dict[str, Any]]) -> None:
-        for doc, written in zip(docs, self.store.bulk_put(db, docs)):
+        for doc, written in zip(docs, self.store.bulk_put(db, docs), strict=True):
             if written.error:
                 raise RuntimeError(f"the simulator's own write of {db}/{doc['_id']} failed: {written.error}")
             if self.bus is not None:
                 self.bus.document_written(db, doc, written.rev)
 
-    # ------------------------------------------------------------------ documents and the truth
-    def _user(self, customer: _Customer, level: str, created: datetime) -> dict[str, Any]:
-        customer.next_doc += 1
-        doc_id = f"{customer.account_id[:8]}user{customer.next_doc:020d}"
-        customer.users.append(doc_id)
-        return self._stamp({"_id": doc_id, "first_name": f"User {customer.next_doc}", "last_name": "Sim",
-                            "priv_level": level, "enabled": True,
-                            "email": f"user{customer.next_doc}@{customer.account_id[:8]}.sim.example"},
-                           customer.account_id, "user", created)
-
-    def _device(self, customer: _Customer, created: datetime) -> dict[str, Any]:
-        customer.next_doc += 1
-        doc_id = f"{customer.account_id[:8]}device{customer.next_doc:018d}"
-        customer.devices.append(doc_id)
-        kind = "softphone" if customer.next_doc % 4 == 0 else "sip_device"
-        return self._stamp({"_id": doc_id, "name": f"Phone {customer.next_doc}", "device_type": kind,
-                            "enabled": True}, customer.account_id, "device", created)
-
-    @staticmethod
-    def _number(index: int, k: int) -> str:
-        return f"+7495{index:04d}{k:03d}" if k % 5 else f"+7800{index:04d}{k:03d}"  # every fifth toll-free
-
+    # ------------------------------------------------------------------ the truth
     def _local_day(self, reseller_id: str, moment: datetime) -> date:
         tz = dict(self.resellers).get(reseller_id, "UTC")
         return moment.astimezone(ZoneInfo(tz)).date()
@@ -314,12 +329,6 @@ class SimulatedCluster:
         steps passed through was charged, not only where the day ended."""
         self.history.setdefault(account_id, []).append((day, settled_quantities(self.store, account_id)))
 
-    @staticmethod
-    def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
-        at = gregorian(created)
-        return {**doc, "pvt_type": pvt_type, "pvt_account_id": account_id, "pvt_account_db": account_db(account_id),
-                "pvt_created": at, "pvt_modified": at, "pvt_vsn": "1"}
-
 
 def utc(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)

@@ -6,6 +6,7 @@ the service has followed every change before the next day begins.
 Without a service the traffic is only written (and the history kept): a service started later
 with the same clock file catches up like after an outage.
 """
+
 from __future__ import annotations
 
 import time
@@ -14,7 +15,8 @@ from datetime import date, timedelta
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.config import Settings
-from entrypoints.simulation.cluster import Scale, SimulatedCluster, utc
+from entrypoints.simulation.cluster import SimulatedCluster, utc
+from entrypoints.simulation.flavours import Scale
 from entrypoints.simulation.kazoo_bus import KazooBus
 
 CRAWL_HOUR_UTC = 6  # Moscow 09:00, Berlin 07:00, New York 01:00 (02:00 in summer): every day has begun
@@ -26,8 +28,7 @@ class NotFollowed(RuntimeError):
 
 
 class SimulationRun:
-    def __init__(self, settings: Settings, clock_file: str, scale: Scale, first_day: date,
-                 bus: KazooBus | None = None):
+    def __init__(self, settings: Settings, clock_file: str, scale: Scale, first_day: date, bus: KazooBus | None = None):
         self.settings, self.first_day = settings, first_day
         self.clock = FileClock(clock_file)
         self.clock.set(utc(first_day, CRAWL_HOUR_UTC))
@@ -67,11 +68,16 @@ class SimulationRun:
             if not status.databases_behind and not status.databases_never_followed:
                 return
             # Progress: a database followed further (its count is capped, so each is compared).
-            if last is None or status.databases_never_followed < last.databases_never_followed or any(
-                    status.databases_behind.get(db, 0) < count for db, count in last.databases_behind.items()):
+            if (
+                last is None
+                or status.databases_never_followed < last.databases_never_followed
+                or any(status.databases_behind.get(db, 0) < count for db, count in last.databases_behind.items())
+            ):
                 deadline = time.monotonic() + timeout_s
             last = status
             if time.monotonic() > deadline:
-                raise NotFollowed(f"no progress for {timeout_s:.0f}s: {len(status.databases_behind)} databases are "
-                                  f"behind, {status.databases_never_followed} never followed")
+                raise NotFollowed(
+                    f"no progress for {timeout_s:.0f}s: {len(status.databases_behind)} databases are "
+                    f"behind, {status.databases_never_followed} never followed"
+                )
             time.sleep(0.5)  # each look reads every database's checkpoint and feed

@@ -1,4 +1,5 @@
 """The simulator's truth read as every copy of a CouchDB cluster has it."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """`kazbill api` as an operator runs it (gunicorn, several workers), on a free port, for the
 tests and the API benchmark that speak to it over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from crossbar_api.envelope import dumps
 from testkit.support.kazbill_service import free_port
@@ -26,9 +27,12 @@ NOT_INHERITED = ("KAZBILL_STORE_URL", "KAZBILL_STORE_PATH", "KAZBILL_CONFIG", "K
 
 
 def call(base: str, method: str, path: str, data=None, token: str | None = None, headers=None):
-    request = urllib.request.Request(base + path, method=method, data=None if data is None else dumps(
-        {"data": data}).encode(), headers={"Content-Type": "application/json", **({"X-Auth-Token": token} if token else {}),
-                                           **(headers or {})})
+    request = urllib.request.Request(
+        base + path,
+        method=method,
+        data=None if data is None else dumps({"data": data}).encode(),
+        headers={"Content-Type": "application/json", **({"X-Auth-Token": token} if token else {}), **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read(), parse_float=Decimal)
@@ -41,8 +45,13 @@ def couch(url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving_api(store_env: Mapping[str, str], log_path: Path, env: Mapping[str, str] | None = None,
-                workers: int = 2, clock_file: str | None = None) -> Iterator[str]:
+def serving_api(
+    store_env: Mapping[str, str],
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    workers: int = 2,
+    clock_file: str | None = None,
+) -> Iterator[str]:
     """The base URL of `kazbill api` on the given store, until the block ends; stopped by process
     group (gunicorn master and its workers) however the block is left. `clock_file`: the
     simulated clock a service beside it runs on (else the API dates what it posts in real time)."""
@@ -52,8 +61,14 @@ def serving_api(store_env: Mapping[str, str], log_path: Path, env: Mapping[str, 
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         clock = ["--clock-file", clock_file] if clock_file else []
-        process = subprocess.Popen([KAZBILL, "api", "--bind", f"127.0.0.1:{port}", *clock], env=environment, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            [KAZBILL, "api", "--bind", f"127.0.0.1:{port}", *clock],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             while True:

@@ -1,6 +1,7 @@
 """The machine's RabbitMQ, driven the way an operator would: its application stopped and started
 (every connection drops, transient messages are gone), and the test's queues read by
 `rabbitmqctl`, which alone sees the messages a consumer holds unacknowledged."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,11 +22,13 @@ class ListingFailed(Exception):
 
 def queue_counts(names: list[str], *columns: str) -> dict[str, tuple[int, ...]]:
     """The named columns (messages_ready, consumers, ...) of each named queue that exists."""
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", *columns],
-                            capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "name", *columns], capture_output=True, text=True, timeout=60
+    )
     if listed.returncode != 0:
-        raise ListingFailed(f"rabbitmqctl list_queues exited {listed.returncode}: "
-                            f"{(listed.stderr or listed.stdout).strip()[-500:]}")
+        raise ListingFailed(
+            f"rabbitmqctl list_queues exited {listed.returncode}: {(listed.stderr or listed.stdout).strip()[-500:]}"
+        )
     counts = {}
     for line in listed.stdout.splitlines():
         parts = line.split()

@@ -1,5 +1,6 @@
 """Kazoo's messages on the machine's RabbitMQ, as the tests and the benchmarks send them: a
 document's change on the `configuration` exchange, a channel's end on `callevt`."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ ENDED = int(datetime(2026, 3, 2, 13, 55, tzinfo=ZoneInfo("Europe/Moscow")).times
 
 def change(action: str, account_id: str, doc_type: str, doc_id: str) -> tuple[str, bytes]:
     db = account_db(account_id).replace("/", "%2F")
-    key, body = encode_doc_edited_notice(db, doc_type, doc_id, "1-abc", account_id, node="kazoo@test", app_version="4.3")
+    key, body = encode_doc_edited_notice(
+        db, doc_type, doc_id, "1-abc", account_id, node="kazoo@test", app_version="4.3"
+    )
     payload = json.loads(body)
     payload["Event-Name"] = action
     return key.replace("doc_edited", action, 1), json.dumps(payload).encode()
@@ -48,18 +51,30 @@ async def queue_depth_then_delete(name: str) -> int:
         return depth
 
 
-def channel_destroy(account: str, call_id: str, *, seconds: int = 61, leg: str = "carrier",
-                    number: str = "+74951234567") -> tuple[str, bytes]:
+def channel_destroy(
+    account: str, call_id: str, *, seconds: int = 61, leg: str = "carrier", number: str = "+74951234567"
+) -> tuple[str, bytes]:
     """One channel's CHANNEL_DESTROY as ecallmgr publishes it: the carrier's leg names the
     resource stepswitch used; the phone's leg is authorised by a device."""
     ccv = {"Account-ID": account, "Authorizing-Type": "device"}
     if leg == "carrier":
         ccv = {"Account-ID": account, "Resource-ID": "carrier-1", "Global-Resource": "false"}
-    body = {"Event-Category": "call_event", "Event-Name": "CHANNEL_DESTROY", "Call-ID": call_id,
-            "Call-Direction": "outbound" if leg == "carrier" else "inbound", "Billing-Seconds": str(seconds),
-            "Duration-Seconds": str(seconds + 7), "Callee-ID-Number": number, "Request": f"{number}@carrier.example",
-            "Caller-ID-Number": "+74950000001", "Hangup-Cause": "NORMAL_CLEARING", "Timestamp": ENDED,
-            "Custom-Channel-Vars": ccv, "App-Name": "ecallmgr", "Node": "ecallmgr@fs1.example"}
+    body = {
+        "Event-Category": "call_event",
+        "Event-Name": "CHANNEL_DESTROY",
+        "Call-ID": call_id,
+        "Call-Direction": "outbound" if leg == "carrier" else "inbound",
+        "Billing-Seconds": str(seconds),
+        "Duration-Seconds": str(seconds + 7),
+        "Callee-ID-Number": number,
+        "Request": f"{number}@carrier.example",
+        "Caller-ID-Number": "+74950000001",
+        "Hangup-Cause": "NORMAL_CLEARING",
+        "Timestamp": ENDED,
+        "Custom-Channel-Vars": ccv,
+        "App-Name": "ecallmgr",
+        "Node": "ecallmgr@fs1.example",
+    }
     return f"call.CHANNEL_DESTROY.{encode_routing_key_segment(call_id)}", json.dumps(body).encode()
 
 

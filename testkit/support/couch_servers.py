@@ -8,14 +8,16 @@ this; a test module may too, for a server of its own):
 - KAZBILL_TEST_COUCH_CLUSTER_URL: a cluster someone runs;
 - none of them: pouchdb-server, the stand-in, and no cluster.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from bookkeeper.config import mask_url_password
-from testkit.support.couchdb_cluster import VARIANT as CLUSTER, ClusterUrls, CouchDbCluster
+from testkit.support.couchdb_cluster import VARIANT as CLUSTER
+from testkit.support.couchdb_cluster import ClusterUrls, CouchDbCluster
 from testkit.support.couchdb_release import describe_release, release_path, start_single_node
 from testkit.support.pouchdb_server import PouchDbServer
 
@@ -102,12 +104,15 @@ def report_lines() -> list[str]:
     elif release and cluster_available(heavy=True):
         cluster = f"3 nodes of {describe_release(release)} (n=3, q=2) behind HAProxy, the reliability runs too"
     elif release and cluster_available():
-        cluster = (f"3 nodes of {describe_release(release)} (n=3, q=2) behind HAProxy; the reliability "
-                   "runs' cluster variants left out (KAZBILL_TEST_COUCH_CLUSTER=light)")
+        cluster = (
+            f"3 nodes of {describe_release(release)} (n=3, q=2) behind HAProxy; the reliability "
+            "runs' cluster variants left out (KAZBILL_TEST_COUCH_CLUSTER=light)"
+        )
     elif release:
-        cluster = ("turned off (KAZBILL_TEST_COUCH_CLUSTER=0): "
-                   f"no [{CLUSTER}] variants, cluster-only tests deselected")
+        cluster = f"turned off (KAZBILL_TEST_COUCH_CLUSTER=0): no [{CLUSTER}] variants, cluster-only tests deselected"
     else:
-        cluster = ("not available, set KAZBILL_TEST_COUCHDB (or KAZBILL_TEST_COUCH_CLUSTER_URL): "
-                   f"no [{CLUSTER}] variants, cluster-only tests deselected")
+        cluster = (
+            "not available, set KAZBILL_TEST_COUCHDB (or KAZBILL_TEST_COUCH_CLUSTER_URL): "
+            f"no [{CLUSTER}] variants, cluster-only tests deselected"
+        )
     return [f"couchdb: {single}", f"couchdb for a running service: {own}", f"cluster: {cluster}"]

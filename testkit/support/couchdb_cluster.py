@@ -10,6 +10,7 @@ Or, for a cluster someone else runs, `ClusterUrls.from_environment()` reads
 KAZBILL_TEST_COUCH_CLUSTER_URL (and KAZBILL_TEST_COUCH_CLUSTER_NODES, comma-separated); its
 nodes cannot be stopped from here.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -36,12 +37,13 @@ VARIANT = "couchdb-cluster"  # the id of a test's variant on the cluster, e.g. t
 @dataclass(frozen=True)
 class ClusterUrls:
     """What a test is given: the balancer's URL, and the nodes (started here) or their URLs."""
+
     url: str
     node_urls: tuple[str, ...]
     nodes: tuple[CouchDbNode, ...] = ()
 
     @classmethod
-    def from_environment(cls) -> "ClusterUrls | None":
+    def from_environment(cls) -> ClusterUrls | None:
         url = os.environ.get(CLUSTER_URL_VARIABLE, "").strip().rstrip("/")
         if not url:
             return None
@@ -51,14 +53,17 @@ class ClusterUrls:
     def node(self, index: int) -> CouchDbNode:
         """A node the test may stop and start again; only for a cluster this suite started."""
         if not self.nodes:
-            raise RuntimeError(f"the cluster at {CLUSTER_URL_VARIABLE} was not started by the suite: "
-                               "its nodes cannot be stopped from here (set KAZBILL_TEST_COUCHDB instead)")
+            raise RuntimeError(
+                f"the cluster at {CLUSTER_URL_VARIABLE} was not started by the suite: "
+                "its nodes cannot be stopped from here (set KAZBILL_TEST_COUCHDB instead)"
+            )
         return self.nodes[index]
 
 
 def _haproxy_config(port: int, node_ports: list[int]) -> str:
-    servers = "\n".join(f"    server n{i} 127.0.0.1:{p} check inter 1s fall 2 rise 2"
-                        for i, p in enumerate(node_ports, 1))
+    servers = "\n".join(
+        f"    server n{i} 127.0.0.1:{p} check inter 1s fall 2 rise 2" for i, p in enumerate(node_ports, 1)
+    )
     # Long timeouts for the changes feeds' long polls; a connection a stopped node refuses is
     # tried again on another node (retries + redispatch), as production balancers are set up.
     return f"""global
@@ -96,13 +101,13 @@ class CouchDbCluster:
     def urls(self) -> ClusterUrls:
         return ClusterUrls(self.url, tuple(node.url for node in self.nodes), tuple(self.nodes))
 
-    def __enter__(self) -> "CouchDbCluster":
+    def __enter__(self) -> CouchDbCluster:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self) -> "CouchDbCluster":
+    def start(self) -> CouchDbCluster:
         atexit.register(self.stop)
         try:
             for node in self.nodes:  # boot all three at once: ~3 s rather than ~9
@@ -136,16 +141,23 @@ class CouchDbCluster:
     def _start_haproxy(self) -> None:
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         if not Path(haproxy).exists():
-            raise RuntimeError("haproxy is not installed (./scripts/setup installs it when KAZBILL_TEST_COUCHDB is set)")
+            raise RuntimeError(
+                "haproxy is not installed (./scripts/setup installs it when KAZBILL_TEST_COUCHDB is set)"
+            )
         self.port = free_port()
         config = self.workdir / "haproxy.cfg"
         config.write_text(_haproxy_config(self.port, [node.port for node in self.nodes if node.port]))
         # In the foreground (-db) as our child rather than daemonised (-D): its PID is ours to stop,
         # and the kernel stops it with us if the test run is killed (prctl), so no HAProxy outlives it.
         with (self.workdir / "haproxy.log").open("ab") as log:
-            self._haproxy = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                             preexec_fn=_die_with_parent)
+            self._haproxy = subprocess.Popen(
+                [haproxy, "-db", "-f", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._haproxy.poll() is not None:
@@ -153,7 +165,9 @@ class CouchDbCluster:
             if answers_up(f"http://127.0.0.1:{self.port}"):
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"haproxy on port {self.port} did not reach the cluster: {_tail(self.workdir / 'haproxy.log')}")
+        raise RuntimeError(
+            f"haproxy on port {self.port} did not reach the cluster: {_tail(self.workdir / 'haproxy.log')}"
+        )
 
     def _stop_haproxy(self) -> None:
         process, self._haproxy = self._haproxy, None

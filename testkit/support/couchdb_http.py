@@ -1,5 +1,6 @@
 """Plain HTTP to a CouchDB for the test support (starting, joining, probing servers), with the
 standard library only: what the suite tests goes through the adapter instead."""
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,9 @@ def _auth_header(user: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def http(method: str, url: str, auth: tuple[str, str] | None = None, body: Any = None,
-         timeout_s: float = 10.0) -> tuple[int, Any]:
+def http(
+    method: str, url: str, auth: tuple[str, str] | None = None, body: Any = None, timeout_s: float = 10.0
+) -> tuple[int, Any]:
     """(status, decoded JSON body or None); connection failures raise OSError."""
     headers = {"Accept": "application/json", **(_auth_header(*auth) if auth else {})}
     data = None if body is None else json.dumps(body).encode()

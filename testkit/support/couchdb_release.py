@@ -14,6 +14,7 @@ through COUCHDB_INI_FILES and COUCHDB_ARGS_FILE, so starting one more costs only
 A node runs in its own process group and is stopped by PID (SIGTERM, then SIGKILL) when the
 block is left, at exit, and by the kernel when the Python process dies (prctl).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -78,8 +79,10 @@ def release_tree(path: Path | None = None) -> Path:
             return tree
     tarball = _tarball_in(path)
     if tarball is None:
-        raise RuntimeError(f"{RELEASE_VARIABLE}={path}: neither a couchdb-*.tar.gz, a directory holding one, "
-                           "nor an unpacked release (couchdb/bin/couchdb)")
+        raise RuntimeError(
+            f"{RELEASE_VARIABLE}={path}: neither a couchdb-*.tar.gz, a directory holding one, "
+            "nor an unpacked release (couchdb/bin/couchdb)"
+        )
     with _unpack_lock:
         if tarball not in _unpacked:
             target = Path(tempfile.mkdtemp(prefix="kazbill-couchdb-release-"))
@@ -99,6 +102,7 @@ def release_tree(path: Path | None = None) -> Path:
 @dataclass
 class NodeConfig:
     """What a node shares with the other nodes of its cluster (all of it random when alone)."""
+
     password: str = field(default_factory=lambda: secrets.token_hex(8))
     cookie: str = field(default_factory=lambda: secrets.token_hex(16))
     secret: str = field(default_factory=lambda: secrets.token_hex(16))
@@ -138,7 +142,7 @@ class CouchDbNode:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def __enter__(self) -> "CouchDbNode":
+    def __enter__(self) -> CouchDbNode:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -146,7 +150,7 @@ class CouchDbNode:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self, wait: bool = True) -> "CouchDbNode":
+    def start(self, wait: bool = True) -> CouchDbNode:
         """Start (again, on the same port and data, when it ran before); wait for `/_up`."""
         if self._process is not None:
             raise RuntimeError(f"CouchDB {self.name} is already running")
@@ -174,12 +178,22 @@ class CouchDbNode:
         data.mkdir(exist_ok=True)
         (etc / "local.ini").write_text(self._local_ini(data))
         (etc / "vm.args").write_text(self._vm_args())
-        env = dict(os.environ, COUCHDB_ARGS_FILE=str(etc / "vm.args"),
-                   COUCHDB_INI_FILES=f"{self.tree / 'etc' / 'default.ini'} {etc / 'local.ini'}")
+        env = dict(
+            os.environ,
+            COUCHDB_ARGS_FILE=str(etc / "vm.args"),
+            COUCHDB_INI_FILES=f"{self.tree / 'etc' / 'default.ini'} {etc / 'local.ini'}",
+        )
         with (self.workdir / "couchdb.log").open("ab") as log:
             self._process = subprocess.Popen(
-                [str(self.tree / "bin" / "couchdb")], cwd=self.workdir, env=env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+                [str(self.tree / "bin" / "couchdb")],
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
 
     def _local_ini(self, data: Path) -> str:
         c = self.config
@@ -216,8 +230,11 @@ admin = {c.password}
     def _vm_args(self) -> str:
         # The release's own flags, with a node name and cookie of this node's own, so that several
         # run side by side (and the nodes of one cluster, sharing the cookie, can join).
-        lines = [line for line in (self.tree / "etc" / "vm.args").read_text().splitlines()
-                 if not line.startswith(("-name ", "-setcookie"))]
+        lines = [
+            line
+            for line in (self.tree / "etc" / "vm.args").read_text().splitlines()
+            if not line.startswith(("-name ", "-setcookie"))
+        ]
         return "\n".join([*lines, f"-name {self.name}", f"-setcookie {self.config.cookie}", ""])
 
     def wait_up(self) -> str:

@@ -1,5 +1,6 @@
 """`kazbill serve` as a child process for the end-to-end tests: its own admin port, its own
 session (so a SIGKILL test can kill exactly it), and a check that nothing it started survives."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 KAZBILL = str(Path(sys.executable).with_name("kazbill"))
 
@@ -63,22 +64,33 @@ class KazbillService:
     def __init__(self, workdir: Path, env: dict[str, str], clock_file: Path):
         self.workdir, self.clock_file = workdir, clock_file
         self.admin_port = free_port()
-        self.env = {**os.environ, "KAZBILL_ACTOR_PORT": str(self.admin_port),
-                    "KAZBILL_SCHEDULER_INTERVAL": "3600", "KAZBILL_SHARDS": "2", **env}
+        self.env = {
+            **os.environ,
+            "KAZBILL_ACTOR_PORT": str(self.admin_port),
+            "KAZBILL_SCHEDULER_INTERVAL": "3600",
+            "KAZBILL_SHARDS": "2",
+            **env,
+        }
         self.process: subprocess.Popen | None = None
         self.log_path = workdir / f"serve-{self.admin_port}.log"  # two services in one test keep apart
 
-    def start(self) -> "KazbillService":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([KAZBILL, "serve", "--no-api", "--clock-file", str(self.clock_file)],
-                                        cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        log.close()
+    def start(self) -> KazbillService:
+        with open(self.log_path, "ab") as log:  # the service writes to its own copy of it
+            self.process = subprocess.Popen(
+                [KAZBILL, "serve", "--no-api", "--clock-file", str(self.clock_file)],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
-    def wait_ready(self) -> "KazbillService":
-        wait_for(lambda: "kazbill is serving" in self.log() or self.process.poll() is not None,  # type: ignore[union-attr]
-                 what="the service to start")
+    def wait_ready(self) -> KazbillService:
+        wait_for(
+            lambda: "kazbill is serving" in self.log() or self.process.poll() is not None,  # type: ignore[union-attr]
+            what="the service to start",
+        )
         assert self.process.poll() is None, self.log()  # type: ignore[union-attr]
         return self
 

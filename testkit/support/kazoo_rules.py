@@ -10,9 +10,11 @@ the previous month's total_sources (rollover_past_available_units, :392-410; zer
 month has no database) and writes it with `kazoo_modb:save_doc`, keeping one that exists (a
 conflict, :444-450). So a month once rolled over never changes its successor again.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
@@ -46,22 +48,29 @@ def total_sources(store: DocumentStore, account_id: str, month: Month, now: date
     if "rollovers" in sources:
         return sum(sources.values())
     before = _previous(month)
-    carried = (total_sources(store, account_id, before, now)
-               if store.database_exists(account_modb(account_id, *before)) else 0)
+    carried = (
+        total_sources(store, account_id, before, now) if store.database_exists(account_modb(account_id, *before)) else 0
+    )
     rollover_id = f"{month[0]:04d}{month[1]:02d}-ledgers_monthly_rollover"
-    try:
-        store.put(db, {"_id": rollover_id, "pvt_type": "ledger", "pvt_ledger_type": "debit" if carried < 0 else "credit",
-                       "amount": abs(carried), "source": {"service": "rollovers", "id": rollover_id[:6]},
-                       "usage": {"type": "rollovers", "quantity": 0, "unit": "month"},
-                       "pvt_created": to_gregorian_seconds(int(now.timestamp()))})
-    except Conflict:
-        pass  # written meanwhile: Kazoo keeps the one that exists
+    with contextlib.suppress(Conflict):  # written meanwhile: Kazoo keeps the one that exists
+        store.put(
+            db,
+            {
+                "_id": rollover_id,
+                "pvt_type": "ledger",
+                "pvt_ledger_type": "debit" if carried < 0 else "credit",
+                "amount": abs(carried),
+                "source": {"service": "rollovers", "id": rollover_id[:6]},
+                "usage": {"type": "rollovers", "quantity": 0, "unit": "month"},
+                "pvt_created": to_gregorian_seconds(int(now.timestamp())),
+            },
+        )
     return sum(total_by_source(store, account_id, month).values())
 
 
 def kazoo_balance(store: DocumentStore, account_id: str, now: datetime) -> int:
     """The balance jonny5 authorises calls with and crossbar's ledgers/total shows, at `now`."""
-    utc = now.astimezone(timezone.utc)
+    utc = now.astimezone(UTC)
     return total_sources(store, account_id, (utc.year, utc.month), now)
 
 
@@ -73,15 +82,26 @@ def kazoo_rollover_task(store: DocumentStore, account_id: str, now: datetime) ->
 def jonny5_debit(store: DocumentStore, account_id: str, call_id: str, amount: int, at: datetime) -> str:
     """A per-minute call debit as jonny5 writes it: into the month of `at` in UTC, source
     `per-minute-voip`, the Call-ID as source id (j5_per_minute / kz_ledger:debit)."""
-    utc = at.astimezone(timezone.utc)
+    utc = at.astimezone(UTC)
     month = (utc.year, utc.month)
     db = account_modb(account_id, *month)
     store.ensure_database(db)
     gregorian = to_gregorian_seconds(int(at.timestamp()))
     doc_id = f"{month[0]:04d}{month[1]:02d}-{call_id}"
-    store.put(db, {"_id": doc_id, "pvt_type": "ledger", "pvt_ledger_type": "debit", "amount": amount,
-                   "source": {"service": "per-minute-voip", "id": call_id},
-                   "usage": {"type": "voice", "quantity": 60, "unit": "sec"},
-                   "period": {"start": gregorian - 60, "end": gregorian}, "account": {"id": account_id},
-                   "pvt_account_id": account_id, "pvt_created": gregorian, "pvt_modified": gregorian})
+    store.put(
+        db,
+        {
+            "_id": doc_id,
+            "pvt_type": "ledger",
+            "pvt_ledger_type": "debit",
+            "amount": amount,
+            "source": {"service": "per-minute-voip", "id": call_id},
+            "usage": {"type": "voice", "quantity": 60, "unit": "sec"},
+            "period": {"start": gregorian - 60, "end": gregorian},
+            "account": {"id": account_id},
+            "pvt_account_id": account_id,
+            "pvt_created": gregorian,
+            "pvt_modified": gregorian,
+        },
+    )
     return doc_id

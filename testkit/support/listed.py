@@ -7,10 +7,12 @@ workers', the AMQP bridge's) find a late entry at their next pass; a test that r
 right after the write waits for the listing first. The deadline only ends a wait that would
 otherwise never end: the caller's assertion then says what is missing.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 DEADLINE_S = 120

@@ -1,5 +1,6 @@
 """A local HTTP server on a free loopback port, served from a thread, for the tests' stand-ins
 of outside services (PayPal's verification endpoint, a Braintree gateway)."""
+
 from __future__ import annotations
 
 import threading

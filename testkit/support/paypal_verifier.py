@@ -2,6 +2,7 @@
 VERIFIED for the notifications "PayPal sent" (registered with `sent`), INVALID for anything
 else, and can be taken down (503). It keeps every postback it received, to check they were the
 original bytes behind `cmd=_notify-validate&`."""
+
 from __future__ import annotations
 
 import threading
@@ -38,7 +39,11 @@ class PayPalVerifier(LocalHttpServer):
                 with verifier._lock:
                     verifier.postbacks.append(body)
                     down = verifier.down
-                    verdict = b"VERIFIED" if body.startswith(PREFIX) and body[len(PREFIX):] in verifier.genuine else b"INVALID"
+                    verdict = (
+                        b"VERIFIED"
+                        if body.startswith(PREFIX) and body[len(PREFIX) :] in verifier.genuine
+                        else b"INVALID"
+                    )
                 self.send_response(503 if down else 200)
                 self.send_header("Content-Length", str(0 if down else len(verdict)))
                 self.end_headers()

@@ -10,6 +10,7 @@ The server runs in its own process group and its own temporary working directory
 config.json and log.txt into the current directory); leaving the block stops it, and an atexit
 hook stops it even when the block is never left cleanly.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -66,7 +67,7 @@ class PouchDbServer:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def __enter__(self) -> "PouchDbServer":
+    def __enter__(self) -> PouchDbServer:
         self.start()
         return self
 
@@ -78,8 +79,7 @@ class PouchDbServer:
             raise RuntimeError("this pouchdb-server is already running")
         if shutil.which("node") is None or not SERVER_BIN.exists():
             raise RuntimeError(
-                f"pouchdb-server is not installed (need `node` on PATH and {SERVER_BIN}); "
-                "run ./scripts/setup"
+                f"pouchdb-server is not installed (need `node` on PATH and {SERVER_BIN}); run ./scripts/setup"
             )
         atexit.register(self.stop)
         self._workdir = Path(tempfile.mkdtemp(prefix="kazbill-pouchdb-"))
@@ -142,9 +142,7 @@ class PouchDbServer:
     def _failure(self, what: str) -> str:
         assert self._workdir is not None
         logs = "\n".join(
-            part
-            for part in (_tail(self._workdir / "console.txt"), _tail(self._workdir / "log.txt"))
-            if part
+            part for part in (_tail(self._workdir / "console.txt"), _tail(self._workdir / "log.txt")) if part
         )
         return f"pouchdb-server on {self.url} {what}; its output ends with:\n{logs or '(nothing)'}"
 

@@ -7,6 +7,7 @@ copies hand each other revisions. On one node it forces what a cluster does now 
     with QuorumProxy(couch_url, chosen=lambda db, doc_id: doc_id.startswith("seq-"), every=2) as proxy:
         store = CouchDbStore(proxy.url)
 """
+
 from __future__ import annotations
 
 import gzip
@@ -15,7 +16,8 @@ import itertools
 import json
 import secrets
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 from testkit.support.local_http import LocalHttpServer, QuietHandler
@@ -28,8 +30,13 @@ class QuorumProxy(LocalHttpServer):
         super().__init__()
         parts = urlsplit(target_url)
         self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
-        self.url = urlunsplit(parts._replace(netloc=f"{parts.netloc.rpartition('@')[0]}@127.0.0.1:{self.port}"
-                                             if "@" in parts.netloc else f"127.0.0.1:{self.port}"))
+        self.url = urlunsplit(
+            parts._replace(
+                netloc=f"{parts.netloc.rpartition('@')[0]}@127.0.0.1:{self.port}"
+                if "@" in parts.netloc
+                else f"127.0.0.1:{self.port}"
+            )
+        )
         self.chosen, self.every, self.rival = chosen, every, rival
         self._count = itertools.count(1)
         self._lock = threading.Lock()
@@ -84,7 +91,7 @@ class QuorumProxy(LocalHttpServer):
         except ValueError:
             return 201, answer
         if len(parts) == 2 and parts[1] == "_bulk_docs" and isinstance(sent, dict):
-            rows = list(zip(sent.get("docs", []), written))
+            rows = list(zip(sent.get("docs", []), written, strict=False))
         elif len(parts) == 2 and not parts[1].startswith("_") and isinstance(sent, dict):
             rev = sent.get("_rev") or (parse_qs(url.query).get("rev") or [None])[0]
             rows = [({**sent, "_id": parts[1], **({"_rev": rev} if rev else {})}, written)]
@@ -103,12 +110,18 @@ class QuorumProxy(LocalHttpServer):
         generation = int(ours.split("-", 1)[0])
         rev_id = secrets.token_hex(16)
         parents = [doc["_rev"].split("-", 1)[1]] if doc.get("_rev") else []
-        rival = {**{k: v for k, v in doc.items() if k != "_rev"}, "pvt_rival": True,
-                 "_rev": f"{generation}-{rev_id}", "_revisions": {"start": generation, "ids": [rev_id, *parents]}}
+        rival = {
+            **{k: v for k, v in doc.items() if k != "_rev"},
+            "pvt_rival": True,
+            "_rev": f"{generation}-{rev_id}",
+            "_revisions": {"start": generation, "ids": [rev_id, *parents]},
+        }
         auth = {k: v for k, v in headers.items() if k.lower() == "authorization"}
-        status, _, answer = self.send("POST", f"/{quote(db, safe='')}/_bulk_docs",
-                                      {**auth, "Content-Type": "application/json"},
-                                      json.dumps({"new_edits": False, "docs": [rival]}).encode())
+        status, _, answer = self.send(
+            "POST",
+            f"/{quote(db, safe='')}/_bulk_docs",
+            {**auth, "Content-Type": "application/json"},
+            json.dumps({"new_edits": False, "docs": [rival]}).encode(),
+        )
         assert status in (201, 202), answer
         self.rivals.append((db, doc["_id"], rival["_rev"]))
-

@@ -1,5 +1,6 @@
 """A real SMTP server for the tests (aiosmtpd on a free loopback port) that keeps what it
 receives and can be told to answer with a temporary or permanent error."""
+
 from __future__ import annotations
 
 import email
@@ -34,7 +35,7 @@ class SmtpSink:
         self.handler = _Handler()
         self.controller: Controller | None = None
 
-    def start(self) -> "SmtpSink":
+    def start(self) -> SmtpSink:
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self

@@ -1,5 +1,6 @@
 """A store of any kind for a test or a benchmark: the embedded one in a folder or in memory (the
 fast unit layer's), or a CouchDB."""
+
 from __future__ import annotations
 
 from pathlib import Path

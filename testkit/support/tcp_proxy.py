@@ -1,8 +1,10 @@
 """A TCP proxy the tests can cut and restore: the store "unreachable for a while" without
 stopping the server behind it (whose data must survive the outage); or freeze, so that every
 request hangs unanswered, as behind a node that has stopped responding."""
+
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from urllib.parse import urlsplit, urlunsplit
@@ -25,10 +27,11 @@ class TcpProxy:
         """`url` (with its credentials: a real CouchDB wants its admin's) reached through this proxy."""
         parts = urlsplit(url)
         credentials = parts.netloc.rpartition("@")[0]
-        return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials
-                                         else f"127.0.0.1:{self.port}"))
+        return urlunsplit(
+            parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}")
+        )
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -45,10 +48,8 @@ class TcpProxy:
         if listener is not None:
             listener.close()
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     restore = start
@@ -105,7 +106,5 @@ class TcpProxy:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

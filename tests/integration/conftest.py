@@ -1,10 +1,12 @@
 """Both store adapters behind one fixture, so each contract test runs against each; and a
 reseller taking cards through a local Braintree gateway, for the card and auto top-up tests."""
+
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from falcon import testing
@@ -22,8 +24,8 @@ from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
 from testkit.fixtures.api_world import MSK, ApiWorld
 from testkit.support.braintree_fake import BraintreeFake
-from testkit.support.stores import open_store  # noqa: F401 (tests import it from here)
 from testkit.support.couchdb_cluster import VARIANT as CLUSTER
+from testkit.support.stores import open_store  # noqa: F401 (tests import it from here)
 from webhooks.app import create_app as create_hooks
 
 ADAPTERS = ("embedded", "couchdb")
@@ -52,10 +54,8 @@ class CleaningStore:
 
     def cleanup(self) -> None:
         for db in self._created:
-            try:
+            with contextlib.suppress(DatabaseNotFound):
                 self._store.delete_database(db)
-            except DatabaseNotFound:
-                pass
         self._store.close()
 
 
@@ -96,16 +96,32 @@ def braintree(store):
     reseller = world.ids["other_reseller"]  # bills in dollars, like Braintree's sample notifications
     onbill = store.get(account_db(reseller), "onbill")
     store.put(account_db(reseller), {**onbill, "currency": "USD", "timezone": "America/New_York"})
-    save_gateway_settings(store, reseller, "braintree_config", {
-        "enabled": True, "environment": "sandbox", **BRAINTREE_KEYS, "min_amount": "5.00", "max_amount": "500.00"}, 0)
+    save_gateway_settings(
+        store,
+        reseller,
+        "braintree_config",
+        {"enabled": True, "environment": "sandbox", **BRAINTREE_KEYS, "min_amount": "5.00", "max_amount": "500.00"},
+        0,
+    )
     with BraintreeFake(**BRAINTREE_KEYS) as fake:
         clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
         cards = braintree_factory(fake.url)
-        api = testing.TestClient(create_api(ApiDeps(
-            store=store, clock=clock, design_docs=world.world.design_docs,
-            tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(50, 300),
-            card_gateways=cards)))
+        api = testing.TestClient(
+            create_api(
+                ApiDeps(
+                    store=store,
+                    clock=clock,
+                    design_docs=world.world.design_docs,
+                    tokens=TokenSigner(b"test-secret-0123456789", 3600),
+                    attempts=AttemptLimiter(50, 300),
+                    card_gateways=cards,
+                )
+            )
+        )
         world.clock, world.cards = clock, cards  # for the auto top-up tests' charging step
-        hooks = testing.TestClient(create_hooks(HookPorts(BillingPorts(store, clock, world.world.design_docs),
-                                                          HttpIpnVerifier(), card_gateways=cards)))
+        hooks = testing.TestClient(
+            create_hooks(
+                HookPorts(BillingPorts(store, clock, world.world.design_docs), HttpIpnVerifier(), card_gateways=cards)
+            )
+        )
         yield api, hooks, world, fake

@@ -3,12 +3,14 @@ the day it closed on, nothing after, whatever order the crawl and the closing co
 to its documents afterwards is nobody's mistake (no charge, no failure); a payment for it is a
 failure a person must look at; the audit still answers for it. Worked examples on both stores,
 and a property over closing days and missed midnights."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
@@ -20,7 +22,14 @@ from bookkeeper.services.billing.crawl_plan import mark_crawled, plan_crawls
 from bookkeeper.services.payments.postings import PostingRefused, apply_payment
 from testkit.fixtures.billing_world import World, gregorian
 from tests.integration.test_billing_worked_examples import (
-    DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries, one_customer)
+    DAILY_PHONES,
+    GENEROUS,
+    MSK,
+    OFFICE_PLAN,
+    RESELLER_ONBILL,
+    kazbill_entries,
+    one_customer,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +43,11 @@ def close(store, account_id: str, moment: datetime) -> None:
 
 
 def daily_days(store, account_id: str) -> list[int]:
-    return sorted(int(entry_id.split("-")[3][-2:]) for entry_id in kazbill_entries(store, account_id, [(2026, 12)])
-                  if "-daily-" in entry_id)
+    return sorted(
+        int(entry_id.split("-")[3][-2:])
+        for entry_id in kazbill_entries(store, account_id, [(2026, 12)])
+        if "-daily-" in entry_id
+    )
 
 
 def run_planned_crawls(ports, clock, moment: datetime) -> None:
@@ -50,13 +62,23 @@ def run_planned_crawls(ports, clock, moment: datetime) -> None:
 
 
 def failures_of(store, account_id: str) -> list[str]:
-    return store.query_view("kazbill_failures", "kazbill_failures", "by_account",
-                            ViewQuery(start_key=[account_id], end_key=[account_id, {}])).values()
+    return store.query_view(
+        "kazbill_failures",
+        "kazbill_failures",
+        "by_account",
+        ViewQuery(start_key=[account_id], end_key=[account_id, {}]),
+    ).values()
 
 
 def daily_world(store):
-    return one_customer(store, "Lambda Dental", created=datetime(2026, 11, 10, tzinfo=MSK), devices=2,
-                        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK), onbill=DAILY_PHONES)
+    return one_customer(
+        store,
+        "Lambda Dental",
+        created=datetime(2026, 11, 10, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
 
 
 def test_closed_on_the_10th_owes_the_10th_and_nothing_after(store):
@@ -77,7 +99,8 @@ def test_closed_on_the_10th_owes_the_10th_and_nothing_after(store):
     assert failures_of(store, customer) == []
     audits = audit_accounts(ports, accounts_in_scope(ports), date(2026, 12, 1), date(2026, 12, 15))
     assert [(a.account_id, a.error, a.differences) for a in audits if a.account_id == customer] == [
-        (customer, None, [])]
+        (customer, None, [])
+    ]
 
 
 def test_closed_while_the_service_was_away_over_midnight_still_owes_that_day(store):
@@ -97,23 +120,27 @@ def test_a_payment_for_a_closed_account_is_a_failure_for_a_person_and_posts_noth
     world, customer, clock, ports = daily_world(store)
     close(store, customer, datetime(2026, 11, 30, 12, 0, tzinfo=MSK))
     with pytest.raises(PostingRefused) as refused:
-        apply_payment(ports, customer, amount=1_000_000, reason="wire_transfer", external_id="wire-closed-1",
-                      by="operator")
+        apply_payment(
+            ports, customer, amount=1_000_000, reason="wire_transfer", external_id="wire-closed-1", by="operator"
+        )
     assert (refused.value.field, refused.value.reason) == ("account", "account closed")
     assert kazbill_entries(store, customer, [(2026, 11), (2026, 12)]) == {}
     assert failures_of(store, customer)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(closed_on=st.integers(1, 20), closing_hour=st.integers(0, 23),
-       mornings=st.lists(st.booleans(), min_size=22, max_size=22))
+@given(
+    closed_on=st.integers(1, 20),
+    closing_hour=st.integers(0, 23),
+    mornings=st.lists(st.booleans(), min_size=22, max_size=22),
+)
 def test_a_closed_account_pays_exactly_the_days_it_began_open(tmp_path_factory, closed_on, closing_hour, mornings):
     """Whichever mornings the service was there for (the others caught up later), the daily fees
     are the 1st to the closing day, each once."""
     store = EmbeddedStore(tmp_path_factory.mktemp("closure") / "k.sqlite3")
     world, customer, clock, ports = daily_world(store)
     closing = datetime(2026, 12, closed_on, closing_hour, 30, tzinfo=MSK)
-    for day, present in zip(range(1, 23), mornings):
+    for day, present in zip(range(1, 23), mornings, strict=True):
         morning = datetime(2026, 12, day, 0, 5, tzinfo=MSK)
         if closing < morning and not store.get(ACCOUNTS_DB, customer).get("pvt_deleted"):
             close(store, customer, closing)
@@ -134,19 +161,32 @@ def test_a_call_reported_after_its_account_closed_is_charged_once(store):
     from bookkeeper.services.rating.rate_decks import import_rate_deck
 
     world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
-    customer = world.customer("Mu Travel", created=datetime(2026, 11, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=1)
-    assert import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                              "7495,0.90,60,60"]).report.ok
+    customer = world.customer(
+        "Mu Travel", created=datetime(2026, 11, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+    )
+    assert import_rate_deck(
+        store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7495,0.90,60,60"]
+    ).report.ok
     close(store, customer, datetime(2026, 12, 10, 15, 0, tzinfo=MSK))
     clock = SettableClock(datetime(2026, 12, 10, 16, 0, tzinfo=MSK))
     ports = BillingPorts(store, clock, world.design_docs)
-    call = call_from_leg(account_id=customer, call_id="late-cdr-1", billing_seconds=61, switch_direction="outbound",
-                         resource_id="carrier-1", authorizing_type=None, callee="+74951112233", request=None,
-                         ended_gregorian=gregorian(datetime(2026, 12, 10, 14, 0, tzinfo=MSK)))
+    call = call_from_leg(
+        account_id=customer,
+        call_id="late-cdr-1",
+        billing_seconds=61,
+        switch_direction="outbound",
+        resource_id="carrier-1",
+        authorizing_type=None,
+        callee="+74951112233",
+        request=None,
+        ended_gregorian=gregorian(datetime(2026, 12, 10, 14, 0, tzinfo=MSK)),
+    )
     first, again = [e.name for e in bill_call(ports, call)], [e.name for e in bill_call(ports, call)]
     assert "call_charged" in first and "call_duplicate" in again
-    calls = {entry_id: amount for entry_id, (_, amount) in kazbill_entries(store, customer, [(2026, 12)]).items()
-             if "-call-" in entry_id}
+    calls = {
+        entry_id: amount
+        for entry_id, (_, amount) in kazbill_entries(store, customer, [(2026, 12)]).items()
+        if "-call-" in entry_id
+    }
     assert list(calls.values()) == [18_000]
     assert failures_of(store, customer) == []

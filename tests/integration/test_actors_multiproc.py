@@ -1,5 +1,6 @@
 """The actor tree on multiprocTCPBase, as `kazbill serve` runs it: one process per actor, an admin
 port of the test's own, a shard killed with SIGKILL and replaced, and no process left after."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,8 @@ from bookkeeper.adapters.clock import FileClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.config import Settings
 from testkit.fixtures.billing_world import World
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 from testkit.support.kazbill_service import free_port, wait_for
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")
@@ -34,12 +35,23 @@ def alive(pid: int) -> bool:
 def test_a_shard_killed_with_sigkill_is_replaced_and_billing_goes_on(tmp_path):
     store = EmbeddedStore(tmp_path / "kazbill.sqlite3")
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customers = [world.customer(f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                                limits=GENEROUS, devices=2) for n in range(6)]
+    customers = [
+        world.customer(
+            f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=2
+        )
+        for n in range(6)
+    ]
     clock = FileClock(str(tmp_path / "clock"))
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
-    config = StartService(Settings(store_path=str(tmp_path / "kazbill.sqlite3")), shard_count=2, restart_intensity=3,
-                          restart_period_s=60, serve_pid=os.getpid(), clock_file=clock.path, scheduler_interval_s=None)
+    config = StartService(
+        Settings(store_path=str(tmp_path / "kazbill.sqlite3")),
+        shard_count=2,
+        restart_intensity=3,
+        restart_period_s=60,
+        serve_pid=os.getpid(),
+        clock_file=clock.path,
+        scheduler_interval_s=None,
+    )
     with running_service(config, admin_port=free_port()) as service:
         status = wait_for(lambda: _status(service, ready=True), 30, "both shards ready")
         victim = shard_of(customers[0], 2)

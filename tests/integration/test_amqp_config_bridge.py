@@ -1,5 +1,6 @@
 """The configuration bridge against the machine's real RabbitMQ: Kazoo-shaped document events
 in, batches of changes out, poison stored, and nothing left unacknowledged."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,9 +11,9 @@ import pytest
 from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.poison import store_rejected
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.design_docs import load_design_docs
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.setup import store_setup
-from bookkeeper.design_docs import load_design_docs
 from testkit.fixtures.kazoo_docs import new_account_id
 from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete  # noqa: F401 (others import them from here)
 
@@ -33,6 +34,7 @@ def run_bridge(bridge: ConfigBridge, messages, expect_changes: int, store_watch=
         stop.set()
         await asyncio.wait_for(task, 30)
         return await queue_depth_then_delete(bridge.queue_name)
+
     return asyncio.run(scenario())
 
 
@@ -50,15 +52,24 @@ def make_bridge(store, handoff=None):
     def collect(batch):
         seen.append(list(batch))
 
-    bridge = ConfigBridge(AMQP_URL, handoff or collect, lambda rejected: store_rejected(store, rejected, NOW),
-                          lambda: NOW, queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}")
+    bridge = ConfigBridge(
+        AMQP_URL,
+        handoff or collect,
+        lambda rejected: store_rejected(store, rejected, NOW),
+        lambda: NOW,
+        queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}",
+    )
     bridge.seen = seen  # type: ignore[attr-defined]
     return bridge
 
 
 def failures(store):
-    return [row.doc for row in store.query_view("kazbill_failures", "kazbill_failures", "by_source",
-                                                ViewQuery(reduce=False, include_docs=True)).rows]
+    return [
+        row.doc
+        for row in store.query_view(
+            "kazbill_failures", "kazbill_failures", "by_source", ViewQuery(reduce=False, include_docs=True)
+        ).rows
+    ]
 
 
 def test_document_events_arrive_as_batches_of_changes_and_are_all_acknowledged(store):
@@ -78,10 +89,18 @@ def test_a_malformed_message_is_stored_with_its_reason_and_acknowledged(store):
     account = new_account_id()
     bridge = make_bridge(store)
     key, _ = change("doc_created", account, "device", "device1")
-    depth = run_bridge(bridge, [(key, b"{not json"), change("doc_created", account, "device", "device2")],
-                       expect_changes=1, store_watch=lambda: len(failures(store)) == 1)
+    depth = run_bridge(
+        bridge,
+        [(key, b"{not json"), change("doc_created", account, "device", "device2")],
+        expect_changes=1,
+        store_watch=lambda: len(failures(store)) == 1,
+    )
     (stored,) = failures(store)
-    assert (stored["source"], stored["reason_code"], stored["payload"]["body"]) == ("amqp", "malformed_json", "{not json")
+    assert (stored["source"], stored["reason_code"], stored["payload"]["body"]) == (
+        "amqp",
+        "malformed_json",
+        "{not json",
+    )
     assert depth == 0
 
 
@@ -93,8 +112,12 @@ def test_an_oversized_message_is_stored_cut_short_and_acknowledged_unparsed(stor
     bridge = make_bridge(store)
     key, body = change("doc_created", account, "device", "device1")
     padded = body[:-1] + b', "Padding": "' + b"x" * MAX_MESSAGE_BYTES + b'"}'  # valid JSON, far too big
-    depth = run_bridge(bridge, [(key, padded), change("doc_created", account, "device", "device2")],
-                       expect_changes=1, store_watch=lambda: len(failures(store)) == 1)
+    depth = run_bridge(
+        bridge,
+        [(key, padded), change("doc_created", account, "device", "device2")],
+        expect_changes=1,
+        store_watch=lambda: len(failures(store)) == 1,
+    )
     (stored,) = failures(store)
     assert (stored["source"], stored["reason_code"], stored["field"]) == ("amqp", "oversized", "body")
     assert str(len(padded)) in stored["reason"] and len(stored["payload"]["body"]) <= PAYLOAD_TEXT_LIMIT
@@ -113,9 +136,15 @@ def test_a_change_whose_hand_off_fails_twice_is_stored_as_poison_not_retried_for
         bridge.seen.append(list(batch))
 
     bridge = make_bridge(store, handoff)
-    depth = run_bridge(bridge, [change("doc_created", account, "device", "device-bad"),
-                                change("doc_created", account, "device", "device-good")],
-                       expect_changes=1, store_watch=lambda: len(failures(store)) == 1)
+    depth = run_bridge(
+        bridge,
+        [
+            change("doc_created", account, "device", "device-bad"),
+            change("doc_created", account, "device", "device-good"),
+        ],
+        expect_changes=1,
+        store_watch=lambda: len(failures(store)) == 1,
+    )
     (stored,) = failures(store)
     assert stored["reason_code"] == "handoff_failed" and "shard refused it" in stored["reason"]
     assert [c.doc_id for batch in bridge.seen for c in batch] == ["device-good"]

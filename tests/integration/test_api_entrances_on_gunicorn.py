@@ -4,6 +4,7 @@ listener, and logout, demotion and the per-account login limit hold on every wor
 
 No assertion here is about time: the clients' timeouts only keep a broken server from hanging
 the run (bench/slow_clients.py measures the latency)."""
+
 from __future__ import annotations
 
 import select
@@ -105,9 +106,11 @@ def test_logout_demotion_and_the_login_limit_hold_on_every_worker(world, tmp_pat
     env = {"KAZBILL_API_AUTH_CACHE": "0", "KAZBILL_API_TRUSTED_PROXY_HEADER": "X-Forwarded-For"}
     customer = built.ids["customer"]
     with serving_api(store_env, tmp_path / "gunicorn.log", env) as base:
+
         def sign_in() -> str:
-            status, body = call(base, "PUT", "/v2/user_auth", {"credentials": md5("boss:secret"),
-                                                               "account_name": "Reseller"})
+            status, body = call(
+                base, "PUT", "/v2/user_auth", {"credentials": md5("boss:secret"), "account_name": "Reseller"}
+            )
             assert status == 201, body
             return body["auth_token"]
 
@@ -123,6 +126,14 @@ def test_logout_demotion_and_the_login_limit_hold_on_every_worker(world, tmp_pat
         built.store.put(db, {**built.store.get(db, user_id), "priv_level": "user"})
         assert [balance(kept) for _ in range(6)] == [401] * 6
 
-        guesses = [call(base, "PUT", "/v2/user_auth", {"credentials": md5(f"boss:guess-{n}"), "account_name": "Sub"},
-                        headers={"X-Forwarded-For": f"198.51.100.{n}"})[0] for n in range(8)]
+        guesses = [
+            call(
+                base,
+                "PUT",
+                "/v2/user_auth",
+                {"credentials": md5(f"boss:guess-{n}"), "account_name": "Sub"},
+                headers={"X-Forwarded-For": f"198.51.100.{n}"},
+            )[0]
+            for n in range(8)
+        ]
         assert guesses == [401] * 5 + [429] * 3

@@ -1,4 +1,5 @@
 """/health against the machine's real RabbitMQ (and a port where nothing listens)."""
+
 from __future__ import annotations
 
 import socket
@@ -19,8 +20,13 @@ pytestmark = pytest.mark.integration
 
 
 def health(store, amqp_url):
-    deps = ApiDeps(store=store, clock=SettableClock(datetime(2026, 11, 10, tzinfo=MSK)), design_docs=load_design_docs(),
-                   tokens=TokenSigner(b"test-secret-0123456789", 3600), amqp_url=amqp_url)
+    deps = ApiDeps(
+        store=store,
+        clock=SettableClock(datetime(2026, 11, 10, tzinfo=MSK)),
+        design_docs=load_design_docs(),
+        tokens=TokenSigner(b"test-secret-0123456789", 3600),
+        amqp_url=amqp_url,
+    )
     return testing.TestClient(create_app(deps)).simulate_get("/health")
 
 

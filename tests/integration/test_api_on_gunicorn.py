@@ -1,5 +1,6 @@
 """The API as an operator runs it: `kazbill api` (gunicorn, two workers) against the real
 CouchDB-compatible server, spoken to over HTTP."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -30,13 +31,24 @@ def test_a_reseller_logs_in_credits_a_customer_once_and_sees_the_balance(served)
     assert status == 201, login
     token = login["auth_token"]
     customer = world.ids["customer"]
-    posted = [call(base, "PUT", f"/v2/accounts/{customer}/ledgers/credit", {"amount": Decimal("250.75")}, token,
-                   {"Idempotency-Key": "bank-ref-1"}) for _ in range(4)]  # spread over both workers
+    posted = [
+        call(
+            base,
+            "PUT",
+            f"/v2/accounts/{customer}/ledgers/credit",
+            {"amount": Decimal("250.75")},
+            token,
+            {"Idempotency-Key": "bank-ref-1"},
+        )
+        for _ in range(4)
+    ]  # spread over both workers
     assert [status for status, _ in posted] == [201, 200, 200, 200]
     assert len({body["data"]["id"] for _, body in posted}) == 1
     status, total = call(base, "GET", f"/v2/accounts/{customer}/ledgers/total", token=token)
     assert (status, total["data"]["amount"]) == (200, Decimal("250.75"))
     status, page = call(base, "GET", f"/v2/accounts/{customer}/transactions", token=token)
-    assert [(t["type"], t["amount"], t["reason"]) for t in page["data"]] == [("credit", Decimal("250.75"), "wire_transfer")]
+    assert [(t["type"], t["amount"], t["reason"]) for t in page["data"]] == [
+        ("credit", Decimal("250.75"), "wire_transfer")
+    ]
     status, refused = call(base, "GET", f"/v2/accounts/{world.ids['other_customer']}/ledgers/total", token=token)
     assert (status, refused["error"]) == (403, "403")

@@ -3,13 +3,15 @@ once, at the deck's price, at every level of the reseller chain that has a deck.
 (one call each lost, doubled, mispriced; a sub-reseller charged by its parent) through the
 command line, and a property: whatever calls are replayed how often, only the calls never rated
 are found, each as missing."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
@@ -30,20 +32,30 @@ ENDED = datetime(2026, 11, 5, 14, 0, tzinfo=MSK)
 
 def cdr(account_id: str, call_id: str, seconds: int) -> dict:
     """A carrier leg's CDR as Kazoo's cdr app writes it."""
-    return {"_id": f"202611-{call_id}", "pvt_type": "cdr", "call_id": call_id, "billing_seconds": str(seconds),
-            "call_direction": "outbound", "callee_id_number": "+74951234567", "timestamp": gregorian(ENDED),
-            "custom_channel_vars": {"account_id": account_id, "resource_id": "carrier-1"},
-            "pvt_account_id": account_id, "pvt_created": gregorian(ENDED)}
+    return {
+        "_id": f"202611-{call_id}",
+        "pvt_type": "cdr",
+        "call_id": call_id,
+        "billing_seconds": str(seconds),
+        "call_direction": "outbound",
+        "callee_id_number": "+74951234567",
+        "timestamp": gregorian(ENDED),
+        "custom_channel_vars": {"account_id": account_id, "resource_id": "carrier-1"},
+        "pvt_account_id": account_id,
+        "pvt_created": gregorian(ENDED),
+    }
 
 
 def calls_world(path):
     store = EmbeddedStore(path)
     world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
-    customer = world.customer("Nu Logistics", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=1)
+    customer = world.customer(
+        "Nu Logistics", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+    )
     # Moscow at 1.20 a minute, per 60 s with a 60 s minimum: a 61-second call costs 2.40.
-    assert import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                              "7495,1.20,60,60"]).report.ok
+    assert import_rate_deck(
+        store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7495,1.20,60,60"]
+    ).report.ok
     store.ensure_database(account_modb(customer, 2026, 11))
     ports = BillingPorts(store, SettableClock(datetime(2026, 11, 5, 14, 5, tzinfo=MSK)), world.design_docs)
     return store, world, customer, ports
@@ -62,22 +74,27 @@ def test_lost_doubled_and_mispriced_calls_are_each_named_and_exit_1(tmp_path):
     place(store, ports, customer, "call-lost", rated=0)  # the event never reached Kazbill
     place(store, ports, customer, "call-repriced")
     db = account_modb(customer, 2026, 11)
-    repriced = next(row.doc for row in store.all_docs(db, ViewQuery(include_docs=True)).rows if "call-repriced" in row.id
-                    and row.doc.get("pvt_type") == "ledger")
+    repriced = next(
+        row.doc
+        for row in store.all_docs(db, ViewQuery(include_docs=True)).rows
+        if "call-repriced" in row.id and row.doc.get("pvt_type") == "ledger"
+    )
     store.put(db, {**repriced, "amount": 12_000})
     double = {**repriced, "_id": repriced["_id"] + "-again", "amount": 24_000}
     double.pop("_rev")
     store.put(db, double)
     env = {"KAZBILL_STORE_PATH": str(tmp_path / "k.sqlite3"), "KAZBILL_STORE_URL": ""}
-    result = CliRunner().invoke(main, ["audit", "--account", customer, "--from", "2026-11-01", "--to", "2026-11-30"],
-                                env=env)
+    result = CliRunner().invoke(
+        main, ["audit", "--account", customer, "--from", "2026-11-01", "--to", "2026-11-30"], env=env
+    )
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if "-kazbill-call-" in line]
     assert len(lines) == 3, result.output
     assert any("missing 202611-kazbill-call-call-lost (expected → held: -2.4 → none)" in line for line in lines)
     assert any("amount 202611-kazbill-call-call-repriced (expected → held: -2.4 → -1.2)" in line for line in lines)
-    assert any("unexpected 202611-kazbill-call-call-repriced-again (expected → held: none → -2.4)" in line
-               for line in lines), lines
+    assert any(
+        "unexpected 202611-kazbill-call-call-repriced-again (expected → held: none → -2.4)" in line for line in lines
+    ), lines
     assert "calls are rated at each reseller's deck as it is now" in result.output
 
 
@@ -94,8 +111,9 @@ def test_a_sub_resellers_debit_for_its_customers_call_is_audited_with_the_call(t
     sub, top, customer = world.ids["sub"], world.ids["reseller"], world.ids["customer"]
     for owner, deck, rate in ((sub, "retail", "0.37"), (top, "wholesale", "0.20")):
         set_onbill(store, owner, default_rate_deck=deck)
-        assert import_rate_deck(store, owner, deck, ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                     f"7,{rate},6,30"]).report.ok
+        assert import_rate_deck(
+            store, owner, deck, ["prefix,rate_cost,rate_increment,rate_minimum", f"7,{rate},6,30"]
+        ).report.ok
     ports = BillingPorts(store, SettableClock(datetime(2026, 11, 5, 14, 5, tzinfo=MSK)), world.world.design_docs)
     store.ensure_database(account_modb(customer, 2026, 11))
     place(store, ports, customer, "chain-1")
@@ -107,8 +125,10 @@ def test_a_sub_resellers_debit_for_its_customers_call_is_audited_with_the_call(t
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ratings=st.lists(st.integers(0, 3), min_size=1, max_size=6),
-       seconds=st.lists(st.sampled_from((1, 30, 61, 600)), min_size=6, max_size=6))
+@given(
+    ratings=st.lists(st.integers(0, 3), min_size=1, max_size=6),
+    seconds=st.lists(st.sampled_from((1, 30, 61, 600)), min_size=6, max_size=6),
+)
 def test_only_calls_never_rated_are_found_and_each_as_missing(tmp_path_factory, ratings, seconds):
     store, world, customer, ports = calls_world(tmp_path_factory.mktemp("calls") / "k.sqlite3")
     for n, rated in enumerate(ratings):
@@ -122,9 +142,17 @@ def test_only_calls_never_rated_are_found_and_each_as_missing(tmp_path_factory, 
 def test_a_call_jonny5_debited_is_not_expected_and_one_debit_in_two_months_is_two(tmp_path):
     store, world, customer, ports = calls_world(tmp_path / "k.sqlite3")
     # Kazoo's own per-minute ledger for the call: Kazbill must not charge it, the audit expect nothing.
-    store.put(account_modb(customer, 2026, 11), {
-        "_id": "kazoo-ledger-1", "pvt_type": "ledger", "pvt_ledger_type": "debit", "amount": 24_000,
-        "source": {"service": "per_minute_call", "id": "call-by-jonny5"}, "pvt_account_id": customer})
+    store.put(
+        account_modb(customer, 2026, 11),
+        {
+            "_id": "kazoo-ledger-1",
+            "pvt_type": "ledger",
+            "pvt_ledger_type": "debit",
+            "amount": 24_000,
+            "source": {"service": "per_minute_call", "id": "call-by-jonny5"},
+            "pvt_account_id": customer,
+        },
+    )
     place(store, ports, customer, "call-by-jonny5")
     place(store, ports, customer, "call-twice")
     assert audit_calls(ports, [customer], date(2026, 11, 1), date(2026, 11, 30)) == {}
@@ -134,4 +162,5 @@ def test_a_call_jonny5_debited_is_not_expected_and_one_debit_in_two_months_is_tw
     store.put(account_modb(customer, 2026, 12), {k: v for k, v in entry.items() if k != "_rev"})
     found = audit_calls(ports, [customer], date(2026, 11, 1), date(2026, 11, 30))
     assert [(d.entry_id, d.kind, d.expected, d.actual) for d in found[customer]] == [
-        ("202611-kazbill-call-call-twice", "amount", -24_000, -48_000)]
+        ("202611-kazbill-call-call-twice", "amount", -24_000, -48_000)
+    ]

@@ -1,5 +1,6 @@
 """`kazbill audit` on an embedded store billed by the real handlers: clean after billing, and
 each kind of damage named with its cause and a non-zero exit."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ def billed(tmp_path):
     path = tmp_path / "k.sqlite3"
     store = EmbeddedStore(path)
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              devices=2, limits=GENEROUS)
+    customer = world.customer(
+        "Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2, limits=GENEROUS
+    )
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     ports = BillingPorts(store, clock, world.design_docs)
     for day in range(1, 4):
@@ -57,8 +59,9 @@ def test_a_lost_charge_a_doubled_charge_and_a_payment_written_around_kazbill_are
     mrc = next(row for row in store.all_docs(october).rows if "-kazbill-mrc-20261101-" in row.id)
     store.delete(october, mrc.id, mrc.value["rev"])  # lost
     rows = store.all_docs(db).rows
-    copy = {k: v for k, v in store.get(db, next(r.id for r in rows if "-kazbill-paypal-" in r.id)).items()
-            if k != "_rev"}
+    copy = {
+        k: v for k, v in store.get(db, next(r.id for r in rows if "-kazbill-paypal-" in r.id)).items() if k != "_rev"
+    }
     store.put(db, {**copy, "_id": "202611-kazbill-paypal-FORGED"})  # a credit no registration explains
     result = audit(env, "--account", customer, "--json")
     assert result.exit_code == 1
@@ -77,9 +80,19 @@ def test_a_debit_written_into_a_month_after_its_rollover_is_named_as_money_in_no
     Kazoo's balance reads November only, so the debit is in no balance; the audit says so."""
     store, customer, env, _ = billed
     october = account_modb(customer, 2026, 10)
-    store.put(october, {"_id": "202610-jonny5-late-call", "pvt_type": "ledger", "pvt_ledger_type": "debit",
-                        "amount": 1_234, "account_id": customer, "source": {"service": "per-minute-voip", "id": "c1"},
-                        "pvt_created": 63_944_524_500, "metadata": {}})
+    store.put(
+        october,
+        {
+            "_id": "202610-jonny5-late-call",
+            "pvt_type": "ledger",
+            "pvt_ledger_type": "debit",
+            "amount": 1_234,
+            "account_id": customer,
+            "source": {"service": "per-minute-voip", "id": "c1"},
+            "pvt_created": 63_944_524_500,
+            "metadata": {},
+        },
+    )
     result = audit(env, "--account", customer, "--json")
     assert result.exit_code == 1, result.output
     [finding] = json.loads(result.output)["findings"]

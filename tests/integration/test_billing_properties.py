@@ -1,12 +1,14 @@
 """Properties of the bookkeeper over random histories, on the embedded store (the same handlers
 run on CouchDB in the worked examples): replays change nothing, and the audit of what the
 bookkeeper wrote finds no difference."""
+
 from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
@@ -25,8 +27,13 @@ def run_history(tmp_path, billing_day, changes, daily, credits):
     store = EmbeddedStore(tmp_path / f"h-{random.getrandbits(40)}.sqlite3")
     onbill = {**RESELLER_ONBILL, "prorated_credits": credits, **({"charging": {"devices": "daily"}} if daily else {})}
     world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
-    customer = world.customer("Prop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": billing_day},
-                              limits=GENEROUS, devices=2)
+    customer = world.customer(
+        "Prop",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        onbill={"billing_day": billing_day},
+        limits=GENEROUS,
+        devices=2,
+    )
     clock = SettableClock(datetime(2026, 11, 20, 0, 5, tzinfo=MSK))
     ports = BillingPorts(store, clock, world.design_docs)
     live = list(range(2))
@@ -50,19 +57,25 @@ def run_history(tmp_path, billing_day, changes, daily, credits):
     return store, ports, clock, customer, passes, timeline
 
 
-histories = st.lists(st.tuples(st.integers(0, DAYS - 1), st.integers(0, 8), st.integers(-3, 3).filter(bool)), max_size=8)
+histories = st.lists(
+    st.tuples(st.integers(0, DAYS - 1), st.integers(0, 8), st.integers(-3, 3).filter(bool)), max_size=8
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(billing_day=st.integers(1, 31), changes=histories, daily=st.booleans(), credits=st.booleans(), seed=st.integers())
-def test_any_replay_of_the_passes_in_any_order_with_duplicates_changes_nothing(tmp_path, billing_day, changes, daily, credits, seed):
+@given(
+    billing_day=st.integers(1, 31), changes=histories, daily=st.booleans(), credits=st.booleans(), seed=st.integers()
+)
+def test_any_replay_of_the_passes_in_any_order_with_duplicates_changes_nothing(
+    tmp_path, billing_day, changes, daily, credits, seed
+):
     store, ports, clock, customer, passes, _ = run_history(tmp_path, billing_day, changes, daily, credits)
     ledger = kazbill_entries(store, customer, MONTHS)
     shuffled = random.Random(seed)
     replays = passes + shuffled.choices(passes, k=len(passes))
     shuffled.shuffle(replays)
     end = clock.now()
-    for kind, moment, day in replays:
+    for kind, _moment, day in replays:
         clock.set(end)  # replays arrive late, after everything happened
         if kind == "crawl":
             crawl_account_day(ports, customer, day)
@@ -95,14 +108,18 @@ def test_the_audit_names_an_entry_that_was_lost_added_or_changed(tmp_path):
     assert [(d.entry_id, d.kind, d.expected, d.actual) for d in report.differences] == [
         ("202611-kazbill-mrc-20261115-devices-sip_device-q3", "amount", -changed["amount"], -changed["amount"] - 1),
         ("202611-kazbill-mrc-20261115-devices-sip_device-q9", "unexpected", None, -5),
-        ("202612-kazbill-mrc-20261215-devices-sip_device-q3", "missing", -15_000_000, None)]
+        ("202612-kazbill-mrc-20261215-devices-sip_device-q3", "missing", -15_000_000, None),
+    ]
     assert not report.clean
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(phones=st.lists(st.tuples(st.integers(-48, 20), st.one_of(st.none(), st.integers(-24, 20))), min_size=1,
-                       max_size=5),
-       first_pass_hour=st.integers(1, 22))
+@given(
+    phones=st.lists(
+        st.tuples(st.integers(-48, 20), st.one_of(st.none(), st.integers(-24, 20))), min_size=1, max_size=5
+    ),
+    first_pass_hour=st.integers(1, 22),
+)
 def test_a_day_first_seen_late_charges_its_highest_count_of_phones(tmp_path, phones, first_pass_hour):
     """Invariant: whatever phones were added or deleted before the day's first pass (the
     service away at midnight), the day's daily fee covers the most phones alive at any moment
@@ -111,8 +128,9 @@ def test_a_day_first_seen_late_charges_its_highest_count_of_phones(tmp_path, pho
     store = EmbeddedStore(tmp_path / f"d-{random.getrandbits(40)}.sqlite3")
     onbill = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
     world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
-    customer = world.customer("Late", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS)
+    customer = world.customer(
+        "Late", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS
+    )
     midnight = datetime(2026, 12, 2, 0, 0, tzinfo=MSK)
     first_pass = midnight + timedelta(hours=first_pass_hour)
     lives = []
@@ -123,8 +141,14 @@ def test_a_day_first_seen_late_charges_its_highest_count_of_phones(tmp_path, pho
         deleted = None if deleted_h is None or deleted_h <= created_h else midnight + timedelta(hours=deleted_h)
         if deleted is not None and deleted >= first_pass:
             deleted = None
-        doc = {"_id": f"device{n:026d}", "device_type": "sip_device", "enabled": True, "pvt_type": "device",
-               "pvt_created": gregorian(created), "pvt_modified": gregorian(deleted or created)}
+        doc = {
+            "_id": f"device{n:026d}",
+            "device_type": "sip_device",
+            "enabled": True,
+            "pvt_type": "device",
+            "pvt_created": gregorian(created),
+            "pvt_modified": gregorian(deleted or created),
+        }
         store.put(account_db(customer), {**doc, **({"pvt_deleted": True} if deleted else {})})
         lives.append((created, deleted))
     clock = SettableClock(first_pass)
@@ -134,8 +158,9 @@ def test_a_day_first_seen_late_charges_its_highest_count_of_phones(tmp_path, pho
     reconcile_account(ports, customer)
     assert {k: v for k, v in kazbill_entries(store, customer, [(2026, 12)]).items() if "-daily-20261202-" in k} == day
     instants = [midnight] + [moment for life in lives for moment in life if moment is not None and moment > midnight]
-    highest = max(sum(created <= at and (deleted is None or deleted > at) for created, deleted in lives)
-                  for at in instants)
+    highest = max(
+        sum(created <= at and (deleted is None or deleted > at) for created, deleted in lives) for at in instants
+    )
     levels = [int(entry_id.rsplit("-q", 1)[1]) for entry_id in day]
     assert max(levels, default=0) == highest
     assert sum(amount for _, amount in day.values()) == (0 if not highest else round_day_share(highest))

@@ -1,23 +1,25 @@
 """Charging finished calls on both stores: a three-level reseller chain in three currencies, each
 level at its own reseller's deck; replays, Kazoo's own per-minute debits, unrated numbers and
 on-net calls; and the balance guard blocking an account a call leaves without funds."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.calls import FinishedCall
-from bookkeeper.domain.rating import call_cost, parse_rate
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb, to_gregorian_seconds
+from bookkeeper.domain.rating import call_cost, parse_rate
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.rating.call_rating import bill_call
-from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.services.rating.rate_decks import import_rate_deck
+from bookkeeper.services.setup.failures import FAILURES_DB
 from testkit.fixtures.api_world import MSK, ApiWorld
 from testkit.fixtures.kazoo_docs import ledger_doc
 
@@ -38,26 +40,38 @@ def chain(store):
     set_onbill(store, ids["master"], currency="USD", default_rate_deck="carrier")
     set_onbill(store, ids["reseller"], currency="RUB", default_rate_deck="wholesale")
     set_onbill(store, ids["sub"], currency="EUR", default_rate_deck="retail")
-    for owner, deck, cost in ((ids["sub"], "retail", "0.20"), (ids["reseller"], "wholesale", "9.00"),
-                              (ids["master"], "carrier", "0.05")):
-        assert import_rate_deck(store, owner, deck, ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                     f"7495,{cost},6,30", "7,9.99,60,60"]).report.ok
+    for owner, deck, cost in (
+        (ids["sub"], "retail", "0.20"),
+        (ids["reseller"], "wholesale", "9.00"),
+        (ids["master"], "carrier", "0.05"),
+    ):
+        assert import_rate_deck(
+            store, owner, deck, ["prefix,rate_cost,rate_increment,rate_minimum", f"7495,{cost},6,30", "7,9.99,60,60"]
+        ).report.ok
     clock = SettableClock(datetime(2026, 11, 10, 15, 31, tzinfo=MSK))
     return world, BillingPorts(store, clock, world.world.design_docs)
 
 
 def call(world, *, call_id="c0ffee-0001", seconds=125, number="74951234567", offnet=True, account="customer"):
-    return FinishedCall(world.ids[account], call_id, seconds, number, "outbound", offnet,
-                        to_gregorian_seconds(int(ENDED.timestamp())))
+    return FinishedCall(
+        world.ids[account], call_id, seconds, number, "outbound", offnet, to_gregorian_seconds(int(ENDED.timestamp()))
+    )
 
 
 def debits(store, account_id):
     if not store.database_exists(account_modb(account_id, 2026, 11)):
         return {}
     rows = store.all_docs(account_modb(account_id, 2026, 11), ViewQuery(include_docs=True)).rows
-    return {row.id: (row.doc["amount"], row.doc["metadata"]["kazbill"]["currency"], row.doc["source"]["service"],
-                     row.doc["metadata"]["kazbill"]["reason"])
-            for row in rows if row.doc and "-kazbill-call-" in row.id}
+    return {
+        row.id: (
+            row.doc["amount"],
+            row.doc["metadata"]["kazbill"]["currency"],
+            row.doc["source"]["service"],
+            row.doc["metadata"]["kazbill"]["reason"],
+        )
+        for row in rows
+        if row.doc and "-kazbill-call-" in row.id
+    }
 
 
 VOIP = "per-minute-voip"  # the source Kazoo registers for calls; each level's kind is the reason
@@ -80,20 +94,34 @@ def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain):
     world, ports = chain
     customer = world.ids["customer"]
     world.store.ensure_database(account_modb(customer, 2026, 11))  # Kazoo's month: none of Kazbill's views in it
-    world.store.put(account_modb(customer, 2026, 11), {
-        **ledger_doc(customer, 2026, 11, "jonny5-c0ffee-0002", "debit", 3_000, "per_minute_call", 0),
-        "source": {"service": "per_minute_call", "id": "c0ffee-0002"}})
-    names = [(e.account_id, e.name) for e in bill_call(ports, call(world, call_id="c0ffee-0002"))
-             if e.name.startswith("call_")]
-    assert names == [(customer, "call_debited_by_kazoo"), (world.ids["sub"], "call_charged"),
-                     (world.ids["reseller"], "call_charged")]
+    world.store.put(
+        account_modb(customer, 2026, 11),
+        {
+            **ledger_doc(customer, 2026, 11, "jonny5-c0ffee-0002", "debit", 3_000, "per_minute_call", 0),
+            "source": {"service": "per_minute_call", "id": "c0ffee-0002"},
+        },
+    )
+    names = [
+        (e.account_id, e.name)
+        for e in bill_call(ports, call(world, call_id="c0ffee-0002"))
+        if e.name.startswith("call_")
+    ]
+    assert names == [
+        (customer, "call_debited_by_kazoo"),
+        (world.ids["sub"], "call_charged"),
+        (world.ids["reseller"], "call_charged"),
+    ]
 
 
 def test_an_unrated_number_is_recorded_not_free_and_on_net_calls_cost_nothing(chain):
     world, ports = chain
     unrated = bill_call(ports, call(world, call_id="c0ffee-0003", number="4420123"))
     assert {e.name for e in unrated if e.name.startswith("call_")} == {"call_unrated"}
-    failures = [row.doc for row in world.store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows if row.doc and row.doc.get("reason_code") == "unrated_call"]
+    failures = [
+        row.doc
+        for row in world.store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+        if row.doc and row.doc.get("reason_code") == "unrated_call"
+    ]
     assert {f["account_id"] for f in failures} == {world.ids["customer"], world.ids["sub"], world.ids["reseller"]}
     assert [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0004", offnet=False))] == ["call_not_billable"]
     assert [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0005", seconds=0))] == ["call_not_billable"]
@@ -120,8 +148,11 @@ def test_however_calls_are_repeated_and_reordered_each_is_charged_once(tmp_path_
     import_rate_deck(store, world.ids["sub"], "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,0.37,6,30"])
     ports = BillingPorts(store, SettableClock(datetime(2026, 11, 10, 15, 31, tzinfo=MSK)), world.world.design_docs)
     distinct = {f"call-{n}": seconds for n, seconds in calls}  # a call id reported twice carries the same seconds
-    deliveries = data.draw(st.permutations([*distinct.items(), *data.draw(st.lists(st.sampled_from(sorted(distinct.items())),
-                                                                                    max_size=10))]))
+    deliveries = data.draw(
+        st.permutations(
+            [*distinct.items(), *data.draw(st.lists(st.sampled_from(sorted(distinct.items())), max_size=10))]
+        )
+    )
     for call_id, seconds in deliveries:
         bill_call(ports, call(world, call_id=call_id, seconds=seconds))
     rate = parse_rate({"prefix": "7", "rate_cost": "0.37", "rate_increment": 6, "rate_minimum": 30})
@@ -139,12 +170,20 @@ def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(c
     after = datetime(2026, 12, 1, 0, 0, 3, tzinfo=MSK)
     names = []
     for ended in (before, after):
-        report = FinishedCall(world.ids["customer"], "c0ffee-0100", 65, "74951234567", "outbound", True,
-                              to_gregorian_seconds(int(ended.timestamp())))
+        report = FinishedCall(
+            world.ids["customer"],
+            "c0ffee-0100",
+            65,
+            "74951234567",
+            "outbound",
+            True,
+            to_gregorian_seconds(int(ended.timestamp())),
+        )
         names.append([e.name for e in bill_call(ports, report) if e.name.startswith("call_")])
     assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
     assert not world.store.database_exists(account_modb(world.ids["customer"], 2026, 12)) or not [
-        row for row in world.store.all_docs(account_modb(world.ids["customer"], 2026, 12)).rows if "-call-" in row.id]
+        row for row in world.store.all_docs(account_modb(world.ids["customer"], 2026, 12)).rows if "-call-" in row.id
+    ]
 
 
 def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain):
@@ -152,10 +191,18 @@ def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_
 
     world, ports = chain
     store, customer, sub = world.store, world.ids["customer"], world.ids["sub"]
-    assert import_rate_deck(store, sub, "premium", ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                    "7495,0.50,6,30"]).report.ok
-    store.put(account_db(sub), {"_id": "plan_premium", "pvt_type": "service_plan", "name": "Premium calls",
-                                "plan": {"ratedeck_name": {"premium": {}}}})
+    assert import_rate_deck(
+        store, sub, "premium", ["prefix,rate_cost,rate_increment,rate_minimum", "7495,0.50,6,30"]
+    ).report.ok
+    store.put(
+        account_db(sub),
+        {
+            "_id": "plan_premium",
+            "pvt_type": "service_plan",
+            "name": "Premium calls",
+            "plan": {"ratedeck_name": {"premium": {}}},
+        },
+    )
     services = store.get(SERVICES_DB, customer)
     store.put(SERVICES_DB, {**services, "plans": {"plan_premium": {"account_id": sub}}})
     bill_call(ports, call(world, call_id="c0ffee-0201"))

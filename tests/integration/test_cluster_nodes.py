@@ -3,6 +3,7 @@ system) share one CouchDB-compatible store; each account is billed by the one no
 A node is SIGKILLed with work in its hands, a new node joins, the simulated days go on; at the
 end the audit finds nothing lost and nothing doubled, the call placed as the node died is charged
 once, and the surviving nodes stop cleanly."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,19 +21,19 @@ import pytest
 from bookkeeper.adapters.clock import FileClock, SettableClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db, account_modb
 from bookkeeper.domain.ownership import owner_of
+from bookkeeper.ports import ViewQuery
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.ports import ViewQuery
 from bookkeeper.services.cluster.membership import Membership
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp
+from testkit.support.kazbill_service import KAZBILL, KazbillService, bridge_bound, free_port, wait_for
 from tests.integration.conftest import CleaningStore, open_store
-from tests.integration.test_billing_worked_examples import DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
+from tests.integration.test_billing_worked_examples import DAILY_PHONES, GENEROUS, MSK, OFFICE_PLAN
 from tests.integration.test_calls_end_to_end import call_debits, cdr, channel_destroy, publish_calls
 from tests.integration.test_serve_faults import failures_about
-from testkit.support.kazbill_service import KAZBILL, KazbillService, bridge_bound, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 CUSTOMERS = 9
@@ -46,12 +47,21 @@ class Node(KazbillService):
     def __init__(self, tmp_path, couch_url: str, clock_path, name: str, bridge: str, queue: str):
         own_clock = tmp_path / f"clock-{name}"
         os.symlink(clock_path, own_clock)
-        super().__init__(tmp_path, {"KAZBILL_STORE_URL": couch_url, "KAZBILL_BRIDGES": bridge,
-                                    "KAZBILL_AMQP_QUEUE": queue, "KAZBILL_NODE": name,
-                                    "KAZBILL_LEASE": str(LEASE_S), "KAZBILL_SCHEDULER_INTERVAL": "1"}, own_clock)
+        super().__init__(
+            tmp_path,
+            {
+                "KAZBILL_STORE_URL": couch_url,
+                "KAZBILL_BRIDGES": bridge,
+                "KAZBILL_AMQP_QUEUE": queue,
+                "KAZBILL_NODE": name,
+                "KAZBILL_LEASE": str(LEASE_S),
+                "KAZBILL_SCHEDULER_INTERVAL": "1",
+            },
+            own_clock,
+        )
         self.name, self.bridge, self.queue = name, bridge, queue
 
-    def start_ready(self) -> "Node":
+    def start_ready(self) -> Node:
         self.start().wait_ready()
         if self.bridge == "amqp":
             wait_for(lambda: bridge_bound(self.log()), what=f"{self.name}'s queues")
@@ -72,10 +82,19 @@ def cluster(request, own_couch_url, tmp_path):
     """Nodes following the store's changes, or Kazoo's AMQP notices and call events only."""
     store = CleaningStore(open_store("couchdb", own_couch_url, tmp_path))
     world = World(store).build(reseller_onbill={**DAILY_PHONES, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
-    assert import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                              "7495,1.20,60,60"]).report.ok
-    customers = [world.customer(f"Customer {n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                                limits=GENEROUS, devices=2) for n in range(CUSTOMERS)]
+    assert import_rate_deck(
+        store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7495,1.20,60,60"]
+    ).report.ok
+    customers = [
+        world.customer(
+            f"Customer {n}",
+            created=datetime(2026, 1, 10, tzinfo=MSK),
+            onbill={"billing_day": 1},
+            limits=GENEROUS,
+            devices=2,
+        )
+        for n in range(CUSTOMERS)
+    ]
     clock = FileClock(str(tmp_path / "clock"))
     clock.set(datetime(2026, 3, 2, 0, 10, tzinfo=MSK))
     nodes: list[Node] = []
@@ -83,8 +102,7 @@ def cluster(request, own_couch_url, tmp_path):
     suffix = shared_out_suffix(customers)
 
     def node(name: str) -> Node:
-        nodes.append(Node(tmp_path, own_couch_url, tmp_path / "clock", f"{name}-{suffix}",
-                          request.param, queue))
+        nodes.append(Node(tmp_path, own_couch_url, tmp_path / "clock", f"{name}-{suffix}", request.param, queue))
         if name == "c":  # one node logs JSON lines, as a log shipper wants them
             nodes[-1].env["KAZBILL_LOG_FORMAT"] = "json"
         if name == "a":  # and one serves its own counters to Prometheus
@@ -119,9 +137,15 @@ def fee_days(store, account_id: str) -> set[str]:
 def add_phone(world: World, account_id: str, clock: FileClock, n: int) -> tuple[str, bytes]:
     """Kazoo saves the device and announces it on `configuration`: the notice it publishes."""
     moment = int(clock.now().timestamp()) + GREGORIAN_UNIX_OFFSET
-    world.store.put(account_db(account_id), stamp({"_id": f"device-late-{n}", "name": f"Late {n}",
-                                                   "device_type": "sip_device", "enabled": True},
-                                                  account_id, "device", created=moment))
+    world.store.put(
+        account_db(account_id),
+        stamp(
+            {"_id": f"device-late-{n}", "name": f"Late {n}", "device_type": "sip_device", "enabled": True},
+            account_id,
+            "device",
+            created=moment,
+        ),
+    )
     return change("doc_created", account_id, "device", f"device-late-{n}")
 
 
@@ -131,8 +155,11 @@ def live_nodes(world: World) -> tuple[str, ...]:
 
 def next_day(clock: FileClock, world: World, customers: list[str], day: date) -> None:
     clock.set(datetime(day.year, day.month, day.day, 0, 10, tzinfo=MSK))
-    wait_for(lambda: all(day.isoformat() in fee_days(world.store, c) for c in customers), timeout_s=120,
-             what=f"every customer's fee of {day}")
+    wait_for(
+        lambda: all(day.isoformat() in fee_days(world.store, c) for c in customers),
+        timeout_s=120,
+        what=f"every customer's fee of {day}",
+    )
 
 
 def test_nodes_share_the_accounts_and_a_dead_node_s_work_is_taken_over_once(cluster):
@@ -158,9 +185,11 @@ def test_nodes_share_the_accounts_and_a_dead_node_s_work_is_taken_over_once(clus
     b.kill_group()
     wait_for(lambda: b.name not in live_nodes(world), timeout_s=30, what="b's lease to run out")
     wait_for(lambda: call_debits(world.store, owned_by_b[0]), timeout_s=120, what=f"the call charged\n{a.log()}")
-    wait_for(lambda: all(_phones_charged_on(world.store, customer, "2026-03-02") == 3 for customer in owned_by_b),
-             timeout_s=120,
-             what=f"b's accounts charged their third phone by the survivors\n{a.log()}\n{c.log()}")
+    wait_for(
+        lambda: all(_phones_charged_on(world.store, customer, "2026-03-02") == 3 for customer in owned_by_b),
+        timeout_s=120,
+        what=f"b's accounts charged their third phone by the survivors\n{a.log()}\n{c.log()}",
+    )
     next_day(clock, world, customers, date(2026, 3, 3))
 
     # A new node joins and takes its share; the days go on.
@@ -170,17 +199,24 @@ def test_nodes_share_the_accounts_and_a_dead_node_s_work_is_taken_over_once(clus
     next_day(clock, world, customers, date(2026, 3, 4))
 
     def status() -> dict:
-        return json.loads(subprocess.run([KAZBILL, "status", "--json"], env=a.env, capture_output=True, text=True,
-                                         timeout=60, check=True).stdout)["store"]
+        return json.loads(
+            subprocess.run(
+                [KAZBILL, "status", "--json"], env=a.env, capture_output=True, text=True, timeout=60, check=True
+            ).stdout
+        )["store"]
+
     # The reseller's day (Moscow) as its live nodes all crawled it; the master keeps UTC, still 3 March.
-    wait_for(lambda: status()["last_crawl"].get(world.reseller, {}).get("day") == "2026-03-04",
-             what="`kazbill status` to show the cluster's crawl of 4 March")
+    wait_for(
+        lambda: status()["last_crawl"].get(world.reseller, {}).get("day") == "2026-03-04",
+        what="`kazbill status` to show the cluster's crawl of 4 March",
+    )
     assert sorted(status()["nodes"]) == sorted([a.name, c.name, d.name])
 
     def charged_by_a() -> int:
         page = urllib.request.urlopen(f"http://{a.env['KAZBILL_METRICS_BIND']}/metrics", timeout=10).read().decode()
         found = re.search(rf'kazbill_events_total{{node="{a.name}",event="charged"}} (\d+)', page)
         return int(found.group(1)) if found else 0
+
     wait_for(lambda: charged_by_a() > 0, what="node a's /metrics counting its charges")
 
     for survivor in (a, c, d):
@@ -188,19 +224,26 @@ def test_nodes_share_the_accounts_and_a_dead_node_s_work_is_taken_over_once(clus
     b.wait_gone()
     assert live_nodes(world) == ()  # clean stops give their leases up
     ports = BillingPorts(world.store, SettableClock(datetime(2026, 3, 4, 23, 0, tzinfo=MSK)), world.design_docs)
-    differences = {customer: audit_account(ports, customer, date(2026, 3, 2), date(2026, 3, 4)).differences
-                   for customer in customers}
+    differences = {
+        customer: audit_account(ports, customer, date(2026, 3, 2), date(2026, 3, 4)).differences
+        for customer in customers
+    }
     assert differences == {customer: [] for customer in customers}
     assert list(call_debits(world.store, owned_by_b[0])) == ["202603-kazbill-call-call-as-b-died"]
     assert failures_about(world.store, customers) == []
     lines = [json.loads(line) for line in c.log_path.read_text().splitlines() if line.startswith('{"ts"')]
     assert lines and all(line["node"] == c.name for line in lines)
     assert any("batch_id" in line and line["logger"] == "kazbill.shard" for line in lines)  # each batch, by its id
-    orphans = sum(int(found) for running in (a, c) for found in re.findall(r"\((\d+) from a node that left\)",
-                                                                          running.log_path.read_text()))
+    orphans = sum(
+        int(found)
+        for running in (a, c)
+        for found in re.findall(r"\((\d+) from a node that left\)", running.log_path.read_text())
+    )
     assert orphans >= len(owned_by_b)  # the survivors took b's accounts over (and later each other's, as they stopped)
-    print(f"\ncluster run ({world_bridge(a)}): {CUSTOMERS} accounts on 3 nodes, {len(owned_by_b)} taken over "
-          f"from the killed node, 1 node joined, 3 days crawled, 0 differences")
+    print(
+        f"\ncluster run ({world_bridge(a)}): {CUSTOMERS} accounts on 3 nodes, {len(owned_by_b)} taken over "
+        f"from the killed node, 1 node joined, 3 days crawled, 0 differences"
+    )
 
 
 def world_bridge(node: Node) -> str:
@@ -210,8 +253,13 @@ def world_bridge(node: Node) -> str:
 def _fees(store, account_id: str) -> list[dict]:
     db = account_modb(account_id, 2026, 3)
     rows = store.all_docs(db, ViewQuery(include_docs=True)).rows if store.database_exists(db) else []
-    return [row.doc["metadata"]["kazbill"] for row in rows if row.doc and row.doc.get("pvt_type") == "ledger"
-            and (row.doc.get("metadata") or {}).get("kazbill", {}).get("reason") == "daily_fee"]
+    return [
+        row.doc["metadata"]["kazbill"]
+        for row in rows
+        if row.doc
+        and row.doc.get("pvt_type") == "ledger"
+        and (row.doc.get("metadata") or {}).get("kazbill", {}).get("reason") == "daily_fee"
+    ]
 
 
 def _phones_charged_on(store, customer: str, day: str) -> int:

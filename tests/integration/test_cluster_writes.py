@@ -6,12 +6,13 @@ an effect done twice, or a conflicting revision behind (bookkeeper/domain/cluste
 A proxy (testkit/support/quorum_proxy.py) forces those answers on one node; the tests on a real
 cluster (20 numbering races, a node killed in the middle of one) run on the 3-node cluster the
 suite starts from the release (KAZBILL_TEST_COUCHDB)."""
+
 from __future__ import annotations
 
 import os
 import signal
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 import pytest
@@ -23,24 +24,30 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import StoreUnavailable, put_once
-from bookkeeper.services.setup import store_setup
-from bookkeeper.services.billing.account_docs import update_doc
 from bookkeeper.services.audit.audit_scope import audit_accounts
+from bookkeeper.services.billing.account_docs import update_doc
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
-from bookkeeper.services.documents.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
 from bookkeeper.services.cluster.store_conflicts import find_conflicts
+from bookkeeper.services.documents.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, reserve
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_period_documents
+from bookkeeper.services.setup import store_setup
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.quorum_proxy import QuorumProxy
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
 from tests.integration.test_document_numbers import race
-from testkit.support.quorum_proxy import QuorumProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]
 NOW = 63_961_000_000
-RUN_CARRIERS = [{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
-                 "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "7701234567"},
-                 "numbering": {"invoice": {"start": 100}, "act": {"follows": "invoice"}}}]
+RUN_CARRIERS = [
+    {
+        "id": "volna",
+        "name": "ООО «Волна Телеком»",
+        "main": True,
+        "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "7701234567"},
+        "numbering": {"invoice": {"start": 100}, "act": {"follows": "invoice"}},
+    }
+]
 
 
 def assert_numbers_stand(url: str, sequence: NumberSequence, subjects: list[str], answers: list[dict[str, int]]):
@@ -53,8 +60,9 @@ def assert_numbers_stand(url: str, sequence: NumberSequence, subjects: list[str]
         assert sorted(given_out.values()) == list(range(sequence.start, sequence.start + len(given_out)))
         for answer in answers:
             assert all(given_out[subject] == number for subject, number in answer.items()), answer
-        assert [found for found in find_conflicts(check, [NUMBERS_DB], resolve=False)
-                if sequence.key in found.doc_id] == []
+        assert [
+            found for found in find_conflicts(check, [NUMBERS_DB], resolve=False) if sequence.key in found.doc_id
+        ] == []
     finally:
         check.close()
 
@@ -81,11 +89,17 @@ def test_a_counter_left_with_a_second_live_revision_is_not_numbered_from_until_t
         counter = store.get(NUMBERS_DB, f"seq-{sequence.key}")
         generation, parent = counter["_rev"].split("-")
         # Beside the next revision, what a writer that died between a 202 and its withdrawal leaves.
-        stray = {**counter, "last": 2, "pending": {}, "_rev": f"{int(generation) + 1}-{'0' * 32}",
-                 "_revisions": {"start": int(generation) + 1, "ids": ["0" * 32, parent]}}
+        stray = {
+            **counter,
+            "last": 2,
+            "pending": {},
+            "_rev": f"{int(generation) + 1}-{'0' * 32}",
+            "_revisions": {"start": int(generation) + 1, "ids": ["0" * 32, parent]},
+        }
         store.put(NUMBERS_DB, {**counter, "last": 2, "pending": {}})  # the live writer's
-        requests.post(f"{couchdb_url}/{NUMBERS_DB}/_bulk_docs", json={"new_edits": False, "docs": [stray]},
-                      timeout=30).raise_for_status()
+        requests.post(
+            f"{couchdb_url}/{NUMBERS_DB}/_bulk_docs", json={"new_edits": False, "docs": [stray]}, timeout=30
+        ).raise_for_status()
         assert len([leaf for leaf in store.leaves(NUMBERS_DB, f"seq-{sequence.key}") if not leaf.deleted]) == 2
         answers, errors = race(couchdb_url, sequence, ["c", "d", "e", "f", "g", "h"], threads=3, each=4)
         assert errors == []
@@ -171,15 +185,21 @@ def test_store_check_lists_a_conflicted_document_and_keeps_what_every_reader_was
     try:
         store.put(db, {"_id": "claim", "state": "queued"})
         # What a writer that died between its write and its withdrawal leaves: a second leaf.
-        stray = {"_id": "claim", "state": "charging", "_rev": "1-" + "f" * 32,
-                 "_revisions": {"start": 1, "ids": ["f" * 32]}}
+        stray = {
+            "_id": "claim",
+            "state": "charging",
+            "_rev": "1-" + "f" * 32,
+            "_revisions": {"start": 1, "ids": ["f" * 32]},
+        }
         answer = requests.post(f"{couchdb_url}/{db}/_bulk_docs", json={"new_edits": False, "docs": [stray]}, timeout=30)
         assert answer.status_code in (201, 202), answer.text
         shown = store.get(db, "claim")
         report = store_setup.check(store, load_design_docs())
         [found] = [found for found in report.conflicts if found.db == db]
         assert found.doc_id == "claim" and len(found.revisions) == 2 and shown["_rev"] in found.revisions
-        assert found.kept == shown["_rev"] and found.withdrawn == tuple(r for r in found.revisions if r != shown["_rev"])
+        assert found.kept == shown["_rev"] and found.withdrawn == tuple(
+            r for r in found.revisions if r != shown["_rev"]
+        )
         assert store.get(db, "claim") == shown  # nothing anyone reads changed
         assert [f for f in store_setup.check(store, load_design_docs()).conflicts if f.db == db] == []
     finally:
@@ -195,12 +215,18 @@ def test_the_audit_lists_a_conflicted_document_of_an_audited_account_and_resolve
     store_setup.install_design_docs(store, db, load_design_docs())
     try:
         store.put(db, {"_id": "onbill", "pvt_type": "onbill", "billing_day": 1})
-        stray = {"_id": "onbill", "pvt_type": "onbill", "billing_day": 15, "_rev": "1-" + "e" * 32,
-                 "_revisions": {"start": 1, "ids": ["e" * 32]}}
-        requests.post(f"{couchdb_url}/{quote(db, safe='')}/_bulk_docs", json={"new_edits": False, "docs": [stray]},
-                      timeout=30).raise_for_status()
+        stray = {
+            "_id": "onbill",
+            "pvt_type": "onbill",
+            "billing_day": 15,
+            "_rev": "1-" + "e" * 32,
+            "_revisions": {"start": 1, "ids": ["e" * 32]},
+        }
+        requests.post(
+            f"{couchdb_url}/{quote(db, safe='')}/_bulk_docs", json={"new_edits": False, "docs": [stray]}, timeout=30
+        ).raise_for_status()
         shown = store.get(db, "onbill")
-        ports = BillingPorts(store, SettableClock(datetime(2026, 11, 2, tzinfo=timezone.utc)), load_design_docs())
+        ports = BillingPorts(store, SettableClock(datetime(2026, 11, 2, tzinfo=UTC)), load_design_docs())
         [audit] = audit_accounts(ports, [account_id], date(2026, 11, 1), date(2026, 11, 1), calls=False)
         [found] = audit.conflicts
         assert (found.db, found.doc_id, found.kept) == (db, "onbill", shown["_rev"]) and len(found.withdrawn) == 1
@@ -270,8 +296,7 @@ def test_a_node_killed_in_the_middle_of_a_numbering_race_leaves_no_duplicate_and
     assert_numbers_stand(url, sequence, [*subjects, "late-subject"], [more])
 
 
-def test_a_node_killed_during_a_periods_document_run_leaves_no_duplicate_number_and_no_lost_document(
-        couch_cluster_url):
+def test_a_node_killed_during_a_periods_document_run_leaves_no_duplicate_number_and_no_lost_document(couch_cluster_url):
     """A reseller's period run over twelve accounts, three workers at once, and the node holding
     the numbers SIGKILLed in the middle: the workers are told the store is unavailable and run
     again once it is back. Every account ends with its invoice and act, numbered once, 100 on
@@ -279,12 +304,20 @@ def test_a_node_killed_during_a_periods_document_run_leaves_no_duplicate_number_
     url = couch_cluster_url.url
     store = CouchDbStore(url)
     world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "carriers": RUN_CARRIERS}, plan=OFFICE_PLAN)
-    customers = [world.customer(f"Клиент {n}", created=datetime(2026, 1, 10, tzinfo=timezone.utc),
-                                onbill={"billing_day": 1}, limits=GENEROUS, devices=1) for n in range(12)]
-    clock = SettableClock(datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc))
+    customers = [
+        world.customer(
+            f"Клиент {n}",
+            created=datetime(2026, 1, 10, tzinfo=UTC),
+            onbill={"billing_day": 1},
+            limits=GENEROUS,
+            devices=1,
+        )
+        for n in range(12)
+    ]
+    clock = SettableClock(datetime(2026, 11, 10, 9, 0, tzinfo=UTC))
     for customer in customers:
         reconcile_account(BillingPorts(store, clock, world.design_docs), customer)
-    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     [node] = [n for n in couch_cluster_url.nodes if n.name == shard_node(url, NUMBERS_DB)]
     to_redo: list[str] = []
     first_issued = threading.Event()
@@ -313,16 +346,20 @@ def test_a_node_killed_during_a_periods_document_run_leaves_no_duplicate_number_
     assert to_redo  # the kill did cut into the run
     for customer in to_redo:  # the run again, once the node is back: what was done stays done
         issue_period_documents(DocumentPorts(store, clock, world.design_docs), customer, date(2026, 11, 1))
-    again = {customer: issue_period_documents(DocumentPorts(store, clock, world.design_docs), customer,
-                                              date(2026, 11, 1)) for customer in customers}
+    again = {
+        customer: issue_period_documents(DocumentPorts(store, clock, world.design_docs), customer, date(2026, 11, 1))
+        for customer in customers
+    }
     numbers = {customer: sorted({(d.document_type, d.number) for d in issued}) for customer, issued in again.items()}
     assert all([kind for kind, _ in pairs] == ["act", "invoice"] for pairs in numbers.values()), numbers
     invoice_numbers = sorted(int(dict(pairs)["invoice"]) for pairs in numbers.values())
     assert invoice_numbers == list(range(100, 112))  # no gap, no duplicate
     assert all(dict(pairs)["act"] == dict(pairs)["invoice"] for pairs in numbers.values())  # acts follow
-    for customer, issued in again.items():  # every document is there, read by id
+    for issued in again.values():  # every document is there, read by id
         for doc in issued:
             assert store.get(doc.db, doc.doc_id)["number"] == doc.number
-    assert find_conflicts(store, [NUMBERS_DB, *{doc.db for issued in again.values() for doc in issued}],
-                          resolve=False) == []
+    assert (
+        find_conflicts(store, [NUMBERS_DB, *{doc.db for issued in again.values() for doc in issued}], resolve=False)
+        == []
+    )
     store.close()

@@ -2,6 +2,7 @@
 the server itself, credentials in the URL; on the suite's server (a real CouchDB when one is
 available), the fallback on pouchdb-server, which has no `_db_updates`. The behaviour both
 adapters share is in the contract suite."""
+
 from __future__ import annotations
 
 import socket
@@ -16,9 +17,9 @@ import pytest
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DbUpdate, StoreUnavailable
-from tests.integration.conftest import CleaningStore
 from testkit.support.couchdb_http import http
 from testkit.support.pouchdb_server import PouchDbServer
+from tests.integration.conftest import CleaningStore
 
 pytestmark = pytest.mark.integration
 
@@ -124,9 +125,7 @@ def test_db_updates_fallback_reports_created_updated_and_deleted(fallback_store)
     store.put(kept, {"_id": "doc"})
     store.delete_database(dropped)
     second = store.db_updates(first.last_seq)
-    assert set(second.updates) == {
-        DbUpdate(added, "created"), DbUpdate(kept, "updated"), DbUpdate(dropped, "deleted")
-    }
+    assert set(second.updates) == {DbUpdate(added, "created"), DbUpdate(kept, "updated"), DbUpdate(dropped, "deleted")}
 
     started = time.monotonic()
     quiet = store.db_updates(second.last_seq, timeout_s=0.5)
@@ -158,8 +157,12 @@ def test_a_closed_port_is_unavailable_and_the_error_names_the_url():
 
 def test_the_password_in_the_url_is_masked_everywhere(server):
     user = f"kazbill-{uuid.uuid4().hex[:8]}"  # the session's server may be one that outlives the session
-    status, _ = http("PUT", f"{server.base}/_users/org.couchdb.user:{user}", server.auth,
-                     {"name": user, "password": "s3cret pw", "roles": [], "type": "user"})
+    status, _ = http(
+        "PUT",
+        f"{server.base}/_users/org.couchdb.user:{user}",
+        server.auth,
+        {"name": user, "password": "s3cret pw", "roles": [], "type": "user"},
+    )
     assert status in (201, 202)
     with_credentials = server.base.replace("http://", f"http://{user}:s3cret%20pw@")
 

@@ -1,5 +1,6 @@
 """`kazbill demo`, the README's main job: a month of a two-level reseller tree billed by the real
 actor system at accelerated time, then replayed from the first change without a second charge."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,13 @@ KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")
 
 def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     store_path = tmp_path / "demo.sqlite3"
-    done = subprocess.run([KAZBILL, "demo", "--days", "30", "--store-path", str(store_path)], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "KAZBILL_CONFIG": ""})
+    done = subprocess.run(
+        [KAZBILL, "demo", "--days", "30", "--store-path", str(store_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "KAZBILL_CONFIG": ""},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout.replace("\xa0", " ").replace("\u202f", " ")  # Babel spaces digits with no-break spaces
     assert "15 Nov  Lund Studio signs up with Nordic Voice" in out
@@ -34,7 +40,9 @@ def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     store = EmbeddedStore(store_path)
     try:
         ledger = store.all_docs(account_modb(demo_id("Lund Studio"), 2026, 11), ViewQuery(include_docs=True)).rows
-        daily = sorted(row.id for row in ledger if row.doc.get("metadata", {}).get("kazbill", {}).get("reason") == "daily_fee")
+        daily = sorted(
+            row.id for row in ledger if row.doc.get("metadata", {}).get("kazbill", {}).get("reason") == "daily_fee"
+        )
         assert daily[0].startswith("202611-kazbill-daily-20261115") and len(daily) == 16
     finally:
         store.close()
@@ -46,8 +54,12 @@ def test_a_replay_across_a_month_end_charges_nothing_twice(tmp_path):
     """26 November to 3 December: the resellers' midnights of 1 December (Moscow, Berlin) fall
     in November for Kazoo, whose months are UTC; a customer's November stays unpaid while its
     December is paid for. Replaying every change and day charges nothing again."""
-    done = subprocess.run([KAZBILL, "demo", "--start", "2026-11-26", "--days", "8", "--store-path",
-                           str(tmp_path / "edge.sqlite3")], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "KAZBILL_CONFIG": ""})
+    done = subprocess.run(
+        [KAZBILL, "demo", "--start", "2026-11-26", "--days", "8", "--store-path", str(tmp_path / "edge.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "KAZBILL_CONFIG": ""},
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "0 new ledger entries" in done.stdout

@@ -2,6 +2,7 @@
 1-30 November 2026) on the embedded store and on CouchDB (a real one when the suite has it, else
 the CouchDB-compatible server) writes the same ledger, entry by entry, and the same balances;
 and so does a month whose changes the follower sees only a day late, after the next crawl."""
+
 from __future__ import annotations
 
 import socket
@@ -52,8 +53,7 @@ def free_port() -> int:
 
 
 def month(tmp_path: Path, name: str, *, couch_url: str | None, late: bool = False) -> tuple[Ledger, dict[str, int]]:
-    settings = Settings(store_url=couch_url, store_path=str(tmp_path / f"{name}.sqlite3"),
-                        actor_admin_port=free_port())
+    settings = Settings(store_url=couch_url, store_path=str(tmp_path / f"{name}.sqlite3"), actor_admin_port=free_port())
     run = (LateFollowerRun if late else DemoRun)(settings, str(tmp_path / f"{name}.clock"), FIRST)
     try:
         run.seed()
@@ -64,8 +64,10 @@ def month(tmp_path: Path, name: str, *, couch_url: str | None, late: bool = Fals
                 run.finish()
         book = LedgerBook(run.ports.store, run.ports.design_docs)
         customers = {name: account for name, account in run.world.accounts.items() if name in run.world.resellers_of}
-        ledger = {name: {entry["_id"]: (entry["pvt_ledger_type"], entry["amount"]) for entry in run.entries(account)}
-                  for name, account in customers.items()}
+        ledger = {
+            name: {entry["_id"]: (entry["pvt_ledger_type"], entry["amount"]) for entry in run.entries(account)}
+            for name, account in customers.items()
+        }
         balances = {name: book.balance(account, (2026, 11), 0) for name, account in customers.items()}
         return ledger, balances
     finally:
@@ -80,12 +82,19 @@ def test_the_demo_month_writes_the_same_ledger_on_both_stores(tmp_path, own_couc
     # Alpha Taxi's two desk phones added on 3 November: 28 of 30 days of 2 × 350.00 (653.33 and a remainder unit).
     assert ledger["Alpha Taxi"]["202611-kazbill-mrc-20261101-devices-sip_device-q6"] == ("debit", 6_533_334)
     # Kiel Logistics' trunks raised from 2 to 4 on 10 November: 21 of 30 days of 2 × 12.00.
-    assert sum(amount for entry_id, (_, amount) in ledger["Kiel Logistics"].items()
-               if "twoway_trunks-q4" in entry_id) == 168_000
+    assert (
+        sum(amount for entry_id, (_, amount) in ledger["Kiel Logistics"].items() if "twoway_trunks-q4" in entry_id)
+        == 168_000
+    )
+
     # Fjord Design's 12 November is charged at five phones, like the 13th.
     def fjord_day(day: str) -> int:
-        return sum(amount for entry_id, (_, amount) in ledger["Fjord Design"].items()
-                   if f"-daily-{day}-devices-sip_device" in entry_id)
+        return sum(
+            amount
+            for entry_id, (_, amount) in ledger["Fjord Design"].items()
+            if f"-daily-{day}-devices-sip_device" in entry_id
+        )
+
     assert fjord_day("20261112") == fjord_day("20261113") > fjord_day("20261111")
 
 

@@ -1,16 +1,24 @@
 """Document numbers on both stores: a regeneration keeps its number, a batch left half-written by
 a dead worker is finished by the next, and racing generations (threads, each with its own
 connection to the CouchDB-compatible server) leave no duplicate and no gap."""
+
 from __future__ import annotations
 
 import random
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
-from bookkeeper.services.documents.document_numbers import NUMBERS_DB, NumberSequence, assignment_id, numbers_of, reserve
+from bookkeeper.services.documents.document_numbers import (
+    NUMBERS_DB,
+    NumberSequence,
+    assignment_id,
+    numbers_of,
+    reserve,
+)
 from testkit.fixtures.kazoo_docs import new_account_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
@@ -26,8 +34,10 @@ def assignments(store, sequence: str, subjects) -> dict[str, int]:
 
 def test_numbers_start_at_the_carriers_start_and_a_subject_keeps_its_number(store):
     sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=101)
-    assert reserve(store, sequence, ["acc1-2026-11-01", "acc2-2026-11-01"], now_gregorian=NOW) == \
-        {"acc1-2026-11-01": 101, "acc2-2026-11-01": 102}
+    assert reserve(store, sequence, ["acc1-2026-11-01", "acc2-2026-11-01"], now_gregorian=NOW) == {
+        "acc1-2026-11-01": 101,
+        "acc2-2026-11-01": 102,
+    }
     again = reserve(store, sequence, ["acc2-2026-11-01", "acc3-2026-11-01", "acc1-2026-11-01"], now_gregorian=NOW)
     assert again == {"acc2-2026-11-01": 102, "acc3-2026-11-01": 103, "acc1-2026-11-01": 101}
     assert numbers_of(store, sequence.key, ["acc3-2026-11-01", "acc9-2026-11-01"]) == {"acc3-2026-11-01": 103}
@@ -71,8 +81,9 @@ def test_a_subject_numbered_by_a_batch_that_came_and_went_meanwhile_is_not_numbe
     assert assignments(store, sequence.key, ["shared", "other", "mine", "else"]) == {"shared": 1, "other": 2, "mine": 3}
 
 
-def race(url: str, sequence: NumberSequence, subjects: list[str], *, threads: int, each: int,
-         during=None) -> tuple[list[dict[str, int]], list[BaseException]]:
+def race(
+    url: str, sequence: NumberSequence, subjects: list[str], *, threads: int, each: int, during=None
+) -> tuple[list[dict[str, int]], list[BaseException]]:
     """`threads` generations reserving overlapping sets of subjects, five at a time; `during`
     is called once the first answers are in (a node killed, say)."""
     answers: list[dict[str, int]] = []
@@ -84,7 +95,7 @@ def race(url: str, sequence: NumberSequence, subjects: list[str], *, threads: in
         try:
             mine = random.Random(seed).sample(subjects, each)
             for start in range(0, len(mine), 5):
-                answers.append(reserve(store, sequence, mine[start:start + 5], now_gregorian=NOW))
+                answers.append(reserve(store, sequence, mine[start : start + 5], now_gregorian=NOW))
                 first_answers.set()
         except BaseException as error:  # noqa: BLE001 - reported by the caller
             errors.append(error)
@@ -116,8 +127,10 @@ def test_racing_generations_leave_no_duplicate_and_no_gap(couchdb_url):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batches=st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=6), min_size=1, max_size=8),
-       start=st.integers(1, 1000))
+@given(
+    batches=st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=6), min_size=1, max_size=8),
+    start=st.integers(1, 1000),
+)
 def test_whatever_the_batches_the_numbers_are_consecutive_from_the_start(tmp_path_factory, batches, start):
     from bookkeeper.adapters.embedded import EmbeddedStore
 

@@ -1,6 +1,7 @@
 """Idempotency keys and gateway ids are kept exactly as given: `PO 17`, `PO/17`, `PO.17` and
 `PO:17` are four postings (the old slug made them one), on both stores; and whatever was
 written under the old slug ids is still found, so a replay of an old payment stays a replay."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,11 +11,11 @@ import pytest
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.domain.charges import slug
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.services.payments import keyed_ids
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.payments import keyed_ids
 from bookkeeper.services.payments.card_payments import claim_of
 from bookkeeper.services.payments.keyed_ids import KeyedDoc
-from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.postings import apply_payment, delete_manual_entry, find_registration
 from testkit.fixtures.billing_world import World
 from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
@@ -30,7 +31,9 @@ def world(store):
 
 def customer_and_ports(world):
     customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1})
-    return customer, BillingPorts(world.store, SettableClock(datetime(2026, 11, 3, 12, 0, tzinfo=MSK)), world.design_docs)
+    return customer, BillingPorts(
+        world.store, SettableClock(datetime(2026, 11, 3, 12, 0, tzinfo=MSK)), world.design_docs
+    )
 
 
 def balance(world, account_id):
@@ -47,12 +50,17 @@ def test_four_keys_the_slug_made_one_are_four_credits_and_each_replay_posts_noth
     assert [credit(ports, customer, key).name for key in PO_17] == ["posting_duplicate"] * 4
     assert balance(world, customer) == 4_000_000
     entries = {find_registration(world.store, customer, "wire_transfer", key)["entry_id"] for key in PO_17}
-    assert entries == {"202611-kazbill-wire_transfer-PO.2017", "202611-kazbill-wire_transfer-PO.2F17",
-                       "202611-kazbill-wire_transfer-PO.2E17", "202611-kazbill-wire_transfer-PO.3A17"}
+    assert entries == {
+        "202611-kazbill-wire_transfer-PO.2017",
+        "202611-kazbill-wire_transfer-PO.2F17",
+        "202611-kazbill-wire_transfer-PO.2E17",
+        "202611-kazbill-wire_transfer-PO.3A17",
+    }
 
 
 def test_a_payment_posted_under_its_old_slug_id_is_still_a_replay_and_a_key_sharing_that_slug_is_not(
-        world, monkeypatch):
+    world, monkeypatch
+):
     customer, ports = customer_and_ports(world)
     with monkeypatch.context() as before:  # the ids as Kazbill wrote them before they were reversible
         before.setattr(keyed_ids, "id_part", slug)
@@ -64,12 +72,17 @@ def test_a_payment_posted_under_its_old_slug_id_is_still_a_replay_and_a_key_shar
     assert credit(ports, customer, "PO/17").name == "posted"  # shares the old slug, yet is another payment
     assert credit(ports, customer, "PO/17").name == "posting_duplicate"
     assert balance(world, customer) == 2_000_000
-    assert find_registration(world.store, customer, "wire_transfer", "PO 17")["_id"] == "kazbill_posting-wire_transfer-PO_17"
+    assert (
+        find_registration(world.store, customer, "wire_transfer", "PO 17")["_id"]
+        == "kazbill_posting-wire_transfer-PO_17"
+    )
 
 
 def test_a_manual_credit_whose_key_was_escaped_can_be_deleted_once(world):
     customer, ports = customer_and_ports(world)
-    posted = apply_payment(ports, customer, amount=5_000_000, reason="manual_addition", external_id="fix/1", by="ops")[0]
+    posted = apply_payment(ports, customer, amount=5_000_000, reason="manual_addition", external_id="fix/1", by="ops")[
+        0
+    ]
     assert posted.details["entry_id"] == "202611-kazbill-manual_addition-fix.2F1"
     deleted = delete_manual_entry(ports, customer, posted.details["entry_id"], by="ops")
     assert deleted[0].name == "posted" and balance(world, customer) == 0
@@ -86,8 +99,10 @@ def test_a_key_whose_id_an_old_slug_holds_for_another_key_gets_an_id_of_its_own(
     assert credit(ports, customer, "PO_17").name == "posted"
     assert credit(ports, customer, "PO_17").name == "posting_duplicate"
     assert credit(ports, customer, "PO 17").name == "posting_duplicate"
-    assert find_registration(world.store, customer, "wire_transfer", "PO_17")["entry_id"] == \
-        "202611-kazbill-wire_transfer-PO.5F17"
+    assert (
+        find_registration(world.store, customer, "wire_transfer", "PO_17")["entry_id"]
+        == "202611-kazbill-wire_transfer-PO.5F17"
+    )
     assert balance(world, customer) == 2_000_000
 
 

@@ -3,6 +3,7 @@ sends the way Kazoo builds it (testkit/support/kazoo_amqp.py): call legs of ever
 makes, calls jonny5 debits itself, a plan assigned in Kazoo (the account's services document),
 and Kazoo's standing request. No changes feed runs and the clock stands still, so whatever is
 billed here was billed by the message, at once; what cannot be billed by is stored, naming its field."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,16 +19,16 @@ from actors.bridges.amqp_calls import EXCHANGE as CALLEVT
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, SERVICES_DB, account_db, account_modb
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.setup.failures import FAILURES_DB
 from bookkeeper.services.rating.rate_decks import import_rate_deck
+from bookkeeper.services.setup.failures import FAILURES_DB
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import new_account_id
-from tests.integration.conftest import CleaningStore, open_store
-from tests.integration.test_amqp_config_bridge import AMQP_URL, publish, queue_depth_then_delete
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
 from testkit.support import kazoo_amqp as kazoo
 from testkit.support.broker import wait_drained
 from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
+from tests.integration.conftest import CleaningStore, open_store
+from tests.integration.test_amqp_config_bridge import AMQP_URL, publish, queue_depth_then_delete
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")
@@ -41,8 +42,15 @@ def scene(tmp_path):
     clock = FileClock(str(tmp_path / "clock"))
     clock.set(NOW)
     queue = f"kazbill.test.{uuid.uuid4().hex}"
-    kazbill = KazbillService(tmp_path, {"KAZBILL_STORE_PATH": str(tmp_path / "kazbill.sqlite3"),
-                                        "KAZBILL_BRIDGES": "amqp", "KAZBILL_AMQP_QUEUE": queue}, tmp_path / "clock")
+    kazbill = KazbillService(
+        tmp_path,
+        {
+            "KAZBILL_STORE_PATH": str(tmp_path / "kazbill.sqlite3"),
+            "KAZBILL_BRIDGES": "amqp",
+            "KAZBILL_AMQP_QUEUE": queue,
+        },
+        tmp_path / "clock",
+    )
     yield store, kazbill, queue
     kazbill.cleanup()
     store.cleanup()
@@ -50,8 +58,10 @@ def scene(tmp_path):
 
 def serve(kazbill: KazbillService) -> None:
     kazbill.start().wait_ready()
-    wait_for(lambda: bridge_bound(kazbill.log()) and "answering Kazoo's bookkeeper requests" in kazbill.log(),
-             what=f"the bridge's queues\n{kazbill.log()}")
+    wait_for(
+        lambda: bridge_bound(kazbill.log()) and "answering Kazoo's bookkeeper requests" in kazbill.log(),
+        what=f"the bridge's queues\n{kazbill.log()}",
+    )
 
 
 def stop_and_delete_queues(kazbill: KazbillService, queue: str) -> list[int]:
@@ -66,38 +76,53 @@ def stop_and_delete_queues(kazbill: KazbillService, queue: str) -> list[int]:
 def failures(store) -> list[tuple[str, str, str]]:
     if not store.database_exists(FAILURES_DB):
         return []
-    return sorted((doc["source"], doc["reason_code"], doc["field"]) for doc in (
-        row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows if not row.id.startswith("_")))
+    return sorted(
+        (doc["source"], doc["reason_code"], doc["field"])
+        for doc in (
+            row.doc
+            for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+            if not row.id.startswith("_")
+        )
+    )
 
 
 def ledger(store, account_id: str, part: str) -> dict[str, int]:
     db = account_modb(account_id, 2026, 3)
     if not store.database_exists(db):
         return {}
-    return {row.id: row.doc["amount"] for row in store.all_docs(db, ViewQuery(include_docs=True)).rows
-            if part in row.id and row.doc.get("pvt_type") == "ledger"}
+    return {
+        row.id: row.doc["amount"]
+        for row in store.all_docs(db, ViewQuery(include_docs=True)).rows
+        if part in row.id and row.doc.get("pvt_type") == "ledger"
+    }
 
 
 def test_only_carrier_legs_are_charged_once_and_never_a_call_jonny5_debits(scene):
     store, kazbill, queue = scene
     world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "default_rate_deck": "retail"}, plan=OFFICE_PLAN)
-    assert import_rate_deck(store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum",
-                                                              "7495,1.20,60,60"]).report.ok
-    talker, neighbour = (world.customer(name, created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
-                         for name in ("Talker", "Neighbour"))
+    assert import_rate_deck(
+        store, world.reseller, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7495,1.20,60,60"]
+    ).report.ok
+    talker, neighbour = (
+        world.customer(name, created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
+        for name in ("Talker", "Neighbour")
+    )
     reseller = world.reseller
     # jonny5 debited this call a second after it ended, in Kazoo's (UTC) month.
     store.ensure_database(account_modb(talker, 2026, 3))
-    store.put(account_modb(talker, 2026, 3), kazoo.jonny5_ledger(talker, "call-j5-debited", 24_000, 120, ENDED + 2,
-                                                                 "202603"))
+    store.put(
+        account_modb(talker, 2026, 3), kazoo.jonny5_ledger(talker, "call-j5-debited", 24_000, 120, ENDED + 2, "202603")
+    )
 
     def leg(call_id, ccv, direction="outbound", **kwargs):
-        return kazoo.channel_destroy(call_id, ccv, direction=direction, billing_seconds=61, callee="+74951234567",
-                                     timestamp=ENDED, **kwargs)
+        return kazoo.channel_destroy(
+            call_id, ccv, direction=direction, billing_seconds=61, callee="+74951234567", timestamp=ENDED, **kwargs
+        )
 
     offnet = leg("call-offnet", kazoo.offnet_termination_ccv(talker, reseller))
     events = [
-        offnet, offnet,  # the broker delivers it twice
+        offnet,
+        offnet,  # the broker delivers it twice
         leg("call-in", kazoo.offnet_origination_ccv(talker), direction="inbound"),
         leg("call-onnet", kazoo.onnet_termination_ccv(talker, reseller, neighbour)),
         leg("call-j5-debited", kazoo.offnet_termination_ccv(talker, reseller)),
@@ -107,14 +132,20 @@ def test_only_carrier_legs_are_charged_once_and_never_a_call_jonny5_debits(scene
     ]
     serve(kazbill)
     asyncio.run(publish(events, CALLEVT))
-    wait_for(lambda: len(ledger(store, talker, "-kazbill-call-")) == 2 and len(failures(store)) == 2,
-             what=f"the carrier legs charged and the bad ones stored\n{kazbill.log()}")
+    wait_for(
+        lambda: len(ledger(store, talker, "-kazbill-call-")) == 2 and len(failures(store)) == 2,
+        what=f"the carrier legs charged and the bad ones stored\n{kazbill.log()}",
+    )
     assert stop_and_delete_queues(kazbill, queue) == [0, 0, 0]
-    assert ledger(store, talker, "-kazbill-call-") == {"202603-kazbill-call-call-offnet": 24_000,  # 61 s: 2 min at 1.20
-                                                       "202603-kazbill-call-call-in": 24_000}
+    assert ledger(store, talker, "-kazbill-call-") == {
+        "202603-kazbill-call-call-offnet": 24_000,  # 61 s: 2 min at 1.20
+        "202603-kazbill-call-call-in": 24_000,
+    }
     assert ledger(store, neighbour, "-kazbill-call-") == {}
-    assert failures(store) == [("amqp", "invalid_value", "Custom-Channel-Vars.Account-Billing"),
-                               ("amqp", "invalid_value", "Custom-Channel-Vars.Resource-Type")]
+    assert failures(store) == [
+        ("amqp", "invalid_value", "Custom-Channel-Vars.Account-Billing"),
+        ("amqp", "invalid_value", "Custom-Channel-Vars.Resource-Type"),
+    ]
     assert kazbill.leftovers() == []
 
 
@@ -146,21 +177,38 @@ def test_a_plan_assigned_in_kazoo_is_billed_at_once_and_standing_requests_are_an
     world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
     created = datetime(2026, 1, 10, tzinfo=MSK)
     planless = world.customer("Planless", created=created, onbill={"billing_day": 1}, limits=GENEROUS, devices=2)
-    broke = world.customer("Broke", created=created, onbill={"billing_day": 1}, devices=2, plans=["plan_office"],
-                           limits={"pvt_allow_postpay": False})
+    broke = world.customer(
+        "Broke",
+        created=created,
+        onbill={"billing_day": 1},
+        devices=2,
+        plans=["plan_office"],
+        limits={"pvt_allow_postpay": False},
+    )
     serve(kazbill)
     # The start-up pass has looked at both: nothing to charge the one, March unpaid for the other.
-    wait_for(lambda: standing_of(store, planless) and standing_of(store, broke).get("status") == "delinquent",
-             what=f"the start-up pass\n{kazbill.log()}")
+    wait_for(
+        lambda: standing_of(store, planless) and standing_of(store, broke).get("status") == "delinquent",
+        what=f"the start-up pass\n{kazbill.log()}",
+    )
     assert ledger(store, planless, "-kazbill-") == {}
     # Kazoo assigns the plan: kz_services saves the services document and kzs_publish announces it.
     services = store.get(SERVICES_DB, planless)
     saved = store.put(SERVICES_DB, {**services, "plans": {"plan_office": {"account_id": world.reseller}}})
     newcomer = new_account_id()  # Kazoo writes a new account's services document before its account
-    asyncio.run(publish([kazoo.services_doc_edited(newcomer, "1-a"), kazoo.services_doc_edited(planless, saved.rev),
-                         kazoo.services_doc_edited(planless, saved.rev, **{"Account-ID": world.reseller})]))
-    wait_for(lambda: ledger(store, planless, "-kazbill-mrc-") and failures(store),
-             what=f"the plan's charge and the contradicting notice stored\n{kazbill.log()}")
+    asyncio.run(
+        publish(
+            [
+                kazoo.services_doc_edited(newcomer, "1-a"),
+                kazoo.services_doc_edited(planless, saved.rev),
+                kazoo.services_doc_edited(planless, saved.rev, **{"Account-ID": world.reseller}),
+            ]
+        )
+    )
+    wait_for(
+        lambda: ledger(store, planless, "-kazbill-mrc-") and failures(store),
+        what=f"the plan's charge and the contradicting notice stored\n{kazbill.log()}",
+    )
 
     server = f"targeted/kazoo_apps@kz1/kz_amqp_worker-{uuid.uuid4().hex}"
     good = asyncio.run(ask_standing(kazoo.standing_req(planless, server, msg_id="m-good"), server))

@@ -3,9 +3,10 @@ Kazoo's source): across a month end, for resellers at UTC-5, UTC, UTC+3 and UTC+
 daily crawl, payments, calls and jonny5's debits landing in the last and first hour of the month,
 and Kazoo's own rollover task at 00:00 UTC, the balance Kazoo computes equals Kazbill's at every
 step, on both stores, and nothing written is lost from it."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,16 +16,16 @@ from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, account_modb, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day
-from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.postings import apply_payment
+from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from testkit.fixtures.billing_world import World
-from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN
 from testkit.support.kazoo_rules import jonny5_debit, kazoo_balance, kazoo_rollover_task
+from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN
 
 pytestmark = pytest.mark.integration
-UTC = timezone.utc
+UTC = UTC
 ZONES = ["America/New_York", "UTC", "Europe/Moscow", "Australia/Brisbane"]
 
 
@@ -37,13 +38,20 @@ class Month:
 
     def __init__(self, store, zone: str):
         self.store, self.tz = store, ZoneInfo(zone)
-        onbill = {"currency": "USD", "timezone": zone, "locale": "en_US", "default_service_plan": "plan_office",
-                  "default_rate_deck": "calls"}
+        onbill = {
+            "currency": "USD",
+            "timezone": zone,
+            "locale": "en_US",
+            "default_service_plan": "plan_office",
+            "default_rate_deck": "calls",
+        }
         self.world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
-        self.customer = self.world.customer("Edge Co", created=datetime(2026, 9, 10, tzinfo=UTC),
-                                            onbill={"billing_day": 1}, limits=GENEROUS, devices=2)
-        assert import_rate_deck(store, self.world.reseller, "calls",
-                                ["prefix,rate_cost,rate_increment,rate_minimum", "1,0.10,60,60"]).report.ok
+        self.customer = self.world.customer(
+            "Edge Co", created=datetime(2026, 9, 10, tzinfo=UTC), onbill={"billing_day": 1}, limits=GENEROUS, devices=2
+        )
+        assert import_rate_deck(
+            store, self.world.reseller, "calls", ["prefix,rate_cost,rate_increment,rate_minimum", "1,0.10,60,60"]
+        ).report.ok
         self.clock = SettableClock(datetime(2026, 11, 27, tzinfo=UTC))
         self.ports = BillingPorts(store, self.clock, self.world.design_docs)
         self.book = LedgerBook(store, self.world.design_docs)
@@ -57,7 +65,9 @@ class Month:
         """Kazoo's balance now, which must be Kazbill's."""
         now = self.clock.now()
         kazoo = kazoo_balance(self.store, self.customer, now)
-        assert LedgerBook(self.store, self.world.design_docs).current_balance(self.customer, gregorian(now)) == kazoo, now
+        assert LedgerBook(self.store, self.world.design_docs).current_balance(self.customer, gregorian(now)) == kazoo, (
+            now
+        )
         self.checks += 1
         return kazoo
 
@@ -73,7 +83,9 @@ class Month:
 
     def call(self, moment: datetime, call_id: str) -> None:
         self.at(moment)
-        bill_call(self.ports, FinishedCall(self.customer, call_id, 90, "15551234567", "outbound", True, gregorian(moment)))
+        bill_call(
+            self.ports, FinishedCall(self.customer, call_id, 90, "15551234567", "outbound", True, gregorian(moment))
+        )
         self.agree()
 
     def jonny5(self, moment: datetime, call_id: str) -> None:
@@ -89,8 +101,11 @@ class Month:
             if self.store.database_exists(db):
                 for row in self.store.all_docs(db, ViewQuery(include_docs=True)).rows:
                     doc = row.doc or {}
-                    if doc.get("pvt_type") == "ledger" and not doc.get("pvt_deleted") \
-                            and doc["source"]["service"] != "rollovers":
+                    if (
+                        doc.get("pvt_type") == "ledger"
+                        and not doc.get("pvt_deleted")
+                        and doc["source"]["service"] != "rollovers"
+                    ):
                         total += -doc["amount"] if doc["pvt_ledger_type"] == "debit" else doc["amount"]
         return total
 
@@ -146,7 +161,9 @@ def test_a_kazoo_rollover_made_before_kazbills_last_write_of_the_month_is_kept_a
     month.pay(datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC), 2_000_000, "wire-behind")
     month.at(datetime(2026, 12, 1, 0, 1, tzinfo=UTC))
     assert month.agree() == month.everything_written()
-    assert store.get(account_modb(month.customer, 2026, 12), "202612-ledgers_monthly_rollover")["_rev"] == rollover["_rev"]
+    assert (
+        store.get(account_modb(month.customer, 2026, 12), "202612-ledgers_monthly_rollover")["_rev"] == rollover["_rev"]
+    )
 
 
 def test_every_ledger_document_kazbill_writes_is_listed_by_kazoos_summary(store):
@@ -161,8 +178,9 @@ def test_every_ledger_document_kazbill_writes_is_listed_by_kazoos_summary(store)
     for db in (account_modb(month.customer, 2026, 11), account_modb(month.customer, 2026, 12)):
         for row in store.all_docs(db, ViewQuery(include_docs=True)).rows:
             doc = row.doc or {}
-            written_by_kazbill = "kazbill" in (doc.get("metadata") or {}) or \
-                (doc.get("executor") or {}).get("module") == "kazbill"
+            written_by_kazbill = (
+                "kazbill" in (doc.get("metadata") or {}) or (doc.get("executor") or {}).get("module") == "kazbill"
+            )
             if doc.get("pvt_type") == "ledger" and written_by_kazbill:
                 assert doc["account"]["id"] == month.customer, doc["_id"]
                 assert isinstance(doc["period"]["start"], int) and isinstance(doc["period"]["end"], int), doc["_id"]

@@ -1,16 +1,17 @@
 """The ledger across Kazoo's monthly databases, on both stores: every entry goes into the UTC
 month it is written in, with that month's prefix; rollovers as Kazoo writes them; writes that
 happen once however late or often an entry is replayed; and the midnight race closed."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
+from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_months import rollover_document
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
-from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.services.audit.charges import rollover_differences
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
@@ -22,16 +23,21 @@ pytestmark = pytest.mark.integration
 
 
 def at(*when: int) -> int:
-    return to_gregorian_seconds(int(datetime(*when, tzinfo=timezone.utc).timestamp()))
+    return to_gregorian_seconds(int(datetime(*when, tzinfo=UTC).timestamp()))
 
 
 OCTOBER, NOVEMBER, DECEMBER = at(2026, 10, 20, 12), at(2026, 11, 20, 12), at(2026, 12, 20, 12)
 
 
 def entry(entry_id: str, ledger_type: str, amount: int) -> dict:
-    return {"_id": entry_id, "pvt_type": "ledger", "pvt_ledger_type": ledger_type, "amount": amount,
-            "source": {"service": "manual_addition", "id": entry_id},
-            "usage": {"type": "manual", "quantity": 1, "unit": "payment"}}
+    return {
+        "_id": entry_id,
+        "pvt_type": "ledger",
+        "pvt_ledger_type": ledger_type,
+        "amount": amount,
+        "source": {"service": "manual_addition", "id": entry_id},
+        "usage": {"type": "manual", "quantity": 1, "unit": "payment"},
+    }
 
 
 @pytest.fixture
@@ -45,20 +51,27 @@ def book(store):
 
 def test_a_new_month_carries_the_previous_months_balance_over_as_kazoo_does(book):
     ledger, account = book
-    assert ledger.write(account, [entry("202610-wire-1", "credit", 1_000_000), entry("202610-mrc", "debit", 300_000)],
-                        (2026, 10), OCTOBER) == ["202610-wire-1", "202610-mrc"]
+    assert ledger.write(
+        account,
+        [entry("202610-wire-1", "credit", 1_000_000), entry("202610-mrc", "debit", 300_000)],
+        (2026, 10),
+        OCTOBER,
+    ) == ["202610-wire-1", "202610-mrc"]
     first = ledger.store.get(account_modb(account, 2026, 10), "202610-ledgers_monthly_rollover")
     assert (first["pvt_ledger_type"], first["amount"]) == ("credit", 0)  # the first month rolls over zero
     assert ledger.current_balance(account, OCTOBER) == 700_000
     assert ledger.current_balance(account, NOVEMBER) == 700_000  # only the rollover so far
     rollover = ledger.store.get(account_modb(account, 2026, 11), "202611-ledgers_monthly_rollover")
     assert (rollover["pvt_ledger_type"], rollover["amount"], rollover["source"]) == (
-        "credit", 700_000, {"service": "rollovers", "id": "202611"})
+        "credit",
+        700_000,
+        {"service": "rollovers", "id": "202611"},
+    )
     assert rollover["account"]["id"] == account and isinstance(rollover["period"]["start"], int)
     ledger.write(account, [entry("202611-mrc-november", "debit", 900_000)], (2026, 11), NOVEMBER)
     assert ledger.current_balance(account, NOVEMBER) == -200_000
     assert ledger.current_balance(account, at(2027, 1, 2)) == -200_000  # December had nothing: carried through
-    assert kazoo_balance(ledger.store, account, datetime(2027, 1, 2, tzinfo=timezone.utc)) == -200_000
+    assert kazoo_balance(ledger.store, account, datetime(2027, 1, 2, tzinfo=UTC)) == -200_000
 
 
 def test_an_entry_written_twice_is_written_once(book):
@@ -88,13 +101,16 @@ def test_an_early_entry_goes_into_the_utc_month_that_is_running(book):
     balance is still November's, so that is where the charge goes, and December carries it."""
     ledger, account = book
     moscow_midnight = at(2026, 11, 30, 21, 5)
-    assert ledger.write(account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12),
-                        moscow_midnight) == ["202611-kazbill-mrc-20261201-x"]
+    assert ledger.write(
+        account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12), moscow_midnight
+    ) == ["202611-kazbill-mrc-20261201-x"]
     assert ledger.current_balance(account, moscow_midnight) == -300
-    assert kazoo_balance(ledger.store, account, datetime(2026, 11, 30, 21, 6, tzinfo=timezone.utc)) == -300
-    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 1, tzinfo=timezone.utc)) == -300
-    assert ledger.write(account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12),
-                        at(2026, 12, 1, 3)) == []
+    assert kazoo_balance(ledger.store, account, datetime(2026, 11, 30, 21, 6, tzinfo=UTC)) == -300
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 1, tzinfo=UTC)) == -300
+    assert (
+        ledger.write(account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12), at(2026, 12, 1, 3))
+        == []
+    )
 
 
 def test_a_rollover_kazoo_wrote_is_kept(book):
@@ -120,14 +136,19 @@ def test_a_payment_racing_the_midnight_rollover_is_carried_into_the_new_month(bo
     december = account_modb(account, 2026, 12)
     ledger.store.ensure_database(december)
     ledger.store.put(december, rollover_document(account, "", (2026, 12), stale_total, december, at(2026, 12, 1)))
-    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 0, 5, tzinfo=timezone.utc)) == 1_000
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 0, 5, tzinfo=UTC)) == 1_000
     assert ledger.carried_into(account, (2026, 12)) == 1_000  # what the audit compares with November's 1,250
-    ports = BillingPorts(ledger.store, SettableClock(datetime(2026, 12, 1, tzinfo=timezone.utc)), ledger.design_docs)
+    ports = BillingPorts(ledger.store, SettableClock(datetime(2026, 12, 1, tzinfo=UTC)), ledger.design_docs)
     [gap] = rollover_differences(ports, account, date(2026, 11, 1), date(2026, 11, 30))
-    assert (gap.entry_id, gap.kind, gap.expected, gap.actual) == ("202612-ledgers_monthly_rollover", "rollover", 1_250, 1_000)
+    assert (gap.entry_id, gap.kind, gap.expected, gap.actual) == (
+        "202612-ledgers_monthly_rollover",
+        "rollover",
+        1_250,
+        1_000,
+    )
     fresh = LedgerBook(ledger.store, load_design_docs())
     assert fresh.current_balance(account, at(2026, 12, 1, 0, 1)) == 1_250
-    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 2, tzinfo=timezone.utc)) == 1_250
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 2, tzinfo=UTC)) == 1_250
     assert ledger.carried_into(account, (2026, 12)) == ledger.month_total(account_modb(account, 2026, 11))
     assert LedgerBook(ledger.store, load_design_docs()).current_balance(account, at(2026, 12, 1, 0, 3)) == 1_250
     assert rollover_differences(ports, account, date(2026, 11, 1), date(2026, 11, 30)) == []
@@ -148,15 +169,17 @@ def test_inside_a_pass_a_month_kazoo_creates_meanwhile_is_still_seen(book):
     ledger.store.put(december, rollover_document(account, "", (2026, 12), 1_000, december, at(2026, 12, 1)))
     in_pass.write(account, [entry("202611-wire-2", "credit", 300)], (2026, 11), at(2026, 11, 30, 23, 59, 30))
     assert ledger.carried_into(account, (2026, 12)) == 1_300
-    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 0, 5, tzinfo=timezone.utc)) == 1_300
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 0, 5, tzinfo=UTC)) == 1_300
 
     other = new_account_id()
     reads = PassReads(ledger.store)
     assert not reads.database_exists(account_modb(other, 2026, 11))
     LedgerBook(ledger.store, ledger.design_docs).write(  # another process, its clock still in November
-        other, [entry("202611-kazbill-mrc-x", "debit", 500)], (2026, 11), at(2026, 11, 30, 23, 59, 59))
+        other, [entry("202611-kazbill-mrc-x", "debit", 500)], (2026, 11), at(2026, 11, 30, 23, 59, 59)
+    )
     written = LedgerBook(reads, ledger.design_docs).write(
-        other, [entry("202612-kazbill-mrc-x", "debit", 500)], (2026, 11), at(2026, 12, 1, 0, 0, 1))
+        other, [entry("202612-kazbill-mrc-x", "debit", 500)], (2026, 11), at(2026, 12, 1, 0, 0, 1)
+    )
     assert written == []  # already in November: not charged twice
     for db in ledger.store.list_databases(f"account/{other[:2]}/{other[2:4]}/{other[4:]}"):
         ledger.store.delete_database(db)

@@ -1,6 +1,7 @@
 """Reminders and event notices, queued by the daily crawl and sent to a real SMTP server
 (aiosmtpd), on both stores: once a day at most, retried when the server is away, given up
 when it refuses, and always with a state an operator can read."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -13,15 +14,15 @@ from bookkeeper.adapters.smtp_mailer import SmtpMailer
 from bookkeeper.domain.kazoo_names import account_db, to_gregorian_seconds
 from bookkeeper.domain.notices import MAX_SEND_ATTEMPTS
 from bookkeeper.ports import ViewQuery
-from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.notice_queue import NOTICES_DB
 from bookkeeper.services.mail.notices import send_due_notices
+from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.payments.postings import apply_payment
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp
-from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
 from testkit.support.smtp_sink import SmtpSink
+from tests.integration.test_billing_worked_examples import MSK, OFFICE_PLAN, RESELLER_ONBILL
 
 pytestmark = pytest.mark.integration
 SENDER = "billing@reseller.example"
@@ -38,22 +39,38 @@ def sink():
 
 @pytest.fixture
 def world(store):
-    return World(store).build(reseller_onbill={**RESELLER_ONBILL, "low_balance_threshold": "1000.00"},
-                              plan=OFFICE_PLAN)
+    return World(store).build(reseller_onbill={**RESELLER_ONBILL, "low_balance_threshold": "1000.00"}, plan=OFFICE_PLAN)
 
 
 def admin(account_id: str, email: str, n: int = 1) -> dict:
-    return stamp({"_id": f"user{n:028d}", "first_name": "Ivan", "last_name": "Petrov", "priv_level": "admin",
-                  "email": email, "enabled": True}, account_id, "user")
+    return stamp(
+        {
+            "_id": f"user{n:028d}",
+            "first_name": "Ivan",
+            "last_name": "Petrov",
+            "priv_level": "admin",
+            "email": email,
+            "enabled": True,
+        },
+        account_id,
+        "user",
+    )
 
 
 def customer_with_admin(world: World, email: str | None = "boss@alpha.example") -> str:
-    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits={"pvt_allow_postpay": True, "pvt_max_postpay_amount": 100_000_000}, devices=2)
+    customer = world.customer(
+        "Alpha Taxi",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        onbill={"billing_day": 1},
+        limits={"pvt_allow_postpay": True, "pvt_max_postpay_amount": 100_000_000},
+        devices=2,
+    )
     if email:
         world.store.put(account_db(customer), admin(customer, email))
-        world.store.put(account_db(customer), stamp({"_id": "user" + "2" * 28, "priv_level": "user",
-                                                     "email": "clerk@alpha.example"}, customer, "user"))
+        world.store.put(
+            account_db(customer),
+            stamp({"_id": "user" + "2" * 28, "priv_level": "user", "email": "clerk@alpha.example"}, customer, "user"),
+        )
     return customer
 
 
@@ -62,8 +79,9 @@ def notice(store, account_id: str, day: str, kind: str) -> dict:
 
 
 def notices_of(store, account_id: str) -> list:
-    return store.query_view(NOTICES_DB, "kazbill_notices", "by_account",
-                            ViewQuery(start_key=[account_id], end_key=[account_id, {}])).rows
+    return store.query_view(
+        NOTICES_DB, "kazbill_notices", "by_account", ViewQuery(start_key=[account_id], end_key=[account_id, {}])
+    ).rows
 
 
 def at(clock: SettableClock, *args) -> int:
@@ -171,10 +189,17 @@ def test_a_mailer_that_starts_with_a_backlog_sends_only_what_is_still_true_and_s
     """Ten days of notices queued while the mail server was away, then the customer pays: what it
     receives is the period's charge, once, with its date; the low-balance and unpaid-period notices
     its payment made untrue are recorded as superseded, not sent (31 identical mails were seen)."""
-    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "low_balance_threshold": "1000.00",
-                                                "blocking_enabled": True}, plan=OFFICE_PLAN)
-    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK),
-                              onbill={"billing_day": 1, "payment_type": "prepay"}, limits={}, devices=2)
+    world = World(store).build(
+        reseller_onbill={**RESELLER_ONBILL, "low_balance_threshold": "1000.00", "blocking_enabled": True},
+        plan=OFFICE_PLAN,
+    )
+    customer = world.customer(
+        "Alpha Taxi",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        onbill={"billing_day": 1, "payment_type": "prepay"},
+        limits={},
+        devices=2,
+    )
     world.store.put(account_db(customer), admin(customer, "boss@alpha.example"))
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     ports = BillingPorts(world.store, clock, world.design_docs)
@@ -200,15 +225,27 @@ def test_a_mailer_that_starts_with_a_backlog_sends_only_what_is_still_true_and_s
 
 
 def test_a_suspended_customer_is_told_by_its_reseller_what_restores_the_service_and_where_to_pay(store, sink):
-    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "blocking_enabled": True,
-                                                "mail_from": "billing@volna.example"}, plan=OFFICE_PLAN)
-    customer = world.customer("Alpha Taxi", created=datetime(2026, 1, 10, tzinfo=MSK),
-                              onbill={"billing_day": 1, "payment_type": "prepay"}, limits={}, devices=2)
+    world = World(store).build(
+        reseller_onbill={**RESELLER_ONBILL, "blocking_enabled": True, "mail_from": "billing@volna.example"},
+        plan=OFFICE_PLAN,
+    )
+    customer = world.customer(
+        "Alpha Taxi",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        onbill={"billing_day": 1, "payment_type": "prepay"},
+        limits={},
+        devices=2,
+    )
     world.store.put(account_db(customer), admin(customer, "boss@alpha.example"))
     clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
     bill_accounts(BillingPorts(world.store, clock, world.design_docs), [customer], day=date(2026, 11, 1))
-    send_due_notices(world.store, SmtpMailer("127.0.0.1", sink.port), sender="Billing <billing@operator.example>",
-                     now_gregorian=at(clock, 2026, 11, 1, 0, 6), public_url="https://pay.volna.example/")
+    send_due_notices(
+        world.store,
+        SmtpMailer("127.0.0.1", sink.port),
+        sender="Billing <billing@operator.example>",
+        now_gregorian=at(clock, 2026, 11, 1, 0, 6),
+        public_url="https://pay.volna.example/",
+    )
     suspended = next(m for m in sink.received if "приостановлено" in m["Subject"])
     assert suspended["From"] == "Reseller <billing@volna.example>"  # the reseller's name and its own address
     assert all(not header.lower().startswith("x-") or "account/" not in value for header, value in suspended.items())

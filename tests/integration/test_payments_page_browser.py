@@ -2,6 +2,7 @@
 by `kazbill api` under gunicorn on a CouchDB-compatible server of its own, with a local Braintree
 gateway: log in, see the balance, save a card, top up, see the new balance. Screenshots are kept
 in test-artifacts/ (English and Russian)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,9 +19,9 @@ from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from testkit.fixtures.api_world import ApiWorld
-from tests.integration.conftest import BRAINTREE_KEYS
 from testkit.support.api_server import couch, serving_api
 from testkit.support.braintree_fake import BraintreeFake
+from tests.integration.conftest import BRAINTREE_KEYS
 
 pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -70,10 +71,17 @@ def test_a_customer_logs_in_saves_a_card_tops_up_and_sees_the_new_balance(own_co
     reseller, customer = world.ids["other_reseller"], world.ids["other_customer"]
     onbill = store.get(account_db(reseller), "onbill")
     store.put(account_db(reseller), {**onbill, "currency": "USD", "timezone": "America/New_York"})
-    save_gateway_settings(store, reseller, "braintree_config", {"enabled": True, "environment": "sandbox",
-                                                                **BRAINTREE_KEYS, "max_amount": "500.00"}, 0)
-    with BraintreeFake(**BRAINTREE_KEYS) as fake, \
-            serving_api(couch(own_couch_url), tmp_path / "gunicorn.log", {"KAZBILL_BRAINTREE_URL": fake.url}) as base:
+    save_gateway_settings(
+        store,
+        reseller,
+        "braintree_config",
+        {"enabled": True, "environment": "sandbox", **BRAINTREE_KEYS, "max_amount": "500.00"},
+        0,
+    )
+    with (
+        BraintreeFake(**BRAINTREE_KEYS) as fake,
+        serving_api(couch(own_couch_url), tmp_path / "gunicorn.log", {"KAZBILL_BRAINTREE_URL": fake.url}) as base,
+    ):
         browser.get(f"{base}/portal")
         assert browser.current_url.endswith("/portal/login")
         browser.find_element(By.NAME, "account_name").send_keys("Other Customer")

@@ -1,5 +1,6 @@
 """Rate decks on both stores: a large CSV imported in batches, replaced (old rates removed),
 refused whole when one line is wrong, and read back as the deck the rater uses."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,13 +1,14 @@
 """`kazbill serve` as an operator runs it: a real process tree (actor system, bridges), Kazoo
 documents changing in the store or announced on the real RabbitMQ, and the ledger entries a
 reseller expects, once each, whatever is duplicated, reordered or killed on the way."""
+
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,10 +17,10 @@ from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp
+from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 from tests.integration.conftest import CleaningStore, open_store
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
-from testkit.support.kazbill_service import bridge_bound, bridge_queues, KazbillService, wait_for
 
 pytestmark = pytest.mark.integration
 MSK = ZoneInfo("Europe/Moscow")
@@ -35,12 +36,23 @@ def scene(request, tmp_path):
     couch_url = request.getfixturevalue("own_couch_url") if adapter == "couchdb" else ""
     store = CleaningStore(open_store(adapter, couch_url, tmp_path))
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customers = [world.customer(f"Customer {n}", created=datetime(2026, 1, 10, tzinfo=MSK),
-                                onbill={"billing_day": 1}, limits=GENEROUS, devices=2) for n in range(3)]
+    customers = [
+        world.customer(
+            f"Customer {n}",
+            created=datetime(2026, 1, 10, tzinfo=MSK),
+            onbill={"billing_day": 1},
+            limits=GENEROUS,
+            devices=2,
+        )
+        for n in range(3)
+    ]
     clock = FileClock(str(tmp_path / f"clock-{uuid.uuid4().hex}"))
     clock.set(datetime(2026, 3, 2, 14, 0, tzinfo=MSK))
-    env = ({"KAZBILL_STORE_PATH": str(tmp_path / "kazbill.sqlite3")} if adapter == "embedded"
-           else {"KAZBILL_STORE_URL": couch_url})
+    env = (
+        {"KAZBILL_STORE_PATH": str(tmp_path / "kazbill.sqlite3")}
+        if adapter == "embedded"
+        else {"KAZBILL_STORE_URL": couch_url}
+    )
     world.couch_url = couch_url  # type: ignore[attr-defined]  (the fault tests put a proxy in front of it)
     services: list[KazbillService] = []
 
@@ -57,8 +69,15 @@ def scene(request, tmp_path):
 def new_phone(world: World, account_id: str, n: int) -> str:
     doc_id = f"device-added-{n}"
     added = int(datetime(2026, 3, 2, 14, 0, tzinfo=MSK).timestamp()) + GREGORIAN_UNIX_OFFSET  # the scene's "now"
-    world.store.put(account_db(account_id), stamp({"_id": doc_id, "name": f"Added {n}", "device_type": "sip_device",
-                                                   "enabled": True}, account_id, "device", created=added))
+    world.store.put(
+        account_db(account_id),
+        stamp(
+            {"_id": doc_id, "name": f"Added {n}", "device_type": "sip_device", "enabled": True},
+            account_id,
+            "device",
+            created=added,
+        ),
+    )
     return doc_id
 
 
@@ -71,8 +90,10 @@ def serving_over_amqp(service) -> Iterator[tuple[KazbillService, dict[str, int]]
     kazbill = service(KAZBILL_BRIDGES="amqp", KAZBILL_AMQP_QUEUE=queue).start().wait_ready()
     depths: dict[str, int] = {}
     try:
-        wait_for(lambda: bridge_bound(kazbill.log())
-                 and "answering Kazoo's bookkeeper requests" in kazbill.log(), what="the bridge's queues")
+        wait_for(
+            lambda: bridge_bound(kazbill.log()) and "answering Kazoo's bookkeeper requests" in kazbill.log(),
+            what="the bridge's queues",
+        )
         yield kazbill, depths
     finally:
         for name in bridge_queues(queue):
@@ -86,7 +107,9 @@ def entries(world: World, account_id: str) -> dict:
 def test_the_changes_bridge_bills_a_new_phone_and_sigterm_leaves_nothing_running(scene):
     world, customers, service = scene
     kazbill = service(KAZBILL_BRIDGES="couchdb").start().wait_ready()
-    wait_for(lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}")
+    wait_for(
+        lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}"
+    )
     new_phone(world, customers[0], 1)
     wait_for(lambda: len(entries(world, customers[0])) == 2, what=f"the new phone's charge\n{kazbill.log()}")
     assert kazbill.stop() == 0, kazbill.log()
@@ -99,7 +122,9 @@ def test_the_changes_bridge_bills_a_new_phone_and_sigterm_leaves_nothing_running
 def test_kazoo_events_on_rabbitmq_duplicated_and_reordered_charge_once(scene):
     world, customers, service = scene
     with serving_over_amqp(service) as (kazbill, depths):
-        wait_for(lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}")
+        wait_for(
+            lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}"
+        )
         # Kazoo wrote two phones and announced them; the broker delivers every event twice and
         # the second phone's event before the first's.
         first, second = new_phone(world, customers[1], 1), new_phone(world, customers[1], 2)
@@ -118,14 +143,18 @@ def test_kazoo_events_on_rabbitmq_duplicated_and_reordered_charge_once(scene):
 def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(scene):
     world, customers, service = scene
     kazbill = service(KAZBILL_BRIDGES="couchdb").start().wait_ready()
-    wait_for(lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}")
+    wait_for(
+        lambda: all(entries(world, customer) for customer in customers), what=f"the first charges\n{kazbill.log()}"
+    )
     for n, customer in enumerate(customers):
         new_phone(world, customer, n)
     kazbill.kill()  # no shutdown(): the actors' watchdog and the bridges' death signal must clean up
     wait_for(lambda: not kazbill.leftovers(), 30, "the orphaned actor processes to stop")
     restarted = service(KAZBILL_BRIDGES="couchdb").start().wait_ready()
-    wait_for(lambda: all(len(entries(world, customer)) == 2 for customer in customers),
-             what=f"every new phone charged after the restart\n{restarted.log()}")
+    wait_for(
+        lambda: all(len(entries(world, customer)) == 2 for customer in customers),
+        what=f"every new phone charged after the restart\n{restarted.log()}",
+    )
     assert restarted.stop() == 0
     for customer in customers:
         assert entries(world, customer) == dict([TWO_PHONES_MARCH, THIRD_PHONE_FROM_2_MARCH])
@@ -146,10 +175,20 @@ async def ask_bookkeeper(account_id: str, server_id: str, timeout_s: float = 60.
         replies = await channel.declare_queue(server_id, exclusive=True, auto_delete=True)
         await replies.bind(targeted, routing_key=server_id)
         requests = await channel.declare_exchange("bookkeepers", aio_pika.ExchangeType.TOPIC, durable=False)
-        request = {"Event-Category": "bookkeepers", "Event-Name": "update_req", "App-Name": "kazoo_services",
-                   "App-Version": "4.3.0", "Node": "kazoo@test", "Msg-ID": "msg-1", "Server-ID": server_id,
-                   "Account-ID": account_id, "Bookkeeper-ID": "kazbill", "Bookkeeper-Type": "kazbill",
-                   "Vendor-ID": account_id, "Invoice": {}}
+        request = {
+            "Event-Category": "bookkeepers",
+            "Event-Name": "update_req",
+            "App-Name": "kazoo_services",
+            "App-Version": "4.3.0",
+            "Node": "kazoo@test",
+            "Msg-ID": "msg-1",
+            "Server-ID": server_id,
+            "Account-ID": account_id,
+            "Bookkeeper-ID": "kazbill",
+            "Bookkeeper-Type": "kazbill",
+            "Vendor-ID": account_id,
+            "Invoice": {},
+        }
         await requests.publish(aio_pika.Message(json.dumps(request).encode()), routing_key="bookkeepers.update.request")
         async with replies.iterator(timeout=timeout_s) as incoming:
             async for message in incoming:
@@ -211,8 +250,9 @@ def test_kazoo_hears_of_a_block_kazbill_wrote_so_that_its_caches_flush(scene):
     from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, encode_db_name
 
     world, customers, service = scene
-    world.store.put(account_db(world.reseller), {**world.store.get(account_db(world.reseller), "onbill"),
-                                                 "blocking_enabled": True})
+    world.store.put(
+        account_db(world.reseller), {**world.store.get(account_db(world.reseller), "onbill"), "blocking_enabled": True}
+    )
     broke = world.customer("Broke", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2)
     kazoo = f"kazbill.test.kazoo.{uuid.uuid4().hex}"  # what jonny5 would be listening on
     asyncio.run(listen_to_configuration(kazoo, ["doc_edited.*.account.*", "doc_edited.*.limits.*"]))
@@ -221,8 +261,10 @@ def test_kazoo_hears_of_a_block_kazbill_wrote_so_that_its_caches_flush(scene):
             # The start-up crawl finds March unpaid and blocks the account; the bridge announces it.
             wait_for(lambda: world.store.get(ACCOUNTS_DB, broke)["pvt_enabled"] is False, what=kazbill.log())
             heard: list = []
-            wait_for(lambda: heard.extend(asyncio.run(drain(kazoo))) or len(heard) >= 2,
-                     what=f"the doc_edited notices\n{kazbill.log()}")
+            wait_for(
+                lambda: heard.extend(asyncio.run(drain(kazoo))) or len(heard) >= 2,
+                what=f"the doc_edited notices\n{kazbill.log()}",
+            )
             assert kazbill.stop() == 0, kazbill.log()
     finally:
         asyncio.run(queue_depth_then_delete(kazoo))

@@ -1,9 +1,11 @@
 """`kazbill serve` through the faults an operator meets: the store unreachable for a while, the
 broker restarted mid-stream, two instances running at once against the same store and queue.
 After each, every charge is in the ledger exactly once and nothing was recorded as a failure."""
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
@@ -18,12 +20,12 @@ from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.setup.failures import FAILURES_DB
-from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
-from tests.integration import test_serve_end_to_end as end_to_end
-from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
-from testkit.support.kazbill_service import bridge_bound, bridge_queues, wait_for
 from testkit.support.broker import broker_is_up, rabbitmq_app
+from testkit.support.kazbill_service import bridge_bound, bridge_queues, wait_for
 from testkit.support.tcp_proxy import TcpProxy
+from tests.integration import test_serve_end_to_end as end_to_end
+from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
+from tests.integration.test_serve_end_to_end import MSK, THIRD_PHONE_FROM_2_MARCH, TWO_PHONES_MARCH, entries, new_phone
 
 pytestmark = pytest.mark.integration
 ONE_MORE_PHONE = dict([TWO_PHONES_MARCH, THIRD_PHONE_FROM_2_MARCH])
@@ -33,8 +35,11 @@ scene = end_to_end.scene  # the same reseller and customers as the end-to-end te
 def audit_differences(world, account_ids) -> list:
     """The bookkeeper's audit (recomputed from the documents' history) against the ledger, 1-2 March."""
     ports = BillingPorts(world.store, SettableClock(datetime(2026, 3, 2, 23, 0, tzinfo=MSK)), world.design_docs)
-    return [difference for account in account_ids
-            for difference in audit_account(ports, account, date(2026, 3, 1), date(2026, 3, 2)).differences]
+    return [
+        difference
+        for account in account_ids
+        for difference in audit_account(ports, account, date(2026, 3, 1), date(2026, 3, 2)).differences
+    ]
 
 
 def failures_about(store, account_ids) -> list[dict]:
@@ -50,8 +55,11 @@ def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene):
     world, customers, service = scene
     proxy = TcpProxy(urlsplit(world.couch_url).port).start()
     try:
-        kazbill = service(KAZBILL_BRIDGES="couchdb", KAZBILL_STORE_URL=proxy.via(world.couch_url),
-                          KAZBILL_STORE_TIMEOUT="5").start().wait_ready()
+        kazbill = (
+            service(KAZBILL_BRIDGES="couchdb", KAZBILL_STORE_URL=proxy.via(world.couch_url), KAZBILL_STORE_TIMEOUT="5")
+            .start()
+            .wait_ready()
+        )
         wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{kazbill.log()}")
         proxy.cut()  # Kazbill loses the store; Kazoo (writing straight to CouchDB) does not
         for n, customer in enumerate(customers):
@@ -59,8 +67,10 @@ def test_the_store_unreachable_for_a_while_loses_and_doubles_nothing(scene):
         time.sleep(3)  # the bridge and the shards meet the outage
         assert all(len(entries(world, c)) == 1 for c in customers)  # nothing could be billed meanwhile
         proxy.restore()
-        wait_for(lambda: all(len(entries(world, c)) == 2 for c in customers),
-                 what=f"every new phone charged after the outage\n{kazbill.log()}")
+        wait_for(
+            lambda: all(len(entries(world, c)) == 2 for c in customers),
+            what=f"every new phone charged after the outage\n{kazbill.log()}",
+        )
         assert kazbill.stop() == 0, kazbill.log()
     finally:
         proxy.stop()
@@ -90,15 +100,23 @@ def test_the_broker_restarted_mid_stream_loses_and_doubles_nothing(scene):
             rabbitmq_app("start_app")
             assert broker_is_up()
         reconnected = time.monotonic()
-        wait_for(lambda: kazbill.log().count("to Kazoo's configuration exchange") >= 2
-                 or time.monotonic() - reconnected > 15, what="the bridge to reconnect")
+        wait_for(
+            lambda: (
+                kazbill.log().count("to Kazoo's configuration exchange") >= 2 or time.monotonic() - reconnected > 15
+            ),
+            what="the bridge to reconnect",
+        )
         # After the restart Kazoo carries on: the next phone, and the first one announced again.
         second = new_phone(world, customers[1], 2)
-        events = [change("doc_created", customers[1], "device", second), change("doc_edited", customers[0], "device", first)]
+        events = [
+            change("doc_created", customers[1], "device", second),
+            change("doc_edited", customers[0], "device", first),
+        ]
 
         def delivered() -> bool:
             asyncio.run(publish(events))  # until the bridge's queue is bound again, a publish is lost
             return len(entries(world, customers[1])) == 2
+
         wait_for(delivered, what=f"an event after the broker restart\n{kazbill.log()}")
         assert kazbill.stop() == 0, kazbill.log()
     finally:
@@ -127,8 +145,10 @@ def test_two_instances_on_one_store_and_one_queue_charge_once(scene):
             doc_id = new_phone(world, customer, n)
             events += [change("doc_created", customer, "device", doc_id)] * 3  # each announced three times
         asyncio.run(publish(events))
-        wait_for(lambda: all(len(entries(world, c)) == 2 for c in customers),
-                 what=f"every new phone charged\n{one.log()}\n{two.log()}")
+        wait_for(
+            lambda: all(len(entries(world, c)) == 2 for c in customers),
+            what=f"every new phone charged\n{one.log()}\n{two.log()}",
+        )
         time.sleep(2)  # let the slower instance finish what it holds: it must find everything done
         assert one.stop() == 0, one.log()
         assert two.stop() == 0, two.log()
@@ -150,14 +170,17 @@ def test_stopped_while_the_store_hangs_the_service_exits_with_no_actor_left(scen
     world, customers, service = scene
     proxy = TcpProxy(urlsplit(world.couch_url).port).start()
     try:
-        kazbill = service(KAZBILL_STORE_URL=proxy.via(world.couch_url),
-                          KAZBILL_STORE_TIMEOUT="600").start().wait_ready()
+        kazbill = (
+            service(KAZBILL_STORE_URL=proxy.via(world.couch_url), KAZBILL_STORE_TIMEOUT="600").start().wait_ready()
+        )
         wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{kazbill.log()}")
         proxy.freeze()
         client = connect(kazbill.admin_port, timeout_s=600)
         threading.Thread(target=_crawl_regardless, args=(client,), daemon=True).start()
-        wait_for(lambda: [line for line in proxy.held_requests() if "_changes" not in line],
-                 what="the crawl's first store request to hang")
+        wait_for(
+            lambda: [line for line in proxy.held_requests() if "_changes" not in line],
+            what="the crawl's first store request to hang",
+        )
         assert kazbill.stop(timeout_s=120) == 0, kazbill.log()
         left = kazbill.leftovers()  # at once: the service exits only when its actors are gone
     finally:
@@ -167,7 +190,5 @@ def test_stopped_while_the_store_hangs_the_service_exits_with_no_actor_left(scen
 
 
 def _crawl_regardless(client) -> None:
-    try:
+    with contextlib.suppress(Exception):  # the service stops under it: that is the point
         client.crawl_now(timeout_s=600)
-    except Exception:  # the service stops under it: that is the point
-        pass

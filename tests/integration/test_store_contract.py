@@ -1,5 +1,6 @@
 """The store contract: every operation of the DocumentStore port, run against the embedded
 store and against a real CouchDB-compatible HTTP server, with the same expectations."""
+
 from __future__ import annotations
 
 import time
@@ -8,7 +9,13 @@ import pytest
 
 from bookkeeper.domain.kazoo_names import account_db, account_modb, encode_db_name
 from bookkeeper.ports import (
-    Change, Conflict, DatabaseExists, DatabaseNotFound, InvalidDatabaseName, InvalidDocument, NotFound,
+    Change,
+    Conflict,
+    DatabaseExists,
+    DatabaseNotFound,
+    InvalidDatabaseName,
+    InvalidDocument,
+    NotFound,
     put_once,
 )
 from testkit.fixtures.kazoo_docs import account_contents, new_account_id
@@ -92,8 +99,7 @@ def test_database_info_counts_live_documents(store, db):
     store.delete(db, "c", store.get(db, "c")["_rev"])
     # A cluster sums each shard's count from whichever copy answers first; the copy that has not
     # had the deletion replicated yet counts "c" a moment longer (an outcome waited for, not a speed).
-    info = wait_for(lambda: (found := store.database_info(db)).doc_count == 2 and found, 30,
-                    "the deletion counted")
+    info = wait_for(lambda: (found := store.database_info(db)).doc_count == 2 and found, 30, "the deletion counted")
     assert info.doc_count == 2
     assert info.update_seq
 
@@ -157,7 +163,9 @@ def test_missing_documents_are_not_found(store, db):
         store.soft_delete(db, "nothing-here")
 
 
-@pytest.mark.parametrize("doc_id", ["+74951234567", "a/b/c", "Ünïcödé ID", "202611-ledger id with spaces", "_design/kazbill_x"])
+@pytest.mark.parametrize(
+    "doc_id", ["+74951234567", "a/b/c", "Ünïcödé ID", "202611-ledger id with spaces", "_design/kazbill_x"]
+)
 def test_ids_kazoo_uses_round_trip(store, db, doc_id):
     store.put(db, {"_id": doc_id, "value": 1})
     assert store.get(db, doc_id)["_id"] == doc_id
@@ -165,11 +173,14 @@ def test_ids_kazoo_uses_round_trip(store, db, doc_id):
 
 def test_bulk_put_reports_each_document_and_a_conflict_as_already_done(store, db, request):
     store.put(db, {"_id": "202611-daily-01", "amount": 96_774})
-    results = store.bulk_put(db, [
-        {"_id": "202611-daily-01", "amount": 96_774},
-        {"_id": "202611-daily-02", "amount": 96_774},
-        {"_id": "202611-daily-03", "amount": 96_775},
-    ])
+    results = store.bulk_put(
+        db,
+        [
+            {"_id": "202611-daily-01", "amount": 96_774},
+            {"_id": "202611-daily-02", "amount": 96_774},
+            {"_id": "202611-daily-03", "amount": 96_775},
+        ],
+    )
     assert (results[0].id, results[0].ok, results[0].conflict) == ("202611-daily-01", False, True)
     new_rows = [(r.id, r.ok, r.conflict) for r in results[1:]]
     if request.node.callspec.params.get("store") == CLUSTER:
@@ -183,7 +194,10 @@ def test_bulk_put_reports_each_document_and_a_conflict_as_already_done(store, db
     assert all(generation(r.rev) == 1 for r in results[1:] if r.ok)
     assert [store.get(db, doc_id)["amount"] for doc_id in ("202611-daily-02", "202611-daily-03")] == [96_774, 96_775]
     assert set(store.get_many(db, ["202611-daily-01", "202611-daily-02", "202611-daily-03", "absent"])) == {
-        "202611-daily-01", "202611-daily-02", "202611-daily-03"}
+        "202611-daily-01",
+        "202611-daily-02",
+        "202611-daily-03",
+    }
 
 
 BAD_DOCUMENTS = [
@@ -301,10 +315,17 @@ def test_the_changes_feed_resumes_after_a_checkpoint(store, db):
     user = store.get(db, "user0000000000000000000000000001")
     store.put(db, {**user, "priv_level": "user"})
     store.delete(db, "user0000000000000000000000000002", store.get(db, "user0000000000000000000000000002")["_rev"])
-    after, last_seq = changes_until(store, db, checkpoint, {"user0000000000000000000000000001",
-                                                           "user0000000000000000000000000002"}, include_docs=True)
+    after, last_seq = changes_until(
+        store,
+        db,
+        checkpoint,
+        {"user0000000000000000000000000001", "user0000000000000000000000000002"},
+        include_docs=True,
+    )
     assert sorted((c.id, c.deleted) for c in after) == [
-        ("user0000000000000000000000000001", False), ("user0000000000000000000000000002", True)]
+        ("user0000000000000000000000000001", False),
+        ("user0000000000000000000000000002", True),
+    ]
     updated = next(c for c in after if c.id == "user0000000000000000000000000001")
     assert updated.doc["priv_level"] == "user"
     assert generation(updated.rev) == 2

@@ -1,5 +1,6 @@
 """`kazbill store init` and `store check` as an operator runs them, against the real
 CouchDB-compatible server, through the installed console script."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,9 @@ def test_store_init_upgrades_a_design_document_that_changed(couch_url):
         check = kazbill(couch_url, "store", "check")
         assert check.returncode == 1 and "outdated: _design/kazbill_failures in kazbill_failures" in check.stdout
         upgrade = json.loads(kazbill(couch_url, "store", "init", "--json").stdout)
-        assert {"db": "kazbill_failures", "design_id": "_design/kazbill_failures", "state": "upgraded"} in upgrade["design_docs"]
+        assert {"db": "kazbill_failures", "design_id": "_design/kazbill_failures", "state": "upgraded"} in upgrade[
+            "design_docs"
+        ]
         design = next(d for d in load_design_docs() if d.design_id == "_design/kazbill_failures")
         assert store.get("kazbill_failures", "_design/kazbill_failures")["kazbill"]["digest"] == design.digest
     finally:

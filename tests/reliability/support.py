@@ -1,5 +1,6 @@
 """What the reliability tests share: finding a service's processes, counting the ledger, reading
 the failures that await a person, and the closing audit of a simulated run."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,14 +28,18 @@ def bridge_pids(marker: str, bridge: str) -> list[int]:
 
 def ledger_entries(store) -> int:
     """Every document in the November and December monthly databases of 2026."""
-    return sum(len(store.all_docs(db).rows) for db in store.list_databases()
-               if "-20" in db and db.endswith(("11", "12")))
+    return sum(
+        len(store.all_docs(db).rows) for db in store.list_databases() if "-20" in db and db.endswith(("11", "12"))
+    )
 
 
 def failures(store) -> list[dict]:
     try:
-        return [row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
-                if row.doc and not row.id.startswith("_")]
+        return [
+            row.doc
+            for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+            if row.doc and not row.id.startswith("_")
+        ]
     except DatabaseNotFound:
         return []
 
@@ -44,6 +49,5 @@ def audit_run(run: SimulationRun, first: date, last: date) -> tuple[list, list]:
     from the simulator's true history, and every call's debits at each level of its chain."""
     audits = audit_accounts(run.ports, accounts_in_scope(run.ports), first, last, run.cluster.history)
     differences = [(a.account_id, d) for a in audits for d in a.differences]
-    differences += audit_calls(run.ports.store, run.cluster.calls, [a.account_id for a in audits],
-                               run.cluster.levels)
+    differences += audit_calls(run.ports.store, run.cluster.calls, [a.account_id for a in audits], run.cluster.levels)
     return differences, [(a.account_id, a.error) for a in audits if a.error]

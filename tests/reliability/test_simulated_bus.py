@@ -6,16 +6,18 @@ restarted with the day's messages unconsumed, the AMQP bridge SIGKILLed with mes
 hands, the store unreachable while the day's traffic arrives, the clock jumped back across the
 month end and forward again. Afterwards the audit finds no difference and no failure awaits a
 person; the counts are printed."""
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import random
 import signal
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import aiormq
@@ -26,18 +28,18 @@ from bookkeeper.config import Settings
 from entrypoints.simulation.cluster import Scale
 from entrypoints.simulation.kazoo_bus import KazooBus, Message
 from entrypoints.simulation.run import SimulationRun
-from tests.integration.test_amqp_config_bridge import queue_depth_then_delete
-from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
 from testkit.support.broker import broker_is_up, rabbitmq_app, wait_consumed, wait_drained
 from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 from testkit.support.tcp_proxy import TcpProxy
+from tests.integration.test_amqp_config_bridge import queue_depth_then_delete
+from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
 
 # Also on a cluster when one is available; a week there takes ten minutes and more on 2 busy cores:
 # the timeout only guards against a hang.
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster(heavy=True), pytest.mark.timeout(2400)]
 FIRST_DAY, DAYS = date(2026, 11, 27), 7  # 27 Nov - 3 Dec
 BROKER_RESTART, BRIDGE_KILL, MONTH_START, STORE_CUT = 1, 2, 4, 5
-JUST_BEFORE_MIDNIGHT_IN_MOSCOW = datetime(2026, 11, 30, 20, 59, 30, tzinfo=timezone.utc)
+JUST_BEFORE_MIDNIGHT_IN_MOSCOW = datetime(2026, 11, 30, 20, 59, 30, tzinfo=UTC)
 
 
 class Shuffled:
@@ -59,13 +61,33 @@ def test_a_simulated_week_on_the_bus_through_restarts_and_outages_audits_clean(o
     clock_file, queue = str(tmp_path / "clock"), f"kazbill.test.{uuid.uuid4().hex}"
     deliveries = Shuffled(27)
     bus = KazooBus(settings.amqp_url, deliveries)
-    run = SimulationRun(settings, clock_file, Scale(resellers=3, accounts=9, change_percent=50, signup_percent=30,
-                                                    seed=20261127, call_percent=50, close_percent=15), FIRST_DAY, bus)
+    run = SimulationRun(
+        settings,
+        clock_file,
+        Scale(
+            resellers=3,
+            accounts=9,
+            change_percent=50,
+            signup_percent=30,
+            seed=20261127,
+            call_percent=50,
+            close_percent=15,
+        ),
+        FIRST_DAY,
+        bus,
+    )
     run.seed()
     proxy = TcpProxy(urlsplit(own_couch_url).port).start()
-    service = KazbillService(tmp_path, {"KAZBILL_STORE_URL": proxy.via(own_couch_url),
-                                        "KAZBILL_STORE_TIMEOUT": "5", "KAZBILL_BRIDGES": "amqp,couchdb",
-                                        "KAZBILL_AMQP_QUEUE": queue}, clock_file)
+    service = KazbillService(
+        tmp_path,
+        {
+            "KAZBILL_STORE_URL": proxy.via(own_couch_url),
+            "KAZBILL_STORE_TIMEOUT": "5",
+            "KAZBILL_BRIDGES": "amqp,couchdb",
+            "KAZBILL_AMQP_QUEUE": queue,
+        },
+        clock_file,
+    )
     faults = {"broker restarts": 0, "bridge kills": 0, "store outages": 0, "clock jumps": 0}
     try:
         service.start().wait_ready()
@@ -108,21 +130,21 @@ def test_a_simulated_week_on_the_bus_through_restarts_and_outages_audits_clean(o
         service.cleanup()
         proxy.stop()
         for name in bridge_queues(queue):
-            try:
+            # never declared (the service did not start)
+            with contextlib.suppress(aiormq.exceptions.ChannelNotFoundEntity):
                 asyncio.run(queue_depth_then_delete(name))
-            except aiormq.exceptions.ChannelNotFoundEntity:  # never declared (the service did not start)
-                pass
 
     differences, unreadable = audit_run(run, FIRST_DAY, FIRST_DAY + timedelta(days=DAYS - 1))
     with capsys.disabled():
-        print(f"\nreliability (bus): {DAYS} simulated days on CouchDB, {len(run.cluster.customers)} customers "
-              f"({run.cluster.counts.signups} signed up, {run.cluster.counts.closes} closed), "
-              f"{bus.published} AMQP messages published ({deliveries.copies} of them second copies, every day "
-              f"reordered), {len(run.cluster.calls)} billable calls as CHANNEL_DESTROY and CDR; "
-              + ", ".join(f"{n} {what}" for what, n in faults.items())
-              + f"; differences found: {len(differences)}")
+        print(
+            f"\nreliability (bus): {DAYS} simulated days on CouchDB, {len(run.cluster.customers)} customers "
+            f"({run.cluster.counts.signups} signed up, {run.cluster.counts.closes} closed), "
+            f"{bus.published} AMQP messages published ({deliveries.copies} of them second copies, every day "
+            f"reordered), {len(run.cluster.calls)} billable calls as CHANNEL_DESTROY and CDR; "
+            + ", ".join(f"{n} {what}" for what, n in faults.items())
+            + f"; differences found: {len(differences)}"
+        )
     assert deliveries.copies > 0 and len(run.cluster.calls) > 0 and run.cluster.counts.closes > 0
     assert unreadable == [] and differences == [], "\n".join(map(repr, unreadable + differences))
     assert failures(run.ports.store) == []
     assert all(faults.values()), faults
-

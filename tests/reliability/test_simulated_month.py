@@ -4,14 +4,15 @@ changes bridge SIGKILLed mid-work, every change delivered again from the first (
 missed midnight caught up, the clock jumped back and forward. Afterwards the audit, recomputing
 every charge from the simulator's true history, finds no difference, and no failure awaits a
 person. The counts are printed."""
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import random
 import signal
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from typing import Callable, Iterator
 
 import pytest
 
@@ -23,9 +24,9 @@ from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.services.audit.audit_history import write_history
 from entrypoints.simulation.cluster import Scale
 from entrypoints.simulation.run import SimulationRun
-from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
 from testkit.support.couch_servers import CLUSTER, cluster_available, fresh_server
 from testkit.support.kazbill_service import KazbillService
+from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
 
 # The month takes minutes on a CouchDB cluster (2 cores): the timeout only guards against a hang.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
@@ -126,8 +127,20 @@ class Faults:
 def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean(month_store, tmp_path, capsys):
     settings, store_env = month_store
     clock_file = str(tmp_path / "clock")
-    run = SimulationRun(settings, clock_file, Scale(resellers=3, accounts=12, change_percent=40, signup_percent=25,
-                                                    seed=20261120, call_percent=40, close_percent=10), FIRST_DAY)
+    run = SimulationRun(
+        settings,
+        clock_file,
+        Scale(
+            resellers=3,
+            accounts=12,
+            change_percent=40,
+            signup_percent=25,
+            seed=20261120,
+            call_percent=40,
+            close_percent=10,
+        ),
+        FIRST_DAY,
+    )
     run.seed()
     rng, faults = random.Random(7), Faults(tmp_path, store_env, clock_file)
     replayed = replay_new_entries = 0
@@ -171,13 +184,17 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
     differences, unreadable = audit_run(run, FIRST_DAY, last_day)
     counts = run.cluster.counts
     with capsys.disabled():
-        print(f"\nreliability: {DAYS} simulated days, {len(run.cluster.customers)} customers, "
-              f"{counts.writes} document writes ({sum(counts.changes.values())} changes, {counts.signups} sign-ups, {counts.closes} closings, "
-              f"{counts.payments} payments, {len(run.cluster.calls)} billable calls as CDRs); kills survived: {faults.kills['service']} service, "
-              f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge, {len(TWIN_DAYS)} days with two services; "
-              f"duplicates absorbed: every change "
-              f"of {replayed} databases delivered again, {replay_new_entries} new entries; "
-              f"differences found: {len(differences)}")
+        print(
+            f"\nreliability: {DAYS} simulated days, {len(run.cluster.customers)} customers, "
+            f"{counts.writes} document writes ({sum(counts.changes.values())} changes, "
+            f"{counts.signups} sign-ups, {counts.closes} closings, "
+            f"{counts.payments} payments, {len(run.cluster.calls)} billable calls as CDRs); "
+            f"kills survived: {faults.kills['service']} service, "
+            f"{faults.kills['shard']} shard, {faults.kills['bridge']} bridge, {len(TWIN_DAYS)} days with two services; "
+            f"duplicates absorbed: every change "
+            f"of {replayed} databases delivered again, {replay_new_entries} new entries; "
+            f"differences found: {len(differences)}"
+        )
     assert replayed > len(run.cluster.customers) and replay_new_entries == 0
     assert unreadable == [] and differences == [], "\n".join(map(repr, unreadable + differences))
     assert failures(run.ports.store) == []

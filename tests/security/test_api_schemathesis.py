@@ -1,5 +1,6 @@
 """Schemathesis generates requests from the API's own OpenAPI document, with a valid token and
 with the ids of real accounts mixed in; whatever it sends, the API never answers 5xx."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,19 +25,32 @@ STATE: dict = {}
 def api_schema(tmp_path_factory):
     store = EmbeddedStore(tmp_path_factory.mktemp("fuzz") / "api.sqlite3")
     world = ApiWorld(store).build()
-    deps = ApiDeps(store=store, clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
-                   design_docs=world.world.design_docs, tokens=TokenSigner(b"fuzz-secret-0123456789", 3600),
-                   attempts=AttemptLimiter(10**9, 1), login_policy=LoginPolicy(free_failures=10**9))
+    deps = ApiDeps(
+        store=store,
+        clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
+        design_docs=world.world.design_docs,
+        tokens=TokenSigner(b"fuzz-secret-0123456789", 3600),
+        attempts=AttemptLimiter(10**9, 1),
+        login_policy=LoginPolicy(free_failures=10**9),
+    )
     app = create_app(deps)
 
     def fresh_token() -> str:
-        return testing.TestClient(app).simulate_put("/v2/user_auth", json={"data": {
-            "credentials": md5("root:secret"), "account_name": "Master"}}).json["auth_token"]
+        return (
+            testing.TestClient(app)
+            .simulate_put("/v2/user_auth", json={"data": {"credentials": md5("root:secret"), "account_name": "Master"}})
+            .json["auth_token"]
+        )
 
     def still_valid(token: str) -> bool:
-        return testing.TestClient(app).simulate_get(
-            f"/v2/accounts/{world.ids['customer']}/transactions/current_balance",
-            headers={"X-Auth-Token": token}).status_code == 200
+        return (
+            testing.TestClient(app)
+            .simulate_get(
+                f"/v2/accounts/{world.ids['customer']}/transactions/current_balance", headers={"X-Auth-Token": token}
+            )
+            .status_code
+            == 200
+        )
 
     STATE.update(token=fresh_token(), fresh_token=fresh_token, still_valid=still_valid, customer=world.ids["customer"])
     yield schemathesis.openapi.from_wsgi("/v2/openapi.json", app)
@@ -50,6 +64,7 @@ def test_no_request_the_schema_allows_makes_the_api_fail(api_schema):
     assert len(operations) >= 15
     seen: list[int] = []
     for operation in operations:
+
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case):
@@ -62,7 +77,8 @@ def test_no_request_the_schema_allows_makes_the_api_fail(api_schema):
             response = case.call()
             seen.append(response.status_code)
             assert response.status_code < 500, (
-                f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}")
+                f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+            )
 
         check()
     # Both kinds of answer were exercised: accepted requests and refused ones.

@@ -2,6 +2,7 @@
 for a payment (each numbered in the reseller's sequence, rendered and emailed) are limited per
 account in any hour and any 24 hours; past a limit the answer is 429 naming it, and nothing is
 recorded, numbered, queued for rendering or sent."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -29,16 +30,23 @@ def limited(tmp_path):
     store = EmbeddedStore(tmp_path / "api.sqlite3")
     world = ApiWorld(store).build()
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
-                   tokens=TokenSigner(b"test-secret-0123456789", 86_400), attempts=AttemptLimiter(5, 300),
-                   usage_limits=LIMITS)
+    deps = ApiDeps(
+        store=store,
+        clock=clock,
+        design_docs=world.world.design_docs,
+        tokens=TokenSigner(b"test-secret-0123456789", 86_400),
+        attempts=AttemptLimiter(5, 300),
+        usage_limits=LIMITS,
+    )
     yield testing.TestClient(create_app(deps)), world, clock
     store.close()
 
 
 def proforma_requests(store, account_id: str) -> int:
-    rows = store.all_docs(account_db(account_id), ViewQuery(start_key="kazbill_proforma_request-",
-                                                            end_key="kazbill_proforma_request-\ufff0")).rows
+    rows = store.all_docs(
+        account_db(account_id),
+        ViewQuery(start_key="kazbill_proforma_request-", end_key="kazbill_proforma_request-\ufff0"),
+    ).rows
     return len(rows)
 
 
@@ -61,12 +69,16 @@ def test_the_201st_proforma_in_an_hour_is_refused_and_nothing_is_numbered_or_mai
     refused = client.simulate_put(url, headers=own, json={"data": {"amount": 100}})
     assert refused.status_code == 429 and "proformas_per_hour" in refused.json["data"], refused.json
     assert int(refused.headers["retry-after"]) == 10 * 60 + 15  # when the first of the hour's 200 leaves it
-    assert (proforma_requests(world.store, customer), queued_jobs(world.store)) == (200, 200)  # nothing recorded or queued
+    assert (proforma_requests(world.store, customer), queued_jobs(world.store)) == (
+        200,
+        200,
+    )  # nothing recorded or queued
     reseller = {"X-Auth-Token": token(client, world, "reseller")}
     assert client.simulate_put(url, headers=reseller, json={"data": {"amount": 100}}).status_code == 429  # per account
     other = {"X-Auth-Token": token(client, world, "other_customer")}
-    elsewhere = client.simulate_put(f"/v2/accounts/{world.ids['other_customer']}/onbill_proforma", headers=other,
-                                    json={"data": {"amount": 100}})
+    elsewhere = client.simulate_put(
+        f"/v2/accounts/{world.ids['other_customer']}/onbill_proforma", headers=other, json={"data": {"amount": 100}}
+    )
     assert elsewhere.status_code == 201  # another account's allowance is its own
     clock.set(datetime(2026, 11, 10, 13, 0, 1, tzinfo=MSK))  # the first of the 200 has left the hour
     later = client.simulate_put(url, headers=own, json={"data": {"amount": 100}})
@@ -77,8 +89,11 @@ def test_invoices_for_a_payment_are_limited_per_hour_and_per_day(limited):
     client, world, clock = limited
     customer = world.ids["customer_two"]
     reseller = {"X-Auth-Token": token(client, world, "reseller")}
-    credit = client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", json={"data": {"amount": 300}},
-                                 headers={**reseller, "Idempotency-Key": "wire-1"}).json["data"]["id"]
+    credit = client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        json={"data": {"amount": 300}},
+        headers={**reseller, "Idempotency-Key": "wire-1"},
+    ).json["data"]["id"]
     own = {"X-Auth-Token": token(client, world, "customer_two")}
     url = f"/v2/accounts/{customer}/onbills/transaction"
 

@@ -3,6 +3,7 @@ gunicorn's worker timeout kills) leaves the old deck active and whole, and calls
 it alone; the next import replaces it whole and clears what the killed one left. A large upload
 to the API is a job the service runs, with its progress readable; a job that fails, or whose
 worker died, leaves the old deck standing."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -19,8 +20,8 @@ from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db, account_modb, ratedeck_db, to_gregorian_seconds
 from bookkeeper.domain.rate_deck_versions import version_db
 from bookkeeper.ports import NotFound, ViewQuery
-from bookkeeper.services.rating import rate_deck_jobs
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.rating import rate_deck_jobs
 from bookkeeper.services.rating.call_rating import bill_call, deck_of
 from bookkeeper.services.rating.rate_decks import import_rate_deck, read_pointer
 from crossbar_api.resources import rate_decks as deck_resource
@@ -34,7 +35,8 @@ OLD = ["prefix,rate_cost,rate_increment,rate_minimum", "7495,1.20,60,60", "7,2.0
 def new_deck(rows: int) -> list[str]:
     """The replacement: Moscow at another price, and many prefixes the old deck does not have."""
     return ["prefix,rate_cost,rate_increment,rate_minimum", "7495,0.01,60,60"] + [
-        f"{1000000 + n},0.50,60,60" for n in range(rows - 1)]
+        f"{1000000 + n},0.50,60,60" for n in range(rows - 1)
+    ]
 
 
 def _import_then_hang(adapter: str, couch_url: str, tmp_path, reseller: str, told) -> None:
@@ -75,8 +77,12 @@ def charged_rate(store, world, call_id: str) -> Decimal:
     customer = world.ids["customer_two"]
     ended = datetime(2026, 11, 10, 15, 30, tzinfo=MSK)
     ports = BillingPorts(store, SettableClock(datetime(2026, 11, 10, 15, 31, tzinfo=MSK)), world.world.design_docs)
-    bill_call(ports, FinishedCall(customer, call_id, 60, "74951234567", "outbound", True,
-                                  to_gregorian_seconds(int(ended.timestamp()))))
+    bill_call(
+        ports,
+        FinishedCall(
+            customer, call_id, 60, "74951234567", "outbound", True, to_gregorian_seconds(int(ended.timestamp()))
+        ),
+    )
     entry = store.get(account_modb(customer, 2026, 11), f"202611-kazbill-call-{call_id}")
     return Decimal(entry["metadata"]["kazbill"]["rate"]["per_minute_units"])
 
@@ -144,5 +150,9 @@ def test_a_large_upload_is_a_job_whose_failure_or_dead_worker_leaves_the_old_dec
         store.get_attachment(rate_deck_jobs.JOBS_DB, good, rate_deck_jobs.FILE)
     other = {"X-Auth-Token": token(client, world, "other_reseller")}
     assert client.simulate_get(f"{url}/imports/{good}", headers=other).status_code == 403
-    assert client.simulate_get(f"/v2/accounts/{world.ids['other_reseller']}/rate_decks/retail/imports/{good}",
-                               headers=other).status_code == 404
+    assert (
+        client.simulate_get(
+            f"/v2/accounts/{world.ids['other_reseller']}/rate_decks/retail/imports/{good}", headers=other
+        ).status_code
+        == 404
+    )

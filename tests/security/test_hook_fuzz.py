@@ -6,6 +6,7 @@ account is credited or debited.
 PayPal's verification answers VERIFIED to every body here, and half the YooMoney and Braintree
 bodies are signed with the reseller's secrets, so the bodies reach the parsers behind the
 signatures too. None names an account this reseller bills, so none is genuine money."""
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,8 @@ from urllib.parse import urlencode
 import pytest
 from braintree.util.crypto import Crypto
 from falcon import testing
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.braintree_gateway import braintree_factory
 from bookkeeper.adapters.clock import SettableClock
@@ -25,10 +27,10 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.payments.gateway_payments import HookPorts
 from bookkeeper.services.payments.gateway_settings import save_gateway_settings
 from bookkeeper.services.payments.hook_attempts import RefusalBudget
-from bookkeeper.services.billing.ledger_book import LedgerBook
 from testkit.fixtures.api_world import MSK, ApiWorld
 from webhooks.app import create_app
 
@@ -52,36 +54,119 @@ def entrance(tmp_path_factory):
     world = ApiWorld(store).build()
     reseller = world.ids["reseller"]
     save_gateway_settings(store, reseller, "paypal_config", {"enabled": True, "receiver_id": "VOLNA0001"}, 0)
-    save_gateway_settings(store, reseller, "yandex_money_config", {
-        "enabled": True, "wallet": "41001000040", "notification_secret": SECRET, "shop_id": "5432",
-        "scid": "777", "shop_password": SHOP_PASSWORD}, 0)
-    save_gateway_settings(store, reseller, "braintree_config", {"enabled": True, "environment": "sandbox", **BRAINTREE}, 0)
+    save_gateway_settings(
+        store,
+        reseller,
+        "yandex_money_config",
+        {
+            "enabled": True,
+            "wallet": "41001000040",
+            "notification_secret": SECRET,
+            "shop_id": "5432",
+            "scid": "777",
+            "shop_password": SHOP_PASSWORD,
+        },
+        0,
+    )
+    save_gateway_settings(
+        store, reseller, "braintree_config", {"enabled": True, "environment": "sandbox", **BRAINTREE}, 0
+    )
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    ports = HookPorts(BillingPorts(store, clock, world.world.design_docs), VerifiesEverything(),
-                      card_gateways=braintree_factory("http://127.0.0.1:9"),  # parsing a webhook asks nobody
-                      refusal_budget=RefusalBudget(per_source_per_minute=10**9))  # every delivery is recorded
+    ports = HookPorts(
+        BillingPorts(store, clock, world.world.design_docs),
+        VerifiesEverything(),
+        card_gateways=braintree_factory("http://127.0.0.1:9"),  # parsing a webhook asks nobody
+        refusal_budget=RefusalBudget(per_source_per_minute=10**9),
+    )  # every delivery is recorded
     yield testing.TestClient(create_app(ports)), world
     for name in ("customer", "customer_two", "other_customer"):
         assert LedgerBook(store, world.world.design_docs).balance(world.ids[name], (2026, 11), 0) == 0
     store.close()
 
 
-FIELD_NAMES = sorted({"custom", "txn_id", "mc_gross", "mc_currency", "payment_status", "receiver_id", "receiver_email",
-                      "test_ipn", "parent_txn_id", "charset", "bt_signature", "bt_payload", "md5", "sha1_hash",
-                      *yandex_money.WALLET_SIGNED, *yandex_money.SHOP_SIGNED, "label", "unaccepted",
-                      "test_notification", "withdraw_amount"})
-ODD_VALUES = ["", "0", "-0", "1e5", "NaN", "Infinity", "-250.00", "250.00", "250.001", "9" * 40, "0.0001",
-              "RUB", "USD", "643", "10643", "Completed", "Refunded", "Reversed", "Canceled_Reversal", "VOLNA0001",
-              "p2p-incoming", "card-incoming", "false", "true", "checkOrder", "paymentAviso", "5432", "1",
-              "\x00", "é", "💸", "%", "%zz", "&", "=", "+", "a" * 300, "utf-8", "windows-1252", "punycode", "idna",
-              "utf-16", "utf-7", "rot13", "base64", "no-such-charset", "pub1|a|b", "PGE+\u00e9"]
+FIELD_NAMES = sorted(
+    {
+        "custom",
+        "txn_id",
+        "mc_gross",
+        "mc_currency",
+        "payment_status",
+        "receiver_id",
+        "receiver_email",
+        "test_ipn",
+        "parent_txn_id",
+        "charset",
+        "bt_signature",
+        "bt_payload",
+        "md5",
+        "sha1_hash",
+        *yandex_money.WALLET_SIGNED,
+        *yandex_money.SHOP_SIGNED,
+        "label",
+        "unaccepted",
+        "test_notification",
+        "withdraw_amount",
+    }
+)
+ODD_VALUES = [
+    "",
+    "0",
+    "-0",
+    "1e5",
+    "NaN",
+    "Infinity",
+    "-250.00",
+    "250.00",
+    "250.001",
+    "9" * 40,
+    "0.0001",
+    "RUB",
+    "USD",
+    "643",
+    "10643",
+    "Completed",
+    "Refunded",
+    "Reversed",
+    "Canceled_Reversal",
+    "VOLNA0001",
+    "p2p-incoming",
+    "card-incoming",
+    "false",
+    "true",
+    "checkOrder",
+    "paymentAviso",
+    "5432",
+    "1",
+    "\x00",
+    "é",
+    "💸",
+    "%",
+    "%zz",
+    "&",
+    "=",
+    "+",
+    "a" * 300,
+    "utf-8",
+    "windows-1252",
+    "punycode",
+    "idna",
+    "utf-16",
+    "utf-7",
+    "rot13",
+    "base64",
+    "no-such-charset",
+    "pub1|a|b",
+    "PGE+\u00e9",
+]
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 value = st.one_of(text, st.sampled_from(ODD_VALUES), st.builds(lambda: uuid.uuid4().hex))
 key = st.one_of(st.sampled_from(FIELD_NAMES), text)
 pairs = st.lists(st.tuples(key, value), max_size=25)
-json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
-                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                          max_leaves=20)
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=20,
+)
 other_bodies = st.one_of(
     st.binary(max_size=600),
     json_value.map(lambda data: json.dumps(data).encode()),
@@ -144,12 +229,34 @@ def test_yoomoney_shop_hooks_survive_any_body(entrance, data, route):
     assert answer.status_code == 400 or 'code="0"' not in answer.text or route == "check"  # never a paid aviso
 
 
-SIGNATURES = st.one_of(text, st.sampled_from(["pub1|a|b", "volna_public|zz", "volna_public|", "|", "&", "a|b&c|d|e",
-                                              f"volna_public|{'0' * 40}", "volna_public|ab\u00e9"]))
-XML = st.one_of(text, st.sampled_from([
-    "<notification><kind>dispute_opened</kind></notification>", "<notification>", "<a>" * 2_000, "<?xml?>",
-    f"<notification><kind>dispute_opened</kind><subject><dispute><id>{uuid.uuid4().hex}</id></dispute>"
-    "</subject></notification>"]))
+SIGNATURES = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "pub1|a|b",
+            "volna_public|zz",
+            "volna_public|",
+            "|",
+            "&",
+            "a|b&c|d|e",
+            f"volna_public|{'0' * 40}",
+            "volna_public|ab\u00e9",
+        ]
+    ),
+)
+XML = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "<notification><kind>dispute_opened</kind></notification>",
+            "<notification>",
+            "<a>" * 2_000,
+            "<?xml?>",
+            f"<notification><kind>dispute_opened</kind><subject><dispute><id>{uuid.uuid4().hex}</id></dispute>"
+            "</subject></notification>",
+        ]
+    ),
+)
 PAYLOADS = st.one_of(text, XML.map(lambda xml: base64.encodebytes(xml.encode()).decode()))
 
 
@@ -170,10 +277,12 @@ def test_braintree_webhook_hook_survives_any_body(entrance, data):
 def test_the_fuzzed_signatures_are_the_ones_the_hooks_accept():
     """Signed as above, a body passes each gateway's check, or the fuzz would never get past one."""
     fields = {"notification_type": "p2p-incoming", "label": "x"}
-    assert yandex_money.wallet_signature_valid({**fields, "sha1_hash": yandex_money.wallet_signature(fields, SECRET)},
-                                               SECRET)
-    assert yandex_money.shop_signature_valid({**fields, "md5": yandex_money.shop_signature(fields, SHOP_PASSWORD)},
-                                             SHOP_PASSWORD)
+    assert yandex_money.wallet_signature_valid(
+        {**fields, "sha1_hash": yandex_money.wallet_signature(fields, SECRET)}, SECRET
+    )
+    assert yandex_money.shop_signature_valid(
+        {**fields, "md5": yandex_money.shop_signature(fields, SHOP_PASSWORD)}, SHOP_PASSWORD
+    )
     payload = base64.encodebytes(b"<notification><kind>check</kind><subject></subject></notification>").decode()
     signature = f"{BRAINTREE['public_key']}|{Crypto.sha1_hmac_hash(BRAINTREE['private_key'], payload.encode())}"
     cards = braintree_factory("http://127.0.0.1:9")(GatewaySettings("braintree_config", BRAINTREE))

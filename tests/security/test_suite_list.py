@@ -1,4 +1,5 @@
 """The security suite's list names only tests that exist, and the marker reaches them."""
+
 from __future__ import annotations
 
 import ast

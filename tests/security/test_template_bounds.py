@@ -1,6 +1,7 @@
 """A reseller's template that passes its trial on sample data and then loops, or swells, on real
 data (issue 20.5): the document worker renders it within a time and memory bound, fails that one
 document with the reason, and goes on to produce the next document."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,19 +19,24 @@ ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% set k = j 
 SWELLING = "{{ ('x' * 4000000000) | length }}"
 
 
-@pytest.mark.parametrize("heavy, reason", [(ENDLESS, "took longer than 2 s"), (SWELLING, "more than 256 MiB")],
-                         ids=["endless", "swelling"])
+@pytest.mark.parametrize(
+    "heavy, reason", [(ENDLESS, "took longer than 2 s"), (SWELLING, "more than 256 MiB")], ids=["endless", "swelling"]
+)
 def test_a_template_that_never_ends_on_real_data_fails_its_document_and_the_next_is_produced(api, heavy, reason):
     client, world, clock, customer, reseller = issued_world(api)
     reseller_id = world.ids["reseller"]
     onbill = world.store.get(account_db(reseller_id), "onbill")
     world.store.put(account_db(reseller_id), {**onbill, "carriers": [{"id": "volna", "name": "Volna", "main": True}]})
-    template = ("<html><body><h1>{{ d.number }}</h1>" + ON_REAL_DATA.replace("HEAVY", heavy) + "</body></html>")
-    saved = client.simulate_put(f"/v2/accounts/{reseller_id}/onbill_templates/volna/invoice", body=template,
-                                headers={**reseller, "Content-Type": "text/html"})
+    template = "<html><body><h1>{{ d.number }}</h1>" + ON_REAL_DATA.replace("HEAVY", heavy) + "</body></html>"
+    saved = client.simulate_put(
+        f"/v2/accounts/{reseller_id}/onbill_templates/volna/invoice",
+        body=template,
+        headers={**reseller, "Content-Type": "text/html"},
+    )
     assert saved.status_code == 201, saved.json  # the sample data never reaches the heavy part
-    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
+    issued = client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+    ).json["data"]["issued"]
     assert [doc["document_type"] for doc in issued] == ["invoice", "act"]  # the act keeps the default template
     now = to_gregorian_seconds(int(clock.now().timestamp()))
     renderer = WeasyRenderer(bounds=RenderBounds(seconds=2.0, memory_mib=256))

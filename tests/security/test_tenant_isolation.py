@@ -1,6 +1,7 @@
 """The tenant-isolation matrix: who may read and who may credit which account, for every caller
 of the reseller tree (master, reseller, sub-reseller, customers, another reseller's, a clerk),
 and who may act "from above" on a sub-account of a parent that is not a reseller."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,13 +11,20 @@ import pytest
 from bookkeeper.domain.kazoo_names import account_db
 from tests.unit.crossbar_api.test_api import token
 
-
 MATRIX = [
     # caller, target, may read
-    ("master", "other_customer", True), ("reseller", "customer", True), ("reseller", "reseller", True),
-    ("reseller", "other_customer", False), ("reseller", "master", False), ("sub", "customer", True),
-    ("sub", "customer_two", False), ("sub", "reseller", False), ("customer", "customer", True),
-    ("customer", "sub", False), ("customer", "customer_two", False), ("other_reseller", "customer", False),
+    ("master", "other_customer", True),
+    ("reseller", "customer", True),
+    ("reseller", "reseller", True),
+    ("reseller", "other_customer", False),
+    ("reseller", "master", False),
+    ("sub", "customer", True),
+    ("sub", "customer_two", False),
+    ("sub", "reseller", False),
+    ("customer", "customer", True),
+    ("customer", "sub", False),
+    ("customer", "customer_two", False),
+    ("other_reseller", "customer", False),
     ("clerk", "customer", True),
 ]
 
@@ -24,27 +32,35 @@ MATRIX = [
 @pytest.mark.parametrize("caller, target, allowed", MATRIX)
 def test_no_caller_reads_an_account_outside_its_tree(api, caller, target, allowed):
     client, world, _ = api
-    result = client.simulate_get(f"/v2/accounts/{world.ids[target]}/ledgers/total",
-                                 headers={"X-Auth-Token": token(client, world, caller)})
+    result = client.simulate_get(
+        f"/v2/accounts/{world.ids[target]}/ledgers/total", headers={"X-Auth-Token": token(client, world, caller)}
+    )
     assert result.status_code == (200 if allowed else 403), result.json
 
 
 CREDIT_MATRIX = [
-    ("master", "customer", True), ("reseller", "customer", True), ("sub", "customer", True),
+    ("master", "customer", True),
+    ("reseller", "customer", True),
+    ("sub", "customer", True),
     ("customer", "customer", False),  # nobody credits itself
-    ("clerk", "customer", False), ("other_reseller", "customer", False), ("sub", "customer_two", False),
+    ("clerk", "customer", False),
+    ("other_reseller", "customer", False),
+    ("sub", "customer_two", False),
 ]
 
 
 @pytest.mark.parametrize("caller, target, allowed", CREDIT_MATRIX)
 def test_only_a_reseller_above_an_account_credits_it(api, caller, target, allowed):
     client, world, _ = api
-    result = client.simulate_put(f"/v2/accounts/{world.ids[target]}/ledgers/credit",
-                                 headers={"X-Auth-Token": token(client, world, caller)},
-                                 json={"data": {"amount": 100, "description": "wire"}})
+    result = client.simulate_put(
+        f"/v2/accounts/{world.ids[target]}/ledgers/credit",
+        headers={"X-Auth-Token": token(client, world, caller)},
+        json={"data": {"amount": 100, "description": "wire"}},
+    )
     assert result.status_code == (201 if allowed else 403), result.json
-    balance = client.simulate_get(f"/v2/accounts/{world.ids[target]}/ledgers/total",
-                                  headers={"X-Auth-Token": token(client, world, "master")}).json["data"]["amount"]
+    balance = client.simulate_get(
+        f"/v2/accounts/{world.ids[target]}/ledgers/total", headers={"X-Auth-Token": token(client, world, "master")}
+    ).json["data"]["amount"]
     assert Decimal(str(balance)) == (100 if allowed else 0)
 
 
@@ -65,8 +81,11 @@ def family(api):
 
 def _manual_entry(client, world) -> str:
     """A manual credit the reseller posted on the child, for the deletion row of the matrix."""
-    posted = client.simulate_put(f"/v2/accounts/{world.ids[CHILD]}/ledgers/credit", json={"data": {"amount": 5}},
-                                 headers={"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "w-1"})
+    posted = client.simulate_put(
+        f"/v2/accounts/{world.ids[CHILD]}/ledgers/credit",
+        json={"data": {"amount": 5}},
+        headers={"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "w-1"},
+    )
     assert posted.status_code == 201, posted.json
     return posted.json["data"]["id"]
 
@@ -75,8 +94,15 @@ def _manual_entry(client, world) -> str:
 FROM_ABOVE = {
     "credit": ("PUT", "ledgers/credit", {"amount": 100, "description": "wire"}),
     "debit": ("PUT", "ledgers/debit", {"amount": 100, "description": "correction"}),
-    "kazoo_credit": ("PUT", "ledgers/credit", {"amount": 100, "source": {"service": "adjustments", "id": "a-1"},
-                                               "usage": {"type": "credit", "quantity": 0, "unit": "USD"}}),
+    "kazoo_credit": (
+        "PUT",
+        "ledgers/credit",
+        {
+            "amount": 100,
+            "source": {"service": "adjustments", "id": "a-1"},
+            "usage": {"type": "credit", "quantity": 0, "unit": "USD"},
+        },
+    ),
     "delete_entry": ("DELETE", "ledgers/{entry}", None),
     "trial": ("POST", "onbill_trial", {"action": "extend", "days": 30}),
     "private_limits": ("PATCH", "onbill_pvt_limits", {"allow_postpay": True, "max_postpay_amount": 10000}),
@@ -89,20 +115,33 @@ FROM_ABOVE = {
 }
 # What an allowed caller gets past the access check: a refund then finds no Braintree set up (404), a
 # period never opened has nothing to issue (200).
-DONE = {"credit": 201, "debit": 201, "kazoo_credit": 201, "delete_entry": 200, "trial": 200, "private_limits": 200,
-        "assign_plan": 200, "unassign_plan": 200, "bulk_plans": 200, "billing_terms": 200, "refund": 404,
-        "issue_documents": 200}
-ALLOWED = {"master": True, "reseller": True, "customer_two": False, CHILD: False, "other_reseller": False,
-           "sub": False}
+DONE = {
+    "credit": 201,
+    "debit": 201,
+    "kazoo_credit": 201,
+    "delete_entry": 200,
+    "trial": 200,
+    "private_limits": 200,
+    "assign_plan": 200,
+    "unassign_plan": 200,
+    "bulk_plans": 200,
+    "billing_terms": 200,
+    "refund": 404,
+    "issue_documents": 200,
+}
+ALLOWED = {"master": True, "reseller": True, "customer_two": False, CHILD: False, "other_reseller": False, "sub": False}
 
 
 def _state(world) -> dict:
     """Everything the refused calls could have changed."""
     child = world.ids[CHILD]
     store = world.store
-    return {"account": {k: v for k, v in store.get("accounts", child).items() if k != "_rev"},
-            "limits": store.get(account_db(child), "limits"), "onbill": store.get(account_db(child), "onbill"),
-            "services": store.get("services", child)}
+    return {
+        "account": {k: v for k, v in store.get("accounts", child).items() if k != "_rev"},
+        "limits": store.get(account_db(child), "limits"),
+        "onbill": store.get(account_db(child), "onbill"),
+        "services": store.get("services", child),
+    }
 
 
 @pytest.mark.parametrize("caller", sorted(ALLOWED))
@@ -127,13 +166,16 @@ def test_only_the_reseller_that_bills_an_account_or_one_above_it_acts_on_it_from
 
 
 def _balance(client, world) -> Decimal:
-    answer = client.simulate_get(f"/v2/accounts/{world.ids[CHILD]}/ledgers/total",
-                                 headers={"X-Auth-Token": token(client, world, "master")})
+    answer = client.simulate_get(
+        f"/v2/accounts/{world.ids[CHILD]}/ledgers/total", headers={"X-Auth-Token": token(client, world, "master")}
+    )
     return Decimal(str(answer.json["data"]["amount"]))
 
 
-@pytest.mark.parametrize("caller, allowed", [("customer_two", True), (CHILD, True), ("reseller", True),
-                                             ("sub", False), ("other_customer", False)])
+@pytest.mark.parametrize(
+    "caller, allowed",
+    [("customer_two", True), (CHILD, True), ("reseller", True), ("sub", False), ("other_customer", False)],
+)
 def test_a_parent_that_is_not_a_reseller_still_reads_its_sub_accounts_ledgers(family, caller, allowed):
     client, world, _ = family
     headers = {"X-Auth-Token": token(client, world, caller)}

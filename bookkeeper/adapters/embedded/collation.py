@@ -6,6 +6,7 @@ differs only for mixed-case or accented keys, and Kazbill's views emit neither i
 where order matters). The encoding is prefix-free (every value is self-delimiting), so a key's
 encoding followed by a document id still sorts exactly like the pair (key, id).
 """
+
 from __future__ import annotations
 
 import struct

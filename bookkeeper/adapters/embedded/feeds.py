@@ -1,6 +1,7 @@
 """The embedded store's feeds: each database's changes after a checkpoint, and the databases
 changed after a checkpoint, both numbered by the store's one global sequence. A long poll
 re-reads every POLL_INTERVAL_S, so it also sees writes made by Kazbill's other processes."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -35,7 +36,9 @@ class FeedsMixin:
         for doc_id, rev, deleted, body, seq in rows:
             doc = None
             if include_docs:
-                doc = {"_id": doc_id, "_rev": rev, "_deleted": True} if deleted else self._compose(db, doc_id, rev, body)
+                doc = (
+                    {"_id": doc_id, "_rev": rev, "_deleted": True} if deleted else self._compose(db, doc_id, rev, body)
+                )
             changes.append(Change(id=doc_id, seq=str(seq), rev=rev, deleted=bool(deleted), doc=doc))
         return changes
 
@@ -51,7 +54,12 @@ class FeedsMixin:
             raise InvalidDocument(db or "(server)", "since", f"not a sequence of this store: {since!r}") from None
 
     def changes(
-        self, db: str, since: str = "0", *, limit: int | None = None, include_docs: bool = False,
+        self,
+        db: str,
+        since: str = "0",
+        *,
+        limit: int | None = None,
+        include_docs: bool = False,
         timeout_s: float | None = None,
     ) -> ChangesPage:
         deadline = time.monotonic() + (timeout_s or 0)

@@ -9,13 +9,15 @@ a document on real CouchDB while passing here), and a map function that throws o
 skips that document's rows for that view and the index goes on; the error is handed back so the
 store can record it for the operator.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import quickjs
 
@@ -52,6 +54,7 @@ function __run(docText) {
   return JSON.stringify({rows: out, failed: failed});
 }
 """
+
 
 @dataclass(frozen=True)
 class MappedDocument:
@@ -90,9 +93,11 @@ class DesignDocViews:
                 result = json.loads(self._run(json.dumps(doc, separators=(",", ":"))))
             except quickjs.JSException as error:
                 log.warning("%s: map stopped on document %r: %s", self.design_id, doc.get("_id"), error)
-                return MappedDocument({name: [] for name in self.view_names},
-                                      {name: str(error) for name in self.view_names})
+                return MappedDocument(
+                    {name: [] for name in self.view_names}, {name: str(error) for name in self.view_names}
+                )
         for name, reason in result["failed"].items():
             log.warning("%s/%s: map threw on document %r: %s", self.design_id, name, doc.get("_id"), reason)
-        return MappedDocument({name: [tuple(row) for row in rows] for name, rows in result["rows"].items()},
-                              dict(result["failed"]))
+        return MappedDocument(
+            {name: [tuple(row) for row in rows] for name, rows in result["rows"].items()}, dict(result["failed"])
+        )

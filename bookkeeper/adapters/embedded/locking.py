@@ -1,5 +1,6 @@
 """Pieces of the embedded store that are not about documents: its lock, which also maps
 SQLite's transient failures onto StoreUnavailable, and how revisions and bodies are written."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +8,8 @@ import json
 import re
 import sqlite3
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.ports import StoreUnavailable
 

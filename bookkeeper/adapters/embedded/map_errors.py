@@ -6,6 +6,7 @@ does what CouchDB does with the rows and, besides, records the error in `kazbill
 the shape the rest of Kazbill keeps failures (source, reason code, field, account, payload), so
 `kazbill store check`, the failures views and /metrics show it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,9 +24,13 @@ def map_error_failure(db: str, design_id: str, view: str, doc_id: str, rev: str,
     payload = {"db": db, "doc_id": doc_id, "rev": rev, "view": where, "message": message}
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return {
-        "_id": f"failure-view-{digest[:32]}", "pvt_type": "failure", "source": "view",
+        "_id": f"failure-view-{digest[:32]}",
+        "pvt_type": "failure",
+        "source": "view",
         "reason_code": "view_map_error",
         "reason": f"{where} threw on document {doc_id!r} in {db!r}, which the view leaves out: {message}",
-        "field": where, "account_id": parse_db_name(db).account_id, "payload": payload,
+        "field": where,
+        "account_id": parse_db_name(db).account_id,
+        "payload": payload,
         "pvt_created": to_gregorian_seconds(int(time.time())),
     }

@@ -4,9 +4,11 @@ Integers stay Python integers, so `_sum` and `_stats` over ledger amounts are ex
 (CouchDB's Erlang reducers are exact too). Only the built-ins are offered: a JavaScript reduce
 would have to give the same answer in two engines, and Kazbill's views do not need one.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from bookkeeper.ports import InvalidQuery
 
@@ -90,7 +92,5 @@ def reducer_for(source: str | None, where: str) -> Callable[[Sequence[Any], str]
         return None
     name = source.strip()
     if name not in REDUCERS:
-        raise InvalidQuery(
-            f"{where}: reduce {name[:40]!r} is not supported; use one of {', '.join(BUILTIN_REDUCERS)}"
-        )
+        raise InvalidQuery(f"{where}: reduce {name[:40]!r} is not supported; use one of {', '.join(BUILTIN_REDUCERS)}")
     return REDUCERS[name]

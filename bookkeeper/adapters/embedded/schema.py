@@ -3,6 +3,7 @@
 One global sequence numbers every write to every database, so each database's changes feed
 and the server-wide list of changed databases come from the same monotonic counter.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -44,9 +45,7 @@ CREATE INDEX IF NOT EXISTS view_rows_by_doc ON view_rows (db, design_id, doc_id)
 
 
 def connect(path: str, busy_timeout_s: float) -> sqlite3.Connection:
-    connection = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
-    )
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
     connection.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode survives a process crash; only a power loss may lose the last commits.
     connection.execute("PRAGMA synchronous=NORMAL")
@@ -57,13 +56,9 @@ def connect(path: str, busy_timeout_s: float) -> sqlite3.Connection:
                 connection.execute(statement)
         row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
-            connection.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            connection.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{path} was written by a newer Kazbill (schema {row[0]} > {SCHEMA_VERSION})"
-            )
+            raise RuntimeError(f"{path} was written by a newer Kazbill (schema {row[0]} > {SCHEMA_VERSION})")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

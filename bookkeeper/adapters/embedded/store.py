@@ -5,30 +5,40 @@ md5 digests and revpos, `_local` documents, a per-database changes feed and a se
 of changed databases, and the views of couch_views/ (see `views.py`). What it leaves out:
 multi-master replication, so a document has one linear history and never a conflict branch.
 """
+
 from __future__ import annotations
 
-import base64
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
+from bookkeeper.adapters.embedded.attachments import AttachmentsMixin
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
 from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, next_rev
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.domain.cluster_writes import Leaf
 from bookkeeper.ports import (
-    Attachment, BulkResult, Conflict, DatabaseExists, DatabaseInfo,
-    DatabaseNotFound, InvalidDocument, NotFound, PutResult, ServerInfo,
-    ViewQuery, ViewResult,
+    BulkResult,
+    Conflict,
+    DatabaseExists,
+    DatabaseInfo,
+    DatabaseNotFound,
+    NotFound,
+    PutResult,
+    ServerInfo,
+    ViewQuery,
+    ViewResult,
 )
 
 
-class EmbeddedStore(FeedsMixin):
+class EmbeddedStore(FeedsMixin, AttachmentsMixin):
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0):
         self.path = str(path)
         if self.path != ":memory:":
@@ -67,8 +77,11 @@ class EmbeddedStore(FeedsMixin):
         with self._lock:
             version = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
         return ServerInfo(
-            adapter="embedded", vendor="kazbill-embedded (SQLite)", version=f"schema {version}, "
-            f"SQLite {sqlite3.sqlite_version}", location=self.path, features=("views", "changes", "db_updates"),
+            adapter="embedded",
+            vendor="kazbill-embedded (SQLite)",
+            version=f"schema {version}, SQLite {sqlite3.sqlite_version}",
+            location=self.path,
+            features=("views", "changes", "db_updates"),
         )
 
     # ------------------------------------------------------------------ databases
@@ -105,8 +118,13 @@ class EmbeddedStore(FeedsMixin):
     def list_databases(self, prefix: str = "") -> list[str]:
         # Names compare as UTF-8 bytes: every name starting with the prefix sorts below prefix + U+10FFFF.
         with self._lock:
-            return [row[0] for row in self._db.execute(
-                "SELECT name FROM databases WHERE name >= ? AND name < ? ORDER BY name", (prefix, prefix + "\U0010ffff"))]
+            return [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT name FROM databases WHERE name >= ? AND name < ? ORDER BY name",
+                    (prefix, prefix + "\U0010ffff"),
+                )
+            ]
 
     def database_info(self, db: str) -> DatabaseInfo:
         with self._lock:
@@ -122,7 +140,8 @@ class EmbeddedStore(FeedsMixin):
     def _stubs(self, db: str, doc_id: str) -> dict[str, Any]:
         rows = self._db.execute(
             "SELECT name, content_type, digest, length(data), revpos FROM attachments "
-            "WHERE db = ? AND doc_id = ? ORDER BY name", (db, doc_id),
+            "WHERE db = ? AND doc_id = ? ORDER BY name",
+            (db, doc_id),
         )
         return {
             name: {"content_type": ctype, "digest": digest, "length": length, "revpos": revpos, "stub": True}
@@ -152,7 +171,7 @@ class EmbeddedStore(FeedsMixin):
         with self._lock:
             name = self._require_db(db)
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+                chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for doc_id, rev, body in self._db.execute(
                     f"SELECT id, rev, body FROM docs WHERE db = ? AND deleted = 0 AND id IN ({marks})",
@@ -187,30 +206,6 @@ class EmbeddedStore(FeedsMixin):
             (db, doc_id, rev, int(deleted), compact_json(body), self._next_seq()),
         )
         return PutResult(doc_id, rev)
-
-    def _store_attachments(self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int) -> None:
-        # CouchDB keeps only the attachments the new revision names: stubs keep, data replaces.
-        existing = {row[0] for row in self._db.execute(
-            "SELECT name FROM attachments WHERE db = ? AND doc_id = ?", (db, doc_id))}
-        for name, spec in attachments.items():
-            rules.check_attachment_name(db, name)
-            if not isinstance(spec, Mapping):
-                raise InvalidDocument(db, f"_attachments.{name}", "must be an object")
-            if spec.get("stub"):
-                if name not in existing:
-                    raise InvalidDocument(db, f"_attachments.{name}", "stub of an attachment that does not exist")
-                continue
-            try:
-                data = base64.b64decode(spec["data"], validate=True)
-            except (KeyError, TypeError, ValueError):
-                raise InvalidDocument(db, f"_attachments.{name}.data", "must be base64 data or a stub") from None
-            self._db.execute(
-                "INSERT OR REPLACE INTO attachments VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (db, doc_id, name, str(spec.get("content_type", "application/octet-stream")), data,
-                 rules.attachment_digest(data), generation),
-            )
-        for name in existing - set(attachments):
-            self._db.execute("DELETE FROM attachments WHERE db = ? AND doc_id = ? AND name = ?", (db, doc_id, name))
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         with self._write():
@@ -249,39 +244,7 @@ class EmbeddedStore(FeedsMixin):
             doc["pvt_deleted"] = True
             return self._apply(name, doc)
 
-    # ------------------------------------------------------------------ attachments and local docs
-
-    def put_attachment(
-        self, db: str, doc_id: str, name: str, data: bytes, content_type: str, rev: str | None
-    ) -> PutResult:
-        with self._write():
-            database = self._require_db(db)
-            rules.check_doc_id(database, doc_id)
-            rules.check_attachment_name(database, name)
-            row = self._db.execute(
-                "SELECT rev, deleted, body FROM docs WHERE db = ? AND id = ?", (database, doc_id)
-            ).fetchone()
-            doc: dict[str, Any] = (self._compose(database, doc_id, row[0], row[2]) if row and not row[1]
-                                   else {"_id": doc_id})
-            if rev is not None:
-                doc["_rev"] = rev
-            elif row and not row[1]:
-                raise Conflict(database, doc_id)
-            stubs = dict(doc.get("_attachments", {}))
-            stubs[name] = {"content_type": content_type, "data": base64.b64encode(bytes(data)).decode()}
-            doc["_attachments"] = stubs
-            return self._apply(database, doc)
-
-    def get_attachment(self, db: str, doc_id: str, name: str) -> Attachment:
-        self.get(db, doc_id)  # NotFound for a missing or deleted document
-        with self._lock:
-            row = self._db.execute(
-                "SELECT content_type, data, digest FROM attachments WHERE db = ? AND doc_id = ? AND name = ?",
-                (rules.checked_database_name(db), doc_id, name),
-            ).fetchone()
-        if row is None:
-            raise NotFound(db, f"{doc_id}/{name}", "attachment")
-        return Attachment(content_type=row[0], data=bytes(row[1]), digest=row[2])
+    # ------------------------------------------------------------------ local docs
 
     def get_local(self, db: str, local_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -295,7 +258,9 @@ class EmbeddedStore(FeedsMixin):
             rules.check_doc_id(name, local_id.removeprefix("_local/"), "_local id")
             clean = rules.check_document(name, {**body, "_id": "local"})
             clean.pop("_id")
-            self._db.execute("INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, compact_json(clean)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, compact_json(clean))
+            )
 
     # ------------------------------------------------------------------ views
 
@@ -321,10 +286,8 @@ class EmbeddedStore(FeedsMixin):
             seq = self._next_seq()
             self._db.execute("INSERT INTO databases (name, created_seq) VALUES (?, ?)", (FAILURES_DB, seq))
             self._db.execute("INSERT INTO db_events (seq, db, kind) VALUES (?, ?, 'created')", (seq, FAILURES_DB))
-        try:
+        with contextlib.suppress(Conflict):  # the same error on the same revision, recorded before
             self._apply(FAILURES_DB, map_error_failure(db, design_id, view, doc_id, rev, message))
-        except Conflict:
-            pass  # the same error on the same revision, recorded before
 
     def _fetch_for_include(self, db: str, doc_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self.get_many(db, doc_ids)

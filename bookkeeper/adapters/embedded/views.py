@@ -5,12 +5,14 @@ Like CouchDB, an index is brought up to date when it is queried: the documents c
 the index's sequence are mapped again. The index belongs to the design document's content
 (its signature), so an upgraded design document is re-indexed from scratch.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import sqlite3
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bookkeeper.adapters.embedded import collation
 from bookkeeper.adapters.embedded.js_views import DesignDocViews
@@ -149,22 +151,32 @@ class ViewEngine:
             for view, emitted in mapped.rows.items():
                 for key, value in emitted:
                     whole = value if type(value) is int and -(2**63) <= value < 2**63 else None
-                    rows.append((db, design_id, view, collation.encode(key) + encoded_id, doc_id, _json(key),
-                                 _json(value), whole))
+                    rows.append(
+                        (
+                            db,
+                            design_id,
+                            view,
+                            collation.encode(key) + encoded_id,
+                            doc_id,
+                            _json(key),
+                            _json(value),
+                            whole,
+                        )
+                    )
         self._db.executemany("INSERT INTO view_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        self._db.execute(
-            "INSERT OR REPLACE INTO view_state VALUES (?, ?, ?, ?)", (db, design_id, signature, since)
-        )
+        self._db.execute("INSERT OR REPLACE INTO view_state VALUES (?, ?, ?, ?)", (db, design_id, signature, since))
 
     # ------------------------------------------------------------------ querying
 
-    def _select(self, db: str, design_id: str, view: str, query: ViewQuery, bounds,
-                window: tuple[int, int] = (-1, 0)) -> list[tuple[str, Any, Any]]:
+    def _select(
+        self, db: str, design_id: str, view: str, query: ViewQuery, bounds, window: tuple[int, int] = (-1, 0)
+    ) -> list[tuple[str, Any, Any]]:
         where, params = _where("sort", bounds)
         order = "DESC" if query.descending else "ASC"
         rows = self._db.execute(
             f"SELECT doc_id, key, value FROM view_rows WHERE db = ? AND design_id = ? AND view = ?{where} "
-            f"ORDER BY sort {order}, rowid {order} LIMIT ? OFFSET ?", (db, design_id, view, *params, *window),
+            f"ORDER BY sort {order}, rowid {order} LIMIT ? OFFSET ?",
+            (db, design_id, view, *params, *window),
         )
         return [(doc_id, json.loads(key), json.loads(value)) for doc_id, key, value in rows]
 
@@ -190,13 +202,24 @@ class ViewEngine:
         if query.keys is not None:
             selected = []
             for key in query.keys:
-                selected += self._select(db, design_id, view, query, _bounds(
-                    ViewQuery(key=key, key_is_set=True, descending=query.descending), collation.encode, collation.encode))
+                selected += self._select(
+                    db,
+                    design_id,
+                    view,
+                    query,
+                    _bounds(
+                        ViewQuery(key=key, key_is_set=True, descending=query.descending),
+                        collation.encode,
+                        collation.encode,
+                    ),
+                )
         elif reducing:
             selected = self._select(db, design_id, view, query, _bounds(query, collation.encode, collation.encode))
         else:  # a page of a map query: let SQLite skip and stop
             window = (-1 if query.limit is None else query.limit, query.skip)
-            selected = self._select(db, design_id, view, query, _bounds(query, collation.encode, collation.encode), window)
+            selected = self._select(
+                db, design_id, view, query, _bounds(query, collation.encode, collation.encode), window
+            )
             query = ViewQuery(include_docs=query.include_docs)  # paged already
 
         if reducing:
@@ -218,7 +241,8 @@ class ViewEngine:
         try:
             count, others, total = self._db.execute(
                 f"SELECT COUNT(*), COUNT(*) - COUNT(value_int), SUM(value_int) FROM view_rows "
-                f"WHERE db = ? AND design_id = ? AND view = ?{where}", (db, design_id, view, *params),
+                f"WHERE db = ? AND design_id = ? AND view = ?{where}",
+                (db, design_id, view, *params),
             ).fetchone()
         except OverflowError:
             return None
@@ -231,7 +255,7 @@ class ViewEngine:
     @staticmethod
     def _page(items: list[Any], query: ViewQuery) -> list[Any]:
         end = None if query.limit is None else query.skip + query.limit
-        return items[query.skip:end]
+        return items[query.skip : end]
 
     @staticmethod
     def _reduce(selected, reducer, query: ViewQuery, where: str) -> list[ViewRow]:
@@ -286,7 +310,9 @@ class ViewEngine:
         if query.include_docs and found is None:
             found = fetch(db, [doc_id for doc_id, _ in page])
         rows = [
-            ViewRow(key=doc_id, value={"rev": rev}, id=doc_id, doc=(found or {}).get(doc_id) if query.include_docs else None)
+            ViewRow(
+                key=doc_id, value={"rev": rev}, id=doc_id, doc=(found or {}).get(doc_id) if query.include_docs else None
+            )
             for doc_id, rev in page
         ]
         return ViewResult(rows, total_rows=total)

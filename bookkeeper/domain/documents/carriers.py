@@ -5,14 +5,16 @@ how it numbers them, and which calls it carries (patterns over the called and th
 number); exactly one is the main carrier, which issues everything that is not a call and every
 call no other carrier claims. They live in the reseller's onbill document under `carriers`.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.call_totals import CallCarrier
+from bookkeeper.domain.errors import FieldError
 
 DOCUMENT_TYPES = ("invoice", "act", "calls_report", "proforma", "aggregated_invoice", "transaction_invoice")
 DEFAULT_TYPES = ("invoice", "act")
@@ -80,15 +82,23 @@ def parse_carrier(doc: Mapping[str, Any], path: str = "carrier") -> Carrier:
     unknown = [kind for kind in types if kind not in DOCUMENT_TYPES]
     if unknown:
         raise CarrierError(f"{path}.document_types", f"unknown {unknown}; expected some of {', '.join(DOCUMENT_TYPES)}")
-    numbering = {kind: _numbering(rule, f"{path}.numbering.{kind}")
-                 for kind, rule in (doc.get("numbering") or {}).items()}
+    numbering = {
+        kind: _numbering(rule, f"{path}.numbering.{kind}") for kind, rule in (doc.get("numbering") or {}).items()
+    }
     for kind, rule in numbering.items():
         if rule.follows is not None and (rule.follows == kind or rule.follows not in types):
             raise CarrierError(f"{path}.numbering.{kind}.follows", "must name another document type the carrier issues")
-    return Carrier(carrier_id, name.strip(), doc.get("main") is True, _texts(doc.get("legal"), f"{path}.legal"),
-                   _texts(doc.get("bank"), f"{path}.bank"), types, numbering,
-                   _patterns(doc.get("called_patterns"), f"{path}.called_patterns"),
-                   _patterns(doc.get("caller_patterns"), f"{path}.caller_patterns"))
+    return Carrier(
+        carrier_id,
+        name.strip(),
+        doc.get("main") is True,
+        _texts(doc.get("legal"), f"{path}.legal"),
+        _texts(doc.get("bank"), f"{path}.bank"),
+        types,
+        numbering,
+        _patterns(doc.get("called_patterns"), f"{path}.called_patterns"),
+        _patterns(doc.get("caller_patterns"), f"{path}.caller_patterns"),
+    )
 
 
 def _numbering(rule: Any, path: str) -> Numbering:

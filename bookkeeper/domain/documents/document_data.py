@@ -4,11 +4,13 @@ Amounts are integers in the currency's minor units (kopecks, cents): net, VAT an
 (see vat) and their sums; the total is also spelled out. The data is complete on its own, so a
 document can be rendered again, in any template, without reading the ledger again.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.documents.carriers import Carrier
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
@@ -24,28 +26,56 @@ def document_id(month_prefix: str, document_type: str, carrier_id: str, subject:
     return f"{month_prefix}-kazbill-doc-{document_type}-{carrier_id}-{subject}"
 
 
-def document_data(*, document_type: str, carrier: Carrier, customer: Mapping[str, Any], period_start: date,
-                  period_end: date, issued: date, number: str, sequence_number: int, currency: str, language: str,
-                  vat: VatPolicy, lines: Sequence[InvoiceLine],
-                  category_codes: Mapping[str, str] | None = None) -> dict[str, Any]:
+def document_data(
+    *,
+    document_type: str,
+    carrier: Carrier,
+    customer: Mapping[str, Any],
+    period_start: date,
+    period_end: date,
+    issued: date,
+    number: str,
+    sequence_number: int,
+    currency: str,
+    language: str,
+    vat: VatPolicy,
+    lines: Sequence[InvoiceLine],
+    category_codes: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     places = currency_of(currency).minor_units
     shown_lines = []
     for line in lines:
         amounts = taxed(line.amount_minor, vat)
-        shown_lines.append({**{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids")},
-                            "days": [list(days) for days in line.days],
-                            "code": (category_codes or {}).get(line.category or ""),
-                            "net": amounts.net, "vat": amounts.vat, "gross": amounts.gross})
+        shown_lines.append(
+            {
+                **{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids")},
+                "days": [list(days) for days in line.days],
+                "code": (category_codes or {}).get(line.category or ""),
+                "net": amounts.net,
+                "vat": amounts.vat,
+                "gross": amounts.gross,
+            }
+        )
     totals = total([taxed(line.amount_minor, vat) for line in lines])
     return {
-        "document_type": document_type, "number": number, "sequence_number": sequence_number,
-        "issued": issued.isoformat(), "period": {"start": period_start.isoformat(), "end": period_end.isoformat()},
+        "document_type": document_type,
+        "number": number,
+        "sequence_number": sequence_number,
+        "issued": issued.isoformat(),
+        "period": {"start": period_start.isoformat(), "end": period_end.isoformat()},
         "carrier": {"id": carrier.id, "name": carrier.name, "legal": dict(carrier.legal), "bank": dict(carrier.bank)},
-        "customer": {"id": customer.get("id"), "name": customer.get("name"), "legal": dict(customer.get("legal") or {})},
-        "currency": currency, "minor_digits": places, "language": language if language in LANGUAGES else "en",
+        "customer": {
+            "id": customer.get("id"),
+            "name": customer.get("name"),
+            "legal": dict(customer.get("legal") or {}),
+        },
+        "currency": currency,
+        "minor_digits": places,
+        "language": language if language in LANGUAGES else "en",
         "vat": {"disposition": vat.disposition, "rate": str(vat.rate)},
         "lines": shown_lines,
         "totals": {"net": totals.net, "vat": totals.vat, "gross": totals.gross},
-        "total_in_words": amount_in_words(abs(totals.gross), currency, language if language in LANGUAGES else "en",
-                                          places),
+        "total_in_words": amount_in_words(
+            abs(totals.gross), currency, language if language in LANGUAGES else "en", places
+        ),
     }

@@ -12,11 +12,13 @@ Everything but calls goes to the main carrier. Amounts are summed in units and r
 currency's minor unit once per line, so a line is as close to the ledger as a document can be;
 a document's total may differ from the ledger's by the sub-cent rounding of its lines.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, per_minute_totals
 from bookkeeper.domain.money import to_minor_units
@@ -26,12 +28,28 @@ MONTHLY_REASONS = ("monthly_recurring", "recurring_prorate", "recurring_prorate_
 DAILY_REASON = "daily_fee"
 KIND_ORDER = ("monthly", "prorated", "daily", "one_time", "calls")
 # Money moving in or out that is not a service sold: never an invoice line.
-NOT_SERVICES = frozenset({
-    "manual_addition", "auto_addition", "topup", "paypal", "yandex_money", "braintree", "wire_transfer",
-    "balance_correction", "paypal_refund", "paypal_reversal", "paypal_reversal_cancelled", "braintree_refund",
-    "braintree_dispute", "braintree_dispute_won", "braintree_settlement_declined", "braintree_refund_failed",
-    "database_rollup", "admin_discretion",
-})
+NOT_SERVICES = frozenset(
+    {
+        "manual_addition",
+        "auto_addition",
+        "topup",
+        "paypal",
+        "yandex_money",
+        "braintree",
+        "wire_transfer",
+        "balance_correction",
+        "paypal_refund",
+        "paypal_reversal",
+        "paypal_reversal_cancelled",
+        "braintree_refund",
+        "braintree_dispute",
+        "braintree_dispute_won",
+        "braintree_settlement_declined",
+        "braintree_refund_failed",
+        "database_rollup",
+        "admin_discretion",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +78,14 @@ def day_ranges(days: Iterable[date]) -> tuple[tuple[str, str], ...]:
     return tuple((first.isoformat(), last.isoformat()) for first, last in ranges)
 
 
-def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, currency: str, tz: str,
-                  carriers: Sequence[CallCarrier] = ()) -> list[InvoiceLine]:
+def invoice_lines(
+    entries: Iterable[Mapping[str, Any]],
+    start: date,
+    end: date,
+    currency: str,
+    tz: str,
+    carriers: Sequence[CallCarrier] = (),
+) -> list[InvoiceLine]:
     """`tz` is the reseller's: it dates the entries other writers made (by their pvt_created)."""
     main = next((carrier.name for carrier in carriers if carrier.main), None)
     lines: list[InvoiceLine] = []
@@ -70,32 +94,65 @@ def invoice_lines(entries: Iterable[Mapping[str, Any]], start: date, end: date, 
     for entry in sorted(entries, key=lambda e: str(e.get("_id", ""))):
         kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
         reason = kazbill.get("reason") or (entry.get("source") or {}).get("service")
-        if entry.get("pvt_deleted") or entry.get("pvt_type", "ledger") != "ledger" or \
-                not belongs_to_period(kazbill, entry, start, end, tz):
+        if (
+            entry.get("pvt_deleted")
+            or entry.get("pvt_type", "ledger") != "ledger"
+            or not belongs_to_period(kazbill, entry, start, end, tz)
+        ):
             continue
         if reason in PER_MINUTE_REASONS:
             calls.append(entry)
         elif reason == DAILY_REASON:
-            key = (kazbill.get("category"), kazbill.get("item"), kazbill.get("rate"), kazbill.get("quantity"),
-                   entry.get("description"))
+            key = (
+                kazbill.get("category"),
+                kazbill.get("item"),
+                kazbill.get("rate"),
+                kazbill.get("quantity"),
+                entry.get("description"),
+            )
             daily.setdefault(key, []).append(entry)
         elif reason in MONTHLY_REASONS:
             lines.append(_monthly(entry, kazbill, reason, currency, main))
         elif reason not in NOT_SERVICES and entry.get("pvt_ledger_type") == "debit":
-            lines.append(InvoiceLine("one_time", main, str(entry.get("description") or reason), 1, None,
-                                     minor_of(_signed(entry), currency), entry_ids=(str(entry["_id"]),)))
+            lines.append(
+                InvoiceLine(
+                    "one_time",
+                    main,
+                    str(entry.get("description") or reason),
+                    1,
+                    None,
+                    minor_of(_signed(entry), currency),
+                    entry_ids=(str(entry["_id"]),),
+                )
+            )
     for (_, _, rate, quantity, description), group in sorted(daily.items(), key=lambda item: str(item[0])):
         days = [date.fromisoformat(e["metadata"]["kazbill"]["day"]) for e in group]
-        lines.append(InvoiceLine(
-            "daily", main, str(description or "daily fee"), int(quantity or 0),
-            None if rate is None else minor_of(int(rate), currency),
-            minor_of(sum(_signed(e) for e in group), currency),
-            days=day_ranges(days), entry_ids=tuple(str(e["_id"]) for e in group),
-            category=group[0]["metadata"]["kazbill"].get("category")))
+        lines.append(
+            InvoiceLine(
+                "daily",
+                main,
+                str(description or "daily fee"),
+                int(quantity or 0),
+                None if rate is None else minor_of(int(rate), currency),
+                minor_of(sum(_signed(e) for e in group), currency),
+                days=day_ranges(days),
+                entry_ids=tuple(str(e["_id"]) for e in group),
+                category=group[0]["metadata"]["kazbill"].get("category"),
+            )
+        )
     for totals in per_minute_totals(calls, carriers):  # the calls report lists the calls themselves
-        lines.append(InvoiceLine("calls", totals.carrier if carriers else None, "per-minute calls", totals.calls,
-                                 None, minor_of(totals.amount, currency), billed_seconds=totals.billed_seconds,
-                                 category="calls"))
+        lines.append(
+            InvoiceLine(
+                "calls",
+                totals.carrier if carriers else None,
+                "per-minute calls",
+                totals.calls,
+                None,
+                minor_of(totals.amount, currency),
+                billed_seconds=totals.billed_seconds,
+                category="calls",
+            )
+        )
     return sorted(lines, key=lambda line: KIND_ORDER.index(line.kind))  # stable: ids, then carriers, within a kind
 
 
@@ -104,27 +161,32 @@ def lines_of(lines: Sequence[InvoiceLine], carrier: str | None) -> list[InvoiceL
     return [line for line in lines if line.carrier == carrier]
 
 
-def _monthly(entry: Mapping[str, Any], kazbill: Mapping[str, Any], reason: str, currency: str,
-             main: str | None) -> InvoiceLine:
+def _monthly(
+    entry: Mapping[str, Any], kazbill: Mapping[str, Any], reason: str, currency: str, main: str | None
+) -> InvoiceLine:
     period = kazbill.get("period") or {}
     prorated = reason != "monthly_recurring"
     return InvoiceLine(
-        "prorated" if prorated else "monthly", main, str(entry.get("description") or kazbill.get("item") or reason),
+        "prorated" if prorated else "monthly",
+        main,
+        str(entry.get("description") or kazbill.get("item") or reason),
         int(kazbill.get("quantity") or 0),
         None if kazbill.get("rate") is None else minor_of(int(kazbill["rate"]), currency),
         minor_of(_signed(entry), currency),
         days=((kazbill.get("day") or period.get("start", ""), period.get("end", "")),) if prorated else (),
-        ratio=kazbill.get("ratio") if prorated else None, entry_ids=(str(entry["_id"]),),
-        category=kazbill.get("category"))
+        ratio=kazbill.get("ratio") if prorated else None,
+        entry_ids=(str(entry["_id"]),),
+        category=kazbill.get("category"),
+    )
 
 
-def belongs_to_period(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date,
-                      tz: str) -> bool:
+def belongs_to_period(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date, tz: str) -> bool:
     """The entry's business belongs to the period: a monthly charge by its period, anything else
     by its day (Kazbill's own entries say which; another writer's by when it was created)."""
     period = kazbill.get("period") or {}
-    if (kazbill.get("reason") or (entry.get("source") or {}).get("service")) == "monthly_recurring" \
-            and period.get("start"):
+    if (kazbill.get("reason") or (entry.get("source") or {}).get("service")) == "monthly_recurring" and period.get(
+        "start"
+    ):
         return period["start"] == start.isoformat()
     day = kazbill.get("day")
     if day:

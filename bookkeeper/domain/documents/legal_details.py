@@ -6,10 +6,12 @@ by the buyer's accountant, and a reissue costs a correction).
   Federal Tax Service's rule; KPP: 9 characters, the 5th and 6th may be capital letters.
 - VAT ID (EU): a member state's prefix and that state's format, as VIES publishes them.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.errors import FieldError
 
@@ -22,12 +24,34 @@ KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
 # The format of each member state's VAT number after its prefix (Greece's prefix is EL; XI is
 # Northern Ireland under the Windsor Framework).
 EU_VAT_FORMATS = {
-    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
-    "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
-    "FI": r"\d{8}", "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}",
-    "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]", "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}",
-    "LV": r"\d{11}", "MT": r"\d{8}", "NL": r"\d{9}B\d{2}", "PL": r"\d{10}", "PT": r"\d{9}", "RO": r"\d{2,10}",
-    "SE": r"\d{12}", "SI": r"\d{8}", "SK": r"\d{10}", "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
+    "AT": r"U\d{8}",
+    "BE": r"[01]\d{9}",
+    "BG": r"\d{9,10}",
+    "CY": r"\d{8}[A-Z]",
+    "CZ": r"\d{8,10}",
+    "DE": r"\d{9}",
+    "DK": r"\d{8}",
+    "EE": r"\d{9}",
+    "EL": r"\d{9}",
+    "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
+    "FI": r"\d{8}",
+    "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}",
+    "HR": r"\d{11}",
+    "HU": r"\d{8}",
+    "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
+    "IT": r"\d{11}",
+    "LT": r"\d{9}|\d{12}",
+    "LU": r"\d{8}",
+    "LV": r"\d{11}",
+    "MT": r"\d{8}",
+    "NL": r"\d{9}B\d{2}",
+    "PL": r"\d{10}",
+    "PT": r"\d{9}",
+    "RO": r"\d{2,10}",
+    "SE": r"\d{12}",
+    "SI": r"\d{8}",
+    "SK": r"\d{10}",
+    "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
 }
 
 
@@ -36,7 +60,8 @@ class LegalDetailsError(FieldError):
 
 
 def _check_digit(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(digit) * weight for digit, weight in zip(digits, weights)) % 11 % 10
+    # strict=False: the INN is longer than the weights, its check digits are not weighed
+    return sum(int(digit) * weight for digit, weight in zip(digits, weights, strict=False)) % 11 % 10
 
 
 def inn_is_valid(inn: str) -> bool:
@@ -45,8 +70,7 @@ def inn_is_valid(inn: str) -> bool:
     if len(inn) == 10:
         return _check_digit(inn, INN_10_WEIGHTS) == int(inn[9])
     if len(inn) == 12:
-        return (_check_digit(inn, INN_11_WEIGHTS) == int(inn[10])
-                and _check_digit(inn, INN_12_WEIGHTS) == int(inn[11]))
+        return _check_digit(inn, INN_11_WEIGHTS) == int(inn[10]) and _check_digit(inn, INN_12_WEIGHTS) == int(inn[11])
     return False
 
 
@@ -67,6 +91,13 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
     unknown = sorted(set(value) - set(FIELDS))
     if unknown:
         raise LegalDetailsError(f"{path}.{unknown[0]}", f"not a legal detail; expected some of {', '.join(FIELDS)}")
+    details = _trimmed(value, path)
+    _check_tax_ids(details, path)
+    return details
+
+
+def _trimmed(value: Mapping[str, Any], path: str) -> dict[str, str]:
+    """The details given, trimmed, each a string no longer than its field allows."""
     details: dict[str, str] = {}
     for key, raw in value.items():
         if raw is None:
@@ -77,9 +108,15 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
     for key, longest in TEXT_FIELDS.items():
         if len(details.get(key, "")) > longest:
             raise LegalDetailsError(f"{path}.{key}", f"at most {longest} characters")
+    return details
+
+
+def _check_tax_ids(details: Mapping[str, str], path: str) -> None:
+    """INN, KPP, VAT ID and country, as the tax offices and ISO 3166 write them."""
     if "inn" in details and not inn_is_valid(details["inn"]):
-        raise LegalDetailsError(f"{path}.inn", "not a valid INN: 10 digits (an organisation) or 12 (a person) "
-                                "whose check digits match")
+        raise LegalDetailsError(
+            f"{path}.inn", "not a valid INN: 10 digits (an organisation) or 12 (a person) whose check digits match"
+        )
     if "kpp" in details and not KPP.fullmatch(details["kpp"]):
         raise LegalDetailsError(f"{path}.kpp", "not a KPP: 9 characters, digits but the 5th and 6th")
     if "kpp" in details and len(details.get("inn", "")) != 10:
@@ -88,4 +125,3 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
         raise LegalDetailsError(f"{path}.vat_id", problem)
     if "country" in details and not re.fullmatch(r"[A-Z]{2}", details["country"]):
         raise LegalDetailsError(f"{path}.country", "an ISO 3166 country code of two letters (RU, DE...)")
-    return details

@@ -6,12 +6,13 @@ another (an act following its invoice) has no sequence of its own: it shows the 
 type has for the same subject. A period is numbered only once it is over, so that its documents
 never change after they are numbered.
 """
+
 from __future__ import annotations
 
 from datetime import date
 
-from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.documents.carriers import Carrier
+from bookkeeper.domain.errors import FieldError
 
 
 class NumberingError(FieldError):
@@ -39,5 +40,8 @@ def shown_number(carrier: Carrier, document_type: str, number: int, issued: date
 
 def require_closed(period_end: date, today: date) -> None:
     if period_end >= today:
-        raise NumberingError("period", f"the period ends on {period_end.isoformat()}: it can be numbered from the "
-                                       f"day after, not on {today.isoformat()}")
+        raise NumberingError(
+            "period",
+            f"the period ends on {period_end.isoformat()}: it can be numbered from the "
+            f"day after, not on {today.isoformat()}",
+        )

@@ -5,6 +5,7 @@ is the part of the price it already holds), or carry none. VAT is computed per l
 half away from zero, and the document's totals are the sums of its lines, as Russian invoices
 (счёт-фактура) require; so net + VAT = gross holds for every line and for the totals.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ class Taxed:
     vat: int
     gross: int
 
-    def __add__(self, other: "Taxed") -> "Taxed":
+    def __add__(self, other: Taxed) -> Taxed:
         return Taxed(self.net + other.net, self.vat + other.vat, self.gross + other.gross)
 
 

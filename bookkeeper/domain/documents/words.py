@@ -1,19 +1,33 @@
 """Amounts in words, as invoices and acts spell the total: Russian (with the genders and the
 three plural forms) and English. The minor part stays in digits, as documents write it:
 "Одна тысяча двести рублей 50 копеек", "One thousand two hundred US dollars and 50 cents"."""
+
 from __future__ import annotations
 
 _RU_ONES = {"m": ["", "один", "два"], "f": ["", "одна", "две"]}
 _RU_UNITS = ["", "", "", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять"]
-_RU_TEENS = ["десять", "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать", "шестнадцать",
-             "семнадцать", "восемнадцать", "девятнадцать"]
-_RU_TENS = ["", "", "двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят", "семьдесят", "восемьдесят",
-            "девяносто"]
-_RU_HUNDREDS = ["", "сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот",
-                "девятьсот"]
+_RU_TEENS = [
+    "десять",
+    "одиннадцать",
+    "двенадцать",
+    "тринадцать",
+    "четырнадцать",
+    "пятнадцать",
+    "шестнадцать",
+    "семнадцать",
+    "восемнадцать",
+    "девятнадцать",
+]
+_RU_TENS = ["", "", "двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят", "семьдесят", "восемьдесят", "девяносто"]
+_RU_HUNDREDS = ["", "сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот", "восемьсот", "девятьсот"]
 # (forms for 1, 2-4, 5+; gender) of each power of a thousand
-_RU_SCALES = [(("", "", ""), "m"), (("тысяча", "тысячи", "тысяч"), "f"), (("миллион", "миллиона", "миллионов"), "m"),
-              (("миллиард", "миллиарда", "миллиардов"), "m"), (("триллион", "триллиона", "триллионов"), "m")]
+_RU_SCALES = [
+    (("", "", ""), "m"),
+    (("тысяча", "тысячи", "тысяч"), "f"),
+    (("миллион", "миллиона", "миллионов"), "m"),
+    (("миллиард", "миллиарда", "миллиардов"), "m"),
+    (("триллион", "триллиона", "триллионов"), "m"),
+]
 # currency: (major forms, major gender, minor forms)
 _RU_CURRENCIES = {
     "RUB": (("рубль", "рубля", "рублей"), "m", ("копейка", "копейки", "копеек")),
@@ -21,8 +35,28 @@ _RU_CURRENCIES = {
     "EUR": (("евро", "евро", "евро"), "m", ("цент", "цента", "центов")),
 }
 
-_EN_SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-             "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_EN_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _EN_SCALES = ["", "thousand", "million", "billion", "trillion"]
 _EN_CURRENCIES = {
@@ -31,7 +65,7 @@ _EN_CURRENCIES = {
     "EUR": ("euro", "euros", "cent", "cents"),
     "GBP": ("pound sterling", "pounds sterling", "penny", "pence"),
 }
-MAX_WHOLE = 10 ** 15 - 1
+MAX_WHOLE = 10**15 - 1
 
 
 def plural_ru(number: int, forms: tuple[str, str, str]) -> str:
@@ -60,7 +94,7 @@ def number_ru(number: int, gender: str = "m") -> str:
         return "ноль"
     words: list[str] = []
     for power in range(len(_RU_SCALES) - 1, -1, -1):
-        triple = number // 1000 ** power % 1000
+        triple = number // 1000**power % 1000
         if triple == 0:
             continue
         forms, scale_gender = _RU_SCALES[power]
@@ -76,15 +110,18 @@ def number_en(number: int) -> str:
         return "zero"
     words: list[str] = []
     for power in range(len(_EN_SCALES) - 1, -1, -1):
-        triple = number // 1000 ** power % 1000
+        triple = number // 1000**power % 1000
         if triple == 0:
             continue
         hundreds, rest = divmod(triple, 100)
         if hundreds:
             words += [_EN_SMALL[hundreds], "hundred"]
         if rest:
-            words.append(_EN_SMALL[rest] if rest < 20 else
-                         _EN_TENS[rest // 10] + ("-" + _EN_SMALL[rest % 10] if rest % 10 else ""))
+            words.append(
+                _EN_SMALL[rest]
+                if rest < 20
+                else _EN_TENS[rest // 10] + ("-" + _EN_SMALL[rest % 10] if rest % 10 else "")
+            )
         if power:
             words.append(_EN_SCALES[power])
     return " ".join(words)
@@ -93,7 +130,7 @@ def number_en(number: int) -> str:
 def amount_in_words(minor_units: int, currency: str, language: str, minor_digits: int = 2) -> str:
     """A non-negative amount in the currency's minor units, spelled for a document."""
     _check(minor_units)
-    major, minor = divmod(minor_units, 10 ** minor_digits)
+    major, minor = divmod(minor_units, 10**minor_digits)
     minor_text = f"{minor:0{minor_digits}d}" if minor_digits else ""
     if language == "ru":
         major_forms, gender, minor_forms = _RU_CURRENCIES.get(currency, ((currency,) * 3, "m", ("",) * 3))
@@ -106,7 +143,7 @@ def amount_in_words(minor_units: int, currency: str, language: str, minor_digits
         if minor_digits and minor_one:
             text += f" and {minor_text} {minor_one if minor == 1 else minor_many}"
         elif minor_digits:
-            text += f" {minor_text}/{10 ** minor_digits}"
+            text += f" {minor_text}/{10**minor_digits}"
     return text[0].upper() + text[1:]
 
 

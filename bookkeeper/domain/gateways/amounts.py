@@ -4,6 +4,7 @@ A gateway never sends more digits than its currency has (kopecks, cents), so the
 Kazoo units exactly; anything else (an exponent, a third decimal, a float-looking 12.499999) is a
 tampered or broken notification and is refused, never rounded.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,9 @@ def gateway_amount(text: object, currency_code: str, field: str, *, signed: bool
     fraction = rf"(\.\d{{1,{digits}}})?" if digits else ""
     pattern = rf"{'-?' if signed else ''}\d{{1,{MAX_WHOLE_DIGITS}}}{fraction}"
     if not isinstance(text, str) or not re.fullmatch(pattern, text):
-        raise GatewayFieldError(field, f"{text!r} is not an amount in {currency_code} "
-                                       f"(digits, at most {digits} after the point)")
+        raise GatewayFieldError(
+            field, f"{text!r} is not an amount in {currency_code} (digits, at most {digits} after the point)"
+        )
     amount = int(Decimal(text) * UNITS_PER_MAJOR)  # exact: at most 4 decimals times 10,000
     if amount == 0:
         raise GatewayFieldError(field, "a payment of zero moves no money")

@@ -9,9 +9,11 @@ this reseller's PayPal account (receiver), in its currency, for one of its own c
 Each money movement has its own `txn_id`: a payment, its refund and a reversal are different
 transactions, so each posts once under its own id.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text, gateway_amount
 from bookkeeper.domain.gateways.postings import CREDIT, DEBIT, IGNORE, GatewayPosting, external_id, payer_account
@@ -49,8 +51,13 @@ def interpret_ipn(fields: Mapping[str, str], settings: GatewaySettings, reseller
         raise GatewayFieldError("test_ipn", "a sandbox notification sent to a live PayPal configuration")
     status = fields.get("payment_status")
     if status not in MONEY_STATUSES:
-        return GatewayPosting(IGNORE, "paypal", account_id, fields.get("txn_id") or "-",
-                              note=f"payment_status {status!r} moves no money; nothing posted")
+        return GatewayPosting(
+            IGNORE,
+            "paypal",
+            account_id,
+            fields.get("txn_id") or "-",
+            note=f"payment_status {status!r} moves no money; nothing posted",
+        )
     action, reason = MONEY_STATUSES[status]
     currency = fields.get("mc_currency")
     if currency != reseller_currency:
@@ -75,12 +82,22 @@ LIVE_FORM_URL = "https://www.paypal.com/cgi-bin/webscr"
 SANDBOX_FORM_URL = "https://www.sandbox.paypal.com/cgi-bin/webscr"
 
 
-def payment_form(settings: GatewaySettings, account_id: str, amount: int, currency: str, *, notify_url: str,
-                 item_name: str) -> dict[str, Any]:
+def payment_form(
+    settings: GatewaySettings, account_id: str, amount: int, currency: str, *, notify_url: str, item_name: str
+) -> dict[str, Any]:
     """PayPal's Buy Now form for a top-up: `custom` carries the account, `notify_url` this
     reseller's IPN hook, so the IPN that follows is credited to the right account."""
-    return {"action": SANDBOX_FORM_URL if settings.get("sandbox") else LIVE_FORM_URL,
-            "fields": {"cmd": "_xclick", "business": settings.get("receiver_email") or settings.get("receiver_id"),
-                       "item_name": item_name[:127], "amount": amount_text(amount, currency),
-                       "currency_code": currency, "custom": account_id, "notify_url": notify_url,
-                       "no_shipping": "1", "charset": "utf-8"}}
+    return {
+        "action": SANDBOX_FORM_URL if settings.get("sandbox") else LIVE_FORM_URL,
+        "fields": {
+            "cmd": "_xclick",
+            "business": settings.get("receiver_email") or settings.get("receiver_id"),
+            "item_name": item_name[:127],
+            "amount": amount_text(amount, currency),
+            "currency_code": currency,
+            "custom": account_id,
+            "notify_url": notify_url,
+            "no_shipping": "1",
+            "charset": "utf-8",
+        },
+    }

@@ -1,4 +1,5 @@
 """What a verified gateway notification asks of the ledger."""
+
 from __future__ import annotations
 
 import re

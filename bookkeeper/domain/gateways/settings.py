@@ -5,12 +5,14 @@ Each setting has a reader that names the field it refuses. Secrets (Yandex's not
 and shop password, Braintree's private key) are stored as given and shown only masked; a write
 that sends the masked text back, or leaves a secret out, keeps the stored one.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.money import UNITS_PER_MAJOR, MoneyError, exact_units, from_json_number
@@ -30,6 +32,7 @@ def _text(pattern: str, what: str) -> Callable[[Any], str]:
         if not isinstance(value, str) or not re.fullmatch(pattern, value):
             raise ValueError(f"must be {what}")
         return value
+
     return read
 
 
@@ -38,6 +41,7 @@ def _one_of(*options: str) -> Callable[[Any], str]:
         if value not in options:
             raise ValueError(f"must be one of {', '.join(options)}")
         return value
+
     return read
 
 
@@ -55,24 +59,41 @@ _KEY = _text(r"[A-Za-z0-9_-]{1,100}", "letters, digits, _ or -")
 
 READERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "paypal_config": {
-        "enabled": _flag, "sandbox": _flag, "receiver_id": _text(r"[A-Z0-9]{6,20}", "a PayPal merchant id"),
-        "receiver_email": _text(EMAIL, "an email address"), "currency": _text(r"[A-Z]{3}", "an ISO 4217 code"),
-        "min_amount": _amount, "max_amount": _amount,
+        "enabled": _flag,
+        "sandbox": _flag,
+        "receiver_id": _text(r"[A-Z0-9]{6,20}", "a PayPal merchant id"),
+        "receiver_email": _text(EMAIL, "an email address"),
+        "currency": _text(r"[A-Z]{3}", "an ISO 4217 code"),
+        "min_amount": _amount,
+        "max_amount": _amount,
     },
     "yandex_money_config": {
-        "enabled": _flag, "wallet": _text(r"\d{11,20}", "a YooMoney wallet number"),
-        "notification_secret": _SECRET, "shop_id": _text(r"\d{1,12}", "a shop id (digits)"),
-        "scid": _text(r"\d{1,12}", "a showcase id (digits)"), "shop_password": _SECRET,
-        "test_mode": _flag, "min_amount": _amount, "max_amount": _amount,
+        "enabled": _flag,
+        "wallet": _text(r"\d{11,20}", "a YooMoney wallet number"),
+        "notification_secret": _SECRET,
+        "shop_id": _text(r"\d{1,12}", "a shop id (digits)"),
+        "scid": _text(r"\d{1,12}", "a showcase id (digits)"),
+        "shop_password": _SECRET,
+        "test_mode": _flag,
+        "min_amount": _amount,
+        "max_amount": _amount,
     },
     "braintree_config": {
-        "enabled": _flag, "environment": _one_of("sandbox", "production"), "merchant_id": _KEY,
-        "public_key": _KEY, "private_key": _SECRET, "merchant_account_id": _KEY,
-        "min_amount": _amount, "max_amount": _amount,
+        "enabled": _flag,
+        "environment": _one_of("sandbox", "production"),
+        "merchant_id": _KEY,
+        "public_key": _KEY,
+        "private_key": _SECRET,
+        "merchant_account_id": _KEY,
+        "min_amount": _amount,
+        "max_amount": _amount,
     },
 }
-SECRETS = {"paypal_config": (), "yandex_money_config": ("notification_secret", "shop_password"),
-           "braintree_config": ("private_key",)}
+SECRETS = {
+    "paypal_config": (),
+    "yandex_money_config": ("notification_secret", "shop_password"),
+    "braintree_config": ("private_key",),
+}
 REQUIRED_WHEN_ENABLED = {
     "paypal_config": (("receiver_id", "receiver_email"),),  # one of them at least
     "yandex_money_config": (("wallet", "shop_id"),),
@@ -105,6 +126,13 @@ class GatewaySettings:
 
 def parse_gateway_settings(kind: str, doc: Mapping[str, Any], reseller_currency: str) -> GatewaySettings:
     """The settings of one gateway, or GatewayFieldError naming the first field that is wrong."""
+    values = _read_values(kind, doc)
+    _check_together(kind, values, reseller_currency)
+    return GatewaySettings(kind, values)
+
+
+def _read_values(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Each setting given, read on its own: the private fields and nulls left out."""
     readers = READERS[kind]
     values: dict[str, Any] = {}
     for key, raw in doc.items():
@@ -116,11 +144,21 @@ def parse_gateway_settings(kind: str, doc: Mapping[str, Any], reseller_currency:
             values[key] = readers[key](raw)
         except ValueError as error:
             raise GatewayFieldError(key, str(error)) from None
+    return values
+
+
+def _check_together(kind: str, values: Mapping[str, Any], reseller_currency: str) -> None:
+    """What the settings must be together: the required ones when enabled, the pairs, the
+    reseller's currency, a minimum no greater than the maximum."""
     if values.get("enabled"):
         for alternatives in REQUIRED_WHEN_ENABLED[kind]:
             if not any(values.get(key) for key in alternatives):
-                raise GatewayFieldError(alternatives[0], f"is required to enable {kind}" if len(alternatives) == 1
-                                        else f"{' or '.join(alternatives)} is required to enable {kind}")
+                raise GatewayFieldError(
+                    alternatives[0],
+                    f"is required to enable {kind}"
+                    if len(alternatives) == 1
+                    else f"{' or '.join(alternatives)} is required to enable {kind}",
+                )
     for needs, needed in PAIRS.get(kind, ()):
         if values.get(needs) and not values.get(needed):
             raise GatewayFieldError(needed, f"is required with {needs}")
@@ -131,7 +169,6 @@ def parse_gateway_settings(kind: str, doc: Mapping[str, Any], reseller_currency:
     low, high = values.get("min_amount"), values.get("max_amount")
     if low is not None and high is not None and low > high:
         raise GatewayFieldError("max_amount", "must not be below min_amount")
-    return GatewaySettings(kind, values)
 
 
 def mask_secret(secret: str) -> str:

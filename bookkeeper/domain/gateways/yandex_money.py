@@ -12,12 +12,14 @@ account id, `invoiceId` the payment's id. checkOrder asks "may this be paid?" an
 paymentAviso says it was paid and is credited once per invoiceId. Both are answered with XML
 elements named after the action.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import quoteattr
 
@@ -26,8 +28,15 @@ from bookkeeper.domain.gateways.postings import CREDIT, IGNORE, GatewayPosting, 
 from bookkeeper.domain.gateways.settings import GatewaySettings
 
 WALLET_SIGNED = ("notification_type", "operation_id", "amount", "currency", "datetime", "sender", "codepro")
-SHOP_SIGNED = ("action", "orderSumAmount", "orderSumCurrencyPaycash", "orderSumBankPaycash", "shopId",
-               "invoiceId", "customerNumber")
+SHOP_SIGNED = (
+    "action",
+    "orderSumAmount",
+    "orderSumCurrencyPaycash",
+    "orderSumBankPaycash",
+    "shopId",
+    "invoiceId",
+    "customerNumber",
+)
 RUB_CODE, RUB_DEMO_CODE = "643", "10643"  # ISO 4217 numeric; the demo shop pays in "10643"
 SHOP_ACTIONS = {"check": "checkOrder", "paymentaviso": "paymentAviso"}
 # The shop protocol's answer codes.
@@ -65,8 +74,13 @@ def interpret_wallet_notification(fields: Mapping[str, str], settings: GatewaySe
     if fields.get("codepro") != "false":
         raise GatewayFieldError("codepro", "a protected (code-pro) payment is not credited until it is received")
     if fields.get("unaccepted") == "true":
-        return GatewayPosting(IGNORE, "yandex_money", account_id, operation,
-                              note="the transfer is frozen until the wallet accepts it; nothing posted")
+        return GatewayPosting(
+            IGNORE,
+            "yandex_money",
+            account_id,
+            operation,
+            note="the transfer is frozen until the wallet accepts it; nothing posted",
+        )
     if fields.get("currency") != RUB_CODE:
         raise GatewayFieldError("currency", f"{fields.get('currency')!r} is not roubles ({RUB_CODE})")
     if fields.get("notification_type") not in ("p2p-incoming", "card-incoming"):
@@ -84,7 +98,9 @@ def interpret_shop_request(fields: Mapping[str, str], settings: GatewaySettings,
         raise GatewayFieldError("shopId", "not this reseller's shop")
     expected = RUB_DEMO_CODE if settings.get("test_mode") else RUB_CODE
     if fields.get("orderSumCurrencyPaycash") != expected:
-        raise GatewayFieldError("orderSumCurrencyPaycash", f"{fields.get('orderSumCurrencyPaycash')!r} is not {expected}")
+        raise GatewayFieldError(
+            "orderSumCurrencyPaycash", f"{fields.get('orderSumCurrencyPaycash')!r} is not {expected}"
+        )
     account_id = payer_account(fields.get("customerNumber"), "customerNumber")
     invoice = external_id(fields.get("invoiceId"), "invoiceId")
     amount = gateway_amount(fields.get("orderSumAmount"), "RUB", "orderSumAmount")
@@ -99,8 +115,12 @@ def interpret_shop_request(fields: Mapping[str, str], settings: GatewaySettings,
 def shop_answer(action: str, code: int, performed: datetime, fields: Mapping[str, str], message: str = "") -> str:
     """The XML the shop protocol expects: `<checkOrderResponse .../>` or `<paymentAvisoResponse .../>`,
     echoing invoiceId and shopId as they came."""
-    attributes = {"performedDatetime": performed.isoformat(timespec="milliseconds"), "code": str(code),
-                  "invoiceId": fields.get("invoiceId", ""), "shopId": fields.get("shopId", "")}
+    attributes = {
+        "performedDatetime": performed.isoformat(timespec="milliseconds"),
+        "code": str(code),
+        "invoiceId": fields.get("invoiceId", ""),
+        "shopId": fields.get("shopId", ""),
+    }
     if message:
         attributes["message"] = message[:255]
     rendered = " ".join(f"{name}={quoteattr(value)}" for name, value in attributes.items())
@@ -109,13 +129,30 @@ def shop_answer(action: str, code: int, performed: datetime, fields: Mapping[str
 
 def wallet_payment_url(settings: GatewaySettings, account_id: str, amount: int, purpose: str) -> str:
     """YooMoney's quickpay form for a card payment into the reseller's wallet, labelled with the account."""
-    return QUICKPAY_URL + "?" + urlencode({
-        "receiver": settings.get("wallet"), "quickpay-form": "button", "targets": purpose[:150],
-        "paymentType": "AC", "sum": amount_text(amount, "RUB"), "label": account_id})
+    return (
+        QUICKPAY_URL
+        + "?"
+        + urlencode(
+            {
+                "receiver": settings.get("wallet"),
+                "quickpay-form": "button",
+                "targets": purpose[:150],
+                "paymentType": "AC",
+                "sum": amount_text(amount, "RUB"),
+                "label": account_id,
+            }
+        )
+    )
 
 
 def shop_payment_form(settings: GatewaySettings, account_id: str, amount: int) -> dict[str, Any]:
     """The form the payments page posts to the shop protocol's payment page."""
-    return {"action": SHOP_DEMO_FORM_URL if settings.get("test_mode") else SHOP_FORM_URL,
-            "fields": {"shopId": settings.get("shop_id"), "scid": settings.get("scid"),
-                       "sum": amount_text(amount, "RUB"), "customerNumber": account_id}}
+    return {
+        "action": SHOP_DEMO_FORM_URL if settings.get("test_mode") else SHOP_FORM_URL,
+        "fields": {
+            "shopId": settings.get("shop_id"),
+            "scid": settings.get("scid"),
+            "sum": amount_text(amount, "RUB"),
+            "customerNumber": account_id,
+        },
+    }

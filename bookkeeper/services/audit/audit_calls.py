@@ -5,11 +5,12 @@ sub-reseller at its parent's), and every per-minute debit Kazbill holds for a ca
 audited scope must have its CDR. A difference is a call lost (missing), charged twice or without
 a call (unexpected), or charged at another price (amount).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Iterator
 
 from bookkeeper.domain.audit import Difference
 from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_entry_id, call_from_cdr
@@ -18,9 +19,9 @@ from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import call_cost
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.rating.call_rating import deck_of
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, load_context
 from bookkeeper.services.billing.ledger_book import months_from
+from bookkeeper.services.rating.call_rating import deck_of
 
 CALL_ASSUMPTIONS = (
     "calls are rated at each reseller's deck as it is now (a deck changed since shows as 'amount')",
@@ -36,6 +37,7 @@ class _Months:
     per-minute debits (entry id, who placed the call, its day, the signed amount; one id in two
     months' databases is two debits) and the calls Kazoo's jonny5 debited itself (as the
     kazbill_ledgers/calls_by_id view tells them apart)."""
+
     calls: dict[str, FinishedCall] = field(default_factory=dict)
     debits: list[tuple[str, str | None, str, int]] = field(default_factory=list)
     kazoo_debited: set[str] = field(default_factory=set)
@@ -67,8 +69,11 @@ class _CallsAudit:
         while (context := self.context(account_id)) is not None and context.billable:
             jonny5 = call.jonny5_payers(context.reseller_id) if jonny5 is None else jonny5
             deck = context.account.rate_deck
-            rate = deck_of(self.ports.store, context.reseller_id, deck).find(call.number, call.direction) \
-                if deck and account_id not in jonny5 else None
+            rate = (
+                deck_of(self.ports.store, context.reseller_id, deck).find(call.number, call.direction)
+                if deck and account_id not in jonny5
+                else None
+            )
             if rate is not None and call.call_id not in self.months_of(account_id).kazoo_debited:
                 day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
                 cost = call_cost(rate, call.billing_seconds).amount
@@ -79,8 +84,9 @@ class _CallsAudit:
             account_id = context.reseller_id
 
 
-def audit_calls(ports: BillingPorts, account_ids: Iterable[str], first_day: date,
-                last_day: date) -> dict[str, list[Difference]]:
+def audit_calls(
+    ports: BillingPorts, account_ids: Iterable[str], first_day: date, last_day: date
+) -> dict[str, list[Difference]]:
     """{paying account: differences} for the calls the accounts in scope placed between the two
     (reseller-local) days, both included. A payer above the scope is audited for those calls only."""
     scope = set(account_ids)
@@ -99,10 +105,16 @@ def audit_calls(ports: BillingPorts, account_ids: Iterable[str], first_day: date
             if placed_by in scope and first_day.isoformat() <= iso_day <= last_day.isoformat():
                 held[entry_id] = held.get(entry_id, 0) + amount
         want = wanted.get(payer, {})
-        differences = [Difference(entry_id, "missing" if held.get(entry_id) is None else
-                                  "unexpected" if want.get(entry_id) is None else "amount",
-                                  want.get(entry_id), held.get(entry_id))
-                       for entry_id in sorted(want.keys() | held.keys()) if want.get(entry_id) != held.get(entry_id)]
+        differences = [
+            Difference(
+                entry_id,
+                "missing" if held.get(entry_id) is None else "unexpected" if want.get(entry_id) is None else "amount",
+                want.get(entry_id),
+                held.get(entry_id),
+            )
+            for entry_id in sorted(want.keys() | held.keys())
+            if want.get(entry_id) != held.get(entry_id)
+        ]
         if differences:
             found[payer] = differences
     return found
@@ -140,6 +152,7 @@ def _read_months(store: DocumentStore, account_id: str, months: list[_Month]) ->
                     read.kazoo_debited.add(source.get("id") or "")
                 elif row.id is not None and "-kazbill-call-" in row.id:
                     signed = -doc["amount"] if doc.get("pvt_ledger_type") == "debit" else doc["amount"]
-                    read.debits.append((row.id, (meta.get("call") or {}).get("placed_by"), str(meta.get("day", "")),
-                                        signed))
+                    read.debits.append(
+                        (row.id, (meta.get("call") or {}).get("placed_by"), str(meta.get("day", "")), signed)
+                    )
     return read

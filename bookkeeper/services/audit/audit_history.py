@@ -1,12 +1,14 @@
 """Accounts' quantities day by day, as a file: what `kazbill simulate` knows to be true and
 `kazbill audit --history` recomputes the charges from (Kazoo keeps no history of limits or
 numbers, so an audit of a simulated run needs the simulator's)."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from bookkeeper.domain.audit import Timeline
 from bookkeeper.domain.kazoo_names import is_account_id
@@ -21,8 +23,13 @@ class HistoryError(ValueError):
 
 
 def write_history(path: str | Path, histories: Mapping[str, Timeline]) -> None:
-    body = {"format": FORMAT, "accounts": {account: [[day.isoformat(), quantities] for day, quantities in timeline]
-                                           for account, timeline in sorted(histories.items())}}
+    body = {
+        "format": FORMAT,
+        "accounts": {
+            account: [[day.isoformat(), quantities] for day, quantities in timeline]
+            for account, timeline in sorted(histories.items())
+        },
+    }
     Path(path).write_text(json.dumps(body, indent=1, sort_keys=True))
 
 
@@ -54,8 +61,9 @@ def _timeline(account: str, days: Any) -> Timeline:
         except (TypeError, ValueError):
             raise HistoryError(f"{where}[0]", "must be a day, YYYY-MM-DD") from None
         for category, items in step[1].items():
-            if not isinstance(items, dict) or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0
-                                                      for c in items.values()):
+            if not isinstance(items, dict) or not all(
+                isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in items.values()
+            ):
                 raise HistoryError(f"{where}.{category}", "must map items to whole counts")
         timeline.append((day, step[1]))
     return timeline

@@ -2,6 +2,7 @@
 ledger. The history of users and devices comes from their documents (created, and deleted
 with the time of deletion); for what Kazoo keeps no history of (limits, numbers) the audit
 takes today's values for the whole range, and says so in the report."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,12 +15,13 @@ from bookkeeper.domain.quantities import Quantities
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import current_quantities, load_context
-from bookkeeper.services.billing.quantity_history import account_history
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, next_month, previous_month
+from bookkeeper.services.billing.quantity_history import account_history
 
-ASSUMPTIONS = ("trunks and the numbers of an older phone_numbers document are taken at today's values for "
-               "the whole range",
-               "every period is assumed paid: a pending period shows its charges as missing")
+ASSUMPTIONS = (
+    "trunks and the numbers of an older phone_numbers document are taken at today's values for the whole range",
+    "every period is assumed paid: a pending period shows its charges as missing",
+)
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,23 @@ def history_from_documents(ports: BillingPorts, account_id: str, tz: str) -> Tim
     return timeline
 
 
-def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_day: date,
-                  timeline: Timeline | None = None) -> AuditReport:
+def audit_account(
+    ports: BillingPorts, account_id: str, first_day: date, last_day: date, timeline: Timeline | None = None
+) -> AuditReport:
     context = load_context(ports.store, account_id, closed_too=True)
     tz = context.reseller.timezone
-    rules = AuditRules(
-        plan=context.plan, scheme_for=context.reseller.scheme_for, billing_day=context.account.billing_day,
-        created_day=local_day_of_gregorian(context.account.created, tz),
-        prorate_new_accounts=context.reseller.prorate_new_accounts,
-        prorated_credits=context.reseller.prorated_credits) if context.plan else None  # no plan: nothing is expected
+    rules = (
+        AuditRules(
+            plan=context.plan,
+            scheme_for=context.reseller.scheme_for,
+            billing_day=context.account.billing_day,
+            created_day=local_day_of_gregorian(context.account.created, tz),
+            prorate_new_accounts=context.reseller.prorate_new_accounts,
+            prorated_credits=context.reseller.prorated_credits,
+        )
+        if context.plan
+        else None
+    )  # no plan: nothing is expected
     assumptions = () if timeline is not None else ASSUMPTIONS
     if timeline is None:
         timeline = history_from_documents(ports, account_id, tz)
@@ -79,20 +89,30 @@ def audit_account(ports: BillingPorts, account_id: str, first_day: date, last_da
     expected = expected_charges(rules, timeline, first_day, last_day) if rules is not None else []
     book = LedgerBook(ports.store, ports.design_docs)
     entries = []
-    for month in months_from(previous_month((first_day.year, first_day.month)),
-                             next_month((last_day.year, last_day.month))):
+    for month in months_from(
+        previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))
+    ):
         db = book.month_db(account_id, month, create=False)
         if db:
-            entries += [dict(row.doc) for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
-                        if row.doc and (row.doc.get("metadata") or {}).get("kazbill", {}).get("day", "")[:10]
-                        and first_day.isoformat() <= row.doc["metadata"]["kazbill"]["day"] <= last_day.isoformat()]
+            entries += [
+                dict(row.doc)
+                for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
+                if row.doc
+                and (row.doc.get("metadata") or {}).get("kazbill", {}).get("day", "")[:10]
+                and first_day.isoformat() <= row.doc["metadata"]["kazbill"]["day"] <= last_day.isoformat()
+            ]
     differences = compare(expected, entries)
     signed = lambda amount, kind: -amount if kind == "debit" else amount  # noqa: E731
-    return AuditReport(account_id, first_day, last_day, differences,
-                       sum(signed(c.amount, c.ledger_type) for c in expected),
-                       sum(signed(e["amount"], e.get("pvt_ledger_type")) for e in entries
-                           if "category" in e["metadata"]["kazbill"]), assumptions,
-                       tuple(sorted(entry["_id"] for entry in entries if _written_after_its_period(entry, tz))))
+    return AuditReport(
+        account_id,
+        first_day,
+        last_day,
+        differences,
+        sum(signed(c.amount, c.ledger_type) for c in expected),
+        sum(signed(e["amount"], e.get("pvt_ledger_type")) for e in entries if "category" in e["metadata"]["kazbill"]),
+        assumptions,
+        tuple(sorted(entry["_id"] for entry in entries if _written_after_its_period(entry, tz))),
+    )
 
 
 def _written_after_its_period(entry: dict, tz: str) -> bool:
@@ -110,8 +130,13 @@ def rollover_differences(ports: BillingPorts, account_id: str, first_day: date, 
     current month, so a difference is money in no balance (the midnight race)."""
     book = LedgerBook(ports.store, ports.design_docs)
     found = []
-    for month in months_from(previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))):
-        closing, closed = book.month_db(account_id, next_month(month), create=False), book.month_db(account_id, month, create=False)
+    for month in months_from(
+        previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))
+    ):
+        closing, closed = (
+            book.month_db(account_id, next_month(month), create=False),
+            book.month_db(account_id, month, create=False),
+        )
         if closing is None or closed is None or not book.has_rollover(account_id, next_month(month)):
             continue
         carried, total = book.carried_into(account_id, next_month(month)), book.month_total(closed)

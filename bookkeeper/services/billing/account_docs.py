@@ -1,9 +1,11 @@
 """Small writes to an account's own documents, each retried once on a conflict (a Kazoo app or
 the API may have saved the same document a moment before). A write to a document Kazoo owns
 (the account, its limits) is announced, so that Kazoo's caches hear of it (announcements.py)."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.settings import ONBILL_DOC_ID
@@ -11,8 +13,14 @@ from bookkeeper.ports import Conflict, DocumentStore, NotFound
 from bookkeeper.services.billing.announcements import announce_write
 
 
-def update_doc(store: DocumentStore, db: str, doc_id: str, changes: Mapping[str, Any],
-               removals: tuple[str, ...] = (), default: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+def update_doc(
+    store: DocumentStore,
+    db: str,
+    doc_id: str,
+    changes: Mapping[str, Any],
+    removals: tuple[str, ...] = (),
+    default: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """Merge `changes` into the document (creating it from `default` when it does not exist and
     a default is given); None when it does not exist and there is no default."""
     for attempt in range(2):
@@ -32,8 +40,15 @@ def update_doc(store: DocumentStore, db: str, doc_id: str, changes: Mapping[str,
     return None
 
 
-def update_kazoo_doc(store: DocumentStore, db: str, doc_id: str, changes: Mapping[str, Any], now_gregorian: int,
-                     removals: tuple[str, ...] = (), default: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+def update_kazoo_doc(
+    store: DocumentStore,
+    db: str,
+    doc_id: str,
+    changes: Mapping[str, Any],
+    now_gregorian: int,
+    removals: tuple[str, ...] = (),
+    default: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
     written = update_doc(store, db, doc_id, changes, removals, default)
     if written is not None:
         announce_write(store, db, written, now_gregorian)
@@ -76,8 +91,19 @@ def set_blocked(store: DocumentStore, account_id: str, blocked: bool, now_gregor
         if blocked:
             if current.get("pvt_enabled", True) is False and not current.get("pvt_kazbill_blocked"):
                 continue  # already disabled by someone else: not ours to mark
-            update_kazoo_doc(store, db, account_id, {"pvt_enabled": False, "pvt_kazbill_blocked": True,
-                                                     "pvt_modified": now_gregorian}, now_gregorian)
+            update_kazoo_doc(
+                store,
+                db,
+                account_id,
+                {"pvt_enabled": False, "pvt_kazbill_blocked": True, "pvt_modified": now_gregorian},
+                now_gregorian,
+            )
         elif current.get("pvt_kazbill_blocked"):
-            update_kazoo_doc(store, db, account_id, {"pvt_enabled": True, "pvt_modified": now_gregorian},
-                             now_gregorian, removals=("pvt_kazbill_blocked",))
+            update_kazoo_doc(
+                store,
+                db,
+                account_id,
+                {"pvt_enabled": True, "pvt_modified": now_gregorian},
+                now_gregorian,
+                removals=("pvt_kazbill_blocked",),
+            )

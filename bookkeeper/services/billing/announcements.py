@@ -8,10 +8,12 @@ announcement's id is made of the database, the document and its new revision, so
 handler records nothing new, and a crash between publishing and marking only publishes the same
 notice twice (Kazoo flushes a cache twice: harmless).
 """
+
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, encode_db_name
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
@@ -24,10 +26,16 @@ def announce_write(store: DocumentStore, db: str, doc: Mapping[str, Any], now_gr
     if not rev:
         raise ValueError(f"{db}/{doc_id}: announce a write with the revision it produced")
     digest = hashlib.sha256(f"{db}\n{doc_id}\n{rev}".encode()).hexdigest()[:32]
-    record = {"_id": f"announce-{digest}", "pvt_type": "announcement",
-              "database": db if db == ACCOUNTS_DB else encode_db_name(db),  # as Kazoo itself names it
-              "doc_id": doc_id, "doc_type": doc.get("pvt_type", "unknown"), "rev": rev,
-              "account_id": doc.get("pvt_account_id") or doc_id, "pvt_created": now_gregorian}
+    record = {
+        "_id": f"announce-{digest}",
+        "pvt_type": "announcement",
+        "database": db if db == ACCOUNTS_DB else encode_db_name(db),  # as Kazoo itself names it
+        "doc_id": doc_id,
+        "doc_type": doc.get("pvt_type", "unknown"),
+        "rev": rev,
+        "account_id": doc.get("pvt_account_id") or doc_id,
+        "pvt_created": now_gregorian,
+    }
     try:
         store.bulk_put(OUTBOX_DB, [record])  # a conflict: announced before
     except DatabaseNotFound:

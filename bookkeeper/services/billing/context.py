@@ -6,17 +6,26 @@ the master, the limits and what the account has in its own database, the plans i
 reseller's database. A document that cannot be billed by raises `BillingInputError`, which
 names the account and the field; the handler records it for the operator and writes nothing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, is_account_id
 from bookkeeper.domain.plans import PlanError, ServicePlan, merge_plans, parse_service_plan, plan_rate_deck
 from bookkeeper.domain.quantities import Quantities, quantities_from_views
 from bookkeeper.domain.settings import (
-    ONBILL_DOC_ID, AccountSettings, ResellerSettings, SettingsError, account_settings, credit_line,
-    master_of, reseller_of, reseller_settings,
+    ONBILL_DOC_ID,
+    AccountSettings,
+    ResellerSettings,
+    SettingsError,
+    account_settings,
+    credit_line,
+    master_of,
+    reseller_of,
+    reseller_settings,
 )
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.billing.events import BillingEvent, Refusal
@@ -55,16 +64,21 @@ def get_or_none(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | 
         return None
 
 
-def _plan(store: DocumentStore, account_id: str, reseller_id: str, services: Mapping | None,
-          reseller: ResellerSettings) -> ServicePlan | None:
+def _plan(
+    store: DocumentStore, account_id: str, reseller_id: str, services: Mapping | None, reseller: ResellerSettings
+) -> ServicePlan | None:
     plan_ids = sorted((services or {}).get("plans") or {}) or (
-        [reseller.default_service_plan] if reseller.default_service_plan else [])
+        [reseller.default_service_plan] if reseller.default_service_plan else []
+    )
     plans = []
     for plan_id in plan_ids:
         doc = get_or_none(store, account_db(reseller_id), plan_id)
         if doc is None or doc.get("pvt_deleted"):
-            raise BillingInputError(account_id, f"services.plans.{plan_id}",
-                                    f"service plan {plan_id!r} not found in reseller {reseller_id}'s database")
+            raise BillingInputError(
+                account_id,
+                f"services.plans.{plan_id}",
+                f"service plan {plan_id!r} not found in reseller {reseller_id}'s database",
+            )
         try:
             plans.append(parse_service_plan(doc))
         except PlanError as error:
@@ -103,26 +117,53 @@ def load_context(store: DocumentStore, account_id: str, *, closed_too: bool = Fa
     try:
         master_id, reseller_id, ancestors = find_reseller(store, account_doc)
         if reseller_id != account_id and get_or_none(store, ACCOUNTS_DB, reseller_id) is None:
-            raise BillingInputError(account_id, "services.pvt_reseller_id",
-                                    f"the account's reseller {reseller_id} does not exist")
-        reseller = reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
-                                     get_or_none(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
+            raise BillingInputError(
+                account_id, "services.pvt_reseller_id", f"the account's reseller {reseller_id} does not exist"
+            )
+        reseller = reseller_settings(
+            reseller_id,
+            get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
+            get_or_none(store, account_db(master_id), ONBILL_DOC_ID),
+            master_id=master_id,
+        )
         plan = _plan(store, account_id, reseller_id, ancestors.get(account_id), reseller)
-        account = account_settings(account_id, get_or_none(store, account_db(account_id), ONBILL_DOC_ID), reseller,
-                                   created=account_doc.get("pvt_created"),
-                                   trial_expires=account_doc.get("pvt_trial_expires"),
-                                   plan_rate_deck=plan_rate_deck(plan))
+        account = account_settings(
+            account_id,
+            get_or_none(store, account_db(account_id), ONBILL_DOC_ID),
+            reseller,
+            created=account_doc.get("pvt_created"),
+            trial_expires=account_doc.get("pvt_trial_expires"),
+            plan_rate_deck=plan_rate_deck(plan),
+        )
         limits = get_or_none(store, account_db(account_id), "limits")
         line = credit_line(limits, account_id=account_id)
     except SettingsError as error:
         raise BillingInputError(error.account_id, f"{error.document}.{error.field}".rstrip("."), error.reason) from None
-    return BillingContext(account_id, str(account_doc.get("name", "")), master_id, reseller_id, reseller,
-                          account, plan, line, limits, closed if isinstance(closed, int) else None)
+    return BillingContext(
+        account_id,
+        str(account_doc.get("name", "")),
+        master_id,
+        reseller_id,
+        reseller,
+        account,
+        plan,
+        line,
+        limits,
+        closed if isinstance(closed, int) else None,
+    )
 
 
-def load_or_refuse(store: DocumentStore, account_id: str, *, source: str, reason_code: str, refusal: Refusal,
-                   payload: Mapping[str, Any], now_gregorian: int,
-                   closed_too: bool = False) -> BillingContext | BillingEvent:
+def load_or_refuse(
+    store: DocumentStore,
+    account_id: str,
+    *,
+    source: str,
+    reason_code: str,
+    refusal: Refusal,
+    payload: Mapping[str, Any],
+    now_gregorian: int,
+    closed_too: bool = False,
+) -> BillingContext | BillingEvent:
     """The account's context, or, when its documents cannot be billed by, the event that says
     so, after recording the failure for the operator (once per distinct input). A closed
     account is such a failure too (a payment for it needs a person), unless `closed_too` (the
@@ -130,9 +171,16 @@ def load_or_refuse(store: DocumentStore, account_id: str, *, source: str, reason
     try:
         return load_context(store, account_id, closed_too=closed_too)
     except BillingInputError as error:
-        record_failure(store, source=source, reason_code=reason_code, reason=str(error),
-                       payload={**payload, "account_id": account_id, "document_of": error.account_id},
-                       account_id=account_id, now_gregorian=now_gregorian, field=error.field)
+        record_failure(
+            store,
+            source=source,
+            reason_code=reason_code,
+            reason=str(error),
+            payload={**payload, "account_id": account_id, "document_of": error.account_id},
+            account_id=account_id,
+            now_gregorian=now_gregorian,
+            field=error.field,
+        )
         return BillingEvent(refusal, account_id, {"field": error.field, "reason": error.reason})
 
 
@@ -140,8 +188,7 @@ def current_quantities(store: DocumentStore, account_id: str) -> Quantities:
     db = account_db(account_id)
     billable = store.query_view(db, "kazbill_quantities", "billable", ViewQuery(group=True)).rows
     numbers = store.query_view(db, "kazbill_quantities", "phone_numbers").rows
-    return quantities_from_views([(row.key, row.value) for row in billable],
-                                 [(row.key, row.value) for row in numbers])
+    return quantities_from_views([(row.key, row.value) for row in billable], [(row.key, row.value) for row in numbers])
 
 
 def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantities:
@@ -151,8 +198,12 @@ def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantit
     cascading = [key for key, item in (context.plan.items.items() if context.plan else ()) if item.cascade]
     if not cascading:
         return own
-    below = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_ancestor", ViewQuery(
-        start_key=[context.account_id], end_key=[context.account_id, {}], reduce=False)).rows
+    below = store.query_view(
+        ACCOUNTS_DB,
+        "kazbill_accounts",
+        "by_ancestor",
+        ViewQuery(start_key=[context.account_id], end_key=[context.account_id, {}], reduce=False),
+    ).rows
     total = {category: dict(items) for category, items in own.items()}
     for row in below:
         assert row.id is not None  # map rows name their document

@@ -4,6 +4,7 @@ bills, and the record of each day finished (in kazbill_system, one document per 
 A day is recorded only once every account of it was crawled, so a crawl cut short (a crash, the
 store going away) is resumed at the next pass; crawling an account twice for a day is harmless.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from bookkeeper.domain.periods import day_start_utc, local_day
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.billing.context import get_or_none
-
 
 
 @dataclass(frozen=True)
@@ -34,21 +34,30 @@ def _state_id(reseller_id: str, node: str | None = None) -> str:
 def resellers(store: DocumentStore) -> list[str]:
     """Every account that bills others: the masters (accounts with no parent) and the accounts
     whose services document says pvt_reseller."""
-    roots = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_parent",
-                             ViewQuery(start_key=[None], end_key=[None, {}])).rows
-    flagged = (store.query_view(SERVICES_DB, "kazbill_services", "resellers").rows
-               if store.database_exists(SERVICES_DB) else [])
+    roots = store.query_view(
+        ACCOUNTS_DB, "kazbill_accounts", "by_parent", ViewQuery(start_key=[None], end_key=[None, {}])
+    ).rows
+    flagged = (
+        store.query_view(SERVICES_DB, "kazbill_services", "resellers").rows
+        if store.database_exists(SERVICES_DB)
+        else []
+    )
     return sorted({row.id for row in roots if row.id is not None} | {row.key for row in flagged})
 
 
 def descendants(store: DocumentStore, account_id: str) -> list[str]:
-    rows = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "by_ancestor",
-                            ViewQuery(start_key=[account_id], end_key=[account_id, {}], reduce=False)).rows
+    rows = store.query_view(
+        ACCOUNTS_DB,
+        "kazbill_accounts",
+        "by_ancestor",
+        ViewQuery(start_key=[account_id], end_key=[account_id, {}], reduce=False),
+    ).rows
     return [row.key[2] for row in rows]
 
 
-def plan_crawls(store: DocumentStore, now: datetime,
-                node: str | None = None) -> tuple[list[CrawlJob], list[tuple[str, str]]]:
+def plan_crawls(
+    store: DocumentStore, now: datetime, node: str | None = None
+) -> tuple[list[CrawlJob], list[tuple[str, str]]]:
     """(jobs in the order to run them, resellers whose settings cannot be read with the reason).
     Each reseller's accounts are its descendants minus those a deeper reseller bills."""
     all_resellers = resellers(store)
@@ -76,21 +85,32 @@ def plan_crawls(store: DocumentStore, now: datetime,
     return jobs, broken
 
 
-def closed_since(store: DocumentStore, reseller_id: str, reseller_set: set[str], since_gregorian: int) -> tuple[str, ...]:
+def closed_since(
+    store: DocumentStore, reseller_id: str, reseller_set: set[str], since_gregorian: int
+) -> tuple[str, ...]:
     """The accounts this reseller bills that closed after `since` (the start of the first day a
     crawl still owes): open when that day began, they owe it (billing skips the days after)."""
-    rows = store.query_view(ACCOUNTS_DB, "kazbill_accounts", "closed_by_ancestor",
-                            ViewQuery(start_key=[reseller_id, since_gregorian], end_key=[reseller_id, {}])).rows
-    billed_here = [row for row in rows if next((a for a in reversed(row.value or []) if a in reseller_set), None)
-                   == reseller_id]
+    rows = store.query_view(
+        ACCOUNTS_DB,
+        "kazbill_accounts",
+        "closed_by_ancestor",
+        ViewQuery(start_key=[reseller_id, since_gregorian], end_key=[reseller_id, {}]),
+    ).rows
+    billed_here = [
+        row for row in rows if next((a for a in reversed(row.value or []) if a in reseller_set), None) == reseller_id
+    ]
     return tuple(sorted({row.id for row in billed_here if row.id is not None}))
 
 
 def reseller_timezone(store: DocumentStore, reseller_id: str) -> str:
     account_doc = get_or_none(store, ACCOUNTS_DB, reseller_id) or {"_id": reseller_id, "pvt_tree": []}
     master_id = master_of(account_doc)
-    settings = reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
-                                 get_or_none(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
+    settings = reseller_settings(
+        reseller_id,
+        get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
+        get_or_none(store, account_db(master_id), ONBILL_DOC_ID),
+        master_id=master_id,
+    )
     return settings.timezone
 
 
@@ -116,7 +136,10 @@ def fall_back(store: DocumentStore, node: str, nodes: list[str]) -> None:
         if not days:
             continue
         earliest = min(days).isoformat()
-        mine = found.get(_state_id(reseller_id, node)) or {"_id": _state_id(reseller_id, node),
-                                                          "pvt_type": "kazbill_crawl_state", "reseller_id": reseller_id}
+        mine = found.get(_state_id(reseller_id, node)) or {
+            "_id": _state_id(reseller_id, node),
+            "pvt_type": "kazbill_crawl_state",
+            "reseller_id": reseller_id,
+        }
         if mine.get("last_day") != earliest:
             store.put(SYSTEM_DB, {**mine, "last_day": earliest})

@@ -9,16 +9,27 @@ writing, its event part is looked for in every month from the one before its bus
 now, so a replay is "already done" whatever the dates. A write that lands in a month someone
 rolled over meanwhile (the midnight race) is carried into the next month by a correction.
 """
+
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence, overload
+from typing import Any, Literal, overload
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_months import (
-    Month, event_part, month_start, months_from, next_month, placed_in, prefix, previous_month, rollover_document,
-    rollover_id, utc_month,
+    Month,
+    event_part,
+    month_start,
+    months_from,
+    next_month,
+    placed_in,
+    prefix,
+    previous_month,
+    rollover_document,
+    rollover_id,
+    utc_month,
 )
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.domain.ledger import signed_amount
@@ -33,12 +44,12 @@ MAX_ROLLOVER_DEPTH = 36  # months of history looked back for, once per account
 HISTORY_DOC = "kazbill_ledger_history"
 
 # Per store, the monthly databases this process has seen carry Kazbill's design documents.
-_DESIGNED: "weakref.WeakKeyDictionary[DocumentStore, set[str]]" = weakref.WeakKeyDictionary()
+_DESIGNED: weakref.WeakKeyDictionary[DocumentStore, set[str]] = weakref.WeakKeyDictionary()
 # Per store, the (account, month) this process has seen carry their rollover after the month's
 # carry check. A book that only reads a balance (the API's, `settled_reads`) goes by it and asks
 # one view query (three requests more before); writers always check. Bounded: past this it
 # starts afresh; a month whose database went away is dropped from it and checked again.
-_SETTLED: "weakref.WeakKeyDictionary[DocumentStore, set[tuple[str, Month]]]" = weakref.WeakKeyDictionary()
+_SETTLED: weakref.WeakKeyDictionary[DocumentStore, set[tuple[str, Month]]] = weakref.WeakKeyDictionary()
 _SETTLED_MAX = 200_000
 
 
@@ -133,8 +144,9 @@ class LedgerBook:
                 earliest = probe
             probe = previous_month(probe)
         if self.store.database_exists(db):
-            self.store.bulk_put(db, [{"_id": HISTORY_DOC, "pvt_type": "kazbill_history",
-                                      "first_month": list(earliest)}])  # a conflict: someone found it first
+            self.store.bulk_put(
+                db, [{"_id": HISTORY_DOC, "pvt_type": "kazbill_history", "first_month": list(earliest)}]
+            )  # a conflict: someone found it first
         return earliest
 
     def has_rollover(self, account_id: str, month: Month) -> bool:
@@ -152,8 +164,9 @@ class LedgerBook:
         previous = account_modb(account_id, *previous_month(month))
         total = self.month_total(previous, now_gregorian) if self.store.database_exists(previous) else 0
         # A conflict means Kazoo (or another pass) wrote it first: that one is kept, as Kazoo keeps it.
-        self._put_ledgers(db, [rollover_document(account_id, self._name(account_id), month, total, db, now_gregorian)],
-                          now_gregorian)
+        self._put_ledgers(
+            db, [rollover_document(account_id, self._name(account_id), month, total, db, now_gregorian)], now_gregorian
+        )
 
     def _name(self, account_id: str) -> str:
         try:
@@ -174,10 +187,18 @@ class LedgerBook:
         missing = total - self.carried_into(account_id, month)
         if missing:
             correction = rollover_document(account_id, self._name(account_id), month, missing, db, now_gregorian)
-            self._put_ledgers(db, [{
-                **correction, "_id": f"{prefix(month)}-kazbill-carry-{prefix(previous_month(month))}-{total}",
-                "description": f"Carried over from {prefix(previous_month(month))} after its rollover was made",
-                "metadata": {"kazbill": {"reason": "rollover_correction", "settles_total": total}}}], now_gregorian)
+            self._put_ledgers(
+                db,
+                [
+                    {
+                        **correction,
+                        "_id": f"{prefix(month)}-kazbill-carry-{prefix(previous_month(month))}-{total}",
+                        "description": f"Carried over from {prefix(previous_month(month))} after its rollover was made",
+                        "metadata": {"kazbill": {"reason": "rollover_correction", "settles_total": total}},
+                    }
+                ],
+                now_gregorian,
+            )
 
     def carried_into(self, account_id: str, month: Month) -> int:
         """What `month` carries of the month before: its rollover plus the corrections."""
@@ -186,8 +207,10 @@ class LedgerBook:
     def _carrying(self, account_id: str, month: Month) -> list[dict[str, Any]]:
         db = account_modb(account_id, *month)
         first = prefix(month)
-        rows = self.store.all_docs(db, ViewQuery(start_key=f"{first}-kazbill-carry-", end_key=f"{first}-kazbill-carry-\ufff0",
-                                                 include_docs=True)).rows
+        rows = self.store.all_docs(
+            db,
+            ViewQuery(start_key=f"{first}-kazbill-carry-", end_key=f"{first}-kazbill-carry-\ufff0", include_docs=True),
+        ).rows
         docs = [dict(row.doc) for row in rows if row.doc] + list(self.store.get_many(db, [rollover_id(month)]).values())
         return [doc for doc in docs if not doc.get("pvt_deleted")]
 
@@ -214,7 +237,9 @@ class LedgerBook:
         entries created until then."""
         month = utc_month(until_gregorian)
         self.ensure_rollover(account_id, month, until_gregorian)
-        created_until = ledger_total(self.store, account_modb(account_id, *month), until_gregorian, until=until_gregorian)
+        created_until = ledger_total(
+            self.store, account_modb(account_id, *month), until_gregorian, until=until_gregorian
+        )
         carrying = self._carrying(account_id, month)
         counted = sum(signed_amount(doc) for doc in carrying if (doc.get("pvt_created") or 0) <= until_gregorian)
         return created_until - counted + sum(signed_amount(doc) for doc in carrying)
@@ -230,15 +255,17 @@ class LedgerBook:
                 found |= {event_part(doc_id) for doc_id in self.store.get_many(db, [placed_in(i, month) for i in ids])}
         return found
 
-    def write(self, account_id: str, entries: Sequence[Mapping[str, Any]], business_month: Month,
-              now_gregorian: int) -> list[str]:
+    def write(
+        self, account_id: str, entries: Sequence[Mapping[str, Any]], business_month: Month, now_gregorian: int
+    ) -> list[str]:
         """Write the entries not written before into the current UTC month; returns the ids
         written now (with that month's prefix)."""
         if not entries:
             return []
         target = utc_month(now_gregorian)
-        done = self.existing_ids(account_id, [entry["_id"] for entry in entries],
-                                 previous_month(min(business_month, target)), target)
+        done = self.existing_ids(
+            account_id, [entry["_id"] for entry in entries], previous_month(min(business_month, target)), target
+        )
         fresh = [entry for entry in entries if event_part(entry["_id"]) not in done]
         if not fresh:
             return []
@@ -250,8 +277,9 @@ class LedgerBook:
             # Written in the month's last minutes: if the next month was rolled over meanwhile
             # (Kazoo's clock a little ahead), carry it there now rather than at the next pass.
             self._carried.discard((account_id, next_month(target)))
-            if database_exists_now(self.store, account_modb(account_id, *next_month(target))) and \
-                    self._has_rollover(account_modb(account_id, *next_month(target)), next_month(target)):
+            if database_exists_now(self.store, account_modb(account_id, *next_month(target))) and self._has_rollover(
+                account_modb(account_id, *next_month(target)), next_month(target)
+            ):
                 self._carry_what_came_late(account_id, next_month(target), now_gregorian)
         return written
 
@@ -271,7 +299,8 @@ class LedgerBook:
             if db is None:
                 continue
             for key in keys:
-                rows = self.store.query_view(db, "kazbill_ledgers", view, ViewQuery(
-                    start_key=[key], end_key=[key, {}], include_docs=True)).rows
+                rows = self.store.query_view(
+                    db, "kazbill_ledgers", view, ViewQuery(start_key=[key], end_key=[key, {}], include_docs=True)
+                ).rows
                 found += [dict(row.doc) for row in rows if row.doc]
         return found

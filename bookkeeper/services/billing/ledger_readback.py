@@ -15,12 +15,14 @@ embedded store a view sees every write: nothing is remembered there and a total 
 This covers Kazbill's own writes; Kazoo's, or another Kazbill process's, are seen once the copy
 has them (docs/couchdb-cluster.md).
 """
+
 from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
@@ -46,8 +48,11 @@ class RecentLedgerWrites:
         self._lock = threading.Lock()
 
     def remember(self, db: str, docs: Iterable[Mapping[str, Any]], now_gregorian: int) -> None:
-        entries = [Written(doc["_id"], int(doc.get("pvt_created") or 0), signed_amount(doc), now_gregorian)
-                   for doc in docs if doc.get("pvt_type") == "ledger" and isinstance(doc.get("amount"), int)]
+        entries = [
+            Written(doc["_id"], int(doc.get("pvt_created") or 0), signed_amount(doc), now_gregorian)
+            for doc in docs
+            if doc.get("pvt_type") == "ledger" and isinstance(doc.get("amount"), int)
+        ]
         with self._lock:
             known = self._by_db.setdefault(db, {})
             known.update({entry.doc_id: entry for entry in entries})
@@ -60,8 +65,8 @@ class RecentLedgerWrites:
             return list(known.values())
 
 
-_RECENT: "weakref.WeakKeyDictionary[DocumentStore, RecentLedgerWrites]" = weakref.WeakKeyDictionary()
-_CLUSTERED: "weakref.WeakKeyDictionary[DocumentStore, bool]" = weakref.WeakKeyDictionary()
+_RECENT: weakref.WeakKeyDictionary[DocumentStore, RecentLedgerWrites] = weakref.WeakKeyDictionary()
+_CLUSTERED: weakref.WeakKeyDictionary[DocumentStore, bool] = weakref.WeakKeyDictionary()
 
 
 def on_a_cluster(store: DocumentStore, db: str) -> bool:
@@ -91,10 +96,15 @@ def ledger_total(store: DocumentStore, db: str, now_gregorian: int, *, until: in
         rows = store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(end_key=until)).rows
         return rows[0].value if rows else 0
     cutoff = min(entry.created for entry in recent) - MARGIN_S
-    before = store.query_view(db, "kazbill_ledgers", "balance_by_created",
-                              ViewQuery(end_key=cutoff, inclusive_end=False)).rows
-    listed = store.query_view(db, "kazbill_ledgers", "balance_by_created",
-                              ViewQuery(start_key=cutoff, end_key=until, reduce=False)).rows
+    before = store.query_view(
+        db, "kazbill_ledgers", "balance_by_created", ViewQuery(end_key=cutoff, inclusive_end=False)
+    ).rows
+    listed = store.query_view(
+        db, "kazbill_ledgers", "balance_by_created", ViewQuery(start_key=cutoff, end_key=until, reduce=False)
+    ).rows
     seen = {row.id for row in listed}
-    return ((before[0].value if before else 0) + sum(row.value for row in listed)
-            + sum(entry.amount for entry in recent if entry.doc_id not in seen))
+    return (
+        (before[0].value if before else 0)
+        + sum(row.value for row in listed)
+        + sum(entry.amount for entry in recent if entry.doc_id not in seen)
+    )

@@ -2,10 +2,11 @@
 it (a change, the crawl, a payment), so that a notice is never lost between the charge and the
 email; the mailer (mail/notices.py) sends them. Queuing is idempotent: the notice id is
 deterministic (bookkeeper/domain/notices.py), so a pass run twice queues nothing new."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Iterable, Sequence
 
 from bookkeeper.domain.notices import REMINDER_KINDS, NoticeDraft, notice_id, notices_for_event
 from bookkeeper.ports import DatabaseNotFound, DocumentStore
@@ -27,12 +28,26 @@ def drafts_from_events(events: Iterable[BillingEvent], day: date) -> dict[str, l
     return {account: found for account, found in drafts.items() if found}
 
 
-def queue_notices(store: DocumentStore, account_id: str, drafts: Sequence[NoticeDraft], now_gregorian: int) -> list[str]:
+def queue_notices(
+    store: DocumentStore, account_id: str, drafts: Sequence[NoticeDraft], now_gregorian: int
+) -> list[str]:
     """Writes the notices not queued before; returns the ids written now."""
-    docs = [{"_id": notice_id(account_id, draft), "pvt_type": "notice", "account_id": account_id,
-             "kind": draft.kind, "day": draft.day.isoformat(), "details": dict(draft.details), "state": "queued",
-             "attempts": 0, "next_attempt_at": now_gregorian, "pvt_created": now_gregorian, "history": []}
-            for draft in drafts]
+    docs = [
+        {
+            "_id": notice_id(account_id, draft),
+            "pvt_type": "notice",
+            "account_id": account_id,
+            "kind": draft.kind,
+            "day": draft.day.isoformat(),
+            "details": dict(draft.details),
+            "state": "queued",
+            "attempts": 0,
+            "next_attempt_at": now_gregorian,
+            "pvt_created": now_gregorian,
+            "history": [],
+        }
+        for draft in drafts
+    ]
     if not docs:
         return []
     try:

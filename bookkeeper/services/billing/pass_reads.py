@@ -8,21 +8,23 @@ one billing the account, and the pass's own writes go through this wrapper, whic
 they touch (the next read fetches the stored revision). So a pass asks for each document, and
 for each database's existence, once; and an account's databases (its own and its months) are
 listed in one request the first time one of them is asked about, instead of one request per
-month (a new account's ledger looks three years back for months Kazoo may have written). Feeds and leaves are never kept, nor views, a view must
-show the pass's own ledger writes, but for the account's quantities (QUANTITY_DESIGN), kept
-until the pass writes to that database: the pass counts and dates the same rows. (Read twice, a
-CouchDB cluster could answer the count from one copy and the dates from another one still
-without a new number, and the number would be dated too early.) A pass is one event; the next
-one starts from the store again.
+month (a new account's ledger looks three years back for months Kazoo may have written). Feeds
+and leaves are never kept, nor views, a view must show the pass's own ledger writes, but for
+the account's quantities (QUANTITY_DESIGN), kept until the pass writes to that database: the
+pass counts and dates the same rows. (Read twice, a CouchDB cluster could answer the count from
+one copy and the dates from another one still without a new number, and the number would be
+dated too early.) A pass is one event; the next one starts from the store again.
 """
+
 from __future__ import annotations
 
+import contextlib
 import copy
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import account_db, parse_db_name
-from bookkeeper.ports import (BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery,
-                              ViewResult)
+from bookkeeper.ports import BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery, ViewResult
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
 QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
@@ -130,16 +132,13 @@ class PassReads:
             found = self.backing.get_many(db, unknown)
             for doc_id in unknown:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
-        return {doc_id: copy.deepcopy(doc) for doc_id in wanted
-                if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
+        return {doc_id: copy.deepcopy(doc) for doc_id in wanted if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
 
     def prefetch(self, db: str, doc_ids: Iterable[str]) -> None:
         """Read documents the pass will ask for one by one in one request (absent ones included);
         a database that does not exist is left for the reads themselves to find out."""
-        try:
+        with contextlib.suppress(DatabaseNotFound):
             self.get_many(db, doc_ids)
-        except DatabaseNotFound:
-            pass
 
     def _forget(self, db: str, doc_ids: Iterable[str]) -> None:
         for doc_id in doc_ids:
@@ -170,8 +169,9 @@ class PassReads:
         finally:
             self._forget(db, [doc_id])
 
-    def put_attachment(self, db: str, doc_id: str, name: str, data: bytes, content_type: str,
-                       rev: str | None) -> PutResult:
+    def put_attachment(
+        self, db: str, doc_id: str, name: str, data: bytes, content_type: str, rev: str | None
+    ) -> PutResult:
         try:
             return self.backing.put_attachment(db, doc_id, name, data, content_type, rev)
         finally:

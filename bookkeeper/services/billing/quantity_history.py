@@ -11,9 +11,11 @@ skew) is not guessed at: the change is billed from when Kazbill first saw it, th
 kept on the account (`kazbill_first_seen`) so every later pass and the audit date it the same
 way, and the document is recorded once in kazbill_failures with the field named.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from bookkeeper.domain.history import Lifeline, QuantityHistory, Snapshot
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
@@ -89,17 +91,33 @@ class _Moments:
             except Conflict:
                 if attempt == FIRST_SEEN_ATTEMPTS - 1:
                     raise
-        for key, (seen, field, value) in self._new.items():
-            record_failure(self.store, source="bookkeeper", reason_code="untrusted_timestamp",
-                           reason=f"{field} is {value!r}: the change is billed from when Kazbill first saw it",
-                           payload={"account_id": self.account_id, "document": key, field: value},
-                           account_id=self.account_id, now_gregorian=self.now, field=f"{key}.{field}")
+        for key, (_seen, field, value) in self._new.items():
+            record_failure(
+                self.store,
+                source="bookkeeper",
+                reason_code="untrusted_timestamp",
+                reason=f"{field} is {value!r}: the change is billed from when Kazbill first saw it",
+                payload={"account_id": self.account_id, "document": key, field: value},
+                account_id=self.account_id,
+                now_gregorian=self.now,
+                field=f"{key}.{field}",
+            )
         self._new = {}
 
 
-def load_history(store: DocumentStore, account_id: str, *, lifetimes: Rows, numbers: Rows,
-                 limits: Mapping[str, Any] | None, now_quantities: Quantities, now: int,
-                 cascading: Iterable[str] = (), remember: bool = True, read_at: int | None = None) -> QuantityHistory:
+def load_history(
+    store: DocumentStore,
+    account_id: str,
+    *,
+    lifetimes: Rows,
+    numbers: Rows,
+    limits: Mapping[str, Any] | None,
+    now_quantities: Quantities,
+    now: int,
+    cascading: Iterable[str] = (),
+    remember: bool = True,
+    read_at: int | None = None,
+) -> QuantityHistory:
     """The history of `account_id` up to `now` (Gregorian seconds). `cascading` categories
     count other accounts' documents too: they are known only now. Without `remember` (the
     audit), moments supplied for untrusted timestamps are neither kept nor recorded."""
@@ -115,8 +133,11 @@ def load_history(store: DocumentStore, account_id: str, *, lifetimes: Rows, numb
         lifelines.append(Lifeline(key[0], key[1], start, max(start, end) if end is not None else None, count))
     snapshots = []
     if "limits" not in cascading:
-        known_from = 0 if limits is None else moments.of(f"limits@{limits.get('_rev')}",
-                                                         limits.get("pvt_modified"), "pvt_modified")
+        known_from = (
+            0
+            if limits is None
+            else moments.of(f"limits@{limits.get('_rev')}", limits.get("pvt_modified"), "pvt_modified")
+        )
         snapshots.append(Snapshot(frozenset({"limits"}), _only(now_quantities, {"limits"}), known_from))
     numbers = list(numbers)
     if not NUMBER_CATEGORIES & set(cascading):
@@ -129,8 +150,18 @@ def load_history(store: DocumentStore, account_id: str, *, lifetimes: Rows, numb
             # The older single phone_numbers document (Kazoo 3): one moment for all its numbers.
             # A document without a moment to believe: the numbers are known as of now (a moment
             # that moves with each pass; what it let through is charged by the first one).
-            known_from = max((moments.of(str(doc_id), value.get("modified") if isinstance(value, Mapping) else None,
-                                         "pvt_modified", keep=False) for _, value, doc_id in numbers), default=0)
+            known_from = max(
+                (
+                    moments.of(
+                        str(doc_id),
+                        value.get("modified") if isinstance(value, Mapping) else None,
+                        "pvt_modified",
+                        keep=False,
+                    )
+                    for _, value, doc_id in numbers
+                ),
+                default=0,
+            )
             snapshots.append(Snapshot(NUMBER_CATEGORIES, _only(now_quantities, NUMBER_CATEGORIES), known_from))
     if remember:
         moments.remember()
@@ -156,15 +187,31 @@ def _only(quantities: Quantities, categories: Iterable[str]) -> Quantities:
     return {category: dict(items) for category, items in quantities.items() if category in wanted}
 
 
-def account_history(store: DocumentStore, account_id: str, *, limits: Mapping[str, Any] | None,
-                    now_quantities: Quantities, now: int, cascading: Iterable[str] = (),
-                    remember: bool = True, clock: Callable[[], int] | None = None) -> QuantityHistory:
+def account_history(
+    store: DocumentStore,
+    account_id: str,
+    *,
+    limits: Mapping[str, Any] | None,
+    now_quantities: Quantities,
+    now: int,
+    cascading: Iterable[str] = (),
+    remember: bool = True,
+    clock: Callable[[], int] | None = None,
+) -> QuantityHistory:
     """`load_history` over the account's own views; `clock` (Gregorian seconds), read once the
     views are, bounds what a document's timestamp may say."""
     db = account_db(account_id)
     lifetimes = store.query_view(db, "kazbill_quantities", "lifetimes", ViewQuery()).rows
     numbers = store.query_view(db, "kazbill_quantities", "phone_numbers", ViewQuery()).rows
-    return load_history(store, account_id, lifetimes=[(row.key, row.value, row.id) for row in lifetimes],
-                        numbers=[(row.key, row.value, row.id) for row in numbers], limits=limits,
-                        now_quantities=now_quantities, now=now, cascading=cascading, remember=remember,
-                        read_at=clock() if clock else None)
+    return load_history(
+        store,
+        account_id,
+        lifetimes=[(row.key, row.value, row.id) for row in lifetimes],
+        numbers=[(row.key, row.value, row.id) for row in numbers],
+        limits=limits,
+        now_quantities=now_quantities,
+        now=now,
+        cascading=cascading,
+        remember=remember,
+        read_at=clock() if clock else None,
+    )

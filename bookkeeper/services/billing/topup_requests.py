@@ -1,6 +1,7 @@
 """Step 1 of an auto top-up, taken by a billing pass: when the balance has fallen below the
 account's threshold, a request is queued for today (once a day, whoever asks). The card is
 charged later, by the mailer's pass, never on the event path (payments/auto_topup.py)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -25,8 +26,14 @@ def request_if_due(store: DocumentStore, account_id: str, balance: int, day: dat
     """Step 1, from a billing pass: queue today's request when a top-up is due. True if queued now."""
     if not topup_due(auto_topup_settings(store, account_id), balance, now_gregorian):
         return False
-    request = {"_id": f"autotopup-{account_id}-{day.isoformat()}", "pvt_type": "auto_topup_request",
-               "account_id": account_id, "day": day.isoformat(), "state": "queued", "balance": balance,
-               "pvt_created": now_gregorian}
+    request = {
+        "_id": f"autotopup-{account_id}-{day.isoformat()}",
+        "pvt_type": "auto_topup_request",
+        "account_id": account_id,
+        "day": day.isoformat(),
+        "state": "queued",
+        "balance": balance,
+        "pvt_created": now_gregorian,
+    }
     store.ensure_database(TOPUPS_DB)
     return bool(store.bulk_put(TOPUPS_DB, [request])[0].ok)  # a conflict: queued before today

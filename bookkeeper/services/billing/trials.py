@@ -2,13 +2,14 @@
 their balance covers a month of their services (the day of conversion becomes the billing
 day); when the trial expires without that, told once, their cancellable services cancelled,
 and billed like everyone else from then on (which leaves them delinquent until they pay)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.domain.plans import price_services
+from bookkeeper.domain.plan_pricing import price_services
 from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.domain.standing import decide_trial
 from bookkeeper.ports import DocumentStore
@@ -18,8 +19,9 @@ from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook
 
 
-def check_trial(store: DocumentStore, book: LedgerBook, context: BillingContext, today: date,
-                now_gregorian: int) -> tuple[list[BillingEvent], bool]:
+def check_trial(
+    store: DocumentStore, book: LedgerBook, context: BillingContext, today: date, now_gregorian: int
+) -> tuple[list[BillingEvent], bool]:
     """(events, whether to go on billing the account today)."""
     expires = context.account.trial_expires
     if expires is None:
@@ -29,9 +31,12 @@ def check_trial(store: DocumentStore, book: LedgerBook, context: BillingContext,
     quantities = billing_quantities(store, context)
     monthly_cost = sum(p.monthly for p in price_services(context.plan, quantities)) if context.plan else 0
     decision = decide_trial(
-        trial_expires_day=local_day_of_gregorian(expires, context.reseller.timezone), today=today,
-        balance=book.current_balance(account_id, now_gregorian), monthly_cost=monthly_cost,
-        already_expired_notified=bool(onbill.get("trial_expired_notified")))
+        trial_expires_day=local_day_of_gregorian(expires, context.reseller.timezone),
+        today=today,
+        balance=book.current_balance(account_id, now_gregorian),
+        monthly_cost=monthly_cost,
+        already_expired_notified=bool(onbill.get("trial_expired_notified")),
+    )
     if decision.action == "convert":
         update_onbill(store, account_id, {"billing_day": decision.billing_day, "trial_converted_on": today.isoformat()})
         end_trial(store, account_id, now_gregorian)

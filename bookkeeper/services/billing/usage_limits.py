@@ -1,6 +1,7 @@
 """Taking one of an account's on-demand allowances (bookkeeper.domain.usage_limits) before
 anything is numbered, rendered or sent. The uses are kept per account and kind in one document,
 moved by revision-checked writes, so every API worker and node counts against the same limit."""
+
 from __future__ import annotations
 
 from bookkeeper.domain.usage_limits import OverLimit, UsageLimit, take

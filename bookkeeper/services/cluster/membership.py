@@ -6,11 +6,12 @@ machine's real clock, never a simulated billing clock: they measure whether a pr
 Nodes' clocks must agree to well under a lease (NTP does); a node that cannot renew (the store
 away) stops owning anything once its lease runs out, and the others take its accounts over.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from bookkeeper.domain.ownership import owner_of
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, NotFound, ViewQuery
@@ -34,8 +35,13 @@ class Membership:
     def renew(self) -> None:
         """Writes this node's lease until now + lease_s."""
         now_ms = int(self.wall() * 1000)
-        doc = {"_id": self.node, "pvt_type": "kazbill_node", "node": self.node, "renewed_at_ms": now_ms,
-               "expires_at_ms": now_ms + int(self.lease_s * 1000)}
+        doc = {
+            "_id": self.node,
+            "pvt_type": "kazbill_node",
+            "node": self.node,
+            "renewed_at_ms": now_ms,
+            "expires_at_ms": now_ms + int(self.lease_s * 1000),
+        }
         if not self._db_ready:
             self.store.ensure_database(NODES_DB)
             self._db_ready = True
@@ -68,14 +74,23 @@ class Membership:
             rows = self.store.all_docs(NODES_DB, ViewQuery(include_docs=True)).rows
         except DatabaseNotFound:
             return ()
-        return tuple(sorted(row.id for row in rows
-                            if row.id is not None and row.doc and row.doc.get("pvt_type") == "kazbill_node"
-                            and isinstance(row.doc.get("expires_at_ms"), int) and row.doc["expires_at_ms"] > now_ms))
+        return tuple(
+            sorted(
+                row.id
+                for row in rows
+                if row.id is not None
+                and row.doc
+                and row.doc.get("pvt_type") == "kazbill_node"
+                and isinstance(row.doc.get("expires_at_ms"), int)
+                and row.doc["expires_at_ms"] > now_ms
+            )
+        )
 
 
 @dataclass
 class Ownership:
     """This node's view of who owns what, read again at most every `refresh_s` seconds."""
+
     membership: Membership
     refresh_s: float = 1.0
     monotonic: Callable[[], float] = time.monotonic

@@ -7,15 +7,15 @@ or writes lists them; `store check` and the audit call `find_conflicts`, which k
 CouchDB shows (what every reader and every view already saw, so no figure moves) and deletes
 the others (bookkeeper/domain/cluster_writes.py). A single server never has any.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from bookkeeper.domain.cluster_writes import resolve_conflict
-from bookkeeper.ports import (Conflict, DatabaseNotFound, DocumentStore, InvalidQuery, NotFound, StoreError,
-                              ViewQuery)
+from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, InvalidQuery, NotFound, StoreError, ViewQuery
 
 DESIGN, VIEW = "kazbill_conflicts", "conflicts"
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ def find_conflicts(store: DocumentStore, dbs: Iterable[str], *, resolve: bool) -
     return [found for db in dbs for found in find_conflicts_of(store, db, conflicted_ids(store, db), resolve=resolve)]
 
 
-def find_conflicts_of(store: DocumentStore, db: str, doc_ids: Iterable[str], *,
-                      resolve: bool) -> list[ConflictedDocument]:
+def find_conflicts_of(
+    store: DocumentStore, db: str, doc_ids: Iterable[str], *, resolve: bool
+) -> list[ConflictedDocument]:
     found = []
     for doc_id in doc_ids:
         leaves = store.leaves(db, doc_id)
@@ -59,8 +60,10 @@ def find_conflicts_of(store: DocumentStore, db: str, doc_ids: Iterable[str], *,
         done = resolve and _withdraw(store, db, doc_id, rule.withdrawn)
         revisions = tuple(sorted(leaf.rev for leaf in leaves if not leaf.deleted))
         found.append(ConflictedDocument(db, doc_id, revisions, rule.kept, rule.withdrawn, done))
-        log.warning("conflicted document", extra={"db": db, "doc_id": doc_id, "revisions": list(revisions),
-                                                  "kept": rule.kept, "resolved": done})
+        log.warning(
+            "conflicted document",
+            extra={"db": db, "doc_id": doc_id, "revisions": list(revisions), "kept": rule.kept, "resolved": done},
+        )
     return found
 
 

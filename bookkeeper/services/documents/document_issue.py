@@ -3,27 +3,29 @@ aggregated invoices, pro-formas, invoices for a payment) does the same way. A nu
 carrier's sequence for the document's subject (the same subject always gets the same number),
 the data built by the domain, stored under a deterministic id in the account's monthly
 database, and a job queued for the document workers to render and email it."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from bookkeeper.domain.errors import FieldError
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import month_prefix
 from bookkeeper.domain.documents.carriers import Carrier, parse_carriers
 from bookkeeper.domain.documents.document_data import document_data, document_id
-from bookkeeper.domain.documents.legal_details import FIELDS as LEGAL_FIELDS
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
+from bookkeeper.domain.documents.legal_details import FIELDS as LEGAL_FIELDS
 from bookkeeper.domain.documents.numbering import numbered_type, sequence_key, shown_number
 from bookkeeper.domain.documents.vat import VatPolicy
+from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import Clock, DocumentStore, NotFound, gregorian_now
 from bookkeeper.services.billing.context import BillingContext, get_or_none, load_context
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.documents.document_numbers import NumberSequence, reserve
 from bookkeeper.services.documents.document_queue import enqueue_render
-from bookkeeper.services.billing.ledger_book import LedgerBook
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,21 @@ class Issuer:
     now: int
 
     @classmethod
-    def of(cls, ports: DocumentPorts, account_id: str) -> "Issuer":
+    def of(cls, ports: DocumentPorts, account_id: str) -> Issuer:
         context = load_context(ports.store, account_id)
         onbill = get_or_none(ports.store, account_db(account_id), "onbill") or {}
-        customer = {"id": account_id, "name": context.account_name,
-                    "legal": {k: v for k, v in (onbill.get("legal") or {}).items()
-                              if k in LEGAL_FIELDS and isinstance(v, str)}}
-        return cls(ports, context, customer, VatPolicy(context.reseller.vat_disposition, context.reseller.vat_rate),
-                   gregorian_now(ports.clock))
+        customer = {
+            "id": account_id,
+            "name": context.account_name,
+            "legal": {k: v for k, v in (onbill.get("legal") or {}).items() if k in LEGAL_FIELDS and isinstance(v, str)},
+        }
+        return cls(
+            ports,
+            context,
+            customer,
+            VatPolicy(context.reseller.vat_disposition, context.reseller.vat_rate),
+            gregorian_now(ports.clock),
+        )
 
     def carriers(self) -> tuple[Carrier, ...]:
         """The reseller's carriers. NoCarrier before it has set any: a document names the legal
@@ -77,32 +86,65 @@ class Issuer:
         document a customer can pay or file, while its number would be spent for good."""
         carriers = parse_carriers(self.context.reseller.carriers)
         if not carriers:
-            reseller = get_or_none(self.ports.store, account_db(self.context.reseller_id),
-                                   self.context.reseller_id) or {}
-            raise NoCarrier("carriers", f"{reseller.get('name') or self.context.reseller_id} has no carrier yet: "
-                            "add the legal entity that issues its documents to the `carriers` of its onbill")
+            reseller = (
+                get_or_none(self.ports.store, account_db(self.context.reseller_id), self.context.reseller_id) or {}
+            )
+            raise NoCarrier(
+                "carriers",
+                f"{reseller.get('name') or self.context.reseller_id} has no carrier yet: "
+                "add the legal entity that issues its documents to the `carriers` of its onbill",
+            )
         return carriers
 
     def main_carrier(self) -> Carrier:
         return next(carrier for carrier in self.carriers() if carrier.main)
 
-    def issue(self, carrier: Carrier, kind: str, *, subject: str, issued_on: date, period: tuple[date, date],
-              lines: Sequence[InvoiceLine], id_suffix: str, extra: Mapping[str, Any] | None = None) -> IssuedDocument:
+    def issue(
+        self,
+        carrier: Carrier,
+        kind: str,
+        *,
+        subject: str,
+        issued_on: date,
+        period: tuple[date, date],
+        lines: Sequence[InvoiceLine],
+        id_suffix: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> IssuedDocument:
         store, context = self.ports.store, self.context
         numbered = numbered_type(carrier, kind)
-        sequence = NumberSequence(sequence_key(context.reseller_id, carrier, numbered, issued_on),
-                                  carrier.numbering_of(numbered).start)
+        sequence = NumberSequence(
+            sequence_key(context.reseller_id, carrier, numbered, issued_on), carrier.numbering_of(numbered).start
+        )
         number = reserve(store, sequence, [subject], now_gregorian=self.now)[subject]
         shown = shown_number(carrier, numbered, number, issued_on)
-        data = document_data(document_type=kind, carrier=carrier, customer=self.customer, period_start=period[0],
-                             period_end=period[1], issued=issued_on, number=shown, sequence_number=number,
-                             currency=context.reseller.currency, language=context.account.language[:2], vat=self.vat,
-                             lines=lines, category_codes=context.reseller.category_codes)
-        db = LedgerBook(store, self.ports.design_docs).month_db(context.account_id, (issued_on.year, issued_on.month),
-                                                                create=True)
+        data = document_data(
+            document_type=kind,
+            carrier=carrier,
+            customer=self.customer,
+            period_start=period[0],
+            period_end=period[1],
+            issued=issued_on,
+            number=shown,
+            sequence_number=number,
+            currency=context.reseller.currency,
+            language=context.account.language[:2],
+            vat=self.vat,
+            lines=lines,
+            category_codes=context.reseller.category_codes,
+        )
+        db = LedgerBook(store, self.ports.design_docs).month_db(
+            context.account_id, (issued_on.year, issued_on.month), create=True
+        )
         doc_id = document_id(month_prefix(issued_on), kind, carrier.id, id_suffix)
-        _store(store, db, doc_id, {**data, **(extra or {}), "reseller_id": context.reseller_id}, context.account_id,
-               self.now)
+        _store(
+            store,
+            db,
+            doc_id,
+            {**data, **(extra or {}), "reseller_id": context.reseller_id},
+            context.account_id,
+            self.now,
+        )
         enqueue_render(store, db, doc_id, context.account_id, self.now)
         return IssuedDocument(db, doc_id, kind, carrier.id, shown)
 
@@ -116,9 +158,17 @@ def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], acc
         current = None
     history = list((current or {}).get("state_history") or [])
     history.append({"state": "queued", "at": now})
-    doc = {"_id": doc_id, "pvt_type": "kazbill_document", **data, "state": "queued", "state_history": history[-20:],
-           "pvt_account_id": account_id, "pvt_account_db": db, "pvt_created": (current or {}).get("pvt_created", now),
-           "pvt_modified": now}
+    doc = {
+        "_id": doc_id,
+        "pvt_type": "kazbill_document",
+        **data,
+        "state": "queued",
+        "state_history": history[-20:],
+        "pvt_account_id": account_id,
+        "pvt_account_db": db,
+        "pvt_created": (current or {}).get("pvt_created", now),
+        "pvt_modified": now,
+    }
     if current is not None:
         doc["_rev"] = current["_rev"]
     store.put(db, doc)

@@ -10,12 +10,14 @@ revision-checked write. Two workers racing: one write wins; the other re-reads, 
 winner's batch, and finds its subjects there if they were the same.
 So every number up to `last` has exactly one assignment, and a subject never has two.
 """
+
 from __future__ import annotations
 
+import contextlib
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from bookkeeper.domain.documents.numbering import NumberingError
 from bookkeeper.ports import Conflict, DocumentStore, NotFound, ViewQuery
@@ -36,8 +38,9 @@ def assignment_id(sequence: str, subject: str) -> str:
     return f"num-{sequence}-{subject}"
 
 
-def reserve(store: DocumentStore, sequence: NumberSequence, subjects: Sequence[str], *,
-            now_gregorian: int) -> dict[str, int]:
+def reserve(
+    store: DocumentStore, sequence: NumberSequence, subjects: Sequence[str], *, now_gregorian: int
+) -> dict[str, int]:
     """Numbers for `subjects` (each keeps the number it had, if it had one), in the order given."""
     store.ensure_database(NUMBERS_DB)
     wanted = list(dict.fromkeys(subjects))
@@ -56,8 +59,9 @@ def reserve(store: DocumentStore, sequence: NumberSequence, subjects: Sequence[s
         last = counter["last"]
         batch = {subject: last + offset for offset, subject in enumerate(missing, start=1)}
         try:
-            store.put(NUMBERS_DB, {**counter, "last": last + len(missing), "pending": batch,
-                                   "pvt_modified": now_gregorian})
+            store.put(
+                NUMBERS_DB, {**counter, "last": last + len(missing), "pending": batch, "pvt_modified": now_gregorian}
+            )
         except Conflict:
             continue  # another worker moved the counter: look again
         _finish(store, sequence.key, {"pending": batch}, now_gregorian)
@@ -102,21 +106,32 @@ def _create_counter(store: DocumentStore, sequence: NumberSequence, counter_id: 
     last = sequence.start - 1
     if store.leaves(NUMBERS_DB, counter_id):
         prefix = assignment_id(sequence.key, "")
-        given = store.all_docs(NUMBERS_DB, ViewQuery(start_key=prefix, end_key=prefix + "\ufff0",
-                                                     include_docs=True)).rows
+        given = store.all_docs(
+            NUMBERS_DB, ViewQuery(start_key=prefix, end_key=prefix + "\ufff0", include_docs=True)
+        ).rows
         last = max([last, *(row.doc["number"] for row in given if row.doc and "number" in row.doc)])
-    try:
-        store.put(NUMBERS_DB, {"_id": counter_id, "pvt_type": "document_sequence", "sequence": sequence.key,
-                               "last": last, "pending": {}})
-    except Conflict:
-        pass  # another worker created it first
+    with contextlib.suppress(Conflict):  # another worker created it first
+        store.put(
+            NUMBERS_DB,
+            {"_id": counter_id, "pvt_type": "document_sequence", "sequence": sequence.key, "last": last, "pending": {}},
+        )
 
 
 def _finish(store: DocumentStore, sequence: str, counter: dict, now_gregorian: int) -> None:
     """Write the assignments of the counter's last batch; one that exists is the same already."""
     pending = counter.get("pending") or {}
     if pending:
-        store.bulk_put(NUMBERS_DB, [
-            {"_id": assignment_id(sequence, subject), "pvt_type": "document_number", "sequence": sequence,
-             "subject": subject, "number": number, "pvt_created": now_gregorian}
-            for subject, number in pending.items()])
+        store.bulk_put(
+            NUMBERS_DB,
+            [
+                {
+                    "_id": assignment_id(sequence, subject),
+                    "pvt_type": "document_number",
+                    "sequence": sequence,
+                    "subject": subject,
+                    "number": number,
+                    "pvt_created": now_gregorian,
+                }
+                for subject, number in pending.items()
+            ],
+        )

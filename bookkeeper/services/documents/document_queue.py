@@ -9,6 +9,7 @@ due again (its worker died). A renderer that refuses the data, or a mail server 
 the message for good, fails the document at once; anything else is retried with the notices'
 backoff and fails after as many attempts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,15 +19,22 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
+from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.notices import gives_up, retry_delay_s
 from bookkeeper.ports import (
-    Conflict, DatabaseNotFound, DocumentRenderer, DocumentStore, MailRejected, Mailer, MailUnavailable, NotFound,
+    Conflict,
+    DatabaseNotFound,
+    DocumentRenderer,
+    DocumentStore,
+    Mailer,
+    MailRejected,
+    MailUnavailable,
+    NotFound,
     ViewQuery,
 )
-from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, load_context
-from bookkeeper.services.mail.mail_from import sender_for
 from bookkeeper.services.documents.document_templates import template_for
+from bookkeeper.services.mail.mail_from import sender_for
 from bookkeeper.services.mail.notices import admin_emails
 
 QUEUE_DB = "kazbill_document_queue"
@@ -36,11 +44,24 @@ SUBJECTS = {
     "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
     "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
 }
-TITLES = {"en": {"invoice": "Invoice", "act": "Certificate of services", "proforma": "Pro-forma invoice",
-                 "calls_report": "Calls report", "aggregated_invoice": "Aggregated invoice",
-                 "transaction_invoice": "Invoice for a payment"},
-          "ru": {"invoice": "Счёт", "act": "Акт", "proforma": "Счёт на оплату", "calls_report": "Детализация звонков",
-                 "aggregated_invoice": "Сводный счёт", "transaction_invoice": "Счёт к платежу"}}
+TITLES = {
+    "en": {
+        "invoice": "Invoice",
+        "act": "Certificate of services",
+        "proforma": "Pro-forma invoice",
+        "calls_report": "Calls report",
+        "aggregated_invoice": "Aggregated invoice",
+        "transaction_invoice": "Invoice for a payment",
+    },
+    "ru": {
+        "invoice": "Счёт",
+        "act": "Акт",
+        "proforma": "Счёт на оплату",
+        "calls_report": "Детализация звонков",
+        "aggregated_invoice": "Сводный счёт",
+        "transaction_invoice": "Счёт к платежу",
+    },
+}
 
 
 @dataclass
@@ -61,8 +82,17 @@ def job_id(db: str, doc_id: str) -> str:
 def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, now: int) -> None:
     """(Re)queue the document for rendering: a regenerated document is rendered and sent again."""
     store.ensure_database(QUEUE_DB)
-    job: dict[str, Any] = {"_id": job_id(db, doc_id), "pvt_type": "document_job", "db": db, "doc_id": doc_id,
-           "account_id": account_id, "state": "render", "attempts": 0, "next_attempt_at": now, "pvt_created": now}
+    job: dict[str, Any] = {
+        "_id": job_id(db, doc_id),
+        "pvt_type": "document_job",
+        "db": db,
+        "doc_id": doc_id,
+        "account_id": account_id,
+        "state": "render",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "pvt_created": now,
+    }
     try:
         current = store.get(QUEUE_DB, job["_id"])
         job["_rev"] = current["_rev"]
@@ -71,15 +101,24 @@ def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, 
     store.put(QUEUE_DB, job)
 
 
-def process_due_documents(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, *, sender: str,
-                          now_gregorian: int, limit: int = 50, mails_per_minute: int = 0) -> DocumentPass:
+def process_due_documents(
+    store: DocumentStore,
+    renderer: DocumentRenderer,
+    mailer: Mailer | None,
+    *,
+    sender: str,
+    now_gregorian: int,
+    limit: int = 50,
+    mails_per_minute: int = 0,
+) -> DocumentPass:
     """One pass over the due jobs. Without a mailer documents are rendered and stay unsent.
     `mails_per_minute` (0: none) caps the documents emailed per minute by every worker together,
     so that a period end does not trip the mail provider's limits."""
     result = DocumentPass()
     try:
-        rows = store.query_view(QUEUE_DB, "kazbill_document_queue", "due",
-                                ViewQuery(end_key=now_gregorian, include_docs=True, limit=limit)).rows
+        rows = store.query_view(
+            QUEUE_DB, "kazbill_document_queue", "due", ViewQuery(end_key=now_gregorian, include_docs=True, limit=limit)
+        ).rows
     except DatabaseNotFound:
         return result
     for row in rows:
@@ -92,8 +131,15 @@ def process_due_documents(store: DocumentStore, renderer: DocumentRenderer, mail
     return result
 
 
-def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any], sender: str,
-          now: int, mails_per_minute: int) -> str:
+def _step(
+    store: DocumentStore,
+    renderer: DocumentRenderer,
+    mailer: Mailer | None,
+    job: dict[str, Any],
+    sender: str,
+    now: int,
+    mails_per_minute: int,
+) -> str:
     mailing = job["state"] in ("mail", "mailing")
     try:
         job = _save(store, {**job, "state": "mailing" if mailing else "rendering", "claimed_at": now})
@@ -109,8 +155,14 @@ def _step(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | Non
     return _mail(store, mailer, job, doc, sender, now, mails_per_minute)
 
 
-def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | None, job: dict[str, Any],
-            doc: dict[str, Any], now: int) -> str:
+def _render(
+    store: DocumentStore,
+    renderer: DocumentRenderer,
+    mailer: Mailer | None,
+    job: dict[str, Any],
+    doc: dict[str, Any],
+    now: int,
+) -> str:
     own = template_for(store, doc.get("reseller_id"), (doc.get("carrier") or {}).get("id", ""), doc["document_type"])
     try:
         pdf = renderer.document_pdf(doc, own)
@@ -129,15 +181,23 @@ def _render(store: DocumentStore, renderer: DocumentRenderer, mailer: Mailer | N
     return "rendered"
 
 
-def _mail(store: DocumentStore, mailer: Mailer | None, job: dict[str, Any], doc: dict[str, Any], sender: str,
-          now: int, mails_per_minute: int) -> str:
+def _mail(
+    store: DocumentStore,
+    mailer: Mailer | None,
+    job: dict[str, Any],
+    doc: dict[str, Any],
+    sender: str,
+    now: int,
+    mails_per_minute: int,
+) -> str:
     if mailer is None:
         _save(store, {**job, "state": "mail", "claimed_at": None})
         return "skipped"
     recipients = admin_emails(store, _addressee(store, job["account_id"], doc))
     if not recipients:  # the document stands; only no one can be sent it
-        _document_state(store, job["db"], doc, "no_recipients", now,
-                        "the account and its reseller have no admin with an email")
+        _document_state(
+            store, job["db"], doc, "no_recipients", now, "the account and its reseller have no admin with an email"
+        )
         _save(store, {**job, "state": "done", "reason": "no recipients"})
         return "skipped"
     if not _mail_slot(store, mails_per_minute, now):
@@ -192,12 +252,22 @@ def pdf_name(doc: dict[str, Any]) -> str:
     return f"{doc['document_type']}-{safe}.pdf"
 
 
-def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sender: str,
-             recipients: list[tuple[str, str]], now: int) -> EmailMessage:
+def _message(
+    store: DocumentStore,
+    job: dict[str, Any],
+    doc: dict[str, Any],
+    sender: str,
+    recipients: list[tuple[str, str]],
+    now: int,
+) -> EmailMessage:
     language: str = doc["language"] if doc.get("language") in SUBJECTS else "en"
     subject, body = SUBJECTS[language]
-    values = {"title": TITLES[language].get(doc["document_type"], doc["document_type"]), "number": doc["number"],
-              "start": doc["period"]["start"], "end": doc["period"]["end"]}
+    values = {
+        "title": TITLES[language].get(doc["document_type"], doc["document_type"]),
+        "number": doc["number"],
+        "start": doc["period"]["start"],
+        "end": doc["period"]["end"],
+    }
     message = EmailMessage()
     try:
         context: BillingContext | None = load_context(store, job["account_id"])
@@ -213,8 +283,9 @@ def _message(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], sen
     message["X-Kazbill-Document"] = doc["_id"]  # the document's id, never the database it is kept in
     message.set_content(body.format(**values))
     name = pdf_name(doc)
-    message.add_attachment(store.get_attachment(job["db"], doc["_id"], name).data, maintype="application",
-                           subtype="pdf", filename=name)
+    message.add_attachment(
+        store.get_attachment(job["db"], doc["_id"], name).data, maintype="application", subtype="pdf", filename=name
+    )
     return message
 
 
@@ -224,8 +295,16 @@ def _retry(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reaso
         _fail(store, job, doc, f"{reason} (after {attempts} attempts)", now)
         return "failed"
     back = "mail" if job["state"] == "mailing" else "render"
-    _save(store, {**job, "state": back, "attempts": attempts, "next_attempt_at": now + retry_delay_s(attempts),
-                  "reason": reason})
+    _save(
+        store,
+        {
+            **job,
+            "state": back,
+            "attempts": attempts,
+            "next_attempt_at": now + retry_delay_s(attempts),
+            "reason": reason,
+        },
+    )
     log.warning("document %s: %s; retrying", doc["_id"], reason)
     return "retrying"
 
@@ -236,11 +315,13 @@ def _fail(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reason
     log.error("document %s failed: %s", doc["_id"], reason)
 
 
-def _document_state(store: DocumentStore, db: str, doc: dict[str, Any], state: str, now: int, reason: str | None,
-                    **fields: Any) -> None:
+def _document_state(
+    store: DocumentStore, db: str, doc: dict[str, Any], state: str, now: int, reason: str | None, **fields: Any
+) -> None:
     history = [*doc.get("state_history", []), {"state": state, "at": now, **({"reason": reason} if reason else {})}]
-    store.put(db, {**doc, **fields, "state": state, "failure": reason, "state_history": history[-20:],
-                   "pvt_modified": now})
+    store.put(
+        db, {**doc, **fields, "state": state, "failure": reason, "state_history": history[-20:], "pvt_modified": now}
+    )
 
 
 def _save(store: DocumentStore, job: dict[str, Any]) -> dict[str, Any]:

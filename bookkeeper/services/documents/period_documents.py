@@ -6,10 +6,12 @@ Regenerating a period rewrites the same documents (deterministic ids) with the n
 already had; a carrier with nothing to bill issues nothing; a period that is not over yet is
 refused. Without carriers the reseller issues everything itself, as one carrier named after it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from bookkeeper.domain.documents.calls_report import call_rows
 from bookkeeper.domain.documents.invoice_lines import invoice_lines, lines_of
@@ -18,20 +20,37 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import Period, local_day_of_gregorian, period_containing
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, get_or_none, load_context
-from bookkeeper.services.documents.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer, NoCarrier
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, next_month, previous_month
+from bookkeeper.services.documents.document_issue import (
+    DocumentPorts,
+    DocumentRequestError,
+    IssuedDocument,
+    Issuer,
+    NoCarrier,
+)
 
 PERIOD_TYPES = ("invoice", "act")  # what a period end issues; the other types are made on demand
-__all__ = ["PERIOD_TYPES", "DocumentPorts", "DocumentRequestError", "IssuedDocument", "NoCarrier",
-           "issue_period_documents", "issue_documents_if_due", "closed_period"]
+__all__ = [
+    "PERIOD_TYPES",
+    "DocumentPorts",
+    "DocumentRequestError",
+    "IssuedDocument",
+    "NoCarrier",
+    "issue_period_documents",
+    "issue_documents_if_due",
+    "closed_period",
+]
 
 
 def closed_period(context: BillingContext, start: date, today: date) -> Period:
     period = period_containing(context.account.billing_day, start)
     if period.start != start:
-        raise DocumentRequestError("period", f"no period starts on {start.isoformat()}; the account's periods "
-                                             f"start on day {context.account.billing_day}")
+        raise DocumentRequestError(
+            "period",
+            f"no period starts on {start.isoformat()}; the account's periods "
+            f"start on day {context.account.billing_day}",
+        )
     try:
         require_closed(period.end, today)
     except NumberingError as error:
@@ -39,8 +58,9 @@ def closed_period(context: BillingContext, start: date, today: date) -> Period:
     return period
 
 
-def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
-                           kinds: Sequence[str] = PERIOD_TYPES) -> list[IssuedDocument]:
+def issue_period_documents(
+    ports: DocumentPorts, account_id: str, start: date, kinds: Sequence[str] = PERIOD_TYPES
+) -> list[IssuedDocument]:
     """The period's documents of `kinds`: invoices and acts (as each carrier issues them), and on
     demand calls reports (for each carrier that carried calls)."""
     issuer = Issuer.of(ports, account_id)
@@ -63,16 +83,36 @@ def issue_period_documents(ports: DocumentPorts, account_id: str, start: date,
                 shown_lines = [line for line in own if line.kind == "calls"]
                 if not shown_lines:
                     continue
-                extra["calls"] = call_rows(entries, period.start, period.end, context.reseller.currency, tz,
-                                           call_carriers, carrier.id)
-            issued.append(issuer.issue(carrier, kind, subject=subject, issued_on=period.end, period=span,
-                                       lines=shown_lines, id_suffix=suffix, extra=extra))
+                extra["calls"] = call_rows(
+                    entries, period.start, period.end, context.reseller.currency, tz, call_carriers, carrier.id
+                )
+            issued.append(
+                issuer.issue(
+                    carrier,
+                    kind,
+                    subject=subject,
+                    issued_on=period.end,
+                    period=span,
+                    lines=shown_lines,
+                    id_suffix=suffix,
+                    extra=extra,
+                )
+            )
     invoicing = {doc.carrier for doc in issued if doc.document_type == "invoice"}
     if "invoice" in kinds and context.account.aggregate_invoice and len(invoicing) > 1:
         # The account asked for one invoice with every carrier's lines: the main carrier issues
         # it, in a sequence of its own, besides the carriers' invoices.
-        issued.append(issuer.issue(issuer.main_carrier(), "aggregated_invoice", subject=subject, issued_on=period.end,
-                                   period=span, lines=lines, id_suffix=suffix))
+        issued.append(
+            issuer.issue(
+                issuer.main_carrier(),
+                "aggregated_invoice",
+                subject=subject,
+                issued_on=period.end,
+                period=span,
+                lines=lines,
+                id_suffix=suffix,
+            )
+        )
     return issued
 
 
@@ -86,8 +126,9 @@ def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> li
         db = book.month_db(account_id, month, create=False)
         if db is None:
             continue
-        rows = ports.store.query_view(db, "kazbill_ledgers", "balance_by_created",
-                                      ViewQuery(reduce=False, include_docs=True)).rows
+        rows = ports.store.query_view(
+            db, "kazbill_ledgers", "balance_by_created", ViewQuery(reduce=False, include_docs=True)
+        ).rows
         entries += [row.doc for row in rows if row.doc]
     return entries
 
@@ -107,8 +148,9 @@ def issue_documents_if_due(ports: DocumentPorts, account_id: str, day: date) -> 
     if day != current.start + timedelta(days=1):
         return []
     closed = period_containing(context.account.billing_day, current.start - timedelta(days=1))
-    if closed.end < local_day_of_gregorian(context.account.created, context.reseller.timezone) or \
-            _issued_before(ports, account_id, closed):
+    if closed.end < local_day_of_gregorian(context.account.created, context.reseller.timezone) or _issued_before(
+        ports, account_id, closed
+    ):
         return []
     try:
         issued = issue_period_documents(ports, account_id, closed.start)
@@ -131,5 +173,14 @@ def _issued_before(ports: DocumentPorts, account_id: str, period: Period) -> boo
 
 def _mark_issued(ports: DocumentPorts, account_id: str, period: Period, count: int) -> None:
     db, doc_id = _marker(account_id, period)
-    ports.store.bulk_put(db, [{"_id": doc_id, "pvt_type": "kazbill_period_documents", "period": period.start.isoformat(),
-                               "documents": count}])  # a conflict: another crawl marked it first
+    ports.store.bulk_put(
+        db,
+        [
+            {
+                "_id": doc_id,
+                "pvt_type": "kazbill_period_documents",
+                "period": period.start.isoformat(),
+                "documents": count,
+            }
+        ],
+    )  # a conflict: another crawl marked it first

@@ -9,11 +9,13 @@ closing balance, always. (The opening balance the period marker recorded is the 
 bookkeeper opened the period, which may already include a payment made on its first morning: it
 decides coverage, it is not the statement's opening.) A month's rollover carries a balance from
 one month's database into the next; it moves no money and is not an entry of the statement."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Sequence
+from typing import Any
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, CarrierCalls, per_minute_totals
@@ -56,8 +58,9 @@ class Statement:
         return per_minute_totals(self.entries, carriers)
 
 
-def period_markers(store: DocumentStore, design_docs: Sequence[DesignDoc], account_id: str,
-                   months: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+def period_markers(
+    store: DocumentStore, design_docs: Sequence[DesignDoc], account_id: str, months: Sequence[tuple[int, int]]
+) -> list[dict[str, Any]]:
     book, found = LedgerBook(store, design_docs), []
     for year, month in months:
         db = book.month_db(account_id, (year, month), create=False)
@@ -69,8 +72,9 @@ def period_markers(store: DocumentStore, design_docs: Sequence[DesignDoc], accou
     return found
 
 
-def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: BillingContext, period: Period,
-              now_gregorian: int) -> Statement:
+def statement(
+    store: DocumentStore, design_docs: Sequence[DesignDoc], context: BillingContext, period: Period, now_gregorian: int
+) -> Statement:
     account_id, tz = context.account_id, context.reseller.timezone
     begins = day_start_gregorian(period.start, tz)
     ends = day_start_gregorian(period.end + timedelta(days=1), tz) - 1
@@ -79,16 +83,29 @@ def statement(store: DocumentStore, design_docs: Sequence[DesignDoc], context: B
     # Entries are in the UTC month they were written in (kazoo_months.py): the period's
     # entries, by when they were made, are in the UTC months its local days span.
     written_in = months_from(utc_month(begins), utc_month(ends))
-    marker = next((m for m in period_markers(store, design_docs, account_id, months)
-                   if m["period"]["start"] == period.start.isoformat()), None)
-    result = Statement(period, marker.get("status", "opened") if marker else "not_opened",
-                       None if marker is None else book.balance_at(account_id, opening_instant(period.start, tz)))
+    marker = next(
+        (
+            m
+            for m in period_markers(store, design_docs, account_id, months)
+            if m["period"]["start"] == period.start.isoformat()
+        ),
+        None,
+    )
+    result = Statement(
+        period,
+        marker.get("status", "opened") if marker else "not_opened",
+        None if marker is None else book.balance_at(account_id, opening_instant(period.start, tz)),
+    )
     for month in written_in:
         db = book.month_db(account_id, month, create=False)
         if db is None:
             continue
-        for row in store.query_view(db, "kazbill_ledgers", "balance_by_created", ViewQuery(
-                reduce=False, start_key=begins, end_key=ends, include_docs=True)).rows:
+        for row in store.query_view(
+            db,
+            "kazbill_ledgers",
+            "balance_by_created",
+            ViewQuery(reduce=False, start_key=begins, end_key=ends, include_docs=True),
+        ).rows:
             assert row.doc is not None  # include_docs
             service = entry_reason(row.doc)
             if service == ROLLOVERS:

@@ -1,6 +1,7 @@
 """An invoice for one payment (a customer's accountant asks for a document for the money it
 sent): issued by the main carrier for a credit in the account's ledger, numbered in its
 `transaction_invoice` sequence; the same payment always gets the same document and number."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,17 +14,18 @@ from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.usage_limits import UsageLimit, UsageLimits
 from bookkeeper.ports import DatabaseNotFound, NotFound
-from bookkeeper.services.documents.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
-from bookkeeper.services.payments.postings import GATEWAY_CREDITS, MANUAL_CREDITS
 from bookkeeper.services.billing.usage_limits import take_allowance
+from bookkeeper.services.documents.document_issue import DocumentPorts, DocumentRequestError, IssuedDocument, Issuer
+from bookkeeper.services.payments.postings import GATEWAY_CREDITS, MANUAL_CREDITS
 
 KIND = "transaction_invoice"
 _ENTRY = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-.+")
 
 
-def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: str, *,
-                              limit: UsageLimit = UsageLimits().documents) -> IssuedDocument:
+def issue_transaction_invoice(
+    ports: DocumentPorts, account_id: str, entry_id: str, *, limit: UsageLimit = UsageLimits().documents
+) -> IssuedDocument:
     """The payment's invoice (queued again to be rendered and emailed); LimitReached, nothing
     numbered or queued, when the account has had `limit` of them issued lately."""
     issuer = Issuer.of(ports, account_id)
@@ -32,11 +34,19 @@ def issue_transaction_invoice(ports: DocumentPorts, account_id: str, entry_id: s
     main = issuer.main_carrier()  # NoCarrier before anything is counted or numbered
     take_allowance(ports.store, account_id, limit, issuer.now)
     paid_on = local_day_of_gregorian(int(entry.get("pvt_created") or issuer.now), tz)
-    line = InvoiceLine("one_time", main.id, "payment", 1, None,
-                       minor_of(int(entry["amount"]), issuer.context.reseller.currency))
-    return issuer.issue(main, KIND, subject=entry_id, issued_on=paid_on, period=(paid_on, paid_on), lines=[line],
-                        id_suffix=hashlib.sha256(entry_id.encode()).hexdigest()[:16],
-                        extra={"entry_id": entry_id, "payment": entry_reason(entry)})
+    line = InvoiceLine(
+        "one_time", main.id, "payment", 1, None, minor_of(int(entry["amount"]), issuer.context.reseller.currency)
+    )
+    return issuer.issue(
+        main,
+        KIND,
+        subject=entry_id,
+        issued_on=paid_on,
+        period=(paid_on, paid_on),
+        lines=[line],
+        id_suffix=hashlib.sha256(entry_id.encode()).hexdigest()[:16],
+        extra={"entry_id": entry_id, "payment": entry_reason(entry)},
+    )
 
 
 def _payment(ports: DocumentPorts, account_id: str, entry_id: str, today: date) -> dict:
@@ -51,8 +61,11 @@ def _payment(ports: DocumentPorts, account_id: str, entry_id: str, today: date) 
         except (NotFound, DatabaseNotFound):
             continue
         book.month_db(account_id, month, create=False)
-        if entry.get("pvt_type") != "ledger" or entry.get("pvt_ledger_type") != "credit" or \
-                entry_reason(entry) not in GATEWAY_CREDITS + MANUAL_CREDITS:
+        if (
+            entry.get("pvt_type") != "ledger"
+            or entry.get("pvt_ledger_type") != "credit"
+            or entry_reason(entry) not in GATEWAY_CREDITS + MANUAL_CREDITS
+        ):
             raise DocumentRequestError("entry_id", "only a payment (a credit from a gateway or a transfer) is invoiced")
         return entry
     raise DocumentRequestError("entry_id", f"no entry {entry_id} in the account's ledger")

@@ -1,6 +1,7 @@
 """Whose name a customer's email carries: its reseller's, from the reseller's own address when it
 set one (`mail_from` in its onbill), else from the operator's sender address. One global From
 made Nordic Voice's customers receive mail from Volna."""
+
 from __future__ import annotations
 
 from email.utils import formataddr, parseaddr

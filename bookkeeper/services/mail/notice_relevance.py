@@ -6,10 +6,12 @@ standing again. Before sending, a notice is checked against the account as it is
 the account's state no longer supports, or one a newer notice of the same kind replaces, is
 not sent but recorded as `superseded`, with the reason.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db, from_gregorian_seconds
@@ -31,7 +33,7 @@ COLLAPSING = ("low_balance", "period_approaching", "service_suspended", "period_
 
 def why_superseded(store: DocumentStore, notice: Mapping[str, Any], now: int) -> str | None:
     """None when the notice should go; else why it should not. `now` in Gregorian seconds."""
-    today = datetime.fromtimestamp(from_gregorian_seconds(now), timezone.utc).date()
+    today = datetime.fromtimestamp(from_gregorian_seconds(now), UTC).date()
     account_id, kind, day = notice["account_id"], notice["kind"], notice.get("day", "")
     newer = _newer_of_kind(store, account_id, kind, day, notice["_id"]) if kind in COLLAPSING else None
     if newer is not None:
@@ -47,7 +49,8 @@ def why_superseded(store: DocumentStore, notice: Mapping[str, Any], now: int) ->
         threshold = (notice.get("details") or {}).get("threshold")
         # The spell ends at the next crawl; a payment since may already have ended it.
         if not _doc(store, db, LOW_BALANCE_DOC_ID).get("below_since") or (
-                isinstance(threshold, int) and LedgerBook(store, _DESIGN_DOCS).current_balance(account_id, now) >= threshold):
+            isinstance(threshold, int) and LedgerBook(store, _DESIGN_DOCS).current_balance(account_id, now) >= threshold
+        ):
             return "the balance is no longer low"
     if kind == "period_approaching":
         starts = (notice.get("details") or {}).get("next_period_start")
@@ -65,9 +68,15 @@ def _doc(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any]:
 
 def _newer_of_kind(store: DocumentStore, account_id: str, kind: str, day: str, own_id: str) -> str | None:
     """The day of a later notice of the same kind to the same account, queued or sent."""
-    rows = store.query_view(NOTICES_DB, "kazbill_notices", "by_account",
-                            ViewQuery(start_key=[account_id], end_key=[account_id, {}])).rows
-    later = [row.value["day"] for row in rows
-             if row.id != own_id and row.value.get("kind") == kind and (row.value.get("day") or "") > day
-             and row.value.get("state") not in ("superseded", "failed")]
+    rows = store.query_view(
+        NOTICES_DB, "kazbill_notices", "by_account", ViewQuery(start_key=[account_id], end_key=[account_id, {}])
+    ).rows
+    later = [
+        row.value["day"]
+        for row in rows
+        if row.id != own_id
+        and row.value.get("kind") == kind
+        and (row.value.get("day") or "") > day
+        and row.value.get("state") not in ("superseded", "failed")
+    ]
     return max(later) if later else None

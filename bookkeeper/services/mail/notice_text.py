@@ -1,75 +1,115 @@
 """The words of each notice, in English and Russian (the account's language picks; English is
 the fallback). Plain text: these are short, and every mail client shows plain text."""
+
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from bookkeeper.domain.money import to_major
 from bookkeeper.money_display import format_money
 
 TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "en": {
-        "period_charged": ("{account}: new billing period charged",
-                           "The period {period_start} to {period_end} has started and its monthly charges were "
-                           "taken from your balance. Balance at the start: {opening_balance}."),
-        "period_unpaid": ("{account}: the new period could not be paid",
-                          "The period {period_start} to {period_end} has started, but your balance "
-                          "({opening_balance}) does not cover its charges. Please top up your account."),
-        "services_cancelled": ("{account}: services cancelled",
-                               "Some services were cancelled because the balance did not cover them: {items}."),
-        "service_suspended": ("{account}: service suspended",
-                              "Your service is suspended ({reasons}). A payment restores it."),
-        "trial_expired": ("{account}: your trial has ended",
-                          "Your trial period is over. Top up your balance to keep the service running."),
-        "low_balance": ("{account}: low balance",
-                        "Your balance is {balance}, below the {threshold} your provider warns at, since "
-                        "{below_since}."),
-        "period_approaching": ("{account}: the next period starts on {next_period_start}",
-                               "The next billing period starts on {next_period_start} and costs {next_period_cost}. "
-                               "You can spend {balance} (plus a credit line of {credit_line}): please top up "
-                               "at least {shortfall}."),
-        "topup_succeeded": ("{account}: balance topped up by {amount}",
-                            "Your balance fell below your auto top-up threshold, so your saved card was charged "
-                            "{amount} (transaction {transaction_id}). Balance now: {balance}."),
-        "topup_failed": ("{account}: auto top-up failed",
-                         "Your saved card could not be charged {amount}: {reason}.{switched_off_text}"),
+        "period_charged": (
+            "{account}: new billing period charged",
+            "The period {period_start} to {period_end} has started and its monthly charges were "
+            "taken from your balance. Balance at the start: {opening_balance}.",
+        ),
+        "period_unpaid": (
+            "{account}: the new period could not be paid",
+            "The period {period_start} to {period_end} has started, but your balance "
+            "({opening_balance}) does not cover its charges. Please top up your account.",
+        ),
+        "services_cancelled": (
+            "{account}: services cancelled",
+            "Some services were cancelled because the balance did not cover them: {items}.",
+        ),
+        "service_suspended": (
+            "{account}: service suspended",
+            "Your service is suspended ({reasons}). A payment restores it.",
+        ),
+        "trial_expired": (
+            "{account}: your trial has ended",
+            "Your trial period is over. Top up your balance to keep the service running.",
+        ),
+        "low_balance": (
+            "{account}: low balance",
+            "Your balance is {balance}, below the {threshold} your provider warns at, since {below_since}.",
+        ),
+        "period_approaching": (
+            "{account}: the next period starts on {next_period_start}",
+            "The next billing period starts on {next_period_start} and costs {next_period_cost}. "
+            "You can spend {balance} (plus a credit line of {credit_line}): please top up "
+            "at least {shortfall}.",
+        ),
+        "topup_succeeded": (
+            "{account}: balance topped up by {amount}",
+            "Your balance fell below your auto top-up threshold, so your saved card was charged "
+            "{amount} (transaction {transaction_id}). Balance now: {balance}.",
+        ),
+        "topup_failed": (
+            "{account}: auto top-up failed",
+            "Your saved card could not be charged {amount}: {reason}.{switched_off_text}",
+        ),
     },
     "ru": {
-        "period_charged": ("{account}: начат новый расчётный период",
-                           "Период с {period_start} по {period_end} начат, ежемесячные платежи списаны с баланса. "
-                           "Баланс на начало периода: {opening_balance}."),
-        "period_unpaid": ("{account}: новый период не оплачен",
-                          "Период с {period_start} по {period_end} начат, но баланса ({opening_balance}) "
-                          "недостаточно для его оплаты. Пожалуйста, пополните счёт."),
-        "services_cancelled": ("{account}: услуги отключены",
-                               "Часть услуг отключена из-за недостатка средств: {items}."),
-        "service_suspended": ("{account}: обслуживание приостановлено",
-                              "Обслуживание приостановлено ({reasons}). После оплаты оно будет возобновлено."),
-        "trial_expired": ("{account}: пробный период закончился",
-                          "Пробный период закончился. Пополните баланс, чтобы услуги продолжили работать."),
-        "low_balance": ("{account}: низкий баланс",
-                        "Ваш баланс {balance}, это ниже порога {threshold}, установленного провайдером, "
-                        "с {below_since}."),
-        "period_approaching": ("{account}: новый период начнётся {next_period_start}",
-                               "Новый расчётный период начнётся {next_period_start}, его стоимость {next_period_cost}. "
-                               "Доступно {balance} (и кредит {credit_line}): пополните счёт хотя бы на {shortfall}."),
-        "topup_succeeded": ("{account}: баланс пополнен на {amount}",
-                            "Баланс опустился ниже порога автопополнения, с сохранённой карты списано {amount} "
-                            "(транзакция {transaction_id}). Баланс сейчас: {balance}."),
-        "topup_failed": ("{account}: автопополнение не удалось",
-                         "Не удалось списать {amount} с сохранённой карты: {reason}.{switched_off_text}"),
+        "period_charged": (
+            "{account}: начат новый расчётный период",
+            "Период с {period_start} по {period_end} начат, ежемесячные платежи списаны с баланса. "
+            "Баланс на начало периода: {opening_balance}.",
+        ),
+        "period_unpaid": (
+            "{account}: новый период не оплачен",
+            "Период с {period_start} по {period_end} начат, но баланса ({opening_balance}) "
+            "недостаточно для его оплаты. Пожалуйста, пополните счёт.",
+        ),
+        "services_cancelled": (
+            "{account}: услуги отключены",
+            "Часть услуг отключена из-за недостатка средств: {items}.",
+        ),
+        "service_suspended": (
+            "{account}: обслуживание приостановлено",
+            "Обслуживание приостановлено ({reasons}). После оплаты оно будет возобновлено.",
+        ),
+        "trial_expired": (
+            "{account}: пробный период закончился",
+            "Пробный период закончился. Пополните баланс, чтобы услуги продолжили работать.",
+        ),
+        "low_balance": (
+            "{account}: низкий баланс",
+            "Ваш баланс {balance}, это ниже порога {threshold}, установленного провайдером, с {below_since}.",
+        ),
+        "period_approaching": (
+            "{account}: новый период начнётся {next_period_start}",
+            "Новый расчётный период начнётся {next_period_start}, его стоимость {next_period_cost}. "
+            "Доступно {balance} (и кредит {credit_line}): пополните счёт хотя бы на {shortfall}.",
+        ),
+        "topup_succeeded": (
+            "{account}: баланс пополнен на {amount}",
+            "Баланс опустился ниже порога автопополнения, с сохранённой карты списано {amount} "
+            "(транзакция {transaction_id}). Баланс сейчас: {balance}.",
+        ),
+        "topup_failed": (
+            "{account}: автопополнение не удалось",
+            "Не удалось списать {amount} с сохранённой карты: {reason}.{switched_off_text}",
+        ),
     },
 }
 AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall", "amount")
 # The notices after which a payment restores the service: they say how much it takes.
 RESTORABLE = ("service_suspended", "period_unpaid")
-RESTORE = {"en": "To restore service, pay at least {amount}.",
-           "ru": "Для восстановления обслуживания оплатите не менее {amount}."}
+RESTORE = {
+    "en": "To restore service, pay at least {amount}.",
+    "ru": "Для восстановления обслуживания оплатите не менее {amount}.",
+}
 PAY_ONLINE = {"en": "Pay online and see your balance and documents", "ru": "Оплатить онлайн, баланс и документы"}
 EVENT_DAY = {"en": "Date of the event: {day}.", "ru": "Дата события: {day}."}  # every notice says when
-SWITCHED_OFF = {"en": " Auto top-up is now switched off; turn it on again once the card is fixed.",
-                "ru": " Автопополнение отключено; включите его снова, когда карта будет исправна."}
+SWITCHED_OFF = {
+    "en": " Auto top-up is now switched off; turn it on again once the card is fixed.",
+    "ru": " Автопополнение отключено; включите его снова, когда карта будет исправна.",
+}
 
 
 class _Blank(dict):
@@ -77,8 +117,9 @@ class _Blank(dict):
         return "—"  # a detail an older notice did not carry: say nothing rather than fail the email
 
 
-def compose(kind: str, details: Mapping[str, Any], *, account_name: str, language: str,
-            money: Callable[[int], str]) -> tuple[str, str]:
+def compose(
+    kind: str, details: Mapping[str, Any], *, account_name: str, language: str, money: Callable[[int], str]
+) -> tuple[str, str]:
     texts = TEXTS.get(language[:2].lower(), TEXTS["en"])
     subject, body = texts.get(kind) or TEXTS["en"][kind]
     values = _Blank({key: value for key, value in details.items() if not isinstance(value, (dict, list))})
@@ -86,11 +127,17 @@ def compose(kind: str, details: Mapping[str, Any], *, account_name: str, languag
         if isinstance(details.get(key), int):
             values[key] = money(details[key])
     values["account"] = account_name
-    values["items"] = ", ".join("/".join(map(str, item)) if isinstance(item, (list, tuple)) else str(item)
-                                for item in details.get("items", ())) or "—"
+    values["items"] = (
+        ", ".join(
+            "/".join(map(str, item)) if isinstance(item, (list, tuple)) else str(item)
+            for item in details.get("items", ())
+        )
+        or "—"
+    )
     values["reasons"] = ", ".join(str(reason) for reason in details.get("reasons", ())) or "—"
-    values["switched_off_text"] = SWITCHED_OFF.get(language[:2].lower(), SWITCHED_OFF["en"]) \
-        if details.get("switched_off") else ""
+    values["switched_off_text"] = (
+        SWITCHED_OFF.get(language[:2].lower(), SWITCHED_OFF["en"]) if details.get("switched_off") else ""
+    )
     body = body.format_map(values)
     if isinstance(details.get("day"), str):
         body += "\n\n" + EVENT_DAY.get(language[:2].lower(), EVENT_DAY["en"]).format(day=details["day"])
@@ -114,4 +161,4 @@ def mail_bodies(body: str, language: str, *, restore: str | None, page: str | No
     shown = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
     if page:
         shown += f'<p><a href="{html.escape(page, quote=True)}">{html.escape(PAY_ONLINE[lang])}</a></p>'
-    return text + "\n", f"<!doctype html><html lang=\"{lang}\"><body>{shown}</body></html>\n"
+    return text + "\n", f'<!doctype html><html lang="{lang}"><body>{shown}</body></html>\n'

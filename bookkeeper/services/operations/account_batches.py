@@ -4,19 +4,20 @@ handed back instead of recorded, and every other failure stored for the operator
 A change or a crawl is only a reason to look at an account; the handlers are idempotent, so a
 batch that is run again after a crash repeats reads and writes nothing new.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Sequence
 
 from bookkeeper.domain.notices import calls_for_notice
 from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.billing.events import BillingEvent
-from bookkeeper.services.setup.failures import record_failure
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_documents_if_due
+from bookkeeper.services.setup.failures import record_failure
 
 log = logging.getLogger("kazbill.batches")
 ATTEMPTS = 2  # as Thespian does: once more, then it is a stored failure, not a loop
@@ -33,9 +34,15 @@ class BatchOutcome:
 def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date | None = None) -> BatchOutcome:
     """Reconcile each account (day None) or crawl it for `day`."""
     handler: Callable[[str], list[BillingEvent]] = (
-        (lambda account_id: reconcile_account(ports, account_id)) if day is None
-        else (lambda account_id: crawl_account_day(ports, account_id, day) + issue_documents_if_due(
-            DocumentPorts(ports.store, ports.clock, ports.design_docs), account_id, day)))
+        (lambda account_id: reconcile_account(ports, account_id))
+        if day is None
+        else (
+            lambda account_id: (
+                crawl_account_day(ports, account_id, day)
+                + issue_documents_if_due(DocumentPorts(ports.store, ports.clock, ports.design_docs), account_id, day)
+            )
+        )
+    )
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     events: list[BillingEvent] = []
@@ -71,6 +78,12 @@ def _twice(handler: Callable[[str], list[BillingEvent]], account_id: str) -> lis
 
 def _record(ports: BillingPorts, account_id: str, day: date | None, reason: str) -> None:
     now_gregorian = gregorian_now(ports.clock)
-    record_failure(ports.store, source="shard", reason_code="billing_crashed", reason=reason,
-                   payload={"account_id": account_id, "day": day.isoformat() if day else None, "reason": reason},
-                   account_id=account_id, now_gregorian=now_gregorian)
+    record_failure(
+        ports.store,
+        source="shard",
+        reason_code="billing_crashed",
+        reason=reason,
+        payload={"account_id": account_id, "day": day.isoformat() if day else None, "reason": reason},
+        account_id=account_id,
+        now_gregorian=now_gregorian,
+    )

@@ -4,18 +4,19 @@ at the end (not once per call: a busy trunk ends a call a second). A store outag
 batch back, and the caller delivers it again: the calls already charged are duplicates then,
 and their accounts' standing is what the second delivery brings up to date.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.ports import StoreUnavailable, gregorian_now
-from bookkeeper.services.operations.account_batches import ATTEMPTS, BatchOutcome, bill_accounts
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.rating.call_rating import charge_call
 from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.operations.account_batches import ATTEMPTS, BatchOutcome, bill_accounts
+from bookkeeper.services.rating.call_rating import charge_call
 from bookkeeper.services.setup.failures import record_failure
 
 log = logging.getLogger("kazbill.calls")
@@ -32,13 +33,20 @@ def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutco
             outcome = _twice(ports, call)
         except StoreUnavailable as error:
             log.warning("store unavailable, %d calls handed back: %s", len(calls) - position, error)
-            return BatchOutcome(tuple(done), tuple(failed), tuple(c.account_id for c in calls[position:]),
-                                tuple(events))
+            return BatchOutcome(
+                tuple(done), tuple(failed), tuple(c.account_id for c in calls[position:]), tuple(events)
+            )
         if isinstance(outcome, Exception):
             reason = f"{type(outcome).__name__}: {outcome}"[:500]
-            record_failure(ports.store, source="rating", reason_code="rating_crashed", reason=reason,
-                           payload={"call": dataclasses.asdict(call)}, account_id=call.account_id,
-                           now_gregorian=gregorian_now(ports.clock))
+            record_failure(
+                ports.store,
+                source="rating",
+                reason_code="rating_crashed",
+                reason=reason,
+                payload={"call": dataclasses.asdict(call)},
+                account_id=call.account_id,
+                now_gregorian=gregorian_now(ports.clock),
+            )
             failed.append((call.account_id, reason))
             continue
         call_events, accounts = outcome

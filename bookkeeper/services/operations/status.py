@@ -2,20 +2,22 @@
 nodes, the failures
 awaiting a person, the notices and announcements not yet out, and how far the changes follower
 is behind each database it follows."""
+
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, parse_db_name
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.billing.announcements import OUTBOX_DB
-from bookkeeper.services.setup.failures import FAILURES_DB
-from bookkeeper.services.payments.hook_attempts import HOOKS_DB
-from bookkeeper.services.documents.document_queue import QUEUE_DB
-from bookkeeper.services.cluster.membership import NODES_DB
 from bookkeeper.services.billing.notice_queue import NOTICES_DB
+from bookkeeper.services.cluster.membership import NODES_DB
+from bookkeeper.services.documents.document_queue import QUEUE_DB
+from bookkeeper.services.payments.hook_attempts import HOOKS_DB
+from bookkeeper.services.setup.failures import FAILURES_DB
 
 LAG_CAP = 1000  # changes counted per database; beyond that "1000+" says enough
 # The changes follower's checkpoints (`_local` documents), named here so that every reader of the
@@ -51,13 +53,15 @@ class StoreStatus:
         return dict(self.__dict__)
 
 
-def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable[[str], bool],
-                 wall: Callable[[], float] = time.time) -> StoreStatus:
+def store_status(
+    store: DocumentStore, *, checkpoint_id: str, followed: Callable[[str], bool], wall: Callable[[], float] = time.time
+) -> StoreStatus:
     status = StoreStatus()
     status.nodes = _nodes(store, wall)
     try:
-        rows = store.all_docs(SYSTEM_DB, ViewQuery(start_key="kazbill_crawl-", end_key="kazbill_crawl-\ufff0",
-                                                   include_docs=True)).rows
+        rows = store.all_docs(
+            SYSTEM_DB, ViewQuery(start_key="kazbill_crawl-", end_key="kazbill_crawl-\ufff0", include_docs=True)
+        ).rows
         days: dict[str, str] = {}
         for row in rows:  # in a cluster, one record per node: a reseller is crawled up to its live nodes' earliest
             assert row.id is not None  # all_docs rows name their document
@@ -68,18 +72,17 @@ def store_status(store: DocumentStore, *, checkpoint_id: str, followed: Callable
                 reseller = row.doc["reseller_id"]
                 days[reseller] = min(days.get(reseller, row.doc["last_day"]), row.doc["last_day"])
         names = store.get_many(ACCOUNTS_DB, list(days)) if days else {}
-        status.last_crawl = {reseller: {"day": day, "name": names.get(reseller, {}).get("name", "")}
-                             for reseller, day in days.items()}
+        status.last_crawl = {
+            reseller: {"day": day, "name": names.get(reseller, {}).get("name", "")} for reseller, day in days.items()
+        }
     except DatabaseNotFound:
         pass
     status.failures = _grouped(store, FAILURES_DB, "kazbill_failures", "by_source", level=2)
     status.notices = _grouped(store, NOTICES_DB, "kazbill_notices", "by_state", level=1)
     status.documents = _grouped(store, QUEUE_DB, "kazbill_document_queue", "by_state", level=1)
     status.payment_hooks = _grouped(store, HOOKS_DB, "kazbill_hooks", "by_outcome", level=2)
-    try:
+    with contextlib.suppress(DatabaseNotFound):
         status.announcements_pending = len(store.query_view(OUTBOX_DB, "kazbill_outbox", "pending").rows)
-    except DatabaseNotFound:
-        pass
     for db in store.list_databases():
         if not followed(db):
             continue
@@ -100,8 +103,14 @@ def _nodes(store: DocumentStore, wall: Callable[[], float]) -> dict[str, float]:
     except DatabaseNotFound:
         return {}
     now_ms = int(wall() * 1000)
-    return {row.id: round((row.doc["expires_at_ms"] - now_ms) / 1000, 1) for row in rows
-            if row.id is not None and row.doc and isinstance(row.doc.get("expires_at_ms"), int) and row.doc["expires_at_ms"] > now_ms}
+    return {
+        row.id: round((row.doc["expires_at_ms"] - now_ms) / 1000, 1)
+        for row in rows
+        if row.id is not None
+        and row.doc
+        and isinstance(row.doc.get("expires_at_ms"), int)
+        and row.doc["expires_at_ms"] > now_ms
+    }
 
 
 def _grouped(store: DocumentStore, db: str, design: str, view: str, *, level: int) -> dict[str, int]:

@@ -9,6 +9,7 @@
    queues the result notice for the account's admins. The third decline in a row switches auto
    top-up off until the admin turns it on again.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.notices import NoticeDraft
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, ViewQuery
 from bookkeeper.services.billing.account_docs import update_doc
-from bookkeeper.services.payments.card_payments import CardError, CardPorts, claim_of, top_up
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from bookkeeper.services.billing.topup_requests import TOPUPS_DB, auto_topup_settings
 from bookkeeper.services.billing.notice_queue import queue_notices
+from bookkeeper.services.billing.topup_requests import TOPUPS_DB, auto_topup_settings
+from bookkeeper.services.payments.card_payments import CardError, CardPorts, claim_of, top_up
+
 
 @dataclass
 class TopUpReport:
@@ -51,8 +53,10 @@ def charge_due_topups(ports: CardPorts, now_gregorian: int, limit: int = 100) ->
         state, note = _charge(ports, request, now_gregorian)
         setattr(report, state, getattr(report, state) + 1)
         report.details.append(f"{request['account_id']}: {state} {note}")
-        store.put(TOPUPS_DB, {**request, "state": "queued" if state == "retrying" else state, "note": note,
-                              "handled_at": now_gregorian})
+        store.put(
+            TOPUPS_DB,
+            {**request, "state": "queued" if state == "retrying" else state, "note": note, "handled_at": now_gregorian},
+        )
     return report
 
 
@@ -76,15 +80,40 @@ def _charge(ports: CardPorts, request: dict[str, Any], now: int) -> tuple[str, s
     if record["state"] != "charged":
         return _failed(store, account_id, settings, record.get("reason") or record["state"], day, now)
     update_doc(store, db, AUTO_TOPUP_DOC_ID, after_attempt(settings, charged=True, reason="", now_gregorian=now))
-    queue_notices(store, account_id, [NoticeDraft("topup_succeeded", day, {
-        "amount": settings.amount, "balance": balance + settings.amount,
-        "transaction_id": record.get("transaction_id")})], now)
+    queue_notices(
+        store,
+        account_id,
+        [
+            NoticeDraft(
+                "topup_succeeded",
+                day,
+                {
+                    "amount": settings.amount,
+                    "balance": balance + settings.amount,
+                    "transaction_id": record.get("transaction_id"),
+                },
+            )
+        ],
+        now,
+    )
     return "charged", str(record.get("transaction_id"))
 
 
-def _failed(store: DocumentStore, account_id: str, settings: AutoTopUp, reason: str, day: date, now: int) -> tuple[str, str]:
+def _failed(
+    store: DocumentStore, account_id: str, settings: AutoTopUp, reason: str, day: date, now: int
+) -> tuple[str, str]:
     changes = after_attempt(settings, charged=False, reason=reason, now_gregorian=now)
     update_doc(store, account_db(account_id), AUTO_TOPUP_DOC_ID, changes)
-    queue_notices(store, account_id, [NoticeDraft("topup_failed", day, {
-        "amount": settings.amount, "reason": reason, "switched_off": "disabled_reason" in changes})], now)
+    queue_notices(
+        store,
+        account_id,
+        [
+            NoticeDraft(
+                "topup_failed",
+                day,
+                {"amount": settings.amount, "reason": reason, "switched_off": "disabled_reason" in changes},
+            )
+        ],
+        now,
+    )
     return "failed", reason

@@ -3,6 +3,7 @@ keys. What moves money after a top-up: a dispute opened (the chargeback is debit
 won (credited back), a settlement declined (the top-up never arrived: debited), and after a
 refund, the refund failing (the refund's debit is credited back). Each posts once under the
 dispute's or the transaction's id; the account is the one the sale or refund was made for."""
+
 from __future__ import annotations
 
 from bookkeeper.domain.gateways.amounts import gateway_amount
@@ -21,8 +22,9 @@ MONEY_KINDS = {
 }
 
 
-def receive_braintree_webhook(ports: HookPorts, reseller_id: str, raw_body: bytes,
-                              source: str | None = None) -> HookAnswer:
+def receive_braintree_webhook(
+    ports: HookPorts, reseller_id: str, raw_body: bytes, source: str | None = None
+) -> HookAnswer:
     def steps(attempt: Attempt) -> HookAnswer:
         settings, currency = attempt.settings("braintree_config")
         signature, payload = webhook_parts(attempt.form())  # GatewayFieldError is judged a refusal
@@ -38,15 +40,26 @@ def receive_braintree_webhook(ports: HookPorts, reseller_id: str, raw_body: byte
         expected = "refund" if notice.kind == "refund_failed" else "sale"
         sale = sale_account(ports.billing, notice.transaction_id or "")
         if sale is None or sale.get("reseller_id") != reseller_id or sale.get("kind", "sale") != expected:
-            return HookAnswer(200, "ignored", f"transaction {notice.transaction_id} is not a {expected} Kazbill "
-                              f"made for this reseller")
+            return HookAnswer(
+                200,
+                "ignored",
+                f"transaction {notice.transaction_id} is not a {expected} Kazbill made for this reseller",
+            )
         if notice.currency and notice.currency != currency:
-            raise Refused(HookAnswer(400, "refused", f"currency: {notice.currency} is not the reseller's {currency}",
-                                     "currency", account_id=sale["account_id"]))
+            raise Refused(
+                HookAnswer(
+                    400,
+                    "refused",
+                    f"currency: {notice.currency} is not the reseller's {currency}",
+                    "currency",
+                    account_id=sale["account_id"],
+                )
+            )
         amount = gateway_amount(notice.amount, currency, "amount")
         external = notice.notice_id if keyed_by == "notice" else notice.transaction_id
-        posting = GatewayPosting(action, reason, sale["account_id"], f"{external}", amount,
-                                 f"{notice.kind} of {notice.transaction_id}")
+        posting = GatewayPosting(
+            action, reason, sale["account_id"], f"{external}", amount, f"{notice.kind} of {notice.transaction_id}"
+        )
         return settle(ports, reseller_id, posting, "transaction_id", "Braintree")
 
     return Attempt(ports, "braintree", "webhook", reseller_id, raw_body, source).judge(steps)

@@ -7,23 +7,33 @@ charged, so a repeated request (a double click, a client retry, a second worker)
 first answer and never charges twice. Each approved sale is indexed by its transaction id, so a
 later dispute or settlement decline finds the account it belongs to.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from bookkeeper.domain.id_parts import id_part
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text
 from bookkeeper.domain.gateways.settings import GatewaySettings
+from bookkeeper.domain.id_parts import id_part
 from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db
-from bookkeeper.ports import (gregorian_now, 
-    CardGateway, CardRefused, Conflict, DocumentStore, GatewayUnavailable, SaleOutcome, SavedCard, put_once,
+from bookkeeper.ports import (
+    CardGateway,
+    CardRefused,
+    Conflict,
+    DocumentStore,
+    GatewayUnavailable,
+    SaleOutcome,
+    SavedCard,
+    gregorian_now,
+    put_once,
 )
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, get_or_none, load_context
+from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.payments.gateway_settings import NotAReseller, load_gateway_settings
 from bookkeeper.services.payments.keyed_ids import KeyedDoc, find_keyed
-from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.payments.postings import PostingRefused, apply_payment
 
 CardGateways = Callable[[GatewaySettings], CardGateway]
@@ -137,8 +147,16 @@ def claim_of(store: DocumentStore, db: str, kind: str, key: str) -> KeyedDoc:
     return find_keyed(store, db, f"kazbill_{kind}-", key, "key")
 
 
-def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str | None,
-           token: str | None = None, reason: str = "braintree") -> tuple[dict[str, Any], bool]:
+def top_up(
+    ports: CardPorts,
+    account_id: str,
+    amount: int,
+    key: str,
+    *,
+    by: str | None,
+    token: str | None = None,
+    reason: str = "braintree",
+) -> tuple[dict[str, Any], bool]:
     """Charge a card of the account (the default one unless `token`) and credit the account once
     per key. Returns (the top-up's record, whether this call made it): state charged (with the
     transaction and posting) or declined (with the gateway's reason)."""
@@ -155,8 +173,16 @@ def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str 
     store, db = ports.billing.store, account_db(account_id)
     now = gregorian_now(ports.billing.clock)
     keyed = claim_of(store, db, "topup", key)
-    claim: dict[str, Any] = {"_id": keyed.doc_id, "pvt_type": "kazbill_topup", "key": key, "amount": amount,
-             "currency": braintree.currency, "state": "charging", "by": by, "pvt_created": now}
+    claim: dict[str, Any] = {
+        "_id": keyed.doc_id,
+        "pvt_type": "kazbill_topup",
+        "key": key,
+        "amount": amount,
+        "currency": braintree.currency,
+        "state": "charging",
+        "by": by,
+        "pvt_created": now,
+    }
     earlier = keyed.doc
     if earlier is not None:
         return _repeated(ports, account_id, earlier, db)
@@ -172,8 +198,13 @@ def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str 
         return claim, True
     # The card is charged: record that first, so that whatever fails next, a repeat of the key
     # finishes the posting (idempotent) instead of charging again or losing the money.
-    claim.update(state="charged", transaction_id=outcome.transaction_id, card=card, reason=reason,
-                 reseller_id=braintree.context.reseller_id)
+    claim.update(
+        state="charged",
+        transaction_id=outcome.transaction_id,
+        card=card,
+        reason=reason,
+        reseller_id=braintree.context.reseller_id,
+    )
     claim["_rev"] = store.put(db, claim).rev
     return _post_topup(ports, account_id, claim, db), True
 
@@ -181,12 +212,29 @@ def top_up(ports: CardPorts, account_id: str, amount: int, key: str, *, by: str 
 def _post_topup(ports: CardPorts, account_id: str, claim: dict[str, Any], db: str) -> dict[str, Any]:
     """Index the sale (for disputes and refunds) and credit the account, both idempotent."""
     store, txn = ports.billing.store, claim["transaction_id"]
-    put_once(store, SYSTEM_DB, {"_id": sale_index_id(txn), "pvt_type": "braintree_sale", "account_id": account_id,
-                                "reseller_id": claim["reseller_id"], "amount": claim["amount"],
-                                "currency": claim["currency"], "pvt_created": claim["pvt_created"]})
+    put_once(
+        store,
+        SYSTEM_DB,
+        {
+            "_id": sale_index_id(txn),
+            "pvt_type": "braintree_sale",
+            "account_id": account_id,
+            "reseller_id": claim["reseller_id"],
+            "amount": claim["amount"],
+            "currency": claim["currency"],
+            "pvt_created": claim["pvt_created"],
+        },
+    )
     try:
-        events = apply_payment(ports.billing, account_id, amount=claim["amount"], reason=claim["reason"],
-                               external_id=txn, description=f"Card top-up {txn}", by=claim.get("by"))
+        events = apply_payment(
+            ports.billing,
+            account_id,
+            amount=claim["amount"],
+            reason=claim["reason"],
+            external_id=txn,
+            description=f"Card top-up {txn}",
+            by=claim.get("by"),
+        )
     except PostingRefused:
         # Charged, and the account closed (or its documents broke) since it was checked: the
         # claim keeps saying so without an entry, and the failure recorded waits for a person.
@@ -198,8 +246,9 @@ def _post_topup(ports: CardPorts, account_id: str, claim: dict[str, Any], db: st
 
 def _repeated(ports: CardPorts, account_id: str, earlier: dict[str, Any], db: str) -> tuple[dict[str, Any], bool]:
     if earlier["state"] == "charging":
-        raise CardError(409, "idempotency_key", "a top-up with this key is being charged, or its outcome awaits "
-                                                "an operator's check")
+        raise CardError(
+            409, "idempotency_key", "a top-up with this key is being charged, or its outcome awaits an operator's check"
+        )
     if earlier["state"] == "charged" and not earlier.get("entry_id"):
         return _post_topup(ports, account_id, earlier, db), False  # charged, but the credit was cut short
     return earlier, False
@@ -217,8 +266,9 @@ def _chosen_card(braintree: Braintree, account_id: str, token: str | None) -> st
     return chosen
 
 
-def _guarded_sale(ports: CardPorts, braintree: Braintree, account_id: str, card: str, text: str, key: str,
-                  claim: dict, db: str) -> SaleOutcome:
+def _guarded_sale(
+    ports: CardPorts, braintree: Braintree, account_id: str, card: str, text: str, key: str, claim: dict, db: str
+) -> SaleOutcome:
     try:
         return braintree.gateway.sale(account_id, card, text, order_id=f"kazbill-{key}"[:255])
     except CardRefused as error:

@@ -9,11 +9,13 @@ then the posting, which is idempotent by the gateway's transaction id.
 Whatever a body holds, it is judged, never a crash: a value that cannot be read (bad encoding,
 too deep, too large, not a number) is refused with 400 and recorded like any other refusal.
 """
+
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field as dataclass_field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from urllib.parse import parse_qsl
 
 from bookkeeper.domain.gateways import paypal, yandex_money
@@ -65,8 +67,9 @@ class Attempt:
     """One delivery being judged: `judge` runs the gateway's steps, turns a refusal at any step
     into its answer, and records the delivery whatever the outcome."""
 
-    def __init__(self, ports: HookPorts, gateway: str, route: str, reseller_id: str, raw_body: bytes,
-                 source: str | None = None):
+    def __init__(
+        self, ports: HookPorts, gateway: str, route: str, reseller_id: str, raw_body: bytes, source: str | None = None
+    ):
         self.ports, self.gateway, self.route, self.reseller_id, self.raw = ports, gateway, route, reseller_id, raw_body
         self.source = source  # the sender's address; None when handed in-process
         self.fields: dict[str, str] = {}
@@ -75,10 +78,10 @@ class Attempt:
     def vouch(self) -> None:
         self.vouched = True
 
-    def judge(self, steps: Callable[["Attempt"], HookAnswer]) -> HookAnswer:
+    def judge(self, steps: Callable[[Attempt], HookAnswer]) -> HookAnswer:
         return self.judge_with_code(lambda attempt: (steps(attempt), yandex_money.SHOP_OK))[0]
 
-    def judge_with_code(self, steps: Callable[["Attempt"], tuple[HookAnswer, int]]) -> tuple[HookAnswer, int]:
+    def judge_with_code(self, steps: Callable[[Attempt], tuple[HookAnswer, int]]) -> tuple[HookAnswer, int]:
         try:
             answer, code = steps(self)
         except Refused as refusal:
@@ -88,7 +91,9 @@ class Attempt:
         except (ValueError, ArithmeticError, RecursionError) as error:  # a value no step could read
             log.warning("%s %s: a body no step could read", self.gateway, self.route, exc_info=True)
             field = getattr(error, "field", None) or "body"
-            answer = HookAnswer(400, "refused", f"{field}: cannot be read ({type(error).__name__}: {error})"[:500], field)
+            answer = HookAnswer(
+                400, "refused", f"{field}: cannot be read ({type(error).__name__}: {error})"[:500], field
+            )
             code = yandex_money.SHOP_BAD_REQUEST
         return self.finish(answer), code
 
@@ -99,30 +104,44 @@ class Attempt:
         except NotAReseller as error:
             raise Refused(HookAnswer(404, "refused", str(error), "reseller_id")) from None
         except GatewayFieldError as error:
-            raise Refused(HookAnswer(403 if error.field.endswith(".enabled") else 404, "refused", str(error),
-                                     error.field)) from None
+            raise Refused(
+                HookAnswer(403 if error.field.endswith(".enabled") else 404, "refused", str(error), error.field)
+            ) from None
         if needed and not settings.get(needed):
-            raise Refused(HookAnswer(404, "refused", f"this reseller has no {needed} for this gateway",
-                                     f"{kind}.{needed}"))
+            raise Refused(
+                HookAnswer(404, "refused", f"this reseller has no {needed} for this gateway", f"{kind}.{needed}")
+            )
         return settings, currency
 
     def form(self, charset: str = "utf-8") -> dict[str, str]:
         try:
             self.fields = parse_form(self.raw, charset)
         except GatewayFieldError as error:
-            raise Refused(HookAnswer(400, "refused", str(error), error.field, malformed=True),
-                          yandex_money.SHOP_BAD_REQUEST) from None
+            raise Refused(
+                HookAnswer(400, "refused", str(error), error.field, malformed=True), yandex_money.SHOP_BAD_REQUEST
+            ) from None
         return self.fields
 
     def finish(self, answer: HookAnswer) -> HookAnswer:
         store, clock = self.ports.billing.store, self.ports.billing.clock
         posting = answer.posting
-        record_attempt(store, gateway=self.gateway, route=self.route, raw_body=self.raw, outcome=answer.outcome,
-                       message=answer.message, field=answer.field, reseller_id=self.reseller_id,
-                       account_id=answer.account_id or (posting.account_id if posting else None),
-                       external_id=posting.external_id if posting else None, fields=self.fields,
-                       now_gregorian=gregorian_of(clock.now()), vouched=self.vouched,
-                       source=self.source, budget=self.ports.refusal_budget)
+        record_attempt(
+            store,
+            gateway=self.gateway,
+            route=self.route,
+            raw_body=self.raw,
+            outcome=answer.outcome,
+            message=answer.message,
+            field=answer.field,
+            reseller_id=self.reseller_id,
+            account_id=answer.account_id or (posting.account_id if posting else None),
+            external_id=posting.external_id if posting else None,
+            fields=self.fields,
+            now_gregorian=gregorian_of(clock.now()),
+            vouched=self.vouched,
+            source=self.source,
+            budget=self.ports.refusal_budget,
+        )
         return answer
 
 
@@ -133,8 +152,9 @@ def forged(field: str, message: str, shop_code: int = yandex_money.SHOP_AUTH_FAI
 def parse_form(raw_body: bytes, charset: str) -> dict[str, str]:
     """A form body as one value per field; a repeated field is ambiguous and refused."""
     try:
-        pairs = parse_qsl(raw_body.decode(charset), keep_blank_values=True, strict_parsing=bool(raw_body),
-                          max_num_fields=MAX_FIELDS)
+        pairs = parse_qsl(
+            raw_body.decode(charset), keep_blank_values=True, strict_parsing=bool(raw_body), max_num_fields=MAX_FIELDS
+        )
     except (LookupError, ValueError) as error:  # a UnicodeError (punycode's is no *Decode*Error) is a ValueError
         raise GatewayFieldError("body", f"not a form in {charset}: {error}"[:300]) from None
     fields: dict[str, str] = {}
@@ -150,14 +170,24 @@ def payer_billed_by(ports: HookPorts, reseller_id: str, posting: GatewayPosting,
     try:
         context = load_context(ports.billing.store, posting.account_id)
     except BillingInputError as error:
-        raise Refused(HookAnswer(400, "refused", f"{account_field}: {error.reason}", account_field,
-                                 posting=posting)) from None
+        raise Refused(
+            HookAnswer(400, "refused", f"{account_field}: {error.reason}", account_field, posting=posting)
+        ) from None
     if context.reseller_id != reseller_id:
-        raise Refused(HookAnswer(400, "refused", f"{account_field}: account {posting.account_id} is not billed by "
-                                 f"reseller {reseller_id}", account_field, posting=posting))
+        raise Refused(
+            HookAnswer(
+                400,
+                "refused",
+                f"{account_field}: account {posting.account_id} is not billed by reseller {reseller_id}",
+                account_field,
+                posting=posting,
+            )
+        )
 
 
-def settle(ports: HookPorts, reseller_id: str, posting: GatewayPosting, account_field: str, description: str) -> HookAnswer:
+def settle(
+    ports: HookPorts, reseller_id: str, posting: GatewayPosting, account_field: str, description: str
+) -> HookAnswer:
     """Post what a genuine notification asks for, once, to an account this reseller bills."""
     if posting.action == IGNORE:
         return HookAnswer(200, "ignored", posting.note, posting=posting)
@@ -167,18 +197,39 @@ def settle(ports: HookPorts, reseller_id: str, posting: GatewayPosting, account_
         return refusal.answer
     post: Callable[..., list] = apply_payment if posting.action == CREDIT else gateway_debit
     try:
-        events = post(ports.billing, posting.account_id, amount=posting.amount, reason=posting.reason,
-                      external_id=posting.external_id, description=f"{description} {posting.external_id}")
+        events = post(
+            ports.billing,
+            posting.account_id,
+            amount=posting.amount,
+            reason=posting.reason,
+            external_id=posting.external_id,
+            description=f"{description} {posting.external_id}",
+        )
     except PostingRefused as refused:
-        return HookAnswer(409, "refused", f"the account's billing documents refuse the posting: {refused}",
-                          refused.field, posting=posting)
+        return HookAnswer(
+            409,
+            "refused",
+            f"the account's billing documents refuse the posting: {refused}",
+            refused.field,
+            posting=posting,
+        )
     first = events[0]
     if first.name == "posting_duplicate":
-        return HookAnswer(200, "duplicate", f"{posting.external_id} was posted before; nothing posted again",
-                          posting=posting, details=dict(first.details))
+        return HookAnswer(
+            200,
+            "duplicate",
+            f"{posting.external_id} was posted before; nothing posted again",
+            posting=posting,
+            details=dict(first.details),
+        )
     outcome = "credited" if posting.action == CREDIT else "debited"
-    return HookAnswer(200, outcome, f"{outcome} {posting.amount} units ({posting.note})", posting=posting,
-                      details={**first.details, "events": [event.name for event in events[1:]]})
+    return HookAnswer(
+        200,
+        outcome,
+        f"{outcome} {posting.amount} units ({posting.note})",
+        posting=posting,
+        details={**first.details, "events": [event.name for event in events[1:]]},
+    )
 
 
 def receive_paypal_ipn(ports: HookPorts, reseller_id: str, raw_body: bytes, source: str | None = None) -> HookAnswer:
@@ -210,8 +261,9 @@ def receive_yandex_wallet(ports: HookPorts, reseller_id: str, raw_body: bytes, s
     return Attempt(ports, "yandex_money", "notification", reseller_id, raw_body, source).judge(steps)
 
 
-def receive_yandex_shop(ports: HookPorts, reseller_id: str, action: str, raw_body: bytes,
-                        source: str | None = None) -> tuple[HookAnswer, int]:
+def receive_yandex_shop(
+    ports: HookPorts, reseller_id: str, action: str, raw_body: bytes, source: str | None = None
+) -> tuple[HookAnswer, int]:
     """(the answer, the shop protocol's code for the XML reply)."""
     refused_code = yandex_money.SHOP_REFUSED if action == "checkOrder" else yandex_money.SHOP_BAD_REQUEST
 

@@ -3,9 +3,11 @@
 The currency a gateway must take is the one the reseller bills its customers in (its own onbill,
 inheriting the master's), so a PayPal account in dollars cannot be attached to a rouble reseller.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.gateways.settings import GatewaySettings, merged_update, parse_gateway_settings
@@ -36,8 +38,12 @@ def own_reseller_settings(store: DocumentStore, reseller_id: str) -> ResellerSet
         raise NotAReseller(f"account {reseller_id} is not a reseller")
     master_id = master_of(get_or_none(store, ACCOUNTS_DB, reseller_id) or {"_id": reseller_id})
     try:
-        return reseller_settings(reseller_id, get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
-                                 get_or_none(store, account_db(master_id), ONBILL_DOC_ID), master_id=master_id)
+        return reseller_settings(
+            reseller_id,
+            get_or_none(store, account_db(reseller_id), ONBILL_DOC_ID),
+            get_or_none(store, account_db(master_id), ONBILL_DOC_ID),
+            master_id=master_id,
+        )
     except SettingsError as error:
         raise GatewayFieldError(f"onbill.{error.field}", error.reason) from None
 
@@ -62,8 +68,9 @@ def load_gateway_settings(store: DocumentStore, reseller_id: str, kind: str) -> 
     return settings, currency
 
 
-def save_gateway_settings(store: DocumentStore, reseller_id: str, kind: str, incoming: Mapping[str, Any],
-                          now_gregorian: int) -> dict[str, Any]:
+def save_gateway_settings(
+    store: DocumentStore, reseller_id: str, kind: str, incoming: Mapping[str, Any], now_gregorian: int
+) -> dict[str, Any]:
     """Merge the given keys into the stored document, validate the result whole, and save it
     against the revision read (a concurrent write makes this raise Conflict, changing nothing)."""
     currency = own_reseller_settings(store, reseller_id).currency
@@ -71,7 +78,11 @@ def save_gateway_settings(store: DocumentStore, reseller_id: str, kind: str, inc
         if key.startswith(("_", "pvt_")):
             raise GatewayFieldError(key, "private fields are not accepted")
     stored = stored_gateway_doc(store, reseller_id, kind) or {
-        "_id": kind, "pvt_type": kind, "pvt_account_id": reseller_id, "pvt_created": now_gregorian}
+        "_id": kind,
+        "pvt_type": kind,
+        "pvt_account_id": reseller_id,
+        "pvt_created": now_gregorian,
+    }
     merged = merged_update(kind, stored, incoming)
     parse_gateway_settings(kind, merged, currency)
     merged["pvt_modified"] = now_gregorian

@@ -10,6 +10,7 @@ body. Of any other delivery the record keeps the first KiB of the body and no fi
 so many such deliveries a minute from one source address are written at all (`RefusalBudget`);
 past that the gateway still gets its answer, and the store does not grow.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,8 @@ import logging
 import random
 import threading
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.ports import Conflict, DocumentStore, NotFound
 
@@ -38,8 +40,9 @@ class RefusalBudget:
     minute. It lives in the process (a gunicorn worker each), so the cap is per worker: still a
     bound on the growth, without a write to count the writes saved."""
 
-    def __init__(self, per_source_per_minute: int = UNVOUCHED_PER_SOURCE_PER_MINUTE,
-                 max_sources: int = MAX_SOURCES_PER_MINUTE):
+    def __init__(
+        self, per_source_per_minute: int = UNVOUCHED_PER_SOURCE_PER_MINUTE, max_sources: int = MAX_SOURCES_PER_MINUTE
+    ):
         self.per_source_per_minute, self.max_sources = per_source_per_minute, max_sources
         self._minute: int | None = None
         self._counts: dict[str, int] = {}
@@ -66,11 +69,24 @@ def attempt_id(gateway: str, raw_body: bytes) -> str:
     return f"hook-{gateway}-{hashlib.sha256(raw_body).hexdigest()[:40]}"
 
 
-def record_attempt(store: DocumentStore, *, gateway: str, route: str, raw_body: bytes, outcome: str,
-                   message: str, now_gregorian: int, reseller_id: str | None = None, field: str | None = None,
-                   account_id: str | None = None, external_id: str | None = None,
-                   fields: Mapping[str, str] | None = None, vouched: bool = False, source: str | None = None,
-                   budget: RefusalBudget | None = None) -> str | None:
+def record_attempt(
+    store: DocumentStore,
+    *,
+    gateway: str,
+    route: str,
+    raw_body: bytes,
+    outcome: str,
+    message: str,
+    now_gregorian: int,
+    reseller_id: str | None = None,
+    field: str | None = None,
+    account_id: str | None = None,
+    external_id: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    vouched: bool = False,
+    source: str | None = None,
+    budget: RefusalBudget | None = None,
+) -> str | None:
     """Add this delivery to the body's record (creating it the first time); None when the
     source's budget of unvouched deliveries is spent and nothing was written. Concurrent
     deliveries of one body race on the record's revision; each retries until its delivery is in.
@@ -78,16 +94,30 @@ def record_attempt(store: DocumentStore, *, gateway: str, route: str, raw_body: 
     if not vouched and source is not None and budget is not None and not budget.spend(source, now_gregorian // 60):
         return None
     doc_id = attempt_id(gateway, raw_body)
-    delivery = {"at": now_gregorian, "outcome": outcome, "message": _storable(message[:MAX_MESSAGE_KEPT]),
-                "field": _name(field), "source": _name(source)}
+    delivery = {
+        "at": now_gregorian,
+        "outcome": outcome,
+        "message": _storable(message[:MAX_MESSAGE_KEPT]),
+        "field": _name(field),
+        "source": _name(source),
+    }
     store.ensure_database(HOOKS_DB)
     for _ in range(WRITE_TRIES):
         try:
             doc = store.get(HOOKS_DB, doc_id)
         except NotFound:
-            doc = {"_id": doc_id, "pvt_type": "hook_attempt", "gateway": gateway, "route": route,
-                   "reseller_id": _name(reseller_id), "raw": "", "fields": {}, "first_seen": now_gregorian,
-                   "deliveries": [], "count": 0}
+            doc = {
+                "_id": doc_id,
+                "pvt_type": "hook_attempt",
+                "gateway": gateway,
+                "route": route,
+                "reseller_id": _name(reseller_id),
+                "raw": "",
+                "fields": {},
+                "first_seen": now_gregorian,
+                "deliveries": [],
+                "count": 0,
+            }
         _keep_body(doc, raw_body, vouched, fields)
         _describe(doc, outcome, message, _name(field), account_id, external_id, now_gregorian)
         doc["deliveries"] = [*doc["deliveries"], delivery][-MAX_DELIVERIES_KEPT:]
@@ -102,15 +132,22 @@ def record_attempt(store: DocumentStore, *, gateway: str, route: str, raw_body: 
 
 def _keep_body(doc: dict[str, Any], raw_body: bytes, vouched: bool, fields: Mapping[str, str] | None) -> None:
     # A body first seen unvouched (PayPal unreachable, say) is kept at length once a delivery of it is vouched for.
-    kept = _storable(raw_body[:MAX_RAW_KEPT if vouched else MAX_UNVOUCHED_RAW_KEPT].decode("latin-1"))
+    kept = _storable(raw_body[: MAX_RAW_KEPT if vouched else MAX_UNVOUCHED_RAW_KEPT].decode("latin-1"))
     if len(kept) > len(doc.get("raw") or ""):
         doc["raw"] = kept
     if vouched and fields and not doc.get("fields"):
         doc["fields"] = {_storable(name): _storable(value) for name, value in fields.items()}
 
 
-def _describe(doc: dict[str, Any], outcome: str, message: str, field: str | None, account_id: str | None,
-              external_id: str | None, now_gregorian: int) -> None:
+def _describe(
+    doc: dict[str, Any],
+    outcome: str,
+    message: str,
+    field: str | None,
+    account_id: str | None,
+    external_id: str | None,
+    now_gregorian: int,
+) -> None:
     # The record's headline is what the money did: a later duplicate never hides the credit.
     if doc.get("outcome") not in ("credited", "debited") or outcome in ("credited", "debited"):
         doc.update(outcome=outcome, message=_storable(message[:MAX_MESSAGE_KEPT]), field=field)

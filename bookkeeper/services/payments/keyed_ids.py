@@ -7,6 +7,7 @@ which decides: a document is this key's only if it names this very key. A key wh
 held by another key's slug-era document ("PO_17" by the one of "PO 17") takes its fully escaped
 id instead, which nothing else can hold.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ class KeyedDoc:
 
     def part(self, prefix: str) -> str:
         """What follows the prefix: the key's part of the id, for ids derived from this one."""
-        return self.doc_id[len(prefix):]
+        return self.doc_id[len(prefix) :]
 
 
 def find_keyed(store: DocumentStore, db: str, prefix: str, key: str, key_field: str) -> KeyedDoc:
@@ -40,4 +41,3 @@ def find_keyed(store: DocumentStore, db: str, prefix: str, key: str, key_field: 
         if earlier is not None and earlier.get(key_field) == key:
             return KeyedDoc(earlier["_id"], earlier)
     return KeyedDoc(prefix + id_part(key), None)
-

@@ -11,28 +11,43 @@ The external id is kept exactly as given, encoded reversibly into the ids (`id_p
 "PO 17" and "PO/17" are two postings; registrations written when ids were slugs are still found
 (`bookkeeper.services.payments.keyed_ids`), so a replay of an old payment is still a replay.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.domain.charges import CREDIT, DEBIT, REASON_CODES
-from bookkeeper.domain.kazoo_months import event_part, prefix, utc_month
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
-from bookkeeper.domain.ledger import PAYMENTS_SOURCE
+from bookkeeper.domain.kazoo_months import event_part, prefix, utc_month
 from bookkeeper.domain.kazoo_names import account_db, gregorian_of
+from bookkeeper.domain.ledger import PAYMENTS_SOURCE
 from bookkeeper.domain.periods import local_day
 from bookkeeper.ports import Conflict, DocumentStore, NotFound
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from bookkeeper.services.billing.context import load_or_refuse
 from bookkeeper.services.billing.events import BillingEvent
-from bookkeeper.services.payments.keyed_ids import find_keyed
 from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.payments.keyed_ids import find_keyed
 
-GATEWAY_CREDITS = ("paypal", "yandex_money", "braintree", "topup", "auto_addition", "paypal_reversal_cancelled",
-                   "braintree_dispute_won", "braintree_refund_failed")
+GATEWAY_CREDITS = (
+    "paypal",
+    "yandex_money",
+    "braintree",
+    "topup",
+    "auto_addition",
+    "paypal_reversal_cancelled",
+    "braintree_dispute_won",
+    "braintree_refund_failed",
+)
 # Money a gateway took back: refunds, reversals, chargebacks, each keyed by the gateway's own id.
-GATEWAY_DEBITS = ("paypal_refund", "paypal_reversal", "braintree_refund", "braintree_dispute",
-                  "braintree_settlement_declined")
+GATEWAY_DEBITS = (
+    "paypal_refund",
+    "paypal_reversal",
+    "braintree_refund",
+    "braintree_dispute",
+    "braintree_settlement_declined",
+)
 MANUAL_CREDITS = ("wire_transfer", "manual_addition", "admin_discretion")
 MANUAL_DEBITS = ("balance_correction",)
 # Money in, and a gateway taking it back, are Kazoo's "payments"; a reseller's correction of the
@@ -74,66 +89,140 @@ def _check(amount: object, reason: str, external_id: object, allowed: tuple[str,
         raise PaymentError("external_id", "must be a non-empty string of at most 200 characters, without NUL")
 
 
-def apply_payment(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,
-                  description: str = "", by: str | None = None,
-                  ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
+def apply_payment(
+    ports: BillingPorts,
+    account_id: str,
+    *,
+    amount: int,
+    reason: str,
+    external_id: str,
+    description: str = "",
+    by: str | None = None,
+    ledger_fields: Mapping[str, Any] | None = None,
+) -> list[BillingEvent]:
     """A credit (gateway payment, top-up, wire transfer, manual credit), then a pass over the
     account: a pending period may open now, a block may lift."""
     _check(amount, reason, external_id, GATEWAY_CREDITS + MANUAL_CREDITS)
     return _post(ports, account_id, CREDIT, amount, reason, external_id, description, by, ledger_fields=ledger_fields)
 
 
-def manual_debit(ports: BillingPorts, account_id: str, *, amount: int, external_id: str, description: str = "",
-                 by: str | None = None, ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
+def manual_debit(
+    ports: BillingPorts,
+    account_id: str,
+    *,
+    amount: int,
+    external_id: str,
+    description: str = "",
+    by: str | None = None,
+    ledger_fields: Mapping[str, Any] | None = None,
+) -> list[BillingEvent]:
     _check(amount, "balance_correction", external_id, MANUAL_DEBITS)
-    return _post(ports, account_id, DEBIT, amount, "balance_correction", external_id, description, by,
-                 ledger_fields=ledger_fields)
+    return _post(
+        ports,
+        account_id,
+        DEBIT,
+        amount,
+        "balance_correction",
+        external_id,
+        description,
+        by,
+        ledger_fields=ledger_fields,
+    )
 
 
-def _post(ports: BillingPorts, account_id: str, ledger_type: str, amount: int, reason: str, external_id: str,
-          description: str, by: str | None, deletes: str | None = None,
-          ledger_fields: Mapping[str, Any] | None = None) -> list[BillingEvent]:
+def _post(
+    ports: BillingPorts,
+    account_id: str,
+    ledger_type: str,
+    amount: int,
+    reason: str,
+    external_id: str,
+    description: str,
+    by: str | None,
+    deletes: str | None = None,
+    ledger_fields: Mapping[str, Any] | None = None,
+) -> list[BillingEvent]:
     now = ports.clock.now()
     now_gregorian = gregorian_of(now)
-    context = load_or_refuse(ports.store, account_id, source="payments", reason_code="refused_posting",
-                             refusal="posting_refused", now_gregorian=now_gregorian,
-                             payload={"reason": reason, "external_id": external_id, "amount": amount})
+    context = load_or_refuse(
+        ports.store,
+        account_id,
+        source="payments",
+        reason_code="refused_posting",
+        refusal="posting_refused",
+        now_gregorian=now_gregorian,
+        payload={"reason": reason, "external_id": external_id, "amount": amount},
+    )
     if isinstance(context, BillingEvent):
         raise PostingRefused(str(context.details["field"]), str(context.details["reason"]))
     today = local_day(now, context.reseller.timezone)
     month = utc_month(now_gregorian)  # Kazoo's month, where its balance sees the entry at once
     store = ports.store
     keyed = find_keyed(store, account_db(account_id), registration_prefix(reason), external_id, "external_id")
-    registration = keyed.doc or _register(store, account_id, {
-        "_id": keyed.doc_id, "pvt_type": "kazbill_posting",
-        "entry_id": f"{prefix(month)}-kazbill-{reason}-{keyed.part(registration_prefix(reason))}",
-        "month": list(month), "reason": reason, "ledger_type": ledger_type, "amount": amount,
-        "external_id": external_id, "by": by, "deletes": deletes, "pvt_created": now_gregorian})
+    registration = keyed.doc or _register(
+        store,
+        account_id,
+        {
+            "_id": keyed.doc_id,
+            "pvt_type": "kazbill_posting",
+            "entry_id": f"{prefix(month)}-kazbill-{reason}-{keyed.part(registration_prefix(reason))}",
+            "month": list(month),
+            "reason": reason,
+            "ledger_type": ledger_type,
+            "amount": amount,
+            "external_id": external_id,
+            "by": by,
+            "deletes": deletes,
+            "pvt_created": now_gregorian,
+        },
+    )
     entry = kazoo_ledger(
-        registration["entry_id"], registration["ledger_type"], registration["amount"],
+        registration["entry_id"],
+        registration["ledger_type"],
+        registration["amount"],
         description=description or f"{reason} {external_id}",
         source={"service": PAYMENTS_SOURCE if reason in PAYMENT_SOURCED else reason, "id": external_id},
         usage={"type": reason, "quantity": 1, "unit": "posting"},
         # Kazoo's ledger summary (summary_by_account) lists only documents with a period.
         period={"start": registration["pvt_created"], "end": registration["pvt_created"]},
-        account_id=account_id, account_name=context.account_name,
-        metadata={"kazbill": {"reason": reason, "code": REASON_CODES[reason], "external_id": external_id,
-                              "by": by, "deletes": deletes, "currency": context.reseller.currency,
-                              "day": today.isoformat()}},
-        now_gregorian=now_gregorian)
+        account_id=account_id,
+        account_name=context.account_name,
+        metadata={
+            "kazbill": {
+                "reason": reason,
+                "code": REASON_CODES[reason],
+                "external_id": external_id,
+                "by": by,
+                "deletes": deletes,
+                "currency": context.reseller.currency,
+                "day": today.isoformat(),
+            }
+        },
+        now_gregorian=now_gregorian,
+    )
     if ledger_fields:  # a crossbar client's own source, usage, period and metadata, as cb_ledgers:put
         # keeps them; Kazbill's own record of the posting stays under metadata.kazbill.
         entry.update({key: ledger_fields[key] for key in ("source", "usage", "period") if key in ledger_fields})
         entry["metadata"] = {**(ledger_fields.get("metadata") or {}), "kazbill": entry["metadata"]["kazbill"]}
     # A registration without its entry is a pass cut short: finish it, in the month it names.
-    written = LedgerBook(store, ports.design_docs).write(account_id, [entry], tuple(registration["month"]), now_gregorian)
+    written = LedgerBook(store, ports.design_docs).write(
+        account_id, [entry], tuple(registration["month"]), now_gregorian
+    )
     # Whoever writes the entry reports the posting: with concurrent deliveries of one payment,
     # exactly one call does (the others find the entry's id taken).
     if not written:
         return [BillingEvent("posting_duplicate", account_id, {"entry_id": registration["entry_id"]})]
-    posted = BillingEvent("posted", account_id, {
-        "entry_id": written[0], "reason": reason, "ledger_type": registration["ledger_type"],
-        "amount": registration["amount"], "external_id": external_id})
+    posted = BillingEvent(
+        "posted",
+        account_id,
+        {
+            "entry_id": written[0],
+            "reason": reason,
+            "ledger_type": registration["ledger_type"],
+            "amount": registration["amount"],
+            "external_id": external_id,
+        },
+    )
     return [posted, *reconcile_account(ports, account_id)]
 
 
@@ -145,8 +234,9 @@ def _register(store: DocumentStore, account_id: str, registration: dict[str, Any
         return store.get(account_db(account_id), registration["_id"])
 
 
-def gateway_debit(ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str,
-                  description: str = "") -> list[BillingEvent]:
+def gateway_debit(
+    ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str, description: str = ""
+) -> list[BillingEvent]:
     """Money a gateway took back (a refund, a reversal, a lost dispute): a debit, once, and a pass
     over the account, since its standing may fall."""
     _check(amount, reason, external_id, GATEWAY_DEBITS)
@@ -160,10 +250,21 @@ def delete_manual_entry(ports: BillingPorts, account_id: str, entry_id: str, *, 
     if registration is None:
         raise EntryNotFound("entry_id", f"{entry_id!r} is not a manual entry of this account")
     if registration["reason"] not in MANUAL_CREDITS + MANUAL_DEBITS or registration.get("deletes"):
-        raise PaymentError("entry_id", f"{entry_id!r} is a {registration['reason']} entry; only manual entries may be deleted")
+        raise PaymentError(
+            "entry_id", f"{entry_id!r} is a {registration['reason']} entry; only manual entries may be deleted"
+        )
     opposite = DEBIT if registration["ledger_type"] == CREDIT else CREDIT
-    return _post(ports, account_id, opposite, registration["amount"], registration["reason"],
-                 f"deletion-of-{entry_id}", f"Deletion of {entry_id} by {by}", by, deletes=entry_id)
+    return _post(
+        ports,
+        account_id,
+        opposite,
+        registration["amount"],
+        registration["reason"],
+        f"deletion-of-{entry_id}",
+        f"Deletion of {entry_id} by {by}",
+        by,
+        deletes=entry_id,
+    )
 
 
 def _registration_of(ports: BillingPorts, account_id: str, entry_id: str) -> dict[str, Any] | None:

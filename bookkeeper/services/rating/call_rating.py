@@ -11,6 +11,7 @@ the hang-up, after Kazbill has usually rated the event), and not when the debit 
 no rate matches is not free: it is recorded for the operator (`kazbill_failures`, reason
 `unrated_call`) and reported in the events.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -19,18 +20,18 @@ from datetime import date
 from bookkeeper.domain.calls import FinishedCall, call_entry_id
 from bookkeeper.domain.charges import DEBIT, REASON_CODES
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.ledger import PER_MINUTE_SOURCE
 from bookkeeper.domain.periods import local_day_of_gregorian
 from bookkeeper.domain.rating import Rate, RateDeck, call_cost
-from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import DocumentStore, ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from bookkeeper.services.billing.context import BillingContext, load_or_refuse
 from bookkeeper.services.billing.events import BillingEvent, EventName
-from bookkeeper.services.setup.failures import record_failure
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
-from bookkeeper.services.rating.rate_decks import active_deck, load_active
 from bookkeeper.services.billing.pass_reads import PassReads
+from bookkeeper.services.rating.rate_decks import active_deck, load_active
+from bookkeeper.services.setup.failures import record_failure
 
 
 @dataclass
@@ -75,17 +76,27 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     while True:
         # closed_too: a call's record can come after its account closed (a late CDR, a replay):
         # the call was made, so it is owed, and a replay finds it charged already.
-        context = load_or_refuse(ports.store, account_id, source="rating", reason_code="bad_billing_input",
-                                 refusal="call_refused", payload={"call_id": call.call_id}, now_gregorian=now,
-                                 closed_too=True)
+        context = load_or_refuse(
+            ports.store,
+            account_id,
+            source="rating",
+            reason_code="bad_billing_input",
+            refusal="call_refused",
+            payload={"call_id": call.call_id},
+            now_gregorian=now,
+            closed_too=True,
+        )
         if isinstance(context, BillingEvent):
             return events + [context], charged
         if not context.billable:
             break  # the master: no one above bills it
         if jonny5 is None:
             jonny5 = call.jonny5_payers(context.reseller_id)
-        level = ([BillingEvent("call_left_to_jonny5", account_id, {"call_id": call.call_id})]
-                 if account_id in jonny5 else _charge_level(ports, context, call, reason, now))
+        level = (
+            [BillingEvent("call_left_to_jonny5", account_id, {"call_id": call.call_id})]
+            if account_id in jonny5
+            else _charge_level(ports, context, call, reason, now)
+        )
         events += level
         # A duplicate counts too: after a crash between the debit and the standing pass, the
         # replayed call is what brings the account's standing up to date.
@@ -96,18 +107,30 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     return events, charged
 
 
-def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCall, reason: str,
-                  now: int) -> list[BillingEvent]:
+def _charge_level(
+    ports: BillingPorts, context: BillingContext, call: FinishedCall, reason: str, now: int
+) -> list[BillingEvent]:
     account_id = context.account_id
     deck_name = context.account.rate_deck
     if deck_name is None:
         return [BillingEvent("call_not_rated_here", account_id, {"call_id": call.call_id, "why": "no rate deck"})]
     rate = deck_of(ports.store, context.reseller_id, deck_name).find(call.number, call.direction)
     if rate is None:
-        record_failure(ports.store, source="rating", reason_code="unrated_call", field="number",
-                       reason=f"no rate in {deck_name} for {call.number} ({call.direction})", account_id=account_id,
-                       payload={"call_id": call.call_id, "number": call.number, "deck": deck_name,
-                                "billing_seconds": call.billing_seconds}, now_gregorian=now)
+        record_failure(
+            ports.store,
+            source="rating",
+            reason_code="unrated_call",
+            field="number",
+            reason=f"no rate in {deck_name} for {call.number} ({call.direction})",
+            account_id=account_id,
+            payload={
+                "call_id": call.call_id,
+                "number": call.number,
+                "deck": deck_name,
+                "billing_seconds": call.billing_seconds,
+            },
+            now_gregorian=now,
+        )
         return [BillingEvent("call_unrated", account_id, {"call_id": call.call_id, "number": call.number})]
     day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
     book = LedgerBook(ports.store, ports.design_docs)
@@ -121,11 +144,13 @@ def _charge_level(ports: BillingPorts, context: BillingContext, call: FinishedCa
     entry = _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
     written = book.write(account_id, [entry], (day.year, day.month), now)
     outcome: EventName = "call_charged" if written else "call_duplicate"
-    return [BillingEvent(outcome, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})]
+    return [
+        BillingEvent(outcome, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})
+    ]
 
 
 def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, now: int, call_id: str) -> str | None:
-    """"kazoo" when jonny5 already debited the call, "kazbill" when Kazbill charged it before.
+    """ "kazoo" when jonny5 already debited the call, "kazbill" when Kazbill charged it before.
     Both go into the UTC month they are written in (jonny5: kz_ledger.erl:437-439,601-612;
     Kazbill: the ledger book), which need not be the call's month: a report dated by its receipt
     falls on the other side of a month's end from the one dated by the switch, a late CDR or a
@@ -142,20 +167,55 @@ def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, no
     return None
 
 
-def _entry(context: BillingContext, call: FinishedCall, rate: Rate, amount: int, billed: int, reason: str, day: date,
-           now: int, deck: str) -> dict:
+def _entry(
+    context: BillingContext,
+    call: FinishedCall,
+    rate: Rate,
+    amount: int,
+    billed: int,
+    reason: str,
+    day: date,
+    now: int,
+    deck: str,
+) -> dict:
     return kazoo_ledger(
-        call_entry_id(day, call.call_id), DEBIT, amount,
-        description=f"Call to {call.number}" if call.direction == "outbound" else f"Call from a carrier to {call.number}",
+        call_entry_id(day, call.call_id),
+        DEBIT,
+        amount,
+        description=f"Call to {call.number}"
+        if call.direction == "outbound"
+        else f"Call from a carrier to {call.number}",
         source={"service": PER_MINUTE_SOURCE, "id": call.call_id},  # Kazoo's name; the level in reason
         usage={"type": "voice", "quantity": billed, "unit": "sec"},
         period={"start": call.ended_gregorian, "end": call.ended_gregorian},
-        account_id=context.account_id, account_name=context.account_name,
-        metadata={"kazbill": {
-            "reason": reason, "code": REASON_CODES[reason], "day": day.isoformat(), "currency": context.reseller.currency,
-            "call": {"number": call.number, "caller": call.caller, "direction": call.direction,
-                     "billing_seconds": call.billing_seconds, "billed_seconds": billed, "placed_by": call.account_id},
-            "rate": {"deck": deck, "id": rate.rate_id, "name": rate.name, "prefix": rate.prefix,
-                     "per_minute_units": str(rate.cost_per_minute), "increment": rate.increment_s,
-                     "minimum": rate.minimum_s, "carrier": rate.carrier}}},
-        db=account_db(context.account_id), now_gregorian=now)
+        account_id=context.account_id,
+        account_name=context.account_name,
+        metadata={
+            "kazbill": {
+                "reason": reason,
+                "code": REASON_CODES[reason],
+                "day": day.isoformat(),
+                "currency": context.reseller.currency,
+                "call": {
+                    "number": call.number,
+                    "caller": call.caller,
+                    "direction": call.direction,
+                    "billing_seconds": call.billing_seconds,
+                    "billed_seconds": billed,
+                    "placed_by": call.account_id,
+                },
+                "rate": {
+                    "deck": deck,
+                    "id": rate.rate_id,
+                    "name": rate.name,
+                    "prefix": rate.prefix,
+                    "per_minute_units": str(rate.cost_per_minute),
+                    "increment": rate.increment_s,
+                    "minimum": rate.minimum_s,
+                    "carrier": rate.carrier,
+                },
+            }
+        },
+        db=account_db(context.account_id),
+        now_gregorian=now,
+    )

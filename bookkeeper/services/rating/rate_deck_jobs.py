@@ -9,10 +9,13 @@ and beats on it after every batch; a job whose beat stops (its worker died) is c
 and imported from the start into a fresh version, while the deck's pointer keeps naming the old
 deck, whole, until some import has written every rate (bookkeeper.services.rating.rate_decks).
 """
+
 from __future__ import annotations
 
+import contextlib
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bookkeeper.domain.kazoo_names import ratedeck_db
 from bookkeeper.domain.rate_deck_versions import DeckSuperseded
@@ -24,8 +27,20 @@ JOBS_DB = "kazbill_rate_deck_imports"
 FILE = "deck.csv"
 STALE_AFTER_S = 300  # no beat for this long: the worker died (a batch takes well under a second)
 MAX_ATTEMPTS = 3  # a file that kills every worker that takes it is failed, not tried forever
-SHOWN = ("state", "deck", "rows", "written", "removed", "version", "attempts", "reason", "errors",
-         "created_at", "started_at", "finished_at")
+SHOWN = (
+    "state",
+    "deck",
+    "rows",
+    "written",
+    "removed",
+    "version",
+    "attempts",
+    "reason",
+    "errors",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 class JobTakenOver(RuntimeError):
@@ -42,9 +57,21 @@ def accept_import(store: DocumentStore, reseller_id: str, deck: str, raw: bytes,
     job_id = f"deck_import-{uuid.uuid4().hex}"
     rows = max(raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1) - 1, 0)
     # receiving until the file is attached: a job cut off in between is never run
-    written = store.put(JOBS_DB, {"_id": job_id, "pvt_type": "rate_deck_import", "state": "receiving",
-                                  "reseller_id": reseller_id, "deck": deck, "rows": rows, "written": 0,
-                                  "attempts": 0, "requested_by": by, "created_at": now})
+    written = store.put(
+        JOBS_DB,
+        {
+            "_id": job_id,
+            "pvt_type": "rate_deck_import",
+            "state": "receiving",
+            "reseller_id": reseller_id,
+            "deck": deck,
+            "rows": rows,
+            "written": 0,
+            "attempts": 0,
+            "requested_by": by,
+            "created_at": now,
+        },
+    )
     attached = store.put_attachment(JOBS_DB, job_id, FILE, raw, "text/csv", written.rev)
     store.put(JOBS_DB, {**store.get(JOBS_DB, job_id), "_rev": attached.rev, "state": "queued"})
     return job_id
@@ -72,8 +99,17 @@ def run_due_import(store: DocumentStore, now: Callable[[], int]) -> str | None:
         if not _due(job, now()):
             continue
         try:
-            job = _save(store, {**job, "state": "running", "attempts": job.get("attempts", 0) + 1,
-                                "started_at": now(), "beat_at": now(), "written": 0})
+            job = _save(
+                store,
+                {
+                    **job,
+                    "state": "running",
+                    "attempts": job.get("attempts", 0) + 1,
+                    "started_at": now(),
+                    "beat_at": now(),
+                    "written": 0,
+                },
+            )
         except Conflict:
             continue  # another worker claimed it first
         _run(store, job, now)
@@ -93,8 +129,15 @@ def _due(job: dict[str, Any], now: int) -> bool:
 
 def _run(store: DocumentStore, job: dict[str, Any], now: Callable[[], int]) -> None:
     if job["attempts"] > MAX_ATTEMPTS:
-        _save(store, {**job, "state": "failed", "finished_at": now(),
-                      "reason": f"the import stopped {MAX_ATTEMPTS} times without finishing; the old deck stands"})
+        _save(
+            store,
+            {
+                **job,
+                "state": "failed",
+                "finished_at": now(),
+                "reason": f"the import stopped {MAX_ATTEMPTS} times without finishing; the old deck stands",
+            },
+        )
         return
     state = {"job": job}
 
@@ -106,8 +149,9 @@ def _run(store: DocumentStore, job: dict[str, Any], now: Callable[[], int]) -> N
 
     try:
         text = store.get_attachment(JOBS_DB, job["_id"], FILE).data.decode("utf-8-sig")
-        result = import_rate_deck(store, job["reseller_id"], job["deck"], text.splitlines(), progress=beat,
-                                  job_id=job["_id"], now=now())
+        result = import_rate_deck(
+            store, job["reseller_id"], job["deck"], text.splitlines(), progress=beat, job_id=job["_id"], now=now()
+        )
     except JobTakenOver:
         return  # the worker that holds the job now reports on it
     except UnicodeDecodeError:
@@ -117,9 +161,16 @@ def _run(store: DocumentStore, job: dict[str, Any], now: Callable[[], int]) -> N
         _finish(store, state["job"], now, "failed", reason=f"{error}; the old deck stands")
         return
     if not result.report.ok:
-        _finish(store, state["job"], now, "failed", reason="bad lines; the old deck stands",
-                errors=[{"line": line, "column": column, "reason": reason}
-                        for line, column, reason in result.report.errors])
+        _finish(
+            store,
+            state["job"],
+            now,
+            "failed",
+            reason="bad lines; the old deck stands",
+            errors=[
+                {"line": line, "column": column, "reason": reason} for line, column, reason in result.report.errors
+            ],
+        )
         return
     _finish(store, state["job"], now, "done", written=result.written, removed=result.removed, version=result.version)
 
@@ -127,10 +178,8 @@ def _run(store: DocumentStore, job: dict[str, Any], now: Callable[[], int]) -> N
 def _finish(store: DocumentStore, job: dict[str, Any], now: Callable[[], int], outcome: str, **fields: Any) -> None:
     """The outcome, without the file: up to 64 MB a job, of no use once imported or refused."""
     kept = {key: value for key, value in job.items() if key != "_attachments"}
-    try:
+    with contextlib.suppress(Conflict):  # another worker took the job over meanwhile: its outcome is the one kept
         _save(store, {**kept, **fields, "state": outcome, "finished_at": now()})
-    except Conflict:
-        pass  # another worker took the job over meanwhile: its outcome is the one kept
 
 
 def _save(store: DocumentStore, job: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,13 @@ follow the pointer, so a call is rated from one whole deck, old or new, never fr
 import killed half way leaves a version no pointer names, removed by the next import's switch.
 A deck written before versions existed (its rates in the deck's own database) is read as it
 is until its first versioned import."""
+
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from bookkeeper.domain.kazoo_names import ratedeck_db
 from bookkeeper.domain.rate_csv import CsvReport, rate_rows
@@ -33,9 +35,16 @@ class DeckImport:
     version: str | None = None
 
 
-def import_rate_deck(store: DocumentStore, reseller_id: str, deck: str, lines: Iterable[str], *,
-                     progress: Progress | None = None, job_id: str | None = None,
-                     now: int | None = None) -> DeckImport:
+def import_rate_deck(
+    store: DocumentStore,
+    reseller_id: str,
+    deck: str,
+    lines: Iterable[str],
+    *,
+    progress: Progress | None = None,
+    job_id: str | None = None,
+    now: int | None = None,
+) -> DeckImport:
     """Replace the deck with the file's rates. Nothing is written unless every row is good, and
     nothing is rated from the new rates until all of them are written.
     Raises NotAReseller for an account that bills no one, ValueError for a bad deck name,
@@ -53,7 +62,7 @@ def import_rate_deck(store: DocumentStore, reseller_id: str, deck: str, lines: I
     _update_pointer(store, deck_db, lambda pointer: pointer.claimed_by(version, job_id, now))
     store.create_database(target)
     for start in range(0, len(docs), BATCH):
-        batch = docs[start:start + BATCH]
+        batch = docs[start : start + BATCH]
         failed = [outcome for outcome in store.bulk_put(target, batch) if not outcome.ok]
         if failed:
             raise RuntimeError(f"{target}: {len(failed)} rates could not be written (first: {failed[0].id})")
@@ -95,14 +104,14 @@ def _remove_replaced(store: DocumentStore, deck_db: str, before: DeckPointer, ke
         removed = 0
     replaced = read_pointer(store, deck_db).replaced()  # read again: a later import may be writing already
     for version in replaced:
-        try:
+        with contextlib.suppress(DatabaseNotFound):
             store.delete_database(version_db(deck_db, version))
-        except DatabaseNotFound:
-            pass
     _update_pointer(store, deck_db, lambda pointer: pointer.without(replaced))
-    legacy = [{"_id": row.id, "_rev": row.value["rev"], "_deleted": True} for row in store.all_docs(deck_db, RATES).rows]
+    legacy = [
+        {"_id": row.id, "_rev": row.value["rev"], "_deleted": True} for row in store.all_docs(deck_db, RATES).rows
+    ]
     for start in range(0, len(legacy), BATCH):
-        store.bulk_put(deck_db, legacy[start:start + BATCH])
+        store.bulk_put(deck_db, legacy[start : start + BATCH])
     return removed
 
 
@@ -132,8 +141,9 @@ def load_active(store: DocumentStore, reseller_id: str, deck: str) -> tuple[str 
         if active is None:
             return None, RateDeck([])
         try:
-            rows = store.all_docs(active.db, ViewQuery(start_key="rate-", end_key="rate-\ufff0",
-                                                       include_docs=True)).rows
+            rows = store.all_docs(
+                active.db, ViewQuery(start_key="rate-", end_key="rate-\ufff0", include_docs=True)
+            ).rows
         except DatabaseNotFound:
             continue
         return active.key, RateDeck([parse_rate(row.doc) for row in rows if row.doc])

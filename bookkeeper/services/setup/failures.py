@@ -7,12 +7,14 @@ What failed is often what cannot be stored as it is (a value nested 1,200 levels
 with lone surrogates, megabytes of it): the record keeps a bounded copy that any store, view
 engine and json.dumps can take, so recording a poison input can never be what crashes.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from bookkeeper.ports import DocumentStore
 
@@ -33,13 +35,28 @@ def failure_id(source: str, payload: Any) -> str:
     return f"failure-{source}-{digest[:32]}"
 
 
-def record_failure(store: DocumentStore, *, source: str, reason_code: str, reason: str, payload: Any,
-                   account_id: str | None, now_gregorian: int, field: str | None = None) -> str:
+def record_failure(
+    store: DocumentStore,
+    *,
+    source: str,
+    reason_code: str,
+    reason: str,
+    payload: Any,
+    account_id: str | None,
+    now_gregorian: int,
+    field: str | None = None,
+) -> str:
     doc_id = failure_id(source, payload)
     doc: Mapping[str, Any] = {
-        "_id": doc_id, "pvt_type": "failure", "source": source, "reason_code": reason_code,
-        "reason": storable(reason), "field": storable(field), "account_id": account_id,
-        "payload": storable(payload), "pvt_created": now_gregorian,
+        "_id": doc_id,
+        "pvt_type": "failure",
+        "source": source,
+        "reason_code": reason_code,
+        "reason": storable(reason),
+        "field": storable(field),
+        "account_id": account_id,
+        "payload": storable(payload),
+        "pvt_created": now_gregorian,
     }
     store.ensure_database(FAILURES_DB)
     store.bulk_put(FAILURES_DB, [doc])  # a conflict is the same failure, recorded before
@@ -52,7 +69,9 @@ def storable(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):  # beyond some 100 digits Python will not even write it out (4,300)
-        return value if value.bit_length() <= 332 else f"<an integer of some {int(value.bit_length() * 0.30103)} digits>"
+        return (
+            value if value.bit_length() <= 332 else f"<an integer of some {int(value.bit_length() * 0.30103)} digits>"
+        )
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):

@@ -3,15 +3,15 @@
 Both take the store and the design documents as arguments. `initialise` is idempotent: a second
 run finds every database present and every design document unchanged, and writes nothing.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from bookkeeper.design_docs import SYSTEM_DATABASES, DesignDoc
 from bookkeeper.domain.cluster_writes import is_decision_database
-from bookkeeper.ports import (DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ServerInfo,
-                              ViewQuery)
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, InvalidDocument, NotFound, ServerInfo, ViewQuery
 from bookkeeper.services.cluster.store_conflicts import ConflictedDocument, find_conflicts
 
 FAILURES_DB = "kazbill_failures"
@@ -45,9 +45,13 @@ class StoreReport:
 
     @property
     def healthy(self) -> bool:
-        return not self.missing_databases and not self.view_errors and not any(
-            status.state in ("missing", "outdated") for status in self.design_docs
-        ) and all(found.resolved for found in self.conflicts) and not self.shared_decision_databases
+        return (
+            not self.missing_databases
+            and not self.view_errors
+            and not any(status.state in ("missing", "outdated") for status in self.design_docs)
+            and all(found.resolved for found in self.conflicts)
+            and not self.shared_decision_databases
+        )
 
 
 def _databases_for(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> list[str]:
@@ -70,12 +74,13 @@ def install_design_docs(store: DocumentStore, db: str, design_docs: Sequence[Des
         if current is not None and design.installed_digest(current) == design.digest:
             statuses.append(DesignDocStatus(db, design.design_id, "unchanged"))
             continue
-        wanted.append((design, {**design.body, **({"_rev": current["_rev"]} if current is not None else {})},
-                       current is not None))
+        wanted.append(
+            (design, {**design.body, **({"_rev": current["_rev"]} if current is not None else {})}, current is not None)
+        )
     # Written together (one request for a new database's three); a row's conflict means another
     # Kazbill node installed it at the same moment, and what it wrote is the same file.
     results = store.bulk_put(db, [body for _, body, _ in wanted]) if wanted else []
-    for (design, _, upgrade), result in zip(wanted, results):
+    for (design, _, upgrade), result in zip(wanted, results, strict=True):
         if result.ok:
             statuses.append(DesignDocStatus(db, design.design_id, "upgraded" if upgrade else "installed"))
         elif result.error == "conflict":
@@ -114,7 +119,8 @@ def check(store: DocumentStore, design_docs: Sequence[DesignDoc]) -> StoreReport
     report.view_errors, report.view_error_samples = _view_errors(store)
     report.conflicts = find_conflicts(store, with_design_docs, resolve=True)
     report.shared_decision_databases = [
-        db for db in databases if is_decision_database(db) and (store.database_info(db).copies or 1) > 1]
+        db for db in databases if is_decision_database(db) and (store.database_info(db).copies or 1) > 1
+    ]
     return report
 
 
@@ -124,13 +130,19 @@ VIEW_ERROR_SAMPLES = 20
 def _view_errors(store: DocumentStore) -> tuple[int, list[str]]:
     """How many map errors kazbill_failures holds, and the first few, each naming the view and
     the document it left out."""
-    by_view = ViewQuery(start_key=["view"], end_key=["view", {}], reduce=False, include_docs=True,
-                        limit=VIEW_ERROR_SAMPLES)
+    by_view = ViewQuery(
+        start_key=["view"], end_key=["view", {}], reduce=False, include_docs=True, limit=VIEW_ERROR_SAMPLES
+    )
     try:
-        count = store.query_view(FAILURES_DB, "kazbill_failures", "by_source", ViewQuery(
-            start_key=["view"], end_key=["view", {}], reduce=True)).rows
+        count = store.query_view(
+            FAILURES_DB,
+            "kazbill_failures",
+            "by_source",
+            ViewQuery(start_key=["view"], end_key=["view", {}], reduce=True),
+        ).rows
         samples = store.query_view(FAILURES_DB, "kazbill_failures", "by_source", by_view).rows
     except (DatabaseNotFound, NotFound):
         return 0, []  # no failures database (a store not initialised): reported as missing already
-    return (count[0].value if count else 0), [row.doc.get("reason", row.id) for row in samples
-                                                   if row.doc and row.id is not None]
+    return (count[0].value if count else 0), [
+        row.doc.get("reason", row.id) for row in samples if row.doc and row.id is not None
+    ]

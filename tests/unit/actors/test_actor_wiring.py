@@ -1,6 +1,7 @@
 """The actor tree on Thespian's in-process base: batches reach the shards and come back answered,
 the scheduler crawls what is owed, failures are stored, and a spent restart budget stops the
 service. The store is a real embedded store file; the clock is a FileClock the test moves."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,21 +37,39 @@ def world(tmp_path):
 
 def raising(message: str):
     """A stand-in for a handler with a bug: it raises whatever it is given."""
+
     def explode(*args, **kwargs):
         raise RuntimeError(message)
+
     return explode
 
 
 def start(settings: Settings, clock: FileClock, **overrides) -> StartService:
-    values = dict(settings=settings, shard_count=3, restart_intensity=3, restart_period_s=60.0, serve_pid=None,
-                  clock_file=clock.path, scheduler_interval_s=None, mailer_interval_s=None)
+    values = dict(
+        settings=settings,
+        shard_count=3,
+        restart_intensity=3,
+        restart_period_s=60.0,
+        serve_pid=None,
+        clock_file=clock.path,
+        scheduler_interval_s=None,
+        mailer_interval_s=None,
+    )
     return StartService(**{**values, **overrides})
 
 
 def test_a_batch_of_changes_is_billed_once_and_answered_per_account(world):
     world, settings, clock = world
-    customers = [world.customer(f"Customer {n}", created=datetime(2026, 1, 10, tzinfo=MSK),
-                                onbill={"billing_day": 1}, limits=GENEROUS, devices=2) for n in range(4)]
+    customers = [
+        world.customer(
+            f"Customer {n}",
+            created=datetime(2026, 1, 10, tzinfo=MSK),
+            onbill={"billing_day": 1},
+            limits=GENEROUS,
+            devices=2,
+        )
+        for n in range(4)
+    ]
     with running_service(start(settings, clock), base="simpleSystemBase") as service:
         client = service.client(timeout_s=30)
         done = client.hand_off("reconcile", [*customers, customers[0]])  # a duplicate in the batch
@@ -86,8 +105,9 @@ def test_work_that_crashes_the_shard_twice_becomes_a_stored_failure(world, monke
 
 def test_the_scheduler_crawls_each_owed_day_once_and_records_it(world):
     world, settings, clock = world
-    customer = world.customer("Daily", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=1)
+    customer = world.customer(
+        "Daily", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+    )
     with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
         client = service.client(timeout_s=30)
         first = client.crawl_now()
@@ -96,7 +116,10 @@ def test_the_scheduler_crawls_each_owed_day_once_and_records_it(world):
         clock.set(datetime(2026, 3, 5, 0, 1, tzinfo=MSK))  # down for two days: they are caught up
         caught_up = client.crawl_now()
     assert [day for reseller, day in caught_up.days_crawled if reseller == world.reseller] == [
-        "2026-03-03", "2026-03-04", "2026-03-05"]
+        "2026-03-03",
+        "2026-03-04",
+        "2026-03-05",
+    ]
     state = world.store.get(SYSTEM_DB, f"kazbill_crawl-{world.reseller}")
     assert state["last_day"] == "2026-03-05"
     assert kazbill_entries(world.store, customer, [(2026, 3)])  # the crawl opened the period
@@ -122,13 +145,14 @@ def _with_docs():
 
 
 def test_notices_queued_by_a_batch_are_mailed_by_the_mailer(world):
-    from tests.integration.test_notices_and_mail import admin
-    from testkit.support.smtp_sink import SmtpSink
     from bookkeeper.domain.kazoo_names import account_db
+    from testkit.support.smtp_sink import SmtpSink
+    from tests.integration.test_notices_and_mail import admin
 
     world, settings, clock = world
-    customer = world.customer("Mailed", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=1)
+    customer = world.customer(
+        "Mailed", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+    )
     world.store.put(account_db(customer), admin(customer, "boss@mailed.example"))
     sink = SmtpSink().start()
     try:
@@ -152,9 +176,12 @@ def test_the_crawl_issues_a_closed_periods_documents_once_and_the_troupe_renders
 
     world, settings, clock = world
     onbill = world.store.get(account_db(world.reseller), "onbill")
-    world.store.put(account_db(world.reseller), {**onbill, "carriers": [{"id": "volna", "name": "Volna", "main": True}]})
-    customer = world.customer("Documented", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=1)
+    world.store.put(
+        account_db(world.reseller), {**onbill, "carriers": [{"id": "volna", "name": "Volna", "main": True}]}
+    )
+    customer = world.customer(
+        "Documented", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+    )
     with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
         client = service.client(timeout_s=60)
         clock.set(datetime(2026, 2, 10, 12, 0, tzinfo=MSK))
@@ -166,19 +193,24 @@ def test_the_crawl_issues_a_closed_periods_documents_once_and_the_troupe_renders
         for _ in range(3):  # the crawl's own passes may have rendered them already
             assert client.documents_now().failed == 0
         client.hand_off("crawl", [customer], day="2026-03-02")  # the same day crawled again: nothing new
-    rows = world.store.query_view(account_modb(customer, 2026, 2), "kazbill_documents", "by_period",
-                                  ViewQuery(include_docs=True)).rows
+    rows = world.store.query_view(
+        account_modb(customer, 2026, 2), "kazbill_documents", "by_period", ViewQuery(include_docs=True)
+    ).rows
     # Rendered, then no one to email them to (the customer's users have no email here).
     assert sorted((row.doc["document_type"], row.doc["number"], row.doc["state"]) for row in rows) == [
-        ("act", "1", "no_recipients"), ("invoice", "1", "no_recipients")]
-    assert all([h["state"] for h in row.doc["state_history"]] == ["queued", "rendered", "no_recipients"]
-               for row in rows)  # issued once
+        ("act", "1", "no_recipients"),
+        ("invoice", "1", "no_recipients"),
+    ]
+    assert all(
+        [h["state"] for h in row.doc["state_history"]] == ["queued", "rendered", "no_recipients"] for row in rows
+    )  # issued once
 
 
 def test_clock_jumps_over_month_end_and_back_charge_each_period_once(world):
     world, settings, clock = world
-    customer = world.customer("Jumpy", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=2)
+    customer = world.customer(
+        "Jumpy", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=2
+    )
     with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
         client = service.client(timeout_s=30)
         client.crawl_now()
@@ -191,11 +223,15 @@ def test_clock_jumps_over_month_end_and_back_charge_each_period_once(world):
     days = [day for reseller, day in forward.days_crawled if reseller == world.reseller]
     assert days[0] == "2026-03-03" and days[-1] == "2026-04-02" and len(days) == 31  # every missed day, in order
     assert backward.days_crawled == () and again.days_crawled == ()  # nothing is owed twice
-    charged = {entry_id: entry for entry_id, entry in kazbill_entries(world.store, customer, [(2026, 3), (2026, 4)]).items()
-               if "-kazbill-" in entry_id}  # (April also carries March's balance over, as Kazoo does)
+    charged = {
+        entry_id: entry
+        for entry_id, entry in kazbill_entries(world.store, customer, [(2026, 3), (2026, 4)]).items()
+        if "-kazbill-" in entry_id
+    }  # (April also carries March's balance over, as Kazoo does)
     assert charged == {
         "202603-kazbill-mrc-20260301-devices-sip_device-q2": ("debit", 10_000_000),
-        "202604-kazbill-mrc-20260401-devices-sip_device-q2": ("debit", 10_000_000)}
+        "202604-kazbill-mrc-20260401-devices-sip_device-q2": ("debit", 10_000_000),
+    }
 
 
 def test_calls_reach_the_shard_of_the_account_that_placed_them_and_are_charged_once(world):
@@ -207,26 +243,38 @@ def test_calls_reach_the_shard_of_the_account_that_placed_them_and_are_charged_o
     onbill = world.store.get(account_db(world.reseller), "onbill")
     world.store.put(account_db(world.reseller), {**onbill, "default_rate_deck": "retail"})
     assert import_rate_deck(world.store, world.reseller, "retail", ["prefix,rate_cost", "7,1.20"]).report.ok
-    callers = [world.customer(f"Caller {n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS) for n in range(3)]
+    callers = [
+        world.customer(
+            f"Caller {n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS
+        )
+        for n in range(3)
+    ]
     ended = to_gregorian_seconds(int(datetime(2026, 3, 2, 13, 0, tzinfo=MSK).timestamp()))
-    calls = [FinishedCall(caller, f"leg-{n}-{caller[:6]}", 61, "74951234567", "outbound", True, ended)
-             for n in range(2) for caller in callers]
+    calls = [
+        FinishedCall(caller, f"leg-{n}-{caller[:6]}", 61, "74951234567", "outbound", True, ended)
+        for n in range(2)
+        for caller in callers
+    ]
     with running_service(start(settings, clock), base="simpleSystemBase") as service:
         client = service.client(timeout_s=30)
         done = client.hand_off_calls([*calls, calls[0]])  # one call reported twice in the batch
         assert sorted(done.done) == sorted([*[c.account_id for c in calls], calls[0].account_id])
         assert not done.failed and not done.not_done
         charges = [(name, account) for name, account in done.events if name in ("call_charged", "call_duplicate")]
-        assert sorted(charges) == sorted([("call_charged", c.account_id) for c in calls]
-                                         + [("call_duplicate", calls[0].account_id)])
+        assert sorted(charges) == sorted(
+            [("call_charged", c.account_id) for c in calls] + [("call_duplicate", calls[0].account_id)]
+        )
         assert {name for name, account in done.events if account == world.reseller} == {"call_not_rated_here"}
         again = client.hand_off_calls(calls)  # the other source: nothing more
-        assert {name for name, account in again.events if name.startswith("call_") and account != world.reseller} \
-            == {"call_duplicate"}
+        assert {name for name, account in again.events if name.startswith("call_") and account != world.reseller} == {
+            "call_duplicate"
+        }
     for caller in callers:
-        calls_charged = {entry_id: amount for entry_id, (kind, amount) in
-                         kazbill_entries(world.store, caller, [(2026, 3)]).items() if "-call-" in entry_id}
+        calls_charged = {
+            entry_id: amount
+            for entry_id, (kind, amount) in kazbill_entries(world.store, caller, [(2026, 3)]).items()
+            if "-call-" in entry_id
+        }
         assert sorted(calls_charged.values()) == [24_000, 24_000]  # 61 s → 2 minutes at 1.20 each
 
 

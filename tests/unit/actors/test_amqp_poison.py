@@ -2,6 +2,7 @@
 reader would refuse, is a RejectedMessage naming its field, stored once for a person; no parser
 of any exchange raises, whatever bytes arrive. On the real RabbitMQ:
 tests/integration/test_poison_entrances.py."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,13 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.services.setup.failures import FAILURES_DB
 from tests.unit.actors.test_kazoo_messages import (
-    ACCOUNT_DB_ENCODED, NOW, call_destroy, doc_update, parse_call, parse_doc, update_req,
+    ACCOUNT_DB_ENCODED,
+    NOW,
+    call_destroy,
+    doc_update,
+    parse_call,
+    parse_doc,
+    update_req,
 )
 
 # Nothing timed: no deadline, and no health check that measures how long generating took.
@@ -105,19 +112,76 @@ poison_raw = st.one_of(
     st.sampled_from([raw for raw, _, _ in POISON if len(raw) < 20_000]),
     st.integers(0, 3000).map(lambda depth: b"[" * depth + b"]" * depth),
     st.integers(0, 3000).map(lambda depth: b'{"x":' * depth + b"null" + b"}" * depth),
-    st.sampled_from([b'"\\udfff"', b'"\\u0000"', b"-0.0e-99999", b"1e308", b"-1e309", b"1" + b"0" * 400, b"true",
-                     b"null", b'""', b"{}", b"[]", b'"' + b"\\ud83d" * 3 + b'"', b'"\xed\xa0\x80"', b'"\xc3"']),
+    st.sampled_from(
+        [
+            b'"\\udfff"',
+            b'"\\u0000"',
+            b"-0.0e-99999",
+            b"1e308",
+            b"-1e309",
+            b"1" + b"0" * 400,
+            b"true",
+            b"null",
+            b'""',
+            b"{}",
+            b"[]",
+            b'"' + b"\\ud83d" * 3 + b'"',
+            b'"\xed\xa0\x80"',
+            b'"\xc3"',
+        ]
+    ),
     st.text(max_size=40).map(lambda text: json.dumps(text).encode()),
     st.binary(max_size=40).map(lambda data: b'"' + data + b'"'),
 )
-fragments = st.sampled_from([
-    b"{", b"}", b"[", b"]", b",", b":", b'"', b'"Account-ID"', b'"ID"', b'"Billing-Seconds"', b'"Msg-ID"',
-    b'"Custom-Channel-Vars"', b"1e999999", b"NaN", b"Infinity", b"\\ud800", b"\\u", b"\xff", b"\xed\xa0\x80",
-    b"null", b"true", b"0", b"-", b"e", b" ", b"\x00", b"\xef\xbb\xbf",
-])
+fragments = st.sampled_from(
+    [
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b",",
+        b":",
+        b'"',
+        b'"Account-ID"',
+        b'"ID"',
+        b'"Billing-Seconds"',
+        b'"Msg-ID"',
+        b'"Custom-Channel-Vars"',
+        b"1e999999",
+        b"NaN",
+        b"Infinity",
+        b"\\ud800",
+        b"\\u",
+        b"\xff",
+        b"\xed\xa0\x80",
+        b"null",
+        b"true",
+        b"0",
+        b"-",
+        b"e",
+        b" ",
+        b"\x00",
+        b"\xef\xbb\xbf",
+    ]
+)
 junk = st.lists(fragments, max_size=40).map(b"".join)
-HEADERS = ["Account-ID", "ID", "Database", "Type", "Event-Name", "Is-Soft-Deleted", "Call-ID", "Billing-Seconds",
-           "Timestamp", "Custom-Channel-Vars", "Call-Direction", "Msg-ID", "Server-ID", "Bookkeeper-Type", "Dry-Run"]
+HEADERS = [
+    "Account-ID",
+    "ID",
+    "Database",
+    "Type",
+    "Event-Name",
+    "Is-Soft-Deleted",
+    "Call-ID",
+    "Billing-Seconds",
+    "Timestamp",
+    "Custom-Channel-Vars",
+    "Call-Direction",
+    "Msg-ID",
+    "Server-ID",
+    "Bookkeeper-Type",
+    "Dry-Run",
+]
 CONFIG = ConfigBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: NOW)
 CALLS = CallBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: NOW)
 ANSWERS = {  # what each exchange's bridge reads a message with, and what it may answer

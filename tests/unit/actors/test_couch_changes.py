@@ -1,5 +1,6 @@
 """The changes follower on a real embedded store with a recording hand-off: which changes are a
 reason to bill, and checkpoints that move only after the shards answered."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,13 @@ def test_only_billing_documents_and_foreign_ledger_entries_are_reasons_to_look()
     own_entry = {"pvt_type": "ledger", "metadata": {"kazbill": {"reason": "mrc"}}}
     assert accounts_changed(modb, [Change("202603-credit", "6", "1-a", doc=kazoo_credit)]) == [account]
     assert accounts_changed(modb, [Change("202603-kazbill-mrc", "7", "1-a", doc=own_entry)]) == []
-    assert accounts_changed(ACCOUNTS_DB, [Change(account, "8", "1-a", doc={"pvt_type": "account"}),
-                                          Change(account, "9", "2-a", doc={"pvt_type": "account"})]) == [account]
+    assert accounts_changed(
+        ACCOUNTS_DB,
+        [
+            Change(account, "8", "1-a", doc={"pvt_type": "account"}),
+            Change(account, "9", "2-a", doc={"pvt_type": "account"}),
+        ],
+    ) == [account]
     assert accounts_changed("numbers/+7495", [Change("+74951234567", "1", "1-a", doc={})]) == []
 
 
@@ -50,8 +56,9 @@ def seed(store, count: int) -> list[str]:
 def test_every_changed_account_is_handed_off_and_a_second_pass_hands_nothing(store):
     accounts = seed(store, 3)
     handed: list[list[str]] = []
-    follower = ChangesFollower(store, lambda ids: handed.append(list(ids)) or HandOffDone("b", tuple(ids), (), ()),
-                               poll_s=0)
+    follower = ChangesFollower(
+        store, lambda ids: handed.append(list(ids)) or HandOffDone("b", tuple(ids), (), ()), poll_s=0
+    )
     follower.step()
     assert sorted({a for batch in handed for a in batch}) == sorted(accounts)
     handed.clear()
@@ -67,17 +74,27 @@ def test_a_batch_handed_back_leaves_the_checkpoint_where_it_was(store):
     follower = ChangesFollower(store, lambda ids: HandOffDone("b", (), (), tuple(ids)), poll_s=0)
     with pytest.raises(HandOffUnavailable):
         follower.step()
-    assert store.get_local(account_db(account), CHECKPOINT_ID) is None and \
-        store.get_local(ACCOUNTS_DB, CHECKPOINT_ID) is None
+    assert (
+        store.get_local(account_db(account), CHECKPOINT_ID) is None
+        and store.get_local(ACCOUNTS_DB, CHECKPOINT_ID) is None
+    )
     handed: list[str] = []
     ChangesFollower(store, lambda ids: handed.extend(ids) or HandOffDone("b", tuple(ids), (), ()), poll_s=0).step()
     assert account in handed  # replayed after the outage: nothing lost
 
 
 def cdr_doc(account: str, call_id: str, **overrides) -> dict:
-    return {"_id": f"202603-{call_id}", "pvt_type": "cdr", "call_id": call_id, "billing_seconds": 65,
-            "call_direction": "outbound", "callee_id_number": "+74951234567", "timestamp": 63_911_000_000,
-            "custom_channel_vars": {"account_id": account, "resource_id": "carrier-1"}, **overrides}
+    return {
+        "_id": f"202603-{call_id}",
+        "pvt_type": "cdr",
+        "call_id": call_id,
+        "billing_seconds": 65,
+        "call_direction": "outbound",
+        "callee_id_number": "+74951234567",
+        "timestamp": 63_911_000_000,
+        "custom_channel_vars": {"account_id": account, "resource_id": "carrier-1"},
+        **overrides,
+    }
 
 
 def test_the_cdrs_of_carrier_legs_are_handed_off_as_calls_once_and_a_bad_cdr_is_recorded(store):
@@ -86,26 +103,36 @@ def test_the_cdrs_of_carrier_legs_are_handed_off_as_calls_once_and_a_bad_cdr_is_
     account = seed(store, 1)[0]
     modb = account_modb(account, 2026, 3)
     store.ensure_database(modb)
-    store.bulk_put(modb, [
-        cdr_doc(account, "carrier-leg"),
-        cdr_doc(account, "phone-leg", call_direction="inbound", custom_channel_vars={"account_id": account}),
-        cdr_doc(account, "unanswered", billing_seconds=0),
-        cdr_doc(account, "broken", billing_seconds="a minute"),
-        {"_id": "202603-vm", "pvt_type": "vm_message"},
-    ])
+    store.bulk_put(
+        modb,
+        [
+            cdr_doc(account, "carrier-leg"),
+            cdr_doc(account, "phone-leg", call_direction="inbound", custom_channel_vars={"account_id": account}),
+            cdr_doc(account, "unanswered", billing_seconds=0),
+            cdr_doc(account, "broken", billing_seconds="a minute"),
+            {"_id": "202603-vm", "pvt_type": "vm_message"},
+        ],
+    )
     handed_calls: list = []
-    follower = ChangesFollower(store, lambda ids: HandOffDone("b", tuple(ids), (), ()), poll_s=0,
-                               hand_off_calls=lambda calls: handed_calls.extend(calls)
-                               or HandOffDone("c", tuple(c.account_id for c in calls), (), ()),
-                               now_gregorian=lambda: 63_911_000_100)
+    follower = ChangesFollower(
+        store,
+        lambda ids: HandOffDone("b", tuple(ids), (), ()),
+        poll_s=0,
+        hand_off_calls=lambda calls: (
+            handed_calls.extend(calls) or HandOffDone("c", tuple(c.account_id for c in calls), (), ())
+        ),
+        now_gregorian=lambda: 63_911_000_100,
+    )
     follower.step()
     assert [(call.call_id, call.number, call.offnet) for call in handed_calls] == [("carrier-leg", "74951234567", True)]
     follower.step()
     assert len(handed_calls) == 1  # the checkpoint moved past them
-    failures = [row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
-                if not row.id.startswith("_")]
-    assert [(f["reason_code"], f["field"], f["payload"]["id"]) for f in failures] == \
-        [("bad_cdr", "billing_seconds", "202603-broken")]
+    failures = [
+        row.doc for row in store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows if not row.id.startswith("_")
+    ]
+    assert [(f["reason_code"], f["field"], f["payload"]["id"]) for f in failures] == [
+        ("bad_cdr", "billing_seconds", "202603-broken")
+    ]
 
 
 def test_cdrs_whose_calls_are_handed_back_are_read_again(store):
@@ -115,8 +142,12 @@ def test_cdrs_whose_calls_are_handed_back_are_read_again(store):
     store.put(modb, cdr_doc(account, "carrier-leg"))
     answers = iter([HandOffDone("c", (), (), (account,)), HandOffDone("c", (account,), (), ())])
     seen: list = []
-    follower = ChangesFollower(store, lambda ids: HandOffDone("b", tuple(ids), (), ()), poll_s=0,
-                               hand_off_calls=lambda calls: seen.extend(calls) or next(answers))
+    follower = ChangesFollower(
+        store,
+        lambda ids: HandOffDone("b", tuple(ids), (), ()),
+        poll_s=0,
+        hand_off_calls=lambda calls: seen.extend(calls) or next(answers),
+    )
     with pytest.raises(HandOffUnavailable):
         follower.step()
     follower.step()

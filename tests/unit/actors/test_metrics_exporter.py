@@ -1,4 +1,5 @@
 """serve's own /metrics: the supervisor's counts as Prometheus counters, served over HTTP."""
+
 from __future__ import annotations
 
 import urllib.error
@@ -10,8 +11,9 @@ from testkit.support.kazbill_service import free_port
 
 
 def status(**counts: int) -> ServiceStatus:
-    return ServiceStatus((), (), None, None, None, restarts=1, batches_in_flight=2, giving_up=False,
-                         counts=tuple(sorted(counts.items())))
+    return ServiceStatus(
+        (), (), None, None, None, restarts=1, batches_in_flight=2, giving_up=False, counts=tuple(sorted(counts.items()))
+    )
 
 
 def test_the_page_shows_events_accounts_restarts_and_nothing_before_the_first_answer():

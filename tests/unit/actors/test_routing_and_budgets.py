@@ -1,7 +1,9 @@
 """Shard ownership, batch bookkeeping and restart budgets: pure, so checked exhaustively."""
+
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from actors.routing import PendingBatches, shard_of, split_by_shard
 from actors.supervision import RestartBudget

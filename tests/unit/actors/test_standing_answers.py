@@ -1,5 +1,6 @@
 """Kazoo's standing request answered from the account's stored standing, on a real embedded store;
 and an answer that cannot be read in time is an explicit refusal, not silence."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,16 +40,23 @@ def test_an_account_in_good_standing_is_answered_good_standing(store):
 
 
 def test_a_delinquent_account_is_refused_with_the_reasons_kazbill_found(store):
-    account_id = account(store, {"status": "delinquent", "blocked": False, "reasons": ["balance -5.00 below credit line"]})
+    account_id = account(
+        store, {"status": "delinquent", "blocked": False, "reasons": ["balance -5.00 below credit line"]}
+    )
     assert standing_answer(store, account_id) == StandingAnswer(
-        "delinquent", "delinquent", "balance -5.00 below credit line",
-        {"blocked": False, "reasons": ["balance -5.00 below credit line"]})
+        "delinquent",
+        "delinquent",
+        "balance -5.00 below credit line",
+        {"blocked": False, "reasons": ["balance -5.00 below credit line"]},
+    )
 
 
 def test_a_blocked_account_is_refused_as_blocked(store):
     account_id = account(store, {"status": "delinquent", "blocked": True, "reasons": ["blocked manually"]})
-    assert (standing_answer(store, account_id).status, standing_answer(store, account_id).reason) == ("delinquent",
-                                                                                                       "blocked")
+    assert (standing_answer(store, account_id).status, standing_answer(store, account_id).reason) == (
+        "delinquent",
+        "blocked",
+    )
 
 
 def test_an_account_not_billed_yet_starts_in_good_standing(store):
@@ -58,7 +66,10 @@ def test_an_account_not_billed_yet_starts_in_good_standing(store):
 def test_an_unknown_account_or_an_unreadable_standing_is_an_error_not_a_guess(store):
     assert standing_answer(store, new_account_id()).reason == "unknown_account"
     broken = account(store, {"status": "fine", "blocked": "no"})
-    assert (standing_answer(store, broken).status, standing_answer(store, broken).reason) == ("error", "bookkeeper_fault")
+    assert (standing_answer(store, broken).status, standing_answer(store, broken).reason) == (
+        "error",
+        "bookkeeper_fault",
+    )
 
 
 class _Published:
@@ -81,9 +92,15 @@ def test_a_store_too_slow_for_kazoos_two_seconds_gets_an_explicit_refusal_and_th
     """The read is given its budget and no more: Kazoo hears "unavailable" rather than nothing
     (nothing would become a 402 "bookkeeper_fault" only after Kazoo's own 2 s)."""
     released = threading.Event()
-    responder = BookkeeperResponder("amqp://unused", reconcile=None, reject=lambda rejected: None, node="kazbill@t",
-                                    app_version="1", read_standing=lambda account_id: released.wait(30) and None,
-                                    standing_budget_s=0.05)
+    responder = BookkeeperResponder(
+        "amqp://unused",
+        reconcile=None,
+        reject=lambda rejected: None,
+        node="kazbill@t",
+        app_version="1",
+        read_standing=lambda account_id: released.wait(30) and None,
+        standing_budget_s=0.05,
+    )
 
     async def scenario():
         from concurrent.futures import ThreadPoolExecutor
@@ -100,14 +117,20 @@ def test_a_store_too_slow_for_kazoos_two_seconds_gets_an_explicit_refusal_and_th
 
     delivery, sent = asyncio.run(scenario())
     assert delivery.acked
-    (key, body), = sent
+    ((key, body),) = sent
     assert (key, body["Msg-ID"], body["Status"], body["Reason"]) == ("targeted/q1", "m-slow", "error", "unavailable")
 
 
 def test_a_malformed_standing_request_is_stored_and_acked_without_an_answer():
     stored = []
-    responder = BookkeeperResponder("amqp://unused", reconcile=None, reject=stored.append, node="kazbill@t",
-                                    app_version="1", read_standing=lambda account_id: StandingAnswer("good_standing"))
+    responder = BookkeeperResponder(
+        "amqp://unused",
+        reconcile=None,
+        reject=stored.append,
+        node="kazbill@t",
+        app_version="1",
+        read_standing=lambda account_id: StandingAnswer("good_standing"),
+    )
 
     async def scenario():
         responder._targeted = _Published()

@@ -14,8 +14,7 @@ def test_with_nothing_configured_kazbill_uses_the_embedded_store():
 def test_environment_beats_the_file_and_the_file_beats_defaults(tmp_path):
     config = tmp_path / "kazbill.toml"
     config.write_text('[store]\nurl = "http://couch:5984"\ntimeout_s = 5\n[billing]\ntimezone = "Europe/Moscow"\n')
-    settings = load_settings(environ={"KAZBILL_STORE_URL": "http://admin:secret@10.0.0.1:5984/"},
-                             config_file=config)
+    settings = load_settings(environ={"KAZBILL_STORE_URL": "http://admin:secret@10.0.0.1:5984/"}, config_file=config)
     assert settings.store_url == "http://admin:secret@10.0.0.1:5984"
     assert settings.store_timeout_s == 5.0
     assert settings.default_timezone == "Europe/Moscow"
@@ -24,31 +23,37 @@ def test_environment_beats_the_file_and_the_file_beats_defaults(tmp_path):
 
 def test_the_config_file_may_come_from_the_environment(tmp_path):
     config = tmp_path / "k.toml"
-    config.write_text('[smtp]\nport = 2525\nstarttls = true\n')
+    config.write_text("[smtp]\nport = 2525\nstarttls = true\n")
     settings = load_settings(environ={"KAZBILL_CONFIG": str(config)})
     assert (settings.smtp_port, settings.smtp_starttls) == (2525, True)
 
 
-@pytest.mark.parametrize("environ, setting", [
-    ({"KAZBILL_STORE_URL": "couch:5984"}, "KAZBILL_STORE_URL"),
-    ({"KAZBILL_AMQP_URL": "http://rabbit"}, "KAZBILL_AMQP_URL"),
-    ({"KAZBILL_SMTP_PORT": "70000"}, "KAZBILL_SMTP_PORT"),
-    ({"KAZBILL_SMTP_STARTTLS": "maybe"}, "KAZBILL_SMTP_STARTTLS"),
-    ({"KAZBILL_TIMEZONE": "Mars/Olympus_Mons"}, "KAZBILL_TIMEZONE"),
-    ({"KAZBILL_STORE_TIMEOUT": "-1"}, "KAZBILL_STORE_TIMEOUT"),
-])
+@pytest.mark.parametrize(
+    "environ, setting",
+    [
+        ({"KAZBILL_STORE_URL": "couch:5984"}, "KAZBILL_STORE_URL"),
+        ({"KAZBILL_AMQP_URL": "http://rabbit"}, "KAZBILL_AMQP_URL"),
+        ({"KAZBILL_SMTP_PORT": "70000"}, "KAZBILL_SMTP_PORT"),
+        ({"KAZBILL_SMTP_STARTTLS": "maybe"}, "KAZBILL_SMTP_STARTTLS"),
+        ({"KAZBILL_TIMEZONE": "Mars/Olympus_Mons"}, "KAZBILL_TIMEZONE"),
+        ({"KAZBILL_STORE_TIMEOUT": "-1"}, "KAZBILL_STORE_TIMEOUT"),
+    ],
+)
 def test_a_bad_value_is_refused_naming_the_variable(environ, setting):
     with pytest.raises(ConfigError) as refused:
         load_settings(environ=environ)
     assert refused.value.setting == setting and setting in str(refused.value)
 
 
-@pytest.mark.parametrize("text, setting", [
-    ("[store]\nurll = 'x'\n", "store.urll"),
-    ("[stroe]\nurl = 'x'\n", "[stroe]"),
-    ("[smtp]\nport = 'x'\n", "smtp.port"),
-    ("not toml at all [", "KAZBILL_CONFIG"),
-])
+@pytest.mark.parametrize(
+    "text, setting",
+    [
+        ("[store]\nurll = 'x'\n", "store.urll"),
+        ("[stroe]\nurl = 'x'\n", "[stroe]"),
+        ("[smtp]\nport = 'x'\n", "smtp.port"),
+        ("not toml at all [", "KAZBILL_CONFIG"),
+    ],
+)
 def test_a_bad_config_file_is_refused_naming_the_key(tmp_path, text, setting):
     config = tmp_path / "k.toml"
     config.write_text(text)
@@ -63,8 +68,9 @@ def test_a_missing_config_file_is_named():
 
 
 def test_describe_masks_secrets_and_url_passwords():
-    settings = load_settings(environ={"KAZBILL_STORE_URL": "http://admin:secret@couch:5984",
-                                      "KAZBILL_SMTP_PASSWORD": "hunter2"})
+    settings = load_settings(
+        environ={"KAZBILL_STORE_URL": "http://admin:secret@couch:5984", "KAZBILL_SMTP_PASSWORD": "hunter2"}
+    )
     shown = settings.describe()
     assert shown["KAZBILL_STORE_URL"] == "http://admin:****@couch:5984"
     assert shown["KAZBILL_SMTP_PASSWORD"] == "****"

@@ -1,14 +1,14 @@
 from datetime import date
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.crawl_days import days_to_crawl
 
 
 def test_a_first_crawl_starts_today_and_a_missed_weekend_is_caught_up():
     assert days_to_crawl(None, date(2026, 3, 2)) == [date(2026, 3, 2)]
-    assert days_to_crawl(date(2026, 2, 27), date(2026, 3, 2)) == [
-        date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 2)]
+    assert days_to_crawl(date(2026, 2, 27), date(2026, 3, 2)) == [date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 2)]
     assert days_to_crawl(date(2026, 3, 2), date(2026, 3, 2)) == []
     assert days_to_crawl(date(2026, 3, 3), date(2026, 3, 2)) == []  # the clock went back: nothing twice
 

@@ -10,7 +10,11 @@ from bookkeeper.design_docs import DesignDocError, load_design_docs, parse_desig
 def test_every_shipped_design_document_is_valid_and_names_its_databases():
     docs = load_design_docs()
     assert {doc.design_id for doc in docs} >= {
-        "_design/kazbill_accounts", "_design/kazbill_ledgers", "_design/kazbill_quantities", "_design/kazbill_failures"}
+        "_design/kazbill_accounts",
+        "_design/kazbill_ledgers",
+        "_design/kazbill_quantities",
+        "_design/kazbill_failures",
+    }
     for doc in docs:
         assert doc.body["kazbill"]["digest"] == doc.digest
 
@@ -28,23 +32,44 @@ def test_a_design_document_belongs_in_its_class_of_database():
 
 
 def test_the_digest_changes_with_the_content():
-    base = {"_id": "_design/kazbill_t", "kazbill": {"db_class": "account"},
-            "views": {"v": {"map": "function(doc) { emit(doc._id, 1); }"}}}
+    base = {
+        "_id": "_design/kazbill_t",
+        "kazbill": {"db_class": "account"},
+        "views": {"v": {"map": "function(doc) { emit(doc._id, 1); }"}},
+    }
     first = parse_design_doc("t.json", json.dumps(base))
     base["views"]["v"]["reduce"] = "_count"
     assert parse_design_doc("t.json", json.dumps(base)).digest != first.digest
 
 
-@pytest.mark.parametrize("body, problem", [
-    ("{not json", "not valid JSON"),
-    ('{"_id": "_design/accounts", "kazbill": {"db_class": "accounts"}, "views": {"v": {"map": "f"}}}', "_design/kazbill_"),
-    ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "galaxy"}, "views": {"v": {"map": "f"}}}', "db_class"),
-    ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "system", "database": "nope"}, "views": {"v": {"map": "f"}}}', "kazbill.database"),
-    ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {}}', "views"),
-    ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {"v": {}}}', "map function"),
-    ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {"v": {"map": "f", "reduce": "function(k, v) { return 1; }"}}}', "reduce"),
-    ('{"_id": "_design/kazbill_x", "language": "erlang", "kazbill": {"db_class": "account"}, "views": {"v": {"map": "f"}}}', "javascript"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ("{not json", "not valid JSON"),
+        (
+            '{"_id": "_design/accounts", "kazbill": {"db_class": "accounts"}, "views": {"v": {"map": "f"}}}',
+            "_design/kazbill_",
+        ),
+        ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "galaxy"}, "views": {"v": {"map": "f"}}}', "db_class"),
+        (
+            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "system", "database": "nope"}, '
+            '"views": {"v": {"map": "f"}}}',
+            "kazbill.database",
+        ),
+        ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {}}', "views"),
+        ('{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "views": {"v": {}}}', "map function"),
+        (
+            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, '
+            '"views": {"v": {"map": "f", "reduce": "function(k, v) { return 1; }"}}}',
+            "reduce",
+        ),
+        (
+            '{"_id": "_design/kazbill_x", "language": "erlang", "kazbill": {"db_class": "account"}, '
+            '"views": {"v": {"map": "f"}}}',
+            "javascript",
+        ),
+    ],
+)
 def test_a_broken_design_document_is_refused_with_the_file_named(body, problem):
     with pytest.raises(DesignDocError) as refused:
         parse_design_doc("broken.json", body)

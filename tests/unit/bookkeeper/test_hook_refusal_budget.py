@@ -1,5 +1,6 @@
 """How many unvouched hook deliveries a sender may have recorded: so many a minute per address,
 counted afresh each minute, and no address beyond the tracked number."""
+
 from __future__ import annotations
 
 from bookkeeper.services.payments.hook_attempts import RefusalBudget

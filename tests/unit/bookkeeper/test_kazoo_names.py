@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain import kazoo_names as names
 
@@ -25,22 +26,26 @@ def test_a_monthly_database_appends_the_year_and_month():
         names.account_modb(HEX_ID, 2026, 13)
 
 
-@pytest.mark.parametrize("spelling", [
-    HEX_ID,
-    "account/4f/d3/b7c0a2e1d4f5b6c7d8e9f0a1b2c3",
-    "account%2F4f%2Fd3%2Fb7c0a2e1d4f5b6c7d8e9f0a1b2c3",
-    "account%2f4f%2fd3%2fb7c0a2e1d4f5b6c7d8e9f0a1b2c3",
-    "account/4f/d3/b7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611",
-    "account%2F4f%2Fd3%2Fb7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611",
-    "account4fd3b7c0a2e1d4f5b6c7d8e9f0a1b2c3",  # pouchdb-server's listing strips the slashes
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        HEX_ID,
+        "account/4f/d3/b7c0a2e1d4f5b6c7d8e9f0a1b2c3",
+        "account%2F4f%2Fd3%2Fb7c0a2e1d4f5b6c7d8e9f0a1b2c3",
+        "account%2f4f%2fd3%2fb7c0a2e1d4f5b6c7d8e9f0a1b2c3",
+        "account/4f/d3/b7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611",
+        "account%2F4f%2Fd3%2Fb7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611",
+        "account4fd3b7c0a2e1d4f5b6c7d8e9f0a1b2c3",  # pouchdb-server's listing strips the slashes
+    ],
+)
 def test_every_spelling_kazoo_accepts_gives_the_account_id(spelling):
     assert names.raw_account_id(spelling) == HEX_ID
 
 
 def test_a_database_name_is_classified():
     assert names.parse_db_name("account%2F4f%2Fd3%2Fb7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611") == names.DbName(
-        "account/4f/d3/b7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611", "account-month", HEX_ID, 2026, 11)
+        "account/4f/d3/b7c0a2e1d4f5b6c7d8e9f0a1b2c3-202611", "account-month", HEX_ID, 2026, 11
+    )
     assert names.parse_db_name("account4fd3b7c0a2e1d4f5b6c7d8e9f0a1b2c3").kind == "account"
     assert names.parse_db_name("accounts").kind == "accounts"
     assert names.parse_db_name("kazbill_failures").kind == "system"
@@ -54,11 +59,20 @@ def test_a_malformed_account_id_is_refused_naming_the_value(bad):
     assert repr(bad) in str(refused.value)
 
 
-@pytest.mark.parametrize("db, problem", [
-    ("accounts", None), ("account/aa/bb/cc", None), ("kazbill_failures", None), ("a$b(c)+d-e_f/g", None),
-    ("Accounts", "lowercase"), ("1accounts", "lowercase"), ("bad name", "lowercase"), ("", "non-empty"),
-    ("x" * 239, "238"),
-])
+@pytest.mark.parametrize(
+    "db, problem",
+    [
+        ("accounts", None),
+        ("account/aa/bb/cc", None),
+        ("kazbill_failures", None),
+        ("a$b(c)+d-e_f/g", None),
+        ("Accounts", "lowercase"),
+        ("1accounts", "lowercase"),
+        ("bad name", "lowercase"),
+        ("", "non-empty"),
+        ("x" * 239, "238"),
+    ],
+)
 def test_database_names_follow_couchdbs_rule(db, problem):
     found = names.database_name_problem(db)
     assert (found is None) if problem is None else (problem in found)

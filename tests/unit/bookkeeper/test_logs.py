@@ -1,4 +1,5 @@
 """JSON log lines: one object per line, with the ids a line was given."""
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ def test_an_exception_is_kept_in_the_line_not_spread_over_several():
         raise ValueError("the store said no")
     except ValueError:
         import sys
+
         record = logging.LogRecord("kazbill.api", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     text = JsonLines().format(record)
     assert "\n" not in text and "the store said no" in json.loads(text)["exception"]

@@ -1,5 +1,6 @@
 """Leases of the nodes of a cluster, on the embedded store with a clock the test moves; and the
 crawl's fall-back when the cluster changes."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """The API on a throwaway embedded store with an account tree (testkit.fixtures.api_world)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,9 +22,14 @@ def api(tmp_path):
     store = EmbeddedStore(tmp_path / "api.sqlite3")
     world = ApiWorld(store).build()
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
-                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(5, 300),
-                   metrics_token=METRICS_TOKEN)
+    deps = ApiDeps(
+        store=store,
+        clock=clock,
+        design_docs=world.world.design_docs,
+        tokens=TokenSigner(b"test-secret-0123456789", 3600),
+        attempts=AttemptLimiter(5, 300),
+        metrics_token=METRICS_TOKEN,
+    )
     client = testing.TestClient(create_app(deps))
     yield client, world, clock
     store.close()

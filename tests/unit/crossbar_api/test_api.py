@@ -1,4 +1,5 @@
 """The crossbar API through falcon's TestClient, on a throwaway embedded store."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def login(client, account_name: str, username: str, password: str = "secret"):
-    return client.simulate_put("/v2/user_auth", json={"data": {
-        "credentials": md5(f"{username}:{password}"), "account_name": account_name}})
+    return client.simulate_put(
+        "/v2/user_auth", json={"data": {"credentials": md5(f"{username}:{password}"), "account_name": account_name}}
+    )
 
 
 def token(client, world, who: str) -> str:
@@ -58,13 +60,19 @@ def test_an_api_key_logs_in_as_the_accounts_admin(api):
     assert client.simulate_put("/v2/api_auth", json={"data": {"api_key": "key-nobody-at-all"}}).status_code == 401
 
 
-@pytest.mark.parametrize("body, field", [
-    ("", "data"), ("{not json", "data"), ('{"data": []}', "data"), ('[1, 2]', "data"),
-    ('{"data": {"credentials": "abc", "account_name": "Reseller"}}', "credentials"),
-    ('{"data": {"credentials": "%s", "account_name": "Reseller", "extra": 1}}' % md5("x"), "extra"),
-    ('{"data": {"credentials": "%s"}}' % md5("x"), "account_name"),
-    ('{"data": {"credentials": "%s", "account_name": "Reseller", "method": "rot13"}}' % md5("x"), "method"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ("", "data"),
+        ("{not json", "data"),
+        ('{"data": []}', "data"),
+        ("[1, 2]", "data"),
+        ('{"data": {"credentials": "abc", "account_name": "Reseller"}}', "credentials"),
+        (f'{{"data": {{"credentials": "{md5("x")}", "account_name": "Reseller", "extra": 1}}}}', "extra"),
+        (f'{{"data": {{"credentials": "{md5("x")}"}}}}', "account_name"),
+        (f'{{"data": {{"credentials": "{md5("x")}", "account_name": "Reseller", "method": "rot13"}}}}', "method"),
+    ],
+)
 def test_a_bad_login_body_is_400_naming_the_field(api, body, field):
     client, _, _ = api
     result = client.simulate_put("/v2/user_auth", body=body, headers={"Content-Type": "application/json"})
@@ -83,17 +91,28 @@ def test_a_credit_with_an_idempotency_key_is_posted_once_and_the_repeat_returns_
     assert '"amount":1500.25,' in again.text  # exact digits, never a float
     other = client.simulate_put(url, headers=headers, json={"data": {"amount": 99}})
     assert other.status_code == 409 and "Idempotency-Key" in other.json["data"]
-    total = client.simulate_get(f"/v2/accounts/{world.ids['customer']}/transactions/current_balance",
-                                headers={"X-Auth-Token": headers["X-Auth-Token"]})
+    total = client.simulate_get(
+        f"/v2/accounts/{world.ids['customer']}/transactions/current_balance",
+        headers={"X-Auth-Token": headers["X-Auth-Token"]},
+    )
     assert json.loads(total.text, parse_float=Decimal)["data"]["balance"] == Decimal("1500.25")
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"amount": "12.50"}, "amount"), ({"amount": -5}, "amount"), ({"amount": 0}, "amount"),
-    ({"amount": 1.23456}, "amount"), ({"amount": True}, "amount"), ({}, "amount"),
-    ({"amount": 10, "pvt_amount": 10}, "pvt_amount"), ({"amount": 10, "reason": "paypal"}, "reason"),
-    ({"amount": 10, "description": 42}, "description"), ({"amount": 1e20}, "amount"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"amount": "12.50"}, "amount"),
+        ({"amount": -5}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"amount": 1.23456}, "amount"),
+        ({"amount": True}, "amount"),
+        ({}, "amount"),
+        ({"amount": 10, "pvt_amount": 10}, "pvt_amount"),
+        ({"amount": 10, "reason": "paypal"}, "reason"),
+        ({"amount": 10, "description": 42}, "description"),
+        ({"amount": 1e20}, "amount"),
+    ],
+)
 def test_a_bad_credit_body_is_400_naming_the_field_and_changes_nothing(api, data, field):
     client, world, _ = api
     headers = {"X-Auth-Token": token(client, world, "reseller")}
@@ -105,9 +124,11 @@ def test_a_bad_credit_body_is_400_naming_the_field_and_changes_nothing(api, data
 
 def test_a_huge_body_is_400_naming_its_size(api):
     client, world, _ = api
-    result = client.simulate_put(f"/v2/accounts/{world.ids['customer']}/ledgers/credit",
-                                 headers={"X-Auth-Token": token(client, world, "reseller")},
-                                 body='{"data": {"description": "' + "x" * 300_000 + '"}}')
+    result = client.simulate_put(
+        f"/v2/accounts/{world.ids['customer']}/ledgers/credit",
+        headers={"X-Auth-Token": token(client, world, "reseller")},
+        body='{"data": {"description": "' + "x" * 300_000 + '"}}',
+    )
     assert result.status_code == 400 and result.json["data"]["data"]["size"]["message"]
 
 
@@ -117,12 +138,14 @@ def test_transactions_page_newest_first_with_an_opaque_start_key(api):
     url = f"/v2/accounts/{world.ids['customer']}"
     for n in range(5):
         clock.set(datetime(2026, 11, 10, 12, n, tzinfo=MSK))
-        client.simulate_put(f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": f"k{n}"},
-                            json={"data": {"amount": n + 1}})
+        client.simulate_put(
+            f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": f"k{n}"}, json={"data": {"amount": n + 1}}
+        )
     first = client.simulate_get(f"{url}/transactions", headers=headers, params={"page_size": 2})
     assert [Decimal(str(t["amount"])) for t in first.json["data"]] == [5, 4] and first.json["page_size"] == 2
-    second = client.simulate_get(f"{url}/transactions", headers=headers,
-                                 params={"page_size": 2, "start_key": first.json["next_start_key"]})
+    second = client.simulate_get(
+        f"{url}/transactions", headers=headers, params={"page_size": 2, "start_key": first.json["next_start_key"]}
+    )
     assert [Decimal(str(t["amount"])) for t in second.json["data"]] == [3, 2]
     assert all(not key.startswith("pvt_") for t in first.json["data"] for key in t)
     bad = client.simulate_get(f"{url}/transactions", headers=headers, params={"created_from": "yesterday"})
@@ -155,14 +178,21 @@ def test_unknown_accounts_and_paths_answer_in_crossbars_error_shape(api):
 
 def test_billing_status_shows_the_period_standing_and_balance(api):
     client, world, _ = api
-    result = client.simulate_get(f"/v2/accounts/{world.ids['customer']}/billing_status",
-                                 headers={"X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_get(
+        f"/v2/accounts/{world.ids['customer']}/billing_status",
+        headers={"X-Auth-Token": token(client, world, "reseller")},
+    )
     data = result.json["data"]
     # The customer's reseller is the nearest reseller above it, the sub-reseller, which (like the
     # master) sets no currency: the built-in default applies, not the top reseller's roubles.
     assert data["reseller_id"] == world.ids["sub"]
     assert (data["currency"], data["billing_day"], data["standing"], data["blocked"], data["trial"]) == (
-        "USD", 1, "good_standing", False, False)
+        "USD",
+        1,
+        "good_standing",
+        False,
+        False,
+    )
     assert data["current_period"] == {"start": "2026-11-01", "end": "2026-11-30", "days": 30, "days_left": 21}
 
 
@@ -178,13 +208,24 @@ def test_the_openapi_document_lists_every_route_the_app_serves(api):
 def test_services_show_quantities_prices_and_the_estimated_monthly_cost(api):
     client, world, _ = api
     world.world.add_devices(world.ids["customer_two"], 3)
-    result = client.simulate_get(f"/v2/accounts/{world.ids['customer_two']}/services",
-                                 headers={"X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_get(
+        f"/v2/accounts/{world.ids['customer_two']}/services", headers={"X-Auth-Token": token(client, world, "reseller")}
+    )
     data = json.loads(result.text, parse_float=Decimal)["data"]
     assert data["plan"] == {"id": "plan_office", "name": "Office"} and data["currency"] == "RUB"
-    assert data["items"] == [{"category": "devices", "item": "sip_device", "name": "sip_device", "quantity": 3,
-                              "billable_quantity": 3, "rate": 500, "discount": 0, "monthly_cost": 1500,
-                              "charging": "monthly"}]
+    assert data["items"] == [
+        {
+            "category": "devices",
+            "item": "sip_device",
+            "name": "sip_device",
+            "quantity": 3,
+            "billable_quantity": 3,
+            "rate": 500,
+            "discount": 0,
+            "monthly_cost": 1500,
+            "charging": "monthly",
+        }
+    ]
     assert data["estimated_monthly_cost"] == 1500
 
 
@@ -194,7 +235,10 @@ def test_reconcile_bills_what_changed_and_answers_the_events(api):
     headers = {"X-Auth-Token": token(client, world, "reseller")}
     url = f"/v2/accounts/{world.ids['customer_two']}/services/reconcile"
     events = client.simulate_post(url, headers=headers).json["data"]
-    assert [(e["event"], e.get("amount")) for e in events] == [("charged", 1000), ("period_opened", None)]  # 2 × 500: a full month
+    assert [(e["event"], e.get("amount")) for e in events] == [
+        ("charged", 1000),
+        ("period_opened", None),
+    ]  # 2 × 500: a full month
     assert client.simulate_post(url, headers=headers).json["data"] == []
 
 
@@ -202,8 +246,9 @@ def test_a_manual_credit_is_deleted_by_its_reseller_with_an_opposite_entry(api):
     client, world, _ = api
     headers = {"X-Auth-Token": token(client, world, "reseller")}
     url = f"/v2/accounts/{world.ids['customer']}"
-    entry = client.simulate_put(f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": "w1"},
-                                json={"data": {"amount": 40}}).json["data"]["id"]
+    entry = client.simulate_put(
+        f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": "w1"}, json={"data": {"amount": 40}}
+    ).json["data"]["id"]
     own = {"X-Auth-Token": token(client, world, "customer")}
     assert client.simulate_delete(f"{url}/ledgers/{entry}", headers=own).status_code == 403
     deleted = client.simulate_delete(f"{url}/ledgers/{entry}", headers=headers)
@@ -218,7 +263,9 @@ def test_onbill_settings_merge_validate_and_keep_private_fields(api):
     url = f"/v2/accounts/{world.ids['customer']}/onbill"
     db = account_db(world.ids["customer"])
     world.store.put(db, {**world.store.get(db, "onbill"), "pvt_contract_number": "C-77"})
-    changed = client.simulate_patch(url, headers=reseller, json={"data": {"billing_day": 15, "payment_type": "postpay"}})
+    changed = client.simulate_patch(
+        url, headers=reseller, json={"data": {"billing_day": 15, "payment_type": "postpay"}}
+    )
     assert changed.status_code == 200 and changed.json["data"]["billing_day"] == 15
     assert "pvt_contract_number" not in changed.json["data"]
     assert world.store.get(db, "onbill")["pvt_contract_number"] == "C-77"
@@ -229,8 +276,11 @@ def test_onbill_settings_merge_validate_and_keep_private_fields(api):
     assert client.simulate_patch(url, headers=own, json={"data": {"manual_block": False}}).status_code == 403
     assert client.simulate_patch(url, headers=own, json={"data": {"language": "ru-RU"}}).status_code == 200
     assert client.simulate_get(url, headers=own).json["data"]["billing_day"] == 15
-    currency = client.simulate_patch(f"/v2/accounts/{world.ids['sub']}/onbill", headers=reseller,
-                                     json={"data": {"currency": "EUR", "timezone": "Mars/Base"}})
+    currency = client.simulate_patch(
+        f"/v2/accounts/{world.ids['sub']}/onbill",
+        headers=reseller,
+        json={"data": {"currency": "EUR", "timezone": "Mars/Base"}},
+    )
     assert currency.status_code == 400 and "timezone" in currency.json["data"]
 
 
@@ -250,8 +300,10 @@ def test_metrics_show_the_services_state_from_the_store(api):
     world.world.add_devices(customer, 1)
     headers = {"X-Auth-Token": token(client, world, "reseller")}
     client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)
-    world.store.put(account_db(customer), {"_id": "limits", **world.store.get(account_db(customer), "limits"),
-                                           "twoway_trunks": 10**30})  # a count no plan can price
+    world.store.put(
+        account_db(customer),
+        {"_id": "limits", **world.store.get(account_db(customer), "limits"), "twoway_trunks": 10**30},
+    )  # a count no plan can price
     client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)
     crawl_plan.mark_crawled(world.store, world.ids["reseller"], date(2026, 11, 7))  # the clock says 10 November
     text = client.simulate_get("/metrics", headers=METRICS).text
@@ -266,15 +318,27 @@ def test_a_period_shows_opening_balance_payments_fees_and_balance(api):
     customer = world.ids["customer_two"]
     world.world.add_devices(customer, 2)
     client.simulate_post(f"/v2/accounts/{customer}/services/reconcile", headers=headers)  # opens November
-    client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", headers={**headers, "Idempotency-Key": "p1"},
-                        json={"data": {"amount": 300}})
+    client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        headers={**headers, "Idempotency-Key": "p1"},
+        json={"data": {"amount": 300}},
+    )
     periods = client.simulate_get(f"/v2/accounts/{customer}/billing_periods", headers=headers).json["data"]
-    assert [(p["start"], p["status"], p["opening_balance"], p["balance_when_opened"])
-            for p in periods] == [("2026-11-01", "open", 0, 0)]
-    period = json.loads(client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01",
-                                            headers=headers).text, parse_float=Decimal)["data"]
-    assert (period["opening_balance"], period["payments"], period["monthly_fees"], period["per_minute_calls"],
-            period["adjustments"], period["balance"]) == (0, 300, 1000, 0, 0, -700)
+    assert [(p["start"], p["status"], p["opening_balance"], p["balance_when_opened"]) for p in periods] == [
+        ("2026-11-01", "open", 0, 0)
+    ]
+    period = json.loads(
+        client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01", headers=headers).text,
+        parse_float=Decimal,
+    )["data"]
+    assert (
+        period["opening_balance"],
+        period["payments"],
+        period["monthly_fees"],
+        period["per_minute_calls"],
+        period["adjustments"],
+        period["balance"],
+    ) == (0, 300, 1000, 0, 0, -700)
     wrong = client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-05", headers=headers)
     assert wrong.status_code == 404 and "start" in wrong.json["data"]
 
@@ -301,13 +365,17 @@ def test_a_reseller_sets_private_limits_kazoo_reads(api):
     customer = world.ids["customer"]
     headers = {"X-Auth-Token": token(client, world, "sub")}
     url = f"/v2/accounts/{customer}/onbill_pvt_limits"
-    changed = client.simulate_patch(url, headers=headers, json={"data": {
-        "allow_postpay": True, "max_postpay_amount": 250.5, "twoway_trunks": 4}})
+    changed = client.simulate_patch(
+        url, headers=headers, json={"data": {"allow_postpay": True, "max_postpay_amount": 250.5, "twoway_trunks": 4}}
+    )
     assert changed.status_code == 200
     assert json.loads(changed.text, parse_float=Decimal)["data"]["max_postpay_amount"] == Decimal("250.5")
     stored = world.store.get(account_db(customer), "limits")
     assert (stored["pvt_allow_postpay"], stored["pvt_max_postpay_amount"], stored["pvt_twoway_trunks"]) == (
-        True, 2_505_000, 4)
+        True,
+        2_505_000,
+        4,
+    )
     own = {"X-Auth-Token": token(client, world, "customer")}
     assert client.simulate_patch(url, headers=own, json={"data": {"twoway_trunks": 99}}).status_code == 403
     assert client.simulate_get(url, headers=own).json["data"]["twoway_trunks"] == 4
@@ -315,19 +383,27 @@ def test_a_reseller_sets_private_limits_kazoo_reads(api):
     assert bad.status_code == 400 and "twoway_trunks" in bad.json["data"]
 
 
-
 def test_the_audit_endpoint_reports_a_subtree_and_refuses_a_bad_range(api):
     client, world, _ = api
     headers = {"X-Auth-Token": token(client, world, "reseller")}
-    report = client.simulate_get(f"/v2/accounts/{world.ids['reseller']}/audit",
-                                 params={"from": "2026-11-01", "to": "2026-11-10", "subtree": "true"}, headers=headers)
+    report = client.simulate_get(
+        f"/v2/accounts/{world.ids['reseller']}/audit",
+        params={"from": "2026-11-01", "to": "2026-11-10", "subtree": "true"},
+        headers=headers,
+    )
     assert report.status_code == 200, report.json
     assert report.json["data"]["accounts"] >= 4 and "assumptions" in report.json["data"]
-    bad = client.simulate_get(f"/v2/accounts/{world.ids['reseller']}/audit", params={"from": "2026-11-10", "to": "2026-11-01"},
-                              headers=headers)
+    bad = client.simulate_get(
+        f"/v2/accounts/{world.ids['reseller']}/audit",
+        params={"from": "2026-11-10", "to": "2026-11-01"},
+        headers=headers,
+    )
     assert bad.status_code == 400 and "to" in bad.json["data"]
-    other = client.simulate_get(f"/v2/accounts/{world.ids['other_reseller']}/audit",
-                                params={"from": "2026-11-01", "to": "2026-11-02"}, headers=headers)
+    other = client.simulate_get(
+        f"/v2/accounts/{world.ids['other_reseller']}/audit",
+        params={"from": "2026-11-01", "to": "2026-11-02"},
+        headers=headers,
+    )
     assert other.status_code == 403
 
 
@@ -342,17 +418,32 @@ def test_a_period_shows_its_per_minute_calls_per_carrier(api):
     reseller, customer = world.ids["reseller"], world.ids["customer_two"]
     onbill = world.store.get(account_db(reseller), "onbill")
     world.store.put(account_db(reseller), {**onbill, "default_rate_deck": "retail"})
-    assert import_rate_deck(world.store, reseller, "retail", ["prefix,rate_cost,carrier",
-                                                              "7495,1.20,MTT", "44,6.00,BT"]).report.ok
+    assert import_rate_deck(
+        world.store, reseller, "retail", ["prefix,rate_cost,carrier", "7495,1.20,MTT", "44,6.00,BT"]
+    ).report.ok
     ports = BillingPorts(world.store, clock, world.world.design_docs)
     ended = to_gregorian_seconds(int(datetime(2026, 11, 10, 11, 0, tzinfo=MSK).timestamp()))
     for n, (number, seconds) in enumerate([("74951234567", 61), ("74957654321", 30), ("442071234567", 90)]):
         bill_call(ports, FinishedCall(customer, f"call-{n}", seconds, number, "outbound", True, ended, "74950000001"))
     headers = {"X-Auth-Token": token(client, world, "reseller")}
-    period = json.loads(client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01",
-                                            headers=headers).text, parse_float=Decimal)["data"]
+    period = json.loads(
+        client.simulate_get(f"/v2/accounts/{customer}/billing_periods/2026-11-01", headers=headers).text,
+        parse_float=Decimal,
+    )["data"]
     assert period["per_minute_calls"] == Decimal("15.60")  # 2 min + 1 min at 1.20, 2 min at 6.00
     assert period["per_minute_by_carrier"] == [
-        {"carrier": "BT", "calls": 1, "billed_seconds": 120, "amount": Decimal("12.00"), "by_direction": {"outbound": 1}},
-        {"carrier": "MTT", "calls": 2, "billed_seconds": 180, "amount": Decimal("3.60"), "by_direction": {"outbound": 2}},
+        {
+            "carrier": "BT",
+            "calls": 1,
+            "billed_seconds": 120,
+            "amount": Decimal("12.00"),
+            "by_direction": {"outbound": 1},
+        },
+        {
+            "carrier": "MTT",
+            "calls": 2,
+            "billed_seconds": 180,
+            "amount": Decimal("3.60"),
+            "by_direction": {"outbound": 2},
+        },
     ]

@@ -1,5 +1,6 @@
 """Bad input answers 4xx naming its field and changes nothing; a busy store answers 503. Issue 20,
 item 7: each case here answered 5xx once."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -43,7 +44,7 @@ def balance(client, headers, account_id: str):
 def test_an_amount_no_decimal_can_hold_is_400_naming_amount_even_without_a_token(api, direction, literal):
     client, world, _ = api
     url = f"/v2/accounts/{world.ids['customer']}/ledgers/{direction}"
-    result = client.simulate_put(url, body='{"data": {"amount": %s}}' % literal, headers=JSON)
+    result = client.simulate_put(url, body=f'{{"data": {{"amount": {literal}}}}}', headers=JSON)
     assert_refused(result, "amount")
     assert balance(client, {"X-Auth-Token": token(client, world, "reseller")}, world.ids["customer"]) == 0
 
@@ -54,8 +55,11 @@ def test_a_private_limit_no_one_could_mean_is_400_naming_it_and_nothing_is_saved
     client, world, _ = api
     customer = world.ids["customer"]
     before = world.store.get_many(account_db(customer), ["limits"]).get("limits")
-    result = client.simulate_patch(f"/v2/accounts/{customer}/onbill_pvt_limits", body='{"data": {"%s": %s}}' % (
-        field, literal), headers={**JSON, "X-Auth-Token": token(client, world, "sub")})
+    result = client.simulate_patch(
+        f"/v2/accounts/{customer}/onbill_pvt_limits",
+        body=f'{{"data": {{"{field}": {literal}}}}}',
+        headers={**JSON, "X-Auth-Token": token(client, world, "sub")},
+    )
     assert_refused(result, field)
     assert world.store.get_many(account_db(customer), ["limits"]).get("limits") == before
 
@@ -65,16 +69,24 @@ def _responds_to(route, method: str) -> bool:
     return hasattr(resource, f"on_{method}")
 
 
-BODY_ENTRANCES = sorted({(route.path, method) for route in ROUTES if route.body
-                         for method in ("put", "post", "patch") if _responds_to(route, method)})
+BODY_ENTRANCES = sorted(
+    {
+        (route.path, method)
+        for route in ROUTES
+        if route.body
+        for method in ("put", "post", "patch")
+        if _responds_to(route, method)
+    }
+)
 
 
 @pytest.mark.parametrize("path, method", BODY_ENTRANCES)
 def test_a_body_nested_100000_levels_is_400_at_every_entrance(api, path, method):
     client, world, _ = api
     url = path.replace("{account_id}", world.ids["customer"]).replace("{", "").replace("}", "")
-    result = client.simulate_request(method.upper(), url, body=DEEP,
-                                     headers={**JSON, "X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_request(
+        method.upper(), url, body=DEEP, headers={**JSON, "X-Auth-Token": token(client, world, "reseller")}
+    )
     assert_refused(result, "data")
     assert result.json["data"]["data"]["depth"]["message"]
 
@@ -89,8 +101,11 @@ def test_an_onbill_patch_nested_deeper_than_64_levels_is_400_and_saves_nothing(a
     client, world, _ = api
     reseller = world.ids["reseller"]
     before = world.store.get(account_db(reseller), ONBILL_DOC_ID)
-    result = client.simulate_patch(f"/v2/accounts/{reseller}/onbill", body='{"data": {"charging": %s}}' % nested(
-        levels), headers={**JSON, "X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_patch(
+        f"/v2/accounts/{reseller}/onbill",
+        body=f'{{"data": {{"charging": {nested(levels)}}}}}',
+        headers={**JSON, "X-Auth-Token": token(client, world, "reseller")},
+    )
     assert_refused(result, "data")
     assert world.store.get(account_db(reseller), ONBILL_DOC_ID) == before
 
@@ -99,52 +114,89 @@ RANGES = ("transactions", "ledgers", "ledgers/payments")
 PAGED = ("transactions", "ledgers/payments")
 
 
-@pytest.mark.parametrize("path, query, field", [
-    *((path, query, field) for path in RANGES for query, field in [
-        ("created_to=²", "created_to"), ("created_to=" + "9" * 30, "created_to"),
-        ("created_from=" + "1" * 30, "created_from"), ("created_to=99999999999999", "created_to"),
-        ("created_to=1", "created_to"), ("created_to=-5", "created_to"), ("created_to=%D9%A3", "created_to")]),
-    *((path, query, field) for path in PAGED for query, field in [
-        ("start_key=²:x", "start_key"), ("start_key=" + "9" * 30 + ":x", "start_key"),
-        ("page_size=²", "page_size"), ("page_size=" + "9" * 30, "page_size")]),
-])
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        *(
+            (path, query, field)
+            for path in RANGES
+            for query, field in [
+                ("created_to=²", "created_to"),
+                ("created_to=" + "9" * 30, "created_to"),
+                ("created_from=" + "1" * 30, "created_from"),
+                ("created_to=99999999999999", "created_to"),
+                ("created_to=1", "created_to"),
+                ("created_to=-5", "created_to"),
+                ("created_to=%D9%A3", "created_to"),
+            ]
+        ),
+        *(
+            (path, query, field)
+            for path in PAGED
+            for query, field in [
+                ("start_key=²:x", "start_key"),
+                ("start_key=" + "9" * 30 + ":x", "start_key"),
+                ("page_size=²", "page_size"),
+                ("page_size=" + "9" * 30, "page_size"),
+            ]
+        ),
+    ],
+)
 def test_query_parameters_take_only_ascii_digits_of_bounded_length(api, path, query, field):
     client, world, _ = api
-    result = client.simulate_get(f"/v2/accounts/{world.ids['customer']}/{path}", query_string=query,
-                                 headers={"X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_get(
+        f"/v2/accounts/{world.ids['customer']}/{path}",
+        query_string=query,
+        headers={"X-Auth-Token": token(client, world, "reseller")},
+    )
     assert_refused(result, field)
 
 
-@pytest.mark.parametrize("path, query, field", [
-    ("billing_periods/9999-12-31", "", "start"), ("billing_periods/0001-01-01", "", "start"),
-    ("billing_periods/２０２６-１１-１０", "", "start"), ("audit", "from=0001-01-01&to=0001-01-05", "from"),
-    ("audit", "from=2026-01-01&to=9999-12-31", "to"), ("audit", "from=2026-01-01&to=2026-01-02&subtree=maybe", "subtree"),
-    ("onbills", "period=9999-12-31", "period"),
-])
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("billing_periods/9999-12-31", "", "start"),
+        ("billing_periods/0001-01-01", "", "start"),
+        ("billing_periods/２０２６-１１-１０", "", "start"),
+        ("audit", "from=0001-01-01&to=0001-01-05", "from"),
+        ("audit", "from=2026-01-01&to=9999-12-31", "to"),
+        ("audit", "from=2026-01-01&to=2026-01-02&subtree=maybe", "subtree"),
+        ("onbills", "period=9999-12-31", "period"),
+    ],
+)
 def test_days_are_read_within_the_years_every_computation_can_name(api, path, query, field):
     client, world, _ = api
-    result = client.simulate_get(f"/v2/accounts/{world.ids['customer']}/{path}", query_string=query,
-                                 headers={"X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_get(
+        f"/v2/accounts/{world.ids['customer']}/{path}",
+        query_string=query,
+        headers={"X-Auth-Token": token(client, world, "reseller")},
+    )
     assert_refused(result, field)
 
 
 @pytest.mark.parametrize("period_start", ["9999-12-01", "0001-01-01", 20261101, None])
 def test_documents_for_a_period_no_calendar_holds_are_refused_naming_period_start(api, period_start):
     client, world, _ = api
-    result = client.simulate_put(f"/v2/accounts/{world.ids['customer']}/onbills/generate", json={"data": {
-        "period_start": period_start}}, headers={"X-Auth-Token": token(client, world, "reseller")})
+    result = client.simulate_put(
+        f"/v2/accounts/{world.ids['customer']}/onbills/generate",
+        json={"data": {"period_start": period_start}},
+        headers={"X-Auth-Token": token(client, world, "reseller")},
+    )
     assert_refused(result, "period_start")
 
 
-@pytest.mark.parametrize("body, field", [
-    ('{"data": {"amount": 1, "description": "\\ud800"}}', "description"),
-    ('{"data": {"amount": 1, "metadata": {"note": "a\\u0000b"}}}', "metadata.note"),
-    ('{"data": {"amount": 1, "metadata": {"\\udfff": 1}}}', "metadata"),
-    ('{"data": {"amount": 1, "metadata": {"list": [1, 1e999999]}}}', "metadata.list[1]"),
-    ('{"data": {"amount": 1, "metadata": {"x": NaN}}}', "data"),
-    (b'{"data": {"amount": 1, "description": "caf\xe9"}}', "data"),
-    ('{"data": {"amount": 1}}'.encode("utf-16"), "data"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('{"data": {"amount": 1, "description": "\\ud800"}}', "description"),
+        ('{"data": {"amount": 1, "metadata": {"note": "a\\u0000b"}}}', "metadata.note"),
+        ('{"data": {"amount": 1, "metadata": {"\\udfff": 1}}}', "metadata"),
+        ('{"data": {"amount": 1, "metadata": {"list": [1, 1e999999]}}}', "metadata.list[1]"),
+        ('{"data": {"amount": 1, "metadata": {"x": NaN}}}', "data"),
+        (b'{"data": {"amount": 1, "description": "caf\xe9"}}', "data"),
+        ('{"data": {"amount": 1}}'.encode("utf-16"), "data"),
+    ],
+)
 def test_text_and_numbers_no_store_can_keep_are_400_naming_where_they_are(api, body, field):
     client, world, _ = api
     headers = {**JSON, "X-Auth-Token": token(client, world, "reseller")}
@@ -156,8 +208,9 @@ def test_text_and_numbers_no_store_can_keep_are_400_naming_where_they_are(api, b
 def test_an_idempotency_key_with_control_characters_is_400_naming_it(api):
     client, world, _ = api
     headers = {"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire\x01"}
-    result = client.simulate_put(f"/v2/accounts/{world.ids['customer']}/ledgers/credit", json={"data": {"amount": 1}},
-                                 headers=headers)
+    result = client.simulate_put(
+        f"/v2/accounts/{world.ids['customer']}/ledgers/credit", json={"data": {"amount": 1}}, headers=headers
+    )
     assert_refused(result, "Idempotency-Key")
 
 
@@ -165,14 +218,19 @@ def test_fractions_in_settings_and_ledger_metadata_are_kept_as_sent(api):
     client, world, _ = api
     reseller, customer = world.ids["reseller"], world.ids["customer"]
     headers = {**JSON, "X-Auth-Token": token(client, world, "reseller")}
-    saved = client.simulate_patch(f"/v2/accounts/{reseller}/onbill", body='{"data": {"vat_rate": 20.5}}',
-                                  headers=headers)
+    saved = client.simulate_patch(
+        f"/v2/accounts/{reseller}/onbill", body='{"data": {"vat_rate": 20.5}}', headers=headers
+    )
     assert saved.status_code == 200 and '"vat_rate":20.5' in saved.text
-    posted = client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit",
-                                 body='{"data": {"amount": 12.5, "metadata": {"rate": 0.015}}}', headers=headers)
+    posted = client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        body='{"data": {"amount": 12.5, "metadata": {"rate": 0.015}}}',
+        headers=headers,
+    )
     assert posted.status_code == 201 and '"rate":0.015' in posted.text
-    too_precise = client.simulate_patch(f"/v2/accounts/{reseller}/onbill",
-                                        body='{"data": {"vat_rate": 20.0000000000000001}}', headers=headers)
+    too_precise = client.simulate_patch(
+        f"/v2/accounts/{reseller}/onbill", body='{"data": {"vat_rate": 20.0000000000000001}}', headers=headers
+    )
     assert_refused(too_precise, "vat_rate")
 
 
@@ -183,9 +241,13 @@ def busy_api(tmp_path):
     path = tmp_path / "busy.sqlite3"
     store = EmbeddedStore(path, busy_timeout_s=0.05)
     world = ApiWorld(store).build()
-    deps = ApiDeps(store=store, clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
-                   design_docs=world.world.design_docs, tokens=TokenSigner(b"test-secret-0123456789", 3600),
-                   attempts=AttemptLimiter(5, 300))
+    deps = ApiDeps(
+        store=store,
+        clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
+        design_docs=world.world.design_docs,
+        tokens=TokenSigner(b"test-secret-0123456789", 3600),
+        attempts=AttemptLimiter(5, 300),
+    )
     other = sqlite3.connect(path, isolation_level=None)
     yield testing.TestClient(create_app(deps)), world, other
     other.close()
@@ -216,7 +278,8 @@ def test_a_posting_to_an_account_whose_documents_cannot_be_billed_is_400_naming_
     limits = store.get(account_db(customer), "limits")
     store.put(account_db(customer), {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": "lots"})
     headers = {"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire-to-a-broken-account"}
-    refused = client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", headers=headers,
-                                  json={"data": {"amount": 10}})
+    refused = client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit", headers=headers, json={"data": {"amount": 10}}
+    )
     assert_refused(refused, "limits.pvt_max_postpay_amount")
     assert refused.json["message"] == "the account cannot be billed"

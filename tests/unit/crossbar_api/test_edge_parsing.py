@@ -1,6 +1,7 @@
 """The edge that parses every request: the body reader (envelope.py), the values read from query
 strings and bodies (fields.py), and the error handlers that answer in crossbar's shape whatever
 reaches them (errors.py)."""
+
 from __future__ import annotations
 
 import decimal
@@ -34,10 +35,14 @@ def test_numbers_are_read_as_exact_decimals_and_whole_numbers_as_ints():
     assert isinstance(body["days"], int) and isinstance(body["amount"], Decimal)
 
 
-@pytest.mark.parametrize("literal", ["1e999999", "-1e999999", "1e-999999", "1e21", "1e-21", "9" * 21,
-                                     "1." + "0" * 20 + "1", "0e-999999", "1" * 5000])
+@pytest.mark.parametrize(
+    "literal",
+    ["1e999999", "-1e999999", "1e-999999", "1e21", "1e-21", "9" * 21, "1." + "0" * 20 + "1", "0e-999999", "1" * 5000],
+)
 def test_a_number_beyond_exact_arithmetic_is_refused_naming_its_field(literal):
-    assert "items[1].rate" in refusal(lambda: parse_body(('{"data": {"items": [{}, {"rate": %s}]}}' % literal).encode()))
+    assert "items[1].rate" in refusal(
+        lambda: parse_body(f'{{"data": {{"items": [{{}}, {{"rate": {literal}}}]}}}}'.encode())
+    )
 
 
 def test_depth_is_counted_before_parsing_and_brackets_inside_strings_do_not_count():
@@ -50,10 +55,18 @@ def test_depth_is_counted_before_parsing_and_brackets_inside_strings_do_not_coun
     assert refusal(lambda: parse_body(("[" * 1_000_000).encode()))["data"]["depth"]
 
 
-@pytest.mark.parametrize("raw, rule", [
-    (b"", "required"), (b"  \n", "required"), (b"\xff\xfe{}", "encoding"), (b'{"data": {"a": "\xed\xa0\x80"}}', "encoding"),
-    (b'{"data": {"a": Infinity}}', "json"), (b'{"data": {"a": 1,}}', "json"), (b"\xef\xbb\xbf{}", "json"),
-])
+@pytest.mark.parametrize(
+    "raw, rule",
+    [
+        (b"", "required"),
+        (b"  \n", "required"),
+        (b"\xff\xfe{}", "encoding"),
+        (b'{"data": {"a": "\xed\xa0\x80"}}', "encoding"),
+        (b'{"data": {"a": Infinity}}', "json"),
+        (b'{"data": {"a": 1,}}', "json"),
+        (b"\xef\xbb\xbf{}", "json"),
+    ],
+)
 def test_a_body_that_is_not_utf8_json_is_refused_as_data(raw, rule):
     assert rule in refusal(lambda: parse_body(raw))["data"]
 
@@ -69,7 +82,9 @@ def test_any_bytes_are_parsed_or_refused_with_a_400_never_anything_else(raw):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text() | st.decimals(allow_nan=False, allow_infinity=False).map(str),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=20)
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @given(json_values)
@@ -91,7 +106,16 @@ def test_gregorian_seconds_and_days_stay_inside_what_a_calendar_names():
     for raw in ("1", "0", "315537983999" + "0", "9" * 30):
         assert "created_to" in refusal(lambda raw=raw: gregorian(raw, "created_to"))
     assert day("2026-11-10", "start").isoformat() == "2026-11-10"
-    for value in ("9999-12-31", "0001-01-01", "2026-02-30", "20261110", "2026-W45-2", 20261110, None, "２０２６-１１-１０"):
+    for value in (
+        "9999-12-31",
+        "0001-01-01",
+        "2026-02-30",
+        "20261110",
+        "2026-W45-2",
+        20261110,
+        None,
+        "２０２６-１１-１０",
+    ):
         assert "start" in refusal(lambda value=value: day(value, "start"))
     assert page_position("63900000000:abc") == (63_900_000_000, "abc")
     for raw in ("²:x", "1:", ":x", "9" * 19 + ":x"):
@@ -101,9 +125,16 @@ def test_gregorian_seconds_and_days_stay_inside_what_a_calendar_names():
 def test_amounts_are_units_exactly_or_refused_never_rounded():
     assert amount_units(Decimal("1500.25"), "amount") == 15_002_500
     assert amount_units(0, "limit", zero_allowed=True) == 0
-    for value, rule in [(Decimal("1.00001"), "precision"), (Decimal("1E+12"), "maximum"), (-1, "minimum"),
-                        (0, "minimum"), (True, "type"), ("12.5", "type"), (1.5, "type"),
-                        (Decimal("1." + "0" * 40 + "1"), "precision")]:
+    for value, rule in [
+        (Decimal("1.00001"), "precision"),
+        (Decimal("1E+12"), "maximum"),
+        (-1, "minimum"),
+        (0, "minimum"),
+        (True, "type"),
+        ("12.5", "type"),
+        (1.5, "type"),
+        (Decimal("1." + "0" * 40 + "1"), "precision"),
+    ]:
         assert rule in refusal(lambda value=value: amount_units(value, "amount"))["amount"]
 
 
@@ -127,13 +158,20 @@ def raising():
         errors.install(app)
         app.add_route(path, Raising(error))
         return testing.TestClient(app).simulate_get(path)
+
     return call
 
 
-@pytest.mark.parametrize("error", [
-    RecursionError("maximum recursion depth exceeded"), decimal.Overflow(), decimal.InvalidOperation(),
-    UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), OverflowError("date value out of range"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        RecursionError("maximum recursion depth exceeded"),
+        decimal.Overflow(),
+        decimal.InvalidOperation(),
+        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+        OverflowError("date value out of range"),
+    ],
+)
 def test_a_parsing_error_that_slips_past_the_edge_is_a_400_not_a_crash(raising, error):
     result = raising(error)
     assert result.status_code == 400 and result.json["error"] == "400" and "data" in result.json["data"]

@@ -1,4 +1,5 @@
 """Idempotency-Keys are kept exactly as given: keys the old slug made one are distinct credits."""
+
 from __future__ import annotations
 
 from bookkeeper.services.billing.ledger_book import LedgerBook
@@ -13,8 +14,11 @@ def test_api_credits_keyed_po_17_four_ways_are_four_and_repeats_return_the_first
     boss = token(client, world, "reseller")
 
     def put(key):
-        return client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", body='{"data": {"amount": 10}}',
-                                   headers={"X-Auth-Token": boss, "Idempotency-Key": key})
+        return client.simulate_put(
+            f"/v2/accounts/{customer}/ledgers/credit",
+            body='{"data": {"amount": 10}}',
+            headers={"X-Auth-Token": boss, "Idempotency-Key": key},
+        )
 
     first = [put(key) for key in PO_17]
     assert [answer.status_code for answer in first] == [201] * 4

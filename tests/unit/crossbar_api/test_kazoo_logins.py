@@ -2,6 +2,7 @@
 name (normalised as Kazoo normalises it), and the answer cb_user_auth gives. The expected
 values are Kazoo's rules written out here (lower case and only a-z0-9 for names; E.164 by
 Kazoo's default converters for numbers), not Kazbill's own lookups."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,16 @@ def taxis(api):
     second = world._account("alpha_taxi_two", tree)
     world.store.put("accounts", {**world.store.get("accounts", second), "name": "alpha-taxi"})
     world.store.ensure_database("numbers/+1415")
-    world.store.put("numbers/+1415", {"_id": "+14155551234", "pvt_assigned_to": first, "pvt_state": "in_service",
-                                      "pvt_db_name": "numbers%2F%2B1415", "pvt_module_name": "knm_local"})
+    world.store.put(
+        "numbers/+1415",
+        {
+            "_id": "+14155551234",
+            "pvt_assigned_to": first,
+            "pvt_state": "in_service",
+            "pvt_db_name": "numbers%2F%2B1415",
+            "pvt_module_name": "knm_local",
+        },
+    )
     world.store.put("numbers/+1415", {"_id": "+14155550000", "pvt_assigned_to": first, "pvt_state": "available"})
     return client, world, first, second
 
@@ -76,7 +85,11 @@ def test_an_account_realm_logs_in_in_any_case_and_the_older_realm_key_too(taxis)
 def test_the_answer_carries_the_reseller_the_language_and_the_apps_as_cb_user_auth_does(taxis):
     client, world, first, _ = taxis
     data = login(client, username="admin-alpha_taxi", account_name="alphataxi").json["data"]
-    assert (data["reseller_id"], data["is_reseller"], data["is_master_account"]) == (world.ids["reseller"], False, False)
+    assert (data["reseller_id"], data["is_reseller"], data["is_master_account"]) == (
+        world.ids["reseller"],
+        False,
+        False,
+    )
     assert data["language"] == "ru-RU" and data["apps"] == []  # the account's language: the user has none
     assert data["account_name"] == "Alpha Taxi" and data["owner_id"]
     user = world.store.get(account_db(first), data["owner_id"])
@@ -92,23 +105,34 @@ def test_a_reseller_and_the_master_are_told_so(api):
     client, world, _ = api
     reseller = login(client, username="boss", account_name="reseller").json["data"]
     assert (reseller["is_reseller"], reseller["reseller_id"], reseller["is_master_account"]) == (
-        True, world.ids["master"], False)
+        True,
+        world.ids["master"],
+        False,
+    )
     master = login(client, username="root", account_name="master").json["data"]
     assert (master["is_master_account"], master["reseller_id"], master["is_superduper_admin"]) == (
-        True, world.ids["master"], True)
-    by_key = client.simulate_put("/v2/api_auth", json={"data": {"api_key": "key-" + world.ids["customer"]}}).json["data"]
+        True,
+        world.ids["master"],
+        True,
+    )
+    by_key = client.simulate_put("/v2/api_auth", json={"data": {"api_key": "key-" + world.ids["customer"]}}).json[
+        "data"
+    ]
     assert by_key["reseller_id"] == world.ids["sub"] and "owner_id" not in by_key and by_key["apps"] == []
 
 
-@pytest.mark.parametrize("where, field", [
-    ({"account_realm": "ab"}, "account_realm"),  # Kazoo's schema: 4 to 253 characters
-    ({"account_realm": "has space.example"}, "account_realm"),
-    ({"phone_number": 4155551234}, "phone_number"),
-    ({"phone_number": ""}, "phone_number"),
-    ({"account_name": "x" * 129}, "account_name"),
-    ({"account_realm": "a.example", "realm": "a.example"}, "realm"),
-    ({}, "account_name"),
-])
+@pytest.mark.parametrize(
+    "where, field",
+    [
+        ({"account_realm": "ab"}, "account_realm"),  # Kazoo's schema: 4 to 253 characters
+        ({"account_realm": "has space.example"}, "account_realm"),
+        ({"phone_number": 4155551234}, "phone_number"),
+        ({"phone_number": ""}, "phone_number"),
+        ({"account_name": "x" * 129}, "account_name"),
+        ({"account_realm": "a.example", "realm": "a.example"}, "realm"),
+        ({}, "account_name"),
+    ],
+)
 def test_a_bad_way_to_name_the_account_is_400_naming_the_field(taxis, where, field):
     client, *_ = taxis
     result = login(client, username="admin-alpha_taxi", **where)
@@ -119,7 +143,9 @@ def test_a_number_document_in_kazoos_own_layout_is_read_where_kazoo_keeps_it(tax
     # knm_converters:to_db: the first five characters of the E.164 number, in `numbers/`.
     client, world, first, _ = taxis
     world.store.ensure_database("numbers/+7495")
-    world.store.put("numbers/+7495", stamp({"_id": "+74951234567", "pvt_assigned_to": first, "pvt_state": "port_in"},
-                                           first, "number"))
+    world.store.put(
+        "numbers/+7495",
+        stamp({"_id": "+74951234567", "pvt_assigned_to": first, "pvt_state": "port_in"}, first, "number"),
+    )
     result = login(client, username="admin-alpha_taxi", phone_number="+74951234567")
     assert result.status_code == 201 and result.json["data"]["account_id"] == first

@@ -1,6 +1,7 @@
 """Password guessing is limited per account the login names, through the store, with waits that
 double; the client's address is read from the trusted proxy's header only, so clients behind one
 proxy keep budgets of their own and a client cannot pick its address."""
+
 from __future__ import annotations
 
 import threading
@@ -34,17 +35,26 @@ def clock():
 
 def worker(world, clock, header: str | None = PROXY_HEADER, address_budget: int = 1000):
     """One API worker: its own memory (the address budget), the shared store."""
-    return testing.TestClient(create_app(ApiDeps(
-        store=world.store, clock=clock, design_docs=world.world.design_docs,
-        tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(address_budget, 300),
-        trusted_proxy_header=header)))
+    return testing.TestClient(
+        create_app(
+            ApiDeps(
+                store=world.store,
+                clock=clock,
+                design_docs=world.world.design_docs,
+                tokens=TokenSigner(b"test-secret-0123456789", 3600),
+                attempts=AttemptLimiter(address_budget, 300),
+                trusted_proxy_header=header,
+            )
+        )
+    )
 
 
 def login(client, password: str, address: str | None = None, **where):
     headers = {PROXY_HEADER: address} if address else {}
     where = where or {"account_name": "Reseller"}
-    return client.simulate_put("/v2/user_auth", headers=headers, json={"data": {
-        "credentials": md5(f"boss:{password}"), **where}})
+    return client.simulate_put(
+        "/v2/user_auth", headers=headers, json={"data": {"credentials": md5(f"boss:{password}"), **where}}
+    )
 
 
 def test_guesses_at_one_account_from_thirty_addresses_are_stopped_after_five(world, clock):
@@ -79,8 +89,13 @@ def test_the_count_is_shared_by_every_worker_through_the_store(world, clock):
 
 def test_every_way_of_naming_the_account_counts_against_it(world, clock):
     client = worker(world, clock)
-    ways = [{"account_name": "Reseller"}, {"account_name": "RESELLER"}, {"account_name": "re-seller!"},
-            {"account_realm": "reseller.sip.example.net"}, {"account_name": "reseller"}]
+    ways = [
+        {"account_name": "Reseller"},
+        {"account_name": "RESELLER"},
+        {"account_name": "re-seller!"},
+        {"account_realm": "reseller.sip.example.net"},
+        {"account_name": "reseller"},
+    ]
     assert [login(client, "guess", "198.51.100.7", **where).status_code for where in ways] == [401] * 5
     assert login(client, "guess", "198.51.100.8", account_realm="RESELLER.sip.example.net").status_code == 429
 

@@ -1,5 +1,6 @@
 """/metrics answers only on the listener set aside for it or to the bearer of its token; on the
 public port without one it is not there at all."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,9 +24,17 @@ def serve(tmp_path):
     world = ApiWorld(store).build()
 
     def app(**metrics):
-        return testing.TestClient(create_app(ApiDeps(
-            store=store, clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
-            design_docs=world.world.design_docs, tokens=TokenSigner(b"test-secret-0123456789", 3600), **metrics)))
+        return testing.TestClient(
+            create_app(
+                ApiDeps(
+                    store=store,
+                    clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
+                    design_docs=world.world.design_docs,
+                    tokens=TokenSigner(b"test-secret-0123456789", 3600),
+                    **metrics,
+                )
+            )
+        )
 
     yield app
     store.close()

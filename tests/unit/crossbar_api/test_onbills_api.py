@@ -1,6 +1,7 @@
 """The documents over the API: a reseller issues a closed period's documents, lists them, reads
 one, downloads its PDF once rendered; the account cannot issue its own; bad requests name their
 field and change nothing."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,14 +27,16 @@ def first_invoice_text(client, world, clock, customer, reseller, tmp_path, *opti
     """November's documents issued and rendered; the invoice's text as pdftotext reads it."""
     import subprocess
 
-    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                                 json={"data": {"period_start": "2026-11-01"}}).json["data"]["issued"]
+    issued = client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+    ).json["data"]["issued"]
     now = to_gregorian_seconds(int(clock.now().timestamp()))
     process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now)
     pdf = client.simulate_get(f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/pdf", headers=reseller).content
     (tmp_path / "invoice.pdf").write_bytes(pdf)
-    return subprocess.run(["pdftotext", *options, str(tmp_path / "invoice.pdf"), "-"], capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["pdftotext", *options, str(tmp_path / "invoice.pdf"), "-"], capture_output=True, text=True
+    ).stdout
 
 
 def test_a_reseller_issues_lists_reads_and_downloads_a_periods_documents(api):
@@ -42,11 +45,15 @@ def test_a_reseller_issues_lists_reads_and_downloads_a_periods_documents(api):
     generated = client.simulate_put(f"{url}/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}})
     assert generated.status_code == 201, generated.json
     issued = generated.json["data"]["issued"]
-    assert [(d["document_type"], d["carrier"], d["number"]) for d in issued] == [("invoice", "main", "1"),
-                                                                                 ("act", "main", "1")]
+    assert [(d["document_type"], d["carrier"], d["number"]) for d in issued] == [
+        ("invoice", "main", "1"),
+        ("act", "main", "1"),
+    ]
     listed = client.simulate_get(url, headers=reseller).json["data"]
-    assert [(d["document_type"], d["state"], d["total"]) for d in listed] == [("invoice", "queued", 1000),
-                                                                              ("act", "queued", 1000)]
+    assert [(d["document_type"], d["state"], d["total"]) for d in listed] == [
+        ("invoice", "queued", 1000),
+        ("act", "queued", 1000),
+    ]
     invoice_id = issued[0]["id"]
     one = client.simulate_get(f"{url}/{invoice_id}", headers=reseller).json["data"]
     assert one["number"] == "1" and one["period"] == {"start": "2026-11-01", "end": "2026-11-30"} and not one["pdf"]
@@ -64,9 +71,13 @@ def test_the_account_cannot_issue_its_own_and_bad_requests_name_their_field(api)
     url = f"/v2/accounts/{customer}/onbills/generate"
     own = {"X-Auth-Token": token(client, world, "customer_two")}
     assert client.simulate_put(url, headers=own, json={"data": {"period_start": "2026-11-01"}}).status_code == 403
-    for data, field in (({"period_start": "November"}, "period_start"), ({"period_start": "2026-12-01"}, "period"),
-                        ({"period_start": "2026-11-05"}, "period"), ({"period_start": "2026-11-01", "x": 1}, "x"),
-                        ({"period_start": "2026-11-01", "children": "yes"}, "children")):
+    for data, field in (
+        ({"period_start": "November"}, "period_start"),
+        ({"period_start": "2026-12-01"}, "period"),
+        ({"period_start": "2026-11-05"}, "period"),
+        ({"period_start": "2026-11-01", "x": 1}, "x"),
+        ({"period_start": "2026-11-01", "children": "yes"}, "children"),
+    ):
         refused = client.simulate_put(url, headers=reseller, json={"data": data})
         assert refused.status_code == 400 and field in refused.json["data"], (data, refused.json)
     assert client.simulate_get(f"/v2/accounts/{customer}/onbills", headers=reseller).json["data"] == []
@@ -75,8 +86,11 @@ def test_the_account_cannot_issue_its_own_and_bad_requests_name_their_field(api)
 
 def test_a_reseller_issues_every_childs_documents_and_hears_which_could_not_be(api):
     client, world, clock, customer, reseller = issued_world(api)
-    answer = client.simulate_put(f"/v2/accounts/{world.ids['reseller']}/onbills/generate", headers=reseller,
-                                 json={"data": {"period_start": "2026-11-01", "children": True}})
+    answer = client.simulate_put(
+        f"/v2/accounts/{world.ids['reseller']}/onbills/generate",
+        headers=reseller,
+        json={"data": {"period_start": "2026-11-01", "children": True}},
+    )
     assert answer.status_code == 201, answer.json
     assert {d["account_id"] for d in answer.json["data"]["issued"]} == {customer}  # the only one with charges
 
@@ -134,8 +148,11 @@ def test_an_invoice_for_a_payment_has_one_number_however_often_it_is_asked_for(a
     import subprocess
 
     client, world, clock, customer, reseller = issued_world(api)
-    credit = client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", json={"data": {"amount": 300}},
-                                 headers={**reseller, "Idempotency-Key": "wire-1"}).json["data"]["id"]
+    credit = client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        json={"data": {"amount": 300}},
+        headers={**reseller, "Idempotency-Key": "wire-1"},
+    ).json["data"]["id"]
     own = {"X-Auth-Token": token(client, world, "customer_two")}
     url = f"/v2/accounts/{customer}/onbills/transaction"
     first = client.simulate_put(url, headers=own, json={"data": {"entry_id": credit}})
@@ -167,24 +184,30 @@ def test_before_the_reseller_has_a_carrier_no_document_is_issued_and_no_number_s
     world.store.put(account_db(reseller_id), {k: v for k, v in onbill.items() if k != "carriers"})
     own = {"X-Auth-Token": token(client, world, "customer_two")}
     refused = [
-        client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                            json={"data": {"period_start": "2026-11-01"}}),
+        client.simulate_put(
+            f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+        ),
         client.simulate_put(f"/v2/accounts/{customer}/onbill_proforma", headers=own, json={"data": {"amount": 100}}),
     ]
     for answer in refused:
         assert answer.status_code == 409, answer.json
         assert "has no carrier yet" in answer.json["data"]["carriers"]["missing"]["message"]
     assert client.simulate_get(f"/v2/accounts/{customer}/onbills", headers=reseller).json["data"] == []
-    assert [key for key in world.store.all_docs(account_db(customer)).rows
-            if key.id.startswith("kazbill_proforma_request-")] == []  # nothing recorded, nothing counted
-    children = client.simulate_put(f"/v2/accounts/{reseller_id}/onbills/generate", headers=reseller,
-                                   json={"data": {"period_start": "2026-11-01", "children": True}})
+    assert [
+        key for key in world.store.all_docs(account_db(customer)).rows if key.id.startswith("kazbill_proforma_request-")
+    ] == []  # nothing recorded, nothing counted
+    children = client.simulate_put(
+        f"/v2/accounts/{reseller_id}/onbills/generate",
+        headers=reseller,
+        json={"data": {"period_start": "2026-11-01", "children": True}},
+    )
     assert children.status_code == 200 and children.json["data"]["issued"] == []
     assert children.json["data"]["refused"][customer]["field"] == "carriers"
     current = world.store.get(account_db(reseller_id), "onbill")
     world.store.put(account_db(reseller_id), {**current, "carriers": onbill["carriers"]})  # numbering starts at 1
-    issued = client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                                 json={"data": {"period_start": "2026-11-01"}})
+    issued = client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+    )
     assert [d["number"] for d in issued.json["data"]["issued"]] == ["1", "1"]
 
 
@@ -196,7 +219,9 @@ def test_the_customer_sets_its_legal_details_and_its_invoice_names_it_by_them(ap
     own = {"X-Auth-Token": token(client, world, "customer_two")}
     url = f"/v2/accounts/{customer}/onbill"
     before = world.store.get(account_db(customer), "onbill")
-    wrong = client.simulate_patch(url, headers=own, json={"data": {"legal": {"name": "ООО «Бета»", "inn": "7707083894"}}})
+    wrong = client.simulate_patch(
+        url, headers=own, json={"data": {"legal": {"name": "ООО «Бета»", "inn": "7707083894"}}}
+    )
     assert wrong.status_code == 400 and "check digits" in wrong.json["data"]["legal.inn"]["invalid"]["message"]
     assert world.store.get(account_db(customer), "onbill") == before  # nothing changed
     legal = {"name": "ООО «Бета»", "address": "Москва, ул. Тверская, 7", "inn": "7707 083893", "kpp": "773601001"}
@@ -215,8 +240,9 @@ def test_a_document_changed_while_it_was_rendered_is_rendered_again_later_and_th
     from bookkeeper.ports import Conflict
 
     client, world, clock, customer, reseller = issued_world(api)
-    client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                        json={"data": {"period_start": "2026-11-01"}})
+    client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+    )
 
     class ChangedUnderTheRenderer:
         def __init__(self, store):
@@ -229,8 +255,9 @@ def test_a_document_changed_while_it_was_rendered_is_rendered_again_later_and_th
             raise Conflict(db, doc_id)
 
     now = to_gregorian_seconds(int(clock.now().timestamp()))
-    racing = process_due_documents(ChangedUnderTheRenderer(world.store), WeasyRenderer(), None, sender="b@x",
-                                   now_gregorian=now)
+    racing = process_due_documents(
+        ChangedUnderTheRenderer(world.store), WeasyRenderer(), None, sender="b@x", now_gregorian=now
+    )
     assert (racing.retrying, racing.rendered, racing.failed) == (2, 0, 0)  # both documents, none lost
     later = process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now + 86_400)
     assert later.rendered == 2

@@ -1,5 +1,6 @@
 """Service plans through the API: a reseller's catalogue (.../onbill_service_plans) and the plans
 assigned to an account (.../service_plans), on a throwaway embedded store."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,12 @@ from bookkeeper.domain.kazoo_names import SERVICES_DB, account_db
 from crossbar_api.resources.plans import PLAN_ROUTES
 from tests.unit.crossbar_api.test_api import token
 
-PRO = {"id": "plan_pro", "name": "Pro", "description": "Phones and users",
-       "plan": {"devices": {"sip_device": {"rate": 12.5}}, "users": {"admin": {"rate": 3}}}}
+PRO = {
+    "id": "plan_pro",
+    "name": "Pro",
+    "description": "Phones and users",
+    "plan": {"devices": {"sip_device": {"rate": 12.5}}, "users": {"admin": {"rate": 3}}},
+}
 
 
 @pytest.fixture
@@ -54,8 +59,10 @@ def test_a_reseller_creates_lists_reads_updates_and_deletes_a_plan(plans_api):
     boss = Caller(client, world, "reseller")
     created = boss.call("PUT", "reseller", "onbill_service_plans", PRO)
     assert created.status_code == 201, created.json
-    assert data_of(created) == {**PRO, "plan": {"devices": {"sip_device": {"rate": Decimal("12.5")}},
-                                                "users": {"admin": {"rate": 3}}}}
+    assert data_of(created) == {
+        **PRO,
+        "plan": {"devices": {"sip_device": {"rate": Decimal("12.5")}}, "users": {"admin": {"rate": 3}}},
+    }
     assert '"rate":12.5' in created.text  # the plan's numbers as they were sent, in currency units
     assert_public(data_of(created))
     stored = store.get(account_db(world.ids["reseller"]), "plan_pro")
@@ -70,11 +77,19 @@ def test_a_reseller_creates_lists_reads_updates_and_deletes_a_plan(plans_api):
     assert one.status_code == 200 and data_of(one)["description"] == "Phones and users"
     assert_public(data_of(one))
 
-    changed = boss.call("POST", "reseller", "onbill_service_plans/plan_pro", {
-        "name": "Pro 2027", "plan": {"devices": {"sip_device": {"rate": 15, "minimum": 2}}}})
+    changed = boss.call(
+        "POST",
+        "reseller",
+        "onbill_service_plans/plan_pro",
+        {"name": "Pro 2027", "plan": {"devices": {"sip_device": {"rate": 15, "minimum": 2}}}},
+    )
     assert changed.status_code == 200, changed.json
-    assert data_of(changed) == {"id": "plan_pro", "name": "Pro 2027", "description": "",
-                                "plan": {"devices": {"sip_device": {"rate": 15, "minimum": 2}}}}
+    assert data_of(changed) == {
+        "id": "plan_pro",
+        "name": "Pro 2027",
+        "description": "",
+        "plan": {"devices": {"sip_device": {"rate": 15, "minimum": 2}}},
+    }
     again = store.get(account_db(world.ids["reseller"]), "plan_pro")
     assert again["pvt_created"] == stored["pvt_created"] and again["pvt_account_id"] == world.ids["reseller"]
     assert again["_rev"] != stored["_rev"]
@@ -103,21 +118,24 @@ def test_a_plan_without_an_id_gets_one_and_documents_that_are_not_plans_are_not_
     assert taken.status_code == 409 and "id" in taken.json["data"]
 
 
-@pytest.mark.parametrize("data, field", [
-    ({**PRO, "plan": {"devices": {"sip_device": {"rate": -1}}}}, "plan.devices.sip_device.rate"),
-    ({**PRO, "plan": {"devices": {"sip_device": {"rate": "five"}}}}, "plan.devices.sip_device.rate"),
-    ({**PRO, "plan": {"devices": {"sip_device": {"name": "no price"}}}}, "plan.devices.sip_device.rate"),
-    ({**PRO, "plan": {"devcies": {"sip_device": {"rate": 5}}}}, "plan.devcies"),
-    ({**PRO, "plan": {"users": {"admin": {"rate": 1, "minimum": 1.5}}}}, "plan.users.admin.minimum"),
-    ({**PRO, "plan": []}, "plan"),
-    ({key: value for key, value in PRO.items() if key != "plan"}, "plan"),
-    ({**PRO, "name": ""}, "name"),
-    ({**PRO, "description": 7}, "description"),
-    ({**PRO, "id": "Has Spaces"}, "id"),
-    ({**PRO, "id": "available"}, "id"),
-    ({**PRO, "pvt_type": "service_plan"}, "pvt_type"),
-    ({**PRO, "colour": "blue"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({**PRO, "plan": {"devices": {"sip_device": {"rate": -1}}}}, "plan.devices.sip_device.rate"),
+        ({**PRO, "plan": {"devices": {"sip_device": {"rate": "five"}}}}, "plan.devices.sip_device.rate"),
+        ({**PRO, "plan": {"devices": {"sip_device": {"name": "no price"}}}}, "plan.devices.sip_device.rate"),
+        ({**PRO, "plan": {"devcies": {"sip_device": {"rate": 5}}}}, "plan.devcies"),
+        ({**PRO, "plan": {"users": {"admin": {"rate": 1, "minimum": 1.5}}}}, "plan.users.admin.minimum"),
+        ({**PRO, "plan": []}, "plan"),
+        ({key: value for key, value in PRO.items() if key != "plan"}, "plan"),
+        ({**PRO, "name": ""}, "name"),
+        ({**PRO, "description": 7}, "description"),
+        ({**PRO, "id": "Has Spaces"}, "id"),
+        ({**PRO, "id": "available"}, "id"),
+        ({**PRO, "pvt_type": "service_plan"}, "pvt_type"),
+        ({**PRO, "colour": "blue"}, "colour"),
+    ],
+)
 def test_a_broken_plan_is_400_naming_the_field_and_saves_nothing(plans_api, data, field):
     client, world, store = plans_api
     boss = Caller(client, world, "reseller")
@@ -125,9 +143,14 @@ def test_a_broken_plan_is_400_naming_the_field_and_saves_nothing(plans_api, data
     assert result.status_code == 400 and field in result.json["data"], result.json
     assert [p["id"] for p in data_of(boss.call("GET", "reseller", "onbill_service_plans"))] == ["plan_office"]
     before = store.get(account_db(world.ids["reseller"]), "plan_office")
-    replaced = boss.call("POST", "reseller", "onbill_service_plans/plan_office",
-                         {**{k: v for k, v in data.items() if k != "id"}, "name": data.get("name", "Office")}
-                         if field != "id" else {**data, "id": "plan_other"})
+    replaced = boss.call(
+        "POST",
+        "reseller",
+        "onbill_service_plans/plan_office",
+        {**{k: v for k, v in data.items() if k != "id"}, "name": data.get("name", "Office")}
+        if field != "id"
+        else {**data, "id": "plan_other"},
+    )
     assert replaced.status_code == 400, replaced.json
     assert store.get(account_db(world.ids["reseller"]), "plan_office") == before
 
@@ -136,21 +159,27 @@ def test_a_number_a_plan_cannot_store_exactly_is_refused_not_rounded(plans_api):
     client, world, _ = plans_api
     boss = Caller(client, world, "reseller")
     body = '{"data": {"id": "huge", "name": "Huge", "plan": {"users": {"admin": {"rate": 12345678901234567.5}}}}}'
-    result = client.simulate_put(boss.url("reseller", "onbill_service_plans"), body=body,
-                                 headers={**boss.headers, "Content-Type": "application/json"})
+    result = client.simulate_put(
+        boss.url("reseller", "onbill_service_plans"),
+        body=body,
+        headers={**boss.headers, "Content-Type": "application/json"},
+    )
     assert result.status_code == 400 and "plan.users.admin.rate" in result.json["data"], result.json
     assert boss.call("GET", "reseller", "onbill_service_plans/huge").status_code == 404
 
 
-@pytest.mark.parametrize("who, account, status", [
-    ("customer", "customer", 403),  # not a reseller: no catalogue
-    ("clerk", "customer", 403),  # not an admin either
-    ("sub", "reseller", 403),  # below the reseller
-    ("other_reseller", "reseller", 403),  # a sibling
-    ("sub", "sub", 201),  # a reseller's own catalogue
-    ("reseller", "sub", 201),  # from above
-    ("master", "reseller", 201),
-])
+@pytest.mark.parametrize(
+    "who, account, status",
+    [
+        ("customer", "customer", 403),  # not a reseller: no catalogue
+        ("clerk", "customer", 403),  # not an admin either
+        ("sub", "reseller", 403),  # below the reseller
+        ("other_reseller", "reseller", 403),  # a sibling
+        ("sub", "sub", 201),  # a reseller's own catalogue
+        ("reseller", "sub", 201),  # from above
+        ("master", "reseller", 201),
+    ],
+)
 def test_only_a_reseller_or_an_account_above_it_adds_plans_to_its_catalogue(plans_api, who, account, status):
     client, world, _ = plans_api
     result = Caller(client, world, who).call("PUT", account, "onbill_service_plans", PRO)
@@ -171,8 +200,15 @@ def test_assigning_from_above_prices_the_account_with_the_new_plan(plans_api):
     client, world, store = plans_api
     sub, boss, customer = (Caller(client, world, who) for who in ("sub", "reseller", "customer"))
     # The customer's reseller is the sub-reseller: its plans come from the sub's catalogue.
-    assert sub.call("PUT", "sub", "onbill_service_plans", {
-        "id": "sub_basic", "name": "Sub Basic", "plan": {"devices": {"sip_device": {"rate": 7.25}}}}).status_code == 201
+    assert (
+        sub.call(
+            "PUT",
+            "sub",
+            "onbill_service_plans",
+            {"id": "sub_basic", "name": "Sub Basic", "plan": {"devices": {"sip_device": {"rate": 7.25}}}},
+        ).status_code
+        == 201
+    )
     world.world.add_devices(world.ids["customer"], 2)
     assert data_of(customer.call("GET", "customer", "service_plans")) == []  # the sub has no default plan
     available = customer.call("GET", "customer", "service_plans/available")
@@ -193,7 +229,8 @@ def test_assigning_from_above_prices_the_account_with_the_new_plan(plans_api):
     priced = data_of(customer.call("GET", "customer", "services"))
     assert priced["plan"] == {"id": "sub_basic", "name": "Sub Basic"}
     assert [(i["item"], i["quantity"], i["rate"], i["monthly_cost"]) for i in priced["items"]] == [
-        ("sip_device", 2, Decimal("7.25"), Decimal("14.5"))]
+        ("sip_device", 2, Decimal("7.25"), Decimal("14.5"))
+    ]
     assert priced["estimated_monthly_cost"] == Decimal("14.5")
 
 
@@ -204,22 +241,28 @@ def test_assigning_creates_the_services_document_when_there_is_none(plans_api):
     boss = Caller(client, world, "reseller")
     assert boss.call("POST", "customer_two", "service_plans/plan_office").status_code == 200
     created = store.get(SERVICES_DB, world.ids["customer_two"])
-    assert created["pvt_type"] == "service" and created["plans"] == {"plan_office": {"account_id": world.ids["reseller"]}}
+    assert created["pvt_type"] == "service" and created["plans"] == {
+        "plan_office": {"account_id": world.ids["reseller"]}
+    }
 
 
 def test_the_resellers_default_plan_is_listed_when_none_is_assigned(plans_api):
     client, world, _ = plans_api
     listed = Caller(client, world, "reseller").call("GET", "customer_two", "service_plans")
-    assert data_of(listed) == [{"id": "plan_office", "name": "Office", "account_id": world.ids["reseller"],
-                                "default": True}]
+    assert data_of(listed) == [
+        {"id": "plan_office", "name": "Office", "account_id": world.ids["reseller"], "default": True}
+    ]
 
 
-@pytest.mark.parametrize("who, account", [
-    ("customer", "customer"),  # nobody assigns itself a plan
-    ("clerk", "customer"),
-    ("customer_two", "customer"),  # nor a sibling's
-    ("other_reseller", "customer_two"),
-])
+@pytest.mark.parametrize(
+    "who, account",
+    [
+        ("customer", "customer"),  # nobody assigns itself a plan
+        ("clerk", "customer"),
+        ("customer_two", "customer"),  # nor a sibling's
+        ("other_reseller", "customer_two"),
+    ],
+)
 def test_an_account_cannot_assign_plans_to_itself_or_outside_its_tree(plans_api, who, account):
     client, world, store = plans_api
     before = store.get(SERVICES_DB, world.ids[account])
@@ -235,8 +278,12 @@ def test_assigning_a_plan_of_another_reseller_is_404_naming_the_plan(plans_api):
     # plan_office is in the reseller's catalogue, but the customer's reseller is the sub-reseller.
     wrong = boss.call("POST", "customer", "service_plans/plan_office")
     assert wrong.status_code == 404 and "plan_id" in wrong.json["data"]
-    assert Caller(client, world, "other_reseller").call("PUT", "other_reseller", "onbill_service_plans", {
-        "id": "rival", "name": "Rival", "plan": {}}).status_code == 201
+    assert (
+        Caller(client, world, "other_reseller")
+        .call("PUT", "other_reseller", "onbill_service_plans", {"id": "rival", "name": "Rival", "plan": {}})
+        .status_code
+        == 201
+    )
     assert master.call("POST", "customer_two", "service_plans/rival").status_code == 404
     assert master.call("POST", "customer_two", "service_plans/no_such_plan").status_code == 404
     assert "plans" not in store.get(SERVICES_DB, world.ids["customer"])
@@ -250,7 +297,10 @@ def test_an_assigned_plan_cannot_be_deleted_until_it_is_unassigned(plans_api):
     assert boss.call("POST", "customer_two", "service_plans/plan_pro").status_code == 200
 
     refused = boss.call("DELETE", "reseller", "onbill_service_plans/plan_pro")
-    assert refused.status_code == 409 and world.ids["customer_two"] in refused.json["data"]["plan_id"]["assigned"]["message"]
+    assert (
+        refused.status_code == 409
+        and world.ids["customer_two"] in refused.json["data"]["plan_id"]["assigned"]["message"]
+    )
     assert boss.call("GET", "reseller", "onbill_service_plans/plan_pro").status_code == 200
     default = boss.call("DELETE", "reseller", "onbill_service_plans/plan_office")
     assert default.status_code == 409 and "default" in default.json["data"]["plan_id"]  # the onbill default

@@ -1,5 +1,6 @@
 """The payments page through falcon's TestClient on an embedded store: log in, see the
 balance and the period, in English and Russian; no session, no page; no form token, no change."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,11 @@ from tests.unit.crossbar_api.test_api import token
 
 
 def log_in(client, account_name="Customer Two", username="admin-customer_two", password="secret"):
-    return client.simulate_post("/portal/login", body=f"account_name={account_name}&username={username}&password={password}",
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return client.simulate_post(
+        "/portal/login",
+        body=f"account_name={account_name}&username={username}&password={password}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
 
 
 def session_cookie(answer) -> dict[str, str]:
@@ -28,8 +32,11 @@ def page_form(client, customer) -> tuple[str, dict[str, str]]:
 def test_an_admin_logs_in_and_sees_the_balance_and_the_period(api):
     client, world, _ = api
     customer = world.ids["customer_two"]
-    client.simulate_put(f"/v2/accounts/{customer}/ledgers/credit", body='{"data": {"amount": 250.50}}',
-                        headers={"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire-1"})
+    client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        body='{"data": {"amount": 250.50}}',
+        headers={"X-Auth-Token": token(client, world, "reseller"), "Idempotency-Key": "wire-1"},
+    )
     login = log_in(client)
     assert login.status_code == 303 and login.headers["location"].startswith(f"/portal/accounts/{customer}")
     cookie = login.cookies["kazbill_portal"]
@@ -55,8 +62,11 @@ def test_a_page_of_another_tree_is_forbidden_and_a_post_without_the_form_token_c
     login = log_in(client)
     other = client.simulate_get(f"/portal/accounts/{world.ids['other_customer']}", headers=session_cookie(login))
     assert other.status_code == 403
-    forged = client.simulate_post(f"/portal/accounts/{world.ids['customer_two']}/proforma", body="amount=100",
-                                  headers={**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"})
+    forged = client.simulate_post(
+        f"/portal/accounts/{world.ids['customer_two']}/proforma",
+        body="amount=100",
+        headers={**session_cookie(login), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert forged.status_code == 403 and "form_token" in forged.json["data"]
     rows = world.store.all_docs(account_db(world.ids["customer_two"])).rows
     assert not [row.id for row in rows if row.id.startswith("kazbill_proforma_request")]
@@ -66,15 +76,20 @@ def test_a_proforma_request_is_recorded_and_issued_and_bad_amounts_come_back_as_
     client, world, _ = api
     customer = world.ids["customer_two"]
     form_token, headers = page_form(client, customer)
-    done = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=1500.00&form_token={form_token}",
-                                headers=headers)
+    done = client.simulate_post(
+        f"/portal/accounts/{customer}/proforma", body=f"amount=1500.00&form_token={form_token}", headers=headers
+    )
     assert done.status_code == 303 and done.headers["location"].endswith("?done=proforma")
     rows = world.store.all_docs(account_db(customer)).rows
-    requests = [world.store.get(account_db(customer), row.id) for row in rows if row.id.startswith("kazbill_proforma_request")]
+    requests = [
+        world.store.get(account_db(customer), row.id) for row in rows if row.id.startswith("kazbill_proforma_request")
+    ]
     assert [(r["amount"], r["currency"], r["state"], r["document"]["number"]) for r in requests] == [
-        (15_000_000, "RUB", "issued", "1")]  # issued at once; the document workers render and email it
-    bad = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=1e9999&form_token={form_token}",
-                               headers=headers)
+        (15_000_000, "RUB", "issued", "1")
+    ]  # issued at once; the document workers render and email it
+    bad = client.simulate_post(
+        f"/portal/accounts/{customer}/proforma", body=f"amount=1e9999&form_token={form_token}", headers=headers
+    )
     assert "error=" in bad.headers["location"] and "amount" in bad.headers["location"]
 
 
@@ -94,13 +109,19 @@ def test_guesses_through_the_page_count_against_the_account_from_any_address(api
     after the free ones, and then even the right password waits (429 with Retry-After)."""
     client, _, _ = api
     for n in range(5):
-        wrong = client.simulate_post("/portal/login", body="account_name=Customer Two&username=admin-customer_two"
-                                     "&password=guess", headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                     remote_addr=f"203.0.113.{n + 1}")
+        wrong = client.simulate_post(
+            "/portal/login",
+            body="account_name=Customer Two&username=admin-customer_two&password=guess",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            remote_addr=f"203.0.113.{n + 1}",
+        )
         assert wrong.status_code == 401
-    stopped = client.simulate_post("/portal/login", body="account_name=Customer Two&username=admin-customer_two"
-                                   "&password=secret", headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                   remote_addr="198.51.100.7")
+    stopped = client.simulate_post(
+        "/portal/login",
+        body="account_name=Customer Two&username=admin-customer_two&password=secret",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        remote_addr="198.51.100.7",
+    )
     assert stopped.status_code == 429 and int(stopped.headers["retry-after"]) > 0
 
 
@@ -121,8 +142,12 @@ def test_a_proforma_past_the_accounts_limit_comes_back_as_a_message_and_nothing_
     client, world, _ = api
     customer = world.ids["customer_two"]
     form_token, headers = page_form(client, customer)
-    answers = [client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}",
-                                    headers=headers) for _ in range(21)]
+    answers = [
+        client.simulate_post(
+            f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}", headers=headers
+        )
+        for _ in range(21)
+    ]
     assert all(a.headers["location"].endswith("?done=proforma") for a in answers[:20])
     assert answers[20].status_code == 303 and "error=" in answers[20].headers["location"]
     assert "proformas" in answers[20].headers["location"]
@@ -138,8 +163,9 @@ def test_without_a_carrier_the_page_offers_no_proforma_and_a_posted_one_comes_ba
     onbill = world.store.get(account_db(reseller_id), "onbill")
     world.store.put(account_db(reseller_id), {k: v for k, v in onbill.items() if k != "carriers"})
     assert 'id="proforma"' not in client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
-    posted = client.simulate_post(f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}",
-                                  headers=headers)
+    posted = client.simulate_post(
+        f"/portal/accounts/{customer}/proforma", body=f"amount=10.00&form_token={form_token}", headers=headers
+    )
     assert posted.status_code == 303 and "no+carrier+yet" in posted.headers["location"]
     rows = world.store.all_docs(account_db(customer)).rows
     assert not [row.id for row in rows if row.id.startswith("kazbill_proforma_request")]
@@ -152,9 +178,17 @@ def test_a_blocked_customer_sees_what_restores_the_service_under_its_resellers_n
     reseller_name = world.store.get(ACCOUNTS_DB, world.ids["reseller"])["name"]
     page = client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
     assert f'<span id="reseller">{reseller_name}</span>' in page and 'id="restore"' not in page
-    world.store.put(account_db(customer), {"_id": "kazbill_standing", "pvt_type": "kazbill_standing",
-                                           "status": "delinquent", "blocked": True, "amount_to_restore": 3_000_000,
-                                           "reasons": ["the period's charges are not covered"]})
+    world.store.put(
+        account_db(customer),
+        {
+            "_id": "kazbill_standing",
+            "pvt_type": "kazbill_standing",
+            "status": "delinquent",
+            "blocked": True,
+            "amount_to_restore": 3_000_000,
+            "reasons": ["the period's charges are not covered"],
+        },
+    )
     page = client.simulate_get(f"/portal/accounts/{customer}?lang=en", headers=headers).text
     restore = re.search(r'id="restore"><span>([^<]+)</span><strong>([^<]+)</strong>', page)
     assert restore and restore[1] == "To restore service, pay at least" and "300.00" in restore[2]
@@ -169,14 +203,20 @@ def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(ap
     from tests.unit.crossbar_api.test_onbills_api import issued_world
 
     client, world, clock, customer, reseller = issued_world(api)
-    client.simulate_put(f"/v2/accounts/{customer}/onbills/generate", headers=reseller,
-                        json={"data": {"period_start": "2026-11-01"}})
+    client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+    )
     _, headers = page_form(client, customer)
     page = client.simulate_get(f"/portal/accounts/{customer}?lang=ru", headers=headers).text
-    rows = re.findall(r"<tr><td>(Счёт|Акт)</td><td>1</td><td>2026-11-01</td>\s*<td class=\"amount\">([^<]+)</td>\s*"
-                      r"<td>(.*?)</td></tr>", page)
+    rows = re.findall(
+        r"<tr><td>(Счёт|Акт)</td><td>1</td><td>2026-11-01</td>\s*<td class=\"amount\">([^<]+)</td>\s*"
+        r"<td>(.*?)</td></tr>",
+        page,
+    )
     assert [(kind, "1 000,00" in total.replace("\u00a0", " "), "готовится" in link) for kind, total, link in rows] == [
-        ("Счёт", True, True), ("Акт", True, True)]  # listed at once, downloadable once rendered
+        ("Счёт", True, True),
+        ("Акт", True, True),
+    ]  # listed at once, downloadable once rendered
     now = to_gregorian_seconds(int(clock.now().timestamp()))
     assert process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now).rendered == 2
     page = client.simulate_get(f"/portal/accounts/{customer}", headers=headers).text
@@ -198,8 +238,14 @@ def test_the_page_shows_the_legal_details_the_documents_will_carry(api):
     customer = world.ids["customer_two"]
     _, headers = page_form(client, customer)
     own = {"X-Auth-Token": token(client, world, "customer_two")}
-    client.simulate_patch(f"/v2/accounts/{customer}/onbill", headers=own,
-                          json={"data": {"legal": {"name": "Beta GmbH", "vat_id": "DE123456789"}}})
+    client.simulate_patch(
+        f"/v2/accounts/{customer}/onbill",
+        headers=own,
+        json={"data": {"legal": {"name": "Beta GmbH", "vat_id": "DE123456789"}}},
+    )
     page = client.simulate_get(f"/portal/accounts/{customer}?lang=en", headers=headers).text
-    assert re.search(r'<table id="legal"><tr><td>Name</td><td>Beta GmbH</td></tr><tr><td>VAT ID</td>'
-                     r'<td>DE123456789</td></tr></table>', page)
+    assert re.search(
+        r'<table id="legal"><tr><td>Name</td><td>Beta GmbH</td></tr><tr><td>VAT ID</td>'
+        r"<td>DE123456789</td></tr></table>",
+        page,
+    )

@@ -1,6 +1,7 @@
 """Service plans as a Kazoo 4.x client uses them: GET .../service_plans/{id} and the bulk
 POST .../service_plans {"add": [...], "delete": [...]} (cb_service_plans in 4.2, cb_services in
 4.3), from above only, all or nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,9 +15,14 @@ def catalogue(api):
     client, world, _ = api
     boss = Caller(client, world, "reseller")
     assert boss.call("PUT", "reseller", "onbill_service_plans", PRO).status_code == 201
-    world.store.put(account_db(world.ids["reseller"]), {
-        **world.store.get(account_db(world.ids["reseller"]), "plan_pro"), "category": "phones",
-        "bookkeepers": {"local": {}}})  # Kazoo fields Kazbill does not read are shown as they are
+    world.store.put(
+        account_db(world.ids["reseller"]),
+        {
+            **world.store.get(account_db(world.ids["reseller"]), "plan_pro"),
+            "category": "phones",
+            "bookkeepers": {"local": {}},
+        },
+    )  # Kazoo fields Kazbill does not read are shown as they are
     return client, world, boss
 
 
@@ -42,7 +48,8 @@ def test_plans_are_added_and_deleted_at_once_in_kazoos_bulk_body(catalogue):
     assert result.status_code == 200, result.json
     assert data_of(result) == [{"id": "plan_pro", "name": "Pro", "account_id": world.ids["reseller"], "default": False}]
     assert world.store.get(SERVICES_DB, world.ids["customer_two"])["plans"] == {
-        "plan_pro": {"account_id": world.ids["reseller"]}}
+        "plan_pro": {"account_id": world.ids["reseller"]}
+    }
     # Kazoo 4.3's spelling: `plans` for `add`, each an object naming the plan.
     again = boss.call("POST", "customer_two", "service_plans", {"plans": [{"id": "plan_office"}]})
     assert [plan["id"] for plan in data_of(again)] == ["plan_office", "plan_pro"]
@@ -50,16 +57,19 @@ def test_plans_are_added_and_deleted_at_once_in_kazoos_bulk_body(catalogue):
     assert quiet.status_code == 200 and len(data_of(quiet)) == 2
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({"add": ["plan_pro", "no_such_plan"]}, 404, "add.1"),
-    ({"add": "plan_pro"}, 400, "add"),
-    ({"add": [7]}, 400, "add.0"),
-    ({"add": [{"id": "plan_pro", "overrides": {}}]}, 400, "add.0.overrides"),
-    ({"add": ["plan_pro"], "delete": ["plan_pro"]}, 400, "delete"),
-    ({"add": ["plan_pro"], "plans": ["plan_office"]}, 400, "plans"),
-    ({"delete": [None]}, 400, "delete.0"),
-    ({"replace": ["plan_pro"]}, 400, "replace"),
-])
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"add": ["plan_pro", "no_such_plan"]}, 404, "add.1"),
+        ({"add": "plan_pro"}, 400, "add"),
+        ({"add": [7]}, 400, "add.0"),
+        ({"add": [{"id": "plan_pro", "overrides": {}}]}, 400, "add.0.overrides"),
+        ({"add": ["plan_pro"], "delete": ["plan_pro"]}, 400, "delete"),
+        ({"add": ["plan_pro"], "plans": ["plan_office"]}, 400, "plans"),
+        ({"delete": [None]}, 400, "delete.0"),
+        ({"replace": ["plan_pro"]}, 400, "replace"),
+    ],
+)
 def test_a_bad_bulk_change_names_its_field_and_changes_nothing(catalogue, body, status, field):
     client, world, boss = catalogue
     before = world.store.get(SERVICES_DB, world.ids["customer_two"])

@@ -2,6 +2,7 @@
 worker's short cache, which these tests step past on the API's clock): a deleted, disabled or
 demoted user, a changed password or API key, a disabled account at or above the caller, and a
 logout. A disabled account anywhere above the target blocks the request, whoever asks."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -26,16 +27,22 @@ def api(tmp_path):
     store = EmbeddedStore(tmp_path / "api.sqlite3")
     world = ApiWorld(store).build()
     clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
-    deps = ApiDeps(store=store, clock=clock, design_docs=world.world.design_docs,
-                   tokens=TokenSigner(b"test-secret-0123456789", 3600), attempts=AttemptLimiter(1000, 300),
-                   recent=RecentDocuments(CACHE_S))
+    deps = ApiDeps(
+        store=store,
+        clock=clock,
+        design_docs=world.world.design_docs,
+        tokens=TokenSigner(b"test-secret-0123456789", 3600),
+        attempts=AttemptLimiter(1000, 300),
+        recent=RecentDocuments(CACHE_S),
+    )
     yield testing.TestClient(create_app(deps)), world, clock
     store.close()
 
 
 def login(client, account_name: str, username: str, password: str = "secret"):
-    return client.simulate_put("/v2/user_auth", json={"data": {
-        "credentials": md5(f"{username}:{password}"), "account_name": account_name}})
+    return client.simulate_put(
+        "/v2/user_auth", json={"data": {"credentials": md5(f"{username}:{password}"), "account_name": account_name}}
+    )
 
 
 def token_of(client, account_name: str, username: str) -> dict[str, str]:
@@ -60,12 +67,15 @@ def reseller_admin(world) -> tuple[str, str]:
     return account_db(world.ids["reseller"]), "user" + "1".zfill(28)
 
 
-@pytest.mark.parametrize("what, fields", [
-    ("deleted", {"pvt_deleted": True}),
-    ("disabled", {"enabled": False}),
-    ("demoted", {"priv_level": "user"}),
-    ("given a new password", {"pvt_md5_auth": md5("boss:new-secret")}),
-])
+@pytest.mark.parametrize(
+    "what, fields",
+    [
+        ("deleted", {"pvt_deleted": True}),
+        ("disabled", {"enabled": False}),
+        ("demoted", {"priv_level": "user"}),
+        ("given a new password", {"pvt_md5_auth": md5("boss:new-secret")}),
+    ],
+)
 def test_a_token_stops_working_once_its_user_is(api, what, fields):
     client, world, clock = api
     headers = token_of(client, "Reseller", "boss")
@@ -117,7 +127,9 @@ def test_a_disabled_account_above_the_target_blocks_even_the_master(api):
     change(world.store, ACCOUNTS_DB, world.ids["reseller"], pvt_enabled=False)  # disabled by an operator
     past_the_cache(clock)
     refused = balance(client, world, "customer", root)
-    assert refused.status_code == 423 and world.ids["reseller"] in refused.json["data"]["account_id"]["enabled"]["message"]
+    assert (
+        refused.status_code == 423 and world.ids["reseller"] in refused.json["data"]["account_id"]["enabled"]["message"]
+    )
     assert balance(client, world, "customer", sub_admin).status_code == 423  # the sub-reseller's users too
     assert balance(client, world, "other_customer", root).status_code == 200  # another branch is untouched
 

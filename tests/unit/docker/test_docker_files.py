@@ -2,6 +2,7 @@
 compose file against the Compose specification's schema, the Dockerfile with hadolint, and both
 against the code, so that a renamed command, option or setting breaks a test instead of a
 deployment."""
+
 from __future__ import annotations
 
 import configparser
@@ -32,14 +33,19 @@ def kazbill_services() -> dict[str, dict]:
 
 
 def test_the_compose_file_follows_the_compose_specification():
-    done = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_dockerfile_passes_hadolint():
-    done = subprocess.run([str(BIN / "hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [str(BIN / "hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -110,4 +116,8 @@ def test_compose_runs_the_processes_an_operator_needs_with_restart_policies():
     everything = compose()["services"]
     assert {"couchdb", "rabbitmq", "mailpit"} <= set(everything)
     assert [name for name, spec in everything.items() if "cluster" in spec.get("profiles", [])] == [
-        "couchdb-1", "couchdb-2", "couchdb-3", "couchdb-cluster-setup"]
+        "couchdb-1",
+        "couchdb-2",
+        "couchdb-3",
+        "couchdb-cluster-setup",
+    ]

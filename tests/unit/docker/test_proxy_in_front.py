@@ -1,6 +1,7 @@
 """The API in compose is reached only through the buffering proxy, and the two agree: the header
 the API trusts is the one nginx replaces with the peer's address, slow senders are cut off by
 nginx's timeouts before gunicorn sees them, and /metrics is neither published nor forwarded."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Work in a bounded child: its answer comes back whole (however large), and a child that runs
 past its time, swells past its memory, or dies is a refusal with the reason, never a hang."""
+
 from __future__ import annotations
 
 import os
@@ -29,10 +30,15 @@ def dying() -> bytes:
     os._exit(3)
 
 
-@pytest.mark.parametrize("work, reason", [(endless, "rendering took longer than 2 s"),
-                                          (swelling, "needed more than 128 MiB"),
-                                          (dying, "rendering stopped (exit status 3)")],
-                         ids=["endless", "swelling", "dying"])
+@pytest.mark.parametrize(
+    "work, reason",
+    [
+        (endless, "rendering took longer than 2 s"),
+        (swelling, "needed more than 128 MiB"),
+        (dying, "rendering stopped (exit status 3)"),
+    ],
+    ids=["endless", "swelling", "dying"],
+)
 def test_a_child_past_its_bounds_is_a_refusal_with_the_reason(work, reason):
     with pytest.raises(RenderRefused) as refused:
         run_bounded(work, BOUNDS, "rendering")

@@ -1,6 +1,7 @@
 """Resellers' own templates: a good one is taken; broken or hostile ones (a script, a remote URL
 in markup or CSS, an import, an event handler, a loop that never ends, a sandbox escape, a field
 the data lacks, a syntax error) are refused with the reason, and never rendered."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,27 +10,32 @@ from documents import custom_templates
 from documents.custom_templates import check_template, render_custom, sample_data
 from documents.html import RenderRefused
 
-GOOD = ("<html><body><h1>{{ title }} {{ d.number }}</h1>"
-        "{% for line in d.lines %}<p class=\"l\">{{ line.description }}: {{ money(line.gross) }}</p>{% endfor %}"
-        "<p>{{ d.total_in_words }}</p></body></html>")
+GOOD = (
+    "<html><body><h1>{{ title }} {{ d.number }}</h1>"
+    '{% for line in d.lines %}<p class="l">{{ line.description }}: {{ money(line.gross) }}</p>{% endfor %}'
+    "<p>{{ d.total_in_words }}</p></body></html>"
+)
 
 
 def test_a_template_using_the_documents_variables_is_taken():
     assert check_template(GOOD.encode()) == GOOD
 
 
-@pytest.mark.parametrize("template, reason", [
-    ("<p>ok</p>\n<script>fetch('/x')</script>", "line 2: a template may not contain scripts"),
-    ('<img src="https://tracker.example/p.png">', "outside the document"),
-    ('<link rel="stylesheet" href="//cdn.example/x.css">', "outside the document"),
-    ('<p style="background: url(http://evil.example/x)">', "CSS may not point"),
-    ("<style>@import 'x.css';</style>", "may not import"),
-    ('<p onclick="x()">', "event handlers"),
-    ('<iframe src="x.html"></iframe>', "embed other pages"),
-    ("{% if %}", "line 1:"),
-    ("{{ d.no_such_field }}", "UndefinedError"),
-    ("{{ ''.__class__.__mro__ }}", "SecurityError"),
-])
+@pytest.mark.parametrize(
+    "template, reason",
+    [
+        ("<p>ok</p>\n<script>fetch('/x')</script>", "line 2: a template may not contain scripts"),
+        ('<img src="https://tracker.example/p.png">', "outside the document"),
+        ('<link rel="stylesheet" href="//cdn.example/x.css">', "outside the document"),
+        ('<p style="background: url(http://evil.example/x)">', "CSS may not point"),
+        ("<style>@import 'x.css';</style>", "may not import"),
+        ('<p onclick="x()">', "event handlers"),
+        ('<iframe src="x.html"></iframe>', "embed other pages"),
+        ("{% if %}", "line 1:"),
+        ("{{ d.no_such_field }}", "UndefinedError"),
+        ("{{ ''.__class__.__mro__ }}", "SecurityError"),
+    ],
+)
 def test_broken_or_hostile_templates_are_refused_with_the_reason(template, reason):
     with pytest.raises(RenderRefused) as refused:
         check_template(template.encode())

@@ -3,6 +3,7 @@ diff in review shows exactly what a template change does to a document), escapin
 customers and resellers typed, and a renderer that fetches nothing but its own files.
 
 Set KAZBILL_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change."""
+
 from __future__ import annotations
 
 import os
@@ -25,33 +26,61 @@ from testkit.support.local_http import LocalHttpServer, QuietHandler
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CARRIER = parse_carriers([{"id": "volna", "name": "ООО «Волна Телеком»", "main": True,
-                           "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"},
-                           "bank": {"bank": "ПАО Сбербанк", "account": "р/с 40702810938000000001"}}])[0]
+CARRIER = parse_carriers(
+    [
+        {
+            "id": "volna",
+            "name": "ООО «Волна Телеком»",
+            "main": True,
+            "legal": {"address": "125009, Москва, ул. Тверская, д. 1", "inn": "ИНН 7701234567"},
+            "bank": {"bank": "ПАО Сбербанк", "account": "р/с 40702810938000000001"},
+        }
+    ]
+)[0]
 LINES = [
     InvoiceLine("monthly", "volna", "Desk phone × 2", 2, 50_000, 100_000),
-    InvoiceLine("prorated", "volna", "SIP trunk, added 11 Nov", 1, 150_000, 100_000, (("2026-11-11", "2026-11-30"),),
-                "20/30"),
-    InvoiceLine("daily", "volna", "Softphone, daily", 3, 1_667, 15_003, (("2026-11-01", "2026-11-03"),
-                                                                         ("2026-11-07", "2026-11-07"))),
+    InvoiceLine(
+        "prorated", "volna", "SIP trunk, added 11 Nov", 1, 150_000, 100_000, (("2026-11-11", "2026-11-30"),), "20/30"
+    ),
+    InvoiceLine(
+        "daily",
+        "volna",
+        "Softphone, daily",
+        3,
+        1_667,
+        15_003,
+        (("2026-11-01", "2026-11-03"), ("2026-11-07", "2026-11-07")),
+    ),
     InvoiceLine("one_time", "volna", "Number activation", 1, None, 30_000),
     InvoiceLine("calls", "volna", "per-minute calls", 42, None, 12_345, billed_seconds=5_430),
 ]
 
 
 def data(kind: str, language: str, vat: VatPolicy, customer_name: str = "Альфа Такси") -> dict:
-    return document_data(document_type=kind, carrier=CARRIER, customer={"id": "a" * 32, "name": customer_name,
-                                                                        "legal": {"inn": "ИНН 7709876543"}},
-                         period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), issued=date(2026, 11, 30),
-                         number="В-2026-100", sequence_number=100, currency="RUB", language=language, vat=vat,
-                         lines=LINES)
+    return document_data(
+        document_type=kind,
+        carrier=CARRIER,
+        customer={"id": "a" * 32, "name": customer_name, "legal": {"inn": "ИНН 7709876543"}},
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        issued=date(2026, 11, 30),
+        number="В-2026-100",
+        sequence_number=100,
+        currency="RUB",
+        language=language,
+        vat=vat,
+        lines=LINES,
+    )
 
 
-@pytest.mark.parametrize("name, kind, language, vat", [
-    ("invoice-ru-brutto.html", "invoice", "ru", VatPolicy("brutto", Decimal(20))),
-    ("act-en-netto.html", "act", "en", VatPolicy("netto", Decimal(20))),
-    ("invoice-en-no-vat.html", "invoice", "en", VatPolicy("none", Decimal(0))),
-])
+@pytest.mark.parametrize(
+    "name, kind, language, vat",
+    [
+        ("invoice-ru-brutto.html", "invoice", "ru", VatPolicy("brutto", Decimal(20))),
+        ("act-en-netto.html", "act", "en", VatPolicy("netto", Decimal(20))),
+        ("invoice-en-no-vat.html", "invoice", "en", VatPolicy("none", Decimal(0))),
+    ],
+)
 def test_the_default_templates_match_their_golden_html(name, kind, language, vat):
     html = html_of(data(kind, language, vat))
     golden = GOLDEN / name
@@ -88,10 +117,17 @@ class Recorder(LocalHttpServer):
 def test_a_template_that_points_outside_its_files_fetches_nothing(tmp_path):
     with Recorder() as server:
         server.requests = []
-        environment = template_environment(DictLoader({"invoice.html": (
-            f'<html><body><img src="http://127.0.0.1:{server.port}/track.png">'
-            f'<link rel="stylesheet" href="http://127.0.0.1:{server.port}/x.css">'
-            '<img src="file:///etc/passwd"><p>{{ d.number }}</p></body></html>')}))
+        environment = template_environment(
+            DictLoader(
+                {
+                    "invoice.html": (
+                        f'<html><body><img src="http://127.0.0.1:{server.port}/track.png">'
+                        f'<link rel="stylesheet" href="http://127.0.0.1:{server.port}/x.css">'
+                        '<img src="file:///etc/passwd"><p>{{ d.number }}</p></body></html>'
+                    )
+                }
+            )
+        )
         renderer = WeasyRenderer(environment)
         pdf = renderer.pdf(renderer.html(data("invoice", "en", VatPolicy("none", Decimal(0)))))
         assert pdf[:5] == b"%PDF-" and server.requests == []
@@ -117,16 +153,27 @@ def test_a_document_stored_by_an_earlier_version_still_renders_with_the_current_
     assert "Desk phone × 2" in html_of(older)
 
 
-@pytest.mark.parametrize("kind", ["invoice", "act", "aggregated_invoice", "calls_report", "proforma",
-                                  "transaction_invoice"])
+@pytest.mark.parametrize(
+    "kind", ["invoice", "act", "aggregated_invoice", "calls_report", "proforma", "transaction_invoice"]
+)
 def test_each_default_template_renders_to_a_png_kept_as_an_artifact(kind, tmp_path):
     document = data(kind, "ru", VatPolicy("brutto", Decimal(20)))
-    document["calls"] = [{"ended": "2026-11-10 11:00:00", "number": "74951234567", "caller": "74950000001",
-                          "direction": "outbound", "billed_seconds": 120, "amount": 240, "call_id": "c1"}]
+    document["calls"] = [
+        {
+            "ended": "2026-11-10 11:00:00",
+            "number": "74951234567",
+            "caller": "74950000001",
+            "direction": "outbound",
+            "billed_seconds": 120,
+            "amount": 240,
+            "call_id": "c1",
+        }
+    ]
     renderer = WeasyRenderer()
     pdf = tmp_path / f"{kind}.pdf"
     pdf.write_bytes(renderer.pdf(renderer.html(document)))
     ARTIFACTS.mkdir(exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-singlefile", str(pdf), str(ARTIFACTS / f"template-{kind}-ru")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", "-singlefile", str(pdf), str(ARTIFACTS / f"template-{kind}-ru")], check=True
+    )
     assert (ARTIFACTS / f"template-{kind}-ru.png").stat().st_size > 5_000

@@ -1,4 +1,5 @@
 """The `kazbill` command on the embedded store (no services needed)."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,18 @@ def test_store_init_prepares_an_empty_embedded_store_and_a_second_run_changes_no
     first = run(["store", "init", "--json"], env)
     assert first.exit_code == 0, first.output
     report = json.loads(first.output)
-    assert report["created_databases"] == ["accounts", "services", "kazbill_system", "kazbill_failures", "kazbill_notices",
-                                           "kazbill_outbox", "kazbill_hooks", "kazbill_topups", "kazbill_numbers",
-                                           "kazbill_document_queue"]
+    assert report["created_databases"] == [
+        "accounts",
+        "services",
+        "kazbill_system",
+        "kazbill_failures",
+        "kazbill_notices",
+        "kazbill_outbox",
+        "kazbill_hooks",
+        "kazbill_topups",
+        "kazbill_numbers",
+        "kazbill_document_queue",
+    ]
     assert {d["state"] for d in report["design_docs"]} == {"installed"}
     assert report["server"]["adapter"] == "embedded"
 
@@ -64,13 +74,17 @@ def test_ratedeck_import_shows_progress_refuses_bad_files_whole_and_prices_a_num
     store.close()
     env = {"KAZBILL_STORE_PATH": str(path), "KAZBILL_STORE_URL": ""}
     good, bad = tmp_path / "deck.csv", tmp_path / "bad.csv"
-    good.write_text("prefix,rate_cost,rate_increment,rate_minimum,rate_name\n7495,0.90,6,30,Moscow\n7,2.00,60,60,Russia\n")
+    good.write_text(
+        "prefix,rate_cost,rate_increment,rate_minimum,rate_name\n7495,0.90,6,30,Moscow\n7,2.00,60,60,Russia\n"
+    )
     bad.write_text("prefix,rate_cost\n7495,0.50\n7x,1\n")
     imported = run(["ratedeck", "import", str(good), "--reseller", reseller, "--deck", "retail"], env)
     assert imported.exit_code == 0 and "2 rates written" in imported.output
     refused = run(["ratedeck", "import", str(bad), "--reseller", reseller, "--deck", "retail"], env)
     assert refused.exit_code == 1 and "bad.csv:3: prefix:" in refused.output and "not changed" in refused.output
-    priced = run(["ratedeck", "rate", "74951234567", "--reseller", reseller, "--deck", "retail", "--seconds", "31"], env)
+    priced = run(
+        ["ratedeck", "rate", "74951234567", "--reseller", reseller, "--deck", "retail", "--seconds", "31"], env
+    )
     assert priced.exit_code == 0 and "Moscow" in priced.output and "billed as 36 s = 0.54" in priced.output
     unrated = run(["ratedeck", "rate", "4420", "--reseller", reseller, "--deck", "retail"], env)
     assert unrated.exit_code == 2 and "unrated" in unrated.output
@@ -88,8 +102,16 @@ def test_store_check_names_the_documents_a_view_left_out_and_fails(tmp_path):
     assert run(["store", "init"], env).exit_code == 0
     store, db = EmbeddedStore(path), "account/ab/cd/" + "e" * 28
     store.create_database(db)
-    store.put(db, {"_id": "_design/mutating", "language": "javascript", "views": {
-        "sorted_in_place": {"map": "function(doc) { if (doc.features) emit(doc._id, doc.features.sort()); }"}}})
+    store.put(
+        db,
+        {
+            "_id": "_design/mutating",
+            "language": "javascript",
+            "views": {
+                "sorted_in_place": {"map": "function(doc) { if (doc.features) emit(doc._id, doc.features.sort()); }"}
+            },
+        },
+    )
     store.put(db, {"_id": "number-1", "features": ["local", "cnam"]})
     store.query_view(db, "mutating", "sorted_in_place")
     store.close()

@@ -1,10 +1,11 @@
 """The simulator: the same seed writes the same cluster and traffic; its history is what the
-documents said after each change, a sign-up being its account's only change that day; the history file round-trips and a bad one is refused
-with the field named."""
+documents said after each change, a sign-up being its account's only change that day; the
+history file round-trips and a bad one is refused with the field named."""
+
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -20,9 +21,12 @@ from entrypoints.simulation.cluster import Scale, SimulatedCluster, utc
 
 def simulate(path, seed: int, days: int = 6) -> SimulatedCluster:
     store = EmbeddedStore(path)
-    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
-    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
-                               Scale(resellers=3, accounts=6, change_percent=60, signup_percent=40, seed=seed))
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=UTC))
+    cluster = SimulatedCluster(
+        BillingPorts(store, clock, load_design_docs()),
+        list(load_design_docs()),
+        Scale(resellers=3, accounts=6, change_percent=60, signup_percent=40, seed=seed),
+    )
     cluster.seed(clock.now())
     for offset in range(days):
         now = utc(date(2026, 11, 20 + offset), 15)
@@ -51,8 +55,7 @@ def test_the_history_is_what_the_documents_said_after_each_change(tmp_path):
         if steps[0][0] > date(2026, 11, 20):  # signed up during the run: nothing else that day
             assert [d for d, _ in steps].count(steps[0][0]) == 1
     # Three flavours of reseller, each with its currency; every other one under the one before.
-    currencies = {cluster.store.get(account_db(r), "onbill")["currency"]
-                  for r, _ in cluster.resellers}
+    currencies = {cluster.store.get(account_db(r), "onbill")["currency"] for r, _ in cluster.resellers}
     assert currencies == {"RUB", "EUR", "USD"}
 
 
@@ -62,14 +65,19 @@ def test_the_history_file_round_trips(tmp_path):
     assert read_history(tmp_path / "h.json") == history
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"format": "other"}, "format"),
-    ({"format": "kazbill-history/1", "accounts": []}, "accounts"),
-    ({"format": "kazbill-history/1", "accounts": {"nope": []}}, "accounts.nope"),
-    ({"format": "kazbill-history/1", "accounts": {"a" * 32: [["20-11-2026", {}]]}}, f"accounts.{'a' * 32}[0][0]"),
-    ({"format": "kazbill-history/1", "accounts": {"a" * 32: [["2026-11-20", {"devices": {"x": -1}}]]}},
-     f"accounts.{'a' * 32}[0].devices"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"format": "other"}, "format"),
+        ({"format": "kazbill-history/1", "accounts": []}, "accounts"),
+        ({"format": "kazbill-history/1", "accounts": {"nope": []}}, "accounts.nope"),
+        ({"format": "kazbill-history/1", "accounts": {"a" * 32: [["20-11-2026", {}]]}}, f"accounts.{'a' * 32}[0][0]"),
+        (
+            {"format": "kazbill-history/1", "accounts": {"a" * 32: [["2026-11-20", {"devices": {"x": -1}}]]}},
+            f"accounts.{'a' * 32}[0].devices",
+        ),
+    ],
+)
 def test_a_bad_history_file_is_refused_with_the_field_named(tmp_path, body, field):
     (tmp_path / "h.json").write_text(json.dumps(body))
     with pytest.raises(HistoryError) as refused:
@@ -82,10 +90,12 @@ def test_calls_are_cdrs_in_the_monthly_database_and_the_calls_audit_names_each_u
     from entrypoints.simulation.calls import audit_calls
 
     store = EmbeddedStore(tmp_path / "calls.sqlite3")
-    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
-    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
-                               Scale(resellers=2, accounts=4, change_percent=0, signup_percent=0, seed=3,
-                                     call_percent=100))
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=UTC))
+    cluster = SimulatedCluster(
+        BillingPorts(store, clock, load_design_docs()),
+        list(load_design_docs()),
+        Scale(resellers=2, accounts=4, change_percent=0, signup_percent=0, seed=3, call_percent=100),
+    )
     cluster.seed(clock.now())
     now = utc(date(2026, 11, 20), 15)
     cluster.live_day(now)
@@ -110,19 +120,23 @@ def test_with_a_bus_every_write_and_call_is_announced_as_kazoo_announces_it(tmp_
 
     sent: list = []
     store = EmbeddedStore(tmp_path / "bus.sqlite3")
-    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
-    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
-                               Scale(resellers=2, accounts=4, change_percent=100, signup_percent=100, seed=3,
-                                     call_percent=100))
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=UTC))
+    cluster = SimulatedCluster(
+        BillingPorts(store, clock, load_design_docs()),
+        list(load_design_docs()),
+        Scale(resellers=2, accounts=4, change_percent=100, signup_percent=100, seed=3, call_percent=100),
+    )
     cluster.bus = KazooBus("amqp://unused", deliveries=lambda messages: sent.extend(messages) or [])
     cluster.seed(clock.now())
     cluster.live_day(utc(date(2026, 11, 20), 15))
     assert sent == [] and cluster.bus.pending
     cluster.bus.flush()
-    changes = [parse_config_message(key, body, received_gregorian=1) for exchange, key, body in sent
-               if exchange == "configuration"]
-    ended = [parse_call_event(key, body, received_gregorian=1) for exchange, key, body in sent
-             if exchange == "callevt"]
+    changes = [
+        parse_config_message(key, body, received_gregorian=1)
+        for exchange, key, body in sent
+        if exchange == "configuration"
+    ]
+    ended = [parse_call_event(key, body, received_gregorian=1) for exchange, key, body in sent if exchange == "callevt"]
     billed = [c for c in changes if c is not None]
     assert billed and all(isinstance(c, DocumentChanged) for c in billed), billed
     assert {c.account_id for c in billed} >= set(cluster.customers)
@@ -137,10 +151,12 @@ def test_a_closed_account_is_flagged_as_kazoo_deletes_it_and_nothing_happens_to_
     from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB
 
     store = EmbeddedStore(tmp_path / "c.sqlite3")
-    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=timezone.utc))
-    cluster = SimulatedCluster(BillingPorts(store, clock, load_design_docs()), list(load_design_docs()),
-                               Scale(resellers=2, accounts=6, change_percent=80, signup_percent=0, seed=4,
-                                     call_percent=80, close_percent=50))
+    clock = SettableClock(datetime(2026, 11, 20, 5, tzinfo=UTC))
+    cluster = SimulatedCluster(
+        BillingPorts(store, clock, load_design_docs()),
+        list(load_design_docs()),
+        Scale(resellers=2, accounts=6, change_percent=80, signup_percent=0, seed=4, call_percent=80, close_percent=50),
+    )
     cluster.seed(clock.now())
     for offset in range(8):
         cluster.live_day(utc(date(2026, 11, 20 + offset), 15))
@@ -152,8 +168,10 @@ def test_a_closed_account_is_flagged_as_kazoo_deletes_it_and_nothing_happens_to_
         steps = cluster.history[customer.account_id]
         close_day = steps[-1][0]
         assert [q for d, q in steps[1:] if d == close_day] == [{}]  # after its seeding, the day's one change
-        assert all(call.account_id != customer.account_id or call.ended_gregorian < gregorian_of(close_day)
-                   for call in cluster.calls)
+        assert all(
+            call.account_id != customer.account_id or call.ended_gregorian < gregorian_of(close_day)
+            for call in cluster.calls
+        )
 
 
 def gregorian_of(day: date) -> int:

@@ -13,6 +13,7 @@ second time: every entry id comes from the business event, the ledger book skips
 written, and a period's opening is recorded with its entries before they are written, so a pass
 cut short is finished by the next one as it was decided instead of being decided again.
 """
+
 from bookkeeper.services.billing.account_pass.handlers import ACCOUNT_DOCS_READ, crawl_account_day, reconcile_account
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID

@@ -11,10 +11,12 @@ the day's crawl) or a period later, and a replay charges nothing: the levels alr
 are read back from the ledger. Daily fees are priced the same way, at each day's highest
 quantity, for the days a late change touched.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
@@ -28,9 +30,16 @@ from bookkeeper.domain.recurring import decrease_credit, increase_charges
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 
 
-def increases(inputs: PassInputs, period: Period, monthly: list[ItemPrice], *, day: date | None = None,
-              entries: Sequence[Mapping[str, Any]] | None = None,
-              known: Iterable[str] | None = None, reached: Mapping[tuple[str, str], int] | None = None) -> list[Charge]:
+def increases(
+    inputs: PassInputs,
+    period: Period,
+    monthly: list[ItemPrice],
+    *,
+    day: date | None = None,
+    entries: Sequence[Mapping[str, Any]] | None = None,
+    known: Iterable[str] | None = None,
+    reached: Mapping[tuple[str, str], int] | None = None,
+) -> list[Charge]:
     """The charges that bring the period from its high-water marks (read from `entries`, by
     default the ledger's) to `monthly` on `day` (by default the pass's day). Items of a
     category not `known` at that moment are left as they were charged. `reached`: the most of
@@ -47,8 +56,11 @@ def increases(inputs: PassInputs, period: Period, monthly: list[ItemPrice], *, d
     for key, charged in levels.levels.items():  # items that went down or away
         if considered is not None and key[0] not in considered:
             continue
-        if reached is not None and key[0] in inputs.history.lifeline_categories \
-                and reached.get(key, 0) < charged.billable_quantity:
+        if (
+            reached is not None
+            and key[0] in inputs.history.lifeline_categories
+            and reached.get(key, 0) < charged.billable_quantity
+        ):
             continue  # a snapshot's one moment comes after any level charged before it
         now = current.get(key) or ItemPrice(key[0], key[1], charged.name, 0, 0, None, 0, 0, 0, 0)
         item = plan.item(*key) if plan else None
@@ -59,14 +71,21 @@ def increases(inputs: PassInputs, period: Period, monthly: list[ItemPrice], *, d
         if considered is not None and key[0] not in considered:
             continue
         item = plan.item(*key) if plan else None
-        charges += increase_charges(period, day, price, levels.level(*key),
-                                    prorate=item.prorate_additions if item else True, round_=levels.round_of(*key))
+        charges += increase_charges(
+            period,
+            day,
+            price,
+            levels.level(*key),
+            prorate=item.prorate_additions if item else True,
+            round_=levels.round_of(*key),
+        )
     return charges
 
 
 def period_entries(inputs: PassInputs, period: Period) -> list[dict[str, Any]]:
-    return inputs.book.entries(inputs.account_id, "charges_by_period", [period.start.isoformat()],
-                               inputs.period_months(period))
+    return inputs.book.entries(
+        inputs.account_id, "charges_by_period", [period.start.isoformat()], inputs.period_months(period)
+    )
 
 
 def held_when_began(inputs: PassInputs, day: date, now: Quantities) -> Quantities:
@@ -91,8 +110,14 @@ def as_known(now: Quantities, held: Quantities, known: frozenset[str]) -> Quanti
     return {**now, **{category: {} for category in known}, **known_only(held, known)}
 
 
-def growth(inputs: PassInputs, period: Period, now: Quantities, *, entries: Sequence[Mapping[str, Any]] | None = None,
-           cancelled: Sequence[tuple[str, str]] = ()) -> list[Charge]:
+def growth(
+    inputs: PassInputs,
+    period: Period,
+    now: Quantities,
+    *,
+    entries: Sequence[Mapping[str, Any]] | None = None,
+    cancelled: Sequence[tuple[str, str]] = (),
+) -> list[Charge]:
     """Every change since the period began, up to now or its end, each from its own day, then,
     while the period runs, what the account holds now, from today. `entries`: what the period
     has charged (by default read from the ledger; an opening passes the entries it decided)."""
@@ -112,9 +137,15 @@ def growth(inputs: PassInputs, period: Period, now: Quantities, *, entries: Sequ
     charges: list[Charge] = []
     for moment in inputs.history.moments(walk_from, min(inputs.now_gregorian, last)):
         held, known = inputs.history.at(moment)
-        step = increases(inputs, period, priced(held, known), reached=reached,
-                         day=local_day_of_gregorian(moment, inputs.context.reseller.timezone),
-                         entries=entries, known=known)
+        step = increases(
+            inputs,
+            period,
+            priced(held, known),
+            reached=reached,
+            day=local_day_of_gregorian(moment, inputs.context.reseller.timezone),
+            entries=entries,
+            known=known,
+        )
         entries += inputs.ledger_entries(step)
         charges += step
     if period.contains(inputs.present):
@@ -129,9 +160,15 @@ def _last_credit(entries: Sequence[Mapping[str, Any]], period: Period) -> int:
     made before that pass but seen only after it is charged from the day it is seen (a
     reseller who credits decreases gives up those days rather than risk charging twice)."""
     start = period.start.isoformat()
-    return max((entry.get("pvt_created") or 0 for entry in entries
-                if ((entry.get("metadata") or {}).get("kazbill") or {}).get("reason") == "recurring_prorate_credit"
-                and entry["metadata"]["kazbill"].get("period", {}).get("start") == start), default=0)
+    return max(
+        (
+            entry.get("pvt_created") or 0
+            for entry in entries
+            if ((entry.get("metadata") or {}).get("kazbill") or {}).get("reason") == "recurring_prorate_credit"
+            and entry["metadata"]["kazbill"].get("period", {}).get("start") == start
+        ),
+        default=0,
+    )
 
 
 def daily_fees(inputs: PassInputs, period: Period, now: Quantities, *, price_today: bool) -> list[Charge]:
@@ -140,8 +177,10 @@ def daily_fees(inputs: PassInputs, period: Period, now: Quantities, *, price_tod
     entries = period_entries(inputs, period)
     tz = inputs.context.reseller.timezone
     first = max(period.start, local_day_of_gregorian(inputs.context.account.created, tz))
-    touched = {local_day_of_gregorian(moment, tz)
-               for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)}
+    touched = {
+        local_day_of_gregorian(moment, tz)
+        for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)
+    }
     days = sorted(day for day in touched if first <= day < min(inputs.today, period.end + timedelta(days=1)))
     charges: list[Charge] = []
     for day in days + ([inputs.today] if price_today else []):

@@ -1,6 +1,7 @@
 """The bookkeeper's two handlers, reconcile (a document changed) and crawl (a day begins):
 load the account through the ports, refuse what cannot be billed, run the pass (steps.py),
 and queue the notices its events call for, together with the billing itself."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,9 +18,9 @@ from bookkeeper.services.billing.account_pass.steps import run_pass
 from bookkeeper.services.billing.context import load_context, load_or_refuse
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import HISTORY_DOC, LedgerBook
+from bookkeeper.services.billing.notice_queue import drafts_from_events, queue_notices
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.trials import check_trial
-from bookkeeper.services.billing.notice_queue import drafts_from_events, queue_notices
 from bookkeeper.services.setup.failures import record_failure
 
 # What a pass reads of the account's own database, one by one: fetched in one request up front.
@@ -44,19 +45,27 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     ports = replace(ports, store=reads)
     now = ports.clock.now()
     now_gregorian = gregorian_of(now)
-    context = load_or_refuse(ports.store, account_id, source="bookkeeper", reason_code="bad_billing_input",
-                             refusal="billing_failed", payload={"day": day.isoformat() if day else None},
-                             now_gregorian=now_gregorian, closed_too=True)
+    context = load_or_refuse(
+        ports.store,
+        account_id,
+        source="bookkeeper",
+        reason_code="bad_billing_input",
+        refusal="billing_failed",
+        payload={"day": day.isoformat() if day else None},
+        now_gregorian=now_gregorian,
+        closed_too=True,
+    )
     if isinstance(context, BillingEvent):
         return [context]
     if not context.billable:
         return []
-    if context.closed_gregorian is not None:
-        # A crawl catching up a day the account was still open when it began bills that day;
-        # nothing after, and a change to a closed account's documents charges nothing and is
-        # nobody's mistake (no failure).
-        if day is None or day > local_day_of_gregorian(context.closed_gregorian, context.reseller.timezone):
-            return [BillingEvent("account_closed", account_id, {"closed": context.closed_gregorian})]
+    # A crawl catching up a day the account was still open when it began bills that day;
+    # nothing after, and a change to a closed account's documents charges nothing and is
+    # nobody's mistake (no failure).
+    if context.closed_gregorian is not None and (
+        day is None or day > local_day_of_gregorian(context.closed_gregorian, context.reseller.timezone)
+    ):
+        return [BillingEvent("account_closed", account_id, {"closed": context.closed_gregorian})]
     today_here = local_day(now, context.reseller.timezone)
     today = day or today_here
     if day is not None and day < local_day_of_gregorian(context.account.created, context.reseller.timezone):
@@ -67,18 +76,31 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
         if trial_events and trial_events[0].name == "trial_converted":
             context = load_context(ports.store, account_id)  # its billing day was just fixed
         try:
-            trial_events += run_pass(ports, context, book, today=today, present=today_here,
-                                     now_gregorian=now_gregorian, crawl=day is not None)
+            trial_events += run_pass(
+                ports,
+                context,
+                book,
+                today=today,
+                present=today_here,
+                now_gregorian=now_gregorian,
+                crawl=day is not None,
+            )
         except (QuantityError, PlanError) as error:
             # A document the counting cannot read (a device type that is a list, a trunk count
             # beyond any price): nothing is charged from it, and a person is told which field.
             field = error.field if error.field.startswith("quantities.") else f"quantities.{error.field}"
-            record_failure(ports.store, source="bookkeeper", reason_code="bad_billing_input", reason=str(error),
-                           payload={"day": day.isoformat() if day else None, "account_id": account_id},
-                           account_id=account_id, now_gregorian=now_gregorian, field=field)
+            record_failure(
+                ports.store,
+                source="bookkeeper",
+                reason_code="bad_billing_input",
+                reason=str(error),
+                payload={"day": day.isoformat() if day else None, "account_id": account_id},
+                account_id=account_id,
+                now_gregorian=now_gregorian,
+                field=field,
+            )
             return trial_events + [BillingEvent("billing_failed", account_id, {"field": field, "reason": error.reason})]
     # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
     # a notice can never be lost between the charge and the email; queuing again is a no-op.
-    queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []),
-                  now_gregorian)
+    queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []), now_gregorian)
     return trial_events

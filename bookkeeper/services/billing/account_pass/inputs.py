@@ -1,19 +1,22 @@
 """What a billing pass knows before it decides anything: its ports, the account as loaded, the
 day it bills, and what the account holds. Frozen: the steps read it and never write into it;
 what they decide travels back in their outcomes (outcome.py)."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
-from typing import Any, Sequence
+from typing import Any
 
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.history import QuantityHistory
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.periods import Month, Period
-from bookkeeper.domain.plans import ItemPrice, price_services
+from bookkeeper.domain.plan_pricing import price_services
+from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.ports import Clock, DocumentStore, gregorian_now
 from bookkeeper.services.billing.context import BillingContext
@@ -57,9 +60,15 @@ class PassInputs:
         """When each of the account's changes happened (read once per pass, when first needed)."""
         plan = self.context.plan
         cascading = {category for (category, _), item in plan.items.items() if item.cascade} if plan else set()
-        return account_history(self.store, self.account_id, limits=self.context.limits,
-                               now_quantities=self.quantities, now=self.now_gregorian,
-                               cascading=cascading, clock=lambda: gregorian_now(self.ports.clock))
+        return account_history(
+            self.store,
+            self.account_id,
+            limits=self.context.limits,
+            now_quantities=self.quantities,
+            now=self.now_gregorian,
+            cascading=cascading,
+            clock=lambda: gregorian_now(self.ports.clock),
+        )
 
     def prices(self, quantities: Quantities) -> tuple[list[ItemPrice], list[ItemPrice]]:
         """(monthly, daily): the plan's prices of `quantities`, split by the reseller's scheme."""
@@ -67,8 +76,10 @@ class PassInputs:
             return [], []
         prices = price_services(self.context.plan, quantities)
         scheme = self.context.reseller.scheme_for
-        return ([p for p in prices if scheme(p.category) == "monthly"],
-                [p for p in prices if scheme(p.category) == "daily"])
+        return (
+            [p for p in prices if scheme(p.category) == "monthly"],
+            [p for p in prices if scheme(p.category) == "daily"],
+        )
 
     def period_months(self, period: Period) -> list[Month]:
         """The monthly databases a period's entries can be in: Kazoo's UTC months, from the one
@@ -79,6 +90,14 @@ class PassInputs:
 
     def ledger_entries(self, charges: Sequence[Charge]) -> list[dict[str, Any]]:
         context = self.context
-        return [ledger_document(charge, account_id=self.account_id, account_name=context.account_name,
-                                currency=context.reseller.currency, tz=context.reseller.timezone,
-                                now_gregorian=self.now_gregorian) for charge in charges]
+        return [
+            ledger_document(
+                charge,
+                account_id=self.account_id,
+                account_name=context.account_name,
+                currency=context.reseller.currency,
+                tz=context.reseller.timezone,
+                now_gregorian=self.now_gregorian,
+            )
+            for charge in charges
+        ]

@@ -8,8 +8,10 @@ A period whose charges the account still cannot cover stays pending: nothing is 
 account is delinquent, and the next pass after a payment opens it. Once a period is open, later
 passes charge only what grew since (the high-water marks).
 """
+
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -22,7 +24,11 @@ from bookkeeper.domain.recurring import opening_charges
 from bookkeeper.ports import Conflict, NotFound
 from bookkeeper.services.billing.account_docs import cancel_limits
 from bookkeeper.services.billing.account_pass.growth import (
-    daily_fees, day_start, first_day_holdings, growth, held_when_began,
+    daily_fees,
+    day_start,
+    first_day_holdings,
+    growth,
+    held_when_began,
 )
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 from bookkeeper.services.billing.account_pass.outcome import StepOutcome
@@ -64,8 +70,18 @@ def open_or_resume(inputs: PassInputs, ledger: PassLedger, period: Period, month
             due = sum(charge.amount for charge in charges)
             if not ledger.funds_suffice(due):
                 return so_far.then(StepOutcome(unpaid_charges=due))
-            decided = _decide(inputs, db, {**marker, "status": OPEN, "opened_on": inputs.today.isoformat(),
-                                           "items": _items(monthly), "prorated": prorate}, charges)
+            decided = _decide(
+                inputs,
+                db,
+                {
+                    **marker,
+                    "status": OPEN,
+                    "opened_on": inputs.today.isoformat(),
+                    "items": _items(monthly),
+                    "prorated": prorate,
+                },
+                charges,
+            )
             if decided is not None:
                 return so_far.then(_finish_opening(inputs, ledger, db, decided, period, resumed=True)[1])
         else:
@@ -95,8 +111,9 @@ def _decide(inputs: PassInputs, db: str, marker: dict[str, Any], charges: list[C
     return {**marker, "_rev": result.rev} if result.ok else None
 
 
-def _finish_opening(inputs: PassInputs, ledger: PassLedger, db: str, marker: dict[str, Any], period: Period, *,
-                    resumed: bool = False) -> tuple[dict[str, Any], StepOutcome]:
+def _finish_opening(
+    inputs: PassInputs, ledger: PassLedger, db: str, marker: dict[str, Any], period: Period, *, resumed: bool = False
+) -> tuple[dict[str, Any], StepOutcome]:
     """Writes the decided entries not yet written (ids decided, so a replay writes nothing),
     then marks the period open. Either step may be repeated by a later pass."""
     events: list[BillingEvent] = []
@@ -105,18 +122,26 @@ def _finish_opening(inputs: PassInputs, ledger: PassLedger, db: str, marker: dic
         events += ledger.write_entries(marker.get("opening_entries", []), (opened_on.year, opened_on.month))
         marker = {key: value for key, value in marker.items() if key != "opening_entries"}
         marker["status"] = OPEN
-        try:
+        with contextlib.suppress(Conflict):  # another pass finished it meanwhile: the same entries, the same marker
             inputs.store.put(db, marker)
-        except Conflict:  # another pass finished it meanwhile: the same entries, the same marker
-            pass
-        events.append(_period_event(inputs, "period_opened", period, opening_balance=marker.get("opening_balance", 0),
-                                    **({"resumed": True} if resumed else {})))
+        events.append(
+            _period_event(
+                inputs,
+                "period_opened",
+                period,
+                opening_balance=marker.get("opening_balance", 0),
+                **({"resumed": True} if resumed else {}),
+            )
+        )
     return marker, StepOutcome(events=events)
 
 
 def _period_event(inputs: PassInputs, name: EventName, period: Period, **details: Any) -> BillingEvent:
-    return BillingEvent(name, inputs.account_id, {
-        "period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **details})
+    return BillingEvent(
+        name,
+        inputs.account_id,
+        {"period_start": period.start.isoformat(), "period_end": period.end.isoformat(), **details},
+    )
 
 
 def _prorated(inputs: PassInputs, period: Period) -> bool:
@@ -125,21 +150,26 @@ def _prorated(inputs: PassInputs, period: Period) -> bool:
     return period.start < created <= period.end and inputs.context.reseller.prorate_new_accounts
 
 
-def _open(inputs: PassInputs, ledger: PassLedger, period: Period, quantities: Quantities,
-          db: str) -> tuple[bool, StepOutcome]:
+def _open(
+    inputs: PassInputs, ledger: PassLedger, period: Period, quantities: Quantities, db: str
+) -> tuple[bool, StepOutcome]:
     """Opens the period or leaves it PENDING for lack of funds; False when another pass decided
-    first (the outcome then holds only what was done before: a cancellation). A period opens with what the account held when the period began, however late the
-    pass that opens it (the service away at midnight, a change seen before the day's crawl);
-    an account younger than its period opens on the day it was created, with the most it held
-    that day. What changed since is charged from the moment each change happened."""
+    first (the outcome then holds only what was done before: a cancellation). A period opens
+    with what the account held when the period began, however late the pass that opens it (the
+    service away at midnight, a change seen before the day's crawl); an account younger than its
+    period opens on the day it was created, with the most it held that day. What changed since is
+    charged from the moment each change happened."""
     context, prorate = inputs.context, _prorated(inputs, period)
     created = local_day_of_gregorian(context.account.created, context.reseller.timezone)
     # An older account's period is opened by whichever pass comes first (on time, the crawl of
     # its first day); a young one's first days are charged from the day it was created.
     opening_day = inputs.today if created < period.start else max(period.start, min(created, inputs.today))
     now = quantities
-    quantities = (held_when_began(inputs, period.start, quantities) if created < period.start
-                  else first_day_holdings(inputs, opening_day, quantities))
+    quantities = (
+        held_when_began(inputs, period.start, quantities)
+        if created < period.start
+        else first_day_holdings(inputs, opening_day, quantities)
+    )
     monthly = inputs.prices(quantities)[0]
     charges = opening_charges(period, opening_day, monthly, prorate=prorate)
     opening_balance = ledger.balance()
@@ -159,13 +189,19 @@ def _open(inputs: PassInputs, ledger: PassLedger, period: Period, quantities: Qu
     if status == OPEN:
         charges += growth(inputs, period, now, entries=inputs.ledger_entries(charges), cancelled=cancelled)
     marker = {
-        "_id": marker_id(period), "pvt_type": "kazbill_period", "status": status,
+        "_id": marker_id(period),
+        "pvt_type": "kazbill_period",
+        "status": status,
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
-        "opened_on": inputs.today.isoformat(), "opening_balance": opening_balance, "prorated": prorate,
-        "items": _items(monthly), "cancelled": [list(item) for item in cancelled],
+        "opened_on": inputs.today.isoformat(),
+        "opening_balance": opening_balance,
+        "prorated": prorate,
+        "items": _items(monthly),
+        "cancelled": [list(item) for item in cancelled],
         "pvt_account_id": inputs.account_id,
         "pvt_account_db": account_modb(inputs.account_id, period.start.year, period.start.month),
-        "pvt_created": inputs.now_gregorian, "pvt_modified": inputs.now_gregorian,
+        "pvt_created": inputs.now_gregorian,
+        "pvt_modified": inputs.now_gregorian,
     }
     decided = _decide(inputs, db, marker, charges)
     if decided is None:
@@ -177,8 +213,10 @@ def _open(inputs: PassInputs, ledger: PassLedger, period: Period, quantities: Qu
 
 
 def _items(monthly: list[ItemPrice]) -> list[dict[str, Any]]:
-    return [{"category": p.category, "item": p.item, "quantity": p.billable_quantity, "rate": p.rate,
-             "monthly": p.monthly} for p in monthly]
+    return [
+        {"category": p.category, "item": p.item, "quantity": p.billable_quantity, "rate": p.rate, "monthly": p.monthly}
+        for p in monthly
+    ]
 
 
 def _cancel(inputs: PassInputs, cancelled: list[tuple[str, str]]) -> BillingEvent:

@@ -1,6 +1,7 @@
 """What a step of the billing pass decided, handed back to the pass rather than written into
 shared state: the charges still to write, the events it caused, and whether it left the
 period pending for lack of funds."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ class StepOutcome:
     # to the customer as what a payment must bring, with what the balance lacks).
     unpaid_charges: int | None = None
 
-    def then(self, other: "StepOutcome") -> "StepOutcome":
+    def then(self, other: StepOutcome) -> StepOutcome:
         """This step followed by `other`: charges and events in order, the later verdict on funds."""
         unpaid = other.unpaid_charges if other.unpaid_charges is not None else self.unpaid_charges
         return StepOutcome(self.charges + other.charges, self.events + other.events, unpaid)

@@ -1,8 +1,10 @@
 """The pass's hold on the account's money: the balance, read once and again only after the pass
 wrote, and the writing of entries, each entry written now reported as a `charged` event."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.kazoo_months import event_part
@@ -46,8 +48,19 @@ class PassLedger:
         for entry_id in written:
             entry = by_event[event_part(entry_id)]
             meta = entry["metadata"]["kazbill"]
-            events.append(BillingEvent("charged", inputs.account_id, {
-                "entry_id": entry_id, "reason": meta["reason"], "ledger_type": entry["pvt_ledger_type"],
-                "amount": entry["amount"], "category": meta["category"], "item": meta["item"],
-                "quantity": meta["quantity"]}))
+            events.append(
+                BillingEvent(
+                    "charged",
+                    inputs.account_id,
+                    {
+                        "entry_id": entry_id,
+                        "reason": meta["reason"],
+                        "ledger_type": entry["pvt_ledger_type"],
+                        "amount": entry["amount"],
+                        "category": meta["category"],
+                        "item": meta["item"],
+                        "quantity": meta["quantity"],
+                    },
+                )
+            )
         return events

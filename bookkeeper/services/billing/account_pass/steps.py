@@ -2,6 +2,7 @@
 owes, open or resume the current one, price the day's fees, write every charge, mark the day
 crawled, re-evaluate the standing, remind, and queue an auto top-up. Each step returns its
 charges and events; the pass writes the charges and hands the events back in that order."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -24,14 +25,30 @@ from bookkeeper.services.billing.low_balance_spells import low_balance_warning
 from bookkeeper.services.billing.topup_requests import request_if_due
 
 
-def run_pass(ports: BillingPorts, context: BillingContext, book: LedgerBook, *, today: date, present: date,
-             now_gregorian: int, crawl: bool) -> list[BillingEvent]:
+def run_pass(
+    ports: BillingPorts,
+    context: BillingContext,
+    book: LedgerBook,
+    *,
+    today: date,
+    present: date,
+    now_gregorian: int,
+    crawl: bool,
+) -> list[BillingEvent]:
     """Bills the account for `today` (the day billed; `present` is today in the reseller's time
     zone, later when a crawl catches up); returns the events, in the order they happened."""
     billing_day, events = fix_billing_day(ports.store, context)
     period = period_containing(billing_day, today)
-    inputs = PassInputs(ports, context, book, today=today, present=present, now_gregorian=now_gregorian,
-                        quantities=billing_quantities(ports.store, context), crawl=crawl)
+    inputs = PassInputs(
+        ports,
+        context,
+        book,
+        today=today,
+        present=present,
+        now_gregorian=now_gregorian,
+        quantities=billing_quantities(ports.store, context),
+        crawl=crawl,
+    )
     ledger = PassLedger(inputs)
     monthly = inputs.prices(inputs.quantities)[0]
     charges = settle_previous(inputs, period)
@@ -57,8 +74,9 @@ def fix_billing_day(store: DocumentStore, context: BillingContext) -> tuple[int,
     if account.stored_billing_day is not None:
         return account.billing_day, []
     update_onbill(store, context.account_id, {"billing_day": account.billing_day})
-    return account.billing_day, [BillingEvent("billing_day_fixed", context.account_id,
-                                              {"billing_day": account.billing_day})]
+    return account.billing_day, [
+        BillingEvent("billing_day_fixed", context.account_id, {"billing_day": account.billing_day})
+    ]
 
 
 def _daily(inputs: PassInputs, period: Period) -> list[Charge]:
@@ -88,15 +106,26 @@ def _mark_crawled(inputs: PassInputs) -> None:
     db, log_id = _crawl_log(inputs)
     log = inputs.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}
     if inputs.today.isoformat() not in log["days"]:
-        update_doc(inputs.store, db, log_id, {"days": sorted({*log["days"], inputs.today.isoformat()})},
-                   default={"pvt_type": "kazbill_crawl_log"})
+        update_doc(
+            inputs.store,
+            db,
+            log_id,
+            {"days": sorted({*log["days"], inputs.today.isoformat()})},
+            default={"pvt_type": "kazbill_crawl_log"},
+        )
 
 
 def _reminders(inputs: PassInputs, ledger: PassLedger, period: Period, monthly: list[ItemPrice]) -> list[BillingEvent]:
     next_period_cost = sum(price.monthly for price in monthly)
-    drafts = daily_reminders(today=inputs.today, next_period_start=period.end + timedelta(days=1),
-                             balance=ledger.balance(), credit_line=inputs.context.credit_line,
-                             next_period_cost=next_period_cost)
+    drafts = daily_reminders(
+        today=inputs.today,
+        next_period_start=period.end + timedelta(days=1),
+        balance=ledger.balance(),
+        credit_line=inputs.context.credit_line,
+        next_period_cost=next_period_cost,
+    )
     drafts += low_balance_warning(inputs.store, inputs.context, inputs.today, ledger.balance(), next_period_cost > 0)
-    return [BillingEvent(REMINDER_EVENTS[draft.kind], inputs.account_id, {"day": draft.day.isoformat(), **draft.details})
-            for draft in drafts]
+    return [
+        BillingEvent(REMINDER_EVENTS[draft.kind], inputs.account_id, {"day": draft.day.isoformat(), **draft.details})
+        for draft in drafts
+    ]

@@ -1,9 +1,11 @@
 """The embedded store orders view keys by bytes; these tests hold that order to CouchDB's."""
+
 from __future__ import annotations
 
 import functools
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import collation
 
@@ -18,13 +20,13 @@ def reference(a, b) -> int:
     if a is None:
         return 0
     if isinstance(a, list):
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=False):
             order = reference(x, y)
             if order:
                 return order
         return (len(a) > len(b)) - (len(a) < len(b))
     if isinstance(a, dict):
-        for (ka, va), (kb, vb) in zip(a.items(), b.items()):
+        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=False):
             order = reference(ka, kb) or reference(va, vb)
             if order:
                 return order
@@ -32,8 +34,18 @@ def reference(a, b) -> int:
     return (a > b) - (a < b)
 
 
-scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6)
-keys = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=2), max_leaves=6)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6)
+)
+keys = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+    max_leaves=6,
+)
 
 
 def _clean(value):

@@ -1,4 +1,5 @@
 """What the CouchDB adapter makes of an HTTP status: the port's error a caller can act on."""
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """The embedded store runs map functions the way CouchDB does: on a deeply frozen document. A
 map that changes its input throws there, the document's rows are dropped, and (unlike CouchDB,
 which only logs it) the error is recorded in kazbill_failures with the document and the view."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,8 @@ from bookkeeper.ports import ViewQuery
 ACCOUNT_DB = "account/ab/cd/" + "e" * 28
 
 MUTATING = {
-    "_id": "_design/mutating", "language": "javascript",
+    "_id": "_design/mutating",
+    "language": "javascript",
     "views": {
         "sorted_in_place": {"map": "function(doc) { if (doc.features) emit(doc._id, doc.features.sort()); }"},
         "copied_first": {"map": "function(doc) { if (doc.features) emit(doc._id, doc.features.slice().sort()); }"},
@@ -33,8 +35,10 @@ def store(tmp_path):
 
 
 def test_an_in_place_sort_of_a_document_list_drops_that_document_and_is_recorded(store):
-    store.bulk_put(ACCOUNT_DB, [{"_id": "sorted", "features": ["cnam", "local"]},
-                                {"_id": "unsorted", "features": ["local", "cnam"]}])
+    store.bulk_put(
+        ACCOUNT_DB,
+        [{"_id": "sorted", "features": ["cnam", "local"]}, {"_id": "unsorted", "features": ["local", "cnam"]}],
+    )
     rows = store.query_view(ACCOUNT_DB, "mutating", "sorted_in_place").rows
     # Sorting an already sorted frozen array writes nothing, so it passes; the other throws.
     assert [(row.id, row.value) for row in rows] == [("sorted", ["cnam", "local"])]
@@ -65,8 +69,15 @@ def test_an_assignment_to_the_document_is_ignored_as_on_couchdb(store):
 def test_the_same_error_on_the_same_revision_is_recorded_once(store):
     store.put(ACCOUNT_DB, {"_id": "unsorted", "features": ["b", "a"]})
     store.query_view(ACCOUNT_DB, "mutating", "sorted_in_place")
-    store.put(ACCOUNT_DB, {"_id": "_design/mutating", **{k: v for k, v in MUTATING.items() if k != "_id"},
-                           "_rev": store.get(ACCOUNT_DB, "_design/mutating")["_rev"], "note": "reindex"})
+    store.put(
+        ACCOUNT_DB,
+        {
+            "_id": "_design/mutating",
+            **{k: v for k, v in MUTATING.items() if k != "_id"},
+            "_rev": store.get(ACCOUNT_DB, "_design/mutating")["_rev"],
+            "note": "reindex",
+        },
+    )
     store.query_view(ACCOUNT_DB, "mutating", "sorted_in_place")  # same signature: nothing re-mapped
     assert store.database_info("kazbill_failures").doc_count == 1
 

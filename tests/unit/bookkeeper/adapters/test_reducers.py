@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded.reducers import reduce_count, reduce_stats, reduce_sum, reducer_for
 from bookkeeper.ports import InvalidQuery
@@ -23,8 +24,12 @@ def test_sum_adds_arrays_element_wise_and_objects_key_wise():
 @given(st.lists(units, min_size=1))
 def test_stats_match_their_definition(values):
     assert reduce_stats(values, "v") == {
-        "sum": sum(values), "count": len(values), "min": min(values), "max": max(values),
-        "sumsqr": sum(v * v for v in values)}
+        "sum": sum(values),
+        "count": len(values),
+        "min": min(values),
+        "max": max(values),
+        "sumsqr": sum(v * v for v in values),
+    }
 
 
 @given(st.lists(units, min_size=1), st.integers(1, 5))

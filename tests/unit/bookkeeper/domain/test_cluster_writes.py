@@ -1,10 +1,18 @@
 """The cluster write rule: what a 202 means, and which revision stands in a conflict."""
+
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bookkeeper.domain.cluster_writes import (Leaf, couchdb_winner, is_decision_database, judge_accepted_write,
-                                              nothing_stands, resolve_conflict)
+from bookkeeper.domain.cluster_writes import (
+    Leaf,
+    couchdb_winner,
+    is_decision_database,
+    judge_accepted_write,
+    nothing_stands,
+    resolve_conflict,
+)
 
 OURS = "2-" + "a" * 32
 RIVAL = "2-" + "b" * 32
@@ -67,8 +75,12 @@ def test_kazbills_own_databases_are_the_decision_databases():
     assert not is_decision_database("accounts") and not is_decision_database("account%2F4a%2F1b%2Fc0ffee-202611")
 
 
-leaf = st.builds(lambda gen, rid, deleted: Leaf(f"{gen}-{rid}", deleted),
-                 st.integers(1, 9), st.text("0123456789abcdef", min_size=32, max_size=32), st.booleans())
+leaf = st.builds(
+    lambda gen, rid, deleted: Leaf(f"{gen}-{rid}", deleted),
+    st.integers(1, 9),
+    st.text("0123456789abcdef", min_size=32, max_size=32),
+    st.booleans(),
+)
 
 
 @given(st.lists(leaf, min_size=1, max_size=6, unique_by=lambda leaf: leaf.rev))

@@ -1,11 +1,14 @@
 """Gateway amounts, signatures and notifications: worked examples and invariants."""
+
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.gateways import paypal, yandex_money
 from bookkeeper.domain.gateways.amounts import GatewayFieldError, amount_text, gateway_amount
@@ -14,16 +17,34 @@ from bookkeeper.domain.gateways.settings import GatewaySettings, masked, merged_
 
 ACCOUNT = "aaaaaaaabbbbbbbbccccccccdddddddd"
 PAYPAL = GatewaySettings("paypal_config", {"enabled": True, "receiver_id": "MERCHANT42", "sandbox": False})
-YANDEX = GatewaySettings("yandex_money_config", {
-    "enabled": True, "wallet": "41001000040", "notification_secret": "01234567890ABCDEF", "shop_id": "5432",
-    "scid": "777", "shop_password": "s3cret-shop-pass", "min_amount": 100_000, "max_amount": 150_000_000})
+YANDEX = GatewaySettings(
+    "yandex_money_config",
+    {
+        "enabled": True,
+        "wallet": "41001000040",
+        "notification_secret": "01234567890ABCDEF",
+        "shop_id": "5432",
+        "scid": "777",
+        "shop_password": "s3cret-shop-pass",
+        "min_amount": 100_000,
+        "max_amount": 150_000_000,
+    },
+)
 
 
 # ---------------------------------------------------------------- amounts
 
-@pytest.mark.parametrize("text, code, units", [
-    ("12.50", "RUB", 125_000), ("12.5", "EUR", 125_000), ("100", "USD", 1_000_000), ("0.01", "RUB", 100),
-    ("1500", "JPY", 15_000_000)])
+
+@pytest.mark.parametrize(
+    "text, code, units",
+    [
+        ("12.50", "RUB", 125_000),
+        ("12.5", "EUR", 125_000),
+        ("100", "USD", 1_000_000),
+        ("0.01", "RUB", 100),
+        ("1500", "JPY", 15_000_000),
+    ],
+)
 def test_gateway_amounts_convert_exactly(text, code, units):
     assert gateway_amount(text, code, "amount") == units
 
@@ -54,9 +75,17 @@ def test_amount_text_refuses_what_the_currency_cannot_show():
 
 # ---------------------------------------------------------------- PayPal
 
+
 def ipn(**overrides):
-    fields = {"payment_status": "Completed", "receiver_id": "MERCHANT42", "mc_currency": "USD",
-              "mc_gross": "25.00", "txn_id": "61E67681CH3238416", "custom": ACCOUNT, "txn_type": "web_accept"}
+    fields = {
+        "payment_status": "Completed",
+        "receiver_id": "MERCHANT42",
+        "mc_currency": "USD",
+        "mc_gross": "25.00",
+        "txn_id": "61E67681CH3238416",
+        "custom": ACCOUNT,
+        "txn_type": "web_accept",
+    }
     fields.update(overrides)
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -64,16 +93,32 @@ def ipn(**overrides):
 def test_a_completed_paypal_payment_is_a_credit_under_its_txn_id():
     posting = paypal.interpret_ipn(ipn(), PAYPAL, "USD")
     assert (posting.action, posting.reason, posting.account_id, posting.external_id, posting.amount) == (
-        CREDIT, "paypal", ACCOUNT, "61E67681CH3238416", 250_000)
+        CREDIT,
+        "paypal",
+        ACCOUNT,
+        "61E67681CH3238416",
+        250_000,
+    )
 
 
-@pytest.mark.parametrize("status, gross, action, reason", [
-    ("Refunded", "-25.00", DEBIT, "paypal_refund"), ("Reversed", "-25.00", DEBIT, "paypal_reversal"),
-    ("Canceled_Reversal", "25.00", CREDIT, "paypal_reversal_cancelled")])
+@pytest.mark.parametrize(
+    "status, gross, action, reason",
+    [
+        ("Refunded", "-25.00", DEBIT, "paypal_refund"),
+        ("Reversed", "-25.00", DEBIT, "paypal_reversal"),
+        ("Canceled_Reversal", "25.00", CREDIT, "paypal_reversal_cancelled"),
+    ],
+)
 def test_refunds_and_reversals_post_under_their_own_ids(status, gross, action, reason):
-    posting = paypal.interpret_ipn(ipn(payment_status=status, mc_gross=gross, txn_id="9XR55555", parent_txn_id="61E67681CH3238416"),
-                                   PAYPAL, "USD")
-    assert (posting.action, posting.reason, posting.external_id, posting.amount) == (action, reason, "9XR55555", 250_000)
+    posting = paypal.interpret_ipn(
+        ipn(payment_status=status, mc_gross=gross, txn_id="9XR55555", parent_txn_id="61E67681CH3238416"), PAYPAL, "USD"
+    )
+    assert (posting.action, posting.reason, posting.external_id, posting.amount) == (
+        action,
+        reason,
+        "9XR55555",
+        250_000,
+    )
     assert "61E67681CH3238416" in posting.note
 
 
@@ -82,11 +127,21 @@ def test_statuses_that_move_no_money_post_nothing(status):
     assert paypal.interpret_ipn(ipn(payment_status=status), PAYPAL, "USD").action == IGNORE
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"receiver_id": "SOMEONEELSE"}, "receiver_id"), ({"mc_currency": "EUR"}, "mc_currency"),
-    ({"custom": "not-an-account"}, "custom"), ({"custom": None}, "custom"), ({"mc_gross": "25.001"}, "mc_gross"),
-    ({"mc_gross": "-25.00"}, "mc_gross"), ({"payment_status": "Refunded"}, "mc_gross"),
-    ({"txn_id": "x" * 65}, "txn_id"), ({"txn_id": "a b"}, "txn_id"), ({"test_ipn": "1"}, "test_ipn")])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"receiver_id": "SOMEONEELSE"}, "receiver_id"),
+        ({"mc_currency": "EUR"}, "mc_currency"),
+        ({"custom": "not-an-account"}, "custom"),
+        ({"custom": None}, "custom"),
+        ({"mc_gross": "25.001"}, "mc_gross"),
+        ({"mc_gross": "-25.00"}, "mc_gross"),
+        ({"payment_status": "Refunded"}, "mc_gross"),
+        ({"txn_id": "x" * 65}, "txn_id"),
+        ({"txn_id": "a b"}, "txn_id"),
+        ({"test_ipn": "1"}, "test_ipn"),
+    ],
+)
 def test_a_verified_ipn_for_someone_else_or_in_another_currency_is_refused(overrides, field):
     with pytest.raises(GatewayFieldError) as refused:
         paypal.interpret_ipn(ipn(**overrides), PAYPAL, "USD")
@@ -108,10 +163,20 @@ def test_the_ipn_charset_is_read_from_the_raw_body():
 
 # ---------------------------------------------------------------- YooMoney wallet
 
+
 def wallet(**overrides):
-    fields = {"notification_type": "p2p-incoming", "operation_id": "1234567", "amount": "300.00",
-              "withdraw_amount": "306.00", "currency": "643", "datetime": "2026-11-20T12:00:00Z",
-              "sender": "41001000040", "codepro": "false", "label": ACCOUNT, "unaccepted": "false"}
+    fields = {
+        "notification_type": "p2p-incoming",
+        "operation_id": "1234567",
+        "amount": "300.00",
+        "withdraw_amount": "306.00",
+        "currency": "643",
+        "datetime": "2026-11-20T12:00:00Z",
+        "sender": "41001000040",
+        "codepro": "false",
+        "label": ACCOUNT,
+        "unaccepted": "false",
+    }
     fields.update(overrides)
     fields["sha1_hash"] = yandex_money.wallet_signature(fields, "01234567890ABCDEF")
     return fields
@@ -137,12 +202,24 @@ def test_the_credit_is_the_signed_amount_never_the_unsigned_withdraw_amount():
     fields["withdraw_amount"] = "999999.00"  # not signed: anyone on the path could write it
     assert yandex_money.wallet_signature_valid(fields, "01234567890ABCDEF")
     posting = yandex_money.interpret_wallet_notification(fields, YANDEX)
-    assert (posting.action, posting.amount, posting.external_id, posting.account_id) == (CREDIT, 3_000_000, "1234567", ACCOUNT)
+    assert (posting.action, posting.amount, posting.external_id, posting.account_id) == (
+        CREDIT,
+        3_000_000,
+        "1234567",
+        ACCOUNT,
+    )
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"codepro": "true"}, "codepro"), ({"currency": "840"}, "currency"), ({"label": ""}, "label"),
-    ({"notification_type": "p2p-outgoing"}, "notification_type"), ({"amount": "1.234"}, "amount")])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"codepro": "true"}, "codepro"),
+        ({"currency": "840"}, "currency"),
+        ({"label": ""}, "label"),
+        ({"notification_type": "p2p-outgoing"}, "notification_type"),
+        ({"amount": "1.234"}, "amount"),
+    ],
+)
 def test_wallet_notifications_that_cannot_be_credited_name_the_field(overrides, field):
     with pytest.raises(GatewayFieldError) as refused:
         yandex_money.interpret_wallet_notification(wallet(**overrides), YANDEX)
@@ -156,10 +233,18 @@ def test_frozen_and_test_notifications_post_nothing(overrides):
 
 # ---------------------------------------------------------------- YooMoney shop protocol
 
+
 def shop(kind="paymentAviso", **overrides):
-    fields = {"action": kind, "orderSumAmount": "1500.00", "orderSumCurrencyPaycash": "643",
-              "orderSumBankPaycash": "1001", "shopId": "5432", "invoiceId": "2000000001", "customerNumber": ACCOUNT,
-              "shopSumAmount": "1447.50"}
+    fields = {
+        "action": kind,
+        "orderSumAmount": "1500.00",
+        "orderSumCurrencyPaycash": "643",
+        "orderSumBankPaycash": "1001",
+        "shopId": "5432",
+        "invoiceId": "2000000001",
+        "customerNumber": ACCOUNT,
+        "shopSumAmount": "1447.50",
+    }
     fields.update(overrides)
     fields["md5"] = yandex_money.shop_signature(fields, "s3cret-shop-pass")
     return fields
@@ -177,12 +262,17 @@ def test_payment_aviso_credits_the_invoice_and_check_order_moves_nothing():
     assert yandex_money.interpret_shop_request(shop("checkOrder"), YANDEX, "checkOrder").action == IGNORE
 
 
-@pytest.mark.parametrize("overrides, action, field", [
-    ({"shopId": "1"}, "paymentAviso", "shopId"), ({"orderSumCurrencyPaycash": "10643"}, "paymentAviso",
-                                                  "orderSumCurrencyPaycash"),
-    ({"orderSumAmount": "5.00"}, "checkOrder", "orderSumAmount"), ({"orderSumAmount": "20000.00"}, "checkOrder",
-                                                                   "orderSumAmount"),
-    ({"action": "checkOrder"}, "paymentAviso", "action"), ({"customerNumber": "42"}, "paymentAviso", "customerNumber")])
+@pytest.mark.parametrize(
+    "overrides, action, field",
+    [
+        ({"shopId": "1"}, "paymentAviso", "shopId"),
+        ({"orderSumCurrencyPaycash": "10643"}, "paymentAviso", "orderSumCurrencyPaycash"),
+        ({"orderSumAmount": "5.00"}, "checkOrder", "orderSumAmount"),
+        ({"orderSumAmount": "20000.00"}, "checkOrder", "orderSumAmount"),
+        ({"action": "checkOrder"}, "paymentAviso", "action"),
+        ({"customerNumber": "42"}, "paymentAviso", "customerNumber"),
+    ],
+)
 def test_shop_requests_that_are_not_for_this_shop_or_out_of_limits_are_refused(overrides, action, field):
     with pytest.raises(GatewayFieldError) as refused:
         yandex_money.interpret_shop_request(shop(action, **overrides), YANDEX, action)
@@ -190,15 +280,24 @@ def test_shop_requests_that_are_not_for_this_shop_or_out_of_limits_are_refused(o
 
 
 def test_the_shop_answer_is_the_protocols_xml():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    text = yandex_money.shop_answer("paymentAviso", 0, datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc), shop())
+    text = yandex_money.shop_answer("paymentAviso", 0, datetime(2026, 11, 20, 9, 0, tzinfo=UTC), shop())
     element = ElementTree.fromstring(text.encode())
     assert element.tag == "paymentAvisoResponse"
-    assert element.attrib == {"performedDatetime": "2026-11-20T09:00:00.000+00:00", "code": "0",
-                              "invoiceId": "2000000001", "shopId": "5432"}
-    hostile = yandex_money.shop_answer("checkOrder", 100, datetime(2026, 11, 20, tzinfo=timezone.utc),
-                                       {"invoiceId": '"/><x a="', "shopId": "1"}, "no <way>")
+    assert element.attrib == {
+        "performedDatetime": "2026-11-20T09:00:00.000+00:00",
+        "code": "0",
+        "invoiceId": "2000000001",
+        "shopId": "5432",
+    }
+    hostile = yandex_money.shop_answer(
+        "checkOrder",
+        100,
+        datetime(2026, 11, 20, tzinfo=UTC),
+        {"invoiceId": '"/><x a="', "shopId": "1"},
+        "no <way>",
+    )
     assert ElementTree.fromstring(hostile.encode()).attrib["invoiceId"] == '"/><x a="'
 
 
@@ -211,28 +310,48 @@ def test_the_payment_links_carry_the_account_and_the_amount():
 
 # ---------------------------------------------------------------- settings
 
+
 def test_gateway_settings_are_parsed_with_amounts_in_units():
-    parsed = parse_gateway_settings("yandex_money_config", {
-        "enabled": True, "wallet": "41001000040", "notification_secret": "01234567890ABCDEF",
-        "min_amount": "10.00", "max_amount": Decimal("15000")}, "RUB")
+    parsed = parse_gateway_settings(
+        "yandex_money_config",
+        {
+            "enabled": True,
+            "wallet": "41001000040",
+            "notification_secret": "01234567890ABCDEF",
+            "min_amount": "10.00",
+            "max_amount": Decimal("15000"),
+        },
+        "RUB",
+    )
     assert (parsed.get("min_amount"), parsed.get("max_amount")) == (100_000, 150_000_000)
     assert parsed.within_limits(50_000) == "is below the minimum of 10"
 
 
-@pytest.mark.parametrize("kind, doc, currency, field", [
-    ("paypal_config", {"enabled": True}, "USD", "receiver_id"),
-    ("paypal_config", {"enabled": True, "receiver_id": "MERCHANT42", "currency": "EUR"}, "USD", "currency"),
-    ("paypal_config", {"enabled": "yes"}, "USD", "enabled"),
-    ("paypal_config", {"unknown": 1}, "USD", "unknown"),
-    ("yandex_money_config", {"enabled": True, "wallet": "41001000040"}, "RUB", "notification_secret"),
-    ("yandex_money_config", {"enabled": True, "wallet": "41001000040", "notification_secret": "x" * 10}, "USD",
-     "enabled"),
-    ("yandex_money_config", {"shop_id": "1", "shop_password": "p" * 9, "scid": "2", "min_amount": "5",
-                             "max_amount": "1"}, "RUB", "max_amount"),
-    ("braintree_config", {"enabled": True, "merchant_id": "m", "public_key": "p"}, "USD", "private_key"),
-    ("braintree_config", {"environment": "staging"}, "USD", "environment"),
-    ("braintree_config", {"min_amount": "0.001"}, "USD", "min_amount"),
-])
+@pytest.mark.parametrize(
+    "kind, doc, currency, field",
+    [
+        ("paypal_config", {"enabled": True}, "USD", "receiver_id"),
+        ("paypal_config", {"enabled": True, "receiver_id": "MERCHANT42", "currency": "EUR"}, "USD", "currency"),
+        ("paypal_config", {"enabled": "yes"}, "USD", "enabled"),
+        ("paypal_config", {"unknown": 1}, "USD", "unknown"),
+        ("yandex_money_config", {"enabled": True, "wallet": "41001000040"}, "RUB", "notification_secret"),
+        (
+            "yandex_money_config",
+            {"enabled": True, "wallet": "41001000040", "notification_secret": "x" * 10},
+            "USD",
+            "enabled",
+        ),
+        (
+            "yandex_money_config",
+            {"shop_id": "1", "shop_password": "p" * 9, "scid": "2", "min_amount": "5", "max_amount": "1"},
+            "RUB",
+            "max_amount",
+        ),
+        ("braintree_config", {"enabled": True, "merchant_id": "m", "public_key": "p"}, "USD", "private_key"),
+        ("braintree_config", {"environment": "staging"}, "USD", "environment"),
+        ("braintree_config", {"min_amount": "0.001"}, "USD", "min_amount"),
+    ],
+)
 def test_gateway_settings_that_cannot_work_are_refused_with_the_field(kind, doc, currency, field):
     with pytest.raises(GatewayFieldError) as refused:
         parse_gateway_settings(kind, doc, currency)
@@ -240,10 +359,19 @@ def test_gateway_settings_that_cannot_work_are_refused_with_the_field(kind, doc,
 
 
 def test_secrets_are_shown_masked_and_a_masked_secret_sent_back_keeps_the_stored_one():
-    stored = {"_id": "braintree_config", "pvt_type": "braintree_config", "enabled": True, "merchant_id": "m1",
-              "public_key": "pub", "private_key": "0123456789abcdef"}
+    stored = {
+        "_id": "braintree_config",
+        "pvt_type": "braintree_config",
+        "enabled": True,
+        "merchant_id": "m1",
+        "public_key": "pub",
+        "private_key": "0123456789abcdef",
+    }
     shown = masked("braintree_config", stored)
     assert shown == {"enabled": True, "merchant_id": "m1", "public_key": "pub", "private_key": "****cdef"}
     assert merged_update("braintree_config", stored, shown)["private_key"] == "0123456789abcdef"
-    assert merged_update("braintree_config", stored, {"private_key": "fedcba9876543210"})["private_key"] == "fedcba9876543210"
+    assert (
+        merged_update("braintree_config", stored, {"private_key": "fedcba9876543210"})["private_key"]
+        == "fedcba9876543210"
+    )
     assert "merchant_id" not in merged_update("braintree_config", stored, {"merchant_id": None})

@@ -1,11 +1,13 @@
 """Keys and gateway ids inside document ids: distinct keys give distinct ids, the key can be read
 back exactly, and the keys the old slug already kept as they were keep the ids they had."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.charges import slug
 from bookkeeper.domain.id_parts import MAX_ID_PART, fully_escaped_id_part, id_part, key_of_id_part, legacy_id_part

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.ledger import day_levels, ledger_document, period_levels, signed_amount
 from bookkeeper.domain.periods import period_containing
-from bookkeeper.domain.plans import parse_plan_item, price_item
+from bookkeeper.domain.plan_pricing import price_item
+from bookkeeper.domain.plans import parse_plan_item
 from bookkeeper.domain.quantities import classify_number, quantities_from_views, without
 from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
-from bookkeeper.domain.daily_fees import daily_fee_charge
 
 ACCOUNT = "4fd3b7c0a2e1d4f5b6c7d8e9f0a1b2c3"
 DEVICE = parse_plan_item("devices", "sip_device", {"name": "Desk phone", "rate": 500})
@@ -16,8 +17,9 @@ NOW = 63_960_710_400 + 3600
 
 
 def doc(charge, tz="Europe/Moscow"):
-    return ledger_document(charge, account_id=ACCOUNT, account_name="Alpha Taxi", currency="RUB", tz=tz,
-                           now_gregorian=NOW)
+    return ledger_document(
+        charge, account_id=ACCOUNT, account_name="Alpha Taxi", currency="RUB", tz=tz, now_gregorian=NOW
+    )
 
 
 def test_a_charge_becomes_a_kazoo_ledger_document_with_kazbills_details_in_metadata():
@@ -36,16 +38,27 @@ def test_a_charge_becomes_a_kazoo_ledger_document_with_kazbills_details_in_metad
     assert entry["period"]["start"] == 63_938_322_000
     assert entry["period"]["end"] == 63_940_741_200 - 1  # the second before Moscow's 15 March begins
     assert entry["metadata"]["kazbill"] == {
-        "reason": "recurring_prorate", "code": 5002, "category": "devices", "item": "sip_device", "quantity": 4,
-        "rate": 5_000_000, "monthly": 20_000_000, "ratio": "13/28", "currency": "RUB", "day": "2026-03-02",
-        "period": {"start": "2026-02-15", "end": "2026-03-14"}}
+        "reason": "recurring_prorate",
+        "code": 5002,
+        "category": "devices",
+        "item": "sip_device",
+        "quantity": 4,
+        "rate": 5_000_000,
+        "monthly": 20_000_000,
+        "ratio": "13/28",
+        "currency": "RUB",
+        "day": "2026-03-02",
+        "period": {"start": "2026-02-15", "end": "2026-03-14"},
+    }
     assert signed_amount(entry) == -2_321_428
 
 
 def test_the_high_water_mark_of_a_period_is_read_back_from_its_entries():
     period = period_containing(1, date(2026, 11, 1))
     entries = [doc(c) for c in opening_charges(period, date(2026, 11, 1), [price_item(DEVICE, 3)], prorate=False)]
-    entries += [doc(c) for c in increase_charges(period, date(2026, 11, 9), price_item(DEVICE, 5), price_item(DEVICE, 3))]
+    entries += [
+        doc(c) for c in increase_charges(period, date(2026, 11, 9), price_item(DEVICE, 5), price_item(DEVICE, 3))
+    ]
     levels = period_levels(entries, period)
     assert levels.level("devices", "sip_device").billable_quantity == 5
     assert levels.level("devices", "sip_device").monthly == 25_000_000
@@ -56,18 +69,27 @@ def test_the_high_water_mark_of_a_period_is_read_back_from_its_entries():
 def test_after_a_prorated_credit_the_level_is_the_credited_one_and_a_new_round_begins():
     period = period_containing(1, date(2026, 11, 1))
     entries = [doc(c) for c in opening_charges(period, date(2026, 11, 1), [price_item(DEVICE, 3)], prorate=False)]
-    entries.append(doc(decrease_credit(period, date(2026, 11, 10), price_item(DEVICE, 1), price_item(DEVICE, 3), round_=0)))
+    entries.append(
+        doc(decrease_credit(period, date(2026, 11, 10), price_item(DEVICE, 1), price_item(DEVICE, 3), round_=0))
+    )
     levels = period_levels(entries, period)
-    assert levels.level("devices", "sip_device").billable_quantity == 1 and levels.round_of("devices", "sip_device") == 1
-    entries += [doc(c) for c in increase_charges(period, date(2026, 11, 12), price_item(DEVICE, 2), price_item(DEVICE, 1), round_=1)]
+    assert (
+        levels.level("devices", "sip_device").billable_quantity == 1 and levels.round_of("devices", "sip_device") == 1
+    )
+    entries += [
+        doc(c)
+        for c in increase_charges(period, date(2026, 11, 12), price_item(DEVICE, 2), price_item(DEVICE, 1), round_=1)
+    ]
     assert period_levels(entries, period).level("devices", "sip_device").billable_quantity == 2
 
 
 def test_a_days_levels_come_from_that_days_daily_fees_only():
     trunk = parse_plan_item("limits", "twoway_trunks", {"rate": 300})
     period = period_containing(1, date(2026, 12, 1))
-    entries = [doc(daily_fee_charge(period, date(2026, 12, 1), price_item(trunk, 2), None)),
-               doc(daily_fee_charge(period, date(2026, 12, 2), price_item(trunk, 4), None))]
+    entries = [
+        doc(daily_fee_charge(period, date(2026, 12, 1), price_item(trunk, 2), None)),
+        doc(daily_fee_charge(period, date(2026, 12, 2), price_item(trunk, 4), None)),
+    ]
     assert day_levels(entries, date(2026, 12, 1)).level("limits", "twoway_trunks").billable_quantity == 2
     assert day_levels(entries, date(2026, 12, 3)).level("limits", "twoway_trunks") is None
 
@@ -82,14 +104,25 @@ def test_deleted_and_foreign_entries_are_not_levels():
 def test_quantities_come_from_the_view_rows_and_numbers_in_service_only():
     quantities = quantities_from_views(
         [(["devices", "sip_device"], 2), (["users", "admin"], 1), (["limits", "twoway_trunks"], 0)],
-        [("+74951234567", {"state": "in_service", "features": ["cnam", "local"]}),
-         ("+78001234567", {"state": "in_service", "features": []}),
-         ("+15551230000", {"state": "reserved", "features": ["cnam"]})])
-    assert quantities == {"devices": {"sip_device": 2}, "users": {"admin": 1},
-                          "phone_numbers": {"did": 1, "tollfree": 1}, "number_services": {"cnam": 1, "local": 1}}
+        [
+            ("+74951234567", {"state": "in_service", "features": ["cnam", "local"]}),
+            ("+78001234567", {"state": "in_service", "features": []}),
+            ("+15551230000", {"state": "reserved", "features": ["cnam"]}),
+        ],
+    )
+    assert quantities == {
+        "devices": {"sip_device": 2},
+        "users": {"admin": 1},
+        "phone_numbers": {"did": 1, "tollfree": 1},
+        "number_services": {"cnam": 1, "local": 1},
+    }
     assert without(quantities, [("devices", "sip_device")])["devices"] == {}
 
 
 def test_numbers_are_classified_toll_free_or_did():
     assert [classify_number(n) for n in ("+18005551234", "+78001234567", "+74951234567", "+441234")] == [
-        "tollfree", "tollfree", "did", "did"]
+        "tollfree",
+        "tollfree",
+        "did",
+        "did",
+    ]

@@ -1,14 +1,20 @@
 """Low-balance warnings: once per crossing, then on the spell's reminder days, never daily, and
 never to an account nothing is taken from (the demo month sent 71 of them, 30 to an account
 with balance 0 and nothing to pay)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.low_balance import (
-    DEFAULT_REMINDER_DAYS, LowBalanceState, low_balance_day, rearm_level, valid_reminder_days,
+    DEFAULT_REMINDER_DAYS,
+    LowBalanceState,
+    low_balance_day,
+    rearm_level,
+    valid_reminder_days,
 )
 
 RUB = 10_000
@@ -16,13 +22,24 @@ THRESHOLD = 500 * RUB
 NOV = date(2026, 11, 1)
 
 
-def run(balances: list[int], *, charged_monthly: bool = True, days=DEFAULT_REMINDER_DAYS,
-        state: LowBalanceState = LowBalanceState()) -> list[int]:
+def run(
+    balances: list[int],
+    *,
+    charged_monthly: bool = True,
+    days=DEFAULT_REMINDER_DAYS,
+    state: LowBalanceState = LowBalanceState(),
+) -> list[int]:
     """The days of November (1-based) a warning went out on, one crawl a day."""
     warned = []
     for n, balance in enumerate(balances):
-        state, draft = low_balance_day(state, today=NOV + timedelta(days=n), balance=balance, threshold=THRESHOLD,
-                                       charged_monthly=charged_monthly, reminder_days=days)
+        state, draft = low_balance_day(
+            state,
+            today=NOV + timedelta(days=n),
+            balance=balance,
+            threshold=THRESHOLD,
+            charged_monthly=charged_monthly,
+            reminder_days=days,
+        )
         if draft is not None:
             warned.append(n + 1)
     return warned
@@ -47,10 +64,21 @@ def test_a_balance_hovering_around_the_threshold_does_not_start_a_spell_a_day():
 
 
 def test_the_reseller_chooses_the_days_and_a_warning_says_since_when():
-    state, draft = low_balance_day(LowBalanceState(), today=NOV, balance=100 * RUB, threshold=THRESHOLD,
-                                   charged_monthly=True, reminder_days=(1, 14))
-    assert draft is not None and draft.details == {"balance": 100 * RUB, "threshold": THRESHOLD,
-                                                   "below_since": "2026-11-01", "warning": 1, "warnings": 2}
+    state, draft = low_balance_day(
+        LowBalanceState(),
+        today=NOV,
+        balance=100 * RUB,
+        threshold=THRESHOLD,
+        charged_monthly=True,
+        reminder_days=(1, 14),
+    )
+    assert draft is not None and draft.details == {
+        "balance": 100 * RUB,
+        "threshold": THRESHOLD,
+        "below_since": "2026-11-01",
+        "warning": 1,
+        "warnings": 2,
+    }
     assert run([100 * RUB] * 20, days=(1, 14)) == [1, 14]
     assert valid_reminder_days([1, 3, 7]) == (1, 3, 7)
     for bad in ([], [3, 1], [1, 1], [0, 2], [1, 91], ["1"], [True], list(range(1, 12)), "1,3,7"):
@@ -64,8 +92,9 @@ def test_warnings_never_exceed_the_reminder_days_per_spell_and_need_a_low_balanc
     day at or above the re-arm level never warns."""
     state, spell_warnings = LowBalanceState(), 0
     for n, balance in enumerate(balances):
-        state, draft = low_balance_day(state, today=NOV + timedelta(days=n), balance=balance, threshold=THRESHOLD,
-                                       charged_monthly=charged)
+        state, draft = low_balance_day(
+            state, today=NOV + timedelta(days=n), balance=balance, threshold=THRESHOLD, charged_monthly=charged
+        )
         if balance >= rearm_level(THRESHOLD):
             spell_warnings = 0
             assert draft is None and state.below_since is None

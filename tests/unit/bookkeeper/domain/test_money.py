@@ -3,18 +3,27 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.money import (
-    MoneyError, Rounding, exact, exact_units, from_json_number, round_units, to_major, to_minor_units,
+    MoneyError,
+    Rounding,
+    exact,
+    exact_units,
+    from_json_number,
+    round_units,
+    to_major,
+    to_minor_units,
     units_from_major,
 )
 from bookkeeper.money_display import format_money
 
 
-@given(st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False))
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False))
 def test_a_json_number_decoded_as_a_float_reads_back_as_its_literal(amount):
     import json
+
     decoded = json.loads(str(amount))
     assert from_json_number(decoded) == amount
 
@@ -33,14 +42,17 @@ def test_anything_but_an_exact_amount_is_refused_naming_the_field(bad):
     assert refused.value.field == "plan.devices.sip_device.rate"
 
 
-@pytest.mark.parametrize("value, policy, expected", [
-    (Decimal("2.5"), Rounding.HALF_AWAY_FROM_ZERO, 3),
-    (Decimal("-2.5"), Rounding.HALF_AWAY_FROM_ZERO, -3),
-    (Decimal("2.5"), Rounding.HALF_EVEN, 2),
-    (Decimal("3.5"), Rounding.HALF_EVEN, 4),
-    (Decimal("2.9"), Rounding.TOWARD_ZERO, 2),
-    (Decimal("-2.9"), Rounding.TOWARD_ZERO, -2),
-])
+@pytest.mark.parametrize(
+    "value, policy, expected",
+    [
+        (Decimal("2.5"), Rounding.HALF_AWAY_FROM_ZERO, 3),
+        (Decimal("-2.5"), Rounding.HALF_AWAY_FROM_ZERO, -3),
+        (Decimal("2.5"), Rounding.HALF_EVEN, 2),
+        (Decimal("3.5"), Rounding.HALF_EVEN, 4),
+        (Decimal("2.9"), Rounding.TOWARD_ZERO, 2),
+        (Decimal("-2.9"), Rounding.TOWARD_ZERO, -2),
+    ],
+)
 def test_rounding_policies_are_named_and_do_what_they_say(value, policy, expected):
     assert round_units(value, policy) == expected
 
@@ -50,7 +62,7 @@ def test_a_worked_proration_rounds_half_away_from_zero():
     assert round_units(Decimal(5_000_000) * 12 / 31) == 1_935_484
 
 
-@given(st.decimals(min_value=-10**9, max_value=10**9, places=4, allow_nan=False))
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=4, allow_nan=False))
 def test_major_units_convert_to_units_exactly_at_four_places(amount):
     assert to_major(units_from_major(amount)) == amount
 
@@ -73,8 +85,7 @@ def test_display_formats_in_the_resellers_locale():
     assert format_money(50, "USD") == "$0.01"  # 0.005: half away from zero, not Babel's half-even
 
 
-@pytest.mark.parametrize("value, units", [("25", 250_000), (Decimal("25.50"), 255_000), (1, 10_000),
-                                          ("0.01", 100)])
+@pytest.mark.parametrize("value, units", [("25", 250_000), (Decimal("25.50"), 255_000), (1, 10_000), ("0.01", 100)])
 def test_exact_units_of_a_typed_amount(value, units):
     assert exact_units(value) == units
 

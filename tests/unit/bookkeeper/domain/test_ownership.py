@@ -1,8 +1,10 @@
 """Rendezvous ownership: one owner per account, and a node leaving or joining moves only what
 it must."""
+
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.ownership import gained, owner_of
 
@@ -41,5 +43,6 @@ def test_a_node_leaving_moves_only_its_own_keys_and_joining_takes_only_for_itsel
     moved = [key for key in keys if owner_of(key, rest) != owner_of(key, nodes)]
     assert gained(keys, rest, nodes, leaving) == moved
     for other in rest:
-        assert gained(keys, nodes, rest, other) == [key for key in keys if owner_of(key, nodes) == leaving
-                                                     and owner_of(key, rest) == other]
+        assert gained(keys, nodes, rest, other) == [
+            key for key in keys if owner_of(key, nodes) == leaving and owner_of(key, rest) == other
+        ]

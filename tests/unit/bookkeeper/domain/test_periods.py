@@ -4,11 +4,23 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import pairwise
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.periods import (
-    DEFAULT_TIME_ZONE, InvalidBillingDay, Period, UnknownTimeZone, day_length, day_length_hours, day_start_utc,
-    effective_billing_day, local_day, local_day_of_gregorian, period_containing, period_start, periods_between,
+    DEFAULT_TIME_ZONE,
+    InvalidBillingDay,
+    Period,
+    UnknownTimeZone,
+    day_length,
+    day_length_hours,
+    day_start_utc,
+    effective_billing_day,
+    local_day,
+    local_day_of_gregorian,
+    period_containing,
+    period_start,
+    periods_between,
     validate_billing_day,
 )
 
@@ -23,6 +35,7 @@ def p(billing_day: int, start: str, end: str) -> Period:
 
 
 # --- the worked examples from the design -------------------------------------------------
+
 
 def test_a_billing_day_of_31_starts_february_periods_on_the_28th():
     january = period_containing(31, date(2027, 1, 31))
@@ -50,16 +63,19 @@ def test_a_billing_day_of_1_periods_are_calendar_months():
     assert period_containing(1, date(2028, 2, 14)).days == 29
 
 
-@pytest.mark.parametrize("billing_day, year, start, end, days", [
-    (28, NON_LEAP_YEAR, "2027-02-28", "2027-03-27", 28),
-    (29, NON_LEAP_YEAR, "2027-02-28", "2027-03-28", 29),
-    (30, NON_LEAP_YEAR, "2027-02-28", "2027-03-29", 30),
-    (31, NON_LEAP_YEAR, "2027-02-28", "2027-03-30", 31),
-    (28, LEAP_YEAR, "2028-02-28", "2028-03-27", 29),
-    (29, LEAP_YEAR, "2028-02-29", "2028-03-28", 29),
-    (30, LEAP_YEAR, "2028-02-29", "2028-03-29", 30),
-    (31, LEAP_YEAR, "2028-02-29", "2028-03-30", 31),
-])
+@pytest.mark.parametrize(
+    "billing_day, year, start, end, days",
+    [
+        (28, NON_LEAP_YEAR, "2027-02-28", "2027-03-27", 28),
+        (29, NON_LEAP_YEAR, "2027-02-28", "2027-03-28", 29),
+        (30, NON_LEAP_YEAR, "2027-02-28", "2027-03-29", 30),
+        (31, NON_LEAP_YEAR, "2027-02-28", "2027-03-30", 31),
+        (28, LEAP_YEAR, "2028-02-28", "2028-03-27", 29),
+        (29, LEAP_YEAR, "2028-02-29", "2028-03-28", 29),
+        (30, LEAP_YEAR, "2028-02-29", "2028-03-29", 30),
+        (31, LEAP_YEAR, "2028-02-29", "2028-03-30", 31),
+    ],
+)
 def test_billing_days_28_to_31_in_february_clamp_to_the_end_of_the_month(billing_day, year, start, end, days):
     february = Period.starting(billing_day, year, 2)
     assert february == p(billing_day, start, end)
@@ -67,16 +83,19 @@ def test_billing_days_28_to_31_in_february_clamp_to_the_end_of_the_month(billing
     assert february.previous().end == february.start - timedelta(days=1)
 
 
-@pytest.mark.parametrize("billing_day, year, month, expected", [
-    (31, 2026, 4, "2026-04-30"),
-    (31, 2026, 5, "2026-05-31"),
-    (31, 2026, 6, "2026-06-30"),
-    (30, 2026, 12, "2026-12-30"),
-    (29, 2027, 2, "2027-02-28"),
-    (29, 2028, 2, "2028-02-29"),
-    (28, 2027, 2, "2027-02-28"),
-    (1, 2026, 11, "2026-11-01"),
-])
+@pytest.mark.parametrize(
+    "billing_day, year, month, expected",
+    [
+        (31, 2026, 4, "2026-04-30"),
+        (31, 2026, 5, "2026-05-31"),
+        (31, 2026, 6, "2026-06-30"),
+        (30, 2026, 12, "2026-12-30"),
+        (29, 2027, 2, "2027-02-28"),
+        (29, 2028, 2, "2028-02-29"),
+        (28, 2027, 2, "2027-02-28"),
+        (1, 2026, 11, "2026-11-01"),
+    ],
+)
 def test_a_period_starts_on_the_billing_day_or_the_last_day_of_a_shorter_month(billing_day, year, month, expected):
     assert period_start(billing_day, year, month) == date.fromisoformat(expected)
 
@@ -89,6 +108,7 @@ def test_a_period_after_a_clamped_month_goes_back_to_the_billing_day():
 
 
 # --- whole years ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("year", [NON_LEAP_YEAR, LEAP_YEAR])
 @pytest.mark.parametrize("billing_day", ALL_BILLING_DAYS)
@@ -133,6 +153,7 @@ def test_a_period_crossing_new_year_goes_back_to_december():
 
 # --- days left, keys, each day ------------------------------------------------------------
 
+
 def test_days_left_counts_today():
     march = p(15, "2026-03-15", "2026-04-14")
     assert march.days_left(date(2026, 3, 15)) == 31
@@ -156,11 +177,14 @@ def test_each_day_yields_every_day_of_the_period_in_order():
     assert len(days) == 28 and days[0] == date(2027, 1, 31) and days[-1] == date(2027, 2, 27)
 
 
-@pytest.mark.parametrize("start, end", [
-    ("2026-03-14", "2026-04-13"),  # starts on the wrong day
-    ("2026-03-15", "2026-04-15"),  # overlaps the next period
-    ("2026-03-15", "2026-04-13"),  # leaves a gap before the next period
-])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        ("2026-03-14", "2026-04-13"),  # starts on the wrong day
+        ("2026-03-15", "2026-04-15"),  # overlaps the next period
+        ("2026-03-15", "2026-04-13"),  # leaves a gap before the next period
+    ],
+)
 def test_a_period_that_does_not_match_its_billing_day_cannot_be_built(start, end):
     with pytest.raises(ValueError, match="not a period for billing day 15"):
         p(15, start, end)
@@ -174,6 +198,7 @@ def test_a_datetime_is_not_accepted_where_a_day_is_meant():
 
 
 # --- the effective billing day --------------------------------------------------------------
+
 
 def test_an_account_without_a_billing_day_uses_the_default():
     assert effective_billing_day(None, force_first_day=False, default_day=10) == 10
@@ -201,6 +226,7 @@ def test_a_bad_default_billing_day_is_refused_even_when_unused():
 
 # --- bad billing days -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("bad", [0, 32, -1, "15", True, False, None, 15.0])
 def test_a_billing_day_outside_1_to_31_or_not_an_int_is_refused_naming_the_value(bad):
     with pytest.raises(InvalidBillingDay) as refused:
@@ -215,6 +241,7 @@ def test_a_billing_day_outside_1_to_31_or_not_an_int_is_refused_naming_the_value
 
 
 # --- time zones -----------------------------------------------------------------------------
+
 
 def test_the_same_instant_is_a_different_day_in_moscow():
     instant = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)
@@ -240,8 +267,9 @@ def test_a_naive_datetime_is_refused():
         local_day(datetime(2026, 11, 23, 22, 30), "UTC")
 
 
-@pytest.mark.parametrize("bad_zone", ["Europe/Atlantis", "", "utc ", "../etc/passwd", "/etc/localtime",
-                                      "zone.tab", "Europe", None, 3])
+@pytest.mark.parametrize(
+    "bad_zone", ["Europe/Atlantis", "", "utc ", "../etc/passwd", "/etc/localtime", "zone.tab", "Europe", None, 3]
+)
 def test_an_unknown_time_zone_is_refused_naming_it(bad_zone):
     with pytest.raises(UnknownTimeZone) as refused:
         local_day(datetime(2026, 1, 1, tzinfo=UTC), bad_zone)
@@ -256,19 +284,22 @@ def test_a_day_in_utc_starts_at_midnight_utc():
     assert day_start_utc(date(2026, 11, 24), "Europe/Moscow") == datetime(2026, 11, 23, 21, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("zone, day, starts_at, hours", [
-    ("Europe/Berlin", "2026-03-29", "2026-03-28T23:00:00+00:00", 23),  # spring forward
-    ("Europe/Berlin", "2026-03-30", "2026-03-29T22:00:00+00:00", 24),
-    ("Europe/Berlin", "2026-10-25", "2026-10-24T22:00:00+00:00", 25),  # fall back
-    ("Europe/Berlin", "2026-10-26", "2026-10-25T23:00:00+00:00", 24),
-    ("America/New_York", "2026-03-08", "2026-03-08T05:00:00+00:00", 23),  # spring forward
-    ("America/New_York", "2026-03-09", "2026-03-09T04:00:00+00:00", 24),
-    ("America/New_York", "2026-11-01", "2026-11-01T04:00:00+00:00", 25),  # fall back
-    ("America/New_York", "2026-11-02", "2026-11-02T05:00:00+00:00", 24),
-    # Brazil moved its clocks at midnight, so 2018-11-04 00:00 never happened: the day began at 01:00.
-    ("America/Sao_Paulo", "2018-11-04", "2018-11-04T03:00:00+00:00", 23),
-    ("UTC", "2026-03-29", "2026-03-29T00:00:00+00:00", 24),
-])
+@pytest.mark.parametrize(
+    "zone, day, starts_at, hours",
+    [
+        ("Europe/Berlin", "2026-03-29", "2026-03-28T23:00:00+00:00", 23),  # spring forward
+        ("Europe/Berlin", "2026-03-30", "2026-03-29T22:00:00+00:00", 24),
+        ("Europe/Berlin", "2026-10-25", "2026-10-24T22:00:00+00:00", 25),  # fall back
+        ("Europe/Berlin", "2026-10-26", "2026-10-25T23:00:00+00:00", 24),
+        ("America/New_York", "2026-03-08", "2026-03-08T05:00:00+00:00", 23),  # spring forward
+        ("America/New_York", "2026-03-09", "2026-03-09T04:00:00+00:00", 24),
+        ("America/New_York", "2026-11-01", "2026-11-01T04:00:00+00:00", 25),  # fall back
+        ("America/New_York", "2026-11-02", "2026-11-02T05:00:00+00:00", 24),
+        # Brazil moved its clocks at midnight, so 2018-11-04 00:00 never happened: the day began at 01:00.
+        ("America/Sao_Paulo", "2018-11-04", "2018-11-04T03:00:00+00:00", 23),
+        ("UTC", "2026-03-29", "2026-03-29T00:00:00+00:00", 24),
+    ],
+)
 def test_a_local_day_starts_at_the_right_utc_instant_across_dst(zone, day, starts_at, hours):
     start = day_start_utc(date.fromisoformat(day), zone)
     assert start == datetime.fromisoformat(starts_at)
@@ -285,6 +316,7 @@ def test_a_day_that_is_not_a_whole_number_of_hours_is_refused_rather_than_rounde
 
 
 # --- Kazoo's Gregorian seconds --------------------------------------------------------------
+
 
 def test_gregorian_seconds_are_unix_seconds_plus_kazoos_offset():
     assert local_day_of_gregorian(62_167_219_200, "UTC") == date(1970, 1, 1)
@@ -305,6 +337,7 @@ def test_gregorian_seconds_must_be_an_int(bad):
 
 # --- properties -----------------------------------------------------------------------------
 
+
 @given(billing_day=billing_days, day=days_1970_to_2100)
 def test_the_period_containing_any_day_is_a_well_formed_link_in_the_chain(billing_day, day):
     period = period_containing(billing_day, day)
@@ -321,9 +354,20 @@ def test_the_period_containing_any_day_is_a_well_formed_link_in_the_chain(billin
     assert period_containing(billing_day, period.start) == period == period_containing(billing_day, period.end)
 
 
-@given(zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "America/Sao_Paulo", "Europe/Moscow",
-                             "Australia/Lord_Howe", "Asia/Kolkata"]),
-       day=days_1970_to_2100)
+@given(
+    zone=st.sampled_from(
+        [
+            "UTC",
+            "Europe/Berlin",
+            "America/New_York",
+            "America/Sao_Paulo",
+            "Europe/Moscow",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+        ]
+    ),
+    day=days_1970_to_2100,
+)
 def test_a_local_day_starts_exactly_where_the_previous_one_ends(zone, day):
     start = day_start_utc(day, zone)
     assert local_day(start, zone) == day

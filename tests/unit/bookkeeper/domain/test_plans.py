@@ -1,13 +1,19 @@
 """Service plan pricing, as a reseller would state it."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
+from bookkeeper.domain.plan_pricing import price_item, price_services
 from bookkeeper.domain.plans import (
-    PlanError, merge_plans, parse_plan_item, parse_service_plan, price_item, price_services,
+    PlanError,
+    merge_plans,
+    parse_plan_item,
+    parse_service_plan,
 )
 
 RUB = 10_000  # units per rouble
@@ -22,8 +28,9 @@ def monthly(plan_doc: dict, quantities: dict) -> dict:
 
 
 def test_three_devices_at_500_roubles_cost_1500_a_month():
-    prices = price_services(parse_service_plan(plan(devices={"sip_device": {"rate": Decimal("500.00")}})),
-                            {"devices": {"sip_device": 3}})
+    prices = price_services(
+        parse_service_plan(plan(devices={"sip_device": {"rate": Decimal("500.00")}})), {"devices": {"sip_device": 3}}
+    )
     (device,) = prices
     assert (device.quantity, device.billable_quantity, device.rate, device.monthly) == (3, 3, 500 * RUB, 1500 * RUB)
 
@@ -56,10 +63,17 @@ def test_minimum_maximum_and_step_shape_the_billable_quantity():
 def test_a_single_discount_comes_off_once_and_a_cumulative_one_per_item_up_to_its_maximum():
     single = parse_plan_item("devices", "sip_device", {"rate": 500, "discounts": {"single": {"rate": 100}}})
     assert (price_item(single, 3).gross, price_item(single, 3).discount, price_item(single, 3).monthly) == (
-        1500 * RUB, 100 * RUB, 1400 * RUB)
-    cumulative = parse_plan_item("devices", "sip_device", {"rate": 500, "discounts": {"cumulative": {"rate": 50, "maximum": 2}}})
+        1500 * RUB,
+        100 * RUB,
+        1400 * RUB,
+    )
+    cumulative = parse_plan_item(
+        "devices", "sip_device", {"rate": 500, "discounts": {"cumulative": {"rate": 50, "maximum": 2}}}
+    )
     assert price_item(cumulative, 3).monthly == 1400 * RUB
-    tiered = parse_plan_item("devices", "sip_device", {"rate": 500, "discounts": {"cumulative": {"rates": {"2": 10, "9": 40}, "maximum": 5}}})
+    tiered = parse_plan_item(
+        "devices", "sip_device", {"rate": 500, "discounts": {"cumulative": {"rates": {"2": 10, "9": 40}, "maximum": 5}}}
+    )
     assert price_item(tiered, 3).discount == 3 * 40 * RUB
 
 
@@ -82,7 +96,9 @@ def test_an_item_counted_as_another_adds_to_its_quantity():
 def test_all_prices_the_rest_of_its_category_except_its_exceptions():
     doc = plan(devices={"_all": {"rate": 100, "exceptions": ["cellphone"]}, "sip_device": {"rate": 500}})
     assert monthly(doc, {"devices": {"sip_device": 2, "softphone": 1, "landline": 2, "cellphone": 3}}) == {
-        ("devices", "_all"): 300 * RUB, ("devices", "sip_device"): 1000 * RUB}
+        ("devices", "_all"): 300 * RUB,
+        ("devices", "sip_device"): 1000 * RUB,
+    }
 
 
 def test_items_the_plan_does_not_price_are_not_billed():
@@ -109,21 +125,24 @@ def test_activation_charges_are_per_newly_billable_item():
     assert price_item(item, 1).activation_charge == 255_000
 
 
-@pytest.mark.parametrize("doc, field", [
-    (plan(devices={"sip_device": {"name": "Desk phone"}}), "plan.devices.sip_device.rate"),
-    (plan(devices={"sip_device": {"rate": -5}}), "plan.devices.sip_device.rate"),
-    (plan(devices={"sip_device": {"rate": float("nan")}}), "plan.devices.sip_device.rate"),
-    (plan(devices={"sip_device": {"rate": True}}), "plan.devices.sip_device.rate"),
-    (plan(devices={"sip_device": {"rate": "five"}}), "plan.devices.sip_device.rate"),
-    (plan(devices={"sip_device": {"rates": {"ten": 5}}}), "plan.devices.sip_device.rates.ten"),
-    (plan(devices={"sip_device": {"rate": 5, "minimum": -1}}), "plan.devices.sip_device.minimum"),
-    (plan(devices={"sip_device": {"rate": 5, "minimum": 5, "maximum": 2}}), "plan.devices.sip_device.maximum"),
-    (plan(devices={"sip_device": {"rate": 5, "step": 0}}), "plan.devices.sip_device.step"),
-    (plan(devices={"softphone": {"as": "desk_phone"}}), "plan.devices.softphone.as"),
-    (plan(devices=["sip_device"]), "plan.devices"),
-    (plan(devcies={"sip_device": {"rate": 5}}), "plan.devcies"),
-    ({"_id": "p", "plan": None}, "plan"),
-])
+@pytest.mark.parametrize(
+    "doc, field",
+    [
+        (plan(devices={"sip_device": {"name": "Desk phone"}}), "plan.devices.sip_device.rate"),
+        (plan(devices={"sip_device": {"rate": -5}}), "plan.devices.sip_device.rate"),
+        (plan(devices={"sip_device": {"rate": float("nan")}}), "plan.devices.sip_device.rate"),
+        (plan(devices={"sip_device": {"rate": True}}), "plan.devices.sip_device.rate"),
+        (plan(devices={"sip_device": {"rate": "five"}}), "plan.devices.sip_device.rate"),
+        (plan(devices={"sip_device": {"rates": {"ten": 5}}}), "plan.devices.sip_device.rates.ten"),
+        (plan(devices={"sip_device": {"rate": 5, "minimum": -1}}), "plan.devices.sip_device.minimum"),
+        (plan(devices={"sip_device": {"rate": 5, "minimum": 5, "maximum": 2}}), "plan.devices.sip_device.maximum"),
+        (plan(devices={"sip_device": {"rate": 5, "step": 0}}), "plan.devices.sip_device.step"),
+        (plan(devices={"softphone": {"as": "desk_phone"}}), "plan.devices.softphone.as"),
+        (plan(devices=["sip_device"]), "plan.devices"),
+        (plan(devcies={"sip_device": {"rate": 5}}), "plan.devcies"),
+        ({"_id": "p", "plan": None}, "plan"),
+    ],
+)
 def test_a_broken_plan_is_refused_naming_the_field(doc, field):
     with pytest.raises(PlanError) as refused:
         parse_service_plan(doc)
@@ -133,7 +152,9 @@ def test_a_broken_plan_is_refused_naming_the_field(doc, field):
 @pytest.mark.parametrize("quantity", [-1, 1.5, "3", True, None])
 def test_a_quantity_that_is_not_a_count_is_refused_naming_it(quantity):
     with pytest.raises(PlanError) as refused:
-        price_services(parse_service_plan(plan(devices={"sip_device": {"rate": 5}})), {"devices": {"sip_device": quantity}})
+        price_services(
+            parse_service_plan(plan(devices={"sip_device": {"rate": 5}})), {"devices": {"sip_device": quantity}}
+        )
     assert refused.value.field == "quantities.devices.sip_device"
 
 
@@ -143,9 +164,16 @@ counts = st.integers(0, 1_000)
 
 @given(rates, counts, st.integers(0, 20), st.integers(1, 5), st.integers(0, 20_000), st.integers(0, 300))
 def test_cost_is_never_negative_and_never_above_the_gross(rate, quantity, minimum, step, single, cumulative):
-    item = parse_plan_item("devices", "sip_device", {
-        "rate": rate, "minimum": minimum, "step": step,
-        "discounts": {"single": {"rate": single}, "cumulative": {"rate": cumulative, "maximum": 10}}})
+    item = parse_plan_item(
+        "devices",
+        "sip_device",
+        {
+            "rate": rate,
+            "minimum": minimum,
+            "step": step,
+            "discounts": {"single": {"rate": single}, "cumulative": {"rate": cumulative, "maximum": 10}},
+        },
+    )
     priced = price_item(item, quantity)
     assert 0 <= priced.monthly <= priced.gross
     assert priced.gross - priced.discount == priced.monthly
@@ -159,10 +187,12 @@ def test_a_plain_rate_costs_rate_times_quantity_exactly(rate, quantity):
 
 
 def test_a_plan_may_name_a_rate_deck_without_pricing_it():
-    from bookkeeper.domain.plans import merge_plans, parse_service_plan, plan_rate_deck, price_services
+    from bookkeeper.domain.plan_pricing import price_services
+    from bookkeeper.domain.plans import merge_plans, parse_service_plan, plan_rate_deck
 
-    named = parse_service_plan({"_id": "p", "plan": {"ratedeck_name": {"retail": {}},
-                                                     "devices": {"sip_device": {"rate": 500}}}})
+    named = parse_service_plan(
+        {"_id": "p", "plan": {"ratedeck_name": {"retail": {}}, "devices": {"sip_device": {"rate": 500}}}}
+    )
     assert plan_rate_deck(named) == "retail"
     assert plan_rate_deck(parse_service_plan({"_id": "q", "plan": {"ratedeck": {"old-style": {}}}})) == "old-style"
     assert plan_rate_deck(parse_service_plan({"_id": "r", "plan": {"devices": {"sip_device": {"rate": 1}}}})) is None

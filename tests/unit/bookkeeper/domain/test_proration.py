@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.proration import daily_share, remaining_share
 
@@ -36,7 +39,7 @@ def test_daily_shares_are_the_largest_remainder_split(monthly, days):
 def test_prorated_parts_of_any_split_of_a_period_add_up_to_the_whole(monthly, days, data):
     cuts = sorted(set(data.draw(st.lists(st.integers(1, days - 1), max_size=5))))
     bounds = [0, *cuts, days]
-    parts = [remaining_share(monthly, days, a) - remaining_share(monthly, days, b) for a, b in zip(bounds, bounds[1:])]
+    parts = [remaining_share(monthly, days, a) - remaining_share(monthly, days, b) for a, b in pairwise(bounds)]
     assert sum(parts) == monthly and all(part >= 0 for part in parts)
 
 
@@ -53,10 +56,17 @@ def test_a_higher_monthly_cost_never_leaves_less_to_charge(low, high, days, inde
     assert remaining_share(low, days, index) <= remaining_share(high, days, index)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: daily_share(-1, 31, 0), lambda: daily_share(100, 32, 0), lambda: daily_share(100, 31, 31),
-    lambda: remaining_share(100, 0, 0), lambda: remaining_share(1.5, 31, 0), lambda: remaining_share(100, 31, 32),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: daily_share(-1, 31, 0),
+        lambda: daily_share(100, 32, 0),
+        lambda: daily_share(100, 31, 31),
+        lambda: remaining_share(100, 0, 0),
+        lambda: remaining_share(1.5, 31, 0),
+        lambda: remaining_share(100, 31, 32),
+    ],
+)
 def test_impossible_arguments_are_refused(call):
     with pytest.raises(ValueError):
         call()

@@ -1,9 +1,11 @@
 """A deck's pointer: an import claims it, only the import that claimed it last may switch it, and
 what the switch replaced is listed for removal."""
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.rate_deck_versions import DeckPointer, DeckSuperseded, version_db
 
@@ -15,7 +17,12 @@ def test_a_claimed_version_becomes_the_deck_and_the_old_one_is_replaced():
     assert (claimed.active_version, claimed.importing, claimed.versions) == ("a1", "b2", ("a1", "b2"))
     assert claimed.replaced() == ()  # the active one is read, the claimed one is being written
     switched = DeckPointer.parse(claimed.switched_to("b2", "ratedeck/r/retail/version-b2", 5, 21))
-    assert (switched.active_version, switched.rates, switched.importing, switched.replaced()) == ("b2", 5, None, ("a1",))
+    assert (switched.active_version, switched.rates, switched.importing, switched.replaced()) == (
+        "b2",
+        5,
+        None,
+        ("a1",),
+    )
     assert DeckPointer.parse(switched.without(("a1",))).versions == ("b2",)
 
 

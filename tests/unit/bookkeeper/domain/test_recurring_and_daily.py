@@ -1,13 +1,16 @@
 """Worked examples of monthly recurring charges and daily fees, as a reseller states them."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.periods import period_containing
-from bookkeeper.domain.plans import parse_plan_item, price_item
+from bookkeeper.domain.plan_pricing import price_item
+from bookkeeper.domain.plans import parse_plan_item
 from bookkeeper.domain.recurring import decrease_credit, increase_charges, opening_charges
 
 DEVICE = parse_plan_item("devices", "sip_device", {"name": "Desk phone", "rate": 500})
@@ -18,7 +21,12 @@ def test_a_period_opens_with_the_full_month_of_each_item():
     period = period_containing(15, date(2026, 3, 15))
     (charge,) = opening_charges(period, date(2026, 3, 15), [price_item(DEVICE, 4)], prorate=False)
     assert (charge.entry_id, charge.amount, charge.reason, charge.code, charge.ledger_type) == (
-        "202603-kazbill-mrc-20260315-devices-sip_device-q4", 20_000_000, "monthly_recurring", 5001, "debit")
+        "202603-kazbill-mrc-20260315-devices-sip_device-q4",
+        20_000_000,
+        "monthly_recurring",
+        5001,
+        "debit",
+    )
     assert (charge.quantity, charge.rate, charge.ratio, charge.period.end) == (4, 5_000_000, "31/31", date(2026, 4, 14))
 
 
@@ -39,7 +47,10 @@ def test_a_fourth_device_added_on_2_march_is_charged_for_13_of_28_days():
     assert charge.amount == (13 * 714_285 + 5) - (13 * 535_714)
     assert charge.amount == 2_321_428  # 500 RUB × 13/28 = 232.1428... RUB
     assert (charge.entry_id, charge.reason, charge.ratio) == (
-        "202603-kazbill-mrc-20260215-devices-sip_device-q4", "recurring_prorate", "13/28")
+        "202603-kazbill-mrc-20260215-devices-sip_device-q4",
+        "recurring_prorate",
+        "13/28",
+    )
 
 
 def test_no_charge_below_or_at_the_high_water_mark():
@@ -70,7 +81,11 @@ def test_a_prorated_credit_for_a_decrease_opens_a_new_round_of_levels():
     # The 10 days left cost 5,000,000 at 3 devices and 3,333,330 at 2 (10,000,000 = 30 × 333,333
     # + 10, the remainder units belonging to the first 10 days): 166.67 RUB back.
     assert (credit.ledger_type, credit.amount, credit.reason, credit.entry_id) == (
-        "credit", 1_666_670, "recurring_prorate_credit", "202611-kazbill-credit-20261101-devices-sip_device-q2-r1")
+        "credit",
+        1_666_670,
+        "recurring_prorate_credit",
+        "202611-kazbill-credit-20261101-devices-sip_device-q2-r1",
+    )
     (again,) = increase_charges(period, date(2026, 11, 21), price_item(DEVICE, 3), price_item(DEVICE, 2), round_=1)
     assert again.entry_id.endswith("-q3-r1") and again.amount == credit.amount
 
@@ -87,7 +102,9 @@ def test_a_daily_fee_across_a_31_day_period_adds_up_to_the_monthly_cost():
 def test_a_daily_fee_across_a_28_day_period_adds_up_to_the_monthly_cost():
     period = period_containing(1, date(2027, 2, 1))
     assert period.days == 28
-    assert sum(daily_fee_charge(period, day, price_item(TRUNK, 2), None).amount for day in period.each_day()) == 6_000_000
+    assert (
+        sum(daily_fee_charge(period, day, price_item(TRUNK, 2), None).amount for day in period.each_day()) == 6_000_000
+    )
 
 
 def test_a_rise_during_the_day_is_charged_at_once_and_a_fall_changes_nothing():
@@ -123,5 +140,9 @@ def test_mid_period_increases_charge_the_days_left_of_the_highest_level_reached(
     for level in levels:
         for charge in increase_charges(period, period.start, price_item(DEVICE, level), charged):
             total += charge.amount
-        charged = max(charged, price_item(DEVICE, level), key=lambda p: p.billable_quantity) if charged else price_item(DEVICE, level)
+        charged = (
+            max(charged, price_item(DEVICE, level), key=lambda p: p.billable_quantity)
+            if charged
+            else price_item(DEVICE, level)
+        )
     assert total == price_item(DEVICE, max(levels)).monthly  # from the first day: the whole month at the top level

@@ -1,14 +1,25 @@
 """Billing settings read from Kazoo-shaped documents, as a reseller and an operator would set them."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.settings import (
-    ACCOUNT_ONBILL_KEYS, DEFAULT_CANCELLABLE, RESELLER_ONBILL_KEYS, ResellerSettings, SettingsError,
-    account_settings, credit_line, master_of, reseller_of, reseller_settings, reserve_amount,
+    ACCOUNT_ONBILL_KEYS,
+    DEFAULT_CANCELLABLE,
+    RESELLER_ONBILL_KEYS,
+    ResellerSettings,
+    SettingsError,
+    account_settings,
+    credit_line,
+    master_of,
+    reseller_of,
+    reseller_settings,
+    reserve_amount,
 )
 
 MASTER = "m" * 32
@@ -29,15 +40,27 @@ def onbill(**keys) -> dict:
 def test_a_reseller_and_master_that_set_nothing_get_the_built_in_defaults():
     settings = reseller_settings(RESELLER, None, None)
     assert settings == ResellerSettings(RESELLER)
-    assert (settings.currency, settings.timezone, settings.locale, settings.default_billing_day) == ("USD", "UTC", "en_US", 1)
+    assert (settings.currency, settings.timezone, settings.locale, settings.default_billing_day) == (
+        "USD",
+        "UTC",
+        "en_US",
+        1,
+    )
     assert settings.cancellable == DEFAULT_CANCELLABLE
     assert (settings.prorate_new_accounts, settings.prorated_credits, settings.blocking_enabled) == (True, False, False)
     assert (settings.vat_disposition, settings.vat_rate, settings.low_balance_threshold) == ("none", Decimal(0), None)
 
 
 def test_a_reseller_that_sets_nothing_inherits_every_key_the_master_set():
-    master = onbill(currency="RUB", timezone="Europe/Moscow", locale="ru_RU", blocking_enabled=True,
-                    new_account_grace_days=3, vat_disposition="brutto", vat_rate=20)
+    master = onbill(
+        currency="RUB",
+        timezone="Europe/Moscow",
+        locale="ru_RU",
+        blocking_enabled=True,
+        new_account_grace_days=3,
+        vat_disposition="brutto",
+        vat_rate=20,
+    )
     settings = reseller_settings(RESELLER, onbill(), master)
     assert (settings.currency, settings.timezone, settings.locale) == ("RUB", "Europe/Moscow", "ru_RU")
     assert (settings.blocking_enabled, settings.new_account_grace_days) == (True, 3)
@@ -61,11 +84,17 @@ def test_currency_codes_are_stored_as_iso_codes():
 
 def test_charging_schemes_are_per_category_and_unlisted_categories_are_monthly():
     settings = reseller_settings(RESELLER, onbill(charging={"limits": "daily", "devices": "monthly"}), None)
-    assert [settings.scheme_for(category) for category in ("limits", "devices", "users")] == ["daily", "monthly", "monthly"]
+    assert [settings.scheme_for(category) for category in ("limits", "devices", "users")] == [
+        "daily",
+        "monthly",
+        "monthly",
+    ]
 
 
 def test_cancellable_items_are_read_as_category_item_pairs():
-    settings = reseller_settings(RESELLER, onbill(cancellable={"limits": ["twoway_trunks"], "numbers": ["tollfree"]}), None)
+    settings = reseller_settings(
+        RESELLER, onbill(cancellable={"limits": ["twoway_trunks"], "numbers": ["tollfree"]}), None
+    )
     assert settings.cancellable == (("limits", "twoway_trunks"), ("numbers", "tollfree"))
 
 
@@ -76,7 +105,10 @@ def test_vat_rate_may_be_a_json_float_or_a_string_and_is_read_exactly():
 
 def test_the_low_balance_warnings_go_on_the_days_the_reseller_lists_or_on_days_1_3_and_7():
     assert reseller_settings(RESELLER, onbill(), None).low_balance_reminder_days == (1, 3, 7)
-    assert reseller_settings(RESELLER, onbill(low_balance_reminder_days=[1, 14]), None).low_balance_reminder_days == (1, 14)
+    assert reseller_settings(RESELLER, onbill(low_balance_reminder_days=[1, 14]), None).low_balance_reminder_days == (
+        1,
+        14,
+    )
 
 
 def test_the_low_balance_threshold_is_units_when_whole_and_currency_units_when_decimal():
@@ -88,29 +120,38 @@ def test_unknown_keys_are_left_alone_and_the_understood_keys_are_listed():
     settings = reseller_settings(RESELLER, onbill(currency="RUB", pvt_vsn="4", some_kazoo_key={"x": 1}), None)
     assert settings.currency == "RUB"
     assert "currency" in RESELLER_ONBILL_KEYS and "some_kazoo_key" not in RESELLER_ONBILL_KEYS
-    assert set(ACCOUNT_ONBILL_KEYS) == {"billing_day", "payment_type", "manual_block", "language", "rate_deck",
-                                       "aggregate_invoice"}
+    assert set(ACCOUNT_ONBILL_KEYS) == {
+        "billing_day",
+        "payment_type",
+        "manual_block",
+        "language",
+        "rate_deck",
+        "aggregate_invoice",
+    }
 
 
-@pytest.mark.parametrize("key, value, field", [
-    ("currency", "XYZ", "currency"),
-    ("timezone", "Mars/Olympus", "timezone"),
-    ("locale", 7, "locale"),
-    ("charging", {"limits": "weekly"}, "charging.limits"),
-    ("charging", ["daily"], "charging"),
-    ("default_rate_deck", "Retail Deck", "default_rate_deck"),
-    ("force_first_billing_day", "yes", "force_first_billing_day"),
-    ("default_billing_day", 32, "default_billing_day"),
-    ("default_billing_day", True, "default_billing_day"),
-    ("cancellable", {"limits": "twoway_trunks"}, "cancellable.limits"),
-    ("new_account_grace_days", -1, "new_account_grace_days"),
-    ("vat_disposition", "gross", "vat_disposition"),
-    ("vat_rate", 120, "vat_rate"),
-    ("vat_rate", "twenty", "vat_rate"),
-    ("low_balance_threshold", "lots", "low_balance_threshold"),
-    ("low_balance_reminder_days", [7, 3, 1], "low_balance_reminder_days"),
-    ("low_balance_reminder_days", "daily", "low_balance_reminder_days"),
-])
+@pytest.mark.parametrize(
+    "key, value, field",
+    [
+        ("currency", "XYZ", "currency"),
+        ("timezone", "Mars/Olympus", "timezone"),
+        ("locale", 7, "locale"),
+        ("charging", {"limits": "weekly"}, "charging.limits"),
+        ("charging", ["daily"], "charging"),
+        ("default_rate_deck", "Retail Deck", "default_rate_deck"),
+        ("force_first_billing_day", "yes", "force_first_billing_day"),
+        ("default_billing_day", 32, "default_billing_day"),
+        ("default_billing_day", True, "default_billing_day"),
+        ("cancellable", {"limits": "twoway_trunks"}, "cancellable.limits"),
+        ("new_account_grace_days", -1, "new_account_grace_days"),
+        ("vat_disposition", "gross", "vat_disposition"),
+        ("vat_rate", 120, "vat_rate"),
+        ("vat_rate", "twenty", "vat_rate"),
+        ("low_balance_threshold", "lots", "low_balance_threshold"),
+        ("low_balance_reminder_days", [7, 3, 1], "low_balance_reminder_days"),
+        ("low_balance_reminder_days", "daily", "low_balance_reminder_days"),
+    ],
+)
 def test_a_key_of_the_wrong_kind_is_refused_naming_the_account_and_the_field(key, value, field):
     with pytest.raises(SettingsError) as caught:
         reseller_settings(RESELLER, onbill(**{key: value}), None)
@@ -139,7 +180,12 @@ def test_an_account_without_onbill_is_prepay_billed_on_the_resellers_default_day
     reseller = reseller_settings(RESELLER, onbill(default_billing_day=5, locale="ru_RU"), None)
     account = account_settings(CUSTOMER, None, reseller, created=CREATED)
     assert (account.billing_day, account.stored_billing_day, account.payment_type) == (5, None, "prepay")
-    assert (account.manual_block, account.language, account.created, account.trial_expires) == (False, "ru_RU", CREATED, None)
+    assert (account.manual_block, account.language, account.created, account.trial_expires) == (
+        False,
+        "ru_RU",
+        CREATED,
+        None,
+    )
 
 
 def test_an_account_is_billed_on_its_own_stored_day():
@@ -154,18 +200,26 @@ def test_a_reseller_forcing_the_first_bills_a_postpay_account_that_stored_day_15
 
 
 def test_account_settings_carry_the_manual_block_language_and_trial_expiry():
-    account = account_settings(CUSTOMER, onbill(manual_block=True, language="de_DE"), ResellerSettings(RESELLER),
-                               created=CREATED, trial_expires=CREATED + 30 * 86_400)
+    account = account_settings(
+        CUSTOMER,
+        onbill(manual_block=True, language="de_DE"),
+        ResellerSettings(RESELLER),
+        created=CREATED,
+        trial_expires=CREATED + 30 * 86_400,
+    )
     assert (account.manual_block, account.language, account.trial_expires) == (True, "de_DE", CREATED + 30 * 86_400)
 
 
-@pytest.mark.parametrize("keys, field", [
-    ({"billing_day": 0}, "billing_day"),
-    ({"billing_day": "15"}, "billing_day"),
-    ({"payment_type": "credit"}, "payment_type"),
-    ({"manual_block": 1}, "manual_block"),
-    ({"language": ""}, "language"),
-])
+@pytest.mark.parametrize(
+    "keys, field",
+    [
+        ({"billing_day": 0}, "billing_day"),
+        ({"billing_day": "15"}, "billing_day"),
+        ({"payment_type": "credit"}, "payment_type"),
+        ({"manual_block": 1}, "manual_block"),
+        ({"language": ""}, "language"),
+    ],
+)
 def test_a_bad_account_onbill_names_the_account_and_the_field(keys, field):
     with pytest.raises(SettingsError) as caught:
         account_settings(CUSTOMER, onbill(**keys), ResellerSettings(RESELLER), created=CREATED)
@@ -201,11 +255,14 @@ def test_an_account_with_no_reseller_ancestor_belongs_to_the_master():
     assert reseller_of(account_doc(CUSTOMER, MASTER, RESELLER), None, MASTER, {}) == MASTER
 
 
-@pytest.mark.parametrize("document", [
-    {"_id": CUSTOMER},
-    {"_id": CUSTOMER, "pvt_tree": "m" * 32},
-    {"_id": CUSTOMER, "pvt_tree": [MASTER, 7]},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"_id": CUSTOMER},
+        {"_id": CUSTOMER, "pvt_tree": "m" * 32},
+        {"_id": CUSTOMER, "pvt_tree": [MASTER, 7]},
+    ],
+)
 def test_an_account_without_a_usable_tree_is_refused_naming_pvt_tree(document):
     for read in (lambda: reseller_of(document, None, MASTER, {}), lambda: master_of(document)):
         with pytest.raises(SettingsError) as caught:
@@ -253,14 +310,19 @@ def test_a_string_without_a_decimal_point_is_units():
 def test_public_postpay_keys_are_ignored():
     assert credit_line(limits(allow_postpay=True, max_postpay_amount=500.0)) == 0
     assert credit_line(limits(pvt_allow_postpay=True, max_postpay_amount=500.0)) == 0
-    assert credit_line(limits(pvt_allow_postpay=True, pvt_max_postpay_amount=10.0, max_postpay_amount=500.0)) == 10 * RUB
+    assert (
+        credit_line(limits(pvt_allow_postpay=True, pvt_max_postpay_amount=10.0, max_postpay_amount=500.0)) == 10 * RUB
+    )
 
 
-@pytest.mark.parametrize("keys, field", [
-    ({"pvt_allow_postpay": True, "pvt_max_postpay_amount": -5}, "pvt_max_postpay_amount"),
-    ({"pvt_allow_postpay": True, "pvt_max_postpay_amount": "a lot"}, "pvt_max_postpay_amount"),
-    ({"pvt_allow_postpay": "true"}, "pvt_allow_postpay"),
-])
+@pytest.mark.parametrize(
+    "keys, field",
+    [
+        ({"pvt_allow_postpay": True, "pvt_max_postpay_amount": -5}, "pvt_max_postpay_amount"),
+        ({"pvt_allow_postpay": True, "pvt_max_postpay_amount": "a lot"}, "pvt_max_postpay_amount"),
+        ({"pvt_allow_postpay": "true"}, "pvt_allow_postpay"),
+    ],
+)
 def test_a_bad_limits_document_names_the_account_and_the_field(keys, field):
     with pytest.raises(SettingsError) as caught:
         credit_line(limits(**keys))
@@ -286,12 +348,24 @@ def test_any_whole_number_of_cents_written_as_currency_units_converts_exactly(ce
 
 def test_carriers_need_ids_names_and_one_main_carrier():
     from bookkeeper.domain.settings import reseller_settings as settings_of
-    reseller = settings_of("a" * 32, {"carriers": [{"id": "onnet", "name": "OnNet LLC", "main": True, "inn": "7801"},
-                                                   {"id": "beeline", "name": "Beeline"}]}, None)
+
+    reseller = settings_of(
+        "a" * 32,
+        {
+            "carriers": [
+                {"id": "onnet", "name": "OnNet LLC", "main": True, "inn": "7801"},
+                {"id": "beeline", "name": "Beeline"},
+            ]
+        },
+        None,
+    )
     assert [c["id"] for c in reseller.carriers] == ["onnet", "beeline"] and reseller.carriers[0]["inn"] == "7801"
-    for broken, field in (([{"id": "x", "name": "X"}], "carriers"), ([{"name": "X", "main": True}], "carriers[0].id"),
-                          ([{"id": "x", "name": "X", "main": True}, {"id": "x", "name": "Y"}], "carriers[1].id"),
-                          ("onnet", "carriers")):
+    for broken, field in (
+        ([{"id": "x", "name": "X"}], "carriers"),
+        ([{"name": "X", "main": True}], "carriers[0].id"),
+        ([{"id": "x", "name": "X", "main": True}, {"id": "x", "name": "Y"}], "carriers[1].id"),
+        ("onnet", "carriers"),
+    ):
         with pytest.raises(SettingsError) as refused:
             settings_of("a" * 32, {"carriers": broken}, None)
         assert refused.value.field == field
@@ -299,8 +373,10 @@ def test_carriers_need_ids_names_and_one_main_carrier():
 
 def test_category_codes_map_categories_to_short_codes():
     from bookkeeper.domain.settings import reseller_settings as settings_of
-    assert dict(settings_of("a" * 32, {"category_codes": {"devices": "61.10.1"}}, None).category_codes) == \
-        {"devices": "61.10.1"}
+
+    assert dict(settings_of("a" * 32, {"category_codes": {"devices": "61.10.1"}}, None).category_codes) == {
+        "devices": "61.10.1"
+    }
     for broken in ({"devices": ""}, {"devices": 61}, ["61.10"], {"devices": "x" * 33}):
         with pytest.raises(SettingsError) as refused:
             settings_of("a" * 32, {"category_codes": broken}, None)

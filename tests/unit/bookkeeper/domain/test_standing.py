@@ -1,14 +1,23 @@
 """Good standing, blocking and trials, as a reseller's support desk would explain them."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bookkeeper.domain.standing import (
-    DELINQUENT, GOOD_STANDING, Standing, StandingChange, TrialDecision, decide_trial, evaluate_standing,
-    funds_check, standing_events,
+    DELINQUENT,
+    GOOD_STANDING,
+    Standing,
+    StandingChange,
+    TrialDecision,
+    decide_trial,
+    evaluate_standing,
+    funds_check,
+    standing_events,
 )
 
 RUB = 10_000
@@ -16,8 +25,16 @@ TODAY = date(2024, 3, 15)
 
 
 def standing(**overrides) -> Standing:
-    inputs = dict(balance=0, credit_line=0, manual_block=False, blocking_enabled=True,
-                  created_day=date(2024, 1, 1), today=TODAY, grace_days=0, currently_blocked=False)
+    inputs = dict(
+        balance=0,
+        credit_line=0,
+        manual_block=False,
+        blocking_enabled=True,
+        created_day=date(2024, 1, 1),
+        today=TODAY,
+        grace_days=0,
+        currently_blocked=False,
+    )
     return evaluate_standing(**{**inputs, **overrides})
 
 
@@ -84,10 +101,18 @@ def test_a_grace_period_does_not_shelter_a_manual_block():
     assert (result.status, result.blocked) == (DELINQUENT, True)
 
 
-@pytest.mark.parametrize("bad", [
-    dict(balance=1.5), dict(balance=True), dict(credit_line=-1), dict(grace_days=-1),
-    dict(today="2024-03-15"), dict(created_day=None), dict(manual_block=1),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(balance=1.5),
+        dict(balance=True),
+        dict(credit_line=-1),
+        dict(grace_days=-1),
+        dict(today="2024-03-15"),
+        dict(created_day=None),
+        dict(manual_block=1),
+    ],
+)
 def test_inputs_of_the_wrong_kind_are_refused(bad):
     with pytest.raises((TypeError, ValueError)):
         standing(**bad)
@@ -110,7 +135,9 @@ def test_nothing_changed_means_no_events():
 
 
 def test_becoming_delinquent_without_blocking_is_one_event_and_the_events_are_named_strings():
-    events = standing_events(standing(balance=10, blocking_enabled=False), standing(balance=-10, blocking_enabled=False))
+    events = standing_events(
+        standing(balance=10, blocking_enabled=False), standing(balance=-10, blocking_enabled=False)
+    )
     assert events == [StandingChange.BECAME_DELINQUENT] == ["became_delinquent"]
 
 
@@ -121,13 +148,20 @@ def test_switching_blocking_on_blocks_an_account_that_was_already_delinquent():
 
 # ----------------------------------------------------------------------------- properties
 
-amounts = st.integers(min_value=-10**15, max_value=10**15)
+amounts = st.integers(min_value=-(10**15), max_value=10**15)
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
-inputs = st.fixed_dictionaries({
-    "balance": amounts, "credit_line": st.integers(min_value=0, max_value=10**15),
-    "manual_block": st.booleans(), "blocking_enabled": st.booleans(), "created_day": days, "today": days,
-    "grace_days": st.integers(min_value=0, max_value=60), "currently_blocked": st.booleans(),
-})
+inputs = st.fixed_dictionaries(
+    {
+        "balance": amounts,
+        "credit_line": st.integers(min_value=0, max_value=10**15),
+        "manual_block": st.booleans(),
+        "blocking_enabled": st.booleans(),
+        "created_day": days,
+        "today": days,
+        "grace_days": st.integers(min_value=0, max_value=60),
+        "currently_blocked": st.booleans(),
+    }
+)
 
 
 def in_grace(case: dict) -> bool:
@@ -164,8 +198,13 @@ def test_the_funds_check_passes_exactly_when_balance_and_credit_cover_the_charge
 
 
 def trial(**overrides) -> TrialDecision:
-    inputs = dict(trial_expires_day=date(2024, 3, 20), today=TODAY, balance=0, monthly_cost=500 * RUB,
-                  already_expired_notified=False)
+    inputs = dict(
+        trial_expires_day=date(2024, 3, 20),
+        today=TODAY,
+        balance=0,
+        monthly_cost=500 * RUB,
+        already_expired_notified=False,
+    )
     return decide_trial(**{**inputs, **overrides})
 
 
@@ -175,7 +214,9 @@ def test_an_account_without_a_trial_has_nothing_to_decide():
 
 def test_a_trial_whose_balance_covers_a_month_converts_with_todays_day_as_billing_day():
     assert trial(balance=500 * RUB) == TrialDecision("convert", billing_day=15)
-    assert trial(balance=500 * RUB, today=date(2024, 3, 20), trial_expires_day=date(2024, 3, 20)) == TrialDecision("convert", 20)
+    assert trial(balance=500 * RUB, today=date(2024, 3, 20), trial_expires_day=date(2024, 3, 20)) == TrialDecision(
+        "convert", 20
+    )
 
 
 def test_a_trial_converting_on_the_31st_keeps_31_as_its_billing_day():
@@ -208,6 +249,7 @@ def test_the_funds_check_allows_charges_up_to_balance_plus_credit_line():
 
 def test_the_amount_to_restore_is_what_the_pending_period_needs_beyond_balance_and_credit():
     from bookkeeper.domain.standing import amount_to_restore
+
     # Gamma Shop: 1,000 RUB of phones for the period, 700 RUB of credit, nothing paid: 300 RUB.
     assert amount_to_restore(balance=0, credit_line=700 * RUB, unpaid_charges=1_000 * RUB) == 300 * RUB
     # No period waiting: what the balance is below the credit line.
@@ -215,11 +257,12 @@ def test_the_amount_to_restore_is_what_the_pending_period_needs_beyond_balance_a
     assert amount_to_restore(balance=-700 * RUB, credit_line=700 * RUB) == 0
 
 
-@given(st.integers(-10**12, 10**12), st.integers(0, 10**12), st.integers(0, 10**12))
+@given(st.integers(-(10**12), 10**12), st.integers(0, 10**12), st.integers(0, 10**12))
 def test_paying_the_amount_to_restore_covers_the_account_and_a_unit_less_does_not(balance, credit_line, unpaid):
     """Invariant: the amount is never negative; paid, the pending charges (or a zero balance below
     the credit line) are covered; one unit less, when anything was short, they are not."""
     from bookkeeper.domain.standing import amount_to_restore
+
     amount = amount_to_restore(balance=balance, credit_line=credit_line, unpaid_charges=unpaid)
     assert amount >= 0
     assert funds_check(balance=balance + amount, credit_line=credit_line, mrc_total=unpaid)

@@ -1,5 +1,6 @@
 """An account's on-demand allowance, as worked examples: rolling windows of an hour and a day,
 and the answer past a limit naming it and when one is free again."""
+
 from __future__ import annotations
 
 from bookkeeper.domain.usage_limits import UsageLimit, take

@@ -1,9 +1,10 @@
 """The fast unit layer for the services: each test gets the embedded store in memory (it passes
 the store contract, tests/integration/test_store_contract.py), so a service's steps run against
 a real store, in milliseconds, without a file, a server or a broker."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

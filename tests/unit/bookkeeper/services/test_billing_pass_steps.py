@@ -1,5 +1,6 @@
 """The billing pass's steps one at a time (services/billing/account_pass), each handed the pass's
 inputs and returning what it decided: worked examples on the in-memory store."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,8 +27,16 @@ def inputs_for(world: World, account_id: str, at: datetime, day: date) -> PassIn
     store = world.store
     context = load_context(store, account_id)
     ports = BillingPorts(store, SettableClock(at), world.design_docs)
-    return PassInputs(ports, context, LedgerBook(store, world.design_docs), today=day, present=day,
-                      now_gregorian=gregorian_of(at), quantities=billing_quantities(store, context), crawl=True)
+    return PassInputs(
+        ports,
+        context,
+        LedgerBook(store, world.design_docs),
+        today=day,
+        present=day,
+        now_gregorian=gregorian_of(at),
+        quantities=billing_quantities(store, context),
+        crawl=True,
+    )
 
 
 def opening_of_november(world: World, account_id: str):
@@ -39,21 +48,25 @@ def opening_of_november(world: World, account_id: str):
 
 def test_an_account_without_the_money_leaves_its_period_pending_and_says_what_it_would_debit(store):
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              devices=2)
+    customer = world.customer(
+        "Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2
+    )
     inputs, _, outcome = opening_of_november(world, customer)
     assert [event.name for event in outcome.events] == ["period_pending"]
     assert outcome.charges == [] and outcome.unpaid_charges == 10_000_000  # 2 desk phones × 500.00
-    marker = store.get(inputs.book.month_db(customer, (2026, 11), create=False) or "", marker_id(
-        period_containing(1, date(2026, 11, 1))))
+    marker = store.get(
+        inputs.book.month_db(customer, (2026, 11), create=False) or "",
+        marker_id(period_containing(1, date(2026, 11, 1))),
+    )
     assert (marker["status"], marker["opening_balance"]) == ("pending", 0)
     assert kazbill_entries(store, customer, [(2026, 11)]) == {}  # nothing debited
 
 
 def test_a_pending_period_asked_again_stays_pending_with_the_same_amount_and_no_new_event(store):
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              devices=2)
+    customer = world.customer(
+        "Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2
+    )
     opening_of_november(world, customer)
     _, _, again = opening_of_november(world, customer)
     assert (again.events, again.charges, again.unpaid_charges) == ([], [], 10_000_000)
@@ -61,21 +74,24 @@ def test_a_pending_period_asked_again_stays_pending_with_the_same_amount_and_no_
 
 def test_an_opening_writes_its_entries_itself_and_returns_only_the_events(store):
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Beta Clinic", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              limits=GENEROUS, devices=2)
+    customer = world.customer(
+        "Beta Clinic", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=2
+    )
     _, ledger, outcome = opening_of_november(world, customer)
     assert [event.name for event in outcome.events] == ["charged", "period_opened"]
     assert outcome.charges == [] and outcome.unpaid_charges is None  # nothing grew since it began
     assert ledger.balance() == -10_000_000
     # 00:05 on 1 November in Moscow is 21:05 on 31 October in UTC: Kazoo's October takes it.
     assert kazbill_entries(store, customer, [(2026, 11)]) == {
-        "202610-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)}
+        "202610-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000)
+    }
 
 
 def test_the_standing_step_turns_a_pending_period_into_delinquency_and_the_amount_to_restore(store):
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              devices=2)
+    customer = world.customer(
+        "Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2
+    )
     inputs, ledger, outcome = opening_of_november(world, customer)
     events = reevaluate_standing(inputs, ledger, outcome.unpaid_charges)
     assert [event.name for event in events] == ["became_delinquent"]  # this reseller does not block
@@ -86,8 +102,9 @@ def test_the_standing_step_turns_a_pending_period_into_delinquency_and_the_amoun
 
 def test_the_whole_pass_hands_back_its_steps_events_in_order_and_a_replay_none(store):
     world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
-    customer = world.customer("Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1},
-                              devices=2)
+    customer = world.customer(
+        "Gamma Shop", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, devices=2
+    )
     ports = BillingPorts(store, SettableClock(NOVEMBER_1), world.design_docs)
     first = crawl_account_day(ports, customer, date(2026, 11, 1))
     assert [event.name for event in first] == ["period_pending", "became_delinquent"]

@@ -1,19 +1,21 @@
 """A month's total read right after a write, when the copy answering the view has not got the
 write yet (a CouchDB cluster's third copy, a moment behind): the rollover and the balance still
 count every entry this process wrote. The lagging copy is simulated over the embedded store."""
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
 from bookkeeper.ports import ViewQuery, ViewResult, ViewRow
-from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.billing import ledger_readback
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.billing.ledger_readback import ledger_total, remember_written
 from bookkeeper.services.setup.store_setup import install_design_docs
 
@@ -21,7 +23,7 @@ ACCOUNT = "3f0ad1c2b3a4d5e6f708192a3b4c5d6e"
 
 
 def at(*when: int) -> int:
-    return to_gregorian_seconds(int(datetime(*when, tzinfo=timezone.utc).timestamp()))
+    return to_gregorian_seconds(int(datetime(*when, tzinfo=UTC).timestamp()))
 
 
 class LaggingCopy:
@@ -49,16 +51,25 @@ class LaggingCopy:
     def query_view(self, db, design, view, query=ViewQuery()):
         if view not in ("balance_by_created", "balance_by_service"):
             return self._inner.query_view(db, design, view, query)
-        rows = [row for row in self._inner.query_view(db, design, view, replace(query, reduce=False)).rows
-                if row.id not in self._behind]
+        rows = [
+            row
+            for row in self._inner.query_view(db, design, view, replace(query, reduce=False)).rows
+            if row.id not in self._behind
+        ]
         if query.reduce is False:
             return ViewResult(rows, len(rows))
         return ViewResult([ViewRow(None, sum(row.value for row in rows))] if rows else [])
 
 
 def entry(entry_id: str, ledger_type: str, amount: int, created: int) -> dict:
-    return {"_id": entry_id, "pvt_type": "ledger", "pvt_ledger_type": ledger_type, "amount": amount,
-            "pvt_created": created, "source": {"service": "manual_addition", "id": entry_id}}
+    return {
+        "_id": entry_id,
+        "pvt_type": "ledger",
+        "pvt_ledger_type": ledger_type,
+        "amount": amount,
+        "pvt_created": created,
+        "source": {"service": "manual_addition", "id": entry_id},
+    }
 
 
 def lagging_book(tmp_path) -> tuple[LedgerBook, LaggingCopy]:
@@ -88,8 +99,15 @@ def test_on_one_copy_nothing_is_remembered_and_a_total_is_one_query(tmp_path):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["credit", "debit"]), st.integers(1, 10**9),
-                          st.integers(0, 40 * 86_400), st.booleans()), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["credit", "debit"]), st.integers(1, 10**9), st.integers(0, 40 * 86_400), st.booleans()
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_a_total_counts_every_entry_written_whatever_the_copy_has(tmp_path_factory, entries):
     """Invariant: the total is the signed sum of every entry written, whichever of them the
     copy answering is still missing (those written in the last few minutes, dated however far

@@ -1,10 +1,12 @@
 """One billing pass reads each document once, and still sees its own writes."""
+
 from __future__ import annotations
 
 import collections
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.ports import Conflict, NotFound
@@ -20,9 +22,11 @@ class Counted:
     def __getattr__(self, name):
         attr = getattr(self._inner, name)
         if name in ("get", "get_many", "database_exists", "query_view", "list_databases"):
+
             def counted(*args, **kwargs):
                 self.reads[name] += 1
                 return attr(*args, **kwargs)
+
             return counted
         return attr
 
@@ -94,8 +98,12 @@ def test_a_missing_database_is_asked_again_by_the_next_pass_and_registries_key_o
     assert store_identity(PassReads(reads)) is store and store_identity(store) is store
 
 
-operations = st.lists(st.tuples(st.sampled_from(["get", "get_many", "put", "delete"]),
-                                st.sampled_from(["a", "b", "c"]), st.integers(0, 9)), max_size=25)
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["get", "get_many", "put", "delete"]), st.sampled_from(["a", "b", "c"]), st.integers(0, 9)
+    ),
+    max_size=25,
+)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -2,12 +2,14 @@
 adjustments = closing balance, whatever the ledger holds and whenever the bookkeeper opened the
 period (a payment of the period's first morning, made before the period was opened, was counted
 in the opening balance and again as a payment)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
@@ -23,7 +25,7 @@ NOVEMBER = period_containing(1, date(2026, 11, 1))
 MSK = timezone(timedelta(hours=3))
 
 
-def at(*when: int, tz=timezone.utc) -> int:
+def at(*when: int, tz=UTC) -> int:
     return to_gregorian_seconds(int(datetime(*when, tzinfo=tz).timestamp()))
 
 
@@ -42,8 +44,14 @@ KINDS = {
 
 def entry(n: int, kind: str, amount: int) -> dict:
     ledger_type, service, kazbill = KINDS[kind]
-    doc = {"_id": f"202611-e{n}-{kind}", "pvt_type": "ledger", "pvt_ledger_type": ledger_type, "amount": amount,
-           "source": {"service": service, "id": f"e{n}"}, "description": kind}
+    doc = {
+        "_id": f"202611-e{n}-{kind}",
+        "pvt_type": "ledger",
+        "pvt_ledger_type": ledger_type,
+        "amount": amount,
+        "source": {"service": service, "id": f"e{n}"},
+        "description": kind,
+    }
     if kazbill:
         doc["metadata"] = {"kazbill": kazbill}
     return doc
@@ -52,9 +60,17 @@ def entry(n: int, kind: str, amount: int) -> dict:
 def open_november(book: LedgerBook, balance_when_opened: int, opened_at: int) -> None:
     """The bookkeeper's period marker, as period_opening writes it."""
     db = book.month_db(ACCOUNT, (2026, 11), create=True)
-    book.store.put(db, {"_id": "202611-kazbill-period-2026-11-01", "pvt_type": "kazbill_period",
-                        "period": {"start": "2026-11-01", "end": "2026-11-30"}, "status": "opened",
-                        "opening_balance": balance_when_opened, "pvt_created": opened_at})
+    book.store.put(
+        db,
+        {
+            "_id": "202611-kazbill-period-2026-11-01",
+            "pvt_type": "kazbill_period",
+            "period": {"start": "2026-11-01", "end": "2026-11-30"},
+            "status": "opened",
+            "opening_balance": balance_when_opened,
+            "pvt_created": opened_at,
+        },
+    )
 
 
 def write(book: LedgerBook, doc: dict, when: int) -> None:
@@ -62,8 +78,10 @@ def write(book: LedgerBook, doc: dict, when: int) -> None:
 
 
 def adds_up(found) -> bool:
-    return (found.opening_balance + found.payments - found.monthly_fees - found.per_minute_calls
-            + found.adjustments == found.balance)
+    return (
+        found.opening_balance + found.payments - found.monthly_fees - found.per_minute_calls + found.adjustments
+        == found.balance
+    )
 
 
 def test_a_payment_made_on_the_first_morning_before_the_period_opened_counts_once(tmp_path):
@@ -76,7 +94,11 @@ def test_a_payment_made_on_the_first_morning_before_the_period_opened_counts_onc
     write(book, entry(2, "monthly_fee", 48_533_300), at(2026, 11, 1, 2, 0, tz=MSK))
     found = statement(book.store, load_design_docs(), CONTEXT, NOVEMBER, at(2026, 11, 20, tz=MSK))
     assert (found.opening_balance, found.payments, found.monthly_fees, found.balance) == (
-        0, 120_000_000, 48_533_300, 71_466_700)
+        0,
+        120_000_000,
+        48_533_300,
+        71_466_700,
+    )
     assert adds_up(found)
 
 
@@ -92,16 +114,33 @@ def test_refunds_corrections_and_the_rollover_each_land_once(tmp_path):
     write(book, entry(5, "correction_down", 300_000), at(2026, 11, 5))
     write(book, entry(6, "kazoo_call", 120_000), at(2026, 11, 6))
     found = statement(book.store, load_design_docs(), CONTEXT, NOVEMBER, at(2026, 12, 2))
-    assert (found.opening_balance, found.payments, found.monthly_fees, found.per_minute_calls, found.adjustments,
-            found.balance) == (50_000_000, 4_000_000, 10_000_000, 120_000, -300_000, 43_580_000)
+    assert (
+        found.opening_balance,
+        found.payments,
+        found.monthly_fees,
+        found.per_minute_calls,
+        found.adjustments,
+        found.balance,
+    ) == (50_000_000, 4_000_000, 10_000_000, 120_000, -300_000, 43_580_000)
     assert sorted(doc["description"] for doc in found.entries) == [
-        "braintree", "braintree_refund", "correction_down", "kazoo_call", "monthly_fee"]
+        "braintree",
+        "braintree_refund",
+        "correction_down",
+        "kazoo_call",
+        "monthly_fee",
+    ]
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(sorted(KINDS)), st.integers(1, 10**9),
-                          st.integers(0, 45 * 86_400)), min_size=1, max_size=14),
-       st.integers(0, 3 * 86_400), st.integers(0, 10 * 86_400))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(KINDS)), st.integers(1, 10**9), st.integers(0, 45 * 86_400)),
+        min_size=1,
+        max_size=14,
+    ),
+    st.integers(0, 3 * 86_400),
+    st.integers(0, 10 * 86_400),
+)
 def test_opening_plus_movements_is_the_closing_balance(tmp_path_factory, movements, opened_after, read_after):
     """Invariant, over random ledgers from 20 October to 4 December (UTC), a period opened at any
     moment of its first three days and read at any moment of its last ten or after: the

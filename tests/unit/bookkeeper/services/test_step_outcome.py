@@ -1,4 +1,5 @@
 """How the billing pass's steps hand back what they decided (account_pass/outcome.py)."""
+
 from datetime import date
 
 from bookkeeper.domain.charges import Charge
@@ -8,10 +9,22 @@ from bookkeeper.services.billing.events import BillingEvent
 
 
 def charge(amount: int) -> Charge:
-    return Charge(entry_id=f"202611-test-{amount}", ledger_type="debit", amount=amount, reason="recurring",
-                  description="User", category="users", item="user", quantity=1, rate=amount, monthly=amount,
-                  days_charged=30, days_in_period=30, period=period_containing(1, date(2026, 11, 3)),
-                  day=date(2026, 11, 3))
+    return Charge(
+        entry_id=f"202611-test-{amount}",
+        ledger_type="debit",
+        amount=amount,
+        reason="recurring",
+        description="User",
+        category="users",
+        item="user",
+        quantity=1,
+        rate=amount,
+        monthly=amount,
+        days_charged=30,
+        days_in_period=30,
+        period=period_containing(1, date(2026, 11, 3)),
+        day=date(2026, 11, 3),
+    )
 
 
 def test_a_step_followed_by_another_keeps_charges_and_events_in_order():

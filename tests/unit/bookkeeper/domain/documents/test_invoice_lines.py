@@ -1,80 +1,154 @@
 """Invoice lines from a period's ledger: a worked example with every kind of line, carriers
 taking calls by pattern, and the invariants (every service debit of the period is on exactly one
 line of exactly one carrier; payments never are)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
 from bookkeeper.domain.documents.invoice_lines import day_ranges, invoice_lines, lines_of
+from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 MSK = "Europe/Moscow"
-CREATED_NOV_5 = to_gregorian_seconds(int(datetime(2026, 11, 5, 12, 0, tzinfo=timezone.utc).timestamp()))
+CREATED_NOV_5 = to_gregorian_seconds(int(datetime(2026, 11, 5, 12, 0, tzinfo=UTC).timestamp()))
 
 
 def entry(entry_id: str, reason: str, amount: int, *, ledger_type: str = "debit", **kazbill) -> dict:
-    doc = {"_id": entry_id, "pvt_type": "ledger", "pvt_ledger_type": ledger_type, "amount": amount,
-           "description": kazbill.pop("description", reason), "source": {"service": reason},
-           "pvt_created": kazbill.pop("created", CREATED_NOV_5)}
+    doc = {
+        "_id": entry_id,
+        "pvt_type": "ledger",
+        "pvt_ledger_type": ledger_type,
+        "amount": amount,
+        "description": kazbill.pop("description", reason),
+        "source": {"service": reason},
+        "pvt_created": kazbill.pop("created", CREATED_NOV_5),
+    }
     if kazbill:
         doc["metadata"] = {"kazbill": {"reason": reason, **kazbill}}
     return doc
 
 
 def daily(day: int, rate: int = 166_667, quantity: int = 1) -> dict:
-    return entry(f"202611-daily-{day}", "daily_fee", rate * quantity, category="devices", item="sip_phone",
-                 rate=rate, quantity=quantity, day=f"2026-11-{day:02d}", description="SIP phone, daily")
+    return entry(
+        f"202611-daily-{day}",
+        "daily_fee",
+        rate * quantity,
+        category="devices",
+        item="sip_phone",
+        rate=rate,
+        quantity=quantity,
+        day=f"2026-11-{day:02d}",
+        description="SIP phone, daily",
+    )
 
 
 def call(n: int, number: str, amount: int, seconds: int) -> dict:
-    return entry(f"202611-kazbill-call-{n}", "per_minute_call", amount, day="2026-11-10",
-                 call={"number": number, "caller": "74950000001", "billed_seconds": seconds, "direction": "outbound"})
+    return entry(
+        f"202611-kazbill-call-{n}",
+        "per_minute_call",
+        amount,
+        day="2026-11-10",
+        call={"number": number, "caller": "74950000001", "billed_seconds": seconds, "direction": "outbound"},
+    )
 
 
 PERIOD = {"start": "2026-11-01", "end": "2026-11-30"}
 LEDGER = [
-    entry("202611-mrc-users", "monthly_recurring", 10_000_000, category="users", item="user", quantity=2,
-          rate=5_000_000, period=PERIOD, day="2026-11-01", description="Users"),
-    entry("202611-prorate-phones", "recurring_prorate", 4_838_710, category="devices", item="sip_device", quantity=3,
-          rate=5_000_000, period=PERIOD, day="2026-11-02", ratio="29/30", description="SIP devices, added 2 Nov"),
+    entry(
+        "202611-mrc-users",
+        "monthly_recurring",
+        10_000_000,
+        category="users",
+        item="user",
+        quantity=2,
+        rate=5_000_000,
+        period=PERIOD,
+        day="2026-11-01",
+        description="Users",
+    ),
+    entry(
+        "202611-prorate-phones",
+        "recurring_prorate",
+        4_838_710,
+        category="devices",
+        item="sip_device",
+        quantity=3,
+        rate=5_000_000,
+        period=PERIOD,
+        day="2026-11-02",
+        ratio="29/30",
+        description="SIP devices, added 2 Nov",
+    ),
     *[daily(day) for day in (1, 2, 3, 7, 8)],
     daily(9, quantity=2),
     entry("202611-activation", "number_activation", 1_000_000),  # Kazoo's own: dated by pvt_created
-    call(1, "74951234567", 24_000, 120), call(2, "442071234567", 120_000, 60),
+    call(1, "74951234567", 24_000, 120),
+    call(2, "442071234567", 120_000, 60),
     entry("202611-paypal-1", "paypal", 50_000_000, ledger_type="credit"),
     entry("202611-correction", "balance_correction", 10_000),
-    entry("202610-mrc-old", "monthly_recurring", 10_000_000, period={"start": "2026-10-01", "end": "2026-10-31"},
-          day="2026-10-01"),
+    entry(
+        "202610-mrc-old",
+        "monthly_recurring",
+        10_000_000,
+        period={"start": "2026-10-01", "end": "2026-10-31"},
+        day="2026-10-01",
+    ),
     entry("202612-late", "number_activation", 1_000_000, created=CREATED_NOV_5 + 40 * 86_400),
 ]
-CARRIERS = parse_carriers([
-    {"id": "volna", "name": "Volna Telecom LLC", "main": True, "legal": {"inn": "7701234567"}},
-    {"id": "volna-intl", "name": "Volna International", "document_types": ["invoice"],
-     "called_patterns": ["^(?!7)"]},
-])
+CARRIERS = parse_carriers(
+    [
+        {"id": "volna", "name": "Volna Telecom LLC", "main": True, "legal": {"inn": "7701234567"}},
+        {
+            "id": "volna-intl",
+            "name": "Volna International",
+            "document_types": ["invoice"],
+            "called_patterns": ["^(?!7)"],
+        },
+    ]
+)
 
 
 def test_a_periods_ledger_becomes_the_lines_a_reseller_expects():
     lines = invoice_lines(LEDGER, START, END, "RUB", MSK, [c.as_call_carrier() for c in CARRIERS])
-    shown = [(l.kind, l.carrier, l.description, l.quantity, l.rate_minor, l.amount_minor, l.days, l.ratio)
-             for l in lines]
+    shown = [
+        (
+            line.kind,
+            line.carrier,
+            line.description,
+            line.quantity,
+            line.rate_minor,
+            line.amount_minor,
+            line.days,
+            line.ratio,
+        )
+        for line in lines
+    ]
     assert shown == [
         ("monthly", "volna", "Users", 2, 50_000, 100_000, (), None),
         ("prorated", "volna", "SIP devices, added 2 Nov", 3, 50_000, 48_387, (("2026-11-02", "2026-11-30"),), "29/30"),
-        ("daily", "volna", "SIP phone, daily", 1, 1_667, 8_333,
-         (("2026-11-01", "2026-11-03"), ("2026-11-07", "2026-11-08")), None),  # 5 × 16.6667 = 83.3335 → 83.33
+        (
+            "daily",
+            "volna",
+            "SIP phone, daily",
+            1,
+            1_667,
+            8_333,
+            (("2026-11-01", "2026-11-03"), ("2026-11-07", "2026-11-08")),
+            None,
+        ),  # 5 × 16.6667 = 83.3335 → 83.33
         ("daily", "volna", "SIP phone, daily", 2, 1_667, 3_333, (("2026-11-09", "2026-11-09"),), None),
         ("one_time", "volna", "number_activation", 1, None, 10_000, (), None),  # Kazoo's own, dated by creation
         ("calls", "volna", "per-minute calls", 1, None, 240, (), None),  # 2 min at 1.20
         ("calls", "volna-intl", "per-minute calls", 1, None, 1_200, (), None),  # abroad: the other carrier
     ]
     assert [line.billed_seconds for line in lines if line.kind == "calls"] == [120, 60]
-    assert [l.kind for l in lines_of(lines, "volna-intl")] == ["calls"]
+    assert [line.kind for line in lines_of(lines, "volna-intl")] == ["calls"]
     assert lines_of(lines, "nobody") == []  # a carrier with nothing to bill issues nothing
 
 
@@ -86,21 +160,39 @@ def test_without_carriers_every_line_belongs_to_the_reseller():
 
 def test_consecutive_days_are_merged_into_ranges():
     days = [date(2026, 11, d) for d in (9, 1, 2, 3, 3, 30)]
-    assert day_ranges(days) == (("2026-11-01", "2026-11-03"), ("2026-11-09", "2026-11-09"),
-                                ("2026-11-30", "2026-11-30"))
+    assert day_ranges(days) == (
+        ("2026-11-01", "2026-11-03"),
+        ("2026-11-09", "2026-11-09"),
+        ("2026-11-30", "2026-11-30"),
+    )
 
 
-@pytest.mark.parametrize("carriers, field", [
-    ([{"id": "a", "name": "A"}], "carriers"),  # no main carrier
-    ([{"id": "a", "name": "A", "main": True}, {"id": "a", "name": "B"}], "carriers[1].id"),
-    ([{"id": "a b", "name": "A", "main": True}], "carriers[0].id"),
-    ([{"id": "a", "name": "A", "main": True, "called_patterns": ["(unclosed"]}], "carriers[0].called_patterns[0]"),
-    ([{"id": "a", "name": "A", "main": True, "document_types": ["receipt"]}], "carriers[0].document_types"),
-    ([{"id": "a", "name": "A", "main": True, "numbering": {"act": {"follows": "invoice"}},
-       "document_types": ["act"]}], "carriers[0].numbering.act.follows"),
-    ([{"id": "a", "name": "A", "main": True, "numbering": {"invoice": {"format": "INV-{n}"}}}],
-     "carriers[0].numbering.invoice.format"),
-])
+@pytest.mark.parametrize(
+    "carriers, field",
+    [
+        ([{"id": "a", "name": "A"}], "carriers"),  # no main carrier
+        ([{"id": "a", "name": "A", "main": True}, {"id": "a", "name": "B"}], "carriers[1].id"),
+        ([{"id": "a b", "name": "A", "main": True}], "carriers[0].id"),
+        ([{"id": "a", "name": "A", "main": True, "called_patterns": ["(unclosed"]}], "carriers[0].called_patterns[0]"),
+        ([{"id": "a", "name": "A", "main": True, "document_types": ["receipt"]}], "carriers[0].document_types"),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "A",
+                    "main": True,
+                    "numbering": {"act": {"follows": "invoice"}},
+                    "document_types": ["act"],
+                }
+            ],
+            "carriers[0].numbering.act.follows",
+        ),
+        (
+            [{"id": "a", "name": "A", "main": True, "numbering": {"invoice": {"format": "INV-{n}"}}}],
+            "carriers[0].numbering.invoice.format",
+        ),
+    ],
+)
 def test_a_bad_carrier_is_refused_with_its_field(carriers, field):
     with pytest.raises(CarrierError) as raised:
         parse_carriers(carriers)
@@ -109,24 +201,33 @@ def test_a_bad_carrier_is_refused_with_its_field(carriers, field):
 
 SERVICE_ENTRY = st.one_of(
     st.builds(daily, st.integers(1, 30), st.integers(1, 10**6), st.integers(1, 5)),
-    st.builds(call, st.integers(0, 10**6), st.sampled_from(["7495", "4420", "1212"]), st.integers(1, 10**7),
-              st.integers(1, 10**4)),
-    st.builds(lambda n, amount: entry(f"202611-one-{n}", "feature_activation", amount, day="2026-11-20"),
-              st.integers(0, 10**6), st.integers(1, 10**8)),
+    st.builds(
+        call,
+        st.integers(0, 10**6),
+        st.sampled_from(["7495", "4420", "1212"]),
+        st.integers(1, 10**7),
+        st.integers(1, 10**4),
+    ),
+    st.builds(
+        lambda n, amount: entry(f"202611-one-{n}", "feature_activation", amount, day="2026-11-20"),
+        st.integers(0, 10**6),
+        st.integers(1, 10**8),
+    ),
 )
 
 
-@given(st.lists(SERVICE_ENTRY, max_size=40, unique_by=lambda e: e["_id"]),
-       st.lists(st.integers(1, 10**8), max_size=5))
+@given(st.lists(SERVICE_ENTRY, max_size=40, unique_by=lambda e: e["_id"]), st.lists(st.integers(1, 10**8), max_size=5))
 def test_every_service_debit_is_on_one_line_of_one_carrier_and_payments_on_none(services, payments):
-    ledger = services + [entry(f"pay-{n}", "wire_transfer", amount, ledger_type="credit")
-                         for n, amount in enumerate(payments)]
+    ledger = services + [
+        entry(f"pay-{n}", "wire_transfer", amount, ledger_type="credit") for n, amount in enumerate(payments)
+    ]
     carriers = [c.as_call_carrier() for c in CARRIERS]
     lines = invoice_lines(ledger, START, END, "RUB", MSK, carriers)
     non_call_ids = [i for line in lines if line.kind != "calls" for i in line.entry_ids]
     assert sorted(non_call_ids) == sorted(e["_id"] for e in services if e["source"]["service"] != "per_minute_call")
-    assert sum(line.quantity for line in lines if line.kind == "calls") == \
-        sum(1 for e in services if e["source"]["service"] == "per_minute_call")
+    assert sum(line.quantity for line in lines if line.kind == "calls") == sum(
+        1 for e in services if e["source"]["service"] == "per_minute_call"
+    )
     assert {line.carrier for line in lines} <= {"volna", "volna-intl"}
     assert all(line.amount_minor >= 0 for line in lines)
     units_total = sum(e["amount"] for e in services)
