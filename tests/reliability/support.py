@@ -33,6 +33,15 @@ def ledger_entries(store) -> int:
     )
 
 
+def described(found: list[dict]) -> str:
+    """The failures as an operator reads them in `kazbill status`: who, why, which field."""
+    return "\n".join(
+        f"{f.get('source')} {f.get('reason_code')} account={f.get('account_id')} field={f.get('field')}: "
+        f"{str(f.get('reason'))[:300]}"
+        for f in found
+    )
+
+
 def failures(store) -> list[dict]:
     try:
         return [

@@ -32,7 +32,7 @@ from testkit.support.broker import broker_is_up, rabbitmq_app, wait_consumed, wa
 from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 from testkit.support.tcp_proxy import TcpProxy
 from tests.integration.test_amqp_config_bridge import queue_depth_then_delete
-from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
+from tests.reliability.support import audit_run, bridge_pids, described, failures, ledger_entries
 
 # Also on a cluster when one is available; a week there takes ten minutes and more on 2 busy cores:
 # the timeout only guards against a hang.
@@ -146,5 +146,6 @@ def test_a_simulated_week_on_the_bus_through_restarts_and_outages_audits_clean(o
         )
     assert deliveries.copies > 0 and len(run.cluster.calls) > 0 and run.cluster.counts.closes > 0
     assert unreadable == [] and differences == [], "\n".join(map(repr, unreadable + differences))
-    assert failures(run.ports.store) == []
+    left = failures(run.ports.store)
+    assert left == [], described(left)
     assert all(faults.values()), faults

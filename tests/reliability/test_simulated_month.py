@@ -26,7 +26,7 @@ from entrypoints.simulation.cluster import Scale
 from entrypoints.simulation.run import SimulationRun
 from testkit.support.couch_servers import CLUSTER, cluster_available, fresh_server
 from testkit.support.kazbill_service import KazbillService
-from tests.reliability.support import audit_run, bridge_pids, failures, ledger_entries
+from tests.reliability.support import audit_run, bridge_pids, described, failures, ledger_entries
 
 # The month takes minutes on a CouchDB cluster (2 cores): the timeout only guards against a hang.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
@@ -197,7 +197,8 @@ def test_a_simulated_month_through_kills_duplicates_and_clock_jumps_audits_clean
         )
     assert replayed > len(run.cluster.customers) and replay_new_entries == 0
     assert unreadable == [] and differences == [], "\n".join(map(repr, unreadable + differences))
-    assert failures(run.ports.store) == []
+    left = failures(run.ports.store)
+    assert left == [], described(left)
     assert len(run.cluster.history) == len(run.cluster.customers) > 12 and counts.signups > 0 and counts.closes > 0
 
 
