@@ -232,6 +232,10 @@ class LedgerEntry:
             events = delete_manual_entry(
                 _ports(self.deps), account_id, entry_id, by=caller.user_id or f"api_key:{caller.account_id}"
             )
+        except PostingRefused as error:
+            raise ApiError(
+                400, "the account cannot be billed", {error.field: {"billing": {"message": error.reason}}}
+            ) from None
         except PaymentError as error:
             status = 404 if isinstance(error, EntryNotFound) else 400
             raise ApiError(status, error.reason, {"entry_id": {"manual": {"message": error.reason}}}) from None

@@ -283,3 +283,22 @@ def test_a_posting_to_an_account_whose_documents_cannot_be_billed_is_400_naming_
     )
     assert_refused(refused, "limits.pvt_max_postpay_amount")
     assert refused.json["message"] == "the account cannot be billed"
+
+
+def test_undoing_a_manual_credit_once_the_accounts_documents_broke_is_the_same_400_and_keeps_the_credit(api):
+    client, world, _ = api
+    customer = world.ids["customer"]
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{customer}"
+    entry = client.simulate_put(
+        f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": "w-before-break"}, json={"data": {"amount": 40}}
+    ).json["data"]["id"]
+    limits = world.store.get(account_db(customer), "limits")
+    world.store.put(account_db(customer), {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": "lots"})
+    refused = client.simulate_delete(f"{url}/ledgers/{entry}", headers=headers)
+    assert_refused(refused, "limits.pvt_max_postpay_amount")
+    assert refused.json["message"] == "the account cannot be billed"
+    world.store.put(
+        account_db(customer), {**world.store.get(account_db(customer), "limits"), "pvt_max_postpay_amount": 0}
+    )
+    assert balance(client, headers, customer) == 40  # nothing was undone
