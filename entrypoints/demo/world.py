@@ -17,6 +17,7 @@ from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, gregorian_of
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.setup import store_setup
+from entrypoints.simulation.customers import stamp
 
 CREATED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # every seeded account exists before the month
 
@@ -233,15 +234,5 @@ class DemoWorld:
         self.counters[key] = self.counters.get(key, 0) + 1
         return self.counters[key]
 
-    @staticmethod
-    def _stamp(doc: dict[str, Any], account_id: str, pvt_type: str, created: datetime) -> dict[str, Any]:
-        at = gregorian(created)
-        return {
-            **doc,
-            "pvt_type": pvt_type,
-            "pvt_account_id": account_id,
-            "pvt_account_db": account_db(account_id),
-            "pvt_created": at,
-            "pvt_modified": at,
-            "pvt_vsn": "1",
-        }
+    # Kazoo's private fields, stamped as the simulator stamps its documents (one way for both).
+    _stamp = staticmethod(stamp)
