@@ -188,9 +188,7 @@ class ManualLedger:
                     ledger_fields=request.fields,
                 )
         except PostingRefused as error:
-            raise ApiError(
-                400, "the account cannot be billed", {error.field: {"billing": {"message": error.reason}}}
-            ) from None
+            raise _cannot_be_billed(error) from None
         except PaymentError as error:
             raise invalid(error.field, "invalid", error.reason) from None
         registration = self._registration(account_id, request.reason, external_id)
@@ -217,6 +215,11 @@ class ManualLedger:
         return registration
 
 
+def _cannot_be_billed(refused: PostingRefused) -> ApiError:
+    """A posting (or its undoing) the account cannot take: 400, naming the document's field."""
+    return ApiError(400, "the account cannot be billed", {refused.field: {"billing": {"message": refused.reason}}})
+
+
 class LedgerEntry:
     """DELETE .../ledgers/{ledger}, `ledger` a manual entry's id: undo a manual credit or debit
     (and only those) with an opposite entry; the original stays, so the ledger keeps its history."""
@@ -233,9 +236,7 @@ class LedgerEntry:
                 _ports(self.deps), account_id, entry_id, by=caller.user_id or f"api_key:{caller.account_id}"
             )
         except PostingRefused as error:
-            raise ApiError(
-                400, "the account cannot be billed", {error.field: {"billing": {"message": error.reason}}}
-            ) from None
+            raise _cannot_be_billed(error) from None
         except PaymentError as error:
             status = 404 if isinstance(error, EntryNotFound) else 400
             raise ApiError(status, error.reason, {"entry_id": {"manual": {"message": error.reason}}}) from None
