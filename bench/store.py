@@ -13,12 +13,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 
 from bench.record import record, store_key, store_name
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.bootstrap import PASSES_ON_COUCHDB
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import DocumentStore, ViewQuery
@@ -90,12 +92,33 @@ def measure(store: DocumentStore, docs: int, batch: int, queries: int) -> dict[s
     }
 
 
+def months_opened(store: DocumentStore, databases: int, at_once: int) -> float:
+    """The least a period opening asks of a store, as a rate: a month's database made and ten
+    entries written into it, `at_once` databases at a time (as a shard bills accounts). Opening
+    an account's period can go no faster than this on the same store."""
+    accounts = [new_account_id() for _ in range(databases)]
+
+    def one(account_id: str) -> None:
+        db = account_modb(account_id, 2026, 11)
+        store.create_database(db)
+        store.bulk_put(db, ledgers(account_id, 10))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(at_once) as pool:
+        list(pool.map(one, accounts))
+    rate = databases / (time.perf_counter() - started)
+    for account_id in accounts:
+        store.delete_database(account_modb(account_id, 2026, 11))
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--couch", help="a CouchDB URL (default: a pouchdb-server started for the run)")
+    parser.add_argument("--months", type=int, default=200, help="databases made and written for months_opened")
     args = parser.parse_args()
 
     results = {}
@@ -103,6 +126,7 @@ def main() -> None:
         embedded = EmbeddedStore(Path(workdir) / "bench.sqlite3")
         try:
             results[store_key(None), store_name(None)] = measure(embedded, args.docs, args.batch, args.queries)
+            results[store_key(None), store_name(None)]["months_opened"] = months_opened(embedded, args.months, 1)
         finally:
             embedded.close()
     with nullcontext(args.couch) if args.couch else PouchDbServer() as server:
@@ -110,6 +134,9 @@ def main() -> None:
         couch = CouchDbStore(url)
         try:
             results[store_key(url), store_name(url)] = measure(couch, args.docs, args.batch, args.queries)
+            results[store_key(url), store_name(url)]["months_opened"] = months_opened(
+                couch, args.months, PASSES_ON_COUCHDB
+            )
         finally:
             couch.close()
 
@@ -130,6 +157,8 @@ def main() -> None:
         )
         record(f"store.{key}.view_p50", figures["p50_ms"], "ms", higher_is_better=False, store=engine)
         record(f"store.{key}.view_p99", figures["p99_ms"], "ms", higher_is_better=False, store=engine)
+        print(f"  {engine}: {figures['months_opened']:,.0f} month databases made and written per second")
+        record(f"store.{key}.months_opened", figures["months_opened"], "databases/s", store=engine)
 
 
 if __name__ == "__main__":

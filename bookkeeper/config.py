@@ -23,6 +23,7 @@ from bookkeeper.config_values import (
     _host_port,
     _log_format,
     _optional_text,
+    _passes,
     _port,
     _positive_number,
     _seconds,
@@ -85,6 +86,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_metrics_token", "KAZBILL_API_METRICS_TOKEN", ("api", "metrics_token"), _optional_text, None, True),
     Setting("actor_admin_port", "KAZBILL_ACTOR_PORT", ("service", "actor_admin_port"), _port, 19000),
     Setting("shard_count", "KAZBILL_SHARDS", ("service", "shards"), _port, 2),
+    Setting("shard_passes", "KAZBILL_SHARD_PASSES", ("service", "shard_passes"), _passes, 0),
     Setting("restart_intensity", "KAZBILL_RESTART_INTENSITY", ("service", "restart_intensity"), _port, 5),
     Setting("restart_period_s", "KAZBILL_RESTART_PERIOD", ("service", "restart_period_s"), _positive_number, 60.0),
     Setting(
@@ -174,6 +176,9 @@ class Settings:
     api_metrics_token: str | None = None  # or a bearer token that opens /metrics on any listener
     actor_admin_port: int = 19000
     shard_count: int = 2
+    # Accounts one shard bills at once (threads): a CouchDB answers many requests in parallel,
+    # and a pass mostly waits for it. 0: by store, 8 on CouchDB, 1 on the embedded store.
+    shard_passes: int = 0
     restart_intensity: int = 5
     restart_period_s: float = 60.0
     scheduler_interval_s: float = 30.0

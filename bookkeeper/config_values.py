@@ -43,6 +43,13 @@ def _count(value: Any) -> int:
     return number
 
 
+def _passes(value: Any) -> int:
+    number = _count(value)
+    if number > 64:
+        raise ValueError("must be between 0 and 64 (0: chosen by store)")
+    return number
+
+
 def _port(value: Any) -> int:
     try:
         port = int(value)

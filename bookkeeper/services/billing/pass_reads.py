@@ -25,6 +25,7 @@ from typing import Any
 
 from bookkeeper.domain.kazoo_names import account_db, parse_db_name
 from bookkeeper.ports import BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery, ViewResult
+from bookkeeper.services.billing.batch_reads import BatchReads, shared_by_the_batch
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
 QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
@@ -43,8 +44,10 @@ def store_identity(store: DocumentStore) -> DocumentStore:
 
 
 class PassReads:
-    def __init__(self, store: DocumentStore):
+    def __init__(self, store: DocumentStore, *, batch: BatchReads | None = None, account_id: str | None = None):
         self.backing = store_identity(store)
+        self._batch = batch  # what the batch's passes share (batch_reads.py); None: a pass alone
+        self._account_id = account_id  # whose pass this is: its own databases are never shared
         self._docs: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._databases: set[str] = set()
         self._absent_databases: set[str] = set()
@@ -116,7 +119,7 @@ class PassReads:
         key = (db, doc_id)
         if key not in self._docs:
             try:
-                self._docs[key] = self.backing.get(db, doc_id)
+                self._docs[key] = self._reader(db).get(db, doc_id)
             except NotFound:  # a missing database (DatabaseNotFound) is not kept: it is no NotFound
                 self._docs[key] = _ABSENT
                 raise
@@ -129,7 +132,7 @@ class PassReads:
         wanted = list(dict.fromkeys(doc_ids))
         unknown = [doc_id for doc_id in wanted if (db, doc_id) not in self._docs]
         if unknown:
-            found = self.backing.get_many(db, unknown)
+            found = self._reader(db).get_many(db, unknown)
             for doc_id in unknown:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
         return {doc_id: copy.deepcopy(doc) for doc_id in wanted if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
@@ -140,7 +143,15 @@ class PassReads:
         with contextlib.suppress(DatabaseNotFound):
             self.get_many(db, doc_ids)
 
+    def _reader(self, db: str) -> DocumentStore | BatchReads:
+        if self._batch is not None and shared_by_the_batch(db, self._account_id):
+            return self._batch
+        return self.backing
+
     def _forget(self, db: str, doc_ids: Iterable[str]) -> None:
+        doc_ids = list(doc_ids)
+        if self._batch is not None:
+            self._batch.forget(db, doc_ids)
         for doc_id in doc_ids:
             self._docs.pop((db, doc_id), None)
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}

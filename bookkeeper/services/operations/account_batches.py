@@ -8,13 +8,17 @@ batch that is run again after a crash repeats reads and writes nothing new.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import date
 
+from bookkeeper.domain.kazoo_names import is_account_id
 from bookkeeper.domain.notices import calls_for_notice
 from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_documents_if_due
 from bookkeeper.services.setup.failures import record_failure
@@ -32,7 +36,15 @@ class BatchOutcome:
 
 
 def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date | None = None) -> BatchOutcome:
-    """Reconcile each account (day None) or crawl it for `day`."""
+    """Reconcile each account (day None) or crawl it for `day`, `ports.passes_at_once` accounts at
+    a time. Accounts are independent (a batch names each once, and what several accounts share,
+    a document number or a notice, is already safe between shards); each account's events stay
+    in order, and the batch reports accounts in the order it was given them."""
+    try:
+        ports = replace(ports, batch=_batch_reads(ports, account_ids))
+    except StoreUnavailable as error:
+        log.warning("store unavailable, %d accounts handed back: %s", len(account_ids), error)
+        return BatchOutcome((), (), tuple(account_ids), ())
     handler: Callable[[str], list[BillingEvent]] = (
         (lambda account_id: reconcile_account(ports, account_id))
         if day is None
@@ -43,25 +55,68 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
             )
         )
     )
+    # Named twice (not by a shard, which is handed each account once): one after another, as
+    # two passes of one account must never overlap.
+    at_once = ports.passes_at_once if len(set(account_ids)) == len(account_ids) else 1
+    outcomes = _each(handler, account_ids, at_once)
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     events: list[BillingEvent] = []
-    for position, account_id in enumerate(account_ids):
-        try:
-            outcome = _twice(handler, account_id)
-            if isinstance(outcome, Exception):
-                reason = f"{type(outcome).__name__}: {outcome}"[:500]
+    not_done: list[str] = []
+    for account_id, outcome in zip(account_ids, outcomes, strict=True):
+        if isinstance(outcome, _NotStarted | StoreUnavailable):
+            not_done.append(account_id)
+        elif isinstance(outcome, Exception):
+            reason = f"{type(outcome).__name__}: {outcome}"[:500]
+            try:
                 _record(ports, account_id, day, reason)
-                failed.append((account_id, reason))
-            else:
-                events.extend(outcome)
-                if any(calls_for_notice(event.name) for event in outcome):  # the billing handler queued them
-                    events.append(BillingEvent("notices_queued", account_id))
-                done.append(account_id)
+            except StoreUnavailable:  # not recorded, so not failed: it is tried again later
+                not_done.append(account_id)
+                continue
+            failed.append((account_id, reason))
+        else:
+            events.extend(outcome)
+            if any(calls_for_notice(event.name) for event in outcome):  # the billing handler queued them
+                events.append(BillingEvent("notices_queued", account_id))
+            done.append(account_id)
+    if not_done:
+        log.warning("store unavailable, %d accounts handed back", len(not_done))
+    return BatchOutcome(tuple(done), tuple(failed), tuple(not_done), tuple(events))
+
+
+def _batch_reads(ports: BillingPorts, account_ids: Sequence[str]) -> BatchReads:
+    batch = BatchReads(ports.store)
+    batch.prefetch_accounts([account_id for account_id in account_ids if is_account_id(account_id)])
+    return batch
+
+
+class _NotStarted:
+    """The store went away before this account's turn: handed back untouched."""
+
+
+_NOT_STARTED = _NotStarted()
+_Outcome = list[BillingEvent] | Exception | _NotStarted
+
+
+def _each(handler: Callable[[str], list[BillingEvent]], account_ids: Sequence[str], at_once: int) -> list[_Outcome]:
+    """Each account's outcome, in order: its events, the exception it ended with, or _NOT_STARTED
+    once the store has been found unavailable (nothing more is started then; what is running
+    finishes, done or handed back)."""
+    unavailable = threading.Event()
+
+    def one(account_id: str) -> _Outcome:
+        if unavailable.is_set():
+            return _NOT_STARTED
+        try:
+            return _twice(handler, account_id)
         except StoreUnavailable as error:
-            log.warning("store unavailable, %d accounts handed back: %s", len(account_ids) - position, error)
-            return BatchOutcome(tuple(done), tuple(failed), tuple(account_ids[position:]), tuple(events))
-    return BatchOutcome(tuple(done), tuple(failed), (), tuple(events))
+            unavailable.set()
+            return error
+
+    if at_once <= 1 or len(account_ids) <= 1:
+        return [one(account_id) for account_id in account_ids]
+    with ThreadPoolExecutor(min(at_once, len(account_ids)), thread_name_prefix="kazbill-pass") as pool:
+        return list(pool.map(one, account_ids))
 
 
 def _twice(handler: Callable[[str], list[BillingEvent]], account_id: str) -> list[BillingEvent] | Exception:

@@ -39,7 +39,9 @@ def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[B
 
 
 def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
-    reads = PassReads(ports.store)  # the pass reads each document once
+    # The pass reads each document once; what other accounts' passes of its batch read too (the
+    # reseller's settings and plans) once per batch.
+    reads = PassReads(ports.store, batch=ports.batch, account_id=account_id)
     if is_account_id(account_id):
         reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
     ports = replace(ports, store=reads)
