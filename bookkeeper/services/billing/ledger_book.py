@@ -249,10 +249,14 @@ class LedgerBook:
         found: set[str] = set()
         for month in months_from(first, last):
             # Asked of the store, not of the pass's listing: a month another writer creates while
-            # the pass runs may hold this very event (written under that month's prefix).
+            # the pass runs may hold this very event (written under that month's prefix). One
+            # read answers both whether the month exists and what it holds of these events.
             db = account_modb(account_id, *month)
-            if database_exists_now(self.store, db):
-                found |= {event_part(doc_id) for doc_id in self.store.get_many(db, [placed_in(i, month) for i in ids])}
+            try:
+                held = self.store.get_many(db, [placed_in(i, month) for i in ids])
+            except DatabaseNotFound:
+                continue
+            found |= {event_part(doc_id) for doc_id in held}
         return found
 
     def write(

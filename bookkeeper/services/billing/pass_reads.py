@@ -132,7 +132,12 @@ class PassReads:
         wanted = list(dict.fromkeys(doc_ids))
         unknown = [doc_id for doc_id in wanted if (db, doc_id) not in self._docs]
         if unknown:
-            found = self._reader(db).get_many(db, unknown)
+            try:
+                found = self._reader(db).get_many(db, unknown)
+            except DatabaseNotFound:
+                self._known(db, False)  # what the store just said, newer than the family's listing
+                raise
+            self._known(db, True)
             for doc_id in unknown:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
         return {doc_id: copy.deepcopy(doc) for doc_id in wanted if (doc := self._docs[(db, doc_id)]) is not _ABSENT}

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.ports import Conflict, NotFound
+from bookkeeper.ports import Conflict, DatabaseNotFound, NotFound
 from bookkeeper.services.billing.pass_reads import PassReads, store_identity
 
 DB = "account/3f/0a/d1c2b3a4d5e6f708192a3b4c5d6e"
@@ -45,7 +45,20 @@ def test_a_document_read_four_times_in_a_pass_is_fetched_once(store):
     assert [reads.get(DB, "onbill")["billing_day"] for _ in range(3)] == [1, 1, 1]
     assert reads.get_many(DB, ["onbill", "limits"]) == {"onbill": reads.get(DB, "onbill")}
     assert reads.database_exists(DB) and reads.database_exists(DB)
-    assert store.reads == {"get": 1, "get_many": 1, "list_databases": 1}
+    assert store.reads == {"get": 1, "get_many": 1}  # a database that answered a read exists: nothing listed
+
+
+def test_a_read_that_finds_no_database_is_what_the_pass_knows_from_then_on(store):
+    """A month another writer has not created (or has since): the pass's own read said so, and
+    that answer, newer than the family's listing, is the one the pass goes by."""
+    reads = PassReads(store)
+    month = f"{DB}-202611"
+    with pytest.raises(DatabaseNotFound):
+        reads.get_many(month, ["202611-entry"])
+    assert not reads.database_exists(month)
+    store._inner.create_database(month)
+    assert reads.get_many(month, ["202611-other"]) == {}
+    assert reads.database_exists(month)
 
 
 def test_an_accounts_databases_are_listed_once_for_the_whole_pass(store):
