@@ -45,6 +45,8 @@ class BatchReads:
     def prefetch_accounts(self, account_ids: Sequence[str]) -> None:
         """The batch's account documents, then the services documents of them and of every
         ancestor in their trees, and the ancestors' account documents: three requests."""
+        if not account_ids:
+            return
         with contextlib.suppress(DatabaseNotFound):
             accounts = self.get_many(ACCOUNTS_DB, account_ids)
             ancestors = {ancestor for doc in accounts.values() for ancestor in doc.get("pvt_tree") or []}
