@@ -7,7 +7,9 @@
     PUT .../onbills/generate               {"period_start": "YYYY-MM-DD"}: issue (or reissue, same
                                            numbers) the documents of a closed period; with
                                            "children": true, for every account below a reseller;
-                                           "document_types": ["calls_report"] for the calls report
+                                           "document_types": ["calls_report"] for the calls report;
+                                           a document issued again is emailed again only with
+                                           "email": true ("email": false: none is emailed)
 Reading is for the account and the accounts above it; generating is for a reseller above it.
 What an account can have issued on demand (pro-formas, invoices for a payment: each numbered,
 rendered and emailed at its reseller's cost) is limited per account, in any hour and any 24
@@ -167,7 +169,7 @@ class GenerateOnbills:
         self.deps = deps
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        data = _fields(req, {"period_start", "children", "document_types"}, "a generation request")
+        data = _fields(req, {"period_start", "children", "document_types", "email"}, "a generation request")
         start = _period(data.get("period_start"))
         kinds = data.get("document_types", list(PERIOD_TYPES))
         if not isinstance(kinds, list) or not kinds or any(k not in ON_DEMAND_TYPES for k in kinds):
@@ -175,6 +177,11 @@ class GenerateOnbills:
         children = data.get("children", False)
         if not isinstance(children, bool):
             raise invalid("children", "type", "true or false")
+        email = data.get("email")
+        if email is not None and not isinstance(email, bool):
+            raise invalid(
+                "email", "type", "true, false, or absent (each document issued for the first time is emailed)"
+            )
         account_for(req, self.deps, account_id, write=True, from_above=not children)
         ports = DocumentPorts(self.deps.store, self.deps.clock, self.deps.design_docs)
         targets = [account_id]
@@ -192,8 +199,9 @@ class GenerateOnbills:
                         "carrier": doc.carrier,
                         "number": doc.number,
                         "state": "queued",
+                        "email": doc.email,
                     }
-                    for doc in issue_period_documents(ports, target, start, tuple(kinds))
+                    for doc in issue_period_documents(ports, target, start, tuple(kinds), email=email)
                 ]
             except (DocumentRequestError, BillingInputError) as error:
                 if not children and isinstance(error, NoCarrier):

@@ -285,3 +285,56 @@ def test_documents_are_emailed_no_faster_than_the_configured_rate(period):
     finally:
         sink.stop()
     assert len(sink.received) == 3
+
+
+def test_a_period_issued_again_is_rendered_again_and_emailed_again_only_when_asked(period):
+    """Regenerating a period (a corrected template, a late Kazoo entry) used to email the
+    customer every document again; now the admins get them once, and again only on request."""
+    world, customer, ports = period
+    store, db = world.store, account_modb(customer, 2026, 11)
+    sink = SmtpSink().start()
+    renderer, mailer = WeasyRenderer(), SmtpMailer("127.0.0.1", sink.port)
+    now = gregorian(datetime(2026, 12, 2, 9, 1, tzinfo=MSK))
+
+    def passes() -> tuple[int, int]:
+        first = process_due_documents(store, renderer, mailer, sender="billing@volna.example", now_gregorian=now)
+        second = process_due_documents(store, renderer, mailer, sender="billing@volna.example", now_gregorian=now)
+        return first.rendered + second.rendered, first.emailed + second.emailed
+
+    try:
+        issued = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+        assert [d.email for d in issued] == [True, True, True]
+        assert passes() == (3, 3)
+        again = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+        assert [d.email for d in again] == [False, False, False]
+        assert passes() == (3, 0)  # rendered anew, nobody emailed
+        invoice = store.get(db, issued[0].doc_id)
+        assert invoice["state"] == "rendered" and invoice["_attachments"]
+        assert [step["state"] for step in invoice["state_history"]].count("emailed") == 1
+        assert len(sink.received) == 3
+        asked = issue_period_documents(ports, customer, datetime(2026, 11, 1).date(), email=True)
+        assert [d.email for d in asked] == [True, True, True]
+        assert passes() == (3, 3)
+        assert len(sink.received) == 6
+        assert [d.number for d in asked] == [d.number for d in issued]
+    finally:
+        sink.stop()
+
+
+def test_documents_issued_again_before_they_were_ever_sent_are_still_sent(period):
+    """A crawl that died after issuing, before the mailer ran, issues the period again: nobody
+    has the documents yet, so they are emailed."""
+    world, customer, ports = period
+    store = world.store
+    issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    again = issue_period_documents(ports, customer, datetime(2026, 11, 1).date())
+    assert [d.email for d in again] == [True, True, True]
+    sink = SmtpSink().start()
+    try:
+        now = gregorian(datetime(2026, 12, 2, 9, 1, tzinfo=MSK))
+        renderer, mailer = WeasyRenderer(), SmtpMailer("127.0.0.1", sink.port)
+        for _ in range(2):
+            process_due_documents(store, renderer, mailer, sender="billing@volna.example", now_gregorian=now)
+    finally:
+        sink.stop()
+    assert len(sink.received) == 3

@@ -42,6 +42,7 @@ class IssuedDocument:
     document_type: str
     carrier: str
     number: str
+    email: bool = True  # emailed once rendered (a document issued again is, only when asked)
 
 
 class DocumentRequestError(FieldError):
@@ -110,7 +111,11 @@ class Issuer:
         lines: Sequence[InvoiceLine],
         id_suffix: str,
         extra: Mapping[str, Any] | None = None,
+        email: bool | None = None,
     ) -> IssuedDocument:
+        """Number, store and queue the document. `email`: whether to email it once rendered;
+        None: unless it was emailed before (issued again, its admins already have it; issued
+        again after a crawl died before sending it, they do not, and it is sent)."""
         store, context = self.ports.store, self.context
         numbered = numbered_type(carrier, kind)
         sequence = NumberSequence(
@@ -137,7 +142,7 @@ class Issuer:
             context.account_id, (issued_on.year, issued_on.month), create=True
         )
         doc_id = document_id(month_prefix(issued_on), kind, carrier.id, id_suffix)
-        _store(
+        emailed_before = _store(
             store,
             db,
             doc_id,
@@ -145,18 +150,23 @@ class Issuer:
             context.account_id,
             self.now,
         )
-        enqueue_render(store, db, doc_id, context.account_id, self.now)
-        return IssuedDocument(db, doc_id, kind, carrier.id, shown)
+        send = (not emailed_before) if email is None else email
+        enqueue_render(store, db, doc_id, context.account_id, self.now, send=send)
+        return IssuedDocument(db, doc_id, kind, carrier.id, shown, send)
 
 
-def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], account_id: str, now: int) -> None:
+def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], account_id: str, now: int) -> bool:
     """Write the document's data; a regeneration replaces the data and drops the old PDF (it is
-    rendered again), keeping the state history."""
+    rendered again), keeping the state history. Whether it had been emailed before."""
     try:
         current = store.get(db, doc_id)
     except NotFound:
         current = None
     history = list((current or {}).get("state_history") or [])
+    # Sticky: the history keeps its last 20 steps, and a regenerated document drops its recipients.
+    emailed_before = bool((current or {}).get("emailed_before")) or any(
+        step.get("state") == "emailed" for step in history
+    )
     history.append({"state": "queued", "at": now})
     doc = {
         "_id": doc_id,
@@ -168,7 +178,9 @@ def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], acc
         "pvt_account_db": db,
         "pvt_created": (current or {}).get("pvt_created", now),
         "pvt_modified": now,
+        **({"emailed_before": True} if emailed_before else {}),
     }
     if current is not None:
         doc["_rev"] = current["_rev"]
     store.put(db, doc)
+    return emailed_before

@@ -79,8 +79,9 @@ def job_id(db: str, doc_id: str) -> str:
     return "job-" + hashlib.sha256(f"{db}/{doc_id}".encode()).hexdigest()[:40]
 
 
-def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, now: int) -> None:
-    """(Re)queue the document for rendering: a regenerated document is rendered and sent again."""
+def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, now: int, *, send: bool = True) -> None:
+    """(Re)queue the document for rendering, then for emailing unless `send` is False (a period's
+    documents issued again are rendered again, and emailed again only when asked)."""
     store.ensure_database(QUEUE_DB)
     job: dict[str, Any] = {
         "_id": job_id(db, doc_id),
@@ -88,6 +89,7 @@ def enqueue_render(store: DocumentStore, db: str, doc_id: str, account_id: str, 
         "db": db,
         "doc_id": doc_id,
         "account_id": account_id,
+        "send": send,
         "state": "render",
         "attempts": 0,
         "next_attempt_at": now,
@@ -177,6 +179,9 @@ def _render(
         return _retry(store, job, doc, "the document changed while it was rendered", now)
     doc = {**store.get(job["db"], doc["_id"]), "_rev": written.rev}
     _document_state(store, job["db"], doc, "rendered", now, None)
+    if job.get("send", True) is False:  # issued again, and not asked to be emailed again
+        _save(store, {**job, "state": "done", "reason": "issued again: not emailed again unless asked"})
+        return "rendered"
     _save(store, {**job, "state": "mail" if mailer is not None else "done", "attempts": 0, "next_attempt_at": now})
     return "rendered"
 

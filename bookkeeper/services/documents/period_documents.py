@@ -59,10 +59,16 @@ def closed_period(context: BillingContext, start: date, today: date) -> Period:
 
 
 def issue_period_documents(
-    ports: DocumentPorts, account_id: str, start: date, kinds: Sequence[str] = PERIOD_TYPES
+    ports: DocumentPorts,
+    account_id: str,
+    start: date,
+    kinds: Sequence[str] = PERIOD_TYPES,
+    *,
+    email: bool | None = None,
 ) -> list[IssuedDocument]:
     """The period's documents of `kinds`: invoices and acts (as each carrier issues them), and on
-    demand calls reports (for each carrier that carried calls)."""
+    demand calls reports (for each carrier that carried calls). Each is emailed once rendered
+    when issued for the first time; issued again, only if `email` is True."""
     issuer = Issuer.of(ports, account_id)
     context, tz = issuer.context, issuer.context.reseller.timezone
     period = closed_period(context, start, local_day_of_gregorian(issuer.now, tz))
@@ -96,6 +102,7 @@ def issue_period_documents(
                     lines=shown_lines,
                     id_suffix=suffix,
                     extra=extra,
+                    email=email,
                 )
             )
     invoicing = {doc.carrier for doc in issued if doc.document_type == "invoice"}
@@ -111,6 +118,7 @@ def issue_period_documents(
                 period=span,
                 lines=lines,
                 id_suffix=suffix,
+                email=email,
             )
         )
     return issued

@@ -62,8 +62,20 @@ def test_a_reseller_issues_lists_reads_and_downloads_a_periods_documents(api):
     assert process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now).rendered == 2
     pdf = client.simulate_get(f"{url}/{invoice_id}/pdf", headers=reseller)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    assert [d["email"] for d in issued] == [True, True]
     again = client.simulate_put(f"{url}/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}})
     assert [d["number"] for d in again.json["data"]["issued"]] == ["1", "1"]  # reissued: the same numbers
+    # Never emailed (no mail server here): issued again, they are still to be sent; "email": false
+    # says none (a reissued period after emailing is tests/integration/test_period_documents.py).
+    assert [d["email"] for d in again.json["data"]["issued"]] == [True, True]
+    quiet = client.simulate_put(
+        f"{url}/generate", headers=reseller, json={"data": {"period_start": "2026-11-01", "email": False}}
+    )
+    assert [d["email"] for d in quiet.json["data"]["issued"]] == [False, False]
+    wrong = client.simulate_put(
+        f"{url}/generate", headers=reseller, json={"data": {"period_start": "2026-11-01", "email": "yes"}}
+    )
+    assert wrong.status_code == 400 and "email" in wrong.json["data"], wrong.json
 
 
 def test_the_account_cannot_issue_its_own_and_bad_requests_name_their_field(api):
