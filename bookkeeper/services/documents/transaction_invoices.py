@@ -46,6 +46,7 @@ def issue_transaction_invoice(
         lines=[line],
         id_suffix=hashlib.sha256(entry_id.encode()).hexdigest()[:16],
         extra={"entry_id": entry_id, "payment": entry_reason(entry)},
+        email=True,  # asked for by the customer, each time (and counted against its allowance)
     )
 
 
