@@ -6,22 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from bookkeeper.domain.documents.dates import shown_day
 from bookkeeper.domain.documents.words import plural_ru
-
-_EN_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def amount(minor: int, digits: int, language: str) -> str:
@@ -35,10 +21,7 @@ def amount(minor: int, digits: int, language: str) -> str:
 
 
 def day(iso: str, language: str) -> str:
-    value = date.fromisoformat(iso)
-    if language == "ru":
-        return value.strftime("%d.%m.%Y")
-    return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+    return shown_day(date.fromisoformat(iso), language)
 
 
 def day_ranges(ranges: list[list[str]], language: str) -> str:

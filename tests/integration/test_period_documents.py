@@ -148,8 +148,9 @@ def test_a_closed_period_gets_numbered_rendered_and_emailed_documents(period, tm
     abroad = pdf_text(store, db, issued[2].doc_id, "invoice-1.pdf", tmp_path)
     assert "Volna International Ltd" in abroad and "6,00" in abroad  # 30 s: the first whole minute at 6.00
     assert len(sink.received) == 3
-    message = next(m for m in sink.received if m["Subject"] == "Счёт № В-2026-100 за 2026-11-01 – 2026-11-30")
+    message = next(m for m in sink.received if m["Subject"] == "Счёт № В-2026-100 за 01.11.2026 – 30.11.2026")
     assert message["X-Envelope-To"] == "anna@alpha-taxi.example"
+    assert "за период 01.11.2026 – 30.11.2026" in message.get_body(("plain",)).get_content()  # no ISO dates in Russian
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_filename() == "invoice-В-2026-100.pdf" and attachment.get_content()[:5] == b"%PDF-"
     ARTIFACTS.mkdir(exist_ok=True)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
+from bookkeeper.domain.documents.dates import shown_day
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.notices import gives_up, retry_delay_s
 from bookkeeper.ports import (
@@ -270,8 +272,8 @@ def _message(
     values = {
         "title": TITLES[language].get(doc["document_type"], doc["document_type"]),
         "number": doc["number"],
-        "start": doc["period"]["start"],
-        "end": doc["period"]["end"],
+        "start": shown_day(date.fromisoformat(doc["period"]["start"]), language),
+        "end": shown_day(date.fromisoformat(doc["period"]["end"]), language),
     }
     message = EmailMessage()
     try:
