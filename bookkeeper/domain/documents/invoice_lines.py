@@ -15,6 +15,7 @@ a document's total may differ from the ledger's by the sub-cent rounding of its 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -67,6 +68,16 @@ class InvoiceLine:
     category: str | None = None  # the plan category (devices, users...), "calls" for calls
 
 
+_DAY_IN_DESCRIPTION = re.compile(r",? \d{4}-\d{2}-\d{2}")
+
+
+def undated(description: str) -> str:
+    """A daily fee's description without its day ("Desk phone × 3, 2026-11-05" → "Desk phone × 3"):
+    the day is the line's ranges, and with it in the key every day was a line of its own (Fjord
+    Design's November: 35 lines over 2 pages for 44.60 EUR)."""
+    return _DAY_IN_DESCRIPTION.sub("", description).strip()
+
+
 def day_ranges(days: Iterable[date]) -> tuple[tuple[str, str], ...]:
     """Consecutive days merged: 1, 2, 3, 7, 8 → (1-3), (7-8)."""
     ranges: list[list[date]] = []
@@ -108,7 +119,7 @@ def invoice_lines(
                 kazbill.get("item"),
                 kazbill.get("rate"),
                 kazbill.get("quantity"),
-                entry.get("description"),
+                undated(str(entry.get("description") or "")),
             )
             daily.setdefault(key, []).append(entry)
         elif reason in MONTHLY_REASONS:

@@ -10,9 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
 from bookkeeper.domain.documents.invoice_lines import day_ranges, invoice_lines, lines_of
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
+from bookkeeper.domain.ledger import ledger_document
+from bookkeeper.domain.periods import period_containing
+from bookkeeper.domain.plans import ItemPrice
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 MSK = "Europe/Moscow"
@@ -232,3 +236,53 @@ def test_every_service_debit_is_on_one_line_of_one_carrier_and_payments_on_none(
     assert all(line.amount_minor >= 0 for line in lines)
     units_total = sum(e["amount"] for e in services)
     assert abs(sum(line.amount_minor for line in lines) * 100 - units_total) <= 50 * len(lines)  # ≤ ½ kopeck a line
+
+
+def _daily_fees_as_billed(quantities: dict[int, int]) -> list[dict]:
+    """The ledger entries the bookkeeper writes for a desk phone plan (350.00 a month) billed
+    daily: day → phones that day, each day's fee, and a raise's difference on the day it came."""
+
+    def price(phones: int) -> ItemPrice:
+        return ItemPrice("devices", "sip_device", "Desk phone", phones, phones, 3_500_000, 0, 0, phones * 3_500_000, 0)
+
+    entries, before = [], 0
+    for day, phones in sorted(quantities.items()):
+        when = date(2026, 11, day)
+        charge = daily_fee_charge(period_containing(1, when), when, price(phones), None)
+        assert charge is not None
+        entries.append(
+            ledger_document(charge, account_id="a" * 32, account_name="Fjord", currency="EUR", tz=MSK, now_gregorian=0)
+        )
+        if before and phones > before:  # a phone added during the day: the difference, the same day
+            raised = daily_fee_charge(period_containing(1, when), when, price(phones + 1), price(phones))
+            assert raised is not None
+            entries.append(
+                ledger_document(
+                    raised, account_id="a" * 32, account_name="Fjord", currency="EUR", tz=MSK, now_gregorian=0
+                )
+            )
+        before = phones
+    return entries
+
+
+def test_daily_fees_are_one_line_per_item_and_quantity_over_the_days_they_cover():
+    """Fjord Design's November had 35 lines over 2 pages for 44.60 EUR: each day's description
+    carries its date, and the date was part of the grouping."""
+    fees = _daily_fees_as_billed({**{d: 3 for d in range(1, 12)}, **{d: 4 for d in range(12, 31)}})
+    daily = [line for line in invoice_lines(fees, START, END, "EUR", MSK) if line.kind == "daily"]
+    assert [(line.description, line.quantity, line.days) for line in daily] == [
+        ("Desk phone × 3", 3, (("2026-11-01", "2026-11-11"),)),
+        ("Desk phone × 4", 4, (("2026-11-12", "2026-11-30"),)),
+        ("Desk phone × 5 (raised from 4)", 5, (("2026-11-12", "2026-11-12"),)),
+    ]
+    # Units (1/10,000) → cents, rounded once per line: off the ledger by under a cent a line.
+    assert abs(sum(line.amount_minor for line in daily) * 100 - sum(e["amount"] for e in fees)) <= 50 * len(daily)
+
+
+@given(st.dictionaries(st.integers(1, 30), st.integers(1, 6), min_size=1))
+def test_grouped_daily_lines_carry_every_fee_once(quantities):
+    fees = _daily_fees_as_billed(quantities)
+    daily = [line for line in invoice_lines(fees, START, END, "EUR", MSK) if line.kind == "daily"]
+    assert sorted(i for line in daily for i in line.entry_ids) == sorted(e["_id"] for e in fees)
+    assert len(daily) <= len({(e["metadata"]["kazbill"]["quantity"], "raised" in e["description"]) for e in fees})
+    assert all("2026-" not in line.description for line in daily)
