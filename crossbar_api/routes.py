@@ -256,8 +256,9 @@ ROUTES = (
     Route(
         f"{ACCOUNT}/onbills/generate",
         GenerateOnbills,
-        "Issue a closed period's documents (same numbers when reissued); children: every account below",
-        {"period_start": "string", "children": "boolean", "document_types": "array"},
+        "Issue a closed period's documents (same numbers when reissued; emailed again only with email: true);"
+        " children: every account below",
+        {"period_start": "string", "children": "boolean", "document_types": "array", "email": "boolean"},
     ),
     Route(
         f"{ACCOUNT}/onbills/transaction",

@@ -68,7 +68,7 @@ def issue_period_documents(
 ) -> list[IssuedDocument]:
     """The period's documents of `kinds`: invoices and acts (as each carrier issues them), and on
     demand calls reports (for each carrier that carried calls). Each is emailed once rendered
-    when issued for the first time; issued again, only if `email` is True."""
+    unless its admins were emailed it before; `email` True or False decides for every one."""
     issuer = Issuer.of(ports, account_id)
     context, tz = issuer.context, issuer.context.reseller.timezone
     period = closed_period(context, start, local_day_of_gregorian(issuer.now, tz))
