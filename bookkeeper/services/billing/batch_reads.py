@@ -4,9 +4,9 @@ Twenty-five accounts of one reseller, billed in one batch, each read the same re
 document, its onbill, the master's onbill and the same plans: four requests per account on
 CouchDB for answers that are the same for all of them. A batch is one moment (a change that
 arrives during it is billed by the next one), so these are read once per batch: the batch's
-own account documents and their trees' services documents in two requests up front, and any
-other account's documents (in `accounts`, `services` or another account's own database) the
-first time a pass asks. An account's own database and its months are never shared: the pass
+own account documents, their ancestors' and the services documents of all of them in three
+requests up front, and any other account's documents (in `accounts`, `services` or another
+account's own database) the first time a pass asks. An account's own database and its months are never shared: the pass
 reading them is the only one writing them (PassReads keeps those for the pass alone). A write
 by any pass of the batch forgets what it touched here, so the next read fetches it again.
 
