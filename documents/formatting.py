@@ -20,6 +20,15 @@ def amount(minor: int, digits: int, language: str) -> str:
     return f"{sign}{grouped}.{fraction:0{digits}d}" if digits else f"{sign}{grouped}"
 
 
+def unit_price(units: int, digits: int, language: str) -> str:
+    """A unit price, from Kazoo's units (1/10,000): at the currency's precision where that is
+    exact ("350.00"), else with the digits it needs, at most four ("0.5806")."""
+    places = digits
+    while places < 4 and units % 10 ** (4 - places):
+        places += 1
+    return amount(units // 10 ** (4 - places), places, language)  # exact: the loop stops where it divides
+
+
 def day(iso: str, language: str) -> str:
     return shown_day(date.fromisoformat(iso), language)
 

@@ -47,6 +47,7 @@ def template_context(data: Mapping[str, Any]) -> dict[str, Any]:
         "title": labels.get(data["document_type"], data["document_type"]),
         "vat_charged": data["vat"]["disposition"] != "none" and data["vat"]["rate"] not in ("0", "0.00"),
         "money": lambda minor: formatting.amount(minor, digits, language),
+        "price": lambda units: formatting.unit_price(units, digits, language),
         "day": lambda iso: formatting.day(iso, language),
         "ranges": lambda ranges: formatting.day_ranges(ranges, language),
         "count": lambda number, forms: formatting.counted(number, labels[forms], language),

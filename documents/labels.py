@@ -36,6 +36,8 @@ LABELS = {
         "minutes": "min",
         "per_minute": "Telephone calls (per-minute)",
         "prorated": "part of the period",
+        "raised_from": "raised from",
+        "activation": "activation",
         "act_text": "The services listed above were rendered in full and on time; the customer has no claims "
         "as to their scope, quality or timing.",
         "supplier_signature": "For the supplier",
@@ -90,6 +92,8 @@ LABELS = {
         "minutes": "мин",
         "per_minute": "Услуги связи (поминутно)",
         "prorated": "часть периода",
+        "raised_from": "было",
+        "activation": "подключение",
         "act_text": "Вышеперечисленные услуги оказаны полностью и в срок. Заказчик претензий по объёму, качеству "
         "и срокам оказания услуг не имеет.",
         "supplier_signature": "От исполнителя",

@@ -63,6 +63,11 @@ class Charge:
     days_in_period: int
     period: Period
     day: date  # the (reseller-local) day the charge belongs to; it picks the monthly database
+    # What a document needs to show the charge's arithmetic ("2 × 350.00 × 28/30"): the item's
+    # name, and the level it was charged at before (quantity and monthly cost; 0 for a first charge).
+    name: str = ""
+    from_quantity: int = 0
+    from_monthly: int = 0
 
     def __post_init__(self) -> None:
         if self.ledger_type not in (DEBIT, CREDIT):

@@ -51,4 +51,7 @@ def daily_fee_charge(period: Period, day: date, now: ItemPrice, charged_today: I
         days_in_period=period.days,
         period=period,
         day=day,
+        name=now.name,
+        from_quantity=level,
+        from_monthly=charged_today.monthly if charged_today else 0,
     )

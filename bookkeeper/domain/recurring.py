@@ -41,6 +41,7 @@ def _charge(
     ledger_type: str,
     entry_id: str,
     description: str,
+    before: ItemPrice | None = None,
 ) -> Charge:
     return Charge(
         entry_id=entry_id,
@@ -57,6 +58,9 @@ def _charge(
         days_in_period=period.days,
         period=period,
         day=day,
+        name=price.name,
+        from_quantity=before.billable_quantity if before else 0,
+        from_monthly=before.monthly if before else 0,
     )
 
 
@@ -116,6 +120,7 @@ def increase_charges(
                 f"{now.name}: {level} → {now.billable_quantity}, {period.days - index}/{period.days} days"
                 if prorate
                 else f"{now.name}: {level} → {now.billable_quantity}",
+                charged,
             )
         )
     activation = now.activation_charge * (now.billable_quantity - level)
@@ -130,6 +135,7 @@ def increase_charges(
                 DEBIT,
                 mrc_entry_id(period, day, now, round_, kind="activation"),
                 f"{now.name}: activation of {now.billable_quantity - level}",
+                charged,
             )
         )
     return charges
@@ -153,4 +159,5 @@ def decrease_credit(period: Period, day: date, now: ItemPrice, charged: ItemPric
         CREDIT,
         mrc_entry_id(period, day, now, round_ + 1, kind="credit"),
         f"{now.name}: {charged.billable_quantity} → {now.billable_quantity}, {period.days - index}/{period.days} days",
+        charged,
     )

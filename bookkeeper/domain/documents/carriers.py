@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bookkeeper.domain.call_totals import CallCarrier
+from bookkeeper.domain.documents.vat import PER_LINE, PER_RATE
 from bookkeeper.domain.errors import FieldError
 
 DOCUMENT_TYPES = ("invoice", "act", "calls_report", "proforma", "aggregated_invoice", "transaction_invoice")
@@ -48,6 +49,7 @@ class Carrier:
     numbering: Mapping[str, Numbering] = field(default_factory=dict)
     called_patterns: tuple[str, ...] = ()
     caller_patterns: tuple[str, ...] = ()
+    vat_rounding: str = PER_LINE  # where VAT is rounded: per_line (Russia) or per_rate (EU), see vat
 
     def numbering_of(self, document_type: str) -> Numbering:
         if document_type == "calls_report" and document_type not in self.numbering:
@@ -88,17 +90,30 @@ def parse_carrier(doc: Mapping[str, Any], path: str = "carrier") -> Carrier:
     for kind, rule in numbering.items():
         if rule.follows is not None and (rule.follows == kind or rule.follows not in types):
             raise CarrierError(f"{path}.numbering.{kind}.follows", "must name another document type the carrier issues")
+    legal = _texts(doc.get("legal"), f"{path}.legal")
     return Carrier(
         carrier_id,
         name.strip(),
         doc.get("main") is True,
-        _texts(doc.get("legal"), f"{path}.legal"),
+        legal,
         _texts(doc.get("bank"), f"{path}.bank"),
         types,
         numbering,
         _patterns(doc.get("called_patterns"), f"{path}.called_patterns"),
         _patterns(doc.get("caller_patterns"), f"{path}.caller_patterns"),
+        _vat_rounding(doc.get("vat_rounding"), legal, f"{path}.vat_rounding"),
     )
+
+
+def _vat_rounding(value: Any, legal: Mapping[str, str], path: str) -> str:
+    """The carrier's own rule, else its jurisdiction's practice: a Russian carrier (an INN, or
+    country RU) rounds VAT per line as a счёт-фактура does; any other per rate (EN 16931)."""
+    if value is None:
+        russian = "inn" in legal or legal.get("country", "").strip().upper() in ("RU", "RUS")
+        return PER_LINE if russian else PER_RATE
+    if value not in (PER_LINE, PER_RATE):
+        raise CarrierError(path, f"must be {PER_LINE} or {PER_RATE}")
+    return str(value)
 
 
 def _numbering(rule: Any, path: str) -> Numbering:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bookkeeper.domain.documents.carriers import Carrier
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
-from bookkeeper.domain.documents.vat import VatPolicy, taxed, total
+from bookkeeper.domain.documents.vat import VatPolicy, taxed_lines, total
 from bookkeeper.domain.documents.words import amount_in_words
 from bookkeeper.domain.money import currency as currency_of
 
@@ -44,8 +44,8 @@ def document_data(
 ) -> dict[str, Any]:
     places = currency_of(currency).minor_units
     shown_lines = []
-    for line in lines:
-        amounts = taxed(line.amount_minor, vat)
+    taxed = taxed_lines([line.amount_minor for line in lines], vat, carrier.vat_rounding)
+    for line, amounts in zip(lines, taxed, strict=True):
         shown_lines.append(
             {
                 **{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids")},
@@ -56,7 +56,7 @@ def document_data(
                 "gross": amounts.gross,
             }
         )
-    totals = total([taxed(line.amount_minor, vat) for line in lines])
+    totals = total(taxed)
     return {
         "document_type": document_type,
         "number": number,
@@ -72,7 +72,7 @@ def document_data(
         "currency": currency,
         "minor_digits": places,
         "language": language if language in LANGUAGES else "en",
-        "vat": {"disposition": vat.disposition, "rate": str(vat.rate)},
+        "vat": {"disposition": vat.disposition, "rate": str(vat.rate), "rounding": carrier.vat_rounding},
         "lines": shown_lines,
         "totals": {"net": totals.net, "vat": totals.vat, "gross": totals.gross},
         "total_in_words": amount_in_words(

@@ -22,6 +22,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, per_minute_totals
+from bookkeeper.domain.documents import line_arithmetic
+from bookkeeper.domain.documents.line_arithmetic import Arithmetic
 from bookkeeper.domain.money import to_minor_units
 from bookkeeper.domain.periods import local_day_of_gregorian
 
@@ -49,6 +51,9 @@ NOT_SERVICES = frozenset(
         "braintree_refund_failed",
         "database_rollup",
         "admin_discretion",
+        # The month's rollover carries the last month's balance (a debit when it was negative):
+        # money already shown, on the month it was charged in.
+        "rollovers",
     }
 )
 
@@ -66,6 +71,9 @@ class InvoiceLine:
     billed_seconds: int = 0  # calls
     entry_ids: tuple[str, ...] = ()
     category: str | None = None  # the plan category (devices, users...), "calls" for calls
+    arithmetic: Arithmetic | None = None  # quantity × unit price (× share) (− discount) = amount
+    name: str | None = None  # the plan item's name, where the charge recorded it (the template words the rest)
+    from_quantity: int = 0  # the level an increase, a decrease or a raised day's fee started from
 
 
 _DAY_IN_DESCRIPTION = re.compile(r",? \d{4}-\d{2}-\d{2}")
@@ -134,10 +142,17 @@ def invoice_lines(
                     None,
                     minor_of(_signed(entry), currency),
                     entry_ids=(str(entry["_id"]),),
+                    arithmetic=line_arithmetic.activation(kazbill, _signed(entry))
+                    if reason == "feature_activation"
+                    else line_arithmetic.one(_signed(entry)),
+                    name=kazbill.get("name") or None,
+                    from_quantity=line_arithmetic.whole(kazbill.get("from_quantity")),
                 )
             )
     for (_, _, rate, quantity, description), group in sorted(daily.items(), key=lambda item: str(item[0])):
         days = [date.fromisoformat(e["metadata"]["kazbill"]["day"]) for e in group]
+        first = group[0]["metadata"]["kazbill"]
+        amount = sum(_signed(e) for e in group)
         lines.append(
             InvoiceLine(
                 "daily",
@@ -145,10 +160,13 @@ def invoice_lines(
                 str(description or "daily fee"),
                 int(quantity or 0),
                 None if rate is None else minor_of(int(rate), currency),
-                minor_of(sum(_signed(e) for e in group), currency),
+                minor_of(amount, currency),
                 days=day_ranges(days),
                 entry_ids=tuple(str(e["_id"]) for e in group),
-                category=group[0]["metadata"]["kazbill"].get("category"),
+                category=first.get("category"),
+                arithmetic=line_arithmetic.daily(len(set(days)), amount),
+                name=first.get("name") or None,
+                from_quantity=line_arithmetic.whole(first.get("from_quantity")),
             )
         )
     for totals in per_minute_totals(calls, carriers):  # the calls report lists the calls themselves
@@ -162,6 +180,7 @@ def invoice_lines(
                 minor_of(totals.amount, currency),
                 billed_seconds=totals.billed_seconds,
                 category="calls",
+                arithmetic=line_arithmetic.one(totals.amount),
             )
         )
     return sorted(lines, key=lambda line: KIND_ORDER.index(line.kind))  # stable: ids, then carriers, within a kind
@@ -177,17 +196,21 @@ def _monthly(
 ) -> InvoiceLine:
     period = kazbill.get("period") or {}
     prorated = reason != "monthly_recurring"
+    amount = _signed(entry)
     return InvoiceLine(
         "prorated" if prorated else "monthly",
         main,
         str(entry.get("description") or kazbill.get("item") or reason),
         int(kazbill.get("quantity") or 0),
         None if kazbill.get("rate") is None else minor_of(int(kazbill["rate"]), currency),
-        minor_of(_signed(entry), currency),
+        minor_of(amount, currency),
         days=((kazbill.get("day") or period.get("start", ""), period.get("end", "")),) if prorated else (),
         ratio=kazbill.get("ratio") if prorated else None,
         entry_ids=(str(entry["_id"]),),
         category=kazbill.get("category"),
+        arithmetic=(line_arithmetic.prorated if prorated else line_arithmetic.monthly)(kazbill, amount),
+        name=kazbill.get("name") or None,
+        from_quantity=line_arithmetic.whole(kazbill.get("from_quantity")),
     )
 
 

@@ -1,9 +1,15 @@
-"""VAT on a document line, in the currency's minor units (kopecks, cents).
+"""VAT on a document, in the currency's minor units (kopecks, cents).
 
 A reseller's prices either exclude VAT (`netto`: VAT is added on top), include it (`brutto`: VAT
-is the part of the price it already holds), or carry none. VAT is computed per line and rounded
-half away from zero, and the document's totals are the sums of its lines, as Russian invoices
-(счёт-фактура) require; so net + VAT = gross holds for every line and for the totals.
+is the part of the price it already holds), or carry none. Who rounds where is the carrier's
+rule, by default its jurisdiction's practice:
+- `per_line` (Russia, the счёт-фактура): every line's VAT is rounded half away from zero, and the
+  document's totals are the sums of its lines;
+- `per_rate` (the EU, EN 16931 BR-CO-17): the VAT of a rate is rounded once, over the sum of the
+  lines' net amounts (under brutto: the part of the lines' gross sum the rate holds), and shared
+  out to the lines, each within a minor unit of its own rounding, so that the lines still add up.
+Either way net + VAT = gross holds for every line and for the totals, and the totals are the sums
+of the lines: a document never shows a total its lines do not give.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bookkeeper.domain.errors import FieldError
 
 NETTO, BRUTTO, NO_VAT = "netto", "brutto", "none"
+PER_LINE, PER_RATE = "per_line", "per_rate"
 
 
 class VatError(FieldError):
@@ -71,3 +78,30 @@ def total(lines: list[Taxed]) -> Taxed:
     for line in lines:
         result = result + line
     return result
+
+
+def vat_of_sum(price_minor: int, policy: VatPolicy) -> int:
+    """The VAT one rounding gives a sum of prices (net under netto, gross under brutto)."""
+    return taxed(price_minor, policy).vat
+
+
+def taxed_lines(prices_minor: list[int], policy: VatPolicy, rounding: str = PER_LINE) -> list[Taxed]:
+    """Every line taxed under the carrier's rounding rule; their sum is the document's totals."""
+    if rounding not in (PER_LINE, PER_RATE):
+        raise VatError("vat_rounding", f"must be {PER_LINE} or {PER_RATE}")
+    lines = [taxed(price, policy) for price in prices_minor]
+    if rounding == PER_LINE or not policy.charged or not lines:
+        return lines
+    # The rate's VAT, rounded once; what the lines' own roundings miss goes a minor unit at a time
+    # to the largest lines (fewer than one unit a line: each line rounds within half a unit).
+    missing = vat_of_sum(sum(prices_minor), policy) - sum(line.vat for line in lines)
+    step = 1 if missing > 0 else -1
+    for index in sorted(range(len(lines)), key=lambda i: (-abs(prices_minor[i]), i))[: abs(missing)]:
+        line = lines[index]
+        vat = line.vat + step
+        lines[index] = (
+            Taxed(line.net, vat, line.net + vat)
+            if policy.disposition == NETTO
+            else Taxed(line.gross - vat, vat, line.gross)
+        )
+    return lines

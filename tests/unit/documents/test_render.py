@@ -18,6 +18,7 @@ from jinja2 import DictLoader
 from bookkeeper.domain.documents.carriers import parse_carriers
 from bookkeeper.domain.documents.document_data import document_data
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
+from bookkeeper.domain.documents.line_arithmetic import Arithmetic
 from bookkeeper.domain.documents.vat import VatPolicy
 from documents.html import ASSETS, RenderRefused, html_of, template_environment
 from documents.pdf import fetch_asset
@@ -38,21 +39,56 @@ CARRIER = parse_carriers(
     ]
 )[0]
 LINES = [
-    InvoiceLine("monthly", "volna", "Desk phone × 2", 2, 50_000, 100_000),
+    # 2 × 500.00 − 50.00 (the plan's discount) = 950.00
     InvoiceLine(
-        "prorated", "volna", "SIP trunk, added 11 Nov", 1, 150_000, 100_000, (("2026-11-11", "2026-11-30"),), "20/30"
+        "monthly",
+        "volna",
+        "Desk phone × 2",
+        2,
+        50_000,
+        95_000,
+        arithmetic=Arithmetic(2, 5_000_000, less=500_000),
+        name="Настольный телефон",
     ),
+    # 2 added (1 → 3) × 1,500.00 × 20/30 = 2,000.00
+    InvoiceLine(
+        "prorated",
+        "volna",
+        "SIP trunk: 1 → 3, 20/30 days",
+        3,
+        150_000,
+        200_000,
+        (("2026-11-11", "2026-11-30"),),
+        "20/30",
+        arithmetic=Arithmetic(2, 15_000_000, (20, 30)),
+        name="SIP-транк",
+        from_quantity=1,
+    ),
+    # 4 days × 37.5075 (the day's price of 3 softphones) = 150.03
     InvoiceLine(
         "daily",
         "volna",
-        "Softphone, daily",
+        "Softphone × 3",
         3,
-        1_667,
+        50_000,
         15_003,
         (("2026-11-01", "2026-11-03"), ("2026-11-07", "2026-11-07")),
+        arithmetic=Arithmetic(4, 375_075),
+        name="Софтфон",
     ),
-    InvoiceLine("one_time", "volna", "Number activation", 1, None, 30_000),
-    InvoiceLine("calls", "volna", "per-minute calls", 42, None, 12_345, billed_seconds=5_430),
+    InvoiceLine("one_time", "volna", "Number activation", 1, None, 30_000, arithmetic=Arithmetic(1, 3_000_000)),
+    InvoiceLine(
+        "calls",
+        "volna",
+        "per-minute calls",
+        42,
+        None,
+        12_345,
+        billed_seconds=5_430,
+        arithmetic=Arithmetic(1, 1_234_500),
+    ),
+    # written before lines knew their arithmetic: shown as it was
+    InvoiceLine("one_time", "volna", "Port-in fee", 1, None, 10_000),
 ]
 
 
@@ -145,12 +181,16 @@ def test_a_template_that_names_what_the_data_lacks_is_refused_not_printed_empty(
 
 
 def test_a_document_stored_by_an_earlier_version_still_renders_with_the_current_templates():
-    """Stored data is never rewritten: a key added to lines later (the category code) must not
-    make older documents fail to render again."""
+    """Stored data is never rewritten: keys added to lines later (the category code, the
+    arithmetic, the item's name, the level before, the carrier's VAT rounding) must not make
+    older documents fail to render again."""
     older = data("invoice", "ru", VatPolicy("brutto", Decimal(20)))
+    del older["vat"]["rounding"]
     for line in older["lines"]:
-        del line["code"]
-    assert "Desk phone × 2" in html_of(older)
+        for key in ("code", "arithmetic", "name", "from_quantity"):
+            del line[key]
+    html = html_of(older)
+    assert "Desk phone × 2" in html and "SIP trunk: 1 → 3, 20/30 days" in html
 
 
 @pytest.mark.parametrize(

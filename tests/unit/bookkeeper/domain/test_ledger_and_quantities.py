@@ -46,6 +46,10 @@ def test_a_charge_becomes_a_kazoo_ledger_document_with_kazbills_details_in_metad
         "rate": 5_000_000,
         "monthly": 20_000_000,
         "ratio": "13/28",
+        # what a document shows as "1 × 50,000.00 × 13/28": the item's name and the level before
+        "name": "Desk phone",
+        "from_quantity": 3,
+        "from_monthly": 15_000_000,
         "currency": "RUB",
         "day": "2026-03-02",
         "period": {"start": "2026-02-15", "end": "2026-03-14"},

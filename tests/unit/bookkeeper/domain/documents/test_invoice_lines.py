@@ -220,11 +220,25 @@ SERVICE_ENTRY = st.one_of(
 )
 
 
-@given(st.lists(SERVICE_ENTRY, max_size=40, unique_by=lambda e: e["_id"]), st.lists(st.integers(1, 10**8), max_size=5))
-def test_every_service_debit_is_on_one_line_of_one_carrier_and_payments_on_none(services, payments):
+@given(
+    st.lists(SERVICE_ENTRY, max_size=40, unique_by=lambda e: e["_id"]),
+    st.lists(st.integers(1, 10**8), max_size=5),
+    st.integers(-(10**8), 10**8),
+)
+def test_every_service_debit_is_on_one_line_of_one_carrier_and_payments_on_none(services, payments, carried):
     ledger = services + [
         entry(f"pay-{n}", "wire_transfer", amount, ledger_type="credit") for n, amount in enumerate(payments)
     ]
+    # The month's rollover, as Kazoo writes it: a debit when last month ended in debt. It was a
+    # "one_time" line, billing last month's charges again.
+    ledger.append(
+        entry(
+            "202611-ledgers_monthly_rollover",
+            "rollovers",
+            abs(carried),
+            ledger_type="debit" if carried < 0 else "credit",
+        )
+    )
     carriers = [c.as_call_carrier() for c in CARRIERS]
     lines = invoice_lines(ledger, START, END, "RUB", MSK, carriers)
     non_call_ids = [i for line in lines if line.kind != "calls" for i in line.entry_ids]
