@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bookkeeper.domain.added_vat import net_of
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.kazoo_months import event_part
@@ -155,7 +156,8 @@ def compare(expected: Iterable[Charge], entries: Iterable[Mapping]) -> list[Diff
         meta = (entry.get("metadata") or {}).get("kazbill") or {}
         if entry.get("pvt_type") != "ledger" or entry.get("pvt_deleted") or "category" not in meta:
             continue
-        signed = -entry["amount"] if entry.get("pvt_ledger_type") == "debit" else entry["amount"]
+        net = net_of(entry)  # what the plan priced; a netto reseller's VAT is on top of it
+        signed = -net if entry.get("pvt_ledger_type") == "debit" else net
         held[entry["_id"]] = held.get(entry["_id"], 0) + signed
     return _unless_regrouped(_differences(*_by_event(wanted, held), ""))
 

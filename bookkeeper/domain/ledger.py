@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from bookkeeper.domain.added_vat import with_vat
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
 from bookkeeper.domain.kazoo_names import account_modb, gregorian_of
@@ -43,14 +45,23 @@ def ledger_db(account_id: str, charge: Charge) -> str:
 
 
 def ledger_document(
-    charge: Charge, *, account_id: str, account_name: str, currency: str, tz: str, now_gregorian: int
+    charge: Charge,
+    *,
+    account_id: str,
+    account_name: str,
+    currency: str,
+    tz: str,
+    now_gregorian: int,
+    added_vat_rate: Decimal = Decimal(0),
 ) -> dict[str, Any]:
+    """`added_vat_rate`: a netto reseller's VAT, debited with the charge (bookkeeper.domain.added_vat)."""
     period_start = _gregorian_day_start(charge.period.start, tz)
     period_end = _gregorian_day_start(charge.period.end + timedelta(days=1), tz) - 1
+    amount, vat = with_vat(charge.amount, added_vat_rate)
     return kazoo_ledger(
         charge.entry_id,
         charge.ledger_type,
-        charge.amount,
+        amount,
         description=charge.description,
         source={"service": SERVICES_SOURCE, "id": charge.entry_id},
         usage={
@@ -77,6 +88,7 @@ def ledger_document(
                 "currency": currency,
                 "day": charge.day.isoformat(),
                 "period": {"start": charge.period.start.isoformat(), "end": charge.period.end.isoformat()},
+                **({"vat": vat} if vat else {}),
             }
         },
         db=ledger_db(account_id, charge),

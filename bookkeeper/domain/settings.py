@@ -18,6 +18,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from bookkeeper.domain.added_vat import netto_rate, with_vat
 from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS
 from bookkeeper.domain.money import MoneyError
 from bookkeeper.domain.onbill_values import (
@@ -75,6 +76,10 @@ class ResellerSettings:
     mail_from: str | None = None  # the address its customers' notices and documents come from
     documents_to: str = "account"  # whose admins get the period documents: the account's, or the reseller's
     category_codes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # per category, on invoices
+
+    def debited(self, net_units: int) -> int:
+        """What the balance is debited for a price: a netto reseller's VAT on top (added_vat)."""
+        return with_vat(net_units, netto_rate(self.vat_disposition, self.vat_rate))[0]
 
     def scheme_for(self, category: str) -> str:
         """ "monthly" or "daily"; a category the reseller did not list is charged monthly."""

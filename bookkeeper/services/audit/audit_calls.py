@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from bookkeeper.domain.added_vat import net_of
 from bookkeeper.domain.audit import Difference
 from bookkeeper.domain.calls import CallRecordError, FinishedCall, call_entry_id, call_from_cdr
 from bookkeeper.domain.kazoo_names import account_modb
@@ -151,7 +152,8 @@ def _read_months(store: DocumentStore, account_id: str, months: list[_Month]) ->
                 if not (kazbill or isinstance(kazbill, dict)) and source.get("service") in PER_MINUTE_SERVICES:
                     read.kazoo_debited.add(source.get("id") or "")
                 elif row.id is not None and "-kazbill-call-" in row.id:
-                    signed = -doc["amount"] if doc.get("pvt_ledger_type") == "debit" else doc["amount"]
+                    net = net_of(doc)  # the rate's cost; a netto reseller's VAT is on top of it
+                    signed = -net if doc.get("pvt_ledger_type") == "debit" else net
                     read.debits.append(
                         (row.id, (meta.get("call") or {}).get("placed_by"), str(meta.get("day", "")), signed)
                     )

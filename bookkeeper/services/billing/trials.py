@@ -29,7 +29,8 @@ def check_trial(
     account_id = context.account_id
     onbill = store.get_many(account_db(account_id), [ONBILL_DOC_ID]).get(ONBILL_DOC_ID, {})
     quantities = billing_quantities(store, context)
-    monthly_cost = sum(p.monthly for p in price_services(context.plan, quantities)) if context.plan else 0
+    prices = price_services(context.plan, quantities) if context.plan else []
+    monthly_cost = sum(context.reseller.debited(p.monthly) for p in prices)  # VAT on top under netto
     decision = decide_trial(
         trial_expires_day=local_day_of_gregorian(expires, context.reseller.timezone),
         today=today,

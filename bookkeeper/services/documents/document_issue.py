@@ -18,7 +18,7 @@ from bookkeeper.domain.documents.document_data import document_data, document_id
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
 from bookkeeper.domain.documents.legal_details import FIELDS as LEGAL_FIELDS
 from bookkeeper.domain.documents.numbering import numbered_type, sequence_key, shown_number
-from bookkeeper.domain.documents.vat import VatPolicy
+from bookkeeper.domain.documents.vat import BRUTTO, VatPolicy
 from bookkeeper.domain.errors import FieldError
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.ports import Clock, DocumentStore, NotFound, gregorian_now
@@ -112,10 +112,13 @@ class Issuer:
         id_suffix: str,
         extra: Mapping[str, Any] | None = None,
         email: bool | None = None,
+        money_paid: bool = False,
     ) -> IssuedDocument:
         """Number, store and queue the document. `email`: whether to email it once rendered;
         None: unless it was emailed before (issued again, its admins already have it; issued
-        again after a crawl died before sending it, they do not, and it is sent)."""
+        again after a crawl died before sending it, they do not, and it is sent). `money_paid`:
+        its lines are money paid into the balance (a pro-forma's, a payment's), which holds its
+        VAT whatever the reseller's prices do: a pro-forma for 5,000.00 asks for 5,000.00."""
         store, context = self.ports.store, self.context
         numbered = numbered_type(carrier, kind)
         sequence = NumberSequence(
@@ -134,7 +137,7 @@ class Issuer:
             sequence_number=number,
             currency=context.reseller.currency,
             language=context.account.language[:2],
-            vat=self.vat,
+            vat=VatPolicy(BRUTTO, self.vat.rate) if money_paid and self.vat.charged else self.vat,
             lines=lines,
             category_codes=context.reseller.category_codes,
         )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from bookkeeper.domain.added_vat import as_priced
 from bookkeeper.domain.documents.calls_report import call_rows
 from bookkeeper.domain.documents.invoice_lines import invoice_lines, lines_of
 from bookkeeper.domain.documents.numbering import NumberingError, require_closed
@@ -73,7 +74,7 @@ def issue_period_documents(
     context, tz = issuer.context, issuer.context.reseller.timezone
     period = closed_period(context, start, local_day_of_gregorian(issuer.now, tz))
     carriers = issuer.carriers()
-    entries = _period_entries(ports, account_id, period)
+    entries = as_priced(_period_entries(ports, account_id, period), context.reseller.vat_disposition)
     call_carriers = [carrier.as_call_carrier() for carrier in carriers]
     lines = invoice_lines(entries, period.start, period.end, context.reseller.currency, tz, call_carriers)
     subject, suffix = f"{account_id}-{period.start.isoformat()}", period.start.strftime("%Y%m%d")

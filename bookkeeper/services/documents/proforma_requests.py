@@ -75,6 +75,7 @@ def issue_proforma(ports: DocumentPorts, account_id: str, request_id: str) -> Is
         lines=[line],
         id_suffix=request_id.rsplit("-", 1)[-1][:16],
         extra={"request_id": request_id},
+        money_paid=True,
     )
     store.put(
         account_db(account_id),

@@ -47,6 +47,7 @@ def issue_transaction_invoice(
         id_suffix=hashlib.sha256(entry_id.encode()).hexdigest()[:16],
         extra={"entry_id": entry_id, "payment": entry_reason(entry)},
         email=True,  # asked for by the customer, each time (and counted against its allowance)
+        money_paid=True,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from bookkeeper.domain.added_vat import netto_rate, with_vat
 from bookkeeper.domain.calls import FinishedCall, call_entry_id
 from bookkeeper.domain.charges import DEBIT, REASON_CODES
 from bookkeeper.domain.kazoo_ledger import kazoo_ledger
@@ -145,7 +146,9 @@ def _charge_level(
     written = book.write(account_id, [entry], (day.year, day.month), now)
     outcome: EventName = "call_charged" if written else "call_duplicate"
     return [
-        BillingEvent(outcome, account_id, {"call_id": call.call_id, "amount": cost.amount, "entry_id": entry["_id"]})
+        BillingEvent(
+            outcome, account_id, {"call_id": call.call_id, "amount": entry["amount"], "entry_id": entry["_id"]}
+        )
     ]
 
 
@@ -178,10 +181,12 @@ def _entry(
     now: int,
     deck: str,
 ) -> dict:
+    """The call's debit; a netto reseller's VAT on top (bookkeeper.domain.added_vat)."""
+    charged, vat = with_vat(amount, netto_rate(context.reseller.vat_disposition, context.reseller.vat_rate))
     return kazoo_ledger(
         call_entry_id(day, call.call_id),
         DEBIT,
-        amount,
+        charged,
         description=f"Call to {call.number}"
         if call.direction == "outbound"
         else f"Call from a carrier to {call.number}",
@@ -214,6 +219,7 @@ def _entry(
                     "minimum": rate.minimum_s,
                     "carrier": rate.carrier,
                 },
+                **({"vat": vat} if vat else {}),
             }
         },
         db=account_db(context.account_id),

@@ -273,3 +273,21 @@ def test_a_document_changed_while_it_was_rendered_is_rendered_again_later_and_th
     assert (racing.retrying, racing.rendered, racing.failed) == (2, 0, 0)  # both documents, none lost
     later = process_due_documents(world.store, WeasyRenderer(), None, sender="b@x", now_gregorian=now + 86_400)
     assert later.rendered == 2
+
+
+def test_under_netto_vat_a_proforma_asks_for_the_amount_requested_vat_included(api):
+    """The transfer it asks for lands on the balance, which a netto reseller's charges debit with
+    their VAT: so a pro-forma for 5,000.00 asks for 5,000.00 and says what VAT it holds (it was
+    billed at 6,000.00, VAT added on top)."""
+    from bookkeeper.domain.kazoo_names import account_db
+
+    client, world, clock, customer, reseller = issued_world(api)
+    db = account_db(world.ids["reseller"])
+    world.store.put(db, {**world.store.get(db, "onbill"), "vat_disposition": "netto", "vat_rate": 20})
+    own = {"X-Auth-Token": token(client, world, "customer_two")}
+    asked = client.simulate_put(
+        f"/v2/accounts/{customer}/onbill_proforma", headers=own, json={"data": {"amount": 5000}}
+    )
+    assert asked.status_code == 201, asked.json
+    one = client.simulate_get(f"/v2/accounts/{customer}/onbills/{asked.json['data']['id']}", headers=own).json["data"]
+    assert one["totals"] == {"net": 416_667, "vat": 83_333, "gross": 500_000}

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from bookkeeper.design_docs import DesignDoc
+from bookkeeper.domain.added_vat import netto_rate
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.history import QuantityHistory
 from bookkeeper.domain.ledger import ledger_document
@@ -101,6 +102,7 @@ class PassInputs:
                 currency=context.reseller.currency,
                 tz=context.reseller.timezone,
                 now_gregorian=self.now_gregorian,
+                added_vat_rate=netto_rate(context.reseller.vat_disposition, context.reseller.vat_rate),
             )
             for charge in charges
         ]

@@ -67,7 +67,7 @@ def open_or_resume(inputs: PassInputs, ledger: PassLedger, period: Period, month
             # A new account's first period stays prorated however late its first payment comes.
             prorate = _prorated(inputs, period)
             charges = opening_charges(period, inputs.today, monthly, prorate=prorate)
-            due = sum(charge.amount for charge in charges)
+            due = sum(inputs.context.reseller.debited(charge.amount) for charge in charges)
             if not ledger.funds_suffice(due):
                 return so_far.then(StepOutcome(unpaid_charges=due))
             decided = _decide(
@@ -177,14 +177,15 @@ def _open(
     status = OPEN
     unpaid: int | None = None  # what the opening would debit, when it is left pending
     events: list[BillingEvent] = []
-    if context.account.payment_type == "prepay" and not ledger.funds_suffice(sum(charge.amount for charge in charges)):
+    debited = context.reseller.debited  # the price, and a netto reseller's VAT on top
+    if context.account.payment_type == "prepay" and not ledger.funds_suffice(sum(debited(c.amount) for c in charges)):
         cancelled = [(p.category, p.item) for p in monthly if (p.category, p.item) in context.reseller.cancellable]
         if cancelled:
             events.append(_cancel(inputs, cancelled))
             monthly = inputs.prices(without(quantities, cancelled))[0]
             charges = opening_charges(period, inputs.today, monthly, prorate=prorate)
-        if not ledger.funds_suffice(sum(charge.amount for charge in charges)):
-            unpaid = sum(charge.amount for charge in charges)
+        if not ledger.funds_suffice(sum(debited(c.amount) for c in charges)):
+            unpaid = sum(debited(c.amount) for c in charges)
             status, charges = PENDING, []
     if status == OPEN:
         charges += growth(inputs, period, now, entries=inputs.ledger_entries(charges), cancelled=cancelled)

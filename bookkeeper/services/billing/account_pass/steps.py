@@ -116,7 +116,7 @@ def _mark_crawled(inputs: PassInputs) -> None:
 
 
 def _reminders(inputs: PassInputs, ledger: PassLedger, period: Period, monthly: list[ItemPrice]) -> list[BillingEvent]:
-    next_period_cost = sum(price.monthly for price in monthly)
+    next_period_cost = sum(inputs.context.reseller.debited(price.monthly) for price in monthly)
     drafts = daily_reminders(
         today=inputs.today,
         next_period_start=period.end + timedelta(days=1),
