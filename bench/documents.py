@@ -5,7 +5,8 @@ Prints figures; asserts nothing about time.
    - a fresh renderer per document (stylesheet and fonts parsed every time: the naive way);
    - one renderer kept (what a document worker does);
    - batches of --batch documents laid out in one pass and split into one PDF each;
-   - --workers processes, each keeping its renderer (the troupe's parallelism).
+   - --workers processes, each keeping its renderer (the troupe's parallelism);
+   - a 1-page EU invoice plain and as Factur-X (bench/e_invoices.py).
 2. A period end on the embedded store: --accounts customers with a month of charges and calls;
    issue their documents (lines, numbers, data), then render and email them (a real aiosmtpd
    server) with --workers processes running document passes; total time, documents/s, peak
@@ -175,6 +176,9 @@ def main() -> None:
         f"rendering benchmark: {args.documents} documents per mode, WeasyPrint {__import__('weasyprint').__version__}"
     )
     rendering(args.documents, args.batch, args.workers)
+    from bench.e_invoices import e_invoices
+
+    e_invoices(args.documents, args.workers, rate)
     if args.accounts:
         from bench.period_end_documents import period_end
 

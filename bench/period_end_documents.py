@@ -1,6 +1,7 @@
 """The period-end part of bench/documents.py: N accounts with a month of charges and a call each
-on the embedded store; their documents issued, then rendered and emailed to a real SMTP server
-by worker processes running document passes, as the troupe does."""
+on the embedded store; their documents issued (the invoices as Factur-X, the carrier being in
+the EU), then rendered and emailed to a real SMTP server by worker processes running document
+passes, as the troupe does."""
 
 from __future__ import annotations
 
@@ -52,7 +53,16 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
             "vat_disposition": "brutto",
             "vat_rate": 20,
             "default_rate_deck": "retail",
-            "carriers": [{"id": "volna", "name": "Volna", "main": True}],
+            # An EU carrier: its invoices are Factur-X (PDF/A-3 with the CII XML), as issue 21 asks
+            # the period end to be measured; the acts are plain PDFs.
+            "carriers": [
+                {
+                    "id": "volna",
+                    "name": "Volna Europe GmbH",
+                    "main": True,
+                    "legal": {"address": "Friedrichstraße 1, 10117 Berlin", "country": "DE", "vat_id": "DE123456789"},
+                }
+            ],
         },
         plan=OFFICE_PLAN,
     )
@@ -64,7 +74,11 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
     customers = []
     for n in range(accounts):
         customer = world.customer(
-            f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
+            f"C{n}",
+            created=datetime(2026, 1, 10, tzinfo=MSK),
+            onbill={"billing_day": 1, "legal": {"address": f"Torstraße {n}, 10119 Berlin", "country": "DE"}},
+            limits=GENEROUS,
+            devices=1,
         )
         store.put(
             account_db(customer),
@@ -85,7 +99,10 @@ def period_end(accounts: int, workers: int, workdir: Path) -> None:
         len(issue_period_documents(documents, customer, datetime(2026, 11, 1).date())) for customer in customers
     )
     issuing = time.perf_counter() - started
-    print(f"  issued {issued:,} documents (lines, numbers, data) in {issuing:.1f} s: {issued / issuing:,.0f}/s")
+    print(
+        f"  issued {issued:,} documents (lines, numbers, data; the invoices Factur-X) in {issuing:.1f} s: "
+        f"{issued / issuing:,.0f}/s"
+    )
     store.close()
     sink = SmtpSink().start()
     now = to_gregorian_seconds(int(DONE_AT.timestamp())) + 60

@@ -53,8 +53,10 @@ class PdfRenderer:
         self.fetcher = _assets_only_fetcher()
         self.stylesheet = CSS(filename=str(ASSETS / "style.css"), font_config=self.fonts, url_fetcher=self.fetcher)
 
-    def pdf(self, html: str) -> bytes:
+    def pdf(self, html: str, *, archival: bool = False) -> bytes:
+        """`archival`: PDF/A-3b, the form a Factur-X invoice takes (documents.e_invoice)."""
         from weasyprint import HTML
 
         document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=self.fetcher)
-        return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.fonts)
+        options: dict[str, Any] = {"pdf_variant": "pdf/a-3b"} if archival else {}
+        return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.fonts, **options)

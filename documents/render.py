@@ -12,6 +12,7 @@ from jinja2 import Environment, TemplateError
 
 from documents.bounded import RenderBounds, run_bounded
 from documents.custom_templates import render_custom
+from documents.e_invoice import wants_e_invoice, with_e_invoice
 from documents.html import DEFAULT_TEMPLATES, RenderRefused, html_of
 from documents.pdf import PdfRenderer
 
@@ -26,11 +27,16 @@ class WeasyRenderer(PdfRenderer):
         self.bounds = bounds or RenderBounds()
 
     def document_pdf(self, data: Mapping[str, Any], template: str | None = None) -> bytes:
+        archival = wants_e_invoice(data)
         if template is None:  # ours: trusted, rendered here
-            return self.pdf(self.html(data))
-        return run_bounded(
-            lambda: self.pdf(self.html(data, template)), self.bounds, "rendering the reseller's template"
-        )
+            pdf = self.pdf(self.html(data), archival=archival)
+        else:
+            pdf = run_bounded(
+                lambda: self.pdf(self.html(data, template), archival=archival),
+                self.bounds,
+                "rendering the reseller's template",
+            )
+        return with_e_invoice(pdf, data) if archival else pdf
 
     def html(self, data: Mapping[str, Any], template: str | None = None) -> str:
         if template is not None:  # a reseller's own: in the sandbox

@@ -6,15 +6,19 @@ are issued and rendered by WeasyPrint, and pdftotext reads the lines back."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import facturx
 import pytest
+from pypdf import PdfReader
 
 from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.domain.documents.cii_invoice import cii_invoice
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
@@ -24,6 +28,7 @@ from bookkeeper.services.payments.postings import apply_payment
 from documents.render import WeasyRenderer
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.office import GENEROUS, kazbill_entries
+from testkit.support.en16931 import rule_failures, xsd_valid
 
 pytestmark = pytest.mark.integration
 MSK, BERLIN = ZoneInfo("Europe/Moscow"), ZoneInfo("Europe/Berlin")
@@ -40,7 +45,7 @@ PHONES = {
 def lines_read(store, db: str, doc_id: str, tmp_path: Path) -> list[str]:
     document = store.get(db, doc_id)
     pdf = tmp_path / f"{doc_id}.pdf"
-    pdf.write_bytes(WeasyRenderer().pdf(WeasyRenderer().html(document)))
+    pdf.write_bytes(WeasyRenderer().document_pdf(document))  # as the document workers render it
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     return [re.sub(r"\s+", " ", line).strip() for line in text.splitlines() if line.strip()]
 
@@ -103,7 +108,13 @@ def test_an_eu_invoice_shows_the_days_price_and_rounds_vat_once_per_rate(store, 
             "vat_disposition": "netto",
             "vat_rate": 19,
             "carriers": [
-                {"id": "fjord", "name": "Fjord Telecom GmbH", "main": True, "legal": {"vat_id": "DE123456789"}}
+                {
+                    "id": "fjord",
+                    "name": "Fjord Telecom GmbH",
+                    "main": True,
+                    "legal": {"address": "Friedrichstraße 1, 10117 Berlin", "country": "DE", "vat_id": "DE123456789"},
+                    "bank": {"iban": "DE89 3704 0044 0532 0130 00"},
+                }
             ],
         },
         plan={
@@ -117,7 +128,17 @@ def test_an_eu_invoice_shows_the_days_price_and_rounds_vat_once_per_rate(store, 
     customer = world.customer(
         "Fjord Design",
         created=datetime(2026, 1, 10, tzinfo=BERLIN),
-        onbill={"billing_day": 1},
+        onbill={
+            "billing_day": 1,
+            "legal": {
+                "name": "Fjord Design GmbH",
+                "address": "Torstraße 5",
+                "postcode": "10119",
+                "city": "Berlin",
+                "country": "DE",
+                "vat_id": "DE987654321",
+            },
+        },
         limits=GENEROUS,
         devices=3,
     )
@@ -147,6 +168,22 @@ def test_an_eu_invoice_shows_the_days_price_and_rounds_vat_once_per_rate(store, 
     assert "1 Desk phone × 3 30 days 0.60 18.00" in read
     assert "1 November 2026–30 November 2026" in read
     assert any(line.startswith("Total VAT (19%, VAT added)") and line.endswith("3.42") for line in read)
+    # The same invoice as an EN 16931 e-invoice: a PDF/A-3 carrying its CII XML (Factur-X), which
+    # the official XSD and the EN 16931 rules accept.
+    assert data["e_invoice"] == "factur-x"
+    pdf = (tmp_path / f"{invoice.doc_id}.pdf").read_bytes()
+    name, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
+    assert name == "factur-x.xml" and xml == cii_invoice(data)
+    assert xsd_valid(xml) and rule_failures(xml) == []
+    assert b"<ram:GrandTotalAmount>21.42</ram:GrandTotalAmount>" in xml
+    document = PdfReader(io.BytesIO(pdf))
+    metadata = document.xmp_metadata
+    assert metadata is not None
+    xmp = metadata.stream.get_data()
+    assert b"<pdfaid:part>3</pdfaid:part>" in xmp and b"EN 16931" in xmp  # PDF/A-3, the Factur-X profile
+    (relation,) = [spec.get_object() for spec in document.trailer["/Root"]["/AF"]][:1]
+    assert relation["/AFRelationship"] == "/Data" and relation["/F"] == "factur-x.xml"
+    assert "/OutputIntents" in document.trailer["/Root"]  # the colour profile PDF/A requires
 
 
 def test_a_prepay_account_under_netto_opens_its_period_only_with_the_vat_covered(store):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bookkeeper.domain.call_totals import CallCarrier
+from bookkeeper.domain.documents.cii_invoice import FACTUR_X
+from bookkeeper.domain.documents.legal_details import EU_VAT_FORMATS
 from bookkeeper.domain.documents.vat import PER_LINE, PER_RATE
 from bookkeeper.domain.errors import FieldError
 
@@ -50,6 +52,7 @@ class Carrier:
     called_patterns: tuple[str, ...] = ()
     caller_patterns: tuple[str, ...] = ()
     vat_rounding: str = PER_LINE  # where VAT is rounded: per_line (Russia) or per_rate (EU), see vat
+    e_invoice: str | None = None  # "factur-x": its invoices carry EN 16931 CII XML (cii_invoice)
 
     def numbering_of(self, document_type: str) -> Numbering:
         if document_type == "calls_report" and document_type not in self.numbering:
@@ -102,7 +105,19 @@ def parse_carrier(doc: Mapping[str, Any], path: str = "carrier") -> Carrier:
         _patterns(doc.get("called_patterns"), f"{path}.called_patterns"),
         _patterns(doc.get("caller_patterns"), f"{path}.caller_patterns"),
         _vat_rounding(doc.get("vat_rounding"), legal, f"{path}.vat_rounding"),
+        _e_invoice(doc.get("e_invoice"), legal, f"{path}.e_invoice"),
     )
+
+
+def _e_invoice(value: Any, legal: Mapping[str, str], path: str) -> str | None:
+    """The carrier's own choice ("factur-x" or "none"), else its jurisdiction's: a carrier in an
+    EU member state issues Factur-X (Germany requires e-invoices between businesses from 2027)."""
+    if value is None:
+        country = legal.get("country", "").strip().upper()
+        return FACTUR_X if country in EU_VAT_FORMATS or (country == "GR") else None
+    if value not in (FACTUR_X, "none"):
+        raise CarrierError(path, f"must be {FACTUR_X} or none")
+    return FACTUR_X if value == FACTUR_X else None
 
 
 def _vat_rounding(value: Any, legal: Mapping[str, str], path: str) -> str:

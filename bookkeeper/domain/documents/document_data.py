@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bookkeeper.domain.documents.carriers import Carrier
+from bookkeeper.domain.documents.cii_invoice import FACTUR_X, INVOICE_TYPES, missing
 from bookkeeper.domain.documents.invoice_lines import InvoiceLine
 from bookkeeper.domain.documents.vat import VatPolicy, taxed_lines, total
 from bookkeeper.domain.documents.words import amount_in_words
@@ -57,7 +58,7 @@ def document_data(
             }
         )
     totals = total(taxed)
-    return {
+    data = {
         "document_type": document_type,
         "number": number,
         "sequence_number": sequence_number,
@@ -79,3 +80,8 @@ def document_data(
             abs(totals.gross), currency, language if language in LANGUAGES else "en", places
         ),
     }
+    if carrier.e_invoice == FACTUR_X and document_type in INVOICE_TYPES:
+        # An e-invoice only when the rules can be met; else a plain PDF, and the reason kept.
+        reason = missing(data)
+        data.update({"e_invoice": FACTUR_X} if reason is None else {"e_invoice_skipped": reason})
+    return data

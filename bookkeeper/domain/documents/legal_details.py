@@ -15,7 +15,7 @@ from typing import Any
 
 from bookkeeper.domain.errors import FieldError
 
-TEXT_FIELDS = {"name": 300, "address": 500, "registration": 64}  # and their longest
+TEXT_FIELDS = {"name": 300, "address": 500, "postcode": 20, "city": 100, "registration": 64}  # and their longest
 FIELDS = (*TEXT_FIELDS, "inn", "kpp", "vat_id", "country")
 INN_10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN_11_WEIGHTS = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
