@@ -132,7 +132,8 @@ ROUTES = (
     Route(
         f"{ACCOUNT}/onbill",
         Onbill,
-        "Billing settings of the account (and of a reseller, its own)",
+        "Billing settings of the account (and of a reseller, its own); every answer also says which "
+        "language its documents, notices and payments page are written in, and why (language_used)",
         {
             "currency": "string",
             "timezone": "string",

@@ -1,5 +1,6 @@
 """How documents write amounts and dates in each language: Russian "1 234,56" and "30.11.2026",
-English "1,234.56" and "30 November 2026". Amounts arrive in minor units (integers)."""
+German "1.234,56" and "30.11.2026", English "1,234.56" and "30 November 2026". Amounts arrive in
+minor units (integers)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ def amount(minor: int, digits: int, language: str) -> str:
     sign = "-" if minor < 0 else ""
     major, fraction = divmod(abs(minor), 10**digits) if digits else (abs(minor), 0)
     grouped = f"{major:,}"
-    if language == "ru":
-        grouped = grouped.replace(",", "\u00a0")  # a no-break space between thousands
+    if language in ("ru", "de"):
+        # Russian groups thousands with a no-break space, German with a point; both a decimal comma.
+        grouped = grouped.replace(",", "\u00a0" if language == "ru" else ".")
         return f"{sign}{grouped},{fraction:0{digits}d}" if digits else f"{sign}{grouped}"
     return f"{sign}{grouped}.{fraction:0{digits}d}" if digits else f"{sign}{grouped}"
 

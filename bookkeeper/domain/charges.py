@@ -66,6 +66,7 @@ class Charge:
     # What a document needs to show the charge's arithmetic ("2 × 350.00 × 28/30"): the item's
     # name, and the level it was charged at before (quantity and monthly cost; 0 for a first charge).
     name: str = ""
+    names: tuple[tuple[str, str], ...] = ()  # the name per language, where the plan gives some
     from_quantity: int = 0
     from_monthly: int = 0
 

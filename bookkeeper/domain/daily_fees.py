@@ -52,6 +52,7 @@ def daily_fee_charge(period: Period, day: date, now: ItemPrice, charged_today: I
         period=period,
         day=day,
         name=now.name,
+        names=tuple(sorted(now.names.items())),
         from_quantity=level,
         from_monthly=charged_today.monthly if charged_today else 0,
     )

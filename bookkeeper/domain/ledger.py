@@ -83,6 +83,7 @@ def ledger_document(
                 "monthly": charge.monthly,
                 "ratio": charge.ratio,
                 "name": charge.name,
+                **({"names": dict(charge.names)} if charge.names else {}),
                 "from_quantity": charge.from_quantity,
                 "from_monthly": charge.from_monthly,
                 "currency": currency,

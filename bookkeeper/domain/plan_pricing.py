@@ -67,6 +67,7 @@ def price_item(item: PlanItem, quantity: int) -> ItemPrice:
         gross - monthly,
         monthly,
         item.activation_charge,
+        item.names,
     )
 
 

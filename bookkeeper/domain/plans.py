@@ -10,7 +10,7 @@ plan are currency units (JSON numbers, parsed as Decimal at the edge); here they
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bookkeeper.domain.money import MoneyError, from_json_number, units_from_major
@@ -92,6 +92,7 @@ class PlanItem:
     exceptions: tuple[str, ...] = ()  # for `_all`: items it does not cover
     prorate_additions: bool = True
     prorate_removals: bool = False
+    names: Mapping[str, str] = field(default_factory=dict)  # the name in other languages: {"de": "Tischtelefon"}
 
     @property
     def path(self) -> str:
@@ -115,6 +116,7 @@ class ItemPrice:
     discount: int
     monthly: int  # gross - discount, never below zero
     activation_charge: int  # per newly billable item
+    names: Mapping[str, str] = field(default_factory=dict)  # the item's name per language (PlanItem.names)
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,21 @@ def _discount(value: Any, field: str, cumulative: bool) -> Discount | None:
     )
 
 
+def _names(value: Any, path: str) -> dict[str, str]:
+    """Kazbill's translations of an item's name, per language code ({"ru": ..., "de": ...}):
+    what a document or notice in that language calls it (the plain `name` elsewhere)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PlanError(path, 'must be an object of names per language, e.g. {"de": "Tischtelefon"}')
+    for code, text in value.items():
+        if not (isinstance(code, str) and len(code) == 2 and code.isalpha() and code.islower()):
+            raise PlanError(f"{path}.{code}", "must be a two-letter language code (de, ru, en)")
+        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+            raise PlanError(f"{path}.{code}", "must be a name of 1-200 characters")
+    return {code: text.strip() for code, text in value.items()}
+
+
 def parse_plan_item(category: str, item: str, body: Any) -> PlanItem:
     path = f"plan.{category}.{item}"
     if not isinstance(body, Mapping):
@@ -200,6 +217,7 @@ def parse_plan_item(category: str, item: str, body: Any) -> PlanItem:
         category=category,
         item=item,
         name=str(body.get("name") or item),
+        names=_names(body.get("names"), f"{path}.names"),
         rate=None if body.get("rate") is None else _amount(body["rate"], f"{path}.rate"),
         rates=_tiers(body.get("rates", {}), f"{path}.rates"),
         flat_rate=None if body.get("flat_rate") is None else _amount(body["flat_rate"], f"{path}.flat_rate"),

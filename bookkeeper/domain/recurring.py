@@ -59,6 +59,7 @@ def _charge(
         period=period,
         day=day,
         name=price.name,
+        names=tuple(sorted(price.names.items())),
         from_quantity=before.billable_quantity if before else 0,
         from_monthly=before.monthly if before else 0,
     )

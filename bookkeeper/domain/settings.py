@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bookkeeper.domain.added_vat import netto_rate, with_vat
+from bookkeeper.domain.languages import choose_language
 from bookkeeper.domain.low_balance import DEFAULT_REMINDER_DAYS
 from bookkeeper.domain.money import MoneyError
 from bookkeeper.domain.onbill_values import (
@@ -93,11 +94,13 @@ class AccountSettings:
     stored_billing_day: int | None  # what its onbill says; None: not fixed yet (e.g. in trial)
     payment_type: str  # "prepay" | "postpay"
     manual_block: bool
-    language: str
+    language: str  # the language its words are written in (languages.choose_language): en, ru or de
     created: int  # Gregorian seconds
     trial_expires: int | None  # Gregorian seconds; None: not a trial account
     rate_deck: str | None = None  # the reseller's per-minute deck this account's calls are rated by
     aggregate_invoice: bool = False  # one more invoice, from the main carrier, with every carrier's lines
+    language_source: str = "account"  # where `language` came from: account, reseller or default
+    asked_language: str | None = None  # what the account's settings ask for
 
 
 # The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.
@@ -154,6 +157,7 @@ def account_settings(
         raise SettingsError(account_id, "pvt_created", "is missing", "account")
     own = _read_document(account_id, onbill, ACCOUNT_READERS)
     stored_day = own.get("billing_day")
+    language = choose_language(own.get("language"), reseller.locale)
     billing_day = effective_billing_day(
         stored_day, force_first_day=reseller.force_first_billing_day, default_day=reseller.default_billing_day
     )
@@ -163,11 +167,13 @@ def account_settings(
         stored_billing_day=stored_day,
         payment_type=own.get("payment_type", "prepay"),
         manual_block=own.get("manual_block", False),
-        language=own.get("language", reseller.locale),
+        language=language.used,
         created=created,
         trial_expires=trial_expires,
         rate_deck=own.get("rate_deck") or plan_rate_deck or reseller.default_rate_deck,
         aggregate_invoice=own.get("aggregate_invoice", False),
+        language_source=language.source,
+        asked_language=language.asked,
     )
 
 

@@ -12,6 +12,7 @@ from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
+from bookkeeper.domain.standing_words import reason_in
 from bookkeeper.money_display import format_money
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.billing.context import BillingContext, get_or_none
@@ -58,7 +59,7 @@ def page_model(
         "documents": documents_model(deps, context, today, money),
         "periods": periods_model(deps, context, today),
         "standing": "blocked" if standing.get("blocked") else standing.get("status", "good_standing"),
-        "reasons": standing.get("reasons", []),
+        "reasons": [reason_in(str(reason), lang) for reason in standing.get("reasons", [])],
         "amount_to_restore": money(standing["amount_to_restore"]) if standing.get("amount_to_restore") else None,
         "reseller_name": account_name(deps.store, context.reseller_id),
         "period": {

@@ -11,6 +11,7 @@ import falcon
 
 from bookkeeper.domain.documents.legal_details import LegalDetailsError, parse_legal
 from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.languages import SUPPORTED
 from bookkeeper.domain.settings import (
     ACCOUNT_ONBILL_KEYS,
     ONBILL_DOC_ID,
@@ -21,12 +22,14 @@ from bookkeeper.domain.settings import (
     reseller_settings,
 )
 from bookkeeper.ports import Conflict, NotFound
+from bookkeeper.services.billing.context import load_context
 from crossbar_api.access import account_for, is_from_above
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import document_numbers
 
+LANGUAGE_USED = "language_used"  # computed on every answer (see _language_used)
 # What the account's own admin may set; everything else is decided from above.
 SELF_SERVICE = {"language", "legal"}  # the account's own words and legal details
 
@@ -48,10 +51,27 @@ class Onbill:
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account_for(req, self.deps, account_id)
         doc = self._stored(account_id)
-        answer(req, resp, _public(doc), revision=doc.get("_rev"))
+        answer(req, resp, {**_public(doc), **self._language_used(account_id)}, revision=doc.get("_rev"))
+
+    def _language_used(self, account_id: str) -> dict[str, Any]:
+        """Which language the account's documents, notices and payments page are written in, and
+        why: its own `language` where Kazbill has words for it, else its reseller's, else English.
+        Computed, never stored: a PATCH that sends it back has it ignored."""
+        try:
+            account = load_context(self.deps.store, account_id).account
+        except (SettingsError, NotFound, ValueError):
+            return {}  # settings that cannot be read: the billing status says why
+        return {
+            LANGUAGE_USED: {
+                "language": account.language,
+                "from": account.language_source,
+                "asked": account.asked_language,
+                "available": list(SUPPORTED),
+            }
+        }
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        data = read_data(req)
+        data = {key: value for key, value in read_data(req).items() if key != LANGUAGE_USED}
         account = account_for(req, self.deps, account_id, write=True)
         caller = req.context.caller
         is_reseller = bool(account.get("pvt_reseller")) or not account.get("pvt_tree")
@@ -100,7 +120,7 @@ class Onbill:
         except Conflict:
             raise ApiError(409, "the settings changed meanwhile; read them again") from None
         saved = self._stored(account_id)
-        answer(req, resp, _public(saved), revision=saved.get("_rev"))
+        answer(req, resp, {**_public(saved), **self._language_used(account_id)}, revision=saved.get("_rev"))
 
     on_post = on_patch
 

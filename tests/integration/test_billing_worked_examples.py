@@ -117,7 +117,9 @@ def test_a_prepay_account_that_cannot_pay_its_period_loses_its_trunks_then_goes_
     events = crawl_account_day(BillingPorts(store, clock, world.design_docs), customer, date(2026, 11, 1))
     # 2 devices (1,000) + 2 trunks (600) = 1,600 RUB > 700 RUB of credit: trunks go, 1,000 still too much.
     assert [e.name for e in events] == ["services_cancelled", "period_pending", "became_delinquent"]
-    assert events[0].details == {"items": [["limits", "twoway_trunks"]]}
+    # Named for the notice in the account's language (Russian: the reseller's locale); the plan
+    # gives the trunks no Russian name, so Kazbill's words.
+    assert events[0].details == {"items": [["limits", "twoway_trunks"]], "names": ["двусторонние транки"]}
     assert store.get(account_db(customer), "limits")["twoway_trunks"] == 0
     assert kazbill_entries(store, customer, [(2026, 11)]) == {}
     # What the customer is told to pay: 1,000 RUB of phones beyond the 700 RUB of credit.

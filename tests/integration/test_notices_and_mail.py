@@ -106,7 +106,7 @@ def test_a_low_balance_warning_reaches_the_admins_once_per_crossing_then_on_its_
     assert low["To"] == "Ivan Petrov <boss@alpha.example>" and low["From"] == f"Reseller <{SENDER}>"  # admins only
     text = low.get_body(("plain",)).get_content()
     assert "500,00\xa0₽" in text and "1\xa0000,00\xa0₽" in text
-    assert "с 2026-11-01" in text  # since when
+    assert "с 01.11.2026" in text  # since when, written as a Russian reader writes a day
     stored = notice(world.store, customer, "2026-11-01", "low_balance")
     assert (stored["state"], stored["recipients"], stored["attempts"]) == ("emailed", ["boss@alpha.example"], 1)
 
@@ -216,7 +216,7 @@ def test_a_mailer_that_starts_with_a_backlog_sends_only_what_is_still_true_and_s
     assert subjects == ["Alpha Taxi: начат новый расчётный период"], (report, queued)
     mail = sink.received[0]
     assert parsedate_to_datetime(mail["Date"]) == datetime(2026, 11, 10, 12, 5, tzinfo=MSK)
-    assert "Дата события: 2026-11-10." in mail.get_body(("plain",)).get_content()
+    assert "Дата события: 10.11.2026." in mail.get_body(("plain",)).get_content()
     states = {(row.value["kind"], row.value["day"]): row.value["state"] for row in notices_of(world.store, customer)}
     assert {state for (kind, _), state in states.items() if kind != "period_charged"} == {"superseded"}
     low = notice(world.store, customer, "2026-11-01", "low_balance")

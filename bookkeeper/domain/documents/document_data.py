@@ -19,7 +19,7 @@ from bookkeeper.domain.documents.vat import VatPolicy, taxed_lines, total
 from bookkeeper.domain.documents.words import amount_in_words
 from bookkeeper.domain.money import currency as currency_of
 
-LANGUAGES = ("ru", "en")
+LANGUAGES = ("ru", "en", "de")
 
 
 def document_id(month_prefix: str, document_type: str, carrier_id: str, subject: str) -> str:
@@ -49,7 +49,8 @@ def document_data(
     for line, amounts in zip(lines, taxed, strict=True):
         shown_lines.append(
             {
-                **{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids")},
+                **{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids", "names")},
+                "name": line.names.get(language) or line.name,  # the plan's word for it in the reader's language
                 "days": [list(days) for days in line.days],
                 "code": (category_codes or {}).get(line.category or ""),
                 "net": amounts.net,

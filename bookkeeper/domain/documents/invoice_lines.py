@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,6 +73,7 @@ class InvoiceLine:
     category: str | None = None  # the plan category (devices, users...), "calls" for calls
     arithmetic: Arithmetic | None = None  # quantity × unit price (× share) (− discount) = amount
     name: str | None = None  # the plan item's name, where the charge recorded it (the template words the rest)
+    names: Mapping[str, str] = field(default_factory=dict)  # that name per language, where the plan gave some
     from_quantity: int = 0  # the level an increase, a decrease or a raised day's fee started from
 
 
@@ -146,6 +147,7 @@ def invoice_lines(
                     if reason == "feature_activation"
                     else line_arithmetic.one(_signed(entry)),
                     name=kazbill.get("name") or None,
+                    names=_names(kazbill.get("names")),
                     from_quantity=line_arithmetic.whole(kazbill.get("from_quantity")),
                 )
             )
@@ -166,6 +168,7 @@ def invoice_lines(
                 category=first.get("category"),
                 arithmetic=line_arithmetic.daily(len(set(days)), amount),
                 name=first.get("name") or None,
+                names=_names(first.get("names")),
                 from_quantity=line_arithmetic.whole(first.get("from_quantity")),
             )
         )
@@ -210,8 +213,13 @@ def _monthly(
         category=kazbill.get("category"),
         arithmetic=(line_arithmetic.prorated if prorated else line_arithmetic.monthly)(kazbill, amount),
         name=kazbill.get("name") or None,
+        names=_names(kazbill.get("names")),
         from_quantity=line_arithmetic.whole(kazbill.get("from_quantity")),
     )
+
+
+def _names(value: Any) -> dict[str, str]:
+    return {k: v for k, v in value.items() if isinstance(v, str)} if isinstance(value, Mapping) else {}
 
 
 def belongs_to_period(kazbill: Mapping[str, Any], entry: Mapping[str, Any], start: date, end: date, tz: str) -> bool:

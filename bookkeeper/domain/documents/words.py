@@ -127,12 +127,58 @@ def number_en(number: int) -> str:
     return " ".join(words)
 
 
+_DE_UNITS = ["", "ein", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"]
+_DE_TEENS = ["zehn", "elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn"]
+_DE_TENS = ["", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"]
+# Above a thousand the scales are nouns, written apart and declined: eine Million, zwei Millionen.
+_DE_SCALES = [
+    ("", ""),
+    ("tausend", "tausend"),
+    ("Million", "Millionen"),
+    ("Milliarde", "Milliarden"),
+    ("Billion", "Billionen"),
+]
+_DE_CURRENCIES = {"EUR": ("Euro", "Cent"), "USD": ("US-Dollar", "Cent"), "RUB": ("Rubel", "Kopeken")}
+
+
+def _de_triple(number: int) -> str:
+    """1-999 as one word, its 1 as "ein" (ein Euro, einhundertein Euro, einundzwanzig Euro)."""
+    hundreds, rest = divmod(number, 100)
+    word = f"{_DE_UNITS[hundreds]}hundert" if hundreds else ""
+    if 10 <= rest < 20:
+        return word + _DE_TEENS[rest - 10]
+    tens, units = divmod(rest, 10)
+    if tens:
+        return word + (f"{_DE_UNITS[units]}und" if units else "") + _DE_TENS[tens]
+    return word + _DE_UNITS[units]
+
+
+def number_de(number: int) -> str:
+    _check(number)
+    if number == 0:
+        return "null"
+    words: list[str] = []
+    for power in range(len(_DE_SCALES) - 1, 1, -1):  # the nouns: "eine Million", "zwei Millionen"
+        triple = number // 1000**power % 1000
+        if triple:
+            one, many = _DE_SCALES[power]
+            words += ["eine", one] if triple == 1 else [_de_triple(triple), many]
+    thousands, rest = divmod(number % 1_000_000, 1000)
+    below_a_million = (f"{_de_triple(thousands)}tausend" if thousands else "") + (_de_triple(rest) if rest else "")
+    return " ".join(words + ([below_a_million] if below_a_million else []))
+
+
 def amount_in_words(minor_units: int, currency: str, language: str, minor_digits: int = 2) -> str:
     """A non-negative amount in the currency's minor units, spelled for a document."""
     _check(minor_units)
     major, minor = divmod(minor_units, 10**minor_digits)
     minor_text = f"{minor:0{minor_digits}d}" if minor_digits else ""
-    if language == "ru":
+    if language == "de":
+        major_name, minor_name = _DE_CURRENCIES.get(currency, (currency, ""))
+        text = f"{number_de(major)} {major_name}"
+        if minor_digits:
+            text += f" und {minor_text} {minor_name}".rstrip() if minor_name else f" {minor_text}/{10**minor_digits}"
+    elif language == "ru":
         major_forms, gender, minor_forms = _RU_CURRENCIES.get(currency, ((currency,) * 3, "m", ("",) * 3))
         text = f"{number_ru(major, gender)} {plural_ru(major, major_forms)}"
         if minor_digits:

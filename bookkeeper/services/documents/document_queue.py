@@ -45,6 +45,10 @@ log = logging.getLogger("kazbill.documents")
 SUBJECTS = {
     "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
     "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
+    "de": (
+        "{title} Nr. {number}, Zeitraum {start} – {end}",
+        "Im Anhang finden Sie: {title} Nr. {number} für den Zeitraum {start} – {end}.",
+    ),
 }
 TITLES = {
     "en": {
@@ -62,6 +66,14 @@ TITLES = {
         "calls_report": "Детализация звонков",
         "aggregated_invoice": "Сводный счёт",
         "transaction_invoice": "Счёт к платежу",
+    },
+    "de": {
+        "invoice": "Rechnung",
+        "act": "Leistungsnachweis",
+        "proforma": "Proforma-Rechnung",
+        "calls_report": "Einzelverbindungsnachweis",
+        "aggregated_invoice": "Sammelrechnung",
+        "transaction_invoice": "Rechnung zu einer Zahlung",
     },
 }
 
@@ -283,7 +295,7 @@ def _message(
     message["From"] = sender_for(store, context, sender)
     message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
     if doc["document_type"] in ("proforma", "transaction_invoice"):  # not for a period: its number says it all
-        subject = "{title} № {number}" if language == "ru" else "{title} {number}"
+        subject = {"ru": "{title} № {number}", "de": "{title} Nr. {number}"}.get(language, "{title} {number}")
     message["Subject"] = subject.format(**values)
     message["Date"] = formatdate(from_gregorian_seconds(now), usegmt=True)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "kazbill")

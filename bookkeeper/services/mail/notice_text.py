@@ -1,13 +1,17 @@
-"""The words of each notice, in English and Russian (the account's language picks; English is
+"""The words of each notice, in English, Russian and German (the account's language picks; English is
 the fallback). Plain text: these are short, and every mail client shows plain text."""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
+from bookkeeper.domain.documents.dates import shown_day
 from bookkeeper.domain.money import to_major
+from bookkeeper.domain.standing_words import items_in, reason_in
 from bookkeeper.money_display import format_money
 
 TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
@@ -96,19 +100,77 @@ TEXTS: Mapping[str, Mapping[str, tuple[str, str]]] = {
             "Не удалось списать {amount} с сохранённой карты: {reason}.{switched_off_text}",
         ),
     },
+    "de": {
+        "period_charged": (
+            "{account}: neuer Abrechnungszeitraum berechnet",
+            "Der Zeitraum vom {period_start} bis {period_end} hat begonnen, und die monatlichen Gebühren wurden "
+            "von Ihrem Guthaben abgebucht. Guthaben zu Beginn: {opening_balance}.",
+        ),
+        "period_unpaid": (
+            "{account}: der neue Zeitraum konnte nicht bezahlt werden",
+            "Der Zeitraum vom {period_start} bis {period_end} hat begonnen, aber Ihr Guthaben "
+            "({opening_balance}) deckt die Gebühren nicht. Bitte laden Sie Ihr Konto auf.",
+        ),
+        "services_cancelled": (
+            "{account}: Leistungen deaktiviert",
+            "Einige Leistungen wurden deaktiviert, da Ihr Guthaben sie nicht deckte: {items}.",
+        ),
+        "service_suspended": (
+            "{account}: Dienst gesperrt",
+            "Ihr Dienst ist gesperrt ({reasons}). Nach einer Zahlung wird er wieder freigeschaltet.",
+        ),
+        "trial_expired": (
+            "{account}: Ihr Testzeitraum ist abgelaufen",
+            "Ihr Testzeitraum ist beendet. Laden Sie Ihr Guthaben auf, damit der Dienst weiterläuft.",
+        ),
+        "low_balance": (
+            "{account}: niedriges Guthaben",
+            "Ihr Guthaben beträgt {balance} und liegt seit {below_since} unter der Warnschwelle Ihres "
+            "Anbieters von {threshold}.",
+        ),
+        "period_approaching": (
+            "{account}: der nächste Zeitraum beginnt am {next_period_start}",
+            "Der nächste Abrechnungszeitraum beginnt am {next_period_start} und kostet {next_period_cost}. "
+            "Ihnen stehen {balance} zur Verfügung (zuzüglich eines Kreditrahmens von {credit_line}): bitte "
+            "laden Sie mindestens {shortfall} auf.",
+        ),
+        "topup_succeeded": (
+            "{account}: Guthaben um {amount} aufgeladen",
+            "Ihr Guthaben ist unter die Schwelle für die automatische Aufladung gefallen, daher wurde Ihre "
+            "gespeicherte Karte mit {amount} belastet (Transaktion {transaction_id}). Aktuelles Guthaben: "
+            "{balance}.",
+        ),
+        "topup_failed": (
+            "{account}: automatische Aufladung fehlgeschlagen",
+            "Ihre gespeicherte Karte konnte nicht mit {amount} belastet werden: {reason}.{switched_off_text}",
+        ),
+    },
 }
+DATE_FIELDS = ("period_start", "period_end", "next_period_start", "below_since", "day")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 AMOUNT_FIELDS = ("opening_balance", "balance", "threshold", "next_period_cost", "credit_line", "shortfall", "amount")
 # The notices after which a payment restores the service: they say how much it takes.
 RESTORABLE = ("service_suspended", "period_unpaid")
 RESTORE = {
     "en": "To restore service, pay at least {amount}.",
     "ru": "Для восстановления обслуживания оплатите не менее {amount}.",
+    "de": "Um den Dienst wieder freizuschalten, zahlen Sie bitte mindestens {amount}.",
 }
-PAY_ONLINE = {"en": "Pay online and see your balance and documents", "ru": "Оплатить онлайн, баланс и документы"}
-EVENT_DAY = {"en": "Date of the event: {day}.", "ru": "Дата события: {day}."}  # every notice says when
+PAY_ONLINE = {
+    "en": "Pay online and see your balance and documents",
+    "ru": "Оплатить онлайн, баланс и документы",
+    "de": "Online bezahlen sowie Guthaben und Dokumente einsehen",
+}
+EVENT_DAY = {
+    "en": "Date of the event: {day}.",
+    "ru": "Дата события: {day}.",
+    "de": "Datum des Ereignisses: {day}.",
+}  # every notice says when
 SWITCHED_OFF = {
     "en": " Auto top-up is now switched off; turn it on again once the card is fixed.",
     "ru": " Автопополнение отключено; включите его снова, когда карта будет исправна.",
+    "de": " Die automatische Aufladung ist nun deaktiviert; aktivieren Sie sie wieder, sobald das Problem mit "
+    "der Karte behoben ist.",
 }
 
 
@@ -127,20 +189,21 @@ def compose(
         if isinstance(details.get(key), int):
             values[key] = money(details[key])
     values["account"] = account_name
-    values["items"] = (
-        ", ".join(
-            "/".join(map(str, item)) if isinstance(item, (list, tuple)) else str(item)
-            for item in details.get("items", ())
-        )
-        or "—"
-    )
-    values["reasons"] = ", ".join(str(reason) for reason in details.get("reasons", ())) or "—"
+    lang = language[:2].lower()
+    pairs = [item for item in details.get("items", ()) if isinstance(item, (list, tuple))]
+    values["items"] = ", ".join(items_in(pairs, details.get("names"), lang)) or "—"
+    values["reasons"] = ", ".join(reason_in(str(reason), lang) for reason in details.get("reasons", ())) or "—"
+    for key in DATE_FIELDS:  # a Russian or German reader never meets an ISO date
+        if isinstance(values.get(key), str) and ISO_DAY.fullmatch(values[key]):
+            values[key] = shown_day(date.fromisoformat(values[key]), lang)
     values["switched_off_text"] = (
         SWITCHED_OFF.get(language[:2].lower(), SWITCHED_OFF["en"]) if details.get("switched_off") else ""
     )
     body = body.format_map(values)
     if isinstance(details.get("day"), str):
-        body += "\n\n" + EVENT_DAY.get(language[:2].lower(), EVENT_DAY["en"]).format(day=details["day"])
+        day = details["day"]
+        shown = shown_day(date.fromisoformat(day), lang) if ISO_DAY.fullmatch(day) else day
+        body += "\n\n" + EVENT_DAY.get(lang, EVENT_DAY["en"]).format(day=shown)
     return subject.format_map(values), body
 
 

@@ -19,6 +19,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, from_gregorian_seconds
+from bookkeeper.domain.languages import locale_for
 from bookkeeper.domain.notices import (
     gives_up,
     retry_delay_s,
@@ -164,8 +165,8 @@ def _message(
     context: BillingContext | None
     try:
         context = load_context(store, account_id)
-        name, currency, locale = context.account_name, context.reseller.currency, context.reseller.locale
-        language = context.account.language
+        name, currency, language = context.account_name, context.reseller.currency, context.account.language
+        locale = locale_for(language, context.reseller.locale)
     except Exception:  # noqa: BLE001 - settings broken since queuing: the email still goes, amounts plain
         context, name, currency, locale, language = None, account_id, None, "en_US", "en"
     money = money_in(currency, locale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from hypothesis import given
@@ -94,6 +95,32 @@ def test_the_russian_text_shows_roubles_and_a_missing_detail_does_not_break_the_
     assert "123,45\xa0₽" in body and "500,00\xa0₽" in body
     _, body = compose("period_charged", {}, account_name="Alpha", language="xx", money=money_in(None, "en_US"))
     assert "—" in body  # English for an unknown language, and a dash for what the notice did not carry
+
+
+def test_a_suspension_reads_in_russian_and_german_with_no_english_and_no_iso_dates():
+    details = {
+        "reasons": ["the period's charges are not covered", "blocked automatically for lack of funds"],
+        "day": "2026-11-05",
+    }
+    _, russian = compose(
+        "service_suspended", details, account_name="Гамма", language="ru", money=money_in("RUB", "ru_RU")
+    )
+    assert "расходы периода не покрыты, заблокирован автоматически из-за недостатка средств" in russian
+    assert "05.11.2026" in russian
+    _, german = compose(
+        "service_suspended", details, account_name="Kiel", language="de", money=money_in("EUR", "de_DE")
+    )
+    assert "automatisch gesperrt mangels Guthaben" in german and "05.11.2026" in german
+    _, cancelled = compose(
+        "services_cancelled",
+        {"items": [["limits", "twoway_trunks"]], "day": "2026-11-01"},
+        account_name="Гамма",
+        language="ru",
+        money=money_in("RUB", "ru_RU"),
+    )
+    for text in (russian, german, cancelled):
+        assert not re.search(r"\d{4}-\d{2}-\d{2}|blocked|covered|limits/|twoway", text), text
+    assert "двусторонние транки" in cancelled
 
 
 amounts = st.integers(min_value=-(10**10), max_value=10**10)

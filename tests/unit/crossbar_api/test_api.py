@@ -284,6 +284,23 @@ def test_onbill_settings_merge_validate_and_keep_private_fields(api):
     assert currency.status_code == 400 and "timezone" in currency.json["data"]
 
 
+def test_the_settings_say_which_language_the_account_is_written_to_in_and_why(api):
+    """An account that asks for a language Kazbill has no words for is written to in its
+    reseller's, and its settings say so; sending that back in a PATCH changes nothing."""
+    client, world, _ = api
+    own = {"X-Auth-Token": token(client, world, "customer")}
+    url = f"/v2/accounts/{world.ids['customer']}/onbill"
+    asked = client.simulate_patch(url, headers=own, json={"data": {"language": "fi-FI"}})
+    assert asked.status_code == 200, asked.json
+    used = asked.json["data"]["language_used"]
+    assert used["asked"] == "fi-FI" and used["available"] == ["en", "ru", "de"]
+    assert (used["language"], used["from"]) == ("en", "reseller")  # the reseller's locale (en_US)
+    german = client.simulate_patch(url, headers=own, json={"data": {"language": "de-DE", "language_used": used}})
+    assert german.status_code == 200 and german.json["data"]["language_used"]["language"] == "de"
+    assert german.json["data"]["language_used"]["from"] == "account"
+    assert "language_used" not in world.store.get(account_db(world.ids["customer"]), "onbill")  # computed, not kept
+
+
 def test_metrics_count_requests_by_route_and_status(api):
     client, world, _ = api
     client.simulate_get("/v2/nowhere")

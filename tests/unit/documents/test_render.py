@@ -49,6 +49,7 @@ LINES = [
         95_000,
         arithmetic=Arithmetic(2, 5_000_000, less=500_000),
         name="Настольный телефон",
+        names={"en": "Desk phone", "de": "Tischtelefon"},  # the plan's names per language
     ),
     # 2 added (1 → 3) × 1,500.00 × 20/30 = 2,000.00
     InvoiceLine(
@@ -115,6 +116,7 @@ def data(kind: str, language: str, vat: VatPolicy, customer_name: str = "Аль�
         ("invoice-ru-brutto.html", "invoice", "ru", VatPolicy("brutto", Decimal(20))),
         ("act-en-netto.html", "act", "en", VatPolicy("netto", Decimal(20))),
         ("invoice-en-no-vat.html", "invoice", "en", VatPolicy("none", Decimal(0))),
+        ("invoice-de-netto.html", "invoice", "de", VatPolicy("netto", Decimal(19))),
     ],
 )
 def test_the_default_templates_match_their_golden_html(name, kind, language, vat):

@@ -21,6 +21,7 @@ from bookkeeper.domain.periods import Period, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import opening_charges
+from bookkeeper.domain.standing_words import item_in
 from bookkeeper.ports import Conflict, NotFound
 from bookkeeper.services.billing.account_docs import cancel_limits
 from bookkeeper.services.billing.account_pass.growth import (
@@ -181,7 +182,7 @@ def _open(
     if context.account.payment_type == "prepay" and not ledger.funds_suffice(sum(debited(c.amount) for c in charges)):
         cancelled = [(p.category, p.item) for p in monthly if (p.category, p.item) in context.reseller.cancellable]
         if cancelled:
-            events.append(_cancel(inputs, cancelled))
+            events.append(_cancel(inputs, cancelled, monthly))
             monthly = inputs.prices(without(quantities, cancelled))[0]
             charges = opening_charges(period, inputs.today, monthly, prorate=prorate)
         if not ledger.funds_suffice(sum(debited(c.amount) for c in charges)):
@@ -220,9 +221,16 @@ def _items(monthly: list[ItemPrice]) -> list[dict[str, Any]]:
     ]
 
 
-def _cancel(inputs: PassInputs, cancelled: list[tuple[str, str]]) -> BillingEvent:
+def _cancel(inputs: PassInputs, cancelled: list[tuple[str, str]], prices: list[ItemPrice]) -> BillingEvent:
     cancel_limits(inputs.store, inputs.account_id, cancelled, inputs.now_gregorian)
-    return BillingEvent("services_cancelled", inputs.account_id, {"items": [list(item) for item in cancelled]})
+    # What the plan calls them in the account's language; a plan that names them only in
+    # another language gives way to Kazbill's words for trunks (no English in a Russian notice).
+    language = inputs.context.account.language
+    plan_names = {(p.category, p.item): p.names.get(language) or (p.name if language == "en" else "") for p in prices}
+    names = [plan_names.get(item) or item_in(*item, language) for item in cancelled]
+    return BillingEvent(
+        "services_cancelled", inputs.account_id, {"items": [list(item) for item in cancelled], "names": names}
+    )
 
 
 def settle_previous(inputs: PassInputs, period: Period) -> list[Charge]:

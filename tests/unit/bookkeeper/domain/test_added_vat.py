@@ -42,6 +42,25 @@ def written(charge, rate: Decimal) -> dict:
     )
 
 
+def netto_invoice(entries: list[dict], rate: Decimal, rounding: str) -> dict:
+    """November's invoice of `entries` as a netto reseller issues it: priced from their nets."""
+    lines = invoice_lines(as_priced(entries, "netto"), NOVEMBER.start, NOVEMBER.end, "RUB", MSK)
+    return document_data(
+        document_type="invoice",
+        carrier=parse_carrier({"id": "volna", "name": "Волна", "main": True, "vat_rounding": rounding}),
+        customer={"id": "g", "name": "Gamma Shop"},
+        period_start=NOVEMBER.start,
+        period_end=NOVEMBER.end,
+        issued=NOVEMBER.end,
+        number="1",
+        sequence_number=1,
+        currency="RUB",
+        language="ru",
+        vat=VatPolicy("netto", rate),
+        lines=lines,
+    )
+
+
 def test_gamma_shops_phone_is_debited_with_its_vat_and_invoiced_the_same():
     # 450.00 a month at 22 % netto: the balance was debited 450.00 and the invoice asked 549.00.
     (charge,) = opening_charges(NOVEMBER, date(2026, 11, 1), [phones(1)], prorate=False)
@@ -51,22 +70,7 @@ def test_gamma_shops_phone_is_debited_with_its_vat_and_invoiced_the_same():
         {"rate": "22", "net": 4_500_000, "vat": 990_000},
     )
     assert signed_amount(entry) == -5_490_000  # what Kazoo's balance sees
-    lines = invoice_lines(as_priced([entry], "netto"), NOVEMBER.start, NOVEMBER.end, "RUB", MSK)
-    carrier = parse_carrier({"id": "volna", "name": "Волна", "main": True, "legal": {"inn": "7701234567"}})
-    data = document_data(
-        document_type="invoice",
-        carrier=carrier,
-        customer={"id": "g", "name": "Gamma Shop"},
-        period_start=NOVEMBER.start,
-        period_end=NOVEMBER.end,
-        issued=NOVEMBER.end,
-        number="1",
-        sequence_number=1,
-        currency="RUB",
-        language="ru",
-        vat=VatPolicy("netto", Decimal(22)),
-        lines=lines,
-    )
+    data = netto_invoice([entry], Decimal(22), PER_LINE)
     assert data["totals"] == {"net": 45_000, "vat": 9_900, "gross": 54_900}
 
 
@@ -105,22 +109,8 @@ def test_under_netto_the_document_asks_what_the_balance_was_charged(rate, price,
         net, vat = charge.amount, vat_on(charge.amount, rate)
         assert (entry["amount"], net_of(entry)) == (net + vat, net)
         assert with_vat(net, rate)[0] == entry["amount"]
-    lines = invoice_lines(as_priced(entries, "netto"), NOVEMBER.start, NOVEMBER.end, "RUB", MSK)
-    carrier = parse_carrier({"id": "c", "name": "C", "main": True, "vat_rounding": rounding})
-    data = document_data(
-        document_type="invoice",
-        carrier=carrier,
-        customer={"id": "x", "name": "X"},
-        period_start=NOVEMBER.start,
-        period_end=NOVEMBER.end,
-        issued=NOVEMBER.end,
-        number="1",
-        sequence_number=1,
-        currency="RUB",
-        language="ru",
-        vat=VatPolicy("netto", rate),
-        lines=lines,
-    )
+    data = netto_invoice(entries, rate, rounding)
+    lines = data["lines"]
     charged_units = sum(entry["amount"] for entry in entries)
     # Each line's net and VAT are rounded to kopecks once (per line, or per rate): the document's
     # total is the balance's charge to within a kopeck a line, and one more for the VAT's rounding.

@@ -182,10 +182,11 @@ def test_an_account_without_onbill_is_prepay_billed_on_the_resellers_default_day
     assert (account.billing_day, account.stored_billing_day, account.payment_type) == (5, None, "prepay")
     assert (account.manual_block, account.language, account.created, account.trial_expires) == (
         False,
-        "ru_RU",
+        "ru",  # the reseller's language: the account names none
         CREATED,
         None,
     )
+    assert (account.language_source, account.asked_language) == ("reseller", None)
 
 
 def test_an_account_is_billed_on_its_own_stored_day():
@@ -207,7 +208,28 @@ def test_account_settings_carry_the_manual_block_language_and_trial_expiry():
         created=CREATED,
         trial_expires=CREATED + 30 * 86_400,
     )
-    assert (account.manual_block, account.language, account.trial_expires) == (True, "de_DE", CREATED + 30 * 86_400)
+    assert (account.manual_block, account.language, account.trial_expires) == (True, "de", CREATED + 30 * 86_400)
+    assert (account.language_source, account.asked_language) == ("account", "de_DE")
+
+
+@pytest.mark.parametrize(
+    "asked, reseller_locale, used, source",
+    [
+        ("de-DE", "ru_RU", "de", "account"),
+        ("fi-FI", "ru_RU", "ru", "reseller"),  # no Finnish: the reseller's language
+        ("fi-FI", "sv_SE", "en", "default"),  # nor Swedish: English
+        (None, "de_AT", "de", "reseller"),
+        (None, None, "en", "reseller"),  # a reseller that names no locale writes English (en_US)
+    ],
+)
+def test_an_account_is_written_to_in_its_language_else_its_resellers_else_english(asked, reseller_locale, used, source):
+    account = account_settings(
+        CUSTOMER,
+        onbill(**({"language": asked} if asked is not None else {})),
+        ResellerSettings(RESELLER, **({"locale": reseller_locale} if reseller_locale else {})),
+        created=CREATED,
+    )
+    assert (account.language, account.language_source) == (used, source)
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,10 @@ def test_net_and_vat_always_make_the_gross_per_line_and_in_total(prices, policy)
         (2_101, "USD", "en", "Twenty-one US dollars and 01 cent"),
         (100, "EUR", "en", "One euro and 00 cents"),
         (12_345, "KZT", "en", "One hundred twenty-three KZT 45/100"),
+        (2_142, "EUR", "de", "Einundzwanzig Euro und 42 Cent"),
+        (100_100, "EUR", "de", "Eintausendein Euro und 00 Cent"),
+        (250_000_000, "EUR", "de", "Zwei Millionen fünfhunderttausend Euro und 00 Cent"),
+        (123_456, "RUB", "de", "Eintausendzweihundertvierunddreißig Rubel und 56 Kopeken"),
     ],
 )
 def test_worked_examples_of_totals_in_words(minor, currency, language, text):
