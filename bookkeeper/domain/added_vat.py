@@ -15,8 +15,10 @@ from what was charged, never recomputed from a rate that may have changed since.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from bookkeeper.domain.money import round_units
 
 NETTO = "netto"
 
@@ -27,11 +29,8 @@ def netto_rate(disposition: str, rate: Decimal) -> Decimal:
 
 
 def vat_on(net_units: int, rate: Decimal) -> int:
-    """Half away from zero, as the documents round (a credit mirrors a debit)."""
-    if rate <= 0:
-        return 0
-    vat = (Decimal(abs(net_units)) * rate / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(vat) if net_units >= 0 else -int(vat)
+    """Rounded as a ledger entry is, half away from zero (so a credit mirrors a debit)."""
+    return round_units(Decimal(net_units) * rate / 100) if rate > 0 else 0
 
 
 def with_vat(net_units: int, rate: Decimal) -> tuple[int, dict[str, Any] | None]:

@@ -113,18 +113,22 @@ def _e_invoice(value: Any, legal: Mapping[str, str], path: str) -> str | None:
     """The carrier's own choice ("factur-x" or "none"), else its jurisdiction's: a carrier in an
     EU member state issues Factur-X (Germany requires e-invoices between businesses from 2027)."""
     if value is None:
-        country = legal.get("country", "").strip().upper()
+        country = _country(legal)
         return FACTUR_X if country in EU_VAT_FORMATS or (country == "GR") else None
     if value not in (FACTUR_X, "none"):
         raise CarrierError(path, f"must be {FACTUR_X} or none")
     return FACTUR_X if value == FACTUR_X else None
 
 
+def _country(legal: Mapping[str, str]) -> str:
+    return legal.get("country", "").strip().upper()
+
+
 def _vat_rounding(value: Any, legal: Mapping[str, str], path: str) -> str:
     """The carrier's own rule, else its jurisdiction's practice: a Russian carrier (an INN, or
     country RU) rounds VAT per line as a счёт-фактура does; any other per rate (EN 16931)."""
     if value is None:
-        russian = "inn" in legal or legal.get("country", "").strip().upper() in ("RU", "RUS")
+        russian = "inn" in legal or _country(legal) in ("RU", "RUS")
         return PER_LINE if russian else PER_RATE
     if value not in (PER_LINE, PER_RATE):
         raise CarrierError(path, f"must be {PER_LINE} or {PER_RATE}")

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from bookkeeper.domain.money import round_units
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def daily(days: int, amount: int) -> Arithmetic:
     average of the days, which differ by a unit where the month does not divide evenly)."""
     if days <= 0:
         return one(amount)
-    return Arithmetic(days, _rounded(Fraction(amount, days)), slack=(days + 1) // 2)
+    return Arithmetic(days, round_units(Decimal(amount) / days), slack=(days + 1) // 2)
 
 
 def _share(ratio: Any) -> tuple[int, int] | None:
@@ -114,8 +116,3 @@ def _share(ratio: Any) -> tuple[int, int] | None:
 def whole(value: Any) -> int:
     """A whole number read from a record, 0 where it has none."""
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _rounded(value: Fraction) -> int:
-    exact = Decimal(value.numerator) / Decimal(value.denominator)
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))

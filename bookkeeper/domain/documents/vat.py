@@ -15,9 +15,10 @@ of the lines: a document never shows a total its lines do not give.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from bookkeeper.domain.errors import FieldError
+from bookkeeper.domain.money import round_units
 
 NETTO, BRUTTO, NO_VAT = "netto", "brutto", "none"
 PER_LINE, PER_RATE = "per_line", "per_rate"
@@ -56,10 +57,6 @@ class Taxed:
 ZERO = Taxed(0, 0, 0)
 
 
-def _half_away(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def taxed(price_minor: int, policy: VatPolicy) -> Taxed:
     """A line's price (minor units, as the reseller set it: net for netto, gross for brutto)."""
     if isinstance(price_minor, bool) or not isinstance(price_minor, int):
@@ -67,9 +64,9 @@ def taxed(price_minor: int, policy: VatPolicy) -> Taxed:
     if not policy.charged:
         return Taxed(price_minor, 0, price_minor)
     if policy.disposition == NETTO:
-        vat = _half_away(Decimal(price_minor) * policy.rate / 100)
+        vat = round_units(Decimal(price_minor) * policy.rate / 100)
         return Taxed(price_minor, vat, price_minor + vat)
-    vat = _half_away(Decimal(price_minor) * policy.rate / (100 + policy.rate))
+    vat = round_units(Decimal(price_minor) * policy.rate / (100 + policy.rate))
     return Taxed(price_minor - vat, vat, price_minor)
 
 

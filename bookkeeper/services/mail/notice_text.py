@@ -182,23 +182,21 @@ class _Blank(dict):
 def compose(
     kind: str, details: Mapping[str, Any], *, account_name: str, language: str, money: Callable[[int], str]
 ) -> tuple[str, str]:
-    texts = TEXTS.get(language[:2].lower(), TEXTS["en"])
+    lang = language[:2].lower()
+    texts = TEXTS.get(lang, TEXTS["en"])
     subject, body = texts.get(kind) or TEXTS["en"][kind]
     values = _Blank({key: value for key, value in details.items() if not isinstance(value, (dict, list))})
     for key in AMOUNT_FIELDS:
         if isinstance(details.get(key), int):
             values[key] = money(details[key])
     values["account"] = account_name
-    lang = language[:2].lower()
     pairs = [item for item in details.get("items", ()) if isinstance(item, (list, tuple))]
     values["items"] = ", ".join(items_in(pairs, details.get("names"), lang)) or "—"
     values["reasons"] = ", ".join(reason_in(str(reason), lang) for reason in details.get("reasons", ())) or "—"
     for key in DATE_FIELDS:  # a Russian or German reader never meets an ISO date
         if isinstance(values.get(key), str) and ISO_DAY.fullmatch(values[key]):
             values[key] = shown_day(date.fromisoformat(values[key]), lang)
-    values["switched_off_text"] = (
-        SWITCHED_OFF.get(language[:2].lower(), SWITCHED_OFF["en"]) if details.get("switched_off") else ""
-    )
+    values["switched_off_text"] = SWITCHED_OFF.get(lang, SWITCHED_OFF["en"]) if details.get("switched_off") else ""
     body = body.format_map(values)
     if isinstance(details.get("day"), str):
         day = details["day"]
