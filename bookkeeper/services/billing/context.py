@@ -64,6 +64,26 @@ def get_or_none(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | 
         return None
 
 
+# Plans as parsed, by (reseller, plan id, revision): a revision's content never changes, so a
+# shard parses a plan once, not on every pass of each of the reseller's accounts. Bounded.
+_PARSED_PLANS: dict[tuple[str, str, str], ServicePlan] = {}
+_PARSED_PLANS_MAX = 2_000
+
+
+def _parsed_plan(reseller_id: str, plan_id: str, doc: Mapping[str, Any]) -> ServicePlan:
+    rev = doc.get("_rev")
+    if not isinstance(rev, str):
+        return parse_service_plan(doc)
+    key = (reseller_id, plan_id, rev)
+    parsed = _PARSED_PLANS.get(key)
+    if parsed is None:
+        parsed = parse_service_plan(doc)  # a PlanError is raised, and nothing kept
+        if len(_PARSED_PLANS) >= _PARSED_PLANS_MAX:
+            _PARSED_PLANS.clear()
+        _PARSED_PLANS[key] = parsed
+    return parsed
+
+
 def _plan(
     store: DocumentStore, account_id: str, reseller_id: str, services: Mapping | None, reseller: ResellerSettings
 ) -> ServicePlan | None:
@@ -80,7 +100,7 @@ def _plan(
                 f"service plan {plan_id!r} not found in reseller {reseller_id}'s database",
             )
         try:
-            plans.append(parse_service_plan(doc))
+            plans.append(_parsed_plan(reseller_id, plan_id, doc))
         except PlanError as error:
             raise BillingInputError(account_id, f"service_plan {plan_id}: {error.field}", error.reason) from None
     return merge_plans(plans) if plans else None

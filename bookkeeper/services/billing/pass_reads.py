@@ -24,11 +24,33 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bookkeeper.domain.kazoo_names import account_db, parse_db_name
-from bookkeeper.ports import BulkResult, DatabaseNotFound, DocumentStore, NotFound, PutResult, ViewQuery, ViewResult
+from bookkeeper.ports import (
+    BulkResult,
+    DatabaseNotFound,
+    DocumentStore,
+    NotFound,
+    PutResult,
+    ViewQuery,
+    ViewResult,
+    ViewRow,
+)
 from bookkeeper.services.billing.batch_reads import BatchReads, shared_by_the_batch
 
 _ABSENT = None  # a document the pass found missing (a later write makes it present again)
 QUANTITY_DESIGN = "kazbill_quantities"  # what an account holds: Kazoo's documents, not the pass's writes
+
+
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON value, for a caller free to change what it is handed: what the store
+    returns is dicts, lists and immutable scalars, copied here several times faster than
+    copy.deepcopy does (which weighed a fifth of a reconcile, in its memo and dispatch)."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return copy.deepcopy(value)  # not JSON (a tuple from a stand-in store): copied the slow way
 
 
 def database_exists_now(store: DocumentStore, db: str) -> bool:
@@ -111,7 +133,9 @@ class PassReads:
         key = (db, view, repr(query))
         if key not in self._views:
             self._views[key] = self.backing.query_view(db, design, view, query)
-        return copy.deepcopy(self._views[key])
+        kept = self._views[key]
+        rows = [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in kept.rows]
+        return ViewResult(rows, kept.total_rows)
 
     # ------------------------------------------------------------------ documents
 
@@ -126,7 +150,7 @@ class PassReads:
         doc = self._docs[key]
         if doc is _ABSENT:
             raise NotFound(db, doc_id)
-        return copy.deepcopy(doc)
+        return json_copy(doc)
 
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = list(dict.fromkeys(doc_ids))
@@ -140,7 +164,7 @@ class PassReads:
             self._known(db, True)
             for doc_id in unknown:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)
-        return {doc_id: copy.deepcopy(doc) for doc_id in wanted if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
+        return {doc_id: json_copy(doc) for doc_id in wanted if (doc := self._docs[(db, doc_id)]) is not _ABSENT}
 
     def prefetch(self, db: str, doc_ids: Iterable[str]) -> None:
         """Read documents the pass will ask for one by one in one request (absent ones included);
