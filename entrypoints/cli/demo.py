@@ -71,6 +71,10 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
                 for offset in bar:
                     run.live_day(offset)
             replay = run.replay_everything()
+            documents_dir = Path(store_path).parent / "demo-documents"
+            for old in documents_dir.glob("*.pdf"):
+                old.unlink()
+            documents, without = run.issue_documents(documents_dir)
         click.echo()
         for line in run.diary:
             click.echo(line)
@@ -81,8 +85,26 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
             f"Replayed every change from the beginning ({replay.accounts} accounts handed to the shards "
             f"again, {replay.crawls} days crawled again): {replay.new_entries} new ledger entries."
         )
+        click.echo()
+        _echo_documents(documents, without, first + timedelta(days=days))
         if replay.new_entries:
             raise click.ClickException("the replay charged something twice: this is a bug")
+
+
+def _echo_documents(documents, without: list[str], after) -> None:
+    click.echo(
+        f"Documents of the period the replay closed, issued on {after:%d %b %Y} as a reseller asks for them "
+        "(PUT .../onbills/generate), rendered by the document workers, not emailed:"
+    )
+    for document in documents:
+        issued = document.issued
+        extra = " (Factur-X)" if document.e_invoice else ""
+        click.echo(
+            f"  {document.customer:<16}{issued.document_type:<9}{issued.number:<14}{document.total:>14}{extra:<11}"
+            f"  {document.path or 'not rendered'}"
+        )
+    for line in without:
+        click.echo(f"  {line}")
 
 
 def _free_port() -> int:

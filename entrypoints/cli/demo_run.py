@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from actors.bridges.couch_changes import CHECKPOINT_ID, UPDATES_CHECKPOINT_ID, ChangesFollower
@@ -24,6 +25,7 @@ from bookkeeper.money_display import format_money
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.billing.notice_queue import NOTICES_DB
+from entrypoints.demo.documents import DemoDocument, issue_the_month
 from entrypoints.demo.month import MONTH, wire_transfer
 from entrypoints.demo.world import CUSTOMERS, RESELLERS, DemoWorld
 
@@ -110,6 +112,11 @@ class DemoRun:
             require_done(self.client.hand_off("crawl", ids, day.isoformat()))
             crawls, day = crawls + 1, day + timedelta(days=1)
         return Replay(accounts, crawls, self.entry_count() - before)
+
+    def issue_documents(self, out_dir: Path) -> tuple[list[DemoDocument], list[str]]:
+        """The period the replayed days closed, issued for every customer (entrypoints/demo/documents.py)."""
+        assert self.client is not None
+        return issue_the_month(self.world, self.ports, self.clock, self.client, self.last_day, out_dir)
 
     # ------------------------------------------------------------------ the report
     def entries(self, account_id: str) -> list[dict]:

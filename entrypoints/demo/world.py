@@ -17,6 +17,7 @@ from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, gregorian_of
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.setup import store_setup
+from entrypoints.demo.legal import BUYERS, CARRIERS, RESELLER_VAT
 from entrypoints.simulation.customers import stamp
 
 CREATED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # every seeded account exists before the month
@@ -35,24 +36,30 @@ PLANS: dict[str, dict[str, Any]] = {
         "name": "Volna Office",
         "plan": {
             "devices": {
-                "sip_device": {"name": "Desk phone", "rate": 350},
-                "softphone": {"name": "Softphone", "rate": 150},
+                "sip_device": {"name": "Desk phone", "names": {"ru": "Настольный телефон"}, "rate": 350},
+                "softphone": {"name": "Softphone", "names": {"ru": "Софтфон"}, "rate": 150},
             },
-            "users": {"user": {"name": "User", "rate": 100}, "admin": {"name": "Admin", "rate": 100}},
+            "users": {
+                "user": {"name": "User", "names": {"ru": "Пользователь"}, "rate": 100},
+                "admin": {"name": "Admin", "names": {"ru": "Администратор"}, "rate": 100},
+            },
             "phone_numbers": {
-                "did": {"name": "City number", "rate": 250},
-                "tollfree": {"name": "8-800 number", "rate": 900},
+                "did": {"name": "City number", "names": {"ru": "Городской номер"}, "rate": 250},
+                "tollfree": {"name": "8-800 number", "names": {"ru": "Номер 8-800"}, "rate": 900},
             },
-            "limits": {"twoway_trunks": {"name": "Two-way trunk", "rate": 600}},
+            "limits": {"twoway_trunks": {"name": "Two-way trunk", "names": {"ru": "Двусторонняя линия"}, "rate": 600}},
         },
     },
     "plan_nordic_basic": {
         "name": "Nordic Basic",
         "plan": {
-            "devices": {"sip_device": {"name": "Desk phone", "rate": 6}},
-            "users": {"user": {"name": "User", "rate": 2}, "admin": {"name": "Admin", "rate": 2}},
-            "phone_numbers": {"did": {"name": "DID", "rate": 3}},
-            "limits": {"twoway_trunks": {"name": "Trunk", "rate": 12}},
+            "devices": {"sip_device": {"name": "Desk phone", "names": {"de": "Tischtelefon"}, "rate": 6}},
+            "users": {
+                "user": {"name": "User", "names": {"de": "Benutzer"}, "rate": 2},
+                "admin": {"name": "Admin", "names": {"de": "Administrator"}, "rate": 2},
+            },
+            "phone_numbers": {"did": {"name": "DID", "names": {"de": "Rufnummer"}, "rate": 3}},
+            "limits": {"twoway_trunks": {"name": "Trunk", "names": {"de": "Leitung"}, "rate": 12}},
         },
     },
 }
@@ -126,6 +133,7 @@ class DemoWorld:
         for name, spec in RESELLERS.items():
             self._account(name, spec["parent"], reseller=True)
             settings = {key: value for key, value in spec.items() if key not in ("parent", "plan")}
+            settings |= {**RESELLER_VAT[name], "carriers": CARRIERS[name]}
             plan_id = spec["plan"]
             self.store.bulk_put(
                 account_db(self.accounts[name]),
@@ -171,6 +179,10 @@ class DemoWorld:
         self.store.put(SERVICES_DB, services)
         return account_id
 
+    @staticmethod
+    def reseller_locale(reseller: str) -> str:
+        return str(RESELLERS[reseller]["locale"])
+
     def _reseller_above(self, parent: str) -> str:
         return self.accounts[parent] if parent in RESELLERS else self.accounts["Kazbill Demo Master"]
 
@@ -180,7 +192,9 @@ class DemoWorld:
         )
         self.resellers_of[customer.name] = customer.reseller
         docs = [
-            self._stamp({"_id": "onbill", "billing_day": 1}, account_id, "onbill", created),
+            self._stamp(
+                {"_id": "onbill", "billing_day": 1, "legal": BUYERS[customer.name]}, account_id, "onbill", created
+            ),
             self._stamp(
                 {"_id": "limits", "twoway_trunks": customer.trunks, "allow_prepay": True, "pvt_allow_postpay": False},
                 account_id,

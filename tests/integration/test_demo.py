@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from facturx import get_facturx_xml_from_pdf
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_modb
@@ -16,6 +17,10 @@ from entrypoints.demo.world import demo_id
 
 pytestmark = pytest.mark.integration
 KAZBILL = os.path.join(os.path.dirname(sys.executable), "kazbill")
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
@@ -36,6 +41,19 @@ def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     # Signed up on the 15th: users and number prorated for 16 of 30 days, phones daily from the 15th only.
     assert "Lund Studio              €0.00         €3.73         €6.40        €60.00        €49.87" in out
     assert "0 new ledger entries" in out
+    # The month's documents, issued once the period is over, from the carriers and buyer details
+    # the demo's resellers set; the PDFs written beside the store, in each customer's language.
+    assert "Alpha Taxi      invoice  В-2026-100        4 853,33 ₽" in out
+    assert "Kiel Logistics  invoice  NV-2026-2             €84.80 (Factur-X)" in out
+    documents = store_path.parent / "demo-documents"
+    alpha = pdf_text(documents / "Alpha-Taxi-act-В-2026-100.pdf")
+    assert "Акт оказанных услуг № В-2026-100 от 30.11.2026" in alpha and "ИНН 7705123452" in alpha
+    assert "Настольный телефон" in alpha and "Desk phone" not in alpha
+    kiel = documents / "Kiel-Logistics-invoice-NV-2026-2.pdf"
+    assert "Rechnung Nr. NV-2026-2 vom 30.11.2026" in pdf_text(kiel) and "Tischtelefon" in pdf_text(kiel)
+    name, xml = get_facturx_xml_from_pdf(kiel.read_bytes())  # the EN 16931 XML rides inside the PDF/A-3
+    assert name == "factur-x.xml" and b"<ram:GrandTotalAmount>84.80</ram:GrandTotalAmount>" in xml
+    assert len(list(documents.glob("*.pdf"))) == 9  # RUB: invoice + act each; EUR: an invoice each
 
     store = EmbeddedStore(store_path)
     try:

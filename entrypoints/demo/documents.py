@@ -1,0 +1,86 @@
+"""The demo's documents: after the replayed days, the period they closed is issued for each
+customer as its reseller would ask for it (PUT onbills/generate; not emailed, the demo has no
+mail server), rendered by the service's document workers, and written out as PDFs to read.
+
+The clock moves just past the last replayed day (00:30 in Berlin, already the next day in
+Moscow) and nothing is crawled or reconciled meanwhile, so no new period is opened: the ledger
+stays the month's, and the documents add up to what the report above them shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from actors.system import HandOffClient
+from bookkeeper.adapters.clock import FileClock
+from bookkeeper.domain.errors import FieldError
+from bookkeeper.domain.money import UNITS_PER_MAJOR
+from bookkeeper.domain.money import currency as money_currency
+from bookkeeper.domain.periods import period_containing
+from bookkeeper.money_display import format_money
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.context import load_context
+from bookkeeper.services.documents.document_issue import DocumentPorts, IssuedDocument
+from bookkeeper.services.documents.document_queue import pdf_name
+from bookkeeper.services.documents.period_documents import issue_period_documents
+from entrypoints.demo.world import DemoWorld
+
+BERLIN = ZoneInfo("Europe/Berlin")
+RENDER_PASSES = 10  # a document pass renders what is due; a few more cover any it left queued
+
+
+@dataclass(frozen=True)
+class DemoDocument:
+    customer: str
+    issued: IssuedDocument
+    total: str
+    path: Path | None  # None: not rendered (the reason is in the document's state)
+    e_invoice: str | None
+
+
+def issue_the_month(
+    world: DemoWorld, ports: BillingPorts, clock: FileClock, client: HandOffClient, last_day: date, out_dir: Path
+) -> tuple[list[DemoDocument], list[str]]:
+    """(the documents issued and written to `out_dir`, one line per customer that got none)."""
+    clock.set(datetime.combine(last_day + timedelta(days=1), time(0, 30), BERLIN))
+    document_ports = DocumentPorts(ports.store, clock, ports.design_docs)
+    issued: list[tuple[str, IssuedDocument]] = []
+    none: list[str] = []
+    for name, account_id in world.accounts.items():
+        if name not in world.resellers_of:
+            continue
+        context = load_context(ports.store, account_id)
+        start = period_containing(context.account.billing_day, last_day).start
+        try:
+            issued += [(name, doc) for doc in issue_period_documents(document_ports, account_id, start, email=False)]
+        except FieldError as error:  # a period not over yet, settings a document cannot be made from
+            none.append(f"{name}: none ({error.reason})")
+    for _ in range(RENDER_PASSES):
+        if not client.documents_now().rendered:
+            break
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_written(world, ports, name, doc, out_dir) for name, doc in issued], none
+
+
+def _written(world: DemoWorld, ports: BillingPorts, name: str, issued: IssuedDocument, out_dir: Path) -> DemoDocument:
+    store = ports.store
+    doc = store.get(issued.db, issued.doc_id)
+    reseller = world.resellers_of[name]
+    currency, locale = doc["currency"], world.reseller_locale(reseller)
+    # A document's totals are in the currency's minor units (kopecks, cents), as it prints them.
+    in_units = doc["totals"]["gross"] * (UNITS_PER_MAJOR // 10 ** money_currency(currency).minor_units)
+    total = format_money(in_units, code=currency, locale=locale)
+    attachment = pdf_name(doc)
+    path = None
+    if attachment in (doc.get("_attachments") or {}):
+        path = out_dir / f"{_file_part(name)}-{issued.document_type}-{_file_part(issued.number)}.pdf"
+        path.write_bytes(store.get_attachment(issued.db, issued.doc_id, attachment).data)
+    return DemoDocument(name, issued, total, path, doc.get("e_invoice"))
+
+
+def _file_part(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text).strip("-_") or "document"
