@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from actors.hand_off import HandOffTimeout, HandOffUnavailable
@@ -33,6 +34,7 @@ log = logging.getLogger("kazbill.handoff")
 
 LISTEN_S = 0.02  # how long the pump listens for answers before it looks for new batches again
 PROBE_S = 1.0  # how often, while it waits in vain, it checks that the actor system is still there
+PUMP_MARGIN_S = 30.0
 
 
 @dataclass
@@ -78,15 +80,27 @@ class HandOffPump:
             if self._closed:
                 raise HandOffUnavailable("the hand-off pump was closed")
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="handoff-pump", daemon=True)
+                self._thread = threading.Thread(target=self._run_guarded, name="handoff-pump", daemon=True)
                 self._thread.start()
             self._requests.put(waiting)
-        return waiting.answer.result()  # the pump settles every request: an answer, a timeout or unavailable
+        try:  # the pump settles every request (an answer, a timeout, unavailable); the margin is for a dead pump
+            return waiting.answer.result(timeout=self.client.timeout_s + PUMP_MARGIN_S)
+        except FutureTimeout:
+            raise HandOffTimeout(f"the hand-off pump did not settle batch {batch.batch_id}") from None
 
     # ------------------------------------------------------------------ the pump's own thread
 
-    def _run(self) -> None:
+    def _run_guarded(self) -> None:
         waiting: dict[str, _Waiting] = {}
+        try:
+            self._run(waiting)
+        except Exception as error:  # noqa: BLE001 - a bug here must not leave callers waiting
+            log.exception("the hand-off pump stopped; the next batch starts it again")
+            self._fail_all(waiting, HandOffUnavailable(f"the hand-off pump stopped: {error}"))
+            with self._start_lock:
+                self._thread = None
+
+    def _run(self, waiting: dict[str, _Waiting]) -> None:
         last_probe = time.monotonic()
         while self._tell_new(waiting, block=not waiting):
             if not waiting:

@@ -118,3 +118,26 @@ def test_closing_the_pump_releases_every_caller_and_refuses_new_batches():
     assert not thread.is_alive() and "closed" in str(outcome[0])
     with pytest.raises(HandOffUnavailable, match="closed"):
         pump.hand_off("reconcile", ["f" * 32])
+
+
+class Garbled(HandOffDone):
+    """An answer the pump trips over: whatever goes wrong inside it must not strand a caller."""
+
+    @property  # type: ignore[misc]
+    def batch_id(self) -> str:
+        raise RuntimeError("garbled")
+
+
+def test_a_pump_that_trips_fails_its_callers_and_the_next_batch_starts_it_again():
+    system = StandInSystem()
+    pump = pump_of(system)
+    with ThreadPoolExecutor(1) as callers:
+        stranded = callers.submit(pump.hand_off, "reconcile", ["g" * 32])
+        system.told.get(timeout=10)
+        system.answers.put(object.__new__(Garbled))
+        with pytest.raises(HandOffUnavailable, match="the hand-off pump stopped: garbled"):
+            stranded.result(timeout=10)
+        again = callers.submit(pump.hand_off, "reconcile", ["g" * 32])
+        system.answer(system.told.get(timeout=10))
+        assert again.result(timeout=10).done == ("g" * 32,)
+    pump.close()
