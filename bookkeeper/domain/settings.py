@@ -148,20 +148,16 @@ def account_settings(
     created: int | None,
     trial_expires: int | None = None,
     plan_rate_deck: str | None = None,
-    kazoo_language: object = None,
 ) -> AccountSettings:
     """`created` and `trial_expires` are the account document's pvt_created and pvt_trial_expires.
-    The rate deck: the account's own, else the one its service plan names, else the reseller's default.
-    The language: the onbill's, else the one Kazoo keeps on the account document (`language`, as
-    Monster UI sets it), then languages.choose_language's fallbacks."""
+    The rate deck: the account's own, else the one its service plan names, else the reseller's default."""
     instants = {"pvt_created": created, "pvt_trial_expires": trial_expires}
     _read_document(account_id, instants, dict.fromkeys(instants, gregorian_seconds), "account")
     if created is None:
         raise SettingsError(account_id, "pvt_created", "is missing", "account")
     own = _read_document(account_id, onbill, ACCOUNT_READERS)
     stored_day = own.get("billing_day")
-    asked = own.get("language") or (kazoo_language if isinstance(kazoo_language, str) else None)
-    language = choose_language(asked, reseller.locale)
+    language = choose_language(own.get("language"), reseller.locale)
     billing_day = effective_billing_day(
         stored_day, force_first_day=reseller.force_first_billing_day, default_day=reseller.default_billing_day
     )

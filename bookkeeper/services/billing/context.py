@@ -154,7 +154,6 @@ def load_context(store: DocumentStore, account_id: str, *, closed_too: bool = Fa
             created=account_doc.get("pvt_created"),
             trial_expires=account_doc.get("pvt_trial_expires"),
             plan_rate_deck=plan_rate_deck(plan),
-            kazoo_language=account_doc.get("language"),
         )
         limits = get_or_none(store, account_db(account_id), "limits")
         line = credit_line(limits, account_id=account_id)

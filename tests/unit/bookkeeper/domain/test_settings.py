@@ -213,28 +213,6 @@ def test_account_settings_carry_the_manual_block_language_and_trial_expiry():
 
 
 @pytest.mark.parametrize(
-    "onbill_language, kazoo_language, used, asked",
-    [
-        (None, "de-DE", "de", "de-DE"),  # Kazoo's account document, as Monster UI sets it
-        ("ru-RU", "de-DE", "ru", "ru-RU"),  # the billing settings say otherwise: they win
-        (None, 42, "ru", None),  # not a language: the reseller's
-        (None, None, "ru", None),
-    ],
-)
-def test_an_account_without_a_language_in_its_billing_settings_is_written_to_in_kazoos(
-    onbill_language, kazoo_language, used, asked
-):
-    account = account_settings(
-        CUSTOMER,
-        onbill(**({"language": onbill_language} if onbill_language else {})),
-        ResellerSettings(RESELLER, locale="ru_RU"),
-        created=CREATED,
-        kazoo_language=kazoo_language,
-    )
-    assert (account.language, account.asked_language) == (used, asked)
-
-
-@pytest.mark.parametrize(
     "asked, reseller_locale, used, source",
     [
         ("de-DE", "ru_RU", "de", "account"),
