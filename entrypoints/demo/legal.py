@@ -22,8 +22,8 @@ CARRIERS: dict[str, list[dict[str, Any]]] = {
             "main": True,
             "legal": {
                 "address": "125009, Москва, ул. Тверская, д. 1",
-                "inn": "ИНН 7701012342 / КПП 770101001",
-                "country": "RU",
+                "inn": "7701012342",
+                "kpp": "770101001",
             },
             "bank": {"bank": "ПАО Сбербанк, БИК 044525225", "account": "р/с 40702810938000000001"},
             "document_types": ["invoice", "act"],

@@ -193,7 +193,12 @@ class DemoWorld:
         self.resellers_of[customer.name] = customer.reseller
         docs = [
             self._stamp(
-                {"_id": "onbill", "billing_day": 1, "legal": BUYERS[customer.name]}, account_id, "onbill", created
+                # The language documents are written in is the onbill's: Kazoo fills its account
+                # document's `language` with its default, so that one says nothing about the reader.
+                {"_id": "onbill", "billing_day": 1, "legal": BUYERS[customer.name], "language": customer.language},
+                account_id,
+                "onbill",
+                created,
             ),
             self._stamp(
                 {"_id": "limits", "twoway_trunks": customer.trunks, "allow_prepay": True, "pvt_allow_postpay": False},

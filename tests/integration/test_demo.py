@@ -48,9 +48,11 @@ def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     documents = store_path.parent / "demo-documents"
     alpha = pdf_text(documents / "Alpha-Taxi-act-В-2026-100.pdf")
     assert "Акт оказанных услуг № В-2026-100 от 30.11.2026" in alpha and "ИНН 7705123452" in alpha
+    assert "ИНН 7701012342" in alpha and "КПП 770101001" in alpha  # the carrier's, labelled like the buyer's
     assert "Настольный телефон" in alpha and "Desk phone" not in alpha
     kiel = documents / "Kiel-Logistics-invoice-NV-2026-2.pdf"
     assert "Rechnung Nr. NV-2026-2 vom 30.11.2026" in pdf_text(kiel) and "Tischtelefon" in pdf_text(kiel)
+    assert "USt-IdNr. DE811234567" in pdf_text(kiel)
     name, xml = get_facturx_xml_from_pdf(kiel.read_bytes())  # the EN 16931 XML rides inside the PDF/A-3
     assert name == "factur-x.xml" and b"<ram:GrandTotalAmount>84.80</ram:GrandTotalAmount>" in xml
     assert len(list(documents.glob("*.pdf"))) == 9  # RUB: invoice + act each; EUR: an invoice each
