@@ -93,8 +93,8 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
 
 def _echo_documents(documents, without: list[str], after) -> None:
     click.echo(
-        f"Documents of the period the replay closed, issued on {after:%d %b %Y} as a reseller asks for them "
-        "(PUT .../onbills/generate), rendered by the document workers, not emailed:"
+        f"Documents of each customer's last closed period, issued on {after:%d %b %Y} as a reseller asks for "
+        "them (PUT .../onbills/generate; a period the crawl issued keeps its numbers), rendered, not emailed:"
     )
     for document in documents:
         issued = document.issued

@@ -1,6 +1,7 @@
-"""The demo's documents: after the replayed days, the period they closed is issued for each
-customer as its reseller would ask for it (PUT onbills/generate; not emailed, the demo has no
-mail server), rendered by the service's document workers, and written out as PDFs to read.
+"""The demo's documents: after the replayed days, each customer's last closed period (the one
+they closed, or the one before) is issued as its reseller would ask for it (PUT onbills/generate;
+not emailed, the demo has no mail server), rendered by the service's document workers, and
+written out as PDFs to read.
 
 The clock moves just past the last replayed day (00:30 in Berlin, already the next day in
 Moscow) and nothing is crawled or reconciled meanwhile, so no new period is opened: the ledger
@@ -13,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic as time_now
+from time import sleep
 from zoneinfo import ZoneInfo
 
 from actors.system import HandOffClient
@@ -30,7 +33,7 @@ from bookkeeper.services.documents.period_documents import issue_period_document
 from entrypoints.demo.world import DemoWorld
 
 BERLIN = ZoneInfo("Europe/Berlin")
-RENDER_PASSES = 10  # a document pass renders what is due; a few more cover any it left queued
+RENDER_WAIT_S = 120.0  # how long the demo waits for its documents before it says one was not rendered
 
 
 @dataclass(frozen=True)
@@ -53,17 +56,32 @@ def issue_the_month(
     for name, account_id in world.accounts.items():
         if name not in world.resellers_of:
             continue
-        context = load_context(ports.store, account_id)
-        start = period_containing(context.account.billing_day, last_day).start
+        billing_day = load_context(ports.store, account_id).account.billing_day
+        period = period_containing(billing_day, last_day)
+        if period.end > last_day:  # still running: its last closed one (issued again if the crawl did)
+            period = period_containing(billing_day, period.start - timedelta(days=1))
+        start = period.start
         try:
-            issued += [(name, doc) for doc in issue_period_documents(document_ports, account_id, start, email=False)]
+            documents = issue_period_documents(document_ports, account_id, start, email=False)
         except FieldError as error:  # a period not over yet, settings a document cannot be made from
             none.append(f"{name}: none ({error.reason})")
-    for _ in range(RENDER_PASSES):
+            continue
+        issued += [(name, doc) for doc in documents]
+        if not documents:
+            none.append(f"{name}: none (nothing billed in its period from {start:%d %b %Y})")
+    # Until every one is rendered: a pass takes what is due and not claimed by a worker already
+    # busy with it (the workers' own timer may have started on the crawl's documents).
+    deadline = time_now() + RENDER_WAIT_S
+    while not all(_rendered(ports, doc) for _, doc in issued) and time_now() < deadline:
         if not client.documents_now().rendered:
-            break
+            sleep(0.2)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [_written(world, ports, name, doc, out_dir) for name, doc in issued], none
+
+
+def _rendered(ports: BillingPorts, issued: IssuedDocument) -> bool:
+    doc = ports.store.get(issued.db, issued.doc_id)
+    return pdf_name(doc) in (doc.get("_attachments") or {})
 
 
 def _written(world: DemoWorld, ports: BillingPorts, name: str, issued: IssuedDocument, out_dir: Path) -> DemoDocument:

@@ -83,3 +83,9 @@ def test_a_replay_across_a_month_end_charges_nothing_twice(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "0 new ledger entries" in done.stdout
+    # The crawl of 2 December issued November's documents; the demo's request for them at the end
+    # finds the same ones, with the same numbers (none burned), and renders them.
+    out = done.stdout
+    assert out.count(".pdf") == 6 and "Gamma Shop: none (nothing billed in its period from 01 Nov 2026)" in out
+    assert {"В-2026-100", "В-2026-101", "NV-2026-1", "NV-2026-2"} <= set(out.split())
+    assert "В-2026-102" not in out and "NV-2026-3" not in out
