@@ -14,8 +14,8 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aio_pika
@@ -40,11 +40,6 @@ class BatchingBridge:
     batch_size: int = 200
     batch_wait_s: float = 0.2
     unavailable_pause_s: float = 2.0
-    # Batches handed off and not yet answered: while the shards bill one, the next is collected
-    # and handed off (with one, they idle while the bridge waits out its window). Each batch's
-    # messages are still acknowledged only once that batch is done.
-    in_flight: int = 1
-    _paused_until: float = field(default=0.0, init=False, repr=False)  # see _pause
     # A cluster node's own queue goes by itself once unused this long (a node that left for
     # good); the shared single-node queue never does.
     queue_expires_ms: int | None = None
@@ -67,8 +62,7 @@ class BatchingBridge:
         connection = await aio_pika.connect_robust(self.url)
         try:
             channel = await connection.channel()
-            # Unacknowledged messages are what the broker lets the bridge hold: every batch in flight.
-            await channel.set_qos(prefetch_count=self.batch_size * self.in_flight)
+            await channel.set_qos(prefetch_count=self.batch_size)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
             queue = await channel.declare_queue(
                 self.queue_name,
@@ -81,11 +75,8 @@ class BatchingBridge:
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             tag = await queue.consume(arrived.put)
             log.info("bound %s to Kazoo's %s exchange", self.queue_name, self.exchange)
-            batches = _BatchesInFlight(self.in_flight)
             try:
                 while not stop.is_set() or not arrived.empty():
-                    await batches.take_slot()  # raises what a batch in flight raised
-                    await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     deadline = time.monotonic() + self.batch_wait_s
                     while len(pending) < self.batch_size and time.monotonic() < deadline:
                         try:
@@ -93,13 +84,9 @@ class BatchingBridge:
                         except TimeoutError:
                             break
                     if pending:
-                        batches.start(self.process(pending))
+                        await self.process(pending)
                         pending = []
-                    else:
-                        batches.give_back()
-                await batches.finish()
             finally:
-                await batches.abandon()
                 await queue.cancel(tag)
                 for message in pending:  # never handed off: back to the queue for the next node
                     await message.nack(requeue=True)
@@ -127,7 +114,7 @@ class BatchingBridge:
             log.warning("hand-off unavailable (%s); %d messages requeued", error, len(parsed))
             for message, _ in parsed:
                 await message.nack(requeue=True)
-            self._pause()
+            await asyncio.sleep(self.unavailable_pause_s)
             return
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d messages failed (%s); retrying one by one", len(parsed), error)
@@ -136,11 +123,6 @@ class BatchingBridge:
             return
         for message, _ in parsed:
             await message.ack()
-
-    def _pause(self) -> None:
-        """No batch is taken before the pause is over: an outage is not a loop of redeliveries,
-        however many batches were in flight when it began."""
-        self._paused_until = max(self._paused_until, time.monotonic() + self.unavailable_pause_s)
 
     def _parsed(self, routing_key: str, body: bytes) -> Any:
         if len(body) > MAX_MESSAGE_BYTES:
@@ -170,7 +152,7 @@ class BatchingBridge:
             await self._handoff([item])
         except HandOffUnavailable:
             await message.nack(requeue=True)
-            self._pause()
+            await asyncio.sleep(self.unavailable_pause_s)
             return
         except Exception as error:  # noqa: BLE001 - a failure becomes a stored record, not a loop
             if not message.redelivered:
@@ -187,48 +169,3 @@ class BatchingBridge:
                 )
             )
         await message.ack()
-
-
-class _BatchesInFlight:
-    """At most `limit` batches processed at once; the first failure of one is raised to the
-    collecting loop, which then stops taking messages (the connection is started afresh)."""
-
-    def __init__(self, limit: int):
-        self._slots = asyncio.Semaphore(limit)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._failure: BaseException | None = None
-
-    async def take_slot(self) -> None:
-        """Waits until fewer than `limit` batches are in flight, and holds that place for the
-        batch about to be collected (start() or give_back() frees it)."""
-        await self._slots.acquire()
-        if self._failure is not None:
-            self._slots.release()
-            raise self._failure
-
-    def give_back(self) -> None:
-        self._slots.release()  # nothing came in the window
-
-    def start(self, processing: Coroutine[Any, Any, None]) -> None:
-        async def run() -> None:
-            try:
-                await processing
-            except Exception as error:  # noqa: BLE001 - raised again by the collecting loop
-                self._failure = self._failure or error
-            finally:
-                self._slots.release()
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def finish(self) -> None:
-        """Waits for the batches in flight; raises the first failure."""
-        await asyncio.gather(*self._tasks)
-        if self._failure is not None:
-            raise self._failure
-
-    async def abandon(self) -> None:
-        """On the way out after a failure: the others still settle their messages (ack or
-        nack) while the channel is open."""
-        await asyncio.gather(*self._tasks, return_exceptions=True)
