@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -124,7 +125,13 @@ def test_poison_documents_on_the_feed_are_recorded_once_passed_and_what_follows_
     world.add_devices(healthy, 1, created=datetime(2026, 11, 2, 11, 0, tzinfo=MSK))
     handed.clear()
 
+    # CouchDB's _db_updates reports a database a moment after its write (more under a loaded
+    # suite): the follower steps until the poison is seen, and stepping again records nothing twice.
     follower.step()
+    deadline = time.monotonic() + 60
+    while not feed_failures(couch) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        follower.step()
     recorded = sorted((f["payload"]["id"], f["reason_code"], f["field"], f["account_id"]) for f in feed_failures(couch))
     assert recorded == [("device-deep", "unreadable_document", "doc", poisoned)] + (
         [("device-surrogate", "invalid_text", "label", poisoned)] if surrogate_kept else []
