@@ -137,6 +137,12 @@ def currency(code: object) -> Currency:
     return CURRENCIES[code.upper()]
 
 
+def units_from_minor(amount_minor: int, code: str) -> int:
+    """Kazoo units from an amount in the currency's minor units (a document's totals, in kopecks
+    or cents as it prints them): exact, every currency's minor unit being a whole number of units."""
+    return amount_minor * (UNITS_PER_MAJOR // 10 ** currency(code).minor_units)
+
+
 def to_minor_units(amount_units: int, code: str, policy: Rounding = DISPLAY_ROUNDING) -> Decimal:
     """The amount as a document shows it: in currency units, at the currency's precision."""
     places = currency(code).minor_units

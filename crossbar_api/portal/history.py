@@ -7,8 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from bookkeeper.domain.money import UNITS_PER_MAJOR
-from bookkeeper.domain.money import currency as currency_of
+from bookkeeper.domain.money import units_from_minor
 from bookkeeper.domain.periods import period_containing
 from bookkeeper.services.billing.context import BillingContext
 from bookkeeper.services.documents.document_listing import RENDERED, list_documents, months_back
@@ -37,7 +36,7 @@ def documents_model(
                 "period_start": doc["period_start"],
                 "issued": doc.get("issued"),
                 # Kept in the currency's minor units; the page formats Kazoo units like every amount.
-                "total": money(total * UNITS_PER_MAJOR // 10 ** currency_of(code).minor_units)
+                "total": money(units_from_minor(total, code))
                 if isinstance(total, int) and isinstance(code, str)
                 else "",
                 "url": f"{page}/documents/{doc['id']}" if doc.get("state") in RENDERED else None,

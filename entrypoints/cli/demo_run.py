@@ -114,7 +114,7 @@ class DemoRun:
         return Replay(accounts, crawls, self.entry_count() - before)
 
     def issue_documents(self, out_dir: Path) -> tuple[list[DemoDocument], list[str]]:
-        """The period the replayed days closed, issued for every customer (entrypoints/demo/documents.py)."""
+        """Each customer's last closed period, issued, rendered and written out (entrypoints/demo/documents.py)."""
         assert self.client is not None
         return issue_the_month(self.world, self.ports, self.clock, self.client, self.last_day, out_dir)
 

@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 from actors.system import HandOffClient
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.errors import FieldError
-from bookkeeper.domain.money import UNITS_PER_MAJOR
-from bookkeeper.domain.money import currency as money_currency
+from bookkeeper.domain.money import units_from_minor
 from bookkeeper.domain.periods import period_containing
 from bookkeeper.money_display import format_money
 from bookkeeper.services.billing.account_pass import BillingPorts
@@ -80,7 +79,10 @@ def issue_the_month(
 
 
 def _rendered(ports: BillingPorts, issued: IssuedDocument) -> bool:
-    doc = ports.store.get(issued.db, issued.doc_id)
+    return _has_pdf(ports.store.get(issued.db, issued.doc_id))
+
+
+def _has_pdf(doc: dict) -> bool:
     return pdf_name(doc) in (doc.get("_attachments") or {})
 
 
@@ -89,14 +91,11 @@ def _written(world: DemoWorld, ports: BillingPorts, name: str, issued: IssuedDoc
     doc = store.get(issued.db, issued.doc_id)
     reseller = world.resellers_of[name]
     currency, locale = doc["currency"], world.reseller_locale(reseller)
-    # A document's totals are in the currency's minor units (kopecks, cents), as it prints them.
-    in_units = doc["totals"]["gross"] * (UNITS_PER_MAJOR // 10 ** money_currency(currency).minor_units)
-    total = format_money(in_units, code=currency, locale=locale)
-    attachment = pdf_name(doc)
+    total = format_money(units_from_minor(doc["totals"]["gross"], currency), code=currency, locale=locale)
     path = None
-    if attachment in (doc.get("_attachments") or {}):
+    if _has_pdf(doc):
         path = out_dir / f"{_file_part(name)}-{issued.document_type}-{_file_part(issued.number)}.pdf"
-        path.write_bytes(store.get_attachment(issued.db, issued.doc_id, attachment).data)
+        path.write_bytes(store.get_attachment(issued.db, issued.doc_id, pdf_name(doc)).data)
     return DemoDocument(name, issued, total, path, doc.get("e_invoice"))
 
 

@@ -16,6 +16,7 @@ from bookkeeper.domain.money import (
     to_major,
     to_minor_units,
     units_from_major,
+    units_from_minor,
 )
 from bookkeeper.money_display import format_money
 
@@ -99,3 +100,15 @@ def test_exact_units_refuse_what_is_not_a_plain_amount(value):
 @given(st.integers(min_value=1, max_value=10**14 - 1))
 def test_exact_units_read_back_any_amount_of_cents(cents):
     assert exact_units(Decimal(cents) / 100) == cents * 100
+
+
+def test_a_documents_total_in_kopecks_or_yen_is_read_back_as_kazoo_units():
+    assert units_from_minor(485_333, "RUB") == 48_533_300  # 4,853.33 ₽
+    assert units_from_minor(-4_460, "EUR") == -446_000  # a credit note's −44.60 €
+    assert units_from_minor(1_234, "JPY") == 12_340_000  # yen have no minor unit
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12), st.sampled_from(["RUB", "EUR", "JPY"]))
+def test_minor_units_go_to_kazoo_units_and_back_unchanged(minor, code):
+    places = 0 if code == "JPY" else 2
+    assert to_minor_units(units_from_minor(minor, code), code) == Decimal(minor).scaleb(-places)
