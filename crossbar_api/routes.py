@@ -11,6 +11,7 @@ from crossbar_api.deps import ApiDeps
 from crossbar_api.resources.audit import Audit
 from crossbar_api.resources.auth import ApiAuth, TokenAuth, UserAuth
 from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
+from crossbar_api.resources.corrections import CreditNote, VoidDocument
 from crossbar_api.resources.document_templates import DocumentTemplate
 from crossbar_api.resources.gateways import gateway_routes
 from crossbar_api.resources.ledgers import AvailableLedgers, Ledgers, LedgerSummary, SourceLedger, SourceLedgers
@@ -269,6 +270,19 @@ ROUTES = (
     ),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}", OnbillDocument, "One document's data"),
     Route(f"{ACCOUNT}/onbills/{{doc_id}}/pdf", OnbillPdf, "One document's PDF"),
+    Route(
+        f"{ACCOUNT}/onbills/{{doc_id}}/credit_note",
+        CreditNote,
+        "A credit note for `lines` of an invoice (all that is left without), credited to the balance;"
+        " Idempotency-Key required",
+        {"reason": "string", "lines": "array"},
+    ),
+    Route(
+        f"{ACCOUNT}/onbills/{{doc_id}}/void",
+        VoidDocument,
+        "Void an invoice (a credit note for all of it, the period issued again under new numbers) or a pro-forma",
+        {"reason": "string"},
+    ),
     Route(
         f"{ACCOUNT}/onbill_proforma",
         Proforma,

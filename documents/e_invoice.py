@@ -24,6 +24,7 @@ def with_e_invoice(pdf_a3: bytes, data: Mapping[str, Any]) -> bytes:
     """`pdf_a3`: the document rendered as PDF/A-3b (PdfRenderer.pdf(..., archival=True))."""
     import facturx
 
+    kind = "credit note" if data.get("document_type") == "credit_note" else "invoice"
     return facturx.generate_from_binary(
         pdf_a3,
         cii_invoice(data),
@@ -32,9 +33,9 @@ def with_e_invoice(pdf_a3: bytes, data: Mapping[str, Any]) -> bytes:
         check_xsd=True,
         pdf_metadata={
             "author": str(data["carrier"]["name"]),
-            "keywords": "Factur-X, invoice",
-            "title": f"{data['carrier']['name']}: invoice {data['number']}",
-            "subject": f"Invoice {data['number']} of {data['issued']}",
+            "keywords": f"Factur-X, {kind}",
+            "title": f"{data['carrier']['name']}: {kind} {data['number']}",
+            "subject": f"{kind.capitalize()} {data['number']} of {data['issued']}",
         },
         lang=str(data.get("language") or "en"),
     )

@@ -16,7 +16,18 @@ from documents import formatting
 from documents.labels import LABELS
 
 ASSETS = (Path(__file__).parent / "templates").resolve()
-TYPES_WITH_TEMPLATES = ("invoice", "act", "proforma", "calls_report", "aggregated_invoice", "transaction_invoice")
+TYPES_WITH_TEMPLATES = (
+    "invoice",
+    "act",
+    "proforma",
+    "calls_report",
+    "aggregated_invoice",
+    "transaction_invoice",
+    "credit_note",
+)
+# A reseller may bring its own template for these (checked with sample data of an invoice's
+# shape; a credit note's data has more, so its template stays Kazbill's for now).
+CUSTOMIZABLE_TYPES = TYPES_WITH_TEMPLATES[:-1]
 
 
 class RenderRefused(ValueError):

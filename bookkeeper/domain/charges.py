@@ -36,6 +36,7 @@ REASON_CODES = {
     "braintree_dispute_won": 3017,
     "braintree_settlement_declined": 3018,
     "braintree_refund_failed": 3019,
+    "credit_note": 3020,
     "database_rollup": 4000,
     "recurring": 5000,
     "monthly_recurring": 5001,

@@ -22,7 +22,7 @@ from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
 from documents.custom_templates import MAX_TEMPLATE_BYTES, check_template
-from documents.html import TYPES_WITH_TEMPLATES, RenderRefused
+from documents.html import CUSTOMIZABLE_TYPES, RenderRefused
 
 
 class DocumentTemplate:
@@ -30,8 +30,8 @@ class DocumentTemplate:
         self.deps = deps
 
     def _carrier_and_type(self, account_id: str, carrier: str, document_type: str) -> None:
-        if document_type not in TYPES_WITH_TEMPLATES:
-            raise invalid("document_type", "enum", f"one of {', '.join(TYPES_WITH_TEMPLATES)}")
+        if document_type not in CUSTOMIZABLE_TYPES:
+            raise invalid("document_type", "enum", f"one of {', '.join(CUSTOMIZABLE_TYPES)}")
         try:
             carriers = parse_carriers(own_reseller_settings(self.deps.store, account_id).carriers)
         except (CarrierError, GatewayFieldError) as error:

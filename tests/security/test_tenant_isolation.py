@@ -90,6 +90,7 @@ def _manual_entry(client, world) -> str:
     return posted.json["data"]["id"]
 
 
+NO_INVOICE = "202610-kazbill-doc-invoice-main-20261001"  # no period was issued: past the check, 404
 # What may be done to an account only from above it, each as (method, path under the account, body).
 FROM_ABOVE = {
     "credit": ("PUT", "ledgers/credit", {"amount": 100, "description": "wire"}),
@@ -112,6 +113,8 @@ FROM_ABOVE = {
     "billing_terms": ("PATCH", "onbill", {"payment_type": "postpay", "billing_day": 15}),
     "refund": ("PUT", "braintree/transactions/sale-1/refund", {"amount": 10}),
     "issue_documents": ("PUT", "onbills/generate", {"period_start": "2026-10-01"}),
+    "credit_note": ("PUT", f"onbills/{NO_INVOICE}/credit_note", {"reason": "outage"}),
+    "void": ("PUT", f"onbills/{NO_INVOICE}/void", {"reason": "wrong details"}),
 }
 # What an allowed caller gets past the access check: a refund then finds no Braintree set up (404), a
 # period never opened has nothing to issue (200).
@@ -128,6 +131,8 @@ DONE = {
     "billing_terms": 200,
     "refund": 404,
     "issue_documents": 200,
+    "credit_note": 404,
+    "void": 404,
 }
 ALLOWED = {"master": True, "reseller": True, "customer_two": False, CHILD: False, "other_reseller": False, "sub": False}
 

@@ -26,7 +26,8 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 EN16931 = "urn:cen.eu:en16931:2017"
 FACTUR_X = "factur-x"
-INVOICE_TYPES = {"invoice": "380", "aggregated_invoice": "380"}
+# UNTDID 1001: a commercial invoice; a credit note (it refers to the invoice it corrects, BT-25).
+INVOICE_TYPES = {"invoice": "380", "aggregated_invoice": "380", "credit_note": "381"}
 for prefix, uri in (("rsm", RSM), ("ram", RAM), ("udt", UDT), ("qdt", QDT)):
     ET.register_namespace(prefix, uri)
 
@@ -66,6 +67,9 @@ def cii_invoice(data: Mapping[str, Any]) -> bytes:
     _text(header, "ID", str(data["number"]))
     _text(header, "TypeCode", INVOICE_TYPES[data["document_type"]])
     _date(_sub(header, "ram", "IssueDateTime"), data["issued"])
+    corrects = data.get("corrects")
+    if corrects and data.get("reason"):  # BT-22: why the invoice is corrected
+        _text(_sub(header, "ram", "IncludedNote"), "Content", str(data["reason"]))
     transaction = _sub(root, "rsm", "SupplyChainTradeTransaction")
     for index, line in enumerate(data["lines"], start=1):
         _line(transaction, index, line, digits, rate)
@@ -80,7 +84,7 @@ def cii_invoice(data: Mapping[str, Any]) -> bytes:
     settlement = _sub(transaction, "ram", "ApplicableHeaderTradeSettlement")
     _text(settlement, "InvoiceCurrencyCode", currency)
     iban = str((data["carrier"].get("bank") or {}).get("iban") or "").replace(" ", "")
-    if iban:
+    if iban and not corrects:  # a credit note asks for no transfer to the seller
         means = _sub(settlement, "ram", "SpecifiedTradeSettlementPaymentMeans")
         _text(means, "TypeCode", "58")  # SEPA credit transfer
         _text(_sub(means, "ram", "PayeePartyCreditorFinancialAccount"), "IBANID", iban)
@@ -95,14 +99,29 @@ def cii_invoice(data: Mapping[str, Any]) -> bytes:
     _date(_sub(period, "ram", "StartDateTime"), data["period"]["start"])
     _date(_sub(period, "ram", "EndDateTime"), data["period"]["end"])
     terms = _sub(settlement, "ram", "SpecifiedTradePaymentTerms")
-    _text(terms, "Description", f"Payable on receipt; please quote invoice {data['number']}.")
+    _text(terms, "Description", _terms(data))
     summation = _sub(settlement, "ram", "SpecifiedTradeSettlementHeaderMonetarySummation")
     _text(summation, "LineTotalAmount", _money(sum(line["net"] for line in data["lines"]), digits))
     _text(summation, "TaxBasisTotalAmount", _money(totals["net"], digits))
     _text(summation, "TaxTotalAmount", _money(totals["vat"], digits)).set("currencyID", currency)
     _text(summation, "GrandTotalAmount", _money(totals["gross"], digits))
     _text(summation, "DuePayableAmount", _money(totals["gross"], digits))
+    if corrects:  # BG-3: the invoice this credit note corrects
+        reference = _sub(settlement, "ram", "InvoiceReferencedDocument")
+        _text(reference, "IssuerAssignedID", str(corrects["number"]))
+        issued = ET.SubElement(_sub(reference, "ram", "FormattedIssueDateTime"), f"{{{QDT}}}DateTimeString")
+        issued.set("format", "102")
+        issued.text = str(corrects["issued"]).replace("-", "")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _terms(data: Mapping[str, Any]) -> str:
+    corrects = data.get("corrects")
+    if not corrects:
+        return f"Payable on receipt; please quote invoice {data['number']}."
+    if data.get("refund"):
+        return f"Credited to the customer's prepaid balance; corrects invoice {corrects['number']}."
+    return f"Cancels invoice {corrects['number']} in full; a new invoice for the period replaces it."
 
 
 def _line(transaction: ET.Element, index: int, line: Mapping[str, Any], digits: int, rate: str) -> None:

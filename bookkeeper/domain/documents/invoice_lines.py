@@ -51,6 +51,8 @@ NOT_SERVICES = frozenset(
         "braintree_refund_failed",
         "database_rollup",
         "admin_discretion",
+        # What a credit note gave back: shown by the credit note, which refers to its invoice.
+        "credit_note",
         # The month's rollover carries the last month's balance (a debit when it was negative):
         # money already shown, on the month it was charged in.
         "rollovers",

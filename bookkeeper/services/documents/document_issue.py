@@ -43,6 +43,7 @@ class IssuedDocument:
     carrier: str
     number: str
     email: bool = True  # emailed once rendered (a document issued again is, only when asked)
+    frozen: bool = False  # corrected by a credit note: left as it was issued, neither rewritten nor sent
 
 
 class DocumentRequestError(FieldError):
@@ -119,13 +120,8 @@ class Issuer:
         again after a crawl died before sending it, they do not, and it is sent). `money_paid`:
         its lines are money paid into the balance (a pro-forma's, a payment's), which holds its
         VAT whatever the reseller's prices do: a pro-forma for 5,000.00 asks for 5,000.00."""
-        store, context = self.ports.store, self.context
-        numbered = numbered_type(carrier, kind)
-        sequence = NumberSequence(
-            sequence_key(context.reseller_id, carrier, numbered, issued_on), carrier.numbering_of(numbered).start
-        )
-        number = reserve(store, sequence, [subject], now_gregorian=self.now)[subject]
-        shown = shown_number(carrier, numbered, number, issued_on)
+        context = self.context
+        number, shown = self.number(carrier, kind, subject, issued_on)
         data = document_data(
             document_type=kind,
             carrier=carrier,
@@ -141,30 +137,55 @@ class Issuer:
             lines=lines,
             category_codes=context.reseller.category_codes,
         )
+        return self.store_document(kind, carrier.id, issued_on, id_suffix, {**data, **(extra or {})}, email)
+
+    def number(self, carrier: Carrier, kind: str, subject: str, issued_on: date) -> tuple[int, str]:
+        """The number of `subject`'s document of `kind` (the one it had, if it had one) and how it
+        is shown."""
+        numbered = numbered_type(carrier, kind)
+        sequence = NumberSequence(
+            sequence_key(self.context.reseller_id, carrier, numbered, issued_on),
+            carrier.numbering_of(numbered).start,
+        )
+        number = reserve(self.ports.store, sequence, [subject], now_gregorian=self.now)[subject]
+        return number, shown_number(carrier, numbered, number, issued_on)
+
+    def store_document(
+        self, kind: str, carrier_id: str, issued_on: date, id_suffix: str, data: Mapping[str, Any], email: bool | None
+    ) -> IssuedDocument:
+        """Store the document's data in the month it is issued in and queue it to be rendered."""
+        store, context = self.ports.store, self.context
         db = LedgerBook(store, self.ports.design_docs).month_db(
             context.account_id, (issued_on.year, issued_on.month), create=True
         )
-        doc_id = document_id(month_prefix(issued_on), kind, carrier.id, id_suffix)
+        doc_id = document_id(month_prefix(issued_on), kind, carrier_id, id_suffix)
+        try:
+            current: dict[str, Any] | None = store.get(db, doc_id)
+        except NotFound:
+            current = None
+        if current is not None and (current.get("voided") or current.get("credit_notes")):
+            # Corrected by a credit note: the document is what the note refers to, line by line,
+            # and stays as it was issued (a voided period is issued again under new numbers).
+            return IssuedDocument(db, doc_id, kind, carrier_id, str(current["number"]), False, frozen=True)
         emailed_before = _store(
-            store,
-            db,
-            doc_id,
-            {**data, **(extra or {}), "reseller_id": context.reseller_id},
-            context.account_id,
-            self.now,
+            store, db, doc_id, {**data, "reseller_id": context.reseller_id}, context.account_id, self.now, current
         )
         send = (not emailed_before) if email is None else email
         enqueue_render(store, db, doc_id, context.account_id, self.now, send=send)
-        return IssuedDocument(db, doc_id, kind, carrier.id, shown, send)
+        return IssuedDocument(db, doc_id, kind, carrier_id, str(data["number"]), send)
 
 
-def _store(store: DocumentStore, db: str, doc_id: str, data: dict[str, Any], account_id: str, now: int) -> bool:
+def _store(
+    store: DocumentStore,
+    db: str,
+    doc_id: str,
+    data: dict[str, Any],
+    account_id: str,
+    now: int,
+    current: dict[str, Any] | None,
+) -> bool:
     """Write the document's data; a regeneration replaces the data and drops the old PDF (it is
     rendered again), keeping the state history. Whether it had been emailed before."""
-    try:
-        current = store.get(db, doc_id)
-    except NotFound:
-        current = None
     history = list((current or {}).get("state_history") or [])
     # Sticky: the history keeps its last 20 steps, and a regenerated document drops its recipients.
     emailed_before = bool((current or {}).get("emailed_before")) or any(

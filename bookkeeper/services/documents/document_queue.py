@@ -58,6 +58,7 @@ TITLES = {
         "calls_report": "Calls report",
         "aggregated_invoice": "Aggregated invoice",
         "transaction_invoice": "Invoice for a payment",
+        "credit_note": "Credit note",
     },
     "ru": {
         "invoice": "Счёт",
@@ -66,6 +67,7 @@ TITLES = {
         "calls_report": "Детализация звонков",
         "aggregated_invoice": "Сводный счёт",
         "transaction_invoice": "Счёт к платежу",
+        "credit_note": "Корректировочный счёт",
     },
     "de": {
         "invoice": "Rechnung",
@@ -74,6 +76,7 @@ TITLES = {
         "calls_report": "Einzelverbindungsnachweis",
         "aggregated_invoice": "Sammelrechnung",
         "transaction_invoice": "Rechnung zu einer Zahlung",
+        "credit_note": "Rechnungskorrektur",
     },
 }
 

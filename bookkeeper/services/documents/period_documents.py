@@ -19,7 +19,7 @@ from bookkeeper.domain.documents.invoice_lines import invoice_lines, lines_of
 from bookkeeper.domain.documents.numbering import NumberingError, require_closed
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import Period, local_day_of_gregorian, period_containing
-from bookkeeper.ports import ViewQuery
+from bookkeeper.ports import Conflict, DocumentStore, ViewQuery
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, get_or_none, load_context
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, next_month, previous_month
@@ -66,10 +66,14 @@ def issue_period_documents(
     kinds: Sequence[str] = PERIOD_TYPES,
     *,
     email: bool | None = None,
+    only: tuple[str, str] | None = None,
 ) -> list[IssuedDocument]:
     """The period's documents of `kinds`: invoices and acts (as each carrier issues them), and on
     demand calls reports (for each carrier that carried calls). Each is emailed once rendered
-    unless its admins were emailed it before; `email` True or False decides for every one."""
+    unless its admins were emailed it before; `email` True or False decides for every one.
+    `only` (carrier id, family): just that carrier's invoice family or its aggregated invoice,
+    as a voided one is issued again. A family voided before is issued under new numbers (and
+    new ids): the voided documents stay as they were."""
     issuer = Issuer.of(ports, account_id)
     context, tz = issuer.context, issuer.context.reseller.timezone
     period = closed_period(context, start, local_day_of_gregorian(issuer.now, tz))
@@ -77,13 +81,25 @@ def issue_period_documents(
     entries = as_priced(_period_entries(ports, account_id, period), context.reseller.vat_disposition)
     call_carriers = [carrier.as_call_carrier() for carrier in carriers]
     lines = invoice_lines(entries, period.start, period.end, context.reseller.currency, tz, call_carriers)
-    subject, suffix = f"{account_id}-{period.start.isoformat()}", period.start.strftime("%Y%m%d")
+    reissues = reissue_generations(ports.store, account_id, period.start)
+
+    def numbered_as(carrier_id: str, family: str) -> tuple[str, str]:
+        """The subject its number is reserved for and the id's suffix: the period's, or after a
+        void the period's n-th issue (a new number)."""
+        generation = reissues.get(f"{carrier_id}/{family}", 0)
+        again = f"r{generation}" if generation else ""
+        return (
+            f"{account_id}-{period.start.isoformat()}" + (f"-{again}" if again else ""),
+            period.start.strftime("%Y%m%d") + again,
+        )
+
     span = (period.start, period.end)
     issued: list[IssuedDocument] = []
     for carrier in carriers:
         own = lines_of(lines, carrier.id)
-        if not own:
+        if not own or (only is not None and (only[0] != carrier.id or only[1] != INVOICE_FAMILY)):
             continue  # a carrier with nothing to bill issues nothing
+        subject, suffix = numbered_as(carrier.id, INVOICE_FAMILY)
         for kind in (k for k in kinds if k in carrier.document_types or k == "calls_report"):
             shown_lines, extra = own, {}
             if kind == "calls_report":  # the calls themselves, for a carrier that carried some
@@ -106,13 +122,16 @@ def issue_period_documents(
                     email=email,
                 )
             )
-    invoicing = {doc.carrier for doc in issued if doc.document_type == "invoice"}
-    if "invoice" in kinds and context.account.aggregate_invoice and len(invoicing) > 1:
+    invoicing = {c.id for c in carriers if lines_of(lines, c.id) and "invoice" in c.document_types}
+    main = issuer.main_carrier()
+    aggregated = only is None or only == (main.id, "aggregated_invoice")
+    if aggregated and "invoice" in kinds and context.account.aggregate_invoice and len(invoicing) > 1:
         # The account asked for one invoice with every carrier's lines: the main carrier issues
         # it, in a sequence of its own, besides the carriers' invoices.
+        subject, suffix = numbered_as(main.id, "aggregated_invoice")
         issued.append(
             issuer.issue(
-                issuer.main_carrier(),
+                main,
                 "aggregated_invoice",
                 subject=subject,
                 issued_on=period.end,
@@ -123,6 +142,42 @@ def issue_period_documents(
             )
         )
     return issued
+
+
+INVOICE_FAMILY = "invoice"  # an invoice, its act and its calls report: numbered, and voided, together
+
+
+def family_of(document_type: str) -> str:
+    return "aggregated_invoice" if document_type == "aggregated_invoice" else INVOICE_FAMILY
+
+
+def _reissues_id(period_start: date) -> str:
+    return f"kazbill_reissues-{period_start.isoformat()}"
+
+
+def reissue_generations(store: DocumentStore, account_id: str, period_start: date) -> dict[str, int]:
+    """How many times each family of the period was voided and issued again ("carrier/family")."""
+    doc = get_or_none(store, account_db(account_id), _reissues_id(period_start)) or {}
+    return {key: int(value) for key, value in (doc.get("generations") or {}).items()}
+
+
+def set_generation(
+    store: DocumentStore, account_id: str, period_start: date, carrier_id: str, family: str, generation: int
+) -> None:
+    """The family is issued from now on as its `generation`-th issue (never back to an earlier one:
+    a repeat of a void sets what it set)."""
+    db, doc_id, key = account_db(account_id), _reissues_id(period_start), f"{carrier_id}/{family}"
+    for _ in range(50):
+        doc = get_or_none(store, db, doc_id) or {"_id": doc_id, "pvt_type": "kazbill_reissues", "generations": {}}
+        generations = dict(doc.get("generations") or {})
+        if int(generations.get(key, 0)) >= generation:
+            return
+        try:
+            store.put(db, {**doc, "generations": {**generations, key: generation}})
+            return
+        except Conflict:
+            continue
+    raise DocumentRequestError("doc_id", "too much contention voiding this period's documents; try again")
 
 
 def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> list[dict[str, Any]]:

@@ -234,6 +234,15 @@ def _register(store: DocumentStore, account_id: str, registration: dict[str, Any
         return store.get(account_db(account_id), registration["_id"])
 
 
+def credit_note_refund(
+    ports: BillingPorts, account_id: str, *, amount: int, credit_note_id: str, description: str, by: str | None
+) -> list[BillingEvent]:
+    """What a credit note takes back of an invoice, back to the balance: once per credit note
+    (keyed by its document id), then a pass, since a block may lift."""
+    _check(amount, "credit_note", credit_note_id, ("credit_note",))
+    return _post(ports, account_id, CREDIT, amount, "credit_note", credit_note_id, description, by)
+
+
 def gateway_debit(
     ports: BillingPorts, account_id: str, *, amount: int, reason: str, external_id: str, description: str = ""
 ) -> list[BillingEvent]:
