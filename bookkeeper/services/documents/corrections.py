@@ -31,12 +31,10 @@ from bookkeeper.domain.documents.credit_notes import (
     wanted_lines,
 )
 from bookkeeper.domain.documents.vat import Taxed, VatPolicy
-from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.money import units_from_minor
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import Conflict
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.billing.context import get_or_none
+from bookkeeper.services.documents import correction_records
 from bookkeeper.services.documents.document_issue import DocumentPorts, IssuedDocument, Issuer
 from bookkeeper.services.documents.document_listing import NoSuchDocument, find_document
 from bookkeeper.services.documents.period_documents import (
@@ -79,7 +77,7 @@ def credit_document(
     _, original = find_document(ports.store, account_id, doc_id)
     subject = f"credit-{doc_id}-{_digest(key)}"
     for _ in range(ATTEMPTS):
-        record = _record(ports, account_id, doc_id)
+        record = correction_records.record_of(ports.store, account_id, doc_id)
         made = next((note for note in record["notes"] if note["subject"] == subject), None)
         if made is not None:
             if made["asked"] != _asked(lines, reason):
@@ -88,8 +86,8 @@ def credit_document(
         creditable(original)
         _finish_pending(issuer, original, record)
         note = _planned(issuer, original, record, subject, lines, reason, by, refund=True)
-        if _save(ports, account_id, record, note):
-            return _finish(issuer, original, _record(ports, account_id, doc_id), note)
+        if correction_records.save_note(ports.store, account_id, record, note):
+            return _finish(issuer, original, correction_records.record_of(ports.store, account_id, doc_id), note)
     raise CreditRefused("doc_id", "too many corrections of this document at once; try again")
 
 
@@ -106,7 +104,7 @@ def void_document(ports: DocumentPorts, account_id: str, doc_id: str, *, reason:
         raise NotCreditable("doc_id", f"an {kind} is voided with its invoice {original.get('number')}")
     subject = f"void-{doc_id}"
     for _ in range(ATTEMPTS):
-        record = _record(ports, account_id, doc_id)
+        record = correction_records.record_of(ports.store, account_id, doc_id)
         made = next((note for note in record["notes"] if note["subject"] == subject), None)
         if made is not None:
             return _finish(issuer, original, record, made, replay=True)
@@ -125,8 +123,8 @@ def void_document(ports: DocumentPorts, account_id: str, doc_id: str, *, reason:
             )
             + 1
         )
-        if _save(ports, account_id, record, note):
-            return _finish(issuer, original, _record(ports, account_id, doc_id), note)
+        if correction_records.save_note(ports.store, account_id, record, note):
+            return _finish(issuer, original, correction_records.record_of(ports.store, account_id, doc_id), note)
     raise CreditRefused("doc_id", "too many corrections of this document at once; try again")
 
 
@@ -156,26 +154,6 @@ def _planned(
         "gross": sum(a.gross for _, _, _, a in taken),
         "done": False,
     }
-
-
-def _save(ports: DocumentPorts, account_id: str, record: dict[str, Any], note: dict[str, Any]) -> bool:
-    """Record the note and what it takes back; False when another correction was recorded first."""
-    credited = [Credited.of(value) for value in record["credited"]]
-    size = max([len(credited), *(index + 1 for index, *_ in note["taken"])])
-    credited += [Credited()] * (size - len(credited))
-    for index, _, priced, amounts in note["taken"]:
-        before = credited[index]
-        credited[index] = Credited(
-            before.priced + priced, before.net + amounts[0], before.vat + amounts[1], before.gross + amounts[2]
-        )
-    try:
-        ports.store.put(
-            account_db(account_id),
-            {**record, "credited": [c.as_list() for c in credited], "notes": [*record["notes"], note]},
-        )
-        return True
-    except Conflict:
-        return False
 
 
 def _finish_pending(issuer: Issuer, original: Mapping[str, Any], record: dict[str, Any]) -> None:
@@ -240,10 +218,12 @@ def _finish(
             }
         }
         for sibling in _siblings(original["_id"]):
-            _mark(issuer, sibling, marks)
-    _mark(issuer, original["_id"], marks)
+            correction_records.mark(issuer.ports.store, issuer.context.account_id, sibling, marks)
+    correction_records.mark(issuer.ports.store, issuer.context.account_id, original["_id"], marks)
     made = [[d.db, d.doc_id, d.document_type, d.carrier, d.number] for d in (doc, *reissued)]
-    _note_done(issuer, original["_id"], note["subject"], shown, made)
+    correction_records.note_done(
+        issuer.ports.store, issuer.context.account_id, original["_id"], note["subject"], shown, made
+    )
     return Correction(original["_id"], doc, note["gross"], original["currency"], note["refund"], reissued, replay)
 
 
@@ -278,64 +258,27 @@ def _existing_siblings(issuer: Issuer, doc_id: str) -> list[str]:
     return found
 
 
-def _mark(issuer: Issuer, doc_id: str, marks: Mapping[str, Any]) -> None:
-    """Write the correction's marks on a document (merged: a second credit note adds itself);
-    the document worker may be writing its state meanwhile, so a lost race reads again."""
-    store = issuer.ports.store
-    for _ in range(ATTEMPTS):
-        try:
-            db, doc = find_document(store, issuer.context.account_id, doc_id)
-        except NoSuchDocument:
-            return  # no such sibling: nothing to mark
-        merged = dict(doc)
-        if "credit_notes" in marks:
-            merged["credit_notes"] = {**(doc.get("credit_notes") or {}), **marks["credit_notes"]}
-        if "voided" in marks:
-            merged["voided"] = marks["voided"]
-        if merged == doc:
-            return
-        try:
-            store.put(db, merged)
-            return
-        except Conflict:
-            continue
-
-
-def _note_done(issuer: Issuer, doc_id: str, subject: str, number: str, made: list[list[str]]) -> None:
-    store, account_id = issuer.ports.store, issuer.context.account_id
-    for _ in range(ATTEMPTS):
-        record = _record(issuer.ports, account_id, doc_id)
-        notes = [
-            {**note, "done": True, "number": number, "made": made} if note["subject"] == subject else note
-            for note in record["notes"]
-        ]
-        try:
-            store.put(account_db(account_id), {**record, "notes": notes})
-            return
-        except Conflict:
-            continue
-
-
 def _void_proforma(issuer: Issuer, original: dict[str, Any], reason: str, by: str) -> Correction:
     """A pro-forma asks for money and is no tax document: voided by a mark, no credit note."""
     if not original.get("voided"):
-        _mark(issuer, original["_id"], {"voided": {"reason": reason, "by": by, "at": issuer.now}})
+        correction_records.mark(
+            issuer.ports.store,
+            issuer.context.account_id,
+            original["_id"],
+            {"voided": {"reason": reason, "by": by, "at": issuer.now}},
+        )
     return Correction(original["_id"], None, 0, original["currency"], False, replay=bool(original.get("voided")))
 
 
-def _record(ports: DocumentPorts, account_id: str, doc_id: str) -> dict[str, Any]:
-    record_id = f"kazbill_corrections-{doc_id}"
-    return get_or_none(ports.store, account_db(account_id), record_id) or {
-        "_id": record_id,
-        "pvt_type": "kazbill_corrections",
-        "original": doc_id,
-        "credited": [],
-        "notes": [],
-    }
-
-
-def _asked(lines: Sequence[Mapping[str, Any]] | None, reason: str) -> list[Any]:
-    return [None if lines is None else [[item.get("line"), str(item.get("amount"))] for item in lines], reason]
+def _asked(lines: object, reason: str) -> list[Any]:
+    """The request as the record keeps it, to tell a repeat from another request under its key
+    (whatever the request holds: a malformed one is refused after this comparison)."""
+    if not isinstance(lines, list):
+        return [None if lines is None else repr(lines), reason]
+    return [
+        [[item.get("line"), str(item.get("amount"))] if isinstance(item, Mapping) else repr(item) for item in lines],
+        reason,
+    ]
 
 
 def _policy(original: Mapping[str, Any]) -> VatPolicy:
