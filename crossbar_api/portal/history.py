@@ -40,6 +40,8 @@ def documents_model(
                 if isinstance(total, int) and isinstance(code, str)
                 else "",
                 "url": f"{page}/documents/{doc['id']}" if doc.get("state") in RENDERED else None,
+                "voided": doc.get("voided") if isinstance(doc.get("voided"), str) else None,
+                "corrects": doc.get("corrects"),
             }
         )
     return shown

@@ -233,6 +233,33 @@ def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(ap
     assert re.search(r'<a href="\?period=2026-11-01">2026-11-01 – 2026-11-30</a></td>\s*<td>paid</td>', page)
 
 
+def test_the_page_lists_a_voided_invoice_its_credit_note_and_the_invoice_that_replaced_it(api):
+    from tests.unit.crossbar_api.test_onbills_api import issued_world
+
+    client, world, clock, customer, reseller = issued_world(api)
+    issued = client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/generate", headers=reseller, json={"data": {"period_start": "2026-11-01"}}
+    ).json["data"]["issued"]
+    voided = client.simulate_put(
+        f"/v2/accounts/{customer}/onbills/{issued[0]['id']}/void",
+        headers=reseller,
+        json={"data": {"reason": "Неверный адрес"}},
+    )
+    assert voided.status_code == 201, voided.json
+    _, headers = page_form(client, customer)
+    page = client.simulate_get(f"/portal/accounts/{customer}?lang=ru", headers=headers).text
+    rows = re.findall(r"<tr><td>([^<]+)(?: <span class=\"muted\">\(([^)]*)\)</span>)?</td><td>([^<]+)</td>", page)
+    assert sorted(rows) == sorted(
+        [
+            ("Счёт", "аннулирован корректировочным счётом 1", "1"),
+            ("Акт", "аннулирован корректировочным счётом 1", "1"),
+            ("Корректировочный счёт", "к счёту 1", "1"),
+            ("Счёт", "", "2"),
+            ("Акт", "", "2"),
+        ]
+    ), rows
+
+
 def test_the_page_shows_the_legal_details_the_documents_will_carry(api):
     client, world, _ = api
     customer = world.ids["customer_two"]
