@@ -49,7 +49,7 @@ def document_data(
     for line, amounts in zip(lines, taxed, strict=True):
         shown_lines.append(
             {
-                **{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids", "names")},
+                **{k: v for k, v in asdict(line).items() if k not in ("carrier", "entry_ids", "names", "units")},
                 "name": line.names.get(language) or line.name,  # the plan's word for it in the reader's language
                 "days": [list(days) for days in line.days],
                 "code": (category_codes or {}).get(line.category or ""),

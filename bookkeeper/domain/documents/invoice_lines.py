@@ -8,23 +8,25 @@
 - per-minute calls are one line per carrier (the calls each carrier carries, by its patterns).
 Payments, refunds, disputes and balance corrections move money but are no service: no line.
 
-Everything but calls goes to the main carrier. Amounts are summed in units and rounded to the
-currency's minor unit once per line, so a line is as close to the ledger as a document can be;
-a document's total may differ from the ledger's by the sub-cent rounding of its lines.
+Everything but calls goes to the main carrier. Amounts are summed in units; a carrier's lines
+are rounded to the currency's minor unit together, so that they add up to their ledger sum
+rounded once (what the balance was charged, as the balance shows it), each line within a minor
+unit of its exact amount (rounded_as_documents).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from bookkeeper.domain.call_totals import PER_MINUTE_REASONS, CallCarrier, per_minute_totals
 from bookkeeper.domain.documents import line_arithmetic
 from bookkeeper.domain.documents.line_arithmetic import Arithmetic
-from bookkeeper.domain.money import to_minor_units
+from bookkeeper.domain.money import UNITS_PER_MAJOR, to_minor_units
+from bookkeeper.domain.money import currency as currency_of
 from bookkeeper.domain.periods import local_day_of_gregorian
 
 MONTHLY_REASONS = ("monthly_recurring", "recurring_prorate", "recurring_prorate_credit")
@@ -77,6 +79,7 @@ class InvoiceLine:
     name: str | None = None  # the plan item's name, where the charge recorded it (the template words the rest)
     names: Mapping[str, str] = field(default_factory=dict)  # that name per language, where the plan gave some
     from_quantity: int = 0  # the level an increase, a decrease or a raised day's fee started from
+    units: int | None = None  # the ledger's exact amount (Kazoo units), which amount_minor rounds
 
 
 _DAY_IN_DESCRIPTION = re.compile(r",? \d{4}-\d{2}-\d{2}")
@@ -145,6 +148,7 @@ def invoice_lines(
                     None,
                     minor_of(_signed(entry), currency),
                     entry_ids=(str(entry["_id"]),),
+                    units=_signed(entry),
                     arithmetic=line_arithmetic.activation(kazbill, _signed(entry))
                     if reason == "feature_activation"
                     else line_arithmetic.one(_signed(entry)),
@@ -172,6 +176,7 @@ def invoice_lines(
                 name=first.get("name") or None,
                 names=_names(first.get("names")),
                 from_quantity=line_arithmetic.whole(first.get("from_quantity")),
+                units=amount,
             )
         )
     for totals in per_minute_totals(calls, carriers):  # the calls report lists the calls themselves
@@ -186,9 +191,36 @@ def invoice_lines(
                 billed_seconds=totals.billed_seconds,
                 category="calls",
                 arithmetic=line_arithmetic.one(totals.amount),
+                units=totals.amount,
             )
         )
+    lines = rounded_as_documents(lines, currency)
     return sorted(lines, key=lambda line: KIND_ORDER.index(line.kind))  # stable: ids, then carriers, within a kind
+
+
+def rounded_as_documents(lines: Sequence[InvoiceLine], currency: str) -> list[InvoiceLine]:
+    """Each carrier's lines rounded so that they add up to its ledger sum rounded once: the
+    balance is the ledger's exact sum shown rounded, so a document whose lines were each rounded
+    on their own could ask a kopeck more or less than the balance was charged (Beta Clinic:
+    191.6669 + 86.6668 + ... invoiced 1,473.34 for 1,473.3337 debited, while its balance showed
+    1,500 − 1,473.3337 = 26.67). Each line is its amount rounded down or up, whichever the
+    shares of the leftover kopecks give it (the largest fractions first), so a line stays within
+    a kopeck of its exact amount and its arithmetic still multiplies out to the kopeck."""
+    step = UNITS_PER_MAJOR // 10 ** currency_of(currency).minor_units  # Kazoo units in a kopeck, a cent
+    result = list(lines)
+    carriers = dict.fromkeys(line.carrier for line in lines)
+    for carrier in carriers:
+        mine = [i for i, line in enumerate(result) if line.carrier == carrier and line.units is not None]
+        exact = sum(int(result[i].units or 0) for i in mine)
+        target = minor_of(exact, currency)
+        floors = {i: int(result[i].units or 0) // step for i in mine}
+        leftover = target - sum(floors.values())
+        by_fraction = sorted(mine, key=lambda i: (-(int(result[i].units or 0) % step), i))
+        for order, i in enumerate(by_fraction):
+            rounded = floors[i] + (1 if order < leftover else 0)
+            if rounded != result[i].amount_minor:
+                result[i] = replace(result[i], amount_minor=rounded)
+    return result
 
 
 def lines_of(lines: Sequence[InvoiceLine], carrier: str | None) -> list[InvoiceLine]:
@@ -217,6 +249,7 @@ def _monthly(
         name=kazbill.get("name") or None,
         names=_names(kazbill.get("names")),
         from_quantity=line_arithmetic.whole(kazbill.get("from_quantity")),
+        units=amount,
     )
 
 

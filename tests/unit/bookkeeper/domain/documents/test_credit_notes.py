@@ -173,10 +173,14 @@ def test_credit_notes_never_take_back_more_than_a_line_and_the_rest_credits_the_
             assert priced <= left[index]
         left = remaining(data, credited)
         assert sum(left) >= 0 and all(left[i] >= 0 for i, line in enumerate(lines) if line["gross"] > 0)
-    if sum(remaining(data, credited)) > 0:
+    rest = sum(remaining(data, credited)) > 0
+    if rest:
         _, credited = credit(data, credited, None)
-    total = sum(line["gross"] for line in lines)
-    if total > 0:  # the rest taken back: every line exactly, VAT and all, credit lines included
-        for line, done in zip(lines, credited + [Credited()] * len(lines), strict=False):
+    credited += [Credited()] * (len(lines) - len(credited))
+    priced = [line["net"] if disposition == "netto" else line["gross"] for line in lines]
+    # Never more than the invoice asked, counting its credit lines; nothing left once it is all taken.
+    assert sum(done.priced for done in credited) <= max(sum(priced), 0)
+    assert sum(remaining(data, credited)) <= 0
+    if rest:  # the rest taken back: every line exactly, VAT and all, credit lines included
+        for line, done in zip(lines, credited, strict=True):
             assert (done.net, done.vat, done.gross) == (line["net"], line["vat"], line["gross"])
-    assert sum(done.gross for done in credited) <= max(total, 0)  # never more than the invoice asked

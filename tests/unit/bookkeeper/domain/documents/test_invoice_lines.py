@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
-from bookkeeper.domain.documents.invoice_lines import day_ranges, invoice_lines, lines_of
+from bookkeeper.domain.documents.invoice_lines import (
+    InvoiceLine,
+    day_ranges,
+    invoice_lines,
+    lines_of,
+    minor_of,
+    rounded_as_documents,
+)
+from bookkeeper.domain.money import currency
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.periods import period_containing
@@ -142,16 +150,19 @@ def test_a_periods_ledger_becomes_the_lines_a_reseller_expects():
             "SIP phone, daily",
             1,
             1_667,
-            8_333,
+            8_334,
             (("2026-11-01", "2026-11-03"), ("2026-11-07", "2026-11-08")),
             None,
-        ),  # 5 × 16.6667 = 83.3335 → 83.33
+        ),  # 5 × 16.6667 = 83.3335: 83.34, the largest fraction takes the kopeck the sum rounds to
         ("daily", "volna", "SIP phone, daily", 2, 1_667, 3_333, (("2026-11-09", "2026-11-09"),), None),
         ("one_time", "volna", "number_activation", 1, None, 10_000, (), None),  # Kazoo's own, dated by creation
         ("calls", "volna", "per-minute calls", 1, None, 240, (), None),  # 2 min at 1.20
         ("calls", "volna-intl", "per-minute calls", 1, None, 1_200, (), None),  # abroad: the other carrier
     ]
     assert [line.billed_seconds for line in lines if line.kind == "calls"] == [120, 60]
+    # The main carrier's lines add up to its ledger sum rounded once: 1,702.9379... → 1,702.94,
+    # where each line rounded alone gave 1,702.93 (.10 + .35 + .34 of a kopeck were lost).
+    assert sum(line.amount_minor for line in lines_of(lines, "volna")) == 170_294
     assert [line.kind for line in lines_of(lines, "volna-intl")] == ["calls"]
     assert lines_of(lines, "nobody") == []  # a carrier with nothing to bill issues nothing
 
@@ -160,6 +171,16 @@ def test_without_carriers_every_line_belongs_to_the_reseller():
     lines = invoice_lines(LEDGER, START, END, "RUB", MSK)
     assert {line.carrier for line in lines} == {None}
     assert [line.amount_minor for line in lines if line.kind == "calls"] == [1_440]  # 2.40 + 12.00
+
+
+@given(st.lists(st.integers(-(10**9), 10**9), min_size=1, max_size=30), st.sampled_from(["RUB", "EUR", "JPY"]))
+def test_a_documents_lines_add_up_to_its_ledger_sum_rounded_once(amounts, code):
+    lines = [InvoiceLine("one_time", "c", "x", 1, None, minor_of(units, code), units=units) for units in amounts]
+    shared = rounded_as_documents(lines, code)
+    step = 10_000 // 10 ** currency(code).minor_units
+    assert sum(line.amount_minor for line in shared) == minor_of(sum(amounts), code)
+    for line, units in zip(shared, amounts, strict=True):  # each line rounded down or up, never further
+        assert units // step <= line.amount_minor <= -(-units // step)
 
 
 def test_consecutive_days_are_merged_into_ranges():
