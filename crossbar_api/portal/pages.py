@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import falcon
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bookkeeper.domain.documents.dates import shown_day
 from bookkeeper.domain.gateways.amounts import GatewayFieldError
 from bookkeeper.domain.money import MoneyError, exact_units
 from bookkeeper.ports import gregorian_now
@@ -41,6 +43,8 @@ from crossbar_api.sessions import revoke
 MAX_FORM = 16 * 1024
 MAX_FORM_FIELDS = 50  # the busiest form has a handful
 TEMPLATES = Environment(loader=PackageLoader("crossbar_api.portal", "templates"), autoescape=select_autoescape())
+# Days as the reader writes them (30.11.2026, 30 November 2026), like the documents and emails.
+TEMPLATES.filters["day"] = lambda iso, lang: shown_day(date.fromisoformat(str(iso)), lang) if iso else ""
 
 
 def _render(resp: falcon.Response, template: str, status: int = 200, **values: Any) -> None:
@@ -168,7 +172,7 @@ class DocumentPdf:
         except (NoSuchDocument, NotRendered) as error:
             raise falcon.HTTPNotFound(description=error.reason) from None
         resp.content_type = "application/pdf"
-        resp.downloadable_as = name
+        resp.viewable_as = name  # inline: the browser shows it (and saves it under its name)
         resp.data = pdf
 
 

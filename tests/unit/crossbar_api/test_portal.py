@@ -209,7 +209,7 @@ def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(ap
     _, headers = page_form(client, customer)
     page = client.simulate_get(f"/portal/accounts/{customer}?lang=ru", headers=headers).text
     rows = re.findall(
-        r"<tr><td>(Счёт|Акт)</td><td>1</td><td>2026-11-01</td>\s*<td class=\"amount\">([^<]+)</td>\s*"
+        r"<tr><td>(Счёт|Акт)</td><td>1</td><td>01.11.2026</td>\s*<td class=\"amount\">([^<]+)</td>\s*"
         r"<td>(.*?)</td></tr>",
         page,
     )
@@ -229,8 +229,8 @@ def test_the_customer_downloads_its_documents_and_looks_back_at_a_past_period(ap
     assert client.simulate_get(f"/portal/accounts/{customer}/documents/nonsense", headers=headers).status_code == 404
     assert client.simulate_get(links[0]).status_code in (303, 401)  # no session, no document
     past = client.simulate_get(f"/portal/accounts/{customer}?lang=en&period=2026-11-01", headers=headers).text
-    assert '<h2 id="period">Billing period: 2026-11-01 – 2026-11-30</h2>' in past and 'id="closing"' in past
-    assert re.search(r'<a href="\?period=2026-11-01">2026-11-01 – 2026-11-30</a></td>\s*<td>paid</td>', page)
+    assert '<h2 id="period">Billing period: 1 November 2026 – 30 November 2026</h2>' in past and 'id="closing"' in past
+    assert re.search(r'<a href="\?period=2026-11-01">1 November 2026 – 30 November 2026</a></td>\s*<td>paid</td>', page)
 
 
 def test_the_page_lists_a_voided_invoice_its_credit_note_and_the_invoice_that_replaced_it(api):

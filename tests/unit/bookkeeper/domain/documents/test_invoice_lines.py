@@ -20,9 +20,9 @@ from bookkeeper.domain.documents.invoice_lines import (
     minor_of,
     rounded_as_documents,
 )
-from bookkeeper.domain.money import currency
 from bookkeeper.domain.kazoo_names import to_gregorian_seconds
 from bookkeeper.domain.ledger import ledger_document
+from bookkeeper.domain.money import currency
 from bookkeeper.domain.periods import period_containing
 from bookkeeper.domain.plans import ItemPrice
 
