@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from babel import Locale
+
 from bookkeeper.domain.documents.dates import shown_day
 from bookkeeper.domain.documents.words import plural_ru
 
@@ -47,3 +49,10 @@ def counted(number: int, forms: Sequence[str], language: str) -> str:
     if language == "ru":
         return f"{number} {plural_ru(number, (forms[0], forms[1], forms[2]))}"
     return f"{number} {forms[0] if number == 1 else forms[1]}"
+
+
+def country(code: str, language: str) -> str:
+    """A two-letter ISO 3166 code as the reader names the country (DE: Deutschland, Germany,
+    Германия); anything else as it was given."""
+    name = Locale.parse(language).territories.get(str(code).upper()) if len(str(code)) == 2 else None
+    return name or str(code)

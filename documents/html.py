@@ -62,6 +62,7 @@ def template_context(data: Mapping[str, Any]) -> dict[str, Any]:
         "day": lambda iso: formatting.day(iso, language),
         "ranges": lambda ranges: formatting.day_ranges(ranges, language),
         "count": lambda number, forms: formatting.counted(number, labels[forms], language),
+        "country": lambda code: formatting.country(code, language),
     }
 
 

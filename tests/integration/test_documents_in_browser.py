@@ -240,6 +240,9 @@ def test_customers_open_their_russian_and_german_invoices_in_the_browser(own_cou
             [
                 r"LEISTUNGSERBRINGER\s+KUNDE",
                 r"Nordic Voice GmbH\s+Kiel Logistics GmbH",
+                r"Friedrichstraße 1\s+Hafenstraße 3",
+                r"10117 Berlin\s+24103 Kiel",  # postcode and city on one line
+                r"Deutschland\s+Deutschland",  # the country by its name, not its code
                 r"USt-IdNr\. DE123456789\s+USt-IdNr\. DE811128135",
                 r"Rechnung Nr\. NV-2026-1 vom 30\.11\.2026",
                 r"Leistungszeitraum: 01\.11\.2026 – 30\.11\.2026",
