@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 from documents.html import ASSETS, RenderRefused
 
+XML_NAME = "factur-x.xml"  # the name Factur-X readers look for
+
 
 def _checked(url: str) -> str:
     parts = urlsplit(url)
@@ -53,10 +55,16 @@ class PdfRenderer:
         self.fetcher = _assets_only_fetcher()
         self.stylesheet = CSS(filename=str(ASSETS / "style.css"), font_config=self.fonts, url_fetcher=self.fetcher)
 
-    def pdf(self, html: str, *, archival: bool = False) -> bytes:
-        """`archival`: PDF/A-3b, the form a Factur-X invoice takes (documents.e_invoice)."""
-        from weasyprint import HTML
+    def pdf(self, html: str, *, archival: bool = False, e_invoice: bytes | None = None) -> bytes:
+        """`archival`: PDF/A-3b. `e_invoice`: the CII XML of a Factur-X invoice, embedded as
+        PDF/A-3b requires it and named in the XMP (documents.e_invoice)."""
+        from weasyprint import HTML, Attachment
 
         document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=self.fetcher)
-        options: dict[str, Any] = {"pdf_variant": "pdf/a-3b"} if archival else {}
+        options: dict[str, Any] = {"pdf_variant": "pdf/a-3b"} if archival or e_invoice else {}
+        if e_invoice is not None:
+            options["attachments"] = [
+                Attachment(string=e_invoice, name=XML_NAME, description="Factur-X invoice", relationship="Data")
+            ]
+            options["xmp_metadata"] = [(ASSETS / "factur-x.xmp").as_uri()]
         return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.fonts, **options)

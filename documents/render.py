@@ -12,7 +12,7 @@ from jinja2 import Environment, TemplateError
 
 from documents.bounded import RenderBounds, run_bounded
 from documents.custom_templates import render_custom
-from documents.e_invoice import wants_e_invoice, with_e_invoice
+from documents.e_invoice import e_invoice_xml
 from documents.html import DEFAULT_TEMPLATES, RenderRefused, html_of
 from documents.pdf import PdfRenderer
 
@@ -27,16 +27,14 @@ class WeasyRenderer(PdfRenderer):
         self.bounds = bounds or RenderBounds()
 
     def document_pdf(self, data: Mapping[str, Any], template: str | None = None) -> bytes:
-        archival = wants_e_invoice(data)
+        xml = e_invoice_xml(data)
         if template is None:  # ours: trusted, rendered here
-            pdf = self.pdf(self.html(data), archival=archival)
-        else:
-            pdf = run_bounded(
-                lambda: self.pdf(self.html(data, template), archival=archival),
-                self.bounds,
-                "rendering the reseller's template",
-            )
-        return with_e_invoice(pdf, data) if archival else pdf
+            return self.pdf(self.html(data), e_invoice=xml)
+        return run_bounded(
+            lambda: self.pdf(self.html(data, template), e_invoice=xml),
+            self.bounds,
+            "rendering the reseller's template",
+        )
 
     def html(self, data: Mapping[str, Any], template: str | None = None) -> str:
         if template is not None:  # a reseller's own: in the sandbox
