@@ -25,6 +25,7 @@ import falcon
 
 from bookkeeper.domain.documents.credit_notes import CreditRefused, NotCreditable, reason_of
 from bookkeeper.domain.money import currency
+from bookkeeper.services.billing.context import BillingInputError
 from bookkeeper.services.documents.corrections import Correction, credit_document, void_document
 from bookkeeper.services.documents.document_issue import DocumentRequestError, IssuedDocument, NoCarrier
 from bookkeeper.services.documents.document_listing import NoSuchDocument, NotADocumentId
@@ -89,6 +90,8 @@ def _answered_as_api_errors() -> Iterator[None]:
         raise ApiError(409, "cannot be corrected", {error.field: {"state": {"message": error.reason}}}) from None
     except NoCarrier as error:
         raise ApiError(409, "no carrier", {error.field: {"missing": {"message": error.reason}}}) from None
+    except BillingInputError as error:  # the account's or its reseller's settings cannot be read
+        raise invalid(error.field, "billing", error.reason) from None
     except (CreditRefused, DocumentRequestError) as error:
         if error.field == "Idempotency-Key":
             raise ApiError(
