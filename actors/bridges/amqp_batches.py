@@ -11,15 +11,17 @@ only in their exchange, their bindings and their parser.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
 from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
 from actors.messages import RejectedMessage
@@ -40,6 +42,11 @@ class BatchingBridge:
     batch_size: int = 200
     batch_wait_s: float = 0.2
     unavailable_pause_s: float = 2.0
+    # Batches handed off and not yet answered: while the shards bill one, the next is collected
+    # and handed off (with one, they idle while the bridge waits out its window). Each batch's
+    # messages are still acknowledged only once that batch is done.
+    in_flight: int = 1
+    _paused_until: float = field(default=0.0, init=False, repr=False)  # see _pause
     # A cluster node's own queue goes by itself once unused this long (a node that left for
     # good); the shared single-node queue never does.
     queue_expires_ms: int | None = None
@@ -62,7 +69,8 @@ class BatchingBridge:
         connection = await aio_pika.connect_robust(self.url)
         try:
             channel = await connection.channel()
-            await channel.set_qos(prefetch_count=self.batch_size)
+            # Unacknowledged messages are what the broker lets the bridge hold: every batch in flight.
+            await channel.set_qos(prefetch_count=self.batch_size * self.in_flight)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
             queue = await channel.declare_queue(
                 self.queue_name,
@@ -75,8 +83,11 @@ class BatchingBridge:
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             tag = await queue.consume(arrived.put)
             log.info("bound %s to Kazoo's %s exchange", self.queue_name, self.exchange)
+            batches = _BatchesInFlight(self.in_flight)
             try:
                 while not stop.is_set() or not arrived.empty():
+                    await batches.take_slot()  # raises what a batch in flight raised
+                    await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     deadline = time.monotonic() + self.batch_wait_s
                     while len(pending) < self.batch_size and time.monotonic() < deadline:
                         try:
@@ -84,12 +95,17 @@ class BatchingBridge:
                         except TimeoutError:
                             break
                     if pending:
-                        await self.process(pending)
+                        batches.start(self.process(pending))
                         pending = []
+                    else:
+                        batches.give_back()
+                await batches.finish()
             finally:
-                await queue.cancel(tag)
+                await batches.abandon()
+                with contextlib.suppress(*SETTLE_ERRORS):  # a dead channel has no consumer left
+                    await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
                 for message in pending:  # never handed off: back to the queue for the next node
-                    await message.nack(requeue=True)
+                    await _settle(message, ack=False)
         finally:
             await connection.close()
 
@@ -99,9 +115,9 @@ class BatchingBridge:
             result = self._parsed(message.routing_key or "", message.body)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
-                await message.ack()
+                await _settle(message, ack=True)
             elif result is None:
-                await message.ack()  # not Kazbill's business
+                await _settle(message, ack=True)  # not Kazbill's business
             else:
                 parsed.append((message, result))
         if not parsed:
@@ -113,8 +129,8 @@ class BatchingBridge:
             # before taking more, so that an outage is not a busy loop of redeliveries.
             log.warning("hand-off unavailable (%s); %d messages requeued", error, len(parsed))
             for message, _ in parsed:
-                await message.nack(requeue=True)
-            await asyncio.sleep(self.unavailable_pause_s)
+                await _settle(message, ack=False)
+            self._pause()
             return
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d messages failed (%s); retrying one by one", len(parsed), error)
@@ -122,7 +138,12 @@ class BatchingBridge:
                 await self._one(message, item)
             return
         for message, _ in parsed:
-            await message.ack()
+            await _settle(message, ack=True)
+
+    def _pause(self) -> None:
+        """No batch is taken before the pause is over: an outage is not a loop of redeliveries,
+        however many batches were in flight when it began."""
+        self._paused_until = max(self._paused_until, time.monotonic() + self.unavailable_pause_s)
 
     def _parsed(self, routing_key: str, body: bytes) -> Any:
         if len(body) > MAX_MESSAGE_BYTES:
@@ -151,12 +172,12 @@ class BatchingBridge:
         try:
             await self._handoff([item])
         except HandOffUnavailable:
-            await message.nack(requeue=True)
-            await asyncio.sleep(self.unavailable_pause_s)
+            await _settle(message, ack=False)
+            self._pause()
             return
         except Exception as error:  # noqa: BLE001 - a failure becomes a stored record, not a loop
             if not message.redelivered:
-                await message.nack(requeue=True)  # once more, later
+                await _settle(message, ack=False)  # once more, later
                 return
             self.reject(
                 RejectedMessage.of(
@@ -168,4 +189,68 @@ class BatchingBridge:
                     payload=message.body,
                 )
             )
-        await message.ack()
+        await _settle(message, ack=True)
+
+
+# What settling a message on a channel the broker closed raises (a broker restarting, a
+# connection lost): aio-pika's AMQP errors, aiormq's invalid channel state (a RuntimeError), a
+# socket error.
+SETTLE_ERRORS: tuple[type[Exception], ...] = (AMQPError, ChannelInvalidStateError, ConnectionError, TimeoutError)
+SETTLE_TIMEOUT_S = 5.0  # a broker that does not take an ack within this is taken to be gone
+
+
+async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> None:
+    """Ack, or nack to requeue; on a channel that is gone, nothing: the broker puts back every
+    message a closed channel had not acknowledged, so it is redelivered (and billed again at no
+    cost: every handler is idempotent). Letting the error through would stop the bridge while
+    its robust connection is reconnecting, and with batches in flight a broker restart nearly
+    always finds one being acknowledged (a bridge stopped for good in a clean-clone run)."""
+    try:
+        await asyncio.wait_for(message.ack() if ack else message.nack(requeue=True), SETTLE_TIMEOUT_S)
+    except SETTLE_ERRORS as error:
+        log.warning("message not %s (%s): the broker redelivers it", "acknowledged" if ack else "requeued", error)
+
+
+class _BatchesInFlight:
+    """At most `limit` batches processed at once; the first failure of one is raised to the
+    collecting loop, which then stops taking messages (the connection is started afresh)."""
+
+    def __init__(self, limit: int):
+        self._slots = asyncio.Semaphore(limit)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._failure: BaseException | None = None
+
+    async def take_slot(self) -> None:
+        """Waits until fewer than `limit` batches are in flight, and holds that place for the
+        batch about to be collected (start() or give_back() frees it)."""
+        await self._slots.acquire()
+        if self._failure is not None:
+            self._slots.release()
+            raise self._failure
+
+    def give_back(self) -> None:
+        self._slots.release()  # nothing came in the window
+
+    def start(self, processing: Coroutine[Any, Any, None]) -> None:
+        async def run() -> None:
+            try:
+                await processing
+            except Exception as error:  # noqa: BLE001 - raised again by the collecting loop
+                self._failure = self._failure or error
+            finally:
+                self._slots.release()
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def finish(self) -> None:
+        """Waits for the batches in flight; raises the first failure."""
+        await asyncio.gather(*self._tasks)
+        if self._failure is not None:
+            raise self._failure
+
+    async def abandon(self) -> None:
+        """On the way out after a failure: the others still settle their messages (ack or
+        nack) while the channel is open."""
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -22,6 +22,7 @@ from actors.bridges.couch_changes import ChangesFollower, known_accounts
 from actors.bridges.poison import store_rejected
 from actors.bridges.standing_answers import standing_answer
 from actors.cluster import OwnedOnly, node_queue, ownership_for
+from actors.hand_off_pump import HandOffPump
 from actors.messages import DocumentChanged
 from actors.system import HandOffUnavailable, connect, require_done
 from bookkeeper import __version__
@@ -34,6 +35,9 @@ from bookkeeper.ports import StoreUnavailable
 log = logging.getLogger("kazbill.bridge")
 MAX_PAUSE_S = 30.0
 NODE_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a node away longer is taken over anyway
+# Batches of each AMQP bridge handed off and not yet answered (actors/hand_off_pump.py): with one,
+# the shards idle while the bridge collects the next; three keep two shards busy (bench.events).
+BATCHES_IN_FLIGHT = 3
 
 
 def die_with_parent(signum: int = signal.SIGTERM) -> None:
@@ -76,11 +80,12 @@ def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | No
 
 
 def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None = None) -> None:
-    connected = connect(admin_port)  # before any thread or event loop: Thespian may fork
+    connected = HandOffPump(connect(admin_port))  # before any thread or event loop: Thespian may fork
     store = build_store(settings)
     client = _owned_only(connected, settings, store)
     clock = build_clock(clock_file)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff")  # one batch at a time
+    # A thread per batch in flight, for each bridge, and one for Kazoo's requests to the bookkeeper.
+    executor = ThreadPoolExecutor(max_workers=2 * BATCHES_IN_FLIGHT + 1, thread_name_prefix="handoff")
 
     def now_gregorian() -> int:
         return gregorian_of(clock.now())
@@ -115,10 +120,23 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     queue = node_queue(settings)
     expires = NODE_QUEUE_EXPIRES_MS if settings.node else None
     bridge = ConfigBridge(
-        settings.amqp_url, hand_off, reject, now_gregorian, queue_name=queue, own_node=node, queue_expires_ms=expires
+        settings.amqp_url,
+        hand_off,
+        reject,
+        now_gregorian,
+        queue_name=queue,
+        own_node=node,
+        queue_expires_ms=expires,
+        in_flight=BATCHES_IN_FLIGHT,
     )
     calls = CallBridge(
-        settings.amqp_url, rate, reject, now_gregorian, queue_name=f"{queue}.calls", queue_expires_ms=expires
+        settings.amqp_url,
+        rate,
+        reject,
+        now_gregorian,
+        queue_name=f"{queue}.calls",
+        queue_expires_ms=expires,
+        in_flight=BATCHES_IN_FLIGHT,
     )
     standing_store = build_store(settings)  # read in the responder's own thread, never behind a batch
     responder = BookkeeperResponder(
@@ -157,6 +175,7 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         asyncio.run(main())
     finally:
         executor.shutdown(wait=True)
+        connected.close()
         store.close()
         standing_store.close()
         publisher.store.close()

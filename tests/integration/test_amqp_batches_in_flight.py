@@ -1,0 +1,178 @@
+"""Several batches in flight (actors/bridges/amqp_batches.py, `in_flight`), on the real RabbitMQ:
+while one batch is being billed the next is collected and handed off, every message is still
+acknowledged only once its own batch is done, and a batch that fails comes back whole while the
+others go through."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+
+import pytest
+
+from actors.bridges.amqp_config import ConfigBridge
+from actors.hand_off import HandOffUnavailable
+from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete
+
+pytestmark = pytest.mark.integration
+NOW = 63_960_710_400
+
+
+def bridge_with(handoff, in_flight: int) -> ConfigBridge:
+    return ConfigBridge(
+        AMQP_URL,
+        handoff,
+        lambda rejected: pytest.fail(f"nothing here is poison: {rejected}"),
+        lambda: NOW,
+        queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}",
+        batch_size=5,
+        batch_wait_s=0.05,
+        unavailable_pause_s=0.2,
+        in_flight=in_flight,
+    )
+
+
+async def run_until(bridge: ConfigBridge, messages, done: asyncio.Event) -> int:
+    stop = asyncio.Event()
+    task = asyncio.create_task(bridge.run(stop))
+    await asyncio.sleep(1.0)  # declared and bound
+    await publish(messages)
+    await asyncio.wait_for(done.wait(), 60)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    return await queue_depth_then_delete(bridge.queue_name)
+
+
+def device_events(account: str, count: int):
+    return [change("doc_created", account, "device", f"device{n:026d}") for n in range(count)]
+
+
+def test_the_next_batch_is_handed_off_while_the_first_is_still_being_billed():
+    account, steps = new_account_id(), []
+
+    async def scenario() -> int:
+        second_started, done = asyncio.Event(), asyncio.Event()
+        handed: list = []
+
+        async def handoff(batch):
+            number = sum(1 for step in steps if step.startswith("start")) + 1
+            steps.append(f"start {number}")
+            if number == 1:
+                try:  # the first batch is "billed" until the second one arrives (or not, alone)
+                    await asyncio.wait_for(second_started.wait(), 10)
+                except TimeoutError:
+                    steps.append("first gave up waiting")
+            else:
+                second_started.set()
+            handed.extend(batch)
+            steps.append(f"end {number}")
+            if len(handed) >= 10:
+                done.set()
+
+        return await run_until(bridge_with(handoff, in_flight=2), device_events(account, 10), done)
+
+    depth = asyncio.run(scenario())
+    assert steps[:3] == ["start 1", "start 2", "end 2"], steps  # the second went through meanwhile
+    assert "first gave up waiting" not in steps
+    assert depth == 0  # every message acknowledged once its batch was done
+
+
+def test_with_one_in_flight_the_next_batch_waits_for_the_first():
+    account, steps = new_account_id(), []
+
+    async def scenario() -> int:
+        done = asyncio.Event()
+        handed: list = []
+
+        async def handoff(batch):
+            steps.append("start")
+            await asyncio.sleep(0.3)
+            handed.extend(batch)
+            steps.append("end")
+            if len(handed) >= 10:
+                done.set()
+
+        return await run_until(bridge_with(handoff, in_flight=1), device_events(account, 10), done)
+
+    depth = asyncio.run(scenario())
+    assert steps == ["start", "end"] * (len(steps) // 2) and depth == 0
+
+
+def test_a_batch_that_could_not_be_handed_off_comes_back_whole_while_the_others_go_through():
+    account = new_account_id()
+    events = device_events(account, 15)
+    handed: list = []
+    refused: list = []
+
+    async def scenario() -> int:
+        done = asyncio.Event()
+
+        async def handoff(batch):
+            if not refused:
+                refused.extend(batch)  # the shards were unreachable for this one batch
+                raise HandOffUnavailable("the actor system is restarting")
+            handed.extend(batch)
+            if {change.doc_id for change in handed} >= {f"device{n:026d}" for n in range(15)}:
+                done.set()
+
+        return await run_until(bridge_with(handoff, in_flight=3), events, done)
+
+    depth = asyncio.run(scenario())
+    assert refused, "one batch was refused"
+    assert {change.doc_id for change in refused} <= {change.doc_id for change in handed}  # delivered again
+    assert len({change.doc_id for change in handed}) == 15 and depth == 0
+
+
+def test_batches_in_flight_when_the_broker_drops_the_connection_come_back_and_the_bridge_goes_on():
+    """The broker closes every connection while two batches are being billed: their acks find
+    the channel gone (the broker will redeliver them), the bridge's robust connection comes back,
+    every message is handed off again, and the bridge still stops when asked. Before, the first
+    failed ack stopped the bridge mid-reconnect, and it never consumed again (a clean-clone run of
+    test_simulated_bus)."""
+    account = new_account_id()
+    events = device_events(account, 20)
+    wanted = {f"device{n:026d}" for n in range(20)}
+    handed: list = []
+    dropped_with: set = set()  # the messages of the batches being billed when the broker dropped them
+
+    async def scenario() -> int:
+        done, two_billing, dropped = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        started = 0
+
+        async def handoff(batch):
+            nonlocal started
+            started += 1
+            if started <= 2:  # the first two batches are being billed when the broker drops them
+                dropped_with.update(change.doc_id for change in batch)
+                if started == 2:
+                    two_billing.set()
+                await asyncio.wait_for(dropped.wait(), 30)
+            handed.extend(batch)
+            again = [change.doc_id for change in handed if change.doc_id in dropped_with]
+            if {change.doc_id for change in handed} >= wanted and len(again) >= 2 * len(dropped_with):
+                done.set()  # everything billed, and what the broker took back billed once more
+
+        bridge = bridge_with(handoff, in_flight=3)
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        await asyncio.sleep(1.0)  # declared and bound
+        await publish(events)
+        await asyncio.wait_for(two_billing.wait(), 30)
+        closed = await asyncio.to_thread(
+            subprocess.run,
+            ["rabbitmqctl", "-q", "close_all_connections", "test: the broker drops its connections"],
+            capture_output=True,
+            timeout=60,
+        )
+        assert closed.returncode == 0, closed.stderr
+        dropped.set()
+        await asyncio.wait_for(done.wait(), 90)  # redelivered after the robust connection came back
+        stop.set()
+        await asyncio.wait_for(task, 30)  # and it stops when asked
+        return await queue_depth_then_delete(bridge.queue_name)
+
+    depth = asyncio.run(scenario())
+    assert len(dropped_with) == 10 and {change.doc_id for change in handed} >= wanted
+    assert depth == 0  # the copies redelivered after the reconnection were acknowledged
