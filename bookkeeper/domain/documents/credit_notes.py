@@ -80,9 +80,15 @@ def creditable(original: Mapping[str, Any]) -> None:
     """NotCreditable unless `original` is an invoice that still has something to take back."""
     kind = original.get("document_type")
     if kind not in CREDITABLE:
-        raise NotCreditable("doc_id", f"a {kind} is not corrected by a credit note; only {', '.join(CREDITABLE)}")
+        raise NotCreditable("doc_id", f"{a(kind)} is not corrected by a credit note; only {', '.join(CREDITABLE)}")
     if original.get("voided"):
         raise NotCreditable("doc_id", f"voided by credit note {original['voided'].get('number')}")
+
+
+def a(kind: object) -> str:
+    """ "an act", "a proforma": the document type with its article, for the reasons given."""
+    text = str(kind).replace("_", " ")
+    return f"{'an' if text[:1] in 'aeiou' else 'a'} {text}"
 
 
 def priced_amount(line: Mapping[str, Any], disposition: str) -> int:

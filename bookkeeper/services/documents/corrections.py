@@ -25,6 +25,7 @@ from bookkeeper.domain.documents.credit_notes import (
     Credited,
     CreditRefused,
     NotCreditable,
+    a,
     credit_note_data,
     credit_note_lines,
     creditable,
@@ -101,7 +102,7 @@ def void_document(ports: DocumentPorts, account_id: str, doc_id: str, *, reason:
     if kind == "proforma":
         return _void_proforma(issuer, original, reason, by)
     if kind in ("act", "calls_report"):
-        raise NotCreditable("doc_id", f"an {kind} is voided with its invoice {original.get('number')}")
+        raise NotCreditable("doc_id", f"{a(kind)} is voided with its invoice {original.get('number')}")
     subject = f"void-{doc_id}"
     for _ in range(ATTEMPTS):
         record = correction_records.record_of(ports.store, account_id, doc_id)
