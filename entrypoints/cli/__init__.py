@@ -92,6 +92,7 @@ from entrypoints.cli import serve as _serve_commands  # noqa: E402  (registers `
 from entrypoints.cli import simulate as _simulate_command  # noqa: E402  (registers `kazbill simulate`)
 from entrypoints.cli import status as _status_command  # noqa: E402  (registers `kazbill status`)
 from entrypoints.cli import store as _store_commands  # noqa: E402  (registers `kazbill store`)
+from entrypoints.cli import users as _users_commands  # noqa: E402  (registers `kazbill users`, `api-key`)
 
 __all__ = [
     "main",
@@ -104,4 +105,5 @@ __all__ = [
     "_simulate_command",
     "_status_command",
     "_store_commands",
+    "_users_commands",
 ]
