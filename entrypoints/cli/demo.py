@@ -87,6 +87,8 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
         )
         click.echo()
         _echo_documents(documents, without, first + timedelta(days=days))
+        click.echo()
+        _echo_logins(store_path)
         if replay.new_entries:
             raise click.ClickException("the replay charged something twice: this is a bug")
 
@@ -105,6 +107,22 @@ def _echo_documents(documents, without: list[str], after) -> None:
         )
     for line in without:
         click.echo(f"  {line}")
+
+
+def _echo_logins(store_path: str) -> None:
+    from entrypoints.demo.world import CUSTOMERS, DEMO_PASSWORD, DEMO_USERNAME
+
+    click.echo(
+        f"Logins: each customer's admin, user {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r}, account "
+        + ", ".join(repr(customer.name) for customer in CUSTOMERS)
+        + "."
+    )
+    click.echo(
+        f"Try them: KAZBILL_STORE_PATH={store_path} .venv/bin/kazbill api, then open http://127.0.0.1:8000/portal "
+        f'(or PUT /v2/user_auth {{"data": {{"credentials": md5("{DEMO_USERNAME}:{DEMO_PASSWORD}"), '
+        f'"account_name": "Alpha Taxi"}}}}). A reseller\'s login: kazbill users add "Volna Telecom" USERNAME '
+        "(with KAZBILL_STORE_PATH set alike)."
+    )
 
 
 def _free_port() -> int:

@@ -17,6 +17,7 @@ from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, account_db, gregorian_of
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.setup import store_setup
+from bookkeeper.services.setup.users import credentials
 from entrypoints.demo.legal import BUYERS, CARRIERS, RESELLER_VAT
 from entrypoints.simulation.customers import stamp
 
@@ -99,6 +100,7 @@ class Customer:
     language: str = "ru-RU"
 
 
+DEMO_USERNAME, DEMO_PASSWORD = "admin", "demo-password"  # every demo customer's admin
 CUSTOMERS = (
     Customer(
         "Alpha Taxi",
@@ -225,6 +227,9 @@ class DemoWorld:
 
     def user(self, account_id: str, level: str, created: datetime) -> dict[str, Any]:
         n = self._next(account_id, "user")
+        # Each customer's admin can log in (the payments page, the API): as Kazoo keeps a user,
+        # with the hashes of "admin:<the demo's password>".
+        login = {"username": DEMO_USERNAME, **credentials(DEMO_USERNAME, DEMO_PASSWORD)} if level == "admin" else {}
         return self._stamp(
             {
                 "_id": f"{account_id[:8]}user{n:020d}",
@@ -233,6 +238,7 @@ class DemoWorld:
                 "priv_level": level,
                 "enabled": True,
                 "email": f"user{n}@{account_id[:8]}.demo.example",
+                **login,
             },
             account_id,
             "user",

@@ -3,16 +3,23 @@ actor system at accelerated time, then replayed from the first change without a 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 
 import pytest
 from facturx import get_facturx_xml_from_pdf
+from falcon import testing
 
+from bookkeeper.adapters.clock import SystemClock
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import ViewQuery
+from crossbar_api.app import create_app
+from crossbar_api.auth import AttemptLimiter, TokenSigner
+from crossbar_api.deps import ApiDeps
 from entrypoints.demo.world import demo_id
 
 pytestmark = pytest.mark.integration
@@ -57,8 +64,23 @@ def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     assert name == "factur-x.xml" and b"<ram:GrandTotalAmount>84.80</ram:GrandTotalAmount>" in xml
     assert len(list(documents.glob("*.pdf"))) == 9  # RUB: invoice + act each; EUR: an invoice each
 
+    # Logins the demo seeded, printed with how to try them, and accepted by the API on its store.
+    assert "Logins: each customer's admin, user 'admin', password 'demo-password'" in out
+    assert f"KAZBILL_STORE_PATH={store_path} .venv/bin/kazbill api" in out
     store = EmbeddedStore(store_path)
     try:
+        deps = ApiDeps(
+            store=store,
+            clock=SystemClock(),
+            design_docs=load_design_docs(),
+            tokens=TokenSigner(b"demo-test-secret-0123456789", 3600),
+            attempts=AttemptLimiter(5, 300),
+        )
+        credentials = hashlib.md5(b"admin:demo-password", usedforsecurity=False).hexdigest()
+        login = testing.TestClient(create_app(deps)).simulate_put(
+            "/v2/user_auth", json={"data": {"credentials": credentials, "account_name": "Alpha Taxi"}}
+        )
+        assert login.status_code == 201 and login.json["data"]["account_id"] == demo_id("Alpha Taxi"), login.json
         ledger = store.all_docs(account_modb(demo_id("Lund Studio"), 2026, 11), ViewQuery(include_docs=True)).rows
         daily = sorted(
             row.id for row in ledger if row.doc.get("metadata", {}).get("kazbill", {}).get("reason") == "daily_fee"
