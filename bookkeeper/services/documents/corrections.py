@@ -83,12 +83,12 @@ def credit_document(
         if made is not None:
             if made["asked"] != _asked(lines, reason):
                 raise CreditRefused("Idempotency-Key", "used for another credit note: send a new key for a new one")
-            return _finish(issuer, original, record, made, replay=True)
+            return _finish(issuer, original, made, replay=True)
         creditable(original)
         _finish_pending(issuer, original, record)
         note = _planned(issuer, original, record, subject, lines, reason, by, refund=True)
         if correction_records.save_note(ports.store, account_id, record, note):
-            return _finish(issuer, original, correction_records.record_of(ports.store, account_id, doc_id), note)
+            return _finish(issuer, original, note)
     raise CreditRefused("doc_id", "too many corrections of this document at once; try again")
 
 
@@ -108,7 +108,7 @@ def void_document(ports: DocumentPorts, account_id: str, doc_id: str, *, reason:
         record = correction_records.record_of(ports.store, account_id, doc_id)
         made = next((note for note in record["notes"] if note["subject"] == subject), None)
         if made is not None:
-            return _finish(issuer, original, record, made, replay=True)
+            return _finish(issuer, original, made, replay=True)
         creditable(original)
         if record["notes"]:
             numbers = ", ".join(note.get("number") or note["subject"] for note in record["notes"])
@@ -125,7 +125,7 @@ def void_document(ports: DocumentPorts, account_id: str, doc_id: str, *, reason:
             + 1
         )
         if correction_records.save_note(ports.store, account_id, record, note):
-            return _finish(issuer, original, correction_records.record_of(ports.store, account_id, doc_id), note)
+            return _finish(issuer, original, note)
     raise CreditRefused("doc_id", "too many corrections of this document at once; try again")
 
 
@@ -160,12 +160,10 @@ def _planned(
 def _finish_pending(issuer: Issuer, original: Mapping[str, Any], record: dict[str, Any]) -> None:
     for note in record["notes"]:
         if not note.get("done"):
-            _finish(issuer, original, record, note)
+            _finish(issuer, original, note)
 
 
-def _finish(
-    issuer: Issuer, original: Mapping[str, Any], record: dict[str, Any], note: dict[str, Any], *, replay: bool = False
-) -> Correction:
+def _finish(issuer: Issuer, original: Mapping[str, Any], note: dict[str, Any], *, replay: bool = False) -> Correction:
     """Make what the note records; every step finds what a finished step left and does nothing."""
     if note.get("done"):  # made before: answered as it was made
         return Correction(
