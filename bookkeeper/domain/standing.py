@@ -78,6 +78,23 @@ def _show(amount: int) -> str:
         return f"{cents if cents == major else major.normalize():f}"
 
 
+def unchanged_by_debits(stored: Standing | None, amount_to_restore: int, balance: int, credit_line: int) -> bool:
+    """Whether debits that left `balance` cannot have changed a standing last evaluated as
+    `stored`: a debit only lowers the balance, so an account that was in good standing, unblocked
+    and owing nothing to restore stays so while its balance still covers its credit line. False
+    for anything else (never evaluated, delinquent, blocked, or the line crossed), and the caller
+    evaluates it whole."""
+    _whole(balance, "balance")
+    _whole(credit_line, "credit line", minimum=0)
+    return (
+        stored is not None
+        and stored.in_good_standing
+        and not stored.blocked
+        and amount_to_restore == 0
+        and balance + credit_line >= 0
+    )
+
+
 def evaluate_standing(
     *,
     balance: int,

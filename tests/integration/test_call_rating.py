@@ -17,6 +17,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb,
 from bookkeeper.domain.rating import call_cost, parse_rate
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.operations.call_batches import rate_calls
 from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from bookkeeper.services.setup.failures import FAILURES_DB
@@ -52,6 +53,19 @@ def chain(store):
     return world, BillingPorts(store, clock, world.world.design_docs)
 
 
+def in_a_batch(ports, finished):
+    """A call as a shard rates it: in a batch (of one), the standing of its payers then."""
+    outcome = rate_calls(ports, [finished])
+    assert not outcome.failed and not outcome.not_done
+    return list(outcome.events)
+
+
+@pytest.fixture(params=["one_by_one", "in_a_batch"])
+def bill(request):
+    """Each case both ways: charge_call's one call, and the batch rating a shard runs."""
+    return bill_call if request.param == "one_by_one" else in_a_batch
+
+
 def call(world, *, call_id="c0ffee-0001", seconds=125, number="74951234567", offnet=True, account="customer"):
     return FinishedCall(
         world.ids[account], call_id, seconds, number, "outbound", offnet, to_gregorian_seconds(int(ENDED.timestamp()))
@@ -77,20 +91,20 @@ def debits(store, account_id):
 VOIP = "per-minute-voip"  # the source Kazoo registers for calls; each level's kind is the reason
 
 
-def test_each_level_of_the_chain_is_charged_by_its_own_reseller_in_its_currency(chain):
+def test_each_level_of_the_chain_is_charged_by_its_own_reseller_in_its_currency(chain, bill):
     world, ports = chain
-    events = bill_call(ports, call(world))
+    events = bill(ports, call(world))
     assert [e.name for e in events if e.name.startswith("call_")] == ["call_charged"] * 3
     entry = "202611-kazbill-call-c0ffee-0001"
     # 125 s at 30 s + 6 s slices: 126 s billed.
     assert debits(world.store, world.ids["customer"]) == {entry: (4_200, "EUR", VOIP, "per_minute_call")}  # 0.20 × 2.1
     assert debits(world.store, world.ids["sub"]) == {entry: (189_000, "RUB", VOIP, "sub_account_per_minute_call")}
     assert debits(world.store, world.ids["reseller"]) == {entry: (1_050, "USD", VOIP, "sub_account_per_minute_call")}
-    again = bill_call(ports, call(world))  # the other source, a replay: nothing more
+    again = bill(ports, call(world))  # the other source, a replay: nothing more
     assert [e.name for e in again if e.name.startswith("call_")] == ["call_duplicate"] * 3
 
 
-def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain):
+def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain, bill):
     world, ports = chain
     customer = world.ids["customer"]
     world.store.ensure_database(account_modb(customer, 2026, 11))  # Kazoo's month: none of Kazbill's views in it
@@ -102,9 +116,7 @@ def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain):
         },
     )
     names = [
-        (e.account_id, e.name)
-        for e in bill_call(ports, call(world, call_id="c0ffee-0002"))
-        if e.name.startswith("call_")
+        (e.account_id, e.name) for e in bill(ports, call(world, call_id="c0ffee-0002")) if e.name.startswith("call_")
     ]
     assert names == [
         (customer, "call_debited_by_kazoo"),
@@ -113,9 +125,9 @@ def test_a_call_kazoo_already_debited_is_not_charged_again_at_that_level(chain):
     ]
 
 
-def test_an_unrated_number_is_recorded_not_free_and_on_net_calls_cost_nothing(chain):
+def test_an_unrated_number_is_recorded_not_free_and_on_net_calls_cost_nothing(chain, bill):
     world, ports = chain
-    unrated = bill_call(ports, call(world, call_id="c0ffee-0003", number="4420123"))
+    unrated = bill(ports, call(world, call_id="c0ffee-0003", number="4420123"))
     assert {e.name for e in unrated if e.name.startswith("call_")} == {"call_unrated"}
     failures = [
         row.doc
@@ -123,18 +135,18 @@ def test_an_unrated_number_is_recorded_not_free_and_on_net_calls_cost_nothing(ch
         if row.doc and row.doc.get("reason_code") == "unrated_call"
     ]
     assert {f["account_id"] for f in failures} == {world.ids["customer"], world.ids["sub"], world.ids["reseller"]}
-    assert [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0004", offnet=False))] == ["call_not_billable"]
-    assert [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0005", seconds=0))] == ["call_not_billable"]
+    assert [e.name for e in bill(ports, call(world, call_id="c0ffee-0004", offnet=False))] == ["call_not_billable"]
+    assert [e.name for e in bill(ports, call(world, call_id="c0ffee-0005", seconds=0))] == ["call_not_billable"]
     assert debits(world.store, world.ids["customer"]) == {}
 
 
-def test_a_call_that_leaves_the_account_without_funds_blocks_it(chain):
+def test_a_call_that_leaves_the_account_without_funds_blocks_it(chain, bill):
     world, ports = chain
     customer, sub = world.ids["customer"], world.ids["sub"]
     set_onbill(world.store, sub, blocking_enabled=True)
     limits = world.store.get(account_db(customer), "limits")
     world.store.put(account_db(customer), {**limits, "pvt_allow_postpay": False, "pvt_max_postpay_amount": 0})
-    names = [e.name for e in bill_call(ports, call(world, call_id="c0ffee-0006"))]
+    names = [e.name for e in bill(ports, call(world, call_id="c0ffee-0006"))]
     assert "blocked" in names
     assert world.store.get(ACCOUNTS_DB, customer)["pvt_enabled"] is False
 
@@ -153,15 +165,21 @@ def test_however_calls_are_repeated_and_reordered_each_is_charged_once(tmp_path_
             [*distinct.items(), *data.draw(st.lists(st.sampled_from(sorted(distinct.items())), max_size=10))]
         )
     )
-    for call_id, seconds in deliveries:
-        bill_call(ports, call(world, call_id=call_id, seconds=seconds))
+    # One by one as charge_call does, or in batches as a shard does, a call twice in one batch too.
+    size = data.draw(st.integers(0, len(deliveries)), label="batch size (0: one by one)")
+    finished = [call(world, call_id=call_id, seconds=seconds) for call_id, seconds in deliveries]
+    for start in range(0, len(finished), size or 1):
+        if size:
+            assert not rate_calls(ports, finished[start : start + size]).failed
+        else:
+            bill_call(ports, finished[start])
     rate = parse_rate({"prefix": "7", "rate_cost": "0.37", "rate_increment": 6, "rate_minimum": 30})
     expected = sum(call_cost(rate, seconds).amount for seconds in distinct.values())
     assert sum(amount for amount, *_ in debits(store, world.ids["customer"]).values()) == expected
     store.close()
 
 
-def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(chain):
+def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(chain, bill):
     """The switch dates its CDR 23:59:58 on the 30th; an event without a timestamp is dated by its
     receipt, 00:00:03 on the 1st. Two months, two entry ids: the second must still see the first."""
     world, ports = chain
@@ -179,14 +197,14 @@ def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(c
             True,
             to_gregorian_seconds(int(ended.timestamp())),
         )
-        names.append([e.name for e in bill_call(ports, report) if e.name.startswith("call_")])
+        names.append([e.name for e in bill(ports, report) if e.name.startswith("call_")])
     assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
     assert not world.store.database_exists(account_modb(world.ids["customer"], 2026, 12)) or not [
         row for row in world.store.all_docs(account_modb(world.ids["customer"], 2026, 12)).rows if "-call-" in row.id
     ]
 
 
-def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain):
+def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain, bill):
     from bookkeeper.domain.kazoo_names import SERVICES_DB
 
     world, ports = chain
@@ -205,8 +223,120 @@ def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_
     )
     services = store.get(SERVICES_DB, customer)
     store.put(SERVICES_DB, {**services, "plans": {"plan_premium": {"account_id": sub}}})
-    bill_call(ports, call(world, call_id="c0ffee-0201"))
+    bill(ports, call(world, call_id="c0ffee-0201"))
     assert debits(store, customer)["202611-kazbill-call-c0ffee-0201"][0] == 10_500  # 126 s at 0.50, not 0.20
     set_onbill(store, customer, rate_deck="retail")  # the account's own choice wins over its plan
-    bill_call(ports, call(world, call_id="c0ffee-0202"))
+    bill(ports, call(world, call_id="c0ffee-0202"))
     assert debits(store, customer)["202611-kazbill-call-c0ffee-0202"][0] == 4_200
+
+
+def test_both_reports_of_a_call_in_one_batch_charge_it_once(chain):
+    """The two reports of the month-end call above, handed to a shard in the same batch."""
+    world, ports = chain
+    ports.clock.set(datetime(2026, 12, 1, 0, 1, tzinfo=MSK))
+    reports = [
+        FinishedCall(
+            world.ids["customer"],
+            "c0ffee-0110",
+            65,
+            "74951234567",
+            "outbound",
+            True,
+            to_gregorian_seconds(int(ended.timestamp())),
+        )
+        for ended in (datetime(2026, 11, 30, 23, 59, 58, tzinfo=MSK), datetime(2026, 12, 1, 0, 0, 3, tzinfo=MSK))
+    ]
+    names = [e.name for e in in_a_batch_of(ports, reports) if e.name.startswith("call_")]
+    assert sorted(names) == sorted(["call_charged"] * 3 + ["call_duplicate"] * 3)
+    assert len(debits(world.store, world.ids["customer"])) == 1
+
+
+def test_a_batch_charges_each_call_at_each_level_as_one_by_one_would(chain):
+    world, ports = chain
+    calls = [call(world, call_id=f"c0ffee-03{n:02d}", seconds=30 + 7 * n) for n in range(12)]
+    calls += [call(world, call_id="c0ffee-0399", number="4420123")]  # unrated at every level
+    events = in_a_batch_of(ports, calls)
+    assert sum(e.name == "call_charged" for e in events) == 12 * 3
+    assert sum(e.name == "call_unrated" for e in events) == 3
+    customer_debits = debits(world.store, world.ids["customer"])
+    rate = parse_rate({"prefix": "7495", "rate_cost": "0.20", "rate_increment": 6, "rate_minimum": 30})
+    assert sum(amount for amount, *_ in customer_debits.values()) == sum(
+        call_cost(rate, 30 + 7 * n).amount for n in range(12)
+    )
+    assert in_a_batch_of(ports, calls[:4]) and all(  # delivered again: nothing more
+        e.name != "call_charged" for e in in_a_batch_of(ports, calls)
+    )
+    assert debits(world.store, world.ids["customer"]) == customer_debits
+
+
+def test_a_batch_that_fails_midway_is_rated_again_one_by_one_and_charges_each_call_once(chain, monkeypatch):
+    """Whatever stops the batch's rating after some debits are written (here: a bug in telling
+    what was written), the calls are rated again one by one: those written are found, the rest
+    charged, nothing twice."""
+    from bookkeeper.services.rating import batch_rating
+
+    world, ports = chain
+    real = batch_rating.debit_outcome
+    seen = []
+
+    def fails_after_the_first_write(debit, *, charged):
+        seen.append(debit.call_id)
+        if len(seen) == 2:
+            raise RuntimeError("a bug after the first write")
+        return real(debit, charged=charged)
+
+    monkeypatch.setattr(batch_rating, "debit_outcome", fails_after_the_first_write)
+    calls = [call(world, call_id=f"c0ffee-04{n:02d}", seconds=60) for n in range(5)]
+    outcome = rate_calls(ports, calls)
+    assert not outcome.failed and not outcome.not_done and len(outcome.done) == 5
+    for account in ("customer", "sub", "reseller"):
+        assert len(debits(world.store, world.ids[account])) == 5, account
+    assert sum(e.name in ("call_charged", "call_duplicate") for e in outcome.events) == 15
+
+
+def in_a_batch_of(ports, calls):
+    outcome = rate_calls(ports, calls)
+    assert not outcome.failed and not outcome.not_done
+    return list(outcome.events)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    funds=st.integers(0, 60_000),
+    credit=st.sampled_from([0, 5_000, 40_000]),
+    threshold=st.sampled_from([None, 10_000, 50_000]),
+    seconds=st.lists(st.integers(1, 600), min_size=1, max_size=6),
+)
+def test_after_a_batch_a_whole_pass_finds_no_standing_or_top_up_left_to_decide(
+    tmp_path_factory, funds, credit, threshold, seconds
+):
+    """A batch re-evaluates only the accounts its debits may have moved (batch_rating
+    _standing_holds); for the rest it trusts the standing kept. Whatever the funds, credit line
+    and auto top-up threshold, a whole pass afterwards decides nothing new: no block, no
+    delinquency, no top-up."""
+    from bookkeeper.domain.auto_topup import AUTO_TOPUP_DOC_ID
+    from bookkeeper.services.billing.account_pass import reconcile_account
+
+    store = EmbeddedStore(tmp_path_factory.mktemp("standing") / "k.sqlite3")
+    world = ApiWorld(store).build()
+    customer, sub = world.ids["customer"], world.ids["sub"]
+    set_onbill(store, sub, currency="EUR", default_rate_deck="retail", blocking_enabled=True)
+    import_rate_deck(store, sub, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,37.00,6,30"])
+    limits = store.get(account_db(customer), "limits")
+    store.put(account_db(customer), {**limits, "pvt_allow_postpay": bool(credit), "pvt_max_postpay_amount": credit})
+    if threshold:
+        store.put(
+            account_db(customer), {"_id": AUTO_TOPUP_DOC_ID, "enabled": True, "threshold": threshold, "amount": 1}
+        )
+    ports = BillingPorts(store, SettableClock(datetime(2026, 11, 10, 15, 31, tzinfo=MSK)), world.world.design_docs)
+    store.ensure_database(account_modb(customer, 2026, 11))
+    created = to_gregorian_seconds(int(datetime(2026, 11, 10, 12, 0, tzinfo=MSK).timestamp()))
+    store.put(
+        account_modb(customer, 2026, 11), ledger_doc(customer, 2026, 11, "wire", "credit", funds, "payment", created)
+    )
+    reconcile_account(ports, customer)  # the standing the batch starts from
+    batch = [call(world, call_id=f"call-{n}", seconds=s) for n, s in enumerate(seconds)]
+    assert not rate_calls(ports, batch).failed
+    left = {e.name for e in reconcile_account(ports, customer)}
+    assert not left & {"became_delinquent", "blocked", "restored_good_standing", "unblocked", "topup_queued"}
+    store.close()

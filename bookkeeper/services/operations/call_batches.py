@@ -1,8 +1,10 @@
-"""Rating a batch of finished calls, as a shard does: each call charged at most twice, then its
-failure stored with the call; the standing of every account the batch debited re-evaluated once
-at the end (not once per call: a busy trunk ends a call a second). A store outage hands the
-batch back, and the caller delivers it again: the calls already charged are duplicates then,
-and their accounts' standing is what the second delivery brings up to date.
+"""Rating a batch of finished calls, as a shard does: all of them charged together
+(batch_rating.py), and when that fails for any reason but the store, one by one, each call at
+most twice, then its failure stored with the call. The standing of the accounts the batch
+debited is re-evaluated once at the end (not once per call: a busy trunk ends a call a second),
+by a whole pass where the debits may have changed it (batch_rating._standing_holds).
+A store outage hands the batch back, and the caller delivers it again: the calls already charged
+are duplicates then, and their accounts' standing is what the second delivery brings up to date.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.operations.account_batches import ATTEMPTS, BatchOutcome, bill_accounts
+from bookkeeper.services.rating.batch_rating import charge_calls
 from bookkeeper.services.rating.call_rating import charge_call
 from bookkeeper.services.setup.failures import record_failure
 
@@ -24,6 +27,19 @@ log = logging.getLogger("kazbill.calls")
 
 def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutcome:
     """`done`, `failed` and `not_done` name the calls' accounts, one entry per call."""
+    try:
+        per_call, debited = charge_calls(ports, calls)
+    except StoreUnavailable as error:
+        log.warning("store unavailable, %d calls handed back: %s", len(calls), error)
+        return BatchOutcome((), (), tuple(call.account_id for call in calls), ())
+    except Exception:  # noqa: BLE001 - what was written is found again by the calls one by one
+        log.exception("rating %d calls together failed; rating them one by one", len(calls))
+        return _one_by_one(ports, calls)
+    events = [event for call_events in per_call for event in call_events]
+    return _with_standing(ports, [call.account_id for call in calls], [], events, debited)
+
+
+def _one_by_one(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutcome:
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     events: list[BillingEvent] = []
@@ -53,7 +69,17 @@ def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutco
         events += call_events
         debited.update(dict.fromkeys(accounts))
         done.append(call.account_id)
-    standing = bill_accounts(ports, list(debited))
+    return _with_standing(ports, done, failed, events, list(debited))
+
+
+def _with_standing(
+    ports: BillingPorts,
+    done: list[str],
+    failed: list[tuple[str, str]],
+    events: list[BillingEvent],
+    debited: list[str],
+) -> BatchOutcome:
+    standing = bill_accounts(ports, debited)
     if standing.not_done:  # debits written, standing not: deliver the batch again
         return BatchOutcome(tuple(done), tuple(failed), standing.not_done, tuple(events) + standing.events)
     return BatchOutcome(tuple(done), tuple(failed) + standing.failed, (), tuple(events) + standing.events)

@@ -14,6 +14,7 @@ no rate matches is not free: it is recorded for the operator (`kazbill_failures`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -108,14 +109,50 @@ def charge_call(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEv
     return events, charged
 
 
+@dataclass(frozen=True)
+class PlannedDebit:
+    """A level's debit for a call, priced but not yet written: written unless the call was
+    debited before (by Kazbill, or by jonny5 itself). `entry` None: it costs nothing here."""
+
+    account_id: str
+    call_id: str
+    day: date
+    ended: int
+    entry: dict | None
+
+
 def _charge_level(
     ports: BillingPorts, context: BillingContext, call: FinishedCall, reason: str, now: int
 ) -> list[BillingEvent]:
+    planned = plan_level(ports, context, call, reason, now, lambda reseller, name: deck_of(ports.store, reseller, name))
+    if isinstance(planned, BillingEvent):
+        return [planned]
+    book = LedgerBook(ports.store, ports.design_docs)
+    debited_by = _debited_before(book, planned.account_id, planned.day, planned.ended, now, planned.call_id)
+    if debited_by is not None:
+        return [repeated_call(planned, debited_by)]
+    if planned.entry is None:
+        return [BillingEvent("call_free", planned.account_id, {"call_id": planned.call_id})]
+    written = book.write(planned.account_id, [planned.entry], (planned.day.year, planned.day.month), now)
+    return [debit_outcome(planned, charged=bool(written))]
+
+
+def plan_level(
+    ports: BillingPorts,
+    context: BillingContext,
+    call: FinishedCall,
+    reason: str,
+    now: int,
+    decks: Callable[[str, str], RateDeck],
+) -> BillingEvent | PlannedDebit:
+    """The level's debit for the call priced from its account's deck (`decks(reseller, name)`),
+    or the event that says why there is none (no deck, no rate: the latter recorded for the
+    operator)."""
     account_id = context.account_id
     deck_name = context.account.rate_deck
     if deck_name is None:
-        return [BillingEvent("call_not_rated_here", account_id, {"call_id": call.call_id, "why": "no rate deck"})]
-    rate = deck_of(ports.store, context.reseller_id, deck_name).find(call.number, call.direction)
+        return BillingEvent("call_not_rated_here", account_id, {"call_id": call.call_id, "why": "no rate deck"})
+    rate = decks(context.reseller_id, deck_name).find(call.number, call.direction)
     if rate is None:
         record_failure(
             ports.store,
@@ -132,24 +169,30 @@ def _charge_level(
             },
             now_gregorian=now,
         )
-        return [BillingEvent("call_unrated", account_id, {"call_id": call.call_id, "number": call.number})]
+        return BillingEvent("call_unrated", account_id, {"call_id": call.call_id, "number": call.number})
     day = local_day_of_gregorian(call.ended_gregorian, context.reseller.timezone)
-    book = LedgerBook(ports.store, ports.design_docs)
-    debited_by = _debited_before(book, account_id, day, call.ended_gregorian, now, call.call_id)
-    if debited_by is not None:
-        repeated: EventName = "call_debited_by_kazoo" if debited_by == "kazoo" else "call_duplicate"
-        return [BillingEvent(repeated, account_id, {"call_id": call.call_id})]
     cost = call_cost(rate, call.billing_seconds)
-    if cost.amount == 0:
-        return [BillingEvent("call_free", account_id, {"call_id": call.call_id})]
-    entry = _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
-    written = book.write(account_id, [entry], (day.year, day.month), now)
-    outcome: EventName = "call_charged" if written else "call_duplicate"
-    return [
-        BillingEvent(
-            outcome, account_id, {"call_id": call.call_id, "amount": entry["amount"], "entry_id": entry["_id"]}
-        )
-    ]
+    entry = (
+        _entry(context, call, rate, cost.amount, cost.billed_seconds, reason, day, now, deck_name)
+        if cost.amount
+        else None
+    )
+    return PlannedDebit(account_id, call.call_id, day, call.ended_gregorian, entry)
+
+
+def repeated_call(planned: PlannedDebit, debited_by: str) -> BillingEvent:
+    repeated: EventName = "call_debited_by_kazoo" if debited_by == "kazoo" else "call_duplicate"
+    return BillingEvent(repeated, planned.account_id, {"call_id": planned.call_id})
+
+
+def debit_outcome(planned: PlannedDebit, *, charged: bool) -> BillingEvent:
+    assert planned.entry is not None
+    outcome: EventName = "call_charged" if charged else "call_duplicate"
+    return BillingEvent(
+        outcome,
+        planned.account_id,
+        {"call_id": planned.call_id, "amount": planned.entry["amount"], "entry_id": planned.entry["_id"]},
+    )
 
 
 def _debited_before(book: LedgerBook, account_id: str, day: date, ended: int, now: int, call_id: str) -> str | None:

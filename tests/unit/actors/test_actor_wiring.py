@@ -284,6 +284,7 @@ def test_a_call_whose_rating_crashes_twice_is_stored_with_the_call(world, monkey
 
     world, settings, clock = world
     caller = world.customer("Crashy caller", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={}, limits=GENEROUS)
+    monkeypatch.setattr(call_batches, "charge_calls", raising("a bug in the batch rater"))  # then one by one
     monkeypatch.setattr(call_batches, "charge_call", raising("a bug in the rater"))
     call = FinishedCall(caller, "crashing-leg", 30, "74951234567", "outbound", True, 63_900_000_000)
     with running_service(start(settings, clock), base="simpleSystemBase") as service:

@@ -18,6 +18,7 @@ from bookkeeper.domain.standing import (
     evaluate_standing,
     funds_check,
     standing_events,
+    unchanged_by_debits,
 )
 
 RUB = 10_000
@@ -268,3 +269,33 @@ def test_paying_the_amount_to_restore_covers_the_account_and_a_unit_less_does_no
     assert funds_check(balance=balance + amount, credit_line=credit_line, mrc_total=unpaid)
     if amount:
         assert not funds_check(balance=balance + amount - 1, credit_line=credit_line, mrc_total=unpaid)
+
+
+# ----------------------------------------------------------------------------- after a call's debit
+
+
+def test_a_debit_that_leaves_a_good_account_covered_changes_nothing():
+    good = standing(balance=500 * RUB)
+    assert unchanged_by_debits(good, 0, balance=10 * RUB, credit_line=0)
+    assert unchanged_by_debits(good, 0, balance=0, credit_line=0)  # paid exactly what it owes: fine
+    assert unchanged_by_debits(good, 0, balance=-50 * RUB, credit_line=50 * RUB)
+
+
+def test_a_debit_below_the_line_or_an_account_not_in_good_standing_needs_the_whole_evaluation():
+    good = standing(balance=500 * RUB)
+    assert not unchanged_by_debits(good, 0, balance=-1, credit_line=0)
+    assert not unchanged_by_debits(None, 0, balance=500 * RUB, credit_line=0)  # never evaluated
+    assert not unchanged_by_debits(standing(balance=-1), 0, balance=500 * RUB, credit_line=0)  # was delinquent
+    assert not unchanged_by_debits(good, 100, balance=500 * RUB, credit_line=0)  # something still to restore
+    blocked_by_hand = standing(balance=500 * RUB, manual_block=True)
+    assert not unchanged_by_debits(blocked_by_hand, 0, balance=500 * RUB, credit_line=0)
+
+
+@given(inputs, st.integers(min_value=0, max_value=10**15))
+def test_when_debits_change_nothing_evaluating_the_standing_whole_gives_the_standing_kept(case, debited):
+    """The shortcut a call batch takes (no whole pass) is only taken where the whole pass would
+    decide exactly the standing the account already has."""
+    kept = evaluate_standing(**case)
+    after = {**case, "balance": case["balance"] - debited, "currently_blocked": kept.blocked}
+    if unchanged_by_debits(kept, 0, after["balance"], case["credit_line"]):
+        assert evaluate_standing(**after) == kept
