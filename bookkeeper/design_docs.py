@@ -32,6 +32,7 @@ SYSTEM_DATABASES = (
     "kazbill_topups",
     "kazbill_numbers",
     "kazbill_document_queue",
+    "kazbill_directory",
 )
 
 

@@ -12,6 +12,8 @@ from crossbar_api.resources.audit import Audit
 from crossbar_api.resources.auth import ApiAuth, TokenAuth, UserAuth
 from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
 from crossbar_api.resources.corrections import CreditNote, VoidDocument
+from crossbar_api.resources.customers import QUERY as CUSTOMER_QUERY
+from crossbar_api.resources.customers import Customers
 from crossbar_api.resources.document_templates import DocumentTemplate
 from crossbar_api.resources.gateways import gateway_routes
 from crossbar_api.resources.ledgers import AvailableLedgers, Ledgers, LedgerSummary, SourceLedger, SourceLedgers
@@ -128,6 +130,14 @@ ROUTES = (
     ),
     Route(f"{ACCOUNT}/ledgers/{{ledger}}/{{entry_id}}", SourceLedger, "One ledger of a source service"),
     Route(f"{ACCOUNT}/billing_status", BillingStatus, "Trial, standing, block, billing day and current period"),
+    Route(
+        f"{ACCOUNT}/customers",
+        Customers,
+        "The accounts below this one by name, with balance (as of the last billing pass), standing, block, "
+        "trial and monthly charges; searched (q: part of the name or realm), filtered, paged, or all as CSV "
+        "(Accept: text/csv or format=csv)",
+        query=CUSTOMER_QUERY,
+    ),
     Route(f"{ACCOUNT}/services", Services, "Quantities, prices, discounts and the estimated monthly cost"),
     Route(f"{ACCOUNT}/services/reconcile", Reconcile, "Bill what changed, now; answers the events it caused"),
     Route(

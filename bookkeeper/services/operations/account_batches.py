@@ -19,6 +19,7 @@ from bookkeeper.domain.notices import calls_for_notice
 from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
 from bookkeeper.services.billing.batch_reads import BatchReads
+from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_documents_if_due
 from bookkeeper.services.setup.failures import record_failure
@@ -41,7 +42,7 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     a document number or a notice, is already safe between shards); each account's events stay
     in order, and the batch reports accounts in the order it was given them."""
     try:
-        ports = replace(ports, batch=_batch_reads(ports, account_ids))
+        ports = replace(ports, batch=_batch_reads(ports, account_ids), directory=DirectoryWrites())
     except StoreUnavailable as error:
         log.warning("store unavailable, %d accounts handed back: %s", len(account_ids), error)
         return BatchOutcome((), (), tuple(account_ids), ())
@@ -59,6 +60,8 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     # two passes of one account must never overlap.
     at_once = ports.passes_at_once if len(set(account_ids)) == len(account_ids) else 1
     outcomes = _each(handler, account_ids, at_once)
+    if ports.directory is not None:
+        ports.directory.flush(ports.store)  # the batch's summaries, together
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     events: list[BillingEvent] = []

@@ -29,6 +29,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
 from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.context import BillingContext, load_or_refuse
+from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook, event_part, months_from, previous_month, utc_month
 from bookkeeper.services.billing.pass_reads import PassReads
@@ -54,6 +55,7 @@ class _Batch:
     reads: dict[str, PassReads] = field(default_factory=dict)
     contexts: dict[str, BillingContext] = field(default_factory=dict)
     decks: dict[tuple[str, str], RateDeck] = field(default_factory=dict)
+    directory: DirectoryWrites = field(default_factory=DirectoryWrites)
 
     def reads_of(self, account_id: str) -> PassReads:
         if account_id not in self.reads:
@@ -105,7 +107,9 @@ def charge_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> tuple[li
         debited.update(
             (event.account_id, None) for event in call_events if event.name in ("call_charged", "call_duplicate")
         )
-    return events, [account_id for account_id in debited if not _standing_holds(batch, account_id)]
+    to_bill = [account_id for account_id in debited if not _standing_holds(batch, account_id)]
+    batch.directory.flush(ports.store)  # the balances of those not billed whole
+    return events, to_bill
 
 
 def _standing_holds(batch: _Batch, account_id: str) -> bool:
@@ -118,6 +122,7 @@ def _standing_holds(batch: _Batch, account_id: str) -> bool:
     stored = reads.get_many(account_db(account_id), [STANDING_DOC_ID]).get(STANDING_DOC_ID) or {}
     standing = Standing(stored["status"], bool(stored.get("blocked"))) if "status" in stored else None
     balance = LedgerBook(reads, batch.ports.design_docs).current_balance(account_id, batch.now)
+    batch.directory.note({"_id": account_id, "balance": balance, "balance_at": batch.now})
     return unchanged_by_debits(
         standing, stored.get("amount_to_restore", 0), balance, context.credit_line
     ) and not topup_due(auto_topup_settings(reads, account_id), balance, batch.now)

@@ -16,6 +16,7 @@ from bookkeeper.services.billing.account_pass.inputs import BillingPorts
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
 from bookkeeper.services.billing.account_pass.steps import run_pass
 from bookkeeper.services.billing.context import load_context, load_or_refuse
+from bookkeeper.services.billing.directory import note_summary
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import HISTORY_DOC, LedgerBook
 from bookkeeper.services.billing.notice_queue import drafts_from_events, queue_notices
@@ -67,6 +68,7 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     if context.closed_gregorian is not None and (
         day is None or day > local_day_of_gregorian(context.closed_gregorian, context.reseller.timezone)
     ):
+        note_summary(ports.directory, ports.store, {"_id": account_id, "closed": True})
         return [BillingEvent("account_closed", account_id, {"closed": context.closed_gregorian})]
     today_here = local_day(now, context.reseller.timezone)
     today = day or today_here

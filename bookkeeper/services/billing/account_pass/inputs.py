@@ -22,6 +22,7 @@ from bookkeeper.domain.quantities import Quantities
 from bookkeeper.ports import Clock, DocumentStore, gregorian_now
 from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.context import BillingContext
+from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
 from bookkeeper.services.billing.quantity_history import account_history
 
@@ -33,6 +34,7 @@ class BillingPorts:
     design_docs: Sequence[DesignDoc]
     passes_at_once: int = 1  # accounts a batch bills at once (threads); 1: one after another
     batch: BatchReads | None = None  # set by a batch: what its passes read alike, read once
+    directory: DirectoryWrites | None = None  # set by a batch: its accounts' summaries, written at its end
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bookkeeper.services.billing.account_pass.inputs import BillingPorts, PassIn
 from bookkeeper.services.billing.account_pass.opening import open_or_resume, settle_previous
 from bookkeeper.services.billing.account_pass.pass_ledger import PassLedger
 from bookkeeper.services.billing.account_pass.standing import reevaluate_standing
+from bookkeeper.services.billing.account_pass.summary import note_pass_summary
 from bookkeeper.services.billing.context import BillingContext, billing_quantities
 from bookkeeper.services.billing.events import REMINDER_EVENTS, BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook
@@ -64,6 +65,7 @@ def run_pass(
     # later, by the mailer's pass, never here on the event path.
     if request_if_due(ports.store, context.account_id, ledger.balance(), today, now_gregorian):
         events.append(BillingEvent("topup_queued", context.account_id, {"balance": ledger.balance()}))
+    note_pass_summary(inputs, ledger.balance(), monthly)  # what a reseller's customer list shows
     return events
 
 

@@ -1,0 +1,40 @@
+"""The account's directory summary as the pass leaves it (bookkeeper/domain/directory.py),
+built from what the pass already read: the account document (the batch's), its standing
+document (the pass's own, read again only when the pass wrote it) and the balance it used."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bookkeeper.domain.directory import account_summary
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.domain.plans import ItemPrice
+from bookkeeper.services.billing.account_pass.inputs import PassInputs
+from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
+from bookkeeper.services.billing.context import get_or_none
+from bookkeeper.services.billing.directory import note_summary
+
+
+def note_pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice]) -> None:
+    note_summary(inputs.ports.directory, inputs.store, pass_summary(inputs, balance, monthly))
+
+
+def pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice]) -> dict[str, Any]:
+    store, context = inputs.store, inputs.context
+    account = get_or_none(store, ACCOUNTS_DB, inputs.account_id) or {}
+    standing = store.get_many(account_db(inputs.account_id), [STANDING_DOC_ID]).get(STANDING_DOC_ID)
+    return account_summary(
+        account_id=inputs.account_id,
+        name=context.account_name,
+        realm=account.get("realm"),
+        tree=account.get("pvt_tree") or [],
+        reseller_id=context.reseller_id,
+        currency=context.reseller.currency,
+        balance=balance,
+        standing=standing,
+        trial_expires=context.account.trial_expires,
+        monthly=sum(price.monthly for price in monthly),
+        closed=context.closed_gregorian is not None,
+        now_gregorian=inputs.now_gregorian,
+    )
