@@ -29,7 +29,9 @@ from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
 
-PORTAL_PREFIX, PORTAL_COOKIE = "/portal", "kazbill_portal"
+PORTAL_PREFIX, PORTAL_COOKIE = "/portal", "kazbill_portal"  # the customers' payments page
+CONSOLE_PREFIX, CONSOLE_COOKIE = "/console", "kazbill_console"  # the resellers' console
+PAGE_COOKIES = {PORTAL_PREFIX: PORTAL_COOKIE, CONSOLE_PREFIX: CONSOLE_COOKIE}
 
 
 def token_of(req: falcon.Request) -> str | None:
@@ -39,12 +41,11 @@ def token_of(req: falcon.Request) -> str | None:
     authorization = req.get_header("Authorization") or ""
     if authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
-    if req.path == PORTAL_PREFIX or req.path.startswith(
-        PORTAL_PREFIX + "/"
-    ):  # the payments page's session (its cookie is scoped to /portal)
-        cookie = req.get_cookie_values(PORTAL_COOKIE)
-        if cookie:
-            return cookie[0]
+    for prefix, name in PAGE_COOKIES.items():  # a page's session: its cookie is scoped to its prefix
+        if req.path == prefix or req.path.startswith(prefix + "/"):
+            cookie = req.get_cookie_values(name)
+            if cookie:
+                return cookie[0]
     return req.get_param("auth_token")
 
 

@@ -15,6 +15,7 @@ from bookkeeper.domain.periods import local_day
 from bookkeeper.domain.settings import SettingsError
 from bookkeeper.services.billing.crawl_plan import reseller_timezone
 from crossbar_api import errors
+from crossbar_api.console.pages import console_routes
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.metrics import MetricsAccess, RequestMetrics, store_gauges
@@ -80,4 +81,5 @@ def create_app(deps: ApiDeps) -> falcon.App:
     app.add_route("/v2/openapi.json", OpenApi())
     app.add_route("/metrics", metrics)
     portal_routes(app, deps)
+    console_routes(app, deps)
     return app

@@ -19,10 +19,11 @@ SHOWN_DOCUMENTS = 50
 
 
 def documents_model(
-    deps: ApiDeps, context: BillingContext, today: date, money: Callable[[int], str]
+    deps: ApiDeps, context: BillingContext, today: date, money: Callable[[int], str], prefix: str = "/portal"
 ) -> list[dict[str, Any]]:
-    """Newest first: type, number, period, total and, once rendered, where to download it."""
-    page = f"/portal/accounts/{context.account_id}"
+    """Newest first: type, number, period, total and, once rendered, where to download it (under
+    the page's `prefix`: the payments page's, or the console's)."""
+    page = f"{prefix}/accounts/{context.account_id}"
     found = list_documents(
         deps.store, deps.design_docs, context.account_id, months_back((today.year, today.month), LISTED_MONTHS)
     )

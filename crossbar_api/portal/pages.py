@@ -55,7 +55,7 @@ def _render(resp: falcon.Response, template: str, status: int = 200, **values: A
     resp.text = TEMPLATES.get_template(template).render(**values)
 
 
-def _form(req: falcon.Request) -> dict[str, str]:
+def read_form(req: falcon.Request) -> dict[str, str]:
     raw = req.bounded_stream.read(MAX_FORM + 1)
     if len(raw) > MAX_FORM:
         raise falcon.HTTPContentTooLarge(description=f"form: larger than {MAX_FORM} bytes")
@@ -86,7 +86,7 @@ class Login:
         _render(resp, "login.html", lang=lang, t=TEXTS[lang], error=False, account_name_given="")
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        lang, form = _lang(req), _form(req)
+        lang, form = _lang(req), read_form(req)
         name, user, password = (form.get(key, "").strip() for key in ("account_name", "username", "password"))
         credentials = hashlib.md5(f"{user.lower()}:{password}".encode()).hexdigest()  # Kazoo's md5 credentials
         # The API's own login rule: the address's budget and the named account's, shared by every
@@ -183,7 +183,7 @@ class Action:
         self.deps, self.name = deps, name
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, account_id: str, token: str | None = None) -> None:
-        form = _form(req)
+        form = read_form(req)
         if not session.check_form(req, form):
             raise ApiError(403, "forbidden", {"form_token": {"session": {"message": "reload the page and try again"}}})
         account_for(req, self.deps, account_id, write=True)

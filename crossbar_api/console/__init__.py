@@ -1,0 +1,1 @@
+"""The resellers' console: server-rendered pages on the API's Falcon app (pages.py)."""

@@ -1,0 +1,235 @@
+"""The resellers' console: server-rendered pages on the API's own Falcon app, in English, Russian
+and German, with no JavaScript. Reading needs the console's session cookie; every POST also needs
+the form token, goes through the same services as the API, and answers with a redirect back to
+the page saying what was done or what was wrong.
+
+    GET  /console                                     → the caller's customers, or the login form
+    GET  /console/login, POST /console/login          log in with Kazoo's user name and password
+    POST /console/logout
+    GET  /console/accounts/{id}/customers             the accounts below (?q=&standing=&blocked=...)
+    GET  /console/accounts/{id}/customers.csv         the same, every row, as CSV
+    GET  /console/accounts/{id}                       one customer: services, ledger, documents
+    GET  /console/accounts/{id}/documents/{doc_id}    one of its documents (PDF)
+    POST /console/accounts/{id}/ledgers               a credit or a debit, with a reason
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import falcon
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bookkeeper.domain.documents.dates import shown_day
+from bookkeeper.domain.money import MoneyError
+from bookkeeper.ports import gregorian_now
+from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRendered, document_pdf
+from bookkeeper.services.operations.customer_listing import all_customers, customers_page
+from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, PostingRefused
+from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context, token_of
+from crossbar_api.console.postings import post_from_form
+from crossbar_api.console.texts import TEXTS
+from crossbar_api.console.view_model import customer_model, list_model
+from crossbar_api.csv_export import stream_csv
+from crossbar_api.deps import ApiDeps
+from crossbar_api.errors import ApiError
+from crossbar_api.portal import session
+from crossbar_api.portal.pages import read_form
+from crossbar_api.portal.texts import language_of
+from crossbar_api.resources.auth import checked_user_login
+from crossbar_api.resources.customers import CSV_HEADER, csv_rows, customer_filter, key_of, position_of
+from crossbar_api.sessions import revoke
+
+PAGE_SIZE = 50
+TEMPLATES = Environment(loader=PackageLoader("crossbar_api.console", "templates"), autoescape=select_autoescape())
+TEMPLATES.filters["day"] = lambda iso, lang: shown_day(date.fromisoformat(str(iso)), lang) if iso else ""
+COOKIE = {"cookie": CONSOLE_COOKIE, "path": CONSOLE_PREFIX}
+
+
+def _render(resp: falcon.Response, template: str, status: int = 200, **values: Any) -> None:
+    resp.status = falcon.code_to_http_status(status)
+    resp.content_type = "text/html; charset=utf-8"
+    resp.set_header("Cache-Control", "no-store")
+    resp.set_header("X-Frame-Options", "DENY")
+    resp.text = TEMPLATES.get_template(template).render(**values)
+
+
+def _lang(req: falcon.Request) -> str:
+    return language_of(req.get_param("lang"), None)
+
+
+def _reading(req: falcon.Request, deps: ApiDeps, account_id: str) -> dict[str, Any]:
+    """The account, once the session may see it; no session (or an expired one): the login form."""
+    try:
+        return account_for(req, deps, account_id)
+    except ApiError as error:
+        if error.status == 401:
+            raise falcon.HTTPSeeOther(f"{CONSOLE_PREFIX}/login?lang={_lang(req)}") from None
+        raise
+
+
+class Login:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        lang = _lang(req)
+        _render(resp, "login.html", lang=lang, t=TEXTS[lang], error=False, account_name_given="")
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        lang, form = _lang(req), read_form(req)
+        name, user, password = (form.get(key, "").strip() for key in ("account_name", "username", "password"))
+        credentials = hashlib.md5(f"{user.lower()}:{password}".encode()).hexdigest()  # Kazoo's md5 credentials
+        found = checked_user_login(req, self.deps, "md5", credentials, account_name=name) if name and user else None
+        if found is None:
+            _render(resp, "login.html", 401, lang=lang, t=TEXTS[lang], error=True, account_name_given=name)
+            return
+        caller, _ = found
+        token = self.deps.tokens.issue(caller, self.deps.clock.now().timestamp())
+        session.start(req, resp, token, int(self.deps.tokens.ttl_s), **COOKIE)
+        resp.status = falcon.HTTP_303
+        resp.location = f"{CONSOLE_PREFIX}/accounts/{caller.account_id}/customers?lang={lang}"
+
+
+class Home:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token = token_of(req)
+        caller = self.deps.tokens.verify(token, self.deps.clock.now().timestamp()) if token else None
+        where = f"/accounts/{caller.account_id}/customers" if caller else "/login"
+        raise falcon.HTTPSeeOther(f"{CONSOLE_PREFIX}{where}")
+
+
+class Logout:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            authenticate(req, self.deps)
+            revoke(self.deps.store, req.context.claims)
+        except ApiError:
+            pass  # no session, or one that no longer works: nothing to revoke
+        session.end(resp, **COOKIE)
+        resp.status = falcon.HTTP_303
+        resp.location = f"{CONSOLE_PREFIX}/login"
+
+
+class Customers:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account = _reading(req, self.deps, account_id)
+        lang, wanted, now = _lang(req), customer_filter(req), gregorian_now(self.deps.clock)
+        start = req.get_param("start_key")
+        page = customers_page(
+            self.deps.store, account_id, wanted, now, page_size=PAGE_SIZE, start=position_of(start) if start else None
+        )
+        asked = {key: req.get_param(key) for key in ("q", "standing", "blocked", "trial", "depth", "closed")}
+        asked = {key: value for key, value in asked.items() if value}
+        _render(
+            resp,
+            "customers.html",
+            lang=lang,
+            t=TEXTS[lang],
+            account=account,
+            rows=list_model(page, lang, now),
+            asked=asked,
+            next_url=None
+            if page.next_position is None
+            else "?" + urlencode({**asked, "lang": lang, "start_key": key_of(page.next_position)}),
+            first_url=("?" + urlencode({**asked, "lang": lang})) if start else None,
+            csv_url=f"{CONSOLE_PREFIX}/accounts/{account_id}/customers.csv?" + urlencode(asked),
+        )
+
+
+class CustomersCsv:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        _reading(req, self.deps, account_id)
+        now = gregorian_now(self.deps.clock)
+        rows = all_customers(self.deps.store, account_id, customer_filter(req), now)
+        stream_csv(resp, f"customers-{account_id}.csv", CSV_HEADER, csv_rows(rows, now))
+
+
+class Customer:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account = _reading(req, self.deps, account_id)
+        context = billing_context(self.deps, account_id)
+        lang = _lang(req)
+        done = req.get_param("done")
+        _render(
+            resp,
+            "customer.html",
+            lang=lang,
+            t=TEXTS[lang],
+            m=customer_model(self.deps, account, context, lang),
+            credit_reasons=MANUAL_CREDITS,
+            form_token=session.form_token(req.context.token),
+            done=done if done in ("credit", "debit") else None,
+            error=req.get_param("error"),
+        )
+
+
+class CustomerDocument:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, doc_id: str) -> None:
+        _reading(req, self.deps, account_id)
+        try:
+            name, pdf = document_pdf(self.deps.store, account_id, doc_id)
+        except (NoSuchDocument, NotRendered) as error:
+            raise falcon.HTTPNotFound(description=error.reason) from None
+        resp.content_type = "application/pdf"
+        resp.downloadable_as = name
+        resp.data = pdf
+
+
+class Posting:
+    """A credit or a debit from the customer's page: the API's own postings (Idempotency-Key: the
+    page's key, so a form sent twice posts once), then back to the page."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        form = read_form(req)
+        if not session.check_form(req, form, cookie=CONSOLE_COOKIE):
+            raise ApiError(403, "forbidden", {"form_token": {"session": {"message": "reload the page and try again"}}})
+        account_for(req, self.deps, account_id, write=True, from_above=True)
+        page = f"{CONSOLE_PREFIX}/accounts/{account_id}?lang={_lang(req)}"
+        try:
+            direction = post_from_form(self.deps, req.context.caller, account_id, form)
+        except (MoneyError, PaymentError, PostingRefused) as error:
+            raise falcon.HTTPSeeOther(f"{page}&{urlencode({'error': _said(error)})}") from None
+        raise falcon.HTTPSeeOther(f"{page}&done={direction}")
+
+
+def _said(error: Exception) -> str:
+    field = getattr(error, "field", None)
+    reason = getattr(error, "reason", None) or str(error)
+    return f"{field}: {reason}" if field else reason
+
+
+def console_routes(app: falcon.App, deps: ApiDeps) -> None:
+    app.add_route(CONSOLE_PREFIX, Home(deps))
+    app.add_route(f"{CONSOLE_PREFIX}/login", Login(deps))
+    app.add_route(f"{CONSOLE_PREFIX}/logout", Logout(deps))
+    page = f"{CONSOLE_PREFIX}/accounts/{{account_id}}"
+    app.add_route(f"{page}/customers", Customers(deps))
+    app.add_route(f"{page}/customers.csv", CustomersCsv(deps))
+    app.add_route(page, Customer(deps))
+    app.add_route(f"{page}/documents/{{doc_id}}", CustomerDocument(deps))
+    app.add_route(f"{page}/ledgers", Posting(deps))

@@ -1,0 +1,173 @@
+"""The resellers' console, through HTTP: a reseller logs in, finds a customer by name, opens it,
+credits it with a reason (once, however often the form is sent), and reads the words in its
+language; bad values are named and change nothing; nobody sees another reseller's customers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from bookkeeper.domain.kazoo_names import gregorian_of
+from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.operations.account_batches import bill_accounts
+from testkit.fixtures.api_world import MSK
+
+BILLED = ("sub", "customer", "customer_two", "other_reseller", "other_customer")
+
+
+@pytest.fixture
+def console(api):
+    client, world, clock = api
+    world.world.add_devices(world.ids["customer_two"], 3)
+    bill_accounts(BillingPorts(world.store, clock, world.world.design_docs), [world.ids[n] for n in BILLED])
+    return client, world, clock
+
+
+def log_in(client, account_name="Reseller", username="boss", password="secret", lang="en"):
+    result = client.simulate_post(
+        f"/console/login?lang={lang}",
+        body=f"account_name={account_name}&username={username}&password={password}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    cookie = result.cookies.get("kazbill_console")
+    return result, ({"Cookie": f"kazbill_console={cookie.value}"} if cookie else {})
+
+
+def form_token(html: str) -> str:
+    return re.search(r'name="form_token" value="([0-9a-f]+)"', html).group(1)
+
+
+def posting_key(html: str) -> str:
+    return re.search(r'name="key" value="([0-9a-f]+)"', html).group(1)
+
+
+def balance(world, name) -> int:
+    book = LedgerBook(world.store, world.world.design_docs)
+    return book.current_balance(world.ids[name], gregorian_of(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)))
+
+
+def test_a_reseller_logs_in_and_lands_on_its_customers_by_name(console):
+    client, world, _ = console
+    result, cookie = log_in(client)
+    assert result.status_code == 303
+    assert result.headers["location"] == f"/console/accounts/{world.ids['reseller']}/customers?lang=en"
+    page = client.simulate_get(result.headers["location"], headers=cookie)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    names = re.findall(r'<a href="/console/accounts/[0-9a-f]{32}\?lang=en">([^<]+)</a>', page.text)
+    assert names == ["Customer", "Customer Two", "Sub"]
+    assert "1 500,00" in page.text or "1,500.00" in page.text  # Customer Two's three phones a month
+    found = client.simulate_get(result.headers["location"] + "&q=two", headers=cookie)
+    assert re.findall(r'<a href="/console/accounts/[0-9a-f]{32}\?lang=en">([^<]+)</a>', found.text) == ["Customer Two"]
+    csv = client.simulate_get(f"/console/accounts/{world.ids['reseller']}/customers.csv", headers=cookie)
+    assert csv.status_code == 200 and csv.text.count("\r\n") == 4  # the header and three customers
+
+
+def test_without_a_session_the_console_asks_to_log_in_and_a_bad_password_says_so(console):
+    client, world, _ = console
+    page = client.simulate_get(f"/console/accounts/{world.ids['reseller']}/customers")
+    assert page.status_code == 303 and page.headers["location"].startswith("/console/login")
+    result, cookie = log_in(client, password="wrong")
+    assert result.status_code == 401 and not cookie and 'id="error"' in result.text
+
+
+def test_a_credit_from_the_customer_page_is_posted_once_with_its_reason(console):
+    client, world, _ = console
+    _, cookie = log_in(client)
+    customer = world.ids["customer_two"]
+    page = client.simulate_get(f"/console/accounts/{customer}", params={"lang": "en"}, headers=cookie)
+    assert page.status_code == 200 and "Customer Two" in page.text and 'id="services"' in page.text
+    before = balance(world, "customer_two")
+    form = (
+        f"form_token={form_token(page.text)}&key={posting_key(page.text)}&direction=credit"
+        "&amount=1250.50&reason=wire_transfer&description=Wire+42"
+    )
+    headers = {**cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    for _ in range(2):  # the same form sent twice (a double click, a reload): posted once
+        sent = client.simulate_post(f"/console/accounts/{customer}/ledgers?lang=en", body=form, headers=headers)
+        assert sent.status_code == 303 and sent.headers["location"].endswith("done=credit")
+    assert balance(world, "customer_two") - before == 12_505_000
+    after = client.simulate_get(sent.headers["location"], headers=cookie)
+    assert "The credit was posted." in after.text and "Wire 42" in after.text
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"amount": "-5"}, "amount"),
+        ({"amount": "1.001"}, "amount"),
+        ({"amount": "lots"}, "amount"),
+        ({"direction": "steal"}, "direction"),
+        ({"reason": "gift"}, "reason"),
+    ],
+)
+def test_a_bad_posting_names_its_field_and_posts_nothing(console, changes, field):
+    client, world, _ = console
+    _, cookie = log_in(client)
+    customer = world.ids["customer_two"]
+    page = client.simulate_get(f"/console/accounts/{customer}", headers=cookie)
+    values = {
+        "form_token": form_token(page.text),
+        "key": posting_key(page.text),
+        "direction": "credit",
+        "amount": "10",
+        "reason": "wire_transfer",
+        **changes,
+    }
+    before = balance(world, "customer_two")
+    sent = client.simulate_post(
+        f"/console/accounts/{customer}/ledgers",
+        body="&".join(f"{k}={v}" for k, v in values.items()),
+        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert sent.status_code == 303 and "error=" in sent.headers["location"]
+    shown = client.simulate_get(sent.headers["location"], headers=cookie)
+    assert re.search(r'id="error">' + field, shown.text), shown.text[:2000]
+    assert balance(world, "customer_two") == before
+
+
+def test_a_post_without_the_form_token_or_from_below_changes_nothing(console):
+    client, world, _ = console
+    customer = world.ids["customer_two"]
+    _, cookie = log_in(client)
+    before = balance(world, "customer_two")
+    sent = client.simulate_post(
+        f"/console/accounts/{customer}/ledgers",
+        body="direction=credit&amount=10&key=abc",
+        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert sent.status_code == 403
+    _, own = log_in(client, "Customer Two", "admin-customer_two")
+    page = client.simulate_get(f"/console/accounts/{customer}", headers=own)
+    assert page.status_code == 200  # an account reads its own page
+    sent = client.simulate_post(
+        f"/console/accounts/{customer}/ledgers",
+        body=f"form_token={form_token(page.text)}&key={posting_key(page.text)}&direction=credit&amount=10",
+        headers={**own, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert sent.status_code == 403  # nobody credits itself
+    assert balance(world, "customer_two") == before
+
+
+def test_another_reseller_sees_none_of_these_customers(console):
+    client, world, _ = console
+    _, cookie = log_in(client, "Other Reseller", "admin-other_reseller")
+    for path in (f"/console/accounts/{world.ids['reseller']}/customers", f"/console/accounts/{world.ids['customer']}"):
+        assert client.simulate_get(path, headers=cookie).status_code == 403
+    assert (
+        client.simulate_get(f"/console/accounts/{world.ids['reseller']}/customers.csv", headers=cookie).status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize(
+    "lang, words", [("ru", ("Клиенты", "Найти", "Выгрузить CSV")), ("de", ("Kunden", "Suchen", "CSV exportieren"))]
+)
+def test_the_console_speaks_russian_and_german(console, lang, words):
+    client, world, _ = console
+    result, cookie = log_in(client, lang=lang)
+    page = client.simulate_get(result.headers["location"], headers=cookie)
+    assert all(word in page.text for word in words), page.text[:3000]
+    assert f'<html lang="{lang}">' in page.text
