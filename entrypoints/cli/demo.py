@@ -37,9 +37,15 @@ from entrypoints.cli import Context, main, operator_errors
     show_default=True,
     help="The demo's own embedded store; it is created afresh.",
 )
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Afterwards, keep the API, the console and the payments page running on the demo's store (Ctrl-C stops them).",
+)
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Where --serve listens.")
 @click.pass_obj
 @operator_errors
-def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
+def demo(obj: Context, days: int, start_day: datetime, store_path: str, serve: bool, bind: str) -> None:
     """Seed a two-level reseller tree and bill a month of its changes through the running service."""
     from entrypoints.cli.demo_run import DemoRun
 
@@ -88,9 +94,12 @@ def demo(obj: Context, days: int, start_day: datetime, store_path: str) -> None:
         click.echo()
         _echo_documents(documents, without, first + timedelta(days=days))
         click.echo()
-        _echo_logins(store_path)
+        _echo_logins(store_path, bind)
         if replay.new_entries:
             raise click.ClickException("the replay charged something twice: this is a bug")
+        last_moment = run.clock.now()
+    if serve:
+        _serve(obj, store_path, bind, last_moment)
 
 
 def _echo_documents(documents, without: list[str], after) -> None:
@@ -109,20 +118,37 @@ def _echo_documents(documents, without: list[str], after) -> None:
         click.echo(f"  {line}")
 
 
-def _echo_logins(store_path: str) -> None:
-    from entrypoints.demo.world import CUSTOMERS, DEMO_PASSWORD, DEMO_USERNAME
+def _echo_logins(store_path: str, bind: str) -> None:
+    from entrypoints.demo.world import CUSTOMERS, DEMO_PASSWORD, DEMO_USERNAME, RESELLERS
 
+    base = f"http://{bind}"
+    click.echo(f"Logins: user {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r}, for every demo account's admin:")
+    click.echo(f"  resellers' console  {base}/console  account " + " or ".join(repr(name) for name in RESELLERS))
     click.echo(
-        f"Logins: each customer's admin, user {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r}, account "
-        + ", ".join(repr(customer.name) for customer in CUSTOMERS)
-        + "."
+        f"  payments page       {base}/portal   account " + ", ".join(repr(customer.name) for customer in CUSTOMERS)
     )
     click.echo(
-        f"Try them: KAZBILL_STORE_PATH={store_path} .venv/bin/kazbill api, then open http://127.0.0.1:8000/portal "
-        f'(or PUT /v2/user_auth {{"data": {{"credentials": md5("{DEMO_USERNAME}:{DEMO_PASSWORD}"), '
-        f'"account_name": "Alpha Taxi"}}}}). A reseller\'s login: kazbill users add "Volna Telecom" USERNAME '
-        "(with KAZBILL_STORE_PATH set alike)."
+        f"  API                 PUT {base}/v2/user_auth "
+        f'{{"data": {{"credentials": md5("{DEMO_USERNAME}:{DEMO_PASSWORD}"), "account_name": "Volna Telecom"}}}}'
     )
+    click.echo(
+        f"Serve them: ./scripts/run --serve (or KAZBILL_STORE_PATH={store_path} .venv/bin/kazbill api). "
+        'More logins: kazbill users add "Volna Telecom" USERNAME (with KAZBILL_STORE_PATH set alike).'
+    )
+
+
+def _serve(obj: Context, store_path: str, bind: str, last_moment: datetime) -> None:
+    """`kazbill api` on the demo's store, its clock stopped at the demo's last moment (so the
+    console's current period is the demo's, not today's)."""
+    from bookkeeper.adapters.clock import FileClock
+    from entrypoints.cli.api import api
+
+    clock_path = Path(store_path).with_name("demo-clock")
+    FileClock(str(clock_path)).set(last_moment)
+    os.environ.pop("KAZBILL_STORE_URL", None)
+    os.environ["KAZBILL_STORE_PATH"] = os.path.abspath(store_path)
+    click.echo(f"Serving the demo's store on http://{bind} (Ctrl-C stops it)")
+    click.get_current_context().invoke(api, bind=bind, workers=None, clock_file=str(clock_path))
 
 
 def _free_port() -> int:

@@ -27,7 +27,7 @@ from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, pre
 from bookkeeper.services.billing.notice_queue import NOTICES_DB
 from entrypoints.demo.documents import DemoDocument, issue_the_month
 from entrypoints.demo.month import MONTH, wire_transfer
-from entrypoints.demo.world import CUSTOMERS, RESELLERS, DemoWorld
+from entrypoints.demo.world import CUSTOMERS, RESELLER_CREDITS, RESELLERS, DemoWorld
 
 BERLIN, MOSCOW = ZoneInfo("Europe/Berlin"), ZoneInfo("Europe/Moscow")
 WORKDAY = time(12, 0)
@@ -54,11 +54,9 @@ class DemoRun:
 
     def seed(self) -> None:
         self.world.seed()
-        for customer in CUSTOMERS:  # the opening wire transfers, before the month starts
-            if customer.credit != "0.00":
-                wire_transfer(customer.name, customer.credit, f"{customer.name}-opening")(
-                    self.world, self.ports, self.clock.now()
-                )
+        opening = [(c.name, c.credit) for c in CUSTOMERS if c.credit != "0.00"] + list(RESELLER_CREDITS.items())
+        for name, amount in opening:  # the opening wire transfers, before the month starts
+            wire_transfer(name, amount, f"{name}-opening")(self.world, self.ports, self.clock.now())
 
     @contextmanager
     def serving(self) -> Iterator[None]:

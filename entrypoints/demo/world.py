@@ -100,7 +100,11 @@ class Customer:
     language: str = "ru-RU"
 
 
-DEMO_USERNAME, DEMO_PASSWORD = "admin", "demo-password"  # every demo customer's admin
+DEMO_USERNAME, DEMO_PASSWORD = "admin", "demo-password"  # every demo reseller's and customer's admin
+# A sub-reseller is its reseller's customer: Volna bills Nordic Voice for its admin's login, and
+# Nordic Voice paid in before the month (else Volna, which blocks for lack of funds, would block
+# it, and with it every customer of Nordic Voice).
+RESELLER_CREDITS = {"Nordic Voice": "5000.00"}
 CUSTOMERS = (
     Customer(
         "Alpha Taxi",
@@ -144,6 +148,10 @@ class DemoWorld:
                     {"_id": plan_id, "pvt_type": "service_plan", **PLANS[plan_id]},
                 ],
             )
+            # The reseller's admin logs in to the console (user "admin", the demo's password). In
+            # Kazoo a reseller's admin is a user of its account like any other: a sub-reseller's
+            # is billed by the reseller above it (RESELLER_CREDITS pays for it).
+            self.store.put(account_db(self.accounts[name]), self.user(self.accounts[name], "admin", CREATED))
         for customer in CUSTOMERS:
             self.add_customer(customer, CREATED)
         return self

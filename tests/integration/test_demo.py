@@ -65,7 +65,8 @@ def test_the_demo_bills_a_month_and_its_replay_charges_nothing_twice(tmp_path):
     assert len(list(documents.glob("*.pdf"))) == 9  # RUB: invoice + act each; EUR: an invoice each
 
     # Logins the demo seeded, printed with how to try them, and accepted by the API on its store.
-    assert "Logins: each customer's admin, user 'admin', password 'demo-password'" in out
+    assert "Logins: user 'admin', password 'demo-password', for every demo account's admin:" in out
+    assert "resellers' console  http://127.0.0.1:8000/console  account 'Volna Telecom' or 'Nordic Voice'" in out
     assert f"KAZBILL_STORE_PATH={store_path} .venv/bin/kazbill api" in out
     store = EmbeddedStore(store_path)
     try:
@@ -111,3 +112,60 @@ def test_a_replay_across_a_month_end_charges_nothing_twice(tmp_path):
     assert out.count(".pdf") == 6 and "Gamma Shop: none (nothing billed in its period from 01 Nov 2026)" in out
     assert {"В-2026-100", "В-2026-101", "NV-2026-1", "NV-2026-2"} <= set(out.split())
     assert "В-2026-102" not in out and "NV-2026-3" not in out
+
+
+def test_demo_serve_keeps_the_console_running_on_the_demo_store_for_its_resellers(tmp_path):
+    """`kazbill demo --serve`: once the month is billed, the API, the console and the payments page
+    answer on the demo's store, and each demo reseller's admin finds its own customers there."""
+    import http.client
+    import signal
+    import time
+    import urllib.parse
+
+    from testkit.support.kazbill_service import free_port
+
+    port = free_port()
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed in the finally below
+    server = subprocess.Popen(
+        [KAZBILL, "demo", "--days", "3", "--store-path", str(tmp_path / "demo.sqlite3"), "--serve"]
+        + ["--bind", f"127.0.0.1:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "KAZBILL_CONFIG": ""},
+        start_new_session=True,
+    )
+
+    def ask(method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            try:
+                if ask("GET", "/console/login")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the demo's API never answered"
+            time.sleep(0.5)
+        for reseller, expected, absent in (
+            ("Volna Telecom", ("Alpha Taxi", "Nordic Voice", "Kiel Logistics"), ()),
+            ("Nordic Voice", ("Fjord Design", "Kiel Logistics"), ("Alpha Taxi",)),
+        ):
+            form = urllib.parse.urlencode({"account_name": reseller, "username": "admin", "password": "demo-password"})
+            status, headers, _ = ask(
+                "POST", "/console/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
+            )
+            assert status == 303, reseller
+            cookie = headers["set-cookie"].split(";")[0]
+            status, _, page = ask("GET", headers["location"], headers={"Cookie": cookie})
+            assert status == 200 and all(name in page for name in expected), page[:3000]
+            assert not any(name in page for name in absent)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+        log.close()
