@@ -146,6 +146,7 @@ class Customers:
             else "?" + urlencode({**asked, "lang": lang, "start_key": key_of(page.next_position)}),
             first_url=("?" + urlencode({**asked, "lang": lang})) if start else None,
             csv_url=f"{CONSOLE_PREFIX}/accounts/{account_id}/customers.csv?" + urlencode(asked),
+            form_token=session.form_token(req.context.token),  # the header's log-out button
         )
 
 
@@ -174,7 +175,7 @@ class Customer:
             "customer.html",
             lang=lang,
             t=TEXTS[lang],
-            m=customer_model(self.deps, account, context, lang),
+            m=customer_model(self.deps, account, context, lang, req.get_param("period")),
             credit_reasons=MANUAL_CREDITS,
             form_token=session.form_token(req.context.token),
             done=done if done in ("credit", "debit") else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from bookkeeper.domain.kazoo_names import account_db
@@ -20,7 +21,7 @@ from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.documents.statements import statement
 from bookkeeper.services.operations.customer_listing import CustomerPage
 from crossbar_api.deps import ApiDeps
-from crossbar_api.portal.history import documents_model, periods_model
+from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
 from crossbar_api.portal.texts import LOCALES
 
 
@@ -45,13 +46,21 @@ def list_model(page: CustomerPage, lang: str, now_gregorian: int) -> list[dict[s
     ]
 
 
-def customer_model(deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str) -> dict[str, Any]:
+def customer_model(
+    deps: ApiDeps, account: dict[str, Any], context: BillingContext, lang: str, period_asked: str | None = None
+) -> dict[str, Any]:
+    """The customer's page; the ledger of the period `period_asked` starts (else the current one,
+    or the one before while the current one has nothing in it yet: a period's first hours)."""
     account_id, currency = context.account_id, context.reseller.currency
     money = lambda units: format_money(units, currency, LOCALES[lang])  # noqa: E731 - a one-line formatter
     now = gregorian_now(deps.clock)
     today = local_day_of_gregorian(now, context.reseller.timezone)
     prices = price_services(context.plan, billing_quantities(deps.store, context)) if context.plan else []
-    found = statement(deps.store, deps.design_docs, context, period_containing(context.account.billing_day, today), now)
+    shown = period_containing(context.account.billing_day, chosen_period_start(context, period_asked, today))
+    found = statement(deps.store, deps.design_docs, context, shown, now)
+    if period_asked is None and not found.entries and found.opening_balance is None and shown.contains(today):
+        before = period_containing(context.account.billing_day, shown.start - timedelta(days=1))
+        found = statement(deps.store, deps.design_docs, context, before, now)
     standing = get_or_none(deps.store, account_db(account_id), "kazbill_standing") or {}
     trial = context.account.trial_expires
     return {

@@ -94,7 +94,7 @@ def customer_filter(req: falcon.Request) -> CustomerFilter:
     depth = req.get_param("depth") or "all"
     if depth not in ("all", "children"):
         raise invalid("depth", "enum", "must be children or all")
-    standing = req.get_param("standing")
+    standing = req.get_param("standing") or None  # a form's "any standing" sends it empty
     if standing is not None and standing not in STANDINGS:
         raise invalid("standing", "enum", f"must be one of {', '.join(STANDINGS)}")
     return CustomerFilter(

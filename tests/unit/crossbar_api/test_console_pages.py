@@ -171,3 +171,17 @@ def test_the_console_speaks_russian_and_german(console, lang, words):
     page = client.simulate_get(result.headers["location"], headers=cookie)
     assert all(word in page.text for word in words), page.text[:3000]
     assert f'<html lang="{lang}">' in page.text
+
+
+def test_logging_out_ends_the_session_everywhere(console):
+    client, world, _ = console
+    result, cookie = log_in(client)
+    page = client.simulate_get(result.headers["location"], headers=cookie)
+    out = client.simulate_post(
+        "/console/logout",
+        body=f"form_token={form_token(page.text)}",
+        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert out.status_code == 303 and out.headers["location"] == "/console/login"
+    again = client.simulate_get(result.headers["location"], headers=cookie)  # the old cookie, replayed
+    assert again.status_code == 303 and again.headers["location"].startswith("/console/login")

@@ -1,0 +1,122 @@
+"""The resellers' console in a real browser (Debian's headless Chromium, driven by Selenium) on
+the demo's store, as `kazbill demo --serve` leaves it: a reseller logs in, finds a customer, opens
+it, credits it and sees the new balance, downloads its invoice, and reads every page in Russian
+and in English. Screenshots are kept in test-artifacts/ (console-*-ru.png, console-*-en.png)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from testkit.support.kazbill_service import free_port
+from tests.integration import test_payments_page_browser
+from tests.integration.test_demo import KAZBILL, pdf_text
+from tests.integration.test_payments_page_browser import submit, text_of
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+browser = test_payments_page_browser.browser  # the fixture: headless Chromium
+
+
+@pytest.fixture
+def demo_console(tmp_path):
+    """The demo month billed, then its API and console served (`kazbill demo --serve`)."""
+    port = free_port()
+    log_path = tmp_path / "demo-serve.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [KAZBILL, "demo", "--days", "30", "--store-path", str(tmp_path / "demo.sqlite3"), "--serve"]
+            + ["--bind", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "KAZBILL_CONFIG": ""},
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while not _answers(port):
+            assert server.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the demo's console never answered"
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+
+
+def _answers(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/console/login")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
+def log_in(browser, base: str, lang: str) -> None:
+    browser.get(f"{base}/console/login?lang={lang}")
+    browser.find_element(By.NAME, "account_name").send_keys("Volna Telecom")
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys("demo-password")
+    submit(browser, "#login")
+
+
+def customer_names(browser) -> list[str]:
+    return [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#customers tbody tr td:first-child a")]
+
+
+def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_console, browser, tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    log_in(browser, demo_console, "ru")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Клиенты · Volna Telecom"
+    everyone = customer_names(browser)
+    assert {"Alpha Taxi", "Beta Clinic", "Gamma Shop", "Nordic Voice", "Kiel Logistics"} <= set(everyone)
+    assert everyone == sorted(everyone, key=str.casefold)
+    browser.save_screenshot(str(ARTIFACTS / "console-customers-ru.png"))
+
+    browser.find_element(By.ID, "q").send_keys("beta")
+    submit(browser, "#filters")
+    assert customer_names(browser) == ["Beta Clinic"]
+    before = browser.find_element(By.CSS_SELECTOR, "#customers tbody td.amount").text
+    browser.find_element(By.LINK_TEXT, "Beta Clinic").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "posting"))
+    assert text_of(browser, "name") == "Beta Clinic"
+    assert text_of(browser, "balance") == before  # the list's balance is the last pass's, here the live one
+    assert "Настольный телефон" in text_of(browser, "services")  # the plan's item names in Russian
+    browser.save_screenshot(str(ARTIFACTS / "console-customer-ru.png"))
+
+    browser.find_element(By.ID, "amount").send_keys("500")
+    browser.find_element(By.ID, "description").send_keys("Оплата по счёту В-2026-101")
+    submit(browser, "#posting")
+    assert text_of(browser, "done") == "Зачисление проведено."
+    assert text_of(browser, "balance") != before
+    assert "Оплата по счёту В-2026-101" in text_of(browser, "ledger")
+
+    invoice = browser.find_element(By.XPATH, "//table[@id='documents']//a[contains(., 'Счёт')]")
+    invoice.click()
+    deadline = time.monotonic() + 60
+    while not [path for path in downloads.glob("*.pdf")]:
+        assert time.monotonic() < deadline, "the invoice was never downloaded"
+        time.sleep(0.5)
+    (pdf,) = downloads.glob("*.pdf")
+    assert "Счёт № В-2026-101 от 30.11.2026" in pdf_text(pdf) and "ООО «Бета Клиника»" in pdf_text(pdf)
+
+    browser.get(browser.current_url.replace("lang=ru", "lang=en").split("&done")[0])
+    assert text_of(browser, "name") == "Beta Clinic" and "Desk phone" in text_of(browser, "services")
+    browser.save_screenshot(str(ARTIFACTS / "console-customer-en.png"))
+    browser.find_element(By.PARTIAL_LINK_TEXT, "All customers").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "customers"))
+    assert "Export CSV" in browser.page_source and set(everyone) == set(customer_names(browser))
+    browser.save_screenshot(str(ARTIFACTS / "console-customers-en.png"))
