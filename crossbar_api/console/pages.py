@@ -3,9 +3,10 @@ and German, with no JavaScript. Reading needs the console's session cookie; ever
 the form token, goes through the same services as the API, and answers with a redirect back to
 the page saying what was done or what was wrong.
 
-    GET  /console                                     → the caller's customers, or the login form
+    GET  /console                                     → the caller's dashboard, or the login form
     GET  /console/login, POST /console/login          log in with Kazoo's user name and password
     POST /console/logout
+    GET  /console/accounts/{id}/dashboard             totals, and what waits for a person
     GET  /console/accounts/{id}/customers             the accounts below (?q=&standing=&blocked=...)
     GET  /console/accounts/{id}/customers.csv         the same, every row, as CSV
     GET  /console/accounts/{id}                       one customer: services, ledger, documents
@@ -16,7 +17,7 @@ the page saying what was done or what was wrong.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ import falcon
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bookkeeper.domain.documents.dates import shown_day
+from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.money import MoneyError
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRendered, document_pdf
@@ -32,7 +34,7 @@ from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, 
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context, token_of
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.texts import TEXTS
-from crossbar_api.console.view_model import customer_model, list_model
+from crossbar_api.console.view_model import customer_model, dashboard_model, list_model
 from crossbar_api.csv_export import stream_csv
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
@@ -46,6 +48,9 @@ from crossbar_api.sessions import revoke
 PAGE_SIZE = 50
 TEMPLATES = Environment(loader=PackageLoader("crossbar_api.console", "templates"), autoescape=select_autoescape())
 TEMPLATES.filters["day"] = lambda iso, lang: shown_day(date.fromisoformat(str(iso)), lang) if iso else ""
+TEMPLATES.filters["moment"] = lambda gregorian: (
+    datetime.fromtimestamp(from_gregorian_seconds(gregorian), UTC).strftime("%Y-%m-%d %H:%M UTC") if gregorian else ""
+)
 COOKIE = {"cookie": CONSOLE_COOKIE, "path": CONSOLE_PREFIX}
 
 
@@ -91,7 +96,7 @@ class Login:
         token = self.deps.tokens.issue(caller, self.deps.clock.now().timestamp())
         session.start(req, resp, token, int(self.deps.tokens.ttl_s), **COOKIE)
         resp.status = falcon.HTTP_303
-        resp.location = f"{CONSOLE_PREFIX}/accounts/{caller.account_id}/customers?lang={lang}"
+        resp.location = f"{CONSOLE_PREFIX}/accounts/{caller.account_id}/dashboard?lang={lang}"
 
 
 class Home:
@@ -101,7 +106,7 @@ class Home:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         token = token_of(req)
         caller = self.deps.tokens.verify(token, self.deps.clock.now().timestamp()) if token else None
-        where = f"/accounts/{caller.account_id}/customers" if caller else "/login"
+        where = f"/accounts/{caller.account_id}/dashboard" if caller else "/login"
         raise falcon.HTTPSeeOther(f"{CONSOLE_PREFIX}{where}")
 
 
@@ -118,6 +123,25 @@ class Logout:
         session.end(resp, **COOKIE)
         resp.status = falcon.HTTP_303
         resp.location = f"{CONSOLE_PREFIX}/login"
+
+
+class Dashboard:
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account = _reading(req, self.deps, account_id)
+        lang = _lang(req)
+        _render(
+            resp,
+            "dashboard.html",
+            lang=lang,
+            t=TEXTS[lang],
+            account=account,
+            m=dashboard_model(self.deps.store, account_id, lang),
+            form_token=session.form_token(req.context.token),
+            home=req.context.caller.account_id,
+        )
 
 
 class Customers:
@@ -147,6 +171,7 @@ class Customers:
             first_url=("?" + urlencode({**asked, "lang": lang})) if start else None,
             csv_url=f"{CONSOLE_PREFIX}/accounts/{account_id}/customers.csv?" + urlencode(asked),
             form_token=session.form_token(req.context.token),  # the header's log-out button
+            home=req.context.caller.account_id,
         )
 
 
@@ -178,6 +203,7 @@ class Customer:
             m=customer_model(self.deps, account, context, lang, req.get_param("period")),
             credit_reasons=MANUAL_CREDITS,
             form_token=session.form_token(req.context.token),
+            home=req.context.caller.account_id,
             done=done if done in ("credit", "debit") else None,
             error=req.get_param("error"),
         )
@@ -229,6 +255,7 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route(f"{CONSOLE_PREFIX}/login", Login(deps))
     app.add_route(f"{CONSOLE_PREFIX}/logout", Logout(deps))
     page = f"{CONSOLE_PREFIX}/accounts/{{account_id}}"
+    app.add_route(f"{page}/dashboard", Dashboard(deps))
     app.add_route(f"{page}/customers", Customers(deps))
     app.add_route(f"{page}/customers.csv", CustomersCsv(deps))
     app.add_route(page, Customer(deps))

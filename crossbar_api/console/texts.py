@@ -9,6 +9,20 @@ from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 _OWN = {
     "en": {
         "console": "Kazbill console",
+        "dashboard": "Dashboard",
+        "currency": "Currency",
+        "mrr": "Monthly recurring",
+        "delinquent_accounts": "Payment overdue",
+        "blocked_accounts": "Suspended",
+        "owed": "Owed",
+        "mrr_explained": (
+            "Monthly recurring: what the accounts' current services cost a month by their plans. "
+            "Owed: what the accounts in debt must pay, a negative balance or an unpaid period. "
+            "As of each account's last billing pass."
+        ),
+        "waiting_failures": "Failures waiting for a person",
+        "waiting_documents": "Documents not delivered",
+        "nothing_waiting": "Nothing waits.",
         "customers": "Customers",
         "search": "Name or realm",
         "find": "Find",
@@ -50,6 +64,20 @@ _OWN = {
     },
     "ru": {
         "console": "Консоль Kazbill",
+        "dashboard": "Сводка",
+        "currency": "Валюта",
+        "mrr": "Ежемесячно",
+        "delinquent_accounts": "Просрочена оплата",
+        "blocked_accounts": "Приостановлены",
+        "owed": "Задолженность",
+        "mrr_explained": (
+            "Ежемесячно: сколько стоят в месяц текущие услуги аккаунтов по их тарифам. "
+            "Задолженность: сколько должны аккаунты с отрицательным балансом или неоплаченным периодом. "
+            "На момент последнего расчёта каждого аккаунта."
+        ),
+        "waiting_failures": "Ошибки, ждущие человека",
+        "waiting_documents": "Недоставленные документы",
+        "nothing_waiting": "Ничего не ждёт.",
         "customers": "Клиенты",
         "search": "Название или realm",
         "find": "Найти",
@@ -91,6 +119,20 @@ _OWN = {
     },
     "de": {
         "console": "Kazbill-Konsole",
+        "dashboard": "Übersicht",
+        "currency": "Währung",
+        "mrr": "Monatlich wiederkehrend",
+        "delinquent_accounts": "Zahlung überfällig",
+        "blocked_accounts": "Gesperrt",
+        "owed": "Offen",
+        "mrr_explained": (
+            "Monatlich wiederkehrend: was die aktuellen Leistungen der Konten nach ihren Tarifen im Monat kosten. "
+            "Offen: was die Konten mit negativem Saldo oder unbezahltem Zeitraum zahlen müssen. "
+            "Stand des letzten Abrechnungslaufs jedes Kontos."
+        ),
+        "waiting_failures": "Fehler, die auf einen Menschen warten",
+        "waiting_documents": "Nicht zugestellte Dokumente",
+        "nothing_waiting": "Nichts wartet.",
         "customers": "Kunden",
         "search": "Name oder Realm",
         "find": "Suchen",

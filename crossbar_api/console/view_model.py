@@ -15,18 +15,43 @@ from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.domain.plan_pricing import price_services
 from bookkeeper.domain.standing_words import reason_in
 from bookkeeper.money_display import format_money
-from bookkeeper.ports import gregorian_now
+from bookkeeper.ports import DocumentStore, gregorian_now
 from bookkeeper.services.billing.context import BillingContext, billing_quantities, get_or_none
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.documents.statements import statement
 from bookkeeper.services.operations.customer_listing import CustomerPage
+from bookkeeper.services.operations.reseller_figures import failures_below, totals_below, undelivered_below
 from crossbar_api.deps import ApiDeps
 from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
 from crossbar_api.portal.texts import LOCALES
 
+DASHBOARD_ITEMS = 10  # the newest of each kind; the count says how many there are
+
 
 def money_in(lang: str) -> Callable[[int, str | None], str]:
     return lambda units, currency: format_money(units, currency or "USD", LOCALES[lang])
+
+
+def dashboard_model(store: DocumentStore, account_id: str, lang: str) -> dict[str, Any]:
+    money = money_in(lang)
+    failures, undelivered = failures_below(store, account_id), undelivered_below(store, account_id)
+    return {
+        "totals": [
+            {
+                "currency": totals.currency,
+                "accounts": totals.accounts,
+                "monthly": money(totals.monthly, totals.currency),
+                "delinquent": totals.delinquent,
+                "blocked": totals.blocked,
+                "owed": money(totals.owed, totals.currency),
+            }
+            for totals in totals_below(store, account_id)
+        ],
+        "failures": failures[:DASHBOARD_ITEMS],
+        "failure_count": len(failures),
+        "undelivered": undelivered[:DASHBOARD_ITEMS],
+        "undelivered_count": len(undelivered),
+    }
 
 
 def list_model(page: CustomerPage, lang: str, now_gregorian: int) -> list[dict[str, Any]]:

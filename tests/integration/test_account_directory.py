@@ -92,3 +92,18 @@ def test_the_listing_walks_chunk_after_chunk_in_name_order_with_a_filter(billed,
         world.store, world.ids["master"], CustomerFilter(search="other"), now, page_size=1, start=others.next_position
     )
     assert [s["name"] for s in rest.summaries] == ["Other Reseller"] and rest.next_position is None
+
+
+def test_the_totals_below_an_account_add_up_its_directory_per_currency(billed):
+    from bookkeeper.services.operations.reseller_figures import totals_below
+
+    world, _ = billed
+    totals = {t.currency: t for t in totals_below(world.store, world.ids["reseller"])}
+    summaries = world.store.get_many(DIRECTORY_DB, [world.ids[name] for name in ("sub", "customer", "customer_two")])
+    for currency, found in totals.items():
+        mine = [s for s in summaries.values() if s["currency"] == currency]
+        assert found.accounts == len(mine)
+        assert found.monthly == sum(s["monthly"] for s in mine)
+        assert found.owed == sum(max(-s["balance"], s["amount_to_restore"], 0) for s in mine)
+    assert sum(t.accounts for t in totals.values()) == 3
+    assert totals_below(world.store, world.ids["customer"]) == []  # nothing below a customer

@@ -53,13 +53,14 @@ def test_a_reseller_logs_in_and_lands_on_its_customers_by_name(console):
     client, world, _ = console
     result, cookie = log_in(client)
     assert result.status_code == 303
-    assert result.headers["location"] == f"/console/accounts/{world.ids['reseller']}/customers?lang=en"
-    page = client.simulate_get(result.headers["location"], headers=cookie)
+    assert result.headers["location"] == f"/console/accounts/{world.ids['reseller']}/dashboard?lang=en"
+    listing = f"/console/accounts/{world.ids['reseller']}/customers?lang=en"
+    page = client.simulate_get(listing, headers=cookie)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     names = re.findall(r'<a href="/console/accounts/[0-9a-f]{32}\?lang=en">([^<]+)</a>', page.text)
     assert names == ["Customer", "Customer Two", "Sub"]
     assert "1 500,00" in page.text or "1,500.00" in page.text  # Customer Two's three phones a month
-    found = client.simulate_get(result.headers["location"] + "&q=two", headers=cookie)
+    found = client.simulate_get(listing + "&q=two", headers=cookie)
     assert re.findall(r'<a href="/console/accounts/[0-9a-f]{32}\?lang=en">([^<]+)</a>', found.text) == ["Customer Two"]
     csv = client.simulate_get(f"/console/accounts/{world.ids['reseller']}/customers.csv", headers=cookie)
     assert csv.status_code == 200 and csv.text.count("\r\n") == 4  # the header and three customers
@@ -168,7 +169,7 @@ def test_another_reseller_sees_none_of_these_customers(console):
 def test_the_console_speaks_russian_and_german(console, lang, words):
     client, world, _ = console
     result, cookie = log_in(client, lang=lang)
-    page = client.simulate_get(result.headers["location"], headers=cookie)
+    page = client.simulate_get(f"/console/accounts/{world.ids['reseller']}/customers?lang={lang}", headers=cookie)
     assert all(word in page.text for word in words), page.text[:3000]
     assert f'<html lang="{lang}">' in page.text
 
@@ -185,3 +186,44 @@ def test_logging_out_ends_the_session_everywhere(console):
     assert out.status_code == 303 and out.headers["location"] == "/console/login"
     again = client.simulate_get(result.headers["location"], headers=cookie)  # the old cookie, replayed
     assert again.status_code == 303 and again.headers["location"].startswith("/console/login")
+
+
+def test_the_dashboard_adds_up_the_accounts_below_and_lists_what_waits_for_a_person(console):
+    from bookkeeper.services.documents.document_queue import QUEUE_DB
+    from bookkeeper.services.setup.failures import record_failure
+
+    client, world, _ = console
+    for name in ("customer_two", "other_customer"):
+        record_failure(
+            world.store,
+            source="rating",
+            reason_code="unrated_call",
+            reason=f"no rate for a call of {name}",
+            payload={"call_id": f"call-of-{name}"},
+            account_id=world.ids[name],
+            now_gregorian=63_960_000_000,
+        )
+    world.store.ensure_database(QUEUE_DB)
+    world.store.put(
+        QUEUE_DB,
+        {
+            "_id": "job-1",
+            "pvt_type": "document_job",
+            "account_id": world.ids["customer"],
+            "state": "failed",
+            "reason": "mail refused: 550 no such user",
+            "pvt_created": 63_960_000_100,
+        },
+    )
+    result, cookie = log_in(client)
+    page = client.simulate_get(result.headers["location"], headers=cookie)
+    assert page.status_code == 200, page.text[:2000]
+    totals = re.search(r'<table id="totals">(.*?)</table>', page.text, re.S).group(1)
+    rub = re.search(r"<tr><td>RUB</td>(.*?)</tr>", totals, re.S).group(1)
+    cells = re.findall(r'<td class="amount">([^<]*)</td>', rub)
+    # Below the reseller in roubles: Sub and Customer Two (Customer is billed by Sub, in its currency);
+    # Customer Two's three phones at 500.00 a month; nobody delinquent or blocked; Sub owes nothing.
+    assert cells[0] == "2" and "1,500.00" in cells[1] and cells[2:4] == ["0", "0"]
+    assert "no rate for a call of customer_two" in page.text
+    assert "other_customer" not in page.text  # another reseller's failure
+    assert "550 no such user" in page.text and "Failures waiting for a person (1)" in page.text
