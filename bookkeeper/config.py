@@ -84,6 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("api_metrics_bind", "KAZBILL_API_METRICS_BIND", ("api", "metrics_bind"), _host_port, None),
     Setting("api_metrics_token", "KAZBILL_API_METRICS_TOKEN", ("api", "metrics_token"), _optional_text, None, True),
+    Setting("api_cors_origins", "KAZBILL_API_CORS_ORIGINS", ("api", "cors_origins"), _optional_text, None),
     Setting("actor_admin_port", "KAZBILL_ACTOR_PORT", ("service", "actor_admin_port"), _port, 19000),
     Setting("shard_count", "KAZBILL_SHARDS", ("service", "shards"), _port, 2),
     Setting("shard_passes", "KAZBILL_SHARD_PASSES", ("service", "shard_passes"), _passes, 0),
@@ -174,6 +175,9 @@ class Settings:
     api_trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For from our own proxy; unset: the peer
     api_metrics_bind: str | None = None  # host:port of an extra listener where the API's /metrics answers
     api_metrics_token: str | None = None  # or a bearer token that opens /metrics on any listener
+    # Browser apps allowed to call the API (CORS), comma-separated origins such as Monster UI's
+    # https://portal.example.net, or "*"; unset: none (a same-origin page needs none).
+    api_cors_origins: str | None = None
     actor_admin_port: int = 19000
     shard_count: int = 2
     # Accounts one shard bills at once (threads): a CouchDB answers many requests in parallel,

@@ -28,6 +28,7 @@ from crossbar_api import sessions
 from crossbar_api.auth import Caller
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
+from crossbar_api.kazoo_tokens import looks_like_kazoo
 
 PORTAL_PREFIX, PORTAL_COOKIE = "/portal", "kazbill_portal"  # the customers' payments page
 CONSOLE_PREFIX, CONSOLE_COOKIE = "/console", "kazbill_console"  # the resellers' console
@@ -54,6 +55,8 @@ def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
     token = token_of(req)
     now = deps.clock.now().timestamp()
     claims = deps.tokens.claims(token, now) if token else None
+    if claims is None and token and deps.kazoo_tokens is not None and looks_like_kazoo(token):
+        claims = deps.kazoo_tokens.claims(token, now)  # Monster UI's own token, when beside Kazoo
     if claims is None:
         raise ApiError(
             401,

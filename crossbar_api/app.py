@@ -72,7 +72,11 @@ def create_app(deps: ApiDeps) -> falcon.App:
         lambda: store_gauges(deps.store, deps.cluster_node, _reseller_today(deps)),
         MetricsAccess(deps.metrics_token, deps.metrics_port),
     )
-    app = falcon.App(middleware=(RequestContext(deps), metrics))
+    middleware: list[Any] = [RequestContext(deps), metrics]
+    if deps.cors_origins:  # a Monster UI app calling from Kazoo's own origin, with Kazoo's token
+        origins = "*" if "*" in deps.cors_origins else list(deps.cors_origins)
+        middleware.insert(0, falcon.CORSMiddleware(allow_origins=origins, expose_headers=["X-Request-ID"]))
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     for route in ROUTES:

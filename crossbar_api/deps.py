@@ -10,6 +10,7 @@ from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.domain.usage_limits import UsageLimits
 from bookkeeper.ports import CardGateway, Clock, DocumentStore
 from crossbar_api.auth import AttemptLimiter, TokenSigner
+from crossbar_api.kazoo_tokens import KazooTokens
 from crossbar_api.login_throttle import LoginPolicy
 from crossbar_api.sessions import RecentDocuments
 
@@ -32,3 +33,9 @@ class ApiDeps:
     public_url: str = "http://127.0.0.1:8000"  # where gateways reach the hooks
     card_gateways: Callable[[GatewaySettings], CardGateway] | None = None  # a reseller's Braintree
     usage_limits: UsageLimits = field(default_factory=UsageLimits)  # what one account may have issued on demand
+    cors_origins: tuple[str, ...] = ()  # browser apps (Monster UI) allowed to call the API; "*": any
+    kazoo_tokens: KazooTokens | None = None  # Kazoo's own tokens, checked as Kazoo does; set by create_app
+
+    def __post_init__(self) -> None:
+        if self.kazoo_tokens is None:
+            self.kazoo_tokens = KazooTokens(self.store, self.recent)

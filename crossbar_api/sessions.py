@@ -107,6 +107,12 @@ def check(store: DocumentStore, tokens: TokenSigner, recent: RecentDocuments, cl
                 "the user was deleted, disabled or given another privilege, or changed password, "
                 "since this token was issued"
             )
+    elif caller.method == "kazoo_jwt":
+        # Kazoo's token: its signature and identity were checked against Kazoo's own keys and
+        # secrets for this very request (crossbar_api.kazoo_tokens); held to Kazbill's rules too.
+        user = recent.get(store, account_db(caller.account_id), caller.user_id, now) if caller.user_id else None
+        if caller.user_id and (user is None or user.get("pvt_deleted") or user.get("enabled") is False):
+            raise _gone("the user was deleted or disabled")
     elif api_key_credentials(tokens, account) != caller.credential_version:
         raise _gone("the account's API key changed since this token was issued")
     disabled = first_disabled(recent, store, [caller.account_id, *(account.get("pvt_tree") or [])], now)

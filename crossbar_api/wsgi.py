@@ -59,5 +59,6 @@ def create(
         card_gateways=build_card_gateways(settings),
         cluster_node=settings.node,
         usage_limits=build_usage_limits(settings),
+        cors_origins=tuple(origin.strip() for origin in (settings.api_cors_origins or "").split(",") if origin.strip()),
     )
     return create_app(deps)

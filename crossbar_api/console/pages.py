@@ -6,6 +6,7 @@ the page saying what was done or what was wrong.
     GET  /console                                     → the caller's dashboard, or the login form
     GET  /console/login, POST /console/login          log in with Kazoo's user name and password
     POST /console/logout
+    POST /console/sso                                 a Kazoo token (Monster UI's) as the session
     GET  /console/accounts/{id}/dashboard             totals, and what waits for a person
     GET  /console/accounts/{id}/customers             the accounts below (?q=&standing=&blocked=...)
     GET  /console/accounts/{id}/customers.csv         the same, every row, as CSV
@@ -31,7 +32,7 @@ from bookkeeper.ports import gregorian_now
 from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRendered, document_pdf
 from bookkeeper.services.operations.customer_listing import all_customers, customers_page
 from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, PostingRefused
-from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context, token_of
+from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.texts import TEXTS
 from crossbar_api.console.view_model import customer_model, dashboard_model, list_model
@@ -99,13 +100,35 @@ class Login:
         resp.location = f"{CONSOLE_PREFIX}/accounts/{caller.account_id}/dashboard?lang={lang}"
 
 
+class KazooSignOn:
+    """POST /console/sso with `auth_token`, Kazoo's own token (a Monster UI app's form): checked as
+    the API checks it (crossbar_api.kazoo_tokens), then kept as the console's session."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token = read_form(req).get("auth_token", "").strip()
+        now = self.deps.clock.now().timestamp()
+        claims = self.deps.kazoo_tokens.claims(token, now) if token and self.deps.kazoo_tokens else None
+        if claims is None:
+            raise ApiError(
+                401, "invalid credentials", {"auth_token": {"kazoo": {"message": "not a valid Kazoo token"}}}
+            )
+        session.start(req, resp, token, max(1, int(claims.expires - now)), **COOKIE)
+        resp.status = falcon.HTTP_303
+        resp.location = f"{CONSOLE_PREFIX}/accounts/{claims.caller.account_id}/dashboard?lang={_lang(req)}"
+
+
 class Home:
     def __init__(self, deps: ApiDeps):
         self.deps = deps
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        token = token_of(req)
-        caller = self.deps.tokens.verify(token, self.deps.clock.now().timestamp()) if token else None
+        try:
+            caller: Any = authenticate(req, self.deps)
+        except ApiError:
+            caller = None
         where = f"/accounts/{caller.account_id}/dashboard" if caller else "/login"
         raise falcon.HTTPSeeOther(f"{CONSOLE_PREFIX}{where}")
 
@@ -254,6 +277,7 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route(CONSOLE_PREFIX, Home(deps))
     app.add_route(f"{CONSOLE_PREFIX}/login", Login(deps))
     app.add_route(f"{CONSOLE_PREFIX}/logout", Logout(deps))
+    app.add_route(f"{CONSOLE_PREFIX}/sso", KazooSignOn(deps))
     page = f"{CONSOLE_PREFIX}/accounts/{{account_id}}"
     app.add_route(f"{page}/dashboard", Dashboard(deps))
     app.add_route(f"{page}/customers", Customers(deps))

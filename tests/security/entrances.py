@@ -54,6 +54,7 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
     "tests/unit/crossbar_api/test_metrics_access.py": ("*",),
     "tests/integration/test_api_entrances_on_gunicorn.py": ("*",),
     "tests/unit/crossbar_api/test_bad_input_api.py": ("*",),
+    "tests/unit/crossbar_api/test_kazoo_tokens.py": ("*",),
     "tests/unit/crossbar_api/test_customers_api.py": (
         "test_a_bad_query_is_400_naming_its_field",
         "test_no_caller_lists_an_account_outside_its_tree_csv_included",
