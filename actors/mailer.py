@@ -6,7 +6,8 @@ tick, when a batch queued notices, and when asked (MailNow).
 
 Each pass first charges the auto top-ups that billing passes queued (kazbill_topups): like an
 email, a card charge is a slow call to an outside service that must stay off the event path, and
-its result is itself a notice, sent in the same pass.
+its result is itself a notice, sent in the same pass. Then the outbound webhooks due
+(kazbill_webhook_deliveries), for the same reason.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import logging
 from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
 from actors.messages import MailerStart, MailNow, MailPassDone, NoticesQueued
-from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer
-from bookkeeper.ports import Mailer, gregorian_now
+from bookkeeper.bootstrap import build_billing_ports, build_card_gateways, build_mailer, build_webhook_poster
+from bookkeeper.ports import Mailer, WebhookPoster, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.hooks_out.delivery import deliver_due
 from bookkeeper.services.mail.notices import MailReport, send_due_notices
 from bookkeeper.services.payments.auto_topup import charge_due_topups
 from bookkeeper.services.payments.card_payments import CardPorts
@@ -33,6 +35,7 @@ class MailerActor(ActorTypeDispatcher):
         self.ports: BillingPorts | None = None
         self.card_ports: CardPorts | None = None
         self.mailer: Mailer | None = None
+        self.poster: WebhookPoster | None = None
         self.sender = "billing@localhost"
         self.public_url: str | None = None
         self.interval_s = 30.0
@@ -41,6 +44,7 @@ class MailerActor(ActorTypeDispatcher):
         self.ports = build_billing_ports(start.settings, start.clock_file)
         self.card_ports = CardPorts(self.ports, build_card_gateways(start.settings))
         self.mailer = build_mailer(start.settings)
+        self.poster = build_webhook_poster(start.settings)
         self.sender = start.settings.smtp_sender
         self.public_url = start.settings.public_url
         self.interval_s = start.interval_s
@@ -70,6 +74,15 @@ class MailerActor(ActorTypeDispatcher):
                 log.info("auto top-up pass: %s", "; ".join(topups.details))
         except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
             log.warning("cannot charge auto top-ups now: %s", error)
+        if self.poster is not None:
+            try:
+                hooks = deliver_due(self.ports.store, self.poster, now)
+                if hooks.ids:
+                    log.info(
+                        "webhooks: %d delivered, %d to retry, %d failed", hooks.delivered, hooks.retrying, hooks.failed
+                    )
+            except Exception as error:  # noqa: BLE001 - the store is down: the next tick tries again
+                log.warning("cannot deliver webhooks now: %s", error)
         try:
             report = send_due_notices(
                 self.ports.store, self.mailer, sender=self.sender, now_gregorian=now, public_url=self.public_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bookkeeper.config import Settings
-from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer
+from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer, WebhookPoster
 from bookkeeper.services.billing.account_pass import BillingPorts
 
 if TYPE_CHECKING:
@@ -47,6 +47,12 @@ def build_billing_ports(settings: Settings, clock_file: str | None = None) -> Bi
 
     passes = settings.shard_passes or (1 if settings.uses_embedded_store else PASSES_ON_COUCHDB)
     return BillingPorts(build_store(settings), build_clock(clock_file), load_design_docs(), passes_at_once=passes)
+
+
+def build_webhook_poster(settings: Settings) -> WebhookPoster:
+    from bookkeeper.adapters.webhook_poster import HttpWebhookPoster
+
+    return HttpWebhookPoster(allow_private=settings.webhooks_allow_private)
 
 
 def build_mailer(settings: Settings) -> Mailer:

@@ -85,6 +85,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_metrics_bind", "KAZBILL_API_METRICS_BIND", ("api", "metrics_bind"), _host_port, None),
     Setting("api_metrics_token", "KAZBILL_API_METRICS_TOKEN", ("api", "metrics_token"), _optional_text, None, True),
     Setting("api_cors_origins", "KAZBILL_API_CORS_ORIGINS", ("api", "cors_origins"), _optional_text, None),
+    Setting(
+        "webhooks_allow_private",
+        "KAZBILL_WEBHOOKS_ALLOW_PRIVATE",
+        ("webhooks", "allow_private"),
+        _flag,
+        False,
+    ),
     Setting("actor_admin_port", "KAZBILL_ACTOR_PORT", ("service", "actor_admin_port"), _port, 19000),
     Setting("shard_count", "KAZBILL_SHARDS", ("service", "shards"), _port, 2),
     Setting("shard_passes", "KAZBILL_SHARD_PASSES", ("service", "shard_passes"), _passes, 0),
@@ -178,6 +185,9 @@ class Settings:
     # Browser apps allowed to call the API (CORS), comma-separated origins such as Monster UI's
     # https://portal.example.net, or "*"; unset: none (a same-origin page needs none).
     api_cors_origins: str | None = None
+    # Outbound webhooks may call addresses on private networks and this machine (a receiver in the
+    # same network; the tests' own). Off: a reseller's URL cannot reach the services beside Kazbill.
+    webhooks_allow_private: bool = False
     actor_admin_port: int = 19000
     shard_count: int = 2
     # Accounts one shard bills at once (threads): a CouchDB answers many requests in parallel,

@@ -33,6 +33,7 @@ SYSTEM_DATABASES = (
     "kazbill_numbers",
     "kazbill_document_queue",
     "kazbill_directory",
+    "kazbill_webhook_deliveries",
 )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.gateways.settings import GatewaySettings
 from bookkeeper.domain.usage_limits import UsageLimits
-from bookkeeper.ports import CardGateway, Clock, DocumentStore
+from bookkeeper.ports import CardGateway, Clock, DocumentStore, WebhookPoster
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.kazoo_tokens import KazooTokens
 from crossbar_api.login_throttle import LoginPolicy
@@ -34,7 +34,8 @@ class ApiDeps:
     card_gateways: Callable[[GatewaySettings], CardGateway] | None = None  # a reseller's Braintree
     usage_limits: UsageLimits = field(default_factory=UsageLimits)  # what one account may have issued on demand
     cors_origins: tuple[str, ...] = ()  # browser apps (Monster UI) allowed to call the API; "*": any
-    kazoo_tokens: KazooTokens | None = None  # Kazoo's own tokens, checked as Kazoo does; set by create_app
+    kazoo_tokens: KazooTokens | None = None  # Kazoo's own tokens, checked as Kazoo does; made when left out
+    webhook_poster: WebhookPoster | None = None  # the test button of a reseller's webhook; None: 503
 
     def __post_init__(self) -> None:
         if self.kazoo_tokens is None:

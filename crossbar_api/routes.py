@@ -10,6 +10,13 @@ from typing import Any
 from crossbar_api.deps import ApiDeps
 from crossbar_api.resources.audit import Audit
 from crossbar_api.resources.auth import ApiAuth, TokenAuth, UserAuth
+from crossbar_api.resources.billing_webhooks import BODY as HOOK_BODY
+from crossbar_api.resources.billing_webhooks import (
+    BillingWebhook,
+    BillingWebhookDeliveries,
+    BillingWebhooks,
+    BillingWebhookTest,
+)
 from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
 from crossbar_api.resources.corrections import CreditNote, VoidDocument
 from crossbar_api.resources.customers import QUERY as CUSTOMER_QUERY
@@ -130,6 +137,25 @@ ROUTES = (
     ),
     Route(f"{ACCOUNT}/ledgers/{{ledger}}/{{entry_id}}", SourceLedger, "One ledger of a source service"),
     Route(f"{ACCOUNT}/billing_status", BillingStatus, "Trial, standing, block, billing day and current period"),
+    Route(
+        f"{ACCOUNT}/billing_webhooks", BillingWebhooks, "GET: a reseller's outbound webhooks; PUT: a new one", HOOK_BODY
+    ),
+    Route(
+        f"{ACCOUNT}/billing_webhooks/{{hook_id}}",
+        BillingWebhook,
+        "One outbound webhook: GET, POST (change), DELETE",
+        HOOK_BODY,
+    ),
+    Route(
+        f"{ACCOUNT}/billing_webhooks/{{hook_id}}/test",
+        BillingWebhookTest,
+        "Deliver a webhook.test event now, signed as every delivery is; answers the outcome",
+    ),
+    Route(
+        f"{ACCOUNT}/billing_webhooks/{{hook_id}}/deliveries",
+        BillingWebhookDeliveries,
+        "The webhook's delivery log, newest first: each event, its attempts and their outcome",
+    ),
     Route(
         f"{ACCOUNT}/customers",
         Customers,

@@ -10,7 +10,7 @@ import socket
 import falcon
 
 from bookkeeper.adapters.clock import SystemClock
-from bookkeeper.bootstrap import build_card_gateways, build_store, build_usage_limits
+from bookkeeper.bootstrap import build_card_gateways, build_store, build_usage_limits, build_webhook_poster
 from bookkeeper.config import Settings, load_settings
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
@@ -59,6 +59,7 @@ def create(
         card_gateways=build_card_gateways(settings),
         cluster_node=settings.node,
         usage_limits=build_usage_limits(settings),
+        webhook_poster=build_webhook_poster(settings),
         cors_origins=tuple(origin.strip() for origin in (settings.api_cors_origins or "").split(",") if origin.strip()),
     )
     return create_app(deps)

@@ -23,6 +23,8 @@ from bookkeeper.ports.outside import (
     MailUnavailable,
     SaleOutcome,
     SavedCard,
+    WebhookPoster,
+    WebhookUnreachable,
     gregorian_now,
 )
 from bookkeeper.ports.store import (
@@ -52,6 +54,8 @@ from bookkeeper.ports.store import (
 )
 
 __all__ = [
+    "WebhookPoster",
+    "WebhookUnreachable",
     "StoreError",
     "StoreUnavailable",
     "DatabaseNotFound",

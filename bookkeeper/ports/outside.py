@@ -25,6 +25,17 @@ class Mailer(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
+class WebhookPoster(Protocol):
+    """POSTs one webhook delivery; returns the HTTP status, raises WebhookUnreachable (its text
+    says why) when no answer came: refused, timed out, or an address Kazbill may not call."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int: ...
+
+
+class WebhookUnreachable(Exception):
+    pass
+
+
 class GatewayUnavailable(Exception):
     """A payment gateway could not be asked now (unreachable, 5xx, timeout): the caller answers
     so that the gateway sends its notification again later."""

@@ -45,6 +45,7 @@ from bookkeeper.services.documents.period_documents import (
     DocumentPorts,
     DocumentRequestError,
     NoCarrier,
+    documents_issued,
     issue_period_documents,
 )
 from bookkeeper.services.documents.proforma_requests import issue_proforma, request_proforma
@@ -191,6 +192,8 @@ class GenerateOnbills:
         issued, refused = [], {}
         for target in targets:
             try:
+                documents = issue_period_documents(ports, target, start, tuple(kinds), email=email)
+                documents_issued(ports, target, start, documents)  # invoice.issued, for whoever subscribed
                 issued += [
                     {
                         "account_id": target,
@@ -201,7 +204,7 @@ class GenerateOnbills:
                         "state": "queued",
                         "email": doc.email,
                     }
-                    for doc in issue_period_documents(ports, target, start, tuple(kinds), email=email)
+                    for doc in documents
                 ]
             except (DocumentRequestError, BillingInputError) as error:
                 if not children and isinstance(error, NoCarrier):

@@ -55,6 +55,11 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
     "tests/integration/test_api_entrances_on_gunicorn.py": ("*",),
     "tests/unit/crossbar_api/test_bad_input_api.py": ("*",),
     "tests/unit/crossbar_api/test_kazoo_tokens.py": ("*",),
+    "tests/integration/test_outbound_webhooks.py": (
+        "test_a_bad_webhook_is_400_naming_the_field_and_nothing_is_saved",
+        "test_nobody_sees_or_changes_another_resellers_webhooks",
+        "test_the_test_button_delivers_now_and_a_private_address_is_refused_unless_allowed",
+    ),
     "tests/unit/crossbar_api/test_customers_api.py": (
         "test_a_bad_query_is_400_naming_its_field",
         "test_no_caller_lists_an_account_outside_its_tree_csv_included",

@@ -19,7 +19,7 @@ from bookkeeper.domain.documents.invoice_lines import invoice_lines, lines_of
 from bookkeeper.domain.documents.numbering import NumberingError, require_closed
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.periods import Period, local_day_of_gregorian, period_containing
-from bookkeeper.ports import Conflict, DocumentStore, ViewQuery
+from bookkeeper.ports import Conflict, DocumentStore, ViewQuery, gregorian_now
 from bookkeeper.services.billing.context import BillingContext, BillingInputError, get_or_none, load_context
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, next_month, previous_month
@@ -30,6 +30,7 @@ from bookkeeper.services.documents.document_issue import (
     Issuer,
     NoCarrier,
 )
+from bookkeeper.services.hooks_out.outbox import queue_webhooks
 
 PERIOD_TYPES = ("invoice", "act")  # what a period end issues; the other types are made on demand
 __all__ = [
@@ -221,7 +222,28 @@ def issue_documents_if_due(ports: DocumentPorts, account_id: str, day: date) -> 
     except DocumentRequestError as error:
         return [BillingEvent("documents_refused", account_id, {"field": error.field, "reason": error.reason})]
     _mark_issued(ports, account_id, closed, len(issued))
-    return [BillingEvent("documents_issued", account_id, {"period": closed.start.isoformat(), "count": len(issued)})]
+    return [documents_issued(ports, account_id, closed.start, issued)]
+
+
+def documents_issued(
+    ports: DocumentPorts, account_id: str, period_start: date, issued: Sequence[IssuedDocument]
+) -> BillingEvent:
+    """The event of a period's documents issued, queued as a webhook (invoice.issued) for the
+    resellers above that want it."""
+    event = BillingEvent(
+        "documents_issued",
+        account_id,
+        {
+            "period": period_start.isoformat(),
+            "count": len(issued),
+            "documents": [
+                {"id": doc.doc_id, "type": doc.document_type, "number": doc.number, "carrier": doc.carrier}
+                for doc in issued
+            ],
+        },
+    )
+    queue_webhooks(ports.store, [event], gregorian_now(ports.clock))
+    return event
 
 
 def _marker(account_id: str, period: Period) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_acc
 from bookkeeper.services.billing.context import load_or_refuse
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.hooks_out.outbox import queue_webhooks
 from bookkeeper.services.payments.keyed_ids import find_keyed
 
 GATEWAY_CREDITS = (
@@ -223,6 +224,7 @@ def _post(
             "external_id": external_id,
         },
     )
+    queue_webhooks(store, [posted], now_gregorian)  # payment.received, for the resellers above that subscribed
     return [posted, *reconcile_account(ports, account_id)]
 
 

@@ -30,6 +30,7 @@ def test_store_init_prepares_an_empty_embedded_store_and_a_second_run_changes_no
         "kazbill_numbers",
         "kazbill_document_queue",
         "kazbill_directory",
+        "kazbill_webhook_deliveries",
     ]
     assert {d["state"] for d in report["design_docs"]} == {"installed"}
     assert report["server"]["adapter"] == "embedded"

@@ -22,6 +22,7 @@ from bookkeeper.services.billing.ledger_book import HISTORY_DOC, LedgerBook
 from bookkeeper.services.billing.notice_queue import drafts_from_events, queue_notices
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.trials import check_trial
+from bookkeeper.services.hooks_out.outbox import queue_webhooks
 from bookkeeper.services.setup.failures import record_failure
 
 # What a pass reads of the account's own database, one by one: fetched in one request up front.
@@ -107,4 +108,5 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
     # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
     # a notice can never be lost between the charge and the email; queuing again is a no-op.
     queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []), now_gregorian)
+    queue_webhooks(ports.store, trial_events, now_gregorian)  # for the resellers above that subscribed
     return trial_events
