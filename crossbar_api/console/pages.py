@@ -13,6 +13,7 @@ the page saying what was done or what was wrong.
     GET  /console/accounts/{id}                       one customer: services, ledger, documents
     GET  /console/accounts/{id}/documents/{doc_id}    one of its documents (PDF)
     POST /console/accounts/{id}/ledgers               a credit or a debit, with a reason
+    POST /console/accounts/{id}/actions/{name}        trial, limits, plan, block (actions.py)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRe
 from bookkeeper.services.operations.customer_listing import all_customers, customers_page
 from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, PostingRefused
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context
+from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settings
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.texts import TEXTS
 from crossbar_api.console.view_model import customer_model, dashboard_model, list_model
@@ -210,8 +212,8 @@ class CustomersCsv:
 
 
 class Customer:
-    def __init__(self, deps: ApiDeps):
-        self.deps = deps
+    def __init__(self, deps: ApiDeps, app: falcon.App):
+        self.deps, self.app = deps, app
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
         account = _reading(req, self.deps, account_id)
@@ -224,10 +226,13 @@ class Customer:
             lang=lang,
             t=TEXTS[lang],
             m=customer_model(self.deps, account, context, lang, req.get_param("period")),
+            settings=account_settings(self.app, req, account_id),
+            manual_block=context.account.manual_block,
+            on_trial=account.get("pvt_trial_expires") is not None,
             credit_reasons=MANUAL_CREDITS,
             form_token=session.form_token(req.context.token),
             home=req.context.caller.account_id,
-            done=done if done in ("credit", "debit") else None,
+            done=done if done in ("credit", "debit", *ACTIONS) else None,
             error=req.get_param("error"),
         )
 
@@ -282,6 +287,7 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route(f"{page}/dashboard", Dashboard(deps))
     app.add_route(f"{page}/customers", Customers(deps))
     app.add_route(f"{page}/customers.csv", CustomersCsv(deps))
-    app.add_route(page, Customer(deps))
+    app.add_route(page, Customer(deps, app))
+    app.add_route(f"{page}/actions/{{name}}", CustomerAction(deps, app))
     app.add_route(f"{page}/documents/{{doc_id}}", CustomerDocument(deps))
     app.add_route(f"{page}/ledgers", Posting(deps))

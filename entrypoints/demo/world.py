@@ -51,6 +51,26 @@ PLANS: dict[str, dict[str, Any]] = {
             "limits": {"twoway_trunks": {"name": "Two-way trunk", "names": {"ru": "Двусторонняя линия"}, "rate": 600}},
         },
     },
+    # Offered by Volna beside its office plan, assigned to nobody: a reseller moves a customer to
+    # it from the console (the price list changes, the month's charges follow from that day).
+    "plan_volna_business": {
+        "name": "Volna Business",
+        "plan": {
+            "devices": {
+                "sip_device": {"name": "Desk phone", "names": {"ru": "Настольный телефон"}, "rate": 500},
+                "softphone": {"name": "Softphone", "names": {"ru": "Софтфон"}, "rate": 250},
+            },
+            "users": {
+                "user": {"name": "User", "names": {"ru": "Пользователь"}, "rate": 150},
+                "admin": {"name": "Admin", "names": {"ru": "Администратор"}, "rate": 150},
+            },
+            "phone_numbers": {
+                "did": {"name": "City number", "names": {"ru": "Городской номер"}, "rate": 300},
+                "tollfree": {"name": "8-800 number", "names": {"ru": "Номер 8-800"}, "rate": 1200},
+            },
+            "limits": {"twoway_trunks": {"name": "Two-way trunk", "names": {"ru": "Двусторонняя линия"}, "rate": 800}},
+        },
+    },
     "plan_nordic_basic": {
         "name": "Nordic Basic",
         "plan": {
@@ -72,6 +92,7 @@ RESELLERS: dict[str, dict[str, Any]] = {
         "locale": "ru_RU",
         "default_service_plan": "plan_volna_office",
         "plan": "plan_volna_office",
+        "offers": ("plan_volna_office", "plan_volna_business"),
         "low_balance_threshold": "500.00",
         "blocking_enabled": True,
     },
@@ -82,6 +103,7 @@ RESELLERS: dict[str, dict[str, Any]] = {
         "locale": "en_GB",
         "default_service_plan": "plan_nordic_basic",
         "plan": "plan_nordic_basic",
+        "offers": ("plan_nordic_basic",),
         "charging": {"devices": "daily"},
         "low_balance_threshold": "10.00",
     },
@@ -138,14 +160,13 @@ class DemoWorld:
         self._account("Kazbill Demo Master", None, reseller=False)
         for name, spec in RESELLERS.items():
             self._account(name, spec["parent"], reseller=True)
-            settings = {key: value for key, value in spec.items() if key not in ("parent", "plan")}
+            settings = {key: value for key, value in spec.items() if key not in ("parent", "plan", "offers")}
             settings |= {**RESELLER_VAT[name], "carriers": CARRIERS[name]}
-            plan_id = spec["plan"]
             self.store.bulk_put(
                 account_db(self.accounts[name]),
                 [
                     {"_id": "onbill", "pvt_type": "onbill", **settings},
-                    {"_id": plan_id, "pvt_type": "service_plan", **PLANS[plan_id]},
+                    *({"_id": offered, "pvt_type": "service_plan", **PLANS[offered]} for offered in spec["offers"]),
                 ],
             )
             # The reseller's admin logs in to the console (user "admin", the demo's password). In

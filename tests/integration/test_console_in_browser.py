@@ -119,6 +119,17 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     (pdf,) = downloads.glob("*.pdf")
     assert "Счёт № В-2026-101 от 30.11.2026" in pdf_text(pdf) and "ООО «Бета Клиника»" in pdf_text(pdf)
 
+    # Another of Volna's plans: the price list and the estimate follow (2 × 500 + 250 + 2 × 300 +
+    # 150 + 2 × 150 = 2 300,00 where the office plan made 1 650,00).
+    assert text_of(browser, "monthly").replace("\u00a0", " ") == "1 650,00 ₽"
+    browser.find_element(By.XPATH, "//select[@id='plan']/option[.='Volna Business']").click()
+    submit(browser, "#plan-form")
+    assert text_of(browser, "done") == "Тариф назначен."
+    assert text_of(browser, "monthly").replace("\u00a0", " ") == "2 300,00 ₽"
+    heading = browser.find_element(By.XPATH, "//table[@id='services']/preceding-sibling::h2").text
+    assert heading == "Услуги · Volna Business"
+    browser.save_screenshot(str(ARTIFACTS / "console-customer-plan-ru.png"))
+
     browser.get(browser.current_url.replace("lang=ru", "lang=en").split("&done")[0])
     assert text_of(browser, "name") == "Beta Clinic" and "Desk phone" in text_of(browser, "services")
     browser.save_screenshot(str(ARTIFACTS / "console-customer-en.png"))

@@ -9,11 +9,12 @@ from datetime import datetime
 
 import pytest
 
-from bookkeeper.domain.kazoo_names import gregorian_of
+from bookkeeper.domain.kazoo_names import account_db, gregorian_of
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.operations.account_batches import bill_accounts
 from testkit.fixtures.api_world import MSK
+from tests.unit.crossbar_api.test_api import token
 
 BILLED = ("sub", "customer", "customer_two", "other_reseller", "other_customer")
 
@@ -227,3 +228,60 @@ def test_the_dashboard_adds_up_the_accounts_below_and_lists_what_waits_for_a_per
     assert "no rate for a call of customer_two" in page.text
     assert "other_customer" not in page.text  # another reseller's failure
     assert "550 no such user" in page.text and "Failures waiting for a person (1)" in page.text
+
+
+def _act(client, cookie, customer, name, **fields):
+    page = client.simulate_get(f"/console/accounts/{customer}", headers=cookie)
+    body = "&".join(f"{k}={v}" for k, v in {"form_token": form_token(page.text), **fields}.items())
+    sent = client.simulate_post(
+        f"/console/accounts/{customer}/actions/{name}?lang=en",
+        body=body,
+        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert sent.status_code == 303, sent.text
+    return sent.headers["location"], client.simulate_get(sent.headers["location"], headers=cookie).text
+
+
+def test_the_customer_pages_terms_go_through_the_api_and_say_what_was_done(console):
+    client, world, _ = console
+    _, cookie = log_in(client)
+    customer = world.ids["customer_two"]
+    world.store.put(
+        account_db(world.ids["reseller"]),
+        {
+            "_id": "plan_premium",
+            "pvt_type": "service_plan",
+            "name": "Premium",
+            "plan": {"devices": {"sip_device": {"rate": 900}}},
+        },
+    )
+    where, page = _act(client, cookie, customer, "limits", allow_postpay="true", max_postpay_amount="250,50")
+    assert where.endswith("done=limits") and "The limits were saved." in page
+    token_headers = {"X-Auth-Token": token(client, world, "reseller")}
+    status = client.simulate_get(f"/v2/accounts/{customer}/billing_status", headers=token_headers).json["data"]
+    assert status["credit_line"] == 250.5
+    where, page = _act(client, cookie, customer, "plan", plan_id="plan_premium")
+    assert where.endswith("done=plan"), where
+    services = client.simulate_get(f"/v2/accounts/{customer}/services", headers=token_headers).json["data"]
+    assert services["plan"]["id"] == "plan_premium" and services["estimated_monthly_cost"] == 2700  # 3 × 900
+    assert "2,700.00" in page  # the page's estimate follows the new plan
+    where, page = _act(client, cookie, customer, "block", block="true")
+    assert where.endswith("done=block") and "Lift the manual block" in page
+
+
+@pytest.mark.parametrize(
+    "name, fields, field",
+    [
+        ("limits", {"allow_postpay": "true", "max_postpay_amount": "lots"}, "max_postpay_amount"),
+        ("trial", {"trial": "extend", "days": "forever"}, "days"),
+        ("plan", {"plan_id": "plan_nonexistent"}, "add"),
+    ],
+)
+def test_a_refused_term_is_named_on_the_page_and_nothing_changes(console, name, fields, field):
+    client, world, _ = console
+    _, cookie = log_in(client)
+    customer = world.ids["customer_two"]
+    before = world.store.get(account_db(customer), "limits")
+    where, page = _act(client, cookie, customer, name, **fields)
+    assert "error=" in where and re.search(r'id="error">' + field, page), page[:1500]
+    assert world.store.get(account_db(customer), "limits")["_rev"] == before["_rev"]
