@@ -20,32 +20,46 @@ class ApiAnswer:
     status: int
     data: Any
     message: str  # the error's words, its field first, for the page; "" on success
+    problems: tuple[tuple[str, str], ...] = ()  # every (field, message) the API named
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
 
-def call_api(app: falcon.App, req: falcon.Request, method: str, path: str, data: Any = None) -> ApiAnswer:
-    headers = {"X-Auth-Token": str(req.context.token), "Content-Type": "application/json"}
-    body = None if data is None else dumps({"data": data})
+def call_api(
+    app: falcon.App,
+    req: falcon.Request,
+    method: str,
+    path: str,
+    data: Any = None,
+    *,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+) -> ApiAnswer:
+    """`data` goes as crossbar's JSON envelope; `raw` as it is (a CSV deck)."""
+    headers = {"X-Auth-Token": str(req.context.token), "Content-Type": content_type}
+    body = raw if raw is not None else (None if data is None else dumps({"data": data}))
     result = falcon.testing.simulate_request(
         app, method, path, body=body, headers=headers, remote_addr=req.remote_addr or "127.0.0.1"
     )
     answer = result.json if result.content_type and "json" in result.content_type else {}
     if 200 <= result.status_code < 300:
         return ApiAnswer(result.status_code, (answer or {}).get("data"), "")
-    return ApiAnswer(result.status_code, None, _said(answer or {}))
+    problems = tuple(_problems(answer or {}))
+    message = f"{problems[0][0]}: {problems[0][1]}" if problems else str((answer or {}).get("message") or "refused")
+    return ApiAnswer(result.status_code, None, message, problems)
 
 
-def _said(error: dict[str, Any]) -> str:
-    """'field: message' from crossbar's error shape ({data: {field: {rule: {message}}}})."""
+def _problems(error: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) from crossbar's error shape ({data: {field: {rule: {message}}}})."""
+    found = []
     for field, rules in (error.get("data") or {}).items():
         if isinstance(rules, dict):
             for rule in rules.values():
                 if isinstance(rule, dict) and rule.get("message"):
-                    return f"{field}: {rule['message']}"
-    return str(error.get("message") or "refused")
+                    found.append((str(field), str(rule["message"])))
+    return found
 
 
 def form_number(text: str) -> Decimal | str:

@@ -9,6 +9,23 @@ from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 _OWN = {
     "en": {
         "console": "Kazbill console",
+        "rate_decks": "Rate decks",
+        "deck": "Deck",
+        "upload": "Upload",
+        "deck_format": (
+            "CSV with a header: prefix, rate_cost (a minute), rate_increment and rate_minimum "
+            "(seconds), and optionally direction, rate_name, carrier. The whole file is checked first: "
+            "one bad line and nothing is imported."
+        ),
+        "deck_refused": "The deck was not imported. Fix these lines and upload it again:",
+        "deck_imported": "Imported rates",
+        "import_state": "Import",
+        "rows_written": "rows written",
+        "rate_lookup": "Look up a rate",
+        "number": "Number",
+        "seconds": "Seconds",
+        "outbound": "outbound",
+        "inbound": "inbound",
         "account_terms": "Terms",
         "plan": "Plan",
         "save": "Save",
@@ -77,6 +94,23 @@ _OWN = {
     },
     "ru": {
         "console": "Консоль Kazbill",
+        "rate_decks": "Тарифные сетки",
+        "deck": "Сетка",
+        "upload": "Загрузить",
+        "deck_format": (
+            "CSV с заголовком: prefix, rate_cost (за минуту), rate_increment и rate_minimum (секунды), "
+            "по желанию direction, rate_name, carrier. Сначала проверяется весь файл: одна ошибочная "
+            "строка, и ничего не загружается."
+        ),
+        "deck_refused": "Сетка не загружена. Исправьте эти строки и загрузите снова:",
+        "deck_imported": "Загружено тарифов",
+        "import_state": "Загрузка",
+        "rows_written": "строк записано",
+        "rate_lookup": "Найти тариф",
+        "number": "Номер",
+        "seconds": "Секунд",
+        "outbound": "исходящий",
+        "inbound": "входящий",
         "account_terms": "Условия",
         "plan": "Тариф",
         "save": "Сохранить",
@@ -145,6 +179,25 @@ _OWN = {
     },
     "de": {
         "console": "Kazbill-Konsole",
+        "rate_decks": "Tariftabellen",
+        "deck": "Tabelle",
+        "upload": "Hochladen",
+        "deck_format": (
+            "CSV mit Kopfzeile: prefix, rate_cost (pro Minute), rate_increment und rate_minimum "
+            "(Sekunden), wahlweise direction, rate_name, carrier. Zuerst wird die ganze Datei geprüft: "
+            "eine fehlerhafte Zeile, und nichts wird importiert."
+        ),
+        "deck_refused": (
+            "Die Tabelle wurde nicht importiert. Korrigieren Sie diese Zeilen und laden Sie sie erneut hoch:"
+        ),
+        "deck_imported": "Importierte Tarife",
+        "import_state": "Import",
+        "rows_written": "Zeilen geschrieben",
+        "rate_lookup": "Tarif nachschlagen",
+        "number": "Nummer",
+        "seconds": "Sekunden",
+        "outbound": "abgehend",
+        "inbound": "ankommend",
         "account_terms": "Konditionen",
         "plan": "Tarif",
         "save": "Speichern",

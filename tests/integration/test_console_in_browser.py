@@ -130,6 +130,29 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     assert heading == "Услуги · Volna Business"
     browser.save_screenshot(str(ARTIFACTS / "console-customer-plan-ru.png"))
 
+    # A rate deck with a bad line: refused whole, the line and column named; then a good one, and
+    # a number looked up in it.
+    customer_page = browser.current_url
+    browser.find_element(By.ID, "nav-rate-decks").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "upload"))
+    bad = tmp_path / "retail-bad.csv"
+    bad.write_text("prefix,rate_cost,rate_increment,rate_minimum\n7495,1.20,60,60\n7812,дёшево,60,60\n")
+    browser.find_element(By.ID, "deck").clear()
+    browser.find_element(By.ID, "deck").send_keys("retail")
+    browser.find_element(By.ID, "file").send_keys(str(bad))
+    submit(browser, "#upload")
+    assert "line 3.rate_cost" in text_of(browser, "refused")
+    browser.save_screenshot(str(ARTIFACTS / "console-rate-decks-ru.png"))
+    good = tmp_path / "retail.csv"
+    good.write_text("prefix,rate_cost,rate_increment,rate_minimum\n7495,1.20,60,60\n7812,0.90,60,60\n")
+    browser.find_element(By.ID, "file").send_keys(str(good))
+    submit(browser, "#upload")
+    assert text_of(browser, "done").endswith(": 2")
+    browser.find_element(By.ID, "number").send_keys("+78121234567")
+    submit(browser, "#lookup")
+    assert "7812" in text_of(browser, "rate")
+    browser.get(customer_page)
+
     browser.get(browser.current_url.replace("lang=ru", "lang=en").split("&done")[0])
     assert text_of(browser, "name") == "Beta Clinic" and "Desk phone" in text_of(browser, "services")
     browser.save_screenshot(str(ARTIFACTS / "console-customer-en.png"))
