@@ -15,6 +15,7 @@ the page saying what was done or what was wrong.
     POST /console/accounts/{id}/ledgers               a credit or a debit, with a reason
     POST /console/accounts/{id}/actions/{name}        trial, limits, plan, block (actions.py)
     GET, POST /console/accounts/{id}/rate_decks       upload, progress, lookup (rate_decks.py)
+    GET, POST /console/accounts/{id}/plans            the catalogue, edited (plans.py)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from bookkeeper.services.operations.customer_listing import all_customers, custo
 from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, PostingRefused
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context
 from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settings
+from crossbar_api.console.plans import PlansPage
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.rate_decks import RateDecksPage
 from crossbar_api.console.texts import TEXTS
@@ -292,5 +294,6 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route(page, Customer(deps, app))
     app.add_route(f"{page}/actions/{{name}}", CustomerAction(deps, app))
     app.add_route(f"{page}/rate_decks", RateDecksPage(deps, app, _render, _reading))
+    app.add_route(f"{page}/plans", PlansPage(deps, app, _render, _reading))
     app.add_route(f"{page}/documents/{{doc_id}}", CustomerDocument(deps))
     app.add_route(f"{page}/ledgers", Posting(deps))

@@ -9,6 +9,14 @@ from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 _OWN = {
     "en": {
         "console": "Kazbill console",
+        "plans": "Plans",
+        "new_plan": "A new plan",
+        "plan_saved": "Saved",
+        "plans_explained": (
+            "Each plan's price list is its plan document, as Kazoo keeps it: categories (devices, users, "
+            "phone_numbers, limits...), items, and per item its rate a month, and optionally names per "
+            "language, a minimum, a step, a discount. Saving checks it whole; what is wrong is shown under it."
+        ),
         "rate_decks": "Rate decks",
         "deck": "Deck",
         "upload": "Upload",
@@ -94,6 +102,14 @@ _OWN = {
     },
     "ru": {
         "console": "Консоль Kazbill",
+        "plans": "Тарифы",
+        "new_plan": "Новый тариф",
+        "plan_saved": "Сохранено",
+        "plans_explained": (
+            "Прейскурант тарифа: документ плана, как его хранит Kazoo: категории (devices, users, "
+            "phone_numbers, limits...), позиции и для каждой цена в месяц, по желанию названия на языках, "
+            "минимум, шаг, скидка. При сохранении проверяется целиком; ошибки показаны под ним."
+        ),
         "rate_decks": "Тарифные сетки",
         "deck": "Сетка",
         "upload": "Загрузить",
@@ -179,6 +195,14 @@ _OWN = {
     },
     "de": {
         "console": "Kazbill-Konsole",
+        "plans": "Tarife",
+        "new_plan": "Ein neuer Tarif",
+        "plan_saved": "Gespeichert",
+        "plans_explained": (
+            "Die Preisliste eines Tarifs ist sein Plandokument, wie Kazoo es hält: Kategorien (devices, "
+            "users, phone_numbers, limits...), Posten und je Posten der Monatspreis, wahlweise Namen je "
+            "Sprache, Minimum, Schritt, Rabatt. Beim Speichern wird er ganz geprüft; Fehler stehen darunter."
+        ),
         "rate_decks": "Tariftabellen",
         "deck": "Tabelle",
         "upload": "Hochladen",

@@ -160,6 +160,10 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "customers"))
     assert "Export CSV" in browser.page_source and set(everyone) == set(customer_names(browser))
     browser.save_screenshot(str(ARTIFACTS / "console-customers-en.png"))
+    browser.find_element(By.ID, "nav-plans").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-new"))
+    assert browser.find_elements(By.ID, "plan-plan_volna_business")
+    browser.save_screenshot(str(ARTIFACTS / "console-plans-en.png"))
     browser.find_element(By.ID, "nav-dashboard").click()
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "totals"))
     assert "Monthly recurring" in browser.page_source
