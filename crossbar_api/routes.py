@@ -43,7 +43,7 @@ from crossbar_api.resources.status import BillingStatus
 from crossbar_api.resources.trial_limits import PrivateLimits, Trial
 
 ACCOUNT = "/v2/accounts/{account_id}"
-PAGED = ("created_from", "created_to", "page_size", "start_key", "paginate", "ascending")
+PAGED = ("created_from", "created_to", "page_size", "start_key", "paginate", "ascending", "format")
 # Kazoo's ledger body (its `ledgers` schema, read by cb_ledgers:put) and Kazbill's `reason`.
 LEDGER_BODY = {
     "amount": "number",
@@ -101,7 +101,7 @@ ROUTES = (
         f"{ACCOUNT}/transactions",
         Transactions,
         "Credits and debits created in a range, newest first",
-        query=("created_from", "created_to", "reason", "page_size", "start_key"),
+        query=("created_from", "created_to", "reason", "page_size", "start_key", "format"),
     ),
     Route(
         f"{ACCOUNT}/ledgers/credit",
@@ -289,7 +289,7 @@ ROUTES = (
         f"{ACCOUNT}/onbills",
         Onbills,
         "The account's period documents (last 12 months, or one period)",
-        query=("period",),
+        query=("period", "format"),
     ),
     Route(
         f"{ACCOUNT}/onbills/generate",

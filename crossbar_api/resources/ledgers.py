@@ -25,6 +25,8 @@ from bookkeeper.domain.settings import SettingsError
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.billing.context import find_reseller, get_or_none
 from crossbar_api.access import account_for
+from crossbar_api.csv_export import stream_csv, wants_csv
+from crossbar_api.csv_rows import ENTRY_HEADER, entry_rows
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
 from crossbar_api.errors import ApiError, invalid
@@ -143,7 +145,13 @@ class SourceLedgers(LedgerEntry):
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, ledger: str) -> None:
         account_for(req, self.deps, account_id)
         created_from, created_to = time_range(req, _now(self.deps))
-        page, extra = _page(req, source_rows(self.deps, account_id, ledger, created_from, created_to))
+        rows = source_rows(self.deps, account_id, ledger, created_from, created_to)
+        if wants_csv(req):  # e.g. per-minute-voip: every call of the range, a chunk at a time
+            rows = sorted(rows, key=lambda row: (row[0], row[1]))
+            chunks = (fetch_page(self.deps, rows[first : first + 500]) for first in range(0, len(rows), 500))
+            stream_csv(resp, f"{ledger}-{account_id}.csv", ENTRY_HEADER, entry_rows(d for c in chunks for d in c))
+            return
+        page, extra = _page(req, rows)
         answer(req, resp, [public_json(doc) for doc in fetch_page(self.deps, page)], **extra)
 
 

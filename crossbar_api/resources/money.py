@@ -26,6 +26,8 @@ from bookkeeper.services.payments.postings import (
     manual_debit,
 )
 from crossbar_api.access import account_for
+from crossbar_api.csv_export import stream_csv, wants_csv
+from crossbar_api.csv_rows import ENTRY_HEADER, entry_rows
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_request
 from crossbar_api.errors import ApiError, invalid
@@ -35,6 +37,7 @@ from crossbar_api.ledger_body import parse_ledger_request
 from crossbar_api.ledger_store import find_ledger
 
 DEFAULT_PAGE_SIZE = 50
+CSV_CHUNK = 500  # documents fetched at once while a CSV export streams
 MAX_RANGE_DAYS = 400
 
 
@@ -114,6 +117,11 @@ class Transactions:
                 if not reason or entry_reason(row.doc or {}) == reason:
                     rows.append((-row.key, row.id, db, row.doc))
         rows.sort(key=lambda row: (row[0], row[1]))
+        if wants_csv(req):  # every entry of the range, streamed a chunk of documents at a time
+            chunks = (self._documents(rows[first : first + CSV_CHUNK]) for first in range(0, len(rows), CSV_CHUNK))
+            entries = (doc for chunk in chunks for doc in chunk)
+            stream_csv(resp, f"transactions-{account_id}.csv", ENTRY_HEADER, entry_rows(entries))
+            return
         start_key = req.get_param("start_key")
         if start_key:  # opaque to callers: "<created>:<id>" of the first entry of the page
             created, entry_id = page_position(start_key)

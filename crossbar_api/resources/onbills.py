@@ -51,6 +51,8 @@ from bookkeeper.services.documents.period_documents import (
 from bookkeeper.services.documents.proforma_requests import issue_proforma, request_proforma
 from bookkeeper.services.documents.transaction_invoices import issue_transaction_invoice
 from crossbar_api.access import account_for, billing_context
+from crossbar_api.csv_export import stream_csv, wants_csv
+from crossbar_api.csv_rows import DOCUMENT_HEADER, document_rows
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
@@ -113,7 +115,11 @@ class Onbills:
         found = list_documents(
             self.deps.store, self.deps.design_docs, account_id, months, _period(period, "period") if period else None
         )
-        answer(req, resp, [{**doc, "total": _major(doc)} for doc in found])
+        listed = [{**doc, "total": _major(doc)} for doc in found]
+        if wants_csv(req):
+            stream_csv(resp, f"documents-{account_id}.csv", DOCUMENT_HEADER, document_rows(listed))
+            return
+        answer(req, resp, listed)
 
 
 def _major(listed: dict[str, Any]) -> Decimal | None:
