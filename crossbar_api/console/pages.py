@@ -16,6 +16,7 @@ the page saying what was done or what was wrong.
     POST /console/accounts/{id}/actions/{name}        trial, limits, plan, block (actions.py)
     GET, POST /console/accounts/{id}/rate_decks       upload, progress, lookup (rate_decks.py)
     GET, POST /console/accounts/{id}/plans            the catalogue, edited (plans.py)
+    GET  /console/accounts/{id}/settings[/{section}]  webhooks, carriers, gateways, templates
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settin
 from crossbar_api.console.plans import PlansPage
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.rate_decks import RateDecksPage
+from crossbar_api.console.settings import SettingsPage
 from crossbar_api.console.texts import TEXTS
 from crossbar_api.console.view_model import customer_model, dashboard_model, list_model
 from crossbar_api.csv_export import stream_csv
@@ -295,5 +297,8 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route(f"{page}/actions/{{name}}", CustomerAction(deps, app))
     app.add_route(f"{page}/rate_decks", RateDecksPage(deps, app, _render, _reading))
     app.add_route(f"{page}/plans", PlansPage(deps, app, _render, _reading))
+    settings = SettingsPage(deps, app, _render, _reading)
+    app.add_route(f"{page}/settings", settings)
+    app.add_route(f"{page}/settings/{{section}}", settings)
     app.add_route(f"{page}/documents/{{doc_id}}", CustomerDocument(deps))
     app.add_route(f"{page}/ledgers", Posting(deps))

@@ -9,6 +9,30 @@ from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 _OWN = {
     "en": {
         "console": "Kazbill console",
+        "settings": "Settings",
+        "settings_saved": "Saved.",
+        "webhooks": "Webhooks",
+        "webhooks_explained": (
+            "Kazbill POSTs the events you choose to your URL, signed: Kazbill-Signature t=<unix>,v1=HMAC-SHA256 "
+            "of <t>.<body> with the secret. A receiver that fails is tried again for an hour."
+        ),
+        "events": "Events",
+        "secret": "Secret",
+        "send_test": "Send a test",
+        "delete": "Delete",
+        "attempts": "attempts",
+        "add_webhook": "Add a webhook",
+        "carriers": "Carriers and legal details",
+        "carriers_explained": (
+            "The legal entities that issue your documents: names, addresses, tax ids, bank details, numbering."
+        ),
+        "gateways": "Payment gateways",
+        "templates": "Document templates",
+        "templates_explained": (
+            "Your own HTML template for a carrier's documents of one type; checked (a trial render) before it is used."
+        ),
+        "carrier": "Carrier",
+        "check_and_save": "Check and save",
         "plans": "Plans",
         "new_plan": "A new plan",
         "plan_saved": "Saved",
@@ -102,6 +126,30 @@ _OWN = {
     },
     "ru": {
         "console": "Консоль Kazbill",
+        "settings": "Настройки",
+        "settings_saved": "Сохранено.",
+        "webhooks": "Вебхуки",
+        "webhooks_explained": (
+            "Kazbill отправляет выбранные события на ваш URL с подписью: Kazbill-Signature t=<unix>,v1=HMAC-SHA256 "
+            "от <t>.<тело> с секретом. Если получатель не ответил, попытки повторяются в течение часа."
+        ),
+        "events": "События",
+        "secret": "Секрет",
+        "send_test": "Отправить тест",
+        "delete": "Удалить",
+        "attempts": "попыток",
+        "add_webhook": "Добавить вебхук",
+        "carriers": "Юрлица и реквизиты",
+        "carriers_explained": (
+            "Юрлица, от имени которых выставляются документы: названия, адреса, ИНН/КПП, банк, нумерация."
+        ),
+        "gateways": "Платёжные шлюзы",
+        "templates": "Шаблоны документов",
+        "templates_explained": (
+            "Свой HTML-шаблон документов одного типа для юрлица; проверяется пробной вёрсткой перед использованием."
+        ),
+        "carrier": "Юрлицо",
+        "check_and_save": "Проверить и сохранить",
         "plans": "Тарифы",
         "new_plan": "Новый тариф",
         "plan_saved": "Сохранено",
@@ -195,6 +243,32 @@ _OWN = {
     },
     "de": {
         "console": "Kazbill-Konsole",
+        "settings": "Einstellungen",
+        "settings_saved": "Gespeichert.",
+        "webhooks": "Webhooks",
+        "webhooks_explained": (
+            "Kazbill sendet die gewählten Ereignisse signiert an Ihre URL: Kazbill-Signature t=<unix>,v1=HMAC-SHA256 "
+            "über <t>.<Body> mit dem Geheimnis. Antwortet der Empfänger nicht, "
+            "wird es eine Stunde lang erneut versucht."
+        ),
+        "events": "Ereignisse",
+        "secret": "Geheimnis",
+        "send_test": "Test senden",
+        "delete": "Löschen",
+        "attempts": "Versuche",
+        "add_webhook": "Webhook hinzufügen",
+        "carriers": "Rechnungssteller und Angaben",
+        "carriers_explained": (
+            "Die Gesellschaften, die Ihre Dokumente ausstellen: Namen, Anschriften, Steuernummern, Bank, Nummernkreise."
+        ),
+        "gateways": "Zahlungsanbieter",
+        "templates": "Dokumentvorlagen",
+        "templates_explained": (
+            "Ihre eigene HTML-Vorlage für die Dokumente eines Typs eines Rechnungsstellers; vor der "
+            "Verwendung probegesetzt."
+        ),
+        "carrier": "Rechnungssteller",
+        "check_and_save": "Prüfen und speichern",
         "plans": "Tarife",
         "new_plan": "Ein neuer Tarif",
         "plan_saved": "Gespeichert",

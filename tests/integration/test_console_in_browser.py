@@ -164,6 +164,13 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-new"))
     assert browser.find_elements(By.ID, "plan-plan_volna_business")
     browser.save_screenshot(str(ARTIFACTS / "console-plans-en.png"))
+    browser.find_element(By.ID, "nav-settings").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "webhook-add"))
+    browser.find_element(By.ID, "hook-url").send_keys("ftp://not-a-web-address.example")
+    submit(browser, "#webhook-add")
+    assert text_of(browser, "problems-webhook_add").startswith("url:")
+    assert "ООО «Волна Телеком»" in browser.find_element(By.NAME, "carriers").get_attribute("value")  # to edit
+    browser.save_screenshot(str(ARTIFACTS / "console-settings-en.png"))
     browser.find_element(By.ID, "nav-dashboard").click()
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "totals"))
     assert "Monthly recurring" in browser.page_source

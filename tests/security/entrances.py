@@ -55,7 +55,9 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
     "tests/integration/test_api_entrances_on_gunicorn.py": ("*",),
     "tests/unit/crossbar_api/test_bad_input_api.py": ("*",),
     "tests/unit/crossbar_api/test_kazoo_tokens.py": ("*",),
-    "tests/unit/crossbar_api/test_csv_exports.py": ("test_transactions_as_csv_are_every_entry_with_a_formula_kept_as_text",),
+    "tests/unit/crossbar_api/test_csv_exports.py": (
+        "test_transactions_as_csv_are_every_entry_with_a_formula_kept_as_text",
+    ),
     "tests/integration/test_outbound_webhooks.py": (
         "test_a_bad_webhook_is_400_naming_the_field_and_nothing_is_saved",
         "test_nobody_sees_or_changes_another_resellers_webhooks",

@@ -1,0 +1,117 @@
+"""The console's settings page: a reseller adds a webhook and tests it against a real receiver,
+reads its delivery log, and is shown, under the section that sent it, whatever the API refuses
+(a bad URL, broken carrier JSON, a gateway setting, a hostile template), with nothing saved."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
+
+import pytest
+from falcon import testing
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.adapters.webhook_poster import HttpWebhookPoster
+from bookkeeper.domain.kazoo_names import account_db
+from crossbar_api.app import create_app
+from crossbar_api.auth import TokenSigner
+from crossbar_api.deps import ApiDeps
+from testkit.fixtures.api_world import MSK, ApiWorld
+from tests.unit.crossbar_api.test_console_pages import form_token, log_in
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[bytes] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        Receiver.received.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def settings_console(tmp_path):
+    store = EmbeddedStore(tmp_path / "settings.sqlite3")
+    world = ApiWorld(store).build()
+    deps = ApiDeps(
+        store=store,
+        clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
+        design_docs=world.world.design_docs,
+        tokens=TokenSigner(b"settings-test-secret-01", 3600),
+        webhook_poster=HttpWebhookPoster(allow_private=True, timeout_s=5),
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = testing.TestClient(create_app(deps))
+    _, cookie = log_in(client)
+    yield client, world, cookie, f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    store.close()
+
+
+def send(client, cookie, reseller, section, **fields):
+    page = client.simulate_get(f"/console/accounts/{reseller}/settings", headers=cookie)
+    assert page.status_code == 200, page.text[:1000]
+    return client.simulate_post(
+        f"/console/accounts/{reseller}/settings/{section}?lang=en",
+        body=urlencode({"form_token": form_token(page.text), **fields}),
+        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def test_a_webhook_is_added_tested_against_a_real_receiver_and_logged(settings_console):
+    client, world, cookie, url = settings_console
+    reseller = world.ids["reseller"]
+    added = send(client, cookie, reseller, "webhook_add", url=url, **{"event_payment.received": "on"})
+    assert added.status_code == 303 and added.headers["location"].endswith("done=webhook_add")
+    page = client.simulate_get(added.headers["location"], headers=cookie).text
+    hook_id = re.search(r'data-hook="([0-9a-f]+)"', page).group(1)
+    assert "whsec_" in page and "payment.received" in page
+    Receiver.received.clear()
+    tested = send(client, cookie, reseller, "webhook_test", hook_id=hook_id)
+    assert tested.status_code == 303, tested.text[-2000:]
+    assert len(Receiver.received) == 1 and b'"webhook.test"' in Receiver.received[0]
+    page = client.simulate_get(tested.headers["location"], headers=cookie).text
+    assert re.search(r"webhook\.test · delivered · 1 attempts · 204", page)
+
+
+def test_what_the_api_refuses_is_named_under_its_section_and_nothing_is_saved(settings_console):
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    onbill_before = world.store.get(account_db(reseller), "onbill")["_rev"]
+    bad_url = send(client, cookie, reseller, "webhook_add", url="ftp://example.net", **{"event_balance.low": "on"})
+    assert bad_url.status_code == 400 and re.search(r'id="problems-webhook_add">.*?<li>url: ', bad_url.text, re.S)
+    broken = send(client, cookie, reseller, "carriers", carriers='[{"id": "main",')
+    assert broken.status_code == 400 and re.search(r'id="problems-carriers">.*?carriers: not JSON', broken.text, re.S)
+    assert "[{&#34;id&#34;: &#34;main&#34;," in broken.text  # what was typed stays
+    wrong = send(client, cookie, reseller, "carriers", carriers='[{"id": "main", "vat_rate": "lots"}]')
+    assert wrong.status_code == 400 and 'id="problems-carriers"' in wrong.text
+    assert world.store.get(account_db(reseller), "onbill")["_rev"] == onbill_before
+    gateway = send(client, cookie, reseller, "gateway", kind="paypal_config", settings='{"enabled": "yes"}')
+    assert gateway.status_code == 400 and re.search(
+        r'id="problems-gateway_paypal_config">.*?enabled', gateway.text, re.S
+    )
+    hostile = send(
+        client,
+        cookie,
+        reseller,
+        "template",
+        carrier="main",
+        document_type="invoice",
+        template="{{ ''.__class__.__mro__ }}",
+    )
+    assert hostile.status_code == 400 and 'id="problems-template"' in hostile.text
+
+
+def test_a_customer_or_another_reseller_cannot_use_the_settings(settings_console):
+    client, world, _, url = settings_console
+    _, other = log_in(client, "Other Reseller", "admin-other_reseller")
+    page = client.simulate_get(f"/console/accounts/{world.ids['reseller']}/settings", headers=other)
+    assert page.status_code == 403
