@@ -37,6 +37,7 @@ from crossbar_api.resources.payment_forms import PaymentForm
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.plans import PLAN_ROUTES
 from crossbar_api.resources.rate_decks import RateDeckCsv, RateDeckImport, RateLookup
+from crossbar_api.resources.revenue import Revenue
 from crossbar_api.resources.services import Reconcile, Services
 from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
@@ -155,6 +156,13 @@ ROUTES = (
         f"{ACCOUNT}/billing_webhooks/{{hook_id}}/deliveries",
         BillingWebhookDeliveries,
         "The webhook's delivery log, newest first: each event, its attempts and their outcome",
+    ),
+    Route(
+        f"{ACCOUNT}/revenue",
+        Revenue,
+        "The accounts below, per currency: MRR, overdue, suspended, owed, and what the month (YYYYMM) billed and "
+        "collected per ledger source",
+        query=("month",),
     ),
     Route(
         f"{ACCOUNT}/customers",

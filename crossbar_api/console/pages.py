@@ -30,6 +30,7 @@ import falcon
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bookkeeper.domain.documents.dates import shown_day
+from bookkeeper.domain.kazoo_months import utc_month
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.money import MoneyError
 from bookkeeper.ports import gregorian_now
@@ -169,7 +170,7 @@ class Dashboard:
             lang=lang,
             t=TEXTS[lang],
             account=account,
-            m=dashboard_model(self.deps.store, account_id, lang),
+            m=dashboard_model(self.deps.store, account_id, lang, utc_month(gregorian_now(self.deps.clock))),
             form_token=session.form_token(req.context.token),
             home=req.context.caller.account_id,
         )

@@ -9,6 +9,9 @@ from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 _OWN = {
     "en": {
         "console": "Kazbill console",
+        "billed_in": "Billed",
+        "collected_in": "Collected",
+        "month_too_big": "Billed and collected are added up live for at most 2,000 accounts below: not shown.",
         "settings": "Settings",
         "settings_saved": "Saved.",
         "webhooks": "Webhooks",
@@ -126,6 +129,9 @@ _OWN = {
     },
     "ru": {
         "console": "Консоль Kazbill",
+        "billed_in": "Начислено",
+        "collected_in": "Оплачено",
+        "month_too_big": "Начисления и оплаты считаются на лету не более чем для 2000 аккаунтов: не показаны.",
         "settings": "Настройки",
         "settings_saved": "Сохранено.",
         "webhooks": "Вебхуки",
@@ -243,6 +249,9 @@ _OWN = {
     },
     "de": {
         "console": "Kazbill-Konsole",
+        "billed_in": "Berechnet",
+        "collected_in": "Eingegangen",
+        "month_too_big": "Berechnet und eingegangen werden live für höchstens 2.000 Konten addiert: nicht gezeigt.",
         "settings": "Einstellungen",
         "settings_saved": "Gespeichert.",
         "webhooks": "Webhooks",

@@ -21,6 +21,7 @@ from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.documents.statements import statement
 from bookkeeper.services.operations.customer_listing import CustomerPage
 from bookkeeper.services.operations.reseller_figures import failures_below, totals_below, undelivered_below
+from bookkeeper.services.operations.revenue import TooManyAccounts, revenue_below
 from crossbar_api.deps import ApiDeps
 from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
 from crossbar_api.portal.texts import LOCALES
@@ -32,11 +33,18 @@ def money_in(lang: str) -> Callable[[int, str | None], str]:
     return lambda units, currency: format_money(units, currency or "USD", LOCALES[lang])
 
 
-def dashboard_model(store: DocumentStore, account_id: str, lang: str) -> dict[str, Any]:
+def dashboard_model(store: DocumentStore, account_id: str, lang: str, month: tuple[int, int]) -> dict[str, Any]:
     money = money_in(lang)
     failures, undelivered = failures_below(store, account_id), undelivered_below(store, account_id)
-    return {
-        "totals": [
+    try:
+        month_figures = {found.currency: found for found in revenue_below(store, account_id, month)}
+        too_many = False
+    except TooManyAccounts:
+        month_figures, too_many = {}, True
+    rows = []
+    for totals in totals_below(store, account_id):
+        figures = month_figures.get(totals.currency)
+        rows.append(
             {
                 "currency": totals.currency,
                 "accounts": totals.accounts,
@@ -44,9 +52,14 @@ def dashboard_model(store: DocumentStore, account_id: str, lang: str) -> dict[st
                 "delinquent": totals.delinquent,
                 "blocked": totals.blocked,
                 "owed": money(totals.owed, totals.currency),
+                "billed": money(figures.billed_total, totals.currency) if figures else "",
+                "collected": money(figures.collected_total, totals.currency) if figures else "",
             }
-            for totals in totals_below(store, account_id)
-        ],
+        )
+    return {
+        "totals": rows,
+        "month": f"{month[0]:04d}-{month[1]:02d}",
+        "month_too_big": too_many,
         "failures": failures[:DASHBOARD_ITEMS],
         "failure_count": len(failures),
         "undelivered": undelivered[:DASHBOARD_ITEMS],
