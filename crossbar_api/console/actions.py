@@ -79,6 +79,11 @@ class CustomerAction:
         raise falcon.HTTPSeeOther(f"{page}&{urlencode(outcome)}")
 
 
+def audit_of(app: falcon.App, req: falcon.Request, account_id: str, first: str, last: str) -> ApiAnswer:
+    """The audit of the account over the days shown (GET .../audit, as the API answers it)."""
+    return call_api(app, req, "GET", f"/v2/accounts/{account_id}/audit?from={first}&to={last}")
+
+
 def account_settings(app: falcon.App, req: falcon.Request, account_id: str) -> dict[str, Any]:
     """What the actions' forms show: limits, assigned and available plans (as the API shows
     them to this user; a section the user may not read is left out)."""

@@ -38,7 +38,7 @@ from bookkeeper.services.documents.document_listing import NoSuchDocument, NotRe
 from bookkeeper.services.operations.customer_listing import all_customers, customers_page
 from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, PostingRefused
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context
-from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settings
+from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settings, audit_of
 from crossbar_api.console.plans import PlansPage
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.rate_decks import RateDecksPage
@@ -232,7 +232,8 @@ class Customer:
             "customer.html",
             lang=lang,
             t=TEXTS[lang],
-            m=customer_model(self.deps, account, context, lang, req.get_param("period")),
+            m=(m := customer_model(self.deps, account, context, lang, req.get_param("period"))),
+            audit=audit_of(self.app, req, account_id, m["period"]["start"], min(m["period"]["end"], m["today"])),
             settings=account_settings(self.app, req, account_id),
             manual_block=context.account.manual_block,
             on_trial=account.get("pvt_trial_expires") is not None,

@@ -9,6 +9,14 @@ from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 _OWN = {
     "en": {
         "console": "Kazbill console",
+        "audit_pending": (
+            "This period is unpaid: its charges are written when it is paid, and until then the audit "
+            "lists them as missing."
+        ),
+        "audit": "Audit of the ledger",
+        "audit_clean": "Every charge is what the rules and the account's history call for.",
+        "notices_sent": "Notices to the account's admins",
+        "no_notices": "None yet.",
         "billed_in": "Billed",
         "collected_in": "Collected",
         "month_too_big": "Billed and collected are added up live for at most 2,000 accounts below: not shown.",
@@ -129,6 +137,14 @@ _OWN = {
     },
     "ru": {
         "console": "Консоль Kazbill",
+        "audit_pending": (
+            "Период не оплачен: его начисления записываются при оплате, а до тех пор проверка "
+            "показывает их как отсутствующие."
+        ),
+        "audit": "Проверка начислений",
+        "audit_clean": "Каждое начисление соответствует правилам и истории аккаунта.",
+        "notices_sent": "Уведомления администраторам аккаунта",
+        "no_notices": "Пока нет.",
         "billed_in": "Начислено",
         "collected_in": "Оплачено",
         "month_too_big": "Начисления и оплаты считаются на лету не более чем для 2000 аккаунтов: не показаны.",
@@ -249,6 +265,14 @@ _OWN = {
     },
     "de": {
         "console": "Kazbill-Konsole",
+        "audit_pending": (
+            "Dieser Zeitraum ist unbezahlt: seine Belastungen werden bei Zahlung gebucht, bis dahin "
+            "führt die Prüfung sie als fehlend."
+        ),
+        "audit": "Prüfung der Buchungen",
+        "audit_clean": "Jede Belastung entspricht den Regeln und dem Verlauf des Kontos.",
+        "notices_sent": "Benachrichtigungen an die Admins des Kontos",
+        "no_notices": "Noch keine.",
         "billed_in": "Berechnet",
         "collected_in": "Eingegangen",
         "month_too_big": "Berechnet und eingegangen werden live für höchstens 2.000 Konten addiert: nicht gezeigt.",

@@ -15,9 +15,10 @@ from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.domain.plan_pricing import price_services
 from bookkeeper.domain.standing_words import reason_in
 from bookkeeper.money_display import format_money
-from bookkeeper.ports import DocumentStore, gregorian_now
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery, gregorian_now
 from bookkeeper.services.billing.context import BillingContext, billing_quantities, get_or_none
 from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.billing.notice_queue import NOTICES_DB
 from bookkeeper.services.documents.statements import statement
 from bookkeeper.services.operations.customer_listing import CustomerPage
 from bookkeeper.services.operations.reseller_figures import failures_below, totals_below, undelivered_below
@@ -27,6 +28,7 @@ from crossbar_api.portal.history import chosen_period_start, documents_model, pe
 from crossbar_api.portal.texts import LOCALES
 
 DASHBOARD_ITEMS = 10  # the newest of each kind; the count says how many there are
+NOTICES_SHOWN = 20
 
 
 def money_in(lang: str) -> Callable[[int, str | None], str]:
@@ -126,12 +128,31 @@ def customer_model(
         ],
         "estimated_monthly": money(sum(price.monthly for price in prices)),
         "period": {"start": found.period.start.isoformat(), "end": found.period.end.isoformat()},
+        "today": today.isoformat(),
+        "period_status": found.status,  # the marker's: open, pending (unpaid), or not_opened
         "opening_balance": None if found.opening_balance is None else money(found.opening_balance),
         "ledger": _ledger(found.entries, found.balance, context, money),
         "periods": periods_model(deps, context, today),
         "documents": documents_model(deps, context, today, money, prefix="/console"),
         "posting_key": uuid.uuid4().hex,  # one per page shown: a double submit posts once
+        "notices": _notices(deps.store, account_id),
     }
+
+
+def _notices(store: DocumentStore, account_id: str) -> list[dict[str, Any]]:
+    """The notices queued for the account's admins, newest first, with how each went."""
+    try:
+        rows = store.query_view(
+            NOTICES_DB,
+            "kazbill_notices",
+            "by_account",
+            ViewQuery(start_key=[account_id, {}], end_key=[account_id], descending=True, limit=NOTICES_SHOWN),
+        ).rows
+    except DatabaseNotFound:
+        return []
+    return [
+        {"kind": row.value.get("kind"), "day": row.value.get("day"), "state": row.value.get("state")} for row in rows
+    ]
 
 
 def _ledger(

@@ -128,6 +128,9 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     assert text_of(browser, "monthly").replace("\u00a0", " ") == "2 300,00 ₽"
     heading = browser.find_element(By.XPATH, "//table[@id='services']/preceding-sibling::h2").text
     assert heading == "Услуги · Volna Business"
+    # December is unpaid (the credit did not cover it): the audit lists its charges as missing and
+    # says why, rather than leaving a reseller to think events were lost.
+    assert "Период не оплачен" in text_of(browser, "audit-pending")
     browser.save_screenshot(str(ARTIFACTS / "console-customer-plan-ru.png"))
 
     # A rate deck with a bad line: refused whole, the line and column named; then a good one, and

@@ -93,6 +93,8 @@ def test_a_credit_from_the_customer_page_is_posted_once_with_its_reason(console)
     assert balance(world, "customer_two") - before == 12_505_000
     after = client.simulate_get(sent.headers["location"], headers=cookie)
     assert "The credit was posted." in after.text and "Wire 42" in after.text
+    assert 'id="audit-clean"' in after.text  # the audit of the period's days, as GET .../audit answers it
+    assert re.search(r'<ul id="notices">.*period_charged', after.text, re.S)  # the opening's notice, queued
 
 
 @pytest.mark.parametrize(
