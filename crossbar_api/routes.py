@@ -3,24 +3,11 @@ a summary and, for the OpenAPI document, its body and query parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from crossbar_api.deps import ApiDeps
+from crossbar_api.reseller_routes import RESELLER_ROUTES
 from crossbar_api.resources.audit import Audit
 from crossbar_api.resources.auth import ApiAuth, TokenAuth, UserAuth
-from crossbar_api.resources.billing_webhooks import BODY as HOOK_BODY
-from crossbar_api.resources.billing_webhooks import (
-    BillingWebhook,
-    BillingWebhookDeliveries,
-    BillingWebhooks,
-    BillingWebhookTest,
-)
 from crossbar_api.resources.cards import AutoTopUpSettings, Card, Cards, ClientToken, Credits, Refund
 from crossbar_api.resources.corrections import CreditNote, VoidDocument
-from crossbar_api.resources.customers import QUERY as CUSTOMER_QUERY
-from crossbar_api.resources.customers import Customers
 from crossbar_api.resources.document_templates import DocumentTemplate
 from crossbar_api.resources.gateways import gateway_routes
 from crossbar_api.resources.ledgers import AvailableLedgers, Ledgers, LedgerSummary, SourceLedger, SourceLedgers
@@ -37,11 +24,11 @@ from crossbar_api.resources.payment_forms import PaymentForm
 from crossbar_api.resources.periods import BillingPeriod, BillingPeriods
 from crossbar_api.resources.plans import PLAN_ROUTES
 from crossbar_api.resources.rate_decks import RateDeckCsv, RateDeckImport, RateLookup
-from crossbar_api.resources.revenue import Revenue
 from crossbar_api.resources.services import Reconcile, Services
 from crossbar_api.resources.settings import Onbill
 from crossbar_api.resources.status import BillingStatus
 from crossbar_api.resources.trial_limits import PrivateLimits, Trial
+from crossbar_api.route import Route
 
 ACCOUNT = "/v2/accounts/{account_id}"
 PAGED = ("created_from", "created_to", "page_size", "start_key", "paginate", "ascending", "format")
@@ -64,15 +51,6 @@ LEDGER_BODY = {
     "metadata": "object",
     "account": "object",
 }
-
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    make: Callable[[ApiDeps], Any]
-    summary: str
-    body: dict[str, Any] | None = None  # JSON schema of `data` for PUT/POST
-    query: tuple[str, ...] = ()
 
 
 ROUTES = (
@@ -138,40 +116,7 @@ ROUTES = (
     ),
     Route(f"{ACCOUNT}/ledgers/{{ledger}}/{{entry_id}}", SourceLedger, "One ledger of a source service"),
     Route(f"{ACCOUNT}/billing_status", BillingStatus, "Trial, standing, block, billing day and current period"),
-    Route(
-        f"{ACCOUNT}/billing_webhooks", BillingWebhooks, "GET: a reseller's outbound webhooks; PUT: a new one", HOOK_BODY
-    ),
-    Route(
-        f"{ACCOUNT}/billing_webhooks/{{hook_id}}",
-        BillingWebhook,
-        "One outbound webhook: GET, POST (change), DELETE",
-        HOOK_BODY,
-    ),
-    Route(
-        f"{ACCOUNT}/billing_webhooks/{{hook_id}}/test",
-        BillingWebhookTest,
-        "Deliver a webhook.test event now, signed as every delivery is; answers the outcome",
-    ),
-    Route(
-        f"{ACCOUNT}/billing_webhooks/{{hook_id}}/deliveries",
-        BillingWebhookDeliveries,
-        "The webhook's delivery log, newest first: each event, its attempts and their outcome",
-    ),
-    Route(
-        f"{ACCOUNT}/revenue",
-        Revenue,
-        "The accounts below, per currency: MRR, overdue, suspended, owed, and what the month (YYYYMM) billed and "
-        "collected per ledger source",
-        query=("month",),
-    ),
-    Route(
-        f"{ACCOUNT}/customers",
-        Customers,
-        "The accounts below this one by name, with balance (as of the last billing pass), standing, block, "
-        "trial and monthly charges; searched (q: part of the name or realm), filtered, paged, or all as CSV "
-        "(Accept: text/csv or format=csv)",
-        query=CUSTOMER_QUERY,
-    ),
+    *RESELLER_ROUTES,
     Route(f"{ACCOUNT}/services", Services, "Quantities, prices, discounts and the estimated monthly cost"),
     Route(f"{ACCOUNT}/services/reconcile", Reconcile, "Bill what changed, now; answers the events it caused"),
     Route(

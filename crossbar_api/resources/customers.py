@@ -23,6 +23,8 @@ import falcon
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.money import to_major
 from bookkeeper.ports import gregorian_now
+from bookkeeper.services.billing.directory import DIRECTORY_DB
+from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.operations.customer_listing import (
     CustomerFilter,
     Position,
@@ -33,7 +35,7 @@ from crossbar_api.access import account_for
 from crossbar_api.csv_export import stream_csv, wants_csv
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
-from crossbar_api.errors import invalid
+from crossbar_api.errors import ApiError, invalid
 from crossbar_api.fields import whole_param
 
 DEFAULT_PAGE_SIZE = 50
@@ -85,6 +87,33 @@ class Customers:
         if start:
             extra["start_key"] = start
         answer(req, resp, [public_row(summary, now) for summary in page.summaries], **extra)
+
+
+class AccountSummary:
+    """GET .../summary: the account's row of its reseller's list (name, realm, standing, trial,
+    monthly charges...), with its balance read now rather than at its last billing pass."""
+
+    def __init__(self, deps: ApiDeps):
+        self.deps = deps
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
+        account_for(req, self.deps, account_id)
+        summary = self.deps.store.get_many(DIRECTORY_DB, [account_id]).get(account_id)
+        if summary is None:
+            raise ApiError(
+                404,
+                "bad identifier",
+                {
+                    "account_id": {
+                        "billed": {"message": "not billed yet: its summary is written by its first billing pass"}
+                    }
+                },
+            )
+        now = gregorian_now(self.deps.clock)
+        balance = LedgerBook(self.deps.store, self.deps.design_docs, settled_reads=True).current_balance(
+            account_id, now
+        )
+        answer(req, resp, public_row({**summary, "balance": balance, "balance_at": now}, now))
 
 
 def customer_filter(req: falcon.Request) -> CustomerFilter:

@@ -194,3 +194,22 @@ def test_an_account_closed_in_kazoo_leaves_the_list_and_is_found_among_the_close
     assert names(customers(client, world, "reseller", "reseller")) == ["Customer", "Sub"]
     assert names(customers(client, world, "reseller", "reseller", closed="true")) == ["Customer Two"]
     assert world.store.get(DIRECTORY_DB, customer)["closed"] is True
+
+
+def test_one_accounts_summary_has_its_live_balance_and_a_new_account_is_named_not_billed(billed):
+    client, world, _, _ = billed
+    customer = world.ids["customer_two"]
+    reseller = {"X-Auth-Token": token(client, world, "reseller")}
+    client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        headers={**reseller, "Idempotency-Key": "sum-1"},
+        json={"data": {"amount": 5, "description": "wire"}},
+    )
+    summary = client.simulate_get(f"/v2/accounts/{customer}/summary", headers=reseller)
+    total = client.simulate_get(f"/v2/accounts/{customer}/ledgers/total", headers=reseller)
+    assert summary.status_code == 200 and summary.json["data"]["balance"] == total.json["data"]["amount"]
+    assert summary.json["data"]["name"] == "Customer Two" and summary.json["data"]["monthly"] == 1500
+    other = {"X-Auth-Token": token(client, world, "other_reseller")}
+    assert client.simulate_get(f"/v2/accounts/{customer}/summary", headers=other).status_code == 403
+    unbilled = client.simulate_get(f"/v2/accounts/{world.ids['reseller']}/summary", headers=reseller)
+    assert unbilled.status_code == 404 and "account_id" in unbilled.json["data"]
