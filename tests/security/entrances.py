@@ -70,6 +70,7 @@ SECURITY_TESTS: dict[str, tuple[str, ...]] = {
     "tests/unit/crossbar_api/test_customers_api.py": (
         "test_a_bad_query_is_400_naming_its_field",
         "test_no_caller_lists_an_account_outside_its_tree_csv_included",
+        "test_one_accounts_summary_has_its_live_balance_and_a_new_account_is_named_not_billed",
         "test_the_csv_export_streams_every_row_and_a_formula_in_a_name_stays_text",
     ),
     "tests/unit/crossbar_api/test_edge_parsing.py": (
