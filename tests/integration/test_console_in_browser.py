@@ -154,6 +154,11 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     browser.find_element(By.ID, "number").send_keys("+78121234567")
     submit(browser, "#lookup")
     assert "7812" in text_of(browser, "rate")
+    for page, ready, shot in (("nav-plans", "plan-new", "plans"), ("nav-settings", "webhook-add", "settings")):
+        browser.find_element(By.ID, page).click()  # the remaining pages, in Russian too
+        WebDriverWait(browser, 30).until(lambda driver, ready=ready: driver.find_elements(By.ID, ready))
+        browser.save_screenshot(str(ARTIFACTS / f"console-{shot}-ru.png"))
+    assert "Настройки" in browser.find_element(By.TAG_NAME, "h1").text
     browser.get(customer_page)
 
     browser.get(browser.current_url.replace("lang=ru", "lang=en").split("&done")[0])
@@ -163,6 +168,10 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "customers"))
     assert "Export CSV" in browser.page_source and set(everyone) == set(customer_names(browser))
     browser.save_screenshot(str(ARTIFACTS / "console-customers-en.png"))
+    browser.find_element(By.ID, "nav-rate-decks").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "upload"))
+    assert "Rate decks" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.save_screenshot(str(ARTIFACTS / "console-rate-decks-en.png"))
     browser.find_element(By.ID, "nav-plans").click()
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-new"))
     assert browser.find_elements(By.ID, "plan-plan_volna_business")
