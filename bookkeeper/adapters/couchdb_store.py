@@ -9,14 +9,13 @@ generated methods, or second-guesses the server's answer, a comment says which q
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from bookkeeper.adapters.couchdb_accepted import leaves_from_open_revs, open_revs_path, settle_accepted_write
 from bookkeeper.adapters.couchdb_http import DESIGN
-from bookkeeper.adapters.couchdb_reads import CouchReads
+from bookkeeper.adapters.couchdb_new_databases import NewDatabases
 from bookkeeper.adapters.document_rules import (
     attachment_digest,
     check_attachment_name,
@@ -34,22 +33,13 @@ from bookkeeper.ports import (
     DatabaseNotFound,
     NotFound,
     PutResult,
-    StoreError,
     StoreUnavailable,
 )
 
-_NEW_DATABASE_CONFIRMATIONS, _NEW_DATABASE_WAIT_S = 4, 10.0
 _WRITE_AGAIN = 3  # a document every racing writer withdrew from is written again, this often at most
-_MEMBERSHIP_TTL_S = 60.0
 
 
-class CouchDbStore(CouchReads):
-    def __init__(self, url: str, username: str | None = None, password: str | None = None, timeout_s: float = 30.0):
-        super().__init__(url, username, password, timeout_s)
-        self._seen_everywhere: set[str] = set()  # databases every node was seen to know
-        self._one_node = False
-        self._nodes_checked_at: float | None = None
-
+class CouchDbStore(NewDatabases):
     # ------------------------------------------------------------------ a cluster's 202
 
     def _settle(self, db: str, doc_id: str, rev: str, *, created: bool) -> str:
@@ -87,8 +77,13 @@ class CouchDbStore(CouchReads):
             # "conflict"} (its shard files were made by the other); Kazoo reads it as "exists"
             # once the database is there (kz_couch_db.erl:64-77, 4.3).
             if error.http_status == 500 and str(error).endswith(": conflict") and self._appears(db):
+                self._known_now(db)
                 raise DatabaseExists(db) from None
             raise
+        except DatabaseExists:
+            self._known_now(db)
+            raise
+        self._known_now(db)
         self._await_everywhere(db)
         self._seen_everywhere.add(db)
 
@@ -104,58 +99,12 @@ class CouchDbStore(CouchReads):
             self._seen_everywhere.add(db)
         return created
 
-    def _appears(self, db: str) -> bool:
-        """After losing a creation race on a cluster: the winner's database shows through every
-        node within moments, but the node a HEAD reaches may not know it yet (seen in CI: six
-        threads creating the numbers database at once, one told 500 conflict and then 404)."""
-        deadline = time.monotonic() + _NEW_DATABASE_WAIT_S
-        while not self.database_exists(db):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def _await_everywhere(self, db: str) -> None:
-        """A cluster's other nodes learn of a new database a moment after the one that created
-        it answers: until then they say it does not exist. Several answers in a row that it
-        exists (the balancer spreads them over the nodes) before anyone writes to it."""
-        if self._single_node():
-            return
-        in_a_row, deadline = 0, time.monotonic() + _NEW_DATABASE_WAIT_S
-        while in_a_row < _NEW_DATABASE_CONFIRMATIONS and time.monotonic() < deadline:
-            in_a_row = in_a_row + 1 if self.database_exists(db) else 0
-            if in_a_row == 0:
-                time.sleep(0.05)
-
-    def _single_node(self) -> bool:
-        """One node for sure: `_membership` lists exactly one, or the server is pouchdb-server
-        (which has none). In doubt (a proxy that hides `_membership`, an error) the new database
-        is waited for as on a cluster. Asked once per minute, so a node joining is noticed."""
-        if self._nodes_checked_at is None or time.monotonic() - self._nodes_checked_at > _MEMBERSHIP_TTL_S:
-            try:
-                membership = self._send("GET", "/_membership")
-                nodes = membership.get("cluster_nodes") if isinstance(membership, dict) else None
-                self._one_node = isinstance(nodes, list) and len(nodes) == 1
-            except StoreError:
-                try:
-                    self._one_node = self._vendor_name() != "couchdb"
-                except StoreError:
-                    self._one_node = False
-            self._nodes_checked_at = time.monotonic()
-        return self._one_node
-
     def delete_database(self, db: str) -> None:
         db = checked_database_name(db)
+        self._forget(db)
         if not self.database_exists(db):  # pouchdb-server answers 200 for a missing database
             raise DatabaseNotFound(db)
         self._call("delete_database", db=db)
-
-    def database_exists(self, db: str) -> bool:
-        try:
-            self._call("head_database", db=checked_database_name(db))
-        except DatabaseNotFound:
-            return False
-        return True
 
     # ------------------------------------------------------------------ documents
 
@@ -163,36 +112,16 @@ class CouchDbStore(CouchReads):
         db = checked_database_name(db)
         check_doc_id(db, doc_id)
         if doc_id.startswith(DESIGN):  # the SDK's *_document methods refuse ids starting "_"
-            return self._json(
-                self._known_elsewhere(
-                    db,
-                    lambda: self._call("get_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN)),
-                )
-            )
-        return self._json(self._known_elsewhere(db, lambda: self._call("get_document", db=db, doc_id=doc_id)))
+            return self._json(self._call("get_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN)))
+        return self._json(self._call("get_document", db=db, doc_id=doc_id))
 
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         db = checked_database_name(db)
         keys = list(dict.fromkeys(check_doc_id(db, doc_id) for doc_id in doc_ids))
         if not keys:
             return {}
-        result = self._json(
-            self._known_elsewhere(db, lambda: self._call("post_all_docs", db=db, keys=keys, include_docs=True))
-        )
+        result = self._json(self._call("post_all_docs", db=db, keys=keys, include_docs=True))
         return {row["id"]: row["doc"] for row in result["rows"] if row.get("doc")}
-
-    def _known_elsewhere(self, db: str, read: Callable[[], Any]) -> Any:
-        """A read answered "no such database" by a cluster node that has not learnt yet of a
-        database another process created a moment ago (a HEAD through another node said it
-        exists): once every node knows it, read again."""
-        try:
-            return read()
-        except DatabaseNotFound:
-            if db in self._seen_everywhere or self._single_node() or not self.database_exists(db):
-                raise
-            self._await_everywhere(db)
-            self._seen_everywhere.add(db)
-            return read()
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         db = checked_database_name(db)

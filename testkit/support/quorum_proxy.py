@@ -71,14 +71,7 @@ class QuorumProxy(LocalHttpServer):
         return Handler
 
     def send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
-        connection = http.client.HTTPConnection(*self.target, timeout=120)
-        try:
-            kept = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
-            connection.request(method, path, body=body or None, headers=kept)
-            response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            connection.close()
+        return forward(self.target, method, path, headers, body)
 
     def tamper(self, path: str, headers: dict[str, str], body: bytes, answer: bytes) -> tuple[int, bytes]:
         """A 201 to a write of chosen documents becomes a 202, with a rival beside it."""
@@ -125,3 +118,17 @@ class QuorumProxy(LocalHttpServer):
         )
         assert status in (201, 202), answer
         self.rivals.append((db, doc["_id"], rival["_rev"]))
+
+
+def forward(
+    target: tuple[str, int], method: str, path: str, headers: dict[str, str], body: bytes
+) -> tuple[int, list, bytes]:
+    """The request sent on to the CouchDB behind, on a connection of its own; its answer."""
+    connection = http.client.HTTPConnection(*target, timeout=120)
+    try:
+        kept = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
+        connection.request(method, path, body=body or None, headers=kept)
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        connection.close()

@@ -10,6 +10,7 @@ suite starts from the release (KAZBILL_TEST_COUCHDB)."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import threading
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.ports import StoreUnavailable, put_once
+from bookkeeper.ports import DatabaseNotFound, StoreUnavailable, put_once
 from bookkeeper.services.audit.audit_scope import audit_accounts
 from bookkeeper.services.billing.account_docs import update_doc
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
@@ -33,6 +34,7 @@ from bookkeeper.services.documents.period_documents import DocumentPorts, issue_
 from bookkeeper.services.setup import store_setup
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.late_node_proxy import LateNodeProxy
 from testkit.support.quorum_proxy import QuorumProxy
 from tests.integration.test_billing_worked_examples import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL
 from tests.integration.test_document_numbers import race
@@ -76,6 +78,31 @@ def test_racing_numbers_stay_unique_and_gapless_when_writes_are_answered_202(cou
     assert errors == []
     assert proxy.forced  # the race did meet 202s
     assert_numbers_stand(couchdb_url, sequence, subjects, answers)
+
+
+def test_a_database_created_a_moment_ago_is_waited_for_by_every_request_a_late_node_answers(couchdb_url):
+    # Found by the race above on the 3-node cluster (CI, once): four HEADs in a row through the
+    # balancer said the new numbers database exists, and the next request still reached a node
+    # that had not heard of it. Every kind of request is sent again until every node knows.
+    db = f"kazbill_late_{secrets.token_hex(4)}"
+    with LateNodeProxy(couchdb_url, chosen=db, late_answers=5) as proxy:
+        store = CouchDbStore(proxy.url)
+        try:
+            assert store.ensure_database(db) is True
+            store.put(db, {"_id": "a", "n": 1})
+            store.bulk_put(db, [{"_id": f"b{n}", "n": n} for n in range(3)])
+            for _ in range(3):
+                assert store.get(db, "a")["n"] == 1
+                assert sorted(store.get_many(db, ["a", "b0", "b2"])) == ["a", "b0", "b2"]
+                assert [leaf.deleted for leaf in store.leaves(db, "b1")] == [False]
+                assert len(store.all_docs(db).rows) == 4
+            with pytest.raises(DatabaseNotFound):  # one never made is still missing, at once
+                store.get(f"kazbill_never_{secrets.token_hex(4)}", "a")
+        finally:
+            store.close()
+    assert proxy.late_left == 0
+    assert {request.split()[0] for request in proxy.answered_late} >= {"GET", "PUT"}
+    CouchDbStore(couchdb_url).delete_database(db)
 
 
 def test_a_counter_left_with_a_second_live_revision_is_not_numbered_from_until_the_rule_leaves_one(couchdb_url):
