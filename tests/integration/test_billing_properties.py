@@ -95,6 +95,21 @@ def test_the_audit_of_a_ledger_the_bookkeeper_wrote_finds_no_difference(tmp_path
     store.close()
 
 
+def test_two_phones_deleted_in_the_same_second_and_seen_by_two_passes_are_both_credited(tmp_path):
+    # Found by the property above: the first pass credited one phone; the second walked from
+    # that credit's moment, where the history now says none were held, and took the level the
+    # credit left (one) as "not reached yet", so the second phone was never credited.
+    store, ports, _, customer, _, timeline = run_history(tmp_path, 1, [(0, 0, -1), (0, 0, -1)], False, True)
+    assert kazbill_entries(store, customer, MONTHS) == {
+        "202611-kazbill-mrc-20261101-devices-sip_device-q2": ("debit", 10_000_000),
+        "202611-kazbill-credit-20261101-devices-sip_device-q1-r1": ("credit", 1_833_336),  # 11 of 30 days
+        "202611-kazbill-credit-20261101-devices-sip_device-q0-r2": ("credit", 1_833_327),
+    }
+    report = audit_account(ports, customer, START, START + timedelta(days=DAYS - 1), timeline=timeline)
+    assert report.differences == [] and report.expected_total == report.ledger_total
+    store.close()
+
+
 def test_the_audit_names_an_entry_that_was_lost_added_or_changed(tmp_path):
     store, ports, _, customer, _, timeline = run_history(tmp_path, 15, [(3, 2, 1)], False, False)
     november, december = account_modb(customer, 2026, 11), account_modb(customer, 2026, 12)

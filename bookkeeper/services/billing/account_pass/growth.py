@@ -124,7 +124,7 @@ def growth(
     entries = list(period_entries(inputs, period) if entries is None else entries)
     first, last = day_start(inputs, period.start), day_start(inputs, period.end + timedelta(days=1)) - 1
     walk_from = max(first, _last_credit(entries, period))
-    reached: dict[tuple[str, str], int] = {}
+    reached = _left_by_last_credit(entries, period, walk_from) if walk_from > first else {}
 
     def priced(held: Quantities, known: Iterable[str] | None = None) -> list[ItemPrice]:
         monthly = inputs.prices(without(held if known is None else known_only(held, known), cancelled))[0]
@@ -151,6 +151,17 @@ def growth(
     if period.contains(inputs.present):
         charges += increases(inputs, period, priced(now), day=inputs.present, entries=entries, reached=reached)
     return charges
+
+
+def _left_by_last_credit(
+    entries: Sequence[Mapping[str, Any]], period: Period, moment: int
+) -> dict[tuple[str, str], int]:
+    """The levels the latest credit's pass left, held at its moment whatever the history now
+    says of that moment: two phones deleted in the same second, seen by two passes, were held
+    at one for the first pass's credit though the history now says none at that second; a
+    second credit (from one to none) is owed, not a level "not reached yet"."""
+    before = [entry for entry in entries if (entry.get("pvt_created") or 0) <= moment]
+    return {key: charged.billable_quantity for key, charged in period_levels(before, period).levels.items()}
 
 
 def _last_credit(entries: Sequence[Mapping[str, Any]], period: Period) -> int:
