@@ -1,7 +1,8 @@
 """Customer list benchmark: `GET .../customers` of a reseller with N customers (10,000 by
 default), through `kazbill api` (gunicorn, two workers) on the embedded store, under an open-loop
 load, against a bare Falcon endpoint on the same gunicorn as the reference. Also a search, a
-standing filter and the whole list as CSV. Prints figures; asserts nothing about time.
+standing filter, the month's revenue (`GET .../revenue`: per source and service, from the month
+figures beside each summary) and the whole list as CSV. Prints figures; asserts nothing about time.
 
     .venv/bin/python -m bench.accounts_list [--accounts 10000] [--seconds 10] [--rates 100,300]
 
@@ -27,10 +28,12 @@ from bench.record import record, store_name
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.directory import account_summary
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB
-from bookkeeper.services.billing.directory import write_summaries
+from bookkeeper.domain.month_figures import month_figures
+from bookkeeper.services.billing.directory import DIRECTORY_DB, write_summaries
 from testkit.fixtures.api_world import ApiWorld, md5
 from testkit.fixtures.kazoo_docs import account_doc, new_account_id
 
+MONTH = (2026, 12)
 WORDS = ("Alpha", "Beta", "Gamma", "Delta", "Clinic", "Taxi", "Logistics", "Bakery", "Studio", "Hotel")
 
 
@@ -66,9 +69,22 @@ def seed(path: Path, accounts: int) -> tuple[str, str]:
             )
         store.bulk_put(ACCOUNTS_DB, docs)
         write_summaries(store, summaries)
+        store.bulk_put(DIRECTORY_DB, [month_in_figures(summary, rng) for summary in summaries])
     print(f"  seeded {accounts:,} customers in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     store.close()
     return reseller, "Reseller"
+
+
+def month_in_figures(summary: dict, rng: random.Random) -> dict:
+    devices, calls, paid = rng.randint(1, 30) * 5_000_000, rng.randint(0, 900) * 12_000, rng.randint(0, 10) * 10_000_000
+    return month_figures(
+        account_id=summary["_id"],
+        month=MONTH,
+        tree=summary["tree"],
+        currency=summary["currency"],
+        sums={("services", "devices"): -devices, ("per-minute-voip", "calls"): -calls, ("payments", "payments"): paid},
+        now_gregorian=63_900_000_000,
+    )
 
 
 def login(port: int, reseller_name: str) -> str:
@@ -107,6 +123,7 @@ def main() -> None:
             "first_page": f"{base}?page_size=50",
             "search": f"{base}?page_size=50&q=clinic%20taxi",
             "delinquent": f"{base}?page_size=50&standing=delinquent",
+            "revenue": f"/v2/accounts/{reseller}/revenue?month={MONTH[0]:04d}{MONTH[1]:02d}",
         }
         results = []
         with serving({"KAZBILL_STORE_PATH": str(workdir / "accounts.sqlite3")}, workdir / "gunicorn.log") as port:

@@ -41,7 +41,8 @@ RESELLER_ROUTES = (
         f"{ACCOUNT}/revenue",
         Revenue,
         "The accounts below, per currency: MRR, overdue, suspended, owed, and what the month (YYYYMM) billed and "
-        "collected per ledger source",
+        "collected per ledger source, and billed per service category (devices, users, phone_numbers, limits, "
+        "calls...)",
         query=("month",),
     ),
     Route(

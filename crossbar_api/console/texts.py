@@ -18,8 +18,16 @@ _OWN = {
         "notices_sent": "Notices to the account's admins",
         "no_notices": "None yet.",
         "billed_in": "Billed",
+        "by_category": "Billed by service",
+        "category_devices": "Devices",
+        "category_users": "Users",
+        "category_phone_numbers": "Phone numbers",
+        "category_limits": "Trunks",
+        "category_calls": "Calls",
+        "category_number_services": "Number features",
+        "category_ips": "Dedicated IPs",
+        "category_billing": "Account fees",
         "collected_in": "Collected",
-        "month_too_big": "Billed and collected are added up live for at most 2,000 accounts below: not shown.",
         "settings": "Settings",
         "settings_saved": "Saved.",
         "webhooks": "Webhooks",
@@ -91,7 +99,8 @@ _OWN = {
         "mrr_explained": (
             "Monthly recurring: what the accounts' current services cost a month by their plans. "
             "Owed: what the accounts in debt must pay, a negative balance or an unpaid period. "
-            "As of each account's last billing pass."
+            "Billed and collected this month: per source and service. All as of each account's last billing "
+            "pass (at the latest the day's crawl)."
         ),
         "waiting_failures": "Failures waiting for a person",
         "waiting_documents": "Documents not delivered",
@@ -146,8 +155,16 @@ _OWN = {
         "notices_sent": "Уведомления администраторам аккаунта",
         "no_notices": "Пока нет.",
         "billed_in": "Начислено",
+        "by_category": "Начислено по услугам",
+        "category_devices": "Устройства",
+        "category_users": "Пользователи",
+        "category_phone_numbers": "Номера",
+        "category_limits": "Линии (транки)",
+        "category_calls": "Звонки",
+        "category_number_services": "Услуги номеров",
+        "category_ips": "Выделенные IP",
+        "category_billing": "Абонентская плата",
         "collected_in": "Оплачено",
-        "month_too_big": "Начисления и оплаты считаются на лету не более чем для 2000 аккаунтов: не показаны.",
         "settings": "Настройки",
         "settings_saved": "Сохранено.",
         "webhooks": "Вебхуки",
@@ -219,7 +236,8 @@ _OWN = {
         "mrr_explained": (
             "Ежемесячно: сколько стоят в месяц текущие услуги аккаунтов по их тарифам. "
             "Задолженность: сколько должны аккаунты с отрицательным балансом или неоплаченным периодом. "
-            "На момент последнего расчёта каждого аккаунта."
+            "Начислено и оплачено за месяц: по источникам и услугам. Всё на момент последнего расчёта "
+            "каждого аккаунта (не позже ежедневного обхода)."
         ),
         "waiting_failures": "Ошибки, ждущие человека",
         "waiting_documents": "Недоставленные документы",
@@ -274,8 +292,16 @@ _OWN = {
         "notices_sent": "Benachrichtigungen an die Admins des Kontos",
         "no_notices": "Noch keine.",
         "billed_in": "Berechnet",
+        "by_category": "Berechnet nach Leistung",
+        "category_devices": "Geräte",
+        "category_users": "Benutzer",
+        "category_phone_numbers": "Rufnummern",
+        "category_limits": "Leitungen (Trunks)",
+        "category_calls": "Anrufe",
+        "category_number_services": "Rufnummern-Funktionen",
+        "category_ips": "Feste IP-Adressen",
+        "category_billing": "Kontogebühren",
         "collected_in": "Eingegangen",
-        "month_too_big": "Berechnet und eingegangen werden live für höchstens 2.000 Konten addiert: nicht gezeigt.",
         "settings": "Einstellungen",
         "settings_saved": "Gespeichert.",
         "webhooks": "Webhooks",
@@ -351,7 +377,8 @@ _OWN = {
         "mrr_explained": (
             "Monatlich wiederkehrend: was die aktuellen Leistungen der Konten nach ihren Tarifen im Monat kosten. "
             "Offen: was die Konten mit negativem Saldo oder unbezahltem Zeitraum zahlen müssen. "
-            "Stand des letzten Abrechnungslaufs jedes Kontos."
+            "Berechnet und eingegangen im Monat: je Quelle und Leistung. Alles zum Stand des letzten "
+            "Abrechnungslaufs jedes Kontos (spätestens der tägliche Lauf)."
         ),
         "waiting_failures": "Fehler, die auf einen Menschen warten",
         "waiting_documents": "Nicht zugestellte Dokumente",

@@ -22,7 +22,7 @@ from bookkeeper.services.billing.notice_queue import NOTICES_DB
 from bookkeeper.services.documents.statements import statement
 from bookkeeper.services.operations.customer_listing import CustomerPage
 from bookkeeper.services.operations.reseller_figures import failures_below, totals_below, undelivered_below
-from bookkeeper.services.operations.revenue import TooManyAccounts, revenue_below
+from bookkeeper.services.operations.revenue import revenue_below
 from crossbar_api.deps import ApiDeps
 from crossbar_api.portal.history import chosen_period_start, documents_model, periods_model
 from crossbar_api.portal.texts import LOCALES
@@ -38,11 +38,7 @@ def money_in(lang: str) -> Callable[[int, str | None], str]:
 def dashboard_model(store: DocumentStore, account_id: str, lang: str, month: tuple[int, int]) -> dict[str, Any]:
     money = money_in(lang)
     failures, undelivered = failures_below(store, account_id), undelivered_below(store, account_id)
-    try:
-        month_figures = {found.currency: found for found in revenue_below(store, account_id, month)}
-        too_many = False
-    except TooManyAccounts:
-        month_figures, too_many = {}, True
+    month_figures = {found.currency: found for found in revenue_below(store, account_id, month)}
     rows = []
     for totals in totals_below(store, account_id):
         figures = month_figures.get(totals.currency)
@@ -56,17 +52,24 @@ def dashboard_model(store: DocumentStore, account_id: str, lang: str, month: tup
                 "owed": money(totals.owed, totals.currency),
                 "billed": money(figures.billed_total, totals.currency) if figures else "",
                 "collected": money(figures.collected_total, totals.currency) if figures else "",
+                "by_category": [
+                    (category, money(units, totals.currency))
+                    for category, units in sorted((figures.by_category if figures else {}).items(), key=_largest_first)
+                ],
             }
         )
     return {
         "totals": rows,
         "month": f"{month[0]:04d}-{month[1]:02d}",
-        "month_too_big": too_many,
         "failures": failures[:DASHBOARD_ITEMS],
         "failure_count": len(failures),
         "undelivered": undelivered[:DASHBOARD_ITEMS],
         "undelivered_count": len(undelivered),
     }
+
+
+def _largest_first(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 def list_model(page: CustomerPage, lang: str, now_gregorian: int) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """GET .../revenue?month=YYYYMM: a reseller's figures for the accounts below it, per currency:
 monthly recurring charges (MRR) and how many are overdue, suspended and what they owe (from the
 account directory, as of each account's last billing pass), and what the month billed and
-collected per ledger source (bookkeeper/services/operations/revenue.py), net of refunds."""
+collected per ledger source, and billed per service category, from the accounts' month figures
+in the directory (bookkeeper/services/operations/revenue.py), net of refunds and prorated
+credits: one query however many accounts are below, as of each account's last billing pass."""
 
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from bookkeeper.domain.kazoo_months import utc_month
 from bookkeeper.domain.money import to_major
 from bookkeeper.ports import gregorian_now
 from bookkeeper.services.operations.reseller_figures import totals_below
-from bookkeeper.services.operations.revenue import TooManyAccounts, revenue_below
+from bookkeeper.services.operations.revenue import revenue_below
 from crossbar_api.access import account_for
 from crossbar_api.deps import ApiDeps
 from crossbar_api.envelope import answer
-from crossbar_api.errors import ApiError, invalid
+from crossbar_api.errors import invalid
 
 _MONTH = re.compile(r"(20[0-9]{2})(0[1-9]|1[0-2])")
 
@@ -35,10 +37,7 @@ class Revenue:
             month = (int(match.group(1)), int(match.group(2)))
         else:
             raise invalid("month", "format", "a month as YYYYMM, e.g. 202611")
-        try:
-            figures = {found.currency: found for found in revenue_below(self.deps.store, account_id, month)}
-        except TooManyAccounts as error:
-            raise ApiError(409, "too many accounts", {"account_id": {"size": {"message": str(error)}}}) from None
+        figures = {found.currency: found for found in revenue_below(self.deps.store, account_id, month)}
         totals = {found.currency: found for found in totals_below(self.deps.store, account_id)}
         rows = []
         for currency in sorted(set(figures) | set(totals)):
@@ -53,6 +52,9 @@ class Revenue:
                     "owed": to_major(kept.owed if kept else 0),
                     "billed": {source: to_major(units) for source, units in (money.billed if money else {}).items()},
                     "billed_total": to_major(money.billed_total if money else 0),
+                    "billed_by_category": {
+                        category: to_major(units) for category, units in (money.by_category if money else {}).items()
+                    },
                     "collected": {
                         source: to_major(units) for source, units in (money.collected if money else {}).items()
                     },

@@ -207,6 +207,21 @@ def test_the_month_balance_is_the_exact_signed_sum_of_live_ledgers(seeded):
     }
 
 
+def test_the_month_is_also_summed_per_service_and_category_charged(seeded):
+    store, dbs, _ = seeded
+    by_category = grouped(
+        store.query_view(dbs["modb"], "kazbill_ledgers", "balance_by_category", ViewQuery(group_level=2))
+    )
+    assert by_category == {
+        ("daily_fee", "limits"): -193_548,
+        ("monthly_recurring", "devices"): -15_000_000,
+        ("paypal", "paypal"): 10_000_000,  # no category of Kazbill's: the service names it
+        ("recurring_prorate", "devices"): -4_838_710,
+        ("rollovers", "rollovers"): 1_250_000,
+        ("wire_transfer", "wire_transfer"): 123_456_789_012_345,
+    }
+
+
 def test_the_balance_at_an_instant_sums_the_ledgers_created_until_then(seeded):
     store, dbs, _ = seeded
     until_day_3 = store.query_view(

@@ -17,6 +17,7 @@ from typing import Any
 
 from bookkeeper.domain.directory import with_changes
 from bookkeeper.ports import DocumentStore
+from bookkeeper.services.billing.month_figures import figures_wanted, refresh_month_figures
 
 log = logging.getLogger("kazbill.directory")
 DIRECTORY_DB = "kazbill_directory"
@@ -50,24 +51,37 @@ def note_summary(directory: DirectoryWrites | None, store: DocumentStore, change
 
 
 def write_summaries(store: DocumentStore, changes: Iterable[Mapping[str, Any]]) -> None:
-    """Each account's changes applied to its stored summary; only what changed is written. Never
-    raises for a store that refuses (the billing that made the summary stands): it is logged."""
+    """Each account's changes applied to its stored summary; only what changed is written; then
+    the month figures of the passes' summaries (services/billing/month_figures.py). Never raises
+    for a store that refuses (the billing that made the summary stands): it is logged."""
     pending = {change["_id"]: dict(change) for change in changes}
+    wanted = figures_wanted(pending.values())
     try:
-        for _ in range(_ATTEMPTS):
-            if not pending:
-                return
-            stored = store.get_many(DIRECTORY_DB, list(pending))
-            docs = [
-                doc
-                for account_id, change in pending.items()
-                if (doc := with_changes(stored.get(account_id), change)) is not None
-            ]
-            if not docs:
-                return
-            lost = {result.id for result in store.bulk_put(DIRECTORY_DB, docs) if not result.ok}
-            pending = {account_id: change for account_id, change in pending.items() if account_id in lost}
-        if pending:
-            log.info("directory: %d summaries left to the accounts' next passes", len(pending))
+        stored = store.get_many(DIRECTORY_DB, [*pending, *wanted])
+        _write(store, dict(pending), stored)
     except Exception:  # noqa: BLE001 - a summary is a cache: billing must not fail for it (an outage included)
         log.exception("directory: %d summaries not written", len(pending))
+        return
+    try:
+        refresh_month_figures(store, DIRECTORY_DB, wanted, stored)
+    except Exception:  # noqa: BLE001 - the same cache: left to the accounts' next passes
+        log.exception("directory: month figures of %d accounts not refreshed", len(wanted))
+
+
+def _write(store: DocumentStore, pending: dict[str, dict[str, Any]], stored: Mapping[str, Mapping[str, Any]]) -> None:
+    for attempt in range(_ATTEMPTS):
+        if not pending:
+            return
+        if attempt:
+            stored = store.get_many(DIRECTORY_DB, list(pending))
+        docs = [
+            doc
+            for account_id, change in pending.items()
+            if (doc := with_changes(stored.get(account_id), change)) is not None
+        ]
+        if not docs:
+            return
+        lost = {result.id for result in store.bulk_put(DIRECTORY_DB, docs) if not result.ok}
+        pending = {account_id: change for account_id, change in pending.items() if account_id in lost}
+    if pending:
+        log.info("directory: %d summaries left to the accounts' next passes", len(pending))

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bookkeeper.domain.directory import account_summary
+from bookkeeper.domain.kazoo_months import utc_month
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.domain.month_figures import month_key
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
@@ -24,7 +26,7 @@ def pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice])
     store, context = inputs.store, inputs.context
     account = get_or_none(store, ACCOUNTS_DB, inputs.account_id) or {}
     standing = store.get_many(account_db(inputs.account_id), [STANDING_DOC_ID]).get(STANDING_DOC_ID)
-    return account_summary(
+    summary = account_summary(
         account_id=inputs.account_id,
         name=context.account_name,
         realm=account.get("realm"),
@@ -38,3 +40,5 @@ def pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice])
         closed=context.closed_gregorian is not None,
         now_gregorian=inputs.now_gregorian,
     )
+    # The month whose balance the pass read: its figures are refreshed when they do not add up to it.
+    return {**summary, "figures_month": month_key(utc_month(inputs.now_gregorian))}
