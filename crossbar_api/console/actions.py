@@ -15,8 +15,8 @@ from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, authenticate
 from crossbar_api.console.api_calls import ApiAnswer, call_api, form_number
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
+from crossbar_api.page_forms import read_form
 from crossbar_api.portal import session
-from crossbar_api.portal.pages import read_form
 from crossbar_api.portal.texts import language_of
 
 ACTIONS = ("trial", "limits", "plan", "block")

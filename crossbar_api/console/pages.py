@@ -21,7 +21,6 @@ the page saying what was done or what was wrong.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -48,10 +47,10 @@ from crossbar_api.console.view_model import customer_model, dashboard_model, lis
 from crossbar_api.csv_export import stream_csv
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
+from crossbar_api.page_forms import read_form
+from crossbar_api.page_login import form_login, refuse_cross_site
 from crossbar_api.portal import session
-from crossbar_api.portal.pages import read_form
 from crossbar_api.portal.texts import language_of
-from crossbar_api.resources.auth import checked_user_login
 from crossbar_api.resources.customers import CSV_HEADER, csv_rows, customer_filter, key_of, position_of
 from crossbar_api.sessions import revoke
 
@@ -95,15 +94,12 @@ class Login:
         _render(resp, "login.html", lang=lang, t=TEXTS[lang], error=False, account_name_given="")
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        lang, form = _lang(req), read_form(req)
-        name, user, password = (form.get(key, "").strip() for key in ("account_name", "username", "password"))
-        credentials = hashlib.md5(f"{user.lower()}:{password}".encode()).hexdigest()  # Kazoo's md5 credentials
-        found = checked_user_login(req, self.deps, "md5", credentials, account_name=name) if name and user else None
-        if found is None:
+        lang = _lang(req)
+        signed_in, name = form_login(req, self.deps)
+        if signed_in is None:
             _render(resp, "login.html", 401, lang=lang, t=TEXTS[lang], error=True, account_name_given=name)
             return
-        caller, _ = found
-        token = self.deps.tokens.issue(caller, self.deps.clock.now().timestamp())
+        caller, token = signed_in
         session.start(req, resp, token, int(self.deps.tokens.ttl_s), **COOKIE)
         resp.status = falcon.HTTP_303
         resp.location = f"{CONSOLE_PREFIX}/accounts/{caller.account_id}/dashboard?lang={lang}"
@@ -117,6 +113,7 @@ class KazooSignOn:
         self.deps = deps
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        refuse_cross_site(req, self.deps)  # login CSRF: another site's token as the visitor's session
         token = read_form(req).get("auth_token", "").strip()
         now = self.deps.clock.now().timestamp()
         claims = self.deps.kazoo_tokens.claims(token, now) if token and self.deps.kazoo_tokens else None

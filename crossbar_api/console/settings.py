@@ -24,8 +24,8 @@ from crossbar_api.console.api_calls import ApiAnswer, call_api
 from crossbar_api.console.texts import TEXTS
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
+from crossbar_api.page_forms import read_form
 from crossbar_api.portal import session
-from crossbar_api.portal.pages import read_form
 from crossbar_api.portal.texts import language_of
 
 GATEWAYS = ("paypal_config", "yandex_money_config", "braintree_config")

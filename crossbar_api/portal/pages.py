@@ -11,11 +11,10 @@ token, and answers with a redirect back to the page (303) saying what was done o
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import falcon
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -33,15 +32,14 @@ from bookkeeper.services.payments.card_payments import CardError, add_card, dele
 from crossbar_api.access import account_for, authenticate, billing_context, token_of
 from crossbar_api.deps import ApiDeps
 from crossbar_api.errors import ApiError
+from crossbar_api.page_forms import read_form
+from crossbar_api.page_login import form_login
 from crossbar_api.portal import session
 from crossbar_api.portal.texts import TEXTS, language_of
 from crossbar_api.portal.view_model import page_model
-from crossbar_api.resources.auth import checked_user_login
 from crossbar_api.resources.cards import card_ports
 from crossbar_api.sessions import revoke
 
-MAX_FORM = 16 * 1024
-MAX_FORM_FIELDS = 50  # the busiest form has a handful
 TEMPLATES = Environment(loader=PackageLoader("crossbar_api.portal", "templates"), autoescape=select_autoescape())
 # Days as the reader writes them (30.11.2026, 30 November 2026), like the documents and emails.
 TEMPLATES.filters["day"] = lambda iso, lang: shown_day(date.fromisoformat(str(iso)), lang) if iso else ""
@@ -53,20 +51,6 @@ def _render(resp: falcon.Response, template: str, status: int = 200, **values: A
     resp.set_header("Cache-Control", "no-store")
     resp.set_header("X-Frame-Options", "DENY")
     resp.text = TEMPLATES.get_template(template).render(**values)
-
-
-def read_form(req: falcon.Request) -> dict[str, str]:
-    raw = req.bounded_stream.read(MAX_FORM + 1)
-    if len(raw) > MAX_FORM:
-        raise falcon.HTTPContentTooLarge(description=f"form: larger than {MAX_FORM} bytes")
-    try:
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
-    except ValueError:  # parse_qsl's answer to too many fields
-        raise ApiError(
-            400,
-            f"form: more than {MAX_FORM_FIELDS} fields",
-            {"form": {"fields": {"message": f"at most {MAX_FORM_FIELDS} fields"}}},
-        ) from None
 
 
 def _redirect(location: str) -> None:
@@ -86,17 +70,12 @@ class Login:
         _render(resp, "login.html", lang=lang, t=TEXTS[lang], error=False, account_name_given="")
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        lang, form = _lang(req), read_form(req)
-        name, user, password = (form.get(key, "").strip() for key in ("account_name", "username", "password"))
-        credentials = hashlib.md5(f"{user.lower()}:{password}".encode()).hexdigest()  # Kazoo's md5 credentials
-        # The API's own login rule: the address's budget and the named account's, shared by every
-        # worker through the store, counted before the password is tried.
-        found = checked_user_login(req, self.deps, "md5", credentials, account_name=name) if name and user else None
-        if found is None:
+        lang = _lang(req)
+        signed_in, name = form_login(req, self.deps)
+        if signed_in is None:
             _render(resp, "login.html", 401, lang=lang, t=TEXTS[lang], error=True, account_name_given=name)
             return
-        caller, _ = found
-        token = self.deps.tokens.issue(caller, self.deps.clock.now().timestamp())
+        caller, token = signed_in
         session.start(req, resp, token, int(self.deps.tokens.ttl_s))
         resp.status = falcon.HTTP_303
         resp.location = f"/portal/accounts/{caller.account_id}?lang={lang}"

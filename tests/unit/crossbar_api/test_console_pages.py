@@ -75,6 +75,25 @@ def test_without_a_session_the_console_asks_to_log_in_and_a_bad_password_says_so
     assert result.status_code == 401 and not cookie and 'id="error"' in result.text
 
 
+@pytest.mark.parametrize("page", ["/console/login", "/portal/login"])
+def test_a_sign_in_posted_from_another_site_is_refused_and_starts_no_session(console, page):
+    # Login CSRF: another site's page posting its own credentials would sign the visitor in as
+    # the attacker, and what the visitor then typed would land in the attacker's account.
+    client, _, _ = console
+    form = {
+        "body": "account_name=Reseller&username=boss&password=secret",
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+    }
+    for origin in ("https://evil.example", "null"):
+        refused = client.simulate_post(page, **{**form, "headers": {**form["headers"], "Origin": origin}})
+        assert refused.status_code == 403 and "Origin" in refused.json["data"], refused.text[:300]
+        assert not refused.cookies
+    same_site = client.simulate_post(
+        page, **{**form, "headers": {**form["headers"], "Origin": "http://falconframework.org"}}
+    )
+    assert same_site.status_code == 303 and same_site.cookies
+
+
 def test_a_credit_from_the_customer_page_is_posted_once_with_its_reason(console):
     client, world, _ = console
     _, cookie = log_in(client)
@@ -227,6 +246,8 @@ def test_the_dashboard_adds_up_the_accounts_below_and_lists_what_waits_for_a_per
     # Below the reseller in roubles: Sub and Customer Two (Customer is billed by Sub, in its currency);
     # Customer Two's three phones at 500.00 a month; nobody delinquent or blocked; Sub owes nothing.
     assert cells[0] == "2" and "1,500.00" in cells[1] and cells[2:4] == ["0", "0"]
+    by_category = re.search(r'<table id="by-category">(.*?)</table>', page.text, re.S).group(1)
+    assert re.search(r"<td>RUB</td><td>Devices</td><td class=\"amount\">[^<]*1,500.00", by_category), by_category
     assert "no rate for a call of customer_two" in page.text
     assert "other_customer" not in page.text  # another reseller's failure
     assert "550 no such user" in page.text and "Failures waiting for a person (1)" in page.text

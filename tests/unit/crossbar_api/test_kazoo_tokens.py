@@ -137,6 +137,16 @@ def test_a_monster_ui_app_opens_the_console_with_its_kazoo_token(kazoo):
     assert refused.status_code == 401 and "kazbill_console" not in refused.cookies
 
 
+def test_a_kazoo_token_posted_from_another_site_starts_no_console_session(kazoo):
+    client, world, _, auth = kazoo
+    token = auth.token(world.ids["reseller"], BOSS)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    refused = client.simulate_post(
+        "/console/sso", body=f"auth_token={token}", headers={**form, "Origin": "https://evil.example"}
+    )
+    assert refused.status_code == 403 and "Origin" in refused.json["data"] and not refused.cookies
+
+
 def test_cors_lets_the_configured_monster_ui_origin_call_the_api_and_no_other(tmp_path):
     from datetime import datetime
 
