@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from bookkeeper.adapters.embedded import collation
+from bookkeeper.adapters.embedded import collation, sql_reduce
 from bookkeeper.adapters.embedded.js_views import DesignDocViews
 from bookkeeper.adapters.embedded.reducers import reducer_for
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
@@ -195,10 +195,10 @@ class ViewEngine:
             raise InvalidQuery(f"{where}: several keys on a reduce view need group=true")
         self._refresh(db, design_id, views, signature)
 
-        if reducing and query.keys is None and not (query.group or query.group_level is not None):
-            total = self._reduce_in_sql(db, design_id, view, query, views[view]["reduce"].strip())
-            if total is not None:
-                return ViewResult(self._page(total, query))
+        if reducing and query.keys is None:
+            in_sql = self._reduce_in_sql(db, design_id, view, query, views[view]["reduce"].strip())
+            if in_sql is not None:
+                return ViewResult(self._page(in_sql, query))
         if query.keys is not None:
             selected = []
             for key in query.keys:
@@ -233,24 +233,12 @@ class ViewEngine:
         return ViewResult(rows, total_rows=total)
 
     def _reduce_in_sql(self, db: str, design_id: str, view: str, query: ViewQuery, reduce: str) -> list[ViewRow] | None:
-        """An ungrouped _count, or a _sum over integers only, added up by SQLite (exact in 64 bits);
-        None when Python must do it (other values, or a sum past 64 bits)."""
-        if reduce not in ("_sum", "_count"):
-            return None
         where, params = _where("sort", _bounds(query, collation.encode, collation.encode))
-        try:
-            count, others, total = self._db.execute(
-                f"SELECT COUNT(*), COUNT(*) - COUNT(value_int), SUM(value_int) FROM view_rows "
-                f"WHERE db = ? AND design_id = ? AND view = ?{where}",
-                (db, design_id, view, *params),
-            ).fetchone()
-        except OverflowError:
-            return None
-        if count == 0:
-            return []
-        if reduce == "_count":
-            return [ViewRow(key=None, value=count)]
-        return None if others else [ViewRow(key=None, value=total)]
+        if not (query.group or query.group_level is not None):
+            return sql_reduce.total(self._db, (db, design_id, view), where, params, reduce)
+        if reduce == "_sum" and not query.group and query.group_level is not None and not query.descending:
+            return sql_reduce.grouped_sum(self._db, (db, design_id, view), where, params, query.group_level)
+        return None
 
     @staticmethod
     def _page(items: list[Any], query: ViewQuery) -> list[Any]:

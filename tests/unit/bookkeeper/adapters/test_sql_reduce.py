@@ -1,0 +1,80 @@
+"""A _sum grouped by the first elements of array keys, added up by SQLite, answers exactly what
+Python's reducer answers (and hands over to it whatever SQLite cannot add up exactly)."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bookkeeper.adapters.embedded import EmbeddedStore, sql_reduce
+from bookkeeper.ports import ViewQuery
+
+DB = "kazbill_reduce_test"
+DESIGN = {
+    "_id": "_design/sums",
+    "language": "javascript",
+    "views": {"by_key": {"map": "function(doc) { emit(doc.k, doc.v); }", "reduce": "_sum"}},
+}
+KEY_PARTS = st.one_of(st.sampled_from(["a", "b", "т", "a b"]), st.integers(-2, 2), st.booleans(), st.none())
+KEYS = st.one_of(st.lists(KEY_PARTS, min_size=0, max_size=4), KEY_PARTS)
+VALUES = st.one_of(st.integers(-(10**12), 10**12), st.just(2**62), st.floats(-5, 5, allow_nan=False))
+_ids = itertools.count()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(KEYS, VALUES), max_size=25),
+    level=st.integers(1, 4),
+    start=st.one_of(st.none(), st.lists(KEY_PARTS, max_size=2)),
+)
+def test_sqlite_groups_and_sums_as_python_does(rows, level, start):
+    with tempfile.TemporaryDirectory() as workdir:
+        store = EmbeddedStore(Path(workdir) / "sums.sqlite3")
+        try:
+            store.create_database(DB)
+            store.put(DB, DESIGN)
+            store.bulk_put(DB, [{"_id": f"d{next(_ids)}", "k": key, "v": value} for key, value in rows])
+            query = ViewQuery(group_level=level, start_key=start)
+            answered = store.query_view(DB, "sums", "by_key", query).rows
+            original = sql_reduce.grouped_sum
+            sql_reduce.grouped_sum = lambda *_args, **_kw: None  # Python's reducer alone
+            try:
+                expected = store.query_view(DB, "sums", "by_key", query).rows
+            finally:
+                sql_reduce.grouped_sum = original
+            assert [(row.key, row.value) for row in answered] == [(row.key, row.value) for row in expected]
+            assert all(type(row.value) is type(twin.value) for row, twin in zip(answered, expected, strict=True))
+        finally:
+            store.close()
+
+
+def test_integer_rows_under_array_keys_are_added_up_by_sqlite(tmp_path, monkeypatch):
+    store = EmbeddedStore(tmp_path / "sums.sqlite3")
+    store.create_database(DB)
+    store.put(DB, DESIGN)
+    store.bulk_put(
+        DB,
+        [
+            {"_id": "1", "k": ["r", "202611", "RUB", "services", "devices"], "v": -15_000_000},
+            {"_id": "2", "k": ["r", "202611", "RUB", "services", "devices"], "v": 1_000_000},
+            {"_id": "3", "k": ["r", "202611", "RUB", "payments", "payments"], "v": 7_000_000},
+            {"_id": "4", "k": ["r", "202612", "RUB", "services", "devices"], "v": -5},
+        ],
+    )
+    called = []
+    monkeypatch.setattr(
+        sql_reduce, "grouped_sum", lambda *a, _real=sql_reduce.grouped_sum: called.append(1) or _real(*a)
+    )
+    rows = store.query_view(
+        DB, "sums", "by_key", ViewQuery(start_key=["r", "202611"], end_key=["r", "202611", {}], group_level=5)
+    ).rows
+    assert [(row.key, row.value) for row in rows] == [
+        (["r", "202611", "RUB", "payments", "payments"], 7_000_000),
+        (["r", "202611", "RUB", "services", "devices"], -14_000_000),
+    ]
+    assert called == [1]
+    store.close()
