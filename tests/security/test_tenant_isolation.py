@@ -197,3 +197,52 @@ def test_a_non_reseller_parent_sets_only_what_its_sub_account_may_set_itself(fam
     refused = client.simulate_patch(url, headers=parent, json={"data": {"rate_deck": "cheap"}})
     assert refused.status_code == 403 and "rate_deck" in refused.json["data"]
     assert "rate_deck" not in world.store.get(account_db(world.ids[CHILD]), "onbill")
+
+
+# The console's API: every new read, CSV included, under the same rule as the ledgers.
+NEW_READS = [
+    ("customers", {}),
+    ("customers", {"format": "csv"}),
+    ("summary", {}),
+    ("revenue", {"month": "202611"}),
+    ("billing_webhooks", {}),
+    ("transactions", {"format": "csv"}),
+    ("ledgers/per-minute-voip", {"format": "csv"}),
+    ("onbills", {"format": "csv"}),
+]
+
+
+@pytest.mark.parametrize(
+    "tail, params", NEW_READS, ids=[f"{t}{'-csv' if p.get('format') else ''}" for t, p in NEW_READS]
+)
+@pytest.mark.parametrize("caller, target, allowed", MATRIX)
+def test_no_caller_reads_the_consoles_figures_or_exports_outside_its_tree(api, tail, params, caller, target, allowed):
+    client, world, _ = api
+    result = client.simulate_get(
+        f"/v2/accounts/{world.ids[target]}/{tail}",
+        params=params,
+        headers={"X-Auth-Token": token(client, world, caller)},
+    )
+    if allowed:
+        assert result.status_code != 403, (tail, result.text[:300])
+    else:
+        assert result.status_code == 403, (tail, result.text[:300])
+        outside = {name for name in world.ids if name != target}
+        assert not any(world.ids[name] in result.text for name in outside), "an answer refused names no other account"
+
+
+def test_a_resellers_customer_list_never_holds_another_resellers_customers_csv_included(api):
+    from bookkeeper.services.billing.account_pass import BillingPorts
+    from bookkeeper.services.operations.account_batches import bill_accounts
+
+    client, world, clock = api
+    everyone = [world.ids[name] for name in ("sub", "customer", "customer_two", "other_reseller", "other_customer")]
+    bill_accounts(BillingPorts(world.store, clock, world.world.design_docs), everyone)
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['reseller']}/customers"
+    listed = client.simulate_get(url, headers=headers)
+    as_csv = client.simulate_get(url, params={"format": "csv"}, headers=headers)
+    assert listed.status_code == as_csv.status_code == 200
+    assert {row["id"] for row in listed.json["data"]} == {world.ids[n] for n in ("sub", "customer", "customer_two")}
+    for other in ("other_reseller", "other_customer", "master"):
+        assert world.ids[other] not in listed.text and world.ids[other] not in as_csv.text
