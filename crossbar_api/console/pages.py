@@ -38,6 +38,7 @@ from bookkeeper.services.operations.customer_listing import all_customers, custo
 from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, PostingRefused
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context
 from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settings, audit_of
+from crossbar_api.console.carrier_form import CarrierPage
 from crossbar_api.console.plans import PlansPage
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.rate_decks import RateDecksPage
@@ -299,5 +300,6 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     settings = SettingsPage(deps, app, _render, _reading)
     app.add_route(f"{page}/settings", settings)
     app.add_route(f"{page}/settings/{{section}}", settings)
+    app.add_route(f"{page}/settings/carriers/{{carrier_id}}", CarrierPage(deps, app, _render, _reading))
     app.add_route(f"{page}/documents/{{doc_id}}", CustomerDocument(deps))
     app.add_route(f"{page}/ledgers", Posting(deps))

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 import falcon
 
+from bookkeeper.domain.gateways.settings import setting_fields
 from bookkeeper.domain.webhooks import EVENT_TYPES
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX
 from crossbar_api.console.api_calls import ApiAnswer, call_api
@@ -65,7 +66,7 @@ class SettingsPage:
             kind = form.get("kind", "")
             if kind not in GATEWAYS:
                 raise falcon.HTTPNotFound()
-            sent = _json_call(self.app, req, "POST", f"{base}/{kind}", None, form.get("settings", ""))
+            sent = call_api(self.app, req, "POST", f"{base}/{kind}", gateway_body(kind, form))
         elif section == "template":
             carrier, kind = quote(form.get("carrier", ""), safe=""), form.get("document_type", "")
             raw = form.get("template", "").encode()
@@ -115,10 +116,14 @@ class SettingsPage:
             event_types=EVENT_TYPES,
             carriers_text=typed.get("carriers", carriers_text) if section == "carriers" else carriers_text,
             carrier_ids=[c.get("id") for c in (onbill.data or {}).get("carriers") or [] if isinstance(c, dict)],
+            carriers=[c for c in (onbill.data or {}).get("carriers") or [] if isinstance(c, dict)],
             gateways={
-                kind: typed.get("settings") if section == "gateway" and typed.get("kind") == kind else _shown(found)
+                kind: _gateway_values(
+                    kind, found, typed if section == "gateway" and typed.get("kind") == kind else None
+                )
                 for kind, found in gateways.items()
             },
+            gateway_fields={kind: setting_fields(kind) for kind in GATEWAYS},
             template_types=TEMPLATE_TYPES,
             failed_section=section if section != "gateway" else f"gateway_{typed.get('kind')}",
             problems=refused.problems or ((section, refused.message),) if refused else (),
@@ -129,8 +134,33 @@ class SettingsPage:
         )
 
 
-def _shown(found: ApiAnswer) -> str:
-    return json.dumps(found.data if found.ok else {}, indent=2, ensure_ascii=False, default=str)
+def gateway_body(kind: str, form: dict[str, str]) -> dict[str, Any]:
+    """The form's fields as the API takes them: a switch on or off, an empty secret kept as
+    stored, any other empty field removed."""
+    body: dict[str, Any] = {}
+    for field in setting_fields(kind):
+        typed = form.get(field.name, "").strip()
+        if field.kind == "flag":
+            body[field.name] = form.get(field.name) == "on"
+        elif field.kind == "secret":
+            if typed:
+                body[field.name] = typed
+        else:
+            body[field.name] = typed or None
+    return body
+
+
+def _gateway_values(kind: str, found: ApiAnswer, typed: dict[str, str] | None) -> dict[str, Any]:
+    """What each field shows: as typed after a refusal (a secret never), else as stored (masked)."""
+    stored = found.data if found.ok and isinstance(found.data, dict) else {}
+    if typed is None:
+        return {field.name: stored.get(field.name) for field in setting_fields(kind)}
+    return {
+        field.name: (typed.get(field.name) == "on")
+        if field.kind == "flag"
+        else (stored.get(field.name) if field.kind == "secret" else typed.get(field.name, ""))
+        for field in setting_fields(kind)
+    }
 
 
 def _json_call(app: falcon.App, req: falcon.Request, method: str, path: str, key: str | None, text: str) -> ApiAnswer:

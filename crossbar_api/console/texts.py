@@ -4,6 +4,7 @@ so a reseller and its customer read the same word for the same thing."""
 
 from __future__ import annotations
 
+from crossbar_api.console.field_texts import FIELD_TEXTS
 from crossbar_api.portal.texts import TEXTS as PAGE_TEXTS
 
 _OWN = {
@@ -424,4 +425,4 @@ _OWN = {
     },
 }
 
-TEXTS = {lang: {**PAGE_TEXTS[lang], **words} for lang, words in _OWN.items()}
+TEXTS = {lang: {**PAGE_TEXTS[lang], **words, **FIELD_TEXTS[lang]} for lang, words in _OWN.items()}

@@ -183,6 +183,28 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     assert text_of(browser, "problems-webhook_add").startswith("url:")
     assert "ООО «Волна Телеком»" in browser.find_element(By.NAME, "carriers").get_attribute("value")  # to edit
     browser.save_screenshot(str(ARTIFACTS / "console-settings-en.png"))
+    # A carrier field by field: a wrong INN is named beside its field, then the right one is saved.
+    browser.find_elements(By.CLASS_NAME, "edit-carrier")[0].click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "carrier-form"))
+    inn = browser.find_element(By.ID, "f-legal_inn")
+    inn.clear()
+    inn.send_keys("1234567890")
+    submit(browser, "#carrier-form")
+    assert "INN" in text_of(browser, "e-legal_inn")
+    browser.save_screenshot(str(ARTIFACTS / "console-carrier-en.png"))
+    browser.find_element(By.ID, "f-legal_inn").clear()
+    browser.find_element(By.ID, "f-legal_inn").send_keys("7736207543")
+    submit(browser, "#carrier-form")
+    assert text_of(browser, "done")
+    assert "7736207543" in browser.find_element(By.ID, "carrier-list").text
+    browser.get(browser.current_url.replace("lang=en", "lang=ru"))
+    browser.find_elements(By.CLASS_NAME, "edit-carrier")[0].click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "carrier-form"))
+    assert browser.find_element(By.ID, "f-legal_inn").get_attribute("value") == "7736207543"
+    assert "Банковские реквизиты" in browser.page_source
+    browser.save_screenshot(str(ARTIFACTS / "console-carrier-ru.png"))
+    browser.get(browser.current_url.replace("lang=ru", "lang=en"))
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "carrier-form"))
     browser.find_element(By.ID, "nav-dashboard").click()
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "totals"))
     assert "Monthly recurring" in browser.page_source

@@ -92,7 +92,7 @@ def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:
     if unknown:
         raise LegalDetailsError(f"{path}.{unknown[0]}", f"not a legal detail; expected some of {', '.join(FIELDS)}")
     details = _trimmed(value, path)
-    _check_tax_ids(details, path)
+    check_tax_ids(details, path)
     return details
 
 
@@ -111,7 +111,7 @@ def _trimmed(value: Mapping[str, Any], path: str) -> dict[str, str]:
     return details
 
 
-def _check_tax_ids(details: Mapping[str, str], path: str) -> None:
+def check_tax_ids(details: Mapping[str, str], path: str) -> None:
     """INN, KPP, VAT ID and country, as the tax offices and ISO 3166 write them."""
     if "inn" in details and not inn_is_valid(details["inn"]):
         raise LegalDetailsError(

@@ -196,3 +196,30 @@ def merged_update(kind: str, stored: Mapping[str, Any], incoming: Mapping[str, A
         else:
             merged[key] = value
     return merged
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """How a form asks for one setting: a switch, a choice, an amount, a secret or a text."""
+
+    name: str
+    kind: str  # "flag", "choice", "amount", "secret", "text"
+    choices: tuple[str, ...] = ()
+
+
+_CHOICES = {("braintree_config", "environment"): ("sandbox", "production")}
+
+
+def setting_fields(kind: str) -> tuple[SettingField, ...]:
+    """The settings of a gateway in the order its form asks for them."""
+
+    def field_of(name: str, reader: Callable[[Any], Any]) -> SettingField:
+        if reader is _flag:
+            return SettingField(name, "flag")
+        if (kind, name) in _CHOICES:
+            return SettingField(name, "choice", _CHOICES[(kind, name)])
+        if reader is _amount:
+            return SettingField(name, "amount")
+        return SettingField(name, "secret" if name in SECRETS[kind] else "text")
+
+    return tuple(field_of(name, reader) for name, reader in READERS[kind].items())

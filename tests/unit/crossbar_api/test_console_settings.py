@@ -1,6 +1,7 @@
 """The console's settings page: a reseller adds a webhook and tests it against a real receiver,
 reads its delivery log, and is shown, under the section that sent it, whatever the API refuses
-(a bad URL, broken carrier JSON, a gateway setting, a hostile template), with nothing saved."""
+(a bad URL, broken carrier JSON, a gateway setting, a hostile template), with nothing saved; a
+carrier's details and a gateway's settings are edited field by field."""
 
 from __future__ import annotations
 
@@ -94,10 +95,11 @@ def test_what_the_api_refuses_is_named_under_its_section_and_nothing_is_saved(se
     wrong = send(client, cookie, reseller, "carriers", carriers='[{"id": "main", "vat_rate": "lots"}]')
     assert wrong.status_code == 400 and 'id="problems-carriers"' in wrong.text
     assert world.store.get(account_db(reseller), "onbill")["_rev"] == onbill_before
-    gateway = send(client, cookie, reseller, "gateway", kind="paypal_config", settings='{"enabled": "yes"}')
+    gateway = send(client, cookie, reseller, "gateway", kind="paypal_config", enabled="on", min_amount="ten")
     assert gateway.status_code == 400 and re.search(
-        r'id="problems-gateway_paypal_config">.*?enabled', gateway.text, re.S
+        r'id="problems-gateway_paypal_config">.*?min_amount', gateway.text, re.S
     )
+    assert 'value="ten"' in gateway.text  # what was typed stays
     hostile = send(
         client,
         cookie,
@@ -115,3 +117,97 @@ def test_a_customer_or_another_reseller_cannot_use_the_settings(settings_console
     _, other = log_in(client, "Other Reseller", "admin-other_reseller")
     page = client.simulate_get(f"/console/accounts/{world.ids['reseller']}/settings", headers=other)
     assert page.status_code == 403
+
+
+def carrier_form(client, cookie, reseller, carrier_id, lang="en", **changes):
+    """The carrier's form as the page fills it, with `changes` typed over it, posted."""
+    url = f"/console/accounts/{reseller}/settings/carriers/{carrier_id}?lang={lang}"
+    page = client.simulate_get(url, headers=cookie)
+    assert page.status_code == 200, page.text[:1000]
+    fields = dict(re.findall(r'<input name="([a-z_]+)" id="f-[a-z_]+" value="([^"]*)"', page.text))
+    fields.update({name: "on" for name in re.findall(r'<input type="checkbox" name="([a-z_]+)" checked>', page.text)})
+    fields.update(changes)
+    body = {"form_token": form_token(page.text), **{k: v for k, v in fields.items() if v is not None}}
+    return client.simulate_post(
+        url, body=urlencode(body), headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    )
+
+
+def test_a_carriers_legal_and_bank_details_are_edited_field_by_field_and_the_rest_is_kept(settings_console):
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    db = account_db(reseller)
+    onbill = world.store.get(db, "onbill")
+    carrier = {**onbill["carriers"][0], "legal": {**onbill["carriers"][0]["legal"], "director": "Иванов И. И."}}
+    carrier["numbering"] = {"proforma": {"start": 500}}
+    world.store.put(db, {**onbill, "carriers": [carrier]})
+    form = client.simulate_get(f"/console/accounts/{reseller}/settings/carriers/main", headers=cookie).text
+    assert re.search(r'id="kept-lines">.*?legal.director</code> Иванов', form, re.S)  # not asked, shown, kept
+    saved = carrier_form(
+        client,
+        cookie,
+        reseller,
+        "main",
+        legal_inn="7707083893",
+        bank_bik="044525225",
+        invoice_start="100",
+        act_follows_invoice="on",
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith("done=carriers"), saved.text[-1500:]
+    stored = world.store.get(db, "onbill")["carriers"][0]
+    assert stored["legal"]["inn"] == "7707083893" and stored["legal"]["director"] == "Иванов И. И."  # kept
+    assert stored["bank"]["bik"] == "044525225" and stored["main"] is True
+    assert stored["numbering"] == {
+        "proforma": {"start": 500},  # not asked by the form: kept
+        "invoice": {"start": 100, "per_year": True},
+        "act": {"follows": "invoice"},
+    }
+    page = client.simulate_get(saved.headers["location"], headers=cookie).text
+    assert 'id="carrier-list"' in page and "7707083893" in page and "/settings/carriers/main" in page
+
+
+def test_a_refused_carrier_field_is_named_beside_it_with_the_text_kept_and_nothing_saved(settings_console):
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    before = world.store.get(account_db(reseller), "onbill")["_rev"]
+    refused = carrier_form(client, cookie, reseller, "main", legal_inn="1234567890")
+    assert refused.status_code == 400
+    assert re.search(r'id="e-legal_inn">[^<]+', refused.text) and 'value="1234567890"' in refused.text
+    not_a_number = carrier_form(client, cookie, reseller, "main", invoice_start="one hundred")
+    assert not_a_number.status_code == 400 and 'id="e-invoice_start"' in not_a_number.text
+    assert world.store.get(account_db(reseller), "onbill")["_rev"] == before
+    assert (
+        client.simulate_get(f"/console/accounts/{reseller}/settings/carriers/nobody", headers=cookie).status_code == 404
+    )
+
+
+def test_a_new_main_carrier_takes_over_from_the_old_one_and_an_id_taken_is_refused(settings_console):
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    added = carrier_form(
+        client, cookie, reseller, "new", id="north", name="ООО «Север»", main="on", legal_inn="7736050003"
+    )
+    assert added.status_code == 303, added.text[-1500:]
+    carriers = {c["id"]: c for c in world.store.get(account_db(reseller), "onbill")["carriers"]}
+    assert carriers["north"]["main"] is True and carriers["main"]["main"] is False
+    assert carriers["north"]["document_types"] == ["invoice", "act"]
+    taken = carrier_form(client, cookie, reseller, "new", id="north", name="Another")
+    assert taken.status_code == 400 and 'id="e-id"' in taken.text
+
+
+def test_a_gateway_is_set_field_by_field_and_a_stored_secret_is_kept_when_left_empty(settings_console):
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    fields = {"kind": "braintree_config", "enabled": "on", "environment": "sandbox", "merchant_id": "m_1"}
+    saved = send(client, cookie, reseller, "gateway", **fields, public_key="pk_1", private_key="sk_secret_1234")
+    assert saved.status_code == 303, saved.text[-1500:]
+    again = send(client, cookie, reseller, "gateway", **fields, public_key="pk_2", private_key="")
+    assert again.status_code == 303
+    stored = world.store.get(account_db(reseller), "braintree_config")
+    assert (stored["public_key"], stored["private_key"], stored["enabled"]) == ("pk_2", "sk_secret_1234", True)
+    page = client.simulate_get(again.headers["location"], headers=cookie).text
+    assert 'placeholder="****1234"' in page and "sk_secret_1234" not in page
+    off = send(client, cookie, reseller, "gateway", kind="braintree_config", environment="sandbox", merchant_id="")
+    assert off.status_code == 303
+    stored = world.store.get(account_db(reseller), "braintree_config")
+    assert stored["enabled"] is False and "merchant_id" not in stored
