@@ -6,6 +6,22 @@ from __future__ import annotations
 FIELD_TEXTS = {
     "en": {
         "new_carrier": "a new carrier",
+        "plan_category": "Category",
+        "plan_item": "Item",
+        "plan_item_name": "Name on documents",
+        "plan_rate": "A month",
+        "plan_activation": "Once",
+        "plan_minimum": "At least",
+        "plan_prorate_additions": "Prorate additions",
+        "plan_prorate_removals": "Credit removals",
+        "plan_kept": "also kept",
+        "plan_rows_explained": (
+            "Amounts in the reseller's currency (12.50). Empty a row's category and item to take the item out of "
+            "the plan; fill an empty row to add one. The plan's other settings (tiers, discounts, names per "
+            "language) are kept; all of it is editable as JSON on the plans page."
+        ),
+        "edit_prices": "Edit prices",
+        "new_plan_form": "A new plan, price by price",
         "kept_lines": "Also on its documents, kept as they are (edit them in the JSON)",
         "add_carrier": "Add a carrier",
         "edit": "Edit",
@@ -72,6 +88,22 @@ FIELD_TEXTS = {
     },
     "ru": {
         "new_carrier": "новое юрлицо",
+        "plan_category": "Категория",
+        "plan_item": "Позиция",
+        "plan_item_name": "Название в документах",
+        "plan_rate": "В месяц",
+        "plan_activation": "Разово",
+        "plan_minimum": "Не меньше",
+        "plan_prorate_additions": "Пропорционально при добавлении",
+        "plan_prorate_removals": "Возврат при удалении",
+        "plan_kept": "также сохраняется",
+        "plan_rows_explained": (
+            "Суммы в валюте реселлера (12.50). Чтобы убрать позицию из тарифа, очистите её категорию и позицию; "
+            "чтобы добавить — заполните пустую строку. Прочие настройки тарифа (ступени, скидки, названия на "
+            "языках) сохраняются; целиком тариф правится в JSON на странице тарифов."
+        ),
+        "edit_prices": "Изменить цены",
+        "new_plan_form": "Новый тариф по позициям",
         "kept_lines": "Также в документах, без изменений (правятся в JSON)",
         "add_carrier": "Добавить юрлицо",
         "edit": "Изменить",
@@ -138,6 +170,23 @@ FIELD_TEXTS = {
     },
     "de": {
         "new_carrier": "ein neuer Rechnungssteller",
+        "plan_category": "Kategorie",
+        "plan_item": "Posten",
+        "plan_item_name": "Name auf Dokumenten",
+        "plan_rate": "Pro Monat",
+        "plan_activation": "Einmalig",
+        "plan_minimum": "Mindestens",
+        "plan_prorate_additions": "Zugänge anteilig",
+        "plan_prorate_removals": "Abgänge gutschreiben",
+        "plan_kept": "ebenfalls beibehalten",
+        "plan_rows_explained": (
+            "Beträge in der Währung des Resellers (12.50). Kategorie und Posten einer Zeile leeren, um den Posten"
+            " zu entfernen; eine leere Zeile ausfüllen, um einen hinzuzufügen. Die übrigen Einstellungen "
+            "(Staffeln, Rabatte, Namen je Sprache) bleiben; der ganze Tarif ist auf der Tarifseite als JSON "
+            "bearbeitbar."
+        ),
+        "edit_prices": "Preise bearbeiten",
+        "new_plan_form": "Neuer Tarif, Preis für Preis",
         "kept_lines": "Außerdem auf den Dokumenten, unverändert (im JSON zu bearbeiten)",
         "add_carrier": "Rechnungssteller hinzufügen",
         "edit": "Bearbeiten",

@@ -39,6 +39,7 @@ from bookkeeper.services.payments.postings import MANUAL_CREDITS, PaymentError, 
 from crossbar_api.access import CONSOLE_COOKIE, CONSOLE_PREFIX, account_for, authenticate, billing_context
 from crossbar_api.console.actions import ACTIONS, CustomerAction, account_settings, audit_of
 from crossbar_api.console.carrier_form import CarrierPage
+from crossbar_api.console.plan_form import PlanPage
 from crossbar_api.console.plans import PlansPage
 from crossbar_api.console.postings import post_from_form
 from crossbar_api.console.rate_decks import RateDecksPage
@@ -297,6 +298,7 @@ def console_routes(app: falcon.App, deps: ApiDeps) -> None:
     app.add_route(f"{page}/actions/{{name}}", CustomerAction(deps, app))
     app.add_route(f"{page}/rate_decks", RateDecksPage(deps, app, _render, _reading))
     app.add_route(f"{page}/plans", PlansPage(deps, app, _render, _reading))
+    app.add_route(f"{page}/plans/{{plan_id}}", PlanPage(deps, app, _render, _reading))
     settings = SettingsPage(deps, app, _render, _reading)
     app.add_route(f"{page}/settings", settings)
     app.add_route(f"{page}/settings/{{section}}", settings)

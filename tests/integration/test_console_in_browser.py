@@ -176,6 +176,16 @@ def test_a_reseller_finds_a_customer_credits_it_and_downloads_its_invoice(demo_c
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-new"))
     assert browser.find_elements(By.ID, "plan-plan_volna_business")
     browser.save_screenshot(str(ARTIFACTS / "console-plans-en.png"))
+    browser.find_element(By.ID, "edit-plan_volna_business").click()  # the same plan, price by price
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-form"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#prices input[value='sip_device']")
+    browser.save_screenshot(str(ARTIFACTS / "console-plan-en.png"))
+    browser.get(browser.current_url.replace("lang=en", "lang=ru"))
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-form"))
+    assert "В месяц" in browser.page_source
+    browser.save_screenshot(str(ARTIFACTS / "console-plan-ru.png"))
+    browser.get(browser.current_url.replace("lang=ru", "lang=en"))
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "plan-form"))
     browser.find_element(By.ID, "nav-settings").click()
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "webhook-add"))
     browser.find_element(By.ID, "hook-url").send_keys("ftp://not-a-web-address.example")
