@@ -12,7 +12,6 @@ from types import MappingProxyType
 from typing import Any
 
 from bookkeeper.domain.documents.carriers import CarrierError, parse_carriers
-from bookkeeper.domain.documents.legal_details import LegalDetailsError, check_tax_ids
 from bookkeeper.domain.kazoo_names import RATEDECK_NAME_RE
 from bookkeeper.domain.low_balance import valid_reminder_days
 from bookkeeper.domain.money import currency, from_json_number, units_from_major
@@ -99,22 +98,9 @@ def _carriers(value: Any) -> tuple[Mapping[str, Any], ...]:
         raise Refused("must be a list of carriers")
     try:
         parse_carriers(value)
-        for index, carrier in enumerate(value):
-            _carrier_tax_ids(carrier.get("legal"), f"carriers[{index}].legal")
-    except (CarrierError, LegalDetailsError) as error:
+    except CarrierError as error:
         raise Refused(error.reason, error.field.removeprefix("carriers")) from None
     return tuple(MappingProxyType(dict(carrier)) for carrier in value)
-
-
-def _carrier_tax_ids(legal: Any, path: str) -> None:
-    """A carrier's INN, KPP, VAT ID and country, checked as a buyer's are when they are written
-    (its invoices are worthless with a wrong one); its other lines are its own to word."""
-    if not isinstance(legal, Mapping):
-        return
-    ids = {
-        key: "".join(str(legal[key]).split()).upper() for key in ("inn", "kpp", "vat_id", "country") if legal.get(key)
-    }
-    check_tax_ids(ids, path)
 
 
 def _codes(value: Any) -> Mapping[str, str]:

@@ -5,6 +5,7 @@ carrier's details and a gateway's settings are edited field by field."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from datetime import datetime
@@ -211,3 +212,22 @@ def test_a_gateway_is_set_field_by_field_and_a_stored_secret_is_kept_when_left_e
     assert off.status_code == 303
     stored = world.store.get(account_db(reseller), "braintree_config")
     assert stored["enabled"] is False and "merchant_id" not in stored
+
+
+def test_a_carriers_bad_inn_is_refused_when_written_but_one_stored_before_stops_no_billing(settings_console):
+    from bookkeeper.services.billing.account_pass import BillingPorts
+    from bookkeeper.services.operations.account_batches import bill_accounts
+
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    db = account_db(reseller)
+    onbill = world.store.get(db, "onbill")
+    bad = [{**onbill["carriers"][0], "legal": {**onbill["carriers"][0]["legal"], "inn": "7701234567"}}]
+    world.store.put(db, {**onbill, "carriers": bad})  # as stored before carriers' tax ids were checked
+    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+    assert not bill_accounts(
+        BillingPorts(world.store, clock, world.world.design_docs), [world.ids["customer_two"]]
+    ).failed
+    _, token_cookie = log_in(client)
+    refused = send(client, token_cookie, reseller, "carriers", carriers=json.dumps(bad))
+    assert refused.status_code == 400 and "carriers[0].legal.inn" in refused.text
