@@ -252,6 +252,13 @@ def test_the_audit_lists_a_conflicted_document_of_an_audited_account_and_resolve
         requests.post(
             f"{couchdb_url}/{quote(db, safe='')}/_bulk_docs", json={"new_edits": False, "docs": [stray]}, timeout=30
         ).raise_for_status()
+        # An account database keeps three copies: the stray reached two of them (the write
+        # quorum), and the view the audit reads may answer from the third (CI saw it list
+        # nothing). A read from all three repairs the one that lags, as a cluster does.
+        every_copy = requests.get(
+            f"{couchdb_url}/{quote(db, safe='')}/onbill", params={"r": 3, "conflicts": "true"}, timeout=30
+        ).json()
+        assert stray["_rev"] in [every_copy["_rev"], *every_copy.get("_conflicts", [])], every_copy
         shown = store.get(db, "onbill")
         ports = BillingPorts(store, SettableClock(datetime(2026, 11, 2, tzinfo=UTC)), load_design_docs())
         [audit] = audit_accounts(ports, [account_id], date(2026, 11, 1), date(2026, 11, 1), calls=False)
