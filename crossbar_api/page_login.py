@@ -26,14 +26,20 @@ def refuse_cross_site(req: falcon.Request, deps: ApiDeps) -> None:
     origin = req.get_header("Origin")
     if origin is None:
         return
-    own = {req.netloc.lower(), (req.forwarded_host or "").lower()} - {""}
-    if origin != "null" and (urlsplit(origin).netloc.lower() in own or _allowed(origin, deps.cors_origins)):
+    # By host name, not port: a proxy in front may pass `Host` without the port the browser used
+    # (nginx's $host), and cookies are not kept apart by port either.
+    own = {_host_name(req.host), _host_name(req.forwarded_host or "")} - {""}
+    if origin != "null" and (_host_name(urlsplit(origin).netloc) in own or _allowed(origin, deps.cors_origins)):
         return
     raise ApiError(
         403,
         "forbidden",
         {"Origin": {"cross_site": {"message": f"a sign-in posted from {origin} is refused: not this site"}}},
     )
+
+
+def _host_name(netloc: str) -> str:
+    return (urlsplit(f"//{netloc}").hostname or "") if netloc else ""
 
 
 def _allowed(origin: str, allowed: tuple[str, ...]) -> bool:

@@ -92,6 +92,11 @@ def test_a_sign_in_posted_from_another_site_is_refused_and_starts_no_session(con
         page, **{**form, "headers": {**form["headers"], "Origin": "http://falconframework.org"}}
     )
     assert same_site.status_code == 303 and same_site.cookies
+    # Behind a proxy that passes Host without the browser's port (nginx's $host): still this site.
+    proxied = client.simulate_post(
+        page, **{**form, "headers": {**form["headers"], "Origin": "https://falconframework.org:8443"}}
+    )
+    assert proxied.status_code == 303
 
 
 def test_a_credit_from_the_customer_page_is_posted_once_with_its_reason(console):
