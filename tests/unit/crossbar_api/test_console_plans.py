@@ -118,7 +118,9 @@ def test_prices_are_changed_row_by_row_an_item_added_and_what_the_rows_do_not_as
     plan["plan"]["devices"]["sip_device"]["names"] = names
     world.store.put(db, plan)
     page = client.simulate_get(f"/console/accounts/{reseller}/plans/plan_office", headers=cookie).text
-    assert 'name="row0_item" value="sip_device"' in page and "also kept: names (ru: Настольный телефон)" in page  # kept, and said so
+    assert (
+        'name="row0_item" value="sip_device"' in page and "also kept: names (ru: Настольный телефон)" in page
+    )  # kept, and said so
     sent = price_form(
         client,
         cookie,
