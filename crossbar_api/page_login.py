@@ -5,8 +5,8 @@ login CSRF: a page elsewhere that posts its own credentials (or its own Kazoo to
 the visitor in as the attacker, and whatever the visitor then types (a card, a plan) would land
 in the attacker's account. Browsers name the page a POST comes from (`Origin`), so a sign-in
 posted from another site is refused unless the operator allowed that site (the Monster UI
-origins of KAZBILL_API_CORS_ORIGINS). A client that is no browser sends no Origin and is not
-concerned."""
+origins of KAZBILL_API_CORS_ORIGINS, named: `*` does not count here). A client that is no
+browser sends no Origin and is not concerned."""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ def _host_name(netloc: str) -> str:
 
 
 def _allowed(origin: str, allowed: tuple[str, ...]) -> bool:
-    return "*" in allowed or origin.rstrip("/") in {site.rstrip("/") for site in allowed}
+    """Only the sites named: `*` lets any site call the API with its own token, never sign a
+    visitor in (that would switch the guard off)."""
+    return origin.rstrip("/") in {site.rstrip("/") for site in allowed if site != "*"}
 
 
 def form_login(req: falcon.Request, deps: ApiDeps) -> tuple[tuple[Any, str] | None, str]:

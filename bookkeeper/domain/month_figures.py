@@ -17,6 +17,7 @@ from typing import Any
 from bookkeeper.domain.periods import Month
 
 FIGURES_TYPE = "kazbill_month_figures"
+FIGURES_DUE = "figures_due"  # noted with a pass's summary, never stored: it wrote, read its figures again
 
 
 def figures_id(account_id: str, month: Month) -> str:

@@ -80,9 +80,11 @@ def carrier_of(form: dict[str, str], stored: dict[str, Any] | None) -> dict[str,
     else:
         invoice.pop("format", None)
     numbering["invoice"] = invoice
-    act = {key: value for key, value in (numbering.get("act") or {}).items() if key != "follows"}
+    act = dict(numbering.get("act") or {})
     if form.get("act_follows_invoice") == "on":
         act["follows"] = "invoice"
+    elif act.get("follows") == "invoice":  # unticked; another type it follows is not the form's to drop
+        act.pop("follows")
     if act:
         numbering["act"] = act
     else:

@@ -30,6 +30,8 @@ from crossbar_api.portal.texts import language_of
 
 NEW = "new"
 EMPTY_ROWS = 3  # rows for new items under the plan's own
+MAX_ROWS = 500
+ROW_FIELDS = 9  # was, category, item, name, rate, activation_charge, minimum and the two checkboxes
 ASKED = ("name", "rate", "activation_charge", "minimum", "prorate")
 
 
@@ -83,7 +85,7 @@ def typed_rows(form: dict[str, str]) -> list[dict[str, str]]:
             "prorate_additions": form.get(f"row{n}_prorate_additions", ""),
             "prorate_removals": form.get(f"row{n}_prorate_removals", ""),
         }
-        for n in range(min(count, 500))
+        for n in range(min(count, MAX_ROWS))
     ]
 
 
@@ -149,7 +151,7 @@ class PlanPage:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, account_id: str, plan_id: str) -> None:
         account = self.reading(req, self.deps, account_id)
-        form = read_form(req)
+        form = read_form(req, max_bytes=MAX_ROWS * 1024, max_fields=MAX_ROWS * ROW_FIELDS + 10)
         if not session.check_form(req, form, cookie=CONSOLE_COOKIE):
             raise ApiError(403, "forbidden", {"form_token": {"session": {"message": "reload the page and try again"}}})
         stored = self._stored(req, account_id, plan_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 import falcon
 
-from bookkeeper.domain.documents.legal_details import LegalDetailsError, check_carrier_tax_ids, parse_legal
+from bookkeeper.domain.documents.legal_details import LegalDetailsError, checked_carrier_tax_ids, parse_legal
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.languages import SUPPORTED
 from bookkeeper.domain.settings import (
@@ -113,8 +113,9 @@ class Onbill:
                 data["legal"] = parse_legal(data["legal"])
             except LegalDetailsError as error:
                 raise invalid(error.field, "invalid", error.reason) from None
-        try:
-            check_carrier_tax_ids(data.get("carriers"))  # the reseller's own, checked the same way
+        try:  # the reseller's own, checked the same way
+            if data.get("carriers") is not None:
+                data["carriers"] = checked_carrier_tax_ids(data["carriers"])
         except LegalDetailsError as error:
             raise invalid(error.field, "invalid", error.reason) from None
         merged = {key: value for key, value in {**stored, **data}.items() if value is not None}

@@ -155,3 +155,43 @@ def test_whatever_happened_the_figures_after_every_accounts_pass_are_the_live_su
     clock.set(at(25, 10))
     bill_accounts(ports, [world.ids[name] for name in BELOW_RESELLER])
     assert figures(world, "reseller", NOVEMBER) == live_revenue(world, BELOW_RESELLER, NOVEMBER)
+
+
+def test_money_that_moved_both_ways_in_one_pass_is_read_again_though_the_balance_did_not_move(store):
+    from bookkeeper.domain.month_figures import FIGURES_DUE
+    from bookkeeper.services.billing.directory import write_summaries
+
+    world, _, _ = build(store)
+    account = world.ids["customer_two"]
+    db = account_modb(account, *NOVEMBER)
+    at_pass = gregorian(at(12, 12))
+    world.store.bulk_put(  # a payment and the fee it paid: the balance is where it was
+        db,
+        [
+            ledger_doc(account, 2026, 11, "pay-even", "credit", 70_000, "payments", at_pass),
+            ledger_doc(account, 2026, 11, "fee-even", "debit", 70_000, "services", at_pass),
+        ],
+    )
+    summary = world.store.get(DIRECTORY_DB, account)
+    write_summaries(world.store, [summary])  # a pass that wrote nothing: nothing to read again
+    assert "payments" not in figures(world, "reseller", NOVEMBER)["RUB"].collected
+    write_summaries(world.store, [{**summary, FIGURES_DUE: True}])  # the pass that wrote them
+    assert figures(world, "reseller", NOVEMBER) == live_revenue(world, BELOW_RESELLER, NOVEMBER)
+    assert FIGURES_DUE not in world.store.get(DIRECTORY_DB, account)  # never stored
+
+
+def test_an_account_moved_to_another_reseller_counts_in_the_new_ones_figures_from_the_next_month(store):
+    world, clock, ports = build(store)
+    account = world.ids["customer_two"]
+    moved_tree = [world.ids["master"], world.ids["other_reseller"]]
+    for db in ("accounts", account_db(account)):
+        world.store.put(db, {**world.store.get(db, account), "pvt_tree": moved_tree})
+    clock.set(at(20, 12))
+    bill_accounts(ports, [account])
+    assert figures(world, "reseller", NOVEMBER)["RUB"].by_category["devices"] == 2 * 500 * 10_000  # stays
+    assert "RUB" not in figures(world, "other_reseller", NOVEMBER)
+    clock.set(at(2, 12, month=12))
+    bill_accounts(ports, [account])
+    assert figures(world, "reseller", NOVEMBER)["RUB"].by_category["devices"] == 2 * 500 * 10_000
+    assert account in str(world.store.get(DIRECTORY_DB, figures_id(account, DECEMBER))["account_id"])
+    assert world.store.get(DIRECTORY_DB, figures_id(account, DECEMBER))["tree"] == moved_tree

@@ -26,7 +26,8 @@ def total(
             f"WHERE db = ? AND design_id = ? AND view = ?{where}",
             (*view_at, *params),
         ).fetchone()
-    except OverflowError:
+    except (OverflowError, sqlite3.OperationalError) as error:
+        _unless_past_64_bits(error)
         return None
     if count == 0:
         return []
@@ -38,7 +39,7 @@ def total(
 def grouped_sum(
     db: sqlite3.Connection, view_at: tuple[str, str, str], where: str, params: list[Any], level: int
 ) -> list[ViewRow] | None:
-    if not 1 <= level <= 8:
+    if not 1 <= level <= 8 or sqlite3.sqlite_version_info < (3, 38):  # `->` came with 3.38
         return None
     parts = ", ".join(f"key -> '$[{index}]'" for index in range(level))
     scope = f"FROM view_rows WHERE db = ? AND design_id = ? AND view = ?{where}"
@@ -53,6 +54,14 @@ def grouped_sum(
             f"SELECT {parts}, SUM(value_int), MIN(sort) AS first {scope} GROUP BY {parts} ORDER BY first",
             (*view_at, *params),
         ).fetchall()
-    except OverflowError:
+    except (OverflowError, sqlite3.OperationalError) as error:
+        _unless_past_64_bits(error)
         return None
     return [ViewRow(key=[json.loads(part) for part in group[:level]], value=group[level]) for group in groups]
+
+
+def _unless_past_64_bits(error: Exception) -> None:
+    """A sum past 64 bits (SQLite says "integer overflow") is Python's to add up; anything else
+    SQLite says is a real failure, raised again."""
+    if isinstance(error, sqlite3.OperationalError) and "overflow" not in str(error):
+        raise error

@@ -85,15 +85,22 @@ def vat_id_problem(vat_id: str) -> str | None:
     return None
 
 
-def check_carrier_tax_ids(carriers: Any) -> None:
-    """Each carrier's INN, KPP, VAT ID and country, checked as a buyer's are, when a reseller
+def checked_carrier_tax_ids(carriers: Any) -> Any:
+    """The carriers with each one's INN, KPP, VAT ID and country written as the tax offices and
+    ISO 3166 write them (no spaces, upper case) and checked as a buyer's are, when a reseller
     writes them (invoices are worthless with a wrong one); never when billing reads them, so a
     detail stored before this check cannot stop anything. Its other lines are its own to word."""
-    for index, carrier in enumerate(carriers if isinstance(carriers, list) else []):
+    if not isinstance(carriers, list):
+        return carriers
+    checked = []
+    for index, carrier in enumerate(carriers):
         legal = carrier.get("legal") if isinstance(carrier, Mapping) else None
         if isinstance(legal, Mapping):
             ids = {key: "".join(str(legal[key]).split()).upper() for key in TAX_KEYS if legal.get(key)}
             check_tax_ids(ids, f"carriers[{index}].legal")
+            carrier = {**carrier, "legal": {**legal, **ids}}
+        checked.append(carrier)
+    return checked
 
 
 def parse_legal(value: Any, path: str = "legal") -> dict[str, str]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bookkeeper.domain.directory import with_changes
+from bookkeeper.domain.month_figures import FIGURES_DUE
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.billing.month_figures import figures_wanted, refresh_month_figures
 
@@ -58,7 +59,7 @@ def write_summaries(store: DocumentStore, changes: Iterable[Mapping[str, Any]]) 
     wanted = figures_wanted(pending.values())
     try:
         stored = store.get_many(DIRECTORY_DB, [*pending, *wanted])
-        _write(store, dict(pending), stored)
+        _write(store, {key: _stored_part(change) for key, change in pending.items()}, stored)
     except Exception:  # noqa: BLE001 - a summary is a cache: billing must not fail for it (an outage included)
         log.exception("directory: %d summaries not written", len(pending))
         return
@@ -66,6 +67,10 @@ def write_summaries(store: DocumentStore, changes: Iterable[Mapping[str, Any]]) 
         refresh_month_figures(store, DIRECTORY_DB, wanted, stored)
     except Exception:  # noqa: BLE001 - the same cache: left to the accounts' next passes
         log.exception("directory: month figures of %d accounts not refreshed", len(wanted))
+
+
+def _stored_part(change: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in change.items() if key != FIGURES_DUE}
 
 
 def _write(store: DocumentStore, pending: dict[str, dict[str, Any]], stored: Mapping[str, Mapping[str, Any]]) -> None:

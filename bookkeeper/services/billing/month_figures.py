@@ -11,10 +11,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bookkeeper.domain.directory import SUMMARY_TYPE
+from bookkeeper.domain.kazoo_months import month_start
 from bookkeeper.domain.kazoo_names import account_modb
-from bookkeeper.domain.month_figures import figures_changed, figures_id, month_figures
+from bookkeeper.domain.month_figures import FIGURES_DUE, figures_changed, figures_id, month_figures
 from bookkeeper.domain.periods import Month, previous_month
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
+from bookkeeper.services.billing.ledger_book import CARRY_CHECK_S
 
 Wanted = dict[str, tuple[Mapping[str, Any], Month]]  # figures id -> (the pass's summary, its month)
 
@@ -36,11 +38,10 @@ def refresh_month_figures(
     due: Wanted = {}
     for doc_id, (summary, month) in wanted.items():
         kept = stored.get(doc_id)
-        if kept is None:  # the account's first pass of the month (or ever)
+        if kept is None or summary.get(FIGURES_DUE) or _moved(kept, summary):
             due[doc_id] = (summary, month)
-            due[figures_id(summary["_id"], previous_month(month))] = (summary, previous_month(month))
-        elif kept.get("total") != summary.get("balance"):
-            due[doc_id] = (summary, month)
+            if kept is None or _early_in(month, summary):  # its last entries may have come since
+                due[figures_id(summary["_id"], previous_month(month))] = (summary, previous_month(month))
     if not due:
         return
     earlier = [doc_id for doc_id in due if doc_id not in wanted]
@@ -50,19 +51,34 @@ def refresh_month_figures(
         sums = _month_sums(store, summary["_id"], month)
         if sums is None:
             continue  # no such month: nothing was billed or paid
+        kept = stored.get(doc_id)
+        # A month stays with the reseller and currency it began under: an account moved to
+        # another reseller counts in the new one's figures from the next month (a month split
+        # between two would add one reseller's roubles to the other's euros).
+        owner = kept if kept is not None else summary
         doc = month_figures(
             account_id=summary["_id"],
             month=month,
-            tree=summary.get("tree") or [],
-            currency=str(summary.get("currency") or ""),
+            tree=owner.get("tree") or [],
+            currency=str(owner.get("currency") or ""),
             sums=sums,
             now_gregorian=int(summary.get("balance_at") or 0),
         )
-        kept = stored.get(doc_id)
         if figures_changed(kept, doc):
             fresh.append({**doc, **({"_rev": kept["_rev"]} if kept else {})})
     if fresh:
         store.bulk_put(directory_db, fresh)  # one lost to a race is refreshed by the next pass
+
+
+def _moved(kept: Mapping[str, Any], summary: Mapping[str, Any]) -> bool:
+    """The month's total is not the balance the pass read."""
+    return kept.get("total") != summary.get("balance")
+
+
+def _early_in(month: Month, summary: Mapping[str, Any]) -> bool:
+    """Within the days a month's rollover is checked against the month it closes: entries of the
+    month before may still come (the closing day's calls, Kazoo's own)."""
+    return int(summary.get("balance_at") or 0) - month_start(month) < CARRY_CHECK_S
 
 
 def _month(key: Any) -> Month | None:

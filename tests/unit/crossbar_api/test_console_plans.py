@@ -180,3 +180,21 @@ def test_a_new_plan_is_made_price_by_price(console):
     assert sent.status_code == 303 and "done=plan_trunks" in sent.headers["location"], sent.text[-1500:]
     stored = world.store.get(account_db(reseller), "plan_trunks")
     assert stored["name"] == "Trunks" and stored["plan"]["limits"]["twoway_trunks"]["rate"] == 300
+
+
+def test_a_plan_of_many_items_is_saved_whole_from_its_form(console):
+    client, world, _ = console
+    _, cookie = log_in(client)
+    reseller = world.ids["reseller"]
+    db = account_db(reseller)
+    plan = world.store.get(db, "plan_office")
+    plan["plan"] = {
+        "devices": {kind: {"rate": 100 + n} for n, kind in enumerate(("sip_device", "softphone", "fax", "mobile"))},
+        "users": {level: {"rate": 50} for level in ("admin", "user", "operator")},
+        "phone_numbers": {kind: {"rate": 300} for kind in ("did", "tollfree", "local", "mobile")},
+    }
+    world.store.put(db, plan)
+    sent = price_form(client, cookie, reseller, "plan_office", row0_rate="111")  # 11 items, 14 rows: ~130 fields
+    assert sent.status_code == 303, sent.text[-1500:]
+    stored = world.store.get(db, "plan_office")["plan"]
+    assert stored["devices"]["sip_device"]["rate"] == 111 and len(stored["phone_numbers"]) == 4

@@ -231,3 +231,20 @@ def test_a_carriers_bad_inn_is_refused_when_written_but_one_stored_before_stops_
     _, token_cookie = log_in(client)
     refused = send(client, token_cookie, reseller, "carriers", carriers=json.dumps(bad))
     assert refused.status_code == 400 and "carriers[0].legal.inn" in refused.text
+
+
+def test_a_carriers_tax_ids_are_stored_as_tax_offices_write_them_and_numbering_it_does_not_ask_is_kept(
+    settings_console,
+):
+    client, world, cookie, _ = settings_console
+    reseller = world.ids["reseller"]
+    db = account_db(reseller)
+    onbill = world.store.get(db, "onbill")
+    carrier = {**onbill["carriers"][0], "document_types": ["invoice", "act", "proforma"]}
+    carrier["numbering"] = {"act": {"follows": "proforma"}}
+    world.store.put(db, {**onbill, "carriers": [carrier]})
+    saved = carrier_form(client, cookie, reseller, "main", legal_inn="7707 083 893", legal_country="ru")
+    assert saved.status_code == 303, saved.text[-1500:]
+    stored = world.store.get(db, "onbill")["carriers"][0]
+    assert (stored["legal"]["inn"], stored["legal"]["country"]) == ("7707083893", "RU")
+    assert stored["numbering"]["act"] == {"follows": "proforma"}  # not the form's to drop

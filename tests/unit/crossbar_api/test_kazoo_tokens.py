@@ -147,7 +147,8 @@ def test_a_kazoo_token_posted_from_another_site_starts_no_console_session(kazoo)
     assert refused.status_code == 403 and "Origin" in refused.json["data"] and not refused.cookies
 
 
-def test_cors_lets_the_configured_monster_ui_origin_call_the_api_and_no_other(tmp_path):
+def cors_app(tmp_path, origins: tuple[str, ...]):
+    """The API with `origins` allowed to call it from browsers; the client and its world."""
     from datetime import datetime
 
     from falcon import testing
@@ -161,15 +162,29 @@ def test_cors_lets_the_configured_monster_ui_origin_call_the_api_and_no_other(tm
 
     store = EmbeddedStore(tmp_path / "cors.sqlite3")
     world = ApiWorld(store).build()
-    clock = SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
     deps = ApiDeps(
         store=store,
-        clock=clock,
+        clock=SettableClock(datetime(2026, 11, 10, 12, 0, tzinfo=MSK)),
         design_docs=world.world.design_docs,
         tokens=TokenSigner(b"test-secret-0123456789", 3600),
-        cors_origins=("https://portal.example.net",),
+        cors_origins=origins,
     )
-    client = testing.TestClient(create_app(deps))
+    return testing.TestClient(create_app(deps)), world
+
+
+def test_cors_for_any_origin_lets_any_site_call_the_api_but_sign_in_none(tmp_path):
+    client, world = cors_app(tmp_path, ("*",))
+    refused = client.simulate_post(
+        "/console/login",
+        body="account_name=Reseller&username=boss&password=secret",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "https://evil.example"},
+    )
+    assert refused.status_code == 403 and not refused.cookies
+    world.store.close()
+
+
+def test_cors_lets_the_configured_monster_ui_origin_call_the_api_and_no_other(tmp_path):
+    client, world = cors_app(tmp_path, ("https://portal.example.net",))
     path = f"/v2/accounts/{world.ids['customer']}/ledgers/total"
     preflight = client.simulate_options(
         path,
@@ -185,4 +200,4 @@ def test_cors_lets_the_configured_monster_ui_origin_call_the_api_and_no_other(tm
         path, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in other.headers
-    store.close()
+    world.store.close()

@@ -65,7 +65,8 @@ def run_pass(
     # later, by the mailer's pass, never here on the event path.
     if request_if_due(ports.store, context.account_id, ledger.balance(), today, now_gregorian):
         events.append(BillingEvent("topup_queued", context.account_id, {"balance": ledger.balance()}))
-    note_pass_summary(inputs, ledger.balance(), monthly)  # what a reseller's customer list shows
+    wrote = any(event.name == "charged" for event in events)  # money may have moved with no change of balance
+    note_pass_summary(inputs, ledger.balance(), monthly, wrote=wrote)  # what a reseller's customer list shows
     return events
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from bookkeeper.domain.directory import account_summary
 from bookkeeper.domain.kazoo_months import utc_month
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
-from bookkeeper.domain.month_figures import month_key
+from bookkeeper.domain.month_figures import FIGURES_DUE, month_key
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
@@ -18,8 +18,11 @@ from bookkeeper.services.billing.context import get_or_none
 from bookkeeper.services.billing.directory import note_summary
 
 
-def note_pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice]) -> None:
-    note_summary(inputs.ports.directory, inputs.store, pass_summary(inputs, balance, monthly))
+def note_pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice], *, wrote: bool = False) -> None:
+    """`wrote`: the pass wrote entries, so the month's figures are read again even if the balance
+    came out where it was (a payment and the fee it paid, in one pass)."""
+    summary = pass_summary(inputs, balance, monthly)
+    note_summary(inputs.ports.directory, inputs.store, {**summary, FIGURES_DUE: True} if wrote else summary)
 
 
 def pass_summary(inputs: PassInputs, balance: int, monthly: Sequence[ItemPrice]) -> dict[str, Any]:

@@ -78,3 +78,14 @@ def test_integer_rows_under_array_keys_are_added_up_by_sqlite(tmp_path, monkeypa
     ]
     assert called == [1]
     store.close()
+
+
+def test_a_sum_past_64_bits_is_left_to_python_and_answers_as_it_does(tmp_path):
+    store = EmbeddedStore(tmp_path / "sums.sqlite3")
+    store.create_database(DB)
+    store.put(DB, DESIGN)
+    store.bulk_put(DB, [{"_id": str(n), "k": ["x", 1], "v": 2**62} for n in range(3)])
+    grouped = store.query_view(DB, "sums", "by_key", ViewQuery(group_level=1)).rows
+    whole = store.query_view(DB, "sums", "by_key", ViewQuery()).rows
+    assert [row.value for row in grouped] == [row.value for row in whole] and grouped[0].value >= 3 * 2**62 - 2**12
+    store.close()
