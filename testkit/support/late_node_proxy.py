@@ -17,7 +17,7 @@ import threading
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from testkit.support.local_http import LocalHttpServer, QuietHandler
-from testkit.support.quorum_proxy import HOP_BY_HOP, forward
+from testkit.support.quorum_proxy import forward, send_answer
 
 NO_DATABASE = json.dumps({"error": "not_found", "reason": "Database does not exist."}).encode()
 MEMBERSHIP = json.dumps(
@@ -66,14 +66,7 @@ class LateNodeProxy(LocalHttpServer):
                     status, headers, answer = 404, [("Content-Type", "application/json")], NO_DATABASE
                 else:
                     status, headers, answer = forward(proxy.target, self.command, self.path, dict(self.headers), body)
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in HOP_BY_HOP:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(answer)
+                send_answer(self, status, headers, answer)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
 

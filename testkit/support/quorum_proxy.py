@@ -58,13 +58,7 @@ class QuorumProxy(LocalHttpServer):
                 status, headers, answer = proxy.send(self.command, self.path, dict(self.headers), body)
                 if self.command in ("PUT", "POST") and status == 201:
                     status, answer = proxy.tamper(self.path, dict(self.headers), body, answer)
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in HOP_BY_HOP:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                send_answer(self, status, headers, answer)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
 
@@ -132,3 +126,15 @@ def forward(
         return response.status, response.getheaders(), response.read()
     finally:
         connection.close()
+
+
+def send_answer(handler: Any, status: int, headers: list, answer: bytes) -> None:
+    """The answer to the proxy's client: its status, the end-to-end headers, the body (none to a HEAD)."""
+    handler.send_response(status)
+    for name, value in headers:
+        if name.lower() not in HOP_BY_HOP:
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(answer)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(answer)

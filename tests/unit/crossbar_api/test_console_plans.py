@@ -15,16 +15,21 @@ from tests.unit.crossbar_api.test_console_pages import form_token, log_in
 console = test_console_pages.console  # the fixture: a billed world and its API
 
 
-def save(client, cookie, reseller, **fields):
-    page = client.simulate_get(f"/console/accounts/{reseller}/plans", headers=cookie)
-    assert page.status_code == 200, page.text[:500]
+def post_form(client, cookie, url: str, page_text: str, fields: dict):
+    """`fields` posted to `url` as the page's form, with the page's form token."""
     from urllib.parse import urlencode
 
     return client.simulate_post(
-        f"/console/accounts/{reseller}/plans?lang=en",
-        body=urlencode({"form_token": form_token(page.text), **fields}),
+        url,
+        body=urlencode({"form_token": form_token(page_text), **fields}),
         headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
     )
+
+
+def save(client, cookie, reseller, **fields):
+    page = client.simulate_get(f"/console/accounts/{reseller}/plans", headers=cookie)
+    assert page.status_code == 200, page.text[:500]
+    return post_form(client, cookie, f"/console/accounts/{reseller}/plans?lang=en", page.text, fields)
 
 
 def test_a_new_price_moves_the_estimate_of_the_customers_on_the_plan(console):
@@ -85,7 +90,6 @@ def test_a_new_plan_is_added_to_the_catalogue(console):
 
 def price_form(client, cookie, reseller, plan_id, **typed):
     """The plan's price form as the page fills it, with `typed` over it (row{n}_field=...), posted."""
-    from urllib.parse import urlencode
 
     url = f"/console/accounts/{reseller}/plans/{plan_id}?lang=en"
     page = client.simulate_get(url, headers=cookie)
@@ -101,11 +105,7 @@ def price_form(client, cookie, reseller, plan_id, **typed):
             fields.pop(name, None)
         else:
             fields[name] = value
-    return client.simulate_post(
-        url,
-        body=urlencode({"form_token": form_token(page.text), **fields}),
-        headers={**cookie, "Content-Type": "application/x-www-form-urlencoded"},
-    )
+    return post_form(client, cookie, url, page.text, fields)
 
 
 def test_prices_are_changed_row_by_row_an_item_added_and_what_the_rows_do_not_ask_is_kept(console):
