@@ -35,6 +35,7 @@ from crossbar_api.fields import gregorian_param, page_position, whole_param
 from crossbar_api.kazoo_ledgers import public_json
 from crossbar_api.ledger_body import parse_ledger_request
 from crossbar_api.ledger_store import find_ledger
+from crossbar_api.transaction_pages import carried_nothing, newest_first
 
 DEFAULT_PAGE_SIZE = 50
 CSV_CHUNK = 500  # documents fetched at once while a CSV export streams
@@ -97,43 +98,53 @@ class Transactions:
         page_size = whole_param(req, "page_size", 1, 500) or DEFAULT_PAGE_SIZE
         reason = req.get_param("reason")
         first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
-        # The view's rows (created, id) order the range; only the page's documents are fetched,
-        # unless a reason filter needs every document's source.
-        rows = []
         # Which of the range's months exist: one listing of the account's databases, not a probe each.
         book = LedgerBook(PassReads(self.deps.store), self.deps.design_docs)
-        for month in months_from((first.year, first.month), (last.year, last.month)):
-            db = book.month_db(account_id, month, create=False)  # Kazoo's own months get Kazbill's views
-            if db is None:
-                continue
+        month_dbs = [
+            db
+            for month in months_from((first.year, first.month), (last.year, last.month))
+            if (db := book.month_db(account_id, month, create=False)) is not None  # Kazoo's own months get our views
+        ]
+        if wants_csv(req):  # every entry of the range, streamed a chunk of documents at a time
+            rows = self._every_row(month_dbs, created_from, created_to, reason)
+            chunks = (self._documents(rows[first : first + CSV_CHUNK]) for first in range(0, len(rows), CSV_CHUNK))
+            entries = (doc for chunk in chunks for doc in chunk)
+            stream_csv(resp, f"transactions-{account_id}.csv", ENTRY_HEADER, entry_rows(entries))
+            return
+        start_key = req.get_param("start_key")
+        position = page_position(start_key) if start_key else None
+        page, following = newest_first(
+            self.deps.store,
+            month_dbs,
+            (created_from, created_to),
+            page_size,
+            position,
+            keep=(lambda doc: entry_reason(doc) == reason) if reason else (lambda doc: True),
+        )
+        extra: dict[str, Any] = {"page_size": len(page)}
+        if following is not None:
+            extra["next_start_key"] = f"{following.created}:{following.entry_id}"
+        if start_key:
+            extra["start_key"] = start_key
+        answer(req, resp, [_public(entry.doc) for entry in page], **extra)
+
+    def _every_row(
+        self, month_dbs: list[str], created_from: int, created_to: int, reason: str | None
+    ) -> list[tuple[int, str, str, dict[str, Any] | None]]:
+        """Every entry of the range, newest first (the CSV export); documents are fetched later, a
+        chunk at a time, unless a reason filter needs every document's source now."""
+        rows = []
+        for db in month_dbs:
             for row in self.deps.store.query_view(
                 db,
                 "kazbill_ledgers",
                 "balance_by_created",
                 ViewQuery(reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason)),
             ).rows:
-                if row.value == 0 and str(row.id).endswith("-ledgers_monthly_rollover"):
-                    continue  # a month that carried nothing over (Kazoo writes those too): no money moved
-                if not reason or entry_reason(row.doc or {}) == reason:
-                    rows.append((-row.key, row.id, db, row.doc))
-        rows.sort(key=lambda row: (row[0], row[1]))
-        if wants_csv(req):  # every entry of the range, streamed a chunk of documents at a time
-            chunks = (self._documents(rows[first : first + CSV_CHUNK]) for first in range(0, len(rows), CSV_CHUNK))
-            entries = (doc for chunk in chunks for doc in chunk)
-            stream_csv(resp, f"transactions-{account_id}.csv", ENTRY_HEADER, entry_rows(entries))
-            return
-        start_key = req.get_param("start_key")
-        if start_key:  # opaque to callers: "<created>:<id>" of the first entry of the page
-            created, entry_id = page_position(start_key)
-            position = (-created, entry_id)
-            rows = [row for row in rows if (row[0], row[1]) >= position]
-        page, rest = rows[:page_size], rows[page_size:]
-        extra: dict[str, Any] = {"page_size": len(page)}
-        if rest:
-            extra["next_start_key"] = f"{-rest[0][0]}:{rest[0][1]}"
-        if start_key:
-            extra["start_key"] = start_key
-        answer(req, resp, [_public(doc) for doc in self._documents(page)], **extra)
+                if not carried_nothing(row) and (not reason or entry_reason(row.doc or {}) == reason):
+                    rows.append((row.key, str(row.id), db, row.doc))
+        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)  # the order of the pages
+        return rows
 
     def _documents(self, page: list[tuple]) -> list[dict[str, Any]]:
         wanted: dict[str, list[str]] = {}
@@ -145,7 +156,8 @@ class Transactions:
             for db, ids in wanted.items()
             for entry_id, doc in self.deps.store.get_many(db, ids).items()
         }
-        return [doc if doc is not None else fetched[(db, entry_id)] for _, entry_id, db, doc in page]
+        docs = (doc if doc is not None else fetched.get((db, entry_id)) for _, entry_id, db, doc in page)
+        return [doc for doc in docs if doc is not None]  # an entry deleted since the view was read is gone
 
 
 class ManualLedger:

@@ -173,11 +173,18 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
+                with_attachments = {
+                    doc_id
+                    for (doc_id,) in self._db.execute(
+                        f"SELECT DISTINCT doc_id FROM attachments WHERE db = ? AND doc_id IN ({marks})",
+                        (name, *chunk),
+                    )
+                }  # one query for the chunk, not one per document: few documents have any
                 for doc_id, rev, body in self._db.execute(
                     f"SELECT id, rev, body FROM docs WHERE db = ? AND deleted = 0 AND id IN ({marks})",
                     (name, *chunk),
                 ):
-                    found[doc_id] = self._compose(name, doc_id, rev, body)
+                    found[doc_id] = self._compose(name, doc_id, rev, body, with_stubs=doc_id in with_attachments)
         return {doc_id: found[doc_id] for doc_id in wanted if doc_id in found}
 
     def _apply(self, db: str, doc: dict[str, Any]) -> PutResult:

@@ -152,6 +152,25 @@ def test_transactions_page_newest_first_with_an_opaque_start_key(api):
     assert bad.status_code == 400 and "created_from" in bad.json["data"]
 
 
+def test_transactions_made_in_the_same_second_are_each_on_one_page(api):
+    client, world, clock = api
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{world.ids['customer']}"
+    clock.set(datetime(2026, 11, 10, 12, 0, tzinfo=MSK))
+    for n in range(5):
+        client.simulate_put(
+            f"{url}/ledgers/credit", headers={**headers, "Idempotency-Key": f"s{n}"}, json={"data": {"amount": n + 1}}
+        )
+    amounts, params = [], {"page_size": 2}
+    for _ in range(5):
+        page = client.simulate_get(f"{url}/transactions", headers=headers, params=params).json
+        amounts += [Decimal(str(t["amount"])) for t in page["data"]]
+        if "next_start_key" not in page:
+            break
+        params = {"page_size": 2, "start_key": page["next_start_key"]}
+    assert sorted(amounts) == [1, 2, 3, 4, 5]
+
+
 def test_tokens_are_required_checked_and_expire(api):
     client, world, clock = api
     url = f"/v2/accounts/{world.ids['customer']}/ledgers/total"

@@ -1,0 +1,96 @@
+"""A page of an account's transactions, newest first, read a page at a time.
+
+Each month database answers its `balance_by_created` rows from the page's position down
+(descending: newest first, ties by entry id, highest first), with their documents, in chunks of
+about a page; the months' rows are merged and the page cut from them. A page of 50 out of
+thousands of entries costs one view query per month in the range, not a read of every entry.
+The position of the next page is the (created, id) of its first entry: CouchDB's own view order,
+so a view query can start exactly there (`start_key` and `start_key_doc_id`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bookkeeper.ports import DocumentStore, ViewQuery, ViewRow
+
+MAX_CHUNK = 1_000  # rows a month answers at once while a filter keeps few of them
+
+
+@dataclass(frozen=True)
+class Entry:
+    created: int
+    entry_id: str
+    doc: dict[str, Any]
+
+
+def carried_nothing(row: ViewRow) -> bool:
+    """A month's rollover that carried nothing over (Kazoo writes those too): no money moved."""
+    return row.value == 0 and str(row.id).endswith("-ledgers_monthly_rollover")
+
+
+def newest_first(
+    store: DocumentStore,
+    month_dbs: list[str],
+    span: tuple[int, int],
+    page_size: int,
+    position: tuple[int, str] | None = None,
+    keep: Callable[[dict[str, Any]], bool] = lambda doc: True,
+) -> tuple[list[Entry], Entry | None]:
+    """The page of entries created within `span` (from, to; gregorian seconds, both included) at
+    or after `position`, and the first entry of the next page (None: this is the last)."""
+    wanted = page_size + 1
+    candidates: list[Entry] = []
+    for db in month_dbs:
+        kept = 0
+        for entry in _month_entries(store, db, span, position, wanted):
+            if keep(entry.doc):
+                candidates.append(entry)
+                kept += 1
+                if kept == wanted:  # more from this month could not reach the page
+                    break
+    candidates.sort(key=lambda entry: (entry.created, entry.entry_id), reverse=True)
+    return candidates[:page_size], (candidates[page_size] if len(candidates) > page_size else None)
+
+
+def _month_entries(
+    store: DocumentStore, db: str, span: tuple[int, int], position: tuple[int, str] | None, wanted: int
+) -> Iterator[Entry]:
+    """One month's entries in view order from the position down; the caller stops reading once it
+    holds enough (at most `wanted` kept, so the chunks stay near a page unless a filter drops rows)."""
+    created_from, created_to = span
+    start: tuple[int, str | None] = (created_to, None)
+    if position is not None and position[0] <= created_to:
+        start = position
+    if start[0] < created_from:
+        return
+    skip, chunk = 0, wanted + 1  # one more: a zero rollover may be among them
+    while True:
+        rows = store.query_view(
+            db,
+            "kazbill_ledgers",
+            "balance_by_created",
+            ViewQuery(
+                reduce=False,
+                descending=True,
+                start_key=start[0],
+                start_key_doc_id=start[1],
+                end_key=created_from,
+                skip=skip,
+                limit=chunk,
+                include_docs=True,
+            ),
+        ).rows
+        for row in rows:
+            if row.doc is not None and not carried_nothing(row) and _whole(row.key):
+                yield Entry(int(row.key), str(row.id), row.doc)
+        if len(rows) < chunk:
+            return
+        # The next chunk starts just after this one's last row: the same (key, id), skipped.
+        start, skip, chunk = (rows[-1].key, str(rows[-1].id)), 1, min(chunk * 2, MAX_CHUNK)
+
+
+def _whole(key: Any) -> bool:
+    """Kazoo's `pvt_created` is whole seconds; a row keyed otherwise cannot be positioned."""
+    return (isinstance(key, int) and not isinstance(key, bool)) or (isinstance(key, float) and key.is_integer())
