@@ -15,6 +15,7 @@ from bookkeeper.domain.kazoo_names import account_modb, to_gregorian_seconds
 from bookkeeper.services.audit.charges import rollover_differences
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.billing.months_ahead import prepare_next_month
 from bookkeeper.services.billing.pass_reads import PassReads
 from testkit.fixtures.kazoo_docs import new_account_id
 from testkit.support.kazoo_rules import kazoo_balance
@@ -111,6 +112,24 @@ def test_an_early_entry_goes_into_the_utc_month_that_is_running(book):
         ledger.write(account, [entry("202612-kazbill-mrc-20261201-x", "debit", 300)], (2026, 12), at(2026, 12, 1, 3))
         == []
     )
+
+
+def test_next_month_is_made_ahead_from_the_28th_empty_and_both_balances_carry_into_it(book):
+    """As Kazoo's kt_modb_creation does: made on the 28th (UTC), with Kazbill's views and no
+    rollover; what November is owed after that still reaches December, in Kazoo's balance and
+    in Kazbill's (kz_ledgers:total_sources writes the rollover a month without one lacks)."""
+    ledger, account = book
+    ledger.write(account, [entry("202611-wire", "credit", 500)], (2026, 11), NOVEMBER)
+    december = account_modb(account, 2026, 12)
+    assert prepare_next_month(ledger, account, at(2026, 11, 27, 23, 59)) is None
+    assert not ledger.store.database_exists(december)
+    assert prepare_next_month(ledger, account, at(2026, 11, 28, 0, 1)) == december
+    assert ledger.store.get(december, "_design/kazbill_ledgers")["views"]["balance_by_service"]
+    assert [row.id for row in ledger.store.all_docs(december).rows if not row.id.startswith("_design/")] == []
+    assert prepare_next_month(ledger, account, at(2026, 11, 29, 0, 1)) == december  # again: nothing new
+    ledger.write(account, [entry("202611-late-fee", "debit", 200)], (2026, 11), at(2026, 11, 30, 23, 59))
+    assert kazoo_balance(ledger.store, account, datetime(2026, 12, 1, 0, 1, tzinfo=UTC)) == 300
+    assert ledger.current_balance(account, at(2026, 12, 1, 0, 2)) == 300
 
 
 def test_a_rollover_kazoo_wrote_is_kept(book):

@@ -19,6 +19,7 @@ from bookkeeper.services.billing.context import load_context, load_or_refuse
 from bookkeeper.services.billing.directory import note_summary
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import HISTORY_DOC, LedgerBook
+from bookkeeper.services.billing.months_ahead import prepare_next_month
 from bookkeeper.services.billing.notice_queue import drafts_from_events, queue_notices
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.trials import check_trial
@@ -105,6 +106,8 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
                 field=field,
             )
             return trial_events + [BillingEvent("billing_failed", account_id, {"field": field, "reason": error.reason})]
+    if day is not None:  # the crawl makes next month's database ahead, as Kazoo does (months_ahead.py)
+        prepare_next_month(book, account_id, now_gregorian)
     # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
     # a notice can never be lost between the charge and the email; queuing again is a no-op.
     queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []), now_gregorian)
