@@ -172,9 +172,11 @@ def _timeouts(timeout: Any) -> tuple[float | None, float | None]:
 
 
 def _closed_by_peer(sock: Any) -> bool:
-    """An idle kept connection the server closed reads as ready (its end of file)."""
+    """An idle kept connection the server closed reads as ready (its end of file). poll, not
+    select: a busy process's descriptors go past select's 1024."""
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)

@@ -49,6 +49,24 @@ def check_rev(db: str, rev: object, field: str = "_rev") -> str:
     return rev
 
 
+def _plainly_valid(value: Any, depth: int) -> bool:
+    """True when the value is plainly storable: exact JSON types, no NUL, finite, not too deep.
+    No paths are built on the way (that was most of a write's checking); anything else, a
+    subclass included, goes through `_check_value`, which names what it refuses."""
+    if depth > 64:
+        return False
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value
+    if value is None or kind is int or kind is bool:
+        return True
+    if kind is dict:
+        return all(type(key) is str and _plainly_valid(item, depth + 1) for key, item in value.items())
+    if kind is list:
+        return all(_plainly_valid(item, depth + 1) for item in value)
+    return kind is float and math.isfinite(value)
+
+
 def _check_value(db: str, path: str, value: Any, depth: int) -> None:
     if depth > 64:
         raise InvalidDocument(db, path, "nested deeper than 64 levels")
@@ -89,7 +107,7 @@ def check_document(db: str, doc: object) -> dict[str, Any]:
             raise InvalidDocument(db, key, "must be true or false")
         elif key == "_attachments" and not isinstance(value, Mapping):
             raise InvalidDocument(db, key, "must be an object of attachments")
-        else:
+        elif not _plainly_valid(value, 1):
             _check_value(db, key, value, 1)
     clean = dict(doc)
     clean["_id"] = doc_id

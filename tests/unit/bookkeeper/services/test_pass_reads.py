@@ -176,3 +176,30 @@ def test_either_spelling_of_a_database_is_one_database_and_now_asks_the_store(st
     store._inner.create_database(other)  # created by another writer while the pass runs
     assert not reads.database_exists(other) and reads.database_exists_now(other)
     assert reads.database_exists(other)
+
+
+def test_the_next_pass_lists_nothing_for_months_the_process_has_seen(store):
+    month = f"{DB}-202611"
+    store._inner.create_database(month)
+    assert PassReads(store).database_exists(month)
+    assert store.reads["list_databases"] == 1
+    later = PassReads(store)
+    assert later.database_exists(month) and later.database_exists(DB)
+    assert store.reads["list_databases"] == 1  # known to exist: not listed again
+    assert not later.database_exists(f"{DB}-202612")  # a month never seen is still asked about
+    assert store.reads["list_databases"] == 2
+
+
+def test_a_database_deleted_behind_the_process_is_forgotten_by_the_first_request_that_finds_it_gone(store):
+    """Kazoo deletes an account's databases with the account: the next pass still thinks the
+    month exists, its first read says otherwise, and the pass after that asks afresh."""
+    month = f"{DB}-202611"
+    store._inner.create_database(month)
+    assert PassReads(store).database_exists(month)
+    store._inner.delete_database(month)
+    stale = PassReads(store)
+    assert stale.database_exists(month)
+    with pytest.raises(DatabaseNotFound):
+        stale.query_view(month, "kazbill_ledgers", "balance_by_service")
+    assert not stale.database_exists(month)
+    assert not PassReads(store).database_exists(month)
