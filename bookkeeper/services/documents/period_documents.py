@@ -198,13 +198,18 @@ def _period_entries(ports: DocumentPorts, account_id: str, period: Period) -> li
     return entries
 
 
-def issue_documents_if_due(ports: DocumentPorts, account_id: str, day: date) -> list[BillingEvent]:
+def issue_documents_if_due(
+    ports: DocumentPorts, account_id: str, day: date, settings_reads: DocumentStore | None = None
+) -> list[BillingEvent]:
     """The crawl's part: on the second day of a period (a day for the last calls of the closed one
     to land), issue the closed period's documents, once. Only for resellers that configured their
     carriers: documents carry legal details no one else can supply, and a reseller that set none
-    did not ask to send any (it can still issue them through the API)."""
+    did not ask to send any (it can still issue them through the API). `settings_reads`: where
+    the account's settings are read to decide (the crawl's batch, which holds the resellers' and
+    the accounts' documents already: most days nothing is due, and deciding cost five requests);
+    the documents themselves are always made from `ports.store`."""
     try:
-        context = load_context(ports.store, account_id)
+        context = load_context(settings_reads or ports.store, account_id)
     except BillingInputError:
         return []  # the crawl recorded why already
     if not context.billable or not context.reseller.carriers:

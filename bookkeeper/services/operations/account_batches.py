@@ -14,13 +14,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bookkeeper.domain.kazoo_names import is_account_id
+from bookkeeper.domain.kazoo_names import account_db, is_account_id
 from bookkeeper.domain.notices import calls_for_notice
 from bookkeeper.ports import StoreUnavailable, gregorian_now
-from bookkeeper.services.billing.account_pass import BillingPorts, crawl_account_day, reconcile_account
+from bookkeeper.services.billing.account_pass import (
+    ACCOUNT_DOCS_READ,
+    BillingPorts,
+    crawl_account_day,
+    reconcile_account,
+)
 from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_documents_if_due
 from bookkeeper.services.setup.failures import record_failure
 
@@ -52,7 +58,12 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
         else (
             lambda account_id: (
                 crawl_account_day(ports, account_id, day)
-                + issue_documents_if_due(DocumentPorts(ports.store, ports.clock, ports.design_docs), account_id, day)
+                + issue_documents_if_due(
+                    DocumentPorts(ports.store, ports.clock, ports.design_docs),
+                    account_id,
+                    day,
+                    settings_reads=_settings_reads(ports, account_id),
+                )
             )
         )
     )
@@ -85,6 +96,13 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     if not_done:
         log.warning("store unavailable, %d accounts handed back", len(not_done))
     return BatchOutcome(tuple(done), tuple(failed), tuple(not_done), tuple(events))
+
+
+def _settings_reads(ports: BillingPorts, account_id: str) -> PassReads:
+    reads = PassReads(ports.store, batch=ports.batch, account_id=account_id)
+    if is_account_id(account_id):
+        reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
+    return reads
 
 
 def _batch_reads(ports: BillingPorts, account_ids: Sequence[str]) -> BatchReads:
