@@ -174,8 +174,27 @@ def _marked_decimal(value: Any) -> str:
 def dumps(value: Any) -> str:
     """JSON text in which a Decimal is written with its exact digits (12.5 stays 12.5: the
     standard encoder would only take floats, and a float would round)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_marked_decimal)
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_marked_decimal)
+    except TypeError:  # a key the standard encoder takes no key of (a date, a Decimal): named by str()
+        return _dumps_slowly(value)
     return _DECIMAL_MARK.sub(r"\1", text) if _DECIMAL_TOKEN in text else text
+
+
+def _dumps_slowly(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return _marked_decimal(value).partition(":")[2]
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ",".join(
+                f"{json.dumps(str(key), ensure_ascii=False)}:{_dumps_slowly(item)}" for key, item in value.items()
+            )
+            + "}"
+        )
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_dumps_slowly(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def answer(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bookkeeper.ports import DocumentStore, ViewQuery, ViewRow
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery, ViewRow
 
 MAX_CHUNK = 1_000  # rows a month answers at once while a filter keeps few of them
 
@@ -65,30 +65,36 @@ def _month_entries(
         start = position
     if start[0] < created_from:
         return
-    skip, chunk = 0, wanted + 1  # one more: a zero rollover may be among them
+    chunk, last = wanted + 1, None  # one more: a zero rollover may be among them
     while True:
-        rows = store.query_view(
-            db,
-            "kazbill_ledgers",
-            "balance_by_created",
-            ViewQuery(
-                reduce=False,
-                descending=True,
-                start_key=start[0],
-                start_key_doc_id=start[1],
-                end_key=created_from,
-                skip=skip,
-                limit=chunk,
-                include_docs=True,
-            ),
-        ).rows
+        try:
+            rows = store.query_view(
+                db,
+                "kazbill_ledgers",
+                "balance_by_created",
+                ViewQuery(
+                    reduce=False,
+                    descending=True,
+                    start_key=start[0],
+                    start_key_doc_id=start[1],
+                    end_key=created_from,
+                    limit=chunk,
+                    include_docs=True,
+                ),
+            ).rows
+        except DatabaseNotFound:  # deleted since it was listed (Kazoo archives old months): nothing there
+            return
         for row in rows:
+            if (row.key, row.id) == last:
+                continue  # the previous chunk's last row, where this one starts
             if row.doc is not None and not carried_nothing(row) and _whole(row.key):
                 yield Entry(int(row.key), str(row.id), row.doc)
         if len(rows) < chunk:
             return
-        # The next chunk starts just after this one's last row: the same (key, id), skipped.
-        start, skip, chunk = (rows[-1].key, str(rows[-1].id)), 1, min(chunk * 2, MAX_CHUNK)
+        # The next chunk starts at this one's last row (not skip=1: were that row deleted
+        # meanwhile, the skip would pass over the one after it).
+        last = (rows[-1].key, rows[-1].id)
+        start, chunk = (rows[-1].key, str(rows[-1].id)), min(chunk * 2, MAX_CHUNK)
 
 
 def _whole(key: Any) -> bool:

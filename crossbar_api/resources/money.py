@@ -12,7 +12,7 @@ import falcon
 from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import ViewQuery, gregorian_now
+from bookkeeper.ports import DatabaseNotFound, ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
 from bookkeeper.services.billing.pass_reads import PassReads
@@ -99,14 +99,15 @@ class Transactions:
         reason = req.get_param("reason")
         first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
         # Which of the range's months exist: one listing of the account's databases, not a probe each.
-        book = LedgerBook(PassReads(self.deps.store), self.deps.design_docs)
+        reads = PassReads(self.deps.store)  # a month found gone is forgotten by the process too
+        book = LedgerBook(reads, self.deps.design_docs)
         month_dbs = [
             db
             for month in months_from((first.year, first.month), (last.year, last.month))
             if (db := book.month_db(account_id, month, create=False)) is not None  # Kazoo's own months get our views
         ]
         if wants_csv(req):  # every entry of the range, streamed a chunk of documents at a time
-            rows = self._every_row(month_dbs, created_from, created_to, reason)
+            rows = self._every_row(reads, month_dbs, created_from, created_to, reason)
             chunks = (self._documents(rows[first : first + CSV_CHUNK]) for first in range(0, len(rows), CSV_CHUNK))
             entries = (doc for chunk in chunks for doc in chunk)
             stream_csv(resp, f"transactions-{account_id}.csv", ENTRY_HEADER, entry_rows(entries))
@@ -114,7 +115,7 @@ class Transactions:
         start_key = req.get_param("start_key")
         position = page_position(start_key) if start_key else None
         page, following = newest_first(
-            self.deps.store,
+            reads,
             month_dbs,
             (created_from, created_to),
             page_size,
@@ -129,18 +130,22 @@ class Transactions:
         answer(req, resp, [_public(entry.doc) for entry in page], **extra)
 
     def _every_row(
-        self, month_dbs: list[str], created_from: int, created_to: int, reason: str | None
+        self, reads: PassReads, month_dbs: list[str], created_from: int, created_to: int, reason: str | None
     ) -> list[tuple[int, str, str, dict[str, Any] | None]]:
         """Every entry of the range, newest first (the CSV export); documents are fetched later, a
         chunk at a time, unless a reason filter needs every document's source now."""
         rows = []
         for db in month_dbs:
-            for row in self.deps.store.query_view(
-                db,
-                "kazbill_ledgers",
-                "balance_by_created",
-                ViewQuery(reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason)),
-            ).rows:
+            try:
+                found = reads.query_view(
+                    db,
+                    "kazbill_ledgers",
+                    "balance_by_created",
+                    ViewQuery(reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason)),
+                ).rows
+            except DatabaseNotFound:  # deleted since it was listed: nothing there
+                continue
+            for row in found:
                 if not carried_nothing(row) and (not reason or entry_reason(row.doc or {}) == reason):
                     rows.append((row.key, str(row.id), db, row.doc))
         rows.sort(key=lambda row: (row[0], row[1]), reverse=True)  # the order of the pages

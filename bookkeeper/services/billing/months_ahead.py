@@ -11,17 +11,26 @@ has begun (ledger_book.ensure_rollover)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from bookkeeper.domain.kazoo_months import next_month, utc_month
 from bookkeeper.domain.kazoo_names import from_gregorian_seconds
+from bookkeeper.ports import StoreError
 from bookkeeper.services.billing.ledger_book import LedgerBook
 
 PREPARED_FROM_DAY = 28  # Kazoo's own default creation day
+log = logging.getLogger("kazbill.billing")
 
 
 def prepare_next_month(book: LedgerBook, account_id: str, now_gregorian: int) -> str | None:
-    """The next month's database once the month's 28th (UTC) has come, made if missing."""
+    """The next month's database once the month's 28th (UTC) has come, made if missing. Only an
+    optimisation: a store that fails it (a slow creation timing out) is logged, and the pass that
+    asked, its charges and notices queued already, stands; the next day's crawl tries again."""
     if datetime.fromtimestamp(from_gregorian_seconds(now_gregorian), UTC).day < PREPARED_FROM_DAY:
         return None
-    return book.month_db(account_id, next_month(utc_month(now_gregorian)), create=True)
+    try:
+        return book.month_db(account_id, next_month(utc_month(now_gregorian)), create=True)
+    except StoreError as error:
+        log.warning("next month's database for %s not made ahead: %s", account_id, error)
+        return None

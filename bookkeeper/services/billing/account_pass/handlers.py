@@ -106,10 +106,10 @@ def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[Billin
                 field=field,
             )
             return trial_events + [BillingEvent("billing_failed", account_id, {"field": field, "reason": error.reason})]
-    if day is not None:  # the crawl makes next month's database ahead, as Kazoo does (months_ahead.py)
-        prepare_next_month(book, account_id, now_gregorian)
     # Queued with the billing itself, whoever asked for it (a change, the crawl, a payment), so
     # a notice can never be lost between the charge and the email; queuing again is a no-op.
     queue_notices(ports.store, account_id, drafts_from_events(trial_events, today).get(account_id, []), now_gregorian)
     queue_webhooks(ports.store, trial_events, now_gregorian)  # for the resellers above that subscribed
+    if day is not None and context.closed_gregorian is None:
+        prepare_next_month(book, account_id, now_gregorian)  # ahead, as Kazoo does; never fails the pass
     return trial_events

@@ -86,6 +86,18 @@ def test_many_requests_share_one_kept_connection(couch):
     store.close()
 
 
+def test_threads_that_come_and_go_share_the_kept_connections(couch):
+    """A batch's passes run on threads that end with the batch: what they used is handed on,
+    not left open by each."""
+    store = CouchDbStore(f"http://127.0.0.1:{couch.port}", timeout_s=5)
+    for n in range(12):
+        thread = threading.Thread(target=store.get, args=("db", f"doc{n}"))
+        thread.start()
+        thread.join()
+    assert couch.connections == 1 and len(couch.requests) == 12
+    store.close()
+
+
 def test_a_read_on_a_connection_the_server_closed_is_sent_again_once(couch):
     store = CouchDbStore(f"http://127.0.0.1:{couch.port}", timeout_s=5)
     store.get("db", "first")
