@@ -115,6 +115,10 @@ def test_poison_documents_on_the_feed_are_recorded_once_passed_and_what_follows_
 
     follower = ChangesFollower(couch, bill, poll_s=0, now_gregorian=lambda: NOW)
     follower.step()  # the first charges, and every checkpoint at the end of its feed
+    deadline = time.monotonic() + 60  # both databases reported by _db_updates (it lags, as below)
+    while not {poisoned, healthy} <= set(handed) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        follower.step()
     before = {account: kazbill_entries(couch, account, [(2026, 11)]) for account in (poisoned, healthy)}
     db = account_db(poisoned)
     assert put_text(own_couch_url, db, "device-deep", device_text(poisoned, "device-deep", provision=nested(1200)))
