@@ -175,10 +175,8 @@ class PassReads:
         key = (db, doc_id)
         if key not in self._docs:
             try:
-                self._docs[key] = self._reader(db).get(db, doc_id)
-            except DatabaseNotFound:  # not kept as a missing document: it is no NotFound
-                self._known(db, False)
-                raise
+                with self._gone_if_missing(db):  # not kept as a missing document: it is no NotFound
+                    self._docs[key] = self._reader(db).get(db, doc_id)
             except NotFound:
                 self._docs[key] = _ABSENT
                 raise
@@ -191,11 +189,8 @@ class PassReads:
         wanted = list(dict.fromkeys(doc_ids))
         unknown = [doc_id for doc_id in wanted if (db, doc_id) not in self._docs]
         if unknown:
-            try:
+            with self._gone_if_missing(db):  # newer than the family's listing
                 found = self._reader(db).get_many(db, unknown)
-            except DatabaseNotFound:
-                self._known(db, False)  # what the store just said, newer than the family's listing
-                raise
             self._known(db, True)
             for doc_id in unknown:
                 self._docs[(db, doc_id)] = found.get(doc_id, _ABSENT)

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bookkeeper.domain.kazoo_names import account_db, is_account_id
+from bookkeeper.domain.kazoo_names import is_account_id
 from bookkeeper.domain.notices import calls_for_notice
 from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import (
-    ACCOUNT_DOCS_READ,
     BillingPorts,
+    account_reads,
     crawl_account_day,
     reconcile_account,
 )
@@ -99,10 +99,7 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
 
 
 def _settings_reads(ports: BillingPorts, account_id: str) -> PassReads:
-    reads = PassReads(ports.store, batch=ports.batch, account_id=account_id)
-    if is_account_id(account_id):
-        reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
-    return reads
+    return account_reads(ports.store, ports.batch, account_id)
 
 
 def _batch_reads(ports: BillingPorts, account_ids: Sequence[str]) -> BatchReads:

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field, replace
 
 from bookkeeper.domain.auto_topup import topup_due
 from bookkeeper.domain.calls import FinishedCall
-from bookkeeper.domain.kazoo_names import account_db, is_account_id
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.rating import RateDeck
 from bookkeeper.domain.standing import Standing, unchanged_by_debits
 from bookkeeper.ports import ViewQuery, gregorian_now
-from bookkeeper.services.billing.account_pass import ACCOUNT_DOCS_READ, BillingPorts
+from bookkeeper.services.billing.account_pass import BillingPorts, account_reads
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
 from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.context import BillingContext, load_or_refuse
@@ -59,12 +59,8 @@ class _Batch:
 
     def reads_of(self, account_id: str) -> PassReads:
         if account_id not in self.reads:
-            reads = PassReads(self.ports.store, batch=self.shared, account_id=account_id)
-            # What rating reads of the account's own database (its settings, limits, standing,
-            # top-up and ledger history), in one request instead of one each.
-            if is_account_id(account_id):
-                reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
-            self.reads[account_id] = reads
+            # Rating reads the account's settings, limits, standing, top-up and ledger history.
+            self.reads[account_id] = account_reads(self.ports.store, self.shared, account_id)
         return self.reads[account_id]
 
     def ports_of(self, account_id: str) -> BillingPorts:

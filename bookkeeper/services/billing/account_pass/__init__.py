@@ -14,8 +14,20 @@ written, and a period's opening is recorded with its entries before they are wri
 cut short is finished by the next one as it was decided instead of being decided again.
 """
 
-from bookkeeper.services.billing.account_pass.handlers import ACCOUNT_DOCS_READ, crawl_account_day, reconcile_account
+from bookkeeper.services.billing.account_pass.handlers import (
+    ACCOUNT_DOCS_READ,
+    account_reads,
+    crawl_account_day,
+    reconcile_account,
+)
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
 
-__all__ = ["ACCOUNT_DOCS_READ", "STANDING_DOC_ID", "BillingPorts", "crawl_account_day", "reconcile_account"]
+__all__ = [
+    "ACCOUNT_DOCS_READ",
+    "STANDING_DOC_ID",
+    "BillingPorts",
+    "account_reads",
+    "crawl_account_day",
+    "reconcile_account",
+]

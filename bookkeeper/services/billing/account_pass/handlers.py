@@ -12,9 +12,11 @@ from bookkeeper.domain.kazoo_names import account_db, gregorian_of, is_account_i
 from bookkeeper.domain.periods import local_day, local_day_of_gregorian
 from bookkeeper.domain.plans import PlanError
 from bookkeeper.domain.quantities import QuantityError
+from bookkeeper.ports import DocumentStore
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts
 from bookkeeper.services.billing.account_pass.standing import STANDING_DOC_ID
 from bookkeeper.services.billing.account_pass.steps import run_pass
+from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.context import load_context, load_or_refuse
 from bookkeeper.services.billing.directory import note_summary
 from bookkeeper.services.billing.events import BillingEvent
@@ -28,6 +30,15 @@ from bookkeeper.services.setup.failures import record_failure
 
 # What a pass reads of the account's own database, one by one: fetched in one request up front.
 ACCOUNT_DOCS_READ = ("onbill", "limits", STANDING_DOC_ID, AUTO_TOPUP_DOC_ID, HISTORY_DOC)
+
+
+def account_reads(store: DocumentStore, batch: BatchReads | None, account_id: str) -> PassReads:
+    """One account's pass over the store: reads once each, what its batch shares read once per
+    batch, and the account's own documents (ACCOUNT_DOCS_READ) fetched in one request."""
+    reads = PassReads(store, batch=batch, account_id=account_id)
+    if is_account_id(account_id):
+        reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
+    return reads
 
 
 def reconcile_account(ports: BillingPorts, account_id: str) -> list[BillingEvent]:
@@ -44,10 +55,7 @@ def crawl_account_day(ports: BillingPorts, account_id: str, day: date) -> list[B
 def _bill(ports: BillingPorts, account_id: str, day: date | None) -> list[BillingEvent]:
     # The pass reads each document once; what other accounts' passes of its batch read too (the
     # reseller's settings and plans) once per batch.
-    reads = PassReads(ports.store, batch=ports.batch, account_id=account_id)
-    if is_account_id(account_id):
-        reads.prefetch(account_db(account_id), ACCOUNT_DOCS_READ)
-    ports = replace(ports, store=reads)
+    ports = replace(ports, store=account_reads(ports.store, ports.batch, account_id))
     now = ports.clock.now()
     now_gregorian = gregorian_of(now)
     context = load_or_refuse(
