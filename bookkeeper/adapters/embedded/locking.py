@@ -1,5 +1,5 @@
 """Pieces of the embedded store that are not about documents: its lock, which also maps
-SQLite's transient failures onto StoreUnavailable, and how revisions and bodies are written."""
+SQLite's transient failures onto StoreUnavailable, and how revisions and bodies are written and read back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bookkeeper.ports import StoreUnavailable
@@ -36,6 +36,12 @@ class GuardedLock:
 
 def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads_all(texts: Sequence[str]) -> list[Any]:
+    """Stored JSON texts decoded in one pass of the C decoder: a page of 50 view rows with their
+    documents decoded one by one spent more in json.loads's Python wrapper than in decoding."""
+    return json.loads(f"[{','.join(texts)}]") if texts else []
 
 
 def next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> str:

@@ -20,7 +20,7 @@ from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
 from bookkeeper.adapters.embedded.attachments import AttachmentsMixin
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
-from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, next_rev
+from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, loads_all, next_rev
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.domain.cluster_writes import Leaf
@@ -148,8 +148,11 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
             for name, ctype, digest, length, revpos in rows
         }
 
-    def _compose(self, db: str, doc_id: str, rev: str, body: str, with_stubs: bool = True) -> dict[str, Any]:
-        doc = {"_id": doc_id, "_rev": rev, **json.loads(body)}
+    def _compose(self, db: str, doc_id: str, rev: str, body: str) -> dict[str, Any]:
+        return self._composed(db, doc_id, rev, json.loads(body), True)
+
+    def _composed(self, db: str, doc_id: str, rev: str, body: dict[str, Any], with_stubs: bool) -> dict[str, Any]:
+        doc = {"_id": doc_id, "_rev": rev, **body}
         stubs = self._stubs(db, doc_id) if with_stubs else None
         if stubs:
             doc["_attachments"] = stubs
@@ -180,11 +183,12 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
                         (name, *chunk),
                     )
                 }  # one query for the chunk, not one per document: few documents have any
-                for doc_id, rev, body in self._db.execute(
+                rows = self._db.execute(
                     f"SELECT id, rev, body FROM docs WHERE db = ? AND deleted = 0 AND id IN ({marks})",
                     (name, *chunk),
-                ):
-                    found[doc_id] = self._compose(name, doc_id, rev, body, with_stubs=doc_id in with_attachments)
+                ).fetchall()
+                for (doc_id, rev, _), body in zip(rows, loads_all([body for _, _, body in rows]), strict=True):
+                    found[doc_id] = self._composed(name, doc_id, rev, body, doc_id in with_attachments)
         return {doc_id: found[doc_id] for doc_id in wanted if doc_id in found}
 
     def _apply(self, db: str, doc: dict[str, Any]) -> PutResult:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bookkeeper.adapters.embedded import collation, sql_reduce
-from bookkeeper.adapters.embedded.js_views import DesignDocViews
+from bookkeeper.adapters.embedded.js_views import DesignDocViews, MappedDocument
+from bookkeeper.adapters.embedded.locking import loads_all
 from bookkeeper.adapters.embedded.reducers import reducer_for
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
 
@@ -25,8 +26,21 @@ MapErrorSink = Callable[[str, str, str, str, str, str], None]
 _HIGH = collation.HIGH
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+MAP_BATCH = 100  # documents handed to the map functions in one call
+
+
+def _quoted(text: str) -> str:
+    """A JSON string; most ids need no escaping, and json.dumps weighed on a refresh."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _doc_text(doc_id: str, rev: str, body: str) -> str:
+    """The document as its map functions see it, as JSON text: the stored body (compact JSON
+    without the special members) with its id and revision in front."""
+    head = f'{{"_id":{_quoted(doc_id)},"_rev":{_quoted(rev)}'
+    return head + "}" if body == "{}" else f"{head},{body[1:]}"
 
 
 def _signature(views: Any) -> str:
@@ -135,36 +149,41 @@ class ViewEngine:
         if not changed and state and state[0] == signature:
             return
         engine = self._engine(design_id, views, signature)
-        rows = []
-        for doc_id, rev, deleted, body, seq in changed:
-            since = max(since, seq)
-            self._db.execute(
-                "DELETE FROM view_rows WHERE db = ? AND design_id = ? AND doc_id = ?", (db, design_id, doc_id)
-            )
-            if deleted or doc_id.startswith("_design/"):
-                continue  # CouchDB leaves design documents out of views
-            encoded_id = collation.encode(doc_id)
-            mapped = engine.map_document({"_id": doc_id, "_rev": rev, **json.loads(body)})
-            for view, message in mapped.errors.items():
-                if self._on_map_error is not None:
-                    self._on_map_error(db, design_id, view, doc_id, rev, message)
-            for view, emitted in mapped.rows.items():
-                for key, value in emitted:
-                    whole = value if type(value) is int and -(2**63) <= value < 2**63 else None
-                    rows.append(
-                        (
-                            db,
-                            design_id,
-                            view,
-                            collation.encode(key) + encoded_id,
-                            doc_id,
-                            _json(key),
-                            _json(value),
-                            whole,
-                        )
-                    )
+        rows: list[tuple[Any, ...]] = []
+        self._db.executemany(
+            "DELETE FROM view_rows WHERE db = ? AND design_id = ? AND doc_id = ?",
+            [(db, design_id, doc_id) for doc_id, *_ in changed],
+        )
+        to_map = [
+            (doc_id, rev, _doc_text(doc_id, rev, body))
+            for doc_id, rev, deleted, body, _ in changed
+            if not deleted and not doc_id.startswith("_design/")  # CouchDB leaves design documents out of views
+        ]
+        since = max([since, *(seq for *_, seq in changed)])
+        for start in range(0, len(to_map), MAP_BATCH):
+            batch = to_map[start : start + MAP_BATCH]
+            mapped = engine.map_documents([(doc_id, text) for doc_id, _, text in batch])
+            for (doc_id, rev, _), one in zip(batch, mapped, strict=True):
+                self._index_rows((db, design_id, doc_id, rev), one, rows)
         self._db.executemany("INSERT INTO view_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         self._db.execute("INSERT OR REPLACE INTO view_state VALUES (?, ?, ?, ?)", (db, design_id, signature, since))
+
+    def _index_rows(
+        self, where: tuple[str, str, str, str], mapped: MappedDocument, rows: list[tuple[Any, ...]]
+    ) -> None:
+        """The index rows of one mapped document (db, design id, doc id, rev), added to `rows`;
+        what its maps threw is handed to the store, to be recorded for the operator."""
+        db, design_id, doc_id, rev = where
+        for view, message in mapped.errors.items():
+            if self._on_map_error is not None:
+                self._on_map_error(db, design_id, view, doc_id, rev, message)
+        encoded_id = collation.encode(doc_id)
+        for view, emitted in mapped.rows.items():
+            for key, value, key_text, value_text in emitted:
+                whole = value if type(value) is int and -(2**63) <= value < 2**63 else None
+                rows.append(
+                    (db, design_id, view, collation.encode(key) + encoded_id, doc_id, key_text, value_text, whole)
+                )
 
     # ------------------------------------------------------------------ querying
 
@@ -178,7 +197,9 @@ class ViewEngine:
             f"ORDER BY sort {order}, rowid {order} LIMIT ? OFFSET ?",
             (db, design_id, view, *params, *window),
         )
-        return [(doc_id, json.loads(key), json.loads(value)) for doc_id, key, value in rows]
+        fetched = rows.fetchall()
+        decoded = loads_all([f"[{key},{value}]" for _, key, value in fetched])
+        return [(doc_id, key, value) for (doc_id, _, _), (key, value) in zip(fetched, decoded, strict=True)]
 
     def query(self, db: str, design: str, view: str, query: ViewQuery, fetch: FetchDocs) -> ViewResult:
         design_id, views, signature = self._design(db, design, view)
