@@ -23,6 +23,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
+from actors.bridges.ack_window import AckWindow
 from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
 from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
@@ -47,6 +48,7 @@ class BatchingBridge:
     # messages are still acknowledged only once that batch is done.
     in_flight: int = 1
     _paused_until: float = field(default=0.0, init=False, repr=False)  # see _pause
+    _window: AckWindow = field(default_factory=AckWindow, init=False, repr=False)  # see ack_window.py
     # A cluster node's own queue goes by itself once unused this long (a node that left for
     # good); the shared single-node queue never does.
     queue_expires_ms: int | None = None
@@ -91,9 +93,11 @@ class BatchingBridge:
                     deadline = time.monotonic() + self.batch_wait_s
                     while len(pending) < self.batch_size and time.monotonic() < deadline:
                         try:
-                            pending.append(await asyncio.wait_for(arrived.get(), deadline - time.monotonic()))
+                            message = await asyncio.wait_for(arrived.get(), deadline - time.monotonic())
                         except TimeoutError:
                             break
+                        self._window.taken(message)
+                        pending.append(message)
                     if pending:
                         batches.start(self.process(pending))
                         pending = []
@@ -105,7 +109,7 @@ class BatchingBridge:
                 with contextlib.suppress(*SETTLE_ERRORS):  # a dead channel has no consumer left
                     await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
                 for message in pending:  # never handed off: back to the queue for the next node
-                    await _settle(message, ack=False)
+                    await self._settle(message, ack=False)
         finally:
             await connection.close()
 
@@ -115,9 +119,9 @@ class BatchingBridge:
             result = self._parsed(message.routing_key or "", message.body)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
-                await _settle(message, ack=True)
+                await self._settle(message, ack=True)
             elif result is None:
-                await _settle(message, ack=True)  # not Kazbill's business
+                await self._settle(message, ack=True)  # not Kazbill's business
             else:
                 parsed.append((message, result))
         if not parsed:
@@ -129,7 +133,7 @@ class BatchingBridge:
             # before taking more, so that an outage is not a busy loop of redeliveries.
             log.warning("hand-off unavailable (%s); %d messages requeued", error, len(parsed))
             for message, _ in parsed:
-                await _settle(message, ack=False)
+                await self._settle(message, ack=False)
             self._pause()
             return
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
@@ -137,8 +141,27 @@ class BatchingBridge:
             for message, item in parsed:
                 await self._one(message, item)
             return
-        for message, _ in parsed:
-            await _settle(message, ack=True)
+        await self._settle_batch([message for message, _ in parsed])
+
+    async def _settle(self, message: AbstractIncomingMessage, *, ack: bool) -> None:
+        try:
+            await _settle(message, ack=ack)
+        finally:
+            self._window.settled([message])
+
+    async def _settle_batch(self, messages: Sequence[AbstractIncomingMessage]) -> None:
+        """Acknowledges a handed-off batch: with one frame when it is the oldest unsettled part
+        of its channel, else message by message."""
+        newest = self._window.newest_if_oldest(messages)
+        if newest is None:
+            for message in messages:
+                await self._settle(message, ack=True)
+            return
+        try:
+            await asyncio.wait_for(newest.ack(multiple=True), SETTLE_TIMEOUT_S)
+        except SETTLE_ERRORS as error:
+            log.warning("%d messages not acknowledged (%s): the broker redelivers them", len(messages), error)
+        self._window.settled(messages)
 
     def _pause(self) -> None:
         """No batch is taken before the pause is over: an outage is not a loop of redeliveries,
@@ -172,12 +195,12 @@ class BatchingBridge:
         try:
             await self._handoff([item])
         except HandOffUnavailable:
-            await _settle(message, ack=False)
+            await self._settle(message, ack=False)
             self._pause()
             return
         except Exception as error:  # noqa: BLE001 - a failure becomes a stored record, not a loop
             if not message.redelivered:
-                await _settle(message, ack=False)  # once more, later
+                await self._settle(message, ack=False)  # once more, later
                 return
             self.reject(
                 RejectedMessage.of(
@@ -189,7 +212,7 @@ class BatchingBridge:
                     payload=message.body,
                 )
             )
-        await _settle(message, ack=True)
+        await self._settle(message, ack=True)
 
 
 # What settling a message on a channel the broker closed raises (a broker restarting, a

@@ -100,6 +100,67 @@ def test_with_one_in_flight_the_next_batch_waits_for_the_first():
     assert steps == ["start", "end"] * (len(steps) // 2) and depth == 0
 
 
+def unacknowledged(queue: str) -> int | None:
+    """What the broker counts as delivered and not yet acknowledged on `queue`."""
+    listed = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "name", "messages_unacknowledged"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    counts = {
+        parts[0]: int(parts[1])
+        for line in listed.splitlines()
+        if len(parts := line.split()) == 2 and parts[1].isdigit()
+    }
+    return counts.get(queue)
+
+
+def test_a_batch_done_before_an_older_one_leaves_the_older_one_unacknowledged():
+    """A batch is acknowledged with one `multiple` frame only when no older delivery is still
+    being billed (ack_window.py): the second batch, done first, must not take the first with it,
+    or a node dying now would lose the first batch's events."""
+    account = new_account_id()
+    counts: list[int | None] = []
+
+    async def scenario() -> int:
+        done, release = asyncio.Event(), asyncio.Event()
+        handed: list = []
+        started = 0
+
+        async def handoff(batch):
+            nonlocal started
+            started += 1
+            if started == 1:
+                await asyncio.wait_for(release.wait(), 60)
+            handed.extend(batch)
+            if len(handed) >= 10:
+                done.set()
+
+        bridge = bridge_with(handoff, in_flight=2)
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        await asyncio.sleep(1.0)  # declared and bound
+        await publish(device_events(account, 10))
+        for _ in range(60):  # until the second batch's acknowledgements have reached the broker
+            counts.append(await asyncio.to_thread(unacknowledged, bridge.queue_name))
+            if len(handed) == 5 and counts[-1] == 5:
+                break
+            await asyncio.sleep(0.5)
+        release.set()
+        await asyncio.wait_for(done.wait(), 60)
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        counts.append(await asyncio.to_thread(unacknowledged, bridge.queue_name))
+        return await queue_depth_then_delete(bridge.queue_name)
+
+    depth = asyncio.run(scenario())
+    assert 0 not in counts[:-1], counts  # the first batch stayed unacknowledged while it was billed
+    assert counts[-2] == 5, counts  # the second one's five were acknowledged, one by one
+    assert counts[-1] == 0 and depth == 0  # then the first batch, the oldest, with one frame
+
+
 def test_a_batch_that_could_not_be_handed_off_comes_back_whole_while_the_others_go_through():
     account = new_account_id()
     events = device_events(account, 15)
