@@ -107,3 +107,27 @@ def test_the_totals_below_an_account_add_up_its_directory_per_currency(billed):
         assert found.owed == sum(max(-s["balance"], s["amount_to_restore"], 0) for s in mine)
     assert sum(t.accounts for t in totals.values()) == 3
     assert totals_below(world.store, world.ids["customer"]) == []  # nothing below a customer
+
+
+def test_a_batch_of_new_repeated_and_already_debited_calls_lists_the_balance_the_ledger_sums(billed):
+    """The batch takes the balance before its writes and adds what it wrote (batch_rating
+    _settle): repeats within the batch and calls debited by an earlier batch move nothing."""
+    world, ports = billed
+    sub, customer = world.ids["sub"], world.ids["customer"]
+    onbill = world.store.get(account_db(sub), "onbill")
+    world.store.put(account_db(sub), {**onbill, "default_rate_deck": "retail"})
+    import_rate_deck(world.store, sub, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,3.00,60,60"])
+    ended = to_gregorian_seconds(int(NOW.timestamp())) - 60
+
+    def calls(*numbers):
+        return [
+            FinishedCall(customer, f"mix-{n}", 60 * (n + 1), "74951234567", "outbound", True, ended) for n in numbers
+        ]
+
+    assert not rate_calls(ports, calls(0, 1)).failed
+    first = live_balance(world, ports, "customer")
+    assert world.store.get(DIRECTORY_DB, customer)["balance"] == first
+    assert not rate_calls(ports, calls(0, 1, 2, 3, 3, 4)).failed
+    assert world.store.get(DIRECTORY_DB, customer)["balance"] == live_balance(world, ports, "customer")
+    # calls 2, 3 and 4 (3, 4 and 5 minutes) at 3.00 a minute, in Kazoo's units (1/10,000)
+    assert first - live_balance(world, ports, "customer") == (3 + 4 + 5) * 30_000

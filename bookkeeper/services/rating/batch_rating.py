@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from bookkeeper.domain.auto_topup import topup_due
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.domain.rating import RateDeck
 from bookkeeper.domain.standing import Standing, unchanged_by_debits
 from bookkeeper.ports import ViewQuery, gregorian_now
@@ -34,6 +35,7 @@ from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.ledger_book import LedgerBook, event_part, months_from, previous_month, utc_month
 from bookkeeper.services.billing.pass_reads import PassReads
 from bookkeeper.services.billing.topup_requests import auto_topup_settings
+from bookkeeper.services.payments.gateway_settings import is_reseller
 from bookkeeper.services.rating.call_rating import (
     PlannedDebit,
     debit_outcome,
@@ -55,6 +57,8 @@ class _Batch:
     reads: dict[str, PassReads] = field(default_factory=dict)
     contexts: dict[str, BillingContext] = field(default_factory=dict)
     decks: dict[tuple[str, str], RateDeck] = field(default_factory=dict)
+    # Each debited account's balance after the batch's debits (see _settle)
+    balances: dict[str, int] = field(default_factory=dict)
     directory: DirectoryWrites = field(default_factory=DirectoryWrites)
 
     def reads_of(self, account_id: str) -> PassReads:
@@ -122,7 +126,9 @@ def _standing_holds(batch: _Batch, account_id: str) -> bool:
     reads = batch.reads_of(account_id)
     stored = reads.get_many(account_db(account_id), [STANDING_DOC_ID]).get(STANDING_DOC_ID) or {}
     standing = Standing(stored["status"], bool(stored.get("blocked"))) if "status" in stored else None
-    balance = LedgerBook(reads, batch.ports.design_docs).current_balance(account_id, batch.now)
+    balance = batch.balances.get(account_id)
+    if balance is None:
+        balance = LedgerBook(reads, batch.ports.design_docs).current_balance(account_id, batch.now)
     batch.directory.note({"_id": account_id, "balance": balance, "balance_at": batch.now})
     return unchanged_by_debits(
         standing, stored.get("amount_to_restore", 0), balance, context.credit_line
@@ -178,12 +184,25 @@ def _settle(batch: _Batch, planned: list[PlannedDebit]) -> dict[int, BillingEven
             else:
                 seen.add(event_part(debit.entry["_id"]))
                 to_write[(debit.day.year, debit.day.month)].append(debit)
+        # The balance after the debits, for the standing check, is read before the writes (right
+        # after _debited_before brought the ledger views up to date) and moved by what is
+        # written: read after them, it made CouchDB index the batch's own entries first (tens of
+        # ms an account) and the embedded store map them through the views. Every debit lands in
+        # the current month, the one the balance sums. Not for a reseller: its sub-accounts'
+        # calls are rated by other shards at once, and of two reading after their writes the
+        # later sees both, where two reading before would each miss the other's.
+        ahead = bool(to_write or before) and not is_reseller(batch.reads_of(account_id), account_id)
+        balance = book.current_balance(account_id, batch.now) if ahead else 0
         for month, group in to_write.items():
             entries = [debit.entry for debit in group if debit.entry is not None]
             written = {event_part(doc_id) for doc_id in book.write(account_id, entries, month, batch.now)}
             for debit in group:
                 assert debit.entry is not None
-                outcomes[id(debit)] = debit_outcome(debit, charged=event_part(debit.entry["_id"]) in written)
+                charged = event_part(debit.entry["_id"]) in written
+                outcomes[id(debit)] = debit_outcome(debit, charged=charged)
+                balance += signed_amount(debit.entry) if charged else 0
+        if ahead:
+            batch.balances[account_id] = balance
     return outcomes
 
 
