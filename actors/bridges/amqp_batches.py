@@ -115,17 +115,23 @@ class BatchingBridge:
 
     async def process(self, messages: Sequence[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Any]] = []
+        ignored: list[AbstractIncomingMessage] = []  # not Kazbill's business: acknowledged with the batch
         for message in messages:
             result = self._parsed(message.routing_key or "", message.body)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
                 await self._settle(message, ack=True)
             elif result is None:
-                await self._settle(message, ack=True)  # not Kazbill's business
+                ignored.append(message)
             else:
                 parsed.append((message, result))
-        if not parsed:
-            return
+        if parsed and not await self._handed_off(parsed):
+            parsed = []  # settled already, one by one
+        await self._settle_batch([message for message, _ in parsed] + ignored)
+
+    async def _handed_off(self, parsed: list[tuple[AbstractIncomingMessage, Any]]) -> bool:
+        """Hands the batch off; False when it could not be, its messages then requeued or
+        handed off (and settled) one by one."""
         try:
             await self._handoff([item for _, item in parsed])
         except HandOffUnavailable as error:
@@ -135,13 +141,13 @@ class BatchingBridge:
             for message, _ in parsed:
                 await self._settle(message, ack=False)
             self._pause()
-            return
+            return False
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d messages failed (%s); retrying one by one", len(parsed), error)
             for message, item in parsed:
                 await self._one(message, item)
-            return
-        await self._settle_batch([message for message, _ in parsed])
+            return False
+        return True
 
     async def _settle(self, message: AbstractIncomingMessage, *, ack: bool) -> None:
         try:

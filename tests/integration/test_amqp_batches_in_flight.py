@@ -6,6 +6,8 @@ others go through."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import subprocess
 import uuid
 
@@ -119,20 +121,19 @@ def unacknowledged(queue: str) -> int | None:
 
 def test_a_batch_done_before_an_older_one_leaves_the_older_one_unacknowledged():
     """A batch is acknowledged with one `multiple` frame only when no older delivery is still
-    being billed (ack_window.py): the second batch, done first, must not take the first with it,
-    or a node dying now would lose the first batch's events."""
+    being billed (ack_window.py): the batches done after the first, while it is still being
+    billed, must not take it with them, or a node dying now would lose its events."""
     account = new_account_id()
     counts: list[int | None] = []
+    first: list = []
 
     async def scenario() -> int:
         done, release = asyncio.Event(), asyncio.Event()
         handed: list = []
-        started = 0
 
         async def handoff(batch):
-            nonlocal started
-            started += 1
-            if started == 1:
+            if not first:
+                first.extend(batch)
                 await asyncio.wait_for(release.wait(), 60)
             handed.extend(batch)
             if len(handed) >= 10:
@@ -143,9 +144,9 @@ def test_a_batch_done_before_an_older_one_leaves_the_older_one_unacknowledged():
         task = asyncio.create_task(bridge.run(stop))
         await asyncio.sleep(1.0)  # declared and bound
         await publish(device_events(account, 10))
-        for _ in range(60):  # until the second batch's acknowledgements have reached the broker
+        for _ in range(60):  # until every other batch is handed off and its acknowledgements are in
             counts.append(await asyncio.to_thread(unacknowledged, bridge.queue_name))
-            if len(handed) == 5 and counts[-1] == 5:
+            if first and len(handed) == 10 - len(first) and counts[-1] == len(first):
                 break
             await asyncio.sleep(0.5)
         release.set()
@@ -156,8 +157,8 @@ def test_a_batch_done_before_an_older_one_leaves_the_older_one_unacknowledged():
         return await queue_depth_then_delete(bridge.queue_name)
 
     depth = asyncio.run(scenario())
-    assert 0 not in counts[:-1], counts  # the first batch stayed unacknowledged while it was billed
-    assert counts[-2] == 5, counts  # the second one's five were acknowledged, one by one
+    assert first and 0 not in counts[:-1], counts  # the first batch stayed unacknowledged while it was billed
+    assert counts[-2] == len(first), counts  # the others were acknowledged, one by one
     assert counts[-1] == 0 and depth == 0  # then the first batch, the oldest, with one frame
 
 
@@ -184,6 +185,60 @@ def test_a_batch_that_could_not_be_handed_off_comes_back_whole_while_the_others_
     assert refused, "one batch was refused"
     assert {change.doc_id for change in refused} <= {change.doc_id for change in handed}  # delivered again
     assert len({change.doc_id for change in handed}) == 15 and depth == 0
+
+
+OWN_NODE = "kazbill@test-node"
+
+
+def own_announcement(account: str, doc_id: str) -> tuple[str, bytes]:
+    """A device change as Kazbill announces its own writes: the bridge skips it."""
+    key, body = change("doc_edited", account, "device", doc_id)
+    return key, json.dumps({**json.loads(body), "Node": OWN_NODE}).encode()
+
+
+def test_what_is_not_kazbills_business_is_acknowledged_with_its_batch_even_one_handed_back():
+    """Events the bridge drops (Kazbill's own announcements, coming back on Kazoo's exchange)
+    are acknowledged with the batch they came in, in its one frame, and also when the batch's
+    hand-off is refused and its billable events go back to the queue: never handed off, never
+    redelivered."""
+    account = new_account_id()
+    ignored = [own_announcement(account, f"phone{n:027d}") for n in range(6)]
+    handed: list = []
+    refusals = 0
+    counts: list[int | None] = []
+
+    async def scenario() -> int:
+        nonlocal refusals
+        done = asyncio.Event()
+
+        async def handoff(batch):
+            nonlocal refusals
+            if refusals == 0:
+                refusals += 1
+                raise HandOffUnavailable("the actor system is restarting")
+            handed.extend(batch)
+            if len({change.doc_id for change in handed}) >= 6:
+                done.set()
+
+        bridge = dataclasses.replace(bridge_with(handoff, in_flight=2), own_node=OWN_NODE)
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        await asyncio.sleep(1.0)  # declared and bound
+        await publish([message for pair in zip(device_events(account, 6), ignored, strict=True) for message in pair])
+        await asyncio.wait_for(done.wait(), 60)
+        for _ in range(20):  # the broker has every acknowledgement (asked before the channel closes)
+            counts.append(await asyncio.to_thread(unacknowledged, bridge.queue_name))
+            if counts[-1] == 0:
+                break
+            await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        return await queue_depth_then_delete(bridge.queue_name)
+
+    depth = asyncio.run(scenario())
+    assert refusals == 1 and {change.doc_type for change in handed} == {"device"}
+    assert counts[-1] == 0, counts  # nothing held unacknowledged: the announcements included
+    assert depth == 0  # the refused devices came back and were billed; nothing waits
 
 
 def test_batches_in_flight_when_the_broker_drops_the_connection_come_back_and_the_bridge_goes_on():
