@@ -156,18 +156,20 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-# The standard encoder takes no Decimal, so each is handed to it as a marker string (a random
-# token per process: no stored text can forge one) and the quoted marker is then replaced by the
-# digits. One C-encoded pass over the answer instead of a Python call per value.
+# The standard encoder takes no Decimal, so each is handed to it as the digits between two
+# marker strings (a random token per process after a NUL, which no stored text holds: no one can
+# forge one), and the markers and the quotes around them are then taken out. One C-encoded pass
+# over the answer and two C replaces, instead of a Python call per value (a regex substitution
+# with a template per match cost a page of 50 entries more than encoding it).
 _DECIMAL_TOKEN = secrets.token_hex(8)
-_DECIMAL_MARK = re.compile(r'"\\u0000' + _DECIMAL_TOKEN + r':(-?[0-9]+(?:\.[0-9]+)?)"')
+_DECIMAL_OPEN, _DECIMAL_CLOSE = f'"\\u0000{_DECIMAL_TOKEN}<', f'\\u0000{_DECIMAL_TOKEN}>"'
 
 
 def _marked_decimal(value: Any) -> str:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("money is always a finite number")
-        return f"\x00{_DECIMAL_TOKEN}:{value:f}"
+        return f"\x00{_DECIMAL_TOKEN}<{value:f}\x00{_DECIMAL_TOKEN}>"
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
@@ -178,12 +180,12 @@ def dumps(value: Any) -> str:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_marked_decimal)
     except TypeError:  # a key the standard encoder takes no key of (a date, a Decimal): named by str()
         return _dumps_slowly(value)
-    return _DECIMAL_MARK.sub(r"\1", text) if _DECIMAL_TOKEN in text else text
+    return text.replace(_DECIMAL_OPEN, "").replace(_DECIMAL_CLOSE, "") if _DECIMAL_TOKEN in text else text
 
 
 def _dumps_slowly(value: Any) -> str:
     if isinstance(value, Decimal):
-        return _marked_decimal(value).partition(":")[2]
+        return _marked_decimal(value).split("<")[1].split("\x00")[0]
     if isinstance(value, dict):
         return (
             "{"
