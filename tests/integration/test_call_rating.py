@@ -204,6 +204,33 @@ def test_two_reports_of_a_call_dated_either_side_of_a_month_end_charge_it_once(c
     ]
 
 
+def test_a_call_delivered_again_after_kazoos_month_turned_is_not_charged_again(chain, bill):
+    """Charged at 23:59 UTC on 30 November (into November's database), delivered again at 00:05
+    UTC (a redelivery after a restart): the entry would now go into December's database under
+    December's id, so the month before must be looked in and the call found there."""
+    world, ports = chain
+    ended = datetime(2026, 12, 1, 2, 58, tzinfo=MSK)  # 23:58 UTC on 30 November
+    report = FinishedCall(
+        world.ids["customer"],
+        "c0ffee-0120",
+        65,
+        "74951234567",
+        "outbound",
+        True,
+        to_gregorian_seconds(int(ended.timestamp())),
+    )
+    names = []
+    for now in (datetime(2026, 12, 1, 2, 59, tzinfo=MSK), datetime(2026, 12, 1, 3, 5, tzinfo=MSK)):
+        ports.clock.set(now)
+        names.append([e.name for e in bill(ports, report) if e.name.startswith("call_")])
+    assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
+    for level in ("customer", "sub", "reseller"):
+        december = account_modb(world.ids[level], 2026, 12)
+        assert not world.store.database_exists(december) or not [
+            row for row in world.store.all_docs(december).rows if "-call-" in row.id
+        ]
+
+
 def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain, bill):
     from bookkeeper.domain.kazoo_names import SERVICES_DB
 
@@ -366,7 +393,6 @@ def test_a_reseller_debited_by_another_shard_meanwhile_is_listed_with_that_debit
     time, and a balance read before the writes would miss theirs."""
     from bookkeeper.services.billing.directory import DIRECTORY_DB
     from bookkeeper.services.billing.ledger_book import LedgerBook
-
     from bookkeeper.services.operations.account_batches import bill_accounts
 
     world, ports = chain

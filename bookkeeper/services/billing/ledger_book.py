@@ -260,15 +260,27 @@ class LedgerBook:
         return found
 
     def write(
-        self, account_id: str, entries: Sequence[Mapping[str, Any]], business_month: Month, now_gregorian: int
+        self,
+        account_id: str,
+        entries: Sequence[Mapping[str, Any]],
+        business_month: Month,
+        now_gregorian: int,
+        *,
+        looked_for: bool = False,
     ) -> list[str]:
         """Write the entries not written before into the current UTC month; returns the ids
-        written now (with that month's prefix)."""
+        written now (with that month's prefix). `looked_for`: the caller has just looked for
+        these events in every month this would read (from the month before `business_month` to
+        now), and found none; they are not read again (a second look cost a request a month)."""
         if not entries:
             return []
         target = utc_month(now_gregorian)
-        done = self.existing_ids(
-            account_id, [entry["_id"] for entry in entries], previous_month(min(business_month, target)), target
+        done = (
+            set()
+            if looked_for
+            else self.existing_ids(
+                account_id, [entry["_id"] for entry in entries], previous_month(min(business_month, target)), target
+            )
         )
         fresh = [entry for entry in entries if event_part(entry["_id"]) not in done]
         if not fresh:
