@@ -69,6 +69,13 @@ def database_exists_now(store: DocumentStore, db: str) -> bool:
     return bool(fresh(db)) if fresh is not None else store.database_exists(db)
 
 
+def prefetch(store: DocumentStore, db: str, doc_ids: Iterable[str]) -> None:
+    """Documents a pass will read one by one, read in one request when `store` is a pass's
+    (PassReads); for any other store, nothing (each read then goes to it when it comes)."""
+    if isinstance(store, PassReads):
+        store.prefetch(db, doc_ids)
+
+
 def store_identity(store: DocumentStore) -> DocumentStore:
     """The store itself behind a pass's wrapper: what per-store registries are keyed by."""
     return getattr(store, "backing", store)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.kazoo_months import rollover_id
+from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, period_containing
 from bookkeeper.domain.plans import ItemPrice
@@ -15,14 +17,15 @@ from bookkeeper.ports import DocumentStore
 from bookkeeper.services.billing.account_docs import update_doc, update_onbill
 from bookkeeper.services.billing.account_pass.growth import daily_fees
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts, PassInputs
-from bookkeeper.services.billing.account_pass.opening import open_or_resume, settle_previous
+from bookkeeper.services.billing.account_pass.opening import marker_id, open_or_resume, settle_previous
 from bookkeeper.services.billing.account_pass.pass_ledger import PassLedger
 from bookkeeper.services.billing.account_pass.standing import reevaluate_standing
 from bookkeeper.services.billing.account_pass.summary import note_pass_summary
 from bookkeeper.services.billing.context import BillingContext, billing_quantities
 from bookkeeper.services.billing.events import REMINDER_EVENTS, BillingEvent
-from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.billing.ledger_book import LedgerBook, utc_month
 from bookkeeper.services.billing.low_balance_spells import low_balance_warning
+from bookkeeper.services.billing.pass_reads import prefetch
 from bookkeeper.services.billing.topup_requests import request_if_due
 
 
@@ -52,6 +55,7 @@ def run_pass(
     )
     ledger = PassLedger(inputs)
     monthly = inputs.prices(inputs.quantities)[0]
+    _prefetch_period_month(inputs, period)
     charges = settle_previous(inputs, period)
     opening = open_or_resume(inputs, ledger, period, monthly)
     events += opening.events
@@ -68,6 +72,19 @@ def run_pass(
     wrote = any(event.name == "charged" for event in events)  # money may have moved with no change of balance
     note_pass_summary(inputs, ledger.balance(), monthly, wrote=wrote)  # what a reseller's customer list shows
     return events
+
+
+def _prefetch_period_month(inputs: PassInputs, period: Period) -> None:
+    """What the pass reads of its period's monthly database, one document at a time (the
+    period's marker; the crawl's log and Kazoo's rollover when they are kept there too), in one
+    request: two or three on CouchDB otherwise."""
+    month = (period.start.year, period.start.month)
+    wanted = [marker_id(period)]
+    if inputs.crawl and (inputs.today.year, inputs.today.month) == month:
+        wanted.append(_crawl_log(inputs)[1])
+    if utc_month(inputs.now_gregorian) == month:
+        wanted.append(rollover_id(month))
+    prefetch(inputs.store, account_modb(inputs.account_id, *month), wanted)
 
 
 def fix_billing_day(store: DocumentStore, context: BillingContext) -> tuple[int, list[BillingEvent]]:
