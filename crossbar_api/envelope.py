@@ -157,8 +157,8 @@ def _no_constant(name: str) -> Any:
 
 
 # The standard encoder takes no Decimal, so each is handed to it as the digits between two
-# marker strings (a random token per process after a NUL, which no stored text holds: no one can
-# forge one), and the markers and the quotes around them are then taken out. One C-encoded pass
+# marker strings (a NUL and a random token of this process: a text cannot forge one without
+# knowing the token), and the markers and the quotes around them are then taken out. One C-encoded pass
 # over the answer and two C replaces, instead of a Python call per value (a regex substitution
 # with a template per match cost a page of 50 entries more than encoding it).
 _DECIMAL_TOKEN = secrets.token_hex(8)

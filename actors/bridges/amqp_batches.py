@@ -150,9 +150,10 @@ class BatchingBridge:
         return True
 
     async def _settle(self, message: AbstractIncomingMessage, *, ack: bool) -> None:
-        try:
-            await _settle(message, ack=ack)
-        finally:
+        # A message whose ack or requeue did not go out stays unsettled in the window while its
+        # channel lives: a later batch's one-frame ack must not take it with it (a requeue that
+        # timed out would be acknowledged unbilled).
+        if await _settle(message, ack=ack) or _channel_closed(message):
             self._window.settled([message])
 
     async def _settle_batch(self, messages: Sequence[AbstractIncomingMessage]) -> None:
@@ -228,8 +229,15 @@ SETTLE_ERRORS: tuple[type[Exception], ...] = (AMQPError, ChannelInvalidStateErro
 SETTLE_TIMEOUT_S = 5.0  # a broker that does not take an ack within this is taken to be gone
 
 
-async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> None:
-    """Ack, or nack to requeue; on a channel that is gone, nothing: the broker puts back every
+def _channel_closed(message: AbstractIncomingMessage) -> bool:
+    try:
+        return bool(message.channel.is_closed)
+    except ChannelInvalidStateError:  # aio-pika's word for a closed channel
+        return True
+
+
+async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> bool:
+    """Ack, or nack to requeue; True when it went out. On a channel that is gone, nothing: the broker puts back every
     message a closed channel had not acknowledged, so it is redelivered (and billed again at no
     cost: every handler is idempotent). Letting the error through would stop the bridge while
     its robust connection is reconnecting, and with batches in flight a broker restart nearly
@@ -238,6 +246,8 @@ async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> None:
         await asyncio.wait_for(message.ack() if ack else message.nack(requeue=True), SETTLE_TIMEOUT_S)
     except SETTLE_ERRORS as error:
         log.warning("message not %s (%s): the broker redelivers it", "acknowledged" if ack else "requeued", error)
+        return False
+    return True
 
 
 class _BatchesInFlight:

@@ -15,7 +15,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb, to_gregorian_seconds
 from bookkeeper.domain.rating import call_cost, parse_rate
-from bookkeeper.ports import ViewQuery
+from bookkeeper.ports import BulkResult, ViewQuery, ViewResult
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.operations.call_batches import rate_calls
 from bookkeeper.services.rating.call_rating import bill_call
@@ -231,6 +231,49 @@ def test_a_call_delivered_again_after_kazoos_month_turned_is_not_charged_again(c
         ]
 
 
+class NovemberLagging:
+    """A CouchDB cluster's copy answering November's `calls_by_id` without its latest writes (a
+    view is read from one copy; a read by id asks a quorum)."""
+
+    def __init__(self, store):
+        self.inner = store  # not `backing`: a pass would unwrap it (store_identity)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def query_view(self, db, design, view, query=ViewQuery()):
+        if view == "calls_by_id" and db.endswith("-202611"):
+            return ViewResult([], 0)
+        return self.inner.query_view(db, design, view, query)
+
+
+def test_a_redelivery_after_the_month_turned_is_found_by_id_even_where_a_view_copy_lags(chain, bill):
+    """As above, with November's view not yet showing the first debit: the months before the
+    current one are still read by id, so the call is not debited again under December's id."""
+    world, ports = chain
+    ended = datetime(2026, 12, 1, 2, 58, tzinfo=MSK)  # 23:58 UTC on 30 November
+    report = FinishedCall(
+        world.ids["customer"],
+        "c0ffee-0121",
+        65,
+        "74951234567",
+        "outbound",
+        True,
+        to_gregorian_seconds(int(ended.timestamp())),
+    )
+    ports.clock.set(datetime(2026, 12, 1, 2, 59, tzinfo=MSK))
+    first = [e.name for e in bill(ports, report) if e.name.startswith("call_")]
+    ports.clock.set(datetime(2026, 12, 1, 3, 5, tzinfo=MSK))
+    lagging = BillingPorts(NovemberLagging(world.store), ports.clock, ports.design_docs)
+    second = [e.name for e in bill(lagging, report) if e.name.startswith("call_")]
+    assert (first, second) == (["call_charged"] * 3, ["call_duplicate"] * 3)
+    for level in ("customer", "sub", "reseller"):
+        december = account_modb(world.ids[level], 2026, 12)
+        assert not world.store.database_exists(december) or not [
+            row for row in world.store.all_docs(december).rows if "-call-" in row.id
+        ]
+
+
 def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain, bill):
     from bookkeeper.domain.kazoo_names import SERVICES_DB
 
@@ -408,3 +451,42 @@ def test_a_reseller_debited_by_another_shard_meanwhile_is_listed_with_that_debit
     now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
     live = LedgerBook(world.store, ports.design_docs).current_balance(sub, now)
     assert world.store.get(DIRECTORY_DB, sub)["balance"] == live
+
+
+class WritesUnconfirmed:
+    """A cluster's write of a debit that stands in the ledger but comes back unconfirmed (a 202
+    whose check found the document already there): reported as not written."""
+
+    def __init__(self, store, db):
+        self.inner, self.db = store, db  # not `backing`: see store_identity
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def bulk_put(self, db, docs):
+        results = self.inner.bulk_put(db, docs)
+        if db != self.db:
+            return results
+        return [BulkResult(r.id, r.rev, "conflict", "unconfirmed") if "-call-" in r.id else r for r in results]
+
+
+def test_a_debit_written_but_reported_unwritten_is_in_the_listed_balance(chain):
+    """The batch moves a balance read before its writes only by the debits reported written; one
+    in the ledger but reported otherwise makes it read the balance after the writes instead."""
+    from bookkeeper.services.billing.directory import DIRECTORY_DB
+    from bookkeeper.services.billing.ledger_book import LedgerBook
+    from bookkeeper.services.operations.account_batches import bill_accounts
+
+    world, ports = chain
+    customer = world.ids["customer"]
+    limits = world.store.get_many(account_db(customer), ["limits"]).get("limits") or {"_id": "limits"}
+    world.store.put(account_db(customer), {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12})
+    assert not bill_accounts(ports, [customer]).failed  # a standing the debit leaves as it is
+    unconfirmed = WritesUnconfirmed(world.store, account_modb(customer, 2026, 11))
+    assert not rate_calls(
+        BillingPorts(unconfirmed, ports.clock, ports.design_docs), [call(world, call_id="c0ffee-0600")]
+    ).failed
+    now = to_gregorian_seconds(int(ports.clock.now().timestamp()))
+    live = LedgerBook(world.store, ports.design_docs).current_balance(customer, now)
+    assert debits(world.store, customer)  # the debit stands
+    assert world.store.get(DIRECTORY_DB, customer)["balance"] == live

@@ -43,9 +43,12 @@ def test_an_opening_reads_its_marker_crawl_log_and_rollover_in_one_request(store
     customer = world.customer(
         "C", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
     )
+    clock = SettableClock(datetime(2026, 11, 29, 12, 0, tzinfo=MSK))
+    crawl_account_day(BillingPorts(store, clock, world.design_docs), customer, date(2026, 11, 29))
+    assert store.database_exists(account_modb(customer, 2026, 12))  # made ahead, as from every 28th
+    clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=MSK))
     reads = ReadsNamed(store)
-    ports = BillingPorts(reads, SettableClock(datetime(2026, 12, 1, 12, 0, tzinfo=MSK)), world.design_docs)
-    events = crawl_account_day(ports, customer, date(2026, 12, 1))
+    events = crawl_account_day(BillingPorts(reads, clock, world.design_docs), customer, date(2026, 12, 1))
     assert any(event.name == "charged" for event in events)  # the period opened
     wanted = {"202612-kazbill-period-20261201", "202612-kazbill-crawl-log", rollover_id((2026, 12))}
     december = account_modb(customer, 2026, 12)

@@ -74,6 +74,23 @@ class MappedDocument:
     errors: dict[str, str]  # view name -> what the map function threw
 
 
+MAP_BATCH = 100  # documents handed to the map functions in one call
+
+
+def _quoted(text: str) -> str:
+    """A JSON string; most ids need no escaping, and json.dumps weighed on a refresh."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
+
+
+def document_text(doc_id: str, rev: str, body: str) -> str:
+    """The document as its map functions see it, as JSON text: the stored body (compact JSON
+    without the special members) with its id and revision in front."""
+    head = f'{{"_id":{_quoted(doc_id)},"_rev":{_quoted(rev)}'
+    return head + "}" if body == "{}" else f"{head},{body[1:]}"
+
+
 MAP_TIME_LIMIT_S = 2  # a runaway map function stops the index, not the process
 
 

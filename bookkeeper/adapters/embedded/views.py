@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bookkeeper.adapters.embedded import collation, sql_reduce
-from bookkeeper.adapters.embedded.js_views import DesignDocViews, MappedDocument
+from bookkeeper.adapters.embedded.js_views import MAP_BATCH, DesignDocViews, MappedDocument, document_text
 from bookkeeper.adapters.embedded.locking import loads_all
 from bookkeeper.adapters.embedded.reducers import reducer_for
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
@@ -24,23 +24,6 @@ FetchDocs = Callable[[str, list[str]], dict[str, dict[str, Any]]]
 # (db, design id, view, doc id, rev, what the map threw): the store records it for the operator.
 MapErrorSink = Callable[[str, str, str, str, str, str], None]
 _HIGH = collation.HIGH
-
-
-MAP_BATCH = 100  # documents handed to the map functions in one call
-
-
-def _quoted(text: str) -> str:
-    """A JSON string; most ids need no escaping, and json.dumps weighed on a refresh."""
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _doc_text(doc_id: str, rev: str, body: str) -> str:
-    """The document as its map functions see it, as JSON text: the stored body (compact JSON
-    without the special members) with its id and revision in front."""
-    head = f'{{"_id":{_quoted(doc_id)},"_rev":{_quoted(rev)}'
-    return head + "}" if body == "{}" else f"{head},{body[1:]}"
 
 
 def _signature(views: Any) -> str:
@@ -155,7 +138,7 @@ class ViewEngine:
             [(db, design_id, doc_id) for doc_id, *_ in changed],
         )
         to_map = [
-            (doc_id, rev, _doc_text(doc_id, rev, body))
+            (doc_id, rev, document_text(doc_id, rev, body))
             for doc_id, rev, deleted, body, _ in changed
             if not deleted and not doc_id.startswith("_design/")  # CouchDB leaves design documents out of views
         ]

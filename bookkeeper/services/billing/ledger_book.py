@@ -270,17 +270,17 @@ class LedgerBook:
     ) -> list[str]:
         """Write the entries not written before into the current UTC month; returns the ids
         written now (with that month's prefix). `looked_for`: the caller has just looked for
-        these events in every month this would read (from the month before `business_month` to
-        now), and found none; they are not read again (a second look cost a request a month)."""
+        these events in the months this reads, through a view; the current month is then not
+        read again (an entry already there refuses the write by its id, whatever a view said),
+        the months before it still are, by id: on a cluster a view answers from one copy, which
+        may not have a write made a moment ago, where a read by id asks a quorum."""
         if not entries:
             return []
         target = utc_month(now_gregorian)
+        first = previous_month(min(business_month, target))
+        last = previous_month(target) if looked_for else target
         done = (
-            set()
-            if looked_for
-            else self.existing_ids(
-                account_id, [entry["_id"] for entry in entries], previous_month(min(business_month, target)), target
-            )
+            self.existing_ids(account_id, [entry["_id"] for entry in entries], first, last) if first <= last else set()
         )
         fresh = [entry for entry in entries if event_part(entry["_id"]) not in done]
         if not fresh:

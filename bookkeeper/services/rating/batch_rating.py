@@ -184,18 +184,11 @@ def _settle(batch: _Batch, planned: list[PlannedDebit]) -> dict[int, BillingEven
             else:
                 seen.add(event_part(debit.entry["_id"]))
                 to_write[(debit.day.year, debit.day.month)].append(debit)
-        # The balance after the debits, for the standing check, is read before the writes (right
-        # after _debited_before brought the ledger views up to date) and moved by what is
-        # written: read after them, it made CouchDB index the batch's own entries first (tens of
-        # ms an account) and the embedded store map them through the views. Every debit lands in
-        # the current month, the one the balance sums. Not for a reseller: its sub-accounts'
-        # calls are rated by other shards at once, and of two reading after their writes the
-        # later sees both, where two reading before would each miss the other's.
-        ahead = bool(to_write or before) and not is_reseller(batch.reads_of(account_id), account_id)
+        ahead = bool(to_write or before) and _debited_here_alone(batch, account_id, debits)
         balance = book.current_balance(account_id, batch.now) if ahead else 0
         for month, group in to_write.items():
             entries = [debit.entry for debit in group if debit.entry is not None]
-            # _debited_before looked for these calls in the very months write would look in.
+            # _debited_before has just looked for these calls through the ledger views.
             written = {
                 event_part(doc_id) for doc_id in book.write(account_id, entries, month, batch.now, looked_for=True)
             }
@@ -204,9 +197,33 @@ def _settle(batch: _Batch, planned: list[PlannedDebit]) -> dict[int, BillingEven
                 charged = event_part(debit.entry["_id"]) in written
                 outcomes[id(debit)] = debit_outcome(debit, charged=charged)
                 balance += signed_amount(debit.entry) if charged else 0
+                # An entry refused (there already, or a cluster's write not confirmed) may be in
+                # the ledger without its amount here: the balance is read after, then.
+                ahead = ahead and charged
         if ahead:
             batch.balances[account_id] = balance
     return outcomes
+
+
+def _debited_here_alone(batch: _Batch, account_id: str, debits: list[PlannedDebit]) -> bool:
+    """Whether the account's balance after the batch may be taken before its writes and moved by
+    them (_settle): read after them, it made CouchDB index the batch's own entries first (tens of
+    ms an account) and the embedded store map them through its views; read right after
+    _debited_before, the ledger views are as fresh as they get. Only for an account no other
+    shard debits meanwhile: a reseller's sub-accounts' calls are rated by their own shards at the
+    same time, and of two passes reading after their writes the later sees both, where two
+    reading before would each miss the other's. So not for a reseller by its flag, nor for one
+    by the chain's rule in this batch (a debit for a sub-account's call, or the reseller of an
+    account rated here), nor for an account closed (its sub-accounts' late CDRs are still rated)."""
+    context = batch.contexts.get(account_id)
+    if context is None or context.closed_gregorian is not None:
+        return False
+    if any(other.reseller_id == account_id for other in batch.contexts.values()):
+        return False
+    reasons = {debit.entry["metadata"]["kazbill"]["reason"] for debit in debits if debit.entry is not None}
+    if reasons - {"per_minute_call"}:
+        return False
+    return not is_reseller(batch.reads_of(account_id), account_id)
 
 
 def _debited_before(book: LedgerBook, account_id: str, debits: list[PlannedDebit], now: int) -> dict[str, str]:

@@ -52,3 +52,26 @@ def test_a_closed_channel_or_a_batch_across_channels_is_acknowledged_one_by_one(
     assert window.newest_if_oldest(after) is after[-1]  # not held back by the old
     assert window.newest_if_oldest(before[:1] + after) is None
     assert window.newest_if_oldest([Message(9, new)]) is None  # never taken
+
+
+def test_a_requeue_that_did_not_go_out_on_a_live_channel_holds_back_every_later_one_frame_ack():
+    """A nack that timed out leaves the message the broker's and unsettled: a later batch's
+    `multiple` ack would take it along, acknowledged though it was never billed."""
+    import asyncio
+
+    from actors.bridges.amqp_batches import BatchingBridge
+
+    class Stuck(Message):
+        async def nack(self, requeue: bool = True):
+            raise TimeoutError("the channel's write buffer is full")
+
+        async def ack(self, multiple: bool = False):
+            return None
+
+    bridge = BatchingBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: 0)
+    channel = Channel()
+    stuck, later = Stuck(1, channel), [Message(tag, channel) for tag in range(2, 5)]
+    for message in [stuck, *later]:
+        bridge._window.taken(message)
+    asyncio.run(bridge._settle(stuck, ack=False))
+    assert bridge._window.newest_if_oldest(later) is None  # acknowledged one by one, not past it

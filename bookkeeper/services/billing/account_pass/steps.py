@@ -77,14 +77,18 @@ def run_pass(
 def _prefetch_period_month(inputs: PassInputs, period: Period) -> None:
     """What the pass reads of its period's monthly database, one document at a time (the
     period's marker; the crawl's log and Kazoo's rollover when they are kept there too), in one
-    request: two or three on CouchDB otherwise."""
+    request: two or three on CouchDB otherwise. Nothing for a month not made yet (the pass knows
+    which exist; its steps make it)."""
     month = (period.start.year, period.start.month)
+    db = account_modb(inputs.account_id, *month)
+    if not inputs.store.database_exists(db):
+        return
     wanted = [marker_id(period)]
     if inputs.crawl and (inputs.today.year, inputs.today.month) == month:
-        wanted.append(_crawl_log(inputs)[1])
+        wanted.append(_crawl_log_id(inputs.today))
     if utc_month(inputs.now_gregorian) == month:
         wanted.append(rollover_id(month))
-    prefetch(inputs.store, account_modb(inputs.account_id, *month), wanted)
+    prefetch(inputs.store, db, wanted)
 
 
 def fix_billing_day(store: DocumentStore, context: BillingContext) -> tuple[int, list[BillingEvent]]:
@@ -113,7 +117,11 @@ def _daily(inputs: PassInputs, period: Period) -> list[Charge]:
 def _crawl_log(inputs: PassInputs) -> tuple[str, str]:
     today = inputs.today
     db = inputs.book.month_db(inputs.account_id, (today.year, today.month), create=True)
-    return db, f"{today.year:04d}{today.month:02d}-kazbill-crawl-log"
+    return db, _crawl_log_id(today)
+
+
+def _crawl_log_id(today: date) -> str:
+    return f"{today.year:04d}{today.month:02d}-kazbill-crawl-log"
 
 
 def _crawled(inputs: PassInputs) -> bool:

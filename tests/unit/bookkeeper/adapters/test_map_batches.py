@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore, js_views
-from bookkeeper.adapters.embedded.js_views import DesignDocViews
-from bookkeeper.adapters.embedded.views import _doc_text
+from bookkeeper.adapters.embedded.js_views import DesignDocViews, document_text
 from bookkeeper.ports import ViewQuery
 
 ACCOUNT_DB = "account/ab/cd/" + "e" * 28
@@ -92,5 +91,5 @@ def test_a_document_with_no_body_beside_its_id_is_mapped_with_its_id_and_revisio
 @given(st.text(min_size=1, max_size=12).filter(lambda text: not text.startswith("_")), json_values)
 def test_any_id_reaches_the_map_functions_as_stored(doc_id, value):
     body = json.dumps({"v": value}, separators=(",", ":"), ensure_ascii=False)
-    assert json.loads(_doc_text(doc_id, "3-abc", body)) == {"_id": doc_id, "_rev": "3-abc", "v": value}
-    assert json.loads(_doc_text(doc_id, "1-x", "{}")) == {"_id": doc_id, "_rev": "1-x"}
+    assert json.loads(document_text(doc_id, "3-abc", body)) == {"_id": doc_id, "_rev": "3-abc", "v": value}
+    assert json.loads(document_text(doc_id, "1-x", "{}")) == {"_id": doc_id, "_rev": "1-x"}
