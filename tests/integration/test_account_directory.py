@@ -60,12 +60,19 @@ def test_a_pass_that_changes_nothing_a_reseller_sees_writes_no_summary(billed):
     assert world.store.get(DIRECTORY_DB, account)["_rev"] == before
 
 
+def retail_deck_of(world, reseller_id):
+    """The reseller's default deck: 3.00 a minute to Russia, by the minute."""
+    onbill = world.store.get(account_db(reseller_id), "onbill")
+    world.store.put(account_db(reseller_id), {**onbill, "default_rate_deck": "retail"})
+    import_rate_deck(
+        world.store, reseller_id, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,3.00,60,60"]
+    )
+
+
 def test_a_call_batch_moves_the_listed_balance_of_the_accounts_it_debits(billed):
     world, ports = billed
     sub, customer = world.ids["sub"], world.ids["customer"]
-    onbill = world.store.get(account_db(sub), "onbill")
-    world.store.put(account_db(sub), {**onbill, "default_rate_deck": "retail"})
-    import_rate_deck(world.store, sub, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,3.00,60,60"])
+    retail_deck_of(world, sub)
     ended = to_gregorian_seconds(int(NOW.timestamp())) - 60
     calls = [FinishedCall(customer, f"dir-{n}", 120, "74951234567", "outbound", True, ended) for n in range(3)]
     assert not rate_calls(ports, calls).failed
@@ -114,9 +121,7 @@ def test_a_batch_of_new_repeated_and_already_debited_calls_lists_the_balance_the
     _settle): repeats within the batch and calls debited by an earlier batch move nothing."""
     world, ports = billed
     sub, customer = world.ids["sub"], world.ids["customer"]
-    onbill = world.store.get(account_db(sub), "onbill")
-    world.store.put(account_db(sub), {**onbill, "default_rate_deck": "retail"})
-    import_rate_deck(world.store, sub, "retail", ["prefix,rate_cost,rate_increment,rate_minimum", "7,3.00,60,60"])
+    retail_deck_of(world, sub)
     ended = to_gregorian_seconds(int(NOW.timestamp())) - 60
 
     def calls(*numbers):

@@ -17,6 +17,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb,
 from bookkeeper.domain.rating import call_cost, parse_rate
 from bookkeeper.ports import BulkResult, ViewQuery, ViewResult
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.operations.call_batches import rate_calls
 from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
@@ -209,21 +210,30 @@ def test_a_call_delivered_again_after_kazoos_month_turned_is_not_charged_again(c
     UTC (a redelivery after a restart): the entry would now go into December's database under
     December's id, so the month before must be looked in and the call found there."""
     world, ports = chain
-    ended = datetime(2026, 12, 1, 2, 58, tzinfo=MSK)  # 23:58 UTC on 30 November
-    report = FinishedCall(
+    report = late_november_call(world, "c0ffee-0120")
+    names = []
+    for now in (datetime(2026, 12, 1, 2, 59, tzinfo=MSK), datetime(2026, 12, 1, 3, 5, tzinfo=MSK)):
+        ports.clock.set(now)
+        names.append([e.name for e in bill(ports, report) if e.name.startswith("call_")])
+    assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
+    assert_no_call_debited_in_december(world)
+
+
+def late_november_call(world, call_id):
+    """A customer's call ended at 23:58 UTC on 30 November (02:58 on 1 December in Moscow)."""
+    ended = datetime(2026, 12, 1, 2, 58, tzinfo=MSK)
+    return FinishedCall(
         world.ids["customer"],
-        "c0ffee-0120",
+        call_id,
         65,
         "74951234567",
         "outbound",
         True,
         to_gregorian_seconds(int(ended.timestamp())),
     )
-    names = []
-    for now in (datetime(2026, 12, 1, 2, 59, tzinfo=MSK), datetime(2026, 12, 1, 3, 5, tzinfo=MSK)):
-        ports.clock.set(now)
-        names.append([e.name for e in bill(ports, report) if e.name.startswith("call_")])
-    assert names == [["call_charged"] * 3, ["call_duplicate"] * 3]
+
+
+def assert_no_call_debited_in_december(world):
     for level in ("customer", "sub", "reseller"):
         december = account_modb(world.ids[level], 2026, 12)
         assert not world.store.database_exists(december) or not [
@@ -251,27 +261,14 @@ def test_a_redelivery_after_the_month_turned_is_found_by_id_even_where_a_view_co
     """As above, with November's view not yet showing the first debit: the months before the
     current one are still read by id, so the call is not debited again under December's id."""
     world, ports = chain
-    ended = datetime(2026, 12, 1, 2, 58, tzinfo=MSK)  # 23:58 UTC on 30 November
-    report = FinishedCall(
-        world.ids["customer"],
-        "c0ffee-0121",
-        65,
-        "74951234567",
-        "outbound",
-        True,
-        to_gregorian_seconds(int(ended.timestamp())),
-    )
+    report = late_november_call(world, "c0ffee-0121")
     ports.clock.set(datetime(2026, 12, 1, 2, 59, tzinfo=MSK))
     first = [e.name for e in bill(ports, report) if e.name.startswith("call_")]
     ports.clock.set(datetime(2026, 12, 1, 3, 5, tzinfo=MSK))
     lagging = BillingPorts(NovemberLagging(world.store), ports.clock, ports.design_docs)
     second = [e.name for e in bill(lagging, report) if e.name.startswith("call_")]
     assert (first, second) == (["call_charged"] * 3, ["call_duplicate"] * 3)
-    for level in ("customer", "sub", "reseller"):
-        december = account_modb(world.ids[level], 2026, 12)
-        assert not world.store.database_exists(december) or not [
-            row for row in world.store.all_docs(december).rows if "-call-" in row.id
-        ]
+    assert_no_call_debited_in_december(world)
 
 
 def test_the_deck_is_the_accounts_own_else_its_service_plans_else_the_resellers_default(chain, bill):
@@ -412,6 +409,16 @@ def test_after_a_batch_a_whole_pass_finds_no_standing_or_top_up_left_to_decide(
     store.close()
 
 
+def in_good_standing_with_ample_credit(world, ports, account_id):
+    """A standing a call's debits leave as it is, so that no whole pass after a batch reads the
+    balance again (batch_rating._standing_holds)."""
+    db = account_db(account_id)
+    limits = world.store.get_many(db, ["limits"]).get("limits") or {"_id": "limits"}
+    world.store.put(db, {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12})
+    assert not bill_accounts(ports, [account_id]).failed
+    assert world.store.get(db, "kazbill_standing")["status"] == "good_standing"
+
+
 class DebitedMeanwhile:
     """The store, where a sub-account's call rated by another shard debits `reseller` just as this
     batch writes its own debits into the reseller's month."""
@@ -436,15 +443,10 @@ def test_a_reseller_debited_by_another_shard_meanwhile_is_listed_with_that_debit
     time, and a balance read before the writes would miss theirs."""
     from bookkeeper.services.billing.directory import DIRECTORY_DB
     from bookkeeper.services.billing.ledger_book import LedgerBook
-    from bookkeeper.services.operations.account_batches import bill_accounts
 
     world, ports = chain
     sub = world.ids["sub"]
-    # A standing the debits leave as it is, so that no whole pass after the batch reads it again.
-    limits = world.store.get_many(account_db(sub), ["limits"]).get("limits") or {"_id": "limits"}
-    world.store.put(account_db(sub), {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12})
-    assert not bill_accounts(ports, [sub]).failed
-    assert world.store.get(account_db(sub), "kazbill_standing")["status"] == "good_standing"
+    in_good_standing_with_ample_credit(world, ports, sub)
     racing = BillingPorts(DebitedMeanwhile(world.store, sub), ports.clock, ports.design_docs)
     assert not rate_calls(racing, [call(world, call_id="c0ffee-0500")]).failed
     assert racing.store.debited
@@ -475,13 +477,10 @@ def test_a_debit_written_but_reported_unwritten_is_in_the_listed_balance(chain):
     in the ledger but reported otherwise makes it read the balance after the writes instead."""
     from bookkeeper.services.billing.directory import DIRECTORY_DB
     from bookkeeper.services.billing.ledger_book import LedgerBook
-    from bookkeeper.services.operations.account_batches import bill_accounts
 
     world, ports = chain
     customer = world.ids["customer"]
-    limits = world.store.get_many(account_db(customer), ["limits"]).get("limits") or {"_id": "limits"}
-    world.store.put(account_db(customer), {**limits, "pvt_allow_postpay": True, "pvt_max_postpay_amount": 10**12})
-    assert not bill_accounts(ports, [customer]).failed  # a standing the debit leaves as it is
+    in_good_standing_with_ample_credit(world, ports, customer)
     unconfirmed = WritesUnconfirmed(world.store, account_modb(customer, 2026, 11))
     assert not rate_calls(
         BillingPorts(unconfirmed, ports.clock, ports.design_docs), [call(world, call_id="c0ffee-0600")]
