@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from bookkeeper.adapters.couchdb_accepted import leaves_from_open_revs, open_revs_path, settle_accepted_write
+from bookkeeper.adapters.couchdb_accepted import (
+    document_path,
+    leaves_from_open_revs,
+    open_revs_path,
+    settle_accepted_write,
+)
 from bookkeeper.adapters.couchdb_http import DESIGN
 from bookkeeper.adapters.couchdb_new_databases import NewDatabases
 from bookkeeper.adapters.document_rules import (
@@ -48,9 +53,7 @@ class CouchDbStore(NewDatabases):
         )
 
     def _withdraw(self, db: str, doc_id: str, rev: str) -> None:
-        self._send(
-            "DELETE", f"/{quote(db, safe='')}/{quote(doc_id, safe='')}?rev={quote(rev)}", err_db=db, err_id=doc_id
-        )
+        self._send("DELETE", f"{document_path(db, doc_id)}?rev={quote(rev)}", err_db=db, err_id=doc_id)
 
     def leaves(self, db: str, doc_id: str) -> list[Leaf]:
         db = checked_database_name(db)

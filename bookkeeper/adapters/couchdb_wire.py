@@ -21,7 +21,7 @@ import select
 import threading
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from requests.hooks import dispatch_hook
@@ -29,6 +29,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, get_environ_proxies
 
 IDEMPOTENT = ("GET", "HEAD")  # sent again once when a kept connection turns out closed
+REDIRECTS = (301, 302, 303, 307, 308)
 IDLE_KEPT = 16  # idle connections kept per server: a shard's passes at once, a gunicorn worker's threads
 
 
@@ -102,6 +103,11 @@ class KeptAliveSession(requests.Session):
                 connection.close()
             else:
                 self._give_back(parts.netloc, connection)
+            if answer.status in REDIRECTS and method.upper() in IDEMPOTENT and kwargs.get("allow_redirects", True):
+                # Followed as `requests` follows it (CouchDB sends a GET of `_design%2Fx` to `_design/x`);
+                # any further hop is `requests`' own, within its limit.
+                moved_to = urljoin(url, answer.getheader("Location") or "")
+                return super().request(method, moved_to, None, data, headers, cookies, files, **kwargs)
             return self._response(method, url, sent, answer, content, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 

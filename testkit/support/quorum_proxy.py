@@ -26,7 +26,15 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 
 class QuorumProxy(LocalHttpServer):
-    def __init__(self, target_url: str, chosen: Callable[[str, str], bool], *, every: int = 1, rival: bool = True):
+    def __init__(
+        self,
+        target_url: str,
+        chosen: Callable[[str, str], bool],
+        *,
+        every: int = 1,
+        rival: bool = True,
+        designs: bool = False,
+    ):
         super().__init__()
         parts = urlsplit(target_url)
         self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
@@ -38,13 +46,16 @@ class QuorumProxy(LocalHttpServer):
             )
         )
         self.chosen, self.every, self.rival = chosen, every, rival
+        self.designs = designs  # whether design documents may be chosen too
         self._count = itertools.count(1)
         self._lock = threading.Lock()
         self.forced: list[tuple[str, str]] = []  # (db, id) of every write answered 202 here
         self.rivals: list[tuple[str, str, str]] = []  # (db, id, rival revision) added here
 
     def _pick(self, db: str, doc_id: str) -> bool:
-        if doc_id.startswith(("_design/", "_local/")) or not self.chosen(db, doc_id):
+        if doc_id.startswith("_local/") or (doc_id.startswith("_design/") and not self.designs):
+            return False
+        if not self.chosen(db, doc_id):
             return False
         with self._lock:
             return next(self._count) % self.every == 0

@@ -23,7 +23,7 @@ from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
-from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.ports import DatabaseNotFound, StoreUnavailable, put_once
 from bookkeeper.services.audit.audit_scope import audit_accounts
 from bookkeeper.services.billing.account_docs import update_doc
@@ -198,6 +198,37 @@ def test_an_onbill_update_that_lost_to_a_rival_is_made_again_on_top_of_it_and_le
         assert proxy.rivals  # the first write lost to a rival revision, and was withdrawn
         shown = owner.get(db, "onbill")
         assert (shown["billing_day"], shown["pvt_rival"], shown["_rev"]) == (15, True, written["_rev"])
+        assert find_conflicts(owner, [db], resolve=False) == []
+    finally:
+        owner.delete_database(db)
+        owner.close()
+
+
+@pytest.mark.parametrize("rival", [True, False], ids=["beside a rival", "alone"])
+def test_a_new_months_design_documents_answered_202_are_settled_and_every_one_stands(couchdb_url, rival):
+    """CI on a cluster (stop 39): a new month's design documents written with 202 were checked
+    by reading their leaves at `_design%2Fname`; CouchDB answers that with a 301 and the month
+    could not be made, so the payment writing into it failed."""
+    db = account_modb(new_account_id(), 2026, 12)
+    owner = CouchDbStore(couchdb_url)
+    owner.create_database(db)
+    designs = load_design_docs()
+    try:
+        with QuorumProxy(
+            couchdb_url, lambda _, doc_id: doc_id.startswith("_design/"), rival=rival, designs=True
+        ) as proxy:
+            store = CouchDbStore(proxy.url)
+            statuses = store_setup.install_design_docs(store, db, designs)
+            store.close()
+        assert proxy.forced and {status.design_id for status in statuses} == {
+            design.design_id for design in designs if design.belongs_in(db)
+        }
+        assert all(status.state in ("installed", "unchanged") for status in statuses)  # a rival's is the same file
+        assert all(
+            design.installed_digest(owner.get(db, design.design_id)) == design.digest
+            for design in designs
+            if design.belongs_in(db)
+        )
         assert find_conflicts(owner, [db], resolve=False) == []
     finally:
         owner.delete_database(db)

@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.adapters.couchdb_wire import KeptAliveSession
 from bookkeeper.ports import NotFound, StoreUnavailable
 from testkit.support.kazbill_service import free_port
 from testkit.support.local_http import LocalHttpServer, QuietHandler
@@ -38,7 +39,7 @@ class KeepAliveCouch(LocalHttpServer):
                 with couch.lock:
                     couch.connections += 1
 
-            def _answer(self, status: int, body: dict) -> None:
+            def _answer(self, status: int, body: dict | list) -> None:
                 with couch.lock:
                     couch.requests.append((self.command, self.path))
                     dropping = couch.drop_next > 0
@@ -56,7 +57,16 @@ class KeepAliveCouch(LocalHttpServer):
                 self.wfile.write(data)
 
             def do_GET(self):
-                if self.path.endswith("/missing"):
+                if "_design%2F" in self.path:  # as CouchDB 3.4.3 answers a design document's encoded slash
+                    with couch.lock:
+                        couch.requests.append((self.command, self.path))
+                    self.send_response(301)
+                    self.send_header("Location", self.path.replace("_design%2F", "_design/"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif "?open_revs=all" in self.path:
+                    self._answer(200, [{"ok": {"_id": "_design/x", "_rev": "1-a"}}])
+                elif self.path.endswith("/missing"):
                     self._answer(404, {"error": "not_found", "reason": "missing"})
                 else:
                     self._answer(200, {"_id": self.path.rsplit("/", 1)[1], "_rev": "1-a", "n": 1})
@@ -139,3 +149,23 @@ def test_a_proxy_named_in_the_environment_is_still_used(couch, monkeypatch):
         store.get("db", "doc")
     assert couch.requests == [] and "connection" in str(raised.value)
     store.close()
+
+
+def test_a_design_documents_leaves_are_read_at_its_path_with_the_slash(couch):
+    """CI on a cluster, stop 39: a design document's write answered 202 was checked by reading its
+    leaves at `_design%2Fname`, which CouchDB redirects and the wire did not follow."""
+    store = CouchDbStore(f"http://127.0.0.1:{couch.port}", timeout_s=5)
+    assert [leaf.rev for leaf in store.leaves("month", "_design/x")] == ["1-a"]
+    assert couch.requests == [("GET", "/month/_design/x?open_revs=all&latest=true&revs=true")]
+    store.close()
+
+
+def test_a_redirected_read_is_followed_as_requests_follows_it(couch):
+    session = KeptAliveSession()
+    answer = session.get(f"http://127.0.0.1:{couch.port}/month/_design%2Fx?open_revs=all")
+    assert answer.status_code == 200 and answer.json() == [{"ok": {"_id": "_design/x", "_rev": "1-a"}}]
+    assert [path for _, path in couch.requests] == [
+        "/month/_design%2Fx?open_revs=all",
+        "/month/_design/x?open_revs=all",
+    ]
+    session.close()
