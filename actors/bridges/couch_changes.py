@@ -80,6 +80,9 @@ class ChangesFollower:
     )
     look_again_s: float = 2.0  # after how long a database listed with nothing new is read once more
     monotonic: Callable[[], float] = time.monotonic
+    # Asked between databases: a bridge told to stop (its service gone) leaves the rest of a long
+    # pass to the next run, which reads them again from their checkpoints.
+    stopping: Callable[[], bool] = lambda: False
     _again: dict[str, float] = field(default_factory=dict, repr=False)  # database -> when to look again
 
     def step(self) -> int:
@@ -93,6 +96,8 @@ class ChangesFollower:
         due = {db for db, at in self._again.items() if at <= now}
         handed = 0
         for db in sorted(listed | due):
+            if self.stopping():
+                return handed  # the listing's checkpoint not moved: the databases left are listed again
             changes_before = self.stats["changes"]
             handed += self.follow(db)
             self._look_again(db, listed=db in listed, found=self.stats["changes"] > changes_before, now=now)

@@ -64,6 +64,7 @@ def run_changes_bridge(settings: Settings, admin_port: int, clock_file: str | No
         hand_off_calls=client.hand_off_calls,
         now_gregorian=lambda: gregorian_of(clock.now()),
         node=settings.node,
+        stopping=stop.is_set,
     )
     pause = 1.0
     log.info("following the store's changes")
