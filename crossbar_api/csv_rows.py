@@ -37,11 +37,16 @@ def iso(gregorian: Any) -> str | None:
     return datetime.fromtimestamp(from_gregorian_seconds(gregorian), UTC).isoformat(timespec="seconds")
 
 
+def _fields(value: Any) -> dict[str, Any]:
+    """An entry's part as a mapping: another writer's entry may hold anything in its place."""
+    return value if isinstance(value, dict) else {}
+
+
 def entry_rows(entries: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
     for entry in entries:
-        period, usage = entry.get("period") or {}, entry.get("usage") or {}
-        kazbill = (entry.get("metadata") or {}).get("kazbill") or {}
-        call, rate = kazbill.get("call") or {}, kazbill.get("rate") or {}
+        period, usage = _fields(entry.get("period")), _fields(entry.get("usage"))
+        kazbill = _fields(_fields(entry.get("metadata")).get("kazbill"))
+        call, rate = _fields(kazbill.get("call")), _fields(kazbill.get("rate"))
         yield [
             entry.get("_id"),
             iso(entry.get("pvt_created")),

@@ -1,14 +1,17 @@
 """A page of an account's transactions, newest first, read a page at a time.
 
-Each month database answers its `balance_by_created` rows from the page's position down
-(descending: newest first, ties by entry id, highest first), with their documents, in chunks of
-about a page; the months' rows are merged and the page cut from them. A page of 50 out of
+Each month database answers its `entries_by_created` rows from the page's position down
+(descending: newest first, ties by entry id, highest first), in chunks of about a page; the
+months' rows are merged and the page cut from them. A row's value is what a transaction shows of
+its entry, so no document is opened: CouchDB 3.4.3 answered a page of 50 that way 2.5 times
+faster than with `include_docs` (270 against 110 a second here). A page of 50 out of
 thousands of entries costs one view query per month in the range, not a read of every entry.
 The position of the next page is the (created, id) of its first entry: CouchDB's own view order,
 so a view query can start exactly there (`start_key` and `start_key_doc_id`)."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +28,24 @@ class Entry:
     doc: dict[str, Any]
 
 
-def carried_nothing(row: ViewRow) -> bool:
-    """A month's rollover that carried nothing over (Kazoo writes those too): no money moved."""
-    return row.value == 0 and str(row.id).endswith("-ledgers_monthly_rollover")
+def _shown(row: ViewRow) -> dict[str, Any] | None:
+    """The entry as `entries_by_created` shows it (its id put back); None for a rollover that
+    carried nothing over (Kazoo writes those too: no money moved)."""
+    if not isinstance(row.value, dict):
+        return None
+    entry = {"_id": str(row.id), **row.value}
+    if entry.get("amount") == 0 and entry["_id"].endswith("-ledgers_monthly_rollover"):
+        return None
+    return entry
+
+
+def _month_rows(store: DocumentStore, db: str, query: ViewQuery) -> list[ViewRow]:
+    """`entries_by_created` of one month; nothing for a month deleted since it was listed (Kazoo
+    archives old months)."""
+    try:
+        return store.query_view(db, "kazbill_ledgers", "entries_by_created", query).rows
+    except DatabaseNotFound:
+        return []
 
 
 def newest_first(
@@ -54,6 +72,19 @@ def newest_first(
     return candidates[:page_size], (candidates[page_size] if len(candidates) > page_size else None)
 
 
+def every_entry(
+    store: DocumentStore,
+    month_dbs: list[str],
+    span: tuple[int, int],
+    keep: Callable[[dict[str, Any]], bool] = lambda doc: True,
+) -> Iterator[dict[str, Any]]:
+    """Every entry created within `span`, newest first (a CSV export): each month read lazily a
+    chunk at a time and the months merged, so a long range is never held whole in memory."""
+    months = (_month_entries(store, db, span, None, MAX_CHUNK) for db in month_dbs)
+    merged = heapq.merge(*months, key=lambda entry: (entry.created, entry.entry_id), reverse=True)
+    return (entry.doc for entry in merged if keep(entry.doc))
+
+
 def _month_entries(
     store: DocumentStore, db: str, span: tuple[int, int], position: tuple[int, str] | None, wanted: int
 ) -> Iterator[Entry]:
@@ -67,28 +98,18 @@ def _month_entries(
         return
     chunk, last = wanted + 1, None  # one more: a zero rollover may be among them
     while True:
-        try:
-            rows = store.query_view(
-                db,
-                "kazbill_ledgers",
-                "balance_by_created",
-                ViewQuery(
-                    reduce=False,
-                    descending=True,
-                    start_key=start[0],
-                    start_key_doc_id=start[1],
-                    end_key=created_from,
-                    limit=chunk,
-                    include_docs=True,
-                ),
-            ).rows
-        except DatabaseNotFound:  # deleted since it was listed (Kazoo archives old months): nothing there
-            return
+        rows = _month_rows(
+            store,
+            db,
+            ViewQuery(
+                descending=True, start_key=start[0], start_key_doc_id=start[1], end_key=created_from, limit=chunk
+            ),
+        )
         for row in rows:
             if (row.key, row.id) == last:
                 continue  # the previous chunk's last row, where this one starts
-            if row.doc is not None and not carried_nothing(row) and _whole(row.key):
-                yield Entry(int(row.key), str(row.id), row.doc)
+            if (entry := _shown(row)) is not None and _whole(row.key):
+                yield Entry(int(row.key), str(row.id), entry)
         if len(rows) < chunk:
             return
         # The next chunk starts at this one's last row (not skip=1: were that row deleted

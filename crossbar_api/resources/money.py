@@ -5,6 +5,7 @@ ledgers.py). Amounts travel in currency units as JSON numbers and are exact (Dec
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -12,7 +13,7 @@ import falcon
 from bookkeeper.domain.ledger import entry_reason
 from bookkeeper.domain.money import to_major
 from bookkeeper.domain.periods import local_day_of_gregorian
-from bookkeeper.ports import DatabaseNotFound, ViewQuery, gregorian_now
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from
 from bookkeeper.services.billing.pass_reads import PassReads
@@ -35,10 +36,9 @@ from crossbar_api.fields import gregorian_param, page_position, whole_param
 from crossbar_api.kazoo_ledgers import public_json
 from crossbar_api.ledger_body import parse_ledger_request
 from crossbar_api.ledger_store import find_ledger
-from crossbar_api.transaction_pages import carried_nothing, newest_first
+from crossbar_api.transaction_pages import every_entry, newest_first
 
 DEFAULT_PAGE_SIZE = 50
-CSV_CHUNK = 500  # documents fetched at once while a CSV export streams
 MAX_RANGE_DAYS = 400
 
 
@@ -63,7 +63,7 @@ class CurrentBalance:
         answer(req, resp, {self.key: to_major(units)})
 
 
-def _public(entry: dict[str, Any]) -> dict[str, Any]:
+def transaction_json(entry: dict[str, Any]) -> dict[str, Any]:
     """A ledger entry as the API shows it: no pvt_ fields, amounts in currency units."""
     meta = (entry.get("metadata") or {}).get("kazbill") or {}
     return {
@@ -78,6 +78,10 @@ def _public(entry: dict[str, Any]) -> dict[str, Any]:
         "usage": entry.get("usage"),
         "item": {k: meta[k] for k in ("category", "item", "quantity", "ratio") if k in meta} or None,
     }
+
+
+def _everything(entry: dict[str, Any]) -> bool:
+    return True
 
 
 class Transactions:
@@ -97,6 +101,7 @@ class Transactions:
             raise invalid("created_to", "range", f"a range covers at most {MAX_RANGE_DAYS} days")
         page_size = whole_param(req, "page_size", 1, 500) or DEFAULT_PAGE_SIZE
         reason = req.get_param("reason")
+        keep: Callable[[dict[str, Any]], bool] = (lambda doc: entry_reason(doc) == reason) if reason else _everything
         first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
         # Which of the range's months exist: one listing of the account's databases, not a probe each.
         reads = PassReads(self.deps.store)  # a month found gone is forgotten by the process too
@@ -106,10 +111,8 @@ class Transactions:
             for month in months_from((first.year, first.month), (last.year, last.month))
             if (db := book.month_db(account_id, month, create=False)) is not None  # Kazoo's own months get our views
         ]
-        if wants_csv(req):  # every entry of the range, streamed a chunk of documents at a time
-            rows = self._every_row(reads, month_dbs, created_from, created_to, reason)
-            chunks = (self._documents(rows[first : first + CSV_CHUNK]) for first in range(0, len(rows), CSV_CHUNK))
-            entries = (doc for chunk in chunks for doc in chunk)
+        if wants_csv(req):  # every entry of the range, newest first, as the index shows it
+            entries = every_entry(reads, month_dbs, (created_from, created_to), keep)
             stream_csv(resp, f"transactions-{account_id}.csv", ENTRY_HEADER, entry_rows(entries))
             return
         start_key = req.get_param("start_key")
@@ -120,49 +123,14 @@ class Transactions:
             (created_from, created_to),
             page_size,
             position,
-            keep=(lambda doc: entry_reason(doc) == reason) if reason else (lambda doc: True),
+            keep,
         )
         extra: dict[str, Any] = {"page_size": len(page)}
         if following is not None:
             extra["next_start_key"] = f"{following.created}:{following.entry_id}"
         if start_key:
             extra["start_key"] = start_key
-        answer(req, resp, [_public(entry.doc) for entry in page], **extra)
-
-    def _every_row(
-        self, reads: PassReads, month_dbs: list[str], created_from: int, created_to: int, reason: str | None
-    ) -> list[tuple[int, str, str, dict[str, Any] | None]]:
-        """Every entry of the range, newest first (the CSV export); documents are fetched later, a
-        chunk at a time, unless a reason filter needs every document's source now."""
-        rows = []
-        for db in month_dbs:
-            try:
-                found = reads.query_view(
-                    db,
-                    "kazbill_ledgers",
-                    "balance_by_created",
-                    ViewQuery(reduce=False, start_key=created_from, end_key=created_to, include_docs=bool(reason)),
-                ).rows
-            except DatabaseNotFound:  # deleted since it was listed: nothing there
-                continue
-            for row in found:
-                if not carried_nothing(row) and (not reason or entry_reason(row.doc or {}) == reason):
-                    rows.append((row.key, str(row.id), db, row.doc))
-        rows.sort(key=lambda row: (row[0], row[1]), reverse=True)  # the order of the pages
-        return rows
-
-    def _documents(self, page: list[tuple]) -> list[dict[str, Any]]:
-        wanted: dict[str, list[str]] = {}
-        for _, entry_id, db, doc in page:
-            if doc is None:
-                wanted.setdefault(db, []).append(entry_id)
-        fetched = {
-            (db, entry_id): doc
-            for db, ids in wanted.items()
-            for entry_id, doc in self.deps.store.get_many(db, ids).items()
-        }
-        docs = (doc if doc is not None else fetched.get((db, entry_id)) for _, entry_id, db, doc in page)
-        return [doc for doc in docs if doc is not None]  # an entry deleted since the view was read is gone
+        answer(req, resp, [transaction_json(entry.doc) for entry in page], **extra)
 
 
 class ManualLedger:
