@@ -140,6 +140,9 @@ class ViewQuery:
     skip: int = 0
     # `key=None` cannot mean "the key null"; this flag says the key given is meant even if None.
     key_is_set: bool = False
+    # Whether a map query's `total_rows` is wanted. CouchDB always counts; the embedded store counts
+    # only when asked: a count is O(rows), and a month of calls grew every rating batch's cost with it.
+    count_rows: bool = False
 
     def has_key(self) -> bool:
         return self.key is not None or self.key_is_set
@@ -156,7 +159,7 @@ class ViewRow:
 @dataclass(frozen=True)
 class ViewResult:
     rows: list[ViewRow]
-    total_rows: int | None = None  # map queries only
+    total_rows: int | None = None  # map queries only; from the embedded store only with count_rows
 
     def values(self) -> list[Any]:
         return [row.value for row in self.rows]

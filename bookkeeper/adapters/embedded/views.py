@@ -18,55 +18,16 @@ from bookkeeper.adapters.embedded import collation, sql_reduce
 from bookkeeper.adapters.embedded.js_views import MAP_BATCH, DesignDocViews, MappedDocument, document_text
 from bookkeeper.adapters.embedded.locking import loads_all
 from bookkeeper.adapters.embedded.reducers import reducer_for
+from bookkeeper.adapters.embedded.view_ranges import bounds_of, where_in
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
 
 FetchDocs = Callable[[str, list[str]], dict[str, dict[str, Any]]]
 # (db, design id, view, doc id, rev, what the map threw): the store records it for the operator.
 MapErrorSink = Callable[[str, str, str, str, str, str], None]
-_HIGH = collation.HIGH
 
 
 def _signature(views: Any) -> str:
     return hashlib.sha256(json.dumps(views, sort_keys=True).encode()).hexdigest()
-
-
-def _bounds(query: ViewQuery, encode: Callable[[Any], bytes], encode_id: Callable[[str], bytes]):
-    """(lower, lower_inclusive, upper, upper_inclusive) in the index's byte order."""
-    if query.has_key():
-        key = encode(query.key)
-        return key, True, key + _HIGH, True
-    first = last = None
-    first_inclusive = last_inclusive = True
-    start = None if query.start_key is None else encode(query.start_key)
-    end = None if query.end_key is None else encode(query.end_key)
-    start_id = None if query.start_key_doc_id is None else encode_id(query.start_key_doc_id)
-    end_id = None if query.end_key_doc_id is None else encode_id(query.end_key_doc_id)
-    # In index order the start bound is the low one; descending swaps the roles.
-    if start is not None:
-        first = start + (start_id if start_id is not None else b"")
-        if query.descending:
-            first = start + (start_id if start_id is not None else _HIGH)
-    if end is not None:
-        if query.inclusive_end:
-            last = end + (end_id if end_id is not None else (b"" if query.descending else _HIGH))
-        else:
-            last_inclusive = False
-            last = end + (end_id if end_id is not None else (_HIGH if query.descending else b""))
-    if query.descending:
-        return last, last_inclusive, first, first_inclusive
-    return first, first_inclusive, last, last_inclusive
-
-
-def _where(column: str, bounds) -> tuple[str, list[Any]]:
-    lower, lower_inclusive, upper, upper_inclusive = bounds
-    clauses, params = [], []
-    if lower is not None:
-        clauses.append(f"{column} {'>=' if lower_inclusive else '>'} ?")
-        params.append(lower)
-    if upper is not None:
-        clauses.append(f"{column} {'<=' if upper_inclusive else '<'} ?")
-        params.append(upper)
-    return "".join(f" AND {clause}" for clause in clauses), params
 
 
 class ViewEngine:
@@ -173,7 +134,7 @@ class ViewEngine:
     def _select(
         self, db: str, design_id: str, view: str, query: ViewQuery, bounds, window: tuple[int, int] = (-1, 0)
     ) -> list[tuple[str, Any, Any]]:
-        where, params = _where("sort", bounds)
+        where, params = where_in("sort", bounds)
         order = "DESC" if query.descending else "ASC"
         rows = self._db.execute(
             f"SELECT doc_id, key, value FROM view_rows WHERE db = ? AND design_id = ? AND view = ?{where} "
@@ -211,33 +172,36 @@ class ViewEngine:
                     design_id,
                     view,
                     query,
-                    _bounds(
+                    bounds_of(
                         ViewQuery(key=key, key_is_set=True, descending=query.descending),
                         collation.encode,
                         collation.encode,
                     ),
                 )
         elif reducing:
-            selected = self._select(db, design_id, view, query, _bounds(query, collation.encode, collation.encode))
+            selected = self._select(db, design_id, view, query, bounds_of(query, collation.encode, collation.encode))
         else:  # a page of a map query: let SQLite skip and stop
             window = (-1 if query.limit is None else query.limit, query.skip)
             selected = self._select(
-                db, design_id, view, query, _bounds(query, collation.encode, collation.encode), window
+                db, design_id, view, query, bounds_of(query, collation.encode, collation.encode), window
             )
-            query = ViewQuery(include_docs=query.include_docs)  # paged already
+            query = ViewQuery(include_docs=query.include_docs, count_rows=query.count_rows)  # paged already
 
         if reducing:
             return ViewResult(self._page(self._reduce(selected, reducer, query, where), query))
-        total = self._db.execute(
-            "SELECT COUNT(*) FROM view_rows WHERE db = ? AND design_id = ? AND view = ?", (db, design_id, view)
-        ).fetchone()[0]
+        total = self._count(db, design_id, view) if query.count_rows else None
         rows = [ViewRow(key=key, value=value, id=doc_id) for doc_id, key, value in self._page(selected, query)]
         if query.include_docs:
             rows = self._with_docs(db, rows, fetch)
         return ViewResult(rows, total_rows=total)
 
+    def _count(self, db: str, design_id: str, view: str) -> int:
+        return self._db.execute(
+            "SELECT COUNT(*) FROM view_rows WHERE db = ? AND design_id = ? AND view = ?", (db, design_id, view)
+        ).fetchone()[0]
+
     def _reduce_in_sql(self, db: str, design_id: str, view: str, query: ViewQuery, reduce: str) -> list[ViewRow] | None:
-        where, params = _where("sort", _bounds(query, collation.encode, collation.encode))
+        where, params = where_in("sort", bounds_of(query, collation.encode, collation.encode))
         if not (query.group or query.group_level is not None):
             return sql_reduce.total(self._db, (db, design_id, view), where, params, reduce)
         if reduce == "_sum" and not query.group and query.group_level is not None and not query.descending:
@@ -297,7 +261,8 @@ class ViewEngine:
                 f"SELECT id, rev FROM docs WHERE db = ? AND deleted = 0{where} ORDER BY id {order}", (db, *params)
             ).fetchall()
             found = None
-        total = self._db.execute("SELECT COUNT(*) FROM docs WHERE db = ? AND deleted = 0", (db,)).fetchone()[0]
+        count = "SELECT COUNT(*) FROM docs WHERE db = ? AND deleted = 0"
+        total = self._db.execute(count, (db,)).fetchone()[0] if query.count_rows else None
         page = self._page(selected, query)
         if query.include_docs and found is None:
             found = fetch(db, [doc_id for doc_id, _ in page])
@@ -316,4 +281,4 @@ class ViewEngine:
         low, high = (query.end_key, query.start_key) if query.descending else (query.start_key, query.end_key)
         low_inclusive = True if not query.descending else query.inclusive_end
         high_inclusive = query.inclusive_end if not query.descending else True
-        return _where("id", (low, low_inclusive, high, high_inclusive))
+        return where_in("id", (low, low_inclusive, high, high_inclusive))
