@@ -74,9 +74,12 @@ def measure(store: DocumentStore, docs: int, batch: int, queries: int) -> dict[s
     shapes: list[Callable[[int], ViewQuery]] = [
         lambda n: ViewQuery(),  # the month's balance
         lambda n: ViewQuery(group=True),  # balance per service
-        lambda n: ViewQuery(reduce=False, start_key=GREGORIAN_2026_11_01 + n * 600, limit=50),  # a page of entries
+        # a page of transactions, newest first, as the API reads it
+        lambda n: ViewQuery(descending=True, start_key=GREGORIAN_2026_11_01 + 30 * 86_400 - n * 600, limit=52),
+        # a rating batch's look for calls debited before (bookkeeper/services/rating/batch_rating.py)
+        lambda n: ViewQuery(keys=[f"per_minute_call-{(n * 6 + k * 60 + 3) % docs:07d}" for k in range(20)]),
     ]
-    views = ["balance_by_service", "balance_by_service", "balance_by_created"]
+    views = ["balance_by_service", "balance_by_service", "entries_by_created", "calls_by_id"]
     latencies: list[float] = []
     for n in range(queries):
         which = n % len(shapes)

@@ -12,6 +12,7 @@ so a view query can start exactly there (`start_key` and `start_key_doc_id`)."""
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +83,11 @@ def every_entry(
     chunk at a time and the months merged, so a long range is never held whole in memory."""
     months = (_month_entries(store, db, span, None, MAX_CHUNK) for db in month_dbs)
     merged = heapq.merge(*months, key=lambda entry: (entry.created, entry.entry_id), reverse=True)
-    return (entry.doc for entry in merged if keep(entry.doc))
+    kept = (entry.doc for entry in merged if keep(entry.doc))
+    # Each month's first chunk read now, before anything is sent: a store that fails the export
+    # fails it with an error status, not with a 200 and a file cut short.
+    first = list(itertools.islice(kept, 1))
+    return itertools.chain(first, kept)
 
 
 def _month_entries(
@@ -115,7 +120,7 @@ def _month_entries(
         # The next chunk starts at this one's last row (not skip=1: were that row deleted
         # meanwhile, the skip would pass over the one after it).
         last = (rows[-1].key, rows[-1].id)
-        start, chunk = (rows[-1].key, str(rows[-1].id)), min(chunk * 2, MAX_CHUNK)
+        start, chunk = (rows[-1].key, str(rows[-1].id)), max(2, min(chunk * 2, MAX_CHUNK))  # 2: past the overlap
 
 
 def _whole(key: Any) -> bool:

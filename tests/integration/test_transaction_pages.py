@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.ports import StoreUnavailable
 from bookkeeper.services.setup.store_setup import install_design_docs
+from crossbar_api import transaction_pages
 from crossbar_api.csv_rows import entry_rows
 from crossbar_api.resources.money import transaction_json
 from crossbar_api.transaction_pages import every_entry, newest_first
@@ -95,6 +97,31 @@ def test_walking_the_pages_gives_every_entry_once_newest_first(store, rows, roll
     )
     seen = every_page(store, dbs, (created_from, created_to), page_size, keep)
     assert seen == [entry_id for _, entry_id in expected]
+    exported = every_entry(store, dbs, (created_from, created_to), keep)  # the CSV export's rows
+    assert [doc["_id"] for doc in exported] == [entry_id for _, entry_id in expected]
+
+
+def test_an_export_read_in_small_chunks_merges_the_months_newest_first(store, monkeypatch):
+    monkeypatch.setattr(transaction_pages, "MAX_CHUNK", 3)  # chunk after chunk, each month
+    rows = [(n % 2, n % 7, "debit", 100 + n, "calls" if n % 3 else "phone") for n in range(60)]
+    dbs, docs = seeded(store, rows, (0, 700))
+    expected = sorted(
+        ((d["pvt_created"], d["_id"]) for d in docs if not (d["_id"].endswith("rollover") and d["amount"] == 0)),
+        reverse=True,
+    )
+    assert [doc["_id"] for doc in every_entry(store, dbs, (BASE, BASE + 6))] == [i for _, i in expected]
+
+
+def test_an_export_the_store_fails_fails_before_anything_is_sent(store):
+    """The months' first chunks are read when the export is asked for, not once its 200 is sent."""
+    dbs, _ = seeded(store, [(0, 1, "debit", 100, "calls")], (500, 0))
+
+    class Unreachable:
+        def query_view(self, *args, **kwargs):
+            raise StoreUnavailable("http://couch", "connection refused")
+
+    with pytest.raises(StoreUnavailable):
+        every_entry(Unreachable(), dbs, (BASE, BASE + 6))
 
 
 def test_a_filter_that_keeps_few_entries_reads_on_until_the_page_is_full(store):
