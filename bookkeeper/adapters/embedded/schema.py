@@ -39,7 +39,11 @@ CREATE TABLE IF NOT EXISTS view_rows (
     doc_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     value_int INTEGER  -- the value when it is an integer: lets SQLite add up a _sum exactly
 );
-CREATE INDEX IF NOT EXISTS view_rows_sorted ON view_rows (db, design_id, view, sort);
+-- The index order, with the integer value in the index itself: a _sum over a range (a month's
+-- balance) is read from the index alone, not from a table row per index entry (30,000 entries:
+-- 50 ms -> 4 ms here). It replaces view_rows_sorted, the same without the value.
+DROP INDEX IF EXISTS view_rows_sorted;
+CREATE INDEX IF NOT EXISTS view_rows_in_order ON view_rows (db, design_id, view, sort, value_int);
 CREATE INDEX IF NOT EXISTS view_rows_by_doc ON view_rows (db, design_id, doc_id);
 """
 
