@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import quote
 
+from bookkeeper.adapters.couchdb_http import DESIGN
 from bookkeeper.domain.cluster_writes import Leaf, judge_accepted_write, nothing_stands
 from bookkeeper.ports import Conflict, StoreError, StoreUnavailable
 
@@ -50,7 +51,7 @@ def _ancestors(revisions: Any) -> frozenset[str]:
 def document_path(db: str, doc_id: str) -> str:
     """`/db/id`, a design document's slash kept: CouchDB answers a GET of `_design%2Fname` with a
     301 to `_design/name` (seen on 3.4.3), which the kept-alive wire hands back as it is."""
-    prefix = "_design/" if doc_id.startswith("_design/") else ""
+    prefix = DESIGN if doc_id.startswith(DESIGN) else ""
     return f"/{quote(db, safe='')}/{prefix}{quote(doc_id.removeprefix(prefix), safe='')}"
 
 
