@@ -31,11 +31,6 @@ from testkit.support.pouchdb_server import PouchDbServer
 SERVICES = ("monthly_recurring", "recurring_prorate", "daily_fee", "per_minute_call", "paypal", "wire_transfer")
 
 
-# The view queries timed, in turn: a month's balance, its balance per service, a page of
-# transactions, a rating batch's look for calls debited before.
-SHAPES = ("balance", "per_service", "transactions_page", "calls_by_keys")
-
-
 def ledgers(account_id: str, count: int) -> list[dict]:
     docs = []
     for n in range(count):
@@ -76,23 +71,31 @@ def measure(store: DocumentStore, docs: int, batch: int, queries: int) -> dict[s
     store.query_view(db, "kazbill_ledgers", "balance_by_service")  # builds every index of the design doc
     build_s = time.perf_counter() - started
 
-    shapes: list[Callable[[int], ViewQuery]] = [
-        lambda n: ViewQuery(),  # the month's balance
-        lambda n: ViewQuery(group=True),  # balance per service
+    # Each kind of query timed, in turn: (name, view, the query for the n-th turn).
+    shapes: list[tuple[str, str, Callable[[int], ViewQuery]]] = [
+        ("balance", "balance_by_service", lambda n: ViewQuery()),
+        ("per_service", "balance_by_service", lambda n: ViewQuery(group=True)),
         # a page of transactions, newest first, as the API reads it
-        lambda n: ViewQuery(descending=True, start_key=GREGORIAN_2026_11_01 + 30 * 86_400 - n * 600, limit=52),
+        (
+            "transactions_page",
+            "entries_by_created",
+            lambda n: ViewQuery(descending=True, start_key=GREGORIAN_2026_11_01 + 30 * 86_400 - n * 600, limit=52),
+        ),
         # a rating batch's look for calls debited before (bookkeeper/services/rating/batch_rating.py)
-        lambda n: ViewQuery(keys=[f"per_minute_call-{(n * 6 + k * 60 + 3) % docs:07d}" for k in range(20)]),
+        (
+            "calls_by_keys",
+            "calls_by_id",
+            lambda n: ViewQuery(keys=[f"per_minute_call-{(n * 6 + k * 60 + 3) % docs:07d}" for k in range(20)]),
+        ),
     ]
-    views = ["balance_by_service", "balance_by_service", "entries_by_created", "calls_by_id"]
     latencies: list[float] = []
-    by_shape: dict[str, list[float]] = {name: [] for name in SHAPES}
+    by_shape: dict[str, list[float]] = {name: [] for name, _, _ in shapes}
     for n in range(queries):
-        which = n % len(shapes)
+        name, view, shape = shapes[n % len(shapes)]
         started = time.perf_counter()
-        store.query_view(db, "kazbill_ledgers", views[which], shapes[which](n))
+        store.query_view(db, "kazbill_ledgers", view, shape(n))
         latencies.append((time.perf_counter() - started) * 1000)
-        by_shape[SHAPES[which]].append(latencies[-1])
+        by_shape[name].append(latencies[-1])
     store.delete_database(db)
     return {
         "docs_per_s": docs / write_s,
@@ -168,11 +171,10 @@ def main() -> None:
         )
         record(f"store.{key}.view_p50", figures["p50_ms"], "ms", higher_is_better=False, store=engine)
         record(f"store.{key}.view_p99", figures["p99_ms"], "ms", higher_is_better=False, store=engine)
-        shapes = ", ".join(f"{name} {figures[f'{name}_p50_ms']:.2f}" for name in SHAPES if f"{name}_p50_ms" in figures)
-        print(f"  {engine}: view p50 ms by query: {shapes}")
-        for name in SHAPES:
-            if f"{name}_p50_ms" in figures:
-                record(f"store.{key}.{name}_p50", figures[f"{name}_p50_ms"], "ms", higher_is_better=False, store=engine)
+        by_query = {field.removesuffix("_p50_ms"): ms for field, ms in figures.items() if field.endswith("_p50_ms")}
+        print(f"  {engine}: view p50 ms by query: " + ", ".join(f"{name} {ms:.2f}" for name, ms in by_query.items()))
+        for name, ms in by_query.items():
+            record(f"store.{key}.{name}_p50", ms, "ms", higher_is_better=False, store=engine)
         print(f"  {engine}: {figures['months_opened']:,.0f} month databases made and written per second")
         record(f"store.{key}.months_opened", figures["months_opened"], "databases/s", store=engine)
 
