@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from testkit.support.couchdb_http import answers_up, http
-from testkit.support.couchdb_release import START_TIMEOUT_S, STOP_GRACE_S, CouchDbNode, NodeConfig, release_tree
+from testkit.support.couchdb_release import (
+    START_ATTEMPTS,
+    START_TIMEOUT_S,
+    STOP_GRACE_S,
+    CouchDbNode,
+    NodeConfig,
+    release_tree,
+)
 from testkit.support.kazbill_service import free_port
 from testkit.support.pouchdb_server import _die_with_parent, _tail
 
@@ -110,12 +117,19 @@ class CouchDbCluster:
     def start(self) -> CouchDbCluster:
         atexit.register(self.stop)
         try:
-            for node in self.nodes:  # boot all three at once: ~3 s rather than ~9
-                node.start(wait=False)
-            for node in self.nodes:
-                failure = node.wait_up()
-                if failure:
+            for attempt in range(1, START_ATTEMPTS + 1):
+                failure = self._boot()
+                if not failure:
+                    break
+                lost_port = any(node.exited() for node in self.nodes)
+                if not lost_port or attempt == START_ATTEMPTS:  # a hang would hang again
                     raise RuntimeError(failure)
+                # A port was taken between picking it and CouchDB binding it: three new nodes.
+                for node in self.nodes:
+                    node.stop()
+                self.nodes = [
+                    CouchDbNode(self.tree, self.config, self.workdir / f"n{i}-{attempt}") for i in range(1, SIZE + 1)
+                ]
             self._join()
             self.nodes[0].create_system_databases()
             self._start_haproxy()
@@ -123,6 +137,16 @@ class CouchDbCluster:
             self.stop()
             raise
         return self
+
+    def _boot(self) -> str:
+        """All three at once (~3 s rather than ~9); '' once each answers, else why not."""
+        for node in self.nodes:
+            node.start(wait=False)
+        for node in self.nodes:
+            failure = node.wait_up()
+            if failure:
+                return failure
+        return ""
 
     def _join(self) -> None:
         first = self.nodes[0]

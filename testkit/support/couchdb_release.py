@@ -164,7 +164,7 @@ class CouchDbNode:
             failure = self.wait_up()
             if not failure:
                 return self
-            exited = self._process is not None and self._process.poll() is not None
+            exited = self.exited()
             self._kill()
             if not exited:
                 break  # it hung rather than lost the port: retrying would hang again
@@ -236,6 +236,10 @@ admin = {c.password}
             if not line.startswith(("-name ", "-setcookie"))
         ]
         return "\n".join([*lines, f"-name {self.name}", f"-setcookie {self.config.cookie}", ""])
+
+    def exited(self) -> bool:
+        """Whether it was started and has exited (a port lost to another process, for one)."""
+        return self._process is not None and self._process.poll() is not None
 
     def wait_up(self) -> str:
         """'' once `/_up` answers, else why not (with the end of its log)."""
