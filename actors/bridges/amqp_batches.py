@@ -24,6 +24,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
 from actors.bridges.ack_window import AckWindow
+from actors.bridges.batch_sizing import BatchSizing
 from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
 from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
@@ -40,7 +41,7 @@ class BatchingBridge:
     reject: Reject
     clock_gregorian: Callable[[], int]
     queue_name: str = ""
-    batch_size: int = 200
+    sizing: BatchSizing = field(default_factory=BatchSizing)  # see batch_sizing.py
     batch_wait_s: float = 0.2
     unavailable_pause_s: float = 2.0
     # Batches handed off and not yet answered: while the shards bill one, the next is collected
@@ -72,7 +73,7 @@ class BatchingBridge:
         try:
             channel = await connection.channel()
             # Unacknowledged messages are what the broker lets the bridge hold: every batch in flight.
-            await channel.set_qos(prefetch_count=self.batch_size * self.in_flight)
+            await channel.set_qos(prefetch_count=self.sizing.largest * self.in_flight)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
             queue = await channel.declare_queue(
                 self.queue_name,
@@ -91,7 +92,7 @@ class BatchingBridge:
                     await batches.take_slot()  # raises what a batch in flight raised
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     deadline = time.monotonic() + self.batch_wait_s
-                    while len(pending) < self.batch_size and time.monotonic() < deadline:
+                    while len(pending) < self.sizing.size and time.monotonic() < deadline:
                         try:
                             message = await asyncio.wait_for(arrived.get(), deadline - time.monotonic())
                         except TimeoutError:
@@ -125,8 +126,12 @@ class BatchingBridge:
                 ignored.append(message)
             else:
                 parsed.append((message, result))
-        if parsed and not await self._handed_off(parsed):
-            parsed = []  # settled already, one by one
+        if parsed:
+            started = time.monotonic()
+            if await self._handed_off(parsed):
+                self.sizing.answered(len(messages), time.monotonic() - started)
+            else:
+                parsed = []  # settled already, one by one
         await self._settle_batch([message for message, _ in parsed] + ignored)
 
     async def _handed_off(self, parsed: list[tuple[AbstractIncomingMessage, Any]]) -> bool:
@@ -141,6 +146,7 @@ class BatchingBridge:
             for message, _ in parsed:
                 await self._settle(message, ack=False)
             self._pause()
+            self.sizing.unavailable()
             return False
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d messages failed (%s); retrying one by one", len(parsed), error)

@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from actors.bridges.amqp_config import ConfigBridge
+from actors.bridges.batch_sizing import BatchSizing
 from actors.hand_off import HandOffUnavailable
 from testkit.fixtures.kazoo_docs import new_account_id
 from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete
@@ -29,7 +30,7 @@ def bridge_with(handoff, in_flight: int) -> ConfigBridge:
         lambda rejected: pytest.fail(f"nothing here is poison: {rejected}"),
         lambda: NOW,
         queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}",
-        batch_size=5,
+        sizing=BatchSizing.fixed(5),
         batch_wait_s=0.05,
         unavailable_pause_s=0.2,
         in_flight=in_flight,
