@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from bookkeeper.adapters.embedded.checkpoints import BACKSTOP_PAGES
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -53,6 +55,8 @@ def connect(path: str, busy_timeout_s: float) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode survives a process crash; only a power loss may lose the last commits.
     connection.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoints run in a thread of their own (checkpoints.py); this is only SQLite's backstop.
+    connection.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     connection.execute("BEGIN IMMEDIATE")
     try:
         for statement in SCHEMA.split(";"):

@@ -19,6 +19,7 @@ from typing import Any
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
 from bookkeeper.adapters.embedded.attachments import AttachmentsMixin
+from bookkeeper.adapters.embedded.checkpoints import CHECKPOINTS
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
 from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, loads_all, next_rev
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
@@ -44,6 +45,7 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = schema.connect(self.path, busy_timeout_s)
+        self._file = self.path != ":memory:"
         self._lock = GuardedLock(self.path)
         self._views = ViewEngine(self._db, self._record_map_error)
 
@@ -59,6 +61,8 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        if self._file:
+            CHECKPOINTS.written(self.path)
 
     def _next_seq(self) -> int:
         return self._db.execute("UPDATE sequence SET value = value + 1 RETURNING value").fetchone()[0]

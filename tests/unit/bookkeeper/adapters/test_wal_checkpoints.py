@@ -1,0 +1,76 @@
+"""The embedded store's WAL is copied into its file by a thread of its own, not by the commit
+that crosses SQLite's threshold (bookkeeper/adapters/embedded/checkpoints.py)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.adapters.embedded.checkpoints import BACKSTOP_PAGES, CHECKPOINTS, Checkpointer, checkpoint
+from testkit.support.kazbill_service import wait_for
+
+
+def write_documents(store: EmbeddedStore, count: int) -> None:
+    store.create_database("ledgers")
+    for start in range(0, count, 100):
+        store.bulk_put(
+            "ledgers", [{"_id": f"entry{n:06d}", "amount": n, "note": "x" * 200} for n in range(start, start + 100)]
+        )
+
+
+def test_the_writes_reach_the_database_file_without_a_commit_checkpointing(tmp_path: Path):
+    path = tmp_path / "store.sqlite3"
+    store = EmbeddedStore(path)
+    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == BACKSTOP_PAGES
+    before = path.stat().st_size
+    write_documents(store, 1000)  # a few hundred pages: far below SQLite's own threshold now
+    # Only a checkpoint grows the database file; the commits only append to the WAL.
+    wait_for(lambda: path.stat().st_size > before + 100_000, 30, "the background checkpoint")
+    reader = sqlite3.connect(path)
+    assert reader.execute("SELECT COUNT(*) FROM docs WHERE db = 'ledgers'").fetchone()[0] == 1000
+    reader.close()
+    store.close()
+
+
+def test_a_store_file_removed_meanwhile_is_not_made_again(tmp_path: Path):
+    path = tmp_path / "gone.sqlite3"
+    checkpoint(str(path))  # as the thread would for a temporary store deleted since its last write
+    assert not path.exists()
+
+
+def test_one_thread_per_process_and_it_stops(tmp_path: Path):
+    checkpointer = Checkpointer(every_s=0.01)
+    before = {thread.ident for thread in threading.enumerate() if thread.name == "wal-checkpoints"}
+    for n in range(3):
+        checkpointer.written(str(tmp_path / f"store{n}.sqlite3"))
+    started = [t for t in threading.enumerate() if t.name == "wal-checkpoints" and t.ident not in before]
+    assert len(started) == 1
+    checkpointer.stop()
+    started[0].join(5)
+    assert not started[0].is_alive()
+    assert not any(tmp_path.iterdir())  # files never written are not created
+
+
+def test_a_forked_child_checkpoints_with_a_thread_of_its_own(tmp_path: Path):
+    path = tmp_path / "forked.sqlite3"
+    store = EmbeddedStore(path)
+    store.create_database("ledgers")  # the parent's thread is running
+    # Its round over, it has nothing to copy: only a thread of the child's own can copy the child's writes.
+    wait_for(lambda: not CHECKPOINTS._written, 30, "the parent's round")
+    pid = os.fork()
+    if pid == 0:  # the child: its first write starts its own thread, which copies the WAL
+        try:
+            child = EmbeddedStore(path)
+            before = path.stat().st_size
+            for n in range(10):
+                child.bulk_put("ledgers", [{"_id": f"c{n}-{m}", "note": "y" * 400} for m in range(100)])
+            wait_for(lambda: path.stat().st_size > before + 100_000, 30, "the child's checkpoint")
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.close()
