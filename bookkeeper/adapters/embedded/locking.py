@@ -8,7 +8,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from bookkeeper.ports import StoreUnavailable
@@ -44,7 +44,12 @@ def loads_all(texts: Sequence[str]) -> list[Any]:
     return json.loads(f"[{','.join(texts)}]") if texts else []
 
 
-def next_rev(previous: str | None, body: Mapping[str, Any], deleted: bool) -> str:
+def next_rev(previous: str | None, body_text: str, attachments: Any, deleted: bool) -> str:
+    """The revision after `previous` of a body stored as `body_text` (compact JSON, without the
+    special members): its digest is that of the body with its attachments as a last member,
+    spliced into the text already encoded for storage rather than encoded a second time."""
     generation = int(previous.split("-", 1)[0]) + 1 if previous else 1
-    digest = hashlib.md5(f"{previous or ''}|{int(deleted)}|{compact_json(body)}".encode()).hexdigest()
+    tail = f'"_attachments":{compact_json(attachments)}}}'
+    whole = f"{body_text[:-1]},{tail}" if body_text != "{}" else f"{{{tail}"
+    digest = hashlib.md5(f"{previous or ''}|{int(deleted)}|{whole}".encode()).hexdigest()
     return f"{generation}-{digest}"

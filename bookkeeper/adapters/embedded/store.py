@@ -211,14 +211,15 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
         deleted = bool(doc.get("_deleted", False))
         attachments = doc.get("_attachments") if not deleted else None
         body = {k: v for k, v in doc.items() if k not in rules.SPECIAL_MEMBERS}
-        rev = next_rev(current[0] if current else None, {**body, "_attachments": attachments}, deleted)
+        text = compact_json(body)
+        rev = next_rev(current[0] if current else None, text, attachments, deleted)
         generation = int(rev.split("-", 1)[0])
         self._store_attachments(db, doc_id, attachments or {}, generation)
         self._db.execute(
             "INSERT INTO docs (db, id, rev, deleted, body, seq) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (db, id) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted, "
             "body = excluded.body, seq = excluded.seq",
-            (db, doc_id, rev, int(deleted), compact_json(body), self._next_seq()),
+            (db, doc_id, rev, int(deleted), text, self._next_seq()),
         )
         return PutResult(doc_id, rev)
 
