@@ -18,9 +18,11 @@ from typing import Any
 
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded import schema
+from bookkeeper.adapters.embedded.all_docs import all_docs
 from bookkeeper.adapters.embedded.attachments import AttachmentsMixin
 from bookkeeper.adapters.embedded.checkpoints import CHECKPOINTS
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
+from bookkeeper.adapters.embedded.local_docs import LocalDocsMixin
 from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, loads_all, next_rev
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
@@ -39,7 +41,7 @@ from bookkeeper.ports import (
 )
 
 
-class EmbeddedStore(FeedsMixin, AttachmentsMixin):
+class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
     def __init__(self, path: str | Path, busy_timeout_s: float = 30.0):
         self.path = str(path)
         if self.path != ":memory:":
@@ -226,7 +228,10 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         with self._write():
             name = self._require_db(db)
-            return self._apply(name, rules.check_document(name, doc))
+            before = self._views.last_seq(name)
+            written = self._apply(name, rules.check_document(name, doc))
+            self._views.index_written(name, before)
+            return written
 
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
         name = rules.checked_database_name(db)
@@ -234,6 +239,7 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
         results: list[BulkResult] = []
         with self._write():
             self._require_db(name)
+            before = self._views.last_seq(name)
             for doc in checked:
                 try:
                     written = self._apply(name, doc)
@@ -241,6 +247,7 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
                     results.append(BulkResult(doc["_id"], error="conflict", reason="Document update conflict."))
                 else:
                     results.append(BulkResult(written.id, rev=written.rev))
+            self._views.index_written(name, before)
         return results
 
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult:
@@ -260,24 +267,6 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
             doc["pvt_deleted"] = True
             return self._apply(name, doc)
 
-    # ------------------------------------------------------------------ local docs
-
-    def get_local(self, db: str, local_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            name = self._require_db(db)
-            row = self._db.execute("SELECT body FROM local_docs WHERE db = ? AND id = ?", (name, local_id)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def put_local(self, db: str, local_id: str, body: Mapping[str, Any]) -> None:
-        with self._write():
-            name = self._require_db(db)
-            rules.check_doc_id(name, local_id.removeprefix("_local/"), "_local id")
-            clean = rules.check_document(name, {**body, "_id": "local"})
-            clean.pop("_id")
-            self._db.execute(
-                "INSERT OR REPLACE INTO local_docs VALUES (?, ?, ?)", (name, local_id, compact_json(clean))
-            )
-
     # ------------------------------------------------------------------ views
 
     def query_view(self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()) -> ViewResult:
@@ -292,7 +281,7 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin):
     def all_docs(self, db: str, query: ViewQuery = ViewQuery()) -> ViewResult:
         with self._lock:
             name = self._require_db(db)
-            return self._views.all_docs(name, query, self._fetch_for_include)
+            return all_docs(self._db, name, query, self._fetch_for_include)
 
     def _record_map_error(self, db: str, design_id: str, view: str, doc_id: str, rev: str, message: str) -> None:
         """Called while an index is brought up to date, inside its write."""

@@ -49,3 +49,9 @@ def where_in(column: str, bounds) -> tuple[str, list[Any]]:
         clauses.append(f"{column} {'<=' if upper_inclusive else '<'} ?")
         params.append(upper)
     return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def page_of(items: list[Any], query: ViewQuery) -> list[Any]:
+    """The rows `skip` and `limit` leave of an answer."""
+    end = None if query.limit is None else query.skip + query.limit
+    return items[query.skip : end]

@@ -18,7 +18,7 @@ from bookkeeper.adapters.embedded import collation, sql_reduce
 from bookkeeper.adapters.embedded.js_views import MAP_BATCH, DesignDocViews, MappedDocument, document_text
 from bookkeeper.adapters.embedded.locking import loads_all
 from bookkeeper.adapters.embedded.reducers import reducer_for
-from bookkeeper.adapters.embedded.view_ranges import bounds_of, where_in
+from bookkeeper.adapters.embedded.view_ranges import bounds_of, page_of, where_in
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult, ViewRow
 
 FetchDocs = Callable[[str, list[str]], dict[str, dict[str, Any]]]
@@ -39,13 +39,13 @@ class ViewEngine:
 
     # ------------------------------------------------------------------ indexing
 
-    def _design(self, db: str, design: str, view: str) -> tuple[str, dict[str, Any], str]:
-        design_id = f"_design/{design.removeprefix('_design/')}"
+    def _parsed_design(self, db: str, design_id: str) -> tuple[Any, str, str] | None:
+        """(views, signature, language) of the design document, None when there is none."""
         row = self._db.execute(
             "SELECT rev, body FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
         ).fetchone()
         if row is None:
-            raise NotFound(db, f"{design_id}/_view/{view}", "view")
+            return None
         # The same design document sits in thousands of account databases: parse it once per revision.
         parsed = self._parsed.get((design_id, row[0]))
         if parsed is None:
@@ -54,6 +54,13 @@ class ViewEngine:
             language = body.get("language", "javascript")
             parsed = (views, _signature(views) if isinstance(views, dict) else "", language)
             self._parsed[(design_id, row[0])] = parsed
+        return parsed
+
+    def _design(self, db: str, design: str, view: str) -> tuple[str, dict[str, Any], str]:
+        design_id = f"_design/{design.removeprefix('_design/')}"
+        parsed = self._parsed_design(db, design_id)
+        if parsed is None:
+            raise NotFound(db, f"{design_id}/_view/{view}", "view")
         views, signature, language = parsed
         if not isinstance(views, dict) or view not in views:
             raise NotFound(db, f"{design_id}/_view/{view}", "view")
@@ -79,6 +86,22 @@ class ViewEngine:
         ).fetchone()
         last = self._db.execute("SELECT MAX(seq) FROM docs WHERE db = ?", (db,)).fetchone()[0] or 0
         return state is not None and state[0] == signature and state[1] >= last
+
+    def last_seq(self, db: str) -> int:
+        return self._db.execute("SELECT MAX(seq) FROM docs WHERE db = ?", (db,)).fetchone()[0] or 0
+
+    def index_written(self, db: str, before: int) -> None:
+        """Maps what the open write transaction wrote to `db` into each index that was up to date
+        before it (`before`: the database's last sequence then), in that same transaction. Left
+        to the next query, each refresh was a write transaction of its own, reading back what
+        had just been written: most of a month's indexes are queried after every write (a call
+        batch's earlier debits, a pass's balance). An index not up to date stays to its query."""
+        for design_id, signature in self._db.execute(
+            "SELECT design_id, signature FROM view_state WHERE db = ? AND indexed_seq >= ?", (db, before)
+        ).fetchall():
+            parsed = self._parsed_design(db, design_id)
+            if parsed is not None and parsed[1] == signature and parsed[2] == "javascript":
+                self._refresh(db, design_id, parsed[0], signature)
 
     def _refresh(self, db: str, design_id: str, views: dict[str, Any], signature: str) -> None:
         state = self._db.execute(
@@ -163,7 +186,7 @@ class ViewEngine:
         if reducing and query.keys is None:
             in_sql = self._reduce_in_sql(db, design_id, view, query, views[view]["reduce"].strip())
             if in_sql is not None:
-                return ViewResult(self._page(in_sql, query))
+                return ViewResult(page_of(in_sql, query))
         if query.keys is not None:
             selected = []
             for key in query.keys:
@@ -188,9 +211,9 @@ class ViewEngine:
             query = ViewQuery(include_docs=query.include_docs, count_rows=query.count_rows)  # paged already
 
         if reducing:
-            return ViewResult(self._page(self._reduce(selected, reducer, query, where), query))
+            return ViewResult(page_of(self._reduce(selected, reducer, query, where), query))
         total = self._count(db, design_id, view) if query.count_rows else None
-        rows = [ViewRow(key=key, value=value, id=doc_id) for doc_id, key, value in self._page(selected, query)]
+        rows = [ViewRow(key=key, value=value, id=doc_id) for doc_id, key, value in page_of(selected, query)]
         if query.include_docs:
             rows = self._with_docs(db, rows, fetch)
         return ViewResult(rows, total_rows=total)
@@ -207,11 +230,6 @@ class ViewEngine:
         if reduce == "_sum" and not query.group and query.group_level is not None and not query.descending:
             return sql_reduce.grouped_sum(self._db, (db, design_id, view), where, params, query.group_level)
         return None
-
-    @staticmethod
-    def _page(items: list[Any], query: ViewQuery) -> list[Any]:
-        end = None if query.limit is None else query.skip + query.limit
-        return items[query.skip : end]
 
     @staticmethod
     def _reduce(selected, reducer, query: ViewQuery, where: str) -> list[ViewRow]:
@@ -242,43 +260,3 @@ class ViewEngine:
 
         docs = fetch(db, [target(row) for row in rows])
         return [ViewRow(row.key, row.value, row.id, docs.get(target(row))) for row in rows]
-
-    def all_docs(self, db: str, query: ViewQuery, fetch: FetchDocs) -> ViewResult:
-        # _all_docs orders ids by their raw bytes (not view collation), as CouchDB does.
-        if query.keys is not None:
-            found = fetch(db, list(query.keys)) if query.include_docs else None
-            selected = []
-            for doc_id in query.keys:
-                row = self._db.execute(
-                    "SELECT id, rev FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, doc_id)
-                ).fetchone()
-                if row:
-                    selected.append(row)
-        else:
-            where, params = self._id_range(query)
-            order = "DESC" if query.descending else "ASC"
-            selected = self._db.execute(
-                f"SELECT id, rev FROM docs WHERE db = ? AND deleted = 0{where} ORDER BY id {order}", (db, *params)
-            ).fetchall()
-            found = None
-        count = "SELECT COUNT(*) FROM docs WHERE db = ? AND deleted = 0"
-        total = self._db.execute(count, (db,)).fetchone()[0] if query.count_rows else None
-        page = self._page(selected, query)
-        if query.include_docs and found is None:
-            found = fetch(db, [doc_id for doc_id, _ in page])
-        rows = [
-            ViewRow(
-                key=doc_id, value={"rev": rev}, id=doc_id, doc=(found or {}).get(doc_id) if query.include_docs else None
-            )
-            for doc_id, rev in page
-        ]
-        return ViewResult(rows, total_rows=total)
-
-    @staticmethod
-    def _id_range(query: ViewQuery) -> tuple[str, list[Any]]:
-        if query.has_key():
-            return " AND id = ?", [query.key]
-        low, high = (query.end_key, query.start_key) if query.descending else (query.start_key, query.end_key)
-        low_inclusive = True if not query.descending else query.inclusive_end
-        high_inclusive = query.inclusive_end if not query.descending else True
-        return where_in("id", (low, low_inclusive, high, high_inclusive))
