@@ -93,3 +93,19 @@ def test_no_shipped_map_function_changes_the_document_it_is_given(design):
     for doc in unsorted_kazoo_documents():
         mapped = views.map_document(json.loads(json.dumps(doc)))
         assert mapped.errors == {}, (design.design_id, doc["_id"], mapped.errors)
+
+
+def test_every_level_of_the_document_is_frozen():
+    """Lists and objects nested in lists and objects, however deep, throw when sorted in place."""
+    from bookkeeper.adapters.embedded.js_views import DesignDocViews
+
+    views = DesignDocViews(
+        "_design/deep",
+        {
+            "sorts_deep": {"map": "function(doc) { emit(doc._id, doc.a[0].b.c.sort()); }"},
+            "sorts_top": {"map": "function(doc) { emit(doc._id, doc.list.sort()); }"},
+        },
+    )
+    mapped = views.map_document({"_id": "x", "a": [{"b": {"c": [3, 1, 2]}}], "list": ["b", "a"]})
+    assert set(mapped.errors) == {"sorts_deep", "sorts_top"}
+    assert all("read-only" in message for message in mapped.errors.values())
