@@ -15,7 +15,7 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -25,6 +25,7 @@ from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
 from actors.bridges.ack_window import AckWindow
 from actors.bridges.batch_sizing import BatchSizing
+from actors.bridges.batches_in_flight import BatchesInFlight
 from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
 from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
@@ -72,8 +73,7 @@ class BatchingBridge:
         connection = await aio_pika.connect_robust(self.url)
         try:
             channel = await connection.channel()
-            # Unacknowledged messages are what the broker lets the bridge hold: every batch in flight.
-            await channel.set_qos(prefetch_count=self.sizing.largest * self.in_flight)
+            prefetch = await _hold_at_most(channel, self.sizing.size * self.in_flight, 0)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
             queue = await channel.declare_queue(
                 self.queue_name,
@@ -86,10 +86,11 @@ class BatchingBridge:
             arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             tag = await queue.consume(arrived.put)
             log.info("bound %s to Kazoo's %s exchange", self.queue_name, self.exchange)
-            batches = _BatchesInFlight(self.in_flight)
+            batches = BatchesInFlight(self.in_flight)
             try:
                 while not stop.is_set() or not arrived.empty():
                     await batches.take_slot()  # raises what a batch in flight raised
+                    prefetch = await _hold_at_most(channel, self.sizing.size * self.in_flight, prefetch)
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     deadline = time.monotonic() + self.batch_wait_s
                     while len(pending) < self.sizing.size and time.monotonic() < deadline:
@@ -146,10 +147,11 @@ class BatchingBridge:
             for message, _ in parsed:
                 await self._settle(message, ack=False)
             self._pause()
-            self.sizing.unavailable()
+            self.sizing.reset()
             return False
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d messages failed (%s); retrying one by one", len(parsed), error)
+            self.sizing.reset()
             for message, item in parsed:
                 await self._one(message, item)
             return False
@@ -235,6 +237,16 @@ SETTLE_ERRORS: tuple[type[Exception], ...] = (AMQPError, ChannelInvalidStateErro
 SETTLE_TIMEOUT_S = 5.0  # a broker that does not take an ack within this is taken to be gone
 
 
+async def _hold_at_most(channel: Any, wanted: int, held: int) -> int:
+    """Unacknowledged messages are what the broker lets the bridge hold: every batch in flight at
+    the batch size of the moment, so that a slow consumer does not sit on more (nor take longer
+    to drain when told to stop) than it bills in a few seconds. The channel's limit (global):
+    RabbitMQ applies a consumer's own limit only to consumers started after it is set."""
+    if wanted != held:
+        await channel.set_qos(prefetch_count=wanted, global_=True)
+    return wanted
+
+
 def _channel_closed(message: AbstractIncomingMessage) -> bool:
     try:
         return bool(message.channel.is_closed)
@@ -254,48 +266,3 @@ async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> bool:
         log.warning("message not %s (%s): the broker redelivers it", "acknowledged" if ack else "requeued", error)
         return False
     return True
-
-
-class _BatchesInFlight:
-    """At most `limit` batches processed at once; the first failure of one is raised to the
-    collecting loop, which then stops taking messages (the connection is started afresh)."""
-
-    def __init__(self, limit: int):
-        self._slots = asyncio.Semaphore(limit)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._failure: BaseException | None = None
-
-    async def take_slot(self) -> None:
-        """Waits until fewer than `limit` batches are in flight, and holds that place for the
-        batch about to be collected (start() or give_back() frees it)."""
-        await self._slots.acquire()
-        if self._failure is not None:
-            self._slots.release()
-            raise self._failure
-
-    def give_back(self) -> None:
-        self._slots.release()  # nothing came in the window
-
-    def start(self, processing: Coroutine[Any, Any, None]) -> None:
-        async def run() -> None:
-            try:
-                await processing
-            except Exception as error:  # noqa: BLE001 - raised again by the collecting loop
-                self._failure = self._failure or error
-            finally:
-                self._slots.release()
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def finish(self) -> None:
-        """Waits for the batches in flight; raises the first failure."""
-        await asyncio.gather(*self._tasks)
-        if self._failure is not None:
-            raise self._failure
-
-    async def abandon(self) -> None:
-        """On the way out after a failure: the others still settle their messages (ack or
-        nack) while the channel is open."""
-        await asyncio.gather(*self._tasks, return_exceptions=True)

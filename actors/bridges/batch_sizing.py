@@ -10,7 +10,7 @@ a hundred calls a second, so such a batch takes ten seconds or more, and with ba
 queued behind each other a slow spell nears the hand-off's 120 s timeout, after which the whole
 batch is handed off again. So the size follows the time the shards took to answer the last
 batch: it grows at most twofold a batch, falls at once to what fits, and starts again from the
-smallest after the shards were unreachable. Without a backlog the size does not matter: a batch
+smallest after the shards were unreachable or a batch failed. Without a backlog the size does not matter: a batch
 is cut by the bridge's wait window long before it is full.
 
 The time measured is the hand-off's, queueing behind other batches in flight included: that is
@@ -47,6 +47,8 @@ class BatchSizing:
         fits = self.largest if seconds <= 0 else min(self.largest, messages * self.answer_within_s / seconds)
         self.size = max(self.smallest, min(self.largest, 2 * self.size, int(fits)))
 
-    def unavailable(self) -> None:
-        """The shards did not answer (a timeout, a restart): start again from the smallest."""
+    def reset(self) -> None:
+        """Start again from the smallest: the shards did not answer (a timeout, a restart), or a
+        batch failed and is being handed off message by message (a poison message in a batch of
+        2,000 would cost 2,000 hand-offs again at its redelivery)."""
         self.size = self.smallest

@@ -188,6 +188,40 @@ def test_a_batch_that_could_not_be_handed_off_comes_back_whole_while_the_others_
     assert len({change.doc_id for change in handed}) == 15 and depth == 0
 
 
+def test_batches_grow_while_answered_fast_and_start_small_again_after_a_failing_one():
+    """The size follows the shards' answers (batch_sizing.py): twofold a batch while answered at
+    once, past the first prefetch (the broker is told to let the bridge hold more), and back to
+    the smallest after a batch failed and was handed off message by message."""
+    account = new_account_id()
+    sizes: list[int] = []
+    handed: set[str] = set()
+
+    async def scenario() -> int:
+        done = asyncio.Event()
+
+        async def handoff(batch):
+            sizes.append(len(batch))
+            if len(batch) >= 20 and "failed" not in handed:
+                handed.add("failed")
+                raise RuntimeError("a poison message somewhere in this batch")
+            handed.update(change.doc_id for change in batch)
+            if len(handed) > 120:
+                done.set()
+
+        bridge = dataclasses.replace(
+            bridge_with(handoff, in_flight=1), sizing=BatchSizing(smallest=5, largest=40, answer_within_s=5.0)
+        )
+        return await run_until(bridge, device_events(account, 120), done)
+
+    depth = asyncio.run(scenario())
+    failing = next(n for n, size in enumerate(sizes) if size >= 20)
+    assert sizes[:3] == [5, 10, 20] and failing == 2, sizes  # grown twofold up to the failing one
+    one_by_one = sizes[failing + 1 : failing + 1 + sizes[failing]]
+    assert one_by_one == [1] * sizes[failing], sizes  # then its messages alone
+    assert sizes[failing + 1 + sizes[failing]] <= 5, sizes  # and the next batch from the smallest again
+    assert depth == 0
+
+
 OWN_NODE = "kazbill@test-node"
 
 

@@ -27,6 +27,12 @@ EVERY_S = 0.5
 BACKSTOP_PAGES = 10_000
 
 
+# Held while a checkpoint's connection is open. A fork waits for it (see the end of this
+# module): a child forked mid-checkpoint inherits SQLite's record of that connection's locks
+# without the connection, and no checkpoint of the file ever succeeds in it again.
+_IN_PROGRESS = threading.Lock()
+
+
 class Checkpointer:
     def __init__(self, every_s: float = EVERY_S):
         self.every_s = every_s
@@ -36,13 +42,23 @@ class Checkpointer:
         self._stop = threading.Event()
 
     def written(self, path: str) -> None:
-        """A commit to the store file at `path`: checkpoint it at the next round."""
+        """A commit to the store file at `path` (absolute): checkpoint it at the next round."""
         with self._lock:
             self._written[path] = None
             if self._owner_pid != os.getpid():  # first write here, or in a child forked since
-                self._owner_pid = os.getpid()
                 self._stop = threading.Event()
-                threading.Thread(target=self._run, args=(self._stop,), name="wal-checkpoints", daemon=True).start()
+                thread = threading.Thread(target=self._run, args=(self._stop,), name="wal-checkpoints", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError as error:  # no thread to be had: SQLite's backstop does it meanwhile
+                    log.warning("no checkpoint thread (%s); SQLite checkpoints in its commits", error)
+                    return
+                self._owner_pid = os.getpid()
+
+    def forget(self, path: str) -> None:
+        """The store at `path` is closed: a round would only make its WAL file again."""
+        with self._lock:
+            self._written.pop(path, None)
 
     def stop(self) -> None:
         with self._lock:
@@ -59,16 +75,35 @@ class Checkpointer:
 
 def checkpoint(path: str) -> None:
     """One PASSIVE checkpoint of the file, if it still exists (mode=rw: never creates one)."""
-    try:
-        connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=rw", uri=True, timeout=1.0)
-    except sqlite3.Error:
-        return  # the file is gone (a removed temporary store): nothing to copy
-    try:
-        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    except sqlite3.Error as error:  # busy or locked: the next round, or SQLite's backstop, does it
-        log.debug("checkpoint of %s deferred: %s", path, error)
-    finally:
-        connection.close()
+    with _IN_PROGRESS:
+        try:
+            connection = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=1.0)
+        except sqlite3.Error:
+            return  # the file is gone (a removed temporary store): nothing to copy
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:  # busy or locked: the next round, or SQLite's backstop, does it
+            log.debug("checkpoint of %s deferred: %s", path, error)
+        finally:
+            connection.close()
 
 
 CHECKPOINTS = Checkpointer()
+
+
+def _before_fork() -> None:
+    CHECKPOINTS._lock.acquire()
+    _IN_PROGRESS.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _IN_PROGRESS.release()
+    CHECKPOINTS._lock.release()
+
+
+def _after_fork_in_child() -> None:
+    _IN_PROGRESS.release()
+    CHECKPOINTS._lock.release()  # the child's first write starts its own thread (owner_pid differs)
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork_in_child)

@@ -47,7 +47,8 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = schema.connect(self.path, busy_timeout_s)
-        self._file = self.path != ":memory:"
+        # Checkpoints go by the file's absolute path: the process may change its directory.
+        self._file = str(Path(self.path).resolve()) if self.path != ":memory:" else ""
         self._lock = GuardedLock(self.path)
         self._views = ViewEngine(self._db, self._record_map_error)
 
@@ -64,7 +65,7 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
                 raise
             self._db.execute("COMMIT")
         if self._file:
-            CHECKPOINTS.written(self.path)
+            CHECKPOINTS.written(self._file)
 
     def _next_seq(self) -> int:
         return self._db.execute("UPDATE sequence SET value = value + 1 RETURNING value").fetchone()[0]
@@ -78,6 +79,8 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._file:
+            CHECKPOINTS.forget(self._file)
 
     def server_info(self) -> ServerInfo:
         with self._lock:

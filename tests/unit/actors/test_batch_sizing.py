@@ -37,7 +37,7 @@ def test_the_size_falls_at_once_to_what_fits():
 def test_unreachable_shards_start_it_again_from_the_smallest():
     sizing = BatchSizing(smallest=200, largest=2000)
     sizing.size = 1600
-    sizing.unavailable()
+    sizing.reset()
     assert sizing.size == 200
 
 
@@ -75,7 +75,7 @@ def test_the_size_stays_in_bounds_and_at_most_doubles(smallest, extra, within, a
     for answer in answers:
         before = sizing.size
         if answer is None:
-            sizing.unavailable()
+            sizing.reset()
             assert sizing.size == smallest
             continue
         messages, seconds = answer

@@ -4,11 +4,13 @@ that crosses SQLite's threshold (bookkeeper/adapters/embedded/checkpoints.py).""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
-from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.adapters.embedded import EmbeddedStore, checkpoints
 from bookkeeper.adapters.embedded.checkpoints import BACKSTOP_PAGES, CHECKPOINTS, Checkpointer, checkpoint
 from testkit.support.kazbill_service import wait_for
 
@@ -19,6 +21,20 @@ def write_documents(store: EmbeddedStore, count: int) -> None:
         store.bulk_put(
             "ledgers", [{"_id": f"entry{n:06d}", "amount": n, "note": "x" * 200} for n in range(start, start + 100)]
         )
+
+
+def child_exit_code(pid: int, within_s: float = 60.0) -> int:
+    """The forked child's exit code; a child stuck past `within_s` (a lock inherited held, the
+    very failure these tests look for) is killed and reported, not waited for forever."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"the forked child was stuck after {within_s:g} s")
 
 
 def test_the_writes_reach_the_database_file_without_a_commit_checkpointing(tmp_path: Path):
@@ -71,6 +87,56 @@ def test_a_forked_child_checkpoints_with_a_thread_of_its_own(tmp_path: Path):
             os._exit(0)
         except BaseException:
             os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert child_exit_code(pid) == 0
     store.close()
+
+
+def test_a_fork_waits_for_a_checkpoint_in_progress(tmp_path: Path):
+    """A child forked mid-checkpoint would inherit SQLite's record of the checkpoint's locks
+    without its connection, and never checkpoint the file again: the fork waits for it."""
+    order: list[str] = []
+    holding = threading.Event()
+
+    def checkpoint_in_progress():
+        with checkpoints._IN_PROGRESS:
+            holding.set()
+            order.append("checkpoint running")
+            time.sleep(0.3)  # a long checkpoint; what is asserted is the order, not the time
+            order.append("checkpoint done")
+
+    thread = threading.Thread(target=checkpoint_in_progress)
+    thread.start()
+    holding.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    order.append("forked")
+    assert child_exit_code(pid) == 0
+    thread.join()
+    assert order == ["checkpoint running", "checkpoint done", "forked"]
+
+
+def test_a_child_forked_while_the_parent_checkpoints_can_checkpoint(tmp_path: Path):
+    path = tmp_path / "busy.sqlite3"
+    store = EmbeddedStore(path)
+    write_documents(store, 3000)
+    running = threading.Thread(target=checkpoint, args=(str(path),))
+    running.start()  # the fork below lands during it or after it, never inside it
+    pid = os.fork()
+    if pid == 0:
+        child = EmbeddedStore(path)
+        child.bulk_put("ledgers", [{"_id": f"child{n}", "note": "y" * 400} for n in range(200)])
+        busy = child._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[0]
+        os._exit(10 + busy)
+    code = child_exit_code(pid)
+    running.join()
+    assert code == 10  # the child's checkpoint was not busy
+    store.close()
+
+
+def test_a_closed_store_is_not_checkpointed_again(tmp_path: Path):
+    path = tmp_path / "closed.sqlite3"
+    store = EmbeddedStore(path)
+    write_documents(store, 100)
+    store.close()
+    assert str(path.resolve()) not in CHECKPOINTS._written
