@@ -37,14 +37,10 @@ function sum(values) { var t = 0; for (var i = 0; i < values.length; i++) t += v
 function isArray(value) { return Array.isArray(value); }
 function toJSON(value) { return JSON.stringify(value); }
 var __maps = {};
-// Deeply frozen, recursing only into objects and arrays: a call per string or number leaf was
-// most of the freezing, and freezing about half of a document's mapping.
 function __freeze(value) {
-  if (value === null || typeof value !== "object") return value;
-  Object.freeze(value);
-  for (var name in value) {
-    var item = value[name];
-    if (item !== null && typeof item === "object") __freeze(item);
+  if (value !== null && typeof value === "object") {
+    Object.freeze(value);
+    for (var name in value) __freeze(value[name]);
   }
   return value;
 }
