@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import urllib.error
 
 from bench.couch_requests import requests_served, server_version
 
@@ -44,14 +45,20 @@ def store_name(couch: str | None) -> str:
 
 class RequestMeter:
     """Requests a CouchDB served while a benchmark timed something, less the benchmark's own (its
-    polls for the results, made through `own`); None on the embedded store."""
+    polls for the results, made through `own`); None on the embedded store and on a server that
+    keeps no request statistics (pouchdb-server)."""
 
     def __init__(self, couch: str | None, own: object = None):
         self.couch, self.own_requests = couch, 0
         client = getattr(own, "_client", None)
         if couch and client is not None:  # a CouchDbStore: count what it sends
             client.get_http_client().hooks["response"].append(self._count_own)
-        self.start = requests_served(couch) if couch else 0
+        try:
+            self.start = requests_served(couch) if couch else 0
+        except urllib.error.HTTPError as error:  # pouchdb-server keeps no request statistics
+            if error.code != 404:
+                raise
+            self.couch, self.start = None, 0
         self.own_at_start = self.own_requests
 
     def _count_own(self, response: object, *args: object, **kwargs: object) -> object:
