@@ -3,15 +3,16 @@
 
 Why it moves: most of a batch's cost is per account in it (its context, its ledger views, its
 standing, its write), not per message, so a backlog billed in batches of more calls per account
-goes faster: calls on the embedded store 712 -> 1,940 calls/s (batches of 200 messages, then up
-to 2,000; bench.rating, 100 accounts), on CouchDB 84 -> 133 calls/s and 4.7 -> 3.1 store
-requests a call (50 accounts). A fixed 2,000 would not do on CouchDB: a shard there bills about
-a hundred calls a second, so such a batch takes ten seconds or more, and with batches in flight
-queued behind each other a slow spell nears the hand-off's 120 s timeout, after which the whole
-batch is handed off again. So the size follows the time the shards took to answer the last
-batch: it grows at most twofold a batch, falls at once to what fits, and starts again from the
-smallest after the shards were unreachable or a batch failed. Without a backlog the size does not matter: a batch
-is cut by the bridge's wait window long before it is full.
+goes faster: calls on the embedded store 610-712 -> 1,890-2,040 calls/s (batches of 200
+messages, then up to 2,000; bench.rating, 20,000 calls, 100 accounts), on CouchDB 80 -> 111-142
+calls/s and 4.8 -> 2.8-3.5 store requests a call (2,000 calls, 50 accounts). A fixed 2,000 would
+not do on CouchDB: a shard there bills about a hundred calls a second, so such a batch takes ten
+seconds or more, and with batches in flight queued behind each other a slow spell nears the
+hand-off's 120 s timeout, after which the whole batch is handed off again. So the size follows
+the time the shards took to answer the last batch: it grows at most twofold a batch, falls at
+once to what fits, and starts again from the smallest after the shards were unreachable or a
+batch failed. Without a backlog the size does not matter: a batch is cut by the bridge's wait
+window long before it is full.
 
 The time measured is the hand-off's, queueing behind other batches in flight included: that is
 the time a batch's messages wait unacknowledged, which is what must stay short.

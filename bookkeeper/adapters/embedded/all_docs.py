@@ -12,7 +12,6 @@ from bookkeeper.ports import ViewQuery, ViewResult, ViewRow
 
 
 def all_docs(sql: sqlite3.Connection, db: str, query: ViewQuery, fetch: FetchDocs) -> ViewResult:
-    # _all_docs orders ids by their raw bytes (not view collation), as CouchDB does.
     if query.keys is not None:
         found = fetch(db, list(query.keys)) if query.include_docs else None
         selected = []

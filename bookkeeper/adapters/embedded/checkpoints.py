@@ -5,8 +5,8 @@ SQLite's threshold doing it while it holds the only write lock.
 Why: with SQLite's default (a checkpoint every 1,000 pages, run inside the commit that reaches
 it), period openings spent about a tenth of their time in commits, the checkpoint's copy and
 fsync included, and every other writer of the file waited meanwhile. Checkpointed here instead:
-openings 115-129 -> 134-146 accounts/s, first billings 90-93 -> 103-113 (bench.period_close,
-1,000 accounts, three runs each). A PASSIVE checkpoint never waits for a reader or a writer; it
+openings 115-129 -> 147-152 accounts/s, first billings 90-93 -> 113-116 (bench.period_close's
+crawls in-process, 1,000 accounts, three runs each). A PASSIVE checkpoint never waits for a reader or a writer; it
 copies what it can and the next one goes on. SQLite's own threshold stays, raised, as the
 backstop for a process whose thread is not running (a child forked meanwhile starts its own at
 its first write).
@@ -70,7 +70,10 @@ class Checkpointer:
             with self._lock:
                 paths, self._written = list(self._written), {}
             for path in paths:
-                checkpoint(path)
+                try:
+                    checkpoint(path)
+                except Exception:  # the thread must outlive one file's trouble
+                    log.exception("checkpoint of %s failed", path)
 
 
 def checkpoint(path: str) -> None:
