@@ -5,35 +5,16 @@ one that leaves it out deletes it."""
 from __future__ import annotations
 
 import base64
-import sqlite3
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bookkeeper.adapters import document_rules as rules
+from bookkeeper.adapters.embedded.store_parts import StoreParts
 from bookkeeper.ports import Attachment, Conflict, InvalidDocument, NotFound, PutResult
 
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
-    from bookkeeper.adapters.embedded.locking import GuardedLock
-
-
-class AttachmentsMixin:
+class AttachmentsMixin(StoreParts):
     """Mixed into EmbeddedStore, whose connection, lock and document helpers it uses."""
-
-    if TYPE_CHECKING:  # what EmbeddedStore provides
-        _db: sqlite3.Connection
-        _lock: GuardedLock
-
-        def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-        def _require_db(self, db: str) -> str: ...
-
-        def _compose(self, db: str, doc_id: str, rev: str, body: str) -> dict[str, Any]: ...
-
-        def _apply(self, db: str, doc: dict[str, Any]) -> PutResult: ...
-
-        def get(self, db: str, doc_id: str) -> dict[str, Any]: ...
 
     def _store_attachments(self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int) -> None:
         # CouchDB keeps only the attachments the new revision names: stubs keep, data replaces.

@@ -4,28 +4,16 @@ re-reads every POLL_INTERVAL_S, so it also sees writes made by Kazbill's other p
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from typing import TYPE_CHECKING, Any
 
+from bookkeeper.adapters.embedded.store_parts import StoreParts
 from bookkeeper.ports import Change, ChangesPage, DbUpdate, DbUpdatesPage, InvalidDocument
-
-if TYPE_CHECKING:
-    from bookkeeper.adapters.embedded.locking import GuardedLock
 
 POLL_INTERVAL_S = 0.05
 
 
-class FeedsMixin:
+class FeedsMixin(StoreParts):
     """Mixed into EmbeddedStore, whose connection, lock and document helpers it uses."""
-
-    if TYPE_CHECKING:  # what EmbeddedStore provides
-        _db: sqlite3.Connection
-        _lock: GuardedLock
-
-        def _require_db(self, db: str) -> str: ...
-
-        def _compose(self, db: str, doc_id: str, rev: str, body: str) -> dict[str, Any]: ...
 
     def _changes_once(self, db: str, since: int, limit: int | None, include_docs: bool) -> list[Change]:
         rows = self._db.execute(

@@ -4,29 +4,16 @@ view, no revision history (a checkpoint is overwritten in place, as CouchDB keep
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bookkeeper.adapters import document_rules as rules
 from bookkeeper.adapters.embedded.locking import compact_json
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from bookkeeper.adapters.embedded.locking import GuardedLock
+from bookkeeper.adapters.embedded.store_parts import StoreParts
 
 
-class LocalDocsMixin:
+class LocalDocsMixin(StoreParts):
     """Mixed into EmbeddedStore, whose connection and lock it uses."""
-
-    if TYPE_CHECKING:  # what EmbeddedStore provides
-        _db: sqlite3.Connection
-        _lock: GuardedLock
-
-        def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-        def _require_db(self, db: str) -> str: ...
 
     def get_local(self, db: str, local_id: str) -> dict[str, Any] | None:
         with self._lock:
