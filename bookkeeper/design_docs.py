@@ -78,6 +78,16 @@ def _validate(name: str, body: Any) -> tuple[str, str, str | None]:
     database = meta.get("database")
     if db_class == "system" and database not in SYSTEM_DATABASES:
         raise DesignDocError(f"{name}: kazbill.database must be one of {', '.join(SYSTEM_DATABASES)}")
+    options = body.get("options")
+    if isinstance(options, dict) and "autoupdate" in options:
+        # CouchDB's background indexer reads it from the design document's top level only
+        # (ken_server.erl, should_update); under options it is ignored and the index is rebuilt
+        # after every write, which it was here for four design documents until 2026-12-05.
+        raise DesignDocError(
+            f"{name}: autoupdate belongs at the top level, not under options (CouchDB ignores it there)"
+        )
+    if "autoupdate" in body and body["autoupdate"] is not False:
+        raise DesignDocError(f"{name}: autoupdate, when given, must be false (the default builds in the background)")
     views = body.get("views")
     if not isinstance(views, dict) or not views:
         raise DesignDocError(f"{name}: views must be a non-empty object")

@@ -68,9 +68,33 @@ def test_the_digest_changes_with_the_content():
             '"views": {"v": {"map": "f"}}}',
             "javascript",
         ),
+        (
+            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "options": {"autoupdate": false}, '
+            '"views": {"v": {"map": "f"}}}',
+            "autoupdate belongs at the top level",
+        ),
+        (
+            '{"_id": "_design/kazbill_x", "kazbill": {"db_class": "account"}, "autoupdate": "no", '
+            '"views": {"v": {"map": "f"}}}',
+            "autoupdate, when given, must be false",
+        ),
     ],
 )
 def test_a_broken_design_document_is_refused_with_the_file_named(body, problem):
     with pytest.raises(DesignDocError) as refused:
         parse_design_doc("broken.json", body)
     assert "broken.json" in str(refused.value) and problem in str(refused.value)
+
+
+def test_the_indexes_no_pass_queries_are_not_built_in_the_background_after_every_write():
+    """`autoupdate: false` at the design document's top level, where CouchDB's background indexer
+    reads it: under `options` it was ignored, and on CouchDB every month's conflicts and documents
+    indexes were rebuilt after each of its writes (about as many index updates as the ledger's)."""
+    lazy = {doc.design_id for doc in load_design_docs() if doc.body.get("autoupdate") is False}
+    assert lazy == {
+        "_design/kazbill_conflicts",
+        "_design/kazbill_documents",
+        "_design/kazbill_plans",
+        "_design/kazbill_users",
+    }
+    assert not [doc.design_id for doc in load_design_docs() if "autoupdate" in doc.body.get("options", {})]
