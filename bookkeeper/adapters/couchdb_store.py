@@ -30,6 +30,7 @@ from bookkeeper.adapters.document_rules import (
     checked_database_name,
 )
 from bookkeeper.domain.cluster_writes import Leaf, is_decision_database
+from bookkeeper.domain.kazoo_names import parse_db_name
 from bookkeeper.ports import (
     Attachment,
     BulkResult,
@@ -73,6 +74,14 @@ class CouchDbStore(NewDatabases):
                 # cluster as one node does (bookkeeper/domain/cluster_writes.py). A single node
                 # and pouchdb-server take the parameters as they are or ignore them.
                 self._send("PUT", f"/{quote(db, safe='')}?q=1&n=1", err_db=db, kind="database")
+            elif parse_db_name(db).kind == "account-month":
+                # One shard range, as many copies as the cluster keeps (its n): a month of one
+                # account is small, and each view query or background build updates a view
+                # index once per shard, each time resetting a JavaScript process and loading the
+                # design document's functions into it (most of CouchDB's time here, not the
+                # mapping). Kazoo makes its months with the cluster's default q
+                # (kazoo_modb.erl:478, 4.3); either way the month is the same to it.
+                self._send("PUT", f"/{quote(db, safe='')}?q=1", err_db=db, kind="database")
             else:
                 self._call("put_database", db=db, kind="database")
         except StoreUnavailable as error:

@@ -329,6 +329,29 @@ def shard_node(url: str, db: str) -> str:
     return nodes[0]
 
 
+def test_a_month_database_kazbill_makes_is_one_shard_range_kept_in_as_many_copies_as_the_cluster_keeps(
+    couch_cluster_url,
+):
+    """A month of one account is small: one shard range, so that a view query updates its index
+    once, not once per range; its copies are the cluster's (n=3 here), unlike Kazbill's own
+    databases (one copy). An account's database keeps the cluster's default (q=2 here)."""
+    store = CouchDbStore(couch_cluster_url.url)
+    account = new_account_id()
+    month, own = account_modb(account, 2026, 12), account_db(account)
+    try:
+        store.create_database(own)
+        store.create_database(month)
+        month_shards = requests.get(f"{couch_cluster_url.url}/{quote(month, safe='')}/_shards", timeout=30).json()
+        own_shards = requests.get(f"{couch_cluster_url.url}/{quote(own, safe='')}/_shards", timeout=30).json()
+        [copies] = month_shards["shards"].values()
+        assert len(copies) == 3
+        assert len(own_shards["shards"]) == 2
+    finally:
+        for db in (month, own):
+            store.delete_database(db)
+        store.close()
+
+
 @pytest.mark.parametrize("victim", ["the node holding the numbers", "another node"])
 def test_a_node_killed_in_the_middle_of_a_numbering_race_leaves_no_duplicate_and_no_gap(couch_cluster_url, victim):
     sequence = NumberSequence(f"{new_account_id()}-volna-invoice-2026", start=1)
