@@ -265,23 +265,19 @@ class LedgerBook:
         entries: Sequence[Mapping[str, Any]],
         business_month: Month,
         now_gregorian: int,
-        *,
-        looked_for: bool = False,
     ) -> list[str]:
         """Write the entries not written before into the current UTC month; returns the ids
-        written now (with that month's prefix). `looked_for`: the caller has just looked for
-        these events in the months this reads, through a view; the current month is then not
-        read again (an entry already there refuses the write by its id, whatever a view said),
-        the months before it still are, by id: on a cluster a view answers from one copy, which
-        may not have a write made a moment ago, where a read by id asks a quorum."""
+        written now (with that month's prefix). The months before the current one are read by
+        id for these events (on a cluster a read by id asks a quorum, where a view answers from
+        one copy, which may not have a write made a moment ago); the current month is not read:
+        an entry already there has the very id this write gives it, and refuses the write (a
+        conflict is not written, and not returned), soft-deleted or not, as the read would have
+        found it. A request less for each pass that writes."""
         if not entries:
             return []
         target = utc_month(now_gregorian)
         first = previous_month(min(business_month, target))
-        last = previous_month(target) if looked_for else target
-        done = (
-            self.existing_ids(account_id, [entry["_id"] for entry in entries], first, last) if first <= last else set()
-        )
+        done = self.existing_ids(account_id, [entry["_id"] for entry in entries], first, previous_month(target))
         fresh = [entry for entry in entries if event_part(entry["_id"]) not in done]
         if not fresh:
             return []

@@ -188,10 +188,7 @@ def _settle(batch: _Batch, planned: list[PlannedDebit]) -> dict[int, BillingEven
         balance = book.current_balance(account_id, batch.now) if ahead else 0
         for month, group in to_write.items():
             entries = [debit.entry for debit in group if debit.entry is not None]
-            # _debited_before has just looked for these calls through the ledger views.
-            written = {
-                event_part(doc_id) for doc_id in book.write(account_id, entries, month, batch.now, looked_for=True)
-            }
+            written = {event_part(doc_id) for doc_id in book.write(account_id, entries, month, batch.now)}
             for debit in group:
                 assert debit.entry is not None
                 charged = event_part(debit.entry["_id"]) in written
