@@ -5,8 +5,9 @@ Kazoo's balance is the signed sum of the current UTC month's ledgers, one of whi
 previous month's total (`YYYYMM-ledgers_monthly_rollover`). Kazbill writes that rollover the way
 Kazoo does when it first needs a month (zero, and the first month, included) and keeps one that
 exists. Every entry goes into the UTC month it is written in, with that month's prefix; before
-writing, its event part is looked for in every month from the one before its business month to
-now, so a replay is "already done" whatever the dates. A write that lands in a month someone
+writing, its event part is looked for by id in every month from the one before its business
+month to the month before now, and the current month refuses it by its id, so a replay is
+"already done" whatever the dates. A write that lands in a month someone
 rolled over meanwhile (the midnight race) is carried into the next month by a correction.
 """
 
