@@ -19,6 +19,7 @@ from bookkeeper.services.billing.months_ahead import prepare_next_month
 from bookkeeper.services.billing.pass_reads import PassReads
 from testkit.fixtures.kazoo_docs import new_account_id
 from testkit.support.kazoo_rules import kazoo_balance
+from tests.integration.test_pass_requests import ReadsNamed
 
 pytestmark = pytest.mark.integration
 
@@ -83,21 +84,6 @@ def test_an_entry_written_twice_is_written_once(book):
     assert ledger.current_balance(account, NOVEMBER) == -5
 
 
-class ReadsNoted:
-    """The store, noting which documents each read by id asks for."""
-
-    def __init__(self, store):
-        self.backing, self.asked = store, []
-
-    def __getattr__(self, name):
-        return getattr(self.backing, name)
-
-    def get_many(self, db, doc_ids):
-        doc_ids = list(doc_ids)
-        self.asked += [(db, doc_id) for doc_id in doc_ids]
-        return self.backing.get_many(db, doc_ids)
-
-
 def test_a_replay_into_the_month_holding_it_is_refused_by_its_id_without_reading_the_month_first(book):
     ledger, account = book
     daily = [entry("202611-daily-1", "debit", 5), entry("202611-daily-2", "debit", 7)]
@@ -105,13 +91,14 @@ def test_a_replay_into_the_month_holding_it_is_refused_by_its_id_without_reading
     november = account_modb(account, 2026, 11)
     voided = ledger.store.get(november, "202611-daily-2")
     ledger.store.put(november, {**voided, "pvt_deleted": True})  # voided by hand: it stays voided
-    noted = ReadsNoted(ledger.store)
+    noted = ReadsNamed(ledger.store)
     again = LedgerBook(noted, load_design_docs()).write(
         account, [*daily, entry("202611-daily-3", "debit", 1)], (2026, 11), NOVEMBER
     )
     assert again == ["202611-daily-3"]
-    assert [asked for asked in noted.asked if asked[1].startswith("202611-daily")] == []
-    assert {db for db, doc_id in noted.asked if doc_id.startswith("202610-daily")} == {account_modb(account, 2026, 10)}
+    asked = [(db, doc_id) for db, doc_ids in noted.asked for doc_id in doc_ids]
+    assert [doc_id for _, doc_id in asked if doc_id.startswith("202611-daily")] == []
+    assert {db for db, doc_id in asked if doc_id.startswith("202610-daily")} == {account_modb(account, 2026, 10)}
     assert ledger.current_balance(account, NOVEMBER) == -6
 
 
