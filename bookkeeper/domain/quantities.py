@@ -1,6 +1,7 @@
 """An account's quantities, as Kazoo's services count them, from the rows of the
-`kazbill_quantities` views (couch_views/kazbill_quantities.json does the counting of users,
-devices and trunks; numbers are classified here, where a rule can be tested).
+`kazbill_quantities/holdings` view (couch_views/kazbill_quantities.json picks out users,
+devices, fees and trunks; they are added up and numbers classified here, where a rule can be
+tested).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ def classify_number(number: str) -> str:
 def quantities_from_views(
     billable_rows: Iterable[tuple[Any, Any]], number_rows: Iterable[tuple[str, Mapping[str, Any]]]
 ) -> Quantities:
-    """`billable_rows`: (key [category, item], count) from a group=true query of
-    kazbill_quantities/billable; `number_rows`: (number, {state, features}) from
-    kazbill_quantities/phone_numbers. Only numbers in service are billed."""
+    """`billable_rows`: (key [category, item], count), one row per live document or trunk (rows
+    of one key add up); `number_rows`: (number, {state, features}), as
+    kazbill_quantities/holdings lists them. Only numbers in service are billed."""
     quantities: Quantities = {}
     for key, count in billable_rows:
         category, item = key

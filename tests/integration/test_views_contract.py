@@ -12,6 +12,7 @@ import pytest
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.ports import InvalidQuery, NotFound, ViewQuery, ViewResult
+from bookkeeper.services.billing.context import current_quantities
 from bookkeeper.services.setup import store_setup
 from testkit.fixtures.kazoo_docs import (
     GREGORIAN_2026_11_01,
@@ -164,31 +165,53 @@ def grouped(result: ViewResult) -> dict[Any, Any]:
 
 
 def test_quantities_count_what_kazoo_bills_and_skip_deleted_and_disabled_documents(seeded):
-    store, dbs, _ = seeded
-    result = store.query_view(dbs["account"], "kazbill_quantities", "billable", ViewQuery(group=True))
-    assert grouped(result) == {
-        ("devices", "sip_device"): 2,  # the disabled and the deleted device do not count
-        ("devices", "softphone"): 1,
-        ("limits", "inbound_trunks"): 3,  # pvt_inbound_trunks beats the public value 5
-        ("limits", "twoway_trunks"): 2,  # outbound_trunks 0 is no quantity at all
-        ("periodic_fees", "static_ip"): 2,  # a reseller's extra monthly service, by quantity
-        ("users", "admin"): 1,
-        ("users", "user"): 2,  # the soft-deleted user does not count
+    store, dbs, tree = seeded
+    assert current_quantities(store, tree["customer_a"]["_id"]) == {
+        "devices": {"sip_device": 2, "softphone": 1},  # the disabled and the deleted device do not count
+        "limits": {"inbound_trunks": 3, "twoway_trunks": 2},  # pvt_ beats the public 5; outbound 0 is no quantity
+        "periodic_fees": {"static_ip": 2},  # a reseller's extra monthly service, by quantity
+        "users": {"admin": 1, "user": 2},  # the soft-deleted user does not count
+        "phone_numbers": {"did": 2, "tollfree": 1},  # in service only: the reserved ones are not billed
+        "number_services": {"cnam": 2, "local": 2, "toll_free": 1},
     }
-    per_category = store.query_view(dbs["account"], "kazbill_quantities", "billable", ViewQuery(group_level=1))
-    assert grouped(per_category) == {("devices",): 3, ("limits",): 5, ("periodic_fees",): 2, ("users",): 3}
+
+
+def test_holdings_keep_deleted_lifetimes_for_history_but_not_disabled_ones(seeded):
+    """One view answers both the count and its dates: users, devices and fees with [created,
+    deleted, modified, count] (a soft-deleted one too: it was held until its deletion), trunks
+    by name, numbers by number."""
+    store, dbs, _ = seeded
+    rows = store.query_view(dbs["account"], "kazbill_quantities", "holdings").rows
+    lives = [(row.key, row.value[1], row.value[3]) for row in rows if row.key[0] not in ("limits", "numbers")]
+    at = GREGORIAN_2026_11_01
+    assert sorted(lives) == [
+        (["devices", "cellphone"], True, 1),  # the deleted device, dated; the disabled one is absent
+        (["devices", "sip_device"], False, 1),
+        (["devices", "sip_device"], False, 1),
+        (["devices", "softphone"], False, 1),
+        (["periodic_fees", "static_ip"], False, 2),
+        (["users", "admin"], False, 1),
+        (["users", "user"], False, 1),
+        (["users", "user"], False, 1),
+        (["users", "user"], True, 1),
+    ]
+    assert all(row.value[0] == at and row.value[2] == at for row in rows if row.key[0] in ("users", "devices"))
+    assert [(row.key, row.value) for row in rows if row.key[0] == "limits"] == [
+        (["limits", "inbound_trunks"], 3),
+        (["limits", "twoway_trunks"], 2),
+    ]
 
 
 def test_phone_numbers_are_listed_with_their_state_and_features(seeded):
     store, dbs, _ = seeded
-    rows = store.query_view(dbs["account"], "kazbill_quantities", "phone_numbers").rows
+    rows = store.query_view(dbs["account"], "kazbill_quantities", "holdings").rows
     at = GREGORIAN_2026_11_01  # each row carries when its document last changed: billing dates a change by it
-    assert [(row.key, row.value) for row in rows] == [
-        ("+15551230000", {"state": "reserved", "features": [], "modified": at}),
-        ("+74951234567", {"state": "in_service", "features": ["cnam", "local"], "modified": at}),  # written unsorted
-        ("+74951238888", {"state": "reserved", "features": [], "modified": at}),  # Kazoo 4's number documents
-        ("+74951239999", {"state": "in_service", "features": ["cnam", "local"], "modified": at}),
-        ("+78001234567", {"state": "in_service", "features": ["toll_free"], "modified": at}),
+    assert [(row.key, row.value) for row in rows if row.key[0] == "numbers"] == [
+        (["numbers", "+15551230000"], {"state": "reserved", "features": [], "modified": at}),
+        (["numbers", "+74951234567"], {"state": "in_service", "features": ["cnam", "local"], "modified": at}),
+        (["numbers", "+74951238888"], {"state": "reserved", "features": [], "modified": at}),  # Kazoo 4's documents
+        (["numbers", "+74951239999"], {"state": "in_service", "features": ["cnam", "local"], "modified": at}),
+        (["numbers", "+78001234567"], {"state": "in_service", "features": ["toll_free"], "modified": at}),
     ]
 
 
@@ -346,28 +369,28 @@ def test_a_missing_view_is_not_found_and_a_bad_query_is_refused(seeded):
 
 def test_key_paging_walks_a_view_without_skipping_or_repeating(seeded):
     store, dbs, _ = seeded
-    everything = store.query_view(dbs["account"], "kazbill_quantities", "billable", ViewQuery(reduce=False)).rows
-    seen, query = [], ViewQuery(reduce=False, limit=3)
+    everything = store.query_view(dbs["account"], "kazbill_quantities", "holdings").rows
+    seen, query = [], ViewQuery(limit=3)
     while True:
-        page = store.query_view(dbs["account"], "kazbill_quantities", "billable", query).rows
+        page = store.query_view(dbs["account"], "kazbill_quantities", "holdings", query).rows
         seen += page[:2] if len(page) == 3 else page
         if len(page) < 3:
             break
         nxt = page[2]
-        query = ViewQuery(reduce=False, limit=3, start_key=nxt.key, start_key_doc_id=nxt.id)
+        query = ViewQuery(limit=3, start_key=nxt.key, start_key_doc_id=nxt.id)
     assert [(row.key, row.id) for row in seen] == [(row.key, row.id) for row in everything]
 
 
 def test_an_index_follows_updates_and_deletions(seeded):
-    store, dbs, _ = seeded
+    store, dbs, tree = seeded
     db = dbs["account"]
-    view = lambda: grouped(store.query_view(db, "kazbill_quantities", "billable", ViewQuery(group=True)))  # noqa: E731
-    assert view()[("devices", "softphone")] == 1
+    account_id = tree["customer_a"]["_id"]
+    assert current_quantities(store, account_id)["devices"]["softphone"] == 1
     store.soft_delete(db, "device00000000000000000000000003")
-    assert ("devices", "softphone") not in view()
+    assert "softphone" not in current_quantities(store, account_id)["devices"]
     limits = store.get(db, "limits")
     store.put(db, {**limits, "pvt_twoway_trunks": 10})
-    assert view()[("limits", "twoway_trunks")] == 10
+    assert current_quantities(store, account_id)["limits"]["twoway_trunks"] == 10
 
 
 # ------------------------------------------------------------------------------- parity

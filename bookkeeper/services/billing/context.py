@@ -29,6 +29,7 @@ from bookkeeper.domain.settings import (
 )
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.billing.events import BillingEvent, Refusal
+from bookkeeper.services.billing.holdings import read_holdings
 from bookkeeper.services.setup.failures import record_failure
 
 
@@ -205,10 +206,8 @@ def load_or_refuse(
 
 
 def current_quantities(store: DocumentStore, account_id: str) -> Quantities:
-    db = account_db(account_id)
-    billable = store.query_view(db, "kazbill_quantities", "billable", ViewQuery(group=True)).rows
-    numbers = store.query_view(db, "kazbill_quantities", "phone_numbers").rows
-    return quantities_from_views([(row.key, row.value) for row in billable], [(row.key, row.value) for row in numbers])
+    held = read_holdings(store, account_id)
+    return quantities_from_views(held.billable_rows(), held.number_rows())
 
 
 def billing_quantities(store: DocumentStore, context: BillingContext) -> Quantities:

@@ -20,7 +20,8 @@ from typing import Any
 from bookkeeper.domain.history import Lifeline, QuantityHistory, Snapshot
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
 from bookkeeper.domain.quantities import BILLABLE_NUMBER_STATES, Quantities, classify_number
-from bookkeeper.ports import Conflict, DocumentStore, NotFound, ViewQuery
+from bookkeeper.ports import Conflict, DocumentStore, NotFound
+from bookkeeper.services.billing.holdings import read_holdings
 from bookkeeper.services.setup.failures import record_failure
 
 LIFETIME_CATEGORIES = ("users", "devices", "periodic_fees")
@@ -200,14 +201,12 @@ def account_history(
 ) -> QuantityHistory:
     """`load_history` over the account's own views; `clock` (Gregorian seconds), read once the
     views are, bounds what a document's timestamp may say."""
-    db = account_db(account_id)
-    lifetimes = store.query_view(db, "kazbill_quantities", "lifetimes", ViewQuery()).rows
-    numbers = store.query_view(db, "kazbill_quantities", "phone_numbers", ViewQuery()).rows
+    held = read_holdings(store, account_id)
     return load_history(
         store,
         account_id,
-        lifetimes=[(row.key, row.value, row.id) for row in lifetimes],
-        numbers=[(row.key, row.value, row.id) for row in numbers],
+        lifetimes=held.lifetimes,
+        numbers=held.numbers,
         limits=limits,
         now_quantities=now_quantities,
         now=now,

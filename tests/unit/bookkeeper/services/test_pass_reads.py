@@ -143,23 +143,23 @@ def test_whatever_the_pass_does_it_reads_what_the_store_holds(tmp_path_factory, 
 
 
 def test_the_accounts_quantities_are_counted_and_dated_from_one_read_until_the_pass_writes_there(store, tmp_path):
-    """On a cluster two reads of the phone_numbers view may come from two copies: a new number
-    counted by one and not dated by the other. A pass reads the quantity views once; a write to
+    """On a cluster two reads of the holdings view may come from two copies: a new number
+    counted by one and not dated by the other. A pass reads the quantities once; a write to
     the account's database (a cancelled trunk, say) makes the next read go to the store."""
     from bookkeeper.design_docs import load_design_docs
     from bookkeeper.services.setup.store_setup import install_design_docs
 
     install_design_docs(store._inner, DB, load_design_docs())
     reads = PassReads(store)
-    first = reads.query_view(DB, "kazbill_quantities", "phone_numbers")
+    first = reads.query_view(DB, "kazbill_quantities", "holdings")
     store._inner.put(DB, {"_id": "device1", "pvt_type": "device", "device_type": "sip_device", "enabled": True})
-    assert reads.query_view(DB, "kazbill_quantities", "phone_numbers").rows == first.rows
+    assert reads.query_view(DB, "kazbill_quantities", "holdings").rows == first.rows
     assert store.reads["query_view"] == 1
     reads.query_view(DB, "kazbill_users", "admin_emails")  # any other view: always the store's
     reads.query_view(DB, "kazbill_users", "admin_emails")
     assert store.reads["query_view"] == 3
     reads.put(DB, {"_id": "limits", "twoway_trunks": 0})
-    reads.query_view(DB, "kazbill_quantities", "phone_numbers")
+    reads.query_view(DB, "kazbill_quantities", "holdings")
     assert store.reads["query_view"] == 4
 
 
