@@ -23,6 +23,7 @@ from bookkeeper.services.billing.context import (
     get_or_none,
     load_context,
 )
+from bookkeeper.services.billing.pass_reads import json_copy
 from bookkeeper.services.payments.gateway_settings import is_reseller
 from crossbar_api import sessions
 from crossbar_api.auth import Caller
@@ -82,7 +83,7 @@ def account_for(
     caller = authenticate(req, deps)
     if not is_account_id(account_id):
         raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
-    account = get_or_none(deps.store, ACCOUNTS_DB, account_id)  # read afresh: who may see it can change
+    account = _target_account(req, deps, account_id)
     if account is None or account.get("pvt_deleted"):
         raise ApiError(
             404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}}
@@ -123,6 +124,19 @@ def account_for(
     if above is not None:  # a disabled reseller's whole subtree is out of reach, its own users' too
         raise sessions.locked(above, own=False)
     return account
+
+
+def _target_account(req: falcon.Request, deps: ApiDeps, account_id: str) -> dict[str, Any] | None:
+    """The account a request is about. A read trusts what this worker read of it within
+    KAZBILL_API_AUTH_CACHE, as a token's own account and user are trusted (an account moved to
+    another reseller, or deleted, is out of the old reseller's sight within that): on CouchDB it
+    was one of the three requests of a `GET .../ledgers/total`. Anything that changes something
+    reads it afresh, so no write is ever allowed by an account's former tree. A copy: a route
+    may change what it is handed without changing what the next request is."""
+    if req.method not in ("GET", "HEAD"):
+        return get_or_none(deps.store, ACCOUNTS_DB, account_id)
+    kept = deps.recent.get(deps.store, ACCOUNTS_DB, account_id, deps.clock.now().timestamp())
+    return json_copy(kept) if kept is not None else None
 
 
 def is_from_above(deps: ApiDeps, caller: Caller, account: dict[str, Any]) -> bool:

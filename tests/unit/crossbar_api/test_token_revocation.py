@@ -157,3 +157,24 @@ def test_a_token_signed_for_other_claims_or_forged_is_refused(api):
     assert balance(client, world, "customer", {"X-Auth-Token": payload + "x." + signature}).status_code == 401
     other = TokenSigner(b"another-secret-0123456789", 3600)
     assert other.claims(headers["X-Auth-Token"], 0) is None
+
+
+def test_an_account_moved_to_another_reseller_is_out_of_reach_at_once_for_writes_and_within_the_cache_for_reads(api):
+    """A read trusts the target account as this worker last read it, for the cache's seconds (as
+    a token's own account is trusted); a request that changes something reads it afresh, so the
+    former reseller can never credit, debit or change an account that has left its tree."""
+    client, world, clock = api
+    headers = token_of(client, "Reseller", "boss")
+    customer = world.ids["customer_two"]
+    assert balance(client, world, "customer_two", headers).status_code == 200
+    change(world.store, ACCOUNTS_DB, customer, pvt_tree=[world.ids["master"], world.ids["other_reseller"]])
+    credit = client.simulate_put(
+        f"/v2/accounts/{customer}/ledgers/credit",
+        headers={**headers, "Idempotency-Key": "after-the-move"},
+        json={"data": {"amount": 100, "description": "not ours any more"}},
+    )
+    assert credit.status_code == 403 and "access" in credit.json["data"]["account_id"]
+    assert world.store.get_many(ACCOUNTS_DB, [customer])[customer]["pvt_tree"][-1] == world.ids["other_reseller"]
+    past_the_cache(clock)
+    refused = balance(client, world, "customer_two", headers)
+    assert refused.status_code == 403 and "access" in refused.json["data"]["account_id"]
