@@ -20,10 +20,11 @@ pytestmark = pytest.mark.integration
 
 
 class ReadsNamed:
-    """The store, noting the documents each read asks for (not `backing`: a pass would unwrap it)."""
+    """The store, noting the documents each read asks for and the views each query asks (not
+    `backing`: a pass would unwrap it)."""
 
     def __init__(self, inner):
-        self.inner, self.asked = inner, []
+        self.inner, self.asked, self.views = inner, [], []
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -36,6 +37,10 @@ class ReadsNamed:
         doc_ids = list(doc_ids)
         self.asked.append((db, set(doc_ids)))
         return self.inner.get_many(db, doc_ids)
+
+    def query_view(self, db, design, view, query=None):
+        self.views.append((db, view))
+        return self.inner.query_view(db, design, view, *([query] if query is not None else []))
 
 
 def test_an_opening_reads_its_marker_crawl_log_and_rollover_in_one_request(store):

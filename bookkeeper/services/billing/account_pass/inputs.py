@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import Any
 
@@ -14,6 +14,7 @@ from bookkeeper.design_docs import DesignDoc
 from bookkeeper.domain.added_vat import netto_rate
 from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.history import QuantityHistory
+from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.domain.ledger import ledger_document
 from bookkeeper.domain.periods import Month, Period
 from bookkeeper.domain.plan_pricing import price_services
@@ -23,8 +24,10 @@ from bookkeeper.ports import Clock, DocumentStore, gregorian_now
 from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.context import BillingContext
 from bookkeeper.services.billing.directory import DirectoryWrites
-from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, previous_month, utc_month
+from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, utc_month
 from bookkeeper.services.billing.quantity_history import account_history
+
+EARLIEST_ZONE_AHEAD_S = 14 * 3600  # UTC+14 (Pacific/Kiritimati): the first place a day begins
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,14 @@ class PassInputs:
 
     def period_months(self, period: Period) -> list[Month]:
         """The monthly databases a period's entries can be in: Kazoo's UTC months, from the one
-        before its local start (a reseller east of UTC opens its period before UTC's month
-        turns) to now."""
-        first = previous_month((period.start.year, period.start.month))
+        in which its first day began somewhere on Earth, to now. A period's entries are written
+        once its first day has begun where its reseller is (a reseller east of UTC opens it
+        before UTC's day turns); the earliest such moment in any zone, whatever the reseller's
+        zone was then, is 10:00 UTC the day before (UTC+14). So a period that starts on the 1st
+        is looked for from the month before, one that starts on the 15th from its own: a view
+        query less on each read of it, where its month before was asked for nothing."""
+        earliest = gregorian_of(datetime.combine(period.start, time(), tzinfo=UTC)) - EARLIEST_ZONE_AHEAD_S
+        first = utc_month(earliest)
         return months_from(first, max(utc_month(self.now_gregorian), (period.end.year, period.end.month)))
 
     def ledger_entries(self, charges: Sequence[Charge]) -> list[dict[str, Any]]:
