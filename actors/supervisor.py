@@ -274,6 +274,10 @@ class Supervisor(ActorTypeDispatcher):
         address = exited.childAddress
         if address in self.shards:
             index = self.shards.index(address)
+            # Its pid is gone with it: until the successor says it is ready, the status shows no
+            # pid there (a caller waiting for every shard ready, then killing one by its pid, must
+            # not be handed the dead one's).
+            self.shard_pids.pop(index, None)
             if self._restart_allowed(f"shard {index}"):
                 self.shards[index] = self._start_shard(index)
                 self._redeliver(index)
