@@ -246,7 +246,8 @@ class Supervisor(ActorTypeDispatcher):
             self.send(askers.pop(0), report)
 
     def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
-        self.shard_pids[ready.index] = ready.pid
+        if 0 <= ready.index < len(self.shards) and sender == self.shards[ready.index]:
+            self.shard_pids[ready.index] = ready.pid  # not a dead predecessor's word, come late
 
     def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
         self.send(
