@@ -76,14 +76,22 @@ def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
 
 
 def account_for(
-    req: falcon.Request, deps: ApiDeps, account_id: str, *, write: bool = False, from_above: bool = False
+    req: falcon.Request,
+    deps: ApiDeps,
+    account_id: str,
+    *,
+    write: bool = False,
+    from_above: bool = False,
+    recent: bool = False,
 ) -> dict[str, Any]:
     """The target account's document once the caller may act on it. `from_above`: only the
-    reseller that bills the account or an account above that reseller may (see `is_from_above`)."""
+    reseller that bills the account or an account above that reseller may (see `is_from_above`).
+    `recent`: a read that shows nothing of the account's own document (its balance, its ledger)
+    may take it as this worker read it within KAZBILL_API_AUTH_CACHE (_target_account)."""
     caller = authenticate(req, deps)
     if not is_account_id(account_id):
         raise ApiError(404, "bad identifier", {"account_id": {"format": {"message": "not a Kazoo account id"}}})
-    account = _target_account(req, deps, account_id)
+    account = _target_account(req, deps, account_id, recent=recent and not (write or from_above))
     if account is None or account.get("pvt_deleted"):
         raise ApiError(
             404, "bad identifier", {"account_id": {"exists": {"message": f"account {account_id} not found"}}}
@@ -126,16 +134,19 @@ def account_for(
     return account
 
 
-def _target_account(req: falcon.Request, deps: ApiDeps, account_id: str) -> dict[str, Any] | None:
-    """The account a request is about. A read trusts what this worker read of it within
-    KAZBILL_API_AUTH_CACHE, as a token's own account and user are trusted (an account moved to
-    another reseller, or deleted, is out of the old reseller's sight within that): on CouchDB it
-    was one of the three requests of a `GET .../ledgers/total`. Anything that changes something
-    reads it afresh, so no write is ever allowed by an account's former tree. A copy: a route
-    may change what it is handed without changing what the next request is."""
-    if req.method not in ("GET", "HEAD"):
-        return get_or_none(deps.store, ACCOUNTS_DB, account_id)
-    kept = deps.recent.get(deps.store, ACCOUNTS_DB, account_id, deps.clock.now().timestamp())
+def _target_account(req: falcon.Request, deps: ApiDeps, account_id: str, *, recent: bool) -> dict[str, Any] | None:
+    """The account a request is about. A `recent` read (a balance, a ledger: GET only) trusts
+    what this worker read of it within KAZBILL_API_AUTH_CACHE, as a token's own account and user
+    are trusted: an account moved to another reseller, or deleted, is out of the old reseller's
+    sight within that, and on CouchDB a `GET .../ledgers/total` is two store requests, not three.
+    Everything else reads it afresh (who may act on it can change: no write, no gateway call, no
+    page showing the account is ever decided by a tree it has left), and leaves that fresh copy
+    for the reads after it. Handed out as a copy: a route may change what it is given."""
+    now = deps.clock.now().timestamp()
+    if recent and req.method in ("GET", "HEAD"):
+        kept = deps.recent.get(deps.store, ACCOUNTS_DB, account_id, now)
+    else:
+        kept = deps.recent.read_afresh(deps.store, ACCOUNTS_DB, account_id, now)
     return json_copy(kept) if kept is not None else None
 
 

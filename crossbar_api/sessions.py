@@ -37,6 +37,10 @@ class RecentDocuments:
             kept = self._docs.get((db, doc_id))
         if kept is not None and 0 <= now - kept[0] < self.ttl_s:
             return kept[1]
+        return self.read_afresh(store, db, doc_id, now)
+
+    def read_afresh(self, store: DocumentStore, db: str, doc_id: str, now: float) -> dict[str, Any] | None:
+        """The stored document, now; kept for the reads that trust the last few seconds."""
         doc = get_or_none(store, db, doc_id)
         with self._lock:
             if len(self._docs) >= self.max_entries:

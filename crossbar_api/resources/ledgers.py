@@ -106,7 +106,7 @@ class Ledgers:
         self.deps = deps
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        account_for(req, self.deps, account_id)
+        account_for(req, self.deps, account_id, recent=True)
         created_from, created_to = time_range(req, _now(self.deps))
         answer(req, resp, summary_by_service(ledgers_created(self.deps, account_id, created_from, created_to)))
 
@@ -143,7 +143,7 @@ class SourceLedgers(LedgerEntry):
     takes a manual entry's id (LedgerEntry)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, ledger: str) -> None:
-        account_for(req, self.deps, account_id)
+        account_for(req, self.deps, account_id, recent=True)
         created_from, created_to = time_range(req, _now(self.deps))
         rows = source_rows(self.deps, account_id, ledger, created_from, created_to)
         if wants_csv(req):  # e.g. per-minute-voip: every call of the range, a chunk at a time
@@ -163,7 +163,7 @@ class SourceLedger:
         self.deps = deps
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, ledger: str, entry_id: str) -> None:
-        account_for(req, self.deps, account_id)
+        account_for(req, self.deps, account_id, recent=True)
         doc = find_ledger(self.deps, account_id, entry_id, _now(self.deps))
         if doc is None or (doc.get("source") or {}).get("service") != ledger:
             raise ApiError(
@@ -183,7 +183,7 @@ class LedgerSummary:
         self.deps = deps
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str, modb_suffix: str) -> None:
-        account_for(req, self.deps, account_id)
+        account_for(req, self.deps, account_id, recent=True)
         # kazoo_modb_util:get_modb_suffix (core/kazoo_modb/src/kazoo_modb_util.erl:131-143): YYYYMM
         # or YYYYM; here also a month of the calendar.
         suffix = modb_suffix if len(modb_suffix) == 6 else f"{modb_suffix[:4]}0{modb_suffix[4:]}"

@@ -57,7 +57,7 @@ class CurrentBalance:
         self.deps, self.key = deps, key
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        account_for(req, self.deps, account_id)
+        account_for(req, self.deps, account_id, recent=True)
         book = LedgerBook(self.deps.store, self.deps.design_docs, settled_reads=True)  # a read: one view query
         units = book.current_balance(account_id, _now_gregorian(self.deps))
         answer(req, resp, {self.key: to_major(units)})
@@ -91,7 +91,7 @@ class Transactions:
         self.deps = deps
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, account_id: str) -> None:
-        account_for(req, self.deps, account_id)
+        account_for(req, self.deps, account_id, recent=True)
         now = _now_gregorian(self.deps)
         created_to = gregorian_param(req, "created_to") or now
         created_from = gregorian_param(req, "created_from") or created_to - 30 * 86_400

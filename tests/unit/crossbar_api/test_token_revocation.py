@@ -159,10 +159,10 @@ def test_a_token_signed_for_other_claims_or_forged_is_refused(api):
     assert other.claims(headers["X-Auth-Token"], 0) is None
 
 
-def test_an_account_moved_to_another_reseller_is_out_of_reach_at_once_for_writes_and_within_the_cache_for_reads(api):
-    """A read trusts the target account as this worker last read it, for the cache's seconds (as
-    a token's own account is trusted); a request that changes something reads it afresh, so the
-    former reseller can never credit, debit or change an account that has left its tree."""
+def test_an_account_moved_to_another_reseller_is_out_of_reach_at_once_but_for_its_balance_within_the_cache(api):
+    """A balance or ledger read trusts the target account as this worker last read it, for the
+    cache's seconds (as a token's own account is trusted); everything else reads it afresh, so
+    the former reseller can never credit it, reach its payment gateway, or see its settings."""
     client, world, clock = api
     headers = token_of(client, "Reseller", "boss")
     customer = world.ids["customer_two"]
@@ -174,6 +174,8 @@ def test_an_account_moved_to_another_reseller_is_out_of_reach_at_once_for_writes
         json={"data": {"amount": 100, "description": "not ours any more"}},
     )
     assert credit.status_code == 403 and "access" in credit.json["data"]["account_id"]
+    for path in ("braintree/client_token", "onbill", "services"):  # a GET that reaches a gateway, or shows it
+        assert client.simulate_get(f"/v2/accounts/{customer}/{path}", headers=headers).status_code == 403, path
     assert world.store.get_many(ACCOUNTS_DB, [customer])[customer]["pvt_tree"][-1] == world.ids["other_reseller"]
     past_the_cache(clock)
     refused = balance(client, world, "customer_two", headers)
