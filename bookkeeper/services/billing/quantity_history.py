@@ -199,8 +199,8 @@ def account_history(
     remember: bool = True,
     clock: Callable[[], int] | None = None,
 ) -> QuantityHistory:
-    """`load_history` over the account's own views; `clock` (Gregorian seconds), read once the
-    views are, bounds what a document's timestamp may say."""
+    """`load_history` over the account's holdings (holdings.py); `clock` (Gregorian seconds),
+    read once they are, bounds what a document's timestamp may say."""
     held = read_holdings(store, account_id)
     return load_history(
         store,
