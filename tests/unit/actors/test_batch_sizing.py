@@ -34,6 +34,16 @@ def test_the_size_falls_at_once_to_what_fits():
     assert sizing.size == 500
 
 
+def test_a_small_batch_answered_in_time_behind_big_ones_leaves_the_size_alone():
+    sizing = BatchSizing(smallest=200, largest=8000, answer_within_s=20.0)
+    sizing.size = 8000
+    sizing.answered(86, 3.4)  # cut by the wait window, queued behind two batches of thousands
+    assert sizing.size == 8000
+    sizing.size = 1000
+    sizing.answered(900, 3.4)
+    assert sizing.size == 1800  # twice what was shown to answer in time
+
+
 def test_unreachable_shards_start_it_again_from_the_smallest():
     sizing = BatchSizing(smallest=200, largest=2000)
     sizing.size = 1600
@@ -82,5 +92,8 @@ def test_the_size_stays_in_bounds_and_at_most_doubles(smallest, extra, within, a
         sizing.answered(messages, seconds)
         assert smallest <= sizing.size <= smallest + extra
         assert sizing.size <= max(2 * before, smallest)
-        if messages and seconds > 0 and messages * within / seconds < before:
+        if messages and seconds > within:
             assert sizing.size <= max(before, smallest)  # slower than aimed at: never grows
+            assert sizing.size <= max(smallest, int(messages * within / seconds))  # what fits
+        elif messages:
+            assert sizing.size >= min(before, smallest + extra)  # in time: never falls
