@@ -41,6 +41,7 @@ from actors.messages import (
     StartService,
     StatusRequest,
 )
+from actors.rate_merging import RateMerging
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.shard_failures import record_shard_failure
 from actors.supervision import RestartBudget
@@ -67,6 +68,7 @@ class Supervisor(ActorTypeDispatcher):
         self.budget: RestartBudget | None = None
         self.pending = PendingBatches()
         self.in_flight: dict[int, dict[str, ShardWork]] = {}
+        self.rate_merging = RateMerging()  # rating held for a shard busy rating (rate_merging.py)
         self.redelivered: set[tuple[str, int]] = set()
         self.giving_up = False
         self.stopping = False
@@ -147,8 +149,17 @@ class Supervisor(ActorTypeDispatcher):
             return
         self.pending.open(batch.batch_id, sender, works)
         for index, work in works.items():
-            self.in_flight[index][batch.batch_id] = work
-            self.send(self.shards[index], work)
+            if work.kind == "rate" and self._rating(index):
+                self.rate_merging.hold(index, work)
+            else:
+                self._send_work(index, work)
+
+    def _rating(self, index: int) -> bool:
+        return any(work.kind == "rate" for work in self.in_flight[index].values())
+
+    def _send_work(self, index: int, work: ShardWork) -> None:
+        self.in_flight[index][work.batch_id] = work
+        self.send(self.shards[index], work)
 
     def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
         self.counts.update(
@@ -166,15 +177,24 @@ class Supervisor(ActorTypeDispatcher):
     def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
         self.in_flight.get(shard, {}).pop(batch_id, None)
         self.redelivered.discard((batch_id, shard))
-        finished = self.pending.report(batch_id, shard, done, failed, not_done, events)
-        if finished is not None:
-            reply_to, outcome = finished
-            self.send(
-                reply_to,
-                HandOffDone(
-                    batch_id, tuple(outcome.done), tuple(outcome.failed), tuple(outcome.not_done), tuple(outcome.events)
-                ),
-            )
+        for part in self.rate_merging.reports(batch_id, done, failed, not_done, events):
+            finished = self.pending.report(part.batch_id, shard, part.done, part.failed, part.not_done, part.events)
+            if finished is not None:
+                reply_to, outcome = finished
+                self.send(
+                    reply_to,
+                    HandOffDone(
+                        part.batch_id,
+                        tuple(outcome.done),
+                        tuple(outcome.failed),
+                        tuple(outcome.not_done),
+                        tuple(outcome.events),
+                    ),
+                )
+        if shard in self.in_flight and not self._rating(shard):
+            held = self.rate_merging.next_for(shard)
+            if held is not None:
+                self._send_work(shard, held)
 
     def receiveMsg_PoisonMessage(self, poison: PoisonMessage, sender) -> None:
         work = poison.poisonMessage
@@ -259,7 +279,8 @@ class Supervisor(ActorTypeDispatcher):
                 self.mailer,
                 self.document_workers,
                 self.restarts,
-                sum(len(works) for works in self.in_flight.values()),
+                sum(self.rate_merging.batches_in(work) for works in self.in_flight.values() for work in works.values())
+                + self.rate_merging.waiting(),
                 self.giving_up,
                 tuple(sorted(self.counts.items())),
             ),

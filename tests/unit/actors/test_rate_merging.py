@@ -1,0 +1,149 @@
+"""Rating held for a busy shard goes to it as one work, and its report goes back batch by batch
+(actors/rate_merging.py), in the supervisor as it routes (actors/supervisor.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from actors.messages import HandOff, HandOffDone, ShardWork, ShardWorkDone
+from actors.rate_merging import RateMerging, split_report
+from actors.supervisor import Supervisor
+from bookkeeper.domain.calls import FinishedCall
+
+ENDED = 63_900_000_000
+
+
+def call(account: str, call_id: str) -> FinishedCall:
+    return FinishedCall(account, call_id, 61, "74951234567", "outbound", True, ENDED)
+
+
+def work(batch_id: str, *accounts: str) -> ShardWork:
+    calls = tuple(call(account, f"{batch_id}-{n}") for n, account in enumerate(accounts))
+    return ShardWork(batch_id, "rate", accounts, None, calls)
+
+
+def test_one_held_batch_goes_as_it_came_and_several_go_as_one():
+    merging = RateMerging()
+    assert merging.next_for(0) is None
+    merging.hold(0, work("b1", "A"))
+    assert merging.next_for(0) == work("b1", "A")
+    merging.hold(0, work("b2", "A", "B"))
+    merging.hold(0, work("b3", "B", "C"))
+    assert merging.waiting() == 2
+    merged = merging.next_for(0)
+    assert merged is not None and merged.batch_id.startswith("merged-")
+    assert merged.account_ids == ("A", "B", "B", "C")
+    assert [c.call_id for c in merged.calls] == ["b2-0", "b2-1", "b3-0", "b3-1"]
+    assert merging.waiting() == 0 and merging.batches_in(merged) == 2
+    reports = merging.reports(merged.batch_id, ["A", "B", "B", "C"], [], [], [("call_charged", "C")])
+    assert [(r.batch_id, r.done, r.events) for r in reports] == [
+        ("b2", ("A", "B"), ()),
+        ("b3", ("B", "C"), (("call_charged", "C"),)),
+    ]
+    # Forgotten at its first report: a late second one is about no batch waited for.
+    assert [r.batch_id for r in merging.reports(merged.batch_id, [], [], [])] == [merged.batch_id]
+
+
+def test_an_account_handed_back_is_handed_back_in_every_batch_with_its_calls():
+    works = [work("b1", "A", "B"), work("b2", "B", "C")]
+    reports = split_report(works, ["A", "C"], [], ["B"], [])
+    assert [(r.done, r.not_done) for r in reports] == [(("A",), ("B",)), (("C",), ("B",))]
+
+
+def test_failed_calls_and_a_standing_failure_keep_their_reasons():
+    works = [work("b1", "A", "A"), work("b2", "A")]
+    # one call of A failed twice (rating_crashed), A's standing pass failed afterwards
+    reports = split_report(works, ["A", "A"], [("A", "call crashed"), ("A", "standing crashed")], [], [])
+    assert reports[0].done == ("A", "A") and reports[1].done == ()
+    assert reports[1].failed == (("A", "call crashed"),)
+    assert reports[0].failed == (("A", "standing crashed"),)  # what the calls do not account for
+
+
+def test_a_call_the_report_does_not_speak_of_is_rated_again():
+    reports = split_report([work("b1", "A", "B")], ["A"], [], [], [])
+    assert reports[0].not_done == ("B",)
+
+
+accounts = st.sampled_from(["A", "B", "C", "D"])
+
+
+@given(
+    batches=st.lists(st.lists(accounts, min_size=1, max_size=6), min_size=1, max_size=4),
+    outcome=st.lists(st.sampled_from(["done", "failed", "back"]), min_size=24, max_size=24),
+)
+def test_a_split_report_speaks_of_every_call_once_and_hands_back_whole_accounts(batches, outcome):
+    works = [work(f"b{n}", *part) for n, part in enumerate(batches)]
+    calls = [account for w in works for account in w.account_ids]
+    back = {account for account, what in zip(calls, outcome, strict=False) if what == "back"}
+    done = [a for a, what in zip(calls, outcome, strict=False) if what == "done" and a not in back]
+    failed = [(a, f"reason {n}") for n, (a, what) in enumerate(zip(calls, outcome, strict=False)) if what == "failed"]
+    failed = [(a, reason) for a, reason in failed if a not in back]
+    reports = split_report(works, done, failed, sorted(back), [])
+    assert [r.batch_id for r in reports] == [w.batch_id for w in works]
+    for w, report in zip(works, reports, strict=True):
+        assert Counter(report.done) + Counter(a for a, _ in report.failed) + Counter(report.not_done) == Counter(
+            w.account_ids
+        )
+        assert all(account in report.not_done for account in w.account_ids if account in back)
+    assert Counter(a for r in reports for a in r.done) == Counter(done)
+    assert sorted(f for r in reports for f in r.failed) == sorted(failed)
+
+
+class Recorded(Supervisor):
+    """The supervisor's routing without an actor system: what it sends is recorded."""
+
+    def __init__(self, shards: int):
+        super().__init__()
+        self.sent: list[tuple[object, object]] = []
+        self.config = object()  # started (only its presence is looked at when routing)
+        self.shards = [f"shard-{index}" for index in range(shards)]
+        self.in_flight = {index: {} for index in range(shards)}
+
+    def send(self, target, message):  # type: ignore[override]
+        self.sent.append((target, message))
+
+    def taken(self) -> list[tuple[object, object]]:
+        sent, self.sent = self.sent, []
+        return sent
+
+
+def test_a_shard_rating_a_batch_gets_the_batches_that_came_meanwhile_as_one_and_each_bridge_its_answer():
+    supervisor = Recorded(shards=1)
+    first = HandOff("b1", "rate", ("A",), calls=(call("A", "c1"),))
+    supervisor.receiveMsg_HandOff(first, "bridge-1")
+    [(to, sent)] = supervisor.taken()
+    assert to == "shard-0" and sent.batch_id == "b1"
+    supervisor.receiveMsg_HandOff(HandOff("b2", "rate", ("A",), calls=(call("A", "c2"),)), "bridge-2")
+    supervisor.receiveMsg_HandOff(HandOff("b3", "rate", ("B",), calls=(call("B", "c3"),)), "bridge-3")
+    supervisor.receiveMsg_HandOff(HandOff("r1", "reconcile", ("C",)), "bridge-4")
+    [(to, reconcile)] = supervisor.taken()  # the rating waits, a reconcile does not
+    assert reconcile.kind == "reconcile"
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")
+    answered, (to, merged) = supervisor.taken()
+    assert answered == ("bridge-1", HandOffDone("b1", ("A",), (), (), ()))
+    assert merged.batch_id.startswith("merged-") and [c.call_id for c in merged.calls] == ["c2", "c3"]
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone(merged.batch_id, 0, ("A",), (), ("B",)), "shard-0")
+    assert supervisor.taken() == [
+        ("bridge-2", HandOffDone("b2", ("A",), (), (), ())),
+        ("bridge-3", HandOffDone("b3", (), (), ("B",), ())),
+    ]
+    assert supervisor.in_flight == {0: {"r1": reconcile}}
+
+
+def test_a_merged_work_the_shard_dies_on_twice_fails_each_of_its_batches():
+    supervisor = Recorded(shards=1)
+    supervisor._record = lambda work, reason: None  # type: ignore[method-assign]
+    supervisor.receiveMsg_HandOff(HandOff("b1", "rate", ("A",), calls=(call("A", "c1"),)), "bridge-1")
+    supervisor.receiveMsg_HandOff(HandOff("b2", "rate", ("A",), calls=(call("A", "c2"),)), "bridge-2")
+    supervisor.receiveMsg_HandOff(HandOff("b3", "rate", ("B",), calls=(call("B", "c3"),)), "bridge-3")
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")
+    (_, merged) = supervisor.taken()[-1]
+    supervisor._fail_work(0, merged, "the shard process died twice on this work")
+    reason = "the shard process died twice on this work"
+    assert supervisor.taken() == [
+        ("bridge-2", HandOffDone("b2", (), (("A", reason),), (), ())),
+        ("bridge-3", HandOffDone("b3", (), (("B", reason),), (), ())),
+    ]
