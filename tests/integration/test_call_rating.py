@@ -4,6 +4,7 @@ on-net calls; and the balance guard blocking an account a call leaves without fu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -489,3 +490,31 @@ def test_a_debit_written_but_reported_unwritten_is_in_the_listed_balance(chain):
     live = LedgerBook(world.store, ports.design_docs).current_balance(customer, now)
     assert debits(world.store, customer)  # the debit stands
     assert world.store.get(DIRECTORY_DB, customer)["balance"] == live
+
+
+@pytest.mark.parametrize("at_once", [1, 4])
+def test_a_batch_whose_accounts_are_settled_several_at_a_time_charges_each_level_once(chain, at_once):
+    """On CouchDB a shard settles a batch's accounts `passes_at_once` at a time (batch_rating.py):
+    the customer, its reseller and theirs in threads of their own, each writing its ledger alone."""
+    world, ports = chain
+    ports = replace(ports, passes_at_once=at_once)
+    c1, c2 = call(world, call_id="c0ffee-0401"), call(world, call_id="c0ffee-0402")
+    own = call(world, call_id="c0ffee-0403", account="sub")  # the sub-reseller's own call
+    outcome = rate_calls(ports, [c1, c2, own, c1])
+    assert not outcome.failed and not outcome.not_done
+    assert sum(e.name == "call_charged" for e in outcome.events) == 3 + 3 + 2
+    entry = "202611-kazbill-call-c0ffee-04"
+    assert debits(world.store, world.ids["customer"]) == {
+        f"{entry}01": (4_200, "EUR", VOIP, "per_minute_call"),
+        f"{entry}02": (4_200, "EUR", VOIP, "per_minute_call"),
+    }
+    assert debits(world.store, world.ids["sub"]) == {
+        f"{entry}01": (189_000, "RUB", VOIP, "sub_account_per_minute_call"),
+        f"{entry}02": (189_000, "RUB", VOIP, "sub_account_per_minute_call"),
+        f"{entry}03": (189_000, "RUB", VOIP, "per_minute_call"),  # at the reseller's wholesale rate
+    }
+    assert debits(world.store, world.ids["reseller"]) == {
+        f"{entry}0{n}": (1_050, "USD", VOIP, "sub_account_per_minute_call") for n in (1, 2, 3)
+    }
+    again = rate_calls(ports, [own, c2, c1])
+    assert not [e for e in again.events if e.name == "call_charged"] and not again.not_done
