@@ -41,10 +41,10 @@ from actors.messages import (
     StartService,
     StatusRequest,
 )
-from actors.rate_merging import RateMerging
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.shard_failures import record_shard_failure
 from actors.supervision import RestartBudget
+from actors.work_merging import MERGED_KINDS, WorkMerging, merges
 from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
@@ -68,7 +68,7 @@ class Supervisor(ActorTypeDispatcher):
         self.budget: RestartBudget | None = None
         self.pending = PendingBatches()
         self.in_flight: dict[int, dict[str, ShardWork]] = {}
-        self.rate_merging = RateMerging()  # rating held for a shard busy rating (rate_merging.py)
+        self.merging = WorkMerging()  # work held for a shard busy with its kind (work_merging.py)
         self.redelivered: set[tuple[str, int]] = set()
         self.giving_up = False
         self.stopping = False
@@ -149,13 +149,13 @@ class Supervisor(ActorTypeDispatcher):
             return
         self.pending.open(batch.batch_id, sender, works)
         for index, work in works.items():
-            if work.kind == "rate" and self._rating(index):
-                self.rate_merging.hold(index, work)
+            if merges(work) and self._busy_with(index, work.kind):
+                self.merging.hold(index, work)
             else:
                 self._send_work(index, work)
 
-    def _rating(self, index: int) -> bool:
-        return any(work.kind == "rate" for work in self.in_flight[index].values())
+    def _busy_with(self, index: int, kind: str) -> bool:
+        return any(merges(work) and work.kind == kind for work in self.in_flight[index].values())
 
     def _send_work(self, index: int, work: ShardWork) -> None:
         self.in_flight[index][work.batch_id] = work
@@ -177,7 +177,7 @@ class Supervisor(ActorTypeDispatcher):
     def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
         self.in_flight.get(shard, {}).pop(batch_id, None)
         self.redelivered.discard((batch_id, shard))
-        for part in self.rate_merging.reports(batch_id, done, failed, not_done, events):
+        for part in self.merging.reports(batch_id, done, failed, not_done, events):
             finished = self.pending.report(part.batch_id, shard, part.done, part.failed, part.not_done, part.events)
             if finished is not None:
                 reply_to, outcome = finished
@@ -191,8 +191,8 @@ class Supervisor(ActorTypeDispatcher):
                         tuple(outcome.events),
                     ),
                 )
-        if shard in self.in_flight and not self._rating(shard):
-            held = self.rate_merging.next_for(shard)
+        for kind in MERGED_KINDS if shard in self.in_flight else ():
+            held = None if self._busy_with(shard, kind) else self.merging.next_for(shard, kind)
             if held is not None:
                 self._send_work(shard, held)
 
@@ -279,8 +279,8 @@ class Supervisor(ActorTypeDispatcher):
                 self.mailer,
                 self.document_workers,
                 self.restarts,
-                sum(self.rate_merging.batches_in(work) for works in self.in_flight.values() for work in works.values())
-                + self.rate_merging.waiting(),
+                sum(self.merging.batches_in(work) for works in self.in_flight.values() for work in works.values())
+                + self.merging.waiting(),
                 self.giving_up,
                 tuple(sorted(self.counts.items())),
             ),

@@ -1,4 +1,7 @@
-"""Rating work for a shard that is busy rating waits, and goes to it as one piece of work. Pure.
+"""Work for a shard busy with work of its kind waits, and goes to it as one piece of work. Pure.
+
+Rating ("rate") and reconciling ("reconcile") are merged; a crawl of a day is not (each names
+its day, and the scheduler counts them one by one).
 
 Most of what rating a batch of calls costs is per account in it, not per call: its context, its
 earlier debits and balance (ledger views), its rollover, its write; some eight store requests on
@@ -8,11 +11,15 @@ delivered when the bridge cut it: after a big batch is acknowledged a small one 
 (measured on CouchDB: batches of 91-2,000 messages in turn, each taking about as long). Handed
 to the shard one after another, each paid every account's requests again. Held while the shard
 rates the one before and then merged, they pay them once per round, however the bridge cut them:
-the shard rates whatever has come since it last looked, as Erlang's group commit does.
+the shard rates whatever has come since it last looked, as Erlang's group commit does. Doc
+events are alike and more so: a reconcile is a whole pass over the account, and an account with
+changes in three batches in flight was billed three times where once, after the last, sees all.
 
-The merged work's report is split back into one report per batch it was made of (split_report),
+The merged work's report is split back into one report per batch it was made of (split_rating,
+split_reconciling),
 so each bridge still learns about its own batch, and still acknowledges it only once its calls
-are rated. Merging never delays work: a shard with no rating in hand gets a batch at once.
+are rated or its accounts billed. Merging never delays work: a shard with no work of the kind in
+hand gets a batch at once.
 """
 
 from __future__ import annotations
@@ -34,23 +41,32 @@ class BatchReport:
     events: tuple[tuple[str, str], ...]
 
 
+MERGED_KINDS = ("rate", "reconcile")
+
+
+def merges(work: ShardWork) -> bool:
+    return work.kind in MERGED_KINDS and work.day is None
+
+
 @dataclass
-class RateMerging:
-    held: dict[int, list[ShardWork]] = field(default_factory=dict)  # per shard, in arrival order
+class WorkMerging:
+    held: dict[tuple[int, str], list[ShardWork]] = field(default_factory=dict)  # per shard and kind, in order
     merged: dict[str, tuple[ShardWork, ...]] = field(default_factory=dict)  # merged id -> its batches
 
     def hold(self, shard: int, work: ShardWork) -> None:
-        self.held.setdefault(shard, []).append(work)
+        self.held.setdefault((shard, work.kind), []).append(work)
 
-    def next_for(self, shard: int) -> ShardWork | None:
-        """What the shard rates next: the one batch held, or the held batches as one work."""
-        works = self.held.pop(shard, [])
+    def next_for(self, shard: int, kind: str) -> ShardWork | None:
+        """What the shard does next of `kind`: the one batch held, or the held batches as one
+        work (a reconcile names each account once, in the order first named)."""
+        works = self.held.pop((shard, kind), [])
         if len(works) <= 1:
             return works[0] if works else None
+        accounts = tuple(account for work in works for account in work.account_ids)
         merged = ShardWork(
             f"merged-{uuid.uuid4().hex}",
-            "rate",
-            tuple(account for work in works for account in work.account_ids),
+            works[0].kind,
+            accounts if kind == "rate" else tuple(dict.fromkeys(accounts)),
             None,
             tuple(call for work in works for call in work.calls),
         )
@@ -77,10 +93,40 @@ class RateMerging:
         works = self.merged.pop(batch_id, None)
         if works is None:
             return [BatchReport(batch_id, tuple(done), tuple(failed), tuple(not_done), tuple(events))]
-        return split_report(works, list(done), list(failed), list(not_done), list(events))
+        split = split_rating if works[0].kind == "rate" else split_reconciling
+        return split(works, list(done), list(failed), list(not_done), list(events))
 
 
-def split_report(
+def split_reconciling(
+    works: Sequence[ShardWork],
+    done: Sequence[str],
+    failed: Sequence[tuple[str, str]],
+    not_done: Sequence[str],
+    events: Sequence[tuple[str, str]],
+) -> list[BatchReport]:
+    """Each batch's share of a merged reconcile: one pass billed each account for every batch
+    that named it, so each has the account's outcome and its events; an account the report does
+    not speak of is handed back (billed again rather than taken as done)."""
+    finished = set(done)
+    reasons = dict(failed)
+    handed_back = set(not_done)
+    reports = []
+    for work in works:
+        named = list(dict.fromkeys(work.account_ids))
+        its = set(named)
+        reports.append(
+            BatchReport(
+                work.batch_id,
+                tuple(a for a in named if a in finished and a not in reasons and a not in handed_back),
+                tuple((a, reasons[a]) for a in named if a in reasons and a not in handed_back),
+                tuple(a for a in named if a in handed_back or (a not in finished and a not in reasons)),
+                tuple((name, account) for name, account in events if account in its),
+            )
+        )
+    return reports
+
+
+def split_rating(
     works: Sequence[ShardWork],
     done: Sequence[str],
     failed: Sequence[tuple[str, str]],

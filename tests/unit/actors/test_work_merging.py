@@ -1,5 +1,5 @@
 """Rating held for a busy shard goes to it as one work, and its report goes back batch by batch
-(actors/rate_merging.py), in the supervisor as it routes (actors/supervisor.py)."""
+(actors/work_merging.py), in the supervisor as it routes (actors/supervisor.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors.messages import HandOff, HandOffDone, ShardWork, ShardWorkDone
-from actors.rate_merging import RateMerging, split_report
 from actors.supervisor import Supervisor
+from actors.work_merging import WorkMerging, split_rating, split_reconciling
 from bookkeeper.domain.calls import FinishedCall
 
 ENDED = 63_900_000_000
@@ -26,14 +26,15 @@ def work(batch_id: str, *accounts: str) -> ShardWork:
 
 
 def test_one_held_batch_goes_as_it_came_and_several_go_as_one():
-    merging = RateMerging()
-    assert merging.next_for(0) is None
+    merging = WorkMerging()
+    assert merging.next_for(0, "rate") is None
     merging.hold(0, work("b1", "A"))
-    assert merging.next_for(0) == work("b1", "A")
+    assert merging.next_for(0, "rate") == work("b1", "A")
     merging.hold(0, work("b2", "A", "B"))
     merging.hold(0, work("b3", "B", "C"))
     assert merging.waiting() == 2
-    merged = merging.next_for(0)
+    assert merging.next_for(0, "reconcile") is None and merging.next_for(1, "rate") is None
+    merged = merging.next_for(0, "rate")
     assert merged is not None and merged.batch_id.startswith("merged-")
     assert merged.account_ids == ("A", "B", "B", "C")
     assert [c.call_id for c in merged.calls] == ["b2-0", "b2-1", "b3-0", "b3-1"]
@@ -49,21 +50,21 @@ def test_one_held_batch_goes_as_it_came_and_several_go_as_one():
 
 def test_an_account_handed_back_is_handed_back_in_every_batch_with_its_calls():
     works = [work("b1", "A", "B"), work("b2", "B", "C")]
-    reports = split_report(works, ["A", "C"], [], ["B"], [])
+    reports = split_rating(works, ["A", "C"], [], ["B"], [])
     assert [(r.done, r.not_done) for r in reports] == [(("A",), ("B",)), (("C",), ("B",))]
 
 
 def test_failed_calls_and_a_standing_failure_keep_their_reasons():
     works = [work("b1", "A", "A"), work("b2", "A")]
     # one call of A failed twice (rating_crashed), A's standing pass failed afterwards
-    reports = split_report(works, ["A", "A"], [("A", "call crashed"), ("A", "standing crashed")], [], [])
+    reports = split_rating(works, ["A", "A"], [("A", "call crashed"), ("A", "standing crashed")], [], [])
     assert reports[0].done == ("A", "A") and reports[1].done == ()
     assert reports[1].failed == (("A", "call crashed"),)
     assert reports[0].failed == (("A", "standing crashed"),)  # what the calls do not account for
 
 
 def test_a_call_the_report_does_not_speak_of_is_rated_again():
-    reports = split_report([work("b1", "A", "B")], ["A"], [], [], [])
+    reports = split_rating([work("b1", "A", "B")], ["A"], [], [], [])
     assert reports[0].not_done == ("B",)
 
 
@@ -81,7 +82,7 @@ def test_a_split_report_speaks_of_every_call_once_and_hands_back_whole_accounts(
     done = [a for a, what in zip(calls, outcome, strict=False) if what == "done" and a not in back]
     failed = [(a, f"reason {n}") for n, (a, what) in enumerate(zip(calls, outcome, strict=False)) if what == "failed"]
     failed = [(a, reason) for a, reason in failed if a not in back]
-    reports = split_report(works, done, failed, sorted(back), [])
+    reports = split_rating(works, done, failed, sorted(back), [])
     assert [r.batch_id for r in reports] == [w.batch_id for w in works]
     for w, report in zip(works, reports, strict=True):
         assert Counter(report.done) + Counter(a for a, _ in report.failed) + Counter(report.not_done) == Counter(
@@ -146,4 +147,59 @@ def test_a_merged_work_the_shard_dies_on_twice_fails_each_of_its_batches():
     assert supervisor.taken() == [
         ("bridge-2", HandOffDone("b2", (), (("A", reason),), (), ())),
         ("bridge-3", HandOffDone("b3", (), (("B", reason),), (), ())),
+    ]
+
+
+def reconcile(batch_id: str, *accounts: str, day: str | None = None) -> ShardWork:
+    return ShardWork(batch_id, "crawl" if day else "reconcile", accounts, day)
+
+
+def test_reconciles_held_together_bill_each_account_once_and_each_batch_hears_of_its_own():
+    merging = WorkMerging()
+    merging.hold(0, reconcile("r2", "A", "B"))
+    merging.hold(0, reconcile("r3", "B", "C"))
+    merging.hold(0, work("b1", "A"))  # rating is held apart
+    merged = merging.next_for(0, "reconcile")
+    assert merged is not None and merged.account_ids == ("A", "B", "C") and merged.kind == "reconcile"
+    reports = merging.reports(merged.batch_id, ["A", "C"], [("B", "bad onbill")], [], [("charged", "B")])
+    assert [(r.batch_id, r.done, r.failed, r.events) for r in reports] == [
+        ("r2", ("A",), (("B", "bad onbill"),), (("charged", "B"),)),
+        ("r3", ("C",), (("B", "bad onbill"),), (("charged", "B"),)),
+    ]
+    assert merging.waiting() == 1
+
+
+@given(
+    batches=st.lists(st.lists(accounts, min_size=1, max_size=4), min_size=1, max_size=4),
+    outcome=st.dictionaries(accounts, st.sampled_from(["done", "failed", "back", "unspoken"])),
+)
+def test_a_split_reconcile_speaks_of_each_named_account_once_as_the_merged_report_did(batches, outcome):
+    works = [reconcile(f"r{n}", *part) for n, part in enumerate(batches)]
+    done = [a for a, what in outcome.items() if what == "done"]
+    failed = [(a, f"{a} failed") for a, what in outcome.items() if what == "failed"]
+    back = [a for a, what in outcome.items() if what == "back"]
+    for w, report in zip(works, split_reconciling(works, done, failed, back, []), strict=True):
+        spoken = [*report.done, *(a for a, _ in report.failed), *report.not_done]
+        assert sorted(spoken) == sorted(set(w.account_ids))
+        assert all(outcome.get(a) == "done" for a in report.done)
+        assert all(outcome.get(a) == "failed" for a, _ in report.failed)
+        assert all(outcome.get(a) in ("back", "unspoken", None) for a in report.not_done)
+
+
+def test_a_crawl_is_never_held_and_a_reconcile_waits_only_for_a_reconcile():
+    supervisor = Recorded(shards=1)
+    supervisor.receiveMsg_HandOff(HandOff("r1", "reconcile", ("A",)), "bridge-1")
+    supervisor.receiveMsg_HandOff(HandOff("r2", "reconcile", ("A", "B")), "bridge-2")
+    supervisor.receiveMsg_HandOff(HandOff("c1", "crawl", ("A",), day="2026-11-10"), "scheduler")
+    supervisor.receiveMsg_HandOff(HandOff("b1", "rate", ("A",), calls=(call("A", "c1"),)), "bridge-3")
+    assert [message.batch_id for _, message in supervisor.taken()] == ["r1", "c1", "b1"]
+    supervisor.receiveMsg_HandOff(HandOff("r3", "reconcile", ("B",)), "bridge-4")
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("r1", 0, ("A",), (), ()), "shard-0")
+    answered, (_, merged) = supervisor.taken()
+    assert answered == ("bridge-1", HandOffDone("r1", ("A",), (), (), ()))
+    assert merged.kind == "reconcile" and merged.account_ids == ("A", "B")
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone(merged.batch_id, 0, ("A", "B"), (), ()), "shard-0")
+    assert supervisor.taken() == [
+        ("bridge-2", HandOffDone("r2", ("A", "B"), (), (), ())),
+        ("bridge-4", HandOffDone("r3", ("B",), (), (), ())),
     ]
