@@ -36,7 +36,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.billing.ledger_readback import ledger_total, remember_written
-from bookkeeper.services.billing.pass_reads import database_exists_now, store_identity
+from bookkeeper.services.billing.pass_reads import database_exists_now, known_to_exist, store_identity
 from bookkeeper.services.setup.store_setup import install_design_docs
 
 __all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
@@ -52,6 +52,13 @@ _DESIGNED: weakref.WeakKeyDictionary[DocumentStore, set[str]] = weakref.WeakKeyD
 # starts afresh; a month whose database went away is dropped from it and checked again.
 _SETTLED: weakref.WeakKeyDictionary[DocumentStore, set[tuple[str, Month]]] = weakref.WeakKeyDictionary()
 _SETTLED_MAX = 200_000
+# Per store, the (account, month) whose rollover this process has seen. A rollover, once made,
+# stays (Kazoo keeps it; nothing deletes it but the month's database going with the account), so
+# a writer that has seen it does not read it again: a request less in every pass and call batch
+# that writes (the midnight race's carry check, within its window, still runs). Trusted only while
+# the month's database is known to exist (pass_reads.known_to_exist): a request that finds it gone
+# takes it out of that registry, and the rollover is looked for again.
+_SEEN: weakref.WeakKeyDictionary[DocumentStore, set[tuple[str, Month]]] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -108,7 +115,11 @@ class LedgerBook:
             self._carried.add((account_id, month))
             return
         db = self.month_db(account_id, month, create=True)
-        if self._has_rollover(db, month):
+        seen = _SEEN.setdefault(store_identity(self.store), set())
+        if ((account_id, month) in seen and known_to_exist(self.store, db)) or self._has_rollover(db, month):
+            if len(seen) >= _SETTLED_MAX:
+                seen.clear()
+            seen.add((account_id, month))
             if now_gregorian - month_start(month) < CARRY_CHECK_S:
                 self._carry_what_came_late(account_id, month, now_gregorian)
             else:  # past the midnight race's window: a rollover that stands stays

@@ -257,6 +257,11 @@ class PassReads:
             self._forget(db, [doc_id])
 
 
+def known_to_exist(store: DocumentStore, db: str) -> bool:
+    """Whether this process has seen `db` exist and no request has found it gone since."""
+    return parse_db_name(db).name in _KNOWN.get(store_identity(store), ())
+
+
 def _known_databases(store: DocumentStore) -> set[str]:
     known = _KNOWN.setdefault(store, set())
     if len(known) >= _KNOWN_MAX:
