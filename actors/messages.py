@@ -182,6 +182,9 @@ class ShardWork:
     account_ids: tuple[str, ...]
     day: str | None
     calls: tuple[FinishedCall, ...] = ()
+    # A merged rating (actors/work_merging.py): how many of the calls each batch it holds brought,
+    # in order; rated again batch by batch if rating them together fails. () for one batch.
+    parts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

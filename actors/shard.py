@@ -38,7 +38,7 @@ class AccountShard(ActorTypeDispatcher):
         if self.ports is None or self.index is None:
             raise RuntimeError("a shard got work before ShardStart")  # poison: the supervisor answers
         if work.kind == "rate":
-            outcome = rate_calls(self.ports, work.calls)
+            outcome = rate_calls(self.ports, work.calls, parts=work.parts)
         else:
             outcome = bill_accounts(
                 self.ports, work.account_ids, day=date.fromisoformat(work.day) if work.day else None

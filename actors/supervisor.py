@@ -44,7 +44,7 @@ from actors.messages import (
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
 from actors.shard_failures import record_shard_failure
 from actors.supervision import RestartBudget
-from actors.work_merging import MERGED_KINDS, WorkMerging, merges
+from actors.work_merging import WorkMerging, merges
 from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
@@ -149,13 +149,15 @@ class Supervisor(ActorTypeDispatcher):
             return
         self.pending.open(batch.batch_id, sender, works)
         for index, work in works.items():
-            if merges(work) and self._busy_with(index, work.kind):
-                self.merging.hold(index, work)
-            else:
-                self._send_work(index, work)
+            self.merging.hold(index, work)
+            self._release(index)
 
-    def _busy_with(self, index: int, kind: str) -> bool:
-        return any(merges(work) and work.kind == kind for work in self.in_flight[index].values())
+    def _release(self, index: int) -> None:
+        """Send the shard what may go now (work_merging.py): rating and reconciling wait while
+        the shard has work of their kind in hand, and go merged when it is done."""
+        busy = {work.kind for work in self.in_flight[index].values() if merges(work)}
+        for work in self.merging.release(index, busy):
+            self._send_work(index, work)
 
     def _send_work(self, index: int, work: ShardWork) -> None:
         self.in_flight[index][work.batch_id] = work
@@ -191,17 +193,20 @@ class Supervisor(ActorTypeDispatcher):
                         tuple(outcome.events),
                     ),
                 )
-        for kind in MERGED_KINDS if shard in self.in_flight else ():
-            held = None if self._busy_with(shard, kind) else self.merging.next_for(shard, kind)
-            if held is not None:
-                self._send_work(shard, held)
+        if shard in self.in_flight:
+            self._release(shard)
 
     def receiveMsg_PoisonMessage(self, poison: PoisonMessage, sender) -> None:
         work = poison.poisonMessage
         if not isinstance(work, ShardWork) or sender not in self.shards:
             log.error("a %s failed twice in %s and was dropped: %s", type(work).__name__, sender, poison.details)
             return
-        self._fail_work(self.shards.index(sender), work, "the shard failed twice on this work")
+        index = self.shards.index(sender)
+        if self.merging.unmerge(index, work.batch_id):  # its batches again, one at a time
+            self.in_flight[index].pop(work.batch_id, None)
+            self._release(index)
+            return
+        self._fail_work(index, work, "the shard failed twice on this work")
 
     def _fail_work(self, index: int, work: ShardWork, reason: str) -> None:
         log.error("shard %d: %s (batch %s, %d accounts)", index, reason, work.batch_id, len(work.account_ids))
@@ -325,11 +330,14 @@ class Supervisor(ActorTypeDispatcher):
         """The work the dead shard held goes to its successor once; dying on it twice makes it a
         stored failure, like a message Thespian returns as poison."""
         for batch_id, work in list(self.in_flight[index].items()):
-            if (batch_id, index) in self.redelivered:
+            if self.merging.unmerge(index, batch_id):  # its batches again, one at a time
+                del self.in_flight[index][batch_id]
+            elif (batch_id, index) in self.redelivered:
                 self._fail_work(index, work, "the shard process died twice on this work")
             else:
                 self.redelivered.add((batch_id, index))
                 self.send(self.shards[index], work)
+        self._release(index)
 
     def _give_up(self, reason: str) -> None:
         log.critical("giving up: %s", reason)

@@ -15,31 +15,24 @@ the shard rates whatever has come since it last looked, as Erlang's group commit
 events are alike and more so: a reconcile is a whole pass over the account, and an account with
 changes in three batches in flight was billed three times where once, after the last, sees all.
 
-The merged work's report is split back into one report per batch it was made of (split_rating,
-split_reconciling),
-so each bridge still learns about its own batch, and still acknowledges it only once its calls
-are rated or its accounts billed. Merging never delays work: a shard with no work of the kind in
-hand gets a batch at once.
+The merged work's report is split back into one report per batch it was made of
+(merged_reports.py), so each bridge still learns about its own batch, and still acknowledges it
+only once its calls are rated or its accounts billed. Merging never delays work: a shard with no
+work of the kind in hand gets a batch at once. Nor does it reorder work around a crawl: a crawl
+(which may close a period and issue its documents) waits until what came before it has gone to
+the shard, and what comes after it waits for it, as the shard's mailbox kept them in order
+before. A merged work the shard died on, or failed on twice, is not merged again: its batches go
+one at a time, so that one bad batch fails alone.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from actors.merged_reports import BatchReport, split_rating, split_reconciling
 from actors.messages import ShardWork
-
-
-@dataclass(frozen=True)
-class BatchReport:
-    batch_id: str
-    done: tuple[str, ...]
-    failed: tuple[tuple[str, str], ...]
-    not_done: tuple[str, ...]
-    events: tuple[tuple[str, str], ...]
-
 
 MERGED_KINDS = ("rate", "reconcile")
 
@@ -50,28 +43,71 @@ def merges(work: ShardWork) -> bool:
 
 @dataclass
 class WorkMerging:
-    held: dict[tuple[int, str], list[ShardWork]] = field(default_factory=dict)  # per shard and kind, in order
+    held: dict[int, list[ShardWork]] = field(default_factory=dict)  # per shard, in arrival order
     merged: dict[str, tuple[ShardWork, ...]] = field(default_factory=dict)  # merged id -> its batches
+    alone: set[str] = field(default_factory=set)  # batches of a merged work that failed: never merged again
 
     def hold(self, shard: int, work: ShardWork) -> None:
-        self.held.setdefault((shard, work.kind), []).append(work)
+        self.held.setdefault(shard, []).append(work)
 
-    def next_for(self, shard: int, kind: str) -> ShardWork | None:
-        """What the shard does next of `kind`: the one batch held, or the held batches as one
-        work (a reconcile names each account once, in the order first named)."""
-        works = self.held.pop((shard, kind), [])
-        if len(works) <= 1:
-            return works[0] if works else None
+    def release(self, shard: int, busy: Iterable[str]) -> list[ShardWork]:
+        """What goes to the shard now, in order, given the kinds it is busy with: up to the first
+        crawl held, each kind not busy as one work (a batch to be retried alone goes alone);
+        then that crawl, once nothing is held before it; then the same after it."""
+        queue, busy, out = self.held.pop(shard, []), set(busy), []
+        while queue:
+            cut = next((n for n, work in enumerate(queue) if not merges(work)), len(queue))
+            before = queue[:cut]
+            for kind in MERGED_KINDS:
+                of_kind = [work for work in before if work.kind == kind]
+                if kind in busy or not of_kind:
+                    continue
+                going = (
+                    of_kind[:1]
+                    if of_kind[0].batch_id in self.alone
+                    else [work for work in of_kind if work.batch_id not in self.alone]
+                )
+                out.append(self._merged(going))
+                busy.add(kind)
+                before = [work for work in before if all(work is not gone for gone in going)]
+            if before or cut == len(queue):
+                queue = before + queue[cut:]
+                break
+            out.append(queue[cut])  # a crawl: all that came before it has gone
+            queue = queue[cut + 1 :]
+        if queue:
+            self.held[shard] = queue
+        return out
+
+    def _merged(self, works: list[ShardWork]) -> ShardWork:
+        """The one batch as it is, or the batches as one work: a reconcile names each account
+        once, in the order first named; a rating keeps each batch's calls together (`parts`), so
+        that if rating them together fails they are rated again batch by batch."""
+        if len(works) == 1:
+            self.alone.discard(works[0].batch_id)
+            return works[0]
         accounts = tuple(account for work in works for account in work.account_ids)
+        rate = works[0].kind == "rate"
         merged = ShardWork(
             f"merged-{uuid.uuid4().hex}",
             works[0].kind,
-            accounts if kind == "rate" else tuple(dict.fromkeys(accounts)),
+            accounts if rate else tuple(dict.fromkeys(accounts)),
             None,
             tuple(call for work in works for call in work.calls),
+            parts=tuple(len(work.calls) for work in works) if rate else (),
         )
         self.merged[merged.batch_id] = tuple(works)
         return merged
+
+    def unmerge(self, shard: int, batch_id: str) -> bool:
+        """A merged work the shard died on or failed on: its batches are held again, first in
+        line, each to go alone. False if `batch_id` is no merged work."""
+        works = self.merged.pop(batch_id, None)
+        if works is None:
+            return False
+        self.alone.update(work.batch_id for work in works)
+        self.held[shard] = [*works, *self.held.get(shard, [])]
+        return True
 
     def waiting(self) -> int:
         return sum(len(works) for works in self.held.values())
@@ -95,81 +131,3 @@ class WorkMerging:
             return [BatchReport(batch_id, tuple(done), tuple(failed), tuple(not_done), tuple(events))]
         split = split_rating if works[0].kind == "rate" else split_reconciling
         return split(works, list(done), list(failed), list(not_done), list(events))
-
-
-def split_reconciling(
-    works: Sequence[ShardWork],
-    done: Sequence[str],
-    failed: Sequence[tuple[str, str]],
-    not_done: Sequence[str],
-    events: Sequence[tuple[str, str]],
-) -> list[BatchReport]:
-    """Each batch's share of a merged reconcile: one pass billed each account for every batch
-    that named it, so each has the account's outcome and its events; an account the report does
-    not speak of is handed back (billed again rather than taken as done)."""
-    finished = set(done)
-    reasons = dict(failed)
-    handed_back = set(not_done)
-    reports = []
-    for work in works:
-        named = list(dict.fromkeys(work.account_ids))
-        its = set(named)
-        reports.append(
-            BatchReport(
-                work.batch_id,
-                tuple(a for a in named if a in finished and a not in reasons and a not in handed_back),
-                tuple((a, reasons[a]) for a in named if a in reasons and a not in handed_back),
-                tuple(a for a in named if a in handed_back or (a not in finished and a not in reasons)),
-                tuple((name, account) for name, account in events if account in its),
-            )
-        )
-    return reports
-
-
-def split_rating(
-    works: Sequence[ShardWork],
-    done: Sequence[str],
-    failed: Sequence[tuple[str, str]],
-    not_done: Sequence[str],
-    events: Sequence[tuple[str, str]],
-) -> list[BatchReport]:
-    """Each work's share of a merged report. A rating report names one account per call (done,
-    failed with its reason, or handed back) and may add an account whose standing could not be
-    billed, handed back or failed. An account handed back is handed back in every batch that has
-    its calls (its calls are rated again at the redelivery: those already debited are duplicates);
-    the other calls of an account are done, then failed, as many as the report says; a failure or
-    an event the calls do not account for goes with the first batch that has the account."""
-    handed_back = set(not_done)
-    done_left = Counter(done)
-    reasons: dict[str, list[str]] = defaultdict(list)
-    for account, reason in failed:
-        reasons[account].append(reason)
-    shares: list[tuple[list[str], list[tuple[str, str]], list[str]]] = []
-    for work in works:
-        share: tuple[list[str], list[tuple[str, str]], list[str]] = ([], [], [])
-        for account in work.account_ids:
-            if account in handed_back:
-                share[2].append(account)
-            elif done_left[account] > 0:
-                done_left[account] -= 1
-                share[0].append(account)
-            elif reasons[account]:
-                share[1].append((account, reasons[account].pop(0)))
-            else:  # a call the report does not speak of: rated again rather than taken as done
-                share[2].append(account)
-        shares.append(share)
-    first_with: dict[str, int] = {}
-    for position, work in enumerate(works):
-        for account in work.account_ids:
-            first_with.setdefault(account, position)
-    for account, left in reasons.items():
-        shares[first_with.get(account, 0)][1].extend((account, reason) for reason in left)
-    for account in handed_back - set(first_with):  # not one of the calls' accounts: kept, not lost
-        shares[0][2].append(account)
-    events_of: list[list[tuple[str, str]]] = [[] for _ in works]
-    for name, account in events:
-        events_of[first_with.get(account, 0)].append((name, account))
-    return [
-        BatchReport(work.batch_id, tuple(share[0]), tuple(share[1]), tuple(share[2]), tuple(events_of[position]))
-        for position, (work, share) in enumerate(zip(works, shares, strict=True))
-    ]

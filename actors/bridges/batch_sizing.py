@@ -15,9 +15,9 @@ bridge's wait window long before it is full.
 The time measured is the hand-off's, queueing behind the other batches in flight included: that
 is the time a batch's messages wait unacknowledged. 20 s of it, a sixth of the hand-off's
 timeout. (Until 6 December the code said 5 s while this text and docs/operations.md said 20: the
-change was described and measured, and its line never committed.) A batch answered late brings
-the size down to what would have fitted; one answered in time lets it grow to twice that batch,
-never lower it: the bridge cuts a batch at its wait window as well as at the size, so after a
+change was described and measured, and its line never committed.) A batch answered late shrinks
+the size by as much as it was late; one answered in time lets it grow to twice that batch, never
+lower it: the bridge cuts a batch at its wait window as well as at the size, so after a
 big batch is acknowledged a small one often follows, and it waits behind the big ones still in
 flight. Taken for the shards' pace, such a batch (86 messages answered in 3.4 s on CouchDB, the
 largest raised to 8,000 for the trial) brought the size down to 510. What it costs: an event for
@@ -48,17 +48,17 @@ class BatchSizing:
         return cls(smallest=size, largest=size)
 
     def answered(self, messages: int, seconds: float) -> None:
-        """A batch of `messages` was answered in `seconds`: the next one's size. Late, it falls
-        to what would have been answered in time; in time, it may reach twice the batch just
-        answered. Not lower for a small batch answered in time: with batches in flight, a small
-        one (cut by the bridge's wait window, not by the size) waits behind the big ones before
-        it, and taken for the shards' pace it shrank the next batch to a few hundred messages
-        (bench.rating on CouchDB: 86 messages in 3.4 s made it fall to 510)."""
+        """A batch of `messages` was answered in `seconds`: the next one's size. Late, the size
+        shrinks by as much as the batch was late (its time is mostly the queue of batches in
+        flight before it, which is what the size sets); in time, it may reach twice the batch just
+        answered, and a small batch answered in time never lowers it: the bridge cuts a batch at
+        its wait window as well as at the size, and taken for the shards' pace such a batch, queued
+        behind big ones, shrank the next batch to a few hundred messages (bench.rating on CouchDB:
+        86 messages in 3.4 s made it fall to 510)."""
         if messages <= 0:
             return
         if seconds > self.answer_within_s:
-            fits = int(messages * self.answer_within_s / seconds)
-            self.size = max(self.smallest, min(self.size, fits))
+            self.size = max(self.smallest, int(self.size * self.answer_within_s / seconds))
         else:
             self.size = max(self.smallest, min(self.largest, 2 * self.size, max(self.size, 2 * messages)))
 

@@ -4,6 +4,8 @@ on-net calls; and the balance guard blocking an account a call leaves without fu
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import datetime
 
@@ -18,8 +20,11 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb,
 from bookkeeper.domain.rating import call_cost, parse_rate
 from bookkeeper.ports import BulkResult, ViewQuery, ViewResult
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.ledger_book import LedgerBook
+from bookkeeper.services.operations import call_batches
 from bookkeeper.services.operations.account_batches import bill_accounts
 from bookkeeper.services.operations.call_batches import rate_calls
+from bookkeeper.services.rating.batch_rating import charge_calls
 from bookkeeper.services.rating.call_rating import bill_call
 from bookkeeper.services.rating.rate_decks import import_rate_deck
 from bookkeeper.services.setup.failures import FAILURES_DB
@@ -493,16 +498,41 @@ def test_a_debit_written_but_reported_unwritten_is_in_the_listed_balance(chain):
 
 
 @pytest.mark.parametrize("at_once", [1, 4])
-def test_a_batch_whose_accounts_are_settled_several_at_a_time_charges_each_level_once(chain, at_once):
+def test_a_batch_whose_accounts_are_settled_several_at_a_time_charges_each_level_once(chain, at_once, monkeypatch):
     """On CouchDB a shard settles a batch's accounts `passes_at_once` at a time (batch_rating.py):
-    the customer, its reseller and theirs in threads of their own, each writing its ledger alone."""
+    the customer, its reseller and theirs in threads of their own, each ledger written by one
+    thread at a time. Rated together (charge_calls itself: rate_calls would hide a failure by
+    rating the calls again one by one)."""
     world, ports = chain
     ports = replace(ports, passes_at_once=at_once)
+    writing: dict[str, int] = {}
+    overlaps: list[str] = []
+    guard = threading.Lock()
+    write = LedgerBook.write
+
+    def one_writer_an_account(self, account_id, *args, **kwargs):
+        with guard:
+            writing[account_id] = writing.get(account_id, 0) + 1
+            if writing[account_id] > 1:
+                overlaps.append(account_id)
+        try:
+            time.sleep(0.05)  # long enough for another thread on the same account to be seen
+            return write(self, account_id, *args, **kwargs)
+        finally:
+            with guard:
+                writing[account_id] -= 1
+
+    monkeypatch.setattr(LedgerBook, "write", one_writer_an_account)
     c1, c2 = call(world, call_id="c0ffee-0401"), call(world, call_id="c0ffee-0402")
     own = call(world, call_id="c0ffee-0403", account="sub")  # the sub-reseller's own call
-    outcome = rate_calls(ports, [c1, c2, own, c1])
-    assert not outcome.failed and not outcome.not_done
-    assert sum(e.name == "call_charged" for e in outcome.events) == 3 + 3 + 2
+    per_call, _ = charge_calls(ports, [c1, c2, own, c1])
+    assert [[e.name for e in events if e.name.startswith("call_")] for events in per_call] == [
+        ["call_charged"] * 3,
+        ["call_charged"] * 3,
+        ["call_charged"] * 2,
+        ["call_duplicate"] * 3,
+    ]
+    assert not overlaps
     entry = "202611-kazbill-call-c0ffee-04"
     assert debits(world.store, world.ids["customer"]) == {
         f"{entry}01": (4_200, "EUR", VOIP, "per_minute_call"),
@@ -516,5 +546,25 @@ def test_a_batch_whose_accounts_are_settled_several_at_a_time_charges_each_level
     assert debits(world.store, world.ids["reseller"]) == {
         f"{entry}0{n}": (1_050, "USD", VOIP, "sub_account_per_minute_call") for n in (1, 2, 3)
     }
-    again = rate_calls(ports, [own, c2, c1])
-    assert not [e for e in again.events if e.name == "call_charged"] and not again.not_done
+    again, _ = charge_calls(ports, [own, c2, c1])
+    assert {e.name for events in again for e in events if e.name.startswith("call_")} == {"call_duplicate"}
+
+
+def test_merged_batches_whose_rating_together_fails_are_rated_batch_by_batch(chain, monkeypatch):
+    """A shard's merged work (actors/work_merging.py) names its batches' sizes: if rating them
+    together fails, each batch is rated on its own, not every call one by one."""
+    world, ports = chain
+    calls = [call(world, call_id=f"c0ffee-05{n:02d}") for n in range(5)]
+    together = call_batches.charge_calls
+
+    def failing_when_merged(ports, batch):
+        if len(batch) == len(calls):
+            raise RuntimeError("a bug met only by the merged batch")
+        return together(ports, batch)
+
+    monkeypatch.setattr(call_batches, "charge_calls", failing_when_merged)
+    monkeypatch.setattr(call_batches, "_one_by_one", lambda *_: pytest.fail("rated one by one"))
+    outcome = rate_calls(ports, calls, parts=(2, 3))
+    assert outcome.done == (world.ids["customer"],) * 5 and not outcome.failed and not outcome.not_done
+    assert sum(e.name == "call_charged" for e in outcome.events) == 5 * 3
+    assert len(debits(world.store, world.ids["customer"])) == 5

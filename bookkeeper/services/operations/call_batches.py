@@ -25,18 +25,38 @@ from bookkeeper.services.setup.failures import record_failure
 log = logging.getLogger("kazbill.calls")
 
 
-def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutcome:
-    """`done`, `failed` and `not_done` name the calls' accounts, one entry per call."""
+def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall], parts: Sequence[int] = ()) -> BatchOutcome:
+    """`done`, `failed` and `not_done` name the calls' accounts, one entry per call (and then the
+    accounts whose standing could not be billed). `parts`: the calls are several batches merged
+    (actors/work_merging.py), this many calls each; if rating them together fails, each is rated
+    as a batch of its own, and only one that fails again one call at a time (a few thousand
+    calls one by one would outlast the hand-off's timeout on CouchDB)."""
     try:
         per_call, debited = charge_calls(ports, calls)
     except StoreUnavailable as error:
         log.warning("store unavailable, %d calls handed back: %s", len(calls), error)
         return BatchOutcome((), (), tuple(call.account_id for call in calls), ())
     except Exception:  # noqa: BLE001 - what was written is found again by the calls one by one
+        if len(parts) > 1 and sum(parts) == len(calls):
+            log.exception("rating %d calls of %d batches together failed; rating each batch", len(calls), len(parts))
+            return _batch_by_batch(ports, calls, parts)
         log.exception("rating %d calls together failed; rating them one by one", len(calls))
         return _one_by_one(ports, calls)
     events = [event for call_events in per_call for event in call_events]
     return _with_standing(ports, [call.account_id for call in calls], [], events, debited)
+
+
+def _batch_by_batch(ports: BillingPorts, calls: Sequence[FinishedCall], parts: Sequence[int]) -> BatchOutcome:
+    outcomes, start = [], 0
+    for size in parts:
+        outcomes.append(rate_calls(ports, calls[start : start + size]))
+        start += size
+    return BatchOutcome(
+        tuple(account for outcome in outcomes for account in outcome.done),
+        tuple(failure for outcome in outcomes for failure in outcome.failed),
+        tuple(account for outcome in outcomes for account in outcome.not_done),
+        tuple(event for outcome in outcomes for event in outcome.events),
+    )
 
 
 def _one_by_one(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutcome:

@@ -44,6 +44,13 @@ def test_a_small_batch_answered_in_time_behind_big_ones_leaves_the_size_alone():
     assert sizing.size == 1800  # twice what was shown to answer in time
 
 
+def test_a_small_batch_answered_late_shrinks_the_size_by_its_lateness_not_to_its_own_size():
+    sizing = BatchSizing(smallest=200, largest=8000, answer_within_s=20.0)
+    sizing.size = 8000
+    sizing.answered(86, 25.0)  # queued behind the big ones in flight: they are what was slow
+    assert sizing.size == 6400
+
+
 def test_unreachable_shards_start_it_again_from_the_smallest():
     sizing = BatchSizing(smallest=200, largest=2000)
     sizing.size = 1600
@@ -94,6 +101,6 @@ def test_the_size_stays_in_bounds_and_at_most_doubles(smallest, extra, within, a
         assert sizing.size <= max(2 * before, smallest)
         if messages and seconds > within:
             assert sizing.size <= max(before, smallest)  # slower than aimed at: never grows
-            assert sizing.size <= max(smallest, int(messages * within / seconds))  # what fits
+            assert sizing.size <= max(smallest, int(before * within / seconds))  # as much as it was late
         elif messages:
             assert sizing.size >= min(before, smallest + extra)  # in time: never falls
