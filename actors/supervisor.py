@@ -330,8 +330,10 @@ class Supervisor(ActorTypeDispatcher):
         """The work the dead shard held goes to its successor once; dying on it twice makes it a
         stored failure, like a message Thespian returns as poison."""
         for batch_id, work in list(self.in_flight[index].items()):
-            if self.merging.unmerge(index, batch_id):  # its batches again, one at a time
+            parts = self.merging.unmerge(index, batch_id)  # its batches again, one at a time,
+            if parts:  # and dying on one of them alone fails it
                 del self.in_flight[index][batch_id]
+                self.redelivered.update((part.batch_id, index) for part in parts)
             elif (batch_id, index) in self.redelivered:
                 self._fail_work(index, work, "the shard process died twice on this work")
             else:

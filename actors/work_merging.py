@@ -21,8 +21,9 @@ only once its calls are rated or its accounts billed. Merging never delays work:
 work of the kind in hand gets a batch at once. Nor does it reorder work around a crawl: a crawl
 (which may close a period and issue its documents) waits until what came before it has gone to
 the shard, and what comes after it waits for it, as the shard's mailbox kept them in order
-before. A merged work the shard died on, or failed on twice, is not merged again: its batches go
-one at a time, so that one bad batch fails alone.
+before (but for a merged work sent before a crawl that the shard then dies or fails on: its
+batches go again after the crawl). A merged work the shard died on, or failed on twice, is not
+merged again: its batches go one at a time on that shard, so that one bad batch fails alone.
 """
 
 from __future__ import annotations
@@ -45,14 +46,17 @@ def merges(work: ShardWork) -> bool:
 class WorkMerging:
     held: dict[int, list[ShardWork]] = field(default_factory=dict)  # per shard, in arrival order
     merged: dict[str, tuple[ShardWork, ...]] = field(default_factory=dict)  # merged id -> its batches
-    alone: set[str] = field(default_factory=set)  # batches of a merged work that failed: never merged again
+    # (shard, batch) of a merged work that failed: never merged again (a batch's id is the same on
+    # every shard it was split to; only the shard that failed on it sends it alone)
+    alone: set[tuple[int, str]] = field(default_factory=set)
 
     def hold(self, shard: int, work: ShardWork) -> None:
         self.held.setdefault(shard, []).append(work)
 
     def release(self, shard: int, busy: Iterable[str]) -> list[ShardWork]:
         """What goes to the shard now, in order, given the kinds it is busy with: up to the first
-        crawl held, each kind not busy as one work (a batch to be retried alone goes alone);
+        crawl held, each kind not busy as one work of the batches held up to the first one to be
+        retried alone (which goes alone when first), so that a kind's batches keep their order;
         then that crawl, once nothing is held before it; then the same after it."""
         queue, busy, out = self.held.pop(shard, []), set(busy), []
         while queue:
@@ -62,12 +66,9 @@ class WorkMerging:
                 of_kind = [work for work in before if work.kind == kind]
                 if kind in busy or not of_kind:
                     continue
-                going = (
-                    of_kind[:1]
-                    if of_kind[0].batch_id in self.alone
-                    else [work for work in of_kind if work.batch_id not in self.alone]
-                )
-                out.append(self._merged(going))
+                lone = [(shard, work.batch_id) in self.alone for work in of_kind]
+                going = of_kind[:1] if lone[0] else of_kind[: lone.index(True) if True in lone else len(of_kind)]
+                out.append(self._merged(shard, going))
                 busy.add(kind)
                 before = [work for work in before if all(work is not gone for gone in going)]
             if before or cut == len(queue):
@@ -79,12 +80,12 @@ class WorkMerging:
             self.held[shard] = queue
         return out
 
-    def _merged(self, works: list[ShardWork]) -> ShardWork:
+    def _merged(self, shard: int, works: list[ShardWork]) -> ShardWork:
         """The one batch as it is, or the batches as one work: a reconcile names each account
         once, in the order first named; a rating keeps each batch's calls together (`parts`), so
         that if rating them together fails they are rated again batch by batch."""
         if len(works) == 1:
-            self.alone.discard(works[0].batch_id)
+            self.alone.discard((shard, works[0].batch_id))
             return works[0]
         accounts = tuple(account for work in works for account in work.account_ids)
         rate = works[0].kind == "rate"
@@ -99,15 +100,14 @@ class WorkMerging:
         self.merged[merged.batch_id] = tuple(works)
         return merged
 
-    def unmerge(self, shard: int, batch_id: str) -> bool:
-        """A merged work the shard died on or failed on: its batches are held again, first in
-        line, each to go alone. False if `batch_id` is no merged work."""
-        works = self.merged.pop(batch_id, None)
-        if works is None:
-            return False
-        self.alone.update(work.batch_id for work in works)
-        self.held[shard] = [*works, *self.held.get(shard, [])]
-        return True
+    def unmerge(self, shard: int, batch_id: str) -> tuple[ShardWork, ...]:
+        """A merged work the shard died on or failed on: its batches, held again first in line,
+        each to go alone. () if `batch_id` is no merged work."""
+        works = self.merged.pop(batch_id, ())
+        self.alone.update((shard, work.batch_id) for work in works)
+        if works:
+            self.held[shard] = [*works, *self.held.get(shard, [])]
+        return works
 
     def waiting(self) -> int:
         return sum(len(works) for works in self.held.values())

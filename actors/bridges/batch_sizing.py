@@ -8,7 +8,7 @@ messages, then up to 2,000; bench.rating, 20,000 calls, 100 accounts). A fixed 2
 do on CouchDB: a slow spell there, with batches in flight queued behind each other, would near
 the hand-off's 120 s timeout, after which the whole batch is handed off again. So the size
 follows the time the shards took to answer the last batch: it grows at most twofold a batch,
-falls at once to what fits, and starts again from the smallest after the shards were
+shrinks at once when a batch is late, and starts again from the smallest after the shards were
 unreachable or a batch failed. Without a backlog the size does not matter: a batch is cut by the
 bridge's wait window long before it is full.
 
@@ -35,6 +35,9 @@ class BatchSizing:
     largest: int = 2000
     answer_within_s: float = 20.0
     size: int = field(init=False)
+    # The size when the batches began to come back late: each late answer scales it, not the size
+    # the previous late answer left (six batches in flight late alike would shrink it six times).
+    _late_from: int | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.smallest <= self.largest:
@@ -55,11 +58,13 @@ class BatchSizing:
         its wait window as well as at the size, and taken for the shards' pace such a batch, queued
         behind big ones, shrank the next batch to a few hundred messages (bench.rating on CouchDB:
         86 messages in 3.4 s made it fall to 510)."""
-        if messages <= 0:
+        if messages <= 0 or not seconds >= 0:  # (a clock that went back, or NaN: nothing learnt)
             return
         if seconds > self.answer_within_s:
-            self.size = max(self.smallest, int(self.size * self.answer_within_s / seconds))
+            self._late_from = self._late_from or self.size
+            self.size = max(self.smallest, min(self.size, int(self._late_from * self.answer_within_s / seconds)))
         else:
+            self._late_from = None
             self.size = max(self.smallest, min(self.largest, 2 * self.size, max(self.size, 2 * messages)))
 
     def reset(self) -> None:
@@ -67,3 +72,4 @@ class BatchSizing:
         batch failed and is being handed off message by message (a poison message in a batch of
         2,000 would cost 2,000 hand-offs again at its redelivery)."""
         self.size = self.smallest
+        self._late_from = None

@@ -18,7 +18,7 @@ from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb, to_gregorian_seconds
 from bookkeeper.domain.rating import call_cost, parse_rate
-from bookkeeper.ports import BulkResult, ViewQuery, ViewResult
+from bookkeeper.ports import BulkResult, StoreUnavailable, ViewQuery, ViewResult
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from bookkeeper.services.operations import call_batches
@@ -568,3 +568,20 @@ def test_merged_batches_whose_rating_together_fails_are_rated_batch_by_batch(cha
     assert outcome.done == (world.ids["customer"],) * 5 and not outcome.failed and not outcome.not_done
     assert sum(e.name == "call_charged" for e in outcome.events) == 5 * 3
     assert len(debits(world.store, world.ids["customer"])) == 5
+
+
+def test_merged_batches_are_handed_back_whole_once_the_store_is_gone(chain, monkeypatch):
+    world, ports = chain
+    calls = [call(world, call_id=f"c0ffee-06{n:02d}") for n in range(5)]
+    asked: list[int] = []
+
+    def store_gone(ports, batch):
+        asked.append(len(batch))
+        if len(batch) == len(calls):
+            raise RuntimeError("a bug met only by the merged batch")
+        raise StoreUnavailable("http://couchdb.example:5984", "connection refused")
+
+    monkeypatch.setattr(call_batches, "charge_calls", store_gone)
+    outcome = rate_calls(ports, calls, parts=(2, 3))
+    assert outcome.not_done == (world.ids["customer"],) * 5 and not outcome.done and not outcome.failed
+    assert asked == [5, 2]  # the second batch is handed back untried

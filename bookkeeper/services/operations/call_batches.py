@@ -40,6 +40,8 @@ def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall], parts: Sequen
         if len(parts) > 1 and sum(parts) == len(calls):
             log.exception("rating %d calls of %d batches together failed; rating each batch", len(calls), len(parts))
             return _batch_by_batch(ports, calls, parts)
+        if parts and sum(parts) != len(calls):
+            log.error("batch sizes %s do not add up to the %d calls: ignored", list(parts), len(calls))
         log.exception("rating %d calls together failed; rating them one by one", len(calls))
         return _one_by_one(ports, calls)
     events = [event for call_events in per_call for event in call_events]
@@ -47,9 +49,16 @@ def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall], parts: Sequen
 
 
 def _batch_by_batch(ports: BillingPorts, calls: Sequence[FinishedCall], parts: Sequence[int]) -> BatchOutcome:
-    outcomes, start = [], 0
+    outcomes: list[BatchOutcome] = []
+    start = 0
     for size in parts:
-        outcomes.append(rate_calls(ports, calls[start : start + size]))
+        part = calls[start : start + size]
+        handed_back = bool(outcomes) and not outcomes[-1].done and bool(outcomes[-1].not_done)
+        # The store gone for the batch before (every call handed back): the rest is handed back
+        # too, not tried against it one batch after another.
+        outcomes.append(
+            BatchOutcome((), (), tuple(c.account_id for c in part), ()) if handed_back else rate_calls(ports, part)
+        )
         start += size
     return BatchOutcome(
         tuple(account for outcome in outcomes for account in outcome.done),

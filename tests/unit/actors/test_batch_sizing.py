@@ -51,6 +51,25 @@ def test_a_small_batch_answered_late_shrinks_the_size_by_its_lateness_not_to_its
     assert sizing.size == 6400
 
 
+def test_batches_in_flight_late_alike_shrink_the_size_once_not_once_each():
+    sizing = BatchSizing(smallest=200, largest=2000, answer_within_s=20.0)
+    sizing.size = 2000
+    for _ in range(6):  # six batches in flight, each answered after 30 s
+        sizing.answered(2000, 30.0)
+    assert sizing.size == 1333
+    sizing.answered(1333, 60.0)  # later still: from where the lateness began
+    assert sizing.size == 666
+    sizing.answered(666, 5.0)  # in time again: it grows from here
+    assert sizing.size == 1332
+
+
+def test_a_time_that_is_no_time_teaches_nothing():
+    sizing = BatchSizing(smallest=10, largest=100)
+    for seconds in (float("nan"), -1.0):
+        sizing.answered(10, seconds)
+    assert sizing.size == 10
+
+
 def test_unreachable_shards_start_it_again_from_the_smallest():
     sizing = BatchSizing(smallest=200, largest=2000)
     sizing.size = 1600
@@ -96,11 +115,13 @@ def test_the_size_stays_in_bounds_and_at_most_doubles(smallest, extra, within, a
             assert sizing.size == smallest
             continue
         messages, seconds = answer
+        late_from = sizing._late_from
         sizing.answered(messages, seconds)
         assert smallest <= sizing.size <= smallest + extra
         assert sizing.size <= max(2 * before, smallest)
         if messages and seconds > within:
             assert sizing.size <= max(before, smallest)  # slower than aimed at: never grows
-            assert sizing.size <= max(smallest, int(before * within / seconds))  # as much as it was late
+            if late_from is None:
+                assert sizing.size <= max(smallest, int(before * within / seconds))  # as much as it was late
         elif messages:
             assert sizing.size >= min(before, smallest + extra)  # in time: never falls

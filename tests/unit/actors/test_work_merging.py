@@ -241,3 +241,36 @@ def test_a_merged_work_the_shard_dies_on_or_fails_twice_on_goes_again_one_batch_
     supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b3", 0, ("B",), (), ()), "shard-0-again")
     assert supervisor.taken() == [("bridge", HandOffDone("b3", ("B",), (), (), ()))]
     assert supervisor.status_in_flight() == 0
+
+
+def test_a_batch_goes_alone_only_on_the_shard_that_failed_on_it_and_batches_keep_their_order():
+    merging = WorkMerging()
+    for shard in (0, 1):
+        merging.hold(shard, work("b1", "A"))
+        merging.hold(shard, work("b2", "B"))
+    [merged] = merging.release(0, set())
+    merging.hold(0, work("b3", "C"))
+    merging.unmerge(0, merged.batch_id)  # shard 0 died on b1+b2
+    [on_shard_1] = merging.release(1, set())
+    assert on_shard_1.batch_id.startswith("merged-")  # shard 1 merges them as ever
+    assert merging.release(0, set()) == [work("b1", "A")]
+    merging.hold(0, work("b4", "D"))
+    assert merging.release(0, set()) == [work("b2", "B")]  # alone, before b3 and b4
+    [rest] = merging.release(0, set())
+    assert [c.call_id for c in rest.calls] == ["b3-0", "b4-0"]
+
+
+def test_dying_on_a_batch_of_a_merged_work_once_it_goes_alone_fails_it():
+    supervisor = Recorded(shards=1)
+    supervisor._start_shard = lambda index: f"shard-{index}-again"  # type: ignore[method-assign]
+    supervisor.budget = RestartBudget(intensity=5, period_s=60.0)
+    for batch_id in ("b1", "b2", "b3"):
+        supervisor.receiveMsg_HandOff(HandOff(batch_id, "rate", ("A",), calls=(call("A", batch_id),)), "bridge")
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")
+    supervisor.taken()
+    supervisor.receiveMsg_ChildActorExited(ChildActorExited("shard-0"), "system")  # on b2+b3
+    assert [m.batch_id for _, m in supervisor.taken()] == ["b2"]
+    supervisor.receiveMsg_ChildActorExited(ChildActorExited("shard-0-again"), "system")  # on b2 alone
+    (_, failed), (_, next_one) = supervisor.taken()
+    assert failed == HandOffDone("b2", (), (("A", "the shard process died twice on this work"),), (), ())
+    assert next_one.batch_id == "b3"
