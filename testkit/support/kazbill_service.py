@@ -97,6 +97,11 @@ class KazbillService:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
 
+    def crawled(self) -> bool:
+        """Whether the scheduler finished a crawl pass (its start-up one first): read from the
+        whole log, as a busy start-up may push the line out of `log()`'s tail."""
+        return "crawl pass:" in self.log_path.read_text(errors="replace")
+
     def stop(self, timeout_s: float = 60.0) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
