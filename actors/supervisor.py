@@ -2,34 +2,26 @@
 restarts a child that dies within an OTP-style budget, and gives up loudly past it.
 
 Giving up means telling the process that started the service (`ServiceFailed`), which exits
-non-zero so that its process manager restarts everything from the store. A watchdog kills the
-whole actor process group if that process disappears without shutting the system down, so no
-actor is ever orphaned (Thespian's admin daemonises and would otherwise run forever).
+non-zero so that its process manager restarts everything from the store. A watchdog
+(serve_watchdog.py) kills the whole actor process group if that process disappears without
+shutting the system down. The passes asked for now (a crawl, mail, documents) are forwarded by
+pass_requests.py.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
-import uuid
 from collections import Counter
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
 from actors.messages import (
-    CrawlNow,
-    CrawlReport,
-    DocumentsNow,
-    DocumentsRendered,
     HandOff,
     HandOffDone,
     MailerStart,
-    MailNow,
-    MailPassDone,
     NoticesQueued,
-    RenderDocuments,
     SchedulerStart,
     ServiceFailed,
     ServiceStarted,
@@ -41,7 +33,9 @@ from actors.messages import (
     StartService,
     StatusRequest,
 )
+from actors.pass_requests import DOCUMENTS, PassRequests
 from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
+from actors.serve_watchdog import WATCHDOG, ServeWatchdog
 from actors.shard_failures import record_shard_failure
 from actors.supervision import RestartBudget
 from actors.work_merging import WorkMerging, merges
@@ -49,13 +43,11 @@ from bookkeeper.ports import DocumentStore
 
 log = logging.getLogger("kazbill.supervisor")
 GLOBAL_NAME = "kazbill-supervisor"
-WATCHDOG = "watchdog"
-DOCUMENTS = "documents"
-PARALLEL_DOCUMENT_PASSES = 2  # a pass per core of a small node; the troupe grows to 4 workers
-DOCUMENT_PASS_LIMIT = 50  # as many jobs as process_due_documents takes in one pass
 
 
-class Supervisor(ActorTypeDispatcher):
+class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
+    """(The passes asked for and the document passes: PassRequests; the watchdog: ServeWatchdog.)"""
+
     def __init__(self) -> None:
         super().__init__()
         self.config: StartService | None = None
@@ -93,8 +85,7 @@ class Supervisor(ActorTypeDispatcher):
             self.document_workers = self._start_document_workers()
             if config.mailer_interval_s is not None:  # documents are looked at as often as mail
                 self.wakeupAfter(config.mailer_interval_s, payload=DOCUMENTS)
-            if self._watch_serve_process():
-                self.wakeupAfter(config.watchdog_interval_s, payload=WATCHDOG)
+            self._start_watchdog()
         self.send(sender, ServiceStarted(len(self.shards), os.getpgid(0)))
 
     def _start_shard(self, index: int):
@@ -226,50 +217,6 @@ class Supervisor(ActorTypeDispatcher):
             self._failures_store = build_store(self.config.settings)
         record_shard_failure(self._failures_store, self.config.clock_file, work, reason)
 
-    # A one-pass request (CrawlNow, MailNow) goes to the child that does the pass; its report
-    # goes back to the oldest asker. With no such child, the asker gets an empty report at once.
-    def receiveMsg_CrawlNow(self, request: CrawlNow, sender) -> None:
-        self._forward(request, sender, self.scheduler, self.crawl_askers, CrawlReport((), 0, 0, 0))
-
-    def receiveMsg_CrawlReport(self, report: CrawlReport, sender) -> None:
-        self._answer_oldest(self.crawl_askers, report)
-
-    def receiveMsg_MailNow(self, request: MailNow, sender) -> None:
-        self._forward(request, sender, self.mailer, self.mail_askers, MailPassDone(0, 0, 0, 0, 0))
-
-    def receiveMsg_MailPassDone(self, report: MailPassDone, sender) -> None:
-        self._answer_oldest(self.mail_askers, report)
-
-    def receiveMsg_DocumentsNow(self, request: DocumentsNow, sender) -> None:
-        self.document_askers.append(sender)
-        self._document_passes(1, asked=True)
-
-    def receiveMsg_DocumentsRendered(self, report: DocumentsRendered, sender) -> None:
-        if report.batch_id.startswith("asked-"):
-            self._answer_oldest(self.document_askers, report)
-        elif report.rendered + report.emailed >= DOCUMENT_PASS_LIMIT:
-            self._document_passes()  # a full pass: there is more
-
-    def _document_passes(self, count: int = PARALLEL_DOCUMENT_PASSES, asked: bool = False) -> None:
-        """Passes for the troupe; several at once so that its workers render in parallel. An
-        asked pass's report goes back to whoever asked (DocumentsNow)."""
-        if self.config is None or self.document_workers is None:
-            return
-        for _ in range(count):
-            batch = f"{'asked' if asked else 'tick'}-{uuid.uuid4().hex}"
-            self.send(self.document_workers, RenderDocuments(batch, self.config.settings, self.config.clock_file))
-
-    def _forward(self, request: object, sender, child, askers: list, nothing_done: object) -> None:
-        if child is None:
-            self.send(sender, nothing_done)
-            return
-        askers.append(sender)
-        self.send(child, request)
-
-    def _answer_oldest(self, askers: list, report: object) -> None:
-        if askers:
-            self.send(askers.pop(0), report)
-
     def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
         if 0 <= ready.index < len(self.shards) and sender == self.shards[ready.index]:
             self.shard_pids[ready.index] = ready.pid  # not a dead predecessor's word, come late
@@ -347,30 +294,9 @@ class Supervisor(ActorTypeDispatcher):
         if self.started_by is not None:
             self.send(self.started_by, ServiceFailed(reason))
 
-    # ---------------------------------------------------------------- watchdog
-    def _watch_serve_process(self) -> bool:
-        """Only when the actors run in their own process group (multiprocTCPBase daemonises them):
-        in an in-process system the group is the caller's own."""
-        pid = self.config.serve_pid if self.config else None
-        if not pid or pid == os.getpid():
-            return False
-        try:
-            return os.getpgid(pid) != os.getpgid(0)
-        except ProcessLookupError:
-            return True
-
+    # ---------------------------------------------------------------- timers
     def receiveMsg_WakeupMessage(self, wakeup: WakeupMessage, sender) -> None:
-        if wakeup.payload == DOCUMENTS and self.config is not None and self.config.mailer_interval_s is not None:
-            self._document_passes()
-            self.wakeupAfter(self.config.mailer_interval_s, payload=DOCUMENTS)
-            return
-        if wakeup.payload != WATCHDOG or self.config is None or self.config.serve_pid is None:
-            return  # (the watchdog runs only when there is a process to watch)
-        try:
-            os.kill(self.config.serve_pid, 0)
-        except ProcessLookupError:
-            log.critical(
-                "the process that started the service (pid %s) is gone; stopping every actor", self.config.serve_pid
-            )
-            os.killpg(os.getpgid(0), signal.SIGKILL)
-        self.wakeupAfter(self.config.watchdog_interval_s, payload=WATCHDOG)
+        if wakeup.payload == DOCUMENTS:
+            self._documents_tick()
+        elif wakeup.payload == WATCHDOG:
+            self._watchdog_tick()
