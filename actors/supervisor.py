@@ -146,6 +146,8 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
     def _release(self, index: int) -> None:
         """Send the shard what may go now (work_merging.py): rating and reconciling wait while
         the shard has work of their kind in hand, and go merged when it is done."""
+        if self.giving_up:
+            return
         busy = {work.kind for work in self.in_flight[index].values() if merges(work)}
         for work in self.merging.release(index, busy):
             self._send_work(index, work)
@@ -289,8 +291,13 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
         self._release(index)
 
     def _give_up(self, reason: str) -> None:
+        """Every batch still waited for is handed back (what a shard may yet write is written
+        again harmlessly at its redelivery), so that no bridge waits out its timeout."""
         log.critical("giving up: %s", reason)
         self.giving_up = True
+        for index, works in self.in_flight.items():
+            for work in [*works.values(), *self.merging.held.pop(index, [])]:
+                self._report(work.batch_id, index, (), (), work.account_ids)
         if self.started_by is not None:
             self.send(self.started_by, ServiceFailed(reason))
 

@@ -274,3 +274,23 @@ def test_dying_on_a_batch_of_a_merged_work_once_it_goes_alone_fails_it():
     (_, failed), (_, next_one) = supervisor.taken()
     assert failed == HandOffDone("b2", (), (("A", "the shard process died twice on this work"),), (), ())
     assert next_one.batch_id == "b3"
+
+
+def test_giving_up_hands_back_every_batch_in_flight_or_held_and_sends_nothing_more():
+    supervisor = Recorded(shards=2)
+    supervisor.receiveMsg_HandOff(HandOff("b1", "rate", ("A",), calls=(call("A", "c1"),)), "bridge-1")
+    supervisor.receiveMsg_HandOff(HandOff("b2", "rate", ("A",), calls=(call("A", "c2"),)), "bridge-2")
+    supervisor.receiveMsg_HandOff(HandOff("r1", "reconcile", ("A", "B")), "bridge-3")
+    supervisor.taken()
+    supervisor._give_up("the restart budget is spent")
+    answers = {message.batch_id: (to, message) for to, message in supervisor.taken()}
+    assert answers == {
+        "b1": ("bridge-1", HandOffDone("b1", (), (), ("A",), ())),  # in flight: a shard may yet write it,
+        "b2": ("bridge-2", HandOffDone("b2", (), (), ("A",), ())),  # which its redelivery finds written
+        "r1": ("bridge-3", answers["r1"][1]),
+    }
+    assert sorted(answers["r1"][1].not_done) == ["A", "B"] and not answers["r1"][1].done
+    assert supervisor.status_in_flight() == 0
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")  # late: no one waits
+    supervisor.receiveMsg_HandOff(HandOff("b3", "rate", ("A",), calls=(call("A", "c3"),)), "bridge-1")
+    assert supervisor.taken() == [("bridge-1", HandOffDone("b3", (), (), ("A",), ()))]
