@@ -18,6 +18,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ class Checkpointer:
     def __init__(self, every_s: float = EVERY_S):
         self.every_s = every_s
         self._written: dict[str, None] = {}
+        # Closed stores' files: a round that listed one before it closed must not checkpoint it
+        # after (its connection would make the WAL file again, in a directory being removed).
+        self._forgotten: set[str] = set()
         self._lock = threading.Lock()
         self._owner_pid = 0
         self._stop = threading.Event()
@@ -45,6 +49,7 @@ class Checkpointer:
         """A commit to the store file at `path` (absolute): checkpoint it at the next round."""
         with self._lock:
             self._written[path] = None
+            self._forgotten.discard(path)
             if self._owner_pid != os.getpid():  # first write here, or in a child forked since
                 self._stop = threading.Event()
                 thread = threading.Thread(target=self._run, args=(self._stop,), name="wal-checkpoints", daemon=True)
@@ -56,9 +61,16 @@ class Checkpointer:
                 self._owner_pid = os.getpid()
 
     def forget(self, path: str) -> None:
-        """The store at `path` is closed: a round would only make its WAL file again."""
+        """The store at `path` is closed: a round would only make its WAL file again. Returns
+        once no checkpoint of it is under way, and none starts after (until it is written again):
+        a caller may remove the file's directory then."""
         with self._lock:
             self._written.pop(path, None)
+            if len(self._forgotten) >= 10_000:
+                self._forgotten.clear()
+            self._forgotten.add(path)
+        with _IN_PROGRESS:  # (not inside self._lock: a fork takes that one first, then this)
+            pass
 
     def stop(self) -> None:
         with self._lock:
@@ -70,15 +82,21 @@ class Checkpointer:
             with self._lock:
                 paths, self._written = list(self._written), {}
             for path in paths:
-                try:
-                    checkpoint(path)
-                except Exception:  # the thread must outlive one file's trouble
-                    log.exception("checkpoint of %s failed", path)
+                self._checkpoint(path)
+
+    def _checkpoint(self, path: str) -> None:
+        try:
+            checkpoint(path, skip=lambda: path in self._forgotten)
+        except Exception:  # the thread must outlive one file's trouble
+            log.exception("checkpoint of %s failed", path)
 
 
-def checkpoint(path: str) -> None:
-    """One PASSIVE checkpoint of the file, if it still exists (mode=rw: never creates one)."""
+def checkpoint(path: str, skip: Callable[[], bool] = lambda: False) -> None:
+    """One PASSIVE checkpoint of the file, if it still exists (mode=rw: never creates one) and
+    `skip` does not say its store was closed meanwhile."""
     with _IN_PROGRESS:
+        if skip():
+            return
         try:
             connection = sqlite3.connect(f"{Path(path).as_uri()}?mode=rw", uri=True, timeout=1.0)
         except sqlite3.Error:

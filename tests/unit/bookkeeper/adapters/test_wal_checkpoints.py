@@ -140,3 +140,36 @@ def test_a_closed_store_is_not_checkpointed_again(tmp_path: Path):
     write_documents(store, 100)
     store.close()
     assert str(path.resolve()) not in CHECKPOINTS._written
+
+
+def test_a_round_that_listed_a_store_before_it_closed_leaves_its_files_alone(tmp_path: Path, monkeypatch):
+    """The race a removed temporary directory met ("Directory not empty"): the thread took the
+    file for its round, the store closed, and the round's connection made the WAL file again."""
+    path = tmp_path / "closing.sqlite3"
+    store = EmbeddedStore(path)
+    write_documents(store, 100)
+    checkpointer = Checkpointer(every_s=3600)
+    checkpointer.written(str(path.resolve()))
+    listed = list(checkpointer._written)  # what a round takes before it checkpoints
+    store.close()
+    checkpointer.forget(str(path.resolve()))
+    opened = []
+    monkeypatch.setattr(checkpoints.sqlite3, "connect", lambda *args, **kwargs: opened.append(args))
+    for listed_path in listed:
+        checkpointer._checkpoint(listed_path)
+    assert opened == []
+    checkpointer.written(str(path.resolve()))  # written again (a store opened on it anew): checkpointed
+    monkeypatch.undo()
+    checkpointer._checkpoint(str(path.resolve()))
+    checkpointer.stop()
+
+
+def test_forgetting_a_store_waits_for_its_checkpoint_in_progress(tmp_path: Path):
+    checkpointer = Checkpointer(every_s=3600)
+    forgotten = threading.Event()
+    with checkpoints._IN_PROGRESS:  # a checkpoint under way
+        waiter = threading.Thread(target=lambda: (checkpointer.forget(str(tmp_path / "x")), forgotten.set()))
+        waiter.start()
+        assert not forgotten.wait(0.2)
+    waiter.join(10)
+    assert forgotten.is_set()
