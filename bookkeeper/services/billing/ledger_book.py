@@ -36,7 +36,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db, account_modb
 from bookkeeper.domain.ledger import signed_amount
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.billing.ledger_readback import ledger_total, remember_written
-from bookkeeper.services.billing.pass_reads import database_exists_now, known_to_exist, store_identity
+from bookkeeper.services.billing.pass_reads import PassReads, database_exists_now, known_to_exist, store_identity
 from bookkeeper.services.setup.store_setup import install_design_docs
 
 __all__ = ["LedgerBook", "Month", "months_from", "next_month", "previous_month", "utc_month"]
@@ -314,17 +314,22 @@ class LedgerBook:
         remember_written(self.store, db, [doc for doc in docs if doc["_id"] in taken], now_gregorian)
         return written
 
-    def entries(self, account_id: str, view: str, keys: Sequence[str], months: Sequence[Month]) -> list[dict[str, Any]]:
+    def entries(
+        self, account_id: str, view: str, keys: Sequence[str], months: Sequence[Month], then: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
         """Kazbill's entries listed by `charges_by_period` or `charges_by_day` under the given
-        period starts or days, across the given months."""
+        period starts or days, across the given months. `then`: the keys a pass asks for next
+        from the same months, read with these (PassReads.rows_under)."""
         found: list[dict[str, Any]] = []
         for month in months:
             db = self.month_db(account_id, month, create=False)
             if db is None:
                 continue
             for key in keys:
-                rows = self.store.query_view(
-                    db, "kazbill_ledgers", view, ViewQuery(start_key=[key], end_key=[key, {}], include_docs=True)
-                ).rows
+                if isinstance(self.store, PassReads):
+                    rows = self.store.rows_under(db, "kazbill_ledgers", view, key, then)
+                else:
+                    query = ViewQuery(start_key=[key], end_key=[key, {}], include_docs=True)
+                    rows = self.store.query_view(db, "kazbill_ledgers", view, query).rows
                 found += [dict(row.doc) for row in rows if row.doc]
         return found

@@ -91,6 +91,7 @@ class PassReads:
         self._absent_databases: set[str] = set()
         self._listed_accounts: set[str] = set()  # account databases whose family has been listed
         self._views: dict[tuple[str, str, str], ViewResult] = {}
+        self._under: dict[tuple[str, str, str, str], list[ViewRow]] = {}  # rows_under's keys read ahead
 
     def __getattr__(self, name: str) -> Any:  # everything not kept goes to the store as it is
         return getattr(self.backing, name)
@@ -160,6 +161,7 @@ class PassReads:
         self._known(db, False)
         self._docs = {key: doc for key, doc in self._docs.items() if key[0] != db}
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
+        self._under = {key: rows for key, rows in self._under.items() if key[0] != db}
         self.backing.delete_database(db)
 
     # ------------------------------------------------------------------ views
@@ -175,6 +177,22 @@ class PassReads:
         kept = self._views[key]
         rows = [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in kept.rows]
         return ViewResult(rows, kept.total_rows)
+
+    def rows_under(self, db: str, design: str, view: str, key: str, then: Sequence[str] = ()) -> list[ViewRow]:
+        """The view's rows whose key begins with `key`, with their documents. `then`: keys after
+        it that the pass asks for next: one range query answers them too, and their rows are kept
+        until the pass writes to `db`. A pass reads its previous period's charges and then its
+        current period's, a moment apart and from the same months (opening.py): one query a
+        month instead of two. A key asked again is read afresh, as any other view query is."""
+        kept = self._under.pop((db, design, view, key), None)
+        if kept is not None:
+            return [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in kept]
+        ahead = sorted({later for later in then if later > key})
+        query = ViewQuery(start_key=[key], end_key=[ahead[-1] if ahead else key, {}], include_docs=True)
+        rows = self.query_view(db, design, view, query).rows
+        for later in ahead:
+            self._under[(db, design, view, later)] = [row for row in rows if _first_key(row) == later]
+        return [row for row in rows if _first_key(row) == key]
 
     # ------------------------------------------------------------------ documents
 
@@ -221,6 +239,7 @@ class PassReads:
         for doc_id in doc_ids:
             self._docs.pop((db, doc_id), None)
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
+        self._under = {key: rows for key, rows in self._under.items() if key[0] != db}
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         try:
@@ -255,6 +274,10 @@ class PassReads:
             return self.backing.put_attachment(db, doc_id, name, data, content_type, rev)
         finally:
             self._forget(db, [doc_id])
+
+
+def _first_key(row: ViewRow) -> Any:
+    return row.key[0] if isinstance(row.key, list) and row.key else None
 
 
 def known_to_exist(store: DocumentStore, db: str) -> bool:

@@ -83,8 +83,12 @@ def increases(
 
 
 def period_entries(inputs: PassInputs, period: Period) -> list[dict[str, Any]]:
+    """What the period has charged. A period before the one billed is read with it: the pass
+    asks for that one's next (run_pass: the previous period settled, then the current one)."""
+    billed = inputs.period_start
+    then = [billed.isoformat()] if billed is not None and billed > period.start else []
     return inputs.book.entries(
-        inputs.account_id, "charges_by_period", [period.start.isoformat()], inputs.period_months(period)
+        inputs.account_id, "charges_by_period", [period.start.isoformat()], inputs.period_months(period), then
     )
 
 

@@ -50,6 +50,7 @@ class PassInputs:
     now_gregorian: int
     quantities: Quantities  # what the account holds now, read once at the pass's start
     crawl: bool = False  # a daily crawl pass (else a live reconcile)
+    period_start: date | None = None  # the start of the period billed (its entries are read last)
 
     @property
     def account_id(self) -> str:

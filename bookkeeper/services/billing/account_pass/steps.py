@@ -52,6 +52,7 @@ def run_pass(
         now_gregorian=now_gregorian,
         quantities=billing_quantities(ports.store, context),
         crawl=crawl,
+        period_start=period.start,
     )
     ledger = PassLedger(inputs)
     monthly = inputs.prices(inputs.quantities)[0]

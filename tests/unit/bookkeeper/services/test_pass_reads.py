@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.ports import Conflict, DatabaseNotFound, NotFound
+from bookkeeper.ports import Conflict, DatabaseNotFound, NotFound, ViewQuery
 from bookkeeper.services.billing.pass_reads import PassReads, store_identity
 
 DB = "account/3f/0a/d1c2b3a4d5e6f708192a3b4c5d6e"
@@ -203,3 +203,70 @@ def test_a_database_deleted_behind_the_process_is_forgotten_by_the_first_request
         stale.query_view(month, "kazbill_ledgers", "balance_by_service")
     assert not stale.database_exists(month)
     assert not PassReads(store).database_exists(month)
+
+
+BY_PERIOD = {
+    "_id": "_design/periods",
+    "language": "javascript",
+    "views": {"by_period": {"map": "function(doc) { if (doc.period) emit([doc.period, doc.item], null); }"}},
+}
+
+
+def _periods(store, *entries):
+    store._inner.put(DB, BY_PERIOD)
+    store._inner.bulk_put(DB, [{"_id": f"e{n}", "period": p, "item": i} for n, (p, i) in enumerate(entries)])
+
+
+def ids(rows):
+    return sorted(row.id for row in rows)
+
+
+def test_a_period_read_with_the_one_asked_next_costs_one_query_and_each_answers_as_alone(store):
+    _periods(store, ("2026-11-01", "a"), ("2026-11-15", "x"), ("2026-12-01", "a"), ("2026-12-01", "b"))
+    reads = PassReads(store)
+    assert ids(reads.rows_under(DB, "periods", "by_period", "2026-11-01", ["2026-12-01"])) == ["e0"]
+    assert ids(reads.rows_under(DB, "periods", "by_period", "2026-12-01")) == ["e2", "e3"]  # kept: no query
+    assert store.reads["query_view"] == 1
+    assert ids(reads.rows_under(DB, "periods", "by_period", "2026-12-01")) == ["e2", "e3"]  # again: afresh
+    assert store.reads["query_view"] == 2
+    alone = PassReads(store)  # what each read alone answers: the same rows, a period in between left out
+    assert ids(alone.rows_under(DB, "periods", "by_period", "2026-11-15")) == ["e1"]
+    assert all(
+        row.doc and row.doc["_id"] == row.id for row in alone.rows_under(DB, "periods", "by_period", "2026-11-01")
+    )
+
+
+def test_what_was_read_ahead_is_dropped_once_the_pass_writes_to_that_database(store):
+    _periods(store, ("2026-11-01", "a"), ("2026-12-01", "a"))
+    reads = PassReads(store)
+    reads.rows_under(DB, "periods", "by_period", "2026-11-01", ["2026-12-01"])
+    reads.put(DB, {"_id": "e9", "period": "2026-12-01", "item": "opening"})  # the opening's entry
+    assert ids(reads.rows_under(DB, "periods", "by_period", "2026-12-01")) == ["e1", "e9"]
+    assert store.reads["query_view"] == 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    entries=st.lists(
+        st.tuples(st.sampled_from(["2026-10-01", "2026-11-01", "2026-11-20", "2026-12-01"]), st.text("ab", max_size=2)),
+        max_size=8,
+    ),
+    first=st.sampled_from(["2026-10-01", "2026-11-01", "2026-12-01"]),
+    then=st.lists(st.sampled_from(["2026-09-01", "2026-11-01", "2026-12-01"]), max_size=2),
+)
+def test_read_ahead_or_not_every_period_reads_what_it_holds(store, entries, first, then):
+    if not store._inner.get_many(DB, ["_design/periods"]):  # (the store outlives each example)
+        store._inner.put(DB, BY_PERIOD)
+    docs = [
+        {"_id": f"h{len(entries)}-{n}-{first}-{''.join(then)}", "period": p, "item": i}
+        for n, (p, i) in enumerate(entries)
+    ]
+    store._inner.bulk_put(DB, docs)
+    reads, alone = PassReads(store), PassReads(store)
+    for key in [first, *then]:
+        got = reads.rows_under(DB, "periods", "by_period", key, then if key == first else ())
+        assert ids(got) == ids(alone.query_view(DB, "periods", "by_period", _under(key)).rows)
+
+
+def _under(key):
+    return ViewQuery(start_key=[key], end_key=[key, {}], include_docs=True)
