@@ -294,3 +294,17 @@ def test_giving_up_hands_back_every_batch_in_flight_or_held_and_sends_nothing_mo
     supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")  # late: no one waits
     supervisor.receiveMsg_HandOff(HandOff("b3", "rate", ("A",), calls=(call("A", "c3"),)), "bridge-1")
     assert supervisor.taken() == [("bridge-1", HandOffDone("b3", (), (), ("A",), ()))]
+
+
+def test_giving_up_hands_back_each_batch_of_a_merged_work_in_flight():
+    supervisor = Recorded(shards=1)
+    supervisor.receiveMsg_HandOff(HandOff("b1", "rate", ("A",), calls=(call("A", "c1"),)), "bridge-1")
+    supervisor.receiveMsg_HandOff(HandOff("b2", "rate", ("A",), calls=(call("A", "c2"),)), "bridge-2")
+    supervisor.receiveMsg_HandOff(HandOff("b3", "rate", ("B",), calls=(call("B", "c3"),)), "bridge-3")
+    supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")
+    supervisor.taken()  # b1 answered, b2 and b3 sent as one
+    supervisor._give_up("the restart budget is spent")
+    assert sorted(supervisor.taken(), key=lambda sent: sent[1].batch_id) == [
+        ("bridge-2", HandOffDone("b2", (), (), ("A",), ())),
+        ("bridge-3", HandOffDone("b3", (), (), ("B",), ())),
+    ]
