@@ -89,9 +89,7 @@ def main() -> None:
         crawler.join()
         service.stop()
     key, engine = f"crawl.{store_key(args.couch)}", store_name(args.couch)
-    print(
-        f"store: {engine}; {args.accounts} accounts billed daily, 2 shards, crawl chunks of 5-50 paced, 2 in flight"
-    )
+    print(f"store: {engine}; {args.accounts} accounts billed daily, 2 shards, crawl chunks of 5-50 paced, 2 in flight")
     print(
         f"crawl of one day: {crawl['accounts']} accounts in {crawl['seconds']:.1f} s "
         f"({crawl['accounts'] / crawl['seconds']:,.0f} accounts/s)"
