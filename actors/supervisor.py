@@ -191,6 +191,8 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
 
     def receiveMsg_PoisonMessage(self, poison: PoisonMessage, sender) -> None:
         work = poison.poisonMessage
+        if self.giving_up:
+            return  # every batch was handed back: its redelivery, not a failure record, follows
         if not isinstance(work, ShardWork) or sender not in self.shards:
             log.error("a %s failed twice in %s and was dropped: %s", type(work).__name__, sender, poison.details)
             return

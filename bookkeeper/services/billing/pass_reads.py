@@ -94,6 +94,7 @@ class PassReads:
         self._under: dict[tuple[str, str, str, str], list[ViewRow]] = {}  # rows_under's keys read ahead
 
     def __getattr__(self, name: str) -> Any:  # everything not kept goes to the store as it is
+        self.__dict__.get("_under", {}).clear()  # (whatever it answers may be newer: see rows_under)
         return getattr(self.backing, name)
 
     # ------------------------------------------------------------------ databases
@@ -111,12 +112,14 @@ class PassReads:
         if parsed.account_id is not None:
             family = account_db(parsed.account_id)
             if family not in self._listed_accounts:
+                self._under.clear()
                 listed = self.backing.list_databases(family)  # canonical names
                 self._databases.update(listed)
                 known.update(listed)
                 self._listed_accounts.add(family)
             exists = parsed.name in self._databases
         else:
+            self._under.clear()
             exists = self.backing.database_exists(db)
         self._known(db, exists)
         return exists
@@ -124,6 +127,7 @@ class PassReads:
     def database_exists_now(self, db: str) -> bool:
         """Asked of the store, not of what the pass knows: for the months around now, which
         Kazoo or another Kazbill process may create while the pass runs (the midnight race)."""
+        self._under.clear()
         exists = self.backing.database_exists(db)
         self._known(db, exists)
         return exists
@@ -149,11 +153,13 @@ class PassReads:
             raise
 
     def ensure_database(self, db: str) -> bool:
+        self._under.clear()
         created = self.backing.ensure_database(db)
         self._known(db, True)
         return created
 
     def create_database(self, db: str) -> None:
+        self._under.clear()
         self.backing.create_database(db)
         self._known(db, True)
 
@@ -161,17 +167,19 @@ class PassReads:
         self._known(db, False)
         self._docs = {key: doc for key, doc in self._docs.items() if key[0] != db}
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
-        self._under = {key: rows for key, rows in self._under.items() if key[0] != db}
+        self._under.clear()
         self.backing.delete_database(db)
 
     # ------------------------------------------------------------------ views
 
     def query_view(self, db: str, design: str, view: str, query: ViewQuery = ViewQuery()) -> ViewResult:
         if design != QUANTITY_DESIGN:
+            self._under.clear()
             with self._gone_if_missing(db):
                 return self.backing.query_view(db, design, view, query)
         key = (db, view, repr(query))
         if key not in self._views:
+            self._under.clear()
             with self._gone_if_missing(db):
                 self._views[key] = self.backing.query_view(db, design, view, query)
         kept = self._views[key]
@@ -181,15 +189,22 @@ class PassReads:
     def rows_under(self, db: str, design: str, view: str, key: str, then: Sequence[str] = ()) -> list[ViewRow]:
         """The view's rows whose key begins with `key`, with their documents. `then`: keys after
         it that the pass asks for next: one range query answers them too, and their rows are kept
-        until the pass writes to `db`. A pass reads its previous period's charges and then its
-        current period's, a moment apart and from the same months (opening.py): one query a
-        month instead of two. A key asked again is read afresh, as any other view query is."""
+        for that next read. A pass reads its previous period's charges and then its current
+        period's, a moment apart and from the same months (opening.py): one query a month
+        instead of two. A key asked again is read afresh, as any other view query is.
+
+        What is kept is served only while nothing newer than it has reached the pass: any write
+        by the pass (to any database), and any read that goes to the store, drops it. Another
+        process may open the same period meanwhile (the API reconciles too); what the pass then
+        reads of it (its marker, fresh) must not be followed by entries older than that marker,
+        or the period's charges would be decided again from none."""
         kept = self._under.pop((db, design, view, key), None)
         if kept is not None:
             return [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in kept]
         ahead = sorted({later for later in then if later > key})
         query = ViewQuery(start_key=[key], end_key=[ahead[-1] if ahead else key, {}], include_docs=True)
-        rows = self.query_view(db, design, view, query).rows
+        with self._gone_if_missing(db):  # (not query_view: the read-ahead of the other months stays)
+            rows = self.backing.query_view(db, design, view, query).rows
         for later in ahead:
             self._under[(db, design, view, later)] = [row for row in rows if _first_key(row) == later]
         return [row for row in rows if _first_key(row) == key]
@@ -199,6 +214,7 @@ class PassReads:
     def get(self, db: str, doc_id: str) -> dict[str, Any]:
         key = (db, doc_id)
         if key not in self._docs:
+            self._under.clear()
             try:
                 with self._gone_if_missing(db):  # not kept as a missing document: it is no NotFound
                     self._docs[key] = self._reader(db).get(db, doc_id)
@@ -214,6 +230,7 @@ class PassReads:
         wanted = list(dict.fromkeys(doc_ids))
         unknown = [doc_id for doc_id in wanted if (db, doc_id) not in self._docs]
         if unknown:
+            self._under.clear()
             with self._gone_if_missing(db):  # newer than the family's listing
                 found = self._reader(db).get_many(db, unknown)
             self._known(db, True)
@@ -239,7 +256,7 @@ class PassReads:
         for doc_id in doc_ids:
             self._docs.pop((db, doc_id), None)
         self._views = {key: rows for key, rows in self._views.items() if key[0] != db}
-        self._under = {key: rows for key, rows in self._under.items() if key[0] != db}
+        self._under.clear()  # (another process may have written elsewhere meanwhile: see rows_under)
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         try:

@@ -292,6 +292,10 @@ def test_giving_up_hands_back_every_batch_in_flight_or_held_and_sends_nothing_mo
     assert sorted(answers["r1"][1].not_done) == ["A", "B"] and not answers["r1"][1].done
     assert supervisor.status_in_flight() == 0
     supervisor.receiveMsg_ShardWorkDone(ShardWorkDone("b1", 0, ("A",), (), ()), "shard-0")  # late: no one waits
+    recorded = []
+    supervisor._record = lambda work, reason: recorded.append(work.batch_id)  # type: ignore[method-assign]
+    supervisor.receiveMsg_PoisonMessage(PoisonMessage(work("b2", "A"), "raised twice"), "shard-0")
+    assert recorded == [] and supervisor.taken() == []  # handed back already: no failure stored for it
     supervisor.receiveMsg_HandOff(HandOff("b3", "rate", ("A",), calls=(call("A", "c3"),)), "bridge-1")
     assert supervisor.taken() == [("bridge-1", HandOffDone("b3", (), (), ("A",), ()))]
 

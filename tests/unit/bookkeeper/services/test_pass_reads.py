@@ -270,3 +270,25 @@ def test_read_ahead_or_not_every_period_reads_what_it_holds(store, entries, firs
 
 def _under(key):
     return ViewQuery(start_key=[key], end_key=[key, {}], include_docs=True)
+
+
+def test_what_was_read_ahead_is_not_served_after_the_pass_heard_anything_newer(store):
+    """Another process (the API reconciles too) opens the current period between the pass's
+    read-ahead and its read of that period: the pass reads the new marker fresh, or loses the
+    race on it writing its own, and must then read the period's entries as they are now, not as
+    they were read ahead, or it would charge the opening again."""
+    _periods(store, ("2026-01-01", "a"))
+    other_month = f"{DB}-202602"
+    store._inner.create_database(other_month)
+    for learn_something_newer in (
+        lambda reads: reads.get_many(other_month, ["202602-kazbill-period-20260201"]),  # its marker, fresh
+        lambda reads: reads.put(other_month, {"_id": "ours"}),  # our marker, written (or refused)
+        lambda reads: reads.database_exists_now(other_month),
+    ):
+        reads = PassReads(store)
+        reads.rows_under(DB, "periods", "by_period", "2026-01-01", ["2026-02-01"])
+        store._inner.put(DB, {"_id": f"opened-{len(store.reads)}-{id(reads)}", "period": "2026-02-01", "item": "a"})
+        learn_something_newer(reads)
+        rows = reads.rows_under(DB, "periods", "by_period", "2026-02-01")
+        assert [row.id for row in rows if row.id.startswith("opened-")], "the opening's entry was missed"
+        store._inner.bulk_put(DB, [{"_id": row.id, "_rev": row.doc["_rev"], "_deleted": True} for row in rows])
