@@ -45,8 +45,11 @@ class ReadsNamed:
         return self.inner.query_view(db, design, view, *([query] if query is not None else []))
 
 
-def test_an_opening_reads_its_marker_crawl_log_and_rollover_in_one_request(store):
-    world = World(store).build(reseller_onbill=RESELLER_ONBILL, plan=OFFICE_PLAN)
+@pytest.mark.parametrize("daily", [False, True], ids=["monthly", "daily_phones"])
+def test_an_opening_reads_its_marker_crawl_log_and_rollover_in_one_request(store, daily):
+    """The crawl's log only where daily fees are charged: nothing else reads it (steps._logs_crawls)."""
+    onbill = {**RESELLER_ONBILL, **({"charging": {"devices": "daily"}} if daily else {})}
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
     customer = world.customer(
         "C", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS, devices=1
     )
@@ -57,11 +60,13 @@ def test_an_opening_reads_its_marker_crawl_log_and_rollover_in_one_request(store
     reads = ReadsNamed(store)
     events = crawl_account_day(BillingPorts(reads, clock, world.design_docs), customer, date(2026, 12, 1))
     assert any(event.name == "charged" for event in events)  # the period opened
-    wanted = {"202612-kazbill-period-20261201", "202612-kazbill-crawl-log", rollover_id((2026, 12))}
+    crawl_log = "202612-kazbill-crawl-log"
+    wanted = {"202612-kazbill-period-20261201", rollover_id((2026, 12)), *([crawl_log] if daily else [])}
     december = account_modb(customer, 2026, 12)
-    naming = [ids for db, ids in reads.asked if db == december and ids & wanted]
-    assert naming and wanted <= naming[0]  # the first read of any of them reads all three
+    naming = [ids for db, ids in reads.asked if db == december and ids & {*wanted, crawl_log}]
+    assert naming and wanted == naming[0] & {*wanted, crawl_log}  # the first read of any reads them all
     assert len(naming) <= 2  # and each is read again at most once, after the pass wrote it
+    assert bool(store.get_many(december, [crawl_log])) == daily  # kept only where a daily fee reads it
 
 
 def november_device_entries(store, customer):

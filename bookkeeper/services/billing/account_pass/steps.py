@@ -61,7 +61,7 @@ def run_pass(
     opening = open_or_resume(inputs, ledger, period, monthly)
     events += opening.events
     events += ledger.write(charges + opening.charges + _daily(inputs, period))
-    if crawl:
+    if _logs_crawls(inputs):
         _mark_crawled(inputs)
     events += reevaluate_standing(inputs, ledger, opening.unpaid_charges)
     if crawl and not inputs.catching_up:  # a reminder about a day gone by helps no one
@@ -85,7 +85,7 @@ def _prefetch_period_month(inputs: PassInputs, period: Period) -> None:
     if not inputs.store.database_exists(db):
         return
     wanted = [marker_id(period)]
-    if inputs.crawl and (inputs.today.year, inputs.today.month) == month:
+    if _logs_crawls(inputs) and (inputs.today.year, inputs.today.month) == month:
         wanted.append(_crawl_log_id(inputs.today))
     if utc_month(inputs.now_gregorian) == month:
         wanted.append(rollover_id(month))
@@ -113,6 +113,16 @@ def _daily(inputs: PassInputs, period: Period) -> list[Charge]:
     if inputs.crawl and crawled:
         return []
     return daily_fees(inputs, period, inputs.quantities, price_today=True)
+
+
+def _logs_crawls(inputs: PassInputs) -> bool:
+    """Whether a crawl pass keeps the crawl's log of the days it billed. Only daily fees read it
+    (_daily: a day crawled again charges no fee), so a reseller charging none keeps none: a
+    write less per account and day (on CouchDB one of the ten or so requests of an ordinary
+    day, and a write costs the server several times a read). A reseller who starts charging
+    daily mid-day has that day's fee charged by the account's next pass, crawl or live, up to
+    the day's highest level once (the fee's entries say what the day was charged already)."""
+    return inputs.crawl and "daily" in inputs.context.reseller.charging.values()
 
 
 def _crawl_log(inputs: PassInputs) -> tuple[str, str]:
