@@ -126,7 +126,7 @@ class UserAuth(_Login):
         data = read_data(req)
         _only(data, {"credentials", "account_name", "account_realm", "realm", "phone_number", "method"})
         method = data.get("method", "md5")
-        if method not in _HEX:
+        if not isinstance(method, str) or method not in _HEX:  # (a list or an object is no key of it)
             raise invalid("method", "enum", "must be md5 or sha")
         credentials = data.get("credentials")
         if not isinstance(credentials, str) or not _HEX[method].match(credentials.lower()):

@@ -96,6 +96,15 @@ def test_a_login_nested_100000_levels_is_400_without_a_token(api):
     assert_refused(client.simulate_put("/v2/user_auth", body=DEEP, headers=JSON), "data")
 
 
+@pytest.mark.parametrize("method", [[], {}, ["md5"], 5, None, "sha256"])
+def test_a_login_whose_method_is_no_name_of_one_is_400_naming_method(api, method):
+    """A list is no key of the methods (it made the login fail with 500: found by the hostile
+    input test, `{"account_name": -0, "method": []}`)."""
+    client, _, _ = api
+    body = {"data": {"credentials": "0" * 32, "account_name": "Reseller", "method": method}}
+    assert_refused(client.simulate_put("/v2/user_auth", json=body), "method")
+
+
 @pytest.mark.parametrize("levels", [65, 100, 5_000])
 def test_an_onbill_patch_nested_deeper_than_64_levels_is_400_and_saves_nothing(api, levels):
     client, world, _ = api
