@@ -154,16 +154,15 @@ class Scheduler(ActorTypeDispatcher):
         if run is None or done.batch_id not in run.in_flight:
             return
         sent, sent_at = run.in_flight.pop(done.batch_id)
-        if done.not_done:
-            self.chunk_sizing.reset()  # the store away: small chunks when it answers again
-        else:
-            self.chunk_sizing.answered(sent, time.monotonic() - sent_at)
         run.accounts += len(done.done)
         run.failed += len(done.failed)
         run.not_done += len(done.not_done)
         if done.not_done:  # the store went away: stop here, the day stays owed
             run.job_clean = False
             run.accounts_left.clear()
+            self.chunk_sizing.reset()  # and small chunks when it answers again
+        else:
+            self.chunk_sizing.answered(sent, time.monotonic() - sent_at)
         self._next_job()
 
     def _finish(self) -> None:

@@ -183,8 +183,7 @@ class PassReads:
             with self._gone_if_missing(db):
                 self._views[key] = self.backing.query_view(db, design, view, query)
         kept = self._views[key]
-        rows = [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in kept.rows]
-        return ViewResult(rows, kept.total_rows)
+        return ViewResult(_copied(kept.rows), kept.total_rows)
 
     def rows_under(self, db: str, design: str, view: str, key: str, then: Sequence[str] = ()) -> list[ViewRow]:
         """The view's rows whose key begins with `key`, with their documents. `then`: keys after
@@ -200,7 +199,7 @@ class PassReads:
         or the period's charges would be decided again from none."""
         kept = self._under.pop((db, design, view, key), None)
         if kept is not None:
-            return [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in kept]
+            return _copied(kept)
         ahead = sorted({later for later in then if later > key})
         query = ViewQuery(start_key=[key], end_key=[ahead[-1] if ahead else key, {}], include_docs=True)
         with self._gone_if_missing(db):  # (not query_view: the read-ahead of the other months stays)
@@ -291,6 +290,11 @@ class PassReads:
             return self.backing.put_attachment(db, doc_id, name, data, content_type, rev)
         finally:
             self._forget(db, [doc_id])
+
+
+def _copied(rows: Iterable[ViewRow]) -> list[ViewRow]:
+    """Rows a pass may change without changing what it keeps."""
+    return [ViewRow(json_copy(row.key), json_copy(row.value), row.id, json_copy(row.doc)) for row in rows]
 
 
 def _first_key(row: ViewRow) -> Any:

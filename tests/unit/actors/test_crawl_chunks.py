@@ -30,7 +30,7 @@ class Recorded(Scheduler):
         self.answered_with: list[CrawlReport] = []
         self.marked: list[tuple[str, date]] = []
         self.ports = SimpleNamespace(store=None)  # type: ignore[assignment]  # mark_crawled is replaced
-        monkeypatch.setattr(scheduler_module.time, "monotonic", lambda: self.now)
+        monkeypatch.setattr(scheduler_module, "time", SimpleNamespace(monotonic=lambda: self.now))  # its own clock
         monkeypatch.setattr(
             scheduler_module, "mark_crawled", lambda store, reseller, day, node: self.marked.append((reseller, day))
         )
