@@ -40,6 +40,7 @@ QUICK = {
     "rating": ["--prefixes", "100000", "--lookups", "100000", "--calls", "300", "--accounts", "30", "--probes", "10"],
     "documents": ["--documents", "6", "--batch", "3", "--workers", "2", "--accounts", "100"],
     "accounts_list": ["--accounts", "10000", "--seconds", "3", "--rates", "100,300"],
+    "call_bridge": ["--calls", "5000"],
 }
 FULL = {"rating": ["--calls", "2000"], "documents": ["--accounts", "1000"]}
 # Run once more on the CouchDB given with --couch (the others take it and measure both stores themselves).

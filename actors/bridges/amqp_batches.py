@@ -60,8 +60,9 @@ class BatchingBridge:
     def binding_keys(self) -> list[str]:
         raise NotImplementedError
 
-    def parse(self, routing_key: str, body: bytes) -> Any:
-        """The item for the shards, None for what is not Kazbill's business, or a RejectedMessage."""
+    def parse(self, routing_key: str, body: bytes, received_gregorian: int) -> Any:
+        """The item for the shards, None for what is not Kazbill's business, or a RejectedMessage.
+        `received_gregorian`: when its batch was taken (the clock is read once a batch)."""
         raise NotImplementedError
 
     async def _handoff(self, items: Sequence[Any]) -> None:
@@ -73,7 +74,7 @@ class BatchingBridge:
         connection = await aio_pika.connect_robust(self.url)
         try:
             channel = await connection.channel()
-            prefetch = await _hold_at_most(channel, self.sizing.size * self.in_flight, 0)
+            prefetch = await _hold_at_most(channel, self._prefetch(), 0)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
             queue = await channel.declare_queue(
                 self.queue_name,
@@ -90,7 +91,7 @@ class BatchingBridge:
             try:
                 while not stop.is_set() or not arrived.empty():
                     await batches.take_slot()  # raises what a batch in flight raised
-                    prefetch = await _hold_at_most(channel, self.sizing.size * self.in_flight, prefetch)
+                    prefetch = await _hold_at_most(channel, self._prefetch(), prefetch)
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     deadline = time.monotonic() + self.batch_wait_s
                     while len(pending) < self.sizing.size and time.monotonic() < deadline:
@@ -112,14 +113,17 @@ class BatchingBridge:
                     await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
                 for message in pending:  # never handed off: back to the queue for the next node
                     await self._settle(message, ack=False)
+                for message in self._window.release_held():  # done behind one that never settled
+                    await self._settle(message, ack=True)
         finally:
             await connection.close()
 
     async def process(self, messages: Sequence[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Any]] = []
         ignored: list[AbstractIncomingMessage] = []  # not Kazbill's business: acknowledged with the batch
+        received = self.clock_gregorian()
         for message in messages:
-            result = self._parsed(message.routing_key or "", message.body)
+            result = self._parsed(message.routing_key or "", message.body, received)
             if isinstance(result, RejectedMessage):
                 self.reject(result)  # stored before the ack: a crash here means a redelivery
                 await self._settle(message, ack=True)
@@ -163,27 +167,38 @@ class BatchingBridge:
         # timed out would be acknowledged unbilled).
         if await _settle(message, ack=ack) or _channel_closed(message):
             self._window.settled([message])
+            await self._acknowledge_ready()  # it may have been what held later batches back
 
     async def _settle_batch(self, messages: Sequence[AbstractIncomingMessage]) -> None:
-        """Acknowledges a handed-off batch: with one frame when it is the oldest unsettled part
-        of its channel, else message by message."""
-        newest = self._window.newest_if_oldest(messages)
-        if newest is None:
-            for message in messages:
+        """Acknowledges a handed-off batch: with the older batches' frame when it is done before
+        them, with one frame of its own when it is the oldest (see ack_window.py)."""
+        for message in self._window.handed_off(messages):
+            await self._settle(message, ack=True)
+        await self._acknowledge_ready()
+        if self._window.held() > self.sizing.size * self.in_flight:
+            # Holding more would have the broker stop delivering (the prefetch counts what is
+            # held): the batches done behind a slow one are acknowledged one by one instead.
+            for message in self._window.release_held():
                 await self._settle(message, ack=True)
-            return
-        try:
-            await asyncio.wait_for(newest.ack(multiple=True), SETTLE_TIMEOUT_S)
-        except SETTLE_ERRORS as error:
-            log.warning("%d messages not acknowledged (%s): the broker redelivers them", len(messages), error)
-        self._window.settled(messages)
+
+    async def _acknowledge_ready(self) -> None:
+        for newest, covered in self._window.acknowledgeable():
+            try:
+                await asyncio.wait_for(newest.ack(multiple=True), SETTLE_TIMEOUT_S)
+            except SETTLE_ERRORS as error:
+                log.warning("%d messages not acknowledged (%s): the broker redelivers them", len(covered), error)
+
+    def _prefetch(self) -> int:
+        """Every batch in flight at the batch size of the moment, and as much again for the
+        batches done and held behind an older one (see _settle_batch)."""
+        return 2 * self.sizing.size * self.in_flight
 
     def _pause(self) -> None:
         """No batch is taken before the pause is over: an outage is not a loop of redeliveries,
         however many batches were in flight when it began."""
         self._paused_until = max(self._paused_until, time.monotonic() + self.unavailable_pause_s)
 
-    def _parsed(self, routing_key: str, body: bytes) -> Any:
+    def _parsed(self, routing_key: str, body: bytes, received_gregorian: int) -> Any:
         if len(body) > MAX_MESSAGE_BYTES:
             return RejectedMessage.of(
                 source="amqp",
@@ -194,7 +209,7 @@ class BatchingBridge:
                 payload=body,
             )  # kept cut short
         try:
-            return self.parse(routing_key, body)
+            return self.parse(routing_key, body, received_gregorian)
         except Exception as error:  # noqa: BLE001 - it would raise again at every redelivery: poison
             reason = f"unreadable: {type(error).__name__}: {error}".encode("utf-8", "replace").decode("utf-8")
             return RejectedMessage.of(
@@ -238,9 +253,9 @@ SETTLE_TIMEOUT_S = 5.0  # a broker that does not take an ack within this is take
 
 
 async def _hold_at_most(channel: Any, wanted: int, held: int) -> int:
-    """Unacknowledged messages are what the broker lets the bridge hold: every batch in flight at
-    the batch size of the moment, so that a slow consumer does not sit on more (nor take longer
-    to drain when told to stop) than it bills in a few seconds. The channel's limit (global):
+    """Unacknowledged messages are what the broker lets the bridge hold (`_prefetch`), so that a
+    slow consumer does not sit on more (nor take longer to drain when told to stop) than it bills
+    in a few seconds. The channel's limit (global):
     RabbitMQ applies a consumer's own limit only to consumers started after it is set."""
     if wanted != held:
         await channel.set_qos(prefetch_count=wanted, global_=True)

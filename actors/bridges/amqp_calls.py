@@ -26,8 +26,8 @@ class CallBridge(BatchingBridge):
     def binding_keys(self) -> list[str]:
         return ["call.CHANNEL_DESTROY.*"]
 
-    def parse(self, routing_key: str, body: bytes) -> FinishedCall | RejectedMessage | None:
-        ended = parse_call_event(routing_key, body, received_gregorian=self.clock_gregorian())
+    def parse(self, routing_key: str, body: bytes, received_gregorian: int) -> FinishedCall | RejectedMessage | None:
+        ended = parse_call_event(routing_key, body, received_gregorian=received_gregorian)
         if ended is None or isinstance(ended, RejectedMessage):
             return ended
         call = finished_call(ended)

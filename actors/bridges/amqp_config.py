@@ -29,7 +29,5 @@ class ConfigBridge(BatchingBridge):
     def binding_keys(self) -> list[str]:
         return binding_keys()
 
-    def parse(self, routing_key: str, body: bytes) -> DocumentChanged | RejectedMessage | None:
-        return parse_config_message(
-            routing_key, body, received_gregorian=self.clock_gregorian(), own_node=self.own_node
-        )
+    def parse(self, routing_key: str, body: bytes, received_gregorian: int) -> DocumentChanged | RejectedMessage | None:
+        return parse_config_message(routing_key, body, received_gregorian=received_gregorian, own_node=self.own_node)

@@ -101,8 +101,8 @@ def test_whatever_a_parser_raises_is_a_rejection_not_a_crash():
 
 def test_a_bridge_whose_parser_raises_rejects_the_message_instead():
     bridge = CallBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: NOW)
-    bridge.parse = lambda routing_key, body: 1 / 0  # type: ignore[method-assign]
-    rejected = bridge._parsed(*call_destroy())
+    bridge.parse = lambda routing_key, body, received: 1 / 0  # type: ignore[method-assign]
+    rejected = bridge._parsed(*call_destroy(), NOW)
     assert (rejected.reason_code, rejected.field) == ("unparseable", "body") and "ZeroDivisionError" in rejected.reason
 
 
@@ -185,8 +185,8 @@ HEADERS = [
 CONFIG = ConfigBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: NOW)
 CALLS = CallBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: NOW)
 ANSWERS = {  # what each exchange's bridge reads a message with, and what it may answer
-    "configuration": (CONFIG.parse, (DocumentChanged,)),
-    "callevt": (CALLS.parse, (FinishedCall,)),
+    "configuration": (lambda key, body: CONFIG.parse(key, body, NOW), (DocumentChanged,)),
+    "callevt": (lambda key, body: CALLS.parse(key, body, NOW), (FinishedCall,)),
     "bookkeepers.update": (parse_bookkeeper_request, (BookkeeperSyncRequested,)),
     "bookkeepers.standing": (parse_standing_request, (StandingRequested,)),
 }
