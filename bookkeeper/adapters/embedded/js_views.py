@@ -36,33 +36,31 @@ var __log = [];
 function sum(values) { var t = 0; for (var i = 0; i < values.length; i++) t += values[i]; return t; }
 function isArray(value) { return Array.isArray(value); }
 function toJSON(value) { return JSON.stringify(value); }
-var __maps = {};
-function __freeze(value) {
-  if (value !== null && typeof value === "object") {
-    Object.freeze(value);
-    for (var name in value) __freeze(value[name]);
-  }
-  return value;
-}
-function __mapped(doc) {
-  var out = {}, failed = {};
-  for (var name in __maps) {
-    __rows = [];
-    try { __maps[name](doc); } catch (error) { failed[name] = String(error); __rows = []; }
-    // Each row also as JSON text, what the index stores: no second encoding on the Python side.
-    for (var i = 0; i < __rows.length; i++) {
-      var key = __rows[i][0], value = __rows[i][1];
-      __rows[i] = [key, value, __text(key), __text(value)];
-    }
-    out[name] = __rows;
-  }
-  return {rows: out, failed: failed};
-}
+var __maps = {}, __names = [];
+// Each level of the document frozen as it is parsed: one pass, where a walk after the parse was
+// as long again as the parse itself.
+function __frozen(key, value) { return value !== null && typeof value === "object" ? Object.freeze(value) : value; }
 function __text(value) { var text = JSON.stringify(value); return text === undefined ? "null" : text; }
+// A document's rows as lines "view number TAB key TAB value", each key and value as JSON text,
+// and "!view number TAB message as JSON" for a map that threw. JSON text never holds a raw tab,
+// line feed or form feed (JSON.stringify escapes them), so no second encoding of the texts is
+// needed: stringifying the rows again, texts inside, cost more than the maps.
+function __mapped(doc) {
+  var lines = [];
+  for (var v = 0; v < __names.length; v++) {
+    __rows = [];
+    try { __maps[__names[v]](doc); } catch (error) {
+      lines.push("!" + v + "\\t" + JSON.stringify(String(error)));
+      continue;
+    }
+    for (var i = 0; i < __rows.length; i++) lines.push(v + "\\t" + __text(__rows[i][0]) + "\\t" + __text(__rows[i][1]));
+  }
+  return lines.join("\\n");
+}
 function __run(docsText) {
-  var docs = JSON.parse(docsText), results = [];
-  for (var i = 0; i < docs.length; i++) results.push(__mapped(__freeze(docs[i])));
-  return JSON.stringify(results);
+  var docs = JSON.parse(docsText, __frozen), results = [];
+  for (var i = 0; i < docs.length; i++) results.push(__mapped(docs[i]));
+  return results.join("\\f");
 }
 """
 
@@ -110,7 +108,7 @@ class DesignDocViews:
             if not isinstance(source, str):
                 raise InvalidQuery(f"{design_id}/_view/{name}: the view has no map function")
             try:
-                self._context.eval(f"__maps[{json.dumps(name)}] = ({source});")
+                self._context.eval(f"__maps[{json.dumps(name)}] = ({source}); __names.push({json.dumps(name)});")
             except quickjs.JSException as error:
                 raise InvalidQuery(f"{design_id}/_view/{name}: map function does not compile: {error}") from None
         self._run = self._context.get("__run")
@@ -126,7 +124,7 @@ class DesignDocViews:
         document a map ran away on loses its rows."""
         with self._lock:
             try:
-                results = json.loads(self._run(f"[{','.join(text for _, text in docs)}]"))
+                results: list[str] | None = self._run(f"[{','.join(text for _, text in docs)}]").split("\f")
             except quickjs.JSException as error:
                 if len(docs) > 1:
                     results = None
@@ -139,10 +137,25 @@ class DesignDocViews:
                     ]
         if results is None:
             return [mapped for doc in docs for mapped in self.map_documents([doc])]
-        mapped = []
+        return self._read(docs, results)
+
+    def _read(self, docs: Sequence[tuple[str, str]], results: list[str]) -> list[MappedDocument]:
+        """The engine's lines (see __mapped) as each document's rows; every key and value of the
+        batch parsed in one call."""
+        mapped: list[MappedDocument] = []
+        emitted: list[tuple[list[tuple[Any, Any, str, str]], str, str]] = []  # (its view's rows, key, value)
         for (doc_id, _), result in zip(docs, results, strict=True):
-            for name, reason in result["failed"].items():
-                log.warning("%s/%s: map threw on document %r: %s", self.design_id, name, doc_id, reason)
-            rows = {name: [tuple(row) for row in emitted] for name, emitted in result["rows"].items()}
-            mapped.append(MappedDocument(rows, dict(result["failed"])))
+            one = MappedDocument({name: [] for name in self.view_names}, {})
+            for line in result.split("\n") if result else ():
+                view, *texts = line.split("\t")
+                if view[0] == "!":
+                    name, reason = self.view_names[int(view[1:])], json.loads(texts[0])
+                    log.warning("%s/%s: map threw on document %r: %s", self.design_id, name, doc_id, reason)
+                    one.errors[name] = reason
+                else:
+                    emitted.append((one.rows[self.view_names[int(view)]], texts[0], texts[1]))
+            mapped.append(one)
+        parsed = json.loads(f"[{','.join(f'[{key},{value}]' for _, key, value in emitted)}]")
+        for (rows, key_text, value_text), (key, value) in zip(emitted, parsed, strict=True):
+            rows.append((key, value, key_text, value_text))
         return mapped
