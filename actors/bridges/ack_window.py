@@ -84,10 +84,11 @@ class AckWindow:
         on (a frame that does not go out means a channel gone: the broker takes them back)."""
         ready = []
         for channel, held in self._held.items():
-            if not held or channel.is_closed:
-                continue
+            unsettled = self._unsettled[channel]
+            if not held or channel.is_closed or min(unsettled) not in held:
+                continue  # (asked after every message settled alone: no sort while the oldest is out)
             covered = []
-            for tag in sorted(self._unsettled[channel]):
+            for tag in sorted(unsettled):
                 message = held.get(tag)
                 if message is None:
                     break
