@@ -16,11 +16,11 @@ from bookkeeper.ports import Attachment, Conflict, InvalidDocument, NotFound, Pu
 class AttachmentsMixin(StoreParts):
     """Mixed into EmbeddedStore, whose connection, lock and document helpers it uses."""
 
-    def _store_attachments(self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int) -> None:
+    def _store_attachments(
+        self, db: str, doc_id: str, attachments: Mapping[str, Any], generation: int, existing: set[str]
+    ) -> None:
         # CouchDB keeps only the attachments the new revision names: stubs keep, data replaces.
-        existing = {
-            row[0] for row in self._db.execute("SELECT name FROM attachments WHERE db = ? AND doc_id = ?", (db, doc_id))
-        }
+        # `existing`: the names stored before this revision (the batch read them: doc_writes.py).
         for name, spec in attachments.items():
             rules.check_attachment_name(db, name)
             if not isinstance(spec, Mapping):

@@ -21,9 +21,10 @@ from bookkeeper.adapters.embedded import schema
 from bookkeeper.adapters.embedded.all_docs import all_docs
 from bookkeeper.adapters.embedded.attachments import AttachmentsMixin
 from bookkeeper.adapters.embedded.checkpoints import CHECKPOINTS
+from bookkeeper.adapters.embedded.doc_writes import write_documents
 from bookkeeper.adapters.embedded.feeds import FeedsMixin
 from bookkeeper.adapters.embedded.local_docs import LocalDocsMixin
-from bookkeeper.adapters.embedded.locking import GuardedLock, compact_json, loads_all, next_rev
+from bookkeeper.adapters.embedded.locking import GuardedLock, loads_all
 from bookkeeper.adapters.embedded.map_errors import FAILURES_DB, map_error_failure
 from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.domain.cluster_writes import Leaf
@@ -202,31 +203,11 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
 
     def _apply(self, db: str, doc: dict[str, Any]) -> PutResult:
         """One document write inside an open transaction; raises Conflict."""
-        doc_id = doc["_id"]
-        current = self._db.execute("SELECT rev, deleted FROM docs WHERE db = ? AND id = ?", (db, doc_id)).fetchone()
-        given_rev = doc.get("_rev")
-        if current is None:
-            if given_rev is not None:
-                raise Conflict(db, doc_id)
-        elif current[1]:  # a tombstone may be recreated without a revision, like CouchDB
-            if given_rev is not None and given_rev != current[0]:
-                raise Conflict(db, doc_id)
-        elif given_rev != current[0]:
-            raise Conflict(db, doc_id)
-        deleted = bool(doc.get("_deleted", False))
-        attachments = doc.get("_attachments") if not deleted else None
-        body = {k: v for k, v in doc.items() if k not in rules.SPECIAL_MEMBERS}
-        text = compact_json(body)
-        rev = next_rev(current[0] if current else None, text, attachments, deleted)
-        generation = int(rev.split("-", 1)[0])
-        self._store_attachments(db, doc_id, attachments or {}, generation)
-        self._db.execute(
-            "INSERT INTO docs (db, id, rev, deleted, body, seq) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (db, id) DO UPDATE SET rev = excluded.rev, deleted = excluded.deleted, "
-            "body = excluded.body, seq = excluded.seq",
-            (db, doc_id, rev, int(deleted), text, self._next_seq()),
-        )
-        return PutResult(doc_id, rev)
+        (result,) = write_documents(self._db, db, [doc], self._store_attachments)
+        if result.error:
+            raise Conflict(db, doc["_id"])
+        assert result.rev is not None
+        return PutResult(result.id, result.rev)
 
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult:
         with self._write():
@@ -239,17 +220,10 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
         name = rules.checked_database_name(db)
         checked = [rules.check_document(name, doc) for doc in docs]
-        results: list[BulkResult] = []
         with self._write():
             self._require_db(name)
             before = self._views.last_seq(name)
-            for doc in checked:
-                try:
-                    written = self._apply(name, doc)
-                except Conflict:
-                    results.append(BulkResult(doc["_id"], error="conflict", reason="Document update conflict."))
-                else:
-                    results.append(BulkResult(written.id, rev=written.rev))
+            results = write_documents(self._db, name, checked, self._store_attachments)
             self._views.index_written(name, before)
         return results
 
@@ -276,7 +250,7 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
         with self._lock:
             name = self._require_db(db)
             if self._views.is_fresh(name, design, view):
-                return self._views.query(name, design, view, query, self._fetch_for_include)
+                return self._views.query(name, design, view, query, self._fetch_for_include, fresh=True)
         with self._write():  # the index has documents to map first
             self._require_db(name)
             return self._views.query(name, design, view, query, self._fetch_for_include)

@@ -30,6 +30,20 @@ def _signature(views: Any) -> str:
     return hashlib.sha256(json.dumps(views, sort_keys=True).encode()).hexdigest()
 
 
+def _reducing(where: str, has_reduce: bool, query: ViewQuery) -> bool:
+    """Whether the query reduces; raises InvalidQuery for parameters CouchDB refuses together."""
+    reducing = has_reduce and query.reduce is not False
+    if query.reduce and not has_reduce:
+        raise InvalidQuery(f"{where}: reduce=true is invalid for a map-only view")
+    if reducing and query.include_docs:
+        raise InvalidQuery(f"{where}: include_docs is invalid for a reduce query")
+    if not reducing and (query.group or query.group_level is not None):
+        raise InvalidQuery(f"{where}: group and group_level need a reduce")
+    if reducing and query.keys is not None and not (query.group or query.group_level is not None):
+        raise InvalidQuery(f"{where}: several keys on a reduce view need group=true")
+    return reducing
+
+
 class ViewEngine:
     def __init__(self, connection: sqlite3.Connection, on_map_error: MapErrorSink | None = None):
         self._db = connection
@@ -42,14 +56,18 @@ class ViewEngine:
     def _parsed_design(self, db: str, design_id: str) -> tuple[Any, str, str] | None:
         """(views, signature, language) of the design document, None when there is none."""
         row = self._db.execute(
-            "SELECT rev, body FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
+            "SELECT rev FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
         ).fetchone()
         if row is None:
             return None
-        # The same design document sits in thousands of account databases: parse it once per revision.
+        # The same design document sits in thousands of account databases: read and parse it once
+        # per revision (its text, the map functions, is a few kilobytes read for nothing otherwise).
         parsed = self._parsed.get((design_id, row[0]))
         if parsed is None:
-            body = json.loads(row[1])
+            (text,) = self._db.execute(
+                "SELECT body FROM docs WHERE db = ? AND id = ? AND rev = ?", (db, design_id, row[0])
+            ).fetchone()
+            body = json.loads(text)
             views = body.get("views")
             language = body.get("language", "javascript")
             parsed = (views, _signature(views) if isinstance(views, dict) else "", language)
@@ -117,9 +135,9 @@ class ViewEngine:
             return
         engine = self._engine(design_id, views, signature)
         rows: list[tuple[Any, ...]] = []
-        self._db.executemany(
+        self._db.executemany(  # a first revision has no rows to replace: no revision came before it
             "DELETE FROM view_rows WHERE db = ? AND design_id = ? AND doc_id = ?",
-            [(db, design_id, doc_id) for doc_id, *_ in changed],
+            [(db, design_id, doc_id) for doc_id, rev, *_ in changed if not rev.startswith("1-")],
         )
         to_map = [
             (doc_id, rev, document_text(doc_id, rev, body))
@@ -168,20 +186,16 @@ class ViewEngine:
         decoded = loads_all([f"[{key},{value}]" for _, key, value in fetched])
         return [(doc_id, key, value) for (doc_id, _, _), (key, value) in zip(fetched, decoded, strict=True)]
 
-    def query(self, db: str, design: str, view: str, query: ViewQuery, fetch: FetchDocs) -> ViewResult:
+    def query(
+        self, db: str, design: str, view: str, query: ViewQuery, fetch: FetchDocs, *, fresh: bool = False
+    ) -> ViewResult:
+        """`fresh`: the caller found the index up to date under the same lock (is_fresh)."""
         design_id, views, signature = self._design(db, design, view)
         where = f"{db}/{design_id}/_view/{view}"
         reducer = reducer_for(views[view].get("reduce"), where)
-        reducing = reducer is not None and query.reduce is not False
-        if query.reduce and reducer is None:
-            raise InvalidQuery(f"{where}: reduce=true is invalid for a map-only view")
-        if reducing and query.include_docs:
-            raise InvalidQuery(f"{where}: include_docs is invalid for a reduce query")
-        if not reducing and (query.group or query.group_level is not None):
-            raise InvalidQuery(f"{where}: group and group_level need a reduce")
-        if reducing and query.keys is not None and not (query.group or query.group_level is not None):
-            raise InvalidQuery(f"{where}: several keys on a reduce view need group=true")
-        self._refresh(db, design_id, views, signature)
+        reducing = _reducing(where, reducer is not None, query)
+        if not fresh:
+            self._refresh(db, design_id, views, signature)
 
         if reducing and query.keys is None:
             in_sql = self._reduce_in_sql(db, design_id, view, query, views[view]["reduce"].strip())
