@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from bookkeeper.ports import InvalidDatabaseName, InvalidDocument
 # Top-level members CouchDB reserves; any other member starting with "_" is refused.
 SPECIAL_MEMBERS = frozenset({"_id", "_rev", "_deleted", "_attachments"})
 MAX_ID_LENGTH = 1024
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
 
 
 def checked_database_name(db: object) -> str:
@@ -31,7 +33,7 @@ def check_doc_id(db: str, doc_id: object, field: str = "_id") -> str:
         raise InvalidDocument(db, field, "must be a non-empty string")
     if len(doc_id) > MAX_ID_LENGTH:
         raise InvalidDocument(db, field, f"must be at most {MAX_ID_LENGTH} characters")
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in doc_id):
+    if _CONTROL_CHARACTER.search(doc_id):
         raise InvalidDocument(db, field, "must not contain control characters")
     if doc_id.startswith("_") and not doc_id.startswith("_design/"):
         raise InvalidDocument(db, field, "only _design/ ids may start with an underscore")
@@ -51,20 +53,35 @@ def check_rev(db: str, rev: object, field: str = "_rev") -> str:
 
 def _plainly_valid(value: Any, depth: int) -> bool:
     """True when the value is plainly storable: exact JSON types, no NUL, finite, not too deep.
-    No paths are built on the way (that was most of a write's checking); anything else, a
-    subclass included, goes through `_check_value`, which names what it refuses."""
+    No paths are built on the way (that was most of a write's checking), and a member that is a
+    string, a whole number or null is decided in the loop, without a call of its own (most of a
+    ledger document's members: the walk is twice as fast so); anything else, a subclass
+    included, goes through `_check_value`, which names what it refuses."""
     if depth > 64:
         return False
     kind = type(value)
-    if kind is str:
-        return "\x00" not in value
-    if value is None or kind is int or kind is bool:
-        return True
     if kind is dict:
-        return all(type(key) is str and _plainly_valid(item, depth + 1) for key, item in value.items())
-    if kind is list:
-        return all(_plainly_valid(item, depth + 1) for item in value)
-    return kind is float and math.isfinite(value)
+        items: Any = value.values()
+        if not all(type(key) is str for key in value):
+            return False
+    elif kind is list:
+        items = value
+    elif kind is str:
+        return "\x00" not in value
+    elif value is None or kind is int or kind is bool:
+        return True
+    else:
+        return kind is float and math.isfinite(value)
+    if depth == 64:
+        return not value  # its members would be nested deeper than 64
+    for item in items:
+        member = type(item)
+        if member is str:
+            if "\x00" in item:
+                return False
+        elif not (member is int or member is bool or item is None or _plainly_valid(item, depth + 1)):
+            return False
+    return True
 
 
 def _check_value(db: str, path: str, value: Any, depth: int) -> None:
