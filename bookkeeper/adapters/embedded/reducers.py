@@ -8,6 +8,7 @@ would have to give the same answer in two engines, and Kazbill's views do not ne
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import zip_longest
 from typing import Any
 
 from bookkeeper.ports import InvalidQuery
@@ -42,7 +43,18 @@ def _add(total: Any, value: Any, where: str) -> Any:
     raise InvalidQuery(f"{where}: _sum can only add numbers, arrays of numbers and objects, got {value!r}")
 
 
+def _whole_numbers(values: list[Any]) -> bool:
+    return all(type(value) is int for value in values)
+
+
 def reduce_sum(values: Iterable[Any], where: str) -> Any:
+    values = list(values)
+    # The common shapes added up at C speed: whole numbers, or arrays of whole numbers (a
+    # reseller's totals over 10,000 customers: 220 ms through _add, member by member).
+    if _whole_numbers(values):
+        return sum(values)
+    if all(type(value) is list and _whole_numbers(value) for value in values):
+        return [sum(column) for column in zip_longest(*values, fillvalue=0)]
     total: Any = None
     for value in values:
         total = _add(total, value, where)

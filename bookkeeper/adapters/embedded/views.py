@@ -44,6 +44,17 @@ def _reducing(where: str, has_reduce: bool, query: ViewQuery) -> bool:
     return reducing
 
 
+def _identical(left: Any, right: Any) -> bool:
+    """Equal and of the same types, so certainly equal in collation: most rows of a group compare
+    so, without encoding their keys. Floats and objects are left to the encoding (-0.0 == 0.0)."""
+    kind = type(left)
+    if kind is not type(right) or kind is float or kind is dict:
+        return False
+    if kind is list:
+        return len(left) == len(right) and all(_identical(a, b) for a, b in zip(left, right, strict=True))
+    return bool(left == right)
+
+
 class ViewEngine:
     def __init__(self, connection: sqlite3.Connection, on_map_error: MapErrorSink | None = None):
         self._db = connection
@@ -251,12 +262,17 @@ class ViewEngine:
         if not grouping:
             return [ViewRow(key=None, value=reducer([value for _, _, value in selected], where))] if selected else []
         groups: list[tuple[Any, list[Any]]] = []
-        previous = None
+        previous: bytes | None = None  # the last group's key encoded, once a row's key differed from it
         for _, key, value in selected:
             if query.group_level is not None and not query.group and isinstance(key, list):
                 key = key[: query.group_level]
+            if groups and _identical(key, groups[-1][0]):
+                groups[-1][1].append(value)
+                continue
+            if groups and previous is None:
+                previous = collation.encode(groups[-1][0])
             encoded = collation.encode(key)
-            if groups and encoded == previous:
+            if groups and encoded == previous:  # equal in collation, not in Python (1 and 1.0)
                 groups[-1][1].append(value)
             else:
                 groups.append((key, [value]))

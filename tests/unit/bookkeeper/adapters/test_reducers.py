@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bookkeeper.adapters.embedded.reducers import reduce_count, reduce_stats, reduce_sum, reducer_for
+from bookkeeper.adapters.embedded.reducers import _add, reduce_count, reduce_stats, reduce_sum, reducer_for
 from bookkeeper.ports import InvalidQuery
 
 units = st.integers(-(10**18), 10**18)
@@ -53,3 +53,32 @@ def test_only_builtin_reducers_are_accepted():
     assert reducer_for(None, "v") is None
     with pytest.raises(InvalidQuery, match="not supported"):
         reducer_for("function(keys, values) { return sum(values); }", "v")
+
+
+numbers = st.one_of(units, st.booleans(), st.floats(-5, 5, allow_nan=False))
+sum_values = st.one_of(
+    st.lists(units),  # the shapes added up at C speed
+    st.lists(st.lists(units, max_size=4)),
+    st.lists(st.one_of(numbers, st.lists(numbers, max_size=3))),  # anything else: member by member
+)
+
+
+@given(sum_values)
+def test_the_quick_sums_answer_what_adding_member_by_member_answers(values):
+    def one_by_one():
+        total = None
+        for value in values:
+            total = _add(total, value, "v")
+        return 0 if total is None else total
+
+    try:
+        expected = one_by_one()
+    except InvalidQuery:
+        with pytest.raises(InvalidQuery):
+            reduce_sum(values, "v")
+        return
+    answered = reduce_sum(values, "v")
+    assert answered == expected
+    assert type(answered) is type(expected)
+    if isinstance(expected, list):
+        assert [type(item) for item in answered] == [type(item) for item in expected]

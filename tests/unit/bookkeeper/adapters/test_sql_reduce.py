@@ -10,7 +10,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookkeeper.adapters.embedded import EmbeddedStore, sql_reduce
+from bookkeeper.adapters.embedded import EmbeddedStore, collation, sql_reduce
+from bookkeeper.adapters.embedded.reducers import reduce_count
+from bookkeeper.adapters.embedded.views import ViewEngine
 from bookkeeper.ports import ViewQuery
 
 DB = "kazbill_reduce_test"
@@ -89,3 +91,31 @@ def test_a_sum_past_64_bits_is_left_to_python_and_answers_as_it_does(tmp_path):
     whole = store.query_view(DB, "sums", "by_key", ViewQuery()).rows
     assert [row.value for row in grouped] == [row.value for row in whole] and grouped[0].value >= 3 * 2**62 - 2**12
     store.close()
+
+
+GROUP_KEY_PARTS = st.one_of(KEY_PARTS, st.sampled_from([1.0, -0.0, 0.0, 2.5]), st.lists(KEY_PARTS, max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.one_of(st.lists(GROUP_KEY_PARTS, max_size=4), GROUP_KEY_PARTS), max_size=30),
+    level=st.one_of(st.none(), st.integers(1, 4)),
+)
+def test_rows_are_grouped_by_their_keys_in_collation(keys, level):
+    # The index's order: by key in collation, then by document id.
+    selected = sorted(
+        ((f"d{n:02d}", key, 1) for n, key in enumerate(keys)),
+        key=lambda row: collation.encode(row[1]) + collation.encode(row[0]),
+    )
+    query = ViewQuery(group=level is None, group_level=level)
+    answered = [(row.key, row.value) for row in ViewEngine._reduce(selected, reduce_count, query, "v")]
+
+    expected: list[list] = []  # each row's key cut to the level, grouped when encoded alike
+    for _, key, _ in selected:
+        cut = key[:level] if level is not None and isinstance(key, list) else key
+        if expected and collation.encode(cut) == collation.encode(expected[-1][0]):
+            expected[-1][1] += 1
+        else:
+            expected.append([cut, 1])
+    assert [collation.encode(key) for key, _ in answered] == [collation.encode(key) for key, _ in expected]
+    assert [count for _, count in answered] == [count for _, count in expected]
