@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from testkit.support.couch_servers import (
     CLUSTER,
@@ -32,6 +33,11 @@ from testkit.support.couchdb_cluster import ClusterUrls
 from tests.security.entrances import is_security_test
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# No test asserts a time (the machine is shared and noisy): Hypothesis's per-example deadline and
+# its too-slow health check are off for the whole suite, not module by module.
+settings.register_profile("kazbill", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kazbill")
 ON_CLUSTER_TOO = ("store", "couchdb_url", "own_couch_url")  # the fixtures a marked module's variants vary
 
 

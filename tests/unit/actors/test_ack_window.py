@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.bridges.ack_window import AckWindow
-
-UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 @dataclass(eq=False)
@@ -164,7 +162,7 @@ def test_the_bridge_lets_go_of_held_batches_one_by_one_before_they_would_stop_th
     assert bridge._prefetch() == 2 * 5 * bridge.in_flight
 
 
-@settings(max_examples=300, **UNTIMED)
+@settings(max_examples=300)
 @given(st.data())
 def test_no_frame_ever_acknowledges_a_delivery_not_handed_off_and_each_is_settled_once(data):
     """Whatever order batches are handed off, settled alone (poison, a requeue) or released in:

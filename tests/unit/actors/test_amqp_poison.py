@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.bridges.amqp_calls import CallBridge
@@ -31,7 +31,6 @@ from tests.unit.actors.test_kazoo_messages import (
 )
 
 # Nothing timed: no deadline, and no health check that measures how long generating took.
-UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 def standing_req(**overrides) -> tuple[str, bytes]:
@@ -206,7 +205,7 @@ def poisoned_messages(draw) -> tuple[str, str, bytes]:
     return exchange, routing_key, body
 
 
-@settings(max_examples=500, **UNTIMED)
+@settings(max_examples=500)
 @given(poisoned_messages())
 def test_no_body_makes_any_exchanges_parser_raise_and_every_rejection_can_be_stored(failures_store, message):
     exchange, routing_key, body = message

@@ -14,7 +14,7 @@ import math
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.bridges.couch_changes import CHECKPOINT_ID, ChangesFollower
@@ -29,7 +29,6 @@ from testkit.fixtures.kazoo_docs import new_account_id
 from tests.unit.actors.test_couch_changes import seed
 
 # Nothing timed: no deadline, and no health check that measures how long generating took.
-UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 
 
 def nested_text(depth: int) -> str:
@@ -210,7 +209,7 @@ ACCOUNT = new_account_id()
 DATABASES = [account_db(ACCOUNT), account_modb(ACCOUNT, 2026, 3), ACCOUNTS_DB, "services", "system_config"]
 
 
-@settings(max_examples=300, **UNTIMED)
+@settings(max_examples=300)
 @given(
     st.sampled_from(DATABASES),
     st.lists(
@@ -245,7 +244,7 @@ def failures_store(tmp_path_factory):
     store.close()
 
 
-@settings(max_examples=200, **UNTIMED)
+@settings(max_examples=200)
 @given(value=poison_values)
 def test_any_value_whatsoever_can_be_recorded_as_a_failure(failures_store, value):
     store = failures_store
@@ -335,7 +334,7 @@ def python_reads(text: str):
         return None
 
 
-@settings(max_examples=200, **UNTIMED)
+@settings(max_examples=200)
 @given(st.sampled_from(DATABASES[:2]), st.lists(doc_texts, min_size=1, max_size=8))
 def test_any_json_the_server_keeps_is_read_and_sorted_or_refused_by_name_and_never_raises(db, texts):
     feed = TextFeed([(f"doc{n}", text) for n, text in enumerate(texts)])
