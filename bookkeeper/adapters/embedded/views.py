@@ -75,10 +75,14 @@ class ViewEngine:
         # per revision (its text, the map functions, is a few kilobytes read for nothing otherwise).
         parsed = self._parsed.get((design_id, row[0]))
         if parsed is None:
-            (text,) = self._db.execute(
-                "SELECT body FROM docs WHERE db = ? AND id = ? AND rev = ?", (db, design_id, row[0])
+            # Read again with its text in one statement: outside a transaction another process
+            # may have replaced or deleted it since the statement above.
+            row = self._db.execute(
+                "SELECT rev, body FROM docs WHERE db = ? AND id = ? AND deleted = 0", (db, design_id)
             ).fetchone()
-            body = json.loads(text)
+            if row is None:
+                return None
+            body = json.loads(row[1])
             views = body.get("views")
             language = body.get("language", "javascript")
             parsed = (views, _signature(views) if isinstance(views, dict) else "", language)
