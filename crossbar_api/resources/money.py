@@ -4,6 +4,7 @@ ledgers.py). Amounts travel in currency units as JSON numbers and are exact (Dec
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -103,14 +104,12 @@ class Transactions:
         reason = req.get_param("reason")
         keep: Callable[[dict[str, Any]], bool] = (lambda doc: entry_reason(doc) == reason) if reason else _everything
         first, last = (local_day_of_gregorian(t, "UTC") for t in (created_from, created_to))
-        # Which of the range's months exist: one listing of the account's databases, not a probe each.
+        # Which of the range's months exist: one listing of the account's databases, not a probe
+        # each, and none for a past month found without one a moment ago (month_listing.py).
         reads = PassReads(self.deps.store)  # a month found gone is forgotten by the process too
         book = LedgerBook(reads, self.deps.design_docs)
-        month_dbs = [
-            db
-            for month in months_from((first.year, first.month), (last.year, last.month))
-            if (db := book.month_db(account_id, month, create=False)) is not None  # Kazoo's own months get our views
-        ]
+        months = months_from((first.year, first.month), (last.year, last.month))
+        month_dbs = self.deps.absent_months.month_dbs(book, account_id, months, now, time.monotonic())
         if wants_csv(req):  # every entry of the range, newest first, as the index shows it
             entries = every_entry(reads, month_dbs, (created_from, created_to), keep)
             stream_csv(resp, f"transactions-{account_id}.csv", ENTRY_HEADER, entry_rows(entries))
