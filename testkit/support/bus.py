@@ -3,6 +3,8 @@ document's change on the `configuration` exchange, a channel's end on `callevt`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -38,6 +40,28 @@ async def publish(messages: list[tuple[str, bytes]], exchange_name: str = EXCHAN
         exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC, durable=False)
         for key, body in messages:
             await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
+
+
+async def until_consuming(name: str, timeout_s: float = 60.0) -> None:
+    """Until the named queue has a consumer: a bridge declares, binds, then consumes, so a test
+    may publish (a fixed pause before publishing was a guess a loaded machine could outlast)."""
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+                if queue.declaration_result.consumer_count > 0:
+                    return
+            except aio_pika.exceptions.ChannelClosed:
+                pass  # not declared yet (a passive declaration of a missing queue closes the channel)
+            finally:
+                with contextlib.suppress(Exception):
+                    await channel.close()
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no consumer on {name} after {timeout_s:.0f}s")
+            await asyncio.sleep(0.1)
 
 
 async def queue_depth_then_delete(name: str) -> int:

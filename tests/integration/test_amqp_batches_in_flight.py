@@ -17,7 +17,7 @@ from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.batch_sizing import BatchSizing
 from actors.hand_off import HandOffUnavailable
 from testkit.fixtures.kazoo_docs import new_account_id
-from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete
+from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete, until_consuming
 
 pytestmark = pytest.mark.integration
 NOW = 63_960_710_400
@@ -40,7 +40,7 @@ def bridge_with(handoff, in_flight: int) -> ConfigBridge:
 async def run_until(bridge: ConfigBridge, messages, done: asyncio.Event) -> int:
     stop = asyncio.Event()
     task = asyncio.create_task(bridge.run(stop))
-    await asyncio.sleep(1.0)  # declared and bound
+    await until_consuming(bridge.queue_name)  # declared and bound
     await publish(messages)
     await asyncio.wait_for(done.wait(), 60)
     stop.set()
@@ -144,7 +144,7 @@ def test_batches_done_before_an_older_one_wait_for_it_and_all_go_out_in_its_fram
         bridge = bridge_with(handoff, in_flight=2)
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
-        await asyncio.sleep(1.0)  # declared and bound
+        await until_consuming(bridge.queue_name)  # declared and bound
         await publish(device_events(account, 10))
         for _ in range(60):  # until every other batch is handed off
             if first and len(handed) == 10 - len(first):
@@ -264,7 +264,7 @@ def test_what_is_not_kazbills_business_is_acknowledged_with_its_batch_even_one_h
         bridge = dataclasses.replace(bridge_with(handoff, in_flight=2), own_node=OWN_NODE)
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
-        await asyncio.sleep(1.0)  # declared and bound
+        await until_consuming(bridge.queue_name)  # declared and bound
         await publish([message for pair in zip(device_events(account, 6), ignored, strict=True) for message in pair])
         await asyncio.wait_for(done.wait(), 60)
         for _ in range(20):  # the broker has every acknowledgement (asked before the channel closes)
@@ -314,7 +314,7 @@ def test_batches_in_flight_when_the_broker_drops_the_connection_come_back_and_th
         bridge = bridge_with(handoff, in_flight=3)
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
-        await asyncio.sleep(1.0)  # declared and bound
+        await until_consuming(bridge.queue_name)  # declared and bound
         await publish(events)
         await asyncio.wait_for(two_billing.wait(), 30)
         closed = await asyncio.to_thread(

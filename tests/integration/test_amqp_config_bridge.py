@@ -15,7 +15,7 @@ from bookkeeper.design_docs import load_design_docs
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.setup import store_setup
 from testkit.fixtures.kazoo_docs import new_account_id
-from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete  # noqa: F401 (others import them from here)
+from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete, until_consuming  # noqa: F401 (others import them from here)
 
 pytestmark = pytest.mark.integration
 NOW = 63_960_710_400
@@ -25,7 +25,7 @@ def run_bridge(bridge: ConfigBridge, messages, expect_changes: int, store_watch=
     async def scenario():
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
-        await asyncio.sleep(1.0)  # declared and bound
+        await until_consuming(bridge.queue_name)  # declared and bound
         await publish(messages)
         for _ in range(200):
             await asyncio.sleep(0.1)

@@ -64,8 +64,16 @@ def test_status_shows_the_service_the_queues_the_crawl_and_what_awaits_a_person(
             "KAZBILL_AMQP_QUEUE": queue,
             "KAZBILL_STORE_URL": "",
         }
-        wait_for(lambda: status(env)["store"]["last_crawl"], what="the start-up crawl to be recorded")
-        running = status(env)
+        # One reading that shows the start-up crawl and every database it made followed (the
+        # follower checkpoints a database a step after the crawl made it).
+        running = wait_for(
+            lambda: (
+                (shown := status(env))["store"]["last_crawl"]
+                and shown["store"]["databases_never_followed"] == 0
+                and shown
+            ),
+            what="the start-up crawl recorded and every database followed",
+        )
         assert kazbill.stop() == 0
         stopped = status(env)
     finally:
