@@ -23,7 +23,9 @@ pytestmark = pytest.mark.integration
 NOW = 63_960_710_400
 
 
-def bridge_with(handoff, in_flight: int) -> ConfigBridge:
+def bridge_with(handoff, in_flight: int, batch_wait_s: float = 0.05) -> ConfigBridge:
+    """`batch_wait_s`: how long a batch waits to fill; a test that counts batch sizes waits long,
+    so that a loaded machine's slow publishing cannot cut a batch short."""
     return ConfigBridge(
         AMQP_URL,
         handoff,
@@ -31,7 +33,7 @@ def bridge_with(handoff, in_flight: int) -> ConfigBridge:
         lambda: NOW,
         queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}",
         sizing=BatchSizing.fixed(5),
-        batch_wait_s=0.05,
+        batch_wait_s=batch_wait_s,
         unavailable_pause_s=0.2,
         in_flight=in_flight,
     )
@@ -215,7 +217,8 @@ def test_batches_grow_while_answered_fast_and_start_small_again_after_a_failing_
                 done.set()
 
         bridge = dataclasses.replace(
-            bridge_with(handoff, in_flight=1), sizing=BatchSizing(smallest=5, largest=40, answer_within_s=5.0)
+            bridge_with(handoff, in_flight=1, batch_wait_s=2.0),
+            sizing=BatchSizing(smallest=5, largest=40, answer_within_s=5.0),
         )
         return await run_until(bridge, device_events(account, 120), done)
 
@@ -311,7 +314,7 @@ def test_batches_in_flight_when_the_broker_drops_the_connection_come_back_and_th
             if {change.doc_id for change in handed} >= wanted and len(again) >= 2 * len(dropped_with):
                 done.set()  # everything billed, and what the broker took back billed once more
 
-        bridge = bridge_with(handoff, in_flight=3)
+        bridge = bridge_with(handoff, in_flight=3, batch_wait_s=2.0)  # two batches of five, whole
         stop = asyncio.Event()
         task = asyncio.create_task(bridge.run(stop))
         await until_consuming(bridge.queue_name)  # declared and bound
