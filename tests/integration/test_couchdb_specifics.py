@@ -94,7 +94,7 @@ def test_longpoll_timeout_returns_an_empty_page_and_keeps_the_sequence(store):
 
     assert page.changes == []
     assert page.last_seq == head
-    assert 0.5 <= time.monotonic() - started < 5
+    assert time.monotonic() - started >= 0.5  # it waited its time out (a slow machine only waits longer)
 
 
 def test_longpoll_returns_as_soon_as_something_changes(store):
@@ -103,11 +103,11 @@ def test_longpoll_returns_as_soon_as_something_changes(store):
     head = store.changes(db).last_seq
     threading.Timer(0.3, lambda: store.put(db, {"_id": "late"})).start()
 
-    started = time.monotonic()
-    page = store.changes(db, since=head, timeout_s=10)
+    # Longer than the test may run (setup.cfg's --timeout=600): a poll that waited its time out
+    # instead of answering the change fails by the suite's timeout, not by a timed assertion.
+    page = store.changes(db, since=head, timeout_s=900)
 
     assert [change.id for change in page.changes] == ["late"]
-    assert time.monotonic() - started < 5
 
 
 def test_db_updates_fallback_reports_created_updated_and_deleted(fallback_store):
