@@ -9,6 +9,7 @@ generated methods, or second-guesses the server's answer, a comment says which q
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +44,10 @@ from bookkeeper.ports import (
 )
 
 _WRITE_AGAIN = 3  # a document every racing writer withdrew from is written again, this often at most
+# A cluster answers 412 "Invalid attachment stub" to an update naming an attachment written a
+# moment before, when a copy the update reaches has not got that revision yet: asked again after
+# these pauses (seconds) before the error stands.
+_STUB_PAUSES_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 class CouchDbStore(NewDatabases):
@@ -145,12 +150,23 @@ class CouchDbStore(NewDatabases):
                     "put_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN), design_document=clean
                 )
             else:
-                result, status = self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
+                result, status = self._put_document(db, doc_id, clean)
             if status != 202 or self._settle(db, doc_id, result["rev"], created=created) == "stands":
                 return PutResult(result["id"], result["rev"])
             # Every writer gave way and nothing stands: ours again, over the withdrawn ones.
             clean, created = {key: value for key, value in clean.items() if key != "_rev"}, False
         raise Conflict(db, doc_id)
+
+    def _put_document(self, db: str, doc_id: str, clean: dict[str, Any]) -> tuple[Any, int]:
+        for pause in (*_STUB_PAUSES_S, None):
+            try:
+                return self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
+            except StoreUnavailable as error:
+                lagging = getattr(error, "http_status", None) == 412 and "attachment stub" in str(error)
+                if pause is None or not lagging or not clean.get("_attachments"):
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable: the last pass returns or raises")
 
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
         db = checked_database_name(db)
