@@ -31,27 +31,25 @@ class _Write:
     existing: set[str]  # the document's attachment names before this revision
 
 
-def _current(sql: sqlite3.Connection, db: str, ids: list[str]) -> dict[str, tuple[str, bool]]:
-    found: dict[str, tuple[str, bool]] = {}
+def _rows_for_ids(sql: sqlite3.Connection, select: str, db: str, ids: list[str]) -> list[tuple[Any, ...]]:
+    """The rows of `select` (its `{marks}` the ids' placeholders) for `ids`, a chunk at a time."""
+    rows: list[tuple[Any, ...]] = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for doc_id, rev, deleted in sql.execute(
-            f"SELECT id, rev, deleted FROM docs WHERE db = ? AND id IN ({marks})", (db, *chunk)
-        ):
-            found[doc_id] = (rev, bool(deleted))
-    return found
+        rows += sql.execute(select.format(marks=",".join("?" * len(chunk))), (db, *chunk)).fetchall()
+    return rows
+
+
+def _current(sql: sqlite3.Connection, db: str, ids: list[str]) -> dict[str, tuple[str, bool]]:
+    select = "SELECT id, rev, deleted FROM docs WHERE db = ? AND id IN ({marks})"
+    return {doc_id: (rev, bool(deleted)) for doc_id, rev, deleted in _rows_for_ids(sql, select, db, ids)}
 
 
 def _attachment_names(sql: sqlite3.Connection, db: str, ids: list[str]) -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for doc_id, name in sql.execute(
-            f"SELECT doc_id, name FROM attachments WHERE db = ? AND doc_id IN ({marks})", (db, *chunk)
-        ):
-            names.setdefault(doc_id, set()).add(name)
+    select = "SELECT doc_id, name FROM attachments WHERE db = ? AND doc_id IN ({marks})"
+    for doc_id, name in _rows_for_ids(sql, select, db, ids):
+        names.setdefault(doc_id, set()).add(name)
     return names
 
 
