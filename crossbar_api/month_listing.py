@@ -4,10 +4,13 @@ A month with a database is known to the process once seen (databases stay: pass_
 month without one was asked again on every request, one listing of the account's databases each
 time: a customer created this month has no database for the month before, and the default range
 (the last 30 days) reaches into it, so every page of its transactions cost a request more. A
-month found without a database is now remembered for a minute once it ended two days ago: no
-one makes a database for such a month (Kazbill writes into the current UTC month, Kazoo saves a
-call's record in the month it ends in, at most hours late); if someone does (an import), its
-entries show within the minute."""
+month found without a database is now remembered for a minute once it ended two days ago.
+Kazoo 4.3 never makes one for a past month: a call's record goes to the month its interaction
+began in, and a missing month database is created only for the current month
+(cdr_channel_destroy.erl:189-201, kazoo_modb.erl:430-458, branch 4.3 at 223893d); Kazbill writes
+its entries into the current UTC month. What can still make one is Kazbill carrying a rollover
+across months an account had no database for (ledger_rollovers.py) or an import: those show
+within the minute."""
 
 from __future__ import annotations
 

@@ -53,8 +53,8 @@ def test_a_past_month_without_a_database_is_not_listed_again_for_a_minute(tmp_pa
 
 
 def test_a_month_that_may_still_get_a_database_is_always_asked(tmp_path):
-    # 1 December: November's last calls may still be saved into it (Kazoo saves a call's record
-    # in the month it ends in), and the current month gets one with its first charge.
+    # 1 December: November ended less than two days ago (a margin for clocks and late writers),
+    # and the current month gets its database with its first charge.
     store, absent = store_with_months(tmp_path), AbsentMonths()
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert listed(store, absent, now, at=100.0) == []
