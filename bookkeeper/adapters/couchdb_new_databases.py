@@ -1,6 +1,7 @@
 """A database created a moment ago, on a cluster: the node that created it answers at once, the
-others learn of it a moment later and until then say it does not exist. Waited for here, once
-for the store, so that the store's callers never see a database come and go."""
+others learn of it a moment later and until then say it does not exist (and of one deleted, that
+it still does). Waited for here, once for the store, so that the store's callers never see a
+database come and go."""
 
 from __future__ import annotations
 
@@ -42,15 +43,17 @@ class NewDatabases(CouchReads):
             time.sleep(0.05)
         return True
 
-    def _await_everywhere(self, db: str) -> None:
+    def _await_everywhere(self, db: str, *, present: bool = True) -> None:
         """A cluster's other nodes learn of a new database a moment after the one that created
         it answers: until then they say it does not exist. Several answers in a row that it
-        exists (the balancer spreads them over the nodes) before anyone writes to it."""
+        exists (the balancer spreads them over the nodes) before anyone writes to it. With
+        `present=False`, the same for a database deleted a moment ago, which the other nodes
+        still say exists until they hear of it."""
         if self._single_node():
             return
         in_a_row, deadline = 0, time.monotonic() + _NEW_DATABASE_WAIT_S
         while in_a_row < _NEW_DATABASE_CONFIRMATIONS and time.monotonic() < deadline:
-            in_a_row = in_a_row + 1 if self.database_exists(db) else 0
+            in_a_row = in_a_row + 1 if self.database_exists(db) == present else 0
             if in_a_row == 0:
                 time.sleep(0.05)
 

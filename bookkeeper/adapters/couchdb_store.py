@@ -122,6 +122,7 @@ class CouchDbStore(NewDatabases):
         if not self.database_exists(db):  # pouchdb-server answers 200 for a missing database
             raise DatabaseNotFound(db)
         self._call("delete_database", db=db)
+        self._await_everywhere(db, present=False)  # as a creation is: no caller sees it come back
 
     # ------------------------------------------------------------------ documents
 
