@@ -17,6 +17,7 @@ from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET, account_db
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp
+from testkit.support.broker import wait_drained
 from testkit.support.kazbill_service import KazbillService, bridge_bound, bridge_queues, wait_for
 from tests.integration.conftest import CleaningStore, open_store
 from tests.integration.test_amqp_config_bridge import change, publish, queue_depth_then_delete
@@ -85,7 +86,9 @@ def new_phone(world: World, account_id: str, n: int) -> str:
 def serving_over_amqp(service) -> Iterator[tuple[KazbillService, dict[str, int]]]:
     """serve with the AMQP bridge on queues of the test's own, both bound before the test goes on;
     afterwards each queue's depth (what was left unacknowledged) is recorded and the queue
-    deleted (they are durable: they would outlive the test)."""
+    deleted (they are durable: they would outlive the test). A test stops the service with
+    `stop_drained`: what it waited for (a charge, a reply) can come before the last message is
+    done with (a duplicate still queued, the acknowledgement sent after the reply)."""
     queue = f"kazbill.test.{uuid.uuid4().hex}"
     kazbill = service(KAZBILL_BRIDGES="amqp", KAZBILL_AMQP_QUEUE=queue).start().wait_ready()
     depths: dict[str, int] = {}
@@ -98,6 +101,12 @@ def serving_over_amqp(service) -> Iterator[tuple[KazbillService, dict[str, int]]
     finally:
         for name in bridge_queues(queue):
             depths[name] = asyncio.run(queue_depth_then_delete(name))
+
+
+def stop_drained(kazbill: KazbillService) -> int:
+    """Stop the service once its bridge's queues hold nothing, neither waiting nor unacknowledged."""
+    wait_drained(bridge_queues(kazbill.env["KAZBILL_AMQP_QUEUE"]))
+    return kazbill.stop()
 
 
 def entries(world: World, account_id: str) -> dict:
@@ -131,7 +140,7 @@ def test_kazoo_events_on_rabbitmq_duplicated_and_reordered_charge_once(scene):
         events = [change("doc_created", customers[1], "device", doc_id) for doc_id in (second, first)]
         asyncio.run(publish(events + events))
         wait_for(lambda: len(entries(world, customers[1])) == 2, what=f"the new phones' charge\n{kazbill.log()}")
-        assert kazbill.stop() == 0, kazbill.log()
+        assert stop_drained(kazbill) == 0, kazbill.log()
     assert list(depths.values()) == [0, 0, 0]  # every event acknowledged
     assert entries(world, customers[1]) == {
         TWO_PHONES_MARCH[0]: TWO_PHONES_MARCH[1],
@@ -205,7 +214,7 @@ def test_kazoos_bookkeeper_update_request_is_answered_after_billing(scene):
         new_phone(world, customers[2], 1)  # a billable change Kazoo's services app saw
         reply = asyncio.run(ask_bookkeeper(customers[2], f"kazoo-test-{uuid.uuid4().hex}"))
         stranger = asyncio.run(ask_bookkeeper("f" * 32, f"kazoo-test-{uuid.uuid4().hex}"))
-        assert kazbill.stop() == 0, kazbill.log()
+        assert stop_drained(kazbill) == 0, kazbill.log()
     assert list(depths.values()) == [0, 0, 0]  # every request acknowledged
     assert (reply["Event-Name"], reply["Msg-ID"], reply["Status"]) == ("update_resp", "msg-1", "success")
     assert "charged" in reply["Details"]["events"]
@@ -265,7 +274,7 @@ def test_kazoo_hears_of_a_block_kazbill_wrote_so_that_its_caches_flush(scene):
                 lambda: heard.extend(asyncio.run(drain(kazoo))) or len(heard) >= 2,
                 what=f"the doc_edited notices\n{kazbill.log()}",
             )
-            assert kazbill.stop() == 0, kazbill.log()
+            assert stop_drained(kazbill) == 0, kazbill.log()
     finally:
         asyncio.run(queue_depth_then_delete(kazoo))
     notices = {(body["Database"], body["ID"]): (key, body) for key, body in heard}

@@ -20,7 +20,7 @@ from bookkeeper.ports import DatabaseNotFound, ViewQuery
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.setup.failures import FAILURES_DB
-from testkit.support.broker import broker_is_up, rabbitmq_app
+from testkit.support.broker import broker_is_up, rabbitmq_app, wait_drained
 from testkit.support.kazbill_service import bridge_bound, bridge_queues, wait_for
 from testkit.support.tcp_proxy import TcpProxy
 from tests.integration import test_serve_end_to_end as end_to_end
@@ -149,7 +149,8 @@ def test_two_instances_on_one_store_and_one_queue_charge_once(scene):
             lambda: all(len(entries(world, c)) == 2 for c in customers),
             what=f"every new phone charged\n{one.log()}\n{two.log()}",
         )
-        time.sleep(2)  # let the slower instance finish what it holds: it must find everything done
+        # The slower instance finishes what it holds (it must find everything done) before either stops.
+        wait_drained(bridge_queues(queue))
         assert one.stop() == 0, one.log()
         assert two.stop() == 0, two.log()
     finally:

@@ -3,6 +3,7 @@ the failures that await a person, and the closing audit of a simulated run."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
@@ -26,11 +27,26 @@ def bridge_pids(marker: str, bridge: str) -> list[int]:
     return [pid for pid in processes_mentioning(marker) if f"bridge {bridge}" in cmdline(pid)]
 
 
-def ledger_entries(store) -> int:
-    """Every document in the November and December monthly databases of 2026."""
-    return sum(
-        len(store.all_docs(db).rows) for db in store.list_databases() if "-20" in db and db.endswith(("11", "12"))
-    )
+def ledger_entries(store, agreeing: int = 3, within_s: float = 60.0) -> int:
+    """Every document in the November and December monthly databases of 2026, once `agreeing`
+    counts in a row agree: a cluster answers each shard's listing from whichever copy is first,
+    and a copy can lag a write another node acknowledged a moment ago (the balancer spreads the
+    reads over the nodes, so a lagging copy shows as a count that differs)."""
+    counts: list[int] = []
+    deadline = time.monotonic() + within_s
+    while len(counts) < agreeing or len(set(counts[-agreeing:])) > 1:
+        if counts and time.monotonic() > deadline:
+            raise AssertionError(f"the ledger's count did not settle within {within_s:.0f} s: {counts[-10:]}")
+        if counts:
+            time.sleep(0.2)
+        counts.append(
+            sum(
+                len(store.all_docs(db).rows)
+                for db in store.list_databases()
+                if "-20" in db and db.endswith(("11", "12"))
+            )
+        )
+    return counts[-1]
 
 
 def described(found: list[dict]) -> str:
