@@ -70,7 +70,7 @@ def authenticate(req: falcon.Request, deps: ApiDeps) -> Caller:
                 }
             },
         )
-    sessions.check(deps.store, deps.tokens, deps.recent, claims, now)
+    sessions.check(deps.store, deps.tokens, deps.recent, deps.revocations, claims, now)
     req.context.caller, req.context.claims, req.context.token = claims.caller, claims, token
     return claims.caller
 

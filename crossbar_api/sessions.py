@@ -6,7 +6,7 @@ caller's own up to the master is disabled.
 
 The documents are kept per worker for a few seconds (`auth_cache_s`), so a busy client costs a
 read per document every few seconds rather than one per request: a change takes that long to
-bite. Logout is read through every time, so that it holds at once on every worker."""
+bite. Logout holds at once on every worker of the host (crossbar_api.revocations)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SYSTEM_DB, account_db
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.ports import DocumentStore
 from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.auth import Caller, TokenClaims, TokenSigner
 from crossbar_api.errors import ApiError
-
-REVOKED_PREFIX = "revoked_token:"
+from crossbar_api.revocations import Revocations
 
 
 class RecentDocuments:
@@ -95,10 +94,17 @@ def _user_still_valid(
     )
 
 
-def check(store: DocumentStore, tokens: TokenSigner, recent: RecentDocuments, claims: TokenClaims, now: float) -> None:
+def check(
+    store: DocumentStore,
+    tokens: TokenSigner,
+    recent: RecentDocuments,
+    revocations: Revocations,
+    claims: TokenClaims,
+    now: float,
+) -> None:
     """Raises 401 when the token no longer speaks for its caller, 423 when the caller's account
     or one above it is disabled."""
-    if get_or_none(store, SYSTEM_DB, REVOKED_PREFIX + claims.token_id) is not None:
+    if revocations.is_revoked(store, claims.token_id):
         raise _gone("this token was logged out")
     caller = claims.caller
     account = recent.get(store, ACCOUNTS_DB, caller.account_id, now)
@@ -122,15 +128,3 @@ def check(store: DocumentStore, tokens: TokenSigner, recent: RecentDocuments, cl
     disabled = first_disabled(recent, store, [caller.account_id, *(account.get("pvt_tree") or [])], now)
     if disabled is not None:
         raise locked(disabled, own=disabled == caller.account_id)
-
-
-def revoke(store: DocumentStore, claims: TokenClaims) -> None:
-    """Kept until the token would have expired anyway (`expires`, for a sweep to go by)."""
-    doc = {"_id": REVOKED_PREFIX + claims.token_id, "pvt_type": "kazbill_revoked_token", "expires": claims.expires}
-    try:
-        store.put(SYSTEM_DB, doc)
-    except DatabaseNotFound:
-        store.ensure_database(SYSTEM_DB)
-        store.put(SYSTEM_DB, doc)
-    except Conflict:
-        pass  # logged out twice: it is revoked either way

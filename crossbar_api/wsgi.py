@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
+from pathlib import Path
 
 import falcon
 
@@ -18,6 +19,7 @@ from bookkeeper.ports import Clock, Conflict, DocumentStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
+from crossbar_api.revocations import LogoutMarks, RevocationFeed
 from crossbar_api.sessions import RecentDocuments
 
 SECRET_DOC = "api_token_secret"
@@ -44,6 +46,9 @@ def create(
 ) -> falcon.App:
     settings = settings or load_settings()
     store = store or build_store(settings)
+    # Logouts known without a store read a request: the host's workers share the store's marks.
+    store_key = settings.store_url or str(Path(settings.store_path).resolve())
+    revocations = RevocationFeed(store, LogoutMarks.for_store(store_key)).start()
     deps = ApiDeps(
         store=store,
         clock=clock or SystemClock(),
@@ -61,5 +66,6 @@ def create(
         usage_limits=build_usage_limits(settings),
         webhook_poster=build_webhook_poster(settings),
         cors_origins=tuple(origin.strip() for origin in (settings.api_cors_origins or "").split(",") if origin.strip()),
+        revocations=revocations,
     )
     return create_app(deps)

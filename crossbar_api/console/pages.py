@@ -54,7 +54,6 @@ from crossbar_api.page_login import form_login, refuse_cross_site
 from crossbar_api.portal import session
 from crossbar_api.portal.texts import language_of
 from crossbar_api.resources.customers import CSV_HEADER, csv_rows, customer_filter, key_of, position_of
-from crossbar_api.sessions import revoke
 
 PAGE_SIZE = 50
 TEMPLATES = Environment(loader=PackageLoader("crossbar_api.console", "templates"), autoescape=select_autoescape())
@@ -148,7 +147,7 @@ class Logout:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         try:
             authenticate(req, self.deps)
-            revoke(self.deps.store, req.context.claims)
+            self.deps.revocations.revoke(self.deps.store, req.context.claims)
         except ApiError:
             pass  # no session, or one that no longer works: nothing to revoke
         session.end(resp, **COOKIE)

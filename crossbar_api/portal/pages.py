@@ -38,7 +38,6 @@ from crossbar_api.portal import session
 from crossbar_api.portal.texts import TEXTS, language_of
 from crossbar_api.portal.view_model import page_model
 from crossbar_api.resources.cards import card_ports
-from crossbar_api.sessions import revoke
 
 TEMPLATES = Environment(loader=PackageLoader("crossbar_api.portal", "templates"), autoescape=select_autoescape())
 # Days as the reader writes them (30.11.2026, 30 November 2026), like the documents and emails.
@@ -98,7 +97,9 @@ class Logout:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         try:
             authenticate(req, self.deps)
-            revoke(self.deps.store, req.context.claims)  # the token stops working everywhere, not only here
+            self.deps.revocations.revoke(
+                self.deps.store, req.context.claims
+            )  # the token stops working everywhere, not only here
         except ApiError:
             pass  # no session, or one that no longer works: nothing to revoke
         session.end(resp)

@@ -19,7 +19,7 @@ from crossbar_api.envelope import answer, read_data
 from crossbar_api.errors import ApiError, invalid
 from crossbar_api.login_throttle import LoginThrottle, client_address
 from crossbar_api.logins import find_user_login, login_answer
-from crossbar_api.sessions import RecentDocuments, api_key_credentials, first_disabled, locked, revoke
+from crossbar_api.sessions import RecentDocuments, api_key_credentials, first_disabled, locked
 
 _HEX = {"md5": re.compile(r"^[0-9a-f]{32}$"), "sha": re.compile(r"^[0-9a-f]{40}$")}
 # Kazoo's user_auth schema (applications/crossbar/priv/couchdb/schemas/user_auth.json): lengths
@@ -182,5 +182,5 @@ class TokenAuth:
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
         authenticate(req, self.deps)
-        revoke(self.deps.store, req.context.claims)
+        self.deps.revocations.revoke(self.deps.store, req.context.claims)
         answer(req, resp, {})

@@ -1,0 +1,53 @@
+"""The logout feed (crossbar_api.revocations) on each store `kazbill api` runs on, real CouchDB
+3 included: its position taken with `since=now`, the revocations already stored read by id
+range, the longpoll, and a host's other worker reading past a logout mark. The logic is in the
+unit tests (tests/unit/crossbar_api/test_revocation_feed.py); here, the stores' answers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bookkeeper.domain.kazoo_names import SYSTEM_DB
+from crossbar_api.auth import Caller, TokenClaims
+from crossbar_api.revocations import LogoutMarks, ReadEveryTime, RevocationFeed, write_revocation
+from testkit.support.kazbill_service import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
+
+
+def claims(token_id: str) -> TokenClaims:
+    caller = Caller(account_id="a" * 32, user_id="u" * 32, is_admin=True, is_superduper=False, method="user_auth")
+    return TokenClaims(caller=caller, token_id=token_id, expires=2_000_000_000)
+
+
+class ReadsCounted:
+    def __init__(self, store):
+        self.store, self.gets = store, 0
+
+    def get(self, db, doc_id):
+        self.gets += 1
+        return self.store.get(db, doc_id)
+
+
+def test_logouts_reach_every_worker_without_a_read_a_request(store, tmp_path):
+    store.ensure_database(SYSTEM_DB)
+    old, here, there, elsewhere = (f"test-{uuid.uuid4().hex}" for _ in range(4))
+    write_revocation(store, claims(old))
+    marks = tmp_path / "marks"
+    one = RevocationFeed(store, LogoutMarks(marks), longpoll_s=1.0).start()
+    other = RevocationFeed(store, LogoutMarks(marks), longpoll_s=1.0).start()
+    try:
+        wait_for(lambda: one.following() and other.following(), 60, "both feeds to catch up")
+        counted = ReadsCounted(store)
+        assert one.is_revoked(counted, old) and other.is_revoked(counted, old)
+        one.revoke(store, claims(here))
+        assert one.is_revoked(counted, here) and other.is_revoked(counted, here)  # the host's other worker
+        ReadEveryTime().revoke(store, claims(elsewhere))  # another host: no mark of this one's
+        wait_for(lambda: other.is_revoked(counted, elsewhere), 60, "the feed to bring the other host's logout")
+        assert not other.is_revoked(counted, there)
+        assert counted.gets == 0
+    finally:
+        one.stop()
+        other.stop()
