@@ -2,9 +2,11 @@
 since; how a worker knows, without asking the store on every request:
 
 - `ReadEveryTime` asks the store for the token's revocation on every request (one read a
-  request). Tests and tools that build an app on their own use it.
-- `RevocationFeed` is what `kazbill api` uses. Each worker keeps the revoked tokens it knows of,
-  fed by a thread that follows the system database's changes:
+  request). `kazbill api` uses it on the embedded store, where that read costs microseconds and
+  a feed would look at the file every 50 ms in every worker; so do tests and tools that build an
+  app on their own.
+- `RevocationFeed` is what `kazbill api` uses on CouchDB. Each worker keeps the revoked tokens it
+  knows of, fed by a thread that follows the system database's changes:
   - a logout on the same worker counts at once;
   - a logout on another worker of the same host counts at once too: the logout also touches a
     file the host's workers share (`LogoutMarks`). A worker that finds the file touched reads
@@ -12,7 +14,7 @@ since; how a worker knows, without asking the store on every request:
     on a cluster (`is_decision_database`), so the read sees the revocation written before the
     touch;
   - a logout on another host counts once the feed delivers it: CouchDB answers a waiting
-    longpoll as the write lands (the embedded store, one host's file, looks every 50 ms);
+    longpoll as the write lands;
   - until the feed has caught up once, and while it fails or stalls, every check asks the store,
     as `ReadEveryTime` does.
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
-from pathlib import Path
 
 import falcon
 
@@ -19,7 +18,7 @@ from bookkeeper.ports import Clock, Conflict, DocumentStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
-from crossbar_api.revocations import LogoutMarks, RevocationFeed
+from crossbar_api.revocations import LogoutMarks, ReadEveryTime, RevocationFeed, Revocations
 from crossbar_api.sessions import RecentDocuments
 
 SECRET_DOC = "api_token_secret"
@@ -46,9 +45,9 @@ def create(
 ) -> falcon.App:
     settings = settings or load_settings()
     store = store or build_store(settings)
-    # Logouts known without a store read a request: the host's workers share the store's marks.
-    store_key = settings.store_url or str(Path(settings.store_path).resolve())
-    revocations = RevocationFeed(store, LogoutMarks.for_store(store_key)).start()
+    revocations: Revocations = ReadEveryTime()  # the embedded store answers that read in microseconds
+    if settings.store_url:  # on CouchDB it would be a request a request: logouts come by the feed
+        revocations = RevocationFeed(store, LogoutMarks.for_store(settings.store_url)).start()
     deps = ApiDeps(
         store=store,
         clock=clock or SystemClock(),

@@ -52,3 +52,25 @@ def test_a_reseller_logs_in_credits_a_customer_once_and_sees_the_balance(served)
     ]
     status, refused = call(base, "GET", f"/v2/accounts/{world.ids['other_customer']}/ledgers/total", token=token)
     assert (status, refused["error"]) == (403, "403")
+
+
+def test_a_logout_holds_at_once_on_both_workers_without_a_store_read_a_request(served):
+    """Each worker learns of logouts from the system database's feed; the host's other worker
+    from the mark the logout leaves (crossbar_api/revocations.py), before its next answer."""
+    base, world = served
+
+    def sign_in() -> str:
+        status, body = call(
+            base, "PUT", "/v2/user_auth", {"credentials": md5("boss:secret"), "account_name": "Reseller"}
+        )
+        assert status == 201, body
+        return body["auth_token"]
+
+    def total(token: str) -> int:
+        return call(base, "GET", f"/v2/accounts/{world.ids['customer']}/ledgers/total", token=token)[0]
+
+    gone, kept = sign_in(), sign_in()
+    assert [total(gone) for _ in range(4)] == [200] * 4  # both workers know the token
+    assert call(base, "DELETE", "/v2/token_auth", token=gone)[0] == 200
+    assert [total(gone) for _ in range(6)] == [401] * 6
+    assert [total(kept) for _ in range(4)] == [200] * 4
