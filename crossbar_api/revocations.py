@@ -6,42 +6,40 @@ since; how a worker knows, without asking the store on every request:
   a feed would look at the file every 50 ms in every worker; so do tests and tools that build an
   app on their own.
 - `RevocationFeed` is what `kazbill api` uses on CouchDB. Each worker keeps the revoked tokens it
-  knows of, fed by a thread that follows the system database's changes:
+  knows of (until they expire), fed by a thread that follows the system database's changes:
   - a logout on the same worker counts at once;
   - a logout on another worker of the same host counts at once too: the logout also touches a
-    file the host's workers share (`LogoutMarks`). A worker that finds the file touched reads
-    the system database's changes before it answers. Kazbill makes that database with one copy
-    on a cluster (`is_decision_database`), so the read sees the revocation written before the
-    touch;
+    file the host's workers share (crossbar_api/logout_marks.py). A worker that finds the file
+    changed reads the system database's changes before it answers. Kazbill makes that database
+    with one copy on a cluster (`is_decision_database`; checked when the feed starts), so the
+    read sees the revocation written before the touch;
   - a logout on another host counts once the feed delivers it: CouchDB answers a waiting
     longpoll as the write lands;
-  - until the feed has caught up once, and while it fails or stalls, every check asks the store,
-    as `ReadEveryTime` does.
+  - every check asks the store, as `ReadEveryTime` does, until the feed has caught up, while it
+    fails or goes unanswered past its wait, when the host's marks cannot be read, and when the
+    system database has more than one copy.
 
 Kazoo 4.3 keeps nothing per request for this: its tokens stay valid until they expire, logout
 or not (`cb_token_auth.erl:74-92`, `crossbar_auth.erl:62-129`)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, StoreError, ViewQuery
 from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.auth import TokenClaims
+from crossbar_api.logout_marks import LogoutMarks
 
 log = logging.getLogger("kazbill.api")
 REVOKED_PREFIX = "revoked_token:"
-LONGPOLL_S = 20.0  # how long the feed's thread waits for news per request
-_STALL_GRACE_S = 10.0  # beyond its longpoll, how long a feed may be silent and still trusted
+LONGPOLL_S = 5.0  # how long the feed's thread waits for news per request
+STALL_GRACE_S = 5.0  # beyond its longpoll, how long a feed may go unanswered and still be trusted
 _RETRY_PAUSE_S = 2.0
 
 
@@ -53,7 +51,8 @@ class Revocations(Protocol):
 
 
 def write_revocation(store: DocumentStore, claims: TokenClaims) -> None:
-    """Kept until the token would have expired anyway (`expires`, for a sweep to go by)."""
+    """Kept with the moment the token would have expired anyway (`expires`): past it, the token's
+    signature check refuses it and a worker forgets the revocation."""
     doc = {"_id": REVOKED_PREFIX + claims.token_id, "pvt_type": "kazbill_revoked_token", "expires": claims.expires}
     try:
         store.put(SYSTEM_DB, doc)
@@ -76,49 +75,9 @@ class ReadEveryTime:
         write_revocation(store, claims)
 
 
-class LogoutMarks:
-    """A file the workers of one host share: a logout appends a byte to it, so its size (and
-    inode, should someone remove it) changes. Kept in a directory only this user may write."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-
-    @classmethod
-    def for_store(cls, store_key: str) -> LogoutMarks:
-        """The host's file for the store named by `store_key` (its URL or path)."""
-        folder = Path(tempfile.gettempdir()) / f"kazbill-{os.getuid()}"
-        try:
-            folder.mkdir(mode=0o700, exist_ok=True)
-            found = folder.lstat()
-            if found.st_uid != os.getuid() or found.st_mode & 0o077 or not folder.is_dir() or folder.is_symlink():
-                raise PermissionError(f"{folder} is not this user's own directory")
-        except OSError as error:
-            log.warning("logouts reach this host's other workers through the store's feed only: %s", error)
-            return cls(None)
-        digest = hashlib.sha256(store_key.encode()).hexdigest()[:16]
-        return cls(folder / f"logouts-{digest}")
-
-    def touch(self) -> None:
-        if self.path is None:
-            return
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as error:
-            log.warning("could not mark a logout for this host's other workers: %s", error)
-            return
-        try:
-            os.write(fd, b".")
-        finally:
-            os.close(fd)
-
-    def now(self) -> tuple[int, int] | None:
-        if self.path is None:
-            return None
-        try:
-            found = os.stat(self.path, follow_symlinks=False)
-        except OSError:
-            return None
-        return found.st_ino, found.st_size
+def _expires(doc: Mapping[str, Any] | None) -> int:
+    value = (doc or {}).get("expires")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 2**62  # unknown: kept
 
 
 class RevocationFeed:
@@ -128,16 +87,19 @@ class RevocationFeed:
         marks: LogoutMarks,
         *,
         longpoll_s: float = LONGPOLL_S,
+        stall_grace_s: float = STALL_GRACE_S,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ):
-        self.store, self.marks, self.longpoll_s, self.clock = store, marks, longpoll_s, clock
-        self._stall_s = longpoll_s + _STALL_GRACE_S  # a feed silent this long is not trusted
-        self._revoked: set[str] = set()
+        self.store, self.marks, self.longpoll_s, self.clock, self.wall = store, marks, longpoll_s, clock, wall
+        self._stall_s = longpoll_s + stall_grace_s  # a feed unanswered this long is not trusted
+        self._revoked: dict[str, int] = {}  # token id -> when the token expires (Unix seconds)
         self._lock = threading.Lock()
-        self._sync_lock = threading.Lock()  # one catch-up read at a time; the others wait for it
+        self._sync_lock = threading.Lock()  # one read past the marks at a time; the others wait for it
         self._since: str | None = None  # the feed's position; None until it has caught up
-        self._answered_at: float | None = None  # when the feed last answered
-        self._mark = marks.now()  # the host's logout marks as last read through
+        self._answered_at: float | None = None  # when the server last answered the feed
+        self._one_copy = False  # the system database is known to have one copy (or one server)
+        self._mark = marks.now()  # the host's logout marks as last read past
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -164,68 +126,98 @@ class RevocationFeed:
     def revoke(self, store: DocumentStore, claims: TokenClaims) -> None:
         write_revocation(store, claims)
         with self._lock:
-            self._revoked.add(claims.token_id)
+            self._revoked[claims.token_id] = claims.expires
         self.marks.touch()  # after the write: a worker that sees the mark reads the revocation
 
     def following(self) -> bool:
-        """Whether the feed has caught up and answered lately (else the checks ask the store)."""
+        """Whether the feed has caught up and the server answered it lately (else the checks ask
+        the store)."""
         with self._lock:
-            since, answered_at = self._since, self._answered_at
-        return since is not None and answered_at is not None and self.clock() - answered_at <= self._stall_s
+            since, answered_at, one_copy = self._since, self._answered_at, self._one_copy
+        return (
+            one_copy and since is not None and answered_at is not None and self.clock() - answered_at <= self._stall_s
+        )
 
     def _trusted(self) -> bool:
         """The feed is following and has read past every logout marked on this host so far
         (reading past it now, if need be)."""
         if not self.following():
             return False
+        mark_now = self.marks.now()
+        if mark_now is None:
+            return False  # no marks to go by: a logout on another worker here may be unread
         with self._lock:
-            mark = self._mark
-        if self.marks.now() == mark:
-            return True
+            if self._mark == mark_now:
+                return True
         with self._sync_lock:
             mark_now = self.marks.now()
             with self._lock:
-                if self._mark == mark_now:
-                    return True  # another thread read past it meanwhile
                 since = self._since
-            if since is None:
+                if mark_now is not None and self._mark == mark_now:
+                    return True  # another thread read past it meanwhile
+            if mark_now is None or since is None:
                 return False
             try:
-                self._read(since, timeout_s=None)  # read after the mark was seen: it holds the revocation
+                # Read after the mark was seen: it holds every revocation marked before.
+                self._note(self.store.changes(SYSTEM_DB, since, include_docs=True).changes)
             except StoreError:
                 return False
             with self._lock:
                 self._mark = mark_now
         return True
 
-    def _read(self, since: str, timeout_s: float | None) -> str:
-        page = self.store.changes(SYSTEM_DB, since, timeout_s=timeout_s)
+    def _note(self, changes: Iterable[Any]) -> None:
         with self._lock:
-            for change in page.changes:
+            for change in changes:
                 if change.id.startswith(REVOKED_PREFIX):
                     token_id = change.id.removeprefix(REVOKED_PREFIX)
                     if change.deleted:
-                        self._revoked.discard(token_id)  # swept once expired
+                        self._revoked.pop(token_id, None)
                     else:
-                        self._revoked.add(token_id)
-        return page.last_seq
+                        self._revoked[token_id] = _expires(change.doc)
 
     def _catch_up(self) -> str:
         """The revocations stored now, and the feed's position from before they were read (a
         revocation written in between is read twice, never missed)."""
+        copies = self.store.database_info(SYSTEM_DB).copies
         since = self.store.changes(SYSTEM_DB, "now").last_seq
         rows = self.store.all_docs(
-            SYSTEM_DB, ViewQuery(start_key=REVOKED_PREFIX, end_key=REVOKED_PREFIX + "\ufff0")
+            SYSTEM_DB, ViewQuery(start_key=REVOKED_PREFIX, end_key=REVOKED_PREFIX + "\ufff0", include_docs=True)
         ).rows
         with self._lock:
-            self._revoked.update(str(row.id).removeprefix(REVOKED_PREFIX) for row in rows)
+            self._revoked.update((str(row.id).removeprefix(REVOKED_PREFIX), _expires(row.doc)) for row in rows)
+            self._one_copy = copies in (None, 1)
+        if self._one_copy:
+            log.info("following %s's changes for logouts", SYSTEM_DB)
+        else:
+            log.warning(
+                "%s has %s copies: a logout's mark is no proof the feed shows it, so every request reads it",
+                SYSTEM_DB,
+                copies,
+            )
         return since
+
+    def _forget_expired(self) -> None:
+        """Tokens a day past their expiry: their signature check refuses them (the day: a clock
+        set back a little does not bring one back)."""
+        now = self.wall() - 86_400
+        with self._lock:
+            for token_id in [token_id for token_id, expires in self._revoked.items() if expires < now]:
+                del self._revoked[token_id]
 
     def _follow(self) -> None:
         since: str | None = None
         while not self._stop.is_set():
             try:
-                since = self._catch_up() if since is None else self._read(since, self.longpoll_s)
+                if since is None:
+                    since = self._catch_up()
+                else:
+                    page = self.store.changes(SYSTEM_DB, since, include_docs=True, timeout_s=self.longpoll_s)
+                    self._note(page.changes)
+                    since = page.last_seq
+                    if page.expired:
+                        continue  # the client gave up waiting: no sign the server is there
+                self._forget_expired()
                 with self._lock:
                     self._since, self._answered_at = since, self.clock()
                 continue

@@ -18,7 +18,8 @@ from bookkeeper.ports import Clock, Conflict, DocumentStore
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
-from crossbar_api.revocations import LogoutMarks, ReadEveryTime, RevocationFeed, Revocations
+from crossbar_api.logout_marks import LogoutMarks
+from crossbar_api.revocations import ReadEveryTime, RevocationFeed, Revocations
 from crossbar_api.sessions import RecentDocuments
 
 SECRET_DOC = "api_token_secret"
@@ -45,12 +46,15 @@ def create(
 ) -> falcon.App:
     settings = settings or load_settings()
     store = store or build_store(settings)
+    clock = clock or SystemClock()
     revocations: Revocations = ReadEveryTime()  # the embedded store answers that read in microseconds
     if settings.store_url:  # on CouchDB it would be a request a request: logouts come by the feed
-        revocations = RevocationFeed(store, LogoutMarks.for_store(settings.store_url)).start()
+        marks = LogoutMarks.for_store(settings.store_url)
+        # Tokens expire by the API's clock (a demo's may be a file's): so do their revocations.
+        revocations = RevocationFeed(store, marks, wall=lambda: clock.now().timestamp()).start()
     deps = ApiDeps(
         store=store,
-        clock=clock or SystemClock(),
+        clock=clock,
         design_docs=load_design_docs(),
         tokens=TokenSigner(token_secret(settings, store), settings.api_token_ttl_s),
         recent=RecentDocuments(settings.api_auth_cache_s),

@@ -146,7 +146,7 @@ class CouchReads(CouchHttp):
         try:
             result = self._json(self._call("post_changes", db=db, kind="feed", longpoll_s=longpoll_s, **params))
         except LongpollExpired:
-            return ChangesPage([], str(since))
+            return ChangesPage([], str(since), expired=True)
         return ChangesPage(
             [
                 Change(

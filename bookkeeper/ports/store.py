@@ -178,6 +178,9 @@ class Change:
 class ChangesPage:
     changes: list[Change]
     last_seq: str  # pass back as `since` to continue after this page
+    # A longpoll the server did not answer within its wait (the client gave up): nothing is known
+    # of what happened meanwhile, which an empty answer from the server would have said.
+    expired: bool = False
 
 
 @dataclass(frozen=True)

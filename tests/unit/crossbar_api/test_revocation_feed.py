@@ -7,44 +7,59 @@ stores, real threads; "workers" here are feeds sharing (or not) a host's marks f
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import pytest
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import StoreUnavailable
-from crossbar_api import revocations
+from bookkeeper.ports import ChangesPage, DatabaseInfo, StoreUnavailable
+from crossbar_api import logout_marks
 from crossbar_api.auth import Caller, TokenClaims
-from crossbar_api.revocations import LogoutMarks, ReadEveryTime, RevocationFeed, write_revocation
+from crossbar_api.logout_marks import LogoutMarks
+from crossbar_api.revocations import ReadEveryTime, RevocationFeed, write_revocation
 from testkit.support.kazbill_service import wait_for
 
 LONGPOLL_S = 0.3  # short, so that a feed's thread notices a failure soon
 
 
-def claims(token_id: str) -> TokenClaims:
+def claims(token_id: str, expires: int = 2_000_000_000) -> TokenClaims:
     caller = Caller(account_id="a" * 32, user_id="u" * 32, is_admin=True, is_superduper=False, method="user_auth")
-    return TokenClaims(caller=caller, token_id=token_id, expires=2_000_000_000)
+    return TokenClaims(caller=caller, token_id=token_id, expires=expires)
 
 
 class Counting:
     """The store, with the reads of revocations counted (what a request costs)."""
 
-    def __init__(self, store: Any):
-        self.store, self.gets = store, 0
+    def __init__(self, store: Any, copies: int | None = None):
+        self.store, self.gets, self.copies = store, 0, copies
         self.failing = False
+        self.unanswered = False  # longpolls the client gives up on, as a hung server leaves them
 
     def get(self, db: str, doc_id: str) -> dict[str, Any]:
         self.gets += 1
         return self.store.get(db, doc_id)
 
-    def changes(self, *args: Any, **kwargs: Any) -> Any:
+    def changes(self, db: str, since: str = "0", **kwargs: Any) -> Any:
         if self.failing:
             raise StoreUnavailable("test", "the store stopped answering")
-        return self.store.changes(*args, **kwargs)
+        if self.unanswered and kwargs.get("timeout_s"):
+            time.sleep(0.02)
+            return ChangesPage([], since, expired=True)
+        return self.store.changes(db, since, **kwargs)
+
+    def database_info(self, db: str) -> DatabaseInfo:
+        info = self.store.database_info(db)
+        return DatabaseInfo(info.name, info.doc_count, info.update_seq, self.copies)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
+
+
+def host(tmp_path) -> LogoutMarks:
+    """The marks of one host's workers (made as `kazbill api` makes them)."""
+    return LogoutMarks.made(tmp_path / "host" / "marks")
 
 
 @pytest.fixture
@@ -70,7 +85,7 @@ def feeds():
 
 
 def test_a_logout_on_this_worker_holds_at_once_and_a_check_reads_nothing(store, feeds, tmp_path):
-    worker = feeds(store, LogoutMarks(tmp_path / "marks"))
+    worker = feeds(store, host(tmp_path))
     counted = Counting(store)
     assert worker.is_revoked(counted, "kept") is False
     worker.revoke(store, claims("gone"))
@@ -81,8 +96,9 @@ def test_a_logout_on_this_worker_holds_at_once_and_a_check_reads_nothing(store, 
 
 
 def test_a_logout_on_another_worker_of_the_host_holds_there_at_once(store, feeds, tmp_path):
-    marks = tmp_path / "marks"
-    one, other = feeds(store, LogoutMarks(marks)), feeds(store, LogoutMarks(marks))
+    one, other = feeds(store, host(tmp_path)), feeds(store, host(tmp_path))
+    other.stop()  # its thread could bring the logout on its own: the mark alone must
+    assert other.following()  # (for a few seconds yet)
     one.revoke(store, claims("gone"))
     counted = Counting(store)
     assert other.is_revoked(counted, "gone") is True  # no wait: the mark made it read the feed first
@@ -91,7 +107,7 @@ def test_a_logout_on_another_worker_of_the_host_holds_there_at_once(store, feeds
 
 
 def test_a_logout_on_another_host_holds_once_the_feed_delivers_it(store, feeds, tmp_path):
-    here = feeds(store, LogoutMarks(tmp_path / "this-host"))
+    here = feeds(store, host(tmp_path))
     elsewhere = ReadEveryTime()  # another host's worker: writes the store, touches no mark of ours
     elsewhere.revoke(store, claims("gone"))
     counted = Counting(store)
@@ -101,13 +117,13 @@ def test_a_logout_on_another_host_holds_once_the_feed_delivers_it(store, feeds, 
 
 def test_revocations_stored_before_the_worker_started_hold(store, feeds, tmp_path):
     write_revocation(store, claims("old"))
-    worker = feeds(store, LogoutMarks(tmp_path / "marks"))
+    worker = feeds(store, host(tmp_path))
     counted = Counting(store)
     assert worker.is_revoked(counted, "old") is True and counted.gets == 0
 
 
 def test_until_the_feed_has_caught_up_every_check_reads_the_store(store, tmp_path):
-    worker = RevocationFeed(store, LogoutMarks(tmp_path / "marks"))  # not started
+    worker = RevocationFeed(store, host(tmp_path))  # not started
     write_revocation(store, claims("gone"))
     counted = Counting(store)
     assert worker.is_revoked(counted, "gone") is True
@@ -117,7 +133,7 @@ def test_until_the_feed_has_caught_up_every_check_reads_the_store(store, tmp_pat
 
 def test_a_feed_that_fails_is_not_trusted_and_the_checks_read_the_store(store, feeds, tmp_path):
     flaky = Counting(store)
-    worker = feeds(flaky, LogoutMarks(tmp_path / "marks"))
+    worker = feeds(flaky, host(tmp_path))
     flaky.failing = True
     wait_for(lambda: not worker.following(), 30, "the feed to notice the failure")
     ReadEveryTime().revoke(store, claims("gone"))  # another host, while this feed cannot read
@@ -128,35 +144,85 @@ def test_a_feed_that_fails_is_not_trusted_and_the_checks_read_the_store(store, f
     assert worker.is_revoked(Counting(store), "gone") is True
 
 
-def test_a_feed_silent_past_its_longpoll_is_not_trusted(store, tmp_path):
-    now = [1000.0]
-    worker = RevocationFeed(store, LogoutMarks(tmp_path / "marks"), longpoll_s=20, clock=lambda: now[0])
-    worker._since, worker._answered_at = "0", now[0]  # as the thread leaves it after an answer
-    assert worker.following()
-    now[0] += 20 + revocations._STALL_GRACE_S + 1
+def test_a_feed_whose_longpolls_go_unanswered_is_not_trusted(store, feeds, tmp_path):
+    hung = Counting(store)
+    worker = feeds(hung, host(tmp_path), stall_grace_s=0.2)
+    hung.unanswered = True  # the server took the longpoll and never answered (the client gave up)
+    wait_for(lambda: not worker.following(), 30, "the feed to be found unanswered")
     counted = Counting(store)
-    assert not worker.following()
     assert worker.is_revoked(counted, "kept") is False and counted.gets == 1
 
 
+def test_a_store_with_more_than_one_copy_of_the_logouts_is_read_every_time(store, tmp_path):
+    worker = RevocationFeed(Counting(store, copies=3), host(tmp_path), longpoll_s=LONGPOLL_S).start()
+    try:
+        wait_for(lambda: worker._since is not None, 30, "the feed to catch up")
+        counted = Counting(store)
+        assert not worker.following()
+        assert worker.is_revoked(counted, "kept") is False and counted.gets == 1
+    finally:
+        worker.stop()
+
+
+def test_revocations_long_expired_are_forgotten(store, feeds, tmp_path):
+    now = 1_900_000_000
+    write_revocation(store, claims("stale", expires=now - 2 * 86_400))  # refused by its signature anyway
+    write_revocation(store, claims("fresh", expires=now + 3_600))
+    worker = feeds(store, host(tmp_path), wall=lambda: now)
+    counted = Counting(store)
+    assert worker.is_revoked(counted, "fresh") is True
+    assert worker.is_revoked(counted, "stale") is False and counted.gets == 0
+
+
+def test_without_usable_marks_every_check_reads_the_store(store, feeds, tmp_path):
+    worker = feeds(store, LogoutMarks(None))
+    counted = Counting(store)
+    assert worker.is_revoked(counted, "kept") is False and counted.gets == 1
+
+
+def test_a_mark_that_cannot_be_written_withdraws_the_marks(store, feeds, tmp_path, monkeypatch):
+    marks = host(tmp_path).path
+    assert marks is not None
+    one, other = feeds(store, host(tmp_path)), feeds(store, host(tmp_path))
+    LogoutMarks(marks).touch()
+    assert other.is_revoked(Counting(store), "kept") is False  # read past that first mark
+
+    def disk_full(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(logout_marks.os, "write", disk_full)
+    other.stop()  # its thread could bring the logout on its own
+    one.revoke(store, claims("gone"))  # stored; the mark could not be written
+    counted = Counting(store)
+    assert other.is_revoked(counted, "gone") is True and counted.gets == 1  # no marks: it asked the store
+    assert not marks.exists()
+
+
 def test_the_marks_live_in_a_directory_only_this_user_may_write(tmp_path, monkeypatch):
-    monkeypatch.setattr(revocations.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(logout_marks.tempfile, "gettempdir", lambda: str(tmp_path))
     marks = LogoutMarks.for_store("http://couch:5984")
     assert marks.path is not None and marks.path.parent.stat().st_mode & 0o777 == 0o700
-    assert marks.now() is None
-    marks.touch()
     first = marks.now()
-    marks.touch()
-    assert first is not None and marks.now() != first
+    assert first is not None  # made when the worker starts: a missing file means trouble
+    assert marks.touch()
+    assert marks.now() != first
     assert LogoutMarks.for_store("http://other:5984").path != marks.path  # one file per store
 
 
-def test_a_directory_others_may_write_is_not_used(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(revocations.tempfile, "gettempdir", lambda: str(tmp_path))
+def test_a_directory_others_may_write_is_not_trusted(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(logout_marks.tempfile, "gettempdir", lambda: str(tmp_path))
     shared = tmp_path / f"kazbill-{os.getuid()}"
     shared.mkdir()
     shared.chmod(0o777)
     marks = LogoutMarks.for_store("http://couch:5984")
-    assert marks.path is None and "through the store's feed only" in caplog.text
-    marks.touch()  # does nothing, raises nothing
+    assert "only through the store's feed" in caplog.text
+    assert marks.touch() is False and marks.now() is None
+
+
+def test_a_fifo_in_the_files_place_neither_hangs_a_logout_nor_is_trusted(tmp_path):
+    folder = tmp_path / "kazbill"
+    folder.mkdir(mode=0o700)
+    os.mkfifo(folder / "marks")
+    marks = LogoutMarks(folder / "marks")
+    assert marks.touch() is False
     assert marks.now() is None
