@@ -6,8 +6,9 @@ It lives in `<temp dir>/kazbill-<uid>/`, a directory only this user may write. A
 could make that directory first, or make it again after a cleaner removed ours (a sticky /tmp
 stops them from removing it while it is ours). So the directory is checked every time the file
 is read or touched, the file is opened without following links and without blocking (a FIFO put
-in its place cannot hang a logout), and anything amiss makes the marks unusable. Then `now()`
-says None and every worker asks the store on each request, as it did before the feed."""
+in its place cannot hang a logout), and a directory or file not this user's own makes the marks
+unusable: `now()` says None and every worker asks the store on each request, as it did before
+the feed. A file merely gone is made again."""
 
 from __future__ import annotations
 
@@ -42,9 +43,8 @@ class LogoutMarks:
         return marks
 
     def touch(self) -> bool:
-        """Marks a logout. When the mark cannot be written, the file is removed, so that the
-        host's other workers find no marks and ask the store (the logout is in the store either
-        way); the next logout makes it again."""
+        """Marks a logout. When the mark cannot be written, the file is removed: a worker that
+        finds it gone makes it again, and the new file reads as changed (`now`)."""
         if self._append(b"."):
             return True
         if self.path is not None and self._own_folder(create=False):
@@ -57,11 +57,20 @@ class LogoutMarks:
         return False
 
     def now(self) -> Mark | None:
-        """The file as it is; None when it is missing or not to be trusted."""
+        """The file as it is; None when it is not to be trusted. A file gone (a cleaner of the
+        temp dir, a mark that could not be written) is made again: as a new file it reads as
+        changed, so every worker reads past it, logouts made meanwhile included."""
         if self.path is None or not self._own_folder(create=False):
             return None
         try:
             found = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            if not self._append(b""):
+                return None
+            try:
+                found = os.stat(self.path, follow_symlinks=False)
+            except OSError:
+                return None
         except OSError:
             return None
         if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():

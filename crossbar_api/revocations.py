@@ -100,6 +100,7 @@ class RevocationFeed:
         self._answered_at: float | None = None  # when the server last answered the feed
         self._one_copy = False  # the system database is known to have one copy (or one server)
         self._mark = marks.now()  # the host's logout marks as last read past
+        self._cutoff = float("-inf")  # tokens that expired before this were forgotten (wall clock)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -197,19 +198,27 @@ class RevocationFeed:
             )
         return since
 
-    def _forget_expired(self) -> None:
-        """Tokens a day past their expiry: their signature check refuses them (the day: a clock
-        set back a little does not bring one back)."""
-        now = self.wall() - 86_400
+    def _forget_expired(self) -> bool:
+        """Forgets tokens a day past their expiry: their signature check refuses them. False when
+        the clock went back past what was forgotten (a demo's clock file replayed, a clock
+        stepped back): a token forgotten then may pass its signature check again, so the feed
+        catches up afresh from the store."""
+        cutoff = self.wall() - 86_400
         with self._lock:
-            for token_id in [token_id for token_id, expires in self._revoked.items() if expires < now]:
+            if cutoff < self._cutoff:
+                return False
+            self._cutoff = cutoff
+            for token_id in [token_id for token_id, expires in self._revoked.items() if expires < cutoff]:
                 del self._revoked[token_id]
+        return True
 
     def _follow(self) -> None:
         since: str | None = None
         while not self._stop.is_set():
             try:
                 if since is None:
+                    with self._lock:
+                        self._cutoff = float("-inf")  # all read again: none forgotten yet
                     since = self._catch_up()
                 else:
                     page = self.store.changes(SYSTEM_DB, since, include_docs=True, timeout_s=self.longpoll_s)
@@ -217,7 +226,11 @@ class RevocationFeed:
                     since = page.last_seq
                     if page.expired:
                         continue  # the client gave up waiting: no sign the server is there
-                self._forget_expired()
+                if not self._forget_expired():
+                    with self._lock:
+                        self._since, self._answered_at = None, None  # the store is asked meanwhile
+                    since = None
+                    continue
                 with self._lock:
                     self._since, self._answered_at = since, self.clock()
                 continue

@@ -14,7 +14,7 @@ from bookkeeper.bootstrap import build_card_gateways, build_store, build_usage_l
 from bookkeeper.config import Settings, load_settings
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import Clock, Conflict, DocumentStore
+from bookkeeper.ports import Clock, Conflict, DocumentStore, StoreError
 from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
@@ -36,6 +36,16 @@ def token_secret(settings: Settings, store: DocumentStore) -> bytes:
     return store.get(SYSTEM_DB, SECRET_DOC)["secret"].encode()
 
 
+def _answers_longpolls(store: DocumentStore) -> bool:
+    """CouchDB answers a quiet longpoll when its wait ends; pouchdb-server holds it until a change
+    comes, so a feed on it would seem unanswered whenever nobody logs out. A store not reachable
+    now is taken for CouchDB: the feed reads the store per request until it answers."""
+    try:
+        return store.server_info().vendor == "couchdb"
+    except StoreError:
+        return True
+
+
 def metrics_port(settings: Settings) -> int | None:
     """The port of the listener `kazbill api` adds for /metrics (gunicorn reports it per request)."""
     return int(settings.api_metrics_bind.rpartition(":")[2]) if settings.api_metrics_bind else None
@@ -48,7 +58,7 @@ def create(
     store = store or build_store(settings)
     clock = clock or SystemClock()
     revocations: Revocations = ReadEveryTime()  # the embedded store answers that read in microseconds
-    if settings.store_url:  # on CouchDB it would be a request a request: logouts come by the feed
+    if settings.store_url and _answers_longpolls(store):  # CouchDB: a request a request, so the feed
         marks = LogoutMarks.for_store(settings.store_url)
         # Tokens expire by the API's clock (a demo's may be a file's): so do their revocations.
         revocations = RevocationFeed(store, marks, wall=lambda: clock.now().timestamp()).start()
