@@ -22,7 +22,7 @@ from typing import Any
 import falcon
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore
+from bookkeeper.ports import Conflict, DocumentStore, put_making_database
 from bookkeeper.services.billing.context import get_or_none
 
 FAILURES_PREFIX = "login_failures:"
@@ -52,14 +52,6 @@ def client_address(req: falcon.Request, trusted_header: str | None) -> str:
     return req.remote_addr or "unknown"
 
 
-def _put(store: DocumentStore, doc: dict[str, Any]) -> None:
-    try:
-        store.put(SYSTEM_DB, doc)
-    except DatabaseNotFound:
-        store.ensure_database(SYSTEM_DB)
-        store.put(SYSTEM_DB, doc)
-
-
 class LoginThrottle:
     def __init__(self, store: DocumentStore, policy: LoginPolicy):
         self.store, self.policy = store, policy
@@ -84,8 +76,9 @@ class LoginThrottle:
             failures += 1
             wait = self.policy.wait_after(failures)
             try:
-                _put(
+                put_making_database(
                     self.store,
+                    SYSTEM_DB,
                     {
                         **doc,
                         "failures": failures,
@@ -108,7 +101,9 @@ class LoginThrottle:
                 wait = self.policy.wait_after(failures - 1)  # the block this attempt's count set, lifted
                 lowered = min(doc.get("blocked_until", 0), doc.get("last_failure_at", now) + wait) if wait else 0
                 try:
-                    _put(self.store, {**doc, "failures": failures - 1, "blocked_until": lowered})
+                    put_making_database(
+                        self.store, SYSTEM_DB, {**doc, "failures": failures - 1, "blocked_until": lowered}
+                    )
                     break
                 except Conflict:
                     continue

@@ -24,6 +24,7 @@ or not (`cb_token_auth.erl:74-92`, `crossbar_auth.erl:62-129`)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, StoreError, ViewQuery
+from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, StoreError, ViewQuery, put_making_database
 from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.auth import TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
@@ -54,13 +55,8 @@ def write_revocation(store: DocumentStore, claims: TokenClaims) -> None:
     """Kept with the moment the token would have expired anyway (`expires`): past it, the token's
     signature check refuses it and a worker forgets the revocation."""
     doc = {"_id": REVOKED_PREFIX + claims.token_id, "pvt_type": "kazbill_revoked_token", "expires": claims.expires}
-    try:
-        store.put(SYSTEM_DB, doc)
-    except DatabaseNotFound:
-        store.ensure_database(SYSTEM_DB)
-        store.put(SYSTEM_DB, doc)
-    except Conflict:
-        pass  # logged out twice: it is revoked either way
+    with contextlib.suppress(Conflict):  # logged out twice: it is revoked either way
+        put_making_database(store, SYSTEM_DB, doc)
 
 
 def read_revocation(store: DocumentStore, token_id: str) -> bool:

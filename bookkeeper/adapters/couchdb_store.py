@@ -163,7 +163,7 @@ class CouchDbStore(NewDatabases):
             try:
                 return self._call_status("put_document", db=db, doc_id=doc_id, document=clean)
             except StoreUnavailable as error:
-                lagging = getattr(error, "http_status", None) == 412 and "attachment stub" in str(error)
+                lagging = error.http_status == 412 and "attachment stub" in str(error)
                 if not lagging or not clean.get("_attachments"):
                     raise
             time.sleep(pause)

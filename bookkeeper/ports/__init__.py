@@ -50,6 +50,7 @@ from bookkeeper.ports.store import (
     ViewQuery,
     ViewResult,
     ViewRow,
+    put_making_database,
     put_once,
 )
 
@@ -78,6 +79,7 @@ __all__ = [
     "DatabaseInfo",
     "PutResult",
     "DocumentStore",
+    "put_making_database",
     "put_once",
     "MailUnavailable",
     "MailRejected",

@@ -268,6 +268,16 @@ class DocumentStore(Protocol):
     def close(self) -> None: ...
 
 
+def put_making_database(store: DocumentStore, db: str, doc: Mapping[str, Any]) -> PutResult:
+    """Write a document to one of Kazbill's own databases, making the database first when it is
+    missing (the first such write of a fresh install). Conflict as `put` raises it."""
+    try:
+        return store.put(db, doc)
+    except DatabaseNotFound:
+        store.ensure_database(db)
+        return store.put(db, doc)
+
+
 def put_once(store: DocumentStore, db: str, doc: Mapping[str, Any]) -> bool:
     """Write a document with a deterministic id; False when it was written before.
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from crossbar_api.envelope import dumps
+from testkit.fixtures.api_world import md5
 from testkit.support.kazbill_service import free_port
 
 KAZBILL = str(Path(sys.executable).with_name("kazbill"))
@@ -38,6 +39,13 @@ def call(base: str, method: str, path: str, data=None, token: str | None = None,
             return response.status, json.loads(response.read(), parse_float=Decimal)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read(), parse_float=Decimal)
+
+
+def sign_in(base: str, credentials: str = "boss:secret", account_name: str = "Reseller") -> str:
+    """A token from `PUT /v2/user_auth` with Kazoo's md5 of "user:password"; fails unless 201."""
+    status, body = call(base, "PUT", "/v2/user_auth", {"credentials": md5(credentials), "account_name": account_name})
+    assert status == 201, body
+    return body["auth_token"]
 
 
 def couch(url: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ import pytest
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
 from testkit.fixtures.api_world import ApiWorld, md5
-from testkit.support.api_server import call, serving_api
+from testkit.support.api_server import call, serving_api, sign_in
 from testkit.support.kazbill_service import free_port, wait_for
 
 pytestmark = pytest.mark.integration
@@ -107,17 +107,10 @@ def test_logout_demotion_and_the_login_limit_hold_on_every_worker(world, tmp_pat
     customer = built.ids["customer"]
     with serving_api(store_env, tmp_path / "gunicorn.log", env) as base:
 
-        def sign_in() -> str:
-            status, body = call(
-                base, "PUT", "/v2/user_auth", {"credentials": md5("boss:secret"), "account_name": "Reseller"}
-            )
-            assert status == 201, body
-            return body["auth_token"]
-
         def balance(token: str) -> int:
             return call(base, "GET", f"/v2/accounts/{customer}/transactions/current_balance", token=token)[0]
 
-        gone, kept = sign_in(), sign_in()
+        gone, kept = sign_in(base), sign_in(base)
         assert call(base, "DELETE", "/v2/token_auth", token=gone)[0] == 200
         assert [balance(gone) for _ in range(6)] == [401] * 6
         assert [balance(kept) for _ in range(2)] == [200] * 2

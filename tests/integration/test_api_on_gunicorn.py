@@ -10,8 +10,8 @@ import pytest
 
 from bench.couch_requests import requests_served
 from bookkeeper.adapters.couchdb_store import CouchDbStore
-from testkit.fixtures.api_world import ApiWorld, md5
-from testkit.support.api_server import call, couch, serving_api
+from testkit.fixtures.api_world import ApiWorld
+from testkit.support.api_server import call, couch, serving_api, sign_in
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = pytest.mark.integration
@@ -30,9 +30,7 @@ def served(own_couch_url, tmp_path):
 
 def test_a_reseller_logs_in_credits_a_customer_once_and_sees_the_balance(served):
     base, world = served
-    status, login = call(base, "PUT", "/v2/user_auth", {"credentials": md5("boss:secret"), "account_name": "Reseller"})
-    assert status == 201, login
-    token = login["auth_token"]
+    token = sign_in(base)
     customer = world.ids["customer"]
     posted = [
         call(
@@ -67,17 +65,10 @@ def test_a_logout_holds_at_once_on_both_workers_without_a_store_read_a_request(s
         "both workers to follow the logouts",
     )
 
-    def sign_in() -> str:
-        status, body = call(
-            base, "PUT", "/v2/user_auth", {"credentials": md5("boss:secret"), "account_name": "Reseller"}
-        )
-        assert status == 201, body
-        return body["auth_token"]
-
     def total(token: str) -> int:
         return call(base, "GET", f"/v2/accounts/{world.ids['customer']}/ledgers/total", token=token)[0]
 
-    gone, kept = sign_in(), sign_in()
+    gone, kept = sign_in(base), sign_in(base)
     assert [total(gone) for _ in range(4)] == [200] * 4
     assert call(base, "DELETE", "/v2/token_auth", token=gone)[0] == 200
     served_before = served_requests(own_couch_url)
