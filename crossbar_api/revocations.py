@@ -33,39 +33,68 @@ from typing import Any, Protocol
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, StoreError, ViewQuery, put_making_database
-from bookkeeper.services.billing.context import get_or_none
 from crossbar_api.auth import TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
 
 log = logging.getLogger("kazbill.api")
-REVOKED_PREFIX = "revoked_token:"
+# A revocation's id sorts by when its token expires, so a feed catching up reads the revocations
+# of tokens that may still pass their signature check, not every logout there ever was.
+REVOKED_PREFIX = "revoked_until:"
+# Written until 6 December 2026 (session 52), one id per token: still read, so that a token
+# logged out before an upgrade stays out until it expires.
+LEGACY_PREFIX = "revoked_token:"
 LONGPOLL_S = 5.0  # how long the feed's thread waits for news per request
 STALL_GRACE_S = 5.0  # beyond its longpoll, how long a feed may go unanswered and still be trusted
 _RETRY_PAUSE_S = 2.0
+FORGET_AFTER_S = 86_400  # past a token's expiry, when a worker forgets its revocation
 
 
 class Revocations(Protocol):
     """`store`: the worker's store, where revocations are written and, when need be, read."""
 
-    def is_revoked(self, store: DocumentStore, token_id: str) -> bool: ...
+    def is_revoked(self, store: DocumentStore, claims: TokenClaims) -> bool: ...
     def revoke(self, store: DocumentStore, claims: TokenClaims) -> None: ...
+
+
+def revocation_id(claims: TokenClaims) -> str:
+    return f"{REVOKED_PREFIX}{_sortable(claims.expires)}:{claims.token_id}"
+
+
+def _sortable(unix_seconds: float) -> str:
+    """Whole seconds as twelve digits (until the year 33658), so that ids sort by time."""
+    return f"{min(max(int(unix_seconds), 0), 10**12 - 1):012d}"
+
+
+def _token_of(doc_id: str) -> str | None:
+    """The token id a revocation's document id names, either way it was written; None for
+    another document."""
+    if doc_id.startswith(REVOKED_PREFIX):
+        return doc_id.removeprefix(REVOKED_PREFIX).partition(":")[2] or None
+    if doc_id.startswith(LEGACY_PREFIX):
+        return doc_id.removeprefix(LEGACY_PREFIX) or None
+    return None
 
 
 def write_revocation(store: DocumentStore, claims: TokenClaims) -> None:
     """Kept with the moment the token would have expired anyway (`expires`): past it, the token's
     signature check refuses it and a worker forgets the revocation."""
-    doc = {"_id": REVOKED_PREFIX + claims.token_id, "pvt_type": "kazbill_revoked_token", "expires": claims.expires}
+    doc = {"_id": revocation_id(claims), "pvt_type": "kazbill_revoked_token", "expires": claims.expires}
     with contextlib.suppress(Conflict):  # logged out twice: it is revoked either way
         put_making_database(store, SYSTEM_DB, doc)
 
 
-def read_revocation(store: DocumentStore, token_id: str) -> bool:
-    return get_or_none(store, SYSTEM_DB, REVOKED_PREFIX + token_id) is not None
+def read_revocation(store: DocumentStore, claims: TokenClaims) -> bool:
+    """One read for both ids a revocation may have."""
+    try:
+        found = store.get_many(SYSTEM_DB, [revocation_id(claims), LEGACY_PREFIX + claims.token_id])
+    except DatabaseNotFound:
+        return False  # (made by the first logout or login throttle): nothing revoked yet
+    return bool(found)
 
 
 class ReadEveryTime:
-    def is_revoked(self, store: DocumentStore, token_id: str) -> bool:
-        return read_revocation(store, token_id)
+    def is_revoked(self, store: DocumentStore, claims: TokenClaims) -> bool:
+        return read_revocation(store, claims)
 
     def revoke(self, store: DocumentStore, claims: TokenClaims) -> None:
         write_revocation(store, claims)
@@ -111,14 +140,14 @@ class RevocationFeed:
         if self._thread is not None:
             self._thread.join()
 
-    def is_revoked(self, store: DocumentStore, token_id: str) -> bool:
+    def is_revoked(self, store: DocumentStore, claims: TokenClaims) -> bool:
         with self._lock:
-            if token_id in self._revoked:
+            if claims.token_id in self._revoked:
                 return True
         if not self._trusted():
-            return read_revocation(store, token_id)
+            return read_revocation(store, claims)
         with self._lock:
-            return token_id in self._revoked
+            return claims.token_id in self._revoked
 
     def revoke(self, store: DocumentStore, claims: TokenClaims) -> None:
         write_revocation(store, claims)
@@ -166,23 +195,31 @@ class RevocationFeed:
     def _note(self, changes: Iterable[Any]) -> None:
         with self._lock:
             for change in changes:
-                if change.id.startswith(REVOKED_PREFIX):
-                    token_id = change.id.removeprefix(REVOKED_PREFIX)
-                    if change.deleted:
-                        self._revoked.pop(token_id, None)
-                    else:
-                        self._revoked[token_id] = _expires(change.doc)
+                token_id = _token_of(change.id)
+                if token_id is None:
+                    continue
+                if change.deleted:
+                    self._revoked.pop(token_id, None)
+                else:
+                    self._revoked[token_id] = _expires(change.doc)
 
     def _catch_up(self) -> str:
-        """The revocations stored now, and the feed's position from before they were read (a
-        revocation written in between is read twice, never missed)."""
+        """The revocations of tokens that have not been forgotten (see _forget_expired), and the
+        feed's position from before they were read (a revocation written in between is read
+        twice, never missed). Their ids sort by expiry, so only those are read."""
         copies = self.store.database_info(SYSTEM_DB).copies
         since = self.store.changes(SYSTEM_DB, "now").last_seq
-        rows = self.store.all_docs(
-            SYSTEM_DB, ViewQuery(start_key=REVOKED_PREFIX, end_key=REVOKED_PREFIX + "\ufff0", include_docs=True)
+        start = REVOKED_PREFIX + _sortable(self.wall() - FORGET_AFTER_S)
+        rows = self.store.all_docs(SYSTEM_DB, ViewQuery(start_key=start, end_key=REVOKED_PREFIX + "\ufff0")).rows
+        legacy = self.store.all_docs(
+            SYSTEM_DB, ViewQuery(start_key=LEGACY_PREFIX, end_key=LEGACY_PREFIX + "\ufff0", include_docs=True)
         ).rows
         with self._lock:
-            self._revoked.update((str(row.id).removeprefix(REVOKED_PREFIX), _expires(row.doc)) for row in rows)
+            for row in rows:
+                until, _, token_id = str(row.id).removeprefix(REVOKED_PREFIX).partition(":")
+                if token_id and until.isdigit():
+                    self._revoked[token_id] = int(until)
+            self._revoked.update((str(row.id).removeprefix(LEGACY_PREFIX), _expires(row.doc)) for row in legacy)
             self._one_copy = copies in (None, 1)
         if self._one_copy:
             log.info("following %s's changes for logouts", SYSTEM_DB)
@@ -199,7 +236,7 @@ class RevocationFeed:
         the clock went back past what was forgotten (a demo's clock file replayed, a clock
         stepped back): a token forgotten then may pass its signature check again, so the feed
         catches up afresh from the store."""
-        cutoff = self.wall() - 86_400
+        cutoff = self.wall() - FORGET_AFTER_S
         with self._lock:
             if cutoff < self._cutoff:
                 return False

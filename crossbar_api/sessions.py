@@ -104,7 +104,7 @@ def check(
 ) -> None:
     """Raises 401 when the token no longer speaks for its caller, 423 when the caller's account
     or one above it is disabled."""
-    if revocations.is_revoked(store, claims.token_id):
+    if revocations.is_revoked(store, claims):
         raise _gone("this token was logged out")
     caller = claims.caller
     account = recent.get(store, ACCOUNTS_DB, caller.account_id, now)

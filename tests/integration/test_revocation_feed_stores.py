@@ -31,24 +31,31 @@ class ReadsCounted:
         self.gets += 1
         return self.store.get(db, doc_id)
 
+    def get_many(self, db, doc_ids):
+        self.gets += 1
+        return self.store.get_many(db, doc_ids)
+
 
 def test_logouts_reach_every_worker_without_a_read_a_request(store, tmp_path):
     store.ensure_database(SYSTEM_DB)
     old, here, there, elsewhere = (f"test-{uuid.uuid4().hex}" for _ in range(4))
     write_revocation(store, claims(old))
+    assert ReadEveryTime().is_revoked(store, claims(old)) and not ReadEveryTime().is_revoked(store, claims(there))
     marks = LogoutMarks.made(tmp_path / "host" / "marks")
     one = RevocationFeed(store, marks, longpoll_s=1.0).start()
     other = RevocationFeed(store, LogoutMarks(marks.path), longpoll_s=1.0).start()
     try:
         wait_for(lambda: one.following() and other.following(), 60, "both feeds to catch up")
         counted = ReadsCounted(store)
-        assert one.is_revoked(counted, old) and other.is_revoked(counted, old)
+        assert one.is_revoked(counted, claims(old)) and other.is_revoked(counted, claims(old))
         ReadEveryTime().revoke(store, claims(elsewhere))  # another host: no mark of this one's
-        wait_for(lambda: other.is_revoked(counted, elsewhere), 60, "the feed to bring the other host's logout")
+        wait_for(lambda: other.is_revoked(counted, claims(elsewhere)), 60, "the feed to bring the other host's logout")
         other.stop()  # its thread could bring the next logout on its own: the mark alone must
         one.revoke(store, claims(here))
-        assert one.is_revoked(counted, here) and other.is_revoked(counted, here)  # the host's other worker
-        assert not other.is_revoked(counted, there)
+        assert one.is_revoked(counted, claims(here)) and other.is_revoked(
+            counted, claims(here)
+        )  # the host's other worker
+        assert not other.is_revoked(counted, claims(there))
         assert counted.gets == 0
     finally:
         one.stop()

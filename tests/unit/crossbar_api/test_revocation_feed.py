@@ -18,7 +18,7 @@ from bookkeeper.ports import ChangesPage, DatabaseInfo, StoreUnavailable
 from crossbar_api import logout_marks
 from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
-from crossbar_api.revocations import ReadEveryTime, RevocationFeed, write_revocation
+from crossbar_api.revocations import LEGACY_PREFIX, ReadEveryTime, RevocationFeed, revocation_id, write_revocation
 from testkit.support.kazbill_service import wait_for
 
 LONGPOLL_S = 0.3  # short, so that a feed's thread notices a failure soon
@@ -34,12 +34,22 @@ class Counting:
 
     def __init__(self, store: Any, copies: int | None = None):
         self.store, self.gets, self.copies = store, 0, copies
+        self.rows_listed = 0  # rows of the catch-up's listings
         self.failing = False
         self.unanswered = False  # longpolls the client gives up on, as a hung server leaves them
 
     def get(self, db: str, doc_id: str) -> dict[str, Any]:
         self.gets += 1
         return self.store.get(db, doc_id)
+
+    def get_many(self, db: str, doc_ids: Any) -> dict[str, Any]:
+        self.gets += 1
+        return self.store.get_many(db, doc_ids)
+
+    def all_docs(self, db: str, query: Any) -> Any:
+        result = self.store.all_docs(db, query)
+        self.rows_listed += len(result.rows)
+        return result
 
     def changes(self, db: str, since: str = "0", **kwargs: Any) -> Any:
         if self.failing:
@@ -87,12 +97,12 @@ def feeds():
 def test_a_logout_on_this_worker_holds_at_once_and_a_check_reads_nothing(store, feeds, tmp_path):
     worker = feeds(store, host(tmp_path))
     counted = Counting(store)
-    assert worker.is_revoked(counted, "kept") is False
+    assert worker.is_revoked(counted, claims("kept")) is False
     worker.revoke(store, claims("gone"))
-    assert worker.is_revoked(counted, "gone") is True
-    assert worker.is_revoked(counted, "kept") is False
+    assert worker.is_revoked(counted, claims("gone")) is True
+    assert worker.is_revoked(counted, claims("kept")) is False
     assert counted.gets == 0
-    assert store.get(SYSTEM_DB, "revoked_token:gone")["pvt_type"] == "kazbill_revoked_token"  # for every host
+    assert store.get(SYSTEM_DB, revocation_id(claims("gone")))["pvt_type"] == "kazbill_revoked_token"  # for every host
 
 
 def test_a_logout_on_another_worker_of_the_host_holds_there_at_once(store, feeds, tmp_path):
@@ -101,8 +111,8 @@ def test_a_logout_on_another_worker_of_the_host_holds_there_at_once(store, feeds
     assert other.following()  # (for a few seconds yet)
     one.revoke(store, claims("gone"))
     counted = Counting(store)
-    assert other.is_revoked(counted, "gone") is True  # no wait: the mark made it read the feed first
-    assert [other.is_revoked(counted, "kept") for _ in range(3)] == [False] * 3
+    assert other.is_revoked(counted, claims("gone")) is True  # no wait: the mark made it read the feed first
+    assert [other.is_revoked(counted, claims("kept")) for _ in range(3)] == [False] * 3
     assert counted.gets == 0
 
 
@@ -111,7 +121,7 @@ def test_a_logout_on_another_host_holds_once_the_feed_delivers_it(store, feeds, 
     elsewhere = ReadEveryTime()  # another host's worker: writes the store, touches no mark of ours
     elsewhere.revoke(store, claims("gone"))
     counted = Counting(store)
-    wait_for(lambda: here.is_revoked(counted, "gone"), 30, "the feed to deliver the revocation")
+    wait_for(lambda: here.is_revoked(counted, claims("gone")), 30, "the feed to deliver the revocation")
     assert counted.gets == 0  # learnt from the feed, not by reading per request
 
 
@@ -119,15 +129,15 @@ def test_revocations_stored_before_the_worker_started_hold(store, feeds, tmp_pat
     write_revocation(store, claims("old"))
     worker = feeds(store, host(tmp_path))
     counted = Counting(store)
-    assert worker.is_revoked(counted, "old") is True and counted.gets == 0
+    assert worker.is_revoked(counted, claims("old")) is True and counted.gets == 0
 
 
 def test_until_the_feed_has_caught_up_every_check_reads_the_store(store, tmp_path):
     worker = RevocationFeed(store, host(tmp_path))  # not started
     write_revocation(store, claims("gone"))
     counted = Counting(store)
-    assert worker.is_revoked(counted, "gone") is True
-    assert worker.is_revoked(counted, "kept") is False
+    assert worker.is_revoked(counted, claims("gone")) is True
+    assert worker.is_revoked(counted, claims("kept")) is False
     assert counted.gets == 2
 
 
@@ -138,10 +148,10 @@ def test_a_feed_that_fails_is_not_trusted_and_the_checks_read_the_store(store, f
     wait_for(lambda: not worker.following(), 30, "the feed to notice the failure")
     ReadEveryTime().revoke(store, claims("gone"))  # another host, while this feed cannot read
     counted = Counting(store)
-    assert worker.is_revoked(counted, "gone") is True and counted.gets == 1
+    assert worker.is_revoked(counted, claims("gone")) is True and counted.gets == 1
     flaky.failing = False
     wait_for(worker.following, 30, "the feed to answer again")
-    assert worker.is_revoked(Counting(store), "gone") is True
+    assert worker.is_revoked(Counting(store), claims("gone")) is True
 
 
 def test_a_feed_whose_longpolls_go_unanswered_is_not_trusted(store, feeds, tmp_path):
@@ -150,7 +160,7 @@ def test_a_feed_whose_longpolls_go_unanswered_is_not_trusted(store, feeds, tmp_p
     hung.unanswered = True  # the server took the longpoll and never answered (the client gave up)
     wait_for(lambda: not worker.following(), 30, "the feed to be found unanswered")
     counted = Counting(store)
-    assert worker.is_revoked(counted, "kept") is False and counted.gets == 1
+    assert worker.is_revoked(counted, claims("kept")) is False and counted.gets == 1
 
 
 def test_a_store_with_more_than_one_copy_of_the_logouts_is_read_every_time(store, tmp_path):
@@ -159,25 +169,52 @@ def test_a_store_with_more_than_one_copy_of_the_logouts_is_read_every_time(store
         wait_for(lambda: worker._since is not None, 30, "the feed to catch up")
         counted = Counting(store)
         assert not worker.following()
-        assert worker.is_revoked(counted, "kept") is False and counted.gets == 1
+        assert worker.is_revoked(counted, claims("kept")) is False and counted.gets == 1
     finally:
         worker.stop()
 
 
 def test_revocations_long_expired_are_forgotten(store, feeds, tmp_path):
     now = 1_900_000_000
-    write_revocation(store, claims("stale", expires=now - 2 * 86_400))  # refused by its signature anyway
-    write_revocation(store, claims("fresh", expires=now + 3_600))
+    stale, fresh = claims("stale", expires=now - 2 * 86_400), claims("fresh", expires=now + 3_600)
+    write_revocation(store, stale)  # refused by its signature anyway
+    write_revocation(store, fresh)
     worker = feeds(store, host(tmp_path), wall=lambda: now)
     counted = Counting(store)
-    assert worker.is_revoked(counted, "fresh") is True
-    assert worker.is_revoked(counted, "stale") is False and counted.gets == 0
+    assert worker.is_revoked(counted, fresh) is True
+    assert worker.is_revoked(counted, stale) is False and counted.gets == 0
+
+
+def test_catching_up_reads_the_revocations_of_live_tokens_not_every_logout_there_was(store, feeds, tmp_path):
+    now = 1_900_000_000
+    for n in range(40):  # a year of logouts, say: their tokens expired long ago
+        write_revocation(store, claims(f"old{n}", expires=now - 86_400 * (2 + n)))
+    write_revocation(store, claims("live", expires=now + 3_600))
+    write_revocation(store, claims("lately", expires=now - 3_600))  # kept a day past its expiry
+    listed = Counting(store)
+    worker = feeds(listed, host(tmp_path), wall=lambda: now)
+    assert listed.rows_listed == 2
+    assert worker.is_revoked(Counting(store), claims("live")) and worker.is_revoked(Counting(store), claims("lately"))
+
+
+def test_a_logout_written_before_the_ids_sorted_by_expiry_still_holds(store, feeds, tmp_path):
+    """Revocations written until 6 December 2026 have one id per token (`revoked_token:<id>`)."""
+    legacy = {"pvt_type": "kazbill_revoked_token", "expires": 2_000_000_000}
+    store.put(SYSTEM_DB, {"_id": LEGACY_PREFIX + "before", **legacy})
+    assert ReadEveryTime().is_revoked(store, claims("before")) is True
+    assert ReadEveryTime().is_revoked(store, claims("other")) is False
+    worker = feeds(store, host(tmp_path))
+    store.put(SYSTEM_DB, {"_id": LEGACY_PREFIX + "during", **legacy})  # an old worker still running
+    counted = Counting(store)
+    assert worker.is_revoked(counted, claims("before")) is True and counted.gets == 0
+    wait_for(lambda: worker.is_revoked(counted, claims("during")), 30, "the feed to deliver the old-style revocation")
+    assert counted.gets == 0
 
 
 def test_without_usable_marks_every_check_reads_the_store(store, feeds, tmp_path):
     worker = feeds(store, LogoutMarks(None))
     counted = Counting(store)
-    assert worker.is_revoked(counted, "kept") is False and counted.gets == 1
+    assert worker.is_revoked(counted, claims("kept")) is False and counted.gets == 1
 
 
 def test_a_mark_that_cannot_be_written_withdraws_the_marks(store, feeds, tmp_path, monkeypatch):
@@ -189,7 +226,7 @@ def test_a_mark_that_cannot_be_written_withdraws_the_marks(store, feeds, tmp_pat
     other.stop()  # its thread could bring the logout on its own
     one.revoke(store, claims("gone"))  # stored; the mark could not be written, so the file went
     # The other worker finds the file gone, makes it again and reads past it: the logout holds.
-    assert other.is_revoked(Counting(store), "gone") is True
+    assert other.is_revoked(Counting(store), claims("gone")) is True
     assert marks.exists()
 
 
@@ -201,18 +238,19 @@ def test_a_marks_file_removed_by_a_cleaner_is_made_again_and_read_past(store, fe
     one.revoke(store, claims("gone"))
     marks.path.unlink()  # before the other worker looked
     counted = Counting(store)
-    assert other.is_revoked(counted, "gone") is True and counted.gets == 0
+    assert other.is_revoked(counted, claims("gone")) is True and counted.gets == 0
 
 
 def test_a_clock_set_back_brings_forgotten_revocations_back(store, tmp_path):
     now = [1_900_000_000.0]
-    write_revocation(store, claims("old", expires=int(now[0]) - 2 * 86_400))
+    old = claims("old", expires=int(now[0]) - 2 * 86_400)
+    write_revocation(store, old)
     worker = RevocationFeed(store, host(tmp_path), longpoll_s=LONGPOLL_S, wall=lambda: now[0]).start()
     try:
         wait_for(worker.following, 30, "the feed to catch up")
-        assert worker.is_revoked(Counting(store), "old") is False  # forgotten: its signature refuses it
+        assert worker.is_revoked(Counting(store), old) is False  # forgotten: its signature refuses it
         now[0] -= 3 * 86_400  # a demo's clock file replayed: the token's signature would pass again
-        wait_for(lambda: worker.is_revoked(Counting(store), "old"), 30, "the revocation to be read again")
+        wait_for(lambda: worker.is_revoked(Counting(store), old), 30, "the revocation to be read again")
     finally:
         worker.stop()
 
