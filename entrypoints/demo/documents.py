@@ -27,7 +27,7 @@ from bookkeeper.money_display import format_money
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import load_context
 from bookkeeper.services.documents.document_issue import DocumentPorts, IssuedDocument
-from bookkeeper.services.documents.document_queue import pdf_name
+from bookkeeper.services.documents.document_mail import pdf_name
 from bookkeeper.services.documents.period_documents import issue_period_documents
 from entrypoints.demo.world import DemoWorld
 

@@ -15,7 +15,7 @@ from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.periods import Month, previous_month
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, NotFound, ViewQuery
 from bookkeeper.services.billing.ledger_book import LedgerBook
-from bookkeeper.services.documents.document_queue import pdf_name
+from bookkeeper.services.documents.document_mail import pdf_name
 
 DOC_ID = re.compile(r"(?P<year>\d{4})(?P<month>\d{2})-kazbill-doc-[a-z_]+-[A-Za-z0-9_-]+-[A-Za-z0-9]+")
 RENDERED = ("rendered", "emailed", "no_recipients")  # the states in which a PDF is there

@@ -15,13 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
-from bookkeeper.domain.documents.dates import shown_day
-from bookkeeper.domain.kazoo_names import from_gregorian_seconds
 from bookkeeper.domain.notices import gives_up, retry_delay_s
 from bookkeeper.ports import (
     Conflict,
@@ -34,51 +29,13 @@ from bookkeeper.ports import (
     NotFound,
     ViewQuery,
 )
-from bookkeeper.services.billing.context import BillingContext, BillingInputError, load_context
+from bookkeeper.services.documents.document_mail import addressee, document_message, pdf_name
 from bookkeeper.services.documents.document_templates import template_for
-from bookkeeper.services.mail.mail_from import sender_for
 from bookkeeper.services.mail.notices import admin_emails
 
 QUEUE_DB = "kazbill_document_queue"
 MAIL_BUDGET_ID = "kazbill_document_mail_budget"
 log = logging.getLogger("kazbill.documents")
-SUBJECTS = {
-    "en": ("{title} {number} for {start} – {end}", "Please find attached {title} {number} for {start} – {end}."),
-    "ru": ("{title} № {number} за {start} – {end}", "Во вложении {title} № {number} за период {start} – {end}."),
-    "de": (
-        "{title} Nr. {number}, Zeitraum {start} – {end}",
-        "Im Anhang finden Sie: {title} Nr. {number} für den Zeitraum {start} – {end}.",
-    ),
-}
-TITLES = {
-    "en": {
-        "invoice": "Invoice",
-        "act": "Certificate of services",
-        "proforma": "Pro-forma invoice",
-        "calls_report": "Calls report",
-        "aggregated_invoice": "Aggregated invoice",
-        "transaction_invoice": "Invoice for a payment",
-        "credit_note": "Credit note",
-    },
-    "ru": {
-        "invoice": "Счёт",
-        "act": "Акт",
-        "proforma": "Счёт на оплату",
-        "calls_report": "Детализация звонков",
-        "aggregated_invoice": "Сводный счёт",
-        "transaction_invoice": "Счёт к платежу",
-        "credit_note": "Корректировочный счёт",
-    },
-    "de": {
-        "invoice": "Rechnung",
-        "act": "Leistungsnachweis",
-        "proforma": "Proforma-Rechnung",
-        "calls_report": "Einzelverbindungsnachweis",
-        "aggregated_invoice": "Sammelrechnung",
-        "transaction_invoice": "Rechnung zu einer Zahlung",
-        "credit_note": "Rechnungskorrektur",
-    },
-}
 
 
 @dataclass
@@ -215,7 +172,7 @@ def _mail(
     if mailer is None:
         _save(store, {**job, "state": "mail", "claimed_at": None})
         return "skipped"
-    recipients = admin_emails(store, _addressee(store, job["account_id"], doc))
+    recipients = admin_emails(store, addressee(store, job["account_id"], doc))
     if not recipients:  # the document stands; only no one can be sent it
         _document_state(
             store, job["db"], doc, "no_recipients", now, "the account and its reseller have no admin with an email"
@@ -226,7 +183,7 @@ def _mail(
         _save(store, {**job, "state": "mail", "claimed_at": None, "next_attempt_at": (now // 60 + 1) * 60})
         return "throttled"
     try:
-        mailer.send(_message(store, job, doc, sender, recipients, now))
+        mailer.send(document_message(store, job["db"], job["account_id"], doc, sender, recipients, now))
     except MailUnavailable as error:
         return _retry(store, job, doc, f"mail server unavailable: {error}", now)
     except MailRejected as error:
@@ -235,16 +192,6 @@ def _mail(
     _document_state(store, job["db"], doc, "emailed", now, None, recipients=[email for email, _ in recipients])
     _save(store, {**job, "state": "done", "emailed_at": now})
     return "emailed"
-
-
-def _addressee(store: DocumentStore, account_id: str, doc: dict[str, Any]) -> str:
-    """Whose admins get the document: the account's, or its reseller's when the reseller says so
-    (onbill `documents_to: reseller`, for resellers that forward documents themselves)."""
-    try:
-        context = load_context(store, account_id)
-    except BillingInputError:
-        return account_id
-    return context.reseller_id if context.reseller.documents_to == "reseller" else account_id
 
 
 def _mail_slot(store: DocumentStore, per_minute: int, now: int) -> bool:
@@ -267,48 +214,6 @@ def _mail_slot(store: DocumentStore, per_minute: int, now: int) -> bool:
         except Conflict:
             continue  # another worker took a slot meanwhile: count again
     return False
-
-
-def pdf_name(doc: dict[str, Any]) -> str:
-    safe = "".join(char if char.isalnum() or char in "-_" else "_" for char in str(doc.get("number", "")))
-    return f"{doc['document_type']}-{safe}.pdf"
-
-
-def _message(
-    store: DocumentStore,
-    job: dict[str, Any],
-    doc: dict[str, Any],
-    sender: str,
-    recipients: list[tuple[str, str]],
-    now: int,
-) -> EmailMessage:
-    language: str = doc["language"] if doc.get("language") in SUBJECTS else "en"
-    subject, body = SUBJECTS[language]
-    values = {
-        "title": TITLES[language].get(doc["document_type"], doc["document_type"]),
-        "number": doc["number"],
-        "start": shown_day(date.fromisoformat(doc["period"]["start"]), language),
-        "end": shown_day(date.fromisoformat(doc["period"]["end"]), language),
-    }
-    message = EmailMessage()
-    try:
-        context: BillingContext | None = load_context(store, job["account_id"])
-    except Exception:  # noqa: BLE001 - settings broken since issuing: the document still goes
-        context = None
-    message["From"] = sender_for(store, context, sender)
-    message["To"] = ", ".join(formataddr((person, email)) for email, person in recipients)
-    if doc["document_type"] in ("proforma", "transaction_invoice"):  # not for a period: its number says it all
-        subject = {"ru": "{title} № {number}", "de": "{title} Nr. {number}"}.get(language, "{title} {number}")
-    message["Subject"] = subject.format(**values)
-    message["Date"] = formatdate(from_gregorian_seconds(now), usegmt=True)
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "kazbill")
-    message["X-Kazbill-Document"] = doc["_id"]  # the document's id, never the database it is kept in
-    message.set_content(body.format(**values))
-    name = pdf_name(doc)
-    message.add_attachment(
-        store.get_attachment(job["db"], doc["_id"], name).data, maintype="application", subtype="pdf", filename=name
-    )
-    return message
 
 
 def _retry(store: DocumentStore, job: dict[str, Any], doc: dict[str, Any], reason: str, now: int) -> str:
