@@ -209,7 +209,8 @@ class RevocationFeed:
         twice, never missed). Their ids sort by expiry, so only those are read."""
         copies = self.store.database_info(SYSTEM_DB).copies
         since = self.store.changes(SYSTEM_DB, "now").last_seq
-        start = REVOKED_PREFIX + _sortable(self.wall() - FORGET_AFTER_S)
+        cutoff = self.wall() - FORGET_AFTER_S
+        start = REVOKED_PREFIX + _sortable(cutoff)
         rows = self.store.all_docs(SYSTEM_DB, ViewQuery(start_key=start, end_key=REVOKED_PREFIX + "\ufff0")).rows
         legacy = self.store.all_docs(
             SYSTEM_DB, ViewQuery(start_key=LEGACY_PREFIX, end_key=LEGACY_PREFIX + "\ufff0", include_docs=True)
@@ -221,6 +222,9 @@ class RevocationFeed:
                     self._revoked[token_id] = int(until)
             self._revoked.update((str(row.id).removeprefix(LEGACY_PREFIX), _expires(row.doc)) for row in legacy)
             self._one_copy = copies in (None, 1)
+            # What was left unread counts as forgotten: a clock set back past it before the next
+            # look makes the feed catch up afresh (_forget_expired), as for what it forgot itself.
+            self._cutoff = cutoff
         if self._one_copy:
             log.info("following %s's changes for logouts", SYSTEM_DB)
         else:
@@ -250,9 +254,7 @@ class RevocationFeed:
         while not self._stop.is_set():
             try:
                 if since is None:
-                    with self._lock:
-                        self._cutoff = float("-inf")  # all read again: none forgotten yet
-                    since = self._catch_up()
+                    since = self._catch_up()  # (which says what it left unread: _cutoff)
                 else:
                     page = self.store.changes(SYSTEM_DB, since, include_docs=True, timeout_s=self.longpoll_s)
                     self._note(page.changes)

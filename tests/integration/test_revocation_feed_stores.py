@@ -5,6 +5,7 @@ unit tests (tests/unit/crossbar_api/test_revocation_feed.py); here, the stores' 
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -12,15 +13,15 @@ import pytest
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
-from crossbar_api.revocations import ReadEveryTime, RevocationFeed, write_revocation
+from crossbar_api.revocations import LEGACY_PREFIX, ReadEveryTime, RevocationFeed, write_revocation
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
 
 
-def claims(token_id: str) -> TokenClaims:
+def claims(token_id: str, expires: int = 2_000_000_000) -> TokenClaims:
     caller = Caller(account_id="a" * 32, user_id="u" * 32, is_admin=True, is_superduper=False, method="user_auth")
-    return TokenClaims(caller=caller, token_id=token_id, expires=2_000_000_000)
+    return TokenClaims(caller=caller, token_id=token_id, expires=expires)
 
 
 class ReadsCounted:
@@ -38,8 +39,11 @@ class ReadsCounted:
 
 def test_logouts_reach_every_worker_without_a_read_a_request(store, tmp_path):
     store.ensure_database(SYSTEM_DB)
-    old, here, there, elsewhere = (f"test-{uuid.uuid4().hex}" for _ in range(4))
+    old, here, there, elsewhere, legacy = (f"test-{uuid.uuid4().hex}" for _ in range(5))
     write_revocation(store, claims(old))
+    long_ago = claims(f"test-{uuid.uuid4().hex}", expires=int(time.time()) - 3 * 86_400)
+    write_revocation(store, long_ago)  # below the catch-up's range: its signature refuses it anyway
+    store.put(SYSTEM_DB, {"_id": LEGACY_PREFIX + legacy, "pvt_type": "kazbill_revoked_token", "expires": 2_000_000_000})
     assert ReadEveryTime().is_revoked(store, claims(old)) and not ReadEveryTime().is_revoked(store, claims(there))
     marks = LogoutMarks.made(tmp_path / "host" / "marks")
     one = RevocationFeed(store, marks, longpoll_s=1.0).start()
@@ -48,6 +52,7 @@ def test_logouts_reach_every_worker_without_a_read_a_request(store, tmp_path):
         wait_for(lambda: one.following() and other.following(), 60, "both feeds to catch up")
         counted = ReadsCounted(store)
         assert one.is_revoked(counted, claims(old)) and other.is_revoked(counted, claims(old))
+        assert one.is_revoked(counted, claims(legacy)) and not one.is_revoked(counted, long_ago)
         ReadEveryTime().revoke(store, claims(elsewhere))  # another host: no mark of this one's
         wait_for(lambda: other.is_revoked(counted, claims(elsewhere)), 60, "the feed to bring the other host's logout")
         other.stop()  # its thread could bring the next logout on its own: the mark alone must

@@ -185,6 +185,35 @@ def test_revocations_long_expired_are_forgotten(store, feeds, tmp_path):
     assert worker.is_revoked(counted, stale) is False and counted.gets == 0
 
 
+def test_a_revocation_is_forgotten_a_day_after_its_token_expired(store, feeds, tmp_path):
+    now = [1_900_000_000.0]
+    worker = feeds(store, host(tmp_path), wall=lambda: now[0])
+    gone = claims("gone", expires=int(now[0]) + 3_600)
+    worker.revoke(store, gone)
+    counted = Counting(store)
+    assert worker.is_revoked(counted, gone) is True
+    now[0] += 3_600 + 86_400 + 1  # its signature check refuses it from now + 3,600 s on
+    wait_for(lambda: not worker.is_revoked(counted, gone), 30, "the revocation to be forgotten")
+    assert counted.gets == 0  # forgotten by the feed, not found missing in the store
+
+
+def test_a_clock_set_back_right_after_a_catch_up_reads_what_the_catch_up_left_unread(store, tmp_path):
+    """The catch-up reads the revocations of tokens expired less than a day ago; a clock set back
+    two days before the feed's next look makes older ones live again, so they are read then."""
+    moment = 1_900_000_000.0
+    older = claims("older", expires=int(moment) - 36 * 3_600)  # unread at `moment`, alive two days before
+    write_revocation(store, older)
+    readings = iter([moment])
+    worker = RevocationFeed(
+        store, host(tmp_path), longpoll_s=LONGPOLL_S, wall=lambda: next(readings, moment - 2 * 86_400)
+    ).start()
+    try:
+        wait_for(worker.following, 30, "the feed to catch up")
+        assert worker.is_revoked(Counting(store), older) is True
+    finally:
+        worker.stop()
+
+
 def test_catching_up_reads_the_revocations_of_live_tokens_not_every_logout_there_was(store, feeds, tmp_path):
     now = 1_900_000_000
     for n in range(40):  # a year of logouts, say: their tokens expired long ago
