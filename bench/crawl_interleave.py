@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from actors.system import connect
-from bench.events import add_phones, publish_all, serving_over_amqp
+from bench.events import PROBE_POLL_S, add_phones, publish_all, serving_over_amqp
 from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
 from testkit.fixtures.billing_world import World
@@ -43,7 +43,9 @@ def probe(world: World, store, account: str, n: int, clock: FileClock) -> float:
     (doc_id,) = add_phones(world, account, 200_000 + n, 1, clock)
     sent = time.perf_counter()
     asyncio.run(publish_all([change("doc_created", account, "device", doc_id)]))
-    wait_for(lambda: len(kazbill_entries(store, account, MARCH)) > before, 600, "the probe's charge")
+    wait_for(
+        lambda: len(kazbill_entries(store, account, MARCH)) > before, 600, "the probe's charge", poll_s=PROBE_POLL_S
+    )
     return (time.perf_counter() - sent) * 1000
 
 

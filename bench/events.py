@@ -48,6 +48,8 @@ from testkit.support.kazbill_service import (
 )
 from testkit.support.stores import open_store
 
+PROBE_POLL_S = 0.01  # how often a probe looks for its charge: the delay figures' resolution
+
 MSK = ZoneInfo("Europe/Moscow")
 
 
@@ -219,6 +221,7 @@ def main() -> None:
                 lambda account=account, before=before: len(kazbill_entries(store, account, [(2026, 3)])) > before,
                 60,
                 "the probe's charge",
+                poll_s=PROBE_POLL_S,
             )
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()

@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from bench.events import MSK, bridge_stopped, raw_consume_rate, serving_over_amqp
+from bench.events import MSK, PROBE_POLL_S, bridge_stopped, raw_consume_rate, serving_over_amqp
 from bench.record import RequestMeter, record, store_key, store_name
 from bookkeeper.adapters.clock import FileClock
 from bookkeeper.domain.kazoo_names import account_modb
@@ -97,7 +97,10 @@ def run(calls: int, accounts: int, probes: int, couch: str | None) -> None:
             sent = time.perf_counter()
             asyncio.run(publish_calls([channel_destroy(account, f"probe-{n}")]))
             wait_for(
-                lambda account=account, before=before: calls_charged(store, [account]) > before, 60, "the probe's debit"
+                lambda account=account, before=before: calls_charged(store, [account]) > before,
+                60,
+                "the probe's debit",
+                poll_s=PROBE_POLL_S,
             )
             delays.append((time.perf_counter() - sent) * 1000)
         service.stop()
