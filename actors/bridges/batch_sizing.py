@@ -10,14 +10,14 @@ the hand-off's 120 s timeout, after which the whole batch is handed off again. S
 follows the time the shards took to answer the last batch: it grows at most twofold a batch,
 shrinks at once when a batch is late, and starts again from the smallest after the shards were
 unreachable or a batch failed. Without a backlog the size does not matter: a batch is cut by the
-bridge's wait window long before it is full.
+bridge's wait window (or a quiet gap) long before it is full.
 
 The time measured is the hand-off's, queueing behind the other batches in flight included: that
 is the time a batch's messages wait unacknowledged. 20 s of it, a sixth of the hand-off's
 timeout. (Until 6 December the code said 5 s while this text and docs/operations.md said 20: the
 change was described and measured, and its line never committed.) A batch answered late shrinks
 the size by as much as it was late; one answered in time lets it grow to twice that batch, never
-lower it: the bridge cuts a batch at its wait window as well as at the size, so after a
+lower it: the bridge cuts a batch at a quiet gap or its wait window as well as at the size, so after a
 big batch is acknowledged a small one often follows, and it waits behind the big ones still in
 flight. Taken for the shards' pace, such a batch (86 messages answered in 3.4 s on CouchDB, the
 largest raised to 8,000 for the trial) brought the size down to 510. What it costs: an event for
@@ -55,7 +55,7 @@ class BatchSizing:
         shrinks by as much as the batch was late (its time is mostly the queue of batches in
         flight before it, which is what the size sets); in time, it may reach twice the batch just
         answered, and a small batch answered in time never lowers it: the bridge cuts a batch at
-        its wait window as well as at the size, and taken for the shards' pace such a batch, queued
+        a quiet gap or its wait window as well as at the size, and taken for the shards' pace such a batch, queued
         behind big ones, shrank the next batch to a few hundred messages (bench.rating on CouchDB:
         86 messages in 3.4 s made it fall to 510)."""
         if messages <= 0 or not seconds >= 0:  # (a clock that went back, or NaN: nothing learnt)

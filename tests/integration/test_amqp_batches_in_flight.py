@@ -24,8 +24,9 @@ NOW = 63_960_710_400
 
 
 def bridge_with(handoff, in_flight: int, batch_wait_s: float = 0.05) -> ConfigBridge:
-    """`batch_wait_s`: how long a batch waits to fill; a test that counts batch sizes waits long,
-    so that a loaded machine's slow publishing cannot cut a batch short."""
+    """`batch_wait_s`: how long a batch waits to fill, however long the gaps between its messages;
+    a test that counts batch sizes waits long, so that a loaded machine's slow publishing cannot
+    cut a batch short."""
     return ConfigBridge(
         AMQP_URL,
         handoff,
@@ -34,6 +35,7 @@ def bridge_with(handoff, in_flight: int, batch_wait_s: float = 0.05) -> ConfigBr
         queue_name=f"kazbill.test.{uuid.uuid4().hex[:8]}",
         sizing=BatchSizing.fixed(5),
         batch_wait_s=batch_wait_s,
+        quiet_s=batch_wait_s,
         unavailable_pause_s=0.2,
         in_flight=in_flight,
     )
@@ -52,6 +54,25 @@ async def run_until(bridge: ConfigBridge, messages, done: asyncio.Event) -> int:
 
 def device_events(account: str, count: int):
     return [change("doc_created", account, "device", f"device{n:026d}") for n in range(count)]
+
+
+def test_a_lone_change_goes_once_the_queue_is_quiet_not_when_the_window_ends():
+    """A batch is cut once no message came for `quiet_s`: with a window of ten minutes, a lone
+    change is handed off long before it ends (run_until waits a minute at most)."""
+    account, handed = new_account_id(), []
+
+    async def scenario() -> int:
+        done = asyncio.Event()
+
+        async def handoff(batch):
+            handed.extend(change.doc_id for change in batch)
+            done.set()
+
+        bridge = dataclasses.replace(bridge_with(handoff, in_flight=1), batch_wait_s=600.0, quiet_s=0.05)
+        return await run_until(bridge, device_events(account, 1), done)
+
+    assert asyncio.run(scenario()) == 0
+    assert handed == [f"device{0:026d}"]
 
 
 def test_the_next_batch_is_handed_off_while_the_first_is_still_being_billed():
