@@ -24,6 +24,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
 from actors.bridges.ack_window import AckWindow
+from actors.bridges.batch_collection import collect_batch
 from actors.bridges.batch_sizing import BatchSizing
 from actors.bridges.batches_in_flight import BatchesInFlight
 from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
@@ -33,7 +34,6 @@ from actors.system import HandOffUnavailable
 log = logging.getLogger("kazbill.bridge.amqp")
 
 Reject = Callable[[RejectedMessage], None]
-IDLE_LOOK_S = 0.5
 
 
 @dataclass
@@ -45,9 +45,7 @@ class BatchingBridge:
     queue_name: str = ""
     sizing: BatchSizing = field(default_factory=BatchSizing)  # see batch_sizing.py
     # A batch is cut at its size, `batch_wait_s` after its first message, or once no message has
-    # come for `quiet_s`: a backlog's messages come back to back and fill batches whole, while a
-    # lone event goes at once instead of waiting out the window (a Kazoo change or a call's end
-    # waited 0-200 ms for it: about half of its publish → charge p99 on CouchDB).
+    # come for `quiet_s` (batch_collection.py).
     batch_wait_s: float = 0.2
     quiet_s: float = 0.03
     unavailable_pause_s: float = 2.0
@@ -99,22 +97,14 @@ class BatchingBridge:
                     await batches.take_slot()  # raises what a batch in flight raised
                     prefetch = await _hold_at_most(channel, self._prefetch(), prefetch)
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
-                    # Idle, the loop comes round at least every IDLE_LOOK_S to see whether to stop.
-                    deadline = time.monotonic() + min(self.batch_wait_s, IDLE_LOOK_S)
-                    while len(pending) < self.sizing.size:
-                        wait = deadline - time.monotonic()
-                        if pending:
-                            wait = min(wait, self.quiet_s)
-                        if wait <= 0:
-                            break
-                        try:
-                            message = await asyncio.wait_for(arrived.get(), wait)
-                        except TimeoutError:
-                            break
-                        if not pending:
-                            deadline = time.monotonic() + self.batch_wait_s
-                        self._window.taken(message)
-                        pending.append(message)
+                    await collect_batch(
+                        arrived,
+                        pending,
+                        self.sizing.size,
+                        batch_wait_s=self.batch_wait_s,
+                        quiet_s=self.quiet_s,
+                        taken=self._window.taken,
+                    )
                     if pending:
                         batches.start(self.process(pending))
                         pending = []
