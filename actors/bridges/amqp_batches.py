@@ -61,6 +61,13 @@ class BatchingBridge:
 
     exchange: ClassVar[str]  # Kazoo declares its exchanges non-durable: so must we, or the broker refuses
 
+    def __post_init__(self) -> None:
+        # A wait of zero or less would hand off batches of one message (quiet_s) or spin without
+        # taking any (batch_wait_s).
+        for name in ("batch_wait_s", "quiet_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+
     def binding_keys(self) -> list[str]:
         raise NotImplementedError
 

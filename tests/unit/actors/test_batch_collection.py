@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from actors.bridges import batch_collection
+from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.batch_collection import collect_batch
 
 WINDOW_S = 600.0  # a window no test waits out: each is bounded at 30 s below
@@ -70,3 +73,10 @@ def test_what_came_while_the_timer_was_late_goes_with_the_batch(monkeypatch):
     monkeypatch.setattr(asyncio, "wait_for", timer_late_the_second_time)
     asyncio.run(collect_batch(queue, pending, 5, batch_wait_s=WINDOW_S, quiet_s=0.03))
     assert pending == [1, 2, 3] and len(waits) == 2
+
+
+@pytest.mark.parametrize("setting", ["batch_wait_s", "quiet_s"])
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan")])
+def test_a_bridge_refuses_a_wait_that_is_not_positive(setting, value):
+    with pytest.raises(ValueError, match=setting):
+        ConfigBridge("amqp://unused", lambda items: None, lambda rejected: None, lambda: 0, **{setting: value})
