@@ -65,13 +65,15 @@ def _sortable(unix_seconds: float) -> str:
     return f"{min(max(int(unix_seconds), 0), 10**12 - 1):012d}"
 
 
-def _token_of(doc_id: str) -> str | None:
-    """The token id a revocation's document id names, either way it was written; None for
-    another document."""
+def _parsed(doc_id: str) -> tuple[str, int | None] | None:
+    """The token id a revocation's document id names, either way it was written, and the token's
+    expiry when the id holds it; None for another document."""
     if doc_id.startswith(REVOKED_PREFIX):
-        return doc_id.removeprefix(REVOKED_PREFIX).partition(":")[2] or None
+        until, _, token_id = doc_id.removeprefix(REVOKED_PREFIX).partition(":")
+        return (token_id, int(until)) if token_id and until.isdigit() else None
     if doc_id.startswith(LEGACY_PREFIX):
-        return doc_id.removeprefix(LEGACY_PREFIX) or None
+        token_id = doc_id.removeprefix(LEGACY_PREFIX)
+        return (token_id, None) if token_id else None
     return None
 
 
@@ -195,13 +197,13 @@ class RevocationFeed:
     def _note(self, changes: Iterable[Any]) -> None:
         with self._lock:
             for change in changes:
-                token_id = _token_of(change.id)
-                if token_id is None:
+                parsed = _parsed(change.id)
+                if parsed is None:
                     continue
                 if change.deleted:
-                    self._revoked.pop(token_id, None)
+                    self._revoked.pop(parsed[0], None)
                 else:
-                    self._revoked[token_id] = _expires(change.doc)
+                    self._revoked[parsed[0]] = _expires(change.doc)
 
     def _catch_up(self) -> str:
         """The revocations of tokens that have not been forgotten (see _forget_expired), and the
@@ -216,11 +218,11 @@ class RevocationFeed:
             SYSTEM_DB, ViewQuery(start_key=LEGACY_PREFIX, end_key=LEGACY_PREFIX + "\ufff0", include_docs=True)
         ).rows
         with self._lock:
-            for row in rows:
-                until, _, token_id = str(row.id).removeprefix(REVOKED_PREFIX).partition(":")
-                if token_id and until.isdigit():
-                    self._revoked[token_id] = int(until)
-            self._revoked.update((str(row.id).removeprefix(LEGACY_PREFIX), _expires(row.doc)) for row in legacy)
+            for row in [*rows, *legacy]:
+                parsed = _parsed(str(row.id))
+                if parsed is not None:
+                    token_id, until = parsed
+                    self._revoked[token_id] = until if until is not None else _expires(row.doc)
             self._one_copy = copies in (None, 1)
             # What was left unread counts as forgotten: a clock set back past it before the next
             # look makes the feed catch up afresh (_forget_expired), as for what it forgot itself.
