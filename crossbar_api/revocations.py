@@ -46,6 +46,9 @@ LEGACY_PREFIX = "revoked_token:"
 LONGPOLL_S = 5.0  # how long the feed's thread waits for news per request
 STALL_GRACE_S = 5.0  # beyond its longpoll, how long a feed may go unanswered and still be trusted
 _RETRY_PAUSE_S = 2.0
+# A failure or two is a restart or a blip (logged at debug); this many in a row is an operator's
+# business: every request reads the store meanwhile. Said again every that many tries.
+WARN_AFTER_FAILURES = 5
 FORGET_AFTER_S = 86_400  # past a token's expiry, when a worker forgets its revocation
 
 
@@ -117,9 +120,11 @@ class RevocationFeed:
         stall_grace_s: float = STALL_GRACE_S,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        retry_pause_s: float = _RETRY_PAUSE_S,
     ):
         self.store, self.marks, self.longpoll_s, self.clock, self.wall = store, marks, longpoll_s, clock, wall
         self._stall_s = longpoll_s + stall_grace_s  # a feed unanswered this long is not trusted
+        self._retry_pause_s = retry_pause_s
         self._revoked: dict[str, int] = {}  # token id -> when the token expires (Unix seconds)
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()  # one read past the marks at a time; the others wait for it
@@ -253,6 +258,7 @@ class RevocationFeed:
 
     def _follow(self) -> None:
         since: str | None = None
+        failures = 0  # in a row
         while not self._stop.is_set():
             try:
                 if since is None:
@@ -263,6 +269,7 @@ class RevocationFeed:
                     since = page.last_seq
                     if page.expired:
                         continue  # the client gave up waiting: no sign the server is there
+                failures = 0
                 if not self._forget_expired():
                     with self._lock:
                         self._since, self._answered_at = None, None  # the store is asked meanwhile
@@ -274,9 +281,20 @@ class RevocationFeed:
             except DatabaseNotFound:
                 since = None  # (made by the first logout or login throttle): caught up afresh then
             except StoreError as error:
-                log.debug("revocations feed paused: %s", error)
+                failures += 1
+                self._say_failed(failures, error)
             except Exception:  # a bug must not leave the checks trusting a feed that stopped
                 log.exception("revocations feed failed; the store is asked on every request meanwhile")
             with self._lock:
                 self._answered_at = None  # every check asks the store until the feed answers again
-            self._stop.wait(_RETRY_PAUSE_S)
+            self._stop.wait(self._retry_pause_s)
+
+    def _say_failed(self, failures: int, error: StoreError) -> None:
+        if failures % WARN_AFTER_FAILURES:
+            log.debug("revocations feed paused: %s", error)
+        else:
+            log.warning(
+                "revocations feed: %s failures in a row (last: %s); every request reads the store meanwhile",
+                failures,
+                error,
+            )

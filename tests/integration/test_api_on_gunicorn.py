@@ -59,11 +59,15 @@ def test_a_logout_holds_at_once_on_both_workers_without_a_store_read_a_request(s
     """Each worker learns of logouts from the system database's feed; the host's other worker
     from the mark the logout leaves (crossbar_api/revocations.py), before its next answer."""
     base, world = served
-    wait_for(
-        lambda: (tmp_path / "gunicorn.log").read_text().count("following kazbill_system's changes for logouts") == 2,
-        60,
-        "both workers to follow the logouts",
-    )
+    log = tmp_path / "gunicorn.log"
+    try:
+        wait_for(
+            lambda: log.read_text().count("following kazbill_system's changes for logouts") == 2,
+            60,
+            "both workers to follow the logouts",
+        )
+    except AssertionError as error:  # what the workers said is what explains it
+        raise AssertionError(f"{error}; the API's log ends:\n{log.read_text()[-4000:]}") from None
 
     def total(token: str) -> int:
         return call(base, "GET", f"/v2/accounts/{world.ids['customer']}/ledgers/total", token=token)[0]

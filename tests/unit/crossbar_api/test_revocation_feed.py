@@ -154,6 +154,25 @@ def test_a_feed_that_fails_is_not_trusted_and_the_checks_read_the_store(store, f
     assert worker.is_revoked(Counting(store), claims("gone")) is True
 
 
+def test_a_feed_that_keeps_failing_says_so_at_warning_with_the_stores_answer(store, tmp_path, caplog):
+    """One failure is a blip (debug); a run of them is for the operator, with the reason (a CI run
+    once saw a feed never catch up and nothing in the log to say why)."""
+    flaky = Counting(store)
+    flaky.failing = True
+    worker = RevocationFeed(flaky, host(tmp_path), longpoll_s=LONGPOLL_S, retry_pause_s=0.01)
+    with caplog.at_level("DEBUG", logger="kazbill.api"):
+        worker.start()
+        try:
+            wait_for(
+                lambda: any(record.levelname == "WARNING" for record in caplog.records), 30, "a warning of the failures"
+            )
+        finally:
+            worker.stop()
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert "5 failures in a row" in warnings[0] and "the store stopped answering" in warnings[0]
+    assert not worker.following()
+
+
 def test_a_feed_whose_longpolls_go_unanswered_is_not_trusted(store, feeds, tmp_path):
     hung = Counting(store)
     worker = feeds(hung, host(tmp_path), stall_grace_s=0.2)
