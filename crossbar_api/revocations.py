@@ -46,8 +46,8 @@ LEGACY_PREFIX = "revoked_token:"
 LONGPOLL_S = 5.0  # how long the feed's thread waits for news per request
 STALL_GRACE_S = 5.0  # beyond its longpoll, how long a feed may go unanswered and still be trusted
 _RETRY_PAUSE_S = 2.0
-# A failure or two is a restart or a blip (logged at debug); this many in a row is an operator's
-# business: every request reads the store meanwhile. Said again every that many tries.
+# A failure or two is a restart or a blip (the first logged at info); this many in a row is an
+# operator's business: every request reads the store meanwhile. Said again every that many tries.
 WARN_AFTER_FAILURES = 5
 FORGET_AFTER_S = 86_400  # past a token's expiry, when a worker forgets its revocation
 
@@ -290,7 +290,9 @@ class RevocationFeed:
             self._stop.wait(self._retry_pause_s)
 
     def _say_failed(self, failures: int, error: StoreError) -> None:
-        if failures % WARN_AFTER_FAILURES:
+        if failures == 1:  # once a run: a store restart says so once per worker
+            log.info("revocations feed paused, the store is asked meanwhile: %s", error)
+        elif failures % WARN_AFTER_FAILURES:
             log.debug("revocations feed paused: %s", error)
         else:
             log.warning(

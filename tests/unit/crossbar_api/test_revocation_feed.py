@@ -170,6 +170,8 @@ def test_a_feed_that_keeps_failing_says_so_at_warning_with_the_stores_answer(sto
             worker.stop()
     warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
     assert "5 failures in a row" in warnings[0] and "the store stopped answering" in warnings[0]
+    paused = [record for record in caplog.records if "paused" in record.getMessage() and record.levelname == "INFO"]
+    assert len(paused) == 1  # the first of the run; the rest at debug until the warning
     assert not worker.following()
 
 
