@@ -99,8 +99,16 @@ class BatchingBridge:
             tag = await queue.consume(arrived.put)
             log.info("bound %s to Kazoo's %s exchange", self.queue_name, self.exchange)
             batches = BatchesInFlight(self.in_flight)
+            consuming = True
             try:
-                while not stop.is_set() or not arrived.empty():
+                # Told to stop, the bridge takes no more deliveries and bills what it was handed
+                # (the broker puts back what it sent meanwhile when the channel closes). Waiting
+                # for nothing more to arrive never ended while Kazoo kept publishing.
+                while consuming or not arrived.empty():
+                    if consuming and stop.is_set():
+                        consuming = False
+                        await _cancel_consumer(queue, tag)
+                        continue
                     await batches.take_slot()  # raises what a batch in flight raised
                     prefetch = await _hold_at_most(channel, self._prefetch(), prefetch)
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
@@ -120,8 +128,8 @@ class BatchingBridge:
                 await batches.finish()
             finally:
                 await batches.abandon()
-                with contextlib.suppress(*SETTLE_ERRORS):  # a dead channel has no consumer left
-                    await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
+                if consuming:
+                    await _cancel_consumer(queue, tag)
                 for message in pending:  # never handed off: back to the queue for the next node
                     await self._settle(message, ack=False)
                 for message in self._window.release_held():  # done behind one that never settled
@@ -261,6 +269,11 @@ class BatchingBridge:
 # socket error.
 SETTLE_ERRORS: tuple[type[Exception], ...] = (AMQPError, ChannelInvalidStateError, ConnectionError, TimeoutError)
 SETTLE_TIMEOUT_S = 5.0  # a broker that does not take an ack within this is taken to be gone
+
+
+async def _cancel_consumer(queue: Any, tag: str) -> None:
+    with contextlib.suppress(*SETTLE_ERRORS):  # a dead channel has no consumer left
+        await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
 
 
 async def _hold_at_most(channel: Any, wanted: int, held: int) -> int:

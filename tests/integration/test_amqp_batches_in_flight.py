@@ -11,13 +11,14 @@ import json
 import subprocess
 import uuid
 
+import aio_pika
 import pytest
 
 from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.batch_sizing import BatchSizing
 from actors.hand_off import HandOffUnavailable
 from testkit.fixtures.kazoo_docs import new_account_id
-from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete, until_consuming
+from testkit.support.bus import AMQP_URL, EXCHANGE, change, publish, queue_depth_then_delete, until_consuming
 
 pytestmark = pytest.mark.integration
 NOW = 63_960_710_400
@@ -73,6 +74,74 @@ def test_a_lone_change_goes_once_the_queue_is_quiet_not_when_the_window_ends():
 
     assert asyncio.run(scenario()) == 0
     assert handed == [f"device{0:026d}"]
+
+
+async def queue_depth(name: str) -> int:
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        return (await channel.declare_queue(name, durable=True, passive=True)).declaration_result.message_count
+
+
+async def wait_until(read, holds, timeout_s: float = 30.0):
+    """The last value read; read again until `holds` or the timeout (then the test's asserts say
+    what differs)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not holds(value := await read()) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+    return value
+
+
+def test_a_bridge_told_to_stop_stops_while_kazoo_keeps_publishing_and_loses_nothing():
+    """On a stop the bridge stops taking deliveries, bills what it was handed, and leaves the rest
+    in the queue for the next node. It used to go on while anything was still arriving, so a
+    cluster that never went quiet kept `kazbill serve` from stopping."""
+    account, handed = new_account_id(), []
+
+    async def scenario() -> tuple[int, int]:
+        enough = asyncio.Event()
+
+        async def handoff(batch):
+            await asyncio.sleep(0.05)  # billing slower than Kazoo publishes: the queue never empties
+            handed.extend(change.doc_id for change in batch)
+            if len(handed) >= 20:
+                enough.set()
+
+        # Two in flight: the prefetch (twice what is in flight) keeps a batch or more waiting
+        # behind them, refilled as each is acknowledged.
+        bridge = bridge_with(handoff, in_flight=2)
+        stop, published, publishing = asyncio.Event(), 0, True
+        task = asyncio.create_task(bridge.run(stop))
+        await until_consuming(bridge.queue_name)
+        connection = await aio_pika.connect_robust(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()  # (publisher confirms: counted once routed)
+            exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=False)
+
+            async def kazoo_publishing() -> None:
+                nonlocal published
+                while publishing:
+                    key, body = change("doc_created", account, "device", f"device{published:026d}")
+                    await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
+                    published += 1
+                    await asyncio.sleep(0.002)
+
+            publisher = asyncio.create_task(kazoo_publishing())
+            try:
+                await asyncio.wait_for(enough.wait(), 60)
+                stop.set()
+                await asyncio.wait_for(task, 60)  # a failure here: the bridge never stopped
+            finally:
+                publishing = False
+                await publisher  # its last message counted, not cut off halfway
+        # What the stopped bridge held unacknowledged goes back to the queue as its channel closes.
+        await wait_until(lambda: queue_depth(bridge.queue_name), lambda depth: len(handed) + depth == published)
+        return published, await queue_depth_then_delete(bridge.queue_name)
+
+    published, left = asyncio.run(scenario())
+    assert len(handed) == len(set(handed))  # none twice
+    assert len(handed) + left == published  # none lost: billed, or in the queue for the next node
+    assert left > 0  # (it did stop with Kazoo still publishing)
 
 
 def test_the_next_batch_is_handed_off_while_the_first_is_still_being_billed():
