@@ -1,5 +1,6 @@
-"""Which tokens were logged out. A token whose signature holds may still have been logged out
-since; how a worker knows, without asking the store on every request:
+"""Which tokens were logged out (the records themselves: crossbar_api/revocation_records.py). A
+token whose signature holds may still have been logged out since; how a worker knows, without
+asking the store on every request:
 
 - `ReadEveryTime` asks the store for the token's revocation on every request (one read a
   request). `kazbill api` uses it on the embedded store, where that read costs microseconds and
@@ -24,25 +25,28 @@ or not (`cb_token_auth.erl:74-92`, `crossbar_auth.erl:62-129`)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from bookkeeper.ports import Conflict, DatabaseNotFound, DocumentStore, StoreError, ViewQuery, put_making_database
+from bookkeeper.ports import DatabaseNotFound, DocumentStore, StoreError, ViewQuery
 from crossbar_api.auth import TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
+from crossbar_api.revocation_records import (
+    LEGACY_PREFIX,
+    REVOKED_PREFIX,
+    RevocationSweep,
+    expires_at,
+    parsed_id,
+    read_revocation,
+    sortable,
+    write_revocation,
+)
 
 log = logging.getLogger("kazbill.api")
-# A revocation's id sorts by when its token expires, so a feed catching up reads the revocations
-# of tokens that may still pass their signature check, not every logout there ever was.
-REVOKED_PREFIX = "revoked_until:"
-# Written until 6 December 2026 (session 52), one id per token: still read, so that a token
-# logged out before an upgrade stays out until it expires.
-LEGACY_PREFIX = "revoked_token:"
 LONGPOLL_S = 5.0  # how long the feed's thread waits for news per request
 STALL_GRACE_S = 5.0  # beyond its longpoll, how long a feed may go unanswered and still be trusted
 _RETRY_PAUSE_S = 2.0
@@ -59,55 +63,17 @@ class Revocations(Protocol):
     def revoke(self, store: DocumentStore, claims: TokenClaims) -> None: ...
 
 
-def revocation_id(claims: TokenClaims) -> str:
-    return f"{REVOKED_PREFIX}{_sortable(claims.expires)}:{claims.token_id}"
-
-
-def _sortable(unix_seconds: float) -> str:
-    """Whole seconds as twelve digits (until the year 33658), so that ids sort by time."""
-    return f"{min(max(int(unix_seconds), 0), 10**12 - 1):012d}"
-
-
-def _parsed(doc_id: str) -> tuple[str, int | None] | None:
-    """The token id a revocation's document id names, either way it was written, and the token's
-    expiry when the id holds it; None for another document."""
-    if doc_id.startswith(REVOKED_PREFIX):
-        until, _, token_id = doc_id.removeprefix(REVOKED_PREFIX).partition(":")
-        return (token_id, int(until)) if token_id and until.isdigit() else None
-    if doc_id.startswith(LEGACY_PREFIX):
-        token_id = doc_id.removeprefix(LEGACY_PREFIX)
-        return (token_id, None) if token_id else None
-    return None
-
-
-def write_revocation(store: DocumentStore, claims: TokenClaims) -> None:
-    """Kept with the moment the token would have expired anyway (`expires`): past it, the token's
-    signature check refuses it and a worker forgets the revocation."""
-    doc = {"_id": revocation_id(claims), "pvt_type": "kazbill_revoked_token", "expires": claims.expires}
-    with contextlib.suppress(Conflict):  # logged out twice: it is revoked either way
-        put_making_database(store, SYSTEM_DB, doc)
-
-
-def read_revocation(store: DocumentStore, claims: TokenClaims) -> bool:
-    """One read for both ids a revocation may have."""
-    try:
-        found = store.get_many(SYSTEM_DB, [revocation_id(claims), LEGACY_PREFIX + claims.token_id])
-    except DatabaseNotFound:
-        return False  # (made by the first logout or login throttle): nothing revoked yet
-    return bool(found)
-
-
 class ReadEveryTime:
+    def __init__(self, sweep: RevocationSweep | None = None):
+        self.sweep = sweep  # what `kazbill api` passes; tools and tests leave old logouts be
+
     def is_revoked(self, store: DocumentStore, claims: TokenClaims) -> bool:
         return read_revocation(store, claims)
 
     def revoke(self, store: DocumentStore, claims: TokenClaims) -> None:
         write_revocation(store, claims)
-
-
-def _expires(doc: Mapping[str, Any] | None) -> int:
-    value = (doc or {}).get("expires")
-    return value if isinstance(value, int) and not isinstance(value, bool) else 2**62  # unknown: kept
+        if self.sweep is not None:
+            self.sweep.after_logout(store)
 
 
 class RevocationFeed:
@@ -121,10 +87,12 @@ class RevocationFeed:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         retry_pause_s: float = _RETRY_PAUSE_S,
+        sweep: RevocationSweep | None = None,
     ):
         self.store, self.marks, self.longpoll_s, self.clock, self.wall = store, marks, longpoll_s, clock, wall
         self._stall_s = longpoll_s + stall_grace_s  # a feed unanswered this long is not trusted
         self._retry_pause_s = retry_pause_s
+        self._sweep = sweep
         self._revoked: dict[str, int] = {}  # token id -> when the token expires (Unix seconds)
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()  # one read past the marks at a time; the others wait for it
@@ -161,6 +129,8 @@ class RevocationFeed:
         with self._lock:
             self._revoked[claims.token_id] = claims.expires
         self.marks.touch()  # after the write: a worker that sees the mark reads the revocation
+        if self._sweep is not None:  # (deleted records reach the feeds: their tokens are long expired)
+            self._sweep.after_logout(store)
 
     def following(self) -> bool:
         """Whether the feed has caught up and the server answered it lately (else the checks ask
@@ -202,13 +172,13 @@ class RevocationFeed:
     def _note(self, changes: Iterable[Any]) -> None:
         with self._lock:
             for change in changes:
-                parsed = _parsed(change.id)
+                parsed = parsed_id(change.id)
                 if parsed is None:
                     continue
                 if change.deleted:
                     self._revoked.pop(parsed[0], None)
                 else:
-                    self._revoked[parsed[0]] = _expires(change.doc)
+                    self._revoked[parsed[0]] = expires_at(change.doc)
 
     def _catch_up(self) -> str:
         """The revocations of tokens that have not been forgotten (see _forget_expired), and the
@@ -217,17 +187,17 @@ class RevocationFeed:
         copies = self.store.database_info(SYSTEM_DB).copies
         since = self.store.changes(SYSTEM_DB, "now").last_seq
         cutoff = self.wall() - FORGET_AFTER_S
-        start = REVOKED_PREFIX + _sortable(cutoff)
+        start = REVOKED_PREFIX + sortable(cutoff)
         rows = self.store.all_docs(SYSTEM_DB, ViewQuery(start_key=start, end_key=REVOKED_PREFIX + "\ufff0")).rows
         legacy = self.store.all_docs(
             SYSTEM_DB, ViewQuery(start_key=LEGACY_PREFIX, end_key=LEGACY_PREFIX + "\ufff0", include_docs=True)
         ).rows
         with self._lock:
             for row in [*rows, *legacy]:
-                parsed = _parsed(str(row.id))
+                parsed = parsed_id(str(row.id))
                 if parsed is not None:
                     token_id, until = parsed
-                    self._revoked[token_id] = until if until is not None else _expires(row.doc)
+                    self._revoked[token_id] = until if until is not None else expires_at(row.doc)
             self._one_copy = copies in (None, 1)
             # What was left unread counts as forgotten: a clock set back past it before the next
             # look makes the feed catch up afresh (_forget_expired), as for what it forgot itself.

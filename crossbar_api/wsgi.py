@@ -19,6 +19,7 @@ from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
 from crossbar_api.logout_marks import LogoutMarks
+from crossbar_api.revocation_records import RevocationSweep
 from crossbar_api.revocations import ReadEveryTime, RevocationFeed, Revocations
 from crossbar_api.sessions import RecentDocuments
 
@@ -57,11 +58,16 @@ def create(
     settings = settings or load_settings()
     store = store or build_store(settings)
     clock = clock or SystemClock()
-    revocations: Revocations = ReadEveryTime()  # the embedded store answers that read in microseconds
+
+    # Tokens expire by the API's clock (a demo's may be a file's): so do their revocations.
+    def api_time() -> float:
+        return clock.now().timestamp()
+
+    sweep = RevocationSweep(api_time)
+    revocations: Revocations = ReadEveryTime(sweep)  # the embedded store answers that read in microseconds
     if settings.store_url and _answers_longpolls(store):  # CouchDB: a request a request, so the feed
         marks = LogoutMarks.for_store(settings.store_url)
-        # Tokens expire by the API's clock (a demo's may be a file's): so do their revocations.
-        revocations = RevocationFeed(store, marks, wall=lambda: clock.now().timestamp()).start()
+        revocations = RevocationFeed(store, marks, wall=api_time, sweep=sweep).start()
     deps = ApiDeps(
         store=store,
         clock=clock,

@@ -13,7 +13,8 @@ import pytest
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
-from crossbar_api.revocations import LEGACY_PREFIX, ReadEveryTime, RevocationFeed, write_revocation
+from crossbar_api.revocation_records import LEGACY_PREFIX, RevocationSweep, write_revocation
+from crossbar_api.revocations import ReadEveryTime, RevocationFeed
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
@@ -65,3 +66,19 @@ def test_logouts_reach_every_worker_without_a_read_a_request(store, tmp_path):
     finally:
         one.stop()
         other.stop()
+
+
+def test_old_logouts_are_swept_on_each_store(store):
+    """The range read by id and the deletions, on the store's own answers (a cluster's too)."""
+    store.ensure_database(SYSTEM_DB)
+    now = int(time.time())
+    old, alive, legacy = (f"test-{uuid.uuid4().hex}" for _ in range(3))
+    write_revocation(store, claims(old, expires=now - 30 * 86_400))
+    write_revocation(store, claims(alive, expires=now + 3_600))
+    store.put(
+        SYSTEM_DB, {"_id": LEGACY_PREFIX + legacy, "pvt_type": "kazbill_revoked_token", "expires": now - 30 * 86_400}
+    )
+    assert RevocationSweep().after_logout(store) >= 2  # (other tests' old records may go too)
+    assert not ReadEveryTime().is_revoked(store, claims(old, expires=now - 30 * 86_400))
+    assert not ReadEveryTime().is_revoked(store, claims(legacy))
+    assert ReadEveryTime().is_revoked(store, claims(alive, expires=now + 3_600))

@@ -18,7 +18,8 @@ from bookkeeper.ports import ChangesPage, DatabaseInfo, StoreUnavailable
 from crossbar_api import logout_marks
 from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
-from crossbar_api.revocations import LEGACY_PREFIX, ReadEveryTime, RevocationFeed, revocation_id, write_revocation
+from crossbar_api.revocation_records import LEGACY_PREFIX, revocation_id, write_revocation
+from crossbar_api.revocations import ReadEveryTime, RevocationFeed
 from testkit.support.kazbill_service import wait_for
 
 LONGPOLL_S = 0.3  # short, so that a feed's thread notices a failure soon
