@@ -13,6 +13,7 @@ from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.kazoo_tokens import KazooTokens
 from crossbar_api.login_throttle import LoginPolicy
 from crossbar_api.month_listing import AbsentMonths
+from crossbar_api.month_tops import MonthTops
 from crossbar_api.revocations import ReadEveryTime, Revocations
 from crossbar_api.sessions import RecentDocuments
 
@@ -40,6 +41,7 @@ class ApiDeps:
     webhook_poster: WebhookPoster | None = None  # the test button of a reseller's webhook; None: 503
     absent_months: AbsentMonths = field(default_factory=AbsentMonths)  # past months without a ledger database
     revocations: Revocations = field(default_factory=ReadEveryTime)  # tokens logged out (crossbar_api.revocations)
+    month_tops: MonthTops | None = None  # months' newest transactions, kept while unchanged (CouchDB)
 
     def __post_init__(self) -> None:
         if self.kazoo_tokens is None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bookkeeper.ports import DatabaseNotFound, DocumentStore, ViewQuery, ViewRow
+from crossbar_api.month_tops import MonthTops
 
 MAX_CHUNK = 1_000  # rows a month answers at once while a filter keeps few of them
 
@@ -56,14 +57,16 @@ def newest_first(
     page_size: int,
     position: tuple[int, str] | None = None,
     keep: Callable[[dict[str, Any]], bool] = lambda doc: True,
+    tops: MonthTops | None = None,
 ) -> tuple[list[Entry], Entry | None]:
     """The page of entries created within `span` (from, to; gregorian seconds, both included) at
-    or after `position`, and the first entry of the next page (None: this is the last)."""
+    or after `position`, and the first entry of the next page (None: this is the last). `tops`:
+    the worker's kept rows of the months (CouchDB), for each month's first chunk."""
     wanted = page_size + 1
     candidates: list[Entry] = []
     for db in month_dbs:
         kept = 0
-        for entry in _month_entries(store, db, span, position, wanted):
+        for entry in _month_entries(store, db, span, position, wanted, tops):
             if keep(entry.doc):
                 candidates.append(entry)
                 kept += 1
@@ -91,7 +94,12 @@ def every_entry(
 
 
 def _month_entries(
-    store: DocumentStore, db: str, span: tuple[int, int], position: tuple[int, str] | None, wanted: int
+    store: DocumentStore,
+    db: str,
+    span: tuple[int, int],
+    position: tuple[int, str] | None,
+    wanted: int,
+    tops: MonthTops | None = None,
 ) -> Iterator[Entry]:
     """One month's entries in view order from the position down; the caller stops reading once it
     holds enough (at most `wanted` kept, so the chunks stay near a page unless a filter drops rows)."""
@@ -103,13 +111,19 @@ def _month_entries(
         return
     chunk, last = wanted + 1, None  # one more: a zero rollover may be among them
     while True:
-        rows = _month_rows(
-            store,
-            db,
-            ViewQuery(
-                descending=True, start_key=start[0], start_key_doc_id=start[1], end_key=created_from, limit=chunk
-            ),
-        )
+        if tops is not None and start[1] is None:  # from the top of a key: the kept rows may do
+            try:
+                rows = tops.rows(store, db, start[0], created_from, chunk)
+            except DatabaseNotFound:
+                rows = _month_rows(store, db, ViewQuery(limit=0))  # (the store's wrapper learns it is gone)
+        else:
+            rows = _month_rows(
+                store,
+                db,
+                ViewQuery(
+                    descending=True, start_key=start[0], start_key_doc_id=start[1], end_key=created_from, limit=chunk
+                ),
+            )
         for row in rows:
             if (row.key, row.id) == last:
                 continue  # the previous chunk's last row, where this one starts

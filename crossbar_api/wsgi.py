@@ -19,6 +19,7 @@ from crossbar_api.app import create_app
 from crossbar_api.auth import TokenSigner
 from crossbar_api.deps import ApiDeps
 from crossbar_api.logout_marks import LogoutMarks
+from crossbar_api.month_tops import MonthTops
 from crossbar_api.revocation_records import RevocationSweep
 from crossbar_api.revocations import ReadEveryTime, RevocationFeed, Revocations
 from crossbar_api.sessions import RecentDocuments
@@ -65,9 +66,11 @@ def create(
 
     sweep = RevocationSweep(api_time)
     revocations: Revocations = ReadEveryTime(sweep)  # the embedded store answers that read in microseconds
+    month_tops = None  # on the embedded store a page costs a millisecond: nothing kept
     if settings.store_url and _answers_longpolls(store):  # CouchDB: a request a request, so the feed
         marks = LogoutMarks.for_store(settings.store_url)
         revocations = RevocationFeed(store, marks, wall=api_time, sweep=sweep).start()
+        month_tops = MonthTops()
     deps = ApiDeps(
         store=store,
         clock=clock,
@@ -86,5 +89,6 @@ def create(
         webhook_poster=build_webhook_poster(settings),
         cors_origins=tuple(origin.strip() for origin in (settings.api_cors_origins or "").split(",") if origin.strip()),
         revocations=revocations,
+        month_tops=month_tops,
     )
     return create_app(deps)

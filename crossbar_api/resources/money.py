@@ -123,6 +123,7 @@ class Transactions:
             page_size,
             position,
             keep,
+            self.deps.month_tops,
         )
         extra: dict[str, Any] = {"page_size": len(page)}
         if following is not None:

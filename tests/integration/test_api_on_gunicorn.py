@@ -55,6 +55,32 @@ def test_a_reseller_logs_in_credits_a_customer_once_and_sees_the_balance(served)
     assert (status, refused["error"]) == (403, "403")
 
 
+def test_a_credit_shows_at_once_on_both_workers_pages_read_before_it(served):
+    """On CouchDB each worker keeps a month's newest transactions while the month is unchanged
+    (crossbar_api/month_tops.py): a credit taken by one worker shows on the next page either
+    worker answers, however often both read that page before."""
+    base, world = served
+    token, customer = sign_in(base), world.ids["customer"]
+    path = f"/v2/accounts/{customer}/transactions"
+
+    def credit(reference: str, amount: str) -> None:
+        status, _ = call(
+            base,
+            "PUT",
+            f"/v2/accounts/{customer}/ledgers/credit",
+            {"amount": Decimal(amount)},
+            token,
+            {"Idempotency-Key": reference},
+        )
+        assert status == 201
+
+    credit("bank-ref-a", "10")
+    assert all(len(call(base, "GET", path, token=token)[1]["data"]) == 1 for _ in range(6))  # both workers keep it
+    credit("bank-ref-b", "20.50")
+    pages = [call(base, "GET", path, token=token)[1]["data"] for _ in range(6)]  # a new connection each: both answer
+    assert all(sorted(t["amount"] for t in page) == [Decimal("10"), Decimal("20.50")] for page in pages), pages
+
+
 def test_a_logout_holds_at_once_on_both_workers_without_a_store_read_a_request(served, own_couch_url, tmp_path):
     """Each worker learns of logouts from the system database's feed; the host's other worker
     from the mark the logout leaves (crossbar_api/revocations.py), before its next answer."""
