@@ -28,6 +28,9 @@ LEGACY_PREFIX = "revoked_token:"
 # demo's file, set back by days; a record swept too soon would let a logged-out token in again.
 SWEEP_AFTER_S = 7 * 86_400
 SWEEP_EVERY_S = 3_600.0  # a process sweeps at most this often (each logout would be a range read)
+# Records a sweep deletes at most (of each id shape): it runs inside a logout's request, so the
+# first one after an upgrade does not take a year of logouts at once; the next takes more.
+SWEEP_AT_MOST = 500
 
 
 def revocation_id(claims: TokenClaims) -> str:
@@ -74,12 +77,19 @@ def expires_at(doc: Mapping[str, Any] | None) -> int:
 
 
 def sweep_revocations(store: DocumentStore, before: float) -> int:
-    """Deletes the records of tokens that expired before `before` (Unix seconds), both id shapes;
-    how many went. A record another worker deleted first is no error."""
+    """Deletes the records of tokens that expired before `before` (Unix seconds), both id shapes,
+    at most SWEEP_AT_MOST of each; how many went. A record another worker deleted first is no
+    error. (Old-shape records written without an expiry are kept: their tokens are long gone.)"""
     try:
-        rows = store.all_docs(SYSTEM_DB, ViewQuery(start_key=REVOKED_PREFIX, end_key=REVOKED_PREFIX + sortable(before)))
+        rows = store.all_docs(
+            SYSTEM_DB,
+            ViewQuery(start_key=REVOKED_PREFIX, end_key=REVOKED_PREFIX + sortable(before), limit=SWEEP_AT_MOST),
+        )
         legacy = store.all_docs(
-            SYSTEM_DB, ViewQuery(start_key=LEGACY_PREFIX, end_key=LEGACY_PREFIX + "\ufff0", include_docs=True)
+            SYSTEM_DB,
+            ViewQuery(
+                start_key=LEGACY_PREFIX, end_key=LEGACY_PREFIX + "\ufff0", include_docs=True, limit=SWEEP_AT_MOST
+            ),
         )
     except DatabaseNotFound:
         return 0

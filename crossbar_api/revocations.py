@@ -260,7 +260,7 @@ class RevocationFeed:
             self._stop.wait(self._retry_pause_s)
 
     def _say_failed(self, failures: int, error: StoreError) -> None:
-        if failures == 1:  # once a run: a store restart says so once per worker
+        if failures == 1:  # at each outage's start: a store restart says so once per worker
             log.info("revocations feed paused, the store is asked meanwhile: %s", error)
         elif failures % WARN_AFTER_FAILURES:
             log.debug("revocations feed paused: %s", error)

@@ -104,17 +104,52 @@ def test_a_month_gone_says_so(store):
         tops.rows(counted, "account%2Fab%2Fcd%2Fef0123456789abcdef0123456789-202611", NOW, 0, 52)
 
 
-def test_the_least_recently_read_months_are_let_go(store):
-    tops = MonthTops(max_months=2)
-    names = [DB[:-6] + f"2026{m:02d}" for m in (1, 2, 3)]
-    for db in names:
-        store.create_database(db)
-        store_setup.install_design_docs(store, db, load_design_docs())
+def month(store: EmbeddedStore, yyyymm: str, entries: int) -> str:
+    db = DB[:-6] + yyyymm
+    store.create_database(db)
+    store_setup.install_design_docs(store, db, load_design_docs())
+    store.bulk_put(db, [entry(n, NOW - n) for n in range(entries)])
+    return db
+
+
+def test_the_least_recently_read_months_are_let_go_first_when_the_rows_are_many(store):
+    tops = MonthTops(max_rows=10)
+    january, february, march = (month(store, f"2026{m:02d}", 5) for m in (1, 2, 3))
+    for db in (january, february, january):  # January read again: the most recently read
         tops.rows(OneCopy(store), db, NOW, 0, 52)
+    tops.rows(OneCopy(store), march, NOW, 0, 52)  # 15 rows: February goes
     counted = OneCopy(store)
-    tops.rows(counted, names[0], NOW, 0, 52)
-    tops.rows(counted, names[2], NOW, 0, 52)
-    assert (counted.views, tops.hits) == (1, 1)  # the first month was let go, the last is kept
+    for db in (january, march, february):
+        tops.rows(counted, db, NOW, 0, 52)
+    assert (counted.views, tops.hits) == (1, 3)  # January (again) and March kept, February read
+
+
+def test_a_range_the_kept_rows_do_not_reach_is_read_once_not_kept_again(store):
+    """Entries of the last hours fill the kept rows; a range ending yesterday is read from the
+    month, without reading the newest rows again while the month is unchanged."""
+    store.bulk_put(DB, [entry(n, NOW - n) for n in range(200)])
+    counted, tops = OneCopy(store), MonthTops()
+    tops.rows(counted, DB, NOW, NOW - 86_400, 52)
+    views = counted.views
+    for _ in range(3):
+        rows = tops.rows(counted, DB, NOW - 100, NOW - 86_400, 52)
+        assert [(row.key, row.id) for row in rows] == exact(store, NOW - 100, NOW - 86_400, 52)
+    assert counted.views - views == 3 and tops.hits == 0
+
+
+def test_a_big_page_is_read_as_before(store):
+    store.bulk_put(DB, [entry(n, NOW - n) for n in range(10)])
+    counted, tops = OneCopy(store), MonthTops()
+    for _ in range(2):
+        assert len(tops.rows(counted, DB, NOW, 0, 501)) == 10
+    assert (counted.views, counted.infos) == (2, 0)
+
+
+def test_what_a_caller_changes_is_its_own(store):
+    store.put(DB, {**entry(1, NOW), "period": {"start": 1}})
+    counted, tops = OneCopy(store), MonthTops()
+    tops.rows(counted, DB, NOW, 0, 52)[0].value["period"]["start"] = 999
+    assert tops.rows(counted, DB, NOW, 0, 52)[0].value["period"] == {"start": 1} and tops.hits == 1
 
 
 KEYS = st.one_of(

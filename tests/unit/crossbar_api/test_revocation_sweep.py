@@ -148,3 +148,13 @@ def test_exactly_the_records_of_tokens_expired_a_week_before_go(tmp_path_factory
         assert swept == len(tokens) - len(kept)
     finally:
         store.close()
+
+
+def test_a_sweep_takes_at_most_its_share_and_the_next_one_the_rest(store, monkeypatch):
+    monkeypatch.setattr("crossbar_api.revocation_records.SWEEP_AT_MOST", 3)
+    tokens = [claims(f"old{n}", NOW - 8 * DAY - n) for n in range(5)]
+    for token in tokens:
+        write_revocation(store, token)
+    assert sweep_revocations(store, NOW - SWEEP_AFTER_S) == 3
+    assert sweep_revocations(store, NOW - SWEEP_AFTER_S) == 2
+    assert not any(read_revocation(store, token) for token in tokens)
