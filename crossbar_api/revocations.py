@@ -229,6 +229,7 @@ class RevocationFeed:
     def _follow(self) -> None:
         since: str | None = None
         failures = 0  # in a row
+        missing_said = False
         while not self._stop.is_set():
             try:
                 if since is None:
@@ -250,6 +251,9 @@ class RevocationFeed:
                 continue
             except DatabaseNotFound:
                 since = None  # (made by the first logout or login throttle): caught up afresh then
+                if not missing_said:
+                    missing_said = True
+                    log.info("no %s yet: every request reads the store until the feed catches up", SYSTEM_DB)
             except StoreError as error:
                 failures += 1
                 self._say_failed(failures, error)

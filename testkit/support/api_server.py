@@ -3,6 +3,7 @@ tests and the API benchmark that speak to it over HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -65,7 +66,7 @@ def serving_api(
     simulated clock a service beside it runs on (else the API dates what it posts in real time)."""
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
-    environment.update(store_env, KAZBILL_API_WORKERS=str(workers), **(env or {}))
+    environment.update(store_env, KAZBILL_API_WORKERS=str(workers), KAZBILL_API_THREAD_DUMPS="1", **(env or {}))
     base = f"http://127.0.0.1:{port}"
     with log_path.open("w") as log:
         clock = ["--clock-file", clock_file] if clock_file else []
@@ -100,3 +101,31 @@ def serving_api(
                     break
                 except subprocess.TimeoutExpired:
                     continue
+
+
+def dump_worker_threads(log_path: Path) -> str:
+    """Every thread's stack of each worker of the `kazbill api` writing to `log_path` (SIGUSR2,
+    entrypoints/web.py), then the log's end: what a test that timed out on a worker shows."""
+    marker = str(log_path)
+    for pid in _api_workers(marker):  # one after the other: their dumps share the file
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGUSR2)
+        time.sleep(0.5)
+    return log_path.read_text(errors="replace")[-12000:]
+
+
+def _api_workers(marker: str) -> list[int]:
+    """gunicorn workers (children of a `kazbill api` master) whose master's stdout is `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[1])
+            out = os.readlink(f"/proc/{parent}/fd/1")
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if out == marker and b"gunicorn" in cmdline:
+            found.append(int(entry.name))
+    return found

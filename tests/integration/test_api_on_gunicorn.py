@@ -11,7 +11,7 @@ import pytest
 from bench.couch_requests import requests_served
 from bookkeeper.adapters.couchdb_store import CouchDbStore
 from testkit.fixtures.api_world import ApiWorld
-from testkit.support.api_server import call, couch, serving_api, sign_in
+from testkit.support.api_server import call, couch, dump_worker_threads, serving_api, sign_in
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = pytest.mark.integration
@@ -92,8 +92,8 @@ def test_a_logout_holds_at_once_on_both_workers_without_a_store_read_a_request(s
             60,
             "both workers to follow the logouts",
         )
-    except AssertionError as error:  # what the workers said is what explains it
-        raise AssertionError(f"{error}; the API's log ends:\n{log.read_text()[-4000:]}") from None
+    except AssertionError as error:  # what the workers said, and where their threads are, explain it
+        raise AssertionError(f"{error}; the API's log ends:\n{dump_worker_threads(log)}") from None
 
     def total(token: str) -> int:
         return call(base, "GET", f"/v2/accounts/{world.ids['customer']}/ledgers/total", token=token)[0]
