@@ -86,9 +86,12 @@ def test_a_logout_holds_at_once_on_both_workers_without_a_store_read_a_request(s
     from the mark the logout leaves (crossbar_api/revocations.py), before its next answer."""
     base, world = served
     log = tmp_path / "gunicorn.log"
+    # pouchdb-server (a clone without a CouchDB release) holds a quiet longpoll open, so the API
+    # reads the logouts per request there and has no feed to wait for (crossbar_api/wsgi.py).
+    on_couchdb = served_requests(own_couch_url) is not None
     try:
         wait_for(
-            lambda: log.read_text().count("following kazbill_system's changes for logouts") == 2,
+            lambda: not on_couchdb or log.read_text().count("following kazbill_system's changes for logouts") == 2,
             60,
             "both workers to follow the logouts",
         )
