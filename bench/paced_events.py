@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -36,6 +35,7 @@ from bookkeeper.ports import DocumentStore, gregorian_now
 from testkit.fixtures.billing_world import World
 from testkit.fixtures.kazoo_docs import stamp
 from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+from testkit.support.broker import wait_drained
 from testkit.support.bus import AMQP_URL, change
 from testkit.support.kazbill_service import KazbillService, processes_mentioning, wait_for
 from testkit.support.stores import open_store
@@ -56,22 +56,6 @@ def service_cpu_s(service: KazbillService) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / TICKS_S
-
-
-def drained(queue: str) -> bool:
-    """Nothing waiting in the configuration queue, nothing delivered and not yet acknowledged."""
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "name", "messages", "messages_unacknowledged"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    for line in listed.splitlines():
-        name, *counts = line.split()
-        if name == queue:
-            return counts == ["0", "0"]
-    raise SystemExit(f"the service's queue {queue} is gone")
 
 
 def publish_paced(store: DocumentStore, accounts: list[str], rate: float, seconds: float, clock: FileClock) -> int:
@@ -153,7 +137,7 @@ def at_rate(
     thread.join()
     # Every event billed: its message acknowledged, which the bridge does once its batch is done.
     # (Not counted in entries: two phones of one account in one pass are one entry of two.)
-    wait_for(lambda: drained(service.env["KAZBILL_AMQP_QUEUE"]), 600, "every paced event to be billed")
+    wait_drained([service.env["KAZBILL_AMQP_QUEUE"]], 600)
     elapsed = time.perf_counter() - started
     cpu = service_cpu_s(service) - cpu_before - idle_cores * elapsed  # the events' own
     publisher_store.close()

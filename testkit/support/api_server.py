@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from actors.process_group import live_members
 from crossbar_api.envelope import dumps
 from testkit.fixtures.api_world import md5
 from testkit.support.kazbill_service import free_port
@@ -105,27 +107,14 @@ def serving_api(
 
 def dump_worker_threads(log_path: Path) -> str:
     """Every thread's stack of each worker of the `kazbill api` writing to `log_path` (SIGUSR2,
-    entrypoints/web.py), then the log's end: what a test that timed out on a worker shows."""
-    marker = str(log_path)
-    for pid in _api_workers(marker):  # one after the other: their dumps share the file
+    entrypoints/web.py), then the log's end: what a test that timed out on a worker shows. The
+    workers are the master's process group (serving_api starts it as a session) but the master,
+    whose pid gunicorn logs as it starts listening."""
+    found = re.search(r"Listening at: \S+ \((\d+)\)", log_path.read_text(errors="replace"))
+    master = int(found.group(1)) if found else None
+    workers = [pid for pid in live_members(master) if pid != master] if master is not None else []
+    for pid in workers:  # one after the other: their dumps share the file
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGUSR2)
         time.sleep(0.5)
     return log_path.read_text(errors="replace")[-12000:]
-
-
-def _api_workers(marker: str) -> list[int]:
-    """gunicorn workers (children of a `kazbill api` master) whose master's stdout is `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(") ", 1)[1].split()[1])
-            out = os.readlink(f"/proc/{parent}/fd/1")
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if out == marker and b"gunicorn" in cmdline:
-            found.append(int(entry.name))
-    return found

@@ -18,6 +18,7 @@ from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.batch_sizing import BatchSizing
 from actors.hand_off import HandOffUnavailable
 from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.broker import queue_counts
 from testkit.support.bus import AMQP_URL, EXCHANGE, change, publish, queue_depth_then_delete, until_consuming
 
 pytestmark = pytest.mark.integration
@@ -197,19 +198,8 @@ def test_with_one_in_flight_the_next_batch_waits_for_the_first():
 
 def unacknowledged(queue: str) -> int | None:
     """What the broker counts as delivered and not yet acknowledged on `queue`."""
-    listed = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "name", "messages_unacknowledged"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    counts = {
-        parts[0]: int(parts[1])
-        for line in listed.splitlines()
-        if len(parts := line.split()) == 2 and parts[1].isdigit()
-    }
-    return counts.get(queue)
+    counts = queue_counts([queue], "messages_unacknowledged").get(queue)
+    return counts[0] if counts else None
 
 
 def test_batches_done_before_an_older_one_wait_for_it_and_all_go_out_in_its_frame():

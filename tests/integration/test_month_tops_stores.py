@@ -12,27 +12,21 @@ from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.billing.ledger_book import LedgerBook
 from crossbar_api.month_tops import DESIGN, VIEW, MonthTops
-from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.fixtures.kazoo_docs import ledger_doc, new_account_id
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
 NOW = 63_960_000_000
 
 
-def entry(n: int, created: int) -> dict:
-    return {
-        "_id": f"e{n:05d}",
-        "pvt_type": "ledger",
-        "pvt_ledger_type": "credit",
-        "amount": 100,
-        "pvt_created": created,
-    }
-
-
 def test_kept_rows_answer_as_the_view_does_and_a_write_shows_at_once(store):
     account = new_account_id()
     db = LedgerBook(store, load_design_docs()).month_db(account, (2026, 12), create=True)
     assert db == account_modb(account, 2026, 12)
+
+    def entry(n: int, created: int) -> dict:  # a Kazoo-shaped credit of this month
+        return ledger_doc(account, 2026, 12, f"e{n:05d}", "credit", 100, "adjustments", created)
+
     store.bulk_put(db, [entry(n, NOW - n) for n in range(80)])
     tops, span = MonthTops(), (NOW, NOW - 86_400)
 
@@ -50,12 +44,12 @@ def test_kept_rows_answer_as_the_view_does_and_a_write_shows_at_once(store):
         # ledger_readback.py). Nothing kept, so a write shows as soon as the copy read has it.
         assert kept() and tops.hits == 0
         store.put(db, entry(999, NOW))
-        wait_for(lambda: "e00999" in [doc_id for _, doc_id in kept()], 30, "the copy read to have the write")
+        wait_for(lambda: "202612-e00999" in [doc_id for _, doc_id in kept()], 30, "the copy read to have the write")
         assert tops.hits == 0
         return
     assert kept() == exact() and kept() == exact()
     store.put(db, entry(999, NOW))  # another worker's credit
-    assert ("e00999" in [doc_id for _, doc_id in kept()]) and kept() == exact()
+    assert ("202612-e00999" in [doc_id for _, doc_id in kept()]) and kept() == exact()
     # One copy (a single CouchDB): answered from what was kept while unchanged; none reported
     # (the embedded store, pouchdb-server, which `kazbill api` gives no MonthTops): read every time.
     assert tops.hits == (2 if copies == 1 else 0), (copies, tops.hits)

@@ -11,18 +11,13 @@ import uuid
 import pytest
 
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
-from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
 from crossbar_api.revocation_records import LEGACY_PREFIX, RevocationSweep, write_revocation
 from crossbar_api.revocations import ReadEveryTime, RevocationFeed
+from testkit.fixtures.api_world import token_claims as claims
 from testkit.support.kazbill_service import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.couchdb_cluster]  # also on a cluster, when one is available
-
-
-def claims(token_id: str, expires: int = 2_000_000_000) -> TokenClaims:
-    caller = Caller(account_id="a" * 32, user_id="u" * 32, is_admin=True, is_superduper=False, method="user_auth")
-    return TokenClaims(caller=caller, token_id=token_id, expires=expires)
 
 
 class ReadsCounted:

@@ -9,6 +9,7 @@ from falcon import testing
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from crossbar_api.app import create_app
 from crossbar_api.auth import AttemptLimiter, TokenSigner
 from crossbar_api.deps import ApiDeps
@@ -32,4 +33,14 @@ def api(tmp_path):
     )
     client = testing.TestClient(create_app(deps))
     yield client, world, clock
+    store.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An embedded store holding the system database, where logouts are kept (a test module may
+    define its own `store`)."""
+    store = EmbeddedStore(tmp_path / "api.sqlite3")
+    store.ensure_database(SYSTEM_DB)
+    yield store
     store.close()

@@ -12,22 +12,16 @@ from typing import Any
 
 import pytest
 
-from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.ports import ChangesPage, DatabaseInfo, StoreUnavailable
 from crossbar_api import logout_marks
-from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.logout_marks import LogoutMarks
 from crossbar_api.revocation_records import LEGACY_PREFIX, revocation_id, write_revocation
 from crossbar_api.revocations import ReadEveryTime, RevocationFeed
+from testkit.fixtures.api_world import token_claims as claims
 from testkit.support.kazbill_service import wait_for
 
 LONGPOLL_S = 0.3  # short, so that a feed's thread notices a failure soon
-
-
-def claims(token_id: str, expires: int = 2_000_000_000) -> TokenClaims:
-    caller = Caller(account_id="a" * 32, user_id="u" * 32, is_admin=True, is_superduper=False, method="user_auth")
-    return TokenClaims(caller=caller, token_id=token_id, expires=expires)
 
 
 class Counting:
@@ -71,14 +65,6 @@ class Counting:
 def host(tmp_path) -> LogoutMarks:
     """The marks of one host's workers (made as `kazbill api` makes them)."""
     return LogoutMarks.made(tmp_path / "host" / "marks")
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = EmbeddedStore(tmp_path / "api.sqlite3")
-    store.ensure_database(SYSTEM_DB)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import SYSTEM_DB
 from bookkeeper.ports import ViewQuery
-from crossbar_api.auth import Caller, TokenClaims
 from crossbar_api.revocation_records import (
     LEGACY_PREFIX,
     SWEEP_AFTER_S,
@@ -23,22 +22,10 @@ from crossbar_api.revocation_records import (
     write_revocation,
 )
 from crossbar_api.revocations import ReadEveryTime
+from testkit.fixtures.api_world import token_claims as claims
 
 NOW = 1_780_000_000  # Unix seconds (May 2026)
 DAY = 86_400
-
-
-def claims(token_id: str, expires: int) -> TokenClaims:
-    caller = Caller(account_id="a" * 32, user_id="u" * 32, is_admin=True, is_superduper=False, method="user_auth")
-    return TokenClaims(caller=caller, token_id=token_id, expires=expires)
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = EmbeddedStore(tmp_path / "api.sqlite3")
-    store.ensure_database(SYSTEM_DB)
-    yield store
-    store.close()
 
 
 def stored_ids(store: EmbeddedStore) -> set[str]:
