@@ -3,15 +3,15 @@
 One queue for all Kazbill nodes (non-exclusive), so each message reaches one node. Messages are
 acknowledged only after the batch they are in has been handed off; what can never be processed is
 stored for a person and acknowledged; a message whose hand-off fails is delivered once more,
-alone, and after a second failure it is stored as poison and acknowledged, so that nothing is
-dropped and nothing is retried forever. The bridges (configuration changes, call events) differ
-only in their exchange, their bindings and their parser.
+alone, and after its second failure (handoff_failures.py) it is stored as poison and
+acknowledged, so that nothing is dropped and nothing is retried forever. The bridges
+(configuration changes, call events) differ only in their exchange, their bindings and their
+parser.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 import time
@@ -21,12 +21,20 @@ from typing import Any, ClassVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from aio_pika.exceptions import AMQPError, ChannelInvalidStateError
 
 from actors.bridges.ack_window import AckWindow
+from actors.bridges.amqp_settling import (
+    SETTLE_ERRORS,
+    SETTLE_TIMEOUT_S,
+    cancel_consumer,
+    channel_closed,
+    hold_at_most,
+    settle,
+)
 from actors.bridges.batch_collection import collect_batch
 from actors.bridges.batch_sizing import BatchSizing
 from actors.bridges.batches_in_flight import BatchesInFlight
+from actors.bridges.handoff_failures import HandOffFailures
 from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
 from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
@@ -55,6 +63,7 @@ class BatchingBridge:
     in_flight: int = 1
     _paused_until: float = field(default=0.0, init=False, repr=False)  # see _pause
     _window: AckWindow = field(default_factory=AckWindow, init=False, repr=False)  # see ack_window.py
+    _failures: HandOffFailures = field(default_factory=HandOffFailures, init=False, repr=False)
     # A cluster node's own queue goes by itself once unused this long (a node that left for
     # good); the shared single-node queue never does.
     queue_expires_ms: int | None = None
@@ -85,7 +94,7 @@ class BatchingBridge:
         connection = await aio_pika.connect_robust(self.url)
         try:
             channel = await connection.channel()
-            prefetch = await _hold_at_most(channel, self._prefetch(), 0)
+            prefetch = await hold_at_most(channel, self._prefetch(), 0)
             exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.TOPIC, durable=False)
             queue = await channel.declare_queue(
                 self.queue_name,
@@ -107,10 +116,10 @@ class BatchingBridge:
                 while consuming or not arrived.empty():
                     if consuming and stop.is_set():
                         consuming = False
-                        await _cancel_consumer(queue, tag)
+                        await cancel_consumer(queue, tag)
                         continue
                     await batches.take_slot()  # raises what a batch in flight raised
-                    prefetch = await _hold_at_most(channel, self._prefetch(), prefetch)
+                    prefetch = await hold_at_most(channel, self._prefetch(), prefetch)
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     await collect_batch(
                         arrived,
@@ -129,7 +138,7 @@ class BatchingBridge:
             finally:
                 await batches.abandon()
                 if consuming:
-                    await _cancel_consumer(queue, tag)
+                    await cancel_consumer(queue, tag)
                 for message in pending:  # never handed off: back to the queue for the next node
                     await self._settle(message, ack=False)
                 for message in self._window.release_held():  # done behind one that never settled
@@ -184,7 +193,7 @@ class BatchingBridge:
         # A message whose ack or requeue did not go out stays unsettled in the window while its
         # channel lives: a later batch's one-frame ack must not take it with it (a requeue that
         # timed out would be acknowledged unbilled).
-        if await _settle(message, ack=ack) or _channel_closed(message):
+        if await settle(message, ack=ack) or channel_closed(message):
             self._window.settled([message])
             await self._acknowledge_ready()  # it may have been what held later batches back
 
@@ -241,6 +250,7 @@ class BatchingBridge:
             )
 
     async def _one(self, message: AbstractIncomingMessage, item: Any) -> None:
+        routing_key = message.routing_key or ""
         try:
             await self._handoff([item])
         except HandOffUnavailable:
@@ -248,7 +258,7 @@ class BatchingBridge:
             self._pause()
             return
         except Exception as error:  # noqa: BLE001 - a failure becomes a stored record, not a loop
-            if not message.redelivered:
+            if not self._failures.failed(routing_key, message.body):
                 await self._settle(message, ack=False)  # once more, later
                 return
             self.reject(
@@ -257,51 +267,10 @@ class BatchingBridge:
                     reason_code="handoff_failed",
                     field="body",
                     reason=f"handing the message off failed twice: {error}",
-                    routing_key=message.routing_key or "",
+                    routing_key=routing_key,
                     payload=message.body,
                 )
             )
+        else:
+            self._failures.succeeded(routing_key, message.body)
         await self._settle(message, ack=True)
-
-
-# What settling a message on a channel the broker closed raises (a broker restarting, a
-# connection lost): aio-pika's AMQP errors, aiormq's invalid channel state (a RuntimeError), a
-# socket error.
-SETTLE_ERRORS: tuple[type[Exception], ...] = (AMQPError, ChannelInvalidStateError, ConnectionError, TimeoutError)
-SETTLE_TIMEOUT_S = 5.0  # a broker that does not take an ack within this is taken to be gone
-
-
-async def _cancel_consumer(queue: Any, tag: str) -> None:
-    with contextlib.suppress(*SETTLE_ERRORS):  # a dead channel has no consumer left
-        await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
-
-
-async def _hold_at_most(channel: Any, wanted: int, held: int) -> int:
-    """Unacknowledged messages are what the broker lets the bridge hold (`_prefetch`), so that a
-    slow consumer does not sit on more (nor take longer to drain when told to stop) than it bills
-    in a few seconds. The channel's limit (global):
-    RabbitMQ applies a consumer's own limit only to consumers started after it is set."""
-    if wanted != held:
-        await channel.set_qos(prefetch_count=wanted, global_=True)
-    return wanted
-
-
-def _channel_closed(message: AbstractIncomingMessage) -> bool:
-    try:
-        return bool(message.channel.is_closed)
-    except ChannelInvalidStateError:  # aio-pika's word for a closed channel
-        return True
-
-
-async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> bool:
-    """Ack, or nack to requeue; True when it went out. On a channel that is gone, nothing: the broker puts back every
-    message a closed channel had not acknowledged, so it is redelivered (and billed again at no
-    cost: every handler is idempotent). Letting the error through would stop the bridge while
-    its robust connection is reconnecting, and with batches in flight a broker restart nearly
-    always finds one being acknowledged (a bridge stopped for good in a clean-clone run)."""
-    try:
-        await asyncio.wait_for(message.ack() if ack else message.nack(requeue=True), SETTLE_TIMEOUT_S)
-    except SETTLE_ERRORS as error:
-        log.warning("message not %s (%s): the broker redelivers it", "acknowledged" if ack else "requeued", error)
-        return False
-    return True

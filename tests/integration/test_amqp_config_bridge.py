@@ -10,6 +10,7 @@ import pytest
 
 from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.poison import store_rejected
+from actors.hand_off import HandOffUnavailable
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
 from bookkeeper.ports import ViewQuery
@@ -149,3 +150,23 @@ def test_a_change_whose_hand_off_fails_twice_is_stored_as_poison_not_retried_for
     assert stored["reason_code"] == "handoff_failed" and "shard refused it" in stored["reason"]
     assert [c.doc_id for batch in bridge.seen for c in batch] == ["device-good"]
     assert depth == 0
+
+
+def test_a_change_put_back_by_an_outage_is_not_poison_at_its_first_failure(store):
+    """An outage puts the batch back (the broker marks it redelivered); the batch then fails
+    once and its change alone once more: that is the change's first failure of its own, so it is
+    tried again and billed, where the redelivered flag had it stored as poison."""
+    account = new_account_id()
+    answers = iter([HandOffUnavailable("the shards are restarting"), RuntimeError("batch failed"), RuntimeError("x")])
+
+    def handoff(batch):
+        failure = next(answers, None)
+        if failure is not None:
+            raise failure
+        bridge.seen.append(list(batch))
+
+    bridge = make_bridge(store, handoff)
+    bridge.unavailable_pause_s = 0.1
+    depth = run_bridge(bridge, [change("doc_created", account, "device", "device-late")], expect_changes=1)
+    assert [c.doc_id for batch in bridge.seen for c in batch] == ["device-late"]
+    assert failures(store) == [] and depth == 0
