@@ -38,6 +38,9 @@ class AckWindow:
         self._held: dict[Any, dict[int, Message]] = {}  # channel -> handed off, waiting for an older one
 
     def taken(self, message: Message) -> None:
+        # An entry left under this object's id by an older message (one whose settle timed out,
+        # since collected) must not give this one its channel.
+        self._channel_of.pop(id(message), None)
         try:
             channel = message.channel
         except ChannelInvalidStateError:

@@ -112,14 +112,16 @@ class BatchingBridge:
             try:
                 # Told to stop, the bridge takes no more deliveries and bills what it was handed
                 # (the broker puts back what it sent meanwhile when the channel closes). Waiting
-                # for nothing more to arrive never ended while Kazoo kept publishing.
-                while consuming or not arrived.empty():
+                # for nothing more to arrive never ended while Kazoo kept publishing. Told to stop
+                # during an outage, it leaves what it was handed to the broker too: each batch
+                # would be refused after a pause of its own.
+                while consuming or not (arrived.empty() or self._paused()):
                     if consuming and stop.is_set():
                         consuming = False
                         await cancel_consumer(queue, tag)
                         continue
                     await batches.take_slot()  # raises what a batch in flight raised
-                    prefetch = await hold_at_most(channel, self._prefetch(), prefetch)
+                    prefetch = await hold_at_most(channel, self._prefetch(), prefetch, tolerant=True)
                     await asyncio.sleep(max(0.0, self._paused_until - time.monotonic()))
                     await collect_batch(
                         arrived,
@@ -153,8 +155,7 @@ class BatchingBridge:
         for message in messages:
             result = self._parsed(message.routing_key or "", message.body, received)
             if isinstance(result, RejectedMessage):
-                self.reject(result)  # stored before the ack: a crash here means a redelivery
-                await self._settle(message, ack=True)
+                await self._store_as_poison(message, result)
             elif result is None:
                 ignored.append(message)
             else:
@@ -184,8 +185,11 @@ class BatchingBridge:
         except Exception as error:  # noqa: BLE001 - the batch is retried message by message
             log.warning("hand-off of %d messages failed (%s); retrying one by one", len(parsed), error)
             self.sizing.reset()
-            for message, item in parsed:
-                await self._one(message, item)
+            for index, (message, item) in enumerate(parsed):
+                if not await self._one(message, item):  # the shards went away meanwhile
+                    for rest, _ in parsed[index + 1 :]:
+                        await self._settle(rest, ack=False)  # not tried: each would wait out its timeout
+                    break
             return False
         return True
 
@@ -226,6 +230,9 @@ class BatchingBridge:
         however many batches were in flight when it began."""
         self._paused_until = max(self._paused_until, time.monotonic() + self.unavailable_pause_s)
 
+    def _paused(self) -> bool:
+        return self._paused_until > time.monotonic()
+
     def _parsed(self, routing_key: str, body: bytes, received_gregorian: int) -> Any:
         if len(body) > MAX_MESSAGE_BYTES:
             return RejectedMessage.of(
@@ -249,28 +256,47 @@ class BatchingBridge:
                 payload=body,
             )
 
-    async def _one(self, message: AbstractIncomingMessage, item: Any) -> None:
+    async def _one(self, message: AbstractIncomingMessage, item: Any) -> bool:
+        """One message of a failed batch, handed off alone; False when the shards are
+        unavailable (the message is requeued and the bridge pauses)."""
         routing_key = message.routing_key or ""
         try:
             await self._handoff([item])
         except HandOffUnavailable:
             await self._settle(message, ack=False)
             self._pause()
-            return
+            return False
         except Exception as error:  # noqa: BLE001 - a failure becomes a stored record, not a loop
             if not self._failures.failed(routing_key, message.body):
                 await self._settle(message, ack=False)  # once more, later
-                return
-            self.reject(
-                RejectedMessage.of(
-                    source="amqp",
-                    reason_code="handoff_failed",
-                    field="body",
-                    reason=f"handing the message off failed twice: {error}",
-                    routing_key=routing_key,
-                    payload=message.body,
-                )
+                return True
+            rejected = RejectedMessage.of(
+                source="amqp",
+                reason_code="handoff_failed",
+                field="body",
+                reason=f"handing the message off failed twice: {error}",
+                routing_key=routing_key,
+                payload=message.body,
             )
-        else:
-            self._failures.succeeded(routing_key, message.body)
+            await self._store_as_poison(message, rejected)
+            return True
+        self._failures.succeeded(routing_key, message.body)
+        await self._settle(message, ack=True)
+        return True
+
+    async def _store_as_poison(self, message: AbstractIncomingMessage, rejected: RejectedMessage) -> None:
+        """Stored, then acknowledged (a crash between the two means a redelivery, and the record
+        is kept once). A store that cannot take it now gets it again at a redelivery: the message
+        goes back to the queue and the bridge pauses, where the store's error stopped the bridge
+        and every consumer of its process with it. Written off the event loop, which would
+        otherwise wait on the store with every other consumer of the process."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self.reject, rejected)
+        except Exception as error:  # noqa: BLE001 - whatever the store raised: keep the message
+            log.warning(
+                "a message to store as poison (%s) could not be stored (%s); requeued", rejected.reason_code, error
+            )
+            await self._settle(message, ack=False)
+            self._pause()
+            return
         await self._settle(message, ack=True)

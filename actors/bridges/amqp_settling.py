@@ -25,13 +25,28 @@ async def cancel_consumer(queue: Any, tag: str) -> None:
         await asyncio.wait_for(queue.cancel(tag), SETTLE_TIMEOUT_S)
 
 
-async def hold_at_most(channel: Any, wanted: int, held: int) -> int:
+async def hold_at_most(channel: Any, wanted: int, held: int, *, tolerant: bool = False) -> int:
     """Unacknowledged messages are what the broker lets the bridge hold (`_prefetch`), so that a
     slow consumer does not sit on more (nor take longer to drain when told to stop) than it bills
     in a few seconds. The channel's limit (global):
-    RabbitMQ applies a consumer's own limit only to consumers started after it is set."""
-    if wanted != held:
+    RabbitMQ applies a consumer's own limit only to consumers started after it is set.
+
+    `tolerant`: a change of the limit while consuming. A channel that is reconnecting would hold
+    the bridge here (a robust channel waits to be ready, with no bound), deaf to a stop; the
+    limit stays as it was and the next batch tries again (the channel puts back the last limit
+    it was given when it reopens)."""
+    if wanted == held:
+        return held
+    if not tolerant:
         await channel.set_qos(prefetch_count=wanted, global_=True)
+        return wanted
+    if channel.is_closed:
+        return held
+    try:
+        await asyncio.wait_for(channel.set_qos(prefetch_count=wanted, global_=True), SETTLE_TIMEOUT_S)
+    except SETTLE_ERRORS as error:
+        log.info("prefetch left at %d, not %d (%s): tried again at the next batch", held, wanted, error)
+        return held
     return wanted
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-# Messages failing one at a time are few (a batch is retried one by one only after it failed);
-# past this, the oldest first failures are forgotten and those messages get one more try.
-REMEMBERED = 10_000
+# Past this, the oldest first failures are forgotten and those messages get one more try. Above
+# the most a bridge holds at once (the calls bridge's prefetch, 24,000), so that a failure of
+# every message held still makes each poison at its second: about 5 MB.
+REMEMBERED = 50_000
 
 
 class HandOffFailures:

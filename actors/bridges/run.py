@@ -11,8 +11,9 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from actors.bridges.amqp_announce import OutboxPublisher
 from actors.bridges.amqp_bookkeeper import BookkeeperResponder
@@ -30,7 +31,7 @@ from bookkeeper.bootstrap import build_clock, build_store
 from bookkeeper.config import Settings
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import gregorian_of
-from bookkeeper.ports import StoreUnavailable
+from bookkeeper.ports import StoreError, StoreUnavailable
 
 log = logging.getLogger("kazbill.bridge")
 MAX_PAUSE_S = 30.0
@@ -97,18 +98,8 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
     def now_gregorian() -> int:
         return gregorian_of(clock.now())
 
-    def reconcile_changed(changes: Sequence[DocumentChanged]):
-        services = {change.account_id for change in changes if change.doc_type == "service"}
-        known = set(known_accounts(store, sorted(services))) if services else set()
-        account_ids = [
-            change.account_id
-            for change in changes  # see couch_changes.known_accounts
-            if change.doc_type != "service" or change.account_id in known
-        ]
-        return client.hand_off("reconcile", account_ids) if account_ids else None
-
     async def hand_off(changes: Sequence[DocumentChanged]) -> None:
-        done = await asyncio.get_running_loop().run_in_executor(executor, reconcile_changed, changes)
+        done = await asyncio.get_running_loop().run_in_executor(executor, reconcile_changed, store, client, changes)
         if done is not None:
             require_done(done)
 
@@ -171,7 +162,7 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
                 log.info(
                     "consuming Kazoo's configuration and callevt exchanges at %s", settings.amqp_url.split("@")[-1]
                 )
-                await asyncio.gather(bridge.run(stop), calls.run(stop), responder.run(stop), publisher.run(stop))
+                await all_or_none(bridge.run(stop), calls.run(stop), responder.run(stop), publisher.run(stop))
             except (TimeoutError, OSError, ConnectionError) as error:  # broker down at start
                 log.warning("broker unreachable, retrying in %.0fs: %s", pause, error)
                 with contextlib.suppress(TimeoutError):
@@ -187,6 +178,35 @@ def run_amqp_bridge(settings: Settings, admin_port: int, clock_file: str | None 
         standing_store.close()
         publisher.store.close()
     log.info("AMQP bridge stopped")
+
+
+def reconcile_changed(store, client, changes: Sequence[DocumentChanged]):
+    """The changed accounts handed to the shards; a `service` document's change only for an
+    account Kazbill bills (see couch_changes.known_accounts)."""
+    services = {change.account_id for change in changes if change.doc_type == "service"}
+    try:
+        known = set(known_accounts(store, sorted(services))) if services else set()
+    except StoreError as error:  # the store's outage, not the changes' fault: they wait for it
+        raise HandOffUnavailable(f"cannot tell which accounts Kazbill bills: {error}") from error
+    account_ids = [
+        change.account_id for change in changes if change.doc_type != "service" or change.account_id in known
+    ]
+    return client.hand_off("reconcile", account_ids) if account_ids else None
+
+
+async def all_or_none(*consumers: Coroutine[Any, Any, None]) -> None:
+    """Runs the consumers together until all have ended; when one fails, the others are
+    cancelled and awaited before its error goes on. With `asyncio.gather` they kept running, and
+    the retry after a broker outage started a second copy of each beside them."""
+    tasks = [asyncio.create_task(consumer) for consumer in consumers]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # the first failure, if any
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _owned_only(client, settings: Settings, store):

@@ -145,6 +145,36 @@ def test_a_bridge_told_to_stop_stops_while_kazoo_keeps_publishing_and_loses_noth
     assert left > 0  # (it did stop with Kazoo still publishing)
 
 
+def test_a_bridge_told_to_stop_during_an_outage_leaves_what_it_holds_to_the_broker():
+    """Stopped while the shards are unavailable, the bridge does not offer each batch it holds
+    once more (a refusal and a pause each); everything goes back to the queue, nothing lost."""
+    account, attempts = new_account_id(), []
+
+    async def scenario() -> int:
+        refused = asyncio.Event()
+
+        async def handoff(batch):
+            attempts.append(len(batch))
+            refused.set()
+            raise HandOffUnavailable("the shards are restarting")
+
+        bridge = bridge_with(handoff, in_flight=3)  # 5 a batch: it holds up to 30
+        stop = asyncio.Event()
+        task = asyncio.create_task(bridge.run(stop))
+        await until_consuming(bridge.queue_name)
+        await publish([change("doc_created", account, "device", f"device{n:026d}") for n in range(40)])
+        await asyncio.wait_for(refused.wait(), 30)
+        await asyncio.sleep(0.3)  # the prefetch fills meanwhile
+        stop.set()
+        before_stop = len(attempts)
+        await asyncio.wait_for(task, 30)
+        assert len(attempts) <= before_stop + 3  # at most the batches already in flight
+        await wait_until(lambda: queue_depth(bridge.queue_name), lambda depth: depth == 40)
+        return await queue_depth_then_delete(bridge.queue_name)
+
+    assert asyncio.run(scenario()) == 40
+
+
 def test_the_next_batch_is_handed_off_while_the_first_is_still_being_billed():
     account, steps = new_account_id(), []
 

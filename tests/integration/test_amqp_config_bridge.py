@@ -13,7 +13,7 @@ from actors.bridges.poison import store_rejected
 from actors.hand_off import HandOffUnavailable
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.design_docs import load_design_docs
-from bookkeeper.ports import ViewQuery
+from bookkeeper.ports import StoreUnavailable, ViewQuery
 from bookkeeper.services.setup import store_setup
 from testkit.fixtures.kazoo_docs import new_account_id
 from testkit.support.bus import AMQP_URL, change, publish, queue_depth_then_delete, until_consuming  # noqa: F401 (others import them from here)
@@ -170,3 +170,33 @@ def test_a_change_put_back_by_an_outage_is_not_poison_at_its_first_failure(store
     depth = run_bridge(bridge, [change("doc_created", account, "device", "device-late")], expect_changes=1)
     assert [c.doc_id for batch in bridge.seen for c in batch] == ["device-late"]
     assert failures(store) == [] and depth == 0
+
+
+def test_a_malformed_message_the_store_cannot_take_yet_is_stored_at_its_redelivery_and_the_bridge_goes_on(store):
+    """The failures database away when poison comes: the message goes back to the queue (where
+    the store's error stopped the bridge and every consumer of its process), and is stored once
+    the store answers; the events after it are billed."""
+    account = new_account_id()
+    refused: list[str] = []
+
+    def reject(rejected):
+        if not refused:
+            refused.append(rejected.reason_code)
+            raise StoreUnavailable("kazbill_failures", "connection refused")
+        store_rejected(store, rejected, NOW)
+
+    bridge = make_bridge(store)
+    bridge.reject = reject
+    bridge.unavailable_pause_s = 0.1
+    key, _ = change("doc_created", account, "device", "device1")
+    depth = run_bridge(
+        bridge,
+        [(key, b"{not json"), change("doc_created", account, "device", "device2")],
+        expect_changes=1,
+        store_watch=lambda: len(failures(store)) == 1,
+    )
+    assert refused == ["malformed_json"]
+    (stored,) = failures(store)
+    assert stored["reason_code"] == "malformed_json"
+    assert [c.doc_id for batch in bridge.seen for c in batch] == ["device2"]
+    assert depth == 0

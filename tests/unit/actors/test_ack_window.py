@@ -201,3 +201,25 @@ def test_no_frame_ever_acknowledges_a_delivery_not_handed_off_and_each_is_settle
             frames()
     assert sorted(settled) == list(range(1, tag))  # each delivery settled, once
     assert window.held() == 0 and window.acknowledgeable() == []
+
+
+def test_a_delivery_of_a_closed_channel_never_takes_the_channel_an_older_message_left_under_its_id():
+    """An entry left by a message whose settle timed out (collected since) must not give a new
+    message object at the same address its live channel: the new one, of a closed channel, is
+    settled alone, never covered by the live channel's `multiple` frame."""
+    from aiormq.exceptions import ChannelInvalidStateError
+
+    class Reused(Message):
+        closed = False
+
+        def __getattribute__(self, name):
+            if name == "channel" and object.__getattribute__(self, "closed"):
+                raise ChannelInvalidStateError("closed")
+            return object.__getattribute__(self, name)
+
+    window, live = AckWindow(), Channel()
+    message = Reused(7, live)
+    window.taken(message)  # its settle then timed out: the entry stays
+    message.closed, message.delivery_tag = True, 3  # the same address, now a delivery of a closed channel
+    window.taken(message)
+    assert window.handed_off([message]) == [message]

@@ -1,0 +1,134 @@
+"""What the batching bridge does when its store or its shards fail mid-batch (fakes for the
+deliveries; the same paths against the real broker are in tests/integration/test_amqp_config_bridge.py):
+a poison record the store cannot take puts the message back instead of stopping the bridge; a
+batch retried one by one stops trying once the shards are gone; the consumers of a process stop
+together; a prefetch change never holds a bridge on a reconnecting channel."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+
+from actors.bridges import amqp_settling
+from actors.bridges.amqp_batches import BatchingBridge
+from actors.bridges.run import all_or_none, reconcile_changed
+from actors.hand_off import HandOffUnavailable
+from actors.messages import DocumentChanged
+from bookkeeper.ports import StoreUnavailable
+
+
+@dataclass(eq=False)
+class Channel:
+    is_closed: bool = False
+
+
+@dataclass(eq=False)
+class Delivery:
+    delivery_tag: int
+    channel: Channel
+    body: bytes = b"{}"
+    routing_key: str = "call.CHANNEL_DESTROY.x"
+    frames: list = field(default_factory=list)
+
+    async def ack(self, multiple: bool = False):
+        self.frames.append(("ack", self.delivery_tag, multiple))
+
+    async def nack(self, requeue: bool = True):
+        self.frames.append(("nack", self.delivery_tag, requeue))
+
+
+class Bridge(BatchingBridge):
+    def parse(self, routing_key, body, received_gregorian):
+        return body.decode()
+
+
+def deliveries(bodies: list[str]) -> tuple[list[Delivery], list]:
+    channel, frames = Channel(), []
+    return [Delivery(n + 1, channel, body.encode(), frames=frames) for n, body in enumerate(bodies)], frames
+
+
+def run_batch(bridge: Bridge, messages: list[Delivery]) -> None:
+    for message in messages:
+        bridge._window.taken(message)
+    asyncio.run(bridge.process(messages))
+
+
+def test_a_poison_record_the_store_cannot_take_puts_the_message_back_and_pauses_the_bridge():
+    def reject(rejected):
+        raise StoreUnavailable("kazbill_failures", "connection refused")
+
+    bridge = Bridge("amqp://unused", lambda items: None, reject, lambda: 0)
+    bridge.parse = lambda routing_key, body, received: 1 / 0  # type: ignore[method-assign]  # unreadable
+    messages, frames = deliveries(["garbage"])
+    run_batch(bridge, messages)
+    assert frames == [("nack", 1, True)]  # the broker's again, to be stored at its redelivery
+    assert bridge._paused_until > 0
+
+
+def test_a_batch_retried_one_by_one_stops_at_the_first_message_the_shards_cannot_take():
+    tried: list[list[str]] = []
+
+    def handoff(items):
+        tried.append(list(items))
+        if len(items) > 1:
+            raise RuntimeError("one of them is bad")
+        raise HandOffUnavailable("the shards are restarting")
+
+    bridge = Bridge("amqp://unused", handoff, lambda rejected: None, lambda: 0)
+    messages, frames = deliveries(["a", "b", "c"])
+    run_batch(bridge, messages)
+    assert tried == [["a", "b", "c"], ["a"]]  # b and c never wait out a hand-off of their own
+    assert sorted(frames) == [("nack", 1, True), ("nack", 2, True), ("nack", 3, True)]
+
+
+def test_the_store_away_while_telling_billed_accounts_is_the_shards_unavailable_not_the_changes_fault():
+    class AwayStore:
+        def get_many(self, db, doc_ids):
+            raise StoreUnavailable(db, "connection refused")
+
+    account_id = "a" * 32
+    change = DocumentChanged(account_id, "services", "service", account_id, "edited", "2-x", False, "amqp", 0)
+    with pytest.raises(HandOffUnavailable, match="cannot tell which accounts"):
+        reconcile_changed(AwayStore(), None, [change])
+
+
+def test_when_one_consumer_fails_the_others_are_stopped_before_the_error_goes_on():
+    stopped: list[str] = []
+
+    async def consumer(name: str) -> None:
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.append(name)
+
+    async def failing() -> None:
+        await asyncio.sleep(0)
+        raise ConnectionError("broker closed the connection")
+
+    async def scenario():
+        with pytest.raises(ConnectionError):
+            await all_or_none(consumer("calls"), failing(), consumer("publisher"))
+
+    asyncio.run(scenario())
+    assert sorted(stopped) == ["calls", "publisher"]
+
+
+def test_a_prefetch_change_on_a_reconnecting_channel_is_left_for_the_next_batch(monkeypatch):
+    monkeypatch.setattr(amqp_settling, "SETTLE_TIMEOUT_S", 0.05)
+
+    class Reconnecting:
+        is_closed = False
+
+        async def set_qos(self, **kwargs):
+            await asyncio.sleep(3600)  # a robust channel waiting to be ready
+
+    class Closed:
+        is_closed = True
+
+        async def set_qos(self, **kwargs):
+            raise AssertionError("not asked of a closed channel")
+
+    assert asyncio.run(amqp_settling.hold_at_most(Reconnecting(), 800, 400, tolerant=True)) == 400
+    assert asyncio.run(amqp_settling.hold_at_most(Closed(), 800, 400, tolerant=True)) == 400
