@@ -2,9 +2,10 @@
 
 One queue for all Kazbill nodes (non-exclusive), so each message reaches one node. Messages are
 acknowledged only after the batch they are in has been handed off; what can never be processed is
-stored for a person and acknowledged; a message whose hand-off fails is delivered once more,
-alone, and after its second failure (handoff_failures.py) it is stored as poison and
-acknowledged, so that nothing is dropped and nothing is retried forever. The bridges
+stored for a person and acknowledged; a batch whose hand-off fails is handed off again one
+message at a time, a message that fails alone is put back in the queue, and at its second
+failure (handoff_failures.py) it is stored as poison and acknowledged, so that nothing is
+dropped and nothing is retried forever. The bridges
 (configuration changes, call events) differ only in their exchange, their bindings and their
 parser.
 """
@@ -35,9 +36,10 @@ from actors.bridges.batch_collection import collect_batch
 from actors.bridges.batch_sizing import BatchSizing
 from actors.bridges.batches_in_flight import BatchesInFlight
 from actors.bridges.handoff_failures import HandOffFailures
-from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
+from actors.bridges.incoming import parsed_or_rejected
 from actors.messages import RejectedMessage
 from actors.system import HandOffUnavailable
+from bookkeeper.ports import StoreUnavailable
 
 log = logging.getLogger("kazbill.bridge.amqp")
 
@@ -164,6 +166,8 @@ class BatchingBridge:
             started = time.monotonic()
             if await self._handed_off(parsed):
                 self.sizing.answered(len(messages), time.monotonic() - started)
+                for message, _ in parsed:  # a failure counted earlier is over
+                    self._failures.succeeded(message.routing_key or "", message.body)
             else:
                 parsed = []  # settled already, one by one
         await self._settle_batch([message for message, _ in parsed] + ignored)
@@ -234,27 +238,7 @@ class BatchingBridge:
         return self._paused_until > time.monotonic()
 
     def _parsed(self, routing_key: str, body: bytes, received_gregorian: int) -> Any:
-        if len(body) > MAX_MESSAGE_BYTES:
-            return RejectedMessage.of(
-                source="amqp",
-                reason_code="oversized",
-                field="body",
-                reason=f"{len(body)} bytes, over the {MAX_MESSAGE_BYTES}-byte limit for a Kazoo event",
-                routing_key=routing_key,
-                payload=body,
-            )  # kept cut short
-        try:
-            return self.parse(routing_key, body, received_gregorian)
-        except Exception as error:  # noqa: BLE001 - it would raise again at every redelivery: poison
-            reason = f"unreadable: {type(error).__name__}: {error}".encode("utf-8", "replace").decode("utf-8")
-            return RejectedMessage.of(
-                source="amqp",
-                reason_code="unparseable",
-                field="body",
-                reason=reason[:200],
-                routing_key=routing_key,
-                payload=body,
-            )
+        return parsed_or_rejected(self.parse, routing_key, body, received_gregorian)
 
     async def _one(self, message: AbstractIncomingMessage, item: Any) -> bool:
         """One message of a failed batch, handed off alone; False when the shards are
@@ -292,11 +276,20 @@ class BatchingBridge:
         otherwise wait on the store with every other consumer of the process."""
         try:
             await asyncio.get_running_loop().run_in_executor(None, self.reject, rejected)
-        except Exception as error:  # noqa: BLE001 - whatever the store raised: keep the message
-            log.warning(
-                "a message to store as poison (%s) could not be stored (%s); requeued", rejected.reason_code, error
+        except Exception as error:  # noqa: BLE001 - whatever the store raised: decided below
+            if isinstance(error, StoreUnavailable) or not self._failures.failed("poison record", message.body):
+                log.warning("poison (%s) not stored (%s); requeued", rejected.reason_code, error)
+                await self._settle(message, ack=False)
+                self._pause()
+                return
+            # Refused twice, and not for an outage: requeued again it would come back forever.
+            # The log is where it is kept for a person then, whole but for its length.
+            log.error(
+                "poison (%s) the store refuses (%s), kept here: routing key %r, reason %r, payload %r",
+                rejected.reason_code,
+                error,
+                rejected.routing_key,
+                rejected.reason,
+                rejected.payload_text[:4000],
             )
-            await self._settle(message, ack=False)
-            self._pause()
-            return
         await self._settle(message, ack=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from actors.bridges.amqp_settling import cancel_consumer
 from actors.bridges.bookkeeper_messages import (
     STANDING_KEY,
     UPDATE_KEY,
@@ -112,7 +113,7 @@ class BookkeeperResponder:
                 await stop.wait()
             finally:
                 for consumed, tag in consumers:
-                    await consumed.cancel(tag)
+                    await cancel_consumer(consumed, tag)  # bounded: a reconnecting channel waits
         finally:
             await connection.close()
             self._standing_thread.shutdown(wait=False)

@@ -32,9 +32,11 @@ async def hold_at_most(channel: Any, wanted: int, held: int, *, tolerant: bool =
     RabbitMQ applies a consumer's own limit only to consumers started after it is set.
 
     `tolerant`: a change of the limit while consuming. A channel that is reconnecting would hold
-    the bridge here (a robust channel waits to be ready, with no bound), deaf to a stop; the
-    limit stays as it was and the next batch tries again (the channel puts back the last limit
-    it was given when it reopens)."""
+    the bridge here (a robust channel waits to be ready, with no bound), deaf to a stop: on a
+    closed channel the limit is left as it was (the channel puts back the last one it was
+    given when it reopens); a change that gets no answer in time leaves the limit unknown (0:
+    aiormq closes a channel whose answer timed out, and it may reopen with either), so the next
+    batch sets it again."""
     if wanted == held:
         return held
     if not tolerant:
@@ -45,8 +47,8 @@ async def hold_at_most(channel: Any, wanted: int, held: int, *, tolerant: bool =
     try:
         await asyncio.wait_for(channel.set_qos(prefetch_count=wanted, global_=True), SETTLE_TIMEOUT_S)
     except SETTLE_ERRORS as error:
-        log.info("prefetch left at %d, not %d (%s): tried again at the next batch", held, wanted, error)
-        return held
+        log.info("prefetch not changed to %d (%s): set again at the next batch", wanted, error)
+        return 0
     return wanted
 
 

@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 # Past this, the oldest first failures are forgotten and those messages get one more try. Above
 # the most a bridge holds at once (the calls bridge's prefetch, 24,000), so that a failure of
-# every message held still makes each poison at its second: about 5 MB.
+# every message held still makes each poison at its second: about 8 MB.
 REMEMBERED = 50_000
 
 
@@ -38,7 +38,8 @@ class HandOffFailures:
         return False
 
     def succeeded(self, routing_key: str, body: bytes) -> None:
-        self._failed_once.pop(_fingerprint(routing_key, body), None)
+        if self._failed_once:  # (most of the time nothing has failed: no digest to take)
+            self._failed_once.pop(_fingerprint(routing_key, body), None)
 
 
 def _fingerprint(routing_key: str, body: bytes) -> bytes:

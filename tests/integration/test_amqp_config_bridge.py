@@ -106,7 +106,7 @@ def test_a_malformed_message_is_stored_with_its_reason_and_acknowledged(store):
 
 
 def test_an_oversized_message_is_stored_cut_short_and_acknowledged_unparsed(store):
-    from actors.bridges.amqp_batches import MAX_MESSAGE_BYTES
+    from actors.bridges.kazoo_fields import MAX_MESSAGE_BYTES
     from actors.messages import PAYLOAD_TEXT_LIMIT
 
     account = new_account_id()
