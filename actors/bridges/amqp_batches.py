@@ -5,9 +5,8 @@ acknowledged only after the batch they are in has been handed off; what can neve
 stored for a person and acknowledged; a batch whose hand-off fails is handed off again one
 message at a time, a message that fails alone is put back in the queue, and at its second
 failure (handoff_failures.py) it is stored as poison and acknowledged, so that nothing is
-dropped and nothing is retried forever. The bridges
-(configuration changes, call events) differ only in their exchange, their bindings and their
-parser.
+dropped and nothing is retried forever. The bridges (configuration changes, call events)
+differ only in their exchange, their bindings and their parser.
 """
 
 from __future__ import annotations
