@@ -73,6 +73,18 @@ def failures(store):
     ]
 
 
+def run_malformed_then_good(bridge: ConfigBridge, store, account: str) -> int:
+    """A change whose body is not JSON, then device2's creation; run until one change is
+    handed off and one failure stored. The queue's depth after."""
+    key, _ = change("doc_created", account, "device", "device1")
+    return run_bridge(
+        bridge,
+        [(key, b"{not json"), change("doc_created", account, "device", "device2")],
+        expect_changes=1,
+        store_watch=lambda: len(failures(store)) == 1,
+    )
+
+
 def test_document_events_arrive_as_batches_of_changes_and_are_all_acknowledged(store):
     account = new_account_id()
     bridge = make_bridge(store)
@@ -89,13 +101,7 @@ def test_document_events_arrive_as_batches_of_changes_and_are_all_acknowledged(s
 def test_a_malformed_message_is_stored_with_its_reason_and_acknowledged(store):
     account = new_account_id()
     bridge = make_bridge(store)
-    key, _ = change("doc_created", account, "device", "device1")
-    depth = run_bridge(
-        bridge,
-        [(key, b"{not json"), change("doc_created", account, "device", "device2")],
-        expect_changes=1,
-        store_watch=lambda: len(failures(store)) == 1,
-    )
+    depth = run_malformed_then_good(bridge, store, account)
     (stored,) = failures(store)
     assert (stored["source"], stored["reason_code"], stored["payload"]["body"]) == (
         "amqp",
@@ -188,13 +194,7 @@ def test_a_malformed_message_the_store_cannot_take_yet_is_stored_at_its_redelive
     bridge = make_bridge(store)
     bridge.reject = reject
     bridge.unavailable_pause_s = 0.1
-    key, _ = change("doc_created", account, "device", "device1")
-    depth = run_bridge(
-        bridge,
-        [(key, b"{not json"), change("doc_created", account, "device", "device2")],
-        expect_changes=1,
-        store_watch=lambda: len(failures(store)) == 1,
-    )
+    depth = run_malformed_then_good(bridge, store, account)
     assert refused == ["malformed_json"]
     (stored,) = failures(store)
     assert stored["reason_code"] == "malformed_json"

@@ -17,17 +17,11 @@ from actors.bridges.run import all_or_none, reconcile_changed
 from actors.hand_off import HandOffUnavailable
 from actors.messages import DocumentChanged
 from bookkeeper.ports import StoreUnavailable
+from tests.unit.actors.test_ack_window import Channel, Message
 
 
 @dataclass(eq=False)
-class Channel:
-    is_closed: bool = False
-
-
-@dataclass(eq=False)
-class Delivery:
-    delivery_tag: int
-    channel: Channel
+class Delivery(Message):
     body: bytes = b"{}"
     routing_key: str = "call.CHANNEL_DESTROY.x"
     frames: list = field(default_factory=list)
@@ -166,7 +160,7 @@ def test_a_message_billed_in_a_batch_after_failing_alone_starts_its_count_afresh
     bridge._handoff = lambda items: asyncio.sleep(0)  # type: ignore[method-assign]  # billed in a batch
     billed, _ = deliveries(["a", "b"])
     run_batch(bridge, billed)
-    bridge._handoff = BatchingBridge._handoff.__get__(bridge)  # type: ignore[method-assign]
+    del bridge._handoff  # the bridge's own hand-off again
     fail["alone"] = True
     copies, copy_frames = deliveries(["a", "b"])
     run_batch(bridge, copies)  # failing again: a first failure each, put back, not poison
