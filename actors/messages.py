@@ -123,6 +123,9 @@ class StartService:
     scheduler_interval_s: float | None = 30.0  # None: no scheduler (tests drive crawls by hand)
     mailer_interval_s: float | None = 30.0  # None: no mailer
     watchdog_interval_s: float = 1.0
+    # A shard that answers nothing about its work for this long is killed and restarted
+    # (hang_watch.py); None: never (in-process systems, whose shards have no process of their own).
+    work_deadline_s: float | None = None
 
 
 @dataclass(frozen=True)

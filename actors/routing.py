@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from actors.messages import HandOff, ShardWork
+
 C = TypeVar("C")
 
 
@@ -34,6 +36,20 @@ def split_calls_by_shard(calls: Iterable[C], shard_count: int, account_of) -> di
     for call in calls:
         parts.setdefault(shard_of(account_of(call), shard_count), []).append(call)
     return {shard: tuple(part) for shard, part in parts.items()}
+
+
+def shard_works(batch: HandOff, shard_count: int) -> dict[int, ShardWork]:
+    """What each shard is given of a batch: its accounts, or the calls its accounts placed."""
+    if batch.kind == "rate":
+        calls = split_calls_by_shard(batch.calls, shard_count, lambda call: call.account_id)
+        return {
+            index: ShardWork(batch.batch_id, "rate", tuple(call.account_id for call in part), None, part)
+            for index, part in calls.items()
+        }
+    return {
+        index: ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
+        for index, account_ids in split_by_shard(batch.account_ids, shard_count).items()
+    }
 
 
 @dataclass

@@ -172,6 +172,7 @@ def serve(settings: Settings, *, with_api: bool = True, clock_file: str | None =
         restart_intensity=settings.restart_intensity,
         restart_period_s=settings.restart_period_s,
         serve_pid=os.getpid(),
+        work_deadline_s=settings.shard_work_deadline_s,
         clock_file=clock_file,
         scheduler_interval_s=settings.scheduler_interval_s,
         mailer_interval_s=settings.mailer_interval_s,

@@ -4,10 +4,41 @@ kazbill_failures, for a person, with the work's kind, day, accounts and calls.""
 from __future__ import annotations
 
 import dataclasses
+import logging
+from typing import Any
 
-from actors.messages import ShardWork
+from actors.messages import ShardWork, StartService
 from bookkeeper.domain.kazoo_names import gregorian_of
 from bookkeeper.ports import DocumentStore
+
+log = logging.getLogger("kazbill.supervisor")
+
+
+class ShardFailures:
+    """Mixed into the supervisor: work failed for good is recorded, and its accounts reported
+    failed; unrecorded (the store is away), they are handed back instead."""
+
+    config: StartService | None
+    _failures_store: DocumentStore | None
+    _report: Any  # the supervisor's (batch_id, shard, done, failed, not_done)
+
+    def _fail_work(self, index: int, work: ShardWork, reason: str) -> None:
+        log.error("shard %d: %s (batch %s, %d accounts)", index, reason, work.batch_id, len(work.account_ids))
+        try:
+            self._record(work, reason)
+        except Exception as error:  # noqa: BLE001 - unrecorded, the accounts are handed back instead
+            log.error("could not record the failure (%s); handing the accounts back", error)
+            self._report(work.batch_id, index, (), (), work.account_ids)
+            return
+        self._report(work.batch_id, index, (), tuple((account, reason) for account in work.account_ids), ())
+
+    def _record(self, work: ShardWork, reason: str) -> None:
+        from bookkeeper.bootstrap import build_store
+
+        assert self.config is not None
+        if self._failures_store is None:
+            self._failures_store = build_store(self.config.settings)
+        record_shard_failure(self._failures_store, self.config.clock_file, work, reason)
 
 
 def record_shard_failure(store: DocumentStore, clock_file: str | None, work: ShardWork, reason: str) -> None:

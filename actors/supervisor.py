@@ -17,6 +17,7 @@ from collections import Counter
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
+from actors.hang_watch import HANG_CHECK, HangWatch, ShardProgress, stopped_twice
 from actors.messages import (
     HandOff,
     HandOffDone,
@@ -34,9 +35,9 @@ from actors.messages import (
     StatusRequest,
 )
 from actors.pass_requests import DOCUMENTS, PassRequests
-from actors.routing import PendingBatches, split_by_shard, split_calls_by_shard
+from actors.routing import PendingBatches, shard_works
 from actors.serve_watchdog import WATCHDOG, ServeWatchdog
-from actors.shard_failures import record_shard_failure
+from actors.shard_failures import ShardFailures
 from actors.supervision import RestartBudget
 from actors.work_merging import WorkMerging, merges
 from bookkeeper.ports import DocumentStore
@@ -45,8 +46,9 @@ log = logging.getLogger("kazbill.supervisor")
 GLOBAL_NAME = "kazbill-supervisor"
 
 
-class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
-    """(The passes asked for and the document passes: PassRequests; the watchdog: ServeWatchdog.)"""
+class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog, HangWatch, ShardFailures):
+    """(The passes asked for and the document passes: PassRequests; the watchdog: ServeWatchdog;
+    shards that stop answering: HangWatch; work failed for good: ShardFailures.)"""
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,6 +72,8 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
         self.restarts = 0
         self.shard_pids: dict[int, int] = {}
         self.counts: Counter[str] = Counter()  # what the shards reported, for the metrics
+        self.progress: ShardProgress | None = None
+        self.stopped_hung: dict[int, str] = {}
 
     # ---------------------------------------------------------------- start
     def receiveMsg_StartService(self, config: StartService, sender) -> None:
@@ -86,6 +90,7 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
             if config.mailer_interval_s is not None:  # documents are looked at as often as mail
                 self.wakeupAfter(config.mailer_interval_s, payload=DOCUMENTS)
             self._start_watchdog()
+            self._start_hang_watch()
         self.send(sender, ServiceStarted(len(self.shards), os.getpgid(0)))
 
     def _start_shard(self, index: int):
@@ -124,17 +129,7 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
         if self.config is None or self.giving_up:
             self.send(sender, HandOffDone(batch.batch_id, (), (), batch.account_ids))
             return
-        if batch.kind == "rate":
-            calls = split_calls_by_shard(batch.calls, len(self.shards), lambda call: call.account_id)
-            works = {
-                index: ShardWork(batch.batch_id, "rate", tuple(call.account_id for call in part), None, part)
-                for index, part in calls.items()
-            }
-        else:
-            works = {
-                index: ShardWork(batch.batch_id, batch.kind, account_ids, batch.day)
-                for index, account_ids in split_by_shard(batch.account_ids, len(self.shards)).items()
-            }
+        works = shard_works(batch, len(self.shards))
         if not works:
             self.send(sender, HandOffDone(batch.batch_id, (), (), ()))
             return
@@ -154,6 +149,8 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
 
     def _send_work(self, index: int, work: ShardWork) -> None:
         self.in_flight[index][work.batch_id] = work
+        if self.progress is not None:
+            self.progress.given(index, time.monotonic())
         self.send(self.shards[index], work)
 
     def receiveMsg_ShardWorkDone(self, report: ShardWorkDone, sender) -> None:
@@ -172,6 +169,8 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
     def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
         self.in_flight.get(shard, {}).pop(batch_id, None)
         self.redelivered.discard((batch_id, shard))
+        if self.progress is not None:
+            self.progress.answered(shard, still_busy=bool(self.in_flight.get(shard)), now=time.monotonic())
         for part in self.merging.reports(batch_id, done, failed, not_done, events):
             finished = self.pending.report(part.batch_id, shard, part.done, part.failed, part.not_done, part.events)
             if finished is not None:
@@ -202,24 +201,6 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
             self._release(index)
             return
         self._fail_work(index, work, "the shard failed twice on this work")
-
-    def _fail_work(self, index: int, work: ShardWork, reason: str) -> None:
-        log.error("shard %d: %s (batch %s, %d accounts)", index, reason, work.batch_id, len(work.account_ids))
-        try:
-            self._record(work, reason)
-        except Exception as error:  # noqa: BLE001 - unrecorded, the accounts are handed back instead
-            log.error("could not record the failure (%s); handing the accounts back", error)
-            self._report(work.batch_id, index, (), (), work.account_ids)
-            return
-        self._report(work.batch_id, index, (), tuple((account, reason) for account in work.account_ids), ())
-
-    def _record(self, work: ShardWork, reason: str) -> None:
-        from bookkeeper.bootstrap import build_store
-
-        assert self.config is not None
-        if self._failures_store is None:
-            self._failures_store = build_store(self.config.settings)
-        record_shard_failure(self._failures_store, self.config.clock_file, work, reason)
 
     def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
         if 0 <= ready.index < len(self.shards) and sender == self.shards[ready.index]:
@@ -278,18 +259,32 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
         return False
 
     def _redeliver(self, index: int) -> None:
-        """The work the dead shard held goes to its successor once; dying on it twice makes it a
-        stored failure, like a message Thespian returns as poison."""
-        for batch_id, work in list(self.in_flight[index].items()):
-            parts = self.merging.unmerge(index, batch_id)  # its batches again, one at a time,
-            if parts:  # and dying on one of them alone fails it
-                del self.in_flight[index][batch_id]
+        """The work the dead shard was on goes to its successor once; dying (or being killed for
+        hanging) on it again makes it a stored failure, like a message Thespian returns as
+        poison. That work is the oldest it held, as a shard takes its work in the order sent
+        (Thespian keeps the order between two actors); what was queued behind it never started,
+        and is sent again as it was."""
+        works = self.in_flight[index]
+        died_on = next(iter(works), None)
+        killed_on = self.stopped_hung.pop(index, None)  # killed for hanging (hang_watch.py), or died
+        failing = None
+        if died_on is not None:
+            parts = self.merging.unmerge(index, died_on)  # its batches again, one at a time (released
+            if parts:  # below, after the rest), and dying on one of them alone fails it
+                del works[died_on]
                 self.redelivered.update((part.batch_id, index) for part in parts)
-            elif (batch_id, index) in self.redelivered:
-                self._fail_work(index, work, "the shard process died twice on this work")
+            elif (died_on, index) in self.redelivered:
+                failing = works[died_on]
             else:
-                self.redelivered.add((batch_id, index))
+                self.redelivered.add((died_on, index))
+                self.send(self.shards[index], works[died_on])
+        for batch_id, work in list(works.items()):
+            if batch_id != died_on:
                 self.send(self.shards[index], work)
+        if failing is not None:  # after the rest were sent: what its report releases goes last, as it is filed
+            self._fail_work(index, failing, stopped_twice(killed_on == died_on, self.progress))
+        if self.progress is not None:
+            self.progress.answered(index, still_busy=bool(works), now=time.monotonic())
         self._release(index)
 
     def _give_up(self, reason: str) -> None:
@@ -309,3 +304,5 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog):
             self._documents_tick()
         elif wakeup.payload == WATCHDOG:
             self._watchdog_tick()
+        elif wakeup.payload == HANG_CHECK:
+            self._hang_check_tick()

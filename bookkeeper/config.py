@@ -98,6 +98,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("restart_intensity", "KAZBILL_RESTART_INTENSITY", ("service", "restart_intensity"), _port, 5),
     Setting("restart_period_s", "KAZBILL_RESTART_PERIOD", ("service", "restart_period_s"), _positive_number, 60.0),
     Setting(
+        "shard_work_deadline_s",
+        "KAZBILL_SHARD_WORK_DEADLINE",
+        ("service", "shard_work_deadline_s"),
+        _positive_number,
+        600.0,
+    ),
+    Setting(
         "scheduler_interval_s",
         "KAZBILL_SCHEDULER_INTERVAL",
         ("service", "scheduler_interval_s"),
@@ -195,6 +202,10 @@ class Settings:
     shard_passes: int = 0
     restart_intensity: int = 5
     restart_period_s: float = 60.0
+    # A shard that answers nothing about its work for this long is taken for hung, killed and
+    # restarted (actors/hang_watch.py). Far above what a batch takes: a crawl chunk, or the
+    # largest merged rating, takes seconds even on a slow CouchDB.
+    shard_work_deadline_s: float = 600.0
     scheduler_interval_s: float = 30.0
     mailer_interval_s: float = 30.0  # how often the mailer looks for notices due (it is also poked)
     public_url: str = "http://127.0.0.1:8000"  # where gateways reach /hooks/ (notify URLs in payment forms)

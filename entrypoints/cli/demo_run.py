@@ -65,6 +65,7 @@ class DemoRun:
             shard_count=self.settings.shard_count,
             restart_intensity=self.settings.restart_intensity,
             restart_period_s=self.settings.restart_period_s,
+            work_deadline_s=self.settings.shard_work_deadline_s,
             serve_pid=os.getpid(),
             clock_file=self.clock.path,
             scheduler_interval_s=10**6,  # the demo crawls on cue

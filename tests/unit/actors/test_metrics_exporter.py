@@ -16,16 +16,17 @@ def status(**counts: int) -> ServiceStatus:
     )
 
 
-def test_the_page_shows_events_accounts_restarts_and_nothing_before_the_first_answer():
+def test_the_page_shows_events_accounts_restarts_hangs_and_nothing_before_the_first_answer():
     metrics = ServiceMetrics("kazbill@billing-1")
     assert 'kazbill_service_answered{node="kazbill@billing-1"} 0' in metrics.text()
-    metrics.update(status(**{"event:charged": 7, "event:billing_failed": 1, "accounts:done": 9}))
+    metrics.update(status(**{"event:charged": 7, "event:billing_failed": 1, "accounts:done": 9, "shards:hung": 2}))
     text = metrics.text()
     assert 'kazbill_events_total{node="kazbill@billing-1",event="charged"} 7' in text
     assert 'kazbill_events_total{node="kazbill@billing-1",event="billing_failed"} 1' in text
     assert 'kazbill_accounts_total{node="kazbill@billing-1",outcome="done"} 9' in text
     assert 'kazbill_accounts_total{node="kazbill@billing-1",outcome="handed_back"} 0' in text
     assert 'kazbill_restarts_total{node="kazbill@billing-1"} 1' in text
+    assert 'kazbill_shards_killed_hung_total{node="kazbill@billing-1"} 2' in text
 
 
 def test_it_is_served_over_http_at_metrics_only():
