@@ -1,7 +1,9 @@
 """Shards that stop answering. A shard given work that reports nothing for the work deadline is
 taken for hung (an endless loop, a lock never released, a request with no timeout) and killed, so
-that the supervisor restarts it and hands its work on as it does a dead shard's: the work it
-stopped on twice becomes a stored failure, for a person.
+that the supervisor restarts it and hands the work queued behind on. The work it hung on fails at
+once, stored for a person: unlike a death, a hang is not tried again, as a second deadline would
+outlast the bridge's wait for the answer (config_values._work_deadline), the bridge would put the
+event back, and it would hang the shard again. A merged work is split and each batch tried alone.
 
 Without this, a hung shard's accounts stop billing while its process looks alive, and every batch
 routed to it waits out the bridge's hand-off timeout, is requeued, comes back and waits again,
@@ -10,7 +12,6 @@ for ever. A death is noticed by Thespian (ChildActorExited); a hang only by the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -60,10 +61,10 @@ def check_every(deadline_s: float) -> float:
     return min(5.0, max(0.05, deadline_s / 10))
 
 
-def stopped_twice(hung: bool, progress: ShardProgress | None) -> str:
-    """Why work a shard stopped on twice is failed, as the failure record says it."""
+def why_failed(hung: bool, progress: ShardProgress | None) -> str:
+    """Why the work a shard stopped on is failed, as the failure record says it."""
     if hung and progress is not None:
-        return f"the shard stopped twice on this work, the second time hung (no answer in {progress.deadline_s:g}s)"
+        return f"the shard hung on this work (no answer in {progress.deadline_s:g}s) and was killed"
     return "the shard process died twice on this work"
 
 
@@ -91,7 +92,8 @@ class HangWatch:
             return
         if not (self.giving_up or self.stopping):
             for index in self.progress.overdue(time.monotonic()):
-                self._stop_hung(index)
+                if index not in self.stopped_hung:  # (killed already: its exit is on the way)
+                    self._stop_hung(index)
         self.wakeupAfter(check_every(self.progress.deadline_s), payload=HANG_CHECK)
 
     def _stop_hung(self, index: int) -> None:
@@ -118,8 +120,19 @@ class HangWatch:
             batch_id,
             len(works[batch_id].account_ids),
         )
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:  # died meanwhile: its ChildActorExited is on the way
+            pass
+        except OSError as error:  # not ours to kill: said again a deadline later
+            log.error("shard %d (pid %d) could not be killed: %s", index, pid, error)
+            self.progress.answered(index, still_busy=True, now=time.monotonic())
+            return
         self.counts[HUNG] += 1
         self.stopped_hung[index] = batch_id
         self.progress.forget(index)
-        with contextlib.suppress(ProcessLookupError):  # died meanwhile: its ChildActorExited is on the way
-            os.kill(pid, signal.SIGKILL)
+
+    def _clock_restarts(self, index: int) -> None:
+        """The shard answered, took work back or came up again: its silence is counted from now."""
+        if self.progress is not None:
+            self.progress.answered(index, still_busy=bool(self.in_flight.get(index)), now=time.monotonic())

@@ -17,7 +17,7 @@ from collections import Counter
 
 from thespian.actors import ActorExitRequest, ActorTypeDispatcher, ChildActorExited, PoisonMessage, WakeupMessage
 
-from actors.hang_watch import HANG_CHECK, HangWatch, ShardProgress, stopped_twice
+from actors.hang_watch import HANG_CHECK, HangWatch, ShardProgress, why_failed
 from actors.messages import (
     HandOff,
     HandOffDone,
@@ -169,8 +169,7 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog, HangWatch, Sh
     def _report(self, batch_id: str, shard: int, done, failed, not_done, events=()) -> None:
         self.in_flight.get(shard, {}).pop(batch_id, None)
         self.redelivered.discard((batch_id, shard))
-        if self.progress is not None:
-            self.progress.answered(shard, still_busy=bool(self.in_flight.get(shard)), now=time.monotonic())
+        self._clock_restarts(shard)
         for part in self.merging.reports(batch_id, done, failed, not_done, events):
             finished = self.pending.report(part.batch_id, shard, part.done, part.failed, part.not_done, part.events)
             if finished is not None:
@@ -198,6 +197,7 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog, HangWatch, Sh
         index = self.shards.index(sender)
         if self.merging.unmerge(index, work.batch_id):  # its batches again, one at a time
             self.in_flight[index].pop(work.batch_id, None)
+            self._clock_restarts(index)
             self._release(index)
             return
         self._fail_work(index, work, "the shard failed twice on this work")
@@ -205,6 +205,7 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog, HangWatch, Sh
     def receiveMsg_ShardReady(self, ready: ShardReady, sender) -> None:
         if 0 <= ready.index < len(self.shards) and sender == self.shards[ready.index]:
             self.shard_pids[ready.index] = ready.pid  # not a dead predecessor's word, come late
+            self._clock_restarts(ready.index)  # its start-up is not its work's time
 
     def receiveMsg_StatusRequest(self, request: StatusRequest, sender) -> None:
         self.send(
@@ -259,21 +260,23 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog, HangWatch, Sh
         return False
 
     def _redeliver(self, index: int) -> None:
-        """The work the dead shard was on goes to its successor once; dying (or being killed for
-        hanging) on it again makes it a stored failure, like a message Thespian returns as
-        poison. That work is the oldest it held, as a shard takes its work in the order sent
-        (Thespian keeps the order between two actors); what was queued behind it never started,
-        and is sent again as it was."""
+        """The work the dead shard was on goes to its successor once; dying on it again makes it
+        a stored failure, like a message Thespian returns as poison. That work is the oldest it
+        held, as a shard takes its work in the order sent (Thespian keeps the order between two
+        actors); what was queued behind it never started, and is sent again as it was. Work it
+        was killed for hanging on fails at once (hang_watch.py), unless it was answered between
+        the kill and the exit; a merged work, dead or hung on, is tried again batch by batch."""
         works = self.in_flight[index]
-        died_on = next(iter(works), None)
-        killed_on = self.stopped_hung.pop(index, None)  # killed for hanging (hang_watch.py), or died
+        killed_on = self.stopped_hung.pop(index, None)
+        hung = killed_on is not None
+        died_on = (killed_on if killed_on in works else None) if hung else next(iter(works), None)
         failing = None
         if died_on is not None:
             parts = self.merging.unmerge(index, died_on)  # its batches again, one at a time (released
             if parts:  # below, after the rest), and dying on one of them alone fails it
                 del works[died_on]
                 self.redelivered.update((part.batch_id, index) for part in parts)
-            elif (died_on, index) in self.redelivered:
+            elif hung or (died_on, index) in self.redelivered:
                 failing = works[died_on]
             else:
                 self.redelivered.add((died_on, index))
@@ -281,10 +284,9 @@ class Supervisor(ActorTypeDispatcher, PassRequests, ServeWatchdog, HangWatch, Sh
         for batch_id, work in list(works.items()):
             if batch_id != died_on:
                 self.send(self.shards[index], work)
-        if failing is not None:  # after the rest were sent: what its report releases goes last, as it is filed
-            self._fail_work(index, failing, stopped_twice(killed_on == died_on, self.progress))
-        if self.progress is not None:
-            self.progress.answered(index, still_busy=bool(works), now=time.monotonic())
+        if failing is not None:  # after the rest were sent: what its report releases goes last, as filed
+            self._fail_work(index, failing, why_failed(hung, self.progress))
+        self._clock_restarts(index)
         self._release(index)
 
     def _give_up(self, reason: str) -> None:

@@ -35,6 +35,7 @@ from actors.messages import (
 )
 from actors.process_group import end_process_group
 from actors.supervisor import GLOBAL_NAME
+from bookkeeper.config_values import HAND_OFF_TIMEOUT_S
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.logs import formatter_config
 
@@ -82,7 +83,7 @@ class ServiceHandle:
     supervisor: object
     shard_count: int
 
-    def client(self, timeout_s: float = 120.0) -> HandOffClient:
+    def client(self, timeout_s: float = HAND_OFF_TIMEOUT_S) -> HandOffClient:
         return HandOffClient(self.system, self.supervisor, timeout_s)
 
 
@@ -120,7 +121,7 @@ def running_service(
             end_process_group(actor_group, ACTORS_GRACE_S)
 
 
-def connect(admin_port: int, timeout_s: float = 120.0) -> HandOffClient:
+def connect(admin_port: int, timeout_s: float = HAND_OFF_TIMEOUT_S) -> HandOffClient:
     """A bridge's handle on a running service. Refuses to start a system of its own: a bridge
     without a service behind it must fail, not bill alone. The handle is not Thespian's per-process
     singleton (transientUnique), so a client that outlives a killed service can connect to the

@@ -30,6 +30,7 @@ from bookkeeper.config_values import (
     _text,
     _timezone,
     _url,
+    _work_deadline,
     _worker_class,
 )
 
@@ -101,8 +102,8 @@ SETTINGS: tuple[Setting, ...] = (
         "shard_work_deadline_s",
         "KAZBILL_SHARD_WORK_DEADLINE",
         ("service", "shard_work_deadline_s"),
-        _positive_number,
-        600.0,
+        _work_deadline,
+        90.0,
     ),
     Setting(
         "scheduler_interval_s",
@@ -203,9 +204,11 @@ class Settings:
     restart_intensity: int = 5
     restart_period_s: float = 60.0
     # A shard that answers nothing about its work for this long is taken for hung, killed and
-    # restarted (actors/hang_watch.py). Far above what a batch takes: a crawl chunk, or the
-    # largest merged rating, takes seconds even on a slow CouchDB.
-    shard_work_deadline_s: float = 600.0
+    # restarted, and the work fails (actors/hang_watch.py). Far above what a batch takes (a crawl
+    # chunk is sized to about a second; the largest merged rating, 24,000 calls, ~20 s on a
+    # two-core CouchDB; a store that stops answering is given up on after KAZBILL_STORE_TIMEOUT,
+    # 30 s), and below the bridges' 120 s wait for the answer (config_values._work_deadline).
+    shard_work_deadline_s: float = 90.0
     scheduler_interval_s: float = 30.0
     mailer_interval_s: float = 30.0  # how often the mailer looks for notices due (it is also poked)
     public_url: str = "http://127.0.0.1:8000"  # where gateways reach /hooks/ (notify URLs in payment forms)

@@ -50,6 +50,23 @@ def _passes(value: Any) -> int:
     return number
 
 
+# The bridges wait this long for a batch's answer (actors/system.py), then put it back on the queue.
+HAND_OFF_TIMEOUT_S = 120.0
+# What a hung shard's failure needs after its deadline to reach the bridge still waiting for it:
+# the kill, Thespian noticing the exit, the failure record, the answer.
+HANG_ANSWER_MARGIN_S = 20.0
+
+
+def _work_deadline(value: Any) -> float:
+    number = _positive_number(value)
+    if number > HAND_OFF_TIMEOUT_S - HANG_ANSWER_MARGIN_S:
+        raise ValueError(
+            f"must be at most {HAND_OFF_TIMEOUT_S - HANG_ANSWER_MARGIN_S:g} s: the bridges wait "
+            f"{HAND_OFF_TIMEOUT_S:g} s for a batch, and a hung shard's failure must reach them before"
+        )
+    return number
+
+
 def _port(value: Any) -> int:
     try:
         port = int(value)

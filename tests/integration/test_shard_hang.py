@@ -1,9 +1,10 @@
 """`kazbill serve` with a shard that hangs: one customer's database stops answering (the store
 took the request and went silent, and the store timeout is longer than the hang), so the shard
 billing that customer sits on one piece of work. The supervisor must notice by the clock, kill
-the shard and restart it, store the work it hung on twice as a failure for a person, and go on
-billing everyone else. Without it the shard's accounts stop billing and the event loops between
-the bridge's hand-off timeout and the queue for ever."""
+the shard and restart it, store the work it hung on as a failure for a person (answered to the
+bridge within its wait, so the event is settled), and go on billing everyone else. Without it the
+shard's accounts stop billing and the event loops between the bridge's hand-off timeout and the
+queue for ever."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from urllib.parse import quote
 
 import pytest
 
-from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.kazoo_names import SYSTEM_DB, account_db
 from bookkeeper.ports import DatabaseNotFound, ViewQuery
+from bookkeeper.services.billing.context import get_or_none
 from bookkeeper.services.setup.failures import FAILURES_DB
 from testkit.support.bus import change, publish
 from testkit.support.kazbill_service import wait_for
@@ -30,7 +32,13 @@ from tests.integration.test_serve_end_to_end import (
 
 pytestmark = pytest.mark.integration
 scene = end_to_end.scene  # the same reseller and three customers as the end-to-end tests (a fixture)
-DEADLINE_S = 4
+DEADLINE_S = 10  # the start-up crawl through the proxy must fit in it on a slow machine
+
+
+def crawled(world) -> str | None:
+    """The last day the scheduler recorded as crawled for the scene's reseller."""
+    state = get_or_none(world.store, SYSTEM_DB, f"kazbill_crawl-{world.reseller}") or {}
+    return state.get("last_day")
 
 
 def shard_failures(store, account_id: str) -> list[dict]:
@@ -65,6 +73,7 @@ def test_a_shard_hung_on_one_account_is_killed_restarted_and_the_others_go_on_bi
 
         with serving_over_amqp(hanging_service) as (kazbill, depths):
             wait_for(lambda: all(entries(world, c) for c in customers), what=f"the first charges\n{kazbill.log()}")
+            wait_for(lambda: crawled(world) == "2026-03-02", what=f"the start-up crawl answered\n{kazbill.log()}")
             proxy.stall(quote(account_db(victim), safe=""))  # its account database and its months
             asyncio.run(publish([change("doc_created", victim, "device", new_phone(world, victim, 0))]))
             wait_for(
@@ -82,12 +91,10 @@ def test_a_shard_hung_on_one_account_is_killed_restarted_and_the_others_go_on_bi
             assert stop_drained(kazbill) == 0, kazbill.log()
         assert proxy.held  # the victim's database was asked, and never answered
     log = kazbill.log()
-    assert log.count(f"has answered nothing for {DEADLINE_S}s") >= 2, log
+    assert log.count(f"has answered nothing for {DEADLINE_S}s") == 1, log
     [failure] = shard_failures(world.store, victim)
     assert failure["payload"]["account_ids"] == [victim]
-    assert failure["reason"] == (
-        f"the shard stopped twice on this work, the second time hung (no answer in {DEADLINE_S}s)"
-    )
+    assert failure["reason"] == f"the shard hung on this work (no answer in {DEADLINE_S}s) and was killed"
     assert list(depths.values()) == [0, 0, 0]  # the victim's event settled (its failure stored), not looping
     assert entries(world, victim) == dict([TWO_PHONES_MARCH])  # its phone waits for a person
     for other in others:

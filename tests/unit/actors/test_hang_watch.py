@@ -95,6 +95,10 @@ def crawl(supervisor: RecordingSupervisor, batch_id: str, *accounts: str) -> Non
     supervisor.receiveMsg_HandOff(HandOff(batch_id, "crawl", accounts, "2026-03-02"), "bridge")
 
 
+def reconcile(supervisor: RecordingSupervisor, batch_id: str, *accounts: str) -> None:
+    supervisor.receiveMsg_HandOff(HandOff(batch_id, "reconcile", accounts), "bridge")
+
+
 def dies(supervisor: RecordingSupervisor) -> None:
     supervisor.receiveMsg_ChildActorExited(ChildActorExited(supervisor.shards[0]), None)
 
@@ -119,41 +123,74 @@ def test_only_the_work_a_shard_died_on_twice_fails_and_what_was_queued_behind_it
     assert len(supervisor.recorded) == 1 and supervisor.work_sent()[-1] == "b"
 
 
-def test_a_shard_silent_past_the_deadline_is_killed_and_its_work_fails_when_it_hangs_twice():
+def hangs(supervisor: RecordingSupervisor) -> None:
+    """The shard is silent past the deadline: the clock's next look kills its process."""
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as hung:
+        supervisor.shard_pids[0] = hung.pid
+        supervisor._hang_check_tick()
+        assert hung.poll() is None  # within the deadline: left alone
+        assert supervisor.progress is not None
+        supervisor.progress.answered(0, still_busy=True, now=0.0)  # silent since long ago
+        supervisor._hang_check_tick()
+        assert hung.wait(10) == -9  # killed
+        supervisor._hang_check_tick()  # not killed again while its exit is awaited
+
+
+def test_a_shard_silent_past_the_deadline_is_killed_and_the_work_it_hung_on_fails_at_once():
     supervisor = started()
     crawl(supervisor, "a", "account-a")
     crawl(supervisor, "b", "account-b")
-    for round_ in (1, 2):
-        with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as hung:
-            supervisor.shard_pids[0] = hung.pid
-            supervisor._hang_check_tick()
-            assert hung.poll() is None  # within the deadline: left alone
-            assert supervisor.progress is not None
-            supervisor.progress.answered(0, still_busy=True, now=0.0)  # silent since long ago
-            supervisor._hang_check_tick()
-            assert hung.wait(10) == -9  # killed
-            assert supervisor.counts[HUNG] == round_ and supervisor.stopped_hung == {0: "a"}
-            supervisor._hang_check_tick()  # no second kill while the successor is awaited
-            assert supervisor.counts[HUNG] == round_
-        dies(supervisor)  # Thespian sees the process gone
-    reason = "the shard stopped twice on this work, the second time hung (no answer in 10s)"
+    hangs(supervisor)
+    assert supervisor.counts[HUNG] == 1 and supervisor.stopped_hung == {0: "a"}
+    dies(supervisor)  # Thespian sees the process gone
+    reason = "the shard hung on this work (no answer in 10s) and was killed"
     assert [(work.batch_id, why) for work, why in supervisor.recorded] == [("a", reason)]
     assert supervisor.answers() == [HandOffDone("a", (), (("account-a", reason),), ())]
-    assert supervisor.stopped_hung == {} and supervisor.in_flight[0].keys() == {"b"}
-    assert supervisor.restarts == 2
+    assert supervisor.work_sent()[-1] == "b" and supervisor.in_flight[0].keys() == {"b"}  # b goes on
+    assert supervisor.stopped_hung == {} and supervisor.restarts == 1
 
 
-def test_a_shard_that_answers_is_never_killed_however_long_its_queue():
+def test_work_answered_between_the_kill_and_the_exit_blames_nothing_queued_behind_it():
+    supervisor = started()
+    crawl(supervisor, "a", "account-a")
+    crawl(supervisor, "b", "account-b")
+    hangs(supervisor)
+    supervisor.receiveMsg_ShardWorkDone(_done("a"), supervisor.shards[0])  # a came through at the last moment
+    supervisor._hang_check_tick()
+    assert supervisor.counts[HUNG] == 1  # the answer did not set the dead shard's clock going again
+    dies(supervisor)
+    assert supervisor.recorded == [] and supervisor.work_sent()[-1] == "b"
+    dies(supervisor)  # b's first death: sent once more, not failed
+    assert supervisor.recorded == [] and supervisor.work_sent()[-1] == "b"
+
+
+def test_a_merged_work_hung_on_is_tried_again_batch_by_batch():
+    supervisor = started()
+    reconcile(supervisor, "r1", "account-1")  # goes alone; the next two wait for it, then go merged
+    reconcile(supervisor, "r2", "account-2")
+    reconcile(supervisor, "r3", "account-3")
+    supervisor.receiveMsg_ShardWorkDone(_done("r1", "account-1"), supervisor.shards[0])
+    [merged] = [work for work in supervisor.in_flight[0].values()]
+    assert set(merged.account_ids) == {"account-2", "account-3"}
+    hangs(supervisor)
+    dies(supervisor)
+    assert supervisor.recorded == []  # split, not failed: each batch is tried alone
+    assert supervisor.work_sent()[-1] in {"r2", "r3"} and supervisor.answers()[-1].batch_id == "r1"
+
+
+def test_a_shard_that_answers_is_never_killed_however_long_its_queue(monkeypatch):
+    killed: list[int] = []
+    monkeypatch.setattr("actors.hang_watch.os.kill", lambda pid, signum: killed.append(pid))
     supervisor = started()
     for batch in "abc":
         crawl(supervisor, batch, f"account-{batch}")
-    supervisor.shard_pids[0] = 1  # never signalled: nothing here is overdue
+    supervisor.shard_pids[0] = 4242
     assert supervisor.progress is not None
     for batch in "ab":
         supervisor.progress.answered(0, still_busy=True, now=0.0)  # long ago...
         supervisor.receiveMsg_ShardWorkDone(_done(batch), supervisor.shards[0])  # ...but it answers now
         supervisor._hang_check_tick()
-    assert supervisor.counts[HUNG] == 0 and supervisor.in_flight[0].keys() == {"c"}
+    assert killed == [] and supervisor.counts[HUNG] == 0 and supervisor.in_flight[0].keys() == {"c"}
 
 
 def test_without_a_deadline_nothing_is_watched_and_a_shard_without_a_process_is_not_killed():
@@ -166,7 +203,17 @@ def test_without_a_deadline_nothing_is_watched_and_a_shard_without_a_process_is_
     assert supervisor.counts[HUNG] == 0 and supervisor.stopped_hung == {}
 
 
-def _done(batch_id: str):
+def test_the_deadline_cannot_outlast_the_bridges_wait_for_an_answer():
+    import pytest
+
+    from bookkeeper.config import load_settings
+
+    assert load_settings(environ={"KAZBILL_SHARD_WORK_DEADLINE": "100"}).shard_work_deadline_s == 100.0
+    with pytest.raises(ValueError, match="KAZBILL_SHARD_WORK_DEADLINE.*at most 100 s"):
+        load_settings(environ={"KAZBILL_SHARD_WORK_DEADLINE": "101"})
+
+
+def _done(batch_id: str, *accounts: str):
     from actors.messages import ShardWorkDone
 
-    return ShardWorkDone(batch_id, 0, (f"account-{batch_id}",), (), ())
+    return ShardWorkDone(batch_id, 0, accounts or (f"account-{batch_id}",), (), ())
