@@ -3,6 +3,9 @@
 
 Published first, marked after: a crash in between publishes a notice twice, never loses one.
 The store is read in a thread, so the event loop that consumes Kazoo's messages never waits on it.
+A round that meets the broker reconnecting (a robust channel refuses to publish meanwhile) or the
+store away ends there and the next round starts over; raised, either would have ended the
+process's every consumer with it (run.all_or_none), and a flapping broker its restart budget.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import aio_pika
 
 from actors.bridges.amqp_config import EXCHANGE
 from actors.bridges.kazoo_replies import encode_doc_edited_notice
-from bookkeeper.ports import DocumentStore
+from bookkeeper.ports import DocumentStore, StoreError
 from bookkeeper.services.billing.announcements import mark_published, pending_announcements
 
 log = logging.getLogger("kazbill.bridge.announce")
+PUBLISH_TIMEOUT_S = 10.0  # a broker that blocks publishers (a memory alarm) must not hold a stop
+# What publishing raises while the connection is away or coming back: aiormq's errors, and the
+# RuntimeError (ChannelInvalidStateError) of a robust channel not yet reopened.
+PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError, TimeoutError)
 
 
 @dataclass
@@ -67,6 +74,17 @@ class OutboxPublisher:
             except ValueError as error:  # cannot be routed: kept, marked, and said
                 log.error("announcement %s cannot be published: %s", announcement["_id"], error)
             else:
-                await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key)
-            await loop.run_in_executor(None, mark_published, self.store, announcement, self.clock_gregorian())
+                try:
+                    await asyncio.wait_for(
+                        exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key),
+                        PUBLISH_TIMEOUT_S,
+                    )
+                except PUBLISH_ERRORS as error:
+                    log.warning("the broker is away, announcements wait for the next round: %r", error)
+                    return 0
+            try:
+                await loop.run_in_executor(None, mark_published, self.store, announcement, self.clock_gregorian())
+            except StoreError as error:  # published, not marked: published again next round (harmless)
+                log.warning("cannot mark announcement %s published: %s", announcement["_id"], error)
+                return 0
         return len(pending)
