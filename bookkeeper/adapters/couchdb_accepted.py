@@ -40,6 +40,18 @@ def leaves_from_open_revs(answer: Any) -> list[Leaf]:
     return found
 
 
+def live_leaf_documents(answer: Any) -> list[dict[str, Any]]:
+    """The live leaves' documents of an open_revs answer, without the `_revisions` asked for."""
+    return [
+        {key: value for key, value in row["ok"].items() if key != "_revisions"}
+        for row in (answer if isinstance(answer, list) else [])
+        if isinstance(row, dict)
+        and isinstance(row.get("ok"), dict)
+        and isinstance(row["ok"].get("_rev"), str)
+        and not row["ok"].get("_deleted")
+    ]
+
+
 def _ancestors(revisions: Any) -> frozenset[str]:
     """{"start": 3, "ids": ["c", "b", "a"]} -> {"2-b", "1-a"}: the leaf itself left out."""
     if not isinstance(revisions, dict) or not isinstance(revisions.get("start"), int):

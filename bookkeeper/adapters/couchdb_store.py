@@ -17,6 +17,7 @@ from urllib.parse import quote
 from bookkeeper.adapters.couchdb_accepted import (
     document_path,
     leaves_from_open_revs,
+    live_leaf_documents,
     open_revs_path,
     settle_accepted_write,
 )
@@ -30,7 +31,7 @@ from bookkeeper.adapters.document_rules import (
     check_rev,
     checked_database_name,
 )
-from bookkeeper.domain.cluster_writes import Leaf, is_decision_database
+from bookkeeper.domain.cluster_writes import Leaf, couchdb_winner, is_decision_database
 from bookkeeper.domain.kazoo_names import parse_db_name
 from bookkeeper.ports import (
     Attachment,
@@ -132,6 +133,24 @@ class CouchDbStore(NewDatabases):
         if doc_id.startswith(DESIGN):  # the SDK's *_document methods refuse ids starting "_"
             return self._json(self._call("get_design_document", db=db, err_id=doc_id, ddoc=doc_id.removeprefix(DESIGN)))
         return self._json(self._call("get_document", db=db, doc_id=doc_id))
+
+    def get_from_every_copy(self, db: str, doc_id: str) -> dict[str, Any] | None:
+        db = checked_database_name(db)
+        check_doc_id(db, doc_id)
+        copies = self.database_info(db).copies or 1
+        if copies == 1:
+            try:
+                return self.get(db, doc_id)
+            except NotFound:
+                return None
+        # open_revs with r = the copies: every copy's leaves, merged (a quorum read stops at the
+        # first two that agree, and two copies that have not heard of it yet agree).
+        try:
+            answer = self._send("GET", f"{open_revs_path(db, doc_id)}&r={copies}", err_db=db, err_id=doc_id)
+        except NotFound:
+            return None
+        live = {doc["_rev"]: doc for doc in live_leaf_documents(answer)}
+        return live[couchdb_winner(Leaf(rev) for rev in live).rev] if live else None
 
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         db = checked_database_name(db)

@@ -231,6 +231,10 @@ class DocumentStore(Protocol):
     # documents
     def get(self, db: str, doc_id: str) -> dict[str, Any]: ...  # NotFound
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+    # The document as any copy holds it (its winning live revision), None if none does: on a
+    # cluster, a read right after a write that fewer copies than the quorum took yet (a 202) can
+    # miss it at the quorum; this asks every copy. For "not found" that would be a failure.
+    def get_from_every_copy(self, db: str, doc_id: str) -> dict[str, Any] | None: ...
     def put(self, db: str, doc: Mapping[str, Any]) -> PutResult: ...  # Conflict
     def bulk_put(self, db: str, docs: Sequence[Mapping[str, Any]]) -> list[BulkResult]: ...
     def delete(self, db: str, doc_id: str, rev: str) -> PutResult: ...  # hard delete (tombstone)

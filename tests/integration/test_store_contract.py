@@ -155,6 +155,19 @@ def test_a_soft_delete_marks_the_document_the_kazoo_way(store, db):
     assert doc["pvt_deleted"] is True and doc["name"] == "Desk phone" and doc["_rev"] == written.rev
 
 
+def test_a_document_read_from_every_copy_is_its_latest_live_revision_or_none(store, db):
+    """On a cluster it asks every copy (open_revs with r = the copies); on one server it is a get."""
+    first = store.put(db, {"_id": "device1", "name": "Desk phone"})
+    second = store.put(db, {"_id": "device1", "_rev": first.rev, "name": "Desk phone, moved"})
+    assert store.get_from_every_copy(db, "device1") == store.get(db, "device1")
+    assert store.get_from_every_copy(db, "device1")["_rev"] == second.rev
+    store.delete(db, "device1", second.rev)
+    assert store.get_from_every_copy(db, "device1") is None  # deleted
+    assert store.get_from_every_copy(db, "nothing-here") is None  # never written
+    with pytest.raises(DatabaseNotFound):
+        store.get_from_every_copy("account/00/00/0000000000000000000000000000", "device1")
+
+
 def test_missing_documents_are_not_found(store, db):
     with pytest.raises(NotFound) as missing:
         store.get(db, "nothing-here")

@@ -178,6 +178,12 @@ class EmbeddedStore(FeedsMixin, AttachmentsMixin, LocalDocsMixin):
                 raise NotFound(name, doc_id)
             return self._compose(name, doc_id, row[0], row[2])
 
+    def get_from_every_copy(self, db: str, doc_id: str) -> dict[str, Any] | None:
+        try:
+            return self.get(db, doc_id)  # one copy
+        except NotFound:
+            return None
+
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = list(dict.fromkeys(doc_ids))
         found: dict[str, dict[str, Any]] = {}

@@ -65,6 +65,19 @@ def get_or_none(store: DocumentStore, db: str, doc_id: str) -> dict[str, Any] | 
         return None
 
 
+def _from_every_copy(store: DocumentStore, account_id: str) -> dict[str, Any] | None:
+    """Before an account is called unknown (a failure for a person), every copy is asked: on a
+    Kazoo cluster, a sign-up's document that fewer copies than the quorum took yet is missed by
+    the reads above, though its event has come (seen on the 3-node cluster under load)."""
+    for db in (ACCOUNTS_DB, account_db(account_id)):
+        try:
+            if (doc := store.get_from_every_copy(db, account_id)) is not None:
+                return doc
+        except DatabaseNotFound:
+            continue
+    return None
+
+
 # Plans as parsed, by (reseller, plan id, revision): a revision's content never changes, so a
 # shard parses a plan once, not on every pass of each of the reseller's accounts. Bounded.
 _PARSED_PLANS: dict[tuple[str, str, str], ServicePlan] = {}
@@ -129,7 +142,11 @@ def load_context(store: DocumentStore, account_id: str, *, closed_too: bool = Fa
     # Kazoo saves a new account's document in the account's own database first and copies it to
     # `accounts` after; a change seen in between is billed from the account's own copy (which is
     # the one Kazoo itself reads), not refused as an unknown account.
-    account_doc = get_or_none(store, ACCOUNTS_DB, account_id) or get_or_none(store, account_db(account_id), account_id)
+    account_doc = (
+        get_or_none(store, ACCOUNTS_DB, account_id)
+        or get_or_none(store, account_db(account_id), account_id)
+        or _from_every_copy(store, account_id)
+    )
     if account_doc is None:
         raise BillingInputError(account_id, "account", "unknown account")
     closed = account_doc.get("pvt_modified") if account_doc.get("pvt_deleted") else None

@@ -1,0 +1,80 @@
+"""An HTTP proxy in front of one CouchDB that plays a three-copy cluster where a document was
+taken by one copy only (its write answered 202): every quorum read of the chosen document (a GET,
+a row of `_all_docs` with keys) answers "not found", as two copies that have not heard of it yet
+agree on; a read that asks every copy (`r=` in the query) is forwarded. Database information
+says three copies, and `_membership` three nodes, so the store behaves as on a cluster.
+
+    with LaggingQuorumProxy(couch_url, chosen=account_id) as proxy:
+        store = CouchDbStore(proxy.url)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+from testkit.support.late_node_proxy import MEMBERSHIP
+from testkit.support.local_http import LocalHttpServer, QuietHandler
+from testkit.support.quorum_proxy import forward, send_answer
+
+MISSING = json.dumps({"error": "not_found", "reason": "missing"}).encode()
+JSON = [("Content-Type", "application/json")]
+
+
+class LaggingQuorumProxy(LocalHttpServer):
+    def __init__(self, target_url: str, chosen: str):
+        super().__init__()
+        parts = urlsplit(target_url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
+        credentials = parts.netloc.rpartition("@")[0]
+        self.url = urlunsplit(
+            parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}")
+        )
+        self.chosen = chosen
+        self._lock = threading.Lock()
+        self.missed: list[str] = []  # "METHOD path" of every quorum read that missed the document
+        self.asked_every_copy: list[str] = []
+
+    def _note(self, kept: list[str], method: str, path: str) -> None:
+        with self._lock:
+            kept.append(f"{method} {path}")
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+        split = urlsplit(path)
+        parts = [unquote(part) for part in split.path.split("/")[1:]]
+        if split.path == "/_membership":
+            return 200, JSON, MEMBERSHIP
+        if method == "GET" and len(parts) == 2 and parts[1] == self.chosen:
+            if "r" in parse_qs(split.query):
+                self._note(self.asked_every_copy, method, path)
+                return forward(self.target, method, path, headers, body)
+            self._note(self.missed, method, path)
+            return 404, JSON, MISSING
+        status, answer_headers, answer = forward(self.target, method, path, headers, body)
+        if status != 200 or not parts or parts[0].startswith("_"):
+            return status, answer_headers, answer
+        if method == "GET" and len(parts) == 1:  # database information: three copies
+            info = json.loads(answer)
+            info["cluster"] = {**info.get("cluster", {}), "n": 3, "w": 2, "r": 2}
+            return status, answer_headers, json.dumps(info).encode()
+        if len(parts) == 2 and parts[1] == "_all_docs" and self.chosen in answer.decode("utf-8", "replace"):
+            rows = json.loads(answer)
+            for index, row in enumerate(rows.get("rows", [])):
+                if row.get("key") == self.chosen and "error" not in row:
+                    rows["rows"][index] = {"key": self.chosen, "error": "not_found"}
+                    self._note(self.missed, method, path)
+            return status, answer_headers, json.dumps(rows).encode()
+        return status, answer_headers, answer
+
+    def handler(self):
+        proxy = self
+
+        class Handler(QuietHandler):
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                send_answer(self, *proxy.answer(self.command, self.path, dict(self.headers), body))
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
+
+        return Handler
