@@ -13,10 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import aio_pika
+import aiormq
+from aiormq.exceptions import ChannelInvalidStateError, DeliveryError
 
 from actors.bridges.amqp_config import EXCHANGE
 from actors.bridges.kazoo_replies import encode_doc_edited_notice
@@ -25,9 +28,10 @@ from bookkeeper.services.billing.announcements import mark_published, pending_an
 
 log = logging.getLogger("kazbill.bridge.announce")
 PUBLISH_TIMEOUT_S = 10.0  # a broker that blocks publishers (a memory alarm) must not hold a stop
-# What publishing raises while the connection is away or coming back: aiormq's errors, and the
-# RuntimeError (ChannelInvalidStateError) of a robust channel not yet reopened.
-PUBLISH_ERRORS = (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError, TimeoutError)
+# What publishing raises while the connection is away or coming back: aiormq's errors (the
+# ChannelInvalidStateError of a robust channel not yet reopened among them) and a timeout.
+PUBLISH_ERRORS = (aiormq.exceptions.AMQPError, ChannelInvalidStateError, ConnectionError, TimeoutError)
+FAILING_LOUDLY_AFTER_S = 300.0  # rounds failing this long are an ERROR in the log, not a reconnect
 
 
 @dataclass
@@ -38,6 +42,7 @@ class OutboxPublisher:
     node: str
     app_version: str
     interval_s: float = 1.0
+    failing_since: float | None = None  # (monotonic) the first round of a run of failed ones
 
     async def run(self, stop: asyncio.Event) -> None:
         connection = await aio_pika.connect_robust(self.url)
@@ -58,7 +63,7 @@ class OutboxPublisher:
         try:
             pending = await loop.run_in_executor(None, pending_announcements, self.store)
         except Exception as error:  # noqa: BLE001 - the store is away: the next round tries again
-            log.warning("cannot read the outbox: %s", error)
+            self._failed(f"cannot read the outbox: {error}")
             return 0
         for announcement in pending:
             try:
@@ -79,12 +84,30 @@ class OutboxPublisher:
                         exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=key),
                         PUBLISH_TIMEOUT_S,
                     )
+                except DeliveryError as error:  # this one refused (a nack): the rest still go
+                    log.warning(
+                        "announcement %s refused by the broker, kept for the next round: %r", announcement["_id"], error
+                    )
+                    continue
                 except PUBLISH_ERRORS as error:
-                    log.warning("the broker is away, announcements wait for the next round: %r", error)
+                    self._failed(f"the broker is away, announcements wait for the next round: {error!r}")
                     return 0
             try:
                 await loop.run_in_executor(None, mark_published, self.store, announcement, self.clock_gregorian())
             except StoreError as error:  # published, not marked: published again next round (harmless)
-                log.warning("cannot mark announcement %s published: %s", announcement["_id"], error)
+                self._failed(f"cannot mark announcement {announcement['_id']} published: {error}")
                 return 0
+        self.failing_since = None
         return len(pending)
+
+    def _failed(self, why: str) -> None:
+        """A reconnect or a store outage is said at WARNING; rounds failing for five minutes on
+        end are no reconnect, and are said at ERROR (once a minute at most)."""
+        now = time.monotonic()
+        if self.failing_since is None:
+            self.failing_since = now
+        failing_s = now - self.failing_since
+        if failing_s < FAILING_LOUDLY_AFTER_S:
+            log.warning(why)
+        elif int(failing_s) % 60 < self.interval_s + 1:
+            log.error("announcements have failed for %.0f s: %s", failing_s, why)

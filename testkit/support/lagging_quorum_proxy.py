@@ -1,7 +1,7 @@
 """An HTTP proxy in front of one CouchDB that plays a three-copy cluster where a document was
 taken by one copy only (its write answered 202): every quorum read of the chosen document (a GET,
 a row of `_all_docs` with keys) answers "not found", as two copies that have not heard of it yet
-agree on; a read that asks every copy (`r=` in the query) is forwarded. Database information
+agree on; only a read of every copy's revisions (`open_revs=all` with `r=3`) is forwarded. Database information
 says three copies, and `_membership` three nodes, so the store behaves as on a cluster.
 
     with LaggingQuorumProxy(couch_url, chosen=account_id) as proxy:
@@ -46,7 +46,8 @@ class LaggingQuorumProxy(LocalHttpServer):
         if split.path == "/_membership":
             return 200, JSON, MEMBERSHIP
         if method == "GET" and len(parts) == 2 and parts[1] == self.chosen:
-            if "r" in parse_qs(split.query):
+            query = parse_qs(split.query)
+            if query.get("open_revs") == ["all"] and query.get("r") == ["3"]:
                 self._note(self.asked_every_copy, method, path)
                 return forward(self.target, method, path, headers, body)
             self._note(self.missed, method, path)

@@ -12,8 +12,10 @@ import pytest
 
 from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.couchdb_store import CouchDbStore
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
 from bookkeeper.services.billing.context import load_context
+from bookkeeper.services.billing.pass_reads import PassReads
 from testkit.fixtures.billing_world import World
 from testkit.support.lagging_quorum_proxy import LaggingQuorumProxy
 from tests.integration.conftest import CleaningStore
@@ -32,6 +34,9 @@ def test_a_sign_up_only_one_copy_took_is_billed_not_called_unknown(couch_url):
         with LaggingQuorumProxy(couch_url, chosen=customer) as proxy:
             lagging = CouchDbStore(proxy.url)
             assert load_context(lagging, customer).account_id == customer
+            reads = PassReads(lagging)  # as a billing pass reads: what every copy gave is kept for the pass
+            assert load_context(reads, customer).account_id == customer
+            assert reads.get(ACCOUNTS_DB, customer)["name"] == "New"
             ports = BillingPorts(lagging, SettableClock(datetime(2026, 3, 2, 14, 0, tzinfo=MSK)), world.design_docs)
             events = reconcile_account(ports, customer)
             lagging.close()

@@ -225,6 +225,14 @@ class PassReads:
             raise NotFound(db, doc_id)
         return json_copy(doc)
 
+    def get_from_every_copy(self, db: str, doc_id: str) -> dict[str, Any] | None:
+        """Asked of the store's every copy, and kept: the pass's later reads of the document see
+        what was found, not the miss the quorum answered before (context._from_every_copy)."""
+        self._under.clear()
+        found = self.backing.get_from_every_copy(db, doc_id)
+        self._docs[(db, doc_id)] = _ABSENT if found is None else found
+        return None if found is None else json_copy(found)
+
     def get_many(self, db: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = list(dict.fromkeys(doc_ids))
         unknown = [doc_id for doc_id in wanted if (db, doc_id) not in self._docs]

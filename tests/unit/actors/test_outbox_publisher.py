@@ -9,6 +9,7 @@ import asyncio
 
 import aiormq
 import pytest
+from pamqp.commands import Basic
 
 from actors.bridges import amqp_announce
 from actors.bridges.amqp_announce import OutboxPublisher
@@ -25,13 +26,16 @@ ACCOUNT = "1" * 32
 class Exchange:
     """Publishes into a list; `failures` first raise what a robust channel raises while reconnecting."""
 
-    def __init__(self, failures: int = 0, hang: bool = False):
-        self.failures, self.hang = failures, hang
+    def __init__(self, failures: int = 0, hang: bool = False, refused: int = 0):
+        self.failures, self.hang, self.refused = failures, hang, refused
         self.published: list[str] = []
 
     async def publish(self, message, routing_key: str) -> None:
         if self.hang:
             await asyncio.Event().wait()
+        if self.refused:  # the broker nacks it (a full queue that rejects publishes)
+            self.refused -= 1
+            raise aiormq.exceptions.DeliveryError(None, Basic.Nack(delivery_tag=1))
         if self.failures:
             self.failures -= 1
             raise aiormq.exceptions.ChannelInvalidStateError("<RobustChannel> closed")
@@ -74,6 +78,29 @@ def test_a_round_that_cannot_mark_ends_and_the_next_publishes_again(publisher):
     publisher.store.away = False
     assert asyncio.run(publisher.publish_pending(exchange)) == 1
     assert len(exchange.published) == 2 and pending_announcements(publisher.store) == []  # twice: harmless
+
+
+def test_an_announcement_the_broker_refuses_does_not_hold_back_the_others(publisher):
+    announce_write(publisher.store, ACCOUNTS_DB, {"_id": "2" * 32, "_rev": "1-b", "pvt_type": "account"}, 1)
+    exchange = Exchange(refused=1)
+    assert asyncio.run(publisher.publish_pending(exchange)) == 2
+    assert len(exchange.published) == 1 and len(pending_announcements(publisher.store)) == 1  # the refused one
+    asyncio.run(publisher.publish_pending(exchange))
+    assert len(exchange.published) == 2 and pending_announcements(publisher.store) == []
+
+
+def test_rounds_failing_for_five_minutes_are_said_at_error(publisher, monkeypatch, caplog):
+    clock = [1000.0]
+    monkeypatch.setattr(amqp_announce.time, "monotonic", lambda: clock[0])
+    exchange = Exchange(failures=10)
+    asyncio.run(publisher.publish_pending(exchange))
+    assert [record.levelname for record in caplog.records] == ["WARNING"]  # a reconnect, as far as anyone knows
+    clock[0] += amqp_announce.FAILING_LOUDLY_AFTER_S
+    asyncio.run(publisher.publish_pending(exchange))
+    assert caplog.records[-1].levelname == "ERROR" and "failed for 300 s" in caplog.records[-1].getMessage()
+    exchange.failures = 0
+    asyncio.run(publisher.publish_pending(exchange))
+    assert publisher.failing_since is None  # a round that went through ends the run of failures
 
 
 def test_a_broker_that_blocks_publishing_does_not_hold_the_round(publisher, monkeypatch):
