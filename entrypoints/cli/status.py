@@ -49,6 +49,7 @@ def status(obj: Context, as_json: bool) -> None:
 
 
 def _service(admin_port: int) -> dict[str, Any]:
+    from actors.hang_watch import HUNG
     from actors.messages import ServiceStatus, StatusRequest
     from actors.system import admin_listening, connect
 
@@ -64,6 +65,7 @@ def _service(admin_port: int) -> dict[str, Any]:
         "answered": True,
         "shard_pids": list(answer.shard_pids),
         "restarts": answer.restarts,
+        "shards_killed_hung": dict(answer.counts).get(HUNG, 0),  # (hang_watch.py)
         "batches_in_flight": answer.batches_in_flight,
         "giving_up": answer.giving_up,
         "mailer": answer.mailer is not None,
@@ -94,8 +96,10 @@ def _lines(report: dict[str, Any], cap: int) -> list[str]:
     lines = [f"service: {'running' if service['running'] else 'not running'} (actor port {service['admin_port']})"]
     if service.get("answered"):
         lines.append(
-            f"  shards {service['shard_pids']}, restarts {service['restarts']}, "
-            f"batches in flight {service['batches_in_flight']}" + (", GIVING UP" if service["giving_up"] else "")
+            f"  shards {service['shard_pids']}, restarts {service['restarts']}"
+            + (f" ({service['shards_killed_hung']} killed hung)" if service.get("shards_killed_hung") else "")
+            + f", batches in flight {service['batches_in_flight']}"
+            + (", GIVING UP" if service["giving_up"] else "")
         )
     if amqp["reachable"]:
         for name, depth in amqp["queues"].items():

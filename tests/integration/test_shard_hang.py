@@ -29,6 +29,7 @@ from tests.integration.test_serve_end_to_end import (
     serving_over_amqp,
     stop_drained,
 )
+from tests.integration.test_status import status
 
 pytestmark = pytest.mark.integration
 scene = end_to_end.scene  # the same reseller and three customers as the end-to-end tests (a fixture)
@@ -81,6 +82,14 @@ def test_a_shard_hung_on_one_account_is_killed_restarted_and_the_others_go_on_bi
                 60,
                 what=f"the hung work stored as a failure\n{kazbill.log()}",
             )
+            shown = status(
+                {
+                    "KAZBILL_ACTOR_PORT": str(kazbill.admin_port),
+                    "KAZBILL_STORE_URL": world.couch_url,  # (status reads the store too)
+                    "KAZBILL_AMQP_QUEUE": kazbill.env["KAZBILL_AMQP_QUEUE"],
+                }
+            )["service"]
+            assert shown["shards_killed_hung"] == 1 and shown["restarts"] == 1 and not shown["giving_up"]
             phones = [change("doc_created", c, "device", new_phone(world, c, n)) for n, c in enumerate(others, 1)]
             asyncio.run(publish(phones))
             wait_for(
