@@ -24,8 +24,15 @@ from actors.bridges.batch_sizing import BatchSizing
 from actors.cluster import ownership_for, recent_calls, taken_over
 from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart
 from bookkeeper.bootstrap import build_billing_ports
+from bookkeeper.ports import StoreError, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
-from bookkeeper.services.billing.crawl_plan import CrawlJob, fall_back, mark_crawled, plan_crawls
+from bookkeeper.services.billing.crawl_plan import (
+    CrawlJob,
+    fall_back,
+    mark_crawled,
+    plan_crawls,
+    record_crawl_refusals,
+)
 from bookkeeper.services.cluster.membership import Ownership
 
 log = logging.getLogger("kazbill.scheduler")
@@ -59,6 +66,7 @@ class Scheduler(ActorTypeDispatcher):
         self.interval_s = 30.0
         self.current: _Pass | None = None
         self.asked: list = []
+        self.broken_recorded: set[tuple[str, str]] = set()  # resellers set aside, and why, stored once
         # Distributed mode: the cluster as last seen, the accounts gained and not yet taken over,
         # and the take-over batches in flight.
         self.ownership: Ownership | None = None
@@ -98,9 +106,21 @@ class Scheduler(ActorTypeDispatcher):
             return
         for reseller_id, reason in broken:
             log.error("reseller %s is not crawled: %s", reseller_id, reason)
+        self._record_broken([item for item in broken if item not in self.broken_recorded])
         self.current = _Pass(deque(jobs), waiting=self.asked)
         self.asked = []
         self._next_job()
+
+    def _record_broken(self, broken: list[tuple[str, str]]) -> None:
+        """A reseller set aside is a failure for a person (kazbill status counts it), stored once
+        for each reason; the log says it at every tick."""
+        assert self.ports is not None
+        try:
+            record_crawl_refusals(self.ports.store, broken, gregorian_now(self.ports.clock))
+        except StoreError as error:  # said again at the next tick
+            log.warning("cannot record the resellers not crawled: %s", error)
+            return
+        self.broken_recorded.update(broken)
 
     def _next_job(self) -> None:
         run = self.current

@@ -11,11 +11,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bookkeeper.domain.crawl_days import days_to_crawl
-from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, SERVICES_DB, SYSTEM_DB, account_db, gregorian_of
+from bookkeeper.domain.kazoo_names import (
+    ACCOUNTS_DB,
+    SERVICES_DB,
+    SYSTEM_DB,
+    InvalidAccountId,
+    account_db,
+    gregorian_of,
+    is_account_id,
+)
 from bookkeeper.domain.periods import day_start_utc, local_day
 from bookkeeper.domain.settings import ONBILL_DOC_ID, SettingsError, master_of, reseller_settings
 from bookkeeper.ports import DocumentStore, ViewQuery
 from bookkeeper.services.billing.context import get_or_none
+from bookkeeper.services.setup.failures import record_failure
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,10 @@ def plan_crawls(
     store: DocumentStore, now: datetime, node: str | None = None
 ) -> tuple[list[CrawlJob], list[tuple[str, str]]]:
     """(jobs in the order to run them, resellers whose settings cannot be read with the reason).
-    Each reseller's accounts are its descendants minus those a deeper reseller bills."""
+    Each reseller's accounts are its descendants minus those a deeper reseller bills. A reseller
+    that cannot be planned (its settings, or a services document flagging as a reseller an id
+    that is no account's) is set aside with the reason, never the whole plan: one such document
+    stopped every reseller's crawl, every day. Only the store's outage stops it (the next tick)."""
     all_resellers = resellers(store)
     reseller_set = set(all_resellers)
     subtrees = {reseller: descendants(store, reseller) for reseller in all_resellers}
@@ -67,8 +79,10 @@ def plan_crawls(
     broken: list[tuple[str, str]] = []
     for reseller_id in all_resellers:
         try:
+            if not is_account_id(reseller_id):
+                raise InvalidAccountId(reseller_id)
             timezone = reseller_timezone(store, reseller_id)
-        except SettingsError as error:
+        except (SettingsError, InvalidAccountId) as error:
             broken.append((reseller_id, str(error)))
             continue
         today = local_day(now, timezone)
@@ -83,6 +97,21 @@ def plan_crawls(
         accounts += closed_since(store, reseller_id, reseller_set, first_owed_began)
         jobs.extend(CrawlJob(reseller_id, day, accounts) for day in days)
     return jobs, broken
+
+
+def record_crawl_refusals(store: DocumentStore, broken: list[tuple[str, str]], now_gregorian: int) -> None:
+    """Each reseller plan_crawls set aside, as a failure for a person (once for each reason: its
+    id is made of the reseller and the reason). Its days stay owed, and are crawled once fixed."""
+    for reseller_id, reason in broken:
+        record_failure(
+            store,
+            source="scheduler",
+            reason_code="reseller_not_crawled",
+            reason=reason,
+            payload={"reseller_id": reseller_id, "reason": reason},
+            account_id=reseller_id if is_account_id(reseller_id) else None,
+            now_gregorian=now_gregorian,
+        )
 
 
 def closed_since(
