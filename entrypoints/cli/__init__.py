@@ -87,6 +87,7 @@ from entrypoints.cli import api as _api_command  # noqa: E402  (registers `kazbi
 from entrypoints.cli import audit as _audit_command  # noqa: E402  (registers `kazbill audit`)
 from entrypoints.cli import bench as _bench_command  # noqa: E402  (registers `kazbill bench`)
 from entrypoints.cli import demo as _demo_command  # noqa: E402  (registers `kazbill demo`)
+from entrypoints.cli import failures as _failures_commands  # noqa: E402  (registers `kazbill failures`)
 from entrypoints.cli import ratedeck as _ratedeck_commands  # noqa: E402  (registers `kazbill ratedeck`)
 from entrypoints.cli import serve as _serve_commands  # noqa: E402  (registers `kazbill serve`, `bridge`)
 from entrypoints.cli import simulate as _simulate_command  # noqa: E402  (registers `kazbill simulate`)
@@ -100,6 +101,7 @@ __all__ = [
     "_audit_command",
     "_bench_command",
     "_demo_command",
+    "_failures_commands",
     "_ratedeck_commands",
     "_serve_commands",
     "_simulate_command",

@@ -36,6 +36,11 @@ class StallingProxy(LocalHttpServer):
         with self._lock:
             self._stalled = path_part
 
+    def release(self) -> None:
+        """The store answers again: nothing more is held (what was held stays unanswered)."""
+        with self._lock:
+            self._stalled = None
+
     def _holds(self, method: str, path: str) -> bool:
         with self._lock:
             if self._stalled is None or self._stalled not in path:

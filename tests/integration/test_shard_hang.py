@@ -2,13 +2,16 @@
 took the request and went silent, and the store timeout is longer than the hang), so the shard
 billing that customer sits on one piece of work. The supervisor must notice by the clock, kill
 the shard and restart it, store the work it hung on as a failure for a person (answered to the
-bridge within its wait, so the event is settled), and go on billing everyone else. Without it the
+bridge within its wait, so the event is settled), and go on billing everyone else; once the
+store answers again, `kazbill failures replay` bills the stored work. Without the watch the
 shard's accounts stop billing and the event loops between the bridge's hand-off timeout and the
 queue for ever."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 from urllib.parse import quote
 
 import pytest
@@ -29,7 +32,7 @@ from tests.integration.test_serve_end_to_end import (
     serving_over_amqp,
     stop_drained,
 )
-from tests.integration.test_status import status
+from tests.integration.test_status import KAZBILL, status
 
 pytestmark = pytest.mark.integration
 scene = end_to_end.scene  # the same reseller and three customers as the end-to-end tests (a fixture)
@@ -97,15 +100,26 @@ def test_a_shard_hung_on_one_account_is_killed_restarted_and_the_others_go_on_bi
                 60,
                 what=f"the other customers' phones charged after the hang\n{kazbill.log()}",
             )
+            # The cause found (the store answers again), a person replays the failed work.
+            proxy.release()
+            [failure] = shard_failures(world.store, victim)
+            replayed = subprocess.run(
+                [KAZBILL, "failures", "replay", failure["_id"]],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, "KAZBILL_ACTOR_PORT": str(kazbill.admin_port), "KAZBILL_STORE_URL": world.couch_url},
+            )
+            assert replayed.returncode == 0, replayed.stdout + replayed.stderr + kazbill.log()
+            assert "reconcile of 1 done, 1 charged; record deleted" in replayed.stdout, replayed.stdout
             assert stop_drained(kazbill) == 0, kazbill.log()
         assert proxy.held  # the victim's database was asked, and never answered
     log = kazbill.log()
     assert log.count(f"has answered nothing for {DEADLINE_S}s") == 1, log
-    [failure] = shard_failures(world.store, victim)
     assert failure["payload"]["account_ids"] == [victim]
     assert failure["reason"] == f"the shard hung on this work (no answer in {DEADLINE_S}s) and was killed"
+    assert shard_failures(world.store, victim) == []  # replayed, done, deleted
     assert list(depths.values()) == [0, 0, 0]  # the victim's event settled (its failure stored), not looping
-    assert entries(world, victim) == dict([TWO_PHONES_MARCH])  # its phone waits for a person
-    for other in others:
-        assert entries(world, other) == dict([TWO_PHONES_MARCH, THIRD_PHONE_FROM_2_MARCH])
+    for customer in customers:  # the victim's phone too, once replayed
+        assert entries(world, customer) == dict([TWO_PHONES_MARCH, THIRD_PHONE_FROM_2_MARCH])
     assert kazbill.leftovers() == []

@@ -1,0 +1,120 @@
+"""`kazbill failures`: what awaits a person in kazbill_failures, and the replay of the work the
+shards failed for good (bookkeeper/services/operations/failure_replay.py) on the running service.
+A record whose work is done is deleted (the command prints it first); one that fails again or
+meets the store away stays, with what the shards answered printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from entrypoints.cli import Context, main, operator_errors
+
+
+@main.group("failures")
+def failures() -> None:
+    """What awaits a person in kazbill_failures, and replaying the shards' failed work."""
+
+
+@failures.command("list")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.pass_obj
+@operator_errors
+def list_failures(obj: Context, limit: int) -> None:
+    """The newest failures: id, when, source and reason, accounts, and whether `replay` takes it."""
+    from bookkeeper.bootstrap import build_store
+    from bookkeeper.ports import DatabaseNotFound, ViewQuery
+    from bookkeeper.services.operations.failure_replay import NotReplayable, replay_work
+    from bookkeeper.services.setup.failures import FAILURES_DB
+
+    store = build_store(obj.settings)
+    try:
+        rows = store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+    except DatabaseNotFound:
+        rows = []
+    finally:
+        store.close()
+    records = sorted(
+        (row.doc for row in rows if row.doc and row.doc.get("pvt_type") == "failure"),
+        key=lambda doc: doc.get("pvt_created") or 0,
+        reverse=True,
+    )[:limit]
+    for record in records:
+        try:
+            work = replay_work(record)
+            replayable = f"replayable: {work.kind} of {len(work.account_ids)}" + (
+                f" for {work.day}" if work.day else ""
+            )
+        except NotReplayable:
+            replayable = "for a person"
+        click.echo(
+            f"{record['_id']}  {_when(record.get('pvt_created'))}  {record.get('source')}/{record.get('reason_code')}"
+            f"  {record.get('account_id') or '-'}  {replayable}\n    {str(record.get('reason'))[:200]}"
+        )
+
+
+@failures.command("replay")
+@click.argument("failure_ids", nargs=-1, required=True)
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True)
+@click.pass_obj
+@operator_errors
+def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float) -> None:
+    """Hand each failure's work to the running service's shards again; delete the record once done."""
+    from actors.system import admin_listening, connect
+    from bookkeeper.bootstrap import build_store
+    from bookkeeper.ports import NotFound
+    from bookkeeper.services.operations.failure_replay import NotReplayable, replay_work
+    from bookkeeper.services.setup.failures import FAILURES_DB
+
+    settings = obj.settings
+    if not admin_listening(settings.actor_admin_port):
+        raise click.ClickException(
+            f"no service answers on actor port {settings.actor_admin_port}: start `kazbill serve`"
+        )
+    client = connect(settings.actor_admin_port, timeout_s=timeout)  # never shut down: it is the service's
+    store = build_store(settings)
+    left = 0
+    try:
+        for failure_id in failure_ids:
+            try:
+                record = store.get(FAILURES_DB, failure_id)
+                work = replay_work(record)
+            except (NotFound, NotReplayable) as error:
+                click.echo(f"{failure_id}: not replayed: {error}", err=True)
+                left += 1
+                continue
+            done = (
+                client.hand_off_calls(work.calls)
+                if work.kind == "rate"
+                else client.hand_off(
+                    work.kind,
+                    work.account_ids,
+                    day=work.day,
+                )
+            )
+            if done.failed or done.not_done:
+                click.echo(
+                    f"{failure_id}: {work.kind} not done; kept. Failed: {json.dumps(done.failed)}; "
+                    f"handed back (the store away): {list(done.not_done)}",
+                    err=True,
+                )
+                left += 1
+                continue
+            store.delete(FAILURES_DB, failure_id, record["_rev"])
+            charged = sum(1 for name, _ in done.events if name == "charged")
+            click.echo(f"{failure_id}: {work.kind} of {len(done.done)} done, {charged} charged; record deleted")
+    finally:
+        store.close()
+    if left:
+        sys.exit(1)
+
+
+def _when(gregorian: object) -> str:
+    from bookkeeper.domain.kazoo_names import GREGORIAN_UNIX_OFFSET
+
+    if not isinstance(gregorian, int):
+        return "-"
+    return datetime.fromtimestamp(gregorian - GREGORIAN_UNIX_OFFSET, UTC).strftime("%Y-%m-%d %H:%M:%S")
