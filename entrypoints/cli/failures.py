@@ -63,6 +63,7 @@ def list_failures(obj: Context, limit: int) -> None:
 @operator_errors
 def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float) -> None:
     """Hand each failure's work to the running service's shards again; delete the record once done."""
+    from actors.hand_off import HandOffUnavailable
     from actors.system import admin_listening, connect
     from bookkeeper.bootstrap import build_store
     from bookkeeper.ports import NotFound
@@ -86,15 +87,16 @@ def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float) -> None:
                 click.echo(f"{failure_id}: not replayed: {error}", err=True)
                 left += 1
                 continue
-            done = (
-                client.hand_off_calls(work.calls)
-                if work.kind == "rate"
-                else client.hand_off(
-                    work.kind,
-                    work.account_ids,
-                    day=work.day,
+            try:
+                done = (
+                    client.hand_off_calls(work.calls)
+                    if work.kind == "rate"
+                    else client.hand_off(work.kind, work.account_ids, day=work.day)
                 )
-            )
+            except HandOffUnavailable as error:  # a timeout among them: kept, to be replayed again
+                click.echo(f"{failure_id}: {work.kind} not answered; kept: {error}", err=True)
+                left += 1
+                continue
             if done.failed or done.not_done:
                 click.echo(
                     f"{failure_id}: {work.kind} not done; kept. Failed: {json.dumps(done.failed)}; "
