@@ -24,7 +24,7 @@ from actors.bridges.batch_sizing import BatchSizing
 from actors.cluster import ownership_for, recent_calls, taken_over
 from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart
 from bookkeeper.bootstrap import build_billing_ports
-from bookkeeper.ports import StoreError, gregorian_now
+from bookkeeper.ports import gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.crawl_plan import (
     CrawlJob,
@@ -115,9 +115,11 @@ class Scheduler(ActorTypeDispatcher):
         """A reseller set aside is a failure for a person (kazbill status counts it), stored once
         for each reason; the log says it at every tick."""
         assert self.ports is not None
+        if not broken:
+            return
         try:
             record_crawl_refusals(self.ports.store, broken, gregorian_now(self.ports.clock))
-        except StoreError as error:  # said again at the next tick
+        except Exception as error:  # noqa: BLE001 - said again at the next tick; the crawl goes on
             log.warning("cannot record the resellers not crawled: %s", error)
             return
         self.broken_recorded.update(broken)

@@ -59,15 +59,20 @@ def list_failures(obj: Context, limit: int) -> None:
 @failures.command("replay")
 @click.argument("failure_ids", nargs=-1, required=True)
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also work a shard died on twice: it may kill a shard twice more, two restarts of the budget each.",
+)
 @click.pass_obj
 @operator_errors
-def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float) -> None:
+def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float, force: bool) -> None:
     """Hand each failure's work to the running service's shards again; delete the record once done."""
     from actors.hand_off import HandOffUnavailable
     from actors.system import admin_listening, connect
     from bookkeeper.bootstrap import build_store
     from bookkeeper.ports import NotFound
-    from bookkeeper.services.operations.failure_replay import NotReplayable, replay_work
+    from bookkeeper.services.operations.failure_replay import NotReplayable, kills_shards, replay_work
     from bookkeeper.services.setup.failures import FAILURES_DB
 
     settings = obj.settings
@@ -83,6 +88,11 @@ def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float) -> None:
             try:
                 record = store.get(FAILURES_DB, failure_id)
                 work = replay_work(record)
+                if kills_shards(record) and not force:
+                    raise NotReplayable(
+                        "a shard died twice on this work: replayed, it may kill shards and spend the restart "
+                        "budget (`serve` gives up past it); fix the cause, then replay it alone with --force"
+                    )
             except (NotFound, NotReplayable) as error:
                 click.echo(f"{failure_id}: not replayed: {error}", err=True)
                 left += 1
@@ -106,8 +116,10 @@ def replay(obj: Context, failure_ids: tuple[str, ...], timeout: float) -> None:
                 left += 1
                 continue
             store.delete(FAILURES_DB, failure_id, record["_rev"])
-            charged = sum(1 for name, _ in done.events if name == "charged")
-            click.echo(f"{failure_id}: {work.kind} of {len(done.done)} done, {charged} charged; record deleted")
+            charged = sum(1 for name, _ in done.events if name in ("charged", "call_charged"))
+            count, noun = (len(work.calls), "call") if work.kind == "rate" else (len(done.done), "account")
+            what = f"{count} {noun}" + ("s" if count != 1 else "")
+            click.echo(f"{failure_id}: {work.kind} of {what} done, {charged} charged; record deleted")
     finally:
         store.close()
     if left:

@@ -111,7 +111,7 @@ def test_a_shard_hung_on_one_account_is_killed_restarted_and_the_others_go_on_bi
                 env={**os.environ, "KAZBILL_ACTOR_PORT": str(kazbill.admin_port), "KAZBILL_STORE_URL": world.couch_url},
             )
             assert replayed.returncode == 0, replayed.stdout + replayed.stderr + kazbill.log()
-            assert "reconcile of 1 done, 1 charged; record deleted" in replayed.stdout, replayed.stdout
+            assert "reconcile of 1 account done, 1 charged; record deleted" in replayed.stdout, replayed.stdout
             assert stop_drained(kazbill) == 0, kazbill.log()
         assert proxy.held  # the victim's database was asked, and never answered
     log = kazbill.log()

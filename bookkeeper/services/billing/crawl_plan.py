@@ -101,7 +101,9 @@ def plan_crawls(
 
 def record_crawl_refusals(store: DocumentStore, broken: list[tuple[str, str]], now_gregorian: int) -> None:
     """Each reseller plan_crawls set aside, as a failure for a person (once for each reason: its
-    id is made of the reseller and the reason). Its days stay owed, and are crawled once fixed."""
+    id is made of the reseller and the reason). Its crawl record does not move: once fixed, the
+    days since it was last crawled are crawled (one never crawled yet: from the day it is fixed).
+    A sub-reseller set aside keeps its customers out of its parent's crawl meanwhile."""
     for reseller_id, reason in broken:
         record_failure(
             store,

@@ -1,7 +1,8 @@
-"""What a stored failure asks to be done again (`kazbill failures replay`). Two kinds are work
+"""What a stored failure asks to be done again (`kazbill failures replay`). Three kinds are work
 the shards failed for good and can be handed to them again as it was: a shard's work it hung on
-or died on twice (`shard_work_failed`: its kind, day, accounts and calls), and an account's pass
-that raised twice (`billing_crashed`: its account and day). Billing is idempotent, so a replay
+or died on twice (`shard_work_failed`: its kind, day, accounts and calls), an account's pass
+that raised twice (`billing_crashed`: its account and day), and a call whose rating raised twice
+(`rating_crashed`: the call). Billing is idempotent, so a replay
 charges only what the failure left unbilled: a crawl's daily fee for the day (which no later pass
 charges: only a day a change touched is priced again), a change's charge, a call. The other
 failures are about data a person corrects first (a malformed message, a document refused for a
@@ -17,7 +18,10 @@ from typing import Any, Literal
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import is_account_id
 
-REPLAYABLE = ("shard_work_failed", "billing_crashed")
+REPLAYABLE = ("shard_work_failed", "billing_crashed", "rating_crashed")
+# A shard's work it died on twice: replayed, it may kill the shard twice more, two restarts of
+# the service's budget each (5 in 60 s by default; past it `serve` gives up). Only when told.
+DIED_TWICE = "the shard process died twice on this work"
 Kind = Literal["reconcile", "crawl", "rate"]  # as actors.messages.WorkKind
 KINDS: dict[str, Kind] = {"reconcile": "reconcile", "crawl": "crawl", "rate": "rate"}
 
@@ -39,6 +43,9 @@ def replay_work(record: Mapping[str, Any]) -> ReplayWork:
     if record.get("pvt_type") != "failure" or code not in REPLAYABLE:
         raise NotReplayable(f"a {code or 'record'} is corrected by a person, not replayed (replayable: {REPLAYABLE})")
     payload = record.get("payload") or {}
+    if code == "rating_crashed":
+        call = _call(payload.get("call"))
+        return ReplayWork("rate", (call.account_id,), None, (call,))
     if code == "billing_crashed":
         account, day = payload.get("account_id"), payload.get("day")
         return ReplayWork("crawl" if day else "reconcile", (_account(account),), _day(day))
@@ -54,6 +61,11 @@ def replay_work(record: Mapping[str, Any]) -> ReplayWork:
     if not accounts:
         raise NotReplayable("payload.account_ids: no accounts")
     return ReplayWork(kind, accounts, _day(payload.get("day")) if kind == "crawl" else None)
+
+
+def kills_shards(record: Mapping[str, Any]) -> bool:
+    """Whether replaying the record may kill a shard twice (see DIED_TWICE)."""
+    return record.get("reason_code") == "shard_work_failed" and record.get("reason") == DIED_TWICE
 
 
 def _account(value: Any) -> str:

@@ -7,7 +7,13 @@ import dataclasses
 import pytest
 
 from bookkeeper.domain.calls import FinishedCall
-from bookkeeper.services.operations.failure_replay import NotReplayable, ReplayWork, replay_work
+from bookkeeper.services.operations.failure_replay import (
+    DIED_TWICE,
+    NotReplayable,
+    ReplayWork,
+    kills_shards,
+    replay_work,
+)
 
 ACCOUNT, OTHER = "a" * 32, "b" * 32
 
@@ -32,6 +38,19 @@ def test_a_shards_failed_work_is_replayed_whole_its_calls_as_they_were_stored():
         {"kind": "rate", "day": None, "account_ids": [ACCOUNT], "calls": [dataclasses.asdict(call)]},
     )
     assert replay_work(rate) == ReplayWork("rate", (ACCOUNT,), None, (call,))
+
+
+def test_a_call_whose_rating_raised_twice_is_rated_again_alone():
+    call = FinishedCall(ACCOUNT, "call-2", 30, "+74951234567", "outbound", True, 63_900_000_000)
+    crashed = record("rating_crashed", {"call": dataclasses.asdict(call)})
+    assert replay_work(crashed) == ReplayWork("rate", (ACCOUNT,), None, (call,))
+
+
+def test_only_work_a_shard_died_on_twice_may_kill_shards_when_replayed():
+    died = {**record("shard_work_failed", {"kind": "reconcile", "account_ids": [ACCOUNT]}), "reason": DIED_TWICE}
+    hung = {**died, "reason": "the shard hung on this work (no answer in 90s) and was killed"}
+    assert kills_shards(died) and not kills_shards(hung)
+    assert not kills_shards(record("billing_crashed", {"account_id": ACCOUNT, "day": None}))
 
 
 @pytest.mark.parametrize(
