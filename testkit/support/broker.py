@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 
@@ -71,3 +72,15 @@ def wait_drained(names: list[str], timeout_s: float = 120.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"queues not drained after {timeout_s:.0f}s: {counts} {failure}")
         time.sleep(0.3)
+
+
+async def drop_every_connection(reason: str) -> None:
+    """The broker closes every client connection at once (`rabbitmqctl close_all_connections`),
+    as a broker restart or a network blip does; robust clients must reconnect by themselves."""
+    closed = await asyncio.to_thread(
+        subprocess.run,
+        ["rabbitmqctl", "-q", "close_all_connections", reason],
+        capture_output=True,
+        timeout=60,
+    )
+    assert closed.returncode == 0, closed.stderr

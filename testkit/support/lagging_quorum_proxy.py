@@ -12,25 +12,18 @@ from __future__ import annotations
 
 import json
 import threading
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from testkit.support.couch_proxy import Answer, CouchProxy, forward
 from testkit.support.late_node_proxy import MEMBERSHIP
-from testkit.support.local_http import LocalHttpServer, QuietHandler
-from testkit.support.quorum_proxy import forward, send_answer
 
 MISSING = json.dumps({"error": "not_found", "reason": "missing"}).encode()
 JSON = [("Content-Type", "application/json")]
 
 
-class LaggingQuorumProxy(LocalHttpServer):
+class LaggingQuorumProxy(CouchProxy):
     def __init__(self, target_url: str, chosen: str):
-        super().__init__()
-        parts = urlsplit(target_url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
-        credentials = parts.netloc.rpartition("@")[0]
-        self.url = urlunsplit(
-            parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}")
-        )
+        super().__init__(target_url)
         self.chosen = chosen
         self._lock = threading.Lock()
         self.missed: list[str] = []  # "METHOD path" of every quorum read that missed the document
@@ -40,7 +33,7 @@ class LaggingQuorumProxy(LocalHttpServer):
         with self._lock:
             kept.append(f"{method} {path}")
 
-    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         split = urlsplit(path)
         parts = [unquote(part) for part in split.path.split("/")[1:]]
         if split.path == "/_membership":
@@ -67,15 +60,3 @@ class LaggingQuorumProxy(LocalHttpServer):
                     self._note(self.missed, method, path)
             return status, answer_headers, json.dumps(rows).encode()
         return status, answer_headers, answer
-
-    def handler(self):
-        proxy = self
-
-        class Handler(QuietHandler):
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                send_answer(self, *proxy.answer(self.command, self.path, dict(self.headers), body))
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
-
-        return Handler

@@ -14,10 +14,9 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
-from testkit.support.local_http import LocalHttpServer, QuietHandler
-from testkit.support.quorum_proxy import forward, send_answer
+from testkit.support.couch_proxy import Answer, CouchProxy, forward
 
 NO_DATABASE = json.dumps({"error": "not_found", "reason": "Database does not exist."}).encode()
 MEMBERSHIP = json.dumps(
@@ -25,15 +24,9 @@ MEMBERSHIP = json.dumps(
 ).encode()
 
 
-class LateNodeProxy(LocalHttpServer):
+class LateNodeProxy(CouchProxy):
     def __init__(self, target_url: str, chosen: str, *, late_answers: int = 12):
-        super().__init__()
-        parts = urlsplit(target_url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
-        credentials = parts.netloc.rpartition("@")[0]
-        self.url = urlunsplit(
-            parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}")
-        )
+        super().__init__(target_url)
         self.chosen, self.late_left = chosen, late_answers
         self.created = False
         self.answered_late: list[str] = []  # "METHOD path" of every request the late node answered
@@ -54,20 +47,9 @@ class LateNodeProxy(LocalHttpServer):
             self.answered_late.append(f"{method} {path}")
             return True
 
-    def handler(self):
-        proxy = self
-
-        class Handler(QuietHandler):
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if urlsplit(self.path).path == "/_membership":
-                    status, headers, answer = 200, [("Content-Type", "application/json")], MEMBERSHIP
-                elif proxy._late(self.command, self.path):
-                    status, headers, answer = 404, [("Content-Type", "application/json")], NO_DATABASE
-                else:
-                    status, headers, answer = forward(proxy.target, self.command, self.path, dict(self.headers), body)
-                send_answer(self, status, headers, answer)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
-
-        return Handler
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        if urlsplit(path).path == "/_membership":
+            return 200, [("Content-Type", "application/json")], MEMBERSHIP
+        if self._late(method, path):
+            return 404, [("Content-Type", "application/json")], NO_DATABASE
+        return forward(self.target, method, path, headers, body)

@@ -11,21 +11,18 @@ copies hand each other revisions. On one node it forces what a cluster does now 
 from __future__ import annotations
 
 import gzip
-import http.client
 import itertools
 import json
 import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from testkit.support.local_http import LocalHttpServer, QuietHandler
-
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+from testkit.support.couch_proxy import Answer, CouchProxy, forward
 
 
-class QuorumProxy(LocalHttpServer):
+class QuorumProxy(CouchProxy):
     def __init__(
         self,
         target_url: str,
@@ -35,16 +32,7 @@ class QuorumProxy(LocalHttpServer):
         rival: bool = True,
         designs: bool = False,
     ):
-        super().__init__()
-        parts = urlsplit(target_url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
-        self.url = urlunsplit(
-            parts._replace(
-                netloc=f"{parts.netloc.rpartition('@')[0]}@127.0.0.1:{self.port}"
-                if "@" in parts.netloc
-                else f"127.0.0.1:{self.port}"
-            )
-        )
+        super().__init__(target_url)
         self.chosen, self.every, self.rival = chosen, every, rival
         self.designs = designs  # whether design documents may be chosen too
         self._count = itertools.count(1)
@@ -60,23 +48,11 @@ class QuorumProxy(LocalHttpServer):
         with self._lock:
             return next(self._count) % self.every == 0
 
-    def handler(self):
-        proxy = self
-
-        class Handler(QuietHandler):
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, headers, answer = proxy.send(self.command, self.path, dict(self.headers), body)
-                if self.command in ("PUT", "POST") and status == 201:
-                    status, answer = proxy.tamper(self.path, dict(self.headers), body, answer)
-                send_answer(self, status, headers, answer)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
-
-        return Handler
-
-    def send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
-        return forward(self.target, method, path, headers, body)
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        status, answer_headers, answer = forward(self.target, method, path, headers, body)
+        if method in ("PUT", "POST") and status == 201:
+            status, answer = self.tamper(path, headers, body, answer)
+        return status, answer_headers, answer
 
     def tamper(self, path: str, headers: dict[str, str], body: bytes, answer: bytes) -> tuple[int, bytes]:
         """A 201 to a write of chosen documents becomes a 202, with a rival beside it."""
@@ -115,7 +91,8 @@ class QuorumProxy(LocalHttpServer):
             "_revisions": {"start": generation, "ids": [rev_id, *parents]},
         }
         auth = {k: v for k, v in headers.items() if k.lower() == "authorization"}
-        status, _, answer = self.send(
+        status, _, answer = forward(
+            self.target,
             "POST",
             f"/{quote(db, safe='')}/_bulk_docs",
             {**auth, "Content-Type": "application/json"},
@@ -123,29 +100,3 @@ class QuorumProxy(LocalHttpServer):
         )
         assert status in (201, 202), answer
         self.rivals.append((db, doc["_id"], rival["_rev"]))
-
-
-def forward(
-    target: tuple[str, int], method: str, path: str, headers: dict[str, str], body: bytes
-) -> tuple[int, list, bytes]:
-    """The request sent on to the CouchDB behind, on a connection of its own; its answer."""
-    connection = http.client.HTTPConnection(*target, timeout=120)
-    try:
-        kept = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "host"}
-        connection.request(method, path, body=body or None, headers=kept)
-        response = connection.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        connection.close()
-
-
-def send_answer(handler: Any, status: int, headers: list, answer: bytes) -> None:
-    """The answer to the proxy's client: its status, the end-to-end headers, the body (none to a HEAD)."""
-    handler.send_response(status)
-    for name, value in headers:
-        if name.lower() not in HOP_BY_HOP:
-            handler.send_header(name, value)
-    handler.send_header("Content-Length", str(len(answer)))
-    handler.end_headers()
-    if handler.command != "HEAD":
-        handler.wfile.write(answer)

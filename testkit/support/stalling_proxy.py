@@ -11,21 +11,13 @@ Everything else is forwarded. Unlike TcpProxy.freeze, the rest of the store stay
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit, urlunsplit
 
-from testkit.support.local_http import LocalHttpServer, QuietHandler
-from testkit.support.quorum_proxy import forward, send_answer
+from testkit.support.couch_proxy import Answer, CouchProxy, forward
 
 
-class StallingProxy(LocalHttpServer):
+class StallingProxy(CouchProxy):
     def __init__(self, target_url: str):
-        super().__init__()
-        parts = urlsplit(target_url)
-        self.target = (parts.hostname or "127.0.0.1", parts.port or 5984)
-        credentials = parts.netloc.rpartition("@")[0]
-        self.url = urlunsplit(
-            parts._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials else f"127.0.0.1:{self.port}")
-        )
+        super().__init__(target_url)
         self._lock = threading.Lock()
         self._stalled: str | None = None
         self._released = threading.Event()
@@ -48,22 +40,11 @@ class StallingProxy(LocalHttpServer):
             self.held.append(f"{method} {path}")
             return True
 
-    def handler(self):
-        proxy = self
-
-        class Handler(QuietHandler):
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if proxy._holds(self.command, self.path):
-                    proxy._released.wait()
-                    self.close_connection = True  # no answer: the client sees the connection end
-                    return
-                status, headers, answer = forward(proxy.target, self.command, self.path, dict(self.headers), body)
-                send_answer(self, status, headers, answer)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_COPY = _forward
-
-        return Handler
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer | None:
+        if self._holds(method, path):
+            self._released.wait()
+            return None
+        return forward(self.target, method, path, headers, body)
 
     def stop(self) -> None:
         self._released.set()

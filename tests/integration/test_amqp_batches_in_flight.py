@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import subprocess
 import uuid
 
 import aio_pika
@@ -18,7 +17,7 @@ from actors.bridges.amqp_config import ConfigBridge
 from actors.bridges.batch_sizing import BatchSizing
 from actors.hand_off import HandOffUnavailable
 from testkit.fixtures.kazoo_docs import new_account_id
-from testkit.support.broker import queue_counts
+from testkit.support.broker import drop_every_connection, queue_counts
 from testkit.support.bus import AMQP_URL, EXCHANGE, change, publish, queue_depth_then_delete, until_consuming
 
 pytestmark = pytest.mark.integration
@@ -430,13 +429,7 @@ def test_batches_in_flight_when_the_broker_drops_the_connection_come_back_and_th
         await until_consuming(bridge.queue_name)  # declared and bound
         await publish(events)
         await asyncio.wait_for(two_billing.wait(), 30)
-        closed = await asyncio.to_thread(
-            subprocess.run,
-            ["rabbitmqctl", "-q", "close_all_connections", "test: the broker drops its connections"],
-            capture_output=True,
-            timeout=60,
-        )
-        assert closed.returncode == 0, closed.stderr
+        await drop_every_connection("test: the broker drops its connections")
         dropped.set()
         await asyncio.wait_for(done.wait(), 90)  # redelivered after the robust connection came back
         stop.set()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import uuid
 
 import aio_pika
@@ -21,6 +20,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB
 from bookkeeper.services.billing.announcements import announce_write, pending_announcements
 from bookkeeper.services.setup import store_setup
 from testkit.fixtures.kazoo_docs import new_account_id
+from testkit.support.broker import drop_every_connection
 from testkit.support.bus import AMQP_URL
 from testkit.support.kazbill_service import wait_for
 
@@ -64,13 +64,7 @@ def test_announcements_are_published_across_a_dropped_connection_and_the_publish
         running = asyncio.create_task(publisher.run(stop))
         announce(REVISIONS[0])
         await asyncio.to_thread(wait_for, lambda: not pending_announcements(store), 30, "the first published")
-        dropped = await asyncio.to_thread(
-            subprocess.run,
-            ["rabbitmqctl", "-q", "close_all_connections", "test: the broker drops its connections"],
-            capture_output=True,
-            timeout=60,
-        )
-        assert dropped.returncode == 0, dropped.stderr
+        await drop_every_connection("test: the broker drops its connections")
         for rev in REVISIONS[1:]:  # written while the publisher's connection comes back
             announce(rev)
             await asyncio.sleep(0.02)
