@@ -1,5 +1,7 @@
 """Billing a batch of accounts, as a shard does: each account at most twice, a store outage
-handed back instead of recorded, and every other failure stored for the operator.
+handed back instead of recorded, and every other failure stored for the operator. An account the
+store refuses while answering the rest is handed back alone, and stored as a failure when it goes
+on (store_refusals.py).
 
 A change or a crawl is only a reason to look at an account; the handlers are idempotent, so a
 batch that is run again after a crash repeats reads and writes nothing new.
@@ -16,7 +18,7 @@ from datetime import date
 
 from bookkeeper.domain.kazoo_names import is_account_id
 from bookkeeper.domain.notices import calls_for_notice
-from bookkeeper.ports import StoreUnavailable, gregorian_now
+from bookkeeper.ports import DocumentStore, StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import (
     BillingPorts,
     account_reads,
@@ -27,6 +29,7 @@ from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.pass_reads import PassReads
+from bookkeeper.services.billing.store_refusals import StoreRefusals, refusal_reason, store_answers
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_documents_if_due
 from bookkeeper.services.setup.failures import record_failure
 
@@ -70,7 +73,7 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     # Named twice (not by a shard, which is handed each account once): one after another, as
     # two passes of one account must never overlap.
     at_once = ports.passes_at_once if len(set(account_ids)) == len(account_ids) else 1
-    outcomes = _each(handler, account_ids, at_once)
+    outcomes = _each(handler, account_ids, at_once, ports.store)
     if ports.directory is not None:
         ports.directory.flush(ports.store)  # the batch's summaries, together
     done: list[str] = []
@@ -78,17 +81,22 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     events: list[BillingEvent] = []
     not_done: list[str] = []
     for account_id, outcome in zip(account_ids, outcomes, strict=True):
-        if isinstance(outcome, _NotStarted | StoreUnavailable):
+        refusal_key = f"{account_id}@{day.isoformat() if day else 'live'}"
+        if isinstance(outcome, _Refused) and ports.refusals.refused(refusal_key):
+            outcome = _refused_for_good(ports.refusals, outcome)
+        if isinstance(outcome, _NotStarted | StoreUnavailable | _Refused):
             not_done.append(account_id)
         elif isinstance(outcome, Exception):
-            reason = f"{type(outcome).__name__}: {outcome}"[:500]
+            refused = isinstance(outcome, _RefusedForGood)
+            reason = str(outcome) if refused else f"{type(outcome).__name__}: {outcome}"[:500]
             try:
-                _record(ports, account_id, day, reason)
+                _record(ports, account_id, day, reason, refused=refused)
             except StoreUnavailable:  # not recorded, so not failed: it is tried again later
                 not_done.append(account_id)
                 continue
             failed.append((account_id, reason))
         else:
+            ports.refusals.answered(refusal_key)
             events.extend(outcome)
             if any(calls_for_notice(event.name) for event in outcome):  # the billing handler queued them
                 events.append(BillingEvent("notices_queued", account_id))
@@ -112,14 +120,31 @@ class _NotStarted:
     """The store went away before this account's turn: handed back untouched."""
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """The store refused this account while it answered about the accounts database."""
+
+    error: StoreUnavailable
+
+
+class _RefusedForGood(Exception):
+    """Refused too many times in a row: stored as a failure, the batch done without it."""
+
+
+def _refused_for_good(refusals: StoreRefusals, refused: _Refused) -> _RefusedForGood:
+    return _RefusedForGood(refusal_reason(refusals.before_failure, refused.error))
+
+
 _NOT_STARTED = _NotStarted()
-_Outcome = list[BillingEvent] | Exception | _NotStarted
+_Outcome = list[BillingEvent] | Exception | _NotStarted | _Refused
 
 
-def _each(handler: Callable[[str], list[BillingEvent]], account_ids: Sequence[str], at_once: int) -> list[_Outcome]:
-    """Each account's outcome, in order: its events, the exception it ended with, or _NOT_STARTED
-    once the store has been found unavailable (nothing more is started then; what is running
-    finishes, done or handed back)."""
+def _each(
+    handler: Callable[[str], list[BillingEvent]], account_ids: Sequence[str], at_once: int, store: DocumentStore
+) -> list[_Outcome]:
+    """Each account's outcome, in order: its events, the exception it ended with, _Refused when
+    the store refused it alone, or _NOT_STARTED once the store has been found unavailable
+    (nothing more is started then; what is running finishes, done or handed back)."""
     unavailable = threading.Event()
 
     def one(account_id: str) -> _Outcome:
@@ -128,6 +153,9 @@ def _each(handler: Callable[[str], list[BillingEvent]], account_ids: Sequence[st
         try:
             return _twice(handler, account_id)
         except StoreUnavailable as error:
+            if store_answers(store):  # this account's own: the others go on
+                log.warning("the store refused %s while answering the rest: %s", account_id, error)
+                return _Refused(error)
             unavailable.set()
             return error
 
@@ -149,12 +177,12 @@ def _twice(handler: Callable[[str], list[BillingEvent]], account_id: str) -> lis
     return last
 
 
-def _record(ports: BillingPorts, account_id: str, day: date | None, reason: str) -> None:
+def _record(ports: BillingPorts, account_id: str, day: date | None, reason: str, *, refused: bool) -> None:
     now_gregorian = gregorian_now(ports.clock)
     record_failure(
         ports.store,
         source="shard",
-        reason_code="billing_crashed",
+        reason_code="billing_store_refused" if refused else "billing_crashed",
         reason=reason,
         payload={"account_id": account_id, "day": day.isoformat() if day else None, "reason": reason},
         account_id=account_id,

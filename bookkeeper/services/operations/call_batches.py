@@ -5,6 +5,8 @@ debited is re-evaluated once at the end (not once per call: a busy trunk ends a 
 by a whole pass where the debits may have changed it (batch_rating._standing_holds).
 A store outage hands the batch back, and the caller delivers it again: the calls already charged
 are duplicates then, and their accounts' standing is what the second delivery brings up to date.
+When the store still answers, the batch is rated one by one instead: a call the store refuses
+alone is handed back, and stored as a failure when it goes on (store_refusals.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.ports import StoreUnavailable, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.events import BillingEvent
+from bookkeeper.services.billing.store_refusals import refusal_reason, store_answers
 from bookkeeper.services.operations.account_batches import ATTEMPTS, BatchOutcome, bill_accounts
 from bookkeeper.services.rating.batch_rating import charge_calls
 from bookkeeper.services.rating.call_rating import charge_call
@@ -34,6 +37,9 @@ def rate_calls(ports: BillingPorts, calls: Sequence[FinishedCall], parts: Sequen
     try:
         per_call, debited = charge_calls(ports, calls)
     except StoreUnavailable as error:
+        if store_answers(ports.store):  # maybe one call's own: the others are not held back by it
+            log.warning("the store refused %d calls rated together (%s); rating them one by one", len(calls), error)
+            return _one_by_one(ports, calls)
         log.warning("store unavailable, %d calls handed back: %s", len(calls), error)
         return BatchOutcome((), (), tuple(call.account_id for call in calls), ())
     except Exception:  # noqa: BLE001 - what was written is found again by the calls one by one
@@ -53,7 +59,9 @@ def _batch_by_batch(ports: BillingPorts, calls: Sequence[FinishedCall], parts: S
     start = 0
     for size in parts:
         part = calls[start : start + size]
-        handed_back = bool(outcomes) and not outcomes[-1].done and bool(outcomes[-1].not_done)
+        handed_back = (
+            bool(outcomes) and not outcomes[-1].done and bool(outcomes[-1].not_done) and not store_answers(ports.store)
+        )
         # The store gone for the batch before (every call handed back): the rest is handed back
         # too, not tried against it one batch after another.
         outcomes.append(
@@ -71,22 +79,34 @@ def _batch_by_batch(ports: BillingPorts, calls: Sequence[FinishedCall], parts: S
 def _one_by_one(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutcome:
     done: list[str] = []
     failed: list[tuple[str, str]] = []
+    refused: list[str] = []  # by the store alone: handed back
     events: list[BillingEvent] = []
     debited: dict[str, None] = {}
     for position, call in enumerate(calls):
+        refusal_key = f"call:{call.account_id}:{call.call_id}"
         try:
             outcome = _twice(ports, call)
         except StoreUnavailable as error:
-            log.warning("store unavailable, %d calls handed back: %s", len(calls) - position, error)
-            return BatchOutcome(
-                tuple(done), tuple(failed), tuple(c.account_id for c in calls[position:]), tuple(events)
-            )
+            if not store_answers(ports.store):
+                log.warning("store unavailable, %d calls handed back: %s", len(calls) - position, error)
+                return BatchOutcome(
+                    tuple(done),
+                    tuple(failed),
+                    tuple(refused) + tuple(c.account_id for c in calls[position:]),
+                    tuple(events),
+                )
+            log.warning("the store refused call %s while answering the rest: %s", call.call_id, error)
+            if not ports.refusals.refused(refusal_key):
+                refused.append(call.account_id)
+                continue
+            outcome = _RefusedForGood(refusal_reason(ports.refusals.before_failure, error))
         if isinstance(outcome, Exception):
-            reason = f"{type(outcome).__name__}: {outcome}"[:500]
+            for_good = isinstance(outcome, _RefusedForGood)
+            reason = str(outcome) if for_good else f"{type(outcome).__name__}: {outcome}"[:500]
             record_failure(
                 ports.store,
                 source="rating",
-                reason_code="rating_crashed",
+                reason_code="rating_store_refused" if for_good else "rating_crashed",
                 reason=reason,
                 payload={"call": dataclasses.asdict(call)},
                 account_id=call.account_id,
@@ -94,11 +114,16 @@ def _one_by_one(ports: BillingPorts, calls: Sequence[FinishedCall]) -> BatchOutc
             )
             failed.append((call.account_id, reason))
             continue
+        ports.refusals.answered(refusal_key)
         call_events, accounts = outcome
         events += call_events
         debited.update(dict.fromkeys(accounts))
         done.append(call.account_id)
-    return _with_standing(ports, done, failed, events, list(debited))
+    return _with_standing(ports, done, failed, events, list(debited), refused=refused)
+
+
+class _RefusedForGood(Exception):
+    """The store refused the call too many times in a row: stored as a failure."""
 
 
 def _with_standing(
@@ -107,11 +132,14 @@ def _with_standing(
     failed: list[tuple[str, str]],
     events: list[BillingEvent],
     debited: list[str],
+    refused: Sequence[str] = (),
 ) -> BatchOutcome:
     standing = bill_accounts(ports, debited)
     if standing.not_done:  # debits written, standing not: deliver the batch again
-        return BatchOutcome(tuple(done), tuple(failed), standing.not_done, tuple(events) + standing.events)
-    return BatchOutcome(tuple(done), tuple(failed) + standing.failed, (), tuple(events) + standing.events)
+        return BatchOutcome(
+            tuple(done), tuple(failed), tuple(refused) + standing.not_done, tuple(events) + standing.events
+        )
+    return BatchOutcome(tuple(done), tuple(failed) + standing.failed, tuple(refused), tuple(events) + standing.events)
 
 
 def _twice(ports: BillingPorts, call: FinishedCall) -> tuple[list[BillingEvent], list[str]] | Exception:

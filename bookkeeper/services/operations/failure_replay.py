@@ -1,8 +1,9 @@
 """What a stored failure asks to be done again (`kazbill failures replay`). Three kinds are work
 the shards failed for good and can be handed to them again as it was: a shard's work it hung on
 or died on twice (`shard_work_failed`: its kind, day, accounts and calls), an account's pass
-that raised twice (`billing_crashed`: its account and day), and a call whose rating raised twice
-(`rating_crashed`: the call). Billing is idempotent, so a replay
+that raised twice or that the store refused alone five times (`billing_crashed`,
+`billing_store_refused`: its account and day), and a call whose rating raised twice or was
+refused so (`rating_crashed`, `rating_store_refused`: the call). Billing is idempotent, so a replay
 charges only what the failure left unbilled: a crawl's daily fee for the day (which no later pass
 charges: only a day a change touched is priced again), a change's charge, a call. The other
 failures are about data a person corrects first (a malformed message, a document refused for a
@@ -18,7 +19,7 @@ from typing import Any, Literal
 from bookkeeper.domain.calls import FinishedCall
 from bookkeeper.domain.kazoo_names import is_account_id
 
-REPLAYABLE = ("shard_work_failed", "billing_crashed", "rating_crashed")
+REPLAYABLE = ("shard_work_failed", "billing_crashed", "billing_store_refused", "rating_crashed", "rating_store_refused")
 # A shard's work it died on twice: replayed, it may kill the shard twice more, two restarts of
 # the service's budget each (5 in 60 s by default; past it `serve` gives up). Only when told.
 DIED_TWICE = "the shard process died twice on this work"
@@ -43,10 +44,10 @@ def replay_work(record: Mapping[str, Any]) -> ReplayWork:
     if record.get("pvt_type") != "failure" or code not in REPLAYABLE:
         raise NotReplayable(f"a {code or 'record'} is corrected by a person, not replayed (replayable: {REPLAYABLE})")
     payload = record.get("payload") or {}
-    if code == "rating_crashed":
+    if code in ("rating_crashed", "rating_store_refused"):
         call = _call(payload.get("call"))
         return ReplayWork("rate", (call.account_id,), None, (call,))
-    if code == "billing_crashed":
+    if code in ("billing_crashed", "billing_store_refused"):
         account, day = payload.get("account_id"), payload.get("day")
         return ReplayWork("crawl" if day else "reconcile", (_account(account),), _day(day))
     kind = KINDS.get(str(payload.get("kind")))

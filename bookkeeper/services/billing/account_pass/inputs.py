@@ -5,7 +5,7 @@ what they decide travels back in their outcomes (outcome.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import Any
@@ -26,6 +26,7 @@ from bookkeeper.services.billing.context import BillingContext
 from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.ledger_book import LedgerBook, months_from, utc_month
 from bookkeeper.services.billing.quantity_history import account_history
+from bookkeeper.services.billing.store_refusals import StoreRefusals
 
 EARLIEST_ZONE_AHEAD_S = 14 * 3600  # UTC+14 (Pacific/Kiritimati): the first place a day begins
 
@@ -38,6 +39,7 @@ class BillingPorts:
     passes_at_once: int = 1  # accounts a batch bills at once (threads); 1: one after another
     batch: BatchReads | None = None  # set by a batch: what its passes read alike, read once
     directory: DirectoryWrites | None = None  # set by a batch: its accounts' summaries, written at its end
+    refusals: StoreRefusals = field(default_factory=StoreRefusals)  # the shard's, for as long as it lives
 
 
 @dataclass(frozen=True)
