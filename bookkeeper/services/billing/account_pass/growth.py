@@ -14,7 +14,7 @@ quantity, for the days a late change touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.history import known_only, merged
 from bookkeeper.domain.kazoo_names import gregorian_of
-from bookkeeper.domain.ledger import day_levels, period_levels
+from bookkeeper.domain.ledger import charged_monthly, day_levels, period_levels
 from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
@@ -186,25 +186,39 @@ def _last_credit(entries: Sequence[Mapping[str, Any]], period: Period) -> int:
     )
 
 
-def daily_fees(inputs: PassInputs, period: Period, now: Quantities, *, price_today: bool) -> list[Charge]:
-    """Each day's fee at the day's highest quantity: the pass's day when `price_today`, and
-    every earlier day of the period a change touched, for what is known of it."""
+def daily_fees(
+    inputs: PassInputs, period: Period, now: Quantities, *, price_today: bool, missed: Collection[date] = ()
+) -> list[Charge]:
+    """Each day's fee at the day's highest quantity: the pass's day when `price_today`, every
+    earlier day of the period a change touched, for what is known of it, and the `missed` days
+    (no crawl of the account logged them) as a late crawl of them would. An item the period
+    charged by the month is not charged by the day in it (charged_monthly)."""
     entries = period_entries(inputs, period)
     tz = inputs.context.reseller.timezone
-    first = max(period.start, local_day_of_gregorian(inputs.context.account.created, tz))
+    first = max(period.start, first_day(inputs))
     touched = {
         local_day_of_gregorian(moment, tz)
         for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)
     }
-    days = sorted(day for day in touched if first <= day < min(inputs.today, period.end + timedelta(days=1)))
+    past = touched | set(missed)
+    days = sorted(day for day in past if first <= day < min(inputs.today, period.end + timedelta(days=1)))
+    monthly = charged_monthly(entries, period)
     charges: list[Charge] = []
     for day in days + ([inputs.today] if price_today else []):
-        held = _day_highest(inputs, day, now, guess_unknown=price_today and day == inputs.today)
+        late_crawl = (price_today and day == inputs.today) or day in missed
+        held = _day_highest(inputs, day, now, guess_unknown=late_crawl)
         levels = day_levels(entries, day)
         for price in inputs.prices(held)[1]:
+            if (price.category, price.item) in monthly:
+                continue
             charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
             charges += [charge] if charge else []
     return charges
+
+
+def first_day(inputs: PassInputs) -> date:
+    """The day the account was created, in its reseller's time."""
+    return local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone)
 
 
 def _day_highest(inputs: PassInputs, day: date, now: Quantities, *, guess_unknown: bool) -> Quantities:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bookkeeper.domain.charges import Charge
+from bookkeeper.domain.crawl_days import days_missed
 from bookkeeper.domain.kazoo_months import rollover_id
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.notices import daily_reminders
@@ -15,7 +16,7 @@ from bookkeeper.domain.periods import Period, period_containing
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.billing.account_docs import update_doc, update_onbill
-from bookkeeper.services.billing.account_pass.growth import daily_fees
+from bookkeeper.services.billing.account_pass.growth import daily_fees, day_start, first_day
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts, PassInputs
 from bookkeeper.services.billing.account_pass.opening import marker_id, open_or_resume, settle_previous
 from bookkeeper.services.billing.account_pass.pass_ledger import PassLedger
@@ -85,8 +86,8 @@ def _prefetch_period_month(inputs: PassInputs, period: Period) -> None:
     if not inputs.store.database_exists(db):
         return
     wanted = [marker_id(period)]
-    if _logs_crawls(inputs) and (inputs.today.year, inputs.today.month) == month:
-        wanted.append(_crawl_log_id(inputs.today))
+    if _logs_crawls(inputs):  # today's log, or the period's first month's (_missed_days reads it)
+        wanted.append(_crawl_log_id(period.start))
     if utc_month(inputs.now_gregorian) == month:
         wanted.append(rollover_id(month))
     prefetch(inputs.store, db, wanted)
@@ -109,10 +110,48 @@ def _daily(inputs: PassInputs, period: Period) -> list[Charge]:
     # the day was priced at its start, and what changed since is priced by the live passes.
     if "daily" not in inputs.context.reseller.charging.values():
         return []
-    crawled = _crawled(inputs)
-    if inputs.crawl and crawled:
+    if not inputs.crawl:
+        return daily_fees(inputs, period, inputs.quantities, price_today=True)
+    if _crawled(inputs):
         return []
-    return daily_fees(inputs, period, inputs.quantities, price_today=True)
+    return daily_fees(inputs, period, inputs.quantities, price_today=True, missed=_missed_days(inputs, period))
+
+
+def _missed_days(inputs: PassInputs, period: Period) -> list[date]:
+    """The period's days before this crawl's that no crawl of the account logged (days_missed):
+    their fee is charged now, once. The period spans two calendar months at most, so two logs;
+    the day before the period's start is read only when the period's first day is not logged
+    and the account was there before it began."""
+    logged = {day for month_start in _months_of(period.start, inputs.today) for day in _logged(inputs, month_start)}
+    since = max(period.start, first_day(inputs))
+    existed_before = inputs.context.account.created < day_start(inputs, since)
+    return days_missed(
+        since=since,
+        today=inputs.today,
+        logged=logged,
+        ran_before=since not in logged
+        and existed_before
+        and since - timedelta(days=1) in _logged(inputs, since - timedelta(days=1)),
+    )
+
+
+def _months_of(start: date, end: date) -> list[date]:
+    """The first day of each calendar month from `start`'s to `end`'s."""
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _logged(inputs: PassInputs, day: date) -> set[date]:
+    """The days the crawl log of `day`'s month holds (none when its month was never made)."""
+    db = inputs.book.month_db(inputs.account_id, (day.year, day.month), create=False)
+    if db is None:
+        return set()
+    log_id = _crawl_log_id(day)
+    found = inputs.store.get_many(db, [log_id]).get(log_id) or {}
+    return {date.fromisoformat(text) for text in found.get("days", []) if isinstance(text, str)}
 
 
 def _logs_crawls(inputs: PassInputs) -> bool:

@@ -1,0 +1,131 @@
+"""Daily fees for days the crawl of an account missed (its pass failed that day, the node that
+owned it left before crawling it, its reseller was set aside): the account's next crawl charges
+them, once, as a late crawl of those days would have. And an item charged by the month in a
+period is not charged by the day in it too, when its reseller switches it to daily mid-period."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import account_db
+from bookkeeper.domain.proration import daily_share
+from bookkeeper.services.billing.account_pass import crawl_account_day
+from testkit.fixtures.office import kazbill_entries
+from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK, one_customer
+
+pytestmark = pytest.mark.integration
+DECEMBER = date(2026, 12, 1)
+THREE_PHONES_A_MONTH = 15_000_000  # 500.00 each
+
+
+def days_of(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def crawl_days(ports, clock, account_id, days):
+    for day in days:
+        clock.set(datetime(day.year, day.month, day.day, 0, 5, tzinfo=MSK))
+        crawl_account_day(ports, account_id, day)
+
+
+def daily(store, account_id, month=(2026, 12)) -> dict[str, int]:
+    return {
+        entry_id: amount
+        for entry_id, (_, amount) in kazbill_entries(store, account_id, [month]).items()
+        if "-kazbill-daily-" in entry_id and f"-daily-{month[0]:04d}{month[1]:02d}" in entry_id
+    }
+
+
+def test_a_day_the_crawl_missed_is_charged_by_the_next_crawl_once(store):
+    # Three daily phones at 500.00 a month; December has 31 days. The crawl of the 5th failed for
+    # this customer (or its node left before crawling it). The 6th's crawl charges the 5th too:
+    # its share, 15,000.00 × its place in the month's split, not a day more.
+    _, customer, clock, ports = one_customer(
+        store,
+        "Iota Deli",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=3,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 4)))
+    crawl_days(ports, clock, customer, [date(2026, 12, 6)])
+    fees = daily(store, customer)
+    assert fees["202612-kazbill-daily-20261205-devices-sip_device-q3"] == daily_share(THREE_PHONES_A_MONTH, 31, 4)
+    assert len(fees) == 6
+    crawl_days(ports, clock, customer, [date(2026, 12, 6), date(2026, 12, 7)])  # again, and on: nothing twice
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 8), date(2026, 12, 31)))
+    fees = daily(store, customer)
+    assert len(fees) == 31 and sum(fees.values()) == THREE_PHONES_A_MONTH
+
+
+def test_the_first_day_of_a_period_is_owed_when_the_crawls_ran_the_day_before(store):
+    # 30 November crawled, 1 December missed: the fees were running, the 1st is owed at the 2nd.
+    _, customer, clock, ports = one_customer(
+        store,
+        "Kappa Deli",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=3,
+        at=datetime(2026, 11, 30, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    crawl_days(ports, clock, customer, [date(2026, 11, 30), date(2026, 12, 2)])
+    assert set(daily(store, customer)) == {
+        "202612-kazbill-daily-20261201-devices-sip_device-q3",
+        "202612-kazbill-daily-20261202-devices-sip_device-q3",
+    }
+
+
+def test_days_before_a_reseller_charged_daily_owe_no_daily_fee(store):
+    # The reseller charged phones monthly; on the 10th it switches them to daily. December was
+    # paid in full on the 1st (1,000.00 for two phones): no daily fee in December, not for the
+    # days before the switch nor after it. January is charged by the day.
+    world, customer, clock, ports = one_customer(
+        store,
+        "Lambda Pub",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
+    onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**onbill, "charging": {"devices": "daily"}})
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2027, 1, 2)))
+    december = kazbill_entries(store, customer, [(2026, 12)])
+    assert daily(store, customer) == {}
+    assert december["202611-kazbill-mrc-20261201-devices-sip_device-q2"] == ("debit", 10_000_000)
+    january = daily(store, customer, (2027, 1))
+    assert set(january) == {
+        "202612-kazbill-daily-20270101-devices-sip_device-q2",  # 00:05 in Moscow: still December in UTC
+        "202701-kazbill-daily-20270102-devices-sip_device-q2",
+    }
+    assert not any("-mrc-20270101-devices" in entry_id for entry_id in kazbill_entries(store, customer, [(2027, 1)]))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(missed=st.sets(st.integers(2, 30), max_size=12), day_before=st.booleans())
+def test_whatever_days_the_crawl_missed_the_month_adds_up_once_its_last_day_is_crawled(
+    tmp_path_factory, missed, day_before
+):
+    """Every day of the month is charged exactly once, however many days (but the last) the
+    crawl missed: the month's daily fees add up to the monthly cost."""
+    store = EmbeddedStore(tmp_path_factory.mktemp("missed") / "k.sqlite3")
+    start = date(2026, 11, 30) if day_before else DECEMBER
+    _, customer, clock, ports = one_customer(
+        store,
+        "Mu Bar",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=3,
+        at=datetime(start.year, start.month, start.day, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    skipped = {date(2026, 12, day) for day in missed} | ({DECEMBER} if day_before else set())
+    crawl_days(ports, clock, customer, [day for day in days_of(start, date(2026, 12, 31)) if day not in skipped])
+    fees = daily(store, customer)
+    assert len(fees) == 31 and sum(fees.values()) == THREE_PHONES_A_MONTH
+    store.close()
