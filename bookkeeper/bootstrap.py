@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from bookkeeper.config import Settings
 from bookkeeper.ports import Clock, DocumentRenderer, DocumentStore, Mailer, WebhookPoster
 from bookkeeper.services.billing.account_pass import BillingPorts
+from bookkeeper.services.billing.store_refusals import StoreRefusals
 
 if TYPE_CHECKING:
     from bookkeeper.domain.usage_limits import UsageLimits
@@ -46,7 +47,13 @@ def build_billing_ports(settings: Settings, clock_file: str | None = None) -> Bi
     from bookkeeper.design_docs import load_design_docs
 
     passes = settings.shard_passes or (1 if settings.uses_embedded_store else PASSES_ON_COUCHDB)
-    return BillingPorts(build_store(settings), build_clock(clock_file), load_design_docs(), passes_at_once=passes)
+    return BillingPorts(
+        build_store(settings),
+        build_clock(clock_file),
+        load_design_docs(),
+        passes_at_once=passes,
+        refusals=StoreRefusals(after_s=settings.store_refused_for_s),
+    )
 
 
 def build_webhook_poster(settings: Settings) -> WebhookPoster:

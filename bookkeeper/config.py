@@ -105,6 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
         _work_deadline,
         90.0,
     ),
+    Setting("store_refused_for_s", "KAZBILL_STORE_REFUSED_FOR", ("service", "store_refused_for_s"), _seconds, 300.0),
     Setting(
         "scheduler_interval_s",
         "KAZBILL_SCHEDULER_INTERVAL",
@@ -209,6 +210,9 @@ class Settings:
     # two-core CouchDB; a store that stops answering is given up on after KAZBILL_STORE_TIMEOUT,
     # 30 s), and below the bridges' 120 s wait for the answer (config_values._work_deadline).
     shard_work_deadline_s: float = 90.0
+    # How long the store must refuse one account or call (and refuse it five times in a row)
+    # while answering the rest, before it is a stored failure (services/billing/store_refusals.py).
+    store_refused_for_s: float = 300.0
     scheduler_interval_s: float = 30.0
     mailer_interval_s: float = 30.0  # how often the mailer looks for notices due (it is also poked)
     public_url: str = "http://127.0.0.1:8000"  # where gateways reach /hooks/ (notify URLs in payment forms)

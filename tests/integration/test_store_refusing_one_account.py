@@ -3,7 +3,8 @@ requests) while it answers everything else: Kazbill cannot tell that from the st
 the customer's work is handed back, as in an outage. Handed back for ever, it held the crawl's day
 (and every reseller after it) and requeued each batch of events it was in, and nothing was stored
 for a person. Now the others are billed at once, the customer's work is stored as a failure after
-five refusals in a row (its events settled), and `kazbill failures replay` bills it once mended."""
+five refusals in a row (its events settled; KAZBILL_STORE_REFUSED_FOR, the span they must cover
+too, is 0 here), and `kazbill failures replay` bills it once mended."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ def test_a_customer_the_store_refuses_alone_holds_no_one_back_and_is_stored_for_
                 KAZBILL_STORE_URL=proxy.url,
                 KAZBILL_SHARDS="1",  # everyone billed by the shard that meets the refusals
                 KAZBILL_SCHEDULER_INTERVAL="1",  # a crawl tick a second: five refusals in seconds
+                KAZBILL_STORE_REFUSED_FOR="0",  # (five minutes at least, by default)
             )
 
         with serving_over_amqp(refusing_service) as (kazbill, depths):
@@ -104,8 +106,8 @@ def test_a_customer_the_store_refuses_alone_holds_no_one_back_and_is_stored_for_
                 assert "done" in replayed.stdout and "record deleted" in replayed.stdout, replayed.stdout
             assert stop_drained(kazbill) == 0, kazbill.log()
     assert crawl_refused["payload"]["day"] == "2026-03-02"
-    assert crawl_refused["reason"].startswith("the store refused this work 5 times in a row while answering the rest")
-    assert "HTTP 500" in crawl_refused["reason"]
+    assert crawl_refused["reason"].startswith("the store refused this work 5 times in a row over 0s while answering")
+    assert "HTTP 500" in crawl_refused["reason"] and "127.0.0.1" not in crawl_refused["reason"]
     assert refusals(world.store, victim) == []  # replayed, done, deleted
     assert list(depths.values()) == [0, 0, 0]  # the victim's event settled (its failure stored), not looping
     for customer in customers:  # the victim's too, once replayed: each charge once

@@ -8,9 +8,14 @@ and of every reseller after it, the document events batched with it, a whole bat
 nothing was stored for a person to see.
 
 So when a piece of work meets StoreUnavailable, the store is asked something cheap about a
-database every pass reads. If it answers, the refusal is the work's own: the work is handed back
-(the batch goes on with the rest), and after REFUSALS_BEFORE_FAILURE refusals in a row it is
-stored as a failure, replayable (`kazbill failures replay`), and the batch is done without it.
+database every pass reads. If it answers and nothing else in the batch was refused, the refusal
+is the work's own: it is handed back while the rest of the batch goes on, and once it has been
+refused REFUSALS_BEFORE_FAILURE times in a row over at least `after_s` (KAZBILL_STORE_REFUSED_FOR,
+five minutes), it is stored as a failure, replayable (`kazbill failures replay`), and the batch
+is done without it. Anything that looks like the store's own trouble (the probe unanswered, a
+second refusal in one batch) is an outage as before, and starts every count again: a store
+flapping, or partly away (one node of a cluster), is never turned into failures.
+
 Counted in the shard's memory: the same account always reaches the same shard, and a restarted
 shard starts counting again (a few more tries, never an endless loop).
 """
@@ -18,47 +23,63 @@ shard starts counting again (a few more tries, never an endless loop).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from bookkeeper.domain.kazoo_names import ACCOUNTS_DB
 from bookkeeper.ports import DocumentStore, StoreUnavailable
 
-# In a row: each is a hand-back the caller comes back from later (a crawl's next tick, 30 s; an
-# event's or a call's redelivery after the bridge's pause), so five span a minute or more, while
-# a store partly away for a moment (a node restarting) has mended.
 REFUSALS_BEFORE_FAILURE = 5
+REFUSED_FOR_S = 300.0
 REMEMBERED = 10_000  # pieces of work being refused at once; past it, the oldest start again
 
 
 class StoreRefusals:
-    """How many times in a row the store refused each piece of work (thread-safe: a batch bills
-    several accounts at once)."""
+    """How many times in a row, since when, the store refused each piece of work (thread-safe:
+    a batch bills several accounts at once)."""
 
-    def __init__(self, before_failure: int = REFUSALS_BEFORE_FAILURE, remembered: int = REMEMBERED):
+    def __init__(
+        self,
+        before_failure: int = REFUSALS_BEFORE_FAILURE,
+        after_s: float = REFUSED_FOR_S,
+        *,
+        remembered: int = REMEMBERED,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self.before_failure = before_failure
+        self.after_s = after_s
         self._remembered = remembered
-        self._counts: OrderedDict[str, int] = OrderedDict()
+        self._monotonic = monotonic
+        self._refused: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key -> (times, first at)
         self._lock = threading.Lock()
 
     def refused(self, key: str) -> bool:
-        """Notes one more refusal of `key`; True when it is the one that makes it a failure (it
-        is forgotten then: replayed, it starts afresh)."""
+        """Notes one more refusal of `key`; True when it has been refused long enough to be
+        stored as a failure (the caller then calls `answered` once it is stored)."""
+        now = self._monotonic()
         with self._lock:
-            count = self._counts.pop(key, 0) + 1
-            if count >= self.before_failure:
-                return True
-            self._counts[key] = count
-            if len(self._counts) > self._remembered:
-                self._counts.popitem(last=False)
-            return False
+            times, first_at = self._refused.pop(key, (0, now))
+            self._refused[key] = (times + 1, first_at)
+            if len(self._refused) > self._remembered:
+                self._refused.popitem(last=False)
+            return times + 1 >= self.before_failure and now - first_at >= self.after_s
 
     def answered(self, key: str) -> None:
-        if self._counts:  # (nearly always empty: no lock to take)
+        """The work went through (or was stored as a failure): its count starts again."""
+        if self._refused:  # (nearly always empty: no lock to take)
             with self._lock:
-                self._counts.pop(key, None)
+                self._refused.pop(key, None)
+
+    def store_in_trouble(self) -> None:
+        """The store itself failed: what was refused before may have been that too."""
+        if self._refused:
+            with self._lock:
+                self._refused.clear()
 
     def count(self, key: str) -> int:
-        return self._counts.get(key, 0)
+        with self._lock:
+            return self._refused.get(key, (0, 0.0))[0]
 
 
 def store_answers(store: DocumentStore) -> bool:
@@ -71,5 +92,10 @@ def store_answers(store: DocumentStore) -> bool:
     return True
 
 
-def refusal_reason(times: int, error: StoreUnavailable) -> str:
-    return f"the store refused this work {times} times in a row while answering the rest: {error}"[:500]
+def refusal_reason(refusals: StoreRefusals, error: StoreUnavailable) -> str:
+    """The failure's reason: the store's own words, not its address (a reseller's console shows
+    its customers' failures)."""
+    return (
+        f"the store refused this work {refusals.before_failure} times in a row over "
+        f"{refusals.after_s:.0f}s while answering the rest: {error.reason}"
+    )[:500]

@@ -29,7 +29,7 @@ from bookkeeper.services.billing.batch_reads import BatchReads
 from bookkeeper.services.billing.directory import DirectoryWrites
 from bookkeeper.services.billing.events import BillingEvent
 from bookkeeper.services.billing.pass_reads import PassReads
-from bookkeeper.services.billing.store_refusals import StoreRefusals, refusal_reason, store_answers
+from bookkeeper.services.billing.store_refusals import refusal_reason, store_answers
 from bookkeeper.services.documents.period_documents import DocumentPorts, issue_documents_if_due
 from bookkeeper.services.setup.failures import record_failure
 
@@ -80,11 +80,17 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
     failed: list[tuple[str, str]] = []
     events: list[BillingEvent] = []
     not_done: list[str] = []
+    outage = any(isinstance(outcome, _NotStarted | StoreUnavailable) for outcome in outcomes)
+    if outage:
+        ports.refusals.store_in_trouble()
     for account_id, outcome in zip(account_ids, outcomes, strict=True):
         refusal_key = f"{account_id}@{day.isoformat() if day else 'live'}"
-        if isinstance(outcome, _Refused) and ports.refusals.refused(refusal_key):
-            outcome = _refused_for_good(ports.refusals, outcome)
-        if isinstance(outcome, _NotStarted | StoreUnavailable | _Refused):
+        if isinstance(outcome, _Refused):
+            if outage or not ports.refusals.refused(refusal_key):
+                not_done.append(account_id)
+                continue
+            outcome = _RefusedForGood(refusal_reason(ports.refusals, outcome.error))
+        if isinstance(outcome, _NotStarted | StoreUnavailable):
             not_done.append(account_id)
         elif isinstance(outcome, Exception):
             refused = isinstance(outcome, _RefusedForGood)
@@ -94,6 +100,7 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
             except StoreUnavailable:  # not recorded, so not failed: it is tried again later
                 not_done.append(account_id)
                 continue
+            ports.refusals.answered(refusal_key)  # stored: a replay refused again starts afresh
             failed.append((account_id, reason))
         else:
             ports.refusals.answered(refusal_key)
@@ -102,7 +109,7 @@ def bill_accounts(ports: BillingPorts, account_ids: Sequence[str], *, day: date 
                 events.append(BillingEvent("notices_queued", account_id))
             done.append(account_id)
     if not_done:
-        log.warning("store unavailable, %d accounts handed back", len(not_done))
+        log.warning("%d accounts handed back (the store away, or refusing them)", len(not_done))
     return BatchOutcome(tuple(done), tuple(failed), tuple(not_done), tuple(events))
 
 
@@ -128,11 +135,7 @@ class _Refused:
 
 
 class _RefusedForGood(Exception):
-    """Refused too many times in a row: stored as a failure, the batch done without it."""
-
-
-def _refused_for_good(refusals: StoreRefusals, refused: _Refused) -> _RefusedForGood:
-    return _RefusedForGood(refusal_reason(refusals.before_failure, refused.error))
+    """Refused long enough (store_refusals.py): stored as a failure, the batch done without it."""
 
 
 _NOT_STARTED = _NotStarted()
@@ -144,8 +147,12 @@ def _each(
 ) -> list[_Outcome]:
     """Each account's outcome, in order: its events, the exception it ended with, _Refused when
     the store refused it alone, or _NOT_STARTED once the store has been found unavailable
-    (nothing more is started then; what is running finishes, done or handed back)."""
+    (nothing more is started then; what is running finishes, done or handed back). Only the
+    batch's first refusal can be an account's own: a second is the store's trouble, and so is
+    a refusal the store does not answer after (a slow store does not make each account wait
+    out its timeout in turn, past the shard's deadline)."""
     unavailable = threading.Event()
+    first_refusal = threading.Lock()  # taken by the batch's first refusal, never released
 
     def one(account_id: str) -> _Outcome:
         if unavailable.is_set():
@@ -153,7 +160,7 @@ def _each(
         try:
             return _twice(handler, account_id)
         except StoreUnavailable as error:
-            if store_answers(store):  # this account's own: the others go on
+            if first_refusal.acquire(blocking=False) and store_answers(store):  # its own: the others go on
                 log.warning("the store refused %s while answering the rest: %s", account_id, error)
                 return _Refused(error)
             unavailable.set()
