@@ -122,8 +122,10 @@ def _missed_days(inputs: PassInputs, period: Period) -> list[date]:
     their fee is charged now, once. The period spans two calendar months at most, so two logs;
     the day before the period's start is read only when the period's first day is not logged
     and the account was there before it began."""
-    logged = {day for month_start in _months_of(period.start, inputs.today) for day in _logged(inputs, month_start)}
     since = max(period.start, first_day(inputs))
+    if since >= inputs.today:  # the period's (or the account's) first day: nothing before it to read
+        return []
+    logged = {day for month_start in _months_of(period.start, inputs.today) for day in _logged(inputs, month_start)}
     existed_before = inputs.context.account.created < day_start(inputs, since)
     return days_missed(
         since=since,
