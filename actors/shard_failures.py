@@ -1,5 +1,5 @@
-"""What the supervisor records when a shard fails twice on the same work: one failure in
-kazbill_failures, for a person, with the work's kind, day, accounts and calls."""
+"""What the supervisor records when a shard fails twice on the same work (or hangs on it): a
+failure in kazbill_failures, for a person, with the work's kind, day, accounts and calls."""
 
 from __future__ import annotations
 
@@ -42,21 +42,31 @@ class ShardFailures:
 
 
 def record_shard_failure(store: DocumentStore, clock_file: str | None, work: ShardWork, reason: str) -> None:
+    """One record per KEPT_ENTRIES accounts (or calls: a rating names an account per call), each
+    replayable on its own. One record cut a merged rating of up to 24,000 calls at the 1,000th
+    (a stored list is cut there), and a cut record is not replayable: the other calls were in
+    no record at all."""
     from bookkeeper.bootstrap import build_clock
-    from bookkeeper.services.setup.failures import record_failure
+    from bookkeeper.services.setup.failures import KEPT_ENTRIES, record_failure
 
     now = gregorian_of(build_clock(clock_file).now())
-    record_failure(
-        store,
-        source="supervisor",
-        reason_code="shard_work_failed",
-        reason=reason,
-        payload={
+    size = KEPT_ENTRIES
+    parts = max(1, -(-max(len(work.account_ids), len(work.calls)) // size))
+    for part in range(parts):
+        payload: dict[str, Any] = {
             "kind": work.kind,
             "day": work.day,
-            "account_ids": list(work.account_ids),
-            "calls": [dataclasses.asdict(call) for call in work.calls],
-        },
-        account_id=None,
-        now_gregorian=now,
-    )
+            "account_ids": list(work.account_ids[part * size : (part + 1) * size]),
+            "calls": [dataclasses.asdict(call) for call in work.calls[part * size : (part + 1) * size]],
+        }
+        if parts > 1:
+            payload["part"] = f"{part + 1} of {parts}"
+        record_failure(
+            store,
+            source="supervisor",
+            reason_code="shard_work_failed",
+            reason=reason,
+            payload=payload,
+            account_id=None,
+            now_gregorian=now,
+        )
