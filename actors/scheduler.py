@@ -67,6 +67,10 @@ class Scheduler(ActorTypeDispatcher):
         self.current: _Pass | None = None
         self.asked: list = []
         self.broken_recorded: set[tuple[str, str]] = set()  # resellers set aside, and why, stored once
+        # The accounts of an unfinished (reseller, day) already crawled or stored as failed: a pass
+        # cut short by a hand-back resumes the day from the others, not from its first account (a
+        # reseller of 100,000 accounts was crawled again up to the one the store refused, each tick).
+        self.crawled_of_day: dict[tuple[str, str], set[str]] = {}
         # Distributed mode: the cluster as last seen, the accounts gained and not yet taken over,
         # and the take-over batches in flight.
         self.ownership: Ownership | None = None
@@ -107,6 +111,8 @@ class Scheduler(ActorTypeDispatcher):
         for reseller_id, reason in broken:
             log.error("reseller %s is not crawled: %s", reseller_id, reason)
         self._record_broken([item for item in broken if item not in self.broken_recorded])
+        planned = {_day_key(job) for job in jobs}
+        self.crawled_of_day = {key: done for key, done in self.crawled_of_day.items() if key in planned}
         self.current = _Pass(deque(jobs), waiting=self.asked)
         self.asked = []
         self._next_job()
@@ -133,6 +139,7 @@ class Scheduler(ActorTypeDispatcher):
                     assert self.ports is not None  # set by SchedulerStart, before the first pass
                     mark_crawled(self.ports.store, run.job.reseller_id, run.job.day, self._node())
                     run.crawled.append((run.job.reseller_id, run.job.day.isoformat()))
+                    self.crawled_of_day.pop(_day_key(run.job), None)
                 except Exception as error:  # noqa: BLE001 - the day stays owed; the next tick resumes it
                     log.warning("cannot record the crawl of %s: %s", run.job.day, error)
                     run.job_clean = False
@@ -148,7 +155,8 @@ class Scheduler(ActorTypeDispatcher):
                     log.warning("cannot tell which accounts are this node's: %s", error)
                     run.job_clean = False
                     continue
-            run.accounts_left = deque(ids)
+            already = self.crawled_of_day.get(_day_key(run.job), set())
+            run.accounts_left = deque(account for account in ids if account not in already)
         self._send_chunks()
 
     def _send_chunks(self) -> None:
@@ -176,6 +184,9 @@ class Scheduler(ActorTypeDispatcher):
         if run is None or done.batch_id not in run.in_flight:
             return
         sent, sent_at = run.in_flight.pop(done.batch_id)
+        if run.job is not None:
+            finished = self.crawled_of_day.setdefault(_day_key(run.job), set())
+            finished.update(done.done, (account for account, _ in done.failed))
         run.accounts += len(done.done)
         run.failed += len(done.failed)
         run.not_done += len(done.not_done)
@@ -233,6 +244,7 @@ class Scheduler(ActorTypeDispatcher):
                 self.taking_over |= set(gained)
                 self.calls_to_rate |= set(orphaned)
                 self.cluster = live
+                self.crawled_of_day.clear()  # the accounts owned changed: each day's crawl starts over
                 if self.current is not None:  # a pass planned for the old cluster records no day:
                     self.current.job_clean = False  # the next one crawls from the fallen-back record
                     self.current.accounts_left.clear()
@@ -266,3 +278,7 @@ class Scheduler(ActorTypeDispatcher):
             self.send(
                 self.supervisor, HandOff(rate_id, "rate", tuple(c.account_id for c in calls), None, calls=tuple(calls))
             )
+
+
+def _day_key(job: CrawlJob) -> tuple[str, str]:
+    return job.reseller_id, job.day.isoformat()

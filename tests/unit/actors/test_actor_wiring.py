@@ -4,6 +4,7 @@ service. The store is a real embedded store file; the clock is a FileClock the t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -123,6 +124,42 @@ def test_the_scheduler_crawls_each_owed_day_once_and_records_it(world):
     state = world.store.get(SYSTEM_DB, f"kazbill_crawl-{world.reseller}")
     assert state["last_day"] == "2026-03-05"
     assert kazbill_entries(world.store, customer, [(2026, 3)])  # the crawl opened the period
+
+
+def test_a_crawl_cut_short_by_a_hand_back_resumes_the_day_from_the_accounts_not_crawled(world, monkeypatch):
+    world, settings, clock = world
+    customers = [
+        world.customer(f"C{n}", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits=GENEROUS)
+        for n in range(3)
+    ]
+    refused, refusals_left = customers[1], [2]
+    handed: list[tuple[str, ...]] = []  # each crawl batch's accounts
+    real = shard_module.bill_accounts
+
+    def refusing_one(ports, account_ids, *, day=None):
+        """The store refuses one customer twice (handed back), then answers."""
+        if day is None:
+            return real(ports, account_ids, day=day)
+        handed.append(tuple(account_ids))
+        if refused not in account_ids or not refusals_left[0]:
+            return real(ports, account_ids, day=day)
+        refusals_left[0] -= 1
+        outcome = real(ports, [account for account in account_ids if account != refused], day=day)
+        return replace(outcome, not_done=(*outcome.not_done, refused))
+
+    monkeypatch.setattr(shard_module, "bill_accounts", refusing_one)
+    with running_service(start(settings, clock, scheduler_interval_s=3600.0), base="simpleSystemBase") as service:
+        client = service.client(timeout_s=30)
+        while refusals_left[0] or not any(refused in batch for batch in handed[-1:]):
+            client.crawl_now()
+        client.crawl_now()
+    state = world.store.get(SYSTEM_DB, f"kazbill_crawl-{world.reseller}")
+    assert state["last_day"] == "2026-03-02"  # recorded once every account was crawled
+    with_refused = [batch for batch in handed if refused in batch]
+    assert len(with_refused) == 3 and len(with_refused[0]) > 1
+    assert with_refused[1:] == [(refused,), (refused,)]  # resumed from it alone
+    for other in (customers[0], customers[2]):
+        assert sum(other in batch for batch in handed) == 1  # crawled once for the day, not at each pass
 
 
 def test_a_dead_shard_is_restarted_until_the_budget_is_spent(world):
