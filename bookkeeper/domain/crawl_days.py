@@ -22,10 +22,11 @@ def days_missed(*, since: date, today: date, logged: Collection[date], ran_befor
     Such a day's daily fee was charged by nothing: the account's pass failed that day, or the
     node that owned it left before crawling it, or its reseller was set aside. `since` is the
     first day the account can owe in its period (the period's start, or the day it was created).
-    The missed days run from `since` when the crawls were logging already (`since` is logged, or
-    `ran_before`: the day before it was); else from the first day logged since, so that the days
-    before a reseller began charging daily owe nothing. No day logged since and none before:
-    nothing is known to be owed."""
+    The missed days run from `since` when the fees were running already (`since` is logged, or
+    `ran_before`: the day before it was, or the account was created that day, its first pass
+    charging it); else from the first day logged since, so that the days before a reseller
+    began charging daily owe nothing. No day logged since and none before: nothing is known to
+    be owed."""
     if since >= today:
         return []
     if since in logged or ran_before:

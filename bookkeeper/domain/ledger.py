@@ -175,19 +175,6 @@ def period_levels(entries: Iterable[Mapping[str, Any]], period: Period) -> Charg
     )
 
 
-def charged_monthly(entries: Iterable[Mapping[str, Any]], period: Period) -> set[tuple[str, str]]:
-    """The (category, item) pairs the period charged by the month (an opening's or a rise's
-    debit). An item is charged one way in a period, the way it was when first charged in it: a
-    reseller who switches it to daily mid-period has it paid to the period's end already."""
-    start = period.start.isoformat()
-    charged: set[tuple[str, str]] = set()
-    for entry in entries:
-        meta = _kazbill(entry)
-        if meta is not None and meta.get("reason") in MRC_REASONS and (meta.get("period") or {}).get("start") == start:
-            charged.add((meta["category"], meta["item"]))
-    return charged
-
-
 def day_levels(entries: Iterable[Mapping[str, Any]], day: date) -> ChargedLevels:
     iso = day.isoformat()
     return _levels(entries, lambda meta: meta.get("day") == iso and meta.get("reason") == "daily_fee")

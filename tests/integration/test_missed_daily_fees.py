@@ -1,7 +1,7 @@
 """Daily fees for days the crawl of an account missed (its pass failed that day, the node that
 owned it left before crawling it, its reseller was set aside): the account's next crawl charges
-them, once, as a late crawl of those days would have. And an item charged by the month in a
-period is not charged by the day in it too, when its reseller switches it to daily mid-period."""
+them, once, as a late crawl of those days would have, and logs them. And what a period paid by
+the month for an item its reseller switches to daily mid-period counts as paid each day."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.proration import daily_share
-from bookkeeper.services.billing.account_pass import crawl_account_day
-from testkit.fixtures.office import kazbill_entries
+from bookkeeper.services.billing.account_pass import crawl_account_day, reconcile_account
+from testkit.fixtures.office import RESELLER_ONBILL, kazbill_entries
 from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK, one_customer
+from tests.integration.test_changes_dated_by_kazoo import build, set_trunks
 
 pytestmark = pytest.mark.integration
 DECEMBER = date(2026, 12, 1)
@@ -83,8 +84,8 @@ def test_the_first_day_of_a_period_is_owed_when_the_crawls_ran_the_day_before(st
 
 def test_days_before_a_reseller_charged_daily_owe_no_daily_fee(store):
     # The reseller charged phones monthly; on the 10th it switches them to daily. December was
-    # paid in full on the 1st (1,000.00 for two phones): no daily fee in December, not for the
-    # days before the switch nor after it. January is charged by the day.
+    # paid in full on the 1st (1,000.00 for two phones): no daily fee in December for them, not
+    # for the days before the switch nor after it. January is charged by the day.
     world, customer, clock, ports = one_customer(
         store,
         "Lambda Pub",
@@ -105,6 +106,79 @@ def test_days_before_a_reseller_charged_daily_owe_no_daily_fee(store):
         "202701-kazbill-daily-20270102-devices-sip_device-q2",
     }
     assert not any("-mrc-20270101-devices" in entry_id for entry_id in kazbill_entries(store, customer, [(2027, 1)]))
+
+
+def test_a_day_charged_for_a_missed_crawl_is_not_charged_again_after_a_later_rise(store):
+    # Trunks charged daily (155.00 a month, March: 5.00 a day), one trunk. The 5th was missed;
+    # the 6th charges it at one trunk. Trunks raised to three on the 6th: the 5th held one all
+    # day, and is never charged again for what came after it (a trunk count has no history
+    # before its document's last change: priced again, the 5th would be taken at three).
+    world, customer, clock, ports = build(store, onbill={**RESELLER_ONBILL, "charging": {"limits": "daily"}})
+    crawl_days(ports, clock, customer, [*days_of(date(2026, 3, 1), date(2026, 3, 4)), date(2026, 3, 6)])
+    set_trunks(world, customer, datetime(2026, 3, 6, 14, 0, tzinfo=MSK), 3)
+    clock.set(datetime(2026, 3, 6, 14, 0, tzinfo=MSK))
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, days_of(date(2026, 3, 7), date(2026, 3, 8)))
+    fifth = {k: v for k, v in daily(store, customer, (2026, 3)).items() if "-daily-20260305-" in k}
+    assert fifth == {"202603-kazbill-daily-20260305-limits-twoway_trunks-q1": 50_000}
+
+
+def test_a_day_missed_after_a_new_accounts_first_day_is_charged(store):
+    # Signed up at 11:00 on the 10th (its first pass charges the 10th); the crawl of the 11th
+    # missed it: the 12th charges the 11th, as for any account.
+    _, customer, clock, ports = one_customer(
+        store,
+        "Nu Deli",
+        created=datetime(2026, 12, 10, 11, 0, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 10, 11, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, [date(2026, 12, 12)])
+    assert sorted(daily(store, customer)) == [
+        f"202612-kazbill-daily-202612{day}-devices-sip_device-q2" for day in ("10", "11", "12")
+    ]
+
+
+def test_phones_added_after_a_switch_to_daily_are_charged_by_the_day_above_the_paid_month(store):
+    # Two phones paid for December on the 1st (1,000.00); switched to daily on the 10th; three
+    # more on the 12th. The two stay paid by the month; the three are charged by the day from
+    # the 12th: 1,500.00 ÷ 31 a day (the five's share less the two's).
+    world, customer, clock, ports = one_customer(
+        store,
+        "Xi Cafe",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
+    onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**onbill, "charging": {"devices": "daily"}})
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2026, 12, 11)))
+    clock.set(datetime(2026, 12, 12, 10, 0, tzinfo=MSK))
+    world.add_devices(customer, 3, created=clock.now())
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), date(2026, 12, 31)))
+    fees = daily(store, customer)
+    assert sorted(fees) == [f"202612-kazbill-daily-202612{day}-devices-sip_device-q5" for day in range(12, 32)]
+    assert sum(fees.values()) == sum(
+        daily_share(25_000_000, 31, index) - daily_share(10_000_000, 31, index) for index in range(11, 31)
+    )
+
+
+def test_trunks_switched_to_daily_with_credits_on_are_paid_once_for_the_month(store):
+    # Prorated credits on: one trunk paid for March (155.00); switched to daily on the 10th,
+    # the days left (10th-31st, 110.00) are credited and charged by the day: March nets 155.00.
+    world, customer, clock, ports = build(store, onbill={**RESELLER_ONBILL, "prorated_credits": True})
+    crawl_days(ports, clock, customer, days_of(date(2026, 3, 1), date(2026, 3, 9)))
+    onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**onbill, "charging": {"limits": "daily"}})
+    crawl_days(ports, clock, customer, days_of(date(2026, 3, 10), date(2026, 3, 31)))
+    entries = kazbill_entries(store, customer, [(2026, 3)])
+    trunks = {k: v for k, v in entries.items() if "twoway_trunks" in k}
+    net = sum(amount if kind == "debit" else -amount for kind, amount in trunks.values())
+    assert net == 1_550_000 and len([k for k in trunks if "-daily-" in k]) == 22
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -22,7 +22,7 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.history import known_only, merged
 from bookkeeper.domain.kazoo_names import gregorian_of
-from bookkeeper.domain.ledger import charged_monthly, day_levels, period_levels
+from bookkeeper.domain.ledger import day_levels, period_levels
 from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
@@ -187,13 +187,21 @@ def _last_credit(entries: Sequence[Mapping[str, Any]], period: Period) -> int:
 
 
 def daily_fees(
-    inputs: PassInputs, period: Period, now: Quantities, *, price_today: bool, missed: Collection[date] = ()
+    inputs: PassInputs,
+    period: Period,
+    now: Quantities,
+    *,
+    price_today: bool,
+    missed: Collection[date] = (),
+    written: Sequence[Charge] = (),
 ) -> list[Charge]:
     """Each day's fee at the day's highest quantity: the pass's day when `price_today`, every
     earlier day of the period a change touched, for what is known of it, and the `missed` days
-    (no crawl of the account logged them) as a late crawl of them would. An item the period
-    charged by the month is not charged by the day in it (charged_monthly)."""
-    entries = period_entries(inputs, period)
+    (no crawl of the account logged them) as a late crawl of them would. What the period paid
+    by the month for an item (a reseller switched it to daily mid-period) counts as paid each
+    day: only a quantity above it is charged by the day. `written`: what the pass charged
+    before (a credit of the monthly level on the day of the switch: that day is charged daily)."""
+    entries = [*period_entries(inputs, period), *inputs.ledger_entries(written)]
     tz = inputs.context.reseller.timezone
     first = max(period.start, first_day(inputs))
     touched = {
@@ -202,16 +210,16 @@ def daily_fees(
     }
     past = touched | set(missed)
     days = sorted(day for day in past if first <= day < min(inputs.today, period.end + timedelta(days=1)))
-    monthly = charged_monthly(entries, period)
+    paid_monthly = period_levels(entries, period)
     charges: list[Charge] = []
     for day in days + ([inputs.today] if price_today else []):
         late_crawl = (price_today and day == inputs.today) or day in missed
         held = _day_highest(inputs, day, now, guess_unknown=late_crawl)
         levels = day_levels(entries, day)
         for price in inputs.prices(held)[1]:
-            if (price.category, price.item) in monthly:
-                continue
-            charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
+            paid = [levels.level(price.category, price.item), paid_monthly.level(price.category, price.item)]
+            baseline = max((level for level in paid if level), key=lambda level: level.billable_quantity, default=None)
+            charge = daily_fee_charge(period, day, price, baseline)
             charges += [charge] if charge else []
     return charges
 

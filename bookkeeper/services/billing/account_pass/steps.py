@@ -61,9 +61,11 @@ def run_pass(
     charges = settle_previous(inputs, period)
     opening = open_or_resume(inputs, ledger, period, monthly)
     events += opening.events
-    events += ledger.write(charges + opening.charges + _daily(inputs, period))
+    missed = _missed_days(inputs, period)
+    charges += opening.charges
+    events += ledger.write(charges + _daily(inputs, period, missed, charges))
     if _logs_crawls(inputs):
-        _mark_crawled(inputs)
+        _mark_crawled(inputs, missed)
     events += reevaluate_standing(inputs, ledger, opening.unpaid_charges)
     if crawl and not inputs.catching_up:  # a reminder about a day gone by helps no one
         events += _reminders(inputs, ledger, period, monthly)
@@ -105,35 +107,36 @@ def fix_billing_day(store: DocumentStore, context: BillingContext) -> tuple[int,
     ]
 
 
-def _daily(inputs: PassInputs, period: Period) -> list[Charge]:
+def _daily(inputs: PassInputs, period: Period, missed: list[date], written: list[Charge]) -> list[Charge]:
     # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
     # the day was priced at its start, and what changed since is priced by the live passes.
     if "daily" not in inputs.context.reseller.charging.values():
         return []
-    if not inputs.crawl:
-        return daily_fees(inputs, period, inputs.quantities, price_today=True)
-    if _crawled(inputs):
+    if inputs.crawl and _crawled(inputs):
         return []
-    return daily_fees(inputs, period, inputs.quantities, price_today=True, missed=_missed_days(inputs, period))
+    return daily_fees(inputs, period, inputs.quantities, price_today=True, missed=missed, written=written)
 
 
 def _missed_days(inputs: PassInputs, period: Period) -> list[date]:
-    """The period's days before this crawl's that no crawl of the account logged (days_missed):
-    their fee is charged now, once. The period spans two calendar months at most, so two logs;
-    the day before the period's start is read only when the period's first day is not logged
-    and the account was there before it began."""
+    """For a daily crawl of a day not crawled yet, the period's days before it that no crawl of
+    the account logged (days_missed): their fee is charged now, once, and they are logged with
+    the day (priced again at each crawl, a day's quantities the history cannot tell would be
+    taken as they are then, and a later rise charged back onto it). The period spans two
+    calendar months at most, so two logs. The fees ran from `since` when the account was
+    created in the period (its first day's fee is its first pass's), else when `since` or the
+    day before it is logged; the latter is read only when the former is not."""
     since = max(period.start, first_day(inputs))
-    if since >= inputs.today:  # the period's (or the account's) first day: nothing before it to read
+    if not _logs_crawls(inputs) or since >= inputs.today or _crawled(inputs):
         return []
     logged = {day for month_start in _months_of(period.start, inputs.today) for day in _logged(inputs, month_start)}
-    existed_before = inputs.context.account.created < day_start(inputs, since)
+    created_since = inputs.context.account.created >= day_start(inputs, since)
     return days_missed(
         since=since,
         today=inputs.today,
         logged=logged,
-        ran_before=since not in logged
-        and existed_before
-        and since - timedelta(days=1) in _logged(inputs, since - timedelta(days=1)),
+        ran_before=created_since
+        or since in logged
+        or since - timedelta(days=1) in _logged(inputs, since - timedelta(days=1)),
     )
 
 
@@ -182,17 +185,21 @@ def _crawled(inputs: PassInputs) -> bool:
     return inputs.today.isoformat() in log.get("days", [])
 
 
-def _mark_crawled(inputs: PassInputs) -> None:
-    db, log_id = _crawl_log(inputs)
-    log = inputs.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}
-    if inputs.today.isoformat() not in log["days"]:
-        update_doc(
-            inputs.store,
-            db,
-            log_id,
-            {"days": sorted({*log["days"], inputs.today.isoformat()})},
-            default={"pvt_type": "kazbill_crawl_log"},
-        )
+def _mark_crawled(inputs: PassInputs, missed: list[date]) -> None:
+    """Today, and the missed days charged with it, in their months' logs."""
+    for month_start in sorted({day.replace(day=1) for day in [inputs.today, *missed]}):
+        days = {day.isoformat() for day in [inputs.today, *missed] if day.replace(day=1) == month_start}
+        db = inputs.book.month_db(inputs.account_id, (month_start.year, month_start.month), create=True)
+        log_id = _crawl_log_id(month_start)
+        log = inputs.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}
+        if not days <= set(log["days"]):
+            update_doc(
+                inputs.store,
+                db,
+                log_id,
+                {"days": sorted({*log["days"], *days})},
+                default={"pvt_type": "kazbill_crawl_log"},
+            )
 
 
 def _reminders(inputs: PassInputs, ledger: PassLedger, period: Period, monthly: list[ItemPrice]) -> list[BillingEvent]:
