@@ -25,6 +25,19 @@ def kazbill(couch_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([KAZBILL, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.fixture(autouse=True)
+def leaves_the_server_as_it_was(couch_url):
+    """`store init` makes Kazbill's own databases on the shared test server: they are deleted
+    afterwards, or later tests would find other tests' failures and summaries in them (the
+    tests' stores delete only the databases they made themselves)."""
+    store = CouchDbStore(couch_url)
+    before = set(store.list_databases())
+    yield
+    for db in set(store.list_databases()) - before:
+        store.delete_database(db)
+    store.close()
+
+
 def test_store_init_installs_the_views_and_a_second_run_changes_nothing(couch_url):
     store = CouchDbStore(couch_url)
     account_id = new_account_id()
