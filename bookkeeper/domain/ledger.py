@@ -175,6 +175,20 @@ def period_levels(entries: Iterable[Mapping[str, Any]], period: Period) -> Charg
     )
 
 
+def monthly_categories(entries: Iterable[Mapping[str, Any]], period: Period) -> frozenset[str]:
+    """The categories the period charged by the month (an opening's or a rise's debit). A period
+    charges a category one way: a reseller who switches it to daily mid-period has it paid by
+    the month to the period's end (its rises and falls priced so), and by the day from the next."""
+    start = period.start.isoformat()
+    return frozenset(
+        meta["category"]
+        for entry in entries
+        if (meta := _kazbill(entry)) is not None
+        and meta.get("reason") in MRC_REASONS
+        and (meta.get("period") or {}).get("start") == start
+    )
+
+
 def day_levels(entries: Iterable[Mapping[str, Any]], day: date) -> ChargedLevels:
     iso = day.isoformat()
     return _levels(entries, lambda meta: meta.get("day") == iso and meta.get("reason") == "daily_fee")

@@ -1,7 +1,7 @@
 """Daily fees for days the crawl of an account missed (its pass failed that day, the node that
 owned it left before crawling it, its reseller was set aside): the account's next crawl charges
-them, once, as a late crawl of those days would have, and logs them. And what a period paid by
-the month for an item its reseller switches to daily mid-period counts as paid each day."""
+them, once, as a late crawl of those days would have, and logs them. And a period charges a
+category the way it began to: switched to daily mid-period, it is paid by the month to the end."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bookkeeper.adapters.embedded import EmbeddedStore
 from bookkeeper.domain.kazoo_names import account_db
-from bookkeeper.domain.proration import daily_share
+from bookkeeper.domain.proration import daily_share, remaining_share
 from bookkeeper.services.billing.account_pass import crawl_account_day, reconcile_account
 from testkit.fixtures.office import RESELLER_ONBILL, kazbill_entries
 from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK, one_customer
@@ -141,10 +141,11 @@ def test_a_day_missed_after_a_new_accounts_first_day_is_charged(store):
     ]
 
 
-def test_phones_added_after_a_switch_to_daily_are_charged_by_the_day_above_the_paid_month(store):
+def test_a_switch_to_daily_mid_period_takes_effect_at_the_next_period(store):
     # Two phones paid for December on the 1st (1,000.00); switched to daily on the 10th; three
-    # more on the 12th. The two stay paid by the month; the three are charged by the day from
-    # the 12th: 1,500.00 ÷ 31 a day (the five's share less the two's).
+    # more on the 12th. December charges phones by the month to its end, the three from the
+    # 12th too (the days left, as any rise); January by the day. Before, each day from the 10th
+    # was charged on top of the paid month.
     world, customer, clock, ports = one_customer(
         store,
         "Xi Cafe",
@@ -159,26 +160,44 @@ def test_phones_added_after_a_switch_to_daily_are_charged_by_the_day_above_the_p
     clock.set(datetime(2026, 12, 12, 10, 0, tzinfo=MSK))
     world.add_devices(customer, 3, created=clock.now())
     reconcile_account(ports, customer)
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), date(2026, 12, 31)))
-    fees = daily(store, customer)
-    assert sorted(fees) == [f"202612-kazbill-daily-202612{day}-devices-sip_device-q5" for day in range(12, 32)]
-    assert sum(fees.values()) == sum(
-        daily_share(25_000_000, 31, index) - daily_share(10_000_000, 31, index) for index in range(11, 31)
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), date(2027, 1, 1)))
+    assert daily(store, customer) == {}
+    december = kazbill_entries(store, customer, [(2026, 12)])
+    assert december["202612-kazbill-mrc-20261201-devices-sip_device-q5"] == (
+        "debit",
+        remaining_share(25_000_000, 31, 11) - remaining_share(10_000_000, 31, 11),
     )
+    assert set(daily(store, customer, (2027, 1))) == {"202612-kazbill-daily-20270101-devices-sip_device-q5"}
 
 
-def test_trunks_switched_to_daily_with_credits_on_are_paid_once_for_the_month(store):
-    # Prorated credits on: one trunk paid for March (155.00); switched to daily on the 10th,
-    # the days left (10th-31st, 110.00) are credited and charged by the day: March nets 155.00.
+def test_a_switch_to_daily_neither_credits_nor_charges_by_the_day_what_the_month_paid(store):
+    # Prorated credits on, one trunk paid for March (155.00); a second trunk on the 5th, trunks
+    # switched to daily on the 10th. March stays paid by the month: the first trunk whole, the
+    # second from the 5th. Before, the switch credited trunks from the first change of the
+    # month and charged by the day only the days a change touched and those from the switch.
     world, customer, clock, ports = build(store, onbill={**RESELLER_ONBILL, "prorated_credits": True})
-    crawl_days(ports, clock, customer, days_of(date(2026, 3, 1), date(2026, 3, 9)))
+    crawl_days(ports, clock, customer, days_of(date(2026, 3, 1), date(2026, 3, 4)))
+    set_trunks(world, customer, datetime(2026, 3, 5, 12, 0, tzinfo=MSK), 2)
+    clock.set(datetime(2026, 3, 5, 12, 0, tzinfo=MSK))
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, days_of(date(2026, 3, 6), date(2026, 3, 9)))
     onbill = store.get(account_db(world.reseller), "onbill")
     store.put(account_db(world.reseller), {**onbill, "charging": {"limits": "daily"}})
-    crawl_days(ports, clock, customer, days_of(date(2026, 3, 10), date(2026, 3, 31)))
-    entries = kazbill_entries(store, customer, [(2026, 3)])
-    trunks = {k: v for k, v in entries.items() if "twoway_trunks" in k}
-    net = sum(amount if kind == "debit" else -amount for kind, amount in trunks.values())
-    assert net == 1_550_000 and len([k for k in trunks if "-daily-" in k]) == 22
+    crawl_days(ports, clock, customer, days_of(date(2026, 3, 10), date(2026, 4, 1)))
+    march = {
+        entry_id: (kind, amount)
+        for entry_id, (kind, amount) in kazbill_entries(store, customer, [(2026, 3)]).items()
+        if "twoway_trunks" in entry_id and "-20260401-" not in entry_id
+    }
+    assert march == {
+        "202602-kazbill-mrc-20260301-limits-twoway_trunks-q1": ("debit", 1_550_000),
+        "202603-kazbill-mrc-20260301-limits-twoway_trunks-q2": (
+            "debit",
+            remaining_share(3_100_000, 31, 4) - remaining_share(1_550_000, 31, 4),
+        ),
+    }
+    april = kazbill_entries(store, customer, [(2026, 4)])
+    assert any("-daily-20260401-limits-twoway_trunks-q2" in entry_id for entry_id in april)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

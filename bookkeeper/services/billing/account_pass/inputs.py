@@ -4,7 +4,7 @@ what they decide travels back in their outcomes (outcome.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
@@ -82,16 +82,20 @@ class PassInputs:
             clock=lambda: gregorian_now(self.ports.clock),
         )
 
-    def prices(self, quantities: Quantities) -> tuple[list[ItemPrice], list[ItemPrice]]:
-        """(monthly, daily): the plan's prices of `quantities`, split by the reseller's scheme."""
+    def prices(
+        self, quantities: Quantities, kept_monthly: Collection[str] = ()
+    ) -> tuple[list[ItemPrice], list[ItemPrice]]:
+        """(monthly, daily): the plan's prices of `quantities`, split by the reseller's scheme,
+        `kept_monthly` categories monthly whatever it says now (ledger.monthly_categories)."""
         if self.context.plan is None:
             return [], []
         prices = price_services(self.context.plan, quantities)
         scheme = self.context.reseller.scheme_for
-        return (
-            [p for p in prices if scheme(p.category) == "monthly"],
-            [p for p in prices if scheme(p.category) == "daily"],
-        )
+
+        def monthly(category: str) -> bool:
+            return category in kept_monthly or scheme(category) == "monthly"
+
+        return [p for p in prices if monthly(p.category)], [p for p in prices if not monthly(p.category)]
 
     def period_months(self, period: Period) -> list[Month]:
         """The monthly databases a period's entries can be in: Kazoo's UTC months, from the one
