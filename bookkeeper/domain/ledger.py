@@ -175,18 +175,22 @@ def period_levels(entries: Iterable[Mapping[str, Any]], period: Period) -> Charg
     )
 
 
-def monthly_categories(entries: Iterable[Mapping[str, Any]], period: Period) -> frozenset[str]:
-    """The categories the period charged by the month (an opening's or a rise's debit). A period
-    charges a category one way: a reseller who switches it to daily mid-period has it paid by
-    the month to the period's end (its rises and falls priced so), and by the day from the next."""
+def period_schemes(entries: Iterable[Mapping[str, Any]], period: Period) -> dict[str, str]:
+    """How the period has been charging each category it charged: "monthly" (an opening's or a
+    rise's debit), else "daily" (a day's fee). A period charges a category one way, the way it
+    began to: a reseller who switches it mid-period has the new way from the next period (a
+    month paid is not charged again by the day, nor days paid by the day again by the month)."""
     start = period.start.isoformat()
-    return frozenset(
-        meta["category"]
-        for entry in entries
-        if (meta := _kazbill(entry)) is not None
-        and meta.get("reason") in MRC_REASONS
-        and (meta.get("period") or {}).get("start") == start
-    )
+    schemes: dict[str, str] = {}
+    for entry in entries:
+        meta = _kazbill(entry)
+        if meta is None or (meta.get("period") or {}).get("start") != start:
+            continue
+        if meta.get("reason") in MRC_REASONS:
+            schemes[meta["category"]] = "monthly"
+        elif meta.get("reason") == "daily_fee":
+            schemes.setdefault(meta["category"], "daily")
+    return schemes
 
 
 def day_levels(entries: Iterable[Mapping[str, Any]], day: date) -> ChargedLevels:

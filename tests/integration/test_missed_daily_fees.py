@@ -200,6 +200,60 @@ def test_a_switch_to_daily_neither_credits_nor_charges_by_the_day_what_the_month
     assert any("-daily-20260401-limits-twoway_trunks-q2" in entry_id for entry_id in april)
 
 
+def test_a_switch_to_monthly_mid_period_keeps_the_days_daily_to_the_period_end(store):
+    # Phones daily; a third on the 3rd; the reseller switches phones to monthly on the 10th.
+    # December stays daily to its end (its days from the 3rd were paid by the day: charged by
+    # the month from the 3rd, the first change, they were paid twice); January by the month.
+    world, customer, clock, ports = one_customer(
+        store,
+        "Omicron Bar",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 2)))
+    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=MSK))
+    world.add_devices(customer, 1, created=clock.now())
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 4), date(2026, 12, 9)))
+    onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**onbill, "charging": {}})
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2027, 1, 1)))
+    fees = daily(store, customer)
+    assert len(fees) == 31
+    assert sum(fees.values()) == sum(daily_share(10_000_000, 31, n) for n in range(2)) + sum(
+        daily_share(15_000_000, 31, n) for n in range(2, 31)
+    )
+    entries = kazbill_entries(store, customer, [(2026, 12), (2027, 1)])
+    assert [entry_id for entry_id in entries if "-mrc-" in entry_id] == [
+        "202612-kazbill-mrc-20270101-devices-sip_device-q3"
+    ]
+
+
+def test_a_switch_to_monthly_in_the_next_period_charges_the_ended_one_nothing_by_the_month(store):
+    # December daily (a third phone on the 5th); phones switched to monthly on 15 January: the
+    # January crawl settles December's changes the way December was charged, by the day.
+    world, customer, clock, ports = one_customer(
+        store,
+        "Pi Bar",
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 4)))
+    clock.set(datetime(2026, 12, 5, 10, 0, tzinfo=MSK))
+    world.add_devices(customer, 1, created=clock.now())
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 6), date(2027, 1, 14)))
+    onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**onbill, "charging": {}})
+    crawl_days(ports, clock, customer, days_of(date(2027, 1, 15), date(2027, 1, 16)))
+    entries = kazbill_entries(store, customer, [(2026, 12), (2027, 1)])
+    assert not any("-mrc-20261201-" in entry_id for entry_id in entries)
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(missed=st.sets(st.integers(2, 30), max_size=12), day_before=st.booleans())
 def test_whatever_days_the_crawl_missed_the_month_adds_up_once_its_last_day_is_crawled(

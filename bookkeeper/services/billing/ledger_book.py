@@ -16,6 +16,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, overload
 
 from bookkeeper.design_docs import DesignDoc
@@ -59,6 +60,9 @@ class LedgerBook(Rollovers):
     settled_reads: bool = False  # a balance reader may go by _SETTLED (see there)
     # Months whose rollover this book has already made sure of (a book lives for one pass).
     _carried: set[tuple[str, Month]] = field(default_factory=set, repr=False)
+    # How each period the pass priced has been charging its categories (ledger.period_schemes),
+    # noted by growth from the entries it read, for the daily fees to go by without reading again.
+    schemes: dict[date, dict[str, str]] = field(default_factory=dict, repr=False)
 
     @overload
     def month_db(self, account_id: str, month: Month, *, create: Literal[True]) -> str: ...

@@ -22,7 +22,7 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.daily_fees import daily_fee_charge
 from bookkeeper.domain.history import known_only, merged
 from bookkeeper.domain.kazoo_names import gregorian_of
-from bookkeeper.domain.ledger import day_levels, monthly_categories, period_levels
+from bookkeeper.domain.ledger import day_levels, period_levels, period_schemes
 from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
@@ -126,13 +126,13 @@ def growth(
     while the period runs, what the account holds now, from today. `entries`: what the period
     has charged (by default read from the ledger; an opening passes the entries it decided)."""
     entries = list(period_entries(inputs, period) if entries is None else entries)
-    kept_monthly = monthly_categories(entries, period)
+    kept = inputs.book.schemes[period.start] = period_schemes(entries, period)
     first, last = day_start(inputs, period.start), day_start(inputs, period.end + timedelta(days=1)) - 1
     walk_from = max(first, _last_credit(entries, period))
     reached = _left_by_last_credit(entries, period, walk_from) if walk_from > first else {}
 
     def priced(held: Quantities, known: Iterable[str] | None = None) -> list[ItemPrice]:
-        monthly = inputs.prices(without(held if known is None else known_only(held, known), cancelled), kept_monthly)[0]
+        monthly = inputs.prices(without(held if known is None else known_only(held, known), cancelled), kept)[0]
         for price in monthly:
             key = (price.category, price.item)
             reached[key] = max(reached.get(key, 0), price.billable_quantity)
@@ -198,9 +198,9 @@ def daily_fees(
 ) -> list[Charge]:
     """Each day's fee at the day's highest quantity: the pass's day when `price_today`, every
     earlier day of the period a change touched, for what is known of it, and the `missed` days
-    (no crawl of the account logged them) as a late crawl of them would. A category the period
-    charged by the month is not charged by the day in it (ledger.monthly_categories); `written`:
-    what the pass charged before (the month charged from today, switched from daily today)."""
+    (no crawl of the account logged them) as a late crawl of them would. A category is charged
+    the way the period has been charging it (ledger.period_schemes); `written`: what the pass
+    charged before it (an opening's debits)."""
     entries = [*period_entries(inputs, period), *inputs.ledger_entries(written)]
     tz = inputs.context.reseller.timezone
     first = max(period.start, first_day(inputs))
@@ -210,13 +210,13 @@ def daily_fees(
     }
     past = touched | set(missed)
     days = sorted(day for day in past if first <= day < min(inputs.today, period.end + timedelta(days=1)))
-    kept_monthly = monthly_categories(entries, period)
+    kept = period_schemes(entries, period)
     charges: list[Charge] = []
     for day in days + ([inputs.today] if price_today else []):
         late_crawl = (price_today and day == inputs.today) or day in missed
         held = _day_highest(inputs, day, now, guess_unknown=late_crawl)
         levels = day_levels(entries, day)
-        for price in inputs.prices(held, kept_monthly)[1]:
+        for price in inputs.prices(held, kept)[1]:
             charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
             charges += [charge] if charge else []
     return charges

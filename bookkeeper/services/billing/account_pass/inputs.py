@@ -4,7 +4,7 @@ what they decide travels back in their outcomes (outcome.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
@@ -83,17 +83,18 @@ class PassInputs:
         )
 
     def prices(
-        self, quantities: Quantities, kept_monthly: Collection[str] = ()
+        self, quantities: Quantities, kept: Mapping[str, str] | None = None
     ) -> tuple[list[ItemPrice], list[ItemPrice]]:
         """(monthly, daily): the plan's prices of `quantities`, split by the reseller's scheme,
-        `kept_monthly` categories monthly whatever it says now (ledger.monthly_categories)."""
+        or by `kept`, the way the period billed has been charging a category (ledger.period_schemes)."""
         if self.context.plan is None:
             return [], []
         prices = price_services(self.context.plan, quantities)
+        kept = kept or {}
         scheme = self.context.reseller.scheme_for
 
         def monthly(category: str) -> bool:
-            return category in kept_monthly or scheme(category) == "monthly"
+            return kept.get(category, scheme(category)) == "monthly"
 
         return [p for p in prices if monthly(p.category)], [p for p in prices if not monthly(p.category)]
 

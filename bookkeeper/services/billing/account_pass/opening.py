@@ -17,6 +17,7 @@ from typing import Any
 
 from bookkeeper.domain.charges import Charge, month_prefix
 from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.domain.ledger import period_schemes
 from bookkeeper.domain.periods import Period, local_day_of_gregorian
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
@@ -30,6 +31,7 @@ from bookkeeper.services.billing.account_pass.growth import (
     first_day_holdings,
     growth,
     held_when_began,
+    period_entries,
 )
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 from bookkeeper.services.billing.account_pass.outcome import StepOutcome
@@ -67,6 +69,9 @@ def open_or_resume(inputs: PassInputs, ledger: PassLedger, period: Period, month
         if marker is not None:  # pending: open it once the money is there
             # A new account's first period stays prorated however late its first payment comes.
             prorate = _prorated(inputs, period)
+            # What its days were charged by the day while it was pending stays daily (period_schemes).
+            kept = period_schemes(period_entries(inputs, period), period)
+            monthly = inputs.prices(quantities, kept)[0] if kept else monthly
             charges = opening_charges(period, inputs.today, monthly, prorate=prorate)
             due = sum(inputs.context.reseller.debited(charge.amount) for charge in charges)
             if not ledger.funds_suffice(due):

@@ -11,12 +11,13 @@ from bookkeeper.domain.charges import Charge
 from bookkeeper.domain.crawl_days import days_missed
 from bookkeeper.domain.kazoo_months import rollover_id
 from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.domain.ledger import period_schemes
 from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, period_containing
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.ports import DocumentStore
 from bookkeeper.services.billing.account_docs import update_doc, update_onbill
-from bookkeeper.services.billing.account_pass.growth import daily_fees, day_start, first_day
+from bookkeeper.services.billing.account_pass.growth import daily_fees, day_start, first_day, period_entries
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts, PassInputs
 from bookkeeper.services.billing.account_pass.opening import marker_id, open_or_resume, settle_previous
 from bookkeeper.services.billing.account_pass.pass_ledger import PassLedger
@@ -63,7 +64,9 @@ def run_pass(
     events += opening.events
     missed = _missed_days(inputs, period)
     charges += opening.charges
-    events += ledger.write(charges + _daily(inputs, period, missed, charges))
+    # Opened now, not resumed after pending: none of its days can have been charged by the day.
+    opened = any(event.name == "period_opened" and not event.details.get("resumed") for event in opening.events)
+    events += ledger.write(charges + _daily(inputs, period, missed, charges, opened=opened))
     if _logs_crawls(inputs):
         _mark_crawled(inputs, missed)
     events += reevaluate_standing(inputs, ledger, opening.unpaid_charges)
@@ -107,14 +110,28 @@ def fix_billing_day(store: DocumentStore, context: BillingContext) -> tuple[int,
     ]
 
 
-def _daily(inputs: PassInputs, period: Period, missed: list[date], written: list[Charge]) -> list[Charge]:
+def _daily(
+    inputs: PassInputs, period: Period, missed: list[date], written: list[Charge], *, opened: bool
+) -> list[Charge]:
     # A crawl of a day already crawled (a duplicate, a late replay) charges no daily fee:
     # the day was priced at its start, and what changed since is priced by the live passes.
-    if "daily" not in inputs.context.reseller.charging.values():
+    if "daily" not in inputs.context.reseller.charging.values() and (opened or not _kept_daily(inputs, period)):
         return []
     if inputs.crawl and _crawled(inputs):
         return []
     return daily_fees(inputs, period, inputs.quantities, price_today=True, missed=missed, written=written)
+
+
+def _kept_daily(inputs: PassInputs, period: Period) -> bool:
+    """Whether the period has been charging a category by the day that its reseller has since
+    switched to monthly (ledger.period_schemes: it stays daily to the period's end). As growth
+    found it from the entries it read (a read more of every pass of a monthly reseller's
+    account, else); read when growth did not run (a pending period), never in the pass that
+    opened the period (none of its days can be daily yet)."""
+    schemes = inputs.book.schemes.get(period.start)
+    if schemes is None:
+        schemes = period_schemes(period_entries(inputs, period), period)
+    return "daily" in schemes.values()
 
 
 def _missed_days(inputs: PassInputs, period: Period) -> list[date]:
