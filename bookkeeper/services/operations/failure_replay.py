@@ -4,8 +4,8 @@ or died on twice (`shard_work_failed`: its kind, day, accounts and calls), an ac
 that raised twice or that the store refused alone five times (`billing_crashed`,
 `billing_store_refused`: its account and day), and a call whose rating raised twice or was
 refused so (`rating_crashed`, `rating_store_refused`: the call). Billing is idempotent, so a replay
-charges only what the failure left unbilled: a crawl's daily fee for the day (which no later pass
-charges: only a day a change touched is priced again), a change's charge, a call. The other
+charges only what the failure left unbilled: a crawl's daily fee for the day (which the
+account's next crawl charges too, but only within the period), a change's charge, a call. The other
 failures are about data a person corrects first (a malformed message, a document refused for a
 field), and are not replayed from here. Pure: the CLI reads the record and hands the work over."""
 
