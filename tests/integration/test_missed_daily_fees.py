@@ -34,6 +34,19 @@ def crawl_days(ports, clock, account_id, days):
         crawl_account_day(ports, account_id, day)
 
 
+def switch_charging(store, world, charging: dict[str, str]) -> None:
+    """The reseller's `charging` setting changed (which categories are charged by the day)."""
+    onbill = store.get(account_db(world.reseller), "onbill")
+    store.put(account_db(world.reseller), {**onbill, "charging": charging})
+
+
+def phones_added(world, clock, ports, customer, at: datetime, phones: int = 1) -> None:
+    """Phones added at `at`, and the live pass their change brings."""
+    clock.set(at)
+    world.add_devices(customer, phones, created=clock.now())
+    reconcile_account(ports, customer)
+
+
 def daily(store, account_id, month=(2026, 12)) -> dict[str, int]:
     return {
         entry_id: amount
@@ -94,8 +107,7 @@ def test_days_before_a_reseller_charged_daily_owe_no_daily_fee(store):
         at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
     )
     crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
-    onbill = store.get(account_db(world.reseller), "onbill")
-    store.put(account_db(world.reseller), {**onbill, "charging": {"devices": "daily"}})
+    switch_charging(store, world, {"devices": "daily"})
     crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2027, 1, 2)))
     december = kazbill_entries(store, customer, [(2026, 12)])
     assert daily(store, customer) == {}
@@ -154,12 +166,9 @@ def test_a_switch_to_daily_mid_period_takes_effect_at_the_next_period(store):
         at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
     )
     crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
-    onbill = store.get(account_db(world.reseller), "onbill")
-    store.put(account_db(world.reseller), {**onbill, "charging": {"devices": "daily"}})
+    switch_charging(store, world, {"devices": "daily"})
     crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2026, 12, 11)))
-    clock.set(datetime(2026, 12, 12, 10, 0, tzinfo=MSK))
-    world.add_devices(customer, 3, created=clock.now())
-    reconcile_account(ports, customer)
+    phones_added(world, clock, ports, customer, datetime(2026, 12, 12, 10, 0, tzinfo=MSK), 3)
     crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), date(2027, 1, 1)))
     assert daily(store, customer) == {}
     december = kazbill_entries(store, customer, [(2026, 12)])
@@ -181,8 +190,7 @@ def test_a_switch_to_daily_neither_credits_nor_charges_by_the_day_what_the_month
     clock.set(datetime(2026, 3, 5, 12, 0, tzinfo=MSK))
     reconcile_account(ports, customer)
     crawl_days(ports, clock, customer, days_of(date(2026, 3, 6), date(2026, 3, 9)))
-    onbill = store.get(account_db(world.reseller), "onbill")
-    store.put(account_db(world.reseller), {**onbill, "charging": {"limits": "daily"}})
+    switch_charging(store, world, {"limits": "daily"})
     crawl_days(ports, clock, customer, days_of(date(2026, 3, 10), date(2026, 4, 1)))
     march = {
         entry_id: (kind, amount)
@@ -213,12 +221,9 @@ def test_a_switch_to_monthly_mid_period_keeps_the_days_daily_to_the_period_end(s
         onbill=DAILY_PHONES,
     )
     crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 2)))
-    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=MSK))
-    world.add_devices(customer, 1, created=clock.now())
-    reconcile_account(ports, customer)
+    phones_added(world, clock, ports, customer, datetime(2026, 12, 3, 10, 0, tzinfo=MSK))
     crawl_days(ports, clock, customer, days_of(date(2026, 12, 4), date(2026, 12, 9)))
-    onbill = store.get(account_db(world.reseller), "onbill")
-    store.put(account_db(world.reseller), {**onbill, "charging": {}})
+    switch_charging(store, world, {})
     crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2027, 1, 1)))
     fees = daily(store, customer)
     assert len(fees) == 31
@@ -243,12 +248,9 @@ def test_a_switch_to_monthly_in_the_next_period_charges_the_ended_one_nothing_by
         onbill=DAILY_PHONES,
     )
     crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 4)))
-    clock.set(datetime(2026, 12, 5, 10, 0, tzinfo=MSK))
-    world.add_devices(customer, 1, created=clock.now())
-    reconcile_account(ports, customer)
+    phones_added(world, clock, ports, customer, datetime(2026, 12, 5, 10, 0, tzinfo=MSK))
     crawl_days(ports, clock, customer, days_of(date(2026, 12, 6), date(2027, 1, 14)))
-    onbill = store.get(account_db(world.reseller), "onbill")
-    store.put(account_db(world.reseller), {**onbill, "charging": {}})
+    switch_charging(store, world, {})
     crawl_days(ports, clock, customer, days_of(date(2027, 1, 15), date(2027, 1, 16)))
     entries = kazbill_entries(store, customer, [(2026, 12), (2027, 1)])
     assert not any("-mrc-20261201-" in entry_id for entry_id in entries)

@@ -186,20 +186,12 @@ def _logs_crawls(inputs: PassInputs) -> bool:
     return inputs.crawl and "daily" in inputs.context.reseller.charging.values()
 
 
-def _crawl_log(inputs: PassInputs) -> tuple[str, str]:
-    today = inputs.today
-    db = inputs.book.month_db(inputs.account_id, (today.year, today.month), create=True)
-    return db, _crawl_log_id(today)
-
-
 def _crawl_log_id(today: date) -> str:
     return f"{today.year:04d}{today.month:02d}-kazbill-crawl-log"
 
 
 def _crawled(inputs: PassInputs) -> bool:
-    db, log_id = _crawl_log(inputs)
-    log = inputs.store.get_many(db, [log_id]).get(log_id, {})
-    return inputs.today.isoformat() in log.get("days", [])
+    return inputs.today in _logged(inputs, inputs.today)
 
 
 def _mark_crawled(inputs: PassInputs, missed: list[date]) -> None:
