@@ -12,6 +12,7 @@ passes charge only what grew since (the high-water marks).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -238,20 +239,24 @@ def _cancel(inputs: PassInputs, cancelled: list[tuple[str, str]], prices: list[I
     )
 
 
-def settle_previous(inputs: PassInputs, period: Period) -> list[Charge]:
+def settle_previous(inputs: PassInputs, period: Period, missed: Sequence[date] = ()) -> tuple[list[Charge], list[date]]:
     """What the period before `period` still owes for changes made in it that are seen only
-    now (a device added on its last evening, seen after the next one opened): charged from
-    their own days, into the current month, with the period they belong to in the entry."""
+    now (a device added on its last evening, seen after the next one opened), and for the
+    `missed` days of it no crawl logged (crawl_log.missed_before): charged from their own
+    days, into the current month, with the period they belong to in the entry. Returns the
+    charges and the missed days they settle (none when the period is not open: never opened,
+    or pending, whose opening settles it)."""
     previous = period.previous()
     if previous.end < local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone):
-        return []
-    if not inputs.history.moments(day_start(inputs, previous.start), day_start(inputs, period.start) - 1):
-        return []  # nothing changed in it: nothing can have been missed
+        return [], []
+    changed = bool(inputs.history.moments(day_start(inputs, previous.start), day_start(inputs, period.start) - 1))
+    if not changed and not missed:
+        return [], []  # nothing changed in it, no day missed: nothing can be owed
     db = inputs.book.month_db(inputs.account_id, (previous.start.year, previous.start.month), create=False)
     marker = _marker(inputs, db, previous) if db else None
     if marker is None or marker.get("status") != OPEN:
-        return []  # never opened (a new account), or pending: its opening settles it
-    charges = growth(inputs, previous, inputs.quantities)
-    if "daily" in inputs.context.reseller.charging.values():
-        charges += daily_fees(inputs, previous, inputs.quantities, price_today=False)
-    return charges
+        return [], []
+    charges = growth(inputs, previous, inputs.quantities) if changed else []
+    if missed or "daily" in inputs.context.reseller.charging.values():
+        charges += daily_fees(inputs, previous, inputs.quantities, price_today=False, missed=missed)
+    return charges, list(missed)

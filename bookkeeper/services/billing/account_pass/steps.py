@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bookkeeper.domain.charges import Charge
-from bookkeeper.domain.crawl_days import days_missed
 from bookkeeper.domain.kazoo_months import rollover_id
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.ledger import period_schemes
@@ -16,8 +15,16 @@ from bookkeeper.domain.notices import daily_reminders
 from bookkeeper.domain.periods import Period, period_containing
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.ports import DocumentStore
-from bookkeeper.services.billing.account_docs import update_doc, update_onbill
-from bookkeeper.services.billing.account_pass.growth import daily_fees, day_start, first_day, period_entries
+from bookkeeper.services.billing.account_docs import update_onbill
+from bookkeeper.services.billing.account_pass.crawl_log import (
+    crawl_log_id,
+    crawled,
+    logs_crawls,
+    mark_crawled,
+    missed_before,
+    missed_days,
+)
+from bookkeeper.services.billing.account_pass.growth import daily_fees, period_entries
 from bookkeeper.services.billing.account_pass.inputs import BillingPorts, PassInputs
 from bookkeeper.services.billing.account_pass.opening import marker_id, open_or_resume, settle_previous
 from bookkeeper.services.billing.account_pass.pass_ledger import PassLedger
@@ -59,16 +66,16 @@ def run_pass(
     ledger = PassLedger(inputs)
     monthly = inputs.prices(inputs.quantities)[0]
     _prefetch_period_month(inputs, period)
-    charges = settle_previous(inputs, period)
+    charges, missed_before_period = settle_previous(inputs, period, missed_before(inputs, period))
     opening = open_or_resume(inputs, ledger, period, monthly)
     events += opening.events
-    missed = _missed_days(inputs, period)
+    missed = missed_days(inputs, period, also_logged=missed_before_period)
     charges += opening.charges
     # Opened now, not resumed after pending: none of its days can have been charged by the day.
     opened = any(event.name == "period_opened" and not event.details.get("resumed") for event in opening.events)
     events += ledger.write(charges + _daily(inputs, period, missed, charges, opened=opened))
-    if _logs_crawls(inputs):
-        _mark_crawled(inputs, missed)
+    if logs_crawls(inputs):
+        mark_crawled(inputs, period, [*missed_before_period, *missed])
     events += reevaluate_standing(inputs, ledger, opening.unpaid_charges)
     if crawl and not inputs.catching_up:  # a reminder about a day gone by helps no one
         events += _reminders(inputs, ledger, period, monthly)
@@ -91,8 +98,8 @@ def _prefetch_period_month(inputs: PassInputs, period: Period) -> None:
     if not inputs.store.database_exists(db):
         return
     wanted = [marker_id(period)]
-    if _logs_crawls(inputs):  # today's log, or the period's first month's (_missed_days reads it)
-        wanted.append(_crawl_log_id(period.start))
+    if logs_crawls(inputs):  # today's log, or the period's first month's (missed_days reads it)
+        wanted.append(crawl_log_id(period.start))
     if utc_month(inputs.now_gregorian) == month:
         wanted.append(rollover_id(month))
     prefetch(inputs.store, db, wanted)
@@ -117,7 +124,7 @@ def _daily(
     # the day was priced at its start, and what changed since is priced by the live passes.
     if "daily" not in inputs.context.reseller.charging.values() and (opened or not _kept_daily(inputs, period)):
         return []
-    if inputs.crawl and _crawled(inputs):
+    if inputs.crawl and crawled(inputs):
         return []
     return daily_fees(inputs, period, inputs.quantities, price_today=True, missed=missed, written=written)
 
@@ -132,83 +139,6 @@ def _kept_daily(inputs: PassInputs, period: Period) -> bool:
     if schemes is None:
         schemes = period_schemes(period_entries(inputs, period), period)
     return "daily" in schemes.values()
-
-
-def _missed_days(inputs: PassInputs, period: Period) -> list[date]:
-    """For a daily crawl of a day not crawled yet, the period's days before it that no crawl of
-    the account logged (days_missed): their fee is charged now, once, and they are logged with
-    the day (priced again at each crawl, a day's quantities the history cannot tell would be
-    taken as they are then, and a later rise charged back onto it). The period spans two
-    calendar months at most, so two logs. The fees ran from `since` when the account was
-    created in the period (its first day's fee is its first pass's), else when `since` or the
-    day before it is logged; the latter is read only when the former is not."""
-    since = max(period.start, first_day(inputs))
-    if not _logs_crawls(inputs) or since >= inputs.today or _crawled(inputs):
-        return []
-    logged = {day for month_start in _months_of(period.start, inputs.today) for day in _logged(inputs, month_start)}
-    created_since = inputs.context.account.created >= day_start(inputs, since)
-    return days_missed(
-        since=since,
-        today=inputs.today,
-        logged=logged,
-        ran_before=created_since
-        or since in logged
-        or since - timedelta(days=1) in _logged(inputs, since - timedelta(days=1)),
-    )
-
-
-def _months_of(start: date, end: date) -> list[date]:
-    """The first day of each calendar month from `start`'s to `end`'s."""
-    months, month = [], start.replace(day=1)
-    while month <= end:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
-
-
-def _logged(inputs: PassInputs, day: date) -> set[date]:
-    """The days the crawl log of `day`'s month holds (none when its month was never made)."""
-    db = inputs.book.month_db(inputs.account_id, (day.year, day.month), create=False)
-    if db is None:
-        return set()
-    log_id = _crawl_log_id(day)
-    found = inputs.store.get_many(db, [log_id]).get(log_id) or {}
-    return {date.fromisoformat(text) for text in found.get("days", []) if isinstance(text, str)}
-
-
-def _logs_crawls(inputs: PassInputs) -> bool:
-    """Whether a crawl pass keeps the crawl's log of the days it billed. Only daily fees read it
-    (_daily: a day crawled again charges no fee), so a reseller charging none keeps none: a
-    write less per account and day (on CouchDB one of the ten or so requests of an ordinary
-    day, and a write costs the server several times a read). A reseller who starts charging
-    daily mid-day has that day's fee charged by the account's next pass, crawl or live, up to
-    the day's highest level once (the fee's entries say what the day was charged already)."""
-    return inputs.crawl and "daily" in inputs.context.reseller.charging.values()
-
-
-def _crawl_log_id(today: date) -> str:
-    return f"{today.year:04d}{today.month:02d}-kazbill-crawl-log"
-
-
-def _crawled(inputs: PassInputs) -> bool:
-    return inputs.today in _logged(inputs, inputs.today)
-
-
-def _mark_crawled(inputs: PassInputs, missed: list[date]) -> None:
-    """Today, and the missed days charged with it, in their months' logs."""
-    for month_start in sorted({day.replace(day=1) for day in [inputs.today, *missed]}):
-        days = {day.isoformat() for day in [inputs.today, *missed] if day.replace(day=1) == month_start}
-        db = inputs.book.month_db(inputs.account_id, (month_start.year, month_start.month), create=True)
-        log_id = _crawl_log_id(month_start)
-        log = inputs.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}
-        if not days <= set(log["days"]):
-            update_doc(
-                inputs.store,
-                db,
-                log_id,
-                {"days": sorted({*log["days"], *days})},
-                default={"pvt_type": "kazbill_crawl_log"},
-            )
 
 
 def _reminders(inputs: PassInputs, ledger: PassLedger, period: Period, monthly: list[ItemPrice]) -> list[BillingEvent]:
