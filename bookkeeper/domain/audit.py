@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bookkeeper.domain.added_vat import net_of
@@ -45,12 +45,19 @@ class AuditRules:
     created_day: date
     prorate_new_accounts: bool
     prorated_credits: bool
+    # By period start, how the period has been charging each category it charged
+    # (ledger.period_schemes): a period keeps the way it began to, whatever the reseller's
+    # setting says now. A category a period has not charged goes by `scheme_for`.
+    kept: Mapping[date, Mapping[str, str]] = field(default_factory=dict)
 
 
-def _split(rules: AuditRules, quantities: Quantities) -> tuple[dict, dict]:
+def _split(rules: AuditRules, quantities: Quantities, period: Period) -> tuple[dict, dict]:
     prices = price_services(rules.plan, quantities)
-    monthly = {(p.category, p.item): p for p in prices if rules.scheme_for(p.category) == "monthly"}
-    daily = {(p.category, p.item): p for p in prices if rules.scheme_for(p.category) == "daily"}
+    kept = rules.kept.get(period.start, {})
+    monthly = {
+        (p.category, p.item): p for p in prices if kept.get(p.category, rules.scheme_for(p.category)) == "monthly"
+    }
+    daily = {(p.category, p.item): p for p in prices if (p.category, p.item) not in monthly}
     return monthly, daily
 
 
@@ -68,7 +75,7 @@ class _Simulation:
         self.day_levels = {}
         if period.start not in self.opened:
             self.opened.add(period.start)
-            monthly, _ = _split(self.rules, quantities)
+            monthly, _ = _split(self.rules, quantities, period)
             joined = period.start < self.rules.created_day <= period.end
             opening = opening_charges(
                 period, day, list(monthly.values()), prorate=joined and self.rules.prorate_new_accounts
@@ -82,7 +89,7 @@ class _Simulation:
 
     def change(self, day: date, quantities: Quantities, period: Period | None = None, mrc: bool = True) -> None:
         period = period or period_containing(self.rules.billing_day, day)
-        monthly, daily = _split(self.rules, quantities)
+        monthly, daily = _split(self.rules, quantities, period)
         if mrc:
             self._mrc(day, period, monthly)
         for key, price in daily.items():

@@ -5,12 +5,14 @@ takes today's values for the whole range, and says so in the report."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
 from bookkeeper.domain.audit import AuditRules, Difference, Timeline, compare, expected_charges
 from bookkeeper.domain.kazoo_months import rollover_id
-from bookkeeper.domain.periods import local_day_of_gregorian
+from bookkeeper.domain.ledger import period_schemes
+from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
@@ -21,6 +23,8 @@ from bookkeeper.services.billing.quantity_history import account_history
 ASSUMPTIONS = (
     "trunks and the numbers of an older phone_numbers document are taken at today's values for the whole range",
     "every period is assumed paid: a pending period shows its charges as missing",
+    "a period charges a category the way it began to (by the month or by the day), as its ledger shows;"
+    " one it has not charged yet goes by the reseller's setting of today",
 )
 
 
@@ -68,6 +72,7 @@ def audit_account(
 ) -> AuditReport:
     context = load_context(ports.store, account_id, closed_too=True)
     tz = context.reseller.timezone
+    charged = _kazbill_entries(ports, account_id, first_day, last_day)
     rules = (
         AuditRules(
             plan=context.plan,
@@ -76,6 +81,7 @@ def audit_account(
             created_day=local_day_of_gregorian(context.account.created, tz),
             prorate_new_accounts=context.reseller.prorate_new_accounts,
             prorated_credits=context.reseller.prorated_credits,
+            kept=_kept_schemes(charged, context.account.billing_day),
         )
         if context.plan
         else None
@@ -87,20 +93,11 @@ def audit_account(
             closed = local_day_of_gregorian(context.closed_gregorian, tz)
             timeline = [step for step in timeline if step[0] < closed] + [(closed, {})]
     expected = expected_charges(rules, timeline, first_day, last_day) if rules is not None else []
-    book = LedgerBook(ports.store, ports.design_docs)
-    entries = []
-    for month in months_from(
-        previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))
-    ):
-        db = book.month_db(account_id, month, create=False)
-        if db:
-            entries += [
-                dict(row.doc)
-                for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
-                if row.doc
-                and (row.doc.get("metadata") or {}).get("kazbill", {}).get("day", "")[:10]
-                and first_day.isoformat() <= row.doc["metadata"]["kazbill"]["day"] <= last_day.isoformat()
-            ]
+    entries = [
+        entry
+        for entry in charged
+        if first_day.isoformat() <= entry["metadata"]["kazbill"].get("day", "")[:10] <= last_day.isoformat()
+    ]
     differences = compare(expected, entries)
     signed = lambda amount, kind: -amount if kind == "debit" else amount  # noqa: E731
     return AuditReport(
@@ -113,6 +110,43 @@ def audit_account(
         assumptions,
         tuple(sorted(entry["_id"] for entry in entries if _written_after_its_period(entry, tz))),
     )
+
+
+def _kazbill_entries(ports: BillingPorts, account_id: str, first_day: date, last_day: date) -> list[dict]:
+    """Kazbill's entries in the monthly databases the range touches, the month before and the
+    month after (a local day's first hours are in the UTC month before; a late change settled
+    after the range is in the month after)."""
+    book = LedgerBook(ports.store, ports.design_docs)
+    entries = []
+    for month in months_from(
+        previous_month((first_day.year, first_day.month)), next_month((last_day.year, last_day.month))
+    ):
+        db = book.month_db(account_id, month, create=False)
+        if db:
+            entries += [
+                dict(row.doc)
+                for row in ports.store.all_docs(db, ViewQuery(include_docs=True)).rows
+                if row.doc and isinstance((row.doc.get("metadata") or {}).get("kazbill"), dict)
+            ]
+    return entries
+
+
+def _kept_schemes(entries: list[dict], billing_day: int) -> dict[date, dict[str, str]]:
+    """How each period the entries belong to has been charging its categories: the way it
+    began to, which the reseller's setting at that moment decided (nothing records when the
+    setting changed; the ledger says how the period was charged)."""
+    starts = {
+        entry["metadata"]["kazbill"]["period"]["start"]
+        for entry in entries
+        if isinstance(entry["metadata"]["kazbill"].get("period"), dict)
+        and isinstance(entry["metadata"]["kazbill"]["period"].get("start"), str)
+    }
+    kept = {}
+    for start in starts:
+        with contextlib.suppress(ValueError):
+            first = date.fromisoformat(start)
+            kept[first] = period_schemes(entries, period_containing(billing_day, first))
+    return kept
 
 
 def _written_after_its_period(entry: dict, tz: str) -> bool:
