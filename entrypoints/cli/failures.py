@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -26,22 +27,16 @@ def failures() -> None:
 def list_failures(obj: Context, limit: int) -> None:
     """The newest failures: id, when, source and reason, accounts, and whether `replay` takes it."""
     from bookkeeper.bootstrap import build_store
-    from bookkeeper.ports import DatabaseNotFound, ViewQuery
+    from bookkeeper.ports import DatabaseNotFound
     from bookkeeper.services.operations.failure_replay import NotReplayable, replay_work
-    from bookkeeper.services.setup.failures import FAILURES_DB
 
     store = build_store(obj.settings)
     try:
-        rows = store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+        records = newest_failures(store, limit)
     except DatabaseNotFound:
-        rows = []
+        records = []
     finally:
         store.close()
-    records = sorted(
-        (row.doc for row in rows if row.doc and row.doc.get("pvt_type") == "failure"),
-        key=lambda doc: doc.get("pvt_created") or 0,
-        reverse=True,
-    )[:limit]
     for record in records:
         try:
             work = replay_work(record)
@@ -54,6 +49,24 @@ def list_failures(obj: Context, limit: int) -> None:
             f"{record['_id']}  {_when(record.get('pvt_created'))}  {record.get('source')}/{record.get('reason_code')}"
             f"  {record.get('account_id') or '-'}  {replayable}\n    {str(record.get('reason'))[:200]}"
         )
+
+
+def newest_failures(store: Any, limit: int) -> list[dict[str, Any]]:
+    """The `limit` newest records, read from the view by creation: the database may hold many.
+    A database made before its views were installed (by a failure recorded before `kazbill
+    store init`) is read whole instead."""
+    from bookkeeper.ports import NotFound, ViewQuery
+    from bookkeeper.services.setup.failures import FAILURES_DB
+
+    try:
+        query = ViewQuery(descending=True, limit=limit, include_docs=True)
+        return [
+            row.doc for row in store.query_view(FAILURES_DB, "kazbill_failures", "by_created", query).rows if row.doc
+        ]
+    except NotFound:
+        rows = store.all_docs(FAILURES_DB, ViewQuery(include_docs=True)).rows
+        failures = [row.doc for row in rows if row.doc and row.doc.get("pvt_type") == "failure"]
+        return sorted(failures, key=lambda doc: doc.get("pvt_created") or 0, reverse=True)[:limit]
 
 
 @failures.command("replay")
