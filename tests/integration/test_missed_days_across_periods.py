@@ -12,14 +12,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bookkeeper.adapters.clock import SettableClock
 from bookkeeper.adapters.embedded import EmbeddedStore
-from bookkeeper.domain.kazoo_names import account_modb
+from bookkeeper.domain.kazoo_names import account_db, account_modb
 from bookkeeper.domain.proration import daily_share
-from testkit.fixtures.office import kazbill_entries
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from testkit.fixtures.billing_world import World, gregorian
+from testkit.fixtures.kazoo_docs import stamp
+from testkit.fixtures.office import GENEROUS, RESELLER_ONBILL, kazbill_entries
 from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK, one_customer
-from tests.integration.test_missed_daily_fees import THREE_PHONES_A_MONTH, crawl_days, days_of
+from tests.integration.test_changes_dated_by_kazoo import PLAN, set_trunks
+from tests.integration.test_missed_daily_fees import THREE_PHONES_A_MONTH, crawl_days, days_of, switch_charging
 
 pytestmark = pytest.mark.integration
+DECEMBER = date(2026, 12, 1)
+DAILY_PHONES_OFFICE = {**RESELLER_ONBILL, "charging": {"devices": "daily"}}
 DAY_IN_ID = re.compile(r"-kazbill-daily-(\d{8})-")
 
 
@@ -89,6 +96,99 @@ def test_a_reseller_that_began_charging_daily_this_period_owes_nothing_for_the_l
     _, customer, clock, ports = three_daily_phones(store, "Upsilon Deli", date(2026, 12, 1))
     crawl_days(ports, clock, customer, [date(2026, 12, 1)])
     assert sorted(fees_by_day(store, customer)) == [date(2026, 12, 1)]
+
+
+def test_a_category_switched_to_daily_at_the_boundary_owes_the_ended_period_nothing_by_the_day(store):
+    # Phones daily in November, trunks monthly and none held; the crawl of 30 November missed
+    # the customer. At 00:01 on 1 December the reseller charges trunks daily too, and at 00:02
+    # the customer takes two. November's 30th owes its phones (2 × 310.00 a month, its 30th
+    # share) and no trunk fee: November charged no trunks by the day.
+    customer = trunks_switched_to_daily(
+        store, created=datetime(2026, 1, 10, tzinfo=MSK), charging={"devices": "daily"}, crawled_from=date(2026, 11, 1)
+    )
+    november_30 = {
+        entry_id: amount
+        for entry_id, (_, amount) in kazbill_entries(store, customer, [(2026, 11), (2026, 12)]).items()
+        if "-daily-20261130-" in entry_id
+    }
+    assert november_30 == {"202611-kazbill-daily-20261130-devices-sip_device-q2": daily_share(6_200_000, 30, 29)}
+
+
+def test_an_account_created_in_a_period_that_charged_nothing_daily_owes_it_no_daily_fee(store):
+    # Created on 20 November under a reseller charging nothing daily; trunks switched to daily
+    # at 00:01 on 1 December, two taken at 00:02. No November day owes a daily fee (before, its
+    # every day from the 20th was taken as missed: 1,136,663 for trunks it never had).
+    customer = trunks_switched_to_daily(
+        store, created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK), charging={}, crawled_from=date(2026, 11, 21)
+    )
+    assert sorted(fees_by_day(store, customer)) == [date(2026, 12, 1)]
+
+
+def trunks_switched_to_daily(store, *, created: datetime, charging: dict, crawled_from: date, on: date = DECEMBER):
+    """A customer of two phones and no trunks, crawled from `crawled_from` to the day before
+    `on` under `charging`; trunks charged daily from 00:01 on `on`, two taken at 00:02, then
+    the crawl of `on`."""
+    world = World(store).build(reseller_onbill={**RESELLER_ONBILL, "charging": charging}, plan=PLAN)
+    customer = world.customer(
+        "Chi Ltd", created=created, onbill={"billing_day": 1}, limits={**GENEROUS, "twoway_trunks": 0}, devices=2
+    )
+    clock = SettableClock(created + timedelta(minutes=5))
+    ports = BillingPorts(store, clock, world.design_docs)
+    reconcile_account(ports, customer)
+    crawl_days(ports, clock, customer, days_of(crawled_from, on - timedelta(days=1)))
+    clock.set(datetime(on.year, on.month, on.day, 0, 1, tzinfo=MSK))
+    switch_charging(store, world, {**charging, "limits": "daily"})
+    set_trunks(world, customer, datetime(on.year, on.month, on.day, 0, 2, tzinfo=MSK), 2)
+    crawl_days(ports, clock, customer, [on])
+    return customer
+
+
+def test_days_of_a_new_account_before_its_reseller_charged_daily_owe_no_daily_fee(store):
+    # The same within a period: created on 10 December, trunks daily from the 20th. Before, the
+    # 20th's crawl charged trunk fees for the 10th to the 19th (1,000,000, trunks never held).
+    customer = trunks_switched_to_daily(
+        store,
+        created=datetime(2026, 12, 10, 10, 0, tzinfo=MSK),
+        charging={},
+        crawled_from=date(2026, 12, 11),
+        on=date(2026, 12, 20),
+    )
+    assert sorted(fees_by_day(store, customer)) == [date(2026, 12, 20)]
+
+
+def test_a_log_of_the_first_day_written_before_the_check_existed_leaves_it_to_the_next_crawl(store):
+    # A version before this check crawled 1 December (its log holds the day, not the check);
+    # 30 November was missed. The day crawled again, then the 2nd: November's 30th is charged.
+    _, customer, clock, ports = three_daily_phones(store, "Psi Deli", date(2026, 11, 27))
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 27), date(2026, 11, 29)))
+    store.put(  # December's database is made ahead from the 28th (months_ahead.py)
+        account_modb(customer, 2026, 12),
+        {"_id": "202612-kazbill-crawl-log", "pvt_type": "kazbill_crawl_log", "days": ["2026-12-01"]},
+    )
+    crawl_days(ports, clock, customer, [date(2026, 12, 1), date(2026, 12, 2)])
+    assert fees_by_day(store, customer)[date(2026, 11, 30)] == [daily_share(THREE_PHONES_A_MONTH, 30, 29)]
+
+
+def test_a_pending_periods_missed_last_day_is_charged_as_its_other_days_were(store):
+    # A prepay customer without funds: November stays pending (its user's month unpaid), its
+    # phones charged by the day all the same. 30 November was missed: December's first crawl
+    # charges it like the 29 days before it.
+    world = World(store).build(reseller_onbill=DAILY_PHONES_OFFICE, plan=PLAN)
+    customer = world.customer(
+        "Omega Prepay", created=datetime(2026, 1, 10, tzinfo=MSK), onbill={"billing_day": 1}, limits={}, devices=2
+    )
+    store.put(  # a user: 62.00 a month, monthly, which the account cannot pay
+        account_db(customer),
+        stamp({"_id": "user0001", "username": "ab"}, customer, "user", created=gregorian(datetime(2026, 1, 10))),
+    )
+    clock = SettableClock(datetime(2026, 11, 1, 0, 5, tzinfo=MSK))
+    ports = BillingPorts(store, clock, world.design_docs)
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 1), date(2026, 11, 29)))
+    crawl_days(ports, clock, customer, [date(2026, 12, 1)])
+    fees = fees_by_day(store, customer)
+    assert [fees[day] for day in days_of(date(2026, 11, 1), date(2026, 11, 30))] == [
+        [daily_share(6_200_000, 30, n)] for n in range(30)
+    ]
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -16,9 +16,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from bookkeeper.domain.crawl_days import days_missed
+from bookkeeper.domain.ledger import day_levels
 from bookkeeper.domain.periods import Period
 from bookkeeper.services.billing.account_docs import update_doc
-from bookkeeper.services.billing.account_pass.growth import day_start, first_day
+from bookkeeper.services.billing.account_pass.growth import first_day, period_entries
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 
 CHECKED = "earlier_period_checked"
@@ -67,16 +68,17 @@ def missed_days(inputs: PassInputs, period: Period, *, also_logged: Collection[d
     return _missed_in(inputs, period, inputs.today, set(also_logged))
 
 
-def missed_before(inputs: PassInputs, period: Period) -> list[date]:
+def missed_before(inputs: PassInputs, period: Period) -> list[date] | None:
     """At a daily crawl of `period` not made yet, the days of the period before it that no
     crawl logged, checked once a period (the log of its first month says so once this pass
-    logs its day)."""
+    logs its day). None when this pass does not check them (checked before, or not a crawl
+    that logs)."""
     if (
         not logs_crawls(inputs)
         or crawled(inputs)
         or _log(inputs, period.start).get(CHECKED) == period.start.isoformat()
     ):
-        return []
+        return None
     return _missed_in(inputs, period.previous(), period.start, set())
 
 
@@ -92,12 +94,19 @@ def _missed_in(inputs: PassInputs, period: Period, until: date, also_logged: set
     found |= also_logged
     day_before = since - timedelta(days=1)
     ran_before = (
-        inputs.context.account.created >= day_start(inputs, since)
-        or since in found
+        since in found
         or day_before in also_logged
         or day_before in logged(inputs, day_before)
+        or _fee_charged(inputs, period, since)
     )
     return days_missed(since=since, today=until, logged=found, ran_before=ran_before)
+
+
+def _fee_charged(inputs: PassInputs, period: Period, day: date) -> bool:
+    """Whether `day` was charged a daily fee: a new account's first day is charged by its
+    first pass, an event's, which does not log it. A day neither logged nor charged says
+    nothing of the days after it (the reseller may not have charged anything daily then)."""
+    return bool(day_levels(period_entries(inputs, period), day).levels)
 
 
 def _months_of(start: date, end: date) -> list[date]:
@@ -109,14 +118,16 @@ def _months_of(start: date, end: date) -> list[date]:
     return months
 
 
-def mark_crawled(inputs: PassInputs, period: Period, missed: Collection[date]) -> None:
+def mark_crawled(inputs: PassInputs, period: Period, missed: Collection[date], *, checked_before: bool) -> None:
     """Today, and the missed days charged with it, in their months' logs; in the log of the
-    period's first month, that the previous period's missed days were checked."""
+    period's first month, that the previous period's missed days were checked, when this pass
+    checked them (`checked_before`)."""
     days = [inputs.today, *missed]
-    months = {day.replace(day=1) for day in days} | {period.start.replace(day=1)}
+    first_month = period.start.replace(day=1)
+    months = {day.replace(day=1) for day in days} | ({first_month} if checked_before else set())
     for month_start in sorted(months):
         new = {day.isoformat() for day in days if day.replace(day=1) == month_start}
-        checked = {CHECKED: period.start.isoformat()} if month_start == period.start.replace(day=1) else {}
+        checked = {CHECKED: period.start.isoformat()} if checked_before and month_start == first_month else {}
         db = inputs.book.month_db(inputs.account_id, (month_start.year, month_start.month), create=True)
         log_id = crawl_log_id(month_start)
         log = inputs.store.get_many(db, [log_id]).get(log_id) or {"pvt_type": "kazbill_crawl_log", "days": []}

@@ -195,19 +195,27 @@ def daily_fees(
     price_today: bool,
     missed: Collection[date] = (),
     written: Sequence[Charge] = (),
+    touched_days: bool = True,
+    ended: bool = False,
 ) -> list[Charge]:
     """Each day's fee at the day's highest quantity: the pass's day when `price_today`, every
-    earlier day of the period a change touched, for what is known of it, and the `missed` days
-    (no crawl of the account logged them) as a late crawl of them would. A category is charged
-    the way the period has been charging it (ledger.period_schemes); `written`: what the pass
-    charged before it (an opening's debits)."""
+    earlier day of the period a change touched (unless not `touched_days`), for what is known
+    of it, and the `missed` days (no crawl of the account logged them) as a late crawl of them
+    would. A category is charged the way the period has been charging it
+    (ledger.period_schemes); `written`: what the pass charged before it (an opening's debits).
+    An `ended` period's missed days are charged only in the categories it charged by the day:
+    the reseller may have switched one to daily since it ended, and nothing records when."""
     entries = [*period_entries(inputs, period), *inputs.ledger_entries(written)]
     tz = inputs.context.reseller.timezone
     first = max(period.start, first_day(inputs))
-    touched = {
-        local_day_of_gregorian(moment, tz)
-        for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)
-    }
+    touched = (
+        {
+            local_day_of_gregorian(moment, tz)
+            for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)
+        }
+        if touched_days
+        else set()
+    )
     past = touched | set(missed)
     days = sorted(day for day in past if first <= day < min(inputs.today, period.end + timedelta(days=1)))
     kept = period_schemes(entries, period)
@@ -216,7 +224,10 @@ def daily_fees(
         late_crawl = (price_today and day == inputs.today) or day in missed
         held = _day_highest(inputs, day, now, guess_unknown=late_crawl)
         levels = day_levels(entries, day)
+        as_kept = ended and day not in touched
         for price in inputs.prices(held, kept)[1]:
+            if as_kept and kept.get(price.category) != "daily":
+                continue
             charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
             charges += [charge] if charge else []
     return charges

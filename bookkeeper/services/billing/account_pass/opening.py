@@ -244,8 +244,9 @@ def settle_previous(inputs: PassInputs, period: Period, missed: Sequence[date] =
     now (a device added on its last evening, seen after the next one opened), and for the
     `missed` days of it no crawl logged (crawl_log.missed_before): charged from their own
     days, into the current month, with the period they belong to in the entry. Returns the
-    charges and the missed days they settle (none when the period is not open: never opened,
-    or pending, whose opening settles it)."""
+    charges and the missed days they settle. Its changes only when it is open (a pending
+    one's opening settles them; one never opened charged nothing); its missed days when it
+    was billed at all (a pending period's days are charged by the day all the same)."""
     previous = period.previous()
     if previous.end < local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone):
         return [], []
@@ -254,9 +255,12 @@ def settle_previous(inputs: PassInputs, period: Period, missed: Sequence[date] =
         return [], []  # nothing changed in it, no day missed: nothing can be owed
     db = inputs.book.month_db(inputs.account_id, (previous.start.year, previous.start.month), create=False)
     marker = _marker(inputs, db, previous) if db else None
-    if marker is None or marker.get("status") != OPEN:
-        return [], []
-    charges = growth(inputs, previous, inputs.quantities) if changed else []
-    if missed or "daily" in inputs.context.reseller.charging.values():
-        charges += daily_fees(inputs, previous, inputs.quantities, price_today=False, missed=missed)
+    if marker is None:
+        return [], []  # never billed
+    settles = changed and marker.get("status") == OPEN
+    charges = growth(inputs, previous, inputs.quantities) if settles else []
+    if missed or (settles and "daily" in inputs.context.reseller.charging.values()):
+        charges += daily_fees(
+            inputs, previous, inputs.quantities, price_today=False, missed=missed, touched_days=settles, ended=True
+        )
     return charges, list(missed)

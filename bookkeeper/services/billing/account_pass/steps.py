@@ -66,7 +66,8 @@ def run_pass(
     ledger = PassLedger(inputs)
     monthly = inputs.prices(inputs.quantities)[0]
     _prefetch_period_month(inputs, period)
-    charges, missed_before_period = settle_previous(inputs, period, missed_before(inputs, period))
+    checked_before = missed_before(inputs, period)
+    charges, missed_before_period = settle_previous(inputs, period, checked_before or [])
     opening = open_or_resume(inputs, ledger, period, monthly)
     events += opening.events
     missed = missed_days(inputs, period, also_logged=missed_before_period)
@@ -75,7 +76,7 @@ def run_pass(
     opened = any(event.name == "period_opened" and not event.details.get("resumed") for event in opening.events)
     events += ledger.write(charges + _daily(inputs, period, missed, charges, opened=opened))
     if logs_crawls(inputs):
-        mark_crawled(inputs, period, [*missed_before_period, *missed])
+        mark_crawled(inputs, period, [*missed_before_period, *missed], checked_before=checked_before is not None)
     events += reevaluate_standing(inputs, ledger, opening.unpaid_charges)
     if crawl and not inputs.catching_up:  # a reminder about a day gone by helps no one
         events += _reminders(inputs, ledger, period, monthly)
