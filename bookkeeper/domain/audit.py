@@ -42,7 +42,7 @@ class AuditRules:
     plan: ServicePlan
     scheme_for: Callable[[str], str]
     billing_day: int
-    created_day: date
+    created_day: date  # the first day billed (standing.first_billed_day): a trial's days are not
     prorate_new_accounts: bool
     prorated_credits: bool
     # By period start, how the period has been charging each category it charged
@@ -143,6 +143,10 @@ def expected_charges(rules: AuditRules, timeline: Timeline, first_day: date, las
         while index < len(changes) and changes[index][0] == day:
             todays.append(changes[index][1])
             index += 1
+        if day < rules.created_day:  # not billed yet: created later, or a trial's free days
+            current = todays[-1] if todays else current
+            day += timedelta(days=1)
+            continue
         # A change on the day's first moment is what the day starts with only when the crawl
         # saw it; the bookkeeper crawls at the day's start, so changes of the day come after.
         simulation.start_day(day, current)

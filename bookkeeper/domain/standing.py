@@ -185,6 +185,16 @@ def decide_trial(
     return TrialDecision("none" if already_expired_notified else "expire")
 
 
+def first_billed_day(*, created_day: date, trial_expires_day: date | None) -> date:
+    """The first day an account is charged for: the day it was created; for a trial that expired
+    without converting, the day after its expiry day (a trial runs through that day, and its
+    days are not charged whatever it becomes). A converted trial has no expiry any more: its
+    billing day is the day it converted, and its periods begin there."""
+    if trial_expires_day is None:
+        return created_day
+    return max(created_day, trial_expires_day + timedelta(days=1))
+
+
 def amount_to_restore(*, balance: int, credit_line: int, unpaid_charges: int = 0) -> int:
     """What a payment must bring for the account to be covered again: the pending period's
     charges (none when no period waits) beyond what the balance and the credit line hold; 0 when

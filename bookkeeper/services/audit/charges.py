@@ -14,6 +14,7 @@ from bookkeeper.domain.kazoo_months import rollover_id
 from bookkeeper.domain.ledger import period_schemes
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.domain.quantities import Quantities
+from bookkeeper.domain.standing import first_billed_day
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import current_quantities, load_context
@@ -71,14 +72,17 @@ def audit_account(
     ports: BillingPorts, account_id: str, first_day: date, last_day: date, timeline: Timeline | None = None
 ) -> AuditReport:
     context = load_context(ports.store, account_id, closed_too=True)
-    tz = context.reseller.timezone
+    tz, expires = context.reseller.timezone, context.account.trial_expires
     charged = _kazbill_entries(ports, account_id, first_day, last_day)
     rules = (
         AuditRules(
             plan=context.plan,
             scheme_for=context.reseller.scheme_for,
             billing_day=context.account.billing_day,
-            created_day=local_day_of_gregorian(context.account.created, tz),
+            created_day=first_billed_day(
+                created_day=local_day_of_gregorian(context.account.created, tz),
+                trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
+            ),
             prorate_new_accounts=context.reseller.prorate_new_accounts,
             prorated_credits=context.reseller.prorated_credits,
             kept=_kept_schemes(charged, context.account.billing_day),

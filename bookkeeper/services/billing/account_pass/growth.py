@@ -27,6 +27,7 @@ from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregor
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
+from bookkeeper.domain.standing import first_billed_day
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 
 
@@ -127,7 +128,8 @@ def growth(
     has charged (by default read from the ledger; an opening passes the entries it decided)."""
     entries = list(period_entries(inputs, period) if entries is None else entries)
     kept = inputs.book.schemes[period.start] = period_schemes(entries, period)
-    first, last = day_start(inputs, period.start), day_start(inputs, period.end + timedelta(days=1)) - 1
+    first = day_start(inputs, max(period.start, first_day(inputs)))  # a trial's free days are not walked
+    last = day_start(inputs, period.end + timedelta(days=1)) - 1
     walk_from = max(first, _last_credit(entries, period))
     reached = _left_by_last_credit(entries, period, walk_from) if walk_from > first else {}
 
@@ -234,8 +236,14 @@ def daily_fees(
 
 
 def first_day(inputs: PassInputs) -> date:
-    """The day the account was created, in its reseller's time."""
-    return local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone)
+    """The first day the account is charged for, in its reseller's time: the day it was
+    created, or the day after its trial expired unconverted (standing.first_billed_day)."""
+    account, tz = inputs.context.account, inputs.context.reseller.timezone
+    expires = account.trial_expires
+    return first_billed_day(
+        created_day=local_day_of_gregorian(account.created, tz),
+        trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
+    )
 
 
 def _day_highest(inputs: PassInputs, day: date, now: Quantities, *, guess_unknown: bool) -> Quantities:

@@ -19,7 +19,7 @@ from typing import Any
 from bookkeeper.domain.charges import Charge, month_prefix
 from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.domain.ledger import period_schemes
-from bookkeeper.domain.periods import Period, local_day_of_gregorian
+from bookkeeper.domain.periods import Period
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import opening_charges
@@ -29,6 +29,7 @@ from bookkeeper.services.billing.account_docs import cancel_limits
 from bookkeeper.services.billing.account_pass.growth import (
     daily_fees,
     day_start,
+    first_day,
     first_day_holdings,
     growth,
     held_when_began,
@@ -153,7 +154,7 @@ def _period_event(inputs: PassInputs, name: EventName, period: Period, **details
 
 def _prorated(inputs: PassInputs, period: Period) -> bool:
     """The account joined during this period and its reseller prorates new accounts."""
-    created = local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone)
+    created = first_day(inputs)
     return period.start < created <= period.end and inputs.context.reseller.prorate_new_accounts
 
 
@@ -167,7 +168,7 @@ def _open(
     period opens on the day it was created, with the most it held that day. What changed since is
     charged from the moment each change happened."""
     context, prorate = inputs.context, _prorated(inputs, period)
-    created = local_day_of_gregorian(context.account.created, context.reseller.timezone)
+    created = first_day(inputs)  # its creation, or the day after its trial expired
     # An older account's period is opened by whichever pass comes first (on time, the crawl of
     # its first day); a young one's first days are charged from the day it was created.
     opening_day = inputs.today if created < period.start else max(period.start, min(created, inputs.today))
@@ -248,7 +249,7 @@ def settle_previous(inputs: PassInputs, period: Period, missed: Sequence[date] =
     one's opening settles them; one never opened charged nothing); its missed days when it
     was billed at all (a pending period's days are charged by the day all the same)."""
     previous = period.previous()
-    if previous.end < local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone):
+    if previous.end < first_day(inputs):
         return [], []
     changed = bool(inputs.history.moments(day_start(inputs, previous.start), day_start(inputs, period.start) - 1))
     if not changed and not missed:

@@ -16,6 +16,7 @@ from bookkeeper.domain.standing import (
     TrialDecision,
     decide_trial,
     evaluate_standing,
+    first_billed_day,
     funds_check,
     standing_events,
     unchanged_by_debits,
@@ -299,3 +300,11 @@ def test_when_debits_change_nothing_evaluating_the_standing_whole_gives_the_stan
     after = {**case, "balance": case["balance"] - debited, "currently_blocked": kept.blocked}
     if unchanged_by_debits(kept, 0, after["balance"], case["credit_line"]):
         assert evaluate_standing(**after) == kept
+
+
+def test_an_account_is_billed_from_its_creation_or_the_day_after_its_trial_expired():
+    created = date(2026, 11, 20)
+    assert first_billed_day(created_day=created, trial_expires_day=None) == created
+    assert first_billed_day(created_day=created, trial_expires_day=date(2026, 11, 25)) == date(2026, 11, 26)
+    # An expiry stamped before the creation (a copied document) bills from the creation.
+    assert first_billed_day(created_day=created, trial_expires_day=date(2026, 11, 1)) == created

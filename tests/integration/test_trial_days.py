@@ -1,0 +1,99 @@
+"""A trial's days are not charged, whatever the trial becomes. One that expires unconverted is
+billed from the day after its expiry day, like an account created then: its month prorated
+from there (where the reseller prorates new accounts), its daily fees from there. Before, its
+first pass after the expiry charged it from the day it was created, trial days included."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookkeeper.adapters.clock import SettableClock
+from bookkeeper.adapters.embedded import EmbeddedStore
+from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
+from bookkeeper.domain.proration import remaining_share
+from bookkeeper.services.audit.charges import audit_account
+from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from testkit.fixtures.billing_world import World, gregorian
+from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
+from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK
+from tests.integration.test_missed_daily_fees import crawl_days, days_of
+from tests.integration.test_missed_days_across_periods import fees_by_day
+
+pytestmark = pytest.mark.integration
+THREE_PHONES_A_MONTH = 15_000_000
+
+
+def trial_customer(store, onbill, *, created: datetime, expires: datetime):
+    """Three phones, a trial to `expires`, nothing paid: it expires unconverted."""
+    world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
+    customer = world.customer("Trial Cafe", created=created, onbill={}, limits=GENEROUS, devices=3)
+    for db in (ACCOUNTS_DB, account_db(customer)):
+        store.put(db, {**store.get(db, customer), "pvt_trial_expires": gregorian(expires)})
+    clock = SettableClock(created + timedelta(minutes=5))
+    ports = BillingPorts(store, clock, world.design_docs)
+    reconcile_account(ports, customer)
+    return customer, clock, ports
+
+
+def test_an_expired_trial_pays_its_month_from_the_day_after_its_expiry(store):
+    # Created 20 November, trial to noon on the 25th, three phones at 500.00 a month. The crawl
+    # of the 26th expires it and opens November from the 26th: 5 of 30 days, 2,500,000 (before,
+    # from the 20th: 5,500,000).
+    customer, clock, ports = trial_customer(
+        store,
+        RESELLER_ONBILL,
+        created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK),
+        expires=datetime(2026, 11, 25, 12, 0, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 21), date(2026, 12, 1)))
+    entries = kazbill_entries(store, customer, [(2026, 11), (2026, 12)])
+    assert entries["202611-kazbill-mrc-20261101-devices-sip_device-q3"] == (
+        "debit",
+        remaining_share(THREE_PHONES_A_MONTH, 30, 25),
+    )
+    assert remaining_share(THREE_PHONES_A_MONTH, 30, 25) == 2_500_000
+    assert audit_account(ports, customer, date(2026, 11, 20), date(2026, 12, 1)).differences == []
+
+
+def test_an_expired_trials_daily_fees_start_the_day_after_its_expiry(store):
+    # The same on daily phones: fees from the 26th (the 30th missed by the crawl is charged by
+    # the 1 December crawl); none for the 20th to the 25th (before: six, 3,000,000).
+    customer, clock, ports = trial_customer(
+        store,
+        DAILY_PHONES,
+        created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK),
+        expires=datetime(2026, 11, 25, 12, 0, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, [*days_of(date(2026, 11, 21), date(2026, 11, 29)), date(2026, 12, 1)])
+    assert sorted(fees_by_day(store, customer)) == days_of(date(2026, 11, 26), date(2026, 12, 1))
+    assert audit_account(ports, customer, date(2026, 11, 20), date(2026, 12, 1)).differences == []
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(trial_days=st.integers(0, 20), daily=st.booleans())
+def test_no_charge_is_for_a_day_of_the_trial_and_the_audit_agrees(tmp_path_factory, trial_days, daily):
+    store = EmbeddedStore(tmp_path_factory.mktemp("trial") / "k.sqlite3")
+    created = datetime(2026, 11, 5, 9, 0, tzinfo=MSK)
+    expiry_day = date(2026, 11, 5) + timedelta(days=trial_days)
+    customer, clock, ports = trial_customer(
+        store,
+        DAILY_PHONES if daily else RESELLER_ONBILL,
+        created=created,
+        expires=datetime(expiry_day.year, expiry_day.month, expiry_day.day, 12, 0, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 6), date(2026, 12, 2)))
+    for entry_id in kazbill_entries(store, customer, [(2026, 11), (2026, 12)]):
+        doc_day = entry_id.split("-")[3] if "-kazbill-daily-" in entry_id else None
+        if doc_day:
+            assert doc_day > expiry_day.strftime("%Y%m%d"), entry_id
+    report = audit_account(ports, customer, date(2026, 11, 5), date(2026, 12, 2))
+    assert report.differences == []
+    if not daily:
+        assert report.expected_total == -(
+            remaining_share(THREE_PHONES_A_MONTH, 30, expiry_day.day) + THREE_PHONES_A_MONTH
+        )
+    store.close()
