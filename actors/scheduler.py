@@ -52,6 +52,12 @@ class _Pass:
     accounts_left: deque[str] = field(default_factory=deque)  # the job's, not yet sent
     in_flight: dict[str, tuple[int, float]] = field(default_factory=dict)  # id -> (accounts, sent at)
     job_clean: bool = True
+    # A reseller whose day stays owed because the shards handed back an account or a few while
+    # they billed the rest (the store refusing those alone): its later days wait for it, the
+    # other resellers' jobs go on. One such reseller a pass; a second, or a chunk handed back
+    # whole (the store away), stops the pass: `stopped`.
+    passed_over: set[str] = field(default_factory=set)
+    stopped: bool = False
     crawled: list[tuple[str, str]] = field(default_factory=list)
     accounts: int = 0
     failed: int = 0
@@ -142,18 +148,22 @@ class Scheduler(ActorTypeDispatcher):
                     self.crawled_of_day.pop(_day_key(run.job), None)
                 except Exception as error:  # noqa: BLE001 - the day stays owed; the next tick resumes it
                     log.warning("cannot record the crawl of %s: %s", run.job.day, error)
-                    run.job_clean = False
-            if not run.jobs or not run.job_clean:
+                    run.stopped = True
+            run.job = None
+            if not run.jobs or run.stopped:
                 self._finish()
                 return
-            run.job = run.jobs.popleft()
-            ids = run.job.account_ids
+            job = run.jobs.popleft()
+            if job.reseller_id in run.passed_over:
+                continue  # its earlier day stays owed: its later days wait for it
+            run.job, run.job_clean = job, True
+            ids = job.account_ids
             if self.ownership is not None:  # the other nodes crawl theirs
                 try:
                     ids = tuple(self.ownership.mine(ids))
                 except Exception as error:  # noqa: BLE001 - leases unreadable or this one lapsed: the day stays owed
                     log.warning("cannot tell which accounts are this node's: %s", error)
-                    run.job_clean = False
+                    run.job_clean, run.stopped = False, True
                     continue
             already = self.crawled_of_day.get(_day_key(run.job), set())
             run.accounts_left = deque(account for account in ids if account not in already)
@@ -190,10 +200,15 @@ class Scheduler(ActorTypeDispatcher):
         run.accounts += len(done.done)
         run.failed += len(done.failed)
         run.not_done += len(done.not_done)
-        if done.not_done:  # the store went away: stop here, the day stays owed
+        if done.not_done:  # the day stays owed, resumed at the next tick from the accounts left
             run.job_clean = False
             run.accounts_left.clear()
             self.chunk_sizing.reset()  # and small chunks when it answers again
+            reseller = run.job.reseller_id if run.job is not None else None
+            if (done.done or done.failed) and reseller is not None and run.passed_over <= {reseller}:
+                run.passed_over.add(reseller)  # refused alone: the other resellers go on
+            else:
+                run.stopped = True  # handed back whole (the store away), or a second reseller: stop here
         else:
             self.chunk_sizing.answered(sent, time.monotonic() - sent_at)
         self._next_job()

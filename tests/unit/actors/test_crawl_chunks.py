@@ -91,6 +91,35 @@ def test_a_chunk_handed_back_stops_the_pass_leaves_the_day_owed_and_starts_small
     assert scheduler.answered_with[0].not_done == len(first.account_ids)
 
 
+def test_an_account_handed_back_alone_holds_back_its_reseller_not_the_others(monkeypatch):
+    # r1's crawl: one account refused alone (the store answered the rest). r1's day stays
+    # owed and its next day waits for it; r2 is crawled all the same. Before, the pass stopped
+    # at r1 and every reseller after it waited for the refused account to be stored (minutes).
+    scheduler = Recorded(monkeypatch)
+    later = date(2026, 3, 3)
+    scheduler.crawl(
+        CrawlJob("r1", DAY, accounts(3)), CrawlJob("r1", later, accounts(3)), CrawlJob("r2", DAY, accounts(3))
+    )
+    (chunk,) = scheduler.sent
+    scheduler.answer(chunk, 0.1, not_done=("acct0001",))
+    while scheduler.current is not None:
+        scheduler.answer(next(c for c in scheduler.sent if c.batch_id in scheduler.current.in_flight), 0.1)
+    assert scheduler.marked == [("r2", DAY)]
+    assert [c.account_ids for c in scheduler.sent[1:]] == [accounts(3)]  # r2's, not r1's later day
+    assert scheduler.answered_with == [CrawlReport((("r2", "2026-03-02"),), 5, 0, 1)]
+    assert scheduler.crawled_of_day[("r1", "2026-03-02")] == {"acct0000", "acct0002"}  # resumed from acct0001
+
+
+def test_a_second_reseller_handing_back_stops_the_pass(monkeypatch):
+    scheduler = Recorded(monkeypatch)
+    scheduler.crawl(
+        CrawlJob("r1", DAY, accounts(3)), CrawlJob("r2", DAY, accounts(3)), CrawlJob("r3", DAY, accounts(3))
+    )
+    scheduler.answer(scheduler.sent[0], 0.1, not_done=("acct0001",))
+    scheduler.answer(scheduler.sent[1], 0.1, not_done=("acct0002",))
+    assert scheduler.current is None and scheduler.marked == [] and len(scheduler.sent) == 2
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     count=st.integers(min_value=0, max_value=300),
