@@ -16,12 +16,12 @@ import logging
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 
 from thespian.actors import ActorTypeDispatcher, WakeupMessage
 
 from actors.bridges.batch_sizing import BatchSizing
 from actors.cluster import ownership_for, recent_calls, taken_over
+from actors.crawl_pass import CrawlPass
 from actors.messages import CrawlNow, CrawlReport, HandOff, HandOffDone, SchedulerStart
 from bookkeeper.bootstrap import build_billing_ports
 from bookkeeper.ports import gregorian_now
@@ -44,39 +44,23 @@ CHUNK_SMALLEST, CHUNK_ANSWERED_WITHIN_S = 5, 1.0
 TICK = "tick"
 
 
-@dataclass
-class _Pass:
-    jobs: deque[CrawlJob]
-    waiting: list = field(default_factory=list)  # who asked for this pass (CrawlNow senders)
-    job: CrawlJob | None = None
-    accounts_left: deque[str] = field(default_factory=deque)  # the job's, not yet sent
-    in_flight: dict[str, tuple[int, float]] = field(default_factory=dict)  # id -> (accounts, sent at)
-    job_clean: bool = True
-    # A reseller whose day stays owed because the shards handed back an account or a few while
-    # they billed the rest (the store refusing those alone): its later days wait for it, the
-    # other resellers' jobs go on. One such reseller a pass; a second, or a chunk handed back
-    # whole (the store away), stops the pass: `stopped`.
-    passed_over: set[str] = field(default_factory=set)
-    stopped: bool = False
-    crawled: list[tuple[str, str]] = field(default_factory=list)
-    accounts: int = 0
-    failed: int = 0
-    not_done: int = 0
-
-
 class Scheduler(ActorTypeDispatcher):
     def __init__(self) -> None:
         super().__init__()
         self.ports: BillingPorts | None = None
         self.supervisor = None
         self.interval_s = 30.0
-        self.current: _Pass | None = None
+        self.current: CrawlPass | None = None
         self.asked: list = []
         self.broken_recorded: set[tuple[str, str]] = set()  # resellers set aside, and why, stored once
         # The accounts of an unfinished (reseller, day) already crawled or stored as failed: a pass
         # cut short by a hand-back resumes the day from the others, not from its first account (a
         # reseller of 100,000 accounts was crawled again up to the one the store refused, each tick).
         self.crawled_of_day: dict[tuple[str, str], set[str]] = {}
+        # The accounts of such a day the shards handed back while billing the others (the store
+        # refusing them alone): a chunk of only these handed back again is the same refusal, not
+        # the store away, and the other resellers go on (`CrawlPass.passed_over`).
+        self.refused_alone: dict[tuple[str, str], set[str]] = {}
         # Distributed mode: the cluster as last seen, the accounts gained and not yet taken over,
         # and the take-over batches in flight.
         self.ownership: Ownership | None = None
@@ -119,7 +103,8 @@ class Scheduler(ActorTypeDispatcher):
         self._record_broken([item for item in broken if item not in self.broken_recorded])
         planned = {_day_key(job) for job in jobs}
         self.crawled_of_day = {key: done for key, done in self.crawled_of_day.items() if key in planned}
-        self.current = _Pass(deque(jobs), waiting=self.asked)
+        self.refused_alone = {key: refused for key, refused in self.refused_alone.items() if key in planned}
+        self.current = CrawlPass(deque(jobs), waiting=self.asked)
         self.asked = []
         self._next_job()
 
@@ -146,6 +131,7 @@ class Scheduler(ActorTypeDispatcher):
                     mark_crawled(self.ports.store, run.job.reseller_id, run.job.day, self._node())
                     run.crawled.append((run.job.reseller_id, run.job.day.isoformat()))
                     self.crawled_of_day.pop(_day_key(run.job), None)
+                    self.refused_alone.pop(_day_key(run.job), None)
                 except Exception as error:  # noqa: BLE001 - the day stays owed; the next tick resumes it
                     log.warning("cannot record the crawl of %s: %s", run.job.day, error)
                     run.stopped = True
@@ -200,18 +186,30 @@ class Scheduler(ActorTypeDispatcher):
         run.accounts += len(done.done)
         run.failed += len(done.failed)
         run.not_done += len(done.not_done)
-        if done.not_done:  # the day stays owed, resumed at the next tick from the accounts left
-            run.job_clean = False
-            run.accounts_left.clear()
-            self.chunk_sizing.reset()  # and small chunks when it answers again
-            reseller = run.job.reseller_id if run.job is not None else None
-            if (done.done or done.failed) and reseller is not None and run.passed_over <= {reseller}:
-                run.passed_over.add(reseller)  # refused alone: the other resellers go on
-            else:
-                run.stopped = True  # handed back whole (the store away), or a second reseller: stop here
+        if done.not_done:
+            self._handed_back(run, done)
         else:
             self.chunk_sizing.answered(sent, time.monotonic() - sent_at)
         self._next_job()
+
+    def _handed_back(self, run: CrawlPass, done: HandOffDone) -> None:
+        """The job's day stays owed, resumed at the next tick from the accounts left, in small
+        chunks. Handed back alone (others of the chunk billed, or only accounts handed back so
+        before): its reseller is passed over and the others go on; handed back whole, or by a
+        second reseller: the store is away, the pass stops here."""
+        run.job_clean = False
+        run.accounts_left.clear()
+        self.chunk_sizing.reset()
+        if run.job is None:
+            run.stopped = True
+            return
+        key = _day_key(run.job)
+        alone = bool(done.done or done.failed) or set(done.not_done) <= self.refused_alone.get(key, set())
+        if alone and run.passed_over <= {run.job.reseller_id}:
+            run.passed_over.add(run.job.reseller_id)
+            self.refused_alone.setdefault(key, set()).update(done.not_done)
+        else:
+            run.stopped = True
 
     def _finish(self) -> None:
         run = self.current
@@ -260,6 +258,7 @@ class Scheduler(ActorTypeDispatcher):
                 self.calls_to_rate |= set(orphaned)
                 self.cluster = live
                 self.crawled_of_day.clear()  # the accounts owned changed: each day's crawl starts over
+                self.refused_alone.clear()
                 if self.current is not None:  # a pass planned for the old cluster records no day:
                     self.current.job_clean = False  # the next one crawls from the fallen-back record
                     self.current.accounts_left.clear()

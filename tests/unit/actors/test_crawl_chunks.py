@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import actors.scheduler as scheduler_module
+from actors.crawl_pass import CrawlPass
 from actors.messages import CrawlReport, HandOff, HandOffDone
-from actors.scheduler import CHUNK_SIZE, CHUNK_SMALLEST, CHUNKS_IN_FLIGHT, Scheduler, _Pass
+from actors.scheduler import CHUNK_SIZE, CHUNK_SMALLEST, CHUNKS_IN_FLIGHT, Scheduler
 from bookkeeper.services.billing.crawl_plan import CrawlJob
 
 DAY = date(2026, 3, 2)
@@ -42,7 +43,7 @@ class Recorded(Scheduler):
             self.answered_with.append(message)
 
     def crawl(self, *jobs: CrawlJob) -> None:
-        self.current = _Pass(deque(jobs), waiting=["asker"])
+        self.current = CrawlPass(deque(jobs), waiting=["asker"])
         self._next_job()
 
     def answer(self, chunk: HandOff, after_s: float, not_done: tuple[str, ...] = ()) -> None:
@@ -108,6 +109,21 @@ def test_an_account_handed_back_alone_holds_back_its_reseller_not_the_others(mon
     assert [c.account_ids for c in scheduler.sent[1:]] == [accounts(3)]  # r2's, not r1's later day
     assert scheduler.answered_with == [CrawlReport((("r2", "2026-03-02"),), 5, 0, 1)]
     assert scheduler.crawled_of_day[("r1", "2026-03-02")] == {"acct0000", "acct0002"}  # resumed from acct0001
+
+
+def test_the_next_tick_the_refused_account_alone_handed_back_again_still_holds_back_only_its_reseller(monkeypatch):
+    scheduler = Recorded(monkeypatch)
+    jobs = (CrawlJob("r1", DAY, accounts(3)), CrawlJob("r2", DAY, accounts(2)), CrawlJob("r3", DAY, accounts(2)))
+    scheduler.crawl(*jobs)
+    scheduler.answer(scheduler.sent[0], 0.1, not_done=("acct0001",))
+    scheduler.answer(scheduler.sent[1], 0.1, not_done=accounts(2))  # r2's chunk handed back whole: the store away
+    assert scheduler.current is None and scheduler.marked == []
+    scheduler.crawl(*jobs)  # the next tick: r1 resumes from its refused account alone
+    assert scheduler.sent[2].account_ids == ("acct0001",)
+    scheduler.answer(scheduler.sent[2], 0.1, not_done=("acct0001",))
+    while scheduler.current is not None:
+        scheduler.answer(next(c for c in scheduler.sent if c.batch_id in scheduler.current.in_flight), 0.1)
+    assert scheduler.marked == [("r2", DAY), ("r3", DAY)]
 
 
 def test_a_second_reseller_handing_back_stops_the_pass(monkeypatch):
