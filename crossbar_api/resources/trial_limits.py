@@ -44,14 +44,20 @@ class Trial:
             raise ApiError(409, "the account is not on trial", {"action": {"trial": {"message": "no trial to change"}}})
         now = gregorian_now(self.deps.clock)
         store = self.deps.store
+        tz = billing_context(self.deps, account_id).reseller.timezone
+        today, expiry_day = local_day_of_gregorian(now, tz), local_day_of_gregorian(expires, tz)
+        if today > expiry_day:  # expired: billed since the day after (ending it would bill those days again)
+            raise ApiError(
+                409,
+                f"the trial expired on {expiry_day.isoformat()}: the account is billed since the day after",
+                {"action": {"trial": {"message": "the trial has expired; the account is billed as any other"}}},
+            )
         if action == "extend":
             assert isinstance(days, int)  # checked above
             extended = max(expires, now) + days * 86_400
             for db in (ACCOUNTS_DB, account_db(account_id)):
                 update_kazoo_doc(store, db, account_id, {"pvt_trial_expires": extended}, now)
             return answer(req, resp, {"trial_expires": extended})
-        tz = billing_context(self.deps, account_id).reseller.timezone
-        today = local_day_of_gregorian(now, tz)
         update_onbill(store, account_id, {"billing_day": today.day, "trial_converted_on": today.isoformat()})
         end_trial(store, account_id, now)
         events = reconcile_account(BillingPorts(store, self.deps.clock, self.deps.design_docs), account_id)

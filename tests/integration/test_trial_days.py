@@ -73,9 +73,29 @@ def test_an_expired_trials_daily_fees_start_the_day_after_its_expiry(store):
     assert audit_account(ports, customer, date(2026, 11, 20), date(2026, 12, 1)).differences == []
 
 
+def test_an_expired_trials_first_billed_day_missed_by_the_crawl_is_charged_by_the_next(store):
+    # The crawl of the 26th (the first billed day) and of the 27th missed the customer. The
+    # 28th's crawl opens November and charges the 26th (its billing began then, as a new
+    # account's on the day it is created); the 29th's charges the 27th it missed too.
+    customer, clock, ports = trial_customer(
+        store,
+        DAILY_PHONES,
+        created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK),
+        expires=datetime(2026, 11, 25, 12, 0, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, [*days_of(date(2026, 11, 21), date(2026, 11, 25)), date(2026, 11, 28)])
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 29), date(2026, 12, 1)))
+    fees = fees_by_day(store, customer)
+    assert sorted(fees) == days_of(date(2026, 11, 26), date(2026, 12, 1))
+    assert sum(sum(amounts) for day, amounts in fees.items() if day.month == 11) == 5 * 500_000
+    assert audit_account(ports, customer, date(2026, 11, 20), date(2026, 12, 1)).differences == []
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(trial_days=st.integers(0, 20), daily=st.booleans())
-def test_no_charge_is_for_a_day_of_the_trial_and_the_audit_agrees(tmp_path_factory, trial_days, daily):
+@given(trial_days=st.integers(0, 20), daily=st.booleans(), missed=st.sets(st.integers(0, 24), max_size=8))
+def test_no_charge_is_for_a_day_of_the_trial_and_the_audit_agrees(tmp_path_factory, trial_days, daily, missed):
+    """Whatever crawls missed the account (all but the last), no fee is for a trial day, every
+    day after is charged once, and the audit finds nothing."""
     store = EmbeddedStore(tmp_path_factory.mktemp("trial") / "k.sqlite3")
     created = datetime(2026, 11, 5, 9, 0, tzinfo=MSK)
     expiry_day = date(2026, 11, 5) + timedelta(days=trial_days)
@@ -85,7 +105,10 @@ def test_no_charge_is_for_a_day_of_the_trial_and_the_audit_agrees(tmp_path_facto
         created=created,
         expires=datetime(expiry_day.year, expiry_day.month, expiry_day.day, 12, 0, tzinfo=MSK),
     )
-    crawl_days(ports, clock, customer, days_of(date(2026, 11, 6), date(2026, 12, 2)))
+    skipped = {date(2026, 11, 6) + timedelta(days=n) for n in missed}
+    crawl_days(
+        ports, clock, customer, [day for day in days_of(date(2026, 11, 6), date(2026, 12, 2)) if day not in skipped]
+    )
     for entry_id in kazbill_entries(store, customer, [(2026, 11), (2026, 12)]):
         doc_day = entry_id.split("-")[3] if "-kazbill-daily-" in entry_id else None
         if doc_day:

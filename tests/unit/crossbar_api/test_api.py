@@ -12,6 +12,7 @@ from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.services.billing import crawl_plan
 from crossbar_api.app import ROUTES
 from testkit.fixtures.api_world import MSK, md5
+from testkit.fixtures.billing_world import gregorian
 from tests.unit.crossbar_api.conftest import METRICS_TOKEN
 
 METRICS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
@@ -394,6 +395,25 @@ def test_a_reseller_extends_and_ends_a_trial(api):
     ended = client.simulate_post(url, headers=headers, json={"data": {"action": "end"}})
     assert ended.json["data"]["billing_day"] == 10 and "pvt_trial_expires" not in world.store.get("accounts", customer)
     assert client.simulate_post(url, headers=headers, json={"data": {"action": "end"}}).status_code == 409
+
+
+def test_a_trial_that_has_expired_is_neither_ended_nor_extended(api):
+    # Expired on 5 November (the API's clock says the 10th): billed since the 6th. Ending it
+    # would make the 10th its billing day and bill the 10th to the 30th again; extending it would
+    # make days already billed a trial's.
+    client, world, _ = api
+    customer = world.ids["customer_two"]
+    expired = gregorian(datetime(2026, 11, 5, 12, 0, tzinfo=MSK))
+    for db in ("accounts", account_db(customer)):
+        world.store.put(db, {**world.store.get(db, customer), "pvt_trial_expires": expired})
+    headers = {"X-Auth-Token": token(client, world, "reseller")}
+    url = f"/v2/accounts/{customer}/onbill_trial"
+    for body in ({"action": "end"}, {"action": "extend", "days": 10}):
+        refused = client.simulate_post(url, headers=headers, json={"data": body})
+        assert refused.status_code == 409 and "2026-11-05" in refused.json["message"], refused.json
+        assert "trial" in refused.json["data"]["action"]
+    assert world.store.get("accounts", customer)["pvt_trial_expires"] == expired
+    assert world.store.get(account_db(customer), "onbill")["billing_day"] == 1  # as it was
 
 
 def test_a_reseller_sets_private_limits_kazoo_reads(api):

@@ -215,6 +215,7 @@ def daily_fees(
             local_day_of_gregorian(moment, tz)
             for moment in inputs.history.moments(day_start(inputs, first) - 1, inputs.now_gregorian)
         }
+        | _trial_ended(inputs)
         if touched_days
         else set()
     )
@@ -233,6 +234,16 @@ def daily_fees(
             charge = daily_fee_charge(period, day, price, levels.level(price.category, price.item))
             charges += [charge] if charge else []
     return charges
+
+
+def _trial_ended(inputs: PassInputs) -> set[date]:
+    """The first billed day of a trial that expired unconverted: its billing began then as a new
+    account's does on the day it was created (whose documents' creation makes that day one a
+    change touched), so it is priced even when its crawl missed it, and the crawls' missed days
+    run from it (crawl_log: a day charged a fee)."""
+    began = first_day(inputs)
+    created = local_day_of_gregorian(inputs.context.account.created, inputs.context.reseller.timezone)
+    return {began} if began != created else set()
 
 
 def first_day(inputs: PassInputs) -> date:
