@@ -17,6 +17,7 @@ from bookkeeper.domain.kazoo_names import ACCOUNTS_DB, account_db
 from bookkeeper.domain.proration import remaining_share
 from bookkeeper.services.audit.charges import audit_account
 from bookkeeper.services.billing.account_pass import BillingPorts, reconcile_account
+from bookkeeper.services.payments.postings import apply_payment
 from testkit.fixtures.billing_world import World, gregorian
 from testkit.fixtures.office import GENEROUS, OFFICE_PLAN, RESELLER_ONBILL, kazbill_entries
 from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK
@@ -89,6 +90,24 @@ def test_an_expired_trials_first_billed_day_missed_by_the_crawl_is_charged_by_th
     assert sorted(fees) == days_of(date(2026, 11, 26), date(2026, 12, 1))
     assert sum(sum(amounts) for day, amounts in fees.items() if day.month == 11) == 5 * 500_000
     assert audit_account(ports, customer, date(2026, 11, 20), date(2026, 12, 1)).differences == []
+
+
+def test_a_converted_trial_audits_clean_from_its_creation(store):
+    # Converted by a payment on the 9th (its billing day since): the audit from the day it was
+    # created expects nothing before the 9th (it expected a period from 9 October, prorated
+    # from the 2nd: 2,258,065 reported missing).
+    customer, clock, ports = trial_customer(
+        store,
+        RESELLER_ONBILL,
+        created=datetime(2026, 11, 2, 10, 0, tzinfo=MSK),
+        expires=datetime(2026, 11, 30, 12, 0, tzinfo=MSK),
+    )
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 3), date(2026, 11, 8)))
+    clock.set(datetime(2026, 11, 9, 15, 0, tzinfo=MSK))
+    apply_payment(ports, customer, amount=40_000_000, reason="yandex_money", external_id="op-1")
+    crawl_days(ports, clock, customer, days_of(date(2026, 11, 10), date(2026, 12, 10)))
+    report = audit_account(ports, customer, date(2026, 11, 2), date(2026, 12, 10))
+    assert report.differences == [] and report.expected_total == -2 * THREE_PHONES_A_MONTH
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -11,9 +11,11 @@ from datetime import date
 
 from bookkeeper.domain.audit import AuditRules, Difference, Timeline, compare, expected_charges
 from bookkeeper.domain.kazoo_months import rollover_id
+from bookkeeper.domain.kazoo_names import account_db
 from bookkeeper.domain.ledger import period_schemes
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.domain.quantities import Quantities
+from bookkeeper.domain.settings import ONBILL_DOC_ID
 from bookkeeper.domain.standing import first_billed_day
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
@@ -79,9 +81,12 @@ def audit_account(
             plan=context.plan,
             scheme_for=context.reseller.scheme_for,
             billing_day=context.account.billing_day,
-            created_day=first_billed_day(
-                created_day=local_day_of_gregorian(context.account.created, tz),
-                trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
+            created_day=max(
+                first_billed_day(
+                    created_day=local_day_of_gregorian(context.account.created, tz),
+                    trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
+                ),
+                _converted_on(ports, account_id) or date.min,
             ),
             prorate_new_accounts=context.reseller.prorate_new_accounts,
             prorated_credits=context.reseller.prorated_credits,
@@ -114,6 +119,16 @@ def audit_account(
         assumptions,
         tuple(sorted(entry["_id"] for entry in entries if _written_after_its_period(entry, tz))),
     )
+
+
+def _converted_on(ports: BillingPorts, account_id: str) -> date | None:
+    """The day a trial converted (trials.py writes it on the account's onbill): billed from
+    there, its periods beginning there; the trial's days before it owe nothing."""
+    onbill = ports.store.get_many(account_db(account_id), [ONBILL_DOC_ID]).get(ONBILL_DOC_ID) or {}
+    try:
+        return date.fromisoformat(onbill["trial_converted_on"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _kazbill_entries(ports: BillingPorts, account_id: str, first_day: date, last_day: date) -> list[dict]:
