@@ -194,9 +194,9 @@ class Scheduler(ActorTypeDispatcher):
 
     def _handed_back(self, run: CrawlPass, done: HandOffDone) -> None:
         """The job's day stays owed, resumed at the next tick from the accounts left, in small
-        chunks. Handed back alone (others of the chunk billed, or only accounts handed back so
-        before): its reseller is passed over and the others go on; handed back whole, or by a
-        second reseller: the store is away, the pass stops here."""
+        chunks. One account handed back alone (the others of the chunk billed), or only
+        accounts handed back so before: its reseller is passed over and the others go on. Else,
+        or a second reseller: the store is away, the pass stops here."""
         run.job_clean = False
         run.accounts_left.clear()
         self.chunk_sizing.reset()
@@ -204,7 +204,11 @@ class Scheduler(ActorTypeDispatcher):
             run.stopped = True
             return
         key = _day_key(run.job)
-        alone = bool(done.done or done.failed) or set(done.not_done) <= self.refused_alone.get(key, set())
+        # A shard hands back the first account the store refuses alone in a batch, and a batch's
+        # second refusal as an outage: one account here, or only those refused alone before.
+        # Several, with others done, is the store going away mid-chunk (the rest not started).
+        refused_before = set(done.not_done) <= self.refused_alone.get(key, set())
+        alone = refused_before or (len(done.not_done) == 1 and bool(done.done or done.failed))
         if alone and run.passed_over <= {run.job.reseller_id}:
             run.passed_over.add(run.job.reseller_id)
             self.refused_alone.setdefault(key, set()).update(done.not_done)
@@ -261,6 +265,7 @@ class Scheduler(ActorTypeDispatcher):
                 self.refused_alone.clear()
                 if self.current is not None:  # a pass planned for the old cluster records no day:
                     self.current.job_clean = False  # the next one crawls from the fallen-back record
+                    self.current.stopped = True  # nor goes on to its later jobs
                     self.current.accounts_left.clear()
         except Exception as error:  # noqa: BLE001 - the store may be down: the next tick tries again
             log.warning("cannot follow the cluster: %s", error)

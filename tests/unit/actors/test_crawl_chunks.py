@@ -126,6 +126,30 @@ def test_the_next_tick_the_refused_account_alone_handed_back_again_still_holds_b
     assert scheduler.marked == [("r2", DAY), ("r3", DAY)]
 
 
+def test_a_cluster_change_ends_the_pass_planned_for_the_old_cluster(monkeypatch):
+    # b left while this node crawled r1's 2nd and 3rd of March: the crawl record fell back, and
+    # the pass records neither day nor goes on to the 3rd (the next pass plans from the record).
+    scheduler = Recorded(monkeypatch)
+    monkeypatch.setattr(scheduler_module, "fall_back", lambda *args: None)
+    monkeypatch.setattr(scheduler_module, "taken_over", lambda *args: ((), ()))
+    scheduler.ownership = SimpleNamespace(node="a", live=lambda fresh=False: ("a",), mine=list)
+    scheduler.cluster = ("a", "b")
+    scheduler.crawl(CrawlJob("r1", DAY, accounts(30)), CrawlJob("r1", date(2026, 3, 3), accounts(30)))
+    scheduler._follow_the_cluster()
+    while scheduler.current is not None:
+        scheduler.answer(next(c for c in scheduler.sent if c.batch_id in scheduler.current.in_flight), 0.1)
+    assert scheduler.marked == [] and {chunk.day for chunk in scheduler.sent} == {"2026-03-02"}
+
+
+def test_a_store_going_away_mid_chunk_stops_the_pass(monkeypatch):
+    # The shard billed two accounts, then the store went away: the three not started are handed
+    # back with them. An outage, not a refusal: r2 is not tried.
+    scheduler = Recorded(monkeypatch)
+    scheduler.crawl(CrawlJob("r1", DAY, accounts(5)), CrawlJob("r2", DAY, accounts(3)))
+    scheduler.answer(scheduler.sent[0], 0.1, not_done=accounts(5)[2:])
+    assert scheduler.current is None and len(scheduler.sent) == 1 and scheduler.refused_alone == {}
+
+
 def test_a_second_reseller_handing_back_stops_the_pass(monkeypatch):
     scheduler = Recorded(monkeypatch)
     scheduler.crawl(
