@@ -84,9 +84,11 @@ def missed_before(inputs: PassInputs, period: Period) -> list[date] | None:
 
 def _missed_in(inputs: PassInputs, period: Period, until: date, also_logged: set[date]) -> list[date]:
     """The days of `period` before `until` no crawl logged (days_missed). The fees ran from
-    `since` when the account was created in the period (its first day's fee is its first
-    pass's), else when `since` or the day before it is logged; the latter is read only when
-    the former is not. The period spans two calendar months at most, so two logs."""
+    `since` (the period's first day, or the account's first billed day) when `since` or the
+    day before it is logged, or `since` was charged a daily fee (a new account's first day, by
+    its first pass; an expired trial's first billed day, by the first pass after it); each is
+    read only when the ones before did not tell. The period spans two calendar months at most,
+    so two logs."""
     since = max(period.start, first_day(inputs))
     if since >= until:
         return []
