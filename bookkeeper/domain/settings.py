@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -34,7 +35,9 @@ from bookkeeper.domain.periods import (
     InvalidBillingDay,
     UnknownTimeZone,
     effective_billing_day,
+    local_day_of_gregorian,
 )
+from bookkeeper.domain.standing import first_billed_day
 
 ONBILL_DOC_ID = "onbill"
 DEFAULT_CANCELLABLE = (("limits", "twoway_trunks"), ("limits", "inbound_trunks"), ("limits", "outbound_trunks"))
@@ -101,6 +104,15 @@ class AccountSettings:
     aggregate_invoice: bool = False  # one more invoice, from the main carrier, with every carrier's lines
     language_source: str = "account"  # where `language` came from: account, reseller or default
     asked_language: str | None = None  # what the account's settings ask for
+
+    def first_billed_day(self, tz: str) -> date:
+        """The first day it is charged for, in its reseller's zone `tz`: the day it was created,
+        or the day after its trial expired unconverted (standing.first_billed_day)."""
+        expires = self.trial_expires
+        return first_billed_day(
+            created_day=local_day_of_gregorian(self.created, tz),
+            trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
+        )
 
 
 # The keys Kazbill understands; every other key of an onbill document is someone else's and is left alone.

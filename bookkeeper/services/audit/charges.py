@@ -16,7 +16,6 @@ from bookkeeper.domain.ledger import period_schemes
 from bookkeeper.domain.periods import local_day_of_gregorian, period_containing
 from bookkeeper.domain.quantities import Quantities
 from bookkeeper.domain.settings import ONBILL_DOC_ID
-from bookkeeper.domain.standing import first_billed_day
 from bookkeeper.ports import ViewQuery, gregorian_now
 from bookkeeper.services.billing.account_pass import BillingPorts
 from bookkeeper.services.billing.context import current_quantities, load_context
@@ -74,20 +73,14 @@ def audit_account(
     ports: BillingPorts, account_id: str, first_day: date, last_day: date, timeline: Timeline | None = None
 ) -> AuditReport:
     context = load_context(ports.store, account_id, closed_too=True)
-    tz, expires = context.reseller.timezone, context.account.trial_expires
+    tz = context.reseller.timezone
     charged = _kazbill_entries(ports, account_id, first_day, last_day)
     rules = (
         AuditRules(
             plan=context.plan,
             scheme_for=context.reseller.scheme_for,
             billing_day=context.account.billing_day,
-            created_day=max(
-                first_billed_day(
-                    created_day=local_day_of_gregorian(context.account.created, tz),
-                    trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
-                ),
-                _converted_on(ports, account_id) or date.min,
-            ),
+            created_day=max(context.account.first_billed_day(tz), _converted_on(ports, account_id) or date.min),
             prorate_new_accounts=context.reseller.prorate_new_accounts,
             prorated_credits=context.reseller.prorated_credits,
             kept=_kept_schemes(charged, context.account.billing_day),

@@ -27,7 +27,6 @@ from bookkeeper.domain.periods import Period, day_start_utc, local_day_of_gregor
 from bookkeeper.domain.plans import ItemPrice
 from bookkeeper.domain.quantities import Quantities, without
 from bookkeeper.domain.recurring import decrease_credit, increase_charges
-from bookkeeper.domain.standing import first_billed_day
 from bookkeeper.services.billing.account_pass.inputs import PassInputs
 
 
@@ -249,12 +248,7 @@ def _trial_ended(inputs: PassInputs) -> set[date]:
 def first_day(inputs: PassInputs) -> date:
     """The first day the account is charged for, in its reseller's time: the day it was
     created, or the day after its trial expired unconverted (standing.first_billed_day)."""
-    account, tz = inputs.context.account, inputs.context.reseller.timezone
-    expires = account.trial_expires
-    return first_billed_day(
-        created_day=local_day_of_gregorian(account.created, tz),
-        trial_expires_day=None if expires is None else local_day_of_gregorian(expires, tz),
-    )
+    return inputs.context.account.first_billed_day(inputs.context.reseller.timezone)
 
 
 def _day_highest(inputs: PassInputs, day: date, now: Quantities, *, guess_unknown: bool) -> Quantities:
