@@ -16,59 +16,35 @@ from bookkeeper.domain.kazoo_names import account_modb
 from bookkeeper.ports import ViewQuery
 from bookkeeper.services.audit.charges import audit_account
 from tests.integration.test_billing_worked_examples import DAILY_PHONES, MSK, RESELLER_ONBILL, one_customer
-from tests.integration.test_missed_daily_fees import DECEMBER, crawl_days, days_of, phones_added, switch_charging
+from tests.integration.test_missed_daily_fees import (
+    DECEMBER,
+    crawl_days,
+    days_of,
+    phones_added,
+    switch_charging,
+    switched_to_daily_on_the_10th,
+    switched_to_monthly_on_the_10th,
+)
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_switch_to_daily_mid_period_audits_clean(store):
-    world, customer, clock, ports = one_customer(
-        store,
-        "Chi Cafe",
-        created=datetime(2026, 1, 10, tzinfo=MSK),
-        devices=2,
-        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
-    )
-    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
-    switch_charging(store, world, {"devices": "daily"})
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2026, 12, 11)))
-    phones_added(world, clock, ports, customer, datetime(2026, 12, 12, 10, 0, tzinfo=MSK), 3)
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), date(2027, 1, 3)))
+    customer, ports = switched_to_daily_on_the_10th(store, "Chi Cafe", until=date(2027, 1, 3))
     report = audit_account(ports, customer, DECEMBER, date(2027, 1, 3))
     assert report.differences == []
     assert any("way it began" in assumption for assumption in report.assumptions)
 
 
 def test_a_switch_to_monthly_mid_period_audits_clean(store):
-    world, customer, clock, ports = one_customer(
-        store,
-        "Psi Bar",
-        created=datetime(2026, 1, 10, tzinfo=MSK),
-        devices=2,
-        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
-        onbill=DAILY_PHONES,
-    )
-    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 2)))
-    phones_added(world, clock, ports, customer, datetime(2026, 12, 3, 10, 0, tzinfo=MSK))
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 4), date(2026, 12, 9)))
-    switch_charging(store, world, {})
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2027, 1, 3)))
+    customer, ports = switched_to_monthly_on_the_10th(store, "Psi Bar", until=date(2027, 1, 3))
     assert audit_account(ports, customer, DECEMBER, date(2027, 1, 3)).differences == []
 
 
 def test_a_day_charged_both_ways_is_still_named(store):
     # A daily fee written by hand into a period paid by the month: the audit, expecting the
     # month's way, names it unexpected.
-    world, customer, clock, ports = one_customer(
-        store,
-        "Omega Cafe",
-        created=datetime(2026, 1, 10, tzinfo=MSK),
-        devices=2,
-        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
-    )
-    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
-    switch_charging(store, world, {"devices": "daily"})
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2026, 12, 12)))
+    customer, ports = switched_to_daily_on_the_10th(store, "Omega Cafe", until=date(2026, 12, 12))
     opened_in = account_modb(customer, 2026, 11)  # 00:05 on the 1st in Moscow: still November in UTC
     rows = store.all_docs(opened_in, ViewQuery(include_docs=True)).rows
     mrc = next(row.doc for row in rows if "-kazbill-mrc-20261201-" in row.id)

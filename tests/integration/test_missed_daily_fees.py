@@ -47,6 +47,39 @@ def phones_added(world, clock, ports, customer, at: datetime, phones: int = 1) -
     reconcile_account(ports, customer)
 
 
+def switched_to_daily_on_the_10th(store, name: str, *, until: date):
+    """Two monthly phones paid for December on the 1st; the reseller charges phones daily from
+    the 10th; three more phones on the 12th; crawled to `until`. The customer and the ports."""
+    world, customer, clock, ports = one_customer(
+        store, name, created=datetime(2026, 1, 10, tzinfo=MSK), devices=2, at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK)
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
+    switch_charging(store, world, {"devices": "daily"})
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2026, 12, 11)))
+    phones_added(world, clock, ports, customer, datetime(2026, 12, 12, 10, 0, tzinfo=MSK), 3)
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), until))
+    return customer, ports
+
+
+def switched_to_monthly_on_the_10th(store, name: str, *, until: date):
+    """Two daily phones; a third on the 3rd; the reseller charges phones monthly from the 10th;
+    crawled to `until`. The customer and the ports."""
+    world, customer, clock, ports = one_customer(
+        store,
+        name,
+        created=datetime(2026, 1, 10, tzinfo=MSK),
+        devices=2,
+        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
+        onbill=DAILY_PHONES,
+    )
+    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 2)))
+    phones_added(world, clock, ports, customer, datetime(2026, 12, 3, 10, 0, tzinfo=MSK))
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 4), date(2026, 12, 9)))
+    switch_charging(store, world, {})
+    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), until))
+    return customer, ports
+
+
 def daily(store, account_id, month=(2026, 12)) -> dict[str, int]:
     return {
         entry_id: amount
@@ -158,18 +191,7 @@ def test_a_switch_to_daily_mid_period_takes_effect_at_the_next_period(store):
     # more on the 12th. December charges phones by the month to its end, the three from the
     # 12th too (the days left, as any rise); January by the day. Before, each day from the 10th
     # was charged on top of the paid month.
-    world, customer, clock, ports = one_customer(
-        store,
-        "Xi Cafe",
-        created=datetime(2026, 1, 10, tzinfo=MSK),
-        devices=2,
-        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
-    )
-    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 9)))
-    switch_charging(store, world, {"devices": "daily"})
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2026, 12, 11)))
-    phones_added(world, clock, ports, customer, datetime(2026, 12, 12, 10, 0, tzinfo=MSK), 3)
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 13), date(2027, 1, 1)))
+    customer, _ = switched_to_daily_on_the_10th(store, "Xi Cafe", until=date(2027, 1, 1))
     assert daily(store, customer) == {}
     december = kazbill_entries(store, customer, [(2026, 12)])
     assert december["202612-kazbill-mrc-20261201-devices-sip_device-q5"] == (
@@ -212,19 +234,7 @@ def test_a_switch_to_monthly_mid_period_keeps_the_days_daily_to_the_period_end(s
     # Phones daily; a third on the 3rd; the reseller switches phones to monthly on the 10th.
     # December stays daily to its end (its days from the 3rd were paid by the day: charged by
     # the month from the 3rd, the first change, they were paid twice); January by the month.
-    world, customer, clock, ports = one_customer(
-        store,
-        "Omicron Bar",
-        created=datetime(2026, 1, 10, tzinfo=MSK),
-        devices=2,
-        at=datetime(2026, 12, 1, 0, 5, tzinfo=MSK),
-        onbill=DAILY_PHONES,
-    )
-    crawl_days(ports, clock, customer, days_of(DECEMBER, date(2026, 12, 2)))
-    phones_added(world, clock, ports, customer, datetime(2026, 12, 3, 10, 0, tzinfo=MSK))
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 4), date(2026, 12, 9)))
-    switch_charging(store, world, {})
-    crawl_days(ports, clock, customer, days_of(date(2026, 12, 10), date(2027, 1, 1)))
+    customer, _ = switched_to_monthly_on_the_10th(store, "Omicron Bar", until=date(2027, 1, 1))
     fees = daily(store, customer)
     assert len(fees) == 31
     assert sum(fees.values()) == sum(daily_share(10_000_000, 31, n) for n in range(2)) + sum(

@@ -28,8 +28,12 @@ pytestmark = pytest.mark.integration
 THREE_PHONES_A_MONTH = 15_000_000
 
 
-def trial_customer(store, onbill, *, created: datetime, expires: datetime):
-    """Three phones, a trial to `expires`, nothing paid: it expires unconverted."""
+SIGNED_UP, TRIAL_ENDS = datetime(2026, 11, 20, 10, 0, tzinfo=MSK), datetime(2026, 11, 25, 12, 0, tzinfo=MSK)
+
+
+def trial_customer(store, onbill, *, created: datetime = SIGNED_UP, expires: datetime = TRIAL_ENDS):
+    """Three phones, a trial to `expires` (by default created on 20 November, to noon on the
+    25th), nothing paid: it expires unconverted unless a payment converts it."""
     world = World(store).build(reseller_onbill=onbill, plan=OFFICE_PLAN)
     customer = world.customer("Trial Cafe", created=created, onbill={}, limits=GENEROUS, devices=3)
     for db in (ACCOUNTS_DB, account_db(customer)):
@@ -44,12 +48,7 @@ def test_an_expired_trial_pays_its_month_from_the_day_after_its_expiry(store):
     # Created 20 November, trial to noon on the 25th, three phones at 500.00 a month. The crawl
     # of the 26th expires it and opens November from the 26th: 5 of 30 days, 2,500,000 (before,
     # from the 20th: 5,500,000).
-    customer, clock, ports = trial_customer(
-        store,
-        RESELLER_ONBILL,
-        created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK),
-        expires=datetime(2026, 11, 25, 12, 0, tzinfo=MSK),
-    )
+    customer, clock, ports = trial_customer(store, RESELLER_ONBILL)
     crawl_days(ports, clock, customer, days_of(date(2026, 11, 21), date(2026, 12, 1)))
     entries = kazbill_entries(store, customer, [(2026, 11), (2026, 12)])
     assert entries["202611-kazbill-mrc-20261101-devices-sip_device-q3"] == (
@@ -63,12 +62,7 @@ def test_an_expired_trial_pays_its_month_from_the_day_after_its_expiry(store):
 def test_an_expired_trials_daily_fees_start_the_day_after_its_expiry(store):
     # The same on daily phones: fees from the 26th (the 30th missed by the crawl is charged by
     # the 1 December crawl); none for the 20th to the 25th (before: six, 3,000,000).
-    customer, clock, ports = trial_customer(
-        store,
-        DAILY_PHONES,
-        created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK),
-        expires=datetime(2026, 11, 25, 12, 0, tzinfo=MSK),
-    )
+    customer, clock, ports = trial_customer(store, DAILY_PHONES)
     crawl_days(ports, clock, customer, [*days_of(date(2026, 11, 21), date(2026, 11, 29)), date(2026, 12, 1)])
     assert sorted(fees_by_day(store, customer)) == days_of(date(2026, 11, 26), date(2026, 12, 1))
     assert audit_account(ports, customer, date(2026, 11, 20), date(2026, 12, 1)).differences == []
@@ -78,12 +72,7 @@ def test_an_expired_trials_first_billed_day_missed_by_the_crawl_is_charged_by_th
     # The crawl of the 26th (the first billed day) and of the 27th missed the customer. The
     # 28th's crawl opens November and charges the 26th (its billing began then, as a new
     # account's on the day it is created); the 29th's charges the 27th it missed too.
-    customer, clock, ports = trial_customer(
-        store,
-        DAILY_PHONES,
-        created=datetime(2026, 11, 20, 10, 0, tzinfo=MSK),
-        expires=datetime(2026, 11, 25, 12, 0, tzinfo=MSK),
-    )
+    customer, clock, ports = trial_customer(store, DAILY_PHONES)
     crawl_days(ports, clock, customer, [*days_of(date(2026, 11, 21), date(2026, 11, 25)), date(2026, 11, 28)])
     crawl_days(ports, clock, customer, days_of(date(2026, 11, 29), date(2026, 12, 1)))
     fees = fees_by_day(store, customer)
